@@ -1,0 +1,5 @@
+//! `codegen`: the dscgen command line.
+
+fn main() {
+    println!("dscgen codegen: subcommands arrive with their issues");
+}

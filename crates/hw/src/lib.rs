@@ -1,0 +1,1 @@
+//! Hardware blocks of dscgen in rust-hdl, one block per module.

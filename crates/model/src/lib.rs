@@ -1,0 +1,14 @@
+//! `dsc-model`: the golden model of dscgen — the specification every hardware block is checked
+//! against.
+//!
+//! * numerics exactly as TensorFlow Lite's int8 *reference* kernels ([`requant`], [`padding`]);
+//! * the operations: standard, depthwise and pointwise convolution and the DSC block
+//!   ([`conv`], [`depthwise`], [`pointwise`], [`dsc`]), BN folding ([`bn`]);
+//! * the analytic cost model and the network descriptions ([`cost`], [`network`]).
+//!
+//! This crate depends on no other crate of the workspace.
+
+pub mod error;
+pub mod padding;
+
+pub use error::ModelError;
