@@ -10,5 +10,9 @@
 
 pub mod error;
 pub mod padding;
+pub mod requant;
+pub mod tensor;
 
 pub use error::ModelError;
+pub use requant::{Clamp, RequantParams};
+pub use tensor::Tensor;
