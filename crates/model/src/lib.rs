@@ -12,6 +12,8 @@ pub mod error;
 pub mod padding;
 pub mod requant;
 pub mod tensor;
+pub mod cost;
+pub mod network;
 
 pub use error::ModelError;
 pub use requant::{Clamp, RequantParams};
