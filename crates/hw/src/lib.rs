@@ -1,1 +1,4 @@
 //! Hardware blocks of dscgen in rust-hdl, one block per module.
+
+pub mod primitives;
+pub mod verify;
