@@ -12,9 +12,15 @@ pub mod error;
 pub mod padding;
 pub mod requant;
 pub mod tensor;
+pub mod conv;
+pub mod depthwise;
+pub mod pointwise;
 pub mod cost;
 pub mod network;
 
 pub use error::ModelError;
 pub use requant::{Clamp, RequantParams};
 pub use tensor::Tensor;
+pub use conv::{conv2d, conv2d_acc};
+pub use depthwise::{depthwise, depthwise_acc};
+pub use pointwise::{pointwise, pointwise_acc};

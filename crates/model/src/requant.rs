@@ -14,6 +14,7 @@
 //! overflow check; it wraps (two's complement) on every target TFLite ships on, and so does ours.
 
 use crate::error::{ModelError, Result};
+use crate::tensor::Tensor;
 
 /// Smallest Q31 multiplier of a normalized real multiplier: `0.5 · 2^31`.
 pub const M0_MIN: i32 = 1 << 30;
@@ -347,6 +348,19 @@ impl RequantParams {
         Ok(self.channel(channel)?.requantize(acc))
     }
 
+    /// int8 tensor of a tensor of full accumulators whose innermost dimension is the channel.
+    pub fn apply(&self, acc: &Tensor<i32>) -> Result<Tensor<i8>> {
+        self.expect_channels("accumulators", acc.c())?;
+        let per_channel: Vec<ChannelRequant> =
+            (0..self.channels()).map(|c| self.channel_unchecked(c)).collect();
+        let data = acc
+            .data()
+            .chunks_exact(per_channel.len())
+            .flat_map(|px| px.iter().zip(&per_channel).map(|(&a, r)| r.requantize(a)))
+            .collect();
+        Tensor::new(acc.shape(), data)
+    }
+
     /// Errors unless there are exactly `channels` channels; `what` names the layer.
     pub(crate) fn expect_channels(&self, what: &str, channels: usize) -> Result<()> {
         if self.channels() != channels {
@@ -642,6 +656,21 @@ mod tests {
         assert_eq!(p.requantize(i32::MIN, 0).unwrap(), -128);
         let p = RequantParams::new(vec![0], vec![i32::MAX], vec![0], -128, -128, 127).unwrap();
         assert_eq!(p.requantize(i32::MIN, 0).unwrap(), -128);
+    }
+
+    #[test]
+    fn apply_requantizes_each_channel_of_each_pixel() {
+        let p = params();
+        let acc = Tensor::new([1, 1, 2, 2], vec![1000, 7, 6, -7]).unwrap();
+        let out = p.apply(&acc).unwrap();
+        let want: Vec<i8> = [(1000, 0), (7, 1), (6, 0), (-7, 1)]
+            .iter()
+            .map(|&(a, c)| p.requantize(a, c).unwrap())
+            .collect();
+        assert_eq!(out.data(), &want[..]);
+        assert_eq!(out.shape(), [1, 1, 2, 2]);
+        let wrong = Tensor::new([1, 1, 1, 3], vec![0, 0, 0]).unwrap();
+        assert!(matches!(p.apply(&wrong), Err(ModelError::Shape(_))));
     }
 
     #[test]
