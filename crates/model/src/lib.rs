@@ -17,6 +17,7 @@ pub mod depthwise;
 pub mod pointwise;
 pub mod cost;
 pub mod network;
+pub mod window;
 
 pub use error::ModelError;
 pub use requant::{Clamp, RequantParams};
