@@ -25,7 +25,7 @@ pub(crate) fn check_stride(stride: usize) -> Result<()> {
 
 /// Errors unless the kernel size is odd and at least 1.
 pub(crate) fn check_kernel(dk: usize) -> Result<()> {
-    if dk == 0 || dk % 2 == 0 {
+    if dk == 0 || dk.is_multiple_of(2) {
         return Err(ModelError::InvalidParameter(format!(
             "kernel size Dk must be odd and at least 1, got {dk}"
         )));
@@ -137,6 +137,7 @@ pub fn conv2d(
 }
 
 #[cfg(test)]
+#[allow(clippy::needless_range_loop)] // naive index loops read like the definition
 mod tests {
     use super::*;
 
