@@ -1,5 +1,40 @@
-//! `codegen`: the dscgen command line.
+//! `codegen`: the dscgen command line. All terminal I/O of the project happens here; the numbers
+//! come from `dsc-model`.
 
-fn main() {
-    println!("dscgen codegen: subcommands arrive with their issues");
+mod cli;
+mod cost_cmd;
+mod error;
+mod layer_spec;
+mod table;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+
+use cli::{Cli, Command};
+use error::CliError;
+
+fn run(cli: Cli) -> Result<(), CliError> {
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    match cli.command {
+        Some(Command::Cost(args)) => cost_cmd::run(&args, &mut out)?,
+        // No subcommand: a short usage summary until the default job (emit) arrives.
+        None => writeln!(out, "{}", Cli::command().render_help())?,
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        // A closed pipe (`| head`) is the reader's choice, not a failure.
+        Err(CliError::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
 }

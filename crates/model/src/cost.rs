@@ -93,7 +93,7 @@ impl LayerShape {
         if dk == 0 {
             return bad("kernel size dk must be at least 1, got 0".into());
         }
-        if dk % 2 == 0 {
+        if dk.is_multiple_of(2) {
             return bad(format!("kernel size dk must be odd, got {dk}"));
         }
         if stride != 1 && stride != 2 {
