@@ -183,7 +183,8 @@ mod tests {
     fn other_widths_and_resolutions_agree_with_the_paper() {
         // MobileNet paper, Tables 6 and 7: (α, resolution, million mult-adds, million params).
         // The paper prints whole millions and tenths; its 160 figure (290) is below the
-        // rounded count (290.68), so the check is "within the last printed digit".
+        // rounded count (290.68; TensorFlow's published model table says 291), so the check is
+        // "within the last printed digit" rather than equality after rounding.
         let paper = [
             (1.0, 224, 569.0, 4.2),
             (0.75, 224, 325.0, 2.6),
