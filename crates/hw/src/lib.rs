@@ -1,4 +1,5 @@
 //! Hardware blocks of dscgen in rust-hdl, one block per module.
 
 pub mod primitives;
+pub mod stream;
 pub mod verify;
