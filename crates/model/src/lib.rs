@@ -20,6 +20,7 @@ pub mod bn;
 pub mod cost;
 pub mod network;
 pub mod window;
+pub mod systolic;
 
 pub use error::ModelError;
 pub use requant::{Clamp, RequantParams};
