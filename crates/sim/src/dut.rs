@@ -3,7 +3,8 @@
 
 use crate::error::{Result, SimError};
 use crate::model::{Model, PortId};
-use rust_hdl::prelude::{simulate, Block};
+use dsc_hw::stream::{StreamIn, StreamOut};
+use rust_hdl::prelude::{simulate, Bits, Block, Clock, In, Out, Signal};
 
 /// A clocked device under test with ports addressed by name, values of up to 128 bits.
 pub trait Dut {
@@ -55,12 +56,13 @@ pub struct HdlDut<B: Block> {
     clock: Box<dyn Fn(&mut B, bool)>,
     ports: Vec<HdlPort<B>>,
     cycles: u64,
+    dirty: bool,
 }
 
 /// rust-hdl's own convergence limit in `Simulation`.
 const MAX_SETTLE: usize = 100;
 
-impl<B: Block> HdlDut<B> {
+impl<B: Block + 'static> HdlDut<B> {
     /// Wraps `uut` (connect_all is called here) with a clock setter, e.g.
     /// `|b, v| b.clock.next = v.into()`.
     pub fn new(mut uut: B, clock: impl Fn(&mut B, bool) + 'static) -> Self {
@@ -70,7 +72,79 @@ impl<B: Block> HdlDut<B> {
             clock: Box::new(clock),
             ports: Vec::new(),
             cycles: 0,
+            dirty: true,
         }
+    }
+
+    /// Wraps a block whose clock is the signal `clock` returns.
+    pub fn clocked(uut: B, clock: fn(&mut B) -> &mut Signal<In, Clock>) -> Self {
+        Self::new(uut, move |b, v| clock(b).next = Clock::from(v))
+    }
+
+    /// Binds a `Bits<N>` input signal.
+    pub fn input_bits<const N: usize>(
+        self,
+        name: &str,
+        get: fn(&B) -> &Signal<In, Bits<N>>,
+        get_mut: fn(&mut B) -> &mut Signal<In, Bits<N>>,
+    ) -> Self {
+        self.input(
+            name,
+            N,
+            move |b, v| get_mut(b).next = u128_to_bits::<N>(v),
+            move |b| get(b).val().to_u128(),
+        )
+    }
+
+    /// Binds a `Bits<N>` output signal.
+    pub fn output_bits<const N: usize>(self, name: &str, get: fn(&B) -> &Signal<Out, Bits<N>>) -> Self {
+        self.output(name, N, move |b| get(b).val().to_u128())
+    }
+
+    /// Binds the four signals of a dsc-hw input stream as `<name>_tdata` etc.
+    pub fn stream_in<const D: usize>(
+        self,
+        name: &str,
+        get: fn(&B) -> &StreamIn<D>,
+        get_mut: fn(&mut B) -> &mut StreamIn<D>,
+    ) -> Self {
+        self.input(
+            &format!("{name}_tdata"),
+            D,
+            move |b, v| get_mut(b).tdata.next = u128_to_bits::<D>(v),
+            move |b| get(b).tdata.val().to_u128(),
+        )
+        .input(
+            &format!("{name}_tvalid"),
+            1,
+            move |b, v| get_mut(b).tvalid.next = v != 0,
+            move |b| get(b).tvalid.val() as u128,
+        )
+        .input(
+            &format!("{name}_tlast"),
+            1,
+            move |b, v| get_mut(b).tlast.next = v != 0,
+            move |b| get(b).tlast.val() as u128,
+        )
+        .output(&format!("{name}_tready"), 1, move |b| get(b).tready.val() as u128)
+    }
+
+    /// Binds the four signals of a dsc-hw output stream as `<name>_tdata` etc.
+    pub fn stream_out<const D: usize>(
+        self,
+        name: &str,
+        get: fn(&B) -> &StreamOut<D>,
+        get_mut: fn(&mut B) -> &mut StreamOut<D>,
+    ) -> Self {
+        self.output(&format!("{name}_tdata"), D, move |b| get(b).tdata.val().to_u128())
+            .output(&format!("{name}_tvalid"), 1, move |b| get(b).tvalid.val() as u128)
+            .output(&format!("{name}_tlast"), 1, move |b| get(b).tlast.val() as u128)
+            .input(
+                &format!("{name}_tready"),
+                1,
+                move |b, v| get_mut(b).tready.next = v != 0,
+                move |b| get(b).tready.val() as u128,
+            )
     }
 
     /// Binds an input port.
@@ -102,6 +176,10 @@ impl<B: Block> HdlDut<B> {
     }
 
     fn settle(&mut self) -> Result<()> {
+        if !self.dirty {
+            return Ok(());
+        }
+        self.dirty = false;
         if simulate(&mut self.uut, MAX_SETTLE) {
             Ok(())
         } else {
@@ -113,7 +191,7 @@ impl<B: Block> HdlDut<B> {
     }
 }
 
-impl<B: Block> Dut for HdlDut<B> {
+impl<B: Block + 'static> Dut for HdlDut<B> {
     fn port_id(&self, name: &str) -> Result<PortId> {
         self.ports
             .iter()
@@ -145,6 +223,7 @@ impl<B: Block> Dut for HdlDut<B> {
             });
         }
         set(&mut self.uut, value);
+        self.dirty = true;
         Ok(())
     }
     fn get_id(&mut self, id: PortId) -> Result<u128> {
@@ -157,8 +236,10 @@ impl<B: Block> Dut for HdlDut<B> {
     }
     fn tick(&mut self) -> Result<()> {
         (self.clock)(&mut self.uut, false);
+        self.dirty = true;
         self.settle()?;
         (self.clock)(&mut self.uut, true);
+        self.dirty = true;
         self.settle()?;
         self.cycles += 1;
         Ok(())
@@ -166,4 +247,15 @@ impl<B: Block> Dut for HdlDut<B> {
     fn cycles(&self) -> u64 {
         self.cycles
     }
+}
+
+/// A `u128` as rust-hdl `Bits<N>` (bits above 128 are zero).
+pub fn u128_to_bits<const N: usize>(v: u128) -> Bits<N> {
+    let mut b = Bits::<N>::from(v as u64);
+    for i in 64..N.min(128) {
+        if (v >> i) & 1 == 1 {
+            b = b.replace_bit(i, true);
+        }
+    }
+    b
 }
