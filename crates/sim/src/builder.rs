@@ -40,6 +40,9 @@ pub struct BuildOptions {
     /// Compile VCD tracing into the model (`verilator --trace`). Off by default, unless
     /// `DSC_TRACE` is set: tracing support costs speed even when no file is open.
     pub trace: bool,
+    /// When set, tracing is compiled in and every instance writes
+    /// `<dir>/<design>-<pid>-<n>.vcd` from its first cycle. Default: `DSC_TRACE`.
+    pub trace_dir: Option<PathBuf>,
     /// Where built models are cached. Default: `DSC_SIM_CACHE`, else `dsc-sim-cache` in the
     /// cargo target directory of the running executable, else the system temp directory.
     pub cache_dir: Option<PathBuf>,
@@ -55,8 +58,12 @@ pub struct BuildOptions {
 
 impl Default for BuildOptions {
     fn default() -> Self {
+        let trace_dir = std::env::var_os(TRACE_ENV)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
         BuildOptions {
-            trace: std::env::var_os(TRACE_ENV).is_some_and(|v| !v.is_empty()),
+            trace: trace_dir.is_some(),
+            trace_dir,
             cache_dir: None,
             tool_path: None,
             verilator_args: Vec::new(),
@@ -80,6 +87,8 @@ pub struct BuildInfo {
     pub verilator_version: String,
     /// Whether tracing is compiled in.
     pub trace: bool,
+    /// Where every new instance writes its VCD, if anywhere.
+    pub trace_dir: Option<PathBuf>,
 }
 
 /// Finds `tool` in `search_path` (or the process `PATH`), returning a clear error naming the
@@ -219,6 +228,9 @@ fn publish(tmp: &Path, dest: &Path, marker: &str) -> Result<()> {
 /// Builds (or fetches from the cache) the Verilator model of `design` and loads it.
 pub fn build(design: &Design, opts: &BuildOptions) -> Result<Compiled> {
     let start = Instant::now();
+    let mut opts = opts.clone();
+    opts.trace |= opts.trace_dir.is_some();
+    let opts = &opts;
     let tools = Tools::find(opts)?;
     let mut vcmd = tools.command(&tools.verilator);
     vcmd.arg("--version");
@@ -264,6 +276,7 @@ pub fn build(design: &Design, opts: &BuildOptions) -> Result<Compiled> {
         seconds: 0.0,
         verilator_version,
         trace: opts.trace,
+        trace_dir: opts.trace_dir.clone(),
     };
     let mut compiled = Compiled::load(&so, design.clone(), info)?;
     compiled.info.seconds = start.elapsed().as_secs_f64();

@@ -4,7 +4,7 @@
 //! instances on any thread. A [`Model`] instance is neither `Send` nor `Sync`: a Verilated model
 //! and its `VerilatedContext` are not thread-safe, so an instance stays on the thread that made it.
 
-use crate::builder::{BuildInfo, TRACE_ENV};
+use crate::builder::BuildInfo;
 use crate::design::{Design, ABI_VERSION};
 use crate::error::{io_err, Result, SimError};
 use crate::ports::{Direction, Port};
@@ -128,8 +128,9 @@ impl Compiled {
         &self.design
     }
 
-    /// A fresh instance of the model, in its power-up state. When `DSC_TRACE=dir` is set and
-    /// the model was built with tracing, the instance writes `dir/<design>-<pid>-<n>.vcd`.
+    /// A fresh instance of the model, in its power-up state. With a trace directory
+    /// (`BuildOptions::trace_dir`, default `DSC_TRACE`), the instance writes
+    /// `<dir>/<design>-<pid>-<n>.vcd`.
     pub fn model(&self) -> Result<Model> {
         // SAFETY: dsc_new allocates a fresh model; freed exactly once in Model::drop.
         let raw = unsafe { (self.fns.new)() };
@@ -149,19 +150,16 @@ impl Compiled {
             _lib: self.lib.clone(),
             _not_send: PhantomData,
         };
-        if self.info.trace {
-            if let Some(dir) = std::env::var_os(TRACE_ENV).filter(|d| !d.is_empty()) {
-                static SEQ: AtomicU64 = AtomicU64::new(0);
-                let dir = std::path::PathBuf::from(dir);
-                std::fs::create_dir_all(&dir).map_err(io_err(format!("creating {}", dir.display())))?;
-                let file = dir.join(format!(
-                    "{}-{}-{}.vcd",
-                    self.design.name,
-                    std::process::id(),
-                    SEQ.fetch_add(1, Ordering::Relaxed)
-                ));
-                m.open_trace(&file)?;
-            }
+        if let Some(dir) = &self.info.trace_dir {
+            static SEQ: AtomicU64 = AtomicU64::new(0);
+            std::fs::create_dir_all(dir).map_err(io_err(format!("creating {}", dir.display())))?;
+            let file = dir.join(format!(
+                "{}-{}-{}.vcd",
+                self.design.name,
+                std::process::id(),
+                SEQ.fetch_add(1, Ordering::Relaxed)
+            ));
+            m.open_trace(&file)?;
         }
         Ok(m)
     }
