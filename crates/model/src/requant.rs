@@ -167,15 +167,24 @@ pub enum Clamp {
 
 impl Clamp {
     /// `(act_min, act_max)` as TFLite's `CalculateActivationRangeQuantized` computes it; the
-    /// ReLU6 bound divides in float32 and rounds half away from zero.
+    /// ReLU6 bound divides in float32 and rounds half away from zero. Like TFLite, a bound
+    /// `round(6 / out_scale)` outside int32 (a tiny scale) is an error, not a saturation.
     pub fn range(self, out_scale: f32, out_zp: i32) -> Result<(i32, i32)> {
         check_scale("output scale", out_scale)?;
         check_zero_point("output", out_zp)?;
-        let quantize = |f: f32| out_zp as i64 + (f / out_scale).round() as i64;
+        let quantize = |f: f32| -> Result<i64> {
+            let q = (f / out_scale).round();
+            if !(-2_147_483_648.0..2_147_483_648.0).contains(&q) {
+                return Err(ModelError::Quantization(format!(
+                    "activation bound {f} / output scale {out_scale} = {q} does not fit int32"
+                )));
+            }
+            Ok(out_zp as i64 + q as i64)
+        };
         let (lo, hi) = match self {
             Clamp::None => (-128, 127),
-            Clamp::Relu => (quantize(0.0).max(-128), 127),
-            Clamp::Relu6 => (quantize(0.0).max(-128), quantize(6.0).min(127)),
+            Clamp::Relu => (quantize(0.0)?.max(-128), 127),
+            Clamp::Relu6 => (quantize(0.0)?.max(-128), quantize(6.0)?.min(127)),
         };
         Ok((lo as i32, hi as i32))
     }
@@ -605,6 +614,10 @@ mod tests {
         // The tie 6 / 4 = 1.5 rounds away from zero to 2.
         assert_eq!(Clamp::Relu6.range(4.0, 0).unwrap(), (0, 2));
         assert!(Clamp::Relu.range(0.0, 0).is_err());
+        // 6 / 1e-12 does not fit int32: TFLite refuses the layer, and so do we.
+        assert!(matches!(Clamp::Relu6.range(1e-12, 0), Err(ModelError::Quantization(_))));
+        assert!(Clamp::Relu.range(1e-12, 0).is_ok());
+        assert!(Clamp::None.range(1e-12, 0).is_ok());
         assert!(Clamp::None.range(0.1, 128).is_err());
     }
 
