@@ -8,10 +8,12 @@
 //! Custom-Verilog ports come out as `output reg`, so combinational bodies assign in
 //! `always @(*)`.
 
+mod mul32x32;
 mod mul8x8;
 mod sdp_ram;
 mod sign_extend;
 
+pub use mul32x32::Mul32x32;
 pub use mul8x8::Mul8x8;
 pub use sdp_ram::SdpRam;
 pub use sign_extend::SignExtend8To16;
