@@ -3,7 +3,7 @@
 //!
 //! * numerics exactly as TensorFlow Lite's int8 *reference* kernels ([`requant`], [`padding`]);
 //! * the operations: standard, depthwise and pointwise convolution and the DSC block
-//!   ([`conv`], [`depthwise`], [`pointwise`], [`dsc`]), BN folding ([`bn`]);
+//!   ([`conv`], [`depthwise`](mod@depthwise), [`pointwise`](mod@pointwise), [`dsc`]), BN folding ([`bn`]);
 //! * the analytic cost model and the network descriptions ([`cost`], [`network`]).
 //!
 //! This crate depends on no other crate of the workspace.
