@@ -4,3 +4,4 @@ pub mod primitives;
 pub mod requant;
 pub mod stream;
 pub mod verify;
+pub mod window;

@@ -20,10 +20,6 @@ use crate::error::{ModelError, Result};
 use crate::padding::{same_padding, SamePadding};
 use crate::tensor::Tensor;
 
-/// Largest kernel the window hardware is built for: its row/column validity flags are 16-bit
-/// registers (and a 15×15 window is already 225 taps per lane).
-pub const MAX_DK: usize = 15;
-
 /// Largest image width or height: the hardware's position counters are at most 16 bits, and
 /// rust-hdl emits 32-bit literals, so every runtime sum stays far from overflow.
 pub const MAX_SIZE: usize = 1 << 15;
@@ -81,7 +77,7 @@ impl WindowConfig {
     ///
     /// Errors:
     /// * `dk` even or 0 — SAME padding of an even kernel is not centred, and the window has no
-    ///   centre tap; `dk > MAX_DK` — the flag registers are 16 bits;
+    ///   centre tap;
     /// * `max_width < dk` or `max_height < dk` — the largest image must hold one whole window;
     ///   either above [`MAX_SIZE`] — counter widths;
     /// * `lanes == 0` — a beat must carry a channel;
@@ -94,9 +90,6 @@ impl WindowConfig {
         max_channels: usize,
     ) -> Result<Self> {
         check_kernel(dk)?;
-        if dk > MAX_DK {
-            return Err(invalid(format!("kernel size Dk = {dk} exceeds the maximum {MAX_DK}")));
-        }
         for (name, v) in [("max_width", max_width), ("max_height", max_height)] {
             if v < dk {
                 return Err(invalid(format!(
@@ -364,12 +357,11 @@ mod tests {
     }
 
     #[test]
-    fn config_rejects_even_zero_and_huge_kernels() {
+    fn config_rejects_even_and_zero_kernels() {
         assert!(err_text(WindowConfig::new(0, 16, 16, 2, 8)).contains("odd"));
         assert!(err_text(WindowConfig::new(4, 16, 16, 2, 8)).contains("odd"));
-        assert!(err_text(WindowConfig::new(17, 32, 32, 2, 8)).contains("maximum"));
         assert!(WindowConfig::new(1, 16, 16, 2, 8).is_ok());
-        assert!(WindowConfig::new(MAX_DK, 16, 16, 2, 8).is_ok());
+        assert!(WindowConfig::new(15, 16, 16, 2, 8).is_ok());
     }
 
     #[test]

@@ -1,0 +1,359 @@
+//! SlidingWindow: streaming `Dk×Dk` window generator with TF SAME padding, stride 1 or 2 and
+//! `P` channels per beat — the front end of the depthwise engine and of the im2col baseline.
+//!
+//! **Streams.** Input: beats of `P` int8 channels (`tdata` = `8·P` bits, lane `l` at bits
+//! `8l..8l+8`), pixels in raster order, `G = M/P` beats per pixel (group `g` = channels
+//! `gP..gP+P`). Output: one window per beat, `Dk²·8·P` bits, tap `t = i·Dk + j` (row `i`, column
+//! `j`) at bits `t·8P..`, lane `l` inside it at `+8l`; windows in the order of
+//! [`dsc_model::window::extract_windows`] (output pixels row-major, then groups); padded taps
+//! hold `in_zp`; `tlast` on the last window of the frame. `tlast` on the input is checked, not
+//! needed: a beat whose `tlast` disagrees with the frame geometry sets the sticky `last_error`.
+//!
+//! **Storage.** `Dk − 1` line buffers ([`SdpRam`], block RAM, `W·G` words of `8P` bits used)
+//! hold the previous rows; line buffer `k` holds row `r − 1 − k` and is shifted into `k + 1`
+//! as it is read. Each window row keeps its `Dk − 1` older columns per group ([`WindowRow`]).
+//!
+//! **Timing — one position per cycle.** After `start` (one cycle, latching `height`, `width`,
+//! `last_group = G − 1`, `stride2`, `in_zp`) the block spends one cycle priming the RAM read
+//! addresses, then scans the positions `(r, c, g)` for `r < H + half`, `c < W + half`,
+//! `g < G` in raster order, `half = (Dk − 1)/2` (the SAME padding after the image, for every
+//! size and stride; see [`AxisScan`]). A position with `r < H` and `c < W` consumes one input
+//! beat; the others (bottom rows and right columns of padding) consume none — that is the
+//! flush at the end of each row and frame. A position emits the window whose bottom-right tap
+//! is `(r, c)` if `(r, c)` is on the stride grid. A position completes in one cycle unless it
+//! needs an input beat that is not valid, or emits while the output register is full and
+//! `out.tready` is low. So without stalls a frame takes exactly
+//! `1 + (H + half)·(W + half)·G` cycles from `start` to the cycle that registers the last window,
+//! which leaves on the next cycle; at stride 1 every position with `c ≥ half` and `r ≥ half`
+//! emits, one window per cycle for `W·G` cycles in a row.
+//!
+//! **Handshake.** `in.tready = running ∧ real position ∧ (¬emits ∨ out register free)`, where
+//! the register is free when empty or `out.tready` is high: `in.tready` depends
+//! combinationally on `out.tready` (never on `in.tvalid`). Put a `SkidBuffer` on either side
+//! where a registered `tready` is needed. `start` aborts a frame in progress.
+//!
+//! **Runtime values** must satisfy [`dsc_model::window::WindowLayer`]'s checks
+//! (`1 ≤ H, W ≤` max, `W·G ≤` line depth, `G ≥ 1`): a size of 0 is not detected here.
+
+mod axis;
+mod row;
+mod tap;
+
+#[cfg(test)]
+mod tests;
+
+pub use axis::AxisScan;
+pub use row::WindowRow;
+pub use tap::TapReg;
+
+use crate::primitives::SdpRam;
+use crate::stream::{StreamIn, StreamOut};
+use dsc_model::window::{WindowConfig, WindowLayer};
+use dsc_model::ModelError;
+use rust_hdl::prelude::*;
+
+/// The window generator. The const generics are fixed by the [`WindowConfig`] (checked by
+/// [`SlidingWindow::new`]): `BEAT = 8P`, `WIN = Dk²·BEAT`, `LADDR` = line-buffer address bits,
+/// `GADDR` = group bits, `CB` = position-counter bits (see [`WindowConfig`]'s `*_bits`), and
+/// `DK` = `Dk`, the width of the row/column validity flags. `P` and `Dk` also set the lengths
+/// of the row, line-buffer and tap vectors.
+#[derive(LogicBlock)]
+pub struct SlidingWindow<
+    const BEAT: usize,
+    const WIN: usize,
+    const LADDR: usize,
+    const GADDR: usize,
+    const CB: usize,
+    const DK: usize,
+> {
+    pub clock: Signal<In, Clock>,
+    /// One-cycle pulse: latch the layer inputs below and start a frame (aborts any frame).
+    pub start: Signal<In, Bit>,
+    /// Input height `H`.
+    pub height: Signal<In, Bits<CB>>,
+    /// Input width `W`.
+    pub width: Signal<In, Bits<CB>>,
+    /// `M/P − 1`: the last channel group.
+    pub last_group: Signal<In, Bits<GADDR>>,
+    /// Stride 2 (else 1).
+    pub stride2: Signal<In, Bit>,
+    /// Input zero point, the value of padded taps.
+    pub in_zp: Signal<In, Bits<8>>,
+    /// Input beats.
+    pub inp: StreamIn<BEAT>,
+    /// Windows.
+    pub out: StreamOut<WIN>,
+    /// A frame is in progress (from `start` until its last window has left).
+    pub busy: Signal<Out, Bit>,
+    /// Sticky since `start`: an input beat's `tlast` disagreed with the frame geometry.
+    pub last_error: Signal<Out, Bit>,
+    rowscan: AxisScan<CB, DK>,
+    colscan: AxisScan<CB, DK>,
+    line_buffers: Vec<SdpRam<BEAT, LADDR>>,
+    /// `rows[m]`: the window row of input row `r − m` (`rows[0]` = the bottom row).
+    rows: Vec<WindowRow<BEAT, WIN, GADDR, DK>>,
+    prime: DFF<Bit>,
+    run: DFF<Bit>,
+    group: DFF<Bits<GADDR>>,
+    last_group_r: DFF<Bits<GADDR>>,
+    lb_addr: DFF<Bits<LADDR>>,
+    zp_beat: DFF<Bits<BEAT>>,
+    out_valid: DFF<Bit>,
+    out_last: DFF<Bit>,
+    error: DFF<Bit>,
+    fire: Signal<Local, Bit>,
+    is_real: Signal<Local, Bit>,
+    emit: Signal<Local, Bit>,
+    group_end: Signal<Local, Bit>,
+    row_end: Signal<Local, Bit>,
+    slot_free: Signal<Local, Bit>,
+    single: Signal<Local, Bit>,
+    /// `lb_src[m]`: the word of input row `r − m` at this position (`lb_src[0]` = the input
+    /// beat, `lb_src[k + 1]` = line buffer `k`'s read data).
+    lb_src: Vec<Signal<Local, Bits<BEAT>>>,
+    /// `in_zp` repeated: `zp_chain[l]` holds `l + 1` copies.
+    zp_chain: Vec<Signal<Local, Bits<BEAT>>>,
+    win_chain: Vec<Signal<Local, Bits<WIN>>>,
+    row_shift: Constant<Bits<16>>,
+}
+
+/// The default window of the issue: 3×3, width 112 (height 112), 8 channels per beat, up to 64
+/// channels (MobileNet-v1 at width 112), 896-beat line buffers.
+pub type DefaultWindow = SlidingWindow<64, 576, 10, 3, 7, 3>;
+
+impl<
+        const BEAT: usize,
+        const WIN: usize,
+        const LADDR: usize,
+        const GADDR: usize,
+        const CB: usize,
+        const DK: usize,
+    > SlidingWindow<BEAT, WIN, LADDR, GADDR, CB, DK>
+{
+    /// The block for `cfg`. Errors when a const generic disagrees with the width `cfg`
+    /// derives (a wrong instantiation, not a bad config).
+    pub fn new(cfg: &WindowConfig) -> Result<Self, ModelError> {
+        let want = [
+            ("BEAT", BEAT, cfg.beat_bits()),
+            ("WIN", WIN, cfg.window_bits()),
+            ("LADDR", LADDR, cfg.line_addr_bits()),
+            ("GADDR", GADDR, cfg.group_bits()),
+            ("CB", CB, cfg.coord_bits()),
+            ("DK", DK, cfg.dk()),
+        ];
+        for (name, have, need) in want {
+            if have != need {
+                return Err(ModelError::InvalidParameter(format!(
+                    "SlidingWindow: {name} = {have} but the config needs {need}"
+                )));
+            }
+        }
+        let dk = cfg.dk();
+        Ok(Self {
+            clock: Default::default(),
+            start: Default::default(),
+            height: Default::default(),
+            width: Default::default(),
+            last_group: Default::default(),
+            stride2: Default::default(),
+            in_zp: Default::default(),
+            inp: Default::default(),
+            out: Default::default(),
+            busy: Default::default(),
+            last_error: Default::default(),
+            rowscan: AxisScan::new(),
+            colscan: AxisScan::new(),
+            line_buffers: (1..dk).map(|_| SdpRam::default()).collect(),
+            rows: (0..dk).map(|_| WindowRow::new()).collect(),
+            prime: Default::default(),
+            run: Default::default(),
+            group: Default::default(),
+            last_group_r: Default::default(),
+            lb_addr: Default::default(),
+            zp_beat: Default::default(),
+            out_valid: Default::default(),
+            out_last: Default::default(),
+            error: Default::default(),
+            fire: Default::default(),
+            is_real: Default::default(),
+            emit: Default::default(),
+            group_end: Default::default(),
+            row_end: Default::default(),
+            slot_free: Default::default(),
+            single: Default::default(),
+            lb_src: (0..dk).map(|_| Default::default()).collect(),
+            zp_chain: (0..cfg.lanes()).map(|_| Default::default()).collect(),
+            win_chain: (0..dk).map(|_| Default::default()).collect(),
+            row_shift: Constant::new((cfg.row_bits() as u64).into()),
+        })
+    }
+
+    /// Drives the layer inputs (`height`, `width`, `last_group`, `stride2`, `in_zp`) for
+    /// `layer` — what the engine's config port will do; `start` is left to the caller.
+    pub fn set_layer(&mut self, layer: &WindowLayer, in_zp: i8) {
+        self.height.next = (layer.height as u64).into();
+        self.width.next = (layer.width as u64).into();
+        self.last_group.next = ((layer.groups - 1) as u64).into();
+        self.stride2.next = layer.stride == 2;
+        self.in_zp.next = (in_zp as u8 as u64).into();
+    }
+}
+
+impl<
+        const BEAT: usize,
+        const WIN: usize,
+        const LADDR: usize,
+        const GADDR: usize,
+        const CB: usize,
+        const DK: usize,
+    > Logic for SlidingWindow<BEAT, WIN, LADDR, GADDR, CB, DK>
+{
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(
+            self,
+            clock,
+            prime,
+            run,
+            group,
+            last_group_r,
+            lb_addr,
+            zp_beat,
+            out_valid,
+            out_last,
+            error
+        );
+        clock!(self, clock, rowscan, colscan);
+        // Position state.
+        self.is_real.next = self.rowscan.flags.val().get_bit(0) && self.colscan.flags.val().get_bit(0);
+        self.emit.next = self.rowscan.emit.val() && self.colscan.emit.val();
+        self.group_end.next = self.group.q.val() == self.last_group_r.q.val();
+        self.row_end.next = self.group_end.val() && self.colscan.at_end.val();
+        self.single.next = self.last_group_r.q.val() == 0;
+        self.slot_free.next = !self.out_valid.q.val() || self.out.tready.val();
+        self.fire.next = self.run.q.val()
+            && (!self.is_real.val() || self.inp.tvalid.val())
+            && (!self.emit.val() || self.slot_free.val());
+        self.inp.tready.next = self.run.q.val()
+            && self.is_real.val()
+            && (!self.emit.val() || self.slot_free.val());
+        // Axis scans: columns restart every row, rows every frame.
+        self.colscan.size.next = self.width.val();
+        self.colscan.stride2.next = self.stride2.val();
+        self.colscan.load.next = self.start.val() || (self.fire.val() && self.row_end.val());
+        self.colscan.step.next = self.fire.val() && self.group_end.val();
+        self.rowscan.size.next = self.height.val();
+        self.rowscan.stride2.next = self.stride2.val();
+        self.rowscan.load.next = self.start.val();
+        self.rowscan.step.next = self.fire.val() && self.row_end.val();
+        // Group and line-buffer address of the next position.
+        if self.fire.val() {
+            if self.group_end.val() {
+                self.group.d.next = 0.into();
+            } else {
+                self.group.d.next = self.group.q.val() + 1;
+            }
+            if self.row_end.val() {
+                self.lb_addr.d.next = 0.into();
+            } else if self.colscan.flags.val().get_bit(0) {
+                self.lb_addr.d.next = self.lb_addr.q.val() + 1;
+            }
+            if self.is_real.val() {
+                self.error.d.next = self.error.q.val()
+                    || (self.inp.tlast.val()
+                        != (self.rowscan.at_last_real.val()
+                            && self.colscan.at_last_real.val()
+                            && self.group_end.val()));
+            }
+            if self.row_end.val() && self.rowscan.at_end.val() {
+                self.run.d.next = false;
+            }
+        }
+        self.lb_src[0].next = self.inp.tdata.val();
+        // Line buffers: read the next position's word (this one's while stalled), write this
+        // position's column and shift each buffer's word into the next one.
+        for k in 0..self.line_buffers.len() {
+            self.line_buffers[k].clock.next = self.clock.val();
+            self.line_buffers[k].write_address.next = self.lb_addr.q.val();
+            self.line_buffers[k].write_enable.next =
+                self.fire.val() && self.colscan.flags.val().get_bit(0);
+            self.line_buffers[k].read_address.next = self.lb_addr.q.val();
+            if self.fire.val() {
+                if self.row_end.val() {
+                    self.line_buffers[k].read_address.next = 0.into();
+                } else {
+                    self.line_buffers[k].read_address.next = self.lb_addr.q.val() + 1;
+                }
+            }
+            self.line_buffers[k].write_data.next = self.lb_src[k].val();
+            self.lb_src[k + 1].next = self.line_buffers[k].read_data.val();
+        }
+        // Window rows.
+        for m in 0..self.rows.len() {
+            self.rows[m].new_tap.next = self.lb_src[m].val();
+            self.rows[m].clock.next = self.clock.val();
+            self.rows[m].row_inside.next = self.rowscan.flags.val().get_bit(m);
+            self.rows[m].col_flags.next = self.colscan.flags.val();
+            self.rows[m].zp.next = self.zp_beat.q.val();
+            self.rows[m].write_group.next = self.group.q.val();
+            self.rows[m].write.next = self.fire.val();
+            self.rows[m].single.next = self.single.val();
+            self.rows[m].load.next = self.fire.val() && self.emit.val();
+            if self.single.val() {
+                self.rows[m].read_group.next = 1.into();
+            } else if self.fire.val() {
+                if self.group_end.val() {
+                    self.rows[m].read_group.next = 0.into();
+                } else {
+                    self.rows[m].read_group.next = self.group.q.val() + 1;
+                }
+            } else {
+                self.rows[m].read_group.next = self.group.q.val();
+            }
+        }
+        // Pack the registered rows, bottom row first so the top row ends at bit 0.
+        self.win_chain[0].next = self.rows[0].taps.val();
+        self.out.tdata.next = self.win_chain[0].val();
+        for m in 1..self.win_chain.len() {
+            self.win_chain[m].next =
+                (self.win_chain[m - 1].val() << self.row_shift.val()) | self.rows[m].taps.val();
+            self.out.tdata.next = self.win_chain[m].val();
+        }
+        // Output valid/last; the data registers are the rows' tap registers.
+        if self.out.tready.val() {
+            self.out_valid.d.next = false;
+        }
+        if self.fire.val() && self.emit.val() {
+            self.out_valid.d.next = true;
+            self.out_last.d.next = self.rowscan.last_emit.val()
+                && self.colscan.last_emit.val()
+                && self.group_end.val();
+        }
+        self.out.tvalid.next = self.out_valid.q.val();
+        self.out.tlast.next = self.out_last.q.val();
+        self.busy.next = self.prime.q.val() || self.run.q.val() || self.out_valid.q.val();
+        self.last_error.next = self.error.q.val();
+        // Zero point in every lane, latched at start.
+        self.zp_chain[0].next = bit_cast::<BEAT, 8>(self.in_zp.val());
+        for l in 1..self.zp_chain.len() {
+            self.zp_chain[l].next =
+                (self.zp_chain[l - 1].val() << 8) | bit_cast::<BEAT, 8>(self.in_zp.val());
+        }
+        // Frame start: prime one cycle, then run.
+        self.prime.d.next = self.start.val();
+        if self.prime.q.val() {
+            self.run.d.next = true;
+        }
+        if self.start.val() {
+            self.run.d.next = false;
+            self.out_valid.d.next = false;
+            self.error.d.next = false;
+            self.group.d.next = 0.into();
+            self.lb_addr.d.next = 0.into();
+            self.last_group_r.d.next = self.last_group.val();
+            for l in 0..self.zp_chain.len() {
+                self.zp_beat.d.next = self.zp_chain[l].val();
+            }
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! One row of the `Dk×Dk` window: the newest tap plus the `Dk − 1` older columns of the same
+//! channel group, masked to `in_zp` outside the image, registered and packed into one bus.
+//!
+//! With `G = M/P` channel groups interleaved in the stream, the column before the newest one
+//! *of the same group* arrived `G` beats ago, so the older columns cannot be a plain shift
+//! register: each is a `G`-deep delay, one [`SdpRam`] addressed by the group (`hist[k]` holds
+//! the column `k + 1` steps old, a chain `new → hist[0] → hist[1] → …`). With `G = 1` the RAM
+//! would be read and written at the same address in one cycle, so `fwd[k]` — the word last
+//! written — stands in for it: then the row is the classic shift register.
+
+use super::tap::TapReg;
+use crate::primitives::SdpRam;
+use rust_hdl::prelude::*;
+
+/// A window row of `DK` taps of `BEAT` bits. Tap age `k` (0 = newest, the rightmost column)
+/// sits at bits `[(DK − 1 − k)·BEAT, …)` of `taps`: the leftmost column at bit 0; bits from
+/// `DK·BEAT` up are 0.
+#[derive(LogicBlock)]
+pub struct WindowRow<const BEAT: usize, const WIN: usize, const GADDR: usize, const DK: usize> {
+    pub clock: Signal<In, Clock>,
+    /// The newest tap: the input beat or a line buffer's word.
+    pub new_tap: Signal<In, Bits<BEAT>>,
+    /// This row lies inside the image.
+    pub row_inside: Signal<In, Bit>,
+    /// Bit `k`: the column `k` steps old lies inside the image.
+    pub col_flags: Signal<In, Bits<DK>>,
+    /// `in_zp` in every lane: the value of a padded tap.
+    pub zp: Signal<In, Bits<BEAT>>,
+    /// History address presented this cycle (the group of the next position to be used).
+    pub read_group: Signal<In, Bits<GADDR>>,
+    /// Group of the current position: where its columns are written on `write`.
+    pub write_group: Signal<In, Bits<GADDR>>,
+    /// The current position is consumed this cycle.
+    pub write: Signal<In, Bit>,
+    /// One channel group: use `fwd` instead of the RAMs.
+    pub single: Signal<In, Bit>,
+    /// Register this position's masked taps (a window is emitted).
+    pub load: Signal<In, Bit>,
+    /// The registered row.
+    pub taps: Signal<Out, Bits<WIN>>,
+    hist: Vec<SdpRam<BEAT, GADDR>>,
+    fwd: Vec<DFF<Bits<BEAT>>>,
+    /// `age[k]`: the unmasked tap `k` steps old (`age[0] = new_tap`).
+    age: Vec<Signal<Local, Bits<BEAT>>>,
+    regs: Vec<TapReg<BEAT, WIN>>,
+    chain: Vec<Signal<Local, Bits<WIN>>>,
+    beat_shift: Constant<Bits<16>>,
+}
+
+impl<const BEAT: usize, const WIN: usize, const GADDR: usize, const DK: usize>
+    WindowRow<BEAT, WIN, GADDR, DK>
+{
+    /// A row of `DK` taps.
+    pub fn new() -> Self {
+        Self {
+            clock: Default::default(),
+            new_tap: Default::default(),
+            row_inside: Default::default(),
+            col_flags: Default::default(),
+            zp: Default::default(),
+            read_group: Default::default(),
+            write_group: Default::default(),
+            write: Default::default(),
+            single: Default::default(),
+            load: Default::default(),
+            taps: Default::default(),
+            hist: (1..DK).map(|_| SdpRam::default()).collect(),
+            fwd: (1..DK).map(|_| DFF::default()).collect(),
+            age: (0..DK).map(|_| Default::default()).collect(),
+            regs: (0..DK).map(|_| Default::default()).collect(),
+            chain: (0..DK).map(|_| Default::default()).collect(),
+            beat_shift: Constant::new((BEAT as u64).into()),
+        }
+    }
+}
+
+impl<const BEAT: usize, const WIN: usize, const GADDR: usize, const DK: usize> Default
+    for WindowRow<BEAT, WIN, GADDR, DK>
+{
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const BEAT: usize, const WIN: usize, const GADDR: usize, const DK: usize> Logic
+    for WindowRow<BEAT, WIN, GADDR, DK>
+{
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.age[0].next = self.new_tap.val();
+        for k in 0..self.hist.len() {
+            self.hist[k].clock.next = self.clock.val();
+            self.hist[k].read_address.next = self.read_group.val();
+            self.hist[k].write_address.next = self.write_group.val();
+            self.hist[k].write_enable.next = self.write.val();
+            self.hist[k].write_data.next = self.age[k].val();
+            self.fwd[k].clock.next = self.clock.val();
+            self.fwd[k].d.next = self.fwd[k].q.val();
+            if self.write.val() {
+                self.fwd[k].d.next = self.age[k].val();
+            }
+            if self.single.val() {
+                self.age[k + 1].next = self.fwd[k].q.val();
+            } else {
+                self.age[k + 1].next = self.hist[k].read_data.val();
+            }
+        }
+        for k in 0..self.regs.len() {
+            self.regs[k].clock.next = self.clock.val();
+            self.regs[k].value.next = self.age[k].val();
+            self.regs[k].in_image.next = self.row_inside.val() && self.col_flags.val().get_bit(k);
+            self.regs[k].zp.next = self.zp.val();
+            self.regs[k].load.next = self.load.val();
+        }
+        self.chain[0].next = self.regs[0].q.val();
+        self.taps.next = self.chain[0].val();
+        for k in 1..self.chain.len() {
+            self.chain[k].next =
+                (self.chain[k - 1].val() << self.beat_shift.val()) | self.regs[k].q.val();
+            self.taps.next = self.chain[k].val();
+        }
+    }
+}

@@ -1,0 +1,366 @@
+//! SlidingWindow against the golden model (`dsc_model::window::extract_windows`), under random
+//! stalls; its exact no-stall timing; and the generated Verilog through lint, Icarus and yosys.
+
+use super::*;
+use crate::stream::testbench::{Beat, Stalls};
+use crate::verify::{iverilog_compile, lint, require_tool, verilog_of, yosys_stat, Target};
+use dsc_model::window::extract_windows;
+use dsc_model::Tensor;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// Packs int8 values, the first at bit 0.
+fn pack<const N: usize>(bytes: &[i8]) -> Bits<N> {
+    let mut b = Bits::<N>::default();
+    for (i, &v) in bytes.iter().enumerate() {
+        for k in 0..8 {
+            b = b.replace_bit(8 * i + k, (v as u8 >> k) & 1 == 1);
+        }
+    }
+    b
+}
+
+fn unpack<const N: usize>(b: Bits<N>) -> Vec<i8> {
+    (0..N / 8).map(|i| b.get_bits::<8>(8 * i).to_u8() as i8).collect()
+}
+
+/// The input stream of `x`: pixels in raster order, `G` beats per pixel, `tlast` on the last.
+fn input_beats<const B: usize>(layer: &WindowLayer, x: &Tensor<i8>) -> Vec<Beat<B>> {
+    let p = layer.lanes;
+    let mut beats = vec![];
+    for y in 0..layer.height {
+        for xx in 0..layer.width {
+            let px = x.pixel(0, y, xx).unwrap();
+            for g in 0..layer.groups {
+                beats.push((pack::<B>(&px[g * p..(g + 1) * p]), false));
+            }
+        }
+    }
+    beats.last_mut().unwrap().1 = true;
+    beats
+}
+
+/// Random int8 image with extra −128 and 127.
+fn random_image(rng: &mut ChaCha8Rng, h: usize, w: usize, m: usize) -> Tensor<i8> {
+    Tensor::from_fn([1, h, w, m], |_, _, _, _| match rng.gen_range(0..6) {
+        0 => -128,
+        1 => 127,
+        _ => rng.gen(),
+    })
+    .unwrap()
+}
+
+type Win<const B: usize, const W: usize, const L: usize, const G: usize, const C: usize, const K: usize> =
+    SlidingWindow<B, W, L, G, C, K>;
+
+/// One clock cycle with `start` high.
+fn pulse_start<const B: usize, const W: usize, const L: usize, const G: usize, const C: usize, const K: usize>(
+    uut: &mut Win<B, W, L, G, C, K>,
+) {
+    uut.start.next = true;
+    uut.clock.next = Clock::from(false);
+    assert!(simulate(uut, 200));
+    uut.clock.next = Clock::from(true);
+    assert!(simulate(uut, 200));
+    uut.clock.next = Clock::from(false);
+    uut.start.next = false;
+    assert!(simulate(uut, 200));
+}
+
+/// What one drive of the block produced.
+struct Frame<const W: usize> {
+    out: Vec<Beat<W>>,
+    /// Cycle (after `start`) of each output beat.
+    out_cycles: Vec<usize>,
+    /// Cycles simulated.
+    cycles: usize,
+    /// Input beats consumed.
+    consumed: usize,
+}
+
+/// Steps `uut` cycle by cycle: offers `beats` with seeded random `tvalid` gaps, applies seeded
+/// random `tready`, checks the output holds while stalled, and stops when every beat was
+/// consumed and the block is idle, after `stop_after` windows, or after `max` cycles.
+fn drive<const B: usize, const W: usize, const L: usize, const G: usize, const C: usize, const K: usize>(
+    uut: &mut Win<B, W, L, G, C, K>,
+    beats: &[Beat<B>],
+    stalls: Stalls,
+    stop_after: usize,
+    max: usize,
+) -> Frame<W> {
+    let mut rng = ChaCha8Rng::seed_from_u64(stalls.seed);
+    let mut f = Frame { out: vec![], out_cycles: vec![], cycles: 0, consumed: 0 };
+    let mut offering = false;
+    let mut held: Option<Beat<W>> = None;
+    for cycle in 0..max {
+        assert!(simulate(uut, 200), "combinational logic did not settle");
+        if (f.consumed == beats.len() && !uut.busy.val()) || f.out.len() >= stop_after {
+            break;
+        }
+        f.cycles = cycle + 1;
+        if !offering && f.consumed < beats.len() {
+            offering = rng.gen_bool(stalls.p_valid);
+        }
+        let (d, l) = if offering { beats[f.consumed] } else { Default::default() };
+        uut.inp.tvalid.next = offering;
+        uut.inp.tdata.next = d;
+        uut.inp.tlast.next = l;
+        uut.out.tready.next = rng.gen_bool(stalls.p_ready);
+        assert!(simulate(uut, 200), "combinational logic did not settle");
+        let ob = (uut.out.tdata.val(), uut.out.tlast.val());
+        let (ov, or) = (uut.out.tvalid.val(), uut.out.tready.val());
+        if let Some(h) = held {
+            assert!(ov && ob == h, "cycle {cycle}: output changed while stalled");
+        }
+        held = (ov && !or).then_some(ob);
+        if ov && or {
+            f.out.push(ob);
+            f.out_cycles.push(cycle);
+        }
+        if offering && uut.inp.tready.val() {
+            f.consumed += 1;
+            offering = false;
+        }
+        uut.clock.next = Clock::from(true);
+        assert!(simulate(uut, 200));
+        uut.clock.next = Clock::from(false);
+    }
+    f
+}
+
+/// Runs one frame of `x` through `uut` and checks it against the model: every window, in
+/// order, nothing lost or extra, `tlast` only on the last, every beat consumed, idle after.
+fn run_frame<const B: usize, const W: usize, const L: usize, const G: usize, const C: usize, const K: usize>(
+    uut: &mut Win<B, W, L, G, C, K>,
+    layer: &WindowLayer,
+    x: &Tensor<i8>,
+    zp: i8,
+    stalls: Stalls,
+) -> Frame<W> {
+    let want = extract_windows(layer, x, zp).unwrap();
+    let beats = input_beats::<B>(layer, x);
+    uut.set_layer(layer, zp);
+    pulse_start(uut);
+    let max = 20 * layer.scan_positions() + 100;
+    let f = drive(uut, &beats, stalls, usize::MAX, max);
+    let ctx = format!("{layer:?} zp {zp} {stalls:?}");
+    assert!(f.cycles < max, "frame did not finish: {ctx}");
+    assert_eq!(f.consumed, beats.len(), "beats consumed: {ctx}");
+    assert_eq!(f.out.len(), want.len(), "windows out: {ctx}");
+    for (n, ((data, last), w)) in f.out.iter().zip(&want).enumerate() {
+        assert_eq!(
+            unpack::<W>(*data),
+            w.taps,
+            "window {n} (oy {} ox {} g {}): {ctx}",
+            w.out_row,
+            w.out_col,
+            w.group
+        );
+        assert_eq!(*last, n + 1 == want.len(), "tlast of window {n}: {ctx}");
+    }
+    assert!(!uut.out.tvalid.val() && !uut.inp.tready.val(), "not idle: {ctx}");
+    assert!(!uut.last_error.val(), "tlast flagged: {ctx}");
+    f
+}
+
+fn new_uut<const B: usize, const W: usize, const L: usize, const G: usize, const C: usize, const K: usize>(
+    cfg: &WindowConfig,
+) -> Win<B, W, L, G, C, K> {
+    let mut u = Win::<B, W, L, G, C, K>::new(cfg).unwrap();
+    u.connect_all();
+    u
+}
+
+/// 3×3, P = 2, up to 9×9×6: the random layers of the checks.
+type Small3 = SlidingWindow<16, 144, 5, 2, 4, 3>;
+fn small3() -> WindowConfig {
+    WindowConfig::new(3, 9, 9, 2, 6).unwrap()
+}
+
+#[test]
+fn dk3_random_layers_with_random_stalls_match_the_model() {
+    let cfg = small3();
+    let mut uut: Small3 = new_uut(&cfg);
+    let mut rng = ChaCha8Rng::seed_from_u64(2024);
+    // Fixed corner cases first (sizes below Dk, odd/even, G = 1), then random ones.
+    let mut cases = vec![(1, 1, 2, 1), (1, 1, 2, 2), (2, 3, 4, 2), (4, 4, 2, 2), (3, 5, 6, 1)];
+    for n in 0..14 {
+        let h = rng.gen_range(3..=9);
+        let w = rng.gen_range(3..=9);
+        cases.push((h, w, 2 * rng.gen_range(1..=3), 1 + n % 2));
+    }
+    for (n, &(h, w, m, s)) in cases.iter().enumerate() {
+        let layer = cfg.layer(h, w, m, s).unwrap();
+        let x = random_image(&mut rng, h, w, m);
+        let zp: i8 = if n == 1 { -128 } else { rng.gen() };
+        let stalls = Stalls { p_valid: rng.gen_range(0.3..1.0), p_ready: rng.gen_range(0.3..1.0), seed: n as u64 };
+        run_frame(&mut uut, &layer, &x, zp, stalls);
+    }
+}
+
+/// 5×5, P = 1: two line buffers more and two padding rows/columns per side.
+#[test]
+fn dk5_matches_the_model_with_stalls() {
+    let cfg = WindowConfig::new(5, 8, 8, 1, 2).unwrap();
+    let mut uut: SlidingWindow<8, 200, 4, 1, 4, 5> = new_uut(&cfg);
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    for (n, &(h, w, m, s)) in [(5, 6, 2, 1), (6, 5, 1, 2), (7, 8, 2, 2), (2, 3, 1, 1)].iter().enumerate() {
+        let layer = cfg.layer(h, w, m, s).unwrap();
+        let x = random_image(&mut rng, h, w, m);
+        let stalls = Stalls { p_valid: 0.7, p_ready: 0.6, seed: 50 + n as u64 };
+        run_frame(&mut uut, &layer, &x, rng.gen(), stalls);
+    }
+}
+
+/// 1×1: no line buffers; stride 2 on an even size leaves the last row and column unused.
+#[test]
+fn dk1_matches_the_model_and_skips_unused_rows() {
+    let cfg = WindowConfig::new(1, 6, 6, 4, 8).unwrap();
+    let mut uut: SlidingWindow<32, 32, 4, 1, 3, 1> = new_uut(&cfg);
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    for (n, &(h, w, m, s)) in [(4, 6, 8, 2), (5, 3, 4, 2), (3, 4, 8, 1)].iter().enumerate() {
+        let layer = cfg.layer(h, w, m, s).unwrap();
+        let x = random_image(&mut rng, h, w, m);
+        let stalls = Stalls { p_valid: 0.6, p_ready: 0.7, seed: 10 + n as u64 };
+        run_frame(&mut uut, &layer, &x, rng.gen(), stalls);
+    }
+}
+
+/// Without stalls a position takes exactly one cycle: the window emitted at scan position
+/// `n` (raster order over `(H + half) × (W + half) × G`) leaves at cycle `n + 2` after
+/// `start` (one priming cycle, one output register). At stride 1 that is one window per
+/// cycle for `W·G` cycles in every output row.
+#[test]
+fn no_stall_timing_is_one_position_per_cycle() {
+    let cfg = small3();
+    let mut uut: Small3 = new_uut(&cfg);
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    for &(h, w, m, s) in &[(5, 7, 4, 1), (6, 6, 2, 2), (7, 5, 6, 2), (4, 9, 2, 1)] {
+        let layer = cfg.layer(h, w, m, s).unwrap();
+        let x = random_image(&mut rng, h, w, m);
+        let run = run_frame(&mut uut, &layer, &x, rng.gen(), Stalls::NONE);
+        // Emission positions from the model's padding: bottom-right tap on the stride grid.
+        let half = (cfg.dk() - 1) / 2;
+        let (e0r, e0c) = (cfg.dk() - 1 - layer.rows.before, cfg.dk() - 1 - layer.cols.before);
+        let mut want = vec![];
+        let mut n = 0;
+        for r in 0..h + half {
+            for c in 0..w + half {
+                for _ in 0..layer.groups {
+                    let on = |p: usize, e0: usize| p >= e0 && (p - e0) % s == 0;
+                    if on(r, e0r) && on(c, e0c) {
+                        want.push(n + 2);
+                    }
+                    n += 1;
+                }
+            }
+        }
+        assert_eq!(n, layer.scan_positions());
+        assert_eq!(run.out_cycles, want, "{layer:?}");
+        if s == 1 {
+            // Steady state: each output row is one unbroken burst of W·G windows.
+            for row in run.out_cycles.chunks(w * layer.groups) {
+                assert_eq!(row.last().unwrap() - row[0] + 1, row.len(), "{layer:?}");
+            }
+        }
+    }
+}
+
+/// `start` in the middle of a frame abandons it; the next frame is right. Back-to-back frames
+/// of different geometry need no other reset.
+#[test]
+fn start_aborts_a_frame_and_frames_follow_each_other() {
+    let cfg = small3();
+    let mut uut: Small3 = new_uut(&cfg);
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    let layer = cfg.layer(6, 6, 4, 1).unwrap();
+    let x = random_image(&mut rng, 6, 6, 4);
+    uut.set_layer(&layer, 3);
+    pulse_start(&mut uut);
+    let beats = input_beats::<16>(&layer, &x);
+    // Take 10 windows, then abandon the frame.
+    let f = drive(&mut uut, &beats, Stalls::NONE, 10, 200);
+    assert_eq!(f.out.len(), 10);
+    assert!(uut.busy.val());
+    for &(h, w, m, s) in &[(5, 4, 6, 2), (3, 3, 2, 1)] {
+        let layer = cfg.layer(h, w, m, s).unwrap();
+        let x = random_image(&mut rng, h, w, m);
+        run_frame(&mut uut, &layer, &x, rng.gen(), Stalls { p_valid: 0.8, p_ready: 0.8, seed: 4 });
+    }
+}
+
+#[test]
+fn misplaced_input_tlast_sets_last_error() {
+    let cfg = small3();
+    let mut uut: Small3 = new_uut(&cfg);
+    let layer = cfg.layer(3, 3, 2, 1).unwrap();
+    let x = Tensor::filled([1, 3, 3, 2], 1i8).unwrap();
+    let mut beats = input_beats::<16>(&layer, &x);
+    beats[4].1 = true;
+    uut.set_layer(&layer, 0);
+    pulse_start(&mut uut);
+    let f = drive(&mut uut, &beats, Stalls::NONE, usize::MAX, 100);
+    assert_eq!(f.out.len(), 9);
+    assert!(uut.last_error.val());
+    pulse_start(&mut uut);
+    assert!(!uut.last_error.val(), "start clears it");
+}
+
+#[test]
+fn generics_that_disagree_with_the_config_are_an_error() {
+    let e = Small3::new(&WindowConfig::new(3, 9, 9, 2, 8).unwrap()).err().unwrap();
+    assert!(e.to_string().contains("LADDR"), "{e}");
+    let e = Small3::new(&WindowConfig::new(5, 9, 9, 2, 6).unwrap()).err().unwrap();
+    assert!(e.to_string().contains("WIN"), "{e}");
+    assert!(DefaultWindow::new(&default_cfg()).is_ok());
+}
+
+/// The default: 3×3, width 112, 8 channels per beat (up to 64 channels).
+fn default_cfg() -> WindowConfig {
+    WindowConfig::new(3, 112, 112, 8, 64).unwrap()
+}
+
+#[test]
+fn default_window_verilog_lints_and_compiles() {
+    let v = verilog_of(&mut DefaultWindow::new(&default_cfg()).unwrap());
+    if require_tool("verilator") {
+        lint(&v, "top").unwrap();
+    }
+    if require_tool("iverilog") {
+        iverilog_compile(&v).unwrap();
+    }
+}
+
+/// No latches; the line buffers (2 × 896 × 64 bits) and the column history land in block
+/// RAM. Prints the cell counts.
+#[test]
+fn default_window_synthesises_to_block_ram() {
+    if !require_tool("yosys") {
+        return;
+    }
+    let v = verilog_of(&mut DefaultWindow::new(&default_cfg()).unwrap());
+    for t in [Target::Ice40, Target::Ecp5] {
+        let s = yosys_stat(&v, "top", t).unwrap();
+        eprintln!("SlidingWindow 3x3 W112 P8 M64: {s}");
+        assert_eq!(s.latches(), 0, "{s}");
+        assert!(s.brams() > 0, "{s}");
+    }
+}
+
+/// rust-hdl simulation speed of the default window on a small frame (printed).
+#[test]
+fn default_window_simulation_speed() {
+    let cfg = default_cfg();
+    let mut uut: DefaultWindow = new_uut(&cfg);
+    let mut rng = ChaCha8Rng::seed_from_u64(77);
+    let layer = cfg.layer(6, 8, 16, 1).unwrap();
+    let x = random_image(&mut rng, 6, 8, 16);
+    let t0 = std::time::Instant::now();
+    let run = run_frame(&mut uut, &layer, &x, rng.gen(), Stalls::NONE);
+    let dt = t0.elapsed().as_secs_f64();
+    eprintln!(
+        "SlidingWindow 3x3 P8 rust-hdl sim: {} cycles in {dt:.2} s = {:.0} cycles/s",
+        run.cycles,
+        run.cycles as f64 / dt
+    );
+}
