@@ -25,14 +25,15 @@ pub const SHIFT_MAX: i32 = 30;
 
 /// `round(a·b / 2^31)` with ties toward +∞, saturating the one overflow `INT32_MIN × INT32_MIN`
 /// to `INT32_MAX` (gemmlowp `SaturatingRoundingDoublingHighMul`).
+///
+/// gemmlowp writes it as `(ab + nudge) / 2^31` with a truncating division and a sign-dependent
+/// nudge (`2^30`, or `1 − 2^30` for `ab < 0`); for every `ab` that equals
+/// `floor((ab + 2^30) / 2^31)`, which is what is computed here (an arithmetic shift, no branch:
+/// this runs once per output). The only result beyond int32 is `2^31`, from `INT32_MIN²`.
+#[inline]
 pub fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
-    if a == i32::MIN && b == i32::MIN {
-        return i32::MAX;
-    }
     let ab = a as i64 * b as i64;
-    let nudge: i64 = if ab >= 0 { 1 << 30 } else { 1 - (1 << 30) };
-    // Rust's `/` truncates toward zero, like C++'s.
-    ((ab + nudge) / (1i64 << 31)) as i32
+    ((ab + (1 << 30)) >> 31).min(i32::MAX as i64) as i32
 }
 
 /// `x / 2^exponent` rounded to nearest, ties away from zero (gemmlowp `RoundingDivideByPOT`).
@@ -360,14 +361,16 @@ impl RequantParams {
     /// int8 tensor of a tensor of full accumulators whose innermost dimension is the channel.
     pub fn apply(&self, acc: &Tensor<i32>) -> Result<Tensor<i8>> {
         self.expect_channels("accumulators", acc.c())?;
-        let per_channel: Vec<ChannelRequant> =
-            (0..self.channels()).map(|c| self.channel_unchecked(c)).collect();
-        let data = acc
-            .data()
-            .chunks_exact(per_channel.len())
-            .flat_map(|px| px.iter().zip(&per_channel).map(|(&a, r)| r.requantize(a)))
-            .collect();
-        Tensor::new(acc.shape(), data)
+        let (lo, hi, zp) = (self.act_min, self.act_max, self.out_zp);
+        let mut out = vec![0i8; acc.data().len()];
+        // Plain loops over contiguous slices, no per-element iterator adaptors: this runs once
+        // per output of every layer the model checks.
+        for (o, a) in out.chunks_exact_mut(self.channels()).zip(acc.data().chunks_exact(self.channels())) {
+            for (((o, &a), &m), &s) in o.iter_mut().zip(a).zip(&self.multiplier).zip(&self.shift) {
+                *o = (mbqm(a, m, s).saturating_add(zp)).clamp(lo, hi) as i8;
+            }
+        }
+        Tensor::new(acc.shape(), out)
     }
 
     /// Errors unless there are exactly `channels` channels; `what` names the layer.
@@ -411,6 +414,31 @@ mod tests {
         assert_eq!(saturating_rounding_doubling_high_mul(i32::MIN, 1 << 30), -(1 << 30));
         for (a, b) in [(i32::MIN, i32::MAX), (i32::MAX, i32::MAX), (i32::MIN, 1 << 30)] {
             assert_eq!(saturating_rounding_doubling_high_mul(a, b), srdhm_naive(a, b));
+        }
+    }
+
+    /// gemmlowp's literal form: sign-dependent nudge, truncating division, explicit saturation.
+    fn srdhm_gemmlowp(a: i32, b: i32) -> i32 {
+        if a == i32::MIN && b == i32::MIN {
+            return i32::MAX;
+        }
+        let ab = a as i64 * b as i64;
+        let nudge: i64 = if ab >= 0 { 1 << 30 } else { 1 - (1 << 30) };
+        ((ab + nudge) / (1i64 << 31)) as i32
+    }
+
+    #[test]
+    fn srdhm_equals_gemmlowps_literal_form() {
+        let vals = [i32::MIN, i32::MIN + 1, -(3 << 15), -(1 << 15) - 1, -(1 << 15), -1, 0, 1, 1 << 15, 3 << 15, i32::MAX];
+        for &a in &vals {
+            for &b in &vals {
+                assert_eq!(saturating_rounding_doubling_high_mul(a, b), srdhm_gemmlowp(a, b), "{a} {b}");
+            }
+        }
+        // Every residue class of ab modulo 2^31 near the ties, both signs.
+        for a in -70_000i32..70_000 {
+            let b = 1 << 15;
+            assert_eq!(saturating_rounding_doubling_high_mul(a, b), srdhm_gemmlowp(a, b), "{a}");
         }
     }
 
