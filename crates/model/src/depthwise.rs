@@ -6,7 +6,7 @@
 //! the image, in wrapping int32; then per-channel requantization. Any int8 weight is accepted
 //! (see [`crate::conv`]).
 
-use crate::conv::{centered, check_bias, check_kernel, check_stride, taps};
+use crate::conv::{centered, check_bias, check_kernel, check_stride, taps, widened};
 use crate::error::Result;
 use crate::padding::same_padding;
 use crate::requant::{check_zero_point, RequantParams};
@@ -31,7 +31,7 @@ pub fn depthwise_acc(
     let py = same_padding(h, dk, stride)?;
     let px = same_padding(w, dk, stride)?;
     let xc = centered(input, in_zp);
-    let wd = weights.data();
+    let wd = widened(weights);
     let mut out = Tensor::zeros([batch, py.out, px.out, m])?;
     let od = out.data_mut();
     let mut o = 0;

@@ -4,7 +4,7 @@
 //! Weights are `[N, 1, 1, M]`. `acc[n] = bias[n] + Σ_m w[n,m]·(x[m] − in_zp)` in wrapping int32;
 //! then per-channel requantization. Any int8 weight is accepted (see [`crate::conv`]).
 
-use crate::conv::{centered, check_bias, dot};
+use crate::conv::{centered, check_bias, dot, widened};
 use crate::error::Result;
 use crate::requant::{check_zero_point, RequantParams};
 use crate::tensor::Tensor;
@@ -22,7 +22,7 @@ pub fn pointwise_acc(
     check_zero_point("input", in_zp)?;
     check_bias(bias, n_out)?;
     let xc = centered(input, in_zp);
-    let wd = weights.data();
+    let wd = widened(weights);
     let mut out = Tensor::zeros([batch, h, w, n_out])?;
     for (acc, x) in out.data_mut().chunks_exact_mut(n_out).zip(xc.chunks_exact(m)) {
         for ((a, ws), &b) in acc.iter_mut().zip(wd.chunks_exact(m)).zip(bias) {
