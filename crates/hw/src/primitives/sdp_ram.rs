@@ -130,8 +130,11 @@ mod tests {
             }
             sim.done(x)
         });
-        sim.run(Box::new(SdpRam::<D, A>::default()), 10 * (cycles as u64 + 4))
-            .unwrap();
+        sim.run(
+            Box::new(SdpRam::<D, A>::default()),
+            10 * (cycles as u64 + 4),
+        )
+        .unwrap();
     }
 
     #[test]
@@ -171,7 +174,14 @@ mod tests {
         let words = 1 << A;
         // SB_RAM40_4K: 256×16 … 2048×2; DP16KD (simple dual port): 512×36 … 16384×1.
         let ice40 = [(16, 256), (8, 512), (4, 1024), (2, 2048)];
-        let ecp5 = [(36, 512), (18, 1024), (9, 2048), (4, 4096), (2, 8192), (1, 16384)];
+        let ecp5 = [
+            (36, 512),
+            (18, 1024),
+            (9, 2048),
+            (4, 4096),
+            (2, 8192),
+            (1, 16384),
+        ];
         for (t, modes) in [(Target::Ice40, &ice40[..]), (Target::Ecp5, &ecp5[..])] {
             let s = yosys_stat(&v, "top", t).unwrap();
             eprintln!("SdpRam<{D},{A}> {s}");

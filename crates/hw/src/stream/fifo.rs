@@ -217,7 +217,11 @@ mod tests {
     fn random_stalls_lose_and_duplicate_nothing() {
         for seed in 0..8 {
             for (pv, pr) in [(0.5, 0.5), (0.9, 0.3), (0.3, 0.9), (1.0, 0.5), (0.5, 1.0)] {
-                let stalls = Stalls { p_valid: pv, p_ready: pr, seed };
+                let stalls = Stalls {
+                    p_valid: pv,
+                    p_ready: pr,
+                    seed,
+                };
                 let (beats, r) = run(300, stalls);
                 assert_eq!(r.out, beats, "{stalls:?}");
             }
@@ -229,7 +233,10 @@ mod tests {
         let (beats, r) = run(200, Stalls::NONE);
         assert_eq!(r.out, beats);
         assert_eq!(r.out_cycles[0], 3, "latency");
-        assert_eq!(r.out_cycles.last().unwrap() - r.out_cycles[0], beats.len() - 1);
+        assert_eq!(
+            r.out_cycles.last().unwrap() - r.out_cycles[0],
+            beats.len() - 1
+        );
     }
 
     /// With the output blocked, exactly DEPTH beats go in, `count` reports them, then all
@@ -240,7 +247,11 @@ mod tests {
         let beats = random_beats::<8>(n, 3, 9);
         let mut uut = Uut::new().unwrap();
         uut.connect_all();
-        let blocked = Stalls { p_valid: 1.0, p_ready: 0.0, seed: 1 };
+        let blocked = Stalls {
+            p_valid: 1.0,
+            p_ready: 0.0,
+            seed: 1,
+        };
         let r = run_stream(
             &mut uut,
             |u| &mut u.clock,

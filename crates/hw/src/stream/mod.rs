@@ -110,7 +110,11 @@ pub(crate) mod testbench {
             if !offering && next_in < beats.len() {
                 offering = rng.gen_bool(stalls.p_valid);
             }
-            let (d, l) = if offering { beats[next_in] } else { Default::default() };
+            let (d, l) = if offering {
+                beats[next_in]
+            } else {
+                Default::default()
+            };
             let i = inp(uut);
             i.tvalid.next = offering;
             i.tdata.next = d;

@@ -83,7 +83,11 @@ mod tests {
     fn random_stalls_lose_and_duplicate_nothing() {
         for seed in 0..8 {
             for (pv, pr) in [(0.5, 0.5), (0.9, 0.3), (0.3, 0.9), (1.0, 0.5), (0.5, 1.0)] {
-                let stalls = Stalls { p_valid: pv, p_ready: pr, seed };
+                let stalls = Stalls {
+                    p_valid: pv,
+                    p_ready: pr,
+                    seed,
+                };
                 let (beats, r) = run(300, stalls);
                 assert_eq!(r.out, beats, "{stalls:?}");
             }
@@ -95,7 +99,10 @@ mod tests {
         let (beats, r) = run(200, Stalls::NONE);
         assert_eq!(r.out, beats);
         assert_eq!(r.out_cycles[0], 1, "latency");
-        assert_eq!(r.out_cycles.last().unwrap() - r.out_cycles[0], beats.len() - 1);
+        assert_eq!(
+            r.out_cycles.last().unwrap() - r.out_cycles[0],
+            beats.len() - 1
+        );
     }
 
     #[test]
