@@ -130,6 +130,33 @@ pub fn iverilog_compile(verilog: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Compiles `verilog` with a testbench (top module `tb`) under `iverilog -g2005`, runs it with
+/// `vvp` in a directory that also holds `files` (e.g. `$readmemh` vectors) and returns what it
+/// printed. Lets a test check custom Verilog against the block's Rust model, vector by vector.
+pub fn iverilog_run(
+    verilog: &str,
+    testbench: &str,
+    files: &[(&str, String)],
+) -> Result<String, String> {
+    let dir = WorkDir::new("iverilog-run")?;
+    let src = dir.write("design.v", verilog)?;
+    let tb = dir.write("tb.v", testbench)?;
+    for (name, text) in files {
+        dir.write(name, text)?;
+    }
+    run(
+        Command::new("iverilog")
+            .args(["-g2005", "-s", "tb", "-o", "sim.vvp"])
+            .arg(&src)
+            .arg(&tb),
+        &dir,
+        "iverilog -g2005",
+    )?;
+    let out = run(Command::new("vvp").args(["-n", "sim.vvp"]), &dir, "vvp")?;
+    dir.done();
+    Ok(out)
+}
+
 /// An FPGA family yosys synthesises for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Target {

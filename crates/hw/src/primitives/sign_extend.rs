@@ -39,7 +39,7 @@ end
 mod tests {
     use super::*;
     use crate::primitives::i8_bits;
-    use crate::verify::{iverilog_compile, lint, require_tool, verilog_of};
+    use crate::verify::{iverilog_compile, iverilog_run, lint, require_tool, verilog_of};
 
     fn check_all<T: Word16>() {
         let mut uut = SignExtend8To16::<T>::default();
@@ -74,5 +74,43 @@ mod tests {
                 iverilog_compile(&v).unwrap();
             }
         }
+    }
+
+    /// Icarus gives, for every byte, exactly the rust-hdl model's extension.
+    #[test]
+    fn verilog_matches_the_rust_model_on_every_byte() {
+        if !require_tool("iverilog") || !require_tool("vvp") {
+            return;
+        }
+        let mut uut = SignExtend8To16::<Bits<16>>::default();
+        let v = verilog_of(&mut uut);
+        let mut vectors = String::new();
+        for a in 0..=255u8 {
+            uut.a.next = a.to_bits();
+            assert!(simulate(&mut uut, 10));
+            vectors += &format!("{a:02x}{:04x}\n", uut.y.val().to_u16());
+        }
+        let tb = "\
+module tb;
+reg [7:0] a;
+wire [15:0] y;
+reg [23:0] vec [0:255];
+integer i, errors;
+top dut(.a(a), .y(y));
+initial begin
+  $readmemh(\"vectors.hex\", vec);
+  errors = 0;
+  for (i = 0; i < 256; i = i + 1) begin
+    a = vec[i][23:16];
+    #1;
+    if (y !== vec[i][15:0]) errors = errors + 1;
+  end
+  $display(\"CHECKED %0d ERRORS %0d\", i, errors);
+  $finish;
+end
+endmodule
+";
+        let out = iverilog_run(&v, tb, &[("vectors.hex", vectors)]).unwrap();
+        assert!(out.contains("CHECKED 256 ERRORS 0"), "{out}");
     }
 }
