@@ -2,18 +2,21 @@
 //! patterns and checks run against Verilator and against rust-hdl's own simulator.
 
 use crate::error::{Result, SimError};
-use crate::model::{Model, PortId};
+use crate::model::{fit_words, Model, PortId};
+use crate::ports::{Direction, Port};
 use dsc_hw::stream::{StreamIn, StreamOut};
-use rust_hdl::prelude::{simulate, Bits, Block, Clock, In, Out, Signal};
+use rust_hdl::prelude::{bit_cast, simulate, Bits, Block, Clock, In, Out, Signal};
 
-/// A clocked device under test with ports addressed by name, values of up to 128 bits.
+/// A clocked device under test with ports addressed by name. Values travel as `u128` (ports
+/// of up to 128 bits) or as little-endian 32-bit words (any width).
 pub trait Dut {
     fn port_id(&self, name: &str) -> Result<PortId>;
-    fn has_port(&self, name: &str) -> bool {
-        self.port_id(name).is_ok()
-    }
+    /// Width in bits of a port.
+    fn port_width(&self, id: PortId) -> Result<usize>;
     fn set_id(&mut self, id: PortId, value: u128) -> Result<()>;
     fn get_id(&mut self, id: PortId) -> Result<u128>;
+    fn set_words_id(&mut self, id: PortId, words: &[u32]) -> Result<()>;
+    fn get_words_id(&mut self, id: PortId) -> Result<Vec<u32>>;
     /// One clock cycle (rising edge).
     fn tick(&mut self) -> Result<()>;
     fn cycles(&self) -> u64;
@@ -23,11 +26,23 @@ impl Dut for Model {
     fn port_id(&self, name: &str) -> Result<PortId> {
         Model::port_id(self, name)
     }
+    fn port_width(&self, id: PortId) -> Result<usize> {
+        self.ports()
+            .get(id.0)
+            .map(|p| p.width)
+            .ok_or_else(|| bad_id(id))
+    }
     fn set_id(&mut self, id: PortId, value: u128) -> Result<()> {
         Model::set_id(self, id, value)
     }
     fn get_id(&mut self, id: PortId) -> Result<u128> {
         Model::get_id(self, id)
+    }
+    fn set_words_id(&mut self, id: PortId, words: &[u32]) -> Result<()> {
+        Model::set_words_id(self, id, words)
+    }
+    fn get_words_id(&mut self, id: PortId) -> Result<Vec<u32>> {
+        Model::get_words_id(self, id)
     }
     fn tick(&mut self) -> Result<()> {
         Model::tick(self);
@@ -38,12 +53,18 @@ impl Dut for Model {
     }
 }
 
-type Setter<B> = Box<dyn Fn(&mut B, u128)>;
-type Getter<B> = Box<dyn Fn(&B) -> u128>;
+fn bad_id(id: PortId) -> SimError {
+    SimError::UnknownPort {
+        port: format!("#{}", id.0),
+        known: "(port ids come from port_id)".into(),
+    }
+}
+
+type Setter<B> = Box<dyn Fn(&mut B, &[u32])>;
+type Getter<B> = Box<dyn Fn(&B) -> Vec<u32>>;
 
 struct HdlPort<B> {
-    name: String,
-    width: usize,
+    port: Port,
     set: Option<Setter<B>>,
     get: Getter<B>,
 }
@@ -61,6 +82,14 @@ pub struct HdlDut<B: Block> {
 
 /// rust-hdl's own convergence limit in `Simulation`.
 const MAX_SETTLE: usize = 100;
+
+fn u128_words(v: u128, width: usize) -> Vec<u32> {
+    (0..width.div_ceil(32).min(4)).map(|i| (v >> (32 * i)) as u32).collect()
+}
+
+fn words_u128(w: &[u32]) -> u128 {
+    w.iter().take(4).enumerate().fold(0, |acc, (i, &x)| acc | (x as u128) << (32 * i))
+}
 
 impl<B: Block + 'static> HdlDut<B> {
     /// Wraps `uut` (connect_all is called here) with a clock setter, e.g.
@@ -81,24 +110,62 @@ impl<B: Block + 'static> HdlDut<B> {
         Self::new(uut, move |b, v| clock(b).next = Clock::from(v))
     }
 
-    /// Binds a `Bits<N>` input signal.
+    fn push(mut self, name: &str, direction: Direction, width: usize, set: Option<Setter<B>>, get: Getter<B>) -> Self {
+        self.ports.push(HdlPort {
+            port: Port {
+                hdl_name: name.to_string(),
+                name: name.to_string(),
+                direction,
+                width,
+                clock: false,
+            },
+            set,
+            get,
+        });
+        self
+    }
+
+    /// Binds an input port of up to 128 bits through `u128` closures.
+    pub fn input(
+        self,
+        name: &str,
+        width: usize,
+        set: impl Fn(&mut B, u128) + 'static,
+        get: impl Fn(&B) -> u128 + 'static,
+    ) -> Self {
+        self.push(
+            name,
+            Direction::Input,
+            width,
+            Some(Box::new(move |b, w| set(b, words_u128(w)))),
+            Box::new(move |b| u128_words(get(b), width)),
+        )
+    }
+
+    /// Binds an output port of up to 128 bits through a `u128` closure.
+    pub fn output(self, name: &str, width: usize, get: impl Fn(&B) -> u128 + 'static) -> Self {
+        self.push(name, Direction::Output, width, None, Box::new(move |b| u128_words(get(b), width)))
+    }
+
+    /// Binds a `Bits<N>` input signal (any width).
     pub fn input_bits<const N: usize>(
         self,
         name: &str,
         get: fn(&B) -> &Signal<In, Bits<N>>,
         get_mut: fn(&mut B) -> &mut Signal<In, Bits<N>>,
     ) -> Self {
-        self.input(
+        self.push(
             name,
+            Direction::Input,
             N,
-            move |b, v| get_mut(b).next = u128_to_bits::<N>(v),
-            move |b| get(b).val().to_u128(),
+            Some(Box::new(move |b, w| get_mut(b).next = words_to_bits::<N>(w))),
+            Box::new(move |b| bits_to_words(get(b).val())),
         )
     }
 
-    /// Binds a `Bits<N>` output signal.
+    /// Binds a `Bits<N>` output signal (any width).
     pub fn output_bits<const N: usize>(self, name: &str, get: fn(&B) -> &Signal<Out, Bits<N>>) -> Self {
-        self.output(name, N, move |b| get(b).val().to_u128())
+        self.push(name, Direction::Output, N, None, Box::new(move |b| bits_to_words(get(b).val())))
     }
 
     /// Binds the four signals of a dsc-hw input stream as `<name>_tdata` etc.
@@ -108,11 +175,12 @@ impl<B: Block + 'static> HdlDut<B> {
         get: fn(&B) -> &StreamIn<D>,
         get_mut: fn(&mut B) -> &mut StreamIn<D>,
     ) -> Self {
-        self.input(
+        self.push(
             &format!("{name}_tdata"),
+            Direction::Input,
             D,
-            move |b, v| get_mut(b).tdata.next = u128_to_bits::<D>(v),
-            move |b| get(b).tdata.val().to_u128(),
+            Some(Box::new(move |b, w| get_mut(b).tdata.next = words_to_bits::<D>(w))),
+            Box::new(move |b| bits_to_words(get(b).tdata.val())),
         )
         .input(
             &format!("{name}_tvalid"),
@@ -136,43 +204,25 @@ impl<B: Block + 'static> HdlDut<B> {
         get: fn(&B) -> &StreamOut<D>,
         get_mut: fn(&mut B) -> &mut StreamOut<D>,
     ) -> Self {
-        self.output(&format!("{name}_tdata"), D, move |b| get(b).tdata.val().to_u128())
-            .output(&format!("{name}_tvalid"), 1, move |b| get(b).tvalid.val() as u128)
-            .output(&format!("{name}_tlast"), 1, move |b| get(b).tlast.val() as u128)
-            .input(
-                &format!("{name}_tready"),
-                1,
-                move |b, v| get_mut(b).tready.next = v != 0,
-                move |b| get(b).tready.val() as u128,
-            )
+        self.push(
+            &format!("{name}_tdata"),
+            Direction::Output,
+            D,
+            None,
+            Box::new(move |b| bits_to_words(get(b).tdata.val())),
+        )
+        .output(&format!("{name}_tvalid"), 1, move |b| get(b).tvalid.val() as u128)
+        .output(&format!("{name}_tlast"), 1, move |b| get(b).tlast.val() as u128)
+        .input(
+            &format!("{name}_tready"),
+            1,
+            move |b, v| get_mut(b).tready.next = v != 0,
+            move |b| get(b).tready.val() as u128,
+        )
     }
 
-    /// Binds an input port.
-    pub fn input(
-        mut self,
-        name: &str,
-        width: usize,
-        set: impl Fn(&mut B, u128) + 'static,
-        get: impl Fn(&B) -> u128 + 'static,
-    ) -> Self {
-        self.ports.push(HdlPort {
-            name: name.to_string(),
-            width,
-            set: Some(Box::new(set)),
-            get: Box::new(get),
-        });
-        self
-    }
-
-    /// Binds an output port.
-    pub fn output(mut self, name: &str, width: usize, get: impl Fn(&B) -> u128 + 'static) -> Self {
-        self.ports.push(HdlPort {
-            name: name.to_string(),
-            width,
-            set: None,
-            get: Box::new(get),
-        });
-        self
+    fn port(&self, id: PortId) -> Result<&HdlPort<B>> {
+        self.ports.get(id.0).ok_or_else(|| bad_id(id))
     }
 
     fn settle(&mut self) -> Result<()> {
@@ -195,43 +245,49 @@ impl<B: Block + 'static> Dut for HdlDut<B> {
     fn port_id(&self, name: &str) -> Result<PortId> {
         self.ports
             .iter()
-            .position(|p| p.name == name)
+            .position(|p| p.port.name == name)
             .map(PortId)
             .ok_or_else(|| SimError::UnknownPort {
                 port: name.to_string(),
                 known: self
                     .ports
                     .iter()
-                    .map(|p| p.name.as_str())
+                    .map(|p| p.port.name.as_str())
                     .collect::<Vec<_>>()
                     .join(", "),
             })
     }
+    fn port_width(&self, id: PortId) -> Result<usize> {
+        Ok(self.port(id)?.port.width)
+    }
     fn set_id(&mut self, id: PortId, value: u128) -> Result<()> {
-        let p = self.ports.get(id.0).ok_or_else(|| SimError::UnknownPort {
-            port: format!("#{}", id.0),
-            known: String::new(),
-        })?;
-        let set = p.set.as_ref().ok_or_else(|| SimError::BadValue {
-            port: p.name.clone(),
-            message: "is an output and cannot be driven".into(),
-        })?;
-        if p.width < 128 && value >> p.width != 0 {
+        let words = u128_words(value, 128);
+        self.set_words_id(id, &words)
+    }
+    fn get_id(&mut self, id: PortId) -> Result<u128> {
+        let p = &self.port(id)?.port;
+        if p.width > 128 {
             return Err(SimError::BadValue {
                 port: p.name.clone(),
-                message: format!("value {value:#x} does not fit in {} bits", p.width),
+                message: format!("is {} bits wide: read it with get_words_id", p.width),
             });
         }
-        set(&mut self.uut, value);
+        Ok(words_u128(&self.get_words_id(id)?))
+    }
+    fn set_words_id(&mut self, id: PortId, words: &[u32]) -> Result<()> {
+        let p = self.ports.get(id.0).ok_or_else(|| bad_id(id))?;
+        let set = p.set.as_ref().ok_or_else(|| SimError::BadValue {
+            port: p.port.name.clone(),
+            message: "is an output and cannot be driven".into(),
+        })?;
+        let buf = fit_words(&p.port, words)?;
+        set(&mut self.uut, &buf);
         self.dirty = true;
         Ok(())
     }
-    fn get_id(&mut self, id: PortId) -> Result<u128> {
+    fn get_words_id(&mut self, id: PortId) -> Result<Vec<u32>> {
         self.settle()?;
-        let p = self.ports.get(id.0).ok_or_else(|| SimError::UnknownPort {
-            port: format!("#{}", id.0),
-            known: String::new(),
-        })?;
+        let p = self.port(id)?;
         Ok((p.get)(&self.uut))
     }
     fn tick(&mut self) -> Result<()> {
@@ -249,13 +305,34 @@ impl<B: Block + 'static> Dut for HdlDut<B> {
     }
 }
 
-/// A `u128` as rust-hdl `Bits<N>` (bits above 128 are zero).
-pub fn u128_to_bits<const N: usize>(v: u128) -> Bits<N> {
-    let mut b = Bits::<N>::from(v as u64);
-    for i in 64..N.min(128) {
-        if (v >> i) & 1 == 1 {
-            b = b.replace_bit(i, true);
+/// Little-endian 32-bit words as rust-hdl `Bits<N>`; the caller has checked the width.
+pub fn words_to_bits<const N: usize>(words: &[u32]) -> Bits<N> {
+    let mut b = Bits::<N>::default();
+    for (i, &w) in words.iter().enumerate().take(N.div_ceil(32)) {
+        if w != 0 {
+            let mut wb = Bits::<N>::from(w as u64 & mask(N.min(32)));
+            wb = wb << (32 * i) as u64;
+            b = b | wb;
         }
     }
     b
+}
+
+fn mask(bits: usize) -> u64 {
+    if bits >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits) - 1
+    }
+}
+
+/// rust-hdl `Bits<N>` as little-endian 32-bit words (`ceil(N/32)` of them).
+pub fn bits_to_words<const N: usize>(b: Bits<N>) -> Vec<u32> {
+    if N <= 64 {
+        let v = b.to_u64();
+        return (0..N.div_ceil(32)).map(|i| (v >> (32 * i)) as u32).collect();
+    }
+    (0..N.div_ceil(32))
+        .map(|i| bit_cast::<64, N>(b >> (32 * i) as u64).to_u64() as u32)
+        .collect()
 }

@@ -274,20 +274,13 @@ impl Model {
     /// `VlWide` order). Missing high words are zero; bits beyond the width are an error.
     pub fn set_words(&mut self, name: &str, words: &[u32]) -> Result<()> {
         let id = self.port_id(name)?;
+        self.set_words_id(id, words)
+    }
+
+    /// [`Model::set_words`] by port id.
+    pub fn set_words_id(&mut self, id: PortId, words: &[u32]) -> Result<()> {
         let p = self.writable(id)?;
-        let n = p.words();
-        let mut buf = vec![0u32; n];
-        for (i, &w) in words.iter().enumerate() {
-            if i < n {
-                buf[i] = w;
-            } else if w != 0 {
-                return Err(too_wide(p, &format!("{} words", words.len())));
-            }
-        }
-        let top_bits = p.width - 32 * (n - 1);
-        if top_bits < 32 && buf[n - 1] >> top_bits != 0 {
-            return Err(too_wide(p, &format!("word {} = {:#x}", n - 1, buf[n - 1])));
-        }
+        let buf = fit_words(p, words)?;
         // SAFETY: `buf` has exactly the port's word count.
         unsafe { (self.fns.set_words)(self.handle.as_ptr(), id.0 as u32, buf.as_ptr()) };
         self.dirty = true;
@@ -342,7 +335,8 @@ impl Model {
         self.get_words_id(id)
     }
 
-    fn get_words_id(&mut self, id: PortId) -> Result<Vec<u32>> {
+    /// [`Model::get_words`] by port id.
+    pub fn get_words_id(&mut self, id: PortId) -> Result<Vec<u32>> {
         let n = self.port(id)?.words();
         self.settle();
         let mut buf = vec![0u32; n];
@@ -412,7 +406,26 @@ impl Model {
     }
 }
 
-fn too_wide(p: &Port, what: &str) -> SimError {
+/// `words` zero-extended to exactly the port's word count; an error if any bit lies beyond
+/// the port's width.
+pub(crate) fn fit_words(p: &Port, words: &[u32]) -> Result<Vec<u32>> {
+    let n = p.words();
+    let mut buf = vec![0u32; n];
+    for (i, &w) in words.iter().enumerate() {
+        if i < n {
+            buf[i] = w;
+        } else if w != 0 {
+            return Err(too_wide(p, &format!("{} words", words.len())));
+        }
+    }
+    let top_bits = p.width - 32 * (n - 1);
+    if top_bits < 32 && buf[n - 1] >> top_bits != 0 {
+        return Err(too_wide(p, &format!("word {} = {:#x}", n - 1, buf[n - 1])));
+    }
+    Ok(buf)
+}
+
+pub(crate) fn too_wide(p: &Port, what: &str) -> SimError {
     SimError::BadValue {
         port: p.name.clone(),
         message: format!("value {what} does not fit in {} bits", p.width),

@@ -1,5 +1,6 @@
 //! AXI4-Stream driver (source) and monitor (sink) with seeded random stalls.
 //!
+//! Beats may be of any width (`tdata` wider than 128 bits goes as 32-bit words).
 //! A stream named `s` is the port group `s_tdata`, `s_tvalid`, `s_tready` and optionally
 //! `s_tlast` (clean names; rust-hdl's `s$tdata` becomes `s_tdata`). A beat moves on a rising
 //! edge where `tvalid && tready`. The stall pattern is one random draw per cycle from a ChaCha
@@ -13,21 +14,50 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::VecDeque;
 
-/// One transfer: data (up to 128 bits) and the `tlast` flag.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// One transfer: data of any width and the `tlast` flag. Data is kept as little-endian 32-bit
+/// words with high zero words trimmed, so a beat compares equal however wide the port is.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Beat {
-    pub data: u128,
+    words: Vec<u32>,
     pub last: bool,
 }
 
 impl Beat {
+    /// A beat of up to 128 bits.
     pub fn new(data: u128, last: bool) -> Beat {
-        Beat { data, last }
+        Beat::from_words(&[data as u32, (data >> 32) as u32, (data >> 64) as u32, (data >> 96) as u32], last)
+    }
+
+    /// A beat of any width from little-endian 32-bit words.
+    pub fn from_words(words: &[u32], last: bool) -> Beat {
+        let len = words.iter().rposition(|&w| w != 0).map_or(0, |i| i + 1);
+        Beat {
+            words: words[..len].to_vec(),
+            last,
+        }
+    }
+
+    /// The data as little-endian 32-bit words (high zero words trimmed).
+    pub fn words(&self) -> &[u32] {
+        &self.words
+    }
+
+    /// The data as a `u128`, or `None` when it does not fit.
+    pub fn value(&self) -> Option<u128> {
+        if self.words.len() > 4 {
+            return None;
+        }
+        Some(
+            self.words
+                .iter()
+                .enumerate()
+                .fold(0, |acc, (i, &w)| acc | (w as u128) << (32 * i)),
+        )
     }
 }
 
 /// A beat seen by a sink, with the cycle (0-based, counted by the DUT) of its handshake.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Received {
     pub cycle: u64,
     pub beat: Beat,
@@ -118,11 +148,18 @@ impl StreamSource {
         if self.presenting.is_none() && !bubble {
             self.presenting = self.queue.pop_front();
         }
-        let beat = self.presenting.unwrap_or(Beat::new(0, false));
-        dut.set_id(self.ports.tdata, beat.data).map_err(|e| self.err(e))?;
+        let (words, last): (&[u32], bool) = match &self.presenting {
+            Some(b) => (&b.words, b.last),
+            None => (&[], false),
+        };
+        dut.set_words_id(self.ports.tdata, words)
+            .map_err(|e| SimError::Stream {
+                stream: self.name.clone(),
+                message: e.to_string(),
+            })?;
         dut.set_id(self.ports.tvalid, self.presenting.is_some() as u128)?;
         if let Some(l) = self.ports.tlast {
-            dut.set_id(l, beat.last as u128)?;
+            dut.set_id(l, last as u128)?;
         }
         Ok(())
     }
@@ -136,12 +173,6 @@ impl StreamSource {
         Ok(())
     }
 
-    fn err(&self, e: SimError) -> SimError {
-        SimError::Stream {
-            stream: self.name.clone(),
-            message: e.to_string(),
-        }
-    }
 }
 
 /// Takes a stream out of the DUT: drives `tready` low with the given probability per cycle and
@@ -181,14 +212,14 @@ impl StreamSink {
     /// Records the beat that moves on the coming edge, if any.
     pub fn sample(&mut self, dut: &mut impl Dut) -> Result<()> {
         if self.ready && dut.get_id(self.ports.tvalid)? != 0 {
-            let data = dut.get_id(self.ports.tdata)?;
+            let words = dut.get_words_id(self.ports.tdata)?;
             let last = match self.ports.tlast {
                 Some(l) => dut.get_id(l)? != 0,
                 None => false,
             };
             self.received.push(Received {
                 cycle: dut.cycles(),
-                beat: Beat { data, last },
+                beat: Beat::from_words(&words, last),
             });
         }
         Ok(())
@@ -199,7 +230,7 @@ impl StreamSink {
     }
 
     pub fn beats(&self) -> Vec<Beat> {
-        self.received.iter().map(|r| r.beat).collect()
+        self.received.iter().map(|r| r.beat.clone()).collect()
     }
 }
 

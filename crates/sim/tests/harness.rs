@@ -127,7 +127,7 @@ fn stream_block_matches_rust_hdl_and_reference_under_stalls() {
         .collect();
     let expected: Vec<Beat> = data
         .iter()
-        .map(|b| Beat::new((b.data + 1) % 256, b.last))
+        .map(|b| Beat::new((b.value().unwrap() + 1) % 256, b.last))
         .collect();
     for (src_stall, sink_stall, seed) in [(0.0, 0.0, 1), (0.3, 0.5, 2), (0.7, 0.2, 3), (0.1, 0.8, 4)] {
         let mut runs = Vec::new();
@@ -135,7 +135,7 @@ fn stream_block_matches_rust_hdl_and_reference_under_stalls() {
         runs.push(run_stream(&mut v, "data_in", "data_out", &data, src_stall, sink_stall, seed));
         let mut h = stream_inc_hdl();
         runs.push(run_stream(&mut h, "data_in", "data_out", &data, src_stall, sink_stall, seed));
-        let beats: Vec<Beat> = runs[0].iter().map(|r| r.beat).collect();
+        let beats: Vec<Beat> = runs[0].iter().map(|r| r.beat.clone()).collect();
         assert_eq!(beats, expected, "Verilator vs reference, stalls {src_stall}/{sink_stall}");
         assert_eq!(runs[0], runs[1], "Verilator vs rust-hdl (beats and cycles), stalls {src_stall}/{sink_stall}");
         if src_stall == 0.0 && sink_stall == 0.0 {

@@ -32,7 +32,7 @@ fn skid_buffer_matches_rust_hdl_and_reference() {
     for (src, sink, seed) in STALLS {
         let v = run_stream(&mut compiled.model().unwrap(), "inp", "out", &data, src, sink, seed);
         let h = run_stream(&mut skid_hdl(), "inp", "out", &data, src, sink, seed);
-        let beats: Vec<Beat> = v.iter().map(|r| r.beat).collect();
+        let beats: Vec<Beat> = v.iter().map(|r| r.beat.clone()).collect();
         assert_eq!(beats, data, "Verilator vs reference, stalls {src}/{sink}");
         assert_eq!(v, h, "Verilator vs rust-hdl, stalls {src}/{sink}");
         if (src, sink) == (0.0, 0.0) {
@@ -56,7 +56,7 @@ fn fifo_matches_rust_hdl_and_reference() {
     for (src, sink, seed) in STALLS {
         let v = run_stream(&mut compiled.model().unwrap(), "inp", "out", &data, src, sink, seed);
         let h = run_stream(&mut fifo_hdl(), "inp", "out", &data, src, sink, seed);
-        let beats: Vec<Beat> = v.iter().map(|r| r.beat).collect();
+        let beats: Vec<Beat> = v.iter().map(|r| r.beat.clone()).collect();
         assert_eq!(beats, data, "Verilator vs reference, stalls {src}/{sink}");
         assert_eq!(v, h, "Verilator vs rust-hdl, stalls {src}/{sink}");
         if (src, sink) == (0.0, 0.0) {
@@ -78,8 +78,8 @@ fn fifo_count_agrees_cycle_by_cycle() {
     let mut vk = StreamSink::new(&v, "out", 0.7, 22).unwrap();
     let mut hs = StreamSource::new(&h, "inp", 0.2, 21).unwrap();
     let mut hk = StreamSink::new(&h, "out", 0.7, 22).unwrap();
-    vs.extend(data.iter().copied());
-    hs.extend(data.iter().copied());
+    vs.extend(data.iter().cloned());
+    hs.extend(data.iter().cloned());
     let (vc, hc) = (v.port_id("count").unwrap(), h.port_id("count").unwrap());
     let mut max = 0;
     for cycle in 0..1500 {

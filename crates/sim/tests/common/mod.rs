@@ -1,6 +1,7 @@
 //! Small rust-hdl blocks that exercise the harness itself, with their Rust reference models.
 #![allow(dead_code)]
 
+
 use dsc_sim::{build, BuildOptions, Compiled, Design};
 use rust_hdl::prelude::*;
 use std::path::PathBuf;
@@ -171,7 +172,7 @@ pub fn run_stream(
     use dsc_sim::stream::{run_until, step};
     let mut src = dsc_sim::StreamSource::new(dut, inp, src_stall, seed).unwrap();
     let mut sink = dsc_sim::StreamSink::new(dut, out, sink_stall, seed + 1000).unwrap();
-    src.extend(data.iter().copied());
+    src.extend(data.iter().cloned());
     run_until(dut, &mut [&mut src], &mut sink, data.len(), 100_000).unwrap();
     for _ in 0..20 {
         step(dut, &mut [&mut src], &mut [&mut sink]).unwrap();
