@@ -3,7 +3,7 @@
 //! thousands of random layers and whole networks against the hardware.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use dsc_model::{depthwise, pointwise, RequantParams, Tensor};
+use dsc_model::{depthwise, pointwise, DscBlock, RequantParams, Tensor};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -57,5 +57,43 @@ fn bench_pointwise(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_depthwise, bench_pointwise);
+/// The 13 DSC blocks of MobileNet-v1 1.0-224 in sequence, each block's output feeding the
+/// next: how long the model takes to check a whole network body.
+fn bench_mobilenet_body(c: &mut Criterion) {
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    // (input size, M, N, depthwise stride)
+    let mut layers = vec![(112, 32, 64, 1), (112, 64, 128, 2), (56, 128, 128, 1), (56, 128, 256, 2)];
+    layers.extend([(28, 256, 256, 1), (28, 256, 512, 2)]);
+    layers.extend([(14, 512, 512, 1); 5]);
+    layers.extend([(14, 512, 1024, 2), (7, 1024, 1024, 1)]);
+    let mut macs = 0u64;
+    let blocks: Vec<DscBlock> = layers
+        .iter()
+        .map(|&(df, m, n, stride)| {
+            let out = (df as u64).div_ceil(stride as u64);
+            macs += (9 * m as u64 + m as u64 * n as u64) * out * out;
+            DscBlock::new(
+                -128,
+                stride,
+                random_tensor(&mut rng, [1, 3, 3, m]),
+                random_requant(&mut rng, m),
+                random_tensor(&mut rng, [n, 1, 1, m]),
+                random_requant(&mut rng, n),
+            )
+            .unwrap()
+        })
+        .collect();
+    let input = random_tensor(&mut rng, [1, 112, 112, 32]);
+    let mut group = c.benchmark_group("mobilenet_v1");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(macs));
+    group.bench_function("dsc_body_224", |b| {
+        b.iter(|| {
+            blocks.iter().fold(black_box(&input).clone(), |x, blk| blk.run(&x).unwrap())
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_depthwise, bench_pointwise, bench_mobilenet_body);
 criterion_main!(benches);
