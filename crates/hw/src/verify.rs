@@ -29,11 +29,17 @@ pub fn verilog_of<B: Block>(block: &mut B) -> String {
 /// Whether `name` can be run. Absent: prints a skip message and returns `false`, or panics
 /// when `CI` is set.
 pub fn require_tool(name: &str) -> bool {
+    require_tool_in(name, std::env::var_os("CI").is_some())
+}
+
+/// [`require_tool`] with the CI decision passed in (testable without touching the
+/// environment of other tests).
+fn require_tool_in(name: &str, ci: bool) -> bool {
     if tool_present(name) {
         return true;
     }
     let msg = format!("skipping: {name} not found: run scripts/setup.sh");
-    if std::env::var_os("CI").is_some() {
+    if ci {
         panic!("{msg} (CI is set: every tool must be installed)");
     }
     eprintln!("{msg}");
@@ -351,7 +357,14 @@ mod tests {
     }
 
     #[test]
-    fn missing_tool_is_reported_absent() {
+    fn missing_tool_skips_outside_ci() {
         assert!(!tool_present("dsc-hw-no-such-tool"));
+        assert!(!require_tool_in("dsc-hw-no-such-tool", false));
+    }
+
+    #[test]
+    #[should_panic(expected = "skipping: dsc-hw-no-such-tool not found: run scripts/setup.sh")]
+    fn missing_tool_fails_under_ci() {
+        require_tool_in("dsc-hw-no-such-tool", true);
     }
 }
