@@ -11,7 +11,11 @@
 //! * [`rounding_divide_by_pot`] rounds ties **away from zero** (−0.5 → −1, +0.5 → 1).
 //!
 //! The left shift `acc << shift` of a positive shift is an int32 multiply in TFLite with no
-//! overflow check; it wraps (two's complement) on every target TFLite ships on, and so does ours.
+//! overflow check (undefined in C++); compiled, it wraps (two's complement), and so does ours.
+//!
+//! Both the tie rules and the wrap were confirmed against TFLite itself: the opt-in test
+//! `tests/tflite_crosscheck.rs` compares the model with layers run through TFLite's reference
+//! op resolver, bit for bit, including tie-heavy layers and left shifts that overflow.
 
 use crate::error::{ModelError, Result};
 use crate::tensor::Tensor;
