@@ -280,9 +280,23 @@ impl Model {
     /// [`Model::set_words`] by port id.
     pub fn set_words_id(&mut self, id: PortId, words: &[u32]) -> Result<()> {
         let p = self.writable(id)?;
-        let buf = fit_words(p, words)?;
-        // SAFETY: `buf` has exactly the port's word count.
-        unsafe { (self.fns.set_words)(self.handle.as_ptr(), id.0 as u32, buf.as_ptr()) };
+        check_words(p, words)?;
+        let n = p.words();
+        // No allocation on the per-cycle path: pass the caller's words when they cover the
+        // port, else zero-extend on the stack (heap only for ports over 2048 bits).
+        let mut stack = [0u32; 64];
+        let heap;
+        let ptr = if words.len() >= n {
+            words.as_ptr()
+        } else if n <= stack.len() {
+            stack[..words.len()].copy_from_slice(words);
+            stack.as_ptr()
+        } else {
+            heap = fit_words(p, words)?;
+            heap.as_ptr()
+        };
+        // SAFETY: `ptr` points at at least the port's word count of valid words.
+        unsafe { (self.fns.set_words)(self.handle.as_ptr(), id.0 as u32, ptr) };
         self.dirty = true;
         Ok(())
     }
@@ -409,20 +423,26 @@ impl Model {
 /// `words` zero-extended to exactly the port's word count; an error if any bit lies beyond
 /// the port's width.
 pub(crate) fn fit_words(p: &Port, words: &[u32]) -> Result<Vec<u32>> {
+    check_words(p, words)?;
+    let mut buf = vec![0u32; p.words()];
+    let k = words.len().min(buf.len());
+    buf[..k].copy_from_slice(&words[..k]);
+    Ok(buf)
+}
+
+/// Checks that `words` (little-endian) has no bit set beyond the port's width.
+pub(crate) fn check_words(p: &Port, words: &[u32]) -> Result<()> {
     let n = p.words();
-    let mut buf = vec![0u32; n];
-    for (i, &w) in words.iter().enumerate() {
-        if i < n {
-            buf[i] = w;
-        } else if w != 0 {
-            return Err(too_wide(p, &format!("{} words", words.len())));
-        }
+    if let Some(i) = words.iter().skip(n).position(|&w| w != 0) {
+        return Err(too_wide(p, &format!("{} words (word {} set)", words.len(), n + i)));
     }
     let top_bits = p.width - 32 * (n - 1);
-    if top_bits < 32 && buf[n - 1] >> top_bits != 0 {
-        return Err(too_wide(p, &format!("word {} = {:#x}", n - 1, buf[n - 1])));
+    if let Some(&top) = words.get(n - 1) {
+        if top_bits < 32 && top >> top_bits != 0 {
+            return Err(too_wide(p, &format!("word {} = {top:#x}", n - 1)));
+        }
     }
-    Ok(buf)
+    Ok(())
 }
 
 pub(crate) fn too_wide(p: &Port, what: &str) -> SimError {
