@@ -1,6 +1,8 @@
 //! Small rust-hdl blocks that exercise the harness itself, with their Rust reference models.
 #![allow(dead_code)]
 
+pub mod pe_array;
+pub mod window;
 
 use dsc_sim::{build, BuildOptions, Compiled, Design};
 use rust_hdl::prelude::*;
