@@ -11,21 +11,26 @@
 //!
 //! **Storage.** `Dk − 1` line buffers ([`SdpRam`], block RAM, `W·G` words of `8P` bits used)
 //! hold the previous rows; line buffer `k` holds row `r − 1 − k` and is shifted into `k + 1`
-//! as it is read. Each window row keeps its `Dk − 1` older columns per group ([`WindowRow`]).
+//! as it is read. Each window row ([`WindowRow`]) keeps its `Dk − 1` older columns per group
+//! in `G`-deep RAMs (registers when `G = 1`). The window register is the `Dk²` tap registers
+//! ([`TapReg`]), which hold the masked taps.
 //!
-//! **Timing — one position per cycle.** After `start` (one cycle, latching `height`, `width`,
-//! `last_group = G − 1`, `stride2`, `in_zp`) the block spends one cycle priming the RAM read
-//! addresses, then scans the positions `(r, c, g)` for `r < H + half`, `c < W + half`,
-//! `g < G` in raster order, `half = (Dk − 1)/2` (the SAME padding after the image, for every
-//! size and stride; see [`AxisScan`]). A position with `r < H` and `c < W` consumes one input
-//! beat; the others (bottom rows and right columns of padding) consume none — that is the
-//! flush at the end of each row and frame. A position emits the window whose bottom-right tap
-//! is `(r, c)` if `(r, c)` is on the stride grid. A position completes in one cycle unless it
-//! needs an input beat that is not valid, or emits while the output register is full and
-//! `out.tready` is low. So without stalls a frame takes exactly
-//! `1 + (H + half)·(W + half)·G` cycles from `start` to the cycle that registers the last window,
-//! which leaves on the next cycle; at stride 1 every position with `c ≥ half` and `r ≥ half`
-//! emits, one window per cycle for `W·G` cycles in a row.
+//! **Timing — one position per cycle.** `start` (one cycle) latches `height`, `width`,
+//! `last_group = G − 1`, `stride2` and `in_zp`. Cycle 0 after it primes the RAM read
+//! addresses. Then the block scans the positions `(r, c, g)`, `r < H + half`, `c < W + half`,
+//! `g < G`, in raster order, `half = (Dk − 1)/2` (the SAME padding after the image, for every
+//! size and stride 1 or 2; see [`AxisScan`]) — `N = (H + half)·(W + half)·G` positions.
+//! A position with `r < H` and `c < W` consumes one input beat; the others (right padding
+//! columns, bottom padding rows) consume none: that is the flush of each row and of the frame.
+//! A position emits the window whose bottom-right tap is `(r, c)` when `(r, c)` lies on the
+//! stride grid (`r, c ≥ Dk − 1 − pad_before`, stepping by the stride). A position takes one
+//! cycle unless it needs an input beat that is not valid, or emits while the output holds an
+//! unaccepted window and `out.tready` is low. Without stalls, position `n` is scanned in cycle
+//! `n + 1` and its window is on `out` in cycle `n + 2`; the frame's last window leaves in cycle
+//! `N + 1` (`Dk = 1`, stride 2, even size: earlier — its last row/column are consumed but
+//! unused). At stride 1 every position with `r, c ≥ half` emits: one window per cycle for
+//! `W·G` consecutive cycles per output row, `half·G` idle cycles between rows. At stride 2 the
+//! input (one beat per cycle) limits the output to a quarter of that on average.
 //!
 //! **Handshake.** `in.tready = running ∧ real position ∧ (¬emits ∨ out register free)`, where
 //! the register is free when empty or `out.tready` is high: `in.tready` depends

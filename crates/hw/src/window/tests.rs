@@ -183,7 +183,15 @@ fn dk3_random_layers_with_random_stalls_match_the_model() {
     let mut uut: Small3 = new_uut(&cfg);
     let mut rng = ChaCha8Rng::seed_from_u64(2024);
     // Fixed corner cases first (sizes below Dk, odd/even, G = 1), then random ones.
-    let mut cases = vec![(1, 1, 2, 1), (1, 1, 2, 2), (2, 3, 4, 2), (4, 4, 2, 2), (3, 5, 6, 1)];
+    let mut cases = vec![
+        (1, 1, 2, 1),
+        (1, 1, 2, 2),
+        (2, 3, 4, 2),
+        (4, 4, 2, 2),
+        (3, 5, 6, 1),
+        (9, 9, 6, 1),
+        (9, 9, 6, 2),
+    ];
     for n in 0..14 {
         let h = rng.gen_range(3..=9);
         let w = rng.gen_range(3..=9);
@@ -353,8 +361,8 @@ fn default_window_simulation_speed() {
     let cfg = default_cfg();
     let mut uut: DefaultWindow = new_uut(&cfg);
     let mut rng = ChaCha8Rng::seed_from_u64(77);
-    let layer = cfg.layer(6, 8, 16, 1).unwrap();
-    let x = random_image(&mut rng, 6, 8, 16);
+    let layer = cfg.layer(16, 32, 16, 1).unwrap();
+    let x = random_image(&mut rng, 16, 32, 16);
     let t0 = std::time::Instant::now();
     let run = run_frame(&mut uut, &layer, &x, rng.gen(), Stalls::NONE);
     let dt = t0.elapsed().as_secs_f64();
