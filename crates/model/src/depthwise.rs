@@ -154,3 +154,93 @@ mod tests {
         assert!(matches!(depthwise(&input, &w, 0, 1, &rq), Err(ModelError::Shape(_))));
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Cycle model of the depthwise engine (`dsc_hw::depthwise::DepthwiseEngine`).
+
+use crate::engine_config::EngineConfig;
+use crate::window::WindowLayer;
+
+/// Clock edges of the requantizer pipeline (`dsc_hw::requant::Requantizer::LATENCY`).
+pub const REQUANT_LATENCY: u64 = 7;
+/// Cycles from a beat entering the engine's empty output FIFO to it leaving
+/// (`dsc_hw::stream::StreamFifo`: write, RAM read, output queue).
+pub const OUTPUT_FIFO_LATENCY: u64 = 3;
+
+/// Clock edges of a depthwise lane: the product register and one per adder-tree level over
+/// `Dk²` leaves padded to a power of two (at least 2).
+pub fn lane_latency(cfg: &EngineConfig) -> u64 {
+    1 + cfg.tree_leaves().trailing_zeros() as u64
+}
+
+/// Index of the window generator's scan position that emits the layer's last window.
+///
+/// The generator scans `(r, c, g)` for `r < H + half`, `c < W + half`, `g < G` in raster
+/// order (`half = (Dk − 1)/2`), one position per cycle without stalls; the last window has its
+/// bottom-right tap at row `(Ho − 1)·s − pad_top + Dk − 1` and column
+/// `(Wo − 1)·s − pad_left + Dk − 1`, group `G − 1`.
+pub fn last_emit_position(layer: &WindowLayer) -> u64 {
+    let half = (layer.dk - 1) / 2;
+    let r = (layer.rows.out - 1) * layer.stride + layer.dk - 1 - layer.rows.before;
+    let c = (layer.cols.out - 1) * layer.stride + layer.dk - 1 - layer.cols.before;
+    ((r * (layer.width + half) + c) * layer.groups + layer.groups - 1) as u64
+}
+
+/// Cycles of one depthwise layer on the engine, from the cycle its first input beat is taken
+/// to the cycle its last output beat leaves, inclusive, with an always-valid input and an
+/// always-ready output:
+///
+/// `cycles = n_last + 1 + 1 + L_lane + L_rq + L_fifo`
+///
+/// * `n_last + 1` — scan positions up to the one emitting the last window
+///   ([`last_emit_position`]; position 0 takes the first beat);
+/// * `1` — the window generator's output register;
+/// * `L_lane = 1 + log2(NP)` — product register and adder-tree levels ([`lane_latency`]);
+/// * `L_rq = 7` — the requantizer ([`REQUANT_LATENCY`]);
+/// * `L_fifo = 3` — the output FIFO ([`OUTPUT_FIFO_LATENCY`]).
+///
+/// Nothing in between waits: the credit window of the FIFO (32 beats) exceeds the items in
+/// flight. Without the flush positions (`half` extra columns per row, `half` extra rows) and
+/// at stride 1, `n_last + 1` would be the ideal `Ho·Wo·G`.
+pub fn engine_cycles(cfg: &EngineConfig, layer: &WindowLayer) -> u64 {
+    last_emit_position(layer) + 2 + lane_latency(cfg) + REQUANT_LATENCY + OUTPUT_FIFO_LATENCY
+}
+
+/// Config-port writes (one per cycle) that load a layer: 8 layer registers, `Dk²` weights
+/// and bias, `M0`, shift per channel, and START: `9 + M·(Dk² + 3)`.
+pub fn engine_config_writes(cfg: &EngineConfig, layer: &WindowLayer) -> u64 {
+    9 + (layer.channels * (cfg.taps() + 3)) as u64
+}
+
+#[cfg(test)]
+mod cycle_tests {
+    use super::*;
+
+    #[test]
+    fn stride_one_counts_every_scan_position() {
+        let cfg = EngineConfig::new(3, 2, 1, 1, 16, 16, 8).unwrap();
+        let l = cfg.window().layer(5, 7, 4, 1).unwrap();
+        // Every position up to the very last one: (H + 1)(W + 1)G.
+        assert_eq!(last_emit_position(&l) + 1, (6 * 8 * 2) as u64);
+        assert_eq!(lane_latency(&cfg), 5);
+        // 96 positions, the window register, the lane (5), the requantizer (7), the FIFO (3).
+        assert_eq!(engine_cycles(&cfg, &l), 96 + 1 + 5 + 7 + 3);
+        assert_eq!(engine_config_writes(&cfg, &l), 9 + 4 * 12);
+    }
+
+    #[test]
+    fn stride_two_last_window() {
+        let cfg = EngineConfig::new(3, 1, 1, 1, 16, 16, 4).unwrap();
+        // Even size: no top padding, the last window ends on the bottom padding row H.
+        let l = cfg.window().layer(6, 6, 1, 2).unwrap();
+        assert_eq!(last_emit_position(&l), (6 * 7 + 6) as u64);
+        // Odd size: pad_top = 1, the last window ends on row H as well.
+        let l = cfg.window().layer(5, 5, 1, 2).unwrap();
+        assert_eq!(last_emit_position(&l), (5 * 6 + 5) as u64);
+        // Dk = 1, stride 2, even size: the last window is the last even row and column.
+        let c1 = EngineConfig::new(1, 1, 1, 1, 16, 16, 4).unwrap();
+        let l = c1.window().layer(4, 4, 2, 2).unwrap();
+        assert_eq!(last_emit_position(&l), ((2 * 4 + 2) * 2 + 1) as u64);
+        assert_eq!(lane_latency(&c1), 2);
+    }
+}

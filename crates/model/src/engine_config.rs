@@ -1,0 +1,227 @@
+//! `EngineConfig`: the generation-time parameters of the engine, one definition read by the
+//! cycle model, the hardware generator and the simulator.
+//!
+//! Runtime values (a layer's `H, W, M`, stride, zero points, weights, requantization) are not
+//! here: they go through the engine's config port. Everything here fixes a bit width, a
+//! memory size or a number of instances, so changing it is a rebuild.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ModelError, Result};
+use crate::systolic::acc_bits_for_products;
+use crate::window::WindowConfig;
+
+/// Most taps the depthwise adder tree is built for (its tree has 32 leaves at most): `Dk ≤ 5`.
+pub const MAX_DW_TAPS: usize = 32;
+/// Most lanes `P` the depthwise engine's config port can address (6-bit lane field).
+pub const MAX_LANES: usize = 64;
+/// Most channel groups `M / P` the config port can address (10-bit group field).
+pub const MAX_GROUPS: usize = 1024;
+
+/// Generation-time parameters of the engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "RawEngineConfig")]
+pub struct EngineConfig {
+    dk: usize,
+    lanes: usize,
+    rows: usize,
+    cols: usize,
+    max_width: usize,
+    max_height: usize,
+    max_channels: usize,
+    dw_sum_bits: usize,
+}
+
+/// The unvalidated form serde reads; converted through [`EngineConfig::new`].
+#[derive(Debug, Clone, Copy, Deserialize)]
+struct RawEngineConfig {
+    dk: usize,
+    lanes: usize,
+    rows: usize,
+    cols: usize,
+    max_width: usize,
+    max_height: usize,
+    max_channels: usize,
+    dw_sum_bits: Option<usize>,
+}
+
+impl TryFrom<RawEngineConfig> for EngineConfig {
+    type Error = ModelError;
+    fn try_from(r: RawEngineConfig) -> Result<Self> {
+        let c = EngineConfig::new(r.dk, r.lanes, r.rows, r.cols, r.max_width, r.max_height, r.max_channels)?;
+        match r.dw_sum_bits {
+            Some(b) => c.with_dw_sum_bits(b),
+            None => Ok(c),
+        }
+    }
+}
+
+fn invalid(msg: String) -> ModelError {
+    ModelError::InvalidParameter(msg)
+}
+
+impl EngineConfig {
+    /// Kernel `dk`, `lanes` depthwise lanes (`P`), a `rows × cols` systolic array, images up
+    /// to `max_width × max_height` with up to `max_channels` channels. The depthwise sum
+    /// width is the smallest that holds `Dk²` int8 products.
+    ///
+    /// Errors: everything [`WindowConfig::new`] rejects (even or zero `dk`, sizes smaller
+    /// than `dk`, `max_channels` not a positive multiple of `lanes`, …); `dk² > 32`
+    /// ([`MAX_DW_TAPS`]: the adder tree); `lanes > 64` or `max_channels / lanes > 1024`
+    /// (the config port's lane and group fields); `rows` or `cols` zero.
+    pub fn new(
+        dk: usize,
+        lanes: usize,
+        rows: usize,
+        cols: usize,
+        max_width: usize,
+        max_height: usize,
+        max_channels: usize,
+    ) -> Result<Self> {
+        WindowConfig::new(dk, max_width, max_height, lanes, max_channels)?;
+        if dk * dk > MAX_DW_TAPS {
+            return Err(invalid(format!(
+                "Dk = {dk}: the depthwise adder tree takes at most {MAX_DW_TAPS} taps (Dk ≤ 5)"
+            )));
+        }
+        if lanes > MAX_LANES {
+            return Err(invalid(format!("lanes P = {lanes} exceeds the maximum {MAX_LANES}")));
+        }
+        if max_channels / lanes > MAX_GROUPS {
+            return Err(invalid(format!(
+                "max_channels / P = {} channel groups exceed the maximum {MAX_GROUPS}",
+                max_channels / lanes
+            )));
+        }
+        if rows == 0 || cols == 0 {
+            return Err(invalid(format!("systolic array {rows} × {cols}: both must be at least 1")));
+        }
+        Ok(EngineConfig {
+            dk,
+            lanes,
+            rows,
+            cols,
+            max_width,
+            max_height,
+            max_channels,
+            dw_sum_bits: acc_bits_for_products((dk * dk) as u64),
+        })
+    }
+
+    /// The same config with a depthwise sum of `bits` bits. Errors when `bits` cannot hold
+    /// every sum of `Dk²` int8 products (it would wrap) or exceeds 32 (the requantizer's
+    /// accumulator).
+    pub fn with_dw_sum_bits(self, bits: usize) -> Result<Self> {
+        let need = acc_bits_for_products((self.dk * self.dk) as u64);
+        if bits < need || bits > 32 {
+            return Err(invalid(format!(
+                "dw_sum_bits = {bits} must lie in [{need}, 32] for Dk = {}",
+                self.dk
+            )));
+        }
+        Ok(EngineConfig { dw_sum_bits: bits, ..self })
+    }
+
+    /// Kernel size `Dk`.
+    pub fn dk(&self) -> usize {
+        self.dk
+    }
+    /// Depthwise lanes `P` (channels per beat).
+    pub fn lanes(&self) -> usize {
+        self.lanes
+    }
+    /// Systolic rows `R`.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+    /// Systolic columns `C`.
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+    /// Largest image width.
+    pub fn max_width(&self) -> usize {
+        self.max_width
+    }
+    /// Largest image height.
+    pub fn max_height(&self) -> usize {
+        self.max_height
+    }
+    /// Largest channel count.
+    pub fn max_channels(&self) -> usize {
+        self.max_channels
+    }
+    /// Largest number of channel groups `M / P`.
+    pub fn max_groups(&self) -> usize {
+        self.max_channels / self.lanes
+    }
+    /// Width of the depthwise per-lane sum `Σ w·x`.
+    pub fn dw_sum_bits(&self) -> usize {
+        self.dw_sum_bits
+    }
+    /// Taps per window `Dk²`.
+    pub fn taps(&self) -> usize {
+        self.dk * self.dk
+    }
+    /// Leaves of the depthwise adder tree: `Dk²` rounded up to a power of two (at least 2).
+    pub fn tree_leaves(&self) -> usize {
+        self.taps().next_power_of_two().max(2)
+    }
+    /// The window generator's config (line buffers of `max_width · M/P` beats).
+    pub fn window(&self) -> WindowConfig {
+        WindowConfig::new(self.dk, self.max_width, self.max_height, self.lanes, self.max_channels)
+            .expect("checked by EngineConfig::new")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(r: Result<EngineConfig>) -> String {
+        r.unwrap_err().to_string()
+    }
+
+    #[test]
+    fn valid_config_and_derived_values() {
+        let c = EngineConfig::new(3, 8, 8, 8, 112, 112, 1024).unwrap();
+        assert_eq!(c.taps(), 9);
+        assert_eq!(c.tree_leaves(), 16);
+        assert_eq!(c.dw_sum_bits(), acc_bits_for_products(9));
+        assert_eq!(c.max_groups(), 128);
+        assert_eq!(c.window().lanes(), 8);
+        assert_eq!(EngineConfig::new(1, 1, 1, 1, 4, 4, 1).unwrap().tree_leaves(), 2);
+    }
+
+    #[test]
+    fn bad_configs_are_errors() {
+        assert!(err(EngineConfig::new(4, 8, 8, 8, 16, 16, 64)).contains("odd"));
+        assert!(err(EngineConfig::new(7, 8, 8, 8, 16, 16, 64)).contains("taps"));
+        assert!(err(EngineConfig::new(3, 3, 8, 8, 16, 16, 64)).contains("multiple"));
+        assert!(err(EngineConfig::new(3, 128, 8, 8, 16, 16, 128)).contains("lanes"));
+        assert!(err(EngineConfig::new(3, 1, 8, 8, 16, 16, 2048)).contains("groups"));
+        assert!(err(EngineConfig::new(3, 8, 0, 8, 16, 16, 64)).contains("systolic"));
+        assert!(err(EngineConfig::new(3, 8, 8, 0, 16, 16, 64)).contains("systolic"));
+        assert!(err(EngineConfig::new(3, 8, 8, 8, 2, 16, 64)).contains("max_width"));
+        let c = EngineConfig::new(3, 8, 8, 8, 16, 16, 64).unwrap();
+        assert!(err(c.with_dw_sum_bits(c.dw_sum_bits() - 1)).contains("dw_sum_bits"));
+        assert!(err(c.with_dw_sum_bits(33)).contains("dw_sum_bits"));
+        assert_eq!(c.with_dw_sum_bits(32).unwrap().dw_sum_bits(), 32);
+    }
+
+    #[test]
+    fn deserialised_configs_go_through_the_checks() {
+        let raw = |dk, bits| RawEngineConfig {
+            dk,
+            lanes: 2,
+            rows: 2,
+            cols: 2,
+            max_width: 8,
+            max_height: 8,
+            max_channels: 4,
+            dw_sum_bits: bits,
+        };
+        assert_eq!(EngineConfig::try_from(raw(3, None)), EngineConfig::new(3, 2, 2, 2, 8, 8, 4));
+        assert!(EngineConfig::try_from(raw(4, None)).is_err());
+        assert!(EngineConfig::try_from(raw(3, Some(4))).is_err());
+    }
+}
