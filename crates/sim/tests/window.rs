@@ -108,3 +108,25 @@ fn window_no_stall_cycles_follow_the_timing_rule() {
         assert_eq!(cycles, want, "{layer:?}");
     }
 }
+
+/// The default window (3×3, P = 8, up to 112×112×64): 64-bit beats in, 576-bit windows out.
+#[test]
+fn default_window_576_bit_windows_match_rust_hdl_and_golden_model() {
+    use dsc_hw::window::DefaultWindow;
+    let cfg = WindowConfig::new(3, 112, 112, 8, 64).unwrap();
+    let compiled = compile("window_default", DefaultWindow::new(&cfg).unwrap());
+    let mut v = compiled.model().unwrap();
+    let mut h = window_hdl(DefaultWindow::new(&cfg).unwrap());
+    let mut rng = ChaCha8Rng::seed_from_u64(46);
+    for (i, &(hh, ww, m, s)) in [(6, 9, 16, 1), (7, 6, 8, 2)].iter().enumerate() {
+        let layer = cfg.layer(hh, ww, m, s).unwrap();
+        let x = random_image(&mut rng, hh, ww, m);
+        let zp: i8 = rng.gen();
+        let stalls = STALLS[1 + i];
+        let got_v = run_frame(&mut v, &layer, &x, zp, stalls);
+        let got_h = run_frame(&mut h, &layer, &x, zp, stalls);
+        let beats: Vec<_> = got_v.iter().map(|r| r.beat.clone()).collect();
+        assert_eq!(beats, golden_beats(&layer, &x, zp), "Verilator vs golden model: {layer:?}");
+        assert_eq!(got_v, got_h, "Verilator vs rust-hdl: {layer:?}");
+    }
+}
