@@ -208,8 +208,11 @@ impl WindowConfig {
     }
 }
 
-/// Runtime geometry of one layer: `H × W × M`, stride, and its SAME padding.
+/// Runtime geometry of one layer: `H × W × M`, stride, and its SAME padding. Fields are
+/// readable; a value is only made by [`WindowLayer::new`] (`non_exhaustive` forbids struct
+/// literals outside this crate), so every layer was checked against a config.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct WindowLayer {
     /// Input height `H`.
     pub height: usize,
