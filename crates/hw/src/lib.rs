@@ -1,5 +1,6 @@
 //! Hardware blocks of dscgen in rust-hdl, one block per module.
 
+pub mod depthwise;
 pub mod pe;
 pub mod primitives;
 pub mod requant;

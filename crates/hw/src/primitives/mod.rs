@@ -12,11 +12,13 @@ mod mul32x32;
 mod mul8x8;
 mod sdp_ram;
 mod sign_extend;
+mod widen;
 
 pub use mul32x32::Mul32x32;
 pub use mul8x8::Mul8x8;
 pub use sdp_ram::SdpRam;
 pub use sign_extend::SignExtend8To16;
+pub use widen::Widen;
 
 use rust_hdl::prelude::{Bits, Signed, Synth};
 

@@ -1,0 +1,196 @@
+//! One lane of the depthwise engine: `Dk²` int8 multiplies and a pipelined adder tree.
+//!
+//! The lane reads its `Dk²` taps straight from the window bus (tap `t` of lane `l` at bit
+//! `(t·P + l)·8`) and its weights from the weight word, which uses the same layout, so no
+//! reordering logic sits between the line buffers, the weight RAM and the multipliers. The
+//! products are registered (the first Fmax lever, DESIGN §6), sign-extended to `S` bits and
+//! summed by a binary tree with a register after every level: `Dk²` leaves padded with zeros
+//! to a power of two `NP`, so the sum appears [`DepthwiseLane::latency`] `= 1 + log2(NP)`
+//! edges after its operands.
+//!
+//! The tree is one heap-ordered vector of registers (node `i` sums nodes `2i+1` and `2i+2`,
+//! the leaves are nodes `NP−1 ..`): rust-hdl resolves only one index level per signal path,
+//! so the levels cannot be separate vectors (DESIGN §5).
+
+use crate::primitives::{Mul8x8, Widen};
+use rust_hdl::prelude::*;
+
+/// A lane for windows of `WIN` bits and a sum of `S` bits. It has no enable: the pipeline
+/// always advances and the engine tracks validity beside it.
+#[derive(LogicBlock)]
+pub struct DepthwiseLane<const WIN: usize, const S: usize> {
+    pub clock: Signal<In, Clock>,
+    /// The window bus (all lanes).
+    pub win: Signal<In, Bits<WIN>>,
+    /// The weight word (all lanes, same layout).
+    pub wts: Signal<In, Bits<WIN>>,
+    /// `Σ_t w_t · x_t` of this lane, `latency` edges later (two's complement, `S` bits).
+    pub sum: Signal<Out, Bits<S>>,
+    muls: Vec<Mul8x8<Bits<16>>>,
+    /// Products sign-extended to `S` bits.
+    ext: Vec<Widen<16, S>>,
+    /// `x_chain[t]` = window bus shifted so tap `t` of this lane is at bit 0.
+    x_chain: Vec<Signal<Local, Bits<WIN>>>,
+    w_chain: Vec<Signal<Local, Bits<WIN>>>,
+    /// Leaf values: sign-extended products, zero beyond `Dk²`.
+    prods: Vec<Signal<Local, Bits<S>>>,
+    /// Sums of the internal nodes (`NP − 1`).
+    sums: Vec<Signal<Local, Bits<S>>>,
+    /// Heap-ordered tree registers (`2·NP − 1`): root at 0, leaves from `NP − 1`.
+    nodes: Vec<DFF<Bits<S>>>,
+    /// The last chain words: their upper bits are shifted-out taps of other lanes (named so
+    /// that Verilator's default `*unused*` pattern exempts them from UNUSEDSIGNAL).
+    unused_x: Signal<Local, Bits<WIN>>,
+    unused_w: Signal<Local, Bits<WIN>>,
+    lane_shift: Constant<Bits<16>>,
+    beat_shift: Constant<Bits<16>>,
+}
+
+impl<const WIN: usize, const S: usize> DepthwiseLane<WIN, S> {
+    /// Lane `lane` of `lanes`, `taps = Dk²`. The caller (the engine) checks the widths.
+    pub fn new(lane: usize, lanes: usize, taps: usize) -> Self {
+        let np = taps.next_power_of_two().max(2);
+        Self {
+            clock: Default::default(),
+            win: Default::default(),
+            wts: Default::default(),
+            sum: Default::default(),
+            muls: (0..taps).map(|_| Default::default()).collect(),
+            ext: (0..taps).map(|_| Widen::signed()).collect(),
+            x_chain: (0..taps).map(|_| Default::default()).collect(),
+            w_chain: (0..taps).map(|_| Default::default()).collect(),
+            prods: (0..np).map(|_| Default::default()).collect(),
+            sums: (0..np - 1).map(|_| Default::default()).collect(),
+            nodes: (0..2 * np - 1).map(|_| Default::default()).collect(),
+            unused_x: Default::default(),
+            unused_w: Default::default(),
+            lane_shift: Constant::new(((8 * lane) as u64).into()),
+            beat_shift: Constant::new(((8 * lanes) as u64).into()),
+        }
+    }
+
+    /// Edges from operands to `sum` for `taps` taps: the product register and one per tree
+    /// level.
+    pub fn latency(taps: usize) -> usize {
+        1 + taps.next_power_of_two().max(2).trailing_zeros() as usize
+    }
+}
+
+impl<const WIN: usize, const S: usize> Logic for DepthwiseLane<WIN, S> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        for i in 0..self.nodes.len() {
+            self.nodes[i].clock.next = self.clock.val();
+        }
+        // Operands: tap t of this lane sits at bit (t·P + lane)·8 of both buses.
+        self.x_chain[0].next = self.win.val() >> self.lane_shift.val();
+        self.w_chain[0].next = self.wts.val() >> self.lane_shift.val();
+        for t in 1..self.x_chain.len() {
+            self.x_chain[t].next = self.x_chain[t - 1].val() >> self.beat_shift.val();
+            self.w_chain[t].next = self.w_chain[t - 1].val() >> self.beat_shift.val();
+        }
+        for t in 0..self.x_chain.len() {
+            self.unused_x.next = self.x_chain[t].val();
+            self.unused_w.next = self.w_chain[t].val();
+        }
+        for p in 0..self.prods.len() {
+            self.prods[p].next = 0.into();
+        }
+        for t in 0..self.muls.len() {
+            self.muls[t].a.next = self.x_chain[t].val().get_bits::<8>(0);
+            self.muls[t].b.next = self.w_chain[t].val().get_bits::<8>(0);
+            self.ext[t].a.next = self.muls[t].y.val();
+            self.prods[t].next = self.ext[t].y.val();
+        }
+        // Leaves: nodes[NP − 1 + k]; `base` runs over the one value NP − 1 (= sums.len()).
+        for base in self.sums.len()..self.prods.len() {
+            for k in 0..self.prods.len() {
+                self.nodes[base + k].d.next = self.prods[k].val();
+            }
+        }
+        for i in 0..self.sums.len() {
+            self.sums[i].next = self.nodes[2 * i + 1].q.val() + self.nodes[2 * i + 2].q.val();
+            self.nodes[i].d.next = self.sums[i].val();
+        }
+        self.sum.next = self.nodes[0].q.val();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::{iverilog_compile, lint, require_tool, verilog_of};
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    /// Random windows (with −128/127) through a lane of a `taps`-tap, `lanes`-lane bus: the
+    /// sum of lane `lane` appears `latency` edges later.
+    fn check<const WIN: usize, const S: usize>(lane: usize, lanes: usize, taps: usize) {
+        let mut uut = DepthwiseLane::<WIN, S>::new(lane, lanes, taps);
+        uut.connect_all();
+        let lat = DepthwiseLane::<WIN, S>::latency(taps);
+        let mut rng = ChaCha8Rng::seed_from_u64((lane * 100 + taps) as u64);
+        let pick = |rng: &mut ChaCha8Rng| -> i8 {
+            match rng.gen_range(0..4) {
+                0 => -128,
+                1 => 127,
+                _ => rng.gen(),
+            }
+        };
+        let mut want = vec![];
+        for n in 0..200 {
+            let x: Vec<i8> = (0..taps * lanes).map(|_| pick(&mut rng)).collect();
+            let w: Vec<i8> = (0..taps * lanes).map(|_| pick(&mut rng)).collect();
+            let mut xb = Bits::<WIN>::default();
+            let mut wb = Bits::<WIN>::default();
+            for k in 0..taps * lanes {
+                for b in 0..8 {
+                    xb = xb.replace_bit(8 * k + b, (x[k] as u8 >> b) & 1 == 1);
+                    wb = wb.replace_bit(8 * k + b, (w[k] as u8 >> b) & 1 == 1);
+                }
+            }
+            want.push((0..taps).map(|t| x[t * lanes + lane] as i64 * w[t * lanes + lane] as i64).sum::<i64>());
+            uut.win.next = xb;
+            uut.wts.next = wb;
+            uut.clock.next = Clock::from(false);
+            assert!(simulate(&mut uut, 100));
+            uut.clock.next = Clock::from(true);
+            assert!(simulate(&mut uut, 100));
+            if n + 1 >= lat {
+                let got = uut.sum.val().to_u64();
+                let got = ((got << (64 - S)) as i64) >> (64 - S);
+                assert_eq!(got, want[n + 1 - lat], "window {}", n + 1 - lat);
+            }
+        }
+    }
+
+    #[test]
+    fn lane_sums_3x3_of_4_lanes() {
+        check::<{ 9 * 4 * 8 }, 19>(0, 4, 9);
+        check::<{ 9 * 4 * 8 }, 19>(3, 4, 9);
+    }
+
+    #[test]
+    fn lane_sums_1x1_and_5x5() {
+        check::<{ 2 * 8 }, 16>(1, 2, 1);
+        check::<{ 25 * 8 }, 21>(0, 1, 25);
+    }
+
+    #[test]
+    fn latency_counts_levels() {
+        assert_eq!(DepthwiseLane::<8, 16>::latency(1), 2);
+        assert_eq!(DepthwiseLane::<8, 16>::latency(9), 5);
+        assert_eq!(DepthwiseLane::<8, 16>::latency(25), 6);
+    }
+
+    #[test]
+    fn verilog_is_lint_clean_and_compiles() {
+        let v = verilog_of(&mut DepthwiseLane::<{ 9 * 2 * 8 }, 19>::new(1, 2, 9));
+        if require_tool("verilator") {
+            lint(&v, "top").unwrap();
+        }
+        if require_tool("iverilog") {
+            iverilog_compile(&v).unwrap();
+        }
+    }
+}

@@ -1,0 +1,606 @@
+//! DepthwiseEngine: a streaming depthwise convolution with per-channel requantization,
+//! configured at run time through a write port, bit-exact with
+//! [`dsc_model::depthwise::depthwise`] and cycle-exact with
+//! [`dsc_model::depthwise::engine_cycles`].
+//!
+//! **Datapath.** input beats (`P` int8 channels) → [`SlidingWindow`] (line buffers in block
+//! RAM, SAME padding with the raw `in_zp`, stride 1/2) → `P` [`DepthwiseLane`]s (`Dk²`
+//! [`Mul8x8`](crate::primitives::Mul8x8) each, products registered, adder tree registered per
+//! level) → `P` [`Requantizer`]s (bias, Q31 multiplier, shift, output zero point, clamp) →
+//! [`StreamFifo`] → output beats (`P` int8 channels, same order as the input: output pixels
+//! row-major, `G = M/P` beats per pixel, `tlast` on the frame's last beat).
+//!
+//! **Input zero point.** The window pads with the raw `in_zp` and the lanes compute
+//! `Σ w·x` over all `Dk²` taps; the bias register holds `bias − in_zp·Σ_t w_t` (int32,
+//! wrapping), which makes the sum equal TFLite's `bias + Σ w·(x − in_zp)` over the taps inside
+//! the image (padded taps add `w·(in_zp − in_zp) = 0` there). [`DepthwiseProgram`] folds it.
+//!
+//! **Backpressure.** The lanes and requantizers have no enable: once a window is accepted
+//! it reaches the FIFO [`DepthwiseEngine::PIPE_LATENCY`] edges later. A window is accepted
+//! only while the credit count (windows accepted and not yet sent out) is below the FIFO
+//! depth, so the FIFO never overflows; when `out.tready` drops, the credits run out and the
+//! window generator, then the input, stall. Without backpressure the credits never run out.
+//!
+//! **Config port** (`cfg_valid`, `cfg_addr`, `cfg_data`; one write per cycle, no handshake).
+//! `cfg_addr[31:24]` selects a region, `cfg_addr[23:0]` an index:
+//!
+//! | region | index | data | meaning |
+//! |---|---|---|---|
+//! | 0 | 0 | `1..=max_height` | `H` |
+//! | 0 | 1 | `1..=max_width` | `W` |
+//! | 0 | 2 | `1..=max_channels/P` | channel groups `G = M/P` |
+//! | 0 | 3 | 1 or 2 | stride |
+//! | 0 | 4 | int8 | input zero point |
+//! | 0 | 5 | int8 | output zero point |
+//! | 0 | 6 | int8 | `act_min` |
+//! | 0 | 7 | int8 | `act_max` (`act_min ≤ act_max` checked at START) |
+//! | 0 | 8 | any | START: run one frame with the registers above |
+//! | 0 | 9 | any | clear `error` |
+//! | 1 | group `g` | int8 | weights: `Dk²·P` writes per group, byte `k = t·P + l` (tap `t = ky·Dk + kx`, lane `l`) in order `k = 0, 1, …` |
+//! | 2 | group `g` | int32 | bias (with the `in_zp` fold): `P` writes, lanes in order |
+//! | 3 | group `g` | int32 | `M0`: `P` writes, lanes in order (any value is computed exactly) |
+//! | 4 | group `g` | `−31..=30` | shift: `P` writes, lanes in order |
+//!
+//! Per-channel writes shift into a staging word that is written to the group's RAM word after
+//! every write, so the word is complete after the last write of the group; the writes of one
+//! group must not be interleaved with writes to another group of the same region.
+//!
+//! **Rejected writes** set the sticky `error` output and change nothing: an unknown region or
+//! index, a value outside the range in the table, a group `≥ max_channels/P`, any write while
+//! `busy` (except clear-error), START with `H` or `W` never set or `act_min > act_max`.
+//!
+//! **Reset** (`reset` high for a cycle, at any time): abandons the frame, drops every window
+//! in flight and every output not yet sent (`busy` stays high until they are gone), clears
+//! `error`. Layer registers and RAMs keep their contents; a new START runs a clean frame.
+//!
+//! **Cycles.** With an always-valid input and an always-ready output, the last output beat
+//! leaves [`dsc_model::depthwise::engine_cycles`] cycles after the first input beat was taken
+//! (the formula is documented there); configuring a layer takes
+//! [`DepthwiseProgram::writes`]`.len()` cycles.
+
+mod lane;
+mod program;
+
+#[cfg(test)]
+mod tests;
+
+pub use lane::DepthwiseLane;
+pub use program::{cfg_addr, DepthwiseProgram, CFG_CLEAR_ERROR, CFG_START};
+
+use crate::requant::Requantizer;
+use crate::primitives::{SdpRam, Widen};
+use crate::stream::{StreamFifo, StreamIn, StreamOut};
+use crate::window::SlidingWindow;
+use dsc_model::engine_config::EngineConfig;
+use dsc_model::ModelError;
+use rust_hdl::prelude::*;
+
+/// Address bits of the output FIFO: 32 beats, more than the pipeline holds.
+pub const FIFO_ADDR_BITS: usize = 5;
+
+/// The engine. Const generics are bit widths fixed by the [`EngineConfig`] (checked by
+/// [`DepthwiseEngine::new`]): the window's `BEAT = 8P`, `WIN = Dk²·8P`, `LADDR`, `GADDR`,
+/// `CB`, `DK` (see [`SlidingWindow`]), `S` = the lane sum width, `PW32 = 32P`, `PW6 = 6P`,
+/// `FW = BEAT + 1` (the FIFO word).
+#[derive(LogicBlock)]
+pub struct DepthwiseEngine<
+    const BEAT: usize,
+    const WIN: usize,
+    const LADDR: usize,
+    const GADDR: usize,
+    const CB: usize,
+    const DK: usize,
+    const S: usize,
+    const PW32: usize,
+    const PW6: usize,
+    const FW: usize,
+> {
+    pub clock: Signal<In, Clock>,
+    /// Synchronous abort: see the module docs.
+    pub reset: Signal<In, Bit>,
+    pub cfg_valid: Signal<In, Bit>,
+    pub cfg_addr: Signal<In, Bits<32>>,
+    pub cfg_data: Signal<In, Bits<32>>,
+    /// Input beats: `P` int8 channels.
+    pub inp: StreamIn<BEAT>,
+    /// Output beats: `P` int8 channels.
+    pub out: StreamOut<BEAT>,
+    /// A frame runs or outputs are still in flight: config writes are refused.
+    pub busy: Signal<Out, Bit>,
+    /// Sticky: a config write was refused.
+    pub error: Signal<Out, Bit>,
+    /// Sticky since START: an input `tlast` disagreed with the frame geometry.
+    pub last_error: Signal<Out, Bit>,
+    window: SlidingWindow<BEAT, WIN, LADDR, GADDR, CB, DK>,
+    wram: SdpRam<WIN, GADDR>,
+    bram: SdpRam<PW32, GADDR>,
+    mram: SdpRam<PW32, GADDR>,
+    sram: SdpRam<PW6, GADDR>,
+    lanes: Vec<DepthwiseLane<WIN, S>>,
+    rq: Vec<Requantizer>,
+    /// Lane sums sign-extended to the requantizer's 32 bits.
+    acc_ext: Vec<Widen<S, 32>>,
+    /// Requantized bytes zero-extended to a beat, for packing.
+    byte_ext: Vec<Widen<8, BEAT>>,
+    fifo: StreamFifo<BEAT, FW, FIFO_ADDR_BITS>,
+    // Layer registers.
+    height: DFF<Bits<CB>>,
+    width: DFF<Bits<CB>>,
+    last_group: DFF<Bits<GADDR>>,
+    stride2: DFF<Bit>,
+    in_zp: DFF<Bits<8>>,
+    out_zp: DFF<Bits<8>>,
+    act_min: DFF<Bits<8>>,
+    act_max: DFF<Bits<8>>,
+    // Config staging.
+    wstage: DFF<Bits<WIN>>,
+    bstage: DFF<Bits<PW32>>,
+    mstage: DFF<Bits<PW32>>,
+    sstage: DFF<Bits<PW6>>,
+    wpend: DFF<Bit>,
+    bpend: DFF<Bit>,
+    mpend: DFF<Bit>,
+    spend: DFF<Bit>,
+    pgroup: DFF<Bits<GADDR>>,
+    err: DFF<Bit>,
+    // Run control.
+    active: DFF<Bit>,
+    flush: DFF<Bit>,
+    credits: DFF<Bits<8>>,
+    group: DFF<Bits<GADDR>>,
+    /// Valid and `tlast` of the window in each lane stage (`latency` long), its group up to
+    /// stage `latency − 1` (where the parameter RAMs are read).
+    vpipe: Vec<DFF<Bit>>,
+    lpipe: Vec<DFF<Bit>>,
+    gpipe: Vec<DFF<Bits<GADDR>>>,
+    // Combinational.
+    region: Signal<Local, Bits<8>>,
+    index: Signal<Local, Bits<24>>,
+    data_m1: Signal<Local, Bits<32>>,
+    is_int8: Signal<Local, Bit>,
+    group_ok: Signal<Local, Bit>,
+    write_ok: Signal<Local, Bit>,
+    bad: Signal<Local, Bit>,
+    start: Signal<Local, Bit>,
+    busy_now: Signal<Local, Bit>,
+    accept: Signal<Local, Bit>,
+    send: Signal<Local, Bit>,
+    next_group: Signal<Local, Bits<GADDR>>,
+    lo_off: Signal<Local, Bits<8>>,
+    hi_off: Signal<Local, Bits<8>>,
+    packed: Vec<Signal<Local, Bits<BEAT>>>,
+    /// Outputs this block does not need (Verilator's `*unused*` pattern exempts them): the
+    /// other lanes' copies of valid/last, the FIFO's `inp.tready` (the credits guarantee
+    /// room) and `count`, the high bits of `cfg_data − 1`.
+    unused_valid: Vec<Signal<Local, Bit>>,
+    unused_last: Vec<Signal<Local, Bit>>,
+    unused_fifo_ready: Signal<Local, Bit>,
+    unused_fifo_count: Signal<Local, Bits<16>>,
+    unused_data_m1: Signal<Local, Bits<32>>,
+    max_height: Constant<Bits<32>>,
+    max_width: Constant<Bits<32>>,
+    max_groups: Constant<Bits<32>>,
+    max_group_index: Constant<Bits<24>>,
+    int8_neg: Constant<Bits<32>>,
+    shift_neg: Constant<Bits<32>>,
+    fifo_depth: Constant<Bits<8>>,
+    wtop: Constant<Bits<16>>,
+    top32: Constant<Bits<16>>,
+    top6: Constant<Bits<16>>,
+    top8: Constant<Bits<16>>,
+}
+
+/// The small engine the Verilator sweep runs: `Dk = 3`, `P = 2`, up to 12×12×8.
+pub type SmallEngine = DepthwiseEngine<16, 144, 6, 2, 4, 3, 19, 64, 12, 17>;
+
+/// MobileNet-v1 (α = 1, 224) depthwise layers: `Dk = 3`, `P = 8`, up to 112×112×1024 (line
+/// buffers of 112·128 beats).
+pub type MobileNetEngine = DepthwiseEngine<64, 576, 14, 7, 7, 3, 19, 256, 48, 65>;
+
+impl<
+        const BEAT: usize,
+        const WIN: usize,
+        const LADDR: usize,
+        const GADDR: usize,
+        const CB: usize,
+        const DK: usize,
+        const S: usize,
+        const PW32: usize,
+        const PW6: usize,
+        const FW: usize,
+    > DepthwiseEngine<BEAT, WIN, LADDR, GADDR, CB, DK, S, PW32, PW6, FW>
+{
+    /// Edges from a window's acceptance to its result entering the FIFO: the lane (products +
+    /// tree levels) and the requantizer.
+    pub fn pipe_latency(cfg: &EngineConfig) -> usize {
+        DepthwiseLane::<WIN, S>::latency(cfg.taps()) + Requantizer::LATENCY
+    }
+
+    /// The engine for `cfg`. Errors when a const generic disagrees with the width `cfg`
+    /// derives (a wrong instantiation, not a bad config).
+    pub fn new(cfg: &EngineConfig) -> Result<Self, ModelError> {
+        let wc = cfg.window();
+        let p = cfg.lanes();
+        let want = [
+            ("S", S, cfg.dw_sum_bits()),
+            ("PW32", PW32, 32 * p),
+            ("PW6", PW6, 6 * p),
+            ("FW", FW, BEAT + 1),
+            ("GADDR", GADDR, wc.group_bits()),
+        ];
+        for (name, have, need) in want {
+            if have != need {
+                return Err(ModelError::InvalidParameter(format!(
+                    "DepthwiseEngine: {name} = {have} but the config needs {need}"
+                )));
+            }
+        }
+        let window = SlidingWindow::new(&wc)?;
+        let fifo = StreamFifo::new()?;
+        let lat = DepthwiseLane::<WIN, S>::latency(cfg.taps());
+        Ok(Self {
+            clock: Default::default(),
+            reset: Default::default(),
+            cfg_valid: Default::default(),
+            cfg_addr: Default::default(),
+            cfg_data: Default::default(),
+            inp: Default::default(),
+            out: Default::default(),
+            busy: Default::default(),
+            error: Default::default(),
+            last_error: Default::default(),
+            window,
+            wram: Default::default(),
+            bram: Default::default(),
+            mram: Default::default(),
+            sram: Default::default(),
+            lanes: (0..p).map(|l| DepthwiseLane::new(l, p, cfg.taps())).collect(),
+            rq: (0..p).map(|_| Default::default()).collect(),
+            acc_ext: (0..p).map(|_| Widen::signed()).collect(),
+            byte_ext: (0..p).map(|_| Widen::unsigned()).collect(),
+            fifo,
+            height: Default::default(),
+            width: Default::default(),
+            last_group: Default::default(),
+            stride2: Default::default(),
+            in_zp: Default::default(),
+            out_zp: Default::default(),
+            act_min: Default::default(),
+            act_max: Default::default(),
+            wstage: Default::default(),
+            bstage: Default::default(),
+            mstage: Default::default(),
+            sstage: Default::default(),
+            wpend: Default::default(),
+            bpend: Default::default(),
+            mpend: Default::default(),
+            spend: Default::default(),
+            pgroup: Default::default(),
+            err: Default::default(),
+            active: Default::default(),
+            flush: Default::default(),
+            credits: Default::default(),
+            group: Default::default(),
+            vpipe: (0..lat).map(|_| Default::default()).collect(),
+            lpipe: (0..lat).map(|_| Default::default()).collect(),
+            gpipe: (0..lat - 1).map(|_| Default::default()).collect(),
+            region: Default::default(),
+            index: Default::default(),
+            data_m1: Default::default(),
+            is_int8: Default::default(),
+            group_ok: Default::default(),
+            write_ok: Default::default(),
+            bad: Default::default(),
+            start: Default::default(),
+            busy_now: Default::default(),
+            accept: Default::default(),
+            send: Default::default(),
+            next_group: Default::default(),
+            lo_off: Default::default(),
+            hi_off: Default::default(),
+            packed: (0..p).map(|_| Default::default()).collect(),
+            unused_valid: (0..p).map(|_| Default::default()).collect(),
+            unused_last: (0..p).map(|_| Default::default()).collect(),
+            unused_fifo_ready: Default::default(),
+            unused_fifo_count: Default::default(),
+            unused_data_m1: Default::default(),
+            max_height: Constant::new((cfg.max_height() as u64).into()),
+            max_width: Constant::new((cfg.max_width() as u64).into()),
+            max_groups: Constant::new((cfg.max_groups() as u64).into()),
+            max_group_index: Constant::new(((cfg.max_groups() - 1) as u64).into()),
+            int8_neg: Constant::new(0xFFFF_FF80u64.into()),
+            shift_neg: Constant::new(0xFFFF_FFE1u64.into()),
+            fifo_depth: Constant::new(((1u64 << FIFO_ADDR_BITS) as u64).into()),
+            wtop: Constant::new(((WIN - 8) as u64).into()),
+            top32: Constant::new(((PW32 - 32) as u64).into()),
+            top6: Constant::new(((PW6 - 6) as u64).into()),
+            top8: Constant::new(((BEAT - 8) as u64).into()),
+        })
+    }
+}
+
+impl<
+        const BEAT: usize,
+        const WIN: usize,
+        const LADDR: usize,
+        const GADDR: usize,
+        const CB: usize,
+        const DK: usize,
+        const S: usize,
+        const PW32: usize,
+        const PW6: usize,
+        const FW: usize,
+    > Logic for DepthwiseEngine<BEAT, WIN, LADDR, GADDR, CB, DK, S, PW32, PW6, FW>
+{
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(
+            self, clock, height, width, last_group, stride2, in_zp, out_zp, act_min, act_max,
+            wstage, bstage, mstage, sstage, wpend, bpend, mpend, spend, pgroup, err, active,
+            flush, credits, group
+        );
+        clock!(self, clock, window, wram, bram, mram, sram, fifo);
+        for l in 0..self.lanes.len() {
+            self.lanes[l].clock.next = self.clock.val();
+            self.rq[l].clock.next = self.clock.val();
+        }
+        for i in 0..self.vpipe.len() {
+            self.vpipe[i].clock.next = self.clock.val();
+            self.lpipe[i].clock.next = self.clock.val();
+        }
+        for i in 0..self.gpipe.len() {
+            self.gpipe[i].clock.next = self.clock.val();
+        }
+        self.busy_now.next =
+            self.active.q.val() || self.flush.q.val() || (self.credits.q.val() != 0);
+        // Clamp bounds in offset binary for the START check.
+        self.lo_off.next = self.act_min.q.val() ^ 0x80;
+        self.hi_off.next = self.act_max.q.val() ^ 0x80;
+        // ---- Config port: decode and check.
+        self.region.next = self.cfg_addr.val().get_bits::<8>(24);
+        self.data_m1.next = self.cfg_data.val() - 1;
+        self.index.next = self.cfg_addr.val().get_bits::<24>(0);
+        self.is_int8.next =
+            (self.cfg_data.val() < 128) || (self.cfg_data.val() >= self.int8_neg.val());
+        self.group_ok.next = self.index.val() <= self.max_group_index.val();
+        self.write_ok.next = false;
+        if self.region.val() == 0 {
+            if self.index.val() == 0 {
+                self.write_ok.next =
+                    (self.cfg_data.val() != 0) && (self.cfg_data.val() <= self.max_height.val());
+            }
+            if self.index.val() == 1 {
+                self.write_ok.next =
+                    (self.cfg_data.val() != 0) && (self.cfg_data.val() <= self.max_width.val());
+            }
+            if self.index.val() == 2 {
+                self.write_ok.next =
+                    (self.cfg_data.val() != 0) && (self.cfg_data.val() <= self.max_groups.val());
+            }
+            if self.index.val() == 3 {
+                self.write_ok.next = (self.cfg_data.val() == 1) || (self.cfg_data.val() == 2);
+            }
+            if (self.index.val() >= 4) && (self.index.val() <= 7) {
+                self.write_ok.next = self.is_int8.val();
+            }
+            if self.index.val() == 8 {
+                self.write_ok.next = (self.height.q.val() != 0)
+                    && (self.width.q.val() != 0)
+                    && (self.lo_off.val() <= self.hi_off.val());
+            }
+            if self.index.val() == 9 {
+                self.write_ok.next = true;
+            }
+        }
+        if (self.region.val() == 1) && self.group_ok.val() {
+            self.write_ok.next = self.is_int8.val();
+        }
+        if ((self.region.val() == 2) || (self.region.val() == 3)) && self.group_ok.val() {
+            self.write_ok.next = true;
+        }
+        if (self.region.val() == 4) && self.group_ok.val() {
+            self.write_ok.next =
+                (self.cfg_data.val() <= 30) || (self.cfg_data.val() >= self.shift_neg.val());
+        }
+        // Any write while busy is refused, except clear-error.
+        self.bad.next = self.cfg_valid.val()
+            && (!self.write_ok.val()
+                || (self.busy_now.val() && !((self.region.val() == 0) && (self.index.val() == 9))));
+        self.start.next = self.cfg_valid.val()
+            && !self.bad.val()
+            && (self.region.val() == 0)
+            && (self.index.val() == 8)
+            && !self.reset.val();
+        if self.bad.val() {
+            self.err.d.next = true;
+        }
+        self.wpend.d.next = false;
+        self.bpend.d.next = false;
+        self.mpend.d.next = false;
+        self.spend.d.next = false;
+        if self.cfg_valid.val() && !self.bad.val() {
+            if self.region.val() == 0 {
+                if self.index.val() == 0 {
+                    self.height.d.next = self.cfg_data.val().get_bits::<CB>(0);
+                }
+                if self.index.val() == 1 {
+                    self.width.d.next = self.cfg_data.val().get_bits::<CB>(0);
+                }
+                if self.index.val() == 2 {
+                    self.last_group.d.next = self.data_m1.val().get_bits::<GADDR>(0);
+                }
+                if self.index.val() == 3 {
+                    self.stride2.d.next = self.cfg_data.val() == 2;
+                }
+                if self.index.val() == 4 {
+                    self.in_zp.d.next = self.cfg_data.val().get_bits::<8>(0);
+                }
+                if self.index.val() == 5 {
+                    self.out_zp.d.next = self.cfg_data.val().get_bits::<8>(0);
+                }
+                if self.index.val() == 6 {
+                    self.act_min.d.next = self.cfg_data.val().get_bits::<8>(0);
+                }
+                if self.index.val() == 7 {
+                    self.act_max.d.next = self.cfg_data.val().get_bits::<8>(0);
+                }
+                if self.index.val() == 9 {
+                    self.err.d.next = false;
+                }
+            }
+            self.pgroup.d.next = self.index.val().get_bits::<GADDR>(0);
+            if self.region.val() == 1 {
+                self.wstage.d.next = (self.wstage.q.val() >> 8)
+                    | (bit_cast::<WIN, 8>(self.cfg_data.val().get_bits::<8>(0)) << self.wtop.val());
+                self.wpend.d.next = true;
+            }
+            if self.region.val() == 2 {
+                self.bstage.d.next = (self.bstage.q.val() >> 32)
+                    | (bit_cast::<PW32, 32>(self.cfg_data.val()) << self.top32.val());
+                self.bpend.d.next = true;
+            }
+            if self.region.val() == 3 {
+                self.mstage.d.next = (self.mstage.q.val() >> 32)
+                    | (bit_cast::<PW32, 32>(self.cfg_data.val()) << self.top32.val());
+                self.mpend.d.next = true;
+            }
+            if self.region.val() == 4 {
+                self.sstage.d.next = (self.sstage.q.val() >> 6)
+                    | (bit_cast::<PW6, 6>(self.cfg_data.val().get_bits::<6>(0)) << self.top6.val());
+                self.spend.d.next = true;
+            }
+        }
+        // RAM writes: the staged word, the cycle after the config write.
+        self.wram.write_enable.next = self.wpend.q.val();
+        self.wram.write_address.next = self.pgroup.q.val();
+        self.wram.write_data.next = self.wstage.q.val();
+        self.bram.write_enable.next = self.bpend.q.val();
+        self.bram.write_address.next = self.pgroup.q.val();
+        self.bram.write_data.next = self.bstage.q.val();
+        self.mram.write_enable.next = self.mpend.q.val();
+        self.mram.write_address.next = self.pgroup.q.val();
+        self.mram.write_data.next = self.mstage.q.val();
+        self.sram.write_enable.next = self.spend.q.val();
+        self.sram.write_address.next = self.pgroup.q.val();
+        self.sram.write_data.next = self.sstage.q.val();
+        // ---- Window: layer inputs, input gated by `active`.
+        self.window.start.next = self.start.val();
+        self.window.height.next = self.height.q.val();
+        self.window.width.next = self.width.q.val();
+        self.window.last_group.next = self.last_group.q.val();
+        self.window.stride2.next = self.stride2.q.val();
+        self.window.in_zp.next = self.in_zp.q.val();
+        self.window.inp.tdata.next = self.inp.tdata.val();
+        self.window.inp.tlast.next = self.inp.tlast.val();
+        self.window.inp.tvalid.next = self.inp.tvalid.val() && self.active.q.val();
+        self.inp.tready.next = self.window.inp.tready.val() && self.active.q.val();
+        self.last_error.next = self.window.last_error.val();
+        // ---- Accept a window while credits remain.
+        self.window.out.tready.next = self.active.q.val()
+            && !self.flush.q.val()
+            && (self.credits.q.val() < self.fifo_depth.val());
+        self.accept.next = self.window.out.tvalid.val() && self.window.out.tready.val();
+        if self.group.q.val() == self.last_group.q.val() {
+            self.next_group.next = 0.into();
+        } else {
+            self.next_group.next = self.group.q.val() + 1;
+        }
+        if self.accept.val() {
+            self.group.d.next = self.next_group.val();
+        }
+        // Weight RAM: read the word of the window on the bus (prefetch the next on accept).
+        if self.accept.val() {
+            self.wram.read_address.next = self.next_group.val();
+        } else {
+            self.wram.read_address.next = self.group.q.val();
+        }
+        // Lanes.
+        for l in 0..self.lanes.len() {
+            self.lanes[l].win.next = self.window.out.tdata.val();
+            self.lanes[l].wts.next = self.wram.read_data.val();
+        }
+        // Validity, tlast and group beside the lanes.
+        self.vpipe[0].d.next = self.accept.val();
+        self.lpipe[0].d.next = self.window.out.tlast.val();
+        self.gpipe[0].d.next = self.group.q.val();
+        for i in 1..self.vpipe.len() {
+            self.vpipe[i].d.next = self.vpipe[i - 1].q.val();
+            self.lpipe[i].d.next = self.lpipe[i - 1].q.val();
+        }
+        for i in 1..self.gpipe.len() {
+            self.gpipe[i].d.next = self.gpipe[i - 1].q.val();
+        }
+        // Per-channel parameters: read one stage ahead so they arrive with the lane sums.
+        // (The last assignment wins: the address is the group of the last `gpipe` stage.)
+        for i in 0..self.gpipe.len() {
+            self.bram.read_address.next = self.gpipe[i].q.val();
+            self.mram.read_address.next = self.gpipe[i].q.val();
+            self.sram.read_address.next = self.gpipe[i].q.val();
+        }
+        // Requantizers.
+        for l in 0..self.rq.len() {
+            for i in 0..self.vpipe.len() {
+                self.rq[l].valid.next = self.vpipe[i].q.val();
+                self.rq[l].last.next = self.lpipe[i].q.val();
+            }
+            self.acc_ext[l].a.next = self.lanes[l].sum.val();
+            self.rq[l].acc.next = self.acc_ext[l].y.val();
+            self.byte_ext[l].a.next = self.rq[l].out.val();
+            self.unused_valid[l].next = self.rq[l].out_valid.val();
+            self.unused_last[l].next = self.rq[l].out_last.val();
+            self.rq[l].bias.next = self.bram.read_data.val().get_bits::<32>(l * 32);
+            self.rq[l].m0.next = self.mram.read_data.val().get_bits::<32>(l * 32);
+            self.rq[l].shift.next = self.sram.read_data.val().get_bits::<6>(l * 6);
+            self.rq[l].out_zp.next = self.out_zp.q.val();
+            self.rq[l].act_min.next = self.act_min.q.val();
+            self.rq[l].act_max.next = self.act_max.q.val();
+        }
+        // Pack the lanes' bytes into the FIFO word (lane l at bits 8l..): each lane enters
+        // at the top and the earlier ones move down a byte, so lane 0 ends at bit 0.
+        self.packed[0].next = self.byte_ext[0].y.val() << self.top8.val();
+        for l in 1..self.packed.len() {
+            self.packed[l].next =
+                (self.packed[l - 1].val() >> 8) | (self.byte_ext[l].y.val() << self.top8.val());
+        }
+        self.fifo.inp.tvalid.next = self.rq[0].out_valid.val();
+        self.fifo.inp.tlast.next = self.rq[0].out_last.val();
+        self.fifo.inp.tdata.next = self.packed[0].val();
+        for l in 1..self.packed.len() {
+            self.fifo.inp.tdata.next = self.packed[l].val();
+        }
+        // Output: the FIFO, dropped while flushing.
+        self.out.tdata.next = self.fifo.out.tdata.val();
+        self.out.tlast.next = self.fifo.out.tlast.val();
+        self.out.tvalid.next = self.fifo.out.tvalid.val() && !self.flush.q.val();
+        self.fifo.out.tready.next = self.out.tready.val() || self.flush.q.val();
+        self.send.next = self.fifo.out.tvalid.val() && self.fifo.out.tready.val();
+        self.unused_fifo_ready.next = self.fifo.inp.tready.val();
+        self.unused_fifo_count.next = self.fifo.count.val();
+        self.unused_data_m1.next = self.data_m1.val();
+        // Credits: +1 per accepted window, −1 per beat leaving the FIFO (sent or dropped).
+        if self.accept.val() && !self.send.val() {
+            self.credits.d.next = self.credits.q.val() + 1;
+        }
+        if !self.accept.val() && self.send.val() {
+            self.credits.d.next = self.credits.q.val() - 1;
+        }
+        // Run control.
+        if self.start.val() {
+            self.active.d.next = true;
+            self.group.d.next = 0.into();
+        }
+        if self.active.q.val() && !self.start.val() && !self.window.busy.val() {
+            self.active.d.next = false;
+        }
+        if self.flush.q.val() && (self.credits.q.val() == 0) {
+            self.flush.d.next = false;
+        }
+        if self.reset.val() {
+            self.active.d.next = false;
+            self.flush.d.next = true;
+            self.err.d.next = false;
+        }
+        self.busy.next = self.busy_now.val();
+        self.error.next = self.err.q.val();
+    }
+}
