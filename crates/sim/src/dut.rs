@@ -62,6 +62,7 @@ fn bad_id(id: PortId) -> SimError {
 
 type Setter<B> = Box<dyn Fn(&mut B, &[u32])>;
 type Getter<B> = Box<dyn Fn(&B) -> Vec<u32>>;
+type ClockSetter<B> = Box<dyn Fn(&mut B, bool)>;
 
 struct HdlPort<B> {
     port: Port,
@@ -74,7 +75,7 @@ struct HdlPort<B> {
 /// circuit around one rising edge exactly as rust-hdl's `Simulation` does.
 pub struct HdlDut<B: Block> {
     pub uut: B,
-    clock: Box<dyn Fn(&mut B, bool)>,
+    clock: ClockSetter<B>,
     ports: Vec<HdlPort<B>>,
     cycles: u64,
     dirty: bool,

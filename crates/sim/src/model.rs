@@ -393,7 +393,7 @@ impl Model {
     pub fn open_trace(&mut self, path: &Path) -> Result<()> {
         let err = |message: String| SimError::Io {
             context: format!("trace {}", path.display()),
-            source: std::io::Error::new(std::io::ErrorKind::Other, message),
+            source: std::io::Error::other(message),
         };
         if self.tracing {
             return Err(err("a trace was already opened on this model (one per instance)".into()));

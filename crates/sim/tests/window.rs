@@ -90,7 +90,7 @@ fn window_no_stall_cycles_follow_the_timing_rule() {
         let got = run_frame(&mut v, &layer, &x, 3, (0.0, 0.0, 0));
         let half = (cfg.dk() - 1) / 2;
         let (e0r, e0c) = (cfg.dk() - 1 - layer.rows.before, cfg.dk() - 1 - layer.cols.before);
-        let on = |p: usize, e0: usize| p >= e0 && (p - e0) % s == 0;
+        let on = |p: usize, e0: usize| p >= e0 && (p - e0).is_multiple_of(s);
         let mut want = vec![];
         let mut n = 0u64;
         for r in 0..hh + half {

@@ -178,6 +178,7 @@ impl ArrayModel {
     }
 
     /// One clock edge: every PE steps on its neighbours' registered outputs.
+    #[allow(clippy::needless_range_loop)] // grid coordinates read clearer than iterators here
     pub fn step(&mut self, x: &ArrayInputs) {
         let mut inputs = [[PeInputs::default(); N]; N];
         for r in 0..N {
