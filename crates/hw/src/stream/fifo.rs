@@ -27,7 +27,6 @@ pub struct StreamFifo<const D: usize, const W: usize, const A: usize> {
     depth: Constant<Bits<16>>,
     wp: DFF<Bits<A>>,
     rp: DFF<Bits<A>>,
-    ram_items: DFF<Bits<16>>,
     items: DFF<Bits<16>>,
     inflight: DFF<Bit>,
     q0_valid: DFF<Bit>,
@@ -74,7 +73,6 @@ impl<const D: usize, const W: usize, const A: usize> StreamFifo<D, W, A> {
             depth: Constant::new((Self::DEPTH as u64).into()),
             wp: Default::default(),
             rp: Default::default(),
-            ram_items: Default::default(),
             items: Default::default(),
             inflight: Default::default(),
             q0_valid: Default::default(),
@@ -96,8 +94,8 @@ impl<const D: usize, const W: usize, const A: usize> Logic for StreamFifo<D, W, 
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, wp, rp, ram_items, items, inflight, q0_valid, q0_data, q0_last, q1_valid,
-            q1_data, q1_last
+            self, clock, wp, rp, items, inflight, q0_valid, q0_data, q0_last, q1_valid, q1_data,
+            q1_last
         );
         self.ram.clock.next = self.clock.val();
 
@@ -121,8 +119,11 @@ impl<const D: usize, const W: usize, const A: usize> Logic for StreamFifo<D, W, 
         self.count.next = self.items.q.val();
         self.pop.next = self.q0_valid.q.val() & self.out.tready.val();
 
-        // Read the RAM when it holds a beat and queue + in-flight read - pop <= 1.
-        self.issue.next = self.ram_items.q.val().any()
+        // Read the RAM when it holds a beat and queue + in-flight read - pop <= 1. The RAM
+        // holds a beat exactly when wp != rp: it never holds all DEPTH beats (a written beat
+        // is read the next cycle unless the queue and in-flight read hold two, and then at
+        // most DEPTH - 2 beats are left for the RAM), so wp == rp always means empty.
+        self.issue.next = (self.wp.q.val() != self.rp.q.val())
             & ((!self.q1_valid.q.val() & !(self.q0_valid.q.val() & self.inflight.q.val()))
                 | (self.pop.val() & !(self.q1_valid.q.val() & self.inflight.q.val())));
         self.ram.read_address.next = self.rp.q.val();
@@ -131,12 +132,6 @@ impl<const D: usize, const W: usize, const A: usize> Logic for StreamFifo<D, W, 
         }
         self.inflight.d.next = self.issue.val();
 
-        if self.in_fire.val() & !self.issue.val() {
-            self.ram_items.d.next = self.ram_items.q.val() + 1;
-        }
-        if !self.in_fire.val() & self.issue.val() {
-            self.ram_items.d.next = self.ram_items.q.val() - 1;
-        }
         if self.in_fire.val() & !self.pop.val() {
             self.items.d.next = self.items.q.val() + 1;
         }
