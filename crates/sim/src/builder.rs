@@ -225,6 +225,25 @@ fn publish(tmp: &Path, dest: &Path, marker: &str) -> Result<()> {
     }
 }
 
+/// Temp build directories older than this were left by a killed build: safe to remove.
+const STALE_TEMP: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
+
+/// Removes `tmp-*` directories that a killed build left behind (best effort).
+fn remove_stale_temps(cache: &Path) {
+    let Ok(entries) = fs::read_dir(cache) else { return };
+    for e in entries.flatten() {
+        let stale = e.file_name().to_string_lossy().starts_with("tmp-")
+            && e.metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > STALE_TEMP);
+        if stale {
+            let _ = fs::remove_dir_all(e.path());
+        }
+    }
+}
+
 /// Builds (or fetches from the cache) the Verilator model of `design` and loads it.
 pub fn build(design: &Design, opts: &BuildOptions) -> Result<Compiled> {
     let start = Instant::now();
@@ -261,6 +280,7 @@ pub fn build(design: &Design, opts: &BuildOptions) -> Result<Compiled> {
 
     let cached = so.is_file();
     if !cached {
+        remove_stale_temps(&cache);
         let tmp = cache.join(format!("tmp-model-{}-{}", &key[..12], unique_suffix()));
         let result = compile(design, opts, &tools, &tmp, &cache, &wrapper, &shim, &vflags, &verilator_version);
         if let Err(e) = result {
