@@ -5,5 +5,6 @@ pub mod pe;
 pub mod primitives;
 pub mod requant;
 pub mod stream;
+pub mod systolic;
 pub mod verify;
 pub mod window;

@@ -348,3 +348,48 @@ mod tests {
         assert_eq!(mac(32767, 1, 1, 16), -32768);
     }
 }
+
+// ------------------------------------------------------------------------------------------
+// Weight-stationary array (dsc_hw::systolic::SystolicArray): the values it must produce.
+// The pointwise stage's cycle model lives in `crate::pointwise` (section "Cycle model").
+// ------------------------------------------------------------------------------------------
+
+/// Column sums of a weight-stationary `R × C` tile: `out[c] = Σ_r w[r·C + c]·x[r]` folded
+/// with [`mac`] in an `acc_bits` register (what the bottom of column `c` delivers).
+pub fn ws_column_sums(weights: &[i8], x: &[i8], cols: usize, acc_bits: usize) -> Vec<i64> {
+    (0..cols)
+        .map(|c| {
+            x.iter()
+                .enumerate()
+                .fold(0, |acc, (r, &a)| mac(acc, a, weights[r * cols + c], acc_bits))
+        })
+        .collect()
+}
+
+/// Cycles from a pixel entering the weight-stationary array to its column sums leaving it:
+/// one input register, `R` rows down, `C − 1` cycles of deskew so every column's sum leaves
+/// together, one output register: `R + C + 1`.
+pub fn ws_array_latency(cfg: &SystolicConfig) -> usize {
+    cfg.rows + cfg.cols + 1
+}
+
+#[cfg(test)]
+mod ws_tests {
+    use super::*;
+
+    #[test]
+    fn column_sums_are_dot_products() {
+        // 2×3 tile: w[r][c] = r·3 + c + 1.
+        let w = [1, 2, 3, 4, 5, 6];
+        assert_eq!(ws_column_sums(&w, &[10, -1], 3, 32), vec![6, 15, 24]);
+        // Extremes at the width bound of 2 products.
+        let b = acc_bits_for_products(2);
+        assert_eq!(ws_column_sums(&[-128, -128], &[-128, -128], 1, b), vec![32768]);
+    }
+
+    #[test]
+    fn latency_is_rows_plus_cols_plus_one() {
+        let c = SystolicConfig::new(8, 8, 26, 1024, Dataflow::WeightStationary).unwrap();
+        assert_eq!(ws_array_latency(&c), 17);
+    }
+}
