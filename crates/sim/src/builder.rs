@@ -314,6 +314,12 @@ fn verilator_flags(opts: &BuildOptions) -> Vec<String> {
         "-Wno-style",
         "-CFLAGS",
         "-fPIC",
+        // The shim replaces vl_fatal and vl_finish so a $stop, $fatal, $finish or a
+        // non-converging model becomes an error in Rust instead of ending the process.
+        "-CFLAGS",
+        "-DVL_USER_FATAL",
+        "-CFLAGS",
+        "-DVL_USER_FINISH",
         "--top-module",
         "dsc_top",
         "--prefix",

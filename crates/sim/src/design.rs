@@ -8,7 +8,7 @@ use rust_hdl::prelude::{check_all, generate_verilog_unchecked, Block};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// Bumped whenever the shim's C ABI changes, so a cached model of an older ABI is rebuilt.
-pub const ABI_VERSION: u32 = 1;
+pub const ABI_VERSION: u32 = 2;
 
 /// Verilog plus the port list of its top module.
 #[derive(Clone, Debug)]

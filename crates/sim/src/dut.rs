@@ -45,8 +45,7 @@ impl Dut for Model {
         Model::get_words_id(self, id)
     }
     fn tick(&mut self) -> Result<()> {
-        Model::tick(self);
-        Ok(())
+        Model::try_tick(self)
     }
     fn cycles(&self) -> u64 {
         Model::cycles(self)

@@ -42,6 +42,10 @@ pub enum SimError {
     /// A template failed to render (a bug in dsc-sim, reported rather than panicking).
     #[error("template `{name}` failed: {message}")]
     Template { name: String, message: String },
+    /// The Verilated model stopped with a fatal error (`$stop`, `$fatal`, a combinational
+    /// region that does not converge). The instance is unusable afterwards.
+    #[error("Verilator fatal error in `{design}`: {message}")]
+    Fatal { design: String, message: String },
     /// A stream driver or monitor was misused (missing signal, beat too wide, timeout).
     #[error("stream `{stream}`: {message}")]
     Stream { stream: String, message: String },

@@ -19,12 +19,13 @@ use std::sync::Arc;
 
 type NewFn = unsafe extern "C" fn() -> *mut c_void;
 type FreeFn = unsafe extern "C" fn(*mut c_void);
-type EvalFn = unsafe extern "C" fn(*mut c_void);
+type EvalFn = unsafe extern "C" fn(*mut c_void) -> i32;
+type LastErrorFn = unsafe extern "C" fn() -> *const std::ffi::c_char;
 type Set64Fn = unsafe extern "C" fn(*mut c_void, u32, u64);
 type Get64Fn = unsafe extern "C" fn(*mut c_void, u32) -> u64;
 type SetWordsFn = unsafe extern "C" fn(*mut c_void, u32, *const u32);
 type GetWordsFn = unsafe extern "C" fn(*mut c_void, u32, *mut u32);
-type TickFn = unsafe extern "C" fn(*mut c_void, u64);
+type TickFn = unsafe extern "C" fn(*mut c_void, u64) -> i32;
 type TraceOpenFn = unsafe extern "C" fn(*mut c_void, *const std::ffi::c_char) -> i32;
 type U32Fn = unsafe extern "C" fn() -> u32;
 
@@ -42,6 +43,7 @@ struct Fns {
     tick: TickFn,
     trace_open: TraceOpenFn,
     trace_close: FreeFn,
+    last_error: LastErrorFn,
 }
 
 /// A built and loaded model, from which instances are made.
@@ -102,6 +104,7 @@ impl Compiled {
                 tick: sym!(b"dsc_tick\0", TickFn),
                 trace_open: sym!(b"dsc_trace_open\0", TraceOpenFn),
                 trace_close: sym!(b"dsc_trace_close\0", FreeFn),
+                last_error: sym!(b"dsc_last_error\0", LastErrorFn),
             }
         };
         let index = design
@@ -134,9 +137,10 @@ impl Compiled {
     pub fn model(&self) -> Result<Model> {
         // SAFETY: dsc_new allocates a fresh model; freed exactly once in Model::drop.
         let raw = unsafe { (self.fns.new)() };
-        let handle = NonNull::new(raw).ok_or_else(|| SimError::Load {
-            path: self.info.dir.display().to_string(),
-            message: "dsc_new returned null".into(),
+        let handle = NonNull::new(raw).ok_or_else(|| SimError::Fatal {
+            design: self.design.name.clone(),
+            // SAFETY: the shim returns a NUL-terminated thread-local string.
+            message: unsafe { last_error(self.fns) },
         })?;
         let mut m = Model {
             fns: self.fns,
@@ -147,6 +151,7 @@ impl Compiled {
             cycles: 0,
             dirty: true,
             tracing: false,
+            fatal: None,
             _lib: self.lib.clone(),
             _not_send: PhantomData,
         };
@@ -181,6 +186,8 @@ pub struct Model {
     /// current.
     dirty: bool,
     tracing: bool,
+    /// Set by a Verilator fatal error; every later access returns it.
+    fatal: Option<String>,
     _lib: Arc<Library>,
     _not_send: PhantomData<*mut ()>,
 }
@@ -251,6 +258,7 @@ impl Model {
 
     /// Drives an input by id with a value of up to 128 bits.
     pub fn set_id(&mut self, id: PortId, value: u128) -> Result<()> {
+        self.check()?;
         let p = self.writable(id)?;
         if p.width < 128 && value >> p.width != 0 {
             return Err(too_wide(p, &format!("{value:#x}")));
@@ -279,6 +287,7 @@ impl Model {
 
     /// [`Model::set_words`] by port id.
     pub fn set_words_id(&mut self, id: PortId, words: &[u32]) -> Result<()> {
+        self.check()?;
         let p = self.writable(id)?;
         check_words(p, words)?;
         let n = p.words();
@@ -301,11 +310,35 @@ impl Model {
         Ok(())
     }
 
-    fn settle(&mut self) {
+    fn settle(&mut self) -> Result<()> {
+        self.check()?;
         if self.dirty {
             // SAFETY: valid handle.
-            unsafe { (self.fns.eval)(self.handle.as_ptr()) };
+            let rc = unsafe { (self.fns.eval)(self.handle.as_ptr()) };
             self.dirty = false;
+            self.fatal_if(rc)?;
+        }
+        Ok(())
+    }
+
+    /// Records a fatal error reported by the shim (`rc != 0`).
+    fn fatal_if(&mut self, rc: i32) -> Result<()> {
+        if rc != 0 {
+            // SAFETY: the shim returns a NUL-terminated thread-local string.
+            self.fatal = Some(unsafe { last_error(self.fns) });
+        }
+        self.check()
+    }
+
+    /// `Ok` unless the model stopped with a Verilator fatal error ($stop, $fatal, a
+    /// combinational region that does not converge); then that error, on every call.
+    pub fn check(&self) -> Result<()> {
+        match &self.fatal {
+            None => Ok(()),
+            Some(message) => Err(SimError::Fatal {
+                design: self.design.name.clone(),
+                message: message.clone(),
+            }),
         }
     }
 
@@ -326,7 +359,7 @@ impl Model {
     pub fn get_id(&mut self, id: PortId) -> Result<u128> {
         let p = self.port(id)?;
         if p.width <= 64 {
-            self.settle();
+            self.settle()?;
             // SAFETY: valid handle and index.
             return Ok(unsafe { (self.fns.get64)(self.handle.as_ptr(), id.0 as u32) } as u128);
         }
@@ -352,7 +385,7 @@ impl Model {
     /// [`Model::get_words`] by port id.
     pub fn get_words_id(&mut self, id: PortId) -> Result<Vec<u32>> {
         let n = self.port(id)?.words();
-        self.settle();
+        self.settle()?;
         let mut buf = vec![0u32; n];
         // SAFETY: `buf` has exactly the port's word count.
         unsafe { (self.fns.get_words)(self.handle.as_ptr(), id.0 as u32, buf.as_mut_ptr()) };
@@ -360,23 +393,36 @@ impl Model {
     }
 
     /// Evaluates combinational logic after input changes (reads do this by themselves).
-    pub fn eval(&mut self) {
+    pub fn eval(&mut self) -> Result<()> {
         self.dirty = true;
-        self.settle();
+        self.settle()
     }
 
     /// One clock cycle: clock low → eval → clock high → eval (one rising edge). Inputs set
     /// before `tick` are what the registers capture. Without a clock port, one eval.
+    /// A Verilator fatal error in the cycle is kept: see [`Model::check`], [`Model::try_tick`].
     pub fn tick(&mut self) {
-        self.ticks(1)
+        let _ = self.try_ticks(1);
     }
 
     /// `n` clock cycles in one call into the model.
     pub fn ticks(&mut self, n: u64) {
+        let _ = self.try_ticks(n);
+    }
+
+    /// [`Model::tick`], returning a Verilator fatal error if one happened.
+    pub fn try_tick(&mut self) -> Result<()> {
+        self.try_ticks(1)
+    }
+
+    /// [`Model::ticks`], returning a Verilator fatal error if one happened.
+    pub fn try_ticks(&mut self, n: u64) -> Result<()> {
+        self.check()?;
         // SAFETY: valid handle.
-        unsafe { (self.fns.tick)(self.handle.as_ptr(), n) };
+        let rc = unsafe { (self.fns.tick)(self.handle.as_ptr(), n) };
         self.dirty = false;
         self.cycles += n;
+        self.fatal_if(rc)
     }
 
     /// Clock cycles run so far.
@@ -450,4 +496,16 @@ pub(crate) fn too_wide(p: &Port, what: &str) -> SimError {
         port: p.name.clone(),
         message: format!("value {what} does not fit in {} bits", p.width),
     }
+}
+
+/// The shim's last fatal message on this thread.
+///
+/// # Safety
+/// `fns` must come from a loaded shim.
+unsafe fn last_error(fns: Fns) -> String {
+    let p = (fns.last_error)();
+    if p.is_null() {
+        return String::from("(no message)");
+    }
+    std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned()
 }

@@ -3,6 +3,8 @@
 // addressed by their index in the port list; values travel as little-endian 32-bit words
 // (Verilator's VlWide layout) or, for ports of at most 64 bits, as one uint64_t.
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 #include "verilated.h"
 {%- if trace %}
 #include "verilated_vcd_c.h"
@@ -19,6 +21,14 @@ struct Sim {
     uint64_t time;
 };
 
+// A Verilator fatal error ($stop, $fatal, a region that does not converge) unwinds to the
+// entry point that caused it instead of aborting the host process; the entry point returns
+// an error code and the message waits in `last_error` for dsc_last_error.
+struct VlFatal : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+thread_local std::string last_error;
+
 inline void dump(Sim* s) {
 {%- if trace %}
     if (s->vcd) s->vcd->dump(s->time);
@@ -27,7 +37,36 @@ inline void dump(Sim* s) {
 }
 }  // namespace
 
+// Replaces Verilator's vl_fatal (built with -DVL_USER_FATAL): throw instead of abort().
+void vl_fatal(const char* filename, int linenum, const char* hier, const char* msg) {
+    (void)hier;
+    Verilated::threadContextp()->gotError(true);
+    Verilated::threadContextp()->gotFinish(true);
+    std::string m = (filename && filename[0])
+        ? std::string(filename) + ":" + std::to_string(linenum) + ": " + msg
+        : std::string(msg);
+    throw VlFatal(m);
+}
+
+// Replaces Verilator's vl_finish (built with -DVL_USER_FINISH): a $finish only flags the
+// context; the default would exit() the host process on the second one.
+void vl_finish(const char* filename, int linenum, const char* hier) {
+    (void)filename; (void)linenum; (void)hier;
+    Verilated::threadContextp()->gotFinish(true);
+}
+
+#define DSC_GUARD(body)                                  \
+    try {                                                \
+        body;                                            \
+    } catch (const std::exception& e) {                  \
+        last_error = e.what();                           \
+        return -1;                                       \
+    }                                                    \
+    return 0;
+
 extern "C" {
+
+const char* dsc_last_error() { return last_error.c_str(); }
 
 uint32_t dsc_abi_version() { return {{ abi_version }}; }
 uint32_t dsc_port_count() { return {{ ports.len() }}; }
@@ -36,11 +75,19 @@ int32_t dsc_has_trace() { return {% if trace %}1{% else %}0{% endif %}; }
 void* dsc_new() {
     Sim* s = new Sim;
     s->ctx = new VerilatedContext;
+    s->ctx->fatalOnError(true);
 {%- if trace %}
     s->ctx->traceEverOn(true);
     s->vcd = nullptr;
 {%- endif %}
-    s->top = new Vdsc_top(s->ctx, "dsc_top");
+    try {
+        s->top = new Vdsc_top(s->ctx, "dsc_top");
+    } catch (const std::exception& e) {
+        last_error = e.what();
+        delete s->ctx;
+        delete s;
+        return nullptr;
+    }
     s->time = 0;
     return s;
 }
@@ -50,13 +97,13 @@ void dsc_free(void* h) {
 {%- if trace %}
     if (s->vcd) { s->vcd->close(); delete s->vcd; }
 {%- endif %}
-    s->top->final();
+    try { s->top->final(); } catch (const std::exception&) {}
     delete s->top;
     delete s->ctx;
     delete s;
 }
 
-void dsc_eval(void* h) { static_cast<Sim*>(h)->top->eval(); }
+int32_t dsc_eval(void* h) { DSC_GUARD(static_cast<Sim*>(h)->top->eval()) }
 
 // Writes a port of at most 64 bits. The caller has checked the index, direction and width.
 void dsc_set64(void* h, uint32_t port, uint64_t v) {
@@ -119,10 +166,10 @@ void dsc_get_words(void* h, uint32_t port, uint32_t* w) {
     }
 }
 
-// `n` clock cycles: clock low, eval, dump; clock high, eval, dump.
-void dsc_tick(void* h, uint64_t n) {
-    Sim* s = static_cast<Sim*>(h);
-    for (uint64_t i = 0; i < n; ++i) {
+// `n` clock cycles: clock low, eval, dump; clock high, eval, dump. dsc_tick returns 0, or -1
+// after a Verilator fatal error (message in dsc_last_error).
+static void tick_n(Sim* s, uint64_t n, uint64_t& done) {
+    for (uint64_t i = 0; i < n; ++i, ++done) {
 {%- match clock %}
 {%- when Some with (clk) %}
         s->top->{{ clk }} = 0;
@@ -136,6 +183,11 @@ void dsc_tick(void* h, uint64_t n) {
         dump(s);
 {%- endmatch %}
     }
+}
+
+int32_t dsc_tick(void* h, uint64_t n) {
+    uint64_t done = 0;
+    DSC_GUARD(tick_n(static_cast<Sim*>(h), n, done))
 }
 
 // Opens a VCD file; returns 0 on success, -1 when the model was built without tracing.

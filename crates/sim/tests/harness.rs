@@ -300,3 +300,41 @@ fn concurrent_cold_builds_of_one_model_do_not_corrupt_the_cache() {
     drop(again);
     let _ = std::fs::remove_dir_all(&cache);
 }
+
+/// A `$stop` in the design (Verilator's fatal path) is an error on that model, not the end of
+/// the test process; `$finish` only flags the context (Verilator would exit() on the second).
+#[test]
+fn verilator_fatal_errors_poison_the_model_not_the_process() {
+    let verilog = "module stopper(input wire clock, input wire stop, input wire fin, output reg [7:0] n);\n\
+                   initial n = 0;\n\
+                   always @(posedge clock) begin\n\
+                     n <= n + 1;\n\
+                     if (stop) $stop;\n\
+                     if (fin) $finish;\n\
+                   end\n\
+                   endmodule\n";
+    let ports = vec![
+        Port::new("clock", Direction::Input, 1).as_clock(),
+        Port::new("stop", Direction::Input, 1),
+        Port::new("fin", Direction::Input, 1),
+        Port::new("n", Direction::Output, 8),
+    ];
+    let design = Design::from_verilog("stopper", verilog, "stopper", ports).unwrap();
+    let compiled = build(&design, &options()).unwrap();
+    let mut m = compiled.model().unwrap();
+    m.set("fin", 1).unwrap();
+    m.ticks(3); // three $finish: no exit
+    assert_eq!(m.get("n").unwrap(), 3);
+    m.set("fin", 0).unwrap();
+    m.set("stop", 1).unwrap();
+    let e = m.try_tick().unwrap_err().to_string();
+    assert!(e.contains("Verilator fatal error in `stopper`") && e.contains("$stop"), "{e}");
+    // Every later access reports the same error.
+    assert!(m.get("n").unwrap_err().to_string().contains("$stop"));
+    assert!(m.set("stop", 0).unwrap_err().to_string().contains("$stop"));
+    assert!(m.check().is_err());
+    // Another instance of the same model is unaffected.
+    let mut fresh = compiled.model().unwrap();
+    fresh.tick();
+    assert_eq!(fresh.get("n").unwrap(), 1);
+}
