@@ -8,6 +8,19 @@
 //! ([`stream`]). [`HdlDut`] runs the same block in rust-hdl's simulator behind the same [`Dut`]
 //! interface, so every check compares Verilator, rust-hdl and the golden model cycle by cycle.
 //!
+//! * **Tools**: `verilator`, `make` and `g++` on `PATH` (or [`BuildOptions::tool_path`]); a
+//!   missing one is the error "verilator not found: run scripts/setup.sh".
+//! * **Cache**: `DSC_SIM_CACHE`, else `dsc-sim-cache` in the cargo target directory. The key
+//!   covers the Verilog, wrapper, shim, flags and `verilator --version`; a hit does not run
+//!   Verilator ([`BuildInfo::cached`]).
+//! * **Traces**: `DSC_TRACE=dir` (or [`BuildOptions::trace_dir`]) builds with `--trace` and
+//!   gives every instance its own VCD file; [`Model::open_trace`] opens one by hand.
+//! * **Errors**: every failure is a [`SimError`] with a message: unknown port, value too wide,
+//!   Verilator or compiler output verbatim, a `$stop`/non-converging model
+//!   ([`SimError::Fatal`], which poisons only that instance).
+//! * **Threads**: a [`Compiled`] model is `Send + Sync`; a [`Model`] instance is neither (a
+//!   Verilated model is single-threaded and built without `--threads`).
+//!
 //! ```no_run
 //! # fn demo<B: rust_hdl::prelude::Block>(mut block: B) -> dsc_sim::Result<()> {
 //! let design = dsc_sim::Design::from_block("my_block", &mut block)?;
