@@ -148,4 +148,26 @@ mod tests {
             iverilog_replay(&verilog_of(&mut Uut::default()), &r.trace).unwrap();
         }
     }
+
+    /// rust-hdl simulation speed of a small stream block under the stream testbench
+    /// (`cargo test -p dsc-hw --release -- --ignored skid_sim_speed --nocapture`). A figure
+    /// for the notes, not an assertion.
+    #[test]
+    #[ignore]
+    fn skid_sim_speed() {
+        let stalls = Stalls {
+            p_valid: 0.8,
+            p_ready: 0.8,
+            seed: 1,
+        };
+        let t = std::time::Instant::now();
+        let (beats, r) = run(100_000, stalls);
+        let s = t.elapsed().as_secs_f64();
+        assert_eq!(r.out, beats);
+        eprintln!(
+            "SkidBuffer<16>: {} cycles in {s:.2} s = {:.0} cycles/s",
+            r.cycles,
+            r.cycles as f64 / s
+        );
+    }
 }
