@@ -103,3 +103,31 @@ fn synthesises_without_latches() {
     assert_eq!(s.dsps(), 2 * 9 + 2 * 4, "{s}");
     assert!(s.brams() + s.count("TRELLIS_DPR16X4") > 0, "memories inferred as RAM: {s}");
 }
+
+/// The cycle model's latency constants are this hardware's.
+#[test]
+fn cycle_model_constants_are_the_blocks_latencies() {
+    use dsc_model::depthwise::{lane_latency, REQUANT_LATENCY};
+    for dk in [1, 3, 5] {
+        let c = EngineConfig::new(dk, 2, 1, 1, 8, 8, 4).unwrap();
+        assert_eq!(DepthwiseLane::<8, 16>::latency(c.taps()) as u64, lane_latency(&c), "Dk = {dk}");
+    }
+    assert_eq!(Requantizer::LATENCY as u64, REQUANT_LATENCY);
+    assert_eq!(SmallEngine::pipe_latency(&cfg()), 5 + 7);
+}
+
+/// Resource figures of the MobileNet-v1 engine (P = 8, up to 112×112×1024) on ECP5; slow,
+/// so ignored: `cargo test -p dsc-hw --lib -- --ignored mobilenet_engine_ecp5 --nocapture`.
+#[test]
+#[ignore]
+fn mobilenet_engine_ecp5_resources() {
+    if !require_tool("yosys") {
+        return;
+    }
+    let cfg = EngineConfig::new(3, 8, 1, 1, 112, 112, 1024).unwrap();
+    let v = verilog_of(&mut MobileNetEngine::new(&cfg).unwrap());
+    let s = yosys_stat(&v, "top", Target::Ecp5).unwrap();
+    eprintln!("MobileNetEngine {s}");
+    assert_eq!(s.latches(), 0, "{s}");
+    assert_eq!(s.dsps(), 8 * 9 + 8 * 4, "{s}");
+}
