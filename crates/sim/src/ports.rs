@@ -148,7 +148,8 @@ pub fn clean_name(hdl_name: &str) -> String {
     }
 }
 
-/// C++ keywords and names the generated shim uses itself: a port may not shadow them.
+/// C++ keywords and names the generated shim, the Verilated class and the wrapper (instance
+/// `dut` in module `dsc_top`) use themselves: a port may not shadow them.
 const CPP_KEYWORDS: &[&str] = &[
     "alignas", "alignof", "and", "asm", "auto", "bool", "break", "case", "catch", "char",
     "class", "const", "continue", "default", "delete", "do", "double", "else", "enum",
@@ -157,7 +158,7 @@ const CPP_KEYWORDS: &[&str] = &[
     "private", "protected", "public", "register", "return", "short", "signed", "sizeof",
     "static", "struct", "switch", "template", "this", "throw", "true", "try", "typedef",
     "typename", "union", "unsigned", "using", "virtual", "void", "volatile", "while", "xor",
-    "final", "eval", "trace", "name", "contextp", "rootp", "vlSymsp",
+    "final", "eval", "trace", "name", "contextp", "rootp", "vlSymsp", "dut", "dsc_top",
 ];
 
 /// Checks a port list for what the harness needs: non-empty, unique clean names, positive
@@ -244,6 +245,7 @@ mod tests {
         assert_eq!(clean_name("a$$b__c"), "a_b_c");
         assert_eq!(clean_name("class"), "p_class");
         assert_eq!(clean_name("3x"), "p_3x");
+        assert_eq!(clean_name("dut"), "p_dut");
     }
 
     #[test]
