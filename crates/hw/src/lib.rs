@@ -2,6 +2,7 @@
 
 pub mod depthwise;
 pub mod pe;
+pub mod pointwise;
 pub mod primitives;
 pub mod requant;
 pub mod stream;

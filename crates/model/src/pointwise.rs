@@ -85,3 +85,193 @@ mod tests {
         assert!(matches!(pointwise(&input, &w, 0, &rq), Err(ModelError::Shape(_))));
     }
 }
+
+// ------------------------------------------------------------------------------------------
+// Cycle model of the pointwise stage (dsc_hw::pointwise::PointwiseStage) — issue 6.
+// ------------------------------------------------------------------------------------------
+//
+// Dataflow (see the stage's docs): the layer's `P` pixels go through in blocks of `B` pixels
+// (the last block may be smaller). A block's input beats (`MT = ceil(M/R)` per pixel) fill one
+// of two pixel banks; the array then runs its `MT·NT` tiles (`NT = ceil(N/C)`), N-tile outer,
+// M-tile inner, each tile streaming the block's pixels once in `T = max(Bb, R, 3)` cycles,
+// with the next tile's weights loading during the last `R` cycles of the current one; results
+// land in one of two output banks and leave as `NT` beats per pixel. Input, compute and output
+// of different blocks overlap.
+//
+// With `in_end`, `c_start`, `o_start` per block `b` (cycle 0 = the first input beat accepted),
+// `ntiles = MT·NT`, `L = R + C + 1` (array latency):
+//
+// * input:   `in_start[b] = max(in_end[b−1], c_end[b−2])`, `in_end[b] = in_start[b] + Bb·MT`
+// * compute: `c_dec[b] = max(in_end[b], o_end[b−2], c_end[b−1])`,
+//            `c_end[b] = c_dec[b] + R + ntiles·T + 1` (one cycle to decide, `R` to preload the
+//            first tile's weights, the tiles back to back),
+//            last pixel issued at `c_end[b] − 1 − (T − Bb)`, its results written
+//            `L + 9` cycles later (RAM read, array, accumulate, 7-stage requantizer), so
+//            `ready[b] = c_end[b] − (T − Bb) + L + 9`
+// * output:  `o_start[b] = max(ready[b], o_end[b−1])`, `o_end[b] = o_start[b] + Bb·NT`
+//
+// and the last beat leaves in cycle `o_end[last] − 1 + OUT_LATENCY` (output RAM read and the
+// output FIFO); the count is that cycle + 1.
+
+use crate::systolic::{Dataflow, SystolicConfig};
+
+/// Cycles from the output RAM read of a word to its beat leaving (RAM read + FIFO).
+pub const PW_OUT_LATENCY: u64 = 4;
+/// Extra cycles from the array's output to the output RAM write (accumulate + requantizer).
+pub const PW_POST_LATENCY: u64 = 9;
+/// Shortest tile in cycles (the accumulator RAM's read-modify-write distance).
+pub const PW_MIN_TILE: usize = 3;
+
+/// Generation parameters of the pointwise stage: the array and the buffer sizes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PointwiseConfig {
+    array: SystolicConfig,
+    max_m: usize,
+    max_n: usize,
+    max_block: usize,
+}
+
+/// A layer as the stage runs it: `M`, `N`, pixels and the block size chosen for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PointwiseLayer {
+    pub m: usize,
+    pub n: usize,
+    pub pixels: usize,
+    /// Pixels per block (every block but the last has this many).
+    pub block: usize,
+}
+
+/// Most pixels per layer the stage's 24-bit counters take.
+pub const PW_MAX_PIXELS: usize = (1 << 24) - 1;
+
+impl PointwiseConfig {
+    /// A weight-stationary `array` with layers up to `max_m × max_n` and blocks of up to
+    /// `max_block` pixels. Errors: an output-stationary array, `max_m` above the array's
+    /// `max_k` (its sums could wrap), zero sizes, `max_block > 65535`.
+    pub fn new(array: SystolicConfig, max_m: usize, max_n: usize, max_block: usize) -> Result<Self> {
+        let bad = |s: String| Err(crate::error::ModelError::InvalidParameter(s));
+        if array.dataflow() != Dataflow::WeightStationary {
+            return bad("pointwise stage: the array must be weight-stationary".into());
+        }
+        if max_m == 0 || max_n == 0 || max_block == 0 || max_block > 65535 {
+            return bad(format!(
+                "pointwise stage: max_m = {max_m}, max_n = {max_n} must be ≥ 1, max_block = {max_block} in 1..=65535"
+            ));
+        }
+        if max_m as u64 > array.max_k() {
+            return bad(format!(
+                "pointwise stage: max_m = {max_m} exceeds the array's max_k = {}",
+                array.max_k()
+            ));
+        }
+        Ok(Self { array, max_m, max_n, max_block })
+    }
+    pub fn array(&self) -> &SystolicConfig {
+        &self.array
+    }
+    pub fn max_m(&self) -> usize {
+        self.max_m
+    }
+    pub fn max_n(&self) -> usize {
+        self.max_n
+    }
+    pub fn max_block(&self) -> usize {
+        self.max_block
+    }
+    /// M-tiles of the largest layer: `ceil(max_m / R)`.
+    pub fn max_m_tiles(&self) -> usize {
+        self.max_m.div_ceil(self.array.rows())
+    }
+    /// N-tiles of the largest layer: `ceil(max_n / C)`.
+    pub fn max_n_tiles(&self) -> usize {
+        self.max_n.div_ceil(self.array.cols())
+    }
+    /// The layer `m × n` over `pixels` pixels, in the fewest blocks, of equal size but the
+    /// last (e.g. 196 pixels with blocks of 64 → 4 blocks of 49). Errors: `m`, `n` or
+    /// `pixels` zero or above the maxima.
+    pub fn layer(&self, m: usize, n: usize, pixels: usize) -> Result<PointwiseLayer> {
+        if m == 0 || m > self.max_m || n == 0 || n > self.max_n || pixels == 0 || pixels > PW_MAX_PIXELS {
+            return Err(crate::error::ModelError::InvalidParameter(format!(
+                "pointwise layer M = {m}, N = {n}, {pixels} pixels: need 1 ≤ M ≤ {}, 1 ≤ N ≤ {}, 1 ≤ pixels ≤ {PW_MAX_PIXELS}",
+                self.max_m, self.max_n
+            )));
+        }
+        let blocks = pixels.div_ceil(self.max_block);
+        Ok(PointwiseLayer { m, n, pixels, block: pixels.div_ceil(blocks) })
+    }
+}
+
+/// Exact cycles of `layer` on the stage, from the cycle the first input beat is accepted to the
+/// cycle the last output beat leaves, inclusive, with an always-valid input and an
+/// always-ready output (the recurrence in this section's comment).
+pub fn pointwise_cycles(cfg: &PointwiseConfig, layer: &PointwiseLayer) -> u64 {
+    let r = cfg.array.rows() as u64;
+    let lat = (cfg.array.rows() + cfg.array.cols() + 1) as u64;
+    let mt = layer.m.div_ceil(cfg.array.rows()) as u64;
+    let nt = layer.n.div_ceil(cfg.array.cols()) as u64;
+    let nb = layer.pixels.div_ceil(layer.block);
+    let (mut in_end, mut c_end, mut o_end) = (vec![0u64; nb], vec![0u64; nb], vec![0u64; nb]);
+    let back = |v: &Vec<u64>, b: usize, k: usize| if b >= k { v[b - k] } else { 0 };
+    for b in 0..nb {
+        let bb = if b + 1 == nb { layer.pixels - b * layer.block } else { layer.block } as u64;
+        let t = bb.max(r).max(PW_MIN_TILE as u64);
+        let in_start = back(&in_end, b, 1).max(back(&c_end, b, 2));
+        in_end[b] = in_start + bb * mt;
+        let dec = in_end[b].max(back(&o_end, b, 2)).max(back(&c_end, b, 1));
+        c_end[b] = dec + r + mt * nt * t + 1;
+        let ready = c_end[b] - (t - bb) + lat + PW_POST_LATENCY;
+        o_end[b] = ready.max(back(&o_end, b, 1)) + bb * nt;
+    }
+    o_end[nb - 1] - 1 + PW_OUT_LATENCY + 1
+}
+
+/// Config-port writes of a layer on the stage (dsc_hw::pointwise::PointwiseProgram): 7 layer
+/// registers, `NT·MT·R·C` weight bytes, `3·NT·C` requantization words, START.
+pub fn pointwise_config_writes(cfg: &PointwiseConfig, layer: &PointwiseLayer) -> usize {
+    let (r, c) = (cfg.array.rows(), cfg.array.cols());
+    let mt = layer.m.div_ceil(r);
+    let nt = layer.n.div_ceil(c);
+    7 + nt * mt * r * c + 3 * nt * c + 1
+}
+
+#[cfg(test)]
+mod cycle_tests {
+    use super::*;
+
+    fn cfg8() -> PointwiseConfig {
+        let a = SystolicConfig::new(8, 8, 26, 1024, Dataflow::WeightStationary).unwrap();
+        PointwiseConfig::new(a, 1024, 1024, 64).unwrap()
+    }
+
+    #[test]
+    fn blocks_are_balanced() {
+        let c = cfg8();
+        assert_eq!(c.layer(512, 1024, 196).unwrap().block, 49);
+        assert_eq!(c.layer(32, 64, 12544).unwrap().block, 64);
+        assert_eq!(c.layer(8, 8, 1).unwrap().block, 1);
+        assert!(c.layer(0, 8, 1).is_err());
+        assert!(c.layer(1025, 8, 1).is_err());
+        assert!(c.layer(8, 1025, 1).is_err());
+        assert!(c.layer(8, 8, 0).is_err());
+    }
+
+    #[test]
+    fn bad_configs_are_errors() {
+        let a = SystolicConfig::new(8, 8, 26, 1024, Dataflow::WeightStationary).unwrap();
+        assert!(PointwiseConfig::new(a, 2048, 8, 8).is_err());
+        assert!(PointwiseConfig::new(a, 8, 0, 8).is_err());
+        assert!(PointwiseConfig::new(a, 8, 8, 0).is_err());
+        let os = SystolicConfig::new(8, 8, 26, 1024, Dataflow::OutputStationary).unwrap();
+        assert!(PointwiseConfig::new(os, 8, 8, 8).is_err());
+    }
+
+    #[test]
+    fn compute_bound_layers_approach_one_tile_cycle_per_pixel() {
+        // 7×7×1024 → 1024 on 8×8: one block, 16384 tiles of 49 cycles plus input and output.
+        let c = cfg8();
+        let l = c.layer(1024, 1024, 49).unwrap();
+        let ideal = 49 * 1024 * 1024 / 64;
+        let cyc = pointwise_cycles(&c, &l);
+        assert!(cyc > ideal && (ideal as f64 / cyc as f64) > 0.95, "{cyc} vs {ideal}");
+    }
+}
