@@ -369,8 +369,12 @@ impl Model {
                 message: format!("is {} bits wide: read it with get_words", p.width),
             });
         }
-        let words = self.get_words_id(id)?;
-        Ok(words
+        // 65..=128 bits: at most 4 words, read into the stack (no allocation per cycle).
+        self.settle()?;
+        let mut buf = [0u32; 4];
+        // SAFETY: the port has at most 4 words.
+        unsafe { (self.fns.get_words)(self.handle.as_ptr(), id.0 as u32, buf.as_mut_ptr()) };
+        Ok(buf
             .iter()
             .enumerate()
             .fold(0u128, |acc, (i, &w)| acc | (w as u128) << (32 * i)))
