@@ -3,7 +3,8 @@
 //!
 //! Blocks: dsc-hw's default SlidingWindow (3×3, P = 8, up to 112×112×64; 576-bit windows)
 //! streaming a 8×16×16 frame with 20 % stalls on both streams; a 4×4 array of dsc-hw PEs
-//! (rows of PEs) with random edge inputs; the dsc-hw FIFO streaming. Each cycle of the "driven" figures sets every
+//! (rows of PEs) with random edge inputs; dsc-hw's 4×4 weight-stationary SystolicArray with
+//! random activations and weight loads; the dsc-hw FIFO streaming. Each cycle of the "driven" figures sets every
 //! input and reads every output through the harness, as a test does; "free" is `ticks(n)`
 //! with inputs held, the model alone. The summary at the end prints the ratios.
 //!
@@ -14,6 +15,7 @@ mod common;
 
 use common::pe_array::*;
 use common::window::*;
+use dsc_hw::systolic::SystolicArray;
 use dsc_hw::window::DefaultWindow;
 use dsc_model::window::{WindowConfig, WindowLayer};
 use dsc_model::Tensor;
@@ -67,6 +69,45 @@ fn window_frames(dut: &mut impl Dut, layer: &WindowLayer, x: &Tensor<i8>, frames
         assert_eq!(sink.received().len(), n);
     }
     dut.cycles() - c0
+}
+
+/// dsc-hw's weight-stationary array, 4×4, 22-bit sums.
+type Systolic4 = SystolicArray<22, 32, 32, 88>;
+
+fn systolic4() -> Systolic4 {
+    let cfg = dsc_model::systolic::SystolicConfig::new(4, 4, 22, 64, Dataflow::WeightStationary).unwrap();
+    Systolic4::new(&cfg).unwrap()
+}
+
+fn systolic_hdl() -> dsc_sim::HdlDut<Systolic4> {
+    dsc_sim::HdlDut::clocked(systolic4(), |b| &mut b.clock)
+        .input_bits("a_in", |b| &b.a_in, |b| &mut b.a_in)
+        .input("sw_in", 1, |b, v| b.sw_in.next = v != 0, |b| b.sw_in.val() as u128)
+        .input("cap_in", 1, |b, v| b.cap_in.next = v != 0, |b| b.cap_in.val() as u128)
+        .input_bits("w_in", |b| &b.w_in, |b| &mut b.w_in)
+        .output_bits("psum_out", |b| &b.psum_out)
+}
+
+/// Tiles of 16 pixels back to back: `sw_in` on each tile's first pixel, the next tile's four
+/// weight rows loaded from its fifth; random activations and weights. Returns a checksum.
+fn run_systolic(dut: &mut impl Dut, cycles: u64) -> u128 {
+    let p = |n: &str| dut.port_id(n).unwrap();
+    let (a, sw, cap, w, out) = (p("a_in"), p("sw_in"), p("cap_in"), p("w_in"), p("psum_out"));
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let mut sum = 0u128;
+    for n in 0..cycles {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let t = n % 16;
+        dut.set_id(a, (x & 0xffff_ffff) as u128).unwrap();
+        dut.set_id(sw, (t == 0) as u128).unwrap();
+        dut.set_id(cap, (t == 4) as u128).unwrap();
+        dut.set_id(w, (x >> 32) as u128).unwrap();
+        dut.tick().unwrap();
+        sum = sum.wrapping_add(dut.get_id(out).unwrap());
+    }
+    sum
 }
 
 fn cycles_per_second(cycles: u64, f: impl FnOnce()) -> f64 {
@@ -160,6 +201,49 @@ fn bench(c: &mut Criterion) {
     ));
     drop(m);
 
+    // dsc-hw SystolicArray 4×4 (weight-stationary).
+    let sdesign = Design::from_block("bench_systolic4x4", &mut systolic4()).unwrap();
+    let systolic = build(&sdesign, &opts).unwrap();
+    summary.push(format!(
+        "build SystolicArray 4x4 ({} Verilog lines), runtime cached: {:.2} s",
+        sdesign.verilog.lines().count(),
+        systolic.info().seconds
+    ));
+    assert_eq!(
+        run_systolic(&mut systolic.model().unwrap(), 300),
+        run_systolic(&mut systolic_hdl(), 300),
+        "Verilator and rust-hdl agree on the benchmark's stimulus"
+    );
+    let mut g = c.benchmark_group("systolic4x4");
+    g.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(4));
+    g.throughput(Throughput::Elements(VERILATOR_CYCLES));
+    g.bench_function(BenchmarkId::new("verilator_driven", VERILATOR_CYCLES), |b| {
+        let mut m = systolic.model().unwrap();
+        b.iter(|| run_systolic(&mut m, VERILATOR_CYCLES))
+    });
+    g.throughput(Throughput::Elements(HDL_CYCLES));
+    g.bench_function(BenchmarkId::new("rust_hdl", HDL_CYCLES), |b| {
+        let mut h = systolic_hdl();
+        b.iter(|| run_systolic(&mut h, HDL_CYCLES))
+    });
+    g.finish();
+    let mut sm = systolic.model().unwrap();
+    let v = cycles_per_second(VERILATOR_CYCLES * 5, || {
+        run_systolic(&mut sm, VERILATOR_CYCLES * 5);
+    });
+    let free = cycles_per_second(VERILATOR_CYCLES * 20, || sm.ticks(VERILATOR_CYCLES * 20));
+    let mut sh = systolic_hdl();
+    let r = cycles_per_second(HDL_CYCLES * 3, || {
+        run_systolic(&mut sh, HDL_CYCLES * 3);
+    });
+    summary.push(format!(
+        "SystolicArray 4x4: Verilator {v:.0} cycles/s driven, {free:.0} cycles/s free; rust-hdl {r:.0} cycles/s; \
+         ratio {:.0}x driven, {:.0}x free",
+        v / r,
+        free / r
+    ));
+    drop(sm);
+
     let inputs = array_inputs();
     let mut g = c.benchmark_group("pe_array4x4");
     g.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(4));
@@ -222,7 +306,7 @@ fn bench(c: &mut Criterion) {
         v / r
     ));
 
-    drop((cold, cached, fifo, window, m, fm));
+    drop((cold, cached, fifo, window, systolic, m, fm));
     let _ = std::fs::remove_dir_all(&cold_cache);
     println!("\n== sim_throughput summary ==");
     for line in summary {
