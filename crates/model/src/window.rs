@@ -97,7 +97,9 @@ impl WindowConfig {
                 )));
             }
             if v > MAX_SIZE {
-                return Err(invalid(format!("{name} = {v} exceeds the maximum {MAX_SIZE}")));
+                return Err(invalid(format!(
+                    "{name} = {v} exceeds the maximum {MAX_SIZE}"
+                )));
             }
         }
         if lanes == 0 {
@@ -117,7 +119,14 @@ impl WindowConfig {
                     max_channels / lanes
                 ))
             })?;
-        Ok(WindowConfig { dk, max_width, max_height, lanes, max_channels, line_depth })
+        Ok(WindowConfig {
+            dk,
+            max_width,
+            max_height,
+            lanes,
+            max_channels,
+            line_depth,
+        })
     }
 
     /// The same config with line buffers of `words` beats: a layer then needs
@@ -135,7 +144,10 @@ impl WindowConfig {
                 self.max_width
             )));
         }
-        Ok(WindowConfig { line_depth: words, ..self })
+        Ok(WindowConfig {
+            line_depth: words,
+            ..self
+        })
     }
 
     /// Kernel size `Dk`.
@@ -247,9 +259,10 @@ impl WindowLayer {
         stride: usize,
     ) -> Result<Self> {
         check_stride(stride)?;
-        for (name, v, max) in
-            [("height", height, cfg.max_height), ("width", width, cfg.max_width)]
-        {
+        for (name, v, max) in [
+            ("height", height, cfg.max_height),
+            ("width", width, cfg.max_width),
+        ] {
             if v == 0 || v > max {
                 return Err(invalid(format!("{name} = {v} must lie in [1, {max}]")));
             }
@@ -312,7 +325,10 @@ pub struct Window {
 /// The windows of `input` (`[1, H, W, M]`) for `layer`, in the hardware's emission order,
 /// padded taps filled with `in_zp`.
 pub fn extract_windows(layer: &WindowLayer, input: &Tensor<i8>, in_zp: i8) -> Result<Vec<Window>> {
-    input.expect_shape("window input", [1, layer.height, layer.width, layer.channels])?;
+    input.expect_shape(
+        "window input",
+        [1, layer.height, layer.width, layer.channels],
+    )?;
     let (dk, p) = (layer.dk, layer.lanes);
     let mut out = Vec::with_capacity(layer.window_count());
     for oy in 0..layer.rows.out {
@@ -337,7 +353,13 @@ pub fn extract_windows(layer: &WindowLayer, input: &Tensor<i8>, in_zp: i8) -> Re
                         }
                     }
                 }
-                out.push(Window { out_row: oy, out_col: ox, group: g, taps, padding });
+                out.push(Window {
+                    out_row: oy,
+                    out_col: ox,
+                    group: g,
+                    taps,
+                    padding,
+                });
             }
         }
     }
@@ -398,7 +420,10 @@ mod tests {
     #[test]
     fn derived_widths() {
         let c = WindowConfig::new(3, 112, 112, 8, 64).unwrap();
-        assert_eq!((c.beat_bits(), c.row_bits(), c.window_bits()), (64, 192, 576));
+        assert_eq!(
+            (c.beat_bits(), c.row_bits(), c.window_bits()),
+            (64, 192, 576)
+        );
         assert_eq!(c.line_depth(), 896);
         assert_eq!(c.line_addr_bits(), 10);
         assert_eq!(c.group_bits(), 3);
@@ -417,9 +442,17 @@ mod tests {
             max_channels: 4,
             line_depth,
         };
-        assert_eq!(WindowConfig::try_from(raw(3, None)), WindowConfig::new(3, 8, 8, 2, 4));
+        assert_eq!(
+            WindowConfig::try_from(raw(3, None)),
+            WindowConfig::new(3, 8, 8, 2, 4)
+        );
         assert!(WindowConfig::try_from(raw(4, None)).is_err());
-        assert_eq!(WindowConfig::try_from(raw(3, Some(12))).unwrap().line_depth(), 12);
+        assert_eq!(
+            WindowConfig::try_from(raw(3, Some(12)))
+                .unwrap()
+                .line_depth(),
+            12
+        );
         assert!(WindowConfig::try_from(raw(3, Some(7))).is_err());
     }
 
@@ -474,11 +507,17 @@ mod tests {
             // Stride 1, Dk 3: the centre tap (t = 4) is the input pixel itself.
             for lane in 0..2 {
                 let ch = w.group * 2 + lane;
-                assert_eq!(w.taps[4 * 2 + lane], x.get(0, w.out_row, w.out_col, ch).unwrap());
+                assert_eq!(
+                    w.taps[4 * 2 + lane],
+                    x.get(0, w.out_row, w.out_col, ch).unwrap()
+                );
             }
         }
         // Corner window: top row and left column padded, filled with in_zp.
-        assert_eq!(ws[0].padding, [true, true, true, true, false, false, true, false, false]);
+        assert_eq!(
+            ws[0].padding,
+            [true, true, true, true, false, false, true, false, false]
+        );
         assert!(ws[0].taps[..6].iter().all(|&v| v == -3));
     }
 
@@ -491,7 +530,10 @@ mod tests {
         assert_eq!(ws.len(), 2 * 3);
         assert!(ws[0].padding.iter().all(|&p| !p));
         let last = ws.last().unwrap();
-        assert_eq!(last.padding, [false, false, true, false, false, true, true, true, true]);
+        assert_eq!(
+            last.padding,
+            [false, false, true, false, false, true, true, true, true]
+        );
     }
 
     /// Σ w·(x − in_zp) over each window equals the golden depthwise accumulator

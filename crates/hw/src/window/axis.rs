@@ -24,6 +24,8 @@ pub struct AxisScan<const CB: usize, const DK: usize> {
     pub stride2: Signal<In, Bit>,
     /// Bit `m`: position `pos − m` lies inside the image (bit 0: the current position is real).
     pub flags: Signal<Out, Bits<DK>>,
+    /// The current position lies inside the image (flag bit 0).
+    pub at_real: Signal<Out, Bit>,
     /// The current position is the last one of the scan (`size − 1 + half`).
     pub at_end: Signal<Out, Bit>,
     /// The current position is the last real one (`size − 1`).
@@ -33,6 +35,8 @@ pub struct AxisScan<const CB: usize, const DK: usize> {
     /// … and it is the last emission of the axis.
     pub last_emit: Signal<Out, Bit>,
     half: Constant<Bits<CB>>,
+    /// `1`: selects flag bit 0 with an AND.
+    one: Constant<Bits<DK>>,
     e0_even: Constant<Bits<CB>>,
     pos: DFF<Bits<CB>>,
     last: DFF<Bits<CB>>,
@@ -56,11 +60,13 @@ impl<const CB: usize, const DK: usize> AxisScan<CB, DK> {
             size: Default::default(),
             stride2: Default::default(),
             flags: Default::default(),
+            at_real: Default::default(),
             at_end: Default::default(),
             at_last_real: Default::default(),
             emit: Default::default(),
             last_emit: Default::default(),
             half: Constant::new((half as u64).into()),
+            one: Constant::new(1.into()),
             e0_even: Constant::new((e0_even as u64).into()),
             pos: Default::default(),
             last: Default::default(),
@@ -85,6 +91,7 @@ impl<const CB: usize, const DK: usize> Logic for AxisScan<CB, DK> {
     fn update(&mut self) {
         dff_setup!(self, clock, pos, last, size_m1, lead, phase, s2, remaining, in_image);
         self.flags.next = self.in_image.q.val();
+        self.at_real.next = (self.in_image.q.val() & self.one.val()).any();
         self.at_end.next = self.pos.q.val() == self.last.q.val();
         self.at_last_real.next = self.pos.q.val() == self.size_m1.q.val();
         self.emit.next = (self.lead.q.val() == 0) && !self.phase.q.val();
@@ -99,7 +106,7 @@ impl<const CB: usize, const DK: usize> Logic for AxisScan<CB, DK> {
             self.in_image.d.next = 1.into();
             if self.stride2.val() {
                 self.remaining.d.next = (self.size.val() >> 1) + (self.size.val() & 1);
-                if self.size.val().get_bit(0) {
+                if (self.size.val() & 1) == 1 {
                     self.lead.d.next = self.half.val();
                 } else {
                     self.lead.d.next = self.e0_even.val();

@@ -1,4 +1,4 @@
-//! SlidingWindow: streaming `Dk×Dk` window generator with TF SAME padding, stride 1 or 2 and
+//! SlidingWindow: streaming `Dk×Dk` window generator (`Dk ≥ 3`, odd) with TF SAME padding, stride 1 or 2 and
 //! `P` channels per beat — the front end of the depthwise engine and of the im2col baseline.
 //!
 //! **Streams.** Input: beats of `P` int8 channels (`tdata` = `8·P` bits, lane `l` at bits
@@ -26,9 +26,8 @@
 //! stride grid (`r, c ≥ Dk − 1 − pad_before`, stepping by the stride). A position takes one
 //! cycle unless it needs an input beat that is not valid, or emits while the output holds an
 //! unaccepted window and `out.tready` is low. Without stalls, position `n` is scanned in cycle
-//! `n + 1` and its window is on `out` in cycle `n + 2`; the frame's last window leaves in cycle
-//! `N + 1` (`Dk = 1`, stride 2, even size: earlier — its last row/column are consumed but
-//! unused). At stride 1 every position with `r, c ≥ half` emits: one window per cycle for
+//! `n + 1` and its window is on `out` in cycle `n + 2`; the last position always emits, so the
+//! frame's last window is on `out` in cycle `N + 1`. At stride 1 every position with `r, c ≥ half` emits: one window per cycle for
 //! `W·G` consecutive cycles per output row, `half·G` idle cycles between rows. At stride 2 the
 //! input (one beat per cycle) limits the output to a quarter of that on average.
 //!
@@ -120,6 +119,9 @@ pub struct SlidingWindow<
     zp_chain: Vec<Signal<Local, Bits<BEAT>>>,
     win_chain: Vec<Signal<Local, Bits<WIN>>>,
     row_shift: Constant<Bits<16>>,
+    /// `row_masks[m]` = bit `m`: selects row flag `m` with an AND (a bit-select needs an
+    /// index expression rust-hdl cannot evaluate here).
+    row_masks: Vec<Constant<Bits<DK>>>,
 }
 
 /// The default window of the issue: 3×3, width 112 (height 112), 8 channels per beat, up to 64
@@ -136,7 +138,8 @@ impl<
     > SlidingWindow<BEAT, WIN, LADDR, GADDR, CB, DK>
 {
     /// The block for `cfg`. Errors when a const generic disagrees with the width `cfg`
-    /// derives (a wrong instantiation, not a bad config).
+    /// derives (a wrong instantiation), or for `Dk = 1`, which the model accepts but which
+    /// needs no window generator.
     pub fn new(cfg: &WindowConfig) -> Result<Self, ModelError> {
         let want = [
             ("BEAT", BEAT, cfg.beat_bits()),
@@ -152,6 +155,13 @@ impl<
                     "SlidingWindow: {name} = {have} but the config needs {need}"
                 )));
             }
+        }
+        if cfg.dk() < 3 {
+            return Err(ModelError::InvalidParameter(
+                "SlidingWindow: Dk = 1 has no window to slide (each window is the input beat \
+                 itself); the generator is built for Dk ≥ 3"
+                    .into(),
+            ));
         }
         let dk = cfg.dk();
         Ok(Self {
@@ -190,6 +200,9 @@ impl<
             zp_chain: (0..cfg.lanes()).map(|_| Default::default()).collect(),
             win_chain: (0..dk).map(|_| Default::default()).collect(),
             row_shift: Constant::new((cfg.row_bits() as u64).into()),
+            row_masks: (0..dk)
+                .map(|m| Constant::new(Bits::<DK>::default().replace_bit(m, true)))
+                .collect(),
         })
     }
 
@@ -230,7 +243,7 @@ impl<
         );
         clock!(self, clock, rowscan, colscan);
         // Position state.
-        self.is_real.next = self.rowscan.flags.val().get_bit(0) && self.colscan.flags.val().get_bit(0);
+        self.is_real.next = self.rowscan.at_real.val() && self.colscan.at_real.val();
         self.emit.next = self.rowscan.emit.val() && self.colscan.emit.val();
         self.group_end.next = self.group.q.val() == self.last_group_r.q.val();
         self.row_end.next = self.group_end.val() && self.colscan.at_end.val();
@@ -239,9 +252,8 @@ impl<
         self.fire.next = self.run.q.val()
             && (!self.is_real.val() || self.inp.tvalid.val())
             && (!self.emit.val() || self.slot_free.val());
-        self.inp.tready.next = self.run.q.val()
-            && self.is_real.val()
-            && (!self.emit.val() || self.slot_free.val());
+        self.inp.tready.next =
+            self.run.q.val() && self.is_real.val() && (!self.emit.val() || self.slot_free.val());
         // Axis scans: columns restart every row, rows every frame.
         self.colscan.size.next = self.width.val();
         self.colscan.stride2.next = self.stride2.val();
@@ -260,7 +272,7 @@ impl<
             }
             if self.row_end.val() {
                 self.lb_addr.d.next = 0.into();
-            } else if self.colscan.flags.val().get_bit(0) {
+            } else if self.colscan.at_real.val() {
                 self.lb_addr.d.next = self.lb_addr.q.val() + 1;
             }
             if self.is_real.val() {
@@ -280,8 +292,7 @@ impl<
         for k in 0..self.line_buffers.len() {
             self.line_buffers[k].clock.next = self.clock.val();
             self.line_buffers[k].write_address.next = self.lb_addr.q.val();
-            self.line_buffers[k].write_enable.next =
-                self.fire.val() && self.colscan.flags.val().get_bit(0);
+            self.line_buffers[k].write_enable.next = self.fire.val() && self.colscan.at_real.val();
             self.line_buffers[k].read_address.next = self.lb_addr.q.val();
             if self.fire.val() {
                 if self.row_end.val() {
@@ -297,7 +308,8 @@ impl<
         for m in 0..self.rows.len() {
             self.rows[m].new_tap.next = self.lb_src[m].val();
             self.rows[m].clock.next = self.clock.val();
-            self.rows[m].row_inside.next = self.rowscan.flags.val().get_bit(m);
+            self.rows[m].row_inside.next =
+                (self.rowscan.flags.val() & self.row_masks[m].val()).any();
             self.rows[m].col_flags.next = self.colscan.flags.val();
             self.rows[m].zp.next = self.zp_beat.q.val();
             self.rows[m].write_group.next = self.group.q.val();

@@ -43,6 +43,8 @@ pub struct WindowRow<const BEAT: usize, const WIN: usize, const GADDR: usize, co
     /// `age[k]`: the unmasked tap `k` steps old (`age[0] = new_tap`).
     age: Vec<Signal<Local, Bits<BEAT>>>,
     regs: Vec<TapReg<BEAT, WIN>>,
+    /// `masks[k]` = bit `k`: selects column flag `k` with an AND.
+    masks: Vec<Constant<Bits<DK>>>,
     chain: Vec<Signal<Local, Bits<WIN>>>,
     beat_shift: Constant<Bits<16>>,
 }
@@ -68,6 +70,9 @@ impl<const BEAT: usize, const WIN: usize, const GADDR: usize, const DK: usize>
             fwd: (1..DK).map(|_| DFF::default()).collect(),
             age: (0..DK).map(|_| Default::default()).collect(),
             regs: (0..DK).map(|_| Default::default()).collect(),
+            masks: (0..DK)
+                .map(|k| Constant::new(Bits::<DK>::default().replace_bit(k, true)))
+                .collect(),
             chain: (0..DK).map(|_| Default::default()).collect(),
             beat_shift: Constant::new((BEAT as u64).into()),
         }
@@ -108,7 +113,8 @@ impl<const BEAT: usize, const WIN: usize, const GADDR: usize, const DK: usize> L
         for k in 0..self.regs.len() {
             self.regs[k].clock.next = self.clock.val();
             self.regs[k].value.next = self.age[k].val();
-            self.regs[k].in_image.next = self.row_inside.val() && self.col_flags.val().get_bit(k);
+            self.regs[k].in_image.next =
+                self.row_inside.val() && (self.col_flags.val() & self.masks[k].val()).any();
             self.regs[k].zp.next = self.zp.val();
             self.regs[k].load.next = self.load.val();
         }
