@@ -1,14 +1,20 @@
 //! Command-line grammar (clap derive). Validation of values beyond their type happens in the
 //! model, so the CLI and the library reject the same things with the same words.
 
+use std::path::PathBuf;
+
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 /// dscgen: hardware generator for depthwise separable convolution.
+///
+/// With no subcommand: emit the Verilog (the options of `emit` apply).
 #[derive(Debug, Parser)]
-#[command(name = "codegen", version, about)]
+#[command(name = "codegen", version, about, args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    #[command(flatten)]
+    pub emit: EmitArgs,
 }
 
 /// The subcommands.
@@ -16,6 +22,45 @@ pub struct Cli {
 pub enum Command {
     /// Multiplications and weights per layer: a whole network or one DSC layer.
     Cost(CostArgs),
+    /// Write each top's Verilog (default: configs/default.toml into rtl/).
+    Emit(EmitArgs),
+    /// Synthesize, place and route for a device with yosys and nextpnr; print a summary.
+    Synth(SynthArgs),
+}
+
+/// `codegen emit` (and the bare `codegen`).
+#[derive(Debug, Clone, Args)]
+pub struct EmitArgs {
+    /// Generation config (TOML); default configs/default.toml.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Output directory; default rtl/ in the repository.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Write nothing; exit 1 when the files in the output directory differ from what would be
+    /// written.
+    #[arg(long)]
+    pub check: bool,
+}
+
+/// `codegen synth`.
+#[derive(Debug, Clone, Args)]
+pub struct SynthArgs {
+    /// Device: ice40-up5k or ecp5-85f.
+    #[arg(long, value_name = "TARGET")]
+    pub target: String,
+    /// Generation config (TOML); default configs/default.toml.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Clock constraint in MHz; the summary says whether it was met.
+    #[arg(long, value_name = "MHZ", default_value_t = 25.0)]
+    pub freq: f64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Build directory; default build/<target>/ in the repository.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 /// How to print a cost report.

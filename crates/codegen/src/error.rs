@@ -5,7 +5,7 @@ use std::io;
 
 /// Exit status for bad input, the same as clap's own usage errors.
 pub const EXIT_BAD_INPUT: u8 = 2;
-/// Exit status when writing the output fails.
+/// Exit status when writing the output fails, `--check` finds stale files or a tool fails.
 pub const EXIT_IO: u8 = 1;
 
 /// Why a command failed.
@@ -15,6 +15,10 @@ pub enum CliError {
     Input(String),
     /// Writing to the terminal or a file failed.
     Io(io::Error),
+    /// `emit --check`: the files on disk differ from what would be emitted (names them).
+    Stale(String),
+    /// A tool run failed (synthesis, place and route); the message says where the log is.
+    Tool(String),
 }
 
 impl CliError {
@@ -22,7 +26,7 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Input(_) => EXIT_BAD_INPUT,
-            CliError::Io(_) => EXIT_IO,
+            CliError::Io(_) | CliError::Stale(_) | CliError::Tool(_) => EXIT_IO,
         }
     }
 }
@@ -32,6 +36,8 @@ impl fmt::Display for CliError {
         match self {
             CliError::Input(msg) => f.write_str(msg),
             CliError::Io(e) => write!(f, "cannot write output: {e}"),
+            CliError::Stale(msg) => write!(f, "generated files are stale: {msg}"),
+            CliError::Tool(msg) => f.write_str(msg),
         }
     }
 }

@@ -3,14 +3,18 @@
 
 mod cli;
 mod cost_cmd;
+mod emit_cmd;
 mod error;
+mod gen_config;
+mod synth_cmd;
+mod tops;
 mod layer_spec;
 mod table;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 
 use cli::{Cli, Command};
 use error::CliError;
@@ -20,8 +24,10 @@ fn run(cli: Cli) -> Result<(), CliError> {
     let mut out = stdout.lock();
     match cli.command {
         Some(Command::Cost(args)) => cost_cmd::run(&args, &mut out)?,
-        // No subcommand: a short usage summary until the default job (emit) arrives.
-        None => writeln!(out, "{}", Cli::command().render_help())?,
+        Some(Command::Emit(args)) => emit_cmd::run(&args, &mut out)?,
+        Some(Command::Synth(args)) => synth_cmd::run(&args, &mut out)?,
+        // No subcommand: emit, the default job.
+        None => emit_cmd::run(&cli.emit, &mut out)?,
     }
     out.flush()?;
     Ok(())

@@ -1,0 +1,166 @@
+//! The generation config file (TOML): what `emit` and `synth` build.
+//!
+//! ```toml
+//! [engine]            # dsc_model::engine_config::EngineConfig
+//! dk = 3
+//! lanes = 8           # P
+//! rows = 8            # R
+//! cols = 8            # C
+//! max_width = 112
+//! max_height = 112
+//! max_channels = 1024
+//! # dw_sum_bits = 19  # optional, default: the narrowest that cannot wrap
+//!
+//! [pointwise]         # dsc_model::pointwise::PointwiseConfig (weight-stationary R×C array)
+//! max_block = 64      # pixels per block
+//! # acc_bits = 26     # optional, default: the narrowest for max_channels products
+//! ```
+//!
+//! The pointwise stage takes layers up to `max_channels × max_channels`, so one config
+//! describes both stages. Unknown keys are errors (a typo must not silently become a default).
+//! Every value goes through the model's own validation.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use dsc_model::engine_config::EngineConfig;
+use dsc_model::pointwise::PointwiseConfig;
+use dsc_model::systolic::{acc_bits_for_products, Dataflow, SystolicConfig};
+use serde::Deserialize;
+
+/// A validated generation config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GenConfig {
+    pub engine: EngineConfig,
+    pub pointwise: PointwiseConfig,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    engine: RawEngine,
+    pointwise: RawPointwise,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEngine {
+    dk: usize,
+    lanes: usize,
+    rows: usize,
+    cols: usize,
+    max_width: usize,
+    max_height: usize,
+    max_channels: usize,
+    dw_sum_bits: Option<usize>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPointwise {
+    max_block: usize,
+    acc_bits: Option<usize>,
+}
+
+impl GenConfig {
+    /// Parses and validates TOML text. The error is one line, without the file name.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let raw: RawFile = toml::from_str(text).map_err(|e| {
+            // toml's messages span several lines (a source excerpt); keep the gist.
+            let msg = e.message().split_whitespace().collect::<Vec<_>>().join(" ");
+            match e.span() {
+                Some(span) => {
+                    let line = text[..span.start.min(text.len())].lines().count().max(1);
+                    format!("TOML line {line}: {msg}")
+                }
+                None => format!("TOML: {msg}"),
+            }
+        })?;
+        let e = raw.engine;
+        let mut engine = EngineConfig::new(
+            e.dk,
+            e.lanes,
+            e.rows,
+            e.cols,
+            e.max_width,
+            e.max_height,
+            e.max_channels,
+        )
+        .map_err(|err| format!("[engine]: {err}"))?;
+        if let Some(bits) = e.dw_sum_bits {
+            engine = engine.with_dw_sum_bits(bits).map_err(|err| format!("[engine]: {err}"))?;
+        }
+        let max_k = engine.max_channels() as u64;
+        let acc = raw.pointwise.acc_bits.unwrap_or_else(|| acc_bits_for_products(max_k));
+        let array = SystolicConfig::new(engine.rows(), engine.cols(), acc, max_k, Dataflow::WeightStationary)
+            .map_err(|err| format!("[pointwise]: {err}"))?;
+        let pointwise = PointwiseConfig::new(
+            array,
+            engine.max_channels(),
+            engine.max_channels(),
+            raw.pointwise.max_block,
+        )
+        .map_err(|err| format!("[pointwise]: {err}"))?;
+        Ok(GenConfig { engine, pointwise })
+    }
+
+    /// Reads and validates `path`; the error names the file.
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("{}: cannot read config: {e}", path.display()))?;
+        Self::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// The config in canonical TOML (every value explicit, defaults resolved): what the
+    /// emitted files' headers record.
+    pub fn to_toml(&self) -> String {
+        let e = &self.engine;
+        let p = &self.pointwise;
+        let mut s = String::new();
+        let _ = writeln!(s, "[engine]");
+        for (k, v) in [
+            ("dk", e.dk()),
+            ("lanes", e.lanes()),
+            ("rows", e.rows()),
+            ("cols", e.cols()),
+            ("max_width", e.max_width()),
+            ("max_height", e.max_height()),
+            ("max_channels", e.max_channels()),
+            ("dw_sum_bits", e.dw_sum_bits()),
+        ] {
+            let _ = writeln!(s, "{k} = {v}");
+        }
+        let _ = writeln!(s, "[pointwise]");
+        let _ = writeln!(s, "max_block = {}", p.max_block());
+        let _ = writeln!(s, "acc_bits = {}", p.array().acc_bits());
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "[engine]\ndk = 3\nlanes = 2\nrows = 2\ncols = 2\nmax_width = 8\n\
+                        max_height = 8\nmax_channels = 8\n[pointwise]\nmax_block = 8\n";
+
+    #[test]
+    fn canonical_form_round_trips() {
+        let c = GenConfig::parse(GOOD).unwrap();
+        assert_eq!(GenConfig::parse(&c.to_toml()).unwrap(), c);
+        assert_eq!(c.pointwise.array().acc_bits(), acc_bits_for_products(8));
+    }
+
+    #[test]
+    fn errors_are_one_line_and_name_the_problem() {
+        let typo = GOOD.replace("lanes", "lane");
+        let e = GenConfig::parse(&typo).unwrap_err();
+        assert!(e.contains("lane") && !e.contains('\n'), "{e}");
+        let e = GenConfig::parse(&GOOD.replace("dk = 3", "dk = 4")).unwrap_err();
+        assert!(e.starts_with("[engine]") && e.contains("odd"), "{e}");
+        let e = GenConfig::parse(&format!("{GOOD}acc_bits = 3\n")).unwrap_err();
+        assert!(e.starts_with("[pointwise]"), "{e}");
+        let e = GenConfig::parse("[engine\n").unwrap_err();
+        assert!(e.starts_with("TOML line 1") && !e.contains('\n'), "{e}");
+    }
+}

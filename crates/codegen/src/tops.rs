@@ -1,0 +1,166 @@
+//! The tops codegen emits, and the const-generic instantiations compiled in for them.
+//!
+//! rust-hdl fixes every bit width at compile time (const generics), while counts (`P`, `R`,
+//! `C`) and maxima are runtime values. So a config file can only select among the
+//! instantiations listed here: [`DEPTHWISE`] and [`POINTWISE`] hold the width tuples, each
+//! with the config it was added for. A config whose widths are not listed gets an error that
+//! names the widths it needs and the supported ones. To support a new config, add one line to
+//! the table (the widths are printed in the error) and rebuild.
+//!
+//! [`TOPS`] lists the emitted tops; adding a top (the fused engine) is one entry there.
+
+use dsc_hw::depthwise::DepthwiseEngine;
+use dsc_hw::pointwise::PointwiseStage;
+use dsc_hw::verify::verilog_of;
+
+use crate::gen_config::GenConfig;
+
+/// One emitted top: a Verilog file holding module `name` and its submodules.
+pub struct Top {
+    /// Module name of the top, also the file stem (`rtl/<name>.v`).
+    pub name: &'static str,
+    /// The rust-hdl block it comes from (for the header).
+    pub block: &'static str,
+    /// The Verilog as rust-hdl generates it (top module `top`), or why the config has no
+    /// compiled instantiation.
+    pub generate: fn(&GenConfig) -> Result<String, String>,
+}
+
+/// Every top emitted for a config, in emission order.
+pub const TOPS: &[Top] = &[
+    Top {
+        name: "depthwise_engine",
+        block: "dsc_hw::depthwise::DepthwiseEngine",
+        generate: depthwise_verilog,
+    },
+    Top {
+        name: "pointwise_stage",
+        block: "dsc_hw::pointwise::PointwiseStage",
+        generate: pointwise_verilog,
+    },
+];
+
+/// Widths of `DepthwiseEngine<BEAT, WIN, LADDR, GADDR, CB, DK, S, PW32, PW6, FW>` a config needs.
+pub fn depthwise_widths(cfg: &GenConfig) -> [usize; 10] {
+    let e = &cfg.engine;
+    let w = e.window();
+    let p = e.lanes();
+    [
+        w.beat_bits(),
+        w.window_bits(),
+        w.line_addr_bits(),
+        w.group_bits(),
+        w.coord_bits(),
+        w.dk(),
+        e.dw_sum_bits(),
+        32 * p,
+        6 * p,
+        w.beat_bits() + 1,
+    ]
+}
+
+fn clog2(n: usize) -> usize {
+    (usize::BITS - (n.max(1) - 1).leading_zeros()) as usize
+}
+
+/// Widths of `PointwiseStage<ACC, AW, WW, PW, PB, PS, FW, XA, WA, BA, OA, JA>` a config needs
+/// (the same derivation as `PointwiseStage::new`, which checks them again).
+pub fn pointwise_widths(cfg: &GenConfig) -> [usize; 12] {
+    let p = &cfg.pointwise;
+    let a = p.array();
+    let (r, c, acc) = (a.rows(), a.cols(), a.acc_bits());
+    let (mt, nt, b) = (p.max_m_tiles(), p.max_n_tiles(), p.max_block());
+    [
+        acc,
+        8 * r,
+        8 * c,
+        acc * c,
+        32 * c,
+        6 * c,
+        8 * c + 1,
+        clog2(b * mt) + 1,
+        clog2(nt * mt * r),
+        clog2(b),
+        clog2(b * nt) + 1,
+        clog2(nt),
+    ]
+}
+
+/// Expands to a function that matches the config's widths against the listed instantiations
+/// and generates the matching one's Verilog.
+macro_rules! instantiations {
+    ($fn:ident, $block:ident, $widths:ident, $what:literal,
+     $( $name:literal => [$($g:literal),+] ),+ $(,)?) => {
+        /// The supported instantiations: (the config they were added for, widths).
+        #[allow(dead_code)]
+        pub const fn supported() -> &'static [(&'static str, &'static [usize])] {
+            &[ $( ($name, &[$($g),+]) ),+ ]
+        }
+
+        pub fn $fn(cfg: &GenConfig) -> Result<String, String> {
+            let need = $widths(cfg);
+            $(
+                if need[..] == [$($g),+][..] {
+                    let mut block = $block::<$($g),+>::new(&cfg.engine_or_pw())
+                        .map_err(|e| format!("{}: {e}", $what))?;
+                    return Ok(verilog_of(&mut block));
+                }
+            )+
+            let list: Vec<String> = [$( format!("{:?} ({})", [$($g),+], $name) ),+].to_vec();
+            Err(format!(
+                "no compiled {} for this config: it needs widths {:?}; codegen is built with {} \
+                 (add the widths to crates/codegen/src/tops.rs to support it)",
+                $what, need, list.join(", ")
+            ))
+        }
+    };
+}
+
+/// Lets the macro pass the right config to each block's constructor.
+trait ConfigFor<B> {
+    fn engine_or_pw(&self) -> B;
+}
+
+mod dw {
+    use super::*;
+    use dsc_model::engine_config::EngineConfig;
+
+    impl super::ConfigFor<EngineConfig> for GenConfig {
+        fn engine_or_pw(&self) -> EngineConfig {
+            self.engine
+        }
+    }
+
+    instantiations!(generate, DepthwiseEngine, depthwise_widths,
+        "DepthwiseEngine<BEAT, WIN, LADDR, GADDR, CB, DK, S, PW32, PW6, FW>",
+        "default.toml: Dk 3, P 8, 112×112×1024" => [64, 576, 14, 7, 7, 3, 19, 256, 48, 65],
+        "ecp5-85f.toml: Dk 3, P 4, 56×56×256" => [32, 288, 12, 6, 6, 3, 19, 128, 24, 33],
+        "ice40-up5k.toml: Dk 3, P 1, 32×32×32" => [8, 72, 10, 5, 6, 3, 19, 32, 6, 9],
+    );
+}
+
+mod pw {
+    use super::*;
+    use dsc_model::pointwise::PointwiseConfig;
+
+    impl super::ConfigFor<PointwiseConfig> for GenConfig {
+        fn engine_or_pw(&self) -> PointwiseConfig {
+            self.pointwise
+        }
+    }
+
+    instantiations!(generate, PointwiseStage, pointwise_widths,
+        "PointwiseStage<ACC, AW, WW, PW, PB, PS, FW, XA, WA, BA, OA, JA>",
+        "default.toml: R×C 8×4, M, N ≤ 1024, block 64" => [26, 64, 32, 104, 128, 24, 33, 14, 18, 6, 15, 8],
+        "ecp5-85f.toml: R×C 4×4, M, N ≤ 256, block 32" => [24, 32, 32, 96, 128, 24, 33, 12, 14, 5, 12, 6],
+        "ice40-up5k.toml: R×C 1×1, M, N ≤ 32, block 16" => [21, 8, 8, 21, 32, 6, 9, 10, 10, 4, 10, 5],
+    );
+}
+
+fn depthwise_verilog(cfg: &GenConfig) -> Result<String, String> {
+    dw::generate(cfg)
+}
+
+fn pointwise_verilog(cfg: &GenConfig) -> Result<String, String> {
+    pw::generate(cfg)
+}
