@@ -53,7 +53,7 @@ pub use program::{PointwiseProgram, PW_CFG_CLEAR_ERROR, PW_CFG_START};
 use crate::primitives::{SdpRam, Widen};
 use crate::requant::Requantizer;
 use crate::stream::{StreamFifo, StreamIn, StreamOut};
-use crate::systolic::{DelayLine, SystolicArray};
+use crate::systolic::{DelayLine, SystolicArray, ZeroExtend};
 use dsc_model::pointwise::{PointwiseConfig, PW_MIN_TILE};
 use dsc_model::ModelError;
 use rust_hdl::prelude::*;
@@ -101,8 +101,8 @@ pub struct PointwiseStage<
     sram: SdpRam<PS, JA>,
     rq: Vec<Requantizer>,
     acc_ext: Vec<Widen<ACC, 32>>,
-    sum_ext: Vec<Widen<ACC, PW>>,
-    byte_ext: Vec<Widen<8, WW>>,
+    sum_ext: Vec<ZeroExtend<ACC, PW>>,
+    byte_ext: Vec<ZeroExtend<8, WW>>,
     sum_pack: Vec<Signal<Local, Bits<PW>>>,
     byte_pack: Vec<Signal<Local, Bits<WW>>>,
     fifo: StreamFifo<WW, FW, OUT_FIFO_BITS>,
@@ -296,8 +296,8 @@ impl<
             sram: Default::default(),
             rq: (0..c).map(|_| Requantizer::default()).collect(),
             acc_ext: (0..c).map(|_| Widen::signed()).collect(),
-            sum_ext: (0..c).map(|_| Widen::unsigned()).collect(),
-            byte_ext: (0..c).map(|_| Widen::unsigned()).collect(),
+            sum_ext: (0..c).map(|_| ZeroExtend::default()).collect(),
+            byte_ext: (0..c).map(|_| ZeroExtend::default()).collect(),
             sum_pack: (0..c).map(|_| Default::default()).collect(),
             byte_pack: (0..c).map(|_| Default::default()).collect(),
             fifo: StreamFifo::new()?,

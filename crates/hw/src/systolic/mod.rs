@@ -36,12 +36,13 @@
 mod cell;
 mod delay;
 mod row;
+mod zext;
 
 pub use cell::WsCell;
 pub use delay::DelayLine;
 pub use row::ArrayRow;
+pub use zext::ZeroExtend;
 
-use crate::primitives::Widen;
 use dsc_model::systolic::{Dataflow, SystolicConfig};
 use dsc_model::ModelError;
 use rust_hdl::prelude::*;
@@ -61,10 +62,10 @@ pub struct SystolicArray<const ACC: usize, const AW: usize, const WW: usize, con
     cap_skew: Vec<DelayLine<Bit>>,
     w_skew: Vec<DelayLine<Bits<8>>>,
     o_skew: Vec<DelayLine<Bits<ACC>>>,
-    w_ext: Vec<Widen<8, WW>>,
+    w_ext: Vec<ZeroExtend<8, WW>>,
     w_pack: Vec<Signal<Local, Bits<WW>>>,
     bottom: Signal<Local, Bits<PW>>,
-    o_ext: Vec<Widen<ACC, PW>>,
+    o_ext: Vec<ZeroExtend<ACC, PW>>,
     o_pack: Vec<Signal<Local, Bits<PW>>>,
     acc_w: Constant<Bits<16>>,
     w_top: Constant<Bits<16>>,
@@ -110,10 +111,10 @@ impl<const ACC: usize, const AW: usize, const WW: usize, const PW: usize>
             cap_skew: (0..r).map(|k| DelayLine::new(2 * k + 1)).collect(),
             w_skew: (0..c).map(|k| DelayLine::new(k + 1)).collect(),
             o_skew: (0..c).map(|k| DelayLine::new(c - k)).collect(),
-            w_ext: (0..c).map(|_| Widen::unsigned()).collect(),
+            w_ext: (0..c).map(|_| ZeroExtend::default()).collect(),
             w_pack: (0..c).map(|_| Default::default()).collect(),
             bottom: Default::default(),
-            o_ext: (0..c).map(|_| Widen::unsigned()).collect(),
+            o_ext: (0..c).map(|_| ZeroExtend::default()).collect(),
             o_pack: (0..c).map(|_| Default::default()).collect(),
             acc_w: Constant::new((ACC as u64).into()),
             w_top: Constant::new(((WW - 8) as u64).into()),

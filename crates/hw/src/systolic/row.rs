@@ -3,7 +3,7 @@
 //! column `c` in field `c`), so the array indexes rows only (DESIGN §5).
 
 use super::cell::WsCell;
-use crate::primitives::Widen;
+use super::zext::ZeroExtend;
 use rust_hdl::prelude::*;
 
 /// A row of `C` cells; `WW = 8C`, `PW = ACC·C`.
@@ -18,8 +18,8 @@ pub struct ArrayRow<const ACC: usize, const WW: usize, const PW: usize> {
     pub w_out: Signal<Out, Bits<WW>>,
     pub psum_out: Signal<Out, Bits<PW>>,
     ws_cells: Vec<WsCell<ACC>>,
-    w_ext: Vec<Widen<8, WW>>,
-    p_ext: Vec<Widen<ACC, PW>>,
+    w_ext: Vec<ZeroExtend<8, WW>>,
+    p_ext: Vec<ZeroExtend<ACC, PW>>,
     w_pack: Vec<Signal<Local, Bits<WW>>>,
     p_pack: Vec<Signal<Local, Bits<PW>>>,
     acc_w: Constant<Bits<16>>,
@@ -40,8 +40,8 @@ impl<const ACC: usize, const WW: usize, const PW: usize> ArrayRow<ACC, WW, PW> {
             w_out: Default::default(),
             psum_out: Default::default(),
             ws_cells: (0..cols).map(|_| WsCell::default()).collect(),
-            w_ext: (0..cols).map(|_| Widen::unsigned()).collect(),
-            p_ext: (0..cols).map(|_| Widen::unsigned()).collect(),
+            w_ext: (0..cols).map(|_| ZeroExtend::default()).collect(),
+            p_ext: (0..cols).map(|_| ZeroExtend::default()).collect(),
             w_pack: (0..cols).map(|_| Default::default()).collect(),
             p_pack: (0..cols).map(|_| Default::default()).collect(),
             acc_w: Constant::new((ACC as u64).into()),

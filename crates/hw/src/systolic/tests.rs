@@ -167,3 +167,18 @@ fn verilog_checks() {
         }
     }
 }
+
+/// Writes the Verilog of an 8×8 array (26-bit sums: `M ≤ 1024`) to the file named by
+/// `DSC_VERILOG_OUT`, for `scripts/ecp5_systolic.sh` (`cargo test -p dsc-hw --lib
+/// emit_8x8_verilog -- --ignored`).
+#[test]
+#[ignore]
+fn emit_8x8_verilog() {
+    let Ok(path) = std::env::var("DSC_VERILOG_OUT") else {
+        eprintln!("DSC_VERILOG_OUT not set: nothing written");
+        return;
+    };
+    let cfg = SystolicConfig::new(8, 8, 26, 1024, Dataflow::WeightStationary).unwrap();
+    let v = verilog_of(&mut SystolicArray::<26, 64, 64, 208>::new(&cfg).unwrap());
+    std::fs::write(&path, v).unwrap();
+}
