@@ -4,6 +4,8 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use askama::Template;
+
 use crate::cli::EmitArgs;
 use crate::error::CliError;
 use crate::gen_config::GenConfig;
@@ -53,6 +55,29 @@ pub struct Emitted {
 /// The files for `cfg` (named `config_name` in the headers). Deterministic: the same config
 /// gives the same bytes.
 pub fn render(cfg: &GenConfig, config_name: &str) -> Result<Vec<Emitted>, CliError> {
+    let mut files = render_tops(cfg, config_name)?;
+    let core = CoreTemplate {
+        version: env!("CARGO_PKG_VERSION"),
+        config: config_name,
+        tops: TOPS.iter().map(|t| t.name).collect(),
+    }
+    .render()
+    .map_err(|e| CliError::Input(format!("FuseSoC core template: {e}")))?;
+    files.push(Emitted { top: "", file: "dscgen.core".into(), text: format!("{core}\n") });
+    Ok(files)
+}
+
+/// The FuseSoC (CAPI2) core file listing the emitted tops.
+#[derive(Template)]
+#[template(path = "dscgen.core", escape = "none")]
+struct CoreTemplate<'a> {
+    version: &'a str,
+    config: &'a str,
+    tops: Vec<&'static str>,
+}
+
+/// The Verilog files of [`TOPS`].
+pub fn render_tops(cfg: &GenConfig, config_name: &str) -> Result<Vec<Emitted>, CliError> {
     TOPS.iter()
         .map(|top| {
             let verilog = generate_caught(top, cfg)
@@ -167,13 +192,8 @@ pub fn run(args: &EmitArgs, out: &mut impl Write) -> Result<(), CliError> {
         let path = dir.join(&f.file);
         std::fs::write(&path, &f.text)
             .map_err(|e| CliError::Input(format!("{}: cannot write: {e}", path.display())))?;
-        writeln!(
-            out,
-            "wrote {} ({} lines, top `{}`, from {name})",
-            shown(&path),
-            f.text.lines().count(),
-            f.top
-        )?;
+        let what = if f.top.is_empty() { "FuseSoC core".to_string() } else { format!("top `{}`", f.top) };
+        writeln!(out, "wrote {} ({} lines, {what}, from {name})", shown(&path), f.text.lines().count())?;
     }
     Ok(())
 }

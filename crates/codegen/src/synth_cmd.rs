@@ -21,7 +21,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::cli::{Format, SynthArgs};
-use crate::emit_cmd::{load_config, render, repo_root, shown};
+use crate::emit_cmd::{load_config, render_tops, repo_root, shown};
 use crate::error::CliError;
 
 /// A device the flow supports.
@@ -362,7 +362,7 @@ pub fn run(args: &SynthArgs, out: &mut impl Write) -> Result<(), CliError> {
     let version = env!("CARGO_PKG_VERSION");
 
     // Sources: the emitted tops and the wrapper.
-    let files = render(&cfg, &config_name)?;
+    let files = render_tops(&cfg, &config_name)?;
     let mut sources = Vec::new();
     let mut tops = Vec::new();
     let mut in_bits = 0;
