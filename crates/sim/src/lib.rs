@@ -33,6 +33,7 @@
 //! ```
 
 pub mod builder;
+pub mod config_port;
 pub mod design;
 pub mod dut;
 pub mod error;

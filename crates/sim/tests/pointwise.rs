@@ -110,11 +110,7 @@ fn idle(m: &mut Model) {
 }
 
 fn write(m: &mut Model, addr: u32, data: u32) {
-    set(m, "cfg_valid", 1);
-    set(m, "cfg_addr", addr as u64);
-    set(m, "cfg_data", data as u64);
-    m.tick();
-    set(m, "cfg_valid", 0);
+    dsc_sim::config_port::write(m, addr, data).unwrap();
 }
 
 struct Measured {
