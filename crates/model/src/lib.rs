@@ -22,6 +22,7 @@ pub mod network;
 pub mod window;
 pub mod engine_config;
 pub mod systolic;
+pub mod synthetic;
 
 pub use error::ModelError;
 pub use requant::{Clamp, RequantParams};
