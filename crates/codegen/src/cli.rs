@@ -26,6 +26,10 @@ pub enum Command {
     Emit(EmitArgs),
     /// Synthesize, place and route for a device with yosys and nextpnr; print a summary.
     Synth(SynthArgs),
+    /// Run a network (seeded random weights) or one layer directory; per-layer cycles and checks.
+    Simulate(SimulateArgs),
+    /// Write the Markdown report with SVG charts (default into docs/).
+    Report(ReportArgs),
 }
 
 /// `codegen emit` (and the bare `codegen`).
@@ -105,4 +109,86 @@ pub struct CostArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+}
+
+/// `codegen simulate`: exactly one of `--network` or `--layer-dir`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("what").required(true).args(["network", "layer_dir"])))]
+pub struct SimulateArgs {
+    /// Network to run layer by layer with seeded random weights (known: mobilenet-v1).
+    #[arg(long, value_name = "NAME")]
+    pub network: Option<String>,
+
+    /// One DSC layer: a directory of .npy files and layer.json (docs/layer-dir.md); writes
+    /// output.npy into it.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["network", "alpha", "resolution", "seed"])]
+    pub layer_dir: Option<PathBuf>,
+
+    /// Width multiplier α in (0, 1].
+    #[arg(long, value_name = "A", default_value_t = 1.0, allow_negative_numbers = true)]
+    pub alpha: f64,
+
+    /// Input resolution (square).
+    #[arg(long, value_name = "R", default_value_t = 224, allow_negative_numbers = true)]
+    pub resolution: i64,
+
+    /// Seed of the random weights, quantization and input.
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    pub seed: u64,
+
+    /// Generation config (TOML); default configs/default.toml.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Clock for frames per second, in MHz.
+    #[arg(long, value_name = "F", default_value_t = 25.0, allow_negative_numbers = true)]
+    pub clock_mhz: f64,
+
+    /// Run the golden model alone (no hardware; model columns only).
+    #[arg(long)]
+    pub golden_only: bool,
+
+    /// Write waveforms of the hardware runs into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub trace: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// `codegen report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Network to report (known: mobilenet-v1).
+    #[arg(long, value_name = "NAME", default_value = "mobilenet-v1")]
+    pub network: String,
+
+    /// Width multiplier α in (0, 1].
+    #[arg(long, value_name = "A", default_value_t = 1.0, allow_negative_numbers = true)]
+    pub alpha: f64,
+
+    /// Input resolution (square).
+    #[arg(long, value_name = "R", default_value_t = 224, allow_negative_numbers = true)]
+    pub resolution: i64,
+
+    /// Seed of the random weights, quantization and input.
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    pub seed: u64,
+
+    /// Generation config (TOML); default configs/default.toml.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Clock for frames per second, in MHz.
+    #[arg(long, value_name = "F", default_value_t = 25.0, allow_negative_numbers = true)]
+    pub clock_mhz: f64,
+
+    /// Use the golden model alone (model figures only, no measured cycles).
+    #[arg(long)]
+    pub golden_only: bool,
+
+    /// Output directory for report.md and the SVG charts; default docs/ in the repository.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }

@@ -1,6 +1,7 @@
 //! `codegen`: the dscgen command line. All terminal I/O of the project happens here; the numbers
 //! come from `dsc-model`.
 
+mod backend;
 mod cli;
 mod cost_cmd;
 mod emit_cmd;
@@ -8,7 +9,11 @@ mod error;
 mod gen_config;
 mod synth_cmd;
 mod tops;
+mod layer_dir;
 mod layer_spec;
+mod npy;
+mod report_cmd;
+mod simulate_cmd;
 mod table;
 
 use std::io::{self, Write};
@@ -26,6 +31,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Cost(args)) => cost_cmd::run(&args, &mut out)?,
         Some(Command::Emit(args)) => emit_cmd::run(&args, &mut out)?,
         Some(Command::Synth(args)) => synth_cmd::run(&args, &mut out)?,
+        Some(Command::Simulate(args)) => simulate_cmd::run(&args, &mut out)?,
+        Some(Command::Report(args)) => report_cmd::run(&args, &mut out)?,
         // No subcommand: emit, the default job.
         None => emit_cmd::run(&cli.emit, &mut out)?,
     }
