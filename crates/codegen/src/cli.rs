@@ -119,7 +119,7 @@ pub struct SimulateArgs {
     #[arg(long, value_name = "NAME")]
     pub network: Option<String>,
 
-    /// One DSC layer: a directory of .npy files and layer.json (docs/layer-dir.md); writes
+    /// One DSC layer: a directory of .npy files and layer.json (format in the README); writes
     /// output.npy into it.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["network", "alpha", "resolution", "seed"])]
     pub layer_dir: Option<PathBuf>,

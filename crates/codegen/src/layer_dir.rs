@@ -1,5 +1,5 @@
 //! A layer directory: one DSC layer and its input as `.npy` files plus `layer.json`, what
-//! `simulate --layer-dir` runs (format documented in docs/layer-dir.md).
+//! `simulate --layer-dir` runs (the README shows a numpy snippet that writes one).
 //!
 //! | file | dtype | shape |
 //! |---|---|---|

@@ -1,6 +1,6 @@
-//! `codegen simulate` from the outside: a layer directory (the one docs/layer-dir.md's numpy
-//! snippet writes, made here in Rust), a whole network in the golden model, the figures against
-//! the model's own functions, and every kind of bad input (exit status 2, one line naming the
+//! `codegen simulate` from the outside: a layer directory (the one the README's numpy snippet
+//! writes, made here in Rust), a whole network in the golden model, the figures against the
+//! model's own functions, and every kind of bad input (exit status 2, one line naming the
 //! file and the problem).
 
 #[path = "../src/npy.rs"]
@@ -64,7 +64,7 @@ fn save(dir: &Path, name: &str, shape: &[usize], data: Data) {
     std::fs::write(dir.join(name), npy::write(shape, &data)).unwrap();
 }
 
-/// What the numpy snippet in docs/layer-dir.md writes, byte for byte in the .npy files.
+/// What the README's numpy snippet writes, byte for byte in the .npy files.
 fn write_fixture(dir: &Path) {
     save(dir, "input.npy", &[1, H, W, M], Data::I8(pattern(H * W * M, 37, 11)));
     save(dir, "dw_weights.npy", &[1, DK, DK, M], Data::I8(pattern(DK * DK * M, 53, 7)));
