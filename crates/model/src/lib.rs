@@ -23,6 +23,7 @@ pub mod window;
 pub mod engine_config;
 pub mod systolic;
 pub mod synthetic;
+pub mod im2col;
 
 pub use error::ModelError;
 pub use requant::{Clamp, RequantParams};
