@@ -206,10 +206,10 @@ pub fn engine_cycles(cfg: &EngineConfig, layer: &WindowLayer) -> u64 {
     last_emit_position(layer) + 2 + lane_latency(cfg) + REQUANT_LATENCY + OUTPUT_FIFO_LATENCY
 }
 
-/// Config-port writes (one per cycle) that load a layer: 8 layer registers, `Dk²` weights
-/// and bias, `M0`, shift per channel, and START: `9 + M·(Dk² + 3)`.
+/// Config-port writes (one per cycle) that load a layer: 9 layer registers (mode included),
+/// `Dk²` weights and bias, `M0`, shift per channel, and START: `10 + M·(Dk² + 3)`.
 pub fn engine_config_writes(cfg: &EngineConfig, layer: &WindowLayer) -> u64 {
-    9 + (layer.channels * (cfg.taps() + 3)) as u64
+    10 + (layer.channels * (cfg.taps() + 3)) as u64
 }
 
 #[cfg(test)]
@@ -225,7 +225,7 @@ mod cycle_tests {
         assert_eq!(lane_latency(&cfg), 5);
         // 96 positions, the window register, the lane (5), the requantizer (7), the FIFO (3).
         assert_eq!(engine_cycles(&cfg, &l), 96 + 1 + 5 + 7 + 3);
-        assert_eq!(engine_config_writes(&cfg, &l), 9 + 4 * 12);
+        assert_eq!(engine_config_writes(&cfg, &l), 10 + 4 * 12);
     }
 
     #[test]

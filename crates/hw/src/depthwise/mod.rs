@@ -15,11 +15,33 @@
 //! wrapping), which makes the sum equal TFLite's `bias + Σ w·(x − in_zp)` over the taps inside
 //! the image (padded taps add `w·(in_zp − in_zp) = 0` there). [`DepthwiseProgram`] folds it.
 //!
+//! **im2col mode** (mode register = 1): the standard-convolution baseline. Each window the
+//! generator emits leaves as `T = Dk²` output beats, tap `t = ky·Dk + kx` in beat `t` (the
+//! window's bits `t·8P..`, lane `l` at `+8l`), bypassing the lanes and requantizers through
+//! a serializer register (one beat per cycle) into the same output FIFO; `tlast` on the last
+//! beat of the frame. An output pixel leaves as `G·T` beats in `(g, t)` order: a pointwise
+//! stage fed with them sees `M' = G·T·P` channels, channel `(g·T + t)·P + l` (see
+//! [`dsc_model::im2col`], which maps the standard conv's weights and bias onto them). `M`
+//! not a multiple of `P`: the host pads the input lanes `M..G·P` with `in_zp`
+//! ([`DepthwiseProgram::im2col`]). Cycles: [`dsc_model::im2col::im2col_cycles`]. The mode
+//! write is refused when `T` exceeds the FIFO depth (never for `Dk ≤ 5`).
+//!
 //! **Backpressure.** The lanes and requantizers have no enable: once a window is accepted
-//! it reaches the FIFO [`DepthwiseEngine::PIPE_LATENCY`] edges later. A window is accepted
-//! only while the credit count (windows accepted and not yet sent out) is below the FIFO
-//! depth, so the FIFO never overflows; when `out.tready` drops, the credits run out and the
-//! window generator, then the input, stall. Without backpressure the credits never run out.
+//! it reaches the FIFO [`DepthwiseEngine::pipe_latency`] edges later. Credits count the
+//! output beats of accepted windows not yet sent out (registered: a beat sent in cycle `c`
+//! frees its credit from `c + 1`). A window is accepted in cycle `c` only while
+//! `credits ≤ 32 − k` (`k` = its beats: 1, or `T` in im2col mode) and, in im2col mode, the
+//! serializer is empty or on its last tap; so the FIFO (32 beats) never overflows. A window
+//! not accepted stays in the generator's output register, and the generator stalls at its
+//! next emitting scan position (and the input with it) until that window is accepted. An
+//! output beat that entered the FIFO in cycle `e` is valid on `out` from cycle `e + 3` at the
+//! earliest (FIFO latency), in order, one per cycle while `out.tready` is high. So for a
+//! downstream consumer: with `out.tready` always high the engine follows `engine_cycles` /
+//! `im2col_cycles`; a consumer that holds `out.tready` low lets at most 32 beats queue (the
+//! beats of accepted windows keep arriving into the FIFO), then stops the generator, and
+//! after `out.tready` rises the queued beats leave one per cycle while the generator resumes
+//! (its next window reaches the FIFO `pipe_latency + 1` cycles, or 1 cycle in im2col mode,
+//! after acceptance). Without backpressure the credits never bind (`Dk ≤ 5`).
 //!
 //! **Config port** (`cfg_valid`, `cfg_addr`, `cfg_data`; one write per cycle, no handshake).
 //! `cfg_addr[31:24]` selects a region, `cfg_addr[23:0]` an index:
@@ -36,6 +58,7 @@
 //! | 0 | 7 | int8 | `act_max` (`act_min ≤ act_max` checked at START) |
 //! | 0 | 8 | any | START: run one frame with the registers above |
 //! | 0 | 9 | any | clear `error` |
+//! | 0 | 10 | 0 or 1 | mode: 0 depthwise, 1 im2col (the clamp is not checked at START then) |
 //! | 1 | group `g` | int8 | weights: `Dk²·P` writes per group, byte `k = t·P + l` (tap `t = ky·Dk + kx`, lane `l`) in order `k = 0, 1, …` |
 //! | 2 | group `g` | int32 | bias (with the `in_zp` fold): `P` writes, lanes in order |
 //! | 3 | group `g` | int32 | `M0`: `P` writes, lanes in order (any value is computed exactly) |
@@ -74,7 +97,7 @@ mod program;
 mod tests;
 
 pub use lane::DepthwiseLane;
-pub use program::{cfg_addr, DepthwiseProgram, CFG_CLEAR_ERROR, CFG_START};
+pub use program::{cfg_addr, im2col_pointwise_program, DepthwiseProgram, CFG_CLEAR_ERROR, CFG_MODE, CFG_START};
 
 use crate::requant::Requantizer;
 use crate::primitives::{SdpRam, Widen};
@@ -141,6 +164,8 @@ pub struct DepthwiseEngine<
     out_zp: DFF<Bits<8>>,
     act_min: DFF<Bits<8>>,
     act_max: DFF<Bits<8>>,
+    /// Layer mode: im2col (else depthwise).
+    im2col: DFF<Bit>,
     // Config staging.
     wstage: DFF<Bits<WIN>>,
     bstage: DFF<Bits<PW32>>,
@@ -157,6 +182,12 @@ pub struct DepthwiseEngine<
     flush: DFF<Bit>,
     credits: DFF<Bits<8>>,
     group: DFF<Bits<GADDR>>,
+    /// im2col serializer: the accepted window, shifted down a beat per cycle; `ser_tap` = the
+    /// tap on its low beat.
+    ser: DFF<Bits<WIN>>,
+    ser_valid: DFF<Bit>,
+    ser_last: DFF<Bit>,
+    ser_tap: DFF<Bits<8>>,
     /// Valid and `tlast` of the window in each lane stage (`latency` long), its group up to
     /// stage `latency − 1` (where the parameter RAMs are read).
     vpipe: Vec<DFF<Bit>>,
@@ -174,6 +205,12 @@ pub struct DepthwiseEngine<
     busy_now: Signal<Local, Bit>,
     accept: Signal<Local, Bit>,
     send: Signal<Local, Bit>,
+    /// The serializer takes a window this cycle (empty, or on its last tap).
+    ser_free: Signal<Local, Bit>,
+    /// Highest credit count at which a window may be accepted.
+    room: Signal<Local, Bits<8>>,
+    /// Credits a window accepted now adds: 1 beat, or `Dk²` in im2col mode.
+    credit_add: Signal<Local, Bits<8>>,
     next_group: Signal<Local, Bits<GADDR>>,
     lo_off: Signal<Local, Bits<8>>,
     hi_off: Signal<Local, Bits<8>>,
@@ -193,6 +230,13 @@ pub struct DepthwiseEngine<
     int8_neg: Constant<Bits<32>>,
     shift_neg: Constant<Bits<32>>,
     fifo_depth: Constant<Bits<8>>,
+    /// `Dk²`, `Dk² − 1`, `depth − Dk²` (0 when `Dk²` exceeds the depth: see `im2col_fits`).
+    taps: Constant<Bits<8>>,
+    last_tap: Constant<Bits<8>>,
+    im2col_room: Constant<Bits<8>>,
+    /// A window's `Dk²` beats fit the output FIFO: im2col mode may be selected.
+    im2col_fits: Constant<Bit>,
+    beat_bits: Constant<Bits<16>>,
     wtop: Constant<Bits<16>>,
     top32: Constant<Bits<16>>,
     top6: Constant<Bits<16>>,
@@ -247,6 +291,8 @@ impl<
         let window = SlidingWindow::new(&wc)?;
         let fifo = StreamFifo::new()?;
         let lat = DepthwiseLane::<WIN, S>::latency(cfg.taps());
+        let depth = 1usize << FIFO_ADDR_BITS;
+        let taps = cfg.taps();
         Ok(Self {
             clock: Default::default(),
             reset: Default::default(),
@@ -276,6 +322,7 @@ impl<
             out_zp: Default::default(),
             act_min: Default::default(),
             act_max: Default::default(),
+            im2col: Default::default(),
             wstage: Default::default(),
             bstage: Default::default(),
             mstage: Default::default(),
@@ -290,6 +337,10 @@ impl<
             flush: Default::default(),
             credits: Default::default(),
             group: Default::default(),
+            ser: Default::default(),
+            ser_valid: Default::default(),
+            ser_last: Default::default(),
+            ser_tap: Default::default(),
             vpipe: (0..lat).map(|_| Default::default()).collect(),
             lpipe: (0..lat).map(|_| Default::default()).collect(),
             gpipe: (0..lat - 1).map(|_| Default::default()).collect(),
@@ -304,6 +355,9 @@ impl<
             busy_now: Default::default(),
             accept: Default::default(),
             send: Default::default(),
+            ser_free: Default::default(),
+            room: Default::default(),
+            credit_add: Default::default(),
             next_group: Default::default(),
             lo_off: Default::default(),
             hi_off: Default::default(),
@@ -319,7 +373,12 @@ impl<
             max_group_index: Constant::new(((cfg.max_groups() - 1) as u64).into()),
             int8_neg: Constant::new(0xFFFF_FF80u64.into()),
             shift_neg: Constant::new(0xFFFF_FFE1u64.into()),
-            fifo_depth: Constant::new((1u64 << FIFO_ADDR_BITS).into()),
+            fifo_depth: Constant::new((depth as u64).into()),
+            taps: Constant::new((taps as u64).into()),
+            last_tap: Constant::new(((taps - 1) as u64).into()),
+            im2col_room: Constant::new((depth.saturating_sub(taps) as u64).into()),
+            im2col_fits: Constant::new(taps <= depth),
+            beat_bits: Constant::new((BEAT as u64).into()),
             wtop: Constant::new(((WIN - 8) as u64).into()),
             top32: Constant::new(((PW32 - 32) as u64).into()),
             top6: Constant::new(((PW6 - 6) as u64).into()),
@@ -345,8 +404,8 @@ impl<
     fn update(&mut self) {
         dff_setup!(
             self, clock, height, width, last_group, stride2, in_zp, out_zp, act_min, act_max,
-            wstage, bstage, mstage, sstage, wpend, bpend, mpend, spend, pgroup, err, active,
-            flush, credits, group
+            im2col, wstage, bstage, mstage, sstage, wpend, bpend, mpend, spend, pgroup, err,
+            active, flush, credits, group, ser, ser_valid, ser_last, ser_tap
         );
         clock!(self, clock, window, wram, bram, mram, sram, fifo);
         for l in 0..self.lanes.len() {
@@ -393,12 +452,17 @@ impl<
                 self.write_ok.next = self.is_int8.val();
             }
             if self.index.val() == 8 {
+                // The clamp is unused in im2col mode.
                 self.write_ok.next = (self.height.q.val() != 0)
                     && (self.width.q.val() != 0)
-                    && (self.lo_off.val() <= self.hi_off.val());
+                    && ((self.lo_off.val() <= self.hi_off.val()) || self.im2col.q.val());
             }
             if self.index.val() == 9 {
                 self.write_ok.next = true;
+            }
+            if self.index.val() == 10 {
+                self.write_ok.next = (self.cfg_data.val() == 0)
+                    || ((self.cfg_data.val() == 1) && self.im2col_fits.val());
             }
         }
         if (self.region.val() == 1) && self.group_ok.val() {
@@ -456,6 +520,9 @@ impl<
                 if self.index.val() == 9 {
                     self.err.d.next = false;
                 }
+                if self.index.val() == 10 {
+                    self.im2col.d.next = self.cfg_data.val() == 1;
+                }
             }
             self.pgroup.d.next = self.index.val().get_bits::<GADDR>(0);
             if self.region.val() == 1 {
@@ -504,10 +571,21 @@ impl<
         self.window.inp.tvalid.next = self.inp.tvalid.val() && self.active.q.val();
         self.inp.tready.next = self.window.inp.tready.val() && self.active.q.val();
         self.last_error.next = self.window.last_error.val();
-        // ---- Accept a window while credits remain.
+        // ---- Accept a window while the FIFO has room for all its beats (credits) and, in
+        // im2col mode, the serializer takes it.
+        self.ser_free.next =
+            !self.ser_valid.q.val() || (self.ser_tap.q.val() == self.last_tap.val());
+        if self.im2col.q.val() {
+            self.room.next = self.im2col_room.val();
+            self.credit_add.next = self.taps.val();
+        } else {
+            self.room.next = self.fifo_depth.val() - 1;
+            self.credit_add.next = 1.into();
+        }
         self.window.out.tready.next = self.active.q.val()
             && !self.flush.q.val()
-            && (self.credits.q.val() < self.fifo_depth.val());
+            && (self.credits.q.val() <= self.room.val())
+            && (self.ser_free.val() || !self.im2col.q.val());
         self.accept.next = self.window.out.tvalid.val() && self.window.out.tready.val();
         if self.group.q.val() == self.last_group.q.val() {
             self.next_group.next = 0.into();
@@ -529,7 +607,7 @@ impl<
             self.lanes[l].wts.next = self.wram.read_data.val();
         }
         // Validity, tlast and group beside the lanes.
-        self.vpipe[0].d.next = self.accept.val();
+        self.vpipe[0].d.next = self.accept.val() && !self.im2col.q.val();
         self.lpipe[0].d.next = self.window.out.tlast.val();
         self.gpipe[0].d.next = self.group.q.val();
         for i in 1..self.vpipe.len() {
@@ -577,6 +655,28 @@ impl<
         for l in 1..self.packed.len() {
             self.fifo.inp.tdata.next = self.packed[l].val();
         }
+        // im2col: the window leaves as `Dk²` beats, tap 0 first, bypassing lanes and
+        // requantizers. After a reset the serializer still drains into the flushed FIFO, so
+        // the credits return to 0.
+        if self.ser_valid.q.val() {
+            self.ser.d.next = self.ser.q.val() >> self.beat_bits.val();
+            self.ser_tap.d.next = self.ser_tap.q.val() + 1;
+            if self.ser_tap.q.val() == self.last_tap.val() {
+                self.ser_valid.d.next = false;
+            }
+        }
+        if self.accept.val() && self.im2col.q.val() {
+            self.ser.d.next = self.window.out.tdata.val();
+            self.ser_tap.d.next = 0.into();
+            self.ser_valid.d.next = true;
+            self.ser_last.d.next = self.window.out.tlast.val();
+        }
+        if self.im2col.q.val() {
+            self.fifo.inp.tvalid.next = self.ser_valid.q.val();
+            self.fifo.inp.tlast.next =
+                self.ser_last.q.val() && (self.ser_tap.q.val() == self.last_tap.val());
+            self.fifo.inp.tdata.next = self.ser.q.val().get_bits::<BEAT>(0);
+        }
         // Output: the FIFO, dropped while flushing.
         self.out.tdata.next = self.fifo.out.tdata.val();
         self.out.tlast.next = self.fifo.out.tlast.val();
@@ -586,9 +686,13 @@ impl<
         self.unused_fifo_ready.next = self.fifo.inp.tready.val();
         self.unused_fifo_count.next = self.fifo.count.val();
         self.unused_data_m1.next = self.data_m1.val();
-        // Credits: +1 per accepted window, −1 per beat leaving the FIFO (sent or dropped).
+        // Credits: + the beats of an accepted window (1, or `Dk²` in im2col mode), −1 per
+        // beat leaving the FIFO (sent or dropped).
         if self.accept.val() && !self.send.val() {
-            self.credits.d.next = self.credits.q.val() + 1;
+            self.credits.d.next = self.credits.q.val() + self.credit_add.val();
+        }
+        if self.accept.val() && self.send.val() {
+            self.credits.d.next = self.credits.q.val() + self.credit_add.val() - 1;
         }
         if !self.accept.val() && self.send.val() {
             self.credits.d.next = self.credits.q.val() - 1;

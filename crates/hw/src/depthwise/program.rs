@@ -1,7 +1,12 @@
-//! The host side of the depthwise engine's config port: the writes that load one layer, the
-//! input beats of a tensor and the tensor of the output beats.
+//! The host side of the depthwise engine's config port: the writes that load one layer (a
+//! depthwise layer, or the im2col mode of a standard convolution), the input beats of a tensor
+//! and the tensor of the output beats; and the pointwise program that completes a standard
+//! convolution from the im2col beats.
 
+use crate::pointwise::PointwiseProgram;
 use dsc_model::engine_config::EngineConfig;
+use dsc_model::im2col::{im2col_channels, im2col_layer, im2col_requant, im2col_weights, pad_channels};
+use dsc_model::pointwise::PointwiseConfig;
 use dsc_model::requant::{check_zero_point, RequantParams};
 use dsc_model::window::WindowLayer;
 use dsc_model::{ModelError, Tensor};
@@ -10,6 +15,8 @@ use dsc_model::{ModelError, Tensor};
 pub const CFG_START: u32 = 8;
 /// Index of the clear-error register (region 0).
 pub const CFG_CLEAR_ERROR: u32 = 9;
+/// Index of the mode register (region 0): 0 depthwise, 1 im2col.
+pub const CFG_MODE: u32 = 10;
 
 /// Address of `index` in `region` of the config port.
 pub fn cfg_addr(region: u32, index: u32) -> u32 {
@@ -21,6 +28,9 @@ pub fn cfg_addr(region: u32, index: u32) -> u32 {
 pub struct DepthwiseProgram {
     writes: Vec<(u32, u32)>,
     layer: WindowLayer,
+    /// im2col mode: the input's real channel count `M` and its zero point (the value of the
+    /// lanes `M..G·P`).
+    im2col: Option<(usize, i32)>,
 }
 
 impl DepthwiseProgram {
@@ -63,6 +73,7 @@ impl DepthwiseProgram {
             (cfg_addr(0, 2), (m / p) as u32),
             (cfg_addr(0, 3), stride as u32),
             (cfg_addr(0, 4), in_zp as u32),
+            (cfg_addr(0, CFG_MODE), 0),
             (cfg_addr(0, 5), rq.out_zp() as u32),
             (cfg_addr(0, 6), rq.act_min() as u32),
             (cfg_addr(0, 7), rq.act_max() as u32),
@@ -90,7 +101,40 @@ impl DepthwiseProgram {
             }
         }
         writes.push((cfg_addr(0, CFG_START), 0));
-        Ok(DepthwiseProgram { writes, layer })
+        Ok(DepthwiseProgram { writes, layer, im2col: None })
+    }
+
+    /// The writes that run the im2col mode over an input of `input_shape` `[1, H, W, M]`
+    /// (`M` any count up to the config's channels: it is rounded up to `G = ceil(M/P)`
+    /// groups) with zero point `in_zp` and stride: `H`, `W`, `G`, stride, `in_zp`, mode 1,
+    /// START ([`dsc_model::im2col::IM2COL_CONFIG_WRITES`]). No weights or requantization:
+    /// the engine bypasses its lanes. Errors: batch ≠ 1, the layer does not fit `cfg`,
+    /// `in_zp` outside int8.
+    pub fn im2col(cfg: &EngineConfig, input_shape: [usize; 4], in_zp: i32, stride: usize) -> Result<Self, ModelError> {
+        let [n, h, w, m] = input_shape;
+        if n != 1 {
+            return Err(ModelError::Shape(format!("depthwise engine input: batch {n}, expected 1")));
+        }
+        let layer = im2col_layer(&cfg.window(), h, w, m, stride)?;
+        check_zero_point("input", in_zp)?;
+        let writes = vec![
+            (cfg_addr(0, 0), h as u32),
+            (cfg_addr(0, 1), w as u32),
+            (cfg_addr(0, 2), layer.groups as u32),
+            (cfg_addr(0, 3), stride as u32),
+            (cfg_addr(0, 4), in_zp as u32),
+            (cfg_addr(0, CFG_MODE), 1),
+            (cfg_addr(0, CFG_START), 0),
+        ];
+        Ok(DepthwiseProgram { writes, layer, im2col: Some((m, in_zp)) })
+    }
+
+    /// Output beats of the layer: `Ho·Wo·G`, times `Dk²` in im2col mode.
+    pub fn output_beats(&self) -> usize {
+        match self.im2col {
+            None => self.layer.window_count(),
+            Some(_) => self.layer.window_count() * self.layer.dk * self.layer.dk,
+        }
     }
 
     /// `(address, data)` of every write, START last: one per cycle.
@@ -104,10 +148,20 @@ impl DepthwiseProgram {
     }
 
     /// The input beats of `input` (`[1, H, W, M]`): `G` beats per pixel, lane `l` of beat
-    /// `g` = channel `g·P + l` at bits `8l..`, `tlast` on the last. Errors on a shape that is
-    /// not the layer's or `P > 16` (a beat wider than 128 bits).
+    /// `g` = channel `g·P + l` at bits `8l..`, `tlast` on the last; in im2col mode the lanes
+    /// of channels `≥ M` hold `in_zp`. Errors on a shape that is not the layer's or `P > 16`
+    /// (a beat wider than 128 bits).
     pub fn input_beats(&self, input: &Tensor<i8>) -> Result<Vec<(u128, bool)>, ModelError> {
         let l = &self.layer;
+        let padded;
+        let input = match self.im2col {
+            Some((m, in_zp)) => {
+                input.expect_shape("im2col input", [1, l.height, l.width, m])?;
+                padded = pad_channels(l, input, in_zp)?;
+                &padded
+            }
+            None => input,
+        };
         input.expect_shape("depthwise engine input", [1, l.height, l.width, l.channels])?;
         if l.lanes > 16 {
             return Err(ModelError::InvalidParameter(format!(
@@ -128,20 +182,49 @@ impl DepthwiseProgram {
     }
 
     /// Output beats (`P` lanes each, as [`Self::input_beats`] packs them) back to the
-    /// `[1, Ho, Wo, M]` tensor. Errors when the count is not the layer's `Ho·Wo·G`.
+    /// `[1, Ho, Wo, M]` tensor, or in im2col mode to the `[1, Ho, Wo, M']` im2col vectors
+    /// ([`dsc_model::im2col::im2col`]). Errors when the count is not [`Self::output_beats`].
     pub fn output_tensor(&self, beats: &[u128]) -> Result<Tensor<i8>, ModelError> {
         let l = &self.layer;
-        if beats.len() != l.window_count() {
+        if beats.len() != self.output_beats() {
             return Err(ModelError::Shape(format!(
                 "{} output beats, the layer has {}",
                 beats.len(),
-                l.window_count()
+                self.output_beats()
             )));
         }
         let data = beats
             .iter()
             .flat_map(|&b| (0..l.lanes).map(move |k| (b >> (8 * k)) as u8 as i8))
             .collect();
-        Tensor::new([1, l.rows.out, l.cols.out, l.channels], data)
+        let c = if self.im2col.is_some() { im2col_channels(l) } else { l.channels };
+        Tensor::new([1, l.rows.out, l.cols.out, c], data)
     }
+}
+
+/// The pointwise program that completes a standard convolution on the im2col beats of
+/// `prog` ([`DepthwiseProgram::im2col`]): `weights` `[N, Dk, Dk, M]` reordered to the
+/// `M' = G·Dk²·P` im2col channels, the `in_zp` fold in the bias, input zero point 0 (see
+/// [`dsc_model::im2col`]). The stage's `R` need not equal `P`: the beats are channels in
+/// order. Errors: `prog` is not an im2col program, the weights do not match it, the layer
+/// exceeds `pcfg`, `rq` not of `N` channels.
+pub fn im2col_pointwise_program(
+    pcfg: &PointwiseConfig,
+    prog: &DepthwiseProgram,
+    weights: &Tensor<i8>,
+    rq: &RequantParams,
+) -> Result<PointwiseProgram, ModelError> {
+    let Some((m, in_zp)) = prog.im2col else {
+        return Err(ModelError::InvalidParameter("not an im2col program".into()));
+    };
+    let l = &prog.layer;
+    if weights.c() != m {
+        return Err(ModelError::Shape(format!(
+            "im2col weights have M = {}, the program's input {m}",
+            weights.c()
+        )));
+    }
+    let wp = im2col_weights(l, weights)?;
+    let folded = im2col_requant(l, weights, in_zp, rq)?;
+    PointwiseProgram::new(pcfg, [1, l.rows.out, l.cols.out, im2col_channels(l)], &wp, 0, &folded)
 }

@@ -31,40 +31,65 @@ fn tiny_layer_in_rust_hdl_matches_the_golden_model_and_cycle_model() {
     let in_zp = -3;
     for stride in [1, 2] {
         let prog = DepthwiseProgram::new(&cfg, [1, h, w, m], &weights, in_zp, stride, &rq).unwrap();
-        for &(a, d) in prog.writes() {
-            e.cfg_valid.next = true;
-            e.cfg_addr.next = (a as u64).into();
-            e.cfg_data.next = (d as u64).into();
-            tick(&mut e);
-        }
-        e.cfg_valid.next = false;
-        assert!(!e.error.val());
-        let beats = prog.input_beats(&input).unwrap();
-        let (mut next, mut out, mut first, mut last_cycle) = (0, vec![], None, 0);
-        e.out.tready.next = true;
-        for cycle in 0..400u64 {
-            e.inp.tvalid.next = next < beats.len();
-            let (d, l) = beats.get(next).copied().unwrap_or((0, false));
-            e.inp.tdata.next = (d as u64).into();
-            e.inp.tlast.next = l;
-            e.clock.next = Clock::from(false);
-            assert!(simulate(&mut e, 200));
-            if e.inp.tvalid.val() && e.inp.tready.val() {
-                first.get_or_insert(cycle);
-                next += 1;
-            }
-            if e.out.tvalid.val() {
-                out.push(e.out.tdata.val().to_u64() as u128);
-                last_cycle = cycle;
-            }
-            e.clock.next = Clock::from(true);
-            assert!(simulate(&mut e, 200));
-        }
+        let (out, cycles) = run_tiny(&mut e, &prog, &input);
         let got = prog.output_tensor(&out).unwrap();
         let want = depthwise(&input, &weights, in_zp, stride, &rq).unwrap();
         assert_eq!(got.data(), want.data(), "stride {stride}");
-        assert_eq!(last_cycle - first.unwrap() + 1, engine_cycles(&cfg, prog.layer()), "stride {stride}");
-        assert!(!e.busy.val());
+        assert_eq!(cycles, engine_cycles(&cfg, prog.layer()), "stride {stride}");
+    }
+}
+
+/// Loads `prog`, streams `input` in (output always ready); returns the output beats and the
+/// cycles from the first input beat to the last output beat, inclusive.
+fn run_tiny(e: &mut SmallEngine, prog: &DepthwiseProgram, input: &Tensor<i8>) -> (Vec<u128>, u64) {
+    for &(a, d) in prog.writes() {
+        e.cfg_valid.next = true;
+        e.cfg_addr.next = (a as u64).into();
+        e.cfg_data.next = (d as u64).into();
+        tick(e);
+    }
+    e.cfg_valid.next = false;
+    assert!(!e.error.val());
+    let beats = prog.input_beats(input).unwrap();
+    let (mut next, mut out, mut first, mut last_cycle) = (0, vec![], None, 0);
+    e.out.tready.next = true;
+    for cycle in 0..600u64 {
+        e.inp.tvalid.next = next < beats.len();
+        let (d, l) = beats.get(next).copied().unwrap_or((0, false));
+        e.inp.tdata.next = (d as u64).into();
+        e.inp.tlast.next = l;
+        e.clock.next = Clock::from(false);
+        assert!(simulate(e, 200));
+        if e.inp.tvalid.val() && e.inp.tready.val() {
+            first.get_or_insert(cycle);
+            next += 1;
+        }
+        if e.out.tvalid.val() {
+            out.push(e.out.tdata.val().to_u64() as u128);
+            last_cycle = cycle;
+        }
+        e.clock.next = Clock::from(true);
+        assert!(simulate(e, 200));
+    }
+    assert!(!e.busy.val());
+    (out, last_cycle - first.unwrap() + 1)
+}
+
+/// im2col mode on a tiny layer with `M` not a multiple of `P`, both strides: the beats are
+/// the model's im2col vectors and the cycles `im2col_cycles`.
+#[test]
+fn tiny_im2col_in_rust_hdl_matches_the_model() {
+    use dsc_model::im2col::{im2col, im2col_cycles};
+    let cfg = cfg();
+    let mut e = SmallEngine::new(&cfg).unwrap();
+    e.connect_all();
+    let input = Tensor::from_fn([1, 3, 4, 3], |_, y, x, c| ((y * 41 + x * 13 + c * 7) % 256) as u8 as i8).unwrap();
+    for stride in [1, 2] {
+        let prog = DepthwiseProgram::im2col(&cfg, input.shape(), -9, stride).unwrap();
+        let (out, cycles) = run_tiny(&mut e, &prog, &input);
+        let want = im2col(prog.layer(), &input, -9).unwrap();
+        assert_eq!(prog.output_tensor(&out).unwrap().data(), want.data(), "stride {stride}");
+        assert_eq!(cycles, im2col_cycles(&cfg, prog.layer()), "stride {stride}");
     }
 }
 
