@@ -202,6 +202,11 @@ pub fn last_emit_position(layer: &WindowLayer) -> u64 {
 /// Nothing in between waits: the credit window of the FIFO (32 beats) exceeds the items in
 /// flight. Without the flush positions (`half` extra columns per row, `half` extra rows) and
 /// at stride 1, `n_last + 1` would be the ideal `Ho·Wo·G`.
+///
+/// In im2col mode (the standard-convolution baseline) the same engine follows
+/// [`crate::im2col::im2col_cycles`]: the same scan, throttled to one window per `Dk²` cycles
+/// by the serializer, with no lane or requantizer latency. Under output backpressure see
+/// `dsc_hw::depthwise`'s module docs (credits, when a beat is available).
 pub fn engine_cycles(cfg: &EngineConfig, layer: &WindowLayer) -> u64 {
     last_emit_position(layer) + 2 + lane_latency(cfg) + REQUANT_LATENCY + OUTPUT_FIFO_LATENCY
 }
