@@ -1,6 +1,7 @@
 //! Hardware blocks of dscgen in rust-hdl, one block per module.
 
 pub mod depthwise;
+pub mod engine;
 pub mod pe;
 pub mod pointwise;
 pub mod primitives;

@@ -24,6 +24,7 @@ pub mod engine_config;
 pub mod systolic;
 pub mod synthetic;
 pub mod im2col;
+pub mod engine;
 
 pub use error::ModelError;
 pub use requant::{Clamp, RequantParams};

@@ -35,6 +35,7 @@
 pub mod builder;
 pub mod config_port;
 pub mod design;
+pub mod engine;
 pub mod dut;
 pub mod error;
 pub mod model;

@@ -1,0 +1,425 @@
+//! The fused DSC engine (`dsc_hw::engine::DscEngine`): depthwise engine → stream FIFO →
+//! pointwise stage. Its generation parameters ([`DscConfig`], including the FIFO depth and why),
+//! a layer as it runs ([`DscLayer`]), and the exact cycle model [`dsc_cycles`] with the ideal
+//! cycles, bottleneck stage and per-stage utilization ([`dsc_timing`]).
+//!
+//! ## Cycle model
+//!
+//! The stages interact through backpressure (the pointwise stage takes input only while one of
+//! its two pixel banks is free; the FIFO fills; the depthwise engine's credits run out; its
+//! window generator stalls), so the count has no closed form. [`dsc_cycles`] is a
+//! cycle-stepped *timing* model — no data, only the counters and handshakes of the RTL —
+//! from cycle 0 (the first input beat taken) until the pointwise stage has taken its last
+//! input beat; the rest follows the pointwise recurrence. Per cycle `t`:
+//!
+//! * **Window generator** (`dsc_hw::window::SlidingWindow`): scan position `(r, c, g)` and the
+//!   output register `ov`. With `wr = credits < 32` (the engine accepts a window while its
+//!   output FIFO has room for it): `fire = running ∧ (¬emit(r, c) ∨ ¬ov ∨ wr)`,
+//!   `accept = ov ∧ wr`, `ov' = (ov ∧ ¬wr) ∨ (fire ∧ emit)`; a fired position moves on (the
+//!   input is always valid). `emit(r, c)`: both axes on the stride grid `Dk − 1 − pad_before
+//!   + k·s`, `k < out` ([`crate::depthwise::last_emit_position`]).
+//! * **Lanes + requantizer**: a window accepted in cycle `t` enters the depthwise output
+//!   FIFO in cycle `t + L_lane + L_rq` ([`crate::depthwise::lane_latency`],
+//!   [`crate::depthwise::REQUANT_LATENCY`]); `credits' = credits + accept − sent`.
+//! * **FIFOs** (`dsc_hw::stream::StreamFifo`, the depthwise engine's 32 beats and the
+//!   inter-stage `D`): RAM count, in-flight read, two-entry output queue, exactly as the RTL
+//!   ([`FifoTiming`]); the depthwise FIFO's output is ready while the inter-stage FIFO holds
+//!   fewer than `D`; the inter-stage FIFO's output is ready while the pointwise stage accepts.
+//! * **Pointwise input**: block `b` (of `Bb` pixels, `Bb·MT` beats) is accepted beat by beat
+//!   from cycle `max(in_end[b−1], c_end[b−2])` on (its pixel bank is free); when its last beat
+//!   is taken in cycle `t`, `in_end[b] = t + 1` and `c_end[b]`, `o_end[b]` follow from
+//!   [`crate::pointwise`]'s recurrence (`c_dec = max(in_end[b], o_end[b−2], c_end[b−1])`,
+//!   `c_end = c_dec + R + MT·NT·T + 1`, `o_end = max(c_end − (T − Bb) + L + 9, o_end[b−1]) +
+//!   Bb·NT`).
+//!
+//! The count is `o_end[last] + PW_OUT_LATENCY` (the last beat leaves in cycle
+//! `o_end[last] − 1 + 4`). Steps are a handful of integer operations: a MobileNet-v1 layer
+//! (≤ 10⁶ cycles) takes milliseconds.
+
+use crate::depthwise::{engine_config_writes, engine_cycles, lane_latency, REQUANT_LATENCY};
+use crate::engine_config::EngineConfig;
+use crate::error::{ModelError, Result};
+use crate::pointwise::{
+    pointwise_config_writes, pointwise_cycles, PointwiseConfig, PointwiseLayer, PW_MIN_TILE,
+    PW_OUT_LATENCY, PW_POST_LATENCY,
+};
+use crate::window::WindowLayer;
+
+/// Beats of the depthwise engine's own output FIFO (`dsc_hw::depthwise::FIFO_ADDR_BITS`),
+/// which is also its credit limit.
+pub const DW_OUTPUT_FIFO_DEPTH: u64 = 32;
+/// Largest inter-stage FIFO (`dsc_hw::stream::StreamFifo` takes up to 15 address bits).
+pub const MAX_FIFO_DEPTH: usize = 1 << 15;
+
+/// Generation parameters of the fused engine: the depthwise engine, the pointwise stage and
+/// the depth of the FIFO between them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DscConfig {
+    engine: EngineConfig,
+    pointwise: PointwiseConfig,
+    fifo_depth: usize,
+}
+
+/// A DSC layer as the fused engine runs it: the depthwise geometry and the pointwise layer
+/// over the depthwise output (`Ho·Wo` pixels, its block size chosen).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DscLayer {
+    pub window: WindowLayer,
+    pub pointwise: PointwiseLayer,
+}
+
+/// The FIFO depth for `engine` + `pointwise` and a one-line reason.
+///
+/// `D = B·MT` beats rounded up to a power of two (`B` = the largest block, `MT` = the
+/// most M-tiles): while both pixel banks are full the depthwise stage keeps producing into
+/// the FIFO, so when a bank frees it refills at one beat per cycle (`B·MT` cycles, never more
+/// than the `MT·NT·max(B, R, 3)` cycles of a block's compute) and a pointwise-bound layer
+/// never waits for input; a depthwise-bound layer never fills it.
+pub fn fifo_depth_for(engine: &EngineConfig, pointwise: &PointwiseConfig) -> (usize, String) {
+    let (b, mt) = (pointwise.max_block(), pointwise.max_m_tiles());
+    let need = b * mt;
+    let depth = need.next_power_of_two().clamp(2, MAX_FIFO_DEPTH);
+    let reason = format!(
+        "{depth} beats: one pointwise block of input (B·MT = {b}·{mt} = {need}{}), so while both \
+         pixel banks are full the depthwise stage ({} lanes) keeps producing and a freed bank \
+         refills at one beat per cycle",
+        if depth == need { String::new() } else { ", rounded up to a power of two".into() },
+        engine.lanes()
+    );
+    (depth, reason)
+}
+
+impl DscConfig {
+    /// The fused engine of `engine` and `pointwise`, with the FIFO depth of
+    /// [`fifo_depth_for`]. Errors: `P ≠ R` (a depthwise beat must be a pointwise beat),
+    /// `Dk` or `P` disagreeing between the two, `max_channels` above the pointwise `max_m`.
+    pub fn new(engine: EngineConfig, pointwise: PointwiseConfig) -> Result<Self> {
+        let (p, r) = (engine.lanes(), pointwise.array().rows());
+        if p != r {
+            return Err(ModelError::InvalidParameter(format!(
+                "fused engine: depthwise lanes P = {p} must equal the systolic rows R = {r} (a depthwise beat is a pointwise beat)"
+            )));
+        }
+        if engine.max_channels() > pointwise.max_m() {
+            return Err(ModelError::InvalidParameter(format!(
+                "fused engine: max_channels = {} exceeds the pointwise max_m = {}",
+                engine.max_channels(),
+                pointwise.max_m()
+            )));
+        }
+        let (fifo_depth, _) = fifo_depth_for(&engine, &pointwise);
+        Ok(DscConfig { engine, pointwise, fifo_depth })
+    }
+
+    /// The same engine with another FIFO depth (a power of two, 2..=32768), e.g. to measure
+    /// what a smaller FIFO costs.
+    pub fn with_fifo_depth(self, depth: usize) -> Result<Self> {
+        if !depth.is_power_of_two() || !(2..=MAX_FIFO_DEPTH).contains(&depth) {
+            return Err(ModelError::InvalidParameter(format!(
+                "fused engine: FIFO depth {depth} must be a power of two in 2..={MAX_FIFO_DEPTH}"
+            )));
+        }
+        Ok(DscConfig { fifo_depth: depth, ..self })
+    }
+
+    pub fn engine(&self) -> &EngineConfig {
+        &self.engine
+    }
+    pub fn pointwise(&self) -> &PointwiseConfig {
+        &self.pointwise
+    }
+    /// Beats of the inter-stage FIFO.
+    pub fn fifo_depth(&self) -> usize {
+        self.fifo_depth
+    }
+    /// Address bits of the inter-stage FIFO: `log2(fifo_depth)`.
+    pub fn fifo_addr_bits(&self) -> usize {
+        self.fifo_depth.trailing_zeros() as usize
+    }
+
+    /// A DSC layer: input `h × w × m`, `n` output channels, depthwise stride. Errors when
+    /// either stage cannot take it ([`WindowLayer::new`], [`PointwiseConfig::layer`]).
+    pub fn layer(&self, h: usize, w: usize, m: usize, n: usize, stride: usize) -> Result<DscLayer> {
+        let window = self.engine.window().layer(h, w, m, stride)?;
+        let pointwise = self.pointwise.layer(m, n, window.rows.out * window.cols.out)?;
+        Ok(DscLayer { window, pointwise })
+    }
+}
+
+/// Occupancy of a `dsc_hw::stream::StreamFifo` without its data: the RAM's beats, the read
+/// in flight and the two-entry output queue, updated as the RTL's registers are.
+#[derive(Debug, Clone, Copy)]
+pub struct FifoTiming {
+    depth: u64,
+    ram: u64,
+    items: u64,
+    inflight: bool,
+    q0: bool,
+    q1: bool,
+}
+
+impl FifoTiming {
+    pub fn new(depth: u64) -> Self {
+        FifoTiming { depth, ram: 0, items: 0, inflight: false, q0: false, q1: false }
+    }
+    /// `inp.tready` (registered: depends on no input).
+    pub fn ready(&self) -> bool {
+        self.items != self.depth
+    }
+    /// `out.tvalid`.
+    pub fn valid(&self) -> bool {
+        self.q0
+    }
+    /// One clock edge with `in_valid` and `out_ready`; returns (beat taken in, beat popped).
+    pub fn step(&mut self, in_valid: bool, out_ready: bool) -> (bool, bool) {
+        let fire = in_valid && self.ready();
+        let pop = self.q0 && out_ready;
+        let issue = self.ram > 0
+            && ((!self.q1 && !(self.q0 && self.inflight)) || (pop && !(self.q1 && self.inflight)));
+        if pop {
+            if self.q1 {
+                self.q1 = self.inflight;
+            } else if !self.inflight {
+                self.q0 = false;
+            }
+        } else if self.inflight {
+            if self.q0 {
+                self.q1 = true;
+            } else {
+                self.q0 = true;
+            }
+        }
+        self.ram = self.ram + fire as u64 - issue as u64;
+        self.inflight = issue;
+        self.items = self.items + fire as u64 - pop as u64;
+        (fire, pop)
+    }
+}
+
+/// Emission flags of one axis: `emit[p]` for scan positions `p < size + half`.
+fn axis_emits(size: usize, half: usize, dk: usize, before: usize, stride: usize, out: usize) -> Vec<bool> {
+    let e0 = dk - 1 - before;
+    (0..size + half)
+        .map(|p| p >= e0 && (p - e0) % stride == 0 && (p - e0) / stride < out)
+        .collect()
+}
+
+/// Exact cycles of `layer` on the fused engine, from the cycle the first input beat is taken
+/// to the cycle the last output beat leaves, inclusive, with an always-valid input and an
+/// always-ready output (the timing model in this module's docs).
+pub fn dsc_cycles(cfg: &DscConfig, layer: &DscLayer) -> u64 {
+    let wl = &layer.window;
+    let pl = &layer.pointwise;
+    let half = (wl.dk - 1) / 2;
+    let row_emit = axis_emits(wl.height, half, wl.dk, wl.rows.before, wl.stride, wl.rows.out);
+    let col_emit = axis_emits(wl.width, half, wl.dk, wl.cols.before, wl.stride, wl.cols.out);
+    let (rows, cols, groups) = (row_emit.len(), col_emit.len(), wl.groups);
+    let pipe = (lane_latency(&cfg.engine) + REQUANT_LATENCY) as usize;
+
+    let a = cfg.pointwise.array();
+    let (r_rows, lat) = (a.rows() as u64, (a.rows() + a.cols() + 1) as u64);
+    let mt = pl.m.div_ceil(a.rows()) as u64;
+    let nt = pl.n.div_ceil(a.cols()) as u64;
+    let nb = pl.pixels.div_ceil(pl.block);
+    let block_pixels = |b: usize| if b + 1 == nb { pl.pixels - b * pl.block } else { pl.block } as u64;
+    let (mut c_end, mut o_end) = (vec![0u64; nb], vec![0u64; nb]);
+    let back = |v: &Vec<u64>, b: usize, k: usize| if b >= k { v[b - k] } else { 0 };
+
+    // Window generator.
+    let (mut r, mut c, mut g) = (0usize, 0usize, 0usize);
+    let mut running = true;
+    let mut ov = false;
+    let mut credits = 0u64;
+    // Accepted windows by the cycle they enter the depthwise FIFO (a ring of `pipe + 1`).
+    let mut ring = vec![false; pipe + 1];
+    let mut dw_fifo = FifoTiming::new(DW_OUTPUT_FIFO_DEPTH);
+    let mut mid = FifoTiming::new(cfg.fifo_depth as u64);
+    // Pointwise input side.
+    let (mut blk, mut taken) = (0usize, 0u64);
+    let mut t = 0u64;
+    loop {
+        // Pointwise input ready: a block left and its bank free.
+        let pw_ready = blk < nb && (blk < 2 || t >= c_end[blk - 2]);
+        let wr = credits < DW_OUTPUT_FIFO_DEPTH;
+        let emit = running && row_emit[r] && col_emit[c];
+        let fire = running && (!emit || !ov || wr);
+        let accept = ov && wr;
+        let slot = (t as usize) % (pipe + 1);
+        let arriving = ring[slot];
+        ring[slot] = false;
+        if accept {
+            ring[(t as usize + pipe) % (pipe + 1)] = true;
+        }
+        let mid_ready = mid.ready();
+        let dw_valid = dw_fifo.valid();
+        let (_, sent) = dw_fifo.step(arriving, mid_ready);
+        let (_, popped) = mid.step(dw_valid, pw_ready);
+        credits = credits + accept as u64 - sent as u64;
+        ov = (ov && !wr) || (fire && emit);
+        if fire {
+            g += 1;
+            if g == groups {
+                g = 0;
+                c += 1;
+                if c == cols {
+                    c = 0;
+                    r += 1;
+                    if r == rows {
+                        running = false;
+                        r = 0;
+                    }
+                }
+            }
+        }
+        if popped {
+            taken += 1;
+            let bb = block_pixels(blk);
+            if taken == bb * mt {
+                let b = blk;
+                let in_end = t + 1;
+                let tile = bb.max(r_rows).max(PW_MIN_TILE as u64);
+                let dec = in_end.max(back(&o_end, b, 2)).max(back(&c_end, b, 1));
+                c_end[b] = dec + r_rows + mt * nt * tile + 1;
+                let ready = c_end[b] - (tile - bb) + lat + PW_POST_LATENCY;
+                o_end[b] = ready.max(back(&o_end, b, 1)) + bb * nt;
+                blk += 1;
+                taken = 0;
+                if blk == nb {
+                    break;
+                }
+            }
+        }
+        t += 1;
+    }
+    o_end[nb - 1] + PW_OUT_LATENCY
+}
+
+/// Which stage sets the throughput.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Depthwise,
+    Pointwise,
+}
+
+impl std::fmt::Display for Stage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Stage::Depthwise => "depthwise",
+            Stage::Pointwise => "pointwise",
+        })
+    }
+}
+
+/// Timing figures of a layer on the fused engine.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DscTiming {
+    /// [`dsc_cycles`].
+    pub cycles: u64,
+    /// Each stage alone ([`engine_cycles`], [`pointwise_cycles`]), always-valid input.
+    pub dw_alone: u64,
+    pub pw_alone: u64,
+    /// Useful multiplications ÷ multipliers of the busier stage: `max(Ho·Wo·M/P,
+    /// Ho·Wo·M·N/(R·C))` — the count with every multiplier of the bottleneck busy every cycle.
+    pub ideal: u64,
+    /// The stage with the larger stand-alone count.
+    pub bottleneck: Stage,
+    /// Useful multiplications ÷ (multipliers × [`Self::cycles`]), per stage.
+    pub dw_utilization: f64,
+    pub pw_utilization: f64,
+    /// Config-port writes (cycles) to load the layer.
+    pub config_cycles: u64,
+}
+
+/// [`dsc_cycles`] with the ideal count, the bottleneck stage and the utilizations.
+pub fn dsc_timing(cfg: &DscConfig, layer: &DscLayer) -> DscTiming {
+    let cycles = dsc_cycles(cfg, layer);
+    let dw_alone = engine_cycles(&cfg.engine, &layer.window);
+    let pw_alone = pointwise_cycles(&cfg.pointwise, &layer.pointwise);
+    let a = cfg.pointwise.array();
+    let pl = &layer.pointwise;
+    let taps = cfg.engine.taps() as f64;
+    let dw_mults = (pl.pixels * pl.m) as f64 * taps;
+    let pw_mults = (pl.pixels * pl.m * pl.n) as f64;
+    let dw_units = cfg.engine.lanes() as f64 * taps;
+    let pw_units = (a.rows() * a.cols()) as f64;
+    let ideal = (dw_mults / dw_units).ceil().max((pw_mults / pw_units).ceil()) as u64;
+    DscTiming {
+        cycles,
+        dw_alone,
+        pw_alone,
+        ideal,
+        bottleneck: if dw_alone >= pw_alone { Stage::Depthwise } else { Stage::Pointwise },
+        dw_utilization: dw_mults / (dw_units * cycles as f64),
+        pw_utilization: pw_mults / (pw_units * cycles as f64),
+        config_cycles: dsc_config_writes(cfg, layer),
+    }
+}
+
+/// Config-port writes of a layer (`dsc_hw::engine::DscProgram`): the pointwise stage's and
+/// the depthwise engine's.
+pub fn dsc_config_writes(cfg: &DscConfig, layer: &DscLayer) -> u64 {
+    engine_config_writes(&cfg.engine, &layer.window)
+        + pointwise_config_writes(&cfg.pointwise, &layer.pointwise) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::systolic::{acc_bits_for_products, Dataflow, SystolicConfig};
+
+    fn mobilenet() -> DscConfig {
+        let e = EngineConfig::new(3, 8, 8, 8, 112, 112, 1024).unwrap();
+        let a = SystolicConfig::new(8, 8, acc_bits_for_products(1024), 1024, Dataflow::WeightStationary).unwrap();
+        DscConfig::new(e, PointwiseConfig::new(a, 1024, 1024, 64).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn fifo_depth_is_one_block_of_input() {
+        let c = mobilenet();
+        assert_eq!(c.fifo_depth(), 64 * 128);
+        assert_eq!(c.fifo_addr_bits(), 13);
+        let (_, why) = fifo_depth_for(c.engine(), c.pointwise());
+        assert!(why.contains("64·128"), "{why}");
+        assert!(c.with_fifo_depth(100).is_err());
+        assert!(c.with_fifo_depth(1).is_err());
+        assert_eq!(c.with_fifo_depth(4).unwrap().fifo_depth(), 4);
+    }
+
+    #[test]
+    fn lanes_must_equal_rows() {
+        let e = EngineConfig::new(3, 4, 8, 8, 16, 16, 64).unwrap();
+        let a = SystolicConfig::new(8, 8, 24, 64, Dataflow::WeightStationary).unwrap();
+        let err = DscConfig::new(e, PointwiseConfig::new(a, 64, 64, 8).unwrap()).unwrap_err();
+        assert!(err.to_string().contains("P = 4"), "{err}");
+    }
+
+    #[test]
+    fn fifo_timing_has_three_cycles_latency() {
+        let mut f = FifoTiming::new(4);
+        assert_eq!(f.step(true, true), (true, false));
+        assert!(!f.valid());
+        f.step(false, true);
+        assert!(!f.valid());
+        f.step(false, true);
+        assert!(f.valid());
+        assert_eq!(f.step(false, true), (false, true));
+    }
+
+    /// Every layer is at least as slow as either stage alone and at least the ideal; a
+    /// pointwise-bound MobileNet layer with the computed FIFO runs at the pointwise pace.
+    #[test]
+    fn fused_count_is_bounded_by_the_stages() {
+        let c = mobilenet();
+        for (h, m, n, s) in [(112, 32, 64, 1), (112, 64, 128, 2), (14, 512, 512, 1), (7, 1024, 1024, 1), (9, 8, 8, 2)] {
+            let l = c.layer(h, h, m, n, s).unwrap();
+            let tm = dsc_timing(&c, &l);
+            assert!(tm.cycles >= tm.dw_alone.max(tm.pw_alone) && tm.cycles >= tm.ideal, "{h} {m} {n}: {tm:?}");
+        }
+        let l = c.layer(14, 14, 512, 512, 1).unwrap();
+        let tm = dsc_timing(&c, &l);
+        assert_eq!(tm.bottleneck, Stage::Pointwise);
+        // Only the start waits: the depthwise stage delivers the first block slower than an
+        // always-valid input would.
+        assert!(tm.cycles < tm.pw_alone + tm.dw_alone / 4, "{tm:?}");
+    }
+}
