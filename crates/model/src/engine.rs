@@ -74,7 +74,9 @@ pub struct DscLayer {
 /// most M-tiles): while both pixel banks are full the depthwise stage keeps producing into
 /// the FIFO, so when a bank frees it refills at one beat per cycle (`B·MT` cycles, never more
 /// than the `MT·NT·max(B, R, 3)` cycles of a block's compute) and a pointwise-bound layer
-/// never waits for input; a depthwise-bound layer never fills it.
+/// never waits for input; a depthwise-bound layer never fills it. A sufficient bound for every
+/// layer the config takes, not a tight one: with the network known,
+/// [`fifo_depth_for_layers`] finds the smallest depth (4 beats for MobileNet-v1 on 8×8).
 pub fn fifo_depth_for(engine: &EngineConfig, pointwise: &PointwiseConfig) -> (usize, String) {
     let (b, mt) = (pointwise.max_block(), pointwise.max_m_tiles());
     let need = b * mt;
@@ -87,6 +89,28 @@ pub fn fifo_depth_for(engine: &EngineConfig, pointwise: &PointwiseConfig) -> (us
         engine.lanes()
     );
     (depth, reason)
+}
+
+/// The smallest FIFO depth (a power of two) at which every layer of `layers` runs in as few
+/// cycles as with the largest FIFO, found with [`dsc_cycles`], and a one-line reason. A
+/// tighter figure than [`fifo_depth_for`] when the network is known: the depth at which no
+/// stage of these layers waits on the other for want of buffering.
+pub fn fifo_depth_for_layers(cfg: &DscConfig, layers: &[DscLayer]) -> Result<(usize, String)> {
+    let unbounded = cfg.with_fifo_depth(MAX_FIFO_DEPTH)?;
+    let target: Vec<u64> = layers.iter().map(|l| dsc_cycles(&unbounded, l)).collect();
+    let mut depth = 2;
+    while depth < MAX_FIFO_DEPTH {
+        let c = cfg.with_fifo_depth(depth)?;
+        if layers.iter().zip(&target).all(|(l, &t)| dsc_cycles(&c, l) == t) {
+            break;
+        }
+        depth *= 2;
+    }
+    let reason = format!(
+        "{depth} beats: the smallest power of two at which each of the {} layers takes as few cycles as with a {MAX_FIFO_DEPTH}-beat FIFO (cycle model)",
+        layers.len()
+    );
+    Ok((depth, reason))
 }
 
 impl DscConfig {
@@ -385,6 +409,22 @@ mod tests {
         assert_eq!(c.with_fifo_depth(4).unwrap().fifo_depth(), 4);
     }
 
+    /// MobileNet-v1's layers on the 8×8 engine: the pointwise stage is the bottleneck of
+    /// every layer by far, so the depthwise engine's own 32-beat FIFO nearly keeps it fed: a
+    /// 4-beat FIFO between the stages gives the unbounded counts, 2 beats do not.
+    #[test]
+    fn mobilenet_needs_a_small_fifo() {
+        let c = mobilenet();
+        let layers: Vec<DscLayer> = [(112, 32, 64, 1), (112, 64, 128, 2), (56, 128, 128, 1), (56, 128, 256, 2), (28, 256, 256, 1), (28, 256, 512, 2), (14, 512, 512, 1), (14, 512, 1024, 2), (7, 1024, 1024, 1)]
+            .iter()
+            .map(|&(h, m, n, s)| c.layer(h, h, m, n, s).unwrap())
+            .collect();
+        let (d, why) = fifo_depth_for_layers(&c, &layers).unwrap();
+        assert_eq!(d, 4, "{why}");
+        let small = c.with_fifo_depth(2).unwrap();
+        assert!(layers.iter().any(|l| dsc_cycles(&small, l) > dsc_cycles(&c, l)));
+    }
+
     #[test]
     fn lanes_must_equal_rows() {
         let e = EngineConfig::new(3, 4, 8, 8, 16, 16, 64).unwrap();
@@ -423,3 +463,4 @@ mod tests {
         assert!(tm.cycles < tm.pw_alone + tm.dw_alone / 4, "{tm:?}");
     }
 }
+
