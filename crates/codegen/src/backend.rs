@@ -4,12 +4,13 @@
 //! is hardware, the cycles it measured. [`Golden`] is the model alone: outputs, no cycles. The
 //! Verilator backend plugs in here as one more implementation.
 //!
-//! [`CycleModel`] gives the figures the model predicts for the generated engine: each stage's
-//! exact cycles on its own (`dsc_model::depthwise::engine_cycles`,
-//! `dsc_model::pointwise::pointwise_cycles`), the ideal cycles (work ÷ multipliers of each
-//! stage; the two stages run concurrently, so a DSC layer's ideal is the larger of the two)
-//! and the utilization those imply.
+//! [`CycleModel`] gives the figures the model predicts for the generated engine: the fused
+//! engine's exact cycles (`dsc_model::engine::dsc_cycles`), each stage's exact cycles on its
+//! own (`dsc_model::depthwise::engine_cycles`, `dsc_model::pointwise::pointwise_cycles`), the
+//! ideal cycles (work ÷ multipliers of each stage; the two stages run concurrently, so a DSC
+//! layer's ideal is the larger of the two) and the utilization those imply.
 
+use dsc_model::engine::{dsc_timing, DscConfig};
 use dsc_model::synthetic::ConvLayer;
 use dsc_model::window::WindowLayer;
 use dsc_model::{DscBlock, Tensor};
@@ -32,8 +33,9 @@ pub trait Backend {
     fn measures(&self) -> bool;
     /// One DSC layer on `input` `[1, H, W, M]`.
     fn run_dsc(&mut self, block: &DscBlock, input: &Tensor<i8>) -> Result<LayerRun, CliError>;
-    /// One standard convolution on `input` (the engine's im2col mode).
-    fn run_conv(&mut self, layer: &ConvLayer, input: &Tensor<i8>) -> Result<LayerRun, CliError>;
+    /// One standard convolution on `input` (the engine's im2col mode); `None` when the backend
+    /// has no such mode.
+    fn run_conv(&mut self, layer: &ConvLayer, input: &Tensor<i8>) -> Result<Option<LayerRun>, CliError>;
 }
 
 fn model_err(e: dsc_model::ModelError) -> CliError {
@@ -54,19 +56,46 @@ impl Backend for Golden {
     fn run_dsc(&mut self, block: &DscBlock, input: &Tensor<i8>) -> Result<LayerRun, CliError> {
         Ok(LayerRun { output: block.run(input).map_err(model_err)?, cycles: None })
     }
-    fn run_conv(&mut self, layer: &ConvLayer, input: &Tensor<i8>) -> Result<LayerRun, CliError> {
-        Ok(LayerRun { output: layer.run(input).map_err(model_err)?, cycles: None })
+    fn run_conv(&mut self, layer: &ConvLayer, input: &Tensor<i8>) -> Result<Option<LayerRun>, CliError> {
+        Ok(Some(LayerRun { output: layer.run(input).map_err(model_err)?, cycles: None }))
     }
 }
 
-/// The hardware backend for `cfg`, or why there is none in this build.
-pub fn hardware(_cfg: &GenConfig, _trace: Option<&std::path::Path>) -> Result<Box<dyn Backend>, String> {
-    Err("the Verilator engine runner (dsc_sim::engine) is not in this build yet".into())
+/// The generated fused engine (`dsc_hw::engine::DscEngine`) in Verilator.
+pub struct Verilator {
+    sim: dsc_sim::engine::EngineSim,
+}
+
+impl Backend for Verilator {
+    fn name(&self) -> &'static str {
+        "verilator"
+    }
+    fn measures(&self) -> bool {
+        true
+    }
+    fn run_dsc(&mut self, block: &DscBlock, input: &Tensor<i8>) -> Result<LayerRun, CliError> {
+        let run = self.sim.run_dsc(block, input, None).map_err(|e| CliError::Tool(format!("verilator: {e}")))?;
+        Ok(LayerRun { output: run.output, cycles: Some(run.cycles) })
+    }
+    fn run_conv(&mut self, _layer: &ConvLayer, _input: &Tensor<i8>) -> Result<Option<LayerRun>, CliError> {
+        // The fused engine's runner takes DSC layers; standard convolution (im2col) is not
+        // wired into it yet.
+        Ok(None)
+    }
+}
+
+/// The hardware backend for `cfg` (built by Verilator, or loaded from its cache), or why there
+/// is none.
+pub fn hardware(cfg: &GenConfig, trace: Option<&std::path::Path>) -> Result<Box<dyn Backend>, String> {
+    let sim = dsc_sim::engine::EngineSim::build(&cfg.engine, &cfg.pointwise, trace).map_err(|e| e.to_string())?;
+    Ok(Box::new(Verilator { sim }))
 }
 
 /// The model's cycle figures of one layer on the generated engine.
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
 pub struct ModelCycles {
+    /// The stage with the larger stand-alone count (DSC layers).
+    pub bottleneck: Option<&'static str>,
     /// The depthwise stage alone, exact.
     pub dw_alone: Option<u64>,
     /// The pointwise stage alone, exact.
@@ -81,12 +110,19 @@ pub struct ModelCycles {
 }
 
 /// The cycle model of the engine a config generates.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct CycleModel {
     pub cfg: GenConfig,
+    /// The fused engine's config, or why the generation config has none (e.g. `P ≠ R`).
+    pub fused: Result<DscConfig, String>,
 }
 
 impl CycleModel {
+    pub fn new(cfg: GenConfig) -> Self {
+        let fused = DscConfig::new(cfg.engine, cfg.pointwise).map_err(|e| e.to_string());
+        CycleModel { cfg, fused }
+    }
+
     /// Depthwise multipliers: P lanes of Dk² each.
     pub fn dw_multipliers(&self) -> u64 {
         (self.cfg.engine.lanes() * self.cfg.engine.taps()) as u64
@@ -121,27 +157,35 @@ impl CycleModel {
         let dw_macs = (pixels * m * dk * dk) as u64;
         let pw_macs = (pixels * m * n) as u64;
         let ideal = dw_macs.div_ceil(self.dw_multipliers()).max(pw_macs.div_ceil(self.pw_multipliers()));
-        Ok(ModelCycles {
-            dw_alone: Some(dsc_model::depthwise::engine_cycles(&self.cfg.engine, &wl)),
-            pw_alone: Some(dsc_model::pointwise::pointwise_cycles(&self.cfg.pointwise, &pl)),
-            // The fused engine's exact count comes with dsc_model::engine.
-            layer: None,
-            ideal,
-            dw_macs,
-            pw_macs,
-        })
+        let dw_alone = dsc_model::depthwise::engine_cycles(&self.cfg.engine, &wl);
+        let pw_alone = dsc_model::pointwise::pointwise_cycles(&self.cfg.pointwise, &pl);
+        let (layer, bottleneck) = match &self.fused {
+            Ok(fc) => {
+                let dl = fc.layer(h, w, m, n, stride).map_err(|e| e.to_string())?;
+                let t = dsc_timing(fc, &dl);
+                (Some(t.cycles), Some(if t.bottleneck == dsc_model::engine::Stage::Depthwise { "dw" } else { "pw" }))
+            }
+            Err(_) => (None, None),
+        };
+        Ok(ModelCycles { bottleneck, dw_alone: Some(dw_alone), pw_alone: Some(pw_alone), layer, ideal, dw_macs, pw_macs })
     }
 
-    /// Figures of a 1×1 layer over `pixels` pixels on the pointwise stage alone (the
-    /// classifier).
-    pub fn pointwise(&self, m: usize, n: usize, pixels: usize) -> Result<ModelCycles, String> {
-        let pl = self.cfg.pointwise.layer(m, n, pixels).map_err(|e| e.to_string())?;
-        let pw_macs = (pixels * m * n) as u64;
-        let cycles = dsc_model::pointwise::pointwise_cycles(&self.cfg.pointwise, &pl);
+    /// Figures of the classifier: a 1×1 layer `m → n` over one pixel, run on the fused engine
+    /// behind an identity depthwise stage (on the pointwise stage alone without a fused
+    /// config).
+    pub fn classifier(&self, m: usize, n: usize) -> Result<ModelCycles, String> {
+        let pl = self.cfg.pointwise.layer(m, n, 1).map_err(|e| e.to_string())?;
+        let pw_macs = (m * n) as u64;
+        let pw_alone = dsc_model::pointwise::pointwise_cycles(&self.cfg.pointwise, &pl);
+        let layer = match &self.fused {
+            Ok(fc) => dsc_timing(fc, &fc.layer(1, 1, m, n, 1).map_err(|e| e.to_string())?).cycles,
+            Err(_) => pw_alone,
+        };
         Ok(ModelCycles {
+            bottleneck: None,
             dw_alone: None,
-            pw_alone: Some(cycles),
-            layer: Some(cycles),
+            pw_alone: Some(pw_alone),
+            layer: Some(layer),
             ideal: pw_macs.div_ceil(self.pw_multipliers()),
             dw_macs: 0,
             pw_macs,
@@ -158,6 +202,7 @@ impl CycleModel {
         let pixels = wl.rows.out * wl.cols.out;
         let pw_macs = (pixels * dk * dk * m * n) as u64;
         Ok(ModelCycles {
+            bottleneck: None,
             dw_alone: None,
             pw_alone: None,
             // The im2col mode's exact count comes with dsc_model::im2col.

@@ -192,13 +192,14 @@ impl Runner<'_> {
                     row.bit_exact = Some(run.output == golden);
                     row.measured_cycles = run.cycles;
                     let baseline = conv_like(block, &mut self.rng)?;
-                    let conv_run = self.backend.run_conv(&baseline, input)?;
-                    let conv_golden = baseline.run(input).map_err(model_err)?;
-                    if conv_run.output != conv_golden {
-                        row.note = Some("standard-conv baseline output differs from the model".into());
+                    if let Some(conv_run) = self.backend.run_conv(&baseline, input)? {
+                        let conv_golden = baseline.run(input).map_err(model_err)?;
+                        if conv_run.output != conv_golden {
+                            row.note = Some("standard-conv baseline output differs from the model".into());
+                        }
+                        row.conv_measured_cycles = conv_run.cycles;
+                        row.ratio_measured = run.cycles.zip(conv_run.cycles).map(|(d, c)| d as f64 / c as f64);
                     }
-                    row.conv_measured_cycles = conv_run.cycles;
-                    row.ratio_measured = run.cycles.zip(conv_run.cycles).map(|(d, c)| d as f64 / c as f64);
                 }
                 self.utilize(&mut row);
             }
@@ -217,9 +218,13 @@ impl Runner<'_> {
             Ok(mc) => {
                 row.model = Some(mc);
                 if self.backend.measures() {
-                    let run = self.backend.run_conv(layer, input)?;
-                    row.bit_exact = Some(run.output == golden);
-                    row.measured_cycles = run.cycles;
+                    match self.backend.run_conv(layer, input)? {
+                        Some(run) => {
+                            row.bit_exact = Some(run.output == golden);
+                            row.measured_cycles = run.cycles;
+                        }
+                        None => row.note = Some(format!("golden model only: the {} backend has no standard-conv mode", self.backend.name())),
+                    }
                 }
                 self.utilize(&mut row);
             }
@@ -231,9 +236,9 @@ impl Runner<'_> {
     fn fc(&mut self, name: &str, layer: &ConvLayer, input: &Tensor<i8>) -> Result<(Row, Tensor<i8>), CliError> {
         let golden = layer.run(input).map_err(model_err)?;
         let mut row = Self::blank(name, "fc", 1, 1, input, &golden);
-        let (m, n, pixels) = (input.c(), golden.c(), input.h() * input.w());
-        row.macs = (pixels * m * n) as u64;
-        match self.model.pointwise(m, n, pixels) {
+        let (m, n) = (input.c(), golden.c());
+        row.macs = (m * n) as u64;
+        match self.model.classifier(m, n) {
             Ok(mc) => {
                 row.model = Some(mc);
                 row.note = Some("1×1 layer over the pooled pixel, behind an identity depthwise stage".into());
@@ -306,7 +311,7 @@ pub fn build(job: &Job) -> Result<Report, CliError> {
         }
     };
     let backend_name = backend.name();
-    let mut runner = Runner { model: CycleModel { cfg }, backend, rng: Rng::new(job.seed ^ 0x5eed) };
+    let mut runner = Runner { model: CycleModel::new(cfg), backend, rng: Rng::new(job.seed ^ 0x5eed) };
     let mut rows = Vec::new();
     let title;
     if let Some(dir) = &job.layer_dir {
@@ -386,7 +391,7 @@ pub fn render_table(r: &Report, golden_only: bool) -> String {
     if !golden_only {
         cols.push(("measured", rt));
     }
-    cols.extend([("model", rt), ("dw alone", rt), ("pw alone", rt), ("ideal", rt), ("dw util", rt), ("pw util", rt)]);
+    cols.extend([("model", rt), ("dw alone", rt), ("pw alone", rt), ("bound", l), ("ideal", rt), ("dw util", rt), ("pw util", rt)]);
     if !golden_only {
         cols.extend([("exact", l), ("DSC/conv", rt)]);
     }
@@ -410,6 +415,7 @@ pub fn render_table(r: &Report, golden_only: bool) -> String {
             opt(m.and_then(|m| m.layer), thousands),
             opt(m.and_then(|m| m.dw_alone), thousands),
             opt(m.and_then(|m| m.pw_alone), thousands),
+            opt(m.and_then(|m| m.bottleneck), str::to_string),
             opt(m.map(|m| m.ideal), thousands),
             opt(row.dw_utilization, percent),
             opt(row.pw_utilization, percent),
@@ -439,7 +445,8 @@ pub fn render_table(r: &Report, golden_only: bool) -> String {
     s.push_str(&line("model", tot.model_cycles, tot.frames_per_s_model));
     s.push_str(&line("ideal", Some(tot.ideal_cycles), tot.frames_per_s_ideal));
     s.push_str(
-        "\nmodel: the whole layer on the engine; dw/pw alone: each stage by itself (exact models);\n\
+        "\nmodel: the whole layer on the fused engine; dw/pw alone: each stage by itself (all exact);\n\
+         bound: the stage with the larger stand-alone count;\n\
          ideal: MACs ÷ multipliers of the busier stage; util: MACs ÷ (multipliers × cycles), over\n\
          measured cycles, else the model's, else each stage's own.\n",
     );

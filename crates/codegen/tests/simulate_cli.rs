@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use dsc_model::depthwise::engine_cycles;
+use dsc_model::engine::{dsc_cycles, DscConfig};
 use dsc_model::engine_config::EngineConfig;
 use dsc_model::pointwise::{pointwise_cycles, PointwiseConfig};
 use dsc_model::requant::{Clamp, RequantParams};
@@ -355,4 +356,28 @@ fn bad_network_and_options() {
     assert_eq!(out.status.code(), Some(2));
     let out = codegen().args(["simulate", "--network", "mobilenet-v1", "--layer-dir", "x"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// The shipped iCE40 config's engine (P = R = C = 1, up to 32×32×32), small enough to build
+/// quickly, runs the fixture in Verilator: bit-exact, and the measured cycles are the fused
+/// engine model's exactly.
+#[test]
+fn layer_dir_on_the_verilated_engine_is_bit_exact_and_cycle_exact() {
+    let d = scratch("verilator");
+    write_fixture(&d);
+    let cfg = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/ice40-up5k.toml");
+    let text = stdout_of(&["simulate", "--layer-dir", d.to_str().unwrap(), "--config", cfg.to_str().unwrap(), "--format", "json"]);
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["backend"], "verilator");
+    let row = &v["layers"][0];
+    assert_eq!(row["bit_exact"], true);
+    let e = EngineConfig::new(3, 1, 1, 1, 32, 32, 32).unwrap();
+    let a = SystolicConfig::new(1, 1, acc_bits_for_products(32), 32, Dataflow::WeightStationary).unwrap();
+    let fused = DscConfig::new(e, PointwiseConfig::new(a, 32, 32, 16).unwrap()).unwrap();
+    let want = dsc_cycles(&fused, &fused.layer(H, W, M, N, 1).unwrap());
+    assert_eq!(row["measured_cycles"], want);
+    assert_eq!(row["model"]["layer"], want);
+    let (input, block) = fixture_block();
+    let got = npy::parse(&std::fs::read(d.join("output.npy")).unwrap()).unwrap();
+    assert_eq!(got.data, Data::I8(block.run(&input).unwrap().into_data()));
 }
