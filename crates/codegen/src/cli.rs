@@ -148,8 +148,8 @@ pub struct SimulateArgs {
     #[arg(long)]
     pub golden_only: bool,
 
-    /// Write waveforms of the hardware runs into DIR.
-    #[arg(long, value_name = "DIR")]
+    /// Write waveforms (VCD) of the hardware runs into DIR.
+    #[arg(long, value_name = "DIR", conflicts_with = "golden_only")]
     pub trace: Option<PathBuf>,
 
     /// Output format.

@@ -381,3 +381,13 @@ fn layer_dir_on_the_verilated_engine_is_bit_exact_and_cycle_exact() {
     let got = npy::parse(&std::fs::read(d.join("output.npy")).unwrap()).unwrap();
     assert_eq!(got.data, Data::I8(block.run(&input).unwrap().into_data()));
 }
+
+#[test]
+fn trace_needs_the_hardware() {
+    let out = codegen()
+        .args(["simulate", "--network", "mobilenet-v1", "--golden-only", "--trace", "t"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--trace"));
+}
