@@ -1,5 +1,6 @@
 //! Hardware blocks of dscgen in rust-hdl, one block per module.
 
+pub mod board;
 pub mod depthwise;
 pub mod engine;
 pub mod pe;
