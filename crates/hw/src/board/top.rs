@@ -74,8 +74,9 @@ pub struct BoardTop<
     pub uart_tx: Signal<Out, Bit>,
     pub led_busy: Signal<Out, Bit>,
     pub led_error: Signal<Out, Bit>,
-    rx: UartRx,
-    tx: UartTx,
+    /// (Not `rx`/`tx`: a Verilog instance named like its module's port trips VARHIDDEN.)
+    receiver: UartRx,
+    transmitter: UartTx,
     rx_fifo: StreamFifo<8, 9, RX_FIFO_ADDR_BITS>,
     bridge: ByteBridge<BEAT>,
     engine: DepthwiseEngine<BEAT, WIN, LADDR, GADDR, CB, DK, S, PW32, PW6, FW>,
@@ -116,8 +117,8 @@ impl<
             uart_tx: Default::default(),
             led_busy: Default::default(),
             led_error: Default::default(),
-            rx: Default::default(),
-            tx: Default::default(),
+            receiver: Default::default(),
+            transmitter: Default::default(),
             rx_fifo: StreamFifo::new()?,
             bridge: ByteBridge::new(cfg.lanes()).map_err(ModelError::InvalidParameter)?,
             engine: DepthwiseEngine::new(cfg)?,
@@ -148,26 +149,26 @@ impl<
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(self, clock, button0, button1);
-        clock!(self, clock, rx, tx, rx_fifo, bridge, engine);
+        clock!(self, clock, receiver, transmitter, rx_fifo, bridge, engine);
         // Button: two flops (it is asynchronous), then its polarity.
         self.button0.d.next = self.button.val() ^ self.button_active_low.val();
         self.button1.d.next = self.button0.q.val();
         self.reset.next = self.button1.q.val();
         // Receiver → FIFO → bridge.
-        self.rx.divisor.next = self.divisor.val();
-        self.rx.rx.next = self.uart_rx.val();
-        self.rx_fifo.inp.tdata.next = self.rx.data.val();
-        self.rx_fifo.inp.tvalid.next = self.rx.valid.val();
+        self.receiver.divisor.next = self.divisor.val();
+        self.receiver.rx.next = self.uart_rx.val();
+        self.rx_fifo.inp.tdata.next = self.receiver.data.val();
+        self.rx_fifo.inp.tvalid.next = self.receiver.valid.val();
         self.rx_fifo.inp.tlast.next = false;
         self.unused_fifo_count.next = self.rx_fifo.count.val();
-        self.bridge.rx_overflow.next = self.rx.valid.val() && !self.rx_fifo.inp.tready.val();
-        self.bridge.rx_frame_error.next = self.rx.frame_error.val();
+        self.bridge.rx_overflow.next = self.receiver.valid.val() && !self.rx_fifo.inp.tready.val();
+        self.bridge.rx_frame_error.next = self.receiver.frame_error.val();
         self.bridge.reset.next = self.reset.val();
         StreamOut::<8>::join(&mut self.rx_fifo.out, &mut self.bridge.rx);
         // Bridge → transmitter.
-        self.tx.divisor.next = self.divisor.val();
-        StreamOut::<8>::join(&mut self.bridge.tx, &mut self.tx.inp);
-        self.uart_tx.next = self.tx.tx.val();
+        self.transmitter.divisor.next = self.divisor.val();
+        StreamOut::<8>::join(&mut self.bridge.tx, &mut self.transmitter.inp);
+        self.uart_tx.next = self.transmitter.tx.val();
         // Bridge ↔ engine.
         self.engine.reset.next = self.reset.val();
         self.engine.cfg_valid.next = self.bridge.cfg_valid.val();
@@ -183,5 +184,41 @@ impl<
         self.led_error.next =
             (self.engine.error.val() || self.engine.last_error.val() || self.bridge.error.val())
                 ^ self.leds_active_low.val();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::{lint, require_tool, verilog_of};
+
+    /// The board top around the small engine (3×3, `P = 2`, 12×12×8) lints clean.
+    #[test]
+    fn verilog_lints() {
+        let cfg = EngineConfig::new(3, 2, 1, 1, 12, 12, 8).unwrap();
+        let io = BoardIo {
+            divisor: 104,
+            button_active_low: true,
+            leds_active_low: true,
+        };
+        let mut top = BoardTop::<16, 144, 6, 2, 4, 3, 19, 64, 12, 17>::new(&cfg, io).unwrap();
+        if require_tool("verilator") {
+            lint(&verilog_of(&mut top), "top").unwrap();
+        }
+    }
+
+    #[test]
+    fn divisor_for_a_board_clock() {
+        assert_eq!(BoardIo::divisor_for(12_000_000, 115_200), Ok(104));
+        assert_eq!(BoardIo::divisor_for(25_000_000, 115_200), Ok(217));
+        assert!(BoardIo::divisor_for(100_000, 115_200).is_err());
+        assert!(BoardIo::divisor_for(12_000_000, 0).is_err());
+        let cfg = EngineConfig::new(3, 2, 1, 1, 12, 12, 8).unwrap();
+        let io = BoardIo {
+            divisor: 3,
+            button_active_low: true,
+            leds_active_low: true,
+        };
+        assert!(BoardTop::<16, 144, 6, 2, 4, 3, 19, 64, 12, 17>::new(&cfg, io).is_err());
     }
 }
