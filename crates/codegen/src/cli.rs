@@ -50,15 +50,20 @@ pub struct EmitArgs {
 /// `codegen synth`.
 #[derive(Debug, Clone, Args)]
 pub struct SynthArgs {
-    /// Device: ice40-up5k or ecp5-85f.
+    /// Device: ice40-up5k or ecp5-85f (implied by --board).
     #[arg(long, value_name = "TARGET")]
-    pub target: String,
+    pub target: Option<String>,
+    /// Board (icebreaker, ulx3s): build its board top with its pin constraints (constraints/)
+    /// instead of the synthesis wrapper.
+    #[arg(long, value_name = "BOARD")]
+    pub board: Option<String>,
     /// Generation config (TOML); default configs/default.toml.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Clock constraint in MHz; the summary says whether it was met.
-    #[arg(long, value_name = "MHZ", default_value_t = 25.0)]
-    pub freq: f64,
+    /// Clock constraint in MHz (default 25, or the board's clock); the summary says whether
+    /// it was met.
+    #[arg(long, value_name = "MHZ")]
+    pub freq: Option<f64>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,

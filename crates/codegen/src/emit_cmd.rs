@@ -78,7 +78,13 @@ struct CoreTemplate<'a> {
 
 /// The Verilog files of [`TOPS`].
 pub fn render_tops(cfg: &GenConfig, config_name: &str) -> Result<Vec<Emitted>, CliError> {
+    render_some(cfg, config_name, |_| true)
+}
+
+/// The Verilog files of the [`TOPS`] that `pick` selects.
+pub fn render_some(cfg: &GenConfig, config_name: &str, pick: impl Fn(&Top) -> bool) -> Result<Vec<Emitted>, CliError> {
     TOPS.iter()
+        .filter(|top| pick(top))
         .map(|top| {
             let verilog = generate_caught(top, cfg)
                 .map_err(|e| CliError::Input(format!("{config_name}: {e}")))?;

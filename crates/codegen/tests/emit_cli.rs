@@ -63,6 +63,15 @@ fn emit_is_deterministic_and_check_sees_changes() {
     let core = std::fs::read_to_string(a.join("dscgen.core")).unwrap();
     assert!(core.starts_with("CAPI=2:"), "{core}");
     assert!(core.contains("- depthwise_engine.v") && core.contains("- pointwise_stage.v"), "{core}");
+    // The board tops: one per board, with the board's UART divisor in the Verilog.
+    for (board, divisor) in [("icebreaker", 104), ("ulx3s", 217)] {
+        let f = format!("board_{board}.v");
+        assert!(printed.contains(&f), "{printed}");
+        assert!(core.contains(&format!("- {f}")), "{core}");
+        let text = std::fs::read_to_string(a.join(&f)).unwrap();
+        assert!(text.contains(&format!("module board_{board}(")), "{f}");
+        assert!(text.contains(&format!("16'h{divisor:x}")) || text.contains(&format!("16'd{divisor}")), "{f}: divisor {divisor}");
+    }
     codegen().args(["--check", "--config", cfg, "--out"]).arg(&a).assert().success();
 
     std::fs::write(b.join("pointwise_stage.v"), "// edited\n").unwrap();
@@ -123,7 +132,7 @@ fn unsupported_width_combination_lists_the_supported_ones() {
 
 #[test]
 fn shipped_configs_all_emit() {
-    for name in ["default", "ice40-up5k", "ecp5-85f"] {
+    for name in ["default", "ice40-up5k", "ecp5-85f", "icebreaker"] {
         let d = scratch(&format!("shipped-{name}"));
         let cfg = repo().join(format!("configs/{name}.toml"));
         codegen().arg("--config").arg(&cfg).arg("--out").arg(&d).assert().success();
