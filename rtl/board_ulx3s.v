@@ -989,6 +989,11 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
     localparam  int8_neg = 32'hffffff80;
     localparam  shift_neg = 32'hffffffe1;
     localparam  fifo_depth = 8'h20;
+    localparam  taps = 8'h9;
+    localparam  last_tap = 8'h8;
+    localparam  im2col_room = 8'h17;
+    localparam  im2col_fits = 1'b1;
+    localparam  beat_bits = 16'h40;
     localparam  wtop = 16'h238;
     localparam  top32 = 16'he0;
     localparam  top6 = 16'h2a;
@@ -1238,6 +1243,9 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
     reg  [7:0] act_max$d;
     wire  [7:0] act_max$q;
     reg  act_max$clock;
+    reg  im2col$d;
+    wire  im2col$q;
+    reg  im2col$clock;
     reg  [575:0] wstage$d;
     wire  [575:0] wstage$q;
     reg  wstage$clock;
@@ -1280,6 +1288,18 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
     reg  [6:0] group$d;
     wire  [6:0] group$q;
     reg  group$clock;
+    reg  [575:0] ser$d;
+    wire  [575:0] ser$q;
+    reg  ser$clock;
+    reg  ser_valid$d;
+    wire  ser_valid$q;
+    reg  ser_valid$clock;
+    reg  ser_last$d;
+    wire  ser_last$q;
+    reg  ser_last$clock;
+    reg  [7:0] ser_tap$d;
+    wire  [7:0] ser_tap$q;
+    reg  ser_tap$clock;
     reg  vpipe$0$d;
     wire  vpipe$0$q;
     reg  vpipe$0$clock;
@@ -1335,6 +1355,9 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
     reg  busy_now;
     reg  accept;
     reg  send;
+    reg  ser_free;
+    reg  [7:0] room;
+    reg  [7:0] credit_add;
     reg  [6:0] next_group;
     reg  [7:0] lo_off;
     reg  [7:0] hi_off;
@@ -1702,6 +1725,11 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         .q(act_max$q),
         .clock(act_max$clock)
     );
+    board_ulx3s$engine$im2col im2col(
+        .d(im2col$d),
+        .q(im2col$q),
+        .clock(im2col$clock)
+    );
     board_ulx3s$engine$wstage wstage(
         .d(wstage$d),
         .q(wstage$q),
@@ -1771,6 +1799,26 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         .d(group$d),
         .q(group$q),
         .clock(group$clock)
+    );
+    board_ulx3s$engine$ser ser(
+        .d(ser$d),
+        .q(ser$q),
+        .clock(ser$clock)
+    );
+    board_ulx3s$engine$ser_valid ser_valid(
+        .d(ser_valid$d),
+        .q(ser_valid$q),
+        .clock(ser_valid$clock)
+    );
+    board_ulx3s$engine$ser_last ser_last(
+        .d(ser_last$d),
+        .q(ser_last$q),
+        .clock(ser_last$clock)
+    );
+    board_ulx3s$engine$ser_tap ser_tap(
+        .d(ser_tap$d),
+        .q(ser_tap$q),
+        .clock(ser_tap$clock)
     );
     board_ulx3s$engine$vpipe$0 vpipe$0(
         .d(vpipe$0$d),
@@ -1853,6 +1901,7 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         out_zp$clock = clock;
         act_min$clock = clock;
         act_max$clock = clock;
+        im2col$clock = clock;
         wstage$clock = clock;
         bstage$clock = clock;
         mstage$clock = clock;
@@ -1867,6 +1916,10 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         flush$clock = clock;
         credits$clock = clock;
         group$clock = clock;
+        ser$clock = clock;
+        ser_valid$clock = clock;
+        ser_last$clock = clock;
+        ser_tap$clock = clock;
         height$d = height$q;
         width$d = width$q;
         last_group$d = last_group$q;
@@ -1875,6 +1928,7 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         out_zp$d = out_zp$q;
         act_min$d = act_min$q;
         act_max$d = act_max$q;
+        im2col$d = im2col$q;
         wstage$d = wstage$q;
         bstage$d = bstage$q;
         mstage$d = mstage$q;
@@ -1889,6 +1943,10 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         flush$d = flush$q;
         credits$d = credits$q;
         group$d = group$q;
+        ser$d = ser$q;
+        ser_valid$d = ser_valid$q;
+        ser_last$d = ser_last$q;
+        ser_tap$d = ser_tap$q;
         window$clock = clock;
         wram$clock = clock;
         bram$clock = clock;
@@ -1951,10 +2009,13 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
                 write_ok = is_int8;
             end
             if (index == 32'h8) begin
-                write_ok = (height$q != 32'h0) && (width$q != 32'h0) && (lo_off <= hi_off);
+                write_ok = (height$q != 32'h0) && (width$q != 32'h0) && ((lo_off <= hi_off) || im2col$q);
             end
             if (index == 32'h9) begin
                 write_ok = 1'b1;
+            end
+            if (index == 32'ha) begin
+                write_ok = (cfg_data == 32'h0) || ((cfg_data == 32'h1) && im2col_fits);
             end
         end
         if ((region == 32'h1) && group_ok) begin
@@ -2004,6 +2065,9 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
                 if (index == 32'h9) begin
                     err$d = 1'b0;
                 end
+                if (index == 32'ha) begin
+                    im2col$d = cfg_data == 32'h1;
+                end
             end
             pgroup$d = index[(32'h0)+:(7)];
             if (region == 32'h1) begin
@@ -2046,7 +2110,16 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         window$inp$tvalid = inp$tvalid && active$q;
         inp$tready = window$inp$tready && active$q;
         last_error = window$last_error;
-        window$out$tready = active$q && ~flush$q && (credits$q < fifo_depth);
+        ser_free = ~ser_valid$q || (ser_tap$q == last_tap);
+        if (im2col$q) begin
+            room = im2col_room;
+            credit_add = taps;
+        end
+        else begin
+            room = fifo_depth - 32'h1;
+            credit_add = 32'h1;
+        end
+        window$out$tready = active$q && ~flush$q && (credits$q <= room) && (ser_free || ~im2col$q);
         accept = window$out$tvalid && window$out$tready;
         if (group$q == last_group$q) begin
             next_group = 32'h0;
@@ -2079,7 +2152,7 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         lanes$6$wts = wram$read_data;
         lanes$7$win = window$out$tdata;
         lanes$7$wts = wram$read_data;
-        vpipe$0$d = accept;
+        vpipe$0$d = accept && ~im2col$q;
         lpipe$0$d = window$out$tlast;
         gpipe$0$d = group$q;
         vpipe$1$d = vpipe$0$q;
@@ -2291,6 +2364,24 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         fifo$inp$tdata = packed$5;
         fifo$inp$tdata = packed$6;
         fifo$inp$tdata = packed$7;
+        if (ser_valid$q) begin
+            ser$d = ser$q >> beat_bits;
+            ser_tap$d = ser_tap$q + 32'h1;
+            if (ser_tap$q == last_tap) begin
+                ser_valid$d = 1'b0;
+            end
+        end
+        if (accept && im2col$q) begin
+            ser$d = window$out$tdata;
+            ser_tap$d = 32'h0;
+            ser_valid$d = 1'b1;
+            ser_last$d = window$out$tlast;
+        end
+        if (im2col$q) begin
+            fifo$inp$tvalid = ser_valid$q;
+            fifo$inp$tlast = ser_last$q && (ser_tap$q == last_tap);
+            fifo$inp$tdata = ser$q[(32'h0)+:(64)];
+        end
         out$tdata = fifo$out$tdata;
         out$tlast = fifo$out$tlast;
         out$tvalid = fifo$out$tvalid && ~flush$q;
@@ -2300,7 +2391,10 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         unused_fifo_count = fifo$count;
         unused_data_m1 = data_m1;
         if (accept && ~send) begin
-            credits$d = credits$q + 32'h1;
+            credits$d = credits$q + credit_add;
+        end
+        if (accept && send) begin
+            credits$d = credits$q + credit_add - 32'h1;
         end
         if (~accept && send) begin
             credits$d = credits$q - 32'h1;
@@ -3247,6 +3341,25 @@ module board_ulx3s$engine$height(d,q,clock);
     end
           
 endmodule // board_ulx3s$engine$height
+
+
+module board_ulx3s$engine$im2col(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_ulx3s$engine$im2col
 
 
 module board_ulx3s$engine$in_zp(d,q,clock);
@@ -27647,6 +27760,82 @@ module board_ulx3s$engine$rq$7$zp5(d,q,clock);
     end
           
 endmodule // board_ulx3s$engine$rq$7$zp5
+
+
+module board_ulx3s$engine$ser(d,q,clock);
+    
+    // Module arguments
+    input wire  [575:0] d;
+    output reg  [575:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 576'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_ulx3s$engine$ser
+
+
+module board_ulx3s$engine$ser_last(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_ulx3s$engine$ser_last
+
+
+module board_ulx3s$engine$ser_tap(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_ulx3s$engine$ser_tap
+
+
+module board_ulx3s$engine$ser_valid(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_ulx3s$engine$ser_valid
 
 
 module board_ulx3s$engine$spend(d,q,clock);
