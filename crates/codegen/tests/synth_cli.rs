@@ -48,9 +48,9 @@ fn target_or_board_is_required() {
 
 /// The iCEBreaker board top on configs/icebreaker.toml through yosys, nextpnr-ice40 (with
 /// constraints/icebreaker.pcf: every IO on its pin) and icepack. Too slow for CI on two
-/// shared cores, hence ignored (run with `--ignored`): measured synthesis 224 s, place and
-/// route 331 s (the design fills 86% of the UP5K's LCs, so placement works hard), bitstream
-/// 0.3 s; 4554 LC, 1656 FF, 4 SB_MAC16, 20 EBR, 6 IO, Fmax 20.4 MHz.
+/// shared cores, hence ignored (run with `--ignored`): measured synthesis 195 s, place and
+/// route 317 s (the design fills 89% of the UP5K's LCs, so placement works hard), bitstream
+/// 0.3 s; 4684 LC, 1739 FF, 4 SB_MAC16, 20 EBR, 6 IO, Fmax 19.9 MHz.
 #[test]
 #[ignore]
 fn icebreaker_board_bitstream() {
