@@ -35,6 +35,19 @@
 //! The count is `o_end[last] + PW_OUT_LATENCY` (the last beat leaves in cycle
 //! `o_end[last] − 1 + 4`). Steps are a handful of integer operations: a MobileNet-v1 layer
 //! (≤ 10⁶ cycles) takes milliseconds.
+//!
+//! ## Conv mode
+//!
+//! A standard `Dk×Dk` convolution runs on the same engine with the depthwise engine in im2col
+//! mode ([`DscConfig::conv_layer`], [`conv_cycles`]): the pointwise stage sees `M' = G·Dk²·P`
+//! channels, `MT = G·Dk²` tiles, and the lanes + requantizer step above becomes the
+//! serializer: `wr = credits ≤ 32 − Dk² ∧ (serializer empty or on its last tap)`, a window
+//! accepted in cycle `t` enters the depthwise FIFO as `Dk²` beats in cycles `t + 1 ..= t +
+//! Dk²` and adds `Dk²` credits. Everything else is unchanged.
+//!
+//! On a layer where both modes are bound by the pointwise array, the conv mode does `Dk²`
+//! times the array's work of the DSC (the DSC's depthwise MACs run concurrently on the
+//! lanes), so DSC ÷ conv cycles tends to `1/Dk²`, below the MAC ratio `1/N + 1/Dk²`.
 
 use crate::depthwise::{engine_config_writes, engine_cycles, lane_latency, REQUANT_LATENCY};
 use crate::engine_config::EngineConfig;
@@ -43,6 +56,7 @@ use crate::pointwise::{
     pointwise_config_writes, pointwise_cycles, PointwiseConfig, PointwiseLayer, PW_MIN_TILE,
     PW_OUT_LATENCY, PW_POST_LATENCY,
 };
+use crate::im2col::{im2col_channels, im2col_layer, IM2COL_CONFIG_WRITES};
 use crate::window::WindowLayer;
 
 /// Beats of the depthwise engine's own output FIFO (`dsc_hw::depthwise::FIFO_ADDR_BITS`),
@@ -77,6 +91,10 @@ pub struct DscLayer {
 /// never waits for input; a depthwise-bound layer never fills it. A sufficient bound for every
 /// layer the config takes, not a tight one: with the network known,
 /// [`fifo_depth_for_layers`] finds the smallest depth (4 beats for MobileNet-v1 on 8×8).
+///
+/// Conv mode needs no other depth: its producer also delivers at most one beat per cycle, and
+/// a conv layer's `M' = G·Dk²·P` is at most `max_m` ([`DscConfig::conv_layer`]), so its block
+/// of input, `B·M'/R` beats, is within `B·MT`.
 pub fn fifo_depth_for(engine: &EngineConfig, pointwise: &PointwiseConfig) -> (usize, String) {
     let (b, mt) = (pointwise.max_block(), pointwise.max_m_tiles());
     let need = b * mt;
@@ -168,6 +186,28 @@ impl DscConfig {
         let pointwise = self.pointwise.layer(m, n, window.rows.out * window.cols.out)?;
         Ok(DscLayer { window, pointwise })
     }
+
+    /// A standard `Dk×Dk` convolution `h × w × m → n` in conv mode: the depthwise engine in
+    /// im2col mode feeds the pointwise stage `M' = G·Dk²·P` channels per output pixel
+    /// (`G = ceil(m/P)`, see [`crate::im2col`]), so the config's pointwise `max_m` must be at
+    /// least `M'`. Errors: the window geometry ([`im2col_layer`]), `M'` above `max_m` (named,
+    /// with the `max_m` the layer needs), `n` or the pixel count beyond the pointwise stage.
+    pub fn conv_layer(&self, h: usize, w: usize, m: usize, n: usize, stride: usize) -> Result<DscLayer> {
+        let window = im2col_layer(&self.engine.window(), h, w, m, stride)?;
+        let mp = im2col_channels(&window);
+        if mp > self.pointwise.max_m() {
+            return Err(ModelError::InvalidParameter(format!(
+                "standard conv {h}×{w}×{m} → {n}: the pointwise stage sees M' = G·Dk²·P = {}·{}·{} = {mp} \
+                 channels, above its max_m = {} (generate the engine with max_m ≥ {mp})",
+                window.groups,
+                window.dk * window.dk,
+                window.lanes,
+                self.pointwise.max_m()
+            )));
+        }
+        let pointwise = self.pointwise.layer(mp, n, window.rows.out * window.cols.out)?;
+        Ok(DscLayer { window, pointwise })
+    }
 }
 
 /// Occupancy of a `dsc_hw::stream::StreamFifo` without its data: the RAM's beats, the read
@@ -232,13 +272,49 @@ fn axis_emits(size: usize, half: usize, dk: usize, before: usize, stride: usize,
 /// to the cycle the last output beat leaves, inclusive, with an always-valid input and an
 /// always-ready output (the timing model in this module's docs).
 pub fn dsc_cycles(cfg: &DscConfig, layer: &DscLayer) -> u64 {
+    let pipe = (lane_latency(&cfg.engine) + REQUANT_LATENCY) as usize;
+    stepped_cycles(cfg, layer, Producer::Lanes { pipe })
+}
+
+/// Exact cycles of a standard convolution ([`DscConfig::conv_layer`]) on the fused engine in
+/// conv mode, counted as [`dsc_cycles`]: the same stepped model with the im2col producer in
+/// place of the lanes — a window is accepted while the credits leave room for its `Dk²` beats
+/// (`credits ≤ 32 − Dk²`) and the serializer is empty or on its last tap, and its beats enter
+/// the depthwise FIFO in the `Dk²` cycles after (as [`crate::im2col::im2col_cycles`]).
+pub fn conv_cycles(cfg: &DscConfig, layer: &DscLayer) -> u64 {
+    let taps = (layer.window.dk * layer.window.dk) as u64;
+    stepped_cycles(cfg, layer, Producer::Serializer { taps })
+}
+
+/// Config-port writes of a conv-mode layer: the pointwise stage's and the depthwise engine's
+/// im2col registers ([`IM2COL_CONFIG_WRITES`]).
+pub fn conv_config_writes(cfg: &DscConfig, layer: &DscLayer) -> u64 {
+    IM2COL_CONFIG_WRITES + pointwise_config_writes(&cfg.pointwise, &layer.pointwise) as u64
+}
+
+/// What sits between the window generator and the depthwise engine's output FIFO.
+#[derive(Debug, Clone, Copy)]
+enum Producer {
+    /// Depthwise mode: a window accepted in cycle `t` enters the FIFO as one beat in cycle
+    /// `t + pipe`.
+    Lanes { pipe: usize },
+    /// im2col mode: the serializer; a window accepted in cycle `t` enters the FIFO as `taps`
+    /// beats in cycles `t + 1 ..= t + taps`.
+    Serializer { taps: u64 },
+}
+
+fn stepped_cycles(cfg: &DscConfig, layer: &DscLayer, producer: Producer) -> u64 {
     let wl = &layer.window;
     let pl = &layer.pointwise;
     let half = (wl.dk - 1) / 2;
     let row_emit = axis_emits(wl.height, half, wl.dk, wl.rows.before, wl.stride, wl.rows.out);
     let col_emit = axis_emits(wl.width, half, wl.dk, wl.cols.before, wl.stride, wl.cols.out);
     let (rows, cols, groups) = (row_emit.len(), col_emit.len(), wl.groups);
-    let pipe = (lane_latency(&cfg.engine) + REQUANT_LATENCY) as usize;
+    // Beats per accepted window (its credits) and the highest credit count that accepts one.
+    let (beats, room, pipe) = match producer {
+        Producer::Lanes { pipe } => (1, DW_OUTPUT_FIFO_DEPTH - 1, pipe),
+        Producer::Serializer { taps } => (taps, DW_OUTPUT_FIFO_DEPTH - taps, 0),
+    };
 
     let a = cfg.pointwise.array();
     let (r_rows, lat) = (a.rows() as u64, (a.rows() + a.cols() + 1) as u64);
@@ -254,8 +330,10 @@ pub fn dsc_cycles(cfg: &DscConfig, layer: &DscLayer) -> u64 {
     let mut running = true;
     let mut ov = false;
     let mut credits = 0u64;
-    // Accepted windows by the cycle they enter the depthwise FIFO (a ring of `pipe + 1`).
+    // Depthwise mode: accepted windows by the cycle they enter the depthwise FIFO (a ring of
+    // `pipe + 1`). im2col mode: beats left in the serializer.
     let mut ring = vec![false; pipe + 1];
+    let mut ser_left = 0u64;
     let mut dw_fifo = FifoTiming::new(DW_OUTPUT_FIFO_DEPTH);
     let mut mid = FifoTiming::new(cfg.fifo_depth as u64);
     // Pointwise input side.
@@ -264,21 +342,36 @@ pub fn dsc_cycles(cfg: &DscConfig, layer: &DscLayer) -> u64 {
     loop {
         // Pointwise input ready: a block left and its bank free.
         let pw_ready = blk < nb && (blk < 2 || t >= c_end[blk - 2]);
-        let wr = credits < DW_OUTPUT_FIFO_DEPTH;
+        // The generator's output is taken while the FIFO has room for the window's beats
+        // and, in im2col mode, the serializer is empty or on its last tap.
+        let wr = credits <= room && ser_left <= 1;
         let emit = running && row_emit[r] && col_emit[c];
         let fire = running && (!emit || !ov || wr);
         let accept = ov && wr;
-        let slot = (t as usize) % (pipe + 1);
-        let arriving = ring[slot];
-        ring[slot] = false;
-        if accept {
-            ring[(t as usize + pipe) % (pipe + 1)] = true;
-        }
+        let arriving = match producer {
+            Producer::Lanes { pipe } => {
+                let slot = (t as usize) % (pipe + 1);
+                let arriving = ring[slot];
+                ring[slot] = false;
+                if accept {
+                    ring[(t as usize + pipe) % (pipe + 1)] = true;
+                }
+                arriving
+            }
+            Producer::Serializer { .. } => {
+                let arriving = ser_left > 0;
+                ser_left -= arriving as u64;
+                if accept {
+                    ser_left = beats;
+                }
+                arriving
+            }
+        };
         let mid_ready = mid.ready();
         let dw_valid = dw_fifo.valid();
         let (_, sent) = dw_fifo.step(arriving, mid_ready);
         let (_, popped) = mid.step(dw_valid, pw_ready);
-        credits = credits + accept as u64 - sent as u64;
+        credits = credits + if accept { beats } else { 0 } - sent as u64;
         ov = (ov && !wr) || (fire && emit);
         if fire {
             g += 1;
@@ -461,6 +554,65 @@ mod tests {
         // Only the start waits: the depthwise stage delivers the first block slower than an
         // always-valid input would.
         assert!(tm.cycles < tm.pw_alone + tm.dw_alone / 4, "{tm:?}");
+    }
+
+    /// `P = R = 2`, `C` columns, up to 12×12×8, pointwise `max_m` 72 (= 4·9·2: every conv
+    /// layer of 8 channels), blocks of ≤ `b`.
+    fn conv_cfg(c: usize, max_n: usize, b: usize) -> DscConfig {
+        let e = EngineConfig::new(3, 2, 2, c, 12, 12, 8).unwrap();
+        let a = SystolicConfig::new(2, c, acc_bits_for_products(72), 72, Dataflow::WeightStationary).unwrap();
+        DscConfig::new(e, PointwiseConfig::new(a, 72, max_n, b).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn conv_layer_needs_max_m_of_the_im2col_channels() {
+        let c = conv_cfg(3, 8, 4);
+        let l = c.conv_layer(5, 7, 3, 8, 2).unwrap();
+        assert_eq!((l.window.groups, l.pointwise.m, l.pointwise.pixels), (2, 36, 3 * 4));
+        assert_eq!(c.conv_layer(12, 12, 8, 8, 1).unwrap().pointwise.m, 72);
+        // The DSC-only config (max_m = 8) cannot take any 3×3 conv: M' ≥ 18.
+        let small = {
+            let e = EngineConfig::new(3, 2, 2, 3, 12, 12, 8).unwrap();
+            let a = SystolicConfig::new(2, 3, acc_bits_for_products(8), 8, Dataflow::WeightStationary).unwrap();
+            DscConfig::new(e, PointwiseConfig::new(a, 8, 8, 4).unwrap()).unwrap()
+        };
+        let err = small.conv_layer(5, 5, 1, 4, 1).unwrap_err().to_string();
+        assert!(err.contains("M' = G·Dk²·P = 1·9·2 = 18") && err.contains("max_m ≥ 18"), "{err}");
+        for (h, w, m, n, s) in [(13, 4, 2, 2, 1), (4, 4, 0, 2, 1), (4, 4, 9, 2, 1), (4, 4, 2, 9, 1), (4, 4, 2, 0, 1), (4, 4, 2, 2, 3)] {
+            assert!(c.conv_layer(h, w, m, n, s).is_err(), "{h}×{w}×{m} → {n} s{s}");
+        }
+    }
+
+    /// Conv mode is never faster than either stage alone (the im2col producer, the pointwise
+    /// stage over `M'`); with the computed FIFO depth a pointwise-bound conv layer runs as
+    /// with the largest FIFO (the depth rule holds in conv mode); and the config writes are
+    /// the two stages'.
+    #[test]
+    fn conv_count_is_bounded_by_the_stages_and_the_fifo_suffices() {
+        use crate::im2col::im2col_cycles;
+        let c = conv_cfg(3, 8, 4);
+        let big = c.with_fifo_depth(MAX_FIFO_DEPTH).unwrap();
+        for (h, w, m, n, s) in [(12, 12, 8, 8, 1), (12, 12, 8, 8, 2), (7, 5, 3, 1, 1), (1, 1, 1, 1, 1), (12, 3, 5, 7, 2)] {
+            let l = c.conv_layer(h, w, m, n, s).unwrap();
+            let cyc = conv_cycles(&c, &l);
+            let (prod, pw) = (im2col_cycles(c.engine(), &l.window), pointwise_cycles(c.pointwise(), &l.pointwise));
+            assert!(cyc >= prod.max(pw), "{h}×{w}×{m} → {n}: {cyc} < max({prod}, {pw})");
+            if pw > prod {
+                assert_eq!(cyc, conv_cycles(&big, &l), "{h}×{w}×{m} → {n}: the FIFO depth limits it");
+            }
+            assert_eq!(conv_config_writes(&c, &l), 7 + pointwise_config_writes(c.pointwise(), &l.pointwise) as u64);
+        }
+    }
+
+    /// Pointwise-bound in both modes on a wide, deep pointwise stage: DSC ÷ conv cycles is
+    /// close to `1/Dk²`, below the MAC ratio `1/N + 1/Dk²`.
+    #[test]
+    fn conv_mode_costs_dk2_times_the_pointwise_work() {
+        let c = conv_cfg(1, 32, 4);
+        let (d, v) = (c.layer(12, 12, 8, 32, 1).unwrap(), c.conv_layer(12, 12, 8, 32, 1).unwrap());
+        let ratio = dsc_cycles(&c, &d) as f64 / conv_cycles(&c, &v) as f64;
+        assert!((ratio * 9.0 - 1.0).abs() < 0.02, "{ratio}");
+        assert!(ratio < 1.0 / 32.0 + 1.0 / 9.0);
     }
 }
 
