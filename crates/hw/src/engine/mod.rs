@@ -36,6 +36,15 @@
 //! the next START). `busy` stays high until then. Registers, weights and parameters keep their
 //! contents.
 //!
+//! **Conv mode** (the standard-convolution baseline, [`DscProgram::conv`]): the depthwise
+//! engine runs in im2col mode, so each output pixel reaches the pointwise stage as `G·Dk²`
+//! beats, `M' = G·Dk²·P` channels, and the pointwise stage computes the standard `Dk×Dk`
+//! convolution with its weights reordered and the input zero point folded into the bias
+//! ([`dsc_model::im2col`]). Same streams (the input's `M` need not be a multiple of `P`: the
+//! host pads the lanes with `in_zp`), same port, no hardware of its own; the generation
+//! config's pointwise `max_m` must cover `M'` ([`dsc_model::engine::DscConfig::conv_layer`]
+//! says which `max_m` a layer needs). Cycles: [`dsc_model::engine::conv_cycles`].
+//!
 //! **Cycles.** With an always-valid input and an always-ready output, the last output beat
 //! leaves [`dsc_model::engine::dsc_cycles`] cycles after the first input beat is taken
 //! (a cycle-stepped timing model of both stages, the FIFOs and the backpressure between them);
@@ -114,6 +123,12 @@ pub struct DscEngine<
 /// → 8 channels, blocks of ≤ 4 pixels, a 16-beat FIFO.
 pub type SmallDscEngine =
     DscEngine<16, 144, 6, 2, 4, 3, 19, 64, 12, 17, 19, 24, 57, 96, 18, 25, 5, 5, 2, 5, 2, 4>;
+
+/// The conv-mode Verilator sweep's engine: [`SmallDscEngine`] with `C = 1`, up to 32 output
+/// channels and a pointwise `max_m` of 72 = `G·Dk²·P`, so every 3×3 convolution of up to 8
+/// input channels fits; a 256-beat FIFO.
+pub type SmallConvDscEngine =
+    DscEngine<16, 144, 6, 2, 4, 3, 19, 64, 12, 17, 22, 8, 22, 32, 6, 9, 9, 12, 2, 8, 5, 8>;
 
 /// MobileNet-v1 (α = 1, 224): `Dk = 3`, `P = R = C = 8`, up to 112×112×1024 → 1024, blocks
 /// of ≤ 64 pixels, an 8192-beat FIFO.

@@ -1,9 +1,10 @@
 //! The host side of the fused engine's config port: the writes that load one DSC layer, the
 //! input beats of a tensor and the tensor of the output beats.
 
-use crate::depthwise::DepthwiseProgram;
+use crate::depthwise::{im2col_pointwise_program, DepthwiseProgram};
 use crate::pointwise::PointwiseProgram;
 use dsc_model::engine::{DscConfig, DscLayer};
+use dsc_model::synthetic::ConvLayer;
 use dsc_model::{DscBlock, ModelError, Tensor};
 
 /// `cfg_addr[31:28]` of the pointwise stage's registers.
@@ -52,14 +53,49 @@ impl DscProgram {
             block.dw_requant().out_zp(),
             block.pw_requant(),
         )?;
-        let layer = DscLayer { window: wl, pointwise: *pw.layer() };
+        Ok(Self::join(cfg, dw, pw))
+    }
+
+    /// The writes for a standard convolution `layer` (weights `[N, Dk, Dk, M]`) on an input of
+    /// `input_shape` `[1, H, W, M]` in conv mode: the pointwise stage with the weights reordered
+    /// to the `M' = G·Dk²·P` im2col channels and the `in_zp` fold in the bias (input zero point
+    /// 0), then the depthwise engine in im2col mode ([`DepthwiseProgram::im2col`],
+    /// [`im2col_pointwise_program`]). `M` need not be a multiple of `P`.
+    ///
+    /// Errors: a kernel size other than the config's `Dk`, `M'` above the pointwise `max_m`
+    /// ([`DscConfig::conv_layer`] names the `max_m` needed), weights whose `M` is not the
+    /// input's, and everything the two programs refuse.
+    pub fn conv(cfg: &DscConfig, layer: &ConvLayer, input_shape: [usize; 4]) -> Result<Self, ModelError> {
+        let [nb, dk, dk2, m] = layer.weights.shape();
+        if dk != cfg.engine().dk() || dk2 != dk {
+            return Err(ModelError::InvalidParameter(format!(
+                "standard conv with a {dk}×{dk2} kernel: the engine is generated for Dk = {}",
+                cfg.engine().dk()
+            )));
+        }
+        if input_shape[3] != m {
+            return Err(ModelError::Shape(format!(
+                "standard conv: input {input_shape:?} has {} channels, the weights {m}",
+                input_shape[3]
+            )));
+        }
+        let [_, h, w, _] = input_shape;
+        let geometry = cfg.conv_layer(h, w, m, nb, layer.stride)?;
+        let dw = DepthwiseProgram::im2col(cfg.engine(), input_shape, layer.in_zp, layer.stride)?;
+        let pw = im2col_pointwise_program(cfg.pointwise(), &dw, &layer.weights, &layer.requant)?;
+        debug_assert_eq!(geometry, DscLayer { window: *dw.layer(), pointwise: *pw.layer() });
+        Ok(Self::join(cfg, dw, pw))
+    }
+
+    fn join(cfg: &DscConfig, dw: DepthwiseProgram, pw: PointwiseProgram) -> Self {
+        let layer = DscLayer { window: *dw.layer(), pointwise: *pw.layer() };
         let writes = pw
             .writes()
             .iter()
             .map(|&(a, d)| (a | DSC_PW_STAGE, d))
             .chain(dw.writes().iter().copied())
             .collect();
-        Ok(DscProgram { writes, dw, pw, layer, cols: cfg.pointwise().array().cols() })
+        DscProgram { writes, dw, pw, layer, cols: cfg.pointwise().array().cols() }
     }
 
     /// `(address, data)` of every write, one per cycle.
@@ -67,7 +103,8 @@ impl DscProgram {
         &self.writes
     }
 
-    /// The layer as the engine runs it (for [`dsc_model::engine::dsc_cycles`]).
+    /// The layer as the engine runs it (for [`dsc_model::engine::dsc_cycles`], or
+    /// [`dsc_model::engine::conv_cycles`] for a [`Self::conv`] program).
     pub fn layer(&self) -> &DscLayer {
         &self.layer
     }

@@ -4,6 +4,7 @@
 use super::*;
 use crate::verify::{iverilog_compile, lint, require_tool, verilog_of, yosys_stat, Target};
 use dsc_model::engine_config::EngineConfig;
+use dsc_model::synthetic::ConvLayer;
 use dsc_model::pointwise::PointwiseConfig;
 use dsc_model::systolic::{acc_bits_for_products, Dataflow, SystolicConfig};
 
@@ -48,4 +49,56 @@ fn verilog_checks() {
         eprintln!("SmallDscEngine ECP5: {s}");
         assert_eq!(s.latches(), 0, "{s}");
     }
+}
+
+/// The conv-mode test engine: the small engine with `C = 1`, `max_n = 32` and a pointwise
+/// `max_m` of 72 = `G·Dk²·P` for every conv layer of up to 8 channels.
+pub(crate) fn conv_cfg() -> DscConfig {
+    let e = EngineConfig::new(3, 2, 2, 1, 12, 12, 8).unwrap();
+    let a = SystolicConfig::new(2, 1, acc_bits_for_products(72), 72, Dataflow::WeightStationary).unwrap();
+    DscConfig::new(e, PointwiseConfig::new(a, 72, 32, 4).unwrap()).unwrap()
+}
+
+#[test]
+fn conv_engine_generics_fit() {
+    assert!(SmallConvDscEngine::new(&conv_cfg()).is_ok());
+    assert!(SmallConvDscEngine::new(&small_cfg()).is_err());
+}
+
+fn conv_layer(n: usize, dk: usize, m: usize) -> ConvLayer {
+    let rq = dsc_model::RequantParams::new(vec![0; n], vec![1 << 30; n], vec![0; n], 0, -128, 127).unwrap();
+    ConvLayer { in_zp: 3, stride: 1, weights: dsc_model::Tensor::zeros([n, dk, dk, m]).unwrap(), requant: rq }
+}
+
+/// Conv mode: the pointwise stage's writes (stage 1) then the im2col writes, START last; the
+/// layer is the model's conv geometry; bad layers are errors naming the cause.
+#[test]
+fn conv_program_writes_and_refusals() {
+    let cfg = conv_cfg();
+    let prog = DscProgram::conv(&cfg, &conv_layer(5, 3, 3), [1, 6, 7, 3]).unwrap();
+    assert_eq!(*prog.layer(), cfg.conv_layer(6, 7, 3, 5, 1).unwrap());
+    assert_eq!(prog.layer().pointwise.m, 2 * 9 * 2);
+    let w = prog.writes();
+    let n_pw = w.iter().take_while(|(a, _)| a >> 28 == 1).count();
+    assert_eq!(w.len() - n_pw, dsc_model::im2col::IM2COL_CONFIG_WRITES as usize);
+    assert_eq!(w.len() as u64, dsc_model::engine::conv_config_writes(&cfg, prog.layer()));
+    assert_eq!(w.last(), Some(&(crate::depthwise::CFG_START, 0)));
+    assert_eq!(prog.output_beats(), 6 * 7 * 5);
+    let err = |cfg: &DscConfig, l: &ConvLayer, shape| DscProgram::conv(cfg, l, shape).unwrap_err().to_string();
+    let e = err(&small_cfg(), &conv_layer(5, 3, 3), [1, 6, 7, 3]);
+    assert!(e.contains("max_m ≥ 36"), "{e}");
+    let e = err(&cfg, &conv_layer(5, 5, 3), [1, 6, 7, 3]);
+    assert!(e.contains("5×5 kernel"), "{e}");
+    let e = err(&cfg, &conv_layer(5, 3, 3), [1, 6, 7, 4]);
+    assert!(e.contains("4 channels, the weights 3"), "{e}");
+    assert!(DscProgram::conv(&cfg, &conv_layer(33, 3, 3), [1, 6, 7, 3]).is_err());
+    assert!(DscProgram::conv(&cfg, &conv_layer(5, 3, 3), [2, 6, 7, 3]).is_err());
+    assert!(DscProgram::conv(&cfg, &conv_layer(5, 3, 3), [1, 13, 7, 3]).is_err());
+    assert!(DscProgram::conv(&cfg, &conv_layer(5, 3, 9), [1, 6, 7, 9]).is_err());
+    let mut bad_rq = conv_layer(5, 3, 3);
+    bad_rq.requant = conv_layer(4, 3, 3).requant;
+    assert!(DscProgram::conv(&cfg, &bad_rq, [1, 6, 7, 3]).is_err());
+    let mut bad_zp = conv_layer(5, 3, 3);
+    bad_zp.in_zp = 200;
+    assert!(DscProgram::conv(&cfg, &bad_zp, [1, 6, 7, 3]).is_err());
 }
