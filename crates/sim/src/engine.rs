@@ -9,9 +9,10 @@
 
 use crate::{build, Beat, BuildOptions, Design, Model, SimError, StreamSink, StreamSource};
 use dsc_hw::engine::{widths, DscEngine, DscProgram};
-use dsc_model::engine::{dsc_cycles, DscConfig};
+use dsc_model::engine::{conv_cycles, dsc_cycles, DscConfig};
 use dsc_model::engine_config::EngineConfig;
 use dsc_model::pointwise::PointwiseConfig;
+use dsc_model::synthetic::ConvLayer;
 use dsc_model::{DscBlock, ModelError, Tensor};
 use std::path::Path;
 
@@ -45,7 +46,7 @@ pub struct LayerRun {
     /// The `[1, Ho, Wo, N]` output.
     pub output: Tensor<i8>,
     /// From the cycle the first input beat is taken to the cycle the last output beat
-    /// leaves, inclusive ([`dsc_cycles`] without stalls).
+    /// leaves, inclusive ([`dsc_cycles`], or [`conv_cycles`] in conv mode, without stalls).
     pub cycles: u64,
     /// Config-port writes, one per cycle.
     pub config_cycles: u64,
@@ -88,6 +89,8 @@ macro_rules! instantiations {
 instantiations!(
     "tests: Dk 3, P = R 2, C 3, 12×12×8 → 8, block 4" =>
         [16, 144, 6, 2, 4, 3, 19, 64, 12, 17, 19, 24, 57, 96, 18, 25, 5, 5, 2, 5, 2, 4],
+    "conv-mode tests: Dk 3, P = R 2, C 1, 12×12×8 → 32, max_m 72, block 4" =>
+        [16, 144, 6, 2, 4, 3, 19, 64, 12, 17, 22, 8, 22, 32, 6, 9, 9, 12, 2, 8, 5, 8],
     "MobileNet-v1: Dk 3, P = R = C = 8, 112×112×1024, block 64" =>
         [64, 576, 14, 7, 7, 3, 19, 256, 48, 65, 26, 64, 208, 256, 48, 65, 14, 17, 6, 14, 7, 13],
     "default.toml: Dk 3, P = R 8, C 4, 112×112×1024, block 64" =>
@@ -148,8 +151,26 @@ impl EngineSim {
         self.run_program(&prog, beats, stalls)
     }
 
-    /// Runs a loaded program (see [`Self::run_dsc`]).
+    /// Runs a standard convolution `layer` (weights `[N, Dk, Dk, M]`, any `M` up to the
+    /// config's channels) on `input` (`[1, H, W, M]`) in conv mode ([`DscProgram::conv`]):
+    /// bit-exact with [`ConvLayer::run`], [`conv_cycles`] without stalls. Errors as
+    /// [`Self::run_dsc`], and a layer whose `M' = G·Dk²·P` exceeds the config's pointwise
+    /// `max_m` ([`EngineSimError::Layer`], naming the `max_m` needed).
+    pub fn run_conv(&mut self, layer: &ConvLayer, input: &Tensor<i8>, stalls: Option<u64>) -> Result<LayerRun> {
+        let prog = DscProgram::conv(&self.cfg, layer, input.shape()).map_err(EngineSimError::Layer)?;
+        let beats = prog.input_beats(input).map_err(EngineSimError::Layer)?;
+        let model = conv_cycles(&self.cfg, prog.layer());
+        self.run_loaded(&prog, beats, stalls, model)
+    }
+
+    /// Runs a loaded DSC program (see [`Self::run_dsc`]).
     pub fn run_program(&mut self, prog: &DscProgram, beats: Vec<(u128, bool)>, stalls: Option<u64>) -> Result<LayerRun> {
+        let model = dsc_cycles(&self.cfg, prog.layer());
+        self.run_loaded(&prog, beats, stalls, model)
+    }
+
+    /// `model`: the stall-free cycle count, which bounds the run.
+    fn run_loaded(&mut self, prog: &DscProgram, beats: Vec<(u128, bool)>, stalls: Option<u64>, model: u64) -> Result<LayerRun> {
         let hw = |s: String| EngineSimError::Hardware(s);
         let m = &mut self.model;
         for p in ["cfg_valid", "inp_tvalid", "out_tready"] {
@@ -176,7 +197,7 @@ impl EngineSim {
         src.extend(beats.into_iter().map(|(d, l)| Beat::new(d, l)));
         let expect = prog.output_beats();
         // No stall-free run is slower than the model; stalls at 30% cost well under 10×.
-        let limit = m.cycles() + 10 * dsc_cycles(&self.cfg, prog.layer()) + 10_000;
+        let limit = m.cycles() + 10 * model + 10_000;
         let mut first_in = None;
         while sink.received().len() < expect {
             if m.cycles() > limit {
@@ -245,7 +266,10 @@ mod tests {
         let e = EngineConfig::new(3, 2, 2, 3, 12, 12, 8).unwrap();
         let a = SystolicConfig::new(2, 3, acc_bits_for_products(8), 8, Dataflow::WeightStationary).unwrap();
         let small = DscConfig::new(e, PointwiseConfig::new(a, 8, 8, 4).unwrap()).unwrap();
-        let configs = [small, cfg(8, 8, 112, 1024, 64), cfg(8, 4, 112, 1024, 64), cfg(4, 4, 56, 256, 32), cfg(1, 1, 32, 32, 16)];
+        let e = EngineConfig::new(3, 2, 2, 1, 12, 12, 8).unwrap();
+        let a = SystolicConfig::new(2, 1, acc_bits_for_products(72), 72, Dataflow::WeightStationary).unwrap();
+        let conv = DscConfig::new(e, PointwiseConfig::new(a, 72, 32, 4).unwrap()).unwrap();
+        let configs = [small, conv, cfg(8, 8, 112, 1024, 64), cfg(8, 4, 112, 1024, 64), cfg(4, 4, 56, 256, 32), cfg(1, 1, 32, 32, 16)];
         for (c, (name, w)) in configs.iter().zip(supported()) {
             assert_eq!(&widths(c)[..], *w, "{name}");
         }
