@@ -294,7 +294,7 @@ fn runner_rejects_what_the_engine_cannot_run() {
 #[test]
 #[ignore]
 fn mobilenet_v1_fused_report() {
-    let e = EngineConfig::new(3, 8, 8, 8, 112, 112, 1024).unwrap();
+    let e = EngineConfig::new(3, 8, 8, 8, 224, 224, 1024).unwrap();
     let a = SystolicConfig::new(8, 8, acc_bits_for_products(1024), 1024, Dataflow::WeightStationary).unwrap();
     let pw = PointwiseConfig::new(a, 1024, 1024, 64).unwrap();
     let cfg = DscConfig::new(e, pw).unwrap();

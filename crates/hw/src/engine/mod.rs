@@ -130,10 +130,11 @@ pub type SmallDscEngine =
 pub type SmallConvDscEngine =
     DscEngine<16, 144, 6, 2, 4, 3, 19, 64, 12, 17, 22, 8, 22, 32, 6, 9, 9, 12, 2, 8, 5, 8>;
 
-/// MobileNet-v1 (α = 1, 224): `Dk = 3`, `P = R = C = 8`, up to 112×112×1024 → 1024, blocks
-/// of ≤ 64 pixels, an 8192-beat FIFO.
+/// MobileNet-v1, whole network (configs/mobilenet-v1.toml): `Dk = 3`, `P = R = C = 8`, up to
+/// 224×224×1024 → 1024 (224 wide for conv0 in im2col mode), blocks of ≤ 64 pixels, an
+/// 8192-beat FIFO.
 pub type MobileNetDscEngine = DscEngine<
-    64, 576, 14, 7, 7, 3, 19, 256, 48, 65, 26, 64, 208, 256, 48, 65, 14, 17, 6, 14, 7, 13,
+    64, 576, 15, 7, 8, 3, 19, 256, 48, 65, 26, 64, 208, 256, 48, 65, 14, 17, 6, 14, 7, 13,
 >;
 
 fn clog2(n: usize) -> usize {

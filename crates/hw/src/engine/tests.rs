@@ -15,7 +15,7 @@ pub(crate) fn small_cfg() -> DscConfig {
 }
 
 pub(crate) fn mobilenet_cfg() -> DscConfig {
-    let e = EngineConfig::new(3, 8, 8, 8, 112, 112, 1024).unwrap();
+    let e = EngineConfig::new(3, 8, 8, 8, 224, 224, 1024).unwrap();
     let a = SystolicConfig::new(8, 8, acc_bits_for_products(1024), 1024, Dataflow::WeightStationary).unwrap();
     DscConfig::new(e, PointwiseConfig::new(a, 1024, 1024, 64).unwrap()).unwrap()
 }
