@@ -7,13 +7,15 @@
 //! names the widths it needs and the supported ones. To support a new config, add one line to
 //! the table (the widths are printed in the error) and rebuild.
 //!
-//! [`TOPS`] lists the emitted tops; adding a top (the fused engine) is one entry there.
+//! [`TOPS`] lists the emitted tops; adding a top is one entry there.
 //! [`BOARDS`] lists the boards: each gets a board top (`board_<name>`, [`BoardTop`]: the
 //! depthwise engine behind a UART) built for its clock and IO polarity, and a constraint file
 //! in `constraints/`.
 
 use dsc_hw::board::{BoardIo, BoardTop};
 use dsc_hw::depthwise::DepthwiseEngine;
+use dsc_hw::engine::DscEngine;
+use dsc_model::engine::DscConfig;
 use dsc_hw::pointwise::PointwiseStage;
 use dsc_hw::verify::verilog_of;
 
@@ -103,6 +105,12 @@ pub const TOPS: &[Top] = &[
         name: "pointwise_stage",
         block: "dsc_hw::pointwise::PointwiseStage",
         generate: pointwise_verilog,
+        board: None,
+    },
+    Top {
+        name: "dsc_engine",
+        block: "dsc_hw::engine::DscEngine",
+        generate: dsc_engine_verilog,
         board: None,
     },
     Top {
@@ -282,4 +290,53 @@ fn depthwise_verilog(cfg: &GenConfig) -> Result<String, String> {
 
 fn pointwise_verilog(cfg: &GenConfig) -> Result<String, String> {
     pw::generate(cfg)
+}
+
+/// Widths of `DscEngine` (22 const generics) a config needs, as `dsc_hw::engine::widths`
+/// derives them; an error when the engine and pointwise configs do not fuse (`P ≠ R`).
+fn dsc_widths(cfg: &GenConfig) -> Result<[usize; 22], String> {
+    DscConfig::new(cfg.engine, cfg.pointwise)
+        .map(|c| dsc_hw::engine::widths(&c))
+        .map_err(|e| format!("DscEngine: {e}"))
+}
+
+/// The fused engine's instantiations (the same widths as `dsc_sim::engine`'s table for these
+/// configs).
+mod dsc {
+    use super::*;
+
+    pub fn generate(cfg: &GenConfig) -> Result<String, String> {
+        let need = dsc_widths(cfg)?;
+        macro_rules! try_widths {
+            ($( $name:literal => [$($g:literal),+] ),+ $(,)?) => {
+                $(
+                    if need[..] == [$($g),+][..] {
+                        let dsc = DscConfig::new(cfg.engine, cfg.pointwise).map_err(|e| format!("DscEngine: {e}"))?;
+                        let mut block = DscEngine::<$($g),+>::new(&dsc).map_err(|e| format!("DscEngine: {e}"))?;
+                        return Ok(verilog_of(&mut block));
+                    }
+                )+
+                let list: Vec<String> = [$( format!("{:?} ({})", [$($g),+], $name) ),+].to_vec();
+                return Err(format!(
+                    "no compiled DscEngine for this config: it needs widths {:?}; codegen is built with {} \
+                     (add the widths to crates/codegen/src/tops.rs to support it)",
+                    need, list.join(", ")
+                ));
+            };
+        }
+        try_widths!(
+            "default.toml: Dk 3, P = R 8, C 4, 112×112×1024, block 64" =>
+                [64, 576, 14, 7, 7, 3, 19, 256, 48, 65, 26, 32, 104, 128, 24, 33, 14, 18, 6, 15, 8, 13],
+            "ecp5-85f.toml: Dk 3, P = R = C = 4, 56×56×256, block 32" =>
+                [32, 288, 12, 6, 6, 3, 19, 128, 24, 33, 24, 32, 96, 128, 24, 33, 12, 14, 5, 12, 6, 11],
+            "ice40-up5k.toml: Dk 3, P = R = C = 1, 32×32×32, block 16" =>
+                [8, 72, 10, 5, 6, 3, 19, 32, 6, 9, 21, 8, 21, 32, 6, 9, 10, 10, 4, 10, 5, 9],
+            "icebreaker.toml: Dk 3, P = R = C = 1, 16×16×32, block 16" =>
+                [8, 72, 9, 5, 5, 3, 19, 32, 6, 9, 21, 8, 21, 32, 6, 9, 10, 10, 4, 10, 5, 9],
+        );
+    }
+}
+
+fn dsc_engine_verilog(cfg: &GenConfig) -> Result<String, String> {
+    dsc::generate(cfg)
 }
