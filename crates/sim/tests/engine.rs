@@ -8,7 +8,6 @@ use dsc_model::engine::{dsc_config_writes, dsc_cycles, dsc_timing, DscConfig};
 use dsc_model::engine_config::EngineConfig;
 use dsc_model::network::mobilenet_v1;
 use dsc_model::pointwise::PointwiseConfig;
-use dsc_model::requant::{M0_MIN, SHIFT_MAX, SHIFT_MIN};
 use dsc_model::systolic::{acc_bits_for_products, Dataflow, SystolicConfig};
 use dsc_model::{DscBlock, RequantParams, Tensor};
 use dsc_sim::engine::{EngineSim, EngineSimError};
@@ -16,6 +15,10 @@ use dsc_sim::{Beat, StreamSource};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::sync::Mutex;
+
+#[path = "common/random.rs"]
+mod random;
+use random::{int8, requant};
 
 /// The small fused engine: 3×3, `P = R = 2`, `C = 3`, up to 12×12×8 → 8, blocks of ≤ 4.
 fn small_cfg() -> (EngineConfig, PointwiseConfig) {
@@ -35,49 +38,6 @@ fn small_engine() -> EngineSim {
     sim
 }
 
-fn int8(rng: &mut ChaCha8Rng) -> i8 {
-    match rng.gen_range(0..10) {
-        0 => -128,
-        1 => 127,
-        _ => rng.gen(),
-    }
-}
-
-fn requant(rng: &mut ChaCha8Rng, n: usize, case: usize, shifts: (i32, i32)) -> RequantParams {
-    let bias: Vec<i32> = (0..n)
-        .map(|_| match rng.gen_range(0..6) {
-            0 => i32::MIN,
-            1 => i32::MAX,
-            2 => rng.gen(),
-            _ => rng.gen_range(-5000..5000),
-        })
-        .collect();
-    let mult: Vec<i32> = (0..n)
-        .map(|_| match rng.gen_range(0..10) {
-            0 => 0,
-            1 => M0_MIN,
-            2 => i32::MAX,
-            3 => rng.gen_range(M0_MIN..=i32::MAX),
-            _ => rng.gen_range(1 << 30..=i32::MAX),
-        })
-        .collect();
-    let shift: Vec<i32> = (0..n)
-        .map(|_| match rng.gen_range(0..10) {
-            0 => SHIFT_MIN,
-            1 => SHIFT_MAX,
-            2 => rng.gen_range(SHIFT_MIN..=SHIFT_MAX),
-            _ => rng.gen_range(shifts.0..=shifts.1),
-        })
-        .collect();
-    let out_zp = int8(rng) as i32;
-    let (lo, hi) = match case % 3 {
-        0 => (-128, 127),
-        1 => (out_zp, 127),
-        _ => (out_zp, (out_zp + rng.gen_range(0..=60)).min(127)),
-    };
-    RequantParams::new(bias, mult, shift, out_zp, lo, hi).unwrap()
-}
-
 /// A random DSC layer and its input within the small engine's maxima.
 fn random_layer(rng: &mut ChaCha8Rng, case: usize) -> (DscBlock, Tensor<i8>) {
     let h = if case % 7 == 0 { rng.gen_range(1..=3) } else { rng.gen_range(3..=12) };
@@ -89,8 +49,8 @@ fn random_layer(rng: &mut ChaCha8Rng, case: usize) -> (DscBlock, Tensor<i8>) {
     let dw_w = Tensor::from_fn([1, 3, 3, m], |_, _, _, _| int8(rng)).unwrap();
     let pw_w = Tensor::from_fn([n, 1, 1, m], |_, _, _, _| int8(rng)).unwrap();
     let in_zp = int8(rng) as i32;
-    let dw_rq = requant(rng, m, case, (-10, -6));
-    let pw_rq = requant(rng, n, case / 3, (-11, -7));
+    let dw_rq = requant(rng, m, case, (-10, -6), 5000);
+    let pw_rq = requant(rng, n, case / 3, (-11, -7), 5000);
     (DscBlock::new(in_zp, stride, dw_w, dw_rq, pw_w, pw_rq).unwrap(), input)
 }
 

@@ -13,7 +13,6 @@ use dsc_model::engine_config::EngineConfig;
 use dsc_model::im2col::im2col_cycles;
 use dsc_model::pointwise::{pointwise_cycles, PointwiseConfig};
 use dsc_model::depthwise::engine_cycles;
-use dsc_model::requant::{M0_MIN, SHIFT_MAX, SHIFT_MIN};
 use dsc_model::synthetic::ConvLayer;
 use dsc_model::systolic::{acc_bits_for_products, Dataflow, SystolicConfig};
 use dsc_model::{conv2d, DscBlock, RequantParams, Tensor};
@@ -21,6 +20,10 @@ use dsc_sim::engine::{EngineSim, EngineSimError};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::sync::Mutex;
+
+#[path = "common/random.rs"]
+mod random;
+use random::{int8, requant};
 
 fn conv_cfg() -> DscConfig {
     let e = EngineConfig::new(3, 2, 2, 1, 12, 12, 8).unwrap();
@@ -38,51 +41,6 @@ fn engine() -> EngineSim {
     sim
 }
 
-fn int8(rng: &mut ChaCha8Rng) -> i8 {
-    match rng.gen_range(0..10) {
-        0 => -128,
-        1 => 127,
-        _ => rng.gen(),
-    }
-}
-
-/// Full-range requantization of `n` channels; `case % 3` picks the clamp: none, ReLU
-/// (`out_zp..127`) or a narrow ReLU6-like range.
-fn requant(rng: &mut ChaCha8Rng, n: usize, case: usize, shifts: (i32, i32)) -> RequantParams {
-    let bias: Vec<i32> = (0..n)
-        .map(|_| match rng.gen_range(0..6) {
-            0 => i32::MIN,
-            1 => i32::MAX,
-            2 => rng.gen(),
-            _ => rng.gen_range(-50_000..50_000),
-        })
-        .collect();
-    let mult: Vec<i32> = (0..n)
-        .map(|_| match rng.gen_range(0..10) {
-            0 => 0,
-            1 => M0_MIN,
-            2 => i32::MAX,
-            3 => rng.gen_range(M0_MIN..=i32::MAX),
-            _ => rng.gen_range(1 << 30..=i32::MAX),
-        })
-        .collect();
-    let shift: Vec<i32> = (0..n)
-        .map(|_| match rng.gen_range(0..10) {
-            0 => SHIFT_MIN,
-            1 => SHIFT_MAX,
-            2 => rng.gen_range(SHIFT_MIN..=SHIFT_MAX),
-            _ => rng.gen_range(shifts.0..=shifts.1),
-        })
-        .collect();
-    let out_zp = int8(rng) as i32;
-    let (lo, hi) = match case % 3 {
-        0 => (-128, 127),
-        1 => (out_zp, 127),
-        _ => (out_zp, (out_zp + rng.gen_range(0..=60)).min(127)),
-    };
-    RequantParams::new(bias, mult, shift, out_zp, lo, hi).unwrap()
-}
-
 /// A random standard 3×3 conv within the engine: any `M ≤ 8` (mostly not a multiple of
 /// `P = 2`), `N ≤ 12`, sizes from 1, stride `1 + case % 2`.
 fn random_conv(rng: &mut ChaCha8Rng, case: usize) -> (ConvLayer, Tensor<i8>) {
@@ -93,7 +51,7 @@ fn random_conv(rng: &mut ChaCha8Rng, case: usize) -> (ConvLayer, Tensor<i8>) {
     let input = Tensor::from_fn([1, h, w, m], |_, _, _, _| int8(rng)).unwrap();
     let weights = Tensor::from_fn([n, 3, 3, m], |_, _, _, _| int8(rng)).unwrap();
     // Shifts for sums of up to 72 products.
-    let rq = requant(rng, n, case, (-14, -10));
+    let rq = requant(rng, n, case, (-14, -10), 50000);
     (ConvLayer { in_zp: int8(rng) as i32, stride: 1 + case % 2, weights, requant: rq }, input)
 }
 
@@ -104,8 +62,8 @@ fn random_dsc(rng: &mut ChaCha8Rng, case: usize) -> (DscBlock, Tensor<i8>) {
     let input = Tensor::from_fn([1, h, w, m], |_, _, _, _| int8(rng)).unwrap();
     let dw_w = Tensor::from_fn([1, 3, 3, m], |_, _, _, _| int8(rng)).unwrap();
     let pw_w = Tensor::from_fn([n, 1, 1, m], |_, _, _, _| int8(rng)).unwrap();
-    let dw_rq = requant(rng, m, case, (-10, -6));
-    let pw_rq = requant(rng, n, case / 3, (-11, -7));
+    let dw_rq = requant(rng, m, case, (-10, -6), 50000);
+    let pw_rq = requant(rng, n, case / 3, (-11, -7), 50000);
     (DscBlock::new(int8(rng) as i32, 1 + case % 2, dw_w, dw_rq, pw_w, pw_rq).unwrap(), input)
 }
 
@@ -195,7 +153,7 @@ fn dsc_over_conv_cycles_on_pointwise_bound_layers() {
             in_zp: int8(&mut rng) as i32,
             stride: 1,
             weights: Tensor::from_fn([n, 3, 3, m], |_, _, _, _| int8(&mut rng)).unwrap(),
-            requant: requant(&mut rng, n, 0, (-13, -8)),
+            requant: requant(&mut rng, n, 0, (-13, -8), 50000),
         };
         // The DSC layer takes the input padded to whole groups (what the engine sees anyway).
         let x = Tensor::from_fn([1, h, w, mp], |_, y, xx, c| if c < m { input.pixel(0, y, xx).unwrap()[c] } else { 0 }).unwrap();
@@ -203,9 +161,9 @@ fn dsc_over_conv_cycles_on_pointwise_bound_layers() {
             int8(&mut rng) as i32,
             1,
             Tensor::from_fn([1, 3, 3, mp], |_, _, _, _| int8(&mut rng)).unwrap(),
-            requant(&mut rng, mp, 0, (-10, -6)),
+            requant(&mut rng, mp, 0, (-10, -6), 50000),
             Tensor::from_fn([n, 1, 1, mp], |_, _, _, _| int8(&mut rng)).unwrap(),
-            requant(&mut rng, n, 0, (-11, -7)),
+            requant(&mut rng, n, 0, (-11, -7), 50000),
         )
         .unwrap();
         let d = cfg.layer(h, w, mp, n, 1).unwrap();
