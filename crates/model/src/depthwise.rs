@@ -173,17 +173,49 @@ pub fn lane_latency(cfg: &EngineConfig) -> u64 {
     1 + cfg.tree_leaves().trailing_zeros() as u64
 }
 
-/// Index of the window generator's scan position that emits the layer's last window.
-///
-/// The generator scans `(r, c, g)` for `r < H + half`, `c < W + half`, `g < G` in raster
-/// order (`half = (Dk − 1)/2`), one position per cycle without stalls; the last window has its
-/// bottom-right tap at row `(Ho − 1)·s − pad_top + Dk − 1` and column
-/// `(Wo − 1)·s − pad_left + Dk − 1`, group `G − 1`.
+/// Index of the window generator's scan position that emits the layer's last window: the last
+/// position of the scan, [`WindowLayer::scan_positions`] − 1 (see
+/// [`WindowLayer::emit_positions`]: `H + half` rows of `Wp = max(W, half)` columns, the last
+/// row `W + half`; right padding windows are emitted while the next row's first beats arrive).
 pub fn last_emit_position(layer: &WindowLayer) -> u64 {
-    let half = (layer.dk - 1) / 2;
     let r = (layer.rows.out - 1) * layer.stride + layer.dk - 1 - layer.rows.before;
     let c = (layer.cols.out - 1) * layer.stride + layer.dk - 1 - layer.cols.before;
-    ((r * (layer.width + half) + c) * layer.groups + layer.groups - 1) as u64
+    ((r * layer.scan_width() + c) * layer.groups + layer.groups - 1) as u64
+}
+
+/// The least cycles any engine with this I/O contract can take for `layer`, counted as
+/// [`engine_cycles`] (first input beat taken to last output beat, inclusive) but with no
+/// pipeline latency at all: one input beat per cycle (`P` channels of one pixel, NHWC order),
+/// one output beat per cycle, outputs in NHWC order.
+///
+/// Output `k` (window `(oy, ox, g)` in output order) cannot leave before the input beat of its
+/// bottom-right real tap is taken, in cycle `need_k = (y·W + x)·G + g` with
+/// `y = min(oy·s + Dk − 1 − pad_top, H − 1)` and likewise `x`; the `Ho·Wo·G − k` outputs from
+/// it on take a cycle each. So `cycles ≥ max_k (need_k + Ho·Wo·G − k)`, and a greedy schedule
+/// meets it.
+///
+/// * Stride 1 (`W ≥ half`): the first window binds, `H·W·G + half·(W + 1)·G` — utilization
+///   `H·W / (H·W + half·(W + 1))`: the output cannot start before `half` rows and `half`
+///   pixels of input have arrived, and no schedule hides that latency within one layer.
+/// * Stride 2: the last window binds, `≈ H·W·G = 4·Ho·Wo·G` — utilization ≤ 25%: four input
+///   pixels per output pixel through a port of one pixel per cycle.
+pub fn cycle_bound(layer: &WindowLayer) -> u64 {
+    let (s, dk, g) = (layer.stride, layer.dk, layer.groups);
+    let outputs = layer.window_count() as u64;
+    let mut bound = 0u64;
+    let mut k = 0u64;
+    for oy in 0..layer.rows.out {
+        let y = (oy * s + dk - 1 - layer.rows.before).min(layer.height - 1);
+        for ox in 0..layer.cols.out {
+            let x = (ox * s + dk - 1 - layer.cols.before).min(layer.width - 1);
+            for gg in 0..g {
+                let need = ((y * layer.width + x) * g + gg) as u64;
+                bound = bound.max(need + outputs - k);
+                k += 1;
+            }
+        }
+    }
+    bound
 }
 
 /// Cycles of one depthwise layer on the engine, from the cycle its first input beat is taken
@@ -200,8 +232,8 @@ pub fn last_emit_position(layer: &WindowLayer) -> u64 {
 /// * `L_fifo = 3` — the output FIFO ([`OUTPUT_FIFO_LATENCY`]).
 ///
 /// Nothing in between waits: the credit window of the FIFO (32 beats) exceeds the items in
-/// flight. Without the flush positions (`half` extra columns per row, `half` extra rows) and
-/// at stride 1, `n_last + 1` would be the ideal `Ho·Wo·G`.
+/// flight. At stride 1, `n_last + 1 = H·W·G + half·(W + 1)·G` (for `W ≥ half`) is
+/// [`cycle_bound`]: the window generator loses no cycle, the rest is pipeline latency.
 ///
 /// In im2col mode (the standard-convolution baseline) the same engine follows
 /// [`crate::im2col::im2col_cycles`]: the same scan, throttled to one window per `Dk²` cycles
@@ -225,23 +257,29 @@ mod cycle_tests {
     fn stride_one_counts_every_scan_position() {
         let cfg = EngineConfig::new(3, 2, 1, 1, 16, 16, 8).unwrap();
         let l = cfg.window().layer(5, 7, 4, 1).unwrap();
-        // Every position up to the very last one: (H + 1)(W + 1)G.
-        assert_eq!(last_emit_position(&l) + 1, (6 * 8 * 2) as u64);
+        // Every position up to the very last one: (H + 1)·W·G + G (no right padding column).
+        assert_eq!(last_emit_position(&l) + 1, (6 * 7 * 2 + 2) as u64);
         assert_eq!(lane_latency(&cfg), 5);
-        // 96 positions, the window register, the lane (5), the requantizer (7), the FIFO (3).
-        assert_eq!(engine_cycles(&cfg, &l), 96 + 1 + 5 + 7 + 3);
+        // 86 positions, the window register, the lane (5), the requantizer (7), the FIFO (3).
+        assert_eq!(engine_cycles(&cfg, &l), 86 + 1 + 5 + 7 + 3);
+        // The scan is the zero-latency bound: H·W·G outputs after (W + 1)·G input beats.
+        assert_eq!(cycle_bound(&l), (5 * 7 * 2 + 8 * 2) as u64);
+        assert_eq!(cycle_bound(&l), last_emit_position(&l) + 1);
         assert_eq!(engine_config_writes(&cfg, &l), 10 + 4 * 12);
     }
 
     #[test]
     fn stride_two_last_window() {
         let cfg = EngineConfig::new(3, 1, 1, 1, 16, 16, 4).unwrap();
-        // Even size: no top padding, the last window ends on the bottom padding row H.
+        // Even size: no top padding, the last window ends on the bottom padding row H,
+        // column W: rows of W positions, the last one W + 1.
         let l = cfg.window().layer(6, 6, 1, 2).unwrap();
-        assert_eq!(last_emit_position(&l), (6 * 7 + 6) as u64);
+        assert_eq!(last_emit_position(&l), (6 * 6 + 6) as u64);
+        // Input-bound: the last window needs the last beat (35), then it leaves.
+        assert_eq!(cycle_bound(&l), 36);
         // Odd size: pad_top = 1, the last window ends on row H as well.
         let l = cfg.window().layer(5, 5, 1, 2).unwrap();
-        assert_eq!(last_emit_position(&l), (5 * 6 + 5) as u64);
+        assert_eq!(last_emit_position(&l), (5 * 5 + 5) as u64);
         // Dk = 1, stride 2, even size: the last window is the last even row and column.
         let c1 = EngineConfig::new(1, 1, 1, 1, 16, 16, 4).unwrap();
         let l = c1.window().layer(4, 4, 2, 2).unwrap();

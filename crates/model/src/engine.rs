@@ -12,12 +12,12 @@
 //! from cycle 0 (the first input beat taken) until the pointwise stage has taken its last
 //! input beat; the rest follows the pointwise recurrence. Per cycle `t`:
 //!
-//! * **Window generator** (`dsc_hw::window::SlidingWindow`): scan position `(r, c, g)` and the
+//! * **Window generator** (`dsc_hw::window::SlidingWindow`): scan position `n` and the
 //!   output register `ov`. With `wr = credits < 32` (the engine accepts a window while its
-//!   output FIFO has room for it): `fire = running ∧ (¬emit(r, c) ∨ ¬ov ∨ wr)`,
+//!   output FIFO has room for it): `fire = running ∧ (¬emit(n) ∨ ¬ov ∨ wr)`,
 //!   `accept = ov ∧ wr`, `ov' = (ov ∧ ¬wr) ∨ (fire ∧ emit)`; a fired position moves on (the
-//!   input is always valid). `emit(r, c)`: both axes on the stride grid `Dk − 1 − pad_before
-//!   + k·s`, `k < out` ([`crate::depthwise::last_emit_position`]).
+//!   input is always valid). `emit(n)`: position `n` emits a window
+//!   ([`crate::window::WindowLayer::emit_positions`]).
 //! * **Lanes + requantizer**: a window accepted in cycle `t` enters the depthwise output
 //!   FIFO in cycle `t + L_lane + L_rq` ([`crate::depthwise::lane_latency`],
 //!   [`crate::depthwise::REQUANT_LATENCY`]); `credits' = credits + accept − sent`.
@@ -260,14 +260,6 @@ impl FifoTiming {
     }
 }
 
-/// Emission flags of one axis: `emit[p]` for scan positions `p < size + half`.
-fn axis_emits(size: usize, half: usize, dk: usize, before: usize, stride: usize, out: usize) -> Vec<bool> {
-    let e0 = dk - 1 - before;
-    (0..size + half)
-        .map(|p| p >= e0 && (p - e0) % stride == 0 && (p - e0) / stride < out)
-        .collect()
-}
-
 /// Exact cycles of `layer` on the fused engine, from the cycle the first input beat is taken
 /// to the cycle the last output beat leaves, inclusive, with an always-valid input and an
 /// always-ready output (the timing model in this module's docs).
@@ -306,10 +298,8 @@ enum Producer {
 fn stepped_cycles(cfg: &DscConfig, layer: &DscLayer, producer: Producer) -> u64 {
     let wl = &layer.window;
     let pl = &layer.pointwise;
-    let half = (wl.dk - 1) / 2;
-    let row_emit = axis_emits(wl.height, half, wl.dk, wl.rows.before, wl.stride, wl.rows.out);
-    let col_emit = axis_emits(wl.width, half, wl.dk, wl.cols.before, wl.stride, wl.cols.out);
-    let (rows, cols, groups) = (row_emit.len(), col_emit.len(), wl.groups);
+    // Emission flag of every scan position (groups included), in scan order.
+    let emits = wl.scan_emits();
     // Beats per accepted window (its credits) and the highest credit count that accepts one.
     let (beats, room, pipe) = match producer {
         Producer::Lanes { pipe } => (1, DW_OUTPUT_FIFO_DEPTH - 1, pipe),
@@ -325,8 +315,8 @@ fn stepped_cycles(cfg: &DscConfig, layer: &DscLayer, producer: Producer) -> u64 
     let (mut c_end, mut o_end) = (vec![0u64; nb], vec![0u64; nb]);
     let back = |v: &Vec<u64>, b: usize, k: usize| if b >= k { v[b - k] } else { 0 };
 
-    // Window generator.
-    let (mut r, mut c, mut g) = (0usize, 0usize, 0usize);
+    // Window generator: the next scan position.
+    let mut n = 0usize;
     let mut running = true;
     let mut ov = false;
     let mut credits = 0u64;
@@ -345,7 +335,7 @@ fn stepped_cycles(cfg: &DscConfig, layer: &DscLayer, producer: Producer) -> u64 
         // The generator's output is taken while the FIFO has room for the window's beats
         // and, in im2col mode, the serializer is empty or on its last tap.
         let wr = credits <= room && ser_left <= 1;
-        let emit = running && row_emit[r] && col_emit[c];
+        let emit = running && emits[n];
         let fire = running && (!emit || !ov || wr);
         let accept = ov && wr;
         let arriving = match producer {
@@ -374,18 +364,10 @@ fn stepped_cycles(cfg: &DscConfig, layer: &DscLayer, producer: Producer) -> u64 
         credits = credits + if accept { beats } else { 0 } - sent as u64;
         ov = (ov && !wr) || (fire && emit);
         if fire {
-            g += 1;
-            if g == groups {
-                g = 0;
-                c += 1;
-                if c == cols {
-                    c = 0;
-                    r += 1;
-                    if r == rows {
-                        running = false;
-                        r = 0;
-                    }
-                }
+            n += 1;
+            if n == emits.len() {
+                running = false;
+                n = 0;
             }
         }
         if popped {

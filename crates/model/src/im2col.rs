@@ -146,18 +146,9 @@ pub fn im2col_requant(layer: &WindowLayer, weights: &Tensor<i8>, in_zp: i32, rq:
 // Cycle model of the depthwise engine in im2col mode.
 
 /// Scan position (as in [`crate::depthwise::last_emit_position`]) of every window of `layer`,
-/// in emission order: window `(oy, ox, g)` is emitted by position `(r·(W + half) + c)·G + g`
-/// with `r = oy·s + Dk − 1 − pad_top`, `c = ox·s + Dk − 1 − pad_left`.
+/// in emission order: [`WindowLayer::emit_positions`].
 pub fn emit_positions(layer: &WindowLayer) -> impl Iterator<Item = u64> + '_ {
-    let half = (layer.dk - 1) / 2;
-    let (s, dk, g) = (layer.stride, layer.dk, layer.groups);
-    (0..layer.rows.out).flat_map(move |oy| {
-        let r = oy * s + dk - 1 - layer.rows.before;
-        (0..layer.cols.out).flat_map(move |ox| {
-            let c = ox * s + dk - 1 - layer.cols.before;
-            (0..g).map(move |gg| ((r * (layer.width + half) + c) * g + gg) as u64)
-        })
-    })
+    layer.emit_positions()
 }
 
 /// Cycles of `layer` on the depthwise engine in im2col mode, from the cycle its first input
@@ -298,11 +289,12 @@ mod tests {
     #[test]
     fn cycles_follow_the_serializer_or_the_scan() {
         let cfg = EngineConfig::new(3, 2, 1, 1, 16, 16, 8).unwrap();
-        // Stride 1, G = 1: windows on 5 of every 6 positions, one per 9 cycles: the
-        // serializer sets the pace, 25 windows × 9 beats plus the first window's wait.
+        // Stride 1, G = 1: a window on every position from the first on (W + 1 = 6), one
+        // per 9 cycles: the serializer sets the pace, 25 windows × 9 beats plus the first
+        // window's wait.
         let l = cfg.window().layer(5, 5, 2, 1).unwrap();
         let first = emit_positions(&l).next().unwrap();
-        assert_eq!(first, 7);
+        assert_eq!(first, 6);
         assert_eq!(im2col_cycles(&cfg, &l), (first + 1) + 24 * 9 + 9 + 3 + 1);
         // The last window is the last position in both modes.
         assert_eq!(emit_positions(&l).last().unwrap(), last_emit_position(&l));

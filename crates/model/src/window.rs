@@ -298,12 +298,50 @@ impl WindowLayer {
         self.rows.out * self.cols.out * self.groups
     }
 
+    /// Scan columns of every row but the last: `Wp = max(W, half, 2)`, `half = (Dk − 1) / 2`
+    /// (`W` for every layer with `W ≥ 2` and `W ≥ half`). A row of fewer than `half` columns
+    /// would not reach the columns that emit; a row of one position (`W = G = 1`) would read a
+    /// line-buffer word in the cycle it is written.
+    pub fn scan_width(&self) -> usize {
+        self.width.max((self.dk - 1) / 2).max(2)
+    }
+
     /// Positions the hardware scans per frame, one per cycle without stalls:
-    /// `(H + half) · (W + half) · M/P` with `half = (Dk − 1) / 2`. The `half` extra rows and
-    /// columns are the bottom/right padding, scanned with no input beat.
+    /// `((H + half − 1) · Wp + W + half) · G` ([`Self::scan_width`]): `H + half` rows of `Wp`
+    /// columns, the last row `W + half` columns. Columns `c ≥ W` and rows `r ≥ H` are padding
+    /// and take no input beat. A row's right padding windows are emitted by the first `half`
+    /// positions of the next row, which take that row's first beats (see
+    /// [`Self::emit_positions`]): only the bottom padding costs positions of its own.
     pub fn scan_positions(&self) -> usize {
         let half = (self.dk - 1) / 2;
-        (self.height + half) * (self.width + half) * self.groups
+        ((self.height + half - 1) * self.scan_width() + self.width + half) * self.groups
+    }
+
+    /// The scan position emitting each window, in emission order. Window `(oy, ox, g)` has its
+    /// bottom-right tap at row `r = oy·s + Dk − 1 − pad_top`, column `c = ox·s + Dk − 1 −
+    /// pad_left` (`c < W + half`, `r < H + half`), and is emitted by position
+    /// `(r · Wp + c) · G + g`: for `c < Wp` that is position `(r, c, g)`; for a right padding
+    /// column `c ≥ Wp` it is position `(r + 1, c − Wp, g)` of the next row (on the last row,
+    /// `(r, c, g)`, which the last row scans). Such a position takes its own input beat and
+    /// emits the previous row's window: no position is spent on right padding.
+    pub fn emit_positions(&self) -> impl Iterator<Item = u64> + '_ {
+        let (s, dk, g, wp) = (self.stride, self.dk, self.groups, self.scan_width());
+        (0..self.rows.out).flat_map(move |oy| {
+            let r = oy * s + dk - 1 - self.rows.before;
+            (0..self.cols.out).flat_map(move |ox| {
+                let c = ox * s + dk - 1 - self.cols.before;
+                (0..g).map(move |gg| ((r * wp + c) * g + gg) as u64)
+            })
+        })
+    }
+
+    /// Whether each scan position ([`Self::scan_positions`] of them) emits a window.
+    pub fn scan_emits(&self) -> Vec<bool> {
+        let mut emits = vec![false; self.scan_positions()];
+        for n in self.emit_positions() {
+            emits[n as usize] = true;
+        }
+        emits
     }
 }
 
@@ -566,6 +604,36 @@ mod tests {
                     }
                     let want = acc.get(0, win.out_row, win.out_col, ch).unwrap();
                     assert_eq!(sum, want, "case {case} window {win:?} lane {lane}");
+                }
+            }
+        }
+    }
+
+    /// The scan: windows leave in raster order, the last position emits the last window, and
+    /// at stride 1 (with `W ≥ half`, `W ≥ 2`) the windows come from consecutive positions once the
+    /// first one has its bottom-right real tap: `H·W·G` windows in `H·W·G + half·(W + 1)·G`
+    /// positions, the fewest an input of one beat per cycle allows.
+    #[test]
+    fn scan_emits_every_window_once_in_order() {
+        for dk in [1, 3, 5, 7] {
+            let half = (dk - 1) / 2;
+            let c = WindowConfig::new(dk, 9, 9, 1, 3).unwrap();
+            for (h, w) in (1..=9).flat_map(|h| (1..=9).map(move |w| (h, w))) {
+                for (s, g) in [(1, 1), (1, 3), (2, 1), (2, 2)] {
+                    let l = c.layer(h, w, g, s).unwrap();
+                    let pos: Vec<u64> = l.emit_positions().collect();
+                    assert_eq!(pos.len(), l.window_count());
+                    assert!(pos.windows(2).all(|p| p[0] < p[1]), "{l:?}");
+                    // (Dk = 1 at stride 2 skips the last row/column: no generator there.)
+                    if dk >= 3 {
+                        assert_eq!(*pos.last().unwrap() as usize + 1, l.scan_positions(), "{l:?}");
+                    }
+                    assert_eq!(l.scan_emits().iter().filter(|&&e| e).count(), pos.len());
+                    if s == 1 && w >= half.max(2) {
+                        let first = ((half * w + half) * g) as u64;
+                        assert!(pos.iter().enumerate().all(|(k, &n)| n == first + k as u64));
+                        assert_eq!(l.scan_positions(), h * w * g + half * (w + 1) * g);
+                    }
                 }
             }
         }

@@ -83,12 +83,14 @@
 //!
 //! **Utilization** `C_dw ÷ (P·Dk² × cycles)` `= Ho·Wo·G ÷ cycles`: the lanes take one window
 //! per cycle whenever the window generator has one, so the generator's scan sets the rate.
-//! At stride 1 it spends `(H + half)(W + half)·G` cycles on `H·W·G` windows (the `half`
-//! padding column of every row and the `half` padding rows cost a cycle per position): 98%
-//! at 112×112, 87% at 14×14, 76% at 7×7 (`Dk = 3`). At stride 2 one input beat per cycle
-//! bounds it to 25%: each window needs four new beats. Reaching 95% on every MobileNet-v1
-//! layer needs a generator that overlaps the padding positions with the next row's input,
-//! and a stride-2 input port four times as wide.
+//! At stride 1 it spends `H·W·G + half·(W + 1)·G` cycles on `H·W·G` windows — right padding
+//! windows leave while the next row's first beats arrive, so only the one-row latency of the
+//! window remains, which [`dsc_model::depthwise::cycle_bound`] shows no engine with one
+//! input beat per cycle avoids: 99.1% at 112×112, 92.8% at 14×14, 85.8% at 7×7 (`Dk = 3`,
+//! the bound plus 16 cycles of pipeline). At stride 2 one input beat per cycle bounds it to
+//! 25%: each window needs four new beats. 95% on the 14×14 and 7×7 layers needs overlapped
+//! layers (the next layer's input during this one's last row), and at stride 2 an input port
+//! of several pixels per beat (`docs/measurements.md`).
 
 mod lane;
 mod program;

@@ -1,11 +1,20 @@
 //! One axis (rows or columns) of the window scan: position, SAME-padding validity and
 //! stride-1/2 emission, as registers so the window datapath reads them without arithmetic.
 //!
-//! The scan visits positions `0 ..= size − 1 + half` (`half = (Dk − 1)/2`, the padding SAME
-//! puts *after* the image for every size and stride 1 or 2). Position `p` is the last
-//! (bottom/right) input index of the window under it. A window is emitted at
-//! `p = e0, e0 + s, …` where `e0 = Dk − 1 − pad_before`: `half`, or — stride 2 on an even size,
-//! the asymmetric case — `half + 1` (`0` for `Dk = 1`). That is `ceil(size / s)` emissions.
+//! In the coordinates of one image row (or column), position `p` is the last (bottom/right)
+//! input index of the window under it, `p = 0 ..= size − 1 + half` (`half = (Dk − 1)/2`, the
+//! padding SAME puts *after* the image for every size and stride 1 or 2). A window is emitted
+//! at `p = e0, e0 + s, …` where `e0 = Dk − 1 − pad_before`: `half`, or — stride 2 on an even
+//! size, the asymmetric case — `half + 1` (`0` for `Dk = 1`). That is `ceil(size / s)`
+//! emissions, the last one at `size − 1 + half`.
+//!
+//! The scan itself stops earlier unless `extend` is high: at `Wp − 1`, `Wp = max(size, half, 2)`
+//! ([`dsc_model::window::WindowLayer::scan_width`]).
+//! The positions `Wp ..` of a row — right padding, no input — are then not scanned; the
+//! *wrap* registers carry on with them while the next row is scanned (`carry` on `load`), so
+//! the next row's first `half` positions also report `wrap_emit`/`wrap_flags`: the emission
+//! and validity of the previous row's padding positions. The rows use `prev_*`: the emission
+//! and validity of the previous position (row), for those wrap windows.
 
 use rust_hdl::prelude::*;
 
@@ -22,6 +31,11 @@ pub struct AxisScan<const CB: usize, const DK: usize> {
     pub size: Signal<In, Bits<CB>>,
     /// Stride 2 (else 1), sampled on `load`.
     pub stride2: Signal<In, Bit>,
+    /// This scan includes the trailing padding positions: it ends at `size − 1 + half`,
+    /// else at `max(size, half, 2) − 1`.
+    pub extend: Signal<In, Bit>,
+    /// On `load`, the wrap registers continue the scan being left (else they are cleared).
+    pub carry: Signal<In, Bit>,
     /// Bit `m`: position `pos − m` lies inside the image (bit 0: the current position is real).
     pub flags: Signal<Out, Bits<DK>>,
     /// The current position lies inside the image (flag bit 0).
@@ -34,18 +48,36 @@ pub struct AxisScan<const CB: usize, const DK: usize> {
     pub emit: Signal<Out, Bit>,
     /// … and it is the last emission of the axis.
     pub last_emit: Signal<Out, Bit>,
+    /// The carried-on previous scan emits at its current position (`pos + Wp` in its
+    /// coordinates).
+    pub wrap_emit: Signal<Out, Bit>,
+    /// Validity flags of the carried-on previous scan, as `flags`.
+    pub wrap_flags: Signal<Out, Bits<DK>>,
+    /// `emit` and `flags` of the previous position (cleared on `load`).
+    pub prev_emit: Signal<Out, Bit>,
+    pub prev_flags: Signal<Out, Bits<DK>>,
     half: Constant<Bits<CB>>,
+    /// `max(half, 2)`: the fewest positions of a scan without `extend`.
+    min_cols: Constant<Bits<CB>>,
     /// `1`: selects flag bit 0 with an AND.
     one: Constant<Bits<DK>>,
     e0_even: Constant<Bits<CB>>,
     pos: DFF<Bits<CB>>,
     last: DFF<Bits<CB>>,
     size_m1: DFF<Bits<CB>>,
+    /// `max(size, half, 2) − 1`: where the scan ends without `extend`.
+    short_last: DFF<Bits<CB>>,
     lead: DFF<Bits<CB>>,
     phase: DFF<Bit>,
     s2: DFF<Bit>,
     remaining: DFF<Bits<CB>>,
     in_image: DFF<Bits<DK>>,
+    w_lead: DFF<Bits<CB>>,
+    w_phase: DFF<Bit>,
+    w_remaining: DFF<Bits<CB>>,
+    w_image: DFF<Bits<DK>>,
+    p_emit: DFF<Bit>,
+    p_image: DFF<Bits<DK>>,
 }
 
 impl<const CB: usize, const DK: usize> AxisScan<CB, DK> {
@@ -59,23 +91,37 @@ impl<const CB: usize, const DK: usize> AxisScan<CB, DK> {
             step: Default::default(),
             size: Default::default(),
             stride2: Default::default(),
+            extend: Default::default(),
+            carry: Default::default(),
             flags: Default::default(),
             at_real: Default::default(),
             at_end: Default::default(),
             at_last_real: Default::default(),
             emit: Default::default(),
             last_emit: Default::default(),
+            wrap_emit: Default::default(),
+            wrap_flags: Default::default(),
+            prev_emit: Default::default(),
+            prev_flags: Default::default(),
             half: Constant::new((half as u64).into()),
+            min_cols: Constant::new((half.max(2) as u64).into()),
             one: Constant::new(1.into()),
             e0_even: Constant::new((e0_even as u64).into()),
             pos: Default::default(),
             last: Default::default(),
             size_m1: Default::default(),
+            short_last: Default::default(),
             lead: Default::default(),
             phase: Default::default(),
             s2: Default::default(),
             remaining: Default::default(),
             in_image: Default::default(),
+            w_lead: Default::default(),
+            w_phase: Default::default(),
+            w_remaining: Default::default(),
+            w_image: Default::default(),
+            p_emit: Default::default(),
+            p_image: Default::default(),
         }
     }
 }
@@ -89,18 +135,70 @@ impl<const CB: usize, const DK: usize> Default for AxisScan<CB, DK> {
 impl<const CB: usize, const DK: usize> Logic for AxisScan<CB, DK> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, pos, last, size_m1, lead, phase, s2, remaining, in_image);
+        dff_setup!(
+            self,
+            clock,
+            pos,
+            last,
+            size_m1,
+            short_last,
+            lead,
+            phase,
+            s2,
+            remaining,
+            in_image,
+            w_lead,
+            w_phase,
+            w_remaining,
+            w_image,
+            p_emit,
+            p_image
+        );
         self.flags.next = self.in_image.q.val();
         self.at_real.next = (self.in_image.q.val() & self.one.val()).any();
-        self.at_end.next = self.pos.q.val() == self.last.q.val();
+        if self.extend.val() {
+            self.at_end.next = self.pos.q.val() == self.last.q.val();
+        } else {
+            self.at_end.next = self.pos.q.val() == self.short_last.q.val();
+        }
         self.at_last_real.next = self.pos.q.val() == self.size_m1.q.val();
         self.emit.next = (self.lead.q.val() == 0) && !self.phase.q.val();
         self.last_emit.next =
             (self.lead.q.val() == 0) && !self.phase.q.val() && (self.remaining.q.val() == 1);
+        // The carried-on scan emits only while emissions remain: it runs on past its end.
+        self.wrap_emit.next = (self.w_lead.q.val() == 0)
+            && !self.w_phase.q.val()
+            && self.w_remaining.q.val().any();
+        self.wrap_flags.next = self.w_image.q.val();
+        self.prev_emit.next = self.p_emit.q.val();
+        self.prev_flags.next = self.p_image.q.val();
         if self.load.val() {
+            // Carry: the wrap registers take the state a step would give (position `Wp`).
+            self.w_lead.d.next = self.lead.q.val();
+            self.w_phase.d.next = self.phase.q.val();
+            self.w_remaining.d.next = self.remaining.q.val();
+            self.w_image.d.next = self.in_image.q.val() << 1;
+            if self.lead.q.val() == 0 {
+                self.w_phase.d.next = self.s2.q.val() && !self.phase.q.val();
+                if !self.phase.q.val() {
+                    self.w_remaining.d.next = self.remaining.q.val() - 1;
+                }
+            } else {
+                self.w_lead.d.next = self.lead.q.val() - 1;
+            }
+            if !self.carry.val() {
+                self.w_remaining.d.next = 0.into();
+            }
+            self.p_emit.d.next = false;
+            self.p_image.d.next = 0.into();
             self.pos.d.next = 0.into();
             self.size_m1.d.next = self.size.val() - 1;
             self.last.d.next = self.size.val() - 1 + self.half.val();
+            if self.size.val() < self.min_cols.val() {
+                self.short_last.d.next = self.min_cols.val() - 1;
+            } else {
+                self.short_last.d.next = self.size.val() - 1;
+            }
             self.s2.d.next = self.stride2.val();
             self.phase.d.next = false;
             self.in_image.d.next = 1.into();
@@ -116,6 +214,10 @@ impl<const CB: usize, const DK: usize> Logic for AxisScan<CB, DK> {
                 self.lead.d.next = self.half.val();
             }
         } else if self.step.val() {
+            // (From the registers, not `emit`: an output read back here would look like a
+            // combinational loop through the parent's `load` to Verilator.)
+            self.p_emit.d.next = (self.lead.q.val() == 0) && !self.phase.q.val();
+            self.p_image.d.next = self.in_image.q.val();
             self.pos.d.next = self.pos.q.val() + 1;
             self.in_image.d.next = (self.in_image.q.val() << 1)
                 | bit_cast::<DK, 1>((self.pos.q.val() < self.size_m1.q.val()).into());
@@ -126,6 +228,16 @@ impl<const CB: usize, const DK: usize> Logic for AxisScan<CB, DK> {
                 }
             } else {
                 self.lead.d.next = self.lead.q.val() - 1;
+            }
+            // The wrap scan's positions lie right of the image: validity shifts in 0.
+            self.w_image.d.next = self.w_image.q.val() << 1;
+            if self.w_lead.q.val() == 0 {
+                self.w_phase.d.next = self.s2.q.val() && !self.w_phase.q.val();
+                if !self.w_phase.q.val() && self.w_remaining.q.val().any() {
+                    self.w_remaining.d.next = self.w_remaining.q.val() - 1;
+                }
+            } else {
+                self.w_lead.d.next = self.w_lead.q.val() - 1;
             }
         }
     }

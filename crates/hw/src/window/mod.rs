@@ -17,19 +17,27 @@
 //!
 //! **Timing — one position per cycle.** `start` (one cycle) latches `height`, `width`,
 //! `last_group = G − 1`, `stride2` and `in_zp`. Cycle 0 after it primes the RAM read
-//! addresses. Then the block scans the positions `(r, c, g)`, `r < H + half`, `c < W + half`,
-//! `g < G`, in raster order, `half = (Dk − 1)/2` (the SAME padding after the image, for every
-//! size and stride 1 or 2; see [`AxisScan`]) — `N = (H + half)·(W + half)·G` positions.
-//! A position with `r < H` and `c < W` consumes one input beat; the others (right padding
-//! columns, bottom padding rows) consume none: that is the flush of each row and of the frame.
-//! A position emits the window whose bottom-right tap is `(r, c)` when `(r, c)` lies on the
-//! stride grid (`r, c ≥ Dk − 1 − pad_before`, stepping by the stride). A position takes one
-//! cycle unless it needs an input beat that is not valid, or emits while the output holds an
-//! unaccepted window and `out.tready` is low. Without stalls, position `n` is scanned in cycle
-//! `n + 1` and its window is on `out` in cycle `n + 2`; the last position always emits, so the
-//! frame's last window is on `out` in cycle `N + 1`. At stride 1 every position with `r, c ≥ half` emits: one window per cycle for
-//! `W·G` consecutive cycles per output row, `half·G` idle cycles between rows. At stride 2 the
-//! input (one beat per cycle) limits the output to a quarter of that on average.
+//! addresses. Then the block scans the positions `(r, c, g)` in raster order: rows
+//! `r < H + half` (`half = (Dk − 1)/2`, the SAME padding after the image for every size and
+//! stride 1 or 2), columns `c < Wp = max(W, half)` — `c < W + half` on the last row — and
+//! groups `g < G`: `N = ((H + half − 1)·Wp + W + half)·G` positions
+//! ([`dsc_model::window::WindowLayer::scan_positions`]). A position with `r < H` and `c < W`
+//! consumes one input beat; the others (bottom padding rows, the last row's right padding)
+//! consume none. A position emits the window whose bottom-right tap is `(r, c)` when `(r, c)`
+//! lies on the stride grid (`r, c ≥ Dk − 1 − pad_before`, stepping by the stride) — or, for
+//! `c < half`, the window of the previous row whose bottom-right tap is the padding column
+//! `Wp + c` (see [`AxisScan`]'s wrap registers): the right padding windows of a row leave while
+//! the next row's first beats arrive, built from the column history (ages `> c` still hold the
+//! previous row's last columns; the younger ones are padding). Window `(oy, ox, g)` comes from
+//! position `(r·Wp + c)·G + g` with `(r, c)` its bottom-right tap
+//! ([`dsc_model::window::WindowLayer::emit_positions`]). A position takes one cycle unless it
+//! needs an input beat that is not valid, or emits while the output holds an unaccepted window
+//! and `out.tready` is low. Without stalls, position `n` is scanned in cycle `n + 1` and its
+//! window is on `out` in cycle `n + 2`; the last position always emits, so the frame's last
+//! window is on `out` in cycle `N + 1`. At stride 1 (`W ≥ half`) every position from
+//! `(half, half)` on emits: `H·W·G` windows in consecutive cycles, after the `half·(W + 1)·G`
+//! beats the first window needs — the least an input of one beat per cycle allows. At stride 2
+//! the input (one beat per cycle) limits the output to a quarter of that on average.
 //!
 //! **Handshake.** `in.tready = running ∧ real position ∧ (¬emits ∨ out register free)`, where
 //! the register is free when empty or `out.tready` is high: `in.tready` depends
@@ -108,6 +116,7 @@ pub struct SlidingWindow<
     fire: Signal<Local, Bit>,
     is_real: Signal<Local, Bit>,
     emit: Signal<Local, Bit>,
+    wrap: Signal<Local, Bit>,
     group_end: Signal<Local, Bit>,
     row_end: Signal<Local, Bit>,
     slot_free: Signal<Local, Bit>,
@@ -192,6 +201,7 @@ impl<
             fire: Default::default(),
             is_real: Default::default(),
             emit: Default::default(),
+            wrap: Default::default(),
             group_end: Default::default(),
             row_end: Default::default(),
             slot_free: Default::default(),
@@ -244,7 +254,9 @@ impl<
         clock!(self, clock, rowscan, colscan);
         // Position state.
         self.is_real.next = self.rowscan.at_real.val() && self.colscan.at_real.val();
-        self.emit.next = self.rowscan.emit.val() && self.colscan.emit.val();
+        // A wrap position also emits the previous row's window over its right padding.
+        self.wrap.next = self.rowscan.prev_emit.val() && self.colscan.wrap_emit.val();
+        self.emit.next = (self.rowscan.emit.val() && self.colscan.emit.val()) || self.wrap.val();
         self.group_end.next = self.group.q.val() == self.last_group_r.q.val();
         self.row_end.next = self.group_end.val() && self.colscan.at_end.val();
         self.single.next = self.last_group_r.q.val() == 0;
@@ -257,10 +269,14 @@ impl<
         // Axis scans: columns restart every row, rows every frame.
         self.colscan.size.next = self.width.val();
         self.colscan.stride2.next = self.stride2.val();
+        self.colscan.extend.next = self.rowscan.at_end.val();
+        self.colscan.carry.next = !self.start.val();
         self.colscan.load.next = self.start.val() || (self.fire.val() && self.row_end.val());
         self.colscan.step.next = self.fire.val() && self.group_end.val();
         self.rowscan.size.next = self.height.val();
         self.rowscan.stride2.next = self.stride2.val();
+        self.rowscan.extend.next = true;
+        self.rowscan.carry.next = false;
         self.rowscan.load.next = self.start.val();
         self.rowscan.step.next = self.fire.val() && self.row_end.val();
         // Group and line-buffer address of the next position.
@@ -308,9 +324,15 @@ impl<
         for m in 0..self.rows.len() {
             self.rows[m].new_tap.next = self.lb_src[m].val();
             self.rows[m].clock.next = self.clock.val();
-            self.rows[m].row_inside.next =
-                (self.rowscan.flags.val() & self.row_masks[m].val()).any();
-            self.rows[m].col_flags.next = self.colscan.flags.val();
+            if self.wrap.val() {
+                self.rows[m].row_inside.next =
+                    (self.rowscan.prev_flags.val() & self.row_masks[m].val()).any();
+                self.rows[m].col_flags.next = self.colscan.wrap_flags.val();
+            } else {
+                self.rows[m].row_inside.next =
+                    (self.rowscan.flags.val() & self.row_masks[m].val()).any();
+                self.rows[m].col_flags.next = self.colscan.flags.val();
+            }
             self.rows[m].zp.next = self.zp_beat.q.val();
             self.rows[m].write_group.next = self.group.q.val();
             self.rows[m].write.next = self.fire.val();
