@@ -28065,23 +28065,35 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
     reg  rowscan$step;
     reg  [6:0] rowscan$size;
     reg  rowscan$stride2;
+    reg  rowscan$extend;
+    reg  rowscan$carry;
     wire  [2:0] rowscan$flags;
     wire  rowscan$at_real;
     wire  rowscan$at_end;
     wire  rowscan$at_last_real;
     wire  rowscan$emit;
     wire  rowscan$last_emit;
+    wire  rowscan$wrap_emit;
+    wire  [2:0] rowscan$wrap_flags;
+    wire  rowscan$prev_emit;
+    wire  [2:0] rowscan$prev_flags;
     reg  colscan$clock;
     reg  colscan$load;
     reg  colscan$step;
     reg  [6:0] colscan$size;
     reg  colscan$stride2;
+    reg  colscan$extend;
+    reg  colscan$carry;
     wire  [2:0] colscan$flags;
     wire  colscan$at_real;
     wire  colscan$at_end;
     wire  colscan$at_last_real;
     wire  colscan$emit;
     wire  colscan$last_emit;
+    wire  colscan$wrap_emit;
+    wire  [2:0] colscan$wrap_flags;
+    wire  colscan$prev_emit;
+    wire  [2:0] colscan$prev_flags;
     reg  line_buffers$0$clock;
     reg  line_buffers$0$write_enable;
     reg  [13:0] line_buffers$0$write_address;
@@ -28159,6 +28171,7 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
     reg  fire;
     reg  is_real;
     reg  emit;
+    reg  wrap;
     reg  group_end;
     reg  row_end;
     reg  slot_free;
@@ -28185,12 +28198,18 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
         .step(rowscan$step),
         .size(rowscan$size),
         .stride2(rowscan$stride2),
+        .extend(rowscan$extend),
+        .carry(rowscan$carry),
         .flags(rowscan$flags),
         .at_real(rowscan$at_real),
         .at_end(rowscan$at_end),
         .at_last_real(rowscan$at_last_real),
         .emit(rowscan$emit),
-        .last_emit(rowscan$last_emit)
+        .last_emit(rowscan$last_emit),
+        .wrap_emit(rowscan$wrap_emit),
+        .wrap_flags(rowscan$wrap_flags),
+        .prev_emit(rowscan$prev_emit),
+        .prev_flags(rowscan$prev_flags)
     );
     board_ulx3s$engine$window$colscan colscan(
         .clock(colscan$clock),
@@ -28198,12 +28217,18 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
         .step(colscan$step),
         .size(colscan$size),
         .stride2(colscan$stride2),
+        .extend(colscan$extend),
+        .carry(colscan$carry),
         .flags(colscan$flags),
         .at_real(colscan$at_real),
         .at_end(colscan$at_end),
         .at_last_real(colscan$at_last_real),
         .emit(colscan$emit),
-        .last_emit(colscan$last_emit)
+        .last_emit(colscan$last_emit),
+        .wrap_emit(colscan$wrap_emit),
+        .wrap_flags(colscan$wrap_flags),
+        .prev_emit(colscan$prev_emit),
+        .prev_flags(colscan$prev_flags)
     );
     board_ulx3s$engine$window$line_buffers$0 line_buffers$0(
         .clock(line_buffers$0$clock),
@@ -28329,7 +28354,8 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
         rowscan$clock = clock;
         colscan$clock = clock;
         is_real = rowscan$at_real && colscan$at_real;
-        emit = rowscan$emit && colscan$emit;
+        wrap = rowscan$prev_emit && colscan$wrap_emit;
+        emit = (rowscan$emit && colscan$emit) || wrap;
         group_end = group$q == last_group_r$q;
         row_end = group_end && colscan$at_end;
         single = last_group_r$q == 32'h0;
@@ -28338,10 +28364,14 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
         inp$tready = run$q && is_real && (~emit || slot_free);
         colscan$size = width;
         colscan$stride2 = stride2;
+        colscan$extend = rowscan$at_end;
+        colscan$carry = ~start;
         colscan$load = start || (fire && row_end);
         colscan$step = fire && group_end;
         rowscan$size = height;
         rowscan$stride2 = stride2;
+        rowscan$extend = 1'b1;
+        rowscan$carry = 1'b0;
         rowscan$load = start;
         rowscan$step = fire && row_end;
         if (fire) begin
@@ -28395,8 +28425,14 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
         lb_src$2 = line_buffers$1$read_data;
         rows$0$new_tap = lb_src$0;
         rows$0$clock = clock;
-        rows$0$row_inside = |(rowscan$flags & row_masks$0);
-        rows$0$col_flags = colscan$flags;
+        if (wrap) begin
+            rows$0$row_inside = |(rowscan$prev_flags & row_masks$0);
+            rows$0$col_flags = colscan$wrap_flags;
+        end
+        else begin
+            rows$0$row_inside = |(rowscan$flags & row_masks$0);
+            rows$0$col_flags = colscan$flags;
+        end
         rows$0$zp = zp_beat$q;
         rows$0$write_group = group$q;
         rows$0$write = fire;
@@ -28418,8 +28454,14 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
         end
         rows$1$new_tap = lb_src$1;
         rows$1$clock = clock;
-        rows$1$row_inside = |(rowscan$flags & row_masks$1);
-        rows$1$col_flags = colscan$flags;
+        if (wrap) begin
+            rows$1$row_inside = |(rowscan$prev_flags & row_masks$1);
+            rows$1$col_flags = colscan$wrap_flags;
+        end
+        else begin
+            rows$1$row_inside = |(rowscan$flags & row_masks$1);
+            rows$1$col_flags = colscan$flags;
+        end
         rows$1$zp = zp_beat$q;
         rows$1$write_group = group$q;
         rows$1$write = fire;
@@ -28441,8 +28483,14 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
         end
         rows$2$new_tap = lb_src$2;
         rows$2$clock = clock;
-        rows$2$row_inside = |(rowscan$flags & row_masks$2);
-        rows$2$col_flags = colscan$flags;
+        if (wrap) begin
+            rows$2$row_inside = |(rowscan$prev_flags & row_masks$2);
+            rows$2$col_flags = colscan$wrap_flags;
+        end
+        else begin
+            rows$2$row_inside = |(rowscan$flags & row_masks$2);
+            rows$2$col_flags = colscan$flags;
+        end
         rows$2$zp = zp_beat$q;
         rows$2$write_group = group$q;
         rows$2$write = fire;
@@ -28512,7 +28560,7 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
 endmodule // board_ulx3s$engine$window
 
 
-module board_ulx3s$engine$window$colscan(clock,load,step,size,stride2,flags,at_real,at_end,at_last_real,emit,last_emit);
+module board_ulx3s$engine$window$colscan(clock,load,step,size,stride2,extend,carry,flags,at_real,at_end,at_last_real,emit,last_emit,wrap_emit,wrap_flags,prev_emit,prev_flags);
     
     // Module arguments
     input wire  clock;
@@ -28520,15 +28568,22 @@ module board_ulx3s$engine$window$colscan(clock,load,step,size,stride2,flags,at_r
     input wire  step;
     input wire  [6:0] size;
     input wire  stride2;
+    input wire  extend;
+    input wire  carry;
     output reg  [2:0] flags;
     output reg  at_real;
     output reg  at_end;
     output reg  at_last_real;
     output reg  emit;
     output reg  last_emit;
+    output reg  wrap_emit;
+    output reg  [2:0] wrap_flags;
+    output reg  prev_emit;
+    output reg  [2:0] prev_flags;
     
     // Constant declarations
     localparam  half = 7'b1;
+    localparam  min_cols = 7'b10;
     localparam  one = 3'b1;
     localparam  e0_even = 7'b10;
     
@@ -28542,6 +28597,9 @@ module board_ulx3s$engine$window$colscan(clock,load,step,size,stride2,flags,at_r
     reg  [6:0] size_m1$d;
     wire  [6:0] size_m1$q;
     reg  size_m1$clock;
+    reg  [6:0] short_last$d;
+    wire  [6:0] short_last$q;
+    reg  short_last$clock;
     reg  [6:0] lead$d;
     wire  [6:0] lead$q;
     reg  lead$clock;
@@ -28557,6 +28615,24 @@ module board_ulx3s$engine$window$colscan(clock,load,step,size,stride2,flags,at_r
     reg  [2:0] in_image$d;
     wire  [2:0] in_image$q;
     reg  in_image$clock;
+    reg  [6:0] w_lead$d;
+    wire  [6:0] w_lead$q;
+    reg  w_lead$clock;
+    reg  w_phase$d;
+    wire  w_phase$q;
+    reg  w_phase$clock;
+    reg  [6:0] w_remaining$d;
+    wire  [6:0] w_remaining$q;
+    reg  w_remaining$clock;
+    reg  [2:0] w_image$d;
+    wire  [2:0] w_image$q;
+    reg  w_image$clock;
+    reg  p_emit$d;
+    wire  p_emit$q;
+    reg  p_emit$clock;
+    reg  [2:0] p_image$d;
+    wire  [2:0] p_image$q;
+    reg  p_image$clock;
     
     // Sub module instances
     board_ulx3s$engine$window$colscan$pos pos(
@@ -28573,6 +28649,11 @@ module board_ulx3s$engine$window$colscan(clock,load,step,size,stride2,flags,at_r
         .d(size_m1$d),
         .q(size_m1$q),
         .clock(size_m1$clock)
+    );
+    board_ulx3s$engine$window$colscan$short_last short_last(
+        .d(short_last$d),
+        .q(short_last$q),
+        .clock(short_last$clock)
     );
     board_ulx3s$engine$window$colscan$lead lead(
         .d(lead$d),
@@ -28599,35 +28680,112 @@ module board_ulx3s$engine$window$colscan(clock,load,step,size,stride2,flags,at_r
         .q(in_image$q),
         .clock(in_image$clock)
     );
+    board_ulx3s$engine$window$colscan$w_lead w_lead(
+        .d(w_lead$d),
+        .q(w_lead$q),
+        .clock(w_lead$clock)
+    );
+    board_ulx3s$engine$window$colscan$w_phase w_phase(
+        .d(w_phase$d),
+        .q(w_phase$q),
+        .clock(w_phase$clock)
+    );
+    board_ulx3s$engine$window$colscan$w_remaining w_remaining(
+        .d(w_remaining$d),
+        .q(w_remaining$q),
+        .clock(w_remaining$clock)
+    );
+    board_ulx3s$engine$window$colscan$w_image w_image(
+        .d(w_image$d),
+        .q(w_image$q),
+        .clock(w_image$clock)
+    );
+    board_ulx3s$engine$window$colscan$p_emit p_emit(
+        .d(p_emit$d),
+        .q(p_emit$q),
+        .clock(p_emit$clock)
+    );
+    board_ulx3s$engine$window$colscan$p_image p_image(
+        .d(p_image$d),
+        .q(p_image$q),
+        .clock(p_image$clock)
+    );
     
     // Update code
     always @(*) begin
         pos$clock = clock;
         last$clock = clock;
         size_m1$clock = clock;
+        short_last$clock = clock;
         lead$clock = clock;
         phase$clock = clock;
         s2$clock = clock;
         remaining$clock = clock;
         in_image$clock = clock;
+        w_lead$clock = clock;
+        w_phase$clock = clock;
+        w_remaining$clock = clock;
+        w_image$clock = clock;
+        p_emit$clock = clock;
+        p_image$clock = clock;
         pos$d = pos$q;
         last$d = last$q;
         size_m1$d = size_m1$q;
+        short_last$d = short_last$q;
         lead$d = lead$q;
         phase$d = phase$q;
         s2$d = s2$q;
         remaining$d = remaining$q;
         in_image$d = in_image$q;
+        w_lead$d = w_lead$q;
+        w_phase$d = w_phase$q;
+        w_remaining$d = w_remaining$q;
+        w_image$d = w_image$q;
+        p_emit$d = p_emit$q;
+        p_image$d = p_image$q;
         flags = in_image$q;
         at_real = |(in_image$q & one);
-        at_end = pos$q == last$q;
+        if (extend) begin
+            at_end = pos$q == last$q;
+        end
+        else begin
+            at_end = pos$q == short_last$q;
+        end
         at_last_real = pos$q == size_m1$q;
         emit = (lead$q == 32'h0) && ~phase$q;
         last_emit = (lead$q == 32'h0) && ~phase$q && (remaining$q == 32'h1);
+        wrap_emit = (w_lead$q == 32'h0) && ~w_phase$q && |w_remaining$q;
+        wrap_flags = w_image$q;
+        prev_emit = p_emit$q;
+        prev_flags = p_image$q;
         if (load) begin
+            w_lead$d = lead$q;
+            w_phase$d = phase$q;
+            w_remaining$d = remaining$q;
+            w_image$d = in_image$q << 32'h1;
+            if (lead$q == 32'h0) begin
+                w_phase$d = s2$q && ~phase$q;
+                if (~phase$q) begin
+                    w_remaining$d = remaining$q - 32'h1;
+                end
+            end
+            else begin
+                w_lead$d = lead$q - 32'h1;
+            end
+            if (~carry) begin
+                w_remaining$d = 32'h0;
+            end
+            p_emit$d = 1'b0;
+            p_image$d = 32'h0;
             pos$d = 32'h0;
             size_m1$d = size - 32'h1;
             last$d = size - 32'h1 + half;
+            if (size < min_cols) begin
+                short_last$d = min_cols - 32'h1;
+            end
+            else begin
+                short_last$d = size - 32'h1;
+            end
             s2$d = stride2;
             phase$d = 1'b0;
             in_image$d = 32'h1;
@@ -28646,6 +28804,8 @@ module board_ulx3s$engine$window$colscan(clock,load,step,size,stride2,flags,at_r
             end
         end
         else if (step) begin
+            p_emit$d = (lead$q == 32'h0) && ~phase$q;
+            p_image$d = in_image$q;
             pos$d = pos$q + 32'h1;
             in_image$d = (in_image$q << 32'h1) | (((pos$q < size_m1$q)) & 3'h7);
             if (lead$q == 32'h0) begin
@@ -28656,6 +28816,16 @@ module board_ulx3s$engine$window$colscan(clock,load,step,size,stride2,flags,at_r
             end
             else begin
                 lead$d = lead$q - 32'h1;
+            end
+            w_image$d = w_image$q << 32'h1;
+            if (w_lead$q == 32'h0) begin
+                w_phase$d = s2$q && ~w_phase$q;
+                if (~w_phase$q && |w_remaining$q) begin
+                    w_remaining$d = w_remaining$q - 32'h1;
+                end
+            end
+            else begin
+                w_lead$d = w_lead$q - 32'h1;
             end
         end
     end
@@ -28718,6 +28888,44 @@ module board_ulx3s$engine$window$colscan$lead(d,q,clock);
     end
           
 endmodule // board_ulx3s$engine$window$colscan$lead
+
+
+module board_ulx3s$engine$window$colscan$p_emit(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_ulx3s$engine$window$colscan$p_emit
+
+
+module board_ulx3s$engine$window$colscan$p_image(d,q,clock);
+    
+    // Module arguments
+    input wire  [2:0] d;
+    output reg  [2:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 3'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_ulx3s$engine$window$colscan$p_image
 
 
 module board_ulx3s$engine$window$colscan$phase(d,q,clock);
@@ -28796,6 +29004,25 @@ module board_ulx3s$engine$window$colscan$s2(d,q,clock);
 endmodule // board_ulx3s$engine$window$colscan$s2
 
 
+module board_ulx3s$engine$window$colscan$short_last(d,q,clock);
+    
+    // Module arguments
+    input wire  [6:0] d;
+    output reg  [6:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 7'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_ulx3s$engine$window$colscan$short_last
+
+
 module board_ulx3s$engine$window$colscan$size_m1(d,q,clock);
     
     // Module arguments
@@ -28813,6 +29040,82 @@ module board_ulx3s$engine$window$colscan$size_m1(d,q,clock);
     end
           
 endmodule // board_ulx3s$engine$window$colscan$size_m1
+
+
+module board_ulx3s$engine$window$colscan$w_image(d,q,clock);
+    
+    // Module arguments
+    input wire  [2:0] d;
+    output reg  [2:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 3'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_ulx3s$engine$window$colscan$w_image
+
+
+module board_ulx3s$engine$window$colscan$w_lead(d,q,clock);
+    
+    // Module arguments
+    input wire  [6:0] d;
+    output reg  [6:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 7'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_ulx3s$engine$window$colscan$w_lead
+
+
+module board_ulx3s$engine$window$colscan$w_phase(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_ulx3s$engine$window$colscan$w_phase
+
+
+module board_ulx3s$engine$window$colscan$w_remaining(d,q,clock);
+    
+    // Module arguments
+    input wire  [6:0] d;
+    output reg  [6:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 7'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_ulx3s$engine$window$colscan$w_remaining
 
 
 module board_ulx3s$engine$window$error(d,q,clock);
@@ -30317,7 +30620,7 @@ module board_ulx3s$engine$window$rows$2$regs$2$held(d,q,clock);
 endmodule // board_ulx3s$engine$window$rows$2$regs$2$held
 
 
-module board_ulx3s$engine$window$rowscan(clock,load,step,size,stride2,flags,at_real,at_end,at_last_real,emit,last_emit);
+module board_ulx3s$engine$window$rowscan(clock,load,step,size,stride2,extend,carry,flags,at_real,at_end,at_last_real,emit,last_emit,wrap_emit,wrap_flags,prev_emit,prev_flags);
     
     // Module arguments
     input wire  clock;
@@ -30325,15 +30628,22 @@ module board_ulx3s$engine$window$rowscan(clock,load,step,size,stride2,flags,at_r
     input wire  step;
     input wire  [6:0] size;
     input wire  stride2;
+    input wire  extend;
+    input wire  carry;
     output reg  [2:0] flags;
     output reg  at_real;
     output reg  at_end;
     output reg  at_last_real;
     output reg  emit;
     output reg  last_emit;
+    output reg  wrap_emit;
+    output reg  [2:0] wrap_flags;
+    output reg  prev_emit;
+    output reg  [2:0] prev_flags;
     
     // Constant declarations
     localparam  half = 7'b1;
+    localparam  min_cols = 7'b10;
     localparam  one = 3'b1;
     localparam  e0_even = 7'b10;
     
@@ -30347,6 +30657,9 @@ module board_ulx3s$engine$window$rowscan(clock,load,step,size,stride2,flags,at_r
     reg  [6:0] size_m1$d;
     wire  [6:0] size_m1$q;
     reg  size_m1$clock;
+    reg  [6:0] short_last$d;
+    wire  [6:0] short_last$q;
+    reg  short_last$clock;
     reg  [6:0] lead$d;
     wire  [6:0] lead$q;
     reg  lead$clock;
@@ -30362,6 +30675,24 @@ module board_ulx3s$engine$window$rowscan(clock,load,step,size,stride2,flags,at_r
     reg  [2:0] in_image$d;
     wire  [2:0] in_image$q;
     reg  in_image$clock;
+    reg  [6:0] w_lead$d;
+    wire  [6:0] w_lead$q;
+    reg  w_lead$clock;
+    reg  w_phase$d;
+    wire  w_phase$q;
+    reg  w_phase$clock;
+    reg  [6:0] w_remaining$d;
+    wire  [6:0] w_remaining$q;
+    reg  w_remaining$clock;
+    reg  [2:0] w_image$d;
+    wire  [2:0] w_image$q;
+    reg  w_image$clock;
+    reg  p_emit$d;
+    wire  p_emit$q;
+    reg  p_emit$clock;
+    reg  [2:0] p_image$d;
+    wire  [2:0] p_image$q;
+    reg  p_image$clock;
     
     // Sub module instances
     board_ulx3s$engine$window$rowscan$pos pos(
@@ -30378,6 +30709,11 @@ module board_ulx3s$engine$window$rowscan(clock,load,step,size,stride2,flags,at_r
         .d(size_m1$d),
         .q(size_m1$q),
         .clock(size_m1$clock)
+    );
+    board_ulx3s$engine$window$rowscan$short_last short_last(
+        .d(short_last$d),
+        .q(short_last$q),
+        .clock(short_last$clock)
     );
     board_ulx3s$engine$window$rowscan$lead lead(
         .d(lead$d),
@@ -30404,35 +30740,112 @@ module board_ulx3s$engine$window$rowscan(clock,load,step,size,stride2,flags,at_r
         .q(in_image$q),
         .clock(in_image$clock)
     );
+    board_ulx3s$engine$window$rowscan$w_lead w_lead(
+        .d(w_lead$d),
+        .q(w_lead$q),
+        .clock(w_lead$clock)
+    );
+    board_ulx3s$engine$window$rowscan$w_phase w_phase(
+        .d(w_phase$d),
+        .q(w_phase$q),
+        .clock(w_phase$clock)
+    );
+    board_ulx3s$engine$window$rowscan$w_remaining w_remaining(
+        .d(w_remaining$d),
+        .q(w_remaining$q),
+        .clock(w_remaining$clock)
+    );
+    board_ulx3s$engine$window$rowscan$w_image w_image(
+        .d(w_image$d),
+        .q(w_image$q),
+        .clock(w_image$clock)
+    );
+    board_ulx3s$engine$window$rowscan$p_emit p_emit(
+        .d(p_emit$d),
+        .q(p_emit$q),
+        .clock(p_emit$clock)
+    );
+    board_ulx3s$engine$window$rowscan$p_image p_image(
+        .d(p_image$d),
+        .q(p_image$q),
+        .clock(p_image$clock)
+    );
     
     // Update code
     always @(*) begin
         pos$clock = clock;
         last$clock = clock;
         size_m1$clock = clock;
+        short_last$clock = clock;
         lead$clock = clock;
         phase$clock = clock;
         s2$clock = clock;
         remaining$clock = clock;
         in_image$clock = clock;
+        w_lead$clock = clock;
+        w_phase$clock = clock;
+        w_remaining$clock = clock;
+        w_image$clock = clock;
+        p_emit$clock = clock;
+        p_image$clock = clock;
         pos$d = pos$q;
         last$d = last$q;
         size_m1$d = size_m1$q;
+        short_last$d = short_last$q;
         lead$d = lead$q;
         phase$d = phase$q;
         s2$d = s2$q;
         remaining$d = remaining$q;
         in_image$d = in_image$q;
+        w_lead$d = w_lead$q;
+        w_phase$d = w_phase$q;
+        w_remaining$d = w_remaining$q;
+        w_image$d = w_image$q;
+        p_emit$d = p_emit$q;
+        p_image$d = p_image$q;
         flags = in_image$q;
         at_real = |(in_image$q & one);
-        at_end = pos$q == last$q;
+        if (extend) begin
+            at_end = pos$q == last$q;
+        end
+        else begin
+            at_end = pos$q == short_last$q;
+        end
         at_last_real = pos$q == size_m1$q;
         emit = (lead$q == 32'h0) && ~phase$q;
         last_emit = (lead$q == 32'h0) && ~phase$q && (remaining$q == 32'h1);
+        wrap_emit = (w_lead$q == 32'h0) && ~w_phase$q && |w_remaining$q;
+        wrap_flags = w_image$q;
+        prev_emit = p_emit$q;
+        prev_flags = p_image$q;
         if (load) begin
+            w_lead$d = lead$q;
+            w_phase$d = phase$q;
+            w_remaining$d = remaining$q;
+            w_image$d = in_image$q << 32'h1;
+            if (lead$q == 32'h0) begin
+                w_phase$d = s2$q && ~phase$q;
+                if (~phase$q) begin
+                    w_remaining$d = remaining$q - 32'h1;
+                end
+            end
+            else begin
+                w_lead$d = lead$q - 32'h1;
+            end
+            if (~carry) begin
+                w_remaining$d = 32'h0;
+            end
+            p_emit$d = 1'b0;
+            p_image$d = 32'h0;
             pos$d = 32'h0;
             size_m1$d = size - 32'h1;
             last$d = size - 32'h1 + half;
+            if (size < min_cols) begin
+                short_last$d = min_cols - 32'h1;
+            end
+            else begin
+                short_last$d = size - 32'h1;
+            end
             s2$d = stride2;
             phase$d = 1'b0;
             in_image$d = 32'h1;
@@ -30451,6 +30864,8 @@ module board_ulx3s$engine$window$rowscan(clock,load,step,size,stride2,flags,at_r
             end
         end
         else if (step) begin
+            p_emit$d = (lead$q == 32'h0) && ~phase$q;
+            p_image$d = in_image$q;
             pos$d = pos$q + 32'h1;
             in_image$d = (in_image$q << 32'h1) | (((pos$q < size_m1$q)) & 3'h7);
             if (lead$q == 32'h0) begin
@@ -30461,6 +30876,16 @@ module board_ulx3s$engine$window$rowscan(clock,load,step,size,stride2,flags,at_r
             end
             else begin
                 lead$d = lead$q - 32'h1;
+            end
+            w_image$d = w_image$q << 32'h1;
+            if (w_lead$q == 32'h0) begin
+                w_phase$d = s2$q && ~w_phase$q;
+                if (~w_phase$q && |w_remaining$q) begin
+                    w_remaining$d = w_remaining$q - 32'h1;
+                end
+            end
+            else begin
+                w_lead$d = w_lead$q - 32'h1;
             end
         end
     end
@@ -30523,6 +30948,44 @@ module board_ulx3s$engine$window$rowscan$lead(d,q,clock);
     end
           
 endmodule // board_ulx3s$engine$window$rowscan$lead
+
+
+module board_ulx3s$engine$window$rowscan$p_emit(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_ulx3s$engine$window$rowscan$p_emit
+
+
+module board_ulx3s$engine$window$rowscan$p_image(d,q,clock);
+    
+    // Module arguments
+    input wire  [2:0] d;
+    output reg  [2:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 3'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_ulx3s$engine$window$rowscan$p_image
 
 
 module board_ulx3s$engine$window$rowscan$phase(d,q,clock);
@@ -30601,6 +31064,25 @@ module board_ulx3s$engine$window$rowscan$s2(d,q,clock);
 endmodule // board_ulx3s$engine$window$rowscan$s2
 
 
+module board_ulx3s$engine$window$rowscan$short_last(d,q,clock);
+    
+    // Module arguments
+    input wire  [6:0] d;
+    output reg  [6:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 7'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_ulx3s$engine$window$rowscan$short_last
+
+
 module board_ulx3s$engine$window$rowscan$size_m1(d,q,clock);
     
     // Module arguments
@@ -30618,6 +31100,82 @@ module board_ulx3s$engine$window$rowscan$size_m1(d,q,clock);
     end
           
 endmodule // board_ulx3s$engine$window$rowscan$size_m1
+
+
+module board_ulx3s$engine$window$rowscan$w_image(d,q,clock);
+    
+    // Module arguments
+    input wire  [2:0] d;
+    output reg  [2:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 3'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_ulx3s$engine$window$rowscan$w_image
+
+
+module board_ulx3s$engine$window$rowscan$w_lead(d,q,clock);
+    
+    // Module arguments
+    input wire  [6:0] d;
+    output reg  [6:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 7'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_ulx3s$engine$window$rowscan$w_lead
+
+
+module board_ulx3s$engine$window$rowscan$w_phase(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_ulx3s$engine$window$rowscan$w_phase
+
+
+module board_ulx3s$engine$window$rowscan$w_remaining(d,q,clock);
+    
+    // Module arguments
+    input wire  [6:0] d;
+    output reg  [6:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 7'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_ulx3s$engine$window$rowscan$w_remaining
 
 
 module board_ulx3s$engine$window$run(d,q,clock);

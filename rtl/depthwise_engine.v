@@ -27120,23 +27120,35 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
     reg  rowscan$step;
     reg  [6:0] rowscan$size;
     reg  rowscan$stride2;
+    reg  rowscan$extend;
+    reg  rowscan$carry;
     wire  [2:0] rowscan$flags;
     wire  rowscan$at_real;
     wire  rowscan$at_end;
     wire  rowscan$at_last_real;
     wire  rowscan$emit;
     wire  rowscan$last_emit;
+    wire  rowscan$wrap_emit;
+    wire  [2:0] rowscan$wrap_flags;
+    wire  rowscan$prev_emit;
+    wire  [2:0] rowscan$prev_flags;
     reg  colscan$clock;
     reg  colscan$load;
     reg  colscan$step;
     reg  [6:0] colscan$size;
     reg  colscan$stride2;
+    reg  colscan$extend;
+    reg  colscan$carry;
     wire  [2:0] colscan$flags;
     wire  colscan$at_real;
     wire  colscan$at_end;
     wire  colscan$at_last_real;
     wire  colscan$emit;
     wire  colscan$last_emit;
+    wire  colscan$wrap_emit;
+    wire  [2:0] colscan$wrap_flags;
+    wire  colscan$prev_emit;
+    wire  [2:0] colscan$prev_flags;
     reg  line_buffers$0$clock;
     reg  line_buffers$0$write_enable;
     reg  [13:0] line_buffers$0$write_address;
@@ -27214,6 +27226,7 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
     reg  fire;
     reg  is_real;
     reg  emit;
+    reg  wrap;
     reg  group_end;
     reg  row_end;
     reg  slot_free;
@@ -27240,12 +27253,18 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
         .step(rowscan$step),
         .size(rowscan$size),
         .stride2(rowscan$stride2),
+        .extend(rowscan$extend),
+        .carry(rowscan$carry),
         .flags(rowscan$flags),
         .at_real(rowscan$at_real),
         .at_end(rowscan$at_end),
         .at_last_real(rowscan$at_last_real),
         .emit(rowscan$emit),
-        .last_emit(rowscan$last_emit)
+        .last_emit(rowscan$last_emit),
+        .wrap_emit(rowscan$wrap_emit),
+        .wrap_flags(rowscan$wrap_flags),
+        .prev_emit(rowscan$prev_emit),
+        .prev_flags(rowscan$prev_flags)
     );
     depthwise_engine$window$colscan colscan(
         .clock(colscan$clock),
@@ -27253,12 +27272,18 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
         .step(colscan$step),
         .size(colscan$size),
         .stride2(colscan$stride2),
+        .extend(colscan$extend),
+        .carry(colscan$carry),
         .flags(colscan$flags),
         .at_real(colscan$at_real),
         .at_end(colscan$at_end),
         .at_last_real(colscan$at_last_real),
         .emit(colscan$emit),
-        .last_emit(colscan$last_emit)
+        .last_emit(colscan$last_emit),
+        .wrap_emit(colscan$wrap_emit),
+        .wrap_flags(colscan$wrap_flags),
+        .prev_emit(colscan$prev_emit),
+        .prev_flags(colscan$prev_flags)
     );
     depthwise_engine$window$line_buffers$0 line_buffers$0(
         .clock(line_buffers$0$clock),
@@ -27384,7 +27409,8 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
         rowscan$clock = clock;
         colscan$clock = clock;
         is_real = rowscan$at_real && colscan$at_real;
-        emit = rowscan$emit && colscan$emit;
+        wrap = rowscan$prev_emit && colscan$wrap_emit;
+        emit = (rowscan$emit && colscan$emit) || wrap;
         group_end = group$q == last_group_r$q;
         row_end = group_end && colscan$at_end;
         single = last_group_r$q == 32'h0;
@@ -27393,10 +27419,14 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
         inp$tready = run$q && is_real && (~emit || slot_free);
         colscan$size = width;
         colscan$stride2 = stride2;
+        colscan$extend = rowscan$at_end;
+        colscan$carry = ~start;
         colscan$load = start || (fire && row_end);
         colscan$step = fire && group_end;
         rowscan$size = height;
         rowscan$stride2 = stride2;
+        rowscan$extend = 1'b1;
+        rowscan$carry = 1'b0;
         rowscan$load = start;
         rowscan$step = fire && row_end;
         if (fire) begin
@@ -27450,8 +27480,14 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
         lb_src$2 = line_buffers$1$read_data;
         rows$0$new_tap = lb_src$0;
         rows$0$clock = clock;
-        rows$0$row_inside = |(rowscan$flags & row_masks$0);
-        rows$0$col_flags = colscan$flags;
+        if (wrap) begin
+            rows$0$row_inside = |(rowscan$prev_flags & row_masks$0);
+            rows$0$col_flags = colscan$wrap_flags;
+        end
+        else begin
+            rows$0$row_inside = |(rowscan$flags & row_masks$0);
+            rows$0$col_flags = colscan$flags;
+        end
         rows$0$zp = zp_beat$q;
         rows$0$write_group = group$q;
         rows$0$write = fire;
@@ -27473,8 +27509,14 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
         end
         rows$1$new_tap = lb_src$1;
         rows$1$clock = clock;
-        rows$1$row_inside = |(rowscan$flags & row_masks$1);
-        rows$1$col_flags = colscan$flags;
+        if (wrap) begin
+            rows$1$row_inside = |(rowscan$prev_flags & row_masks$1);
+            rows$1$col_flags = colscan$wrap_flags;
+        end
+        else begin
+            rows$1$row_inside = |(rowscan$flags & row_masks$1);
+            rows$1$col_flags = colscan$flags;
+        end
         rows$1$zp = zp_beat$q;
         rows$1$write_group = group$q;
         rows$1$write = fire;
@@ -27496,8 +27538,14 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
         end
         rows$2$new_tap = lb_src$2;
         rows$2$clock = clock;
-        rows$2$row_inside = |(rowscan$flags & row_masks$2);
-        rows$2$col_flags = colscan$flags;
+        if (wrap) begin
+            rows$2$row_inside = |(rowscan$prev_flags & row_masks$2);
+            rows$2$col_flags = colscan$wrap_flags;
+        end
+        else begin
+            rows$2$row_inside = |(rowscan$flags & row_masks$2);
+            rows$2$col_flags = colscan$flags;
+        end
         rows$2$zp = zp_beat$q;
         rows$2$write_group = group$q;
         rows$2$write = fire;
@@ -27567,7 +27615,7 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
 endmodule // depthwise_engine$window
 
 
-module depthwise_engine$window$colscan(clock,load,step,size,stride2,flags,at_real,at_end,at_last_real,emit,last_emit);
+module depthwise_engine$window$colscan(clock,load,step,size,stride2,extend,carry,flags,at_real,at_end,at_last_real,emit,last_emit,wrap_emit,wrap_flags,prev_emit,prev_flags);
     
     // Module arguments
     input wire  clock;
@@ -27575,15 +27623,22 @@ module depthwise_engine$window$colscan(clock,load,step,size,stride2,flags,at_rea
     input wire  step;
     input wire  [6:0] size;
     input wire  stride2;
+    input wire  extend;
+    input wire  carry;
     output reg  [2:0] flags;
     output reg  at_real;
     output reg  at_end;
     output reg  at_last_real;
     output reg  emit;
     output reg  last_emit;
+    output reg  wrap_emit;
+    output reg  [2:0] wrap_flags;
+    output reg  prev_emit;
+    output reg  [2:0] prev_flags;
     
     // Constant declarations
     localparam  half = 7'b1;
+    localparam  min_cols = 7'b10;
     localparam  one = 3'b1;
     localparam  e0_even = 7'b10;
     
@@ -27597,6 +27652,9 @@ module depthwise_engine$window$colscan(clock,load,step,size,stride2,flags,at_rea
     reg  [6:0] size_m1$d;
     wire  [6:0] size_m1$q;
     reg  size_m1$clock;
+    reg  [6:0] short_last$d;
+    wire  [6:0] short_last$q;
+    reg  short_last$clock;
     reg  [6:0] lead$d;
     wire  [6:0] lead$q;
     reg  lead$clock;
@@ -27612,6 +27670,24 @@ module depthwise_engine$window$colscan(clock,load,step,size,stride2,flags,at_rea
     reg  [2:0] in_image$d;
     wire  [2:0] in_image$q;
     reg  in_image$clock;
+    reg  [6:0] w_lead$d;
+    wire  [6:0] w_lead$q;
+    reg  w_lead$clock;
+    reg  w_phase$d;
+    wire  w_phase$q;
+    reg  w_phase$clock;
+    reg  [6:0] w_remaining$d;
+    wire  [6:0] w_remaining$q;
+    reg  w_remaining$clock;
+    reg  [2:0] w_image$d;
+    wire  [2:0] w_image$q;
+    reg  w_image$clock;
+    reg  p_emit$d;
+    wire  p_emit$q;
+    reg  p_emit$clock;
+    reg  [2:0] p_image$d;
+    wire  [2:0] p_image$q;
+    reg  p_image$clock;
     
     // Sub module instances
     depthwise_engine$window$colscan$pos pos(
@@ -27628,6 +27704,11 @@ module depthwise_engine$window$colscan(clock,load,step,size,stride2,flags,at_rea
         .d(size_m1$d),
         .q(size_m1$q),
         .clock(size_m1$clock)
+    );
+    depthwise_engine$window$colscan$short_last short_last(
+        .d(short_last$d),
+        .q(short_last$q),
+        .clock(short_last$clock)
     );
     depthwise_engine$window$colscan$lead lead(
         .d(lead$d),
@@ -27654,35 +27735,112 @@ module depthwise_engine$window$colscan(clock,load,step,size,stride2,flags,at_rea
         .q(in_image$q),
         .clock(in_image$clock)
     );
+    depthwise_engine$window$colscan$w_lead w_lead(
+        .d(w_lead$d),
+        .q(w_lead$q),
+        .clock(w_lead$clock)
+    );
+    depthwise_engine$window$colscan$w_phase w_phase(
+        .d(w_phase$d),
+        .q(w_phase$q),
+        .clock(w_phase$clock)
+    );
+    depthwise_engine$window$colscan$w_remaining w_remaining(
+        .d(w_remaining$d),
+        .q(w_remaining$q),
+        .clock(w_remaining$clock)
+    );
+    depthwise_engine$window$colscan$w_image w_image(
+        .d(w_image$d),
+        .q(w_image$q),
+        .clock(w_image$clock)
+    );
+    depthwise_engine$window$colscan$p_emit p_emit(
+        .d(p_emit$d),
+        .q(p_emit$q),
+        .clock(p_emit$clock)
+    );
+    depthwise_engine$window$colscan$p_image p_image(
+        .d(p_image$d),
+        .q(p_image$q),
+        .clock(p_image$clock)
+    );
     
     // Update code
     always @(*) begin
         pos$clock = clock;
         last$clock = clock;
         size_m1$clock = clock;
+        short_last$clock = clock;
         lead$clock = clock;
         phase$clock = clock;
         s2$clock = clock;
         remaining$clock = clock;
         in_image$clock = clock;
+        w_lead$clock = clock;
+        w_phase$clock = clock;
+        w_remaining$clock = clock;
+        w_image$clock = clock;
+        p_emit$clock = clock;
+        p_image$clock = clock;
         pos$d = pos$q;
         last$d = last$q;
         size_m1$d = size_m1$q;
+        short_last$d = short_last$q;
         lead$d = lead$q;
         phase$d = phase$q;
         s2$d = s2$q;
         remaining$d = remaining$q;
         in_image$d = in_image$q;
+        w_lead$d = w_lead$q;
+        w_phase$d = w_phase$q;
+        w_remaining$d = w_remaining$q;
+        w_image$d = w_image$q;
+        p_emit$d = p_emit$q;
+        p_image$d = p_image$q;
         flags = in_image$q;
         at_real = |(in_image$q & one);
-        at_end = pos$q == last$q;
+        if (extend) begin
+            at_end = pos$q == last$q;
+        end
+        else begin
+            at_end = pos$q == short_last$q;
+        end
         at_last_real = pos$q == size_m1$q;
         emit = (lead$q == 32'h0) && ~phase$q;
         last_emit = (lead$q == 32'h0) && ~phase$q && (remaining$q == 32'h1);
+        wrap_emit = (w_lead$q == 32'h0) && ~w_phase$q && |w_remaining$q;
+        wrap_flags = w_image$q;
+        prev_emit = p_emit$q;
+        prev_flags = p_image$q;
         if (load) begin
+            w_lead$d = lead$q;
+            w_phase$d = phase$q;
+            w_remaining$d = remaining$q;
+            w_image$d = in_image$q << 32'h1;
+            if (lead$q == 32'h0) begin
+                w_phase$d = s2$q && ~phase$q;
+                if (~phase$q) begin
+                    w_remaining$d = remaining$q - 32'h1;
+                end
+            end
+            else begin
+                w_lead$d = lead$q - 32'h1;
+            end
+            if (~carry) begin
+                w_remaining$d = 32'h0;
+            end
+            p_emit$d = 1'b0;
+            p_image$d = 32'h0;
             pos$d = 32'h0;
             size_m1$d = size - 32'h1;
             last$d = size - 32'h1 + half;
+            if (size < min_cols) begin
+                short_last$d = min_cols - 32'h1;
+            end
+            else begin
+                short_last$d = size - 32'h1;
+            end
             s2$d = stride2;
             phase$d = 1'b0;
             in_image$d = 32'h1;
@@ -27701,6 +27859,8 @@ module depthwise_engine$window$colscan(clock,load,step,size,stride2,flags,at_rea
             end
         end
         else if (step) begin
+            p_emit$d = (lead$q == 32'h0) && ~phase$q;
+            p_image$d = in_image$q;
             pos$d = pos$q + 32'h1;
             in_image$d = (in_image$q << 32'h1) | (((pos$q < size_m1$q)) & 3'h7);
             if (lead$q == 32'h0) begin
@@ -27711,6 +27871,16 @@ module depthwise_engine$window$colscan(clock,load,step,size,stride2,flags,at_rea
             end
             else begin
                 lead$d = lead$q - 32'h1;
+            end
+            w_image$d = w_image$q << 32'h1;
+            if (w_lead$q == 32'h0) begin
+                w_phase$d = s2$q && ~w_phase$q;
+                if (~w_phase$q && |w_remaining$q) begin
+                    w_remaining$d = w_remaining$q - 32'h1;
+                end
+            end
+            else begin
+                w_lead$d = w_lead$q - 32'h1;
             end
         end
     end
@@ -27773,6 +27943,44 @@ module depthwise_engine$window$colscan$lead(d,q,clock);
     end
           
 endmodule // depthwise_engine$window$colscan$lead
+
+
+module depthwise_engine$window$colscan$p_emit(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$colscan$p_emit
+
+
+module depthwise_engine$window$colscan$p_image(d,q,clock);
+    
+    // Module arguments
+    input wire  [2:0] d;
+    output reg  [2:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 3'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$colscan$p_image
 
 
 module depthwise_engine$window$colscan$phase(d,q,clock);
@@ -27851,6 +28059,25 @@ module depthwise_engine$window$colscan$s2(d,q,clock);
 endmodule // depthwise_engine$window$colscan$s2
 
 
+module depthwise_engine$window$colscan$short_last(d,q,clock);
+    
+    // Module arguments
+    input wire  [6:0] d;
+    output reg  [6:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 7'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$colscan$short_last
+
+
 module depthwise_engine$window$colscan$size_m1(d,q,clock);
     
     // Module arguments
@@ -27868,6 +28095,82 @@ module depthwise_engine$window$colscan$size_m1(d,q,clock);
     end
           
 endmodule // depthwise_engine$window$colscan$size_m1
+
+
+module depthwise_engine$window$colscan$w_image(d,q,clock);
+    
+    // Module arguments
+    input wire  [2:0] d;
+    output reg  [2:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 3'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$colscan$w_image
+
+
+module depthwise_engine$window$colscan$w_lead(d,q,clock);
+    
+    // Module arguments
+    input wire  [6:0] d;
+    output reg  [6:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 7'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$colscan$w_lead
+
+
+module depthwise_engine$window$colscan$w_phase(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$colscan$w_phase
+
+
+module depthwise_engine$window$colscan$w_remaining(d,q,clock);
+    
+    // Module arguments
+    input wire  [6:0] d;
+    output reg  [6:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 7'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$colscan$w_remaining
 
 
 module depthwise_engine$window$error(d,q,clock);
@@ -29372,7 +29675,7 @@ module depthwise_engine$window$rows$2$regs$2$held(d,q,clock);
 endmodule // depthwise_engine$window$rows$2$regs$2$held
 
 
-module depthwise_engine$window$rowscan(clock,load,step,size,stride2,flags,at_real,at_end,at_last_real,emit,last_emit);
+module depthwise_engine$window$rowscan(clock,load,step,size,stride2,extend,carry,flags,at_real,at_end,at_last_real,emit,last_emit,wrap_emit,wrap_flags,prev_emit,prev_flags);
     
     // Module arguments
     input wire  clock;
@@ -29380,15 +29683,22 @@ module depthwise_engine$window$rowscan(clock,load,step,size,stride2,flags,at_rea
     input wire  step;
     input wire  [6:0] size;
     input wire  stride2;
+    input wire  extend;
+    input wire  carry;
     output reg  [2:0] flags;
     output reg  at_real;
     output reg  at_end;
     output reg  at_last_real;
     output reg  emit;
     output reg  last_emit;
+    output reg  wrap_emit;
+    output reg  [2:0] wrap_flags;
+    output reg  prev_emit;
+    output reg  [2:0] prev_flags;
     
     // Constant declarations
     localparam  half = 7'b1;
+    localparam  min_cols = 7'b10;
     localparam  one = 3'b1;
     localparam  e0_even = 7'b10;
     
@@ -29402,6 +29712,9 @@ module depthwise_engine$window$rowscan(clock,load,step,size,stride2,flags,at_rea
     reg  [6:0] size_m1$d;
     wire  [6:0] size_m1$q;
     reg  size_m1$clock;
+    reg  [6:0] short_last$d;
+    wire  [6:0] short_last$q;
+    reg  short_last$clock;
     reg  [6:0] lead$d;
     wire  [6:0] lead$q;
     reg  lead$clock;
@@ -29417,6 +29730,24 @@ module depthwise_engine$window$rowscan(clock,load,step,size,stride2,flags,at_rea
     reg  [2:0] in_image$d;
     wire  [2:0] in_image$q;
     reg  in_image$clock;
+    reg  [6:0] w_lead$d;
+    wire  [6:0] w_lead$q;
+    reg  w_lead$clock;
+    reg  w_phase$d;
+    wire  w_phase$q;
+    reg  w_phase$clock;
+    reg  [6:0] w_remaining$d;
+    wire  [6:0] w_remaining$q;
+    reg  w_remaining$clock;
+    reg  [2:0] w_image$d;
+    wire  [2:0] w_image$q;
+    reg  w_image$clock;
+    reg  p_emit$d;
+    wire  p_emit$q;
+    reg  p_emit$clock;
+    reg  [2:0] p_image$d;
+    wire  [2:0] p_image$q;
+    reg  p_image$clock;
     
     // Sub module instances
     depthwise_engine$window$rowscan$pos pos(
@@ -29433,6 +29764,11 @@ module depthwise_engine$window$rowscan(clock,load,step,size,stride2,flags,at_rea
         .d(size_m1$d),
         .q(size_m1$q),
         .clock(size_m1$clock)
+    );
+    depthwise_engine$window$rowscan$short_last short_last(
+        .d(short_last$d),
+        .q(short_last$q),
+        .clock(short_last$clock)
     );
     depthwise_engine$window$rowscan$lead lead(
         .d(lead$d),
@@ -29459,35 +29795,112 @@ module depthwise_engine$window$rowscan(clock,load,step,size,stride2,flags,at_rea
         .q(in_image$q),
         .clock(in_image$clock)
     );
+    depthwise_engine$window$rowscan$w_lead w_lead(
+        .d(w_lead$d),
+        .q(w_lead$q),
+        .clock(w_lead$clock)
+    );
+    depthwise_engine$window$rowscan$w_phase w_phase(
+        .d(w_phase$d),
+        .q(w_phase$q),
+        .clock(w_phase$clock)
+    );
+    depthwise_engine$window$rowscan$w_remaining w_remaining(
+        .d(w_remaining$d),
+        .q(w_remaining$q),
+        .clock(w_remaining$clock)
+    );
+    depthwise_engine$window$rowscan$w_image w_image(
+        .d(w_image$d),
+        .q(w_image$q),
+        .clock(w_image$clock)
+    );
+    depthwise_engine$window$rowscan$p_emit p_emit(
+        .d(p_emit$d),
+        .q(p_emit$q),
+        .clock(p_emit$clock)
+    );
+    depthwise_engine$window$rowscan$p_image p_image(
+        .d(p_image$d),
+        .q(p_image$q),
+        .clock(p_image$clock)
+    );
     
     // Update code
     always @(*) begin
         pos$clock = clock;
         last$clock = clock;
         size_m1$clock = clock;
+        short_last$clock = clock;
         lead$clock = clock;
         phase$clock = clock;
         s2$clock = clock;
         remaining$clock = clock;
         in_image$clock = clock;
+        w_lead$clock = clock;
+        w_phase$clock = clock;
+        w_remaining$clock = clock;
+        w_image$clock = clock;
+        p_emit$clock = clock;
+        p_image$clock = clock;
         pos$d = pos$q;
         last$d = last$q;
         size_m1$d = size_m1$q;
+        short_last$d = short_last$q;
         lead$d = lead$q;
         phase$d = phase$q;
         s2$d = s2$q;
         remaining$d = remaining$q;
         in_image$d = in_image$q;
+        w_lead$d = w_lead$q;
+        w_phase$d = w_phase$q;
+        w_remaining$d = w_remaining$q;
+        w_image$d = w_image$q;
+        p_emit$d = p_emit$q;
+        p_image$d = p_image$q;
         flags = in_image$q;
         at_real = |(in_image$q & one);
-        at_end = pos$q == last$q;
+        if (extend) begin
+            at_end = pos$q == last$q;
+        end
+        else begin
+            at_end = pos$q == short_last$q;
+        end
         at_last_real = pos$q == size_m1$q;
         emit = (lead$q == 32'h0) && ~phase$q;
         last_emit = (lead$q == 32'h0) && ~phase$q && (remaining$q == 32'h1);
+        wrap_emit = (w_lead$q == 32'h0) && ~w_phase$q && |w_remaining$q;
+        wrap_flags = w_image$q;
+        prev_emit = p_emit$q;
+        prev_flags = p_image$q;
         if (load) begin
+            w_lead$d = lead$q;
+            w_phase$d = phase$q;
+            w_remaining$d = remaining$q;
+            w_image$d = in_image$q << 32'h1;
+            if (lead$q == 32'h0) begin
+                w_phase$d = s2$q && ~phase$q;
+                if (~phase$q) begin
+                    w_remaining$d = remaining$q - 32'h1;
+                end
+            end
+            else begin
+                w_lead$d = lead$q - 32'h1;
+            end
+            if (~carry) begin
+                w_remaining$d = 32'h0;
+            end
+            p_emit$d = 1'b0;
+            p_image$d = 32'h0;
             pos$d = 32'h0;
             size_m1$d = size - 32'h1;
             last$d = size - 32'h1 + half;
+            if (size < min_cols) begin
+                short_last$d = min_cols - 32'h1;
+            end
+            else begin
+                short_last$d = size - 32'h1;
+            end
             s2$d = stride2;
             phase$d = 1'b0;
             in_image$d = 32'h1;
@@ -29506,6 +29919,8 @@ module depthwise_engine$window$rowscan(clock,load,step,size,stride2,flags,at_rea
             end
         end
         else if (step) begin
+            p_emit$d = (lead$q == 32'h0) && ~phase$q;
+            p_image$d = in_image$q;
             pos$d = pos$q + 32'h1;
             in_image$d = (in_image$q << 32'h1) | (((pos$q < size_m1$q)) & 3'h7);
             if (lead$q == 32'h0) begin
@@ -29516,6 +29931,16 @@ module depthwise_engine$window$rowscan(clock,load,step,size,stride2,flags,at_rea
             end
             else begin
                 lead$d = lead$q - 32'h1;
+            end
+            w_image$d = w_image$q << 32'h1;
+            if (w_lead$q == 32'h0) begin
+                w_phase$d = s2$q && ~w_phase$q;
+                if (~w_phase$q && |w_remaining$q) begin
+                    w_remaining$d = w_remaining$q - 32'h1;
+                end
+            end
+            else begin
+                w_lead$d = w_lead$q - 32'h1;
             end
         end
     end
@@ -29578,6 +30003,44 @@ module depthwise_engine$window$rowscan$lead(d,q,clock);
     end
           
 endmodule // depthwise_engine$window$rowscan$lead
+
+
+module depthwise_engine$window$rowscan$p_emit(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$rowscan$p_emit
+
+
+module depthwise_engine$window$rowscan$p_image(d,q,clock);
+    
+    // Module arguments
+    input wire  [2:0] d;
+    output reg  [2:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 3'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$rowscan$p_image
 
 
 module depthwise_engine$window$rowscan$phase(d,q,clock);
@@ -29656,6 +30119,25 @@ module depthwise_engine$window$rowscan$s2(d,q,clock);
 endmodule // depthwise_engine$window$rowscan$s2
 
 
+module depthwise_engine$window$rowscan$short_last(d,q,clock);
+    
+    // Module arguments
+    input wire  [6:0] d;
+    output reg  [6:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 7'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$rowscan$short_last
+
+
 module depthwise_engine$window$rowscan$size_m1(d,q,clock);
     
     // Module arguments
@@ -29673,6 +30155,82 @@ module depthwise_engine$window$rowscan$size_m1(d,q,clock);
     end
           
 endmodule // depthwise_engine$window$rowscan$size_m1
+
+
+module depthwise_engine$window$rowscan$w_image(d,q,clock);
+    
+    // Module arguments
+    input wire  [2:0] d;
+    output reg  [2:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 3'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$rowscan$w_image
+
+
+module depthwise_engine$window$rowscan$w_lead(d,q,clock);
+    
+    // Module arguments
+    input wire  [6:0] d;
+    output reg  [6:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 7'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$rowscan$w_lead
+
+
+module depthwise_engine$window$rowscan$w_phase(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$rowscan$w_phase
+
+
+module depthwise_engine$window$rowscan$w_remaining(d,q,clock);
+    
+    // Module arguments
+    input wire  [6:0] d;
+    output reg  [6:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 7'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$rowscan$w_remaining
 
 
 module depthwise_engine$window$run(d,q,clock);
