@@ -3,7 +3,7 @@
 //! random stalls; across a reset in the middle of a layer; and the config port's refusals.
 
 use dsc_hw::depthwise::{cfg_addr, DepthwiseEngine, DepthwiseProgram, MobileNetEngine, SmallEngine, CFG_CLEAR_ERROR};
-use dsc_model::depthwise::{depthwise, engine_config_writes, engine_cycles};
+use dsc_model::depthwise::{cycle_bound, depthwise, engine_config_writes, engine_cycles};
 use dsc_model::engine_config::EngineConfig;
 use dsc_model::requant::{M0_MIN, SHIFT_MAX, SHIFT_MIN};
 use dsc_model::cost::Stage;
@@ -407,7 +407,8 @@ fn program_rejects_layers_that_do_not_fit() {
 /// Performance report (not a timed test; `cargo test -p dsc-sim --test depthwise --
 /// --ignored --nocapture`): every depthwise layer of MobileNet-v1 (α = 1, 224) on one engine
 /// with `P = 8`, bit-exact against the golden model, measured cycles against the cycle
-/// model, and utilization `C_dw ÷ (P·Dk² × measured cycles)`.
+/// model, utilization `C_dw ÷ (P·Dk² × measured cycles)`, and the I/O bound
+/// (`cycle_bound`: one input beat per cycle, no pipeline latency).
 #[test]
 #[ignore]
 fn mobilenet_v1_depthwise_utilization_report() {
@@ -421,8 +422,8 @@ fn mobilenet_v1_depthwise_utilization_report() {
     let mut rng = ChaCha8Rng::seed_from_u64(224);
     let net = mobilenet_v1(1.0, 224).unwrap();
     let mults = (cfg.lanes() * cfg.taps()) as f64;
-    println!("| layer | input | stride | C_dw | ideal cycles | measured | model | config writes | utilization |");
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("| layer | input | stride | C_dw | ideal cycles | measured | model | bound | config writes | utilization | bound util. |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     let (mut sum_c, mut sum_cycles) = (0u64, 0u64);
     let t1 = std::time::Instant::now();
     for stage in net.stages() {
@@ -444,19 +445,22 @@ fn mobilenet_v1_depthwise_utilization_report() {
         let model = engine_cycles(&cfg, prog.layer());
         assert_eq!(got.cycles, model, "{}: measured vs model cycles", names.0);
         let c_dw = dw.macs();
+        let bound = cycle_bound(prog.layer());
+        assert!(bound <= got.cycles, "{}: below the I/O bound", names.0);
         sum_c += c_dw;
         sum_cycles += got.cycles;
         println!(
-            "| {} | {h}²×{mch} | {stride} | {c_dw} | {:.0} | {} | {model} | {} | {:.1}% |",
+            "| {} | {h}²×{mch} | {stride} | {c_dw} | {:.0} | {} | {model} | {bound} | {} | {:.1}% | {:.1}% |",
             names.0,
             c_dw as f64 / mults,
             got.cycles,
             got.config_cycles,
-            100.0 * c_dw as f64 / (mults * got.cycles as f64)
+            100.0 * c_dw as f64 / (mults * got.cycles as f64),
+            100.0 * c_dw as f64 / (mults * bound as f64)
         );
     }
     println!(
-        "| all | | | {sum_c} | {:.0} | {sum_cycles} | | | {:.1}% |",
+        "| all | | | {sum_c} | {:.0} | {sum_cycles} | | | | {:.1}% | |",
         sum_c as f64 / mults,
         100.0 * sum_c as f64 / (mults * sum_cycles as f64)
     );
