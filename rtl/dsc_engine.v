@@ -3,16 +3,16 @@
 // Config default.toml:
 //   [engine]
 //   dk = 3
-//   lanes = 8
-//   rows = 8
+//   lanes = 4
+//   rows = 4
 //   cols = 4
-//   max_width = 112
-//   max_height = 112
-//   max_channels = 1024
+//   max_width = 56
+//   max_height = 56
+//   max_channels = 256
 //   dw_sum_bits = 19
 //   [pointwise]
-//   max_block = 64
-//   acc_bits = 26
+//   max_block = 32
+//   acc_bits = 24
 
 
 
@@ -24,7 +24,7 @@ module dsc_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,i
     input wire  cfg_valid;
     input wire  [31:0] cfg_addr;
     input wire  [31:0] cfg_data;
-    input wire  [63:0] inp$tdata;
+    input wire  [31:0] inp$tdata;
     input wire  inp$tvalid;
     output reg  inp$tready;
     input wire  inp$tlast;
@@ -42,11 +42,11 @@ module dsc_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,i
     reg  dw$cfg_valid;
     reg  [31:0] dw$cfg_addr;
     reg  [31:0] dw$cfg_data;
-    reg  [63:0] dw$inp$tdata;
+    reg  [31:0] dw$inp$tdata;
     reg  dw$inp$tvalid;
     wire  dw$inp$tready;
     reg  dw$inp$tlast;
-    wire  [63:0] dw$out$tdata;
+    wire  [31:0] dw$out$tdata;
     wire  dw$out$tvalid;
     reg  dw$out$tready;
     wire  dw$out$tlast;
@@ -54,11 +54,11 @@ module dsc_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,i
     wire  dw$error;
     wire  dw$last_error;
     reg  fifo$clock;
-    reg  [63:0] fifo$inp$tdata;
+    reg  [31:0] fifo$inp$tdata;
     reg  fifo$inp$tvalid;
     wire  fifo$inp$tready;
     reg  fifo$inp$tlast;
-    wire  [63:0] fifo$out$tdata;
+    wire  [31:0] fifo$out$tdata;
     wire  fifo$out$tvalid;
     reg  fifo$out$tready;
     wire  fifo$out$tlast;
@@ -67,7 +67,7 @@ module dsc_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,i
     reg  pw$cfg_valid;
     reg  [31:0] pw$cfg_addr;
     reg  [31:0] pw$cfg_data;
-    reg  [63:0] pw$inp$tdata;
+    reg  [31:0] pw$inp$tdata;
     reg  pw$inp$tvalid;
     wire  pw$inp$tready;
     reg  pw$inp$tlast;
@@ -237,11 +237,11 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     input wire  cfg_valid;
     input wire  [31:0] cfg_addr;
     input wire  [31:0] cfg_data;
-    input wire  [63:0] inp$tdata;
+    input wire  [31:0] inp$tdata;
     input wire  inp$tvalid;
     output reg  inp$tready;
     input wire  inp$tlast;
-    output reg  [63:0] out$tdata;
+    output reg  [31:0] out$tdata;
     output reg  out$tvalid;
     input wire  out$tready;
     output reg  out$tlast;
@@ -250,10 +250,10 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     output reg  last_error;
     
     // Constant declarations
-    localparam  max_height = 32'h70;
-    localparam  max_width = 32'h70;
-    localparam  max_groups = 32'h80;
-    localparam  max_group_index = 24'h7f;
+    localparam  max_height = 32'h38;
+    localparam  max_width = 32'h38;
+    localparam  max_groups = 32'h40;
+    localparam  max_group_index = 24'h3f;
     localparam  int8_neg = 32'hffffff80;
     localparam  shift_neg = 32'hffffffe1;
     localparam  fifo_depth = 8'h20;
@@ -261,25 +261,25 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     localparam  last_tap = 8'h8;
     localparam  im2col_room = 8'h17;
     localparam  im2col_fits = 1'b1;
-    localparam  beat_bits = 16'h40;
-    localparam  wtop = 16'h238;
-    localparam  top32 = 16'he0;
-    localparam  top6 = 16'h2a;
-    localparam  top8 = 16'h38;
+    localparam  beat_bits = 16'h20;
+    localparam  wtop = 16'h118;
+    localparam  top32 = 16'h60;
+    localparam  top6 = 16'h12;
+    localparam  top8 = 16'h18;
     
     // Stub signals
     reg  window$clock;
     reg  window$start;
-    reg  [6:0] window$height;
-    reg  [6:0] window$width;
-    reg  [6:0] window$last_group;
+    reg  [5:0] window$height;
+    reg  [5:0] window$width;
+    reg  [5:0] window$last_group;
     reg  window$stride2;
     reg  [7:0] window$in_zp;
-    reg  [63:0] window$inp$tdata;
+    reg  [31:0] window$inp$tdata;
     reg  window$inp$tvalid;
     wire  window$inp$tready;
     reg  window$inp$tlast;
-    wire  [575:0] window$out$tdata;
+    wire  [287:0] window$out$tdata;
     wire  window$out$tvalid;
     reg  window$out$tready;
     wire  window$out$tlast;
@@ -287,60 +287,44 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     wire  window$last_error;
     reg  wram$clock;
     reg  wram$write_enable;
-    reg  [6:0] wram$write_address;
-    reg  [575:0] wram$write_data;
-    reg  [6:0] wram$read_address;
-    wire  [575:0] wram$read_data;
+    reg  [5:0] wram$write_address;
+    reg  [287:0] wram$write_data;
+    reg  [5:0] wram$read_address;
+    wire  [287:0] wram$read_data;
     reg  bram$clock;
     reg  bram$write_enable;
-    reg  [6:0] bram$write_address;
-    reg  [255:0] bram$write_data;
-    reg  [6:0] bram$read_address;
-    wire  [255:0] bram$read_data;
+    reg  [5:0] bram$write_address;
+    reg  [127:0] bram$write_data;
+    reg  [5:0] bram$read_address;
+    wire  [127:0] bram$read_data;
     reg  mram$clock;
     reg  mram$write_enable;
-    reg  [6:0] mram$write_address;
-    reg  [255:0] mram$write_data;
-    reg  [6:0] mram$read_address;
-    wire  [255:0] mram$read_data;
+    reg  [5:0] mram$write_address;
+    reg  [127:0] mram$write_data;
+    reg  [5:0] mram$read_address;
+    wire  [127:0] mram$read_data;
     reg  sram$clock;
     reg  sram$write_enable;
-    reg  [6:0] sram$write_address;
-    reg  [47:0] sram$write_data;
-    reg  [6:0] sram$read_address;
-    wire  [47:0] sram$read_data;
+    reg  [5:0] sram$write_address;
+    reg  [23:0] sram$write_data;
+    reg  [5:0] sram$read_address;
+    wire  [23:0] sram$read_data;
     reg  lanes$0$clock;
-    reg  [575:0] lanes$0$win;
-    reg  [575:0] lanes$0$wts;
+    reg  [287:0] lanes$0$win;
+    reg  [287:0] lanes$0$wts;
     wire  [18:0] lanes$0$sum;
     reg  lanes$1$clock;
-    reg  [575:0] lanes$1$win;
-    reg  [575:0] lanes$1$wts;
+    reg  [287:0] lanes$1$win;
+    reg  [287:0] lanes$1$wts;
     wire  [18:0] lanes$1$sum;
     reg  lanes$2$clock;
-    reg  [575:0] lanes$2$win;
-    reg  [575:0] lanes$2$wts;
+    reg  [287:0] lanes$2$win;
+    reg  [287:0] lanes$2$wts;
     wire  [18:0] lanes$2$sum;
     reg  lanes$3$clock;
-    reg  [575:0] lanes$3$win;
-    reg  [575:0] lanes$3$wts;
+    reg  [287:0] lanes$3$win;
+    reg  [287:0] lanes$3$wts;
     wire  [18:0] lanes$3$sum;
-    reg  lanes$4$clock;
-    reg  [575:0] lanes$4$win;
-    reg  [575:0] lanes$4$wts;
-    wire  [18:0] lanes$4$sum;
-    reg  lanes$5$clock;
-    reg  [575:0] lanes$5$win;
-    reg  [575:0] lanes$5$wts;
-    wire  [18:0] lanes$5$sum;
-    reg  lanes$6$clock;
-    reg  [575:0] lanes$6$win;
-    reg  [575:0] lanes$6$wts;
-    wire  [18:0] lanes$6$sum;
-    reg  lanes$7$clock;
-    reg  [575:0] lanes$7$win;
-    reg  [575:0] lanes$7$wts;
-    wire  [18:0] lanes$7$sum;
     reg  rq$0$clock;
     reg  rq$0$valid;
     reg  [31:0] rq$0$acc;
@@ -393,58 +377,6 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     wire  rq$3$out_valid;
     wire  [7:0] rq$3$out;
     wire  rq$3$out_last;
-    reg  rq$4$clock;
-    reg  rq$4$valid;
-    reg  [31:0] rq$4$acc;
-    reg  [31:0] rq$4$bias;
-    reg  [31:0] rq$4$m0;
-    reg  [5:0] rq$4$shift;
-    reg  [7:0] rq$4$out_zp;
-    reg  [7:0] rq$4$act_min;
-    reg  [7:0] rq$4$act_max;
-    reg  rq$4$last;
-    wire  rq$4$out_valid;
-    wire  [7:0] rq$4$out;
-    wire  rq$4$out_last;
-    reg  rq$5$clock;
-    reg  rq$5$valid;
-    reg  [31:0] rq$5$acc;
-    reg  [31:0] rq$5$bias;
-    reg  [31:0] rq$5$m0;
-    reg  [5:0] rq$5$shift;
-    reg  [7:0] rq$5$out_zp;
-    reg  [7:0] rq$5$act_min;
-    reg  [7:0] rq$5$act_max;
-    reg  rq$5$last;
-    wire  rq$5$out_valid;
-    wire  [7:0] rq$5$out;
-    wire  rq$5$out_last;
-    reg  rq$6$clock;
-    reg  rq$6$valid;
-    reg  [31:0] rq$6$acc;
-    reg  [31:0] rq$6$bias;
-    reg  [31:0] rq$6$m0;
-    reg  [5:0] rq$6$shift;
-    reg  [7:0] rq$6$out_zp;
-    reg  [7:0] rq$6$act_min;
-    reg  [7:0] rq$6$act_max;
-    reg  rq$6$last;
-    wire  rq$6$out_valid;
-    wire  [7:0] rq$6$out;
-    wire  rq$6$out_last;
-    reg  rq$7$clock;
-    reg  rq$7$valid;
-    reg  [31:0] rq$7$acc;
-    reg  [31:0] rq$7$bias;
-    reg  [31:0] rq$7$m0;
-    reg  [5:0] rq$7$shift;
-    reg  [7:0] rq$7$out_zp;
-    reg  [7:0] rq$7$act_min;
-    reg  [7:0] rq$7$act_max;
-    reg  rq$7$last;
-    wire  rq$7$out_valid;
-    wire  [7:0] rq$7$out;
-    wire  rq$7$out_last;
     reg  [18:0] acc_ext$0$a;
     wire  [31:0] acc_ext$0$y;
     reg  [18:0] acc_ext$1$a;
@@ -453,48 +385,32 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     wire  [31:0] acc_ext$2$y;
     reg  [18:0] acc_ext$3$a;
     wire  [31:0] acc_ext$3$y;
-    reg  [18:0] acc_ext$4$a;
-    wire  [31:0] acc_ext$4$y;
-    reg  [18:0] acc_ext$5$a;
-    wire  [31:0] acc_ext$5$y;
-    reg  [18:0] acc_ext$6$a;
-    wire  [31:0] acc_ext$6$y;
-    reg  [18:0] acc_ext$7$a;
-    wire  [31:0] acc_ext$7$y;
     reg  [7:0] byte_ext$0$a;
-    wire  [63:0] byte_ext$0$y;
+    wire  [31:0] byte_ext$0$y;
     reg  [7:0] byte_ext$1$a;
-    wire  [63:0] byte_ext$1$y;
+    wire  [31:0] byte_ext$1$y;
     reg  [7:0] byte_ext$2$a;
-    wire  [63:0] byte_ext$2$y;
+    wire  [31:0] byte_ext$2$y;
     reg  [7:0] byte_ext$3$a;
-    wire  [63:0] byte_ext$3$y;
-    reg  [7:0] byte_ext$4$a;
-    wire  [63:0] byte_ext$4$y;
-    reg  [7:0] byte_ext$5$a;
-    wire  [63:0] byte_ext$5$y;
-    reg  [7:0] byte_ext$6$a;
-    wire  [63:0] byte_ext$6$y;
-    reg  [7:0] byte_ext$7$a;
-    wire  [63:0] byte_ext$7$y;
+    wire  [31:0] byte_ext$3$y;
     reg  fifo$clock;
-    reg  [63:0] fifo$inp$tdata;
+    reg  [31:0] fifo$inp$tdata;
     reg  fifo$inp$tvalid;
     wire  fifo$inp$tready;
     reg  fifo$inp$tlast;
-    wire  [63:0] fifo$out$tdata;
+    wire  [31:0] fifo$out$tdata;
     wire  fifo$out$tvalid;
     reg  fifo$out$tready;
     wire  fifo$out$tlast;
     wire  [15:0] fifo$count;
-    reg  [6:0] height$d;
-    wire  [6:0] height$q;
+    reg  [5:0] height$d;
+    wire  [5:0] height$q;
     reg  height$clock;
-    reg  [6:0] width$d;
-    wire  [6:0] width$q;
+    reg  [5:0] width$d;
+    wire  [5:0] width$q;
     reg  width$clock;
-    reg  [6:0] last_group$d;
-    wire  [6:0] last_group$q;
+    reg  [5:0] last_group$d;
+    wire  [5:0] last_group$q;
     reg  last_group$clock;
     reg  stride2$d;
     wire  stride2$q;
@@ -514,17 +430,17 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     reg  im2col$d;
     wire  im2col$q;
     reg  im2col$clock;
-    reg  [575:0] wstage$d;
-    wire  [575:0] wstage$q;
+    reg  [287:0] wstage$d;
+    wire  [287:0] wstage$q;
     reg  wstage$clock;
-    reg  [255:0] bstage$d;
-    wire  [255:0] bstage$q;
+    reg  [127:0] bstage$d;
+    wire  [127:0] bstage$q;
     reg  bstage$clock;
-    reg  [255:0] mstage$d;
-    wire  [255:0] mstage$q;
+    reg  [127:0] mstage$d;
+    wire  [127:0] mstage$q;
     reg  mstage$clock;
-    reg  [47:0] sstage$d;
-    wire  [47:0] sstage$q;
+    reg  [23:0] sstage$d;
+    wire  [23:0] sstage$q;
     reg  sstage$clock;
     reg  wpend$d;
     wire  wpend$q;
@@ -538,8 +454,8 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     reg  spend$d;
     wire  spend$q;
     reg  spend$clock;
-    reg  [6:0] pgroup$d;
-    wire  [6:0] pgroup$q;
+    reg  [5:0] pgroup$d;
+    wire  [5:0] pgroup$q;
     reg  pgroup$clock;
     reg  err$d;
     wire  err$q;
@@ -553,11 +469,11 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     reg  [7:0] credits$d;
     wire  [7:0] credits$q;
     reg  credits$clock;
-    reg  [6:0] group$d;
-    wire  [6:0] group$q;
+    reg  [5:0] group$d;
+    wire  [5:0] group$q;
     reg  group$clock;
-    reg  [575:0] ser$d;
-    wire  [575:0] ser$q;
+    reg  [287:0] ser$d;
+    wire  [287:0] ser$q;
     reg  ser$clock;
     reg  ser_valid$d;
     wire  ser_valid$q;
@@ -598,17 +514,17 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     reg  lpipe$4$d;
     wire  lpipe$4$q;
     reg  lpipe$4$clock;
-    reg  [6:0] gpipe$0$d;
-    wire  [6:0] gpipe$0$q;
+    reg  [5:0] gpipe$0$d;
+    wire  [5:0] gpipe$0$q;
     reg  gpipe$0$clock;
-    reg  [6:0] gpipe$1$d;
-    wire  [6:0] gpipe$1$q;
+    reg  [5:0] gpipe$1$d;
+    wire  [5:0] gpipe$1$q;
     reg  gpipe$1$clock;
-    reg  [6:0] gpipe$2$d;
-    wire  [6:0] gpipe$2$q;
+    reg  [5:0] gpipe$2$d;
+    wire  [5:0] gpipe$2$q;
     reg  gpipe$2$clock;
-    reg  [6:0] gpipe$3$d;
-    wire  [6:0] gpipe$3$q;
+    reg  [5:0] gpipe$3$d;
+    wire  [5:0] gpipe$3$q;
     reg  gpipe$3$clock;
     
     // Local signals
@@ -626,33 +542,21 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     reg  ser_free;
     reg  [7:0] room;
     reg  [7:0] credit_add;
-    reg  [6:0] next_group;
+    reg  [5:0] next_group;
     reg  [7:0] lo_off;
     reg  [7:0] hi_off;
-    reg  [63:0] packed$0;
-    reg  [63:0] packed$1;
-    reg  [63:0] packed$2;
-    reg  [63:0] packed$3;
-    reg  [63:0] packed$4;
-    reg  [63:0] packed$5;
-    reg  [63:0] packed$6;
-    reg  [63:0] packed$7;
+    reg  [31:0] packed$0;
+    reg  [31:0] packed$1;
+    reg  [31:0] packed$2;
+    reg  [31:0] packed$3;
     reg  unused_valid$0;
     reg  unused_valid$1;
     reg  unused_valid$2;
     reg  unused_valid$3;
-    reg  unused_valid$4;
-    reg  unused_valid$5;
-    reg  unused_valid$6;
-    reg  unused_valid$7;
     reg  unused_last$0;
     reg  unused_last$1;
     reg  unused_last$2;
     reg  unused_last$3;
-    reg  unused_last$4;
-    reg  unused_last$5;
-    reg  unused_last$6;
-    reg  unused_last$7;
     reg  unused_fifo_ready;
     reg  [15:0] unused_fifo_count;
     reg  [31:0] unused_data_m1;
@@ -733,30 +637,6 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         .wts(lanes$3$wts),
         .sum(lanes$3$sum)
     );
-    dsc_engine$dw$lanes$4 lanes$4(
-        .clock(lanes$4$clock),
-        .win(lanes$4$win),
-        .wts(lanes$4$wts),
-        .sum(lanes$4$sum)
-    );
-    dsc_engine$dw$lanes$5 lanes$5(
-        .clock(lanes$5$clock),
-        .win(lanes$5$win),
-        .wts(lanes$5$wts),
-        .sum(lanes$5$sum)
-    );
-    dsc_engine$dw$lanes$6 lanes$6(
-        .clock(lanes$6$clock),
-        .win(lanes$6$win),
-        .wts(lanes$6$wts),
-        .sum(lanes$6$sum)
-    );
-    dsc_engine$dw$lanes$7 lanes$7(
-        .clock(lanes$7$clock),
-        .win(lanes$7$win),
-        .wts(lanes$7$wts),
-        .sum(lanes$7$sum)
-    );
     dsc_engine$dw$rq$0 rq$0(
         .clock(rq$0$clock),
         .valid(rq$0$valid),
@@ -817,66 +697,6 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         .out(rq$3$out),
         .out_last(rq$3$out_last)
     );
-    dsc_engine$dw$rq$4 rq$4(
-        .clock(rq$4$clock),
-        .valid(rq$4$valid),
-        .acc(rq$4$acc),
-        .bias(rq$4$bias),
-        .m0(rq$4$m0),
-        .shift(rq$4$shift),
-        .out_zp(rq$4$out_zp),
-        .act_min(rq$4$act_min),
-        .act_max(rq$4$act_max),
-        .last(rq$4$last),
-        .out_valid(rq$4$out_valid),
-        .out(rq$4$out),
-        .out_last(rq$4$out_last)
-    );
-    dsc_engine$dw$rq$5 rq$5(
-        .clock(rq$5$clock),
-        .valid(rq$5$valid),
-        .acc(rq$5$acc),
-        .bias(rq$5$bias),
-        .m0(rq$5$m0),
-        .shift(rq$5$shift),
-        .out_zp(rq$5$out_zp),
-        .act_min(rq$5$act_min),
-        .act_max(rq$5$act_max),
-        .last(rq$5$last),
-        .out_valid(rq$5$out_valid),
-        .out(rq$5$out),
-        .out_last(rq$5$out_last)
-    );
-    dsc_engine$dw$rq$6 rq$6(
-        .clock(rq$6$clock),
-        .valid(rq$6$valid),
-        .acc(rq$6$acc),
-        .bias(rq$6$bias),
-        .m0(rq$6$m0),
-        .shift(rq$6$shift),
-        .out_zp(rq$6$out_zp),
-        .act_min(rq$6$act_min),
-        .act_max(rq$6$act_max),
-        .last(rq$6$last),
-        .out_valid(rq$6$out_valid),
-        .out(rq$6$out),
-        .out_last(rq$6$out_last)
-    );
-    dsc_engine$dw$rq$7 rq$7(
-        .clock(rq$7$clock),
-        .valid(rq$7$valid),
-        .acc(rq$7$acc),
-        .bias(rq$7$bias),
-        .m0(rq$7$m0),
-        .shift(rq$7$shift),
-        .out_zp(rq$7$out_zp),
-        .act_min(rq$7$act_min),
-        .act_max(rq$7$act_max),
-        .last(rq$7$last),
-        .out_valid(rq$7$out_valid),
-        .out(rq$7$out),
-        .out_last(rq$7$out_last)
-    );
     dsc_engine$dw$acc_ext$0 acc_ext$0(
         .a(acc_ext$0$a),
         .y(acc_ext$0$y)
@@ -893,22 +713,6 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         .a(acc_ext$3$a),
         .y(acc_ext$3$y)
     );
-    dsc_engine$dw$acc_ext$4 acc_ext$4(
-        .a(acc_ext$4$a),
-        .y(acc_ext$4$y)
-    );
-    dsc_engine$dw$acc_ext$5 acc_ext$5(
-        .a(acc_ext$5$a),
-        .y(acc_ext$5$y)
-    );
-    dsc_engine$dw$acc_ext$6 acc_ext$6(
-        .a(acc_ext$6$a),
-        .y(acc_ext$6$y)
-    );
-    dsc_engine$dw$acc_ext$7 acc_ext$7(
-        .a(acc_ext$7$a),
-        .y(acc_ext$7$y)
-    );
     dsc_engine$dw$byte_ext$0 byte_ext$0(
         .a(byte_ext$0$a),
         .y(byte_ext$0$y)
@@ -924,22 +728,6 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     dsc_engine$dw$byte_ext$3 byte_ext$3(
         .a(byte_ext$3$a),
         .y(byte_ext$3$y)
-    );
-    dsc_engine$dw$byte_ext$4 byte_ext$4(
-        .a(byte_ext$4$a),
-        .y(byte_ext$4$y)
-    );
-    dsc_engine$dw$byte_ext$5 byte_ext$5(
-        .a(byte_ext$5$a),
-        .y(byte_ext$5$y)
-    );
-    dsc_engine$dw$byte_ext$6 byte_ext$6(
-        .a(byte_ext$6$a),
-        .y(byte_ext$6$y)
-    );
-    dsc_engine$dw$byte_ext$7 byte_ext$7(
-        .a(byte_ext$7$a),
-        .y(byte_ext$7$y)
     );
     dsc_engine$dw$fifo fifo(
         .clock(fifo$clock),
@@ -1229,14 +1017,6 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         rq$2$clock = clock;
         lanes$3$clock = clock;
         rq$3$clock = clock;
-        lanes$4$clock = clock;
-        rq$4$clock = clock;
-        lanes$5$clock = clock;
-        rq$5$clock = clock;
-        lanes$6$clock = clock;
-        rq$6$clock = clock;
-        lanes$7$clock = clock;
-        rq$7$clock = clock;
         vpipe$0$clock = clock;
         lpipe$0$clock = clock;
         vpipe$1$clock = clock;
@@ -1307,13 +1087,13 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         if (cfg_valid && ~bad) begin
             if (region == 32'h0) begin
                 if (index == 32'h0) begin
-                    height$d = cfg_data[(32'h0)+:(7)];
+                    height$d = cfg_data[(32'h0)+:(6)];
                 end
                 if (index == 32'h1) begin
-                    width$d = cfg_data[(32'h0)+:(7)];
+                    width$d = cfg_data[(32'h0)+:(6)];
                 end
                 if (index == 32'h2) begin
-                    last_group$d = data_m1[(32'h0)+:(7)];
+                    last_group$d = data_m1[(32'h0)+:(6)];
                 end
                 if (index == 32'h3) begin
                     stride2$d = cfg_data == 32'h2;
@@ -1337,21 +1117,21 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
                     im2col$d = cfg_data == 32'h1;
                 end
             end
-            pgroup$d = index[(32'h0)+:(7)];
+            pgroup$d = index[(32'h0)+:(6)];
             if (region == 32'h1) begin
-                wstage$d = (wstage$q >> 32'h8) | (((cfg_data[(32'h0)+:(8)]) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff) << wtop);
+                wstage$d = (wstage$q >> 32'h8) | (((cfg_data[(32'h0)+:(8)]) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff) << wtop);
                 wpend$d = 1'b1;
             end
             if (region == 32'h2) begin
-                bstage$d = (bstage$q >> 32'h20) | (((cfg_data) & 256'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff) << top32);
+                bstage$d = (bstage$q >> 32'h20) | (((cfg_data) & 128'hffffffffffffffffffffffffffffffff) << top32);
                 bpend$d = 1'b1;
             end
             if (region == 32'h3) begin
-                mstage$d = (mstage$q >> 32'h20) | (((cfg_data) & 256'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff) << top32);
+                mstage$d = (mstage$q >> 32'h20) | (((cfg_data) & 128'hffffffffffffffffffffffffffffffff) << top32);
                 mpend$d = 1'b1;
             end
             if (region == 32'h4) begin
-                sstage$d = (sstage$q >> 32'h6) | (((cfg_data[(32'h0)+:(6)]) & 48'hffffffffffff) << top6);
+                sstage$d = (sstage$q >> 32'h6) | (((cfg_data[(32'h0)+:(6)]) & 24'hffffff) << top6);
                 spend$d = 1'b1;
             end
         end
@@ -1412,14 +1192,6 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         lanes$2$wts = wram$read_data;
         lanes$3$win = window$out$tdata;
         lanes$3$wts = wram$read_data;
-        lanes$4$win = window$out$tdata;
-        lanes$4$wts = wram$read_data;
-        lanes$5$win = window$out$tdata;
-        lanes$5$wts = wram$read_data;
-        lanes$6$win = window$out$tdata;
-        lanes$6$wts = wram$read_data;
-        lanes$7$win = window$out$tdata;
-        lanes$7$wts = wram$read_data;
         vpipe$0$d = accept && ~im2col$q;
         lpipe$0$d = window$out$tlast;
         gpipe$0$d = group$q;
@@ -1530,108 +1302,16 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         rq$3$out_zp = out_zp$q;
         rq$3$act_min = act_min$q;
         rq$3$act_max = act_max$q;
-        rq$4$valid = vpipe$0$q;
-        rq$4$last = lpipe$0$q;
-        rq$4$valid = vpipe$1$q;
-        rq$4$last = lpipe$1$q;
-        rq$4$valid = vpipe$2$q;
-        rq$4$last = lpipe$2$q;
-        rq$4$valid = vpipe$3$q;
-        rq$4$last = lpipe$3$q;
-        rq$4$valid = vpipe$4$q;
-        rq$4$last = lpipe$4$q;
-        acc_ext$4$a = lanes$4$sum;
-        rq$4$acc = acc_ext$4$y;
-        byte_ext$4$a = rq$4$out;
-        unused_valid$4 = rq$4$out_valid;
-        unused_last$4 = rq$4$out_last;
-        rq$4$bias = bram$read_data[(4 * 32'h20)+:(32)];
-        rq$4$m0 = mram$read_data[(4 * 32'h20)+:(32)];
-        rq$4$shift = sram$read_data[(4 * 32'h6)+:(6)];
-        rq$4$out_zp = out_zp$q;
-        rq$4$act_min = act_min$q;
-        rq$4$act_max = act_max$q;
-        rq$5$valid = vpipe$0$q;
-        rq$5$last = lpipe$0$q;
-        rq$5$valid = vpipe$1$q;
-        rq$5$last = lpipe$1$q;
-        rq$5$valid = vpipe$2$q;
-        rq$5$last = lpipe$2$q;
-        rq$5$valid = vpipe$3$q;
-        rq$5$last = lpipe$3$q;
-        rq$5$valid = vpipe$4$q;
-        rq$5$last = lpipe$4$q;
-        acc_ext$5$a = lanes$5$sum;
-        rq$5$acc = acc_ext$5$y;
-        byte_ext$5$a = rq$5$out;
-        unused_valid$5 = rq$5$out_valid;
-        unused_last$5 = rq$5$out_last;
-        rq$5$bias = bram$read_data[(5 * 32'h20)+:(32)];
-        rq$5$m0 = mram$read_data[(5 * 32'h20)+:(32)];
-        rq$5$shift = sram$read_data[(5 * 32'h6)+:(6)];
-        rq$5$out_zp = out_zp$q;
-        rq$5$act_min = act_min$q;
-        rq$5$act_max = act_max$q;
-        rq$6$valid = vpipe$0$q;
-        rq$6$last = lpipe$0$q;
-        rq$6$valid = vpipe$1$q;
-        rq$6$last = lpipe$1$q;
-        rq$6$valid = vpipe$2$q;
-        rq$6$last = lpipe$2$q;
-        rq$6$valid = vpipe$3$q;
-        rq$6$last = lpipe$3$q;
-        rq$6$valid = vpipe$4$q;
-        rq$6$last = lpipe$4$q;
-        acc_ext$6$a = lanes$6$sum;
-        rq$6$acc = acc_ext$6$y;
-        byte_ext$6$a = rq$6$out;
-        unused_valid$6 = rq$6$out_valid;
-        unused_last$6 = rq$6$out_last;
-        rq$6$bias = bram$read_data[(6 * 32'h20)+:(32)];
-        rq$6$m0 = mram$read_data[(6 * 32'h20)+:(32)];
-        rq$6$shift = sram$read_data[(6 * 32'h6)+:(6)];
-        rq$6$out_zp = out_zp$q;
-        rq$6$act_min = act_min$q;
-        rq$6$act_max = act_max$q;
-        rq$7$valid = vpipe$0$q;
-        rq$7$last = lpipe$0$q;
-        rq$7$valid = vpipe$1$q;
-        rq$7$last = lpipe$1$q;
-        rq$7$valid = vpipe$2$q;
-        rq$7$last = lpipe$2$q;
-        rq$7$valid = vpipe$3$q;
-        rq$7$last = lpipe$3$q;
-        rq$7$valid = vpipe$4$q;
-        rq$7$last = lpipe$4$q;
-        acc_ext$7$a = lanes$7$sum;
-        rq$7$acc = acc_ext$7$y;
-        byte_ext$7$a = rq$7$out;
-        unused_valid$7 = rq$7$out_valid;
-        unused_last$7 = rq$7$out_last;
-        rq$7$bias = bram$read_data[(7 * 32'h20)+:(32)];
-        rq$7$m0 = mram$read_data[(7 * 32'h20)+:(32)];
-        rq$7$shift = sram$read_data[(7 * 32'h6)+:(6)];
-        rq$7$out_zp = out_zp$q;
-        rq$7$act_min = act_min$q;
-        rq$7$act_max = act_max$q;
         packed$0 = byte_ext$0$y << top8;
         packed$1 = (packed$0 >> 32'h8) | (byte_ext$1$y << top8);
         packed$2 = (packed$1 >> 32'h8) | (byte_ext$2$y << top8);
         packed$3 = (packed$2 >> 32'h8) | (byte_ext$3$y << top8);
-        packed$4 = (packed$3 >> 32'h8) | (byte_ext$4$y << top8);
-        packed$5 = (packed$4 >> 32'h8) | (byte_ext$5$y << top8);
-        packed$6 = (packed$5 >> 32'h8) | (byte_ext$6$y << top8);
-        packed$7 = (packed$6 >> 32'h8) | (byte_ext$7$y << top8);
         fifo$inp$tvalid = rq$0$out_valid;
         fifo$inp$tlast = rq$0$out_last;
         fifo$inp$tdata = packed$0;
         fifo$inp$tdata = packed$1;
         fifo$inp$tdata = packed$2;
         fifo$inp$tdata = packed$3;
-        fifo$inp$tdata = packed$4;
-        fifo$inp$tdata = packed$5;
-        fifo$inp$tdata = packed$6;
-        fifo$inp$tdata = packed$7;
         if (ser_valid$q) begin
             ser$d = ser$q >> beat_bits;
             ser_tap$d = ser_tap$q + 32'h1;
@@ -1648,7 +1328,7 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         if (im2col$q) begin
             fifo$inp$tvalid = ser_valid$q;
             fifo$inp$tlast = ser_last$q && (ser_tap$q == last_tap);
-            fifo$inp$tdata = ser$q[(32'h0)+:(64)];
+            fifo$inp$tdata = ser$q[(32'h0)+:(32)];
         end
         out$tdata = fifo$out$tdata;
         out$tlast = fifo$out$tlast;
@@ -1741,58 +1421,6 @@ module dsc_engine$dw$acc_ext$3(a,y);
 endmodule // dsc_engine$dw$acc_ext$3
 
 
-module dsc_engine$dw$acc_ext$4(a,y);
-    
-    // Module arguments
-    input wire  [18:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{13{a[18]}}, a};
-    end
-endmodule // dsc_engine$dw$acc_ext$4
-
-
-module dsc_engine$dw$acc_ext$5(a,y);
-    
-    // Module arguments
-    input wire  [18:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{13{a[18]}}, a};
-    end
-endmodule // dsc_engine$dw$acc_ext$5
-
-
-module dsc_engine$dw$acc_ext$6(a,y);
-    
-    // Module arguments
-    input wire  [18:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{13{a[18]}}, a};
-    end
-endmodule // dsc_engine$dw$acc_ext$6
-
-
-module dsc_engine$dw$acc_ext$7(a,y);
-    
-    // Module arguments
-    input wire  [18:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{13{a[18]}}, a};
-    end
-endmodule // dsc_engine$dw$acc_ext$7
-
-
 module dsc_engine$dw$act_max(d,q,clock);
     
     // Module arguments
@@ -1874,14 +1502,14 @@ module dsc_engine$dw$bram(clock,write_enable,write_address,write_data,read_addre
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [6:0] write_address;
-    input wire  [255:0] write_data;
-    input wire  [6:0] read_address;
-    output reg  [255:0] read_data;
+    input wire  [5:0] write_address;
+    input wire  [127:0] write_data;
+    input wire  [5:0] read_address;
+    output reg  [127:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [255:0] mem [0:127];
+    reg [127:0] mem [0:63];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -1895,13 +1523,13 @@ endmodule // dsc_engine$dw$bram
 module dsc_engine$dw$bstage(d,q,clock);
     
     // Module arguments
-    input wire  [255:0] d;
-    output reg  [255:0] q;
+    input wire  [127:0] d;
+    output reg  [127:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 256'h0;
+       q = 128'h0;
     end
     
     always @(posedge clock) begin
@@ -1915,11 +1543,11 @@ module dsc_engine$dw$byte_ext$0(a,y);
     
     // Module arguments
     input wire  [7:0] a;
-    output reg  [63:0] y;
+    output reg  [31:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {56'd0, a};
+       y = {24'd0, a};
     end
 endmodule // dsc_engine$dw$byte_ext$0
 
@@ -1928,11 +1556,11 @@ module dsc_engine$dw$byte_ext$1(a,y);
     
     // Module arguments
     input wire  [7:0] a;
-    output reg  [63:0] y;
+    output reg  [31:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {56'd0, a};
+       y = {24'd0, a};
     end
 endmodule // dsc_engine$dw$byte_ext$1
 
@@ -1941,11 +1569,11 @@ module dsc_engine$dw$byte_ext$2(a,y);
     
     // Module arguments
     input wire  [7:0] a;
-    output reg  [63:0] y;
+    output reg  [31:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {56'd0, a};
+       y = {24'd0, a};
     end
 endmodule // dsc_engine$dw$byte_ext$2
 
@@ -1954,65 +1582,13 @@ module dsc_engine$dw$byte_ext$3(a,y);
     
     // Module arguments
     input wire  [7:0] a;
-    output reg  [63:0] y;
+    output reg  [31:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {56'd0, a};
+       y = {24'd0, a};
     end
 endmodule // dsc_engine$dw$byte_ext$3
-
-
-module dsc_engine$dw$byte_ext$4(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [63:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {56'd0, a};
-    end
-endmodule // dsc_engine$dw$byte_ext$4
-
-
-module dsc_engine$dw$byte_ext$5(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [63:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {56'd0, a};
-    end
-endmodule // dsc_engine$dw$byte_ext$5
-
-
-module dsc_engine$dw$byte_ext$6(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [63:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {56'd0, a};
-    end
-endmodule // dsc_engine$dw$byte_ext$6
-
-
-module dsc_engine$dw$byte_ext$7(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [63:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {56'd0, a};
-    end
-endmodule // dsc_engine$dw$byte_ext$7
 
 
 module dsc_engine$dw$credits(d,q,clock);
@@ -2057,11 +1633,11 @@ module dsc_engine$dw$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$td
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] inp$tdata;
+    input wire  [31:0] inp$tdata;
     input wire  inp$tvalid;
     output reg  inp$tready;
     input wire  inp$tlast;
-    output reg  [63:0] out$tdata;
+    output reg  [31:0] out$tdata;
     output reg  out$tvalid;
     input wire  out$tready;
     output reg  out$tlast;
@@ -2074,9 +1650,9 @@ module dsc_engine$dw$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$td
     reg  ram$clock;
     reg  ram$write_enable;
     reg  [4:0] ram$write_address;
-    reg  [64:0] ram$write_data;
+    reg  [32:0] ram$write_data;
     reg  [4:0] ram$read_address;
-    wire  [64:0] ram$read_data;
+    wire  [32:0] ram$read_data;
     reg  [4:0] wp$d;
     wire  [4:0] wp$q;
     reg  wp$clock;
@@ -2092,8 +1668,8 @@ module dsc_engine$dw$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$td
     reg  q0_valid$d;
     wire  q0_valid$q;
     reg  q0_valid$clock;
-    reg  [63:0] q0_data$d;
-    wire  [63:0] q0_data$q;
+    reg  [31:0] q0_data$d;
+    wire  [31:0] q0_data$q;
     reg  q0_data$clock;
     reg  q0_last$d;
     wire  q0_last$q;
@@ -2101,8 +1677,8 @@ module dsc_engine$dw$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$td
     reg  q1_valid$d;
     wire  q1_valid$q;
     reg  q1_valid$clock;
-    reg  [63:0] q1_data$d;
-    wire  [63:0] q1_data$q;
+    reg  [31:0] q1_data$d;
+    wire  [31:0] q1_data$q;
     reg  q1_data$clock;
     reg  q1_last$d;
     wire  q1_last$q;
@@ -2112,7 +1688,7 @@ module dsc_engine$dw$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$td
     reg  in_fire;
     reg  pop;
     reg  issue;
-    reg  [63:0] rd_data;
+    reg  [31:0] rd_data;
     reg  rd_last;
     
     // Sub module instances
@@ -2202,9 +1778,9 @@ module dsc_engine$dw$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$td
         in_fire = inp$tvalid & (items$q != depth);
         ram$write_enable = in_fire;
         ram$write_address = wp$q;
-        ram$write_data = ((inp$tdata) & 65'h1ffffffffffffffff) << 32'h1;
+        ram$write_data = ((inp$tdata) & 33'h1ffffffff) << 32'h1;
         if (inp$tlast) begin
-            ram$write_data = (((inp$tdata) & 65'h1ffffffffffffffff) << 32'h1) | 32'h1;
+            ram$write_data = (((inp$tdata) & 33'h1ffffffff) << 32'h1) | 32'h1;
         end
         if (in_fire) begin
             wp$d = wp$q + 32'h1;
@@ -2226,7 +1802,7 @@ module dsc_engine$dw$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$td
         if (~in_fire & pop) begin
             items$d = items$q - 32'h1;
         end
-        rd_data = ram$read_data[(32'h1)+:(64)];
+        rd_data = ram$read_data[(32'h1)+:(32)];
         rd_last = ram$read_data[32'h0];
         if (pop) begin
             if (q1_valid$q) begin
@@ -2306,13 +1882,13 @@ endmodule // dsc_engine$dw$fifo$items
 module dsc_engine$dw$fifo$q0_data(d,q,clock);
     
     // Module arguments
-    input wire  [63:0] d;
-    output reg  [63:0] q;
+    input wire  [31:0] d;
+    output reg  [31:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 64'h0;
+       q = 32'h0;
     end
     
     always @(posedge clock) begin
@@ -2363,13 +1939,13 @@ endmodule // dsc_engine$dw$fifo$q0_valid
 module dsc_engine$dw$fifo$q1_data(d,q,clock);
     
     // Module arguments
-    input wire  [63:0] d;
-    output reg  [63:0] q;
+    input wire  [31:0] d;
+    output reg  [31:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 64'h0;
+       q = 32'h0;
     end
     
     always @(posedge clock) begin
@@ -2423,13 +1999,13 @@ module dsc_engine$dw$fifo$ram(clock,write_enable,write_address,write_data,read_a
     input wire  clock;
     input wire  write_enable;
     input wire  [4:0] write_address;
-    input wire  [64:0] write_data;
+    input wire  [32:0] write_data;
     input wire  [4:0] read_address;
-    output reg  [64:0] read_data;
+    output reg  [32:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [64:0] mem [0:31];
+    reg [32:0] mem [0:31];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -2500,13 +2076,13 @@ endmodule // dsc_engine$dw$flush
 module dsc_engine$dw$gpipe$0(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -2519,13 +2095,13 @@ endmodule // dsc_engine$dw$gpipe$0
 module dsc_engine$dw$gpipe$1(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -2538,13 +2114,13 @@ endmodule // dsc_engine$dw$gpipe$1
 module dsc_engine$dw$gpipe$2(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -2557,13 +2133,13 @@ endmodule // dsc_engine$dw$gpipe$2
 module dsc_engine$dw$gpipe$3(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -2576,13 +2152,13 @@ endmodule // dsc_engine$dw$gpipe$3
 module dsc_engine$dw$group(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -2595,13 +2171,13 @@ endmodule // dsc_engine$dw$group
 module dsc_engine$dw$height(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -2653,13 +2229,13 @@ module dsc_engine$dw$lanes$0(clock,win,wts,sum);
     
     // Module arguments
     input wire  clock;
-    input wire  [575:0] win;
-    input wire  [575:0] wts;
+    input wire  [287:0] win;
+    input wire  [287:0] wts;
     output reg  [18:0] sum;
     
     // Constant declarations
     localparam  lane_shift = 16'h0;
-    localparam  beat_shift = 16'h40;
+    localparam  beat_shift = 16'h20;
     
     // Stub signals
     reg  [7:0] muls$0$a;
@@ -2802,24 +2378,24 @@ module dsc_engine$dw$lanes$0(clock,win,wts,sum);
     reg  nodes$30$clock;
     
     // Local signals
-    reg  [575:0] x_chain$0;
-    reg  [575:0] x_chain$1;
-    reg  [575:0] x_chain$2;
-    reg  [575:0] x_chain$3;
-    reg  [575:0] x_chain$4;
-    reg  [575:0] x_chain$5;
-    reg  [575:0] x_chain$6;
-    reg  [575:0] x_chain$7;
-    reg  [575:0] x_chain$8;
-    reg  [575:0] w_chain$0;
-    reg  [575:0] w_chain$1;
-    reg  [575:0] w_chain$2;
-    reg  [575:0] w_chain$3;
-    reg  [575:0] w_chain$4;
-    reg  [575:0] w_chain$5;
-    reg  [575:0] w_chain$6;
-    reg  [575:0] w_chain$7;
-    reg  [575:0] w_chain$8;
+    reg  [287:0] x_chain$0;
+    reg  [287:0] x_chain$1;
+    reg  [287:0] x_chain$2;
+    reg  [287:0] x_chain$3;
+    reg  [287:0] x_chain$4;
+    reg  [287:0] x_chain$5;
+    reg  [287:0] x_chain$6;
+    reg  [287:0] x_chain$7;
+    reg  [287:0] x_chain$8;
+    reg  [287:0] w_chain$0;
+    reg  [287:0] w_chain$1;
+    reg  [287:0] w_chain$2;
+    reg  [287:0] w_chain$3;
+    reg  [287:0] w_chain$4;
+    reg  [287:0] w_chain$5;
+    reg  [287:0] w_chain$6;
+    reg  [287:0] w_chain$7;
+    reg  [287:0] w_chain$8;
     reg  [18:0] prods$0;
     reg  [18:0] prods$1;
     reg  [18:0] prods$2;
@@ -2851,8 +2427,8 @@ module dsc_engine$dw$lanes$0(clock,win,wts,sum);
     reg  [18:0] sums$12;
     reg  [18:0] sums$13;
     reg  [18:0] sums$14;
-    reg  [575:0] unused_x;
-    reg  [575:0] unused_w;
+    reg  [287:0] unused_x;
+    reg  [287:0] unused_w;
     
     // Sub module instances
     dsc_engine$dw$lanes$0$muls$0 muls$0(
@@ -4119,13 +3695,13 @@ module dsc_engine$dw$lanes$1(clock,win,wts,sum);
     
     // Module arguments
     input wire  clock;
-    input wire  [575:0] win;
-    input wire  [575:0] wts;
+    input wire  [287:0] win;
+    input wire  [287:0] wts;
     output reg  [18:0] sum;
     
     // Constant declarations
     localparam  lane_shift = 16'h8;
-    localparam  beat_shift = 16'h40;
+    localparam  beat_shift = 16'h20;
     
     // Stub signals
     reg  [7:0] muls$0$a;
@@ -4268,24 +3844,24 @@ module dsc_engine$dw$lanes$1(clock,win,wts,sum);
     reg  nodes$30$clock;
     
     // Local signals
-    reg  [575:0] x_chain$0;
-    reg  [575:0] x_chain$1;
-    reg  [575:0] x_chain$2;
-    reg  [575:0] x_chain$3;
-    reg  [575:0] x_chain$4;
-    reg  [575:0] x_chain$5;
-    reg  [575:0] x_chain$6;
-    reg  [575:0] x_chain$7;
-    reg  [575:0] x_chain$8;
-    reg  [575:0] w_chain$0;
-    reg  [575:0] w_chain$1;
-    reg  [575:0] w_chain$2;
-    reg  [575:0] w_chain$3;
-    reg  [575:0] w_chain$4;
-    reg  [575:0] w_chain$5;
-    reg  [575:0] w_chain$6;
-    reg  [575:0] w_chain$7;
-    reg  [575:0] w_chain$8;
+    reg  [287:0] x_chain$0;
+    reg  [287:0] x_chain$1;
+    reg  [287:0] x_chain$2;
+    reg  [287:0] x_chain$3;
+    reg  [287:0] x_chain$4;
+    reg  [287:0] x_chain$5;
+    reg  [287:0] x_chain$6;
+    reg  [287:0] x_chain$7;
+    reg  [287:0] x_chain$8;
+    reg  [287:0] w_chain$0;
+    reg  [287:0] w_chain$1;
+    reg  [287:0] w_chain$2;
+    reg  [287:0] w_chain$3;
+    reg  [287:0] w_chain$4;
+    reg  [287:0] w_chain$5;
+    reg  [287:0] w_chain$6;
+    reg  [287:0] w_chain$7;
+    reg  [287:0] w_chain$8;
     reg  [18:0] prods$0;
     reg  [18:0] prods$1;
     reg  [18:0] prods$2;
@@ -4317,8 +3893,8 @@ module dsc_engine$dw$lanes$1(clock,win,wts,sum);
     reg  [18:0] sums$12;
     reg  [18:0] sums$13;
     reg  [18:0] sums$14;
-    reg  [575:0] unused_x;
-    reg  [575:0] unused_w;
+    reg  [287:0] unused_x;
+    reg  [287:0] unused_w;
     
     // Sub module instances
     dsc_engine$dw$lanes$1$muls$0 muls$0(
@@ -5585,13 +5161,13 @@ module dsc_engine$dw$lanes$2(clock,win,wts,sum);
     
     // Module arguments
     input wire  clock;
-    input wire  [575:0] win;
-    input wire  [575:0] wts;
+    input wire  [287:0] win;
+    input wire  [287:0] wts;
     output reg  [18:0] sum;
     
     // Constant declarations
     localparam  lane_shift = 16'h10;
-    localparam  beat_shift = 16'h40;
+    localparam  beat_shift = 16'h20;
     
     // Stub signals
     reg  [7:0] muls$0$a;
@@ -5734,24 +5310,24 @@ module dsc_engine$dw$lanes$2(clock,win,wts,sum);
     reg  nodes$30$clock;
     
     // Local signals
-    reg  [575:0] x_chain$0;
-    reg  [575:0] x_chain$1;
-    reg  [575:0] x_chain$2;
-    reg  [575:0] x_chain$3;
-    reg  [575:0] x_chain$4;
-    reg  [575:0] x_chain$5;
-    reg  [575:0] x_chain$6;
-    reg  [575:0] x_chain$7;
-    reg  [575:0] x_chain$8;
-    reg  [575:0] w_chain$0;
-    reg  [575:0] w_chain$1;
-    reg  [575:0] w_chain$2;
-    reg  [575:0] w_chain$3;
-    reg  [575:0] w_chain$4;
-    reg  [575:0] w_chain$5;
-    reg  [575:0] w_chain$6;
-    reg  [575:0] w_chain$7;
-    reg  [575:0] w_chain$8;
+    reg  [287:0] x_chain$0;
+    reg  [287:0] x_chain$1;
+    reg  [287:0] x_chain$2;
+    reg  [287:0] x_chain$3;
+    reg  [287:0] x_chain$4;
+    reg  [287:0] x_chain$5;
+    reg  [287:0] x_chain$6;
+    reg  [287:0] x_chain$7;
+    reg  [287:0] x_chain$8;
+    reg  [287:0] w_chain$0;
+    reg  [287:0] w_chain$1;
+    reg  [287:0] w_chain$2;
+    reg  [287:0] w_chain$3;
+    reg  [287:0] w_chain$4;
+    reg  [287:0] w_chain$5;
+    reg  [287:0] w_chain$6;
+    reg  [287:0] w_chain$7;
+    reg  [287:0] w_chain$8;
     reg  [18:0] prods$0;
     reg  [18:0] prods$1;
     reg  [18:0] prods$2;
@@ -5783,8 +5359,8 @@ module dsc_engine$dw$lanes$2(clock,win,wts,sum);
     reg  [18:0] sums$12;
     reg  [18:0] sums$13;
     reg  [18:0] sums$14;
-    reg  [575:0] unused_x;
-    reg  [575:0] unused_w;
+    reg  [287:0] unused_x;
+    reg  [287:0] unused_w;
     
     // Sub module instances
     dsc_engine$dw$lanes$2$muls$0 muls$0(
@@ -7051,13 +6627,13 @@ module dsc_engine$dw$lanes$3(clock,win,wts,sum);
     
     // Module arguments
     input wire  clock;
-    input wire  [575:0] win;
-    input wire  [575:0] wts;
+    input wire  [287:0] win;
+    input wire  [287:0] wts;
     output reg  [18:0] sum;
     
     // Constant declarations
     localparam  lane_shift = 16'h18;
-    localparam  beat_shift = 16'h40;
+    localparam  beat_shift = 16'h20;
     
     // Stub signals
     reg  [7:0] muls$0$a;
@@ -7200,24 +6776,24 @@ module dsc_engine$dw$lanes$3(clock,win,wts,sum);
     reg  nodes$30$clock;
     
     // Local signals
-    reg  [575:0] x_chain$0;
-    reg  [575:0] x_chain$1;
-    reg  [575:0] x_chain$2;
-    reg  [575:0] x_chain$3;
-    reg  [575:0] x_chain$4;
-    reg  [575:0] x_chain$5;
-    reg  [575:0] x_chain$6;
-    reg  [575:0] x_chain$7;
-    reg  [575:0] x_chain$8;
-    reg  [575:0] w_chain$0;
-    reg  [575:0] w_chain$1;
-    reg  [575:0] w_chain$2;
-    reg  [575:0] w_chain$3;
-    reg  [575:0] w_chain$4;
-    reg  [575:0] w_chain$5;
-    reg  [575:0] w_chain$6;
-    reg  [575:0] w_chain$7;
-    reg  [575:0] w_chain$8;
+    reg  [287:0] x_chain$0;
+    reg  [287:0] x_chain$1;
+    reg  [287:0] x_chain$2;
+    reg  [287:0] x_chain$3;
+    reg  [287:0] x_chain$4;
+    reg  [287:0] x_chain$5;
+    reg  [287:0] x_chain$6;
+    reg  [287:0] x_chain$7;
+    reg  [287:0] x_chain$8;
+    reg  [287:0] w_chain$0;
+    reg  [287:0] w_chain$1;
+    reg  [287:0] w_chain$2;
+    reg  [287:0] w_chain$3;
+    reg  [287:0] w_chain$4;
+    reg  [287:0] w_chain$5;
+    reg  [287:0] w_chain$6;
+    reg  [287:0] w_chain$7;
+    reg  [287:0] w_chain$8;
     reg  [18:0] prods$0;
     reg  [18:0] prods$1;
     reg  [18:0] prods$2;
@@ -7249,8 +6825,8 @@ module dsc_engine$dw$lanes$3(clock,win,wts,sum);
     reg  [18:0] sums$12;
     reg  [18:0] sums$13;
     reg  [18:0] sums$14;
-    reg  [575:0] unused_x;
-    reg  [575:0] unused_w;
+    reg  [287:0] unused_x;
+    reg  [287:0] unused_w;
     
     // Sub module instances
     dsc_engine$dw$lanes$3$muls$0 muls$0(
@@ -8513,5880 +8089,16 @@ module dsc_engine$dw$lanes$3$nodes$9(d,q,clock);
 endmodule // dsc_engine$dw$lanes$3$nodes$9
 
 
-module dsc_engine$dw$lanes$4(clock,win,wts,sum);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [575:0] win;
-    input wire  [575:0] wts;
-    output reg  [18:0] sum;
-    
-    // Constant declarations
-    localparam  lane_shift = 16'h20;
-    localparam  beat_shift = 16'h40;
-    
-    // Stub signals
-    reg  [7:0] muls$0$a;
-    reg  [7:0] muls$0$b;
-    wire  [15:0] muls$0$y;
-    reg  [7:0] muls$1$a;
-    reg  [7:0] muls$1$b;
-    wire  [15:0] muls$1$y;
-    reg  [7:0] muls$2$a;
-    reg  [7:0] muls$2$b;
-    wire  [15:0] muls$2$y;
-    reg  [7:0] muls$3$a;
-    reg  [7:0] muls$3$b;
-    wire  [15:0] muls$3$y;
-    reg  [7:0] muls$4$a;
-    reg  [7:0] muls$4$b;
-    wire  [15:0] muls$4$y;
-    reg  [7:0] muls$5$a;
-    reg  [7:0] muls$5$b;
-    wire  [15:0] muls$5$y;
-    reg  [7:0] muls$6$a;
-    reg  [7:0] muls$6$b;
-    wire  [15:0] muls$6$y;
-    reg  [7:0] muls$7$a;
-    reg  [7:0] muls$7$b;
-    wire  [15:0] muls$7$y;
-    reg  [7:0] muls$8$a;
-    reg  [7:0] muls$8$b;
-    wire  [15:0] muls$8$y;
-    reg  [15:0] ext$0$a;
-    wire  [18:0] ext$0$y;
-    reg  [15:0] ext$1$a;
-    wire  [18:0] ext$1$y;
-    reg  [15:0] ext$2$a;
-    wire  [18:0] ext$2$y;
-    reg  [15:0] ext$3$a;
-    wire  [18:0] ext$3$y;
-    reg  [15:0] ext$4$a;
-    wire  [18:0] ext$4$y;
-    reg  [15:0] ext$5$a;
-    wire  [18:0] ext$5$y;
-    reg  [15:0] ext$6$a;
-    wire  [18:0] ext$6$y;
-    reg  [15:0] ext$7$a;
-    wire  [18:0] ext$7$y;
-    reg  [15:0] ext$8$a;
-    wire  [18:0] ext$8$y;
-    reg  [18:0] nodes$0$d;
-    wire  [18:0] nodes$0$q;
-    reg  nodes$0$clock;
-    reg  [18:0] nodes$1$d;
-    wire  [18:0] nodes$1$q;
-    reg  nodes$1$clock;
-    reg  [18:0] nodes$2$d;
-    wire  [18:0] nodes$2$q;
-    reg  nodes$2$clock;
-    reg  [18:0] nodes$3$d;
-    wire  [18:0] nodes$3$q;
-    reg  nodes$3$clock;
-    reg  [18:0] nodes$4$d;
-    wire  [18:0] nodes$4$q;
-    reg  nodes$4$clock;
-    reg  [18:0] nodes$5$d;
-    wire  [18:0] nodes$5$q;
-    reg  nodes$5$clock;
-    reg  [18:0] nodes$6$d;
-    wire  [18:0] nodes$6$q;
-    reg  nodes$6$clock;
-    reg  [18:0] nodes$7$d;
-    wire  [18:0] nodes$7$q;
-    reg  nodes$7$clock;
-    reg  [18:0] nodes$8$d;
-    wire  [18:0] nodes$8$q;
-    reg  nodes$8$clock;
-    reg  [18:0] nodes$9$d;
-    wire  [18:0] nodes$9$q;
-    reg  nodes$9$clock;
-    reg  [18:0] nodes$10$d;
-    wire  [18:0] nodes$10$q;
-    reg  nodes$10$clock;
-    reg  [18:0] nodes$11$d;
-    wire  [18:0] nodes$11$q;
-    reg  nodes$11$clock;
-    reg  [18:0] nodes$12$d;
-    wire  [18:0] nodes$12$q;
-    reg  nodes$12$clock;
-    reg  [18:0] nodes$13$d;
-    wire  [18:0] nodes$13$q;
-    reg  nodes$13$clock;
-    reg  [18:0] nodes$14$d;
-    wire  [18:0] nodes$14$q;
-    reg  nodes$14$clock;
-    reg  [18:0] nodes$15$d;
-    wire  [18:0] nodes$15$q;
-    reg  nodes$15$clock;
-    reg  [18:0] nodes$16$d;
-    wire  [18:0] nodes$16$q;
-    reg  nodes$16$clock;
-    reg  [18:0] nodes$17$d;
-    wire  [18:0] nodes$17$q;
-    reg  nodes$17$clock;
-    reg  [18:0] nodes$18$d;
-    wire  [18:0] nodes$18$q;
-    reg  nodes$18$clock;
-    reg  [18:0] nodes$19$d;
-    wire  [18:0] nodes$19$q;
-    reg  nodes$19$clock;
-    reg  [18:0] nodes$20$d;
-    wire  [18:0] nodes$20$q;
-    reg  nodes$20$clock;
-    reg  [18:0] nodes$21$d;
-    wire  [18:0] nodes$21$q;
-    reg  nodes$21$clock;
-    reg  [18:0] nodes$22$d;
-    wire  [18:0] nodes$22$q;
-    reg  nodes$22$clock;
-    reg  [18:0] nodes$23$d;
-    wire  [18:0] nodes$23$q;
-    reg  nodes$23$clock;
-    reg  [18:0] nodes$24$d;
-    wire  [18:0] nodes$24$q;
-    reg  nodes$24$clock;
-    reg  [18:0] nodes$25$d;
-    wire  [18:0] nodes$25$q;
-    reg  nodes$25$clock;
-    reg  [18:0] nodes$26$d;
-    wire  [18:0] nodes$26$q;
-    reg  nodes$26$clock;
-    reg  [18:0] nodes$27$d;
-    wire  [18:0] nodes$27$q;
-    reg  nodes$27$clock;
-    reg  [18:0] nodes$28$d;
-    wire  [18:0] nodes$28$q;
-    reg  nodes$28$clock;
-    reg  [18:0] nodes$29$d;
-    wire  [18:0] nodes$29$q;
-    reg  nodes$29$clock;
-    reg  [18:0] nodes$30$d;
-    wire  [18:0] nodes$30$q;
-    reg  nodes$30$clock;
-    
-    // Local signals
-    reg  [575:0] x_chain$0;
-    reg  [575:0] x_chain$1;
-    reg  [575:0] x_chain$2;
-    reg  [575:0] x_chain$3;
-    reg  [575:0] x_chain$4;
-    reg  [575:0] x_chain$5;
-    reg  [575:0] x_chain$6;
-    reg  [575:0] x_chain$7;
-    reg  [575:0] x_chain$8;
-    reg  [575:0] w_chain$0;
-    reg  [575:0] w_chain$1;
-    reg  [575:0] w_chain$2;
-    reg  [575:0] w_chain$3;
-    reg  [575:0] w_chain$4;
-    reg  [575:0] w_chain$5;
-    reg  [575:0] w_chain$6;
-    reg  [575:0] w_chain$7;
-    reg  [575:0] w_chain$8;
-    reg  [18:0] prods$0;
-    reg  [18:0] prods$1;
-    reg  [18:0] prods$2;
-    reg  [18:0] prods$3;
-    reg  [18:0] prods$4;
-    reg  [18:0] prods$5;
-    reg  [18:0] prods$6;
-    reg  [18:0] prods$7;
-    reg  [18:0] prods$8;
-    reg  [18:0] prods$9;
-    reg  [18:0] prods$10;
-    reg  [18:0] prods$11;
-    reg  [18:0] prods$12;
-    reg  [18:0] prods$13;
-    reg  [18:0] prods$14;
-    reg  [18:0] prods$15;
-    reg  [18:0] sums$0;
-    reg  [18:0] sums$1;
-    reg  [18:0] sums$2;
-    reg  [18:0] sums$3;
-    reg  [18:0] sums$4;
-    reg  [18:0] sums$5;
-    reg  [18:0] sums$6;
-    reg  [18:0] sums$7;
-    reg  [18:0] sums$8;
-    reg  [18:0] sums$9;
-    reg  [18:0] sums$10;
-    reg  [18:0] sums$11;
-    reg  [18:0] sums$12;
-    reg  [18:0] sums$13;
-    reg  [18:0] sums$14;
-    reg  [575:0] unused_x;
-    reg  [575:0] unused_w;
-    
-    // Sub module instances
-    dsc_engine$dw$lanes$4$muls$0 muls$0(
-        .a(muls$0$a),
-        .b(muls$0$b),
-        .y(muls$0$y)
-    );
-    dsc_engine$dw$lanes$4$muls$1 muls$1(
-        .a(muls$1$a),
-        .b(muls$1$b),
-        .y(muls$1$y)
-    );
-    dsc_engine$dw$lanes$4$muls$2 muls$2(
-        .a(muls$2$a),
-        .b(muls$2$b),
-        .y(muls$2$y)
-    );
-    dsc_engine$dw$lanes$4$muls$3 muls$3(
-        .a(muls$3$a),
-        .b(muls$3$b),
-        .y(muls$3$y)
-    );
-    dsc_engine$dw$lanes$4$muls$4 muls$4(
-        .a(muls$4$a),
-        .b(muls$4$b),
-        .y(muls$4$y)
-    );
-    dsc_engine$dw$lanes$4$muls$5 muls$5(
-        .a(muls$5$a),
-        .b(muls$5$b),
-        .y(muls$5$y)
-    );
-    dsc_engine$dw$lanes$4$muls$6 muls$6(
-        .a(muls$6$a),
-        .b(muls$6$b),
-        .y(muls$6$y)
-    );
-    dsc_engine$dw$lanes$4$muls$7 muls$7(
-        .a(muls$7$a),
-        .b(muls$7$b),
-        .y(muls$7$y)
-    );
-    dsc_engine$dw$lanes$4$muls$8 muls$8(
-        .a(muls$8$a),
-        .b(muls$8$b),
-        .y(muls$8$y)
-    );
-    dsc_engine$dw$lanes$4$ext$0 ext$0(
-        .a(ext$0$a),
-        .y(ext$0$y)
-    );
-    dsc_engine$dw$lanes$4$ext$1 ext$1(
-        .a(ext$1$a),
-        .y(ext$1$y)
-    );
-    dsc_engine$dw$lanes$4$ext$2 ext$2(
-        .a(ext$2$a),
-        .y(ext$2$y)
-    );
-    dsc_engine$dw$lanes$4$ext$3 ext$3(
-        .a(ext$3$a),
-        .y(ext$3$y)
-    );
-    dsc_engine$dw$lanes$4$ext$4 ext$4(
-        .a(ext$4$a),
-        .y(ext$4$y)
-    );
-    dsc_engine$dw$lanes$4$ext$5 ext$5(
-        .a(ext$5$a),
-        .y(ext$5$y)
-    );
-    dsc_engine$dw$lanes$4$ext$6 ext$6(
-        .a(ext$6$a),
-        .y(ext$6$y)
-    );
-    dsc_engine$dw$lanes$4$ext$7 ext$7(
-        .a(ext$7$a),
-        .y(ext$7$y)
-    );
-    dsc_engine$dw$lanes$4$ext$8 ext$8(
-        .a(ext$8$a),
-        .y(ext$8$y)
-    );
-    dsc_engine$dw$lanes$4$nodes$0 nodes$0(
-        .d(nodes$0$d),
-        .q(nodes$0$q),
-        .clock(nodes$0$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$1 nodes$1(
-        .d(nodes$1$d),
-        .q(nodes$1$q),
-        .clock(nodes$1$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$2 nodes$2(
-        .d(nodes$2$d),
-        .q(nodes$2$q),
-        .clock(nodes$2$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$3 nodes$3(
-        .d(nodes$3$d),
-        .q(nodes$3$q),
-        .clock(nodes$3$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$4 nodes$4(
-        .d(nodes$4$d),
-        .q(nodes$4$q),
-        .clock(nodes$4$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$5 nodes$5(
-        .d(nodes$5$d),
-        .q(nodes$5$q),
-        .clock(nodes$5$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$6 nodes$6(
-        .d(nodes$6$d),
-        .q(nodes$6$q),
-        .clock(nodes$6$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$7 nodes$7(
-        .d(nodes$7$d),
-        .q(nodes$7$q),
-        .clock(nodes$7$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$8 nodes$8(
-        .d(nodes$8$d),
-        .q(nodes$8$q),
-        .clock(nodes$8$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$9 nodes$9(
-        .d(nodes$9$d),
-        .q(nodes$9$q),
-        .clock(nodes$9$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$10 nodes$10(
-        .d(nodes$10$d),
-        .q(nodes$10$q),
-        .clock(nodes$10$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$11 nodes$11(
-        .d(nodes$11$d),
-        .q(nodes$11$q),
-        .clock(nodes$11$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$12 nodes$12(
-        .d(nodes$12$d),
-        .q(nodes$12$q),
-        .clock(nodes$12$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$13 nodes$13(
-        .d(nodes$13$d),
-        .q(nodes$13$q),
-        .clock(nodes$13$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$14 nodes$14(
-        .d(nodes$14$d),
-        .q(nodes$14$q),
-        .clock(nodes$14$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$15 nodes$15(
-        .d(nodes$15$d),
-        .q(nodes$15$q),
-        .clock(nodes$15$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$16 nodes$16(
-        .d(nodes$16$d),
-        .q(nodes$16$q),
-        .clock(nodes$16$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$17 nodes$17(
-        .d(nodes$17$d),
-        .q(nodes$17$q),
-        .clock(nodes$17$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$18 nodes$18(
-        .d(nodes$18$d),
-        .q(nodes$18$q),
-        .clock(nodes$18$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$19 nodes$19(
-        .d(nodes$19$d),
-        .q(nodes$19$q),
-        .clock(nodes$19$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$20 nodes$20(
-        .d(nodes$20$d),
-        .q(nodes$20$q),
-        .clock(nodes$20$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$21 nodes$21(
-        .d(nodes$21$d),
-        .q(nodes$21$q),
-        .clock(nodes$21$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$22 nodes$22(
-        .d(nodes$22$d),
-        .q(nodes$22$q),
-        .clock(nodes$22$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$23 nodes$23(
-        .d(nodes$23$d),
-        .q(nodes$23$q),
-        .clock(nodes$23$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$24 nodes$24(
-        .d(nodes$24$d),
-        .q(nodes$24$q),
-        .clock(nodes$24$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$25 nodes$25(
-        .d(nodes$25$d),
-        .q(nodes$25$q),
-        .clock(nodes$25$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$26 nodes$26(
-        .d(nodes$26$d),
-        .q(nodes$26$q),
-        .clock(nodes$26$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$27 nodes$27(
-        .d(nodes$27$d),
-        .q(nodes$27$q),
-        .clock(nodes$27$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$28 nodes$28(
-        .d(nodes$28$d),
-        .q(nodes$28$q),
-        .clock(nodes$28$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$29 nodes$29(
-        .d(nodes$29$d),
-        .q(nodes$29$q),
-        .clock(nodes$29$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$30 nodes$30(
-        .d(nodes$30$d),
-        .q(nodes$30$q),
-        .clock(nodes$30$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        nodes$0$clock = clock;
-        nodes$1$clock = clock;
-        nodes$2$clock = clock;
-        nodes$3$clock = clock;
-        nodes$4$clock = clock;
-        nodes$5$clock = clock;
-        nodes$6$clock = clock;
-        nodes$7$clock = clock;
-        nodes$8$clock = clock;
-        nodes$9$clock = clock;
-        nodes$10$clock = clock;
-        nodes$11$clock = clock;
-        nodes$12$clock = clock;
-        nodes$13$clock = clock;
-        nodes$14$clock = clock;
-        nodes$15$clock = clock;
-        nodes$16$clock = clock;
-        nodes$17$clock = clock;
-        nodes$18$clock = clock;
-        nodes$19$clock = clock;
-        nodes$20$clock = clock;
-        nodes$21$clock = clock;
-        nodes$22$clock = clock;
-        nodes$23$clock = clock;
-        nodes$24$clock = clock;
-        nodes$25$clock = clock;
-        nodes$26$clock = clock;
-        nodes$27$clock = clock;
-        nodes$28$clock = clock;
-        nodes$29$clock = clock;
-        nodes$30$clock = clock;
-        x_chain$0 = win >> lane_shift;
-        w_chain$0 = wts >> lane_shift;
-        x_chain$1 = x_chain$0 >> beat_shift;
-        w_chain$1 = w_chain$0 >> beat_shift;
-        x_chain$2 = x_chain$1 >> beat_shift;
-        w_chain$2 = w_chain$1 >> beat_shift;
-        x_chain$3 = x_chain$2 >> beat_shift;
-        w_chain$3 = w_chain$2 >> beat_shift;
-        x_chain$4 = x_chain$3 >> beat_shift;
-        w_chain$4 = w_chain$3 >> beat_shift;
-        x_chain$5 = x_chain$4 >> beat_shift;
-        w_chain$5 = w_chain$4 >> beat_shift;
-        x_chain$6 = x_chain$5 >> beat_shift;
-        w_chain$6 = w_chain$5 >> beat_shift;
-        x_chain$7 = x_chain$6 >> beat_shift;
-        w_chain$7 = w_chain$6 >> beat_shift;
-        x_chain$8 = x_chain$7 >> beat_shift;
-        w_chain$8 = w_chain$7 >> beat_shift;
-        unused_x = x_chain$0;
-        unused_w = w_chain$0;
-        unused_x = x_chain$1;
-        unused_w = w_chain$1;
-        unused_x = x_chain$2;
-        unused_w = w_chain$2;
-        unused_x = x_chain$3;
-        unused_w = w_chain$3;
-        unused_x = x_chain$4;
-        unused_w = w_chain$4;
-        unused_x = x_chain$5;
-        unused_w = w_chain$5;
-        unused_x = x_chain$6;
-        unused_w = w_chain$6;
-        unused_x = x_chain$7;
-        unused_w = w_chain$7;
-        unused_x = x_chain$8;
-        unused_w = w_chain$8;
-        prods$0 = 32'h0;
-        prods$1 = 32'h0;
-        prods$2 = 32'h0;
-        prods$3 = 32'h0;
-        prods$4 = 32'h0;
-        prods$5 = 32'h0;
-        prods$6 = 32'h0;
-        prods$7 = 32'h0;
-        prods$8 = 32'h0;
-        prods$9 = 32'h0;
-        prods$10 = 32'h0;
-        prods$11 = 32'h0;
-        prods$12 = 32'h0;
-        prods$13 = 32'h0;
-        prods$14 = 32'h0;
-        prods$15 = 32'h0;
-        muls$0$a = x_chain$0[(32'h0)+:(8)];
-        muls$0$b = w_chain$0[(32'h0)+:(8)];
-        ext$0$a = muls$0$y;
-        prods$0 = ext$0$y;
-        muls$1$a = x_chain$1[(32'h0)+:(8)];
-        muls$1$b = w_chain$1[(32'h0)+:(8)];
-        ext$1$a = muls$1$y;
-        prods$1 = ext$1$y;
-        muls$2$a = x_chain$2[(32'h0)+:(8)];
-        muls$2$b = w_chain$2[(32'h0)+:(8)];
-        ext$2$a = muls$2$y;
-        prods$2 = ext$2$y;
-        muls$3$a = x_chain$3[(32'h0)+:(8)];
-        muls$3$b = w_chain$3[(32'h0)+:(8)];
-        ext$3$a = muls$3$y;
-        prods$3 = ext$3$y;
-        muls$4$a = x_chain$4[(32'h0)+:(8)];
-        muls$4$b = w_chain$4[(32'h0)+:(8)];
-        ext$4$a = muls$4$y;
-        prods$4 = ext$4$y;
-        muls$5$a = x_chain$5[(32'h0)+:(8)];
-        muls$5$b = w_chain$5[(32'h0)+:(8)];
-        ext$5$a = muls$5$y;
-        prods$5 = ext$5$y;
-        muls$6$a = x_chain$6[(32'h0)+:(8)];
-        muls$6$b = w_chain$6[(32'h0)+:(8)];
-        ext$6$a = muls$6$y;
-        prods$6 = ext$6$y;
-        muls$7$a = x_chain$7[(32'h0)+:(8)];
-        muls$7$b = w_chain$7[(32'h0)+:(8)];
-        ext$7$a = muls$7$y;
-        prods$7 = ext$7$y;
-        muls$8$a = x_chain$8[(32'h0)+:(8)];
-        muls$8$b = w_chain$8[(32'h0)+:(8)];
-        ext$8$a = muls$8$y;
-        prods$8 = ext$8$y;
-        nodes$15$d = prods$0;
-        nodes$16$d = prods$1;
-        nodes$17$d = prods$2;
-        nodes$18$d = prods$3;
-        nodes$19$d = prods$4;
-        nodes$20$d = prods$5;
-        nodes$21$d = prods$6;
-        nodes$22$d = prods$7;
-        nodes$23$d = prods$8;
-        nodes$24$d = prods$9;
-        nodes$25$d = prods$10;
-        nodes$26$d = prods$11;
-        nodes$27$d = prods$12;
-        nodes$28$d = prods$13;
-        nodes$29$d = prods$14;
-        nodes$30$d = prods$15;
-        sums$0 = nodes$1$q + nodes$2$q;
-        nodes$0$d = sums$0;
-        sums$1 = nodes$3$q + nodes$4$q;
-        nodes$1$d = sums$1;
-        sums$2 = nodes$5$q + nodes$6$q;
-        nodes$2$d = sums$2;
-        sums$3 = nodes$7$q + nodes$8$q;
-        nodes$3$d = sums$3;
-        sums$4 = nodes$9$q + nodes$10$q;
-        nodes$4$d = sums$4;
-        sums$5 = nodes$11$q + nodes$12$q;
-        nodes$5$d = sums$5;
-        sums$6 = nodes$13$q + nodes$14$q;
-        nodes$6$d = sums$6;
-        sums$7 = nodes$15$q + nodes$16$q;
-        nodes$7$d = sums$7;
-        sums$8 = nodes$17$q + nodes$18$q;
-        nodes$8$d = sums$8;
-        sums$9 = nodes$19$q + nodes$20$q;
-        nodes$9$d = sums$9;
-        sums$10 = nodes$21$q + nodes$22$q;
-        nodes$10$d = sums$10;
-        sums$11 = nodes$23$q + nodes$24$q;
-        nodes$11$d = sums$11;
-        sums$12 = nodes$25$q + nodes$26$q;
-        nodes$12$d = sums$12;
-        sums$13 = nodes$27$q + nodes$28$q;
-        nodes$13$d = sums$13;
-        sums$14 = nodes$29$q + nodes$30$q;
-        nodes$14$d = sums$14;
-        sum = nodes$0$q;
-    end
-    
-endmodule // dsc_engine$dw$lanes$4
-
-
-module dsc_engine$dw$lanes$4$ext$0(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$4$ext$0
-
-
-module dsc_engine$dw$lanes$4$ext$1(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$4$ext$1
-
-
-module dsc_engine$dw$lanes$4$ext$2(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$4$ext$2
-
-
-module dsc_engine$dw$lanes$4$ext$3(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$4$ext$3
-
-
-module dsc_engine$dw$lanes$4$ext$4(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$4$ext$4
-
-
-module dsc_engine$dw$lanes$4$ext$5(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$4$ext$5
-
-
-module dsc_engine$dw$lanes$4$ext$6(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$4$ext$6
-
-
-module dsc_engine$dw$lanes$4$ext$7(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$4$ext$7
-
-
-module dsc_engine$dw$lanes$4$ext$8(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$4$ext$8
-
-
-module dsc_engine$dw$lanes$4$muls$0(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$4$muls$0
-
-
-module dsc_engine$dw$lanes$4$muls$1(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$4$muls$1
-
-
-module dsc_engine$dw$lanes$4$muls$2(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$4$muls$2
-
-
-module dsc_engine$dw$lanes$4$muls$3(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$4$muls$3
-
-
-module dsc_engine$dw$lanes$4$muls$4(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$4$muls$4
-
-
-module dsc_engine$dw$lanes$4$muls$5(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$4$muls$5
-
-
-module dsc_engine$dw$lanes$4$muls$6(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$4$muls$6
-
-
-module dsc_engine$dw$lanes$4$muls$7(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$4$muls$7
-
-
-module dsc_engine$dw$lanes$4$muls$8(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$4$muls$8
-
-
-module dsc_engine$dw$lanes$4$nodes$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$0
-
-
-module dsc_engine$dw$lanes$4$nodes$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$1
-
-
-module dsc_engine$dw$lanes$4$nodes$10(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$10
-
-
-module dsc_engine$dw$lanes$4$nodes$11(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$11
-
-
-module dsc_engine$dw$lanes$4$nodes$12(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$12
-
-
-module dsc_engine$dw$lanes$4$nodes$13(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$13
-
-
-module dsc_engine$dw$lanes$4$nodes$14(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$14
-
-
-module dsc_engine$dw$lanes$4$nodes$15(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$15
-
-
-module dsc_engine$dw$lanes$4$nodes$16(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$16
-
-
-module dsc_engine$dw$lanes$4$nodes$17(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$17
-
-
-module dsc_engine$dw$lanes$4$nodes$18(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$18
-
-
-module dsc_engine$dw$lanes$4$nodes$19(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$19
-
-
-module dsc_engine$dw$lanes$4$nodes$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$2
-
-
-module dsc_engine$dw$lanes$4$nodes$20(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$20
-
-
-module dsc_engine$dw$lanes$4$nodes$21(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$21
-
-
-module dsc_engine$dw$lanes$4$nodes$22(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$22
-
-
-module dsc_engine$dw$lanes$4$nodes$23(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$23
-
-
-module dsc_engine$dw$lanes$4$nodes$24(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$24
-
-
-module dsc_engine$dw$lanes$4$nodes$25(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$25
-
-
-module dsc_engine$dw$lanes$4$nodes$26(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$26
-
-
-module dsc_engine$dw$lanes$4$nodes$27(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$27
-
-
-module dsc_engine$dw$lanes$4$nodes$28(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$28
-
-
-module dsc_engine$dw$lanes$4$nodes$29(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$29
-
-
-module dsc_engine$dw$lanes$4$nodes$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$3
-
-
-module dsc_engine$dw$lanes$4$nodes$30(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$30
-
-
-module dsc_engine$dw$lanes$4$nodes$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$4
-
-
-module dsc_engine$dw$lanes$4$nodes$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$5
-
-
-module dsc_engine$dw$lanes$4$nodes$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$6
-
-
-module dsc_engine$dw$lanes$4$nodes$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$7
-
-
-module dsc_engine$dw$lanes$4$nodes$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$8
-
-
-module dsc_engine$dw$lanes$4$nodes$9(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$9
-
-
-module dsc_engine$dw$lanes$5(clock,win,wts,sum);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [575:0] win;
-    input wire  [575:0] wts;
-    output reg  [18:0] sum;
-    
-    // Constant declarations
-    localparam  lane_shift = 16'h28;
-    localparam  beat_shift = 16'h40;
-    
-    // Stub signals
-    reg  [7:0] muls$0$a;
-    reg  [7:0] muls$0$b;
-    wire  [15:0] muls$0$y;
-    reg  [7:0] muls$1$a;
-    reg  [7:0] muls$1$b;
-    wire  [15:0] muls$1$y;
-    reg  [7:0] muls$2$a;
-    reg  [7:0] muls$2$b;
-    wire  [15:0] muls$2$y;
-    reg  [7:0] muls$3$a;
-    reg  [7:0] muls$3$b;
-    wire  [15:0] muls$3$y;
-    reg  [7:0] muls$4$a;
-    reg  [7:0] muls$4$b;
-    wire  [15:0] muls$4$y;
-    reg  [7:0] muls$5$a;
-    reg  [7:0] muls$5$b;
-    wire  [15:0] muls$5$y;
-    reg  [7:0] muls$6$a;
-    reg  [7:0] muls$6$b;
-    wire  [15:0] muls$6$y;
-    reg  [7:0] muls$7$a;
-    reg  [7:0] muls$7$b;
-    wire  [15:0] muls$7$y;
-    reg  [7:0] muls$8$a;
-    reg  [7:0] muls$8$b;
-    wire  [15:0] muls$8$y;
-    reg  [15:0] ext$0$a;
-    wire  [18:0] ext$0$y;
-    reg  [15:0] ext$1$a;
-    wire  [18:0] ext$1$y;
-    reg  [15:0] ext$2$a;
-    wire  [18:0] ext$2$y;
-    reg  [15:0] ext$3$a;
-    wire  [18:0] ext$3$y;
-    reg  [15:0] ext$4$a;
-    wire  [18:0] ext$4$y;
-    reg  [15:0] ext$5$a;
-    wire  [18:0] ext$5$y;
-    reg  [15:0] ext$6$a;
-    wire  [18:0] ext$6$y;
-    reg  [15:0] ext$7$a;
-    wire  [18:0] ext$7$y;
-    reg  [15:0] ext$8$a;
-    wire  [18:0] ext$8$y;
-    reg  [18:0] nodes$0$d;
-    wire  [18:0] nodes$0$q;
-    reg  nodes$0$clock;
-    reg  [18:0] nodes$1$d;
-    wire  [18:0] nodes$1$q;
-    reg  nodes$1$clock;
-    reg  [18:0] nodes$2$d;
-    wire  [18:0] nodes$2$q;
-    reg  nodes$2$clock;
-    reg  [18:0] nodes$3$d;
-    wire  [18:0] nodes$3$q;
-    reg  nodes$3$clock;
-    reg  [18:0] nodes$4$d;
-    wire  [18:0] nodes$4$q;
-    reg  nodes$4$clock;
-    reg  [18:0] nodes$5$d;
-    wire  [18:0] nodes$5$q;
-    reg  nodes$5$clock;
-    reg  [18:0] nodes$6$d;
-    wire  [18:0] nodes$6$q;
-    reg  nodes$6$clock;
-    reg  [18:0] nodes$7$d;
-    wire  [18:0] nodes$7$q;
-    reg  nodes$7$clock;
-    reg  [18:0] nodes$8$d;
-    wire  [18:0] nodes$8$q;
-    reg  nodes$8$clock;
-    reg  [18:0] nodes$9$d;
-    wire  [18:0] nodes$9$q;
-    reg  nodes$9$clock;
-    reg  [18:0] nodes$10$d;
-    wire  [18:0] nodes$10$q;
-    reg  nodes$10$clock;
-    reg  [18:0] nodes$11$d;
-    wire  [18:0] nodes$11$q;
-    reg  nodes$11$clock;
-    reg  [18:0] nodes$12$d;
-    wire  [18:0] nodes$12$q;
-    reg  nodes$12$clock;
-    reg  [18:0] nodes$13$d;
-    wire  [18:0] nodes$13$q;
-    reg  nodes$13$clock;
-    reg  [18:0] nodes$14$d;
-    wire  [18:0] nodes$14$q;
-    reg  nodes$14$clock;
-    reg  [18:0] nodes$15$d;
-    wire  [18:0] nodes$15$q;
-    reg  nodes$15$clock;
-    reg  [18:0] nodes$16$d;
-    wire  [18:0] nodes$16$q;
-    reg  nodes$16$clock;
-    reg  [18:0] nodes$17$d;
-    wire  [18:0] nodes$17$q;
-    reg  nodes$17$clock;
-    reg  [18:0] nodes$18$d;
-    wire  [18:0] nodes$18$q;
-    reg  nodes$18$clock;
-    reg  [18:0] nodes$19$d;
-    wire  [18:0] nodes$19$q;
-    reg  nodes$19$clock;
-    reg  [18:0] nodes$20$d;
-    wire  [18:0] nodes$20$q;
-    reg  nodes$20$clock;
-    reg  [18:0] nodes$21$d;
-    wire  [18:0] nodes$21$q;
-    reg  nodes$21$clock;
-    reg  [18:0] nodes$22$d;
-    wire  [18:0] nodes$22$q;
-    reg  nodes$22$clock;
-    reg  [18:0] nodes$23$d;
-    wire  [18:0] nodes$23$q;
-    reg  nodes$23$clock;
-    reg  [18:0] nodes$24$d;
-    wire  [18:0] nodes$24$q;
-    reg  nodes$24$clock;
-    reg  [18:0] nodes$25$d;
-    wire  [18:0] nodes$25$q;
-    reg  nodes$25$clock;
-    reg  [18:0] nodes$26$d;
-    wire  [18:0] nodes$26$q;
-    reg  nodes$26$clock;
-    reg  [18:0] nodes$27$d;
-    wire  [18:0] nodes$27$q;
-    reg  nodes$27$clock;
-    reg  [18:0] nodes$28$d;
-    wire  [18:0] nodes$28$q;
-    reg  nodes$28$clock;
-    reg  [18:0] nodes$29$d;
-    wire  [18:0] nodes$29$q;
-    reg  nodes$29$clock;
-    reg  [18:0] nodes$30$d;
-    wire  [18:0] nodes$30$q;
-    reg  nodes$30$clock;
-    
-    // Local signals
-    reg  [575:0] x_chain$0;
-    reg  [575:0] x_chain$1;
-    reg  [575:0] x_chain$2;
-    reg  [575:0] x_chain$3;
-    reg  [575:0] x_chain$4;
-    reg  [575:0] x_chain$5;
-    reg  [575:0] x_chain$6;
-    reg  [575:0] x_chain$7;
-    reg  [575:0] x_chain$8;
-    reg  [575:0] w_chain$0;
-    reg  [575:0] w_chain$1;
-    reg  [575:0] w_chain$2;
-    reg  [575:0] w_chain$3;
-    reg  [575:0] w_chain$4;
-    reg  [575:0] w_chain$5;
-    reg  [575:0] w_chain$6;
-    reg  [575:0] w_chain$7;
-    reg  [575:0] w_chain$8;
-    reg  [18:0] prods$0;
-    reg  [18:0] prods$1;
-    reg  [18:0] prods$2;
-    reg  [18:0] prods$3;
-    reg  [18:0] prods$4;
-    reg  [18:0] prods$5;
-    reg  [18:0] prods$6;
-    reg  [18:0] prods$7;
-    reg  [18:0] prods$8;
-    reg  [18:0] prods$9;
-    reg  [18:0] prods$10;
-    reg  [18:0] prods$11;
-    reg  [18:0] prods$12;
-    reg  [18:0] prods$13;
-    reg  [18:0] prods$14;
-    reg  [18:0] prods$15;
-    reg  [18:0] sums$0;
-    reg  [18:0] sums$1;
-    reg  [18:0] sums$2;
-    reg  [18:0] sums$3;
-    reg  [18:0] sums$4;
-    reg  [18:0] sums$5;
-    reg  [18:0] sums$6;
-    reg  [18:0] sums$7;
-    reg  [18:0] sums$8;
-    reg  [18:0] sums$9;
-    reg  [18:0] sums$10;
-    reg  [18:0] sums$11;
-    reg  [18:0] sums$12;
-    reg  [18:0] sums$13;
-    reg  [18:0] sums$14;
-    reg  [575:0] unused_x;
-    reg  [575:0] unused_w;
-    
-    // Sub module instances
-    dsc_engine$dw$lanes$5$muls$0 muls$0(
-        .a(muls$0$a),
-        .b(muls$0$b),
-        .y(muls$0$y)
-    );
-    dsc_engine$dw$lanes$5$muls$1 muls$1(
-        .a(muls$1$a),
-        .b(muls$1$b),
-        .y(muls$1$y)
-    );
-    dsc_engine$dw$lanes$5$muls$2 muls$2(
-        .a(muls$2$a),
-        .b(muls$2$b),
-        .y(muls$2$y)
-    );
-    dsc_engine$dw$lanes$5$muls$3 muls$3(
-        .a(muls$3$a),
-        .b(muls$3$b),
-        .y(muls$3$y)
-    );
-    dsc_engine$dw$lanes$5$muls$4 muls$4(
-        .a(muls$4$a),
-        .b(muls$4$b),
-        .y(muls$4$y)
-    );
-    dsc_engine$dw$lanes$5$muls$5 muls$5(
-        .a(muls$5$a),
-        .b(muls$5$b),
-        .y(muls$5$y)
-    );
-    dsc_engine$dw$lanes$5$muls$6 muls$6(
-        .a(muls$6$a),
-        .b(muls$6$b),
-        .y(muls$6$y)
-    );
-    dsc_engine$dw$lanes$5$muls$7 muls$7(
-        .a(muls$7$a),
-        .b(muls$7$b),
-        .y(muls$7$y)
-    );
-    dsc_engine$dw$lanes$5$muls$8 muls$8(
-        .a(muls$8$a),
-        .b(muls$8$b),
-        .y(muls$8$y)
-    );
-    dsc_engine$dw$lanes$5$ext$0 ext$0(
-        .a(ext$0$a),
-        .y(ext$0$y)
-    );
-    dsc_engine$dw$lanes$5$ext$1 ext$1(
-        .a(ext$1$a),
-        .y(ext$1$y)
-    );
-    dsc_engine$dw$lanes$5$ext$2 ext$2(
-        .a(ext$2$a),
-        .y(ext$2$y)
-    );
-    dsc_engine$dw$lanes$5$ext$3 ext$3(
-        .a(ext$3$a),
-        .y(ext$3$y)
-    );
-    dsc_engine$dw$lanes$5$ext$4 ext$4(
-        .a(ext$4$a),
-        .y(ext$4$y)
-    );
-    dsc_engine$dw$lanes$5$ext$5 ext$5(
-        .a(ext$5$a),
-        .y(ext$5$y)
-    );
-    dsc_engine$dw$lanes$5$ext$6 ext$6(
-        .a(ext$6$a),
-        .y(ext$6$y)
-    );
-    dsc_engine$dw$lanes$5$ext$7 ext$7(
-        .a(ext$7$a),
-        .y(ext$7$y)
-    );
-    dsc_engine$dw$lanes$5$ext$8 ext$8(
-        .a(ext$8$a),
-        .y(ext$8$y)
-    );
-    dsc_engine$dw$lanes$5$nodes$0 nodes$0(
-        .d(nodes$0$d),
-        .q(nodes$0$q),
-        .clock(nodes$0$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$1 nodes$1(
-        .d(nodes$1$d),
-        .q(nodes$1$q),
-        .clock(nodes$1$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$2 nodes$2(
-        .d(nodes$2$d),
-        .q(nodes$2$q),
-        .clock(nodes$2$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$3 nodes$3(
-        .d(nodes$3$d),
-        .q(nodes$3$q),
-        .clock(nodes$3$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$4 nodes$4(
-        .d(nodes$4$d),
-        .q(nodes$4$q),
-        .clock(nodes$4$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$5 nodes$5(
-        .d(nodes$5$d),
-        .q(nodes$5$q),
-        .clock(nodes$5$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$6 nodes$6(
-        .d(nodes$6$d),
-        .q(nodes$6$q),
-        .clock(nodes$6$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$7 nodes$7(
-        .d(nodes$7$d),
-        .q(nodes$7$q),
-        .clock(nodes$7$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$8 nodes$8(
-        .d(nodes$8$d),
-        .q(nodes$8$q),
-        .clock(nodes$8$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$9 nodes$9(
-        .d(nodes$9$d),
-        .q(nodes$9$q),
-        .clock(nodes$9$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$10 nodes$10(
-        .d(nodes$10$d),
-        .q(nodes$10$q),
-        .clock(nodes$10$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$11 nodes$11(
-        .d(nodes$11$d),
-        .q(nodes$11$q),
-        .clock(nodes$11$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$12 nodes$12(
-        .d(nodes$12$d),
-        .q(nodes$12$q),
-        .clock(nodes$12$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$13 nodes$13(
-        .d(nodes$13$d),
-        .q(nodes$13$q),
-        .clock(nodes$13$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$14 nodes$14(
-        .d(nodes$14$d),
-        .q(nodes$14$q),
-        .clock(nodes$14$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$15 nodes$15(
-        .d(nodes$15$d),
-        .q(nodes$15$q),
-        .clock(nodes$15$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$16 nodes$16(
-        .d(nodes$16$d),
-        .q(nodes$16$q),
-        .clock(nodes$16$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$17 nodes$17(
-        .d(nodes$17$d),
-        .q(nodes$17$q),
-        .clock(nodes$17$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$18 nodes$18(
-        .d(nodes$18$d),
-        .q(nodes$18$q),
-        .clock(nodes$18$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$19 nodes$19(
-        .d(nodes$19$d),
-        .q(nodes$19$q),
-        .clock(nodes$19$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$20 nodes$20(
-        .d(nodes$20$d),
-        .q(nodes$20$q),
-        .clock(nodes$20$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$21 nodes$21(
-        .d(nodes$21$d),
-        .q(nodes$21$q),
-        .clock(nodes$21$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$22 nodes$22(
-        .d(nodes$22$d),
-        .q(nodes$22$q),
-        .clock(nodes$22$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$23 nodes$23(
-        .d(nodes$23$d),
-        .q(nodes$23$q),
-        .clock(nodes$23$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$24 nodes$24(
-        .d(nodes$24$d),
-        .q(nodes$24$q),
-        .clock(nodes$24$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$25 nodes$25(
-        .d(nodes$25$d),
-        .q(nodes$25$q),
-        .clock(nodes$25$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$26 nodes$26(
-        .d(nodes$26$d),
-        .q(nodes$26$q),
-        .clock(nodes$26$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$27 nodes$27(
-        .d(nodes$27$d),
-        .q(nodes$27$q),
-        .clock(nodes$27$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$28 nodes$28(
-        .d(nodes$28$d),
-        .q(nodes$28$q),
-        .clock(nodes$28$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$29 nodes$29(
-        .d(nodes$29$d),
-        .q(nodes$29$q),
-        .clock(nodes$29$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$30 nodes$30(
-        .d(nodes$30$d),
-        .q(nodes$30$q),
-        .clock(nodes$30$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        nodes$0$clock = clock;
-        nodes$1$clock = clock;
-        nodes$2$clock = clock;
-        nodes$3$clock = clock;
-        nodes$4$clock = clock;
-        nodes$5$clock = clock;
-        nodes$6$clock = clock;
-        nodes$7$clock = clock;
-        nodes$8$clock = clock;
-        nodes$9$clock = clock;
-        nodes$10$clock = clock;
-        nodes$11$clock = clock;
-        nodes$12$clock = clock;
-        nodes$13$clock = clock;
-        nodes$14$clock = clock;
-        nodes$15$clock = clock;
-        nodes$16$clock = clock;
-        nodes$17$clock = clock;
-        nodes$18$clock = clock;
-        nodes$19$clock = clock;
-        nodes$20$clock = clock;
-        nodes$21$clock = clock;
-        nodes$22$clock = clock;
-        nodes$23$clock = clock;
-        nodes$24$clock = clock;
-        nodes$25$clock = clock;
-        nodes$26$clock = clock;
-        nodes$27$clock = clock;
-        nodes$28$clock = clock;
-        nodes$29$clock = clock;
-        nodes$30$clock = clock;
-        x_chain$0 = win >> lane_shift;
-        w_chain$0 = wts >> lane_shift;
-        x_chain$1 = x_chain$0 >> beat_shift;
-        w_chain$1 = w_chain$0 >> beat_shift;
-        x_chain$2 = x_chain$1 >> beat_shift;
-        w_chain$2 = w_chain$1 >> beat_shift;
-        x_chain$3 = x_chain$2 >> beat_shift;
-        w_chain$3 = w_chain$2 >> beat_shift;
-        x_chain$4 = x_chain$3 >> beat_shift;
-        w_chain$4 = w_chain$3 >> beat_shift;
-        x_chain$5 = x_chain$4 >> beat_shift;
-        w_chain$5 = w_chain$4 >> beat_shift;
-        x_chain$6 = x_chain$5 >> beat_shift;
-        w_chain$6 = w_chain$5 >> beat_shift;
-        x_chain$7 = x_chain$6 >> beat_shift;
-        w_chain$7 = w_chain$6 >> beat_shift;
-        x_chain$8 = x_chain$7 >> beat_shift;
-        w_chain$8 = w_chain$7 >> beat_shift;
-        unused_x = x_chain$0;
-        unused_w = w_chain$0;
-        unused_x = x_chain$1;
-        unused_w = w_chain$1;
-        unused_x = x_chain$2;
-        unused_w = w_chain$2;
-        unused_x = x_chain$3;
-        unused_w = w_chain$3;
-        unused_x = x_chain$4;
-        unused_w = w_chain$4;
-        unused_x = x_chain$5;
-        unused_w = w_chain$5;
-        unused_x = x_chain$6;
-        unused_w = w_chain$6;
-        unused_x = x_chain$7;
-        unused_w = w_chain$7;
-        unused_x = x_chain$8;
-        unused_w = w_chain$8;
-        prods$0 = 32'h0;
-        prods$1 = 32'h0;
-        prods$2 = 32'h0;
-        prods$3 = 32'h0;
-        prods$4 = 32'h0;
-        prods$5 = 32'h0;
-        prods$6 = 32'h0;
-        prods$7 = 32'h0;
-        prods$8 = 32'h0;
-        prods$9 = 32'h0;
-        prods$10 = 32'h0;
-        prods$11 = 32'h0;
-        prods$12 = 32'h0;
-        prods$13 = 32'h0;
-        prods$14 = 32'h0;
-        prods$15 = 32'h0;
-        muls$0$a = x_chain$0[(32'h0)+:(8)];
-        muls$0$b = w_chain$0[(32'h0)+:(8)];
-        ext$0$a = muls$0$y;
-        prods$0 = ext$0$y;
-        muls$1$a = x_chain$1[(32'h0)+:(8)];
-        muls$1$b = w_chain$1[(32'h0)+:(8)];
-        ext$1$a = muls$1$y;
-        prods$1 = ext$1$y;
-        muls$2$a = x_chain$2[(32'h0)+:(8)];
-        muls$2$b = w_chain$2[(32'h0)+:(8)];
-        ext$2$a = muls$2$y;
-        prods$2 = ext$2$y;
-        muls$3$a = x_chain$3[(32'h0)+:(8)];
-        muls$3$b = w_chain$3[(32'h0)+:(8)];
-        ext$3$a = muls$3$y;
-        prods$3 = ext$3$y;
-        muls$4$a = x_chain$4[(32'h0)+:(8)];
-        muls$4$b = w_chain$4[(32'h0)+:(8)];
-        ext$4$a = muls$4$y;
-        prods$4 = ext$4$y;
-        muls$5$a = x_chain$5[(32'h0)+:(8)];
-        muls$5$b = w_chain$5[(32'h0)+:(8)];
-        ext$5$a = muls$5$y;
-        prods$5 = ext$5$y;
-        muls$6$a = x_chain$6[(32'h0)+:(8)];
-        muls$6$b = w_chain$6[(32'h0)+:(8)];
-        ext$6$a = muls$6$y;
-        prods$6 = ext$6$y;
-        muls$7$a = x_chain$7[(32'h0)+:(8)];
-        muls$7$b = w_chain$7[(32'h0)+:(8)];
-        ext$7$a = muls$7$y;
-        prods$7 = ext$7$y;
-        muls$8$a = x_chain$8[(32'h0)+:(8)];
-        muls$8$b = w_chain$8[(32'h0)+:(8)];
-        ext$8$a = muls$8$y;
-        prods$8 = ext$8$y;
-        nodes$15$d = prods$0;
-        nodes$16$d = prods$1;
-        nodes$17$d = prods$2;
-        nodes$18$d = prods$3;
-        nodes$19$d = prods$4;
-        nodes$20$d = prods$5;
-        nodes$21$d = prods$6;
-        nodes$22$d = prods$7;
-        nodes$23$d = prods$8;
-        nodes$24$d = prods$9;
-        nodes$25$d = prods$10;
-        nodes$26$d = prods$11;
-        nodes$27$d = prods$12;
-        nodes$28$d = prods$13;
-        nodes$29$d = prods$14;
-        nodes$30$d = prods$15;
-        sums$0 = nodes$1$q + nodes$2$q;
-        nodes$0$d = sums$0;
-        sums$1 = nodes$3$q + nodes$4$q;
-        nodes$1$d = sums$1;
-        sums$2 = nodes$5$q + nodes$6$q;
-        nodes$2$d = sums$2;
-        sums$3 = nodes$7$q + nodes$8$q;
-        nodes$3$d = sums$3;
-        sums$4 = nodes$9$q + nodes$10$q;
-        nodes$4$d = sums$4;
-        sums$5 = nodes$11$q + nodes$12$q;
-        nodes$5$d = sums$5;
-        sums$6 = nodes$13$q + nodes$14$q;
-        nodes$6$d = sums$6;
-        sums$7 = nodes$15$q + nodes$16$q;
-        nodes$7$d = sums$7;
-        sums$8 = nodes$17$q + nodes$18$q;
-        nodes$8$d = sums$8;
-        sums$9 = nodes$19$q + nodes$20$q;
-        nodes$9$d = sums$9;
-        sums$10 = nodes$21$q + nodes$22$q;
-        nodes$10$d = sums$10;
-        sums$11 = nodes$23$q + nodes$24$q;
-        nodes$11$d = sums$11;
-        sums$12 = nodes$25$q + nodes$26$q;
-        nodes$12$d = sums$12;
-        sums$13 = nodes$27$q + nodes$28$q;
-        nodes$13$d = sums$13;
-        sums$14 = nodes$29$q + nodes$30$q;
-        nodes$14$d = sums$14;
-        sum = nodes$0$q;
-    end
-    
-endmodule // dsc_engine$dw$lanes$5
-
-
-module dsc_engine$dw$lanes$5$ext$0(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$5$ext$0
-
-
-module dsc_engine$dw$lanes$5$ext$1(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$5$ext$1
-
-
-module dsc_engine$dw$lanes$5$ext$2(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$5$ext$2
-
-
-module dsc_engine$dw$lanes$5$ext$3(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$5$ext$3
-
-
-module dsc_engine$dw$lanes$5$ext$4(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$5$ext$4
-
-
-module dsc_engine$dw$lanes$5$ext$5(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$5$ext$5
-
-
-module dsc_engine$dw$lanes$5$ext$6(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$5$ext$6
-
-
-module dsc_engine$dw$lanes$5$ext$7(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$5$ext$7
-
-
-module dsc_engine$dw$lanes$5$ext$8(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$5$ext$8
-
-
-module dsc_engine$dw$lanes$5$muls$0(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$5$muls$0
-
-
-module dsc_engine$dw$lanes$5$muls$1(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$5$muls$1
-
-
-module dsc_engine$dw$lanes$5$muls$2(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$5$muls$2
-
-
-module dsc_engine$dw$lanes$5$muls$3(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$5$muls$3
-
-
-module dsc_engine$dw$lanes$5$muls$4(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$5$muls$4
-
-
-module dsc_engine$dw$lanes$5$muls$5(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$5$muls$5
-
-
-module dsc_engine$dw$lanes$5$muls$6(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$5$muls$6
-
-
-module dsc_engine$dw$lanes$5$muls$7(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$5$muls$7
-
-
-module dsc_engine$dw$lanes$5$muls$8(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$5$muls$8
-
-
-module dsc_engine$dw$lanes$5$nodes$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$0
-
-
-module dsc_engine$dw$lanes$5$nodes$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$1
-
-
-module dsc_engine$dw$lanes$5$nodes$10(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$10
-
-
-module dsc_engine$dw$lanes$5$nodes$11(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$11
-
-
-module dsc_engine$dw$lanes$5$nodes$12(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$12
-
-
-module dsc_engine$dw$lanes$5$nodes$13(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$13
-
-
-module dsc_engine$dw$lanes$5$nodes$14(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$14
-
-
-module dsc_engine$dw$lanes$5$nodes$15(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$15
-
-
-module dsc_engine$dw$lanes$5$nodes$16(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$16
-
-
-module dsc_engine$dw$lanes$5$nodes$17(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$17
-
-
-module dsc_engine$dw$lanes$5$nodes$18(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$18
-
-
-module dsc_engine$dw$lanes$5$nodes$19(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$19
-
-
-module dsc_engine$dw$lanes$5$nodes$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$2
-
-
-module dsc_engine$dw$lanes$5$nodes$20(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$20
-
-
-module dsc_engine$dw$lanes$5$nodes$21(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$21
-
-
-module dsc_engine$dw$lanes$5$nodes$22(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$22
-
-
-module dsc_engine$dw$lanes$5$nodes$23(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$23
-
-
-module dsc_engine$dw$lanes$5$nodes$24(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$24
-
-
-module dsc_engine$dw$lanes$5$nodes$25(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$25
-
-
-module dsc_engine$dw$lanes$5$nodes$26(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$26
-
-
-module dsc_engine$dw$lanes$5$nodes$27(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$27
-
-
-module dsc_engine$dw$lanes$5$nodes$28(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$28
-
-
-module dsc_engine$dw$lanes$5$nodes$29(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$29
-
-
-module dsc_engine$dw$lanes$5$nodes$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$3
-
-
-module dsc_engine$dw$lanes$5$nodes$30(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$30
-
-
-module dsc_engine$dw$lanes$5$nodes$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$4
-
-
-module dsc_engine$dw$lanes$5$nodes$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$5
-
-
-module dsc_engine$dw$lanes$5$nodes$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$6
-
-
-module dsc_engine$dw$lanes$5$nodes$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$7
-
-
-module dsc_engine$dw$lanes$5$nodes$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$8
-
-
-module dsc_engine$dw$lanes$5$nodes$9(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$9
-
-
-module dsc_engine$dw$lanes$6(clock,win,wts,sum);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [575:0] win;
-    input wire  [575:0] wts;
-    output reg  [18:0] sum;
-    
-    // Constant declarations
-    localparam  lane_shift = 16'h30;
-    localparam  beat_shift = 16'h40;
-    
-    // Stub signals
-    reg  [7:0] muls$0$a;
-    reg  [7:0] muls$0$b;
-    wire  [15:0] muls$0$y;
-    reg  [7:0] muls$1$a;
-    reg  [7:0] muls$1$b;
-    wire  [15:0] muls$1$y;
-    reg  [7:0] muls$2$a;
-    reg  [7:0] muls$2$b;
-    wire  [15:0] muls$2$y;
-    reg  [7:0] muls$3$a;
-    reg  [7:0] muls$3$b;
-    wire  [15:0] muls$3$y;
-    reg  [7:0] muls$4$a;
-    reg  [7:0] muls$4$b;
-    wire  [15:0] muls$4$y;
-    reg  [7:0] muls$5$a;
-    reg  [7:0] muls$5$b;
-    wire  [15:0] muls$5$y;
-    reg  [7:0] muls$6$a;
-    reg  [7:0] muls$6$b;
-    wire  [15:0] muls$6$y;
-    reg  [7:0] muls$7$a;
-    reg  [7:0] muls$7$b;
-    wire  [15:0] muls$7$y;
-    reg  [7:0] muls$8$a;
-    reg  [7:0] muls$8$b;
-    wire  [15:0] muls$8$y;
-    reg  [15:0] ext$0$a;
-    wire  [18:0] ext$0$y;
-    reg  [15:0] ext$1$a;
-    wire  [18:0] ext$1$y;
-    reg  [15:0] ext$2$a;
-    wire  [18:0] ext$2$y;
-    reg  [15:0] ext$3$a;
-    wire  [18:0] ext$3$y;
-    reg  [15:0] ext$4$a;
-    wire  [18:0] ext$4$y;
-    reg  [15:0] ext$5$a;
-    wire  [18:0] ext$5$y;
-    reg  [15:0] ext$6$a;
-    wire  [18:0] ext$6$y;
-    reg  [15:0] ext$7$a;
-    wire  [18:0] ext$7$y;
-    reg  [15:0] ext$8$a;
-    wire  [18:0] ext$8$y;
-    reg  [18:0] nodes$0$d;
-    wire  [18:0] nodes$0$q;
-    reg  nodes$0$clock;
-    reg  [18:0] nodes$1$d;
-    wire  [18:0] nodes$1$q;
-    reg  nodes$1$clock;
-    reg  [18:0] nodes$2$d;
-    wire  [18:0] nodes$2$q;
-    reg  nodes$2$clock;
-    reg  [18:0] nodes$3$d;
-    wire  [18:0] nodes$3$q;
-    reg  nodes$3$clock;
-    reg  [18:0] nodes$4$d;
-    wire  [18:0] nodes$4$q;
-    reg  nodes$4$clock;
-    reg  [18:0] nodes$5$d;
-    wire  [18:0] nodes$5$q;
-    reg  nodes$5$clock;
-    reg  [18:0] nodes$6$d;
-    wire  [18:0] nodes$6$q;
-    reg  nodes$6$clock;
-    reg  [18:0] nodes$7$d;
-    wire  [18:0] nodes$7$q;
-    reg  nodes$7$clock;
-    reg  [18:0] nodes$8$d;
-    wire  [18:0] nodes$8$q;
-    reg  nodes$8$clock;
-    reg  [18:0] nodes$9$d;
-    wire  [18:0] nodes$9$q;
-    reg  nodes$9$clock;
-    reg  [18:0] nodes$10$d;
-    wire  [18:0] nodes$10$q;
-    reg  nodes$10$clock;
-    reg  [18:0] nodes$11$d;
-    wire  [18:0] nodes$11$q;
-    reg  nodes$11$clock;
-    reg  [18:0] nodes$12$d;
-    wire  [18:0] nodes$12$q;
-    reg  nodes$12$clock;
-    reg  [18:0] nodes$13$d;
-    wire  [18:0] nodes$13$q;
-    reg  nodes$13$clock;
-    reg  [18:0] nodes$14$d;
-    wire  [18:0] nodes$14$q;
-    reg  nodes$14$clock;
-    reg  [18:0] nodes$15$d;
-    wire  [18:0] nodes$15$q;
-    reg  nodes$15$clock;
-    reg  [18:0] nodes$16$d;
-    wire  [18:0] nodes$16$q;
-    reg  nodes$16$clock;
-    reg  [18:0] nodes$17$d;
-    wire  [18:0] nodes$17$q;
-    reg  nodes$17$clock;
-    reg  [18:0] nodes$18$d;
-    wire  [18:0] nodes$18$q;
-    reg  nodes$18$clock;
-    reg  [18:0] nodes$19$d;
-    wire  [18:0] nodes$19$q;
-    reg  nodes$19$clock;
-    reg  [18:0] nodes$20$d;
-    wire  [18:0] nodes$20$q;
-    reg  nodes$20$clock;
-    reg  [18:0] nodes$21$d;
-    wire  [18:0] nodes$21$q;
-    reg  nodes$21$clock;
-    reg  [18:0] nodes$22$d;
-    wire  [18:0] nodes$22$q;
-    reg  nodes$22$clock;
-    reg  [18:0] nodes$23$d;
-    wire  [18:0] nodes$23$q;
-    reg  nodes$23$clock;
-    reg  [18:0] nodes$24$d;
-    wire  [18:0] nodes$24$q;
-    reg  nodes$24$clock;
-    reg  [18:0] nodes$25$d;
-    wire  [18:0] nodes$25$q;
-    reg  nodes$25$clock;
-    reg  [18:0] nodes$26$d;
-    wire  [18:0] nodes$26$q;
-    reg  nodes$26$clock;
-    reg  [18:0] nodes$27$d;
-    wire  [18:0] nodes$27$q;
-    reg  nodes$27$clock;
-    reg  [18:0] nodes$28$d;
-    wire  [18:0] nodes$28$q;
-    reg  nodes$28$clock;
-    reg  [18:0] nodes$29$d;
-    wire  [18:0] nodes$29$q;
-    reg  nodes$29$clock;
-    reg  [18:0] nodes$30$d;
-    wire  [18:0] nodes$30$q;
-    reg  nodes$30$clock;
-    
-    // Local signals
-    reg  [575:0] x_chain$0;
-    reg  [575:0] x_chain$1;
-    reg  [575:0] x_chain$2;
-    reg  [575:0] x_chain$3;
-    reg  [575:0] x_chain$4;
-    reg  [575:0] x_chain$5;
-    reg  [575:0] x_chain$6;
-    reg  [575:0] x_chain$7;
-    reg  [575:0] x_chain$8;
-    reg  [575:0] w_chain$0;
-    reg  [575:0] w_chain$1;
-    reg  [575:0] w_chain$2;
-    reg  [575:0] w_chain$3;
-    reg  [575:0] w_chain$4;
-    reg  [575:0] w_chain$5;
-    reg  [575:0] w_chain$6;
-    reg  [575:0] w_chain$7;
-    reg  [575:0] w_chain$8;
-    reg  [18:0] prods$0;
-    reg  [18:0] prods$1;
-    reg  [18:0] prods$2;
-    reg  [18:0] prods$3;
-    reg  [18:0] prods$4;
-    reg  [18:0] prods$5;
-    reg  [18:0] prods$6;
-    reg  [18:0] prods$7;
-    reg  [18:0] prods$8;
-    reg  [18:0] prods$9;
-    reg  [18:0] prods$10;
-    reg  [18:0] prods$11;
-    reg  [18:0] prods$12;
-    reg  [18:0] prods$13;
-    reg  [18:0] prods$14;
-    reg  [18:0] prods$15;
-    reg  [18:0] sums$0;
-    reg  [18:0] sums$1;
-    reg  [18:0] sums$2;
-    reg  [18:0] sums$3;
-    reg  [18:0] sums$4;
-    reg  [18:0] sums$5;
-    reg  [18:0] sums$6;
-    reg  [18:0] sums$7;
-    reg  [18:0] sums$8;
-    reg  [18:0] sums$9;
-    reg  [18:0] sums$10;
-    reg  [18:0] sums$11;
-    reg  [18:0] sums$12;
-    reg  [18:0] sums$13;
-    reg  [18:0] sums$14;
-    reg  [575:0] unused_x;
-    reg  [575:0] unused_w;
-    
-    // Sub module instances
-    dsc_engine$dw$lanes$6$muls$0 muls$0(
-        .a(muls$0$a),
-        .b(muls$0$b),
-        .y(muls$0$y)
-    );
-    dsc_engine$dw$lanes$6$muls$1 muls$1(
-        .a(muls$1$a),
-        .b(muls$1$b),
-        .y(muls$1$y)
-    );
-    dsc_engine$dw$lanes$6$muls$2 muls$2(
-        .a(muls$2$a),
-        .b(muls$2$b),
-        .y(muls$2$y)
-    );
-    dsc_engine$dw$lanes$6$muls$3 muls$3(
-        .a(muls$3$a),
-        .b(muls$3$b),
-        .y(muls$3$y)
-    );
-    dsc_engine$dw$lanes$6$muls$4 muls$4(
-        .a(muls$4$a),
-        .b(muls$4$b),
-        .y(muls$4$y)
-    );
-    dsc_engine$dw$lanes$6$muls$5 muls$5(
-        .a(muls$5$a),
-        .b(muls$5$b),
-        .y(muls$5$y)
-    );
-    dsc_engine$dw$lanes$6$muls$6 muls$6(
-        .a(muls$6$a),
-        .b(muls$6$b),
-        .y(muls$6$y)
-    );
-    dsc_engine$dw$lanes$6$muls$7 muls$7(
-        .a(muls$7$a),
-        .b(muls$7$b),
-        .y(muls$7$y)
-    );
-    dsc_engine$dw$lanes$6$muls$8 muls$8(
-        .a(muls$8$a),
-        .b(muls$8$b),
-        .y(muls$8$y)
-    );
-    dsc_engine$dw$lanes$6$ext$0 ext$0(
-        .a(ext$0$a),
-        .y(ext$0$y)
-    );
-    dsc_engine$dw$lanes$6$ext$1 ext$1(
-        .a(ext$1$a),
-        .y(ext$1$y)
-    );
-    dsc_engine$dw$lanes$6$ext$2 ext$2(
-        .a(ext$2$a),
-        .y(ext$2$y)
-    );
-    dsc_engine$dw$lanes$6$ext$3 ext$3(
-        .a(ext$3$a),
-        .y(ext$3$y)
-    );
-    dsc_engine$dw$lanes$6$ext$4 ext$4(
-        .a(ext$4$a),
-        .y(ext$4$y)
-    );
-    dsc_engine$dw$lanes$6$ext$5 ext$5(
-        .a(ext$5$a),
-        .y(ext$5$y)
-    );
-    dsc_engine$dw$lanes$6$ext$6 ext$6(
-        .a(ext$6$a),
-        .y(ext$6$y)
-    );
-    dsc_engine$dw$lanes$6$ext$7 ext$7(
-        .a(ext$7$a),
-        .y(ext$7$y)
-    );
-    dsc_engine$dw$lanes$6$ext$8 ext$8(
-        .a(ext$8$a),
-        .y(ext$8$y)
-    );
-    dsc_engine$dw$lanes$6$nodes$0 nodes$0(
-        .d(nodes$0$d),
-        .q(nodes$0$q),
-        .clock(nodes$0$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$1 nodes$1(
-        .d(nodes$1$d),
-        .q(nodes$1$q),
-        .clock(nodes$1$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$2 nodes$2(
-        .d(nodes$2$d),
-        .q(nodes$2$q),
-        .clock(nodes$2$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$3 nodes$3(
-        .d(nodes$3$d),
-        .q(nodes$3$q),
-        .clock(nodes$3$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$4 nodes$4(
-        .d(nodes$4$d),
-        .q(nodes$4$q),
-        .clock(nodes$4$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$5 nodes$5(
-        .d(nodes$5$d),
-        .q(nodes$5$q),
-        .clock(nodes$5$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$6 nodes$6(
-        .d(nodes$6$d),
-        .q(nodes$6$q),
-        .clock(nodes$6$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$7 nodes$7(
-        .d(nodes$7$d),
-        .q(nodes$7$q),
-        .clock(nodes$7$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$8 nodes$8(
-        .d(nodes$8$d),
-        .q(nodes$8$q),
-        .clock(nodes$8$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$9 nodes$9(
-        .d(nodes$9$d),
-        .q(nodes$9$q),
-        .clock(nodes$9$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$10 nodes$10(
-        .d(nodes$10$d),
-        .q(nodes$10$q),
-        .clock(nodes$10$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$11 nodes$11(
-        .d(nodes$11$d),
-        .q(nodes$11$q),
-        .clock(nodes$11$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$12 nodes$12(
-        .d(nodes$12$d),
-        .q(nodes$12$q),
-        .clock(nodes$12$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$13 nodes$13(
-        .d(nodes$13$d),
-        .q(nodes$13$q),
-        .clock(nodes$13$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$14 nodes$14(
-        .d(nodes$14$d),
-        .q(nodes$14$q),
-        .clock(nodes$14$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$15 nodes$15(
-        .d(nodes$15$d),
-        .q(nodes$15$q),
-        .clock(nodes$15$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$16 nodes$16(
-        .d(nodes$16$d),
-        .q(nodes$16$q),
-        .clock(nodes$16$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$17 nodes$17(
-        .d(nodes$17$d),
-        .q(nodes$17$q),
-        .clock(nodes$17$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$18 nodes$18(
-        .d(nodes$18$d),
-        .q(nodes$18$q),
-        .clock(nodes$18$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$19 nodes$19(
-        .d(nodes$19$d),
-        .q(nodes$19$q),
-        .clock(nodes$19$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$20 nodes$20(
-        .d(nodes$20$d),
-        .q(nodes$20$q),
-        .clock(nodes$20$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$21 nodes$21(
-        .d(nodes$21$d),
-        .q(nodes$21$q),
-        .clock(nodes$21$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$22 nodes$22(
-        .d(nodes$22$d),
-        .q(nodes$22$q),
-        .clock(nodes$22$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$23 nodes$23(
-        .d(nodes$23$d),
-        .q(nodes$23$q),
-        .clock(nodes$23$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$24 nodes$24(
-        .d(nodes$24$d),
-        .q(nodes$24$q),
-        .clock(nodes$24$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$25 nodes$25(
-        .d(nodes$25$d),
-        .q(nodes$25$q),
-        .clock(nodes$25$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$26 nodes$26(
-        .d(nodes$26$d),
-        .q(nodes$26$q),
-        .clock(nodes$26$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$27 nodes$27(
-        .d(nodes$27$d),
-        .q(nodes$27$q),
-        .clock(nodes$27$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$28 nodes$28(
-        .d(nodes$28$d),
-        .q(nodes$28$q),
-        .clock(nodes$28$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$29 nodes$29(
-        .d(nodes$29$d),
-        .q(nodes$29$q),
-        .clock(nodes$29$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$30 nodes$30(
-        .d(nodes$30$d),
-        .q(nodes$30$q),
-        .clock(nodes$30$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        nodes$0$clock = clock;
-        nodes$1$clock = clock;
-        nodes$2$clock = clock;
-        nodes$3$clock = clock;
-        nodes$4$clock = clock;
-        nodes$5$clock = clock;
-        nodes$6$clock = clock;
-        nodes$7$clock = clock;
-        nodes$8$clock = clock;
-        nodes$9$clock = clock;
-        nodes$10$clock = clock;
-        nodes$11$clock = clock;
-        nodes$12$clock = clock;
-        nodes$13$clock = clock;
-        nodes$14$clock = clock;
-        nodes$15$clock = clock;
-        nodes$16$clock = clock;
-        nodes$17$clock = clock;
-        nodes$18$clock = clock;
-        nodes$19$clock = clock;
-        nodes$20$clock = clock;
-        nodes$21$clock = clock;
-        nodes$22$clock = clock;
-        nodes$23$clock = clock;
-        nodes$24$clock = clock;
-        nodes$25$clock = clock;
-        nodes$26$clock = clock;
-        nodes$27$clock = clock;
-        nodes$28$clock = clock;
-        nodes$29$clock = clock;
-        nodes$30$clock = clock;
-        x_chain$0 = win >> lane_shift;
-        w_chain$0 = wts >> lane_shift;
-        x_chain$1 = x_chain$0 >> beat_shift;
-        w_chain$1 = w_chain$0 >> beat_shift;
-        x_chain$2 = x_chain$1 >> beat_shift;
-        w_chain$2 = w_chain$1 >> beat_shift;
-        x_chain$3 = x_chain$2 >> beat_shift;
-        w_chain$3 = w_chain$2 >> beat_shift;
-        x_chain$4 = x_chain$3 >> beat_shift;
-        w_chain$4 = w_chain$3 >> beat_shift;
-        x_chain$5 = x_chain$4 >> beat_shift;
-        w_chain$5 = w_chain$4 >> beat_shift;
-        x_chain$6 = x_chain$5 >> beat_shift;
-        w_chain$6 = w_chain$5 >> beat_shift;
-        x_chain$7 = x_chain$6 >> beat_shift;
-        w_chain$7 = w_chain$6 >> beat_shift;
-        x_chain$8 = x_chain$7 >> beat_shift;
-        w_chain$8 = w_chain$7 >> beat_shift;
-        unused_x = x_chain$0;
-        unused_w = w_chain$0;
-        unused_x = x_chain$1;
-        unused_w = w_chain$1;
-        unused_x = x_chain$2;
-        unused_w = w_chain$2;
-        unused_x = x_chain$3;
-        unused_w = w_chain$3;
-        unused_x = x_chain$4;
-        unused_w = w_chain$4;
-        unused_x = x_chain$5;
-        unused_w = w_chain$5;
-        unused_x = x_chain$6;
-        unused_w = w_chain$6;
-        unused_x = x_chain$7;
-        unused_w = w_chain$7;
-        unused_x = x_chain$8;
-        unused_w = w_chain$8;
-        prods$0 = 32'h0;
-        prods$1 = 32'h0;
-        prods$2 = 32'h0;
-        prods$3 = 32'h0;
-        prods$4 = 32'h0;
-        prods$5 = 32'h0;
-        prods$6 = 32'h0;
-        prods$7 = 32'h0;
-        prods$8 = 32'h0;
-        prods$9 = 32'h0;
-        prods$10 = 32'h0;
-        prods$11 = 32'h0;
-        prods$12 = 32'h0;
-        prods$13 = 32'h0;
-        prods$14 = 32'h0;
-        prods$15 = 32'h0;
-        muls$0$a = x_chain$0[(32'h0)+:(8)];
-        muls$0$b = w_chain$0[(32'h0)+:(8)];
-        ext$0$a = muls$0$y;
-        prods$0 = ext$0$y;
-        muls$1$a = x_chain$1[(32'h0)+:(8)];
-        muls$1$b = w_chain$1[(32'h0)+:(8)];
-        ext$1$a = muls$1$y;
-        prods$1 = ext$1$y;
-        muls$2$a = x_chain$2[(32'h0)+:(8)];
-        muls$2$b = w_chain$2[(32'h0)+:(8)];
-        ext$2$a = muls$2$y;
-        prods$2 = ext$2$y;
-        muls$3$a = x_chain$3[(32'h0)+:(8)];
-        muls$3$b = w_chain$3[(32'h0)+:(8)];
-        ext$3$a = muls$3$y;
-        prods$3 = ext$3$y;
-        muls$4$a = x_chain$4[(32'h0)+:(8)];
-        muls$4$b = w_chain$4[(32'h0)+:(8)];
-        ext$4$a = muls$4$y;
-        prods$4 = ext$4$y;
-        muls$5$a = x_chain$5[(32'h0)+:(8)];
-        muls$5$b = w_chain$5[(32'h0)+:(8)];
-        ext$5$a = muls$5$y;
-        prods$5 = ext$5$y;
-        muls$6$a = x_chain$6[(32'h0)+:(8)];
-        muls$6$b = w_chain$6[(32'h0)+:(8)];
-        ext$6$a = muls$6$y;
-        prods$6 = ext$6$y;
-        muls$7$a = x_chain$7[(32'h0)+:(8)];
-        muls$7$b = w_chain$7[(32'h0)+:(8)];
-        ext$7$a = muls$7$y;
-        prods$7 = ext$7$y;
-        muls$8$a = x_chain$8[(32'h0)+:(8)];
-        muls$8$b = w_chain$8[(32'h0)+:(8)];
-        ext$8$a = muls$8$y;
-        prods$8 = ext$8$y;
-        nodes$15$d = prods$0;
-        nodes$16$d = prods$1;
-        nodes$17$d = prods$2;
-        nodes$18$d = prods$3;
-        nodes$19$d = prods$4;
-        nodes$20$d = prods$5;
-        nodes$21$d = prods$6;
-        nodes$22$d = prods$7;
-        nodes$23$d = prods$8;
-        nodes$24$d = prods$9;
-        nodes$25$d = prods$10;
-        nodes$26$d = prods$11;
-        nodes$27$d = prods$12;
-        nodes$28$d = prods$13;
-        nodes$29$d = prods$14;
-        nodes$30$d = prods$15;
-        sums$0 = nodes$1$q + nodes$2$q;
-        nodes$0$d = sums$0;
-        sums$1 = nodes$3$q + nodes$4$q;
-        nodes$1$d = sums$1;
-        sums$2 = nodes$5$q + nodes$6$q;
-        nodes$2$d = sums$2;
-        sums$3 = nodes$7$q + nodes$8$q;
-        nodes$3$d = sums$3;
-        sums$4 = nodes$9$q + nodes$10$q;
-        nodes$4$d = sums$4;
-        sums$5 = nodes$11$q + nodes$12$q;
-        nodes$5$d = sums$5;
-        sums$6 = nodes$13$q + nodes$14$q;
-        nodes$6$d = sums$6;
-        sums$7 = nodes$15$q + nodes$16$q;
-        nodes$7$d = sums$7;
-        sums$8 = nodes$17$q + nodes$18$q;
-        nodes$8$d = sums$8;
-        sums$9 = nodes$19$q + nodes$20$q;
-        nodes$9$d = sums$9;
-        sums$10 = nodes$21$q + nodes$22$q;
-        nodes$10$d = sums$10;
-        sums$11 = nodes$23$q + nodes$24$q;
-        nodes$11$d = sums$11;
-        sums$12 = nodes$25$q + nodes$26$q;
-        nodes$12$d = sums$12;
-        sums$13 = nodes$27$q + nodes$28$q;
-        nodes$13$d = sums$13;
-        sums$14 = nodes$29$q + nodes$30$q;
-        nodes$14$d = sums$14;
-        sum = nodes$0$q;
-    end
-    
-endmodule // dsc_engine$dw$lanes$6
-
-
-module dsc_engine$dw$lanes$6$ext$0(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$6$ext$0
-
-
-module dsc_engine$dw$lanes$6$ext$1(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$6$ext$1
-
-
-module dsc_engine$dw$lanes$6$ext$2(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$6$ext$2
-
-
-module dsc_engine$dw$lanes$6$ext$3(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$6$ext$3
-
-
-module dsc_engine$dw$lanes$6$ext$4(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$6$ext$4
-
-
-module dsc_engine$dw$lanes$6$ext$5(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$6$ext$5
-
-
-module dsc_engine$dw$lanes$6$ext$6(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$6$ext$6
-
-
-module dsc_engine$dw$lanes$6$ext$7(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$6$ext$7
-
-
-module dsc_engine$dw$lanes$6$ext$8(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$6$ext$8
-
-
-module dsc_engine$dw$lanes$6$muls$0(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$6$muls$0
-
-
-module dsc_engine$dw$lanes$6$muls$1(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$6$muls$1
-
-
-module dsc_engine$dw$lanes$6$muls$2(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$6$muls$2
-
-
-module dsc_engine$dw$lanes$6$muls$3(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$6$muls$3
-
-
-module dsc_engine$dw$lanes$6$muls$4(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$6$muls$4
-
-
-module dsc_engine$dw$lanes$6$muls$5(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$6$muls$5
-
-
-module dsc_engine$dw$lanes$6$muls$6(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$6$muls$6
-
-
-module dsc_engine$dw$lanes$6$muls$7(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$6$muls$7
-
-
-module dsc_engine$dw$lanes$6$muls$8(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$6$muls$8
-
-
-module dsc_engine$dw$lanes$6$nodes$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$0
-
-
-module dsc_engine$dw$lanes$6$nodes$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$1
-
-
-module dsc_engine$dw$lanes$6$nodes$10(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$10
-
-
-module dsc_engine$dw$lanes$6$nodes$11(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$11
-
-
-module dsc_engine$dw$lanes$6$nodes$12(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$12
-
-
-module dsc_engine$dw$lanes$6$nodes$13(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$13
-
-
-module dsc_engine$dw$lanes$6$nodes$14(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$14
-
-
-module dsc_engine$dw$lanes$6$nodes$15(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$15
-
-
-module dsc_engine$dw$lanes$6$nodes$16(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$16
-
-
-module dsc_engine$dw$lanes$6$nodes$17(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$17
-
-
-module dsc_engine$dw$lanes$6$nodes$18(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$18
-
-
-module dsc_engine$dw$lanes$6$nodes$19(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$19
-
-
-module dsc_engine$dw$lanes$6$nodes$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$2
-
-
-module dsc_engine$dw$lanes$6$nodes$20(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$20
-
-
-module dsc_engine$dw$lanes$6$nodes$21(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$21
-
-
-module dsc_engine$dw$lanes$6$nodes$22(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$22
-
-
-module dsc_engine$dw$lanes$6$nodes$23(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$23
-
-
-module dsc_engine$dw$lanes$6$nodes$24(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$24
-
-
-module dsc_engine$dw$lanes$6$nodes$25(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$25
-
-
-module dsc_engine$dw$lanes$6$nodes$26(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$26
-
-
-module dsc_engine$dw$lanes$6$nodes$27(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$27
-
-
-module dsc_engine$dw$lanes$6$nodes$28(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$28
-
-
-module dsc_engine$dw$lanes$6$nodes$29(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$29
-
-
-module dsc_engine$dw$lanes$6$nodes$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$3
-
-
-module dsc_engine$dw$lanes$6$nodes$30(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$30
-
-
-module dsc_engine$dw$lanes$6$nodes$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$4
-
-
-module dsc_engine$dw$lanes$6$nodes$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$5
-
-
-module dsc_engine$dw$lanes$6$nodes$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$6
-
-
-module dsc_engine$dw$lanes$6$nodes$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$7
-
-
-module dsc_engine$dw$lanes$6$nodes$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$8
-
-
-module dsc_engine$dw$lanes$6$nodes$9(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$9
-
-
-module dsc_engine$dw$lanes$7(clock,win,wts,sum);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [575:0] win;
-    input wire  [575:0] wts;
-    output reg  [18:0] sum;
-    
-    // Constant declarations
-    localparam  lane_shift = 16'h38;
-    localparam  beat_shift = 16'h40;
-    
-    // Stub signals
-    reg  [7:0] muls$0$a;
-    reg  [7:0] muls$0$b;
-    wire  [15:0] muls$0$y;
-    reg  [7:0] muls$1$a;
-    reg  [7:0] muls$1$b;
-    wire  [15:0] muls$1$y;
-    reg  [7:0] muls$2$a;
-    reg  [7:0] muls$2$b;
-    wire  [15:0] muls$2$y;
-    reg  [7:0] muls$3$a;
-    reg  [7:0] muls$3$b;
-    wire  [15:0] muls$3$y;
-    reg  [7:0] muls$4$a;
-    reg  [7:0] muls$4$b;
-    wire  [15:0] muls$4$y;
-    reg  [7:0] muls$5$a;
-    reg  [7:0] muls$5$b;
-    wire  [15:0] muls$5$y;
-    reg  [7:0] muls$6$a;
-    reg  [7:0] muls$6$b;
-    wire  [15:0] muls$6$y;
-    reg  [7:0] muls$7$a;
-    reg  [7:0] muls$7$b;
-    wire  [15:0] muls$7$y;
-    reg  [7:0] muls$8$a;
-    reg  [7:0] muls$8$b;
-    wire  [15:0] muls$8$y;
-    reg  [15:0] ext$0$a;
-    wire  [18:0] ext$0$y;
-    reg  [15:0] ext$1$a;
-    wire  [18:0] ext$1$y;
-    reg  [15:0] ext$2$a;
-    wire  [18:0] ext$2$y;
-    reg  [15:0] ext$3$a;
-    wire  [18:0] ext$3$y;
-    reg  [15:0] ext$4$a;
-    wire  [18:0] ext$4$y;
-    reg  [15:0] ext$5$a;
-    wire  [18:0] ext$5$y;
-    reg  [15:0] ext$6$a;
-    wire  [18:0] ext$6$y;
-    reg  [15:0] ext$7$a;
-    wire  [18:0] ext$7$y;
-    reg  [15:0] ext$8$a;
-    wire  [18:0] ext$8$y;
-    reg  [18:0] nodes$0$d;
-    wire  [18:0] nodes$0$q;
-    reg  nodes$0$clock;
-    reg  [18:0] nodes$1$d;
-    wire  [18:0] nodes$1$q;
-    reg  nodes$1$clock;
-    reg  [18:0] nodes$2$d;
-    wire  [18:0] nodes$2$q;
-    reg  nodes$2$clock;
-    reg  [18:0] nodes$3$d;
-    wire  [18:0] nodes$3$q;
-    reg  nodes$3$clock;
-    reg  [18:0] nodes$4$d;
-    wire  [18:0] nodes$4$q;
-    reg  nodes$4$clock;
-    reg  [18:0] nodes$5$d;
-    wire  [18:0] nodes$5$q;
-    reg  nodes$5$clock;
-    reg  [18:0] nodes$6$d;
-    wire  [18:0] nodes$6$q;
-    reg  nodes$6$clock;
-    reg  [18:0] nodes$7$d;
-    wire  [18:0] nodes$7$q;
-    reg  nodes$7$clock;
-    reg  [18:0] nodes$8$d;
-    wire  [18:0] nodes$8$q;
-    reg  nodes$8$clock;
-    reg  [18:0] nodes$9$d;
-    wire  [18:0] nodes$9$q;
-    reg  nodes$9$clock;
-    reg  [18:0] nodes$10$d;
-    wire  [18:0] nodes$10$q;
-    reg  nodes$10$clock;
-    reg  [18:0] nodes$11$d;
-    wire  [18:0] nodes$11$q;
-    reg  nodes$11$clock;
-    reg  [18:0] nodes$12$d;
-    wire  [18:0] nodes$12$q;
-    reg  nodes$12$clock;
-    reg  [18:0] nodes$13$d;
-    wire  [18:0] nodes$13$q;
-    reg  nodes$13$clock;
-    reg  [18:0] nodes$14$d;
-    wire  [18:0] nodes$14$q;
-    reg  nodes$14$clock;
-    reg  [18:0] nodes$15$d;
-    wire  [18:0] nodes$15$q;
-    reg  nodes$15$clock;
-    reg  [18:0] nodes$16$d;
-    wire  [18:0] nodes$16$q;
-    reg  nodes$16$clock;
-    reg  [18:0] nodes$17$d;
-    wire  [18:0] nodes$17$q;
-    reg  nodes$17$clock;
-    reg  [18:0] nodes$18$d;
-    wire  [18:0] nodes$18$q;
-    reg  nodes$18$clock;
-    reg  [18:0] nodes$19$d;
-    wire  [18:0] nodes$19$q;
-    reg  nodes$19$clock;
-    reg  [18:0] nodes$20$d;
-    wire  [18:0] nodes$20$q;
-    reg  nodes$20$clock;
-    reg  [18:0] nodes$21$d;
-    wire  [18:0] nodes$21$q;
-    reg  nodes$21$clock;
-    reg  [18:0] nodes$22$d;
-    wire  [18:0] nodes$22$q;
-    reg  nodes$22$clock;
-    reg  [18:0] nodes$23$d;
-    wire  [18:0] nodes$23$q;
-    reg  nodes$23$clock;
-    reg  [18:0] nodes$24$d;
-    wire  [18:0] nodes$24$q;
-    reg  nodes$24$clock;
-    reg  [18:0] nodes$25$d;
-    wire  [18:0] nodes$25$q;
-    reg  nodes$25$clock;
-    reg  [18:0] nodes$26$d;
-    wire  [18:0] nodes$26$q;
-    reg  nodes$26$clock;
-    reg  [18:0] nodes$27$d;
-    wire  [18:0] nodes$27$q;
-    reg  nodes$27$clock;
-    reg  [18:0] nodes$28$d;
-    wire  [18:0] nodes$28$q;
-    reg  nodes$28$clock;
-    reg  [18:0] nodes$29$d;
-    wire  [18:0] nodes$29$q;
-    reg  nodes$29$clock;
-    reg  [18:0] nodes$30$d;
-    wire  [18:0] nodes$30$q;
-    reg  nodes$30$clock;
-    
-    // Local signals
-    reg  [575:0] x_chain$0;
-    reg  [575:0] x_chain$1;
-    reg  [575:0] x_chain$2;
-    reg  [575:0] x_chain$3;
-    reg  [575:0] x_chain$4;
-    reg  [575:0] x_chain$5;
-    reg  [575:0] x_chain$6;
-    reg  [575:0] x_chain$7;
-    reg  [575:0] x_chain$8;
-    reg  [575:0] w_chain$0;
-    reg  [575:0] w_chain$1;
-    reg  [575:0] w_chain$2;
-    reg  [575:0] w_chain$3;
-    reg  [575:0] w_chain$4;
-    reg  [575:0] w_chain$5;
-    reg  [575:0] w_chain$6;
-    reg  [575:0] w_chain$7;
-    reg  [575:0] w_chain$8;
-    reg  [18:0] prods$0;
-    reg  [18:0] prods$1;
-    reg  [18:0] prods$2;
-    reg  [18:0] prods$3;
-    reg  [18:0] prods$4;
-    reg  [18:0] prods$5;
-    reg  [18:0] prods$6;
-    reg  [18:0] prods$7;
-    reg  [18:0] prods$8;
-    reg  [18:0] prods$9;
-    reg  [18:0] prods$10;
-    reg  [18:0] prods$11;
-    reg  [18:0] prods$12;
-    reg  [18:0] prods$13;
-    reg  [18:0] prods$14;
-    reg  [18:0] prods$15;
-    reg  [18:0] sums$0;
-    reg  [18:0] sums$1;
-    reg  [18:0] sums$2;
-    reg  [18:0] sums$3;
-    reg  [18:0] sums$4;
-    reg  [18:0] sums$5;
-    reg  [18:0] sums$6;
-    reg  [18:0] sums$7;
-    reg  [18:0] sums$8;
-    reg  [18:0] sums$9;
-    reg  [18:0] sums$10;
-    reg  [18:0] sums$11;
-    reg  [18:0] sums$12;
-    reg  [18:0] sums$13;
-    reg  [18:0] sums$14;
-    reg  [575:0] unused_x;
-    reg  [575:0] unused_w;
-    
-    // Sub module instances
-    dsc_engine$dw$lanes$7$muls$0 muls$0(
-        .a(muls$0$a),
-        .b(muls$0$b),
-        .y(muls$0$y)
-    );
-    dsc_engine$dw$lanes$7$muls$1 muls$1(
-        .a(muls$1$a),
-        .b(muls$1$b),
-        .y(muls$1$y)
-    );
-    dsc_engine$dw$lanes$7$muls$2 muls$2(
-        .a(muls$2$a),
-        .b(muls$2$b),
-        .y(muls$2$y)
-    );
-    dsc_engine$dw$lanes$7$muls$3 muls$3(
-        .a(muls$3$a),
-        .b(muls$3$b),
-        .y(muls$3$y)
-    );
-    dsc_engine$dw$lanes$7$muls$4 muls$4(
-        .a(muls$4$a),
-        .b(muls$4$b),
-        .y(muls$4$y)
-    );
-    dsc_engine$dw$lanes$7$muls$5 muls$5(
-        .a(muls$5$a),
-        .b(muls$5$b),
-        .y(muls$5$y)
-    );
-    dsc_engine$dw$lanes$7$muls$6 muls$6(
-        .a(muls$6$a),
-        .b(muls$6$b),
-        .y(muls$6$y)
-    );
-    dsc_engine$dw$lanes$7$muls$7 muls$7(
-        .a(muls$7$a),
-        .b(muls$7$b),
-        .y(muls$7$y)
-    );
-    dsc_engine$dw$lanes$7$muls$8 muls$8(
-        .a(muls$8$a),
-        .b(muls$8$b),
-        .y(muls$8$y)
-    );
-    dsc_engine$dw$lanes$7$ext$0 ext$0(
-        .a(ext$0$a),
-        .y(ext$0$y)
-    );
-    dsc_engine$dw$lanes$7$ext$1 ext$1(
-        .a(ext$1$a),
-        .y(ext$1$y)
-    );
-    dsc_engine$dw$lanes$7$ext$2 ext$2(
-        .a(ext$2$a),
-        .y(ext$2$y)
-    );
-    dsc_engine$dw$lanes$7$ext$3 ext$3(
-        .a(ext$3$a),
-        .y(ext$3$y)
-    );
-    dsc_engine$dw$lanes$7$ext$4 ext$4(
-        .a(ext$4$a),
-        .y(ext$4$y)
-    );
-    dsc_engine$dw$lanes$7$ext$5 ext$5(
-        .a(ext$5$a),
-        .y(ext$5$y)
-    );
-    dsc_engine$dw$lanes$7$ext$6 ext$6(
-        .a(ext$6$a),
-        .y(ext$6$y)
-    );
-    dsc_engine$dw$lanes$7$ext$7 ext$7(
-        .a(ext$7$a),
-        .y(ext$7$y)
-    );
-    dsc_engine$dw$lanes$7$ext$8 ext$8(
-        .a(ext$8$a),
-        .y(ext$8$y)
-    );
-    dsc_engine$dw$lanes$7$nodes$0 nodes$0(
-        .d(nodes$0$d),
-        .q(nodes$0$q),
-        .clock(nodes$0$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$1 nodes$1(
-        .d(nodes$1$d),
-        .q(nodes$1$q),
-        .clock(nodes$1$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$2 nodes$2(
-        .d(nodes$2$d),
-        .q(nodes$2$q),
-        .clock(nodes$2$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$3 nodes$3(
-        .d(nodes$3$d),
-        .q(nodes$3$q),
-        .clock(nodes$3$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$4 nodes$4(
-        .d(nodes$4$d),
-        .q(nodes$4$q),
-        .clock(nodes$4$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$5 nodes$5(
-        .d(nodes$5$d),
-        .q(nodes$5$q),
-        .clock(nodes$5$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$6 nodes$6(
-        .d(nodes$6$d),
-        .q(nodes$6$q),
-        .clock(nodes$6$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$7 nodes$7(
-        .d(nodes$7$d),
-        .q(nodes$7$q),
-        .clock(nodes$7$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$8 nodes$8(
-        .d(nodes$8$d),
-        .q(nodes$8$q),
-        .clock(nodes$8$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$9 nodes$9(
-        .d(nodes$9$d),
-        .q(nodes$9$q),
-        .clock(nodes$9$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$10 nodes$10(
-        .d(nodes$10$d),
-        .q(nodes$10$q),
-        .clock(nodes$10$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$11 nodes$11(
-        .d(nodes$11$d),
-        .q(nodes$11$q),
-        .clock(nodes$11$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$12 nodes$12(
-        .d(nodes$12$d),
-        .q(nodes$12$q),
-        .clock(nodes$12$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$13 nodes$13(
-        .d(nodes$13$d),
-        .q(nodes$13$q),
-        .clock(nodes$13$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$14 nodes$14(
-        .d(nodes$14$d),
-        .q(nodes$14$q),
-        .clock(nodes$14$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$15 nodes$15(
-        .d(nodes$15$d),
-        .q(nodes$15$q),
-        .clock(nodes$15$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$16 nodes$16(
-        .d(nodes$16$d),
-        .q(nodes$16$q),
-        .clock(nodes$16$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$17 nodes$17(
-        .d(nodes$17$d),
-        .q(nodes$17$q),
-        .clock(nodes$17$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$18 nodes$18(
-        .d(nodes$18$d),
-        .q(nodes$18$q),
-        .clock(nodes$18$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$19 nodes$19(
-        .d(nodes$19$d),
-        .q(nodes$19$q),
-        .clock(nodes$19$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$20 nodes$20(
-        .d(nodes$20$d),
-        .q(nodes$20$q),
-        .clock(nodes$20$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$21 nodes$21(
-        .d(nodes$21$d),
-        .q(nodes$21$q),
-        .clock(nodes$21$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$22 nodes$22(
-        .d(nodes$22$d),
-        .q(nodes$22$q),
-        .clock(nodes$22$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$23 nodes$23(
-        .d(nodes$23$d),
-        .q(nodes$23$q),
-        .clock(nodes$23$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$24 nodes$24(
-        .d(nodes$24$d),
-        .q(nodes$24$q),
-        .clock(nodes$24$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$25 nodes$25(
-        .d(nodes$25$d),
-        .q(nodes$25$q),
-        .clock(nodes$25$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$26 nodes$26(
-        .d(nodes$26$d),
-        .q(nodes$26$q),
-        .clock(nodes$26$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$27 nodes$27(
-        .d(nodes$27$d),
-        .q(nodes$27$q),
-        .clock(nodes$27$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$28 nodes$28(
-        .d(nodes$28$d),
-        .q(nodes$28$q),
-        .clock(nodes$28$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$29 nodes$29(
-        .d(nodes$29$d),
-        .q(nodes$29$q),
-        .clock(nodes$29$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$30 nodes$30(
-        .d(nodes$30$d),
-        .q(nodes$30$q),
-        .clock(nodes$30$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        nodes$0$clock = clock;
-        nodes$1$clock = clock;
-        nodes$2$clock = clock;
-        nodes$3$clock = clock;
-        nodes$4$clock = clock;
-        nodes$5$clock = clock;
-        nodes$6$clock = clock;
-        nodes$7$clock = clock;
-        nodes$8$clock = clock;
-        nodes$9$clock = clock;
-        nodes$10$clock = clock;
-        nodes$11$clock = clock;
-        nodes$12$clock = clock;
-        nodes$13$clock = clock;
-        nodes$14$clock = clock;
-        nodes$15$clock = clock;
-        nodes$16$clock = clock;
-        nodes$17$clock = clock;
-        nodes$18$clock = clock;
-        nodes$19$clock = clock;
-        nodes$20$clock = clock;
-        nodes$21$clock = clock;
-        nodes$22$clock = clock;
-        nodes$23$clock = clock;
-        nodes$24$clock = clock;
-        nodes$25$clock = clock;
-        nodes$26$clock = clock;
-        nodes$27$clock = clock;
-        nodes$28$clock = clock;
-        nodes$29$clock = clock;
-        nodes$30$clock = clock;
-        x_chain$0 = win >> lane_shift;
-        w_chain$0 = wts >> lane_shift;
-        x_chain$1 = x_chain$0 >> beat_shift;
-        w_chain$1 = w_chain$0 >> beat_shift;
-        x_chain$2 = x_chain$1 >> beat_shift;
-        w_chain$2 = w_chain$1 >> beat_shift;
-        x_chain$3 = x_chain$2 >> beat_shift;
-        w_chain$3 = w_chain$2 >> beat_shift;
-        x_chain$4 = x_chain$3 >> beat_shift;
-        w_chain$4 = w_chain$3 >> beat_shift;
-        x_chain$5 = x_chain$4 >> beat_shift;
-        w_chain$5 = w_chain$4 >> beat_shift;
-        x_chain$6 = x_chain$5 >> beat_shift;
-        w_chain$6 = w_chain$5 >> beat_shift;
-        x_chain$7 = x_chain$6 >> beat_shift;
-        w_chain$7 = w_chain$6 >> beat_shift;
-        x_chain$8 = x_chain$7 >> beat_shift;
-        w_chain$8 = w_chain$7 >> beat_shift;
-        unused_x = x_chain$0;
-        unused_w = w_chain$0;
-        unused_x = x_chain$1;
-        unused_w = w_chain$1;
-        unused_x = x_chain$2;
-        unused_w = w_chain$2;
-        unused_x = x_chain$3;
-        unused_w = w_chain$3;
-        unused_x = x_chain$4;
-        unused_w = w_chain$4;
-        unused_x = x_chain$5;
-        unused_w = w_chain$5;
-        unused_x = x_chain$6;
-        unused_w = w_chain$6;
-        unused_x = x_chain$7;
-        unused_w = w_chain$7;
-        unused_x = x_chain$8;
-        unused_w = w_chain$8;
-        prods$0 = 32'h0;
-        prods$1 = 32'h0;
-        prods$2 = 32'h0;
-        prods$3 = 32'h0;
-        prods$4 = 32'h0;
-        prods$5 = 32'h0;
-        prods$6 = 32'h0;
-        prods$7 = 32'h0;
-        prods$8 = 32'h0;
-        prods$9 = 32'h0;
-        prods$10 = 32'h0;
-        prods$11 = 32'h0;
-        prods$12 = 32'h0;
-        prods$13 = 32'h0;
-        prods$14 = 32'h0;
-        prods$15 = 32'h0;
-        muls$0$a = x_chain$0[(32'h0)+:(8)];
-        muls$0$b = w_chain$0[(32'h0)+:(8)];
-        ext$0$a = muls$0$y;
-        prods$0 = ext$0$y;
-        muls$1$a = x_chain$1[(32'h0)+:(8)];
-        muls$1$b = w_chain$1[(32'h0)+:(8)];
-        ext$1$a = muls$1$y;
-        prods$1 = ext$1$y;
-        muls$2$a = x_chain$2[(32'h0)+:(8)];
-        muls$2$b = w_chain$2[(32'h0)+:(8)];
-        ext$2$a = muls$2$y;
-        prods$2 = ext$2$y;
-        muls$3$a = x_chain$3[(32'h0)+:(8)];
-        muls$3$b = w_chain$3[(32'h0)+:(8)];
-        ext$3$a = muls$3$y;
-        prods$3 = ext$3$y;
-        muls$4$a = x_chain$4[(32'h0)+:(8)];
-        muls$4$b = w_chain$4[(32'h0)+:(8)];
-        ext$4$a = muls$4$y;
-        prods$4 = ext$4$y;
-        muls$5$a = x_chain$5[(32'h0)+:(8)];
-        muls$5$b = w_chain$5[(32'h0)+:(8)];
-        ext$5$a = muls$5$y;
-        prods$5 = ext$5$y;
-        muls$6$a = x_chain$6[(32'h0)+:(8)];
-        muls$6$b = w_chain$6[(32'h0)+:(8)];
-        ext$6$a = muls$6$y;
-        prods$6 = ext$6$y;
-        muls$7$a = x_chain$7[(32'h0)+:(8)];
-        muls$7$b = w_chain$7[(32'h0)+:(8)];
-        ext$7$a = muls$7$y;
-        prods$7 = ext$7$y;
-        muls$8$a = x_chain$8[(32'h0)+:(8)];
-        muls$8$b = w_chain$8[(32'h0)+:(8)];
-        ext$8$a = muls$8$y;
-        prods$8 = ext$8$y;
-        nodes$15$d = prods$0;
-        nodes$16$d = prods$1;
-        nodes$17$d = prods$2;
-        nodes$18$d = prods$3;
-        nodes$19$d = prods$4;
-        nodes$20$d = prods$5;
-        nodes$21$d = prods$6;
-        nodes$22$d = prods$7;
-        nodes$23$d = prods$8;
-        nodes$24$d = prods$9;
-        nodes$25$d = prods$10;
-        nodes$26$d = prods$11;
-        nodes$27$d = prods$12;
-        nodes$28$d = prods$13;
-        nodes$29$d = prods$14;
-        nodes$30$d = prods$15;
-        sums$0 = nodes$1$q + nodes$2$q;
-        nodes$0$d = sums$0;
-        sums$1 = nodes$3$q + nodes$4$q;
-        nodes$1$d = sums$1;
-        sums$2 = nodes$5$q + nodes$6$q;
-        nodes$2$d = sums$2;
-        sums$3 = nodes$7$q + nodes$8$q;
-        nodes$3$d = sums$3;
-        sums$4 = nodes$9$q + nodes$10$q;
-        nodes$4$d = sums$4;
-        sums$5 = nodes$11$q + nodes$12$q;
-        nodes$5$d = sums$5;
-        sums$6 = nodes$13$q + nodes$14$q;
-        nodes$6$d = sums$6;
-        sums$7 = nodes$15$q + nodes$16$q;
-        nodes$7$d = sums$7;
-        sums$8 = nodes$17$q + nodes$18$q;
-        nodes$8$d = sums$8;
-        sums$9 = nodes$19$q + nodes$20$q;
-        nodes$9$d = sums$9;
-        sums$10 = nodes$21$q + nodes$22$q;
-        nodes$10$d = sums$10;
-        sums$11 = nodes$23$q + nodes$24$q;
-        nodes$11$d = sums$11;
-        sums$12 = nodes$25$q + nodes$26$q;
-        nodes$12$d = sums$12;
-        sums$13 = nodes$27$q + nodes$28$q;
-        nodes$13$d = sums$13;
-        sums$14 = nodes$29$q + nodes$30$q;
-        nodes$14$d = sums$14;
-        sum = nodes$0$q;
-    end
-    
-endmodule // dsc_engine$dw$lanes$7
-
-
-module dsc_engine$dw$lanes$7$ext$0(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$7$ext$0
-
-
-module dsc_engine$dw$lanes$7$ext$1(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$7$ext$1
-
-
-module dsc_engine$dw$lanes$7$ext$2(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$7$ext$2
-
-
-module dsc_engine$dw$lanes$7$ext$3(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$7$ext$3
-
-
-module dsc_engine$dw$lanes$7$ext$4(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$7$ext$4
-
-
-module dsc_engine$dw$lanes$7$ext$5(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$7$ext$5
-
-
-module dsc_engine$dw$lanes$7$ext$6(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$7$ext$6
-
-
-module dsc_engine$dw$lanes$7$ext$7(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$7$ext$7
-
-
-module dsc_engine$dw$lanes$7$ext$8(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$7$ext$8
-
-
-module dsc_engine$dw$lanes$7$muls$0(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$7$muls$0
-
-
-module dsc_engine$dw$lanes$7$muls$1(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$7$muls$1
-
-
-module dsc_engine$dw$lanes$7$muls$2(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$7$muls$2
-
-
-module dsc_engine$dw$lanes$7$muls$3(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$7$muls$3
-
-
-module dsc_engine$dw$lanes$7$muls$4(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$7$muls$4
-
-
-module dsc_engine$dw$lanes$7$muls$5(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$7$muls$5
-
-
-module dsc_engine$dw$lanes$7$muls$6(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$7$muls$6
-
-
-module dsc_engine$dw$lanes$7$muls$7(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$7$muls$7
-
-
-module dsc_engine$dw$lanes$7$muls$8(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$7$muls$8
-
-
-module dsc_engine$dw$lanes$7$nodes$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$0
-
-
-module dsc_engine$dw$lanes$7$nodes$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$1
-
-
-module dsc_engine$dw$lanes$7$nodes$10(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$10
-
-
-module dsc_engine$dw$lanes$7$nodes$11(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$11
-
-
-module dsc_engine$dw$lanes$7$nodes$12(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$12
-
-
-module dsc_engine$dw$lanes$7$nodes$13(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$13
-
-
-module dsc_engine$dw$lanes$7$nodes$14(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$14
-
-
-module dsc_engine$dw$lanes$7$nodes$15(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$15
-
-
-module dsc_engine$dw$lanes$7$nodes$16(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$16
-
-
-module dsc_engine$dw$lanes$7$nodes$17(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$17
-
-
-module dsc_engine$dw$lanes$7$nodes$18(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$18
-
-
-module dsc_engine$dw$lanes$7$nodes$19(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$19
-
-
-module dsc_engine$dw$lanes$7$nodes$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$2
-
-
-module dsc_engine$dw$lanes$7$nodes$20(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$20
-
-
-module dsc_engine$dw$lanes$7$nodes$21(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$21
-
-
-module dsc_engine$dw$lanes$7$nodes$22(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$22
-
-
-module dsc_engine$dw$lanes$7$nodes$23(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$23
-
-
-module dsc_engine$dw$lanes$7$nodes$24(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$24
-
-
-module dsc_engine$dw$lanes$7$nodes$25(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$25
-
-
-module dsc_engine$dw$lanes$7$nodes$26(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$26
-
-
-module dsc_engine$dw$lanes$7$nodes$27(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$27
-
-
-module dsc_engine$dw$lanes$7$nodes$28(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$28
-
-
-module dsc_engine$dw$lanes$7$nodes$29(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$29
-
-
-module dsc_engine$dw$lanes$7$nodes$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$3
-
-
-module dsc_engine$dw$lanes$7$nodes$30(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$30
-
-
-module dsc_engine$dw$lanes$7$nodes$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$4
-
-
-module dsc_engine$dw$lanes$7$nodes$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$5
-
-
-module dsc_engine$dw$lanes$7$nodes$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$6
-
-
-module dsc_engine$dw$lanes$7$nodes$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$7
-
-
-module dsc_engine$dw$lanes$7$nodes$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$8
-
-
-module dsc_engine$dw$lanes$7$nodes$9(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$9
-
-
 module dsc_engine$dw$last_group(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -14515,14 +8227,14 @@ module dsc_engine$dw$mram(clock,write_enable,write_address,write_data,read_addre
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [6:0] write_address;
-    input wire  [255:0] write_data;
-    input wire  [6:0] read_address;
-    output reg  [255:0] read_data;
+    input wire  [5:0] write_address;
+    input wire  [127:0] write_data;
+    input wire  [5:0] read_address;
+    output reg  [127:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [255:0] mem [0:127];
+    reg [127:0] mem [0:63];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -14536,13 +8248,13 @@ endmodule // dsc_engine$dw$mram
 module dsc_engine$dw$mstage(d,q,clock);
     
     // Module arguments
-    input wire  [255:0] d;
-    output reg  [255:0] q;
+    input wire  [127:0] d;
+    output reg  [127:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 256'h0;
+       q = 128'h0;
     end
     
     always @(posedge clock) begin
@@ -14574,13 +8286,13 @@ endmodule // dsc_engine$dw$out_zp
 module dsc_engine$dw$pgroup(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -20810,6236 +14522,16 @@ module dsc_engine$dw$rq$3$zp5(d,q,clock);
 endmodule // dsc_engine$dw$rq$3$zp5
 
 
-module dsc_engine$dw$rq$4(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,last,out_valid,out,out_last);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  valid;
-    input wire  [31:0] acc;
-    input wire  [31:0] bias;
-    input wire  [31:0] m0;
-    input wire  [5:0] shift;
-    input wire  [7:0] out_zp;
-    input wire  [7:0] act_min;
-    input wire  [7:0] act_max;
-    input wire  last;
-    output reg  out_valid;
-    output reg  [7:0] out;
-    output reg  out_last;
-    
-    // Constant declarations
-    localparam  one = 32'h1;
-    localparam  ones = 32'hffffffff;
-    localparam  int32_min = 32'h80000000;
-    localparam  int32_max = 32'h7fffffff;
-    localparam  sext32 = 34'h300000000;
-    localparam  sext8 = 34'h3ffffff00;
-    localparam  offset = 34'h200000000;
-    
-    // Stub signals
-    reg  mul$clock;
-    reg  [31:0] mul$a;
-    reg  [31:0] mul$b;
-    wire  [32:0] mul$hi;
-    reg  v1$d;
-    wire  v1$q;
-    reg  v1$clock;
-    reg  [31:0] x1$d;
-    wire  [31:0] x1$q;
-    reg  x1$clock;
-    reg  [31:0] m1$d;
-    wire  [31:0] m1$q;
-    reg  m1$clock;
-    reg  [4:0] right1$d;
-    wire  [4:0] right1$q;
-    reg  right1$clock;
-    reg  [7:0] zp1$d;
-    wire  [7:0] zp1$q;
-    reg  zp1$clock;
-    reg  [7:0] lo1$d;
-    wire  [7:0] lo1$q;
-    reg  lo1$clock;
-    reg  [7:0] hi1$d;
-    wire  [7:0] hi1$q;
-    reg  hi1$clock;
-    reg  last1$d;
-    wire  last1$q;
-    reg  last1$clock;
-    reg  v2$d;
-    wire  v2$q;
-    reg  v2$clock;
-    reg  sat2$d;
-    wire  sat2$q;
-    reg  sat2$clock;
-    reg  [4:0] right2$d;
-    wire  [4:0] right2$q;
-    reg  right2$clock;
-    reg  [7:0] zp2$d;
-    wire  [7:0] zp2$q;
-    reg  zp2$clock;
-    reg  [7:0] lo2$d;
-    wire  [7:0] lo2$q;
-    reg  lo2$clock;
-    reg  [7:0] hi2$d;
-    wire  [7:0] hi2$q;
-    reg  hi2$clock;
-    reg  last2$d;
-    wire  last2$q;
-    reg  last2$clock;
-    reg  v3$d;
-    wire  v3$q;
-    reg  v3$clock;
-    reg  sat3$d;
-    wire  sat3$q;
-    reg  sat3$clock;
-    reg  [4:0] right3$d;
-    wire  [4:0] right3$q;
-    reg  right3$clock;
-    reg  [7:0] zp3$d;
-    wire  [7:0] zp3$q;
-    reg  zp3$clock;
-    reg  [7:0] lo3$d;
-    wire  [7:0] lo3$q;
-    reg  lo3$clock;
-    reg  [7:0] hi3$d;
-    wire  [7:0] hi3$q;
-    reg  hi3$clock;
-    reg  last3$d;
-    wire  last3$q;
-    reg  last3$clock;
-    reg  v4$d;
-    wire  v4$q;
-    reg  v4$clock;
-    reg  [31:0] y4$d;
-    wire  [31:0] y4$q;
-    reg  y4$clock;
-    reg  [4:0] right4$d;
-    wire  [4:0] right4$q;
-    reg  right4$clock;
-    reg  [7:0] zp4$d;
-    wire  [7:0] zp4$q;
-    reg  zp4$clock;
-    reg  [7:0] lo4$d;
-    wire  [7:0] lo4$q;
-    reg  lo4$clock;
-    reg  [7:0] hi4$d;
-    wire  [7:0] hi4$q;
-    reg  hi4$clock;
-    reg  last4$d;
-    wire  last4$q;
-    reg  last4$clock;
-    reg  v5$d;
-    wire  v5$q;
-    reg  v5$clock;
-    reg  [31:0] q5$d;
-    wire  [31:0] q5$q;
-    reg  q5$clock;
-    reg  [31:0] rem5$d;
-    wire  [31:0] rem5$q;
-    reg  rem5$clock;
-    reg  [31:0] thr5$d;
-    wire  [31:0] thr5$q;
-    reg  thr5$clock;
-    reg  [7:0] zp5$d;
-    wire  [7:0] zp5$q;
-    reg  zp5$clock;
-    reg  [7:0] lo5$d;
-    wire  [7:0] lo5$q;
-    reg  lo5$clock;
-    reg  [7:0] hi5$d;
-    wire  [7:0] hi5$q;
-    reg  hi5$clock;
-    reg  last5$d;
-    wire  last5$q;
-    reg  last5$clock;
-    reg  v6$d;
-    wire  v6$q;
-    reg  v6$clock;
-    reg  [33:0] val6$d;
-    wire  [33:0] val6$q;
-    reg  val6$clock;
-    reg  [33:0] lo6$d;
-    wire  [33:0] lo6$q;
-    reg  lo6$clock;
-    reg  [33:0] hi6$d;
-    wire  [33:0] hi6$q;
-    reg  hi6$clock;
-    reg  [7:0] lo6_raw$d;
-    wire  [7:0] lo6_raw$q;
-    reg  lo6_raw$clock;
-    reg  [7:0] hi6_raw$d;
-    wire  [7:0] hi6_raw$q;
-    reg  hi6_raw$clock;
-    reg  last6$d;
-    wire  last6$q;
-    reg  last6$clock;
-    reg  v7$d;
-    wire  v7$q;
-    reg  v7$clock;
-    reg  [7:0] out7$d;
-    wire  [7:0] out7$q;
-    reg  out7$clock;
-    reg  last7$d;
-    wire  last7$q;
-    reg  last7$clock;
-    
-    // Local signals
-    reg  [31:0] sum0;
-    reg  [4:0] neg_shift;
-    reg  [31:0] prod_hi;
-    reg  [31:0] mask4;
-    reg  [31:0] fill4;
-    reg  [31:0] rounded5;
-    reg  [33:0] wide5;
-    reg  [33:0] zp_wide5;
-    reg  [33:0] lo_wide5;
-    reg  [33:0] hi_wide5;
-    reg  [33:0] val_off6;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$4$mul mul(
-        .clock(mul$clock),
-        .a(mul$a),
-        .b(mul$b),
-        .hi(mul$hi)
-    );
-    dsc_engine$dw$rq$4$v1 v1(
-        .d(v1$d),
-        .q(v1$q),
-        .clock(v1$clock)
-    );
-    dsc_engine$dw$rq$4$x1 x1(
-        .d(x1$d),
-        .q(x1$q),
-        .clock(x1$clock)
-    );
-    dsc_engine$dw$rq$4$m1 m1(
-        .d(m1$d),
-        .q(m1$q),
-        .clock(m1$clock)
-    );
-    dsc_engine$dw$rq$4$right1 right1(
-        .d(right1$d),
-        .q(right1$q),
-        .clock(right1$clock)
-    );
-    dsc_engine$dw$rq$4$zp1 zp1(
-        .d(zp1$d),
-        .q(zp1$q),
-        .clock(zp1$clock)
-    );
-    dsc_engine$dw$rq$4$lo1 lo1(
-        .d(lo1$d),
-        .q(lo1$q),
-        .clock(lo1$clock)
-    );
-    dsc_engine$dw$rq$4$hi1 hi1(
-        .d(hi1$d),
-        .q(hi1$q),
-        .clock(hi1$clock)
-    );
-    dsc_engine$dw$rq$4$last1 last1(
-        .d(last1$d),
-        .q(last1$q),
-        .clock(last1$clock)
-    );
-    dsc_engine$dw$rq$4$v2 v2(
-        .d(v2$d),
-        .q(v2$q),
-        .clock(v2$clock)
-    );
-    dsc_engine$dw$rq$4$sat2 sat2(
-        .d(sat2$d),
-        .q(sat2$q),
-        .clock(sat2$clock)
-    );
-    dsc_engine$dw$rq$4$right2 right2(
-        .d(right2$d),
-        .q(right2$q),
-        .clock(right2$clock)
-    );
-    dsc_engine$dw$rq$4$zp2 zp2(
-        .d(zp2$d),
-        .q(zp2$q),
-        .clock(zp2$clock)
-    );
-    dsc_engine$dw$rq$4$lo2 lo2(
-        .d(lo2$d),
-        .q(lo2$q),
-        .clock(lo2$clock)
-    );
-    dsc_engine$dw$rq$4$hi2 hi2(
-        .d(hi2$d),
-        .q(hi2$q),
-        .clock(hi2$clock)
-    );
-    dsc_engine$dw$rq$4$last2 last2(
-        .d(last2$d),
-        .q(last2$q),
-        .clock(last2$clock)
-    );
-    dsc_engine$dw$rq$4$v3 v3(
-        .d(v3$d),
-        .q(v3$q),
-        .clock(v3$clock)
-    );
-    dsc_engine$dw$rq$4$sat3 sat3(
-        .d(sat3$d),
-        .q(sat3$q),
-        .clock(sat3$clock)
-    );
-    dsc_engine$dw$rq$4$right3 right3(
-        .d(right3$d),
-        .q(right3$q),
-        .clock(right3$clock)
-    );
-    dsc_engine$dw$rq$4$zp3 zp3(
-        .d(zp3$d),
-        .q(zp3$q),
-        .clock(zp3$clock)
-    );
-    dsc_engine$dw$rq$4$lo3 lo3(
-        .d(lo3$d),
-        .q(lo3$q),
-        .clock(lo3$clock)
-    );
-    dsc_engine$dw$rq$4$hi3 hi3(
-        .d(hi3$d),
-        .q(hi3$q),
-        .clock(hi3$clock)
-    );
-    dsc_engine$dw$rq$4$last3 last3(
-        .d(last3$d),
-        .q(last3$q),
-        .clock(last3$clock)
-    );
-    dsc_engine$dw$rq$4$v4 v4(
-        .d(v4$d),
-        .q(v4$q),
-        .clock(v4$clock)
-    );
-    dsc_engine$dw$rq$4$y4 y4(
-        .d(y4$d),
-        .q(y4$q),
-        .clock(y4$clock)
-    );
-    dsc_engine$dw$rq$4$right4 right4(
-        .d(right4$d),
-        .q(right4$q),
-        .clock(right4$clock)
-    );
-    dsc_engine$dw$rq$4$zp4 zp4(
-        .d(zp4$d),
-        .q(zp4$q),
-        .clock(zp4$clock)
-    );
-    dsc_engine$dw$rq$4$lo4 lo4(
-        .d(lo4$d),
-        .q(lo4$q),
-        .clock(lo4$clock)
-    );
-    dsc_engine$dw$rq$4$hi4 hi4(
-        .d(hi4$d),
-        .q(hi4$q),
-        .clock(hi4$clock)
-    );
-    dsc_engine$dw$rq$4$last4 last4(
-        .d(last4$d),
-        .q(last4$q),
-        .clock(last4$clock)
-    );
-    dsc_engine$dw$rq$4$v5 v5(
-        .d(v5$d),
-        .q(v5$q),
-        .clock(v5$clock)
-    );
-    dsc_engine$dw$rq$4$q5 q5(
-        .d(q5$d),
-        .q(q5$q),
-        .clock(q5$clock)
-    );
-    dsc_engine$dw$rq$4$rem5 rem5(
-        .d(rem5$d),
-        .q(rem5$q),
-        .clock(rem5$clock)
-    );
-    dsc_engine$dw$rq$4$thr5 thr5(
-        .d(thr5$d),
-        .q(thr5$q),
-        .clock(thr5$clock)
-    );
-    dsc_engine$dw$rq$4$zp5 zp5(
-        .d(zp5$d),
-        .q(zp5$q),
-        .clock(zp5$clock)
-    );
-    dsc_engine$dw$rq$4$lo5 lo5(
-        .d(lo5$d),
-        .q(lo5$q),
-        .clock(lo5$clock)
-    );
-    dsc_engine$dw$rq$4$hi5 hi5(
-        .d(hi5$d),
-        .q(hi5$q),
-        .clock(hi5$clock)
-    );
-    dsc_engine$dw$rq$4$last5 last5(
-        .d(last5$d),
-        .q(last5$q),
-        .clock(last5$clock)
-    );
-    dsc_engine$dw$rq$4$v6 v6(
-        .d(v6$d),
-        .q(v6$q),
-        .clock(v6$clock)
-    );
-    dsc_engine$dw$rq$4$val6 val6(
-        .d(val6$d),
-        .q(val6$q),
-        .clock(val6$clock)
-    );
-    dsc_engine$dw$rq$4$lo6 lo6(
-        .d(lo6$d),
-        .q(lo6$q),
-        .clock(lo6$clock)
-    );
-    dsc_engine$dw$rq$4$hi6 hi6(
-        .d(hi6$d),
-        .q(hi6$q),
-        .clock(hi6$clock)
-    );
-    dsc_engine$dw$rq$4$lo6_raw lo6_raw(
-        .d(lo6_raw$d),
-        .q(lo6_raw$q),
-        .clock(lo6_raw$clock)
-    );
-    dsc_engine$dw$rq$4$hi6_raw hi6_raw(
-        .d(hi6_raw$d),
-        .q(hi6_raw$q),
-        .clock(hi6_raw$clock)
-    );
-    dsc_engine$dw$rq$4$last6 last6(
-        .d(last6$d),
-        .q(last6$q),
-        .clock(last6$clock)
-    );
-    dsc_engine$dw$rq$4$v7 v7(
-        .d(v7$d),
-        .q(v7$q),
-        .clock(v7$clock)
-    );
-    dsc_engine$dw$rq$4$out7 out7(
-        .d(out7$d),
-        .q(out7$q),
-        .clock(out7$clock)
-    );
-    dsc_engine$dw$rq$4$last7 last7(
-        .d(last7$d),
-        .q(last7$q),
-        .clock(last7$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        v1$clock = clock;
-        x1$clock = clock;
-        m1$clock = clock;
-        right1$clock = clock;
-        zp1$clock = clock;
-        lo1$clock = clock;
-        hi1$clock = clock;
-        last1$clock = clock;
-        v2$clock = clock;
-        sat2$clock = clock;
-        right2$clock = clock;
-        zp2$clock = clock;
-        lo2$clock = clock;
-        hi2$clock = clock;
-        last2$clock = clock;
-        v3$clock = clock;
-        sat3$clock = clock;
-        right3$clock = clock;
-        zp3$clock = clock;
-        lo3$clock = clock;
-        hi3$clock = clock;
-        last3$clock = clock;
-        v4$clock = clock;
-        y4$clock = clock;
-        right4$clock = clock;
-        zp4$clock = clock;
-        lo4$clock = clock;
-        hi4$clock = clock;
-        last4$clock = clock;
-        v5$clock = clock;
-        q5$clock = clock;
-        rem5$clock = clock;
-        thr5$clock = clock;
-        zp5$clock = clock;
-        lo5$clock = clock;
-        hi5$clock = clock;
-        last5$clock = clock;
-        v6$clock = clock;
-        val6$clock = clock;
-        lo6$clock = clock;
-        hi6$clock = clock;
-        lo6_raw$clock = clock;
-        hi6_raw$clock = clock;
-        last6$clock = clock;
-        v7$clock = clock;
-        out7$clock = clock;
-        last7$clock = clock;
-        v1$d = v1$q;
-        x1$d = x1$q;
-        m1$d = m1$q;
-        right1$d = right1$q;
-        zp1$d = zp1$q;
-        lo1$d = lo1$q;
-        hi1$d = hi1$q;
-        last1$d = last1$q;
-        v2$d = v2$q;
-        sat2$d = sat2$q;
-        right2$d = right2$q;
-        zp2$d = zp2$q;
-        lo2$d = lo2$q;
-        hi2$d = hi2$q;
-        last2$d = last2$q;
-        v3$d = v3$q;
-        sat3$d = sat3$q;
-        right3$d = right3$q;
-        zp3$d = zp3$q;
-        lo3$d = lo3$q;
-        hi3$d = hi3$q;
-        last3$d = last3$q;
-        v4$d = v4$q;
-        y4$d = y4$q;
-        right4$d = right4$q;
-        zp4$d = zp4$q;
-        lo4$d = lo4$q;
-        hi4$d = hi4$q;
-        last4$d = last4$q;
-        v5$d = v5$q;
-        q5$d = q5$q;
-        rem5$d = rem5$q;
-        thr5$d = thr5$q;
-        zp5$d = zp5$q;
-        lo5$d = lo5$q;
-        hi5$d = hi5$q;
-        last5$d = last5$q;
-        v6$d = v6$q;
-        val6$d = val6$q;
-        lo6$d = lo6$q;
-        hi6$d = hi6$q;
-        lo6_raw$d = lo6_raw$q;
-        hi6_raw$d = hi6_raw$q;
-        last6$d = last6$q;
-        v7$d = v7$q;
-        out7$d = out7$q;
-        last7$d = last7$q;
-        mul$clock = clock;
-        sum0 = acc + bias;
-        neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
-        if (shift[32'h5]) begin
-            x1$d = sum0;
-            right1$d = neg_shift;
-        end
-        else begin
-            x1$d = sum0 << shift[(32'h0)+:(5)];
-            right1$d = 32'h0;
-        end
-        v1$d = valid;
-        m1$d = m0;
-        zp1$d = out_zp;
-        lo1$d = act_min;
-        hi1$d = act_max;
-        last1$d = last;
-        mul$a = x1$q;
-        mul$b = m1$q;
-        sat2$d = (x1$q == int32_min) && (m1$q == int32_min);
-        v2$d = v1$q;
-        right2$d = right1$q;
-        zp2$d = zp1$q;
-        lo2$d = lo1$q;
-        hi2$d = hi1$q;
-        last2$d = last1$q;
-        v3$d = v2$q;
-        sat3$d = sat2$q;
-        right3$d = right2$q;
-        zp3$d = zp2$q;
-        lo3$d = lo2$q;
-        hi3$d = hi2$q;
-        last3$d = last2$q;
-        prod_hi = mul$hi[(32'h1)+:(32)];
-        if (sat3$q) begin
-            y4$d = int32_max;
-        end
-        else if (mul$hi[32'h0]) begin
-            y4$d = prod_hi + one;
-        end
-        else begin
-            y4$d = prod_hi;
-        end
-        v4$d = v3$q;
-        right4$d = right3$q;
-        zp4$d = zp3$q;
-        lo4$d = lo3$q;
-        hi4$d = hi3$q;
-        last4$d = last3$q;
-        mask4 = (one << right4$q) - one;
-        fill4 = ~(ones >> right4$q);
-        rem5$d = y4$q & mask4;
-        if (y4$q[32'h1f]) begin
-            q5$d = (y4$q >> right4$q) | fill4;
-            thr5$d = (mask4 >> 32'h1) + one;
-        end
-        else begin
-            q5$d = y4$q >> right4$q;
-            thr5$d = mask4 >> 32'h1;
-        end
-        v5$d = v4$q;
-        zp5$d = zp4$q;
-        lo5$d = lo4$q;
-        hi5$d = hi4$q;
-        last5$d = last4$q;
-        if (rem5$q > thr5$q) begin
-            rounded5 = q5$q + one;
-        end
-        else begin
-            rounded5 = q5$q;
-        end
-        wide5 = ((rounded5) & 34'h3ffffffff);
-        if (rounded5[32'h1f]) begin
-            wide5 = ((rounded5) & 34'h3ffffffff) | sext32;
-        end
-        zp_wide5 = ((zp5$q) & 34'h3ffffffff);
-        if (zp5$q[32'h7]) begin
-            zp_wide5 = ((zp5$q) & 34'h3ffffffff) | sext8;
-        end
-        lo_wide5 = ((lo5$q) & 34'h3ffffffff);
-        if (lo5$q[32'h7]) begin
-            lo_wide5 = ((lo5$q) & 34'h3ffffffff) | sext8;
-        end
-        hi_wide5 = ((hi5$q) & 34'h3ffffffff);
-        if (hi5$q[32'h7]) begin
-            hi_wide5 = ((hi5$q) & 34'h3ffffffff) | sext8;
-        end
-        val6$d = wide5 + zp_wide5;
-        lo6$d = lo_wide5 ^ offset;
-        hi6$d = hi_wide5 ^ offset;
-        lo6_raw$d = lo5$q;
-        hi6_raw$d = hi5$q;
-        v6$d = v5$q;
-        last6$d = last5$q;
-        val_off6 = val6$q ^ offset;
-        if (val_off6 < lo6$q) begin
-            out7$d = lo6_raw$q;
-        end
-        else if (val_off6 > hi6$q) begin
-            out7$d = hi6_raw$q;
-        end
-        else begin
-            out7$d = val6$q[(32'h0)+:(8)];
-        end
-        v7$d = v6$q;
-        last7$d = last6$q;
-        out_valid = v7$q;
-        out = out7$q;
-        out_last = last7$q;
-    end
-    
-endmodule // dsc_engine$dw$rq$4
-
-
-module dsc_engine$dw$rq$4$hi1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$hi1
-
-
-module dsc_engine$dw$rq$4$hi2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$hi2
-
-
-module dsc_engine$dw$rq$4$hi3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$hi3
-
-
-module dsc_engine$dw$rq$4$hi4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$hi4
-
-
-module dsc_engine$dw$rq$4$hi5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$hi5
-
-
-module dsc_engine$dw$rq$4$hi6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$hi6
-
-
-module dsc_engine$dw$rq$4$hi6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$hi6_raw
-
-
-module dsc_engine$dw$rq$4$last1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$last1
-
-
-module dsc_engine$dw$rq$4$last2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$last2
-
-
-module dsc_engine$dw$rq$4$last3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$last3
-
-
-module dsc_engine$dw$rq$4$last4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$last4
-
-
-module dsc_engine$dw$rq$4$last5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$last5
-
-
-module dsc_engine$dw$rq$4$last6(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$last6
-
-
-module dsc_engine$dw$rq$4$last7(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$last7
-
-
-module dsc_engine$dw$rq$4$lo1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$lo1
-
-
-module dsc_engine$dw$rq$4$lo2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$lo2
-
-
-module dsc_engine$dw$rq$4$lo3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$lo3
-
-
-module dsc_engine$dw$rq$4$lo4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$lo4
-
-
-module dsc_engine$dw$rq$4$lo5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$lo5
-
-
-module dsc_engine$dw$rq$4$lo6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$lo6
-
-
-module dsc_engine$dw$rq$4$lo6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$lo6_raw
-
-
-module dsc_engine$dw$rq$4$m1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$m1
-
-
-module dsc_engine$dw$rq$4$mul(clock,a,b,hi);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [31:0] a;
-    input wire  [31:0] b;
-    output reg  [32:0] hi;
-    
-    // Update code (custom)
-    reg signed [31:0] a_r;
-    reg signed [31:0] b_r;
-    // Bits 63 and 29..0 are not needed by any caller (see the module docs).
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [63:0] p = a_r * b_r;
-    /* verilator lint_on UNUSEDSIGNAL */
-    always @(posedge clock) begin
-       a_r <= a;
-       b_r <= b;
-       hi <= p[62:30];
-    end
-endmodule // dsc_engine$dw$rq$4$mul
-
-
-module dsc_engine$dw$rq$4$out7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$out7
-
-
-module dsc_engine$dw$rq$4$q5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$q5
-
-
-module dsc_engine$dw$rq$4$rem5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$rem5
-
-
-module dsc_engine$dw$rq$4$right1(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$right1
-
-
-module dsc_engine$dw$rq$4$right2(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$right2
-
-
-module dsc_engine$dw$rq$4$right3(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$right3
-
-
-module dsc_engine$dw$rq$4$right4(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$right4
-
-
-module dsc_engine$dw$rq$4$sat2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$sat2
-
-
-module dsc_engine$dw$rq$4$sat3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$sat3
-
-
-module dsc_engine$dw$rq$4$thr5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$thr5
-
-
-module dsc_engine$dw$rq$4$v1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$v1
-
-
-module dsc_engine$dw$rq$4$v2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$v2
-
-
-module dsc_engine$dw$rq$4$v3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$v3
-
-
-module dsc_engine$dw$rq$4$v4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$v4
-
-
-module dsc_engine$dw$rq$4$v5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$v5
-
-
-module dsc_engine$dw$rq$4$v6(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$v6
-
-
-module dsc_engine$dw$rq$4$v7(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$v7
-
-
-module dsc_engine$dw$rq$4$val6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$val6
-
-
-module dsc_engine$dw$rq$4$x1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$x1
-
-
-module dsc_engine$dw$rq$4$y4(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$y4
-
-
-module dsc_engine$dw$rq$4$zp1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$zp1
-
-
-module dsc_engine$dw$rq$4$zp2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$zp2
-
-
-module dsc_engine$dw$rq$4$zp3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$zp3
-
-
-module dsc_engine$dw$rq$4$zp4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$zp4
-
-
-module dsc_engine$dw$rq$4$zp5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$zp5
-
-
-module dsc_engine$dw$rq$5(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,last,out_valid,out,out_last);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  valid;
-    input wire  [31:0] acc;
-    input wire  [31:0] bias;
-    input wire  [31:0] m0;
-    input wire  [5:0] shift;
-    input wire  [7:0] out_zp;
-    input wire  [7:0] act_min;
-    input wire  [7:0] act_max;
-    input wire  last;
-    output reg  out_valid;
-    output reg  [7:0] out;
-    output reg  out_last;
-    
-    // Constant declarations
-    localparam  one = 32'h1;
-    localparam  ones = 32'hffffffff;
-    localparam  int32_min = 32'h80000000;
-    localparam  int32_max = 32'h7fffffff;
-    localparam  sext32 = 34'h300000000;
-    localparam  sext8 = 34'h3ffffff00;
-    localparam  offset = 34'h200000000;
-    
-    // Stub signals
-    reg  mul$clock;
-    reg  [31:0] mul$a;
-    reg  [31:0] mul$b;
-    wire  [32:0] mul$hi;
-    reg  v1$d;
-    wire  v1$q;
-    reg  v1$clock;
-    reg  [31:0] x1$d;
-    wire  [31:0] x1$q;
-    reg  x1$clock;
-    reg  [31:0] m1$d;
-    wire  [31:0] m1$q;
-    reg  m1$clock;
-    reg  [4:0] right1$d;
-    wire  [4:0] right1$q;
-    reg  right1$clock;
-    reg  [7:0] zp1$d;
-    wire  [7:0] zp1$q;
-    reg  zp1$clock;
-    reg  [7:0] lo1$d;
-    wire  [7:0] lo1$q;
-    reg  lo1$clock;
-    reg  [7:0] hi1$d;
-    wire  [7:0] hi1$q;
-    reg  hi1$clock;
-    reg  last1$d;
-    wire  last1$q;
-    reg  last1$clock;
-    reg  v2$d;
-    wire  v2$q;
-    reg  v2$clock;
-    reg  sat2$d;
-    wire  sat2$q;
-    reg  sat2$clock;
-    reg  [4:0] right2$d;
-    wire  [4:0] right2$q;
-    reg  right2$clock;
-    reg  [7:0] zp2$d;
-    wire  [7:0] zp2$q;
-    reg  zp2$clock;
-    reg  [7:0] lo2$d;
-    wire  [7:0] lo2$q;
-    reg  lo2$clock;
-    reg  [7:0] hi2$d;
-    wire  [7:0] hi2$q;
-    reg  hi2$clock;
-    reg  last2$d;
-    wire  last2$q;
-    reg  last2$clock;
-    reg  v3$d;
-    wire  v3$q;
-    reg  v3$clock;
-    reg  sat3$d;
-    wire  sat3$q;
-    reg  sat3$clock;
-    reg  [4:0] right3$d;
-    wire  [4:0] right3$q;
-    reg  right3$clock;
-    reg  [7:0] zp3$d;
-    wire  [7:0] zp3$q;
-    reg  zp3$clock;
-    reg  [7:0] lo3$d;
-    wire  [7:0] lo3$q;
-    reg  lo3$clock;
-    reg  [7:0] hi3$d;
-    wire  [7:0] hi3$q;
-    reg  hi3$clock;
-    reg  last3$d;
-    wire  last3$q;
-    reg  last3$clock;
-    reg  v4$d;
-    wire  v4$q;
-    reg  v4$clock;
-    reg  [31:0] y4$d;
-    wire  [31:0] y4$q;
-    reg  y4$clock;
-    reg  [4:0] right4$d;
-    wire  [4:0] right4$q;
-    reg  right4$clock;
-    reg  [7:0] zp4$d;
-    wire  [7:0] zp4$q;
-    reg  zp4$clock;
-    reg  [7:0] lo4$d;
-    wire  [7:0] lo4$q;
-    reg  lo4$clock;
-    reg  [7:0] hi4$d;
-    wire  [7:0] hi4$q;
-    reg  hi4$clock;
-    reg  last4$d;
-    wire  last4$q;
-    reg  last4$clock;
-    reg  v5$d;
-    wire  v5$q;
-    reg  v5$clock;
-    reg  [31:0] q5$d;
-    wire  [31:0] q5$q;
-    reg  q5$clock;
-    reg  [31:0] rem5$d;
-    wire  [31:0] rem5$q;
-    reg  rem5$clock;
-    reg  [31:0] thr5$d;
-    wire  [31:0] thr5$q;
-    reg  thr5$clock;
-    reg  [7:0] zp5$d;
-    wire  [7:0] zp5$q;
-    reg  zp5$clock;
-    reg  [7:0] lo5$d;
-    wire  [7:0] lo5$q;
-    reg  lo5$clock;
-    reg  [7:0] hi5$d;
-    wire  [7:0] hi5$q;
-    reg  hi5$clock;
-    reg  last5$d;
-    wire  last5$q;
-    reg  last5$clock;
-    reg  v6$d;
-    wire  v6$q;
-    reg  v6$clock;
-    reg  [33:0] val6$d;
-    wire  [33:0] val6$q;
-    reg  val6$clock;
-    reg  [33:0] lo6$d;
-    wire  [33:0] lo6$q;
-    reg  lo6$clock;
-    reg  [33:0] hi6$d;
-    wire  [33:0] hi6$q;
-    reg  hi6$clock;
-    reg  [7:0] lo6_raw$d;
-    wire  [7:0] lo6_raw$q;
-    reg  lo6_raw$clock;
-    reg  [7:0] hi6_raw$d;
-    wire  [7:0] hi6_raw$q;
-    reg  hi6_raw$clock;
-    reg  last6$d;
-    wire  last6$q;
-    reg  last6$clock;
-    reg  v7$d;
-    wire  v7$q;
-    reg  v7$clock;
-    reg  [7:0] out7$d;
-    wire  [7:0] out7$q;
-    reg  out7$clock;
-    reg  last7$d;
-    wire  last7$q;
-    reg  last7$clock;
-    
-    // Local signals
-    reg  [31:0] sum0;
-    reg  [4:0] neg_shift;
-    reg  [31:0] prod_hi;
-    reg  [31:0] mask4;
-    reg  [31:0] fill4;
-    reg  [31:0] rounded5;
-    reg  [33:0] wide5;
-    reg  [33:0] zp_wide5;
-    reg  [33:0] lo_wide5;
-    reg  [33:0] hi_wide5;
-    reg  [33:0] val_off6;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$5$mul mul(
-        .clock(mul$clock),
-        .a(mul$a),
-        .b(mul$b),
-        .hi(mul$hi)
-    );
-    dsc_engine$dw$rq$5$v1 v1(
-        .d(v1$d),
-        .q(v1$q),
-        .clock(v1$clock)
-    );
-    dsc_engine$dw$rq$5$x1 x1(
-        .d(x1$d),
-        .q(x1$q),
-        .clock(x1$clock)
-    );
-    dsc_engine$dw$rq$5$m1 m1(
-        .d(m1$d),
-        .q(m1$q),
-        .clock(m1$clock)
-    );
-    dsc_engine$dw$rq$5$right1 right1(
-        .d(right1$d),
-        .q(right1$q),
-        .clock(right1$clock)
-    );
-    dsc_engine$dw$rq$5$zp1 zp1(
-        .d(zp1$d),
-        .q(zp1$q),
-        .clock(zp1$clock)
-    );
-    dsc_engine$dw$rq$5$lo1 lo1(
-        .d(lo1$d),
-        .q(lo1$q),
-        .clock(lo1$clock)
-    );
-    dsc_engine$dw$rq$5$hi1 hi1(
-        .d(hi1$d),
-        .q(hi1$q),
-        .clock(hi1$clock)
-    );
-    dsc_engine$dw$rq$5$last1 last1(
-        .d(last1$d),
-        .q(last1$q),
-        .clock(last1$clock)
-    );
-    dsc_engine$dw$rq$5$v2 v2(
-        .d(v2$d),
-        .q(v2$q),
-        .clock(v2$clock)
-    );
-    dsc_engine$dw$rq$5$sat2 sat2(
-        .d(sat2$d),
-        .q(sat2$q),
-        .clock(sat2$clock)
-    );
-    dsc_engine$dw$rq$5$right2 right2(
-        .d(right2$d),
-        .q(right2$q),
-        .clock(right2$clock)
-    );
-    dsc_engine$dw$rq$5$zp2 zp2(
-        .d(zp2$d),
-        .q(zp2$q),
-        .clock(zp2$clock)
-    );
-    dsc_engine$dw$rq$5$lo2 lo2(
-        .d(lo2$d),
-        .q(lo2$q),
-        .clock(lo2$clock)
-    );
-    dsc_engine$dw$rq$5$hi2 hi2(
-        .d(hi2$d),
-        .q(hi2$q),
-        .clock(hi2$clock)
-    );
-    dsc_engine$dw$rq$5$last2 last2(
-        .d(last2$d),
-        .q(last2$q),
-        .clock(last2$clock)
-    );
-    dsc_engine$dw$rq$5$v3 v3(
-        .d(v3$d),
-        .q(v3$q),
-        .clock(v3$clock)
-    );
-    dsc_engine$dw$rq$5$sat3 sat3(
-        .d(sat3$d),
-        .q(sat3$q),
-        .clock(sat3$clock)
-    );
-    dsc_engine$dw$rq$5$right3 right3(
-        .d(right3$d),
-        .q(right3$q),
-        .clock(right3$clock)
-    );
-    dsc_engine$dw$rq$5$zp3 zp3(
-        .d(zp3$d),
-        .q(zp3$q),
-        .clock(zp3$clock)
-    );
-    dsc_engine$dw$rq$5$lo3 lo3(
-        .d(lo3$d),
-        .q(lo3$q),
-        .clock(lo3$clock)
-    );
-    dsc_engine$dw$rq$5$hi3 hi3(
-        .d(hi3$d),
-        .q(hi3$q),
-        .clock(hi3$clock)
-    );
-    dsc_engine$dw$rq$5$last3 last3(
-        .d(last3$d),
-        .q(last3$q),
-        .clock(last3$clock)
-    );
-    dsc_engine$dw$rq$5$v4 v4(
-        .d(v4$d),
-        .q(v4$q),
-        .clock(v4$clock)
-    );
-    dsc_engine$dw$rq$5$y4 y4(
-        .d(y4$d),
-        .q(y4$q),
-        .clock(y4$clock)
-    );
-    dsc_engine$dw$rq$5$right4 right4(
-        .d(right4$d),
-        .q(right4$q),
-        .clock(right4$clock)
-    );
-    dsc_engine$dw$rq$5$zp4 zp4(
-        .d(zp4$d),
-        .q(zp4$q),
-        .clock(zp4$clock)
-    );
-    dsc_engine$dw$rq$5$lo4 lo4(
-        .d(lo4$d),
-        .q(lo4$q),
-        .clock(lo4$clock)
-    );
-    dsc_engine$dw$rq$5$hi4 hi4(
-        .d(hi4$d),
-        .q(hi4$q),
-        .clock(hi4$clock)
-    );
-    dsc_engine$dw$rq$5$last4 last4(
-        .d(last4$d),
-        .q(last4$q),
-        .clock(last4$clock)
-    );
-    dsc_engine$dw$rq$5$v5 v5(
-        .d(v5$d),
-        .q(v5$q),
-        .clock(v5$clock)
-    );
-    dsc_engine$dw$rq$5$q5 q5(
-        .d(q5$d),
-        .q(q5$q),
-        .clock(q5$clock)
-    );
-    dsc_engine$dw$rq$5$rem5 rem5(
-        .d(rem5$d),
-        .q(rem5$q),
-        .clock(rem5$clock)
-    );
-    dsc_engine$dw$rq$5$thr5 thr5(
-        .d(thr5$d),
-        .q(thr5$q),
-        .clock(thr5$clock)
-    );
-    dsc_engine$dw$rq$5$zp5 zp5(
-        .d(zp5$d),
-        .q(zp5$q),
-        .clock(zp5$clock)
-    );
-    dsc_engine$dw$rq$5$lo5 lo5(
-        .d(lo5$d),
-        .q(lo5$q),
-        .clock(lo5$clock)
-    );
-    dsc_engine$dw$rq$5$hi5 hi5(
-        .d(hi5$d),
-        .q(hi5$q),
-        .clock(hi5$clock)
-    );
-    dsc_engine$dw$rq$5$last5 last5(
-        .d(last5$d),
-        .q(last5$q),
-        .clock(last5$clock)
-    );
-    dsc_engine$dw$rq$5$v6 v6(
-        .d(v6$d),
-        .q(v6$q),
-        .clock(v6$clock)
-    );
-    dsc_engine$dw$rq$5$val6 val6(
-        .d(val6$d),
-        .q(val6$q),
-        .clock(val6$clock)
-    );
-    dsc_engine$dw$rq$5$lo6 lo6(
-        .d(lo6$d),
-        .q(lo6$q),
-        .clock(lo6$clock)
-    );
-    dsc_engine$dw$rq$5$hi6 hi6(
-        .d(hi6$d),
-        .q(hi6$q),
-        .clock(hi6$clock)
-    );
-    dsc_engine$dw$rq$5$lo6_raw lo6_raw(
-        .d(lo6_raw$d),
-        .q(lo6_raw$q),
-        .clock(lo6_raw$clock)
-    );
-    dsc_engine$dw$rq$5$hi6_raw hi6_raw(
-        .d(hi6_raw$d),
-        .q(hi6_raw$q),
-        .clock(hi6_raw$clock)
-    );
-    dsc_engine$dw$rq$5$last6 last6(
-        .d(last6$d),
-        .q(last6$q),
-        .clock(last6$clock)
-    );
-    dsc_engine$dw$rq$5$v7 v7(
-        .d(v7$d),
-        .q(v7$q),
-        .clock(v7$clock)
-    );
-    dsc_engine$dw$rq$5$out7 out7(
-        .d(out7$d),
-        .q(out7$q),
-        .clock(out7$clock)
-    );
-    dsc_engine$dw$rq$5$last7 last7(
-        .d(last7$d),
-        .q(last7$q),
-        .clock(last7$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        v1$clock = clock;
-        x1$clock = clock;
-        m1$clock = clock;
-        right1$clock = clock;
-        zp1$clock = clock;
-        lo1$clock = clock;
-        hi1$clock = clock;
-        last1$clock = clock;
-        v2$clock = clock;
-        sat2$clock = clock;
-        right2$clock = clock;
-        zp2$clock = clock;
-        lo2$clock = clock;
-        hi2$clock = clock;
-        last2$clock = clock;
-        v3$clock = clock;
-        sat3$clock = clock;
-        right3$clock = clock;
-        zp3$clock = clock;
-        lo3$clock = clock;
-        hi3$clock = clock;
-        last3$clock = clock;
-        v4$clock = clock;
-        y4$clock = clock;
-        right4$clock = clock;
-        zp4$clock = clock;
-        lo4$clock = clock;
-        hi4$clock = clock;
-        last4$clock = clock;
-        v5$clock = clock;
-        q5$clock = clock;
-        rem5$clock = clock;
-        thr5$clock = clock;
-        zp5$clock = clock;
-        lo5$clock = clock;
-        hi5$clock = clock;
-        last5$clock = clock;
-        v6$clock = clock;
-        val6$clock = clock;
-        lo6$clock = clock;
-        hi6$clock = clock;
-        lo6_raw$clock = clock;
-        hi6_raw$clock = clock;
-        last6$clock = clock;
-        v7$clock = clock;
-        out7$clock = clock;
-        last7$clock = clock;
-        v1$d = v1$q;
-        x1$d = x1$q;
-        m1$d = m1$q;
-        right1$d = right1$q;
-        zp1$d = zp1$q;
-        lo1$d = lo1$q;
-        hi1$d = hi1$q;
-        last1$d = last1$q;
-        v2$d = v2$q;
-        sat2$d = sat2$q;
-        right2$d = right2$q;
-        zp2$d = zp2$q;
-        lo2$d = lo2$q;
-        hi2$d = hi2$q;
-        last2$d = last2$q;
-        v3$d = v3$q;
-        sat3$d = sat3$q;
-        right3$d = right3$q;
-        zp3$d = zp3$q;
-        lo3$d = lo3$q;
-        hi3$d = hi3$q;
-        last3$d = last3$q;
-        v4$d = v4$q;
-        y4$d = y4$q;
-        right4$d = right4$q;
-        zp4$d = zp4$q;
-        lo4$d = lo4$q;
-        hi4$d = hi4$q;
-        last4$d = last4$q;
-        v5$d = v5$q;
-        q5$d = q5$q;
-        rem5$d = rem5$q;
-        thr5$d = thr5$q;
-        zp5$d = zp5$q;
-        lo5$d = lo5$q;
-        hi5$d = hi5$q;
-        last5$d = last5$q;
-        v6$d = v6$q;
-        val6$d = val6$q;
-        lo6$d = lo6$q;
-        hi6$d = hi6$q;
-        lo6_raw$d = lo6_raw$q;
-        hi6_raw$d = hi6_raw$q;
-        last6$d = last6$q;
-        v7$d = v7$q;
-        out7$d = out7$q;
-        last7$d = last7$q;
-        mul$clock = clock;
-        sum0 = acc + bias;
-        neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
-        if (shift[32'h5]) begin
-            x1$d = sum0;
-            right1$d = neg_shift;
-        end
-        else begin
-            x1$d = sum0 << shift[(32'h0)+:(5)];
-            right1$d = 32'h0;
-        end
-        v1$d = valid;
-        m1$d = m0;
-        zp1$d = out_zp;
-        lo1$d = act_min;
-        hi1$d = act_max;
-        last1$d = last;
-        mul$a = x1$q;
-        mul$b = m1$q;
-        sat2$d = (x1$q == int32_min) && (m1$q == int32_min);
-        v2$d = v1$q;
-        right2$d = right1$q;
-        zp2$d = zp1$q;
-        lo2$d = lo1$q;
-        hi2$d = hi1$q;
-        last2$d = last1$q;
-        v3$d = v2$q;
-        sat3$d = sat2$q;
-        right3$d = right2$q;
-        zp3$d = zp2$q;
-        lo3$d = lo2$q;
-        hi3$d = hi2$q;
-        last3$d = last2$q;
-        prod_hi = mul$hi[(32'h1)+:(32)];
-        if (sat3$q) begin
-            y4$d = int32_max;
-        end
-        else if (mul$hi[32'h0]) begin
-            y4$d = prod_hi + one;
-        end
-        else begin
-            y4$d = prod_hi;
-        end
-        v4$d = v3$q;
-        right4$d = right3$q;
-        zp4$d = zp3$q;
-        lo4$d = lo3$q;
-        hi4$d = hi3$q;
-        last4$d = last3$q;
-        mask4 = (one << right4$q) - one;
-        fill4 = ~(ones >> right4$q);
-        rem5$d = y4$q & mask4;
-        if (y4$q[32'h1f]) begin
-            q5$d = (y4$q >> right4$q) | fill4;
-            thr5$d = (mask4 >> 32'h1) + one;
-        end
-        else begin
-            q5$d = y4$q >> right4$q;
-            thr5$d = mask4 >> 32'h1;
-        end
-        v5$d = v4$q;
-        zp5$d = zp4$q;
-        lo5$d = lo4$q;
-        hi5$d = hi4$q;
-        last5$d = last4$q;
-        if (rem5$q > thr5$q) begin
-            rounded5 = q5$q + one;
-        end
-        else begin
-            rounded5 = q5$q;
-        end
-        wide5 = ((rounded5) & 34'h3ffffffff);
-        if (rounded5[32'h1f]) begin
-            wide5 = ((rounded5) & 34'h3ffffffff) | sext32;
-        end
-        zp_wide5 = ((zp5$q) & 34'h3ffffffff);
-        if (zp5$q[32'h7]) begin
-            zp_wide5 = ((zp5$q) & 34'h3ffffffff) | sext8;
-        end
-        lo_wide5 = ((lo5$q) & 34'h3ffffffff);
-        if (lo5$q[32'h7]) begin
-            lo_wide5 = ((lo5$q) & 34'h3ffffffff) | sext8;
-        end
-        hi_wide5 = ((hi5$q) & 34'h3ffffffff);
-        if (hi5$q[32'h7]) begin
-            hi_wide5 = ((hi5$q) & 34'h3ffffffff) | sext8;
-        end
-        val6$d = wide5 + zp_wide5;
-        lo6$d = lo_wide5 ^ offset;
-        hi6$d = hi_wide5 ^ offset;
-        lo6_raw$d = lo5$q;
-        hi6_raw$d = hi5$q;
-        v6$d = v5$q;
-        last6$d = last5$q;
-        val_off6 = val6$q ^ offset;
-        if (val_off6 < lo6$q) begin
-            out7$d = lo6_raw$q;
-        end
-        else if (val_off6 > hi6$q) begin
-            out7$d = hi6_raw$q;
-        end
-        else begin
-            out7$d = val6$q[(32'h0)+:(8)];
-        end
-        v7$d = v6$q;
-        last7$d = last6$q;
-        out_valid = v7$q;
-        out = out7$q;
-        out_last = last7$q;
-    end
-    
-endmodule // dsc_engine$dw$rq$5
-
-
-module dsc_engine$dw$rq$5$hi1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$hi1
-
-
-module dsc_engine$dw$rq$5$hi2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$hi2
-
-
-module dsc_engine$dw$rq$5$hi3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$hi3
-
-
-module dsc_engine$dw$rq$5$hi4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$hi4
-
-
-module dsc_engine$dw$rq$5$hi5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$hi5
-
-
-module dsc_engine$dw$rq$5$hi6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$hi6
-
-
-module dsc_engine$dw$rq$5$hi6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$hi6_raw
-
-
-module dsc_engine$dw$rq$5$last1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$last1
-
-
-module dsc_engine$dw$rq$5$last2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$last2
-
-
-module dsc_engine$dw$rq$5$last3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$last3
-
-
-module dsc_engine$dw$rq$5$last4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$last4
-
-
-module dsc_engine$dw$rq$5$last5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$last5
-
-
-module dsc_engine$dw$rq$5$last6(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$last6
-
-
-module dsc_engine$dw$rq$5$last7(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$last7
-
-
-module dsc_engine$dw$rq$5$lo1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$lo1
-
-
-module dsc_engine$dw$rq$5$lo2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$lo2
-
-
-module dsc_engine$dw$rq$5$lo3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$lo3
-
-
-module dsc_engine$dw$rq$5$lo4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$lo4
-
-
-module dsc_engine$dw$rq$5$lo5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$lo5
-
-
-module dsc_engine$dw$rq$5$lo6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$lo6
-
-
-module dsc_engine$dw$rq$5$lo6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$lo6_raw
-
-
-module dsc_engine$dw$rq$5$m1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$m1
-
-
-module dsc_engine$dw$rq$5$mul(clock,a,b,hi);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [31:0] a;
-    input wire  [31:0] b;
-    output reg  [32:0] hi;
-    
-    // Update code (custom)
-    reg signed [31:0] a_r;
-    reg signed [31:0] b_r;
-    // Bits 63 and 29..0 are not needed by any caller (see the module docs).
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [63:0] p = a_r * b_r;
-    /* verilator lint_on UNUSEDSIGNAL */
-    always @(posedge clock) begin
-       a_r <= a;
-       b_r <= b;
-       hi <= p[62:30];
-    end
-endmodule // dsc_engine$dw$rq$5$mul
-
-
-module dsc_engine$dw$rq$5$out7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$out7
-
-
-module dsc_engine$dw$rq$5$q5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$q5
-
-
-module dsc_engine$dw$rq$5$rem5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$rem5
-
-
-module dsc_engine$dw$rq$5$right1(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$right1
-
-
-module dsc_engine$dw$rq$5$right2(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$right2
-
-
-module dsc_engine$dw$rq$5$right3(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$right3
-
-
-module dsc_engine$dw$rq$5$right4(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$right4
-
-
-module dsc_engine$dw$rq$5$sat2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$sat2
-
-
-module dsc_engine$dw$rq$5$sat3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$sat3
-
-
-module dsc_engine$dw$rq$5$thr5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$thr5
-
-
-module dsc_engine$dw$rq$5$v1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$v1
-
-
-module dsc_engine$dw$rq$5$v2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$v2
-
-
-module dsc_engine$dw$rq$5$v3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$v3
-
-
-module dsc_engine$dw$rq$5$v4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$v4
-
-
-module dsc_engine$dw$rq$5$v5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$v5
-
-
-module dsc_engine$dw$rq$5$v6(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$v6
-
-
-module dsc_engine$dw$rq$5$v7(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$v7
-
-
-module dsc_engine$dw$rq$5$val6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$val6
-
-
-module dsc_engine$dw$rq$5$x1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$x1
-
-
-module dsc_engine$dw$rq$5$y4(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$y4
-
-
-module dsc_engine$dw$rq$5$zp1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$zp1
-
-
-module dsc_engine$dw$rq$5$zp2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$zp2
-
-
-module dsc_engine$dw$rq$5$zp3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$zp3
-
-
-module dsc_engine$dw$rq$5$zp4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$zp4
-
-
-module dsc_engine$dw$rq$5$zp5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$zp5
-
-
-module dsc_engine$dw$rq$6(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,last,out_valid,out,out_last);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  valid;
-    input wire  [31:0] acc;
-    input wire  [31:0] bias;
-    input wire  [31:0] m0;
-    input wire  [5:0] shift;
-    input wire  [7:0] out_zp;
-    input wire  [7:0] act_min;
-    input wire  [7:0] act_max;
-    input wire  last;
-    output reg  out_valid;
-    output reg  [7:0] out;
-    output reg  out_last;
-    
-    // Constant declarations
-    localparam  one = 32'h1;
-    localparam  ones = 32'hffffffff;
-    localparam  int32_min = 32'h80000000;
-    localparam  int32_max = 32'h7fffffff;
-    localparam  sext32 = 34'h300000000;
-    localparam  sext8 = 34'h3ffffff00;
-    localparam  offset = 34'h200000000;
-    
-    // Stub signals
-    reg  mul$clock;
-    reg  [31:0] mul$a;
-    reg  [31:0] mul$b;
-    wire  [32:0] mul$hi;
-    reg  v1$d;
-    wire  v1$q;
-    reg  v1$clock;
-    reg  [31:0] x1$d;
-    wire  [31:0] x1$q;
-    reg  x1$clock;
-    reg  [31:0] m1$d;
-    wire  [31:0] m1$q;
-    reg  m1$clock;
-    reg  [4:0] right1$d;
-    wire  [4:0] right1$q;
-    reg  right1$clock;
-    reg  [7:0] zp1$d;
-    wire  [7:0] zp1$q;
-    reg  zp1$clock;
-    reg  [7:0] lo1$d;
-    wire  [7:0] lo1$q;
-    reg  lo1$clock;
-    reg  [7:0] hi1$d;
-    wire  [7:0] hi1$q;
-    reg  hi1$clock;
-    reg  last1$d;
-    wire  last1$q;
-    reg  last1$clock;
-    reg  v2$d;
-    wire  v2$q;
-    reg  v2$clock;
-    reg  sat2$d;
-    wire  sat2$q;
-    reg  sat2$clock;
-    reg  [4:0] right2$d;
-    wire  [4:0] right2$q;
-    reg  right2$clock;
-    reg  [7:0] zp2$d;
-    wire  [7:0] zp2$q;
-    reg  zp2$clock;
-    reg  [7:0] lo2$d;
-    wire  [7:0] lo2$q;
-    reg  lo2$clock;
-    reg  [7:0] hi2$d;
-    wire  [7:0] hi2$q;
-    reg  hi2$clock;
-    reg  last2$d;
-    wire  last2$q;
-    reg  last2$clock;
-    reg  v3$d;
-    wire  v3$q;
-    reg  v3$clock;
-    reg  sat3$d;
-    wire  sat3$q;
-    reg  sat3$clock;
-    reg  [4:0] right3$d;
-    wire  [4:0] right3$q;
-    reg  right3$clock;
-    reg  [7:0] zp3$d;
-    wire  [7:0] zp3$q;
-    reg  zp3$clock;
-    reg  [7:0] lo3$d;
-    wire  [7:0] lo3$q;
-    reg  lo3$clock;
-    reg  [7:0] hi3$d;
-    wire  [7:0] hi3$q;
-    reg  hi3$clock;
-    reg  last3$d;
-    wire  last3$q;
-    reg  last3$clock;
-    reg  v4$d;
-    wire  v4$q;
-    reg  v4$clock;
-    reg  [31:0] y4$d;
-    wire  [31:0] y4$q;
-    reg  y4$clock;
-    reg  [4:0] right4$d;
-    wire  [4:0] right4$q;
-    reg  right4$clock;
-    reg  [7:0] zp4$d;
-    wire  [7:0] zp4$q;
-    reg  zp4$clock;
-    reg  [7:0] lo4$d;
-    wire  [7:0] lo4$q;
-    reg  lo4$clock;
-    reg  [7:0] hi4$d;
-    wire  [7:0] hi4$q;
-    reg  hi4$clock;
-    reg  last4$d;
-    wire  last4$q;
-    reg  last4$clock;
-    reg  v5$d;
-    wire  v5$q;
-    reg  v5$clock;
-    reg  [31:0] q5$d;
-    wire  [31:0] q5$q;
-    reg  q5$clock;
-    reg  [31:0] rem5$d;
-    wire  [31:0] rem5$q;
-    reg  rem5$clock;
-    reg  [31:0] thr5$d;
-    wire  [31:0] thr5$q;
-    reg  thr5$clock;
-    reg  [7:0] zp5$d;
-    wire  [7:0] zp5$q;
-    reg  zp5$clock;
-    reg  [7:0] lo5$d;
-    wire  [7:0] lo5$q;
-    reg  lo5$clock;
-    reg  [7:0] hi5$d;
-    wire  [7:0] hi5$q;
-    reg  hi5$clock;
-    reg  last5$d;
-    wire  last5$q;
-    reg  last5$clock;
-    reg  v6$d;
-    wire  v6$q;
-    reg  v6$clock;
-    reg  [33:0] val6$d;
-    wire  [33:0] val6$q;
-    reg  val6$clock;
-    reg  [33:0] lo6$d;
-    wire  [33:0] lo6$q;
-    reg  lo6$clock;
-    reg  [33:0] hi6$d;
-    wire  [33:0] hi6$q;
-    reg  hi6$clock;
-    reg  [7:0] lo6_raw$d;
-    wire  [7:0] lo6_raw$q;
-    reg  lo6_raw$clock;
-    reg  [7:0] hi6_raw$d;
-    wire  [7:0] hi6_raw$q;
-    reg  hi6_raw$clock;
-    reg  last6$d;
-    wire  last6$q;
-    reg  last6$clock;
-    reg  v7$d;
-    wire  v7$q;
-    reg  v7$clock;
-    reg  [7:0] out7$d;
-    wire  [7:0] out7$q;
-    reg  out7$clock;
-    reg  last7$d;
-    wire  last7$q;
-    reg  last7$clock;
-    
-    // Local signals
-    reg  [31:0] sum0;
-    reg  [4:0] neg_shift;
-    reg  [31:0] prod_hi;
-    reg  [31:0] mask4;
-    reg  [31:0] fill4;
-    reg  [31:0] rounded5;
-    reg  [33:0] wide5;
-    reg  [33:0] zp_wide5;
-    reg  [33:0] lo_wide5;
-    reg  [33:0] hi_wide5;
-    reg  [33:0] val_off6;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$6$mul mul(
-        .clock(mul$clock),
-        .a(mul$a),
-        .b(mul$b),
-        .hi(mul$hi)
-    );
-    dsc_engine$dw$rq$6$v1 v1(
-        .d(v1$d),
-        .q(v1$q),
-        .clock(v1$clock)
-    );
-    dsc_engine$dw$rq$6$x1 x1(
-        .d(x1$d),
-        .q(x1$q),
-        .clock(x1$clock)
-    );
-    dsc_engine$dw$rq$6$m1 m1(
-        .d(m1$d),
-        .q(m1$q),
-        .clock(m1$clock)
-    );
-    dsc_engine$dw$rq$6$right1 right1(
-        .d(right1$d),
-        .q(right1$q),
-        .clock(right1$clock)
-    );
-    dsc_engine$dw$rq$6$zp1 zp1(
-        .d(zp1$d),
-        .q(zp1$q),
-        .clock(zp1$clock)
-    );
-    dsc_engine$dw$rq$6$lo1 lo1(
-        .d(lo1$d),
-        .q(lo1$q),
-        .clock(lo1$clock)
-    );
-    dsc_engine$dw$rq$6$hi1 hi1(
-        .d(hi1$d),
-        .q(hi1$q),
-        .clock(hi1$clock)
-    );
-    dsc_engine$dw$rq$6$last1 last1(
-        .d(last1$d),
-        .q(last1$q),
-        .clock(last1$clock)
-    );
-    dsc_engine$dw$rq$6$v2 v2(
-        .d(v2$d),
-        .q(v2$q),
-        .clock(v2$clock)
-    );
-    dsc_engine$dw$rq$6$sat2 sat2(
-        .d(sat2$d),
-        .q(sat2$q),
-        .clock(sat2$clock)
-    );
-    dsc_engine$dw$rq$6$right2 right2(
-        .d(right2$d),
-        .q(right2$q),
-        .clock(right2$clock)
-    );
-    dsc_engine$dw$rq$6$zp2 zp2(
-        .d(zp2$d),
-        .q(zp2$q),
-        .clock(zp2$clock)
-    );
-    dsc_engine$dw$rq$6$lo2 lo2(
-        .d(lo2$d),
-        .q(lo2$q),
-        .clock(lo2$clock)
-    );
-    dsc_engine$dw$rq$6$hi2 hi2(
-        .d(hi2$d),
-        .q(hi2$q),
-        .clock(hi2$clock)
-    );
-    dsc_engine$dw$rq$6$last2 last2(
-        .d(last2$d),
-        .q(last2$q),
-        .clock(last2$clock)
-    );
-    dsc_engine$dw$rq$6$v3 v3(
-        .d(v3$d),
-        .q(v3$q),
-        .clock(v3$clock)
-    );
-    dsc_engine$dw$rq$6$sat3 sat3(
-        .d(sat3$d),
-        .q(sat3$q),
-        .clock(sat3$clock)
-    );
-    dsc_engine$dw$rq$6$right3 right3(
-        .d(right3$d),
-        .q(right3$q),
-        .clock(right3$clock)
-    );
-    dsc_engine$dw$rq$6$zp3 zp3(
-        .d(zp3$d),
-        .q(zp3$q),
-        .clock(zp3$clock)
-    );
-    dsc_engine$dw$rq$6$lo3 lo3(
-        .d(lo3$d),
-        .q(lo3$q),
-        .clock(lo3$clock)
-    );
-    dsc_engine$dw$rq$6$hi3 hi3(
-        .d(hi3$d),
-        .q(hi3$q),
-        .clock(hi3$clock)
-    );
-    dsc_engine$dw$rq$6$last3 last3(
-        .d(last3$d),
-        .q(last3$q),
-        .clock(last3$clock)
-    );
-    dsc_engine$dw$rq$6$v4 v4(
-        .d(v4$d),
-        .q(v4$q),
-        .clock(v4$clock)
-    );
-    dsc_engine$dw$rq$6$y4 y4(
-        .d(y4$d),
-        .q(y4$q),
-        .clock(y4$clock)
-    );
-    dsc_engine$dw$rq$6$right4 right4(
-        .d(right4$d),
-        .q(right4$q),
-        .clock(right4$clock)
-    );
-    dsc_engine$dw$rq$6$zp4 zp4(
-        .d(zp4$d),
-        .q(zp4$q),
-        .clock(zp4$clock)
-    );
-    dsc_engine$dw$rq$6$lo4 lo4(
-        .d(lo4$d),
-        .q(lo4$q),
-        .clock(lo4$clock)
-    );
-    dsc_engine$dw$rq$6$hi4 hi4(
-        .d(hi4$d),
-        .q(hi4$q),
-        .clock(hi4$clock)
-    );
-    dsc_engine$dw$rq$6$last4 last4(
-        .d(last4$d),
-        .q(last4$q),
-        .clock(last4$clock)
-    );
-    dsc_engine$dw$rq$6$v5 v5(
-        .d(v5$d),
-        .q(v5$q),
-        .clock(v5$clock)
-    );
-    dsc_engine$dw$rq$6$q5 q5(
-        .d(q5$d),
-        .q(q5$q),
-        .clock(q5$clock)
-    );
-    dsc_engine$dw$rq$6$rem5 rem5(
-        .d(rem5$d),
-        .q(rem5$q),
-        .clock(rem5$clock)
-    );
-    dsc_engine$dw$rq$6$thr5 thr5(
-        .d(thr5$d),
-        .q(thr5$q),
-        .clock(thr5$clock)
-    );
-    dsc_engine$dw$rq$6$zp5 zp5(
-        .d(zp5$d),
-        .q(zp5$q),
-        .clock(zp5$clock)
-    );
-    dsc_engine$dw$rq$6$lo5 lo5(
-        .d(lo5$d),
-        .q(lo5$q),
-        .clock(lo5$clock)
-    );
-    dsc_engine$dw$rq$6$hi5 hi5(
-        .d(hi5$d),
-        .q(hi5$q),
-        .clock(hi5$clock)
-    );
-    dsc_engine$dw$rq$6$last5 last5(
-        .d(last5$d),
-        .q(last5$q),
-        .clock(last5$clock)
-    );
-    dsc_engine$dw$rq$6$v6 v6(
-        .d(v6$d),
-        .q(v6$q),
-        .clock(v6$clock)
-    );
-    dsc_engine$dw$rq$6$val6 val6(
-        .d(val6$d),
-        .q(val6$q),
-        .clock(val6$clock)
-    );
-    dsc_engine$dw$rq$6$lo6 lo6(
-        .d(lo6$d),
-        .q(lo6$q),
-        .clock(lo6$clock)
-    );
-    dsc_engine$dw$rq$6$hi6 hi6(
-        .d(hi6$d),
-        .q(hi6$q),
-        .clock(hi6$clock)
-    );
-    dsc_engine$dw$rq$6$lo6_raw lo6_raw(
-        .d(lo6_raw$d),
-        .q(lo6_raw$q),
-        .clock(lo6_raw$clock)
-    );
-    dsc_engine$dw$rq$6$hi6_raw hi6_raw(
-        .d(hi6_raw$d),
-        .q(hi6_raw$q),
-        .clock(hi6_raw$clock)
-    );
-    dsc_engine$dw$rq$6$last6 last6(
-        .d(last6$d),
-        .q(last6$q),
-        .clock(last6$clock)
-    );
-    dsc_engine$dw$rq$6$v7 v7(
-        .d(v7$d),
-        .q(v7$q),
-        .clock(v7$clock)
-    );
-    dsc_engine$dw$rq$6$out7 out7(
-        .d(out7$d),
-        .q(out7$q),
-        .clock(out7$clock)
-    );
-    dsc_engine$dw$rq$6$last7 last7(
-        .d(last7$d),
-        .q(last7$q),
-        .clock(last7$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        v1$clock = clock;
-        x1$clock = clock;
-        m1$clock = clock;
-        right1$clock = clock;
-        zp1$clock = clock;
-        lo1$clock = clock;
-        hi1$clock = clock;
-        last1$clock = clock;
-        v2$clock = clock;
-        sat2$clock = clock;
-        right2$clock = clock;
-        zp2$clock = clock;
-        lo2$clock = clock;
-        hi2$clock = clock;
-        last2$clock = clock;
-        v3$clock = clock;
-        sat3$clock = clock;
-        right3$clock = clock;
-        zp3$clock = clock;
-        lo3$clock = clock;
-        hi3$clock = clock;
-        last3$clock = clock;
-        v4$clock = clock;
-        y4$clock = clock;
-        right4$clock = clock;
-        zp4$clock = clock;
-        lo4$clock = clock;
-        hi4$clock = clock;
-        last4$clock = clock;
-        v5$clock = clock;
-        q5$clock = clock;
-        rem5$clock = clock;
-        thr5$clock = clock;
-        zp5$clock = clock;
-        lo5$clock = clock;
-        hi5$clock = clock;
-        last5$clock = clock;
-        v6$clock = clock;
-        val6$clock = clock;
-        lo6$clock = clock;
-        hi6$clock = clock;
-        lo6_raw$clock = clock;
-        hi6_raw$clock = clock;
-        last6$clock = clock;
-        v7$clock = clock;
-        out7$clock = clock;
-        last7$clock = clock;
-        v1$d = v1$q;
-        x1$d = x1$q;
-        m1$d = m1$q;
-        right1$d = right1$q;
-        zp1$d = zp1$q;
-        lo1$d = lo1$q;
-        hi1$d = hi1$q;
-        last1$d = last1$q;
-        v2$d = v2$q;
-        sat2$d = sat2$q;
-        right2$d = right2$q;
-        zp2$d = zp2$q;
-        lo2$d = lo2$q;
-        hi2$d = hi2$q;
-        last2$d = last2$q;
-        v3$d = v3$q;
-        sat3$d = sat3$q;
-        right3$d = right3$q;
-        zp3$d = zp3$q;
-        lo3$d = lo3$q;
-        hi3$d = hi3$q;
-        last3$d = last3$q;
-        v4$d = v4$q;
-        y4$d = y4$q;
-        right4$d = right4$q;
-        zp4$d = zp4$q;
-        lo4$d = lo4$q;
-        hi4$d = hi4$q;
-        last4$d = last4$q;
-        v5$d = v5$q;
-        q5$d = q5$q;
-        rem5$d = rem5$q;
-        thr5$d = thr5$q;
-        zp5$d = zp5$q;
-        lo5$d = lo5$q;
-        hi5$d = hi5$q;
-        last5$d = last5$q;
-        v6$d = v6$q;
-        val6$d = val6$q;
-        lo6$d = lo6$q;
-        hi6$d = hi6$q;
-        lo6_raw$d = lo6_raw$q;
-        hi6_raw$d = hi6_raw$q;
-        last6$d = last6$q;
-        v7$d = v7$q;
-        out7$d = out7$q;
-        last7$d = last7$q;
-        mul$clock = clock;
-        sum0 = acc + bias;
-        neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
-        if (shift[32'h5]) begin
-            x1$d = sum0;
-            right1$d = neg_shift;
-        end
-        else begin
-            x1$d = sum0 << shift[(32'h0)+:(5)];
-            right1$d = 32'h0;
-        end
-        v1$d = valid;
-        m1$d = m0;
-        zp1$d = out_zp;
-        lo1$d = act_min;
-        hi1$d = act_max;
-        last1$d = last;
-        mul$a = x1$q;
-        mul$b = m1$q;
-        sat2$d = (x1$q == int32_min) && (m1$q == int32_min);
-        v2$d = v1$q;
-        right2$d = right1$q;
-        zp2$d = zp1$q;
-        lo2$d = lo1$q;
-        hi2$d = hi1$q;
-        last2$d = last1$q;
-        v3$d = v2$q;
-        sat3$d = sat2$q;
-        right3$d = right2$q;
-        zp3$d = zp2$q;
-        lo3$d = lo2$q;
-        hi3$d = hi2$q;
-        last3$d = last2$q;
-        prod_hi = mul$hi[(32'h1)+:(32)];
-        if (sat3$q) begin
-            y4$d = int32_max;
-        end
-        else if (mul$hi[32'h0]) begin
-            y4$d = prod_hi + one;
-        end
-        else begin
-            y4$d = prod_hi;
-        end
-        v4$d = v3$q;
-        right4$d = right3$q;
-        zp4$d = zp3$q;
-        lo4$d = lo3$q;
-        hi4$d = hi3$q;
-        last4$d = last3$q;
-        mask4 = (one << right4$q) - one;
-        fill4 = ~(ones >> right4$q);
-        rem5$d = y4$q & mask4;
-        if (y4$q[32'h1f]) begin
-            q5$d = (y4$q >> right4$q) | fill4;
-            thr5$d = (mask4 >> 32'h1) + one;
-        end
-        else begin
-            q5$d = y4$q >> right4$q;
-            thr5$d = mask4 >> 32'h1;
-        end
-        v5$d = v4$q;
-        zp5$d = zp4$q;
-        lo5$d = lo4$q;
-        hi5$d = hi4$q;
-        last5$d = last4$q;
-        if (rem5$q > thr5$q) begin
-            rounded5 = q5$q + one;
-        end
-        else begin
-            rounded5 = q5$q;
-        end
-        wide5 = ((rounded5) & 34'h3ffffffff);
-        if (rounded5[32'h1f]) begin
-            wide5 = ((rounded5) & 34'h3ffffffff) | sext32;
-        end
-        zp_wide5 = ((zp5$q) & 34'h3ffffffff);
-        if (zp5$q[32'h7]) begin
-            zp_wide5 = ((zp5$q) & 34'h3ffffffff) | sext8;
-        end
-        lo_wide5 = ((lo5$q) & 34'h3ffffffff);
-        if (lo5$q[32'h7]) begin
-            lo_wide5 = ((lo5$q) & 34'h3ffffffff) | sext8;
-        end
-        hi_wide5 = ((hi5$q) & 34'h3ffffffff);
-        if (hi5$q[32'h7]) begin
-            hi_wide5 = ((hi5$q) & 34'h3ffffffff) | sext8;
-        end
-        val6$d = wide5 + zp_wide5;
-        lo6$d = lo_wide5 ^ offset;
-        hi6$d = hi_wide5 ^ offset;
-        lo6_raw$d = lo5$q;
-        hi6_raw$d = hi5$q;
-        v6$d = v5$q;
-        last6$d = last5$q;
-        val_off6 = val6$q ^ offset;
-        if (val_off6 < lo6$q) begin
-            out7$d = lo6_raw$q;
-        end
-        else if (val_off6 > hi6$q) begin
-            out7$d = hi6_raw$q;
-        end
-        else begin
-            out7$d = val6$q[(32'h0)+:(8)];
-        end
-        v7$d = v6$q;
-        last7$d = last6$q;
-        out_valid = v7$q;
-        out = out7$q;
-        out_last = last7$q;
-    end
-    
-endmodule // dsc_engine$dw$rq$6
-
-
-module dsc_engine$dw$rq$6$hi1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$hi1
-
-
-module dsc_engine$dw$rq$6$hi2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$hi2
-
-
-module dsc_engine$dw$rq$6$hi3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$hi3
-
-
-module dsc_engine$dw$rq$6$hi4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$hi4
-
-
-module dsc_engine$dw$rq$6$hi5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$hi5
-
-
-module dsc_engine$dw$rq$6$hi6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$hi6
-
-
-module dsc_engine$dw$rq$6$hi6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$hi6_raw
-
-
-module dsc_engine$dw$rq$6$last1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$last1
-
-
-module dsc_engine$dw$rq$6$last2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$last2
-
-
-module dsc_engine$dw$rq$6$last3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$last3
-
-
-module dsc_engine$dw$rq$6$last4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$last4
-
-
-module dsc_engine$dw$rq$6$last5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$last5
-
-
-module dsc_engine$dw$rq$6$last6(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$last6
-
-
-module dsc_engine$dw$rq$6$last7(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$last7
-
-
-module dsc_engine$dw$rq$6$lo1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$lo1
-
-
-module dsc_engine$dw$rq$6$lo2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$lo2
-
-
-module dsc_engine$dw$rq$6$lo3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$lo3
-
-
-module dsc_engine$dw$rq$6$lo4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$lo4
-
-
-module dsc_engine$dw$rq$6$lo5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$lo5
-
-
-module dsc_engine$dw$rq$6$lo6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$lo6
-
-
-module dsc_engine$dw$rq$6$lo6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$lo6_raw
-
-
-module dsc_engine$dw$rq$6$m1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$m1
-
-
-module dsc_engine$dw$rq$6$mul(clock,a,b,hi);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [31:0] a;
-    input wire  [31:0] b;
-    output reg  [32:0] hi;
-    
-    // Update code (custom)
-    reg signed [31:0] a_r;
-    reg signed [31:0] b_r;
-    // Bits 63 and 29..0 are not needed by any caller (see the module docs).
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [63:0] p = a_r * b_r;
-    /* verilator lint_on UNUSEDSIGNAL */
-    always @(posedge clock) begin
-       a_r <= a;
-       b_r <= b;
-       hi <= p[62:30];
-    end
-endmodule // dsc_engine$dw$rq$6$mul
-
-
-module dsc_engine$dw$rq$6$out7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$out7
-
-
-module dsc_engine$dw$rq$6$q5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$q5
-
-
-module dsc_engine$dw$rq$6$rem5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$rem5
-
-
-module dsc_engine$dw$rq$6$right1(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$right1
-
-
-module dsc_engine$dw$rq$6$right2(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$right2
-
-
-module dsc_engine$dw$rq$6$right3(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$right3
-
-
-module dsc_engine$dw$rq$6$right4(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$right4
-
-
-module dsc_engine$dw$rq$6$sat2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$sat2
-
-
-module dsc_engine$dw$rq$6$sat3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$sat3
-
-
-module dsc_engine$dw$rq$6$thr5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$thr5
-
-
-module dsc_engine$dw$rq$6$v1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$v1
-
-
-module dsc_engine$dw$rq$6$v2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$v2
-
-
-module dsc_engine$dw$rq$6$v3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$v3
-
-
-module dsc_engine$dw$rq$6$v4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$v4
-
-
-module dsc_engine$dw$rq$6$v5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$v5
-
-
-module dsc_engine$dw$rq$6$v6(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$v6
-
-
-module dsc_engine$dw$rq$6$v7(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$v7
-
-
-module dsc_engine$dw$rq$6$val6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$val6
-
-
-module dsc_engine$dw$rq$6$x1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$x1
-
-
-module dsc_engine$dw$rq$6$y4(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$y4
-
-
-module dsc_engine$dw$rq$6$zp1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$zp1
-
-
-module dsc_engine$dw$rq$6$zp2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$zp2
-
-
-module dsc_engine$dw$rq$6$zp3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$zp3
-
-
-module dsc_engine$dw$rq$6$zp4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$zp4
-
-
-module dsc_engine$dw$rq$6$zp5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$zp5
-
-
-module dsc_engine$dw$rq$7(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,last,out_valid,out,out_last);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  valid;
-    input wire  [31:0] acc;
-    input wire  [31:0] bias;
-    input wire  [31:0] m0;
-    input wire  [5:0] shift;
-    input wire  [7:0] out_zp;
-    input wire  [7:0] act_min;
-    input wire  [7:0] act_max;
-    input wire  last;
-    output reg  out_valid;
-    output reg  [7:0] out;
-    output reg  out_last;
-    
-    // Constant declarations
-    localparam  one = 32'h1;
-    localparam  ones = 32'hffffffff;
-    localparam  int32_min = 32'h80000000;
-    localparam  int32_max = 32'h7fffffff;
-    localparam  sext32 = 34'h300000000;
-    localparam  sext8 = 34'h3ffffff00;
-    localparam  offset = 34'h200000000;
-    
-    // Stub signals
-    reg  mul$clock;
-    reg  [31:0] mul$a;
-    reg  [31:0] mul$b;
-    wire  [32:0] mul$hi;
-    reg  v1$d;
-    wire  v1$q;
-    reg  v1$clock;
-    reg  [31:0] x1$d;
-    wire  [31:0] x1$q;
-    reg  x1$clock;
-    reg  [31:0] m1$d;
-    wire  [31:0] m1$q;
-    reg  m1$clock;
-    reg  [4:0] right1$d;
-    wire  [4:0] right1$q;
-    reg  right1$clock;
-    reg  [7:0] zp1$d;
-    wire  [7:0] zp1$q;
-    reg  zp1$clock;
-    reg  [7:0] lo1$d;
-    wire  [7:0] lo1$q;
-    reg  lo1$clock;
-    reg  [7:0] hi1$d;
-    wire  [7:0] hi1$q;
-    reg  hi1$clock;
-    reg  last1$d;
-    wire  last1$q;
-    reg  last1$clock;
-    reg  v2$d;
-    wire  v2$q;
-    reg  v2$clock;
-    reg  sat2$d;
-    wire  sat2$q;
-    reg  sat2$clock;
-    reg  [4:0] right2$d;
-    wire  [4:0] right2$q;
-    reg  right2$clock;
-    reg  [7:0] zp2$d;
-    wire  [7:0] zp2$q;
-    reg  zp2$clock;
-    reg  [7:0] lo2$d;
-    wire  [7:0] lo2$q;
-    reg  lo2$clock;
-    reg  [7:0] hi2$d;
-    wire  [7:0] hi2$q;
-    reg  hi2$clock;
-    reg  last2$d;
-    wire  last2$q;
-    reg  last2$clock;
-    reg  v3$d;
-    wire  v3$q;
-    reg  v3$clock;
-    reg  sat3$d;
-    wire  sat3$q;
-    reg  sat3$clock;
-    reg  [4:0] right3$d;
-    wire  [4:0] right3$q;
-    reg  right3$clock;
-    reg  [7:0] zp3$d;
-    wire  [7:0] zp3$q;
-    reg  zp3$clock;
-    reg  [7:0] lo3$d;
-    wire  [7:0] lo3$q;
-    reg  lo3$clock;
-    reg  [7:0] hi3$d;
-    wire  [7:0] hi3$q;
-    reg  hi3$clock;
-    reg  last3$d;
-    wire  last3$q;
-    reg  last3$clock;
-    reg  v4$d;
-    wire  v4$q;
-    reg  v4$clock;
-    reg  [31:0] y4$d;
-    wire  [31:0] y4$q;
-    reg  y4$clock;
-    reg  [4:0] right4$d;
-    wire  [4:0] right4$q;
-    reg  right4$clock;
-    reg  [7:0] zp4$d;
-    wire  [7:0] zp4$q;
-    reg  zp4$clock;
-    reg  [7:0] lo4$d;
-    wire  [7:0] lo4$q;
-    reg  lo4$clock;
-    reg  [7:0] hi4$d;
-    wire  [7:0] hi4$q;
-    reg  hi4$clock;
-    reg  last4$d;
-    wire  last4$q;
-    reg  last4$clock;
-    reg  v5$d;
-    wire  v5$q;
-    reg  v5$clock;
-    reg  [31:0] q5$d;
-    wire  [31:0] q5$q;
-    reg  q5$clock;
-    reg  [31:0] rem5$d;
-    wire  [31:0] rem5$q;
-    reg  rem5$clock;
-    reg  [31:0] thr5$d;
-    wire  [31:0] thr5$q;
-    reg  thr5$clock;
-    reg  [7:0] zp5$d;
-    wire  [7:0] zp5$q;
-    reg  zp5$clock;
-    reg  [7:0] lo5$d;
-    wire  [7:0] lo5$q;
-    reg  lo5$clock;
-    reg  [7:0] hi5$d;
-    wire  [7:0] hi5$q;
-    reg  hi5$clock;
-    reg  last5$d;
-    wire  last5$q;
-    reg  last5$clock;
-    reg  v6$d;
-    wire  v6$q;
-    reg  v6$clock;
-    reg  [33:0] val6$d;
-    wire  [33:0] val6$q;
-    reg  val6$clock;
-    reg  [33:0] lo6$d;
-    wire  [33:0] lo6$q;
-    reg  lo6$clock;
-    reg  [33:0] hi6$d;
-    wire  [33:0] hi6$q;
-    reg  hi6$clock;
-    reg  [7:0] lo6_raw$d;
-    wire  [7:0] lo6_raw$q;
-    reg  lo6_raw$clock;
-    reg  [7:0] hi6_raw$d;
-    wire  [7:0] hi6_raw$q;
-    reg  hi6_raw$clock;
-    reg  last6$d;
-    wire  last6$q;
-    reg  last6$clock;
-    reg  v7$d;
-    wire  v7$q;
-    reg  v7$clock;
-    reg  [7:0] out7$d;
-    wire  [7:0] out7$q;
-    reg  out7$clock;
-    reg  last7$d;
-    wire  last7$q;
-    reg  last7$clock;
-    
-    // Local signals
-    reg  [31:0] sum0;
-    reg  [4:0] neg_shift;
-    reg  [31:0] prod_hi;
-    reg  [31:0] mask4;
-    reg  [31:0] fill4;
-    reg  [31:0] rounded5;
-    reg  [33:0] wide5;
-    reg  [33:0] zp_wide5;
-    reg  [33:0] lo_wide5;
-    reg  [33:0] hi_wide5;
-    reg  [33:0] val_off6;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$7$mul mul(
-        .clock(mul$clock),
-        .a(mul$a),
-        .b(mul$b),
-        .hi(mul$hi)
-    );
-    dsc_engine$dw$rq$7$v1 v1(
-        .d(v1$d),
-        .q(v1$q),
-        .clock(v1$clock)
-    );
-    dsc_engine$dw$rq$7$x1 x1(
-        .d(x1$d),
-        .q(x1$q),
-        .clock(x1$clock)
-    );
-    dsc_engine$dw$rq$7$m1 m1(
-        .d(m1$d),
-        .q(m1$q),
-        .clock(m1$clock)
-    );
-    dsc_engine$dw$rq$7$right1 right1(
-        .d(right1$d),
-        .q(right1$q),
-        .clock(right1$clock)
-    );
-    dsc_engine$dw$rq$7$zp1 zp1(
-        .d(zp1$d),
-        .q(zp1$q),
-        .clock(zp1$clock)
-    );
-    dsc_engine$dw$rq$7$lo1 lo1(
-        .d(lo1$d),
-        .q(lo1$q),
-        .clock(lo1$clock)
-    );
-    dsc_engine$dw$rq$7$hi1 hi1(
-        .d(hi1$d),
-        .q(hi1$q),
-        .clock(hi1$clock)
-    );
-    dsc_engine$dw$rq$7$last1 last1(
-        .d(last1$d),
-        .q(last1$q),
-        .clock(last1$clock)
-    );
-    dsc_engine$dw$rq$7$v2 v2(
-        .d(v2$d),
-        .q(v2$q),
-        .clock(v2$clock)
-    );
-    dsc_engine$dw$rq$7$sat2 sat2(
-        .d(sat2$d),
-        .q(sat2$q),
-        .clock(sat2$clock)
-    );
-    dsc_engine$dw$rq$7$right2 right2(
-        .d(right2$d),
-        .q(right2$q),
-        .clock(right2$clock)
-    );
-    dsc_engine$dw$rq$7$zp2 zp2(
-        .d(zp2$d),
-        .q(zp2$q),
-        .clock(zp2$clock)
-    );
-    dsc_engine$dw$rq$7$lo2 lo2(
-        .d(lo2$d),
-        .q(lo2$q),
-        .clock(lo2$clock)
-    );
-    dsc_engine$dw$rq$7$hi2 hi2(
-        .d(hi2$d),
-        .q(hi2$q),
-        .clock(hi2$clock)
-    );
-    dsc_engine$dw$rq$7$last2 last2(
-        .d(last2$d),
-        .q(last2$q),
-        .clock(last2$clock)
-    );
-    dsc_engine$dw$rq$7$v3 v3(
-        .d(v3$d),
-        .q(v3$q),
-        .clock(v3$clock)
-    );
-    dsc_engine$dw$rq$7$sat3 sat3(
-        .d(sat3$d),
-        .q(sat3$q),
-        .clock(sat3$clock)
-    );
-    dsc_engine$dw$rq$7$right3 right3(
-        .d(right3$d),
-        .q(right3$q),
-        .clock(right3$clock)
-    );
-    dsc_engine$dw$rq$7$zp3 zp3(
-        .d(zp3$d),
-        .q(zp3$q),
-        .clock(zp3$clock)
-    );
-    dsc_engine$dw$rq$7$lo3 lo3(
-        .d(lo3$d),
-        .q(lo3$q),
-        .clock(lo3$clock)
-    );
-    dsc_engine$dw$rq$7$hi3 hi3(
-        .d(hi3$d),
-        .q(hi3$q),
-        .clock(hi3$clock)
-    );
-    dsc_engine$dw$rq$7$last3 last3(
-        .d(last3$d),
-        .q(last3$q),
-        .clock(last3$clock)
-    );
-    dsc_engine$dw$rq$7$v4 v4(
-        .d(v4$d),
-        .q(v4$q),
-        .clock(v4$clock)
-    );
-    dsc_engine$dw$rq$7$y4 y4(
-        .d(y4$d),
-        .q(y4$q),
-        .clock(y4$clock)
-    );
-    dsc_engine$dw$rq$7$right4 right4(
-        .d(right4$d),
-        .q(right4$q),
-        .clock(right4$clock)
-    );
-    dsc_engine$dw$rq$7$zp4 zp4(
-        .d(zp4$d),
-        .q(zp4$q),
-        .clock(zp4$clock)
-    );
-    dsc_engine$dw$rq$7$lo4 lo4(
-        .d(lo4$d),
-        .q(lo4$q),
-        .clock(lo4$clock)
-    );
-    dsc_engine$dw$rq$7$hi4 hi4(
-        .d(hi4$d),
-        .q(hi4$q),
-        .clock(hi4$clock)
-    );
-    dsc_engine$dw$rq$7$last4 last4(
-        .d(last4$d),
-        .q(last4$q),
-        .clock(last4$clock)
-    );
-    dsc_engine$dw$rq$7$v5 v5(
-        .d(v5$d),
-        .q(v5$q),
-        .clock(v5$clock)
-    );
-    dsc_engine$dw$rq$7$q5 q5(
-        .d(q5$d),
-        .q(q5$q),
-        .clock(q5$clock)
-    );
-    dsc_engine$dw$rq$7$rem5 rem5(
-        .d(rem5$d),
-        .q(rem5$q),
-        .clock(rem5$clock)
-    );
-    dsc_engine$dw$rq$7$thr5 thr5(
-        .d(thr5$d),
-        .q(thr5$q),
-        .clock(thr5$clock)
-    );
-    dsc_engine$dw$rq$7$zp5 zp5(
-        .d(zp5$d),
-        .q(zp5$q),
-        .clock(zp5$clock)
-    );
-    dsc_engine$dw$rq$7$lo5 lo5(
-        .d(lo5$d),
-        .q(lo5$q),
-        .clock(lo5$clock)
-    );
-    dsc_engine$dw$rq$7$hi5 hi5(
-        .d(hi5$d),
-        .q(hi5$q),
-        .clock(hi5$clock)
-    );
-    dsc_engine$dw$rq$7$last5 last5(
-        .d(last5$d),
-        .q(last5$q),
-        .clock(last5$clock)
-    );
-    dsc_engine$dw$rq$7$v6 v6(
-        .d(v6$d),
-        .q(v6$q),
-        .clock(v6$clock)
-    );
-    dsc_engine$dw$rq$7$val6 val6(
-        .d(val6$d),
-        .q(val6$q),
-        .clock(val6$clock)
-    );
-    dsc_engine$dw$rq$7$lo6 lo6(
-        .d(lo6$d),
-        .q(lo6$q),
-        .clock(lo6$clock)
-    );
-    dsc_engine$dw$rq$7$hi6 hi6(
-        .d(hi6$d),
-        .q(hi6$q),
-        .clock(hi6$clock)
-    );
-    dsc_engine$dw$rq$7$lo6_raw lo6_raw(
-        .d(lo6_raw$d),
-        .q(lo6_raw$q),
-        .clock(lo6_raw$clock)
-    );
-    dsc_engine$dw$rq$7$hi6_raw hi6_raw(
-        .d(hi6_raw$d),
-        .q(hi6_raw$q),
-        .clock(hi6_raw$clock)
-    );
-    dsc_engine$dw$rq$7$last6 last6(
-        .d(last6$d),
-        .q(last6$q),
-        .clock(last6$clock)
-    );
-    dsc_engine$dw$rq$7$v7 v7(
-        .d(v7$d),
-        .q(v7$q),
-        .clock(v7$clock)
-    );
-    dsc_engine$dw$rq$7$out7 out7(
-        .d(out7$d),
-        .q(out7$q),
-        .clock(out7$clock)
-    );
-    dsc_engine$dw$rq$7$last7 last7(
-        .d(last7$d),
-        .q(last7$q),
-        .clock(last7$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        v1$clock = clock;
-        x1$clock = clock;
-        m1$clock = clock;
-        right1$clock = clock;
-        zp1$clock = clock;
-        lo1$clock = clock;
-        hi1$clock = clock;
-        last1$clock = clock;
-        v2$clock = clock;
-        sat2$clock = clock;
-        right2$clock = clock;
-        zp2$clock = clock;
-        lo2$clock = clock;
-        hi2$clock = clock;
-        last2$clock = clock;
-        v3$clock = clock;
-        sat3$clock = clock;
-        right3$clock = clock;
-        zp3$clock = clock;
-        lo3$clock = clock;
-        hi3$clock = clock;
-        last3$clock = clock;
-        v4$clock = clock;
-        y4$clock = clock;
-        right4$clock = clock;
-        zp4$clock = clock;
-        lo4$clock = clock;
-        hi4$clock = clock;
-        last4$clock = clock;
-        v5$clock = clock;
-        q5$clock = clock;
-        rem5$clock = clock;
-        thr5$clock = clock;
-        zp5$clock = clock;
-        lo5$clock = clock;
-        hi5$clock = clock;
-        last5$clock = clock;
-        v6$clock = clock;
-        val6$clock = clock;
-        lo6$clock = clock;
-        hi6$clock = clock;
-        lo6_raw$clock = clock;
-        hi6_raw$clock = clock;
-        last6$clock = clock;
-        v7$clock = clock;
-        out7$clock = clock;
-        last7$clock = clock;
-        v1$d = v1$q;
-        x1$d = x1$q;
-        m1$d = m1$q;
-        right1$d = right1$q;
-        zp1$d = zp1$q;
-        lo1$d = lo1$q;
-        hi1$d = hi1$q;
-        last1$d = last1$q;
-        v2$d = v2$q;
-        sat2$d = sat2$q;
-        right2$d = right2$q;
-        zp2$d = zp2$q;
-        lo2$d = lo2$q;
-        hi2$d = hi2$q;
-        last2$d = last2$q;
-        v3$d = v3$q;
-        sat3$d = sat3$q;
-        right3$d = right3$q;
-        zp3$d = zp3$q;
-        lo3$d = lo3$q;
-        hi3$d = hi3$q;
-        last3$d = last3$q;
-        v4$d = v4$q;
-        y4$d = y4$q;
-        right4$d = right4$q;
-        zp4$d = zp4$q;
-        lo4$d = lo4$q;
-        hi4$d = hi4$q;
-        last4$d = last4$q;
-        v5$d = v5$q;
-        q5$d = q5$q;
-        rem5$d = rem5$q;
-        thr5$d = thr5$q;
-        zp5$d = zp5$q;
-        lo5$d = lo5$q;
-        hi5$d = hi5$q;
-        last5$d = last5$q;
-        v6$d = v6$q;
-        val6$d = val6$q;
-        lo6$d = lo6$q;
-        hi6$d = hi6$q;
-        lo6_raw$d = lo6_raw$q;
-        hi6_raw$d = hi6_raw$q;
-        last6$d = last6$q;
-        v7$d = v7$q;
-        out7$d = out7$q;
-        last7$d = last7$q;
-        mul$clock = clock;
-        sum0 = acc + bias;
-        neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
-        if (shift[32'h5]) begin
-            x1$d = sum0;
-            right1$d = neg_shift;
-        end
-        else begin
-            x1$d = sum0 << shift[(32'h0)+:(5)];
-            right1$d = 32'h0;
-        end
-        v1$d = valid;
-        m1$d = m0;
-        zp1$d = out_zp;
-        lo1$d = act_min;
-        hi1$d = act_max;
-        last1$d = last;
-        mul$a = x1$q;
-        mul$b = m1$q;
-        sat2$d = (x1$q == int32_min) && (m1$q == int32_min);
-        v2$d = v1$q;
-        right2$d = right1$q;
-        zp2$d = zp1$q;
-        lo2$d = lo1$q;
-        hi2$d = hi1$q;
-        last2$d = last1$q;
-        v3$d = v2$q;
-        sat3$d = sat2$q;
-        right3$d = right2$q;
-        zp3$d = zp2$q;
-        lo3$d = lo2$q;
-        hi3$d = hi2$q;
-        last3$d = last2$q;
-        prod_hi = mul$hi[(32'h1)+:(32)];
-        if (sat3$q) begin
-            y4$d = int32_max;
-        end
-        else if (mul$hi[32'h0]) begin
-            y4$d = prod_hi + one;
-        end
-        else begin
-            y4$d = prod_hi;
-        end
-        v4$d = v3$q;
-        right4$d = right3$q;
-        zp4$d = zp3$q;
-        lo4$d = lo3$q;
-        hi4$d = hi3$q;
-        last4$d = last3$q;
-        mask4 = (one << right4$q) - one;
-        fill4 = ~(ones >> right4$q);
-        rem5$d = y4$q & mask4;
-        if (y4$q[32'h1f]) begin
-            q5$d = (y4$q >> right4$q) | fill4;
-            thr5$d = (mask4 >> 32'h1) + one;
-        end
-        else begin
-            q5$d = y4$q >> right4$q;
-            thr5$d = mask4 >> 32'h1;
-        end
-        v5$d = v4$q;
-        zp5$d = zp4$q;
-        lo5$d = lo4$q;
-        hi5$d = hi4$q;
-        last5$d = last4$q;
-        if (rem5$q > thr5$q) begin
-            rounded5 = q5$q + one;
-        end
-        else begin
-            rounded5 = q5$q;
-        end
-        wide5 = ((rounded5) & 34'h3ffffffff);
-        if (rounded5[32'h1f]) begin
-            wide5 = ((rounded5) & 34'h3ffffffff) | sext32;
-        end
-        zp_wide5 = ((zp5$q) & 34'h3ffffffff);
-        if (zp5$q[32'h7]) begin
-            zp_wide5 = ((zp5$q) & 34'h3ffffffff) | sext8;
-        end
-        lo_wide5 = ((lo5$q) & 34'h3ffffffff);
-        if (lo5$q[32'h7]) begin
-            lo_wide5 = ((lo5$q) & 34'h3ffffffff) | sext8;
-        end
-        hi_wide5 = ((hi5$q) & 34'h3ffffffff);
-        if (hi5$q[32'h7]) begin
-            hi_wide5 = ((hi5$q) & 34'h3ffffffff) | sext8;
-        end
-        val6$d = wide5 + zp_wide5;
-        lo6$d = lo_wide5 ^ offset;
-        hi6$d = hi_wide5 ^ offset;
-        lo6_raw$d = lo5$q;
-        hi6_raw$d = hi5$q;
-        v6$d = v5$q;
-        last6$d = last5$q;
-        val_off6 = val6$q ^ offset;
-        if (val_off6 < lo6$q) begin
-            out7$d = lo6_raw$q;
-        end
-        else if (val_off6 > hi6$q) begin
-            out7$d = hi6_raw$q;
-        end
-        else begin
-            out7$d = val6$q[(32'h0)+:(8)];
-        end
-        v7$d = v6$q;
-        last7$d = last6$q;
-        out_valid = v7$q;
-        out = out7$q;
-        out_last = last7$q;
-    end
-    
-endmodule // dsc_engine$dw$rq$7
-
-
-module dsc_engine$dw$rq$7$hi1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$hi1
-
-
-module dsc_engine$dw$rq$7$hi2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$hi2
-
-
-module dsc_engine$dw$rq$7$hi3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$hi3
-
-
-module dsc_engine$dw$rq$7$hi4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$hi4
-
-
-module dsc_engine$dw$rq$7$hi5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$hi5
-
-
-module dsc_engine$dw$rq$7$hi6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$hi6
-
-
-module dsc_engine$dw$rq$7$hi6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$hi6_raw
-
-
-module dsc_engine$dw$rq$7$last1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$last1
-
-
-module dsc_engine$dw$rq$7$last2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$last2
-
-
-module dsc_engine$dw$rq$7$last3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$last3
-
-
-module dsc_engine$dw$rq$7$last4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$last4
-
-
-module dsc_engine$dw$rq$7$last5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$last5
-
-
-module dsc_engine$dw$rq$7$last6(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$last6
-
-
-module dsc_engine$dw$rq$7$last7(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$last7
-
-
-module dsc_engine$dw$rq$7$lo1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$lo1
-
-
-module dsc_engine$dw$rq$7$lo2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$lo2
-
-
-module dsc_engine$dw$rq$7$lo3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$lo3
-
-
-module dsc_engine$dw$rq$7$lo4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$lo4
-
-
-module dsc_engine$dw$rq$7$lo5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$lo5
-
-
-module dsc_engine$dw$rq$7$lo6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$lo6
-
-
-module dsc_engine$dw$rq$7$lo6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$lo6_raw
-
-
-module dsc_engine$dw$rq$7$m1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$m1
-
-
-module dsc_engine$dw$rq$7$mul(clock,a,b,hi);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [31:0] a;
-    input wire  [31:0] b;
-    output reg  [32:0] hi;
-    
-    // Update code (custom)
-    reg signed [31:0] a_r;
-    reg signed [31:0] b_r;
-    // Bits 63 and 29..0 are not needed by any caller (see the module docs).
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [63:0] p = a_r * b_r;
-    /* verilator lint_on UNUSEDSIGNAL */
-    always @(posedge clock) begin
-       a_r <= a;
-       b_r <= b;
-       hi <= p[62:30];
-    end
-endmodule // dsc_engine$dw$rq$7$mul
-
-
-module dsc_engine$dw$rq$7$out7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$out7
-
-
-module dsc_engine$dw$rq$7$q5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$q5
-
-
-module dsc_engine$dw$rq$7$rem5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$rem5
-
-
-module dsc_engine$dw$rq$7$right1(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$right1
-
-
-module dsc_engine$dw$rq$7$right2(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$right2
-
-
-module dsc_engine$dw$rq$7$right3(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$right3
-
-
-module dsc_engine$dw$rq$7$right4(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$right4
-
-
-module dsc_engine$dw$rq$7$sat2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$sat2
-
-
-module dsc_engine$dw$rq$7$sat3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$sat3
-
-
-module dsc_engine$dw$rq$7$thr5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$thr5
-
-
-module dsc_engine$dw$rq$7$v1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$v1
-
-
-module dsc_engine$dw$rq$7$v2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$v2
-
-
-module dsc_engine$dw$rq$7$v3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$v3
-
-
-module dsc_engine$dw$rq$7$v4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$v4
-
-
-module dsc_engine$dw$rq$7$v5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$v5
-
-
-module dsc_engine$dw$rq$7$v6(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$v6
-
-
-module dsc_engine$dw$rq$7$v7(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$v7
-
-
-module dsc_engine$dw$rq$7$val6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$val6
-
-
-module dsc_engine$dw$rq$7$x1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$x1
-
-
-module dsc_engine$dw$rq$7$y4(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$y4
-
-
-module dsc_engine$dw$rq$7$zp1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$zp1
-
-
-module dsc_engine$dw$rq$7$zp2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$zp2
-
-
-module dsc_engine$dw$rq$7$zp3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$zp3
-
-
-module dsc_engine$dw$rq$7$zp4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$zp4
-
-
-module dsc_engine$dw$rq$7$zp5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$zp5
-
-
 module dsc_engine$dw$ser(d,q,clock);
     
     // Module arguments
-    input wire  [575:0] d;
-    output reg  [575:0] q;
+    input wire  [287:0] d;
+    output reg  [287:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 576'h0;
+       q = 288'h0;
     end
     
     always @(posedge clock) begin
@@ -27130,14 +14622,14 @@ module dsc_engine$dw$sram(clock,write_enable,write_address,write_data,read_addre
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [6:0] write_address;
-    input wire  [47:0] write_data;
-    input wire  [6:0] read_address;
-    output reg  [47:0] read_data;
+    input wire  [5:0] write_address;
+    input wire  [23:0] write_data;
+    input wire  [5:0] read_address;
+    output reg  [23:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [47:0] mem [0:127];
+    reg [23:0] mem [0:63];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -27151,13 +14643,13 @@ endmodule // dsc_engine$dw$sram
 module dsc_engine$dw$sstage(d,q,clock);
     
     // Module arguments
-    input wire  [47:0] d;
-    output reg  [47:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 48'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -27284,13 +14776,13 @@ endmodule // dsc_engine$dw$vpipe$4
 module dsc_engine$dw$width(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -27305,16 +14797,16 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
     // Module arguments
     input wire  clock;
     input wire  start;
-    input wire  [6:0] height;
-    input wire  [6:0] width;
-    input wire  [6:0] last_group;
+    input wire  [5:0] height;
+    input wire  [5:0] width;
+    input wire  [5:0] last_group;
     input wire  stride2;
     input wire  [7:0] in_zp;
-    input wire  [63:0] inp$tdata;
+    input wire  [31:0] inp$tdata;
     input wire  inp$tvalid;
     output reg  inp$tready;
     input wire  inp$tlast;
-    output reg  [575:0] out$tdata;
+    output reg  [287:0] out$tdata;
     output reg  out$tvalid;
     input wire  out$tready;
     output reg  out$tlast;
@@ -27322,7 +14814,7 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
     output reg  last_error;
     
     // Constant declarations
-    localparam  row_shift = 16'hc0;
+    localparam  row_shift = 16'h60;
     localparam  row_masks$0 = 3'b1;
     localparam  row_masks$1 = 3'b10;
     localparam  row_masks$2 = 3'b100;
@@ -27331,7 +14823,7 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
     reg  rowscan$clock;
     reg  rowscan$load;
     reg  rowscan$step;
-    reg  [6:0] rowscan$size;
+    reg  [5:0] rowscan$size;
     reg  rowscan$stride2;
     reg  rowscan$extend;
     reg  rowscan$carry;
@@ -27348,7 +14840,7 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
     reg  colscan$clock;
     reg  colscan$load;
     reg  colscan$step;
-    reg  [6:0] colscan$size;
+    reg  [5:0] colscan$size;
     reg  colscan$stride2;
     reg  colscan$extend;
     reg  colscan$carry;
@@ -27364,66 +14856,66 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
     wire  [2:0] colscan$prev_flags;
     reg  line_buffers$0$clock;
     reg  line_buffers$0$write_enable;
-    reg  [13:0] line_buffers$0$write_address;
-    reg  [63:0] line_buffers$0$write_data;
-    reg  [13:0] line_buffers$0$read_address;
-    wire  [63:0] line_buffers$0$read_data;
+    reg  [11:0] line_buffers$0$write_address;
+    reg  [31:0] line_buffers$0$write_data;
+    reg  [11:0] line_buffers$0$read_address;
+    wire  [31:0] line_buffers$0$read_data;
     reg  line_buffers$1$clock;
     reg  line_buffers$1$write_enable;
-    reg  [13:0] line_buffers$1$write_address;
-    reg  [63:0] line_buffers$1$write_data;
-    reg  [13:0] line_buffers$1$read_address;
-    wire  [63:0] line_buffers$1$read_data;
+    reg  [11:0] line_buffers$1$write_address;
+    reg  [31:0] line_buffers$1$write_data;
+    reg  [11:0] line_buffers$1$read_address;
+    wire  [31:0] line_buffers$1$read_data;
     reg  rows$0$clock;
-    reg  [63:0] rows$0$new_tap;
+    reg  [31:0] rows$0$new_tap;
     reg  rows$0$row_inside;
     reg  [2:0] rows$0$col_flags;
-    reg  [63:0] rows$0$zp;
-    reg  [6:0] rows$0$read_group;
-    reg  [6:0] rows$0$write_group;
+    reg  [31:0] rows$0$zp;
+    reg  [5:0] rows$0$read_group;
+    reg  [5:0] rows$0$write_group;
     reg  rows$0$write;
     reg  rows$0$single;
     reg  rows$0$load;
-    wire  [575:0] rows$0$taps;
+    wire  [287:0] rows$0$taps;
     reg  rows$1$clock;
-    reg  [63:0] rows$1$new_tap;
+    reg  [31:0] rows$1$new_tap;
     reg  rows$1$row_inside;
     reg  [2:0] rows$1$col_flags;
-    reg  [63:0] rows$1$zp;
-    reg  [6:0] rows$1$read_group;
-    reg  [6:0] rows$1$write_group;
+    reg  [31:0] rows$1$zp;
+    reg  [5:0] rows$1$read_group;
+    reg  [5:0] rows$1$write_group;
     reg  rows$1$write;
     reg  rows$1$single;
     reg  rows$1$load;
-    wire  [575:0] rows$1$taps;
+    wire  [287:0] rows$1$taps;
     reg  rows$2$clock;
-    reg  [63:0] rows$2$new_tap;
+    reg  [31:0] rows$2$new_tap;
     reg  rows$2$row_inside;
     reg  [2:0] rows$2$col_flags;
-    reg  [63:0] rows$2$zp;
-    reg  [6:0] rows$2$read_group;
-    reg  [6:0] rows$2$write_group;
+    reg  [31:0] rows$2$zp;
+    reg  [5:0] rows$2$read_group;
+    reg  [5:0] rows$2$write_group;
     reg  rows$2$write;
     reg  rows$2$single;
     reg  rows$2$load;
-    wire  [575:0] rows$2$taps;
+    wire  [287:0] rows$2$taps;
     reg  prime$d;
     wire  prime$q;
     reg  prime$clock;
     reg  run$d;
     wire  run$q;
     reg  run$clock;
-    reg  [6:0] group$d;
-    wire  [6:0] group$q;
+    reg  [5:0] group$d;
+    wire  [5:0] group$q;
     reg  group$clock;
-    reg  [6:0] last_group_r$d;
-    wire  [6:0] last_group_r$q;
+    reg  [5:0] last_group_r$d;
+    wire  [5:0] last_group_r$q;
     reg  last_group_r$clock;
-    reg  [13:0] lb_addr$d;
-    wire  [13:0] lb_addr$q;
+    reg  [11:0] lb_addr$d;
+    wire  [11:0] lb_addr$q;
     reg  lb_addr$clock;
-    reg  [63:0] zp_beat$d;
-    wire  [63:0] zp_beat$q;
+    reg  [31:0] zp_beat$d;
+    wire  [31:0] zp_beat$q;
     reg  zp_beat$clock;
     reg  out_valid$d;
     wire  out_valid$q;
@@ -27444,20 +14936,16 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
     reg  row_end;
     reg  slot_free;
     reg  single;
-    reg  [63:0] lb_src$0;
-    reg  [63:0] lb_src$1;
-    reg  [63:0] lb_src$2;
-    reg  [63:0] zp_chain$0;
-    reg  [63:0] zp_chain$1;
-    reg  [63:0] zp_chain$2;
-    reg  [63:0] zp_chain$3;
-    reg  [63:0] zp_chain$4;
-    reg  [63:0] zp_chain$5;
-    reg  [63:0] zp_chain$6;
-    reg  [63:0] zp_chain$7;
-    reg  [575:0] win_chain$0;
-    reg  [575:0] win_chain$1;
-    reg  [575:0] win_chain$2;
+    reg  [31:0] lb_src$0;
+    reg  [31:0] lb_src$1;
+    reg  [31:0] lb_src$2;
+    reg  [31:0] zp_chain$0;
+    reg  [31:0] zp_chain$1;
+    reg  [31:0] zp_chain$2;
+    reg  [31:0] zp_chain$3;
+    reg  [287:0] win_chain$0;
+    reg  [287:0] win_chain$1;
+    reg  [287:0] win_chain$2;
     
     // Sub module instances
     dsc_engine$dw$window$rowscan rowscan(
@@ -27795,14 +15283,10 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         out$tlast = out_last$q;
         busy = prime$q || run$q || out_valid$q;
         last_error = error$q;
-        zp_chain$0 = ((in_zp) & 64'hffffffffffffffff);
-        zp_chain$1 = (zp_chain$0 << 32'h8) | ((in_zp) & 64'hffffffffffffffff);
-        zp_chain$2 = (zp_chain$1 << 32'h8) | ((in_zp) & 64'hffffffffffffffff);
-        zp_chain$3 = (zp_chain$2 << 32'h8) | ((in_zp) & 64'hffffffffffffffff);
-        zp_chain$4 = (zp_chain$3 << 32'h8) | ((in_zp) & 64'hffffffffffffffff);
-        zp_chain$5 = (zp_chain$4 << 32'h8) | ((in_zp) & 64'hffffffffffffffff);
-        zp_chain$6 = (zp_chain$5 << 32'h8) | ((in_zp) & 64'hffffffffffffffff);
-        zp_chain$7 = (zp_chain$6 << 32'h8) | ((in_zp) & 64'hffffffffffffffff);
+        zp_chain$0 = ((in_zp) & 32'hffffffff);
+        zp_chain$1 = (zp_chain$0 << 32'h8) | ((in_zp) & 32'hffffffff);
+        zp_chain$2 = (zp_chain$1 << 32'h8) | ((in_zp) & 32'hffffffff);
+        zp_chain$3 = (zp_chain$2 << 32'h8) | ((in_zp) & 32'hffffffff);
         prime$d = start;
         if (prime$q) begin
             run$d = 1'b1;
@@ -27818,10 +15302,6 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
             zp_beat$d = zp_chain$1;
             zp_beat$d = zp_chain$2;
             zp_beat$d = zp_chain$3;
-            zp_beat$d = zp_chain$4;
-            zp_beat$d = zp_chain$5;
-            zp_beat$d = zp_chain$6;
-            zp_beat$d = zp_chain$7;
         end
     end
     
@@ -27834,7 +15314,7 @@ module dsc_engine$dw$window$colscan(clock,load,step,size,stride2,extend,carry,fl
     input wire  clock;
     input wire  load;
     input wire  step;
-    input wire  [6:0] size;
+    input wire  [5:0] size;
     input wire  stride2;
     input wire  extend;
     input wire  carry;
@@ -27850,26 +15330,26 @@ module dsc_engine$dw$window$colscan(clock,load,step,size,stride2,extend,carry,fl
     output reg  [2:0] prev_flags;
     
     // Constant declarations
-    localparam  half = 7'b1;
-    localparam  min_cols = 7'b10;
+    localparam  half = 6'b1;
+    localparam  min_cols = 6'b10;
     localparam  one = 3'b1;
-    localparam  e0_even = 7'b10;
+    localparam  e0_even = 6'b10;
     
     // Stub signals
-    reg  [6:0] pos$d;
-    wire  [6:0] pos$q;
+    reg  [5:0] pos$d;
+    wire  [5:0] pos$q;
     reg  pos$clock;
-    reg  [6:0] last$d;
-    wire  [6:0] last$q;
+    reg  [5:0] last$d;
+    wire  [5:0] last$q;
     reg  last$clock;
-    reg  [6:0] size_m1$d;
-    wire  [6:0] size_m1$q;
+    reg  [5:0] size_m1$d;
+    wire  [5:0] size_m1$q;
     reg  size_m1$clock;
-    reg  [6:0] short_last$d;
-    wire  [6:0] short_last$q;
+    reg  [5:0] short_last$d;
+    wire  [5:0] short_last$q;
     reg  short_last$clock;
-    reg  [6:0] lead$d;
-    wire  [6:0] lead$q;
+    reg  [5:0] lead$d;
+    wire  [5:0] lead$q;
     reg  lead$clock;
     reg  phase$d;
     wire  phase$q;
@@ -27877,20 +15357,20 @@ module dsc_engine$dw$window$colscan(clock,load,step,size,stride2,extend,carry,fl
     reg  s2$d;
     wire  s2$q;
     reg  s2$clock;
-    reg  [6:0] remaining$d;
-    wire  [6:0] remaining$q;
+    reg  [5:0] remaining$d;
+    wire  [5:0] remaining$q;
     reg  remaining$clock;
     reg  [2:0] in_image$d;
     wire  [2:0] in_image$q;
     reg  in_image$clock;
-    reg  [6:0] w_lead$d;
-    wire  [6:0] w_lead$q;
+    reg  [5:0] w_lead$d;
+    wire  [5:0] w_lead$q;
     reg  w_lead$clock;
     reg  w_phase$d;
     wire  w_phase$q;
     reg  w_phase$clock;
-    reg  [6:0] w_remaining$d;
-    wire  [6:0] w_remaining$q;
+    reg  [5:0] w_remaining$d;
+    wire  [5:0] w_remaining$q;
     reg  w_remaining$clock;
     reg  [2:0] w_image$d;
     wire  [2:0] w_image$q;
@@ -28123,13 +15603,13 @@ endmodule // dsc_engine$dw$window$colscan$in_image
 module dsc_engine$dw$window$colscan$last(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -28142,13 +15622,13 @@ endmodule // dsc_engine$dw$window$colscan$last
 module dsc_engine$dw$window$colscan$lead(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -28218,13 +15698,13 @@ endmodule // dsc_engine$dw$window$colscan$phase
 module dsc_engine$dw$window$colscan$pos(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -28237,13 +15717,13 @@ endmodule // dsc_engine$dw$window$colscan$pos
 module dsc_engine$dw$window$colscan$remaining(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -28275,13 +15755,13 @@ endmodule // dsc_engine$dw$window$colscan$s2
 module dsc_engine$dw$window$colscan$short_last(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -28294,13 +15774,13 @@ endmodule // dsc_engine$dw$window$colscan$short_last
 module dsc_engine$dw$window$colscan$size_m1(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -28332,13 +15812,13 @@ endmodule // dsc_engine$dw$window$colscan$w_image
 module dsc_engine$dw$window$colscan$w_lead(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -28370,13 +15850,13 @@ endmodule // dsc_engine$dw$window$colscan$w_phase
 module dsc_engine$dw$window$colscan$w_remaining(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -28408,13 +15888,13 @@ endmodule // dsc_engine$dw$window$error
 module dsc_engine$dw$window$group(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -28427,13 +15907,13 @@ endmodule // dsc_engine$dw$window$group
 module dsc_engine$dw$window$last_group_r(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -28446,13 +15926,13 @@ endmodule // dsc_engine$dw$window$last_group_r
 module dsc_engine$dw$window$lb_addr(d,q,clock);
     
     // Module arguments
-    input wire  [13:0] d;
-    output reg  [13:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 14'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -28467,14 +15947,14 @@ module dsc_engine$dw$window$line_buffers$0(clock,write_enable,write_address,writ
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [13:0] write_address;
-    input wire  [63:0] write_data;
-    input wire  [13:0] read_address;
-    output reg  [63:0] read_data;
+    input wire  [11:0] write_address;
+    input wire  [31:0] write_data;
+    input wire  [11:0] read_address;
+    output reg  [31:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [63:0] mem [0:16383];
+    reg [31:0] mem [0:4095];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -28490,14 +15970,14 @@ module dsc_engine$dw$window$line_buffers$1(clock,write_enable,write_address,writ
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [13:0] write_address;
-    input wire  [63:0] write_data;
-    input wire  [13:0] read_address;
-    output reg  [63:0] read_data;
+    input wire  [11:0] write_address;
+    input wire  [31:0] write_data;
+    input wire  [11:0] read_address;
+    output reg  [31:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [63:0] mem [0:16383];
+    reg [31:0] mem [0:4095];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -28569,68 +16049,68 @@ module dsc_engine$dw$window$rows$0(clock,new_tap,row_inside,col_flags,zp,read_gr
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] new_tap;
+    input wire  [31:0] new_tap;
     input wire  row_inside;
     input wire  [2:0] col_flags;
-    input wire  [63:0] zp;
-    input wire  [6:0] read_group;
-    input wire  [6:0] write_group;
+    input wire  [31:0] zp;
+    input wire  [5:0] read_group;
+    input wire  [5:0] write_group;
     input wire  write;
     input wire  single;
     input wire  load;
-    output reg  [575:0] taps;
+    output reg  [287:0] taps;
     
     // Constant declarations
     localparam  masks$0 = 3'b1;
     localparam  masks$1 = 3'b10;
     localparam  masks$2 = 3'b100;
-    localparam  beat_shift = 16'h40;
+    localparam  beat_shift = 16'h20;
     
     // Stub signals
     reg  hist$0$clock;
     reg  hist$0$write_enable;
-    reg  [6:0] hist$0$write_address;
-    reg  [63:0] hist$0$write_data;
-    reg  [6:0] hist$0$read_address;
-    wire  [63:0] hist$0$read_data;
+    reg  [5:0] hist$0$write_address;
+    reg  [31:0] hist$0$write_data;
+    reg  [5:0] hist$0$read_address;
+    wire  [31:0] hist$0$read_data;
     reg  hist$1$clock;
     reg  hist$1$write_enable;
-    reg  [6:0] hist$1$write_address;
-    reg  [63:0] hist$1$write_data;
-    reg  [6:0] hist$1$read_address;
-    wire  [63:0] hist$1$read_data;
-    reg  [63:0] fwd$0$d;
-    wire  [63:0] fwd$0$q;
+    reg  [5:0] hist$1$write_address;
+    reg  [31:0] hist$1$write_data;
+    reg  [5:0] hist$1$read_address;
+    wire  [31:0] hist$1$read_data;
+    reg  [31:0] fwd$0$d;
+    wire  [31:0] fwd$0$q;
     reg  fwd$0$clock;
-    reg  [63:0] fwd$1$d;
-    wire  [63:0] fwd$1$q;
+    reg  [31:0] fwd$1$d;
+    wire  [31:0] fwd$1$q;
     reg  fwd$1$clock;
     reg  regs$0$clock;
-    reg  [63:0] regs$0$value;
+    reg  [31:0] regs$0$value;
     reg  regs$0$in_image;
-    reg  [63:0] regs$0$zp;
+    reg  [31:0] regs$0$zp;
     reg  regs$0$load;
-    wire  [575:0] regs$0$q;
+    wire  [287:0] regs$0$q;
     reg  regs$1$clock;
-    reg  [63:0] regs$1$value;
+    reg  [31:0] regs$1$value;
     reg  regs$1$in_image;
-    reg  [63:0] regs$1$zp;
+    reg  [31:0] regs$1$zp;
     reg  regs$1$load;
-    wire  [575:0] regs$1$q;
+    wire  [287:0] regs$1$q;
     reg  regs$2$clock;
-    reg  [63:0] regs$2$value;
+    reg  [31:0] regs$2$value;
     reg  regs$2$in_image;
-    reg  [63:0] regs$2$zp;
+    reg  [31:0] regs$2$zp;
     reg  regs$2$load;
-    wire  [575:0] regs$2$q;
+    wire  [287:0] regs$2$q;
     
     // Local signals
-    reg  [63:0] age$0;
-    reg  [63:0] age$1;
-    reg  [63:0] age$2;
-    reg  [575:0] chain$0;
-    reg  [575:0] chain$1;
-    reg  [575:0] chain$2;
+    reg  [31:0] age$0;
+    reg  [31:0] age$1;
+    reg  [31:0] age$2;
+    reg  [287:0] chain$0;
+    reg  [287:0] chain$1;
+    reg  [287:0] chain$2;
     
     // Sub module instances
     dsc_engine$dw$window$rows$0$hist$0 hist$0(
@@ -28748,13 +16228,13 @@ endmodule // dsc_engine$dw$window$rows$0
 module dsc_engine$dw$window$rows$0$fwd$0(d,q,clock);
     
     // Module arguments
-    input wire  [63:0] d;
-    output reg  [63:0] q;
+    input wire  [31:0] d;
+    output reg  [31:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 64'h0;
+       q = 32'h0;
     end
     
     always @(posedge clock) begin
@@ -28767,13 +16247,13 @@ endmodule // dsc_engine$dw$window$rows$0$fwd$0
 module dsc_engine$dw$window$rows$0$fwd$1(d,q,clock);
     
     // Module arguments
-    input wire  [63:0] d;
-    output reg  [63:0] q;
+    input wire  [31:0] d;
+    output reg  [31:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 64'h0;
+       q = 32'h0;
     end
     
     always @(posedge clock) begin
@@ -28788,14 +16268,14 @@ module dsc_engine$dw$window$rows$0$hist$0(clock,write_enable,write_address,write
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [6:0] write_address;
-    input wire  [63:0] write_data;
-    input wire  [6:0] read_address;
-    output reg  [63:0] read_data;
+    input wire  [5:0] write_address;
+    input wire  [31:0] write_data;
+    input wire  [5:0] read_address;
+    output reg  [31:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [63:0] mem [0:127];
+    reg [31:0] mem [0:63];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -28811,14 +16291,14 @@ module dsc_engine$dw$window$rows$0$hist$1(clock,write_enable,write_address,write
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [6:0] write_address;
-    input wire  [63:0] write_data;
-    input wire  [6:0] read_address;
-    output reg  [63:0] read_data;
+    input wire  [5:0] write_address;
+    input wire  [31:0] write_data;
+    input wire  [5:0] read_address;
+    output reg  [31:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [63:0] mem [0:127];
+    reg [31:0] mem [0:63];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -28833,15 +16313,15 @@ module dsc_engine$dw$window$rows$0$regs$0(clock,value,in_image,zp,load,q);
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] value;
+    input wire  [31:0] value;
     input wire  in_image;
-    input wire  [63:0] zp;
+    input wire  [31:0] zp;
     input wire  load;
-    output reg  [575:0] q;
+    output reg  [287:0] q;
     
     // Stub signals
-    reg  [575:0] held$d;
-    wire  [575:0] held$q;
+    reg  [287:0] held$d;
+    wire  [287:0] held$q;
     reg  held$clock;
     
     // Sub module instances
@@ -28857,10 +16337,10 @@ module dsc_engine$dw$window$rows$0$regs$0(clock,value,in_image,zp,load,q);
         held$d = held$q;
         if (load) begin
             if (in_image) begin
-                held$d = ((value) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((value) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
             else begin
-                held$d = ((zp) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((zp) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
         end
         q = held$q;
@@ -28872,13 +16352,13 @@ endmodule // dsc_engine$dw$window$rows$0$regs$0
 module dsc_engine$dw$window$rows$0$regs$0$held(d,q,clock);
     
     // Module arguments
-    input wire  [575:0] d;
-    output reg  [575:0] q;
+    input wire  [287:0] d;
+    output reg  [287:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 576'h0;
+       q = 288'h0;
     end
     
     always @(posedge clock) begin
@@ -28892,15 +16372,15 @@ module dsc_engine$dw$window$rows$0$regs$1(clock,value,in_image,zp,load,q);
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] value;
+    input wire  [31:0] value;
     input wire  in_image;
-    input wire  [63:0] zp;
+    input wire  [31:0] zp;
     input wire  load;
-    output reg  [575:0] q;
+    output reg  [287:0] q;
     
     // Stub signals
-    reg  [575:0] held$d;
-    wire  [575:0] held$q;
+    reg  [287:0] held$d;
+    wire  [287:0] held$q;
     reg  held$clock;
     
     // Sub module instances
@@ -28916,10 +16396,10 @@ module dsc_engine$dw$window$rows$0$regs$1(clock,value,in_image,zp,load,q);
         held$d = held$q;
         if (load) begin
             if (in_image) begin
-                held$d = ((value) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((value) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
             else begin
-                held$d = ((zp) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((zp) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
         end
         q = held$q;
@@ -28931,13 +16411,13 @@ endmodule // dsc_engine$dw$window$rows$0$regs$1
 module dsc_engine$dw$window$rows$0$regs$1$held(d,q,clock);
     
     // Module arguments
-    input wire  [575:0] d;
-    output reg  [575:0] q;
+    input wire  [287:0] d;
+    output reg  [287:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 576'h0;
+       q = 288'h0;
     end
     
     always @(posedge clock) begin
@@ -28951,15 +16431,15 @@ module dsc_engine$dw$window$rows$0$regs$2(clock,value,in_image,zp,load,q);
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] value;
+    input wire  [31:0] value;
     input wire  in_image;
-    input wire  [63:0] zp;
+    input wire  [31:0] zp;
     input wire  load;
-    output reg  [575:0] q;
+    output reg  [287:0] q;
     
     // Stub signals
-    reg  [575:0] held$d;
-    wire  [575:0] held$q;
+    reg  [287:0] held$d;
+    wire  [287:0] held$q;
     reg  held$clock;
     
     // Sub module instances
@@ -28975,10 +16455,10 @@ module dsc_engine$dw$window$rows$0$regs$2(clock,value,in_image,zp,load,q);
         held$d = held$q;
         if (load) begin
             if (in_image) begin
-                held$d = ((value) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((value) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
             else begin
-                held$d = ((zp) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((zp) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
         end
         q = held$q;
@@ -28990,13 +16470,13 @@ endmodule // dsc_engine$dw$window$rows$0$regs$2
 module dsc_engine$dw$window$rows$0$regs$2$held(d,q,clock);
     
     // Module arguments
-    input wire  [575:0] d;
-    output reg  [575:0] q;
+    input wire  [287:0] d;
+    output reg  [287:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 576'h0;
+       q = 288'h0;
     end
     
     always @(posedge clock) begin
@@ -29010,68 +16490,68 @@ module dsc_engine$dw$window$rows$1(clock,new_tap,row_inside,col_flags,zp,read_gr
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] new_tap;
+    input wire  [31:0] new_tap;
     input wire  row_inside;
     input wire  [2:0] col_flags;
-    input wire  [63:0] zp;
-    input wire  [6:0] read_group;
-    input wire  [6:0] write_group;
+    input wire  [31:0] zp;
+    input wire  [5:0] read_group;
+    input wire  [5:0] write_group;
     input wire  write;
     input wire  single;
     input wire  load;
-    output reg  [575:0] taps;
+    output reg  [287:0] taps;
     
     // Constant declarations
     localparam  masks$0 = 3'b1;
     localparam  masks$1 = 3'b10;
     localparam  masks$2 = 3'b100;
-    localparam  beat_shift = 16'h40;
+    localparam  beat_shift = 16'h20;
     
     // Stub signals
     reg  hist$0$clock;
     reg  hist$0$write_enable;
-    reg  [6:0] hist$0$write_address;
-    reg  [63:0] hist$0$write_data;
-    reg  [6:0] hist$0$read_address;
-    wire  [63:0] hist$0$read_data;
+    reg  [5:0] hist$0$write_address;
+    reg  [31:0] hist$0$write_data;
+    reg  [5:0] hist$0$read_address;
+    wire  [31:0] hist$0$read_data;
     reg  hist$1$clock;
     reg  hist$1$write_enable;
-    reg  [6:0] hist$1$write_address;
-    reg  [63:0] hist$1$write_data;
-    reg  [6:0] hist$1$read_address;
-    wire  [63:0] hist$1$read_data;
-    reg  [63:0] fwd$0$d;
-    wire  [63:0] fwd$0$q;
+    reg  [5:0] hist$1$write_address;
+    reg  [31:0] hist$1$write_data;
+    reg  [5:0] hist$1$read_address;
+    wire  [31:0] hist$1$read_data;
+    reg  [31:0] fwd$0$d;
+    wire  [31:0] fwd$0$q;
     reg  fwd$0$clock;
-    reg  [63:0] fwd$1$d;
-    wire  [63:0] fwd$1$q;
+    reg  [31:0] fwd$1$d;
+    wire  [31:0] fwd$1$q;
     reg  fwd$1$clock;
     reg  regs$0$clock;
-    reg  [63:0] regs$0$value;
+    reg  [31:0] regs$0$value;
     reg  regs$0$in_image;
-    reg  [63:0] regs$0$zp;
+    reg  [31:0] regs$0$zp;
     reg  regs$0$load;
-    wire  [575:0] regs$0$q;
+    wire  [287:0] regs$0$q;
     reg  regs$1$clock;
-    reg  [63:0] regs$1$value;
+    reg  [31:0] regs$1$value;
     reg  regs$1$in_image;
-    reg  [63:0] regs$1$zp;
+    reg  [31:0] regs$1$zp;
     reg  regs$1$load;
-    wire  [575:0] regs$1$q;
+    wire  [287:0] regs$1$q;
     reg  regs$2$clock;
-    reg  [63:0] regs$2$value;
+    reg  [31:0] regs$2$value;
     reg  regs$2$in_image;
-    reg  [63:0] regs$2$zp;
+    reg  [31:0] regs$2$zp;
     reg  regs$2$load;
-    wire  [575:0] regs$2$q;
+    wire  [287:0] regs$2$q;
     
     // Local signals
-    reg  [63:0] age$0;
-    reg  [63:0] age$1;
-    reg  [63:0] age$2;
-    reg  [575:0] chain$0;
-    reg  [575:0] chain$1;
-    reg  [575:0] chain$2;
+    reg  [31:0] age$0;
+    reg  [31:0] age$1;
+    reg  [31:0] age$2;
+    reg  [287:0] chain$0;
+    reg  [287:0] chain$1;
+    reg  [287:0] chain$2;
     
     // Sub module instances
     dsc_engine$dw$window$rows$1$hist$0 hist$0(
@@ -29189,13 +16669,13 @@ endmodule // dsc_engine$dw$window$rows$1
 module dsc_engine$dw$window$rows$1$fwd$0(d,q,clock);
     
     // Module arguments
-    input wire  [63:0] d;
-    output reg  [63:0] q;
+    input wire  [31:0] d;
+    output reg  [31:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 64'h0;
+       q = 32'h0;
     end
     
     always @(posedge clock) begin
@@ -29208,13 +16688,13 @@ endmodule // dsc_engine$dw$window$rows$1$fwd$0
 module dsc_engine$dw$window$rows$1$fwd$1(d,q,clock);
     
     // Module arguments
-    input wire  [63:0] d;
-    output reg  [63:0] q;
+    input wire  [31:0] d;
+    output reg  [31:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 64'h0;
+       q = 32'h0;
     end
     
     always @(posedge clock) begin
@@ -29229,14 +16709,14 @@ module dsc_engine$dw$window$rows$1$hist$0(clock,write_enable,write_address,write
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [6:0] write_address;
-    input wire  [63:0] write_data;
-    input wire  [6:0] read_address;
-    output reg  [63:0] read_data;
+    input wire  [5:0] write_address;
+    input wire  [31:0] write_data;
+    input wire  [5:0] read_address;
+    output reg  [31:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [63:0] mem [0:127];
+    reg [31:0] mem [0:63];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -29252,14 +16732,14 @@ module dsc_engine$dw$window$rows$1$hist$1(clock,write_enable,write_address,write
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [6:0] write_address;
-    input wire  [63:0] write_data;
-    input wire  [6:0] read_address;
-    output reg  [63:0] read_data;
+    input wire  [5:0] write_address;
+    input wire  [31:0] write_data;
+    input wire  [5:0] read_address;
+    output reg  [31:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [63:0] mem [0:127];
+    reg [31:0] mem [0:63];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -29274,15 +16754,15 @@ module dsc_engine$dw$window$rows$1$regs$0(clock,value,in_image,zp,load,q);
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] value;
+    input wire  [31:0] value;
     input wire  in_image;
-    input wire  [63:0] zp;
+    input wire  [31:0] zp;
     input wire  load;
-    output reg  [575:0] q;
+    output reg  [287:0] q;
     
     // Stub signals
-    reg  [575:0] held$d;
-    wire  [575:0] held$q;
+    reg  [287:0] held$d;
+    wire  [287:0] held$q;
     reg  held$clock;
     
     // Sub module instances
@@ -29298,10 +16778,10 @@ module dsc_engine$dw$window$rows$1$regs$0(clock,value,in_image,zp,load,q);
         held$d = held$q;
         if (load) begin
             if (in_image) begin
-                held$d = ((value) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((value) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
             else begin
-                held$d = ((zp) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((zp) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
         end
         q = held$q;
@@ -29313,13 +16793,13 @@ endmodule // dsc_engine$dw$window$rows$1$regs$0
 module dsc_engine$dw$window$rows$1$regs$0$held(d,q,clock);
     
     // Module arguments
-    input wire  [575:0] d;
-    output reg  [575:0] q;
+    input wire  [287:0] d;
+    output reg  [287:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 576'h0;
+       q = 288'h0;
     end
     
     always @(posedge clock) begin
@@ -29333,15 +16813,15 @@ module dsc_engine$dw$window$rows$1$regs$1(clock,value,in_image,zp,load,q);
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] value;
+    input wire  [31:0] value;
     input wire  in_image;
-    input wire  [63:0] zp;
+    input wire  [31:0] zp;
     input wire  load;
-    output reg  [575:0] q;
+    output reg  [287:0] q;
     
     // Stub signals
-    reg  [575:0] held$d;
-    wire  [575:0] held$q;
+    reg  [287:0] held$d;
+    wire  [287:0] held$q;
     reg  held$clock;
     
     // Sub module instances
@@ -29357,10 +16837,10 @@ module dsc_engine$dw$window$rows$1$regs$1(clock,value,in_image,zp,load,q);
         held$d = held$q;
         if (load) begin
             if (in_image) begin
-                held$d = ((value) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((value) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
             else begin
-                held$d = ((zp) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((zp) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
         end
         q = held$q;
@@ -29372,13 +16852,13 @@ endmodule // dsc_engine$dw$window$rows$1$regs$1
 module dsc_engine$dw$window$rows$1$regs$1$held(d,q,clock);
     
     // Module arguments
-    input wire  [575:0] d;
-    output reg  [575:0] q;
+    input wire  [287:0] d;
+    output reg  [287:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 576'h0;
+       q = 288'h0;
     end
     
     always @(posedge clock) begin
@@ -29392,15 +16872,15 @@ module dsc_engine$dw$window$rows$1$regs$2(clock,value,in_image,zp,load,q);
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] value;
+    input wire  [31:0] value;
     input wire  in_image;
-    input wire  [63:0] zp;
+    input wire  [31:0] zp;
     input wire  load;
-    output reg  [575:0] q;
+    output reg  [287:0] q;
     
     // Stub signals
-    reg  [575:0] held$d;
-    wire  [575:0] held$q;
+    reg  [287:0] held$d;
+    wire  [287:0] held$q;
     reg  held$clock;
     
     // Sub module instances
@@ -29416,10 +16896,10 @@ module dsc_engine$dw$window$rows$1$regs$2(clock,value,in_image,zp,load,q);
         held$d = held$q;
         if (load) begin
             if (in_image) begin
-                held$d = ((value) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((value) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
             else begin
-                held$d = ((zp) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((zp) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
         end
         q = held$q;
@@ -29431,13 +16911,13 @@ endmodule // dsc_engine$dw$window$rows$1$regs$2
 module dsc_engine$dw$window$rows$1$regs$2$held(d,q,clock);
     
     // Module arguments
-    input wire  [575:0] d;
-    output reg  [575:0] q;
+    input wire  [287:0] d;
+    output reg  [287:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 576'h0;
+       q = 288'h0;
     end
     
     always @(posedge clock) begin
@@ -29451,68 +16931,68 @@ module dsc_engine$dw$window$rows$2(clock,new_tap,row_inside,col_flags,zp,read_gr
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] new_tap;
+    input wire  [31:0] new_tap;
     input wire  row_inside;
     input wire  [2:0] col_flags;
-    input wire  [63:0] zp;
-    input wire  [6:0] read_group;
-    input wire  [6:0] write_group;
+    input wire  [31:0] zp;
+    input wire  [5:0] read_group;
+    input wire  [5:0] write_group;
     input wire  write;
     input wire  single;
     input wire  load;
-    output reg  [575:0] taps;
+    output reg  [287:0] taps;
     
     // Constant declarations
     localparam  masks$0 = 3'b1;
     localparam  masks$1 = 3'b10;
     localparam  masks$2 = 3'b100;
-    localparam  beat_shift = 16'h40;
+    localparam  beat_shift = 16'h20;
     
     // Stub signals
     reg  hist$0$clock;
     reg  hist$0$write_enable;
-    reg  [6:0] hist$0$write_address;
-    reg  [63:0] hist$0$write_data;
-    reg  [6:0] hist$0$read_address;
-    wire  [63:0] hist$0$read_data;
+    reg  [5:0] hist$0$write_address;
+    reg  [31:0] hist$0$write_data;
+    reg  [5:0] hist$0$read_address;
+    wire  [31:0] hist$0$read_data;
     reg  hist$1$clock;
     reg  hist$1$write_enable;
-    reg  [6:0] hist$1$write_address;
-    reg  [63:0] hist$1$write_data;
-    reg  [6:0] hist$1$read_address;
-    wire  [63:0] hist$1$read_data;
-    reg  [63:0] fwd$0$d;
-    wire  [63:0] fwd$0$q;
+    reg  [5:0] hist$1$write_address;
+    reg  [31:0] hist$1$write_data;
+    reg  [5:0] hist$1$read_address;
+    wire  [31:0] hist$1$read_data;
+    reg  [31:0] fwd$0$d;
+    wire  [31:0] fwd$0$q;
     reg  fwd$0$clock;
-    reg  [63:0] fwd$1$d;
-    wire  [63:0] fwd$1$q;
+    reg  [31:0] fwd$1$d;
+    wire  [31:0] fwd$1$q;
     reg  fwd$1$clock;
     reg  regs$0$clock;
-    reg  [63:0] regs$0$value;
+    reg  [31:0] regs$0$value;
     reg  regs$0$in_image;
-    reg  [63:0] regs$0$zp;
+    reg  [31:0] regs$0$zp;
     reg  regs$0$load;
-    wire  [575:0] regs$0$q;
+    wire  [287:0] regs$0$q;
     reg  regs$1$clock;
-    reg  [63:0] regs$1$value;
+    reg  [31:0] regs$1$value;
     reg  regs$1$in_image;
-    reg  [63:0] regs$1$zp;
+    reg  [31:0] regs$1$zp;
     reg  regs$1$load;
-    wire  [575:0] regs$1$q;
+    wire  [287:0] regs$1$q;
     reg  regs$2$clock;
-    reg  [63:0] regs$2$value;
+    reg  [31:0] regs$2$value;
     reg  regs$2$in_image;
-    reg  [63:0] regs$2$zp;
+    reg  [31:0] regs$2$zp;
     reg  regs$2$load;
-    wire  [575:0] regs$2$q;
+    wire  [287:0] regs$2$q;
     
     // Local signals
-    reg  [63:0] age$0;
-    reg  [63:0] age$1;
-    reg  [63:0] age$2;
-    reg  [575:0] chain$0;
-    reg  [575:0] chain$1;
-    reg  [575:0] chain$2;
+    reg  [31:0] age$0;
+    reg  [31:0] age$1;
+    reg  [31:0] age$2;
+    reg  [287:0] chain$0;
+    reg  [287:0] chain$1;
+    reg  [287:0] chain$2;
     
     // Sub module instances
     dsc_engine$dw$window$rows$2$hist$0 hist$0(
@@ -29630,13 +17110,13 @@ endmodule // dsc_engine$dw$window$rows$2
 module dsc_engine$dw$window$rows$2$fwd$0(d,q,clock);
     
     // Module arguments
-    input wire  [63:0] d;
-    output reg  [63:0] q;
+    input wire  [31:0] d;
+    output reg  [31:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 64'h0;
+       q = 32'h0;
     end
     
     always @(posedge clock) begin
@@ -29649,13 +17129,13 @@ endmodule // dsc_engine$dw$window$rows$2$fwd$0
 module dsc_engine$dw$window$rows$2$fwd$1(d,q,clock);
     
     // Module arguments
-    input wire  [63:0] d;
-    output reg  [63:0] q;
+    input wire  [31:0] d;
+    output reg  [31:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 64'h0;
+       q = 32'h0;
     end
     
     always @(posedge clock) begin
@@ -29670,14 +17150,14 @@ module dsc_engine$dw$window$rows$2$hist$0(clock,write_enable,write_address,write
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [6:0] write_address;
-    input wire  [63:0] write_data;
-    input wire  [6:0] read_address;
-    output reg  [63:0] read_data;
+    input wire  [5:0] write_address;
+    input wire  [31:0] write_data;
+    input wire  [5:0] read_address;
+    output reg  [31:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [63:0] mem [0:127];
+    reg [31:0] mem [0:63];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -29693,14 +17173,14 @@ module dsc_engine$dw$window$rows$2$hist$1(clock,write_enable,write_address,write
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [6:0] write_address;
-    input wire  [63:0] write_data;
-    input wire  [6:0] read_address;
-    output reg  [63:0] read_data;
+    input wire  [5:0] write_address;
+    input wire  [31:0] write_data;
+    input wire  [5:0] read_address;
+    output reg  [31:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [63:0] mem [0:127];
+    reg [31:0] mem [0:63];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -29715,15 +17195,15 @@ module dsc_engine$dw$window$rows$2$regs$0(clock,value,in_image,zp,load,q);
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] value;
+    input wire  [31:0] value;
     input wire  in_image;
-    input wire  [63:0] zp;
+    input wire  [31:0] zp;
     input wire  load;
-    output reg  [575:0] q;
+    output reg  [287:0] q;
     
     // Stub signals
-    reg  [575:0] held$d;
-    wire  [575:0] held$q;
+    reg  [287:0] held$d;
+    wire  [287:0] held$q;
     reg  held$clock;
     
     // Sub module instances
@@ -29739,10 +17219,10 @@ module dsc_engine$dw$window$rows$2$regs$0(clock,value,in_image,zp,load,q);
         held$d = held$q;
         if (load) begin
             if (in_image) begin
-                held$d = ((value) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((value) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
             else begin
-                held$d = ((zp) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((zp) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
         end
         q = held$q;
@@ -29754,13 +17234,13 @@ endmodule // dsc_engine$dw$window$rows$2$regs$0
 module dsc_engine$dw$window$rows$2$regs$0$held(d,q,clock);
     
     // Module arguments
-    input wire  [575:0] d;
-    output reg  [575:0] q;
+    input wire  [287:0] d;
+    output reg  [287:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 576'h0;
+       q = 288'h0;
     end
     
     always @(posedge clock) begin
@@ -29774,15 +17254,15 @@ module dsc_engine$dw$window$rows$2$regs$1(clock,value,in_image,zp,load,q);
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] value;
+    input wire  [31:0] value;
     input wire  in_image;
-    input wire  [63:0] zp;
+    input wire  [31:0] zp;
     input wire  load;
-    output reg  [575:0] q;
+    output reg  [287:0] q;
     
     // Stub signals
-    reg  [575:0] held$d;
-    wire  [575:0] held$q;
+    reg  [287:0] held$d;
+    wire  [287:0] held$q;
     reg  held$clock;
     
     // Sub module instances
@@ -29798,10 +17278,10 @@ module dsc_engine$dw$window$rows$2$regs$1(clock,value,in_image,zp,load,q);
         held$d = held$q;
         if (load) begin
             if (in_image) begin
-                held$d = ((value) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((value) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
             else begin
-                held$d = ((zp) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((zp) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
         end
         q = held$q;
@@ -29813,13 +17293,13 @@ endmodule // dsc_engine$dw$window$rows$2$regs$1
 module dsc_engine$dw$window$rows$2$regs$1$held(d,q,clock);
     
     // Module arguments
-    input wire  [575:0] d;
-    output reg  [575:0] q;
+    input wire  [287:0] d;
+    output reg  [287:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 576'h0;
+       q = 288'h0;
     end
     
     always @(posedge clock) begin
@@ -29833,15 +17313,15 @@ module dsc_engine$dw$window$rows$2$regs$2(clock,value,in_image,zp,load,q);
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] value;
+    input wire  [31:0] value;
     input wire  in_image;
-    input wire  [63:0] zp;
+    input wire  [31:0] zp;
     input wire  load;
-    output reg  [575:0] q;
+    output reg  [287:0] q;
     
     // Stub signals
-    reg  [575:0] held$d;
-    wire  [575:0] held$q;
+    reg  [287:0] held$d;
+    wire  [287:0] held$q;
     reg  held$clock;
     
     // Sub module instances
@@ -29857,10 +17337,10 @@ module dsc_engine$dw$window$rows$2$regs$2(clock,value,in_image,zp,load,q);
         held$d = held$q;
         if (load) begin
             if (in_image) begin
-                held$d = ((value) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((value) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
             else begin
-                held$d = ((zp) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((zp) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
         end
         q = held$q;
@@ -29872,13 +17352,13 @@ endmodule // dsc_engine$dw$window$rows$2$regs$2
 module dsc_engine$dw$window$rows$2$regs$2$held(d,q,clock);
     
     // Module arguments
-    input wire  [575:0] d;
-    output reg  [575:0] q;
+    input wire  [287:0] d;
+    output reg  [287:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 576'h0;
+       q = 288'h0;
     end
     
     always @(posedge clock) begin
@@ -29894,7 +17374,7 @@ module dsc_engine$dw$window$rowscan(clock,load,step,size,stride2,extend,carry,fl
     input wire  clock;
     input wire  load;
     input wire  step;
-    input wire  [6:0] size;
+    input wire  [5:0] size;
     input wire  stride2;
     input wire  extend;
     input wire  carry;
@@ -29910,26 +17390,26 @@ module dsc_engine$dw$window$rowscan(clock,load,step,size,stride2,extend,carry,fl
     output reg  [2:0] prev_flags;
     
     // Constant declarations
-    localparam  half = 7'b1;
-    localparam  min_cols = 7'b10;
+    localparam  half = 6'b1;
+    localparam  min_cols = 6'b10;
     localparam  one = 3'b1;
-    localparam  e0_even = 7'b10;
+    localparam  e0_even = 6'b10;
     
     // Stub signals
-    reg  [6:0] pos$d;
-    wire  [6:0] pos$q;
+    reg  [5:0] pos$d;
+    wire  [5:0] pos$q;
     reg  pos$clock;
-    reg  [6:0] last$d;
-    wire  [6:0] last$q;
+    reg  [5:0] last$d;
+    wire  [5:0] last$q;
     reg  last$clock;
-    reg  [6:0] size_m1$d;
-    wire  [6:0] size_m1$q;
+    reg  [5:0] size_m1$d;
+    wire  [5:0] size_m1$q;
     reg  size_m1$clock;
-    reg  [6:0] short_last$d;
-    wire  [6:0] short_last$q;
+    reg  [5:0] short_last$d;
+    wire  [5:0] short_last$q;
     reg  short_last$clock;
-    reg  [6:0] lead$d;
-    wire  [6:0] lead$q;
+    reg  [5:0] lead$d;
+    wire  [5:0] lead$q;
     reg  lead$clock;
     reg  phase$d;
     wire  phase$q;
@@ -29937,20 +17417,20 @@ module dsc_engine$dw$window$rowscan(clock,load,step,size,stride2,extend,carry,fl
     reg  s2$d;
     wire  s2$q;
     reg  s2$clock;
-    reg  [6:0] remaining$d;
-    wire  [6:0] remaining$q;
+    reg  [5:0] remaining$d;
+    wire  [5:0] remaining$q;
     reg  remaining$clock;
     reg  [2:0] in_image$d;
     wire  [2:0] in_image$q;
     reg  in_image$clock;
-    reg  [6:0] w_lead$d;
-    wire  [6:0] w_lead$q;
+    reg  [5:0] w_lead$d;
+    wire  [5:0] w_lead$q;
     reg  w_lead$clock;
     reg  w_phase$d;
     wire  w_phase$q;
     reg  w_phase$clock;
-    reg  [6:0] w_remaining$d;
-    wire  [6:0] w_remaining$q;
+    reg  [5:0] w_remaining$d;
+    wire  [5:0] w_remaining$q;
     reg  w_remaining$clock;
     reg  [2:0] w_image$d;
     wire  [2:0] w_image$q;
@@ -30183,13 +17663,13 @@ endmodule // dsc_engine$dw$window$rowscan$in_image
 module dsc_engine$dw$window$rowscan$last(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -30202,13 +17682,13 @@ endmodule // dsc_engine$dw$window$rowscan$last
 module dsc_engine$dw$window$rowscan$lead(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -30278,13 +17758,13 @@ endmodule // dsc_engine$dw$window$rowscan$phase
 module dsc_engine$dw$window$rowscan$pos(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -30297,13 +17777,13 @@ endmodule // dsc_engine$dw$window$rowscan$pos
 module dsc_engine$dw$window$rowscan$remaining(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -30335,13 +17815,13 @@ endmodule // dsc_engine$dw$window$rowscan$s2
 module dsc_engine$dw$window$rowscan$short_last(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -30354,13 +17834,13 @@ endmodule // dsc_engine$dw$window$rowscan$short_last
 module dsc_engine$dw$window$rowscan$size_m1(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -30392,13 +17872,13 @@ endmodule // dsc_engine$dw$window$rowscan$w_image
 module dsc_engine$dw$window$rowscan$w_lead(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -30430,13 +17910,13 @@ endmodule // dsc_engine$dw$window$rowscan$w_phase
 module dsc_engine$dw$window$rowscan$w_remaining(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -30468,13 +17948,13 @@ endmodule // dsc_engine$dw$window$run
 module dsc_engine$dw$window$zp_beat(d,q,clock);
     
     // Module arguments
-    input wire  [63:0] d;
-    output reg  [63:0] q;
+    input wire  [31:0] d;
+    output reg  [31:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 64'h0;
+       q = 32'h0;
     end
     
     always @(posedge clock) begin
@@ -30508,14 +17988,14 @@ module dsc_engine$dw$wram(clock,write_enable,write_address,write_data,read_addre
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [6:0] write_address;
-    input wire  [575:0] write_data;
-    input wire  [6:0] read_address;
-    output reg  [575:0] read_data;
+    input wire  [5:0] write_address;
+    input wire  [287:0] write_data;
+    input wire  [5:0] read_address;
+    output reg  [287:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [575:0] mem [0:127];
+    reg [287:0] mem [0:63];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -30529,13 +18009,13 @@ endmodule // dsc_engine$dw$wram
 module dsc_engine$dw$wstage(d,q,clock);
     
     // Module arguments
-    input wire  [575:0] d;
-    output reg  [575:0] q;
+    input wire  [287:0] d;
+    output reg  [287:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 576'h0;
+       q = 288'h0;
     end
     
     always @(posedge clock) begin
@@ -30549,31 +18029,31 @@ module dsc_engine$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$tdata
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] inp$tdata;
+    input wire  [31:0] inp$tdata;
     input wire  inp$tvalid;
     output reg  inp$tready;
     input wire  inp$tlast;
-    output reg  [63:0] out$tdata;
+    output reg  [31:0] out$tdata;
     output reg  out$tvalid;
     input wire  out$tready;
     output reg  out$tlast;
     output reg  [15:0] count;
     
     // Constant declarations
-    localparam  depth = 16'h2000;
+    localparam  depth = 16'h800;
     
     // Stub signals
     reg  ram$clock;
     reg  ram$write_enable;
-    reg  [12:0] ram$write_address;
-    reg  [64:0] ram$write_data;
-    reg  [12:0] ram$read_address;
-    wire  [64:0] ram$read_data;
-    reg  [12:0] wp$d;
-    wire  [12:0] wp$q;
+    reg  [10:0] ram$write_address;
+    reg  [32:0] ram$write_data;
+    reg  [10:0] ram$read_address;
+    wire  [32:0] ram$read_data;
+    reg  [10:0] wp$d;
+    wire  [10:0] wp$q;
     reg  wp$clock;
-    reg  [12:0] rp$d;
-    wire  [12:0] rp$q;
+    reg  [10:0] rp$d;
+    wire  [10:0] rp$q;
     reg  rp$clock;
     reg  [15:0] items$d;
     wire  [15:0] items$q;
@@ -30584,8 +18064,8 @@ module dsc_engine$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$tdata
     reg  q0_valid$d;
     wire  q0_valid$q;
     reg  q0_valid$clock;
-    reg  [63:0] q0_data$d;
-    wire  [63:0] q0_data$q;
+    reg  [31:0] q0_data$d;
+    wire  [31:0] q0_data$q;
     reg  q0_data$clock;
     reg  q0_last$d;
     wire  q0_last$q;
@@ -30593,8 +18073,8 @@ module dsc_engine$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$tdata
     reg  q1_valid$d;
     wire  q1_valid$q;
     reg  q1_valid$clock;
-    reg  [63:0] q1_data$d;
-    wire  [63:0] q1_data$q;
+    reg  [31:0] q1_data$d;
+    wire  [31:0] q1_data$q;
     reg  q1_data$clock;
     reg  q1_last$d;
     wire  q1_last$q;
@@ -30604,7 +18084,7 @@ module dsc_engine$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$tdata
     reg  in_fire;
     reg  pop;
     reg  issue;
-    reg  [63:0] rd_data;
+    reg  [31:0] rd_data;
     reg  rd_last;
     
     // Sub module instances
@@ -30694,9 +18174,9 @@ module dsc_engine$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$tdata
         in_fire = inp$tvalid & (items$q != depth);
         ram$write_enable = in_fire;
         ram$write_address = wp$q;
-        ram$write_data = ((inp$tdata) & 65'h1ffffffffffffffff) << 32'h1;
+        ram$write_data = ((inp$tdata) & 33'h1ffffffff) << 32'h1;
         if (inp$tlast) begin
-            ram$write_data = (((inp$tdata) & 65'h1ffffffffffffffff) << 32'h1) | 32'h1;
+            ram$write_data = (((inp$tdata) & 33'h1ffffffff) << 32'h1) | 32'h1;
         end
         if (in_fire) begin
             wp$d = wp$q + 32'h1;
@@ -30718,7 +18198,7 @@ module dsc_engine$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$tdata
         if (~in_fire & pop) begin
             items$d = items$q - 32'h1;
         end
-        rd_data = ram$read_data[(32'h1)+:(64)];
+        rd_data = ram$read_data[(32'h1)+:(32)];
         rd_last = ram$read_data[32'h0];
         if (pop) begin
             if (q1_valid$q) begin
@@ -30798,13 +18278,13 @@ endmodule // dsc_engine$fifo$items
 module dsc_engine$fifo$q0_data(d,q,clock);
     
     // Module arguments
-    input wire  [63:0] d;
-    output reg  [63:0] q;
+    input wire  [31:0] d;
+    output reg  [31:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 64'h0;
+       q = 32'h0;
     end
     
     always @(posedge clock) begin
@@ -30855,13 +18335,13 @@ endmodule // dsc_engine$fifo$q0_valid
 module dsc_engine$fifo$q1_data(d,q,clock);
     
     // Module arguments
-    input wire  [63:0] d;
-    output reg  [63:0] q;
+    input wire  [31:0] d;
+    output reg  [31:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 64'h0;
+       q = 32'h0;
     end
     
     always @(posedge clock) begin
@@ -30914,14 +18394,14 @@ module dsc_engine$fifo$ram(clock,write_enable,write_address,write_data,read_addr
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [12:0] write_address;
-    input wire  [64:0] write_data;
-    input wire  [12:0] read_address;
-    output reg  [64:0] read_data;
+    input wire  [10:0] write_address;
+    input wire  [32:0] write_data;
+    input wire  [10:0] read_address;
+    output reg  [32:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [64:0] mem [0:8191];
+    reg [32:0] mem [0:2047];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -30935,13 +18415,13 @@ endmodule // dsc_engine$fifo$ram
 module dsc_engine$fifo$rp(d,q,clock);
     
     // Module arguments
-    input wire  [12:0] d;
-    output reg  [12:0] q;
+    input wire  [10:0] d;
+    output reg  [10:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 13'h0;
+       q = 11'h0;
     end
     
     always @(posedge clock) begin
@@ -30954,13 +18434,13 @@ endmodule // dsc_engine$fifo$rp
 module dsc_engine$fifo$wp(d,q,clock);
     
     // Module arguments
-    input wire  [12:0] d;
-    output reg  [12:0] q;
+    input wire  [10:0] d;
+    output reg  [10:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 13'h0;
+       q = 11'h0;
     end
     
     always @(posedge clock) begin
@@ -30977,7 +18457,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     input wire  cfg_valid;
     input wire  [31:0] cfg_addr;
     input wire  [31:0] cfg_data;
-    input wire  [63:0] inp$tdata;
+    input wire  [31:0] inp$tdata;
     input wire  inp$tvalid;
     output reg  inp$tready;
     input wire  inp$tlast;
@@ -30991,71 +18471,71 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     output reg  [15:0] out_fill;
     
     // Constant declarations
-    localparam  rows = 16'h8;
-    localparam  tmin = 16'h8;
-    localparam  mt_max = 32'h80;
-    localparam  nt_max = 32'h100;
-    localparam  blk_max = 32'h40;
+    localparam  rows = 16'h4;
+    localparam  tmin = 16'h4;
+    localparam  mt_max = 32'h40;
+    localparam  nt_max = 32'h40;
+    localparam  blk_max = 32'h20;
     localparam  pix_max = 32'hffffff;
-    localparam  w_words = 24'h40000;
-    localparam  nt_idx = 24'h100;
-    localparam  xbank = 14'b10000000000000;
-    localparam  obank_bit = 15'b100000000000000;
-    localparam  acc_w = 16'h1a;
+    localparam  w_words = 24'h4000;
+    localparam  nt_idx = 24'h40;
+    localparam  xbank = 12'h800;
+    localparam  obank_bit = 12'h800;
+    localparam  acc_w = 16'h18;
     localparam  top8 = 16'h18;
-    localparam  top_acc = 16'h4e;
+    localparam  top_acc = 16'h48;
     localparam  top32 = 16'h60;
     localparam  top6 = 16'h12;
     localparam  fifo_depth = 8'h8;
     
     // Stub signals
     reg  array$clock;
-    reg  [63:0] array$a_in;
+    reg  [31:0] array$a_in;
     reg  array$sw_in;
     reg  array$cap_in;
     reg  [31:0] array$w_in;
-    wire  [103:0] array$psum_out;
+    wire  [95:0] array$psum_out;
     reg  xram$clock;
     reg  xram$write_enable;
-    reg  [13:0] xram$write_address;
-    reg  [63:0] xram$write_data;
-    reg  [13:0] xram$read_address;
-    wire  [63:0] xram$read_data;
+    reg  [11:0] xram$write_address;
+    reg  [31:0] xram$write_data;
+    reg  [11:0] xram$read_address;
+    wire  [31:0] xram$read_data;
     reg  wram$clock;
     reg  wram$write_enable;
-    reg  [17:0] wram$write_address;
+    reg  [13:0] wram$write_address;
     reg  [31:0] wram$write_data;
-    reg  [17:0] wram$read_address;
+    reg  [13:0] wram$read_address;
     wire  [31:0] wram$read_data;
     reg  aram$clock;
     reg  aram$write_enable;
-    reg  [5:0] aram$write_address;
-    reg  [103:0] aram$write_data;
-    reg  [5:0] aram$read_address;
-    wire  [103:0] aram$read_data;
+    reg  [4:0] aram$write_address;
+    reg  [95:0] aram$write_data;
+    reg  [4:0] aram$read_address;
+    wire  [95:0] aram$read_data;
     reg  oram$clock;
     reg  oram$write_enable;
-    reg  [14:0] oram$write_address;
+    reg  [11:0] oram$write_address;
     reg  [31:0] oram$write_data;
-    reg  [14:0] oram$read_address;
+    reg  [11:0] oram$read_address;
     wire  [31:0] oram$read_data;
     reg  bram$clock;
     reg  bram$write_enable;
-    reg  [7:0] bram$write_address;
+    reg  [5:0] bram$write_address;
     reg  [127:0] bram$write_data;
-    reg  [7:0] bram$read_address;
+    reg  [5:0] bram$read_address;
     wire  [127:0] bram$read_data;
     reg  mram$clock;
     reg  mram$write_enable;
-    reg  [7:0] mram$write_address;
+    reg  [5:0] mram$write_address;
     reg  [127:0] mram$write_data;
-    reg  [7:0] mram$read_address;
+    reg  [5:0] mram$read_address;
     wire  [127:0] mram$read_data;
     reg  sram$clock;
     reg  sram$write_enable;
-    reg  [7:0] sram$write_address;
+    reg  [5:0] sram$write_address;
     reg  [23:0] sram$write_data;
-    reg  [7:0] sram$read_address;
+    reg  [5:0] sram$read_address;
     wire  [23:0] sram$read_data;
     reg  rq$0$clock;
     reg  rq$0$valid;
@@ -31109,22 +18589,22 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     wire  rq$3$out_valid;
     wire  [7:0] rq$3$out;
     wire  rq$3$out_last;
-    reg  [25:0] acc_ext$0$a;
+    reg  [23:0] acc_ext$0$a;
     wire  [31:0] acc_ext$0$y;
-    reg  [25:0] acc_ext$1$a;
+    reg  [23:0] acc_ext$1$a;
     wire  [31:0] acc_ext$1$y;
-    reg  [25:0] acc_ext$2$a;
+    reg  [23:0] acc_ext$2$a;
     wire  [31:0] acc_ext$2$y;
-    reg  [25:0] acc_ext$3$a;
+    reg  [23:0] acc_ext$3$a;
     wire  [31:0] acc_ext$3$y;
-    reg  [25:0] sum_ext$0$a;
-    wire  [103:0] sum_ext$0$y;
-    reg  [25:0] sum_ext$1$a;
-    wire  [103:0] sum_ext$1$y;
-    reg  [25:0] sum_ext$2$a;
-    wire  [103:0] sum_ext$2$y;
-    reg  [25:0] sum_ext$3$a;
-    wire  [103:0] sum_ext$3$y;
+    reg  [23:0] sum_ext$0$a;
+    wire  [95:0] sum_ext$0$y;
+    reg  [23:0] sum_ext$1$a;
+    wire  [95:0] sum_ext$1$y;
+    reg  [23:0] sum_ext$2$a;
+    wire  [95:0] sum_ext$2$y;
+    reg  [23:0] sum_ext$3$a;
+    wire  [95:0] sum_ext$3$y;
     reg  [7:0] byte_ext$0$a;
     wire  [31:0] byte_ext$0$y;
     reg  [7:0] byte_ext$1$a;
@@ -31144,8 +18624,8 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     wire  fifo$out$tlast;
     wire  [15:0] fifo$count;
     reg  tag_p$clock;
-    reg  [5:0] tag_p$inp;
-    wire  [5:0] tag_p$out;
+    reg  [4:0] tag_p$inp;
+    wire  [4:0] tag_p$out;
     reg  tag_v$clock;
     reg  tag_v$inp;
     wire  tag_v$out;
@@ -31159,14 +18639,14 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     reg  tag_end$inp;
     wire  tag_end$out;
     reg  tag_j$clock;
-    reg  [7:0] tag_j$inp;
-    wire  [7:0] tag_j$out;
+    reg  [5:0] tag_j$inp;
+    wire  [5:0] tag_j$out;
     reg  tag_o$clock;
-    reg  [14:0] tag_o$inp;
-    wire  [14:0] tag_o$out;
+    reg  [11:0] tag_o$inp;
+    wire  [11:0] tag_o$out;
     reg  o_after$clock;
-    reg  [14:0] o_after$inp;
-    wire  [14:0] o_after$out;
+    reg  [11:0] o_after$inp;
+    wire  [11:0] o_after$out;
     reg  [15:0] mt$d;
     wire  [15:0] mt$q;
     reg  mt$clock;
@@ -31221,11 +18701,11 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     reg  spend$d;
     wire  spend$q;
     reg  spend$clock;
-    reg  [17:0] cw_addr$d;
-    wire  [17:0] cw_addr$q;
+    reg  [13:0] cw_addr$d;
+    wire  [13:0] cw_addr$q;
     reg  cw_addr$clock;
-    reg  [7:0] cj_addr$d;
-    wire  [7:0] cj_addr$q;
+    reg  [5:0] cj_addr$d;
+    wire  [5:0] cj_addr$q;
     reg  cj_addr$clock;
     reg  ibank$d;
     wire  ibank$q;
@@ -31236,8 +18716,8 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     reg  [15:0] in_p$d;
     wire  [15:0] in_p$q;
     reg  in_p$clock;
-    reg  [13:0] in_addr$d;
-    wire  [13:0] in_addr$q;
+    reg  [11:0] in_addr$d;
+    wire  [11:0] in_addr$q;
     reg  in_addr$clock;
     reg  [23:0] in_left$d;
     wire  [23:0] in_left$q;
@@ -31266,14 +18746,14 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     reg  [15:0] tper$d;
     wire  [15:0] tper$q;
     reg  tper$clock;
-    reg  [13:0] px_addr$d;
-    wire  [13:0] px_addr$q;
+    reg  [11:0] px_addr$d;
+    wire  [11:0] px_addr$q;
     reg  px_addr$clock;
-    reg  [14:0] o_addr$d;
-    wire  [14:0] o_addr$q;
+    reg  [11:0] o_addr$d;
+    wire  [11:0] o_addr$q;
     reg  o_addr$clock;
-    reg  [17:0] w_addr$d;
-    wire  [17:0] w_addr$q;
+    reg  [13:0] w_addr$d;
+    wire  [13:0] w_addr$q;
     reg  w_addr$clock;
     reg  [23:0] c_left$d;
     wire  [23:0] c_left$q;
@@ -31284,17 +18764,17 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     reg  cap_d$d;
     wire  cap_d$q;
     reg  cap_d$clock;
-    reg  [103:0] sum$d;
-    wire  [103:0] sum$q;
+    reg  [95:0] sum$d;
+    wire  [95:0] sum$q;
     reg  sum$clock;
     reg  v1$d;
     wire  v1$q;
     reg  v1$clock;
-    reg  [5:0] p_e$d;
-    wire  [5:0] p_e$q;
+    reg  [4:0] p_e$d;
+    wire  [4:0] p_e$q;
     reg  p_e$clock;
-    reg  [5:0] p1$d;
-    wire  [5:0] p1$q;
+    reg  [4:0] p1$d;
+    wire  [4:0] p1$q;
     reg  p1$clock;
     reg  last1$d;
     wire  last1$q;
@@ -31317,8 +18797,8 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     reg  obank$d;
     wire  obank$q;
     reg  obank$clock;
-    reg  [14:0] o_rd$d;
-    wire  [14:0] o_rd$q;
+    reg  [11:0] o_rd$d;
+    wire  [11:0] o_rd$q;
     reg  o_rd$clock;
     reg  [15:0] o_j$d;
     wire  [15:0] o_j$q;
@@ -31340,10 +18820,10 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     reg  issued_last$clock;
     
     // Local signals
-    reg  [103:0] sum_pack$0;
-    reg  [103:0] sum_pack$1;
-    reg  [103:0] sum_pack$2;
-    reg  [103:0] sum_pack$3;
+    reg  [95:0] sum_pack$0;
+    reg  [95:0] sum_pack$1;
+    reg  [95:0] sum_pack$2;
+    reg  [95:0] sum_pack$3;
     reg  [31:0] byte_pack$0;
     reg  [31:0] byte_pack$1;
     reg  [31:0] byte_pack$2;
@@ -32113,7 +19593,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
                 if (index < w_words) begin
                     wstage$d = (wstage$q >> 32'h8) | (((cfg_data[(32'h0)+:(8)]) & 32'hffffffff) << top8);
                     wpend$d = 1'b1;
-                    cw_addr$d = index[(32'h0)+:(18)];
+                    cw_addr$d = index[(32'h0)+:(14)];
                     if (~is_int8) begin
                         bad = 1'b1;
                         wpend$d = 1'b0;
@@ -32125,7 +19605,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
             end
             else if ((region == 32'h2) || (region == 32'h3) || (region == 32'h4)) begin
                 if (index < nt_idx) begin
-                    cj_addr$d = index[(32'h0)+:(8)];
+                    cj_addr$d = index[(32'h0)+:(6)];
                     if (region == 32'h2) begin
                         bstage$d = (bstage$q >> 32'h20) | (((cfg_data) & 128'hffffffffffffffffffffffffffffffff) << top32);
                         bpend$d = 1'b1;
@@ -32268,8 +19748,8 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         else begin
             if (ck$q < c_bsz) begin
                 issue_px = 1'b1;
-                px_addr$d = px_addr$q + mt$q[(32'h0)+:(14)];
-                o_addr$d = o_addr$q + nt$q[(32'h0)+:(15)];
+                px_addr$d = px_addr$q + mt$q[(32'h0)+:(12)];
+                o_addr$d = o_addr$q + nt$q[(32'h0)+:(12)];
             end
             sw_d$d = ck$q == 32'h0;
             if (~last_tile && ((ck$q + rows) >= tper$q)) begin
@@ -32283,12 +19763,12 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
                     ci$d = 32'h0;
                     cj$d = cj$q + 32'h1;
                     px_addr$d = 32'h0;
-                    o_addr$d = cj$q[(32'h0)+:(15)] + 32'h1;
+                    o_addr$d = cj$q[(32'h0)+:(12)] + 32'h1;
                 end
                 else begin
                     ci$d = ci$q + 32'h1;
-                    px_addr$d = ci$q[(32'h0)+:(14)] + 32'h1;
-                    o_addr$d = cj$q[(32'h0)+:(15)];
+                    px_addr$d = ci$q[(32'h0)+:(12)] + 32'h1;
+                    o_addr$d = cj$q[(32'h0)+:(12)];
                 end
                 if (last_tile) begin
                     cstate$d = 32'h0;
@@ -32304,12 +19784,12 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         array$w_in = wram$read_data;
         array$sw_in = sw_d$q;
         array$cap_in = cap_d$q;
-        tag_p$inp = ck$q[(32'h0)+:(6)];
+        tag_p$inp = ck$q[(32'h0)+:(5)];
         tag_v$inp = issue_px;
         tag_first$inp = ci$q == 32'h0;
         tag_last$inp = (ci$q + 32'h1) == mt$q;
         tag_end$inp = last_tile && ((ck$q + 32'h1) == c_bsz);
-        tag_j$inp = cj$q[(32'h0)+:(8)];
+        tag_j$inp = cj$q[(32'h0)+:(6)];
         if (cbank$q) begin
             tag_o$inp = o_addr$q | obank_bit;
         end
@@ -32321,28 +19801,28 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         mram$read_address = tag_j$out;
         sram$read_address = tag_j$out;
         if (tag_first$out) begin
-            sum_ext$0$a = array$psum_out[(acc_w * 0)+:(26)];
+            sum_ext$0$a = array$psum_out[(acc_w * 0)+:(24)];
         end
         else begin
-            sum_ext$0$a = array$psum_out[(acc_w * 0)+:(26)] + aram$read_data[(acc_w * 0)+:(26)];
+            sum_ext$0$a = array$psum_out[(acc_w * 0)+:(24)] + aram$read_data[(acc_w * 0)+:(24)];
         end
         if (tag_first$out) begin
-            sum_ext$1$a = array$psum_out[(acc_w * 1)+:(26)];
+            sum_ext$1$a = array$psum_out[(acc_w * 1)+:(24)];
         end
         else begin
-            sum_ext$1$a = array$psum_out[(acc_w * 1)+:(26)] + aram$read_data[(acc_w * 1)+:(26)];
+            sum_ext$1$a = array$psum_out[(acc_w * 1)+:(24)] + aram$read_data[(acc_w * 1)+:(24)];
         end
         if (tag_first$out) begin
-            sum_ext$2$a = array$psum_out[(acc_w * 2)+:(26)];
+            sum_ext$2$a = array$psum_out[(acc_w * 2)+:(24)];
         end
         else begin
-            sum_ext$2$a = array$psum_out[(acc_w * 2)+:(26)] + aram$read_data[(acc_w * 2)+:(26)];
+            sum_ext$2$a = array$psum_out[(acc_w * 2)+:(24)] + aram$read_data[(acc_w * 2)+:(24)];
         end
         if (tag_first$out) begin
-            sum_ext$3$a = array$psum_out[(acc_w * 3)+:(26)];
+            sum_ext$3$a = array$psum_out[(acc_w * 3)+:(24)];
         end
         else begin
-            sum_ext$3$a = array$psum_out[(acc_w * 3)+:(26)] + aram$read_data[(acc_w * 3)+:(26)];
+            sum_ext$3$a = array$psum_out[(acc_w * 3)+:(24)] + aram$read_data[(acc_w * 3)+:(24)];
         end
         sum_pack$0 = sum_ext$0$y << top_acc;
         sum_pack$1 = (sum_pack$0 >> acc_w) | (sum_ext$1$y << top_acc);
@@ -32361,7 +19841,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         aram$write_address = p1$q;
         aram$write_data = sum$q;
         o_after$inp = tag_o$out;
-        acc_ext$0$a = sum$q[(acc_w * 0)+:(26)];
+        acc_ext$0$a = sum$q[(acc_w * 0)+:(24)];
         rq$0$valid = v1$q && last1$q;
         rq$0$last = end1$q;
         rq$0$acc = acc_ext$0$y;
@@ -32372,7 +19852,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         rq$0$act_min = act_min$q;
         rq$0$act_max = act_max$q;
         byte_ext$0$a = rq$0$out;
-        acc_ext$1$a = sum$q[(acc_w * 1)+:(26)];
+        acc_ext$1$a = sum$q[(acc_w * 1)+:(24)];
         rq$1$valid = v1$q && last1$q;
         rq$1$last = end1$q;
         rq$1$acc = acc_ext$1$y;
@@ -32383,7 +19863,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         rq$1$act_min = act_min$q;
         rq$1$act_max = act_max$q;
         byte_ext$1$a = rq$1$out;
-        acc_ext$2$a = sum$q[(acc_w * 2)+:(26)];
+        acc_ext$2$a = sum$q[(acc_w * 2)+:(24)];
         rq$2$valid = v1$q && last1$q;
         rq$2$last = end1$q;
         rq$2$acc = acc_ext$2$y;
@@ -32394,7 +19874,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         rq$2$act_min = act_min$q;
         rq$2$act_max = act_max$q;
         byte_ext$2$a = rq$2$out;
-        acc_ext$3$a = sum$q[(acc_w * 3)+:(26)];
+        acc_ext$3$a = sum$q[(acc_w * 3)+:(24)];
         rq$3$valid = v1$q && last1$q;
         rq$3$last = end1$q;
         rq$3$acc = acc_ext$3$y;
@@ -32496,12 +19976,12 @@ endmodule // dsc_engine$pw
 module dsc_engine$pw$acc_ext$0(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
+    input wire  [23:0] a;
     output reg  [31:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {{6{a[25]}}, a};
+       y = {{8{a[23]}}, a};
     end
 endmodule // dsc_engine$pw$acc_ext$0
 
@@ -32509,12 +19989,12 @@ endmodule // dsc_engine$pw$acc_ext$0
 module dsc_engine$pw$acc_ext$1(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
+    input wire  [23:0] a;
     output reg  [31:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {{6{a[25]}}, a};
+       y = {{8{a[23]}}, a};
     end
 endmodule // dsc_engine$pw$acc_ext$1
 
@@ -32522,12 +20002,12 @@ endmodule // dsc_engine$pw$acc_ext$1
 module dsc_engine$pw$acc_ext$2(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
+    input wire  [23:0] a;
     output reg  [31:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {{6{a[25]}}, a};
+       y = {{8{a[23]}}, a};
     end
 endmodule // dsc_engine$pw$acc_ext$2
 
@@ -32535,12 +20015,12 @@ endmodule // dsc_engine$pw$acc_ext$2
 module dsc_engine$pw$acc_ext$3(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
+    input wire  [23:0] a;
     output reg  [31:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {{6{a[25]}}, a};
+       y = {{8{a[23]}}, a};
     end
 endmodule // dsc_engine$pw$acc_ext$3
 
@@ -32588,14 +20068,14 @@ module dsc_engine$pw$aram(clock,write_enable,write_address,write_data,read_addre
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [5:0] write_address;
-    input wire  [103:0] write_data;
-    input wire  [5:0] read_address;
-    output reg  [103:0] read_data;
+    input wire  [4:0] write_address;
+    input wire  [95:0] write_data;
+    input wire  [4:0] read_address;
+    output reg  [95:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [103:0] mem [0:63];
+    reg [95:0] mem [0:31];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -32610,16 +20090,16 @@ module dsc_engine$pw$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] a_in;
+    input wire  [31:0] a_in;
     input wire  sw_in;
     input wire  cap_in;
     input wire  [31:0] w_in;
-    output reg  [103:0] psum_out;
+    output reg  [95:0] psum_out;
     
     // Constant declarations
-    localparam  acc_w = 16'h1a;
+    localparam  acc_w = 16'h18;
     localparam  w_top = 16'h18;
-    localparam  p_top = 16'h4e;
+    localparam  p_top = 16'h48;
     
     // Stub signals
     reg  ws_rows$0$clock;
@@ -32627,65 +20107,33 @@ module dsc_engine$pw$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
     reg  ws_rows$0$sw_in;
     reg  ws_rows$0$cap_in;
     reg  [31:0] ws_rows$0$w_in;
-    reg  [103:0] ws_rows$0$psum_in;
+    reg  [95:0] ws_rows$0$psum_in;
     wire  [31:0] ws_rows$0$w_out;
-    wire  [103:0] ws_rows$0$psum_out;
+    wire  [95:0] ws_rows$0$psum_out;
     reg  ws_rows$1$clock;
     reg  [7:0] ws_rows$1$a_in;
     reg  ws_rows$1$sw_in;
     reg  ws_rows$1$cap_in;
     reg  [31:0] ws_rows$1$w_in;
-    reg  [103:0] ws_rows$1$psum_in;
+    reg  [95:0] ws_rows$1$psum_in;
     wire  [31:0] ws_rows$1$w_out;
-    wire  [103:0] ws_rows$1$psum_out;
+    wire  [95:0] ws_rows$1$psum_out;
     reg  ws_rows$2$clock;
     reg  [7:0] ws_rows$2$a_in;
     reg  ws_rows$2$sw_in;
     reg  ws_rows$2$cap_in;
     reg  [31:0] ws_rows$2$w_in;
-    reg  [103:0] ws_rows$2$psum_in;
+    reg  [95:0] ws_rows$2$psum_in;
     wire  [31:0] ws_rows$2$w_out;
-    wire  [103:0] ws_rows$2$psum_out;
+    wire  [95:0] ws_rows$2$psum_out;
     reg  ws_rows$3$clock;
     reg  [7:0] ws_rows$3$a_in;
     reg  ws_rows$3$sw_in;
     reg  ws_rows$3$cap_in;
     reg  [31:0] ws_rows$3$w_in;
-    reg  [103:0] ws_rows$3$psum_in;
+    reg  [95:0] ws_rows$3$psum_in;
     wire  [31:0] ws_rows$3$w_out;
-    wire  [103:0] ws_rows$3$psum_out;
-    reg  ws_rows$4$clock;
-    reg  [7:0] ws_rows$4$a_in;
-    reg  ws_rows$4$sw_in;
-    reg  ws_rows$4$cap_in;
-    reg  [31:0] ws_rows$4$w_in;
-    reg  [103:0] ws_rows$4$psum_in;
-    wire  [31:0] ws_rows$4$w_out;
-    wire  [103:0] ws_rows$4$psum_out;
-    reg  ws_rows$5$clock;
-    reg  [7:0] ws_rows$5$a_in;
-    reg  ws_rows$5$sw_in;
-    reg  ws_rows$5$cap_in;
-    reg  [31:0] ws_rows$5$w_in;
-    reg  [103:0] ws_rows$5$psum_in;
-    wire  [31:0] ws_rows$5$w_out;
-    wire  [103:0] ws_rows$5$psum_out;
-    reg  ws_rows$6$clock;
-    reg  [7:0] ws_rows$6$a_in;
-    reg  ws_rows$6$sw_in;
-    reg  ws_rows$6$cap_in;
-    reg  [31:0] ws_rows$6$w_in;
-    reg  [103:0] ws_rows$6$psum_in;
-    wire  [31:0] ws_rows$6$w_out;
-    wire  [103:0] ws_rows$6$psum_out;
-    reg  ws_rows$7$clock;
-    reg  [7:0] ws_rows$7$a_in;
-    reg  ws_rows$7$sw_in;
-    reg  ws_rows$7$cap_in;
-    reg  [31:0] ws_rows$7$w_in;
-    reg  [103:0] ws_rows$7$psum_in;
-    wire  [31:0] ws_rows$7$w_out;
-    wire  [103:0] ws_rows$7$psum_out;
+    wire  [95:0] ws_rows$3$psum_out;
     reg  a_skew$0$clock;
     reg  [7:0] a_skew$0$inp;
     wire  [7:0] a_skew$0$out;
@@ -32698,18 +20146,6 @@ module dsc_engine$pw$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
     reg  a_skew$3$clock;
     reg  [7:0] a_skew$3$inp;
     wire  [7:0] a_skew$3$out;
-    reg  a_skew$4$clock;
-    reg  [7:0] a_skew$4$inp;
-    wire  [7:0] a_skew$4$out;
-    reg  a_skew$5$clock;
-    reg  [7:0] a_skew$5$inp;
-    wire  [7:0] a_skew$5$out;
-    reg  a_skew$6$clock;
-    reg  [7:0] a_skew$6$inp;
-    wire  [7:0] a_skew$6$out;
-    reg  a_skew$7$clock;
-    reg  [7:0] a_skew$7$inp;
-    wire  [7:0] a_skew$7$out;
     reg  sw_skew$0$clock;
     reg  sw_skew$0$inp;
     wire  sw_skew$0$out;
@@ -32722,18 +20158,6 @@ module dsc_engine$pw$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
     reg  sw_skew$3$clock;
     reg  sw_skew$3$inp;
     wire  sw_skew$3$out;
-    reg  sw_skew$4$clock;
-    reg  sw_skew$4$inp;
-    wire  sw_skew$4$out;
-    reg  sw_skew$5$clock;
-    reg  sw_skew$5$inp;
-    wire  sw_skew$5$out;
-    reg  sw_skew$6$clock;
-    reg  sw_skew$6$inp;
-    wire  sw_skew$6$out;
-    reg  sw_skew$7$clock;
-    reg  sw_skew$7$inp;
-    wire  sw_skew$7$out;
     reg  cap_skew$0$clock;
     reg  cap_skew$0$inp;
     wire  cap_skew$0$out;
@@ -32746,18 +20170,6 @@ module dsc_engine$pw$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
     reg  cap_skew$3$clock;
     reg  cap_skew$3$inp;
     wire  cap_skew$3$out;
-    reg  cap_skew$4$clock;
-    reg  cap_skew$4$inp;
-    wire  cap_skew$4$out;
-    reg  cap_skew$5$clock;
-    reg  cap_skew$5$inp;
-    wire  cap_skew$5$out;
-    reg  cap_skew$6$clock;
-    reg  cap_skew$6$inp;
-    wire  cap_skew$6$out;
-    reg  cap_skew$7$clock;
-    reg  cap_skew$7$inp;
-    wire  cap_skew$7$out;
     reg  w_skew$0$clock;
     reg  [7:0] w_skew$0$inp;
     wire  [7:0] w_skew$0$out;
@@ -32771,17 +20183,17 @@ module dsc_engine$pw$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
     reg  [7:0] w_skew$3$inp;
     wire  [7:0] w_skew$3$out;
     reg  o_skew$0$clock;
-    reg  [25:0] o_skew$0$inp;
-    wire  [25:0] o_skew$0$out;
+    reg  [23:0] o_skew$0$inp;
+    wire  [23:0] o_skew$0$out;
     reg  o_skew$1$clock;
-    reg  [25:0] o_skew$1$inp;
-    wire  [25:0] o_skew$1$out;
+    reg  [23:0] o_skew$1$inp;
+    wire  [23:0] o_skew$1$out;
     reg  o_skew$2$clock;
-    reg  [25:0] o_skew$2$inp;
-    wire  [25:0] o_skew$2$out;
+    reg  [23:0] o_skew$2$inp;
+    wire  [23:0] o_skew$2$out;
     reg  o_skew$3$clock;
-    reg  [25:0] o_skew$3$inp;
-    wire  [25:0] o_skew$3$out;
+    reg  [23:0] o_skew$3$inp;
+    wire  [23:0] o_skew$3$out;
     reg  [7:0] w_ext$0$a;
     wire  [31:0] w_ext$0$y;
     reg  [7:0] w_ext$1$a;
@@ -32790,25 +20202,25 @@ module dsc_engine$pw$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
     wire  [31:0] w_ext$2$y;
     reg  [7:0] w_ext$3$a;
     wire  [31:0] w_ext$3$y;
-    reg  [25:0] o_ext$0$a;
-    wire  [103:0] o_ext$0$y;
-    reg  [25:0] o_ext$1$a;
-    wire  [103:0] o_ext$1$y;
-    reg  [25:0] o_ext$2$a;
-    wire  [103:0] o_ext$2$y;
-    reg  [25:0] o_ext$3$a;
-    wire  [103:0] o_ext$3$y;
+    reg  [23:0] o_ext$0$a;
+    wire  [95:0] o_ext$0$y;
+    reg  [23:0] o_ext$1$a;
+    wire  [95:0] o_ext$1$y;
+    reg  [23:0] o_ext$2$a;
+    wire  [95:0] o_ext$2$y;
+    reg  [23:0] o_ext$3$a;
+    wire  [95:0] o_ext$3$y;
     
     // Local signals
     reg  [31:0] w_pack$0;
     reg  [31:0] w_pack$1;
     reg  [31:0] w_pack$2;
     reg  [31:0] w_pack$3;
-    reg  [103:0] bottom;
-    reg  [103:0] o_pack$0;
-    reg  [103:0] o_pack$1;
-    reg  [103:0] o_pack$2;
-    reg  [103:0] o_pack$3;
+    reg  [95:0] bottom;
+    reg  [95:0] o_pack$0;
+    reg  [95:0] o_pack$1;
+    reg  [95:0] o_pack$2;
+    reg  [95:0] o_pack$3;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$0 ws_rows$0(
@@ -32851,46 +20263,6 @@ module dsc_engine$pw$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
         .w_out(ws_rows$3$w_out),
         .psum_out(ws_rows$3$psum_out)
     );
-    dsc_engine$pw$array$ws_rows$4 ws_rows$4(
-        .clock(ws_rows$4$clock),
-        .a_in(ws_rows$4$a_in),
-        .sw_in(ws_rows$4$sw_in),
-        .cap_in(ws_rows$4$cap_in),
-        .w_in(ws_rows$4$w_in),
-        .psum_in(ws_rows$4$psum_in),
-        .w_out(ws_rows$4$w_out),
-        .psum_out(ws_rows$4$psum_out)
-    );
-    dsc_engine$pw$array$ws_rows$5 ws_rows$5(
-        .clock(ws_rows$5$clock),
-        .a_in(ws_rows$5$a_in),
-        .sw_in(ws_rows$5$sw_in),
-        .cap_in(ws_rows$5$cap_in),
-        .w_in(ws_rows$5$w_in),
-        .psum_in(ws_rows$5$psum_in),
-        .w_out(ws_rows$5$w_out),
-        .psum_out(ws_rows$5$psum_out)
-    );
-    dsc_engine$pw$array$ws_rows$6 ws_rows$6(
-        .clock(ws_rows$6$clock),
-        .a_in(ws_rows$6$a_in),
-        .sw_in(ws_rows$6$sw_in),
-        .cap_in(ws_rows$6$cap_in),
-        .w_in(ws_rows$6$w_in),
-        .psum_in(ws_rows$6$psum_in),
-        .w_out(ws_rows$6$w_out),
-        .psum_out(ws_rows$6$psum_out)
-    );
-    dsc_engine$pw$array$ws_rows$7 ws_rows$7(
-        .clock(ws_rows$7$clock),
-        .a_in(ws_rows$7$a_in),
-        .sw_in(ws_rows$7$sw_in),
-        .cap_in(ws_rows$7$cap_in),
-        .w_in(ws_rows$7$w_in),
-        .psum_in(ws_rows$7$psum_in),
-        .w_out(ws_rows$7$w_out),
-        .psum_out(ws_rows$7$psum_out)
-    );
     dsc_engine$pw$array$a_skew$0 a_skew$0(
         .clock(a_skew$0$clock),
         .inp(a_skew$0$inp),
@@ -32910,26 +20282,6 @@ module dsc_engine$pw$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
         .clock(a_skew$3$clock),
         .inp(a_skew$3$inp),
         .out(a_skew$3$out)
-    );
-    dsc_engine$pw$array$a_skew$4 a_skew$4(
-        .clock(a_skew$4$clock),
-        .inp(a_skew$4$inp),
-        .out(a_skew$4$out)
-    );
-    dsc_engine$pw$array$a_skew$5 a_skew$5(
-        .clock(a_skew$5$clock),
-        .inp(a_skew$5$inp),
-        .out(a_skew$5$out)
-    );
-    dsc_engine$pw$array$a_skew$6 a_skew$6(
-        .clock(a_skew$6$clock),
-        .inp(a_skew$6$inp),
-        .out(a_skew$6$out)
-    );
-    dsc_engine$pw$array$a_skew$7 a_skew$7(
-        .clock(a_skew$7$clock),
-        .inp(a_skew$7$inp),
-        .out(a_skew$7$out)
     );
     dsc_engine$pw$array$sw_skew$0 sw_skew$0(
         .clock(sw_skew$0$clock),
@@ -32951,26 +20303,6 @@ module dsc_engine$pw$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
         .inp(sw_skew$3$inp),
         .out(sw_skew$3$out)
     );
-    dsc_engine$pw$array$sw_skew$4 sw_skew$4(
-        .clock(sw_skew$4$clock),
-        .inp(sw_skew$4$inp),
-        .out(sw_skew$4$out)
-    );
-    dsc_engine$pw$array$sw_skew$5 sw_skew$5(
-        .clock(sw_skew$5$clock),
-        .inp(sw_skew$5$inp),
-        .out(sw_skew$5$out)
-    );
-    dsc_engine$pw$array$sw_skew$6 sw_skew$6(
-        .clock(sw_skew$6$clock),
-        .inp(sw_skew$6$inp),
-        .out(sw_skew$6$out)
-    );
-    dsc_engine$pw$array$sw_skew$7 sw_skew$7(
-        .clock(sw_skew$7$clock),
-        .inp(sw_skew$7$inp),
-        .out(sw_skew$7$out)
-    );
     dsc_engine$pw$array$cap_skew$0 cap_skew$0(
         .clock(cap_skew$0$clock),
         .inp(cap_skew$0$inp),
@@ -32990,26 +20322,6 @@ module dsc_engine$pw$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
         .clock(cap_skew$3$clock),
         .inp(cap_skew$3$inp),
         .out(cap_skew$3$out)
-    );
-    dsc_engine$pw$array$cap_skew$4 cap_skew$4(
-        .clock(cap_skew$4$clock),
-        .inp(cap_skew$4$inp),
-        .out(cap_skew$4$out)
-    );
-    dsc_engine$pw$array$cap_skew$5 cap_skew$5(
-        .clock(cap_skew$5$clock),
-        .inp(cap_skew$5$inp),
-        .out(cap_skew$5$out)
-    );
-    dsc_engine$pw$array$cap_skew$6 cap_skew$6(
-        .clock(cap_skew$6$clock),
-        .inp(cap_skew$6$inp),
-        .out(cap_skew$6$out)
-    );
-    dsc_engine$pw$array$cap_skew$7 cap_skew$7(
-        .clock(cap_skew$7$clock),
-        .inp(cap_skew$7$inp),
-        .out(cap_skew$7$out)
     );
     dsc_engine$pw$array$w_skew$0 w_skew$0(
         .clock(w_skew$0$clock),
@@ -33126,46 +20438,6 @@ module dsc_engine$pw$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
         ws_rows$3$a_in = a_skew$3$out;
         ws_rows$3$sw_in = sw_skew$3$out;
         ws_rows$3$cap_in = cap_skew$3$out;
-        ws_rows$4$clock = clock;
-        a_skew$4$clock = clock;
-        sw_skew$4$clock = clock;
-        cap_skew$4$clock = clock;
-        a_skew$4$inp = a_in[(32'h8 * 4)+:(8)];
-        sw_skew$4$inp = sw_in;
-        cap_skew$4$inp = cap_in;
-        ws_rows$4$a_in = a_skew$4$out;
-        ws_rows$4$sw_in = sw_skew$4$out;
-        ws_rows$4$cap_in = cap_skew$4$out;
-        ws_rows$5$clock = clock;
-        a_skew$5$clock = clock;
-        sw_skew$5$clock = clock;
-        cap_skew$5$clock = clock;
-        a_skew$5$inp = a_in[(32'h8 * 5)+:(8)];
-        sw_skew$5$inp = sw_in;
-        cap_skew$5$inp = cap_in;
-        ws_rows$5$a_in = a_skew$5$out;
-        ws_rows$5$sw_in = sw_skew$5$out;
-        ws_rows$5$cap_in = cap_skew$5$out;
-        ws_rows$6$clock = clock;
-        a_skew$6$clock = clock;
-        sw_skew$6$clock = clock;
-        cap_skew$6$clock = clock;
-        a_skew$6$inp = a_in[(32'h8 * 6)+:(8)];
-        sw_skew$6$inp = sw_in;
-        cap_skew$6$inp = cap_in;
-        ws_rows$6$a_in = a_skew$6$out;
-        ws_rows$6$sw_in = sw_skew$6$out;
-        ws_rows$6$cap_in = cap_skew$6$out;
-        ws_rows$7$clock = clock;
-        a_skew$7$clock = clock;
-        sw_skew$7$clock = clock;
-        cap_skew$7$clock = clock;
-        a_skew$7$inp = a_in[(32'h8 * 7)+:(8)];
-        sw_skew$7$inp = sw_in;
-        cap_skew$7$inp = cap_in;
-        ws_rows$7$a_in = a_skew$7$out;
-        ws_rows$7$sw_in = sw_skew$7$out;
-        ws_rows$7$cap_in = cap_skew$7$out;
         w_skew$0$clock = clock;
         w_skew$0$inp = w_in[(32'h8 * 0)+:(8)];
         w_ext$0$a = w_skew$0$out;
@@ -33193,33 +20465,21 @@ module dsc_engine$pw$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
         ws_rows$2$psum_in = ws_rows$1$psum_out;
         ws_rows$3$w_in = ws_rows$2$w_out;
         ws_rows$3$psum_in = ws_rows$2$psum_out;
-        ws_rows$4$w_in = ws_rows$3$w_out;
-        ws_rows$4$psum_in = ws_rows$3$psum_out;
-        ws_rows$5$w_in = ws_rows$4$w_out;
-        ws_rows$5$psum_in = ws_rows$4$psum_out;
-        ws_rows$6$w_in = ws_rows$5$w_out;
-        ws_rows$6$psum_in = ws_rows$5$psum_out;
-        ws_rows$7$w_in = ws_rows$6$w_out;
-        ws_rows$7$psum_in = ws_rows$6$psum_out;
         bottom = ws_rows$0$psum_out;
         bottom = ws_rows$1$psum_out;
         bottom = ws_rows$2$psum_out;
         bottom = ws_rows$3$psum_out;
-        bottom = ws_rows$4$psum_out;
-        bottom = ws_rows$5$psum_out;
-        bottom = ws_rows$6$psum_out;
-        bottom = ws_rows$7$psum_out;
         o_skew$0$clock = clock;
-        o_skew$0$inp = bottom[(acc_w * 0)+:(26)];
+        o_skew$0$inp = bottom[(acc_w * 0)+:(24)];
         o_ext$0$a = o_skew$0$out;
         o_skew$1$clock = clock;
-        o_skew$1$inp = bottom[(acc_w * 1)+:(26)];
+        o_skew$1$inp = bottom[(acc_w * 1)+:(24)];
         o_ext$1$a = o_skew$1$out;
         o_skew$2$clock = clock;
-        o_skew$2$inp = bottom[(acc_w * 2)+:(26)];
+        o_skew$2$inp = bottom[(acc_w * 2)+:(24)];
         o_ext$2$a = o_skew$2$out;
         o_skew$3$clock = clock;
-        o_skew$3$inp = bottom[(acc_w * 3)+:(26)];
+        o_skew$3$inp = bottom[(acc_w * 3)+:(24)];
         o_ext$3$a = o_skew$3$out;
         o_pack$0 = o_ext$0$y << p_top;
         o_pack$1 = (o_pack$0 >> acc_w) | (o_ext$1$y << p_top);
@@ -33648,934 +20908,6 @@ module dsc_engine$pw$array$a_skew$3$regs$3(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$array$a_skew$3$regs$3
-
-
-module dsc_engine$pw$array$a_skew$4(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    reg  [7:0] regs$2$d;
-    wire  [7:0] regs$2$q;
-    reg  regs$2$clock;
-    reg  [7:0] regs$3$d;
-    wire  [7:0] regs$3$q;
-    reg  regs$3$clock;
-    reg  [7:0] regs$4$d;
-    wire  [7:0] regs$4$q;
-    reg  regs$4$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    reg  [7:0] taps$3;
-    reg  [7:0] taps$4;
-    reg  [7:0] taps$5;
-    
-    // Sub module instances
-    dsc_engine$pw$array$a_skew$4$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$pw$array$a_skew$4$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    dsc_engine$pw$array$a_skew$4$regs$2 regs$2(
-        .d(regs$2$d),
-        .q(regs$2$q),
-        .clock(regs$2$clock)
-    );
-    dsc_engine$pw$array$a_skew$4$regs$3 regs$3(
-        .d(regs$3$d),
-        .q(regs$3$q),
-        .clock(regs$3$clock)
-    );
-    dsc_engine$pw$array$a_skew$4$regs$4 regs$4(
-        .d(regs$4$d),
-        .q(regs$4$q),
-        .clock(regs$4$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        regs$2$clock = clock;
-        regs$2$d = taps$2;
-        taps$3 = regs$2$q;
-        regs$3$clock = clock;
-        regs$3$d = taps$3;
-        taps$4 = regs$3$q;
-        regs$4$clock = clock;
-        regs$4$d = taps$4;
-        taps$5 = regs$4$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-        out = taps$3;
-        out = taps$4;
-        out = taps$5;
-    end
-    
-endmodule // dsc_engine$pw$array$a_skew$4
-
-
-module dsc_engine$pw$array$a_skew$4$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$4$regs$0
-
-
-module dsc_engine$pw$array$a_skew$4$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$4$regs$1
-
-
-module dsc_engine$pw$array$a_skew$4$regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$4$regs$2
-
-
-module dsc_engine$pw$array$a_skew$4$regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$4$regs$3
-
-
-module dsc_engine$pw$array$a_skew$4$regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$4$regs$4
-
-
-module dsc_engine$pw$array$a_skew$5(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    reg  [7:0] regs$2$d;
-    wire  [7:0] regs$2$q;
-    reg  regs$2$clock;
-    reg  [7:0] regs$3$d;
-    wire  [7:0] regs$3$q;
-    reg  regs$3$clock;
-    reg  [7:0] regs$4$d;
-    wire  [7:0] regs$4$q;
-    reg  regs$4$clock;
-    reg  [7:0] regs$5$d;
-    wire  [7:0] regs$5$q;
-    reg  regs$5$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    reg  [7:0] taps$3;
-    reg  [7:0] taps$4;
-    reg  [7:0] taps$5;
-    reg  [7:0] taps$6;
-    
-    // Sub module instances
-    dsc_engine$pw$array$a_skew$5$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$pw$array$a_skew$5$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    dsc_engine$pw$array$a_skew$5$regs$2 regs$2(
-        .d(regs$2$d),
-        .q(regs$2$q),
-        .clock(regs$2$clock)
-    );
-    dsc_engine$pw$array$a_skew$5$regs$3 regs$3(
-        .d(regs$3$d),
-        .q(regs$3$q),
-        .clock(regs$3$clock)
-    );
-    dsc_engine$pw$array$a_skew$5$regs$4 regs$4(
-        .d(regs$4$d),
-        .q(regs$4$q),
-        .clock(regs$4$clock)
-    );
-    dsc_engine$pw$array$a_skew$5$regs$5 regs$5(
-        .d(regs$5$d),
-        .q(regs$5$q),
-        .clock(regs$5$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        regs$2$clock = clock;
-        regs$2$d = taps$2;
-        taps$3 = regs$2$q;
-        regs$3$clock = clock;
-        regs$3$d = taps$3;
-        taps$4 = regs$3$q;
-        regs$4$clock = clock;
-        regs$4$d = taps$4;
-        taps$5 = regs$4$q;
-        regs$5$clock = clock;
-        regs$5$d = taps$5;
-        taps$6 = regs$5$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-        out = taps$3;
-        out = taps$4;
-        out = taps$5;
-        out = taps$6;
-    end
-    
-endmodule // dsc_engine$pw$array$a_skew$5
-
-
-module dsc_engine$pw$array$a_skew$5$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$5$regs$0
-
-
-module dsc_engine$pw$array$a_skew$5$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$5$regs$1
-
-
-module dsc_engine$pw$array$a_skew$5$regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$5$regs$2
-
-
-module dsc_engine$pw$array$a_skew$5$regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$5$regs$3
-
-
-module dsc_engine$pw$array$a_skew$5$regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$5$regs$4
-
-
-module dsc_engine$pw$array$a_skew$5$regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$5$regs$5
-
-
-module dsc_engine$pw$array$a_skew$6(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    reg  [7:0] regs$2$d;
-    wire  [7:0] regs$2$q;
-    reg  regs$2$clock;
-    reg  [7:0] regs$3$d;
-    wire  [7:0] regs$3$q;
-    reg  regs$3$clock;
-    reg  [7:0] regs$4$d;
-    wire  [7:0] regs$4$q;
-    reg  regs$4$clock;
-    reg  [7:0] regs$5$d;
-    wire  [7:0] regs$5$q;
-    reg  regs$5$clock;
-    reg  [7:0] regs$6$d;
-    wire  [7:0] regs$6$q;
-    reg  regs$6$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    reg  [7:0] taps$3;
-    reg  [7:0] taps$4;
-    reg  [7:0] taps$5;
-    reg  [7:0] taps$6;
-    reg  [7:0] taps$7;
-    
-    // Sub module instances
-    dsc_engine$pw$array$a_skew$6$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$pw$array$a_skew$6$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    dsc_engine$pw$array$a_skew$6$regs$2 regs$2(
-        .d(regs$2$d),
-        .q(regs$2$q),
-        .clock(regs$2$clock)
-    );
-    dsc_engine$pw$array$a_skew$6$regs$3 regs$3(
-        .d(regs$3$d),
-        .q(regs$3$q),
-        .clock(regs$3$clock)
-    );
-    dsc_engine$pw$array$a_skew$6$regs$4 regs$4(
-        .d(regs$4$d),
-        .q(regs$4$q),
-        .clock(regs$4$clock)
-    );
-    dsc_engine$pw$array$a_skew$6$regs$5 regs$5(
-        .d(regs$5$d),
-        .q(regs$5$q),
-        .clock(regs$5$clock)
-    );
-    dsc_engine$pw$array$a_skew$6$regs$6 regs$6(
-        .d(regs$6$d),
-        .q(regs$6$q),
-        .clock(regs$6$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        regs$2$clock = clock;
-        regs$2$d = taps$2;
-        taps$3 = regs$2$q;
-        regs$3$clock = clock;
-        regs$3$d = taps$3;
-        taps$4 = regs$3$q;
-        regs$4$clock = clock;
-        regs$4$d = taps$4;
-        taps$5 = regs$4$q;
-        regs$5$clock = clock;
-        regs$5$d = taps$5;
-        taps$6 = regs$5$q;
-        regs$6$clock = clock;
-        regs$6$d = taps$6;
-        taps$7 = regs$6$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-        out = taps$3;
-        out = taps$4;
-        out = taps$5;
-        out = taps$6;
-        out = taps$7;
-    end
-    
-endmodule // dsc_engine$pw$array$a_skew$6
-
-
-module dsc_engine$pw$array$a_skew$6$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$6$regs$0
-
-
-module dsc_engine$pw$array$a_skew$6$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$6$regs$1
-
-
-module dsc_engine$pw$array$a_skew$6$regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$6$regs$2
-
-
-module dsc_engine$pw$array$a_skew$6$regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$6$regs$3
-
-
-module dsc_engine$pw$array$a_skew$6$regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$6$regs$4
-
-
-module dsc_engine$pw$array$a_skew$6$regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$6$regs$5
-
-
-module dsc_engine$pw$array$a_skew$6$regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$6$regs$6
-
-
-module dsc_engine$pw$array$a_skew$7(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    reg  [7:0] regs$2$d;
-    wire  [7:0] regs$2$q;
-    reg  regs$2$clock;
-    reg  [7:0] regs$3$d;
-    wire  [7:0] regs$3$q;
-    reg  regs$3$clock;
-    reg  [7:0] regs$4$d;
-    wire  [7:0] regs$4$q;
-    reg  regs$4$clock;
-    reg  [7:0] regs$5$d;
-    wire  [7:0] regs$5$q;
-    reg  regs$5$clock;
-    reg  [7:0] regs$6$d;
-    wire  [7:0] regs$6$q;
-    reg  regs$6$clock;
-    reg  [7:0] regs$7$d;
-    wire  [7:0] regs$7$q;
-    reg  regs$7$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    reg  [7:0] taps$3;
-    reg  [7:0] taps$4;
-    reg  [7:0] taps$5;
-    reg  [7:0] taps$6;
-    reg  [7:0] taps$7;
-    reg  [7:0] taps$8;
-    
-    // Sub module instances
-    dsc_engine$pw$array$a_skew$7$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$pw$array$a_skew$7$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    dsc_engine$pw$array$a_skew$7$regs$2 regs$2(
-        .d(regs$2$d),
-        .q(regs$2$q),
-        .clock(regs$2$clock)
-    );
-    dsc_engine$pw$array$a_skew$7$regs$3 regs$3(
-        .d(regs$3$d),
-        .q(regs$3$q),
-        .clock(regs$3$clock)
-    );
-    dsc_engine$pw$array$a_skew$7$regs$4 regs$4(
-        .d(regs$4$d),
-        .q(regs$4$q),
-        .clock(regs$4$clock)
-    );
-    dsc_engine$pw$array$a_skew$7$regs$5 regs$5(
-        .d(regs$5$d),
-        .q(regs$5$q),
-        .clock(regs$5$clock)
-    );
-    dsc_engine$pw$array$a_skew$7$regs$6 regs$6(
-        .d(regs$6$d),
-        .q(regs$6$q),
-        .clock(regs$6$clock)
-    );
-    dsc_engine$pw$array$a_skew$7$regs$7 regs$7(
-        .d(regs$7$d),
-        .q(regs$7$q),
-        .clock(regs$7$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        regs$2$clock = clock;
-        regs$2$d = taps$2;
-        taps$3 = regs$2$q;
-        regs$3$clock = clock;
-        regs$3$d = taps$3;
-        taps$4 = regs$3$q;
-        regs$4$clock = clock;
-        regs$4$d = taps$4;
-        taps$5 = regs$4$q;
-        regs$5$clock = clock;
-        regs$5$d = taps$5;
-        taps$6 = regs$5$q;
-        regs$6$clock = clock;
-        regs$6$d = taps$6;
-        taps$7 = regs$6$q;
-        regs$7$clock = clock;
-        regs$7$d = taps$7;
-        taps$8 = regs$7$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-        out = taps$3;
-        out = taps$4;
-        out = taps$5;
-        out = taps$6;
-        out = taps$7;
-        out = taps$8;
-    end
-    
-endmodule // dsc_engine$pw$array$a_skew$7
-
-
-module dsc_engine$pw$array$a_skew$7$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$7$regs$0
-
-
-module dsc_engine$pw$array$a_skew$7$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$7$regs$1
-
-
-module dsc_engine$pw$array$a_skew$7$regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$7$regs$2
-
-
-module dsc_engine$pw$array$a_skew$7$regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$7$regs$3
-
-
-module dsc_engine$pw$array$a_skew$7$regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$7$regs$4
-
-
-module dsc_engine$pw$array$a_skew$7$regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$7$regs$5
-
-
-module dsc_engine$pw$array$a_skew$7$regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$7$regs$6
-
-
-module dsc_engine$pw$array$a_skew$7$regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$7$regs$7
 
 
 module dsc_engine$pw$array$cap_skew$0(clock,inp,out);
@@ -35186,1647 +21518,15 @@ module dsc_engine$pw$array$cap_skew$3$regs$6(d,q,clock);
 endmodule // dsc_engine$pw$array$cap_skew$3$regs$6
 
 
-module dsc_engine$pw$array$cap_skew$4(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    reg  regs$2$d;
-    wire  regs$2$q;
-    reg  regs$2$clock;
-    reg  regs$3$d;
-    wire  regs$3$q;
-    reg  regs$3$clock;
-    reg  regs$4$d;
-    wire  regs$4$q;
-    reg  regs$4$clock;
-    reg  regs$5$d;
-    wire  regs$5$q;
-    reg  regs$5$clock;
-    reg  regs$6$d;
-    wire  regs$6$q;
-    reg  regs$6$clock;
-    reg  regs$7$d;
-    wire  regs$7$q;
-    reg  regs$7$clock;
-    reg  regs$8$d;
-    wire  regs$8$q;
-    reg  regs$8$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    reg  taps$3;
-    reg  taps$4;
-    reg  taps$5;
-    reg  taps$6;
-    reg  taps$7;
-    reg  taps$8;
-    reg  taps$9;
-    
-    // Sub module instances
-    dsc_engine$pw$array$cap_skew$4$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$pw$array$cap_skew$4$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    dsc_engine$pw$array$cap_skew$4$regs$2 regs$2(
-        .d(regs$2$d),
-        .q(regs$2$q),
-        .clock(regs$2$clock)
-    );
-    dsc_engine$pw$array$cap_skew$4$regs$3 regs$3(
-        .d(regs$3$d),
-        .q(regs$3$q),
-        .clock(regs$3$clock)
-    );
-    dsc_engine$pw$array$cap_skew$4$regs$4 regs$4(
-        .d(regs$4$d),
-        .q(regs$4$q),
-        .clock(regs$4$clock)
-    );
-    dsc_engine$pw$array$cap_skew$4$regs$5 regs$5(
-        .d(regs$5$d),
-        .q(regs$5$q),
-        .clock(regs$5$clock)
-    );
-    dsc_engine$pw$array$cap_skew$4$regs$6 regs$6(
-        .d(regs$6$d),
-        .q(regs$6$q),
-        .clock(regs$6$clock)
-    );
-    dsc_engine$pw$array$cap_skew$4$regs$7 regs$7(
-        .d(regs$7$d),
-        .q(regs$7$q),
-        .clock(regs$7$clock)
-    );
-    dsc_engine$pw$array$cap_skew$4$regs$8 regs$8(
-        .d(regs$8$d),
-        .q(regs$8$q),
-        .clock(regs$8$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        regs$2$clock = clock;
-        regs$2$d = taps$2;
-        taps$3 = regs$2$q;
-        regs$3$clock = clock;
-        regs$3$d = taps$3;
-        taps$4 = regs$3$q;
-        regs$4$clock = clock;
-        regs$4$d = taps$4;
-        taps$5 = regs$4$q;
-        regs$5$clock = clock;
-        regs$5$d = taps$5;
-        taps$6 = regs$5$q;
-        regs$6$clock = clock;
-        regs$6$d = taps$6;
-        taps$7 = regs$6$q;
-        regs$7$clock = clock;
-        regs$7$d = taps$7;
-        taps$8 = regs$7$q;
-        regs$8$clock = clock;
-        regs$8$d = taps$8;
-        taps$9 = regs$8$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-        out = taps$3;
-        out = taps$4;
-        out = taps$5;
-        out = taps$6;
-        out = taps$7;
-        out = taps$8;
-        out = taps$9;
-    end
-    
-endmodule // dsc_engine$pw$array$cap_skew$4
-
-
-module dsc_engine$pw$array$cap_skew$4$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$4$regs$0
-
-
-module dsc_engine$pw$array$cap_skew$4$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$4$regs$1
-
-
-module dsc_engine$pw$array$cap_skew$4$regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$4$regs$2
-
-
-module dsc_engine$pw$array$cap_skew$4$regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$4$regs$3
-
-
-module dsc_engine$pw$array$cap_skew$4$regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$4$regs$4
-
-
-module dsc_engine$pw$array$cap_skew$4$regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$4$regs$5
-
-
-module dsc_engine$pw$array$cap_skew$4$regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$4$regs$6
-
-
-module dsc_engine$pw$array$cap_skew$4$regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$4$regs$7
-
-
-module dsc_engine$pw$array$cap_skew$4$regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$4$regs$8
-
-
-module dsc_engine$pw$array$cap_skew$5(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    reg  regs$2$d;
-    wire  regs$2$q;
-    reg  regs$2$clock;
-    reg  regs$3$d;
-    wire  regs$3$q;
-    reg  regs$3$clock;
-    reg  regs$4$d;
-    wire  regs$4$q;
-    reg  regs$4$clock;
-    reg  regs$5$d;
-    wire  regs$5$q;
-    reg  regs$5$clock;
-    reg  regs$6$d;
-    wire  regs$6$q;
-    reg  regs$6$clock;
-    reg  regs$7$d;
-    wire  regs$7$q;
-    reg  regs$7$clock;
-    reg  regs$8$d;
-    wire  regs$8$q;
-    reg  regs$8$clock;
-    reg  regs$9$d;
-    wire  regs$9$q;
-    reg  regs$9$clock;
-    reg  regs$10$d;
-    wire  regs$10$q;
-    reg  regs$10$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    reg  taps$3;
-    reg  taps$4;
-    reg  taps$5;
-    reg  taps$6;
-    reg  taps$7;
-    reg  taps$8;
-    reg  taps$9;
-    reg  taps$10;
-    reg  taps$11;
-    
-    // Sub module instances
-    dsc_engine$pw$array$cap_skew$5$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$pw$array$cap_skew$5$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    dsc_engine$pw$array$cap_skew$5$regs$2 regs$2(
-        .d(regs$2$d),
-        .q(regs$2$q),
-        .clock(regs$2$clock)
-    );
-    dsc_engine$pw$array$cap_skew$5$regs$3 regs$3(
-        .d(regs$3$d),
-        .q(regs$3$q),
-        .clock(regs$3$clock)
-    );
-    dsc_engine$pw$array$cap_skew$5$regs$4 regs$4(
-        .d(regs$4$d),
-        .q(regs$4$q),
-        .clock(regs$4$clock)
-    );
-    dsc_engine$pw$array$cap_skew$5$regs$5 regs$5(
-        .d(regs$5$d),
-        .q(regs$5$q),
-        .clock(regs$5$clock)
-    );
-    dsc_engine$pw$array$cap_skew$5$regs$6 regs$6(
-        .d(regs$6$d),
-        .q(regs$6$q),
-        .clock(regs$6$clock)
-    );
-    dsc_engine$pw$array$cap_skew$5$regs$7 regs$7(
-        .d(regs$7$d),
-        .q(regs$7$q),
-        .clock(regs$7$clock)
-    );
-    dsc_engine$pw$array$cap_skew$5$regs$8 regs$8(
-        .d(regs$8$d),
-        .q(regs$8$q),
-        .clock(regs$8$clock)
-    );
-    dsc_engine$pw$array$cap_skew$5$regs$9 regs$9(
-        .d(regs$9$d),
-        .q(regs$9$q),
-        .clock(regs$9$clock)
-    );
-    dsc_engine$pw$array$cap_skew$5$regs$10 regs$10(
-        .d(regs$10$d),
-        .q(regs$10$q),
-        .clock(regs$10$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        regs$2$clock = clock;
-        regs$2$d = taps$2;
-        taps$3 = regs$2$q;
-        regs$3$clock = clock;
-        regs$3$d = taps$3;
-        taps$4 = regs$3$q;
-        regs$4$clock = clock;
-        regs$4$d = taps$4;
-        taps$5 = regs$4$q;
-        regs$5$clock = clock;
-        regs$5$d = taps$5;
-        taps$6 = regs$5$q;
-        regs$6$clock = clock;
-        regs$6$d = taps$6;
-        taps$7 = regs$6$q;
-        regs$7$clock = clock;
-        regs$7$d = taps$7;
-        taps$8 = regs$7$q;
-        regs$8$clock = clock;
-        regs$8$d = taps$8;
-        taps$9 = regs$8$q;
-        regs$9$clock = clock;
-        regs$9$d = taps$9;
-        taps$10 = regs$9$q;
-        regs$10$clock = clock;
-        regs$10$d = taps$10;
-        taps$11 = regs$10$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-        out = taps$3;
-        out = taps$4;
-        out = taps$5;
-        out = taps$6;
-        out = taps$7;
-        out = taps$8;
-        out = taps$9;
-        out = taps$10;
-        out = taps$11;
-    end
-    
-endmodule // dsc_engine$pw$array$cap_skew$5
-
-
-module dsc_engine$pw$array$cap_skew$5$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$5$regs$0
-
-
-module dsc_engine$pw$array$cap_skew$5$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$5$regs$1
-
-
-module dsc_engine$pw$array$cap_skew$5$regs$10(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$5$regs$10
-
-
-module dsc_engine$pw$array$cap_skew$5$regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$5$regs$2
-
-
-module dsc_engine$pw$array$cap_skew$5$regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$5$regs$3
-
-
-module dsc_engine$pw$array$cap_skew$5$regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$5$regs$4
-
-
-module dsc_engine$pw$array$cap_skew$5$regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$5$regs$5
-
-
-module dsc_engine$pw$array$cap_skew$5$regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$5$regs$6
-
-
-module dsc_engine$pw$array$cap_skew$5$regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$5$regs$7
-
-
-module dsc_engine$pw$array$cap_skew$5$regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$5$regs$8
-
-
-module dsc_engine$pw$array$cap_skew$5$regs$9(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$5$regs$9
-
-
-module dsc_engine$pw$array$cap_skew$6(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    reg  regs$2$d;
-    wire  regs$2$q;
-    reg  regs$2$clock;
-    reg  regs$3$d;
-    wire  regs$3$q;
-    reg  regs$3$clock;
-    reg  regs$4$d;
-    wire  regs$4$q;
-    reg  regs$4$clock;
-    reg  regs$5$d;
-    wire  regs$5$q;
-    reg  regs$5$clock;
-    reg  regs$6$d;
-    wire  regs$6$q;
-    reg  regs$6$clock;
-    reg  regs$7$d;
-    wire  regs$7$q;
-    reg  regs$7$clock;
-    reg  regs$8$d;
-    wire  regs$8$q;
-    reg  regs$8$clock;
-    reg  regs$9$d;
-    wire  regs$9$q;
-    reg  regs$9$clock;
-    reg  regs$10$d;
-    wire  regs$10$q;
-    reg  regs$10$clock;
-    reg  regs$11$d;
-    wire  regs$11$q;
-    reg  regs$11$clock;
-    reg  regs$12$d;
-    wire  regs$12$q;
-    reg  regs$12$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    reg  taps$3;
-    reg  taps$4;
-    reg  taps$5;
-    reg  taps$6;
-    reg  taps$7;
-    reg  taps$8;
-    reg  taps$9;
-    reg  taps$10;
-    reg  taps$11;
-    reg  taps$12;
-    reg  taps$13;
-    
-    // Sub module instances
-    dsc_engine$pw$array$cap_skew$6$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$pw$array$cap_skew$6$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    dsc_engine$pw$array$cap_skew$6$regs$2 regs$2(
-        .d(regs$2$d),
-        .q(regs$2$q),
-        .clock(regs$2$clock)
-    );
-    dsc_engine$pw$array$cap_skew$6$regs$3 regs$3(
-        .d(regs$3$d),
-        .q(regs$3$q),
-        .clock(regs$3$clock)
-    );
-    dsc_engine$pw$array$cap_skew$6$regs$4 regs$4(
-        .d(regs$4$d),
-        .q(regs$4$q),
-        .clock(regs$4$clock)
-    );
-    dsc_engine$pw$array$cap_skew$6$regs$5 regs$5(
-        .d(regs$5$d),
-        .q(regs$5$q),
-        .clock(regs$5$clock)
-    );
-    dsc_engine$pw$array$cap_skew$6$regs$6 regs$6(
-        .d(regs$6$d),
-        .q(regs$6$q),
-        .clock(regs$6$clock)
-    );
-    dsc_engine$pw$array$cap_skew$6$regs$7 regs$7(
-        .d(regs$7$d),
-        .q(regs$7$q),
-        .clock(regs$7$clock)
-    );
-    dsc_engine$pw$array$cap_skew$6$regs$8 regs$8(
-        .d(regs$8$d),
-        .q(regs$8$q),
-        .clock(regs$8$clock)
-    );
-    dsc_engine$pw$array$cap_skew$6$regs$9 regs$9(
-        .d(regs$9$d),
-        .q(regs$9$q),
-        .clock(regs$9$clock)
-    );
-    dsc_engine$pw$array$cap_skew$6$regs$10 regs$10(
-        .d(regs$10$d),
-        .q(regs$10$q),
-        .clock(regs$10$clock)
-    );
-    dsc_engine$pw$array$cap_skew$6$regs$11 regs$11(
-        .d(regs$11$d),
-        .q(regs$11$q),
-        .clock(regs$11$clock)
-    );
-    dsc_engine$pw$array$cap_skew$6$regs$12 regs$12(
-        .d(regs$12$d),
-        .q(regs$12$q),
-        .clock(regs$12$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        regs$2$clock = clock;
-        regs$2$d = taps$2;
-        taps$3 = regs$2$q;
-        regs$3$clock = clock;
-        regs$3$d = taps$3;
-        taps$4 = regs$3$q;
-        regs$4$clock = clock;
-        regs$4$d = taps$4;
-        taps$5 = regs$4$q;
-        regs$5$clock = clock;
-        regs$5$d = taps$5;
-        taps$6 = regs$5$q;
-        regs$6$clock = clock;
-        regs$6$d = taps$6;
-        taps$7 = regs$6$q;
-        regs$7$clock = clock;
-        regs$7$d = taps$7;
-        taps$8 = regs$7$q;
-        regs$8$clock = clock;
-        regs$8$d = taps$8;
-        taps$9 = regs$8$q;
-        regs$9$clock = clock;
-        regs$9$d = taps$9;
-        taps$10 = regs$9$q;
-        regs$10$clock = clock;
-        regs$10$d = taps$10;
-        taps$11 = regs$10$q;
-        regs$11$clock = clock;
-        regs$11$d = taps$11;
-        taps$12 = regs$11$q;
-        regs$12$clock = clock;
-        regs$12$d = taps$12;
-        taps$13 = regs$12$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-        out = taps$3;
-        out = taps$4;
-        out = taps$5;
-        out = taps$6;
-        out = taps$7;
-        out = taps$8;
-        out = taps$9;
-        out = taps$10;
-        out = taps$11;
-        out = taps$12;
-        out = taps$13;
-    end
-    
-endmodule // dsc_engine$pw$array$cap_skew$6
-
-
-module dsc_engine$pw$array$cap_skew$6$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$6$regs$0
-
-
-module dsc_engine$pw$array$cap_skew$6$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$6$regs$1
-
-
-module dsc_engine$pw$array$cap_skew$6$regs$10(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$6$regs$10
-
-
-module dsc_engine$pw$array$cap_skew$6$regs$11(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$6$regs$11
-
-
-module dsc_engine$pw$array$cap_skew$6$regs$12(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$6$regs$12
-
-
-module dsc_engine$pw$array$cap_skew$6$regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$6$regs$2
-
-
-module dsc_engine$pw$array$cap_skew$6$regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$6$regs$3
-
-
-module dsc_engine$pw$array$cap_skew$6$regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$6$regs$4
-
-
-module dsc_engine$pw$array$cap_skew$6$regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$6$regs$5
-
-
-module dsc_engine$pw$array$cap_skew$6$regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$6$regs$6
-
-
-module dsc_engine$pw$array$cap_skew$6$regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$6$regs$7
-
-
-module dsc_engine$pw$array$cap_skew$6$regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$6$regs$8
-
-
-module dsc_engine$pw$array$cap_skew$6$regs$9(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$6$regs$9
-
-
-module dsc_engine$pw$array$cap_skew$7(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    reg  regs$2$d;
-    wire  regs$2$q;
-    reg  regs$2$clock;
-    reg  regs$3$d;
-    wire  regs$3$q;
-    reg  regs$3$clock;
-    reg  regs$4$d;
-    wire  regs$4$q;
-    reg  regs$4$clock;
-    reg  regs$5$d;
-    wire  regs$5$q;
-    reg  regs$5$clock;
-    reg  regs$6$d;
-    wire  regs$6$q;
-    reg  regs$6$clock;
-    reg  regs$7$d;
-    wire  regs$7$q;
-    reg  regs$7$clock;
-    reg  regs$8$d;
-    wire  regs$8$q;
-    reg  regs$8$clock;
-    reg  regs$9$d;
-    wire  regs$9$q;
-    reg  regs$9$clock;
-    reg  regs$10$d;
-    wire  regs$10$q;
-    reg  regs$10$clock;
-    reg  regs$11$d;
-    wire  regs$11$q;
-    reg  regs$11$clock;
-    reg  regs$12$d;
-    wire  regs$12$q;
-    reg  regs$12$clock;
-    reg  regs$13$d;
-    wire  regs$13$q;
-    reg  regs$13$clock;
-    reg  regs$14$d;
-    wire  regs$14$q;
-    reg  regs$14$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    reg  taps$3;
-    reg  taps$4;
-    reg  taps$5;
-    reg  taps$6;
-    reg  taps$7;
-    reg  taps$8;
-    reg  taps$9;
-    reg  taps$10;
-    reg  taps$11;
-    reg  taps$12;
-    reg  taps$13;
-    reg  taps$14;
-    reg  taps$15;
-    
-    // Sub module instances
-    dsc_engine$pw$array$cap_skew$7$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$pw$array$cap_skew$7$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    dsc_engine$pw$array$cap_skew$7$regs$2 regs$2(
-        .d(regs$2$d),
-        .q(regs$2$q),
-        .clock(regs$2$clock)
-    );
-    dsc_engine$pw$array$cap_skew$7$regs$3 regs$3(
-        .d(regs$3$d),
-        .q(regs$3$q),
-        .clock(regs$3$clock)
-    );
-    dsc_engine$pw$array$cap_skew$7$regs$4 regs$4(
-        .d(regs$4$d),
-        .q(regs$4$q),
-        .clock(regs$4$clock)
-    );
-    dsc_engine$pw$array$cap_skew$7$regs$5 regs$5(
-        .d(regs$5$d),
-        .q(regs$5$q),
-        .clock(regs$5$clock)
-    );
-    dsc_engine$pw$array$cap_skew$7$regs$6 regs$6(
-        .d(regs$6$d),
-        .q(regs$6$q),
-        .clock(regs$6$clock)
-    );
-    dsc_engine$pw$array$cap_skew$7$regs$7 regs$7(
-        .d(regs$7$d),
-        .q(regs$7$q),
-        .clock(regs$7$clock)
-    );
-    dsc_engine$pw$array$cap_skew$7$regs$8 regs$8(
-        .d(regs$8$d),
-        .q(regs$8$q),
-        .clock(regs$8$clock)
-    );
-    dsc_engine$pw$array$cap_skew$7$regs$9 regs$9(
-        .d(regs$9$d),
-        .q(regs$9$q),
-        .clock(regs$9$clock)
-    );
-    dsc_engine$pw$array$cap_skew$7$regs$10 regs$10(
-        .d(regs$10$d),
-        .q(regs$10$q),
-        .clock(regs$10$clock)
-    );
-    dsc_engine$pw$array$cap_skew$7$regs$11 regs$11(
-        .d(regs$11$d),
-        .q(regs$11$q),
-        .clock(regs$11$clock)
-    );
-    dsc_engine$pw$array$cap_skew$7$regs$12 regs$12(
-        .d(regs$12$d),
-        .q(regs$12$q),
-        .clock(regs$12$clock)
-    );
-    dsc_engine$pw$array$cap_skew$7$regs$13 regs$13(
-        .d(regs$13$d),
-        .q(regs$13$q),
-        .clock(regs$13$clock)
-    );
-    dsc_engine$pw$array$cap_skew$7$regs$14 regs$14(
-        .d(regs$14$d),
-        .q(regs$14$q),
-        .clock(regs$14$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        regs$2$clock = clock;
-        regs$2$d = taps$2;
-        taps$3 = regs$2$q;
-        regs$3$clock = clock;
-        regs$3$d = taps$3;
-        taps$4 = regs$3$q;
-        regs$4$clock = clock;
-        regs$4$d = taps$4;
-        taps$5 = regs$4$q;
-        regs$5$clock = clock;
-        regs$5$d = taps$5;
-        taps$6 = regs$5$q;
-        regs$6$clock = clock;
-        regs$6$d = taps$6;
-        taps$7 = regs$6$q;
-        regs$7$clock = clock;
-        regs$7$d = taps$7;
-        taps$8 = regs$7$q;
-        regs$8$clock = clock;
-        regs$8$d = taps$8;
-        taps$9 = regs$8$q;
-        regs$9$clock = clock;
-        regs$9$d = taps$9;
-        taps$10 = regs$9$q;
-        regs$10$clock = clock;
-        regs$10$d = taps$10;
-        taps$11 = regs$10$q;
-        regs$11$clock = clock;
-        regs$11$d = taps$11;
-        taps$12 = regs$11$q;
-        regs$12$clock = clock;
-        regs$12$d = taps$12;
-        taps$13 = regs$12$q;
-        regs$13$clock = clock;
-        regs$13$d = taps$13;
-        taps$14 = regs$13$q;
-        regs$14$clock = clock;
-        regs$14$d = taps$14;
-        taps$15 = regs$14$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-        out = taps$3;
-        out = taps$4;
-        out = taps$5;
-        out = taps$6;
-        out = taps$7;
-        out = taps$8;
-        out = taps$9;
-        out = taps$10;
-        out = taps$11;
-        out = taps$12;
-        out = taps$13;
-        out = taps$14;
-        out = taps$15;
-    end
-    
-endmodule // dsc_engine$pw$array$cap_skew$7
-
-
-module dsc_engine$pw$array$cap_skew$7$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$7$regs$0
-
-
-module dsc_engine$pw$array$cap_skew$7$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$7$regs$1
-
-
-module dsc_engine$pw$array$cap_skew$7$regs$10(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$7$regs$10
-
-
-module dsc_engine$pw$array$cap_skew$7$regs$11(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$7$regs$11
-
-
-module dsc_engine$pw$array$cap_skew$7$regs$12(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$7$regs$12
-
-
-module dsc_engine$pw$array$cap_skew$7$regs$13(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$7$regs$13
-
-
-module dsc_engine$pw$array$cap_skew$7$regs$14(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$7$regs$14
-
-
-module dsc_engine$pw$array$cap_skew$7$regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$7$regs$2
-
-
-module dsc_engine$pw$array$cap_skew$7$regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$7$regs$3
-
-
-module dsc_engine$pw$array$cap_skew$7$regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$7$regs$4
-
-
-module dsc_engine$pw$array$cap_skew$7$regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$7$regs$5
-
-
-module dsc_engine$pw$array$cap_skew$7$regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$7$regs$6
-
-
-module dsc_engine$pw$array$cap_skew$7$regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$7$regs$7
-
-
-module dsc_engine$pw$array$cap_skew$7$regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$7$regs$8
-
-
-module dsc_engine$pw$array$cap_skew$7$regs$9(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$7$regs$9
-
-
 module dsc_engine$pw$array$o_ext$0(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$array$o_ext$0
 
@@ -36834,12 +21534,12 @@ endmodule // dsc_engine$pw$array$o_ext$0
 module dsc_engine$pw$array$o_ext$1(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$array$o_ext$1
 
@@ -36847,12 +21547,12 @@ endmodule // dsc_engine$pw$array$o_ext$1
 module dsc_engine$pw$array$o_ext$2(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$array$o_ext$2
 
@@ -36860,12 +21560,12 @@ endmodule // dsc_engine$pw$array$o_ext$2
 module dsc_engine$pw$array$o_ext$3(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$array$o_ext$3
 
@@ -36874,29 +21574,29 @@ module dsc_engine$pw$array$o_skew$0(clock,inp,out);
     
     // Module arguments
     input wire  clock;
-    input wire  [25:0] inp;
-    output reg  [25:0] out;
+    input wire  [23:0] inp;
+    output reg  [23:0] out;
     
     // Stub signals
-    reg  [25:0] regs$0$d;
-    wire  [25:0] regs$0$q;
+    reg  [23:0] regs$0$d;
+    wire  [23:0] regs$0$q;
     reg  regs$0$clock;
-    reg  [25:0] regs$1$d;
-    wire  [25:0] regs$1$q;
+    reg  [23:0] regs$1$d;
+    wire  [23:0] regs$1$q;
     reg  regs$1$clock;
-    reg  [25:0] regs$2$d;
-    wire  [25:0] regs$2$q;
+    reg  [23:0] regs$2$d;
+    wire  [23:0] regs$2$q;
     reg  regs$2$clock;
-    reg  [25:0] regs$3$d;
-    wire  [25:0] regs$3$q;
+    reg  [23:0] regs$3$d;
+    wire  [23:0] regs$3$q;
     reg  regs$3$clock;
     
     // Local signals
-    reg  [25:0] taps$0;
-    reg  [25:0] taps$1;
-    reg  [25:0] taps$2;
-    reg  [25:0] taps$3;
-    reg  [25:0] taps$4;
+    reg  [23:0] taps$0;
+    reg  [23:0] taps$1;
+    reg  [23:0] taps$2;
+    reg  [23:0] taps$3;
+    reg  [23:0] taps$4;
     
     // Sub module instances
     dsc_engine$pw$array$o_skew$0$regs$0 regs$0(
@@ -36949,13 +21649,13 @@ endmodule // dsc_engine$pw$array$o_skew$0
 module dsc_engine$pw$array$o_skew$0$regs$0(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -36968,13 +21668,13 @@ endmodule // dsc_engine$pw$array$o_skew$0$regs$0
 module dsc_engine$pw$array$o_skew$0$regs$1(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -36987,13 +21687,13 @@ endmodule // dsc_engine$pw$array$o_skew$0$regs$1
 module dsc_engine$pw$array$o_skew$0$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -37006,13 +21706,13 @@ endmodule // dsc_engine$pw$array$o_skew$0$regs$2
 module dsc_engine$pw$array$o_skew$0$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -37026,25 +21726,25 @@ module dsc_engine$pw$array$o_skew$1(clock,inp,out);
     
     // Module arguments
     input wire  clock;
-    input wire  [25:0] inp;
-    output reg  [25:0] out;
+    input wire  [23:0] inp;
+    output reg  [23:0] out;
     
     // Stub signals
-    reg  [25:0] regs$0$d;
-    wire  [25:0] regs$0$q;
+    reg  [23:0] regs$0$d;
+    wire  [23:0] regs$0$q;
     reg  regs$0$clock;
-    reg  [25:0] regs$1$d;
-    wire  [25:0] regs$1$q;
+    reg  [23:0] regs$1$d;
+    wire  [23:0] regs$1$q;
     reg  regs$1$clock;
-    reg  [25:0] regs$2$d;
-    wire  [25:0] regs$2$q;
+    reg  [23:0] regs$2$d;
+    wire  [23:0] regs$2$q;
     reg  regs$2$clock;
     
     // Local signals
-    reg  [25:0] taps$0;
-    reg  [25:0] taps$1;
-    reg  [25:0] taps$2;
-    reg  [25:0] taps$3;
+    reg  [23:0] taps$0;
+    reg  [23:0] taps$1;
+    reg  [23:0] taps$2;
+    reg  [23:0] taps$3;
     
     // Sub module instances
     dsc_engine$pw$array$o_skew$1$regs$0 regs$0(
@@ -37088,13 +21788,13 @@ endmodule // dsc_engine$pw$array$o_skew$1
 module dsc_engine$pw$array$o_skew$1$regs$0(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -37107,13 +21807,13 @@ endmodule // dsc_engine$pw$array$o_skew$1$regs$0
 module dsc_engine$pw$array$o_skew$1$regs$1(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -37126,13 +21826,13 @@ endmodule // dsc_engine$pw$array$o_skew$1$regs$1
 module dsc_engine$pw$array$o_skew$1$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -37146,21 +21846,21 @@ module dsc_engine$pw$array$o_skew$2(clock,inp,out);
     
     // Module arguments
     input wire  clock;
-    input wire  [25:0] inp;
-    output reg  [25:0] out;
+    input wire  [23:0] inp;
+    output reg  [23:0] out;
     
     // Stub signals
-    reg  [25:0] regs$0$d;
-    wire  [25:0] regs$0$q;
+    reg  [23:0] regs$0$d;
+    wire  [23:0] regs$0$q;
     reg  regs$0$clock;
-    reg  [25:0] regs$1$d;
-    wire  [25:0] regs$1$q;
+    reg  [23:0] regs$1$d;
+    wire  [23:0] regs$1$q;
     reg  regs$1$clock;
     
     // Local signals
-    reg  [25:0] taps$0;
-    reg  [25:0] taps$1;
-    reg  [25:0] taps$2;
+    reg  [23:0] taps$0;
+    reg  [23:0] taps$1;
+    reg  [23:0] taps$2;
     
     // Sub module instances
     dsc_engine$pw$array$o_skew$2$regs$0 regs$0(
@@ -37195,13 +21895,13 @@ endmodule // dsc_engine$pw$array$o_skew$2
 module dsc_engine$pw$array$o_skew$2$regs$0(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -37214,13 +21914,13 @@ endmodule // dsc_engine$pw$array$o_skew$2$regs$0
 module dsc_engine$pw$array$o_skew$2$regs$1(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -37234,17 +21934,17 @@ module dsc_engine$pw$array$o_skew$3(clock,inp,out);
     
     // Module arguments
     input wire  clock;
-    input wire  [25:0] inp;
-    output reg  [25:0] out;
+    input wire  [23:0] inp;
+    output reg  [23:0] out;
     
     // Stub signals
-    reg  [25:0] regs$0$d;
-    wire  [25:0] regs$0$q;
+    reg  [23:0] regs$0$d;
+    wire  [23:0] regs$0$q;
     reg  regs$0$clock;
     
     // Local signals
-    reg  [25:0] taps$0;
-    reg  [25:0] taps$1;
+    reg  [23:0] taps$0;
+    reg  [23:0] taps$1;
     
     // Sub module instances
     dsc_engine$pw$array$o_skew$3$regs$0 regs$0(
@@ -37270,13 +21970,13 @@ endmodule // dsc_engine$pw$array$o_skew$3
 module dsc_engine$pw$array$o_skew$3$regs$0(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -37700,934 +22400,6 @@ module dsc_engine$pw$array$sw_skew$3$regs$3(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$array$sw_skew$3$regs$3
-
-
-module dsc_engine$pw$array$sw_skew$4(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    reg  regs$2$d;
-    wire  regs$2$q;
-    reg  regs$2$clock;
-    reg  regs$3$d;
-    wire  regs$3$q;
-    reg  regs$3$clock;
-    reg  regs$4$d;
-    wire  regs$4$q;
-    reg  regs$4$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    reg  taps$3;
-    reg  taps$4;
-    reg  taps$5;
-    
-    // Sub module instances
-    dsc_engine$pw$array$sw_skew$4$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$pw$array$sw_skew$4$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    dsc_engine$pw$array$sw_skew$4$regs$2 regs$2(
-        .d(regs$2$d),
-        .q(regs$2$q),
-        .clock(regs$2$clock)
-    );
-    dsc_engine$pw$array$sw_skew$4$regs$3 regs$3(
-        .d(regs$3$d),
-        .q(regs$3$q),
-        .clock(regs$3$clock)
-    );
-    dsc_engine$pw$array$sw_skew$4$regs$4 regs$4(
-        .d(regs$4$d),
-        .q(regs$4$q),
-        .clock(regs$4$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        regs$2$clock = clock;
-        regs$2$d = taps$2;
-        taps$3 = regs$2$q;
-        regs$3$clock = clock;
-        regs$3$d = taps$3;
-        taps$4 = regs$3$q;
-        regs$4$clock = clock;
-        regs$4$d = taps$4;
-        taps$5 = regs$4$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-        out = taps$3;
-        out = taps$4;
-        out = taps$5;
-    end
-    
-endmodule // dsc_engine$pw$array$sw_skew$4
-
-
-module dsc_engine$pw$array$sw_skew$4$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$4$regs$0
-
-
-module dsc_engine$pw$array$sw_skew$4$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$4$regs$1
-
-
-module dsc_engine$pw$array$sw_skew$4$regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$4$regs$2
-
-
-module dsc_engine$pw$array$sw_skew$4$regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$4$regs$3
-
-
-module dsc_engine$pw$array$sw_skew$4$regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$4$regs$4
-
-
-module dsc_engine$pw$array$sw_skew$5(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    reg  regs$2$d;
-    wire  regs$2$q;
-    reg  regs$2$clock;
-    reg  regs$3$d;
-    wire  regs$3$q;
-    reg  regs$3$clock;
-    reg  regs$4$d;
-    wire  regs$4$q;
-    reg  regs$4$clock;
-    reg  regs$5$d;
-    wire  regs$5$q;
-    reg  regs$5$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    reg  taps$3;
-    reg  taps$4;
-    reg  taps$5;
-    reg  taps$6;
-    
-    // Sub module instances
-    dsc_engine$pw$array$sw_skew$5$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$pw$array$sw_skew$5$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    dsc_engine$pw$array$sw_skew$5$regs$2 regs$2(
-        .d(regs$2$d),
-        .q(regs$2$q),
-        .clock(regs$2$clock)
-    );
-    dsc_engine$pw$array$sw_skew$5$regs$3 regs$3(
-        .d(regs$3$d),
-        .q(regs$3$q),
-        .clock(regs$3$clock)
-    );
-    dsc_engine$pw$array$sw_skew$5$regs$4 regs$4(
-        .d(regs$4$d),
-        .q(regs$4$q),
-        .clock(regs$4$clock)
-    );
-    dsc_engine$pw$array$sw_skew$5$regs$5 regs$5(
-        .d(regs$5$d),
-        .q(regs$5$q),
-        .clock(regs$5$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        regs$2$clock = clock;
-        regs$2$d = taps$2;
-        taps$3 = regs$2$q;
-        regs$3$clock = clock;
-        regs$3$d = taps$3;
-        taps$4 = regs$3$q;
-        regs$4$clock = clock;
-        regs$4$d = taps$4;
-        taps$5 = regs$4$q;
-        regs$5$clock = clock;
-        regs$5$d = taps$5;
-        taps$6 = regs$5$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-        out = taps$3;
-        out = taps$4;
-        out = taps$5;
-        out = taps$6;
-    end
-    
-endmodule // dsc_engine$pw$array$sw_skew$5
-
-
-module dsc_engine$pw$array$sw_skew$5$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$5$regs$0
-
-
-module dsc_engine$pw$array$sw_skew$5$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$5$regs$1
-
-
-module dsc_engine$pw$array$sw_skew$5$regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$5$regs$2
-
-
-module dsc_engine$pw$array$sw_skew$5$regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$5$regs$3
-
-
-module dsc_engine$pw$array$sw_skew$5$regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$5$regs$4
-
-
-module dsc_engine$pw$array$sw_skew$5$regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$5$regs$5
-
-
-module dsc_engine$pw$array$sw_skew$6(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    reg  regs$2$d;
-    wire  regs$2$q;
-    reg  regs$2$clock;
-    reg  regs$3$d;
-    wire  regs$3$q;
-    reg  regs$3$clock;
-    reg  regs$4$d;
-    wire  regs$4$q;
-    reg  regs$4$clock;
-    reg  regs$5$d;
-    wire  regs$5$q;
-    reg  regs$5$clock;
-    reg  regs$6$d;
-    wire  regs$6$q;
-    reg  regs$6$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    reg  taps$3;
-    reg  taps$4;
-    reg  taps$5;
-    reg  taps$6;
-    reg  taps$7;
-    
-    // Sub module instances
-    dsc_engine$pw$array$sw_skew$6$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$pw$array$sw_skew$6$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    dsc_engine$pw$array$sw_skew$6$regs$2 regs$2(
-        .d(regs$2$d),
-        .q(regs$2$q),
-        .clock(regs$2$clock)
-    );
-    dsc_engine$pw$array$sw_skew$6$regs$3 regs$3(
-        .d(regs$3$d),
-        .q(regs$3$q),
-        .clock(regs$3$clock)
-    );
-    dsc_engine$pw$array$sw_skew$6$regs$4 regs$4(
-        .d(regs$4$d),
-        .q(regs$4$q),
-        .clock(regs$4$clock)
-    );
-    dsc_engine$pw$array$sw_skew$6$regs$5 regs$5(
-        .d(regs$5$d),
-        .q(regs$5$q),
-        .clock(regs$5$clock)
-    );
-    dsc_engine$pw$array$sw_skew$6$regs$6 regs$6(
-        .d(regs$6$d),
-        .q(regs$6$q),
-        .clock(regs$6$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        regs$2$clock = clock;
-        regs$2$d = taps$2;
-        taps$3 = regs$2$q;
-        regs$3$clock = clock;
-        regs$3$d = taps$3;
-        taps$4 = regs$3$q;
-        regs$4$clock = clock;
-        regs$4$d = taps$4;
-        taps$5 = regs$4$q;
-        regs$5$clock = clock;
-        regs$5$d = taps$5;
-        taps$6 = regs$5$q;
-        regs$6$clock = clock;
-        regs$6$d = taps$6;
-        taps$7 = regs$6$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-        out = taps$3;
-        out = taps$4;
-        out = taps$5;
-        out = taps$6;
-        out = taps$7;
-    end
-    
-endmodule // dsc_engine$pw$array$sw_skew$6
-
-
-module dsc_engine$pw$array$sw_skew$6$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$6$regs$0
-
-
-module dsc_engine$pw$array$sw_skew$6$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$6$regs$1
-
-
-module dsc_engine$pw$array$sw_skew$6$regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$6$regs$2
-
-
-module dsc_engine$pw$array$sw_skew$6$regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$6$regs$3
-
-
-module dsc_engine$pw$array$sw_skew$6$regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$6$regs$4
-
-
-module dsc_engine$pw$array$sw_skew$6$regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$6$regs$5
-
-
-module dsc_engine$pw$array$sw_skew$6$regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$6$regs$6
-
-
-module dsc_engine$pw$array$sw_skew$7(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    reg  regs$2$d;
-    wire  regs$2$q;
-    reg  regs$2$clock;
-    reg  regs$3$d;
-    wire  regs$3$q;
-    reg  regs$3$clock;
-    reg  regs$4$d;
-    wire  regs$4$q;
-    reg  regs$4$clock;
-    reg  regs$5$d;
-    wire  regs$5$q;
-    reg  regs$5$clock;
-    reg  regs$6$d;
-    wire  regs$6$q;
-    reg  regs$6$clock;
-    reg  regs$7$d;
-    wire  regs$7$q;
-    reg  regs$7$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    reg  taps$3;
-    reg  taps$4;
-    reg  taps$5;
-    reg  taps$6;
-    reg  taps$7;
-    reg  taps$8;
-    
-    // Sub module instances
-    dsc_engine$pw$array$sw_skew$7$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$pw$array$sw_skew$7$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    dsc_engine$pw$array$sw_skew$7$regs$2 regs$2(
-        .d(regs$2$d),
-        .q(regs$2$q),
-        .clock(regs$2$clock)
-    );
-    dsc_engine$pw$array$sw_skew$7$regs$3 regs$3(
-        .d(regs$3$d),
-        .q(regs$3$q),
-        .clock(regs$3$clock)
-    );
-    dsc_engine$pw$array$sw_skew$7$regs$4 regs$4(
-        .d(regs$4$d),
-        .q(regs$4$q),
-        .clock(regs$4$clock)
-    );
-    dsc_engine$pw$array$sw_skew$7$regs$5 regs$5(
-        .d(regs$5$d),
-        .q(regs$5$q),
-        .clock(regs$5$clock)
-    );
-    dsc_engine$pw$array$sw_skew$7$regs$6 regs$6(
-        .d(regs$6$d),
-        .q(regs$6$q),
-        .clock(regs$6$clock)
-    );
-    dsc_engine$pw$array$sw_skew$7$regs$7 regs$7(
-        .d(regs$7$d),
-        .q(regs$7$q),
-        .clock(regs$7$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        regs$2$clock = clock;
-        regs$2$d = taps$2;
-        taps$3 = regs$2$q;
-        regs$3$clock = clock;
-        regs$3$d = taps$3;
-        taps$4 = regs$3$q;
-        regs$4$clock = clock;
-        regs$4$d = taps$4;
-        taps$5 = regs$4$q;
-        regs$5$clock = clock;
-        regs$5$d = taps$5;
-        taps$6 = regs$5$q;
-        regs$6$clock = clock;
-        regs$6$d = taps$6;
-        taps$7 = regs$6$q;
-        regs$7$clock = clock;
-        regs$7$d = taps$7;
-        taps$8 = regs$7$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-        out = taps$3;
-        out = taps$4;
-        out = taps$5;
-        out = taps$6;
-        out = taps$7;
-        out = taps$8;
-    end
-    
-endmodule // dsc_engine$pw$array$sw_skew$7
-
-
-module dsc_engine$pw$array$sw_skew$7$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$7$regs$0
-
-
-module dsc_engine$pw$array$sw_skew$7$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$7$regs$1
-
-
-module dsc_engine$pw$array$sw_skew$7$regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$7$regs$2
-
-
-module dsc_engine$pw$array$sw_skew$7$regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$7$regs$3
-
-
-module dsc_engine$pw$array$sw_skew$7$regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$7$regs$4
-
-
-module dsc_engine$pw$array$sw_skew$7$regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$7$regs$5
-
-
-module dsc_engine$pw$array$sw_skew$7$regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$7$regs$6
-
-
-module dsc_engine$pw$array$sw_skew$7$regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$7$regs$7
 
 
 module dsc_engine$pw$array$w_ext$0(a,y);
@@ -39106,14 +22878,14 @@ module dsc_engine$pw$array$ws_rows$0(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,
     input wire  sw_in;
     input wire  cap_in;
     input wire  [31:0] w_in;
-    input wire  [103:0] psum_in;
+    input wire  [95:0] psum_in;
     output reg  [31:0] w_out;
-    output reg  [103:0] psum_out;
+    output reg  [95:0] psum_out;
     
     // Constant declarations
-    localparam  acc_w = 16'h1a;
+    localparam  acc_w = 16'h18;
     localparam  w_top = 16'h18;
-    localparam  p_top = 16'h4e;
+    localparam  p_top = 16'h48;
     
     // Stub signals
     reg  ws_cells$0$clock;
@@ -39121,45 +22893,45 @@ module dsc_engine$pw$array$ws_rows$0(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,
     reg  ws_cells$0$sw_in;
     reg  ws_cells$0$cap_in;
     reg  [7:0] ws_cells$0$w_in;
-    reg  [25:0] ws_cells$0$psum_in;
+    reg  [23:0] ws_cells$0$psum_in;
     wire  [7:0] ws_cells$0$a_out;
     wire  ws_cells$0$sw_out;
     wire  ws_cells$0$cap_out;
     wire  [7:0] ws_cells$0$w_out;
-    wire  [25:0] ws_cells$0$psum_out;
+    wire  [23:0] ws_cells$0$psum_out;
     reg  ws_cells$1$clock;
     reg  [7:0] ws_cells$1$a_in;
     reg  ws_cells$1$sw_in;
     reg  ws_cells$1$cap_in;
     reg  [7:0] ws_cells$1$w_in;
-    reg  [25:0] ws_cells$1$psum_in;
+    reg  [23:0] ws_cells$1$psum_in;
     wire  [7:0] ws_cells$1$a_out;
     wire  ws_cells$1$sw_out;
     wire  ws_cells$1$cap_out;
     wire  [7:0] ws_cells$1$w_out;
-    wire  [25:0] ws_cells$1$psum_out;
+    wire  [23:0] ws_cells$1$psum_out;
     reg  ws_cells$2$clock;
     reg  [7:0] ws_cells$2$a_in;
     reg  ws_cells$2$sw_in;
     reg  ws_cells$2$cap_in;
     reg  [7:0] ws_cells$2$w_in;
-    reg  [25:0] ws_cells$2$psum_in;
+    reg  [23:0] ws_cells$2$psum_in;
     wire  [7:0] ws_cells$2$a_out;
     wire  ws_cells$2$sw_out;
     wire  ws_cells$2$cap_out;
     wire  [7:0] ws_cells$2$w_out;
-    wire  [25:0] ws_cells$2$psum_out;
+    wire  [23:0] ws_cells$2$psum_out;
     reg  ws_cells$3$clock;
     reg  [7:0] ws_cells$3$a_in;
     reg  ws_cells$3$sw_in;
     reg  ws_cells$3$cap_in;
     reg  [7:0] ws_cells$3$w_in;
-    reg  [25:0] ws_cells$3$psum_in;
+    reg  [23:0] ws_cells$3$psum_in;
     wire  [7:0] ws_cells$3$a_out;
     wire  ws_cells$3$sw_out;
     wire  ws_cells$3$cap_out;
     wire  [7:0] ws_cells$3$w_out;
-    wire  [25:0] ws_cells$3$psum_out;
+    wire  [23:0] ws_cells$3$psum_out;
     reg  [7:0] w_ext$0$a;
     wire  [31:0] w_ext$0$y;
     reg  [7:0] w_ext$1$a;
@@ -39168,24 +22940,24 @@ module dsc_engine$pw$array$ws_rows$0(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,
     wire  [31:0] w_ext$2$y;
     reg  [7:0] w_ext$3$a;
     wire  [31:0] w_ext$3$y;
-    reg  [25:0] p_ext$0$a;
-    wire  [103:0] p_ext$0$y;
-    reg  [25:0] p_ext$1$a;
-    wire  [103:0] p_ext$1$y;
-    reg  [25:0] p_ext$2$a;
-    wire  [103:0] p_ext$2$y;
-    reg  [25:0] p_ext$3$a;
-    wire  [103:0] p_ext$3$y;
+    reg  [23:0] p_ext$0$a;
+    wire  [95:0] p_ext$0$y;
+    reg  [23:0] p_ext$1$a;
+    wire  [95:0] p_ext$1$y;
+    reg  [23:0] p_ext$2$a;
+    wire  [95:0] p_ext$2$y;
+    reg  [23:0] p_ext$3$a;
+    wire  [95:0] p_ext$3$y;
     
     // Local signals
     reg  [31:0] w_pack$0;
     reg  [31:0] w_pack$1;
     reg  [31:0] w_pack$2;
     reg  [31:0] w_pack$3;
-    reg  [103:0] p_pack$0;
-    reg  [103:0] p_pack$1;
-    reg  [103:0] p_pack$2;
-    reg  [103:0] p_pack$3;
+    reg  [95:0] p_pack$0;
+    reg  [95:0] p_pack$1;
+    reg  [95:0] p_pack$2;
+    reg  [95:0] p_pack$3;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$0$ws_cells$0 ws_cells$0(
@@ -39277,22 +23049,22 @@ module dsc_engine$pw$array$ws_rows$0(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,
     always @(*) begin
         ws_cells$0$clock = clock;
         ws_cells$0$w_in = w_in[(32'h8 * 0)+:(8)];
-        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(26)];
+        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(24)];
         w_ext$0$a = ws_cells$0$w_out;
         p_ext$0$a = ws_cells$0$psum_out;
         ws_cells$1$clock = clock;
         ws_cells$1$w_in = w_in[(32'h8 * 1)+:(8)];
-        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(26)];
+        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(24)];
         w_ext$1$a = ws_cells$1$w_out;
         p_ext$1$a = ws_cells$1$psum_out;
         ws_cells$2$clock = clock;
         ws_cells$2$w_in = w_in[(32'h8 * 2)+:(8)];
-        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(26)];
+        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(24)];
         w_ext$2$a = ws_cells$2$w_out;
         p_ext$2$a = ws_cells$2$psum_out;
         ws_cells$3$clock = clock;
         ws_cells$3$w_in = w_in[(32'h8 * 3)+:(8)];
-        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(26)];
+        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(24)];
         w_ext$3$a = ws_cells$3$w_out;
         p_ext$3$a = ws_cells$3$psum_out;
         ws_cells$0$a_in = a_in;
@@ -39331,12 +23103,12 @@ endmodule // dsc_engine$pw$array$ws_rows$0
 module dsc_engine$pw$array$ws_rows$0$p_ext$0(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$array$ws_rows$0$p_ext$0
 
@@ -39344,12 +23116,12 @@ endmodule // dsc_engine$pw$array$ws_rows$0$p_ext$0
 module dsc_engine$pw$array$ws_rows$0$p_ext$1(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$array$ws_rows$0$p_ext$1
 
@@ -39357,12 +23129,12 @@ endmodule // dsc_engine$pw$array$ws_rows$0$p_ext$1
 module dsc_engine$pw$array$ws_rows$0$p_ext$2(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$array$ws_rows$0$p_ext$2
 
@@ -39370,12 +23142,12 @@ endmodule // dsc_engine$pw$array$ws_rows$0$p_ext$2
 module dsc_engine$pw$array$ws_rows$0$p_ext$3(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$array$ws_rows$0$p_ext$3
 
@@ -39440,15 +23212,15 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psu
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -39472,12 +23244,12 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$0$ws_cells$0$mul mul(
@@ -39548,9 +23320,9 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psu
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         psum$d = psum_in + product;
         a_reg$d = a_in;
@@ -39643,13 +23415,13 @@ endmodule // dsc_engine$pw$array$ws_rows$0$ws_cells$0$mul
 module dsc_engine$pw$array$ws_rows$0$ws_cells$0$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -39724,15 +23496,15 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psu
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -39756,12 +23528,12 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$0$ws_cells$1$mul mul(
@@ -39832,9 +23604,9 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psu
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         psum$d = psum_in + product;
         a_reg$d = a_in;
@@ -39927,13 +23699,13 @@ endmodule // dsc_engine$pw$array$ws_rows$0$ws_cells$1$mul
 module dsc_engine$pw$array$ws_rows$0$ws_cells$1$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -40008,15 +23780,15 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psu
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -40040,12 +23812,12 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$0$ws_cells$2$mul mul(
@@ -40116,9 +23888,9 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psu
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         psum$d = psum_in + product;
         a_reg$d = a_in;
@@ -40211,13 +23983,13 @@ endmodule // dsc_engine$pw$array$ws_rows$0$ws_cells$2$mul
 module dsc_engine$pw$array$ws_rows$0$ws_cells$2$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -40292,15 +24064,15 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psu
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -40324,12 +24096,12 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$0$ws_cells$3$mul mul(
@@ -40400,9 +24172,9 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psu
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         psum$d = psum_in + product;
         a_reg$d = a_in;
@@ -40495,13 +24267,13 @@ endmodule // dsc_engine$pw$array$ws_rows$0$ws_cells$3$mul
 module dsc_engine$pw$array$ws_rows$0$ws_cells$3$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -40576,14 +24348,14 @@ module dsc_engine$pw$array$ws_rows$1(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,
     input wire  sw_in;
     input wire  cap_in;
     input wire  [31:0] w_in;
-    input wire  [103:0] psum_in;
+    input wire  [95:0] psum_in;
     output reg  [31:0] w_out;
-    output reg  [103:0] psum_out;
+    output reg  [95:0] psum_out;
     
     // Constant declarations
-    localparam  acc_w = 16'h1a;
+    localparam  acc_w = 16'h18;
     localparam  w_top = 16'h18;
-    localparam  p_top = 16'h4e;
+    localparam  p_top = 16'h48;
     
     // Stub signals
     reg  ws_cells$0$clock;
@@ -40591,45 +24363,45 @@ module dsc_engine$pw$array$ws_rows$1(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,
     reg  ws_cells$0$sw_in;
     reg  ws_cells$0$cap_in;
     reg  [7:0] ws_cells$0$w_in;
-    reg  [25:0] ws_cells$0$psum_in;
+    reg  [23:0] ws_cells$0$psum_in;
     wire  [7:0] ws_cells$0$a_out;
     wire  ws_cells$0$sw_out;
     wire  ws_cells$0$cap_out;
     wire  [7:0] ws_cells$0$w_out;
-    wire  [25:0] ws_cells$0$psum_out;
+    wire  [23:0] ws_cells$0$psum_out;
     reg  ws_cells$1$clock;
     reg  [7:0] ws_cells$1$a_in;
     reg  ws_cells$1$sw_in;
     reg  ws_cells$1$cap_in;
     reg  [7:0] ws_cells$1$w_in;
-    reg  [25:0] ws_cells$1$psum_in;
+    reg  [23:0] ws_cells$1$psum_in;
     wire  [7:0] ws_cells$1$a_out;
     wire  ws_cells$1$sw_out;
     wire  ws_cells$1$cap_out;
     wire  [7:0] ws_cells$1$w_out;
-    wire  [25:0] ws_cells$1$psum_out;
+    wire  [23:0] ws_cells$1$psum_out;
     reg  ws_cells$2$clock;
     reg  [7:0] ws_cells$2$a_in;
     reg  ws_cells$2$sw_in;
     reg  ws_cells$2$cap_in;
     reg  [7:0] ws_cells$2$w_in;
-    reg  [25:0] ws_cells$2$psum_in;
+    reg  [23:0] ws_cells$2$psum_in;
     wire  [7:0] ws_cells$2$a_out;
     wire  ws_cells$2$sw_out;
     wire  ws_cells$2$cap_out;
     wire  [7:0] ws_cells$2$w_out;
-    wire  [25:0] ws_cells$2$psum_out;
+    wire  [23:0] ws_cells$2$psum_out;
     reg  ws_cells$3$clock;
     reg  [7:0] ws_cells$3$a_in;
     reg  ws_cells$3$sw_in;
     reg  ws_cells$3$cap_in;
     reg  [7:0] ws_cells$3$w_in;
-    reg  [25:0] ws_cells$3$psum_in;
+    reg  [23:0] ws_cells$3$psum_in;
     wire  [7:0] ws_cells$3$a_out;
     wire  ws_cells$3$sw_out;
     wire  ws_cells$3$cap_out;
     wire  [7:0] ws_cells$3$w_out;
-    wire  [25:0] ws_cells$3$psum_out;
+    wire  [23:0] ws_cells$3$psum_out;
     reg  [7:0] w_ext$0$a;
     wire  [31:0] w_ext$0$y;
     reg  [7:0] w_ext$1$a;
@@ -40638,24 +24410,24 @@ module dsc_engine$pw$array$ws_rows$1(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,
     wire  [31:0] w_ext$2$y;
     reg  [7:0] w_ext$3$a;
     wire  [31:0] w_ext$3$y;
-    reg  [25:0] p_ext$0$a;
-    wire  [103:0] p_ext$0$y;
-    reg  [25:0] p_ext$1$a;
-    wire  [103:0] p_ext$1$y;
-    reg  [25:0] p_ext$2$a;
-    wire  [103:0] p_ext$2$y;
-    reg  [25:0] p_ext$3$a;
-    wire  [103:0] p_ext$3$y;
+    reg  [23:0] p_ext$0$a;
+    wire  [95:0] p_ext$0$y;
+    reg  [23:0] p_ext$1$a;
+    wire  [95:0] p_ext$1$y;
+    reg  [23:0] p_ext$2$a;
+    wire  [95:0] p_ext$2$y;
+    reg  [23:0] p_ext$3$a;
+    wire  [95:0] p_ext$3$y;
     
     // Local signals
     reg  [31:0] w_pack$0;
     reg  [31:0] w_pack$1;
     reg  [31:0] w_pack$2;
     reg  [31:0] w_pack$3;
-    reg  [103:0] p_pack$0;
-    reg  [103:0] p_pack$1;
-    reg  [103:0] p_pack$2;
-    reg  [103:0] p_pack$3;
+    reg  [95:0] p_pack$0;
+    reg  [95:0] p_pack$1;
+    reg  [95:0] p_pack$2;
+    reg  [95:0] p_pack$3;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$1$ws_cells$0 ws_cells$0(
@@ -40747,22 +24519,22 @@ module dsc_engine$pw$array$ws_rows$1(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,
     always @(*) begin
         ws_cells$0$clock = clock;
         ws_cells$0$w_in = w_in[(32'h8 * 0)+:(8)];
-        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(26)];
+        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(24)];
         w_ext$0$a = ws_cells$0$w_out;
         p_ext$0$a = ws_cells$0$psum_out;
         ws_cells$1$clock = clock;
         ws_cells$1$w_in = w_in[(32'h8 * 1)+:(8)];
-        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(26)];
+        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(24)];
         w_ext$1$a = ws_cells$1$w_out;
         p_ext$1$a = ws_cells$1$psum_out;
         ws_cells$2$clock = clock;
         ws_cells$2$w_in = w_in[(32'h8 * 2)+:(8)];
-        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(26)];
+        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(24)];
         w_ext$2$a = ws_cells$2$w_out;
         p_ext$2$a = ws_cells$2$psum_out;
         ws_cells$3$clock = clock;
         ws_cells$3$w_in = w_in[(32'h8 * 3)+:(8)];
-        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(26)];
+        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(24)];
         w_ext$3$a = ws_cells$3$w_out;
         p_ext$3$a = ws_cells$3$psum_out;
         ws_cells$0$a_in = a_in;
@@ -40801,12 +24573,12 @@ endmodule // dsc_engine$pw$array$ws_rows$1
 module dsc_engine$pw$array$ws_rows$1$p_ext$0(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$array$ws_rows$1$p_ext$0
 
@@ -40814,12 +24586,12 @@ endmodule // dsc_engine$pw$array$ws_rows$1$p_ext$0
 module dsc_engine$pw$array$ws_rows$1$p_ext$1(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$array$ws_rows$1$p_ext$1
 
@@ -40827,12 +24599,12 @@ endmodule // dsc_engine$pw$array$ws_rows$1$p_ext$1
 module dsc_engine$pw$array$ws_rows$1$p_ext$2(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$array$ws_rows$1$p_ext$2
 
@@ -40840,12 +24612,12 @@ endmodule // dsc_engine$pw$array$ws_rows$1$p_ext$2
 module dsc_engine$pw$array$ws_rows$1$p_ext$3(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$array$ws_rows$1$p_ext$3
 
@@ -40910,15 +24682,15 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psu
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -40942,12 +24714,12 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$1$ws_cells$0$mul mul(
@@ -41018,9 +24790,9 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psu
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         psum$d = psum_in + product;
         a_reg$d = a_in;
@@ -41113,13 +24885,13 @@ endmodule // dsc_engine$pw$array$ws_rows$1$ws_cells$0$mul
 module dsc_engine$pw$array$ws_rows$1$ws_cells$0$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -41194,15 +24966,15 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psu
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -41226,12 +24998,12 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$1$ws_cells$1$mul mul(
@@ -41302,9 +25074,9 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psu
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         psum$d = psum_in + product;
         a_reg$d = a_in;
@@ -41397,13 +25169,13 @@ endmodule // dsc_engine$pw$array$ws_rows$1$ws_cells$1$mul
 module dsc_engine$pw$array$ws_rows$1$ws_cells$1$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -41478,15 +25250,15 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psu
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -41510,12 +25282,12 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$1$ws_cells$2$mul mul(
@@ -41586,9 +25358,9 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psu
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         psum$d = psum_in + product;
         a_reg$d = a_in;
@@ -41681,13 +25453,13 @@ endmodule // dsc_engine$pw$array$ws_rows$1$ws_cells$2$mul
 module dsc_engine$pw$array$ws_rows$1$ws_cells$2$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -41762,15 +25534,15 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psu
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -41794,12 +25566,12 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$1$ws_cells$3$mul mul(
@@ -41870,9 +25642,9 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psu
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         psum$d = psum_in + product;
         a_reg$d = a_in;
@@ -41965,13 +25737,13 @@ endmodule // dsc_engine$pw$array$ws_rows$1$ws_cells$3$mul
 module dsc_engine$pw$array$ws_rows$1$ws_cells$3$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -42046,14 +25818,14 @@ module dsc_engine$pw$array$ws_rows$2(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,
     input wire  sw_in;
     input wire  cap_in;
     input wire  [31:0] w_in;
-    input wire  [103:0] psum_in;
+    input wire  [95:0] psum_in;
     output reg  [31:0] w_out;
-    output reg  [103:0] psum_out;
+    output reg  [95:0] psum_out;
     
     // Constant declarations
-    localparam  acc_w = 16'h1a;
+    localparam  acc_w = 16'h18;
     localparam  w_top = 16'h18;
-    localparam  p_top = 16'h4e;
+    localparam  p_top = 16'h48;
     
     // Stub signals
     reg  ws_cells$0$clock;
@@ -42061,45 +25833,45 @@ module dsc_engine$pw$array$ws_rows$2(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,
     reg  ws_cells$0$sw_in;
     reg  ws_cells$0$cap_in;
     reg  [7:0] ws_cells$0$w_in;
-    reg  [25:0] ws_cells$0$psum_in;
+    reg  [23:0] ws_cells$0$psum_in;
     wire  [7:0] ws_cells$0$a_out;
     wire  ws_cells$0$sw_out;
     wire  ws_cells$0$cap_out;
     wire  [7:0] ws_cells$0$w_out;
-    wire  [25:0] ws_cells$0$psum_out;
+    wire  [23:0] ws_cells$0$psum_out;
     reg  ws_cells$1$clock;
     reg  [7:0] ws_cells$1$a_in;
     reg  ws_cells$1$sw_in;
     reg  ws_cells$1$cap_in;
     reg  [7:0] ws_cells$1$w_in;
-    reg  [25:0] ws_cells$1$psum_in;
+    reg  [23:0] ws_cells$1$psum_in;
     wire  [7:0] ws_cells$1$a_out;
     wire  ws_cells$1$sw_out;
     wire  ws_cells$1$cap_out;
     wire  [7:0] ws_cells$1$w_out;
-    wire  [25:0] ws_cells$1$psum_out;
+    wire  [23:0] ws_cells$1$psum_out;
     reg  ws_cells$2$clock;
     reg  [7:0] ws_cells$2$a_in;
     reg  ws_cells$2$sw_in;
     reg  ws_cells$2$cap_in;
     reg  [7:0] ws_cells$2$w_in;
-    reg  [25:0] ws_cells$2$psum_in;
+    reg  [23:0] ws_cells$2$psum_in;
     wire  [7:0] ws_cells$2$a_out;
     wire  ws_cells$2$sw_out;
     wire  ws_cells$2$cap_out;
     wire  [7:0] ws_cells$2$w_out;
-    wire  [25:0] ws_cells$2$psum_out;
+    wire  [23:0] ws_cells$2$psum_out;
     reg  ws_cells$3$clock;
     reg  [7:0] ws_cells$3$a_in;
     reg  ws_cells$3$sw_in;
     reg  ws_cells$3$cap_in;
     reg  [7:0] ws_cells$3$w_in;
-    reg  [25:0] ws_cells$3$psum_in;
+    reg  [23:0] ws_cells$3$psum_in;
     wire  [7:0] ws_cells$3$a_out;
     wire  ws_cells$3$sw_out;
     wire  ws_cells$3$cap_out;
     wire  [7:0] ws_cells$3$w_out;
-    wire  [25:0] ws_cells$3$psum_out;
+    wire  [23:0] ws_cells$3$psum_out;
     reg  [7:0] w_ext$0$a;
     wire  [31:0] w_ext$0$y;
     reg  [7:0] w_ext$1$a;
@@ -42108,24 +25880,24 @@ module dsc_engine$pw$array$ws_rows$2(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,
     wire  [31:0] w_ext$2$y;
     reg  [7:0] w_ext$3$a;
     wire  [31:0] w_ext$3$y;
-    reg  [25:0] p_ext$0$a;
-    wire  [103:0] p_ext$0$y;
-    reg  [25:0] p_ext$1$a;
-    wire  [103:0] p_ext$1$y;
-    reg  [25:0] p_ext$2$a;
-    wire  [103:0] p_ext$2$y;
-    reg  [25:0] p_ext$3$a;
-    wire  [103:0] p_ext$3$y;
+    reg  [23:0] p_ext$0$a;
+    wire  [95:0] p_ext$0$y;
+    reg  [23:0] p_ext$1$a;
+    wire  [95:0] p_ext$1$y;
+    reg  [23:0] p_ext$2$a;
+    wire  [95:0] p_ext$2$y;
+    reg  [23:0] p_ext$3$a;
+    wire  [95:0] p_ext$3$y;
     
     // Local signals
     reg  [31:0] w_pack$0;
     reg  [31:0] w_pack$1;
     reg  [31:0] w_pack$2;
     reg  [31:0] w_pack$3;
-    reg  [103:0] p_pack$0;
-    reg  [103:0] p_pack$1;
-    reg  [103:0] p_pack$2;
-    reg  [103:0] p_pack$3;
+    reg  [95:0] p_pack$0;
+    reg  [95:0] p_pack$1;
+    reg  [95:0] p_pack$2;
+    reg  [95:0] p_pack$3;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$2$ws_cells$0 ws_cells$0(
@@ -42217,22 +25989,22 @@ module dsc_engine$pw$array$ws_rows$2(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,
     always @(*) begin
         ws_cells$0$clock = clock;
         ws_cells$0$w_in = w_in[(32'h8 * 0)+:(8)];
-        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(26)];
+        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(24)];
         w_ext$0$a = ws_cells$0$w_out;
         p_ext$0$a = ws_cells$0$psum_out;
         ws_cells$1$clock = clock;
         ws_cells$1$w_in = w_in[(32'h8 * 1)+:(8)];
-        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(26)];
+        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(24)];
         w_ext$1$a = ws_cells$1$w_out;
         p_ext$1$a = ws_cells$1$psum_out;
         ws_cells$2$clock = clock;
         ws_cells$2$w_in = w_in[(32'h8 * 2)+:(8)];
-        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(26)];
+        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(24)];
         w_ext$2$a = ws_cells$2$w_out;
         p_ext$2$a = ws_cells$2$psum_out;
         ws_cells$3$clock = clock;
         ws_cells$3$w_in = w_in[(32'h8 * 3)+:(8)];
-        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(26)];
+        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(24)];
         w_ext$3$a = ws_cells$3$w_out;
         p_ext$3$a = ws_cells$3$psum_out;
         ws_cells$0$a_in = a_in;
@@ -42271,12 +26043,12 @@ endmodule // dsc_engine$pw$array$ws_rows$2
 module dsc_engine$pw$array$ws_rows$2$p_ext$0(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$array$ws_rows$2$p_ext$0
 
@@ -42284,12 +26056,12 @@ endmodule // dsc_engine$pw$array$ws_rows$2$p_ext$0
 module dsc_engine$pw$array$ws_rows$2$p_ext$1(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$array$ws_rows$2$p_ext$1
 
@@ -42297,12 +26069,12 @@ endmodule // dsc_engine$pw$array$ws_rows$2$p_ext$1
 module dsc_engine$pw$array$ws_rows$2$p_ext$2(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$array$ws_rows$2$p_ext$2
 
@@ -42310,12 +26082,12 @@ endmodule // dsc_engine$pw$array$ws_rows$2$p_ext$2
 module dsc_engine$pw$array$ws_rows$2$p_ext$3(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$array$ws_rows$2$p_ext$3
 
@@ -42380,15 +26152,15 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psu
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -42412,12 +26184,12 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$2$ws_cells$0$mul mul(
@@ -42488,9 +26260,9 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psu
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         psum$d = psum_in + product;
         a_reg$d = a_in;
@@ -42583,13 +26355,13 @@ endmodule // dsc_engine$pw$array$ws_rows$2$ws_cells$0$mul
 module dsc_engine$pw$array$ws_rows$2$ws_cells$0$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -42664,15 +26436,15 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psu
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -42696,12 +26468,12 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$2$ws_cells$1$mul mul(
@@ -42772,9 +26544,9 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psu
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         psum$d = psum_in + product;
         a_reg$d = a_in;
@@ -42867,13 +26639,13 @@ endmodule // dsc_engine$pw$array$ws_rows$2$ws_cells$1$mul
 module dsc_engine$pw$array$ws_rows$2$ws_cells$1$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -42948,15 +26720,15 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psu
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -42980,12 +26752,12 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$2$ws_cells$2$mul mul(
@@ -43056,9 +26828,9 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psu
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         psum$d = psum_in + product;
         a_reg$d = a_in;
@@ -43151,13 +26923,13 @@ endmodule // dsc_engine$pw$array$ws_rows$2$ws_cells$2$mul
 module dsc_engine$pw$array$ws_rows$2$ws_cells$2$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -43232,15 +27004,15 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psu
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -43264,12 +27036,12 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$2$ws_cells$3$mul mul(
@@ -43340,9 +27112,9 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psu
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         psum$d = psum_in + product;
         a_reg$d = a_in;
@@ -43435,13 +27207,13 @@ endmodule // dsc_engine$pw$array$ws_rows$2$ws_cells$3$mul
 module dsc_engine$pw$array$ws_rows$2$ws_cells$3$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -43516,14 +27288,14 @@ module dsc_engine$pw$array$ws_rows$3(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,
     input wire  sw_in;
     input wire  cap_in;
     input wire  [31:0] w_in;
-    input wire  [103:0] psum_in;
+    input wire  [95:0] psum_in;
     output reg  [31:0] w_out;
-    output reg  [103:0] psum_out;
+    output reg  [95:0] psum_out;
     
     // Constant declarations
-    localparam  acc_w = 16'h1a;
+    localparam  acc_w = 16'h18;
     localparam  w_top = 16'h18;
-    localparam  p_top = 16'h4e;
+    localparam  p_top = 16'h48;
     
     // Stub signals
     reg  ws_cells$0$clock;
@@ -43531,45 +27303,45 @@ module dsc_engine$pw$array$ws_rows$3(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,
     reg  ws_cells$0$sw_in;
     reg  ws_cells$0$cap_in;
     reg  [7:0] ws_cells$0$w_in;
-    reg  [25:0] ws_cells$0$psum_in;
+    reg  [23:0] ws_cells$0$psum_in;
     wire  [7:0] ws_cells$0$a_out;
     wire  ws_cells$0$sw_out;
     wire  ws_cells$0$cap_out;
     wire  [7:0] ws_cells$0$w_out;
-    wire  [25:0] ws_cells$0$psum_out;
+    wire  [23:0] ws_cells$0$psum_out;
     reg  ws_cells$1$clock;
     reg  [7:0] ws_cells$1$a_in;
     reg  ws_cells$1$sw_in;
     reg  ws_cells$1$cap_in;
     reg  [7:0] ws_cells$1$w_in;
-    reg  [25:0] ws_cells$1$psum_in;
+    reg  [23:0] ws_cells$1$psum_in;
     wire  [7:0] ws_cells$1$a_out;
     wire  ws_cells$1$sw_out;
     wire  ws_cells$1$cap_out;
     wire  [7:0] ws_cells$1$w_out;
-    wire  [25:0] ws_cells$1$psum_out;
+    wire  [23:0] ws_cells$1$psum_out;
     reg  ws_cells$2$clock;
     reg  [7:0] ws_cells$2$a_in;
     reg  ws_cells$2$sw_in;
     reg  ws_cells$2$cap_in;
     reg  [7:0] ws_cells$2$w_in;
-    reg  [25:0] ws_cells$2$psum_in;
+    reg  [23:0] ws_cells$2$psum_in;
     wire  [7:0] ws_cells$2$a_out;
     wire  ws_cells$2$sw_out;
     wire  ws_cells$2$cap_out;
     wire  [7:0] ws_cells$2$w_out;
-    wire  [25:0] ws_cells$2$psum_out;
+    wire  [23:0] ws_cells$2$psum_out;
     reg  ws_cells$3$clock;
     reg  [7:0] ws_cells$3$a_in;
     reg  ws_cells$3$sw_in;
     reg  ws_cells$3$cap_in;
     reg  [7:0] ws_cells$3$w_in;
-    reg  [25:0] ws_cells$3$psum_in;
+    reg  [23:0] ws_cells$3$psum_in;
     wire  [7:0] ws_cells$3$a_out;
     wire  ws_cells$3$sw_out;
     wire  ws_cells$3$cap_out;
     wire  [7:0] ws_cells$3$w_out;
-    wire  [25:0] ws_cells$3$psum_out;
+    wire  [23:0] ws_cells$3$psum_out;
     reg  [7:0] w_ext$0$a;
     wire  [31:0] w_ext$0$y;
     reg  [7:0] w_ext$1$a;
@@ -43578,24 +27350,24 @@ module dsc_engine$pw$array$ws_rows$3(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,
     wire  [31:0] w_ext$2$y;
     reg  [7:0] w_ext$3$a;
     wire  [31:0] w_ext$3$y;
-    reg  [25:0] p_ext$0$a;
-    wire  [103:0] p_ext$0$y;
-    reg  [25:0] p_ext$1$a;
-    wire  [103:0] p_ext$1$y;
-    reg  [25:0] p_ext$2$a;
-    wire  [103:0] p_ext$2$y;
-    reg  [25:0] p_ext$3$a;
-    wire  [103:0] p_ext$3$y;
+    reg  [23:0] p_ext$0$a;
+    wire  [95:0] p_ext$0$y;
+    reg  [23:0] p_ext$1$a;
+    wire  [95:0] p_ext$1$y;
+    reg  [23:0] p_ext$2$a;
+    wire  [95:0] p_ext$2$y;
+    reg  [23:0] p_ext$3$a;
+    wire  [95:0] p_ext$3$y;
     
     // Local signals
     reg  [31:0] w_pack$0;
     reg  [31:0] w_pack$1;
     reg  [31:0] w_pack$2;
     reg  [31:0] w_pack$3;
-    reg  [103:0] p_pack$0;
-    reg  [103:0] p_pack$1;
-    reg  [103:0] p_pack$2;
-    reg  [103:0] p_pack$3;
+    reg  [95:0] p_pack$0;
+    reg  [95:0] p_pack$1;
+    reg  [95:0] p_pack$2;
+    reg  [95:0] p_pack$3;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$3$ws_cells$0 ws_cells$0(
@@ -43687,22 +27459,22 @@ module dsc_engine$pw$array$ws_rows$3(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,
     always @(*) begin
         ws_cells$0$clock = clock;
         ws_cells$0$w_in = w_in[(32'h8 * 0)+:(8)];
-        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(26)];
+        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(24)];
         w_ext$0$a = ws_cells$0$w_out;
         p_ext$0$a = ws_cells$0$psum_out;
         ws_cells$1$clock = clock;
         ws_cells$1$w_in = w_in[(32'h8 * 1)+:(8)];
-        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(26)];
+        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(24)];
         w_ext$1$a = ws_cells$1$w_out;
         p_ext$1$a = ws_cells$1$psum_out;
         ws_cells$2$clock = clock;
         ws_cells$2$w_in = w_in[(32'h8 * 2)+:(8)];
-        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(26)];
+        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(24)];
         w_ext$2$a = ws_cells$2$w_out;
         p_ext$2$a = ws_cells$2$psum_out;
         ws_cells$3$clock = clock;
         ws_cells$3$w_in = w_in[(32'h8 * 3)+:(8)];
-        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(26)];
+        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(24)];
         w_ext$3$a = ws_cells$3$w_out;
         p_ext$3$a = ws_cells$3$psum_out;
         ws_cells$0$a_in = a_in;
@@ -43741,12 +27513,12 @@ endmodule // dsc_engine$pw$array$ws_rows$3
 module dsc_engine$pw$array$ws_rows$3$p_ext$0(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$array$ws_rows$3$p_ext$0
 
@@ -43754,12 +27526,12 @@ endmodule // dsc_engine$pw$array$ws_rows$3$p_ext$0
 module dsc_engine$pw$array$ws_rows$3$p_ext$1(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$array$ws_rows$3$p_ext$1
 
@@ -43767,12 +27539,12 @@ endmodule // dsc_engine$pw$array$ws_rows$3$p_ext$1
 module dsc_engine$pw$array$ws_rows$3$p_ext$2(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$array$ws_rows$3$p_ext$2
 
@@ -43780,12 +27552,12 @@ endmodule // dsc_engine$pw$array$ws_rows$3$p_ext$2
 module dsc_engine$pw$array$ws_rows$3$p_ext$3(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$array$ws_rows$3$p_ext$3
 
@@ -43850,15 +27622,15 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psu
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -43882,12 +27654,12 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$3$ws_cells$0$mul mul(
@@ -43958,9 +27730,9 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psu
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         psum$d = psum_in + product;
         a_reg$d = a_in;
@@ -44053,13 +27825,13 @@ endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$0$mul
 module dsc_engine$pw$array$ws_rows$3$ws_cells$0$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -44134,15 +27906,15 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psu
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -44166,12 +27938,12 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$3$ws_cells$1$mul mul(
@@ -44242,9 +28014,9 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psu
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         psum$d = psum_in + product;
         a_reg$d = a_in;
@@ -44337,13 +28109,13 @@ endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$1$mul
 module dsc_engine$pw$array$ws_rows$3$ws_cells$1$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -44418,15 +28190,15 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psu
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -44450,12 +28222,12 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$3$ws_cells$2$mul mul(
@@ -44526,9 +28298,9 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psu
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         psum$d = psum_in + product;
         a_reg$d = a_in;
@@ -44621,13 +28393,13 @@ endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$2$mul
 module dsc_engine$pw$array$ws_rows$3$ws_cells$2$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -44702,15 +28474,15 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psu
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -44734,12 +28506,12 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$3$ws_cells$3$mul mul(
@@ -44810,9 +28582,9 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psu
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         psum$d = psum_in + product;
         a_reg$d = a_in;
@@ -44905,13 +28677,13 @@ endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$3$mul
 module dsc_engine$pw$array$ws_rows$3$ws_cells$3$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -44978,5886 +28750,6 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$3$w_reg(d,q,clock);
 endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$3$w_reg
 
 
-module dsc_engine$pw$array$ws_rows$4(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [31:0] w_in;
-    input wire  [103:0] psum_in;
-    output reg  [31:0] w_out;
-    output reg  [103:0] psum_out;
-    
-    // Constant declarations
-    localparam  acc_w = 16'h1a;
-    localparam  w_top = 16'h18;
-    localparam  p_top = 16'h4e;
-    
-    // Stub signals
-    reg  ws_cells$0$clock;
-    reg  [7:0] ws_cells$0$a_in;
-    reg  ws_cells$0$sw_in;
-    reg  ws_cells$0$cap_in;
-    reg  [7:0] ws_cells$0$w_in;
-    reg  [25:0] ws_cells$0$psum_in;
-    wire  [7:0] ws_cells$0$a_out;
-    wire  ws_cells$0$sw_out;
-    wire  ws_cells$0$cap_out;
-    wire  [7:0] ws_cells$0$w_out;
-    wire  [25:0] ws_cells$0$psum_out;
-    reg  ws_cells$1$clock;
-    reg  [7:0] ws_cells$1$a_in;
-    reg  ws_cells$1$sw_in;
-    reg  ws_cells$1$cap_in;
-    reg  [7:0] ws_cells$1$w_in;
-    reg  [25:0] ws_cells$1$psum_in;
-    wire  [7:0] ws_cells$1$a_out;
-    wire  ws_cells$1$sw_out;
-    wire  ws_cells$1$cap_out;
-    wire  [7:0] ws_cells$1$w_out;
-    wire  [25:0] ws_cells$1$psum_out;
-    reg  ws_cells$2$clock;
-    reg  [7:0] ws_cells$2$a_in;
-    reg  ws_cells$2$sw_in;
-    reg  ws_cells$2$cap_in;
-    reg  [7:0] ws_cells$2$w_in;
-    reg  [25:0] ws_cells$2$psum_in;
-    wire  [7:0] ws_cells$2$a_out;
-    wire  ws_cells$2$sw_out;
-    wire  ws_cells$2$cap_out;
-    wire  [7:0] ws_cells$2$w_out;
-    wire  [25:0] ws_cells$2$psum_out;
-    reg  ws_cells$3$clock;
-    reg  [7:0] ws_cells$3$a_in;
-    reg  ws_cells$3$sw_in;
-    reg  ws_cells$3$cap_in;
-    reg  [7:0] ws_cells$3$w_in;
-    reg  [25:0] ws_cells$3$psum_in;
-    wire  [7:0] ws_cells$3$a_out;
-    wire  ws_cells$3$sw_out;
-    wire  ws_cells$3$cap_out;
-    wire  [7:0] ws_cells$3$w_out;
-    wire  [25:0] ws_cells$3$psum_out;
-    reg  [7:0] w_ext$0$a;
-    wire  [31:0] w_ext$0$y;
-    reg  [7:0] w_ext$1$a;
-    wire  [31:0] w_ext$1$y;
-    reg  [7:0] w_ext$2$a;
-    wire  [31:0] w_ext$2$y;
-    reg  [7:0] w_ext$3$a;
-    wire  [31:0] w_ext$3$y;
-    reg  [25:0] p_ext$0$a;
-    wire  [103:0] p_ext$0$y;
-    reg  [25:0] p_ext$1$a;
-    wire  [103:0] p_ext$1$y;
-    reg  [25:0] p_ext$2$a;
-    wire  [103:0] p_ext$2$y;
-    reg  [25:0] p_ext$3$a;
-    wire  [103:0] p_ext$3$y;
-    
-    // Local signals
-    reg  [31:0] w_pack$0;
-    reg  [31:0] w_pack$1;
-    reg  [31:0] w_pack$2;
-    reg  [31:0] w_pack$3;
-    reg  [103:0] p_pack$0;
-    reg  [103:0] p_pack$1;
-    reg  [103:0] p_pack$2;
-    reg  [103:0] p_pack$3;
-    
-    // Sub module instances
-    dsc_engine$pw$array$ws_rows$4$ws_cells$0 ws_cells$0(
-        .clock(ws_cells$0$clock),
-        .a_in(ws_cells$0$a_in),
-        .sw_in(ws_cells$0$sw_in),
-        .cap_in(ws_cells$0$cap_in),
-        .w_in(ws_cells$0$w_in),
-        .psum_in(ws_cells$0$psum_in),
-        .a_out(ws_cells$0$a_out),
-        .sw_out(ws_cells$0$sw_out),
-        .cap_out(ws_cells$0$cap_out),
-        .w_out(ws_cells$0$w_out),
-        .psum_out(ws_cells$0$psum_out)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$1 ws_cells$1(
-        .clock(ws_cells$1$clock),
-        .a_in(ws_cells$1$a_in),
-        .sw_in(ws_cells$1$sw_in),
-        .cap_in(ws_cells$1$cap_in),
-        .w_in(ws_cells$1$w_in),
-        .psum_in(ws_cells$1$psum_in),
-        .a_out(ws_cells$1$a_out),
-        .sw_out(ws_cells$1$sw_out),
-        .cap_out(ws_cells$1$cap_out),
-        .w_out(ws_cells$1$w_out),
-        .psum_out(ws_cells$1$psum_out)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$2 ws_cells$2(
-        .clock(ws_cells$2$clock),
-        .a_in(ws_cells$2$a_in),
-        .sw_in(ws_cells$2$sw_in),
-        .cap_in(ws_cells$2$cap_in),
-        .w_in(ws_cells$2$w_in),
-        .psum_in(ws_cells$2$psum_in),
-        .a_out(ws_cells$2$a_out),
-        .sw_out(ws_cells$2$sw_out),
-        .cap_out(ws_cells$2$cap_out),
-        .w_out(ws_cells$2$w_out),
-        .psum_out(ws_cells$2$psum_out)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$3 ws_cells$3(
-        .clock(ws_cells$3$clock),
-        .a_in(ws_cells$3$a_in),
-        .sw_in(ws_cells$3$sw_in),
-        .cap_in(ws_cells$3$cap_in),
-        .w_in(ws_cells$3$w_in),
-        .psum_in(ws_cells$3$psum_in),
-        .a_out(ws_cells$3$a_out),
-        .sw_out(ws_cells$3$sw_out),
-        .cap_out(ws_cells$3$cap_out),
-        .w_out(ws_cells$3$w_out),
-        .psum_out(ws_cells$3$psum_out)
-    );
-    dsc_engine$pw$array$ws_rows$4$w_ext$0 w_ext$0(
-        .a(w_ext$0$a),
-        .y(w_ext$0$y)
-    );
-    dsc_engine$pw$array$ws_rows$4$w_ext$1 w_ext$1(
-        .a(w_ext$1$a),
-        .y(w_ext$1$y)
-    );
-    dsc_engine$pw$array$ws_rows$4$w_ext$2 w_ext$2(
-        .a(w_ext$2$a),
-        .y(w_ext$2$y)
-    );
-    dsc_engine$pw$array$ws_rows$4$w_ext$3 w_ext$3(
-        .a(w_ext$3$a),
-        .y(w_ext$3$y)
-    );
-    dsc_engine$pw$array$ws_rows$4$p_ext$0 p_ext$0(
-        .a(p_ext$0$a),
-        .y(p_ext$0$y)
-    );
-    dsc_engine$pw$array$ws_rows$4$p_ext$1 p_ext$1(
-        .a(p_ext$1$a),
-        .y(p_ext$1$y)
-    );
-    dsc_engine$pw$array$ws_rows$4$p_ext$2 p_ext$2(
-        .a(p_ext$2$a),
-        .y(p_ext$2$y)
-    );
-    dsc_engine$pw$array$ws_rows$4$p_ext$3 p_ext$3(
-        .a(p_ext$3$a),
-        .y(p_ext$3$y)
-    );
-    
-    // Update code
-    always @(*) begin
-        ws_cells$0$clock = clock;
-        ws_cells$0$w_in = w_in[(32'h8 * 0)+:(8)];
-        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(26)];
-        w_ext$0$a = ws_cells$0$w_out;
-        p_ext$0$a = ws_cells$0$psum_out;
-        ws_cells$1$clock = clock;
-        ws_cells$1$w_in = w_in[(32'h8 * 1)+:(8)];
-        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(26)];
-        w_ext$1$a = ws_cells$1$w_out;
-        p_ext$1$a = ws_cells$1$psum_out;
-        ws_cells$2$clock = clock;
-        ws_cells$2$w_in = w_in[(32'h8 * 2)+:(8)];
-        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(26)];
-        w_ext$2$a = ws_cells$2$w_out;
-        p_ext$2$a = ws_cells$2$psum_out;
-        ws_cells$3$clock = clock;
-        ws_cells$3$w_in = w_in[(32'h8 * 3)+:(8)];
-        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(26)];
-        w_ext$3$a = ws_cells$3$w_out;
-        p_ext$3$a = ws_cells$3$psum_out;
-        ws_cells$0$a_in = a_in;
-        ws_cells$0$sw_in = sw_in;
-        ws_cells$0$cap_in = cap_in;
-        ws_cells$1$a_in = ws_cells$0$a_out;
-        ws_cells$1$sw_in = ws_cells$0$sw_out;
-        ws_cells$1$cap_in = ws_cells$0$cap_out;
-        ws_cells$2$a_in = ws_cells$1$a_out;
-        ws_cells$2$sw_in = ws_cells$1$sw_out;
-        ws_cells$2$cap_in = ws_cells$1$cap_out;
-        ws_cells$3$a_in = ws_cells$2$a_out;
-        ws_cells$3$sw_in = ws_cells$2$sw_out;
-        ws_cells$3$cap_in = ws_cells$2$cap_out;
-        w_pack$0 = w_ext$0$y << w_top;
-        p_pack$0 = p_ext$0$y << p_top;
-        w_pack$1 = (w_pack$0 >> 32'h8) | (w_ext$1$y << w_top);
-        p_pack$1 = (p_pack$0 >> acc_w) | (p_ext$1$y << p_top);
-        w_pack$2 = (w_pack$1 >> 32'h8) | (w_ext$2$y << w_top);
-        p_pack$2 = (p_pack$1 >> acc_w) | (p_ext$2$y << p_top);
-        w_pack$3 = (w_pack$2 >> 32'h8) | (w_ext$3$y << w_top);
-        p_pack$3 = (p_pack$2 >> acc_w) | (p_ext$3$y << p_top);
-        w_out = w_pack$0;
-        psum_out = p_pack$0;
-        w_out = w_pack$1;
-        psum_out = p_pack$1;
-        w_out = w_pack$2;
-        psum_out = p_pack$2;
-        w_out = w_pack$3;
-        psum_out = p_pack$3;
-    end
-    
-endmodule // dsc_engine$pw$array$ws_rows$4
-
-
-module dsc_engine$pw$array$ws_rows$4$p_ext$0(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$4$p_ext$0
-
-
-module dsc_engine$pw$array$ws_rows$4$p_ext$1(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$4$p_ext$1
-
-
-module dsc_engine$pw$array$ws_rows$4$p_ext$2(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$4$p_ext$2
-
-
-module dsc_engine$pw$array$ws_rows$4$p_ext$3(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$4$p_ext$3
-
-
-module dsc_engine$pw$array$ws_rows$4$w_ext$0(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$4$w_ext$0
-
-
-module dsc_engine$pw$array$ws_rows$4$w_ext$1(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$4$w_ext$1
-
-
-module dsc_engine$pw$array$ws_rows$4$w_ext$2(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$4$w_ext$2
-
-
-module dsc_engine$pw$array$ws_rows$4$w_ext$3(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$4$w_ext$3
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    dsc_engine$pw$array$ws_rows$4$ws_cells$0$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$0$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$0$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$0$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$0$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$0$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$0$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$0$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        psum$d = psum_in + product;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$0
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$0$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$0$a_reg
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$0$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$0$active
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$0$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$0$cap_reg
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$0$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$0$mul
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$0$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$0$psum
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$0$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$0$shadow
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$0$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$0$sw_reg
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$0$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$0$w_reg
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    dsc_engine$pw$array$ws_rows$4$ws_cells$1$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$1$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$1$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$1$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$1$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$1$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$1$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$1$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        psum$d = psum_in + product;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$1
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$1$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$1$a_reg
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$1$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$1$active
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$1$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$1$cap_reg
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$1$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$1$mul
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$1$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$1$psum
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$1$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$1$shadow
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$1$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$1$sw_reg
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$1$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$1$w_reg
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    dsc_engine$pw$array$ws_rows$4$ws_cells$2$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$2$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$2$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$2$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$2$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$2$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$2$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$2$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        psum$d = psum_in + product;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$2
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$2$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$2$a_reg
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$2$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$2$active
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$2$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$2$cap_reg
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$2$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$2$mul
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$2$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$2$psum
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$2$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$2$shadow
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$2$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$2$sw_reg
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$2$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$2$w_reg
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    dsc_engine$pw$array$ws_rows$4$ws_cells$3$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$3$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$3$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$3$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$3$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$3$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$3$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$3$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        psum$d = psum_in + product;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$3
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$3$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$3$a_reg
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$3$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$3$active
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$3$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$3$cap_reg
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$3$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$3$mul
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$3$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$3$psum
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$3$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$3$shadow
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$3$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$3$sw_reg
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$3$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$3$w_reg
-
-
-module dsc_engine$pw$array$ws_rows$5(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [31:0] w_in;
-    input wire  [103:0] psum_in;
-    output reg  [31:0] w_out;
-    output reg  [103:0] psum_out;
-    
-    // Constant declarations
-    localparam  acc_w = 16'h1a;
-    localparam  w_top = 16'h18;
-    localparam  p_top = 16'h4e;
-    
-    // Stub signals
-    reg  ws_cells$0$clock;
-    reg  [7:0] ws_cells$0$a_in;
-    reg  ws_cells$0$sw_in;
-    reg  ws_cells$0$cap_in;
-    reg  [7:0] ws_cells$0$w_in;
-    reg  [25:0] ws_cells$0$psum_in;
-    wire  [7:0] ws_cells$0$a_out;
-    wire  ws_cells$0$sw_out;
-    wire  ws_cells$0$cap_out;
-    wire  [7:0] ws_cells$0$w_out;
-    wire  [25:0] ws_cells$0$psum_out;
-    reg  ws_cells$1$clock;
-    reg  [7:0] ws_cells$1$a_in;
-    reg  ws_cells$1$sw_in;
-    reg  ws_cells$1$cap_in;
-    reg  [7:0] ws_cells$1$w_in;
-    reg  [25:0] ws_cells$1$psum_in;
-    wire  [7:0] ws_cells$1$a_out;
-    wire  ws_cells$1$sw_out;
-    wire  ws_cells$1$cap_out;
-    wire  [7:0] ws_cells$1$w_out;
-    wire  [25:0] ws_cells$1$psum_out;
-    reg  ws_cells$2$clock;
-    reg  [7:0] ws_cells$2$a_in;
-    reg  ws_cells$2$sw_in;
-    reg  ws_cells$2$cap_in;
-    reg  [7:0] ws_cells$2$w_in;
-    reg  [25:0] ws_cells$2$psum_in;
-    wire  [7:0] ws_cells$2$a_out;
-    wire  ws_cells$2$sw_out;
-    wire  ws_cells$2$cap_out;
-    wire  [7:0] ws_cells$2$w_out;
-    wire  [25:0] ws_cells$2$psum_out;
-    reg  ws_cells$3$clock;
-    reg  [7:0] ws_cells$3$a_in;
-    reg  ws_cells$3$sw_in;
-    reg  ws_cells$3$cap_in;
-    reg  [7:0] ws_cells$3$w_in;
-    reg  [25:0] ws_cells$3$psum_in;
-    wire  [7:0] ws_cells$3$a_out;
-    wire  ws_cells$3$sw_out;
-    wire  ws_cells$3$cap_out;
-    wire  [7:0] ws_cells$3$w_out;
-    wire  [25:0] ws_cells$3$psum_out;
-    reg  [7:0] w_ext$0$a;
-    wire  [31:0] w_ext$0$y;
-    reg  [7:0] w_ext$1$a;
-    wire  [31:0] w_ext$1$y;
-    reg  [7:0] w_ext$2$a;
-    wire  [31:0] w_ext$2$y;
-    reg  [7:0] w_ext$3$a;
-    wire  [31:0] w_ext$3$y;
-    reg  [25:0] p_ext$0$a;
-    wire  [103:0] p_ext$0$y;
-    reg  [25:0] p_ext$1$a;
-    wire  [103:0] p_ext$1$y;
-    reg  [25:0] p_ext$2$a;
-    wire  [103:0] p_ext$2$y;
-    reg  [25:0] p_ext$3$a;
-    wire  [103:0] p_ext$3$y;
-    
-    // Local signals
-    reg  [31:0] w_pack$0;
-    reg  [31:0] w_pack$1;
-    reg  [31:0] w_pack$2;
-    reg  [31:0] w_pack$3;
-    reg  [103:0] p_pack$0;
-    reg  [103:0] p_pack$1;
-    reg  [103:0] p_pack$2;
-    reg  [103:0] p_pack$3;
-    
-    // Sub module instances
-    dsc_engine$pw$array$ws_rows$5$ws_cells$0 ws_cells$0(
-        .clock(ws_cells$0$clock),
-        .a_in(ws_cells$0$a_in),
-        .sw_in(ws_cells$0$sw_in),
-        .cap_in(ws_cells$0$cap_in),
-        .w_in(ws_cells$0$w_in),
-        .psum_in(ws_cells$0$psum_in),
-        .a_out(ws_cells$0$a_out),
-        .sw_out(ws_cells$0$sw_out),
-        .cap_out(ws_cells$0$cap_out),
-        .w_out(ws_cells$0$w_out),
-        .psum_out(ws_cells$0$psum_out)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$1 ws_cells$1(
-        .clock(ws_cells$1$clock),
-        .a_in(ws_cells$1$a_in),
-        .sw_in(ws_cells$1$sw_in),
-        .cap_in(ws_cells$1$cap_in),
-        .w_in(ws_cells$1$w_in),
-        .psum_in(ws_cells$1$psum_in),
-        .a_out(ws_cells$1$a_out),
-        .sw_out(ws_cells$1$sw_out),
-        .cap_out(ws_cells$1$cap_out),
-        .w_out(ws_cells$1$w_out),
-        .psum_out(ws_cells$1$psum_out)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$2 ws_cells$2(
-        .clock(ws_cells$2$clock),
-        .a_in(ws_cells$2$a_in),
-        .sw_in(ws_cells$2$sw_in),
-        .cap_in(ws_cells$2$cap_in),
-        .w_in(ws_cells$2$w_in),
-        .psum_in(ws_cells$2$psum_in),
-        .a_out(ws_cells$2$a_out),
-        .sw_out(ws_cells$2$sw_out),
-        .cap_out(ws_cells$2$cap_out),
-        .w_out(ws_cells$2$w_out),
-        .psum_out(ws_cells$2$psum_out)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$3 ws_cells$3(
-        .clock(ws_cells$3$clock),
-        .a_in(ws_cells$3$a_in),
-        .sw_in(ws_cells$3$sw_in),
-        .cap_in(ws_cells$3$cap_in),
-        .w_in(ws_cells$3$w_in),
-        .psum_in(ws_cells$3$psum_in),
-        .a_out(ws_cells$3$a_out),
-        .sw_out(ws_cells$3$sw_out),
-        .cap_out(ws_cells$3$cap_out),
-        .w_out(ws_cells$3$w_out),
-        .psum_out(ws_cells$3$psum_out)
-    );
-    dsc_engine$pw$array$ws_rows$5$w_ext$0 w_ext$0(
-        .a(w_ext$0$a),
-        .y(w_ext$0$y)
-    );
-    dsc_engine$pw$array$ws_rows$5$w_ext$1 w_ext$1(
-        .a(w_ext$1$a),
-        .y(w_ext$1$y)
-    );
-    dsc_engine$pw$array$ws_rows$5$w_ext$2 w_ext$2(
-        .a(w_ext$2$a),
-        .y(w_ext$2$y)
-    );
-    dsc_engine$pw$array$ws_rows$5$w_ext$3 w_ext$3(
-        .a(w_ext$3$a),
-        .y(w_ext$3$y)
-    );
-    dsc_engine$pw$array$ws_rows$5$p_ext$0 p_ext$0(
-        .a(p_ext$0$a),
-        .y(p_ext$0$y)
-    );
-    dsc_engine$pw$array$ws_rows$5$p_ext$1 p_ext$1(
-        .a(p_ext$1$a),
-        .y(p_ext$1$y)
-    );
-    dsc_engine$pw$array$ws_rows$5$p_ext$2 p_ext$2(
-        .a(p_ext$2$a),
-        .y(p_ext$2$y)
-    );
-    dsc_engine$pw$array$ws_rows$5$p_ext$3 p_ext$3(
-        .a(p_ext$3$a),
-        .y(p_ext$3$y)
-    );
-    
-    // Update code
-    always @(*) begin
-        ws_cells$0$clock = clock;
-        ws_cells$0$w_in = w_in[(32'h8 * 0)+:(8)];
-        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(26)];
-        w_ext$0$a = ws_cells$0$w_out;
-        p_ext$0$a = ws_cells$0$psum_out;
-        ws_cells$1$clock = clock;
-        ws_cells$1$w_in = w_in[(32'h8 * 1)+:(8)];
-        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(26)];
-        w_ext$1$a = ws_cells$1$w_out;
-        p_ext$1$a = ws_cells$1$psum_out;
-        ws_cells$2$clock = clock;
-        ws_cells$2$w_in = w_in[(32'h8 * 2)+:(8)];
-        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(26)];
-        w_ext$2$a = ws_cells$2$w_out;
-        p_ext$2$a = ws_cells$2$psum_out;
-        ws_cells$3$clock = clock;
-        ws_cells$3$w_in = w_in[(32'h8 * 3)+:(8)];
-        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(26)];
-        w_ext$3$a = ws_cells$3$w_out;
-        p_ext$3$a = ws_cells$3$psum_out;
-        ws_cells$0$a_in = a_in;
-        ws_cells$0$sw_in = sw_in;
-        ws_cells$0$cap_in = cap_in;
-        ws_cells$1$a_in = ws_cells$0$a_out;
-        ws_cells$1$sw_in = ws_cells$0$sw_out;
-        ws_cells$1$cap_in = ws_cells$0$cap_out;
-        ws_cells$2$a_in = ws_cells$1$a_out;
-        ws_cells$2$sw_in = ws_cells$1$sw_out;
-        ws_cells$2$cap_in = ws_cells$1$cap_out;
-        ws_cells$3$a_in = ws_cells$2$a_out;
-        ws_cells$3$sw_in = ws_cells$2$sw_out;
-        ws_cells$3$cap_in = ws_cells$2$cap_out;
-        w_pack$0 = w_ext$0$y << w_top;
-        p_pack$0 = p_ext$0$y << p_top;
-        w_pack$1 = (w_pack$0 >> 32'h8) | (w_ext$1$y << w_top);
-        p_pack$1 = (p_pack$0 >> acc_w) | (p_ext$1$y << p_top);
-        w_pack$2 = (w_pack$1 >> 32'h8) | (w_ext$2$y << w_top);
-        p_pack$2 = (p_pack$1 >> acc_w) | (p_ext$2$y << p_top);
-        w_pack$3 = (w_pack$2 >> 32'h8) | (w_ext$3$y << w_top);
-        p_pack$3 = (p_pack$2 >> acc_w) | (p_ext$3$y << p_top);
-        w_out = w_pack$0;
-        psum_out = p_pack$0;
-        w_out = w_pack$1;
-        psum_out = p_pack$1;
-        w_out = w_pack$2;
-        psum_out = p_pack$2;
-        w_out = w_pack$3;
-        psum_out = p_pack$3;
-    end
-    
-endmodule // dsc_engine$pw$array$ws_rows$5
-
-
-module dsc_engine$pw$array$ws_rows$5$p_ext$0(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$5$p_ext$0
-
-
-module dsc_engine$pw$array$ws_rows$5$p_ext$1(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$5$p_ext$1
-
-
-module dsc_engine$pw$array$ws_rows$5$p_ext$2(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$5$p_ext$2
-
-
-module dsc_engine$pw$array$ws_rows$5$p_ext$3(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$5$p_ext$3
-
-
-module dsc_engine$pw$array$ws_rows$5$w_ext$0(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$5$w_ext$0
-
-
-module dsc_engine$pw$array$ws_rows$5$w_ext$1(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$5$w_ext$1
-
-
-module dsc_engine$pw$array$ws_rows$5$w_ext$2(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$5$w_ext$2
-
-
-module dsc_engine$pw$array$ws_rows$5$w_ext$3(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$5$w_ext$3
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    dsc_engine$pw$array$ws_rows$5$ws_cells$0$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$0$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$0$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$0$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$0$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$0$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$0$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$0$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        psum$d = psum_in + product;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$0
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$0$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$0$a_reg
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$0$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$0$active
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$0$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$0$cap_reg
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$0$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$0$mul
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$0$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$0$psum
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$0$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$0$shadow
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$0$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$0$sw_reg
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$0$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$0$w_reg
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    dsc_engine$pw$array$ws_rows$5$ws_cells$1$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$1$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$1$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$1$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$1$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$1$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$1$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$1$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        psum$d = psum_in + product;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$1
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$1$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$1$a_reg
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$1$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$1$active
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$1$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$1$cap_reg
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$1$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$1$mul
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$1$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$1$psum
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$1$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$1$shadow
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$1$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$1$sw_reg
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$1$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$1$w_reg
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    dsc_engine$pw$array$ws_rows$5$ws_cells$2$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$2$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$2$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$2$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$2$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$2$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$2$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$2$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        psum$d = psum_in + product;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$2
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$2$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$2$a_reg
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$2$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$2$active
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$2$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$2$cap_reg
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$2$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$2$mul
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$2$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$2$psum
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$2$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$2$shadow
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$2$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$2$sw_reg
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$2$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$2$w_reg
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    dsc_engine$pw$array$ws_rows$5$ws_cells$3$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$3$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$3$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$3$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$3$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$3$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$3$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$3$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        psum$d = psum_in + product;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$3
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$3$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$3$a_reg
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$3$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$3$active
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$3$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$3$cap_reg
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$3$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$3$mul
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$3$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$3$psum
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$3$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$3$shadow
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$3$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$3$sw_reg
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$3$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$3$w_reg
-
-
-module dsc_engine$pw$array$ws_rows$6(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [31:0] w_in;
-    input wire  [103:0] psum_in;
-    output reg  [31:0] w_out;
-    output reg  [103:0] psum_out;
-    
-    // Constant declarations
-    localparam  acc_w = 16'h1a;
-    localparam  w_top = 16'h18;
-    localparam  p_top = 16'h4e;
-    
-    // Stub signals
-    reg  ws_cells$0$clock;
-    reg  [7:0] ws_cells$0$a_in;
-    reg  ws_cells$0$sw_in;
-    reg  ws_cells$0$cap_in;
-    reg  [7:0] ws_cells$0$w_in;
-    reg  [25:0] ws_cells$0$psum_in;
-    wire  [7:0] ws_cells$0$a_out;
-    wire  ws_cells$0$sw_out;
-    wire  ws_cells$0$cap_out;
-    wire  [7:0] ws_cells$0$w_out;
-    wire  [25:0] ws_cells$0$psum_out;
-    reg  ws_cells$1$clock;
-    reg  [7:0] ws_cells$1$a_in;
-    reg  ws_cells$1$sw_in;
-    reg  ws_cells$1$cap_in;
-    reg  [7:0] ws_cells$1$w_in;
-    reg  [25:0] ws_cells$1$psum_in;
-    wire  [7:0] ws_cells$1$a_out;
-    wire  ws_cells$1$sw_out;
-    wire  ws_cells$1$cap_out;
-    wire  [7:0] ws_cells$1$w_out;
-    wire  [25:0] ws_cells$1$psum_out;
-    reg  ws_cells$2$clock;
-    reg  [7:0] ws_cells$2$a_in;
-    reg  ws_cells$2$sw_in;
-    reg  ws_cells$2$cap_in;
-    reg  [7:0] ws_cells$2$w_in;
-    reg  [25:0] ws_cells$2$psum_in;
-    wire  [7:0] ws_cells$2$a_out;
-    wire  ws_cells$2$sw_out;
-    wire  ws_cells$2$cap_out;
-    wire  [7:0] ws_cells$2$w_out;
-    wire  [25:0] ws_cells$2$psum_out;
-    reg  ws_cells$3$clock;
-    reg  [7:0] ws_cells$3$a_in;
-    reg  ws_cells$3$sw_in;
-    reg  ws_cells$3$cap_in;
-    reg  [7:0] ws_cells$3$w_in;
-    reg  [25:0] ws_cells$3$psum_in;
-    wire  [7:0] ws_cells$3$a_out;
-    wire  ws_cells$3$sw_out;
-    wire  ws_cells$3$cap_out;
-    wire  [7:0] ws_cells$3$w_out;
-    wire  [25:0] ws_cells$3$psum_out;
-    reg  [7:0] w_ext$0$a;
-    wire  [31:0] w_ext$0$y;
-    reg  [7:0] w_ext$1$a;
-    wire  [31:0] w_ext$1$y;
-    reg  [7:0] w_ext$2$a;
-    wire  [31:0] w_ext$2$y;
-    reg  [7:0] w_ext$3$a;
-    wire  [31:0] w_ext$3$y;
-    reg  [25:0] p_ext$0$a;
-    wire  [103:0] p_ext$0$y;
-    reg  [25:0] p_ext$1$a;
-    wire  [103:0] p_ext$1$y;
-    reg  [25:0] p_ext$2$a;
-    wire  [103:0] p_ext$2$y;
-    reg  [25:0] p_ext$3$a;
-    wire  [103:0] p_ext$3$y;
-    
-    // Local signals
-    reg  [31:0] w_pack$0;
-    reg  [31:0] w_pack$1;
-    reg  [31:0] w_pack$2;
-    reg  [31:0] w_pack$3;
-    reg  [103:0] p_pack$0;
-    reg  [103:0] p_pack$1;
-    reg  [103:0] p_pack$2;
-    reg  [103:0] p_pack$3;
-    
-    // Sub module instances
-    dsc_engine$pw$array$ws_rows$6$ws_cells$0 ws_cells$0(
-        .clock(ws_cells$0$clock),
-        .a_in(ws_cells$0$a_in),
-        .sw_in(ws_cells$0$sw_in),
-        .cap_in(ws_cells$0$cap_in),
-        .w_in(ws_cells$0$w_in),
-        .psum_in(ws_cells$0$psum_in),
-        .a_out(ws_cells$0$a_out),
-        .sw_out(ws_cells$0$sw_out),
-        .cap_out(ws_cells$0$cap_out),
-        .w_out(ws_cells$0$w_out),
-        .psum_out(ws_cells$0$psum_out)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$1 ws_cells$1(
-        .clock(ws_cells$1$clock),
-        .a_in(ws_cells$1$a_in),
-        .sw_in(ws_cells$1$sw_in),
-        .cap_in(ws_cells$1$cap_in),
-        .w_in(ws_cells$1$w_in),
-        .psum_in(ws_cells$1$psum_in),
-        .a_out(ws_cells$1$a_out),
-        .sw_out(ws_cells$1$sw_out),
-        .cap_out(ws_cells$1$cap_out),
-        .w_out(ws_cells$1$w_out),
-        .psum_out(ws_cells$1$psum_out)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$2 ws_cells$2(
-        .clock(ws_cells$2$clock),
-        .a_in(ws_cells$2$a_in),
-        .sw_in(ws_cells$2$sw_in),
-        .cap_in(ws_cells$2$cap_in),
-        .w_in(ws_cells$2$w_in),
-        .psum_in(ws_cells$2$psum_in),
-        .a_out(ws_cells$2$a_out),
-        .sw_out(ws_cells$2$sw_out),
-        .cap_out(ws_cells$2$cap_out),
-        .w_out(ws_cells$2$w_out),
-        .psum_out(ws_cells$2$psum_out)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$3 ws_cells$3(
-        .clock(ws_cells$3$clock),
-        .a_in(ws_cells$3$a_in),
-        .sw_in(ws_cells$3$sw_in),
-        .cap_in(ws_cells$3$cap_in),
-        .w_in(ws_cells$3$w_in),
-        .psum_in(ws_cells$3$psum_in),
-        .a_out(ws_cells$3$a_out),
-        .sw_out(ws_cells$3$sw_out),
-        .cap_out(ws_cells$3$cap_out),
-        .w_out(ws_cells$3$w_out),
-        .psum_out(ws_cells$3$psum_out)
-    );
-    dsc_engine$pw$array$ws_rows$6$w_ext$0 w_ext$0(
-        .a(w_ext$0$a),
-        .y(w_ext$0$y)
-    );
-    dsc_engine$pw$array$ws_rows$6$w_ext$1 w_ext$1(
-        .a(w_ext$1$a),
-        .y(w_ext$1$y)
-    );
-    dsc_engine$pw$array$ws_rows$6$w_ext$2 w_ext$2(
-        .a(w_ext$2$a),
-        .y(w_ext$2$y)
-    );
-    dsc_engine$pw$array$ws_rows$6$w_ext$3 w_ext$3(
-        .a(w_ext$3$a),
-        .y(w_ext$3$y)
-    );
-    dsc_engine$pw$array$ws_rows$6$p_ext$0 p_ext$0(
-        .a(p_ext$0$a),
-        .y(p_ext$0$y)
-    );
-    dsc_engine$pw$array$ws_rows$6$p_ext$1 p_ext$1(
-        .a(p_ext$1$a),
-        .y(p_ext$1$y)
-    );
-    dsc_engine$pw$array$ws_rows$6$p_ext$2 p_ext$2(
-        .a(p_ext$2$a),
-        .y(p_ext$2$y)
-    );
-    dsc_engine$pw$array$ws_rows$6$p_ext$3 p_ext$3(
-        .a(p_ext$3$a),
-        .y(p_ext$3$y)
-    );
-    
-    // Update code
-    always @(*) begin
-        ws_cells$0$clock = clock;
-        ws_cells$0$w_in = w_in[(32'h8 * 0)+:(8)];
-        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(26)];
-        w_ext$0$a = ws_cells$0$w_out;
-        p_ext$0$a = ws_cells$0$psum_out;
-        ws_cells$1$clock = clock;
-        ws_cells$1$w_in = w_in[(32'h8 * 1)+:(8)];
-        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(26)];
-        w_ext$1$a = ws_cells$1$w_out;
-        p_ext$1$a = ws_cells$1$psum_out;
-        ws_cells$2$clock = clock;
-        ws_cells$2$w_in = w_in[(32'h8 * 2)+:(8)];
-        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(26)];
-        w_ext$2$a = ws_cells$2$w_out;
-        p_ext$2$a = ws_cells$2$psum_out;
-        ws_cells$3$clock = clock;
-        ws_cells$3$w_in = w_in[(32'h8 * 3)+:(8)];
-        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(26)];
-        w_ext$3$a = ws_cells$3$w_out;
-        p_ext$3$a = ws_cells$3$psum_out;
-        ws_cells$0$a_in = a_in;
-        ws_cells$0$sw_in = sw_in;
-        ws_cells$0$cap_in = cap_in;
-        ws_cells$1$a_in = ws_cells$0$a_out;
-        ws_cells$1$sw_in = ws_cells$0$sw_out;
-        ws_cells$1$cap_in = ws_cells$0$cap_out;
-        ws_cells$2$a_in = ws_cells$1$a_out;
-        ws_cells$2$sw_in = ws_cells$1$sw_out;
-        ws_cells$2$cap_in = ws_cells$1$cap_out;
-        ws_cells$3$a_in = ws_cells$2$a_out;
-        ws_cells$3$sw_in = ws_cells$2$sw_out;
-        ws_cells$3$cap_in = ws_cells$2$cap_out;
-        w_pack$0 = w_ext$0$y << w_top;
-        p_pack$0 = p_ext$0$y << p_top;
-        w_pack$1 = (w_pack$0 >> 32'h8) | (w_ext$1$y << w_top);
-        p_pack$1 = (p_pack$0 >> acc_w) | (p_ext$1$y << p_top);
-        w_pack$2 = (w_pack$1 >> 32'h8) | (w_ext$2$y << w_top);
-        p_pack$2 = (p_pack$1 >> acc_w) | (p_ext$2$y << p_top);
-        w_pack$3 = (w_pack$2 >> 32'h8) | (w_ext$3$y << w_top);
-        p_pack$3 = (p_pack$2 >> acc_w) | (p_ext$3$y << p_top);
-        w_out = w_pack$0;
-        psum_out = p_pack$0;
-        w_out = w_pack$1;
-        psum_out = p_pack$1;
-        w_out = w_pack$2;
-        psum_out = p_pack$2;
-        w_out = w_pack$3;
-        psum_out = p_pack$3;
-    end
-    
-endmodule // dsc_engine$pw$array$ws_rows$6
-
-
-module dsc_engine$pw$array$ws_rows$6$p_ext$0(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$6$p_ext$0
-
-
-module dsc_engine$pw$array$ws_rows$6$p_ext$1(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$6$p_ext$1
-
-
-module dsc_engine$pw$array$ws_rows$6$p_ext$2(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$6$p_ext$2
-
-
-module dsc_engine$pw$array$ws_rows$6$p_ext$3(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$6$p_ext$3
-
-
-module dsc_engine$pw$array$ws_rows$6$w_ext$0(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$6$w_ext$0
-
-
-module dsc_engine$pw$array$ws_rows$6$w_ext$1(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$6$w_ext$1
-
-
-module dsc_engine$pw$array$ws_rows$6$w_ext$2(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$6$w_ext$2
-
-
-module dsc_engine$pw$array$ws_rows$6$w_ext$3(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$6$w_ext$3
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    dsc_engine$pw$array$ws_rows$6$ws_cells$0$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$0$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$0$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$0$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$0$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$0$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$0$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$0$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        psum$d = psum_in + product;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$0
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$0$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$0$a_reg
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$0$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$0$active
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$0$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$0$cap_reg
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$0$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$0$mul
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$0$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$0$psum
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$0$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$0$shadow
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$0$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$0$sw_reg
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$0$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$0$w_reg
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    dsc_engine$pw$array$ws_rows$6$ws_cells$1$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$1$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$1$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$1$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$1$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$1$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$1$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$1$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        psum$d = psum_in + product;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$1
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$1$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$1$a_reg
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$1$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$1$active
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$1$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$1$cap_reg
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$1$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$1$mul
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$1$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$1$psum
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$1$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$1$shadow
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$1$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$1$sw_reg
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$1$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$1$w_reg
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    dsc_engine$pw$array$ws_rows$6$ws_cells$2$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$2$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$2$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$2$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$2$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$2$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$2$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$2$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        psum$d = psum_in + product;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$2
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$2$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$2$a_reg
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$2$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$2$active
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$2$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$2$cap_reg
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$2$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$2$mul
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$2$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$2$psum
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$2$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$2$shadow
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$2$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$2$sw_reg
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$2$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$2$w_reg
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    dsc_engine$pw$array$ws_rows$6$ws_cells$3$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$3$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$3$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$3$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$3$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$3$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$3$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$3$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        psum$d = psum_in + product;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$3
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$3$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$3$a_reg
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$3$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$3$active
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$3$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$3$cap_reg
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$3$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$3$mul
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$3$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$3$psum
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$3$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$3$shadow
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$3$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$3$sw_reg
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$3$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$3$w_reg
-
-
-module dsc_engine$pw$array$ws_rows$7(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [31:0] w_in;
-    input wire  [103:0] psum_in;
-    output reg  [31:0] w_out;
-    output reg  [103:0] psum_out;
-    
-    // Constant declarations
-    localparam  acc_w = 16'h1a;
-    localparam  w_top = 16'h18;
-    localparam  p_top = 16'h4e;
-    
-    // Stub signals
-    reg  ws_cells$0$clock;
-    reg  [7:0] ws_cells$0$a_in;
-    reg  ws_cells$0$sw_in;
-    reg  ws_cells$0$cap_in;
-    reg  [7:0] ws_cells$0$w_in;
-    reg  [25:0] ws_cells$0$psum_in;
-    wire  [7:0] ws_cells$0$a_out;
-    wire  ws_cells$0$sw_out;
-    wire  ws_cells$0$cap_out;
-    wire  [7:0] ws_cells$0$w_out;
-    wire  [25:0] ws_cells$0$psum_out;
-    reg  ws_cells$1$clock;
-    reg  [7:0] ws_cells$1$a_in;
-    reg  ws_cells$1$sw_in;
-    reg  ws_cells$1$cap_in;
-    reg  [7:0] ws_cells$1$w_in;
-    reg  [25:0] ws_cells$1$psum_in;
-    wire  [7:0] ws_cells$1$a_out;
-    wire  ws_cells$1$sw_out;
-    wire  ws_cells$1$cap_out;
-    wire  [7:0] ws_cells$1$w_out;
-    wire  [25:0] ws_cells$1$psum_out;
-    reg  ws_cells$2$clock;
-    reg  [7:0] ws_cells$2$a_in;
-    reg  ws_cells$2$sw_in;
-    reg  ws_cells$2$cap_in;
-    reg  [7:0] ws_cells$2$w_in;
-    reg  [25:0] ws_cells$2$psum_in;
-    wire  [7:0] ws_cells$2$a_out;
-    wire  ws_cells$2$sw_out;
-    wire  ws_cells$2$cap_out;
-    wire  [7:0] ws_cells$2$w_out;
-    wire  [25:0] ws_cells$2$psum_out;
-    reg  ws_cells$3$clock;
-    reg  [7:0] ws_cells$3$a_in;
-    reg  ws_cells$3$sw_in;
-    reg  ws_cells$3$cap_in;
-    reg  [7:0] ws_cells$3$w_in;
-    reg  [25:0] ws_cells$3$psum_in;
-    wire  [7:0] ws_cells$3$a_out;
-    wire  ws_cells$3$sw_out;
-    wire  ws_cells$3$cap_out;
-    wire  [7:0] ws_cells$3$w_out;
-    wire  [25:0] ws_cells$3$psum_out;
-    reg  [7:0] w_ext$0$a;
-    wire  [31:0] w_ext$0$y;
-    reg  [7:0] w_ext$1$a;
-    wire  [31:0] w_ext$1$y;
-    reg  [7:0] w_ext$2$a;
-    wire  [31:0] w_ext$2$y;
-    reg  [7:0] w_ext$3$a;
-    wire  [31:0] w_ext$3$y;
-    reg  [25:0] p_ext$0$a;
-    wire  [103:0] p_ext$0$y;
-    reg  [25:0] p_ext$1$a;
-    wire  [103:0] p_ext$1$y;
-    reg  [25:0] p_ext$2$a;
-    wire  [103:0] p_ext$2$y;
-    reg  [25:0] p_ext$3$a;
-    wire  [103:0] p_ext$3$y;
-    
-    // Local signals
-    reg  [31:0] w_pack$0;
-    reg  [31:0] w_pack$1;
-    reg  [31:0] w_pack$2;
-    reg  [31:0] w_pack$3;
-    reg  [103:0] p_pack$0;
-    reg  [103:0] p_pack$1;
-    reg  [103:0] p_pack$2;
-    reg  [103:0] p_pack$3;
-    
-    // Sub module instances
-    dsc_engine$pw$array$ws_rows$7$ws_cells$0 ws_cells$0(
-        .clock(ws_cells$0$clock),
-        .a_in(ws_cells$0$a_in),
-        .sw_in(ws_cells$0$sw_in),
-        .cap_in(ws_cells$0$cap_in),
-        .w_in(ws_cells$0$w_in),
-        .psum_in(ws_cells$0$psum_in),
-        .a_out(ws_cells$0$a_out),
-        .sw_out(ws_cells$0$sw_out),
-        .cap_out(ws_cells$0$cap_out),
-        .w_out(ws_cells$0$w_out),
-        .psum_out(ws_cells$0$psum_out)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$1 ws_cells$1(
-        .clock(ws_cells$1$clock),
-        .a_in(ws_cells$1$a_in),
-        .sw_in(ws_cells$1$sw_in),
-        .cap_in(ws_cells$1$cap_in),
-        .w_in(ws_cells$1$w_in),
-        .psum_in(ws_cells$1$psum_in),
-        .a_out(ws_cells$1$a_out),
-        .sw_out(ws_cells$1$sw_out),
-        .cap_out(ws_cells$1$cap_out),
-        .w_out(ws_cells$1$w_out),
-        .psum_out(ws_cells$1$psum_out)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$2 ws_cells$2(
-        .clock(ws_cells$2$clock),
-        .a_in(ws_cells$2$a_in),
-        .sw_in(ws_cells$2$sw_in),
-        .cap_in(ws_cells$2$cap_in),
-        .w_in(ws_cells$2$w_in),
-        .psum_in(ws_cells$2$psum_in),
-        .a_out(ws_cells$2$a_out),
-        .sw_out(ws_cells$2$sw_out),
-        .cap_out(ws_cells$2$cap_out),
-        .w_out(ws_cells$2$w_out),
-        .psum_out(ws_cells$2$psum_out)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$3 ws_cells$3(
-        .clock(ws_cells$3$clock),
-        .a_in(ws_cells$3$a_in),
-        .sw_in(ws_cells$3$sw_in),
-        .cap_in(ws_cells$3$cap_in),
-        .w_in(ws_cells$3$w_in),
-        .psum_in(ws_cells$3$psum_in),
-        .a_out(ws_cells$3$a_out),
-        .sw_out(ws_cells$3$sw_out),
-        .cap_out(ws_cells$3$cap_out),
-        .w_out(ws_cells$3$w_out),
-        .psum_out(ws_cells$3$psum_out)
-    );
-    dsc_engine$pw$array$ws_rows$7$w_ext$0 w_ext$0(
-        .a(w_ext$0$a),
-        .y(w_ext$0$y)
-    );
-    dsc_engine$pw$array$ws_rows$7$w_ext$1 w_ext$1(
-        .a(w_ext$1$a),
-        .y(w_ext$1$y)
-    );
-    dsc_engine$pw$array$ws_rows$7$w_ext$2 w_ext$2(
-        .a(w_ext$2$a),
-        .y(w_ext$2$y)
-    );
-    dsc_engine$pw$array$ws_rows$7$w_ext$3 w_ext$3(
-        .a(w_ext$3$a),
-        .y(w_ext$3$y)
-    );
-    dsc_engine$pw$array$ws_rows$7$p_ext$0 p_ext$0(
-        .a(p_ext$0$a),
-        .y(p_ext$0$y)
-    );
-    dsc_engine$pw$array$ws_rows$7$p_ext$1 p_ext$1(
-        .a(p_ext$1$a),
-        .y(p_ext$1$y)
-    );
-    dsc_engine$pw$array$ws_rows$7$p_ext$2 p_ext$2(
-        .a(p_ext$2$a),
-        .y(p_ext$2$y)
-    );
-    dsc_engine$pw$array$ws_rows$7$p_ext$3 p_ext$3(
-        .a(p_ext$3$a),
-        .y(p_ext$3$y)
-    );
-    
-    // Update code
-    always @(*) begin
-        ws_cells$0$clock = clock;
-        ws_cells$0$w_in = w_in[(32'h8 * 0)+:(8)];
-        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(26)];
-        w_ext$0$a = ws_cells$0$w_out;
-        p_ext$0$a = ws_cells$0$psum_out;
-        ws_cells$1$clock = clock;
-        ws_cells$1$w_in = w_in[(32'h8 * 1)+:(8)];
-        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(26)];
-        w_ext$1$a = ws_cells$1$w_out;
-        p_ext$1$a = ws_cells$1$psum_out;
-        ws_cells$2$clock = clock;
-        ws_cells$2$w_in = w_in[(32'h8 * 2)+:(8)];
-        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(26)];
-        w_ext$2$a = ws_cells$2$w_out;
-        p_ext$2$a = ws_cells$2$psum_out;
-        ws_cells$3$clock = clock;
-        ws_cells$3$w_in = w_in[(32'h8 * 3)+:(8)];
-        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(26)];
-        w_ext$3$a = ws_cells$3$w_out;
-        p_ext$3$a = ws_cells$3$psum_out;
-        ws_cells$0$a_in = a_in;
-        ws_cells$0$sw_in = sw_in;
-        ws_cells$0$cap_in = cap_in;
-        ws_cells$1$a_in = ws_cells$0$a_out;
-        ws_cells$1$sw_in = ws_cells$0$sw_out;
-        ws_cells$1$cap_in = ws_cells$0$cap_out;
-        ws_cells$2$a_in = ws_cells$1$a_out;
-        ws_cells$2$sw_in = ws_cells$1$sw_out;
-        ws_cells$2$cap_in = ws_cells$1$cap_out;
-        ws_cells$3$a_in = ws_cells$2$a_out;
-        ws_cells$3$sw_in = ws_cells$2$sw_out;
-        ws_cells$3$cap_in = ws_cells$2$cap_out;
-        w_pack$0 = w_ext$0$y << w_top;
-        p_pack$0 = p_ext$0$y << p_top;
-        w_pack$1 = (w_pack$0 >> 32'h8) | (w_ext$1$y << w_top);
-        p_pack$1 = (p_pack$0 >> acc_w) | (p_ext$1$y << p_top);
-        w_pack$2 = (w_pack$1 >> 32'h8) | (w_ext$2$y << w_top);
-        p_pack$2 = (p_pack$1 >> acc_w) | (p_ext$2$y << p_top);
-        w_pack$3 = (w_pack$2 >> 32'h8) | (w_ext$3$y << w_top);
-        p_pack$3 = (p_pack$2 >> acc_w) | (p_ext$3$y << p_top);
-        w_out = w_pack$0;
-        psum_out = p_pack$0;
-        w_out = w_pack$1;
-        psum_out = p_pack$1;
-        w_out = w_pack$2;
-        psum_out = p_pack$2;
-        w_out = w_pack$3;
-        psum_out = p_pack$3;
-    end
-    
-endmodule // dsc_engine$pw$array$ws_rows$7
-
-
-module dsc_engine$pw$array$ws_rows$7$p_ext$0(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$7$p_ext$0
-
-
-module dsc_engine$pw$array$ws_rows$7$p_ext$1(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$7$p_ext$1
-
-
-module dsc_engine$pw$array$ws_rows$7$p_ext$2(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$7$p_ext$2
-
-
-module dsc_engine$pw$array$ws_rows$7$p_ext$3(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$7$p_ext$3
-
-
-module dsc_engine$pw$array$ws_rows$7$w_ext$0(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$7$w_ext$0
-
-
-module dsc_engine$pw$array$ws_rows$7$w_ext$1(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$7$w_ext$1
-
-
-module dsc_engine$pw$array$ws_rows$7$w_ext$2(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$7$w_ext$2
-
-
-module dsc_engine$pw$array$ws_rows$7$w_ext$3(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$7$w_ext$3
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    dsc_engine$pw$array$ws_rows$7$ws_cells$0$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$0$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$0$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$0$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$0$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$0$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$0$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$0$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        psum$d = psum_in + product;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$0
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$0$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$0$a_reg
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$0$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$0$active
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$0$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$0$cap_reg
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$0$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$0$mul
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$0$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$0$psum
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$0$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$0$shadow
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$0$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$0$sw_reg
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$0$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$0$w_reg
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    dsc_engine$pw$array$ws_rows$7$ws_cells$1$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$1$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$1$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$1$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$1$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$1$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$1$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$1$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        psum$d = psum_in + product;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$1
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$1$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$1$a_reg
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$1$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$1$active
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$1$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$1$cap_reg
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$1$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$1$mul
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$1$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$1$psum
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$1$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$1$shadow
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$1$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$1$sw_reg
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$1$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$1$w_reg
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    dsc_engine$pw$array$ws_rows$7$ws_cells$2$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$2$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$2$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$2$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$2$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$2$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$2$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$2$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        psum$d = psum_in + product;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$2
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$2$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$2$a_reg
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$2$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$2$active
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$2$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$2$cap_reg
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$2$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$2$mul
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$2$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$2$psum
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$2$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$2$shadow
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$2$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$2$sw_reg
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$2$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$2$w_reg
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    dsc_engine$pw$array$ws_rows$7$ws_cells$3$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$3$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$3$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$3$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$3$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$3$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$3$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$3$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        psum$d = psum_in + product;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$3
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$3$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$3$a_reg
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$3$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$3$active
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$3$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$3$cap_reg
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$3$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$3$mul
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$3$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$3$psum
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$3$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$3$shadow
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$3$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$3$sw_reg
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$3$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$3$w_reg
-
-
 module dsc_engine$pw$blk(d,q,clock);
     
     // Module arguments
@@ -50901,14 +28793,14 @@ module dsc_engine$pw$bram(clock,write_enable,write_address,write_data,read_addre
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [7:0] write_address;
+    input wire  [5:0] write_address;
     input wire  [127:0] write_data;
-    input wire  [7:0] read_address;
+    input wire  [5:0] read_address;
     output reg  [127:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [127:0] mem [0:255];
+    reg [127:0] mem [0:63];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -51088,13 +28980,13 @@ endmodule // dsc_engine$pw$cj
 module dsc_engine$pw$cj_addr(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -51164,13 +29056,13 @@ endmodule // dsc_engine$pw$cstate
 module dsc_engine$pw$cw_addr(d,q,clock);
     
     // Module arguments
-    input wire  [17:0] d;
-    output reg  [17:0] q;
+    input wire  [13:0] d;
+    output reg  [13:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 18'h0;
+       q = 14'h0;
     end
     
     always @(posedge clock) begin
@@ -51703,13 +29595,13 @@ endmodule // dsc_engine$pw$ibank
 module dsc_engine$pw$in_addr(d,q,clock);
     
     // Module arguments
-    input wire  [13:0] d;
-    output reg  [13:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 14'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -51876,14 +29768,14 @@ module dsc_engine$pw$mram(clock,write_enable,write_address,write_data,read_addre
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [7:0] write_address;
+    input wire  [5:0] write_address;
     input wire  [127:0] write_data;
-    input wire  [7:0] read_address;
+    input wire  [5:0] read_address;
     output reg  [127:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [127:0] mem [0:255];
+    reg [127:0] mem [0:63];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -51973,13 +29865,13 @@ endmodule // dsc_engine$pw$nt
 module dsc_engine$pw$o_addr(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -51993,41 +29885,41 @@ module dsc_engine$pw$o_after(clock,inp,out);
     
     // Module arguments
     input wire  clock;
-    input wire  [14:0] inp;
-    output reg  [14:0] out;
+    input wire  [11:0] inp;
+    output reg  [11:0] out;
     
     // Stub signals
-    reg  [14:0] regs$0$d;
-    wire  [14:0] regs$0$q;
+    reg  [11:0] regs$0$d;
+    wire  [11:0] regs$0$q;
     reg  regs$0$clock;
-    reg  [14:0] regs$1$d;
-    wire  [14:0] regs$1$q;
+    reg  [11:0] regs$1$d;
+    wire  [11:0] regs$1$q;
     reg  regs$1$clock;
-    reg  [14:0] regs$2$d;
-    wire  [14:0] regs$2$q;
+    reg  [11:0] regs$2$d;
+    wire  [11:0] regs$2$q;
     reg  regs$2$clock;
-    reg  [14:0] regs$3$d;
-    wire  [14:0] regs$3$q;
+    reg  [11:0] regs$3$d;
+    wire  [11:0] regs$3$q;
     reg  regs$3$clock;
-    reg  [14:0] regs$4$d;
-    wire  [14:0] regs$4$q;
+    reg  [11:0] regs$4$d;
+    wire  [11:0] regs$4$q;
     reg  regs$4$clock;
-    reg  [14:0] regs$5$d;
-    wire  [14:0] regs$5$q;
+    reg  [11:0] regs$5$d;
+    wire  [11:0] regs$5$q;
     reg  regs$5$clock;
-    reg  [14:0] regs$6$d;
-    wire  [14:0] regs$6$q;
+    reg  [11:0] regs$6$d;
+    wire  [11:0] regs$6$q;
     reg  regs$6$clock;
     
     // Local signals
-    reg  [14:0] taps$0;
-    reg  [14:0] taps$1;
-    reg  [14:0] taps$2;
-    reg  [14:0] taps$3;
-    reg  [14:0] taps$4;
-    reg  [14:0] taps$5;
-    reg  [14:0] taps$6;
-    reg  [14:0] taps$7;
+    reg  [11:0] taps$0;
+    reg  [11:0] taps$1;
+    reg  [11:0] taps$2;
+    reg  [11:0] taps$3;
+    reg  [11:0] taps$4;
+    reg  [11:0] taps$5;
+    reg  [11:0] taps$6;
+    reg  [11:0] taps$7;
     
     // Sub module instances
     dsc_engine$pw$o_after$regs$0 regs$0(
@@ -52107,13 +29999,13 @@ endmodule // dsc_engine$pw$o_after
 module dsc_engine$pw$o_after$regs$0(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -52126,13 +30018,13 @@ endmodule // dsc_engine$pw$o_after$regs$0
 module dsc_engine$pw$o_after$regs$1(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -52145,13 +30037,13 @@ endmodule // dsc_engine$pw$o_after$regs$1
 module dsc_engine$pw$o_after$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -52164,13 +30056,13 @@ endmodule // dsc_engine$pw$o_after$regs$2
 module dsc_engine$pw$o_after$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -52183,13 +30075,13 @@ endmodule // dsc_engine$pw$o_after$regs$3
 module dsc_engine$pw$o_after$regs$4(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -52202,13 +30094,13 @@ endmodule // dsc_engine$pw$o_after$regs$4
 module dsc_engine$pw$o_after$regs$5(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -52221,13 +30113,13 @@ endmodule // dsc_engine$pw$o_after$regs$5
 module dsc_engine$pw$o_after$regs$6(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -52297,13 +30189,13 @@ endmodule // dsc_engine$pw$o_p
 module dsc_engine$pw$o_rd(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -52375,14 +30267,14 @@ module dsc_engine$pw$oram(clock,write_enable,write_address,write_data,read_addre
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [14:0] write_address;
+    input wire  [11:0] write_address;
     input wire  [31:0] write_data;
-    input wire  [14:0] read_address;
+    input wire  [11:0] read_address;
     output reg  [31:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [31:0] mem [0:32767];
+    reg [31:0] mem [0:4095];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -52453,13 +30345,13 @@ endmodule // dsc_engine$pw$out_zp
 module dsc_engine$pw$p1(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
@@ -52472,13 +30364,13 @@ endmodule // dsc_engine$pw$p1
 module dsc_engine$pw$p_e(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
@@ -52491,13 +30383,13 @@ endmodule // dsc_engine$pw$p_e
 module dsc_engine$pw$px_addr(d,q,clock);
     
     // Module arguments
-    input wire  [13:0] d;
-    output reg  [13:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 14'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -58770,14 +36662,14 @@ module dsc_engine$pw$sram(clock,write_enable,write_address,write_data,read_addre
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [7:0] write_address;
+    input wire  [5:0] write_address;
     input wire  [23:0] write_data;
-    input wire  [7:0] read_address;
+    input wire  [5:0] read_address;
     output reg  [23:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [23:0] mem [0:255];
+    reg [23:0] mem [0:63];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -58810,13 +36702,13 @@ endmodule // dsc_engine$pw$sstage
 module dsc_engine$pw$sum(d,q,clock);
     
     // Module arguments
-    input wire  [103:0] d;
-    output reg  [103:0] q;
+    input wire  [95:0] d;
+    output reg  [95:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 104'h0;
+       q = 96'h0;
     end
     
     always @(posedge clock) begin
@@ -58829,12 +36721,12 @@ endmodule // dsc_engine$pw$sum
 module dsc_engine$pw$sum_ext$0(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$sum_ext$0
 
@@ -58842,12 +36734,12 @@ endmodule // dsc_engine$pw$sum_ext$0
 module dsc_engine$pw$sum_ext$1(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$sum_ext$1
 
@@ -58855,12 +36747,12 @@ endmodule // dsc_engine$pw$sum_ext$1
 module dsc_engine$pw$sum_ext$2(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$sum_ext$2
 
@@ -58868,12 +36760,12 @@ endmodule // dsc_engine$pw$sum_ext$2
 module dsc_engine$pw$sum_ext$3(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$sum_ext$3
 
@@ -58935,18 +36827,6 @@ module dsc_engine$pw$tag_end(clock,inp,out);
     reg  regs$9$d;
     wire  regs$9$q;
     reg  regs$9$clock;
-    reg  regs$10$d;
-    wire  regs$10$q;
-    reg  regs$10$clock;
-    reg  regs$11$d;
-    wire  regs$11$q;
-    reg  regs$11$clock;
-    reg  regs$12$d;
-    wire  regs$12$q;
-    reg  regs$12$clock;
-    reg  regs$13$d;
-    wire  regs$13$q;
-    reg  regs$13$clock;
     
     // Local signals
     reg  taps$0;
@@ -58960,10 +36840,6 @@ module dsc_engine$pw$tag_end(clock,inp,out);
     reg  taps$8;
     reg  taps$9;
     reg  taps$10;
-    reg  taps$11;
-    reg  taps$12;
-    reg  taps$13;
-    reg  taps$14;
     
     // Sub module instances
     dsc_engine$pw$tag_end$regs$0 regs$0(
@@ -59016,26 +36892,6 @@ module dsc_engine$pw$tag_end(clock,inp,out);
         .q(regs$9$q),
         .clock(regs$9$clock)
     );
-    dsc_engine$pw$tag_end$regs$10 regs$10(
-        .d(regs$10$d),
-        .q(regs$10$q),
-        .clock(regs$10$clock)
-    );
-    dsc_engine$pw$tag_end$regs$11 regs$11(
-        .d(regs$11$d),
-        .q(regs$11$q),
-        .clock(regs$11$clock)
-    );
-    dsc_engine$pw$tag_end$regs$12 regs$12(
-        .d(regs$12$d),
-        .q(regs$12$q),
-        .clock(regs$12$clock)
-    );
-    dsc_engine$pw$tag_end$regs$13 regs$13(
-        .d(regs$13$d),
-        .q(regs$13$q),
-        .clock(regs$13$clock)
-    );
     
     // Update code
     always @(*) begin
@@ -59070,18 +36926,6 @@ module dsc_engine$pw$tag_end(clock,inp,out);
         regs$9$clock = clock;
         regs$9$d = taps$9;
         taps$10 = regs$9$q;
-        regs$10$clock = clock;
-        regs$10$d = taps$10;
-        taps$11 = regs$10$q;
-        regs$11$clock = clock;
-        regs$11$d = taps$11;
-        taps$12 = regs$11$q;
-        regs$12$clock = clock;
-        regs$12$d = taps$12;
-        taps$13 = regs$12$q;
-        regs$13$clock = clock;
-        regs$13$d = taps$13;
-        taps$14 = regs$13$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -59094,10 +36938,6 @@ module dsc_engine$pw$tag_end(clock,inp,out);
         out = taps$8;
         out = taps$9;
         out = taps$10;
-        out = taps$11;
-        out = taps$12;
-        out = taps$13;
-        out = taps$14;
     end
     
 endmodule // dsc_engine$pw$tag_end
@@ -59139,82 +36979,6 @@ module dsc_engine$pw$tag_end$regs$1(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$tag_end$regs$1
-
-
-module dsc_engine$pw$tag_end$regs$10(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_end$regs$10
-
-
-module dsc_engine$pw$tag_end$regs$11(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_end$regs$11
-
-
-module dsc_engine$pw$tag_end$regs$12(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_end$regs$12
-
-
-module dsc_engine$pw$tag_end$regs$13(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_end$regs$13
 
 
 module dsc_engine$pw$tag_end$regs$2(d,q,clock);
@@ -59407,18 +37171,6 @@ module dsc_engine$pw$tag_first(clock,inp,out);
     reg  regs$9$d;
     wire  regs$9$q;
     reg  regs$9$clock;
-    reg  regs$10$d;
-    wire  regs$10$q;
-    reg  regs$10$clock;
-    reg  regs$11$d;
-    wire  regs$11$q;
-    reg  regs$11$clock;
-    reg  regs$12$d;
-    wire  regs$12$q;
-    reg  regs$12$clock;
-    reg  regs$13$d;
-    wire  regs$13$q;
-    reg  regs$13$clock;
     
     // Local signals
     reg  taps$0;
@@ -59432,10 +37184,6 @@ module dsc_engine$pw$tag_first(clock,inp,out);
     reg  taps$8;
     reg  taps$9;
     reg  taps$10;
-    reg  taps$11;
-    reg  taps$12;
-    reg  taps$13;
-    reg  taps$14;
     
     // Sub module instances
     dsc_engine$pw$tag_first$regs$0 regs$0(
@@ -59488,26 +37236,6 @@ module dsc_engine$pw$tag_first(clock,inp,out);
         .q(regs$9$q),
         .clock(regs$9$clock)
     );
-    dsc_engine$pw$tag_first$regs$10 regs$10(
-        .d(regs$10$d),
-        .q(regs$10$q),
-        .clock(regs$10$clock)
-    );
-    dsc_engine$pw$tag_first$regs$11 regs$11(
-        .d(regs$11$d),
-        .q(regs$11$q),
-        .clock(regs$11$clock)
-    );
-    dsc_engine$pw$tag_first$regs$12 regs$12(
-        .d(regs$12$d),
-        .q(regs$12$q),
-        .clock(regs$12$clock)
-    );
-    dsc_engine$pw$tag_first$regs$13 regs$13(
-        .d(regs$13$d),
-        .q(regs$13$q),
-        .clock(regs$13$clock)
-    );
     
     // Update code
     always @(*) begin
@@ -59542,18 +37270,6 @@ module dsc_engine$pw$tag_first(clock,inp,out);
         regs$9$clock = clock;
         regs$9$d = taps$9;
         taps$10 = regs$9$q;
-        regs$10$clock = clock;
-        regs$10$d = taps$10;
-        taps$11 = regs$10$q;
-        regs$11$clock = clock;
-        regs$11$d = taps$11;
-        taps$12 = regs$11$q;
-        regs$12$clock = clock;
-        regs$12$d = taps$12;
-        taps$13 = regs$12$q;
-        regs$13$clock = clock;
-        regs$13$d = taps$13;
-        taps$14 = regs$13$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -59566,10 +37282,6 @@ module dsc_engine$pw$tag_first(clock,inp,out);
         out = taps$8;
         out = taps$9;
         out = taps$10;
-        out = taps$11;
-        out = taps$12;
-        out = taps$13;
-        out = taps$14;
     end
     
 endmodule // dsc_engine$pw$tag_first
@@ -59611,82 +37323,6 @@ module dsc_engine$pw$tag_first$regs$1(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$tag_first$regs$1
-
-
-module dsc_engine$pw$tag_first$regs$10(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_first$regs$10
-
-
-module dsc_engine$pw$tag_first$regs$11(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_first$regs$11
-
-
-module dsc_engine$pw$tag_first$regs$12(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_first$regs$12
-
-
-module dsc_engine$pw$tag_first$regs$13(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_first$regs$13
 
 
 module dsc_engine$pw$tag_first$regs$2(d,q,clock);
@@ -59845,69 +37481,53 @@ module dsc_engine$pw$tag_j(clock,inp,out);
     
     // Module arguments
     input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
+    input wire  [5:0] inp;
+    output reg  [5:0] out;
     
     // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
+    reg  [5:0] regs$0$d;
+    wire  [5:0] regs$0$q;
     reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
+    reg  [5:0] regs$1$d;
+    wire  [5:0] regs$1$q;
     reg  regs$1$clock;
-    reg  [7:0] regs$2$d;
-    wire  [7:0] regs$2$q;
+    reg  [5:0] regs$2$d;
+    wire  [5:0] regs$2$q;
     reg  regs$2$clock;
-    reg  [7:0] regs$3$d;
-    wire  [7:0] regs$3$q;
+    reg  [5:0] regs$3$d;
+    wire  [5:0] regs$3$q;
     reg  regs$3$clock;
-    reg  [7:0] regs$4$d;
-    wire  [7:0] regs$4$q;
+    reg  [5:0] regs$4$d;
+    wire  [5:0] regs$4$q;
     reg  regs$4$clock;
-    reg  [7:0] regs$5$d;
-    wire  [7:0] regs$5$q;
+    reg  [5:0] regs$5$d;
+    wire  [5:0] regs$5$q;
     reg  regs$5$clock;
-    reg  [7:0] regs$6$d;
-    wire  [7:0] regs$6$q;
+    reg  [5:0] regs$6$d;
+    wire  [5:0] regs$6$q;
     reg  regs$6$clock;
-    reg  [7:0] regs$7$d;
-    wire  [7:0] regs$7$q;
+    reg  [5:0] regs$7$d;
+    wire  [5:0] regs$7$q;
     reg  regs$7$clock;
-    reg  [7:0] regs$8$d;
-    wire  [7:0] regs$8$q;
+    reg  [5:0] regs$8$d;
+    wire  [5:0] regs$8$q;
     reg  regs$8$clock;
-    reg  [7:0] regs$9$d;
-    wire  [7:0] regs$9$q;
+    reg  [5:0] regs$9$d;
+    wire  [5:0] regs$9$q;
     reg  regs$9$clock;
-    reg  [7:0] regs$10$d;
-    wire  [7:0] regs$10$q;
-    reg  regs$10$clock;
-    reg  [7:0] regs$11$d;
-    wire  [7:0] regs$11$q;
-    reg  regs$11$clock;
-    reg  [7:0] regs$12$d;
-    wire  [7:0] regs$12$q;
-    reg  regs$12$clock;
-    reg  [7:0] regs$13$d;
-    wire  [7:0] regs$13$q;
-    reg  regs$13$clock;
     
     // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    reg  [7:0] taps$3;
-    reg  [7:0] taps$4;
-    reg  [7:0] taps$5;
-    reg  [7:0] taps$6;
-    reg  [7:0] taps$7;
-    reg  [7:0] taps$8;
-    reg  [7:0] taps$9;
-    reg  [7:0] taps$10;
-    reg  [7:0] taps$11;
-    reg  [7:0] taps$12;
-    reg  [7:0] taps$13;
-    reg  [7:0] taps$14;
+    reg  [5:0] taps$0;
+    reg  [5:0] taps$1;
+    reg  [5:0] taps$2;
+    reg  [5:0] taps$3;
+    reg  [5:0] taps$4;
+    reg  [5:0] taps$5;
+    reg  [5:0] taps$6;
+    reg  [5:0] taps$7;
+    reg  [5:0] taps$8;
+    reg  [5:0] taps$9;
+    reg  [5:0] taps$10;
     
     // Sub module instances
     dsc_engine$pw$tag_j$regs$0 regs$0(
@@ -59960,26 +37580,6 @@ module dsc_engine$pw$tag_j(clock,inp,out);
         .q(regs$9$q),
         .clock(regs$9$clock)
     );
-    dsc_engine$pw$tag_j$regs$10 regs$10(
-        .d(regs$10$d),
-        .q(regs$10$q),
-        .clock(regs$10$clock)
-    );
-    dsc_engine$pw$tag_j$regs$11 regs$11(
-        .d(regs$11$d),
-        .q(regs$11$q),
-        .clock(regs$11$clock)
-    );
-    dsc_engine$pw$tag_j$regs$12 regs$12(
-        .d(regs$12$d),
-        .q(regs$12$q),
-        .clock(regs$12$clock)
-    );
-    dsc_engine$pw$tag_j$regs$13 regs$13(
-        .d(regs$13$d),
-        .q(regs$13$q),
-        .clock(regs$13$clock)
-    );
     
     // Update code
     always @(*) begin
@@ -60014,18 +37614,6 @@ module dsc_engine$pw$tag_j(clock,inp,out);
         regs$9$clock = clock;
         regs$9$d = taps$9;
         taps$10 = regs$9$q;
-        regs$10$clock = clock;
-        regs$10$d = taps$10;
-        taps$11 = regs$10$q;
-        regs$11$clock = clock;
-        regs$11$d = taps$11;
-        taps$12 = regs$11$q;
-        regs$12$clock = clock;
-        regs$12$d = taps$12;
-        taps$13 = regs$12$q;
-        regs$13$clock = clock;
-        regs$13$d = taps$13;
-        taps$14 = regs$13$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -60038,10 +37626,6 @@ module dsc_engine$pw$tag_j(clock,inp,out);
         out = taps$8;
         out = taps$9;
         out = taps$10;
-        out = taps$11;
-        out = taps$12;
-        out = taps$13;
-        out = taps$14;
     end
     
 endmodule // dsc_engine$pw$tag_j
@@ -60050,13 +37634,13 @@ endmodule // dsc_engine$pw$tag_j
 module dsc_engine$pw$tag_j$regs$0(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -60069,13 +37653,13 @@ endmodule // dsc_engine$pw$tag_j$regs$0
 module dsc_engine$pw$tag_j$regs$1(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -60085,92 +37669,16 @@ module dsc_engine$pw$tag_j$regs$1(d,q,clock);
 endmodule // dsc_engine$pw$tag_j$regs$1
 
 
-module dsc_engine$pw$tag_j$regs$10(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_j$regs$10
-
-
-module dsc_engine$pw$tag_j$regs$11(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_j$regs$11
-
-
-module dsc_engine$pw$tag_j$regs$12(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_j$regs$12
-
-
-module dsc_engine$pw$tag_j$regs$13(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_j$regs$13
-
-
 module dsc_engine$pw$tag_j$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -60183,13 +37691,13 @@ endmodule // dsc_engine$pw$tag_j$regs$2
 module dsc_engine$pw$tag_j$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -60202,13 +37710,13 @@ endmodule // dsc_engine$pw$tag_j$regs$3
 module dsc_engine$pw$tag_j$regs$4(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -60221,13 +37729,13 @@ endmodule // dsc_engine$pw$tag_j$regs$4
 module dsc_engine$pw$tag_j$regs$5(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -60240,13 +37748,13 @@ endmodule // dsc_engine$pw$tag_j$regs$5
 module dsc_engine$pw$tag_j$regs$6(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -60259,13 +37767,13 @@ endmodule // dsc_engine$pw$tag_j$regs$6
 module dsc_engine$pw$tag_j$regs$7(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -60278,13 +37786,13 @@ endmodule // dsc_engine$pw$tag_j$regs$7
 module dsc_engine$pw$tag_j$regs$8(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -60297,13 +37805,13 @@ endmodule // dsc_engine$pw$tag_j$regs$8
 module dsc_engine$pw$tag_j$regs$9(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -60351,18 +37859,6 @@ module dsc_engine$pw$tag_last(clock,inp,out);
     reg  regs$9$d;
     wire  regs$9$q;
     reg  regs$9$clock;
-    reg  regs$10$d;
-    wire  regs$10$q;
-    reg  regs$10$clock;
-    reg  regs$11$d;
-    wire  regs$11$q;
-    reg  regs$11$clock;
-    reg  regs$12$d;
-    wire  regs$12$q;
-    reg  regs$12$clock;
-    reg  regs$13$d;
-    wire  regs$13$q;
-    reg  regs$13$clock;
     
     // Local signals
     reg  taps$0;
@@ -60376,10 +37872,6 @@ module dsc_engine$pw$tag_last(clock,inp,out);
     reg  taps$8;
     reg  taps$9;
     reg  taps$10;
-    reg  taps$11;
-    reg  taps$12;
-    reg  taps$13;
-    reg  taps$14;
     
     // Sub module instances
     dsc_engine$pw$tag_last$regs$0 regs$0(
@@ -60432,26 +37924,6 @@ module dsc_engine$pw$tag_last(clock,inp,out);
         .q(regs$9$q),
         .clock(regs$9$clock)
     );
-    dsc_engine$pw$tag_last$regs$10 regs$10(
-        .d(regs$10$d),
-        .q(regs$10$q),
-        .clock(regs$10$clock)
-    );
-    dsc_engine$pw$tag_last$regs$11 regs$11(
-        .d(regs$11$d),
-        .q(regs$11$q),
-        .clock(regs$11$clock)
-    );
-    dsc_engine$pw$tag_last$regs$12 regs$12(
-        .d(regs$12$d),
-        .q(regs$12$q),
-        .clock(regs$12$clock)
-    );
-    dsc_engine$pw$tag_last$regs$13 regs$13(
-        .d(regs$13$d),
-        .q(regs$13$q),
-        .clock(regs$13$clock)
-    );
     
     // Update code
     always @(*) begin
@@ -60486,18 +37958,6 @@ module dsc_engine$pw$tag_last(clock,inp,out);
         regs$9$clock = clock;
         regs$9$d = taps$9;
         taps$10 = regs$9$q;
-        regs$10$clock = clock;
-        regs$10$d = taps$10;
-        taps$11 = regs$10$q;
-        regs$11$clock = clock;
-        regs$11$d = taps$11;
-        taps$12 = regs$11$q;
-        regs$12$clock = clock;
-        regs$12$d = taps$12;
-        taps$13 = regs$12$q;
-        regs$13$clock = clock;
-        regs$13$d = taps$13;
-        taps$14 = regs$13$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -60510,10 +37970,6 @@ module dsc_engine$pw$tag_last(clock,inp,out);
         out = taps$8;
         out = taps$9;
         out = taps$10;
-        out = taps$11;
-        out = taps$12;
-        out = taps$13;
-        out = taps$14;
     end
     
 endmodule // dsc_engine$pw$tag_last
@@ -60555,82 +38011,6 @@ module dsc_engine$pw$tag_last$regs$1(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$tag_last$regs$1
-
-
-module dsc_engine$pw$tag_last$regs$10(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_last$regs$10
-
-
-module dsc_engine$pw$tag_last$regs$11(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_last$regs$11
-
-
-module dsc_engine$pw$tag_last$regs$12(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_last$regs$12
-
-
-module dsc_engine$pw$tag_last$regs$13(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_last$regs$13
 
 
 module dsc_engine$pw$tag_last$regs$2(d,q,clock);
@@ -60789,73 +38169,57 @@ module dsc_engine$pw$tag_o(clock,inp,out);
     
     // Module arguments
     input wire  clock;
-    input wire  [14:0] inp;
-    output reg  [14:0] out;
+    input wire  [11:0] inp;
+    output reg  [11:0] out;
     
     // Stub signals
-    reg  [14:0] regs$0$d;
-    wire  [14:0] regs$0$q;
+    reg  [11:0] regs$0$d;
+    wire  [11:0] regs$0$q;
     reg  regs$0$clock;
-    reg  [14:0] regs$1$d;
-    wire  [14:0] regs$1$q;
+    reg  [11:0] regs$1$d;
+    wire  [11:0] regs$1$q;
     reg  regs$1$clock;
-    reg  [14:0] regs$2$d;
-    wire  [14:0] regs$2$q;
+    reg  [11:0] regs$2$d;
+    wire  [11:0] regs$2$q;
     reg  regs$2$clock;
-    reg  [14:0] regs$3$d;
-    wire  [14:0] regs$3$q;
+    reg  [11:0] regs$3$d;
+    wire  [11:0] regs$3$q;
     reg  regs$3$clock;
-    reg  [14:0] regs$4$d;
-    wire  [14:0] regs$4$q;
+    reg  [11:0] regs$4$d;
+    wire  [11:0] regs$4$q;
     reg  regs$4$clock;
-    reg  [14:0] regs$5$d;
-    wire  [14:0] regs$5$q;
+    reg  [11:0] regs$5$d;
+    wire  [11:0] regs$5$q;
     reg  regs$5$clock;
-    reg  [14:0] regs$6$d;
-    wire  [14:0] regs$6$q;
+    reg  [11:0] regs$6$d;
+    wire  [11:0] regs$6$q;
     reg  regs$6$clock;
-    reg  [14:0] regs$7$d;
-    wire  [14:0] regs$7$q;
+    reg  [11:0] regs$7$d;
+    wire  [11:0] regs$7$q;
     reg  regs$7$clock;
-    reg  [14:0] regs$8$d;
-    wire  [14:0] regs$8$q;
+    reg  [11:0] regs$8$d;
+    wire  [11:0] regs$8$q;
     reg  regs$8$clock;
-    reg  [14:0] regs$9$d;
-    wire  [14:0] regs$9$q;
+    reg  [11:0] regs$9$d;
+    wire  [11:0] regs$9$q;
     reg  regs$9$clock;
-    reg  [14:0] regs$10$d;
-    wire  [14:0] regs$10$q;
+    reg  [11:0] regs$10$d;
+    wire  [11:0] regs$10$q;
     reg  regs$10$clock;
-    reg  [14:0] regs$11$d;
-    wire  [14:0] regs$11$q;
-    reg  regs$11$clock;
-    reg  [14:0] regs$12$d;
-    wire  [14:0] regs$12$q;
-    reg  regs$12$clock;
-    reg  [14:0] regs$13$d;
-    wire  [14:0] regs$13$q;
-    reg  regs$13$clock;
-    reg  [14:0] regs$14$d;
-    wire  [14:0] regs$14$q;
-    reg  regs$14$clock;
     
     // Local signals
-    reg  [14:0] taps$0;
-    reg  [14:0] taps$1;
-    reg  [14:0] taps$2;
-    reg  [14:0] taps$3;
-    reg  [14:0] taps$4;
-    reg  [14:0] taps$5;
-    reg  [14:0] taps$6;
-    reg  [14:0] taps$7;
-    reg  [14:0] taps$8;
-    reg  [14:0] taps$9;
-    reg  [14:0] taps$10;
-    reg  [14:0] taps$11;
-    reg  [14:0] taps$12;
-    reg  [14:0] taps$13;
-    reg  [14:0] taps$14;
-    reg  [14:0] taps$15;
+    reg  [11:0] taps$0;
+    reg  [11:0] taps$1;
+    reg  [11:0] taps$2;
+    reg  [11:0] taps$3;
+    reg  [11:0] taps$4;
+    reg  [11:0] taps$5;
+    reg  [11:0] taps$6;
+    reg  [11:0] taps$7;
+    reg  [11:0] taps$8;
+    reg  [11:0] taps$9;
+    reg  [11:0] taps$10;
+    reg  [11:0] taps$11;
     
     // Sub module instances
     dsc_engine$pw$tag_o$regs$0 regs$0(
@@ -60913,26 +38277,6 @@ module dsc_engine$pw$tag_o(clock,inp,out);
         .q(regs$10$q),
         .clock(regs$10$clock)
     );
-    dsc_engine$pw$tag_o$regs$11 regs$11(
-        .d(regs$11$d),
-        .q(regs$11$q),
-        .clock(regs$11$clock)
-    );
-    dsc_engine$pw$tag_o$regs$12 regs$12(
-        .d(regs$12$d),
-        .q(regs$12$q),
-        .clock(regs$12$clock)
-    );
-    dsc_engine$pw$tag_o$regs$13 regs$13(
-        .d(regs$13$d),
-        .q(regs$13$q),
-        .clock(regs$13$clock)
-    );
-    dsc_engine$pw$tag_o$regs$14 regs$14(
-        .d(regs$14$d),
-        .q(regs$14$q),
-        .clock(regs$14$clock)
-    );
     
     // Update code
     always @(*) begin
@@ -60970,18 +38314,6 @@ module dsc_engine$pw$tag_o(clock,inp,out);
         regs$10$clock = clock;
         regs$10$d = taps$10;
         taps$11 = regs$10$q;
-        regs$11$clock = clock;
-        regs$11$d = taps$11;
-        taps$12 = regs$11$q;
-        regs$12$clock = clock;
-        regs$12$d = taps$12;
-        taps$13 = regs$12$q;
-        regs$13$clock = clock;
-        regs$13$d = taps$13;
-        taps$14 = regs$13$q;
-        regs$14$clock = clock;
-        regs$14$d = taps$14;
-        taps$15 = regs$14$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -60995,10 +38327,6 @@ module dsc_engine$pw$tag_o(clock,inp,out);
         out = taps$9;
         out = taps$10;
         out = taps$11;
-        out = taps$12;
-        out = taps$13;
-        out = taps$14;
-        out = taps$15;
     end
     
 endmodule // dsc_engine$pw$tag_o
@@ -61007,13 +38335,13 @@ endmodule // dsc_engine$pw$tag_o
 module dsc_engine$pw$tag_o$regs$0(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -61026,13 +38354,13 @@ endmodule // dsc_engine$pw$tag_o$regs$0
 module dsc_engine$pw$tag_o$regs$1(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -61045,13 +38373,13 @@ endmodule // dsc_engine$pw$tag_o$regs$1
 module dsc_engine$pw$tag_o$regs$10(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -61061,92 +38389,16 @@ module dsc_engine$pw$tag_o$regs$10(d,q,clock);
 endmodule // dsc_engine$pw$tag_o$regs$10
 
 
-module dsc_engine$pw$tag_o$regs$11(d,q,clock);
-    
-    // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 15'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_o$regs$11
-
-
-module dsc_engine$pw$tag_o$regs$12(d,q,clock);
-    
-    // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 15'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_o$regs$12
-
-
-module dsc_engine$pw$tag_o$regs$13(d,q,clock);
-    
-    // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 15'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_o$regs$13
-
-
-module dsc_engine$pw$tag_o$regs$14(d,q,clock);
-    
-    // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 15'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_o$regs$14
-
-
 module dsc_engine$pw$tag_o$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -61159,13 +38411,13 @@ endmodule // dsc_engine$pw$tag_o$regs$2
 module dsc_engine$pw$tag_o$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -61178,13 +38430,13 @@ endmodule // dsc_engine$pw$tag_o$regs$3
 module dsc_engine$pw$tag_o$regs$4(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -61197,13 +38449,13 @@ endmodule // dsc_engine$pw$tag_o$regs$4
 module dsc_engine$pw$tag_o$regs$5(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -61216,13 +38468,13 @@ endmodule // dsc_engine$pw$tag_o$regs$5
 module dsc_engine$pw$tag_o$regs$6(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -61235,13 +38487,13 @@ endmodule // dsc_engine$pw$tag_o$regs$6
 module dsc_engine$pw$tag_o$regs$7(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -61254,13 +38506,13 @@ endmodule // dsc_engine$pw$tag_o$regs$7
 module dsc_engine$pw$tag_o$regs$8(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -61273,13 +38525,13 @@ endmodule // dsc_engine$pw$tag_o$regs$8
 module dsc_engine$pw$tag_o$regs$9(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -61293,65 +38545,49 @@ module dsc_engine$pw$tag_p(clock,inp,out);
     
     // Module arguments
     input wire  clock;
-    input wire  [5:0] inp;
-    output reg  [5:0] out;
+    input wire  [4:0] inp;
+    output reg  [4:0] out;
     
     // Stub signals
-    reg  [5:0] regs$0$d;
-    wire  [5:0] regs$0$q;
+    reg  [4:0] regs$0$d;
+    wire  [4:0] regs$0$q;
     reg  regs$0$clock;
-    reg  [5:0] regs$1$d;
-    wire  [5:0] regs$1$q;
+    reg  [4:0] regs$1$d;
+    wire  [4:0] regs$1$q;
     reg  regs$1$clock;
-    reg  [5:0] regs$2$d;
-    wire  [5:0] regs$2$q;
+    reg  [4:0] regs$2$d;
+    wire  [4:0] regs$2$q;
     reg  regs$2$clock;
-    reg  [5:0] regs$3$d;
-    wire  [5:0] regs$3$q;
+    reg  [4:0] regs$3$d;
+    wire  [4:0] regs$3$q;
     reg  regs$3$clock;
-    reg  [5:0] regs$4$d;
-    wire  [5:0] regs$4$q;
+    reg  [4:0] regs$4$d;
+    wire  [4:0] regs$4$q;
     reg  regs$4$clock;
-    reg  [5:0] regs$5$d;
-    wire  [5:0] regs$5$q;
+    reg  [4:0] regs$5$d;
+    wire  [4:0] regs$5$q;
     reg  regs$5$clock;
-    reg  [5:0] regs$6$d;
-    wire  [5:0] regs$6$q;
+    reg  [4:0] regs$6$d;
+    wire  [4:0] regs$6$q;
     reg  regs$6$clock;
-    reg  [5:0] regs$7$d;
-    wire  [5:0] regs$7$q;
+    reg  [4:0] regs$7$d;
+    wire  [4:0] regs$7$q;
     reg  regs$7$clock;
-    reg  [5:0] regs$8$d;
-    wire  [5:0] regs$8$q;
+    reg  [4:0] regs$8$d;
+    wire  [4:0] regs$8$q;
     reg  regs$8$clock;
-    reg  [5:0] regs$9$d;
-    wire  [5:0] regs$9$q;
-    reg  regs$9$clock;
-    reg  [5:0] regs$10$d;
-    wire  [5:0] regs$10$q;
-    reg  regs$10$clock;
-    reg  [5:0] regs$11$d;
-    wire  [5:0] regs$11$q;
-    reg  regs$11$clock;
-    reg  [5:0] regs$12$d;
-    wire  [5:0] regs$12$q;
-    reg  regs$12$clock;
     
     // Local signals
-    reg  [5:0] taps$0;
-    reg  [5:0] taps$1;
-    reg  [5:0] taps$2;
-    reg  [5:0] taps$3;
-    reg  [5:0] taps$4;
-    reg  [5:0] taps$5;
-    reg  [5:0] taps$6;
-    reg  [5:0] taps$7;
-    reg  [5:0] taps$8;
-    reg  [5:0] taps$9;
-    reg  [5:0] taps$10;
-    reg  [5:0] taps$11;
-    reg  [5:0] taps$12;
-    reg  [5:0] taps$13;
+    reg  [4:0] taps$0;
+    reg  [4:0] taps$1;
+    reg  [4:0] taps$2;
+    reg  [4:0] taps$3;
+    reg  [4:0] taps$4;
+    reg  [4:0] taps$5;
+    reg  [4:0] taps$6;
+    reg  [4:0] taps$7;
+    reg  [4:0] taps$8;
+    reg  [4:0] taps$9;
     
     // Sub module instances
     dsc_engine$pw$tag_p$regs$0 regs$0(
@@ -61399,26 +38635,6 @@ module dsc_engine$pw$tag_p(clock,inp,out);
         .q(regs$8$q),
         .clock(regs$8$clock)
     );
-    dsc_engine$pw$tag_p$regs$9 regs$9(
-        .d(regs$9$d),
-        .q(regs$9$q),
-        .clock(regs$9$clock)
-    );
-    dsc_engine$pw$tag_p$regs$10 regs$10(
-        .d(regs$10$d),
-        .q(regs$10$q),
-        .clock(regs$10$clock)
-    );
-    dsc_engine$pw$tag_p$regs$11 regs$11(
-        .d(regs$11$d),
-        .q(regs$11$q),
-        .clock(regs$11$clock)
-    );
-    dsc_engine$pw$tag_p$regs$12 regs$12(
-        .d(regs$12$d),
-        .q(regs$12$q),
-        .clock(regs$12$clock)
-    );
     
     // Update code
     always @(*) begin
@@ -61450,18 +38666,6 @@ module dsc_engine$pw$tag_p(clock,inp,out);
         regs$8$clock = clock;
         regs$8$d = taps$8;
         taps$9 = regs$8$q;
-        regs$9$clock = clock;
-        regs$9$d = taps$9;
-        taps$10 = regs$9$q;
-        regs$10$clock = clock;
-        regs$10$d = taps$10;
-        taps$11 = regs$10$q;
-        regs$11$clock = clock;
-        regs$11$d = taps$11;
-        taps$12 = regs$11$q;
-        regs$12$clock = clock;
-        regs$12$d = taps$12;
-        taps$13 = regs$12$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -61473,10 +38677,6 @@ module dsc_engine$pw$tag_p(clock,inp,out);
         out = taps$7;
         out = taps$8;
         out = taps$9;
-        out = taps$10;
-        out = taps$11;
-        out = taps$12;
-        out = taps$13;
     end
     
 endmodule // dsc_engine$pw$tag_p
@@ -61485,13 +38685,13 @@ endmodule // dsc_engine$pw$tag_p
 module dsc_engine$pw$tag_p$regs$0(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
@@ -61504,13 +38704,13 @@ endmodule // dsc_engine$pw$tag_p$regs$0
 module dsc_engine$pw$tag_p$regs$1(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
@@ -61520,73 +38720,16 @@ module dsc_engine$pw$tag_p$regs$1(d,q,clock);
 endmodule // dsc_engine$pw$tag_p$regs$1
 
 
-module dsc_engine$pw$tag_p$regs$10(d,q,clock);
-    
-    // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 6'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_p$regs$10
-
-
-module dsc_engine$pw$tag_p$regs$11(d,q,clock);
-    
-    // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 6'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_p$regs$11
-
-
-module dsc_engine$pw$tag_p$regs$12(d,q,clock);
-    
-    // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 6'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_p$regs$12
-
-
 module dsc_engine$pw$tag_p$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
@@ -61599,13 +38742,13 @@ endmodule // dsc_engine$pw$tag_p$regs$2
 module dsc_engine$pw$tag_p$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
@@ -61618,13 +38761,13 @@ endmodule // dsc_engine$pw$tag_p$regs$3
 module dsc_engine$pw$tag_p$regs$4(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
@@ -61637,13 +38780,13 @@ endmodule // dsc_engine$pw$tag_p$regs$4
 module dsc_engine$pw$tag_p$regs$5(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
@@ -61656,13 +38799,13 @@ endmodule // dsc_engine$pw$tag_p$regs$5
 module dsc_engine$pw$tag_p$regs$6(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
@@ -61675,13 +38818,13 @@ endmodule // dsc_engine$pw$tag_p$regs$6
 module dsc_engine$pw$tag_p$regs$7(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
@@ -61694,13 +38837,13 @@ endmodule // dsc_engine$pw$tag_p$regs$7
 module dsc_engine$pw$tag_p$regs$8(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
@@ -61708,25 +38851,6 @@ module dsc_engine$pw$tag_p$regs$8(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$tag_p$regs$8
-
-
-module dsc_engine$pw$tag_p$regs$9(d,q,clock);
-    
-    // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 6'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_p$regs$9
 
 
 module dsc_engine$pw$tag_v(clock,inp,out);
@@ -61767,18 +38891,6 @@ module dsc_engine$pw$tag_v(clock,inp,out);
     reg  regs$9$d;
     wire  regs$9$q;
     reg  regs$9$clock;
-    reg  regs$10$d;
-    wire  regs$10$q;
-    reg  regs$10$clock;
-    reg  regs$11$d;
-    wire  regs$11$q;
-    reg  regs$11$clock;
-    reg  regs$12$d;
-    wire  regs$12$q;
-    reg  regs$12$clock;
-    reg  regs$13$d;
-    wire  regs$13$q;
-    reg  regs$13$clock;
     
     // Local signals
     reg  taps$0;
@@ -61792,10 +38904,6 @@ module dsc_engine$pw$tag_v(clock,inp,out);
     reg  taps$8;
     reg  taps$9;
     reg  taps$10;
-    reg  taps$11;
-    reg  taps$12;
-    reg  taps$13;
-    reg  taps$14;
     
     // Sub module instances
     dsc_engine$pw$tag_v$regs$0 regs$0(
@@ -61848,26 +38956,6 @@ module dsc_engine$pw$tag_v(clock,inp,out);
         .q(regs$9$q),
         .clock(regs$9$clock)
     );
-    dsc_engine$pw$tag_v$regs$10 regs$10(
-        .d(regs$10$d),
-        .q(regs$10$q),
-        .clock(regs$10$clock)
-    );
-    dsc_engine$pw$tag_v$regs$11 regs$11(
-        .d(regs$11$d),
-        .q(regs$11$q),
-        .clock(regs$11$clock)
-    );
-    dsc_engine$pw$tag_v$regs$12 regs$12(
-        .d(regs$12$d),
-        .q(regs$12$q),
-        .clock(regs$12$clock)
-    );
-    dsc_engine$pw$tag_v$regs$13 regs$13(
-        .d(regs$13$d),
-        .q(regs$13$q),
-        .clock(regs$13$clock)
-    );
     
     // Update code
     always @(*) begin
@@ -61902,18 +38990,6 @@ module dsc_engine$pw$tag_v(clock,inp,out);
         regs$9$clock = clock;
         regs$9$d = taps$9;
         taps$10 = regs$9$q;
-        regs$10$clock = clock;
-        regs$10$d = taps$10;
-        taps$11 = regs$10$q;
-        regs$11$clock = clock;
-        regs$11$d = taps$11;
-        taps$12 = regs$11$q;
-        regs$12$clock = clock;
-        regs$12$d = taps$12;
-        taps$13 = regs$12$q;
-        regs$13$clock = clock;
-        regs$13$d = taps$13;
-        taps$14 = regs$13$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -61926,10 +39002,6 @@ module dsc_engine$pw$tag_v(clock,inp,out);
         out = taps$8;
         out = taps$9;
         out = taps$10;
-        out = taps$11;
-        out = taps$12;
-        out = taps$13;
-        out = taps$14;
     end
     
 endmodule // dsc_engine$pw$tag_v
@@ -61971,82 +39043,6 @@ module dsc_engine$pw$tag_v$regs$1(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$tag_v$regs$1
-
-
-module dsc_engine$pw$tag_v$regs$10(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_v$regs$10
-
-
-module dsc_engine$pw$tag_v$regs$11(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_v$regs$11
-
-
-module dsc_engine$pw$tag_v$regs$12(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_v$regs$12
-
-
-module dsc_engine$pw$tag_v$regs$13(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_v$regs$13
 
 
 module dsc_engine$pw$tag_v$regs$2(d,q,clock);
@@ -62242,13 +39238,13 @@ endmodule // dsc_engine$pw$v1
 module dsc_engine$pw$w_addr(d,q,clock);
     
     // Module arguments
-    input wire  [17:0] d;
-    output reg  [17:0] q;
+    input wire  [13:0] d;
+    output reg  [13:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 18'h0;
+       q = 14'h0;
     end
     
     always @(posedge clock) begin
@@ -62282,14 +39278,14 @@ module dsc_engine$pw$wram(clock,write_enable,write_address,write_data,read_addre
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [17:0] write_address;
+    input wire  [13:0] write_address;
     input wire  [31:0] write_data;
-    input wire  [17:0] read_address;
+    input wire  [13:0] read_address;
     output reg  [31:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [31:0] mem [0:262143];
+    reg [31:0] mem [0:16383];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -62324,14 +39320,14 @@ module dsc_engine$pw$xram(clock,write_enable,write_address,write_data,read_addre
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [13:0] write_address;
-    input wire  [63:0] write_data;
-    input wire  [13:0] read_address;
-    output reg  [63:0] read_data;
+    input wire  [11:0] write_address;
+    input wire  [31:0] write_data;
+    input wire  [11:0] read_address;
+    output reg  [31:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [63:0] mem [0:16383];
+    reg [31:0] mem [0:4095];
     
     always @(posedge clock) begin
        if (write_enable) begin
