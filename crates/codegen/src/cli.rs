@@ -57,6 +57,10 @@ pub struct SynthArgs {
     /// instead of the synthesis wrapper.
     #[arg(long, value_name = "BOARD")]
     pub board: Option<String>,
+    /// With --target: the top to build behind the synthesis wrapper (default dsc_engine, the
+    /// fused engine; also depthwise_engine, pointwise_stage). Not with --board.
+    #[arg(long, value_name = "TOP")]
+    pub top: Option<String>,
     /// Generation config (TOML); default configs/default.toml.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,

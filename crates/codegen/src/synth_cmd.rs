@@ -1,5 +1,6 @@
-//! `codegen synth`: the config's tops behind a three-pin wrapper, through yosys and nextpnr
-//! for a device, then a summary read from nextpnr's `--report` JSON.
+//! `codegen synth`: one of the config's tops (the fused `dsc_engine` unless `--top` names
+//! another) behind a three-pin wrapper, through yosys and nextpnr for a device, then a summary
+//! read from nextpnr's `--report` JSON.
 //!
 //! On iCE40 only multiplies wider than 16 bits go to SB_MAC16 (a requantizer's 32×32 takes
 //! four of the eight); the 8×8 lane products stay in LUTs (templates/synth_ice40.ys).
@@ -10,7 +11,7 @@
 //! reported in the summary (and the exit status), not an abort without numbers.
 //!
 //! The wrapper (templates/synth_wrapper.v) drives every input from a shift register and
-//! XOR-reduces every output into a register, so the tops' logic is kept and the design places
+//! XOR-reduces every output into a register, so the top's logic is kept and the design places
 //! with three pins; its cost (one FF per input bit, a few LUTs) is included in the figures.
 //! iCE40 nextpnr 0.4 has no out-of-context mode, hence a wrapper for both devices.
 //!
@@ -30,7 +31,7 @@ use serde::Serialize;
 
 use crate::cli::{Format, SynthArgs};
 use crate::emit_cmd::{load_config, render_some, repo_root, shown};
-use crate::tops::Board;
+use crate::tops::{Board, TOPS};
 use crate::error::CliError;
 
 /// A device the flow supports.
@@ -392,8 +393,21 @@ pub fn constrained_ports(text: &str) -> Vec<String> {
     names
 }
 
-/// The device, the board (if any) and the clock constraint from the arguments.
-fn resolve(args: &SynthArgs) -> Result<(Target, Option<&'static Board>, f64), CliError> {
+/// The top `--target` builds when `--top` is not given: the fused engine, the product.
+pub const DEFAULT_TOP: &str = "dsc_engine";
+
+/// The wrapped top `--top` names (default [`DEFAULT_TOP`]): one of the non-board [`TOPS`].
+fn engine_top(name: Option<&str>) -> Result<&'static str, CliError> {
+    let name = name.unwrap_or(DEFAULT_TOP);
+    let tops: Vec<&'static str> = TOPS.iter().filter(|t| t.board.is_none()).map(|t| t.name).collect();
+    tops.iter().copied().find(|t| *t == name).ok_or_else(|| {
+        CliError::Input(format!("unknown top `{name}`: --top takes {}", tops.join(", ")))
+    })
+}
+
+/// The device, the board (if any), the wrapped top (none for a board) and the clock
+/// constraint from the arguments.
+fn resolve(args: &SynthArgs) -> Result<(Target, Option<&'static Board>, Option<&'static str>, f64), CliError> {
     let board = args.board.as_deref().map(Board::find).transpose().map_err(CliError::Input)?;
     let target = match (args.target.as_deref(), board) {
         (Some(t), None) => Target::parse(t)?,
@@ -419,11 +433,21 @@ fn resolve(args: &SynthArgs) -> Result<(Target, Option<&'static Board>, f64), Cl
     if !(freq.is_finite() && freq > 0.0) {
         return Err(CliError::Input(format!("--freq {freq}: must be a positive number of MHz")));
     }
-    Ok((target, board, freq))
+    let top = match (board, args.top.as_deref()) {
+        (Some(b), Some(t)) => {
+            return Err(CliError::Input(format!(
+                "--top {t} with --board {}: a board build is its board top, board_{}",
+                b.name, b.name
+            )))
+        }
+        (Some(_), None) => None,
+        (None, t) => Some(engine_top(t)?),
+    };
+    Ok((target, board, top, freq))
 }
 
 pub fn run(args: &SynthArgs, out: &mut impl Write) -> Result<(), CliError> {
-    let (target, board, freq) = resolve(args)?;
+    let (target, board, engine, freq) = resolve(args)?;
     let (cfg, config_name) = load_config(args.config.as_deref())?;
     let [yosys, nextpnr, pack] = target.tools();
     let (yosys, nextpnr, pack) = (find_tool(yosys)?, find_tool(nextpnr)?, find_tool(pack)?);
@@ -434,10 +458,10 @@ pub fn run(args: &SynthArgs, out: &mut impl Write) -> Result<(), CliError> {
     let dir = dir.canonicalize()?;
     let version = env!("CARGO_PKG_VERSION");
 
-    // Sources: the board top alone, or the engine tops and the wrapper.
+    // Sources: the board top alone, or the engine top and the wrapper.
     let files = render_some(&cfg, &config_name, |t| match board {
         Some(b) => t.board.is_some_and(|tb| tb.name == b.name),
-        None => t.board.is_none(),
+        None => engine == Some(t.name),
     })?;
     let mut sources = Vec::new();
     let mut tops = Vec::new();

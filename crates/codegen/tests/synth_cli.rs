@@ -1,6 +1,7 @@
 //! `codegen synth`: bad input (exit 2, one line); and, ignored because they take minutes, the
-//! whole board flow for the iCEBreaker (configs/icebreaker.toml, a bitstream) and the whole
-//! iCE40 flow on the shipped UP5K config.
+//! whole board flow for the iCEBreaker (a bitstream), the ECP5 flow on configs/default.toml
+//! and the iCE40 flow on configs/ice40-up5k.toml (does not fit yet). The two config flows
+//! assert: placement succeeds, the summary parses, every resource within the device, Fmax > 0.
 
 use std::path::{Path, PathBuf};
 
@@ -38,6 +39,18 @@ fn unknown_board_lists_the_boards() {
 fn board_and_target_must_agree() {
     let err = fails(codegen().args(["synth", "--board", "icebreaker", "--target", "ecp5-85f"]), 2);
     assert!(err.contains("icebreaker") && err.contains("ice40-up5k"), "{err}");
+}
+
+#[test]
+fn unknown_top_lists_the_tops() {
+    let err = fails(codegen().args(["synth", "--target", "ice40-up5k", "--top", "board_icebreaker"]), 2);
+    assert!(err.contains("board_icebreaker") && err.contains("dsc_engine") && err.contains("depthwise_engine"), "{err}");
+}
+
+#[test]
+fn top_is_not_for_a_board() {
+    let err = fails(codegen().args(["synth", "--board", "icebreaker", "--top", "dsc_engine"]), 2);
+    assert!(err.contains("--top") && err.contains("board_icebreaker"), "{err}");
 }
 
 #[test]
@@ -107,35 +120,68 @@ fn bad_config_is_named() {
     assert!(err.contains("nope.toml"), "{err}");
 }
 
-/// The whole flow on configs/ice40-up5k.toml: yosys, nextpnr-ice40, icepack. Takes several
-/// minutes on two shared cores (synthesis ~10 min), hence ignored; run with `--ignored`.
-/// Currently FAILS: the shipped UP5K config measures 11406 LUT4 and 35 EBR (see its comment).
-#[test]
-#[ignore]
-fn ice40_flow_places_and_fits() {
-    let out_dir = std::env::temp_dir().join(format!("codegen-synth-ice40-{}", std::process::id()));
+/// The whole flow for `target` on `config` (the fused `dsc_engine` behind the synthesis
+/// wrapper, at `--freq 1` so any Fmax passes): the summary, or `None` when the flow's tools
+/// are missing outside CI (with `CI` set a missing tool fails, as everywhere in the project).
+fn flow(target: &str, config: &str) -> Option<serde_json::Value> {
+    let out_dir = std::env::temp_dir().join(format!("codegen-flow-{target}-{}", std::process::id()));
     let out = codegen()
-        .args(["synth", "--target", "ice40-up5k", "--format", "json", "--freq", "1"])
+        .args(["synth", "--target", target, "--format", "json", "--freq", "1"])
         .arg("--config")
-        .arg(repo().join("configs/ice40-up5k.toml"))
+        .arg(repo().join("configs").join(config))
         .arg("--out")
         .arg(&out_dir)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8_lossy(&out.stderr);
+    if err.contains("not found: run scripts/setup.sh") && std::env::var_os("CI").is_none() {
+        eprintln!("skipping: {}", err.trim());
+        return None;
+    }
+    assert!(out.status.success(), "{config} on {target}: {err}");
     let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["tops"], serde_json::json!(["dsc_engine"]), "the fused engine alone: {s}");
     assert_eq!(s["fits"], true, "{s}");
-    for r in s["resources"].as_array().unwrap() {
+    // Every resource the device reports is within its capacity; LUTs, DSPs and block RAMs
+    // are all reported.
+    let resources = s["resources"].as_array().unwrap();
+    for kind in ["LUT/LC", "DSP", "BRAM"] {
+        let r = resources.iter().find(|r| r["kind"] == kind).unwrap_or_else(|| panic!("no {kind}: {s}"));
+        let (used, avail) = (r["used"].as_u64().unwrap(), r["available"].as_u64().unwrap());
+        assert!(avail > 0 && used <= avail, "{config} on {target}: {r}");
+    }
+    for r in resources {
         if let Some(a) = r["available"].as_u64() {
-            assert!(r["used"].as_u64().unwrap() <= a, "{r}");
+            assert!(r["used"].as_u64().unwrap() <= a, "{config} on {target}: {r}");
         }
     }
-    let lc = &s["resources"][0];
-    assert_eq!(lc["cell"], "ICESTORM_LC");
-    assert!(lc["used"].as_u64().unwrap() > 0);
-    assert!(s["clocks"][0]["fmax_mhz"].as_f64().unwrap() > 1.0, "{s}");
-    for f in ["netlist.json", "placed.asc", "design.bin", "report.json", "yosys.log", "nextpnr.log"] {
+    assert!(resources[0]["used"].as_u64().unwrap() > 0, "{s}");
+    let fmax = s["clocks"][0]["fmax_mhz"].as_f64().unwrap();
+    assert!(fmax > 0.0, "{s}");
+    let placed = if target == "ice40-up5k" { "placed.asc" } else { "placed.config" };
+    for f in ["netlist.json", placed, "report.json", "summary.json", "yosys.log", "nextpnr.log"] {
         assert!(out_dir.join(f).is_file(), "{f} missing");
     }
     let _ = std::fs::remove_dir_all(&out_dir);
+    Some(s)
+}
+
+/// configs/ice40-up5k.toml through yosys, nextpnr-ice40 and icepack: the fused engine
+/// places on the UP5K within its LCs, SB_MAC16s and EBRs. Ignored until it fits: measured
+/// 5579 SB_LUT4 of 5280 LCs and 37 of 30 EBR (configs/ice40-up5k.toml says why no smaller
+/// maxima fix it); run with `--ignored`.
+#[test]
+#[ignore]
+fn ice40_up5k_flow_places_and_fits() {
+    flow("ice40-up5k", "ice40-up5k.toml");
+}
+
+/// configs/default.toml through YoWASP yosys, nextpnr-ecp5 and ecppack: the default engine
+/// places on the ECP5-85F. Ignored until its wall time is measured on an unshared machine
+/// (synthesis measured: about 2 min of CPU, 84 of 156 MULT18X18D, 100 of 208 DP16KD; place
+/// and route not yet run to the end); run with `--ignored`.
+#[test]
+#[ignore]
+fn default_config_flow_places_and_fits_the_ecp5() {
+    flow("ecp5-85f", "default.toml");
 }
