@@ -1,16 +1,17 @@
 //! What `simulate` runs a layer on, and the model's cycle figures it prints beside it.
 //!
 //! A [`Backend`] runs a DSC layer or a standard convolution and reports its output and, when it
-//! is hardware, the cycles it measured. [`Golden`] is the model alone: outputs, no cycles. The
-//! Verilator backend plugs in here as one more implementation.
+//! is hardware, the cycles it measured. [`Golden`] is the model alone: outputs, no cycles;
+//! [`Verilator`] is the generated fused engine (standard convolutions in its conv mode).
 //!
 //! [`CycleModel`] gives the figures the model predicts for the generated engine: the fused
-//! engine's exact cycles (`dsc_model::engine::dsc_cycles`), each stage's exact cycles on its
-//! own (`dsc_model::depthwise::engine_cycles`, `dsc_model::pointwise::pointwise_cycles`), the
-//! ideal cycles (work ÷ multipliers of each stage; the two stages run concurrently, so a DSC
-//! layer's ideal is the larger of the two) and the utilization those imply.
+//! engine's exact cycles (`dsc_model::engine::dsc_cycles`; `conv_cycles` in conv mode), each
+//! stage's exact cycles on its own (`dsc_model::depthwise::engine_cycles`,
+//! `dsc_model::pointwise::pointwise_cycles`), the ideal cycles (work ÷ multipliers of each
+//! stage; the two stages run concurrently, so a DSC layer's ideal is the larger of the two) and
+//! the utilization those imply.
 
-use dsc_model::engine::{dsc_timing, DscConfig};
+use dsc_model::engine::{conv_cycles, dsc_timing, DscConfig};
 use dsc_model::synthetic::ConvLayer;
 use dsc_model::window::WindowLayer;
 use dsc_model::{DscBlock, Tensor};
@@ -33,9 +34,9 @@ pub trait Backend {
     fn measures(&self) -> bool;
     /// One DSC layer on `input` `[1, H, W, M]`.
     fn run_dsc(&mut self, block: &DscBlock, input: &Tensor<i8>) -> Result<LayerRun, CliError>;
-    /// One standard convolution on `input` (the engine's im2col mode); `None` when the backend
-    /// has no such mode.
-    fn run_conv(&mut self, layer: &ConvLayer, input: &Tensor<i8>) -> Result<Option<LayerRun>, CliError>;
+    /// One standard convolution on `input` (the engine's conv mode). Callers first check with
+    /// [`CycleModel::conv`] that the engine takes it.
+    fn run_conv(&mut self, layer: &ConvLayer, input: &Tensor<i8>) -> Result<LayerRun, CliError>;
 }
 
 fn model_err(e: dsc_model::ModelError) -> CliError {
@@ -56,8 +57,8 @@ impl Backend for Golden {
     fn run_dsc(&mut self, block: &DscBlock, input: &Tensor<i8>) -> Result<LayerRun, CliError> {
         Ok(LayerRun { output: block.run(input).map_err(model_err)?, cycles: None })
     }
-    fn run_conv(&mut self, layer: &ConvLayer, input: &Tensor<i8>) -> Result<Option<LayerRun>, CliError> {
-        Ok(Some(LayerRun { output: layer.run(input).map_err(model_err)?, cycles: None }))
+    fn run_conv(&mut self, layer: &ConvLayer, input: &Tensor<i8>) -> Result<LayerRun, CliError> {
+        Ok(LayerRun { output: layer.run(input).map_err(model_err)?, cycles: None })
     }
 }
 
@@ -77,10 +78,10 @@ impl Backend for Verilator {
         let run = self.sim.run_dsc(block, input, None).map_err(|e| CliError::Tool(format!("verilator: {e}")))?;
         Ok(LayerRun { output: run.output, cycles: Some(run.cycles) })
     }
-    fn run_conv(&mut self, _layer: &ConvLayer, _input: &Tensor<i8>) -> Result<Option<LayerRun>, CliError> {
-        // The fused engine's runner takes DSC layers; standard convolution (im2col) is not
-        // wired into it yet.
-        Ok(None)
+    fn run_conv(&mut self, layer: &ConvLayer, input: &Tensor<i8>) -> Result<LayerRun, CliError> {
+        // The caller checked the layer against the same DscConfig: a refusal here is a bug.
+        let run = self.sim.run_conv(layer, input, None).map_err(|e| CliError::Tool(format!("verilator: {e}")))?;
+        Ok(LayerRun { output: run.output, cycles: Some(run.cycles) })
     }
 }
 
@@ -192,21 +193,24 @@ impl CycleModel {
         })
     }
 
-    /// Figures of a standard Dk×Dk convolution `h × w × m → n` in the engine's im2col mode:
-    /// the array does every multiplication.
+    /// Figures of a standard Dk×Dk convolution `h × w × m → n` on the fused engine's conv mode
+    /// (`DscConfig::conv_layer`: the input channels padded to a multiple of P, the pointwise
+    /// stage sees `M' = G·Dk²·P` channels): the array does every multiplication. Errors: the
+    /// kernel is not the engine's, there is no fused engine, or the layer does not fit it.
     pub fn conv(&self, dk: usize, h: usize, w: usize, m: usize, n: usize, stride: usize) -> Result<ModelCycles, String> {
         if dk != self.cfg.engine.dk() {
             return Err(format!("kernel {dk}×{dk}, the engine is generated for Dk = {}", self.cfg.engine.dk()));
         }
-        let wl = self.window(h, w, m, stride)?;
-        let pixels = wl.rows.out * wl.cols.out;
+        let fc = self.fused.as_ref().map_err(|why| format!("no conv mode without the fused engine: {why}"))?;
+        let cl = fc.conv_layer(h, w, m, n, stride).map_err(|e| e.to_string())?;
+        let pixels = cl.window.rows.out * cl.window.cols.out;
+        // The true work: the padding channels are not counted.
         let pw_macs = (pixels * dk * dk * m * n) as u64;
         Ok(ModelCycles {
             bottleneck: None,
             dw_alone: None,
             pw_alone: None,
-            // The im2col mode's exact count comes with dsc_model::im2col.
-            layer: None,
+            layer: Some(conv_cycles(fc, &cl)),
             ideal: pw_macs.div_ceil(self.pw_multipliers()),
             dw_macs: 0,
             pw_macs,

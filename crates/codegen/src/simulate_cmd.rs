@@ -43,12 +43,17 @@ pub struct Row {
     pub pw_utilization: Option<f64>,
     /// Hardware output equal to the golden model's (hardware only).
     pub bit_exact: Option<bool>,
-    /// DSC layers: cycles of a standard convolution of the same shape on the same engine,
-    /// measured, and DSC ÷ conv cycle ratios measured and modelled, beside 1/N + 1/Dk².
+    /// DSC layers: a standard Dk×Dk convolution of the same shape (random weights) on the same
+    /// engine's conv mode, its cycles measured and modelled, its output equal to the golden
+    /// model's; DSC ÷ conv cycle ratios measured and modelled, beside 1/N + 1/Dk².
     pub conv_measured_cycles: Option<u64>,
+    pub conv_model_cycles: Option<u64>,
+    pub conv_bit_exact: Option<bool>,
     pub ratio_measured: Option<f64>,
     pub ratio_model: Option<f64>,
     pub ratio_formula: Option<f64>,
+    /// DSC layers: why there is no standard-conv baseline (the conv mode cannot take it).
+    pub conv_note: Option<String>,
     /// Why a layer ran in the golden model only, or other remarks.
     pub note: Option<String>,
 }
@@ -154,9 +159,12 @@ impl Runner<'_> {
             pw_utilization: None,
             bit_exact: None,
             conv_measured_cycles: None,
+            conv_model_cycles: None,
+            conv_bit_exact: None,
             ratio_measured: None,
             ratio_model: None,
             ratio_formula: None,
+            conv_note: None,
             note: None,
         }
     }
@@ -185,20 +193,28 @@ impl Runner<'_> {
         match self.model.dsc(h, w, m, n, block.stride()) {
             Ok(mc) => {
                 row.model = Some(mc);
-                let conv = self.model.conv(block.dk(), h, w, m, n, block.stride()).ok();
-                row.ratio_model = mc.layer.zip(conv.and_then(|c| c.layer)).map(|(d, c)| d as f64 / c as f64);
+                // The baseline: the same layer as a standard conv, when the conv mode takes it.
+                let conv = self.model.conv(block.dk(), h, w, m, n, block.stride());
+                match &conv {
+                    Ok(c) => row.conv_model_cycles = c.layer,
+                    Err(why) => row.conv_note = Some(format!("no standard-conv baseline on this engine: {why}")),
+                }
+                let ratio = |d: u64, c: u64| d as f64 / c as f64;
+                row.ratio_model = mc.layer.zip(row.conv_model_cycles).map(|(d, c)| ratio(d, c));
                 if self.backend.measures() {
                     let run = self.backend.run_dsc(block, input)?;
                     row.bit_exact = Some(run.output == golden);
                     row.measured_cycles = run.cycles;
-                    let baseline = conv_like(block, &mut self.rng)?;
-                    if let Some(conv_run) = self.backend.run_conv(&baseline, input)? {
-                        let conv_golden = baseline.run(input).map_err(model_err)?;
-                        if conv_run.output != conv_golden {
+                    if conv.is_ok() {
+                        let baseline = conv_like(block, &mut self.rng)?;
+                        let conv_run = self.backend.run_conv(&baseline, input)?;
+                        let exact = conv_run.output == baseline.run(input).map_err(model_err)?;
+                        if !exact {
                             row.note = Some("standard-conv baseline output differs from the model".into());
                         }
+                        row.conv_bit_exact = Some(exact);
                         row.conv_measured_cycles = conv_run.cycles;
-                        row.ratio_measured = run.cycles.zip(conv_run.cycles).map(|(d, c)| d as f64 / c as f64);
+                        row.ratio_measured = run.cycles.zip(conv_run.cycles).map(|(d, c)| ratio(d, c));
                     }
                 }
                 self.utilize(&mut row);
@@ -218,13 +234,9 @@ impl Runner<'_> {
             Ok(mc) => {
                 row.model = Some(mc);
                 if self.backend.measures() {
-                    match self.backend.run_conv(layer, input)? {
-                        Some(run) => {
-                            row.bit_exact = Some(run.output == golden);
-                            row.measured_cycles = run.cycles;
-                        }
-                        None => row.note = Some(format!("golden model only: the {} backend has no standard-conv mode", self.backend.name())),
-                    }
+                    let run = self.backend.run_conv(layer, input)?;
+                    row.bit_exact = Some(run.output == golden);
+                    row.measured_cycles = run.cycles;
                 }
                 self.utilize(&mut row);
             }
@@ -420,11 +432,13 @@ pub fn render_table(r: &Report, golden_only: bool) -> String {
             opt(row.dw_utilization, percent),
             opt(row.pw_utilization, percent),
         ]);
+        // "—*": the layer has no standard-conv baseline on this engine; the notes say why.
+        let vs_conv = |r: Option<f64>| if row.conv_note.is_some() { "—*".into() } else { opt(r, ratio) };
         if !golden_only {
             cells.push(opt(row.bit_exact, |b| if b { "yes".into() } else { "NO".into() }));
-            cells.push(opt(row.ratio_measured, ratio));
+            cells.push(vs_conv(row.ratio_measured));
         }
-        cells.extend([opt(row.ratio_model, ratio), opt(row.ratio_formula, ratio)]);
+        cells.extend([vs_conv(row.ratio_model), opt(row.ratio_formula, ratio)]);
         t.row(cells);
     }
     let tot = &r.totals;
@@ -448,9 +462,18 @@ pub fn render_table(r: &Report, golden_only: bool) -> String {
         "\nmodel: the whole layer on the fused engine; dw/pw alone: each stage by itself (all exact);\n\
          bound: the stage with the larger stand-alone count;\n\
          ideal: MACs ÷ multipliers of the busier stage; util: MACs ÷ (multipliers × cycles), over\n\
-         measured cycles, else the model's, else each stage's own.\n",
+         measured cycles, else the model's, else each stage's own.\n\
+         DSC/conv: the DSC layer's cycles ÷ those of a standard Dk×Dk conv of the same shape on the\n\
+         same engine's conv mode (measured; model), beside the MAC ratio 1/N + 1/Dk².\n",
     );
-    let notes: Vec<String> = r.layers.iter().filter_map(|row| row.note.as_ref().map(|n| format!("  {}: {n}\n", row.name))).collect();
+    let notes: Vec<String> = r
+        .layers
+        .iter()
+        .flat_map(|row| {
+            let conv = row.conv_note.as_ref().map(|n| format!("  {}: * {n}\n", row.name));
+            row.note.as_ref().map(|n| format!("  {}: {n}\n", row.name)).into_iter().chain(conv)
+        })
+        .collect();
     if !notes.is_empty() {
         s.push_str("notes:\n");
         s.extend(notes);
