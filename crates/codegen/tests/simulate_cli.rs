@@ -173,6 +173,11 @@ fn layer_dir_json_figures_come_from_the_model() {
     assert_eq!(v["totals"]["ideal_cycles"], ideal);
     let fps = v["totals"]["frames_per_s_ideal"].as_f64().unwrap();
     assert!((fps - 50e6 / ideal as f64).abs() < 1e-6);
+    // The same layer as a standard conv needs M' = G·Dk²·P = 4·9·4 channels, above max_m = 32:
+    // no baseline, and the model's reason.
+    let why = DscConfig::new(e, p).unwrap().conv_layer(H, W, M, N, 1).unwrap_err().to_string();
+    assert!(row["conv_note"].as_str().unwrap().contains(&why), "{row}");
+    assert!(row["ratio_measured"].is_null() && row["ratio_model"].is_null() && row["conv_measured_cycles"].is_null());
 }
 
 #[test]
@@ -360,7 +365,7 @@ fn bad_network_and_options() {
 
 /// The shipped iCE40 config's engine (P = R = C = 1, up to 32×32×32), small enough to build
 /// quickly, runs the fixture in Verilator: bit-exact, and the measured cycles are the fused
-/// engine model's exactly.
+/// engine model's exactly. Layers it cannot take run golden-only and say why.
 #[test]
 fn layer_dir_on_the_verilated_engine_is_bit_exact_and_cycle_exact() {
     let d = scratch("verilator");
@@ -380,6 +385,35 @@ fn layer_dir_on_the_verilated_engine_is_bit_exact_and_cycle_exact() {
     let (input, block) = fixture_block();
     let got = npy::parse(&std::fs::read(d.join("output.npy")).unwrap()).unwrap();
     assert_eq!(got.data, Data::I8(block.run(&input).unwrap().into_data()));
+    // No standard-conv baseline (M' = 16·9·1 = 144 > max_m = 32): "—*" and the reason below.
+    let why = fused.conv_layer(H, W, M, N, 1).unwrap_err().to_string();
+    assert!(row["conv_note"].as_str().unwrap().contains(&why), "{row}");
+    let table = stdout_of(&["simulate", "--layer-dir", d.to_str().unwrap(), "--config", cfg.to_str().unwrap()]);
+    let name = d.file_name().unwrap().to_str().unwrap();
+    let line = table.lines().find(|l| l.starts_with(name)).unwrap();
+    let cells: Vec<&str> = line.split_whitespace().collect();
+    let formula = format!("{:.4}", 1.0 / N as f64 + 1.0 / 9.0);
+    assert_eq!(cells[cells.len() - 4..], ["yes", "—*", "—*", formula.as_str()], "{table}");
+    assert!(table.contains(&format!("{name}: * no standard-conv baseline on this engine: {why}")), "{table}");
+
+    // A network whose conv0 (64 wide) does not fit the 32-wide engine: conv0 and the layers
+    // beyond its channels run golden-only and say why; the rest run in Verilator.
+    let text = stdout_of(&[
+        "simulate", "--network", "mobilenet-v1", "--alpha", "0.25", "--resolution", "64",
+        "--config", cfg.to_str().unwrap(), "--format", "json",
+    ]);
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["backend"], "verilator");
+    let conv0 = &v["layers"][0];
+    let why = fused.conv_layer(64, 64, 3, 8, 2).unwrap_err().to_string();
+    assert_eq!(conv0["note"].as_str().unwrap(), format!("golden model only: {why}"));
+    assert!(conv0["measured_cycles"].is_null() && conv0["model"].is_null(), "{conv0}");
+    let on_engine: Vec<&Value> = v["layers"].as_array().unwrap().iter().filter(|r| !r["model"].is_null()).collect();
+    assert!(!on_engine.is_empty());
+    for row in on_engine {
+        assert_eq!(row["bit_exact"], true, "{row}");
+        assert_eq!(row["measured_cycles"], row["model"]["layer"], "{row}");
+    }
 }
 
 #[test]
