@@ -5,7 +5,8 @@
 //! instantiations listed here: [`DEPTHWISE`] and [`POINTWISE`] hold the width tuples, each
 //! with the config it was added for. A config whose widths are not listed gets an error that
 //! names the widths it needs and the supported ones. To support a new config, add one line to
-//! the table (the widths are printed in the error) and rebuild.
+//! the table (the widths are printed in the error) and rebuild. The fused engine's table is
+//! dsc-hw's ([`dsc_hw::engine::INSTANCES`]), shared with dsc-sim.
 //!
 //! [`TOPS`] lists the emitted tops; adding a top is one entry there.
 //! [`BOARDS`] lists the boards: each gets a board top (`board_<name>`, [`BoardTop`]: the
@@ -14,7 +15,6 @@
 
 use dsc_hw::board::{BoardIo, BoardTop};
 use dsc_hw::depthwise::DepthwiseEngine;
-use dsc_hw::engine::DscEngine;
 use dsc_model::engine::DscConfig;
 use dsc_hw::pointwise::PointwiseStage;
 use dsc_hw::verify::verilog_of;
@@ -32,6 +32,8 @@ pub struct Top {
     pub generate: fn(&GenConfig) -> Result<String, String>,
     /// A board top: the board it is for (synthesized with the board's pins, not wrapped).
     pub board: Option<&'static Board>,
+    /// A generation choice worth stating (printed and written into the file's header).
+    pub note: fn(&GenConfig) -> Option<String>,
 }
 
 /// A board with a public pinout: device, clock, IO polarity, constraint file.
@@ -100,30 +102,35 @@ pub const TOPS: &[Top] = &[
         block: "dsc_hw::depthwise::DepthwiseEngine",
         generate: depthwise_verilog,
         board: None,
+        note: |_| None,
     },
     Top {
         name: "pointwise_stage",
         block: "dsc_hw::pointwise::PointwiseStage",
         generate: pointwise_verilog,
         board: None,
+        note: |_| None,
     },
     Top {
         name: "dsc_engine",
         block: "dsc_hw::engine::DscEngine",
         generate: dsc_engine_verilog,
         board: None,
+        note: dsc_engine_note,
     },
     Top {
         name: "board_icebreaker",
         block: "dsc_hw::board::BoardTop",
         generate: |cfg| board_verilog(cfg, &BOARDS[0]),
         board: Some(&BOARDS[0]),
+        note: |_| None,
     },
     Top {
         name: "board_ulx3s",
         block: "dsc_hw::board::BoardTop",
         generate: |cfg| board_verilog(cfg, &BOARDS[1]),
         board: Some(&BOARDS[1]),
+        note: |_| None,
     },
 ];
 
@@ -213,7 +220,8 @@ trait ConfigFor<B> {
 macro_rules! depthwise_table {
     ($mac:ident ! ( $($args:tt)* )) => {
         $mac!( $($args)*
-            "default.toml, ecp5-85f.toml: Dk 3, P 4, 56×56×256" => [32, 288, 12, 6, 6, 3, 19, 128, 24, 33],
+            "default.toml: Dk 3, P 8, 112×112×1024" => [64, 576, 14, 7, 7, 3, 19, 256, 48, 65],
+            "ecp5-85f.toml: Dk 3, P 4, 56×56×256" => [32, 288, 12, 6, 6, 3, 19, 128, 24, 33],
             "ice40-up5k.toml: Dk 3, P 1, 32×32×32" => [8, 72, 10, 5, 6, 3, 19, 32, 6, 9],
             "icebreaker.toml: Dk 3, P 1, 16×16×32" => [8, 72, 9, 5, 5, 3, 19, 32, 6, 9],
         );
@@ -277,7 +285,8 @@ mod pw {
 
     instantiations!(generate, PointwiseStage, pointwise_widths,
         "PointwiseStage<ACC, AW, WW, PW, PB, PS, FW, XA, WA, BA, OA, JA>",
-        "default.toml, ecp5-85f.toml: R×C 4×4, M, N ≤ 256, block 32" => [24, 32, 32, 96, 128, 24, 33, 12, 14, 5, 12, 6],
+        "default.toml: R×C 8×4, M, N ≤ 1024, block 64" => [26, 64, 32, 104, 128, 24, 33, 14, 18, 6, 15, 8],
+        "ecp5-85f.toml: R×C 4×4, M, N ≤ 256, block 32" => [24, 32, 32, 96, 128, 24, 33, 12, 14, 5, 12, 6],
         "ice40-up5k.toml: R×C 1×1, M, N ≤ 32, block 16" => [21, 8, 8, 21, 32, 6, 9, 10, 10, 4, 10, 5],
     );
 }
@@ -290,49 +299,16 @@ fn pointwise_verilog(cfg: &GenConfig) -> Result<String, String> {
     pw::generate(cfg)
 }
 
-/// Widths of `DscEngine` (22 const generics) a config needs, as `dsc_hw::engine::widths`
-/// derives them; an error when the engine and pointwise configs do not fuse (`P ≠ R`).
-fn dsc_widths(cfg: &GenConfig) -> Result<[usize; 22], String> {
-    DscConfig::new(cfg.engine, cfg.pointwise)
-        .map(|c| dsc_hw::engine::widths(&c))
-        .map_err(|e| format!("DscEngine: {e}"))
-}
-
-/// The fused engine's instantiations (the same widths as `dsc_sim::engine`'s table for these
-/// configs).
-mod dsc {
-    use super::*;
-
-    pub fn generate(cfg: &GenConfig) -> Result<String, String> {
-        let need = dsc_widths(cfg)?;
-        macro_rules! try_widths {
-            ($( $name:literal => [$($g:literal),+] ),+ $(,)?) => {
-                $(
-                    if need[..] == [$($g),+][..] {
-                        let dsc = DscConfig::new(cfg.engine, cfg.pointwise).map_err(|e| format!("DscEngine: {e}"))?;
-                        let mut block = DscEngine::<$($g),+>::new(&dsc).map_err(|e| format!("DscEngine: {e}"))?;
-                        return Ok(verilog_of(&mut block));
-                    }
-                )+
-                let list: Vec<String> = [$( format!("{:?} ({})", [$($g),+], $name) ),+].to_vec();
-                return Err(format!(
-                    "no compiled DscEngine for this config: it needs widths {:?}; codegen is built with {} \
-                     (add the widths to crates/codegen/src/tops.rs to support it)",
-                    need, list.join(", ")
-                ));
-            };
-        }
-        try_widths!(
-            "default.toml, ecp5-85f.toml: Dk 3, P = R = C = 4, 56×56×256, block 32" =>
-                [32, 288, 12, 6, 6, 3, 19, 128, 24, 33, 24, 32, 96, 128, 24, 33, 12, 14, 5, 12, 6, 11],
-            "ice40-up5k.toml: Dk 3, P = R = C = 1, 32×32×32, block 16" =>
-                [8, 72, 10, 5, 6, 3, 19, 32, 6, 9, 21, 8, 21, 32, 6, 9, 10, 10, 4, 10, 5, 9],
-            "icebreaker.toml: Dk 3, P = R = C = 1, 16×16×32, block 16" =>
-                [8, 72, 9, 5, 5, 3, 19, 32, 6, 9, 21, 8, 21, 32, 6, 9, 10, 10, 4, 10, 5, 9],
-        );
-    }
-}
-
+/// The fused engine: its instantiations are dsc-hw's table ([`dsc_hw::engine::INSTANCES`],
+/// shared with dsc-sim); an error when the engine and pointwise configs do not fuse (`P ≠ R`)
+/// or no row has the widths.
 fn dsc_engine_verilog(cfg: &GenConfig) -> Result<String, String> {
-    dsc::generate(cfg)
+    let dsc = DscConfig::new(cfg.engine, cfg.pointwise).map_err(|e| format!("DscEngine: {e}"))?;
+    dsc_hw::engine::engine_verilog(&dsc).map_err(|e| e.to_string())
+}
+
+/// The fused engine's inter-stage FIFO depth and why ([`dsc_model::engine::fifo_depth_for`]).
+fn dsc_engine_note(cfg: &GenConfig) -> Option<String> {
+    let (_, why) = dsc_model::engine::fifo_depth_for(&cfg.engine, &cfg.pointwise);
+    Some(format!("inter-stage FIFO: {why}"))
 }

@@ -82,31 +82,172 @@ pub struct DscLayer {
     pub pointwise: PointwiseLayer,
 }
 
-/// The FIFO depth for `engine` + `pointwise` and a one-line reason.
+/// Beats the inter-stage FIFO needs to pass one beat per cycle: a `StreamFifo`'s `tready` is
+/// registered on its count and a beat takes [`crate::depthwise::OUTPUT_FIFO_LATENCY`] = 3
+/// cycles from its input to its output, so a full-rate stream holds 3 beats in it and the
+/// FIFO must count to 4 (a power of two) for `tready` to stay high.
+pub const FIFO_ROUND_TRIP: usize = 4;
+
+/// The worst depthwise burst a config admits: the layer and the beats beyond what the
+/// pointwise stage absorbs ([`fifo_depth_for`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FifoBurst {
+    /// Standard convolution (im2col producer) rather than DSC.
+    pub conv: bool,
+    pub stride: usize,
+    pub width: usize,
+    pub groups: usize,
+    pub n_tiles: usize,
+    /// The smallest pointwise block of a layer with this row (the worst case).
+    pub block: usize,
+    /// Beats of one output row.
+    pub row_beats: u64,
+    /// Cycles in which the depthwise engine produces them.
+    pub row_cycles: u64,
+    /// Beats beyond what the pointwise stage takes meanwhile and its free bank.
+    pub excess: u64,
+}
+
+/// The FIFO depth for `engine` + `pointwise` and a one-line reason, computed from the two
+/// stages' rates and burst lengths (the timing model in this module's docs), not by stepping
+/// layers:
 ///
-/// `D = B·MT` beats rounded up to a power of two (`B` = the largest block, `MT` = the
-/// most M-tiles): while both pixel banks are full the depthwise stage keeps producing into
-/// the FIFO, so when a bank frees it refills at one beat per cycle (`B·MT` cycles, never more
-/// than the `MT·NT·max(B, R, 3)` cycles of a block's compute) and a pointwise-bound layer
-/// never waits for input; a depthwise-bound layer never fills it. A sufficient bound for every
-/// layer the config takes, not a tight one: with the network known,
-/// [`fifo_depth_for_layers`] finds the smallest depth (4 beats for MobileNet-v1 on 8×8).
+/// `D = min(2^ceil(log2(4 + E)), 2^ceil(log2(B·MT)))`, `E = max over the layers the config
+/// takes of excess(layer)`:
 ///
-/// Conv mode needs no other depth: its producer also delivers at most one beat per cycle, and
-/// a conv layer's `M' = G·Dk²·P` is at most `max_m` ([`DscConfig::conv_layer`]), so its block
-/// of input, `B·M'/R` beats, is within `B·MT`.
+/// * **4** ([`FIFO_ROUND_TRIP`]): the FIFO's own ready/valid round trip, so a beat per cycle
+///   passes (2 beats do not: MobileNet-v1 layers slow down).
+/// * **Pointwise faster than depthwise** (the pointwise stage takes a block at a beat per cycle
+///   once a pixel bank frees): it has a whole block's compute, `X = R + 1 + MT·NT·T` cycles
+///   (`T = max(Bb, R, 3)`), to take the next block before the array waits; beats the
+///   depthwise engine has not produced yet cannot be buffered, so no depth helps.
+/// * **Depthwise faster than pointwise** (both banks full): the depthwise engine is
+///   backpressured. That costs nothing when, restarted, it delivers a block of `Bb` pixels
+///   within `X`: from where it stalled (an emitting position) it needs at most
+///   `Bb·pace + ceil(Bb/Wo)·gap` cycles, `pace` the scan cycles per output pixel inside a row
+///   (`s·G`; conv `G·Dk² + (s − 1)·G`) and `gap` the cycles of an output-row period
+///   (`s·(W + half)·G` scan cycles) that make no pixel (row ends, the rows stride 2 skips).
+///   Otherwise the stall delays the rest of its scan, and the FIFO must hold the row burst:
+///   an output row is `Wo·G'` beats (`G' = G`, `G·Dk²` in conv mode) produced in
+///   `(W + half)·G` scan cycles (conv: `Wo` windows of `Dk²` beats and `(W + half − Wo)·G`
+///   empty positions); meanwhile the pointwise stage takes `row_cycles·Bb·G'/X` beats, and
+///   its free bank `Bb·G'` more if it keeps up over a period (then it waits at the gap and
+///   starts the row with a bank free): `excess = Wo·G' − row_cycles·Bb·G'/X − bank`. The
+///   depthwise engine's own 32-beat FIFO is left as margin. The worst layer has the smallest
+///   block `Bb` its row allows and the most N-tiles that still leave the stall harmful.
+/// * **Cap** `B·MT` (one block of input, the largest block and M-tiles): with a whole block
+///   waiting whenever a pixel bank frees, the pointwise stage never waits for a beat the
+///   depthwise stage could have made.
+///
+/// The worst layers are nearly balanced, stride 2: e.g. on an engine of P = R 8, C 4,
+/// 112×112×1024, the layer 112×112×1024 → 16 needs 4096 beats, while MobileNet-v1's own layers need only the round trip
+/// ([`fifo_depth_for_layers`], the tests). Conv mode is included when the pointwise `max_m`
+/// takes a conv layer (`M' = G·Dk²·P`). A sufficient bound from rates, not a proof: tests
+/// check it against the stepped model with an unbounded FIFO.
 pub fn fifo_depth_for(engine: &EngineConfig, pointwise: &PointwiseConfig) -> (usize, String) {
+    let burst = worst_burst(engine, pointwise);
+    let e = burst.map_or(0, |b| b.excess as usize);
+    let depth = (FIFO_ROUND_TRIP + e).next_power_of_two().clamp(FIFO_ROUND_TRIP, MAX_FIFO_DEPTH);
     let (b, mt) = (pointwise.max_block(), pointwise.max_m_tiles());
-    let need = b * mt;
-    let depth = need.next_power_of_two().clamp(2, MAX_FIFO_DEPTH);
-    let reason = format!(
-        "{depth} beats: one pointwise block of input (B·MT = {b}·{mt} = {need}{}), so while both \
-         pixel banks are full the depthwise stage ({} lanes) keeps producing and a freed bank \
-         refills at one beat per cycle",
-        if depth == need { String::new() } else { ", rounded up to a power of two".into() },
-        engine.lanes()
-    );
+    let block_depth = (b * mt).next_power_of_two().clamp(FIFO_ROUND_TRIP, MAX_FIFO_DEPTH);
+    if block_depth < depth {
+        let reason = format!(
+            "{block_depth} beats: one pointwise block of input (B·MT = {b}·{mt}, rounded up to a power of two), \
+             below the {depth} of the worst depthwise row burst: with a whole block waiting whenever a pixel \
+             bank frees, the pointwise stage never waits for a beat the depthwise stage could have made"
+        );
+        return (block_depth, reason);
+    }
+    let reason = match burst {
+        None => format!(
+            "{depth} beats: the FIFO's ready/valid round trip (3 cycles through, registered ready); \
+             no layer's depthwise row burst outruns the pointwise stage's rate and free bank where a \
+             depthwise stall would cost cycles"
+        ),
+        Some(b) => format!(
+            "{depth} beats: {FIFO_ROUND_TRIP} for the round trip + {e} of the worst depthwise row burst \
+             ({} stride {}, W = {}, G = {}, NT = {}, block {}: {} beats in {} cycles beyond the pointwise \
+             stage's rate and free bank), rounded up to a power of two",
+            if b.conv { "conv" } else { "DSC" },
+            b.stride,
+            b.width,
+            b.groups,
+            b.n_tiles,
+            b.block,
+            b.row_beats,
+            b.row_cycles
+        ),
+    };
     (depth, reason)
+}
+
+/// The layer shape with the largest positive row-burst excess ([`fifo_depth_for`]), if any.
+pub fn worst_burst(engine: &EngineConfig, pointwise: &PointwiseConfig) -> Option<FifoBurst> {
+    let w = engine.window();
+    let (dk, p, half) = (engine.dk(), engine.lanes(), w.half());
+    let (r, b_max) = (pointwise.array().rows() as u64, pointwise.max_block());
+    let mut worst: Option<FifoBurst> = None;
+    for stride in [1, 2] {
+        let ho_max = engine.max_height().div_ceil(stride);
+        // The smallest block among the multi-block layers whose rows hold `wo` pixels.
+        let min_block = |wo: usize| {
+            (1..=ho_max)
+                .map(|ho| ho * wo)
+                .filter(|&px| px > b_max)
+                .map(|px| px.div_ceil(px.div_ceil(b_max)))
+                .min()
+        };
+        let blocks: Vec<Option<usize>> = (0..=engine.max_width().div_ceil(stride)).map(min_block).collect();
+        for conv in [false, true] {
+            let taps = if conv { dk * dk } else { 1 };
+            let g_max = engine.max_groups().min(pointwise.max_m() / (taps * p));
+            for g in 1..=g_max {
+                for width in 1..=engine.max_width().min(w.line_depth() / g) {
+                    let wo = width.div_ceil(stride);
+                    let Some(bb) = blocks[wo] else { continue };
+                    let (g, wo, bb, scan) = (g as u64, wo as u64, bb as u64, (width + half) as u64);
+                    let mt = g * taps as u64;
+                    // Scan cycles per output pixel inside a row, per output-row period, and
+                    // the gap of a period in which no pixel is made (row ends, stride rows).
+                    let pace = if conv { mt + (stride as u64 - 1) * g } else { stride as u64 * g };
+                    let row_cycles = if conv { wo * mt + (scan - wo) * g } else { scan * g };
+                    let period = row_cycles + (stride as u64 - 1) * scan * g;
+                    let gap = period - wo * pace;
+                    // Cycles the depthwise engine may need for a block from where it stalled
+                    // (an emitting position: a stall holds a window); a stall is harmless when
+                    // the block's compute X covers them, so the worst NT is the largest with
+                    // X below them.
+                    let t_dw = bb * pace + bb.div_ceil(wo) * gap;
+                    let t = bb.max(r).max(PW_MIN_TILE as u64);
+                    let Some(room) = t_dw.checked_sub(r + 2) else { continue };
+                    let nt = (room / (mt * t)).min(pointwise.max_n_tiles() as u64);
+                    if nt == 0 {
+                        continue;
+                    }
+                    let x = r + 1 + mt * nt * t;
+                    let row_beats = wo * mt;
+                    // The free bank takes a burst only if the pointwise stage keeps up over
+                    // a period (it then waits at the gap and starts the row with a bank free).
+                    let bank = if x * wo > period * bb { 0 } else { bb * mt };
+                    let taken = row_cycles * bb * mt / x + bank;
+                    if row_beats > taken && worst.map_or(true, |w| row_beats - taken > w.excess) {
+                        worst = Some(FifoBurst {
+                            conv,
+                            stride,
+                            width,
+                            groups: g as usize,
+                            n_tiles: nt as usize,
+                            block: bb as usize,
+                            row_beats,
+                            row_cycles,
+                            excess: row_beats - taken,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    worst
 }
 
 /// The smallest FIFO depth (a power of two) at which every layer of `layers` runs in as few
@@ -472,16 +613,100 @@ mod tests {
         DscConfig::new(e, PointwiseConfig::new(a, 1024, 1024, 64).unwrap()).unwrap()
     }
 
+    /// configs/mobilenet-v1.toml: the window 224 wide, `max_m` 1024 (conv0 in im2col mode).
+    fn mobilenet_224() -> DscConfig {
+        let e = EngineConfig::new(3, 8, 8, 8, 224, 224, 1024).unwrap();
+        let a = SystolicConfig::new(8, 8, acc_bits_for_products(1024), 1024, Dataflow::WeightStationary).unwrap();
+        DscConfig::new(e, PointwiseConfig::new(a, 1024, 1024, 64).unwrap()).unwrap()
+    }
+
+    /// An engine of P = R 8, C 4, 112×112×1024 admits 112×112×1024 → 16 at stride 2, pointwise-bound by a hair:
+    /// its output rows (half-rate bursts between skipped rows) outrun the pointwise stage, a
+    /// block straddles the skipped rows, and a 4-beat FIFO costs cycles; the rule's depth does
+    /// not. The 224-wide engine's burst bound is above one block of input, which caps it.
     #[test]
-    fn fifo_depth_is_one_block_of_input() {
-        let c = mobilenet();
-        assert_eq!(c.fifo_depth(), 64 * 128);
-        assert_eq!(c.fifo_addr_bits(), 13);
+    fn fifo_depth_rule() {
+        let e = EngineConfig::new(3, 8, 8, 4, 112, 112, 1024).unwrap();
+        let a = SystolicConfig::new(8, 4, acc_bits_for_products(1024), 1024, Dataflow::WeightStationary).unwrap();
+        let c = DscConfig::new(e, PointwiseConfig::new(a, 1024, 1024, 64).unwrap()).unwrap();
+        let b = worst_burst(c.engine(), c.pointwise()).unwrap();
+        assert_eq!(c.fifo_depth(), (FIFO_ROUND_TRIP + b.excess as usize).next_power_of_two());
+        assert_eq!((c.fifo_depth(), c.fifo_addr_bits()), (4096, 12));
         let (_, why) = fifo_depth_for(c.engine(), c.pointwise());
-        assert!(why.contains("64·128"), "{why}");
+        assert!(why.contains("worst depthwise row burst (DSC stride 2"), "{why}");
+        let l = c.layer(112, 112, 1024, 16, 2).unwrap();
+        let inf = c.with_fifo_depth(MAX_FIFO_DEPTH).unwrap();
+        assert_eq!(dsc_cycles(&c, &l), dsc_cycles(&inf, &l));
+        assert!(dsc_cycles(&c.with_fifo_depth(FIFO_ROUND_TRIP).unwrap(), &l) > dsc_cycles(&inf, &l));
+        let big = mobilenet_224();
+        let (d, why) = fifo_depth_for(big.engine(), big.pointwise());
+        assert_eq!(d, 64 * 128);
+        assert!(why.contains("one pointwise block of input (B·MT = 64·128"), "{why}");
         assert!(c.with_fifo_depth(100).is_err());
         assert!(c.with_fifo_depth(1).is_err());
-        assert_eq!(c.with_fifo_depth(4).unwrap().fifo_depth(), 4);
+        assert_eq!(c.with_fifo_depth(8).unwrap().fifo_depth(), 8);
+    }
+
+    /// The rule checked against the stepped model: with the chosen depth every layer takes as
+    /// many cycles as with a 32768-beat FIFO — MobileNet-v1 (α = 1 and 0.25, four
+    /// resolutions, conv0 in conv mode, every DSC layer) on its engine, and hundreds of random
+    /// DSC and conv layers on the small test engines.
+    #[test]
+    fn chosen_depth_gives_the_unbounded_counts() {
+        use crate::cost::Stage as NetStage;
+        use crate::network::mobilenet_v1;
+        let check = |c: &DscConfig, l: &DscLayer, conv: bool, what: &str| {
+            let inf = c.with_fifo_depth(MAX_FIFO_DEPTH).unwrap();
+            let f = if conv { conv_cycles } else { dsc_cycles };
+            assert_eq!(f(c, l), f(&inf, l), "{what}: FIFO depth {}", c.fifo_depth());
+        };
+        let c = mobilenet_224();
+        let mut n = 0;
+        for alpha in [1.0, 0.25] {
+            for res in [224, 192, 160, 128] {
+                for stage in mobilenet_v1(alpha, res).unwrap().stages() {
+                    match stage {
+                        NetStage::Dsc { names, block } => {
+                            let (dw, pw) = (block.dw(), block.pw());
+                            let l = c.layer(dw.df_in(), dw.df_in(), dw.m(), pw.n(), dw.stride()).unwrap();
+                            check(&c, &l, false, &format!("α {alpha} {res}: {}", names.0));
+                        }
+                        NetStage::Layer { name, shape } if shape.dk() == 3 => {
+                            let (h, s) = (shape.df_in(), shape.stride());
+                            let l = c.conv_layer(h, h, shape.m(), shape.n(), s).unwrap();
+                            check(&c, &l, true, &format!("α {alpha} {res}: {name}"));
+                        }
+                        NetStage::Layer { .. } => continue,
+                    }
+                    n += 1;
+                }
+            }
+        }
+        assert_eq!(n, 8 * 14);
+        let mut rng = 0x5EED_F1F0_u64;
+        let mut next = |k: usize| {
+            rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (rng >> 33) as usize % k
+        };
+        let small = {
+            let e = EngineConfig::new(3, 2, 2, 3, 12, 12, 8).unwrap();
+            let a = SystolicConfig::new(2, 3, acc_bits_for_products(8), 8, Dataflow::WeightStationary).unwrap();
+            DscConfig::new(e, PointwiseConfig::new(a, 8, 8, 4).unwrap()).unwrap()
+        };
+        for (c, conv_too) in [(small, false), (conv_cfg(1, 32, 4), true), (conv_cfg(3, 72, 2), true)] {
+            for case in 0..200 {
+                let (h, w, s) = (1 + next(12), 1 + next(12), 1 + case % 2);
+                let n_out = 1 + next(c.pointwise().max_n());
+                let m = 2 * (1 + next(4));
+                let l = c.layer(h, w, m, n_out, s).unwrap();
+                check(&c, &l, false, &format!("DSC {h}×{w}×{m} → {n_out} s{s}"));
+                if conv_too {
+                    let m = 1 + next(8);
+                    let l = c.conv_layer(h, w, m, n_out, s).unwrap();
+                    check(&c, &l, true, &format!("conv {h}×{w}×{m} → {n_out} s{s}"));
+                }
+            }
+        }
     }
 
     /// MobileNet-v1's layers on the 8×8 engine: the pointwise stage is the bottleneck of

@@ -2,18 +2,19 @@
 //! `simulate` command calls.
 //!
 //! rust-hdl fixes bit widths at compile time, so [`EngineSim::build`] can only build a config
-//! whose widths match one of the instantiations compiled in ([`supported`]); any other config
+//! whose widths match one of the instantiations compiled in ([`dsc_hw::engine::INSTANCES`]); any other config
 //! is an [`EngineSimError::NoInstantiation`] naming the widths it needs. Built models are
 //! cached like every dsc-sim model (see the crate docs), so a second build of one config is
 //! a cache hit.
 
 use crate::{build, Beat, BuildOptions, Design, Model, SimError, StreamSink, StreamSource};
-use dsc_hw::engine::{widths, DscEngine, DscProgram};
+use dsc_hw::engine::{with_instance, DscProgram, InstanceError, InstanceUser};
 use dsc_model::engine::{conv_cycles, dsc_cycles, DscConfig};
 use dsc_model::engine_config::EngineConfig;
 use dsc_model::pointwise::PointwiseConfig;
 use dsc_model::synthetic::ConvLayer;
 use dsc_model::{DscBlock, ModelError, Tensor};
+use rust_hdl::prelude::Block;
 use std::path::Path;
 
 /// Why a build or a layer run failed.
@@ -23,7 +24,7 @@ pub enum EngineSimError {
     #[error("fused engine config: {0}")]
     Config(ModelError),
     /// No compiled instantiation has the widths the config needs.
-    #[error("no compiled DscEngine for this config: it needs widths {need:?}; dsc-sim is built with {supported} (add the widths to crates/sim/src/engine.rs to support it)")]
+    #[error("no compiled DscEngine for this config: it needs widths {need:?}; dsc-sim is built with {supported} (add a row to crates/hw/src/engine/instances.rs to support it)")]
     NoInstantiation { need: Vec<usize>, supported: String },
     /// The layer or input does not fit the generated engine (sizes over the maxima, a wrong
     /// input shape, another kernel size, …).
@@ -64,40 +65,24 @@ pub struct EngineSim {
     cached: bool,
 }
 
-/// Expands to the table of instantiations and the function that builds the matching one.
-macro_rules! instantiations {
-    ($( $name:literal => [$($g:literal),+] ),+ $(,)?) => {
-        /// The compiled instantiations: (what they are for, the 22 widths of `DscEngine`).
-        pub fn supported() -> &'static [(&'static str, &'static [usize])] {
-            &[ $( ($name, &[$($g),+]) ),+ ]
+/// The Verilator design of the instantiation `cfg` selects (dsc-hw's table,
+/// [`dsc_hw::engine::INSTANCES`]).
+fn design_for(cfg: &DscConfig) -> Result<Design> {
+    struct ToDesign;
+    impl InstanceUser for ToDesign {
+        type Output = Result<Design, SimError>;
+        fn run<B: Block>(self, _: &'static str, block: &mut B) -> Self::Output {
+            Design::from_block("dsc_engine", block)
         }
-
-        fn design_for(cfg: &DscConfig) -> Result<Design> {
-            let need = widths(cfg);
-            $(
-                if need[..] == [$($g),+][..] {
-                    let mut block = DscEngine::<$($g),+>::new(cfg).map_err(EngineSimError::Config)?;
-                    return Ok(Design::from_block("dsc_engine", &mut block)?);
-                }
-            )+
-            let list: Vec<String> = supported().iter().map(|(n, w)| format!("{w:?} ({n})")).collect();
-            Err(EngineSimError::NoInstantiation { need: need.to_vec(), supported: list.join(", ") })
+    }
+    match with_instance(cfg, ToDesign) {
+        Ok(design) => Ok(design?),
+        Err(InstanceError::Config(e)) => Err(EngineSimError::Config(e)),
+        Err(InstanceError::NoInstantiation { need, supported }) => {
+            Err(EngineSimError::NoInstantiation { need: need.to_vec(), supported })
         }
-    };
+    }
 }
-
-instantiations!(
-    "tests: Dk 3, P = R 2, C 3, 12×12×8 → 8, block 4" =>
-        [16, 144, 6, 2, 4, 3, 19, 64, 12, 17, 19, 24, 57, 96, 18, 25, 5, 5, 2, 5, 2, 4],
-    "conv-mode tests: Dk 3, P = R 2, C 1, 12×12×8 → 32, max_m 72, block 4" =>
-        [16, 144, 6, 2, 4, 3, 19, 64, 12, 17, 22, 8, 22, 32, 6, 9, 9, 12, 2, 8, 5, 8],
-    "mobilenet-v1.toml: Dk 3, P = R = C = 8, 224×224×1024, block 64" =>
-        [64, 576, 15, 7, 8, 3, 19, 256, 48, 65, 26, 64, 208, 256, 48, 65, 14, 17, 6, 14, 7, 13],
-    "default.toml, ecp5-85f.toml: Dk 3, P = R = C = 4, 56×56×256, block 32" =>
-        [32, 288, 12, 6, 6, 3, 19, 128, 24, 33, 24, 32, 96, 128, 24, 33, 12, 14, 5, 12, 6, 11],
-    "ice40-up5k.toml: Dk 3, P = R = C = 1, 32×32×32, block 16" =>
-        [8, 72, 10, 5, 6, 3, 19, 32, 6, 9, 21, 8, 21, 32, 6, 9, 10, 10, 4, 10, 5, 9],
-);
 
 impl EngineSim {
     /// Builds (or loads from the cache) the engine of `engine` + `pw`, with the FIFO depth of
@@ -250,28 +235,6 @@ impl EngineSim {
 mod tests {
     use super::*;
     use dsc_model::systolic::{acc_bits_for_products, Dataflow, SystolicConfig};
-
-    fn cfg(p: usize, c: usize, size: usize, ch: usize, block: usize) -> DscConfig {
-        let e = EngineConfig::new(3, p, p, c, size, size, ch).unwrap();
-        let a = SystolicConfig::new(p, c, acc_bits_for_products(ch as u64), ch as u64, Dataflow::WeightStationary).unwrap();
-        DscConfig::new(e, PointwiseConfig::new(a, ch, ch, block).unwrap()).unwrap()
-    }
-
-    /// Every listed width tuple is the one its config derives (the engine's constructor
-    /// checks them again when built).
-    #[test]
-    fn the_table_matches_the_configs() {
-        let e = EngineConfig::new(3, 2, 2, 3, 12, 12, 8).unwrap();
-        let a = SystolicConfig::new(2, 3, acc_bits_for_products(8), 8, Dataflow::WeightStationary).unwrap();
-        let small = DscConfig::new(e, PointwiseConfig::new(a, 8, 8, 4).unwrap()).unwrap();
-        let e = EngineConfig::new(3, 2, 2, 1, 12, 12, 8).unwrap();
-        let a = SystolicConfig::new(2, 1, acc_bits_for_products(72), 72, Dataflow::WeightStationary).unwrap();
-        let conv = DscConfig::new(e, PointwiseConfig::new(a, 72, 32, 4).unwrap()).unwrap();
-        let configs = [small, conv, cfg(8, 8, 224, 1024, 64), cfg(4, 4, 56, 256, 32), cfg(1, 1, 32, 32, 16)];
-        for (c, (name, w)) in configs.iter().zip(supported()) {
-            assert_eq!(&widths(c)[..], *w, "{name}");
-        }
-    }
 
     #[test]
     fn a_config_without_instantiation_is_an_error() {

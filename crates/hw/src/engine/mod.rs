@@ -8,9 +8,14 @@
 //! `NT = ceil(N/C)` beats per output pixel (the pointwise stage's output). The depthwise
 //! output zero point is the pointwise input zero point ([`DscProgram`] folds it).
 //!
-//! **FIFO.** `2^FA` beats between the stages; the depth comes from the cycle model
-//! ([`dsc_model::engine::fifo_depth_for`]: one pointwise block of input) and
-//! [`DscEngine::new`] checks it against the [`DscConfig`].
+//! **FIFO.** `2^FA` beats between the stages; the depth comes from the two stages' rates and
+//! burst lengths ([`dsc_model::engine::fifo_depth_for`]: the FIFO's 4-beat round trip, plus
+//! any depthwise row burst the pointwise stage's rate and second input bank cannot absorb
+//! where a depthwise stall would cost cycles) and [`DscEngine::new`] checks it against the
+//! [`DscConfig`].
+//!
+//! **Instantiations.** The compiled width tuples live in one table ([`INSTANCES`], type
+//! aliases such as [`SmallDscEngine`]); [`with_instance`] builds the one a config needs.
 //!
 //! **Config port** (`cfg_valid`, `cfg_addr`, `cfg_data`; one write per cycle). `cfg_addr[31:28]`
 //! selects the stage; the rest is that stage's own address (`[27:24]` region, `[23:0]` index):
@@ -50,11 +55,13 @@
 //! (a cycle-stepped timing model of both stages, the FIFOs and the backpressure between them);
 //! configuring a layer takes [`DscProgram::writes`]`.len()` cycles.
 
+mod instances;
 mod program;
 
 #[cfg(test)]
 mod tests;
 
+pub use instances::*;
 pub use program::{DscProgram, DSC_PW_STAGE};
 
 use crate::depthwise::DepthwiseEngine;
@@ -118,24 +125,6 @@ pub struct DscEngine<
     /// The pointwise stage's output-FIFO fill (Verilator's `*unused*` pattern exempts it).
     unused_out_fill: Signal<Local, Bits<16>>,
 }
-
-/// The fused engine the Verilator sweep runs: `Dk = 3`, `P = R = 2`, `C = 3`, up to 12×12×8
-/// → 8 channels, blocks of ≤ 4 pixels, a 16-beat FIFO.
-pub type SmallDscEngine =
-    DscEngine<16, 144, 6, 2, 4, 3, 19, 64, 12, 17, 19, 24, 57, 96, 18, 25, 5, 5, 2, 5, 2, 4>;
-
-/// The conv-mode Verilator sweep's engine: [`SmallDscEngine`] with `C = 1`, up to 32 output
-/// channels and a pointwise `max_m` of 72 = `G·Dk²·P`, so every 3×3 convolution of up to 8
-/// input channels fits; a 256-beat FIFO.
-pub type SmallConvDscEngine =
-    DscEngine<16, 144, 6, 2, 4, 3, 19, 64, 12, 17, 22, 8, 22, 32, 6, 9, 9, 12, 2, 8, 5, 8>;
-
-/// MobileNet-v1, whole network (configs/mobilenet-v1.toml): `Dk = 3`, `P = R = C = 8`, up to
-/// 224×224×1024 → 1024 (224 wide for conv0 in im2col mode), blocks of ≤ 64 pixels, an
-/// 8192-beat FIFO.
-pub type MobileNetDscEngine = DscEngine<
-    64, 576, 15, 7, 8, 3, 19, 256, 48, 65, 26, 64, 208, 256, 48, 65, 14, 17, 6, 14, 7, 13,
->;
 
 fn clog2(n: usize) -> usize {
     (usize::BITS - (n.max(1) - 1).leading_zeros()) as usize
