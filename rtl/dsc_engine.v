@@ -13,6 +13,7 @@
 //   [pointwise]
 //   max_block = 32
 //   acc_bits = 24
+// inter-stage FIFO: 1024 beats: 4 for the round trip + 513 of the worst depthwise row burst (DSC stride 2, W = 31, G = 64, NT = 4, block 24: 1024 beats in 2048 cycles beyond the pointwise stage's rate and free bank), rounded up to a power of two
 
 
 
@@ -18040,20 +18041,20 @@ module dsc_engine$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$tdata
     output reg  [15:0] count;
     
     // Constant declarations
-    localparam  depth = 16'h800;
+    localparam  depth = 16'h400;
     
     // Stub signals
     reg  ram$clock;
     reg  ram$write_enable;
-    reg  [10:0] ram$write_address;
+    reg  [9:0] ram$write_address;
     reg  [32:0] ram$write_data;
-    reg  [10:0] ram$read_address;
+    reg  [9:0] ram$read_address;
     wire  [32:0] ram$read_data;
-    reg  [10:0] wp$d;
-    wire  [10:0] wp$q;
+    reg  [9:0] wp$d;
+    wire  [9:0] wp$q;
     reg  wp$clock;
-    reg  [10:0] rp$d;
-    wire  [10:0] rp$q;
+    reg  [9:0] rp$d;
+    wire  [9:0] rp$q;
     reg  rp$clock;
     reg  [15:0] items$d;
     wire  [15:0] items$q;
@@ -18394,14 +18395,14 @@ module dsc_engine$fifo$ram(clock,write_enable,write_address,write_data,read_addr
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [10:0] write_address;
+    input wire  [9:0] write_address;
     input wire  [32:0] write_data;
-    input wire  [10:0] read_address;
+    input wire  [9:0] read_address;
     output reg  [32:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [32:0] mem [0:2047];
+    reg [32:0] mem [0:1023];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -18415,13 +18416,13 @@ endmodule // dsc_engine$fifo$ram
 module dsc_engine$fifo$rp(d,q,clock);
     
     // Module arguments
-    input wire  [10:0] d;
-    output reg  [10:0] q;
+    input wire  [9:0] d;
+    output reg  [9:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 11'h0;
+       q = 10'h0;
     end
     
     always @(posedge clock) begin
@@ -18434,13 +18435,13 @@ endmodule // dsc_engine$fifo$rp
 module dsc_engine$fifo$wp(d,q,clock);
     
     // Module arguments
-    input wire  [10:0] d;
-    output reg  [10:0] q;
+    input wire  [9:0] d;
+    output reg  [9:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 11'h0;
+       q = 10'h0;
     end
     
     always @(posedge clock) begin
