@@ -23,7 +23,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use dsc_model::engine_config::EngineConfig;
+use dsc_model::engine_config::{EngineConfig, LaneMul, ParamRam};
 use dsc_model::pointwise::PointwiseConfig;
 use dsc_model::systolic::{acc_bits_for_products, Dataflow, SystolicConfig};
 use serde::Deserialize;
@@ -53,6 +53,9 @@ struct RawEngine {
     max_height: usize,
     max_channels: usize,
     dw_sum_bits: Option<usize>,
+    param_ram: Option<ParamRam>,
+    lane_mul: Option<LaneMul>,
+    pack_history: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -90,6 +93,10 @@ impl GenConfig {
         if let Some(bits) = e.dw_sum_bits {
             engine = engine.with_dw_sum_bits(bits).map_err(|err| format!("[engine]: {err}"))?;
         }
+        engine = engine
+            .with_param_ram(e.param_ram.unwrap_or_default())
+            .with_lane_mul(e.lane_mul.unwrap_or_default())
+            .with_pack_history(e.pack_history.unwrap_or(false));
         let max_k = engine.max_channels() as u64;
         let acc = raw.pointwise.acc_bits.unwrap_or_else(|| acc_bits_for_products(max_k));
         let array = SystolicConfig::new(engine.rows(), engine.cols(), acc, max_k, Dataflow::WeightStationary)
@@ -130,6 +137,17 @@ impl GenConfig {
         ] {
             let _ = writeln!(s, "{k} = {v}");
         }
+        // Written only when not the default, so the headers of existing designs stay as
+        // they were.
+        if e.param_ram() == ParamRam::Spram {
+            let _ = writeln!(s, "param_ram = \"spram\"");
+        }
+        if e.lane_mul() == LaneMul::Lut {
+            let _ = writeln!(s, "lane_mul = \"lut\"");
+        }
+        if e.pack_history() {
+            let _ = writeln!(s, "pack_history = true");
+        }
         let _ = writeln!(s, "[pointwise]");
         let _ = writeln!(s, "max_block = {}", p.max_block());
         let _ = writeln!(s, "acc_bits = {}", p.array().acc_bits());
@@ -149,6 +167,13 @@ mod tests {
         let c = GenConfig::parse(GOOD).unwrap();
         assert_eq!(GenConfig::parse(&c.to_toml()).unwrap(), c);
         assert_eq!(c.pointwise.array().acc_bits(), acc_bits_for_products(8));
+        assert!(!c.to_toml().contains("param_ram") && !c.to_toml().contains("lane_mul"));
+        let small = GOOD.replace("dk = 3", "dk = 3\nparam_ram = \"spram\"\nlane_mul = \"lut\"\npack_history = true");
+        let c = GenConfig::parse(&small).unwrap();
+        assert!(c.engine.pack_history());
+        assert_eq!(c.engine.param_ram(), ParamRam::Spram);
+        assert_eq!(c.engine.lane_mul(), LaneMul::Lut);
+        assert_eq!(GenConfig::parse(&c.to_toml()).unwrap(), c);
     }
 
     #[test]
@@ -160,6 +185,10 @@ mod tests {
         assert!(e.starts_with("[engine]") && e.contains("odd"), "{e}");
         let e = GenConfig::parse(&format!("{GOOD}acc_bits = 3\n")).unwrap_err();
         assert!(e.starts_with("[pointwise]"), "{e}");
+        let e = GenConfig::parse(&GOOD.replace("dk = 3", "dk = 3\nparam_ram = \"ultra\"")).unwrap_err();
+        assert!(e.contains("ultra") && e.contains("spram") && !e.contains('\n'), "{e}");
+        let e = GenConfig::parse(&GOOD.replace("dk = 3", "dk = 3\nlane_mul = 2")).unwrap_err();
+        assert!(e.contains("TOML line 2"), "{e}");
         let e = GenConfig::parse("[engine\n").unwrap_err();
         assert!(e.starts_with("TOML line 1") && !e.contains('\n'), "{e}");
     }

@@ -30,6 +30,35 @@ pub struct EngineConfig {
     max_height: usize,
     max_channels: usize,
     dw_sum_bits: usize,
+    param_ram: ParamRam,
+    lane_mul: LaneMul,
+    pack_history: bool,
+}
+
+/// Where the depthwise stage's bias and `M0` RAMs live (`[engine] param_ram`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParamRam {
+    /// Simple dual-port block RAM (SB_RAM40_4K / DP16KD), like every other RAM.
+    #[default]
+    Block,
+    /// Single-port RAM marked `ram_style = "huge"`: yosys maps it to SB_SPRAM256KA (iCE40
+    /// UltraPlus: four of 16 bits, so `P = 1`). These RAMs are written only through the config
+    /// port while idle and read only while a frame runs, so one port suffices.
+    Spram,
+}
+
+/// How the depthwise lanes' and the systolic cells' int8 products are written
+/// (`[engine] lane_mul`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LaneMul {
+    /// A Verilog `*`: one SB_MAC16 / MULT18X18D each.
+    #[default]
+    Dsp,
+    /// Radix-4 Booth partial products and adders, for fabrics whose DSPs are taken (iCE40:
+    /// 125 LUT4 per product instead of the 182 of yosys' generic soft multiplier).
+    Lut,
 }
 
 /// The unvalidated form serde reads; converted through [`EngineConfig::new`].
@@ -43,16 +72,23 @@ struct RawEngineConfig {
     max_height: usize,
     max_channels: usize,
     dw_sum_bits: Option<usize>,
+    #[serde(default)]
+    param_ram: ParamRam,
+    #[serde(default)]
+    lane_mul: LaneMul,
+    #[serde(default)]
+    pack_history: bool,
 }
 
 impl TryFrom<RawEngineConfig> for EngineConfig {
     type Error = ModelError;
     fn try_from(r: RawEngineConfig) -> Result<Self> {
         let c = EngineConfig::new(r.dk, r.lanes, r.rows, r.cols, r.max_width, r.max_height, r.max_channels)?;
-        match r.dw_sum_bits {
-            Some(b) => c.with_dw_sum_bits(b),
-            None => Ok(c),
-        }
+        let c = match r.dw_sum_bits {
+            Some(b) => c.with_dw_sum_bits(b)?,
+            None => c,
+        };
+        Ok(c.with_param_ram(r.param_ram).with_lane_mul(r.lane_mul).with_pack_history(r.pack_history))
     }
 }
 
@@ -105,7 +141,42 @@ impl EngineConfig {
             max_height,
             max_channels,
             dw_sum_bits: acc_bits_for_products((dk * dk) as u64),
+            param_ram: ParamRam::Block,
+            lane_mul: LaneMul::Dsp,
+            pack_history: false,
         })
+    }
+
+    /// The same config with the window rows' history columns packed into one RAM word per
+    /// row when `pack` (`[engine] pack_history`: fewer block RAMs when `G·8P` bits per column
+    /// leave a RAM mostly empty, as on the iCE40; same values and cycles).
+    pub fn with_pack_history(self, pack: bool) -> Self {
+        EngineConfig { pack_history: pack, ..self }
+    }
+
+    /// Whether the window rows' history columns share one RAM word.
+    pub fn pack_history(&self) -> bool {
+        self.pack_history
+    }
+
+    /// The same config with the depthwise bias and `M0` RAMs of kind `param_ram`.
+    pub fn with_param_ram(self, param_ram: ParamRam) -> Self {
+        EngineConfig { param_ram, ..self }
+    }
+
+    /// The same config with int8 products written as `lane_mul`.
+    pub fn with_lane_mul(self, lane_mul: LaneMul) -> Self {
+        EngineConfig { lane_mul, ..self }
+    }
+
+    /// Kind of the depthwise bias and `M0` RAMs.
+    pub fn param_ram(&self) -> ParamRam {
+        self.param_ram
+    }
+
+    /// How int8 products are written.
+    pub fn lane_mul(&self) -> LaneMul {
+        self.lane_mul
     }
 
     /// The same config with a depthwise sum of `bits` bits. Errors when `bits` cannot hold
@@ -219,8 +290,14 @@ mod tests {
             max_height: 8,
             max_channels: 4,
             dw_sum_bits: bits,
+            param_ram: ParamRam::default(),
+            lane_mul: LaneMul::default(),
+            pack_history: false,
         };
         assert_eq!(EngineConfig::try_from(raw(3, None)), EngineConfig::new(3, 2, 2, 2, 8, 8, 4));
+        let up5k = RawEngineConfig { param_ram: ParamRam::Spram, lane_mul: LaneMul::Lut, pack_history: true, ..raw(3, None) };
+        let c = EngineConfig::try_from(up5k).unwrap();
+        assert_eq!((c.param_ram(), c.lane_mul(), c.pack_history()), (ParamRam::Spram, LaneMul::Lut, true));
         assert!(EngineConfig::try_from(raw(4, None)).is_err());
         assert!(EngineConfig::try_from(raw(3, Some(4))).is_err());
     }
