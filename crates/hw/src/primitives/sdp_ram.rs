@@ -8,6 +8,13 @@
 //!
 //! Contents start undefined in hardware; the Rust model starts at zero. Read only what was
 //! written.
+//!
+//! **Single-port mode** ([`SdpRam::single_port`]) for RAMs that are never read in a cycle
+//! they are written (the config-written parameter RAMs): one address, the write address
+//! while `write_enable` is high, else the read address; `read_data` holds during a write.
+//! The Verilog marks the memory `ram_style = "huge"`, which yosys maps to the iCE40
+//! UltraPlus' SB_SPRAM256KA (16K × 16 each; its read data also holds during a write), while
+//! Verilator and Icarus simulate the same behavioural code.
 
 use rust_hdl::prelude::*;
 
@@ -23,11 +30,18 @@ pub struct SdpRam<const DATA: usize, const ADDR: usize> {
     pub read_data: Signal<Out, Bits<DATA>>,
     /// Simulation contents (ignored by the HDL generator: leading underscore).
     _mem: Vec<Bits<DATA>>,
+    /// Single-port mode (see the module docs).
+    _single_port: bool,
 }
 
 impl<const DATA: usize, const ADDR: usize> SdpRam<DATA, ADDR> {
     /// Number of words.
     pub const DEPTH: usize = 1 << ADDR;
+
+    /// The single-port form (see the module docs): never read in a cycle with a write.
+    pub fn single_port() -> Self {
+        Self { _single_port: true, ..Self::default() }
+    }
 }
 
 impl<const DATA: usize, const ADDR: usize> Default for SdpRam<DATA, ADDR> {
@@ -40,13 +54,21 @@ impl<const DATA: usize, const ADDR: usize> Default for SdpRam<DATA, ADDR> {
             read_address: Default::default(),
             read_data: Default::default(),
             _mem: vec![Bits::default(); 1 << ADDR],
+            _single_port: false,
         }
     }
 }
 
 impl<const DATA: usize, const ADDR: usize> Logic for SdpRam<DATA, ADDR> {
     fn update(&mut self) {
-        if self.clock.pos_edge() {
+        if self.clock.pos_edge() && self._single_port {
+            // One port: a write cycle reads nothing, the output holds.
+            if self.write_enable.val() {
+                self._mem[self.write_address.val().index()] = self.write_data.val();
+            } else {
+                self.read_data.next = self._mem[self.read_address.val().index()];
+            }
+        } else if self.clock.pos_edge() {
             // Read first: the model returns the old word on a same-address collision.
             self.read_data.next = self._mem[self.read_address.val().index()];
             if self.write_enable.val() {
@@ -60,6 +82,26 @@ impl<const DATA: usize, const ADDR: usize> Logic for SdpRam<DATA, ADDR> {
     }
 
     fn hdl(&self) -> Verilog {
+        if self._single_port {
+            return Verilog::Custom(format!(
+                "\
+(* ram_style = \"huge\" *)
+reg [{msb}:0] mem [0:{last}];
+wire [{amsb}:0] address = write_enable ? write_address : read_address;
+
+always @(posedge clock) begin
+   if (write_enable) begin
+      mem[address] <= write_data;
+   end else begin
+      read_data <= mem[address];
+   end
+end
+",
+                msb = DATA - 1,
+                amsb = ADDR - 1,
+                last = (1usize << ADDR) - 1
+            ));
+        }
         Verilog::Custom(format!(
             "\
 (* no_rw_check *)
@@ -215,12 +257,22 @@ mod tests {
     /// written first, so no read sees uninitialised memory) and reads exactly what the model
     /// read, cycle by cycle.
     fn verilog_matches_model<const D: usize, const A: usize>(seed: u64, cycles: usize) {
+        verilog_matches_model_of::<D, A>(SdpRam::default(), seed, cycles);
+    }
+
+    /// As [`verilog_matches_model`] for any mode: in single-port mode the write cycles' reads
+    /// check that the output held.
+    fn verilog_matches_model_of<const D: usize, const A: usize>(
+        mut uut: SdpRam<D, A>,
+        seed: u64,
+        cycles: usize,
+    ) {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let depth = 1usize << A;
         let mask = if D >= 64 { u64::MAX } else { (1u64 << D) - 1 };
-        let mut uut = SdpRam::<D, A>::default();
         let v = verilog_of(&mut uut);
         let mut vectors = String::new();
+        let mut read_once = false;
         for n in 0..depth + cycles {
             let init = n < depth;
             let (we, wa) = if init {
@@ -246,7 +298,9 @@ mod tests {
             assert!(simulate(&mut uut, 100));
             uut.clock.next = Clock::from(false);
             assert!(simulate(&mut uut, 100));
-            let check = !init || ra < n;
+            // Single port: the output is undefined until the first read after the writes.
+            read_once |= !init && !we;
+            let check = if uut._single_port { read_once } else { !init || ra < n };
             let rd = uut.read_data.val().to_u64();
             vectors += &format!(
                 "{:x}{:x}{wa:04x}{ra:04x}{wd:016x}{rd:016x}\n",
@@ -308,6 +362,56 @@ endmodule
     fn verilog_matches_the_rust_model_64x128() {
         if require_tool("iverilog") && require_tool("vvp") {
             verilog_matches_model::<64, 7>(12, 2000);
+        }
+    }
+
+    #[test]
+    fn single_port_model_holds_read_data_while_writing() {
+        let mut uut = SdpRam::<8, 4>::single_port();
+        uut.connect_all();
+        let edge = |uut: &mut SdpRam<8, 4>, we: bool, wa: u64, wd: u64, ra: u64| {
+            uut.write_enable.next = we;
+            uut.write_address.next = wa.into();
+            uut.write_data.next = wd.into();
+            uut.read_address.next = ra.into();
+            assert!(simulate(uut, 100));
+            uut.clock.next = Clock::from(true);
+            assert!(simulate(uut, 100));
+            uut.clock.next = Clock::from(false);
+            assert!(simulate(uut, 100));
+            uut.read_data.val().to_u64()
+        };
+        edge(&mut uut, true, 3, 0x5a, 0);
+        assert_eq!(edge(&mut uut, false, 0, 0, 3), 0x5a);
+        // A write cycle: the output keeps the last word read, whatever the read address.
+        assert_eq!(edge(&mut uut, true, 4, 0x77, 3), 0x5a);
+        assert_eq!(edge(&mut uut, true, 3, 0x11, 4), 0x5a);
+        assert_eq!(edge(&mut uut, false, 3, 0, 4), 0x77);
+        assert_eq!(edge(&mut uut, false, 4, 0, 3), 0x11);
+    }
+
+    #[test]
+    fn single_port_verilog_matches_the_rust_model() {
+        if require_tool("iverilog") && require_tool("vvp") {
+            verilog_matches_model_of::<32, 5>(SdpRam::single_port(), 13, 2000);
+        }
+    }
+
+    #[test]
+    fn single_port_maps_to_spram_on_ice40() {
+        let v = verilog_of(&mut SdpRam::<32, 5>::single_port());
+        if require_tool("verilator") {
+            lint(&v, "top").unwrap();
+        }
+        if require_tool("yosys") {
+            let s = yosys_stat(&v, "top", Target::Ice40).unwrap();
+            eprintln!("SdpRam<32,5> single port {s}");
+            // 32 bits = two 16-bit SB_SPRAM256KA, no block RAM, no flip-flops; LUTs only
+            // for the address multiplexer.
+            assert_eq!(s.count("SB_SPRAM256KA"), 2, "{s}");
+            assert_eq!(s.brams(), 0, "{s}");
+            assert_eq!(s.ffs(), 0, "{s}");
+            assert!(s.luts() <= 5, "{s}");
         }
     }
 }
