@@ -216,6 +216,15 @@ impl<
         })
     }
 
+    /// The same block with each row's history columns in one RAM word when `packed`
+    /// ([`WindowRow::packed`]): fewer block RAMs, same values and cycles.
+    pub fn with_packed_history(mut self, packed: bool) -> Self {
+        if packed {
+            self.rows = (0..self.rows.len()).map(|_| WindowRow::packed()).collect();
+        }
+        self
+    }
+
     /// Drives the layer inputs (`height`, `width`, `last_group`, `stride2`, `in_zp`) for
     /// `layer` — what the engine's config port will do; `start` is left to the caller.
     pub fn set_layer(&mut self, layer: &WindowLayer, in_zp: i8) {

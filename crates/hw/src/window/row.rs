@@ -7,9 +7,16 @@
 //! the column `k + 1` steps old, a chain `new → hist[0] → hist[1] → …`). With `G = 1` the RAM
 //! would be read and written at the same address in one cycle, so `fwd[k]` — the word last
 //! written — stands in for it: then the row is the classic shift register.
+//!
+//! **Packed history** ([`WindowRow::packed`], `[engine] pack_history`): the `Dk − 1` columns
+//! share their addresses, so one [`SdpRam`] word holds them side by side (column `k` at bits
+//! `k·BEAT`): one block RAM per row where the separate RAMs take one each when `G·BEAT` bits
+//! fit one (the iCE40's 256 × 16: three SB_RAM40_4K fewer for `Dk = 3`). The RAM is `WIN`
+//! bits wide; synthesis drops its constant upper bits. Same values, same cycles.
 
 use super::tap::TapReg;
 use crate::primitives::SdpRam;
+use crate::systolic::ZeroExtend;
 use rust_hdl::prelude::*;
 
 /// A window row of `DK` taps of `BEAT` bits. Tap age `k` (0 = newest, the rightmost column)
@@ -38,7 +45,19 @@ pub struct WindowRow<const BEAT: usize, const WIN: usize, const GADDR: usize, co
     pub load: Signal<In, Bit>,
     /// The registered row.
     pub taps: Signal<Out, Bits<WIN>>,
+    /// One RAM per history column (empty when packed).
     hist: Vec<SdpRam<BEAT, GADDR>>,
+    /// Packed history: one RAM for all columns (empty when not packed).
+    packed: Vec<SdpRam<WIN, GADDR>>,
+    /// Packed: `age[k]` zero-extended to a word.
+    age_wide: Vec<ZeroExtend<BEAT, WIN>>,
+    /// Packed: `pack[k]` = columns `0..=k` of the word to write.
+    pack: Vec<Signal<Local, Bits<WIN>>>,
+    /// Packed: the read word shifted down to column `k`; its upper bits are the older columns
+    /// (named so that Verilator's `*unused*` pattern exempts them).
+    unused_upper: Vec<Signal<Local, Bits<WIN>>>,
+    /// Packed: `k·BEAT`, where column `k` sits in the word.
+    col_shift: Vec<Constant<Bits<16>>>,
     fwd: Vec<DFF<Bits<BEAT>>>,
     /// `age[k]`: the unmasked tap `k` steps old (`age[0] = new_tap`).
     age: Vec<Signal<Local, Bits<BEAT>>>,
@@ -67,6 +86,11 @@ impl<const BEAT: usize, const WIN: usize, const GADDR: usize, const DK: usize>
             load: Default::default(),
             taps: Default::default(),
             hist: (1..DK).map(|_| SdpRam::default()).collect(),
+            packed: Vec::new(),
+            age_wide: Vec::new(),
+            pack: Vec::new(),
+            unused_upper: Vec::new(),
+            col_shift: Vec::new(),
             fwd: (1..DK).map(|_| DFF::default()).collect(),
             age: (0..DK).map(|_| Default::default()).collect(),
             regs: (0..DK).map(|_| Default::default()).collect(),
@@ -75,6 +99,20 @@ impl<const BEAT: usize, const WIN: usize, const GADDR: usize, const DK: usize>
                 .collect(),
             chain: (0..DK).map(|_| Default::default()).collect(),
             beat_shift: Constant::new((BEAT as u64).into()),
+        }
+    }
+
+    /// A row of `DK` taps whose history columns share one RAM word (see the module docs).
+    pub fn packed() -> Self {
+        let cols = DK - 1;
+        Self {
+            hist: Vec::new(),
+            packed: (0..cols.min(1)).map(|_| SdpRam::default()).collect(),
+            age_wide: (0..cols).map(|_| ZeroExtend::default()).collect(),
+            pack: (0..cols).map(|_| Default::default()).collect(),
+            unused_upper: (0..cols).map(|_| Default::default()).collect(),
+            col_shift: (0..cols).map(|k| Constant::new(((k * BEAT) as u64).into())).collect(),
+            ..Self::new()
         }
     }
 }
@@ -108,6 +146,33 @@ impl<const BEAT: usize, const WIN: usize, const GADDR: usize, const DK: usize> L
                 self.age[k + 1].next = self.fwd[k].q.val();
             } else {
                 self.age[k + 1].next = self.hist[k].read_data.val();
+            }
+        }
+        for p in 0..self.packed.len() {
+            self.packed[p].clock.next = self.clock.val();
+            self.packed[p].read_address.next = self.read_group.val();
+            self.packed[p].write_address.next = self.write_group.val();
+            self.packed[p].write_enable.next = self.write.val();
+            for k in 0..self.fwd.len() {
+                self.age_wide[k].a.next = self.age[k].val();
+                self.unused_upper[k].next = self.packed[p].read_data.val() >> self.col_shift[k].val();
+                self.fwd[k].clock.next = self.clock.val();
+                self.fwd[k].d.next = self.fwd[k].q.val();
+                if self.write.val() {
+                    self.fwd[k].d.next = self.age[k].val();
+                }
+                if self.single.val() {
+                    self.age[k + 1].next = self.fwd[k].q.val();
+                } else {
+                    self.age[k + 1].next = self.unused_upper[k].val().get_bits::<BEAT>(0);
+                }
+            }
+            self.pack[0].next = self.age_wide[0].y.val();
+            self.packed[p].write_data.next = self.pack[0].val();
+            for k in 1..self.pack.len() {
+                self.pack[k].next =
+                    self.pack[k - 1].val() | (self.age_wide[k].y.val() << self.col_shift[k].val());
+                self.packed[p].write_data.next = self.pack[k].val();
             }
         }
         for k in 0..self.regs.len() {

@@ -442,3 +442,57 @@ fn default_window_simulation_speed() {
         run.cycles as f64 / dt
     );
 }
+
+/// Packed history ([`SlidingWindow::with_packed_history`]): the model's windows, and without
+/// stalls the same cycles (Dk 3 with 1–3 groups, Dk 5).
+#[test]
+fn packed_history_matches_the_model_with_stalls() {
+    let cfg = small3();
+    let mut uut: Small3 = Small3::new(&cfg).unwrap().with_packed_history(true);
+    uut.connect_all();
+    let mut rng = ChaCha8Rng::seed_from_u64(2025);
+    for (n, &(h, w, m, s)) in [(1, 1, 2, 1), (2, 3, 4, 2), (9, 9, 6, 1), (9, 9, 6, 2), (5, 7, 4, 1), (4, 4, 2, 2)]
+        .iter()
+        .enumerate()
+    {
+        let layer = cfg.layer(h, w, m, s).unwrap();
+        let x = random_image(&mut rng, h, w, m);
+        let stalls = Stalls { p_valid: 0.6, p_ready: 0.7, seed: 90 + n as u64 };
+        run_frame(&mut uut, &layer, &x, rng.gen(), stalls);
+        let run = run_frame(&mut uut, &layer, &x, rng.gen(), Stalls::NONE);
+        let want: Vec<usize> = layer.emit_positions().map(|n| n as usize + 2).collect();
+        assert_eq!(run.out_cycles, want, "{layer:?}");
+    }
+    let cfg = WindowConfig::new(5, 8, 8, 1, 2).unwrap();
+    let mut uut = SlidingWindow::<8, 200, 4, 1, 4, 5>::new(&cfg).unwrap().with_packed_history(true);
+    uut.connect_all();
+    for (n, &(h, w, m, s)) in [(5, 6, 2, 1), (7, 8, 2, 2), (2, 3, 1, 1)].iter().enumerate() {
+        let layer = cfg.layer(h, w, m, s).unwrap();
+        let x = random_image(&mut rng, h, w, m);
+        run_frame(&mut uut, &layer, &x, rng.gen(), Stalls { p_valid: 0.7, p_ready: 0.6, seed: n as u64 });
+    }
+}
+
+/// The iCE40 UP5K window (Dk 3, P = 1, 32×32×32): packing each row's two 8-bit history columns
+/// into one word saves one SB_RAM40_4K per row (32 × 16 bits fit one 256 × 16 RAM); the
+/// packed Verilog lints, also for Dk 5.
+#[test]
+fn packed_history_saves_a_block_ram_per_row() {
+    let cfg = WindowConfig::new(3, 32, 32, 1, 32).unwrap();
+    let mut packed = SlidingWindow::<8, 72, 10, 5, 6, 3>::new(&cfg).unwrap().with_packed_history(true);
+    let v_packed = verilog_of(&mut packed);
+    lint_and_compile(&v_packed);
+    let cfg5 = WindowConfig::new(5, 8, 8, 1, 2).unwrap();
+    lint_and_compile(&verilog_of(
+        &mut SlidingWindow::<8, 200, 4, 1, 4, 5>::new(&cfg5).unwrap().with_packed_history(true),
+    ));
+    if !require_tool("yosys") {
+        return;
+    }
+    let v_plain = verilog_of(&mut SlidingWindow::<8, 72, 10, 5, 6, 3>::new(&cfg).unwrap());
+    let plain = yosys_stat(&v_plain, "top", Target::Ice40).unwrap();
+    let packed = yosys_stat(&v_packed, "top", Target::Ice40).unwrap();
+    eprintln!("UP5K window, separate history RAMs: {plain}\nUP5K window, packed history: {packed}");
+    assert_eq!(packed.brams() + 3, plain.brams(), "{plain}\n{packed}");
+    assert_eq!(packed.latches(), 0, "{packed}");
+}
