@@ -69,6 +69,12 @@ impl<const WIN: usize, const S: usize> DepthwiseLane<WIN, S> {
         }
     }
 
+    /// The same lane with its products in LUT logic when `lut` ([`Mul8x8::booth`]).
+    pub fn with_lut_muls(mut self, lut: bool) -> Self {
+        self.muls = (0..self.muls.len()).map(|_| Mul8x8::for_fabric(lut)).collect();
+        self
+    }
+
     /// Edges from operands to `sum` for `taps` taps: the product register and one per tree
     /// level.
     pub fn latency(taps: usize) -> usize {

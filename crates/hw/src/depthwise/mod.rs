@@ -67,6 +67,9 @@
 //! Per-channel writes shift into a staging word that is written to the group's RAM word after
 //! every write, so the word is complete after the last write of the group; the writes of one
 //! group must not be interleaved with writes to another group of the same region.
+//! The RAM writes happen only while idle (writes are refused while `busy`) and the frame reads
+//! only while `busy`, so with `[engine] param_ram = "spram"` the bias and `M0` RAMs are
+//! single-port ([`SdpRam::single_port`]: SB_SPRAM256KA on the iCE40) with the same behaviour.
 //!
 //! **Rejected writes** set the sticky `error` output and change nothing: an unknown region or
 //! index, a value outside the range in the table, a group `≥ max_channels/P`, any write while
@@ -105,7 +108,7 @@ use crate::requant::Requantizer;
 use crate::primitives::{SdpRam, Widen};
 use crate::stream::{StreamFifo, StreamIn, StreamOut};
 use crate::window::SlidingWindow;
-use dsc_model::engine_config::EngineConfig;
+use dsc_model::engine_config::{EngineConfig, LaneMul, ParamRam};
 use dsc_model::ModelError;
 use rust_hdl::prelude::*;
 
@@ -290,11 +293,17 @@ impl<
                 )));
             }
         }
-        let window = SlidingWindow::new(&wc)?;
+        let window = SlidingWindow::new(&wc)?.with_packed_history(cfg.pack_history());
         let fifo = StreamFifo::new()?;
         let lat = DepthwiseLane::<WIN, S>::latency(cfg.taps());
         let depth = 1usize << FIFO_ADDR_BITS;
         let taps = cfg.taps();
+        // Bias and M0 are written only while idle and read only while a frame runs.
+        let param_ram = || match cfg.param_ram() {
+            ParamRam::Block => SdpRam::default(),
+            ParamRam::Spram => SdpRam::single_port(),
+        };
+        let lut_muls = cfg.lane_mul() == LaneMul::Lut;
         Ok(Self {
             clock: Default::default(),
             reset: Default::default(),
@@ -308,10 +317,12 @@ impl<
             last_error: Default::default(),
             window,
             wram: Default::default(),
-            bram: Default::default(),
-            mram: Default::default(),
+            bram: param_ram(),
+            mram: param_ram(),
             sram: Default::default(),
-            lanes: (0..p).map(|l| DepthwiseLane::new(l, p, cfg.taps())).collect(),
+            lanes: (0..p)
+                .map(|l| DepthwiseLane::new(l, p, cfg.taps()).with_lut_muls(lut_muls))
+                .collect(),
             rq: (0..p).map(|_| Default::default()).collect(),
             acc_ext: (0..p).map(|_| Widen::signed()).collect(),
             byte_ext: (0..p).map(|_| Widen::unsigned()).collect(),
