@@ -1,7 +1,8 @@
 //! dsc-hw's SlidingWindow co-simulated in Verilator: the same windows, in the same cycles, as
 //! rust-hdl's simulator, and the windows of the golden model (`extract_windows`), under random
 //! stalls on both streams, for random layers (stride 1 and 2, odd and even sizes, 1–3 channel
-//! groups); without stalls, the exact cycle of every window from the block's timing rule.
+//! groups), also with packed history; without stalls, the exact cycle of every window from the
+//! block's timing rule.
 
 mod common;
 
@@ -72,6 +73,34 @@ fn window_matches_rust_hdl_and_golden_model_under_stalls() {
         let beats: Vec<_> = got_v.iter().map(|r| r.beat.clone()).collect();
         assert_eq!(beats, want, "Verilator vs golden model: {layer:?} zp {zp} stalls {stalls:?}");
         assert_eq!(got_v, got_h, "Verilator vs rust-hdl: {layer:?} zp {zp} stalls {stalls:?}");
+    }
+}
+
+/// Packed history (one RAM word per row for its `Dk − 1` columns): in Verilator the same
+/// windows in the same cycles as the unpacked block in rust-hdl, and the golden model's
+/// windows, under random stalls.
+#[test]
+fn packed_history_window_matches_the_unpacked_block_and_golden_model() {
+    let cfg = small3();
+    let compiled = compile("window_small3_packed", Small3::new(&cfg).unwrap().with_packed_history(true));
+    let mut rng = ChaCha8Rng::seed_from_u64(46);
+    let mut v = compiled.model().unwrap();
+    let mut h = window_hdl(Small3::new(&cfg).unwrap());
+    let mut layers = vec![(9, 9, 6, 1), (9, 8, 2, 2), (1, 1, 2, 1), (2, 7, 4, 2), (4, 1, 4, 1), (3, 2, 2, 1)];
+    for _ in 0..6 {
+        layers.push((rng.gen_range(1..=9), rng.gen_range(1..=9), 2 * rng.gen_range(1..=3), rng.gen_range(1..=2)));
+    }
+    for (i, &(hh, ww, m, s)) in layers.iter().enumerate() {
+        let layer = cfg.layer(hh, ww, m, s).unwrap();
+        let x = random_image(&mut rng, hh, ww, m);
+        let zp: i8 = rng.gen();
+        let want = golden_beats(&layer, &x, zp);
+        let stalls = STALLS[i % STALLS.len()];
+        let got_v = run_frame(&mut v, &layer, &x, zp, stalls);
+        let got_h = run_frame(&mut h, &layer, &x, zp, stalls);
+        let beats: Vec<_> = got_v.iter().map(|r| r.beat.clone()).collect();
+        assert_eq!(beats, want, "packed, Verilator vs golden model: {layer:?} zp {zp} stalls {stalls:?}");
+        assert_eq!(got_v, got_h, "packed Verilator vs unpacked rust-hdl: {layer:?} zp {zp} stalls {stalls:?}");
     }
 }
 
