@@ -27,6 +27,7 @@ use std::time::{Duration, Instant};
 
 use askama::Template;
 use indicatif::{ProgressBar, ProgressStyle};
+use dsc_model::engine_config::ParamRam;
 use serde::Serialize;
 
 use crate::cli::{Format, SynthArgs};
@@ -449,6 +450,15 @@ fn resolve(args: &SynthArgs) -> Result<(Target, Option<&'static Board>, Option<&
 pub fn run(args: &SynthArgs, out: &mut impl Write) -> Result<(), CliError> {
     let (target, board, engine, freq) = resolve(args)?;
     let (cfg, config_name) = load_config(args.config.as_deref())?;
+    // yosys maps the single-port parameter RAMs to SB_SPRAM256KA; the ECP5 has no such RAM
+    // and its mapping would fail deep in the log.
+    if cfg.engine.param_ram() == ParamRam::Spram && target != Target::Ice40Up5k {
+        return Err(CliError::Input(format!(
+            "{config_name}: param_ram = \"spram\" needs the iCE40 UltraPlus SPRAM; {} has none \
+             (use param_ram = \"block\")",
+            target.name()
+        )));
+    }
     let [yosys, nextpnr, pack] = target.tools();
     let (yosys, nextpnr, pack) = (find_tool(yosys)?, find_tool(nextpnr)?, find_tool(pack)?);
     let build_name = board.map(|b| b.name).unwrap_or(target.name());
