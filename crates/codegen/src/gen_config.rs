@@ -188,7 +188,7 @@ mod tests {
         let e = GenConfig::parse(&GOOD.replace("dk = 3", "dk = 3\nparam_ram = \"ultra\"")).unwrap_err();
         assert!(e.contains("ultra") && e.contains("spram") && !e.contains('\n'), "{e}");
         let e = GenConfig::parse(&GOOD.replace("dk = 3", "dk = 3\nlane_mul = 2")).unwrap_err();
-        assert!(e.contains("TOML line 2"), "{e}");
+        assert!(e.contains("TOML line 3"), "{e}");
         let e = GenConfig::parse("[engine\n").unwrap_err();
         assert!(e.starts_with("TOML line 1") && !e.contains('\n'), "{e}");
     }
