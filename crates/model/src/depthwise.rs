@@ -200,7 +200,17 @@ pub fn last_emit_position(layer: &WindowLayer) -> u64 {
 /// * Stride 2: the last window binds, `≈ H·W·G = 4·Ho·Wo·G` — utilization ≤ 25%: four input
 ///   pixels per output pixel through a port of one pixel per cycle.
 pub fn cycle_bound(layer: &WindowLayer) -> u64 {
+    cycle_bound_wide(layer, 1)
+}
+
+/// [`cycle_bound`] for an input port of `q` pixels per beat (`P` channels of `q` adjacent
+/// pixels, a row being `ceil(W/q)` beats per group): the beat of pixel `(y, x)`, group `g`
+/// is `(y·ceil(W/q) + x/q)·G + g`. At stride 2 and `q = 4` the input no longer binds: the
+/// first window's `≈ (2W + 3)·G/q` beats (the latency) and the input of the rows after the
+/// last full output row do.
+pub fn cycle_bound_wide(layer: &WindowLayer, q: usize) -> u64 {
     let (s, dk, g) = (layer.stride, layer.dk, layer.groups);
+    let words = crate::wide_window::row_words(layer.width, q);
     let outputs = layer.window_count() as u64;
     let mut bound = 0u64;
     let mut k = 0u64;
@@ -209,7 +219,7 @@ pub fn cycle_bound(layer: &WindowLayer) -> u64 {
         for ox in 0..layer.cols.out {
             let x = (ox * s + dk - 1 - layer.cols.before).min(layer.width - 1);
             for gg in 0..g {
-                let need = ((y * layer.width + x) * g + gg) as u64;
+                let need = ((y * words + x / q) * g + gg) as u64;
                 bound = bound.max(need + outputs - k);
                 k += 1;
             }
@@ -239,8 +249,18 @@ pub fn cycle_bound(layer: &WindowLayer) -> u64 {
 /// [`crate::im2col::im2col_cycles`]: the same scan, throttled to one window per `Dk²` cycles
 /// by the serializer, with no lane or requantizer latency. Under output backpressure see
 /// `dsc_hw::depthwise`'s module docs (credits, when a beat is available).
+///
+/// With `Q = cfg.pixels_per_beat() > 1` the wide window generator replaces the scan:
+/// `n_last` is the cycle (from the first input beat) in which it emits the last window,
+/// [`crate::wide_window::last_window_cycle`], and the rest of the sum is the same.
 pub fn engine_cycles(cfg: &EngineConfig, layer: &WindowLayer) -> u64 {
-    last_emit_position(layer) + 2 + lane_latency(cfg) + REQUANT_LATENCY + OUTPUT_FIFO_LATENCY
+    let q = cfg.pixels_per_beat();
+    let n_last = if q > 1 {
+        crate::wide_window::last_window_cycle(layer, q)
+    } else {
+        last_emit_position(layer)
+    };
+    n_last + 2 + lane_latency(cfg) + REQUANT_LATENCY + OUTPUT_FIFO_LATENCY
 }
 
 /// Config-port writes (one per cycle) that load a layer: 9 layer registers (mode included),

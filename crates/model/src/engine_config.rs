@@ -33,6 +33,13 @@ pub struct EngineConfig {
     param_ram: ParamRam,
     lane_mul: LaneMul,
     pack_history: bool,
+    /// Input pixels per beat `Q` (1 = one pixel per beat, the narrow window generator).
+    #[serde(skip_serializing_if = "is_one")]
+    pixels_per_beat: usize,
+}
+
+fn is_one(v: &usize) -> bool {
+    *v == 1
 }
 
 /// Where the depthwise stage's bias and `M0` RAMs live (`[engine] param_ram`).
@@ -78,6 +85,7 @@ struct RawEngineConfig {
     lane_mul: LaneMul,
     #[serde(default)]
     pack_history: bool,
+    pixels_per_beat: Option<usize>,
 }
 
 impl TryFrom<RawEngineConfig> for EngineConfig {
@@ -88,7 +96,11 @@ impl TryFrom<RawEngineConfig> for EngineConfig {
             Some(b) => c.with_dw_sum_bits(b)?,
             None => c,
         };
-        Ok(c.with_param_ram(r.param_ram).with_lane_mul(r.lane_mul).with_pack_history(r.pack_history))
+        let c = c.with_param_ram(r.param_ram).with_lane_mul(r.lane_mul).with_pack_history(r.pack_history);
+        match r.pixels_per_beat {
+            Some(q) => c.with_pixels_per_beat(q),
+            None => Ok(c),
+        }
     }
 }
 
@@ -144,6 +156,7 @@ impl EngineConfig {
             param_ram: ParamRam::Block,
             lane_mul: LaneMul::Dsp,
             pack_history: false,
+            pixels_per_beat: 1,
         })
     }
 
@@ -177,6 +190,43 @@ impl EngineConfig {
     /// How int8 products are written.
     pub fn lane_mul(&self) -> LaneMul {
         self.lane_mul
+    }
+
+    /// The same config with an input port of `q` pixels per beat (`Q`): a beat carries the `P`
+    /// channels of one group of `Q` horizontally adjacent pixels, and `Q > 1` selects the wide
+    /// window generator (`dsc_hw::window::WideWindow`, cycles in [`crate::wide_window`]).
+    ///
+    /// Errors: `q` 0 or not a power of two; `q > max_width`; for `q > 1`, `Dk = 1` (no
+    /// window), `Dk > q + 1` (a window row must lie within two adjacent beats) or
+    /// `2q > Dk²` (the two beats of a row are aligned inside a window-wide word): `Dk = 3`
+    /// takes `Q = 2, 4`, `Dk = 5` takes `Q = 4, 8`.
+    pub fn with_pixels_per_beat(self, q: usize) -> Result<Self> {
+        if q == 0 || !q.is_power_of_two() {
+            return Err(invalid(format!("pixels_per_beat Q = {q} must be a power of two (1, 2, 4, …)")));
+        }
+        if q > self.max_width {
+            return Err(invalid(format!(
+                "pixels_per_beat Q = {q} exceeds max_width = {}",
+                self.max_width
+            )));
+        }
+        let dk = self.dk;
+        if q > 1 && (dk < 3 || dk > q + 1 || 2 * q > dk * dk) {
+            return Err(invalid(format!(
+                "pixels_per_beat Q = {q} with Dk = {dk}: the wide window generator needs Dk ≥ 3, \
+                 Dk ≤ Q + 1 and 2·Q ≤ Dk² (Dk = 3: Q ∈ {{1, 2, 4}}; Dk = 5: Q ∈ {{1, 4, 8}})"
+            )));
+        }
+        Ok(EngineConfig { pixels_per_beat: q, ..self })
+    }
+
+    /// Input pixels per beat `Q` (1: the narrow window generator).
+    pub fn pixels_per_beat(&self) -> usize {
+        self.pixels_per_beat
+    }
+    /// Width of one input beat: `8·P·Q`.
+    pub fn input_beat_bits(&self) -> usize {
+        8 * self.lanes * self.pixels_per_beat
     }
 
     /// The same config with a depthwise sum of `bits` bits. Errors when `bits` cannot hold
@@ -293,6 +343,7 @@ mod tests {
             param_ram: ParamRam::default(),
             lane_mul: LaneMul::default(),
             pack_history: false,
+            pixels_per_beat: None,
         };
         assert_eq!(EngineConfig::try_from(raw(3, None)), EngineConfig::new(3, 2, 2, 2, 8, 8, 4));
         let up5k = RawEngineConfig { param_ram: ParamRam::Spram, lane_mul: LaneMul::Lut, pack_history: true, ..raw(3, None) };
@@ -300,5 +351,34 @@ mod tests {
         assert_eq!((c.param_ram(), c.lane_mul(), c.pack_history()), (ParamRam::Spram, LaneMul::Lut, true));
         assert!(EngineConfig::try_from(raw(4, None)).is_err());
         assert!(EngineConfig::try_from(raw(3, Some(4))).is_err());
+        let q = |q| RawEngineConfig { pixels_per_beat: Some(q), ..raw(3, None) };
+        assert_eq!(EngineConfig::try_from(q(4)).unwrap().pixels_per_beat(), 4);
+        assert!(EngineConfig::try_from(q(3)).unwrap_err().to_string().contains("power of two"));
+    }
+
+    #[test]
+    fn pixels_per_beat_is_checked() {
+        let c = EngineConfig::new(3, 8, 8, 8, 16, 16, 64).unwrap();
+        assert_eq!(c.pixels_per_beat(), 1);
+        assert_eq!(c.input_beat_bits(), 64);
+        assert_eq!(c.with_pixels_per_beat(1).unwrap(), c);
+        let c4 = c.with_pixels_per_beat(4).unwrap();
+        assert_eq!((c4.pixels_per_beat(), c4.input_beat_bits()), (4, 256));
+        assert!(c.with_pixels_per_beat(2).is_ok());
+        assert!(err(c.with_pixels_per_beat(0)).contains("power of two"));
+        assert!(err(c.with_pixels_per_beat(3)).contains("power of two"));
+        assert!(err(c.with_pixels_per_beat(6)).contains("power of two"));
+        assert!(err(c.with_pixels_per_beat(32)).contains("max_width"));
+        // Dk = 3 takes Q ≤ 4 (two beats of 8 pixels exceed the 9 taps of a window word).
+        assert!(err(c.with_pixels_per_beat(8)).contains("2·Q ≤ Dk²"));
+        // Dk = 5 needs Q ≥ 4: a row of 5 taps spans three beats of 2 pixels.
+        let c5 = EngineConfig::new(5, 8, 8, 8, 16, 16, 64).unwrap();
+        assert!(err(c5.with_pixels_per_beat(2)).contains("Dk ≤ Q + 1"));
+        assert!(c5.with_pixels_per_beat(4).is_ok() && c5.with_pixels_per_beat(8).is_ok());
+        let c1 = EngineConfig::new(1, 8, 8, 8, 16, 16, 64).unwrap();
+        assert!(err(c1.with_pixels_per_beat(2)).contains("Dk ≥ 3"));
+        // The TOML key: optional, default 1, and Q = 1 serializes as before.
+        assert!(!serde_json::to_string(&c).unwrap().contains("pixels_per_beat"));
+        assert!(serde_json::to_string(&c4).unwrap().contains("\"pixels_per_beat\":4"));
     }
 }

@@ -20,6 +20,7 @@ pub mod bn;
 pub mod cost;
 pub mod network;
 pub mod window;
+pub mod wide_window;
 pub mod engine_config;
 pub mod systolic;
 pub mod synthetic;

@@ -50,6 +50,7 @@
 mod axis;
 mod row;
 mod tap;
+mod wide;
 
 #[cfg(test)]
 mod tests;
@@ -57,6 +58,7 @@ mod tests;
 pub use axis::AxisScan;
 pub use row::WindowRow;
 pub use tap::TapReg;
+pub use wide::{wide_addr_bits, WideWindow};
 
 use crate::primitives::SdpRam;
 use crate::stream::{StreamIn, StreamOut};

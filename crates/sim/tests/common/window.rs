@@ -97,3 +97,30 @@ pub fn window_hdl<
         .output("busy", 1, |b| b.busy.val() as u128)
         .output("last_error", 1, |b| b.last_error.val() as u128)
 }
+
+/// The input stream of `x` for a port of `q` pixels per beat: per row `ceil(W/q)` words of
+/// `G` beats, beat = the group's `P` channels of `q` adjacent pixels (pixel `k` at bits
+/// `8Pk..`); the pixels past the row's end in its last word are filled with `fill`.
+pub fn wide_input_beats(layer: &WindowLayer, x: &Tensor<i8>, q: usize, fill: i8) -> Vec<Beat> {
+    let p = layer.lanes;
+    let mut beats = vec![];
+    for y in 0..layer.height {
+        for word in 0..layer.width.div_ceil(q) {
+            for g in 0..layer.groups {
+                let mut bytes = vec![];
+                for k in 0..q {
+                    let xx = word * q + k;
+                    if xx < layer.width {
+                        bytes.extend_from_slice(&x.pixel(0, y, xx).unwrap()[g * p..(g + 1) * p]);
+                    } else {
+                        bytes.extend(std::iter::repeat(fill).take(p));
+                    }
+                }
+                beats.push(Beat::from_words(&pack_words(&bytes), false));
+            }
+        }
+    }
+    let n = beats.len();
+    beats[n - 1].last = true;
+    beats
+}
