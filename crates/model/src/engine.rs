@@ -276,7 +276,17 @@ impl DscConfig {
     /// The fused engine of `engine` and `pointwise`, with the FIFO depth of
     /// [`fifo_depth_for`]. Errors: `P ≠ R` (a depthwise beat must be a pointwise beat),
     /// `Dk` or `P` disagreeing between the two, `max_channels` above the pointwise `max_m`.
+    ///
+    /// `pixels_per_beat Q > 1` is refused: the fused engine feeds its depthwise stage from one
+    /// pixel per beat (the previous layer's pointwise output), and its cycle model and FIFO
+    /// rule assume the narrow window generator.
     pub fn new(engine: EngineConfig, pointwise: PointwiseConfig) -> Result<Self> {
+        if engine.pixels_per_beat() > 1 {
+            return Err(ModelError::InvalidParameter(format!(
+                "fused engine: pixels_per_beat Q = {} is not supported (the fused engine takes one pixel per beat; Q > 1 is for the depthwise engine alone)",
+                engine.pixels_per_beat()
+            )));
+        }
         let (p, r) = (engine.lanes(), pointwise.array().rows());
         if p != r {
             return Err(ModelError::InvalidParameter(format!(
@@ -820,6 +830,14 @@ mod tests {
         let ratio = dsc_cycles(&c, &d) as f64 / conv_cycles(&c, &v) as f64;
         assert!((ratio * 9.0 - 1.0).abs() < 0.02, "{ratio}");
         assert!(ratio < 1.0 / 32.0 + 1.0 / 9.0);
+    }
+
+    #[test]
+    fn wide_input_port_is_refused() {
+        let e = EngineConfig::new(3, 4, 4, 4, 16, 16, 64).unwrap().with_pixels_per_beat(4).unwrap();
+        let a = SystolicConfig::new(4, 4, 24, 64, Dataflow::WeightStationary).unwrap();
+        let err = DscConfig::new(e, PointwiseConfig::new(a, 64, 64, 8).unwrap()).unwrap_err().to_string();
+        assert!(err.contains("pixels_per_beat Q = 4"), "{err}");
     }
 }
 

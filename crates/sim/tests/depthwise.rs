@@ -2,8 +2,11 @@
 //! cycle-exact against `dsc_model::depthwise::engine_cycles`, over seeded random layers; under
 //! random stalls; across a reset in the middle of a layer; and the config port's refusals.
 
-use dsc_hw::depthwise::{cfg_addr, DepthwiseEngine, DepthwiseProgram, MobileNetEngine, SmallEngine, CFG_CLEAR_ERROR};
-use dsc_model::depthwise::{cycle_bound, depthwise, engine_config_writes, engine_cycles};
+use dsc_hw::depthwise::{
+    cfg_addr, DepthwiseEngine, DepthwiseProgram, MobileNetEngine, MobileNetEngineQ4, SmallEngine, SmallEngineQ2, SmallEngineQ4,
+    CFG_CLEAR_ERROR,
+};
+use dsc_model::depthwise::{cycle_bound_wide, depthwise, engine_config_writes, engine_cycles};
 use dsc_model::engine_config::EngineConfig;
 use dsc_model::requant::{M0_MIN, SHIFT_MAX, SHIFT_MIN};
 use dsc_model::cost::Stage;
@@ -34,6 +37,29 @@ fn small_engine() -> &'static Compiled {
         let design = Design::from_block("depthwise_small", &mut e).unwrap();
         build(&design, &options()).unwrap()
     })
+}
+
+/// [`small_cfg`] with an input port of `q` pixels per beat.
+fn small_cfg_q(q: usize) -> EngineConfig {
+    small_cfg().with_pixels_per_beat(q).unwrap()
+}
+
+/// The `Q = 2` or `Q = 4` small engine.
+fn small_engine_q(q: usize) -> &'static Compiled {
+    static C2: OnceLock<Compiled> = OnceLock::new();
+    static C4: OnceLock<Compiled> = OnceLock::new();
+    let cfg = small_cfg_q(q);
+    match q {
+        2 => C2.get_or_init(|| {
+            let design = Design::from_block("depthwise_small_q2", &mut SmallEngineQ2::new(&cfg).unwrap()).unwrap();
+            build(&design, &options()).unwrap()
+        }),
+        4 => C4.get_or_init(|| {
+            let design = Design::from_block("depthwise_small_q4", &mut SmallEngineQ4::new(&cfg).unwrap()).unwrap();
+            build(&design, &options()).unwrap()
+        }),
+        _ => panic!("no small engine for Q = {q}"),
+    }
 }
 
 /// One random depthwise layer: input, weights, zero point, stride, requantization.
@@ -160,7 +186,7 @@ fn run_layer(
     assert_eq!(get(m, "error"), 0, "config refused");
     let mut src = StreamSource::new(m, "inp", stall_in, seed).unwrap();
     let mut sink = StreamSink::new(m, "out", stall_out, seed ^ 0x55).unwrap();
-    src.extend(prog.input_beats(input).unwrap().into_iter().map(|(d, l)| Beat::new(d, l)));
+    src.extend(prog.input_beat_words(input).unwrap().into_iter().map(|(d, l)| Beat::from_words(&d, l)));
     let expect = prog.layer().window_count();
     let mut first_in = None;
     let limit = m.cycles() + 200 * (expect as u64 + 1000) + 20 * input.data().len() as u64;
@@ -288,7 +314,7 @@ fn reset_mid_layer_then_full_layer() {
     for case in 0..6 {
         let a = random_layer(&mut rng, &cfg, case);
         let prog = DepthwiseProgram::new(&cfg, a.input.shape(), &a.weights, a.in_zp, a.stride, &a.rq).unwrap();
-        let beats = prog.input_beats(&a.input).unwrap().len();
+        let beats = prog.input_beat_words(&a.input).unwrap().len();
         // Abort with the output stalled (case even) or flowing.
         let stall_out = if case % 2 == 0 { 0.9 } else { 0.0 };
         assert!(run_layer(&mut m, &prog, &a.input, 0.0, stall_out, 7, Some(beats / 2 + case)).is_none());
@@ -297,6 +323,49 @@ fn reset_mid_layer_then_full_layer() {
         let (measured, model, _) = check_layer(&mut m, &cfg, &b, (0.0, 0.0), 9);
         assert_eq!(measured, model, "case {case}: cycles after reset");
     }
+}
+
+/// Input ports of `Q = 2` and `Q = 4` pixels per beat (the wide window generator): seeded
+/// random layers back to back — stride 1 and 2, widths `Q` does not divide, random zero
+/// points and clamps — bit-exact with the golden model and measured cycles equal to
+/// `engine_cycles` exactly; random stalls on both streams (bit-exact, nothing lost, never
+/// faster); a reset in the middle of a layer, then a full layer.
+#[test]
+fn wide_input_port_bit_exact_cycle_exact_stalls_and_reset() {
+    for q in [2, 4] {
+        let cfg = small_cfg_q(q);
+        let mut m = small_engine_q(q).model().unwrap();
+        let mut rng = ChaCha8Rng::seed_from_u64(0xD5C0_0100 + q as u64);
+        let n = 48;
+        let mut total = 0;
+        for case in 0..n {
+            let l = random_layer(&mut rng, &cfg, case);
+            let (measured, model, _) = check_layer(&mut m, &cfg, &l, (0.0, 0.0), case as u64);
+            assert_eq!(measured, model, "Q = {q}, case {case}: cycles measured vs model, layer {:?} stride {}", l.input.shape(), l.stride);
+            total += measured;
+        }
+        for case in 0..16 {
+            let l = random_layer(&mut rng, &cfg, case);
+            let stalls = [(0.3, 0.0), (0.0, 0.5), (0.4, 0.4), (0.1, 0.8)][case % 4];
+            let (measured, model, _) = check_layer(&mut m, &cfg, &l, stalls, 2000 + case as u64);
+            assert!(measured >= model, "Q = {q}, case {case}: {measured} cycles under stalls < {model}");
+        }
+        for case in 0..4 {
+            let a = random_layer(&mut rng, &cfg, case);
+            let prog = DepthwiseProgram::new(&cfg, a.input.shape(), &a.weights, a.in_zp, a.stride, &a.rq).unwrap();
+            let beats = prog.input_beat_words(&a.input).unwrap().len();
+            let stall_out = if case % 2 == 0 { 0.9 } else { 0.0 };
+            assert!(run_layer(&mut m, &prog, &a.input, 0.0, stall_out, 7, Some(beats / 2 + case)).is_none());
+            assert_eq!(get(&mut m, "out_tvalid"), 0, "Q = {q}: outputs of the aborted layer are dropped");
+            let b = random_layer(&mut rng, &cfg, case + 1);
+            let (measured, model, _) = check_layer(&mut m, &cfg, &b, (0.0, 0.0), 9);
+            assert_eq!(measured, model, "Q = {q}, case {case}: cycles after reset");
+        }
+        eprintln!("Q = {q}: {n} random layers bit-exact, {total} cycles measured == model; 16 stalled layers, 4 resets");
+    }
+    // The wrong instantiation for a config is an error, not a panic.
+    assert!(SmallEngineQ2::new(&small_cfg_q(4)).is_err());
+    assert!(SmallEngine::new(&small_cfg_q(2)).is_err());
 }
 
 /// The config port refuses what the hardware cannot run: each case sets `error` and changes
@@ -412,12 +481,27 @@ fn program_rejects_layers_that_do_not_fit() {
 #[test]
 #[ignore]
 fn mobilenet_v1_depthwise_utilization_report() {
-    let cfg = EngineConfig::new(3, 8, 1, 1, 112, 112, 1024).unwrap();
-    let mut e = MobileNetEngine::new(&cfg).unwrap();
+    mobilenet_report(1);
+}
+
+/// The same report for the engine with an input port of `Q = 4` pixels per beat (bound:
+/// `cycle_bound_wide`, four pixels per input beat).
+#[test]
+#[ignore]
+fn mobilenet_v1_depthwise_utilization_report_q4() {
+    mobilenet_report(4);
+}
+
+fn mobilenet_report(q: usize) {
+    let cfg = EngineConfig::new(3, 8, 1, 1, 112, 112, 1024).unwrap().with_pixels_per_beat(q).unwrap();
     let t0 = std::time::Instant::now();
-    let design = Design::from_block("depthwise_mobilenet", &mut e).unwrap();
+    let design = match q {
+        1 => Design::from_block("depthwise_mobilenet", &mut MobileNetEngine::new(&cfg).unwrap()).unwrap(),
+        4 => Design::from_block("depthwise_mobilenet_q4", &mut MobileNetEngineQ4::new(&cfg).unwrap()).unwrap(),
+        _ => panic!("no MobileNet engine for Q = {q}"),
+    };
     let compiled = build(&design, &options()).unwrap();
-    eprintln!("model built in {:.1} s", t0.elapsed().as_secs_f64());
+    eprintln!("Q = {q}: model built in {:.1} s", t0.elapsed().as_secs_f64());
     let mut m = compiled.model().unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(224);
     let net = mobilenet_v1(1.0, 224).unwrap();
@@ -445,7 +529,7 @@ fn mobilenet_v1_depthwise_utilization_report() {
         let model = engine_cycles(&cfg, prog.layer());
         assert_eq!(got.cycles, model, "{}: measured vs model cycles", names.0);
         let c_dw = dw.macs();
-        let bound = cycle_bound(prog.layer());
+        let bound = cycle_bound_wide(prog.layer(), q);
         assert!(bound <= got.cycles, "{}: below the I/O bound", names.0);
         sum_c += c_dw;
         sum_cycles += got.cycles;

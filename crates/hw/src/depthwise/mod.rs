@@ -10,6 +10,15 @@
 //! [`StreamFifo`] → output beats (`P` int8 channels, same order as the input: output pixels
 //! row-major, `G = M/P` beats per pixel, `tlast` on the frame's last beat).
 //!
+//! **Wide input port** ([`DepthwiseEngineQ`] with `Q = pixels_per_beat > 1`): an input beat
+//! carries the `P` channels of `Q` adjacent pixels (`8·P·Q` bits, pixel `k` at bits `8P·k..`;
+//! per row `ceil(W/Q)` words of `G` beats, the bytes past the row's end ignored) and a
+//! [`WideWindow`] replaces the [`SlidingWindow`] (which stays, idle and unconnected: synthesis
+//! removes it). Everything after the window generator is the same, so are the outputs. The
+//! fused `DscEngine` takes `Q = 1` only (`DscConfig` refuses more); im2col mode is for `Q = 1`
+//! ([`DepthwiseProgram::im2col`] refuses more; its cycle model is the narrow scan's).
+//! [`DepthwiseEngine`] is the `Q = 1` instantiation, the hardware of every existing config.
+//!
 //! **Input zero point.** The window pads with the raw `in_zp` and the lanes compute
 //! `Σ w·x` over all `Dk²` taps; the bias register holds `bias − in_zp·Σ_t w_t` (int32,
 //! wrapping), which makes the sum equal TFLite's `bias + Σ w·(x − in_zp)` over the taps inside
@@ -91,9 +100,11 @@
 //! window remains, which [`dsc_model::depthwise::cycle_bound`] shows no engine with one
 //! input beat per cycle avoids: 99.1% at 112×112, 92.8% at 14×14, 85.8% at 7×7 (`Dk = 3`,
 //! the bound plus 16 cycles of pipeline). At stride 2 one input beat per cycle bounds it to
-//! 25%: each window needs four new beats. 95% on the 14×14 and 7×7 layers needs overlapped
-//! layers (the next layer's input during this one's last row), and at stride 2 an input port
-//! of several pixels per beat (`docs/measurements.md`).
+//! 25%: each window needs four new beats. With `Q = 4` pixels per beat the input keeps up at
+//! stride 2 and the first window waits for fewer beats: measured 97.9–99.7% on MobileNet-v1's
+//! stride-1 layers (95.8% at 7×7), 98.2% / 96.4% / 93.1% / 78.7% on its stride-2 layers at
+//! 112² / 56² / 28² / 14² — each within 18 cycles of the bound for that port
+//! ([`dsc_model::depthwise::cycle_bound_wide`]; `docs/measurements.md`).
 
 mod lane;
 mod program;
@@ -107,7 +118,7 @@ pub use program::{cfg_addr, im2col_pointwise_program, DepthwiseProgram, CFG_CLEA
 use crate::requant::Requantizer;
 use crate::primitives::{SdpRam, Widen};
 use crate::stream::{StreamFifo, StreamIn, StreamOut};
-use crate::window::SlidingWindow;
+use crate::window::{SlidingWindow, WideWindow};
 use dsc_model::engine_config::{EngineConfig, LaneMul, ParamRam};
 use dsc_model::ModelError;
 use rust_hdl::prelude::*;
@@ -120,7 +131,7 @@ pub const FIFO_ADDR_BITS: usize = 5;
 /// `CB`, `DK` (see [`SlidingWindow`]), `S` = the lane sum width, `PW32 = 32P`, `PW6 = 6P`,
 /// `FW = BEAT + 1` (the FIFO word).
 #[derive(LogicBlock)]
-pub struct DepthwiseEngine<
+pub struct DepthwiseEngineQ<
     const BEAT: usize,
     const WIN: usize,
     const LADDR: usize,
@@ -131,6 +142,8 @@ pub struct DepthwiseEngine<
     const PW32: usize,
     const PW6: usize,
     const FW: usize,
+    const IBEAT: usize,
+    const WADDR: usize,
 > {
     pub clock: Signal<In, Clock>,
     /// Synchronous abort: see the module docs.
@@ -139,7 +152,7 @@ pub struct DepthwiseEngine<
     pub cfg_addr: Signal<In, Bits<32>>,
     pub cfg_data: Signal<In, Bits<32>>,
     /// Input beats: `P` int8 channels.
-    pub inp: StreamIn<BEAT>,
+    pub inp: StreamIn<IBEAT>,
     /// Output beats: `P` int8 channels.
     pub out: StreamOut<BEAT>,
     /// A frame runs or outputs are still in flight: config writes are refused.
@@ -149,6 +162,14 @@ pub struct DepthwiseEngine<
     /// Sticky since START: an input `tlast` disagreed with the frame geometry.
     pub last_error: Signal<Out, Bit>,
     window: SlidingWindow<BEAT, WIN, LADDR, GADDR, CB, DK>,
+    /// `Q > 1`: the wide window generator (one), which replaces `window` (then idle, its
+    /// outputs unused: synthesis removes it). Empty for `Q = 1`.
+    wide: Vec<WideWindow<BEAT, IBEAT, WIN, WADDR, GADDR, CB>>,
+    /// The window stream the lanes take: `window`'s, or `wide[0]`'s.
+    win_data: Signal<Local, Bits<WIN>>,
+    win_valid: Signal<Local, Bit>,
+    win_last: Signal<Local, Bit>,
+    win_busy: Signal<Local, Bit>,
     wram: SdpRam<WIN, GADDR>,
     bram: SdpRam<PW32, GADDR>,
     mram: SdpRam<PW32, GADDR>,
@@ -248,8 +269,30 @@ pub struct DepthwiseEngine<
     top8: Constant<Bits<16>>,
 }
 
+/// The engine with an input port of one pixel per beat (`Q = 1`, [`SlidingWindow`]): the
+/// instantiation every `Q = 1` config uses.
+pub type DepthwiseEngine<
+    const BEAT: usize,
+    const WIN: usize,
+    const LADDR: usize,
+    const GADDR: usize,
+    const CB: usize,
+    const DK: usize,
+    const S: usize,
+    const PW32: usize,
+    const PW6: usize,
+    const FW: usize,
+> = DepthwiseEngineQ<BEAT, WIN, LADDR, GADDR, CB, DK, S, PW32, PW6, FW, BEAT, 1>;
+
 /// The small engine the Verilator sweep runs: `Dk = 3`, `P = 2`, up to 12×12×8.
 pub type SmallEngine = DepthwiseEngine<16, 144, 6, 2, 4, 3, 19, 64, 12, 17>;
+
+/// [`SmallEngine`] with an input port of `Q = 2` and `Q = 4` pixels per beat.
+pub type SmallEngineQ2 = DepthwiseEngineQ<16, 144, 6, 2, 4, 3, 19, 64, 12, 17, 32, 4>;
+pub type SmallEngineQ4 = DepthwiseEngineQ<16, 144, 6, 2, 4, 3, 19, 64, 12, 17, 64, 3>;
+
+/// [`MobileNetEngine`] with an input port of `Q = 4` pixels per beat (256-bit beats).
+pub type MobileNetEngineQ4 = DepthwiseEngineQ<64, 576, 14, 7, 7, 3, 19, 256, 48, 65, 256, 11>;
 
 /// MobileNet-v1 (α = 1, 224) depthwise layers: `Dk = 3`, `P = 8`, up to 112×112×1024 (line
 /// buffers of 112·128 beats).
@@ -266,7 +309,9 @@ impl<
         const PW32: usize,
         const PW6: usize,
         const FW: usize,
-    > DepthwiseEngine<BEAT, WIN, LADDR, GADDR, CB, DK, S, PW32, PW6, FW>
+        const IBEAT: usize,
+        const WADDR: usize,
+    > DepthwiseEngineQ<BEAT, WIN, LADDR, GADDR, CB, DK, S, PW32, PW6, FW, IBEAT, WADDR>
 {
     /// Edges from a window's acceptance to its result entering the FIFO: the lane (products +
     /// tree levels) and the requantizer.
@@ -293,7 +338,15 @@ impl<
                 )));
             }
         }
+        if IBEAT != cfg.input_beat_bits() {
+            return Err(ModelError::InvalidParameter(format!(
+                "DepthwiseEngine: IBEAT = {IBEAT} but the config needs {} (8·P·Q, Q = {})",
+                cfg.input_beat_bits(),
+                cfg.pixels_per_beat()
+            )));
+        }
         let window = SlidingWindow::new(&wc)?.with_packed_history(cfg.pack_history());
+        let wide = if cfg.pixels_per_beat() > 1 { vec![WideWindow::new(cfg)?] } else { vec![] };
         let fifo = StreamFifo::new()?;
         let lat = DepthwiseLane::<WIN, S>::latency(cfg.taps());
         let depth = 1usize << FIFO_ADDR_BITS;
@@ -316,6 +369,11 @@ impl<
             error: Default::default(),
             last_error: Default::default(),
             window,
+            wide,
+            win_data: Default::default(),
+            win_valid: Default::default(),
+            win_last: Default::default(),
+            win_busy: Default::default(),
             wram: Default::default(),
             bram: param_ram(),
             mram: param_ram(),
@@ -411,7 +469,9 @@ impl<
         const PW32: usize,
         const PW6: usize,
         const FW: usize,
-    > Logic for DepthwiseEngine<BEAT, WIN, LADDR, GADDR, CB, DK, S, PW32, PW6, FW>
+        const IBEAT: usize,
+        const WADDR: usize,
+    > Logic for DepthwiseEngineQ<BEAT, WIN, LADDR, GADDR, CB, DK, S, PW32, PW6, FW, IBEAT, WADDR>
 {
     #[hdl_gen]
     fn update(&mut self) {
@@ -579,11 +639,36 @@ impl<
         self.window.last_group.next = self.last_group.q.val();
         self.window.stride2.next = self.stride2.q.val();
         self.window.in_zp.next = self.in_zp.q.val();
-        self.window.inp.tdata.next = self.inp.tdata.val();
+        self.window.inp.tdata.next = bit_cast::<BEAT, IBEAT>(self.inp.tdata.val());
         self.window.inp.tlast.next = self.inp.tlast.val();
         self.window.inp.tvalid.next = self.inp.tvalid.val() && self.active.q.val();
         self.inp.tready.next = self.window.inp.tready.val() && self.active.q.val();
         self.last_error.next = self.window.last_error.val();
+        self.win_data.next = self.window.out.tdata.val();
+        self.win_valid.next = self.window.out.tvalid.val();
+        self.win_last.next = self.window.out.tlast.val();
+        self.win_busy.next = self.window.busy.val();
+        // Q > 1: the wide generator takes the input and gives the windows; `window` idles.
+        for i in 0..self.wide.len() {
+            self.wide[i].clock.next = self.clock.val();
+            self.window.start.next = false;
+            self.window.inp.tvalid.next = false;
+            self.wide[i].start.next = self.start.val();
+            self.wide[i].height.next = self.height.q.val();
+            self.wide[i].width.next = self.width.q.val();
+            self.wide[i].last_group.next = self.last_group.q.val();
+            self.wide[i].stride2.next = self.stride2.q.val();
+            self.wide[i].in_zp.next = self.in_zp.q.val();
+            self.wide[i].inp.tdata.next = self.inp.tdata.val();
+            self.wide[i].inp.tlast.next = self.inp.tlast.val();
+            self.wide[i].inp.tvalid.next = self.inp.tvalid.val() && self.active.q.val();
+            self.inp.tready.next = self.wide[i].inp.tready.val() && self.active.q.val();
+            self.last_error.next = self.wide[i].last_error.val();
+            self.win_data.next = self.wide[i].out.tdata.val();
+            self.win_valid.next = self.wide[i].out.tvalid.val();
+            self.win_last.next = self.wide[i].out.tlast.val();
+            self.win_busy.next = self.wide[i].busy.val();
+        }
         // ---- Accept a window while the FIFO has room for all its beats (credits) and, in
         // im2col mode, the serializer takes it.
         self.ser_free.next =
@@ -599,7 +684,10 @@ impl<
             && !self.flush.q.val()
             && (self.credits.q.val() <= self.room.val())
             && (self.ser_free.val() || !self.im2col.q.val());
-        self.accept.next = self.window.out.tvalid.val() && self.window.out.tready.val();
+        for i in 0..self.wide.len() {
+            self.wide[i].out.tready.next = self.window.out.tready.val();
+        }
+        self.accept.next = self.win_valid.val() && self.window.out.tready.val();
         if self.group.q.val() == self.last_group.q.val() {
             self.next_group.next = 0.into();
         } else {
@@ -616,12 +704,12 @@ impl<
         }
         // Lanes.
         for l in 0..self.lanes.len() {
-            self.lanes[l].win.next = self.window.out.tdata.val();
+            self.lanes[l].win.next = self.win_data.val();
             self.lanes[l].wts.next = self.wram.read_data.val();
         }
         // Validity, tlast and group beside the lanes.
         self.vpipe[0].d.next = self.accept.val() && !self.im2col.q.val();
-        self.lpipe[0].d.next = self.window.out.tlast.val();
+        self.lpipe[0].d.next = self.win_last.val();
         self.gpipe[0].d.next = self.group.q.val();
         for i in 1..self.vpipe.len() {
             self.vpipe[i].d.next = self.vpipe[i - 1].q.val();
@@ -679,10 +767,10 @@ impl<
             }
         }
         if self.accept.val() && self.im2col.q.val() {
-            self.ser.d.next = self.window.out.tdata.val();
+            self.ser.d.next = self.win_data.val();
             self.ser_tap.d.next = 0.into();
             self.ser_valid.d.next = true;
-            self.ser_last.d.next = self.window.out.tlast.val();
+            self.ser_last.d.next = self.win_last.val();
         }
         if self.im2col.q.val() {
             self.fifo.inp.tvalid.next = self.ser_valid.q.val();
@@ -715,7 +803,7 @@ impl<
             self.active.d.next = true;
             self.group.d.next = 0.into();
         }
-        if self.active.q.val() && !self.start.val() && !self.window.busy.val() {
+        if self.active.q.val() && !self.start.val() && !self.win_busy.val() {
             self.active.d.next = false;
         }
         if self.flush.q.val() && (self.credits.q.val() == 0) {

@@ -31,6 +31,8 @@ pub struct DepthwiseProgram {
     /// im2col mode: the input's real channel count `M` and its zero point (the value of the
     /// lanes `M..G·P`).
     im2col: Option<(usize, i32)>,
+    /// Input pixels per beat `Q` of the config.
+    q: usize,
 }
 
 impl DepthwiseProgram {
@@ -101,7 +103,7 @@ impl DepthwiseProgram {
             }
         }
         writes.push((cfg_addr(0, CFG_START), 0));
-        Ok(DepthwiseProgram { writes, layer, im2col: None })
+        Ok(DepthwiseProgram { writes, layer, im2col: None, q: cfg.pixels_per_beat() })
     }
 
     /// The writes that run the im2col mode over an input of `input_shape` `[1, H, W, M]`
@@ -115,6 +117,12 @@ impl DepthwiseProgram {
         if n != 1 {
             return Err(ModelError::Shape(format!("depthwise engine input: batch {n}, expected 1")));
         }
+        if cfg.pixels_per_beat() > 1 {
+            return Err(ModelError::InvalidParameter(format!(
+                "im2col mode needs pixels_per_beat Q = 1 (Q = {}): its cycle model is the one-pixel scan's",
+                cfg.pixels_per_beat()
+            )));
+        }
         let layer = im2col_layer(&cfg.window(), h, w, m, stride)?;
         check_zero_point("input", in_zp)?;
         let writes = vec![
@@ -126,7 +134,7 @@ impl DepthwiseProgram {
             (cfg_addr(0, CFG_MODE), 1),
             (cfg_addr(0, CFG_START), 0),
         ];
-        Ok(DepthwiseProgram { writes, layer, im2col: Some((m, in_zp)) })
+        Ok(DepthwiseProgram { writes, layer, im2col: Some((m, in_zp)), q: 1 })
     }
 
     /// Output beats of the layer: `Ho·Wo·G`, times `Dk²` in im2col mode.
@@ -181,6 +189,46 @@ impl DepthwiseProgram {
             .collect())
     }
 
+    /// The input beats of `input` (`[1, H, W, M]`) for the config's port of `Q` pixels per
+    /// beat, as little-endian 32-bit words: per row `ceil(W/Q)` words of `G` beats, beat =
+    /// channels `g·P..g·P + P` of pixels `Q·word ..` (pixel `k` at bits `8P·k..`, lane `l` at
+    /// `+8l`); past the row's end the last word holds zeros (ignored by the hardware);
+    /// `tlast` on the last. `Q = 1` gives [`Self::input_beats`]' beats, any `P`.
+    pub fn input_beat_words(&self, input: &Tensor<i8>) -> Result<Vec<(Vec<u32>, bool)>, ModelError> {
+        let l = &self.layer;
+        if self.im2col.is_some() {
+            return Ok(self.input_beats(input)?.into_iter().map(|(d, last)| (words_of(d, l.lanes), last)).collect());
+        }
+        input.expect_shape("depthwise engine input", [1, l.height, l.width, l.channels])?;
+        let (p, q) = (l.lanes, self.q);
+        let mut beats = vec![];
+        for y in 0..l.height {
+            for word in 0..l.width.div_ceil(q) {
+                for g in 0..l.groups {
+                    let mut bytes = vec![0u8; p * q];
+                    for k in 0..q {
+                        let x = word * q + k;
+                        if x < l.width {
+                            let px = input.pixel(0, y, x)?;
+                            for (b, &v) in bytes[k * p..(k + 1) * p].iter_mut().zip(&px[g * p..(g + 1) * p]) {
+                                *b = v as u8;
+                            }
+                        }
+                    }
+                    let words = bytes
+                        .chunks(4)
+                        .map(|c| c.iter().enumerate().fold(0u32, |a, (i, &b)| a | (b as u32) << (8 * i)))
+                        .collect();
+                    beats.push((words, false));
+                }
+            }
+        }
+        if let Some(b) = beats.last_mut() {
+            b.1 = true;
+        }
+        Ok(beats)
+    }
+
     /// Output beats (`P` lanes each, as [`Self::input_beats`] packs them) back to the
     /// `[1, Ho, Wo, M]` tensor, or in im2col mode to the `[1, Ho, Wo, M']` im2col vectors
     /// ([`dsc_model::im2col::im2col`]). Errors when the count is not [`Self::output_beats`].
@@ -227,4 +275,9 @@ pub fn im2col_pointwise_program(
     let wp = im2col_weights(l, weights)?;
     let folded = im2col_requant(l, weights, in_zp, rq)?;
     PointwiseProgram::new(pcfg, [1, l.rows.out, l.cols.out, im2col_channels(l)], &wp, 0, &folded)
+}
+
+/// A beat of `lanes` bytes as little-endian 32-bit words.
+fn words_of(data: u128, lanes: usize) -> Vec<u32> {
+    (0..lanes.div_ceil(4)).map(|i| (data >> (32 * i)) as u32).collect()
 }

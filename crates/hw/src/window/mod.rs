@@ -44,6 +44,10 @@
 //! combinationally on `out.tready` (never on `in.tvalid`). Put a `SkidBuffer` on either side
 //! where a registered `tready` is needed. `start` aborts a frame in progress.
 //!
+//! **Several pixels per beat.** [`WideWindow`] (`wide.rs`) is the generator for an input port
+//! of `Q > 1` pixels per beat: line buffers written a word of `Q` pixels per cycle, windows
+//! read from them one per cycle at stride 1 and 2 — the same windows in the same order.
+//!
 //! **Runtime values** must satisfy [`dsc_model::window::WindowLayer`]'s checks
 //! (`1 ≤ H, W ≤` max, `W·G ≤` line depth, `G ≥ 1`): a size of 0 is not detected here.
 

@@ -20,9 +20,10 @@
 //! [`last_window_cycle`](dsc_model::wide_window::last_window_cycle) steps the same counters):
 //! the writer takes a beat per cycle while its row has a free buffer (`wrow < rel + NB`); the
 //! reader emits one window per cycle (output `(oy, ox, g)` from columns `ox·s − pad_left ..`)
-//! once the rows of its output row are written, seen a cycle late (`seen` = `wrow` registered:
-//! the last write of a row lands before the read that uses it), and releases rows at the end of
-//! each output row. The reader's RAM read address is its current position's, or the next
+//! once the rows of its output row are written — the last of them only up to the beat of the
+//! window's rightmost column — as seen a cycle late (`seen`, `seen_beats` = the writer's row
+//! and beat counters registered: a write lands before the read that uses it), and releases rows
+//! at the end of each output row. The reader's RAM read address is its current position's, or the next
 //! position's in a cycle it emits, so the read data always belongs to the current window.
 //!
 //! **Handshake.** `in.tready` is registered state only; a window moves into the output
@@ -73,6 +74,8 @@ pub struct WideWindow<
     wbank: DFF<Bit>,
     wbase: DFF<Bits<WADDR>>,
     wbuf: DFF<Bits<8>>,
+    /// Beats written in the current row.
+    wbeats: DFF<Bits<16>>,
     // Reader: `top` = rows the output row needs (`oy·s − pad_top + Dk`), `tb` = buffer of its
     // top row, output row/column/group, shifted column `xs = ox·s − pad_left + Q`, its offset
     // in the low word, the low word's bank, both banks' word bases; `seen` = `wrow` delayed.
@@ -88,6 +91,10 @@ pub struct WideWindow<
     rbase0: DFF<Bits<WADDR>>,
     rbase1: DFF<Bits<WADDR>>,
     seen: DFF<Bits<16>>,
+    seen_beats: DFF<Bits<16>>,
+    /// `(word of the window's rightmost column)·G`, and that column's offset in its word.
+    need_base: DFF<Bits<16>>,
+    roff: DFF<Bits<8>>,
     out_valid: DFF<Bit>,
     out_last: DFF<Bit>,
     out_data: DFF<Bits<WIN>>,
@@ -108,6 +115,13 @@ pub struct WideWindow<
     rpar0: Signal<Local, Bit>,
     rbase0_0: Signal<Local, Bits<WADDR>>,
     tb0: Signal<Local, Bits<8>>,
+    g16: Signal<Local, Bits<16>>,
+    xr0: Signal<Local, Bits<16>>,
+    roff0: Signal<Local, Bits<8>>,
+    need_base0: Signal<Local, Bits<16>>,
+    nroff: Signal<Local, Bits<8>>,
+    rows_ok: Signal<Local, Bit>,
+    part_ok: Signal<Local, Bit>,
     // Writer control.
     rel: Signal<Local, Bits<16>>,
     wok: Signal<Local, Bit>,
@@ -231,6 +245,7 @@ impl<
             wbank: Default::default(),
             wbase: Default::default(),
             wbuf: Default::default(),
+            wbeats: Default::default(),
             rrun: Default::default(),
             top: Default::default(),
             tb: Default::default(),
@@ -243,6 +258,9 @@ impl<
             rbase0: Default::default(),
             rbase1: Default::default(),
             seen: Default::default(),
+            seen_beats: Default::default(),
+            need_base: Default::default(),
+            roff: Default::default(),
             out_valid: Default::default(),
             out_last: Default::default(),
             out_data: Default::default(),
@@ -262,6 +280,13 @@ impl<
             rpar0: Default::default(),
             rbase0_0: Default::default(),
             tb0: Default::default(),
+            g16: Default::default(),
+            xr0: Default::default(),
+            roff0: Default::default(),
+            need_base0: Default::default(),
+            nroff: Default::default(),
+            rows_ok: Default::default(),
+            part_ok: Default::default(),
             rel: Default::default(),
             wok: Default::default(),
             wfire: Default::default(),
@@ -331,7 +356,7 @@ impl<
     fn update(&mut self) {
         dff_setup!(
             self, clock, prime, wrun, wrow, wword, wg, wbank, wbase, wbuf, rrun, top, tb, orow,
-            ocol, rg, xs, off, rpar, rbase0, rbase1, seen, out_valid, out_last, out_data, error,
+            ocol, rg, xs, off, rpar, rbase0, rbase1, seen, seen_beats, need_base, roff, wbeats, out_valid, out_last, out_data, error,
             zp_reg
         );
         // ---- Geometry (the inputs hold during the frame).
@@ -369,6 +394,14 @@ impl<
             self.rpar0.next = false;
             self.rbase0_0.next = 0.into();
         }
+        // The window's rightmost column at the row start: word u0 = 1 or 2 (shifted).
+        self.g16.next = bit_cast::<16, GADDR>(self.last_group.val()) + 1;
+        self.xr0.next = self.xs0.val() + self.dk16.val() - 1;
+        self.roff0.next = bit_cast::<8, 16>(self.xr0.val() & self.qm1.val());
+        self.need_base0.next = 0.into();
+        if (self.xr0.val() >> self.qlog.val()) == 2 {
+            self.need_base0.next = self.g16.val();
+        }
         // Buffer of row −pad_top.
         self.tb0.next = 0.into();
         if self.pad_top.val() != 0 {
@@ -388,9 +421,11 @@ impl<
             self.error.d.next = self.error.q.val()
                 || (self.inp.tlast.val()
                     != ((self.wrow.q.val() + 1 == self.h16.val()) && (self.wword.q.val() == self.wb_m1.val()) && self.wg_end.val()));
+            self.wbeats.d.next = self.wbeats.q.val() + 1;
             if self.wg_end.val() {
                 self.wg.d.next = 0.into();
                 if self.wword.q.val() == self.wb_m1.val() {
+                    self.wbeats.d.next = 0.into();
                     self.wword.d.next = 0.into();
                     self.wbank.d.next = true;
                     self.wbase.d.next = 0.into();
@@ -415,17 +450,24 @@ impl<
             }
         }
         self.seen.d.next = self.wrow.q.val();
+        self.seen_beats.d.next = self.wbeats.q.val();
         // ---- Reader.
         self.need.next = self.top.q.val();
         if self.top.q.val() >= self.h16.val() {
             self.need.next = self.h16.val();
         }
         self.slot_free.next = !self.out_valid.q.val() || self.out.tready.val();
+        // Ready: every row written, or all but the last, of which the beat of the window's
+        // rightmost column (this group) is written.
+        self.rows_ok.next = self.seen.q.val() >= self.need.val();
+        self.part_ok.next = ((self.seen.q.val() + 1) == self.need.val())
+            && (self.seen_beats.q.val() > (self.need_base.q.val() + bit_cast::<16, GADDR>(self.rg.q.val())));
         self.rfire.next =
-            self.rrun.q.val() && (self.seen.q.val() >= self.need.val()) && self.slot_free.val();
+            self.rrun.q.val() && (self.rows_ok.val() || self.part_ok.val()) && self.slot_free.val();
         self.rg_end.next = self.rg.q.val() == self.last_group.val();
         self.col_end.next = self.ocol.q.val() == self.wo_m1.val();
         self.noff.next = self.off.q.val() + bit_cast::<8, 16>(self.s16.val());
+        self.nroff.next = self.roff.q.val() + bit_cast::<8, 16>(self.s16.val());
         // The next position's group and bank bases (taken when the reader fires).
         self.nx_rg.next = self.rg.q.val() + 1;
         self.nx_b0.next = self.rbase0.q.val();
@@ -455,6 +497,8 @@ impl<
                     self.xs.d.next = self.xs0.val();
                     self.off.d.next = self.off0.val();
                     self.rpar.d.next = self.rpar0.val();
+                    self.roff.d.next = self.roff0.val();
+                    self.need_base.d.next = self.need_base0.val();
                     self.orow.d.next = self.orow.q.val() + 1;
                     self.top.d.next = self.top.q.val() + self.s16.val();
                     if self.tb_sum.val() >= self.nb8.val() {
@@ -473,6 +517,12 @@ impl<
                         self.rpar.d.next = !self.rpar.q.val();
                     } else {
                         self.off.d.next = self.noff.val();
+                    }
+                    if self.nroff.val() >= self.q8.val() {
+                        self.roff.d.next = self.nroff.val() - self.q8.val();
+                        self.need_base.d.next = self.need_base.q.val() + self.g16.val();
+                    } else {
+                        self.roff.d.next = self.nroff.val();
                     }
                 }
             }
@@ -612,6 +662,10 @@ impl<
             self.rbase0.d.next = self.rbase0_0.val();
             self.rbase1.d.next = 0.into();
             self.seen.d.next = 0.into();
+            self.seen_beats.d.next = 0.into();
+            self.wbeats.d.next = 0.into();
+            self.roff.d.next = self.roff0.val();
+            self.need_base.d.next = self.need_base0.val();
             for n in 0..self.zpc.len() {
                 self.zp_reg.d.next = self.zpc[n].val();
             }
