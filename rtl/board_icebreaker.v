@@ -1260,6 +1260,10 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
     reg  gpipe$3$clock;
     
     // Local signals
+    reg  [287:0] win_data;
+    reg  win_valid;
+    reg  win_last;
+    reg  win_busy;
     reg  [7:0] region;
     reg  [23:0] index;
     reg  [31:0] data_m1;
@@ -1885,11 +1889,15 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
         window$last_group = last_group$q;
         window$stride2 = stride2$q;
         window$in_zp = in_zp$q;
-        window$inp$tdata = inp$tdata;
+        window$inp$tdata = ((inp$tdata) & 32'hffffffff);
         window$inp$tlast = inp$tlast;
         window$inp$tvalid = inp$tvalid && active$q;
         inp$tready = window$inp$tready && active$q;
         last_error = window$last_error;
+        win_data = window$out$tdata;
+        win_valid = window$out$tvalid;
+        win_last = window$out$tlast;
+        win_busy = window$busy;
         ser_free = ~ser_valid$q || (ser_tap$q == last_tap);
         if (im2col$q) begin
             room = im2col_room;
@@ -1900,7 +1908,7 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
             credit_add = 32'h1;
         end
         window$out$tready = active$q && ~flush$q && (credits$q <= room) && (ser_free || ~im2col$q);
-        accept = window$out$tvalid && window$out$tready;
+        accept = win_valid && window$out$tready;
         if (group$q == last_group$q) begin
             next_group = 32'h0;
         end
@@ -1916,16 +1924,16 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
         else begin
             wram$read_address = group$q;
         end
-        lanes$0$win = window$out$tdata;
+        lanes$0$win = win_data;
         lanes$0$wts = wram$read_data;
-        lanes$1$win = window$out$tdata;
+        lanes$1$win = win_data;
         lanes$1$wts = wram$read_data;
-        lanes$2$win = window$out$tdata;
+        lanes$2$win = win_data;
         lanes$2$wts = wram$read_data;
-        lanes$3$win = window$out$tdata;
+        lanes$3$win = win_data;
         lanes$3$wts = wram$read_data;
         vpipe$0$d = accept && ~im2col$q;
-        lpipe$0$d = window$out$tlast;
+        lpipe$0$d = win_last;
         gpipe$0$d = group$q;
         vpipe$1$d = vpipe$0$q;
         lpipe$1$d = lpipe$0$q;
@@ -2052,10 +2060,10 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
             end
         end
         if (accept && im2col$q) begin
-            ser$d = window$out$tdata;
+            ser$d = win_data;
             ser_tap$d = 32'h0;
             ser_valid$d = 1'b1;
-            ser_last$d = window$out$tlast;
+            ser_last$d = win_last;
         end
         if (im2col$q) begin
             fifo$inp$tvalid = ser_valid$q;
@@ -2083,7 +2091,7 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
             active$d = 1'b1;
             group$d = 32'h0;
         end
-        if (active$q && ~start && ~window$busy) begin
+        if (active$q && ~start && ~win_busy) begin
             active$d = 1'b0;
         end
         if (flush$q && (credits$q == 32'h0)) begin
