@@ -3,16 +3,16 @@
 // Config default.toml:
 //   [engine]
 //   dk = 3
-//   lanes = 4
-//   rows = 4
+//   lanes = 8
+//   rows = 8
 //   cols = 4
-//   max_width = 56
-//   max_height = 56
-//   max_channels = 256
+//   max_width = 112
+//   max_height = 112
+//   max_channels = 1024
 //   dw_sum_bits = 19
 //   [pointwise]
-//   max_block = 32
-//   acc_bits = 24
+//   max_block = 64
+//   acc_bits = 26
 
 
 
@@ -23,7 +23,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     input wire  cfg_valid;
     input wire  [31:0] cfg_addr;
     input wire  [31:0] cfg_data;
-    input wire  [31:0] inp$tdata;
+    input wire  [63:0] inp$tdata;
     input wire  inp$tvalid;
     output reg  inp$tready;
     input wire  inp$tlast;
@@ -37,71 +37,71 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     output reg  [15:0] out_fill;
     
     // Constant declarations
-    localparam  rows = 16'h4;
-    localparam  tmin = 16'h4;
-    localparam  mt_max = 32'h40;
-    localparam  nt_max = 32'h40;
-    localparam  blk_max = 32'h20;
+    localparam  rows = 16'h8;
+    localparam  tmin = 16'h8;
+    localparam  mt_max = 32'h80;
+    localparam  nt_max = 32'h100;
+    localparam  blk_max = 32'h40;
     localparam  pix_max = 32'hffffff;
-    localparam  w_words = 24'h4000;
-    localparam  nt_idx = 24'h40;
-    localparam  xbank = 12'h800;
-    localparam  obank_bit = 12'h800;
-    localparam  acc_w = 16'h18;
+    localparam  w_words = 24'h40000;
+    localparam  nt_idx = 24'h100;
+    localparam  xbank = 14'b10000000000000;
+    localparam  obank_bit = 15'b100000000000000;
+    localparam  acc_w = 16'h1a;
     localparam  top8 = 16'h18;
-    localparam  top_acc = 16'h48;
+    localparam  top_acc = 16'h4e;
     localparam  top32 = 16'h60;
     localparam  top6 = 16'h12;
     localparam  fifo_depth = 8'h8;
     
     // Stub signals
     reg  array$clock;
-    reg  [31:0] array$a_in;
+    reg  [63:0] array$a_in;
     reg  array$sw_in;
     reg  array$cap_in;
     reg  [31:0] array$w_in;
-    wire  [95:0] array$psum_out;
+    wire  [103:0] array$psum_out;
     reg  xram$clock;
     reg  xram$write_enable;
-    reg  [11:0] xram$write_address;
-    reg  [31:0] xram$write_data;
-    reg  [11:0] xram$read_address;
-    wire  [31:0] xram$read_data;
+    reg  [13:0] xram$write_address;
+    reg  [63:0] xram$write_data;
+    reg  [13:0] xram$read_address;
+    wire  [63:0] xram$read_data;
     reg  wram$clock;
     reg  wram$write_enable;
-    reg  [13:0] wram$write_address;
+    reg  [17:0] wram$write_address;
     reg  [31:0] wram$write_data;
-    reg  [13:0] wram$read_address;
+    reg  [17:0] wram$read_address;
     wire  [31:0] wram$read_data;
     reg  aram$clock;
     reg  aram$write_enable;
-    reg  [4:0] aram$write_address;
-    reg  [95:0] aram$write_data;
-    reg  [4:0] aram$read_address;
-    wire  [95:0] aram$read_data;
+    reg  [5:0] aram$write_address;
+    reg  [103:0] aram$write_data;
+    reg  [5:0] aram$read_address;
+    wire  [103:0] aram$read_data;
     reg  oram$clock;
     reg  oram$write_enable;
-    reg  [11:0] oram$write_address;
+    reg  [14:0] oram$write_address;
     reg  [31:0] oram$write_data;
-    reg  [11:0] oram$read_address;
+    reg  [14:0] oram$read_address;
     wire  [31:0] oram$read_data;
     reg  bram$clock;
     reg  bram$write_enable;
-    reg  [5:0] bram$write_address;
+    reg  [7:0] bram$write_address;
     reg  [127:0] bram$write_data;
-    reg  [5:0] bram$read_address;
+    reg  [7:0] bram$read_address;
     wire  [127:0] bram$read_data;
     reg  mram$clock;
     reg  mram$write_enable;
-    reg  [5:0] mram$write_address;
+    reg  [7:0] mram$write_address;
     reg  [127:0] mram$write_data;
-    reg  [5:0] mram$read_address;
+    reg  [7:0] mram$read_address;
     wire  [127:0] mram$read_data;
     reg  sram$clock;
     reg  sram$write_enable;
-    reg  [5:0] sram$write_address;
+    reg  [7:0] sram$write_address;
     reg  [23:0] sram$write_data;
-    reg  [5:0] sram$read_address;
+    reg  [7:0] sram$read_address;
     wire  [23:0] sram$read_data;
     reg  rq$0$clock;
     reg  rq$0$valid;
@@ -155,22 +155,22 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     wire  rq$3$out_valid;
     wire  [7:0] rq$3$out;
     wire  rq$3$out_last;
-    reg  [23:0] acc_ext$0$a;
+    reg  [25:0] acc_ext$0$a;
     wire  [31:0] acc_ext$0$y;
-    reg  [23:0] acc_ext$1$a;
+    reg  [25:0] acc_ext$1$a;
     wire  [31:0] acc_ext$1$y;
-    reg  [23:0] acc_ext$2$a;
+    reg  [25:0] acc_ext$2$a;
     wire  [31:0] acc_ext$2$y;
-    reg  [23:0] acc_ext$3$a;
+    reg  [25:0] acc_ext$3$a;
     wire  [31:0] acc_ext$3$y;
-    reg  [23:0] sum_ext$0$a;
-    wire  [95:0] sum_ext$0$y;
-    reg  [23:0] sum_ext$1$a;
-    wire  [95:0] sum_ext$1$y;
-    reg  [23:0] sum_ext$2$a;
-    wire  [95:0] sum_ext$2$y;
-    reg  [23:0] sum_ext$3$a;
-    wire  [95:0] sum_ext$3$y;
+    reg  [25:0] sum_ext$0$a;
+    wire  [103:0] sum_ext$0$y;
+    reg  [25:0] sum_ext$1$a;
+    wire  [103:0] sum_ext$1$y;
+    reg  [25:0] sum_ext$2$a;
+    wire  [103:0] sum_ext$2$y;
+    reg  [25:0] sum_ext$3$a;
+    wire  [103:0] sum_ext$3$y;
     reg  [7:0] byte_ext$0$a;
     wire  [31:0] byte_ext$0$y;
     reg  [7:0] byte_ext$1$a;
@@ -190,8 +190,8 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     wire  fifo$out$tlast;
     wire  [15:0] fifo$count;
     reg  tag_p$clock;
-    reg  [4:0] tag_p$inp;
-    wire  [4:0] tag_p$out;
+    reg  [5:0] tag_p$inp;
+    wire  [5:0] tag_p$out;
     reg  tag_v$clock;
     reg  tag_v$inp;
     wire  tag_v$out;
@@ -205,14 +205,14 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     reg  tag_end$inp;
     wire  tag_end$out;
     reg  tag_j$clock;
-    reg  [5:0] tag_j$inp;
-    wire  [5:0] tag_j$out;
+    reg  [7:0] tag_j$inp;
+    wire  [7:0] tag_j$out;
     reg  tag_o$clock;
-    reg  [11:0] tag_o$inp;
-    wire  [11:0] tag_o$out;
+    reg  [14:0] tag_o$inp;
+    wire  [14:0] tag_o$out;
     reg  o_after$clock;
-    reg  [11:0] o_after$inp;
-    wire  [11:0] o_after$out;
+    reg  [14:0] o_after$inp;
+    wire  [14:0] o_after$out;
     reg  [15:0] mt$d;
     wire  [15:0] mt$q;
     reg  mt$clock;
@@ -267,11 +267,11 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     reg  spend$d;
     wire  spend$q;
     reg  spend$clock;
-    reg  [13:0] cw_addr$d;
-    wire  [13:0] cw_addr$q;
+    reg  [17:0] cw_addr$d;
+    wire  [17:0] cw_addr$q;
     reg  cw_addr$clock;
-    reg  [5:0] cj_addr$d;
-    wire  [5:0] cj_addr$q;
+    reg  [7:0] cj_addr$d;
+    wire  [7:0] cj_addr$q;
     reg  cj_addr$clock;
     reg  ibank$d;
     wire  ibank$q;
@@ -282,8 +282,8 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     reg  [15:0] in_p$d;
     wire  [15:0] in_p$q;
     reg  in_p$clock;
-    reg  [11:0] in_addr$d;
-    wire  [11:0] in_addr$q;
+    reg  [13:0] in_addr$d;
+    wire  [13:0] in_addr$q;
     reg  in_addr$clock;
     reg  [23:0] in_left$d;
     wire  [23:0] in_left$q;
@@ -312,14 +312,14 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     reg  [15:0] tper$d;
     wire  [15:0] tper$q;
     reg  tper$clock;
-    reg  [11:0] px_addr$d;
-    wire  [11:0] px_addr$q;
+    reg  [13:0] px_addr$d;
+    wire  [13:0] px_addr$q;
     reg  px_addr$clock;
-    reg  [11:0] o_addr$d;
-    wire  [11:0] o_addr$q;
+    reg  [14:0] o_addr$d;
+    wire  [14:0] o_addr$q;
     reg  o_addr$clock;
-    reg  [13:0] w_addr$d;
-    wire  [13:0] w_addr$q;
+    reg  [17:0] w_addr$d;
+    wire  [17:0] w_addr$q;
     reg  w_addr$clock;
     reg  [23:0] c_left$d;
     wire  [23:0] c_left$q;
@@ -330,17 +330,17 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     reg  cap_d$d;
     wire  cap_d$q;
     reg  cap_d$clock;
-    reg  [95:0] sum$d;
-    wire  [95:0] sum$q;
+    reg  [103:0] sum$d;
+    wire  [103:0] sum$q;
     reg  sum$clock;
     reg  v1$d;
     wire  v1$q;
     reg  v1$clock;
-    reg  [4:0] p_e$d;
-    wire  [4:0] p_e$q;
+    reg  [5:0] p_e$d;
+    wire  [5:0] p_e$q;
     reg  p_e$clock;
-    reg  [4:0] p1$d;
-    wire  [4:0] p1$q;
+    reg  [5:0] p1$d;
+    wire  [5:0] p1$q;
     reg  p1$clock;
     reg  last1$d;
     wire  last1$q;
@@ -363,8 +363,8 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     reg  obank$d;
     wire  obank$q;
     reg  obank$clock;
-    reg  [11:0] o_rd$d;
-    wire  [11:0] o_rd$q;
+    reg  [14:0] o_rd$d;
+    wire  [14:0] o_rd$q;
     reg  o_rd$clock;
     reg  [15:0] o_j$d;
     wire  [15:0] o_j$q;
@@ -386,10 +386,10 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     reg  issued_last$clock;
     
     // Local signals
-    reg  [95:0] sum_pack$0;
-    reg  [95:0] sum_pack$1;
-    reg  [95:0] sum_pack$2;
-    reg  [95:0] sum_pack$3;
+    reg  [103:0] sum_pack$0;
+    reg  [103:0] sum_pack$1;
+    reg  [103:0] sum_pack$2;
+    reg  [103:0] sum_pack$3;
     reg  [31:0] byte_pack$0;
     reg  [31:0] byte_pack$1;
     reg  [31:0] byte_pack$2;
@@ -1159,7 +1159,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
                 if (index < w_words) begin
                     wstage$d = (wstage$q >> 32'h8) | (((cfg_data[(32'h0)+:(8)]) & 32'hffffffff) << top8);
                     wpend$d = 1'b1;
-                    cw_addr$d = index[(32'h0)+:(14)];
+                    cw_addr$d = index[(32'h0)+:(18)];
                     if (~is_int8) begin
                         bad = 1'b1;
                         wpend$d = 1'b0;
@@ -1171,7 +1171,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
             end
             else if ((region == 32'h2) || (region == 32'h3) || (region == 32'h4)) begin
                 if (index < nt_idx) begin
-                    cj_addr$d = index[(32'h0)+:(6)];
+                    cj_addr$d = index[(32'h0)+:(8)];
                     if (region == 32'h2) begin
                         bstage$d = (bstage$q >> 32'h20) | (((cfg_data) & 128'hffffffffffffffffffffffffffffffff) << top32);
                         bpend$d = 1'b1;
@@ -1314,8 +1314,8 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         else begin
             if (ck$q < c_bsz) begin
                 issue_px = 1'b1;
-                px_addr$d = px_addr$q + mt$q[(32'h0)+:(12)];
-                o_addr$d = o_addr$q + nt$q[(32'h0)+:(12)];
+                px_addr$d = px_addr$q + mt$q[(32'h0)+:(14)];
+                o_addr$d = o_addr$q + nt$q[(32'h0)+:(15)];
             end
             sw_d$d = ck$q == 32'h0;
             if (~last_tile && ((ck$q + rows) >= tper$q)) begin
@@ -1329,12 +1329,12 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
                     ci$d = 32'h0;
                     cj$d = cj$q + 32'h1;
                     px_addr$d = 32'h0;
-                    o_addr$d = cj$q[(32'h0)+:(12)] + 32'h1;
+                    o_addr$d = cj$q[(32'h0)+:(15)] + 32'h1;
                 end
                 else begin
                     ci$d = ci$q + 32'h1;
-                    px_addr$d = ci$q[(32'h0)+:(12)] + 32'h1;
-                    o_addr$d = cj$q[(32'h0)+:(12)];
+                    px_addr$d = ci$q[(32'h0)+:(14)] + 32'h1;
+                    o_addr$d = cj$q[(32'h0)+:(15)];
                 end
                 if (last_tile) begin
                     cstate$d = 32'h0;
@@ -1350,12 +1350,12 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         array$w_in = wram$read_data;
         array$sw_in = sw_d$q;
         array$cap_in = cap_d$q;
-        tag_p$inp = ck$q[(32'h0)+:(5)];
+        tag_p$inp = ck$q[(32'h0)+:(6)];
         tag_v$inp = issue_px;
         tag_first$inp = ci$q == 32'h0;
         tag_last$inp = (ci$q + 32'h1) == mt$q;
         tag_end$inp = last_tile && ((ck$q + 32'h1) == c_bsz);
-        tag_j$inp = cj$q[(32'h0)+:(6)];
+        tag_j$inp = cj$q[(32'h0)+:(8)];
         if (cbank$q) begin
             tag_o$inp = o_addr$q | obank_bit;
         end
@@ -1367,28 +1367,28 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         mram$read_address = tag_j$out;
         sram$read_address = tag_j$out;
         if (tag_first$out) begin
-            sum_ext$0$a = array$psum_out[(acc_w * 0)+:(24)];
+            sum_ext$0$a = array$psum_out[(acc_w * 0)+:(26)];
         end
         else begin
-            sum_ext$0$a = array$psum_out[(acc_w * 0)+:(24)] + aram$read_data[(acc_w * 0)+:(24)];
+            sum_ext$0$a = array$psum_out[(acc_w * 0)+:(26)] + aram$read_data[(acc_w * 0)+:(26)];
         end
         if (tag_first$out) begin
-            sum_ext$1$a = array$psum_out[(acc_w * 1)+:(24)];
+            sum_ext$1$a = array$psum_out[(acc_w * 1)+:(26)];
         end
         else begin
-            sum_ext$1$a = array$psum_out[(acc_w * 1)+:(24)] + aram$read_data[(acc_w * 1)+:(24)];
+            sum_ext$1$a = array$psum_out[(acc_w * 1)+:(26)] + aram$read_data[(acc_w * 1)+:(26)];
         end
         if (tag_first$out) begin
-            sum_ext$2$a = array$psum_out[(acc_w * 2)+:(24)];
+            sum_ext$2$a = array$psum_out[(acc_w * 2)+:(26)];
         end
         else begin
-            sum_ext$2$a = array$psum_out[(acc_w * 2)+:(24)] + aram$read_data[(acc_w * 2)+:(24)];
+            sum_ext$2$a = array$psum_out[(acc_w * 2)+:(26)] + aram$read_data[(acc_w * 2)+:(26)];
         end
         if (tag_first$out) begin
-            sum_ext$3$a = array$psum_out[(acc_w * 3)+:(24)];
+            sum_ext$3$a = array$psum_out[(acc_w * 3)+:(26)];
         end
         else begin
-            sum_ext$3$a = array$psum_out[(acc_w * 3)+:(24)] + aram$read_data[(acc_w * 3)+:(24)];
+            sum_ext$3$a = array$psum_out[(acc_w * 3)+:(26)] + aram$read_data[(acc_w * 3)+:(26)];
         end
         sum_pack$0 = sum_ext$0$y << top_acc;
         sum_pack$1 = (sum_pack$0 >> acc_w) | (sum_ext$1$y << top_acc);
@@ -1407,7 +1407,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         aram$write_address = p1$q;
         aram$write_data = sum$q;
         o_after$inp = tag_o$out;
-        acc_ext$0$a = sum$q[(acc_w * 0)+:(24)];
+        acc_ext$0$a = sum$q[(acc_w * 0)+:(26)];
         rq$0$valid = v1$q && last1$q;
         rq$0$last = end1$q;
         rq$0$acc = acc_ext$0$y;
@@ -1418,7 +1418,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         rq$0$act_min = act_min$q;
         rq$0$act_max = act_max$q;
         byte_ext$0$a = rq$0$out;
-        acc_ext$1$a = sum$q[(acc_w * 1)+:(24)];
+        acc_ext$1$a = sum$q[(acc_w * 1)+:(26)];
         rq$1$valid = v1$q && last1$q;
         rq$1$last = end1$q;
         rq$1$acc = acc_ext$1$y;
@@ -1429,7 +1429,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         rq$1$act_min = act_min$q;
         rq$1$act_max = act_max$q;
         byte_ext$1$a = rq$1$out;
-        acc_ext$2$a = sum$q[(acc_w * 2)+:(24)];
+        acc_ext$2$a = sum$q[(acc_w * 2)+:(26)];
         rq$2$valid = v1$q && last1$q;
         rq$2$last = end1$q;
         rq$2$acc = acc_ext$2$y;
@@ -1440,7 +1440,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         rq$2$act_min = act_min$q;
         rq$2$act_max = act_max$q;
         byte_ext$2$a = rq$2$out;
-        acc_ext$3$a = sum$q[(acc_w * 3)+:(24)];
+        acc_ext$3$a = sum$q[(acc_w * 3)+:(26)];
         rq$3$valid = v1$q && last1$q;
         rq$3$last = end1$q;
         rq$3$acc = acc_ext$3$y;
@@ -1542,12 +1542,12 @@ endmodule // pointwise_stage
 module pointwise_stage$acc_ext$0(a,y);
     
     // Module arguments
-    input wire  [23:0] a;
+    input wire  [25:0] a;
     output reg  [31:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {{8{a[23]}}, a};
+       y = {{6{a[25]}}, a};
     end
 endmodule // pointwise_stage$acc_ext$0
 
@@ -1555,12 +1555,12 @@ endmodule // pointwise_stage$acc_ext$0
 module pointwise_stage$acc_ext$1(a,y);
     
     // Module arguments
-    input wire  [23:0] a;
+    input wire  [25:0] a;
     output reg  [31:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {{8{a[23]}}, a};
+       y = {{6{a[25]}}, a};
     end
 endmodule // pointwise_stage$acc_ext$1
 
@@ -1568,12 +1568,12 @@ endmodule // pointwise_stage$acc_ext$1
 module pointwise_stage$acc_ext$2(a,y);
     
     // Module arguments
-    input wire  [23:0] a;
+    input wire  [25:0] a;
     output reg  [31:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {{8{a[23]}}, a};
+       y = {{6{a[25]}}, a};
     end
 endmodule // pointwise_stage$acc_ext$2
 
@@ -1581,12 +1581,12 @@ endmodule // pointwise_stage$acc_ext$2
 module pointwise_stage$acc_ext$3(a,y);
     
     // Module arguments
-    input wire  [23:0] a;
+    input wire  [25:0] a;
     output reg  [31:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {{8{a[23]}}, a};
+       y = {{6{a[25]}}, a};
     end
 endmodule // pointwise_stage$acc_ext$3
 
@@ -1634,14 +1634,14 @@ module pointwise_stage$aram(clock,write_enable,write_address,write_data,read_add
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [4:0] write_address;
-    input wire  [95:0] write_data;
-    input wire  [4:0] read_address;
-    output reg  [95:0] read_data;
+    input wire  [5:0] write_address;
+    input wire  [103:0] write_data;
+    input wire  [5:0] read_address;
+    output reg  [103:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [95:0] mem [0:31];
+    reg [103:0] mem [0:63];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -1656,16 +1656,16 @@ module pointwise_stage$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
     
     // Module arguments
     input wire  clock;
-    input wire  [31:0] a_in;
+    input wire  [63:0] a_in;
     input wire  sw_in;
     input wire  cap_in;
     input wire  [31:0] w_in;
-    output reg  [95:0] psum_out;
+    output reg  [103:0] psum_out;
     
     // Constant declarations
-    localparam  acc_w = 16'h18;
+    localparam  acc_w = 16'h1a;
     localparam  w_top = 16'h18;
-    localparam  p_top = 16'h48;
+    localparam  p_top = 16'h4e;
     
     // Stub signals
     reg  ws_rows$0$clock;
@@ -1673,33 +1673,65 @@ module pointwise_stage$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
     reg  ws_rows$0$sw_in;
     reg  ws_rows$0$cap_in;
     reg  [31:0] ws_rows$0$w_in;
-    reg  [95:0] ws_rows$0$psum_in;
+    reg  [103:0] ws_rows$0$psum_in;
     wire  [31:0] ws_rows$0$w_out;
-    wire  [95:0] ws_rows$0$psum_out;
+    wire  [103:0] ws_rows$0$psum_out;
     reg  ws_rows$1$clock;
     reg  [7:0] ws_rows$1$a_in;
     reg  ws_rows$1$sw_in;
     reg  ws_rows$1$cap_in;
     reg  [31:0] ws_rows$1$w_in;
-    reg  [95:0] ws_rows$1$psum_in;
+    reg  [103:0] ws_rows$1$psum_in;
     wire  [31:0] ws_rows$1$w_out;
-    wire  [95:0] ws_rows$1$psum_out;
+    wire  [103:0] ws_rows$1$psum_out;
     reg  ws_rows$2$clock;
     reg  [7:0] ws_rows$2$a_in;
     reg  ws_rows$2$sw_in;
     reg  ws_rows$2$cap_in;
     reg  [31:0] ws_rows$2$w_in;
-    reg  [95:0] ws_rows$2$psum_in;
+    reg  [103:0] ws_rows$2$psum_in;
     wire  [31:0] ws_rows$2$w_out;
-    wire  [95:0] ws_rows$2$psum_out;
+    wire  [103:0] ws_rows$2$psum_out;
     reg  ws_rows$3$clock;
     reg  [7:0] ws_rows$3$a_in;
     reg  ws_rows$3$sw_in;
     reg  ws_rows$3$cap_in;
     reg  [31:0] ws_rows$3$w_in;
-    reg  [95:0] ws_rows$3$psum_in;
+    reg  [103:0] ws_rows$3$psum_in;
     wire  [31:0] ws_rows$3$w_out;
-    wire  [95:0] ws_rows$3$psum_out;
+    wire  [103:0] ws_rows$3$psum_out;
+    reg  ws_rows$4$clock;
+    reg  [7:0] ws_rows$4$a_in;
+    reg  ws_rows$4$sw_in;
+    reg  ws_rows$4$cap_in;
+    reg  [31:0] ws_rows$4$w_in;
+    reg  [103:0] ws_rows$4$psum_in;
+    wire  [31:0] ws_rows$4$w_out;
+    wire  [103:0] ws_rows$4$psum_out;
+    reg  ws_rows$5$clock;
+    reg  [7:0] ws_rows$5$a_in;
+    reg  ws_rows$5$sw_in;
+    reg  ws_rows$5$cap_in;
+    reg  [31:0] ws_rows$5$w_in;
+    reg  [103:0] ws_rows$5$psum_in;
+    wire  [31:0] ws_rows$5$w_out;
+    wire  [103:0] ws_rows$5$psum_out;
+    reg  ws_rows$6$clock;
+    reg  [7:0] ws_rows$6$a_in;
+    reg  ws_rows$6$sw_in;
+    reg  ws_rows$6$cap_in;
+    reg  [31:0] ws_rows$6$w_in;
+    reg  [103:0] ws_rows$6$psum_in;
+    wire  [31:0] ws_rows$6$w_out;
+    wire  [103:0] ws_rows$6$psum_out;
+    reg  ws_rows$7$clock;
+    reg  [7:0] ws_rows$7$a_in;
+    reg  ws_rows$7$sw_in;
+    reg  ws_rows$7$cap_in;
+    reg  [31:0] ws_rows$7$w_in;
+    reg  [103:0] ws_rows$7$psum_in;
+    wire  [31:0] ws_rows$7$w_out;
+    wire  [103:0] ws_rows$7$psum_out;
     reg  a_skew$0$clock;
     reg  [7:0] a_skew$0$inp;
     wire  [7:0] a_skew$0$out;
@@ -1712,6 +1744,18 @@ module pointwise_stage$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
     reg  a_skew$3$clock;
     reg  [7:0] a_skew$3$inp;
     wire  [7:0] a_skew$3$out;
+    reg  a_skew$4$clock;
+    reg  [7:0] a_skew$4$inp;
+    wire  [7:0] a_skew$4$out;
+    reg  a_skew$5$clock;
+    reg  [7:0] a_skew$5$inp;
+    wire  [7:0] a_skew$5$out;
+    reg  a_skew$6$clock;
+    reg  [7:0] a_skew$6$inp;
+    wire  [7:0] a_skew$6$out;
+    reg  a_skew$7$clock;
+    reg  [7:0] a_skew$7$inp;
+    wire  [7:0] a_skew$7$out;
     reg  sw_skew$0$clock;
     reg  sw_skew$0$inp;
     wire  sw_skew$0$out;
@@ -1724,6 +1768,18 @@ module pointwise_stage$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
     reg  sw_skew$3$clock;
     reg  sw_skew$3$inp;
     wire  sw_skew$3$out;
+    reg  sw_skew$4$clock;
+    reg  sw_skew$4$inp;
+    wire  sw_skew$4$out;
+    reg  sw_skew$5$clock;
+    reg  sw_skew$5$inp;
+    wire  sw_skew$5$out;
+    reg  sw_skew$6$clock;
+    reg  sw_skew$6$inp;
+    wire  sw_skew$6$out;
+    reg  sw_skew$7$clock;
+    reg  sw_skew$7$inp;
+    wire  sw_skew$7$out;
     reg  cap_skew$0$clock;
     reg  cap_skew$0$inp;
     wire  cap_skew$0$out;
@@ -1736,6 +1792,18 @@ module pointwise_stage$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
     reg  cap_skew$3$clock;
     reg  cap_skew$3$inp;
     wire  cap_skew$3$out;
+    reg  cap_skew$4$clock;
+    reg  cap_skew$4$inp;
+    wire  cap_skew$4$out;
+    reg  cap_skew$5$clock;
+    reg  cap_skew$5$inp;
+    wire  cap_skew$5$out;
+    reg  cap_skew$6$clock;
+    reg  cap_skew$6$inp;
+    wire  cap_skew$6$out;
+    reg  cap_skew$7$clock;
+    reg  cap_skew$7$inp;
+    wire  cap_skew$7$out;
     reg  w_skew$0$clock;
     reg  [7:0] w_skew$0$inp;
     wire  [7:0] w_skew$0$out;
@@ -1749,17 +1817,17 @@ module pointwise_stage$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
     reg  [7:0] w_skew$3$inp;
     wire  [7:0] w_skew$3$out;
     reg  o_skew$0$clock;
-    reg  [23:0] o_skew$0$inp;
-    wire  [23:0] o_skew$0$out;
+    reg  [25:0] o_skew$0$inp;
+    wire  [25:0] o_skew$0$out;
     reg  o_skew$1$clock;
-    reg  [23:0] o_skew$1$inp;
-    wire  [23:0] o_skew$1$out;
+    reg  [25:0] o_skew$1$inp;
+    wire  [25:0] o_skew$1$out;
     reg  o_skew$2$clock;
-    reg  [23:0] o_skew$2$inp;
-    wire  [23:0] o_skew$2$out;
+    reg  [25:0] o_skew$2$inp;
+    wire  [25:0] o_skew$2$out;
     reg  o_skew$3$clock;
-    reg  [23:0] o_skew$3$inp;
-    wire  [23:0] o_skew$3$out;
+    reg  [25:0] o_skew$3$inp;
+    wire  [25:0] o_skew$3$out;
     reg  [7:0] w_ext$0$a;
     wire  [31:0] w_ext$0$y;
     reg  [7:0] w_ext$1$a;
@@ -1768,25 +1836,25 @@ module pointwise_stage$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
     wire  [31:0] w_ext$2$y;
     reg  [7:0] w_ext$3$a;
     wire  [31:0] w_ext$3$y;
-    reg  [23:0] o_ext$0$a;
-    wire  [95:0] o_ext$0$y;
-    reg  [23:0] o_ext$1$a;
-    wire  [95:0] o_ext$1$y;
-    reg  [23:0] o_ext$2$a;
-    wire  [95:0] o_ext$2$y;
-    reg  [23:0] o_ext$3$a;
-    wire  [95:0] o_ext$3$y;
+    reg  [25:0] o_ext$0$a;
+    wire  [103:0] o_ext$0$y;
+    reg  [25:0] o_ext$1$a;
+    wire  [103:0] o_ext$1$y;
+    reg  [25:0] o_ext$2$a;
+    wire  [103:0] o_ext$2$y;
+    reg  [25:0] o_ext$3$a;
+    wire  [103:0] o_ext$3$y;
     
     // Local signals
     reg  [31:0] w_pack$0;
     reg  [31:0] w_pack$1;
     reg  [31:0] w_pack$2;
     reg  [31:0] w_pack$3;
-    reg  [95:0] bottom;
-    reg  [95:0] o_pack$0;
-    reg  [95:0] o_pack$1;
-    reg  [95:0] o_pack$2;
-    reg  [95:0] o_pack$3;
+    reg  [103:0] bottom;
+    reg  [103:0] o_pack$0;
+    reg  [103:0] o_pack$1;
+    reg  [103:0] o_pack$2;
+    reg  [103:0] o_pack$3;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$0 ws_rows$0(
@@ -1829,6 +1897,46 @@ module pointwise_stage$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
         .w_out(ws_rows$3$w_out),
         .psum_out(ws_rows$3$psum_out)
     );
+    pointwise_stage$array$ws_rows$4 ws_rows$4(
+        .clock(ws_rows$4$clock),
+        .a_in(ws_rows$4$a_in),
+        .sw_in(ws_rows$4$sw_in),
+        .cap_in(ws_rows$4$cap_in),
+        .w_in(ws_rows$4$w_in),
+        .psum_in(ws_rows$4$psum_in),
+        .w_out(ws_rows$4$w_out),
+        .psum_out(ws_rows$4$psum_out)
+    );
+    pointwise_stage$array$ws_rows$5 ws_rows$5(
+        .clock(ws_rows$5$clock),
+        .a_in(ws_rows$5$a_in),
+        .sw_in(ws_rows$5$sw_in),
+        .cap_in(ws_rows$5$cap_in),
+        .w_in(ws_rows$5$w_in),
+        .psum_in(ws_rows$5$psum_in),
+        .w_out(ws_rows$5$w_out),
+        .psum_out(ws_rows$5$psum_out)
+    );
+    pointwise_stage$array$ws_rows$6 ws_rows$6(
+        .clock(ws_rows$6$clock),
+        .a_in(ws_rows$6$a_in),
+        .sw_in(ws_rows$6$sw_in),
+        .cap_in(ws_rows$6$cap_in),
+        .w_in(ws_rows$6$w_in),
+        .psum_in(ws_rows$6$psum_in),
+        .w_out(ws_rows$6$w_out),
+        .psum_out(ws_rows$6$psum_out)
+    );
+    pointwise_stage$array$ws_rows$7 ws_rows$7(
+        .clock(ws_rows$7$clock),
+        .a_in(ws_rows$7$a_in),
+        .sw_in(ws_rows$7$sw_in),
+        .cap_in(ws_rows$7$cap_in),
+        .w_in(ws_rows$7$w_in),
+        .psum_in(ws_rows$7$psum_in),
+        .w_out(ws_rows$7$w_out),
+        .psum_out(ws_rows$7$psum_out)
+    );
     pointwise_stage$array$a_skew$0 a_skew$0(
         .clock(a_skew$0$clock),
         .inp(a_skew$0$inp),
@@ -1848,6 +1956,26 @@ module pointwise_stage$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
         .clock(a_skew$3$clock),
         .inp(a_skew$3$inp),
         .out(a_skew$3$out)
+    );
+    pointwise_stage$array$a_skew$4 a_skew$4(
+        .clock(a_skew$4$clock),
+        .inp(a_skew$4$inp),
+        .out(a_skew$4$out)
+    );
+    pointwise_stage$array$a_skew$5 a_skew$5(
+        .clock(a_skew$5$clock),
+        .inp(a_skew$5$inp),
+        .out(a_skew$5$out)
+    );
+    pointwise_stage$array$a_skew$6 a_skew$6(
+        .clock(a_skew$6$clock),
+        .inp(a_skew$6$inp),
+        .out(a_skew$6$out)
+    );
+    pointwise_stage$array$a_skew$7 a_skew$7(
+        .clock(a_skew$7$clock),
+        .inp(a_skew$7$inp),
+        .out(a_skew$7$out)
     );
     pointwise_stage$array$sw_skew$0 sw_skew$0(
         .clock(sw_skew$0$clock),
@@ -1869,6 +1997,26 @@ module pointwise_stage$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
         .inp(sw_skew$3$inp),
         .out(sw_skew$3$out)
     );
+    pointwise_stage$array$sw_skew$4 sw_skew$4(
+        .clock(sw_skew$4$clock),
+        .inp(sw_skew$4$inp),
+        .out(sw_skew$4$out)
+    );
+    pointwise_stage$array$sw_skew$5 sw_skew$5(
+        .clock(sw_skew$5$clock),
+        .inp(sw_skew$5$inp),
+        .out(sw_skew$5$out)
+    );
+    pointwise_stage$array$sw_skew$6 sw_skew$6(
+        .clock(sw_skew$6$clock),
+        .inp(sw_skew$6$inp),
+        .out(sw_skew$6$out)
+    );
+    pointwise_stage$array$sw_skew$7 sw_skew$7(
+        .clock(sw_skew$7$clock),
+        .inp(sw_skew$7$inp),
+        .out(sw_skew$7$out)
+    );
     pointwise_stage$array$cap_skew$0 cap_skew$0(
         .clock(cap_skew$0$clock),
         .inp(cap_skew$0$inp),
@@ -1888,6 +2036,26 @@ module pointwise_stage$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
         .clock(cap_skew$3$clock),
         .inp(cap_skew$3$inp),
         .out(cap_skew$3$out)
+    );
+    pointwise_stage$array$cap_skew$4 cap_skew$4(
+        .clock(cap_skew$4$clock),
+        .inp(cap_skew$4$inp),
+        .out(cap_skew$4$out)
+    );
+    pointwise_stage$array$cap_skew$5 cap_skew$5(
+        .clock(cap_skew$5$clock),
+        .inp(cap_skew$5$inp),
+        .out(cap_skew$5$out)
+    );
+    pointwise_stage$array$cap_skew$6 cap_skew$6(
+        .clock(cap_skew$6$clock),
+        .inp(cap_skew$6$inp),
+        .out(cap_skew$6$out)
+    );
+    pointwise_stage$array$cap_skew$7 cap_skew$7(
+        .clock(cap_skew$7$clock),
+        .inp(cap_skew$7$inp),
+        .out(cap_skew$7$out)
     );
     pointwise_stage$array$w_skew$0 w_skew$0(
         .clock(w_skew$0$clock),
@@ -2004,6 +2172,46 @@ module pointwise_stage$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
         ws_rows$3$a_in = a_skew$3$out;
         ws_rows$3$sw_in = sw_skew$3$out;
         ws_rows$3$cap_in = cap_skew$3$out;
+        ws_rows$4$clock = clock;
+        a_skew$4$clock = clock;
+        sw_skew$4$clock = clock;
+        cap_skew$4$clock = clock;
+        a_skew$4$inp = a_in[(32'h8 * 4)+:(8)];
+        sw_skew$4$inp = sw_in;
+        cap_skew$4$inp = cap_in;
+        ws_rows$4$a_in = a_skew$4$out;
+        ws_rows$4$sw_in = sw_skew$4$out;
+        ws_rows$4$cap_in = cap_skew$4$out;
+        ws_rows$5$clock = clock;
+        a_skew$5$clock = clock;
+        sw_skew$5$clock = clock;
+        cap_skew$5$clock = clock;
+        a_skew$5$inp = a_in[(32'h8 * 5)+:(8)];
+        sw_skew$5$inp = sw_in;
+        cap_skew$5$inp = cap_in;
+        ws_rows$5$a_in = a_skew$5$out;
+        ws_rows$5$sw_in = sw_skew$5$out;
+        ws_rows$5$cap_in = cap_skew$5$out;
+        ws_rows$6$clock = clock;
+        a_skew$6$clock = clock;
+        sw_skew$6$clock = clock;
+        cap_skew$6$clock = clock;
+        a_skew$6$inp = a_in[(32'h8 * 6)+:(8)];
+        sw_skew$6$inp = sw_in;
+        cap_skew$6$inp = cap_in;
+        ws_rows$6$a_in = a_skew$6$out;
+        ws_rows$6$sw_in = sw_skew$6$out;
+        ws_rows$6$cap_in = cap_skew$6$out;
+        ws_rows$7$clock = clock;
+        a_skew$7$clock = clock;
+        sw_skew$7$clock = clock;
+        cap_skew$7$clock = clock;
+        a_skew$7$inp = a_in[(32'h8 * 7)+:(8)];
+        sw_skew$7$inp = sw_in;
+        cap_skew$7$inp = cap_in;
+        ws_rows$7$a_in = a_skew$7$out;
+        ws_rows$7$sw_in = sw_skew$7$out;
+        ws_rows$7$cap_in = cap_skew$7$out;
         w_skew$0$clock = clock;
         w_skew$0$inp = w_in[(32'h8 * 0)+:(8)];
         w_ext$0$a = w_skew$0$out;
@@ -2031,21 +2239,33 @@ module pointwise_stage$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
         ws_rows$2$psum_in = ws_rows$1$psum_out;
         ws_rows$3$w_in = ws_rows$2$w_out;
         ws_rows$3$psum_in = ws_rows$2$psum_out;
+        ws_rows$4$w_in = ws_rows$3$w_out;
+        ws_rows$4$psum_in = ws_rows$3$psum_out;
+        ws_rows$5$w_in = ws_rows$4$w_out;
+        ws_rows$5$psum_in = ws_rows$4$psum_out;
+        ws_rows$6$w_in = ws_rows$5$w_out;
+        ws_rows$6$psum_in = ws_rows$5$psum_out;
+        ws_rows$7$w_in = ws_rows$6$w_out;
+        ws_rows$7$psum_in = ws_rows$6$psum_out;
         bottom = ws_rows$0$psum_out;
         bottom = ws_rows$1$psum_out;
         bottom = ws_rows$2$psum_out;
         bottom = ws_rows$3$psum_out;
+        bottom = ws_rows$4$psum_out;
+        bottom = ws_rows$5$psum_out;
+        bottom = ws_rows$6$psum_out;
+        bottom = ws_rows$7$psum_out;
         o_skew$0$clock = clock;
-        o_skew$0$inp = bottom[(acc_w * 0)+:(24)];
+        o_skew$0$inp = bottom[(acc_w * 0)+:(26)];
         o_ext$0$a = o_skew$0$out;
         o_skew$1$clock = clock;
-        o_skew$1$inp = bottom[(acc_w * 1)+:(24)];
+        o_skew$1$inp = bottom[(acc_w * 1)+:(26)];
         o_ext$1$a = o_skew$1$out;
         o_skew$2$clock = clock;
-        o_skew$2$inp = bottom[(acc_w * 2)+:(24)];
+        o_skew$2$inp = bottom[(acc_w * 2)+:(26)];
         o_ext$2$a = o_skew$2$out;
         o_skew$3$clock = clock;
-        o_skew$3$inp = bottom[(acc_w * 3)+:(24)];
+        o_skew$3$inp = bottom[(acc_w * 3)+:(26)];
         o_ext$3$a = o_skew$3$out;
         o_pack$0 = o_ext$0$y << p_top;
         o_pack$1 = (o_pack$0 >> acc_w) | (o_ext$1$y << p_top);
@@ -2474,6 +2694,934 @@ module pointwise_stage$array$a_skew$3$regs$3(d,q,clock);
     end
           
 endmodule // pointwise_stage$array$a_skew$3$regs$3
+
+
+module pointwise_stage$array$a_skew$4(clock,inp,out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] inp;
+    output reg  [7:0] out;
+    
+    // Stub signals
+    reg  [7:0] regs$0$d;
+    wire  [7:0] regs$0$q;
+    reg  regs$0$clock;
+    reg  [7:0] regs$1$d;
+    wire  [7:0] regs$1$q;
+    reg  regs$1$clock;
+    reg  [7:0] regs$2$d;
+    wire  [7:0] regs$2$q;
+    reg  regs$2$clock;
+    reg  [7:0] regs$3$d;
+    wire  [7:0] regs$3$q;
+    reg  regs$3$clock;
+    reg  [7:0] regs$4$d;
+    wire  [7:0] regs$4$q;
+    reg  regs$4$clock;
+    
+    // Local signals
+    reg  [7:0] taps$0;
+    reg  [7:0] taps$1;
+    reg  [7:0] taps$2;
+    reg  [7:0] taps$3;
+    reg  [7:0] taps$4;
+    reg  [7:0] taps$5;
+    
+    // Sub module instances
+    pointwise_stage$array$a_skew$4$regs$0 regs$0(
+        .d(regs$0$d),
+        .q(regs$0$q),
+        .clock(regs$0$clock)
+    );
+    pointwise_stage$array$a_skew$4$regs$1 regs$1(
+        .d(regs$1$d),
+        .q(regs$1$q),
+        .clock(regs$1$clock)
+    );
+    pointwise_stage$array$a_skew$4$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    pointwise_stage$array$a_skew$4$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
+    pointwise_stage$array$a_skew$4$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        taps$0 = inp;
+        regs$0$clock = clock;
+        regs$0$d = taps$0;
+        taps$1 = regs$0$q;
+        regs$1$clock = clock;
+        regs$1$d = taps$1;
+        taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
+        out = inp;
+        out = taps$0;
+        out = taps$1;
+        out = taps$2;
+        out = taps$3;
+        out = taps$4;
+        out = taps$5;
+    end
+    
+endmodule // pointwise_stage$array$a_skew$4
+
+
+module pointwise_stage$array$a_skew$4$regs$0(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$a_skew$4$regs$0
+
+
+module pointwise_stage$array$a_skew$4$regs$1(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$a_skew$4$regs$1
+
+
+module pointwise_stage$array$a_skew$4$regs$2(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$a_skew$4$regs$2
+
+
+module pointwise_stage$array$a_skew$4$regs$3(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$a_skew$4$regs$3
+
+
+module pointwise_stage$array$a_skew$4$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$a_skew$4$regs$4
+
+
+module pointwise_stage$array$a_skew$5(clock,inp,out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] inp;
+    output reg  [7:0] out;
+    
+    // Stub signals
+    reg  [7:0] regs$0$d;
+    wire  [7:0] regs$0$q;
+    reg  regs$0$clock;
+    reg  [7:0] regs$1$d;
+    wire  [7:0] regs$1$q;
+    reg  regs$1$clock;
+    reg  [7:0] regs$2$d;
+    wire  [7:0] regs$2$q;
+    reg  regs$2$clock;
+    reg  [7:0] regs$3$d;
+    wire  [7:0] regs$3$q;
+    reg  regs$3$clock;
+    reg  [7:0] regs$4$d;
+    wire  [7:0] regs$4$q;
+    reg  regs$4$clock;
+    reg  [7:0] regs$5$d;
+    wire  [7:0] regs$5$q;
+    reg  regs$5$clock;
+    
+    // Local signals
+    reg  [7:0] taps$0;
+    reg  [7:0] taps$1;
+    reg  [7:0] taps$2;
+    reg  [7:0] taps$3;
+    reg  [7:0] taps$4;
+    reg  [7:0] taps$5;
+    reg  [7:0] taps$6;
+    
+    // Sub module instances
+    pointwise_stage$array$a_skew$5$regs$0 regs$0(
+        .d(regs$0$d),
+        .q(regs$0$q),
+        .clock(regs$0$clock)
+    );
+    pointwise_stage$array$a_skew$5$regs$1 regs$1(
+        .d(regs$1$d),
+        .q(regs$1$q),
+        .clock(regs$1$clock)
+    );
+    pointwise_stage$array$a_skew$5$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    pointwise_stage$array$a_skew$5$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
+    pointwise_stage$array$a_skew$5$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
+    pointwise_stage$array$a_skew$5$regs$5 regs$5(
+        .d(regs$5$d),
+        .q(regs$5$q),
+        .clock(regs$5$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        taps$0 = inp;
+        regs$0$clock = clock;
+        regs$0$d = taps$0;
+        taps$1 = regs$0$q;
+        regs$1$clock = clock;
+        regs$1$d = taps$1;
+        taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
+        regs$5$clock = clock;
+        regs$5$d = taps$5;
+        taps$6 = regs$5$q;
+        out = inp;
+        out = taps$0;
+        out = taps$1;
+        out = taps$2;
+        out = taps$3;
+        out = taps$4;
+        out = taps$5;
+        out = taps$6;
+    end
+    
+endmodule // pointwise_stage$array$a_skew$5
+
+
+module pointwise_stage$array$a_skew$5$regs$0(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$a_skew$5$regs$0
+
+
+module pointwise_stage$array$a_skew$5$regs$1(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$a_skew$5$regs$1
+
+
+module pointwise_stage$array$a_skew$5$regs$2(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$a_skew$5$regs$2
+
+
+module pointwise_stage$array$a_skew$5$regs$3(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$a_skew$5$regs$3
+
+
+module pointwise_stage$array$a_skew$5$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$a_skew$5$regs$4
+
+
+module pointwise_stage$array$a_skew$5$regs$5(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$a_skew$5$regs$5
+
+
+module pointwise_stage$array$a_skew$6(clock,inp,out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] inp;
+    output reg  [7:0] out;
+    
+    // Stub signals
+    reg  [7:0] regs$0$d;
+    wire  [7:0] regs$0$q;
+    reg  regs$0$clock;
+    reg  [7:0] regs$1$d;
+    wire  [7:0] regs$1$q;
+    reg  regs$1$clock;
+    reg  [7:0] regs$2$d;
+    wire  [7:0] regs$2$q;
+    reg  regs$2$clock;
+    reg  [7:0] regs$3$d;
+    wire  [7:0] regs$3$q;
+    reg  regs$3$clock;
+    reg  [7:0] regs$4$d;
+    wire  [7:0] regs$4$q;
+    reg  regs$4$clock;
+    reg  [7:0] regs$5$d;
+    wire  [7:0] regs$5$q;
+    reg  regs$5$clock;
+    reg  [7:0] regs$6$d;
+    wire  [7:0] regs$6$q;
+    reg  regs$6$clock;
+    
+    // Local signals
+    reg  [7:0] taps$0;
+    reg  [7:0] taps$1;
+    reg  [7:0] taps$2;
+    reg  [7:0] taps$3;
+    reg  [7:0] taps$4;
+    reg  [7:0] taps$5;
+    reg  [7:0] taps$6;
+    reg  [7:0] taps$7;
+    
+    // Sub module instances
+    pointwise_stage$array$a_skew$6$regs$0 regs$0(
+        .d(regs$0$d),
+        .q(regs$0$q),
+        .clock(regs$0$clock)
+    );
+    pointwise_stage$array$a_skew$6$regs$1 regs$1(
+        .d(regs$1$d),
+        .q(regs$1$q),
+        .clock(regs$1$clock)
+    );
+    pointwise_stage$array$a_skew$6$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    pointwise_stage$array$a_skew$6$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
+    pointwise_stage$array$a_skew$6$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
+    pointwise_stage$array$a_skew$6$regs$5 regs$5(
+        .d(regs$5$d),
+        .q(regs$5$q),
+        .clock(regs$5$clock)
+    );
+    pointwise_stage$array$a_skew$6$regs$6 regs$6(
+        .d(regs$6$d),
+        .q(regs$6$q),
+        .clock(regs$6$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        taps$0 = inp;
+        regs$0$clock = clock;
+        regs$0$d = taps$0;
+        taps$1 = regs$0$q;
+        regs$1$clock = clock;
+        regs$1$d = taps$1;
+        taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
+        regs$5$clock = clock;
+        regs$5$d = taps$5;
+        taps$6 = regs$5$q;
+        regs$6$clock = clock;
+        regs$6$d = taps$6;
+        taps$7 = regs$6$q;
+        out = inp;
+        out = taps$0;
+        out = taps$1;
+        out = taps$2;
+        out = taps$3;
+        out = taps$4;
+        out = taps$5;
+        out = taps$6;
+        out = taps$7;
+    end
+    
+endmodule // pointwise_stage$array$a_skew$6
+
+
+module pointwise_stage$array$a_skew$6$regs$0(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$a_skew$6$regs$0
+
+
+module pointwise_stage$array$a_skew$6$regs$1(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$a_skew$6$regs$1
+
+
+module pointwise_stage$array$a_skew$6$regs$2(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$a_skew$6$regs$2
+
+
+module pointwise_stage$array$a_skew$6$regs$3(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$a_skew$6$regs$3
+
+
+module pointwise_stage$array$a_skew$6$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$a_skew$6$regs$4
+
+
+module pointwise_stage$array$a_skew$6$regs$5(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$a_skew$6$regs$5
+
+
+module pointwise_stage$array$a_skew$6$regs$6(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$a_skew$6$regs$6
+
+
+module pointwise_stage$array$a_skew$7(clock,inp,out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] inp;
+    output reg  [7:0] out;
+    
+    // Stub signals
+    reg  [7:0] regs$0$d;
+    wire  [7:0] regs$0$q;
+    reg  regs$0$clock;
+    reg  [7:0] regs$1$d;
+    wire  [7:0] regs$1$q;
+    reg  regs$1$clock;
+    reg  [7:0] regs$2$d;
+    wire  [7:0] regs$2$q;
+    reg  regs$2$clock;
+    reg  [7:0] regs$3$d;
+    wire  [7:0] regs$3$q;
+    reg  regs$3$clock;
+    reg  [7:0] regs$4$d;
+    wire  [7:0] regs$4$q;
+    reg  regs$4$clock;
+    reg  [7:0] regs$5$d;
+    wire  [7:0] regs$5$q;
+    reg  regs$5$clock;
+    reg  [7:0] regs$6$d;
+    wire  [7:0] regs$6$q;
+    reg  regs$6$clock;
+    reg  [7:0] regs$7$d;
+    wire  [7:0] regs$7$q;
+    reg  regs$7$clock;
+    
+    // Local signals
+    reg  [7:0] taps$0;
+    reg  [7:0] taps$1;
+    reg  [7:0] taps$2;
+    reg  [7:0] taps$3;
+    reg  [7:0] taps$4;
+    reg  [7:0] taps$5;
+    reg  [7:0] taps$6;
+    reg  [7:0] taps$7;
+    reg  [7:0] taps$8;
+    
+    // Sub module instances
+    pointwise_stage$array$a_skew$7$regs$0 regs$0(
+        .d(regs$0$d),
+        .q(regs$0$q),
+        .clock(regs$0$clock)
+    );
+    pointwise_stage$array$a_skew$7$regs$1 regs$1(
+        .d(regs$1$d),
+        .q(regs$1$q),
+        .clock(regs$1$clock)
+    );
+    pointwise_stage$array$a_skew$7$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    pointwise_stage$array$a_skew$7$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
+    pointwise_stage$array$a_skew$7$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
+    pointwise_stage$array$a_skew$7$regs$5 regs$5(
+        .d(regs$5$d),
+        .q(regs$5$q),
+        .clock(regs$5$clock)
+    );
+    pointwise_stage$array$a_skew$7$regs$6 regs$6(
+        .d(regs$6$d),
+        .q(regs$6$q),
+        .clock(regs$6$clock)
+    );
+    pointwise_stage$array$a_skew$7$regs$7 regs$7(
+        .d(regs$7$d),
+        .q(regs$7$q),
+        .clock(regs$7$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        taps$0 = inp;
+        regs$0$clock = clock;
+        regs$0$d = taps$0;
+        taps$1 = regs$0$q;
+        regs$1$clock = clock;
+        regs$1$d = taps$1;
+        taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
+        regs$5$clock = clock;
+        regs$5$d = taps$5;
+        taps$6 = regs$5$q;
+        regs$6$clock = clock;
+        regs$6$d = taps$6;
+        taps$7 = regs$6$q;
+        regs$7$clock = clock;
+        regs$7$d = taps$7;
+        taps$8 = regs$7$q;
+        out = inp;
+        out = taps$0;
+        out = taps$1;
+        out = taps$2;
+        out = taps$3;
+        out = taps$4;
+        out = taps$5;
+        out = taps$6;
+        out = taps$7;
+        out = taps$8;
+    end
+    
+endmodule // pointwise_stage$array$a_skew$7
+
+
+module pointwise_stage$array$a_skew$7$regs$0(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$a_skew$7$regs$0
+
+
+module pointwise_stage$array$a_skew$7$regs$1(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$a_skew$7$regs$1
+
+
+module pointwise_stage$array$a_skew$7$regs$2(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$a_skew$7$regs$2
+
+
+module pointwise_stage$array$a_skew$7$regs$3(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$a_skew$7$regs$3
+
+
+module pointwise_stage$array$a_skew$7$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$a_skew$7$regs$4
+
+
+module pointwise_stage$array$a_skew$7$regs$5(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$a_skew$7$regs$5
+
+
+module pointwise_stage$array$a_skew$7$regs$6(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$a_skew$7$regs$6
+
+
+module pointwise_stage$array$a_skew$7$regs$7(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$a_skew$7$regs$7
 
 
 module pointwise_stage$array$cap_skew$0(clock,inp,out);
@@ -3084,15 +4232,1647 @@ module pointwise_stage$array$cap_skew$3$regs$6(d,q,clock);
 endmodule // pointwise_stage$array$cap_skew$3$regs$6
 
 
+module pointwise_stage$array$cap_skew$4(clock,inp,out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  inp;
+    output reg  out;
+    
+    // Stub signals
+    reg  regs$0$d;
+    wire  regs$0$q;
+    reg  regs$0$clock;
+    reg  regs$1$d;
+    wire  regs$1$q;
+    reg  regs$1$clock;
+    reg  regs$2$d;
+    wire  regs$2$q;
+    reg  regs$2$clock;
+    reg  regs$3$d;
+    wire  regs$3$q;
+    reg  regs$3$clock;
+    reg  regs$4$d;
+    wire  regs$4$q;
+    reg  regs$4$clock;
+    reg  regs$5$d;
+    wire  regs$5$q;
+    reg  regs$5$clock;
+    reg  regs$6$d;
+    wire  regs$6$q;
+    reg  regs$6$clock;
+    reg  regs$7$d;
+    wire  regs$7$q;
+    reg  regs$7$clock;
+    reg  regs$8$d;
+    wire  regs$8$q;
+    reg  regs$8$clock;
+    
+    // Local signals
+    reg  taps$0;
+    reg  taps$1;
+    reg  taps$2;
+    reg  taps$3;
+    reg  taps$4;
+    reg  taps$5;
+    reg  taps$6;
+    reg  taps$7;
+    reg  taps$8;
+    reg  taps$9;
+    
+    // Sub module instances
+    pointwise_stage$array$cap_skew$4$regs$0 regs$0(
+        .d(regs$0$d),
+        .q(regs$0$q),
+        .clock(regs$0$clock)
+    );
+    pointwise_stage$array$cap_skew$4$regs$1 regs$1(
+        .d(regs$1$d),
+        .q(regs$1$q),
+        .clock(regs$1$clock)
+    );
+    pointwise_stage$array$cap_skew$4$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    pointwise_stage$array$cap_skew$4$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
+    pointwise_stage$array$cap_skew$4$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
+    pointwise_stage$array$cap_skew$4$regs$5 regs$5(
+        .d(regs$5$d),
+        .q(regs$5$q),
+        .clock(regs$5$clock)
+    );
+    pointwise_stage$array$cap_skew$4$regs$6 regs$6(
+        .d(regs$6$d),
+        .q(regs$6$q),
+        .clock(regs$6$clock)
+    );
+    pointwise_stage$array$cap_skew$4$regs$7 regs$7(
+        .d(regs$7$d),
+        .q(regs$7$q),
+        .clock(regs$7$clock)
+    );
+    pointwise_stage$array$cap_skew$4$regs$8 regs$8(
+        .d(regs$8$d),
+        .q(regs$8$q),
+        .clock(regs$8$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        taps$0 = inp;
+        regs$0$clock = clock;
+        regs$0$d = taps$0;
+        taps$1 = regs$0$q;
+        regs$1$clock = clock;
+        regs$1$d = taps$1;
+        taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
+        regs$5$clock = clock;
+        regs$5$d = taps$5;
+        taps$6 = regs$5$q;
+        regs$6$clock = clock;
+        regs$6$d = taps$6;
+        taps$7 = regs$6$q;
+        regs$7$clock = clock;
+        regs$7$d = taps$7;
+        taps$8 = regs$7$q;
+        regs$8$clock = clock;
+        regs$8$d = taps$8;
+        taps$9 = regs$8$q;
+        out = inp;
+        out = taps$0;
+        out = taps$1;
+        out = taps$2;
+        out = taps$3;
+        out = taps$4;
+        out = taps$5;
+        out = taps$6;
+        out = taps$7;
+        out = taps$8;
+        out = taps$9;
+    end
+    
+endmodule // pointwise_stage$array$cap_skew$4
+
+
+module pointwise_stage$array$cap_skew$4$regs$0(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$4$regs$0
+
+
+module pointwise_stage$array$cap_skew$4$regs$1(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$4$regs$1
+
+
+module pointwise_stage$array$cap_skew$4$regs$2(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$4$regs$2
+
+
+module pointwise_stage$array$cap_skew$4$regs$3(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$4$regs$3
+
+
+module pointwise_stage$array$cap_skew$4$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$4$regs$4
+
+
+module pointwise_stage$array$cap_skew$4$regs$5(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$4$regs$5
+
+
+module pointwise_stage$array$cap_skew$4$regs$6(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$4$regs$6
+
+
+module pointwise_stage$array$cap_skew$4$regs$7(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$4$regs$7
+
+
+module pointwise_stage$array$cap_skew$4$regs$8(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$4$regs$8
+
+
+module pointwise_stage$array$cap_skew$5(clock,inp,out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  inp;
+    output reg  out;
+    
+    // Stub signals
+    reg  regs$0$d;
+    wire  regs$0$q;
+    reg  regs$0$clock;
+    reg  regs$1$d;
+    wire  regs$1$q;
+    reg  regs$1$clock;
+    reg  regs$2$d;
+    wire  regs$2$q;
+    reg  regs$2$clock;
+    reg  regs$3$d;
+    wire  regs$3$q;
+    reg  regs$3$clock;
+    reg  regs$4$d;
+    wire  regs$4$q;
+    reg  regs$4$clock;
+    reg  regs$5$d;
+    wire  regs$5$q;
+    reg  regs$5$clock;
+    reg  regs$6$d;
+    wire  regs$6$q;
+    reg  regs$6$clock;
+    reg  regs$7$d;
+    wire  regs$7$q;
+    reg  regs$7$clock;
+    reg  regs$8$d;
+    wire  regs$8$q;
+    reg  regs$8$clock;
+    reg  regs$9$d;
+    wire  regs$9$q;
+    reg  regs$9$clock;
+    reg  regs$10$d;
+    wire  regs$10$q;
+    reg  regs$10$clock;
+    
+    // Local signals
+    reg  taps$0;
+    reg  taps$1;
+    reg  taps$2;
+    reg  taps$3;
+    reg  taps$4;
+    reg  taps$5;
+    reg  taps$6;
+    reg  taps$7;
+    reg  taps$8;
+    reg  taps$9;
+    reg  taps$10;
+    reg  taps$11;
+    
+    // Sub module instances
+    pointwise_stage$array$cap_skew$5$regs$0 regs$0(
+        .d(regs$0$d),
+        .q(regs$0$q),
+        .clock(regs$0$clock)
+    );
+    pointwise_stage$array$cap_skew$5$regs$1 regs$1(
+        .d(regs$1$d),
+        .q(regs$1$q),
+        .clock(regs$1$clock)
+    );
+    pointwise_stage$array$cap_skew$5$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    pointwise_stage$array$cap_skew$5$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
+    pointwise_stage$array$cap_skew$5$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
+    pointwise_stage$array$cap_skew$5$regs$5 regs$5(
+        .d(regs$5$d),
+        .q(regs$5$q),
+        .clock(regs$5$clock)
+    );
+    pointwise_stage$array$cap_skew$5$regs$6 regs$6(
+        .d(regs$6$d),
+        .q(regs$6$q),
+        .clock(regs$6$clock)
+    );
+    pointwise_stage$array$cap_skew$5$regs$7 regs$7(
+        .d(regs$7$d),
+        .q(regs$7$q),
+        .clock(regs$7$clock)
+    );
+    pointwise_stage$array$cap_skew$5$regs$8 regs$8(
+        .d(regs$8$d),
+        .q(regs$8$q),
+        .clock(regs$8$clock)
+    );
+    pointwise_stage$array$cap_skew$5$regs$9 regs$9(
+        .d(regs$9$d),
+        .q(regs$9$q),
+        .clock(regs$9$clock)
+    );
+    pointwise_stage$array$cap_skew$5$regs$10 regs$10(
+        .d(regs$10$d),
+        .q(regs$10$q),
+        .clock(regs$10$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        taps$0 = inp;
+        regs$0$clock = clock;
+        regs$0$d = taps$0;
+        taps$1 = regs$0$q;
+        regs$1$clock = clock;
+        regs$1$d = taps$1;
+        taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
+        regs$5$clock = clock;
+        regs$5$d = taps$5;
+        taps$6 = regs$5$q;
+        regs$6$clock = clock;
+        regs$6$d = taps$6;
+        taps$7 = regs$6$q;
+        regs$7$clock = clock;
+        regs$7$d = taps$7;
+        taps$8 = regs$7$q;
+        regs$8$clock = clock;
+        regs$8$d = taps$8;
+        taps$9 = regs$8$q;
+        regs$9$clock = clock;
+        regs$9$d = taps$9;
+        taps$10 = regs$9$q;
+        regs$10$clock = clock;
+        regs$10$d = taps$10;
+        taps$11 = regs$10$q;
+        out = inp;
+        out = taps$0;
+        out = taps$1;
+        out = taps$2;
+        out = taps$3;
+        out = taps$4;
+        out = taps$5;
+        out = taps$6;
+        out = taps$7;
+        out = taps$8;
+        out = taps$9;
+        out = taps$10;
+        out = taps$11;
+    end
+    
+endmodule // pointwise_stage$array$cap_skew$5
+
+
+module pointwise_stage$array$cap_skew$5$regs$0(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$5$regs$0
+
+
+module pointwise_stage$array$cap_skew$5$regs$1(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$5$regs$1
+
+
+module pointwise_stage$array$cap_skew$5$regs$10(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$5$regs$10
+
+
+module pointwise_stage$array$cap_skew$5$regs$2(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$5$regs$2
+
+
+module pointwise_stage$array$cap_skew$5$regs$3(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$5$regs$3
+
+
+module pointwise_stage$array$cap_skew$5$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$5$regs$4
+
+
+module pointwise_stage$array$cap_skew$5$regs$5(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$5$regs$5
+
+
+module pointwise_stage$array$cap_skew$5$regs$6(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$5$regs$6
+
+
+module pointwise_stage$array$cap_skew$5$regs$7(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$5$regs$7
+
+
+module pointwise_stage$array$cap_skew$5$regs$8(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$5$regs$8
+
+
+module pointwise_stage$array$cap_skew$5$regs$9(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$5$regs$9
+
+
+module pointwise_stage$array$cap_skew$6(clock,inp,out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  inp;
+    output reg  out;
+    
+    // Stub signals
+    reg  regs$0$d;
+    wire  regs$0$q;
+    reg  regs$0$clock;
+    reg  regs$1$d;
+    wire  regs$1$q;
+    reg  regs$1$clock;
+    reg  regs$2$d;
+    wire  regs$2$q;
+    reg  regs$2$clock;
+    reg  regs$3$d;
+    wire  regs$3$q;
+    reg  regs$3$clock;
+    reg  regs$4$d;
+    wire  regs$4$q;
+    reg  regs$4$clock;
+    reg  regs$5$d;
+    wire  regs$5$q;
+    reg  regs$5$clock;
+    reg  regs$6$d;
+    wire  regs$6$q;
+    reg  regs$6$clock;
+    reg  regs$7$d;
+    wire  regs$7$q;
+    reg  regs$7$clock;
+    reg  regs$8$d;
+    wire  regs$8$q;
+    reg  regs$8$clock;
+    reg  regs$9$d;
+    wire  regs$9$q;
+    reg  regs$9$clock;
+    reg  regs$10$d;
+    wire  regs$10$q;
+    reg  regs$10$clock;
+    reg  regs$11$d;
+    wire  regs$11$q;
+    reg  regs$11$clock;
+    reg  regs$12$d;
+    wire  regs$12$q;
+    reg  regs$12$clock;
+    
+    // Local signals
+    reg  taps$0;
+    reg  taps$1;
+    reg  taps$2;
+    reg  taps$3;
+    reg  taps$4;
+    reg  taps$5;
+    reg  taps$6;
+    reg  taps$7;
+    reg  taps$8;
+    reg  taps$9;
+    reg  taps$10;
+    reg  taps$11;
+    reg  taps$12;
+    reg  taps$13;
+    
+    // Sub module instances
+    pointwise_stage$array$cap_skew$6$regs$0 regs$0(
+        .d(regs$0$d),
+        .q(regs$0$q),
+        .clock(regs$0$clock)
+    );
+    pointwise_stage$array$cap_skew$6$regs$1 regs$1(
+        .d(regs$1$d),
+        .q(regs$1$q),
+        .clock(regs$1$clock)
+    );
+    pointwise_stage$array$cap_skew$6$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    pointwise_stage$array$cap_skew$6$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
+    pointwise_stage$array$cap_skew$6$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
+    pointwise_stage$array$cap_skew$6$regs$5 regs$5(
+        .d(regs$5$d),
+        .q(regs$5$q),
+        .clock(regs$5$clock)
+    );
+    pointwise_stage$array$cap_skew$6$regs$6 regs$6(
+        .d(regs$6$d),
+        .q(regs$6$q),
+        .clock(regs$6$clock)
+    );
+    pointwise_stage$array$cap_skew$6$regs$7 regs$7(
+        .d(regs$7$d),
+        .q(regs$7$q),
+        .clock(regs$7$clock)
+    );
+    pointwise_stage$array$cap_skew$6$regs$8 regs$8(
+        .d(regs$8$d),
+        .q(regs$8$q),
+        .clock(regs$8$clock)
+    );
+    pointwise_stage$array$cap_skew$6$regs$9 regs$9(
+        .d(regs$9$d),
+        .q(regs$9$q),
+        .clock(regs$9$clock)
+    );
+    pointwise_stage$array$cap_skew$6$regs$10 regs$10(
+        .d(regs$10$d),
+        .q(regs$10$q),
+        .clock(regs$10$clock)
+    );
+    pointwise_stage$array$cap_skew$6$regs$11 regs$11(
+        .d(regs$11$d),
+        .q(regs$11$q),
+        .clock(regs$11$clock)
+    );
+    pointwise_stage$array$cap_skew$6$regs$12 regs$12(
+        .d(regs$12$d),
+        .q(regs$12$q),
+        .clock(regs$12$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        taps$0 = inp;
+        regs$0$clock = clock;
+        regs$0$d = taps$0;
+        taps$1 = regs$0$q;
+        regs$1$clock = clock;
+        regs$1$d = taps$1;
+        taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
+        regs$5$clock = clock;
+        regs$5$d = taps$5;
+        taps$6 = regs$5$q;
+        regs$6$clock = clock;
+        regs$6$d = taps$6;
+        taps$7 = regs$6$q;
+        regs$7$clock = clock;
+        regs$7$d = taps$7;
+        taps$8 = regs$7$q;
+        regs$8$clock = clock;
+        regs$8$d = taps$8;
+        taps$9 = regs$8$q;
+        regs$9$clock = clock;
+        regs$9$d = taps$9;
+        taps$10 = regs$9$q;
+        regs$10$clock = clock;
+        regs$10$d = taps$10;
+        taps$11 = regs$10$q;
+        regs$11$clock = clock;
+        regs$11$d = taps$11;
+        taps$12 = regs$11$q;
+        regs$12$clock = clock;
+        regs$12$d = taps$12;
+        taps$13 = regs$12$q;
+        out = inp;
+        out = taps$0;
+        out = taps$1;
+        out = taps$2;
+        out = taps$3;
+        out = taps$4;
+        out = taps$5;
+        out = taps$6;
+        out = taps$7;
+        out = taps$8;
+        out = taps$9;
+        out = taps$10;
+        out = taps$11;
+        out = taps$12;
+        out = taps$13;
+    end
+    
+endmodule // pointwise_stage$array$cap_skew$6
+
+
+module pointwise_stage$array$cap_skew$6$regs$0(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$6$regs$0
+
+
+module pointwise_stage$array$cap_skew$6$regs$1(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$6$regs$1
+
+
+module pointwise_stage$array$cap_skew$6$regs$10(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$6$regs$10
+
+
+module pointwise_stage$array$cap_skew$6$regs$11(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$6$regs$11
+
+
+module pointwise_stage$array$cap_skew$6$regs$12(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$6$regs$12
+
+
+module pointwise_stage$array$cap_skew$6$regs$2(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$6$regs$2
+
+
+module pointwise_stage$array$cap_skew$6$regs$3(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$6$regs$3
+
+
+module pointwise_stage$array$cap_skew$6$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$6$regs$4
+
+
+module pointwise_stage$array$cap_skew$6$regs$5(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$6$regs$5
+
+
+module pointwise_stage$array$cap_skew$6$regs$6(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$6$regs$6
+
+
+module pointwise_stage$array$cap_skew$6$regs$7(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$6$regs$7
+
+
+module pointwise_stage$array$cap_skew$6$regs$8(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$6$regs$8
+
+
+module pointwise_stage$array$cap_skew$6$regs$9(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$6$regs$9
+
+
+module pointwise_stage$array$cap_skew$7(clock,inp,out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  inp;
+    output reg  out;
+    
+    // Stub signals
+    reg  regs$0$d;
+    wire  regs$0$q;
+    reg  regs$0$clock;
+    reg  regs$1$d;
+    wire  regs$1$q;
+    reg  regs$1$clock;
+    reg  regs$2$d;
+    wire  regs$2$q;
+    reg  regs$2$clock;
+    reg  regs$3$d;
+    wire  regs$3$q;
+    reg  regs$3$clock;
+    reg  regs$4$d;
+    wire  regs$4$q;
+    reg  regs$4$clock;
+    reg  regs$5$d;
+    wire  regs$5$q;
+    reg  regs$5$clock;
+    reg  regs$6$d;
+    wire  regs$6$q;
+    reg  regs$6$clock;
+    reg  regs$7$d;
+    wire  regs$7$q;
+    reg  regs$7$clock;
+    reg  regs$8$d;
+    wire  regs$8$q;
+    reg  regs$8$clock;
+    reg  regs$9$d;
+    wire  regs$9$q;
+    reg  regs$9$clock;
+    reg  regs$10$d;
+    wire  regs$10$q;
+    reg  regs$10$clock;
+    reg  regs$11$d;
+    wire  regs$11$q;
+    reg  regs$11$clock;
+    reg  regs$12$d;
+    wire  regs$12$q;
+    reg  regs$12$clock;
+    reg  regs$13$d;
+    wire  regs$13$q;
+    reg  regs$13$clock;
+    reg  regs$14$d;
+    wire  regs$14$q;
+    reg  regs$14$clock;
+    
+    // Local signals
+    reg  taps$0;
+    reg  taps$1;
+    reg  taps$2;
+    reg  taps$3;
+    reg  taps$4;
+    reg  taps$5;
+    reg  taps$6;
+    reg  taps$7;
+    reg  taps$8;
+    reg  taps$9;
+    reg  taps$10;
+    reg  taps$11;
+    reg  taps$12;
+    reg  taps$13;
+    reg  taps$14;
+    reg  taps$15;
+    
+    // Sub module instances
+    pointwise_stage$array$cap_skew$7$regs$0 regs$0(
+        .d(regs$0$d),
+        .q(regs$0$q),
+        .clock(regs$0$clock)
+    );
+    pointwise_stage$array$cap_skew$7$regs$1 regs$1(
+        .d(regs$1$d),
+        .q(regs$1$q),
+        .clock(regs$1$clock)
+    );
+    pointwise_stage$array$cap_skew$7$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    pointwise_stage$array$cap_skew$7$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
+    pointwise_stage$array$cap_skew$7$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
+    pointwise_stage$array$cap_skew$7$regs$5 regs$5(
+        .d(regs$5$d),
+        .q(regs$5$q),
+        .clock(regs$5$clock)
+    );
+    pointwise_stage$array$cap_skew$7$regs$6 regs$6(
+        .d(regs$6$d),
+        .q(regs$6$q),
+        .clock(regs$6$clock)
+    );
+    pointwise_stage$array$cap_skew$7$regs$7 regs$7(
+        .d(regs$7$d),
+        .q(regs$7$q),
+        .clock(regs$7$clock)
+    );
+    pointwise_stage$array$cap_skew$7$regs$8 regs$8(
+        .d(regs$8$d),
+        .q(regs$8$q),
+        .clock(regs$8$clock)
+    );
+    pointwise_stage$array$cap_skew$7$regs$9 regs$9(
+        .d(regs$9$d),
+        .q(regs$9$q),
+        .clock(regs$9$clock)
+    );
+    pointwise_stage$array$cap_skew$7$regs$10 regs$10(
+        .d(regs$10$d),
+        .q(regs$10$q),
+        .clock(regs$10$clock)
+    );
+    pointwise_stage$array$cap_skew$7$regs$11 regs$11(
+        .d(regs$11$d),
+        .q(regs$11$q),
+        .clock(regs$11$clock)
+    );
+    pointwise_stage$array$cap_skew$7$regs$12 regs$12(
+        .d(regs$12$d),
+        .q(regs$12$q),
+        .clock(regs$12$clock)
+    );
+    pointwise_stage$array$cap_skew$7$regs$13 regs$13(
+        .d(regs$13$d),
+        .q(regs$13$q),
+        .clock(regs$13$clock)
+    );
+    pointwise_stage$array$cap_skew$7$regs$14 regs$14(
+        .d(regs$14$d),
+        .q(regs$14$q),
+        .clock(regs$14$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        taps$0 = inp;
+        regs$0$clock = clock;
+        regs$0$d = taps$0;
+        taps$1 = regs$0$q;
+        regs$1$clock = clock;
+        regs$1$d = taps$1;
+        taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
+        regs$5$clock = clock;
+        regs$5$d = taps$5;
+        taps$6 = regs$5$q;
+        regs$6$clock = clock;
+        regs$6$d = taps$6;
+        taps$7 = regs$6$q;
+        regs$7$clock = clock;
+        regs$7$d = taps$7;
+        taps$8 = regs$7$q;
+        regs$8$clock = clock;
+        regs$8$d = taps$8;
+        taps$9 = regs$8$q;
+        regs$9$clock = clock;
+        regs$9$d = taps$9;
+        taps$10 = regs$9$q;
+        regs$10$clock = clock;
+        regs$10$d = taps$10;
+        taps$11 = regs$10$q;
+        regs$11$clock = clock;
+        regs$11$d = taps$11;
+        taps$12 = regs$11$q;
+        regs$12$clock = clock;
+        regs$12$d = taps$12;
+        taps$13 = regs$12$q;
+        regs$13$clock = clock;
+        regs$13$d = taps$13;
+        taps$14 = regs$13$q;
+        regs$14$clock = clock;
+        regs$14$d = taps$14;
+        taps$15 = regs$14$q;
+        out = inp;
+        out = taps$0;
+        out = taps$1;
+        out = taps$2;
+        out = taps$3;
+        out = taps$4;
+        out = taps$5;
+        out = taps$6;
+        out = taps$7;
+        out = taps$8;
+        out = taps$9;
+        out = taps$10;
+        out = taps$11;
+        out = taps$12;
+        out = taps$13;
+        out = taps$14;
+        out = taps$15;
+    end
+    
+endmodule // pointwise_stage$array$cap_skew$7
+
+
+module pointwise_stage$array$cap_skew$7$regs$0(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$7$regs$0
+
+
+module pointwise_stage$array$cap_skew$7$regs$1(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$7$regs$1
+
+
+module pointwise_stage$array$cap_skew$7$regs$10(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$7$regs$10
+
+
+module pointwise_stage$array$cap_skew$7$regs$11(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$7$regs$11
+
+
+module pointwise_stage$array$cap_skew$7$regs$12(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$7$regs$12
+
+
+module pointwise_stage$array$cap_skew$7$regs$13(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$7$regs$13
+
+
+module pointwise_stage$array$cap_skew$7$regs$14(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$7$regs$14
+
+
+module pointwise_stage$array$cap_skew$7$regs$2(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$7$regs$2
+
+
+module pointwise_stage$array$cap_skew$7$regs$3(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$7$regs$3
+
+
+module pointwise_stage$array$cap_skew$7$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$7$regs$4
+
+
+module pointwise_stage$array$cap_skew$7$regs$5(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$7$regs$5
+
+
+module pointwise_stage$array$cap_skew$7$regs$6(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$7$regs$6
+
+
+module pointwise_stage$array$cap_skew$7$regs$7(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$7$regs$7
+
+
+module pointwise_stage$array$cap_skew$7$regs$8(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$7$regs$8
+
+
+module pointwise_stage$array$cap_skew$7$regs$9(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$cap_skew$7$regs$9
+
+
 module pointwise_stage$array$o_ext$0(a,y);
     
     // Module arguments
-    input wire  [23:0] a;
-    output reg  [95:0] y;
+    input wire  [25:0] a;
+    output reg  [103:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {72'd0, a};
+       y = {78'd0, a};
     end
 endmodule // pointwise_stage$array$o_ext$0
 
@@ -3100,12 +5880,12 @@ endmodule // pointwise_stage$array$o_ext$0
 module pointwise_stage$array$o_ext$1(a,y);
     
     // Module arguments
-    input wire  [23:0] a;
-    output reg  [95:0] y;
+    input wire  [25:0] a;
+    output reg  [103:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {72'd0, a};
+       y = {78'd0, a};
     end
 endmodule // pointwise_stage$array$o_ext$1
 
@@ -3113,12 +5893,12 @@ endmodule // pointwise_stage$array$o_ext$1
 module pointwise_stage$array$o_ext$2(a,y);
     
     // Module arguments
-    input wire  [23:0] a;
-    output reg  [95:0] y;
+    input wire  [25:0] a;
+    output reg  [103:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {72'd0, a};
+       y = {78'd0, a};
     end
 endmodule // pointwise_stage$array$o_ext$2
 
@@ -3126,12 +5906,12 @@ endmodule // pointwise_stage$array$o_ext$2
 module pointwise_stage$array$o_ext$3(a,y);
     
     // Module arguments
-    input wire  [23:0] a;
-    output reg  [95:0] y;
+    input wire  [25:0] a;
+    output reg  [103:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {72'd0, a};
+       y = {78'd0, a};
     end
 endmodule // pointwise_stage$array$o_ext$3
 
@@ -3140,29 +5920,29 @@ module pointwise_stage$array$o_skew$0(clock,inp,out);
     
     // Module arguments
     input wire  clock;
-    input wire  [23:0] inp;
-    output reg  [23:0] out;
+    input wire  [25:0] inp;
+    output reg  [25:0] out;
     
     // Stub signals
-    reg  [23:0] regs$0$d;
-    wire  [23:0] regs$0$q;
+    reg  [25:0] regs$0$d;
+    wire  [25:0] regs$0$q;
     reg  regs$0$clock;
-    reg  [23:0] regs$1$d;
-    wire  [23:0] regs$1$q;
+    reg  [25:0] regs$1$d;
+    wire  [25:0] regs$1$q;
     reg  regs$1$clock;
-    reg  [23:0] regs$2$d;
-    wire  [23:0] regs$2$q;
+    reg  [25:0] regs$2$d;
+    wire  [25:0] regs$2$q;
     reg  regs$2$clock;
-    reg  [23:0] regs$3$d;
-    wire  [23:0] regs$3$q;
+    reg  [25:0] regs$3$d;
+    wire  [25:0] regs$3$q;
     reg  regs$3$clock;
     
     // Local signals
-    reg  [23:0] taps$0;
-    reg  [23:0] taps$1;
-    reg  [23:0] taps$2;
-    reg  [23:0] taps$3;
-    reg  [23:0] taps$4;
+    reg  [25:0] taps$0;
+    reg  [25:0] taps$1;
+    reg  [25:0] taps$2;
+    reg  [25:0] taps$3;
+    reg  [25:0] taps$4;
     
     // Sub module instances
     pointwise_stage$array$o_skew$0$regs$0 regs$0(
@@ -3215,13 +5995,13 @@ endmodule // pointwise_stage$array$o_skew$0
 module pointwise_stage$array$o_skew$0$regs$0(d,q,clock);
     
     // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
+    input wire  [25:0] d;
+    output reg  [25:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 24'h0;
+       q = 26'h0;
     end
     
     always @(posedge clock) begin
@@ -3234,13 +6014,13 @@ endmodule // pointwise_stage$array$o_skew$0$regs$0
 module pointwise_stage$array$o_skew$0$regs$1(d,q,clock);
     
     // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
+    input wire  [25:0] d;
+    output reg  [25:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 24'h0;
+       q = 26'h0;
     end
     
     always @(posedge clock) begin
@@ -3253,13 +6033,13 @@ endmodule // pointwise_stage$array$o_skew$0$regs$1
 module pointwise_stage$array$o_skew$0$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
+    input wire  [25:0] d;
+    output reg  [25:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 24'h0;
+       q = 26'h0;
     end
     
     always @(posedge clock) begin
@@ -3272,13 +6052,13 @@ endmodule // pointwise_stage$array$o_skew$0$regs$2
 module pointwise_stage$array$o_skew$0$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
+    input wire  [25:0] d;
+    output reg  [25:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 24'h0;
+       q = 26'h0;
     end
     
     always @(posedge clock) begin
@@ -3292,25 +6072,25 @@ module pointwise_stage$array$o_skew$1(clock,inp,out);
     
     // Module arguments
     input wire  clock;
-    input wire  [23:0] inp;
-    output reg  [23:0] out;
+    input wire  [25:0] inp;
+    output reg  [25:0] out;
     
     // Stub signals
-    reg  [23:0] regs$0$d;
-    wire  [23:0] regs$0$q;
+    reg  [25:0] regs$0$d;
+    wire  [25:0] regs$0$q;
     reg  regs$0$clock;
-    reg  [23:0] regs$1$d;
-    wire  [23:0] regs$1$q;
+    reg  [25:0] regs$1$d;
+    wire  [25:0] regs$1$q;
     reg  regs$1$clock;
-    reg  [23:0] regs$2$d;
-    wire  [23:0] regs$2$q;
+    reg  [25:0] regs$2$d;
+    wire  [25:0] regs$2$q;
     reg  regs$2$clock;
     
     // Local signals
-    reg  [23:0] taps$0;
-    reg  [23:0] taps$1;
-    reg  [23:0] taps$2;
-    reg  [23:0] taps$3;
+    reg  [25:0] taps$0;
+    reg  [25:0] taps$1;
+    reg  [25:0] taps$2;
+    reg  [25:0] taps$3;
     
     // Sub module instances
     pointwise_stage$array$o_skew$1$regs$0 regs$0(
@@ -3354,13 +6134,13 @@ endmodule // pointwise_stage$array$o_skew$1
 module pointwise_stage$array$o_skew$1$regs$0(d,q,clock);
     
     // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
+    input wire  [25:0] d;
+    output reg  [25:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 24'h0;
+       q = 26'h0;
     end
     
     always @(posedge clock) begin
@@ -3373,13 +6153,13 @@ endmodule // pointwise_stage$array$o_skew$1$regs$0
 module pointwise_stage$array$o_skew$1$regs$1(d,q,clock);
     
     // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
+    input wire  [25:0] d;
+    output reg  [25:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 24'h0;
+       q = 26'h0;
     end
     
     always @(posedge clock) begin
@@ -3392,13 +6172,13 @@ endmodule // pointwise_stage$array$o_skew$1$regs$1
 module pointwise_stage$array$o_skew$1$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
+    input wire  [25:0] d;
+    output reg  [25:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 24'h0;
+       q = 26'h0;
     end
     
     always @(posedge clock) begin
@@ -3412,21 +6192,21 @@ module pointwise_stage$array$o_skew$2(clock,inp,out);
     
     // Module arguments
     input wire  clock;
-    input wire  [23:0] inp;
-    output reg  [23:0] out;
+    input wire  [25:0] inp;
+    output reg  [25:0] out;
     
     // Stub signals
-    reg  [23:0] regs$0$d;
-    wire  [23:0] regs$0$q;
+    reg  [25:0] regs$0$d;
+    wire  [25:0] regs$0$q;
     reg  regs$0$clock;
-    reg  [23:0] regs$1$d;
-    wire  [23:0] regs$1$q;
+    reg  [25:0] regs$1$d;
+    wire  [25:0] regs$1$q;
     reg  regs$1$clock;
     
     // Local signals
-    reg  [23:0] taps$0;
-    reg  [23:0] taps$1;
-    reg  [23:0] taps$2;
+    reg  [25:0] taps$0;
+    reg  [25:0] taps$1;
+    reg  [25:0] taps$2;
     
     // Sub module instances
     pointwise_stage$array$o_skew$2$regs$0 regs$0(
@@ -3461,13 +6241,13 @@ endmodule // pointwise_stage$array$o_skew$2
 module pointwise_stage$array$o_skew$2$regs$0(d,q,clock);
     
     // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
+    input wire  [25:0] d;
+    output reg  [25:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 24'h0;
+       q = 26'h0;
     end
     
     always @(posedge clock) begin
@@ -3480,13 +6260,13 @@ endmodule // pointwise_stage$array$o_skew$2$regs$0
 module pointwise_stage$array$o_skew$2$regs$1(d,q,clock);
     
     // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
+    input wire  [25:0] d;
+    output reg  [25:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 24'h0;
+       q = 26'h0;
     end
     
     always @(posedge clock) begin
@@ -3500,17 +6280,17 @@ module pointwise_stage$array$o_skew$3(clock,inp,out);
     
     // Module arguments
     input wire  clock;
-    input wire  [23:0] inp;
-    output reg  [23:0] out;
+    input wire  [25:0] inp;
+    output reg  [25:0] out;
     
     // Stub signals
-    reg  [23:0] regs$0$d;
-    wire  [23:0] regs$0$q;
+    reg  [25:0] regs$0$d;
+    wire  [25:0] regs$0$q;
     reg  regs$0$clock;
     
     // Local signals
-    reg  [23:0] taps$0;
-    reg  [23:0] taps$1;
+    reg  [25:0] taps$0;
+    reg  [25:0] taps$1;
     
     // Sub module instances
     pointwise_stage$array$o_skew$3$regs$0 regs$0(
@@ -3536,13 +6316,13 @@ endmodule // pointwise_stage$array$o_skew$3
 module pointwise_stage$array$o_skew$3$regs$0(d,q,clock);
     
     // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
+    input wire  [25:0] d;
+    output reg  [25:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 24'h0;
+       q = 26'h0;
     end
     
     always @(posedge clock) begin
@@ -3966,6 +6746,934 @@ module pointwise_stage$array$sw_skew$3$regs$3(d,q,clock);
     end
           
 endmodule // pointwise_stage$array$sw_skew$3$regs$3
+
+
+module pointwise_stage$array$sw_skew$4(clock,inp,out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  inp;
+    output reg  out;
+    
+    // Stub signals
+    reg  regs$0$d;
+    wire  regs$0$q;
+    reg  regs$0$clock;
+    reg  regs$1$d;
+    wire  regs$1$q;
+    reg  regs$1$clock;
+    reg  regs$2$d;
+    wire  regs$2$q;
+    reg  regs$2$clock;
+    reg  regs$3$d;
+    wire  regs$3$q;
+    reg  regs$3$clock;
+    reg  regs$4$d;
+    wire  regs$4$q;
+    reg  regs$4$clock;
+    
+    // Local signals
+    reg  taps$0;
+    reg  taps$1;
+    reg  taps$2;
+    reg  taps$3;
+    reg  taps$4;
+    reg  taps$5;
+    
+    // Sub module instances
+    pointwise_stage$array$sw_skew$4$regs$0 regs$0(
+        .d(regs$0$d),
+        .q(regs$0$q),
+        .clock(regs$0$clock)
+    );
+    pointwise_stage$array$sw_skew$4$regs$1 regs$1(
+        .d(regs$1$d),
+        .q(regs$1$q),
+        .clock(regs$1$clock)
+    );
+    pointwise_stage$array$sw_skew$4$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    pointwise_stage$array$sw_skew$4$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
+    pointwise_stage$array$sw_skew$4$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        taps$0 = inp;
+        regs$0$clock = clock;
+        regs$0$d = taps$0;
+        taps$1 = regs$0$q;
+        regs$1$clock = clock;
+        regs$1$d = taps$1;
+        taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
+        out = inp;
+        out = taps$0;
+        out = taps$1;
+        out = taps$2;
+        out = taps$3;
+        out = taps$4;
+        out = taps$5;
+    end
+    
+endmodule // pointwise_stage$array$sw_skew$4
+
+
+module pointwise_stage$array$sw_skew$4$regs$0(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$sw_skew$4$regs$0
+
+
+module pointwise_stage$array$sw_skew$4$regs$1(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$sw_skew$4$regs$1
+
+
+module pointwise_stage$array$sw_skew$4$regs$2(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$sw_skew$4$regs$2
+
+
+module pointwise_stage$array$sw_skew$4$regs$3(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$sw_skew$4$regs$3
+
+
+module pointwise_stage$array$sw_skew$4$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$sw_skew$4$regs$4
+
+
+module pointwise_stage$array$sw_skew$5(clock,inp,out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  inp;
+    output reg  out;
+    
+    // Stub signals
+    reg  regs$0$d;
+    wire  regs$0$q;
+    reg  regs$0$clock;
+    reg  regs$1$d;
+    wire  regs$1$q;
+    reg  regs$1$clock;
+    reg  regs$2$d;
+    wire  regs$2$q;
+    reg  regs$2$clock;
+    reg  regs$3$d;
+    wire  regs$3$q;
+    reg  regs$3$clock;
+    reg  regs$4$d;
+    wire  regs$4$q;
+    reg  regs$4$clock;
+    reg  regs$5$d;
+    wire  regs$5$q;
+    reg  regs$5$clock;
+    
+    // Local signals
+    reg  taps$0;
+    reg  taps$1;
+    reg  taps$2;
+    reg  taps$3;
+    reg  taps$4;
+    reg  taps$5;
+    reg  taps$6;
+    
+    // Sub module instances
+    pointwise_stage$array$sw_skew$5$regs$0 regs$0(
+        .d(regs$0$d),
+        .q(regs$0$q),
+        .clock(regs$0$clock)
+    );
+    pointwise_stage$array$sw_skew$5$regs$1 regs$1(
+        .d(regs$1$d),
+        .q(regs$1$q),
+        .clock(regs$1$clock)
+    );
+    pointwise_stage$array$sw_skew$5$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    pointwise_stage$array$sw_skew$5$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
+    pointwise_stage$array$sw_skew$5$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
+    pointwise_stage$array$sw_skew$5$regs$5 regs$5(
+        .d(regs$5$d),
+        .q(regs$5$q),
+        .clock(regs$5$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        taps$0 = inp;
+        regs$0$clock = clock;
+        regs$0$d = taps$0;
+        taps$1 = regs$0$q;
+        regs$1$clock = clock;
+        regs$1$d = taps$1;
+        taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
+        regs$5$clock = clock;
+        regs$5$d = taps$5;
+        taps$6 = regs$5$q;
+        out = inp;
+        out = taps$0;
+        out = taps$1;
+        out = taps$2;
+        out = taps$3;
+        out = taps$4;
+        out = taps$5;
+        out = taps$6;
+    end
+    
+endmodule // pointwise_stage$array$sw_skew$5
+
+
+module pointwise_stage$array$sw_skew$5$regs$0(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$sw_skew$5$regs$0
+
+
+module pointwise_stage$array$sw_skew$5$regs$1(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$sw_skew$5$regs$1
+
+
+module pointwise_stage$array$sw_skew$5$regs$2(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$sw_skew$5$regs$2
+
+
+module pointwise_stage$array$sw_skew$5$regs$3(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$sw_skew$5$regs$3
+
+
+module pointwise_stage$array$sw_skew$5$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$sw_skew$5$regs$4
+
+
+module pointwise_stage$array$sw_skew$5$regs$5(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$sw_skew$5$regs$5
+
+
+module pointwise_stage$array$sw_skew$6(clock,inp,out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  inp;
+    output reg  out;
+    
+    // Stub signals
+    reg  regs$0$d;
+    wire  regs$0$q;
+    reg  regs$0$clock;
+    reg  regs$1$d;
+    wire  regs$1$q;
+    reg  regs$1$clock;
+    reg  regs$2$d;
+    wire  regs$2$q;
+    reg  regs$2$clock;
+    reg  regs$3$d;
+    wire  regs$3$q;
+    reg  regs$3$clock;
+    reg  regs$4$d;
+    wire  regs$4$q;
+    reg  regs$4$clock;
+    reg  regs$5$d;
+    wire  regs$5$q;
+    reg  regs$5$clock;
+    reg  regs$6$d;
+    wire  regs$6$q;
+    reg  regs$6$clock;
+    
+    // Local signals
+    reg  taps$0;
+    reg  taps$1;
+    reg  taps$2;
+    reg  taps$3;
+    reg  taps$4;
+    reg  taps$5;
+    reg  taps$6;
+    reg  taps$7;
+    
+    // Sub module instances
+    pointwise_stage$array$sw_skew$6$regs$0 regs$0(
+        .d(regs$0$d),
+        .q(regs$0$q),
+        .clock(regs$0$clock)
+    );
+    pointwise_stage$array$sw_skew$6$regs$1 regs$1(
+        .d(regs$1$d),
+        .q(regs$1$q),
+        .clock(regs$1$clock)
+    );
+    pointwise_stage$array$sw_skew$6$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    pointwise_stage$array$sw_skew$6$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
+    pointwise_stage$array$sw_skew$6$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
+    pointwise_stage$array$sw_skew$6$regs$5 regs$5(
+        .d(regs$5$d),
+        .q(regs$5$q),
+        .clock(regs$5$clock)
+    );
+    pointwise_stage$array$sw_skew$6$regs$6 regs$6(
+        .d(regs$6$d),
+        .q(regs$6$q),
+        .clock(regs$6$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        taps$0 = inp;
+        regs$0$clock = clock;
+        regs$0$d = taps$0;
+        taps$1 = regs$0$q;
+        regs$1$clock = clock;
+        regs$1$d = taps$1;
+        taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
+        regs$5$clock = clock;
+        regs$5$d = taps$5;
+        taps$6 = regs$5$q;
+        regs$6$clock = clock;
+        regs$6$d = taps$6;
+        taps$7 = regs$6$q;
+        out = inp;
+        out = taps$0;
+        out = taps$1;
+        out = taps$2;
+        out = taps$3;
+        out = taps$4;
+        out = taps$5;
+        out = taps$6;
+        out = taps$7;
+    end
+    
+endmodule // pointwise_stage$array$sw_skew$6
+
+
+module pointwise_stage$array$sw_skew$6$regs$0(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$sw_skew$6$regs$0
+
+
+module pointwise_stage$array$sw_skew$6$regs$1(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$sw_skew$6$regs$1
+
+
+module pointwise_stage$array$sw_skew$6$regs$2(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$sw_skew$6$regs$2
+
+
+module pointwise_stage$array$sw_skew$6$regs$3(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$sw_skew$6$regs$3
+
+
+module pointwise_stage$array$sw_skew$6$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$sw_skew$6$regs$4
+
+
+module pointwise_stage$array$sw_skew$6$regs$5(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$sw_skew$6$regs$5
+
+
+module pointwise_stage$array$sw_skew$6$regs$6(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$sw_skew$6$regs$6
+
+
+module pointwise_stage$array$sw_skew$7(clock,inp,out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  inp;
+    output reg  out;
+    
+    // Stub signals
+    reg  regs$0$d;
+    wire  regs$0$q;
+    reg  regs$0$clock;
+    reg  regs$1$d;
+    wire  regs$1$q;
+    reg  regs$1$clock;
+    reg  regs$2$d;
+    wire  regs$2$q;
+    reg  regs$2$clock;
+    reg  regs$3$d;
+    wire  regs$3$q;
+    reg  regs$3$clock;
+    reg  regs$4$d;
+    wire  regs$4$q;
+    reg  regs$4$clock;
+    reg  regs$5$d;
+    wire  regs$5$q;
+    reg  regs$5$clock;
+    reg  regs$6$d;
+    wire  regs$6$q;
+    reg  regs$6$clock;
+    reg  regs$7$d;
+    wire  regs$7$q;
+    reg  regs$7$clock;
+    
+    // Local signals
+    reg  taps$0;
+    reg  taps$1;
+    reg  taps$2;
+    reg  taps$3;
+    reg  taps$4;
+    reg  taps$5;
+    reg  taps$6;
+    reg  taps$7;
+    reg  taps$8;
+    
+    // Sub module instances
+    pointwise_stage$array$sw_skew$7$regs$0 regs$0(
+        .d(regs$0$d),
+        .q(regs$0$q),
+        .clock(regs$0$clock)
+    );
+    pointwise_stage$array$sw_skew$7$regs$1 regs$1(
+        .d(regs$1$d),
+        .q(regs$1$q),
+        .clock(regs$1$clock)
+    );
+    pointwise_stage$array$sw_skew$7$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    pointwise_stage$array$sw_skew$7$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
+    pointwise_stage$array$sw_skew$7$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
+    pointwise_stage$array$sw_skew$7$regs$5 regs$5(
+        .d(regs$5$d),
+        .q(regs$5$q),
+        .clock(regs$5$clock)
+    );
+    pointwise_stage$array$sw_skew$7$regs$6 regs$6(
+        .d(regs$6$d),
+        .q(regs$6$q),
+        .clock(regs$6$clock)
+    );
+    pointwise_stage$array$sw_skew$7$regs$7 regs$7(
+        .d(regs$7$d),
+        .q(regs$7$q),
+        .clock(regs$7$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        taps$0 = inp;
+        regs$0$clock = clock;
+        regs$0$d = taps$0;
+        taps$1 = regs$0$q;
+        regs$1$clock = clock;
+        regs$1$d = taps$1;
+        taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
+        regs$5$clock = clock;
+        regs$5$d = taps$5;
+        taps$6 = regs$5$q;
+        regs$6$clock = clock;
+        regs$6$d = taps$6;
+        taps$7 = regs$6$q;
+        regs$7$clock = clock;
+        regs$7$d = taps$7;
+        taps$8 = regs$7$q;
+        out = inp;
+        out = taps$0;
+        out = taps$1;
+        out = taps$2;
+        out = taps$3;
+        out = taps$4;
+        out = taps$5;
+        out = taps$6;
+        out = taps$7;
+        out = taps$8;
+    end
+    
+endmodule // pointwise_stage$array$sw_skew$7
+
+
+module pointwise_stage$array$sw_skew$7$regs$0(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$sw_skew$7$regs$0
+
+
+module pointwise_stage$array$sw_skew$7$regs$1(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$sw_skew$7$regs$1
+
+
+module pointwise_stage$array$sw_skew$7$regs$2(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$sw_skew$7$regs$2
+
+
+module pointwise_stage$array$sw_skew$7$regs$3(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$sw_skew$7$regs$3
+
+
+module pointwise_stage$array$sw_skew$7$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$sw_skew$7$regs$4
+
+
+module pointwise_stage$array$sw_skew$7$regs$5(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$sw_skew$7$regs$5
+
+
+module pointwise_stage$array$sw_skew$7$regs$6(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$sw_skew$7$regs$6
+
+
+module pointwise_stage$array$sw_skew$7$regs$7(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$sw_skew$7$regs$7
 
 
 module pointwise_stage$array$w_ext$0(a,y);
@@ -4444,14 +8152,14 @@ module pointwise_stage$array$ws_rows$0(clock,a_in,sw_in,cap_in,w_in,psum_in,w_ou
     input wire  sw_in;
     input wire  cap_in;
     input wire  [31:0] w_in;
-    input wire  [95:0] psum_in;
+    input wire  [103:0] psum_in;
     output reg  [31:0] w_out;
-    output reg  [95:0] psum_out;
+    output reg  [103:0] psum_out;
     
     // Constant declarations
-    localparam  acc_w = 16'h18;
+    localparam  acc_w = 16'h1a;
     localparam  w_top = 16'h18;
-    localparam  p_top = 16'h48;
+    localparam  p_top = 16'h4e;
     
     // Stub signals
     reg  ws_cells$0$clock;
@@ -4459,45 +8167,45 @@ module pointwise_stage$array$ws_rows$0(clock,a_in,sw_in,cap_in,w_in,psum_in,w_ou
     reg  ws_cells$0$sw_in;
     reg  ws_cells$0$cap_in;
     reg  [7:0] ws_cells$0$w_in;
-    reg  [23:0] ws_cells$0$psum_in;
+    reg  [25:0] ws_cells$0$psum_in;
     wire  [7:0] ws_cells$0$a_out;
     wire  ws_cells$0$sw_out;
     wire  ws_cells$0$cap_out;
     wire  [7:0] ws_cells$0$w_out;
-    wire  [23:0] ws_cells$0$psum_out;
+    wire  [25:0] ws_cells$0$psum_out;
     reg  ws_cells$1$clock;
     reg  [7:0] ws_cells$1$a_in;
     reg  ws_cells$1$sw_in;
     reg  ws_cells$1$cap_in;
     reg  [7:0] ws_cells$1$w_in;
-    reg  [23:0] ws_cells$1$psum_in;
+    reg  [25:0] ws_cells$1$psum_in;
     wire  [7:0] ws_cells$1$a_out;
     wire  ws_cells$1$sw_out;
     wire  ws_cells$1$cap_out;
     wire  [7:0] ws_cells$1$w_out;
-    wire  [23:0] ws_cells$1$psum_out;
+    wire  [25:0] ws_cells$1$psum_out;
     reg  ws_cells$2$clock;
     reg  [7:0] ws_cells$2$a_in;
     reg  ws_cells$2$sw_in;
     reg  ws_cells$2$cap_in;
     reg  [7:0] ws_cells$2$w_in;
-    reg  [23:0] ws_cells$2$psum_in;
+    reg  [25:0] ws_cells$2$psum_in;
     wire  [7:0] ws_cells$2$a_out;
     wire  ws_cells$2$sw_out;
     wire  ws_cells$2$cap_out;
     wire  [7:0] ws_cells$2$w_out;
-    wire  [23:0] ws_cells$2$psum_out;
+    wire  [25:0] ws_cells$2$psum_out;
     reg  ws_cells$3$clock;
     reg  [7:0] ws_cells$3$a_in;
     reg  ws_cells$3$sw_in;
     reg  ws_cells$3$cap_in;
     reg  [7:0] ws_cells$3$w_in;
-    reg  [23:0] ws_cells$3$psum_in;
+    reg  [25:0] ws_cells$3$psum_in;
     wire  [7:0] ws_cells$3$a_out;
     wire  ws_cells$3$sw_out;
     wire  ws_cells$3$cap_out;
     wire  [7:0] ws_cells$3$w_out;
-    wire  [23:0] ws_cells$3$psum_out;
+    wire  [25:0] ws_cells$3$psum_out;
     reg  [7:0] w_ext$0$a;
     wire  [31:0] w_ext$0$y;
     reg  [7:0] w_ext$1$a;
@@ -4506,24 +8214,24 @@ module pointwise_stage$array$ws_rows$0(clock,a_in,sw_in,cap_in,w_in,psum_in,w_ou
     wire  [31:0] w_ext$2$y;
     reg  [7:0] w_ext$3$a;
     wire  [31:0] w_ext$3$y;
-    reg  [23:0] p_ext$0$a;
-    wire  [95:0] p_ext$0$y;
-    reg  [23:0] p_ext$1$a;
-    wire  [95:0] p_ext$1$y;
-    reg  [23:0] p_ext$2$a;
-    wire  [95:0] p_ext$2$y;
-    reg  [23:0] p_ext$3$a;
-    wire  [95:0] p_ext$3$y;
+    reg  [25:0] p_ext$0$a;
+    wire  [103:0] p_ext$0$y;
+    reg  [25:0] p_ext$1$a;
+    wire  [103:0] p_ext$1$y;
+    reg  [25:0] p_ext$2$a;
+    wire  [103:0] p_ext$2$y;
+    reg  [25:0] p_ext$3$a;
+    wire  [103:0] p_ext$3$y;
     
     // Local signals
     reg  [31:0] w_pack$0;
     reg  [31:0] w_pack$1;
     reg  [31:0] w_pack$2;
     reg  [31:0] w_pack$3;
-    reg  [95:0] p_pack$0;
-    reg  [95:0] p_pack$1;
-    reg  [95:0] p_pack$2;
-    reg  [95:0] p_pack$3;
+    reg  [103:0] p_pack$0;
+    reg  [103:0] p_pack$1;
+    reg  [103:0] p_pack$2;
+    reg  [103:0] p_pack$3;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$0$ws_cells$0 ws_cells$0(
@@ -4615,22 +8323,22 @@ module pointwise_stage$array$ws_rows$0(clock,a_in,sw_in,cap_in,w_in,psum_in,w_ou
     always @(*) begin
         ws_cells$0$clock = clock;
         ws_cells$0$w_in = w_in[(32'h8 * 0)+:(8)];
-        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(24)];
+        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(26)];
         w_ext$0$a = ws_cells$0$w_out;
         p_ext$0$a = ws_cells$0$psum_out;
         ws_cells$1$clock = clock;
         ws_cells$1$w_in = w_in[(32'h8 * 1)+:(8)];
-        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(24)];
+        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(26)];
         w_ext$1$a = ws_cells$1$w_out;
         p_ext$1$a = ws_cells$1$psum_out;
         ws_cells$2$clock = clock;
         ws_cells$2$w_in = w_in[(32'h8 * 2)+:(8)];
-        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(24)];
+        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(26)];
         w_ext$2$a = ws_cells$2$w_out;
         p_ext$2$a = ws_cells$2$psum_out;
         ws_cells$3$clock = clock;
         ws_cells$3$w_in = w_in[(32'h8 * 3)+:(8)];
-        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(24)];
+        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(26)];
         w_ext$3$a = ws_cells$3$w_out;
         p_ext$3$a = ws_cells$3$psum_out;
         ws_cells$0$a_in = a_in;
@@ -4669,12 +8377,12 @@ endmodule // pointwise_stage$array$ws_rows$0
 module pointwise_stage$array$ws_rows$0$p_ext$0(a,y);
     
     // Module arguments
-    input wire  [23:0] a;
-    output reg  [95:0] y;
+    input wire  [25:0] a;
+    output reg  [103:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {72'd0, a};
+       y = {78'd0, a};
     end
 endmodule // pointwise_stage$array$ws_rows$0$p_ext$0
 
@@ -4682,12 +8390,12 @@ endmodule // pointwise_stage$array$ws_rows$0$p_ext$0
 module pointwise_stage$array$ws_rows$0$p_ext$1(a,y);
     
     // Module arguments
-    input wire  [23:0] a;
-    output reg  [95:0] y;
+    input wire  [25:0] a;
+    output reg  [103:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {72'd0, a};
+       y = {78'd0, a};
     end
 endmodule // pointwise_stage$array$ws_rows$0$p_ext$1
 
@@ -4695,12 +8403,12 @@ endmodule // pointwise_stage$array$ws_rows$0$p_ext$1
 module pointwise_stage$array$ws_rows$0$p_ext$2(a,y);
     
     // Module arguments
-    input wire  [23:0] a;
-    output reg  [95:0] y;
+    input wire  [25:0] a;
+    output reg  [103:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {72'd0, a};
+       y = {78'd0, a};
     end
 endmodule // pointwise_stage$array$ws_rows$0$p_ext$2
 
@@ -4708,12 +8416,12 @@ endmodule // pointwise_stage$array$ws_rows$0$p_ext$2
 module pointwise_stage$array$ws_rows$0$p_ext$3(a,y);
     
     // Module arguments
-    input wire  [23:0] a;
-    output reg  [95:0] y;
+    input wire  [25:0] a;
+    output reg  [103:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {72'd0, a};
+       y = {78'd0, a};
     end
 endmodule // pointwise_stage$array$ws_rows$0$p_ext$3
 
@@ -4778,15 +8486,15 @@ module pointwise_stage$array$ws_rows$0$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [23:0] psum_in;
+    input wire  [25:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [23:0] psum_out;
+    output reg  [25:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 24'hff0000;
+    localparam  sign_fill = 26'h3ff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -4810,12 +8518,15 @@ module pointwise_stage$array$ws_rows$0$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [23:0] psum$d;
-    wire  [23:0] psum$q;
+    reg  [25:0] psum$d;
+    wire  [25:0] psum$q;
     reg  psum$clock;
+    reg  [25:0] prod$d;
+    wire  [25:0] prod$q;
+    reg  prod$clock;
     
     // Local signals
-    reg  [23:0] product;
+    reg  [25:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$0$ws_cells$0$mul mul(
@@ -4858,6 +8569,11 @@ module pointwise_stage$array$ws_rows$0$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
         .q(psum$q),
         .clock(psum$clock)
     );
+    pointwise_stage$array$ws_rows$0$ws_cells$0$prod prod(
+        .d(prod$d),
+        .q(prod$q),
+        .clock(prod$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -4868,6 +8584,7 @@ module pointwise_stage$array$ws_rows$0$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
         shadow$clock = clock;
         active$clock = clock;
         psum$clock = clock;
+        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
@@ -4875,6 +8592,7 @@ module pointwise_stage$array$ws_rows$0$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
         shadow$d = shadow$q;
         active$d = active$q;
         psum$d = psum$q;
+        prod$d = prod$q;
         mul$a = a_in;
         if (sw_in) begin
             mul$b = shadow$q;
@@ -4886,11 +8604,12 @@ module pointwise_stage$array$ws_rows$0$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
+        product = ((mul$y) & 26'h3ffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
+            product = ((mul$y) & 26'h3ffffff) | sign_fill;
         end
-        psum$d = psum_in + product;
+        prod$d = product;
+        psum$d = psum_in + prod$q;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -4978,16 +8697,35 @@ module pointwise_stage$array$ws_rows$0$ws_cells$0$mul(a,b,y);
 endmodule // pointwise_stage$array$ws_rows$0$ws_cells$0$mul
 
 
-module pointwise_stage$array$ws_rows$0$ws_cells$0$psum(d,q,clock);
+module pointwise_stage$array$ws_rows$0$ws_cells$0$prod(d,q,clock);
     
     // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
+    input wire  [25:0] d;
+    output reg  [25:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 24'h0;
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$0$ws_cells$0$prod
+
+
+module pointwise_stage$array$ws_rows$0$ws_cells$0$psum(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
     end
     
     always @(posedge clock) begin
@@ -5062,15 +8800,15 @@ module pointwise_stage$array$ws_rows$0$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [23:0] psum_in;
+    input wire  [25:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [23:0] psum_out;
+    output reg  [25:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 24'hff0000;
+    localparam  sign_fill = 26'h3ff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -5094,12 +8832,15 @@ module pointwise_stage$array$ws_rows$0$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [23:0] psum$d;
-    wire  [23:0] psum$q;
+    reg  [25:0] psum$d;
+    wire  [25:0] psum$q;
     reg  psum$clock;
+    reg  [25:0] prod$d;
+    wire  [25:0] prod$q;
+    reg  prod$clock;
     
     // Local signals
-    reg  [23:0] product;
+    reg  [25:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$0$ws_cells$1$mul mul(
@@ -5142,6 +8883,11 @@ module pointwise_stage$array$ws_rows$0$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
         .q(psum$q),
         .clock(psum$clock)
     );
+    pointwise_stage$array$ws_rows$0$ws_cells$1$prod prod(
+        .d(prod$d),
+        .q(prod$q),
+        .clock(prod$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -5152,6 +8898,7 @@ module pointwise_stage$array$ws_rows$0$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
         shadow$clock = clock;
         active$clock = clock;
         psum$clock = clock;
+        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
@@ -5159,6 +8906,7 @@ module pointwise_stage$array$ws_rows$0$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
         shadow$d = shadow$q;
         active$d = active$q;
         psum$d = psum$q;
+        prod$d = prod$q;
         mul$a = a_in;
         if (sw_in) begin
             mul$b = shadow$q;
@@ -5170,11 +8918,12 @@ module pointwise_stage$array$ws_rows$0$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
+        product = ((mul$y) & 26'h3ffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
+            product = ((mul$y) & 26'h3ffffff) | sign_fill;
         end
-        psum$d = psum_in + product;
+        prod$d = product;
+        psum$d = psum_in + prod$q;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -5262,16 +9011,35 @@ module pointwise_stage$array$ws_rows$0$ws_cells$1$mul(a,b,y);
 endmodule // pointwise_stage$array$ws_rows$0$ws_cells$1$mul
 
 
-module pointwise_stage$array$ws_rows$0$ws_cells$1$psum(d,q,clock);
+module pointwise_stage$array$ws_rows$0$ws_cells$1$prod(d,q,clock);
     
     // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
+    input wire  [25:0] d;
+    output reg  [25:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 24'h0;
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$0$ws_cells$1$prod
+
+
+module pointwise_stage$array$ws_rows$0$ws_cells$1$psum(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
     end
     
     always @(posedge clock) begin
@@ -5346,15 +9114,15 @@ module pointwise_stage$array$ws_rows$0$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [23:0] psum_in;
+    input wire  [25:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [23:0] psum_out;
+    output reg  [25:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 24'hff0000;
+    localparam  sign_fill = 26'h3ff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -5378,12 +9146,15 @@ module pointwise_stage$array$ws_rows$0$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [23:0] psum$d;
-    wire  [23:0] psum$q;
+    reg  [25:0] psum$d;
+    wire  [25:0] psum$q;
     reg  psum$clock;
+    reg  [25:0] prod$d;
+    wire  [25:0] prod$q;
+    reg  prod$clock;
     
     // Local signals
-    reg  [23:0] product;
+    reg  [25:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$0$ws_cells$2$mul mul(
@@ -5426,6 +9197,11 @@ module pointwise_stage$array$ws_rows$0$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
         .q(psum$q),
         .clock(psum$clock)
     );
+    pointwise_stage$array$ws_rows$0$ws_cells$2$prod prod(
+        .d(prod$d),
+        .q(prod$q),
+        .clock(prod$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -5436,6 +9212,7 @@ module pointwise_stage$array$ws_rows$0$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
         shadow$clock = clock;
         active$clock = clock;
         psum$clock = clock;
+        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
@@ -5443,6 +9220,7 @@ module pointwise_stage$array$ws_rows$0$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
         shadow$d = shadow$q;
         active$d = active$q;
         psum$d = psum$q;
+        prod$d = prod$q;
         mul$a = a_in;
         if (sw_in) begin
             mul$b = shadow$q;
@@ -5454,11 +9232,12 @@ module pointwise_stage$array$ws_rows$0$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
+        product = ((mul$y) & 26'h3ffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
+            product = ((mul$y) & 26'h3ffffff) | sign_fill;
         end
-        psum$d = psum_in + product;
+        prod$d = product;
+        psum$d = psum_in + prod$q;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -5546,16 +9325,35 @@ module pointwise_stage$array$ws_rows$0$ws_cells$2$mul(a,b,y);
 endmodule // pointwise_stage$array$ws_rows$0$ws_cells$2$mul
 
 
-module pointwise_stage$array$ws_rows$0$ws_cells$2$psum(d,q,clock);
+module pointwise_stage$array$ws_rows$0$ws_cells$2$prod(d,q,clock);
     
     // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
+    input wire  [25:0] d;
+    output reg  [25:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 24'h0;
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$0$ws_cells$2$prod
+
+
+module pointwise_stage$array$ws_rows$0$ws_cells$2$psum(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
     end
     
     always @(posedge clock) begin
@@ -5630,15 +9428,15 @@ module pointwise_stage$array$ws_rows$0$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [23:0] psum_in;
+    input wire  [25:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [23:0] psum_out;
+    output reg  [25:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 24'hff0000;
+    localparam  sign_fill = 26'h3ff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -5662,12 +9460,15 @@ module pointwise_stage$array$ws_rows$0$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [23:0] psum$d;
-    wire  [23:0] psum$q;
+    reg  [25:0] psum$d;
+    wire  [25:0] psum$q;
     reg  psum$clock;
+    reg  [25:0] prod$d;
+    wire  [25:0] prod$q;
+    reg  prod$clock;
     
     // Local signals
-    reg  [23:0] product;
+    reg  [25:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$0$ws_cells$3$mul mul(
@@ -5710,6 +9511,11 @@ module pointwise_stage$array$ws_rows$0$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
         .q(psum$q),
         .clock(psum$clock)
     );
+    pointwise_stage$array$ws_rows$0$ws_cells$3$prod prod(
+        .d(prod$d),
+        .q(prod$q),
+        .clock(prod$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -5720,6 +9526,7 @@ module pointwise_stage$array$ws_rows$0$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
         shadow$clock = clock;
         active$clock = clock;
         psum$clock = clock;
+        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
@@ -5727,6 +9534,7 @@ module pointwise_stage$array$ws_rows$0$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
         shadow$d = shadow$q;
         active$d = active$q;
         psum$d = psum$q;
+        prod$d = prod$q;
         mul$a = a_in;
         if (sw_in) begin
             mul$b = shadow$q;
@@ -5738,11 +9546,12 @@ module pointwise_stage$array$ws_rows$0$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
+        product = ((mul$y) & 26'h3ffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
+            product = ((mul$y) & 26'h3ffffff) | sign_fill;
         end
-        psum$d = psum_in + product;
+        prod$d = product;
+        psum$d = psum_in + prod$q;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -5830,16 +9639,35 @@ module pointwise_stage$array$ws_rows$0$ws_cells$3$mul(a,b,y);
 endmodule // pointwise_stage$array$ws_rows$0$ws_cells$3$mul
 
 
-module pointwise_stage$array$ws_rows$0$ws_cells$3$psum(d,q,clock);
+module pointwise_stage$array$ws_rows$0$ws_cells$3$prod(d,q,clock);
     
     // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
+    input wire  [25:0] d;
+    output reg  [25:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 24'h0;
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$0$ws_cells$3$prod
+
+
+module pointwise_stage$array$ws_rows$0$ws_cells$3$psum(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
     end
     
     always @(posedge clock) begin
@@ -5914,14 +9742,14 @@ module pointwise_stage$array$ws_rows$1(clock,a_in,sw_in,cap_in,w_in,psum_in,w_ou
     input wire  sw_in;
     input wire  cap_in;
     input wire  [31:0] w_in;
-    input wire  [95:0] psum_in;
+    input wire  [103:0] psum_in;
     output reg  [31:0] w_out;
-    output reg  [95:0] psum_out;
+    output reg  [103:0] psum_out;
     
     // Constant declarations
-    localparam  acc_w = 16'h18;
+    localparam  acc_w = 16'h1a;
     localparam  w_top = 16'h18;
-    localparam  p_top = 16'h48;
+    localparam  p_top = 16'h4e;
     
     // Stub signals
     reg  ws_cells$0$clock;
@@ -5929,45 +9757,45 @@ module pointwise_stage$array$ws_rows$1(clock,a_in,sw_in,cap_in,w_in,psum_in,w_ou
     reg  ws_cells$0$sw_in;
     reg  ws_cells$0$cap_in;
     reg  [7:0] ws_cells$0$w_in;
-    reg  [23:0] ws_cells$0$psum_in;
+    reg  [25:0] ws_cells$0$psum_in;
     wire  [7:0] ws_cells$0$a_out;
     wire  ws_cells$0$sw_out;
     wire  ws_cells$0$cap_out;
     wire  [7:0] ws_cells$0$w_out;
-    wire  [23:0] ws_cells$0$psum_out;
+    wire  [25:0] ws_cells$0$psum_out;
     reg  ws_cells$1$clock;
     reg  [7:0] ws_cells$1$a_in;
     reg  ws_cells$1$sw_in;
     reg  ws_cells$1$cap_in;
     reg  [7:0] ws_cells$1$w_in;
-    reg  [23:0] ws_cells$1$psum_in;
+    reg  [25:0] ws_cells$1$psum_in;
     wire  [7:0] ws_cells$1$a_out;
     wire  ws_cells$1$sw_out;
     wire  ws_cells$1$cap_out;
     wire  [7:0] ws_cells$1$w_out;
-    wire  [23:0] ws_cells$1$psum_out;
+    wire  [25:0] ws_cells$1$psum_out;
     reg  ws_cells$2$clock;
     reg  [7:0] ws_cells$2$a_in;
     reg  ws_cells$2$sw_in;
     reg  ws_cells$2$cap_in;
     reg  [7:0] ws_cells$2$w_in;
-    reg  [23:0] ws_cells$2$psum_in;
+    reg  [25:0] ws_cells$2$psum_in;
     wire  [7:0] ws_cells$2$a_out;
     wire  ws_cells$2$sw_out;
     wire  ws_cells$2$cap_out;
     wire  [7:0] ws_cells$2$w_out;
-    wire  [23:0] ws_cells$2$psum_out;
+    wire  [25:0] ws_cells$2$psum_out;
     reg  ws_cells$3$clock;
     reg  [7:0] ws_cells$3$a_in;
     reg  ws_cells$3$sw_in;
     reg  ws_cells$3$cap_in;
     reg  [7:0] ws_cells$3$w_in;
-    reg  [23:0] ws_cells$3$psum_in;
+    reg  [25:0] ws_cells$3$psum_in;
     wire  [7:0] ws_cells$3$a_out;
     wire  ws_cells$3$sw_out;
     wire  ws_cells$3$cap_out;
     wire  [7:0] ws_cells$3$w_out;
-    wire  [23:0] ws_cells$3$psum_out;
+    wire  [25:0] ws_cells$3$psum_out;
     reg  [7:0] w_ext$0$a;
     wire  [31:0] w_ext$0$y;
     reg  [7:0] w_ext$1$a;
@@ -5976,24 +9804,24 @@ module pointwise_stage$array$ws_rows$1(clock,a_in,sw_in,cap_in,w_in,psum_in,w_ou
     wire  [31:0] w_ext$2$y;
     reg  [7:0] w_ext$3$a;
     wire  [31:0] w_ext$3$y;
-    reg  [23:0] p_ext$0$a;
-    wire  [95:0] p_ext$0$y;
-    reg  [23:0] p_ext$1$a;
-    wire  [95:0] p_ext$1$y;
-    reg  [23:0] p_ext$2$a;
-    wire  [95:0] p_ext$2$y;
-    reg  [23:0] p_ext$3$a;
-    wire  [95:0] p_ext$3$y;
+    reg  [25:0] p_ext$0$a;
+    wire  [103:0] p_ext$0$y;
+    reg  [25:0] p_ext$1$a;
+    wire  [103:0] p_ext$1$y;
+    reg  [25:0] p_ext$2$a;
+    wire  [103:0] p_ext$2$y;
+    reg  [25:0] p_ext$3$a;
+    wire  [103:0] p_ext$3$y;
     
     // Local signals
     reg  [31:0] w_pack$0;
     reg  [31:0] w_pack$1;
     reg  [31:0] w_pack$2;
     reg  [31:0] w_pack$3;
-    reg  [95:0] p_pack$0;
-    reg  [95:0] p_pack$1;
-    reg  [95:0] p_pack$2;
-    reg  [95:0] p_pack$3;
+    reg  [103:0] p_pack$0;
+    reg  [103:0] p_pack$1;
+    reg  [103:0] p_pack$2;
+    reg  [103:0] p_pack$3;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$1$ws_cells$0 ws_cells$0(
@@ -6085,22 +9913,22 @@ module pointwise_stage$array$ws_rows$1(clock,a_in,sw_in,cap_in,w_in,psum_in,w_ou
     always @(*) begin
         ws_cells$0$clock = clock;
         ws_cells$0$w_in = w_in[(32'h8 * 0)+:(8)];
-        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(24)];
+        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(26)];
         w_ext$0$a = ws_cells$0$w_out;
         p_ext$0$a = ws_cells$0$psum_out;
         ws_cells$1$clock = clock;
         ws_cells$1$w_in = w_in[(32'h8 * 1)+:(8)];
-        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(24)];
+        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(26)];
         w_ext$1$a = ws_cells$1$w_out;
         p_ext$1$a = ws_cells$1$psum_out;
         ws_cells$2$clock = clock;
         ws_cells$2$w_in = w_in[(32'h8 * 2)+:(8)];
-        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(24)];
+        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(26)];
         w_ext$2$a = ws_cells$2$w_out;
         p_ext$2$a = ws_cells$2$psum_out;
         ws_cells$3$clock = clock;
         ws_cells$3$w_in = w_in[(32'h8 * 3)+:(8)];
-        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(24)];
+        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(26)];
         w_ext$3$a = ws_cells$3$w_out;
         p_ext$3$a = ws_cells$3$psum_out;
         ws_cells$0$a_in = a_in;
@@ -6139,12 +9967,12 @@ endmodule // pointwise_stage$array$ws_rows$1
 module pointwise_stage$array$ws_rows$1$p_ext$0(a,y);
     
     // Module arguments
-    input wire  [23:0] a;
-    output reg  [95:0] y;
+    input wire  [25:0] a;
+    output reg  [103:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {72'd0, a};
+       y = {78'd0, a};
     end
 endmodule // pointwise_stage$array$ws_rows$1$p_ext$0
 
@@ -6152,12 +9980,12 @@ endmodule // pointwise_stage$array$ws_rows$1$p_ext$0
 module pointwise_stage$array$ws_rows$1$p_ext$1(a,y);
     
     // Module arguments
-    input wire  [23:0] a;
-    output reg  [95:0] y;
+    input wire  [25:0] a;
+    output reg  [103:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {72'd0, a};
+       y = {78'd0, a};
     end
 endmodule // pointwise_stage$array$ws_rows$1$p_ext$1
 
@@ -6165,12 +9993,12 @@ endmodule // pointwise_stage$array$ws_rows$1$p_ext$1
 module pointwise_stage$array$ws_rows$1$p_ext$2(a,y);
     
     // Module arguments
-    input wire  [23:0] a;
-    output reg  [95:0] y;
+    input wire  [25:0] a;
+    output reg  [103:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {72'd0, a};
+       y = {78'd0, a};
     end
 endmodule // pointwise_stage$array$ws_rows$1$p_ext$2
 
@@ -6178,12 +10006,12 @@ endmodule // pointwise_stage$array$ws_rows$1$p_ext$2
 module pointwise_stage$array$ws_rows$1$p_ext$3(a,y);
     
     // Module arguments
-    input wire  [23:0] a;
-    output reg  [95:0] y;
+    input wire  [25:0] a;
+    output reg  [103:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {72'd0, a};
+       y = {78'd0, a};
     end
 endmodule // pointwise_stage$array$ws_rows$1$p_ext$3
 
@@ -6248,15 +10076,15 @@ module pointwise_stage$array$ws_rows$1$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [23:0] psum_in;
+    input wire  [25:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [23:0] psum_out;
+    output reg  [25:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 24'hff0000;
+    localparam  sign_fill = 26'h3ff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -6280,12 +10108,15 @@ module pointwise_stage$array$ws_rows$1$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [23:0] psum$d;
-    wire  [23:0] psum$q;
+    reg  [25:0] psum$d;
+    wire  [25:0] psum$q;
     reg  psum$clock;
+    reg  [25:0] prod$d;
+    wire  [25:0] prod$q;
+    reg  prod$clock;
     
     // Local signals
-    reg  [23:0] product;
+    reg  [25:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$1$ws_cells$0$mul mul(
@@ -6328,6 +10159,11 @@ module pointwise_stage$array$ws_rows$1$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
         .q(psum$q),
         .clock(psum$clock)
     );
+    pointwise_stage$array$ws_rows$1$ws_cells$0$prod prod(
+        .d(prod$d),
+        .q(prod$q),
+        .clock(prod$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -6338,6 +10174,7 @@ module pointwise_stage$array$ws_rows$1$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
         shadow$clock = clock;
         active$clock = clock;
         psum$clock = clock;
+        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
@@ -6345,6 +10182,7 @@ module pointwise_stage$array$ws_rows$1$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
         shadow$d = shadow$q;
         active$d = active$q;
         psum$d = psum$q;
+        prod$d = prod$q;
         mul$a = a_in;
         if (sw_in) begin
             mul$b = shadow$q;
@@ -6356,11 +10194,12 @@ module pointwise_stage$array$ws_rows$1$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
+        product = ((mul$y) & 26'h3ffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
+            product = ((mul$y) & 26'h3ffffff) | sign_fill;
         end
-        psum$d = psum_in + product;
+        prod$d = product;
+        psum$d = psum_in + prod$q;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -6448,16 +10287,35 @@ module pointwise_stage$array$ws_rows$1$ws_cells$0$mul(a,b,y);
 endmodule // pointwise_stage$array$ws_rows$1$ws_cells$0$mul
 
 
-module pointwise_stage$array$ws_rows$1$ws_cells$0$psum(d,q,clock);
+module pointwise_stage$array$ws_rows$1$ws_cells$0$prod(d,q,clock);
     
     // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
+    input wire  [25:0] d;
+    output reg  [25:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 24'h0;
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$1$ws_cells$0$prod
+
+
+module pointwise_stage$array$ws_rows$1$ws_cells$0$psum(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
     end
     
     always @(posedge clock) begin
@@ -6532,15 +10390,15 @@ module pointwise_stage$array$ws_rows$1$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [23:0] psum_in;
+    input wire  [25:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [23:0] psum_out;
+    output reg  [25:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 24'hff0000;
+    localparam  sign_fill = 26'h3ff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -6564,12 +10422,15 @@ module pointwise_stage$array$ws_rows$1$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [23:0] psum$d;
-    wire  [23:0] psum$q;
+    reg  [25:0] psum$d;
+    wire  [25:0] psum$q;
     reg  psum$clock;
+    reg  [25:0] prod$d;
+    wire  [25:0] prod$q;
+    reg  prod$clock;
     
     // Local signals
-    reg  [23:0] product;
+    reg  [25:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$1$ws_cells$1$mul mul(
@@ -6612,6 +10473,11 @@ module pointwise_stage$array$ws_rows$1$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
         .q(psum$q),
         .clock(psum$clock)
     );
+    pointwise_stage$array$ws_rows$1$ws_cells$1$prod prod(
+        .d(prod$d),
+        .q(prod$q),
+        .clock(prod$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -6622,6 +10488,7 @@ module pointwise_stage$array$ws_rows$1$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
         shadow$clock = clock;
         active$clock = clock;
         psum$clock = clock;
+        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
@@ -6629,6 +10496,7 @@ module pointwise_stage$array$ws_rows$1$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
         shadow$d = shadow$q;
         active$d = active$q;
         psum$d = psum$q;
+        prod$d = prod$q;
         mul$a = a_in;
         if (sw_in) begin
             mul$b = shadow$q;
@@ -6640,11 +10508,12 @@ module pointwise_stage$array$ws_rows$1$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
+        product = ((mul$y) & 26'h3ffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
+            product = ((mul$y) & 26'h3ffffff) | sign_fill;
         end
-        psum$d = psum_in + product;
+        prod$d = product;
+        psum$d = psum_in + prod$q;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -6732,16 +10601,35 @@ module pointwise_stage$array$ws_rows$1$ws_cells$1$mul(a,b,y);
 endmodule // pointwise_stage$array$ws_rows$1$ws_cells$1$mul
 
 
-module pointwise_stage$array$ws_rows$1$ws_cells$1$psum(d,q,clock);
+module pointwise_stage$array$ws_rows$1$ws_cells$1$prod(d,q,clock);
     
     // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
+    input wire  [25:0] d;
+    output reg  [25:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 24'h0;
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$1$ws_cells$1$prod
+
+
+module pointwise_stage$array$ws_rows$1$ws_cells$1$psum(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
     end
     
     always @(posedge clock) begin
@@ -6816,15 +10704,15 @@ module pointwise_stage$array$ws_rows$1$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [23:0] psum_in;
+    input wire  [25:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [23:0] psum_out;
+    output reg  [25:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 24'hff0000;
+    localparam  sign_fill = 26'h3ff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -6848,12 +10736,15 @@ module pointwise_stage$array$ws_rows$1$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [23:0] psum$d;
-    wire  [23:0] psum$q;
+    reg  [25:0] psum$d;
+    wire  [25:0] psum$q;
     reg  psum$clock;
+    reg  [25:0] prod$d;
+    wire  [25:0] prod$q;
+    reg  prod$clock;
     
     // Local signals
-    reg  [23:0] product;
+    reg  [25:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$1$ws_cells$2$mul mul(
@@ -6896,6 +10787,11 @@ module pointwise_stage$array$ws_rows$1$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
         .q(psum$q),
         .clock(psum$clock)
     );
+    pointwise_stage$array$ws_rows$1$ws_cells$2$prod prod(
+        .d(prod$d),
+        .q(prod$q),
+        .clock(prod$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -6906,6 +10802,7 @@ module pointwise_stage$array$ws_rows$1$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
         shadow$clock = clock;
         active$clock = clock;
         psum$clock = clock;
+        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
@@ -6913,6 +10810,7 @@ module pointwise_stage$array$ws_rows$1$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
         shadow$d = shadow$q;
         active$d = active$q;
         psum$d = psum$q;
+        prod$d = prod$q;
         mul$a = a_in;
         if (sw_in) begin
             mul$b = shadow$q;
@@ -6924,11 +10822,12 @@ module pointwise_stage$array$ws_rows$1$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
+        product = ((mul$y) & 26'h3ffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
+            product = ((mul$y) & 26'h3ffffff) | sign_fill;
         end
-        psum$d = psum_in + product;
+        prod$d = product;
+        psum$d = psum_in + prod$q;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -7016,16 +10915,35 @@ module pointwise_stage$array$ws_rows$1$ws_cells$2$mul(a,b,y);
 endmodule // pointwise_stage$array$ws_rows$1$ws_cells$2$mul
 
 
-module pointwise_stage$array$ws_rows$1$ws_cells$2$psum(d,q,clock);
+module pointwise_stage$array$ws_rows$1$ws_cells$2$prod(d,q,clock);
     
     // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
+    input wire  [25:0] d;
+    output reg  [25:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 24'h0;
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$1$ws_cells$2$prod
+
+
+module pointwise_stage$array$ws_rows$1$ws_cells$2$psum(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
     end
     
     always @(posedge clock) begin
@@ -7100,15 +11018,15 @@ module pointwise_stage$array$ws_rows$1$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [23:0] psum_in;
+    input wire  [25:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [23:0] psum_out;
+    output reg  [25:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 24'hff0000;
+    localparam  sign_fill = 26'h3ff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -7132,12 +11050,15 @@ module pointwise_stage$array$ws_rows$1$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [23:0] psum$d;
-    wire  [23:0] psum$q;
+    reg  [25:0] psum$d;
+    wire  [25:0] psum$q;
     reg  psum$clock;
+    reg  [25:0] prod$d;
+    wire  [25:0] prod$q;
+    reg  prod$clock;
     
     // Local signals
-    reg  [23:0] product;
+    reg  [25:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$1$ws_cells$3$mul mul(
@@ -7180,6 +11101,11 @@ module pointwise_stage$array$ws_rows$1$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
         .q(psum$q),
         .clock(psum$clock)
     );
+    pointwise_stage$array$ws_rows$1$ws_cells$3$prod prod(
+        .d(prod$d),
+        .q(prod$q),
+        .clock(prod$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -7190,6 +11116,7 @@ module pointwise_stage$array$ws_rows$1$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
         shadow$clock = clock;
         active$clock = clock;
         psum$clock = clock;
+        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
@@ -7197,6 +11124,7 @@ module pointwise_stage$array$ws_rows$1$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
         shadow$d = shadow$q;
         active$d = active$q;
         psum$d = psum$q;
+        prod$d = prod$q;
         mul$a = a_in;
         if (sw_in) begin
             mul$b = shadow$q;
@@ -7208,11 +11136,12 @@ module pointwise_stage$array$ws_rows$1$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
+        product = ((mul$y) & 26'h3ffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
+            product = ((mul$y) & 26'h3ffffff) | sign_fill;
         end
-        psum$d = psum_in + product;
+        prod$d = product;
+        psum$d = psum_in + prod$q;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -7300,16 +11229,35 @@ module pointwise_stage$array$ws_rows$1$ws_cells$3$mul(a,b,y);
 endmodule // pointwise_stage$array$ws_rows$1$ws_cells$3$mul
 
 
-module pointwise_stage$array$ws_rows$1$ws_cells$3$psum(d,q,clock);
+module pointwise_stage$array$ws_rows$1$ws_cells$3$prod(d,q,clock);
     
     // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
+    input wire  [25:0] d;
+    output reg  [25:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 24'h0;
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$1$ws_cells$3$prod
+
+
+module pointwise_stage$array$ws_rows$1$ws_cells$3$psum(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
     end
     
     always @(posedge clock) begin
@@ -7384,14 +11332,14 @@ module pointwise_stage$array$ws_rows$2(clock,a_in,sw_in,cap_in,w_in,psum_in,w_ou
     input wire  sw_in;
     input wire  cap_in;
     input wire  [31:0] w_in;
-    input wire  [95:0] psum_in;
+    input wire  [103:0] psum_in;
     output reg  [31:0] w_out;
-    output reg  [95:0] psum_out;
+    output reg  [103:0] psum_out;
     
     // Constant declarations
-    localparam  acc_w = 16'h18;
+    localparam  acc_w = 16'h1a;
     localparam  w_top = 16'h18;
-    localparam  p_top = 16'h48;
+    localparam  p_top = 16'h4e;
     
     // Stub signals
     reg  ws_cells$0$clock;
@@ -7399,45 +11347,45 @@ module pointwise_stage$array$ws_rows$2(clock,a_in,sw_in,cap_in,w_in,psum_in,w_ou
     reg  ws_cells$0$sw_in;
     reg  ws_cells$0$cap_in;
     reg  [7:0] ws_cells$0$w_in;
-    reg  [23:0] ws_cells$0$psum_in;
+    reg  [25:0] ws_cells$0$psum_in;
     wire  [7:0] ws_cells$0$a_out;
     wire  ws_cells$0$sw_out;
     wire  ws_cells$0$cap_out;
     wire  [7:0] ws_cells$0$w_out;
-    wire  [23:0] ws_cells$0$psum_out;
+    wire  [25:0] ws_cells$0$psum_out;
     reg  ws_cells$1$clock;
     reg  [7:0] ws_cells$1$a_in;
     reg  ws_cells$1$sw_in;
     reg  ws_cells$1$cap_in;
     reg  [7:0] ws_cells$1$w_in;
-    reg  [23:0] ws_cells$1$psum_in;
+    reg  [25:0] ws_cells$1$psum_in;
     wire  [7:0] ws_cells$1$a_out;
     wire  ws_cells$1$sw_out;
     wire  ws_cells$1$cap_out;
     wire  [7:0] ws_cells$1$w_out;
-    wire  [23:0] ws_cells$1$psum_out;
+    wire  [25:0] ws_cells$1$psum_out;
     reg  ws_cells$2$clock;
     reg  [7:0] ws_cells$2$a_in;
     reg  ws_cells$2$sw_in;
     reg  ws_cells$2$cap_in;
     reg  [7:0] ws_cells$2$w_in;
-    reg  [23:0] ws_cells$2$psum_in;
+    reg  [25:0] ws_cells$2$psum_in;
     wire  [7:0] ws_cells$2$a_out;
     wire  ws_cells$2$sw_out;
     wire  ws_cells$2$cap_out;
     wire  [7:0] ws_cells$2$w_out;
-    wire  [23:0] ws_cells$2$psum_out;
+    wire  [25:0] ws_cells$2$psum_out;
     reg  ws_cells$3$clock;
     reg  [7:0] ws_cells$3$a_in;
     reg  ws_cells$3$sw_in;
     reg  ws_cells$3$cap_in;
     reg  [7:0] ws_cells$3$w_in;
-    reg  [23:0] ws_cells$3$psum_in;
+    reg  [25:0] ws_cells$3$psum_in;
     wire  [7:0] ws_cells$3$a_out;
     wire  ws_cells$3$sw_out;
     wire  ws_cells$3$cap_out;
     wire  [7:0] ws_cells$3$w_out;
-    wire  [23:0] ws_cells$3$psum_out;
+    wire  [25:0] ws_cells$3$psum_out;
     reg  [7:0] w_ext$0$a;
     wire  [31:0] w_ext$0$y;
     reg  [7:0] w_ext$1$a;
@@ -7446,24 +11394,24 @@ module pointwise_stage$array$ws_rows$2(clock,a_in,sw_in,cap_in,w_in,psum_in,w_ou
     wire  [31:0] w_ext$2$y;
     reg  [7:0] w_ext$3$a;
     wire  [31:0] w_ext$3$y;
-    reg  [23:0] p_ext$0$a;
-    wire  [95:0] p_ext$0$y;
-    reg  [23:0] p_ext$1$a;
-    wire  [95:0] p_ext$1$y;
-    reg  [23:0] p_ext$2$a;
-    wire  [95:0] p_ext$2$y;
-    reg  [23:0] p_ext$3$a;
-    wire  [95:0] p_ext$3$y;
+    reg  [25:0] p_ext$0$a;
+    wire  [103:0] p_ext$0$y;
+    reg  [25:0] p_ext$1$a;
+    wire  [103:0] p_ext$1$y;
+    reg  [25:0] p_ext$2$a;
+    wire  [103:0] p_ext$2$y;
+    reg  [25:0] p_ext$3$a;
+    wire  [103:0] p_ext$3$y;
     
     // Local signals
     reg  [31:0] w_pack$0;
     reg  [31:0] w_pack$1;
     reg  [31:0] w_pack$2;
     reg  [31:0] w_pack$3;
-    reg  [95:0] p_pack$0;
-    reg  [95:0] p_pack$1;
-    reg  [95:0] p_pack$2;
-    reg  [95:0] p_pack$3;
+    reg  [103:0] p_pack$0;
+    reg  [103:0] p_pack$1;
+    reg  [103:0] p_pack$2;
+    reg  [103:0] p_pack$3;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$2$ws_cells$0 ws_cells$0(
@@ -7555,22 +11503,22 @@ module pointwise_stage$array$ws_rows$2(clock,a_in,sw_in,cap_in,w_in,psum_in,w_ou
     always @(*) begin
         ws_cells$0$clock = clock;
         ws_cells$0$w_in = w_in[(32'h8 * 0)+:(8)];
-        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(24)];
+        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(26)];
         w_ext$0$a = ws_cells$0$w_out;
         p_ext$0$a = ws_cells$0$psum_out;
         ws_cells$1$clock = clock;
         ws_cells$1$w_in = w_in[(32'h8 * 1)+:(8)];
-        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(24)];
+        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(26)];
         w_ext$1$a = ws_cells$1$w_out;
         p_ext$1$a = ws_cells$1$psum_out;
         ws_cells$2$clock = clock;
         ws_cells$2$w_in = w_in[(32'h8 * 2)+:(8)];
-        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(24)];
+        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(26)];
         w_ext$2$a = ws_cells$2$w_out;
         p_ext$2$a = ws_cells$2$psum_out;
         ws_cells$3$clock = clock;
         ws_cells$3$w_in = w_in[(32'h8 * 3)+:(8)];
-        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(24)];
+        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(26)];
         w_ext$3$a = ws_cells$3$w_out;
         p_ext$3$a = ws_cells$3$psum_out;
         ws_cells$0$a_in = a_in;
@@ -7609,12 +11557,12 @@ endmodule // pointwise_stage$array$ws_rows$2
 module pointwise_stage$array$ws_rows$2$p_ext$0(a,y);
     
     // Module arguments
-    input wire  [23:0] a;
-    output reg  [95:0] y;
+    input wire  [25:0] a;
+    output reg  [103:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {72'd0, a};
+       y = {78'd0, a};
     end
 endmodule // pointwise_stage$array$ws_rows$2$p_ext$0
 
@@ -7622,12 +11570,12 @@ endmodule // pointwise_stage$array$ws_rows$2$p_ext$0
 module pointwise_stage$array$ws_rows$2$p_ext$1(a,y);
     
     // Module arguments
-    input wire  [23:0] a;
-    output reg  [95:0] y;
+    input wire  [25:0] a;
+    output reg  [103:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {72'd0, a};
+       y = {78'd0, a};
     end
 endmodule // pointwise_stage$array$ws_rows$2$p_ext$1
 
@@ -7635,12 +11583,12 @@ endmodule // pointwise_stage$array$ws_rows$2$p_ext$1
 module pointwise_stage$array$ws_rows$2$p_ext$2(a,y);
     
     // Module arguments
-    input wire  [23:0] a;
-    output reg  [95:0] y;
+    input wire  [25:0] a;
+    output reg  [103:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {72'd0, a};
+       y = {78'd0, a};
     end
 endmodule // pointwise_stage$array$ws_rows$2$p_ext$2
 
@@ -7648,12 +11596,12 @@ endmodule // pointwise_stage$array$ws_rows$2$p_ext$2
 module pointwise_stage$array$ws_rows$2$p_ext$3(a,y);
     
     // Module arguments
-    input wire  [23:0] a;
-    output reg  [95:0] y;
+    input wire  [25:0] a;
+    output reg  [103:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {72'd0, a};
+       y = {78'd0, a};
     end
 endmodule // pointwise_stage$array$ws_rows$2$p_ext$3
 
@@ -7718,15 +11666,15 @@ module pointwise_stage$array$ws_rows$2$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [23:0] psum_in;
+    input wire  [25:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [23:0] psum_out;
+    output reg  [25:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 24'hff0000;
+    localparam  sign_fill = 26'h3ff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -7750,12 +11698,15 @@ module pointwise_stage$array$ws_rows$2$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [23:0] psum$d;
-    wire  [23:0] psum$q;
+    reg  [25:0] psum$d;
+    wire  [25:0] psum$q;
     reg  psum$clock;
+    reg  [25:0] prod$d;
+    wire  [25:0] prod$q;
+    reg  prod$clock;
     
     // Local signals
-    reg  [23:0] product;
+    reg  [25:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$2$ws_cells$0$mul mul(
@@ -7798,6 +11749,11 @@ module pointwise_stage$array$ws_rows$2$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
         .q(psum$q),
         .clock(psum$clock)
     );
+    pointwise_stage$array$ws_rows$2$ws_cells$0$prod prod(
+        .d(prod$d),
+        .q(prod$q),
+        .clock(prod$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -7808,6 +11764,7 @@ module pointwise_stage$array$ws_rows$2$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
         shadow$clock = clock;
         active$clock = clock;
         psum$clock = clock;
+        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
@@ -7815,6 +11772,7 @@ module pointwise_stage$array$ws_rows$2$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
         shadow$d = shadow$q;
         active$d = active$q;
         psum$d = psum$q;
+        prod$d = prod$q;
         mul$a = a_in;
         if (sw_in) begin
             mul$b = shadow$q;
@@ -7826,11 +11784,12 @@ module pointwise_stage$array$ws_rows$2$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
+        product = ((mul$y) & 26'h3ffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
+            product = ((mul$y) & 26'h3ffffff) | sign_fill;
         end
-        psum$d = psum_in + product;
+        prod$d = product;
+        psum$d = psum_in + prod$q;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -7918,16 +11877,35 @@ module pointwise_stage$array$ws_rows$2$ws_cells$0$mul(a,b,y);
 endmodule // pointwise_stage$array$ws_rows$2$ws_cells$0$mul
 
 
-module pointwise_stage$array$ws_rows$2$ws_cells$0$psum(d,q,clock);
+module pointwise_stage$array$ws_rows$2$ws_cells$0$prod(d,q,clock);
     
     // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
+    input wire  [25:0] d;
+    output reg  [25:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 24'h0;
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$2$ws_cells$0$prod
+
+
+module pointwise_stage$array$ws_rows$2$ws_cells$0$psum(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
     end
     
     always @(posedge clock) begin
@@ -8002,15 +11980,15 @@ module pointwise_stage$array$ws_rows$2$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [23:0] psum_in;
+    input wire  [25:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [23:0] psum_out;
+    output reg  [25:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 24'hff0000;
+    localparam  sign_fill = 26'h3ff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -8034,12 +12012,15 @@ module pointwise_stage$array$ws_rows$2$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [23:0] psum$d;
-    wire  [23:0] psum$q;
+    reg  [25:0] psum$d;
+    wire  [25:0] psum$q;
     reg  psum$clock;
+    reg  [25:0] prod$d;
+    wire  [25:0] prod$q;
+    reg  prod$clock;
     
     // Local signals
-    reg  [23:0] product;
+    reg  [25:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$2$ws_cells$1$mul mul(
@@ -8082,6 +12063,11 @@ module pointwise_stage$array$ws_rows$2$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
         .q(psum$q),
         .clock(psum$clock)
     );
+    pointwise_stage$array$ws_rows$2$ws_cells$1$prod prod(
+        .d(prod$d),
+        .q(prod$q),
+        .clock(prod$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -8092,6 +12078,7 @@ module pointwise_stage$array$ws_rows$2$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
         shadow$clock = clock;
         active$clock = clock;
         psum$clock = clock;
+        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
@@ -8099,6 +12086,7 @@ module pointwise_stage$array$ws_rows$2$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
         shadow$d = shadow$q;
         active$d = active$q;
         psum$d = psum$q;
+        prod$d = prod$q;
         mul$a = a_in;
         if (sw_in) begin
             mul$b = shadow$q;
@@ -8110,11 +12098,12 @@ module pointwise_stage$array$ws_rows$2$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
+        product = ((mul$y) & 26'h3ffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
+            product = ((mul$y) & 26'h3ffffff) | sign_fill;
         end
-        psum$d = psum_in + product;
+        prod$d = product;
+        psum$d = psum_in + prod$q;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -8202,16 +12191,35 @@ module pointwise_stage$array$ws_rows$2$ws_cells$1$mul(a,b,y);
 endmodule // pointwise_stage$array$ws_rows$2$ws_cells$1$mul
 
 
-module pointwise_stage$array$ws_rows$2$ws_cells$1$psum(d,q,clock);
+module pointwise_stage$array$ws_rows$2$ws_cells$1$prod(d,q,clock);
     
     // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
+    input wire  [25:0] d;
+    output reg  [25:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 24'h0;
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$2$ws_cells$1$prod
+
+
+module pointwise_stage$array$ws_rows$2$ws_cells$1$psum(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
     end
     
     always @(posedge clock) begin
@@ -8286,15 +12294,15 @@ module pointwise_stage$array$ws_rows$2$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [23:0] psum_in;
+    input wire  [25:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [23:0] psum_out;
+    output reg  [25:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 24'hff0000;
+    localparam  sign_fill = 26'h3ff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -8318,12 +12326,15 @@ module pointwise_stage$array$ws_rows$2$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [23:0] psum$d;
-    wire  [23:0] psum$q;
+    reg  [25:0] psum$d;
+    wire  [25:0] psum$q;
     reg  psum$clock;
+    reg  [25:0] prod$d;
+    wire  [25:0] prod$q;
+    reg  prod$clock;
     
     // Local signals
-    reg  [23:0] product;
+    reg  [25:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$2$ws_cells$2$mul mul(
@@ -8366,6 +12377,11 @@ module pointwise_stage$array$ws_rows$2$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
         .q(psum$q),
         .clock(psum$clock)
     );
+    pointwise_stage$array$ws_rows$2$ws_cells$2$prod prod(
+        .d(prod$d),
+        .q(prod$q),
+        .clock(prod$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -8376,6 +12392,7 @@ module pointwise_stage$array$ws_rows$2$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
         shadow$clock = clock;
         active$clock = clock;
         psum$clock = clock;
+        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
@@ -8383,6 +12400,7 @@ module pointwise_stage$array$ws_rows$2$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
         shadow$d = shadow$q;
         active$d = active$q;
         psum$d = psum$q;
+        prod$d = prod$q;
         mul$a = a_in;
         if (sw_in) begin
             mul$b = shadow$q;
@@ -8394,11 +12412,12 @@ module pointwise_stage$array$ws_rows$2$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
+        product = ((mul$y) & 26'h3ffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
+            product = ((mul$y) & 26'h3ffffff) | sign_fill;
         end
-        psum$d = psum_in + product;
+        prod$d = product;
+        psum$d = psum_in + prod$q;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -8486,16 +12505,35 @@ module pointwise_stage$array$ws_rows$2$ws_cells$2$mul(a,b,y);
 endmodule // pointwise_stage$array$ws_rows$2$ws_cells$2$mul
 
 
-module pointwise_stage$array$ws_rows$2$ws_cells$2$psum(d,q,clock);
+module pointwise_stage$array$ws_rows$2$ws_cells$2$prod(d,q,clock);
     
     // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
+    input wire  [25:0] d;
+    output reg  [25:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 24'h0;
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$2$ws_cells$2$prod
+
+
+module pointwise_stage$array$ws_rows$2$ws_cells$2$psum(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
     end
     
     always @(posedge clock) begin
@@ -8570,15 +12608,15 @@ module pointwise_stage$array$ws_rows$2$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [23:0] psum_in;
+    input wire  [25:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [23:0] psum_out;
+    output reg  [25:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 24'hff0000;
+    localparam  sign_fill = 26'h3ff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -8602,12 +12640,15 @@ module pointwise_stage$array$ws_rows$2$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [23:0] psum$d;
-    wire  [23:0] psum$q;
+    reg  [25:0] psum$d;
+    wire  [25:0] psum$q;
     reg  psum$clock;
+    reg  [25:0] prod$d;
+    wire  [25:0] prod$q;
+    reg  prod$clock;
     
     // Local signals
-    reg  [23:0] product;
+    reg  [25:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$2$ws_cells$3$mul mul(
@@ -8650,6 +12691,11 @@ module pointwise_stage$array$ws_rows$2$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
         .q(psum$q),
         .clock(psum$clock)
     );
+    pointwise_stage$array$ws_rows$2$ws_cells$3$prod prod(
+        .d(prod$d),
+        .q(prod$q),
+        .clock(prod$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -8660,6 +12706,7 @@ module pointwise_stage$array$ws_rows$2$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
         shadow$clock = clock;
         active$clock = clock;
         psum$clock = clock;
+        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
@@ -8667,6 +12714,7 @@ module pointwise_stage$array$ws_rows$2$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
         shadow$d = shadow$q;
         active$d = active$q;
         psum$d = psum$q;
+        prod$d = prod$q;
         mul$a = a_in;
         if (sw_in) begin
             mul$b = shadow$q;
@@ -8678,11 +12726,12 @@ module pointwise_stage$array$ws_rows$2$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
+        product = ((mul$y) & 26'h3ffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
+            product = ((mul$y) & 26'h3ffffff) | sign_fill;
         end
-        psum$d = psum_in + product;
+        prod$d = product;
+        psum$d = psum_in + prod$q;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -8770,16 +12819,35 @@ module pointwise_stage$array$ws_rows$2$ws_cells$3$mul(a,b,y);
 endmodule // pointwise_stage$array$ws_rows$2$ws_cells$3$mul
 
 
-module pointwise_stage$array$ws_rows$2$ws_cells$3$psum(d,q,clock);
+module pointwise_stage$array$ws_rows$2$ws_cells$3$prod(d,q,clock);
     
     // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
+    input wire  [25:0] d;
+    output reg  [25:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 24'h0;
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$2$ws_cells$3$prod
+
+
+module pointwise_stage$array$ws_rows$2$ws_cells$3$psum(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
     end
     
     always @(posedge clock) begin
@@ -8854,14 +12922,14 @@ module pointwise_stage$array$ws_rows$3(clock,a_in,sw_in,cap_in,w_in,psum_in,w_ou
     input wire  sw_in;
     input wire  cap_in;
     input wire  [31:0] w_in;
-    input wire  [95:0] psum_in;
+    input wire  [103:0] psum_in;
     output reg  [31:0] w_out;
-    output reg  [95:0] psum_out;
+    output reg  [103:0] psum_out;
     
     // Constant declarations
-    localparam  acc_w = 16'h18;
+    localparam  acc_w = 16'h1a;
     localparam  w_top = 16'h18;
-    localparam  p_top = 16'h48;
+    localparam  p_top = 16'h4e;
     
     // Stub signals
     reg  ws_cells$0$clock;
@@ -8869,45 +12937,45 @@ module pointwise_stage$array$ws_rows$3(clock,a_in,sw_in,cap_in,w_in,psum_in,w_ou
     reg  ws_cells$0$sw_in;
     reg  ws_cells$0$cap_in;
     reg  [7:0] ws_cells$0$w_in;
-    reg  [23:0] ws_cells$0$psum_in;
+    reg  [25:0] ws_cells$0$psum_in;
     wire  [7:0] ws_cells$0$a_out;
     wire  ws_cells$0$sw_out;
     wire  ws_cells$0$cap_out;
     wire  [7:0] ws_cells$0$w_out;
-    wire  [23:0] ws_cells$0$psum_out;
+    wire  [25:0] ws_cells$0$psum_out;
     reg  ws_cells$1$clock;
     reg  [7:0] ws_cells$1$a_in;
     reg  ws_cells$1$sw_in;
     reg  ws_cells$1$cap_in;
     reg  [7:0] ws_cells$1$w_in;
-    reg  [23:0] ws_cells$1$psum_in;
+    reg  [25:0] ws_cells$1$psum_in;
     wire  [7:0] ws_cells$1$a_out;
     wire  ws_cells$1$sw_out;
     wire  ws_cells$1$cap_out;
     wire  [7:0] ws_cells$1$w_out;
-    wire  [23:0] ws_cells$1$psum_out;
+    wire  [25:0] ws_cells$1$psum_out;
     reg  ws_cells$2$clock;
     reg  [7:0] ws_cells$2$a_in;
     reg  ws_cells$2$sw_in;
     reg  ws_cells$2$cap_in;
     reg  [7:0] ws_cells$2$w_in;
-    reg  [23:0] ws_cells$2$psum_in;
+    reg  [25:0] ws_cells$2$psum_in;
     wire  [7:0] ws_cells$2$a_out;
     wire  ws_cells$2$sw_out;
     wire  ws_cells$2$cap_out;
     wire  [7:0] ws_cells$2$w_out;
-    wire  [23:0] ws_cells$2$psum_out;
+    wire  [25:0] ws_cells$2$psum_out;
     reg  ws_cells$3$clock;
     reg  [7:0] ws_cells$3$a_in;
     reg  ws_cells$3$sw_in;
     reg  ws_cells$3$cap_in;
     reg  [7:0] ws_cells$3$w_in;
-    reg  [23:0] ws_cells$3$psum_in;
+    reg  [25:0] ws_cells$3$psum_in;
     wire  [7:0] ws_cells$3$a_out;
     wire  ws_cells$3$sw_out;
     wire  ws_cells$3$cap_out;
     wire  [7:0] ws_cells$3$w_out;
-    wire  [23:0] ws_cells$3$psum_out;
+    wire  [25:0] ws_cells$3$psum_out;
     reg  [7:0] w_ext$0$a;
     wire  [31:0] w_ext$0$y;
     reg  [7:0] w_ext$1$a;
@@ -8916,24 +12984,24 @@ module pointwise_stage$array$ws_rows$3(clock,a_in,sw_in,cap_in,w_in,psum_in,w_ou
     wire  [31:0] w_ext$2$y;
     reg  [7:0] w_ext$3$a;
     wire  [31:0] w_ext$3$y;
-    reg  [23:0] p_ext$0$a;
-    wire  [95:0] p_ext$0$y;
-    reg  [23:0] p_ext$1$a;
-    wire  [95:0] p_ext$1$y;
-    reg  [23:0] p_ext$2$a;
-    wire  [95:0] p_ext$2$y;
-    reg  [23:0] p_ext$3$a;
-    wire  [95:0] p_ext$3$y;
+    reg  [25:0] p_ext$0$a;
+    wire  [103:0] p_ext$0$y;
+    reg  [25:0] p_ext$1$a;
+    wire  [103:0] p_ext$1$y;
+    reg  [25:0] p_ext$2$a;
+    wire  [103:0] p_ext$2$y;
+    reg  [25:0] p_ext$3$a;
+    wire  [103:0] p_ext$3$y;
     
     // Local signals
     reg  [31:0] w_pack$0;
     reg  [31:0] w_pack$1;
     reg  [31:0] w_pack$2;
     reg  [31:0] w_pack$3;
-    reg  [95:0] p_pack$0;
-    reg  [95:0] p_pack$1;
-    reg  [95:0] p_pack$2;
-    reg  [95:0] p_pack$3;
+    reg  [103:0] p_pack$0;
+    reg  [103:0] p_pack$1;
+    reg  [103:0] p_pack$2;
+    reg  [103:0] p_pack$3;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$3$ws_cells$0 ws_cells$0(
@@ -9025,22 +13093,22 @@ module pointwise_stage$array$ws_rows$3(clock,a_in,sw_in,cap_in,w_in,psum_in,w_ou
     always @(*) begin
         ws_cells$0$clock = clock;
         ws_cells$0$w_in = w_in[(32'h8 * 0)+:(8)];
-        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(24)];
+        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(26)];
         w_ext$0$a = ws_cells$0$w_out;
         p_ext$0$a = ws_cells$0$psum_out;
         ws_cells$1$clock = clock;
         ws_cells$1$w_in = w_in[(32'h8 * 1)+:(8)];
-        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(24)];
+        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(26)];
         w_ext$1$a = ws_cells$1$w_out;
         p_ext$1$a = ws_cells$1$psum_out;
         ws_cells$2$clock = clock;
         ws_cells$2$w_in = w_in[(32'h8 * 2)+:(8)];
-        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(24)];
+        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(26)];
         w_ext$2$a = ws_cells$2$w_out;
         p_ext$2$a = ws_cells$2$psum_out;
         ws_cells$3$clock = clock;
         ws_cells$3$w_in = w_in[(32'h8 * 3)+:(8)];
-        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(24)];
+        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(26)];
         w_ext$3$a = ws_cells$3$w_out;
         p_ext$3$a = ws_cells$3$psum_out;
         ws_cells$0$a_in = a_in;
@@ -9079,12 +13147,12 @@ endmodule // pointwise_stage$array$ws_rows$3
 module pointwise_stage$array$ws_rows$3$p_ext$0(a,y);
     
     // Module arguments
-    input wire  [23:0] a;
-    output reg  [95:0] y;
+    input wire  [25:0] a;
+    output reg  [103:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {72'd0, a};
+       y = {78'd0, a};
     end
 endmodule // pointwise_stage$array$ws_rows$3$p_ext$0
 
@@ -9092,12 +13160,12 @@ endmodule // pointwise_stage$array$ws_rows$3$p_ext$0
 module pointwise_stage$array$ws_rows$3$p_ext$1(a,y);
     
     // Module arguments
-    input wire  [23:0] a;
-    output reg  [95:0] y;
+    input wire  [25:0] a;
+    output reg  [103:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {72'd0, a};
+       y = {78'd0, a};
     end
 endmodule // pointwise_stage$array$ws_rows$3$p_ext$1
 
@@ -9105,12 +13173,12 @@ endmodule // pointwise_stage$array$ws_rows$3$p_ext$1
 module pointwise_stage$array$ws_rows$3$p_ext$2(a,y);
     
     // Module arguments
-    input wire  [23:0] a;
-    output reg  [95:0] y;
+    input wire  [25:0] a;
+    output reg  [103:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {72'd0, a};
+       y = {78'd0, a};
     end
 endmodule // pointwise_stage$array$ws_rows$3$p_ext$2
 
@@ -9118,12 +13186,12 @@ endmodule // pointwise_stage$array$ws_rows$3$p_ext$2
 module pointwise_stage$array$ws_rows$3$p_ext$3(a,y);
     
     // Module arguments
-    input wire  [23:0] a;
-    output reg  [95:0] y;
+    input wire  [25:0] a;
+    output reg  [103:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {72'd0, a};
+       y = {78'd0, a};
     end
 endmodule // pointwise_stage$array$ws_rows$3$p_ext$3
 
@@ -9188,15 +13256,15 @@ module pointwise_stage$array$ws_rows$3$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [23:0] psum_in;
+    input wire  [25:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [23:0] psum_out;
+    output reg  [25:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 24'hff0000;
+    localparam  sign_fill = 26'h3ff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -9220,12 +13288,15 @@ module pointwise_stage$array$ws_rows$3$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [23:0] psum$d;
-    wire  [23:0] psum$q;
+    reg  [25:0] psum$d;
+    wire  [25:0] psum$q;
     reg  psum$clock;
+    reg  [25:0] prod$d;
+    wire  [25:0] prod$q;
+    reg  prod$clock;
     
     // Local signals
-    reg  [23:0] product;
+    reg  [25:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$3$ws_cells$0$mul mul(
@@ -9268,6 +13339,11 @@ module pointwise_stage$array$ws_rows$3$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
         .q(psum$q),
         .clock(psum$clock)
     );
+    pointwise_stage$array$ws_rows$3$ws_cells$0$prod prod(
+        .d(prod$d),
+        .q(prod$q),
+        .clock(prod$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -9278,6 +13354,7 @@ module pointwise_stage$array$ws_rows$3$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
         shadow$clock = clock;
         active$clock = clock;
         psum$clock = clock;
+        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
@@ -9285,6 +13362,7 @@ module pointwise_stage$array$ws_rows$3$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
         shadow$d = shadow$q;
         active$d = active$q;
         psum$d = psum$q;
+        prod$d = prod$q;
         mul$a = a_in;
         if (sw_in) begin
             mul$b = shadow$q;
@@ -9296,11 +13374,12 @@ module pointwise_stage$array$ws_rows$3$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
+        product = ((mul$y) & 26'h3ffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
+            product = ((mul$y) & 26'h3ffffff) | sign_fill;
         end
-        psum$d = psum_in + product;
+        prod$d = product;
+        psum$d = psum_in + prod$q;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -9388,16 +13467,35 @@ module pointwise_stage$array$ws_rows$3$ws_cells$0$mul(a,b,y);
 endmodule // pointwise_stage$array$ws_rows$3$ws_cells$0$mul
 
 
-module pointwise_stage$array$ws_rows$3$ws_cells$0$psum(d,q,clock);
+module pointwise_stage$array$ws_rows$3$ws_cells$0$prod(d,q,clock);
     
     // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
+    input wire  [25:0] d;
+    output reg  [25:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 24'h0;
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$3$ws_cells$0$prod
+
+
+module pointwise_stage$array$ws_rows$3$ws_cells$0$psum(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
     end
     
     always @(posedge clock) begin
@@ -9472,15 +13570,15 @@ module pointwise_stage$array$ws_rows$3$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [23:0] psum_in;
+    input wire  [25:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [23:0] psum_out;
+    output reg  [25:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 24'hff0000;
+    localparam  sign_fill = 26'h3ff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -9504,12 +13602,15 @@ module pointwise_stage$array$ws_rows$3$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [23:0] psum$d;
-    wire  [23:0] psum$q;
+    reg  [25:0] psum$d;
+    wire  [25:0] psum$q;
     reg  psum$clock;
+    reg  [25:0] prod$d;
+    wire  [25:0] prod$q;
+    reg  prod$clock;
     
     // Local signals
-    reg  [23:0] product;
+    reg  [25:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$3$ws_cells$1$mul mul(
@@ -9552,6 +13653,11 @@ module pointwise_stage$array$ws_rows$3$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
         .q(psum$q),
         .clock(psum$clock)
     );
+    pointwise_stage$array$ws_rows$3$ws_cells$1$prod prod(
+        .d(prod$d),
+        .q(prod$q),
+        .clock(prod$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -9562,6 +13668,7 @@ module pointwise_stage$array$ws_rows$3$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
         shadow$clock = clock;
         active$clock = clock;
         psum$clock = clock;
+        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
@@ -9569,6 +13676,7 @@ module pointwise_stage$array$ws_rows$3$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
         shadow$d = shadow$q;
         active$d = active$q;
         psum$d = psum$q;
+        prod$d = prod$q;
         mul$a = a_in;
         if (sw_in) begin
             mul$b = shadow$q;
@@ -9580,11 +13688,12 @@ module pointwise_stage$array$ws_rows$3$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
+        product = ((mul$y) & 26'h3ffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
+            product = ((mul$y) & 26'h3ffffff) | sign_fill;
         end
-        psum$d = psum_in + product;
+        prod$d = product;
+        psum$d = psum_in + prod$q;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -9672,16 +13781,35 @@ module pointwise_stage$array$ws_rows$3$ws_cells$1$mul(a,b,y);
 endmodule // pointwise_stage$array$ws_rows$3$ws_cells$1$mul
 
 
-module pointwise_stage$array$ws_rows$3$ws_cells$1$psum(d,q,clock);
+module pointwise_stage$array$ws_rows$3$ws_cells$1$prod(d,q,clock);
     
     // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
+    input wire  [25:0] d;
+    output reg  [25:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 24'h0;
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$3$ws_cells$1$prod
+
+
+module pointwise_stage$array$ws_rows$3$ws_cells$1$psum(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
     end
     
     always @(posedge clock) begin
@@ -9756,15 +13884,15 @@ module pointwise_stage$array$ws_rows$3$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [23:0] psum_in;
+    input wire  [25:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [23:0] psum_out;
+    output reg  [25:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 24'hff0000;
+    localparam  sign_fill = 26'h3ff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -9788,12 +13916,15 @@ module pointwise_stage$array$ws_rows$3$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [23:0] psum$d;
-    wire  [23:0] psum$q;
+    reg  [25:0] psum$d;
+    wire  [25:0] psum$q;
     reg  psum$clock;
+    reg  [25:0] prod$d;
+    wire  [25:0] prod$q;
+    reg  prod$clock;
     
     // Local signals
-    reg  [23:0] product;
+    reg  [25:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$3$ws_cells$2$mul mul(
@@ -9836,6 +13967,11 @@ module pointwise_stage$array$ws_rows$3$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
         .q(psum$q),
         .clock(psum$clock)
     );
+    pointwise_stage$array$ws_rows$3$ws_cells$2$prod prod(
+        .d(prod$d),
+        .q(prod$q),
+        .clock(prod$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -9846,6 +13982,7 @@ module pointwise_stage$array$ws_rows$3$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
         shadow$clock = clock;
         active$clock = clock;
         psum$clock = clock;
+        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
@@ -9853,6 +13990,7 @@ module pointwise_stage$array$ws_rows$3$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
         shadow$d = shadow$q;
         active$d = active$q;
         psum$d = psum$q;
+        prod$d = prod$q;
         mul$a = a_in;
         if (sw_in) begin
             mul$b = shadow$q;
@@ -9864,11 +14002,12 @@ module pointwise_stage$array$ws_rows$3$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
+        product = ((mul$y) & 26'h3ffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
+            product = ((mul$y) & 26'h3ffffff) | sign_fill;
         end
-        psum$d = psum_in + product;
+        prod$d = product;
+        psum$d = psum_in + prod$q;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -9956,16 +14095,35 @@ module pointwise_stage$array$ws_rows$3$ws_cells$2$mul(a,b,y);
 endmodule // pointwise_stage$array$ws_rows$3$ws_cells$2$mul
 
 
-module pointwise_stage$array$ws_rows$3$ws_cells$2$psum(d,q,clock);
+module pointwise_stage$array$ws_rows$3$ws_cells$2$prod(d,q,clock);
     
     // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
+    input wire  [25:0] d;
+    output reg  [25:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 24'h0;
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$3$ws_cells$2$prod
+
+
+module pointwise_stage$array$ws_rows$3$ws_cells$2$psum(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
     end
     
     always @(posedge clock) begin
@@ -10040,15 +14198,15 @@ module pointwise_stage$array$ws_rows$3$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [23:0] psum_in;
+    input wire  [25:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [23:0] psum_out;
+    output reg  [25:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 24'hff0000;
+    localparam  sign_fill = 26'h3ff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -10072,12 +14230,15 @@ module pointwise_stage$array$ws_rows$3$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [23:0] psum$d;
-    wire  [23:0] psum$q;
+    reg  [25:0] psum$d;
+    wire  [25:0] psum$q;
     reg  psum$clock;
+    reg  [25:0] prod$d;
+    wire  [25:0] prod$q;
+    reg  prod$clock;
     
     // Local signals
-    reg  [23:0] product;
+    reg  [25:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$3$ws_cells$3$mul mul(
@@ -10120,6 +14281,11 @@ module pointwise_stage$array$ws_rows$3$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
         .q(psum$q),
         .clock(psum$clock)
     );
+    pointwise_stage$array$ws_rows$3$ws_cells$3$prod prod(
+        .d(prod$d),
+        .q(prod$q),
+        .clock(prod$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -10130,6 +14296,7 @@ module pointwise_stage$array$ws_rows$3$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
         shadow$clock = clock;
         active$clock = clock;
         psum$clock = clock;
+        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
@@ -10137,6 +14304,7 @@ module pointwise_stage$array$ws_rows$3$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
         shadow$d = shadow$q;
         active$d = active$q;
         psum$d = psum$q;
+        prod$d = prod$q;
         mul$a = a_in;
         if (sw_in) begin
             mul$b = shadow$q;
@@ -10148,11 +14316,12 @@ module pointwise_stage$array$ws_rows$3$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
+        product = ((mul$y) & 26'h3ffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
+            product = ((mul$y) & 26'h3ffffff) | sign_fill;
         end
-        psum$d = psum_in + product;
+        prod$d = product;
+        psum$d = psum_in + prod$q;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -10240,16 +14409,35 @@ module pointwise_stage$array$ws_rows$3$ws_cells$3$mul(a,b,y);
 endmodule // pointwise_stage$array$ws_rows$3$ws_cells$3$mul
 
 
-module pointwise_stage$array$ws_rows$3$ws_cells$3$psum(d,q,clock);
+module pointwise_stage$array$ws_rows$3$ws_cells$3$prod(d,q,clock);
     
     // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
+    input wire  [25:0] d;
+    output reg  [25:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 24'h0;
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$3$ws_cells$3$prod
+
+
+module pointwise_stage$array$ws_rows$3$ws_cells$3$psum(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
     end
     
     always @(posedge clock) begin
@@ -10316,6 +14504,6366 @@ module pointwise_stage$array$ws_rows$3$ws_cells$3$w_reg(d,q,clock);
 endmodule // pointwise_stage$array$ws_rows$3$ws_cells$3$w_reg
 
 
+module pointwise_stage$array$ws_rows$4(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,psum_out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] a_in;
+    input wire  sw_in;
+    input wire  cap_in;
+    input wire  [31:0] w_in;
+    input wire  [103:0] psum_in;
+    output reg  [31:0] w_out;
+    output reg  [103:0] psum_out;
+    
+    // Constant declarations
+    localparam  acc_w = 16'h1a;
+    localparam  w_top = 16'h18;
+    localparam  p_top = 16'h4e;
+    
+    // Stub signals
+    reg  ws_cells$0$clock;
+    reg  [7:0] ws_cells$0$a_in;
+    reg  ws_cells$0$sw_in;
+    reg  ws_cells$0$cap_in;
+    reg  [7:0] ws_cells$0$w_in;
+    reg  [25:0] ws_cells$0$psum_in;
+    wire  [7:0] ws_cells$0$a_out;
+    wire  ws_cells$0$sw_out;
+    wire  ws_cells$0$cap_out;
+    wire  [7:0] ws_cells$0$w_out;
+    wire  [25:0] ws_cells$0$psum_out;
+    reg  ws_cells$1$clock;
+    reg  [7:0] ws_cells$1$a_in;
+    reg  ws_cells$1$sw_in;
+    reg  ws_cells$1$cap_in;
+    reg  [7:0] ws_cells$1$w_in;
+    reg  [25:0] ws_cells$1$psum_in;
+    wire  [7:0] ws_cells$1$a_out;
+    wire  ws_cells$1$sw_out;
+    wire  ws_cells$1$cap_out;
+    wire  [7:0] ws_cells$1$w_out;
+    wire  [25:0] ws_cells$1$psum_out;
+    reg  ws_cells$2$clock;
+    reg  [7:0] ws_cells$2$a_in;
+    reg  ws_cells$2$sw_in;
+    reg  ws_cells$2$cap_in;
+    reg  [7:0] ws_cells$2$w_in;
+    reg  [25:0] ws_cells$2$psum_in;
+    wire  [7:0] ws_cells$2$a_out;
+    wire  ws_cells$2$sw_out;
+    wire  ws_cells$2$cap_out;
+    wire  [7:0] ws_cells$2$w_out;
+    wire  [25:0] ws_cells$2$psum_out;
+    reg  ws_cells$3$clock;
+    reg  [7:0] ws_cells$3$a_in;
+    reg  ws_cells$3$sw_in;
+    reg  ws_cells$3$cap_in;
+    reg  [7:0] ws_cells$3$w_in;
+    reg  [25:0] ws_cells$3$psum_in;
+    wire  [7:0] ws_cells$3$a_out;
+    wire  ws_cells$3$sw_out;
+    wire  ws_cells$3$cap_out;
+    wire  [7:0] ws_cells$3$w_out;
+    wire  [25:0] ws_cells$3$psum_out;
+    reg  [7:0] w_ext$0$a;
+    wire  [31:0] w_ext$0$y;
+    reg  [7:0] w_ext$1$a;
+    wire  [31:0] w_ext$1$y;
+    reg  [7:0] w_ext$2$a;
+    wire  [31:0] w_ext$2$y;
+    reg  [7:0] w_ext$3$a;
+    wire  [31:0] w_ext$3$y;
+    reg  [25:0] p_ext$0$a;
+    wire  [103:0] p_ext$0$y;
+    reg  [25:0] p_ext$1$a;
+    wire  [103:0] p_ext$1$y;
+    reg  [25:0] p_ext$2$a;
+    wire  [103:0] p_ext$2$y;
+    reg  [25:0] p_ext$3$a;
+    wire  [103:0] p_ext$3$y;
+    
+    // Local signals
+    reg  [31:0] w_pack$0;
+    reg  [31:0] w_pack$1;
+    reg  [31:0] w_pack$2;
+    reg  [31:0] w_pack$3;
+    reg  [103:0] p_pack$0;
+    reg  [103:0] p_pack$1;
+    reg  [103:0] p_pack$2;
+    reg  [103:0] p_pack$3;
+    
+    // Sub module instances
+    pointwise_stage$array$ws_rows$4$ws_cells$0 ws_cells$0(
+        .clock(ws_cells$0$clock),
+        .a_in(ws_cells$0$a_in),
+        .sw_in(ws_cells$0$sw_in),
+        .cap_in(ws_cells$0$cap_in),
+        .w_in(ws_cells$0$w_in),
+        .psum_in(ws_cells$0$psum_in),
+        .a_out(ws_cells$0$a_out),
+        .sw_out(ws_cells$0$sw_out),
+        .cap_out(ws_cells$0$cap_out),
+        .w_out(ws_cells$0$w_out),
+        .psum_out(ws_cells$0$psum_out)
+    );
+    pointwise_stage$array$ws_rows$4$ws_cells$1 ws_cells$1(
+        .clock(ws_cells$1$clock),
+        .a_in(ws_cells$1$a_in),
+        .sw_in(ws_cells$1$sw_in),
+        .cap_in(ws_cells$1$cap_in),
+        .w_in(ws_cells$1$w_in),
+        .psum_in(ws_cells$1$psum_in),
+        .a_out(ws_cells$1$a_out),
+        .sw_out(ws_cells$1$sw_out),
+        .cap_out(ws_cells$1$cap_out),
+        .w_out(ws_cells$1$w_out),
+        .psum_out(ws_cells$1$psum_out)
+    );
+    pointwise_stage$array$ws_rows$4$ws_cells$2 ws_cells$2(
+        .clock(ws_cells$2$clock),
+        .a_in(ws_cells$2$a_in),
+        .sw_in(ws_cells$2$sw_in),
+        .cap_in(ws_cells$2$cap_in),
+        .w_in(ws_cells$2$w_in),
+        .psum_in(ws_cells$2$psum_in),
+        .a_out(ws_cells$2$a_out),
+        .sw_out(ws_cells$2$sw_out),
+        .cap_out(ws_cells$2$cap_out),
+        .w_out(ws_cells$2$w_out),
+        .psum_out(ws_cells$2$psum_out)
+    );
+    pointwise_stage$array$ws_rows$4$ws_cells$3 ws_cells$3(
+        .clock(ws_cells$3$clock),
+        .a_in(ws_cells$3$a_in),
+        .sw_in(ws_cells$3$sw_in),
+        .cap_in(ws_cells$3$cap_in),
+        .w_in(ws_cells$3$w_in),
+        .psum_in(ws_cells$3$psum_in),
+        .a_out(ws_cells$3$a_out),
+        .sw_out(ws_cells$3$sw_out),
+        .cap_out(ws_cells$3$cap_out),
+        .w_out(ws_cells$3$w_out),
+        .psum_out(ws_cells$3$psum_out)
+    );
+    pointwise_stage$array$ws_rows$4$w_ext$0 w_ext$0(
+        .a(w_ext$0$a),
+        .y(w_ext$0$y)
+    );
+    pointwise_stage$array$ws_rows$4$w_ext$1 w_ext$1(
+        .a(w_ext$1$a),
+        .y(w_ext$1$y)
+    );
+    pointwise_stage$array$ws_rows$4$w_ext$2 w_ext$2(
+        .a(w_ext$2$a),
+        .y(w_ext$2$y)
+    );
+    pointwise_stage$array$ws_rows$4$w_ext$3 w_ext$3(
+        .a(w_ext$3$a),
+        .y(w_ext$3$y)
+    );
+    pointwise_stage$array$ws_rows$4$p_ext$0 p_ext$0(
+        .a(p_ext$0$a),
+        .y(p_ext$0$y)
+    );
+    pointwise_stage$array$ws_rows$4$p_ext$1 p_ext$1(
+        .a(p_ext$1$a),
+        .y(p_ext$1$y)
+    );
+    pointwise_stage$array$ws_rows$4$p_ext$2 p_ext$2(
+        .a(p_ext$2$a),
+        .y(p_ext$2$y)
+    );
+    pointwise_stage$array$ws_rows$4$p_ext$3 p_ext$3(
+        .a(p_ext$3$a),
+        .y(p_ext$3$y)
+    );
+    
+    // Update code
+    always @(*) begin
+        ws_cells$0$clock = clock;
+        ws_cells$0$w_in = w_in[(32'h8 * 0)+:(8)];
+        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(26)];
+        w_ext$0$a = ws_cells$0$w_out;
+        p_ext$0$a = ws_cells$0$psum_out;
+        ws_cells$1$clock = clock;
+        ws_cells$1$w_in = w_in[(32'h8 * 1)+:(8)];
+        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(26)];
+        w_ext$1$a = ws_cells$1$w_out;
+        p_ext$1$a = ws_cells$1$psum_out;
+        ws_cells$2$clock = clock;
+        ws_cells$2$w_in = w_in[(32'h8 * 2)+:(8)];
+        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(26)];
+        w_ext$2$a = ws_cells$2$w_out;
+        p_ext$2$a = ws_cells$2$psum_out;
+        ws_cells$3$clock = clock;
+        ws_cells$3$w_in = w_in[(32'h8 * 3)+:(8)];
+        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(26)];
+        w_ext$3$a = ws_cells$3$w_out;
+        p_ext$3$a = ws_cells$3$psum_out;
+        ws_cells$0$a_in = a_in;
+        ws_cells$0$sw_in = sw_in;
+        ws_cells$0$cap_in = cap_in;
+        ws_cells$1$a_in = ws_cells$0$a_out;
+        ws_cells$1$sw_in = ws_cells$0$sw_out;
+        ws_cells$1$cap_in = ws_cells$0$cap_out;
+        ws_cells$2$a_in = ws_cells$1$a_out;
+        ws_cells$2$sw_in = ws_cells$1$sw_out;
+        ws_cells$2$cap_in = ws_cells$1$cap_out;
+        ws_cells$3$a_in = ws_cells$2$a_out;
+        ws_cells$3$sw_in = ws_cells$2$sw_out;
+        ws_cells$3$cap_in = ws_cells$2$cap_out;
+        w_pack$0 = w_ext$0$y << w_top;
+        p_pack$0 = p_ext$0$y << p_top;
+        w_pack$1 = (w_pack$0 >> 32'h8) | (w_ext$1$y << w_top);
+        p_pack$1 = (p_pack$0 >> acc_w) | (p_ext$1$y << p_top);
+        w_pack$2 = (w_pack$1 >> 32'h8) | (w_ext$2$y << w_top);
+        p_pack$2 = (p_pack$1 >> acc_w) | (p_ext$2$y << p_top);
+        w_pack$3 = (w_pack$2 >> 32'h8) | (w_ext$3$y << w_top);
+        p_pack$3 = (p_pack$2 >> acc_w) | (p_ext$3$y << p_top);
+        w_out = w_pack$0;
+        psum_out = p_pack$0;
+        w_out = w_pack$1;
+        psum_out = p_pack$1;
+        w_out = w_pack$2;
+        psum_out = p_pack$2;
+        w_out = w_pack$3;
+        psum_out = p_pack$3;
+    end
+    
+endmodule // pointwise_stage$array$ws_rows$4
+
+
+module pointwise_stage$array$ws_rows$4$p_ext$0(a,y);
+    
+    // Module arguments
+    input wire  [25:0] a;
+    output reg  [103:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {78'd0, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$4$p_ext$0
+
+
+module pointwise_stage$array$ws_rows$4$p_ext$1(a,y);
+    
+    // Module arguments
+    input wire  [25:0] a;
+    output reg  [103:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {78'd0, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$4$p_ext$1
+
+
+module pointwise_stage$array$ws_rows$4$p_ext$2(a,y);
+    
+    // Module arguments
+    input wire  [25:0] a;
+    output reg  [103:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {78'd0, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$4$p_ext$2
+
+
+module pointwise_stage$array$ws_rows$4$p_ext$3(a,y);
+    
+    // Module arguments
+    input wire  [25:0] a;
+    output reg  [103:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {78'd0, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$4$p_ext$3
+
+
+module pointwise_stage$array$ws_rows$4$w_ext$0(a,y);
+    
+    // Module arguments
+    input wire  [7:0] a;
+    output reg  [31:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {24'd0, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$4$w_ext$0
+
+
+module pointwise_stage$array$ws_rows$4$w_ext$1(a,y);
+    
+    // Module arguments
+    input wire  [7:0] a;
+    output reg  [31:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {24'd0, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$4$w_ext$1
+
+
+module pointwise_stage$array$ws_rows$4$w_ext$2(a,y);
+    
+    // Module arguments
+    input wire  [7:0] a;
+    output reg  [31:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {24'd0, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$4$w_ext$2
+
+
+module pointwise_stage$array$ws_rows$4$w_ext$3(a,y);
+    
+    // Module arguments
+    input wire  [7:0] a;
+    output reg  [31:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {24'd0, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$4$w_ext$3
+
+
+module pointwise_stage$array$ws_rows$4$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] a_in;
+    input wire  sw_in;
+    input wire  cap_in;
+    input wire  [7:0] w_in;
+    input wire  [25:0] psum_in;
+    output reg  [7:0] a_out;
+    output reg  sw_out;
+    output reg  cap_out;
+    output reg  [7:0] w_out;
+    output reg  [25:0] psum_out;
+    
+    // Constant declarations
+    localparam  sign_fill = 26'h3ff0000;
+    
+    // Stub signals
+    reg  [7:0] mul$a;
+    reg  [7:0] mul$b;
+    wire  [15:0] mul$y;
+    reg  [7:0] a_reg$d;
+    wire  [7:0] a_reg$q;
+    reg  a_reg$clock;
+    reg  sw_reg$d;
+    wire  sw_reg$q;
+    reg  sw_reg$clock;
+    reg  cap_reg$d;
+    wire  cap_reg$q;
+    reg  cap_reg$clock;
+    reg  [7:0] w_reg$d;
+    wire  [7:0] w_reg$q;
+    reg  w_reg$clock;
+    reg  [7:0] shadow$d;
+    wire  [7:0] shadow$q;
+    reg  shadow$clock;
+    reg  [7:0] active$d;
+    wire  [7:0] active$q;
+    reg  active$clock;
+    reg  [25:0] psum$d;
+    wire  [25:0] psum$q;
+    reg  psum$clock;
+    reg  [25:0] prod$d;
+    wire  [25:0] prod$q;
+    reg  prod$clock;
+    
+    // Local signals
+    reg  [25:0] product;
+    
+    // Sub module instances
+    pointwise_stage$array$ws_rows$4$ws_cells$0$mul mul(
+        .a(mul$a),
+        .b(mul$b),
+        .y(mul$y)
+    );
+    pointwise_stage$array$ws_rows$4$ws_cells$0$a_reg a_reg(
+        .d(a_reg$d),
+        .q(a_reg$q),
+        .clock(a_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$4$ws_cells$0$sw_reg sw_reg(
+        .d(sw_reg$d),
+        .q(sw_reg$q),
+        .clock(sw_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$4$ws_cells$0$cap_reg cap_reg(
+        .d(cap_reg$d),
+        .q(cap_reg$q),
+        .clock(cap_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$4$ws_cells$0$w_reg w_reg(
+        .d(w_reg$d),
+        .q(w_reg$q),
+        .clock(w_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$4$ws_cells$0$shadow shadow(
+        .d(shadow$d),
+        .q(shadow$q),
+        .clock(shadow$clock)
+    );
+    pointwise_stage$array$ws_rows$4$ws_cells$0$active active(
+        .d(active$d),
+        .q(active$q),
+        .clock(active$clock)
+    );
+    pointwise_stage$array$ws_rows$4$ws_cells$0$psum psum(
+        .d(psum$d),
+        .q(psum$q),
+        .clock(psum$clock)
+    );
+    pointwise_stage$array$ws_rows$4$ws_cells$0$prod prod(
+        .d(prod$d),
+        .q(prod$q),
+        .clock(prod$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        a_reg$clock = clock;
+        sw_reg$clock = clock;
+        cap_reg$clock = clock;
+        w_reg$clock = clock;
+        shadow$clock = clock;
+        active$clock = clock;
+        psum$clock = clock;
+        prod$clock = clock;
+        a_reg$d = a_reg$q;
+        sw_reg$d = sw_reg$q;
+        cap_reg$d = cap_reg$q;
+        w_reg$d = w_reg$q;
+        shadow$d = shadow$q;
+        active$d = active$q;
+        psum$d = psum$q;
+        prod$d = prod$q;
+        mul$a = a_in;
+        if (sw_in) begin
+            mul$b = shadow$q;
+            active$d = shadow$q;
+        end
+        else begin
+            mul$b = active$q;
+        end
+        if (cap_in) begin
+            shadow$d = w_in;
+        end
+        product = ((mul$y) & 26'h3ffffff);
+        if (mul$y[32'hf]) begin
+            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+        end
+        prod$d = product;
+        psum$d = psum_in + prod$q;
+        a_reg$d = a_in;
+        sw_reg$d = sw_in;
+        cap_reg$d = cap_in;
+        w_reg$d = w_in;
+        a_out = a_reg$q;
+        sw_out = sw_reg$q;
+        cap_out = cap_reg$q;
+        w_out = w_reg$q;
+        psum_out = psum$q;
+    end
+    
+endmodule // pointwise_stage$array$ws_rows$4$ws_cells$0
+
+
+module pointwise_stage$array$ws_rows$4$ws_cells$0$a_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$4$ws_cells$0$a_reg
+
+
+module pointwise_stage$array$ws_rows$4$ws_cells$0$active(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$4$ws_cells$0$active
+
+
+module pointwise_stage$array$ws_rows$4$ws_cells$0$cap_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$4$ws_cells$0$cap_reg
+
+
+module pointwise_stage$array$ws_rows$4$ws_cells$0$mul(a,b,y);
+    
+    // Module arguments
+    input wire  [7:0] a;
+    input wire  [7:0] b;
+    output reg  [15:0] y;
+    
+    // Update code (custom)
+    wire signed [15:0] a16 = {{8{a[7]}}, a};
+    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    always @(*) begin
+       y = a16 * b16;
+    end
+endmodule // pointwise_stage$array$ws_rows$4$ws_cells$0$mul
+
+
+module pointwise_stage$array$ws_rows$4$ws_cells$0$prod(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$4$ws_cells$0$prod
+
+
+module pointwise_stage$array$ws_rows$4$ws_cells$0$psum(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$4$ws_cells$0$psum
+
+
+module pointwise_stage$array$ws_rows$4$ws_cells$0$shadow(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$4$ws_cells$0$shadow
+
+
+module pointwise_stage$array$ws_rows$4$ws_cells$0$sw_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$4$ws_cells$0$sw_reg
+
+
+module pointwise_stage$array$ws_rows$4$ws_cells$0$w_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$4$ws_cells$0$w_reg
+
+
+module pointwise_stage$array$ws_rows$4$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] a_in;
+    input wire  sw_in;
+    input wire  cap_in;
+    input wire  [7:0] w_in;
+    input wire  [25:0] psum_in;
+    output reg  [7:0] a_out;
+    output reg  sw_out;
+    output reg  cap_out;
+    output reg  [7:0] w_out;
+    output reg  [25:0] psum_out;
+    
+    // Constant declarations
+    localparam  sign_fill = 26'h3ff0000;
+    
+    // Stub signals
+    reg  [7:0] mul$a;
+    reg  [7:0] mul$b;
+    wire  [15:0] mul$y;
+    reg  [7:0] a_reg$d;
+    wire  [7:0] a_reg$q;
+    reg  a_reg$clock;
+    reg  sw_reg$d;
+    wire  sw_reg$q;
+    reg  sw_reg$clock;
+    reg  cap_reg$d;
+    wire  cap_reg$q;
+    reg  cap_reg$clock;
+    reg  [7:0] w_reg$d;
+    wire  [7:0] w_reg$q;
+    reg  w_reg$clock;
+    reg  [7:0] shadow$d;
+    wire  [7:0] shadow$q;
+    reg  shadow$clock;
+    reg  [7:0] active$d;
+    wire  [7:0] active$q;
+    reg  active$clock;
+    reg  [25:0] psum$d;
+    wire  [25:0] psum$q;
+    reg  psum$clock;
+    reg  [25:0] prod$d;
+    wire  [25:0] prod$q;
+    reg  prod$clock;
+    
+    // Local signals
+    reg  [25:0] product;
+    
+    // Sub module instances
+    pointwise_stage$array$ws_rows$4$ws_cells$1$mul mul(
+        .a(mul$a),
+        .b(mul$b),
+        .y(mul$y)
+    );
+    pointwise_stage$array$ws_rows$4$ws_cells$1$a_reg a_reg(
+        .d(a_reg$d),
+        .q(a_reg$q),
+        .clock(a_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$4$ws_cells$1$sw_reg sw_reg(
+        .d(sw_reg$d),
+        .q(sw_reg$q),
+        .clock(sw_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$4$ws_cells$1$cap_reg cap_reg(
+        .d(cap_reg$d),
+        .q(cap_reg$q),
+        .clock(cap_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$4$ws_cells$1$w_reg w_reg(
+        .d(w_reg$d),
+        .q(w_reg$q),
+        .clock(w_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$4$ws_cells$1$shadow shadow(
+        .d(shadow$d),
+        .q(shadow$q),
+        .clock(shadow$clock)
+    );
+    pointwise_stage$array$ws_rows$4$ws_cells$1$active active(
+        .d(active$d),
+        .q(active$q),
+        .clock(active$clock)
+    );
+    pointwise_stage$array$ws_rows$4$ws_cells$1$psum psum(
+        .d(psum$d),
+        .q(psum$q),
+        .clock(psum$clock)
+    );
+    pointwise_stage$array$ws_rows$4$ws_cells$1$prod prod(
+        .d(prod$d),
+        .q(prod$q),
+        .clock(prod$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        a_reg$clock = clock;
+        sw_reg$clock = clock;
+        cap_reg$clock = clock;
+        w_reg$clock = clock;
+        shadow$clock = clock;
+        active$clock = clock;
+        psum$clock = clock;
+        prod$clock = clock;
+        a_reg$d = a_reg$q;
+        sw_reg$d = sw_reg$q;
+        cap_reg$d = cap_reg$q;
+        w_reg$d = w_reg$q;
+        shadow$d = shadow$q;
+        active$d = active$q;
+        psum$d = psum$q;
+        prod$d = prod$q;
+        mul$a = a_in;
+        if (sw_in) begin
+            mul$b = shadow$q;
+            active$d = shadow$q;
+        end
+        else begin
+            mul$b = active$q;
+        end
+        if (cap_in) begin
+            shadow$d = w_in;
+        end
+        product = ((mul$y) & 26'h3ffffff);
+        if (mul$y[32'hf]) begin
+            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+        end
+        prod$d = product;
+        psum$d = psum_in + prod$q;
+        a_reg$d = a_in;
+        sw_reg$d = sw_in;
+        cap_reg$d = cap_in;
+        w_reg$d = w_in;
+        a_out = a_reg$q;
+        sw_out = sw_reg$q;
+        cap_out = cap_reg$q;
+        w_out = w_reg$q;
+        psum_out = psum$q;
+    end
+    
+endmodule // pointwise_stage$array$ws_rows$4$ws_cells$1
+
+
+module pointwise_stage$array$ws_rows$4$ws_cells$1$a_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$4$ws_cells$1$a_reg
+
+
+module pointwise_stage$array$ws_rows$4$ws_cells$1$active(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$4$ws_cells$1$active
+
+
+module pointwise_stage$array$ws_rows$4$ws_cells$1$cap_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$4$ws_cells$1$cap_reg
+
+
+module pointwise_stage$array$ws_rows$4$ws_cells$1$mul(a,b,y);
+    
+    // Module arguments
+    input wire  [7:0] a;
+    input wire  [7:0] b;
+    output reg  [15:0] y;
+    
+    // Update code (custom)
+    wire signed [15:0] a16 = {{8{a[7]}}, a};
+    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    always @(*) begin
+       y = a16 * b16;
+    end
+endmodule // pointwise_stage$array$ws_rows$4$ws_cells$1$mul
+
+
+module pointwise_stage$array$ws_rows$4$ws_cells$1$prod(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$4$ws_cells$1$prod
+
+
+module pointwise_stage$array$ws_rows$4$ws_cells$1$psum(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$4$ws_cells$1$psum
+
+
+module pointwise_stage$array$ws_rows$4$ws_cells$1$shadow(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$4$ws_cells$1$shadow
+
+
+module pointwise_stage$array$ws_rows$4$ws_cells$1$sw_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$4$ws_cells$1$sw_reg
+
+
+module pointwise_stage$array$ws_rows$4$ws_cells$1$w_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$4$ws_cells$1$w_reg
+
+
+module pointwise_stage$array$ws_rows$4$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] a_in;
+    input wire  sw_in;
+    input wire  cap_in;
+    input wire  [7:0] w_in;
+    input wire  [25:0] psum_in;
+    output reg  [7:0] a_out;
+    output reg  sw_out;
+    output reg  cap_out;
+    output reg  [7:0] w_out;
+    output reg  [25:0] psum_out;
+    
+    // Constant declarations
+    localparam  sign_fill = 26'h3ff0000;
+    
+    // Stub signals
+    reg  [7:0] mul$a;
+    reg  [7:0] mul$b;
+    wire  [15:0] mul$y;
+    reg  [7:0] a_reg$d;
+    wire  [7:0] a_reg$q;
+    reg  a_reg$clock;
+    reg  sw_reg$d;
+    wire  sw_reg$q;
+    reg  sw_reg$clock;
+    reg  cap_reg$d;
+    wire  cap_reg$q;
+    reg  cap_reg$clock;
+    reg  [7:0] w_reg$d;
+    wire  [7:0] w_reg$q;
+    reg  w_reg$clock;
+    reg  [7:0] shadow$d;
+    wire  [7:0] shadow$q;
+    reg  shadow$clock;
+    reg  [7:0] active$d;
+    wire  [7:0] active$q;
+    reg  active$clock;
+    reg  [25:0] psum$d;
+    wire  [25:0] psum$q;
+    reg  psum$clock;
+    reg  [25:0] prod$d;
+    wire  [25:0] prod$q;
+    reg  prod$clock;
+    
+    // Local signals
+    reg  [25:0] product;
+    
+    // Sub module instances
+    pointwise_stage$array$ws_rows$4$ws_cells$2$mul mul(
+        .a(mul$a),
+        .b(mul$b),
+        .y(mul$y)
+    );
+    pointwise_stage$array$ws_rows$4$ws_cells$2$a_reg a_reg(
+        .d(a_reg$d),
+        .q(a_reg$q),
+        .clock(a_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$4$ws_cells$2$sw_reg sw_reg(
+        .d(sw_reg$d),
+        .q(sw_reg$q),
+        .clock(sw_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$4$ws_cells$2$cap_reg cap_reg(
+        .d(cap_reg$d),
+        .q(cap_reg$q),
+        .clock(cap_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$4$ws_cells$2$w_reg w_reg(
+        .d(w_reg$d),
+        .q(w_reg$q),
+        .clock(w_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$4$ws_cells$2$shadow shadow(
+        .d(shadow$d),
+        .q(shadow$q),
+        .clock(shadow$clock)
+    );
+    pointwise_stage$array$ws_rows$4$ws_cells$2$active active(
+        .d(active$d),
+        .q(active$q),
+        .clock(active$clock)
+    );
+    pointwise_stage$array$ws_rows$4$ws_cells$2$psum psum(
+        .d(psum$d),
+        .q(psum$q),
+        .clock(psum$clock)
+    );
+    pointwise_stage$array$ws_rows$4$ws_cells$2$prod prod(
+        .d(prod$d),
+        .q(prod$q),
+        .clock(prod$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        a_reg$clock = clock;
+        sw_reg$clock = clock;
+        cap_reg$clock = clock;
+        w_reg$clock = clock;
+        shadow$clock = clock;
+        active$clock = clock;
+        psum$clock = clock;
+        prod$clock = clock;
+        a_reg$d = a_reg$q;
+        sw_reg$d = sw_reg$q;
+        cap_reg$d = cap_reg$q;
+        w_reg$d = w_reg$q;
+        shadow$d = shadow$q;
+        active$d = active$q;
+        psum$d = psum$q;
+        prod$d = prod$q;
+        mul$a = a_in;
+        if (sw_in) begin
+            mul$b = shadow$q;
+            active$d = shadow$q;
+        end
+        else begin
+            mul$b = active$q;
+        end
+        if (cap_in) begin
+            shadow$d = w_in;
+        end
+        product = ((mul$y) & 26'h3ffffff);
+        if (mul$y[32'hf]) begin
+            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+        end
+        prod$d = product;
+        psum$d = psum_in + prod$q;
+        a_reg$d = a_in;
+        sw_reg$d = sw_in;
+        cap_reg$d = cap_in;
+        w_reg$d = w_in;
+        a_out = a_reg$q;
+        sw_out = sw_reg$q;
+        cap_out = cap_reg$q;
+        w_out = w_reg$q;
+        psum_out = psum$q;
+    end
+    
+endmodule // pointwise_stage$array$ws_rows$4$ws_cells$2
+
+
+module pointwise_stage$array$ws_rows$4$ws_cells$2$a_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$4$ws_cells$2$a_reg
+
+
+module pointwise_stage$array$ws_rows$4$ws_cells$2$active(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$4$ws_cells$2$active
+
+
+module pointwise_stage$array$ws_rows$4$ws_cells$2$cap_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$4$ws_cells$2$cap_reg
+
+
+module pointwise_stage$array$ws_rows$4$ws_cells$2$mul(a,b,y);
+    
+    // Module arguments
+    input wire  [7:0] a;
+    input wire  [7:0] b;
+    output reg  [15:0] y;
+    
+    // Update code (custom)
+    wire signed [15:0] a16 = {{8{a[7]}}, a};
+    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    always @(*) begin
+       y = a16 * b16;
+    end
+endmodule // pointwise_stage$array$ws_rows$4$ws_cells$2$mul
+
+
+module pointwise_stage$array$ws_rows$4$ws_cells$2$prod(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$4$ws_cells$2$prod
+
+
+module pointwise_stage$array$ws_rows$4$ws_cells$2$psum(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$4$ws_cells$2$psum
+
+
+module pointwise_stage$array$ws_rows$4$ws_cells$2$shadow(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$4$ws_cells$2$shadow
+
+
+module pointwise_stage$array$ws_rows$4$ws_cells$2$sw_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$4$ws_cells$2$sw_reg
+
+
+module pointwise_stage$array$ws_rows$4$ws_cells$2$w_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$4$ws_cells$2$w_reg
+
+
+module pointwise_stage$array$ws_rows$4$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] a_in;
+    input wire  sw_in;
+    input wire  cap_in;
+    input wire  [7:0] w_in;
+    input wire  [25:0] psum_in;
+    output reg  [7:0] a_out;
+    output reg  sw_out;
+    output reg  cap_out;
+    output reg  [7:0] w_out;
+    output reg  [25:0] psum_out;
+    
+    // Constant declarations
+    localparam  sign_fill = 26'h3ff0000;
+    
+    // Stub signals
+    reg  [7:0] mul$a;
+    reg  [7:0] mul$b;
+    wire  [15:0] mul$y;
+    reg  [7:0] a_reg$d;
+    wire  [7:0] a_reg$q;
+    reg  a_reg$clock;
+    reg  sw_reg$d;
+    wire  sw_reg$q;
+    reg  sw_reg$clock;
+    reg  cap_reg$d;
+    wire  cap_reg$q;
+    reg  cap_reg$clock;
+    reg  [7:0] w_reg$d;
+    wire  [7:0] w_reg$q;
+    reg  w_reg$clock;
+    reg  [7:0] shadow$d;
+    wire  [7:0] shadow$q;
+    reg  shadow$clock;
+    reg  [7:0] active$d;
+    wire  [7:0] active$q;
+    reg  active$clock;
+    reg  [25:0] psum$d;
+    wire  [25:0] psum$q;
+    reg  psum$clock;
+    reg  [25:0] prod$d;
+    wire  [25:0] prod$q;
+    reg  prod$clock;
+    
+    // Local signals
+    reg  [25:0] product;
+    
+    // Sub module instances
+    pointwise_stage$array$ws_rows$4$ws_cells$3$mul mul(
+        .a(mul$a),
+        .b(mul$b),
+        .y(mul$y)
+    );
+    pointwise_stage$array$ws_rows$4$ws_cells$3$a_reg a_reg(
+        .d(a_reg$d),
+        .q(a_reg$q),
+        .clock(a_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$4$ws_cells$3$sw_reg sw_reg(
+        .d(sw_reg$d),
+        .q(sw_reg$q),
+        .clock(sw_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$4$ws_cells$3$cap_reg cap_reg(
+        .d(cap_reg$d),
+        .q(cap_reg$q),
+        .clock(cap_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$4$ws_cells$3$w_reg w_reg(
+        .d(w_reg$d),
+        .q(w_reg$q),
+        .clock(w_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$4$ws_cells$3$shadow shadow(
+        .d(shadow$d),
+        .q(shadow$q),
+        .clock(shadow$clock)
+    );
+    pointwise_stage$array$ws_rows$4$ws_cells$3$active active(
+        .d(active$d),
+        .q(active$q),
+        .clock(active$clock)
+    );
+    pointwise_stage$array$ws_rows$4$ws_cells$3$psum psum(
+        .d(psum$d),
+        .q(psum$q),
+        .clock(psum$clock)
+    );
+    pointwise_stage$array$ws_rows$4$ws_cells$3$prod prod(
+        .d(prod$d),
+        .q(prod$q),
+        .clock(prod$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        a_reg$clock = clock;
+        sw_reg$clock = clock;
+        cap_reg$clock = clock;
+        w_reg$clock = clock;
+        shadow$clock = clock;
+        active$clock = clock;
+        psum$clock = clock;
+        prod$clock = clock;
+        a_reg$d = a_reg$q;
+        sw_reg$d = sw_reg$q;
+        cap_reg$d = cap_reg$q;
+        w_reg$d = w_reg$q;
+        shadow$d = shadow$q;
+        active$d = active$q;
+        psum$d = psum$q;
+        prod$d = prod$q;
+        mul$a = a_in;
+        if (sw_in) begin
+            mul$b = shadow$q;
+            active$d = shadow$q;
+        end
+        else begin
+            mul$b = active$q;
+        end
+        if (cap_in) begin
+            shadow$d = w_in;
+        end
+        product = ((mul$y) & 26'h3ffffff);
+        if (mul$y[32'hf]) begin
+            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+        end
+        prod$d = product;
+        psum$d = psum_in + prod$q;
+        a_reg$d = a_in;
+        sw_reg$d = sw_in;
+        cap_reg$d = cap_in;
+        w_reg$d = w_in;
+        a_out = a_reg$q;
+        sw_out = sw_reg$q;
+        cap_out = cap_reg$q;
+        w_out = w_reg$q;
+        psum_out = psum$q;
+    end
+    
+endmodule // pointwise_stage$array$ws_rows$4$ws_cells$3
+
+
+module pointwise_stage$array$ws_rows$4$ws_cells$3$a_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$4$ws_cells$3$a_reg
+
+
+module pointwise_stage$array$ws_rows$4$ws_cells$3$active(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$4$ws_cells$3$active
+
+
+module pointwise_stage$array$ws_rows$4$ws_cells$3$cap_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$4$ws_cells$3$cap_reg
+
+
+module pointwise_stage$array$ws_rows$4$ws_cells$3$mul(a,b,y);
+    
+    // Module arguments
+    input wire  [7:0] a;
+    input wire  [7:0] b;
+    output reg  [15:0] y;
+    
+    // Update code (custom)
+    wire signed [15:0] a16 = {{8{a[7]}}, a};
+    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    always @(*) begin
+       y = a16 * b16;
+    end
+endmodule // pointwise_stage$array$ws_rows$4$ws_cells$3$mul
+
+
+module pointwise_stage$array$ws_rows$4$ws_cells$3$prod(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$4$ws_cells$3$prod
+
+
+module pointwise_stage$array$ws_rows$4$ws_cells$3$psum(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$4$ws_cells$3$psum
+
+
+module pointwise_stage$array$ws_rows$4$ws_cells$3$shadow(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$4$ws_cells$3$shadow
+
+
+module pointwise_stage$array$ws_rows$4$ws_cells$3$sw_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$4$ws_cells$3$sw_reg
+
+
+module pointwise_stage$array$ws_rows$4$ws_cells$3$w_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$4$ws_cells$3$w_reg
+
+
+module pointwise_stage$array$ws_rows$5(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,psum_out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] a_in;
+    input wire  sw_in;
+    input wire  cap_in;
+    input wire  [31:0] w_in;
+    input wire  [103:0] psum_in;
+    output reg  [31:0] w_out;
+    output reg  [103:0] psum_out;
+    
+    // Constant declarations
+    localparam  acc_w = 16'h1a;
+    localparam  w_top = 16'h18;
+    localparam  p_top = 16'h4e;
+    
+    // Stub signals
+    reg  ws_cells$0$clock;
+    reg  [7:0] ws_cells$0$a_in;
+    reg  ws_cells$0$sw_in;
+    reg  ws_cells$0$cap_in;
+    reg  [7:0] ws_cells$0$w_in;
+    reg  [25:0] ws_cells$0$psum_in;
+    wire  [7:0] ws_cells$0$a_out;
+    wire  ws_cells$0$sw_out;
+    wire  ws_cells$0$cap_out;
+    wire  [7:0] ws_cells$0$w_out;
+    wire  [25:0] ws_cells$0$psum_out;
+    reg  ws_cells$1$clock;
+    reg  [7:0] ws_cells$1$a_in;
+    reg  ws_cells$1$sw_in;
+    reg  ws_cells$1$cap_in;
+    reg  [7:0] ws_cells$1$w_in;
+    reg  [25:0] ws_cells$1$psum_in;
+    wire  [7:0] ws_cells$1$a_out;
+    wire  ws_cells$1$sw_out;
+    wire  ws_cells$1$cap_out;
+    wire  [7:0] ws_cells$1$w_out;
+    wire  [25:0] ws_cells$1$psum_out;
+    reg  ws_cells$2$clock;
+    reg  [7:0] ws_cells$2$a_in;
+    reg  ws_cells$2$sw_in;
+    reg  ws_cells$2$cap_in;
+    reg  [7:0] ws_cells$2$w_in;
+    reg  [25:0] ws_cells$2$psum_in;
+    wire  [7:0] ws_cells$2$a_out;
+    wire  ws_cells$2$sw_out;
+    wire  ws_cells$2$cap_out;
+    wire  [7:0] ws_cells$2$w_out;
+    wire  [25:0] ws_cells$2$psum_out;
+    reg  ws_cells$3$clock;
+    reg  [7:0] ws_cells$3$a_in;
+    reg  ws_cells$3$sw_in;
+    reg  ws_cells$3$cap_in;
+    reg  [7:0] ws_cells$3$w_in;
+    reg  [25:0] ws_cells$3$psum_in;
+    wire  [7:0] ws_cells$3$a_out;
+    wire  ws_cells$3$sw_out;
+    wire  ws_cells$3$cap_out;
+    wire  [7:0] ws_cells$3$w_out;
+    wire  [25:0] ws_cells$3$psum_out;
+    reg  [7:0] w_ext$0$a;
+    wire  [31:0] w_ext$0$y;
+    reg  [7:0] w_ext$1$a;
+    wire  [31:0] w_ext$1$y;
+    reg  [7:0] w_ext$2$a;
+    wire  [31:0] w_ext$2$y;
+    reg  [7:0] w_ext$3$a;
+    wire  [31:0] w_ext$3$y;
+    reg  [25:0] p_ext$0$a;
+    wire  [103:0] p_ext$0$y;
+    reg  [25:0] p_ext$1$a;
+    wire  [103:0] p_ext$1$y;
+    reg  [25:0] p_ext$2$a;
+    wire  [103:0] p_ext$2$y;
+    reg  [25:0] p_ext$3$a;
+    wire  [103:0] p_ext$3$y;
+    
+    // Local signals
+    reg  [31:0] w_pack$0;
+    reg  [31:0] w_pack$1;
+    reg  [31:0] w_pack$2;
+    reg  [31:0] w_pack$3;
+    reg  [103:0] p_pack$0;
+    reg  [103:0] p_pack$1;
+    reg  [103:0] p_pack$2;
+    reg  [103:0] p_pack$3;
+    
+    // Sub module instances
+    pointwise_stage$array$ws_rows$5$ws_cells$0 ws_cells$0(
+        .clock(ws_cells$0$clock),
+        .a_in(ws_cells$0$a_in),
+        .sw_in(ws_cells$0$sw_in),
+        .cap_in(ws_cells$0$cap_in),
+        .w_in(ws_cells$0$w_in),
+        .psum_in(ws_cells$0$psum_in),
+        .a_out(ws_cells$0$a_out),
+        .sw_out(ws_cells$0$sw_out),
+        .cap_out(ws_cells$0$cap_out),
+        .w_out(ws_cells$0$w_out),
+        .psum_out(ws_cells$0$psum_out)
+    );
+    pointwise_stage$array$ws_rows$5$ws_cells$1 ws_cells$1(
+        .clock(ws_cells$1$clock),
+        .a_in(ws_cells$1$a_in),
+        .sw_in(ws_cells$1$sw_in),
+        .cap_in(ws_cells$1$cap_in),
+        .w_in(ws_cells$1$w_in),
+        .psum_in(ws_cells$1$psum_in),
+        .a_out(ws_cells$1$a_out),
+        .sw_out(ws_cells$1$sw_out),
+        .cap_out(ws_cells$1$cap_out),
+        .w_out(ws_cells$1$w_out),
+        .psum_out(ws_cells$1$psum_out)
+    );
+    pointwise_stage$array$ws_rows$5$ws_cells$2 ws_cells$2(
+        .clock(ws_cells$2$clock),
+        .a_in(ws_cells$2$a_in),
+        .sw_in(ws_cells$2$sw_in),
+        .cap_in(ws_cells$2$cap_in),
+        .w_in(ws_cells$2$w_in),
+        .psum_in(ws_cells$2$psum_in),
+        .a_out(ws_cells$2$a_out),
+        .sw_out(ws_cells$2$sw_out),
+        .cap_out(ws_cells$2$cap_out),
+        .w_out(ws_cells$2$w_out),
+        .psum_out(ws_cells$2$psum_out)
+    );
+    pointwise_stage$array$ws_rows$5$ws_cells$3 ws_cells$3(
+        .clock(ws_cells$3$clock),
+        .a_in(ws_cells$3$a_in),
+        .sw_in(ws_cells$3$sw_in),
+        .cap_in(ws_cells$3$cap_in),
+        .w_in(ws_cells$3$w_in),
+        .psum_in(ws_cells$3$psum_in),
+        .a_out(ws_cells$3$a_out),
+        .sw_out(ws_cells$3$sw_out),
+        .cap_out(ws_cells$3$cap_out),
+        .w_out(ws_cells$3$w_out),
+        .psum_out(ws_cells$3$psum_out)
+    );
+    pointwise_stage$array$ws_rows$5$w_ext$0 w_ext$0(
+        .a(w_ext$0$a),
+        .y(w_ext$0$y)
+    );
+    pointwise_stage$array$ws_rows$5$w_ext$1 w_ext$1(
+        .a(w_ext$1$a),
+        .y(w_ext$1$y)
+    );
+    pointwise_stage$array$ws_rows$5$w_ext$2 w_ext$2(
+        .a(w_ext$2$a),
+        .y(w_ext$2$y)
+    );
+    pointwise_stage$array$ws_rows$5$w_ext$3 w_ext$3(
+        .a(w_ext$3$a),
+        .y(w_ext$3$y)
+    );
+    pointwise_stage$array$ws_rows$5$p_ext$0 p_ext$0(
+        .a(p_ext$0$a),
+        .y(p_ext$0$y)
+    );
+    pointwise_stage$array$ws_rows$5$p_ext$1 p_ext$1(
+        .a(p_ext$1$a),
+        .y(p_ext$1$y)
+    );
+    pointwise_stage$array$ws_rows$5$p_ext$2 p_ext$2(
+        .a(p_ext$2$a),
+        .y(p_ext$2$y)
+    );
+    pointwise_stage$array$ws_rows$5$p_ext$3 p_ext$3(
+        .a(p_ext$3$a),
+        .y(p_ext$3$y)
+    );
+    
+    // Update code
+    always @(*) begin
+        ws_cells$0$clock = clock;
+        ws_cells$0$w_in = w_in[(32'h8 * 0)+:(8)];
+        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(26)];
+        w_ext$0$a = ws_cells$0$w_out;
+        p_ext$0$a = ws_cells$0$psum_out;
+        ws_cells$1$clock = clock;
+        ws_cells$1$w_in = w_in[(32'h8 * 1)+:(8)];
+        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(26)];
+        w_ext$1$a = ws_cells$1$w_out;
+        p_ext$1$a = ws_cells$1$psum_out;
+        ws_cells$2$clock = clock;
+        ws_cells$2$w_in = w_in[(32'h8 * 2)+:(8)];
+        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(26)];
+        w_ext$2$a = ws_cells$2$w_out;
+        p_ext$2$a = ws_cells$2$psum_out;
+        ws_cells$3$clock = clock;
+        ws_cells$3$w_in = w_in[(32'h8 * 3)+:(8)];
+        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(26)];
+        w_ext$3$a = ws_cells$3$w_out;
+        p_ext$3$a = ws_cells$3$psum_out;
+        ws_cells$0$a_in = a_in;
+        ws_cells$0$sw_in = sw_in;
+        ws_cells$0$cap_in = cap_in;
+        ws_cells$1$a_in = ws_cells$0$a_out;
+        ws_cells$1$sw_in = ws_cells$0$sw_out;
+        ws_cells$1$cap_in = ws_cells$0$cap_out;
+        ws_cells$2$a_in = ws_cells$1$a_out;
+        ws_cells$2$sw_in = ws_cells$1$sw_out;
+        ws_cells$2$cap_in = ws_cells$1$cap_out;
+        ws_cells$3$a_in = ws_cells$2$a_out;
+        ws_cells$3$sw_in = ws_cells$2$sw_out;
+        ws_cells$3$cap_in = ws_cells$2$cap_out;
+        w_pack$0 = w_ext$0$y << w_top;
+        p_pack$0 = p_ext$0$y << p_top;
+        w_pack$1 = (w_pack$0 >> 32'h8) | (w_ext$1$y << w_top);
+        p_pack$1 = (p_pack$0 >> acc_w) | (p_ext$1$y << p_top);
+        w_pack$2 = (w_pack$1 >> 32'h8) | (w_ext$2$y << w_top);
+        p_pack$2 = (p_pack$1 >> acc_w) | (p_ext$2$y << p_top);
+        w_pack$3 = (w_pack$2 >> 32'h8) | (w_ext$3$y << w_top);
+        p_pack$3 = (p_pack$2 >> acc_w) | (p_ext$3$y << p_top);
+        w_out = w_pack$0;
+        psum_out = p_pack$0;
+        w_out = w_pack$1;
+        psum_out = p_pack$1;
+        w_out = w_pack$2;
+        psum_out = p_pack$2;
+        w_out = w_pack$3;
+        psum_out = p_pack$3;
+    end
+    
+endmodule // pointwise_stage$array$ws_rows$5
+
+
+module pointwise_stage$array$ws_rows$5$p_ext$0(a,y);
+    
+    // Module arguments
+    input wire  [25:0] a;
+    output reg  [103:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {78'd0, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$5$p_ext$0
+
+
+module pointwise_stage$array$ws_rows$5$p_ext$1(a,y);
+    
+    // Module arguments
+    input wire  [25:0] a;
+    output reg  [103:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {78'd0, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$5$p_ext$1
+
+
+module pointwise_stage$array$ws_rows$5$p_ext$2(a,y);
+    
+    // Module arguments
+    input wire  [25:0] a;
+    output reg  [103:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {78'd0, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$5$p_ext$2
+
+
+module pointwise_stage$array$ws_rows$5$p_ext$3(a,y);
+    
+    // Module arguments
+    input wire  [25:0] a;
+    output reg  [103:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {78'd0, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$5$p_ext$3
+
+
+module pointwise_stage$array$ws_rows$5$w_ext$0(a,y);
+    
+    // Module arguments
+    input wire  [7:0] a;
+    output reg  [31:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {24'd0, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$5$w_ext$0
+
+
+module pointwise_stage$array$ws_rows$5$w_ext$1(a,y);
+    
+    // Module arguments
+    input wire  [7:0] a;
+    output reg  [31:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {24'd0, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$5$w_ext$1
+
+
+module pointwise_stage$array$ws_rows$5$w_ext$2(a,y);
+    
+    // Module arguments
+    input wire  [7:0] a;
+    output reg  [31:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {24'd0, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$5$w_ext$2
+
+
+module pointwise_stage$array$ws_rows$5$w_ext$3(a,y);
+    
+    // Module arguments
+    input wire  [7:0] a;
+    output reg  [31:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {24'd0, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$5$w_ext$3
+
+
+module pointwise_stage$array$ws_rows$5$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] a_in;
+    input wire  sw_in;
+    input wire  cap_in;
+    input wire  [7:0] w_in;
+    input wire  [25:0] psum_in;
+    output reg  [7:0] a_out;
+    output reg  sw_out;
+    output reg  cap_out;
+    output reg  [7:0] w_out;
+    output reg  [25:0] psum_out;
+    
+    // Constant declarations
+    localparam  sign_fill = 26'h3ff0000;
+    
+    // Stub signals
+    reg  [7:0] mul$a;
+    reg  [7:0] mul$b;
+    wire  [15:0] mul$y;
+    reg  [7:0] a_reg$d;
+    wire  [7:0] a_reg$q;
+    reg  a_reg$clock;
+    reg  sw_reg$d;
+    wire  sw_reg$q;
+    reg  sw_reg$clock;
+    reg  cap_reg$d;
+    wire  cap_reg$q;
+    reg  cap_reg$clock;
+    reg  [7:0] w_reg$d;
+    wire  [7:0] w_reg$q;
+    reg  w_reg$clock;
+    reg  [7:0] shadow$d;
+    wire  [7:0] shadow$q;
+    reg  shadow$clock;
+    reg  [7:0] active$d;
+    wire  [7:0] active$q;
+    reg  active$clock;
+    reg  [25:0] psum$d;
+    wire  [25:0] psum$q;
+    reg  psum$clock;
+    reg  [25:0] prod$d;
+    wire  [25:0] prod$q;
+    reg  prod$clock;
+    
+    // Local signals
+    reg  [25:0] product;
+    
+    // Sub module instances
+    pointwise_stage$array$ws_rows$5$ws_cells$0$mul mul(
+        .a(mul$a),
+        .b(mul$b),
+        .y(mul$y)
+    );
+    pointwise_stage$array$ws_rows$5$ws_cells$0$a_reg a_reg(
+        .d(a_reg$d),
+        .q(a_reg$q),
+        .clock(a_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$5$ws_cells$0$sw_reg sw_reg(
+        .d(sw_reg$d),
+        .q(sw_reg$q),
+        .clock(sw_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$5$ws_cells$0$cap_reg cap_reg(
+        .d(cap_reg$d),
+        .q(cap_reg$q),
+        .clock(cap_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$5$ws_cells$0$w_reg w_reg(
+        .d(w_reg$d),
+        .q(w_reg$q),
+        .clock(w_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$5$ws_cells$0$shadow shadow(
+        .d(shadow$d),
+        .q(shadow$q),
+        .clock(shadow$clock)
+    );
+    pointwise_stage$array$ws_rows$5$ws_cells$0$active active(
+        .d(active$d),
+        .q(active$q),
+        .clock(active$clock)
+    );
+    pointwise_stage$array$ws_rows$5$ws_cells$0$psum psum(
+        .d(psum$d),
+        .q(psum$q),
+        .clock(psum$clock)
+    );
+    pointwise_stage$array$ws_rows$5$ws_cells$0$prod prod(
+        .d(prod$d),
+        .q(prod$q),
+        .clock(prod$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        a_reg$clock = clock;
+        sw_reg$clock = clock;
+        cap_reg$clock = clock;
+        w_reg$clock = clock;
+        shadow$clock = clock;
+        active$clock = clock;
+        psum$clock = clock;
+        prod$clock = clock;
+        a_reg$d = a_reg$q;
+        sw_reg$d = sw_reg$q;
+        cap_reg$d = cap_reg$q;
+        w_reg$d = w_reg$q;
+        shadow$d = shadow$q;
+        active$d = active$q;
+        psum$d = psum$q;
+        prod$d = prod$q;
+        mul$a = a_in;
+        if (sw_in) begin
+            mul$b = shadow$q;
+            active$d = shadow$q;
+        end
+        else begin
+            mul$b = active$q;
+        end
+        if (cap_in) begin
+            shadow$d = w_in;
+        end
+        product = ((mul$y) & 26'h3ffffff);
+        if (mul$y[32'hf]) begin
+            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+        end
+        prod$d = product;
+        psum$d = psum_in + prod$q;
+        a_reg$d = a_in;
+        sw_reg$d = sw_in;
+        cap_reg$d = cap_in;
+        w_reg$d = w_in;
+        a_out = a_reg$q;
+        sw_out = sw_reg$q;
+        cap_out = cap_reg$q;
+        w_out = w_reg$q;
+        psum_out = psum$q;
+    end
+    
+endmodule // pointwise_stage$array$ws_rows$5$ws_cells$0
+
+
+module pointwise_stage$array$ws_rows$5$ws_cells$0$a_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$5$ws_cells$0$a_reg
+
+
+module pointwise_stage$array$ws_rows$5$ws_cells$0$active(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$5$ws_cells$0$active
+
+
+module pointwise_stage$array$ws_rows$5$ws_cells$0$cap_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$5$ws_cells$0$cap_reg
+
+
+module pointwise_stage$array$ws_rows$5$ws_cells$0$mul(a,b,y);
+    
+    // Module arguments
+    input wire  [7:0] a;
+    input wire  [7:0] b;
+    output reg  [15:0] y;
+    
+    // Update code (custom)
+    wire signed [15:0] a16 = {{8{a[7]}}, a};
+    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    always @(*) begin
+       y = a16 * b16;
+    end
+endmodule // pointwise_stage$array$ws_rows$5$ws_cells$0$mul
+
+
+module pointwise_stage$array$ws_rows$5$ws_cells$0$prod(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$5$ws_cells$0$prod
+
+
+module pointwise_stage$array$ws_rows$5$ws_cells$0$psum(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$5$ws_cells$0$psum
+
+
+module pointwise_stage$array$ws_rows$5$ws_cells$0$shadow(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$5$ws_cells$0$shadow
+
+
+module pointwise_stage$array$ws_rows$5$ws_cells$0$sw_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$5$ws_cells$0$sw_reg
+
+
+module pointwise_stage$array$ws_rows$5$ws_cells$0$w_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$5$ws_cells$0$w_reg
+
+
+module pointwise_stage$array$ws_rows$5$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] a_in;
+    input wire  sw_in;
+    input wire  cap_in;
+    input wire  [7:0] w_in;
+    input wire  [25:0] psum_in;
+    output reg  [7:0] a_out;
+    output reg  sw_out;
+    output reg  cap_out;
+    output reg  [7:0] w_out;
+    output reg  [25:0] psum_out;
+    
+    // Constant declarations
+    localparam  sign_fill = 26'h3ff0000;
+    
+    // Stub signals
+    reg  [7:0] mul$a;
+    reg  [7:0] mul$b;
+    wire  [15:0] mul$y;
+    reg  [7:0] a_reg$d;
+    wire  [7:0] a_reg$q;
+    reg  a_reg$clock;
+    reg  sw_reg$d;
+    wire  sw_reg$q;
+    reg  sw_reg$clock;
+    reg  cap_reg$d;
+    wire  cap_reg$q;
+    reg  cap_reg$clock;
+    reg  [7:0] w_reg$d;
+    wire  [7:0] w_reg$q;
+    reg  w_reg$clock;
+    reg  [7:0] shadow$d;
+    wire  [7:0] shadow$q;
+    reg  shadow$clock;
+    reg  [7:0] active$d;
+    wire  [7:0] active$q;
+    reg  active$clock;
+    reg  [25:0] psum$d;
+    wire  [25:0] psum$q;
+    reg  psum$clock;
+    reg  [25:0] prod$d;
+    wire  [25:0] prod$q;
+    reg  prod$clock;
+    
+    // Local signals
+    reg  [25:0] product;
+    
+    // Sub module instances
+    pointwise_stage$array$ws_rows$5$ws_cells$1$mul mul(
+        .a(mul$a),
+        .b(mul$b),
+        .y(mul$y)
+    );
+    pointwise_stage$array$ws_rows$5$ws_cells$1$a_reg a_reg(
+        .d(a_reg$d),
+        .q(a_reg$q),
+        .clock(a_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$5$ws_cells$1$sw_reg sw_reg(
+        .d(sw_reg$d),
+        .q(sw_reg$q),
+        .clock(sw_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$5$ws_cells$1$cap_reg cap_reg(
+        .d(cap_reg$d),
+        .q(cap_reg$q),
+        .clock(cap_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$5$ws_cells$1$w_reg w_reg(
+        .d(w_reg$d),
+        .q(w_reg$q),
+        .clock(w_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$5$ws_cells$1$shadow shadow(
+        .d(shadow$d),
+        .q(shadow$q),
+        .clock(shadow$clock)
+    );
+    pointwise_stage$array$ws_rows$5$ws_cells$1$active active(
+        .d(active$d),
+        .q(active$q),
+        .clock(active$clock)
+    );
+    pointwise_stage$array$ws_rows$5$ws_cells$1$psum psum(
+        .d(psum$d),
+        .q(psum$q),
+        .clock(psum$clock)
+    );
+    pointwise_stage$array$ws_rows$5$ws_cells$1$prod prod(
+        .d(prod$d),
+        .q(prod$q),
+        .clock(prod$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        a_reg$clock = clock;
+        sw_reg$clock = clock;
+        cap_reg$clock = clock;
+        w_reg$clock = clock;
+        shadow$clock = clock;
+        active$clock = clock;
+        psum$clock = clock;
+        prod$clock = clock;
+        a_reg$d = a_reg$q;
+        sw_reg$d = sw_reg$q;
+        cap_reg$d = cap_reg$q;
+        w_reg$d = w_reg$q;
+        shadow$d = shadow$q;
+        active$d = active$q;
+        psum$d = psum$q;
+        prod$d = prod$q;
+        mul$a = a_in;
+        if (sw_in) begin
+            mul$b = shadow$q;
+            active$d = shadow$q;
+        end
+        else begin
+            mul$b = active$q;
+        end
+        if (cap_in) begin
+            shadow$d = w_in;
+        end
+        product = ((mul$y) & 26'h3ffffff);
+        if (mul$y[32'hf]) begin
+            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+        end
+        prod$d = product;
+        psum$d = psum_in + prod$q;
+        a_reg$d = a_in;
+        sw_reg$d = sw_in;
+        cap_reg$d = cap_in;
+        w_reg$d = w_in;
+        a_out = a_reg$q;
+        sw_out = sw_reg$q;
+        cap_out = cap_reg$q;
+        w_out = w_reg$q;
+        psum_out = psum$q;
+    end
+    
+endmodule // pointwise_stage$array$ws_rows$5$ws_cells$1
+
+
+module pointwise_stage$array$ws_rows$5$ws_cells$1$a_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$5$ws_cells$1$a_reg
+
+
+module pointwise_stage$array$ws_rows$5$ws_cells$1$active(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$5$ws_cells$1$active
+
+
+module pointwise_stage$array$ws_rows$5$ws_cells$1$cap_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$5$ws_cells$1$cap_reg
+
+
+module pointwise_stage$array$ws_rows$5$ws_cells$1$mul(a,b,y);
+    
+    // Module arguments
+    input wire  [7:0] a;
+    input wire  [7:0] b;
+    output reg  [15:0] y;
+    
+    // Update code (custom)
+    wire signed [15:0] a16 = {{8{a[7]}}, a};
+    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    always @(*) begin
+       y = a16 * b16;
+    end
+endmodule // pointwise_stage$array$ws_rows$5$ws_cells$1$mul
+
+
+module pointwise_stage$array$ws_rows$5$ws_cells$1$prod(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$5$ws_cells$1$prod
+
+
+module pointwise_stage$array$ws_rows$5$ws_cells$1$psum(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$5$ws_cells$1$psum
+
+
+module pointwise_stage$array$ws_rows$5$ws_cells$1$shadow(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$5$ws_cells$1$shadow
+
+
+module pointwise_stage$array$ws_rows$5$ws_cells$1$sw_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$5$ws_cells$1$sw_reg
+
+
+module pointwise_stage$array$ws_rows$5$ws_cells$1$w_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$5$ws_cells$1$w_reg
+
+
+module pointwise_stage$array$ws_rows$5$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] a_in;
+    input wire  sw_in;
+    input wire  cap_in;
+    input wire  [7:0] w_in;
+    input wire  [25:0] psum_in;
+    output reg  [7:0] a_out;
+    output reg  sw_out;
+    output reg  cap_out;
+    output reg  [7:0] w_out;
+    output reg  [25:0] psum_out;
+    
+    // Constant declarations
+    localparam  sign_fill = 26'h3ff0000;
+    
+    // Stub signals
+    reg  [7:0] mul$a;
+    reg  [7:0] mul$b;
+    wire  [15:0] mul$y;
+    reg  [7:0] a_reg$d;
+    wire  [7:0] a_reg$q;
+    reg  a_reg$clock;
+    reg  sw_reg$d;
+    wire  sw_reg$q;
+    reg  sw_reg$clock;
+    reg  cap_reg$d;
+    wire  cap_reg$q;
+    reg  cap_reg$clock;
+    reg  [7:0] w_reg$d;
+    wire  [7:0] w_reg$q;
+    reg  w_reg$clock;
+    reg  [7:0] shadow$d;
+    wire  [7:0] shadow$q;
+    reg  shadow$clock;
+    reg  [7:0] active$d;
+    wire  [7:0] active$q;
+    reg  active$clock;
+    reg  [25:0] psum$d;
+    wire  [25:0] psum$q;
+    reg  psum$clock;
+    reg  [25:0] prod$d;
+    wire  [25:0] prod$q;
+    reg  prod$clock;
+    
+    // Local signals
+    reg  [25:0] product;
+    
+    // Sub module instances
+    pointwise_stage$array$ws_rows$5$ws_cells$2$mul mul(
+        .a(mul$a),
+        .b(mul$b),
+        .y(mul$y)
+    );
+    pointwise_stage$array$ws_rows$5$ws_cells$2$a_reg a_reg(
+        .d(a_reg$d),
+        .q(a_reg$q),
+        .clock(a_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$5$ws_cells$2$sw_reg sw_reg(
+        .d(sw_reg$d),
+        .q(sw_reg$q),
+        .clock(sw_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$5$ws_cells$2$cap_reg cap_reg(
+        .d(cap_reg$d),
+        .q(cap_reg$q),
+        .clock(cap_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$5$ws_cells$2$w_reg w_reg(
+        .d(w_reg$d),
+        .q(w_reg$q),
+        .clock(w_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$5$ws_cells$2$shadow shadow(
+        .d(shadow$d),
+        .q(shadow$q),
+        .clock(shadow$clock)
+    );
+    pointwise_stage$array$ws_rows$5$ws_cells$2$active active(
+        .d(active$d),
+        .q(active$q),
+        .clock(active$clock)
+    );
+    pointwise_stage$array$ws_rows$5$ws_cells$2$psum psum(
+        .d(psum$d),
+        .q(psum$q),
+        .clock(psum$clock)
+    );
+    pointwise_stage$array$ws_rows$5$ws_cells$2$prod prod(
+        .d(prod$d),
+        .q(prod$q),
+        .clock(prod$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        a_reg$clock = clock;
+        sw_reg$clock = clock;
+        cap_reg$clock = clock;
+        w_reg$clock = clock;
+        shadow$clock = clock;
+        active$clock = clock;
+        psum$clock = clock;
+        prod$clock = clock;
+        a_reg$d = a_reg$q;
+        sw_reg$d = sw_reg$q;
+        cap_reg$d = cap_reg$q;
+        w_reg$d = w_reg$q;
+        shadow$d = shadow$q;
+        active$d = active$q;
+        psum$d = psum$q;
+        prod$d = prod$q;
+        mul$a = a_in;
+        if (sw_in) begin
+            mul$b = shadow$q;
+            active$d = shadow$q;
+        end
+        else begin
+            mul$b = active$q;
+        end
+        if (cap_in) begin
+            shadow$d = w_in;
+        end
+        product = ((mul$y) & 26'h3ffffff);
+        if (mul$y[32'hf]) begin
+            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+        end
+        prod$d = product;
+        psum$d = psum_in + prod$q;
+        a_reg$d = a_in;
+        sw_reg$d = sw_in;
+        cap_reg$d = cap_in;
+        w_reg$d = w_in;
+        a_out = a_reg$q;
+        sw_out = sw_reg$q;
+        cap_out = cap_reg$q;
+        w_out = w_reg$q;
+        psum_out = psum$q;
+    end
+    
+endmodule // pointwise_stage$array$ws_rows$5$ws_cells$2
+
+
+module pointwise_stage$array$ws_rows$5$ws_cells$2$a_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$5$ws_cells$2$a_reg
+
+
+module pointwise_stage$array$ws_rows$5$ws_cells$2$active(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$5$ws_cells$2$active
+
+
+module pointwise_stage$array$ws_rows$5$ws_cells$2$cap_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$5$ws_cells$2$cap_reg
+
+
+module pointwise_stage$array$ws_rows$5$ws_cells$2$mul(a,b,y);
+    
+    // Module arguments
+    input wire  [7:0] a;
+    input wire  [7:0] b;
+    output reg  [15:0] y;
+    
+    // Update code (custom)
+    wire signed [15:0] a16 = {{8{a[7]}}, a};
+    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    always @(*) begin
+       y = a16 * b16;
+    end
+endmodule // pointwise_stage$array$ws_rows$5$ws_cells$2$mul
+
+
+module pointwise_stage$array$ws_rows$5$ws_cells$2$prod(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$5$ws_cells$2$prod
+
+
+module pointwise_stage$array$ws_rows$5$ws_cells$2$psum(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$5$ws_cells$2$psum
+
+
+module pointwise_stage$array$ws_rows$5$ws_cells$2$shadow(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$5$ws_cells$2$shadow
+
+
+module pointwise_stage$array$ws_rows$5$ws_cells$2$sw_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$5$ws_cells$2$sw_reg
+
+
+module pointwise_stage$array$ws_rows$5$ws_cells$2$w_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$5$ws_cells$2$w_reg
+
+
+module pointwise_stage$array$ws_rows$5$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] a_in;
+    input wire  sw_in;
+    input wire  cap_in;
+    input wire  [7:0] w_in;
+    input wire  [25:0] psum_in;
+    output reg  [7:0] a_out;
+    output reg  sw_out;
+    output reg  cap_out;
+    output reg  [7:0] w_out;
+    output reg  [25:0] psum_out;
+    
+    // Constant declarations
+    localparam  sign_fill = 26'h3ff0000;
+    
+    // Stub signals
+    reg  [7:0] mul$a;
+    reg  [7:0] mul$b;
+    wire  [15:0] mul$y;
+    reg  [7:0] a_reg$d;
+    wire  [7:0] a_reg$q;
+    reg  a_reg$clock;
+    reg  sw_reg$d;
+    wire  sw_reg$q;
+    reg  sw_reg$clock;
+    reg  cap_reg$d;
+    wire  cap_reg$q;
+    reg  cap_reg$clock;
+    reg  [7:0] w_reg$d;
+    wire  [7:0] w_reg$q;
+    reg  w_reg$clock;
+    reg  [7:0] shadow$d;
+    wire  [7:0] shadow$q;
+    reg  shadow$clock;
+    reg  [7:0] active$d;
+    wire  [7:0] active$q;
+    reg  active$clock;
+    reg  [25:0] psum$d;
+    wire  [25:0] psum$q;
+    reg  psum$clock;
+    reg  [25:0] prod$d;
+    wire  [25:0] prod$q;
+    reg  prod$clock;
+    
+    // Local signals
+    reg  [25:0] product;
+    
+    // Sub module instances
+    pointwise_stage$array$ws_rows$5$ws_cells$3$mul mul(
+        .a(mul$a),
+        .b(mul$b),
+        .y(mul$y)
+    );
+    pointwise_stage$array$ws_rows$5$ws_cells$3$a_reg a_reg(
+        .d(a_reg$d),
+        .q(a_reg$q),
+        .clock(a_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$5$ws_cells$3$sw_reg sw_reg(
+        .d(sw_reg$d),
+        .q(sw_reg$q),
+        .clock(sw_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$5$ws_cells$3$cap_reg cap_reg(
+        .d(cap_reg$d),
+        .q(cap_reg$q),
+        .clock(cap_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$5$ws_cells$3$w_reg w_reg(
+        .d(w_reg$d),
+        .q(w_reg$q),
+        .clock(w_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$5$ws_cells$3$shadow shadow(
+        .d(shadow$d),
+        .q(shadow$q),
+        .clock(shadow$clock)
+    );
+    pointwise_stage$array$ws_rows$5$ws_cells$3$active active(
+        .d(active$d),
+        .q(active$q),
+        .clock(active$clock)
+    );
+    pointwise_stage$array$ws_rows$5$ws_cells$3$psum psum(
+        .d(psum$d),
+        .q(psum$q),
+        .clock(psum$clock)
+    );
+    pointwise_stage$array$ws_rows$5$ws_cells$3$prod prod(
+        .d(prod$d),
+        .q(prod$q),
+        .clock(prod$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        a_reg$clock = clock;
+        sw_reg$clock = clock;
+        cap_reg$clock = clock;
+        w_reg$clock = clock;
+        shadow$clock = clock;
+        active$clock = clock;
+        psum$clock = clock;
+        prod$clock = clock;
+        a_reg$d = a_reg$q;
+        sw_reg$d = sw_reg$q;
+        cap_reg$d = cap_reg$q;
+        w_reg$d = w_reg$q;
+        shadow$d = shadow$q;
+        active$d = active$q;
+        psum$d = psum$q;
+        prod$d = prod$q;
+        mul$a = a_in;
+        if (sw_in) begin
+            mul$b = shadow$q;
+            active$d = shadow$q;
+        end
+        else begin
+            mul$b = active$q;
+        end
+        if (cap_in) begin
+            shadow$d = w_in;
+        end
+        product = ((mul$y) & 26'h3ffffff);
+        if (mul$y[32'hf]) begin
+            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+        end
+        prod$d = product;
+        psum$d = psum_in + prod$q;
+        a_reg$d = a_in;
+        sw_reg$d = sw_in;
+        cap_reg$d = cap_in;
+        w_reg$d = w_in;
+        a_out = a_reg$q;
+        sw_out = sw_reg$q;
+        cap_out = cap_reg$q;
+        w_out = w_reg$q;
+        psum_out = psum$q;
+    end
+    
+endmodule // pointwise_stage$array$ws_rows$5$ws_cells$3
+
+
+module pointwise_stage$array$ws_rows$5$ws_cells$3$a_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$5$ws_cells$3$a_reg
+
+
+module pointwise_stage$array$ws_rows$5$ws_cells$3$active(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$5$ws_cells$3$active
+
+
+module pointwise_stage$array$ws_rows$5$ws_cells$3$cap_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$5$ws_cells$3$cap_reg
+
+
+module pointwise_stage$array$ws_rows$5$ws_cells$3$mul(a,b,y);
+    
+    // Module arguments
+    input wire  [7:0] a;
+    input wire  [7:0] b;
+    output reg  [15:0] y;
+    
+    // Update code (custom)
+    wire signed [15:0] a16 = {{8{a[7]}}, a};
+    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    always @(*) begin
+       y = a16 * b16;
+    end
+endmodule // pointwise_stage$array$ws_rows$5$ws_cells$3$mul
+
+
+module pointwise_stage$array$ws_rows$5$ws_cells$3$prod(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$5$ws_cells$3$prod
+
+
+module pointwise_stage$array$ws_rows$5$ws_cells$3$psum(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$5$ws_cells$3$psum
+
+
+module pointwise_stage$array$ws_rows$5$ws_cells$3$shadow(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$5$ws_cells$3$shadow
+
+
+module pointwise_stage$array$ws_rows$5$ws_cells$3$sw_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$5$ws_cells$3$sw_reg
+
+
+module pointwise_stage$array$ws_rows$5$ws_cells$3$w_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$5$ws_cells$3$w_reg
+
+
+module pointwise_stage$array$ws_rows$6(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,psum_out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] a_in;
+    input wire  sw_in;
+    input wire  cap_in;
+    input wire  [31:0] w_in;
+    input wire  [103:0] psum_in;
+    output reg  [31:0] w_out;
+    output reg  [103:0] psum_out;
+    
+    // Constant declarations
+    localparam  acc_w = 16'h1a;
+    localparam  w_top = 16'h18;
+    localparam  p_top = 16'h4e;
+    
+    // Stub signals
+    reg  ws_cells$0$clock;
+    reg  [7:0] ws_cells$0$a_in;
+    reg  ws_cells$0$sw_in;
+    reg  ws_cells$0$cap_in;
+    reg  [7:0] ws_cells$0$w_in;
+    reg  [25:0] ws_cells$0$psum_in;
+    wire  [7:0] ws_cells$0$a_out;
+    wire  ws_cells$0$sw_out;
+    wire  ws_cells$0$cap_out;
+    wire  [7:0] ws_cells$0$w_out;
+    wire  [25:0] ws_cells$0$psum_out;
+    reg  ws_cells$1$clock;
+    reg  [7:0] ws_cells$1$a_in;
+    reg  ws_cells$1$sw_in;
+    reg  ws_cells$1$cap_in;
+    reg  [7:0] ws_cells$1$w_in;
+    reg  [25:0] ws_cells$1$psum_in;
+    wire  [7:0] ws_cells$1$a_out;
+    wire  ws_cells$1$sw_out;
+    wire  ws_cells$1$cap_out;
+    wire  [7:0] ws_cells$1$w_out;
+    wire  [25:0] ws_cells$1$psum_out;
+    reg  ws_cells$2$clock;
+    reg  [7:0] ws_cells$2$a_in;
+    reg  ws_cells$2$sw_in;
+    reg  ws_cells$2$cap_in;
+    reg  [7:0] ws_cells$2$w_in;
+    reg  [25:0] ws_cells$2$psum_in;
+    wire  [7:0] ws_cells$2$a_out;
+    wire  ws_cells$2$sw_out;
+    wire  ws_cells$2$cap_out;
+    wire  [7:0] ws_cells$2$w_out;
+    wire  [25:0] ws_cells$2$psum_out;
+    reg  ws_cells$3$clock;
+    reg  [7:0] ws_cells$3$a_in;
+    reg  ws_cells$3$sw_in;
+    reg  ws_cells$3$cap_in;
+    reg  [7:0] ws_cells$3$w_in;
+    reg  [25:0] ws_cells$3$psum_in;
+    wire  [7:0] ws_cells$3$a_out;
+    wire  ws_cells$3$sw_out;
+    wire  ws_cells$3$cap_out;
+    wire  [7:0] ws_cells$3$w_out;
+    wire  [25:0] ws_cells$3$psum_out;
+    reg  [7:0] w_ext$0$a;
+    wire  [31:0] w_ext$0$y;
+    reg  [7:0] w_ext$1$a;
+    wire  [31:0] w_ext$1$y;
+    reg  [7:0] w_ext$2$a;
+    wire  [31:0] w_ext$2$y;
+    reg  [7:0] w_ext$3$a;
+    wire  [31:0] w_ext$3$y;
+    reg  [25:0] p_ext$0$a;
+    wire  [103:0] p_ext$0$y;
+    reg  [25:0] p_ext$1$a;
+    wire  [103:0] p_ext$1$y;
+    reg  [25:0] p_ext$2$a;
+    wire  [103:0] p_ext$2$y;
+    reg  [25:0] p_ext$3$a;
+    wire  [103:0] p_ext$3$y;
+    
+    // Local signals
+    reg  [31:0] w_pack$0;
+    reg  [31:0] w_pack$1;
+    reg  [31:0] w_pack$2;
+    reg  [31:0] w_pack$3;
+    reg  [103:0] p_pack$0;
+    reg  [103:0] p_pack$1;
+    reg  [103:0] p_pack$2;
+    reg  [103:0] p_pack$3;
+    
+    // Sub module instances
+    pointwise_stage$array$ws_rows$6$ws_cells$0 ws_cells$0(
+        .clock(ws_cells$0$clock),
+        .a_in(ws_cells$0$a_in),
+        .sw_in(ws_cells$0$sw_in),
+        .cap_in(ws_cells$0$cap_in),
+        .w_in(ws_cells$0$w_in),
+        .psum_in(ws_cells$0$psum_in),
+        .a_out(ws_cells$0$a_out),
+        .sw_out(ws_cells$0$sw_out),
+        .cap_out(ws_cells$0$cap_out),
+        .w_out(ws_cells$0$w_out),
+        .psum_out(ws_cells$0$psum_out)
+    );
+    pointwise_stage$array$ws_rows$6$ws_cells$1 ws_cells$1(
+        .clock(ws_cells$1$clock),
+        .a_in(ws_cells$1$a_in),
+        .sw_in(ws_cells$1$sw_in),
+        .cap_in(ws_cells$1$cap_in),
+        .w_in(ws_cells$1$w_in),
+        .psum_in(ws_cells$1$psum_in),
+        .a_out(ws_cells$1$a_out),
+        .sw_out(ws_cells$1$sw_out),
+        .cap_out(ws_cells$1$cap_out),
+        .w_out(ws_cells$1$w_out),
+        .psum_out(ws_cells$1$psum_out)
+    );
+    pointwise_stage$array$ws_rows$6$ws_cells$2 ws_cells$2(
+        .clock(ws_cells$2$clock),
+        .a_in(ws_cells$2$a_in),
+        .sw_in(ws_cells$2$sw_in),
+        .cap_in(ws_cells$2$cap_in),
+        .w_in(ws_cells$2$w_in),
+        .psum_in(ws_cells$2$psum_in),
+        .a_out(ws_cells$2$a_out),
+        .sw_out(ws_cells$2$sw_out),
+        .cap_out(ws_cells$2$cap_out),
+        .w_out(ws_cells$2$w_out),
+        .psum_out(ws_cells$2$psum_out)
+    );
+    pointwise_stage$array$ws_rows$6$ws_cells$3 ws_cells$3(
+        .clock(ws_cells$3$clock),
+        .a_in(ws_cells$3$a_in),
+        .sw_in(ws_cells$3$sw_in),
+        .cap_in(ws_cells$3$cap_in),
+        .w_in(ws_cells$3$w_in),
+        .psum_in(ws_cells$3$psum_in),
+        .a_out(ws_cells$3$a_out),
+        .sw_out(ws_cells$3$sw_out),
+        .cap_out(ws_cells$3$cap_out),
+        .w_out(ws_cells$3$w_out),
+        .psum_out(ws_cells$3$psum_out)
+    );
+    pointwise_stage$array$ws_rows$6$w_ext$0 w_ext$0(
+        .a(w_ext$0$a),
+        .y(w_ext$0$y)
+    );
+    pointwise_stage$array$ws_rows$6$w_ext$1 w_ext$1(
+        .a(w_ext$1$a),
+        .y(w_ext$1$y)
+    );
+    pointwise_stage$array$ws_rows$6$w_ext$2 w_ext$2(
+        .a(w_ext$2$a),
+        .y(w_ext$2$y)
+    );
+    pointwise_stage$array$ws_rows$6$w_ext$3 w_ext$3(
+        .a(w_ext$3$a),
+        .y(w_ext$3$y)
+    );
+    pointwise_stage$array$ws_rows$6$p_ext$0 p_ext$0(
+        .a(p_ext$0$a),
+        .y(p_ext$0$y)
+    );
+    pointwise_stage$array$ws_rows$6$p_ext$1 p_ext$1(
+        .a(p_ext$1$a),
+        .y(p_ext$1$y)
+    );
+    pointwise_stage$array$ws_rows$6$p_ext$2 p_ext$2(
+        .a(p_ext$2$a),
+        .y(p_ext$2$y)
+    );
+    pointwise_stage$array$ws_rows$6$p_ext$3 p_ext$3(
+        .a(p_ext$3$a),
+        .y(p_ext$3$y)
+    );
+    
+    // Update code
+    always @(*) begin
+        ws_cells$0$clock = clock;
+        ws_cells$0$w_in = w_in[(32'h8 * 0)+:(8)];
+        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(26)];
+        w_ext$0$a = ws_cells$0$w_out;
+        p_ext$0$a = ws_cells$0$psum_out;
+        ws_cells$1$clock = clock;
+        ws_cells$1$w_in = w_in[(32'h8 * 1)+:(8)];
+        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(26)];
+        w_ext$1$a = ws_cells$1$w_out;
+        p_ext$1$a = ws_cells$1$psum_out;
+        ws_cells$2$clock = clock;
+        ws_cells$2$w_in = w_in[(32'h8 * 2)+:(8)];
+        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(26)];
+        w_ext$2$a = ws_cells$2$w_out;
+        p_ext$2$a = ws_cells$2$psum_out;
+        ws_cells$3$clock = clock;
+        ws_cells$3$w_in = w_in[(32'h8 * 3)+:(8)];
+        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(26)];
+        w_ext$3$a = ws_cells$3$w_out;
+        p_ext$3$a = ws_cells$3$psum_out;
+        ws_cells$0$a_in = a_in;
+        ws_cells$0$sw_in = sw_in;
+        ws_cells$0$cap_in = cap_in;
+        ws_cells$1$a_in = ws_cells$0$a_out;
+        ws_cells$1$sw_in = ws_cells$0$sw_out;
+        ws_cells$1$cap_in = ws_cells$0$cap_out;
+        ws_cells$2$a_in = ws_cells$1$a_out;
+        ws_cells$2$sw_in = ws_cells$1$sw_out;
+        ws_cells$2$cap_in = ws_cells$1$cap_out;
+        ws_cells$3$a_in = ws_cells$2$a_out;
+        ws_cells$3$sw_in = ws_cells$2$sw_out;
+        ws_cells$3$cap_in = ws_cells$2$cap_out;
+        w_pack$0 = w_ext$0$y << w_top;
+        p_pack$0 = p_ext$0$y << p_top;
+        w_pack$1 = (w_pack$0 >> 32'h8) | (w_ext$1$y << w_top);
+        p_pack$1 = (p_pack$0 >> acc_w) | (p_ext$1$y << p_top);
+        w_pack$2 = (w_pack$1 >> 32'h8) | (w_ext$2$y << w_top);
+        p_pack$2 = (p_pack$1 >> acc_w) | (p_ext$2$y << p_top);
+        w_pack$3 = (w_pack$2 >> 32'h8) | (w_ext$3$y << w_top);
+        p_pack$3 = (p_pack$2 >> acc_w) | (p_ext$3$y << p_top);
+        w_out = w_pack$0;
+        psum_out = p_pack$0;
+        w_out = w_pack$1;
+        psum_out = p_pack$1;
+        w_out = w_pack$2;
+        psum_out = p_pack$2;
+        w_out = w_pack$3;
+        psum_out = p_pack$3;
+    end
+    
+endmodule // pointwise_stage$array$ws_rows$6
+
+
+module pointwise_stage$array$ws_rows$6$p_ext$0(a,y);
+    
+    // Module arguments
+    input wire  [25:0] a;
+    output reg  [103:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {78'd0, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$6$p_ext$0
+
+
+module pointwise_stage$array$ws_rows$6$p_ext$1(a,y);
+    
+    // Module arguments
+    input wire  [25:0] a;
+    output reg  [103:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {78'd0, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$6$p_ext$1
+
+
+module pointwise_stage$array$ws_rows$6$p_ext$2(a,y);
+    
+    // Module arguments
+    input wire  [25:0] a;
+    output reg  [103:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {78'd0, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$6$p_ext$2
+
+
+module pointwise_stage$array$ws_rows$6$p_ext$3(a,y);
+    
+    // Module arguments
+    input wire  [25:0] a;
+    output reg  [103:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {78'd0, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$6$p_ext$3
+
+
+module pointwise_stage$array$ws_rows$6$w_ext$0(a,y);
+    
+    // Module arguments
+    input wire  [7:0] a;
+    output reg  [31:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {24'd0, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$6$w_ext$0
+
+
+module pointwise_stage$array$ws_rows$6$w_ext$1(a,y);
+    
+    // Module arguments
+    input wire  [7:0] a;
+    output reg  [31:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {24'd0, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$6$w_ext$1
+
+
+module pointwise_stage$array$ws_rows$6$w_ext$2(a,y);
+    
+    // Module arguments
+    input wire  [7:0] a;
+    output reg  [31:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {24'd0, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$6$w_ext$2
+
+
+module pointwise_stage$array$ws_rows$6$w_ext$3(a,y);
+    
+    // Module arguments
+    input wire  [7:0] a;
+    output reg  [31:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {24'd0, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$6$w_ext$3
+
+
+module pointwise_stage$array$ws_rows$6$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] a_in;
+    input wire  sw_in;
+    input wire  cap_in;
+    input wire  [7:0] w_in;
+    input wire  [25:0] psum_in;
+    output reg  [7:0] a_out;
+    output reg  sw_out;
+    output reg  cap_out;
+    output reg  [7:0] w_out;
+    output reg  [25:0] psum_out;
+    
+    // Constant declarations
+    localparam  sign_fill = 26'h3ff0000;
+    
+    // Stub signals
+    reg  [7:0] mul$a;
+    reg  [7:0] mul$b;
+    wire  [15:0] mul$y;
+    reg  [7:0] a_reg$d;
+    wire  [7:0] a_reg$q;
+    reg  a_reg$clock;
+    reg  sw_reg$d;
+    wire  sw_reg$q;
+    reg  sw_reg$clock;
+    reg  cap_reg$d;
+    wire  cap_reg$q;
+    reg  cap_reg$clock;
+    reg  [7:0] w_reg$d;
+    wire  [7:0] w_reg$q;
+    reg  w_reg$clock;
+    reg  [7:0] shadow$d;
+    wire  [7:0] shadow$q;
+    reg  shadow$clock;
+    reg  [7:0] active$d;
+    wire  [7:0] active$q;
+    reg  active$clock;
+    reg  [25:0] psum$d;
+    wire  [25:0] psum$q;
+    reg  psum$clock;
+    reg  [25:0] prod$d;
+    wire  [25:0] prod$q;
+    reg  prod$clock;
+    
+    // Local signals
+    reg  [25:0] product;
+    
+    // Sub module instances
+    pointwise_stage$array$ws_rows$6$ws_cells$0$mul mul(
+        .a(mul$a),
+        .b(mul$b),
+        .y(mul$y)
+    );
+    pointwise_stage$array$ws_rows$6$ws_cells$0$a_reg a_reg(
+        .d(a_reg$d),
+        .q(a_reg$q),
+        .clock(a_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$6$ws_cells$0$sw_reg sw_reg(
+        .d(sw_reg$d),
+        .q(sw_reg$q),
+        .clock(sw_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$6$ws_cells$0$cap_reg cap_reg(
+        .d(cap_reg$d),
+        .q(cap_reg$q),
+        .clock(cap_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$6$ws_cells$0$w_reg w_reg(
+        .d(w_reg$d),
+        .q(w_reg$q),
+        .clock(w_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$6$ws_cells$0$shadow shadow(
+        .d(shadow$d),
+        .q(shadow$q),
+        .clock(shadow$clock)
+    );
+    pointwise_stage$array$ws_rows$6$ws_cells$0$active active(
+        .d(active$d),
+        .q(active$q),
+        .clock(active$clock)
+    );
+    pointwise_stage$array$ws_rows$6$ws_cells$0$psum psum(
+        .d(psum$d),
+        .q(psum$q),
+        .clock(psum$clock)
+    );
+    pointwise_stage$array$ws_rows$6$ws_cells$0$prod prod(
+        .d(prod$d),
+        .q(prod$q),
+        .clock(prod$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        a_reg$clock = clock;
+        sw_reg$clock = clock;
+        cap_reg$clock = clock;
+        w_reg$clock = clock;
+        shadow$clock = clock;
+        active$clock = clock;
+        psum$clock = clock;
+        prod$clock = clock;
+        a_reg$d = a_reg$q;
+        sw_reg$d = sw_reg$q;
+        cap_reg$d = cap_reg$q;
+        w_reg$d = w_reg$q;
+        shadow$d = shadow$q;
+        active$d = active$q;
+        psum$d = psum$q;
+        prod$d = prod$q;
+        mul$a = a_in;
+        if (sw_in) begin
+            mul$b = shadow$q;
+            active$d = shadow$q;
+        end
+        else begin
+            mul$b = active$q;
+        end
+        if (cap_in) begin
+            shadow$d = w_in;
+        end
+        product = ((mul$y) & 26'h3ffffff);
+        if (mul$y[32'hf]) begin
+            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+        end
+        prod$d = product;
+        psum$d = psum_in + prod$q;
+        a_reg$d = a_in;
+        sw_reg$d = sw_in;
+        cap_reg$d = cap_in;
+        w_reg$d = w_in;
+        a_out = a_reg$q;
+        sw_out = sw_reg$q;
+        cap_out = cap_reg$q;
+        w_out = w_reg$q;
+        psum_out = psum$q;
+    end
+    
+endmodule // pointwise_stage$array$ws_rows$6$ws_cells$0
+
+
+module pointwise_stage$array$ws_rows$6$ws_cells$0$a_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$6$ws_cells$0$a_reg
+
+
+module pointwise_stage$array$ws_rows$6$ws_cells$0$active(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$6$ws_cells$0$active
+
+
+module pointwise_stage$array$ws_rows$6$ws_cells$0$cap_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$6$ws_cells$0$cap_reg
+
+
+module pointwise_stage$array$ws_rows$6$ws_cells$0$mul(a,b,y);
+    
+    // Module arguments
+    input wire  [7:0] a;
+    input wire  [7:0] b;
+    output reg  [15:0] y;
+    
+    // Update code (custom)
+    wire signed [15:0] a16 = {{8{a[7]}}, a};
+    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    always @(*) begin
+       y = a16 * b16;
+    end
+endmodule // pointwise_stage$array$ws_rows$6$ws_cells$0$mul
+
+
+module pointwise_stage$array$ws_rows$6$ws_cells$0$prod(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$6$ws_cells$0$prod
+
+
+module pointwise_stage$array$ws_rows$6$ws_cells$0$psum(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$6$ws_cells$0$psum
+
+
+module pointwise_stage$array$ws_rows$6$ws_cells$0$shadow(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$6$ws_cells$0$shadow
+
+
+module pointwise_stage$array$ws_rows$6$ws_cells$0$sw_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$6$ws_cells$0$sw_reg
+
+
+module pointwise_stage$array$ws_rows$6$ws_cells$0$w_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$6$ws_cells$0$w_reg
+
+
+module pointwise_stage$array$ws_rows$6$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] a_in;
+    input wire  sw_in;
+    input wire  cap_in;
+    input wire  [7:0] w_in;
+    input wire  [25:0] psum_in;
+    output reg  [7:0] a_out;
+    output reg  sw_out;
+    output reg  cap_out;
+    output reg  [7:0] w_out;
+    output reg  [25:0] psum_out;
+    
+    // Constant declarations
+    localparam  sign_fill = 26'h3ff0000;
+    
+    // Stub signals
+    reg  [7:0] mul$a;
+    reg  [7:0] mul$b;
+    wire  [15:0] mul$y;
+    reg  [7:0] a_reg$d;
+    wire  [7:0] a_reg$q;
+    reg  a_reg$clock;
+    reg  sw_reg$d;
+    wire  sw_reg$q;
+    reg  sw_reg$clock;
+    reg  cap_reg$d;
+    wire  cap_reg$q;
+    reg  cap_reg$clock;
+    reg  [7:0] w_reg$d;
+    wire  [7:0] w_reg$q;
+    reg  w_reg$clock;
+    reg  [7:0] shadow$d;
+    wire  [7:0] shadow$q;
+    reg  shadow$clock;
+    reg  [7:0] active$d;
+    wire  [7:0] active$q;
+    reg  active$clock;
+    reg  [25:0] psum$d;
+    wire  [25:0] psum$q;
+    reg  psum$clock;
+    reg  [25:0] prod$d;
+    wire  [25:0] prod$q;
+    reg  prod$clock;
+    
+    // Local signals
+    reg  [25:0] product;
+    
+    // Sub module instances
+    pointwise_stage$array$ws_rows$6$ws_cells$1$mul mul(
+        .a(mul$a),
+        .b(mul$b),
+        .y(mul$y)
+    );
+    pointwise_stage$array$ws_rows$6$ws_cells$1$a_reg a_reg(
+        .d(a_reg$d),
+        .q(a_reg$q),
+        .clock(a_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$6$ws_cells$1$sw_reg sw_reg(
+        .d(sw_reg$d),
+        .q(sw_reg$q),
+        .clock(sw_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$6$ws_cells$1$cap_reg cap_reg(
+        .d(cap_reg$d),
+        .q(cap_reg$q),
+        .clock(cap_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$6$ws_cells$1$w_reg w_reg(
+        .d(w_reg$d),
+        .q(w_reg$q),
+        .clock(w_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$6$ws_cells$1$shadow shadow(
+        .d(shadow$d),
+        .q(shadow$q),
+        .clock(shadow$clock)
+    );
+    pointwise_stage$array$ws_rows$6$ws_cells$1$active active(
+        .d(active$d),
+        .q(active$q),
+        .clock(active$clock)
+    );
+    pointwise_stage$array$ws_rows$6$ws_cells$1$psum psum(
+        .d(psum$d),
+        .q(psum$q),
+        .clock(psum$clock)
+    );
+    pointwise_stage$array$ws_rows$6$ws_cells$1$prod prod(
+        .d(prod$d),
+        .q(prod$q),
+        .clock(prod$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        a_reg$clock = clock;
+        sw_reg$clock = clock;
+        cap_reg$clock = clock;
+        w_reg$clock = clock;
+        shadow$clock = clock;
+        active$clock = clock;
+        psum$clock = clock;
+        prod$clock = clock;
+        a_reg$d = a_reg$q;
+        sw_reg$d = sw_reg$q;
+        cap_reg$d = cap_reg$q;
+        w_reg$d = w_reg$q;
+        shadow$d = shadow$q;
+        active$d = active$q;
+        psum$d = psum$q;
+        prod$d = prod$q;
+        mul$a = a_in;
+        if (sw_in) begin
+            mul$b = shadow$q;
+            active$d = shadow$q;
+        end
+        else begin
+            mul$b = active$q;
+        end
+        if (cap_in) begin
+            shadow$d = w_in;
+        end
+        product = ((mul$y) & 26'h3ffffff);
+        if (mul$y[32'hf]) begin
+            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+        end
+        prod$d = product;
+        psum$d = psum_in + prod$q;
+        a_reg$d = a_in;
+        sw_reg$d = sw_in;
+        cap_reg$d = cap_in;
+        w_reg$d = w_in;
+        a_out = a_reg$q;
+        sw_out = sw_reg$q;
+        cap_out = cap_reg$q;
+        w_out = w_reg$q;
+        psum_out = psum$q;
+    end
+    
+endmodule // pointwise_stage$array$ws_rows$6$ws_cells$1
+
+
+module pointwise_stage$array$ws_rows$6$ws_cells$1$a_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$6$ws_cells$1$a_reg
+
+
+module pointwise_stage$array$ws_rows$6$ws_cells$1$active(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$6$ws_cells$1$active
+
+
+module pointwise_stage$array$ws_rows$6$ws_cells$1$cap_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$6$ws_cells$1$cap_reg
+
+
+module pointwise_stage$array$ws_rows$6$ws_cells$1$mul(a,b,y);
+    
+    // Module arguments
+    input wire  [7:0] a;
+    input wire  [7:0] b;
+    output reg  [15:0] y;
+    
+    // Update code (custom)
+    wire signed [15:0] a16 = {{8{a[7]}}, a};
+    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    always @(*) begin
+       y = a16 * b16;
+    end
+endmodule // pointwise_stage$array$ws_rows$6$ws_cells$1$mul
+
+
+module pointwise_stage$array$ws_rows$6$ws_cells$1$prod(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$6$ws_cells$1$prod
+
+
+module pointwise_stage$array$ws_rows$6$ws_cells$1$psum(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$6$ws_cells$1$psum
+
+
+module pointwise_stage$array$ws_rows$6$ws_cells$1$shadow(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$6$ws_cells$1$shadow
+
+
+module pointwise_stage$array$ws_rows$6$ws_cells$1$sw_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$6$ws_cells$1$sw_reg
+
+
+module pointwise_stage$array$ws_rows$6$ws_cells$1$w_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$6$ws_cells$1$w_reg
+
+
+module pointwise_stage$array$ws_rows$6$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] a_in;
+    input wire  sw_in;
+    input wire  cap_in;
+    input wire  [7:0] w_in;
+    input wire  [25:0] psum_in;
+    output reg  [7:0] a_out;
+    output reg  sw_out;
+    output reg  cap_out;
+    output reg  [7:0] w_out;
+    output reg  [25:0] psum_out;
+    
+    // Constant declarations
+    localparam  sign_fill = 26'h3ff0000;
+    
+    // Stub signals
+    reg  [7:0] mul$a;
+    reg  [7:0] mul$b;
+    wire  [15:0] mul$y;
+    reg  [7:0] a_reg$d;
+    wire  [7:0] a_reg$q;
+    reg  a_reg$clock;
+    reg  sw_reg$d;
+    wire  sw_reg$q;
+    reg  sw_reg$clock;
+    reg  cap_reg$d;
+    wire  cap_reg$q;
+    reg  cap_reg$clock;
+    reg  [7:0] w_reg$d;
+    wire  [7:0] w_reg$q;
+    reg  w_reg$clock;
+    reg  [7:0] shadow$d;
+    wire  [7:0] shadow$q;
+    reg  shadow$clock;
+    reg  [7:0] active$d;
+    wire  [7:0] active$q;
+    reg  active$clock;
+    reg  [25:0] psum$d;
+    wire  [25:0] psum$q;
+    reg  psum$clock;
+    reg  [25:0] prod$d;
+    wire  [25:0] prod$q;
+    reg  prod$clock;
+    
+    // Local signals
+    reg  [25:0] product;
+    
+    // Sub module instances
+    pointwise_stage$array$ws_rows$6$ws_cells$2$mul mul(
+        .a(mul$a),
+        .b(mul$b),
+        .y(mul$y)
+    );
+    pointwise_stage$array$ws_rows$6$ws_cells$2$a_reg a_reg(
+        .d(a_reg$d),
+        .q(a_reg$q),
+        .clock(a_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$6$ws_cells$2$sw_reg sw_reg(
+        .d(sw_reg$d),
+        .q(sw_reg$q),
+        .clock(sw_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$6$ws_cells$2$cap_reg cap_reg(
+        .d(cap_reg$d),
+        .q(cap_reg$q),
+        .clock(cap_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$6$ws_cells$2$w_reg w_reg(
+        .d(w_reg$d),
+        .q(w_reg$q),
+        .clock(w_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$6$ws_cells$2$shadow shadow(
+        .d(shadow$d),
+        .q(shadow$q),
+        .clock(shadow$clock)
+    );
+    pointwise_stage$array$ws_rows$6$ws_cells$2$active active(
+        .d(active$d),
+        .q(active$q),
+        .clock(active$clock)
+    );
+    pointwise_stage$array$ws_rows$6$ws_cells$2$psum psum(
+        .d(psum$d),
+        .q(psum$q),
+        .clock(psum$clock)
+    );
+    pointwise_stage$array$ws_rows$6$ws_cells$2$prod prod(
+        .d(prod$d),
+        .q(prod$q),
+        .clock(prod$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        a_reg$clock = clock;
+        sw_reg$clock = clock;
+        cap_reg$clock = clock;
+        w_reg$clock = clock;
+        shadow$clock = clock;
+        active$clock = clock;
+        psum$clock = clock;
+        prod$clock = clock;
+        a_reg$d = a_reg$q;
+        sw_reg$d = sw_reg$q;
+        cap_reg$d = cap_reg$q;
+        w_reg$d = w_reg$q;
+        shadow$d = shadow$q;
+        active$d = active$q;
+        psum$d = psum$q;
+        prod$d = prod$q;
+        mul$a = a_in;
+        if (sw_in) begin
+            mul$b = shadow$q;
+            active$d = shadow$q;
+        end
+        else begin
+            mul$b = active$q;
+        end
+        if (cap_in) begin
+            shadow$d = w_in;
+        end
+        product = ((mul$y) & 26'h3ffffff);
+        if (mul$y[32'hf]) begin
+            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+        end
+        prod$d = product;
+        psum$d = psum_in + prod$q;
+        a_reg$d = a_in;
+        sw_reg$d = sw_in;
+        cap_reg$d = cap_in;
+        w_reg$d = w_in;
+        a_out = a_reg$q;
+        sw_out = sw_reg$q;
+        cap_out = cap_reg$q;
+        w_out = w_reg$q;
+        psum_out = psum$q;
+    end
+    
+endmodule // pointwise_stage$array$ws_rows$6$ws_cells$2
+
+
+module pointwise_stage$array$ws_rows$6$ws_cells$2$a_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$6$ws_cells$2$a_reg
+
+
+module pointwise_stage$array$ws_rows$6$ws_cells$2$active(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$6$ws_cells$2$active
+
+
+module pointwise_stage$array$ws_rows$6$ws_cells$2$cap_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$6$ws_cells$2$cap_reg
+
+
+module pointwise_stage$array$ws_rows$6$ws_cells$2$mul(a,b,y);
+    
+    // Module arguments
+    input wire  [7:0] a;
+    input wire  [7:0] b;
+    output reg  [15:0] y;
+    
+    // Update code (custom)
+    wire signed [15:0] a16 = {{8{a[7]}}, a};
+    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    always @(*) begin
+       y = a16 * b16;
+    end
+endmodule // pointwise_stage$array$ws_rows$6$ws_cells$2$mul
+
+
+module pointwise_stage$array$ws_rows$6$ws_cells$2$prod(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$6$ws_cells$2$prod
+
+
+module pointwise_stage$array$ws_rows$6$ws_cells$2$psum(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$6$ws_cells$2$psum
+
+
+module pointwise_stage$array$ws_rows$6$ws_cells$2$shadow(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$6$ws_cells$2$shadow
+
+
+module pointwise_stage$array$ws_rows$6$ws_cells$2$sw_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$6$ws_cells$2$sw_reg
+
+
+module pointwise_stage$array$ws_rows$6$ws_cells$2$w_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$6$ws_cells$2$w_reg
+
+
+module pointwise_stage$array$ws_rows$6$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] a_in;
+    input wire  sw_in;
+    input wire  cap_in;
+    input wire  [7:0] w_in;
+    input wire  [25:0] psum_in;
+    output reg  [7:0] a_out;
+    output reg  sw_out;
+    output reg  cap_out;
+    output reg  [7:0] w_out;
+    output reg  [25:0] psum_out;
+    
+    // Constant declarations
+    localparam  sign_fill = 26'h3ff0000;
+    
+    // Stub signals
+    reg  [7:0] mul$a;
+    reg  [7:0] mul$b;
+    wire  [15:0] mul$y;
+    reg  [7:0] a_reg$d;
+    wire  [7:0] a_reg$q;
+    reg  a_reg$clock;
+    reg  sw_reg$d;
+    wire  sw_reg$q;
+    reg  sw_reg$clock;
+    reg  cap_reg$d;
+    wire  cap_reg$q;
+    reg  cap_reg$clock;
+    reg  [7:0] w_reg$d;
+    wire  [7:0] w_reg$q;
+    reg  w_reg$clock;
+    reg  [7:0] shadow$d;
+    wire  [7:0] shadow$q;
+    reg  shadow$clock;
+    reg  [7:0] active$d;
+    wire  [7:0] active$q;
+    reg  active$clock;
+    reg  [25:0] psum$d;
+    wire  [25:0] psum$q;
+    reg  psum$clock;
+    reg  [25:0] prod$d;
+    wire  [25:0] prod$q;
+    reg  prod$clock;
+    
+    // Local signals
+    reg  [25:0] product;
+    
+    // Sub module instances
+    pointwise_stage$array$ws_rows$6$ws_cells$3$mul mul(
+        .a(mul$a),
+        .b(mul$b),
+        .y(mul$y)
+    );
+    pointwise_stage$array$ws_rows$6$ws_cells$3$a_reg a_reg(
+        .d(a_reg$d),
+        .q(a_reg$q),
+        .clock(a_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$6$ws_cells$3$sw_reg sw_reg(
+        .d(sw_reg$d),
+        .q(sw_reg$q),
+        .clock(sw_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$6$ws_cells$3$cap_reg cap_reg(
+        .d(cap_reg$d),
+        .q(cap_reg$q),
+        .clock(cap_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$6$ws_cells$3$w_reg w_reg(
+        .d(w_reg$d),
+        .q(w_reg$q),
+        .clock(w_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$6$ws_cells$3$shadow shadow(
+        .d(shadow$d),
+        .q(shadow$q),
+        .clock(shadow$clock)
+    );
+    pointwise_stage$array$ws_rows$6$ws_cells$3$active active(
+        .d(active$d),
+        .q(active$q),
+        .clock(active$clock)
+    );
+    pointwise_stage$array$ws_rows$6$ws_cells$3$psum psum(
+        .d(psum$d),
+        .q(psum$q),
+        .clock(psum$clock)
+    );
+    pointwise_stage$array$ws_rows$6$ws_cells$3$prod prod(
+        .d(prod$d),
+        .q(prod$q),
+        .clock(prod$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        a_reg$clock = clock;
+        sw_reg$clock = clock;
+        cap_reg$clock = clock;
+        w_reg$clock = clock;
+        shadow$clock = clock;
+        active$clock = clock;
+        psum$clock = clock;
+        prod$clock = clock;
+        a_reg$d = a_reg$q;
+        sw_reg$d = sw_reg$q;
+        cap_reg$d = cap_reg$q;
+        w_reg$d = w_reg$q;
+        shadow$d = shadow$q;
+        active$d = active$q;
+        psum$d = psum$q;
+        prod$d = prod$q;
+        mul$a = a_in;
+        if (sw_in) begin
+            mul$b = shadow$q;
+            active$d = shadow$q;
+        end
+        else begin
+            mul$b = active$q;
+        end
+        if (cap_in) begin
+            shadow$d = w_in;
+        end
+        product = ((mul$y) & 26'h3ffffff);
+        if (mul$y[32'hf]) begin
+            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+        end
+        prod$d = product;
+        psum$d = psum_in + prod$q;
+        a_reg$d = a_in;
+        sw_reg$d = sw_in;
+        cap_reg$d = cap_in;
+        w_reg$d = w_in;
+        a_out = a_reg$q;
+        sw_out = sw_reg$q;
+        cap_out = cap_reg$q;
+        w_out = w_reg$q;
+        psum_out = psum$q;
+    end
+    
+endmodule // pointwise_stage$array$ws_rows$6$ws_cells$3
+
+
+module pointwise_stage$array$ws_rows$6$ws_cells$3$a_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$6$ws_cells$3$a_reg
+
+
+module pointwise_stage$array$ws_rows$6$ws_cells$3$active(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$6$ws_cells$3$active
+
+
+module pointwise_stage$array$ws_rows$6$ws_cells$3$cap_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$6$ws_cells$3$cap_reg
+
+
+module pointwise_stage$array$ws_rows$6$ws_cells$3$mul(a,b,y);
+    
+    // Module arguments
+    input wire  [7:0] a;
+    input wire  [7:0] b;
+    output reg  [15:0] y;
+    
+    // Update code (custom)
+    wire signed [15:0] a16 = {{8{a[7]}}, a};
+    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    always @(*) begin
+       y = a16 * b16;
+    end
+endmodule // pointwise_stage$array$ws_rows$6$ws_cells$3$mul
+
+
+module pointwise_stage$array$ws_rows$6$ws_cells$3$prod(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$6$ws_cells$3$prod
+
+
+module pointwise_stage$array$ws_rows$6$ws_cells$3$psum(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$6$ws_cells$3$psum
+
+
+module pointwise_stage$array$ws_rows$6$ws_cells$3$shadow(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$6$ws_cells$3$shadow
+
+
+module pointwise_stage$array$ws_rows$6$ws_cells$3$sw_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$6$ws_cells$3$sw_reg
+
+
+module pointwise_stage$array$ws_rows$6$ws_cells$3$w_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$6$ws_cells$3$w_reg
+
+
+module pointwise_stage$array$ws_rows$7(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,psum_out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] a_in;
+    input wire  sw_in;
+    input wire  cap_in;
+    input wire  [31:0] w_in;
+    input wire  [103:0] psum_in;
+    output reg  [31:0] w_out;
+    output reg  [103:0] psum_out;
+    
+    // Constant declarations
+    localparam  acc_w = 16'h1a;
+    localparam  w_top = 16'h18;
+    localparam  p_top = 16'h4e;
+    
+    // Stub signals
+    reg  ws_cells$0$clock;
+    reg  [7:0] ws_cells$0$a_in;
+    reg  ws_cells$0$sw_in;
+    reg  ws_cells$0$cap_in;
+    reg  [7:0] ws_cells$0$w_in;
+    reg  [25:0] ws_cells$0$psum_in;
+    wire  [7:0] ws_cells$0$a_out;
+    wire  ws_cells$0$sw_out;
+    wire  ws_cells$0$cap_out;
+    wire  [7:0] ws_cells$0$w_out;
+    wire  [25:0] ws_cells$0$psum_out;
+    reg  ws_cells$1$clock;
+    reg  [7:0] ws_cells$1$a_in;
+    reg  ws_cells$1$sw_in;
+    reg  ws_cells$1$cap_in;
+    reg  [7:0] ws_cells$1$w_in;
+    reg  [25:0] ws_cells$1$psum_in;
+    wire  [7:0] ws_cells$1$a_out;
+    wire  ws_cells$1$sw_out;
+    wire  ws_cells$1$cap_out;
+    wire  [7:0] ws_cells$1$w_out;
+    wire  [25:0] ws_cells$1$psum_out;
+    reg  ws_cells$2$clock;
+    reg  [7:0] ws_cells$2$a_in;
+    reg  ws_cells$2$sw_in;
+    reg  ws_cells$2$cap_in;
+    reg  [7:0] ws_cells$2$w_in;
+    reg  [25:0] ws_cells$2$psum_in;
+    wire  [7:0] ws_cells$2$a_out;
+    wire  ws_cells$2$sw_out;
+    wire  ws_cells$2$cap_out;
+    wire  [7:0] ws_cells$2$w_out;
+    wire  [25:0] ws_cells$2$psum_out;
+    reg  ws_cells$3$clock;
+    reg  [7:0] ws_cells$3$a_in;
+    reg  ws_cells$3$sw_in;
+    reg  ws_cells$3$cap_in;
+    reg  [7:0] ws_cells$3$w_in;
+    reg  [25:0] ws_cells$3$psum_in;
+    wire  [7:0] ws_cells$3$a_out;
+    wire  ws_cells$3$sw_out;
+    wire  ws_cells$3$cap_out;
+    wire  [7:0] ws_cells$3$w_out;
+    wire  [25:0] ws_cells$3$psum_out;
+    reg  [7:0] w_ext$0$a;
+    wire  [31:0] w_ext$0$y;
+    reg  [7:0] w_ext$1$a;
+    wire  [31:0] w_ext$1$y;
+    reg  [7:0] w_ext$2$a;
+    wire  [31:0] w_ext$2$y;
+    reg  [7:0] w_ext$3$a;
+    wire  [31:0] w_ext$3$y;
+    reg  [25:0] p_ext$0$a;
+    wire  [103:0] p_ext$0$y;
+    reg  [25:0] p_ext$1$a;
+    wire  [103:0] p_ext$1$y;
+    reg  [25:0] p_ext$2$a;
+    wire  [103:0] p_ext$2$y;
+    reg  [25:0] p_ext$3$a;
+    wire  [103:0] p_ext$3$y;
+    
+    // Local signals
+    reg  [31:0] w_pack$0;
+    reg  [31:0] w_pack$1;
+    reg  [31:0] w_pack$2;
+    reg  [31:0] w_pack$3;
+    reg  [103:0] p_pack$0;
+    reg  [103:0] p_pack$1;
+    reg  [103:0] p_pack$2;
+    reg  [103:0] p_pack$3;
+    
+    // Sub module instances
+    pointwise_stage$array$ws_rows$7$ws_cells$0 ws_cells$0(
+        .clock(ws_cells$0$clock),
+        .a_in(ws_cells$0$a_in),
+        .sw_in(ws_cells$0$sw_in),
+        .cap_in(ws_cells$0$cap_in),
+        .w_in(ws_cells$0$w_in),
+        .psum_in(ws_cells$0$psum_in),
+        .a_out(ws_cells$0$a_out),
+        .sw_out(ws_cells$0$sw_out),
+        .cap_out(ws_cells$0$cap_out),
+        .w_out(ws_cells$0$w_out),
+        .psum_out(ws_cells$0$psum_out)
+    );
+    pointwise_stage$array$ws_rows$7$ws_cells$1 ws_cells$1(
+        .clock(ws_cells$1$clock),
+        .a_in(ws_cells$1$a_in),
+        .sw_in(ws_cells$1$sw_in),
+        .cap_in(ws_cells$1$cap_in),
+        .w_in(ws_cells$1$w_in),
+        .psum_in(ws_cells$1$psum_in),
+        .a_out(ws_cells$1$a_out),
+        .sw_out(ws_cells$1$sw_out),
+        .cap_out(ws_cells$1$cap_out),
+        .w_out(ws_cells$1$w_out),
+        .psum_out(ws_cells$1$psum_out)
+    );
+    pointwise_stage$array$ws_rows$7$ws_cells$2 ws_cells$2(
+        .clock(ws_cells$2$clock),
+        .a_in(ws_cells$2$a_in),
+        .sw_in(ws_cells$2$sw_in),
+        .cap_in(ws_cells$2$cap_in),
+        .w_in(ws_cells$2$w_in),
+        .psum_in(ws_cells$2$psum_in),
+        .a_out(ws_cells$2$a_out),
+        .sw_out(ws_cells$2$sw_out),
+        .cap_out(ws_cells$2$cap_out),
+        .w_out(ws_cells$2$w_out),
+        .psum_out(ws_cells$2$psum_out)
+    );
+    pointwise_stage$array$ws_rows$7$ws_cells$3 ws_cells$3(
+        .clock(ws_cells$3$clock),
+        .a_in(ws_cells$3$a_in),
+        .sw_in(ws_cells$3$sw_in),
+        .cap_in(ws_cells$3$cap_in),
+        .w_in(ws_cells$3$w_in),
+        .psum_in(ws_cells$3$psum_in),
+        .a_out(ws_cells$3$a_out),
+        .sw_out(ws_cells$3$sw_out),
+        .cap_out(ws_cells$3$cap_out),
+        .w_out(ws_cells$3$w_out),
+        .psum_out(ws_cells$3$psum_out)
+    );
+    pointwise_stage$array$ws_rows$7$w_ext$0 w_ext$0(
+        .a(w_ext$0$a),
+        .y(w_ext$0$y)
+    );
+    pointwise_stage$array$ws_rows$7$w_ext$1 w_ext$1(
+        .a(w_ext$1$a),
+        .y(w_ext$1$y)
+    );
+    pointwise_stage$array$ws_rows$7$w_ext$2 w_ext$2(
+        .a(w_ext$2$a),
+        .y(w_ext$2$y)
+    );
+    pointwise_stage$array$ws_rows$7$w_ext$3 w_ext$3(
+        .a(w_ext$3$a),
+        .y(w_ext$3$y)
+    );
+    pointwise_stage$array$ws_rows$7$p_ext$0 p_ext$0(
+        .a(p_ext$0$a),
+        .y(p_ext$0$y)
+    );
+    pointwise_stage$array$ws_rows$7$p_ext$1 p_ext$1(
+        .a(p_ext$1$a),
+        .y(p_ext$1$y)
+    );
+    pointwise_stage$array$ws_rows$7$p_ext$2 p_ext$2(
+        .a(p_ext$2$a),
+        .y(p_ext$2$y)
+    );
+    pointwise_stage$array$ws_rows$7$p_ext$3 p_ext$3(
+        .a(p_ext$3$a),
+        .y(p_ext$3$y)
+    );
+    
+    // Update code
+    always @(*) begin
+        ws_cells$0$clock = clock;
+        ws_cells$0$w_in = w_in[(32'h8 * 0)+:(8)];
+        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(26)];
+        w_ext$0$a = ws_cells$0$w_out;
+        p_ext$0$a = ws_cells$0$psum_out;
+        ws_cells$1$clock = clock;
+        ws_cells$1$w_in = w_in[(32'h8 * 1)+:(8)];
+        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(26)];
+        w_ext$1$a = ws_cells$1$w_out;
+        p_ext$1$a = ws_cells$1$psum_out;
+        ws_cells$2$clock = clock;
+        ws_cells$2$w_in = w_in[(32'h8 * 2)+:(8)];
+        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(26)];
+        w_ext$2$a = ws_cells$2$w_out;
+        p_ext$2$a = ws_cells$2$psum_out;
+        ws_cells$3$clock = clock;
+        ws_cells$3$w_in = w_in[(32'h8 * 3)+:(8)];
+        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(26)];
+        w_ext$3$a = ws_cells$3$w_out;
+        p_ext$3$a = ws_cells$3$psum_out;
+        ws_cells$0$a_in = a_in;
+        ws_cells$0$sw_in = sw_in;
+        ws_cells$0$cap_in = cap_in;
+        ws_cells$1$a_in = ws_cells$0$a_out;
+        ws_cells$1$sw_in = ws_cells$0$sw_out;
+        ws_cells$1$cap_in = ws_cells$0$cap_out;
+        ws_cells$2$a_in = ws_cells$1$a_out;
+        ws_cells$2$sw_in = ws_cells$1$sw_out;
+        ws_cells$2$cap_in = ws_cells$1$cap_out;
+        ws_cells$3$a_in = ws_cells$2$a_out;
+        ws_cells$3$sw_in = ws_cells$2$sw_out;
+        ws_cells$3$cap_in = ws_cells$2$cap_out;
+        w_pack$0 = w_ext$0$y << w_top;
+        p_pack$0 = p_ext$0$y << p_top;
+        w_pack$1 = (w_pack$0 >> 32'h8) | (w_ext$1$y << w_top);
+        p_pack$1 = (p_pack$0 >> acc_w) | (p_ext$1$y << p_top);
+        w_pack$2 = (w_pack$1 >> 32'h8) | (w_ext$2$y << w_top);
+        p_pack$2 = (p_pack$1 >> acc_w) | (p_ext$2$y << p_top);
+        w_pack$3 = (w_pack$2 >> 32'h8) | (w_ext$3$y << w_top);
+        p_pack$3 = (p_pack$2 >> acc_w) | (p_ext$3$y << p_top);
+        w_out = w_pack$0;
+        psum_out = p_pack$0;
+        w_out = w_pack$1;
+        psum_out = p_pack$1;
+        w_out = w_pack$2;
+        psum_out = p_pack$2;
+        w_out = w_pack$3;
+        psum_out = p_pack$3;
+    end
+    
+endmodule // pointwise_stage$array$ws_rows$7
+
+
+module pointwise_stage$array$ws_rows$7$p_ext$0(a,y);
+    
+    // Module arguments
+    input wire  [25:0] a;
+    output reg  [103:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {78'd0, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$7$p_ext$0
+
+
+module pointwise_stage$array$ws_rows$7$p_ext$1(a,y);
+    
+    // Module arguments
+    input wire  [25:0] a;
+    output reg  [103:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {78'd0, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$7$p_ext$1
+
+
+module pointwise_stage$array$ws_rows$7$p_ext$2(a,y);
+    
+    // Module arguments
+    input wire  [25:0] a;
+    output reg  [103:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {78'd0, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$7$p_ext$2
+
+
+module pointwise_stage$array$ws_rows$7$p_ext$3(a,y);
+    
+    // Module arguments
+    input wire  [25:0] a;
+    output reg  [103:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {78'd0, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$7$p_ext$3
+
+
+module pointwise_stage$array$ws_rows$7$w_ext$0(a,y);
+    
+    // Module arguments
+    input wire  [7:0] a;
+    output reg  [31:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {24'd0, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$7$w_ext$0
+
+
+module pointwise_stage$array$ws_rows$7$w_ext$1(a,y);
+    
+    // Module arguments
+    input wire  [7:0] a;
+    output reg  [31:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {24'd0, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$7$w_ext$1
+
+
+module pointwise_stage$array$ws_rows$7$w_ext$2(a,y);
+    
+    // Module arguments
+    input wire  [7:0] a;
+    output reg  [31:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {24'd0, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$7$w_ext$2
+
+
+module pointwise_stage$array$ws_rows$7$w_ext$3(a,y);
+    
+    // Module arguments
+    input wire  [7:0] a;
+    output reg  [31:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {24'd0, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$7$w_ext$3
+
+
+module pointwise_stage$array$ws_rows$7$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] a_in;
+    input wire  sw_in;
+    input wire  cap_in;
+    input wire  [7:0] w_in;
+    input wire  [25:0] psum_in;
+    output reg  [7:0] a_out;
+    output reg  sw_out;
+    output reg  cap_out;
+    output reg  [7:0] w_out;
+    output reg  [25:0] psum_out;
+    
+    // Constant declarations
+    localparam  sign_fill = 26'h3ff0000;
+    
+    // Stub signals
+    reg  [7:0] mul$a;
+    reg  [7:0] mul$b;
+    wire  [15:0] mul$y;
+    reg  [7:0] a_reg$d;
+    wire  [7:0] a_reg$q;
+    reg  a_reg$clock;
+    reg  sw_reg$d;
+    wire  sw_reg$q;
+    reg  sw_reg$clock;
+    reg  cap_reg$d;
+    wire  cap_reg$q;
+    reg  cap_reg$clock;
+    reg  [7:0] w_reg$d;
+    wire  [7:0] w_reg$q;
+    reg  w_reg$clock;
+    reg  [7:0] shadow$d;
+    wire  [7:0] shadow$q;
+    reg  shadow$clock;
+    reg  [7:0] active$d;
+    wire  [7:0] active$q;
+    reg  active$clock;
+    reg  [25:0] psum$d;
+    wire  [25:0] psum$q;
+    reg  psum$clock;
+    reg  [25:0] prod$d;
+    wire  [25:0] prod$q;
+    reg  prod$clock;
+    
+    // Local signals
+    reg  [25:0] product;
+    
+    // Sub module instances
+    pointwise_stage$array$ws_rows$7$ws_cells$0$mul mul(
+        .a(mul$a),
+        .b(mul$b),
+        .y(mul$y)
+    );
+    pointwise_stage$array$ws_rows$7$ws_cells$0$a_reg a_reg(
+        .d(a_reg$d),
+        .q(a_reg$q),
+        .clock(a_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$7$ws_cells$0$sw_reg sw_reg(
+        .d(sw_reg$d),
+        .q(sw_reg$q),
+        .clock(sw_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$7$ws_cells$0$cap_reg cap_reg(
+        .d(cap_reg$d),
+        .q(cap_reg$q),
+        .clock(cap_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$7$ws_cells$0$w_reg w_reg(
+        .d(w_reg$d),
+        .q(w_reg$q),
+        .clock(w_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$7$ws_cells$0$shadow shadow(
+        .d(shadow$d),
+        .q(shadow$q),
+        .clock(shadow$clock)
+    );
+    pointwise_stage$array$ws_rows$7$ws_cells$0$active active(
+        .d(active$d),
+        .q(active$q),
+        .clock(active$clock)
+    );
+    pointwise_stage$array$ws_rows$7$ws_cells$0$psum psum(
+        .d(psum$d),
+        .q(psum$q),
+        .clock(psum$clock)
+    );
+    pointwise_stage$array$ws_rows$7$ws_cells$0$prod prod(
+        .d(prod$d),
+        .q(prod$q),
+        .clock(prod$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        a_reg$clock = clock;
+        sw_reg$clock = clock;
+        cap_reg$clock = clock;
+        w_reg$clock = clock;
+        shadow$clock = clock;
+        active$clock = clock;
+        psum$clock = clock;
+        prod$clock = clock;
+        a_reg$d = a_reg$q;
+        sw_reg$d = sw_reg$q;
+        cap_reg$d = cap_reg$q;
+        w_reg$d = w_reg$q;
+        shadow$d = shadow$q;
+        active$d = active$q;
+        psum$d = psum$q;
+        prod$d = prod$q;
+        mul$a = a_in;
+        if (sw_in) begin
+            mul$b = shadow$q;
+            active$d = shadow$q;
+        end
+        else begin
+            mul$b = active$q;
+        end
+        if (cap_in) begin
+            shadow$d = w_in;
+        end
+        product = ((mul$y) & 26'h3ffffff);
+        if (mul$y[32'hf]) begin
+            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+        end
+        prod$d = product;
+        psum$d = psum_in + prod$q;
+        a_reg$d = a_in;
+        sw_reg$d = sw_in;
+        cap_reg$d = cap_in;
+        w_reg$d = w_in;
+        a_out = a_reg$q;
+        sw_out = sw_reg$q;
+        cap_out = cap_reg$q;
+        w_out = w_reg$q;
+        psum_out = psum$q;
+    end
+    
+endmodule // pointwise_stage$array$ws_rows$7$ws_cells$0
+
+
+module pointwise_stage$array$ws_rows$7$ws_cells$0$a_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$7$ws_cells$0$a_reg
+
+
+module pointwise_stage$array$ws_rows$7$ws_cells$0$active(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$7$ws_cells$0$active
+
+
+module pointwise_stage$array$ws_rows$7$ws_cells$0$cap_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$7$ws_cells$0$cap_reg
+
+
+module pointwise_stage$array$ws_rows$7$ws_cells$0$mul(a,b,y);
+    
+    // Module arguments
+    input wire  [7:0] a;
+    input wire  [7:0] b;
+    output reg  [15:0] y;
+    
+    // Update code (custom)
+    wire signed [15:0] a16 = {{8{a[7]}}, a};
+    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    always @(*) begin
+       y = a16 * b16;
+    end
+endmodule // pointwise_stage$array$ws_rows$7$ws_cells$0$mul
+
+
+module pointwise_stage$array$ws_rows$7$ws_cells$0$prod(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$7$ws_cells$0$prod
+
+
+module pointwise_stage$array$ws_rows$7$ws_cells$0$psum(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$7$ws_cells$0$psum
+
+
+module pointwise_stage$array$ws_rows$7$ws_cells$0$shadow(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$7$ws_cells$0$shadow
+
+
+module pointwise_stage$array$ws_rows$7$ws_cells$0$sw_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$7$ws_cells$0$sw_reg
+
+
+module pointwise_stage$array$ws_rows$7$ws_cells$0$w_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$7$ws_cells$0$w_reg
+
+
+module pointwise_stage$array$ws_rows$7$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] a_in;
+    input wire  sw_in;
+    input wire  cap_in;
+    input wire  [7:0] w_in;
+    input wire  [25:0] psum_in;
+    output reg  [7:0] a_out;
+    output reg  sw_out;
+    output reg  cap_out;
+    output reg  [7:0] w_out;
+    output reg  [25:0] psum_out;
+    
+    // Constant declarations
+    localparam  sign_fill = 26'h3ff0000;
+    
+    // Stub signals
+    reg  [7:0] mul$a;
+    reg  [7:0] mul$b;
+    wire  [15:0] mul$y;
+    reg  [7:0] a_reg$d;
+    wire  [7:0] a_reg$q;
+    reg  a_reg$clock;
+    reg  sw_reg$d;
+    wire  sw_reg$q;
+    reg  sw_reg$clock;
+    reg  cap_reg$d;
+    wire  cap_reg$q;
+    reg  cap_reg$clock;
+    reg  [7:0] w_reg$d;
+    wire  [7:0] w_reg$q;
+    reg  w_reg$clock;
+    reg  [7:0] shadow$d;
+    wire  [7:0] shadow$q;
+    reg  shadow$clock;
+    reg  [7:0] active$d;
+    wire  [7:0] active$q;
+    reg  active$clock;
+    reg  [25:0] psum$d;
+    wire  [25:0] psum$q;
+    reg  psum$clock;
+    reg  [25:0] prod$d;
+    wire  [25:0] prod$q;
+    reg  prod$clock;
+    
+    // Local signals
+    reg  [25:0] product;
+    
+    // Sub module instances
+    pointwise_stage$array$ws_rows$7$ws_cells$1$mul mul(
+        .a(mul$a),
+        .b(mul$b),
+        .y(mul$y)
+    );
+    pointwise_stage$array$ws_rows$7$ws_cells$1$a_reg a_reg(
+        .d(a_reg$d),
+        .q(a_reg$q),
+        .clock(a_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$7$ws_cells$1$sw_reg sw_reg(
+        .d(sw_reg$d),
+        .q(sw_reg$q),
+        .clock(sw_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$7$ws_cells$1$cap_reg cap_reg(
+        .d(cap_reg$d),
+        .q(cap_reg$q),
+        .clock(cap_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$7$ws_cells$1$w_reg w_reg(
+        .d(w_reg$d),
+        .q(w_reg$q),
+        .clock(w_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$7$ws_cells$1$shadow shadow(
+        .d(shadow$d),
+        .q(shadow$q),
+        .clock(shadow$clock)
+    );
+    pointwise_stage$array$ws_rows$7$ws_cells$1$active active(
+        .d(active$d),
+        .q(active$q),
+        .clock(active$clock)
+    );
+    pointwise_stage$array$ws_rows$7$ws_cells$1$psum psum(
+        .d(psum$d),
+        .q(psum$q),
+        .clock(psum$clock)
+    );
+    pointwise_stage$array$ws_rows$7$ws_cells$1$prod prod(
+        .d(prod$d),
+        .q(prod$q),
+        .clock(prod$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        a_reg$clock = clock;
+        sw_reg$clock = clock;
+        cap_reg$clock = clock;
+        w_reg$clock = clock;
+        shadow$clock = clock;
+        active$clock = clock;
+        psum$clock = clock;
+        prod$clock = clock;
+        a_reg$d = a_reg$q;
+        sw_reg$d = sw_reg$q;
+        cap_reg$d = cap_reg$q;
+        w_reg$d = w_reg$q;
+        shadow$d = shadow$q;
+        active$d = active$q;
+        psum$d = psum$q;
+        prod$d = prod$q;
+        mul$a = a_in;
+        if (sw_in) begin
+            mul$b = shadow$q;
+            active$d = shadow$q;
+        end
+        else begin
+            mul$b = active$q;
+        end
+        if (cap_in) begin
+            shadow$d = w_in;
+        end
+        product = ((mul$y) & 26'h3ffffff);
+        if (mul$y[32'hf]) begin
+            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+        end
+        prod$d = product;
+        psum$d = psum_in + prod$q;
+        a_reg$d = a_in;
+        sw_reg$d = sw_in;
+        cap_reg$d = cap_in;
+        w_reg$d = w_in;
+        a_out = a_reg$q;
+        sw_out = sw_reg$q;
+        cap_out = cap_reg$q;
+        w_out = w_reg$q;
+        psum_out = psum$q;
+    end
+    
+endmodule // pointwise_stage$array$ws_rows$7$ws_cells$1
+
+
+module pointwise_stage$array$ws_rows$7$ws_cells$1$a_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$7$ws_cells$1$a_reg
+
+
+module pointwise_stage$array$ws_rows$7$ws_cells$1$active(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$7$ws_cells$1$active
+
+
+module pointwise_stage$array$ws_rows$7$ws_cells$1$cap_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$7$ws_cells$1$cap_reg
+
+
+module pointwise_stage$array$ws_rows$7$ws_cells$1$mul(a,b,y);
+    
+    // Module arguments
+    input wire  [7:0] a;
+    input wire  [7:0] b;
+    output reg  [15:0] y;
+    
+    // Update code (custom)
+    wire signed [15:0] a16 = {{8{a[7]}}, a};
+    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    always @(*) begin
+       y = a16 * b16;
+    end
+endmodule // pointwise_stage$array$ws_rows$7$ws_cells$1$mul
+
+
+module pointwise_stage$array$ws_rows$7$ws_cells$1$prod(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$7$ws_cells$1$prod
+
+
+module pointwise_stage$array$ws_rows$7$ws_cells$1$psum(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$7$ws_cells$1$psum
+
+
+module pointwise_stage$array$ws_rows$7$ws_cells$1$shadow(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$7$ws_cells$1$shadow
+
+
+module pointwise_stage$array$ws_rows$7$ws_cells$1$sw_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$7$ws_cells$1$sw_reg
+
+
+module pointwise_stage$array$ws_rows$7$ws_cells$1$w_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$7$ws_cells$1$w_reg
+
+
+module pointwise_stage$array$ws_rows$7$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] a_in;
+    input wire  sw_in;
+    input wire  cap_in;
+    input wire  [7:0] w_in;
+    input wire  [25:0] psum_in;
+    output reg  [7:0] a_out;
+    output reg  sw_out;
+    output reg  cap_out;
+    output reg  [7:0] w_out;
+    output reg  [25:0] psum_out;
+    
+    // Constant declarations
+    localparam  sign_fill = 26'h3ff0000;
+    
+    // Stub signals
+    reg  [7:0] mul$a;
+    reg  [7:0] mul$b;
+    wire  [15:0] mul$y;
+    reg  [7:0] a_reg$d;
+    wire  [7:0] a_reg$q;
+    reg  a_reg$clock;
+    reg  sw_reg$d;
+    wire  sw_reg$q;
+    reg  sw_reg$clock;
+    reg  cap_reg$d;
+    wire  cap_reg$q;
+    reg  cap_reg$clock;
+    reg  [7:0] w_reg$d;
+    wire  [7:0] w_reg$q;
+    reg  w_reg$clock;
+    reg  [7:0] shadow$d;
+    wire  [7:0] shadow$q;
+    reg  shadow$clock;
+    reg  [7:0] active$d;
+    wire  [7:0] active$q;
+    reg  active$clock;
+    reg  [25:0] psum$d;
+    wire  [25:0] psum$q;
+    reg  psum$clock;
+    reg  [25:0] prod$d;
+    wire  [25:0] prod$q;
+    reg  prod$clock;
+    
+    // Local signals
+    reg  [25:0] product;
+    
+    // Sub module instances
+    pointwise_stage$array$ws_rows$7$ws_cells$2$mul mul(
+        .a(mul$a),
+        .b(mul$b),
+        .y(mul$y)
+    );
+    pointwise_stage$array$ws_rows$7$ws_cells$2$a_reg a_reg(
+        .d(a_reg$d),
+        .q(a_reg$q),
+        .clock(a_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$7$ws_cells$2$sw_reg sw_reg(
+        .d(sw_reg$d),
+        .q(sw_reg$q),
+        .clock(sw_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$7$ws_cells$2$cap_reg cap_reg(
+        .d(cap_reg$d),
+        .q(cap_reg$q),
+        .clock(cap_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$7$ws_cells$2$w_reg w_reg(
+        .d(w_reg$d),
+        .q(w_reg$q),
+        .clock(w_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$7$ws_cells$2$shadow shadow(
+        .d(shadow$d),
+        .q(shadow$q),
+        .clock(shadow$clock)
+    );
+    pointwise_stage$array$ws_rows$7$ws_cells$2$active active(
+        .d(active$d),
+        .q(active$q),
+        .clock(active$clock)
+    );
+    pointwise_stage$array$ws_rows$7$ws_cells$2$psum psum(
+        .d(psum$d),
+        .q(psum$q),
+        .clock(psum$clock)
+    );
+    pointwise_stage$array$ws_rows$7$ws_cells$2$prod prod(
+        .d(prod$d),
+        .q(prod$q),
+        .clock(prod$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        a_reg$clock = clock;
+        sw_reg$clock = clock;
+        cap_reg$clock = clock;
+        w_reg$clock = clock;
+        shadow$clock = clock;
+        active$clock = clock;
+        psum$clock = clock;
+        prod$clock = clock;
+        a_reg$d = a_reg$q;
+        sw_reg$d = sw_reg$q;
+        cap_reg$d = cap_reg$q;
+        w_reg$d = w_reg$q;
+        shadow$d = shadow$q;
+        active$d = active$q;
+        psum$d = psum$q;
+        prod$d = prod$q;
+        mul$a = a_in;
+        if (sw_in) begin
+            mul$b = shadow$q;
+            active$d = shadow$q;
+        end
+        else begin
+            mul$b = active$q;
+        end
+        if (cap_in) begin
+            shadow$d = w_in;
+        end
+        product = ((mul$y) & 26'h3ffffff);
+        if (mul$y[32'hf]) begin
+            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+        end
+        prod$d = product;
+        psum$d = psum_in + prod$q;
+        a_reg$d = a_in;
+        sw_reg$d = sw_in;
+        cap_reg$d = cap_in;
+        w_reg$d = w_in;
+        a_out = a_reg$q;
+        sw_out = sw_reg$q;
+        cap_out = cap_reg$q;
+        w_out = w_reg$q;
+        psum_out = psum$q;
+    end
+    
+endmodule // pointwise_stage$array$ws_rows$7$ws_cells$2
+
+
+module pointwise_stage$array$ws_rows$7$ws_cells$2$a_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$7$ws_cells$2$a_reg
+
+
+module pointwise_stage$array$ws_rows$7$ws_cells$2$active(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$7$ws_cells$2$active
+
+
+module pointwise_stage$array$ws_rows$7$ws_cells$2$cap_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$7$ws_cells$2$cap_reg
+
+
+module pointwise_stage$array$ws_rows$7$ws_cells$2$mul(a,b,y);
+    
+    // Module arguments
+    input wire  [7:0] a;
+    input wire  [7:0] b;
+    output reg  [15:0] y;
+    
+    // Update code (custom)
+    wire signed [15:0] a16 = {{8{a[7]}}, a};
+    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    always @(*) begin
+       y = a16 * b16;
+    end
+endmodule // pointwise_stage$array$ws_rows$7$ws_cells$2$mul
+
+
+module pointwise_stage$array$ws_rows$7$ws_cells$2$prod(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$7$ws_cells$2$prod
+
+
+module pointwise_stage$array$ws_rows$7$ws_cells$2$psum(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$7$ws_cells$2$psum
+
+
+module pointwise_stage$array$ws_rows$7$ws_cells$2$shadow(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$7$ws_cells$2$shadow
+
+
+module pointwise_stage$array$ws_rows$7$ws_cells$2$sw_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$7$ws_cells$2$sw_reg
+
+
+module pointwise_stage$array$ws_rows$7$ws_cells$2$w_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$7$ws_cells$2$w_reg
+
+
+module pointwise_stage$array$ws_rows$7$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] a_in;
+    input wire  sw_in;
+    input wire  cap_in;
+    input wire  [7:0] w_in;
+    input wire  [25:0] psum_in;
+    output reg  [7:0] a_out;
+    output reg  sw_out;
+    output reg  cap_out;
+    output reg  [7:0] w_out;
+    output reg  [25:0] psum_out;
+    
+    // Constant declarations
+    localparam  sign_fill = 26'h3ff0000;
+    
+    // Stub signals
+    reg  [7:0] mul$a;
+    reg  [7:0] mul$b;
+    wire  [15:0] mul$y;
+    reg  [7:0] a_reg$d;
+    wire  [7:0] a_reg$q;
+    reg  a_reg$clock;
+    reg  sw_reg$d;
+    wire  sw_reg$q;
+    reg  sw_reg$clock;
+    reg  cap_reg$d;
+    wire  cap_reg$q;
+    reg  cap_reg$clock;
+    reg  [7:0] w_reg$d;
+    wire  [7:0] w_reg$q;
+    reg  w_reg$clock;
+    reg  [7:0] shadow$d;
+    wire  [7:0] shadow$q;
+    reg  shadow$clock;
+    reg  [7:0] active$d;
+    wire  [7:0] active$q;
+    reg  active$clock;
+    reg  [25:0] psum$d;
+    wire  [25:0] psum$q;
+    reg  psum$clock;
+    reg  [25:0] prod$d;
+    wire  [25:0] prod$q;
+    reg  prod$clock;
+    
+    // Local signals
+    reg  [25:0] product;
+    
+    // Sub module instances
+    pointwise_stage$array$ws_rows$7$ws_cells$3$mul mul(
+        .a(mul$a),
+        .b(mul$b),
+        .y(mul$y)
+    );
+    pointwise_stage$array$ws_rows$7$ws_cells$3$a_reg a_reg(
+        .d(a_reg$d),
+        .q(a_reg$q),
+        .clock(a_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$7$ws_cells$3$sw_reg sw_reg(
+        .d(sw_reg$d),
+        .q(sw_reg$q),
+        .clock(sw_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$7$ws_cells$3$cap_reg cap_reg(
+        .d(cap_reg$d),
+        .q(cap_reg$q),
+        .clock(cap_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$7$ws_cells$3$w_reg w_reg(
+        .d(w_reg$d),
+        .q(w_reg$q),
+        .clock(w_reg$clock)
+    );
+    pointwise_stage$array$ws_rows$7$ws_cells$3$shadow shadow(
+        .d(shadow$d),
+        .q(shadow$q),
+        .clock(shadow$clock)
+    );
+    pointwise_stage$array$ws_rows$7$ws_cells$3$active active(
+        .d(active$d),
+        .q(active$q),
+        .clock(active$clock)
+    );
+    pointwise_stage$array$ws_rows$7$ws_cells$3$psum psum(
+        .d(psum$d),
+        .q(psum$q),
+        .clock(psum$clock)
+    );
+    pointwise_stage$array$ws_rows$7$ws_cells$3$prod prod(
+        .d(prod$d),
+        .q(prod$q),
+        .clock(prod$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        a_reg$clock = clock;
+        sw_reg$clock = clock;
+        cap_reg$clock = clock;
+        w_reg$clock = clock;
+        shadow$clock = clock;
+        active$clock = clock;
+        psum$clock = clock;
+        prod$clock = clock;
+        a_reg$d = a_reg$q;
+        sw_reg$d = sw_reg$q;
+        cap_reg$d = cap_reg$q;
+        w_reg$d = w_reg$q;
+        shadow$d = shadow$q;
+        active$d = active$q;
+        psum$d = psum$q;
+        prod$d = prod$q;
+        mul$a = a_in;
+        if (sw_in) begin
+            mul$b = shadow$q;
+            active$d = shadow$q;
+        end
+        else begin
+            mul$b = active$q;
+        end
+        if (cap_in) begin
+            shadow$d = w_in;
+        end
+        product = ((mul$y) & 26'h3ffffff);
+        if (mul$y[32'hf]) begin
+            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+        end
+        prod$d = product;
+        psum$d = psum_in + prod$q;
+        a_reg$d = a_in;
+        sw_reg$d = sw_in;
+        cap_reg$d = cap_in;
+        w_reg$d = w_in;
+        a_out = a_reg$q;
+        sw_out = sw_reg$q;
+        cap_out = cap_reg$q;
+        w_out = w_reg$q;
+        psum_out = psum$q;
+    end
+    
+endmodule // pointwise_stage$array$ws_rows$7$ws_cells$3
+
+
+module pointwise_stage$array$ws_rows$7$ws_cells$3$a_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$7$ws_cells$3$a_reg
+
+
+module pointwise_stage$array$ws_rows$7$ws_cells$3$active(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$7$ws_cells$3$active
+
+
+module pointwise_stage$array$ws_rows$7$ws_cells$3$cap_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$7$ws_cells$3$cap_reg
+
+
+module pointwise_stage$array$ws_rows$7$ws_cells$3$mul(a,b,y);
+    
+    // Module arguments
+    input wire  [7:0] a;
+    input wire  [7:0] b;
+    output reg  [15:0] y;
+    
+    // Update code (custom)
+    wire signed [15:0] a16 = {{8{a[7]}}, a};
+    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    always @(*) begin
+       y = a16 * b16;
+    end
+endmodule // pointwise_stage$array$ws_rows$7$ws_cells$3$mul
+
+
+module pointwise_stage$array$ws_rows$7$ws_cells$3$prod(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$7$ws_cells$3$prod
+
+
+module pointwise_stage$array$ws_rows$7$ws_cells$3$psum(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$7$ws_cells$3$psum
+
+
+module pointwise_stage$array$ws_rows$7$ws_cells$3$shadow(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$7$ws_cells$3$shadow
+
+
+module pointwise_stage$array$ws_rows$7$ws_cells$3$sw_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$7$ws_cells$3$sw_reg
+
+
+module pointwise_stage$array$ws_rows$7$ws_cells$3$w_reg(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$array$ws_rows$7$ws_cells$3$w_reg
+
+
 module pointwise_stage$blk(d,q,clock);
     
     // Module arguments
@@ -10359,14 +20907,14 @@ module pointwise_stage$bram(clock,write_enable,write_address,write_data,read_add
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [5:0] write_address;
+    input wire  [7:0] write_address;
     input wire  [127:0] write_data;
-    input wire  [5:0] read_address;
+    input wire  [7:0] read_address;
     output reg  [127:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [127:0] mem [0:63];
+    reg [127:0] mem [0:255];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -10546,13 +21094,13 @@ endmodule // pointwise_stage$cj
 module pointwise_stage$cj_addr(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [7:0] d;
+    output reg  [7:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 8'h0;
     end
     
     always @(posedge clock) begin
@@ -10622,13 +21170,13 @@ endmodule // pointwise_stage$cstate
 module pointwise_stage$cw_addr(d,q,clock);
     
     // Module arguments
-    input wire  [13:0] d;
-    output reg  [13:0] q;
+    input wire  [17:0] d;
+    output reg  [17:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 14'h0;
+       q = 18'h0;
     end
     
     always @(posedge clock) begin
@@ -11161,13 +21709,13 @@ endmodule // pointwise_stage$ibank
 module pointwise_stage$in_addr(d,q,clock);
     
     // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
+    input wire  [13:0] d;
+    output reg  [13:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 12'h0;
+       q = 14'h0;
     end
     
     always @(posedge clock) begin
@@ -11334,14 +21882,14 @@ module pointwise_stage$mram(clock,write_enable,write_address,write_data,read_add
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [5:0] write_address;
+    input wire  [7:0] write_address;
     input wire  [127:0] write_data;
-    input wire  [5:0] read_address;
+    input wire  [7:0] read_address;
     output reg  [127:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [127:0] mem [0:63];
+    reg [127:0] mem [0:255];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -11431,13 +21979,13 @@ endmodule // pointwise_stage$nt
 module pointwise_stage$o_addr(d,q,clock);
     
     // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
+    input wire  [14:0] d;
+    output reg  [14:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 12'h0;
+       q = 15'h0;
     end
     
     always @(posedge clock) begin
@@ -11451,41 +21999,49 @@ module pointwise_stage$o_after(clock,inp,out);
     
     // Module arguments
     input wire  clock;
-    input wire  [11:0] inp;
-    output reg  [11:0] out;
+    input wire  [14:0] inp;
+    output reg  [14:0] out;
     
     // Stub signals
-    reg  [11:0] regs$0$d;
-    wire  [11:0] regs$0$q;
+    reg  [14:0] regs$0$d;
+    wire  [14:0] regs$0$q;
     reg  regs$0$clock;
-    reg  [11:0] regs$1$d;
-    wire  [11:0] regs$1$q;
+    reg  [14:0] regs$1$d;
+    wire  [14:0] regs$1$q;
     reg  regs$1$clock;
-    reg  [11:0] regs$2$d;
-    wire  [11:0] regs$2$q;
+    reg  [14:0] regs$2$d;
+    wire  [14:0] regs$2$q;
     reg  regs$2$clock;
-    reg  [11:0] regs$3$d;
-    wire  [11:0] regs$3$q;
+    reg  [14:0] regs$3$d;
+    wire  [14:0] regs$3$q;
     reg  regs$3$clock;
-    reg  [11:0] regs$4$d;
-    wire  [11:0] regs$4$q;
+    reg  [14:0] regs$4$d;
+    wire  [14:0] regs$4$q;
     reg  regs$4$clock;
-    reg  [11:0] regs$5$d;
-    wire  [11:0] regs$5$q;
+    reg  [14:0] regs$5$d;
+    wire  [14:0] regs$5$q;
     reg  regs$5$clock;
-    reg  [11:0] regs$6$d;
-    wire  [11:0] regs$6$q;
+    reg  [14:0] regs$6$d;
+    wire  [14:0] regs$6$q;
     reg  regs$6$clock;
+    reg  [14:0] regs$7$d;
+    wire  [14:0] regs$7$q;
+    reg  regs$7$clock;
+    reg  [14:0] regs$8$d;
+    wire  [14:0] regs$8$q;
+    reg  regs$8$clock;
     
     // Local signals
-    reg  [11:0] taps$0;
-    reg  [11:0] taps$1;
-    reg  [11:0] taps$2;
-    reg  [11:0] taps$3;
-    reg  [11:0] taps$4;
-    reg  [11:0] taps$5;
-    reg  [11:0] taps$6;
-    reg  [11:0] taps$7;
+    reg  [14:0] taps$0;
+    reg  [14:0] taps$1;
+    reg  [14:0] taps$2;
+    reg  [14:0] taps$3;
+    reg  [14:0] taps$4;
+    reg  [14:0] taps$5;
+    reg  [14:0] taps$6;
+    reg  [14:0] taps$7;
+    reg  [14:0] taps$8;
+    reg  [14:0] taps$9;
     
     // Sub module instances
     pointwise_stage$o_after$regs$0 regs$0(
@@ -11523,6 +22079,16 @@ module pointwise_stage$o_after(clock,inp,out);
         .q(regs$6$q),
         .clock(regs$6$clock)
     );
+    pointwise_stage$o_after$regs$7 regs$7(
+        .d(regs$7$d),
+        .q(regs$7$q),
+        .clock(regs$7$clock)
+    );
+    pointwise_stage$o_after$regs$8 regs$8(
+        .d(regs$8$d),
+        .q(regs$8$q),
+        .clock(regs$8$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -11548,6 +22114,12 @@ module pointwise_stage$o_after(clock,inp,out);
         regs$6$clock = clock;
         regs$6$d = taps$6;
         taps$7 = regs$6$q;
+        regs$7$clock = clock;
+        regs$7$d = taps$7;
+        taps$8 = regs$7$q;
+        regs$8$clock = clock;
+        regs$8$d = taps$8;
+        taps$9 = regs$8$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -11557,6 +22129,8 @@ module pointwise_stage$o_after(clock,inp,out);
         out = taps$5;
         out = taps$6;
         out = taps$7;
+        out = taps$8;
+        out = taps$9;
     end
     
 endmodule // pointwise_stage$o_after
@@ -11565,13 +22139,13 @@ endmodule // pointwise_stage$o_after
 module pointwise_stage$o_after$regs$0(d,q,clock);
     
     // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
+    input wire  [14:0] d;
+    output reg  [14:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 12'h0;
+       q = 15'h0;
     end
     
     always @(posedge clock) begin
@@ -11584,13 +22158,13 @@ endmodule // pointwise_stage$o_after$regs$0
 module pointwise_stage$o_after$regs$1(d,q,clock);
     
     // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
+    input wire  [14:0] d;
+    output reg  [14:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 12'h0;
+       q = 15'h0;
     end
     
     always @(posedge clock) begin
@@ -11603,13 +22177,13 @@ endmodule // pointwise_stage$o_after$regs$1
 module pointwise_stage$o_after$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
+    input wire  [14:0] d;
+    output reg  [14:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 12'h0;
+       q = 15'h0;
     end
     
     always @(posedge clock) begin
@@ -11622,13 +22196,13 @@ endmodule // pointwise_stage$o_after$regs$2
 module pointwise_stage$o_after$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
+    input wire  [14:0] d;
+    output reg  [14:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 12'h0;
+       q = 15'h0;
     end
     
     always @(posedge clock) begin
@@ -11641,13 +22215,13 @@ endmodule // pointwise_stage$o_after$regs$3
 module pointwise_stage$o_after$regs$4(d,q,clock);
     
     // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
+    input wire  [14:0] d;
+    output reg  [14:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 12'h0;
+       q = 15'h0;
     end
     
     always @(posedge clock) begin
@@ -11660,13 +22234,13 @@ endmodule // pointwise_stage$o_after$regs$4
 module pointwise_stage$o_after$regs$5(d,q,clock);
     
     // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
+    input wire  [14:0] d;
+    output reg  [14:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 12'h0;
+       q = 15'h0;
     end
     
     always @(posedge clock) begin
@@ -11679,13 +22253,13 @@ endmodule // pointwise_stage$o_after$regs$5
 module pointwise_stage$o_after$regs$6(d,q,clock);
     
     // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
+    input wire  [14:0] d;
+    output reg  [14:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 12'h0;
+       q = 15'h0;
     end
     
     always @(posedge clock) begin
@@ -11693,6 +22267,44 @@ module pointwise_stage$o_after$regs$6(d,q,clock);
     end
           
 endmodule // pointwise_stage$o_after$regs$6
+
+
+module pointwise_stage$o_after$regs$7(d,q,clock);
+    
+    // Module arguments
+    input wire  [14:0] d;
+    output reg  [14:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 15'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$o_after$regs$7
+
+
+module pointwise_stage$o_after$regs$8(d,q,clock);
+    
+    // Module arguments
+    input wire  [14:0] d;
+    output reg  [14:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 15'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$o_after$regs$8
 
 
 module pointwise_stage$o_j(d,q,clock);
@@ -11755,13 +22367,13 @@ endmodule // pointwise_stage$o_p
 module pointwise_stage$o_rd(d,q,clock);
     
     // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
+    input wire  [14:0] d;
+    output reg  [14:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 12'h0;
+       q = 15'h0;
     end
     
     always @(posedge clock) begin
@@ -11833,14 +22445,14 @@ module pointwise_stage$oram(clock,write_enable,write_address,write_data,read_add
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [11:0] write_address;
+    input wire  [14:0] write_address;
     input wire  [31:0] write_data;
-    input wire  [11:0] read_address;
+    input wire  [14:0] read_address;
     output reg  [31:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [31:0] mem [0:4095];
+    reg [31:0] mem [0:32767];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -11911,13 +22523,13 @@ endmodule // pointwise_stage$out_zp
 module pointwise_stage$p1(d,q,clock);
     
     // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 5'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -11930,13 +22542,13 @@ endmodule // pointwise_stage$p1
 module pointwise_stage$p_e(d,q,clock);
     
     // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 5'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -11949,13 +22561,13 @@ endmodule // pointwise_stage$p_e
 module pointwise_stage$px_addr(d,q,clock);
     
     // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
+    input wire  [13:0] d;
+    output reg  [13:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 12'h0;
+       q = 14'h0;
     end
     
     always @(posedge clock) begin
@@ -12062,6 +22674,27 @@ module pointwise_stage$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     reg  last3$d;
     wire  last3$q;
     reg  last3$clock;
+    reg  dv$clock;
+    reg  dv$inp;
+    wire  dv$out;
+    reg  dsat$clock;
+    reg  dsat$inp;
+    wire  dsat$out;
+    reg  dright$clock;
+    reg  [4:0] dright$inp;
+    wire  [4:0] dright$out;
+    reg  dzp$clock;
+    reg  [7:0] dzp$inp;
+    wire  [7:0] dzp$out;
+    reg  dlo$clock;
+    reg  [7:0] dlo$inp;
+    wire  [7:0] dlo$out;
+    reg  dhi$clock;
+    reg  [7:0] dhi$inp;
+    wire  [7:0] dhi$out;
+    reg  dlast$clock;
+    reg  dlast$inp;
+    wire  dlast$out;
     reg  v4$d;
     wire  v4$q;
     reg  v4$clock;
@@ -12267,6 +22900,41 @@ module pointwise_stage$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         .d(last3$d),
         .q(last3$q),
         .clock(last3$clock)
+    );
+    pointwise_stage$rq$0$dv dv(
+        .clock(dv$clock),
+        .inp(dv$inp),
+        .out(dv$out)
+    );
+    pointwise_stage$rq$0$dsat dsat(
+        .clock(dsat$clock),
+        .inp(dsat$inp),
+        .out(dsat$out)
+    );
+    pointwise_stage$rq$0$dright dright(
+        .clock(dright$clock),
+        .inp(dright$inp),
+        .out(dright$out)
+    );
+    pointwise_stage$rq$0$dzp dzp(
+        .clock(dzp$clock),
+        .inp(dzp$inp),
+        .out(dzp$out)
+    );
+    pointwise_stage$rq$0$dlo dlo(
+        .clock(dlo$clock),
+        .inp(dlo$inp),
+        .out(dlo$out)
+    );
+    pointwise_stage$rq$0$dhi dhi(
+        .clock(dhi$clock),
+        .inp(dhi$inp),
+        .out(dhi$out)
+    );
+    pointwise_stage$rq$0$dlast dlast(
+        .clock(dlast$clock),
+        .inp(dlast$inp),
+        .out(dlast$out)
     );
     pointwise_stage$rq$0$v4 v4(
         .d(v4$d),
@@ -12491,6 +23159,13 @@ module pointwise_stage$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         out7$d = out7$q;
         last7$d = last7$q;
         mul$clock = clock;
+        dv$clock = clock;
+        dsat$clock = clock;
+        dright$clock = clock;
+        dzp$clock = clock;
+        dlo$clock = clock;
+        dhi$clock = clock;
+        dlast$clock = clock;
         sum0 = acc + bias;
         neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
         if (shift[32'h5]) begin
@@ -12523,8 +23198,15 @@ module pointwise_stage$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         lo3$d = lo2$q;
         hi3$d = hi2$q;
         last3$d = last2$q;
+        dv$inp = v3$q;
+        dsat$inp = sat3$q;
+        dright$inp = right3$q;
+        dzp$inp = zp3$q;
+        dlo$inp = lo3$q;
+        dhi$inp = hi3$q;
+        dlast$inp = last3$q;
         prod_hi = mul$hi[(32'h1)+:(32)];
-        if (sat3$q) begin
+        if (dsat$out) begin
             y4$d = int32_max;
         end
         else if (mul$hi[32'h0]) begin
@@ -12533,12 +23215,12 @@ module pointwise_stage$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         else begin
             y4$d = prod_hi;
         end
-        v4$d = v3$q;
-        right4$d = right3$q;
-        zp4$d = zp3$q;
-        lo4$d = lo3$q;
-        hi4$d = hi3$q;
-        last4$d = last3$q;
+        v4$d = dv$out;
+        right4$d = dright$out;
+        zp4$d = dzp$out;
+        lo4$d = dlo$out;
+        hi4$d = dhi$out;
+        last4$d = dlast$out;
         mask4 = (one << right4$q) - one;
         fill4 = ~(ones >> right4$q);
         rem5$d = y4$q & mask4;
@@ -12602,6 +23284,622 @@ module pointwise_stage$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     end
     
 endmodule // pointwise_stage$rq$0
+
+
+module pointwise_stage$rq$0$dhi(clock,inp,out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] inp;
+    output reg  [7:0] out;
+    
+    // Stub signals
+    reg  [7:0] regs$0$d;
+    wire  [7:0] regs$0$q;
+    reg  regs$0$clock;
+    reg  [7:0] regs$1$d;
+    wire  [7:0] regs$1$q;
+    reg  regs$1$clock;
+    
+    // Local signals
+    reg  [7:0] taps$0;
+    reg  [7:0] taps$1;
+    reg  [7:0] taps$2;
+    
+    // Sub module instances
+    pointwise_stage$rq$0$dhi$regs$0 regs$0(
+        .d(regs$0$d),
+        .q(regs$0$q),
+        .clock(regs$0$clock)
+    );
+    pointwise_stage$rq$0$dhi$regs$1 regs$1(
+        .d(regs$1$d),
+        .q(regs$1$q),
+        .clock(regs$1$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        taps$0 = inp;
+        regs$0$clock = clock;
+        regs$0$d = taps$0;
+        taps$1 = regs$0$q;
+        regs$1$clock = clock;
+        regs$1$d = taps$1;
+        taps$2 = regs$1$q;
+        out = inp;
+        out = taps$0;
+        out = taps$1;
+        out = taps$2;
+    end
+    
+endmodule // pointwise_stage$rq$0$dhi
+
+
+module pointwise_stage$rq$0$dhi$regs$0(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$0$dhi$regs$0
+
+
+module pointwise_stage$rq$0$dhi$regs$1(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$0$dhi$regs$1
+
+
+module pointwise_stage$rq$0$dlast(clock,inp,out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  inp;
+    output reg  out;
+    
+    // Stub signals
+    reg  regs$0$d;
+    wire  regs$0$q;
+    reg  regs$0$clock;
+    reg  regs$1$d;
+    wire  regs$1$q;
+    reg  regs$1$clock;
+    
+    // Local signals
+    reg  taps$0;
+    reg  taps$1;
+    reg  taps$2;
+    
+    // Sub module instances
+    pointwise_stage$rq$0$dlast$regs$0 regs$0(
+        .d(regs$0$d),
+        .q(regs$0$q),
+        .clock(regs$0$clock)
+    );
+    pointwise_stage$rq$0$dlast$regs$1 regs$1(
+        .d(regs$1$d),
+        .q(regs$1$q),
+        .clock(regs$1$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        taps$0 = inp;
+        regs$0$clock = clock;
+        regs$0$d = taps$0;
+        taps$1 = regs$0$q;
+        regs$1$clock = clock;
+        regs$1$d = taps$1;
+        taps$2 = regs$1$q;
+        out = inp;
+        out = taps$0;
+        out = taps$1;
+        out = taps$2;
+    end
+    
+endmodule // pointwise_stage$rq$0$dlast
+
+
+module pointwise_stage$rq$0$dlast$regs$0(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$0$dlast$regs$0
+
+
+module pointwise_stage$rq$0$dlast$regs$1(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$0$dlast$regs$1
+
+
+module pointwise_stage$rq$0$dlo(clock,inp,out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] inp;
+    output reg  [7:0] out;
+    
+    // Stub signals
+    reg  [7:0] regs$0$d;
+    wire  [7:0] regs$0$q;
+    reg  regs$0$clock;
+    reg  [7:0] regs$1$d;
+    wire  [7:0] regs$1$q;
+    reg  regs$1$clock;
+    
+    // Local signals
+    reg  [7:0] taps$0;
+    reg  [7:0] taps$1;
+    reg  [7:0] taps$2;
+    
+    // Sub module instances
+    pointwise_stage$rq$0$dlo$regs$0 regs$0(
+        .d(regs$0$d),
+        .q(regs$0$q),
+        .clock(regs$0$clock)
+    );
+    pointwise_stage$rq$0$dlo$regs$1 regs$1(
+        .d(regs$1$d),
+        .q(regs$1$q),
+        .clock(regs$1$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        taps$0 = inp;
+        regs$0$clock = clock;
+        regs$0$d = taps$0;
+        taps$1 = regs$0$q;
+        regs$1$clock = clock;
+        regs$1$d = taps$1;
+        taps$2 = regs$1$q;
+        out = inp;
+        out = taps$0;
+        out = taps$1;
+        out = taps$2;
+    end
+    
+endmodule // pointwise_stage$rq$0$dlo
+
+
+module pointwise_stage$rq$0$dlo$regs$0(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$0$dlo$regs$0
+
+
+module pointwise_stage$rq$0$dlo$regs$1(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$0$dlo$regs$1
+
+
+module pointwise_stage$rq$0$dright(clock,inp,out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [4:0] inp;
+    output reg  [4:0] out;
+    
+    // Stub signals
+    reg  [4:0] regs$0$d;
+    wire  [4:0] regs$0$q;
+    reg  regs$0$clock;
+    reg  [4:0] regs$1$d;
+    wire  [4:0] regs$1$q;
+    reg  regs$1$clock;
+    
+    // Local signals
+    reg  [4:0] taps$0;
+    reg  [4:0] taps$1;
+    reg  [4:0] taps$2;
+    
+    // Sub module instances
+    pointwise_stage$rq$0$dright$regs$0 regs$0(
+        .d(regs$0$d),
+        .q(regs$0$q),
+        .clock(regs$0$clock)
+    );
+    pointwise_stage$rq$0$dright$regs$1 regs$1(
+        .d(regs$1$d),
+        .q(regs$1$q),
+        .clock(regs$1$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        taps$0 = inp;
+        regs$0$clock = clock;
+        regs$0$d = taps$0;
+        taps$1 = regs$0$q;
+        regs$1$clock = clock;
+        regs$1$d = taps$1;
+        taps$2 = regs$1$q;
+        out = inp;
+        out = taps$0;
+        out = taps$1;
+        out = taps$2;
+    end
+    
+endmodule // pointwise_stage$rq$0$dright
+
+
+module pointwise_stage$rq$0$dright$regs$0(d,q,clock);
+    
+    // Module arguments
+    input wire  [4:0] d;
+    output reg  [4:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 5'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$0$dright$regs$0
+
+
+module pointwise_stage$rq$0$dright$regs$1(d,q,clock);
+    
+    // Module arguments
+    input wire  [4:0] d;
+    output reg  [4:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 5'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$0$dright$regs$1
+
+
+module pointwise_stage$rq$0$dsat(clock,inp,out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  inp;
+    output reg  out;
+    
+    // Stub signals
+    reg  regs$0$d;
+    wire  regs$0$q;
+    reg  regs$0$clock;
+    reg  regs$1$d;
+    wire  regs$1$q;
+    reg  regs$1$clock;
+    
+    // Local signals
+    reg  taps$0;
+    reg  taps$1;
+    reg  taps$2;
+    
+    // Sub module instances
+    pointwise_stage$rq$0$dsat$regs$0 regs$0(
+        .d(regs$0$d),
+        .q(regs$0$q),
+        .clock(regs$0$clock)
+    );
+    pointwise_stage$rq$0$dsat$regs$1 regs$1(
+        .d(regs$1$d),
+        .q(regs$1$q),
+        .clock(regs$1$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        taps$0 = inp;
+        regs$0$clock = clock;
+        regs$0$d = taps$0;
+        taps$1 = regs$0$q;
+        regs$1$clock = clock;
+        regs$1$d = taps$1;
+        taps$2 = regs$1$q;
+        out = inp;
+        out = taps$0;
+        out = taps$1;
+        out = taps$2;
+    end
+    
+endmodule // pointwise_stage$rq$0$dsat
+
+
+module pointwise_stage$rq$0$dsat$regs$0(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$0$dsat$regs$0
+
+
+module pointwise_stage$rq$0$dsat$regs$1(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$0$dsat$regs$1
+
+
+module pointwise_stage$rq$0$dv(clock,inp,out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  inp;
+    output reg  out;
+    
+    // Stub signals
+    reg  regs$0$d;
+    wire  regs$0$q;
+    reg  regs$0$clock;
+    reg  regs$1$d;
+    wire  regs$1$q;
+    reg  regs$1$clock;
+    
+    // Local signals
+    reg  taps$0;
+    reg  taps$1;
+    reg  taps$2;
+    
+    // Sub module instances
+    pointwise_stage$rq$0$dv$regs$0 regs$0(
+        .d(regs$0$d),
+        .q(regs$0$q),
+        .clock(regs$0$clock)
+    );
+    pointwise_stage$rq$0$dv$regs$1 regs$1(
+        .d(regs$1$d),
+        .q(regs$1$q),
+        .clock(regs$1$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        taps$0 = inp;
+        regs$0$clock = clock;
+        regs$0$d = taps$0;
+        taps$1 = regs$0$q;
+        regs$1$clock = clock;
+        regs$1$d = taps$1;
+        taps$2 = regs$1$q;
+        out = inp;
+        out = taps$0;
+        out = taps$1;
+        out = taps$2;
+    end
+    
+endmodule // pointwise_stage$rq$0$dv
+
+
+module pointwise_stage$rq$0$dv$regs$0(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$0$dv$regs$0
+
+
+module pointwise_stage$rq$0$dv$regs$1(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$0$dv$regs$1
+
+
+module pointwise_stage$rq$0$dzp(clock,inp,out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] inp;
+    output reg  [7:0] out;
+    
+    // Stub signals
+    reg  [7:0] regs$0$d;
+    wire  [7:0] regs$0$q;
+    reg  regs$0$clock;
+    reg  [7:0] regs$1$d;
+    wire  [7:0] regs$1$q;
+    reg  regs$1$clock;
+    
+    // Local signals
+    reg  [7:0] taps$0;
+    reg  [7:0] taps$1;
+    reg  [7:0] taps$2;
+    
+    // Sub module instances
+    pointwise_stage$rq$0$dzp$regs$0 regs$0(
+        .d(regs$0$d),
+        .q(regs$0$q),
+        .clock(regs$0$clock)
+    );
+    pointwise_stage$rq$0$dzp$regs$1 regs$1(
+        .d(regs$1$d),
+        .q(regs$1$q),
+        .clock(regs$1$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        taps$0 = inp;
+        regs$0$clock = clock;
+        regs$0$d = taps$0;
+        taps$1 = regs$0$q;
+        regs$1$clock = clock;
+        regs$1$d = taps$1;
+        taps$2 = regs$1$q;
+        out = inp;
+        out = taps$0;
+        out = taps$1;
+        out = taps$2;
+    end
+    
+endmodule // pointwise_stage$rq$0$dzp
+
+
+module pointwise_stage$rq$0$dzp$regs$0(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$0$dzp$regs$0
+
+
+module pointwise_stage$rq$0$dzp$regs$1(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$0$dzp$regs$1
 
 
 module pointwise_stage$rq$0$hi1(d,q,clock);
@@ -13031,15 +24329,39 @@ module pointwise_stage$rq$0$mul(clock,a,b,hi);
     output reg  [32:0] hi;
     
     // Update code (custom)
-    reg signed [31:0] a_r;
-    reg signed [31:0] b_r;
+    reg [31:0] a_r;
+    reg [31:0] b_r;
+    // Halves: high signed, low unsigned, extended to the width of their product (yosys narrows
+    // each multiply back to one DSP block).
+    wire signed [31:0] ah32 = {{16{a_r[31]}}, a_r[31:16]};
+    wire signed [31:0] bh32 = {{16{b_r[31]}}, b_r[31:16]};
+    wire signed [32:0] ah33 = {{17{a_r[31]}}, a_r[31:16]};
+    wire signed [32:0] bh33 = {{17{b_r[31]}}, b_r[31:16]};
+    wire signed [32:0] al33 = {17'b0, a_r[15:0]};
+    wire signed [32:0] bl33 = {17'b0, b_r[15:0]};
+    wire [31:0] al32 = {16'b0, a_r[15:0]};
+    wire [31:0] bl32 = {16'b0, b_r[15:0]};
+    reg signed [31:0] hh;
+    reg signed [32:0] hl;
+    reg signed [32:0] lh;
+    reg [31:0] ll;
+    reg [33:0] mid;
+    reg [31:0] hh2;
+    reg [31:0] ll2;
     // Bits 63 and 29..0 are not needed by any caller (see the module docs).
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [63:0] p = a_r * b_r;
+    wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
     /* verilator lint_on UNUSEDSIGNAL */
     always @(posedge clock) begin
        a_r <= a;
        b_r <= b;
+       hh <= ah32 * bh32;
+       hl <= ah33 * bl33;
+       lh <= al33 * bh33;
+       ll <= al32 * bl32;
+       mid <= {hl[32], hl} + {lh[32], lh};
+       hh2 <= hh;
+       ll2 <= ll;
        hi <= p[62:30];
     end
 endmodule // pointwise_stage$rq$0$mul
@@ -13617,6 +24939,27 @@ module pointwise_stage$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     reg  last3$d;
     wire  last3$q;
     reg  last3$clock;
+    reg  dv$clock;
+    reg  dv$inp;
+    wire  dv$out;
+    reg  dsat$clock;
+    reg  dsat$inp;
+    wire  dsat$out;
+    reg  dright$clock;
+    reg  [4:0] dright$inp;
+    wire  [4:0] dright$out;
+    reg  dzp$clock;
+    reg  [7:0] dzp$inp;
+    wire  [7:0] dzp$out;
+    reg  dlo$clock;
+    reg  [7:0] dlo$inp;
+    wire  [7:0] dlo$out;
+    reg  dhi$clock;
+    reg  [7:0] dhi$inp;
+    wire  [7:0] dhi$out;
+    reg  dlast$clock;
+    reg  dlast$inp;
+    wire  dlast$out;
     reg  v4$d;
     wire  v4$q;
     reg  v4$clock;
@@ -13822,6 +25165,41 @@ module pointwise_stage$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         .d(last3$d),
         .q(last3$q),
         .clock(last3$clock)
+    );
+    pointwise_stage$rq$1$dv dv(
+        .clock(dv$clock),
+        .inp(dv$inp),
+        .out(dv$out)
+    );
+    pointwise_stage$rq$1$dsat dsat(
+        .clock(dsat$clock),
+        .inp(dsat$inp),
+        .out(dsat$out)
+    );
+    pointwise_stage$rq$1$dright dright(
+        .clock(dright$clock),
+        .inp(dright$inp),
+        .out(dright$out)
+    );
+    pointwise_stage$rq$1$dzp dzp(
+        .clock(dzp$clock),
+        .inp(dzp$inp),
+        .out(dzp$out)
+    );
+    pointwise_stage$rq$1$dlo dlo(
+        .clock(dlo$clock),
+        .inp(dlo$inp),
+        .out(dlo$out)
+    );
+    pointwise_stage$rq$1$dhi dhi(
+        .clock(dhi$clock),
+        .inp(dhi$inp),
+        .out(dhi$out)
+    );
+    pointwise_stage$rq$1$dlast dlast(
+        .clock(dlast$clock),
+        .inp(dlast$inp),
+        .out(dlast$out)
     );
     pointwise_stage$rq$1$v4 v4(
         .d(v4$d),
@@ -14046,6 +25424,13 @@ module pointwise_stage$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         out7$d = out7$q;
         last7$d = last7$q;
         mul$clock = clock;
+        dv$clock = clock;
+        dsat$clock = clock;
+        dright$clock = clock;
+        dzp$clock = clock;
+        dlo$clock = clock;
+        dhi$clock = clock;
+        dlast$clock = clock;
         sum0 = acc + bias;
         neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
         if (shift[32'h5]) begin
@@ -14078,8 +25463,15 @@ module pointwise_stage$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         lo3$d = lo2$q;
         hi3$d = hi2$q;
         last3$d = last2$q;
+        dv$inp = v3$q;
+        dsat$inp = sat3$q;
+        dright$inp = right3$q;
+        dzp$inp = zp3$q;
+        dlo$inp = lo3$q;
+        dhi$inp = hi3$q;
+        dlast$inp = last3$q;
         prod_hi = mul$hi[(32'h1)+:(32)];
-        if (sat3$q) begin
+        if (dsat$out) begin
             y4$d = int32_max;
         end
         else if (mul$hi[32'h0]) begin
@@ -14088,12 +25480,12 @@ module pointwise_stage$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         else begin
             y4$d = prod_hi;
         end
-        v4$d = v3$q;
-        right4$d = right3$q;
-        zp4$d = zp3$q;
-        lo4$d = lo3$q;
-        hi4$d = hi3$q;
-        last4$d = last3$q;
+        v4$d = dv$out;
+        right4$d = dright$out;
+        zp4$d = dzp$out;
+        lo4$d = dlo$out;
+        hi4$d = dhi$out;
+        last4$d = dlast$out;
         mask4 = (one << right4$q) - one;
         fill4 = ~(ones >> right4$q);
         rem5$d = y4$q & mask4;
@@ -14157,6 +25549,622 @@ module pointwise_stage$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     end
     
 endmodule // pointwise_stage$rq$1
+
+
+module pointwise_stage$rq$1$dhi(clock,inp,out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] inp;
+    output reg  [7:0] out;
+    
+    // Stub signals
+    reg  [7:0] regs$0$d;
+    wire  [7:0] regs$0$q;
+    reg  regs$0$clock;
+    reg  [7:0] regs$1$d;
+    wire  [7:0] regs$1$q;
+    reg  regs$1$clock;
+    
+    // Local signals
+    reg  [7:0] taps$0;
+    reg  [7:0] taps$1;
+    reg  [7:0] taps$2;
+    
+    // Sub module instances
+    pointwise_stage$rq$1$dhi$regs$0 regs$0(
+        .d(regs$0$d),
+        .q(regs$0$q),
+        .clock(regs$0$clock)
+    );
+    pointwise_stage$rq$1$dhi$regs$1 regs$1(
+        .d(regs$1$d),
+        .q(regs$1$q),
+        .clock(regs$1$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        taps$0 = inp;
+        regs$0$clock = clock;
+        regs$0$d = taps$0;
+        taps$1 = regs$0$q;
+        regs$1$clock = clock;
+        regs$1$d = taps$1;
+        taps$2 = regs$1$q;
+        out = inp;
+        out = taps$0;
+        out = taps$1;
+        out = taps$2;
+    end
+    
+endmodule // pointwise_stage$rq$1$dhi
+
+
+module pointwise_stage$rq$1$dhi$regs$0(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$1$dhi$regs$0
+
+
+module pointwise_stage$rq$1$dhi$regs$1(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$1$dhi$regs$1
+
+
+module pointwise_stage$rq$1$dlast(clock,inp,out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  inp;
+    output reg  out;
+    
+    // Stub signals
+    reg  regs$0$d;
+    wire  regs$0$q;
+    reg  regs$0$clock;
+    reg  regs$1$d;
+    wire  regs$1$q;
+    reg  regs$1$clock;
+    
+    // Local signals
+    reg  taps$0;
+    reg  taps$1;
+    reg  taps$2;
+    
+    // Sub module instances
+    pointwise_stage$rq$1$dlast$regs$0 regs$0(
+        .d(regs$0$d),
+        .q(regs$0$q),
+        .clock(regs$0$clock)
+    );
+    pointwise_stage$rq$1$dlast$regs$1 regs$1(
+        .d(regs$1$d),
+        .q(regs$1$q),
+        .clock(regs$1$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        taps$0 = inp;
+        regs$0$clock = clock;
+        regs$0$d = taps$0;
+        taps$1 = regs$0$q;
+        regs$1$clock = clock;
+        regs$1$d = taps$1;
+        taps$2 = regs$1$q;
+        out = inp;
+        out = taps$0;
+        out = taps$1;
+        out = taps$2;
+    end
+    
+endmodule // pointwise_stage$rq$1$dlast
+
+
+module pointwise_stage$rq$1$dlast$regs$0(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$1$dlast$regs$0
+
+
+module pointwise_stage$rq$1$dlast$regs$1(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$1$dlast$regs$1
+
+
+module pointwise_stage$rq$1$dlo(clock,inp,out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] inp;
+    output reg  [7:0] out;
+    
+    // Stub signals
+    reg  [7:0] regs$0$d;
+    wire  [7:0] regs$0$q;
+    reg  regs$0$clock;
+    reg  [7:0] regs$1$d;
+    wire  [7:0] regs$1$q;
+    reg  regs$1$clock;
+    
+    // Local signals
+    reg  [7:0] taps$0;
+    reg  [7:0] taps$1;
+    reg  [7:0] taps$2;
+    
+    // Sub module instances
+    pointwise_stage$rq$1$dlo$regs$0 regs$0(
+        .d(regs$0$d),
+        .q(regs$0$q),
+        .clock(regs$0$clock)
+    );
+    pointwise_stage$rq$1$dlo$regs$1 regs$1(
+        .d(regs$1$d),
+        .q(regs$1$q),
+        .clock(regs$1$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        taps$0 = inp;
+        regs$0$clock = clock;
+        regs$0$d = taps$0;
+        taps$1 = regs$0$q;
+        regs$1$clock = clock;
+        regs$1$d = taps$1;
+        taps$2 = regs$1$q;
+        out = inp;
+        out = taps$0;
+        out = taps$1;
+        out = taps$2;
+    end
+    
+endmodule // pointwise_stage$rq$1$dlo
+
+
+module pointwise_stage$rq$1$dlo$regs$0(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$1$dlo$regs$0
+
+
+module pointwise_stage$rq$1$dlo$regs$1(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$1$dlo$regs$1
+
+
+module pointwise_stage$rq$1$dright(clock,inp,out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [4:0] inp;
+    output reg  [4:0] out;
+    
+    // Stub signals
+    reg  [4:0] regs$0$d;
+    wire  [4:0] regs$0$q;
+    reg  regs$0$clock;
+    reg  [4:0] regs$1$d;
+    wire  [4:0] regs$1$q;
+    reg  regs$1$clock;
+    
+    // Local signals
+    reg  [4:0] taps$0;
+    reg  [4:0] taps$1;
+    reg  [4:0] taps$2;
+    
+    // Sub module instances
+    pointwise_stage$rq$1$dright$regs$0 regs$0(
+        .d(regs$0$d),
+        .q(regs$0$q),
+        .clock(regs$0$clock)
+    );
+    pointwise_stage$rq$1$dright$regs$1 regs$1(
+        .d(regs$1$d),
+        .q(regs$1$q),
+        .clock(regs$1$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        taps$0 = inp;
+        regs$0$clock = clock;
+        regs$0$d = taps$0;
+        taps$1 = regs$0$q;
+        regs$1$clock = clock;
+        regs$1$d = taps$1;
+        taps$2 = regs$1$q;
+        out = inp;
+        out = taps$0;
+        out = taps$1;
+        out = taps$2;
+    end
+    
+endmodule // pointwise_stage$rq$1$dright
+
+
+module pointwise_stage$rq$1$dright$regs$0(d,q,clock);
+    
+    // Module arguments
+    input wire  [4:0] d;
+    output reg  [4:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 5'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$1$dright$regs$0
+
+
+module pointwise_stage$rq$1$dright$regs$1(d,q,clock);
+    
+    // Module arguments
+    input wire  [4:0] d;
+    output reg  [4:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 5'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$1$dright$regs$1
+
+
+module pointwise_stage$rq$1$dsat(clock,inp,out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  inp;
+    output reg  out;
+    
+    // Stub signals
+    reg  regs$0$d;
+    wire  regs$0$q;
+    reg  regs$0$clock;
+    reg  regs$1$d;
+    wire  regs$1$q;
+    reg  regs$1$clock;
+    
+    // Local signals
+    reg  taps$0;
+    reg  taps$1;
+    reg  taps$2;
+    
+    // Sub module instances
+    pointwise_stage$rq$1$dsat$regs$0 regs$0(
+        .d(regs$0$d),
+        .q(regs$0$q),
+        .clock(regs$0$clock)
+    );
+    pointwise_stage$rq$1$dsat$regs$1 regs$1(
+        .d(regs$1$d),
+        .q(regs$1$q),
+        .clock(regs$1$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        taps$0 = inp;
+        regs$0$clock = clock;
+        regs$0$d = taps$0;
+        taps$1 = regs$0$q;
+        regs$1$clock = clock;
+        regs$1$d = taps$1;
+        taps$2 = regs$1$q;
+        out = inp;
+        out = taps$0;
+        out = taps$1;
+        out = taps$2;
+    end
+    
+endmodule // pointwise_stage$rq$1$dsat
+
+
+module pointwise_stage$rq$1$dsat$regs$0(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$1$dsat$regs$0
+
+
+module pointwise_stage$rq$1$dsat$regs$1(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$1$dsat$regs$1
+
+
+module pointwise_stage$rq$1$dv(clock,inp,out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  inp;
+    output reg  out;
+    
+    // Stub signals
+    reg  regs$0$d;
+    wire  regs$0$q;
+    reg  regs$0$clock;
+    reg  regs$1$d;
+    wire  regs$1$q;
+    reg  regs$1$clock;
+    
+    // Local signals
+    reg  taps$0;
+    reg  taps$1;
+    reg  taps$2;
+    
+    // Sub module instances
+    pointwise_stage$rq$1$dv$regs$0 regs$0(
+        .d(regs$0$d),
+        .q(regs$0$q),
+        .clock(regs$0$clock)
+    );
+    pointwise_stage$rq$1$dv$regs$1 regs$1(
+        .d(regs$1$d),
+        .q(regs$1$q),
+        .clock(regs$1$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        taps$0 = inp;
+        regs$0$clock = clock;
+        regs$0$d = taps$0;
+        taps$1 = regs$0$q;
+        regs$1$clock = clock;
+        regs$1$d = taps$1;
+        taps$2 = regs$1$q;
+        out = inp;
+        out = taps$0;
+        out = taps$1;
+        out = taps$2;
+    end
+    
+endmodule // pointwise_stage$rq$1$dv
+
+
+module pointwise_stage$rq$1$dv$regs$0(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$1$dv$regs$0
+
+
+module pointwise_stage$rq$1$dv$regs$1(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$1$dv$regs$1
+
+
+module pointwise_stage$rq$1$dzp(clock,inp,out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] inp;
+    output reg  [7:0] out;
+    
+    // Stub signals
+    reg  [7:0] regs$0$d;
+    wire  [7:0] regs$0$q;
+    reg  regs$0$clock;
+    reg  [7:0] regs$1$d;
+    wire  [7:0] regs$1$q;
+    reg  regs$1$clock;
+    
+    // Local signals
+    reg  [7:0] taps$0;
+    reg  [7:0] taps$1;
+    reg  [7:0] taps$2;
+    
+    // Sub module instances
+    pointwise_stage$rq$1$dzp$regs$0 regs$0(
+        .d(regs$0$d),
+        .q(regs$0$q),
+        .clock(regs$0$clock)
+    );
+    pointwise_stage$rq$1$dzp$regs$1 regs$1(
+        .d(regs$1$d),
+        .q(regs$1$q),
+        .clock(regs$1$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        taps$0 = inp;
+        regs$0$clock = clock;
+        regs$0$d = taps$0;
+        taps$1 = regs$0$q;
+        regs$1$clock = clock;
+        regs$1$d = taps$1;
+        taps$2 = regs$1$q;
+        out = inp;
+        out = taps$0;
+        out = taps$1;
+        out = taps$2;
+    end
+    
+endmodule // pointwise_stage$rq$1$dzp
+
+
+module pointwise_stage$rq$1$dzp$regs$0(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$1$dzp$regs$0
+
+
+module pointwise_stage$rq$1$dzp$regs$1(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$1$dzp$regs$1
 
 
 module pointwise_stage$rq$1$hi1(d,q,clock);
@@ -14586,15 +26594,39 @@ module pointwise_stage$rq$1$mul(clock,a,b,hi);
     output reg  [32:0] hi;
     
     // Update code (custom)
-    reg signed [31:0] a_r;
-    reg signed [31:0] b_r;
+    reg [31:0] a_r;
+    reg [31:0] b_r;
+    // Halves: high signed, low unsigned, extended to the width of their product (yosys narrows
+    // each multiply back to one DSP block).
+    wire signed [31:0] ah32 = {{16{a_r[31]}}, a_r[31:16]};
+    wire signed [31:0] bh32 = {{16{b_r[31]}}, b_r[31:16]};
+    wire signed [32:0] ah33 = {{17{a_r[31]}}, a_r[31:16]};
+    wire signed [32:0] bh33 = {{17{b_r[31]}}, b_r[31:16]};
+    wire signed [32:0] al33 = {17'b0, a_r[15:0]};
+    wire signed [32:0] bl33 = {17'b0, b_r[15:0]};
+    wire [31:0] al32 = {16'b0, a_r[15:0]};
+    wire [31:0] bl32 = {16'b0, b_r[15:0]};
+    reg signed [31:0] hh;
+    reg signed [32:0] hl;
+    reg signed [32:0] lh;
+    reg [31:0] ll;
+    reg [33:0] mid;
+    reg [31:0] hh2;
+    reg [31:0] ll2;
     // Bits 63 and 29..0 are not needed by any caller (see the module docs).
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [63:0] p = a_r * b_r;
+    wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
     /* verilator lint_on UNUSEDSIGNAL */
     always @(posedge clock) begin
        a_r <= a;
        b_r <= b;
+       hh <= ah32 * bh32;
+       hl <= ah33 * bl33;
+       lh <= al33 * bh33;
+       ll <= al32 * bl32;
+       mid <= {hl[32], hl} + {lh[32], lh};
+       hh2 <= hh;
+       ll2 <= ll;
        hi <= p[62:30];
     end
 endmodule // pointwise_stage$rq$1$mul
@@ -15172,6 +27204,27 @@ module pointwise_stage$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     reg  last3$d;
     wire  last3$q;
     reg  last3$clock;
+    reg  dv$clock;
+    reg  dv$inp;
+    wire  dv$out;
+    reg  dsat$clock;
+    reg  dsat$inp;
+    wire  dsat$out;
+    reg  dright$clock;
+    reg  [4:0] dright$inp;
+    wire  [4:0] dright$out;
+    reg  dzp$clock;
+    reg  [7:0] dzp$inp;
+    wire  [7:0] dzp$out;
+    reg  dlo$clock;
+    reg  [7:0] dlo$inp;
+    wire  [7:0] dlo$out;
+    reg  dhi$clock;
+    reg  [7:0] dhi$inp;
+    wire  [7:0] dhi$out;
+    reg  dlast$clock;
+    reg  dlast$inp;
+    wire  dlast$out;
     reg  v4$d;
     wire  v4$q;
     reg  v4$clock;
@@ -15377,6 +27430,41 @@ module pointwise_stage$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         .d(last3$d),
         .q(last3$q),
         .clock(last3$clock)
+    );
+    pointwise_stage$rq$2$dv dv(
+        .clock(dv$clock),
+        .inp(dv$inp),
+        .out(dv$out)
+    );
+    pointwise_stage$rq$2$dsat dsat(
+        .clock(dsat$clock),
+        .inp(dsat$inp),
+        .out(dsat$out)
+    );
+    pointwise_stage$rq$2$dright dright(
+        .clock(dright$clock),
+        .inp(dright$inp),
+        .out(dright$out)
+    );
+    pointwise_stage$rq$2$dzp dzp(
+        .clock(dzp$clock),
+        .inp(dzp$inp),
+        .out(dzp$out)
+    );
+    pointwise_stage$rq$2$dlo dlo(
+        .clock(dlo$clock),
+        .inp(dlo$inp),
+        .out(dlo$out)
+    );
+    pointwise_stage$rq$2$dhi dhi(
+        .clock(dhi$clock),
+        .inp(dhi$inp),
+        .out(dhi$out)
+    );
+    pointwise_stage$rq$2$dlast dlast(
+        .clock(dlast$clock),
+        .inp(dlast$inp),
+        .out(dlast$out)
     );
     pointwise_stage$rq$2$v4 v4(
         .d(v4$d),
@@ -15601,6 +27689,13 @@ module pointwise_stage$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         out7$d = out7$q;
         last7$d = last7$q;
         mul$clock = clock;
+        dv$clock = clock;
+        dsat$clock = clock;
+        dright$clock = clock;
+        dzp$clock = clock;
+        dlo$clock = clock;
+        dhi$clock = clock;
+        dlast$clock = clock;
         sum0 = acc + bias;
         neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
         if (shift[32'h5]) begin
@@ -15633,8 +27728,15 @@ module pointwise_stage$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         lo3$d = lo2$q;
         hi3$d = hi2$q;
         last3$d = last2$q;
+        dv$inp = v3$q;
+        dsat$inp = sat3$q;
+        dright$inp = right3$q;
+        dzp$inp = zp3$q;
+        dlo$inp = lo3$q;
+        dhi$inp = hi3$q;
+        dlast$inp = last3$q;
         prod_hi = mul$hi[(32'h1)+:(32)];
-        if (sat3$q) begin
+        if (dsat$out) begin
             y4$d = int32_max;
         end
         else if (mul$hi[32'h0]) begin
@@ -15643,12 +27745,12 @@ module pointwise_stage$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         else begin
             y4$d = prod_hi;
         end
-        v4$d = v3$q;
-        right4$d = right3$q;
-        zp4$d = zp3$q;
-        lo4$d = lo3$q;
-        hi4$d = hi3$q;
-        last4$d = last3$q;
+        v4$d = dv$out;
+        right4$d = dright$out;
+        zp4$d = dzp$out;
+        lo4$d = dlo$out;
+        hi4$d = dhi$out;
+        last4$d = dlast$out;
         mask4 = (one << right4$q) - one;
         fill4 = ~(ones >> right4$q);
         rem5$d = y4$q & mask4;
@@ -15712,6 +27814,622 @@ module pointwise_stage$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     end
     
 endmodule // pointwise_stage$rq$2
+
+
+module pointwise_stage$rq$2$dhi(clock,inp,out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] inp;
+    output reg  [7:0] out;
+    
+    // Stub signals
+    reg  [7:0] regs$0$d;
+    wire  [7:0] regs$0$q;
+    reg  regs$0$clock;
+    reg  [7:0] regs$1$d;
+    wire  [7:0] regs$1$q;
+    reg  regs$1$clock;
+    
+    // Local signals
+    reg  [7:0] taps$0;
+    reg  [7:0] taps$1;
+    reg  [7:0] taps$2;
+    
+    // Sub module instances
+    pointwise_stage$rq$2$dhi$regs$0 regs$0(
+        .d(regs$0$d),
+        .q(regs$0$q),
+        .clock(regs$0$clock)
+    );
+    pointwise_stage$rq$2$dhi$regs$1 regs$1(
+        .d(regs$1$d),
+        .q(regs$1$q),
+        .clock(regs$1$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        taps$0 = inp;
+        regs$0$clock = clock;
+        regs$0$d = taps$0;
+        taps$1 = regs$0$q;
+        regs$1$clock = clock;
+        regs$1$d = taps$1;
+        taps$2 = regs$1$q;
+        out = inp;
+        out = taps$0;
+        out = taps$1;
+        out = taps$2;
+    end
+    
+endmodule // pointwise_stage$rq$2$dhi
+
+
+module pointwise_stage$rq$2$dhi$regs$0(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$2$dhi$regs$0
+
+
+module pointwise_stage$rq$2$dhi$regs$1(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$2$dhi$regs$1
+
+
+module pointwise_stage$rq$2$dlast(clock,inp,out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  inp;
+    output reg  out;
+    
+    // Stub signals
+    reg  regs$0$d;
+    wire  regs$0$q;
+    reg  regs$0$clock;
+    reg  regs$1$d;
+    wire  regs$1$q;
+    reg  regs$1$clock;
+    
+    // Local signals
+    reg  taps$0;
+    reg  taps$1;
+    reg  taps$2;
+    
+    // Sub module instances
+    pointwise_stage$rq$2$dlast$regs$0 regs$0(
+        .d(regs$0$d),
+        .q(regs$0$q),
+        .clock(regs$0$clock)
+    );
+    pointwise_stage$rq$2$dlast$regs$1 regs$1(
+        .d(regs$1$d),
+        .q(regs$1$q),
+        .clock(regs$1$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        taps$0 = inp;
+        regs$0$clock = clock;
+        regs$0$d = taps$0;
+        taps$1 = regs$0$q;
+        regs$1$clock = clock;
+        regs$1$d = taps$1;
+        taps$2 = regs$1$q;
+        out = inp;
+        out = taps$0;
+        out = taps$1;
+        out = taps$2;
+    end
+    
+endmodule // pointwise_stage$rq$2$dlast
+
+
+module pointwise_stage$rq$2$dlast$regs$0(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$2$dlast$regs$0
+
+
+module pointwise_stage$rq$2$dlast$regs$1(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$2$dlast$regs$1
+
+
+module pointwise_stage$rq$2$dlo(clock,inp,out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] inp;
+    output reg  [7:0] out;
+    
+    // Stub signals
+    reg  [7:0] regs$0$d;
+    wire  [7:0] regs$0$q;
+    reg  regs$0$clock;
+    reg  [7:0] regs$1$d;
+    wire  [7:0] regs$1$q;
+    reg  regs$1$clock;
+    
+    // Local signals
+    reg  [7:0] taps$0;
+    reg  [7:0] taps$1;
+    reg  [7:0] taps$2;
+    
+    // Sub module instances
+    pointwise_stage$rq$2$dlo$regs$0 regs$0(
+        .d(regs$0$d),
+        .q(regs$0$q),
+        .clock(regs$0$clock)
+    );
+    pointwise_stage$rq$2$dlo$regs$1 regs$1(
+        .d(regs$1$d),
+        .q(regs$1$q),
+        .clock(regs$1$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        taps$0 = inp;
+        regs$0$clock = clock;
+        regs$0$d = taps$0;
+        taps$1 = regs$0$q;
+        regs$1$clock = clock;
+        regs$1$d = taps$1;
+        taps$2 = regs$1$q;
+        out = inp;
+        out = taps$0;
+        out = taps$1;
+        out = taps$2;
+    end
+    
+endmodule // pointwise_stage$rq$2$dlo
+
+
+module pointwise_stage$rq$2$dlo$regs$0(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$2$dlo$regs$0
+
+
+module pointwise_stage$rq$2$dlo$regs$1(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$2$dlo$regs$1
+
+
+module pointwise_stage$rq$2$dright(clock,inp,out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [4:0] inp;
+    output reg  [4:0] out;
+    
+    // Stub signals
+    reg  [4:0] regs$0$d;
+    wire  [4:0] regs$0$q;
+    reg  regs$0$clock;
+    reg  [4:0] regs$1$d;
+    wire  [4:0] regs$1$q;
+    reg  regs$1$clock;
+    
+    // Local signals
+    reg  [4:0] taps$0;
+    reg  [4:0] taps$1;
+    reg  [4:0] taps$2;
+    
+    // Sub module instances
+    pointwise_stage$rq$2$dright$regs$0 regs$0(
+        .d(regs$0$d),
+        .q(regs$0$q),
+        .clock(regs$0$clock)
+    );
+    pointwise_stage$rq$2$dright$regs$1 regs$1(
+        .d(regs$1$d),
+        .q(regs$1$q),
+        .clock(regs$1$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        taps$0 = inp;
+        regs$0$clock = clock;
+        regs$0$d = taps$0;
+        taps$1 = regs$0$q;
+        regs$1$clock = clock;
+        regs$1$d = taps$1;
+        taps$2 = regs$1$q;
+        out = inp;
+        out = taps$0;
+        out = taps$1;
+        out = taps$2;
+    end
+    
+endmodule // pointwise_stage$rq$2$dright
+
+
+module pointwise_stage$rq$2$dright$regs$0(d,q,clock);
+    
+    // Module arguments
+    input wire  [4:0] d;
+    output reg  [4:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 5'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$2$dright$regs$0
+
+
+module pointwise_stage$rq$2$dright$regs$1(d,q,clock);
+    
+    // Module arguments
+    input wire  [4:0] d;
+    output reg  [4:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 5'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$2$dright$regs$1
+
+
+module pointwise_stage$rq$2$dsat(clock,inp,out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  inp;
+    output reg  out;
+    
+    // Stub signals
+    reg  regs$0$d;
+    wire  regs$0$q;
+    reg  regs$0$clock;
+    reg  regs$1$d;
+    wire  regs$1$q;
+    reg  regs$1$clock;
+    
+    // Local signals
+    reg  taps$0;
+    reg  taps$1;
+    reg  taps$2;
+    
+    // Sub module instances
+    pointwise_stage$rq$2$dsat$regs$0 regs$0(
+        .d(regs$0$d),
+        .q(regs$0$q),
+        .clock(regs$0$clock)
+    );
+    pointwise_stage$rq$2$dsat$regs$1 regs$1(
+        .d(regs$1$d),
+        .q(regs$1$q),
+        .clock(regs$1$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        taps$0 = inp;
+        regs$0$clock = clock;
+        regs$0$d = taps$0;
+        taps$1 = regs$0$q;
+        regs$1$clock = clock;
+        regs$1$d = taps$1;
+        taps$2 = regs$1$q;
+        out = inp;
+        out = taps$0;
+        out = taps$1;
+        out = taps$2;
+    end
+    
+endmodule // pointwise_stage$rq$2$dsat
+
+
+module pointwise_stage$rq$2$dsat$regs$0(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$2$dsat$regs$0
+
+
+module pointwise_stage$rq$2$dsat$regs$1(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$2$dsat$regs$1
+
+
+module pointwise_stage$rq$2$dv(clock,inp,out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  inp;
+    output reg  out;
+    
+    // Stub signals
+    reg  regs$0$d;
+    wire  regs$0$q;
+    reg  regs$0$clock;
+    reg  regs$1$d;
+    wire  regs$1$q;
+    reg  regs$1$clock;
+    
+    // Local signals
+    reg  taps$0;
+    reg  taps$1;
+    reg  taps$2;
+    
+    // Sub module instances
+    pointwise_stage$rq$2$dv$regs$0 regs$0(
+        .d(regs$0$d),
+        .q(regs$0$q),
+        .clock(regs$0$clock)
+    );
+    pointwise_stage$rq$2$dv$regs$1 regs$1(
+        .d(regs$1$d),
+        .q(regs$1$q),
+        .clock(regs$1$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        taps$0 = inp;
+        regs$0$clock = clock;
+        regs$0$d = taps$0;
+        taps$1 = regs$0$q;
+        regs$1$clock = clock;
+        regs$1$d = taps$1;
+        taps$2 = regs$1$q;
+        out = inp;
+        out = taps$0;
+        out = taps$1;
+        out = taps$2;
+    end
+    
+endmodule // pointwise_stage$rq$2$dv
+
+
+module pointwise_stage$rq$2$dv$regs$0(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$2$dv$regs$0
+
+
+module pointwise_stage$rq$2$dv$regs$1(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$2$dv$regs$1
+
+
+module pointwise_stage$rq$2$dzp(clock,inp,out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] inp;
+    output reg  [7:0] out;
+    
+    // Stub signals
+    reg  [7:0] regs$0$d;
+    wire  [7:0] regs$0$q;
+    reg  regs$0$clock;
+    reg  [7:0] regs$1$d;
+    wire  [7:0] regs$1$q;
+    reg  regs$1$clock;
+    
+    // Local signals
+    reg  [7:0] taps$0;
+    reg  [7:0] taps$1;
+    reg  [7:0] taps$2;
+    
+    // Sub module instances
+    pointwise_stage$rq$2$dzp$regs$0 regs$0(
+        .d(regs$0$d),
+        .q(regs$0$q),
+        .clock(regs$0$clock)
+    );
+    pointwise_stage$rq$2$dzp$regs$1 regs$1(
+        .d(regs$1$d),
+        .q(regs$1$q),
+        .clock(regs$1$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        taps$0 = inp;
+        regs$0$clock = clock;
+        regs$0$d = taps$0;
+        taps$1 = regs$0$q;
+        regs$1$clock = clock;
+        regs$1$d = taps$1;
+        taps$2 = regs$1$q;
+        out = inp;
+        out = taps$0;
+        out = taps$1;
+        out = taps$2;
+    end
+    
+endmodule // pointwise_stage$rq$2$dzp
+
+
+module pointwise_stage$rq$2$dzp$regs$0(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$2$dzp$regs$0
+
+
+module pointwise_stage$rq$2$dzp$regs$1(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$2$dzp$regs$1
 
 
 module pointwise_stage$rq$2$hi1(d,q,clock);
@@ -16141,15 +28859,39 @@ module pointwise_stage$rq$2$mul(clock,a,b,hi);
     output reg  [32:0] hi;
     
     // Update code (custom)
-    reg signed [31:0] a_r;
-    reg signed [31:0] b_r;
+    reg [31:0] a_r;
+    reg [31:0] b_r;
+    // Halves: high signed, low unsigned, extended to the width of their product (yosys narrows
+    // each multiply back to one DSP block).
+    wire signed [31:0] ah32 = {{16{a_r[31]}}, a_r[31:16]};
+    wire signed [31:0] bh32 = {{16{b_r[31]}}, b_r[31:16]};
+    wire signed [32:0] ah33 = {{17{a_r[31]}}, a_r[31:16]};
+    wire signed [32:0] bh33 = {{17{b_r[31]}}, b_r[31:16]};
+    wire signed [32:0] al33 = {17'b0, a_r[15:0]};
+    wire signed [32:0] bl33 = {17'b0, b_r[15:0]};
+    wire [31:0] al32 = {16'b0, a_r[15:0]};
+    wire [31:0] bl32 = {16'b0, b_r[15:0]};
+    reg signed [31:0] hh;
+    reg signed [32:0] hl;
+    reg signed [32:0] lh;
+    reg [31:0] ll;
+    reg [33:0] mid;
+    reg [31:0] hh2;
+    reg [31:0] ll2;
     // Bits 63 and 29..0 are not needed by any caller (see the module docs).
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [63:0] p = a_r * b_r;
+    wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
     /* verilator lint_on UNUSEDSIGNAL */
     always @(posedge clock) begin
        a_r <= a;
        b_r <= b;
+       hh <= ah32 * bh32;
+       hl <= ah33 * bl33;
+       lh <= al33 * bh33;
+       ll <= al32 * bl32;
+       mid <= {hl[32], hl} + {lh[32], lh};
+       hh2 <= hh;
+       ll2 <= ll;
        hi <= p[62:30];
     end
 endmodule // pointwise_stage$rq$2$mul
@@ -16727,6 +29469,27 @@ module pointwise_stage$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     reg  last3$d;
     wire  last3$q;
     reg  last3$clock;
+    reg  dv$clock;
+    reg  dv$inp;
+    wire  dv$out;
+    reg  dsat$clock;
+    reg  dsat$inp;
+    wire  dsat$out;
+    reg  dright$clock;
+    reg  [4:0] dright$inp;
+    wire  [4:0] dright$out;
+    reg  dzp$clock;
+    reg  [7:0] dzp$inp;
+    wire  [7:0] dzp$out;
+    reg  dlo$clock;
+    reg  [7:0] dlo$inp;
+    wire  [7:0] dlo$out;
+    reg  dhi$clock;
+    reg  [7:0] dhi$inp;
+    wire  [7:0] dhi$out;
+    reg  dlast$clock;
+    reg  dlast$inp;
+    wire  dlast$out;
     reg  v4$d;
     wire  v4$q;
     reg  v4$clock;
@@ -16932,6 +29695,41 @@ module pointwise_stage$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         .d(last3$d),
         .q(last3$q),
         .clock(last3$clock)
+    );
+    pointwise_stage$rq$3$dv dv(
+        .clock(dv$clock),
+        .inp(dv$inp),
+        .out(dv$out)
+    );
+    pointwise_stage$rq$3$dsat dsat(
+        .clock(dsat$clock),
+        .inp(dsat$inp),
+        .out(dsat$out)
+    );
+    pointwise_stage$rq$3$dright dright(
+        .clock(dright$clock),
+        .inp(dright$inp),
+        .out(dright$out)
+    );
+    pointwise_stage$rq$3$dzp dzp(
+        .clock(dzp$clock),
+        .inp(dzp$inp),
+        .out(dzp$out)
+    );
+    pointwise_stage$rq$3$dlo dlo(
+        .clock(dlo$clock),
+        .inp(dlo$inp),
+        .out(dlo$out)
+    );
+    pointwise_stage$rq$3$dhi dhi(
+        .clock(dhi$clock),
+        .inp(dhi$inp),
+        .out(dhi$out)
+    );
+    pointwise_stage$rq$3$dlast dlast(
+        .clock(dlast$clock),
+        .inp(dlast$inp),
+        .out(dlast$out)
     );
     pointwise_stage$rq$3$v4 v4(
         .d(v4$d),
@@ -17156,6 +29954,13 @@ module pointwise_stage$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         out7$d = out7$q;
         last7$d = last7$q;
         mul$clock = clock;
+        dv$clock = clock;
+        dsat$clock = clock;
+        dright$clock = clock;
+        dzp$clock = clock;
+        dlo$clock = clock;
+        dhi$clock = clock;
+        dlast$clock = clock;
         sum0 = acc + bias;
         neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
         if (shift[32'h5]) begin
@@ -17188,8 +29993,15 @@ module pointwise_stage$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         lo3$d = lo2$q;
         hi3$d = hi2$q;
         last3$d = last2$q;
+        dv$inp = v3$q;
+        dsat$inp = sat3$q;
+        dright$inp = right3$q;
+        dzp$inp = zp3$q;
+        dlo$inp = lo3$q;
+        dhi$inp = hi3$q;
+        dlast$inp = last3$q;
         prod_hi = mul$hi[(32'h1)+:(32)];
-        if (sat3$q) begin
+        if (dsat$out) begin
             y4$d = int32_max;
         end
         else if (mul$hi[32'h0]) begin
@@ -17198,12 +30010,12 @@ module pointwise_stage$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         else begin
             y4$d = prod_hi;
         end
-        v4$d = v3$q;
-        right4$d = right3$q;
-        zp4$d = zp3$q;
-        lo4$d = lo3$q;
-        hi4$d = hi3$q;
-        last4$d = last3$q;
+        v4$d = dv$out;
+        right4$d = dright$out;
+        zp4$d = dzp$out;
+        lo4$d = dlo$out;
+        hi4$d = dhi$out;
+        last4$d = dlast$out;
         mask4 = (one << right4$q) - one;
         fill4 = ~(ones >> right4$q);
         rem5$d = y4$q & mask4;
@@ -17267,6 +30079,622 @@ module pointwise_stage$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     end
     
 endmodule // pointwise_stage$rq$3
+
+
+module pointwise_stage$rq$3$dhi(clock,inp,out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] inp;
+    output reg  [7:0] out;
+    
+    // Stub signals
+    reg  [7:0] regs$0$d;
+    wire  [7:0] regs$0$q;
+    reg  regs$0$clock;
+    reg  [7:0] regs$1$d;
+    wire  [7:0] regs$1$q;
+    reg  regs$1$clock;
+    
+    // Local signals
+    reg  [7:0] taps$0;
+    reg  [7:0] taps$1;
+    reg  [7:0] taps$2;
+    
+    // Sub module instances
+    pointwise_stage$rq$3$dhi$regs$0 regs$0(
+        .d(regs$0$d),
+        .q(regs$0$q),
+        .clock(regs$0$clock)
+    );
+    pointwise_stage$rq$3$dhi$regs$1 regs$1(
+        .d(regs$1$d),
+        .q(regs$1$q),
+        .clock(regs$1$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        taps$0 = inp;
+        regs$0$clock = clock;
+        regs$0$d = taps$0;
+        taps$1 = regs$0$q;
+        regs$1$clock = clock;
+        regs$1$d = taps$1;
+        taps$2 = regs$1$q;
+        out = inp;
+        out = taps$0;
+        out = taps$1;
+        out = taps$2;
+    end
+    
+endmodule // pointwise_stage$rq$3$dhi
+
+
+module pointwise_stage$rq$3$dhi$regs$0(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$3$dhi$regs$0
+
+
+module pointwise_stage$rq$3$dhi$regs$1(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$3$dhi$regs$1
+
+
+module pointwise_stage$rq$3$dlast(clock,inp,out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  inp;
+    output reg  out;
+    
+    // Stub signals
+    reg  regs$0$d;
+    wire  regs$0$q;
+    reg  regs$0$clock;
+    reg  regs$1$d;
+    wire  regs$1$q;
+    reg  regs$1$clock;
+    
+    // Local signals
+    reg  taps$0;
+    reg  taps$1;
+    reg  taps$2;
+    
+    // Sub module instances
+    pointwise_stage$rq$3$dlast$regs$0 regs$0(
+        .d(regs$0$d),
+        .q(regs$0$q),
+        .clock(regs$0$clock)
+    );
+    pointwise_stage$rq$3$dlast$regs$1 regs$1(
+        .d(regs$1$d),
+        .q(regs$1$q),
+        .clock(regs$1$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        taps$0 = inp;
+        regs$0$clock = clock;
+        regs$0$d = taps$0;
+        taps$1 = regs$0$q;
+        regs$1$clock = clock;
+        regs$1$d = taps$1;
+        taps$2 = regs$1$q;
+        out = inp;
+        out = taps$0;
+        out = taps$1;
+        out = taps$2;
+    end
+    
+endmodule // pointwise_stage$rq$3$dlast
+
+
+module pointwise_stage$rq$3$dlast$regs$0(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$3$dlast$regs$0
+
+
+module pointwise_stage$rq$3$dlast$regs$1(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$3$dlast$regs$1
+
+
+module pointwise_stage$rq$3$dlo(clock,inp,out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] inp;
+    output reg  [7:0] out;
+    
+    // Stub signals
+    reg  [7:0] regs$0$d;
+    wire  [7:0] regs$0$q;
+    reg  regs$0$clock;
+    reg  [7:0] regs$1$d;
+    wire  [7:0] regs$1$q;
+    reg  regs$1$clock;
+    
+    // Local signals
+    reg  [7:0] taps$0;
+    reg  [7:0] taps$1;
+    reg  [7:0] taps$2;
+    
+    // Sub module instances
+    pointwise_stage$rq$3$dlo$regs$0 regs$0(
+        .d(regs$0$d),
+        .q(regs$0$q),
+        .clock(regs$0$clock)
+    );
+    pointwise_stage$rq$3$dlo$regs$1 regs$1(
+        .d(regs$1$d),
+        .q(regs$1$q),
+        .clock(regs$1$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        taps$0 = inp;
+        regs$0$clock = clock;
+        regs$0$d = taps$0;
+        taps$1 = regs$0$q;
+        regs$1$clock = clock;
+        regs$1$d = taps$1;
+        taps$2 = regs$1$q;
+        out = inp;
+        out = taps$0;
+        out = taps$1;
+        out = taps$2;
+    end
+    
+endmodule // pointwise_stage$rq$3$dlo
+
+
+module pointwise_stage$rq$3$dlo$regs$0(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$3$dlo$regs$0
+
+
+module pointwise_stage$rq$3$dlo$regs$1(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$3$dlo$regs$1
+
+
+module pointwise_stage$rq$3$dright(clock,inp,out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [4:0] inp;
+    output reg  [4:0] out;
+    
+    // Stub signals
+    reg  [4:0] regs$0$d;
+    wire  [4:0] regs$0$q;
+    reg  regs$0$clock;
+    reg  [4:0] regs$1$d;
+    wire  [4:0] regs$1$q;
+    reg  regs$1$clock;
+    
+    // Local signals
+    reg  [4:0] taps$0;
+    reg  [4:0] taps$1;
+    reg  [4:0] taps$2;
+    
+    // Sub module instances
+    pointwise_stage$rq$3$dright$regs$0 regs$0(
+        .d(regs$0$d),
+        .q(regs$0$q),
+        .clock(regs$0$clock)
+    );
+    pointwise_stage$rq$3$dright$regs$1 regs$1(
+        .d(regs$1$d),
+        .q(regs$1$q),
+        .clock(regs$1$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        taps$0 = inp;
+        regs$0$clock = clock;
+        regs$0$d = taps$0;
+        taps$1 = regs$0$q;
+        regs$1$clock = clock;
+        regs$1$d = taps$1;
+        taps$2 = regs$1$q;
+        out = inp;
+        out = taps$0;
+        out = taps$1;
+        out = taps$2;
+    end
+    
+endmodule // pointwise_stage$rq$3$dright
+
+
+module pointwise_stage$rq$3$dright$regs$0(d,q,clock);
+    
+    // Module arguments
+    input wire  [4:0] d;
+    output reg  [4:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 5'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$3$dright$regs$0
+
+
+module pointwise_stage$rq$3$dright$regs$1(d,q,clock);
+    
+    // Module arguments
+    input wire  [4:0] d;
+    output reg  [4:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 5'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$3$dright$regs$1
+
+
+module pointwise_stage$rq$3$dsat(clock,inp,out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  inp;
+    output reg  out;
+    
+    // Stub signals
+    reg  regs$0$d;
+    wire  regs$0$q;
+    reg  regs$0$clock;
+    reg  regs$1$d;
+    wire  regs$1$q;
+    reg  regs$1$clock;
+    
+    // Local signals
+    reg  taps$0;
+    reg  taps$1;
+    reg  taps$2;
+    
+    // Sub module instances
+    pointwise_stage$rq$3$dsat$regs$0 regs$0(
+        .d(regs$0$d),
+        .q(regs$0$q),
+        .clock(regs$0$clock)
+    );
+    pointwise_stage$rq$3$dsat$regs$1 regs$1(
+        .d(regs$1$d),
+        .q(regs$1$q),
+        .clock(regs$1$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        taps$0 = inp;
+        regs$0$clock = clock;
+        regs$0$d = taps$0;
+        taps$1 = regs$0$q;
+        regs$1$clock = clock;
+        regs$1$d = taps$1;
+        taps$2 = regs$1$q;
+        out = inp;
+        out = taps$0;
+        out = taps$1;
+        out = taps$2;
+    end
+    
+endmodule // pointwise_stage$rq$3$dsat
+
+
+module pointwise_stage$rq$3$dsat$regs$0(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$3$dsat$regs$0
+
+
+module pointwise_stage$rq$3$dsat$regs$1(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$3$dsat$regs$1
+
+
+module pointwise_stage$rq$3$dv(clock,inp,out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  inp;
+    output reg  out;
+    
+    // Stub signals
+    reg  regs$0$d;
+    wire  regs$0$q;
+    reg  regs$0$clock;
+    reg  regs$1$d;
+    wire  regs$1$q;
+    reg  regs$1$clock;
+    
+    // Local signals
+    reg  taps$0;
+    reg  taps$1;
+    reg  taps$2;
+    
+    // Sub module instances
+    pointwise_stage$rq$3$dv$regs$0 regs$0(
+        .d(regs$0$d),
+        .q(regs$0$q),
+        .clock(regs$0$clock)
+    );
+    pointwise_stage$rq$3$dv$regs$1 regs$1(
+        .d(regs$1$d),
+        .q(regs$1$q),
+        .clock(regs$1$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        taps$0 = inp;
+        regs$0$clock = clock;
+        regs$0$d = taps$0;
+        taps$1 = regs$0$q;
+        regs$1$clock = clock;
+        regs$1$d = taps$1;
+        taps$2 = regs$1$q;
+        out = inp;
+        out = taps$0;
+        out = taps$1;
+        out = taps$2;
+    end
+    
+endmodule // pointwise_stage$rq$3$dv
+
+
+module pointwise_stage$rq$3$dv$regs$0(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$3$dv$regs$0
+
+
+module pointwise_stage$rq$3$dv$regs$1(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$3$dv$regs$1
+
+
+module pointwise_stage$rq$3$dzp(clock,inp,out);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] inp;
+    output reg  [7:0] out;
+    
+    // Stub signals
+    reg  [7:0] regs$0$d;
+    wire  [7:0] regs$0$q;
+    reg  regs$0$clock;
+    reg  [7:0] regs$1$d;
+    wire  [7:0] regs$1$q;
+    reg  regs$1$clock;
+    
+    // Local signals
+    reg  [7:0] taps$0;
+    reg  [7:0] taps$1;
+    reg  [7:0] taps$2;
+    
+    // Sub module instances
+    pointwise_stage$rq$3$dzp$regs$0 regs$0(
+        .d(regs$0$d),
+        .q(regs$0$q),
+        .clock(regs$0$clock)
+    );
+    pointwise_stage$rq$3$dzp$regs$1 regs$1(
+        .d(regs$1$d),
+        .q(regs$1$q),
+        .clock(regs$1$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        taps$0 = inp;
+        regs$0$clock = clock;
+        regs$0$d = taps$0;
+        taps$1 = regs$0$q;
+        regs$1$clock = clock;
+        regs$1$d = taps$1;
+        taps$2 = regs$1$q;
+        out = inp;
+        out = taps$0;
+        out = taps$1;
+        out = taps$2;
+    end
+    
+endmodule // pointwise_stage$rq$3$dzp
+
+
+module pointwise_stage$rq$3$dzp$regs$0(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$3$dzp$regs$0
+
+
+module pointwise_stage$rq$3$dzp$regs$1(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$3$dzp$regs$1
 
 
 module pointwise_stage$rq$3$hi1(d,q,clock);
@@ -17696,15 +31124,39 @@ module pointwise_stage$rq$3$mul(clock,a,b,hi);
     output reg  [32:0] hi;
     
     // Update code (custom)
-    reg signed [31:0] a_r;
-    reg signed [31:0] b_r;
+    reg [31:0] a_r;
+    reg [31:0] b_r;
+    // Halves: high signed, low unsigned, extended to the width of their product (yosys narrows
+    // each multiply back to one DSP block).
+    wire signed [31:0] ah32 = {{16{a_r[31]}}, a_r[31:16]};
+    wire signed [31:0] bh32 = {{16{b_r[31]}}, b_r[31:16]};
+    wire signed [32:0] ah33 = {{17{a_r[31]}}, a_r[31:16]};
+    wire signed [32:0] bh33 = {{17{b_r[31]}}, b_r[31:16]};
+    wire signed [32:0] al33 = {17'b0, a_r[15:0]};
+    wire signed [32:0] bl33 = {17'b0, b_r[15:0]};
+    wire [31:0] al32 = {16'b0, a_r[15:0]};
+    wire [31:0] bl32 = {16'b0, b_r[15:0]};
+    reg signed [31:0] hh;
+    reg signed [32:0] hl;
+    reg signed [32:0] lh;
+    reg [31:0] ll;
+    reg [33:0] mid;
+    reg [31:0] hh2;
+    reg [31:0] ll2;
     // Bits 63 and 29..0 are not needed by any caller (see the module docs).
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [63:0] p = a_r * b_r;
+    wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
     /* verilator lint_on UNUSEDSIGNAL */
     always @(posedge clock) begin
        a_r <= a;
        b_r <= b;
+       hh <= ah32 * bh32;
+       hl <= ah33 * bl33;
+       lh <= al33 * bh33;
+       ll <= al32 * bl32;
+       mid <= {hl[32], hl} + {lh[32], lh};
+       hh2 <= hh;
+       ll2 <= ll;
        hi <= p[62:30];
     end
 endmodule // pointwise_stage$rq$3$mul
@@ -18228,14 +31680,14 @@ module pointwise_stage$sram(clock,write_enable,write_address,write_data,read_add
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [5:0] write_address;
+    input wire  [7:0] write_address;
     input wire  [23:0] write_data;
-    input wire  [5:0] read_address;
+    input wire  [7:0] read_address;
     output reg  [23:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [23:0] mem [0:63];
+    reg [23:0] mem [0:255];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -18268,13 +31720,13 @@ endmodule // pointwise_stage$sstage
 module pointwise_stage$sum(d,q,clock);
     
     // Module arguments
-    input wire  [95:0] d;
-    output reg  [95:0] q;
+    input wire  [103:0] d;
+    output reg  [103:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 96'h0;
+       q = 104'h0;
     end
     
     always @(posedge clock) begin
@@ -18287,12 +31739,12 @@ endmodule // pointwise_stage$sum
 module pointwise_stage$sum_ext$0(a,y);
     
     // Module arguments
-    input wire  [23:0] a;
-    output reg  [95:0] y;
+    input wire  [25:0] a;
+    output reg  [103:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {72'd0, a};
+       y = {78'd0, a};
     end
 endmodule // pointwise_stage$sum_ext$0
 
@@ -18300,12 +31752,12 @@ endmodule // pointwise_stage$sum_ext$0
 module pointwise_stage$sum_ext$1(a,y);
     
     // Module arguments
-    input wire  [23:0] a;
-    output reg  [95:0] y;
+    input wire  [25:0] a;
+    output reg  [103:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {72'd0, a};
+       y = {78'd0, a};
     end
 endmodule // pointwise_stage$sum_ext$1
 
@@ -18313,12 +31765,12 @@ endmodule // pointwise_stage$sum_ext$1
 module pointwise_stage$sum_ext$2(a,y);
     
     // Module arguments
-    input wire  [23:0] a;
-    output reg  [95:0] y;
+    input wire  [25:0] a;
+    output reg  [103:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {72'd0, a};
+       y = {78'd0, a};
     end
 endmodule // pointwise_stage$sum_ext$2
 
@@ -18326,12 +31778,12 @@ endmodule // pointwise_stage$sum_ext$2
 module pointwise_stage$sum_ext$3(a,y);
     
     // Module arguments
-    input wire  [23:0] a;
-    output reg  [95:0] y;
+    input wire  [25:0] a;
+    output reg  [103:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {72'd0, a};
+       y = {78'd0, a};
     end
 endmodule // pointwise_stage$sum_ext$3
 
@@ -18393,6 +31845,21 @@ module pointwise_stage$tag_end(clock,inp,out);
     reg  regs$9$d;
     wire  regs$9$q;
     reg  regs$9$clock;
+    reg  regs$10$d;
+    wire  regs$10$q;
+    reg  regs$10$clock;
+    reg  regs$11$d;
+    wire  regs$11$q;
+    reg  regs$11$clock;
+    reg  regs$12$d;
+    wire  regs$12$q;
+    reg  regs$12$clock;
+    reg  regs$13$d;
+    wire  regs$13$q;
+    reg  regs$13$clock;
+    reg  regs$14$d;
+    wire  regs$14$q;
+    reg  regs$14$clock;
     
     // Local signals
     reg  taps$0;
@@ -18406,6 +31873,11 @@ module pointwise_stage$tag_end(clock,inp,out);
     reg  taps$8;
     reg  taps$9;
     reg  taps$10;
+    reg  taps$11;
+    reg  taps$12;
+    reg  taps$13;
+    reg  taps$14;
+    reg  taps$15;
     
     // Sub module instances
     pointwise_stage$tag_end$regs$0 regs$0(
@@ -18458,6 +31930,31 @@ module pointwise_stage$tag_end(clock,inp,out);
         .q(regs$9$q),
         .clock(regs$9$clock)
     );
+    pointwise_stage$tag_end$regs$10 regs$10(
+        .d(regs$10$d),
+        .q(regs$10$q),
+        .clock(regs$10$clock)
+    );
+    pointwise_stage$tag_end$regs$11 regs$11(
+        .d(regs$11$d),
+        .q(regs$11$q),
+        .clock(regs$11$clock)
+    );
+    pointwise_stage$tag_end$regs$12 regs$12(
+        .d(regs$12$d),
+        .q(regs$12$q),
+        .clock(regs$12$clock)
+    );
+    pointwise_stage$tag_end$regs$13 regs$13(
+        .d(regs$13$d),
+        .q(regs$13$q),
+        .clock(regs$13$clock)
+    );
+    pointwise_stage$tag_end$regs$14 regs$14(
+        .d(regs$14$d),
+        .q(regs$14$q),
+        .clock(regs$14$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -18492,6 +31989,21 @@ module pointwise_stage$tag_end(clock,inp,out);
         regs$9$clock = clock;
         regs$9$d = taps$9;
         taps$10 = regs$9$q;
+        regs$10$clock = clock;
+        regs$10$d = taps$10;
+        taps$11 = regs$10$q;
+        regs$11$clock = clock;
+        regs$11$d = taps$11;
+        taps$12 = regs$11$q;
+        regs$12$clock = clock;
+        regs$12$d = taps$12;
+        taps$13 = regs$12$q;
+        regs$13$clock = clock;
+        regs$13$d = taps$13;
+        taps$14 = regs$13$q;
+        regs$14$clock = clock;
+        regs$14$d = taps$14;
+        taps$15 = regs$14$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -18504,6 +32016,11 @@ module pointwise_stage$tag_end(clock,inp,out);
         out = taps$8;
         out = taps$9;
         out = taps$10;
+        out = taps$11;
+        out = taps$12;
+        out = taps$13;
+        out = taps$14;
+        out = taps$15;
     end
     
 endmodule // pointwise_stage$tag_end
@@ -18545,6 +32062,101 @@ module pointwise_stage$tag_end$regs$1(d,q,clock);
     end
           
 endmodule // pointwise_stage$tag_end$regs$1
+
+
+module pointwise_stage$tag_end$regs$10(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$tag_end$regs$10
+
+
+module pointwise_stage$tag_end$regs$11(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$tag_end$regs$11
+
+
+module pointwise_stage$tag_end$regs$12(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$tag_end$regs$12
+
+
+module pointwise_stage$tag_end$regs$13(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$tag_end$regs$13
+
+
+module pointwise_stage$tag_end$regs$14(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$tag_end$regs$14
 
 
 module pointwise_stage$tag_end$regs$2(d,q,clock);
@@ -18737,6 +32349,21 @@ module pointwise_stage$tag_first(clock,inp,out);
     reg  regs$9$d;
     wire  regs$9$q;
     reg  regs$9$clock;
+    reg  regs$10$d;
+    wire  regs$10$q;
+    reg  regs$10$clock;
+    reg  regs$11$d;
+    wire  regs$11$q;
+    reg  regs$11$clock;
+    reg  regs$12$d;
+    wire  regs$12$q;
+    reg  regs$12$clock;
+    reg  regs$13$d;
+    wire  regs$13$q;
+    reg  regs$13$clock;
+    reg  regs$14$d;
+    wire  regs$14$q;
+    reg  regs$14$clock;
     
     // Local signals
     reg  taps$0;
@@ -18750,6 +32377,11 @@ module pointwise_stage$tag_first(clock,inp,out);
     reg  taps$8;
     reg  taps$9;
     reg  taps$10;
+    reg  taps$11;
+    reg  taps$12;
+    reg  taps$13;
+    reg  taps$14;
+    reg  taps$15;
     
     // Sub module instances
     pointwise_stage$tag_first$regs$0 regs$0(
@@ -18802,6 +32434,31 @@ module pointwise_stage$tag_first(clock,inp,out);
         .q(regs$9$q),
         .clock(regs$9$clock)
     );
+    pointwise_stage$tag_first$regs$10 regs$10(
+        .d(regs$10$d),
+        .q(regs$10$q),
+        .clock(regs$10$clock)
+    );
+    pointwise_stage$tag_first$regs$11 regs$11(
+        .d(regs$11$d),
+        .q(regs$11$q),
+        .clock(regs$11$clock)
+    );
+    pointwise_stage$tag_first$regs$12 regs$12(
+        .d(regs$12$d),
+        .q(regs$12$q),
+        .clock(regs$12$clock)
+    );
+    pointwise_stage$tag_first$regs$13 regs$13(
+        .d(regs$13$d),
+        .q(regs$13$q),
+        .clock(regs$13$clock)
+    );
+    pointwise_stage$tag_first$regs$14 regs$14(
+        .d(regs$14$d),
+        .q(regs$14$q),
+        .clock(regs$14$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -18836,6 +32493,21 @@ module pointwise_stage$tag_first(clock,inp,out);
         regs$9$clock = clock;
         regs$9$d = taps$9;
         taps$10 = regs$9$q;
+        regs$10$clock = clock;
+        regs$10$d = taps$10;
+        taps$11 = regs$10$q;
+        regs$11$clock = clock;
+        regs$11$d = taps$11;
+        taps$12 = regs$11$q;
+        regs$12$clock = clock;
+        regs$12$d = taps$12;
+        taps$13 = regs$12$q;
+        regs$13$clock = clock;
+        regs$13$d = taps$13;
+        taps$14 = regs$13$q;
+        regs$14$clock = clock;
+        regs$14$d = taps$14;
+        taps$15 = regs$14$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -18848,6 +32520,11 @@ module pointwise_stage$tag_first(clock,inp,out);
         out = taps$8;
         out = taps$9;
         out = taps$10;
+        out = taps$11;
+        out = taps$12;
+        out = taps$13;
+        out = taps$14;
+        out = taps$15;
     end
     
 endmodule // pointwise_stage$tag_first
@@ -18889,6 +32566,101 @@ module pointwise_stage$tag_first$regs$1(d,q,clock);
     end
           
 endmodule // pointwise_stage$tag_first$regs$1
+
+
+module pointwise_stage$tag_first$regs$10(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$tag_first$regs$10
+
+
+module pointwise_stage$tag_first$regs$11(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$tag_first$regs$11
+
+
+module pointwise_stage$tag_first$regs$12(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$tag_first$regs$12
+
+
+module pointwise_stage$tag_first$regs$13(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$tag_first$regs$13
+
+
+module pointwise_stage$tag_first$regs$14(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$tag_first$regs$14
 
 
 module pointwise_stage$tag_first$regs$2(d,q,clock);
@@ -19047,53 +32819,73 @@ module pointwise_stage$tag_j(clock,inp,out);
     
     // Module arguments
     input wire  clock;
-    input wire  [5:0] inp;
-    output reg  [5:0] out;
+    input wire  [7:0] inp;
+    output reg  [7:0] out;
     
     // Stub signals
-    reg  [5:0] regs$0$d;
-    wire  [5:0] regs$0$q;
+    reg  [7:0] regs$0$d;
+    wire  [7:0] regs$0$q;
     reg  regs$0$clock;
-    reg  [5:0] regs$1$d;
-    wire  [5:0] regs$1$q;
+    reg  [7:0] regs$1$d;
+    wire  [7:0] regs$1$q;
     reg  regs$1$clock;
-    reg  [5:0] regs$2$d;
-    wire  [5:0] regs$2$q;
+    reg  [7:0] regs$2$d;
+    wire  [7:0] regs$2$q;
     reg  regs$2$clock;
-    reg  [5:0] regs$3$d;
-    wire  [5:0] regs$3$q;
+    reg  [7:0] regs$3$d;
+    wire  [7:0] regs$3$q;
     reg  regs$3$clock;
-    reg  [5:0] regs$4$d;
-    wire  [5:0] regs$4$q;
+    reg  [7:0] regs$4$d;
+    wire  [7:0] regs$4$q;
     reg  regs$4$clock;
-    reg  [5:0] regs$5$d;
-    wire  [5:0] regs$5$q;
+    reg  [7:0] regs$5$d;
+    wire  [7:0] regs$5$q;
     reg  regs$5$clock;
-    reg  [5:0] regs$6$d;
-    wire  [5:0] regs$6$q;
+    reg  [7:0] regs$6$d;
+    wire  [7:0] regs$6$q;
     reg  regs$6$clock;
-    reg  [5:0] regs$7$d;
-    wire  [5:0] regs$7$q;
+    reg  [7:0] regs$7$d;
+    wire  [7:0] regs$7$q;
     reg  regs$7$clock;
-    reg  [5:0] regs$8$d;
-    wire  [5:0] regs$8$q;
+    reg  [7:0] regs$8$d;
+    wire  [7:0] regs$8$q;
     reg  regs$8$clock;
-    reg  [5:0] regs$9$d;
-    wire  [5:0] regs$9$q;
+    reg  [7:0] regs$9$d;
+    wire  [7:0] regs$9$q;
     reg  regs$9$clock;
+    reg  [7:0] regs$10$d;
+    wire  [7:0] regs$10$q;
+    reg  regs$10$clock;
+    reg  [7:0] regs$11$d;
+    wire  [7:0] regs$11$q;
+    reg  regs$11$clock;
+    reg  [7:0] regs$12$d;
+    wire  [7:0] regs$12$q;
+    reg  regs$12$clock;
+    reg  [7:0] regs$13$d;
+    wire  [7:0] regs$13$q;
+    reg  regs$13$clock;
+    reg  [7:0] regs$14$d;
+    wire  [7:0] regs$14$q;
+    reg  regs$14$clock;
     
     // Local signals
-    reg  [5:0] taps$0;
-    reg  [5:0] taps$1;
-    reg  [5:0] taps$2;
-    reg  [5:0] taps$3;
-    reg  [5:0] taps$4;
-    reg  [5:0] taps$5;
-    reg  [5:0] taps$6;
-    reg  [5:0] taps$7;
-    reg  [5:0] taps$8;
-    reg  [5:0] taps$9;
-    reg  [5:0] taps$10;
+    reg  [7:0] taps$0;
+    reg  [7:0] taps$1;
+    reg  [7:0] taps$2;
+    reg  [7:0] taps$3;
+    reg  [7:0] taps$4;
+    reg  [7:0] taps$5;
+    reg  [7:0] taps$6;
+    reg  [7:0] taps$7;
+    reg  [7:0] taps$8;
+    reg  [7:0] taps$9;
+    reg  [7:0] taps$10;
+    reg  [7:0] taps$11;
+    reg  [7:0] taps$12;
+    reg  [7:0] taps$13;
+    reg  [7:0] taps$14;
+    reg  [7:0] taps$15;
     
     // Sub module instances
     pointwise_stage$tag_j$regs$0 regs$0(
@@ -19146,6 +32938,31 @@ module pointwise_stage$tag_j(clock,inp,out);
         .q(regs$9$q),
         .clock(regs$9$clock)
     );
+    pointwise_stage$tag_j$regs$10 regs$10(
+        .d(regs$10$d),
+        .q(regs$10$q),
+        .clock(regs$10$clock)
+    );
+    pointwise_stage$tag_j$regs$11 regs$11(
+        .d(regs$11$d),
+        .q(regs$11$q),
+        .clock(regs$11$clock)
+    );
+    pointwise_stage$tag_j$regs$12 regs$12(
+        .d(regs$12$d),
+        .q(regs$12$q),
+        .clock(regs$12$clock)
+    );
+    pointwise_stage$tag_j$regs$13 regs$13(
+        .d(regs$13$d),
+        .q(regs$13$q),
+        .clock(regs$13$clock)
+    );
+    pointwise_stage$tag_j$regs$14 regs$14(
+        .d(regs$14$d),
+        .q(regs$14$q),
+        .clock(regs$14$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -19180,6 +32997,21 @@ module pointwise_stage$tag_j(clock,inp,out);
         regs$9$clock = clock;
         regs$9$d = taps$9;
         taps$10 = regs$9$q;
+        regs$10$clock = clock;
+        regs$10$d = taps$10;
+        taps$11 = regs$10$q;
+        regs$11$clock = clock;
+        regs$11$d = taps$11;
+        taps$12 = regs$11$q;
+        regs$12$clock = clock;
+        regs$12$d = taps$12;
+        taps$13 = regs$12$q;
+        regs$13$clock = clock;
+        regs$13$d = taps$13;
+        taps$14 = regs$13$q;
+        regs$14$clock = clock;
+        regs$14$d = taps$14;
+        taps$15 = regs$14$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -19192,6 +33024,11 @@ module pointwise_stage$tag_j(clock,inp,out);
         out = taps$8;
         out = taps$9;
         out = taps$10;
+        out = taps$11;
+        out = taps$12;
+        out = taps$13;
+        out = taps$14;
+        out = taps$15;
     end
     
 endmodule // pointwise_stage$tag_j
@@ -19200,13 +33037,13 @@ endmodule // pointwise_stage$tag_j
 module pointwise_stage$tag_j$regs$0(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [7:0] d;
+    output reg  [7:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 8'h0;
     end
     
     always @(posedge clock) begin
@@ -19219,13 +33056,13 @@ endmodule // pointwise_stage$tag_j$regs$0
 module pointwise_stage$tag_j$regs$1(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [7:0] d;
+    output reg  [7:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 8'h0;
     end
     
     always @(posedge clock) begin
@@ -19235,16 +33072,111 @@ module pointwise_stage$tag_j$regs$1(d,q,clock);
 endmodule // pointwise_stage$tag_j$regs$1
 
 
-module pointwise_stage$tag_j$regs$2(d,q,clock);
+module pointwise_stage$tag_j$regs$10(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [7:0] d;
+    output reg  [7:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$tag_j$regs$10
+
+
+module pointwise_stage$tag_j$regs$11(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$tag_j$regs$11
+
+
+module pointwise_stage$tag_j$regs$12(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$tag_j$regs$12
+
+
+module pointwise_stage$tag_j$regs$13(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$tag_j$regs$13
+
+
+module pointwise_stage$tag_j$regs$14(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$tag_j$regs$14
+
+
+module pointwise_stage$tag_j$regs$2(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
     end
     
     always @(posedge clock) begin
@@ -19257,13 +33189,13 @@ endmodule // pointwise_stage$tag_j$regs$2
 module pointwise_stage$tag_j$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [7:0] d;
+    output reg  [7:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 8'h0;
     end
     
     always @(posedge clock) begin
@@ -19276,13 +33208,13 @@ endmodule // pointwise_stage$tag_j$regs$3
 module pointwise_stage$tag_j$regs$4(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [7:0] d;
+    output reg  [7:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 8'h0;
     end
     
     always @(posedge clock) begin
@@ -19295,13 +33227,13 @@ endmodule // pointwise_stage$tag_j$regs$4
 module pointwise_stage$tag_j$regs$5(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [7:0] d;
+    output reg  [7:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 8'h0;
     end
     
     always @(posedge clock) begin
@@ -19314,13 +33246,13 @@ endmodule // pointwise_stage$tag_j$regs$5
 module pointwise_stage$tag_j$regs$6(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [7:0] d;
+    output reg  [7:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 8'h0;
     end
     
     always @(posedge clock) begin
@@ -19333,13 +33265,13 @@ endmodule // pointwise_stage$tag_j$regs$6
 module pointwise_stage$tag_j$regs$7(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [7:0] d;
+    output reg  [7:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 8'h0;
     end
     
     always @(posedge clock) begin
@@ -19352,13 +33284,13 @@ endmodule // pointwise_stage$tag_j$regs$7
 module pointwise_stage$tag_j$regs$8(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [7:0] d;
+    output reg  [7:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 8'h0;
     end
     
     always @(posedge clock) begin
@@ -19371,13 +33303,13 @@ endmodule // pointwise_stage$tag_j$regs$8
 module pointwise_stage$tag_j$regs$9(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [7:0] d;
+    output reg  [7:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 8'h0;
     end
     
     always @(posedge clock) begin
@@ -19425,6 +33357,21 @@ module pointwise_stage$tag_last(clock,inp,out);
     reg  regs$9$d;
     wire  regs$9$q;
     reg  regs$9$clock;
+    reg  regs$10$d;
+    wire  regs$10$q;
+    reg  regs$10$clock;
+    reg  regs$11$d;
+    wire  regs$11$q;
+    reg  regs$11$clock;
+    reg  regs$12$d;
+    wire  regs$12$q;
+    reg  regs$12$clock;
+    reg  regs$13$d;
+    wire  regs$13$q;
+    reg  regs$13$clock;
+    reg  regs$14$d;
+    wire  regs$14$q;
+    reg  regs$14$clock;
     
     // Local signals
     reg  taps$0;
@@ -19438,6 +33385,11 @@ module pointwise_stage$tag_last(clock,inp,out);
     reg  taps$8;
     reg  taps$9;
     reg  taps$10;
+    reg  taps$11;
+    reg  taps$12;
+    reg  taps$13;
+    reg  taps$14;
+    reg  taps$15;
     
     // Sub module instances
     pointwise_stage$tag_last$regs$0 regs$0(
@@ -19490,6 +33442,31 @@ module pointwise_stage$tag_last(clock,inp,out);
         .q(regs$9$q),
         .clock(regs$9$clock)
     );
+    pointwise_stage$tag_last$regs$10 regs$10(
+        .d(regs$10$d),
+        .q(regs$10$q),
+        .clock(regs$10$clock)
+    );
+    pointwise_stage$tag_last$regs$11 regs$11(
+        .d(regs$11$d),
+        .q(regs$11$q),
+        .clock(regs$11$clock)
+    );
+    pointwise_stage$tag_last$regs$12 regs$12(
+        .d(regs$12$d),
+        .q(regs$12$q),
+        .clock(regs$12$clock)
+    );
+    pointwise_stage$tag_last$regs$13 regs$13(
+        .d(regs$13$d),
+        .q(regs$13$q),
+        .clock(regs$13$clock)
+    );
+    pointwise_stage$tag_last$regs$14 regs$14(
+        .d(regs$14$d),
+        .q(regs$14$q),
+        .clock(regs$14$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -19524,6 +33501,21 @@ module pointwise_stage$tag_last(clock,inp,out);
         regs$9$clock = clock;
         regs$9$d = taps$9;
         taps$10 = regs$9$q;
+        regs$10$clock = clock;
+        regs$10$d = taps$10;
+        taps$11 = regs$10$q;
+        regs$11$clock = clock;
+        regs$11$d = taps$11;
+        taps$12 = regs$11$q;
+        regs$12$clock = clock;
+        regs$12$d = taps$12;
+        taps$13 = regs$12$q;
+        regs$13$clock = clock;
+        regs$13$d = taps$13;
+        taps$14 = regs$13$q;
+        regs$14$clock = clock;
+        regs$14$d = taps$14;
+        taps$15 = regs$14$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -19536,6 +33528,11 @@ module pointwise_stage$tag_last(clock,inp,out);
         out = taps$8;
         out = taps$9;
         out = taps$10;
+        out = taps$11;
+        out = taps$12;
+        out = taps$13;
+        out = taps$14;
+        out = taps$15;
     end
     
 endmodule // pointwise_stage$tag_last
@@ -19577,6 +33574,101 @@ module pointwise_stage$tag_last$regs$1(d,q,clock);
     end
           
 endmodule // pointwise_stage$tag_last$regs$1
+
+
+module pointwise_stage$tag_last$regs$10(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$tag_last$regs$10
+
+
+module pointwise_stage$tag_last$regs$11(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$tag_last$regs$11
+
+
+module pointwise_stage$tag_last$regs$12(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$tag_last$regs$12
+
+
+module pointwise_stage$tag_last$regs$13(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$tag_last$regs$13
+
+
+module pointwise_stage$tag_last$regs$14(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$tag_last$regs$14
 
 
 module pointwise_stage$tag_last$regs$2(d,q,clock);
@@ -19735,57 +33827,77 @@ module pointwise_stage$tag_o(clock,inp,out);
     
     // Module arguments
     input wire  clock;
-    input wire  [11:0] inp;
-    output reg  [11:0] out;
+    input wire  [14:0] inp;
+    output reg  [14:0] out;
     
     // Stub signals
-    reg  [11:0] regs$0$d;
-    wire  [11:0] regs$0$q;
+    reg  [14:0] regs$0$d;
+    wire  [14:0] regs$0$q;
     reg  regs$0$clock;
-    reg  [11:0] regs$1$d;
-    wire  [11:0] regs$1$q;
+    reg  [14:0] regs$1$d;
+    wire  [14:0] regs$1$q;
     reg  regs$1$clock;
-    reg  [11:0] regs$2$d;
-    wire  [11:0] regs$2$q;
+    reg  [14:0] regs$2$d;
+    wire  [14:0] regs$2$q;
     reg  regs$2$clock;
-    reg  [11:0] regs$3$d;
-    wire  [11:0] regs$3$q;
+    reg  [14:0] regs$3$d;
+    wire  [14:0] regs$3$q;
     reg  regs$3$clock;
-    reg  [11:0] regs$4$d;
-    wire  [11:0] regs$4$q;
+    reg  [14:0] regs$4$d;
+    wire  [14:0] regs$4$q;
     reg  regs$4$clock;
-    reg  [11:0] regs$5$d;
-    wire  [11:0] regs$5$q;
+    reg  [14:0] regs$5$d;
+    wire  [14:0] regs$5$q;
     reg  regs$5$clock;
-    reg  [11:0] regs$6$d;
-    wire  [11:0] regs$6$q;
+    reg  [14:0] regs$6$d;
+    wire  [14:0] regs$6$q;
     reg  regs$6$clock;
-    reg  [11:0] regs$7$d;
-    wire  [11:0] regs$7$q;
+    reg  [14:0] regs$7$d;
+    wire  [14:0] regs$7$q;
     reg  regs$7$clock;
-    reg  [11:0] regs$8$d;
-    wire  [11:0] regs$8$q;
+    reg  [14:0] regs$8$d;
+    wire  [14:0] regs$8$q;
     reg  regs$8$clock;
-    reg  [11:0] regs$9$d;
-    wire  [11:0] regs$9$q;
+    reg  [14:0] regs$9$d;
+    wire  [14:0] regs$9$q;
     reg  regs$9$clock;
-    reg  [11:0] regs$10$d;
-    wire  [11:0] regs$10$q;
+    reg  [14:0] regs$10$d;
+    wire  [14:0] regs$10$q;
     reg  regs$10$clock;
+    reg  [14:0] regs$11$d;
+    wire  [14:0] regs$11$q;
+    reg  regs$11$clock;
+    reg  [14:0] regs$12$d;
+    wire  [14:0] regs$12$q;
+    reg  regs$12$clock;
+    reg  [14:0] regs$13$d;
+    wire  [14:0] regs$13$q;
+    reg  regs$13$clock;
+    reg  [14:0] regs$14$d;
+    wire  [14:0] regs$14$q;
+    reg  regs$14$clock;
+    reg  [14:0] regs$15$d;
+    wire  [14:0] regs$15$q;
+    reg  regs$15$clock;
     
     // Local signals
-    reg  [11:0] taps$0;
-    reg  [11:0] taps$1;
-    reg  [11:0] taps$2;
-    reg  [11:0] taps$3;
-    reg  [11:0] taps$4;
-    reg  [11:0] taps$5;
-    reg  [11:0] taps$6;
-    reg  [11:0] taps$7;
-    reg  [11:0] taps$8;
-    reg  [11:0] taps$9;
-    reg  [11:0] taps$10;
-    reg  [11:0] taps$11;
+    reg  [14:0] taps$0;
+    reg  [14:0] taps$1;
+    reg  [14:0] taps$2;
+    reg  [14:0] taps$3;
+    reg  [14:0] taps$4;
+    reg  [14:0] taps$5;
+    reg  [14:0] taps$6;
+    reg  [14:0] taps$7;
+    reg  [14:0] taps$8;
+    reg  [14:0] taps$9;
+    reg  [14:0] taps$10;
+    reg  [14:0] taps$11;
+    reg  [14:0] taps$12;
+    reg  [14:0] taps$13;
+    reg  [14:0] taps$14;
+    reg  [14:0] taps$15;
+    reg  [14:0] taps$16;
     
     // Sub module instances
     pointwise_stage$tag_o$regs$0 regs$0(
@@ -19843,6 +33955,31 @@ module pointwise_stage$tag_o(clock,inp,out);
         .q(regs$10$q),
         .clock(regs$10$clock)
     );
+    pointwise_stage$tag_o$regs$11 regs$11(
+        .d(regs$11$d),
+        .q(regs$11$q),
+        .clock(regs$11$clock)
+    );
+    pointwise_stage$tag_o$regs$12 regs$12(
+        .d(regs$12$d),
+        .q(regs$12$q),
+        .clock(regs$12$clock)
+    );
+    pointwise_stage$tag_o$regs$13 regs$13(
+        .d(regs$13$d),
+        .q(regs$13$q),
+        .clock(regs$13$clock)
+    );
+    pointwise_stage$tag_o$regs$14 regs$14(
+        .d(regs$14$d),
+        .q(regs$14$q),
+        .clock(regs$14$clock)
+    );
+    pointwise_stage$tag_o$regs$15 regs$15(
+        .d(regs$15$d),
+        .q(regs$15$q),
+        .clock(regs$15$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -19880,6 +34017,21 @@ module pointwise_stage$tag_o(clock,inp,out);
         regs$10$clock = clock;
         regs$10$d = taps$10;
         taps$11 = regs$10$q;
+        regs$11$clock = clock;
+        regs$11$d = taps$11;
+        taps$12 = regs$11$q;
+        regs$12$clock = clock;
+        regs$12$d = taps$12;
+        taps$13 = regs$12$q;
+        regs$13$clock = clock;
+        regs$13$d = taps$13;
+        taps$14 = regs$13$q;
+        regs$14$clock = clock;
+        regs$14$d = taps$14;
+        taps$15 = regs$14$q;
+        regs$15$clock = clock;
+        regs$15$d = taps$15;
+        taps$16 = regs$15$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -19893,6 +34045,11 @@ module pointwise_stage$tag_o(clock,inp,out);
         out = taps$9;
         out = taps$10;
         out = taps$11;
+        out = taps$12;
+        out = taps$13;
+        out = taps$14;
+        out = taps$15;
+        out = taps$16;
     end
     
 endmodule // pointwise_stage$tag_o
@@ -19901,13 +34058,13 @@ endmodule // pointwise_stage$tag_o
 module pointwise_stage$tag_o$regs$0(d,q,clock);
     
     // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
+    input wire  [14:0] d;
+    output reg  [14:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 12'h0;
+       q = 15'h0;
     end
     
     always @(posedge clock) begin
@@ -19920,13 +34077,13 @@ endmodule // pointwise_stage$tag_o$regs$0
 module pointwise_stage$tag_o$regs$1(d,q,clock);
     
     // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
+    input wire  [14:0] d;
+    output reg  [14:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 12'h0;
+       q = 15'h0;
     end
     
     always @(posedge clock) begin
@@ -19939,13 +34096,13 @@ endmodule // pointwise_stage$tag_o$regs$1
 module pointwise_stage$tag_o$regs$10(d,q,clock);
     
     // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
+    input wire  [14:0] d;
+    output reg  [14:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 12'h0;
+       q = 15'h0;
     end
     
     always @(posedge clock) begin
@@ -19955,16 +34112,111 @@ module pointwise_stage$tag_o$regs$10(d,q,clock);
 endmodule // pointwise_stage$tag_o$regs$10
 
 
-module pointwise_stage$tag_o$regs$2(d,q,clock);
+module pointwise_stage$tag_o$regs$11(d,q,clock);
     
     // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
+    input wire  [14:0] d;
+    output reg  [14:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 12'h0;
+       q = 15'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$tag_o$regs$11
+
+
+module pointwise_stage$tag_o$regs$12(d,q,clock);
+    
+    // Module arguments
+    input wire  [14:0] d;
+    output reg  [14:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 15'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$tag_o$regs$12
+
+
+module pointwise_stage$tag_o$regs$13(d,q,clock);
+    
+    // Module arguments
+    input wire  [14:0] d;
+    output reg  [14:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 15'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$tag_o$regs$13
+
+
+module pointwise_stage$tag_o$regs$14(d,q,clock);
+    
+    // Module arguments
+    input wire  [14:0] d;
+    output reg  [14:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 15'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$tag_o$regs$14
+
+
+module pointwise_stage$tag_o$regs$15(d,q,clock);
+    
+    // Module arguments
+    input wire  [14:0] d;
+    output reg  [14:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 15'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$tag_o$regs$15
+
+
+module pointwise_stage$tag_o$regs$2(d,q,clock);
+    
+    // Module arguments
+    input wire  [14:0] d;
+    output reg  [14:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 15'h0;
     end
     
     always @(posedge clock) begin
@@ -19977,13 +34229,13 @@ endmodule // pointwise_stage$tag_o$regs$2
 module pointwise_stage$tag_o$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
+    input wire  [14:0] d;
+    output reg  [14:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 12'h0;
+       q = 15'h0;
     end
     
     always @(posedge clock) begin
@@ -19996,13 +34248,13 @@ endmodule // pointwise_stage$tag_o$regs$3
 module pointwise_stage$tag_o$regs$4(d,q,clock);
     
     // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
+    input wire  [14:0] d;
+    output reg  [14:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 12'h0;
+       q = 15'h0;
     end
     
     always @(posedge clock) begin
@@ -20015,13 +34267,13 @@ endmodule // pointwise_stage$tag_o$regs$4
 module pointwise_stage$tag_o$regs$5(d,q,clock);
     
     // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
+    input wire  [14:0] d;
+    output reg  [14:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 12'h0;
+       q = 15'h0;
     end
     
     always @(posedge clock) begin
@@ -20034,13 +34286,13 @@ endmodule // pointwise_stage$tag_o$regs$5
 module pointwise_stage$tag_o$regs$6(d,q,clock);
     
     // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
+    input wire  [14:0] d;
+    output reg  [14:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 12'h0;
+       q = 15'h0;
     end
     
     always @(posedge clock) begin
@@ -20053,13 +34305,13 @@ endmodule // pointwise_stage$tag_o$regs$6
 module pointwise_stage$tag_o$regs$7(d,q,clock);
     
     // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
+    input wire  [14:0] d;
+    output reg  [14:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 12'h0;
+       q = 15'h0;
     end
     
     always @(posedge clock) begin
@@ -20072,13 +34324,13 @@ endmodule // pointwise_stage$tag_o$regs$7
 module pointwise_stage$tag_o$regs$8(d,q,clock);
     
     // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
+    input wire  [14:0] d;
+    output reg  [14:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 12'h0;
+       q = 15'h0;
     end
     
     always @(posedge clock) begin
@@ -20091,13 +34343,13 @@ endmodule // pointwise_stage$tag_o$regs$8
 module pointwise_stage$tag_o$regs$9(d,q,clock);
     
     // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
+    input wire  [14:0] d;
+    output reg  [14:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 12'h0;
+       q = 15'h0;
     end
     
     always @(posedge clock) begin
@@ -20111,49 +34363,69 @@ module pointwise_stage$tag_p(clock,inp,out);
     
     // Module arguments
     input wire  clock;
-    input wire  [4:0] inp;
-    output reg  [4:0] out;
+    input wire  [5:0] inp;
+    output reg  [5:0] out;
     
     // Stub signals
-    reg  [4:0] regs$0$d;
-    wire  [4:0] regs$0$q;
+    reg  [5:0] regs$0$d;
+    wire  [5:0] regs$0$q;
     reg  regs$0$clock;
-    reg  [4:0] regs$1$d;
-    wire  [4:0] regs$1$q;
+    reg  [5:0] regs$1$d;
+    wire  [5:0] regs$1$q;
     reg  regs$1$clock;
-    reg  [4:0] regs$2$d;
-    wire  [4:0] regs$2$q;
+    reg  [5:0] regs$2$d;
+    wire  [5:0] regs$2$q;
     reg  regs$2$clock;
-    reg  [4:0] regs$3$d;
-    wire  [4:0] regs$3$q;
+    reg  [5:0] regs$3$d;
+    wire  [5:0] regs$3$q;
     reg  regs$3$clock;
-    reg  [4:0] regs$4$d;
-    wire  [4:0] regs$4$q;
+    reg  [5:0] regs$4$d;
+    wire  [5:0] regs$4$q;
     reg  regs$4$clock;
-    reg  [4:0] regs$5$d;
-    wire  [4:0] regs$5$q;
+    reg  [5:0] regs$5$d;
+    wire  [5:0] regs$5$q;
     reg  regs$5$clock;
-    reg  [4:0] regs$6$d;
-    wire  [4:0] regs$6$q;
+    reg  [5:0] regs$6$d;
+    wire  [5:0] regs$6$q;
     reg  regs$6$clock;
-    reg  [4:0] regs$7$d;
-    wire  [4:0] regs$7$q;
+    reg  [5:0] regs$7$d;
+    wire  [5:0] regs$7$q;
     reg  regs$7$clock;
-    reg  [4:0] regs$8$d;
-    wire  [4:0] regs$8$q;
+    reg  [5:0] regs$8$d;
+    wire  [5:0] regs$8$q;
     reg  regs$8$clock;
+    reg  [5:0] regs$9$d;
+    wire  [5:0] regs$9$q;
+    reg  regs$9$clock;
+    reg  [5:0] regs$10$d;
+    wire  [5:0] regs$10$q;
+    reg  regs$10$clock;
+    reg  [5:0] regs$11$d;
+    wire  [5:0] regs$11$q;
+    reg  regs$11$clock;
+    reg  [5:0] regs$12$d;
+    wire  [5:0] regs$12$q;
+    reg  regs$12$clock;
+    reg  [5:0] regs$13$d;
+    wire  [5:0] regs$13$q;
+    reg  regs$13$clock;
     
     // Local signals
-    reg  [4:0] taps$0;
-    reg  [4:0] taps$1;
-    reg  [4:0] taps$2;
-    reg  [4:0] taps$3;
-    reg  [4:0] taps$4;
-    reg  [4:0] taps$5;
-    reg  [4:0] taps$6;
-    reg  [4:0] taps$7;
-    reg  [4:0] taps$8;
-    reg  [4:0] taps$9;
+    reg  [5:0] taps$0;
+    reg  [5:0] taps$1;
+    reg  [5:0] taps$2;
+    reg  [5:0] taps$3;
+    reg  [5:0] taps$4;
+    reg  [5:0] taps$5;
+    reg  [5:0] taps$6;
+    reg  [5:0] taps$7;
+    reg  [5:0] taps$8;
+    reg  [5:0] taps$9;
+    reg  [5:0] taps$10;
+    reg  [5:0] taps$11;
+    reg  [5:0] taps$12;
+    reg  [5:0] taps$13;
+    reg  [5:0] taps$14;
     
     // Sub module instances
     pointwise_stage$tag_p$regs$0 regs$0(
@@ -20201,6 +34473,31 @@ module pointwise_stage$tag_p(clock,inp,out);
         .q(regs$8$q),
         .clock(regs$8$clock)
     );
+    pointwise_stage$tag_p$regs$9 regs$9(
+        .d(regs$9$d),
+        .q(regs$9$q),
+        .clock(regs$9$clock)
+    );
+    pointwise_stage$tag_p$regs$10 regs$10(
+        .d(regs$10$d),
+        .q(regs$10$q),
+        .clock(regs$10$clock)
+    );
+    pointwise_stage$tag_p$regs$11 regs$11(
+        .d(regs$11$d),
+        .q(regs$11$q),
+        .clock(regs$11$clock)
+    );
+    pointwise_stage$tag_p$regs$12 regs$12(
+        .d(regs$12$d),
+        .q(regs$12$q),
+        .clock(regs$12$clock)
+    );
+    pointwise_stage$tag_p$regs$13 regs$13(
+        .d(regs$13$d),
+        .q(regs$13$q),
+        .clock(regs$13$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -20232,6 +34529,21 @@ module pointwise_stage$tag_p(clock,inp,out);
         regs$8$clock = clock;
         regs$8$d = taps$8;
         taps$9 = regs$8$q;
+        regs$9$clock = clock;
+        regs$9$d = taps$9;
+        taps$10 = regs$9$q;
+        regs$10$clock = clock;
+        regs$10$d = taps$10;
+        taps$11 = regs$10$q;
+        regs$11$clock = clock;
+        regs$11$d = taps$11;
+        taps$12 = regs$11$q;
+        regs$12$clock = clock;
+        regs$12$d = taps$12;
+        taps$13 = regs$12$q;
+        regs$13$clock = clock;
+        regs$13$d = taps$13;
+        taps$14 = regs$13$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -20243,6 +34555,11 @@ module pointwise_stage$tag_p(clock,inp,out);
         out = taps$7;
         out = taps$8;
         out = taps$9;
+        out = taps$10;
+        out = taps$11;
+        out = taps$12;
+        out = taps$13;
+        out = taps$14;
     end
     
 endmodule // pointwise_stage$tag_p
@@ -20251,13 +34568,13 @@ endmodule // pointwise_stage$tag_p
 module pointwise_stage$tag_p$regs$0(d,q,clock);
     
     // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 5'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -20270,13 +34587,13 @@ endmodule // pointwise_stage$tag_p$regs$0
 module pointwise_stage$tag_p$regs$1(d,q,clock);
     
     // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 5'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -20286,16 +34603,92 @@ module pointwise_stage$tag_p$regs$1(d,q,clock);
 endmodule // pointwise_stage$tag_p$regs$1
 
 
-module pointwise_stage$tag_p$regs$2(d,q,clock);
+module pointwise_stage$tag_p$regs$10(d,q,clock);
     
     // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 5'h0;
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$tag_p$regs$10
+
+
+module pointwise_stage$tag_p$regs$11(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$tag_p$regs$11
+
+
+module pointwise_stage$tag_p$regs$12(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$tag_p$regs$12
+
+
+module pointwise_stage$tag_p$regs$13(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$tag_p$regs$13
+
+
+module pointwise_stage$tag_p$regs$2(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -20308,13 +34701,13 @@ endmodule // pointwise_stage$tag_p$regs$2
 module pointwise_stage$tag_p$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 5'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -20327,13 +34720,13 @@ endmodule // pointwise_stage$tag_p$regs$3
 module pointwise_stage$tag_p$regs$4(d,q,clock);
     
     // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 5'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -20346,13 +34739,13 @@ endmodule // pointwise_stage$tag_p$regs$4
 module pointwise_stage$tag_p$regs$5(d,q,clock);
     
     // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 5'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -20365,13 +34758,13 @@ endmodule // pointwise_stage$tag_p$regs$5
 module pointwise_stage$tag_p$regs$6(d,q,clock);
     
     // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 5'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -20384,13 +34777,13 @@ endmodule // pointwise_stage$tag_p$regs$6
 module pointwise_stage$tag_p$regs$7(d,q,clock);
     
     // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 5'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -20403,13 +34796,13 @@ endmodule // pointwise_stage$tag_p$regs$7
 module pointwise_stage$tag_p$regs$8(d,q,clock);
     
     // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 5'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -20417,6 +34810,25 @@ module pointwise_stage$tag_p$regs$8(d,q,clock);
     end
           
 endmodule // pointwise_stage$tag_p$regs$8
+
+
+module pointwise_stage$tag_p$regs$9(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$tag_p$regs$9
 
 
 module pointwise_stage$tag_v(clock,inp,out);
@@ -20457,6 +34869,21 @@ module pointwise_stage$tag_v(clock,inp,out);
     reg  regs$9$d;
     wire  regs$9$q;
     reg  regs$9$clock;
+    reg  regs$10$d;
+    wire  regs$10$q;
+    reg  regs$10$clock;
+    reg  regs$11$d;
+    wire  regs$11$q;
+    reg  regs$11$clock;
+    reg  regs$12$d;
+    wire  regs$12$q;
+    reg  regs$12$clock;
+    reg  regs$13$d;
+    wire  regs$13$q;
+    reg  regs$13$clock;
+    reg  regs$14$d;
+    wire  regs$14$q;
+    reg  regs$14$clock;
     
     // Local signals
     reg  taps$0;
@@ -20470,6 +34897,11 @@ module pointwise_stage$tag_v(clock,inp,out);
     reg  taps$8;
     reg  taps$9;
     reg  taps$10;
+    reg  taps$11;
+    reg  taps$12;
+    reg  taps$13;
+    reg  taps$14;
+    reg  taps$15;
     
     // Sub module instances
     pointwise_stage$tag_v$regs$0 regs$0(
@@ -20522,6 +34954,31 @@ module pointwise_stage$tag_v(clock,inp,out);
         .q(regs$9$q),
         .clock(regs$9$clock)
     );
+    pointwise_stage$tag_v$regs$10 regs$10(
+        .d(regs$10$d),
+        .q(regs$10$q),
+        .clock(regs$10$clock)
+    );
+    pointwise_stage$tag_v$regs$11 regs$11(
+        .d(regs$11$d),
+        .q(regs$11$q),
+        .clock(regs$11$clock)
+    );
+    pointwise_stage$tag_v$regs$12 regs$12(
+        .d(regs$12$d),
+        .q(regs$12$q),
+        .clock(regs$12$clock)
+    );
+    pointwise_stage$tag_v$regs$13 regs$13(
+        .d(regs$13$d),
+        .q(regs$13$q),
+        .clock(regs$13$clock)
+    );
+    pointwise_stage$tag_v$regs$14 regs$14(
+        .d(regs$14$d),
+        .q(regs$14$q),
+        .clock(regs$14$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -20556,6 +35013,21 @@ module pointwise_stage$tag_v(clock,inp,out);
         regs$9$clock = clock;
         regs$9$d = taps$9;
         taps$10 = regs$9$q;
+        regs$10$clock = clock;
+        regs$10$d = taps$10;
+        taps$11 = regs$10$q;
+        regs$11$clock = clock;
+        regs$11$d = taps$11;
+        taps$12 = regs$11$q;
+        regs$12$clock = clock;
+        regs$12$d = taps$12;
+        taps$13 = regs$12$q;
+        regs$13$clock = clock;
+        regs$13$d = taps$13;
+        taps$14 = regs$13$q;
+        regs$14$clock = clock;
+        regs$14$d = taps$14;
+        taps$15 = regs$14$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -20568,6 +35040,11 @@ module pointwise_stage$tag_v(clock,inp,out);
         out = taps$8;
         out = taps$9;
         out = taps$10;
+        out = taps$11;
+        out = taps$12;
+        out = taps$13;
+        out = taps$14;
+        out = taps$15;
     end
     
 endmodule // pointwise_stage$tag_v
@@ -20609,6 +35086,101 @@ module pointwise_stage$tag_v$regs$1(d,q,clock);
     end
           
 endmodule // pointwise_stage$tag_v$regs$1
+
+
+module pointwise_stage$tag_v$regs$10(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$tag_v$regs$10
+
+
+module pointwise_stage$tag_v$regs$11(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$tag_v$regs$11
+
+
+module pointwise_stage$tag_v$regs$12(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$tag_v$regs$12
+
+
+module pointwise_stage$tag_v$regs$13(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$tag_v$regs$13
+
+
+module pointwise_stage$tag_v$regs$14(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$tag_v$regs$14
 
 
 module pointwise_stage$tag_v$regs$2(d,q,clock);
@@ -20804,13 +35376,13 @@ endmodule // pointwise_stage$v1
 module pointwise_stage$w_addr(d,q,clock);
     
     // Module arguments
-    input wire  [13:0] d;
-    output reg  [13:0] q;
+    input wire  [17:0] d;
+    output reg  [17:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 14'h0;
+       q = 18'h0;
     end
     
     always @(posedge clock) begin
@@ -20844,14 +35416,14 @@ module pointwise_stage$wram(clock,write_enable,write_address,write_data,read_add
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [13:0] write_address;
+    input wire  [17:0] write_address;
     input wire  [31:0] write_data;
-    input wire  [13:0] read_address;
+    input wire  [17:0] read_address;
     output reg  [31:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [31:0] mem [0:16383];
+    reg [31:0] mem [0:262143];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -20886,14 +35458,14 @@ module pointwise_stage$xram(clock,write_enable,write_address,write_data,read_add
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [11:0] write_address;
-    input wire  [31:0] write_data;
-    input wire  [11:0] read_address;
-    output reg  [31:0] read_data;
+    input wire  [13:0] write_address;
+    input wire  [63:0] write_data;
+    input wire  [13:0] read_address;
+    output reg  [63:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [31:0] mem [0:4095];
+    reg [63:0] mem [0:16383];
     
     always @(posedge clock) begin
        if (write_enable) begin

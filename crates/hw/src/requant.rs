@@ -12,24 +12,25 @@
 //! read them from block RAM by channel) and presents them beside the accumulator, so one block
 //! serves the depthwise and the pointwise stage and any channel order.
 //!
-//! **Latency** [`Requantizer::LATENCY`] = 7 clock edges from inputs to `out_*`; one item per
+//! **Latency** [`Requantizer::LATENCY`] = 9 clock edges from inputs to `out_*`; one item per
 //! cycle; no backpressure (the pipeline always advances — a caller that must stall its output
 //! issues only when its output buffer has room for every item in flight).
 //!
 //! | edge | stage |
 //! |---|---|
 //! | 1 | `acc + bias`, left shift |
-//! | 2–3 | 32×32 signed multiply ([`Mul32x32`], DSP blocks, registered on both sides) |
-//! | 4 | rounding (`+ 2^30`, bits 62..31), saturate |
-//! | 5 | arithmetic right shift, remainder and threshold of the rounding divide |
-//! | 6 | round (`+1` when remainder > threshold), `+ out_zp` |
-//! | 7 | clamp, int8 |
+//! | 2–5 | 32×32 signed multiply ([`Mul32x32`]: DSP blocks, partial products pipelined) |
+//! | 6 | rounding (`+ 2^30`, bits 62..31), saturate |
+//! | 7 | arithmetic right shift, remainder and threshold of the rounding divide |
+//! | 8 | round (`+1` when remainder > threshold), `+ out_zp` |
+//! | 9 | clamp, int8 |
 //!
 //! **Runtime values the block does not check** (the config port that feeds it does):
 //! `shift` in `−31..=30` as a 6-bit two's-complement field, `act_min ≤ act_max`. Any `m0`
 //! bit pattern is computed exactly, including negative values and `INT32_MIN`.
 
 use crate::primitives::Mul32x32;
+use crate::systolic::DelayLine;
 use rust_hdl::prelude::*;
 
 /// The pipelined requantizer of one lane.
@@ -85,6 +86,14 @@ pub struct Requantizer {
     lo3: DFF<Bits<8>>,
     hi3: DFF<Bits<8>>,
     last3: DFF<Bit>,
+    /// The side band from stage 3 to the multiplier's last stage.
+    dv: DelayLine<Bit>,
+    dsat: DelayLine<Bit>,
+    dright: DelayLine<Bits<5>>,
+    dzp: DelayLine<Bits<8>>,
+    dlo: DelayLine<Bits<8>>,
+    dhi: DelayLine<Bits<8>>,
+    dlast: DelayLine<Bit>,
     // Stage 4: SRDHM result.
     v4: DFF<Bit>,
     y4: DFF<Bits<32>>,
@@ -174,6 +183,13 @@ impl Default for Requantizer {
             lo3: Default::default(),
             hi3: Default::default(),
             last3: Default::default(),
+            dv: DelayLine::new(Self::MUL_EXTRA),
+            dsat: DelayLine::new(Self::MUL_EXTRA),
+            dright: DelayLine::new(Self::MUL_EXTRA),
+            dzp: DelayLine::new(Self::MUL_EXTRA),
+            dlo: DelayLine::new(Self::MUL_EXTRA),
+            dhi: DelayLine::new(Self::MUL_EXTRA),
+            dlast: DelayLine::new(Self::MUL_EXTRA),
             v4: Default::default(),
             y4: Default::default(),
             right4: Default::default(),
@@ -223,7 +239,9 @@ impl Default for Requantizer {
 
 impl Requantizer {
     /// Clock edges from an item's inputs to its result on `out`.
-    pub const LATENCY: usize = 7;
+    pub const LATENCY: usize = 5 + Mul32x32::LATENCY;
+    /// Multiplier stages beyond the two the side-band registers `*2`, `*3` cover.
+    const MUL_EXTRA: usize = Mul32x32::LATENCY - 2;
 }
 
 impl Logic for Requantizer {
@@ -235,7 +253,7 @@ impl Logic for Requantizer {
             last4, v5, q5, rem5, thr5, zp5, lo5, hi5, last5, v6, val6, lo6, hi6, lo6_raw,
             hi6_raw, last6, v7, out7, last7
         );
-        clock!(self, clock, mul);
+        clock!(self, clock, mul, dv, dsat, dright, dzp, dlo, dhi, dlast);
         // Stage 1: bias, then the left shift (wrapping like TFLite's int32 multiply).
         self.sum0.next = self.acc.val() + self.bias.val();
         self.neg_shift.next = !self.shift.val().get_bits::<5>(0) + 1;
@@ -270,22 +288,29 @@ impl Logic for Requantizer {
         self.lo3.d.next = self.lo2.q.val();
         self.hi3.d.next = self.hi2.q.val();
         self.last3.d.next = self.last2.q.val();
+        self.dv.inp.next = self.v3.q.val();
+        self.dsat.inp.next = self.sat3.q.val();
+        self.dright.inp.next = self.right3.q.val();
+        self.dzp.inp.next = self.zp3.q.val();
+        self.dlo.inp.next = self.lo3.q.val();
+        self.dhi.inp.next = self.hi3.q.val();
+        self.dlast.inp.next = self.last3.q.val();
         // Stage 4: SRDHM = (p + 2^30) >> 31 (ties toward +inf; see dsc_model), low 32 bits,
         // computed as p[62:31] + p[30]: adding 2^30 carries into bit 31 exactly when p[30].
         self.prod_hi.next = self.mul.hi.val().get_bits::<32>(1);
-        if self.sat3.q.val() {
+        if self.dsat.out.val() {
             self.y4.d.next = self.int32_max.val();
         } else if self.mul.hi.val().get_bit(0) {
             self.y4.d.next = self.prod_hi.val() + self.one.val();
         } else {
             self.y4.d.next = self.prod_hi.val();
         }
-        self.v4.d.next = self.v3.q.val();
-        self.right4.d.next = self.right3.q.val();
-        self.zp4.d.next = self.zp3.q.val();
-        self.lo4.d.next = self.lo3.q.val();
-        self.hi4.d.next = self.hi3.q.val();
-        self.last4.d.next = self.last3.q.val();
+        self.v4.d.next = self.dv.out.val();
+        self.right4.d.next = self.dright.out.val();
+        self.zp4.d.next = self.dzp.out.val();
+        self.lo4.d.next = self.dlo.out.val();
+        self.hi4.d.next = self.dhi.out.val();
+        self.last4.d.next = self.dlast.out.val();
         // Stage 5: RoundingDivideByPOT, first half: arithmetic shift, remainder, threshold.
         self.mask4.next = (self.one.val() << self.right4.q.val()) - self.one.val();
         self.fill4.next = !(self.ones.val() >> self.right4.q.val());

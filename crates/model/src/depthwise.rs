@@ -162,15 +162,15 @@ use crate::engine_config::EngineConfig;
 use crate::window::WindowLayer;
 
 /// Clock edges of the requantizer pipeline (`dsc_hw::requant::Requantizer::LATENCY`).
-pub const REQUANT_LATENCY: u64 = 7;
+pub const REQUANT_LATENCY: u64 = 9;
 /// Cycles from a beat entering the engine's empty output FIFO to it leaving
 /// (`dsc_hw::stream::StreamFifo`: write, RAM read, output queue).
 pub const OUTPUT_FIFO_LATENCY: u64 = 3;
 
-/// Clock edges of a depthwise lane: the product register and one per adder-tree level over
-/// `Dk²` leaves padded to a power of two (at least 2).
+/// Clock edges of a depthwise lane: the operand register, the product register and one per
+/// adder-tree level over `Dk²` leaves padded to a power of two (at least 2).
 pub fn lane_latency(cfg: &EngineConfig) -> u64 {
-    1 + cfg.tree_leaves().trailing_zeros() as u64
+    2 + cfg.tree_leaves().trailing_zeros() as u64
 }
 
 /// Index of the window generator's scan position that emits the layer's last window: the last
@@ -237,8 +237,8 @@ pub fn cycle_bound_wide(layer: &WindowLayer, q: usize) -> u64 {
 /// * `n_last + 1` — scan positions up to the one emitting the last window
 ///   ([`last_emit_position`]; position 0 takes the first beat);
 /// * `1` — the window generator's output register;
-/// * `L_lane = 1 + log2(NP)` — product register and adder-tree levels ([`lane_latency`]);
-/// * `L_rq = 7` — the requantizer ([`REQUANT_LATENCY`]);
+/// * `L_lane = 2 + log2(NP)` — operand and product registers and adder-tree levels ([`lane_latency`]);
+/// * `L_rq = 9` — the requantizer ([`REQUANT_LATENCY`]);
 /// * `L_fifo = 3` — the output FIFO ([`OUTPUT_FIFO_LATENCY`]).
 ///
 /// Nothing in between waits: the credit window of the FIFO (32 beats) exceeds the items in
@@ -279,9 +279,9 @@ mod cycle_tests {
         let l = cfg.window().layer(5, 7, 4, 1).unwrap();
         // Every position up to the very last one: (H + 1)·W·G + G (no right padding column).
         assert_eq!(last_emit_position(&l) + 1, (6 * 7 * 2 + 2) as u64);
-        assert_eq!(lane_latency(&cfg), 5);
-        // 86 positions, the window register, the lane (5), the requantizer (7), the FIFO (3).
-        assert_eq!(engine_cycles(&cfg, &l), 86 + 1 + 5 + 7 + 3);
+        assert_eq!(lane_latency(&cfg), 6);
+        // 86 positions, the window register, the lane (6), the requantizer (9), the FIFO (3).
+        assert_eq!(engine_cycles(&cfg, &l), 86 + 1 + 6 + 9 + 3);
         // The scan is the zero-latency bound: H·W·G outputs after (W + 1)·G input beats.
         assert_eq!(cycle_bound(&l), (5 * 7 * 2 + 8 * 2) as u64);
         assert_eq!(cycle_bound(&l), last_emit_position(&l) + 1);
@@ -304,6 +304,6 @@ mod cycle_tests {
         let c1 = EngineConfig::new(1, 1, 1, 1, 16, 16, 4).unwrap();
         let l = c1.window().layer(4, 4, 2, 2).unwrap();
         assert_eq!(last_emit_position(&l), ((2 * 4 + 2) * 2 + 1) as u64);
-        assert_eq!(lane_latency(&c1), 2);
+        assert_eq!(lane_latency(&c1), 3);
     }
 }

@@ -29,7 +29,7 @@
 //!   from cycle `max(in_end[b−1], c_end[b−2])` on (its pixel bank is free); when its last beat
 //!   is taken in cycle `t`, `in_end[b] = t + 1` and `c_end[b]`, `o_end[b]` follow from
 //!   [`crate::pointwise`]'s recurrence (`c_dec = max(in_end[b], o_end[b−2], c_end[b−1])`,
-//!   `c_end = c_dec + R + MT·NT·T + 1`, `o_end = max(c_end − (T − Bb) + L + 9, o_end[b−1]) +
+//!   `c_end = c_dec + R + MT·NT·T + 1`, `o_end = max(c_end − (T − Bb) + L + 11, o_end[b−1]) +
 //!   Bb·NT`).
 //!
 //! The count is `o_end[last] + PW_OUT_LATENCY` (the last beat leaves in cycle
@@ -458,7 +458,7 @@ fn stepped_cycles(cfg: &DscConfig, layer: &DscLayer, producer: Producer) -> u64 
     };
 
     let a = cfg.pointwise.array();
-    let (r_rows, lat) = (a.rows() as u64, (a.rows() + a.cols() + 1) as u64);
+    let (r_rows, lat) = (a.rows() as u64, crate::systolic::ws_array_latency(&a) as u64);
     let mt = pl.m.div_ceil(a.rows()) as u64;
     let nt = pl.n.div_ceil(a.cols()) as u64;
     let nb = pl.pixels.div_ceil(pl.block);

@@ -99,15 +99,15 @@ mod tests {
 // of different blocks overlap.
 //
 // With `in_end`, `c_start`, `o_start` per block `b` (cycle 0 = the first input beat accepted),
-// `ntiles = MT·NT`, `L = R + C + 1` (array latency):
+// `ntiles = MT·NT`, `L = R + C + 2` (array latency, `ws_array_latency`):
 //
 // * input:   `in_start[b] = max(in_end[b−1], c_end[b−2])`, `in_end[b] = in_start[b] + Bb·MT`
 // * compute: `c_dec[b] = max(in_end[b], o_end[b−2], c_end[b−1])`,
 //            `c_end[b] = c_dec[b] + R + ntiles·T + 1` (one cycle to decide, `R` to preload the
 //            first tile's weights, the tiles back to back),
 //            last pixel issued at `c_end[b] − 1 − (T − Bb)`, its results written
-//            `L + 9` cycles later (RAM read, array, accumulate, 7-stage requantizer), so
-//            `ready[b] = c_end[b] − (T − Bb) + L + 9`
+//            `L + 11` cycles later (RAM read, array, accumulate, 9-stage requantizer), so
+//            `ready[b] = c_end[b] − (T − Bb) + L + 11`
 // * output:  `o_start[b] = max(ready[b], o_end[b−1])`, `o_end[b] = o_start[b] + Bb·NT`
 //
 // and the last beat leaves in cycle `o_end[last] − 1 + OUT_LATENCY` (output RAM read and the
@@ -118,7 +118,7 @@ use crate::systolic::{Dataflow, SystolicConfig};
 /// Cycles from the output RAM read of a word to its beat leaving (RAM read + FIFO).
 pub const PW_OUT_LATENCY: u64 = 4;
 /// Extra cycles from the array's output to the output RAM write (accumulate + requantizer).
-pub const PW_POST_LATENCY: u64 = 9;
+pub const PW_POST_LATENCY: u64 = 2 + crate::depthwise::REQUANT_LATENCY;
 /// Shortest tile in cycles (the accumulator RAM's read-modify-write distance).
 pub const PW_MIN_TILE: usize = 3;
 
@@ -206,7 +206,7 @@ impl PointwiseConfig {
 /// always-ready output (the recurrence in this section's comment).
 pub fn pointwise_cycles(cfg: &PointwiseConfig, layer: &PointwiseLayer) -> u64 {
     let r = cfg.array.rows() as u64;
-    let lat = (cfg.array.rows() + cfg.array.cols() + 1) as u64;
+    let lat = crate::systolic::ws_array_latency(&cfg.array) as u64;
     let mt = layer.m.div_ceil(cfg.array.rows()) as u64;
     let nt = layer.n.div_ceil(cfg.array.cols()) as u64;
     let nb = layer.pixels.div_ceil(layer.block);

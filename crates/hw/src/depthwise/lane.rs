@@ -2,11 +2,13 @@
 //!
 //! The lane reads its `Dk²` taps straight from the window bus (tap `t` of lane `l` at bit
 //! `(t·P + l)·8`) and its weights from the weight word, which uses the same layout, so no
-//! reordering logic sits between the line buffers, the weight RAM and the multipliers. The
-//! products are registered (the first Fmax lever, DESIGN §6), sign-extended to `S` bits and
-//! summed by a binary tree with a register after every level: `Dk²` leaves padded with zeros
-//! to a power of two `NP`, so the sum appears [`DepthwiseLane::latency`] `= 1 + log2(NP)`
-//! edges after its operands.
+//! reordering logic sits between the line buffers, the weight RAM and the multipliers. Each
+//! tap's two bytes are registered on entry (so the weight RAM's slow clock-to-out and the
+//! window's routing end in a flip-flop, not in the multiplier: the MULT18X18D input register),
+//! the products are registered (its output register), sign-extended to `S` bits and summed by
+//! a binary tree with a register after every level: `Dk²` leaves padded with zeros to a power
+//! of two `NP`, so the sum appears [`DepthwiseLane::latency`] `= 2 + log2(NP)` edges after its
+//! operands.
 //!
 //! The tree is one heap-ordered vector of registers (node `i` sums nodes `2i+1` and `2i+2`,
 //! the leaves are nodes `NP−1 ..`): rust-hdl resolves only one index level per signal path,
@@ -32,6 +34,9 @@ pub struct DepthwiseLane<const WIN: usize, const S: usize> {
     /// `x_chain[t]` = window bus shifted so tap `t` of this lane is at bit 0.
     x_chain: Vec<Signal<Local, Bits<WIN>>>,
     w_chain: Vec<Signal<Local, Bits<WIN>>>,
+    /// Operand registers: tap `t`'s window and weight bytes.
+    x_regs: Vec<DFF<Bits<8>>>,
+    w_regs: Vec<DFF<Bits<8>>>,
     /// Leaf values: sign-extended products, zero beyond `Dk²`.
     prods: Vec<Signal<Local, Bits<S>>>,
     /// Sums of the internal nodes (`NP − 1`).
@@ -59,6 +64,8 @@ impl<const WIN: usize, const S: usize> DepthwiseLane<WIN, S> {
             ext: (0..taps).map(|_| Widen::signed()).collect(),
             x_chain: (0..taps).map(|_| Default::default()).collect(),
             w_chain: (0..taps).map(|_| Default::default()).collect(),
+            x_regs: (0..taps).map(|_| Default::default()).collect(),
+            w_regs: (0..taps).map(|_| Default::default()).collect(),
             prods: (0..np).map(|_| Default::default()).collect(),
             sums: (0..np - 1).map(|_| Default::default()).collect(),
             nodes: (0..2 * np - 1).map(|_| Default::default()).collect(),
@@ -75,10 +82,10 @@ impl<const WIN: usize, const S: usize> DepthwiseLane<WIN, S> {
         self
     }
 
-    /// Edges from operands to `sum` for `taps` taps: the product register and one per tree
-    /// level.
+    /// Edges from operands to `sum` for `taps` taps: the operand and product registers and
+    /// one per tree level.
     pub fn latency(taps: usize) -> usize {
-        1 + taps.next_power_of_two().max(2).trailing_zeros() as usize
+        2 + taps.next_power_of_two().max(2).trailing_zeros() as usize
     }
 }
 
@@ -87,6 +94,10 @@ impl<const WIN: usize, const S: usize> Logic for DepthwiseLane<WIN, S> {
     fn update(&mut self) {
         for i in 0..self.nodes.len() {
             self.nodes[i].clock.next = self.clock.val();
+        }
+        for t in 0..self.x_regs.len() {
+            self.x_regs[t].clock.next = self.clock.val();
+            self.w_regs[t].clock.next = self.clock.val();
         }
         // Operands: tap t of this lane sits at bit (t·P + lane)·8 of both buses.
         self.x_chain[0].next = self.win.val() >> self.lane_shift.val();
@@ -103,8 +114,10 @@ impl<const WIN: usize, const S: usize> Logic for DepthwiseLane<WIN, S> {
             self.prods[p].next = 0.into();
         }
         for t in 0..self.muls.len() {
-            self.muls[t].a.next = self.x_chain[t].val().get_bits::<8>(0);
-            self.muls[t].b.next = self.w_chain[t].val().get_bits::<8>(0);
+            self.x_regs[t].d.next = self.x_chain[t].val().get_bits::<8>(0);
+            self.w_regs[t].d.next = self.w_chain[t].val().get_bits::<8>(0);
+            self.muls[t].a.next = self.x_regs[t].q.val();
+            self.muls[t].b.next = self.w_regs[t].q.val();
             self.ext[t].a.next = self.muls[t].y.val();
             self.prods[t].next = self.ext[t].y.val();
         }
@@ -184,9 +197,9 @@ mod tests {
 
     #[test]
     fn latency_counts_levels() {
-        assert_eq!(DepthwiseLane::<8, 16>::latency(1), 2);
-        assert_eq!(DepthwiseLane::<8, 16>::latency(9), 5);
-        assert_eq!(DepthwiseLane::<8, 16>::latency(25), 6);
+        assert_eq!(DepthwiseLane::<8, 16>::latency(1), 3);
+        assert_eq!(DepthwiseLane::<8, 16>::latency(9), 6);
+        assert_eq!(DepthwiseLane::<8, 16>::latency(25), 7);
     }
 
     #[test]

@@ -99,11 +99,13 @@
 //! windows leave while the next row's first beats arrive, so only the one-row latency of the
 //! window remains, which [`dsc_model::depthwise::cycle_bound`] shows no engine with one
 //! input beat per cycle avoids: 99.1% at 112×112, 92.8% at 14×14, 85.8% at 7×7 (`Dk = 3`,
-//! the bound plus 16 cycles of pipeline). At stride 2 one input beat per cycle bounds it to
-//! 25%: each window needs four new beats. With `Q = 4` pixels per beat the input keeps up at
-//! stride 2 and the first window waits for fewer beats: measured 97.9–99.7% on MobileNet-v1's
-//! stride-1 layers (95.8% at 7×7), 98.2% / 96.4% / 93.1% / 78.7% on its stride-2 layers at
-//! 112² / 56² / 28² / 14² — each within 18 cycles of the bound for that port
+//! the bound plus 19 cycles of pipeline: window register 1, lane 6, requantizer 9, FIFO 3).
+//! At stride 2 one input beat per cycle bounds it to 25%: each window needs four new beats.
+//! With `Q = 4` pixels per beat the input keeps up at stride 2 and the first window waits for
+//! fewer beats: measured 97.9–99.7% on MobileNet-v1's stride-1 layers (95.8% at 7×7),
+//! 98.2% / 96.4% / 93.1% / 78.7% on its stride-2 layers at 112² / 56² / 28² / 14² — each the
+//! bound for that port plus the pipeline (18 cycles when measured, before the lane operand and
+//! requantizer registers added 3)
 //! ([`dsc_model::depthwise::cycle_bound_wide`]; `docs/measurements.md`).
 
 mod lane;

@@ -275,6 +275,8 @@ impl<
             )));
         }
         let k16 = |v: usize| Constant::new((v as u64).into());
+        // The array's latency `L`: the tags travel beside the pixels.
+        let lat = dsc_model::systolic::ws_array_latency(&a);
         Ok(Self {
             clock: Default::default(),
             cfg_valid: Default::default(),
@@ -301,13 +303,13 @@ impl<
             sum_pack: (0..c).map(|_| Default::default()).collect(),
             byte_pack: (0..c).map(|_| Default::default()).collect(),
             fifo: StreamFifo::new()?,
-            tag_p: DelayLine::new(r + c + 1),
-            tag_v: DelayLine::new(r + c + 2),
-            tag_first: DelayLine::new(r + c + 2),
-            tag_last: DelayLine::new(r + c + 2),
-            tag_end: DelayLine::new(r + c + 2),
-            tag_j: DelayLine::new(r + c + 2),
-            tag_o: DelayLine::new(r + c + 3),
+            tag_p: DelayLine::new(lat),
+            tag_v: DelayLine::new(lat + 1),
+            tag_first: DelayLine::new(lat + 1),
+            tag_last: DelayLine::new(lat + 1),
+            tag_end: DelayLine::new(lat + 1),
+            tag_j: DelayLine::new(lat + 1),
+            tag_o: DelayLine::new(lat + 2),
             o_after: DelayLine::new(Requantizer::LATENCY),
             mt: Default::default(),
             nt: Default::default(),

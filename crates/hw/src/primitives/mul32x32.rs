@@ -1,37 +1,48 @@
-//! Signed 32 × 32 multiply for Q31 arithmetic, pipelined over two clock edges: bits 62..30 of
+//! Signed 32 × 32 multiply for Q31 arithmetic, pipelined over four clock edges: bits 62..30 of
 //! the 64-bit product.
 //!
 //! rust-hdl 0.46 multiplies only 16-bit operands; the requantizer needs the full signed
-//! product of an int32 accumulator and a Q31 multiplier. This primitive's Verilog registers
-//! the operands, multiplies, and registers the product, so yosys maps the multiply to DSP
-//! blocks (four 18×18 / 16×16 pieces) with a register on each side. Its Rust model is the same
-//! two-stage shift register over `i64` arithmetic on raw bits.
+//! product of an int32 accumulator and a Q31 multiplier. This primitive's Verilog splits each
+//! operand into a signed high and an unsigned low half and pipelines the partial products, so
+//! no stage holds more than one DSP or one adder (a single `a * b` puts four DSP blocks and
+//! two wide adders between two registers, the requantizer's critical path):
+//!
+//! | edge | stage |
+//! |---|---|
+//! | 1 | operands registered |
+//! | 2 | `ah·bh`, `ah·bl`, `al·bh`, `al·bl` registered (one 18×18 / 16×16 DSP block each) |
+//! | 3 | `mid = ah·bl + al·bh`; `ah·bh` and `al·bl` carried |
+//! | 4 | `{ah·bh, al·bl} + mid·2¹⁶` (the two outer products do not overlap: a concatenation) |
+//!
+//! Its Rust model is the same four-stage shift register over `i64` arithmetic on raw bits.
 //!
 //! Only bits 62..30 leave the block: a Q31 multiply (`SaturatingRoundingDoublingHighMul`)
 //! needs bits 62..31 and the rounding bit 30; bit 63 differs from bit 62 only for
 //! `INT32_MIN × INT32_MIN`, which the caller detects from the operands. Emitting the unused
 //! bits would make every caller fail `verilator -Wall` (UNUSEDSIGNAL).
 //!
-//! Latency [`Mul32x32::LATENCY`] = 2: operands present before edge `t` give their product
-//! after edge `t + 1`. There is no enable: the pipeline always advances.
+//! Latency [`Mul32x32::LATENCY`] = 4: operands present before edge `t` give their product
+//! after edge `t + 3`. There is no enable: the pipeline always advances.
 
 use rust_hdl::prelude::*;
 
-/// `hi = (a · b)[62:30]` (both signed int32, two's-complement bit patterns), two cycles later.
+/// `hi = (a · b)[62:30]` (both signed int32, two's-complement bit patterns), four cycles later.
 #[derive(LogicBlock, Default)]
 pub struct Mul32x32 {
     pub clock: Signal<In, Clock>,
     pub a: Signal<In, Bits<32>>,
     pub b: Signal<In, Bits<32>>,
     pub hi: Signal<Out, Bits<33>>,
-    /// Simulation state (leading underscore: not emitted): the registered operands.
+    /// Simulation state (leading underscore: not emitted): the registered operands and the
+    /// products of the two stages behind them.
     _a: u32,
     _b: u32,
+    _p: [u64; 2],
 }
 
 impl Mul32x32 {
     /// Clock edges from operands to product.
-    pub const LATENCY: usize = 2;
+    pub const LATENCY: usize = 4;
 
     /// The Rust model: bits 62..30 of the signed product.
     pub fn model(a: u32, b: u32) -> u64 {
@@ -43,7 +54,9 @@ impl Mul32x32 {
 impl Logic for Mul32x32 {
     fn update(&mut self) {
         if self.clock.pos_edge() {
-            self.hi.next = Bits::from(Self::model(self._a, self._b));
+            self.hi.next = Bits::from(self._p[1]);
+            self._p[1] = self._p[0];
+            self._p[0] = Self::model(self._a, self._b);
             self._a = self.a.val().to_u32();
             self._b = self.b.val().to_u32();
         }
@@ -56,15 +69,39 @@ impl Logic for Mul32x32 {
     fn hdl(&self) -> Verilog {
         Verilog::Custom(
             "\
-reg signed [31:0] a_r;
-reg signed [31:0] b_r;
+reg [31:0] a_r;
+reg [31:0] b_r;
+// Halves: high signed, low unsigned, extended to the width of their product (yosys narrows
+// each multiply back to one DSP block).
+wire signed [31:0] ah32 = {{16{a_r[31]}}, a_r[31:16]};
+wire signed [31:0] bh32 = {{16{b_r[31]}}, b_r[31:16]};
+wire signed [32:0] ah33 = {{17{a_r[31]}}, a_r[31:16]};
+wire signed [32:0] bh33 = {{17{b_r[31]}}, b_r[31:16]};
+wire signed [32:0] al33 = {17'b0, a_r[15:0]};
+wire signed [32:0] bl33 = {17'b0, b_r[15:0]};
+wire [31:0] al32 = {16'b0, a_r[15:0]};
+wire [31:0] bl32 = {16'b0, b_r[15:0]};
+reg signed [31:0] hh;
+reg signed [32:0] hl;
+reg signed [32:0] lh;
+reg [31:0] ll;
+reg [33:0] mid;
+reg [31:0] hh2;
+reg [31:0] ll2;
 // Bits 63 and 29..0 are not needed by any caller (see the module docs).
 /* verilator lint_off UNUSEDSIGNAL */
-wire signed [63:0] p = a_r * b_r;
+wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
 /* verilator lint_on UNUSEDSIGNAL */
 always @(posedge clock) begin
    a_r <= a;
    b_r <= b;
+   hh <= ah32 * bh32;
+   hl <= ah33 * bl33;
+   lh <= al33 * bh33;
+   ll <= al32 * bl32;
+   mid <= {hl[32], hl} + {lh[32], lh};
+   hh2 <= hh;
+   ll2 <= ll;
    hi <= p[62:30];
 end
 "
@@ -85,7 +122,9 @@ end
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::verify::{iverilog_compile, lint, require_tool, verilog_of, yosys_stat, Target};
+    use crate::verify::{
+        iverilog_compile, iverilog_run, lint, require_tool, verilog_of, yosys_stat, Target,
+    };
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 
@@ -100,7 +139,7 @@ mod tests {
     }
 
     #[test]
-    fn high_product_two_cycles_later() {
+    fn high_product_four_cycles_later() {
         let mut uut = Mul32x32::default();
         uut.connect_all();
         let mut rng = ChaCha8Rng::seed_from_u64(3);
@@ -112,13 +151,59 @@ mod tests {
             assert!(simulate(&mut uut, 10));
             uut.clock.next = Clock::from(true);
             assert!(simulate(&mut uut, 10));
-            if t >= 1 {
-                let (pa, pb) = ops[t - 1];
+            if t + 1 >= Mul32x32::LATENCY {
+                let (pa, pb) = ops[t + 1 - Mul32x32::LATENCY];
                 let full = pa as i32 as i128 * pb as i32 as i128;
                 let want = ((full >> 30) as u64) & ((1 << 33) - 1);
                 assert_eq!(uut.hi.val().to_u64(), want, "{} * {}", pa as i32, pb as i32);
             }
         }
+    }
+
+    /// Icarus runs the pipelined Verilog on random operands (corners mixed in) and reads the
+    /// model's product `LATENCY` edges later.
+    #[test]
+    fn verilog_matches_the_model() {
+        if !(require_tool("iverilog") && require_tool("vvp")) {
+            return;
+        }
+        let v = verilog_of(&mut Mul32x32::default());
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        let n = 3000;
+        let ops: Vec<(u32, u32)> = (0..n).map(|_| (operand(&mut rng), operand(&mut rng))).collect();
+        let vectors: String =
+            ops.iter().map(|&(a, b)| format!("{a:08x}{b:08x}{:09x}\n", Mul32x32::model(a, b))).collect();
+        let tb = format!(
+            "\
+module tb;
+reg clock;
+reg [31:0] a, b;
+wire [32:0] hi;
+reg [99:0] vec [0:{last}];
+integer i, errors;
+top dut(.clock(clock), .a(a), .b(b), .hi(hi));
+initial begin
+  $readmemh(\"vectors.hex\", vec);
+  errors = 0; clock = 0;
+  for (i = 0; i < {n} + {lat}; i = i + 1) begin
+    if (i < {n}) begin a = vec[i][99:68]; b = vec[i][67:36]; end
+    #5 clock = 1;
+    #5 clock = 0;
+    if (i + 1 >= {lat} && hi !== vec[i + 1 - {lat}][32:0]) begin
+      errors = errors + 1;
+      if (errors < 10) $display(\"MISMATCH %0d: %h want %h\", i + 1 - {lat}, hi, vec[i + 1 - {lat}][32:0]);
+    end
+  end
+  $display(\"ERRORS %0d\", errors);
+  $finish;
+end
+endmodule
+",
+            last = n - 1,
+            lat = Mul32x32::LATENCY,
+        );
+        let out = iverilog_run(&v, &tb, &[("vectors.hex", vectors)]).unwrap();
+        assert!(out.contains("ERRORS 0"), "{out}");
     }
 
     #[test]

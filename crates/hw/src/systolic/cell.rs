@@ -1,9 +1,11 @@
 //! Weight-stationary cell of the [`SystolicArray`](super::SystolicArray): one int8 MAC with a
 //! double-buffered weight, so the next tile's weights load while the current tile computes.
 //!
-//! Per clock edge: `psum ← psum_in + a_in · w`, where `w` is the active weight, or the shadow
-//! weight on the edge that carries `sw_in` (the first pixel of a new tile), which also copies
-//! the shadow into the active register. `cap_in` captures the passing `w_in` into the shadow.
+//! Per clock edge: `prod ← a_in · w` and `psum ← psum_in + prod`, where `w` is the active
+//! weight, or the shadow weight on the edge that carries `sw_in` (the first pixel of a new
+//! tile), which also copies the shadow into the active register. The product register (the
+//! DSP block's output register) keeps the multiply and the add in different cycles; every
+//! cell has it, so the partial sums stay aligned and the array's latency grows by one. `cap_in` captures the passing `w_in` into the shadow.
 //! The activation and its flags (`sw`, `cap`) pass right, the weight and the sum pass down,
 //! each through one register: nothing crosses more than one cell per cycle.
 //!
@@ -41,6 +43,8 @@ pub struct WsCell<const ACC: usize> {
     shadow: DFF<Bits<8>>,
     active: DFF<Bits<8>>,
     psum: DFF<Bits<ACC>>,
+    /// The product, sign-extended to `ACC` bits, one cycle after its operands.
+    prod: DFF<Bits<ACC>>,
     product: Signal<Local, Bits<ACC>>,
 }
 
@@ -76,6 +80,7 @@ impl<const ACC: usize> Default for WsCell<ACC> {
             shadow: Default::default(),
             active: Default::default(),
             psum: Default::default(),
+            prod: Default::default(),
             product: Default::default(),
         }
     }
@@ -84,7 +89,7 @@ impl<const ACC: usize> Default for WsCell<ACC> {
 impl<const ACC: usize> Logic for WsCell<ACC> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, a_reg, sw_reg, cap_reg, w_reg, shadow, active, psum);
+        dff_setup!(self, clock, a_reg, sw_reg, cap_reg, w_reg, shadow, active, psum, prod);
         self.mul.a.next = self.a_in.val();
         if self.sw_in.val() {
             self.mul.b.next = self.shadow.q.val();
@@ -99,7 +104,8 @@ impl<const ACC: usize> Logic for WsCell<ACC> {
         if self.mul.y.val().get_bit(15) {
             self.product.next = bit_cast::<ACC, 16>(self.mul.y.val()) | self.sign_fill.val();
         }
-        self.psum.d.next = self.psum_in.val() + self.product.val();
+        self.prod.d.next = self.product.val();
+        self.psum.d.next = self.psum_in.val() + self.prod.q.val();
         self.a_reg.d.next = self.a_in.val();
         self.sw_reg.d.next = self.sw_in.val();
         self.cap_reg.d.next = self.cap_in.val();
