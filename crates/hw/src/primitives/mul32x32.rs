@@ -81,10 +81,13 @@ wire signed [32:0] al33 = {17'b0, a_r[15:0]};
 wire signed [32:0] bl33 = {17'b0, b_r[15:0]};
 wire [31:0] al32 = {16'b0, a_r[15:0]};
 wire [31:0] bl32 = {16'b0, b_r[15:0]};
-reg signed [31:0] hh;
+// `keep` on the outer products: yosys 0.23's ice40_dsp packs a product register that feeds
+// only another register wrongly (the second register is driven by a constant x, two MAC16s
+// vanish); kept, each product stays one SB_MAC16 with its own output register.
+(* keep *) reg signed [31:0] hh;
 reg signed [32:0] hl;
 reg signed [32:0] lh;
-reg [31:0] ll;
+(* keep *) reg [31:0] ll;
 reg [33:0] mid;
 reg [31:0] hh2;
 reg [31:0] ll2;
@@ -185,7 +188,7 @@ top dut(.clock(clock), .a(a), .b(b), .hi(hi));
 initial begin
   $readmemh(\"vectors.hex\", vec);
   errors = 0; clock = 0;
-  for (i = 0; i < {n} + {lat}; i = i + 1) begin
+  for (i = 0; i + 1 < {n} + {lat}; i = i + 1) begin
     if (i < {n}) begin a = vec[i][99:68]; b = vec[i][67:36]; end
     #5 clock = 1;
     #5 clock = 0;
