@@ -3,16 +3,16 @@
 // Config default.toml:
 //   [engine]
 //   dk = 3
-//   lanes = 8
-//   rows = 8
+//   lanes = 4
+//   rows = 4
 //   cols = 4
-//   max_width = 112
-//   max_height = 112
-//   max_channels = 1024
+//   max_width = 56
+//   max_height = 56
+//   max_channels = 256
 //   dw_sum_bits = 19
 //   [pointwise]
-//   max_block = 64
-//   acc_bits = 26
+//   max_block = 32
+//   acc_bits = 24
 
 
 
@@ -24,11 +24,11 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
     input wire  cfg_valid;
     input wire  [31:0] cfg_addr;
     input wire  [31:0] cfg_data;
-    input wire  [63:0] inp$tdata;
+    input wire  [31:0] inp$tdata;
     input wire  inp$tvalid;
     output reg  inp$tready;
     input wire  inp$tlast;
-    output reg  [63:0] out$tdata;
+    output reg  [31:0] out$tdata;
     output reg  out$tvalid;
     input wire  out$tready;
     output reg  out$tlast;
@@ -37,10 +37,10 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
     output reg  last_error;
     
     // Constant declarations
-    localparam  max_height = 32'h70;
-    localparam  max_width = 32'h70;
-    localparam  max_groups = 32'h80;
-    localparam  max_group_index = 24'h7f;
+    localparam  max_height = 32'h38;
+    localparam  max_width = 32'h38;
+    localparam  max_groups = 32'h40;
+    localparam  max_group_index = 24'h3f;
     localparam  int8_neg = 32'hffffff80;
     localparam  shift_neg = 32'hffffffe1;
     localparam  fifo_depth = 8'h20;
@@ -48,25 +48,25 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
     localparam  last_tap = 8'h8;
     localparam  im2col_room = 8'h17;
     localparam  im2col_fits = 1'b1;
-    localparam  beat_bits = 16'h40;
-    localparam  wtop = 16'h238;
-    localparam  top32 = 16'he0;
-    localparam  top6 = 16'h2a;
-    localparam  top8 = 16'h38;
+    localparam  beat_bits = 16'h20;
+    localparam  wtop = 16'h118;
+    localparam  top32 = 16'h60;
+    localparam  top6 = 16'h12;
+    localparam  top8 = 16'h18;
     
     // Stub signals
     reg  window$clock;
     reg  window$start;
-    reg  [6:0] window$height;
-    reg  [6:0] window$width;
-    reg  [6:0] window$last_group;
+    reg  [5:0] window$height;
+    reg  [5:0] window$width;
+    reg  [5:0] window$last_group;
     reg  window$stride2;
     reg  [7:0] window$in_zp;
-    reg  [63:0] window$inp$tdata;
+    reg  [31:0] window$inp$tdata;
     reg  window$inp$tvalid;
     wire  window$inp$tready;
     reg  window$inp$tlast;
-    wire  [575:0] window$out$tdata;
+    wire  [287:0] window$out$tdata;
     wire  window$out$tvalid;
     reg  window$out$tready;
     wire  window$out$tlast;
@@ -74,60 +74,44 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
     wire  window$last_error;
     reg  wram$clock;
     reg  wram$write_enable;
-    reg  [6:0] wram$write_address;
-    reg  [575:0] wram$write_data;
-    reg  [6:0] wram$read_address;
-    wire  [575:0] wram$read_data;
+    reg  [5:0] wram$write_address;
+    reg  [287:0] wram$write_data;
+    reg  [5:0] wram$read_address;
+    wire  [287:0] wram$read_data;
     reg  bram$clock;
     reg  bram$write_enable;
-    reg  [6:0] bram$write_address;
-    reg  [255:0] bram$write_data;
-    reg  [6:0] bram$read_address;
-    wire  [255:0] bram$read_data;
+    reg  [5:0] bram$write_address;
+    reg  [127:0] bram$write_data;
+    reg  [5:0] bram$read_address;
+    wire  [127:0] bram$read_data;
     reg  mram$clock;
     reg  mram$write_enable;
-    reg  [6:0] mram$write_address;
-    reg  [255:0] mram$write_data;
-    reg  [6:0] mram$read_address;
-    wire  [255:0] mram$read_data;
+    reg  [5:0] mram$write_address;
+    reg  [127:0] mram$write_data;
+    reg  [5:0] mram$read_address;
+    wire  [127:0] mram$read_data;
     reg  sram$clock;
     reg  sram$write_enable;
-    reg  [6:0] sram$write_address;
-    reg  [47:0] sram$write_data;
-    reg  [6:0] sram$read_address;
-    wire  [47:0] sram$read_data;
+    reg  [5:0] sram$write_address;
+    reg  [23:0] sram$write_data;
+    reg  [5:0] sram$read_address;
+    wire  [23:0] sram$read_data;
     reg  lanes$0$clock;
-    reg  [575:0] lanes$0$win;
-    reg  [575:0] lanes$0$wts;
+    reg  [287:0] lanes$0$win;
+    reg  [287:0] lanes$0$wts;
     wire  [18:0] lanes$0$sum;
     reg  lanes$1$clock;
-    reg  [575:0] lanes$1$win;
-    reg  [575:0] lanes$1$wts;
+    reg  [287:0] lanes$1$win;
+    reg  [287:0] lanes$1$wts;
     wire  [18:0] lanes$1$sum;
     reg  lanes$2$clock;
-    reg  [575:0] lanes$2$win;
-    reg  [575:0] lanes$2$wts;
+    reg  [287:0] lanes$2$win;
+    reg  [287:0] lanes$2$wts;
     wire  [18:0] lanes$2$sum;
     reg  lanes$3$clock;
-    reg  [575:0] lanes$3$win;
-    reg  [575:0] lanes$3$wts;
+    reg  [287:0] lanes$3$win;
+    reg  [287:0] lanes$3$wts;
     wire  [18:0] lanes$3$sum;
-    reg  lanes$4$clock;
-    reg  [575:0] lanes$4$win;
-    reg  [575:0] lanes$4$wts;
-    wire  [18:0] lanes$4$sum;
-    reg  lanes$5$clock;
-    reg  [575:0] lanes$5$win;
-    reg  [575:0] lanes$5$wts;
-    wire  [18:0] lanes$5$sum;
-    reg  lanes$6$clock;
-    reg  [575:0] lanes$6$win;
-    reg  [575:0] lanes$6$wts;
-    wire  [18:0] lanes$6$sum;
-    reg  lanes$7$clock;
-    reg  [575:0] lanes$7$win;
-    reg  [575:0] lanes$7$wts;
-    wire  [18:0] lanes$7$sum;
     reg  rq$0$clock;
     reg  rq$0$valid;
     reg  [31:0] rq$0$acc;
@@ -180,58 +164,6 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
     wire  rq$3$out_valid;
     wire  [7:0] rq$3$out;
     wire  rq$3$out_last;
-    reg  rq$4$clock;
-    reg  rq$4$valid;
-    reg  [31:0] rq$4$acc;
-    reg  [31:0] rq$4$bias;
-    reg  [31:0] rq$4$m0;
-    reg  [5:0] rq$4$shift;
-    reg  [7:0] rq$4$out_zp;
-    reg  [7:0] rq$4$act_min;
-    reg  [7:0] rq$4$act_max;
-    reg  rq$4$last;
-    wire  rq$4$out_valid;
-    wire  [7:0] rq$4$out;
-    wire  rq$4$out_last;
-    reg  rq$5$clock;
-    reg  rq$5$valid;
-    reg  [31:0] rq$5$acc;
-    reg  [31:0] rq$5$bias;
-    reg  [31:0] rq$5$m0;
-    reg  [5:0] rq$5$shift;
-    reg  [7:0] rq$5$out_zp;
-    reg  [7:0] rq$5$act_min;
-    reg  [7:0] rq$5$act_max;
-    reg  rq$5$last;
-    wire  rq$5$out_valid;
-    wire  [7:0] rq$5$out;
-    wire  rq$5$out_last;
-    reg  rq$6$clock;
-    reg  rq$6$valid;
-    reg  [31:0] rq$6$acc;
-    reg  [31:0] rq$6$bias;
-    reg  [31:0] rq$6$m0;
-    reg  [5:0] rq$6$shift;
-    reg  [7:0] rq$6$out_zp;
-    reg  [7:0] rq$6$act_min;
-    reg  [7:0] rq$6$act_max;
-    reg  rq$6$last;
-    wire  rq$6$out_valid;
-    wire  [7:0] rq$6$out;
-    wire  rq$6$out_last;
-    reg  rq$7$clock;
-    reg  rq$7$valid;
-    reg  [31:0] rq$7$acc;
-    reg  [31:0] rq$7$bias;
-    reg  [31:0] rq$7$m0;
-    reg  [5:0] rq$7$shift;
-    reg  [7:0] rq$7$out_zp;
-    reg  [7:0] rq$7$act_min;
-    reg  [7:0] rq$7$act_max;
-    reg  rq$7$last;
-    wire  rq$7$out_valid;
-    wire  [7:0] rq$7$out;
-    wire  rq$7$out_last;
     reg  [18:0] acc_ext$0$a;
     wire  [31:0] acc_ext$0$y;
     reg  [18:0] acc_ext$1$a;
@@ -240,48 +172,32 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
     wire  [31:0] acc_ext$2$y;
     reg  [18:0] acc_ext$3$a;
     wire  [31:0] acc_ext$3$y;
-    reg  [18:0] acc_ext$4$a;
-    wire  [31:0] acc_ext$4$y;
-    reg  [18:0] acc_ext$5$a;
-    wire  [31:0] acc_ext$5$y;
-    reg  [18:0] acc_ext$6$a;
-    wire  [31:0] acc_ext$6$y;
-    reg  [18:0] acc_ext$7$a;
-    wire  [31:0] acc_ext$7$y;
     reg  [7:0] byte_ext$0$a;
-    wire  [63:0] byte_ext$0$y;
+    wire  [31:0] byte_ext$0$y;
     reg  [7:0] byte_ext$1$a;
-    wire  [63:0] byte_ext$1$y;
+    wire  [31:0] byte_ext$1$y;
     reg  [7:0] byte_ext$2$a;
-    wire  [63:0] byte_ext$2$y;
+    wire  [31:0] byte_ext$2$y;
     reg  [7:0] byte_ext$3$a;
-    wire  [63:0] byte_ext$3$y;
-    reg  [7:0] byte_ext$4$a;
-    wire  [63:0] byte_ext$4$y;
-    reg  [7:0] byte_ext$5$a;
-    wire  [63:0] byte_ext$5$y;
-    reg  [7:0] byte_ext$6$a;
-    wire  [63:0] byte_ext$6$y;
-    reg  [7:0] byte_ext$7$a;
-    wire  [63:0] byte_ext$7$y;
+    wire  [31:0] byte_ext$3$y;
     reg  fifo$clock;
-    reg  [63:0] fifo$inp$tdata;
+    reg  [31:0] fifo$inp$tdata;
     reg  fifo$inp$tvalid;
     wire  fifo$inp$tready;
     reg  fifo$inp$tlast;
-    wire  [63:0] fifo$out$tdata;
+    wire  [31:0] fifo$out$tdata;
     wire  fifo$out$tvalid;
     reg  fifo$out$tready;
     wire  fifo$out$tlast;
     wire  [15:0] fifo$count;
-    reg  [6:0] height$d;
-    wire  [6:0] height$q;
+    reg  [5:0] height$d;
+    wire  [5:0] height$q;
     reg  height$clock;
-    reg  [6:0] width$d;
-    wire  [6:0] width$q;
+    reg  [5:0] width$d;
+    wire  [5:0] width$q;
     reg  width$clock;
-    reg  [6:0] last_group$d;
-    wire  [6:0] last_group$q;
+    reg  [5:0] last_group$d;
+    wire  [5:0] last_group$q;
     reg  last_group$clock;
     reg  stride2$d;
     wire  stride2$q;
@@ -301,17 +217,17 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
     reg  im2col$d;
     wire  im2col$q;
     reg  im2col$clock;
-    reg  [575:0] wstage$d;
-    wire  [575:0] wstage$q;
+    reg  [287:0] wstage$d;
+    wire  [287:0] wstage$q;
     reg  wstage$clock;
-    reg  [255:0] bstage$d;
-    wire  [255:0] bstage$q;
+    reg  [127:0] bstage$d;
+    wire  [127:0] bstage$q;
     reg  bstage$clock;
-    reg  [255:0] mstage$d;
-    wire  [255:0] mstage$q;
+    reg  [127:0] mstage$d;
+    wire  [127:0] mstage$q;
     reg  mstage$clock;
-    reg  [47:0] sstage$d;
-    wire  [47:0] sstage$q;
+    reg  [23:0] sstage$d;
+    wire  [23:0] sstage$q;
     reg  sstage$clock;
     reg  wpend$d;
     wire  wpend$q;
@@ -325,8 +241,8 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
     reg  spend$d;
     wire  spend$q;
     reg  spend$clock;
-    reg  [6:0] pgroup$d;
-    wire  [6:0] pgroup$q;
+    reg  [5:0] pgroup$d;
+    wire  [5:0] pgroup$q;
     reg  pgroup$clock;
     reg  err$d;
     wire  err$q;
@@ -340,11 +256,11 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
     reg  [7:0] credits$d;
     wire  [7:0] credits$q;
     reg  credits$clock;
-    reg  [6:0] group$d;
-    wire  [6:0] group$q;
+    reg  [5:0] group$d;
+    wire  [5:0] group$q;
     reg  group$clock;
-    reg  [575:0] ser$d;
-    wire  [575:0] ser$q;
+    reg  [287:0] ser$d;
+    wire  [287:0] ser$q;
     reg  ser$clock;
     reg  ser_valid$d;
     wire  ser_valid$q;
@@ -391,20 +307,20 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
     reg  lpipe$5$d;
     wire  lpipe$5$q;
     reg  lpipe$5$clock;
-    reg  [6:0] gpipe$0$d;
-    wire  [6:0] gpipe$0$q;
+    reg  [5:0] gpipe$0$d;
+    wire  [5:0] gpipe$0$q;
     reg  gpipe$0$clock;
-    reg  [6:0] gpipe$1$d;
-    wire  [6:0] gpipe$1$q;
+    reg  [5:0] gpipe$1$d;
+    wire  [5:0] gpipe$1$q;
     reg  gpipe$1$clock;
-    reg  [6:0] gpipe$2$d;
-    wire  [6:0] gpipe$2$q;
+    reg  [5:0] gpipe$2$d;
+    wire  [5:0] gpipe$2$q;
     reg  gpipe$2$clock;
-    reg  [6:0] gpipe$3$d;
-    wire  [6:0] gpipe$3$q;
+    reg  [5:0] gpipe$3$d;
+    wire  [5:0] gpipe$3$q;
     reg  gpipe$3$clock;
-    reg  [6:0] gpipe$4$d;
-    wire  [6:0] gpipe$4$q;
+    reg  [5:0] gpipe$4$d;
+    wire  [5:0] gpipe$4$q;
     reg  gpipe$4$clock;
     
     // Local signals
@@ -426,33 +342,21 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
     reg  ser_free;
     reg  [7:0] room;
     reg  [7:0] credit_add;
-    reg  [6:0] next_group;
+    reg  [5:0] next_group;
     reg  [7:0] lo_off;
     reg  [7:0] hi_off;
-    reg  [63:0] packed$0;
-    reg  [63:0] packed$1;
-    reg  [63:0] packed$2;
-    reg  [63:0] packed$3;
-    reg  [63:0] packed$4;
-    reg  [63:0] packed$5;
-    reg  [63:0] packed$6;
-    reg  [63:0] packed$7;
+    reg  [31:0] packed$0;
+    reg  [31:0] packed$1;
+    reg  [31:0] packed$2;
+    reg  [31:0] packed$3;
     reg  unused_valid$0;
     reg  unused_valid$1;
     reg  unused_valid$2;
     reg  unused_valid$3;
-    reg  unused_valid$4;
-    reg  unused_valid$5;
-    reg  unused_valid$6;
-    reg  unused_valid$7;
     reg  unused_last$0;
     reg  unused_last$1;
     reg  unused_last$2;
     reg  unused_last$3;
-    reg  unused_last$4;
-    reg  unused_last$5;
-    reg  unused_last$6;
-    reg  unused_last$7;
     reg  unused_fifo_ready;
     reg  [15:0] unused_fifo_count;
     reg  [31:0] unused_data_m1;
@@ -533,30 +437,6 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
         .wts(lanes$3$wts),
         .sum(lanes$3$sum)
     );
-    depthwise_engine$lanes$4 lanes$4(
-        .clock(lanes$4$clock),
-        .win(lanes$4$win),
-        .wts(lanes$4$wts),
-        .sum(lanes$4$sum)
-    );
-    depthwise_engine$lanes$5 lanes$5(
-        .clock(lanes$5$clock),
-        .win(lanes$5$win),
-        .wts(lanes$5$wts),
-        .sum(lanes$5$sum)
-    );
-    depthwise_engine$lanes$6 lanes$6(
-        .clock(lanes$6$clock),
-        .win(lanes$6$win),
-        .wts(lanes$6$wts),
-        .sum(lanes$6$sum)
-    );
-    depthwise_engine$lanes$7 lanes$7(
-        .clock(lanes$7$clock),
-        .win(lanes$7$win),
-        .wts(lanes$7$wts),
-        .sum(lanes$7$sum)
-    );
     depthwise_engine$rq$0 rq$0(
         .clock(rq$0$clock),
         .valid(rq$0$valid),
@@ -617,66 +497,6 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
         .out(rq$3$out),
         .out_last(rq$3$out_last)
     );
-    depthwise_engine$rq$4 rq$4(
-        .clock(rq$4$clock),
-        .valid(rq$4$valid),
-        .acc(rq$4$acc),
-        .bias(rq$4$bias),
-        .m0(rq$4$m0),
-        .shift(rq$4$shift),
-        .out_zp(rq$4$out_zp),
-        .act_min(rq$4$act_min),
-        .act_max(rq$4$act_max),
-        .last(rq$4$last),
-        .out_valid(rq$4$out_valid),
-        .out(rq$4$out),
-        .out_last(rq$4$out_last)
-    );
-    depthwise_engine$rq$5 rq$5(
-        .clock(rq$5$clock),
-        .valid(rq$5$valid),
-        .acc(rq$5$acc),
-        .bias(rq$5$bias),
-        .m0(rq$5$m0),
-        .shift(rq$5$shift),
-        .out_zp(rq$5$out_zp),
-        .act_min(rq$5$act_min),
-        .act_max(rq$5$act_max),
-        .last(rq$5$last),
-        .out_valid(rq$5$out_valid),
-        .out(rq$5$out),
-        .out_last(rq$5$out_last)
-    );
-    depthwise_engine$rq$6 rq$6(
-        .clock(rq$6$clock),
-        .valid(rq$6$valid),
-        .acc(rq$6$acc),
-        .bias(rq$6$bias),
-        .m0(rq$6$m0),
-        .shift(rq$6$shift),
-        .out_zp(rq$6$out_zp),
-        .act_min(rq$6$act_min),
-        .act_max(rq$6$act_max),
-        .last(rq$6$last),
-        .out_valid(rq$6$out_valid),
-        .out(rq$6$out),
-        .out_last(rq$6$out_last)
-    );
-    depthwise_engine$rq$7 rq$7(
-        .clock(rq$7$clock),
-        .valid(rq$7$valid),
-        .acc(rq$7$acc),
-        .bias(rq$7$bias),
-        .m0(rq$7$m0),
-        .shift(rq$7$shift),
-        .out_zp(rq$7$out_zp),
-        .act_min(rq$7$act_min),
-        .act_max(rq$7$act_max),
-        .last(rq$7$last),
-        .out_valid(rq$7$out_valid),
-        .out(rq$7$out),
-        .out_last(rq$7$out_last)
-    );
     depthwise_engine$acc_ext$0 acc_ext$0(
         .a(acc_ext$0$a),
         .y(acc_ext$0$y)
@@ -693,22 +513,6 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
         .a(acc_ext$3$a),
         .y(acc_ext$3$y)
     );
-    depthwise_engine$acc_ext$4 acc_ext$4(
-        .a(acc_ext$4$a),
-        .y(acc_ext$4$y)
-    );
-    depthwise_engine$acc_ext$5 acc_ext$5(
-        .a(acc_ext$5$a),
-        .y(acc_ext$5$y)
-    );
-    depthwise_engine$acc_ext$6 acc_ext$6(
-        .a(acc_ext$6$a),
-        .y(acc_ext$6$y)
-    );
-    depthwise_engine$acc_ext$7 acc_ext$7(
-        .a(acc_ext$7$a),
-        .y(acc_ext$7$y)
-    );
     depthwise_engine$byte_ext$0 byte_ext$0(
         .a(byte_ext$0$a),
         .y(byte_ext$0$y)
@@ -724,22 +528,6 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
     depthwise_engine$byte_ext$3 byte_ext$3(
         .a(byte_ext$3$a),
         .y(byte_ext$3$y)
-    );
-    depthwise_engine$byte_ext$4 byte_ext$4(
-        .a(byte_ext$4$a),
-        .y(byte_ext$4$y)
-    );
-    depthwise_engine$byte_ext$5 byte_ext$5(
-        .a(byte_ext$5$a),
-        .y(byte_ext$5$y)
-    );
-    depthwise_engine$byte_ext$6 byte_ext$6(
-        .a(byte_ext$6$a),
-        .y(byte_ext$6$y)
-    );
-    depthwise_engine$byte_ext$7 byte_ext$7(
-        .a(byte_ext$7$a),
-        .y(byte_ext$7$y)
     );
     depthwise_engine$fifo fifo(
         .clock(fifo$clock),
@@ -1044,14 +832,6 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
         rq$2$clock = clock;
         lanes$3$clock = clock;
         rq$3$clock = clock;
-        lanes$4$clock = clock;
-        rq$4$clock = clock;
-        lanes$5$clock = clock;
-        rq$5$clock = clock;
-        lanes$6$clock = clock;
-        rq$6$clock = clock;
-        lanes$7$clock = clock;
-        rq$7$clock = clock;
         vpipe$0$clock = clock;
         lpipe$0$clock = clock;
         vpipe$1$clock = clock;
@@ -1125,13 +905,13 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
         if (cfg_valid && ~bad) begin
             if (region == 32'h0) begin
                 if (index == 32'h0) begin
-                    height$d = cfg_data[(32'h0)+:(7)];
+                    height$d = cfg_data[(32'h0)+:(6)];
                 end
                 if (index == 32'h1) begin
-                    width$d = cfg_data[(32'h0)+:(7)];
+                    width$d = cfg_data[(32'h0)+:(6)];
                 end
                 if (index == 32'h2) begin
-                    last_group$d = data_m1[(32'h0)+:(7)];
+                    last_group$d = data_m1[(32'h0)+:(6)];
                 end
                 if (index == 32'h3) begin
                     stride2$d = cfg_data == 32'h2;
@@ -1155,21 +935,21 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
                     im2col$d = cfg_data == 32'h1;
                 end
             end
-            pgroup$d = index[(32'h0)+:(7)];
+            pgroup$d = index[(32'h0)+:(6)];
             if (region == 32'h1) begin
-                wstage$d = (wstage$q >> 32'h8) | (((cfg_data[(32'h0)+:(8)]) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff) << wtop);
+                wstage$d = (wstage$q >> 32'h8) | (((cfg_data[(32'h0)+:(8)]) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff) << wtop);
                 wpend$d = 1'b1;
             end
             if (region == 32'h2) begin
-                bstage$d = (bstage$q >> 32'h20) | (((cfg_data) & 256'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff) << top32);
+                bstage$d = (bstage$q >> 32'h20) | (((cfg_data) & 128'hffffffffffffffffffffffffffffffff) << top32);
                 bpend$d = 1'b1;
             end
             if (region == 32'h3) begin
-                mstage$d = (mstage$q >> 32'h20) | (((cfg_data) & 256'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff) << top32);
+                mstage$d = (mstage$q >> 32'h20) | (((cfg_data) & 128'hffffffffffffffffffffffffffffffff) << top32);
                 mpend$d = 1'b1;
             end
             if (region == 32'h4) begin
-                sstage$d = (sstage$q >> 32'h6) | (((cfg_data[(32'h0)+:(6)]) & 48'hffffffffffff) << top6);
+                sstage$d = (sstage$q >> 32'h6) | (((cfg_data[(32'h0)+:(6)]) & 24'hffffff) << top6);
                 spend$d = 1'b1;
             end
         end
@@ -1234,14 +1014,6 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
         lanes$2$wts = wram$read_data;
         lanes$3$win = win_data;
         lanes$3$wts = wram$read_data;
-        lanes$4$win = window$out$tdata;
-        lanes$4$wts = wram$read_data;
-        lanes$5$win = window$out$tdata;
-        lanes$5$wts = wram$read_data;
-        lanes$6$win = window$out$tdata;
-        lanes$6$wts = wram$read_data;
-        lanes$7$win = window$out$tdata;
-        lanes$7$wts = wram$read_data;
         vpipe$0$d = accept && ~im2col$q;
         lpipe$0$d = win_last;
         gpipe$0$d = group$q;
@@ -1366,116 +1138,16 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
         rq$3$out_zp = out_zp$q;
         rq$3$act_min = act_min$q;
         rq$3$act_max = act_max$q;
-        rq$4$valid = vpipe$0$q;
-        rq$4$last = lpipe$0$q;
-        rq$4$valid = vpipe$1$q;
-        rq$4$last = lpipe$1$q;
-        rq$4$valid = vpipe$2$q;
-        rq$4$last = lpipe$2$q;
-        rq$4$valid = vpipe$3$q;
-        rq$4$last = lpipe$3$q;
-        rq$4$valid = vpipe$4$q;
-        rq$4$last = lpipe$4$q;
-        rq$4$valid = vpipe$5$q;
-        rq$4$last = lpipe$5$q;
-        acc_ext$4$a = lanes$4$sum;
-        rq$4$acc = acc_ext$4$y;
-        byte_ext$4$a = rq$4$out;
-        unused_valid$4 = rq$4$out_valid;
-        unused_last$4 = rq$4$out_last;
-        rq$4$bias = bram$read_data[(4 * 32'h20)+:(32)];
-        rq$4$m0 = mram$read_data[(4 * 32'h20)+:(32)];
-        rq$4$shift = sram$read_data[(4 * 32'h6)+:(6)];
-        rq$4$out_zp = out_zp$q;
-        rq$4$act_min = act_min$q;
-        rq$4$act_max = act_max$q;
-        rq$5$valid = vpipe$0$q;
-        rq$5$last = lpipe$0$q;
-        rq$5$valid = vpipe$1$q;
-        rq$5$last = lpipe$1$q;
-        rq$5$valid = vpipe$2$q;
-        rq$5$last = lpipe$2$q;
-        rq$5$valid = vpipe$3$q;
-        rq$5$last = lpipe$3$q;
-        rq$5$valid = vpipe$4$q;
-        rq$5$last = lpipe$4$q;
-        rq$5$valid = vpipe$5$q;
-        rq$5$last = lpipe$5$q;
-        acc_ext$5$a = lanes$5$sum;
-        rq$5$acc = acc_ext$5$y;
-        byte_ext$5$a = rq$5$out;
-        unused_valid$5 = rq$5$out_valid;
-        unused_last$5 = rq$5$out_last;
-        rq$5$bias = bram$read_data[(5 * 32'h20)+:(32)];
-        rq$5$m0 = mram$read_data[(5 * 32'h20)+:(32)];
-        rq$5$shift = sram$read_data[(5 * 32'h6)+:(6)];
-        rq$5$out_zp = out_zp$q;
-        rq$5$act_min = act_min$q;
-        rq$5$act_max = act_max$q;
-        rq$6$valid = vpipe$0$q;
-        rq$6$last = lpipe$0$q;
-        rq$6$valid = vpipe$1$q;
-        rq$6$last = lpipe$1$q;
-        rq$6$valid = vpipe$2$q;
-        rq$6$last = lpipe$2$q;
-        rq$6$valid = vpipe$3$q;
-        rq$6$last = lpipe$3$q;
-        rq$6$valid = vpipe$4$q;
-        rq$6$last = lpipe$4$q;
-        rq$6$valid = vpipe$5$q;
-        rq$6$last = lpipe$5$q;
-        acc_ext$6$a = lanes$6$sum;
-        rq$6$acc = acc_ext$6$y;
-        byte_ext$6$a = rq$6$out;
-        unused_valid$6 = rq$6$out_valid;
-        unused_last$6 = rq$6$out_last;
-        rq$6$bias = bram$read_data[(6 * 32'h20)+:(32)];
-        rq$6$m0 = mram$read_data[(6 * 32'h20)+:(32)];
-        rq$6$shift = sram$read_data[(6 * 32'h6)+:(6)];
-        rq$6$out_zp = out_zp$q;
-        rq$6$act_min = act_min$q;
-        rq$6$act_max = act_max$q;
-        rq$7$valid = vpipe$0$q;
-        rq$7$last = lpipe$0$q;
-        rq$7$valid = vpipe$1$q;
-        rq$7$last = lpipe$1$q;
-        rq$7$valid = vpipe$2$q;
-        rq$7$last = lpipe$2$q;
-        rq$7$valid = vpipe$3$q;
-        rq$7$last = lpipe$3$q;
-        rq$7$valid = vpipe$4$q;
-        rq$7$last = lpipe$4$q;
-        rq$7$valid = vpipe$5$q;
-        rq$7$last = lpipe$5$q;
-        acc_ext$7$a = lanes$7$sum;
-        rq$7$acc = acc_ext$7$y;
-        byte_ext$7$a = rq$7$out;
-        unused_valid$7 = rq$7$out_valid;
-        unused_last$7 = rq$7$out_last;
-        rq$7$bias = bram$read_data[(7 * 32'h20)+:(32)];
-        rq$7$m0 = mram$read_data[(7 * 32'h20)+:(32)];
-        rq$7$shift = sram$read_data[(7 * 32'h6)+:(6)];
-        rq$7$out_zp = out_zp$q;
-        rq$7$act_min = act_min$q;
-        rq$7$act_max = act_max$q;
         packed$0 = byte_ext$0$y << top8;
         packed$1 = (packed$0 >> 32'h8) | (byte_ext$1$y << top8);
         packed$2 = (packed$1 >> 32'h8) | (byte_ext$2$y << top8);
         packed$3 = (packed$2 >> 32'h8) | (byte_ext$3$y << top8);
-        packed$4 = (packed$3 >> 32'h8) | (byte_ext$4$y << top8);
-        packed$5 = (packed$4 >> 32'h8) | (byte_ext$5$y << top8);
-        packed$6 = (packed$5 >> 32'h8) | (byte_ext$6$y << top8);
-        packed$7 = (packed$6 >> 32'h8) | (byte_ext$7$y << top8);
         fifo$inp$tvalid = rq$0$out_valid;
         fifo$inp$tlast = rq$0$out_last;
         fifo$inp$tdata = packed$0;
         fifo$inp$tdata = packed$1;
         fifo$inp$tdata = packed$2;
         fifo$inp$tdata = packed$3;
-        fifo$inp$tdata = packed$4;
-        fifo$inp$tdata = packed$5;
-        fifo$inp$tdata = packed$6;
-        fifo$inp$tdata = packed$7;
         if (ser_valid$q) begin
             ser$d = ser$q >> beat_bits;
             ser_tap$d = ser_tap$q + 32'h1;
@@ -1492,7 +1164,7 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
         if (im2col$q) begin
             fifo$inp$tvalid = ser_valid$q;
             fifo$inp$tlast = ser_last$q && (ser_tap$q == last_tap);
-            fifo$inp$tdata = ser$q[(32'h0)+:(64)];
+            fifo$inp$tdata = ser$q[(32'h0)+:(32)];
         end
         out$tdata = fifo$out$tdata;
         out$tlast = fifo$out$tlast;
@@ -1585,58 +1257,6 @@ module depthwise_engine$acc_ext$3(a,y);
 endmodule // depthwise_engine$acc_ext$3
 
 
-module depthwise_engine$acc_ext$4(a,y);
-    
-    // Module arguments
-    input wire  [18:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{13{a[18]}}, a};
-    end
-endmodule // depthwise_engine$acc_ext$4
-
-
-module depthwise_engine$acc_ext$5(a,y);
-    
-    // Module arguments
-    input wire  [18:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{13{a[18]}}, a};
-    end
-endmodule // depthwise_engine$acc_ext$5
-
-
-module depthwise_engine$acc_ext$6(a,y);
-    
-    // Module arguments
-    input wire  [18:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{13{a[18]}}, a};
-    end
-endmodule // depthwise_engine$acc_ext$6
-
-
-module depthwise_engine$acc_ext$7(a,y);
-    
-    // Module arguments
-    input wire  [18:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{13{a[18]}}, a};
-    end
-endmodule // depthwise_engine$acc_ext$7
-
-
 module depthwise_engine$act_max(d,q,clock);
     
     // Module arguments
@@ -1718,14 +1338,14 @@ module depthwise_engine$bram(clock,write_enable,write_address,write_data,read_ad
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [6:0] write_address;
-    input wire  [255:0] write_data;
-    input wire  [6:0] read_address;
-    output reg  [255:0] read_data;
+    input wire  [5:0] write_address;
+    input wire  [127:0] write_data;
+    input wire  [5:0] read_address;
+    output reg  [127:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [255:0] mem [0:127];
+    reg [127:0] mem [0:63];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -1739,13 +1359,13 @@ endmodule // depthwise_engine$bram
 module depthwise_engine$bstage(d,q,clock);
     
     // Module arguments
-    input wire  [255:0] d;
-    output reg  [255:0] q;
+    input wire  [127:0] d;
+    output reg  [127:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 256'h0;
+       q = 128'h0;
     end
     
     always @(posedge clock) begin
@@ -1759,11 +1379,11 @@ module depthwise_engine$byte_ext$0(a,y);
     
     // Module arguments
     input wire  [7:0] a;
-    output reg  [63:0] y;
+    output reg  [31:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {56'd0, a};
+       y = {24'd0, a};
     end
 endmodule // depthwise_engine$byte_ext$0
 
@@ -1772,11 +1392,11 @@ module depthwise_engine$byte_ext$1(a,y);
     
     // Module arguments
     input wire  [7:0] a;
-    output reg  [63:0] y;
+    output reg  [31:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {56'd0, a};
+       y = {24'd0, a};
     end
 endmodule // depthwise_engine$byte_ext$1
 
@@ -1785,11 +1405,11 @@ module depthwise_engine$byte_ext$2(a,y);
     
     // Module arguments
     input wire  [7:0] a;
-    output reg  [63:0] y;
+    output reg  [31:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {56'd0, a};
+       y = {24'd0, a};
     end
 endmodule // depthwise_engine$byte_ext$2
 
@@ -1798,65 +1418,13 @@ module depthwise_engine$byte_ext$3(a,y);
     
     // Module arguments
     input wire  [7:0] a;
-    output reg  [63:0] y;
+    output reg  [31:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {56'd0, a};
+       y = {24'd0, a};
     end
 endmodule // depthwise_engine$byte_ext$3
-
-
-module depthwise_engine$byte_ext$4(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [63:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {56'd0, a};
-    end
-endmodule // depthwise_engine$byte_ext$4
-
-
-module depthwise_engine$byte_ext$5(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [63:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {56'd0, a};
-    end
-endmodule // depthwise_engine$byte_ext$5
-
-
-module depthwise_engine$byte_ext$6(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [63:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {56'd0, a};
-    end
-endmodule // depthwise_engine$byte_ext$6
-
-
-module depthwise_engine$byte_ext$7(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [63:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {56'd0, a};
-    end
-endmodule // depthwise_engine$byte_ext$7
 
 
 module depthwise_engine$credits(d,q,clock);
@@ -1901,11 +1469,11 @@ module depthwise_engine$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] inp$tdata;
+    input wire  [31:0] inp$tdata;
     input wire  inp$tvalid;
     output reg  inp$tready;
     input wire  inp$tlast;
-    output reg  [63:0] out$tdata;
+    output reg  [31:0] out$tdata;
     output reg  out$tvalid;
     input wire  out$tready;
     output reg  out$tlast;
@@ -1918,9 +1486,9 @@ module depthwise_engine$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out
     reg  ram$clock;
     reg  ram$write_enable;
     reg  [4:0] ram$write_address;
-    reg  [64:0] ram$write_data;
+    reg  [32:0] ram$write_data;
     reg  [4:0] ram$read_address;
-    wire  [64:0] ram$read_data;
+    wire  [32:0] ram$read_data;
     reg  [4:0] wp$d;
     wire  [4:0] wp$q;
     reg  wp$clock;
@@ -1936,8 +1504,8 @@ module depthwise_engine$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out
     reg  q0_valid$d;
     wire  q0_valid$q;
     reg  q0_valid$clock;
-    reg  [63:0] q0_data$d;
-    wire  [63:0] q0_data$q;
+    reg  [31:0] q0_data$d;
+    wire  [31:0] q0_data$q;
     reg  q0_data$clock;
     reg  q0_last$d;
     wire  q0_last$q;
@@ -1945,8 +1513,8 @@ module depthwise_engine$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out
     reg  q1_valid$d;
     wire  q1_valid$q;
     reg  q1_valid$clock;
-    reg  [63:0] q1_data$d;
-    wire  [63:0] q1_data$q;
+    reg  [31:0] q1_data$d;
+    wire  [31:0] q1_data$q;
     reg  q1_data$clock;
     reg  q1_last$d;
     wire  q1_last$q;
@@ -1956,7 +1524,7 @@ module depthwise_engine$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out
     reg  in_fire;
     reg  pop;
     reg  issue;
-    reg  [63:0] rd_data;
+    reg  [31:0] rd_data;
     reg  rd_last;
     
     // Sub module instances
@@ -2046,9 +1614,9 @@ module depthwise_engine$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out
         in_fire = inp$tvalid & (items$q != depth);
         ram$write_enable = in_fire;
         ram$write_address = wp$q;
-        ram$write_data = ((inp$tdata) & 65'h1ffffffffffffffff) << 32'h1;
+        ram$write_data = ((inp$tdata) & 33'h1ffffffff) << 32'h1;
         if (inp$tlast) begin
-            ram$write_data = (((inp$tdata) & 65'h1ffffffffffffffff) << 32'h1) | 32'h1;
+            ram$write_data = (((inp$tdata) & 33'h1ffffffff) << 32'h1) | 32'h1;
         end
         if (in_fire) begin
             wp$d = wp$q + 32'h1;
@@ -2070,7 +1638,7 @@ module depthwise_engine$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out
         if (~in_fire & pop) begin
             items$d = items$q - 32'h1;
         end
-        rd_data = ram$read_data[(32'h1)+:(64)];
+        rd_data = ram$read_data[(32'h1)+:(32)];
         rd_last = ram$read_data[32'h0];
         if (pop) begin
             if (q1_valid$q) begin
@@ -2150,13 +1718,13 @@ endmodule // depthwise_engine$fifo$items
 module depthwise_engine$fifo$q0_data(d,q,clock);
     
     // Module arguments
-    input wire  [63:0] d;
-    output reg  [63:0] q;
+    input wire  [31:0] d;
+    output reg  [31:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 64'h0;
+       q = 32'h0;
     end
     
     always @(posedge clock) begin
@@ -2207,13 +1775,13 @@ endmodule // depthwise_engine$fifo$q0_valid
 module depthwise_engine$fifo$q1_data(d,q,clock);
     
     // Module arguments
-    input wire  [63:0] d;
-    output reg  [63:0] q;
+    input wire  [31:0] d;
+    output reg  [31:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 64'h0;
+       q = 32'h0;
     end
     
     always @(posedge clock) begin
@@ -2267,13 +1835,13 @@ module depthwise_engine$fifo$ram(clock,write_enable,write_address,write_data,rea
     input wire  clock;
     input wire  write_enable;
     input wire  [4:0] write_address;
-    input wire  [64:0] write_data;
+    input wire  [32:0] write_data;
     input wire  [4:0] read_address;
-    output reg  [64:0] read_data;
+    output reg  [32:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [64:0] mem [0:31];
+    reg [32:0] mem [0:31];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -2344,13 +1912,13 @@ endmodule // depthwise_engine$flush
 module depthwise_engine$gpipe$0(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -2363,13 +1931,13 @@ endmodule // depthwise_engine$gpipe$0
 module depthwise_engine$gpipe$1(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -2382,13 +1950,13 @@ endmodule // depthwise_engine$gpipe$1
 module depthwise_engine$gpipe$2(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -2401,13 +1969,13 @@ endmodule // depthwise_engine$gpipe$2
 module depthwise_engine$gpipe$3(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -2420,13 +1988,13 @@ endmodule // depthwise_engine$gpipe$3
 module depthwise_engine$gpipe$4(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -2439,13 +2007,13 @@ endmodule // depthwise_engine$gpipe$4
 module depthwise_engine$group(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -2458,13 +2026,13 @@ endmodule // depthwise_engine$group
 module depthwise_engine$height(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -2516,13 +2084,13 @@ module depthwise_engine$lanes$0(clock,win,wts,sum);
     
     // Module arguments
     input wire  clock;
-    input wire  [575:0] win;
-    input wire  [575:0] wts;
+    input wire  [287:0] win;
+    input wire  [287:0] wts;
     output reg  [18:0] sum;
     
     // Constant declarations
     localparam  lane_shift = 16'h0;
-    localparam  beat_shift = 16'h40;
+    localparam  beat_shift = 16'h20;
     
     // Stub signals
     reg  [7:0] muls$0$a;
@@ -2719,24 +2287,24 @@ module depthwise_engine$lanes$0(clock,win,wts,sum);
     reg  nodes$30$clock;
     
     // Local signals
-    reg  [575:0] x_chain$0;
-    reg  [575:0] x_chain$1;
-    reg  [575:0] x_chain$2;
-    reg  [575:0] x_chain$3;
-    reg  [575:0] x_chain$4;
-    reg  [575:0] x_chain$5;
-    reg  [575:0] x_chain$6;
-    reg  [575:0] x_chain$7;
-    reg  [575:0] x_chain$8;
-    reg  [575:0] w_chain$0;
-    reg  [575:0] w_chain$1;
-    reg  [575:0] w_chain$2;
-    reg  [575:0] w_chain$3;
-    reg  [575:0] w_chain$4;
-    reg  [575:0] w_chain$5;
-    reg  [575:0] w_chain$6;
-    reg  [575:0] w_chain$7;
-    reg  [575:0] w_chain$8;
+    reg  [287:0] x_chain$0;
+    reg  [287:0] x_chain$1;
+    reg  [287:0] x_chain$2;
+    reg  [287:0] x_chain$3;
+    reg  [287:0] x_chain$4;
+    reg  [287:0] x_chain$5;
+    reg  [287:0] x_chain$6;
+    reg  [287:0] x_chain$7;
+    reg  [287:0] x_chain$8;
+    reg  [287:0] w_chain$0;
+    reg  [287:0] w_chain$1;
+    reg  [287:0] w_chain$2;
+    reg  [287:0] w_chain$3;
+    reg  [287:0] w_chain$4;
+    reg  [287:0] w_chain$5;
+    reg  [287:0] w_chain$6;
+    reg  [287:0] w_chain$7;
+    reg  [287:0] w_chain$8;
     reg  [18:0] prods$0;
     reg  [18:0] prods$1;
     reg  [18:0] prods$2;
@@ -2768,8 +2336,8 @@ module depthwise_engine$lanes$0(clock,win,wts,sum);
     reg  [18:0] sums$12;
     reg  [18:0] sums$13;
     reg  [18:0] sums$14;
-    reg  [575:0] unused_x;
-    reg  [575:0] unused_w;
+    reg  [287:0] unused_x;
+    reg  [287:0] unused_w;
     
     // Sub module instances
     depthwise_engine$lanes$0$muls$0 muls$0(
@@ -4504,13 +4072,13 @@ module depthwise_engine$lanes$1(clock,win,wts,sum);
     
     // Module arguments
     input wire  clock;
-    input wire  [575:0] win;
-    input wire  [575:0] wts;
+    input wire  [287:0] win;
+    input wire  [287:0] wts;
     output reg  [18:0] sum;
     
     // Constant declarations
     localparam  lane_shift = 16'h8;
-    localparam  beat_shift = 16'h40;
+    localparam  beat_shift = 16'h20;
     
     // Stub signals
     reg  [7:0] muls$0$a;
@@ -4707,24 +4275,24 @@ module depthwise_engine$lanes$1(clock,win,wts,sum);
     reg  nodes$30$clock;
     
     // Local signals
-    reg  [575:0] x_chain$0;
-    reg  [575:0] x_chain$1;
-    reg  [575:0] x_chain$2;
-    reg  [575:0] x_chain$3;
-    reg  [575:0] x_chain$4;
-    reg  [575:0] x_chain$5;
-    reg  [575:0] x_chain$6;
-    reg  [575:0] x_chain$7;
-    reg  [575:0] x_chain$8;
-    reg  [575:0] w_chain$0;
-    reg  [575:0] w_chain$1;
-    reg  [575:0] w_chain$2;
-    reg  [575:0] w_chain$3;
-    reg  [575:0] w_chain$4;
-    reg  [575:0] w_chain$5;
-    reg  [575:0] w_chain$6;
-    reg  [575:0] w_chain$7;
-    reg  [575:0] w_chain$8;
+    reg  [287:0] x_chain$0;
+    reg  [287:0] x_chain$1;
+    reg  [287:0] x_chain$2;
+    reg  [287:0] x_chain$3;
+    reg  [287:0] x_chain$4;
+    reg  [287:0] x_chain$5;
+    reg  [287:0] x_chain$6;
+    reg  [287:0] x_chain$7;
+    reg  [287:0] x_chain$8;
+    reg  [287:0] w_chain$0;
+    reg  [287:0] w_chain$1;
+    reg  [287:0] w_chain$2;
+    reg  [287:0] w_chain$3;
+    reg  [287:0] w_chain$4;
+    reg  [287:0] w_chain$5;
+    reg  [287:0] w_chain$6;
+    reg  [287:0] w_chain$7;
+    reg  [287:0] w_chain$8;
     reg  [18:0] prods$0;
     reg  [18:0] prods$1;
     reg  [18:0] prods$2;
@@ -4756,8 +4324,8 @@ module depthwise_engine$lanes$1(clock,win,wts,sum);
     reg  [18:0] sums$12;
     reg  [18:0] sums$13;
     reg  [18:0] sums$14;
-    reg  [575:0] unused_x;
-    reg  [575:0] unused_w;
+    reg  [287:0] unused_x;
+    reg  [287:0] unused_w;
     
     // Sub module instances
     depthwise_engine$lanes$1$muls$0 muls$0(
@@ -6492,13 +6060,13 @@ module depthwise_engine$lanes$2(clock,win,wts,sum);
     
     // Module arguments
     input wire  clock;
-    input wire  [575:0] win;
-    input wire  [575:0] wts;
+    input wire  [287:0] win;
+    input wire  [287:0] wts;
     output reg  [18:0] sum;
     
     // Constant declarations
     localparam  lane_shift = 16'h10;
-    localparam  beat_shift = 16'h40;
+    localparam  beat_shift = 16'h20;
     
     // Stub signals
     reg  [7:0] muls$0$a;
@@ -6695,24 +6263,24 @@ module depthwise_engine$lanes$2(clock,win,wts,sum);
     reg  nodes$30$clock;
     
     // Local signals
-    reg  [575:0] x_chain$0;
-    reg  [575:0] x_chain$1;
-    reg  [575:0] x_chain$2;
-    reg  [575:0] x_chain$3;
-    reg  [575:0] x_chain$4;
-    reg  [575:0] x_chain$5;
-    reg  [575:0] x_chain$6;
-    reg  [575:0] x_chain$7;
-    reg  [575:0] x_chain$8;
-    reg  [575:0] w_chain$0;
-    reg  [575:0] w_chain$1;
-    reg  [575:0] w_chain$2;
-    reg  [575:0] w_chain$3;
-    reg  [575:0] w_chain$4;
-    reg  [575:0] w_chain$5;
-    reg  [575:0] w_chain$6;
-    reg  [575:0] w_chain$7;
-    reg  [575:0] w_chain$8;
+    reg  [287:0] x_chain$0;
+    reg  [287:0] x_chain$1;
+    reg  [287:0] x_chain$2;
+    reg  [287:0] x_chain$3;
+    reg  [287:0] x_chain$4;
+    reg  [287:0] x_chain$5;
+    reg  [287:0] x_chain$6;
+    reg  [287:0] x_chain$7;
+    reg  [287:0] x_chain$8;
+    reg  [287:0] w_chain$0;
+    reg  [287:0] w_chain$1;
+    reg  [287:0] w_chain$2;
+    reg  [287:0] w_chain$3;
+    reg  [287:0] w_chain$4;
+    reg  [287:0] w_chain$5;
+    reg  [287:0] w_chain$6;
+    reg  [287:0] w_chain$7;
+    reg  [287:0] w_chain$8;
     reg  [18:0] prods$0;
     reg  [18:0] prods$1;
     reg  [18:0] prods$2;
@@ -6744,8 +6312,8 @@ module depthwise_engine$lanes$2(clock,win,wts,sum);
     reg  [18:0] sums$12;
     reg  [18:0] sums$13;
     reg  [18:0] sums$14;
-    reg  [575:0] unused_x;
-    reg  [575:0] unused_w;
+    reg  [287:0] unused_x;
+    reg  [287:0] unused_w;
     
     // Sub module instances
     depthwise_engine$lanes$2$muls$0 muls$0(
@@ -8480,13 +8048,13 @@ module depthwise_engine$lanes$3(clock,win,wts,sum);
     
     // Module arguments
     input wire  clock;
-    input wire  [575:0] win;
-    input wire  [575:0] wts;
+    input wire  [287:0] win;
+    input wire  [287:0] wts;
     output reg  [18:0] sum;
     
     // Constant declarations
     localparam  lane_shift = 16'h18;
-    localparam  beat_shift = 16'h40;
+    localparam  beat_shift = 16'h20;
     
     // Stub signals
     reg  [7:0] muls$0$a;
@@ -8683,24 +8251,24 @@ module depthwise_engine$lanes$3(clock,win,wts,sum);
     reg  nodes$30$clock;
     
     // Local signals
-    reg  [575:0] x_chain$0;
-    reg  [575:0] x_chain$1;
-    reg  [575:0] x_chain$2;
-    reg  [575:0] x_chain$3;
-    reg  [575:0] x_chain$4;
-    reg  [575:0] x_chain$5;
-    reg  [575:0] x_chain$6;
-    reg  [575:0] x_chain$7;
-    reg  [575:0] x_chain$8;
-    reg  [575:0] w_chain$0;
-    reg  [575:0] w_chain$1;
-    reg  [575:0] w_chain$2;
-    reg  [575:0] w_chain$3;
-    reg  [575:0] w_chain$4;
-    reg  [575:0] w_chain$5;
-    reg  [575:0] w_chain$6;
-    reg  [575:0] w_chain$7;
-    reg  [575:0] w_chain$8;
+    reg  [287:0] x_chain$0;
+    reg  [287:0] x_chain$1;
+    reg  [287:0] x_chain$2;
+    reg  [287:0] x_chain$3;
+    reg  [287:0] x_chain$4;
+    reg  [287:0] x_chain$5;
+    reg  [287:0] x_chain$6;
+    reg  [287:0] x_chain$7;
+    reg  [287:0] x_chain$8;
+    reg  [287:0] w_chain$0;
+    reg  [287:0] w_chain$1;
+    reg  [287:0] w_chain$2;
+    reg  [287:0] w_chain$3;
+    reg  [287:0] w_chain$4;
+    reg  [287:0] w_chain$5;
+    reg  [287:0] w_chain$6;
+    reg  [287:0] w_chain$7;
+    reg  [287:0] w_chain$8;
     reg  [18:0] prods$0;
     reg  [18:0] prods$1;
     reg  [18:0] prods$2;
@@ -8732,8 +8300,8 @@ module depthwise_engine$lanes$3(clock,win,wts,sum);
     reg  [18:0] sums$12;
     reg  [18:0] sums$13;
     reg  [18:0] sums$14;
-    reg  [575:0] unused_x;
-    reg  [575:0] unused_w;
+    reg  [287:0] unused_x;
+    reg  [287:0] unused_w;
     
     // Sub module instances
     depthwise_engine$lanes$3$muls$0 muls$0(
@@ -10464,7968 +10032,16 @@ module depthwise_engine$lanes$3$x_regs$8(d,q,clock);
 endmodule // depthwise_engine$lanes$3$x_regs$8
 
 
-module depthwise_engine$lanes$4(clock,win,wts,sum);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [575:0] win;
-    input wire  [575:0] wts;
-    output reg  [18:0] sum;
-    
-    // Constant declarations
-    localparam  lane_shift = 16'h20;
-    localparam  beat_shift = 16'h40;
-    
-    // Stub signals
-    reg  [7:0] muls$0$a;
-    reg  [7:0] muls$0$b;
-    wire  [15:0] muls$0$y;
-    reg  [7:0] muls$1$a;
-    reg  [7:0] muls$1$b;
-    wire  [15:0] muls$1$y;
-    reg  [7:0] muls$2$a;
-    reg  [7:0] muls$2$b;
-    wire  [15:0] muls$2$y;
-    reg  [7:0] muls$3$a;
-    reg  [7:0] muls$3$b;
-    wire  [15:0] muls$3$y;
-    reg  [7:0] muls$4$a;
-    reg  [7:0] muls$4$b;
-    wire  [15:0] muls$4$y;
-    reg  [7:0] muls$5$a;
-    reg  [7:0] muls$5$b;
-    wire  [15:0] muls$5$y;
-    reg  [7:0] muls$6$a;
-    reg  [7:0] muls$6$b;
-    wire  [15:0] muls$6$y;
-    reg  [7:0] muls$7$a;
-    reg  [7:0] muls$7$b;
-    wire  [15:0] muls$7$y;
-    reg  [7:0] muls$8$a;
-    reg  [7:0] muls$8$b;
-    wire  [15:0] muls$8$y;
-    reg  [15:0] ext$0$a;
-    wire  [18:0] ext$0$y;
-    reg  [15:0] ext$1$a;
-    wire  [18:0] ext$1$y;
-    reg  [15:0] ext$2$a;
-    wire  [18:0] ext$2$y;
-    reg  [15:0] ext$3$a;
-    wire  [18:0] ext$3$y;
-    reg  [15:0] ext$4$a;
-    wire  [18:0] ext$4$y;
-    reg  [15:0] ext$5$a;
-    wire  [18:0] ext$5$y;
-    reg  [15:0] ext$6$a;
-    wire  [18:0] ext$6$y;
-    reg  [15:0] ext$7$a;
-    wire  [18:0] ext$7$y;
-    reg  [15:0] ext$8$a;
-    wire  [18:0] ext$8$y;
-    reg  [7:0] x_regs$0$d;
-    wire  [7:0] x_regs$0$q;
-    reg  x_regs$0$clock;
-    reg  [7:0] x_regs$1$d;
-    wire  [7:0] x_regs$1$q;
-    reg  x_regs$1$clock;
-    reg  [7:0] x_regs$2$d;
-    wire  [7:0] x_regs$2$q;
-    reg  x_regs$2$clock;
-    reg  [7:0] x_regs$3$d;
-    wire  [7:0] x_regs$3$q;
-    reg  x_regs$3$clock;
-    reg  [7:0] x_regs$4$d;
-    wire  [7:0] x_regs$4$q;
-    reg  x_regs$4$clock;
-    reg  [7:0] x_regs$5$d;
-    wire  [7:0] x_regs$5$q;
-    reg  x_regs$5$clock;
-    reg  [7:0] x_regs$6$d;
-    wire  [7:0] x_regs$6$q;
-    reg  x_regs$6$clock;
-    reg  [7:0] x_regs$7$d;
-    wire  [7:0] x_regs$7$q;
-    reg  x_regs$7$clock;
-    reg  [7:0] x_regs$8$d;
-    wire  [7:0] x_regs$8$q;
-    reg  x_regs$8$clock;
-    reg  [7:0] w_regs$0$d;
-    wire  [7:0] w_regs$0$q;
-    reg  w_regs$0$clock;
-    reg  [7:0] w_regs$1$d;
-    wire  [7:0] w_regs$1$q;
-    reg  w_regs$1$clock;
-    reg  [7:0] w_regs$2$d;
-    wire  [7:0] w_regs$2$q;
-    reg  w_regs$2$clock;
-    reg  [7:0] w_regs$3$d;
-    wire  [7:0] w_regs$3$q;
-    reg  w_regs$3$clock;
-    reg  [7:0] w_regs$4$d;
-    wire  [7:0] w_regs$4$q;
-    reg  w_regs$4$clock;
-    reg  [7:0] w_regs$5$d;
-    wire  [7:0] w_regs$5$q;
-    reg  w_regs$5$clock;
-    reg  [7:0] w_regs$6$d;
-    wire  [7:0] w_regs$6$q;
-    reg  w_regs$6$clock;
-    reg  [7:0] w_regs$7$d;
-    wire  [7:0] w_regs$7$q;
-    reg  w_regs$7$clock;
-    reg  [7:0] w_regs$8$d;
-    wire  [7:0] w_regs$8$q;
-    reg  w_regs$8$clock;
-    reg  [18:0] nodes$0$d;
-    wire  [18:0] nodes$0$q;
-    reg  nodes$0$clock;
-    reg  [18:0] nodes$1$d;
-    wire  [18:0] nodes$1$q;
-    reg  nodes$1$clock;
-    reg  [18:0] nodes$2$d;
-    wire  [18:0] nodes$2$q;
-    reg  nodes$2$clock;
-    reg  [18:0] nodes$3$d;
-    wire  [18:0] nodes$3$q;
-    reg  nodes$3$clock;
-    reg  [18:0] nodes$4$d;
-    wire  [18:0] nodes$4$q;
-    reg  nodes$4$clock;
-    reg  [18:0] nodes$5$d;
-    wire  [18:0] nodes$5$q;
-    reg  nodes$5$clock;
-    reg  [18:0] nodes$6$d;
-    wire  [18:0] nodes$6$q;
-    reg  nodes$6$clock;
-    reg  [18:0] nodes$7$d;
-    wire  [18:0] nodes$7$q;
-    reg  nodes$7$clock;
-    reg  [18:0] nodes$8$d;
-    wire  [18:0] nodes$8$q;
-    reg  nodes$8$clock;
-    reg  [18:0] nodes$9$d;
-    wire  [18:0] nodes$9$q;
-    reg  nodes$9$clock;
-    reg  [18:0] nodes$10$d;
-    wire  [18:0] nodes$10$q;
-    reg  nodes$10$clock;
-    reg  [18:0] nodes$11$d;
-    wire  [18:0] nodes$11$q;
-    reg  nodes$11$clock;
-    reg  [18:0] nodes$12$d;
-    wire  [18:0] nodes$12$q;
-    reg  nodes$12$clock;
-    reg  [18:0] nodes$13$d;
-    wire  [18:0] nodes$13$q;
-    reg  nodes$13$clock;
-    reg  [18:0] nodes$14$d;
-    wire  [18:0] nodes$14$q;
-    reg  nodes$14$clock;
-    reg  [18:0] nodes$15$d;
-    wire  [18:0] nodes$15$q;
-    reg  nodes$15$clock;
-    reg  [18:0] nodes$16$d;
-    wire  [18:0] nodes$16$q;
-    reg  nodes$16$clock;
-    reg  [18:0] nodes$17$d;
-    wire  [18:0] nodes$17$q;
-    reg  nodes$17$clock;
-    reg  [18:0] nodes$18$d;
-    wire  [18:0] nodes$18$q;
-    reg  nodes$18$clock;
-    reg  [18:0] nodes$19$d;
-    wire  [18:0] nodes$19$q;
-    reg  nodes$19$clock;
-    reg  [18:0] nodes$20$d;
-    wire  [18:0] nodes$20$q;
-    reg  nodes$20$clock;
-    reg  [18:0] nodes$21$d;
-    wire  [18:0] nodes$21$q;
-    reg  nodes$21$clock;
-    reg  [18:0] nodes$22$d;
-    wire  [18:0] nodes$22$q;
-    reg  nodes$22$clock;
-    reg  [18:0] nodes$23$d;
-    wire  [18:0] nodes$23$q;
-    reg  nodes$23$clock;
-    reg  [18:0] nodes$24$d;
-    wire  [18:0] nodes$24$q;
-    reg  nodes$24$clock;
-    reg  [18:0] nodes$25$d;
-    wire  [18:0] nodes$25$q;
-    reg  nodes$25$clock;
-    reg  [18:0] nodes$26$d;
-    wire  [18:0] nodes$26$q;
-    reg  nodes$26$clock;
-    reg  [18:0] nodes$27$d;
-    wire  [18:0] nodes$27$q;
-    reg  nodes$27$clock;
-    reg  [18:0] nodes$28$d;
-    wire  [18:0] nodes$28$q;
-    reg  nodes$28$clock;
-    reg  [18:0] nodes$29$d;
-    wire  [18:0] nodes$29$q;
-    reg  nodes$29$clock;
-    reg  [18:0] nodes$30$d;
-    wire  [18:0] nodes$30$q;
-    reg  nodes$30$clock;
-    
-    // Local signals
-    reg  [575:0] x_chain$0;
-    reg  [575:0] x_chain$1;
-    reg  [575:0] x_chain$2;
-    reg  [575:0] x_chain$3;
-    reg  [575:0] x_chain$4;
-    reg  [575:0] x_chain$5;
-    reg  [575:0] x_chain$6;
-    reg  [575:0] x_chain$7;
-    reg  [575:0] x_chain$8;
-    reg  [575:0] w_chain$0;
-    reg  [575:0] w_chain$1;
-    reg  [575:0] w_chain$2;
-    reg  [575:0] w_chain$3;
-    reg  [575:0] w_chain$4;
-    reg  [575:0] w_chain$5;
-    reg  [575:0] w_chain$6;
-    reg  [575:0] w_chain$7;
-    reg  [575:0] w_chain$8;
-    reg  [18:0] prods$0;
-    reg  [18:0] prods$1;
-    reg  [18:0] prods$2;
-    reg  [18:0] prods$3;
-    reg  [18:0] prods$4;
-    reg  [18:0] prods$5;
-    reg  [18:0] prods$6;
-    reg  [18:0] prods$7;
-    reg  [18:0] prods$8;
-    reg  [18:0] prods$9;
-    reg  [18:0] prods$10;
-    reg  [18:0] prods$11;
-    reg  [18:0] prods$12;
-    reg  [18:0] prods$13;
-    reg  [18:0] prods$14;
-    reg  [18:0] prods$15;
-    reg  [18:0] sums$0;
-    reg  [18:0] sums$1;
-    reg  [18:0] sums$2;
-    reg  [18:0] sums$3;
-    reg  [18:0] sums$4;
-    reg  [18:0] sums$5;
-    reg  [18:0] sums$6;
-    reg  [18:0] sums$7;
-    reg  [18:0] sums$8;
-    reg  [18:0] sums$9;
-    reg  [18:0] sums$10;
-    reg  [18:0] sums$11;
-    reg  [18:0] sums$12;
-    reg  [18:0] sums$13;
-    reg  [18:0] sums$14;
-    reg  [575:0] unused_x;
-    reg  [575:0] unused_w;
-    
-    // Sub module instances
-    depthwise_engine$lanes$4$muls$0 muls$0(
-        .a(muls$0$a),
-        .b(muls$0$b),
-        .y(muls$0$y)
-    );
-    depthwise_engine$lanes$4$muls$1 muls$1(
-        .a(muls$1$a),
-        .b(muls$1$b),
-        .y(muls$1$y)
-    );
-    depthwise_engine$lanes$4$muls$2 muls$2(
-        .a(muls$2$a),
-        .b(muls$2$b),
-        .y(muls$2$y)
-    );
-    depthwise_engine$lanes$4$muls$3 muls$3(
-        .a(muls$3$a),
-        .b(muls$3$b),
-        .y(muls$3$y)
-    );
-    depthwise_engine$lanes$4$muls$4 muls$4(
-        .a(muls$4$a),
-        .b(muls$4$b),
-        .y(muls$4$y)
-    );
-    depthwise_engine$lanes$4$muls$5 muls$5(
-        .a(muls$5$a),
-        .b(muls$5$b),
-        .y(muls$5$y)
-    );
-    depthwise_engine$lanes$4$muls$6 muls$6(
-        .a(muls$6$a),
-        .b(muls$6$b),
-        .y(muls$6$y)
-    );
-    depthwise_engine$lanes$4$muls$7 muls$7(
-        .a(muls$7$a),
-        .b(muls$7$b),
-        .y(muls$7$y)
-    );
-    depthwise_engine$lanes$4$muls$8 muls$8(
-        .a(muls$8$a),
-        .b(muls$8$b),
-        .y(muls$8$y)
-    );
-    depthwise_engine$lanes$4$ext$0 ext$0(
-        .a(ext$0$a),
-        .y(ext$0$y)
-    );
-    depthwise_engine$lanes$4$ext$1 ext$1(
-        .a(ext$1$a),
-        .y(ext$1$y)
-    );
-    depthwise_engine$lanes$4$ext$2 ext$2(
-        .a(ext$2$a),
-        .y(ext$2$y)
-    );
-    depthwise_engine$lanes$4$ext$3 ext$3(
-        .a(ext$3$a),
-        .y(ext$3$y)
-    );
-    depthwise_engine$lanes$4$ext$4 ext$4(
-        .a(ext$4$a),
-        .y(ext$4$y)
-    );
-    depthwise_engine$lanes$4$ext$5 ext$5(
-        .a(ext$5$a),
-        .y(ext$5$y)
-    );
-    depthwise_engine$lanes$4$ext$6 ext$6(
-        .a(ext$6$a),
-        .y(ext$6$y)
-    );
-    depthwise_engine$lanes$4$ext$7 ext$7(
-        .a(ext$7$a),
-        .y(ext$7$y)
-    );
-    depthwise_engine$lanes$4$ext$8 ext$8(
-        .a(ext$8$a),
-        .y(ext$8$y)
-    );
-    depthwise_engine$lanes$4$x_regs$0 x_regs$0(
-        .d(x_regs$0$d),
-        .q(x_regs$0$q),
-        .clock(x_regs$0$clock)
-    );
-    depthwise_engine$lanes$4$x_regs$1 x_regs$1(
-        .d(x_regs$1$d),
-        .q(x_regs$1$q),
-        .clock(x_regs$1$clock)
-    );
-    depthwise_engine$lanes$4$x_regs$2 x_regs$2(
-        .d(x_regs$2$d),
-        .q(x_regs$2$q),
-        .clock(x_regs$2$clock)
-    );
-    depthwise_engine$lanes$4$x_regs$3 x_regs$3(
-        .d(x_regs$3$d),
-        .q(x_regs$3$q),
-        .clock(x_regs$3$clock)
-    );
-    depthwise_engine$lanes$4$x_regs$4 x_regs$4(
-        .d(x_regs$4$d),
-        .q(x_regs$4$q),
-        .clock(x_regs$4$clock)
-    );
-    depthwise_engine$lanes$4$x_regs$5 x_regs$5(
-        .d(x_regs$5$d),
-        .q(x_regs$5$q),
-        .clock(x_regs$5$clock)
-    );
-    depthwise_engine$lanes$4$x_regs$6 x_regs$6(
-        .d(x_regs$6$d),
-        .q(x_regs$6$q),
-        .clock(x_regs$6$clock)
-    );
-    depthwise_engine$lanes$4$x_regs$7 x_regs$7(
-        .d(x_regs$7$d),
-        .q(x_regs$7$q),
-        .clock(x_regs$7$clock)
-    );
-    depthwise_engine$lanes$4$x_regs$8 x_regs$8(
-        .d(x_regs$8$d),
-        .q(x_regs$8$q),
-        .clock(x_regs$8$clock)
-    );
-    depthwise_engine$lanes$4$w_regs$0 w_regs$0(
-        .d(w_regs$0$d),
-        .q(w_regs$0$q),
-        .clock(w_regs$0$clock)
-    );
-    depthwise_engine$lanes$4$w_regs$1 w_regs$1(
-        .d(w_regs$1$d),
-        .q(w_regs$1$q),
-        .clock(w_regs$1$clock)
-    );
-    depthwise_engine$lanes$4$w_regs$2 w_regs$2(
-        .d(w_regs$2$d),
-        .q(w_regs$2$q),
-        .clock(w_regs$2$clock)
-    );
-    depthwise_engine$lanes$4$w_regs$3 w_regs$3(
-        .d(w_regs$3$d),
-        .q(w_regs$3$q),
-        .clock(w_regs$3$clock)
-    );
-    depthwise_engine$lanes$4$w_regs$4 w_regs$4(
-        .d(w_regs$4$d),
-        .q(w_regs$4$q),
-        .clock(w_regs$4$clock)
-    );
-    depthwise_engine$lanes$4$w_regs$5 w_regs$5(
-        .d(w_regs$5$d),
-        .q(w_regs$5$q),
-        .clock(w_regs$5$clock)
-    );
-    depthwise_engine$lanes$4$w_regs$6 w_regs$6(
-        .d(w_regs$6$d),
-        .q(w_regs$6$q),
-        .clock(w_regs$6$clock)
-    );
-    depthwise_engine$lanes$4$w_regs$7 w_regs$7(
-        .d(w_regs$7$d),
-        .q(w_regs$7$q),
-        .clock(w_regs$7$clock)
-    );
-    depthwise_engine$lanes$4$w_regs$8 w_regs$8(
-        .d(w_regs$8$d),
-        .q(w_regs$8$q),
-        .clock(w_regs$8$clock)
-    );
-    depthwise_engine$lanes$4$nodes$0 nodes$0(
-        .d(nodes$0$d),
-        .q(nodes$0$q),
-        .clock(nodes$0$clock)
-    );
-    depthwise_engine$lanes$4$nodes$1 nodes$1(
-        .d(nodes$1$d),
-        .q(nodes$1$q),
-        .clock(nodes$1$clock)
-    );
-    depthwise_engine$lanes$4$nodes$2 nodes$2(
-        .d(nodes$2$d),
-        .q(nodes$2$q),
-        .clock(nodes$2$clock)
-    );
-    depthwise_engine$lanes$4$nodes$3 nodes$3(
-        .d(nodes$3$d),
-        .q(nodes$3$q),
-        .clock(nodes$3$clock)
-    );
-    depthwise_engine$lanes$4$nodes$4 nodes$4(
-        .d(nodes$4$d),
-        .q(nodes$4$q),
-        .clock(nodes$4$clock)
-    );
-    depthwise_engine$lanes$4$nodes$5 nodes$5(
-        .d(nodes$5$d),
-        .q(nodes$5$q),
-        .clock(nodes$5$clock)
-    );
-    depthwise_engine$lanes$4$nodes$6 nodes$6(
-        .d(nodes$6$d),
-        .q(nodes$6$q),
-        .clock(nodes$6$clock)
-    );
-    depthwise_engine$lanes$4$nodes$7 nodes$7(
-        .d(nodes$7$d),
-        .q(nodes$7$q),
-        .clock(nodes$7$clock)
-    );
-    depthwise_engine$lanes$4$nodes$8 nodes$8(
-        .d(nodes$8$d),
-        .q(nodes$8$q),
-        .clock(nodes$8$clock)
-    );
-    depthwise_engine$lanes$4$nodes$9 nodes$9(
-        .d(nodes$9$d),
-        .q(nodes$9$q),
-        .clock(nodes$9$clock)
-    );
-    depthwise_engine$lanes$4$nodes$10 nodes$10(
-        .d(nodes$10$d),
-        .q(nodes$10$q),
-        .clock(nodes$10$clock)
-    );
-    depthwise_engine$lanes$4$nodes$11 nodes$11(
-        .d(nodes$11$d),
-        .q(nodes$11$q),
-        .clock(nodes$11$clock)
-    );
-    depthwise_engine$lanes$4$nodes$12 nodes$12(
-        .d(nodes$12$d),
-        .q(nodes$12$q),
-        .clock(nodes$12$clock)
-    );
-    depthwise_engine$lanes$4$nodes$13 nodes$13(
-        .d(nodes$13$d),
-        .q(nodes$13$q),
-        .clock(nodes$13$clock)
-    );
-    depthwise_engine$lanes$4$nodes$14 nodes$14(
-        .d(nodes$14$d),
-        .q(nodes$14$q),
-        .clock(nodes$14$clock)
-    );
-    depthwise_engine$lanes$4$nodes$15 nodes$15(
-        .d(nodes$15$d),
-        .q(nodes$15$q),
-        .clock(nodes$15$clock)
-    );
-    depthwise_engine$lanes$4$nodes$16 nodes$16(
-        .d(nodes$16$d),
-        .q(nodes$16$q),
-        .clock(nodes$16$clock)
-    );
-    depthwise_engine$lanes$4$nodes$17 nodes$17(
-        .d(nodes$17$d),
-        .q(nodes$17$q),
-        .clock(nodes$17$clock)
-    );
-    depthwise_engine$lanes$4$nodes$18 nodes$18(
-        .d(nodes$18$d),
-        .q(nodes$18$q),
-        .clock(nodes$18$clock)
-    );
-    depthwise_engine$lanes$4$nodes$19 nodes$19(
-        .d(nodes$19$d),
-        .q(nodes$19$q),
-        .clock(nodes$19$clock)
-    );
-    depthwise_engine$lanes$4$nodes$20 nodes$20(
-        .d(nodes$20$d),
-        .q(nodes$20$q),
-        .clock(nodes$20$clock)
-    );
-    depthwise_engine$lanes$4$nodes$21 nodes$21(
-        .d(nodes$21$d),
-        .q(nodes$21$q),
-        .clock(nodes$21$clock)
-    );
-    depthwise_engine$lanes$4$nodes$22 nodes$22(
-        .d(nodes$22$d),
-        .q(nodes$22$q),
-        .clock(nodes$22$clock)
-    );
-    depthwise_engine$lanes$4$nodes$23 nodes$23(
-        .d(nodes$23$d),
-        .q(nodes$23$q),
-        .clock(nodes$23$clock)
-    );
-    depthwise_engine$lanes$4$nodes$24 nodes$24(
-        .d(nodes$24$d),
-        .q(nodes$24$q),
-        .clock(nodes$24$clock)
-    );
-    depthwise_engine$lanes$4$nodes$25 nodes$25(
-        .d(nodes$25$d),
-        .q(nodes$25$q),
-        .clock(nodes$25$clock)
-    );
-    depthwise_engine$lanes$4$nodes$26 nodes$26(
-        .d(nodes$26$d),
-        .q(nodes$26$q),
-        .clock(nodes$26$clock)
-    );
-    depthwise_engine$lanes$4$nodes$27 nodes$27(
-        .d(nodes$27$d),
-        .q(nodes$27$q),
-        .clock(nodes$27$clock)
-    );
-    depthwise_engine$lanes$4$nodes$28 nodes$28(
-        .d(nodes$28$d),
-        .q(nodes$28$q),
-        .clock(nodes$28$clock)
-    );
-    depthwise_engine$lanes$4$nodes$29 nodes$29(
-        .d(nodes$29$d),
-        .q(nodes$29$q),
-        .clock(nodes$29$clock)
-    );
-    depthwise_engine$lanes$4$nodes$30 nodes$30(
-        .d(nodes$30$d),
-        .q(nodes$30$q),
-        .clock(nodes$30$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        nodes$0$clock = clock;
-        nodes$1$clock = clock;
-        nodes$2$clock = clock;
-        nodes$3$clock = clock;
-        nodes$4$clock = clock;
-        nodes$5$clock = clock;
-        nodes$6$clock = clock;
-        nodes$7$clock = clock;
-        nodes$8$clock = clock;
-        nodes$9$clock = clock;
-        nodes$10$clock = clock;
-        nodes$11$clock = clock;
-        nodes$12$clock = clock;
-        nodes$13$clock = clock;
-        nodes$14$clock = clock;
-        nodes$15$clock = clock;
-        nodes$16$clock = clock;
-        nodes$17$clock = clock;
-        nodes$18$clock = clock;
-        nodes$19$clock = clock;
-        nodes$20$clock = clock;
-        nodes$21$clock = clock;
-        nodes$22$clock = clock;
-        nodes$23$clock = clock;
-        nodes$24$clock = clock;
-        nodes$25$clock = clock;
-        nodes$26$clock = clock;
-        nodes$27$clock = clock;
-        nodes$28$clock = clock;
-        nodes$29$clock = clock;
-        nodes$30$clock = clock;
-        x_regs$0$clock = clock;
-        w_regs$0$clock = clock;
-        x_regs$1$clock = clock;
-        w_regs$1$clock = clock;
-        x_regs$2$clock = clock;
-        w_regs$2$clock = clock;
-        x_regs$3$clock = clock;
-        w_regs$3$clock = clock;
-        x_regs$4$clock = clock;
-        w_regs$4$clock = clock;
-        x_regs$5$clock = clock;
-        w_regs$5$clock = clock;
-        x_regs$6$clock = clock;
-        w_regs$6$clock = clock;
-        x_regs$7$clock = clock;
-        w_regs$7$clock = clock;
-        x_regs$8$clock = clock;
-        w_regs$8$clock = clock;
-        x_chain$0 = win >> lane_shift;
-        w_chain$0 = wts >> lane_shift;
-        x_chain$1 = x_chain$0 >> beat_shift;
-        w_chain$1 = w_chain$0 >> beat_shift;
-        x_chain$2 = x_chain$1 >> beat_shift;
-        w_chain$2 = w_chain$1 >> beat_shift;
-        x_chain$3 = x_chain$2 >> beat_shift;
-        w_chain$3 = w_chain$2 >> beat_shift;
-        x_chain$4 = x_chain$3 >> beat_shift;
-        w_chain$4 = w_chain$3 >> beat_shift;
-        x_chain$5 = x_chain$4 >> beat_shift;
-        w_chain$5 = w_chain$4 >> beat_shift;
-        x_chain$6 = x_chain$5 >> beat_shift;
-        w_chain$6 = w_chain$5 >> beat_shift;
-        x_chain$7 = x_chain$6 >> beat_shift;
-        w_chain$7 = w_chain$6 >> beat_shift;
-        x_chain$8 = x_chain$7 >> beat_shift;
-        w_chain$8 = w_chain$7 >> beat_shift;
-        unused_x = x_chain$0;
-        unused_w = w_chain$0;
-        unused_x = x_chain$1;
-        unused_w = w_chain$1;
-        unused_x = x_chain$2;
-        unused_w = w_chain$2;
-        unused_x = x_chain$3;
-        unused_w = w_chain$3;
-        unused_x = x_chain$4;
-        unused_w = w_chain$4;
-        unused_x = x_chain$5;
-        unused_w = w_chain$5;
-        unused_x = x_chain$6;
-        unused_w = w_chain$6;
-        unused_x = x_chain$7;
-        unused_w = w_chain$7;
-        unused_x = x_chain$8;
-        unused_w = w_chain$8;
-        prods$0 = 32'h0;
-        prods$1 = 32'h0;
-        prods$2 = 32'h0;
-        prods$3 = 32'h0;
-        prods$4 = 32'h0;
-        prods$5 = 32'h0;
-        prods$6 = 32'h0;
-        prods$7 = 32'h0;
-        prods$8 = 32'h0;
-        prods$9 = 32'h0;
-        prods$10 = 32'h0;
-        prods$11 = 32'h0;
-        prods$12 = 32'h0;
-        prods$13 = 32'h0;
-        prods$14 = 32'h0;
-        prods$15 = 32'h0;
-        x_regs$0$d = x_chain$0[(32'h0)+:(8)];
-        w_regs$0$d = w_chain$0[(32'h0)+:(8)];
-        muls$0$a = x_regs$0$q;
-        muls$0$b = w_regs$0$q;
-        ext$0$a = muls$0$y;
-        prods$0 = ext$0$y;
-        x_regs$1$d = x_chain$1[(32'h0)+:(8)];
-        w_regs$1$d = w_chain$1[(32'h0)+:(8)];
-        muls$1$a = x_regs$1$q;
-        muls$1$b = w_regs$1$q;
-        ext$1$a = muls$1$y;
-        prods$1 = ext$1$y;
-        x_regs$2$d = x_chain$2[(32'h0)+:(8)];
-        w_regs$2$d = w_chain$2[(32'h0)+:(8)];
-        muls$2$a = x_regs$2$q;
-        muls$2$b = w_regs$2$q;
-        ext$2$a = muls$2$y;
-        prods$2 = ext$2$y;
-        x_regs$3$d = x_chain$3[(32'h0)+:(8)];
-        w_regs$3$d = w_chain$3[(32'h0)+:(8)];
-        muls$3$a = x_regs$3$q;
-        muls$3$b = w_regs$3$q;
-        ext$3$a = muls$3$y;
-        prods$3 = ext$3$y;
-        x_regs$4$d = x_chain$4[(32'h0)+:(8)];
-        w_regs$4$d = w_chain$4[(32'h0)+:(8)];
-        muls$4$a = x_regs$4$q;
-        muls$4$b = w_regs$4$q;
-        ext$4$a = muls$4$y;
-        prods$4 = ext$4$y;
-        x_regs$5$d = x_chain$5[(32'h0)+:(8)];
-        w_regs$5$d = w_chain$5[(32'h0)+:(8)];
-        muls$5$a = x_regs$5$q;
-        muls$5$b = w_regs$5$q;
-        ext$5$a = muls$5$y;
-        prods$5 = ext$5$y;
-        x_regs$6$d = x_chain$6[(32'h0)+:(8)];
-        w_regs$6$d = w_chain$6[(32'h0)+:(8)];
-        muls$6$a = x_regs$6$q;
-        muls$6$b = w_regs$6$q;
-        ext$6$a = muls$6$y;
-        prods$6 = ext$6$y;
-        x_regs$7$d = x_chain$7[(32'h0)+:(8)];
-        w_regs$7$d = w_chain$7[(32'h0)+:(8)];
-        muls$7$a = x_regs$7$q;
-        muls$7$b = w_regs$7$q;
-        ext$7$a = muls$7$y;
-        prods$7 = ext$7$y;
-        x_regs$8$d = x_chain$8[(32'h0)+:(8)];
-        w_regs$8$d = w_chain$8[(32'h0)+:(8)];
-        muls$8$a = x_regs$8$q;
-        muls$8$b = w_regs$8$q;
-        ext$8$a = muls$8$y;
-        prods$8 = ext$8$y;
-        nodes$15$d = prods$0;
-        nodes$16$d = prods$1;
-        nodes$17$d = prods$2;
-        nodes$18$d = prods$3;
-        nodes$19$d = prods$4;
-        nodes$20$d = prods$5;
-        nodes$21$d = prods$6;
-        nodes$22$d = prods$7;
-        nodes$23$d = prods$8;
-        nodes$24$d = prods$9;
-        nodes$25$d = prods$10;
-        nodes$26$d = prods$11;
-        nodes$27$d = prods$12;
-        nodes$28$d = prods$13;
-        nodes$29$d = prods$14;
-        nodes$30$d = prods$15;
-        sums$0 = nodes$1$q + nodes$2$q;
-        nodes$0$d = sums$0;
-        sums$1 = nodes$3$q + nodes$4$q;
-        nodes$1$d = sums$1;
-        sums$2 = nodes$5$q + nodes$6$q;
-        nodes$2$d = sums$2;
-        sums$3 = nodes$7$q + nodes$8$q;
-        nodes$3$d = sums$3;
-        sums$4 = nodes$9$q + nodes$10$q;
-        nodes$4$d = sums$4;
-        sums$5 = nodes$11$q + nodes$12$q;
-        nodes$5$d = sums$5;
-        sums$6 = nodes$13$q + nodes$14$q;
-        nodes$6$d = sums$6;
-        sums$7 = nodes$15$q + nodes$16$q;
-        nodes$7$d = sums$7;
-        sums$8 = nodes$17$q + nodes$18$q;
-        nodes$8$d = sums$8;
-        sums$9 = nodes$19$q + nodes$20$q;
-        nodes$9$d = sums$9;
-        sums$10 = nodes$21$q + nodes$22$q;
-        nodes$10$d = sums$10;
-        sums$11 = nodes$23$q + nodes$24$q;
-        nodes$11$d = sums$11;
-        sums$12 = nodes$25$q + nodes$26$q;
-        nodes$12$d = sums$12;
-        sums$13 = nodes$27$q + nodes$28$q;
-        nodes$13$d = sums$13;
-        sums$14 = nodes$29$q + nodes$30$q;
-        nodes$14$d = sums$14;
-        sum = nodes$0$q;
-    end
-    
-endmodule // depthwise_engine$lanes$4
-
-
-module depthwise_engine$lanes$4$ext$0(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // depthwise_engine$lanes$4$ext$0
-
-
-module depthwise_engine$lanes$4$ext$1(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // depthwise_engine$lanes$4$ext$1
-
-
-module depthwise_engine$lanes$4$ext$2(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // depthwise_engine$lanes$4$ext$2
-
-
-module depthwise_engine$lanes$4$ext$3(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // depthwise_engine$lanes$4$ext$3
-
-
-module depthwise_engine$lanes$4$ext$4(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // depthwise_engine$lanes$4$ext$4
-
-
-module depthwise_engine$lanes$4$ext$5(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // depthwise_engine$lanes$4$ext$5
-
-
-module depthwise_engine$lanes$4$ext$6(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // depthwise_engine$lanes$4$ext$6
-
-
-module depthwise_engine$lanes$4$ext$7(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // depthwise_engine$lanes$4$ext$7
-
-
-module depthwise_engine$lanes$4$ext$8(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // depthwise_engine$lanes$4$ext$8
-
-
-module depthwise_engine$lanes$4$muls$0(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // depthwise_engine$lanes$4$muls$0
-
-
-module depthwise_engine$lanes$4$muls$1(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // depthwise_engine$lanes$4$muls$1
-
-
-module depthwise_engine$lanes$4$muls$2(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // depthwise_engine$lanes$4$muls$2
-
-
-module depthwise_engine$lanes$4$muls$3(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // depthwise_engine$lanes$4$muls$3
-
-
-module depthwise_engine$lanes$4$muls$4(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // depthwise_engine$lanes$4$muls$4
-
-
-module depthwise_engine$lanes$4$muls$5(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // depthwise_engine$lanes$4$muls$5
-
-
-module depthwise_engine$lanes$4$muls$6(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // depthwise_engine$lanes$4$muls$6
-
-
-module depthwise_engine$lanes$4$muls$7(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // depthwise_engine$lanes$4$muls$7
-
-
-module depthwise_engine$lanes$4$muls$8(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // depthwise_engine$lanes$4$muls$8
-
-
-module depthwise_engine$lanes$4$nodes$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$nodes$0
-
-
-module depthwise_engine$lanes$4$nodes$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$nodes$1
-
-
-module depthwise_engine$lanes$4$nodes$10(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$nodes$10
-
-
-module depthwise_engine$lanes$4$nodes$11(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$nodes$11
-
-
-module depthwise_engine$lanes$4$nodes$12(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$nodes$12
-
-
-module depthwise_engine$lanes$4$nodes$13(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$nodes$13
-
-
-module depthwise_engine$lanes$4$nodes$14(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$nodes$14
-
-
-module depthwise_engine$lanes$4$nodes$15(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$nodes$15
-
-
-module depthwise_engine$lanes$4$nodes$16(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$nodes$16
-
-
-module depthwise_engine$lanes$4$nodes$17(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$nodes$17
-
-
-module depthwise_engine$lanes$4$nodes$18(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$nodes$18
-
-
-module depthwise_engine$lanes$4$nodes$19(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$nodes$19
-
-
-module depthwise_engine$lanes$4$nodes$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$nodes$2
-
-
-module depthwise_engine$lanes$4$nodes$20(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$nodes$20
-
-
-module depthwise_engine$lanes$4$nodes$21(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$nodes$21
-
-
-module depthwise_engine$lanes$4$nodes$22(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$nodes$22
-
-
-module depthwise_engine$lanes$4$nodes$23(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$nodes$23
-
-
-module depthwise_engine$lanes$4$nodes$24(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$nodes$24
-
-
-module depthwise_engine$lanes$4$nodes$25(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$nodes$25
-
-
-module depthwise_engine$lanes$4$nodes$26(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$nodes$26
-
-
-module depthwise_engine$lanes$4$nodes$27(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$nodes$27
-
-
-module depthwise_engine$lanes$4$nodes$28(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$nodes$28
-
-
-module depthwise_engine$lanes$4$nodes$29(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$nodes$29
-
-
-module depthwise_engine$lanes$4$nodes$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$nodes$3
-
-
-module depthwise_engine$lanes$4$nodes$30(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$nodes$30
-
-
-module depthwise_engine$lanes$4$nodes$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$nodes$4
-
-
-module depthwise_engine$lanes$4$nodes$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$nodes$5
-
-
-module depthwise_engine$lanes$4$nodes$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$nodes$6
-
-
-module depthwise_engine$lanes$4$nodes$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$nodes$7
-
-
-module depthwise_engine$lanes$4$nodes$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$nodes$8
-
-
-module depthwise_engine$lanes$4$nodes$9(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$nodes$9
-
-
-module depthwise_engine$lanes$4$w_regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$w_regs$0
-
-
-module depthwise_engine$lanes$4$w_regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$w_regs$1
-
-
-module depthwise_engine$lanes$4$w_regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$w_regs$2
-
-
-module depthwise_engine$lanes$4$w_regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$w_regs$3
-
-
-module depthwise_engine$lanes$4$w_regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$w_regs$4
-
-
-module depthwise_engine$lanes$4$w_regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$w_regs$5
-
-
-module depthwise_engine$lanes$4$w_regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$w_regs$6
-
-
-module depthwise_engine$lanes$4$w_regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$w_regs$7
-
-
-module depthwise_engine$lanes$4$w_regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$w_regs$8
-
-
-module depthwise_engine$lanes$4$x_regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$x_regs$0
-
-
-module depthwise_engine$lanes$4$x_regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$x_regs$1
-
-
-module depthwise_engine$lanes$4$x_regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$x_regs$2
-
-
-module depthwise_engine$lanes$4$x_regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$x_regs$3
-
-
-module depthwise_engine$lanes$4$x_regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$x_regs$4
-
-
-module depthwise_engine$lanes$4$x_regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$x_regs$5
-
-
-module depthwise_engine$lanes$4$x_regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$x_regs$6
-
-
-module depthwise_engine$lanes$4$x_regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$x_regs$7
-
-
-module depthwise_engine$lanes$4$x_regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$4$x_regs$8
-
-
-module depthwise_engine$lanes$5(clock,win,wts,sum);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [575:0] win;
-    input wire  [575:0] wts;
-    output reg  [18:0] sum;
-    
-    // Constant declarations
-    localparam  lane_shift = 16'h28;
-    localparam  beat_shift = 16'h40;
-    
-    // Stub signals
-    reg  [7:0] muls$0$a;
-    reg  [7:0] muls$0$b;
-    wire  [15:0] muls$0$y;
-    reg  [7:0] muls$1$a;
-    reg  [7:0] muls$1$b;
-    wire  [15:0] muls$1$y;
-    reg  [7:0] muls$2$a;
-    reg  [7:0] muls$2$b;
-    wire  [15:0] muls$2$y;
-    reg  [7:0] muls$3$a;
-    reg  [7:0] muls$3$b;
-    wire  [15:0] muls$3$y;
-    reg  [7:0] muls$4$a;
-    reg  [7:0] muls$4$b;
-    wire  [15:0] muls$4$y;
-    reg  [7:0] muls$5$a;
-    reg  [7:0] muls$5$b;
-    wire  [15:0] muls$5$y;
-    reg  [7:0] muls$6$a;
-    reg  [7:0] muls$6$b;
-    wire  [15:0] muls$6$y;
-    reg  [7:0] muls$7$a;
-    reg  [7:0] muls$7$b;
-    wire  [15:0] muls$7$y;
-    reg  [7:0] muls$8$a;
-    reg  [7:0] muls$8$b;
-    wire  [15:0] muls$8$y;
-    reg  [15:0] ext$0$a;
-    wire  [18:0] ext$0$y;
-    reg  [15:0] ext$1$a;
-    wire  [18:0] ext$1$y;
-    reg  [15:0] ext$2$a;
-    wire  [18:0] ext$2$y;
-    reg  [15:0] ext$3$a;
-    wire  [18:0] ext$3$y;
-    reg  [15:0] ext$4$a;
-    wire  [18:0] ext$4$y;
-    reg  [15:0] ext$5$a;
-    wire  [18:0] ext$5$y;
-    reg  [15:0] ext$6$a;
-    wire  [18:0] ext$6$y;
-    reg  [15:0] ext$7$a;
-    wire  [18:0] ext$7$y;
-    reg  [15:0] ext$8$a;
-    wire  [18:0] ext$8$y;
-    reg  [7:0] x_regs$0$d;
-    wire  [7:0] x_regs$0$q;
-    reg  x_regs$0$clock;
-    reg  [7:0] x_regs$1$d;
-    wire  [7:0] x_regs$1$q;
-    reg  x_regs$1$clock;
-    reg  [7:0] x_regs$2$d;
-    wire  [7:0] x_regs$2$q;
-    reg  x_regs$2$clock;
-    reg  [7:0] x_regs$3$d;
-    wire  [7:0] x_regs$3$q;
-    reg  x_regs$3$clock;
-    reg  [7:0] x_regs$4$d;
-    wire  [7:0] x_regs$4$q;
-    reg  x_regs$4$clock;
-    reg  [7:0] x_regs$5$d;
-    wire  [7:0] x_regs$5$q;
-    reg  x_regs$5$clock;
-    reg  [7:0] x_regs$6$d;
-    wire  [7:0] x_regs$6$q;
-    reg  x_regs$6$clock;
-    reg  [7:0] x_regs$7$d;
-    wire  [7:0] x_regs$7$q;
-    reg  x_regs$7$clock;
-    reg  [7:0] x_regs$8$d;
-    wire  [7:0] x_regs$8$q;
-    reg  x_regs$8$clock;
-    reg  [7:0] w_regs$0$d;
-    wire  [7:0] w_regs$0$q;
-    reg  w_regs$0$clock;
-    reg  [7:0] w_regs$1$d;
-    wire  [7:0] w_regs$1$q;
-    reg  w_regs$1$clock;
-    reg  [7:0] w_regs$2$d;
-    wire  [7:0] w_regs$2$q;
-    reg  w_regs$2$clock;
-    reg  [7:0] w_regs$3$d;
-    wire  [7:0] w_regs$3$q;
-    reg  w_regs$3$clock;
-    reg  [7:0] w_regs$4$d;
-    wire  [7:0] w_regs$4$q;
-    reg  w_regs$4$clock;
-    reg  [7:0] w_regs$5$d;
-    wire  [7:0] w_regs$5$q;
-    reg  w_regs$5$clock;
-    reg  [7:0] w_regs$6$d;
-    wire  [7:0] w_regs$6$q;
-    reg  w_regs$6$clock;
-    reg  [7:0] w_regs$7$d;
-    wire  [7:0] w_regs$7$q;
-    reg  w_regs$7$clock;
-    reg  [7:0] w_regs$8$d;
-    wire  [7:0] w_regs$8$q;
-    reg  w_regs$8$clock;
-    reg  [18:0] nodes$0$d;
-    wire  [18:0] nodes$0$q;
-    reg  nodes$0$clock;
-    reg  [18:0] nodes$1$d;
-    wire  [18:0] nodes$1$q;
-    reg  nodes$1$clock;
-    reg  [18:0] nodes$2$d;
-    wire  [18:0] nodes$2$q;
-    reg  nodes$2$clock;
-    reg  [18:0] nodes$3$d;
-    wire  [18:0] nodes$3$q;
-    reg  nodes$3$clock;
-    reg  [18:0] nodes$4$d;
-    wire  [18:0] nodes$4$q;
-    reg  nodes$4$clock;
-    reg  [18:0] nodes$5$d;
-    wire  [18:0] nodes$5$q;
-    reg  nodes$5$clock;
-    reg  [18:0] nodes$6$d;
-    wire  [18:0] nodes$6$q;
-    reg  nodes$6$clock;
-    reg  [18:0] nodes$7$d;
-    wire  [18:0] nodes$7$q;
-    reg  nodes$7$clock;
-    reg  [18:0] nodes$8$d;
-    wire  [18:0] nodes$8$q;
-    reg  nodes$8$clock;
-    reg  [18:0] nodes$9$d;
-    wire  [18:0] nodes$9$q;
-    reg  nodes$9$clock;
-    reg  [18:0] nodes$10$d;
-    wire  [18:0] nodes$10$q;
-    reg  nodes$10$clock;
-    reg  [18:0] nodes$11$d;
-    wire  [18:0] nodes$11$q;
-    reg  nodes$11$clock;
-    reg  [18:0] nodes$12$d;
-    wire  [18:0] nodes$12$q;
-    reg  nodes$12$clock;
-    reg  [18:0] nodes$13$d;
-    wire  [18:0] nodes$13$q;
-    reg  nodes$13$clock;
-    reg  [18:0] nodes$14$d;
-    wire  [18:0] nodes$14$q;
-    reg  nodes$14$clock;
-    reg  [18:0] nodes$15$d;
-    wire  [18:0] nodes$15$q;
-    reg  nodes$15$clock;
-    reg  [18:0] nodes$16$d;
-    wire  [18:0] nodes$16$q;
-    reg  nodes$16$clock;
-    reg  [18:0] nodes$17$d;
-    wire  [18:0] nodes$17$q;
-    reg  nodes$17$clock;
-    reg  [18:0] nodes$18$d;
-    wire  [18:0] nodes$18$q;
-    reg  nodes$18$clock;
-    reg  [18:0] nodes$19$d;
-    wire  [18:0] nodes$19$q;
-    reg  nodes$19$clock;
-    reg  [18:0] nodes$20$d;
-    wire  [18:0] nodes$20$q;
-    reg  nodes$20$clock;
-    reg  [18:0] nodes$21$d;
-    wire  [18:0] nodes$21$q;
-    reg  nodes$21$clock;
-    reg  [18:0] nodes$22$d;
-    wire  [18:0] nodes$22$q;
-    reg  nodes$22$clock;
-    reg  [18:0] nodes$23$d;
-    wire  [18:0] nodes$23$q;
-    reg  nodes$23$clock;
-    reg  [18:0] nodes$24$d;
-    wire  [18:0] nodes$24$q;
-    reg  nodes$24$clock;
-    reg  [18:0] nodes$25$d;
-    wire  [18:0] nodes$25$q;
-    reg  nodes$25$clock;
-    reg  [18:0] nodes$26$d;
-    wire  [18:0] nodes$26$q;
-    reg  nodes$26$clock;
-    reg  [18:0] nodes$27$d;
-    wire  [18:0] nodes$27$q;
-    reg  nodes$27$clock;
-    reg  [18:0] nodes$28$d;
-    wire  [18:0] nodes$28$q;
-    reg  nodes$28$clock;
-    reg  [18:0] nodes$29$d;
-    wire  [18:0] nodes$29$q;
-    reg  nodes$29$clock;
-    reg  [18:0] nodes$30$d;
-    wire  [18:0] nodes$30$q;
-    reg  nodes$30$clock;
-    
-    // Local signals
-    reg  [575:0] x_chain$0;
-    reg  [575:0] x_chain$1;
-    reg  [575:0] x_chain$2;
-    reg  [575:0] x_chain$3;
-    reg  [575:0] x_chain$4;
-    reg  [575:0] x_chain$5;
-    reg  [575:0] x_chain$6;
-    reg  [575:0] x_chain$7;
-    reg  [575:0] x_chain$8;
-    reg  [575:0] w_chain$0;
-    reg  [575:0] w_chain$1;
-    reg  [575:0] w_chain$2;
-    reg  [575:0] w_chain$3;
-    reg  [575:0] w_chain$4;
-    reg  [575:0] w_chain$5;
-    reg  [575:0] w_chain$6;
-    reg  [575:0] w_chain$7;
-    reg  [575:0] w_chain$8;
-    reg  [18:0] prods$0;
-    reg  [18:0] prods$1;
-    reg  [18:0] prods$2;
-    reg  [18:0] prods$3;
-    reg  [18:0] prods$4;
-    reg  [18:0] prods$5;
-    reg  [18:0] prods$6;
-    reg  [18:0] prods$7;
-    reg  [18:0] prods$8;
-    reg  [18:0] prods$9;
-    reg  [18:0] prods$10;
-    reg  [18:0] prods$11;
-    reg  [18:0] prods$12;
-    reg  [18:0] prods$13;
-    reg  [18:0] prods$14;
-    reg  [18:0] prods$15;
-    reg  [18:0] sums$0;
-    reg  [18:0] sums$1;
-    reg  [18:0] sums$2;
-    reg  [18:0] sums$3;
-    reg  [18:0] sums$4;
-    reg  [18:0] sums$5;
-    reg  [18:0] sums$6;
-    reg  [18:0] sums$7;
-    reg  [18:0] sums$8;
-    reg  [18:0] sums$9;
-    reg  [18:0] sums$10;
-    reg  [18:0] sums$11;
-    reg  [18:0] sums$12;
-    reg  [18:0] sums$13;
-    reg  [18:0] sums$14;
-    reg  [575:0] unused_x;
-    reg  [575:0] unused_w;
-    
-    // Sub module instances
-    depthwise_engine$lanes$5$muls$0 muls$0(
-        .a(muls$0$a),
-        .b(muls$0$b),
-        .y(muls$0$y)
-    );
-    depthwise_engine$lanes$5$muls$1 muls$1(
-        .a(muls$1$a),
-        .b(muls$1$b),
-        .y(muls$1$y)
-    );
-    depthwise_engine$lanes$5$muls$2 muls$2(
-        .a(muls$2$a),
-        .b(muls$2$b),
-        .y(muls$2$y)
-    );
-    depthwise_engine$lanes$5$muls$3 muls$3(
-        .a(muls$3$a),
-        .b(muls$3$b),
-        .y(muls$3$y)
-    );
-    depthwise_engine$lanes$5$muls$4 muls$4(
-        .a(muls$4$a),
-        .b(muls$4$b),
-        .y(muls$4$y)
-    );
-    depthwise_engine$lanes$5$muls$5 muls$5(
-        .a(muls$5$a),
-        .b(muls$5$b),
-        .y(muls$5$y)
-    );
-    depthwise_engine$lanes$5$muls$6 muls$6(
-        .a(muls$6$a),
-        .b(muls$6$b),
-        .y(muls$6$y)
-    );
-    depthwise_engine$lanes$5$muls$7 muls$7(
-        .a(muls$7$a),
-        .b(muls$7$b),
-        .y(muls$7$y)
-    );
-    depthwise_engine$lanes$5$muls$8 muls$8(
-        .a(muls$8$a),
-        .b(muls$8$b),
-        .y(muls$8$y)
-    );
-    depthwise_engine$lanes$5$ext$0 ext$0(
-        .a(ext$0$a),
-        .y(ext$0$y)
-    );
-    depthwise_engine$lanes$5$ext$1 ext$1(
-        .a(ext$1$a),
-        .y(ext$1$y)
-    );
-    depthwise_engine$lanes$5$ext$2 ext$2(
-        .a(ext$2$a),
-        .y(ext$2$y)
-    );
-    depthwise_engine$lanes$5$ext$3 ext$3(
-        .a(ext$3$a),
-        .y(ext$3$y)
-    );
-    depthwise_engine$lanes$5$ext$4 ext$4(
-        .a(ext$4$a),
-        .y(ext$4$y)
-    );
-    depthwise_engine$lanes$5$ext$5 ext$5(
-        .a(ext$5$a),
-        .y(ext$5$y)
-    );
-    depthwise_engine$lanes$5$ext$6 ext$6(
-        .a(ext$6$a),
-        .y(ext$6$y)
-    );
-    depthwise_engine$lanes$5$ext$7 ext$7(
-        .a(ext$7$a),
-        .y(ext$7$y)
-    );
-    depthwise_engine$lanes$5$ext$8 ext$8(
-        .a(ext$8$a),
-        .y(ext$8$y)
-    );
-    depthwise_engine$lanes$5$x_regs$0 x_regs$0(
-        .d(x_regs$0$d),
-        .q(x_regs$0$q),
-        .clock(x_regs$0$clock)
-    );
-    depthwise_engine$lanes$5$x_regs$1 x_regs$1(
-        .d(x_regs$1$d),
-        .q(x_regs$1$q),
-        .clock(x_regs$1$clock)
-    );
-    depthwise_engine$lanes$5$x_regs$2 x_regs$2(
-        .d(x_regs$2$d),
-        .q(x_regs$2$q),
-        .clock(x_regs$2$clock)
-    );
-    depthwise_engine$lanes$5$x_regs$3 x_regs$3(
-        .d(x_regs$3$d),
-        .q(x_regs$3$q),
-        .clock(x_regs$3$clock)
-    );
-    depthwise_engine$lanes$5$x_regs$4 x_regs$4(
-        .d(x_regs$4$d),
-        .q(x_regs$4$q),
-        .clock(x_regs$4$clock)
-    );
-    depthwise_engine$lanes$5$x_regs$5 x_regs$5(
-        .d(x_regs$5$d),
-        .q(x_regs$5$q),
-        .clock(x_regs$5$clock)
-    );
-    depthwise_engine$lanes$5$x_regs$6 x_regs$6(
-        .d(x_regs$6$d),
-        .q(x_regs$6$q),
-        .clock(x_regs$6$clock)
-    );
-    depthwise_engine$lanes$5$x_regs$7 x_regs$7(
-        .d(x_regs$7$d),
-        .q(x_regs$7$q),
-        .clock(x_regs$7$clock)
-    );
-    depthwise_engine$lanes$5$x_regs$8 x_regs$8(
-        .d(x_regs$8$d),
-        .q(x_regs$8$q),
-        .clock(x_regs$8$clock)
-    );
-    depthwise_engine$lanes$5$w_regs$0 w_regs$0(
-        .d(w_regs$0$d),
-        .q(w_regs$0$q),
-        .clock(w_regs$0$clock)
-    );
-    depthwise_engine$lanes$5$w_regs$1 w_regs$1(
-        .d(w_regs$1$d),
-        .q(w_regs$1$q),
-        .clock(w_regs$1$clock)
-    );
-    depthwise_engine$lanes$5$w_regs$2 w_regs$2(
-        .d(w_regs$2$d),
-        .q(w_regs$2$q),
-        .clock(w_regs$2$clock)
-    );
-    depthwise_engine$lanes$5$w_regs$3 w_regs$3(
-        .d(w_regs$3$d),
-        .q(w_regs$3$q),
-        .clock(w_regs$3$clock)
-    );
-    depthwise_engine$lanes$5$w_regs$4 w_regs$4(
-        .d(w_regs$4$d),
-        .q(w_regs$4$q),
-        .clock(w_regs$4$clock)
-    );
-    depthwise_engine$lanes$5$w_regs$5 w_regs$5(
-        .d(w_regs$5$d),
-        .q(w_regs$5$q),
-        .clock(w_regs$5$clock)
-    );
-    depthwise_engine$lanes$5$w_regs$6 w_regs$6(
-        .d(w_regs$6$d),
-        .q(w_regs$6$q),
-        .clock(w_regs$6$clock)
-    );
-    depthwise_engine$lanes$5$w_regs$7 w_regs$7(
-        .d(w_regs$7$d),
-        .q(w_regs$7$q),
-        .clock(w_regs$7$clock)
-    );
-    depthwise_engine$lanes$5$w_regs$8 w_regs$8(
-        .d(w_regs$8$d),
-        .q(w_regs$8$q),
-        .clock(w_regs$8$clock)
-    );
-    depthwise_engine$lanes$5$nodes$0 nodes$0(
-        .d(nodes$0$d),
-        .q(nodes$0$q),
-        .clock(nodes$0$clock)
-    );
-    depthwise_engine$lanes$5$nodes$1 nodes$1(
-        .d(nodes$1$d),
-        .q(nodes$1$q),
-        .clock(nodes$1$clock)
-    );
-    depthwise_engine$lanes$5$nodes$2 nodes$2(
-        .d(nodes$2$d),
-        .q(nodes$2$q),
-        .clock(nodes$2$clock)
-    );
-    depthwise_engine$lanes$5$nodes$3 nodes$3(
-        .d(nodes$3$d),
-        .q(nodes$3$q),
-        .clock(nodes$3$clock)
-    );
-    depthwise_engine$lanes$5$nodes$4 nodes$4(
-        .d(nodes$4$d),
-        .q(nodes$4$q),
-        .clock(nodes$4$clock)
-    );
-    depthwise_engine$lanes$5$nodes$5 nodes$5(
-        .d(nodes$5$d),
-        .q(nodes$5$q),
-        .clock(nodes$5$clock)
-    );
-    depthwise_engine$lanes$5$nodes$6 nodes$6(
-        .d(nodes$6$d),
-        .q(nodes$6$q),
-        .clock(nodes$6$clock)
-    );
-    depthwise_engine$lanes$5$nodes$7 nodes$7(
-        .d(nodes$7$d),
-        .q(nodes$7$q),
-        .clock(nodes$7$clock)
-    );
-    depthwise_engine$lanes$5$nodes$8 nodes$8(
-        .d(nodes$8$d),
-        .q(nodes$8$q),
-        .clock(nodes$8$clock)
-    );
-    depthwise_engine$lanes$5$nodes$9 nodes$9(
-        .d(nodes$9$d),
-        .q(nodes$9$q),
-        .clock(nodes$9$clock)
-    );
-    depthwise_engine$lanes$5$nodes$10 nodes$10(
-        .d(nodes$10$d),
-        .q(nodes$10$q),
-        .clock(nodes$10$clock)
-    );
-    depthwise_engine$lanes$5$nodes$11 nodes$11(
-        .d(nodes$11$d),
-        .q(nodes$11$q),
-        .clock(nodes$11$clock)
-    );
-    depthwise_engine$lanes$5$nodes$12 nodes$12(
-        .d(nodes$12$d),
-        .q(nodes$12$q),
-        .clock(nodes$12$clock)
-    );
-    depthwise_engine$lanes$5$nodes$13 nodes$13(
-        .d(nodes$13$d),
-        .q(nodes$13$q),
-        .clock(nodes$13$clock)
-    );
-    depthwise_engine$lanes$5$nodes$14 nodes$14(
-        .d(nodes$14$d),
-        .q(nodes$14$q),
-        .clock(nodes$14$clock)
-    );
-    depthwise_engine$lanes$5$nodes$15 nodes$15(
-        .d(nodes$15$d),
-        .q(nodes$15$q),
-        .clock(nodes$15$clock)
-    );
-    depthwise_engine$lanes$5$nodes$16 nodes$16(
-        .d(nodes$16$d),
-        .q(nodes$16$q),
-        .clock(nodes$16$clock)
-    );
-    depthwise_engine$lanes$5$nodes$17 nodes$17(
-        .d(nodes$17$d),
-        .q(nodes$17$q),
-        .clock(nodes$17$clock)
-    );
-    depthwise_engine$lanes$5$nodes$18 nodes$18(
-        .d(nodes$18$d),
-        .q(nodes$18$q),
-        .clock(nodes$18$clock)
-    );
-    depthwise_engine$lanes$5$nodes$19 nodes$19(
-        .d(nodes$19$d),
-        .q(nodes$19$q),
-        .clock(nodes$19$clock)
-    );
-    depthwise_engine$lanes$5$nodes$20 nodes$20(
-        .d(nodes$20$d),
-        .q(nodes$20$q),
-        .clock(nodes$20$clock)
-    );
-    depthwise_engine$lanes$5$nodes$21 nodes$21(
-        .d(nodes$21$d),
-        .q(nodes$21$q),
-        .clock(nodes$21$clock)
-    );
-    depthwise_engine$lanes$5$nodes$22 nodes$22(
-        .d(nodes$22$d),
-        .q(nodes$22$q),
-        .clock(nodes$22$clock)
-    );
-    depthwise_engine$lanes$5$nodes$23 nodes$23(
-        .d(nodes$23$d),
-        .q(nodes$23$q),
-        .clock(nodes$23$clock)
-    );
-    depthwise_engine$lanes$5$nodes$24 nodes$24(
-        .d(nodes$24$d),
-        .q(nodes$24$q),
-        .clock(nodes$24$clock)
-    );
-    depthwise_engine$lanes$5$nodes$25 nodes$25(
-        .d(nodes$25$d),
-        .q(nodes$25$q),
-        .clock(nodes$25$clock)
-    );
-    depthwise_engine$lanes$5$nodes$26 nodes$26(
-        .d(nodes$26$d),
-        .q(nodes$26$q),
-        .clock(nodes$26$clock)
-    );
-    depthwise_engine$lanes$5$nodes$27 nodes$27(
-        .d(nodes$27$d),
-        .q(nodes$27$q),
-        .clock(nodes$27$clock)
-    );
-    depthwise_engine$lanes$5$nodes$28 nodes$28(
-        .d(nodes$28$d),
-        .q(nodes$28$q),
-        .clock(nodes$28$clock)
-    );
-    depthwise_engine$lanes$5$nodes$29 nodes$29(
-        .d(nodes$29$d),
-        .q(nodes$29$q),
-        .clock(nodes$29$clock)
-    );
-    depthwise_engine$lanes$5$nodes$30 nodes$30(
-        .d(nodes$30$d),
-        .q(nodes$30$q),
-        .clock(nodes$30$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        nodes$0$clock = clock;
-        nodes$1$clock = clock;
-        nodes$2$clock = clock;
-        nodes$3$clock = clock;
-        nodes$4$clock = clock;
-        nodes$5$clock = clock;
-        nodes$6$clock = clock;
-        nodes$7$clock = clock;
-        nodes$8$clock = clock;
-        nodes$9$clock = clock;
-        nodes$10$clock = clock;
-        nodes$11$clock = clock;
-        nodes$12$clock = clock;
-        nodes$13$clock = clock;
-        nodes$14$clock = clock;
-        nodes$15$clock = clock;
-        nodes$16$clock = clock;
-        nodes$17$clock = clock;
-        nodes$18$clock = clock;
-        nodes$19$clock = clock;
-        nodes$20$clock = clock;
-        nodes$21$clock = clock;
-        nodes$22$clock = clock;
-        nodes$23$clock = clock;
-        nodes$24$clock = clock;
-        nodes$25$clock = clock;
-        nodes$26$clock = clock;
-        nodes$27$clock = clock;
-        nodes$28$clock = clock;
-        nodes$29$clock = clock;
-        nodes$30$clock = clock;
-        x_regs$0$clock = clock;
-        w_regs$0$clock = clock;
-        x_regs$1$clock = clock;
-        w_regs$1$clock = clock;
-        x_regs$2$clock = clock;
-        w_regs$2$clock = clock;
-        x_regs$3$clock = clock;
-        w_regs$3$clock = clock;
-        x_regs$4$clock = clock;
-        w_regs$4$clock = clock;
-        x_regs$5$clock = clock;
-        w_regs$5$clock = clock;
-        x_regs$6$clock = clock;
-        w_regs$6$clock = clock;
-        x_regs$7$clock = clock;
-        w_regs$7$clock = clock;
-        x_regs$8$clock = clock;
-        w_regs$8$clock = clock;
-        x_chain$0 = win >> lane_shift;
-        w_chain$0 = wts >> lane_shift;
-        x_chain$1 = x_chain$0 >> beat_shift;
-        w_chain$1 = w_chain$0 >> beat_shift;
-        x_chain$2 = x_chain$1 >> beat_shift;
-        w_chain$2 = w_chain$1 >> beat_shift;
-        x_chain$3 = x_chain$2 >> beat_shift;
-        w_chain$3 = w_chain$2 >> beat_shift;
-        x_chain$4 = x_chain$3 >> beat_shift;
-        w_chain$4 = w_chain$3 >> beat_shift;
-        x_chain$5 = x_chain$4 >> beat_shift;
-        w_chain$5 = w_chain$4 >> beat_shift;
-        x_chain$6 = x_chain$5 >> beat_shift;
-        w_chain$6 = w_chain$5 >> beat_shift;
-        x_chain$7 = x_chain$6 >> beat_shift;
-        w_chain$7 = w_chain$6 >> beat_shift;
-        x_chain$8 = x_chain$7 >> beat_shift;
-        w_chain$8 = w_chain$7 >> beat_shift;
-        unused_x = x_chain$0;
-        unused_w = w_chain$0;
-        unused_x = x_chain$1;
-        unused_w = w_chain$1;
-        unused_x = x_chain$2;
-        unused_w = w_chain$2;
-        unused_x = x_chain$3;
-        unused_w = w_chain$3;
-        unused_x = x_chain$4;
-        unused_w = w_chain$4;
-        unused_x = x_chain$5;
-        unused_w = w_chain$5;
-        unused_x = x_chain$6;
-        unused_w = w_chain$6;
-        unused_x = x_chain$7;
-        unused_w = w_chain$7;
-        unused_x = x_chain$8;
-        unused_w = w_chain$8;
-        prods$0 = 32'h0;
-        prods$1 = 32'h0;
-        prods$2 = 32'h0;
-        prods$3 = 32'h0;
-        prods$4 = 32'h0;
-        prods$5 = 32'h0;
-        prods$6 = 32'h0;
-        prods$7 = 32'h0;
-        prods$8 = 32'h0;
-        prods$9 = 32'h0;
-        prods$10 = 32'h0;
-        prods$11 = 32'h0;
-        prods$12 = 32'h0;
-        prods$13 = 32'h0;
-        prods$14 = 32'h0;
-        prods$15 = 32'h0;
-        x_regs$0$d = x_chain$0[(32'h0)+:(8)];
-        w_regs$0$d = w_chain$0[(32'h0)+:(8)];
-        muls$0$a = x_regs$0$q;
-        muls$0$b = w_regs$0$q;
-        ext$0$a = muls$0$y;
-        prods$0 = ext$0$y;
-        x_regs$1$d = x_chain$1[(32'h0)+:(8)];
-        w_regs$1$d = w_chain$1[(32'h0)+:(8)];
-        muls$1$a = x_regs$1$q;
-        muls$1$b = w_regs$1$q;
-        ext$1$a = muls$1$y;
-        prods$1 = ext$1$y;
-        x_regs$2$d = x_chain$2[(32'h0)+:(8)];
-        w_regs$2$d = w_chain$2[(32'h0)+:(8)];
-        muls$2$a = x_regs$2$q;
-        muls$2$b = w_regs$2$q;
-        ext$2$a = muls$2$y;
-        prods$2 = ext$2$y;
-        x_regs$3$d = x_chain$3[(32'h0)+:(8)];
-        w_regs$3$d = w_chain$3[(32'h0)+:(8)];
-        muls$3$a = x_regs$3$q;
-        muls$3$b = w_regs$3$q;
-        ext$3$a = muls$3$y;
-        prods$3 = ext$3$y;
-        x_regs$4$d = x_chain$4[(32'h0)+:(8)];
-        w_regs$4$d = w_chain$4[(32'h0)+:(8)];
-        muls$4$a = x_regs$4$q;
-        muls$4$b = w_regs$4$q;
-        ext$4$a = muls$4$y;
-        prods$4 = ext$4$y;
-        x_regs$5$d = x_chain$5[(32'h0)+:(8)];
-        w_regs$5$d = w_chain$5[(32'h0)+:(8)];
-        muls$5$a = x_regs$5$q;
-        muls$5$b = w_regs$5$q;
-        ext$5$a = muls$5$y;
-        prods$5 = ext$5$y;
-        x_regs$6$d = x_chain$6[(32'h0)+:(8)];
-        w_regs$6$d = w_chain$6[(32'h0)+:(8)];
-        muls$6$a = x_regs$6$q;
-        muls$6$b = w_regs$6$q;
-        ext$6$a = muls$6$y;
-        prods$6 = ext$6$y;
-        x_regs$7$d = x_chain$7[(32'h0)+:(8)];
-        w_regs$7$d = w_chain$7[(32'h0)+:(8)];
-        muls$7$a = x_regs$7$q;
-        muls$7$b = w_regs$7$q;
-        ext$7$a = muls$7$y;
-        prods$7 = ext$7$y;
-        x_regs$8$d = x_chain$8[(32'h0)+:(8)];
-        w_regs$8$d = w_chain$8[(32'h0)+:(8)];
-        muls$8$a = x_regs$8$q;
-        muls$8$b = w_regs$8$q;
-        ext$8$a = muls$8$y;
-        prods$8 = ext$8$y;
-        nodes$15$d = prods$0;
-        nodes$16$d = prods$1;
-        nodes$17$d = prods$2;
-        nodes$18$d = prods$3;
-        nodes$19$d = prods$4;
-        nodes$20$d = prods$5;
-        nodes$21$d = prods$6;
-        nodes$22$d = prods$7;
-        nodes$23$d = prods$8;
-        nodes$24$d = prods$9;
-        nodes$25$d = prods$10;
-        nodes$26$d = prods$11;
-        nodes$27$d = prods$12;
-        nodes$28$d = prods$13;
-        nodes$29$d = prods$14;
-        nodes$30$d = prods$15;
-        sums$0 = nodes$1$q + nodes$2$q;
-        nodes$0$d = sums$0;
-        sums$1 = nodes$3$q + nodes$4$q;
-        nodes$1$d = sums$1;
-        sums$2 = nodes$5$q + nodes$6$q;
-        nodes$2$d = sums$2;
-        sums$3 = nodes$7$q + nodes$8$q;
-        nodes$3$d = sums$3;
-        sums$4 = nodes$9$q + nodes$10$q;
-        nodes$4$d = sums$4;
-        sums$5 = nodes$11$q + nodes$12$q;
-        nodes$5$d = sums$5;
-        sums$6 = nodes$13$q + nodes$14$q;
-        nodes$6$d = sums$6;
-        sums$7 = nodes$15$q + nodes$16$q;
-        nodes$7$d = sums$7;
-        sums$8 = nodes$17$q + nodes$18$q;
-        nodes$8$d = sums$8;
-        sums$9 = nodes$19$q + nodes$20$q;
-        nodes$9$d = sums$9;
-        sums$10 = nodes$21$q + nodes$22$q;
-        nodes$10$d = sums$10;
-        sums$11 = nodes$23$q + nodes$24$q;
-        nodes$11$d = sums$11;
-        sums$12 = nodes$25$q + nodes$26$q;
-        nodes$12$d = sums$12;
-        sums$13 = nodes$27$q + nodes$28$q;
-        nodes$13$d = sums$13;
-        sums$14 = nodes$29$q + nodes$30$q;
-        nodes$14$d = sums$14;
-        sum = nodes$0$q;
-    end
-    
-endmodule // depthwise_engine$lanes$5
-
-
-module depthwise_engine$lanes$5$ext$0(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // depthwise_engine$lanes$5$ext$0
-
-
-module depthwise_engine$lanes$5$ext$1(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // depthwise_engine$lanes$5$ext$1
-
-
-module depthwise_engine$lanes$5$ext$2(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // depthwise_engine$lanes$5$ext$2
-
-
-module depthwise_engine$lanes$5$ext$3(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // depthwise_engine$lanes$5$ext$3
-
-
-module depthwise_engine$lanes$5$ext$4(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // depthwise_engine$lanes$5$ext$4
-
-
-module depthwise_engine$lanes$5$ext$5(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // depthwise_engine$lanes$5$ext$5
-
-
-module depthwise_engine$lanes$5$ext$6(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // depthwise_engine$lanes$5$ext$6
-
-
-module depthwise_engine$lanes$5$ext$7(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // depthwise_engine$lanes$5$ext$7
-
-
-module depthwise_engine$lanes$5$ext$8(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // depthwise_engine$lanes$5$ext$8
-
-
-module depthwise_engine$lanes$5$muls$0(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // depthwise_engine$lanes$5$muls$0
-
-
-module depthwise_engine$lanes$5$muls$1(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // depthwise_engine$lanes$5$muls$1
-
-
-module depthwise_engine$lanes$5$muls$2(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // depthwise_engine$lanes$5$muls$2
-
-
-module depthwise_engine$lanes$5$muls$3(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // depthwise_engine$lanes$5$muls$3
-
-
-module depthwise_engine$lanes$5$muls$4(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // depthwise_engine$lanes$5$muls$4
-
-
-module depthwise_engine$lanes$5$muls$5(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // depthwise_engine$lanes$5$muls$5
-
-
-module depthwise_engine$lanes$5$muls$6(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // depthwise_engine$lanes$5$muls$6
-
-
-module depthwise_engine$lanes$5$muls$7(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // depthwise_engine$lanes$5$muls$7
-
-
-module depthwise_engine$lanes$5$muls$8(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // depthwise_engine$lanes$5$muls$8
-
-
-module depthwise_engine$lanes$5$nodes$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$nodes$0
-
-
-module depthwise_engine$lanes$5$nodes$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$nodes$1
-
-
-module depthwise_engine$lanes$5$nodes$10(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$nodes$10
-
-
-module depthwise_engine$lanes$5$nodes$11(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$nodes$11
-
-
-module depthwise_engine$lanes$5$nodes$12(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$nodes$12
-
-
-module depthwise_engine$lanes$5$nodes$13(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$nodes$13
-
-
-module depthwise_engine$lanes$5$nodes$14(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$nodes$14
-
-
-module depthwise_engine$lanes$5$nodes$15(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$nodes$15
-
-
-module depthwise_engine$lanes$5$nodes$16(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$nodes$16
-
-
-module depthwise_engine$lanes$5$nodes$17(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$nodes$17
-
-
-module depthwise_engine$lanes$5$nodes$18(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$nodes$18
-
-
-module depthwise_engine$lanes$5$nodes$19(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$nodes$19
-
-
-module depthwise_engine$lanes$5$nodes$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$nodes$2
-
-
-module depthwise_engine$lanes$5$nodes$20(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$nodes$20
-
-
-module depthwise_engine$lanes$5$nodes$21(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$nodes$21
-
-
-module depthwise_engine$lanes$5$nodes$22(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$nodes$22
-
-
-module depthwise_engine$lanes$5$nodes$23(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$nodes$23
-
-
-module depthwise_engine$lanes$5$nodes$24(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$nodes$24
-
-
-module depthwise_engine$lanes$5$nodes$25(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$nodes$25
-
-
-module depthwise_engine$lanes$5$nodes$26(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$nodes$26
-
-
-module depthwise_engine$lanes$5$nodes$27(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$nodes$27
-
-
-module depthwise_engine$lanes$5$nodes$28(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$nodes$28
-
-
-module depthwise_engine$lanes$5$nodes$29(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$nodes$29
-
-
-module depthwise_engine$lanes$5$nodes$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$nodes$3
-
-
-module depthwise_engine$lanes$5$nodes$30(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$nodes$30
-
-
-module depthwise_engine$lanes$5$nodes$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$nodes$4
-
-
-module depthwise_engine$lanes$5$nodes$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$nodes$5
-
-
-module depthwise_engine$lanes$5$nodes$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$nodes$6
-
-
-module depthwise_engine$lanes$5$nodes$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$nodes$7
-
-
-module depthwise_engine$lanes$5$nodes$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$nodes$8
-
-
-module depthwise_engine$lanes$5$nodes$9(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$nodes$9
-
-
-module depthwise_engine$lanes$5$w_regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$w_regs$0
-
-
-module depthwise_engine$lanes$5$w_regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$w_regs$1
-
-
-module depthwise_engine$lanes$5$w_regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$w_regs$2
-
-
-module depthwise_engine$lanes$5$w_regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$w_regs$3
-
-
-module depthwise_engine$lanes$5$w_regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$w_regs$4
-
-
-module depthwise_engine$lanes$5$w_regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$w_regs$5
-
-
-module depthwise_engine$lanes$5$w_regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$w_regs$6
-
-
-module depthwise_engine$lanes$5$w_regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$w_regs$7
-
-
-module depthwise_engine$lanes$5$w_regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$w_regs$8
-
-
-module depthwise_engine$lanes$5$x_regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$x_regs$0
-
-
-module depthwise_engine$lanes$5$x_regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$x_regs$1
-
-
-module depthwise_engine$lanes$5$x_regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$x_regs$2
-
-
-module depthwise_engine$lanes$5$x_regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$x_regs$3
-
-
-module depthwise_engine$lanes$5$x_regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$x_regs$4
-
-
-module depthwise_engine$lanes$5$x_regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$x_regs$5
-
-
-module depthwise_engine$lanes$5$x_regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$x_regs$6
-
-
-module depthwise_engine$lanes$5$x_regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$x_regs$7
-
-
-module depthwise_engine$lanes$5$x_regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$5$x_regs$8
-
-
-module depthwise_engine$lanes$6(clock,win,wts,sum);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [575:0] win;
-    input wire  [575:0] wts;
-    output reg  [18:0] sum;
-    
-    // Constant declarations
-    localparam  lane_shift = 16'h30;
-    localparam  beat_shift = 16'h40;
-    
-    // Stub signals
-    reg  [7:0] muls$0$a;
-    reg  [7:0] muls$0$b;
-    wire  [15:0] muls$0$y;
-    reg  [7:0] muls$1$a;
-    reg  [7:0] muls$1$b;
-    wire  [15:0] muls$1$y;
-    reg  [7:0] muls$2$a;
-    reg  [7:0] muls$2$b;
-    wire  [15:0] muls$2$y;
-    reg  [7:0] muls$3$a;
-    reg  [7:0] muls$3$b;
-    wire  [15:0] muls$3$y;
-    reg  [7:0] muls$4$a;
-    reg  [7:0] muls$4$b;
-    wire  [15:0] muls$4$y;
-    reg  [7:0] muls$5$a;
-    reg  [7:0] muls$5$b;
-    wire  [15:0] muls$5$y;
-    reg  [7:0] muls$6$a;
-    reg  [7:0] muls$6$b;
-    wire  [15:0] muls$6$y;
-    reg  [7:0] muls$7$a;
-    reg  [7:0] muls$7$b;
-    wire  [15:0] muls$7$y;
-    reg  [7:0] muls$8$a;
-    reg  [7:0] muls$8$b;
-    wire  [15:0] muls$8$y;
-    reg  [15:0] ext$0$a;
-    wire  [18:0] ext$0$y;
-    reg  [15:0] ext$1$a;
-    wire  [18:0] ext$1$y;
-    reg  [15:0] ext$2$a;
-    wire  [18:0] ext$2$y;
-    reg  [15:0] ext$3$a;
-    wire  [18:0] ext$3$y;
-    reg  [15:0] ext$4$a;
-    wire  [18:0] ext$4$y;
-    reg  [15:0] ext$5$a;
-    wire  [18:0] ext$5$y;
-    reg  [15:0] ext$6$a;
-    wire  [18:0] ext$6$y;
-    reg  [15:0] ext$7$a;
-    wire  [18:0] ext$7$y;
-    reg  [15:0] ext$8$a;
-    wire  [18:0] ext$8$y;
-    reg  [7:0] x_regs$0$d;
-    wire  [7:0] x_regs$0$q;
-    reg  x_regs$0$clock;
-    reg  [7:0] x_regs$1$d;
-    wire  [7:0] x_regs$1$q;
-    reg  x_regs$1$clock;
-    reg  [7:0] x_regs$2$d;
-    wire  [7:0] x_regs$2$q;
-    reg  x_regs$2$clock;
-    reg  [7:0] x_regs$3$d;
-    wire  [7:0] x_regs$3$q;
-    reg  x_regs$3$clock;
-    reg  [7:0] x_regs$4$d;
-    wire  [7:0] x_regs$4$q;
-    reg  x_regs$4$clock;
-    reg  [7:0] x_regs$5$d;
-    wire  [7:0] x_regs$5$q;
-    reg  x_regs$5$clock;
-    reg  [7:0] x_regs$6$d;
-    wire  [7:0] x_regs$6$q;
-    reg  x_regs$6$clock;
-    reg  [7:0] x_regs$7$d;
-    wire  [7:0] x_regs$7$q;
-    reg  x_regs$7$clock;
-    reg  [7:0] x_regs$8$d;
-    wire  [7:0] x_regs$8$q;
-    reg  x_regs$8$clock;
-    reg  [7:0] w_regs$0$d;
-    wire  [7:0] w_regs$0$q;
-    reg  w_regs$0$clock;
-    reg  [7:0] w_regs$1$d;
-    wire  [7:0] w_regs$1$q;
-    reg  w_regs$1$clock;
-    reg  [7:0] w_regs$2$d;
-    wire  [7:0] w_regs$2$q;
-    reg  w_regs$2$clock;
-    reg  [7:0] w_regs$3$d;
-    wire  [7:0] w_regs$3$q;
-    reg  w_regs$3$clock;
-    reg  [7:0] w_regs$4$d;
-    wire  [7:0] w_regs$4$q;
-    reg  w_regs$4$clock;
-    reg  [7:0] w_regs$5$d;
-    wire  [7:0] w_regs$5$q;
-    reg  w_regs$5$clock;
-    reg  [7:0] w_regs$6$d;
-    wire  [7:0] w_regs$6$q;
-    reg  w_regs$6$clock;
-    reg  [7:0] w_regs$7$d;
-    wire  [7:0] w_regs$7$q;
-    reg  w_regs$7$clock;
-    reg  [7:0] w_regs$8$d;
-    wire  [7:0] w_regs$8$q;
-    reg  w_regs$8$clock;
-    reg  [18:0] nodes$0$d;
-    wire  [18:0] nodes$0$q;
-    reg  nodes$0$clock;
-    reg  [18:0] nodes$1$d;
-    wire  [18:0] nodes$1$q;
-    reg  nodes$1$clock;
-    reg  [18:0] nodes$2$d;
-    wire  [18:0] nodes$2$q;
-    reg  nodes$2$clock;
-    reg  [18:0] nodes$3$d;
-    wire  [18:0] nodes$3$q;
-    reg  nodes$3$clock;
-    reg  [18:0] nodes$4$d;
-    wire  [18:0] nodes$4$q;
-    reg  nodes$4$clock;
-    reg  [18:0] nodes$5$d;
-    wire  [18:0] nodes$5$q;
-    reg  nodes$5$clock;
-    reg  [18:0] nodes$6$d;
-    wire  [18:0] nodes$6$q;
-    reg  nodes$6$clock;
-    reg  [18:0] nodes$7$d;
-    wire  [18:0] nodes$7$q;
-    reg  nodes$7$clock;
-    reg  [18:0] nodes$8$d;
-    wire  [18:0] nodes$8$q;
-    reg  nodes$8$clock;
-    reg  [18:0] nodes$9$d;
-    wire  [18:0] nodes$9$q;
-    reg  nodes$9$clock;
-    reg  [18:0] nodes$10$d;
-    wire  [18:0] nodes$10$q;
-    reg  nodes$10$clock;
-    reg  [18:0] nodes$11$d;
-    wire  [18:0] nodes$11$q;
-    reg  nodes$11$clock;
-    reg  [18:0] nodes$12$d;
-    wire  [18:0] nodes$12$q;
-    reg  nodes$12$clock;
-    reg  [18:0] nodes$13$d;
-    wire  [18:0] nodes$13$q;
-    reg  nodes$13$clock;
-    reg  [18:0] nodes$14$d;
-    wire  [18:0] nodes$14$q;
-    reg  nodes$14$clock;
-    reg  [18:0] nodes$15$d;
-    wire  [18:0] nodes$15$q;
-    reg  nodes$15$clock;
-    reg  [18:0] nodes$16$d;
-    wire  [18:0] nodes$16$q;
-    reg  nodes$16$clock;
-    reg  [18:0] nodes$17$d;
-    wire  [18:0] nodes$17$q;
-    reg  nodes$17$clock;
-    reg  [18:0] nodes$18$d;
-    wire  [18:0] nodes$18$q;
-    reg  nodes$18$clock;
-    reg  [18:0] nodes$19$d;
-    wire  [18:0] nodes$19$q;
-    reg  nodes$19$clock;
-    reg  [18:0] nodes$20$d;
-    wire  [18:0] nodes$20$q;
-    reg  nodes$20$clock;
-    reg  [18:0] nodes$21$d;
-    wire  [18:0] nodes$21$q;
-    reg  nodes$21$clock;
-    reg  [18:0] nodes$22$d;
-    wire  [18:0] nodes$22$q;
-    reg  nodes$22$clock;
-    reg  [18:0] nodes$23$d;
-    wire  [18:0] nodes$23$q;
-    reg  nodes$23$clock;
-    reg  [18:0] nodes$24$d;
-    wire  [18:0] nodes$24$q;
-    reg  nodes$24$clock;
-    reg  [18:0] nodes$25$d;
-    wire  [18:0] nodes$25$q;
-    reg  nodes$25$clock;
-    reg  [18:0] nodes$26$d;
-    wire  [18:0] nodes$26$q;
-    reg  nodes$26$clock;
-    reg  [18:0] nodes$27$d;
-    wire  [18:0] nodes$27$q;
-    reg  nodes$27$clock;
-    reg  [18:0] nodes$28$d;
-    wire  [18:0] nodes$28$q;
-    reg  nodes$28$clock;
-    reg  [18:0] nodes$29$d;
-    wire  [18:0] nodes$29$q;
-    reg  nodes$29$clock;
-    reg  [18:0] nodes$30$d;
-    wire  [18:0] nodes$30$q;
-    reg  nodes$30$clock;
-    
-    // Local signals
-    reg  [575:0] x_chain$0;
-    reg  [575:0] x_chain$1;
-    reg  [575:0] x_chain$2;
-    reg  [575:0] x_chain$3;
-    reg  [575:0] x_chain$4;
-    reg  [575:0] x_chain$5;
-    reg  [575:0] x_chain$6;
-    reg  [575:0] x_chain$7;
-    reg  [575:0] x_chain$8;
-    reg  [575:0] w_chain$0;
-    reg  [575:0] w_chain$1;
-    reg  [575:0] w_chain$2;
-    reg  [575:0] w_chain$3;
-    reg  [575:0] w_chain$4;
-    reg  [575:0] w_chain$5;
-    reg  [575:0] w_chain$6;
-    reg  [575:0] w_chain$7;
-    reg  [575:0] w_chain$8;
-    reg  [18:0] prods$0;
-    reg  [18:0] prods$1;
-    reg  [18:0] prods$2;
-    reg  [18:0] prods$3;
-    reg  [18:0] prods$4;
-    reg  [18:0] prods$5;
-    reg  [18:0] prods$6;
-    reg  [18:0] prods$7;
-    reg  [18:0] prods$8;
-    reg  [18:0] prods$9;
-    reg  [18:0] prods$10;
-    reg  [18:0] prods$11;
-    reg  [18:0] prods$12;
-    reg  [18:0] prods$13;
-    reg  [18:0] prods$14;
-    reg  [18:0] prods$15;
-    reg  [18:0] sums$0;
-    reg  [18:0] sums$1;
-    reg  [18:0] sums$2;
-    reg  [18:0] sums$3;
-    reg  [18:0] sums$4;
-    reg  [18:0] sums$5;
-    reg  [18:0] sums$6;
-    reg  [18:0] sums$7;
-    reg  [18:0] sums$8;
-    reg  [18:0] sums$9;
-    reg  [18:0] sums$10;
-    reg  [18:0] sums$11;
-    reg  [18:0] sums$12;
-    reg  [18:0] sums$13;
-    reg  [18:0] sums$14;
-    reg  [575:0] unused_x;
-    reg  [575:0] unused_w;
-    
-    // Sub module instances
-    depthwise_engine$lanes$6$muls$0 muls$0(
-        .a(muls$0$a),
-        .b(muls$0$b),
-        .y(muls$0$y)
-    );
-    depthwise_engine$lanes$6$muls$1 muls$1(
-        .a(muls$1$a),
-        .b(muls$1$b),
-        .y(muls$1$y)
-    );
-    depthwise_engine$lanes$6$muls$2 muls$2(
-        .a(muls$2$a),
-        .b(muls$2$b),
-        .y(muls$2$y)
-    );
-    depthwise_engine$lanes$6$muls$3 muls$3(
-        .a(muls$3$a),
-        .b(muls$3$b),
-        .y(muls$3$y)
-    );
-    depthwise_engine$lanes$6$muls$4 muls$4(
-        .a(muls$4$a),
-        .b(muls$4$b),
-        .y(muls$4$y)
-    );
-    depthwise_engine$lanes$6$muls$5 muls$5(
-        .a(muls$5$a),
-        .b(muls$5$b),
-        .y(muls$5$y)
-    );
-    depthwise_engine$lanes$6$muls$6 muls$6(
-        .a(muls$6$a),
-        .b(muls$6$b),
-        .y(muls$6$y)
-    );
-    depthwise_engine$lanes$6$muls$7 muls$7(
-        .a(muls$7$a),
-        .b(muls$7$b),
-        .y(muls$7$y)
-    );
-    depthwise_engine$lanes$6$muls$8 muls$8(
-        .a(muls$8$a),
-        .b(muls$8$b),
-        .y(muls$8$y)
-    );
-    depthwise_engine$lanes$6$ext$0 ext$0(
-        .a(ext$0$a),
-        .y(ext$0$y)
-    );
-    depthwise_engine$lanes$6$ext$1 ext$1(
-        .a(ext$1$a),
-        .y(ext$1$y)
-    );
-    depthwise_engine$lanes$6$ext$2 ext$2(
-        .a(ext$2$a),
-        .y(ext$2$y)
-    );
-    depthwise_engine$lanes$6$ext$3 ext$3(
-        .a(ext$3$a),
-        .y(ext$3$y)
-    );
-    depthwise_engine$lanes$6$ext$4 ext$4(
-        .a(ext$4$a),
-        .y(ext$4$y)
-    );
-    depthwise_engine$lanes$6$ext$5 ext$5(
-        .a(ext$5$a),
-        .y(ext$5$y)
-    );
-    depthwise_engine$lanes$6$ext$6 ext$6(
-        .a(ext$6$a),
-        .y(ext$6$y)
-    );
-    depthwise_engine$lanes$6$ext$7 ext$7(
-        .a(ext$7$a),
-        .y(ext$7$y)
-    );
-    depthwise_engine$lanes$6$ext$8 ext$8(
-        .a(ext$8$a),
-        .y(ext$8$y)
-    );
-    depthwise_engine$lanes$6$x_regs$0 x_regs$0(
-        .d(x_regs$0$d),
-        .q(x_regs$0$q),
-        .clock(x_regs$0$clock)
-    );
-    depthwise_engine$lanes$6$x_regs$1 x_regs$1(
-        .d(x_regs$1$d),
-        .q(x_regs$1$q),
-        .clock(x_regs$1$clock)
-    );
-    depthwise_engine$lanes$6$x_regs$2 x_regs$2(
-        .d(x_regs$2$d),
-        .q(x_regs$2$q),
-        .clock(x_regs$2$clock)
-    );
-    depthwise_engine$lanes$6$x_regs$3 x_regs$3(
-        .d(x_regs$3$d),
-        .q(x_regs$3$q),
-        .clock(x_regs$3$clock)
-    );
-    depthwise_engine$lanes$6$x_regs$4 x_regs$4(
-        .d(x_regs$4$d),
-        .q(x_regs$4$q),
-        .clock(x_regs$4$clock)
-    );
-    depthwise_engine$lanes$6$x_regs$5 x_regs$5(
-        .d(x_regs$5$d),
-        .q(x_regs$5$q),
-        .clock(x_regs$5$clock)
-    );
-    depthwise_engine$lanes$6$x_regs$6 x_regs$6(
-        .d(x_regs$6$d),
-        .q(x_regs$6$q),
-        .clock(x_regs$6$clock)
-    );
-    depthwise_engine$lanes$6$x_regs$7 x_regs$7(
-        .d(x_regs$7$d),
-        .q(x_regs$7$q),
-        .clock(x_regs$7$clock)
-    );
-    depthwise_engine$lanes$6$x_regs$8 x_regs$8(
-        .d(x_regs$8$d),
-        .q(x_regs$8$q),
-        .clock(x_regs$8$clock)
-    );
-    depthwise_engine$lanes$6$w_regs$0 w_regs$0(
-        .d(w_regs$0$d),
-        .q(w_regs$0$q),
-        .clock(w_regs$0$clock)
-    );
-    depthwise_engine$lanes$6$w_regs$1 w_regs$1(
-        .d(w_regs$1$d),
-        .q(w_regs$1$q),
-        .clock(w_regs$1$clock)
-    );
-    depthwise_engine$lanes$6$w_regs$2 w_regs$2(
-        .d(w_regs$2$d),
-        .q(w_regs$2$q),
-        .clock(w_regs$2$clock)
-    );
-    depthwise_engine$lanes$6$w_regs$3 w_regs$3(
-        .d(w_regs$3$d),
-        .q(w_regs$3$q),
-        .clock(w_regs$3$clock)
-    );
-    depthwise_engine$lanes$6$w_regs$4 w_regs$4(
-        .d(w_regs$4$d),
-        .q(w_regs$4$q),
-        .clock(w_regs$4$clock)
-    );
-    depthwise_engine$lanes$6$w_regs$5 w_regs$5(
-        .d(w_regs$5$d),
-        .q(w_regs$5$q),
-        .clock(w_regs$5$clock)
-    );
-    depthwise_engine$lanes$6$w_regs$6 w_regs$6(
-        .d(w_regs$6$d),
-        .q(w_regs$6$q),
-        .clock(w_regs$6$clock)
-    );
-    depthwise_engine$lanes$6$w_regs$7 w_regs$7(
-        .d(w_regs$7$d),
-        .q(w_regs$7$q),
-        .clock(w_regs$7$clock)
-    );
-    depthwise_engine$lanes$6$w_regs$8 w_regs$8(
-        .d(w_regs$8$d),
-        .q(w_regs$8$q),
-        .clock(w_regs$8$clock)
-    );
-    depthwise_engine$lanes$6$nodes$0 nodes$0(
-        .d(nodes$0$d),
-        .q(nodes$0$q),
-        .clock(nodes$0$clock)
-    );
-    depthwise_engine$lanes$6$nodes$1 nodes$1(
-        .d(nodes$1$d),
-        .q(nodes$1$q),
-        .clock(nodes$1$clock)
-    );
-    depthwise_engine$lanes$6$nodes$2 nodes$2(
-        .d(nodes$2$d),
-        .q(nodes$2$q),
-        .clock(nodes$2$clock)
-    );
-    depthwise_engine$lanes$6$nodes$3 nodes$3(
-        .d(nodes$3$d),
-        .q(nodes$3$q),
-        .clock(nodes$3$clock)
-    );
-    depthwise_engine$lanes$6$nodes$4 nodes$4(
-        .d(nodes$4$d),
-        .q(nodes$4$q),
-        .clock(nodes$4$clock)
-    );
-    depthwise_engine$lanes$6$nodes$5 nodes$5(
-        .d(nodes$5$d),
-        .q(nodes$5$q),
-        .clock(nodes$5$clock)
-    );
-    depthwise_engine$lanes$6$nodes$6 nodes$6(
-        .d(nodes$6$d),
-        .q(nodes$6$q),
-        .clock(nodes$6$clock)
-    );
-    depthwise_engine$lanes$6$nodes$7 nodes$7(
-        .d(nodes$7$d),
-        .q(nodes$7$q),
-        .clock(nodes$7$clock)
-    );
-    depthwise_engine$lanes$6$nodes$8 nodes$8(
-        .d(nodes$8$d),
-        .q(nodes$8$q),
-        .clock(nodes$8$clock)
-    );
-    depthwise_engine$lanes$6$nodes$9 nodes$9(
-        .d(nodes$9$d),
-        .q(nodes$9$q),
-        .clock(nodes$9$clock)
-    );
-    depthwise_engine$lanes$6$nodes$10 nodes$10(
-        .d(nodes$10$d),
-        .q(nodes$10$q),
-        .clock(nodes$10$clock)
-    );
-    depthwise_engine$lanes$6$nodes$11 nodes$11(
-        .d(nodes$11$d),
-        .q(nodes$11$q),
-        .clock(nodes$11$clock)
-    );
-    depthwise_engine$lanes$6$nodes$12 nodes$12(
-        .d(nodes$12$d),
-        .q(nodes$12$q),
-        .clock(nodes$12$clock)
-    );
-    depthwise_engine$lanes$6$nodes$13 nodes$13(
-        .d(nodes$13$d),
-        .q(nodes$13$q),
-        .clock(nodes$13$clock)
-    );
-    depthwise_engine$lanes$6$nodes$14 nodes$14(
-        .d(nodes$14$d),
-        .q(nodes$14$q),
-        .clock(nodes$14$clock)
-    );
-    depthwise_engine$lanes$6$nodes$15 nodes$15(
-        .d(nodes$15$d),
-        .q(nodes$15$q),
-        .clock(nodes$15$clock)
-    );
-    depthwise_engine$lanes$6$nodes$16 nodes$16(
-        .d(nodes$16$d),
-        .q(nodes$16$q),
-        .clock(nodes$16$clock)
-    );
-    depthwise_engine$lanes$6$nodes$17 nodes$17(
-        .d(nodes$17$d),
-        .q(nodes$17$q),
-        .clock(nodes$17$clock)
-    );
-    depthwise_engine$lanes$6$nodes$18 nodes$18(
-        .d(nodes$18$d),
-        .q(nodes$18$q),
-        .clock(nodes$18$clock)
-    );
-    depthwise_engine$lanes$6$nodes$19 nodes$19(
-        .d(nodes$19$d),
-        .q(nodes$19$q),
-        .clock(nodes$19$clock)
-    );
-    depthwise_engine$lanes$6$nodes$20 nodes$20(
-        .d(nodes$20$d),
-        .q(nodes$20$q),
-        .clock(nodes$20$clock)
-    );
-    depthwise_engine$lanes$6$nodes$21 nodes$21(
-        .d(nodes$21$d),
-        .q(nodes$21$q),
-        .clock(nodes$21$clock)
-    );
-    depthwise_engine$lanes$6$nodes$22 nodes$22(
-        .d(nodes$22$d),
-        .q(nodes$22$q),
-        .clock(nodes$22$clock)
-    );
-    depthwise_engine$lanes$6$nodes$23 nodes$23(
-        .d(nodes$23$d),
-        .q(nodes$23$q),
-        .clock(nodes$23$clock)
-    );
-    depthwise_engine$lanes$6$nodes$24 nodes$24(
-        .d(nodes$24$d),
-        .q(nodes$24$q),
-        .clock(nodes$24$clock)
-    );
-    depthwise_engine$lanes$6$nodes$25 nodes$25(
-        .d(nodes$25$d),
-        .q(nodes$25$q),
-        .clock(nodes$25$clock)
-    );
-    depthwise_engine$lanes$6$nodes$26 nodes$26(
-        .d(nodes$26$d),
-        .q(nodes$26$q),
-        .clock(nodes$26$clock)
-    );
-    depthwise_engine$lanes$6$nodes$27 nodes$27(
-        .d(nodes$27$d),
-        .q(nodes$27$q),
-        .clock(nodes$27$clock)
-    );
-    depthwise_engine$lanes$6$nodes$28 nodes$28(
-        .d(nodes$28$d),
-        .q(nodes$28$q),
-        .clock(nodes$28$clock)
-    );
-    depthwise_engine$lanes$6$nodes$29 nodes$29(
-        .d(nodes$29$d),
-        .q(nodes$29$q),
-        .clock(nodes$29$clock)
-    );
-    depthwise_engine$lanes$6$nodes$30 nodes$30(
-        .d(nodes$30$d),
-        .q(nodes$30$q),
-        .clock(nodes$30$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        nodes$0$clock = clock;
-        nodes$1$clock = clock;
-        nodes$2$clock = clock;
-        nodes$3$clock = clock;
-        nodes$4$clock = clock;
-        nodes$5$clock = clock;
-        nodes$6$clock = clock;
-        nodes$7$clock = clock;
-        nodes$8$clock = clock;
-        nodes$9$clock = clock;
-        nodes$10$clock = clock;
-        nodes$11$clock = clock;
-        nodes$12$clock = clock;
-        nodes$13$clock = clock;
-        nodes$14$clock = clock;
-        nodes$15$clock = clock;
-        nodes$16$clock = clock;
-        nodes$17$clock = clock;
-        nodes$18$clock = clock;
-        nodes$19$clock = clock;
-        nodes$20$clock = clock;
-        nodes$21$clock = clock;
-        nodes$22$clock = clock;
-        nodes$23$clock = clock;
-        nodes$24$clock = clock;
-        nodes$25$clock = clock;
-        nodes$26$clock = clock;
-        nodes$27$clock = clock;
-        nodes$28$clock = clock;
-        nodes$29$clock = clock;
-        nodes$30$clock = clock;
-        x_regs$0$clock = clock;
-        w_regs$0$clock = clock;
-        x_regs$1$clock = clock;
-        w_regs$1$clock = clock;
-        x_regs$2$clock = clock;
-        w_regs$2$clock = clock;
-        x_regs$3$clock = clock;
-        w_regs$3$clock = clock;
-        x_regs$4$clock = clock;
-        w_regs$4$clock = clock;
-        x_regs$5$clock = clock;
-        w_regs$5$clock = clock;
-        x_regs$6$clock = clock;
-        w_regs$6$clock = clock;
-        x_regs$7$clock = clock;
-        w_regs$7$clock = clock;
-        x_regs$8$clock = clock;
-        w_regs$8$clock = clock;
-        x_chain$0 = win >> lane_shift;
-        w_chain$0 = wts >> lane_shift;
-        x_chain$1 = x_chain$0 >> beat_shift;
-        w_chain$1 = w_chain$0 >> beat_shift;
-        x_chain$2 = x_chain$1 >> beat_shift;
-        w_chain$2 = w_chain$1 >> beat_shift;
-        x_chain$3 = x_chain$2 >> beat_shift;
-        w_chain$3 = w_chain$2 >> beat_shift;
-        x_chain$4 = x_chain$3 >> beat_shift;
-        w_chain$4 = w_chain$3 >> beat_shift;
-        x_chain$5 = x_chain$4 >> beat_shift;
-        w_chain$5 = w_chain$4 >> beat_shift;
-        x_chain$6 = x_chain$5 >> beat_shift;
-        w_chain$6 = w_chain$5 >> beat_shift;
-        x_chain$7 = x_chain$6 >> beat_shift;
-        w_chain$7 = w_chain$6 >> beat_shift;
-        x_chain$8 = x_chain$7 >> beat_shift;
-        w_chain$8 = w_chain$7 >> beat_shift;
-        unused_x = x_chain$0;
-        unused_w = w_chain$0;
-        unused_x = x_chain$1;
-        unused_w = w_chain$1;
-        unused_x = x_chain$2;
-        unused_w = w_chain$2;
-        unused_x = x_chain$3;
-        unused_w = w_chain$3;
-        unused_x = x_chain$4;
-        unused_w = w_chain$4;
-        unused_x = x_chain$5;
-        unused_w = w_chain$5;
-        unused_x = x_chain$6;
-        unused_w = w_chain$6;
-        unused_x = x_chain$7;
-        unused_w = w_chain$7;
-        unused_x = x_chain$8;
-        unused_w = w_chain$8;
-        prods$0 = 32'h0;
-        prods$1 = 32'h0;
-        prods$2 = 32'h0;
-        prods$3 = 32'h0;
-        prods$4 = 32'h0;
-        prods$5 = 32'h0;
-        prods$6 = 32'h0;
-        prods$7 = 32'h0;
-        prods$8 = 32'h0;
-        prods$9 = 32'h0;
-        prods$10 = 32'h0;
-        prods$11 = 32'h0;
-        prods$12 = 32'h0;
-        prods$13 = 32'h0;
-        prods$14 = 32'h0;
-        prods$15 = 32'h0;
-        x_regs$0$d = x_chain$0[(32'h0)+:(8)];
-        w_regs$0$d = w_chain$0[(32'h0)+:(8)];
-        muls$0$a = x_regs$0$q;
-        muls$0$b = w_regs$0$q;
-        ext$0$a = muls$0$y;
-        prods$0 = ext$0$y;
-        x_regs$1$d = x_chain$1[(32'h0)+:(8)];
-        w_regs$1$d = w_chain$1[(32'h0)+:(8)];
-        muls$1$a = x_regs$1$q;
-        muls$1$b = w_regs$1$q;
-        ext$1$a = muls$1$y;
-        prods$1 = ext$1$y;
-        x_regs$2$d = x_chain$2[(32'h0)+:(8)];
-        w_regs$2$d = w_chain$2[(32'h0)+:(8)];
-        muls$2$a = x_regs$2$q;
-        muls$2$b = w_regs$2$q;
-        ext$2$a = muls$2$y;
-        prods$2 = ext$2$y;
-        x_regs$3$d = x_chain$3[(32'h0)+:(8)];
-        w_regs$3$d = w_chain$3[(32'h0)+:(8)];
-        muls$3$a = x_regs$3$q;
-        muls$3$b = w_regs$3$q;
-        ext$3$a = muls$3$y;
-        prods$3 = ext$3$y;
-        x_regs$4$d = x_chain$4[(32'h0)+:(8)];
-        w_regs$4$d = w_chain$4[(32'h0)+:(8)];
-        muls$4$a = x_regs$4$q;
-        muls$4$b = w_regs$4$q;
-        ext$4$a = muls$4$y;
-        prods$4 = ext$4$y;
-        x_regs$5$d = x_chain$5[(32'h0)+:(8)];
-        w_regs$5$d = w_chain$5[(32'h0)+:(8)];
-        muls$5$a = x_regs$5$q;
-        muls$5$b = w_regs$5$q;
-        ext$5$a = muls$5$y;
-        prods$5 = ext$5$y;
-        x_regs$6$d = x_chain$6[(32'h0)+:(8)];
-        w_regs$6$d = w_chain$6[(32'h0)+:(8)];
-        muls$6$a = x_regs$6$q;
-        muls$6$b = w_regs$6$q;
-        ext$6$a = muls$6$y;
-        prods$6 = ext$6$y;
-        x_regs$7$d = x_chain$7[(32'h0)+:(8)];
-        w_regs$7$d = w_chain$7[(32'h0)+:(8)];
-        muls$7$a = x_regs$7$q;
-        muls$7$b = w_regs$7$q;
-        ext$7$a = muls$7$y;
-        prods$7 = ext$7$y;
-        x_regs$8$d = x_chain$8[(32'h0)+:(8)];
-        w_regs$8$d = w_chain$8[(32'h0)+:(8)];
-        muls$8$a = x_regs$8$q;
-        muls$8$b = w_regs$8$q;
-        ext$8$a = muls$8$y;
-        prods$8 = ext$8$y;
-        nodes$15$d = prods$0;
-        nodes$16$d = prods$1;
-        nodes$17$d = prods$2;
-        nodes$18$d = prods$3;
-        nodes$19$d = prods$4;
-        nodes$20$d = prods$5;
-        nodes$21$d = prods$6;
-        nodes$22$d = prods$7;
-        nodes$23$d = prods$8;
-        nodes$24$d = prods$9;
-        nodes$25$d = prods$10;
-        nodes$26$d = prods$11;
-        nodes$27$d = prods$12;
-        nodes$28$d = prods$13;
-        nodes$29$d = prods$14;
-        nodes$30$d = prods$15;
-        sums$0 = nodes$1$q + nodes$2$q;
-        nodes$0$d = sums$0;
-        sums$1 = nodes$3$q + nodes$4$q;
-        nodes$1$d = sums$1;
-        sums$2 = nodes$5$q + nodes$6$q;
-        nodes$2$d = sums$2;
-        sums$3 = nodes$7$q + nodes$8$q;
-        nodes$3$d = sums$3;
-        sums$4 = nodes$9$q + nodes$10$q;
-        nodes$4$d = sums$4;
-        sums$5 = nodes$11$q + nodes$12$q;
-        nodes$5$d = sums$5;
-        sums$6 = nodes$13$q + nodes$14$q;
-        nodes$6$d = sums$6;
-        sums$7 = nodes$15$q + nodes$16$q;
-        nodes$7$d = sums$7;
-        sums$8 = nodes$17$q + nodes$18$q;
-        nodes$8$d = sums$8;
-        sums$9 = nodes$19$q + nodes$20$q;
-        nodes$9$d = sums$9;
-        sums$10 = nodes$21$q + nodes$22$q;
-        nodes$10$d = sums$10;
-        sums$11 = nodes$23$q + nodes$24$q;
-        nodes$11$d = sums$11;
-        sums$12 = nodes$25$q + nodes$26$q;
-        nodes$12$d = sums$12;
-        sums$13 = nodes$27$q + nodes$28$q;
-        nodes$13$d = sums$13;
-        sums$14 = nodes$29$q + nodes$30$q;
-        nodes$14$d = sums$14;
-        sum = nodes$0$q;
-    end
-    
-endmodule // depthwise_engine$lanes$6
-
-
-module depthwise_engine$lanes$6$ext$0(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // depthwise_engine$lanes$6$ext$0
-
-
-module depthwise_engine$lanes$6$ext$1(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // depthwise_engine$lanes$6$ext$1
-
-
-module depthwise_engine$lanes$6$ext$2(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // depthwise_engine$lanes$6$ext$2
-
-
-module depthwise_engine$lanes$6$ext$3(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // depthwise_engine$lanes$6$ext$3
-
-
-module depthwise_engine$lanes$6$ext$4(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // depthwise_engine$lanes$6$ext$4
-
-
-module depthwise_engine$lanes$6$ext$5(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // depthwise_engine$lanes$6$ext$5
-
-
-module depthwise_engine$lanes$6$ext$6(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // depthwise_engine$lanes$6$ext$6
-
-
-module depthwise_engine$lanes$6$ext$7(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // depthwise_engine$lanes$6$ext$7
-
-
-module depthwise_engine$lanes$6$ext$8(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // depthwise_engine$lanes$6$ext$8
-
-
-module depthwise_engine$lanes$6$muls$0(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // depthwise_engine$lanes$6$muls$0
-
-
-module depthwise_engine$lanes$6$muls$1(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // depthwise_engine$lanes$6$muls$1
-
-
-module depthwise_engine$lanes$6$muls$2(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // depthwise_engine$lanes$6$muls$2
-
-
-module depthwise_engine$lanes$6$muls$3(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // depthwise_engine$lanes$6$muls$3
-
-
-module depthwise_engine$lanes$6$muls$4(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // depthwise_engine$lanes$6$muls$4
-
-
-module depthwise_engine$lanes$6$muls$5(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // depthwise_engine$lanes$6$muls$5
-
-
-module depthwise_engine$lanes$6$muls$6(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // depthwise_engine$lanes$6$muls$6
-
-
-module depthwise_engine$lanes$6$muls$7(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // depthwise_engine$lanes$6$muls$7
-
-
-module depthwise_engine$lanes$6$muls$8(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // depthwise_engine$lanes$6$muls$8
-
-
-module depthwise_engine$lanes$6$nodes$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$nodes$0
-
-
-module depthwise_engine$lanes$6$nodes$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$nodes$1
-
-
-module depthwise_engine$lanes$6$nodes$10(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$nodes$10
-
-
-module depthwise_engine$lanes$6$nodes$11(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$nodes$11
-
-
-module depthwise_engine$lanes$6$nodes$12(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$nodes$12
-
-
-module depthwise_engine$lanes$6$nodes$13(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$nodes$13
-
-
-module depthwise_engine$lanes$6$nodes$14(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$nodes$14
-
-
-module depthwise_engine$lanes$6$nodes$15(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$nodes$15
-
-
-module depthwise_engine$lanes$6$nodes$16(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$nodes$16
-
-
-module depthwise_engine$lanes$6$nodes$17(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$nodes$17
-
-
-module depthwise_engine$lanes$6$nodes$18(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$nodes$18
-
-
-module depthwise_engine$lanes$6$nodes$19(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$nodes$19
-
-
-module depthwise_engine$lanes$6$nodes$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$nodes$2
-
-
-module depthwise_engine$lanes$6$nodes$20(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$nodes$20
-
-
-module depthwise_engine$lanes$6$nodes$21(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$nodes$21
-
-
-module depthwise_engine$lanes$6$nodes$22(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$nodes$22
-
-
-module depthwise_engine$lanes$6$nodes$23(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$nodes$23
-
-
-module depthwise_engine$lanes$6$nodes$24(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$nodes$24
-
-
-module depthwise_engine$lanes$6$nodes$25(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$nodes$25
-
-
-module depthwise_engine$lanes$6$nodes$26(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$nodes$26
-
-
-module depthwise_engine$lanes$6$nodes$27(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$nodes$27
-
-
-module depthwise_engine$lanes$6$nodes$28(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$nodes$28
-
-
-module depthwise_engine$lanes$6$nodes$29(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$nodes$29
-
-
-module depthwise_engine$lanes$6$nodes$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$nodes$3
-
-
-module depthwise_engine$lanes$6$nodes$30(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$nodes$30
-
-
-module depthwise_engine$lanes$6$nodes$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$nodes$4
-
-
-module depthwise_engine$lanes$6$nodes$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$nodes$5
-
-
-module depthwise_engine$lanes$6$nodes$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$nodes$6
-
-
-module depthwise_engine$lanes$6$nodes$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$nodes$7
-
-
-module depthwise_engine$lanes$6$nodes$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$nodes$8
-
-
-module depthwise_engine$lanes$6$nodes$9(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$nodes$9
-
-
-module depthwise_engine$lanes$6$w_regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$w_regs$0
-
-
-module depthwise_engine$lanes$6$w_regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$w_regs$1
-
-
-module depthwise_engine$lanes$6$w_regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$w_regs$2
-
-
-module depthwise_engine$lanes$6$w_regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$w_regs$3
-
-
-module depthwise_engine$lanes$6$w_regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$w_regs$4
-
-
-module depthwise_engine$lanes$6$w_regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$w_regs$5
-
-
-module depthwise_engine$lanes$6$w_regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$w_regs$6
-
-
-module depthwise_engine$lanes$6$w_regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$w_regs$7
-
-
-module depthwise_engine$lanes$6$w_regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$w_regs$8
-
-
-module depthwise_engine$lanes$6$x_regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$x_regs$0
-
-
-module depthwise_engine$lanes$6$x_regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$x_regs$1
-
-
-module depthwise_engine$lanes$6$x_regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$x_regs$2
-
-
-module depthwise_engine$lanes$6$x_regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$x_regs$3
-
-
-module depthwise_engine$lanes$6$x_regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$x_regs$4
-
-
-module depthwise_engine$lanes$6$x_regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$x_regs$5
-
-
-module depthwise_engine$lanes$6$x_regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$x_regs$6
-
-
-module depthwise_engine$lanes$6$x_regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$x_regs$7
-
-
-module depthwise_engine$lanes$6$x_regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$6$x_regs$8
-
-
-module depthwise_engine$lanes$7(clock,win,wts,sum);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [575:0] win;
-    input wire  [575:0] wts;
-    output reg  [18:0] sum;
-    
-    // Constant declarations
-    localparam  lane_shift = 16'h38;
-    localparam  beat_shift = 16'h40;
-    
-    // Stub signals
-    reg  [7:0] muls$0$a;
-    reg  [7:0] muls$0$b;
-    wire  [15:0] muls$0$y;
-    reg  [7:0] muls$1$a;
-    reg  [7:0] muls$1$b;
-    wire  [15:0] muls$1$y;
-    reg  [7:0] muls$2$a;
-    reg  [7:0] muls$2$b;
-    wire  [15:0] muls$2$y;
-    reg  [7:0] muls$3$a;
-    reg  [7:0] muls$3$b;
-    wire  [15:0] muls$3$y;
-    reg  [7:0] muls$4$a;
-    reg  [7:0] muls$4$b;
-    wire  [15:0] muls$4$y;
-    reg  [7:0] muls$5$a;
-    reg  [7:0] muls$5$b;
-    wire  [15:0] muls$5$y;
-    reg  [7:0] muls$6$a;
-    reg  [7:0] muls$6$b;
-    wire  [15:0] muls$6$y;
-    reg  [7:0] muls$7$a;
-    reg  [7:0] muls$7$b;
-    wire  [15:0] muls$7$y;
-    reg  [7:0] muls$8$a;
-    reg  [7:0] muls$8$b;
-    wire  [15:0] muls$8$y;
-    reg  [15:0] ext$0$a;
-    wire  [18:0] ext$0$y;
-    reg  [15:0] ext$1$a;
-    wire  [18:0] ext$1$y;
-    reg  [15:0] ext$2$a;
-    wire  [18:0] ext$2$y;
-    reg  [15:0] ext$3$a;
-    wire  [18:0] ext$3$y;
-    reg  [15:0] ext$4$a;
-    wire  [18:0] ext$4$y;
-    reg  [15:0] ext$5$a;
-    wire  [18:0] ext$5$y;
-    reg  [15:0] ext$6$a;
-    wire  [18:0] ext$6$y;
-    reg  [15:0] ext$7$a;
-    wire  [18:0] ext$7$y;
-    reg  [15:0] ext$8$a;
-    wire  [18:0] ext$8$y;
-    reg  [7:0] x_regs$0$d;
-    wire  [7:0] x_regs$0$q;
-    reg  x_regs$0$clock;
-    reg  [7:0] x_regs$1$d;
-    wire  [7:0] x_regs$1$q;
-    reg  x_regs$1$clock;
-    reg  [7:0] x_regs$2$d;
-    wire  [7:0] x_regs$2$q;
-    reg  x_regs$2$clock;
-    reg  [7:0] x_regs$3$d;
-    wire  [7:0] x_regs$3$q;
-    reg  x_regs$3$clock;
-    reg  [7:0] x_regs$4$d;
-    wire  [7:0] x_regs$4$q;
-    reg  x_regs$4$clock;
-    reg  [7:0] x_regs$5$d;
-    wire  [7:0] x_regs$5$q;
-    reg  x_regs$5$clock;
-    reg  [7:0] x_regs$6$d;
-    wire  [7:0] x_regs$6$q;
-    reg  x_regs$6$clock;
-    reg  [7:0] x_regs$7$d;
-    wire  [7:0] x_regs$7$q;
-    reg  x_regs$7$clock;
-    reg  [7:0] x_regs$8$d;
-    wire  [7:0] x_regs$8$q;
-    reg  x_regs$8$clock;
-    reg  [7:0] w_regs$0$d;
-    wire  [7:0] w_regs$0$q;
-    reg  w_regs$0$clock;
-    reg  [7:0] w_regs$1$d;
-    wire  [7:0] w_regs$1$q;
-    reg  w_regs$1$clock;
-    reg  [7:0] w_regs$2$d;
-    wire  [7:0] w_regs$2$q;
-    reg  w_regs$2$clock;
-    reg  [7:0] w_regs$3$d;
-    wire  [7:0] w_regs$3$q;
-    reg  w_regs$3$clock;
-    reg  [7:0] w_regs$4$d;
-    wire  [7:0] w_regs$4$q;
-    reg  w_regs$4$clock;
-    reg  [7:0] w_regs$5$d;
-    wire  [7:0] w_regs$5$q;
-    reg  w_regs$5$clock;
-    reg  [7:0] w_regs$6$d;
-    wire  [7:0] w_regs$6$q;
-    reg  w_regs$6$clock;
-    reg  [7:0] w_regs$7$d;
-    wire  [7:0] w_regs$7$q;
-    reg  w_regs$7$clock;
-    reg  [7:0] w_regs$8$d;
-    wire  [7:0] w_regs$8$q;
-    reg  w_regs$8$clock;
-    reg  [18:0] nodes$0$d;
-    wire  [18:0] nodes$0$q;
-    reg  nodes$0$clock;
-    reg  [18:0] nodes$1$d;
-    wire  [18:0] nodes$1$q;
-    reg  nodes$1$clock;
-    reg  [18:0] nodes$2$d;
-    wire  [18:0] nodes$2$q;
-    reg  nodes$2$clock;
-    reg  [18:0] nodes$3$d;
-    wire  [18:0] nodes$3$q;
-    reg  nodes$3$clock;
-    reg  [18:0] nodes$4$d;
-    wire  [18:0] nodes$4$q;
-    reg  nodes$4$clock;
-    reg  [18:0] nodes$5$d;
-    wire  [18:0] nodes$5$q;
-    reg  nodes$5$clock;
-    reg  [18:0] nodes$6$d;
-    wire  [18:0] nodes$6$q;
-    reg  nodes$6$clock;
-    reg  [18:0] nodes$7$d;
-    wire  [18:0] nodes$7$q;
-    reg  nodes$7$clock;
-    reg  [18:0] nodes$8$d;
-    wire  [18:0] nodes$8$q;
-    reg  nodes$8$clock;
-    reg  [18:0] nodes$9$d;
-    wire  [18:0] nodes$9$q;
-    reg  nodes$9$clock;
-    reg  [18:0] nodes$10$d;
-    wire  [18:0] nodes$10$q;
-    reg  nodes$10$clock;
-    reg  [18:0] nodes$11$d;
-    wire  [18:0] nodes$11$q;
-    reg  nodes$11$clock;
-    reg  [18:0] nodes$12$d;
-    wire  [18:0] nodes$12$q;
-    reg  nodes$12$clock;
-    reg  [18:0] nodes$13$d;
-    wire  [18:0] nodes$13$q;
-    reg  nodes$13$clock;
-    reg  [18:0] nodes$14$d;
-    wire  [18:0] nodes$14$q;
-    reg  nodes$14$clock;
-    reg  [18:0] nodes$15$d;
-    wire  [18:0] nodes$15$q;
-    reg  nodes$15$clock;
-    reg  [18:0] nodes$16$d;
-    wire  [18:0] nodes$16$q;
-    reg  nodes$16$clock;
-    reg  [18:0] nodes$17$d;
-    wire  [18:0] nodes$17$q;
-    reg  nodes$17$clock;
-    reg  [18:0] nodes$18$d;
-    wire  [18:0] nodes$18$q;
-    reg  nodes$18$clock;
-    reg  [18:0] nodes$19$d;
-    wire  [18:0] nodes$19$q;
-    reg  nodes$19$clock;
-    reg  [18:0] nodes$20$d;
-    wire  [18:0] nodes$20$q;
-    reg  nodes$20$clock;
-    reg  [18:0] nodes$21$d;
-    wire  [18:0] nodes$21$q;
-    reg  nodes$21$clock;
-    reg  [18:0] nodes$22$d;
-    wire  [18:0] nodes$22$q;
-    reg  nodes$22$clock;
-    reg  [18:0] nodes$23$d;
-    wire  [18:0] nodes$23$q;
-    reg  nodes$23$clock;
-    reg  [18:0] nodes$24$d;
-    wire  [18:0] nodes$24$q;
-    reg  nodes$24$clock;
-    reg  [18:0] nodes$25$d;
-    wire  [18:0] nodes$25$q;
-    reg  nodes$25$clock;
-    reg  [18:0] nodes$26$d;
-    wire  [18:0] nodes$26$q;
-    reg  nodes$26$clock;
-    reg  [18:0] nodes$27$d;
-    wire  [18:0] nodes$27$q;
-    reg  nodes$27$clock;
-    reg  [18:0] nodes$28$d;
-    wire  [18:0] nodes$28$q;
-    reg  nodes$28$clock;
-    reg  [18:0] nodes$29$d;
-    wire  [18:0] nodes$29$q;
-    reg  nodes$29$clock;
-    reg  [18:0] nodes$30$d;
-    wire  [18:0] nodes$30$q;
-    reg  nodes$30$clock;
-    
-    // Local signals
-    reg  [575:0] x_chain$0;
-    reg  [575:0] x_chain$1;
-    reg  [575:0] x_chain$2;
-    reg  [575:0] x_chain$3;
-    reg  [575:0] x_chain$4;
-    reg  [575:0] x_chain$5;
-    reg  [575:0] x_chain$6;
-    reg  [575:0] x_chain$7;
-    reg  [575:0] x_chain$8;
-    reg  [575:0] w_chain$0;
-    reg  [575:0] w_chain$1;
-    reg  [575:0] w_chain$2;
-    reg  [575:0] w_chain$3;
-    reg  [575:0] w_chain$4;
-    reg  [575:0] w_chain$5;
-    reg  [575:0] w_chain$6;
-    reg  [575:0] w_chain$7;
-    reg  [575:0] w_chain$8;
-    reg  [18:0] prods$0;
-    reg  [18:0] prods$1;
-    reg  [18:0] prods$2;
-    reg  [18:0] prods$3;
-    reg  [18:0] prods$4;
-    reg  [18:0] prods$5;
-    reg  [18:0] prods$6;
-    reg  [18:0] prods$7;
-    reg  [18:0] prods$8;
-    reg  [18:0] prods$9;
-    reg  [18:0] prods$10;
-    reg  [18:0] prods$11;
-    reg  [18:0] prods$12;
-    reg  [18:0] prods$13;
-    reg  [18:0] prods$14;
-    reg  [18:0] prods$15;
-    reg  [18:0] sums$0;
-    reg  [18:0] sums$1;
-    reg  [18:0] sums$2;
-    reg  [18:0] sums$3;
-    reg  [18:0] sums$4;
-    reg  [18:0] sums$5;
-    reg  [18:0] sums$6;
-    reg  [18:0] sums$7;
-    reg  [18:0] sums$8;
-    reg  [18:0] sums$9;
-    reg  [18:0] sums$10;
-    reg  [18:0] sums$11;
-    reg  [18:0] sums$12;
-    reg  [18:0] sums$13;
-    reg  [18:0] sums$14;
-    reg  [575:0] unused_x;
-    reg  [575:0] unused_w;
-    
-    // Sub module instances
-    depthwise_engine$lanes$7$muls$0 muls$0(
-        .a(muls$0$a),
-        .b(muls$0$b),
-        .y(muls$0$y)
-    );
-    depthwise_engine$lanes$7$muls$1 muls$1(
-        .a(muls$1$a),
-        .b(muls$1$b),
-        .y(muls$1$y)
-    );
-    depthwise_engine$lanes$7$muls$2 muls$2(
-        .a(muls$2$a),
-        .b(muls$2$b),
-        .y(muls$2$y)
-    );
-    depthwise_engine$lanes$7$muls$3 muls$3(
-        .a(muls$3$a),
-        .b(muls$3$b),
-        .y(muls$3$y)
-    );
-    depthwise_engine$lanes$7$muls$4 muls$4(
-        .a(muls$4$a),
-        .b(muls$4$b),
-        .y(muls$4$y)
-    );
-    depthwise_engine$lanes$7$muls$5 muls$5(
-        .a(muls$5$a),
-        .b(muls$5$b),
-        .y(muls$5$y)
-    );
-    depthwise_engine$lanes$7$muls$6 muls$6(
-        .a(muls$6$a),
-        .b(muls$6$b),
-        .y(muls$6$y)
-    );
-    depthwise_engine$lanes$7$muls$7 muls$7(
-        .a(muls$7$a),
-        .b(muls$7$b),
-        .y(muls$7$y)
-    );
-    depthwise_engine$lanes$7$muls$8 muls$8(
-        .a(muls$8$a),
-        .b(muls$8$b),
-        .y(muls$8$y)
-    );
-    depthwise_engine$lanes$7$ext$0 ext$0(
-        .a(ext$0$a),
-        .y(ext$0$y)
-    );
-    depthwise_engine$lanes$7$ext$1 ext$1(
-        .a(ext$1$a),
-        .y(ext$1$y)
-    );
-    depthwise_engine$lanes$7$ext$2 ext$2(
-        .a(ext$2$a),
-        .y(ext$2$y)
-    );
-    depthwise_engine$lanes$7$ext$3 ext$3(
-        .a(ext$3$a),
-        .y(ext$3$y)
-    );
-    depthwise_engine$lanes$7$ext$4 ext$4(
-        .a(ext$4$a),
-        .y(ext$4$y)
-    );
-    depthwise_engine$lanes$7$ext$5 ext$5(
-        .a(ext$5$a),
-        .y(ext$5$y)
-    );
-    depthwise_engine$lanes$7$ext$6 ext$6(
-        .a(ext$6$a),
-        .y(ext$6$y)
-    );
-    depthwise_engine$lanes$7$ext$7 ext$7(
-        .a(ext$7$a),
-        .y(ext$7$y)
-    );
-    depthwise_engine$lanes$7$ext$8 ext$8(
-        .a(ext$8$a),
-        .y(ext$8$y)
-    );
-    depthwise_engine$lanes$7$x_regs$0 x_regs$0(
-        .d(x_regs$0$d),
-        .q(x_regs$0$q),
-        .clock(x_regs$0$clock)
-    );
-    depthwise_engine$lanes$7$x_regs$1 x_regs$1(
-        .d(x_regs$1$d),
-        .q(x_regs$1$q),
-        .clock(x_regs$1$clock)
-    );
-    depthwise_engine$lanes$7$x_regs$2 x_regs$2(
-        .d(x_regs$2$d),
-        .q(x_regs$2$q),
-        .clock(x_regs$2$clock)
-    );
-    depthwise_engine$lanes$7$x_regs$3 x_regs$3(
-        .d(x_regs$3$d),
-        .q(x_regs$3$q),
-        .clock(x_regs$3$clock)
-    );
-    depthwise_engine$lanes$7$x_regs$4 x_regs$4(
-        .d(x_regs$4$d),
-        .q(x_regs$4$q),
-        .clock(x_regs$4$clock)
-    );
-    depthwise_engine$lanes$7$x_regs$5 x_regs$5(
-        .d(x_regs$5$d),
-        .q(x_regs$5$q),
-        .clock(x_regs$5$clock)
-    );
-    depthwise_engine$lanes$7$x_regs$6 x_regs$6(
-        .d(x_regs$6$d),
-        .q(x_regs$6$q),
-        .clock(x_regs$6$clock)
-    );
-    depthwise_engine$lanes$7$x_regs$7 x_regs$7(
-        .d(x_regs$7$d),
-        .q(x_regs$7$q),
-        .clock(x_regs$7$clock)
-    );
-    depthwise_engine$lanes$7$x_regs$8 x_regs$8(
-        .d(x_regs$8$d),
-        .q(x_regs$8$q),
-        .clock(x_regs$8$clock)
-    );
-    depthwise_engine$lanes$7$w_regs$0 w_regs$0(
-        .d(w_regs$0$d),
-        .q(w_regs$0$q),
-        .clock(w_regs$0$clock)
-    );
-    depthwise_engine$lanes$7$w_regs$1 w_regs$1(
-        .d(w_regs$1$d),
-        .q(w_regs$1$q),
-        .clock(w_regs$1$clock)
-    );
-    depthwise_engine$lanes$7$w_regs$2 w_regs$2(
-        .d(w_regs$2$d),
-        .q(w_regs$2$q),
-        .clock(w_regs$2$clock)
-    );
-    depthwise_engine$lanes$7$w_regs$3 w_regs$3(
-        .d(w_regs$3$d),
-        .q(w_regs$3$q),
-        .clock(w_regs$3$clock)
-    );
-    depthwise_engine$lanes$7$w_regs$4 w_regs$4(
-        .d(w_regs$4$d),
-        .q(w_regs$4$q),
-        .clock(w_regs$4$clock)
-    );
-    depthwise_engine$lanes$7$w_regs$5 w_regs$5(
-        .d(w_regs$5$d),
-        .q(w_regs$5$q),
-        .clock(w_regs$5$clock)
-    );
-    depthwise_engine$lanes$7$w_regs$6 w_regs$6(
-        .d(w_regs$6$d),
-        .q(w_regs$6$q),
-        .clock(w_regs$6$clock)
-    );
-    depthwise_engine$lanes$7$w_regs$7 w_regs$7(
-        .d(w_regs$7$d),
-        .q(w_regs$7$q),
-        .clock(w_regs$7$clock)
-    );
-    depthwise_engine$lanes$7$w_regs$8 w_regs$8(
-        .d(w_regs$8$d),
-        .q(w_regs$8$q),
-        .clock(w_regs$8$clock)
-    );
-    depthwise_engine$lanes$7$nodes$0 nodes$0(
-        .d(nodes$0$d),
-        .q(nodes$0$q),
-        .clock(nodes$0$clock)
-    );
-    depthwise_engine$lanes$7$nodes$1 nodes$1(
-        .d(nodes$1$d),
-        .q(nodes$1$q),
-        .clock(nodes$1$clock)
-    );
-    depthwise_engine$lanes$7$nodes$2 nodes$2(
-        .d(nodes$2$d),
-        .q(nodes$2$q),
-        .clock(nodes$2$clock)
-    );
-    depthwise_engine$lanes$7$nodes$3 nodes$3(
-        .d(nodes$3$d),
-        .q(nodes$3$q),
-        .clock(nodes$3$clock)
-    );
-    depthwise_engine$lanes$7$nodes$4 nodes$4(
-        .d(nodes$4$d),
-        .q(nodes$4$q),
-        .clock(nodes$4$clock)
-    );
-    depthwise_engine$lanes$7$nodes$5 nodes$5(
-        .d(nodes$5$d),
-        .q(nodes$5$q),
-        .clock(nodes$5$clock)
-    );
-    depthwise_engine$lanes$7$nodes$6 nodes$6(
-        .d(nodes$6$d),
-        .q(nodes$6$q),
-        .clock(nodes$6$clock)
-    );
-    depthwise_engine$lanes$7$nodes$7 nodes$7(
-        .d(nodes$7$d),
-        .q(nodes$7$q),
-        .clock(nodes$7$clock)
-    );
-    depthwise_engine$lanes$7$nodes$8 nodes$8(
-        .d(nodes$8$d),
-        .q(nodes$8$q),
-        .clock(nodes$8$clock)
-    );
-    depthwise_engine$lanes$7$nodes$9 nodes$9(
-        .d(nodes$9$d),
-        .q(nodes$9$q),
-        .clock(nodes$9$clock)
-    );
-    depthwise_engine$lanes$7$nodes$10 nodes$10(
-        .d(nodes$10$d),
-        .q(nodes$10$q),
-        .clock(nodes$10$clock)
-    );
-    depthwise_engine$lanes$7$nodes$11 nodes$11(
-        .d(nodes$11$d),
-        .q(nodes$11$q),
-        .clock(nodes$11$clock)
-    );
-    depthwise_engine$lanes$7$nodes$12 nodes$12(
-        .d(nodes$12$d),
-        .q(nodes$12$q),
-        .clock(nodes$12$clock)
-    );
-    depthwise_engine$lanes$7$nodes$13 nodes$13(
-        .d(nodes$13$d),
-        .q(nodes$13$q),
-        .clock(nodes$13$clock)
-    );
-    depthwise_engine$lanes$7$nodes$14 nodes$14(
-        .d(nodes$14$d),
-        .q(nodes$14$q),
-        .clock(nodes$14$clock)
-    );
-    depthwise_engine$lanes$7$nodes$15 nodes$15(
-        .d(nodes$15$d),
-        .q(nodes$15$q),
-        .clock(nodes$15$clock)
-    );
-    depthwise_engine$lanes$7$nodes$16 nodes$16(
-        .d(nodes$16$d),
-        .q(nodes$16$q),
-        .clock(nodes$16$clock)
-    );
-    depthwise_engine$lanes$7$nodes$17 nodes$17(
-        .d(nodes$17$d),
-        .q(nodes$17$q),
-        .clock(nodes$17$clock)
-    );
-    depthwise_engine$lanes$7$nodes$18 nodes$18(
-        .d(nodes$18$d),
-        .q(nodes$18$q),
-        .clock(nodes$18$clock)
-    );
-    depthwise_engine$lanes$7$nodes$19 nodes$19(
-        .d(nodes$19$d),
-        .q(nodes$19$q),
-        .clock(nodes$19$clock)
-    );
-    depthwise_engine$lanes$7$nodes$20 nodes$20(
-        .d(nodes$20$d),
-        .q(nodes$20$q),
-        .clock(nodes$20$clock)
-    );
-    depthwise_engine$lanes$7$nodes$21 nodes$21(
-        .d(nodes$21$d),
-        .q(nodes$21$q),
-        .clock(nodes$21$clock)
-    );
-    depthwise_engine$lanes$7$nodes$22 nodes$22(
-        .d(nodes$22$d),
-        .q(nodes$22$q),
-        .clock(nodes$22$clock)
-    );
-    depthwise_engine$lanes$7$nodes$23 nodes$23(
-        .d(nodes$23$d),
-        .q(nodes$23$q),
-        .clock(nodes$23$clock)
-    );
-    depthwise_engine$lanes$7$nodes$24 nodes$24(
-        .d(nodes$24$d),
-        .q(nodes$24$q),
-        .clock(nodes$24$clock)
-    );
-    depthwise_engine$lanes$7$nodes$25 nodes$25(
-        .d(nodes$25$d),
-        .q(nodes$25$q),
-        .clock(nodes$25$clock)
-    );
-    depthwise_engine$lanes$7$nodes$26 nodes$26(
-        .d(nodes$26$d),
-        .q(nodes$26$q),
-        .clock(nodes$26$clock)
-    );
-    depthwise_engine$lanes$7$nodes$27 nodes$27(
-        .d(nodes$27$d),
-        .q(nodes$27$q),
-        .clock(nodes$27$clock)
-    );
-    depthwise_engine$lanes$7$nodes$28 nodes$28(
-        .d(nodes$28$d),
-        .q(nodes$28$q),
-        .clock(nodes$28$clock)
-    );
-    depthwise_engine$lanes$7$nodes$29 nodes$29(
-        .d(nodes$29$d),
-        .q(nodes$29$q),
-        .clock(nodes$29$clock)
-    );
-    depthwise_engine$lanes$7$nodes$30 nodes$30(
-        .d(nodes$30$d),
-        .q(nodes$30$q),
-        .clock(nodes$30$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        nodes$0$clock = clock;
-        nodes$1$clock = clock;
-        nodes$2$clock = clock;
-        nodes$3$clock = clock;
-        nodes$4$clock = clock;
-        nodes$5$clock = clock;
-        nodes$6$clock = clock;
-        nodes$7$clock = clock;
-        nodes$8$clock = clock;
-        nodes$9$clock = clock;
-        nodes$10$clock = clock;
-        nodes$11$clock = clock;
-        nodes$12$clock = clock;
-        nodes$13$clock = clock;
-        nodes$14$clock = clock;
-        nodes$15$clock = clock;
-        nodes$16$clock = clock;
-        nodes$17$clock = clock;
-        nodes$18$clock = clock;
-        nodes$19$clock = clock;
-        nodes$20$clock = clock;
-        nodes$21$clock = clock;
-        nodes$22$clock = clock;
-        nodes$23$clock = clock;
-        nodes$24$clock = clock;
-        nodes$25$clock = clock;
-        nodes$26$clock = clock;
-        nodes$27$clock = clock;
-        nodes$28$clock = clock;
-        nodes$29$clock = clock;
-        nodes$30$clock = clock;
-        x_regs$0$clock = clock;
-        w_regs$0$clock = clock;
-        x_regs$1$clock = clock;
-        w_regs$1$clock = clock;
-        x_regs$2$clock = clock;
-        w_regs$2$clock = clock;
-        x_regs$3$clock = clock;
-        w_regs$3$clock = clock;
-        x_regs$4$clock = clock;
-        w_regs$4$clock = clock;
-        x_regs$5$clock = clock;
-        w_regs$5$clock = clock;
-        x_regs$6$clock = clock;
-        w_regs$6$clock = clock;
-        x_regs$7$clock = clock;
-        w_regs$7$clock = clock;
-        x_regs$8$clock = clock;
-        w_regs$8$clock = clock;
-        x_chain$0 = win >> lane_shift;
-        w_chain$0 = wts >> lane_shift;
-        x_chain$1 = x_chain$0 >> beat_shift;
-        w_chain$1 = w_chain$0 >> beat_shift;
-        x_chain$2 = x_chain$1 >> beat_shift;
-        w_chain$2 = w_chain$1 >> beat_shift;
-        x_chain$3 = x_chain$2 >> beat_shift;
-        w_chain$3 = w_chain$2 >> beat_shift;
-        x_chain$4 = x_chain$3 >> beat_shift;
-        w_chain$4 = w_chain$3 >> beat_shift;
-        x_chain$5 = x_chain$4 >> beat_shift;
-        w_chain$5 = w_chain$4 >> beat_shift;
-        x_chain$6 = x_chain$5 >> beat_shift;
-        w_chain$6 = w_chain$5 >> beat_shift;
-        x_chain$7 = x_chain$6 >> beat_shift;
-        w_chain$7 = w_chain$6 >> beat_shift;
-        x_chain$8 = x_chain$7 >> beat_shift;
-        w_chain$8 = w_chain$7 >> beat_shift;
-        unused_x = x_chain$0;
-        unused_w = w_chain$0;
-        unused_x = x_chain$1;
-        unused_w = w_chain$1;
-        unused_x = x_chain$2;
-        unused_w = w_chain$2;
-        unused_x = x_chain$3;
-        unused_w = w_chain$3;
-        unused_x = x_chain$4;
-        unused_w = w_chain$4;
-        unused_x = x_chain$5;
-        unused_w = w_chain$5;
-        unused_x = x_chain$6;
-        unused_w = w_chain$6;
-        unused_x = x_chain$7;
-        unused_w = w_chain$7;
-        unused_x = x_chain$8;
-        unused_w = w_chain$8;
-        prods$0 = 32'h0;
-        prods$1 = 32'h0;
-        prods$2 = 32'h0;
-        prods$3 = 32'h0;
-        prods$4 = 32'h0;
-        prods$5 = 32'h0;
-        prods$6 = 32'h0;
-        prods$7 = 32'h0;
-        prods$8 = 32'h0;
-        prods$9 = 32'h0;
-        prods$10 = 32'h0;
-        prods$11 = 32'h0;
-        prods$12 = 32'h0;
-        prods$13 = 32'h0;
-        prods$14 = 32'h0;
-        prods$15 = 32'h0;
-        x_regs$0$d = x_chain$0[(32'h0)+:(8)];
-        w_regs$0$d = w_chain$0[(32'h0)+:(8)];
-        muls$0$a = x_regs$0$q;
-        muls$0$b = w_regs$0$q;
-        ext$0$a = muls$0$y;
-        prods$0 = ext$0$y;
-        x_regs$1$d = x_chain$1[(32'h0)+:(8)];
-        w_regs$1$d = w_chain$1[(32'h0)+:(8)];
-        muls$1$a = x_regs$1$q;
-        muls$1$b = w_regs$1$q;
-        ext$1$a = muls$1$y;
-        prods$1 = ext$1$y;
-        x_regs$2$d = x_chain$2[(32'h0)+:(8)];
-        w_regs$2$d = w_chain$2[(32'h0)+:(8)];
-        muls$2$a = x_regs$2$q;
-        muls$2$b = w_regs$2$q;
-        ext$2$a = muls$2$y;
-        prods$2 = ext$2$y;
-        x_regs$3$d = x_chain$3[(32'h0)+:(8)];
-        w_regs$3$d = w_chain$3[(32'h0)+:(8)];
-        muls$3$a = x_regs$3$q;
-        muls$3$b = w_regs$3$q;
-        ext$3$a = muls$3$y;
-        prods$3 = ext$3$y;
-        x_regs$4$d = x_chain$4[(32'h0)+:(8)];
-        w_regs$4$d = w_chain$4[(32'h0)+:(8)];
-        muls$4$a = x_regs$4$q;
-        muls$4$b = w_regs$4$q;
-        ext$4$a = muls$4$y;
-        prods$4 = ext$4$y;
-        x_regs$5$d = x_chain$5[(32'h0)+:(8)];
-        w_regs$5$d = w_chain$5[(32'h0)+:(8)];
-        muls$5$a = x_regs$5$q;
-        muls$5$b = w_regs$5$q;
-        ext$5$a = muls$5$y;
-        prods$5 = ext$5$y;
-        x_regs$6$d = x_chain$6[(32'h0)+:(8)];
-        w_regs$6$d = w_chain$6[(32'h0)+:(8)];
-        muls$6$a = x_regs$6$q;
-        muls$6$b = w_regs$6$q;
-        ext$6$a = muls$6$y;
-        prods$6 = ext$6$y;
-        x_regs$7$d = x_chain$7[(32'h0)+:(8)];
-        w_regs$7$d = w_chain$7[(32'h0)+:(8)];
-        muls$7$a = x_regs$7$q;
-        muls$7$b = w_regs$7$q;
-        ext$7$a = muls$7$y;
-        prods$7 = ext$7$y;
-        x_regs$8$d = x_chain$8[(32'h0)+:(8)];
-        w_regs$8$d = w_chain$8[(32'h0)+:(8)];
-        muls$8$a = x_regs$8$q;
-        muls$8$b = w_regs$8$q;
-        ext$8$a = muls$8$y;
-        prods$8 = ext$8$y;
-        nodes$15$d = prods$0;
-        nodes$16$d = prods$1;
-        nodes$17$d = prods$2;
-        nodes$18$d = prods$3;
-        nodes$19$d = prods$4;
-        nodes$20$d = prods$5;
-        nodes$21$d = prods$6;
-        nodes$22$d = prods$7;
-        nodes$23$d = prods$8;
-        nodes$24$d = prods$9;
-        nodes$25$d = prods$10;
-        nodes$26$d = prods$11;
-        nodes$27$d = prods$12;
-        nodes$28$d = prods$13;
-        nodes$29$d = prods$14;
-        nodes$30$d = prods$15;
-        sums$0 = nodes$1$q + nodes$2$q;
-        nodes$0$d = sums$0;
-        sums$1 = nodes$3$q + nodes$4$q;
-        nodes$1$d = sums$1;
-        sums$2 = nodes$5$q + nodes$6$q;
-        nodes$2$d = sums$2;
-        sums$3 = nodes$7$q + nodes$8$q;
-        nodes$3$d = sums$3;
-        sums$4 = nodes$9$q + nodes$10$q;
-        nodes$4$d = sums$4;
-        sums$5 = nodes$11$q + nodes$12$q;
-        nodes$5$d = sums$5;
-        sums$6 = nodes$13$q + nodes$14$q;
-        nodes$6$d = sums$6;
-        sums$7 = nodes$15$q + nodes$16$q;
-        nodes$7$d = sums$7;
-        sums$8 = nodes$17$q + nodes$18$q;
-        nodes$8$d = sums$8;
-        sums$9 = nodes$19$q + nodes$20$q;
-        nodes$9$d = sums$9;
-        sums$10 = nodes$21$q + nodes$22$q;
-        nodes$10$d = sums$10;
-        sums$11 = nodes$23$q + nodes$24$q;
-        nodes$11$d = sums$11;
-        sums$12 = nodes$25$q + nodes$26$q;
-        nodes$12$d = sums$12;
-        sums$13 = nodes$27$q + nodes$28$q;
-        nodes$13$d = sums$13;
-        sums$14 = nodes$29$q + nodes$30$q;
-        nodes$14$d = sums$14;
-        sum = nodes$0$q;
-    end
-    
-endmodule // depthwise_engine$lanes$7
-
-
-module depthwise_engine$lanes$7$ext$0(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // depthwise_engine$lanes$7$ext$0
-
-
-module depthwise_engine$lanes$7$ext$1(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // depthwise_engine$lanes$7$ext$1
-
-
-module depthwise_engine$lanes$7$ext$2(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // depthwise_engine$lanes$7$ext$2
-
-
-module depthwise_engine$lanes$7$ext$3(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // depthwise_engine$lanes$7$ext$3
-
-
-module depthwise_engine$lanes$7$ext$4(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // depthwise_engine$lanes$7$ext$4
-
-
-module depthwise_engine$lanes$7$ext$5(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // depthwise_engine$lanes$7$ext$5
-
-
-module depthwise_engine$lanes$7$ext$6(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // depthwise_engine$lanes$7$ext$6
-
-
-module depthwise_engine$lanes$7$ext$7(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // depthwise_engine$lanes$7$ext$7
-
-
-module depthwise_engine$lanes$7$ext$8(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // depthwise_engine$lanes$7$ext$8
-
-
-module depthwise_engine$lanes$7$muls$0(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // depthwise_engine$lanes$7$muls$0
-
-
-module depthwise_engine$lanes$7$muls$1(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // depthwise_engine$lanes$7$muls$1
-
-
-module depthwise_engine$lanes$7$muls$2(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // depthwise_engine$lanes$7$muls$2
-
-
-module depthwise_engine$lanes$7$muls$3(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // depthwise_engine$lanes$7$muls$3
-
-
-module depthwise_engine$lanes$7$muls$4(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // depthwise_engine$lanes$7$muls$4
-
-
-module depthwise_engine$lanes$7$muls$5(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // depthwise_engine$lanes$7$muls$5
-
-
-module depthwise_engine$lanes$7$muls$6(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // depthwise_engine$lanes$7$muls$6
-
-
-module depthwise_engine$lanes$7$muls$7(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // depthwise_engine$lanes$7$muls$7
-
-
-module depthwise_engine$lanes$7$muls$8(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // depthwise_engine$lanes$7$muls$8
-
-
-module depthwise_engine$lanes$7$nodes$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$nodes$0
-
-
-module depthwise_engine$lanes$7$nodes$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$nodes$1
-
-
-module depthwise_engine$lanes$7$nodes$10(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$nodes$10
-
-
-module depthwise_engine$lanes$7$nodes$11(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$nodes$11
-
-
-module depthwise_engine$lanes$7$nodes$12(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$nodes$12
-
-
-module depthwise_engine$lanes$7$nodes$13(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$nodes$13
-
-
-module depthwise_engine$lanes$7$nodes$14(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$nodes$14
-
-
-module depthwise_engine$lanes$7$nodes$15(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$nodes$15
-
-
-module depthwise_engine$lanes$7$nodes$16(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$nodes$16
-
-
-module depthwise_engine$lanes$7$nodes$17(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$nodes$17
-
-
-module depthwise_engine$lanes$7$nodes$18(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$nodes$18
-
-
-module depthwise_engine$lanes$7$nodes$19(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$nodes$19
-
-
-module depthwise_engine$lanes$7$nodes$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$nodes$2
-
-
-module depthwise_engine$lanes$7$nodes$20(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$nodes$20
-
-
-module depthwise_engine$lanes$7$nodes$21(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$nodes$21
-
-
-module depthwise_engine$lanes$7$nodes$22(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$nodes$22
-
-
-module depthwise_engine$lanes$7$nodes$23(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$nodes$23
-
-
-module depthwise_engine$lanes$7$nodes$24(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$nodes$24
-
-
-module depthwise_engine$lanes$7$nodes$25(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$nodes$25
-
-
-module depthwise_engine$lanes$7$nodes$26(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$nodes$26
-
-
-module depthwise_engine$lanes$7$nodes$27(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$nodes$27
-
-
-module depthwise_engine$lanes$7$nodes$28(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$nodes$28
-
-
-module depthwise_engine$lanes$7$nodes$29(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$nodes$29
-
-
-module depthwise_engine$lanes$7$nodes$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$nodes$3
-
-
-module depthwise_engine$lanes$7$nodes$30(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$nodes$30
-
-
-module depthwise_engine$lanes$7$nodes$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$nodes$4
-
-
-module depthwise_engine$lanes$7$nodes$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$nodes$5
-
-
-module depthwise_engine$lanes$7$nodes$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$nodes$6
-
-
-module depthwise_engine$lanes$7$nodes$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$nodes$7
-
-
-module depthwise_engine$lanes$7$nodes$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$nodes$8
-
-
-module depthwise_engine$lanes$7$nodes$9(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$nodes$9
-
-
-module depthwise_engine$lanes$7$w_regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$w_regs$0
-
-
-module depthwise_engine$lanes$7$w_regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$w_regs$1
-
-
-module depthwise_engine$lanes$7$w_regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$w_regs$2
-
-
-module depthwise_engine$lanes$7$w_regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$w_regs$3
-
-
-module depthwise_engine$lanes$7$w_regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$w_regs$4
-
-
-module depthwise_engine$lanes$7$w_regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$w_regs$5
-
-
-module depthwise_engine$lanes$7$w_regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$w_regs$6
-
-
-module depthwise_engine$lanes$7$w_regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$w_regs$7
-
-
-module depthwise_engine$lanes$7$w_regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$w_regs$8
-
-
-module depthwise_engine$lanes$7$x_regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$x_regs$0
-
-
-module depthwise_engine$lanes$7$x_regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$x_regs$1
-
-
-module depthwise_engine$lanes$7$x_regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$x_regs$2
-
-
-module depthwise_engine$lanes$7$x_regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$x_regs$3
-
-
-module depthwise_engine$lanes$7$x_regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$x_regs$4
-
-
-module depthwise_engine$lanes$7$x_regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$x_regs$5
-
-
-module depthwise_engine$lanes$7$x_regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$x_regs$6
-
-
-module depthwise_engine$lanes$7$x_regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$x_regs$7
-
-
-module depthwise_engine$lanes$7$x_regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$lanes$7$x_regs$8
-
-
 module depthwise_engine$last_group(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -18573,14 +10189,14 @@ module depthwise_engine$mram(clock,write_enable,write_address,write_data,read_ad
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [6:0] write_address;
-    input wire  [255:0] write_data;
-    input wire  [6:0] read_address;
-    output reg  [255:0] read_data;
+    input wire  [5:0] write_address;
+    input wire  [127:0] write_data;
+    input wire  [5:0] read_address;
+    output reg  [127:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [255:0] mem [0:127];
+    reg [127:0] mem [0:63];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -18594,13 +10210,13 @@ endmodule // depthwise_engine$mram
 module depthwise_engine$mstage(d,q,clock);
     
     // Module arguments
-    input wire  [255:0] d;
-    output reg  [255:0] q;
+    input wire  [127:0] d;
+    output reg  [127:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 256'h0;
+       q = 128'h0;
     end
     
     always @(posedge clock) begin
@@ -18632,13 +10248,13 @@ endmodule // depthwise_engine$out_zp
 module depthwise_engine$pgroup(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -20412,10 +12028,13 @@ module depthwise_engine$rq$0$mul(clock,a,b,hi);
     wire signed [32:0] bl33 = {17'b0, b_r[15:0]};
     wire [31:0] al32 = {16'b0, a_r[15:0]};
     wire [31:0] bl32 = {16'b0, b_r[15:0]};
-    reg signed [31:0] hh;
+    // `keep` on the outer products: yosys 0.23's ice40_dsp packs a product register that feeds
+    // only another register wrongly (the second register is driven by a constant x, two MAC16s
+    // vanish); kept, each product stays one SB_MAC16 with its own output register.
+    (* keep *) reg signed [31:0] hh;
     reg signed [32:0] hl;
     reg signed [32:0] lh;
-    reg [31:0] ll;
+    (* keep *) reg [31:0] ll;
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
@@ -22677,10 +14296,13 @@ module depthwise_engine$rq$1$mul(clock,a,b,hi);
     wire signed [32:0] bl33 = {17'b0, b_r[15:0]};
     wire [31:0] al32 = {16'b0, a_r[15:0]};
     wire [31:0] bl32 = {16'b0, b_r[15:0]};
-    reg signed [31:0] hh;
+    // `keep` on the outer products: yosys 0.23's ice40_dsp packs a product register that feeds
+    // only another register wrongly (the second register is driven by a constant x, two MAC16s
+    // vanish); kept, each product stays one SB_MAC16 with its own output register.
+    (* keep *) reg signed [31:0] hh;
     reg signed [32:0] hl;
     reg signed [32:0] lh;
-    reg [31:0] ll;
+    (* keep *) reg [31:0] ll;
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
@@ -24942,10 +16564,13 @@ module depthwise_engine$rq$2$mul(clock,a,b,hi);
     wire signed [32:0] bl33 = {17'b0, b_r[15:0]};
     wire [31:0] al32 = {16'b0, a_r[15:0]};
     wire [31:0] bl32 = {16'b0, b_r[15:0]};
-    reg signed [31:0] hh;
+    // `keep` on the outer products: yosys 0.23's ice40_dsp packs a product register that feeds
+    // only another register wrongly (the second register is driven by a constant x, two MAC16s
+    // vanish); kept, each product stays one SB_MAC16 with its own output register.
+    (* keep *) reg signed [31:0] hh;
     reg signed [32:0] hl;
     reg signed [32:0] lh;
-    reg [31:0] ll;
+    (* keep *) reg [31:0] ll;
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
@@ -27207,10 +18832,13 @@ module depthwise_engine$rq$3$mul(clock,a,b,hi);
     wire signed [32:0] bl33 = {17'b0, b_r[15:0]};
     wire [31:0] al32 = {16'b0, a_r[15:0]};
     wire [31:0] bl32 = {16'b0, b_r[15:0]};
-    reg signed [31:0] hh;
+    // `keep` on the outer products: yosys 0.23's ice40_dsp packs a product register that feeds
+    // only another register wrongly (the second register is driven by a constant x, two MAC16s
+    // vanish); kept, each product stays one SB_MAC16 with its own output register.
+    (* keep *) reg signed [31:0] hh;
     reg signed [32:0] hl;
     reg signed [32:0] lh;
-    reg [31:0] ll;
+    (* keep *) reg [31:0] ll;
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
@@ -27708,9076 +19336,16 @@ module depthwise_engine$rq$3$zp5(d,q,clock);
 endmodule // depthwise_engine$rq$3$zp5
 
 
-module depthwise_engine$rq$4(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,last,out_valid,out,out_last);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  valid;
-    input wire  [31:0] acc;
-    input wire  [31:0] bias;
-    input wire  [31:0] m0;
-    input wire  [5:0] shift;
-    input wire  [7:0] out_zp;
-    input wire  [7:0] act_min;
-    input wire  [7:0] act_max;
-    input wire  last;
-    output reg  out_valid;
-    output reg  [7:0] out;
-    output reg  out_last;
-    
-    // Constant declarations
-    localparam  one = 32'h1;
-    localparam  ones = 32'hffffffff;
-    localparam  int32_min = 32'h80000000;
-    localparam  int32_max = 32'h7fffffff;
-    localparam  sext32 = 34'h300000000;
-    localparam  sext8 = 34'h3ffffff00;
-    localparam  offset = 34'h200000000;
-    
-    // Stub signals
-    reg  mul$clock;
-    reg  [31:0] mul$a;
-    reg  [31:0] mul$b;
-    wire  [32:0] mul$hi;
-    reg  v1$d;
-    wire  v1$q;
-    reg  v1$clock;
-    reg  [31:0] x1$d;
-    wire  [31:0] x1$q;
-    reg  x1$clock;
-    reg  [31:0] m1$d;
-    wire  [31:0] m1$q;
-    reg  m1$clock;
-    reg  [4:0] right1$d;
-    wire  [4:0] right1$q;
-    reg  right1$clock;
-    reg  [7:0] zp1$d;
-    wire  [7:0] zp1$q;
-    reg  zp1$clock;
-    reg  [7:0] lo1$d;
-    wire  [7:0] lo1$q;
-    reg  lo1$clock;
-    reg  [7:0] hi1$d;
-    wire  [7:0] hi1$q;
-    reg  hi1$clock;
-    reg  last1$d;
-    wire  last1$q;
-    reg  last1$clock;
-    reg  v2$d;
-    wire  v2$q;
-    reg  v2$clock;
-    reg  sat2$d;
-    wire  sat2$q;
-    reg  sat2$clock;
-    reg  [4:0] right2$d;
-    wire  [4:0] right2$q;
-    reg  right2$clock;
-    reg  [7:0] zp2$d;
-    wire  [7:0] zp2$q;
-    reg  zp2$clock;
-    reg  [7:0] lo2$d;
-    wire  [7:0] lo2$q;
-    reg  lo2$clock;
-    reg  [7:0] hi2$d;
-    wire  [7:0] hi2$q;
-    reg  hi2$clock;
-    reg  last2$d;
-    wire  last2$q;
-    reg  last2$clock;
-    reg  v3$d;
-    wire  v3$q;
-    reg  v3$clock;
-    reg  sat3$d;
-    wire  sat3$q;
-    reg  sat3$clock;
-    reg  [4:0] right3$d;
-    wire  [4:0] right3$q;
-    reg  right3$clock;
-    reg  [7:0] zp3$d;
-    wire  [7:0] zp3$q;
-    reg  zp3$clock;
-    reg  [7:0] lo3$d;
-    wire  [7:0] lo3$q;
-    reg  lo3$clock;
-    reg  [7:0] hi3$d;
-    wire  [7:0] hi3$q;
-    reg  hi3$clock;
-    reg  last3$d;
-    wire  last3$q;
-    reg  last3$clock;
-    reg  dv$clock;
-    reg  dv$inp;
-    wire  dv$out;
-    reg  dsat$clock;
-    reg  dsat$inp;
-    wire  dsat$out;
-    reg  dright$clock;
-    reg  [4:0] dright$inp;
-    wire  [4:0] dright$out;
-    reg  dzp$clock;
-    reg  [7:0] dzp$inp;
-    wire  [7:0] dzp$out;
-    reg  dlo$clock;
-    reg  [7:0] dlo$inp;
-    wire  [7:0] dlo$out;
-    reg  dhi$clock;
-    reg  [7:0] dhi$inp;
-    wire  [7:0] dhi$out;
-    reg  dlast$clock;
-    reg  dlast$inp;
-    wire  dlast$out;
-    reg  v4$d;
-    wire  v4$q;
-    reg  v4$clock;
-    reg  [31:0] y4$d;
-    wire  [31:0] y4$q;
-    reg  y4$clock;
-    reg  [4:0] right4$d;
-    wire  [4:0] right4$q;
-    reg  right4$clock;
-    reg  [7:0] zp4$d;
-    wire  [7:0] zp4$q;
-    reg  zp4$clock;
-    reg  [7:0] lo4$d;
-    wire  [7:0] lo4$q;
-    reg  lo4$clock;
-    reg  [7:0] hi4$d;
-    wire  [7:0] hi4$q;
-    reg  hi4$clock;
-    reg  last4$d;
-    wire  last4$q;
-    reg  last4$clock;
-    reg  v5$d;
-    wire  v5$q;
-    reg  v5$clock;
-    reg  [31:0] q5$d;
-    wire  [31:0] q5$q;
-    reg  q5$clock;
-    reg  [31:0] rem5$d;
-    wire  [31:0] rem5$q;
-    reg  rem5$clock;
-    reg  [31:0] thr5$d;
-    wire  [31:0] thr5$q;
-    reg  thr5$clock;
-    reg  [7:0] zp5$d;
-    wire  [7:0] zp5$q;
-    reg  zp5$clock;
-    reg  [7:0] lo5$d;
-    wire  [7:0] lo5$q;
-    reg  lo5$clock;
-    reg  [7:0] hi5$d;
-    wire  [7:0] hi5$q;
-    reg  hi5$clock;
-    reg  last5$d;
-    wire  last5$q;
-    reg  last5$clock;
-    reg  v6$d;
-    wire  v6$q;
-    reg  v6$clock;
-    reg  [33:0] val6$d;
-    wire  [33:0] val6$q;
-    reg  val6$clock;
-    reg  [33:0] lo6$d;
-    wire  [33:0] lo6$q;
-    reg  lo6$clock;
-    reg  [33:0] hi6$d;
-    wire  [33:0] hi6$q;
-    reg  hi6$clock;
-    reg  [7:0] lo6_raw$d;
-    wire  [7:0] lo6_raw$q;
-    reg  lo6_raw$clock;
-    reg  [7:0] hi6_raw$d;
-    wire  [7:0] hi6_raw$q;
-    reg  hi6_raw$clock;
-    reg  last6$d;
-    wire  last6$q;
-    reg  last6$clock;
-    reg  v7$d;
-    wire  v7$q;
-    reg  v7$clock;
-    reg  [7:0] out7$d;
-    wire  [7:0] out7$q;
-    reg  out7$clock;
-    reg  last7$d;
-    wire  last7$q;
-    reg  last7$clock;
-    
-    // Local signals
-    reg  [31:0] sum0;
-    reg  [4:0] neg_shift;
-    reg  [31:0] prod_hi;
-    reg  [31:0] mask4;
-    reg  [31:0] fill4;
-    reg  [31:0] rounded5;
-    reg  [33:0] wide5;
-    reg  [33:0] zp_wide5;
-    reg  [33:0] lo_wide5;
-    reg  [33:0] hi_wide5;
-    reg  [33:0] val_off6;
-    
-    // Sub module instances
-    depthwise_engine$rq$4$mul mul(
-        .clock(mul$clock),
-        .a(mul$a),
-        .b(mul$b),
-        .hi(mul$hi)
-    );
-    depthwise_engine$rq$4$v1 v1(
-        .d(v1$d),
-        .q(v1$q),
-        .clock(v1$clock)
-    );
-    depthwise_engine$rq$4$x1 x1(
-        .d(x1$d),
-        .q(x1$q),
-        .clock(x1$clock)
-    );
-    depthwise_engine$rq$4$m1 m1(
-        .d(m1$d),
-        .q(m1$q),
-        .clock(m1$clock)
-    );
-    depthwise_engine$rq$4$right1 right1(
-        .d(right1$d),
-        .q(right1$q),
-        .clock(right1$clock)
-    );
-    depthwise_engine$rq$4$zp1 zp1(
-        .d(zp1$d),
-        .q(zp1$q),
-        .clock(zp1$clock)
-    );
-    depthwise_engine$rq$4$lo1 lo1(
-        .d(lo1$d),
-        .q(lo1$q),
-        .clock(lo1$clock)
-    );
-    depthwise_engine$rq$4$hi1 hi1(
-        .d(hi1$d),
-        .q(hi1$q),
-        .clock(hi1$clock)
-    );
-    depthwise_engine$rq$4$last1 last1(
-        .d(last1$d),
-        .q(last1$q),
-        .clock(last1$clock)
-    );
-    depthwise_engine$rq$4$v2 v2(
-        .d(v2$d),
-        .q(v2$q),
-        .clock(v2$clock)
-    );
-    depthwise_engine$rq$4$sat2 sat2(
-        .d(sat2$d),
-        .q(sat2$q),
-        .clock(sat2$clock)
-    );
-    depthwise_engine$rq$4$right2 right2(
-        .d(right2$d),
-        .q(right2$q),
-        .clock(right2$clock)
-    );
-    depthwise_engine$rq$4$zp2 zp2(
-        .d(zp2$d),
-        .q(zp2$q),
-        .clock(zp2$clock)
-    );
-    depthwise_engine$rq$4$lo2 lo2(
-        .d(lo2$d),
-        .q(lo2$q),
-        .clock(lo2$clock)
-    );
-    depthwise_engine$rq$4$hi2 hi2(
-        .d(hi2$d),
-        .q(hi2$q),
-        .clock(hi2$clock)
-    );
-    depthwise_engine$rq$4$last2 last2(
-        .d(last2$d),
-        .q(last2$q),
-        .clock(last2$clock)
-    );
-    depthwise_engine$rq$4$v3 v3(
-        .d(v3$d),
-        .q(v3$q),
-        .clock(v3$clock)
-    );
-    depthwise_engine$rq$4$sat3 sat3(
-        .d(sat3$d),
-        .q(sat3$q),
-        .clock(sat3$clock)
-    );
-    depthwise_engine$rq$4$right3 right3(
-        .d(right3$d),
-        .q(right3$q),
-        .clock(right3$clock)
-    );
-    depthwise_engine$rq$4$zp3 zp3(
-        .d(zp3$d),
-        .q(zp3$q),
-        .clock(zp3$clock)
-    );
-    depthwise_engine$rq$4$lo3 lo3(
-        .d(lo3$d),
-        .q(lo3$q),
-        .clock(lo3$clock)
-    );
-    depthwise_engine$rq$4$hi3 hi3(
-        .d(hi3$d),
-        .q(hi3$q),
-        .clock(hi3$clock)
-    );
-    depthwise_engine$rq$4$last3 last3(
-        .d(last3$d),
-        .q(last3$q),
-        .clock(last3$clock)
-    );
-    depthwise_engine$rq$4$dv dv(
-        .clock(dv$clock),
-        .inp(dv$inp),
-        .out(dv$out)
-    );
-    depthwise_engine$rq$4$dsat dsat(
-        .clock(dsat$clock),
-        .inp(dsat$inp),
-        .out(dsat$out)
-    );
-    depthwise_engine$rq$4$dright dright(
-        .clock(dright$clock),
-        .inp(dright$inp),
-        .out(dright$out)
-    );
-    depthwise_engine$rq$4$dzp dzp(
-        .clock(dzp$clock),
-        .inp(dzp$inp),
-        .out(dzp$out)
-    );
-    depthwise_engine$rq$4$dlo dlo(
-        .clock(dlo$clock),
-        .inp(dlo$inp),
-        .out(dlo$out)
-    );
-    depthwise_engine$rq$4$dhi dhi(
-        .clock(dhi$clock),
-        .inp(dhi$inp),
-        .out(dhi$out)
-    );
-    depthwise_engine$rq$4$dlast dlast(
-        .clock(dlast$clock),
-        .inp(dlast$inp),
-        .out(dlast$out)
-    );
-    depthwise_engine$rq$4$v4 v4(
-        .d(v4$d),
-        .q(v4$q),
-        .clock(v4$clock)
-    );
-    depthwise_engine$rq$4$y4 y4(
-        .d(y4$d),
-        .q(y4$q),
-        .clock(y4$clock)
-    );
-    depthwise_engine$rq$4$right4 right4(
-        .d(right4$d),
-        .q(right4$q),
-        .clock(right4$clock)
-    );
-    depthwise_engine$rq$4$zp4 zp4(
-        .d(zp4$d),
-        .q(zp4$q),
-        .clock(zp4$clock)
-    );
-    depthwise_engine$rq$4$lo4 lo4(
-        .d(lo4$d),
-        .q(lo4$q),
-        .clock(lo4$clock)
-    );
-    depthwise_engine$rq$4$hi4 hi4(
-        .d(hi4$d),
-        .q(hi4$q),
-        .clock(hi4$clock)
-    );
-    depthwise_engine$rq$4$last4 last4(
-        .d(last4$d),
-        .q(last4$q),
-        .clock(last4$clock)
-    );
-    depthwise_engine$rq$4$v5 v5(
-        .d(v5$d),
-        .q(v5$q),
-        .clock(v5$clock)
-    );
-    depthwise_engine$rq$4$q5 q5(
-        .d(q5$d),
-        .q(q5$q),
-        .clock(q5$clock)
-    );
-    depthwise_engine$rq$4$rem5 rem5(
-        .d(rem5$d),
-        .q(rem5$q),
-        .clock(rem5$clock)
-    );
-    depthwise_engine$rq$4$thr5 thr5(
-        .d(thr5$d),
-        .q(thr5$q),
-        .clock(thr5$clock)
-    );
-    depthwise_engine$rq$4$zp5 zp5(
-        .d(zp5$d),
-        .q(zp5$q),
-        .clock(zp5$clock)
-    );
-    depthwise_engine$rq$4$lo5 lo5(
-        .d(lo5$d),
-        .q(lo5$q),
-        .clock(lo5$clock)
-    );
-    depthwise_engine$rq$4$hi5 hi5(
-        .d(hi5$d),
-        .q(hi5$q),
-        .clock(hi5$clock)
-    );
-    depthwise_engine$rq$4$last5 last5(
-        .d(last5$d),
-        .q(last5$q),
-        .clock(last5$clock)
-    );
-    depthwise_engine$rq$4$v6 v6(
-        .d(v6$d),
-        .q(v6$q),
-        .clock(v6$clock)
-    );
-    depthwise_engine$rq$4$val6 val6(
-        .d(val6$d),
-        .q(val6$q),
-        .clock(val6$clock)
-    );
-    depthwise_engine$rq$4$lo6 lo6(
-        .d(lo6$d),
-        .q(lo6$q),
-        .clock(lo6$clock)
-    );
-    depthwise_engine$rq$4$hi6 hi6(
-        .d(hi6$d),
-        .q(hi6$q),
-        .clock(hi6$clock)
-    );
-    depthwise_engine$rq$4$lo6_raw lo6_raw(
-        .d(lo6_raw$d),
-        .q(lo6_raw$q),
-        .clock(lo6_raw$clock)
-    );
-    depthwise_engine$rq$4$hi6_raw hi6_raw(
-        .d(hi6_raw$d),
-        .q(hi6_raw$q),
-        .clock(hi6_raw$clock)
-    );
-    depthwise_engine$rq$4$last6 last6(
-        .d(last6$d),
-        .q(last6$q),
-        .clock(last6$clock)
-    );
-    depthwise_engine$rq$4$v7 v7(
-        .d(v7$d),
-        .q(v7$q),
-        .clock(v7$clock)
-    );
-    depthwise_engine$rq$4$out7 out7(
-        .d(out7$d),
-        .q(out7$q),
-        .clock(out7$clock)
-    );
-    depthwise_engine$rq$4$last7 last7(
-        .d(last7$d),
-        .q(last7$q),
-        .clock(last7$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        v1$clock = clock;
-        x1$clock = clock;
-        m1$clock = clock;
-        right1$clock = clock;
-        zp1$clock = clock;
-        lo1$clock = clock;
-        hi1$clock = clock;
-        last1$clock = clock;
-        v2$clock = clock;
-        sat2$clock = clock;
-        right2$clock = clock;
-        zp2$clock = clock;
-        lo2$clock = clock;
-        hi2$clock = clock;
-        last2$clock = clock;
-        v3$clock = clock;
-        sat3$clock = clock;
-        right3$clock = clock;
-        zp3$clock = clock;
-        lo3$clock = clock;
-        hi3$clock = clock;
-        last3$clock = clock;
-        v4$clock = clock;
-        y4$clock = clock;
-        right4$clock = clock;
-        zp4$clock = clock;
-        lo4$clock = clock;
-        hi4$clock = clock;
-        last4$clock = clock;
-        v5$clock = clock;
-        q5$clock = clock;
-        rem5$clock = clock;
-        thr5$clock = clock;
-        zp5$clock = clock;
-        lo5$clock = clock;
-        hi5$clock = clock;
-        last5$clock = clock;
-        v6$clock = clock;
-        val6$clock = clock;
-        lo6$clock = clock;
-        hi6$clock = clock;
-        lo6_raw$clock = clock;
-        hi6_raw$clock = clock;
-        last6$clock = clock;
-        v7$clock = clock;
-        out7$clock = clock;
-        last7$clock = clock;
-        v1$d = v1$q;
-        x1$d = x1$q;
-        m1$d = m1$q;
-        right1$d = right1$q;
-        zp1$d = zp1$q;
-        lo1$d = lo1$q;
-        hi1$d = hi1$q;
-        last1$d = last1$q;
-        v2$d = v2$q;
-        sat2$d = sat2$q;
-        right2$d = right2$q;
-        zp2$d = zp2$q;
-        lo2$d = lo2$q;
-        hi2$d = hi2$q;
-        last2$d = last2$q;
-        v3$d = v3$q;
-        sat3$d = sat3$q;
-        right3$d = right3$q;
-        zp3$d = zp3$q;
-        lo3$d = lo3$q;
-        hi3$d = hi3$q;
-        last3$d = last3$q;
-        v4$d = v4$q;
-        y4$d = y4$q;
-        right4$d = right4$q;
-        zp4$d = zp4$q;
-        lo4$d = lo4$q;
-        hi4$d = hi4$q;
-        last4$d = last4$q;
-        v5$d = v5$q;
-        q5$d = q5$q;
-        rem5$d = rem5$q;
-        thr5$d = thr5$q;
-        zp5$d = zp5$q;
-        lo5$d = lo5$q;
-        hi5$d = hi5$q;
-        last5$d = last5$q;
-        v6$d = v6$q;
-        val6$d = val6$q;
-        lo6$d = lo6$q;
-        hi6$d = hi6$q;
-        lo6_raw$d = lo6_raw$q;
-        hi6_raw$d = hi6_raw$q;
-        last6$d = last6$q;
-        v7$d = v7$q;
-        out7$d = out7$q;
-        last7$d = last7$q;
-        mul$clock = clock;
-        dv$clock = clock;
-        dsat$clock = clock;
-        dright$clock = clock;
-        dzp$clock = clock;
-        dlo$clock = clock;
-        dhi$clock = clock;
-        dlast$clock = clock;
-        sum0 = acc + bias;
-        neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
-        if (shift[32'h5]) begin
-            x1$d = sum0;
-            right1$d = neg_shift;
-        end
-        else begin
-            x1$d = sum0 << shift[(32'h0)+:(5)];
-            right1$d = 32'h0;
-        end
-        v1$d = valid;
-        m1$d = m0;
-        zp1$d = out_zp;
-        lo1$d = act_min;
-        hi1$d = act_max;
-        last1$d = last;
-        mul$a = x1$q;
-        mul$b = m1$q;
-        sat2$d = (x1$q == int32_min) && (m1$q == int32_min);
-        v2$d = v1$q;
-        right2$d = right1$q;
-        zp2$d = zp1$q;
-        lo2$d = lo1$q;
-        hi2$d = hi1$q;
-        last2$d = last1$q;
-        v3$d = v2$q;
-        sat3$d = sat2$q;
-        right3$d = right2$q;
-        zp3$d = zp2$q;
-        lo3$d = lo2$q;
-        hi3$d = hi2$q;
-        last3$d = last2$q;
-        dv$inp = v3$q;
-        dsat$inp = sat3$q;
-        dright$inp = right3$q;
-        dzp$inp = zp3$q;
-        dlo$inp = lo3$q;
-        dhi$inp = hi3$q;
-        dlast$inp = last3$q;
-        prod_hi = mul$hi[(32'h1)+:(32)];
-        if (dsat$out) begin
-            y4$d = int32_max;
-        end
-        else if (mul$hi[32'h0]) begin
-            y4$d = prod_hi + one;
-        end
-        else begin
-            y4$d = prod_hi;
-        end
-        v4$d = dv$out;
-        right4$d = dright$out;
-        zp4$d = dzp$out;
-        lo4$d = dlo$out;
-        hi4$d = dhi$out;
-        last4$d = dlast$out;
-        mask4 = (one << right4$q) - one;
-        fill4 = ~(ones >> right4$q);
-        rem5$d = y4$q & mask4;
-        if (y4$q[32'h1f]) begin
-            q5$d = (y4$q >> right4$q) | fill4;
-            thr5$d = (mask4 >> 32'h1) + one;
-        end
-        else begin
-            q5$d = y4$q >> right4$q;
-            thr5$d = mask4 >> 32'h1;
-        end
-        v5$d = v4$q;
-        zp5$d = zp4$q;
-        lo5$d = lo4$q;
-        hi5$d = hi4$q;
-        last5$d = last4$q;
-        if (rem5$q > thr5$q) begin
-            rounded5 = q5$q + one;
-        end
-        else begin
-            rounded5 = q5$q;
-        end
-        wide5 = ((rounded5) & 34'h3ffffffff);
-        if (rounded5[32'h1f]) begin
-            wide5 = ((rounded5) & 34'h3ffffffff) | sext32;
-        end
-        zp_wide5 = ((zp5$q) & 34'h3ffffffff);
-        if (zp5$q[32'h7]) begin
-            zp_wide5 = ((zp5$q) & 34'h3ffffffff) | sext8;
-        end
-        lo_wide5 = ((lo5$q) & 34'h3ffffffff);
-        if (lo5$q[32'h7]) begin
-            lo_wide5 = ((lo5$q) & 34'h3ffffffff) | sext8;
-        end
-        hi_wide5 = ((hi5$q) & 34'h3ffffffff);
-        if (hi5$q[32'h7]) begin
-            hi_wide5 = ((hi5$q) & 34'h3ffffffff) | sext8;
-        end
-        val6$d = wide5 + zp_wide5;
-        lo6$d = lo_wide5 ^ offset;
-        hi6$d = hi_wide5 ^ offset;
-        lo6_raw$d = lo5$q;
-        hi6_raw$d = hi5$q;
-        v6$d = v5$q;
-        last6$d = last5$q;
-        val_off6 = val6$q ^ offset;
-        if (val_off6 < lo6$q) begin
-            out7$d = lo6_raw$q;
-        end
-        else if (val_off6 > hi6$q) begin
-            out7$d = hi6_raw$q;
-        end
-        else begin
-            out7$d = val6$q[(32'h0)+:(8)];
-        end
-        v7$d = v6$q;
-        last7$d = last6$q;
-        out_valid = v7$q;
-        out = out7$q;
-        out_last = last7$q;
-    end
-    
-endmodule // depthwise_engine$rq$4
-
-
-module depthwise_engine$rq$4$dhi(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    depthwise_engine$rq$4$dhi$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    depthwise_engine$rq$4$dhi$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // depthwise_engine$rq$4$dhi
-
-
-module depthwise_engine$rq$4$dhi$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$dhi$regs$0
-
-
-module depthwise_engine$rq$4$dhi$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$dhi$regs$1
-
-
-module depthwise_engine$rq$4$dlast(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    
-    // Sub module instances
-    depthwise_engine$rq$4$dlast$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    depthwise_engine$rq$4$dlast$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // depthwise_engine$rq$4$dlast
-
-
-module depthwise_engine$rq$4$dlast$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$dlast$regs$0
-
-
-module depthwise_engine$rq$4$dlast$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$dlast$regs$1
-
-
-module depthwise_engine$rq$4$dlo(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    depthwise_engine$rq$4$dlo$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    depthwise_engine$rq$4$dlo$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // depthwise_engine$rq$4$dlo
-
-
-module depthwise_engine$rq$4$dlo$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$dlo$regs$0
-
-
-module depthwise_engine$rq$4$dlo$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$dlo$regs$1
-
-
-module depthwise_engine$rq$4$dright(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [4:0] inp;
-    output reg  [4:0] out;
-    
-    // Stub signals
-    reg  [4:0] regs$0$d;
-    wire  [4:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [4:0] regs$1$d;
-    wire  [4:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [4:0] taps$0;
-    reg  [4:0] taps$1;
-    reg  [4:0] taps$2;
-    
-    // Sub module instances
-    depthwise_engine$rq$4$dright$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    depthwise_engine$rq$4$dright$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // depthwise_engine$rq$4$dright
-
-
-module depthwise_engine$rq$4$dright$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$dright$regs$0
-
-
-module depthwise_engine$rq$4$dright$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$dright$regs$1
-
-
-module depthwise_engine$rq$4$dsat(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    
-    // Sub module instances
-    depthwise_engine$rq$4$dsat$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    depthwise_engine$rq$4$dsat$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // depthwise_engine$rq$4$dsat
-
-
-module depthwise_engine$rq$4$dsat$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$dsat$regs$0
-
-
-module depthwise_engine$rq$4$dsat$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$dsat$regs$1
-
-
-module depthwise_engine$rq$4$dv(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    
-    // Sub module instances
-    depthwise_engine$rq$4$dv$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    depthwise_engine$rq$4$dv$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // depthwise_engine$rq$4$dv
-
-
-module depthwise_engine$rq$4$dv$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$dv$regs$0
-
-
-module depthwise_engine$rq$4$dv$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$dv$regs$1
-
-
-module depthwise_engine$rq$4$dzp(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    depthwise_engine$rq$4$dzp$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    depthwise_engine$rq$4$dzp$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // depthwise_engine$rq$4$dzp
-
-
-module depthwise_engine$rq$4$dzp$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$dzp$regs$0
-
-
-module depthwise_engine$rq$4$dzp$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$dzp$regs$1
-
-
-module depthwise_engine$rq$4$hi1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$hi1
-
-
-module depthwise_engine$rq$4$hi2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$hi2
-
-
-module depthwise_engine$rq$4$hi3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$hi3
-
-
-module depthwise_engine$rq$4$hi4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$hi4
-
-
-module depthwise_engine$rq$4$hi5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$hi5
-
-
-module depthwise_engine$rq$4$hi6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$hi6
-
-
-module depthwise_engine$rq$4$hi6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$hi6_raw
-
-
-module depthwise_engine$rq$4$last1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$last1
-
-
-module depthwise_engine$rq$4$last2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$last2
-
-
-module depthwise_engine$rq$4$last3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$last3
-
-
-module depthwise_engine$rq$4$last4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$last4
-
-
-module depthwise_engine$rq$4$last5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$last5
-
-
-module depthwise_engine$rq$4$last6(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$last6
-
-
-module depthwise_engine$rq$4$last7(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$last7
-
-
-module depthwise_engine$rq$4$lo1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$lo1
-
-
-module depthwise_engine$rq$4$lo2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$lo2
-
-
-module depthwise_engine$rq$4$lo3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$lo3
-
-
-module depthwise_engine$rq$4$lo4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$lo4
-
-
-module depthwise_engine$rq$4$lo5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$lo5
-
-
-module depthwise_engine$rq$4$lo6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$lo6
-
-
-module depthwise_engine$rq$4$lo6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$lo6_raw
-
-
-module depthwise_engine$rq$4$m1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$m1
-
-
-module depthwise_engine$rq$4$mul(clock,a,b,hi);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [31:0] a;
-    input wire  [31:0] b;
-    output reg  [32:0] hi;
-    
-    // Update code (custom)
-    reg [31:0] a_r;
-    reg [31:0] b_r;
-    // Halves: high signed, low unsigned, extended to the width of their product (yosys narrows
-    // each multiply back to one DSP block).
-    wire signed [31:0] ah32 = {{16{a_r[31]}}, a_r[31:16]};
-    wire signed [31:0] bh32 = {{16{b_r[31]}}, b_r[31:16]};
-    wire signed [32:0] ah33 = {{17{a_r[31]}}, a_r[31:16]};
-    wire signed [32:0] bh33 = {{17{b_r[31]}}, b_r[31:16]};
-    wire signed [32:0] al33 = {17'b0, a_r[15:0]};
-    wire signed [32:0] bl33 = {17'b0, b_r[15:0]};
-    wire [31:0] al32 = {16'b0, a_r[15:0]};
-    wire [31:0] bl32 = {16'b0, b_r[15:0]};
-    reg signed [31:0] hh;
-    reg signed [32:0] hl;
-    reg signed [32:0] lh;
-    reg [31:0] ll;
-    reg [33:0] mid;
-    reg [31:0] hh2;
-    reg [31:0] ll2;
-    // Bits 63 and 29..0 are not needed by any caller (see the module docs).
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
-    /* verilator lint_on UNUSEDSIGNAL */
-    always @(posedge clock) begin
-       a_r <= a;
-       b_r <= b;
-       hh <= ah32 * bh32;
-       hl <= ah33 * bl33;
-       lh <= al33 * bh33;
-       ll <= al32 * bl32;
-       mid <= {hl[32], hl} + {lh[32], lh};
-       hh2 <= hh;
-       ll2 <= ll;
-       hi <= p[62:30];
-    end
-endmodule // depthwise_engine$rq$4$mul
-
-
-module depthwise_engine$rq$4$out7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$out7
-
-
-module depthwise_engine$rq$4$q5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$q5
-
-
-module depthwise_engine$rq$4$rem5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$rem5
-
-
-module depthwise_engine$rq$4$right1(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$right1
-
-
-module depthwise_engine$rq$4$right2(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$right2
-
-
-module depthwise_engine$rq$4$right3(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$right3
-
-
-module depthwise_engine$rq$4$right4(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$right4
-
-
-module depthwise_engine$rq$4$sat2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$sat2
-
-
-module depthwise_engine$rq$4$sat3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$sat3
-
-
-module depthwise_engine$rq$4$thr5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$thr5
-
-
-module depthwise_engine$rq$4$v1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$v1
-
-
-module depthwise_engine$rq$4$v2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$v2
-
-
-module depthwise_engine$rq$4$v3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$v3
-
-
-module depthwise_engine$rq$4$v4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$v4
-
-
-module depthwise_engine$rq$4$v5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$v5
-
-
-module depthwise_engine$rq$4$v6(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$v6
-
-
-module depthwise_engine$rq$4$v7(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$v7
-
-
-module depthwise_engine$rq$4$val6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$val6
-
-
-module depthwise_engine$rq$4$x1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$x1
-
-
-module depthwise_engine$rq$4$y4(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$y4
-
-
-module depthwise_engine$rq$4$zp1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$zp1
-
-
-module depthwise_engine$rq$4$zp2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$zp2
-
-
-module depthwise_engine$rq$4$zp3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$zp3
-
-
-module depthwise_engine$rq$4$zp4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$zp4
-
-
-module depthwise_engine$rq$4$zp5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$4$zp5
-
-
-module depthwise_engine$rq$5(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,last,out_valid,out,out_last);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  valid;
-    input wire  [31:0] acc;
-    input wire  [31:0] bias;
-    input wire  [31:0] m0;
-    input wire  [5:0] shift;
-    input wire  [7:0] out_zp;
-    input wire  [7:0] act_min;
-    input wire  [7:0] act_max;
-    input wire  last;
-    output reg  out_valid;
-    output reg  [7:0] out;
-    output reg  out_last;
-    
-    // Constant declarations
-    localparam  one = 32'h1;
-    localparam  ones = 32'hffffffff;
-    localparam  int32_min = 32'h80000000;
-    localparam  int32_max = 32'h7fffffff;
-    localparam  sext32 = 34'h300000000;
-    localparam  sext8 = 34'h3ffffff00;
-    localparam  offset = 34'h200000000;
-    
-    // Stub signals
-    reg  mul$clock;
-    reg  [31:0] mul$a;
-    reg  [31:0] mul$b;
-    wire  [32:0] mul$hi;
-    reg  v1$d;
-    wire  v1$q;
-    reg  v1$clock;
-    reg  [31:0] x1$d;
-    wire  [31:0] x1$q;
-    reg  x1$clock;
-    reg  [31:0] m1$d;
-    wire  [31:0] m1$q;
-    reg  m1$clock;
-    reg  [4:0] right1$d;
-    wire  [4:0] right1$q;
-    reg  right1$clock;
-    reg  [7:0] zp1$d;
-    wire  [7:0] zp1$q;
-    reg  zp1$clock;
-    reg  [7:0] lo1$d;
-    wire  [7:0] lo1$q;
-    reg  lo1$clock;
-    reg  [7:0] hi1$d;
-    wire  [7:0] hi1$q;
-    reg  hi1$clock;
-    reg  last1$d;
-    wire  last1$q;
-    reg  last1$clock;
-    reg  v2$d;
-    wire  v2$q;
-    reg  v2$clock;
-    reg  sat2$d;
-    wire  sat2$q;
-    reg  sat2$clock;
-    reg  [4:0] right2$d;
-    wire  [4:0] right2$q;
-    reg  right2$clock;
-    reg  [7:0] zp2$d;
-    wire  [7:0] zp2$q;
-    reg  zp2$clock;
-    reg  [7:0] lo2$d;
-    wire  [7:0] lo2$q;
-    reg  lo2$clock;
-    reg  [7:0] hi2$d;
-    wire  [7:0] hi2$q;
-    reg  hi2$clock;
-    reg  last2$d;
-    wire  last2$q;
-    reg  last2$clock;
-    reg  v3$d;
-    wire  v3$q;
-    reg  v3$clock;
-    reg  sat3$d;
-    wire  sat3$q;
-    reg  sat3$clock;
-    reg  [4:0] right3$d;
-    wire  [4:0] right3$q;
-    reg  right3$clock;
-    reg  [7:0] zp3$d;
-    wire  [7:0] zp3$q;
-    reg  zp3$clock;
-    reg  [7:0] lo3$d;
-    wire  [7:0] lo3$q;
-    reg  lo3$clock;
-    reg  [7:0] hi3$d;
-    wire  [7:0] hi3$q;
-    reg  hi3$clock;
-    reg  last3$d;
-    wire  last3$q;
-    reg  last3$clock;
-    reg  dv$clock;
-    reg  dv$inp;
-    wire  dv$out;
-    reg  dsat$clock;
-    reg  dsat$inp;
-    wire  dsat$out;
-    reg  dright$clock;
-    reg  [4:0] dright$inp;
-    wire  [4:0] dright$out;
-    reg  dzp$clock;
-    reg  [7:0] dzp$inp;
-    wire  [7:0] dzp$out;
-    reg  dlo$clock;
-    reg  [7:0] dlo$inp;
-    wire  [7:0] dlo$out;
-    reg  dhi$clock;
-    reg  [7:0] dhi$inp;
-    wire  [7:0] dhi$out;
-    reg  dlast$clock;
-    reg  dlast$inp;
-    wire  dlast$out;
-    reg  v4$d;
-    wire  v4$q;
-    reg  v4$clock;
-    reg  [31:0] y4$d;
-    wire  [31:0] y4$q;
-    reg  y4$clock;
-    reg  [4:0] right4$d;
-    wire  [4:0] right4$q;
-    reg  right4$clock;
-    reg  [7:0] zp4$d;
-    wire  [7:0] zp4$q;
-    reg  zp4$clock;
-    reg  [7:0] lo4$d;
-    wire  [7:0] lo4$q;
-    reg  lo4$clock;
-    reg  [7:0] hi4$d;
-    wire  [7:0] hi4$q;
-    reg  hi4$clock;
-    reg  last4$d;
-    wire  last4$q;
-    reg  last4$clock;
-    reg  v5$d;
-    wire  v5$q;
-    reg  v5$clock;
-    reg  [31:0] q5$d;
-    wire  [31:0] q5$q;
-    reg  q5$clock;
-    reg  [31:0] rem5$d;
-    wire  [31:0] rem5$q;
-    reg  rem5$clock;
-    reg  [31:0] thr5$d;
-    wire  [31:0] thr5$q;
-    reg  thr5$clock;
-    reg  [7:0] zp5$d;
-    wire  [7:0] zp5$q;
-    reg  zp5$clock;
-    reg  [7:0] lo5$d;
-    wire  [7:0] lo5$q;
-    reg  lo5$clock;
-    reg  [7:0] hi5$d;
-    wire  [7:0] hi5$q;
-    reg  hi5$clock;
-    reg  last5$d;
-    wire  last5$q;
-    reg  last5$clock;
-    reg  v6$d;
-    wire  v6$q;
-    reg  v6$clock;
-    reg  [33:0] val6$d;
-    wire  [33:0] val6$q;
-    reg  val6$clock;
-    reg  [33:0] lo6$d;
-    wire  [33:0] lo6$q;
-    reg  lo6$clock;
-    reg  [33:0] hi6$d;
-    wire  [33:0] hi6$q;
-    reg  hi6$clock;
-    reg  [7:0] lo6_raw$d;
-    wire  [7:0] lo6_raw$q;
-    reg  lo6_raw$clock;
-    reg  [7:0] hi6_raw$d;
-    wire  [7:0] hi6_raw$q;
-    reg  hi6_raw$clock;
-    reg  last6$d;
-    wire  last6$q;
-    reg  last6$clock;
-    reg  v7$d;
-    wire  v7$q;
-    reg  v7$clock;
-    reg  [7:0] out7$d;
-    wire  [7:0] out7$q;
-    reg  out7$clock;
-    reg  last7$d;
-    wire  last7$q;
-    reg  last7$clock;
-    
-    // Local signals
-    reg  [31:0] sum0;
-    reg  [4:0] neg_shift;
-    reg  [31:0] prod_hi;
-    reg  [31:0] mask4;
-    reg  [31:0] fill4;
-    reg  [31:0] rounded5;
-    reg  [33:0] wide5;
-    reg  [33:0] zp_wide5;
-    reg  [33:0] lo_wide5;
-    reg  [33:0] hi_wide5;
-    reg  [33:0] val_off6;
-    
-    // Sub module instances
-    depthwise_engine$rq$5$mul mul(
-        .clock(mul$clock),
-        .a(mul$a),
-        .b(mul$b),
-        .hi(mul$hi)
-    );
-    depthwise_engine$rq$5$v1 v1(
-        .d(v1$d),
-        .q(v1$q),
-        .clock(v1$clock)
-    );
-    depthwise_engine$rq$5$x1 x1(
-        .d(x1$d),
-        .q(x1$q),
-        .clock(x1$clock)
-    );
-    depthwise_engine$rq$5$m1 m1(
-        .d(m1$d),
-        .q(m1$q),
-        .clock(m1$clock)
-    );
-    depthwise_engine$rq$5$right1 right1(
-        .d(right1$d),
-        .q(right1$q),
-        .clock(right1$clock)
-    );
-    depthwise_engine$rq$5$zp1 zp1(
-        .d(zp1$d),
-        .q(zp1$q),
-        .clock(zp1$clock)
-    );
-    depthwise_engine$rq$5$lo1 lo1(
-        .d(lo1$d),
-        .q(lo1$q),
-        .clock(lo1$clock)
-    );
-    depthwise_engine$rq$5$hi1 hi1(
-        .d(hi1$d),
-        .q(hi1$q),
-        .clock(hi1$clock)
-    );
-    depthwise_engine$rq$5$last1 last1(
-        .d(last1$d),
-        .q(last1$q),
-        .clock(last1$clock)
-    );
-    depthwise_engine$rq$5$v2 v2(
-        .d(v2$d),
-        .q(v2$q),
-        .clock(v2$clock)
-    );
-    depthwise_engine$rq$5$sat2 sat2(
-        .d(sat2$d),
-        .q(sat2$q),
-        .clock(sat2$clock)
-    );
-    depthwise_engine$rq$5$right2 right2(
-        .d(right2$d),
-        .q(right2$q),
-        .clock(right2$clock)
-    );
-    depthwise_engine$rq$5$zp2 zp2(
-        .d(zp2$d),
-        .q(zp2$q),
-        .clock(zp2$clock)
-    );
-    depthwise_engine$rq$5$lo2 lo2(
-        .d(lo2$d),
-        .q(lo2$q),
-        .clock(lo2$clock)
-    );
-    depthwise_engine$rq$5$hi2 hi2(
-        .d(hi2$d),
-        .q(hi2$q),
-        .clock(hi2$clock)
-    );
-    depthwise_engine$rq$5$last2 last2(
-        .d(last2$d),
-        .q(last2$q),
-        .clock(last2$clock)
-    );
-    depthwise_engine$rq$5$v3 v3(
-        .d(v3$d),
-        .q(v3$q),
-        .clock(v3$clock)
-    );
-    depthwise_engine$rq$5$sat3 sat3(
-        .d(sat3$d),
-        .q(sat3$q),
-        .clock(sat3$clock)
-    );
-    depthwise_engine$rq$5$right3 right3(
-        .d(right3$d),
-        .q(right3$q),
-        .clock(right3$clock)
-    );
-    depthwise_engine$rq$5$zp3 zp3(
-        .d(zp3$d),
-        .q(zp3$q),
-        .clock(zp3$clock)
-    );
-    depthwise_engine$rq$5$lo3 lo3(
-        .d(lo3$d),
-        .q(lo3$q),
-        .clock(lo3$clock)
-    );
-    depthwise_engine$rq$5$hi3 hi3(
-        .d(hi3$d),
-        .q(hi3$q),
-        .clock(hi3$clock)
-    );
-    depthwise_engine$rq$5$last3 last3(
-        .d(last3$d),
-        .q(last3$q),
-        .clock(last3$clock)
-    );
-    depthwise_engine$rq$5$dv dv(
-        .clock(dv$clock),
-        .inp(dv$inp),
-        .out(dv$out)
-    );
-    depthwise_engine$rq$5$dsat dsat(
-        .clock(dsat$clock),
-        .inp(dsat$inp),
-        .out(dsat$out)
-    );
-    depthwise_engine$rq$5$dright dright(
-        .clock(dright$clock),
-        .inp(dright$inp),
-        .out(dright$out)
-    );
-    depthwise_engine$rq$5$dzp dzp(
-        .clock(dzp$clock),
-        .inp(dzp$inp),
-        .out(dzp$out)
-    );
-    depthwise_engine$rq$5$dlo dlo(
-        .clock(dlo$clock),
-        .inp(dlo$inp),
-        .out(dlo$out)
-    );
-    depthwise_engine$rq$5$dhi dhi(
-        .clock(dhi$clock),
-        .inp(dhi$inp),
-        .out(dhi$out)
-    );
-    depthwise_engine$rq$5$dlast dlast(
-        .clock(dlast$clock),
-        .inp(dlast$inp),
-        .out(dlast$out)
-    );
-    depthwise_engine$rq$5$v4 v4(
-        .d(v4$d),
-        .q(v4$q),
-        .clock(v4$clock)
-    );
-    depthwise_engine$rq$5$y4 y4(
-        .d(y4$d),
-        .q(y4$q),
-        .clock(y4$clock)
-    );
-    depthwise_engine$rq$5$right4 right4(
-        .d(right4$d),
-        .q(right4$q),
-        .clock(right4$clock)
-    );
-    depthwise_engine$rq$5$zp4 zp4(
-        .d(zp4$d),
-        .q(zp4$q),
-        .clock(zp4$clock)
-    );
-    depthwise_engine$rq$5$lo4 lo4(
-        .d(lo4$d),
-        .q(lo4$q),
-        .clock(lo4$clock)
-    );
-    depthwise_engine$rq$5$hi4 hi4(
-        .d(hi4$d),
-        .q(hi4$q),
-        .clock(hi4$clock)
-    );
-    depthwise_engine$rq$5$last4 last4(
-        .d(last4$d),
-        .q(last4$q),
-        .clock(last4$clock)
-    );
-    depthwise_engine$rq$5$v5 v5(
-        .d(v5$d),
-        .q(v5$q),
-        .clock(v5$clock)
-    );
-    depthwise_engine$rq$5$q5 q5(
-        .d(q5$d),
-        .q(q5$q),
-        .clock(q5$clock)
-    );
-    depthwise_engine$rq$5$rem5 rem5(
-        .d(rem5$d),
-        .q(rem5$q),
-        .clock(rem5$clock)
-    );
-    depthwise_engine$rq$5$thr5 thr5(
-        .d(thr5$d),
-        .q(thr5$q),
-        .clock(thr5$clock)
-    );
-    depthwise_engine$rq$5$zp5 zp5(
-        .d(zp5$d),
-        .q(zp5$q),
-        .clock(zp5$clock)
-    );
-    depthwise_engine$rq$5$lo5 lo5(
-        .d(lo5$d),
-        .q(lo5$q),
-        .clock(lo5$clock)
-    );
-    depthwise_engine$rq$5$hi5 hi5(
-        .d(hi5$d),
-        .q(hi5$q),
-        .clock(hi5$clock)
-    );
-    depthwise_engine$rq$5$last5 last5(
-        .d(last5$d),
-        .q(last5$q),
-        .clock(last5$clock)
-    );
-    depthwise_engine$rq$5$v6 v6(
-        .d(v6$d),
-        .q(v6$q),
-        .clock(v6$clock)
-    );
-    depthwise_engine$rq$5$val6 val6(
-        .d(val6$d),
-        .q(val6$q),
-        .clock(val6$clock)
-    );
-    depthwise_engine$rq$5$lo6 lo6(
-        .d(lo6$d),
-        .q(lo6$q),
-        .clock(lo6$clock)
-    );
-    depthwise_engine$rq$5$hi6 hi6(
-        .d(hi6$d),
-        .q(hi6$q),
-        .clock(hi6$clock)
-    );
-    depthwise_engine$rq$5$lo6_raw lo6_raw(
-        .d(lo6_raw$d),
-        .q(lo6_raw$q),
-        .clock(lo6_raw$clock)
-    );
-    depthwise_engine$rq$5$hi6_raw hi6_raw(
-        .d(hi6_raw$d),
-        .q(hi6_raw$q),
-        .clock(hi6_raw$clock)
-    );
-    depthwise_engine$rq$5$last6 last6(
-        .d(last6$d),
-        .q(last6$q),
-        .clock(last6$clock)
-    );
-    depthwise_engine$rq$5$v7 v7(
-        .d(v7$d),
-        .q(v7$q),
-        .clock(v7$clock)
-    );
-    depthwise_engine$rq$5$out7 out7(
-        .d(out7$d),
-        .q(out7$q),
-        .clock(out7$clock)
-    );
-    depthwise_engine$rq$5$last7 last7(
-        .d(last7$d),
-        .q(last7$q),
-        .clock(last7$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        v1$clock = clock;
-        x1$clock = clock;
-        m1$clock = clock;
-        right1$clock = clock;
-        zp1$clock = clock;
-        lo1$clock = clock;
-        hi1$clock = clock;
-        last1$clock = clock;
-        v2$clock = clock;
-        sat2$clock = clock;
-        right2$clock = clock;
-        zp2$clock = clock;
-        lo2$clock = clock;
-        hi2$clock = clock;
-        last2$clock = clock;
-        v3$clock = clock;
-        sat3$clock = clock;
-        right3$clock = clock;
-        zp3$clock = clock;
-        lo3$clock = clock;
-        hi3$clock = clock;
-        last3$clock = clock;
-        v4$clock = clock;
-        y4$clock = clock;
-        right4$clock = clock;
-        zp4$clock = clock;
-        lo4$clock = clock;
-        hi4$clock = clock;
-        last4$clock = clock;
-        v5$clock = clock;
-        q5$clock = clock;
-        rem5$clock = clock;
-        thr5$clock = clock;
-        zp5$clock = clock;
-        lo5$clock = clock;
-        hi5$clock = clock;
-        last5$clock = clock;
-        v6$clock = clock;
-        val6$clock = clock;
-        lo6$clock = clock;
-        hi6$clock = clock;
-        lo6_raw$clock = clock;
-        hi6_raw$clock = clock;
-        last6$clock = clock;
-        v7$clock = clock;
-        out7$clock = clock;
-        last7$clock = clock;
-        v1$d = v1$q;
-        x1$d = x1$q;
-        m1$d = m1$q;
-        right1$d = right1$q;
-        zp1$d = zp1$q;
-        lo1$d = lo1$q;
-        hi1$d = hi1$q;
-        last1$d = last1$q;
-        v2$d = v2$q;
-        sat2$d = sat2$q;
-        right2$d = right2$q;
-        zp2$d = zp2$q;
-        lo2$d = lo2$q;
-        hi2$d = hi2$q;
-        last2$d = last2$q;
-        v3$d = v3$q;
-        sat3$d = sat3$q;
-        right3$d = right3$q;
-        zp3$d = zp3$q;
-        lo3$d = lo3$q;
-        hi3$d = hi3$q;
-        last3$d = last3$q;
-        v4$d = v4$q;
-        y4$d = y4$q;
-        right4$d = right4$q;
-        zp4$d = zp4$q;
-        lo4$d = lo4$q;
-        hi4$d = hi4$q;
-        last4$d = last4$q;
-        v5$d = v5$q;
-        q5$d = q5$q;
-        rem5$d = rem5$q;
-        thr5$d = thr5$q;
-        zp5$d = zp5$q;
-        lo5$d = lo5$q;
-        hi5$d = hi5$q;
-        last5$d = last5$q;
-        v6$d = v6$q;
-        val6$d = val6$q;
-        lo6$d = lo6$q;
-        hi6$d = hi6$q;
-        lo6_raw$d = lo6_raw$q;
-        hi6_raw$d = hi6_raw$q;
-        last6$d = last6$q;
-        v7$d = v7$q;
-        out7$d = out7$q;
-        last7$d = last7$q;
-        mul$clock = clock;
-        dv$clock = clock;
-        dsat$clock = clock;
-        dright$clock = clock;
-        dzp$clock = clock;
-        dlo$clock = clock;
-        dhi$clock = clock;
-        dlast$clock = clock;
-        sum0 = acc + bias;
-        neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
-        if (shift[32'h5]) begin
-            x1$d = sum0;
-            right1$d = neg_shift;
-        end
-        else begin
-            x1$d = sum0 << shift[(32'h0)+:(5)];
-            right1$d = 32'h0;
-        end
-        v1$d = valid;
-        m1$d = m0;
-        zp1$d = out_zp;
-        lo1$d = act_min;
-        hi1$d = act_max;
-        last1$d = last;
-        mul$a = x1$q;
-        mul$b = m1$q;
-        sat2$d = (x1$q == int32_min) && (m1$q == int32_min);
-        v2$d = v1$q;
-        right2$d = right1$q;
-        zp2$d = zp1$q;
-        lo2$d = lo1$q;
-        hi2$d = hi1$q;
-        last2$d = last1$q;
-        v3$d = v2$q;
-        sat3$d = sat2$q;
-        right3$d = right2$q;
-        zp3$d = zp2$q;
-        lo3$d = lo2$q;
-        hi3$d = hi2$q;
-        last3$d = last2$q;
-        dv$inp = v3$q;
-        dsat$inp = sat3$q;
-        dright$inp = right3$q;
-        dzp$inp = zp3$q;
-        dlo$inp = lo3$q;
-        dhi$inp = hi3$q;
-        dlast$inp = last3$q;
-        prod_hi = mul$hi[(32'h1)+:(32)];
-        if (dsat$out) begin
-            y4$d = int32_max;
-        end
-        else if (mul$hi[32'h0]) begin
-            y4$d = prod_hi + one;
-        end
-        else begin
-            y4$d = prod_hi;
-        end
-        v4$d = dv$out;
-        right4$d = dright$out;
-        zp4$d = dzp$out;
-        lo4$d = dlo$out;
-        hi4$d = dhi$out;
-        last4$d = dlast$out;
-        mask4 = (one << right4$q) - one;
-        fill4 = ~(ones >> right4$q);
-        rem5$d = y4$q & mask4;
-        if (y4$q[32'h1f]) begin
-            q5$d = (y4$q >> right4$q) | fill4;
-            thr5$d = (mask4 >> 32'h1) + one;
-        end
-        else begin
-            q5$d = y4$q >> right4$q;
-            thr5$d = mask4 >> 32'h1;
-        end
-        v5$d = v4$q;
-        zp5$d = zp4$q;
-        lo5$d = lo4$q;
-        hi5$d = hi4$q;
-        last5$d = last4$q;
-        if (rem5$q > thr5$q) begin
-            rounded5 = q5$q + one;
-        end
-        else begin
-            rounded5 = q5$q;
-        end
-        wide5 = ((rounded5) & 34'h3ffffffff);
-        if (rounded5[32'h1f]) begin
-            wide5 = ((rounded5) & 34'h3ffffffff) | sext32;
-        end
-        zp_wide5 = ((zp5$q) & 34'h3ffffffff);
-        if (zp5$q[32'h7]) begin
-            zp_wide5 = ((zp5$q) & 34'h3ffffffff) | sext8;
-        end
-        lo_wide5 = ((lo5$q) & 34'h3ffffffff);
-        if (lo5$q[32'h7]) begin
-            lo_wide5 = ((lo5$q) & 34'h3ffffffff) | sext8;
-        end
-        hi_wide5 = ((hi5$q) & 34'h3ffffffff);
-        if (hi5$q[32'h7]) begin
-            hi_wide5 = ((hi5$q) & 34'h3ffffffff) | sext8;
-        end
-        val6$d = wide5 + zp_wide5;
-        lo6$d = lo_wide5 ^ offset;
-        hi6$d = hi_wide5 ^ offset;
-        lo6_raw$d = lo5$q;
-        hi6_raw$d = hi5$q;
-        v6$d = v5$q;
-        last6$d = last5$q;
-        val_off6 = val6$q ^ offset;
-        if (val_off6 < lo6$q) begin
-            out7$d = lo6_raw$q;
-        end
-        else if (val_off6 > hi6$q) begin
-            out7$d = hi6_raw$q;
-        end
-        else begin
-            out7$d = val6$q[(32'h0)+:(8)];
-        end
-        v7$d = v6$q;
-        last7$d = last6$q;
-        out_valid = v7$q;
-        out = out7$q;
-        out_last = last7$q;
-    end
-    
-endmodule // depthwise_engine$rq$5
-
-
-module depthwise_engine$rq$5$dhi(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    depthwise_engine$rq$5$dhi$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    depthwise_engine$rq$5$dhi$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // depthwise_engine$rq$5$dhi
-
-
-module depthwise_engine$rq$5$dhi$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$dhi$regs$0
-
-
-module depthwise_engine$rq$5$dhi$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$dhi$regs$1
-
-
-module depthwise_engine$rq$5$dlast(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    
-    // Sub module instances
-    depthwise_engine$rq$5$dlast$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    depthwise_engine$rq$5$dlast$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // depthwise_engine$rq$5$dlast
-
-
-module depthwise_engine$rq$5$dlast$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$dlast$regs$0
-
-
-module depthwise_engine$rq$5$dlast$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$dlast$regs$1
-
-
-module depthwise_engine$rq$5$dlo(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    depthwise_engine$rq$5$dlo$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    depthwise_engine$rq$5$dlo$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // depthwise_engine$rq$5$dlo
-
-
-module depthwise_engine$rq$5$dlo$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$dlo$regs$0
-
-
-module depthwise_engine$rq$5$dlo$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$dlo$regs$1
-
-
-module depthwise_engine$rq$5$dright(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [4:0] inp;
-    output reg  [4:0] out;
-    
-    // Stub signals
-    reg  [4:0] regs$0$d;
-    wire  [4:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [4:0] regs$1$d;
-    wire  [4:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [4:0] taps$0;
-    reg  [4:0] taps$1;
-    reg  [4:0] taps$2;
-    
-    // Sub module instances
-    depthwise_engine$rq$5$dright$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    depthwise_engine$rq$5$dright$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // depthwise_engine$rq$5$dright
-
-
-module depthwise_engine$rq$5$dright$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$dright$regs$0
-
-
-module depthwise_engine$rq$5$dright$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$dright$regs$1
-
-
-module depthwise_engine$rq$5$dsat(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    
-    // Sub module instances
-    depthwise_engine$rq$5$dsat$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    depthwise_engine$rq$5$dsat$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // depthwise_engine$rq$5$dsat
-
-
-module depthwise_engine$rq$5$dsat$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$dsat$regs$0
-
-
-module depthwise_engine$rq$5$dsat$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$dsat$regs$1
-
-
-module depthwise_engine$rq$5$dv(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    
-    // Sub module instances
-    depthwise_engine$rq$5$dv$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    depthwise_engine$rq$5$dv$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // depthwise_engine$rq$5$dv
-
-
-module depthwise_engine$rq$5$dv$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$dv$regs$0
-
-
-module depthwise_engine$rq$5$dv$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$dv$regs$1
-
-
-module depthwise_engine$rq$5$dzp(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    depthwise_engine$rq$5$dzp$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    depthwise_engine$rq$5$dzp$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // depthwise_engine$rq$5$dzp
-
-
-module depthwise_engine$rq$5$dzp$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$dzp$regs$0
-
-
-module depthwise_engine$rq$5$dzp$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$dzp$regs$1
-
-
-module depthwise_engine$rq$5$hi1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$hi1
-
-
-module depthwise_engine$rq$5$hi2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$hi2
-
-
-module depthwise_engine$rq$5$hi3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$hi3
-
-
-module depthwise_engine$rq$5$hi4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$hi4
-
-
-module depthwise_engine$rq$5$hi5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$hi5
-
-
-module depthwise_engine$rq$5$hi6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$hi6
-
-
-module depthwise_engine$rq$5$hi6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$hi6_raw
-
-
-module depthwise_engine$rq$5$last1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$last1
-
-
-module depthwise_engine$rq$5$last2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$last2
-
-
-module depthwise_engine$rq$5$last3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$last3
-
-
-module depthwise_engine$rq$5$last4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$last4
-
-
-module depthwise_engine$rq$5$last5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$last5
-
-
-module depthwise_engine$rq$5$last6(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$last6
-
-
-module depthwise_engine$rq$5$last7(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$last7
-
-
-module depthwise_engine$rq$5$lo1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$lo1
-
-
-module depthwise_engine$rq$5$lo2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$lo2
-
-
-module depthwise_engine$rq$5$lo3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$lo3
-
-
-module depthwise_engine$rq$5$lo4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$lo4
-
-
-module depthwise_engine$rq$5$lo5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$lo5
-
-
-module depthwise_engine$rq$5$lo6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$lo6
-
-
-module depthwise_engine$rq$5$lo6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$lo6_raw
-
-
-module depthwise_engine$rq$5$m1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$m1
-
-
-module depthwise_engine$rq$5$mul(clock,a,b,hi);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [31:0] a;
-    input wire  [31:0] b;
-    output reg  [32:0] hi;
-    
-    // Update code (custom)
-    reg [31:0] a_r;
-    reg [31:0] b_r;
-    // Halves: high signed, low unsigned, extended to the width of their product (yosys narrows
-    // each multiply back to one DSP block).
-    wire signed [31:0] ah32 = {{16{a_r[31]}}, a_r[31:16]};
-    wire signed [31:0] bh32 = {{16{b_r[31]}}, b_r[31:16]};
-    wire signed [32:0] ah33 = {{17{a_r[31]}}, a_r[31:16]};
-    wire signed [32:0] bh33 = {{17{b_r[31]}}, b_r[31:16]};
-    wire signed [32:0] al33 = {17'b0, a_r[15:0]};
-    wire signed [32:0] bl33 = {17'b0, b_r[15:0]};
-    wire [31:0] al32 = {16'b0, a_r[15:0]};
-    wire [31:0] bl32 = {16'b0, b_r[15:0]};
-    reg signed [31:0] hh;
-    reg signed [32:0] hl;
-    reg signed [32:0] lh;
-    reg [31:0] ll;
-    reg [33:0] mid;
-    reg [31:0] hh2;
-    reg [31:0] ll2;
-    // Bits 63 and 29..0 are not needed by any caller (see the module docs).
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
-    /* verilator lint_on UNUSEDSIGNAL */
-    always @(posedge clock) begin
-       a_r <= a;
-       b_r <= b;
-       hh <= ah32 * bh32;
-       hl <= ah33 * bl33;
-       lh <= al33 * bh33;
-       ll <= al32 * bl32;
-       mid <= {hl[32], hl} + {lh[32], lh};
-       hh2 <= hh;
-       ll2 <= ll;
-       hi <= p[62:30];
-    end
-endmodule // depthwise_engine$rq$5$mul
-
-
-module depthwise_engine$rq$5$out7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$out7
-
-
-module depthwise_engine$rq$5$q5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$q5
-
-
-module depthwise_engine$rq$5$rem5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$rem5
-
-
-module depthwise_engine$rq$5$right1(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$right1
-
-
-module depthwise_engine$rq$5$right2(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$right2
-
-
-module depthwise_engine$rq$5$right3(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$right3
-
-
-module depthwise_engine$rq$5$right4(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$right4
-
-
-module depthwise_engine$rq$5$sat2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$sat2
-
-
-module depthwise_engine$rq$5$sat3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$sat3
-
-
-module depthwise_engine$rq$5$thr5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$thr5
-
-
-module depthwise_engine$rq$5$v1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$v1
-
-
-module depthwise_engine$rq$5$v2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$v2
-
-
-module depthwise_engine$rq$5$v3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$v3
-
-
-module depthwise_engine$rq$5$v4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$v4
-
-
-module depthwise_engine$rq$5$v5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$v5
-
-
-module depthwise_engine$rq$5$v6(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$v6
-
-
-module depthwise_engine$rq$5$v7(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$v7
-
-
-module depthwise_engine$rq$5$val6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$val6
-
-
-module depthwise_engine$rq$5$x1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$x1
-
-
-module depthwise_engine$rq$5$y4(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$y4
-
-
-module depthwise_engine$rq$5$zp1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$zp1
-
-
-module depthwise_engine$rq$5$zp2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$zp2
-
-
-module depthwise_engine$rq$5$zp3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$zp3
-
-
-module depthwise_engine$rq$5$zp4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$zp4
-
-
-module depthwise_engine$rq$5$zp5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$5$zp5
-
-
-module depthwise_engine$rq$6(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,last,out_valid,out,out_last);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  valid;
-    input wire  [31:0] acc;
-    input wire  [31:0] bias;
-    input wire  [31:0] m0;
-    input wire  [5:0] shift;
-    input wire  [7:0] out_zp;
-    input wire  [7:0] act_min;
-    input wire  [7:0] act_max;
-    input wire  last;
-    output reg  out_valid;
-    output reg  [7:0] out;
-    output reg  out_last;
-    
-    // Constant declarations
-    localparam  one = 32'h1;
-    localparam  ones = 32'hffffffff;
-    localparam  int32_min = 32'h80000000;
-    localparam  int32_max = 32'h7fffffff;
-    localparam  sext32 = 34'h300000000;
-    localparam  sext8 = 34'h3ffffff00;
-    localparam  offset = 34'h200000000;
-    
-    // Stub signals
-    reg  mul$clock;
-    reg  [31:0] mul$a;
-    reg  [31:0] mul$b;
-    wire  [32:0] mul$hi;
-    reg  v1$d;
-    wire  v1$q;
-    reg  v1$clock;
-    reg  [31:0] x1$d;
-    wire  [31:0] x1$q;
-    reg  x1$clock;
-    reg  [31:0] m1$d;
-    wire  [31:0] m1$q;
-    reg  m1$clock;
-    reg  [4:0] right1$d;
-    wire  [4:0] right1$q;
-    reg  right1$clock;
-    reg  [7:0] zp1$d;
-    wire  [7:0] zp1$q;
-    reg  zp1$clock;
-    reg  [7:0] lo1$d;
-    wire  [7:0] lo1$q;
-    reg  lo1$clock;
-    reg  [7:0] hi1$d;
-    wire  [7:0] hi1$q;
-    reg  hi1$clock;
-    reg  last1$d;
-    wire  last1$q;
-    reg  last1$clock;
-    reg  v2$d;
-    wire  v2$q;
-    reg  v2$clock;
-    reg  sat2$d;
-    wire  sat2$q;
-    reg  sat2$clock;
-    reg  [4:0] right2$d;
-    wire  [4:0] right2$q;
-    reg  right2$clock;
-    reg  [7:0] zp2$d;
-    wire  [7:0] zp2$q;
-    reg  zp2$clock;
-    reg  [7:0] lo2$d;
-    wire  [7:0] lo2$q;
-    reg  lo2$clock;
-    reg  [7:0] hi2$d;
-    wire  [7:0] hi2$q;
-    reg  hi2$clock;
-    reg  last2$d;
-    wire  last2$q;
-    reg  last2$clock;
-    reg  v3$d;
-    wire  v3$q;
-    reg  v3$clock;
-    reg  sat3$d;
-    wire  sat3$q;
-    reg  sat3$clock;
-    reg  [4:0] right3$d;
-    wire  [4:0] right3$q;
-    reg  right3$clock;
-    reg  [7:0] zp3$d;
-    wire  [7:0] zp3$q;
-    reg  zp3$clock;
-    reg  [7:0] lo3$d;
-    wire  [7:0] lo3$q;
-    reg  lo3$clock;
-    reg  [7:0] hi3$d;
-    wire  [7:0] hi3$q;
-    reg  hi3$clock;
-    reg  last3$d;
-    wire  last3$q;
-    reg  last3$clock;
-    reg  dv$clock;
-    reg  dv$inp;
-    wire  dv$out;
-    reg  dsat$clock;
-    reg  dsat$inp;
-    wire  dsat$out;
-    reg  dright$clock;
-    reg  [4:0] dright$inp;
-    wire  [4:0] dright$out;
-    reg  dzp$clock;
-    reg  [7:0] dzp$inp;
-    wire  [7:0] dzp$out;
-    reg  dlo$clock;
-    reg  [7:0] dlo$inp;
-    wire  [7:0] dlo$out;
-    reg  dhi$clock;
-    reg  [7:0] dhi$inp;
-    wire  [7:0] dhi$out;
-    reg  dlast$clock;
-    reg  dlast$inp;
-    wire  dlast$out;
-    reg  v4$d;
-    wire  v4$q;
-    reg  v4$clock;
-    reg  [31:0] y4$d;
-    wire  [31:0] y4$q;
-    reg  y4$clock;
-    reg  [4:0] right4$d;
-    wire  [4:0] right4$q;
-    reg  right4$clock;
-    reg  [7:0] zp4$d;
-    wire  [7:0] zp4$q;
-    reg  zp4$clock;
-    reg  [7:0] lo4$d;
-    wire  [7:0] lo4$q;
-    reg  lo4$clock;
-    reg  [7:0] hi4$d;
-    wire  [7:0] hi4$q;
-    reg  hi4$clock;
-    reg  last4$d;
-    wire  last4$q;
-    reg  last4$clock;
-    reg  v5$d;
-    wire  v5$q;
-    reg  v5$clock;
-    reg  [31:0] q5$d;
-    wire  [31:0] q5$q;
-    reg  q5$clock;
-    reg  [31:0] rem5$d;
-    wire  [31:0] rem5$q;
-    reg  rem5$clock;
-    reg  [31:0] thr5$d;
-    wire  [31:0] thr5$q;
-    reg  thr5$clock;
-    reg  [7:0] zp5$d;
-    wire  [7:0] zp5$q;
-    reg  zp5$clock;
-    reg  [7:0] lo5$d;
-    wire  [7:0] lo5$q;
-    reg  lo5$clock;
-    reg  [7:0] hi5$d;
-    wire  [7:0] hi5$q;
-    reg  hi5$clock;
-    reg  last5$d;
-    wire  last5$q;
-    reg  last5$clock;
-    reg  v6$d;
-    wire  v6$q;
-    reg  v6$clock;
-    reg  [33:0] val6$d;
-    wire  [33:0] val6$q;
-    reg  val6$clock;
-    reg  [33:0] lo6$d;
-    wire  [33:0] lo6$q;
-    reg  lo6$clock;
-    reg  [33:0] hi6$d;
-    wire  [33:0] hi6$q;
-    reg  hi6$clock;
-    reg  [7:0] lo6_raw$d;
-    wire  [7:0] lo6_raw$q;
-    reg  lo6_raw$clock;
-    reg  [7:0] hi6_raw$d;
-    wire  [7:0] hi6_raw$q;
-    reg  hi6_raw$clock;
-    reg  last6$d;
-    wire  last6$q;
-    reg  last6$clock;
-    reg  v7$d;
-    wire  v7$q;
-    reg  v7$clock;
-    reg  [7:0] out7$d;
-    wire  [7:0] out7$q;
-    reg  out7$clock;
-    reg  last7$d;
-    wire  last7$q;
-    reg  last7$clock;
-    
-    // Local signals
-    reg  [31:0] sum0;
-    reg  [4:0] neg_shift;
-    reg  [31:0] prod_hi;
-    reg  [31:0] mask4;
-    reg  [31:0] fill4;
-    reg  [31:0] rounded5;
-    reg  [33:0] wide5;
-    reg  [33:0] zp_wide5;
-    reg  [33:0] lo_wide5;
-    reg  [33:0] hi_wide5;
-    reg  [33:0] val_off6;
-    
-    // Sub module instances
-    depthwise_engine$rq$6$mul mul(
-        .clock(mul$clock),
-        .a(mul$a),
-        .b(mul$b),
-        .hi(mul$hi)
-    );
-    depthwise_engine$rq$6$v1 v1(
-        .d(v1$d),
-        .q(v1$q),
-        .clock(v1$clock)
-    );
-    depthwise_engine$rq$6$x1 x1(
-        .d(x1$d),
-        .q(x1$q),
-        .clock(x1$clock)
-    );
-    depthwise_engine$rq$6$m1 m1(
-        .d(m1$d),
-        .q(m1$q),
-        .clock(m1$clock)
-    );
-    depthwise_engine$rq$6$right1 right1(
-        .d(right1$d),
-        .q(right1$q),
-        .clock(right1$clock)
-    );
-    depthwise_engine$rq$6$zp1 zp1(
-        .d(zp1$d),
-        .q(zp1$q),
-        .clock(zp1$clock)
-    );
-    depthwise_engine$rq$6$lo1 lo1(
-        .d(lo1$d),
-        .q(lo1$q),
-        .clock(lo1$clock)
-    );
-    depthwise_engine$rq$6$hi1 hi1(
-        .d(hi1$d),
-        .q(hi1$q),
-        .clock(hi1$clock)
-    );
-    depthwise_engine$rq$6$last1 last1(
-        .d(last1$d),
-        .q(last1$q),
-        .clock(last1$clock)
-    );
-    depthwise_engine$rq$6$v2 v2(
-        .d(v2$d),
-        .q(v2$q),
-        .clock(v2$clock)
-    );
-    depthwise_engine$rq$6$sat2 sat2(
-        .d(sat2$d),
-        .q(sat2$q),
-        .clock(sat2$clock)
-    );
-    depthwise_engine$rq$6$right2 right2(
-        .d(right2$d),
-        .q(right2$q),
-        .clock(right2$clock)
-    );
-    depthwise_engine$rq$6$zp2 zp2(
-        .d(zp2$d),
-        .q(zp2$q),
-        .clock(zp2$clock)
-    );
-    depthwise_engine$rq$6$lo2 lo2(
-        .d(lo2$d),
-        .q(lo2$q),
-        .clock(lo2$clock)
-    );
-    depthwise_engine$rq$6$hi2 hi2(
-        .d(hi2$d),
-        .q(hi2$q),
-        .clock(hi2$clock)
-    );
-    depthwise_engine$rq$6$last2 last2(
-        .d(last2$d),
-        .q(last2$q),
-        .clock(last2$clock)
-    );
-    depthwise_engine$rq$6$v3 v3(
-        .d(v3$d),
-        .q(v3$q),
-        .clock(v3$clock)
-    );
-    depthwise_engine$rq$6$sat3 sat3(
-        .d(sat3$d),
-        .q(sat3$q),
-        .clock(sat3$clock)
-    );
-    depthwise_engine$rq$6$right3 right3(
-        .d(right3$d),
-        .q(right3$q),
-        .clock(right3$clock)
-    );
-    depthwise_engine$rq$6$zp3 zp3(
-        .d(zp3$d),
-        .q(zp3$q),
-        .clock(zp3$clock)
-    );
-    depthwise_engine$rq$6$lo3 lo3(
-        .d(lo3$d),
-        .q(lo3$q),
-        .clock(lo3$clock)
-    );
-    depthwise_engine$rq$6$hi3 hi3(
-        .d(hi3$d),
-        .q(hi3$q),
-        .clock(hi3$clock)
-    );
-    depthwise_engine$rq$6$last3 last3(
-        .d(last3$d),
-        .q(last3$q),
-        .clock(last3$clock)
-    );
-    depthwise_engine$rq$6$dv dv(
-        .clock(dv$clock),
-        .inp(dv$inp),
-        .out(dv$out)
-    );
-    depthwise_engine$rq$6$dsat dsat(
-        .clock(dsat$clock),
-        .inp(dsat$inp),
-        .out(dsat$out)
-    );
-    depthwise_engine$rq$6$dright dright(
-        .clock(dright$clock),
-        .inp(dright$inp),
-        .out(dright$out)
-    );
-    depthwise_engine$rq$6$dzp dzp(
-        .clock(dzp$clock),
-        .inp(dzp$inp),
-        .out(dzp$out)
-    );
-    depthwise_engine$rq$6$dlo dlo(
-        .clock(dlo$clock),
-        .inp(dlo$inp),
-        .out(dlo$out)
-    );
-    depthwise_engine$rq$6$dhi dhi(
-        .clock(dhi$clock),
-        .inp(dhi$inp),
-        .out(dhi$out)
-    );
-    depthwise_engine$rq$6$dlast dlast(
-        .clock(dlast$clock),
-        .inp(dlast$inp),
-        .out(dlast$out)
-    );
-    depthwise_engine$rq$6$v4 v4(
-        .d(v4$d),
-        .q(v4$q),
-        .clock(v4$clock)
-    );
-    depthwise_engine$rq$6$y4 y4(
-        .d(y4$d),
-        .q(y4$q),
-        .clock(y4$clock)
-    );
-    depthwise_engine$rq$6$right4 right4(
-        .d(right4$d),
-        .q(right4$q),
-        .clock(right4$clock)
-    );
-    depthwise_engine$rq$6$zp4 zp4(
-        .d(zp4$d),
-        .q(zp4$q),
-        .clock(zp4$clock)
-    );
-    depthwise_engine$rq$6$lo4 lo4(
-        .d(lo4$d),
-        .q(lo4$q),
-        .clock(lo4$clock)
-    );
-    depthwise_engine$rq$6$hi4 hi4(
-        .d(hi4$d),
-        .q(hi4$q),
-        .clock(hi4$clock)
-    );
-    depthwise_engine$rq$6$last4 last4(
-        .d(last4$d),
-        .q(last4$q),
-        .clock(last4$clock)
-    );
-    depthwise_engine$rq$6$v5 v5(
-        .d(v5$d),
-        .q(v5$q),
-        .clock(v5$clock)
-    );
-    depthwise_engine$rq$6$q5 q5(
-        .d(q5$d),
-        .q(q5$q),
-        .clock(q5$clock)
-    );
-    depthwise_engine$rq$6$rem5 rem5(
-        .d(rem5$d),
-        .q(rem5$q),
-        .clock(rem5$clock)
-    );
-    depthwise_engine$rq$6$thr5 thr5(
-        .d(thr5$d),
-        .q(thr5$q),
-        .clock(thr5$clock)
-    );
-    depthwise_engine$rq$6$zp5 zp5(
-        .d(zp5$d),
-        .q(zp5$q),
-        .clock(zp5$clock)
-    );
-    depthwise_engine$rq$6$lo5 lo5(
-        .d(lo5$d),
-        .q(lo5$q),
-        .clock(lo5$clock)
-    );
-    depthwise_engine$rq$6$hi5 hi5(
-        .d(hi5$d),
-        .q(hi5$q),
-        .clock(hi5$clock)
-    );
-    depthwise_engine$rq$6$last5 last5(
-        .d(last5$d),
-        .q(last5$q),
-        .clock(last5$clock)
-    );
-    depthwise_engine$rq$6$v6 v6(
-        .d(v6$d),
-        .q(v6$q),
-        .clock(v6$clock)
-    );
-    depthwise_engine$rq$6$val6 val6(
-        .d(val6$d),
-        .q(val6$q),
-        .clock(val6$clock)
-    );
-    depthwise_engine$rq$6$lo6 lo6(
-        .d(lo6$d),
-        .q(lo6$q),
-        .clock(lo6$clock)
-    );
-    depthwise_engine$rq$6$hi6 hi6(
-        .d(hi6$d),
-        .q(hi6$q),
-        .clock(hi6$clock)
-    );
-    depthwise_engine$rq$6$lo6_raw lo6_raw(
-        .d(lo6_raw$d),
-        .q(lo6_raw$q),
-        .clock(lo6_raw$clock)
-    );
-    depthwise_engine$rq$6$hi6_raw hi6_raw(
-        .d(hi6_raw$d),
-        .q(hi6_raw$q),
-        .clock(hi6_raw$clock)
-    );
-    depthwise_engine$rq$6$last6 last6(
-        .d(last6$d),
-        .q(last6$q),
-        .clock(last6$clock)
-    );
-    depthwise_engine$rq$6$v7 v7(
-        .d(v7$d),
-        .q(v7$q),
-        .clock(v7$clock)
-    );
-    depthwise_engine$rq$6$out7 out7(
-        .d(out7$d),
-        .q(out7$q),
-        .clock(out7$clock)
-    );
-    depthwise_engine$rq$6$last7 last7(
-        .d(last7$d),
-        .q(last7$q),
-        .clock(last7$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        v1$clock = clock;
-        x1$clock = clock;
-        m1$clock = clock;
-        right1$clock = clock;
-        zp1$clock = clock;
-        lo1$clock = clock;
-        hi1$clock = clock;
-        last1$clock = clock;
-        v2$clock = clock;
-        sat2$clock = clock;
-        right2$clock = clock;
-        zp2$clock = clock;
-        lo2$clock = clock;
-        hi2$clock = clock;
-        last2$clock = clock;
-        v3$clock = clock;
-        sat3$clock = clock;
-        right3$clock = clock;
-        zp3$clock = clock;
-        lo3$clock = clock;
-        hi3$clock = clock;
-        last3$clock = clock;
-        v4$clock = clock;
-        y4$clock = clock;
-        right4$clock = clock;
-        zp4$clock = clock;
-        lo4$clock = clock;
-        hi4$clock = clock;
-        last4$clock = clock;
-        v5$clock = clock;
-        q5$clock = clock;
-        rem5$clock = clock;
-        thr5$clock = clock;
-        zp5$clock = clock;
-        lo5$clock = clock;
-        hi5$clock = clock;
-        last5$clock = clock;
-        v6$clock = clock;
-        val6$clock = clock;
-        lo6$clock = clock;
-        hi6$clock = clock;
-        lo6_raw$clock = clock;
-        hi6_raw$clock = clock;
-        last6$clock = clock;
-        v7$clock = clock;
-        out7$clock = clock;
-        last7$clock = clock;
-        v1$d = v1$q;
-        x1$d = x1$q;
-        m1$d = m1$q;
-        right1$d = right1$q;
-        zp1$d = zp1$q;
-        lo1$d = lo1$q;
-        hi1$d = hi1$q;
-        last1$d = last1$q;
-        v2$d = v2$q;
-        sat2$d = sat2$q;
-        right2$d = right2$q;
-        zp2$d = zp2$q;
-        lo2$d = lo2$q;
-        hi2$d = hi2$q;
-        last2$d = last2$q;
-        v3$d = v3$q;
-        sat3$d = sat3$q;
-        right3$d = right3$q;
-        zp3$d = zp3$q;
-        lo3$d = lo3$q;
-        hi3$d = hi3$q;
-        last3$d = last3$q;
-        v4$d = v4$q;
-        y4$d = y4$q;
-        right4$d = right4$q;
-        zp4$d = zp4$q;
-        lo4$d = lo4$q;
-        hi4$d = hi4$q;
-        last4$d = last4$q;
-        v5$d = v5$q;
-        q5$d = q5$q;
-        rem5$d = rem5$q;
-        thr5$d = thr5$q;
-        zp5$d = zp5$q;
-        lo5$d = lo5$q;
-        hi5$d = hi5$q;
-        last5$d = last5$q;
-        v6$d = v6$q;
-        val6$d = val6$q;
-        lo6$d = lo6$q;
-        hi6$d = hi6$q;
-        lo6_raw$d = lo6_raw$q;
-        hi6_raw$d = hi6_raw$q;
-        last6$d = last6$q;
-        v7$d = v7$q;
-        out7$d = out7$q;
-        last7$d = last7$q;
-        mul$clock = clock;
-        dv$clock = clock;
-        dsat$clock = clock;
-        dright$clock = clock;
-        dzp$clock = clock;
-        dlo$clock = clock;
-        dhi$clock = clock;
-        dlast$clock = clock;
-        sum0 = acc + bias;
-        neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
-        if (shift[32'h5]) begin
-            x1$d = sum0;
-            right1$d = neg_shift;
-        end
-        else begin
-            x1$d = sum0 << shift[(32'h0)+:(5)];
-            right1$d = 32'h0;
-        end
-        v1$d = valid;
-        m1$d = m0;
-        zp1$d = out_zp;
-        lo1$d = act_min;
-        hi1$d = act_max;
-        last1$d = last;
-        mul$a = x1$q;
-        mul$b = m1$q;
-        sat2$d = (x1$q == int32_min) && (m1$q == int32_min);
-        v2$d = v1$q;
-        right2$d = right1$q;
-        zp2$d = zp1$q;
-        lo2$d = lo1$q;
-        hi2$d = hi1$q;
-        last2$d = last1$q;
-        v3$d = v2$q;
-        sat3$d = sat2$q;
-        right3$d = right2$q;
-        zp3$d = zp2$q;
-        lo3$d = lo2$q;
-        hi3$d = hi2$q;
-        last3$d = last2$q;
-        dv$inp = v3$q;
-        dsat$inp = sat3$q;
-        dright$inp = right3$q;
-        dzp$inp = zp3$q;
-        dlo$inp = lo3$q;
-        dhi$inp = hi3$q;
-        dlast$inp = last3$q;
-        prod_hi = mul$hi[(32'h1)+:(32)];
-        if (dsat$out) begin
-            y4$d = int32_max;
-        end
-        else if (mul$hi[32'h0]) begin
-            y4$d = prod_hi + one;
-        end
-        else begin
-            y4$d = prod_hi;
-        end
-        v4$d = dv$out;
-        right4$d = dright$out;
-        zp4$d = dzp$out;
-        lo4$d = dlo$out;
-        hi4$d = dhi$out;
-        last4$d = dlast$out;
-        mask4 = (one << right4$q) - one;
-        fill4 = ~(ones >> right4$q);
-        rem5$d = y4$q & mask4;
-        if (y4$q[32'h1f]) begin
-            q5$d = (y4$q >> right4$q) | fill4;
-            thr5$d = (mask4 >> 32'h1) + one;
-        end
-        else begin
-            q5$d = y4$q >> right4$q;
-            thr5$d = mask4 >> 32'h1;
-        end
-        v5$d = v4$q;
-        zp5$d = zp4$q;
-        lo5$d = lo4$q;
-        hi5$d = hi4$q;
-        last5$d = last4$q;
-        if (rem5$q > thr5$q) begin
-            rounded5 = q5$q + one;
-        end
-        else begin
-            rounded5 = q5$q;
-        end
-        wide5 = ((rounded5) & 34'h3ffffffff);
-        if (rounded5[32'h1f]) begin
-            wide5 = ((rounded5) & 34'h3ffffffff) | sext32;
-        end
-        zp_wide5 = ((zp5$q) & 34'h3ffffffff);
-        if (zp5$q[32'h7]) begin
-            zp_wide5 = ((zp5$q) & 34'h3ffffffff) | sext8;
-        end
-        lo_wide5 = ((lo5$q) & 34'h3ffffffff);
-        if (lo5$q[32'h7]) begin
-            lo_wide5 = ((lo5$q) & 34'h3ffffffff) | sext8;
-        end
-        hi_wide5 = ((hi5$q) & 34'h3ffffffff);
-        if (hi5$q[32'h7]) begin
-            hi_wide5 = ((hi5$q) & 34'h3ffffffff) | sext8;
-        end
-        val6$d = wide5 + zp_wide5;
-        lo6$d = lo_wide5 ^ offset;
-        hi6$d = hi_wide5 ^ offset;
-        lo6_raw$d = lo5$q;
-        hi6_raw$d = hi5$q;
-        v6$d = v5$q;
-        last6$d = last5$q;
-        val_off6 = val6$q ^ offset;
-        if (val_off6 < lo6$q) begin
-            out7$d = lo6_raw$q;
-        end
-        else if (val_off6 > hi6$q) begin
-            out7$d = hi6_raw$q;
-        end
-        else begin
-            out7$d = val6$q[(32'h0)+:(8)];
-        end
-        v7$d = v6$q;
-        last7$d = last6$q;
-        out_valid = v7$q;
-        out = out7$q;
-        out_last = last7$q;
-    end
-    
-endmodule // depthwise_engine$rq$6
-
-
-module depthwise_engine$rq$6$dhi(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    depthwise_engine$rq$6$dhi$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    depthwise_engine$rq$6$dhi$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // depthwise_engine$rq$6$dhi
-
-
-module depthwise_engine$rq$6$dhi$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$dhi$regs$0
-
-
-module depthwise_engine$rq$6$dhi$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$dhi$regs$1
-
-
-module depthwise_engine$rq$6$dlast(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    
-    // Sub module instances
-    depthwise_engine$rq$6$dlast$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    depthwise_engine$rq$6$dlast$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // depthwise_engine$rq$6$dlast
-
-
-module depthwise_engine$rq$6$dlast$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$dlast$regs$0
-
-
-module depthwise_engine$rq$6$dlast$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$dlast$regs$1
-
-
-module depthwise_engine$rq$6$dlo(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    depthwise_engine$rq$6$dlo$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    depthwise_engine$rq$6$dlo$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // depthwise_engine$rq$6$dlo
-
-
-module depthwise_engine$rq$6$dlo$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$dlo$regs$0
-
-
-module depthwise_engine$rq$6$dlo$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$dlo$regs$1
-
-
-module depthwise_engine$rq$6$dright(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [4:0] inp;
-    output reg  [4:0] out;
-    
-    // Stub signals
-    reg  [4:0] regs$0$d;
-    wire  [4:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [4:0] regs$1$d;
-    wire  [4:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [4:0] taps$0;
-    reg  [4:0] taps$1;
-    reg  [4:0] taps$2;
-    
-    // Sub module instances
-    depthwise_engine$rq$6$dright$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    depthwise_engine$rq$6$dright$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // depthwise_engine$rq$6$dright
-
-
-module depthwise_engine$rq$6$dright$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$dright$regs$0
-
-
-module depthwise_engine$rq$6$dright$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$dright$regs$1
-
-
-module depthwise_engine$rq$6$dsat(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    
-    // Sub module instances
-    depthwise_engine$rq$6$dsat$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    depthwise_engine$rq$6$dsat$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // depthwise_engine$rq$6$dsat
-
-
-module depthwise_engine$rq$6$dsat$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$dsat$regs$0
-
-
-module depthwise_engine$rq$6$dsat$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$dsat$regs$1
-
-
-module depthwise_engine$rq$6$dv(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    
-    // Sub module instances
-    depthwise_engine$rq$6$dv$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    depthwise_engine$rq$6$dv$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // depthwise_engine$rq$6$dv
-
-
-module depthwise_engine$rq$6$dv$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$dv$regs$0
-
-
-module depthwise_engine$rq$6$dv$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$dv$regs$1
-
-
-module depthwise_engine$rq$6$dzp(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    depthwise_engine$rq$6$dzp$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    depthwise_engine$rq$6$dzp$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // depthwise_engine$rq$6$dzp
-
-
-module depthwise_engine$rq$6$dzp$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$dzp$regs$0
-
-
-module depthwise_engine$rq$6$dzp$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$dzp$regs$1
-
-
-module depthwise_engine$rq$6$hi1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$hi1
-
-
-module depthwise_engine$rq$6$hi2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$hi2
-
-
-module depthwise_engine$rq$6$hi3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$hi3
-
-
-module depthwise_engine$rq$6$hi4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$hi4
-
-
-module depthwise_engine$rq$6$hi5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$hi5
-
-
-module depthwise_engine$rq$6$hi6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$hi6
-
-
-module depthwise_engine$rq$6$hi6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$hi6_raw
-
-
-module depthwise_engine$rq$6$last1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$last1
-
-
-module depthwise_engine$rq$6$last2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$last2
-
-
-module depthwise_engine$rq$6$last3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$last3
-
-
-module depthwise_engine$rq$6$last4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$last4
-
-
-module depthwise_engine$rq$6$last5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$last5
-
-
-module depthwise_engine$rq$6$last6(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$last6
-
-
-module depthwise_engine$rq$6$last7(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$last7
-
-
-module depthwise_engine$rq$6$lo1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$lo1
-
-
-module depthwise_engine$rq$6$lo2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$lo2
-
-
-module depthwise_engine$rq$6$lo3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$lo3
-
-
-module depthwise_engine$rq$6$lo4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$lo4
-
-
-module depthwise_engine$rq$6$lo5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$lo5
-
-
-module depthwise_engine$rq$6$lo6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$lo6
-
-
-module depthwise_engine$rq$6$lo6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$lo6_raw
-
-
-module depthwise_engine$rq$6$m1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$m1
-
-
-module depthwise_engine$rq$6$mul(clock,a,b,hi);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [31:0] a;
-    input wire  [31:0] b;
-    output reg  [32:0] hi;
-    
-    // Update code (custom)
-    reg [31:0] a_r;
-    reg [31:0] b_r;
-    // Halves: high signed, low unsigned, extended to the width of their product (yosys narrows
-    // each multiply back to one DSP block).
-    wire signed [31:0] ah32 = {{16{a_r[31]}}, a_r[31:16]};
-    wire signed [31:0] bh32 = {{16{b_r[31]}}, b_r[31:16]};
-    wire signed [32:0] ah33 = {{17{a_r[31]}}, a_r[31:16]};
-    wire signed [32:0] bh33 = {{17{b_r[31]}}, b_r[31:16]};
-    wire signed [32:0] al33 = {17'b0, a_r[15:0]};
-    wire signed [32:0] bl33 = {17'b0, b_r[15:0]};
-    wire [31:0] al32 = {16'b0, a_r[15:0]};
-    wire [31:0] bl32 = {16'b0, b_r[15:0]};
-    reg signed [31:0] hh;
-    reg signed [32:0] hl;
-    reg signed [32:0] lh;
-    reg [31:0] ll;
-    reg [33:0] mid;
-    reg [31:0] hh2;
-    reg [31:0] ll2;
-    // Bits 63 and 29..0 are not needed by any caller (see the module docs).
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
-    /* verilator lint_on UNUSEDSIGNAL */
-    always @(posedge clock) begin
-       a_r <= a;
-       b_r <= b;
-       hh <= ah32 * bh32;
-       hl <= ah33 * bl33;
-       lh <= al33 * bh33;
-       ll <= al32 * bl32;
-       mid <= {hl[32], hl} + {lh[32], lh};
-       hh2 <= hh;
-       ll2 <= ll;
-       hi <= p[62:30];
-    end
-endmodule // depthwise_engine$rq$6$mul
-
-
-module depthwise_engine$rq$6$out7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$out7
-
-
-module depthwise_engine$rq$6$q5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$q5
-
-
-module depthwise_engine$rq$6$rem5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$rem5
-
-
-module depthwise_engine$rq$6$right1(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$right1
-
-
-module depthwise_engine$rq$6$right2(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$right2
-
-
-module depthwise_engine$rq$6$right3(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$right3
-
-
-module depthwise_engine$rq$6$right4(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$right4
-
-
-module depthwise_engine$rq$6$sat2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$sat2
-
-
-module depthwise_engine$rq$6$sat3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$sat3
-
-
-module depthwise_engine$rq$6$thr5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$thr5
-
-
-module depthwise_engine$rq$6$v1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$v1
-
-
-module depthwise_engine$rq$6$v2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$v2
-
-
-module depthwise_engine$rq$6$v3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$v3
-
-
-module depthwise_engine$rq$6$v4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$v4
-
-
-module depthwise_engine$rq$6$v5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$v5
-
-
-module depthwise_engine$rq$6$v6(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$v6
-
-
-module depthwise_engine$rq$6$v7(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$v7
-
-
-module depthwise_engine$rq$6$val6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$val6
-
-
-module depthwise_engine$rq$6$x1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$x1
-
-
-module depthwise_engine$rq$6$y4(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$y4
-
-
-module depthwise_engine$rq$6$zp1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$zp1
-
-
-module depthwise_engine$rq$6$zp2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$zp2
-
-
-module depthwise_engine$rq$6$zp3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$zp3
-
-
-module depthwise_engine$rq$6$zp4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$zp4
-
-
-module depthwise_engine$rq$6$zp5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$6$zp5
-
-
-module depthwise_engine$rq$7(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,last,out_valid,out,out_last);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  valid;
-    input wire  [31:0] acc;
-    input wire  [31:0] bias;
-    input wire  [31:0] m0;
-    input wire  [5:0] shift;
-    input wire  [7:0] out_zp;
-    input wire  [7:0] act_min;
-    input wire  [7:0] act_max;
-    input wire  last;
-    output reg  out_valid;
-    output reg  [7:0] out;
-    output reg  out_last;
-    
-    // Constant declarations
-    localparam  one = 32'h1;
-    localparam  ones = 32'hffffffff;
-    localparam  int32_min = 32'h80000000;
-    localparam  int32_max = 32'h7fffffff;
-    localparam  sext32 = 34'h300000000;
-    localparam  sext8 = 34'h3ffffff00;
-    localparam  offset = 34'h200000000;
-    
-    // Stub signals
-    reg  mul$clock;
-    reg  [31:0] mul$a;
-    reg  [31:0] mul$b;
-    wire  [32:0] mul$hi;
-    reg  v1$d;
-    wire  v1$q;
-    reg  v1$clock;
-    reg  [31:0] x1$d;
-    wire  [31:0] x1$q;
-    reg  x1$clock;
-    reg  [31:0] m1$d;
-    wire  [31:0] m1$q;
-    reg  m1$clock;
-    reg  [4:0] right1$d;
-    wire  [4:0] right1$q;
-    reg  right1$clock;
-    reg  [7:0] zp1$d;
-    wire  [7:0] zp1$q;
-    reg  zp1$clock;
-    reg  [7:0] lo1$d;
-    wire  [7:0] lo1$q;
-    reg  lo1$clock;
-    reg  [7:0] hi1$d;
-    wire  [7:0] hi1$q;
-    reg  hi1$clock;
-    reg  last1$d;
-    wire  last1$q;
-    reg  last1$clock;
-    reg  v2$d;
-    wire  v2$q;
-    reg  v2$clock;
-    reg  sat2$d;
-    wire  sat2$q;
-    reg  sat2$clock;
-    reg  [4:0] right2$d;
-    wire  [4:0] right2$q;
-    reg  right2$clock;
-    reg  [7:0] zp2$d;
-    wire  [7:0] zp2$q;
-    reg  zp2$clock;
-    reg  [7:0] lo2$d;
-    wire  [7:0] lo2$q;
-    reg  lo2$clock;
-    reg  [7:0] hi2$d;
-    wire  [7:0] hi2$q;
-    reg  hi2$clock;
-    reg  last2$d;
-    wire  last2$q;
-    reg  last2$clock;
-    reg  v3$d;
-    wire  v3$q;
-    reg  v3$clock;
-    reg  sat3$d;
-    wire  sat3$q;
-    reg  sat3$clock;
-    reg  [4:0] right3$d;
-    wire  [4:0] right3$q;
-    reg  right3$clock;
-    reg  [7:0] zp3$d;
-    wire  [7:0] zp3$q;
-    reg  zp3$clock;
-    reg  [7:0] lo3$d;
-    wire  [7:0] lo3$q;
-    reg  lo3$clock;
-    reg  [7:0] hi3$d;
-    wire  [7:0] hi3$q;
-    reg  hi3$clock;
-    reg  last3$d;
-    wire  last3$q;
-    reg  last3$clock;
-    reg  dv$clock;
-    reg  dv$inp;
-    wire  dv$out;
-    reg  dsat$clock;
-    reg  dsat$inp;
-    wire  dsat$out;
-    reg  dright$clock;
-    reg  [4:0] dright$inp;
-    wire  [4:0] dright$out;
-    reg  dzp$clock;
-    reg  [7:0] dzp$inp;
-    wire  [7:0] dzp$out;
-    reg  dlo$clock;
-    reg  [7:0] dlo$inp;
-    wire  [7:0] dlo$out;
-    reg  dhi$clock;
-    reg  [7:0] dhi$inp;
-    wire  [7:0] dhi$out;
-    reg  dlast$clock;
-    reg  dlast$inp;
-    wire  dlast$out;
-    reg  v4$d;
-    wire  v4$q;
-    reg  v4$clock;
-    reg  [31:0] y4$d;
-    wire  [31:0] y4$q;
-    reg  y4$clock;
-    reg  [4:0] right4$d;
-    wire  [4:0] right4$q;
-    reg  right4$clock;
-    reg  [7:0] zp4$d;
-    wire  [7:0] zp4$q;
-    reg  zp4$clock;
-    reg  [7:0] lo4$d;
-    wire  [7:0] lo4$q;
-    reg  lo4$clock;
-    reg  [7:0] hi4$d;
-    wire  [7:0] hi4$q;
-    reg  hi4$clock;
-    reg  last4$d;
-    wire  last4$q;
-    reg  last4$clock;
-    reg  v5$d;
-    wire  v5$q;
-    reg  v5$clock;
-    reg  [31:0] q5$d;
-    wire  [31:0] q5$q;
-    reg  q5$clock;
-    reg  [31:0] rem5$d;
-    wire  [31:0] rem5$q;
-    reg  rem5$clock;
-    reg  [31:0] thr5$d;
-    wire  [31:0] thr5$q;
-    reg  thr5$clock;
-    reg  [7:0] zp5$d;
-    wire  [7:0] zp5$q;
-    reg  zp5$clock;
-    reg  [7:0] lo5$d;
-    wire  [7:0] lo5$q;
-    reg  lo5$clock;
-    reg  [7:0] hi5$d;
-    wire  [7:0] hi5$q;
-    reg  hi5$clock;
-    reg  last5$d;
-    wire  last5$q;
-    reg  last5$clock;
-    reg  v6$d;
-    wire  v6$q;
-    reg  v6$clock;
-    reg  [33:0] val6$d;
-    wire  [33:0] val6$q;
-    reg  val6$clock;
-    reg  [33:0] lo6$d;
-    wire  [33:0] lo6$q;
-    reg  lo6$clock;
-    reg  [33:0] hi6$d;
-    wire  [33:0] hi6$q;
-    reg  hi6$clock;
-    reg  [7:0] lo6_raw$d;
-    wire  [7:0] lo6_raw$q;
-    reg  lo6_raw$clock;
-    reg  [7:0] hi6_raw$d;
-    wire  [7:0] hi6_raw$q;
-    reg  hi6_raw$clock;
-    reg  last6$d;
-    wire  last6$q;
-    reg  last6$clock;
-    reg  v7$d;
-    wire  v7$q;
-    reg  v7$clock;
-    reg  [7:0] out7$d;
-    wire  [7:0] out7$q;
-    reg  out7$clock;
-    reg  last7$d;
-    wire  last7$q;
-    reg  last7$clock;
-    
-    // Local signals
-    reg  [31:0] sum0;
-    reg  [4:0] neg_shift;
-    reg  [31:0] prod_hi;
-    reg  [31:0] mask4;
-    reg  [31:0] fill4;
-    reg  [31:0] rounded5;
-    reg  [33:0] wide5;
-    reg  [33:0] zp_wide5;
-    reg  [33:0] lo_wide5;
-    reg  [33:0] hi_wide5;
-    reg  [33:0] val_off6;
-    
-    // Sub module instances
-    depthwise_engine$rq$7$mul mul(
-        .clock(mul$clock),
-        .a(mul$a),
-        .b(mul$b),
-        .hi(mul$hi)
-    );
-    depthwise_engine$rq$7$v1 v1(
-        .d(v1$d),
-        .q(v1$q),
-        .clock(v1$clock)
-    );
-    depthwise_engine$rq$7$x1 x1(
-        .d(x1$d),
-        .q(x1$q),
-        .clock(x1$clock)
-    );
-    depthwise_engine$rq$7$m1 m1(
-        .d(m1$d),
-        .q(m1$q),
-        .clock(m1$clock)
-    );
-    depthwise_engine$rq$7$right1 right1(
-        .d(right1$d),
-        .q(right1$q),
-        .clock(right1$clock)
-    );
-    depthwise_engine$rq$7$zp1 zp1(
-        .d(zp1$d),
-        .q(zp1$q),
-        .clock(zp1$clock)
-    );
-    depthwise_engine$rq$7$lo1 lo1(
-        .d(lo1$d),
-        .q(lo1$q),
-        .clock(lo1$clock)
-    );
-    depthwise_engine$rq$7$hi1 hi1(
-        .d(hi1$d),
-        .q(hi1$q),
-        .clock(hi1$clock)
-    );
-    depthwise_engine$rq$7$last1 last1(
-        .d(last1$d),
-        .q(last1$q),
-        .clock(last1$clock)
-    );
-    depthwise_engine$rq$7$v2 v2(
-        .d(v2$d),
-        .q(v2$q),
-        .clock(v2$clock)
-    );
-    depthwise_engine$rq$7$sat2 sat2(
-        .d(sat2$d),
-        .q(sat2$q),
-        .clock(sat2$clock)
-    );
-    depthwise_engine$rq$7$right2 right2(
-        .d(right2$d),
-        .q(right2$q),
-        .clock(right2$clock)
-    );
-    depthwise_engine$rq$7$zp2 zp2(
-        .d(zp2$d),
-        .q(zp2$q),
-        .clock(zp2$clock)
-    );
-    depthwise_engine$rq$7$lo2 lo2(
-        .d(lo2$d),
-        .q(lo2$q),
-        .clock(lo2$clock)
-    );
-    depthwise_engine$rq$7$hi2 hi2(
-        .d(hi2$d),
-        .q(hi2$q),
-        .clock(hi2$clock)
-    );
-    depthwise_engine$rq$7$last2 last2(
-        .d(last2$d),
-        .q(last2$q),
-        .clock(last2$clock)
-    );
-    depthwise_engine$rq$7$v3 v3(
-        .d(v3$d),
-        .q(v3$q),
-        .clock(v3$clock)
-    );
-    depthwise_engine$rq$7$sat3 sat3(
-        .d(sat3$d),
-        .q(sat3$q),
-        .clock(sat3$clock)
-    );
-    depthwise_engine$rq$7$right3 right3(
-        .d(right3$d),
-        .q(right3$q),
-        .clock(right3$clock)
-    );
-    depthwise_engine$rq$7$zp3 zp3(
-        .d(zp3$d),
-        .q(zp3$q),
-        .clock(zp3$clock)
-    );
-    depthwise_engine$rq$7$lo3 lo3(
-        .d(lo3$d),
-        .q(lo3$q),
-        .clock(lo3$clock)
-    );
-    depthwise_engine$rq$7$hi3 hi3(
-        .d(hi3$d),
-        .q(hi3$q),
-        .clock(hi3$clock)
-    );
-    depthwise_engine$rq$7$last3 last3(
-        .d(last3$d),
-        .q(last3$q),
-        .clock(last3$clock)
-    );
-    depthwise_engine$rq$7$dv dv(
-        .clock(dv$clock),
-        .inp(dv$inp),
-        .out(dv$out)
-    );
-    depthwise_engine$rq$7$dsat dsat(
-        .clock(dsat$clock),
-        .inp(dsat$inp),
-        .out(dsat$out)
-    );
-    depthwise_engine$rq$7$dright dright(
-        .clock(dright$clock),
-        .inp(dright$inp),
-        .out(dright$out)
-    );
-    depthwise_engine$rq$7$dzp dzp(
-        .clock(dzp$clock),
-        .inp(dzp$inp),
-        .out(dzp$out)
-    );
-    depthwise_engine$rq$7$dlo dlo(
-        .clock(dlo$clock),
-        .inp(dlo$inp),
-        .out(dlo$out)
-    );
-    depthwise_engine$rq$7$dhi dhi(
-        .clock(dhi$clock),
-        .inp(dhi$inp),
-        .out(dhi$out)
-    );
-    depthwise_engine$rq$7$dlast dlast(
-        .clock(dlast$clock),
-        .inp(dlast$inp),
-        .out(dlast$out)
-    );
-    depthwise_engine$rq$7$v4 v4(
-        .d(v4$d),
-        .q(v4$q),
-        .clock(v4$clock)
-    );
-    depthwise_engine$rq$7$y4 y4(
-        .d(y4$d),
-        .q(y4$q),
-        .clock(y4$clock)
-    );
-    depthwise_engine$rq$7$right4 right4(
-        .d(right4$d),
-        .q(right4$q),
-        .clock(right4$clock)
-    );
-    depthwise_engine$rq$7$zp4 zp4(
-        .d(zp4$d),
-        .q(zp4$q),
-        .clock(zp4$clock)
-    );
-    depthwise_engine$rq$7$lo4 lo4(
-        .d(lo4$d),
-        .q(lo4$q),
-        .clock(lo4$clock)
-    );
-    depthwise_engine$rq$7$hi4 hi4(
-        .d(hi4$d),
-        .q(hi4$q),
-        .clock(hi4$clock)
-    );
-    depthwise_engine$rq$7$last4 last4(
-        .d(last4$d),
-        .q(last4$q),
-        .clock(last4$clock)
-    );
-    depthwise_engine$rq$7$v5 v5(
-        .d(v5$d),
-        .q(v5$q),
-        .clock(v5$clock)
-    );
-    depthwise_engine$rq$7$q5 q5(
-        .d(q5$d),
-        .q(q5$q),
-        .clock(q5$clock)
-    );
-    depthwise_engine$rq$7$rem5 rem5(
-        .d(rem5$d),
-        .q(rem5$q),
-        .clock(rem5$clock)
-    );
-    depthwise_engine$rq$7$thr5 thr5(
-        .d(thr5$d),
-        .q(thr5$q),
-        .clock(thr5$clock)
-    );
-    depthwise_engine$rq$7$zp5 zp5(
-        .d(zp5$d),
-        .q(zp5$q),
-        .clock(zp5$clock)
-    );
-    depthwise_engine$rq$7$lo5 lo5(
-        .d(lo5$d),
-        .q(lo5$q),
-        .clock(lo5$clock)
-    );
-    depthwise_engine$rq$7$hi5 hi5(
-        .d(hi5$d),
-        .q(hi5$q),
-        .clock(hi5$clock)
-    );
-    depthwise_engine$rq$7$last5 last5(
-        .d(last5$d),
-        .q(last5$q),
-        .clock(last5$clock)
-    );
-    depthwise_engine$rq$7$v6 v6(
-        .d(v6$d),
-        .q(v6$q),
-        .clock(v6$clock)
-    );
-    depthwise_engine$rq$7$val6 val6(
-        .d(val6$d),
-        .q(val6$q),
-        .clock(val6$clock)
-    );
-    depthwise_engine$rq$7$lo6 lo6(
-        .d(lo6$d),
-        .q(lo6$q),
-        .clock(lo6$clock)
-    );
-    depthwise_engine$rq$7$hi6 hi6(
-        .d(hi6$d),
-        .q(hi6$q),
-        .clock(hi6$clock)
-    );
-    depthwise_engine$rq$7$lo6_raw lo6_raw(
-        .d(lo6_raw$d),
-        .q(lo6_raw$q),
-        .clock(lo6_raw$clock)
-    );
-    depthwise_engine$rq$7$hi6_raw hi6_raw(
-        .d(hi6_raw$d),
-        .q(hi6_raw$q),
-        .clock(hi6_raw$clock)
-    );
-    depthwise_engine$rq$7$last6 last6(
-        .d(last6$d),
-        .q(last6$q),
-        .clock(last6$clock)
-    );
-    depthwise_engine$rq$7$v7 v7(
-        .d(v7$d),
-        .q(v7$q),
-        .clock(v7$clock)
-    );
-    depthwise_engine$rq$7$out7 out7(
-        .d(out7$d),
-        .q(out7$q),
-        .clock(out7$clock)
-    );
-    depthwise_engine$rq$7$last7 last7(
-        .d(last7$d),
-        .q(last7$q),
-        .clock(last7$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        v1$clock = clock;
-        x1$clock = clock;
-        m1$clock = clock;
-        right1$clock = clock;
-        zp1$clock = clock;
-        lo1$clock = clock;
-        hi1$clock = clock;
-        last1$clock = clock;
-        v2$clock = clock;
-        sat2$clock = clock;
-        right2$clock = clock;
-        zp2$clock = clock;
-        lo2$clock = clock;
-        hi2$clock = clock;
-        last2$clock = clock;
-        v3$clock = clock;
-        sat3$clock = clock;
-        right3$clock = clock;
-        zp3$clock = clock;
-        lo3$clock = clock;
-        hi3$clock = clock;
-        last3$clock = clock;
-        v4$clock = clock;
-        y4$clock = clock;
-        right4$clock = clock;
-        zp4$clock = clock;
-        lo4$clock = clock;
-        hi4$clock = clock;
-        last4$clock = clock;
-        v5$clock = clock;
-        q5$clock = clock;
-        rem5$clock = clock;
-        thr5$clock = clock;
-        zp5$clock = clock;
-        lo5$clock = clock;
-        hi5$clock = clock;
-        last5$clock = clock;
-        v6$clock = clock;
-        val6$clock = clock;
-        lo6$clock = clock;
-        hi6$clock = clock;
-        lo6_raw$clock = clock;
-        hi6_raw$clock = clock;
-        last6$clock = clock;
-        v7$clock = clock;
-        out7$clock = clock;
-        last7$clock = clock;
-        v1$d = v1$q;
-        x1$d = x1$q;
-        m1$d = m1$q;
-        right1$d = right1$q;
-        zp1$d = zp1$q;
-        lo1$d = lo1$q;
-        hi1$d = hi1$q;
-        last1$d = last1$q;
-        v2$d = v2$q;
-        sat2$d = sat2$q;
-        right2$d = right2$q;
-        zp2$d = zp2$q;
-        lo2$d = lo2$q;
-        hi2$d = hi2$q;
-        last2$d = last2$q;
-        v3$d = v3$q;
-        sat3$d = sat3$q;
-        right3$d = right3$q;
-        zp3$d = zp3$q;
-        lo3$d = lo3$q;
-        hi3$d = hi3$q;
-        last3$d = last3$q;
-        v4$d = v4$q;
-        y4$d = y4$q;
-        right4$d = right4$q;
-        zp4$d = zp4$q;
-        lo4$d = lo4$q;
-        hi4$d = hi4$q;
-        last4$d = last4$q;
-        v5$d = v5$q;
-        q5$d = q5$q;
-        rem5$d = rem5$q;
-        thr5$d = thr5$q;
-        zp5$d = zp5$q;
-        lo5$d = lo5$q;
-        hi5$d = hi5$q;
-        last5$d = last5$q;
-        v6$d = v6$q;
-        val6$d = val6$q;
-        lo6$d = lo6$q;
-        hi6$d = hi6$q;
-        lo6_raw$d = lo6_raw$q;
-        hi6_raw$d = hi6_raw$q;
-        last6$d = last6$q;
-        v7$d = v7$q;
-        out7$d = out7$q;
-        last7$d = last7$q;
-        mul$clock = clock;
-        dv$clock = clock;
-        dsat$clock = clock;
-        dright$clock = clock;
-        dzp$clock = clock;
-        dlo$clock = clock;
-        dhi$clock = clock;
-        dlast$clock = clock;
-        sum0 = acc + bias;
-        neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
-        if (shift[32'h5]) begin
-            x1$d = sum0;
-            right1$d = neg_shift;
-        end
-        else begin
-            x1$d = sum0 << shift[(32'h0)+:(5)];
-            right1$d = 32'h0;
-        end
-        v1$d = valid;
-        m1$d = m0;
-        zp1$d = out_zp;
-        lo1$d = act_min;
-        hi1$d = act_max;
-        last1$d = last;
-        mul$a = x1$q;
-        mul$b = m1$q;
-        sat2$d = (x1$q == int32_min) && (m1$q == int32_min);
-        v2$d = v1$q;
-        right2$d = right1$q;
-        zp2$d = zp1$q;
-        lo2$d = lo1$q;
-        hi2$d = hi1$q;
-        last2$d = last1$q;
-        v3$d = v2$q;
-        sat3$d = sat2$q;
-        right3$d = right2$q;
-        zp3$d = zp2$q;
-        lo3$d = lo2$q;
-        hi3$d = hi2$q;
-        last3$d = last2$q;
-        dv$inp = v3$q;
-        dsat$inp = sat3$q;
-        dright$inp = right3$q;
-        dzp$inp = zp3$q;
-        dlo$inp = lo3$q;
-        dhi$inp = hi3$q;
-        dlast$inp = last3$q;
-        prod_hi = mul$hi[(32'h1)+:(32)];
-        if (dsat$out) begin
-            y4$d = int32_max;
-        end
-        else if (mul$hi[32'h0]) begin
-            y4$d = prod_hi + one;
-        end
-        else begin
-            y4$d = prod_hi;
-        end
-        v4$d = dv$out;
-        right4$d = dright$out;
-        zp4$d = dzp$out;
-        lo4$d = dlo$out;
-        hi4$d = dhi$out;
-        last4$d = dlast$out;
-        mask4 = (one << right4$q) - one;
-        fill4 = ~(ones >> right4$q);
-        rem5$d = y4$q & mask4;
-        if (y4$q[32'h1f]) begin
-            q5$d = (y4$q >> right4$q) | fill4;
-            thr5$d = (mask4 >> 32'h1) + one;
-        end
-        else begin
-            q5$d = y4$q >> right4$q;
-            thr5$d = mask4 >> 32'h1;
-        end
-        v5$d = v4$q;
-        zp5$d = zp4$q;
-        lo5$d = lo4$q;
-        hi5$d = hi4$q;
-        last5$d = last4$q;
-        if (rem5$q > thr5$q) begin
-            rounded5 = q5$q + one;
-        end
-        else begin
-            rounded5 = q5$q;
-        end
-        wide5 = ((rounded5) & 34'h3ffffffff);
-        if (rounded5[32'h1f]) begin
-            wide5 = ((rounded5) & 34'h3ffffffff) | sext32;
-        end
-        zp_wide5 = ((zp5$q) & 34'h3ffffffff);
-        if (zp5$q[32'h7]) begin
-            zp_wide5 = ((zp5$q) & 34'h3ffffffff) | sext8;
-        end
-        lo_wide5 = ((lo5$q) & 34'h3ffffffff);
-        if (lo5$q[32'h7]) begin
-            lo_wide5 = ((lo5$q) & 34'h3ffffffff) | sext8;
-        end
-        hi_wide5 = ((hi5$q) & 34'h3ffffffff);
-        if (hi5$q[32'h7]) begin
-            hi_wide5 = ((hi5$q) & 34'h3ffffffff) | sext8;
-        end
-        val6$d = wide5 + zp_wide5;
-        lo6$d = lo_wide5 ^ offset;
-        hi6$d = hi_wide5 ^ offset;
-        lo6_raw$d = lo5$q;
-        hi6_raw$d = hi5$q;
-        v6$d = v5$q;
-        last6$d = last5$q;
-        val_off6 = val6$q ^ offset;
-        if (val_off6 < lo6$q) begin
-            out7$d = lo6_raw$q;
-        end
-        else if (val_off6 > hi6$q) begin
-            out7$d = hi6_raw$q;
-        end
-        else begin
-            out7$d = val6$q[(32'h0)+:(8)];
-        end
-        v7$d = v6$q;
-        last7$d = last6$q;
-        out_valid = v7$q;
-        out = out7$q;
-        out_last = last7$q;
-    end
-    
-endmodule // depthwise_engine$rq$7
-
-
-module depthwise_engine$rq$7$dhi(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    depthwise_engine$rq$7$dhi$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    depthwise_engine$rq$7$dhi$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // depthwise_engine$rq$7$dhi
-
-
-module depthwise_engine$rq$7$dhi$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$dhi$regs$0
-
-
-module depthwise_engine$rq$7$dhi$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$dhi$regs$1
-
-
-module depthwise_engine$rq$7$dlast(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    
-    // Sub module instances
-    depthwise_engine$rq$7$dlast$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    depthwise_engine$rq$7$dlast$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // depthwise_engine$rq$7$dlast
-
-
-module depthwise_engine$rq$7$dlast$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$dlast$regs$0
-
-
-module depthwise_engine$rq$7$dlast$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$dlast$regs$1
-
-
-module depthwise_engine$rq$7$dlo(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    depthwise_engine$rq$7$dlo$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    depthwise_engine$rq$7$dlo$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // depthwise_engine$rq$7$dlo
-
-
-module depthwise_engine$rq$7$dlo$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$dlo$regs$0
-
-
-module depthwise_engine$rq$7$dlo$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$dlo$regs$1
-
-
-module depthwise_engine$rq$7$dright(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [4:0] inp;
-    output reg  [4:0] out;
-    
-    // Stub signals
-    reg  [4:0] regs$0$d;
-    wire  [4:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [4:0] regs$1$d;
-    wire  [4:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [4:0] taps$0;
-    reg  [4:0] taps$1;
-    reg  [4:0] taps$2;
-    
-    // Sub module instances
-    depthwise_engine$rq$7$dright$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    depthwise_engine$rq$7$dright$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // depthwise_engine$rq$7$dright
-
-
-module depthwise_engine$rq$7$dright$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$dright$regs$0
-
-
-module depthwise_engine$rq$7$dright$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$dright$regs$1
-
-
-module depthwise_engine$rq$7$dsat(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    
-    // Sub module instances
-    depthwise_engine$rq$7$dsat$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    depthwise_engine$rq$7$dsat$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // depthwise_engine$rq$7$dsat
-
-
-module depthwise_engine$rq$7$dsat$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$dsat$regs$0
-
-
-module depthwise_engine$rq$7$dsat$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$dsat$regs$1
-
-
-module depthwise_engine$rq$7$dv(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    
-    // Sub module instances
-    depthwise_engine$rq$7$dv$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    depthwise_engine$rq$7$dv$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // depthwise_engine$rq$7$dv
-
-
-module depthwise_engine$rq$7$dv$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$dv$regs$0
-
-
-module depthwise_engine$rq$7$dv$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$dv$regs$1
-
-
-module depthwise_engine$rq$7$dzp(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    depthwise_engine$rq$7$dzp$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    depthwise_engine$rq$7$dzp$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // depthwise_engine$rq$7$dzp
-
-
-module depthwise_engine$rq$7$dzp$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$dzp$regs$0
-
-
-module depthwise_engine$rq$7$dzp$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$dzp$regs$1
-
-
-module depthwise_engine$rq$7$hi1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$hi1
-
-
-module depthwise_engine$rq$7$hi2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$hi2
-
-
-module depthwise_engine$rq$7$hi3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$hi3
-
-
-module depthwise_engine$rq$7$hi4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$hi4
-
-
-module depthwise_engine$rq$7$hi5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$hi5
-
-
-module depthwise_engine$rq$7$hi6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$hi6
-
-
-module depthwise_engine$rq$7$hi6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$hi6_raw
-
-
-module depthwise_engine$rq$7$last1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$last1
-
-
-module depthwise_engine$rq$7$last2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$last2
-
-
-module depthwise_engine$rq$7$last3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$last3
-
-
-module depthwise_engine$rq$7$last4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$last4
-
-
-module depthwise_engine$rq$7$last5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$last5
-
-
-module depthwise_engine$rq$7$last6(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$last6
-
-
-module depthwise_engine$rq$7$last7(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$last7
-
-
-module depthwise_engine$rq$7$lo1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$lo1
-
-
-module depthwise_engine$rq$7$lo2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$lo2
-
-
-module depthwise_engine$rq$7$lo3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$lo3
-
-
-module depthwise_engine$rq$7$lo4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$lo4
-
-
-module depthwise_engine$rq$7$lo5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$lo5
-
-
-module depthwise_engine$rq$7$lo6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$lo6
-
-
-module depthwise_engine$rq$7$lo6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$lo6_raw
-
-
-module depthwise_engine$rq$7$m1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$m1
-
-
-module depthwise_engine$rq$7$mul(clock,a,b,hi);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [31:0] a;
-    input wire  [31:0] b;
-    output reg  [32:0] hi;
-    
-    // Update code (custom)
-    reg [31:0] a_r;
-    reg [31:0] b_r;
-    // Halves: high signed, low unsigned, extended to the width of their product (yosys narrows
-    // each multiply back to one DSP block).
-    wire signed [31:0] ah32 = {{16{a_r[31]}}, a_r[31:16]};
-    wire signed [31:0] bh32 = {{16{b_r[31]}}, b_r[31:16]};
-    wire signed [32:0] ah33 = {{17{a_r[31]}}, a_r[31:16]};
-    wire signed [32:0] bh33 = {{17{b_r[31]}}, b_r[31:16]};
-    wire signed [32:0] al33 = {17'b0, a_r[15:0]};
-    wire signed [32:0] bl33 = {17'b0, b_r[15:0]};
-    wire [31:0] al32 = {16'b0, a_r[15:0]};
-    wire [31:0] bl32 = {16'b0, b_r[15:0]};
-    reg signed [31:0] hh;
-    reg signed [32:0] hl;
-    reg signed [32:0] lh;
-    reg [31:0] ll;
-    reg [33:0] mid;
-    reg [31:0] hh2;
-    reg [31:0] ll2;
-    // Bits 63 and 29..0 are not needed by any caller (see the module docs).
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
-    /* verilator lint_on UNUSEDSIGNAL */
-    always @(posedge clock) begin
-       a_r <= a;
-       b_r <= b;
-       hh <= ah32 * bh32;
-       hl <= ah33 * bl33;
-       lh <= al33 * bh33;
-       ll <= al32 * bl32;
-       mid <= {hl[32], hl} + {lh[32], lh};
-       hh2 <= hh;
-       ll2 <= ll;
-       hi <= p[62:30];
-    end
-endmodule // depthwise_engine$rq$7$mul
-
-
-module depthwise_engine$rq$7$out7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$out7
-
-
-module depthwise_engine$rq$7$q5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$q5
-
-
-module depthwise_engine$rq$7$rem5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$rem5
-
-
-module depthwise_engine$rq$7$right1(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$right1
-
-
-module depthwise_engine$rq$7$right2(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$right2
-
-
-module depthwise_engine$rq$7$right3(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$right3
-
-
-module depthwise_engine$rq$7$right4(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$right4
-
-
-module depthwise_engine$rq$7$sat2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$sat2
-
-
-module depthwise_engine$rq$7$sat3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$sat3
-
-
-module depthwise_engine$rq$7$thr5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$thr5
-
-
-module depthwise_engine$rq$7$v1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$v1
-
-
-module depthwise_engine$rq$7$v2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$v2
-
-
-module depthwise_engine$rq$7$v3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$v3
-
-
-module depthwise_engine$rq$7$v4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$v4
-
-
-module depthwise_engine$rq$7$v5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$v5
-
-
-module depthwise_engine$rq$7$v6(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$v6
-
-
-module depthwise_engine$rq$7$v7(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$v7
-
-
-module depthwise_engine$rq$7$val6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$val6
-
-
-module depthwise_engine$rq$7$x1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$x1
-
-
-module depthwise_engine$rq$7$y4(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$y4
-
-
-module depthwise_engine$rq$7$zp1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$zp1
-
-
-module depthwise_engine$rq$7$zp2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$zp2
-
-
-module depthwise_engine$rq$7$zp3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$zp3
-
-
-module depthwise_engine$rq$7$zp4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$zp4
-
-
-module depthwise_engine$rq$7$zp5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$rq$7$zp5
-
-
 module depthwise_engine$ser(d,q,clock);
     
     // Module arguments
-    input wire  [575:0] d;
-    output reg  [575:0] q;
+    input wire  [287:0] d;
+    output reg  [287:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 576'h0;
+       q = 288'h0;
     end
     
     always @(posedge clock) begin
@@ -36868,14 +19436,14 @@ module depthwise_engine$sram(clock,write_enable,write_address,write_data,read_ad
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [6:0] write_address;
-    input wire  [47:0] write_data;
-    input wire  [6:0] read_address;
-    output reg  [47:0] read_data;
+    input wire  [5:0] write_address;
+    input wire  [23:0] write_data;
+    input wire  [5:0] read_address;
+    output reg  [23:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [47:0] mem [0:127];
+    reg [23:0] mem [0:63];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -36889,13 +19457,13 @@ endmodule // depthwise_engine$sram
 module depthwise_engine$sstage(d,q,clock);
     
     // Module arguments
-    input wire  [47:0] d;
-    output reg  [47:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 48'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -37041,13 +19609,13 @@ endmodule // depthwise_engine$vpipe$5
 module depthwise_engine$width(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -37062,16 +19630,16 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
     // Module arguments
     input wire  clock;
     input wire  start;
-    input wire  [6:0] height;
-    input wire  [6:0] width;
-    input wire  [6:0] last_group;
+    input wire  [5:0] height;
+    input wire  [5:0] width;
+    input wire  [5:0] last_group;
     input wire  stride2;
     input wire  [7:0] in_zp;
-    input wire  [63:0] inp$tdata;
+    input wire  [31:0] inp$tdata;
     input wire  inp$tvalid;
     output reg  inp$tready;
     input wire  inp$tlast;
-    output reg  [575:0] out$tdata;
+    output reg  [287:0] out$tdata;
     output reg  out$tvalid;
     input wire  out$tready;
     output reg  out$tlast;
@@ -37079,7 +19647,7 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
     output reg  last_error;
     
     // Constant declarations
-    localparam  row_shift = 16'hc0;
+    localparam  row_shift = 16'h60;
     localparam  row_masks$0 = 3'b1;
     localparam  row_masks$1 = 3'b10;
     localparam  row_masks$2 = 3'b100;
@@ -37088,87 +19656,99 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
     reg  rowscan$clock;
     reg  rowscan$load;
     reg  rowscan$step;
-    reg  [6:0] rowscan$size;
+    reg  [5:0] rowscan$size;
     reg  rowscan$stride2;
+    reg  rowscan$extend;
+    reg  rowscan$carry;
     wire  [2:0] rowscan$flags;
     wire  rowscan$at_real;
     wire  rowscan$at_end;
     wire  rowscan$at_last_real;
     wire  rowscan$emit;
     wire  rowscan$last_emit;
+    wire  rowscan$wrap_emit;
+    wire  [2:0] rowscan$wrap_flags;
+    wire  rowscan$prev_emit;
+    wire  [2:0] rowscan$prev_flags;
     reg  colscan$clock;
     reg  colscan$load;
     reg  colscan$step;
-    reg  [6:0] colscan$size;
+    reg  [5:0] colscan$size;
     reg  colscan$stride2;
+    reg  colscan$extend;
+    reg  colscan$carry;
     wire  [2:0] colscan$flags;
     wire  colscan$at_real;
     wire  colscan$at_end;
     wire  colscan$at_last_real;
     wire  colscan$emit;
     wire  colscan$last_emit;
+    wire  colscan$wrap_emit;
+    wire  [2:0] colscan$wrap_flags;
+    wire  colscan$prev_emit;
+    wire  [2:0] colscan$prev_flags;
     reg  line_buffers$0$clock;
     reg  line_buffers$0$write_enable;
-    reg  [13:0] line_buffers$0$write_address;
-    reg  [63:0] line_buffers$0$write_data;
-    reg  [13:0] line_buffers$0$read_address;
-    wire  [63:0] line_buffers$0$read_data;
+    reg  [11:0] line_buffers$0$write_address;
+    reg  [31:0] line_buffers$0$write_data;
+    reg  [11:0] line_buffers$0$read_address;
+    wire  [31:0] line_buffers$0$read_data;
     reg  line_buffers$1$clock;
     reg  line_buffers$1$write_enable;
-    reg  [13:0] line_buffers$1$write_address;
-    reg  [63:0] line_buffers$1$write_data;
-    reg  [13:0] line_buffers$1$read_address;
-    wire  [63:0] line_buffers$1$read_data;
+    reg  [11:0] line_buffers$1$write_address;
+    reg  [31:0] line_buffers$1$write_data;
+    reg  [11:0] line_buffers$1$read_address;
+    wire  [31:0] line_buffers$1$read_data;
     reg  rows$0$clock;
-    reg  [63:0] rows$0$new_tap;
+    reg  [31:0] rows$0$new_tap;
     reg  rows$0$row_inside;
     reg  [2:0] rows$0$col_flags;
-    reg  [63:0] rows$0$zp;
-    reg  [6:0] rows$0$read_group;
-    reg  [6:0] rows$0$write_group;
+    reg  [31:0] rows$0$zp;
+    reg  [5:0] rows$0$read_group;
+    reg  [5:0] rows$0$write_group;
     reg  rows$0$write;
     reg  rows$0$single;
     reg  rows$0$load;
-    wire  [575:0] rows$0$taps;
+    wire  [287:0] rows$0$taps;
     reg  rows$1$clock;
-    reg  [63:0] rows$1$new_tap;
+    reg  [31:0] rows$1$new_tap;
     reg  rows$1$row_inside;
     reg  [2:0] rows$1$col_flags;
-    reg  [63:0] rows$1$zp;
-    reg  [6:0] rows$1$read_group;
-    reg  [6:0] rows$1$write_group;
+    reg  [31:0] rows$1$zp;
+    reg  [5:0] rows$1$read_group;
+    reg  [5:0] rows$1$write_group;
     reg  rows$1$write;
     reg  rows$1$single;
     reg  rows$1$load;
-    wire  [575:0] rows$1$taps;
+    wire  [287:0] rows$1$taps;
     reg  rows$2$clock;
-    reg  [63:0] rows$2$new_tap;
+    reg  [31:0] rows$2$new_tap;
     reg  rows$2$row_inside;
     reg  [2:0] rows$2$col_flags;
-    reg  [63:0] rows$2$zp;
-    reg  [6:0] rows$2$read_group;
-    reg  [6:0] rows$2$write_group;
+    reg  [31:0] rows$2$zp;
+    reg  [5:0] rows$2$read_group;
+    reg  [5:0] rows$2$write_group;
     reg  rows$2$write;
     reg  rows$2$single;
     reg  rows$2$load;
-    wire  [575:0] rows$2$taps;
+    wire  [287:0] rows$2$taps;
     reg  prime$d;
     wire  prime$q;
     reg  prime$clock;
     reg  run$d;
     wire  run$q;
     reg  run$clock;
-    reg  [6:0] group$d;
-    wire  [6:0] group$q;
+    reg  [5:0] group$d;
+    wire  [5:0] group$q;
     reg  group$clock;
-    reg  [6:0] last_group_r$d;
-    wire  [6:0] last_group_r$q;
+    reg  [5:0] last_group_r$d;
+    wire  [5:0] last_group_r$q;
     reg  last_group_r$clock;
-    reg  [13:0] lb_addr$d;
-    wire  [13:0] lb_addr$q;
+    reg  [11:0] lb_addr$d;
+    wire  [11:0] lb_addr$q;
     reg  lb_addr$clock;
-    reg  [63:0] zp_beat$d;
-    wire  [63:0] zp_beat$q;
+    reg  [31:0] zp_beat$d;
+    wire  [31:0] zp_beat$q;
     reg  zp_beat$clock;
     reg  out_valid$d;
     wire  out_valid$q;
@@ -37184,24 +19764,21 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
     reg  fire;
     reg  is_real;
     reg  emit;
+    reg  wrap;
     reg  group_end;
     reg  row_end;
     reg  slot_free;
     reg  single;
-    reg  [63:0] lb_src$0;
-    reg  [63:0] lb_src$1;
-    reg  [63:0] lb_src$2;
-    reg  [63:0] zp_chain$0;
-    reg  [63:0] zp_chain$1;
-    reg  [63:0] zp_chain$2;
-    reg  [63:0] zp_chain$3;
-    reg  [63:0] zp_chain$4;
-    reg  [63:0] zp_chain$5;
-    reg  [63:0] zp_chain$6;
-    reg  [63:0] zp_chain$7;
-    reg  [575:0] win_chain$0;
-    reg  [575:0] win_chain$1;
-    reg  [575:0] win_chain$2;
+    reg  [31:0] lb_src$0;
+    reg  [31:0] lb_src$1;
+    reg  [31:0] lb_src$2;
+    reg  [31:0] zp_chain$0;
+    reg  [31:0] zp_chain$1;
+    reg  [31:0] zp_chain$2;
+    reg  [31:0] zp_chain$3;
+    reg  [287:0] win_chain$0;
+    reg  [287:0] win_chain$1;
+    reg  [287:0] win_chain$2;
     
     // Sub module instances
     depthwise_engine$window$rowscan rowscan(
@@ -37210,12 +19787,18 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
         .step(rowscan$step),
         .size(rowscan$size),
         .stride2(rowscan$stride2),
+        .extend(rowscan$extend),
+        .carry(rowscan$carry),
         .flags(rowscan$flags),
         .at_real(rowscan$at_real),
         .at_end(rowscan$at_end),
         .at_last_real(rowscan$at_last_real),
         .emit(rowscan$emit),
-        .last_emit(rowscan$last_emit)
+        .last_emit(rowscan$last_emit),
+        .wrap_emit(rowscan$wrap_emit),
+        .wrap_flags(rowscan$wrap_flags),
+        .prev_emit(rowscan$prev_emit),
+        .prev_flags(rowscan$prev_flags)
     );
     depthwise_engine$window$colscan colscan(
         .clock(colscan$clock),
@@ -37223,12 +19806,18 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
         .step(colscan$step),
         .size(colscan$size),
         .stride2(colscan$stride2),
+        .extend(colscan$extend),
+        .carry(colscan$carry),
         .flags(colscan$flags),
         .at_real(colscan$at_real),
         .at_end(colscan$at_end),
         .at_last_real(colscan$at_last_real),
         .emit(colscan$emit),
-        .last_emit(colscan$last_emit)
+        .last_emit(colscan$last_emit),
+        .wrap_emit(colscan$wrap_emit),
+        .wrap_flags(colscan$wrap_flags),
+        .prev_emit(colscan$prev_emit),
+        .prev_flags(colscan$prev_flags)
     );
     depthwise_engine$window$line_buffers$0 line_buffers$0(
         .clock(line_buffers$0$clock),
@@ -37354,7 +19943,8 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
         rowscan$clock = clock;
         colscan$clock = clock;
         is_real = rowscan$at_real && colscan$at_real;
-        emit = rowscan$emit && colscan$emit;
+        wrap = rowscan$prev_emit && colscan$wrap_emit;
+        emit = (rowscan$emit && colscan$emit) || wrap;
         group_end = group$q == last_group_r$q;
         row_end = group_end && colscan$at_end;
         single = last_group_r$q == 32'h0;
@@ -37363,10 +19953,14 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
         inp$tready = run$q && is_real && (~emit || slot_free);
         colscan$size = width;
         colscan$stride2 = stride2;
+        colscan$extend = rowscan$at_end;
+        colscan$carry = ~start;
         colscan$load = start || (fire && row_end);
         colscan$step = fire && group_end;
         rowscan$size = height;
         rowscan$stride2 = stride2;
+        rowscan$extend = 1'b1;
+        rowscan$carry = 1'b0;
         rowscan$load = start;
         rowscan$step = fire && row_end;
         if (fire) begin
@@ -37420,8 +20014,14 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
         lb_src$2 = line_buffers$1$read_data;
         rows$0$new_tap = lb_src$0;
         rows$0$clock = clock;
-        rows$0$row_inside = |(rowscan$flags & row_masks$0);
-        rows$0$col_flags = colscan$flags;
+        if (wrap) begin
+            rows$0$row_inside = |(rowscan$prev_flags & row_masks$0);
+            rows$0$col_flags = colscan$wrap_flags;
+        end
+        else begin
+            rows$0$row_inside = |(rowscan$flags & row_masks$0);
+            rows$0$col_flags = colscan$flags;
+        end
         rows$0$zp = zp_beat$q;
         rows$0$write_group = group$q;
         rows$0$write = fire;
@@ -37443,8 +20043,14 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
         end
         rows$1$new_tap = lb_src$1;
         rows$1$clock = clock;
-        rows$1$row_inside = |(rowscan$flags & row_masks$1);
-        rows$1$col_flags = colscan$flags;
+        if (wrap) begin
+            rows$1$row_inside = |(rowscan$prev_flags & row_masks$1);
+            rows$1$col_flags = colscan$wrap_flags;
+        end
+        else begin
+            rows$1$row_inside = |(rowscan$flags & row_masks$1);
+            rows$1$col_flags = colscan$flags;
+        end
         rows$1$zp = zp_beat$q;
         rows$1$write_group = group$q;
         rows$1$write = fire;
@@ -37466,8 +20072,14 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
         end
         rows$2$new_tap = lb_src$2;
         rows$2$clock = clock;
-        rows$2$row_inside = |(rowscan$flags & row_masks$2);
-        rows$2$col_flags = colscan$flags;
+        if (wrap) begin
+            rows$2$row_inside = |(rowscan$prev_flags & row_masks$2);
+            rows$2$col_flags = colscan$wrap_flags;
+        end
+        else begin
+            rows$2$row_inside = |(rowscan$flags & row_masks$2);
+            rows$2$col_flags = colscan$flags;
+        end
         rows$2$zp = zp_beat$q;
         rows$2$write_group = group$q;
         rows$2$write = fire;
@@ -37504,14 +20116,10 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
         out$tlast = out_last$q;
         busy = prime$q || run$q || out_valid$q;
         last_error = error$q;
-        zp_chain$0 = ((in_zp) & 64'hffffffffffffffff);
-        zp_chain$1 = (zp_chain$0 << 32'h8) | ((in_zp) & 64'hffffffffffffffff);
-        zp_chain$2 = (zp_chain$1 << 32'h8) | ((in_zp) & 64'hffffffffffffffff);
-        zp_chain$3 = (zp_chain$2 << 32'h8) | ((in_zp) & 64'hffffffffffffffff);
-        zp_chain$4 = (zp_chain$3 << 32'h8) | ((in_zp) & 64'hffffffffffffffff);
-        zp_chain$5 = (zp_chain$4 << 32'h8) | ((in_zp) & 64'hffffffffffffffff);
-        zp_chain$6 = (zp_chain$5 << 32'h8) | ((in_zp) & 64'hffffffffffffffff);
-        zp_chain$7 = (zp_chain$6 << 32'h8) | ((in_zp) & 64'hffffffffffffffff);
+        zp_chain$0 = ((in_zp) & 32'hffffffff);
+        zp_chain$1 = (zp_chain$0 << 32'h8) | ((in_zp) & 32'hffffffff);
+        zp_chain$2 = (zp_chain$1 << 32'h8) | ((in_zp) & 32'hffffffff);
+        zp_chain$3 = (zp_chain$2 << 32'h8) | ((in_zp) & 32'hffffffff);
         prime$d = start;
         if (prime$q) begin
             run$d = 1'b1;
@@ -37527,48 +20135,54 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
             zp_beat$d = zp_chain$1;
             zp_beat$d = zp_chain$2;
             zp_beat$d = zp_chain$3;
-            zp_beat$d = zp_chain$4;
-            zp_beat$d = zp_chain$5;
-            zp_beat$d = zp_chain$6;
-            zp_beat$d = zp_chain$7;
         end
     end
     
 endmodule // depthwise_engine$window
 
 
-module depthwise_engine$window$colscan(clock,load,step,size,stride2,flags,at_real,at_end,at_last_real,emit,last_emit);
+module depthwise_engine$window$colscan(clock,load,step,size,stride2,extend,carry,flags,at_real,at_end,at_last_real,emit,last_emit,wrap_emit,wrap_flags,prev_emit,prev_flags);
     
     // Module arguments
     input wire  clock;
     input wire  load;
     input wire  step;
-    input wire  [6:0] size;
+    input wire  [5:0] size;
     input wire  stride2;
+    input wire  extend;
+    input wire  carry;
     output reg  [2:0] flags;
     output reg  at_real;
     output reg  at_end;
     output reg  at_last_real;
     output reg  emit;
     output reg  last_emit;
+    output reg  wrap_emit;
+    output reg  [2:0] wrap_flags;
+    output reg  prev_emit;
+    output reg  [2:0] prev_flags;
     
     // Constant declarations
-    localparam  half = 7'b1;
+    localparam  half = 6'b1;
+    localparam  min_cols = 6'b10;
     localparam  one = 3'b1;
-    localparam  e0_even = 7'b10;
+    localparam  e0_even = 6'b10;
     
     // Stub signals
-    reg  [6:0] pos$d;
-    wire  [6:0] pos$q;
+    reg  [5:0] pos$d;
+    wire  [5:0] pos$q;
     reg  pos$clock;
-    reg  [6:0] last$d;
-    wire  [6:0] last$q;
+    reg  [5:0] last$d;
+    wire  [5:0] last$q;
     reg  last$clock;
-    reg  [6:0] size_m1$d;
-    wire  [6:0] size_m1$q;
+    reg  [5:0] size_m1$d;
+    wire  [5:0] size_m1$q;
     reg  size_m1$clock;
-    reg  [6:0] lead$d;
-    wire  [6:0] lead$q;
+    reg  [5:0] short_last$d;
+    wire  [5:0] short_last$q;
+    reg  short_last$clock;
+    reg  [5:0] lead$d;
+    wire  [5:0] lead$q;
     reg  lead$clock;
     reg  phase$d;
     wire  phase$q;
@@ -37576,12 +20190,30 @@ module depthwise_engine$window$colscan(clock,load,step,size,stride2,flags,at_rea
     reg  s2$d;
     wire  s2$q;
     reg  s2$clock;
-    reg  [6:0] remaining$d;
-    wire  [6:0] remaining$q;
+    reg  [5:0] remaining$d;
+    wire  [5:0] remaining$q;
     reg  remaining$clock;
     reg  [2:0] in_image$d;
     wire  [2:0] in_image$q;
     reg  in_image$clock;
+    reg  [5:0] w_lead$d;
+    wire  [5:0] w_lead$q;
+    reg  w_lead$clock;
+    reg  w_phase$d;
+    wire  w_phase$q;
+    reg  w_phase$clock;
+    reg  [5:0] w_remaining$d;
+    wire  [5:0] w_remaining$q;
+    reg  w_remaining$clock;
+    reg  [2:0] w_image$d;
+    wire  [2:0] w_image$q;
+    reg  w_image$clock;
+    reg  p_emit$d;
+    wire  p_emit$q;
+    reg  p_emit$clock;
+    reg  [2:0] p_image$d;
+    wire  [2:0] p_image$q;
+    reg  p_image$clock;
     
     // Sub module instances
     depthwise_engine$window$colscan$pos pos(
@@ -37598,6 +20230,11 @@ module depthwise_engine$window$colscan(clock,load,step,size,stride2,flags,at_rea
         .d(size_m1$d),
         .q(size_m1$q),
         .clock(size_m1$clock)
+    );
+    depthwise_engine$window$colscan$short_last short_last(
+        .d(short_last$d),
+        .q(short_last$q),
+        .clock(short_last$clock)
     );
     depthwise_engine$window$colscan$lead lead(
         .d(lead$d),
@@ -37624,35 +20261,112 @@ module depthwise_engine$window$colscan(clock,load,step,size,stride2,flags,at_rea
         .q(in_image$q),
         .clock(in_image$clock)
     );
+    depthwise_engine$window$colscan$w_lead w_lead(
+        .d(w_lead$d),
+        .q(w_lead$q),
+        .clock(w_lead$clock)
+    );
+    depthwise_engine$window$colscan$w_phase w_phase(
+        .d(w_phase$d),
+        .q(w_phase$q),
+        .clock(w_phase$clock)
+    );
+    depthwise_engine$window$colscan$w_remaining w_remaining(
+        .d(w_remaining$d),
+        .q(w_remaining$q),
+        .clock(w_remaining$clock)
+    );
+    depthwise_engine$window$colscan$w_image w_image(
+        .d(w_image$d),
+        .q(w_image$q),
+        .clock(w_image$clock)
+    );
+    depthwise_engine$window$colscan$p_emit p_emit(
+        .d(p_emit$d),
+        .q(p_emit$q),
+        .clock(p_emit$clock)
+    );
+    depthwise_engine$window$colscan$p_image p_image(
+        .d(p_image$d),
+        .q(p_image$q),
+        .clock(p_image$clock)
+    );
     
     // Update code
     always @(*) begin
         pos$clock = clock;
         last$clock = clock;
         size_m1$clock = clock;
+        short_last$clock = clock;
         lead$clock = clock;
         phase$clock = clock;
         s2$clock = clock;
         remaining$clock = clock;
         in_image$clock = clock;
+        w_lead$clock = clock;
+        w_phase$clock = clock;
+        w_remaining$clock = clock;
+        w_image$clock = clock;
+        p_emit$clock = clock;
+        p_image$clock = clock;
         pos$d = pos$q;
         last$d = last$q;
         size_m1$d = size_m1$q;
+        short_last$d = short_last$q;
         lead$d = lead$q;
         phase$d = phase$q;
         s2$d = s2$q;
         remaining$d = remaining$q;
         in_image$d = in_image$q;
+        w_lead$d = w_lead$q;
+        w_phase$d = w_phase$q;
+        w_remaining$d = w_remaining$q;
+        w_image$d = w_image$q;
+        p_emit$d = p_emit$q;
+        p_image$d = p_image$q;
         flags = in_image$q;
         at_real = |(in_image$q & one);
-        at_end = pos$q == last$q;
+        if (extend) begin
+            at_end = pos$q == last$q;
+        end
+        else begin
+            at_end = pos$q == short_last$q;
+        end
         at_last_real = pos$q == size_m1$q;
         emit = (lead$q == 32'h0) && ~phase$q;
         last_emit = (lead$q == 32'h0) && ~phase$q && (remaining$q == 32'h1);
+        wrap_emit = (w_lead$q == 32'h0) && ~w_phase$q && |w_remaining$q;
+        wrap_flags = w_image$q;
+        prev_emit = p_emit$q;
+        prev_flags = p_image$q;
         if (load) begin
+            w_lead$d = lead$q;
+            w_phase$d = phase$q;
+            w_remaining$d = remaining$q;
+            w_image$d = in_image$q << 32'h1;
+            if (lead$q == 32'h0) begin
+                w_phase$d = s2$q && ~phase$q;
+                if (~phase$q) begin
+                    w_remaining$d = remaining$q - 32'h1;
+                end
+            end
+            else begin
+                w_lead$d = lead$q - 32'h1;
+            end
+            if (~carry) begin
+                w_remaining$d = 32'h0;
+            end
+            p_emit$d = 1'b0;
+            p_image$d = 32'h0;
             pos$d = 32'h0;
             size_m1$d = size - 32'h1;
             last$d = size - 32'h1 + half;
+            if (size < min_cols) begin
+                short_last$d = min_cols - 32'h1;
+            end
+            else begin
+                short_last$d = size - 32'h1;
+            end
             s2$d = stride2;
             phase$d = 1'b0;
             in_image$d = 32'h1;
@@ -37671,6 +20385,8 @@ module depthwise_engine$window$colscan(clock,load,step,size,stride2,flags,at_rea
             end
         end
         else if (step) begin
+            p_emit$d = (lead$q == 32'h0) && ~phase$q;
+            p_image$d = in_image$q;
             pos$d = pos$q + 32'h1;
             in_image$d = (in_image$q << 32'h1) | (((pos$q < size_m1$q)) & 3'h7);
             if (lead$q == 32'h0) begin
@@ -37681,6 +20397,16 @@ module depthwise_engine$window$colscan(clock,load,step,size,stride2,flags,at_rea
             end
             else begin
                 lead$d = lead$q - 32'h1;
+            end
+            w_image$d = w_image$q << 32'h1;
+            if (w_lead$q == 32'h0) begin
+                w_phase$d = s2$q && ~w_phase$q;
+                if (~w_phase$q && |w_remaining$q) begin
+                    w_remaining$d = w_remaining$q - 32'h1;
+                end
+            end
+            else begin
+                w_lead$d = w_lead$q - 32'h1;
             end
         end
     end
@@ -37710,13 +20436,13 @@ endmodule // depthwise_engine$window$colscan$in_image
 module depthwise_engine$window$colscan$last(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -37729,13 +20455,13 @@ endmodule // depthwise_engine$window$colscan$last
 module depthwise_engine$window$colscan$lead(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -37743,6 +20469,44 @@ module depthwise_engine$window$colscan$lead(d,q,clock);
     end
           
 endmodule // depthwise_engine$window$colscan$lead
+
+
+module depthwise_engine$window$colscan$p_emit(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$colscan$p_emit
+
+
+module depthwise_engine$window$colscan$p_image(d,q,clock);
+    
+    // Module arguments
+    input wire  [2:0] d;
+    output reg  [2:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 3'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$colscan$p_image
 
 
 module depthwise_engine$window$colscan$phase(d,q,clock);
@@ -37767,13 +20531,13 @@ endmodule // depthwise_engine$window$colscan$phase
 module depthwise_engine$window$colscan$pos(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -37786,13 +20550,13 @@ endmodule // depthwise_engine$window$colscan$pos
 module depthwise_engine$window$colscan$remaining(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -37821,16 +20585,35 @@ module depthwise_engine$window$colscan$s2(d,q,clock);
 endmodule // depthwise_engine$window$colscan$s2
 
 
-module depthwise_engine$window$colscan$size_m1(d,q,clock);
+module depthwise_engine$window$colscan$short_last(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$colscan$short_last
+
+
+module depthwise_engine$window$colscan$size_m1(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -37838,6 +20621,82 @@ module depthwise_engine$window$colscan$size_m1(d,q,clock);
     end
           
 endmodule // depthwise_engine$window$colscan$size_m1
+
+
+module depthwise_engine$window$colscan$w_image(d,q,clock);
+    
+    // Module arguments
+    input wire  [2:0] d;
+    output reg  [2:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 3'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$colscan$w_image
+
+
+module depthwise_engine$window$colscan$w_lead(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$colscan$w_lead
+
+
+module depthwise_engine$window$colscan$w_phase(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$colscan$w_phase
+
+
+module depthwise_engine$window$colscan$w_remaining(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$colscan$w_remaining
 
 
 module depthwise_engine$window$error(d,q,clock);
@@ -37862,13 +20721,13 @@ endmodule // depthwise_engine$window$error
 module depthwise_engine$window$group(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -37881,13 +20740,13 @@ endmodule // depthwise_engine$window$group
 module depthwise_engine$window$last_group_r(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -37900,13 +20759,13 @@ endmodule // depthwise_engine$window$last_group_r
 module depthwise_engine$window$lb_addr(d,q,clock);
     
     // Module arguments
-    input wire  [13:0] d;
-    output reg  [13:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 14'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -37921,14 +20780,14 @@ module depthwise_engine$window$line_buffers$0(clock,write_enable,write_address,w
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [13:0] write_address;
-    input wire  [63:0] write_data;
-    input wire  [13:0] read_address;
-    output reg  [63:0] read_data;
+    input wire  [11:0] write_address;
+    input wire  [31:0] write_data;
+    input wire  [11:0] read_address;
+    output reg  [31:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [63:0] mem [0:16383];
+    reg [31:0] mem [0:4095];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -37944,14 +20803,14 @@ module depthwise_engine$window$line_buffers$1(clock,write_enable,write_address,w
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [13:0] write_address;
-    input wire  [63:0] write_data;
-    input wire  [13:0] read_address;
-    output reg  [63:0] read_data;
+    input wire  [11:0] write_address;
+    input wire  [31:0] write_data;
+    input wire  [11:0] read_address;
+    output reg  [31:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [63:0] mem [0:16383];
+    reg [31:0] mem [0:4095];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -38023,68 +20882,68 @@ module depthwise_engine$window$rows$0(clock,new_tap,row_inside,col_flags,zp,read
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] new_tap;
+    input wire  [31:0] new_tap;
     input wire  row_inside;
     input wire  [2:0] col_flags;
-    input wire  [63:0] zp;
-    input wire  [6:0] read_group;
-    input wire  [6:0] write_group;
+    input wire  [31:0] zp;
+    input wire  [5:0] read_group;
+    input wire  [5:0] write_group;
     input wire  write;
     input wire  single;
     input wire  load;
-    output reg  [575:0] taps;
+    output reg  [287:0] taps;
     
     // Constant declarations
     localparam  masks$0 = 3'b1;
     localparam  masks$1 = 3'b10;
     localparam  masks$2 = 3'b100;
-    localparam  beat_shift = 16'h40;
+    localparam  beat_shift = 16'h20;
     
     // Stub signals
     reg  hist$0$clock;
     reg  hist$0$write_enable;
-    reg  [6:0] hist$0$write_address;
-    reg  [63:0] hist$0$write_data;
-    reg  [6:0] hist$0$read_address;
-    wire  [63:0] hist$0$read_data;
+    reg  [5:0] hist$0$write_address;
+    reg  [31:0] hist$0$write_data;
+    reg  [5:0] hist$0$read_address;
+    wire  [31:0] hist$0$read_data;
     reg  hist$1$clock;
     reg  hist$1$write_enable;
-    reg  [6:0] hist$1$write_address;
-    reg  [63:0] hist$1$write_data;
-    reg  [6:0] hist$1$read_address;
-    wire  [63:0] hist$1$read_data;
-    reg  [63:0] fwd$0$d;
-    wire  [63:0] fwd$0$q;
+    reg  [5:0] hist$1$write_address;
+    reg  [31:0] hist$1$write_data;
+    reg  [5:0] hist$1$read_address;
+    wire  [31:0] hist$1$read_data;
+    reg  [31:0] fwd$0$d;
+    wire  [31:0] fwd$0$q;
     reg  fwd$0$clock;
-    reg  [63:0] fwd$1$d;
-    wire  [63:0] fwd$1$q;
+    reg  [31:0] fwd$1$d;
+    wire  [31:0] fwd$1$q;
     reg  fwd$1$clock;
     reg  regs$0$clock;
-    reg  [63:0] regs$0$value;
+    reg  [31:0] regs$0$value;
     reg  regs$0$in_image;
-    reg  [63:0] regs$0$zp;
+    reg  [31:0] regs$0$zp;
     reg  regs$0$load;
-    wire  [575:0] regs$0$q;
+    wire  [287:0] regs$0$q;
     reg  regs$1$clock;
-    reg  [63:0] regs$1$value;
+    reg  [31:0] regs$1$value;
     reg  regs$1$in_image;
-    reg  [63:0] regs$1$zp;
+    reg  [31:0] regs$1$zp;
     reg  regs$1$load;
-    wire  [575:0] regs$1$q;
+    wire  [287:0] regs$1$q;
     reg  regs$2$clock;
-    reg  [63:0] regs$2$value;
+    reg  [31:0] regs$2$value;
     reg  regs$2$in_image;
-    reg  [63:0] regs$2$zp;
+    reg  [31:0] regs$2$zp;
     reg  regs$2$load;
-    wire  [575:0] regs$2$q;
+    wire  [287:0] regs$2$q;
     
     // Local signals
-    reg  [63:0] age$0;
-    reg  [63:0] age$1;
-    reg  [63:0] age$2;
-    reg  [575:0] chain$0;
-    reg  [575:0] chain$1;
-    reg  [575:0] chain$2;
+    reg  [31:0] age$0;
+    reg  [31:0] age$1;
+    reg  [31:0] age$2;
+    reg  [287:0] chain$0;
+    reg  [287:0] chain$1;
+    reg  [287:0] chain$2;
     
     // Sub module instances
     depthwise_engine$window$rows$0$hist$0 hist$0(
@@ -38202,13 +21061,13 @@ endmodule // depthwise_engine$window$rows$0
 module depthwise_engine$window$rows$0$fwd$0(d,q,clock);
     
     // Module arguments
-    input wire  [63:0] d;
-    output reg  [63:0] q;
+    input wire  [31:0] d;
+    output reg  [31:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 64'h0;
+       q = 32'h0;
     end
     
     always @(posedge clock) begin
@@ -38221,13 +21080,13 @@ endmodule // depthwise_engine$window$rows$0$fwd$0
 module depthwise_engine$window$rows$0$fwd$1(d,q,clock);
     
     // Module arguments
-    input wire  [63:0] d;
-    output reg  [63:0] q;
+    input wire  [31:0] d;
+    output reg  [31:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 64'h0;
+       q = 32'h0;
     end
     
     always @(posedge clock) begin
@@ -38242,14 +21101,14 @@ module depthwise_engine$window$rows$0$hist$0(clock,write_enable,write_address,wr
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [6:0] write_address;
-    input wire  [63:0] write_data;
-    input wire  [6:0] read_address;
-    output reg  [63:0] read_data;
+    input wire  [5:0] write_address;
+    input wire  [31:0] write_data;
+    input wire  [5:0] read_address;
+    output reg  [31:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [63:0] mem [0:127];
+    reg [31:0] mem [0:63];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -38265,14 +21124,14 @@ module depthwise_engine$window$rows$0$hist$1(clock,write_enable,write_address,wr
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [6:0] write_address;
-    input wire  [63:0] write_data;
-    input wire  [6:0] read_address;
-    output reg  [63:0] read_data;
+    input wire  [5:0] write_address;
+    input wire  [31:0] write_data;
+    input wire  [5:0] read_address;
+    output reg  [31:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [63:0] mem [0:127];
+    reg [31:0] mem [0:63];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -38287,15 +21146,15 @@ module depthwise_engine$window$rows$0$regs$0(clock,value,in_image,zp,load,q);
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] value;
+    input wire  [31:0] value;
     input wire  in_image;
-    input wire  [63:0] zp;
+    input wire  [31:0] zp;
     input wire  load;
-    output reg  [575:0] q;
+    output reg  [287:0] q;
     
     // Stub signals
-    reg  [575:0] held$d;
-    wire  [575:0] held$q;
+    reg  [287:0] held$d;
+    wire  [287:0] held$q;
     reg  held$clock;
     
     // Sub module instances
@@ -38311,10 +21170,10 @@ module depthwise_engine$window$rows$0$regs$0(clock,value,in_image,zp,load,q);
         held$d = held$q;
         if (load) begin
             if (in_image) begin
-                held$d = ((value) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((value) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
             else begin
-                held$d = ((zp) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((zp) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
         end
         q = held$q;
@@ -38326,13 +21185,13 @@ endmodule // depthwise_engine$window$rows$0$regs$0
 module depthwise_engine$window$rows$0$regs$0$held(d,q,clock);
     
     // Module arguments
-    input wire  [575:0] d;
-    output reg  [575:0] q;
+    input wire  [287:0] d;
+    output reg  [287:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 576'h0;
+       q = 288'h0;
     end
     
     always @(posedge clock) begin
@@ -38346,15 +21205,15 @@ module depthwise_engine$window$rows$0$regs$1(clock,value,in_image,zp,load,q);
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] value;
+    input wire  [31:0] value;
     input wire  in_image;
-    input wire  [63:0] zp;
+    input wire  [31:0] zp;
     input wire  load;
-    output reg  [575:0] q;
+    output reg  [287:0] q;
     
     // Stub signals
-    reg  [575:0] held$d;
-    wire  [575:0] held$q;
+    reg  [287:0] held$d;
+    wire  [287:0] held$q;
     reg  held$clock;
     
     // Sub module instances
@@ -38370,10 +21229,10 @@ module depthwise_engine$window$rows$0$regs$1(clock,value,in_image,zp,load,q);
         held$d = held$q;
         if (load) begin
             if (in_image) begin
-                held$d = ((value) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((value) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
             else begin
-                held$d = ((zp) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((zp) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
         end
         q = held$q;
@@ -38385,13 +21244,13 @@ endmodule // depthwise_engine$window$rows$0$regs$1
 module depthwise_engine$window$rows$0$regs$1$held(d,q,clock);
     
     // Module arguments
-    input wire  [575:0] d;
-    output reg  [575:0] q;
+    input wire  [287:0] d;
+    output reg  [287:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 576'h0;
+       q = 288'h0;
     end
     
     always @(posedge clock) begin
@@ -38405,15 +21264,15 @@ module depthwise_engine$window$rows$0$regs$2(clock,value,in_image,zp,load,q);
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] value;
+    input wire  [31:0] value;
     input wire  in_image;
-    input wire  [63:0] zp;
+    input wire  [31:0] zp;
     input wire  load;
-    output reg  [575:0] q;
+    output reg  [287:0] q;
     
     // Stub signals
-    reg  [575:0] held$d;
-    wire  [575:0] held$q;
+    reg  [287:0] held$d;
+    wire  [287:0] held$q;
     reg  held$clock;
     
     // Sub module instances
@@ -38429,10 +21288,10 @@ module depthwise_engine$window$rows$0$regs$2(clock,value,in_image,zp,load,q);
         held$d = held$q;
         if (load) begin
             if (in_image) begin
-                held$d = ((value) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((value) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
             else begin
-                held$d = ((zp) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((zp) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
         end
         q = held$q;
@@ -38444,13 +21303,13 @@ endmodule // depthwise_engine$window$rows$0$regs$2
 module depthwise_engine$window$rows$0$regs$2$held(d,q,clock);
     
     // Module arguments
-    input wire  [575:0] d;
-    output reg  [575:0] q;
+    input wire  [287:0] d;
+    output reg  [287:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 576'h0;
+       q = 288'h0;
     end
     
     always @(posedge clock) begin
@@ -38464,68 +21323,68 @@ module depthwise_engine$window$rows$1(clock,new_tap,row_inside,col_flags,zp,read
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] new_tap;
+    input wire  [31:0] new_tap;
     input wire  row_inside;
     input wire  [2:0] col_flags;
-    input wire  [63:0] zp;
-    input wire  [6:0] read_group;
-    input wire  [6:0] write_group;
+    input wire  [31:0] zp;
+    input wire  [5:0] read_group;
+    input wire  [5:0] write_group;
     input wire  write;
     input wire  single;
     input wire  load;
-    output reg  [575:0] taps;
+    output reg  [287:0] taps;
     
     // Constant declarations
     localparam  masks$0 = 3'b1;
     localparam  masks$1 = 3'b10;
     localparam  masks$2 = 3'b100;
-    localparam  beat_shift = 16'h40;
+    localparam  beat_shift = 16'h20;
     
     // Stub signals
     reg  hist$0$clock;
     reg  hist$0$write_enable;
-    reg  [6:0] hist$0$write_address;
-    reg  [63:0] hist$0$write_data;
-    reg  [6:0] hist$0$read_address;
-    wire  [63:0] hist$0$read_data;
+    reg  [5:0] hist$0$write_address;
+    reg  [31:0] hist$0$write_data;
+    reg  [5:0] hist$0$read_address;
+    wire  [31:0] hist$0$read_data;
     reg  hist$1$clock;
     reg  hist$1$write_enable;
-    reg  [6:0] hist$1$write_address;
-    reg  [63:0] hist$1$write_data;
-    reg  [6:0] hist$1$read_address;
-    wire  [63:0] hist$1$read_data;
-    reg  [63:0] fwd$0$d;
-    wire  [63:0] fwd$0$q;
+    reg  [5:0] hist$1$write_address;
+    reg  [31:0] hist$1$write_data;
+    reg  [5:0] hist$1$read_address;
+    wire  [31:0] hist$1$read_data;
+    reg  [31:0] fwd$0$d;
+    wire  [31:0] fwd$0$q;
     reg  fwd$0$clock;
-    reg  [63:0] fwd$1$d;
-    wire  [63:0] fwd$1$q;
+    reg  [31:0] fwd$1$d;
+    wire  [31:0] fwd$1$q;
     reg  fwd$1$clock;
     reg  regs$0$clock;
-    reg  [63:0] regs$0$value;
+    reg  [31:0] regs$0$value;
     reg  regs$0$in_image;
-    reg  [63:0] regs$0$zp;
+    reg  [31:0] regs$0$zp;
     reg  regs$0$load;
-    wire  [575:0] regs$0$q;
+    wire  [287:0] regs$0$q;
     reg  regs$1$clock;
-    reg  [63:0] regs$1$value;
+    reg  [31:0] regs$1$value;
     reg  regs$1$in_image;
-    reg  [63:0] regs$1$zp;
+    reg  [31:0] regs$1$zp;
     reg  regs$1$load;
-    wire  [575:0] regs$1$q;
+    wire  [287:0] regs$1$q;
     reg  regs$2$clock;
-    reg  [63:0] regs$2$value;
+    reg  [31:0] regs$2$value;
     reg  regs$2$in_image;
-    reg  [63:0] regs$2$zp;
+    reg  [31:0] regs$2$zp;
     reg  regs$2$load;
-    wire  [575:0] regs$2$q;
+    wire  [287:0] regs$2$q;
     
     // Local signals
-    reg  [63:0] age$0;
-    reg  [63:0] age$1;
-    reg  [63:0] age$2;
-    reg  [575:0] chain$0;
-    reg  [575:0] chain$1;
-    reg  [575:0] chain$2;
+    reg  [31:0] age$0;
+    reg  [31:0] age$1;
+    reg  [31:0] age$2;
+    reg  [287:0] chain$0;
+    reg  [287:0] chain$1;
+    reg  [287:0] chain$2;
     
     // Sub module instances
     depthwise_engine$window$rows$1$hist$0 hist$0(
@@ -38643,13 +21502,13 @@ endmodule // depthwise_engine$window$rows$1
 module depthwise_engine$window$rows$1$fwd$0(d,q,clock);
     
     // Module arguments
-    input wire  [63:0] d;
-    output reg  [63:0] q;
+    input wire  [31:0] d;
+    output reg  [31:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 64'h0;
+       q = 32'h0;
     end
     
     always @(posedge clock) begin
@@ -38662,13 +21521,13 @@ endmodule // depthwise_engine$window$rows$1$fwd$0
 module depthwise_engine$window$rows$1$fwd$1(d,q,clock);
     
     // Module arguments
-    input wire  [63:0] d;
-    output reg  [63:0] q;
+    input wire  [31:0] d;
+    output reg  [31:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 64'h0;
+       q = 32'h0;
     end
     
     always @(posedge clock) begin
@@ -38683,14 +21542,14 @@ module depthwise_engine$window$rows$1$hist$0(clock,write_enable,write_address,wr
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [6:0] write_address;
-    input wire  [63:0] write_data;
-    input wire  [6:0] read_address;
-    output reg  [63:0] read_data;
+    input wire  [5:0] write_address;
+    input wire  [31:0] write_data;
+    input wire  [5:0] read_address;
+    output reg  [31:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [63:0] mem [0:127];
+    reg [31:0] mem [0:63];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -38706,14 +21565,14 @@ module depthwise_engine$window$rows$1$hist$1(clock,write_enable,write_address,wr
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [6:0] write_address;
-    input wire  [63:0] write_data;
-    input wire  [6:0] read_address;
-    output reg  [63:0] read_data;
+    input wire  [5:0] write_address;
+    input wire  [31:0] write_data;
+    input wire  [5:0] read_address;
+    output reg  [31:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [63:0] mem [0:127];
+    reg [31:0] mem [0:63];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -38728,15 +21587,15 @@ module depthwise_engine$window$rows$1$regs$0(clock,value,in_image,zp,load,q);
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] value;
+    input wire  [31:0] value;
     input wire  in_image;
-    input wire  [63:0] zp;
+    input wire  [31:0] zp;
     input wire  load;
-    output reg  [575:0] q;
+    output reg  [287:0] q;
     
     // Stub signals
-    reg  [575:0] held$d;
-    wire  [575:0] held$q;
+    reg  [287:0] held$d;
+    wire  [287:0] held$q;
     reg  held$clock;
     
     // Sub module instances
@@ -38752,10 +21611,10 @@ module depthwise_engine$window$rows$1$regs$0(clock,value,in_image,zp,load,q);
         held$d = held$q;
         if (load) begin
             if (in_image) begin
-                held$d = ((value) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((value) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
             else begin
-                held$d = ((zp) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((zp) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
         end
         q = held$q;
@@ -38767,13 +21626,13 @@ endmodule // depthwise_engine$window$rows$1$regs$0
 module depthwise_engine$window$rows$1$regs$0$held(d,q,clock);
     
     // Module arguments
-    input wire  [575:0] d;
-    output reg  [575:0] q;
+    input wire  [287:0] d;
+    output reg  [287:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 576'h0;
+       q = 288'h0;
     end
     
     always @(posedge clock) begin
@@ -38787,15 +21646,15 @@ module depthwise_engine$window$rows$1$regs$1(clock,value,in_image,zp,load,q);
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] value;
+    input wire  [31:0] value;
     input wire  in_image;
-    input wire  [63:0] zp;
+    input wire  [31:0] zp;
     input wire  load;
-    output reg  [575:0] q;
+    output reg  [287:0] q;
     
     // Stub signals
-    reg  [575:0] held$d;
-    wire  [575:0] held$q;
+    reg  [287:0] held$d;
+    wire  [287:0] held$q;
     reg  held$clock;
     
     // Sub module instances
@@ -38811,10 +21670,10 @@ module depthwise_engine$window$rows$1$regs$1(clock,value,in_image,zp,load,q);
         held$d = held$q;
         if (load) begin
             if (in_image) begin
-                held$d = ((value) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((value) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
             else begin
-                held$d = ((zp) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((zp) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
         end
         q = held$q;
@@ -38826,13 +21685,13 @@ endmodule // depthwise_engine$window$rows$1$regs$1
 module depthwise_engine$window$rows$1$regs$1$held(d,q,clock);
     
     // Module arguments
-    input wire  [575:0] d;
-    output reg  [575:0] q;
+    input wire  [287:0] d;
+    output reg  [287:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 576'h0;
+       q = 288'h0;
     end
     
     always @(posedge clock) begin
@@ -38846,15 +21705,15 @@ module depthwise_engine$window$rows$1$regs$2(clock,value,in_image,zp,load,q);
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] value;
+    input wire  [31:0] value;
     input wire  in_image;
-    input wire  [63:0] zp;
+    input wire  [31:0] zp;
     input wire  load;
-    output reg  [575:0] q;
+    output reg  [287:0] q;
     
     // Stub signals
-    reg  [575:0] held$d;
-    wire  [575:0] held$q;
+    reg  [287:0] held$d;
+    wire  [287:0] held$q;
     reg  held$clock;
     
     // Sub module instances
@@ -38870,10 +21729,10 @@ module depthwise_engine$window$rows$1$regs$2(clock,value,in_image,zp,load,q);
         held$d = held$q;
         if (load) begin
             if (in_image) begin
-                held$d = ((value) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((value) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
             else begin
-                held$d = ((zp) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((zp) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
         end
         q = held$q;
@@ -38885,13 +21744,13 @@ endmodule // depthwise_engine$window$rows$1$regs$2
 module depthwise_engine$window$rows$1$regs$2$held(d,q,clock);
     
     // Module arguments
-    input wire  [575:0] d;
-    output reg  [575:0] q;
+    input wire  [287:0] d;
+    output reg  [287:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 576'h0;
+       q = 288'h0;
     end
     
     always @(posedge clock) begin
@@ -38905,68 +21764,68 @@ module depthwise_engine$window$rows$2(clock,new_tap,row_inside,col_flags,zp,read
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] new_tap;
+    input wire  [31:0] new_tap;
     input wire  row_inside;
     input wire  [2:0] col_flags;
-    input wire  [63:0] zp;
-    input wire  [6:0] read_group;
-    input wire  [6:0] write_group;
+    input wire  [31:0] zp;
+    input wire  [5:0] read_group;
+    input wire  [5:0] write_group;
     input wire  write;
     input wire  single;
     input wire  load;
-    output reg  [575:0] taps;
+    output reg  [287:0] taps;
     
     // Constant declarations
     localparam  masks$0 = 3'b1;
     localparam  masks$1 = 3'b10;
     localparam  masks$2 = 3'b100;
-    localparam  beat_shift = 16'h40;
+    localparam  beat_shift = 16'h20;
     
     // Stub signals
     reg  hist$0$clock;
     reg  hist$0$write_enable;
-    reg  [6:0] hist$0$write_address;
-    reg  [63:0] hist$0$write_data;
-    reg  [6:0] hist$0$read_address;
-    wire  [63:0] hist$0$read_data;
+    reg  [5:0] hist$0$write_address;
+    reg  [31:0] hist$0$write_data;
+    reg  [5:0] hist$0$read_address;
+    wire  [31:0] hist$0$read_data;
     reg  hist$1$clock;
     reg  hist$1$write_enable;
-    reg  [6:0] hist$1$write_address;
-    reg  [63:0] hist$1$write_data;
-    reg  [6:0] hist$1$read_address;
-    wire  [63:0] hist$1$read_data;
-    reg  [63:0] fwd$0$d;
-    wire  [63:0] fwd$0$q;
+    reg  [5:0] hist$1$write_address;
+    reg  [31:0] hist$1$write_data;
+    reg  [5:0] hist$1$read_address;
+    wire  [31:0] hist$1$read_data;
+    reg  [31:0] fwd$0$d;
+    wire  [31:0] fwd$0$q;
     reg  fwd$0$clock;
-    reg  [63:0] fwd$1$d;
-    wire  [63:0] fwd$1$q;
+    reg  [31:0] fwd$1$d;
+    wire  [31:0] fwd$1$q;
     reg  fwd$1$clock;
     reg  regs$0$clock;
-    reg  [63:0] regs$0$value;
+    reg  [31:0] regs$0$value;
     reg  regs$0$in_image;
-    reg  [63:0] regs$0$zp;
+    reg  [31:0] regs$0$zp;
     reg  regs$0$load;
-    wire  [575:0] regs$0$q;
+    wire  [287:0] regs$0$q;
     reg  regs$1$clock;
-    reg  [63:0] regs$1$value;
+    reg  [31:0] regs$1$value;
     reg  regs$1$in_image;
-    reg  [63:0] regs$1$zp;
+    reg  [31:0] regs$1$zp;
     reg  regs$1$load;
-    wire  [575:0] regs$1$q;
+    wire  [287:0] regs$1$q;
     reg  regs$2$clock;
-    reg  [63:0] regs$2$value;
+    reg  [31:0] regs$2$value;
     reg  regs$2$in_image;
-    reg  [63:0] regs$2$zp;
+    reg  [31:0] regs$2$zp;
     reg  regs$2$load;
-    wire  [575:0] regs$2$q;
+    wire  [287:0] regs$2$q;
     
     // Local signals
-    reg  [63:0] age$0;
-    reg  [63:0] age$1;
-    reg  [63:0] age$2;
-    reg  [575:0] chain$0;
-    reg  [575:0] chain$1;
-    reg  [575:0] chain$2;
+    reg  [31:0] age$0;
+    reg  [31:0] age$1;
+    reg  [31:0] age$2;
+    reg  [287:0] chain$0;
+    reg  [287:0] chain$1;
+    reg  [287:0] chain$2;
     
     // Sub module instances
     depthwise_engine$window$rows$2$hist$0 hist$0(
@@ -39084,13 +21943,13 @@ endmodule // depthwise_engine$window$rows$2
 module depthwise_engine$window$rows$2$fwd$0(d,q,clock);
     
     // Module arguments
-    input wire  [63:0] d;
-    output reg  [63:0] q;
+    input wire  [31:0] d;
+    output reg  [31:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 64'h0;
+       q = 32'h0;
     end
     
     always @(posedge clock) begin
@@ -39103,13 +21962,13 @@ endmodule // depthwise_engine$window$rows$2$fwd$0
 module depthwise_engine$window$rows$2$fwd$1(d,q,clock);
     
     // Module arguments
-    input wire  [63:0] d;
-    output reg  [63:0] q;
+    input wire  [31:0] d;
+    output reg  [31:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 64'h0;
+       q = 32'h0;
     end
     
     always @(posedge clock) begin
@@ -39124,14 +21983,14 @@ module depthwise_engine$window$rows$2$hist$0(clock,write_enable,write_address,wr
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [6:0] write_address;
-    input wire  [63:0] write_data;
-    input wire  [6:0] read_address;
-    output reg  [63:0] read_data;
+    input wire  [5:0] write_address;
+    input wire  [31:0] write_data;
+    input wire  [5:0] read_address;
+    output reg  [31:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [63:0] mem [0:127];
+    reg [31:0] mem [0:63];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -39147,14 +22006,14 @@ module depthwise_engine$window$rows$2$hist$1(clock,write_enable,write_address,wr
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [6:0] write_address;
-    input wire  [63:0] write_data;
-    input wire  [6:0] read_address;
-    output reg  [63:0] read_data;
+    input wire  [5:0] write_address;
+    input wire  [31:0] write_data;
+    input wire  [5:0] read_address;
+    output reg  [31:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [63:0] mem [0:127];
+    reg [31:0] mem [0:63];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -39169,15 +22028,15 @@ module depthwise_engine$window$rows$2$regs$0(clock,value,in_image,zp,load,q);
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] value;
+    input wire  [31:0] value;
     input wire  in_image;
-    input wire  [63:0] zp;
+    input wire  [31:0] zp;
     input wire  load;
-    output reg  [575:0] q;
+    output reg  [287:0] q;
     
     // Stub signals
-    reg  [575:0] held$d;
-    wire  [575:0] held$q;
+    reg  [287:0] held$d;
+    wire  [287:0] held$q;
     reg  held$clock;
     
     // Sub module instances
@@ -39193,10 +22052,10 @@ module depthwise_engine$window$rows$2$regs$0(clock,value,in_image,zp,load,q);
         held$d = held$q;
         if (load) begin
             if (in_image) begin
-                held$d = ((value) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((value) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
             else begin
-                held$d = ((zp) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((zp) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
         end
         q = held$q;
@@ -39208,13 +22067,13 @@ endmodule // depthwise_engine$window$rows$2$regs$0
 module depthwise_engine$window$rows$2$regs$0$held(d,q,clock);
     
     // Module arguments
-    input wire  [575:0] d;
-    output reg  [575:0] q;
+    input wire  [287:0] d;
+    output reg  [287:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 576'h0;
+       q = 288'h0;
     end
     
     always @(posedge clock) begin
@@ -39228,15 +22087,15 @@ module depthwise_engine$window$rows$2$regs$1(clock,value,in_image,zp,load,q);
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] value;
+    input wire  [31:0] value;
     input wire  in_image;
-    input wire  [63:0] zp;
+    input wire  [31:0] zp;
     input wire  load;
-    output reg  [575:0] q;
+    output reg  [287:0] q;
     
     // Stub signals
-    reg  [575:0] held$d;
-    wire  [575:0] held$q;
+    reg  [287:0] held$d;
+    wire  [287:0] held$q;
     reg  held$clock;
     
     // Sub module instances
@@ -39252,10 +22111,10 @@ module depthwise_engine$window$rows$2$regs$1(clock,value,in_image,zp,load,q);
         held$d = held$q;
         if (load) begin
             if (in_image) begin
-                held$d = ((value) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((value) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
             else begin
-                held$d = ((zp) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((zp) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
         end
         q = held$q;
@@ -39267,13 +22126,13 @@ endmodule // depthwise_engine$window$rows$2$regs$1
 module depthwise_engine$window$rows$2$regs$1$held(d,q,clock);
     
     // Module arguments
-    input wire  [575:0] d;
-    output reg  [575:0] q;
+    input wire  [287:0] d;
+    output reg  [287:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 576'h0;
+       q = 288'h0;
     end
     
     always @(posedge clock) begin
@@ -39287,15 +22146,15 @@ module depthwise_engine$window$rows$2$regs$2(clock,value,in_image,zp,load,q);
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] value;
+    input wire  [31:0] value;
     input wire  in_image;
-    input wire  [63:0] zp;
+    input wire  [31:0] zp;
     input wire  load;
-    output reg  [575:0] q;
+    output reg  [287:0] q;
     
     // Stub signals
-    reg  [575:0] held$d;
-    wire  [575:0] held$q;
+    reg  [287:0] held$d;
+    wire  [287:0] held$q;
     reg  held$clock;
     
     // Sub module instances
@@ -39311,10 +22170,10 @@ module depthwise_engine$window$rows$2$regs$2(clock,value,in_image,zp,load,q);
         held$d = held$q;
         if (load) begin
             if (in_image) begin
-                held$d = ((value) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((value) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
             else begin
-                held$d = ((zp) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((zp) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
         end
         q = held$q;
@@ -39326,13 +22185,13 @@ endmodule // depthwise_engine$window$rows$2$regs$2
 module depthwise_engine$window$rows$2$regs$2$held(d,q,clock);
     
     // Module arguments
-    input wire  [575:0] d;
-    output reg  [575:0] q;
+    input wire  [287:0] d;
+    output reg  [287:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 576'h0;
+       q = 288'h0;
     end
     
     always @(posedge clock) begin
@@ -39342,38 +22201,48 @@ module depthwise_engine$window$rows$2$regs$2$held(d,q,clock);
 endmodule // depthwise_engine$window$rows$2$regs$2$held
 
 
-module depthwise_engine$window$rowscan(clock,load,step,size,stride2,flags,at_real,at_end,at_last_real,emit,last_emit);
+module depthwise_engine$window$rowscan(clock,load,step,size,stride2,extend,carry,flags,at_real,at_end,at_last_real,emit,last_emit,wrap_emit,wrap_flags,prev_emit,prev_flags);
     
     // Module arguments
     input wire  clock;
     input wire  load;
     input wire  step;
-    input wire  [6:0] size;
+    input wire  [5:0] size;
     input wire  stride2;
+    input wire  extend;
+    input wire  carry;
     output reg  [2:0] flags;
     output reg  at_real;
     output reg  at_end;
     output reg  at_last_real;
     output reg  emit;
     output reg  last_emit;
+    output reg  wrap_emit;
+    output reg  [2:0] wrap_flags;
+    output reg  prev_emit;
+    output reg  [2:0] prev_flags;
     
     // Constant declarations
-    localparam  half = 7'b1;
+    localparam  half = 6'b1;
+    localparam  min_cols = 6'b10;
     localparam  one = 3'b1;
-    localparam  e0_even = 7'b10;
+    localparam  e0_even = 6'b10;
     
     // Stub signals
-    reg  [6:0] pos$d;
-    wire  [6:0] pos$q;
+    reg  [5:0] pos$d;
+    wire  [5:0] pos$q;
     reg  pos$clock;
-    reg  [6:0] last$d;
-    wire  [6:0] last$q;
+    reg  [5:0] last$d;
+    wire  [5:0] last$q;
     reg  last$clock;
-    reg  [6:0] size_m1$d;
-    wire  [6:0] size_m1$q;
+    reg  [5:0] size_m1$d;
+    wire  [5:0] size_m1$q;
     reg  size_m1$clock;
-    reg  [6:0] lead$d;
-    wire  [6:0] lead$q;
+    reg  [5:0] short_last$d;
+    wire  [5:0] short_last$q;
+    reg  short_last$clock;
+    reg  [5:0] lead$d;
+    wire  [5:0] lead$q;
     reg  lead$clock;
     reg  phase$d;
     wire  phase$q;
@@ -39381,12 +22250,30 @@ module depthwise_engine$window$rowscan(clock,load,step,size,stride2,flags,at_rea
     reg  s2$d;
     wire  s2$q;
     reg  s2$clock;
-    reg  [6:0] remaining$d;
-    wire  [6:0] remaining$q;
+    reg  [5:0] remaining$d;
+    wire  [5:0] remaining$q;
     reg  remaining$clock;
     reg  [2:0] in_image$d;
     wire  [2:0] in_image$q;
     reg  in_image$clock;
+    reg  [5:0] w_lead$d;
+    wire  [5:0] w_lead$q;
+    reg  w_lead$clock;
+    reg  w_phase$d;
+    wire  w_phase$q;
+    reg  w_phase$clock;
+    reg  [5:0] w_remaining$d;
+    wire  [5:0] w_remaining$q;
+    reg  w_remaining$clock;
+    reg  [2:0] w_image$d;
+    wire  [2:0] w_image$q;
+    reg  w_image$clock;
+    reg  p_emit$d;
+    wire  p_emit$q;
+    reg  p_emit$clock;
+    reg  [2:0] p_image$d;
+    wire  [2:0] p_image$q;
+    reg  p_image$clock;
     
     // Sub module instances
     depthwise_engine$window$rowscan$pos pos(
@@ -39403,6 +22290,11 @@ module depthwise_engine$window$rowscan(clock,load,step,size,stride2,flags,at_rea
         .d(size_m1$d),
         .q(size_m1$q),
         .clock(size_m1$clock)
+    );
+    depthwise_engine$window$rowscan$short_last short_last(
+        .d(short_last$d),
+        .q(short_last$q),
+        .clock(short_last$clock)
     );
     depthwise_engine$window$rowscan$lead lead(
         .d(lead$d),
@@ -39429,35 +22321,112 @@ module depthwise_engine$window$rowscan(clock,load,step,size,stride2,flags,at_rea
         .q(in_image$q),
         .clock(in_image$clock)
     );
+    depthwise_engine$window$rowscan$w_lead w_lead(
+        .d(w_lead$d),
+        .q(w_lead$q),
+        .clock(w_lead$clock)
+    );
+    depthwise_engine$window$rowscan$w_phase w_phase(
+        .d(w_phase$d),
+        .q(w_phase$q),
+        .clock(w_phase$clock)
+    );
+    depthwise_engine$window$rowscan$w_remaining w_remaining(
+        .d(w_remaining$d),
+        .q(w_remaining$q),
+        .clock(w_remaining$clock)
+    );
+    depthwise_engine$window$rowscan$w_image w_image(
+        .d(w_image$d),
+        .q(w_image$q),
+        .clock(w_image$clock)
+    );
+    depthwise_engine$window$rowscan$p_emit p_emit(
+        .d(p_emit$d),
+        .q(p_emit$q),
+        .clock(p_emit$clock)
+    );
+    depthwise_engine$window$rowscan$p_image p_image(
+        .d(p_image$d),
+        .q(p_image$q),
+        .clock(p_image$clock)
+    );
     
     // Update code
     always @(*) begin
         pos$clock = clock;
         last$clock = clock;
         size_m1$clock = clock;
+        short_last$clock = clock;
         lead$clock = clock;
         phase$clock = clock;
         s2$clock = clock;
         remaining$clock = clock;
         in_image$clock = clock;
+        w_lead$clock = clock;
+        w_phase$clock = clock;
+        w_remaining$clock = clock;
+        w_image$clock = clock;
+        p_emit$clock = clock;
+        p_image$clock = clock;
         pos$d = pos$q;
         last$d = last$q;
         size_m1$d = size_m1$q;
+        short_last$d = short_last$q;
         lead$d = lead$q;
         phase$d = phase$q;
         s2$d = s2$q;
         remaining$d = remaining$q;
         in_image$d = in_image$q;
+        w_lead$d = w_lead$q;
+        w_phase$d = w_phase$q;
+        w_remaining$d = w_remaining$q;
+        w_image$d = w_image$q;
+        p_emit$d = p_emit$q;
+        p_image$d = p_image$q;
         flags = in_image$q;
         at_real = |(in_image$q & one);
-        at_end = pos$q == last$q;
+        if (extend) begin
+            at_end = pos$q == last$q;
+        end
+        else begin
+            at_end = pos$q == short_last$q;
+        end
         at_last_real = pos$q == size_m1$q;
         emit = (lead$q == 32'h0) && ~phase$q;
         last_emit = (lead$q == 32'h0) && ~phase$q && (remaining$q == 32'h1);
+        wrap_emit = (w_lead$q == 32'h0) && ~w_phase$q && |w_remaining$q;
+        wrap_flags = w_image$q;
+        prev_emit = p_emit$q;
+        prev_flags = p_image$q;
         if (load) begin
+            w_lead$d = lead$q;
+            w_phase$d = phase$q;
+            w_remaining$d = remaining$q;
+            w_image$d = in_image$q << 32'h1;
+            if (lead$q == 32'h0) begin
+                w_phase$d = s2$q && ~phase$q;
+                if (~phase$q) begin
+                    w_remaining$d = remaining$q - 32'h1;
+                end
+            end
+            else begin
+                w_lead$d = lead$q - 32'h1;
+            end
+            if (~carry) begin
+                w_remaining$d = 32'h0;
+            end
+            p_emit$d = 1'b0;
+            p_image$d = 32'h0;
             pos$d = 32'h0;
             size_m1$d = size - 32'h1;
             last$d = size - 32'h1 + half;
+            if (size < min_cols) begin
+                short_last$d = min_cols - 32'h1;
+            end
+            else begin
+                short_last$d = size - 32'h1;
+            end
             s2$d = stride2;
             phase$d = 1'b0;
             in_image$d = 32'h1;
@@ -39476,6 +22445,8 @@ module depthwise_engine$window$rowscan(clock,load,step,size,stride2,flags,at_rea
             end
         end
         else if (step) begin
+            p_emit$d = (lead$q == 32'h0) && ~phase$q;
+            p_image$d = in_image$q;
             pos$d = pos$q + 32'h1;
             in_image$d = (in_image$q << 32'h1) | (((pos$q < size_m1$q)) & 3'h7);
             if (lead$q == 32'h0) begin
@@ -39486,6 +22457,16 @@ module depthwise_engine$window$rowscan(clock,load,step,size,stride2,flags,at_rea
             end
             else begin
                 lead$d = lead$q - 32'h1;
+            end
+            w_image$d = w_image$q << 32'h1;
+            if (w_lead$q == 32'h0) begin
+                w_phase$d = s2$q && ~w_phase$q;
+                if (~w_phase$q && |w_remaining$q) begin
+                    w_remaining$d = w_remaining$q - 32'h1;
+                end
+            end
+            else begin
+                w_lead$d = w_lead$q - 32'h1;
             end
         end
     end
@@ -39515,13 +22496,13 @@ endmodule // depthwise_engine$window$rowscan$in_image
 module depthwise_engine$window$rowscan$last(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -39534,13 +22515,13 @@ endmodule // depthwise_engine$window$rowscan$last
 module depthwise_engine$window$rowscan$lead(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -39548,6 +22529,44 @@ module depthwise_engine$window$rowscan$lead(d,q,clock);
     end
           
 endmodule // depthwise_engine$window$rowscan$lead
+
+
+module depthwise_engine$window$rowscan$p_emit(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$rowscan$p_emit
+
+
+module depthwise_engine$window$rowscan$p_image(d,q,clock);
+    
+    // Module arguments
+    input wire  [2:0] d;
+    output reg  [2:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 3'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$rowscan$p_image
 
 
 module depthwise_engine$window$rowscan$phase(d,q,clock);
@@ -39572,13 +22591,13 @@ endmodule // depthwise_engine$window$rowscan$phase
 module depthwise_engine$window$rowscan$pos(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -39591,13 +22610,13 @@ endmodule // depthwise_engine$window$rowscan$pos
 module depthwise_engine$window$rowscan$remaining(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -39626,16 +22645,35 @@ module depthwise_engine$window$rowscan$s2(d,q,clock);
 endmodule // depthwise_engine$window$rowscan$s2
 
 
-module depthwise_engine$window$rowscan$size_m1(d,q,clock);
+module depthwise_engine$window$rowscan$short_last(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$rowscan$short_last
+
+
+module depthwise_engine$window$rowscan$size_m1(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -39643,6 +22681,82 @@ module depthwise_engine$window$rowscan$size_m1(d,q,clock);
     end
           
 endmodule // depthwise_engine$window$rowscan$size_m1
+
+
+module depthwise_engine$window$rowscan$w_image(d,q,clock);
+    
+    // Module arguments
+    input wire  [2:0] d;
+    output reg  [2:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 3'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$rowscan$w_image
+
+
+module depthwise_engine$window$rowscan$w_lead(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$rowscan$w_lead
+
+
+module depthwise_engine$window$rowscan$w_phase(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$rowscan$w_phase
+
+
+module depthwise_engine$window$rowscan$w_remaining(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$rowscan$w_remaining
 
 
 module depthwise_engine$window$run(d,q,clock);
@@ -39667,13 +22781,13 @@ endmodule // depthwise_engine$window$run
 module depthwise_engine$window$zp_beat(d,q,clock);
     
     // Module arguments
-    input wire  [63:0] d;
-    output reg  [63:0] q;
+    input wire  [31:0] d;
+    output reg  [31:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 64'h0;
+       q = 32'h0;
     end
     
     always @(posedge clock) begin
@@ -39707,14 +22821,14 @@ module depthwise_engine$wram(clock,write_enable,write_address,write_data,read_ad
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [6:0] write_address;
-    input wire  [575:0] write_data;
-    input wire  [6:0] read_address;
-    output reg  [575:0] read_data;
+    input wire  [5:0] write_address;
+    input wire  [287:0] write_data;
+    input wire  [5:0] read_address;
+    output reg  [287:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [575:0] mem [0:127];
+    reg [287:0] mem [0:63];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -39728,13 +22842,13 @@ endmodule // depthwise_engine$wram
 module depthwise_engine$wstage(d,q,clock);
     
     // Module arguments
-    input wire  [575:0] d;
-    output reg  [575:0] q;
+    input wire  [287:0] d;
+    output reg  [287:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 576'h0;
+       q = 288'h0;
     end
     
     always @(posedge clock) begin

@@ -3,16 +3,17 @@
 // Config default.toml:
 //   [engine]
 //   dk = 3
-//   lanes = 8
-//   rows = 8
+//   lanes = 4
+//   rows = 4
 //   cols = 4
-//   max_width = 112
-//   max_height = 112
-//   max_channels = 1024
+//   max_width = 56
+//   max_height = 56
+//   max_channels = 256
 //   dw_sum_bits = 19
 //   [pointwise]
-//   max_block = 64
-//   acc_bits = 26
+//   max_block = 32
+//   acc_bits = 24
+// inter-stage FIFO: 1024 beats: 4 for the round trip + 513 of the worst depthwise row burst (DSC stride 2, W = 31, G = 64, NT = 4, block 24: 1024 beats in 2048 cycles beyond the pointwise stage's rate and free bank), rounded up to a power of two
 
 
 
@@ -24,7 +25,7 @@ module dsc_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,i
     input wire  cfg_valid;
     input wire  [31:0] cfg_addr;
     input wire  [31:0] cfg_data;
-    input wire  [63:0] inp$tdata;
+    input wire  [31:0] inp$tdata;
     input wire  inp$tvalid;
     output reg  inp$tready;
     input wire  inp$tlast;
@@ -42,11 +43,11 @@ module dsc_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,i
     reg  dw$cfg_valid;
     reg  [31:0] dw$cfg_addr;
     reg  [31:0] dw$cfg_data;
-    reg  [63:0] dw$inp$tdata;
+    reg  [31:0] dw$inp$tdata;
     reg  dw$inp$tvalid;
     wire  dw$inp$tready;
     reg  dw$inp$tlast;
-    wire  [63:0] dw$out$tdata;
+    wire  [31:0] dw$out$tdata;
     wire  dw$out$tvalid;
     reg  dw$out$tready;
     wire  dw$out$tlast;
@@ -54,11 +55,11 @@ module dsc_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,i
     wire  dw$error;
     wire  dw$last_error;
     reg  fifo$clock;
-    reg  [63:0] fifo$inp$tdata;
+    reg  [31:0] fifo$inp$tdata;
     reg  fifo$inp$tvalid;
     wire  fifo$inp$tready;
     reg  fifo$inp$tlast;
-    wire  [63:0] fifo$out$tdata;
+    wire  [31:0] fifo$out$tdata;
     wire  fifo$out$tvalid;
     reg  fifo$out$tready;
     wire  fifo$out$tlast;
@@ -67,7 +68,7 @@ module dsc_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,i
     reg  pw$cfg_valid;
     reg  [31:0] pw$cfg_addr;
     reg  [31:0] pw$cfg_data;
-    reg  [63:0] pw$inp$tdata;
+    reg  [31:0] pw$inp$tdata;
     reg  pw$inp$tvalid;
     wire  pw$inp$tready;
     reg  pw$inp$tlast;
@@ -237,11 +238,11 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     input wire  cfg_valid;
     input wire  [31:0] cfg_addr;
     input wire  [31:0] cfg_data;
-    input wire  [63:0] inp$tdata;
+    input wire  [31:0] inp$tdata;
     input wire  inp$tvalid;
     output reg  inp$tready;
     input wire  inp$tlast;
-    output reg  [63:0] out$tdata;
+    output reg  [31:0] out$tdata;
     output reg  out$tvalid;
     input wire  out$tready;
     output reg  out$tlast;
@@ -250,10 +251,10 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     output reg  last_error;
     
     // Constant declarations
-    localparam  max_height = 32'h70;
-    localparam  max_width = 32'h70;
-    localparam  max_groups = 32'h80;
-    localparam  max_group_index = 24'h7f;
+    localparam  max_height = 32'h38;
+    localparam  max_width = 32'h38;
+    localparam  max_groups = 32'h40;
+    localparam  max_group_index = 24'h3f;
     localparam  int8_neg = 32'hffffff80;
     localparam  shift_neg = 32'hffffffe1;
     localparam  fifo_depth = 8'h20;
@@ -261,25 +262,25 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     localparam  last_tap = 8'h8;
     localparam  im2col_room = 8'h17;
     localparam  im2col_fits = 1'b1;
-    localparam  beat_bits = 16'h40;
-    localparam  wtop = 16'h238;
-    localparam  top32 = 16'he0;
-    localparam  top6 = 16'h2a;
-    localparam  top8 = 16'h38;
+    localparam  beat_bits = 16'h20;
+    localparam  wtop = 16'h118;
+    localparam  top32 = 16'h60;
+    localparam  top6 = 16'h12;
+    localparam  top8 = 16'h18;
     
     // Stub signals
     reg  window$clock;
     reg  window$start;
-    reg  [6:0] window$height;
-    reg  [6:0] window$width;
-    reg  [6:0] window$last_group;
+    reg  [5:0] window$height;
+    reg  [5:0] window$width;
+    reg  [5:0] window$last_group;
     reg  window$stride2;
     reg  [7:0] window$in_zp;
-    reg  [63:0] window$inp$tdata;
+    reg  [31:0] window$inp$tdata;
     reg  window$inp$tvalid;
     wire  window$inp$tready;
     reg  window$inp$tlast;
-    wire  [575:0] window$out$tdata;
+    wire  [287:0] window$out$tdata;
     wire  window$out$tvalid;
     reg  window$out$tready;
     wire  window$out$tlast;
@@ -287,60 +288,44 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     wire  window$last_error;
     reg  wram$clock;
     reg  wram$write_enable;
-    reg  [6:0] wram$write_address;
-    reg  [575:0] wram$write_data;
-    reg  [6:0] wram$read_address;
-    wire  [575:0] wram$read_data;
+    reg  [5:0] wram$write_address;
+    reg  [287:0] wram$write_data;
+    reg  [5:0] wram$read_address;
+    wire  [287:0] wram$read_data;
     reg  bram$clock;
     reg  bram$write_enable;
-    reg  [6:0] bram$write_address;
-    reg  [255:0] bram$write_data;
-    reg  [6:0] bram$read_address;
-    wire  [255:0] bram$read_data;
+    reg  [5:0] bram$write_address;
+    reg  [127:0] bram$write_data;
+    reg  [5:0] bram$read_address;
+    wire  [127:0] bram$read_data;
     reg  mram$clock;
     reg  mram$write_enable;
-    reg  [6:0] mram$write_address;
-    reg  [255:0] mram$write_data;
-    reg  [6:0] mram$read_address;
-    wire  [255:0] mram$read_data;
+    reg  [5:0] mram$write_address;
+    reg  [127:0] mram$write_data;
+    reg  [5:0] mram$read_address;
+    wire  [127:0] mram$read_data;
     reg  sram$clock;
     reg  sram$write_enable;
-    reg  [6:0] sram$write_address;
-    reg  [47:0] sram$write_data;
-    reg  [6:0] sram$read_address;
-    wire  [47:0] sram$read_data;
+    reg  [5:0] sram$write_address;
+    reg  [23:0] sram$write_data;
+    reg  [5:0] sram$read_address;
+    wire  [23:0] sram$read_data;
     reg  lanes$0$clock;
-    reg  [575:0] lanes$0$win;
-    reg  [575:0] lanes$0$wts;
+    reg  [287:0] lanes$0$win;
+    reg  [287:0] lanes$0$wts;
     wire  [18:0] lanes$0$sum;
     reg  lanes$1$clock;
-    reg  [575:0] lanes$1$win;
-    reg  [575:0] lanes$1$wts;
+    reg  [287:0] lanes$1$win;
+    reg  [287:0] lanes$1$wts;
     wire  [18:0] lanes$1$sum;
     reg  lanes$2$clock;
-    reg  [575:0] lanes$2$win;
-    reg  [575:0] lanes$2$wts;
+    reg  [287:0] lanes$2$win;
+    reg  [287:0] lanes$2$wts;
     wire  [18:0] lanes$2$sum;
     reg  lanes$3$clock;
-    reg  [575:0] lanes$3$win;
-    reg  [575:0] lanes$3$wts;
+    reg  [287:0] lanes$3$win;
+    reg  [287:0] lanes$3$wts;
     wire  [18:0] lanes$3$sum;
-    reg  lanes$4$clock;
-    reg  [575:0] lanes$4$win;
-    reg  [575:0] lanes$4$wts;
-    wire  [18:0] lanes$4$sum;
-    reg  lanes$5$clock;
-    reg  [575:0] lanes$5$win;
-    reg  [575:0] lanes$5$wts;
-    wire  [18:0] lanes$5$sum;
-    reg  lanes$6$clock;
-    reg  [575:0] lanes$6$win;
-    reg  [575:0] lanes$6$wts;
-    wire  [18:0] lanes$6$sum;
-    reg  lanes$7$clock;
-    reg  [575:0] lanes$7$win;
-    reg  [575:0] lanes$7$wts;
-    wire  [18:0] lanes$7$sum;
     reg  rq$0$clock;
     reg  rq$0$valid;
     reg  [31:0] rq$0$acc;
@@ -393,58 +378,6 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     wire  rq$3$out_valid;
     wire  [7:0] rq$3$out;
     wire  rq$3$out_last;
-    reg  rq$4$clock;
-    reg  rq$4$valid;
-    reg  [31:0] rq$4$acc;
-    reg  [31:0] rq$4$bias;
-    reg  [31:0] rq$4$m0;
-    reg  [5:0] rq$4$shift;
-    reg  [7:0] rq$4$out_zp;
-    reg  [7:0] rq$4$act_min;
-    reg  [7:0] rq$4$act_max;
-    reg  rq$4$last;
-    wire  rq$4$out_valid;
-    wire  [7:0] rq$4$out;
-    wire  rq$4$out_last;
-    reg  rq$5$clock;
-    reg  rq$5$valid;
-    reg  [31:0] rq$5$acc;
-    reg  [31:0] rq$5$bias;
-    reg  [31:0] rq$5$m0;
-    reg  [5:0] rq$5$shift;
-    reg  [7:0] rq$5$out_zp;
-    reg  [7:0] rq$5$act_min;
-    reg  [7:0] rq$5$act_max;
-    reg  rq$5$last;
-    wire  rq$5$out_valid;
-    wire  [7:0] rq$5$out;
-    wire  rq$5$out_last;
-    reg  rq$6$clock;
-    reg  rq$6$valid;
-    reg  [31:0] rq$6$acc;
-    reg  [31:0] rq$6$bias;
-    reg  [31:0] rq$6$m0;
-    reg  [5:0] rq$6$shift;
-    reg  [7:0] rq$6$out_zp;
-    reg  [7:0] rq$6$act_min;
-    reg  [7:0] rq$6$act_max;
-    reg  rq$6$last;
-    wire  rq$6$out_valid;
-    wire  [7:0] rq$6$out;
-    wire  rq$6$out_last;
-    reg  rq$7$clock;
-    reg  rq$7$valid;
-    reg  [31:0] rq$7$acc;
-    reg  [31:0] rq$7$bias;
-    reg  [31:0] rq$7$m0;
-    reg  [5:0] rq$7$shift;
-    reg  [7:0] rq$7$out_zp;
-    reg  [7:0] rq$7$act_min;
-    reg  [7:0] rq$7$act_max;
-    reg  rq$7$last;
-    wire  rq$7$out_valid;
-    wire  [7:0] rq$7$out;
-    wire  rq$7$out_last;
     reg  [18:0] acc_ext$0$a;
     wire  [31:0] acc_ext$0$y;
     reg  [18:0] acc_ext$1$a;
@@ -453,48 +386,32 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     wire  [31:0] acc_ext$2$y;
     reg  [18:0] acc_ext$3$a;
     wire  [31:0] acc_ext$3$y;
-    reg  [18:0] acc_ext$4$a;
-    wire  [31:0] acc_ext$4$y;
-    reg  [18:0] acc_ext$5$a;
-    wire  [31:0] acc_ext$5$y;
-    reg  [18:0] acc_ext$6$a;
-    wire  [31:0] acc_ext$6$y;
-    reg  [18:0] acc_ext$7$a;
-    wire  [31:0] acc_ext$7$y;
     reg  [7:0] byte_ext$0$a;
-    wire  [63:0] byte_ext$0$y;
+    wire  [31:0] byte_ext$0$y;
     reg  [7:0] byte_ext$1$a;
-    wire  [63:0] byte_ext$1$y;
+    wire  [31:0] byte_ext$1$y;
     reg  [7:0] byte_ext$2$a;
-    wire  [63:0] byte_ext$2$y;
+    wire  [31:0] byte_ext$2$y;
     reg  [7:0] byte_ext$3$a;
-    wire  [63:0] byte_ext$3$y;
-    reg  [7:0] byte_ext$4$a;
-    wire  [63:0] byte_ext$4$y;
-    reg  [7:0] byte_ext$5$a;
-    wire  [63:0] byte_ext$5$y;
-    reg  [7:0] byte_ext$6$a;
-    wire  [63:0] byte_ext$6$y;
-    reg  [7:0] byte_ext$7$a;
-    wire  [63:0] byte_ext$7$y;
+    wire  [31:0] byte_ext$3$y;
     reg  fifo$clock;
-    reg  [63:0] fifo$inp$tdata;
+    reg  [31:0] fifo$inp$tdata;
     reg  fifo$inp$tvalid;
     wire  fifo$inp$tready;
     reg  fifo$inp$tlast;
-    wire  [63:0] fifo$out$tdata;
+    wire  [31:0] fifo$out$tdata;
     wire  fifo$out$tvalid;
     reg  fifo$out$tready;
     wire  fifo$out$tlast;
     wire  [15:0] fifo$count;
-    reg  [6:0] height$d;
-    wire  [6:0] height$q;
+    reg  [5:0] height$d;
+    wire  [5:0] height$q;
     reg  height$clock;
-    reg  [6:0] width$d;
-    wire  [6:0] width$q;
+    reg  [5:0] width$d;
+    wire  [5:0] width$q;
     reg  width$clock;
-    reg  [6:0] last_group$d;
-    wire  [6:0] last_group$q;
+    reg  [5:0] last_group$d;
+    wire  [5:0] last_group$q;
     reg  last_group$clock;
     reg  stride2$d;
     wire  stride2$q;
@@ -514,17 +431,17 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     reg  im2col$d;
     wire  im2col$q;
     reg  im2col$clock;
-    reg  [575:0] wstage$d;
-    wire  [575:0] wstage$q;
+    reg  [287:0] wstage$d;
+    wire  [287:0] wstage$q;
     reg  wstage$clock;
-    reg  [255:0] bstage$d;
-    wire  [255:0] bstage$q;
+    reg  [127:0] bstage$d;
+    wire  [127:0] bstage$q;
     reg  bstage$clock;
-    reg  [255:0] mstage$d;
-    wire  [255:0] mstage$q;
+    reg  [127:0] mstage$d;
+    wire  [127:0] mstage$q;
     reg  mstage$clock;
-    reg  [47:0] sstage$d;
-    wire  [47:0] sstage$q;
+    reg  [23:0] sstage$d;
+    wire  [23:0] sstage$q;
     reg  sstage$clock;
     reg  wpend$d;
     wire  wpend$q;
@@ -538,8 +455,8 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     reg  spend$d;
     wire  spend$q;
     reg  spend$clock;
-    reg  [6:0] pgroup$d;
-    wire  [6:0] pgroup$q;
+    reg  [5:0] pgroup$d;
+    wire  [5:0] pgroup$q;
     reg  pgroup$clock;
     reg  err$d;
     wire  err$q;
@@ -553,11 +470,11 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     reg  [7:0] credits$d;
     wire  [7:0] credits$q;
     reg  credits$clock;
-    reg  [6:0] group$d;
-    wire  [6:0] group$q;
+    reg  [5:0] group$d;
+    wire  [5:0] group$q;
     reg  group$clock;
-    reg  [575:0] ser$d;
-    wire  [575:0] ser$q;
+    reg  [287:0] ser$d;
+    wire  [287:0] ser$q;
     reg  ser$clock;
     reg  ser_valid$d;
     wire  ser_valid$q;
@@ -604,20 +521,20 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     reg  lpipe$5$d;
     wire  lpipe$5$q;
     reg  lpipe$5$clock;
-    reg  [6:0] gpipe$0$d;
-    wire  [6:0] gpipe$0$q;
+    reg  [5:0] gpipe$0$d;
+    wire  [5:0] gpipe$0$q;
     reg  gpipe$0$clock;
-    reg  [6:0] gpipe$1$d;
-    wire  [6:0] gpipe$1$q;
+    reg  [5:0] gpipe$1$d;
+    wire  [5:0] gpipe$1$q;
     reg  gpipe$1$clock;
-    reg  [6:0] gpipe$2$d;
-    wire  [6:0] gpipe$2$q;
+    reg  [5:0] gpipe$2$d;
+    wire  [5:0] gpipe$2$q;
     reg  gpipe$2$clock;
-    reg  [6:0] gpipe$3$d;
-    wire  [6:0] gpipe$3$q;
+    reg  [5:0] gpipe$3$d;
+    wire  [5:0] gpipe$3$q;
     reg  gpipe$3$clock;
-    reg  [6:0] gpipe$4$d;
-    wire  [6:0] gpipe$4$q;
+    reg  [5:0] gpipe$4$d;
+    wire  [5:0] gpipe$4$q;
     reg  gpipe$4$clock;
     
     // Local signals
@@ -639,33 +556,21 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     reg  ser_free;
     reg  [7:0] room;
     reg  [7:0] credit_add;
-    reg  [6:0] next_group;
+    reg  [5:0] next_group;
     reg  [7:0] lo_off;
     reg  [7:0] hi_off;
-    reg  [63:0] packed$0;
-    reg  [63:0] packed$1;
-    reg  [63:0] packed$2;
-    reg  [63:0] packed$3;
-    reg  [63:0] packed$4;
-    reg  [63:0] packed$5;
-    reg  [63:0] packed$6;
-    reg  [63:0] packed$7;
+    reg  [31:0] packed$0;
+    reg  [31:0] packed$1;
+    reg  [31:0] packed$2;
+    reg  [31:0] packed$3;
     reg  unused_valid$0;
     reg  unused_valid$1;
     reg  unused_valid$2;
     reg  unused_valid$3;
-    reg  unused_valid$4;
-    reg  unused_valid$5;
-    reg  unused_valid$6;
-    reg  unused_valid$7;
     reg  unused_last$0;
     reg  unused_last$1;
     reg  unused_last$2;
     reg  unused_last$3;
-    reg  unused_last$4;
-    reg  unused_last$5;
-    reg  unused_last$6;
-    reg  unused_last$7;
     reg  unused_fifo_ready;
     reg  [15:0] unused_fifo_count;
     reg  [31:0] unused_data_m1;
@@ -746,30 +651,6 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         .wts(lanes$3$wts),
         .sum(lanes$3$sum)
     );
-    dsc_engine$dw$lanes$4 lanes$4(
-        .clock(lanes$4$clock),
-        .win(lanes$4$win),
-        .wts(lanes$4$wts),
-        .sum(lanes$4$sum)
-    );
-    dsc_engine$dw$lanes$5 lanes$5(
-        .clock(lanes$5$clock),
-        .win(lanes$5$win),
-        .wts(lanes$5$wts),
-        .sum(lanes$5$sum)
-    );
-    dsc_engine$dw$lanes$6 lanes$6(
-        .clock(lanes$6$clock),
-        .win(lanes$6$win),
-        .wts(lanes$6$wts),
-        .sum(lanes$6$sum)
-    );
-    dsc_engine$dw$lanes$7 lanes$7(
-        .clock(lanes$7$clock),
-        .win(lanes$7$win),
-        .wts(lanes$7$wts),
-        .sum(lanes$7$sum)
-    );
     dsc_engine$dw$rq$0 rq$0(
         .clock(rq$0$clock),
         .valid(rq$0$valid),
@@ -830,66 +711,6 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         .out(rq$3$out),
         .out_last(rq$3$out_last)
     );
-    dsc_engine$dw$rq$4 rq$4(
-        .clock(rq$4$clock),
-        .valid(rq$4$valid),
-        .acc(rq$4$acc),
-        .bias(rq$4$bias),
-        .m0(rq$4$m0),
-        .shift(rq$4$shift),
-        .out_zp(rq$4$out_zp),
-        .act_min(rq$4$act_min),
-        .act_max(rq$4$act_max),
-        .last(rq$4$last),
-        .out_valid(rq$4$out_valid),
-        .out(rq$4$out),
-        .out_last(rq$4$out_last)
-    );
-    dsc_engine$dw$rq$5 rq$5(
-        .clock(rq$5$clock),
-        .valid(rq$5$valid),
-        .acc(rq$5$acc),
-        .bias(rq$5$bias),
-        .m0(rq$5$m0),
-        .shift(rq$5$shift),
-        .out_zp(rq$5$out_zp),
-        .act_min(rq$5$act_min),
-        .act_max(rq$5$act_max),
-        .last(rq$5$last),
-        .out_valid(rq$5$out_valid),
-        .out(rq$5$out),
-        .out_last(rq$5$out_last)
-    );
-    dsc_engine$dw$rq$6 rq$6(
-        .clock(rq$6$clock),
-        .valid(rq$6$valid),
-        .acc(rq$6$acc),
-        .bias(rq$6$bias),
-        .m0(rq$6$m0),
-        .shift(rq$6$shift),
-        .out_zp(rq$6$out_zp),
-        .act_min(rq$6$act_min),
-        .act_max(rq$6$act_max),
-        .last(rq$6$last),
-        .out_valid(rq$6$out_valid),
-        .out(rq$6$out),
-        .out_last(rq$6$out_last)
-    );
-    dsc_engine$dw$rq$7 rq$7(
-        .clock(rq$7$clock),
-        .valid(rq$7$valid),
-        .acc(rq$7$acc),
-        .bias(rq$7$bias),
-        .m0(rq$7$m0),
-        .shift(rq$7$shift),
-        .out_zp(rq$7$out_zp),
-        .act_min(rq$7$act_min),
-        .act_max(rq$7$act_max),
-        .last(rq$7$last),
-        .out_valid(rq$7$out_valid),
-        .out(rq$7$out),
-        .out_last(rq$7$out_last)
-    );
     dsc_engine$dw$acc_ext$0 acc_ext$0(
         .a(acc_ext$0$a),
         .y(acc_ext$0$y)
@@ -906,22 +727,6 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         .a(acc_ext$3$a),
         .y(acc_ext$3$y)
     );
-    dsc_engine$dw$acc_ext$4 acc_ext$4(
-        .a(acc_ext$4$a),
-        .y(acc_ext$4$y)
-    );
-    dsc_engine$dw$acc_ext$5 acc_ext$5(
-        .a(acc_ext$5$a),
-        .y(acc_ext$5$y)
-    );
-    dsc_engine$dw$acc_ext$6 acc_ext$6(
-        .a(acc_ext$6$a),
-        .y(acc_ext$6$y)
-    );
-    dsc_engine$dw$acc_ext$7 acc_ext$7(
-        .a(acc_ext$7$a),
-        .y(acc_ext$7$y)
-    );
     dsc_engine$dw$byte_ext$0 byte_ext$0(
         .a(byte_ext$0$a),
         .y(byte_ext$0$y)
@@ -937,22 +742,6 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     dsc_engine$dw$byte_ext$3 byte_ext$3(
         .a(byte_ext$3$a),
         .y(byte_ext$3$y)
-    );
-    dsc_engine$dw$byte_ext$4 byte_ext$4(
-        .a(byte_ext$4$a),
-        .y(byte_ext$4$y)
-    );
-    dsc_engine$dw$byte_ext$5 byte_ext$5(
-        .a(byte_ext$5$a),
-        .y(byte_ext$5$y)
-    );
-    dsc_engine$dw$byte_ext$6 byte_ext$6(
-        .a(byte_ext$6$a),
-        .y(byte_ext$6$y)
-    );
-    dsc_engine$dw$byte_ext$7 byte_ext$7(
-        .a(byte_ext$7$a),
-        .y(byte_ext$7$y)
     );
     dsc_engine$dw$fifo fifo(
         .clock(fifo$clock),
@@ -1257,14 +1046,6 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         rq$2$clock = clock;
         lanes$3$clock = clock;
         rq$3$clock = clock;
-        lanes$4$clock = clock;
-        rq$4$clock = clock;
-        lanes$5$clock = clock;
-        rq$5$clock = clock;
-        lanes$6$clock = clock;
-        rq$6$clock = clock;
-        lanes$7$clock = clock;
-        rq$7$clock = clock;
         vpipe$0$clock = clock;
         lpipe$0$clock = clock;
         vpipe$1$clock = clock;
@@ -1338,13 +1119,13 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         if (cfg_valid && ~bad) begin
             if (region == 32'h0) begin
                 if (index == 32'h0) begin
-                    height$d = cfg_data[(32'h0)+:(7)];
+                    height$d = cfg_data[(32'h0)+:(6)];
                 end
                 if (index == 32'h1) begin
-                    width$d = cfg_data[(32'h0)+:(7)];
+                    width$d = cfg_data[(32'h0)+:(6)];
                 end
                 if (index == 32'h2) begin
-                    last_group$d = data_m1[(32'h0)+:(7)];
+                    last_group$d = data_m1[(32'h0)+:(6)];
                 end
                 if (index == 32'h3) begin
                     stride2$d = cfg_data == 32'h2;
@@ -1368,21 +1149,21 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
                     im2col$d = cfg_data == 32'h1;
                 end
             end
-            pgroup$d = index[(32'h0)+:(7)];
+            pgroup$d = index[(32'h0)+:(6)];
             if (region == 32'h1) begin
-                wstage$d = (wstage$q >> 32'h8) | (((cfg_data[(32'h0)+:(8)]) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff) << wtop);
+                wstage$d = (wstage$q >> 32'h8) | (((cfg_data[(32'h0)+:(8)]) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff) << wtop);
                 wpend$d = 1'b1;
             end
             if (region == 32'h2) begin
-                bstage$d = (bstage$q >> 32'h20) | (((cfg_data) & 256'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff) << top32);
+                bstage$d = (bstage$q >> 32'h20) | (((cfg_data) & 128'hffffffffffffffffffffffffffffffff) << top32);
                 bpend$d = 1'b1;
             end
             if (region == 32'h3) begin
-                mstage$d = (mstage$q >> 32'h20) | (((cfg_data) & 256'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff) << top32);
+                mstage$d = (mstage$q >> 32'h20) | (((cfg_data) & 128'hffffffffffffffffffffffffffffffff) << top32);
                 mpend$d = 1'b1;
             end
             if (region == 32'h4) begin
-                sstage$d = (sstage$q >> 32'h6) | (((cfg_data[(32'h0)+:(6)]) & 48'hffffffffffff) << top6);
+                sstage$d = (sstage$q >> 32'h6) | (((cfg_data[(32'h0)+:(6)]) & 24'hffffff) << top6);
                 spend$d = 1'b1;
             end
         end
@@ -1447,14 +1228,6 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         lanes$2$wts = wram$read_data;
         lanes$3$win = win_data;
         lanes$3$wts = wram$read_data;
-        lanes$4$win = window$out$tdata;
-        lanes$4$wts = wram$read_data;
-        lanes$5$win = window$out$tdata;
-        lanes$5$wts = wram$read_data;
-        lanes$6$win = window$out$tdata;
-        lanes$6$wts = wram$read_data;
-        lanes$7$win = window$out$tdata;
-        lanes$7$wts = wram$read_data;
         vpipe$0$d = accept && ~im2col$q;
         lpipe$0$d = win_last;
         gpipe$0$d = group$q;
@@ -1579,116 +1352,16 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         rq$3$out_zp = out_zp$q;
         rq$3$act_min = act_min$q;
         rq$3$act_max = act_max$q;
-        rq$4$valid = vpipe$0$q;
-        rq$4$last = lpipe$0$q;
-        rq$4$valid = vpipe$1$q;
-        rq$4$last = lpipe$1$q;
-        rq$4$valid = vpipe$2$q;
-        rq$4$last = lpipe$2$q;
-        rq$4$valid = vpipe$3$q;
-        rq$4$last = lpipe$3$q;
-        rq$4$valid = vpipe$4$q;
-        rq$4$last = lpipe$4$q;
-        rq$4$valid = vpipe$5$q;
-        rq$4$last = lpipe$5$q;
-        acc_ext$4$a = lanes$4$sum;
-        rq$4$acc = acc_ext$4$y;
-        byte_ext$4$a = rq$4$out;
-        unused_valid$4 = rq$4$out_valid;
-        unused_last$4 = rq$4$out_last;
-        rq$4$bias = bram$read_data[(4 * 32'h20)+:(32)];
-        rq$4$m0 = mram$read_data[(4 * 32'h20)+:(32)];
-        rq$4$shift = sram$read_data[(4 * 32'h6)+:(6)];
-        rq$4$out_zp = out_zp$q;
-        rq$4$act_min = act_min$q;
-        rq$4$act_max = act_max$q;
-        rq$5$valid = vpipe$0$q;
-        rq$5$last = lpipe$0$q;
-        rq$5$valid = vpipe$1$q;
-        rq$5$last = lpipe$1$q;
-        rq$5$valid = vpipe$2$q;
-        rq$5$last = lpipe$2$q;
-        rq$5$valid = vpipe$3$q;
-        rq$5$last = lpipe$3$q;
-        rq$5$valid = vpipe$4$q;
-        rq$5$last = lpipe$4$q;
-        rq$5$valid = vpipe$5$q;
-        rq$5$last = lpipe$5$q;
-        acc_ext$5$a = lanes$5$sum;
-        rq$5$acc = acc_ext$5$y;
-        byte_ext$5$a = rq$5$out;
-        unused_valid$5 = rq$5$out_valid;
-        unused_last$5 = rq$5$out_last;
-        rq$5$bias = bram$read_data[(5 * 32'h20)+:(32)];
-        rq$5$m0 = mram$read_data[(5 * 32'h20)+:(32)];
-        rq$5$shift = sram$read_data[(5 * 32'h6)+:(6)];
-        rq$5$out_zp = out_zp$q;
-        rq$5$act_min = act_min$q;
-        rq$5$act_max = act_max$q;
-        rq$6$valid = vpipe$0$q;
-        rq$6$last = lpipe$0$q;
-        rq$6$valid = vpipe$1$q;
-        rq$6$last = lpipe$1$q;
-        rq$6$valid = vpipe$2$q;
-        rq$6$last = lpipe$2$q;
-        rq$6$valid = vpipe$3$q;
-        rq$6$last = lpipe$3$q;
-        rq$6$valid = vpipe$4$q;
-        rq$6$last = lpipe$4$q;
-        rq$6$valid = vpipe$5$q;
-        rq$6$last = lpipe$5$q;
-        acc_ext$6$a = lanes$6$sum;
-        rq$6$acc = acc_ext$6$y;
-        byte_ext$6$a = rq$6$out;
-        unused_valid$6 = rq$6$out_valid;
-        unused_last$6 = rq$6$out_last;
-        rq$6$bias = bram$read_data[(6 * 32'h20)+:(32)];
-        rq$6$m0 = mram$read_data[(6 * 32'h20)+:(32)];
-        rq$6$shift = sram$read_data[(6 * 32'h6)+:(6)];
-        rq$6$out_zp = out_zp$q;
-        rq$6$act_min = act_min$q;
-        rq$6$act_max = act_max$q;
-        rq$7$valid = vpipe$0$q;
-        rq$7$last = lpipe$0$q;
-        rq$7$valid = vpipe$1$q;
-        rq$7$last = lpipe$1$q;
-        rq$7$valid = vpipe$2$q;
-        rq$7$last = lpipe$2$q;
-        rq$7$valid = vpipe$3$q;
-        rq$7$last = lpipe$3$q;
-        rq$7$valid = vpipe$4$q;
-        rq$7$last = lpipe$4$q;
-        rq$7$valid = vpipe$5$q;
-        rq$7$last = lpipe$5$q;
-        acc_ext$7$a = lanes$7$sum;
-        rq$7$acc = acc_ext$7$y;
-        byte_ext$7$a = rq$7$out;
-        unused_valid$7 = rq$7$out_valid;
-        unused_last$7 = rq$7$out_last;
-        rq$7$bias = bram$read_data[(7 * 32'h20)+:(32)];
-        rq$7$m0 = mram$read_data[(7 * 32'h20)+:(32)];
-        rq$7$shift = sram$read_data[(7 * 32'h6)+:(6)];
-        rq$7$out_zp = out_zp$q;
-        rq$7$act_min = act_min$q;
-        rq$7$act_max = act_max$q;
         packed$0 = byte_ext$0$y << top8;
         packed$1 = (packed$0 >> 32'h8) | (byte_ext$1$y << top8);
         packed$2 = (packed$1 >> 32'h8) | (byte_ext$2$y << top8);
         packed$3 = (packed$2 >> 32'h8) | (byte_ext$3$y << top8);
-        packed$4 = (packed$3 >> 32'h8) | (byte_ext$4$y << top8);
-        packed$5 = (packed$4 >> 32'h8) | (byte_ext$5$y << top8);
-        packed$6 = (packed$5 >> 32'h8) | (byte_ext$6$y << top8);
-        packed$7 = (packed$6 >> 32'h8) | (byte_ext$7$y << top8);
         fifo$inp$tvalid = rq$0$out_valid;
         fifo$inp$tlast = rq$0$out_last;
         fifo$inp$tdata = packed$0;
         fifo$inp$tdata = packed$1;
         fifo$inp$tdata = packed$2;
         fifo$inp$tdata = packed$3;
-        fifo$inp$tdata = packed$4;
-        fifo$inp$tdata = packed$5;
-        fifo$inp$tdata = packed$6;
-        fifo$inp$tdata = packed$7;
         if (ser_valid$q) begin
             ser$d = ser$q >> beat_bits;
             ser_tap$d = ser_tap$q + 32'h1;
@@ -1705,7 +1378,7 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         if (im2col$q) begin
             fifo$inp$tvalid = ser_valid$q;
             fifo$inp$tlast = ser_last$q && (ser_tap$q == last_tap);
-            fifo$inp$tdata = ser$q[(32'h0)+:(64)];
+            fifo$inp$tdata = ser$q[(32'h0)+:(32)];
         end
         out$tdata = fifo$out$tdata;
         out$tlast = fifo$out$tlast;
@@ -1798,58 +1471,6 @@ module dsc_engine$dw$acc_ext$3(a,y);
 endmodule // dsc_engine$dw$acc_ext$3
 
 
-module dsc_engine$dw$acc_ext$4(a,y);
-    
-    // Module arguments
-    input wire  [18:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{13{a[18]}}, a};
-    end
-endmodule // dsc_engine$dw$acc_ext$4
-
-
-module dsc_engine$dw$acc_ext$5(a,y);
-    
-    // Module arguments
-    input wire  [18:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{13{a[18]}}, a};
-    end
-endmodule // dsc_engine$dw$acc_ext$5
-
-
-module dsc_engine$dw$acc_ext$6(a,y);
-    
-    // Module arguments
-    input wire  [18:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{13{a[18]}}, a};
-    end
-endmodule // dsc_engine$dw$acc_ext$6
-
-
-module dsc_engine$dw$acc_ext$7(a,y);
-    
-    // Module arguments
-    input wire  [18:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{13{a[18]}}, a};
-    end
-endmodule // dsc_engine$dw$acc_ext$7
-
-
 module dsc_engine$dw$act_max(d,q,clock);
     
     // Module arguments
@@ -1931,14 +1552,14 @@ module dsc_engine$dw$bram(clock,write_enable,write_address,write_data,read_addre
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [6:0] write_address;
-    input wire  [255:0] write_data;
-    input wire  [6:0] read_address;
-    output reg  [255:0] read_data;
+    input wire  [5:0] write_address;
+    input wire  [127:0] write_data;
+    input wire  [5:0] read_address;
+    output reg  [127:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [255:0] mem [0:127];
+    reg [127:0] mem [0:63];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -1952,13 +1573,13 @@ endmodule // dsc_engine$dw$bram
 module dsc_engine$dw$bstage(d,q,clock);
     
     // Module arguments
-    input wire  [255:0] d;
-    output reg  [255:0] q;
+    input wire  [127:0] d;
+    output reg  [127:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 256'h0;
+       q = 128'h0;
     end
     
     always @(posedge clock) begin
@@ -1972,11 +1593,11 @@ module dsc_engine$dw$byte_ext$0(a,y);
     
     // Module arguments
     input wire  [7:0] a;
-    output reg  [63:0] y;
+    output reg  [31:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {56'd0, a};
+       y = {24'd0, a};
     end
 endmodule // dsc_engine$dw$byte_ext$0
 
@@ -1985,11 +1606,11 @@ module dsc_engine$dw$byte_ext$1(a,y);
     
     // Module arguments
     input wire  [7:0] a;
-    output reg  [63:0] y;
+    output reg  [31:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {56'd0, a};
+       y = {24'd0, a};
     end
 endmodule // dsc_engine$dw$byte_ext$1
 
@@ -1998,11 +1619,11 @@ module dsc_engine$dw$byte_ext$2(a,y);
     
     // Module arguments
     input wire  [7:0] a;
-    output reg  [63:0] y;
+    output reg  [31:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {56'd0, a};
+       y = {24'd0, a};
     end
 endmodule // dsc_engine$dw$byte_ext$2
 
@@ -2011,65 +1632,13 @@ module dsc_engine$dw$byte_ext$3(a,y);
     
     // Module arguments
     input wire  [7:0] a;
-    output reg  [63:0] y;
+    output reg  [31:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {56'd0, a};
+       y = {24'd0, a};
     end
 endmodule // dsc_engine$dw$byte_ext$3
-
-
-module dsc_engine$dw$byte_ext$4(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [63:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {56'd0, a};
-    end
-endmodule // dsc_engine$dw$byte_ext$4
-
-
-module dsc_engine$dw$byte_ext$5(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [63:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {56'd0, a};
-    end
-endmodule // dsc_engine$dw$byte_ext$5
-
-
-module dsc_engine$dw$byte_ext$6(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [63:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {56'd0, a};
-    end
-endmodule // dsc_engine$dw$byte_ext$6
-
-
-module dsc_engine$dw$byte_ext$7(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [63:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {56'd0, a};
-    end
-endmodule // dsc_engine$dw$byte_ext$7
 
 
 module dsc_engine$dw$credits(d,q,clock);
@@ -2114,11 +1683,11 @@ module dsc_engine$dw$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$td
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] inp$tdata;
+    input wire  [31:0] inp$tdata;
     input wire  inp$tvalid;
     output reg  inp$tready;
     input wire  inp$tlast;
-    output reg  [63:0] out$tdata;
+    output reg  [31:0] out$tdata;
     output reg  out$tvalid;
     input wire  out$tready;
     output reg  out$tlast;
@@ -2131,9 +1700,9 @@ module dsc_engine$dw$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$td
     reg  ram$clock;
     reg  ram$write_enable;
     reg  [4:0] ram$write_address;
-    reg  [64:0] ram$write_data;
+    reg  [32:0] ram$write_data;
     reg  [4:0] ram$read_address;
-    wire  [64:0] ram$read_data;
+    wire  [32:0] ram$read_data;
     reg  [4:0] wp$d;
     wire  [4:0] wp$q;
     reg  wp$clock;
@@ -2149,8 +1718,8 @@ module dsc_engine$dw$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$td
     reg  q0_valid$d;
     wire  q0_valid$q;
     reg  q0_valid$clock;
-    reg  [63:0] q0_data$d;
-    wire  [63:0] q0_data$q;
+    reg  [31:0] q0_data$d;
+    wire  [31:0] q0_data$q;
     reg  q0_data$clock;
     reg  q0_last$d;
     wire  q0_last$q;
@@ -2158,8 +1727,8 @@ module dsc_engine$dw$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$td
     reg  q1_valid$d;
     wire  q1_valid$q;
     reg  q1_valid$clock;
-    reg  [63:0] q1_data$d;
-    wire  [63:0] q1_data$q;
+    reg  [31:0] q1_data$d;
+    wire  [31:0] q1_data$q;
     reg  q1_data$clock;
     reg  q1_last$d;
     wire  q1_last$q;
@@ -2169,7 +1738,7 @@ module dsc_engine$dw$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$td
     reg  in_fire;
     reg  pop;
     reg  issue;
-    reg  [63:0] rd_data;
+    reg  [31:0] rd_data;
     reg  rd_last;
     
     // Sub module instances
@@ -2259,9 +1828,9 @@ module dsc_engine$dw$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$td
         in_fire = inp$tvalid & (items$q != depth);
         ram$write_enable = in_fire;
         ram$write_address = wp$q;
-        ram$write_data = ((inp$tdata) & 65'h1ffffffffffffffff) << 32'h1;
+        ram$write_data = ((inp$tdata) & 33'h1ffffffff) << 32'h1;
         if (inp$tlast) begin
-            ram$write_data = (((inp$tdata) & 65'h1ffffffffffffffff) << 32'h1) | 32'h1;
+            ram$write_data = (((inp$tdata) & 33'h1ffffffff) << 32'h1) | 32'h1;
         end
         if (in_fire) begin
             wp$d = wp$q + 32'h1;
@@ -2283,7 +1852,7 @@ module dsc_engine$dw$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$td
         if (~in_fire & pop) begin
             items$d = items$q - 32'h1;
         end
-        rd_data = ram$read_data[(32'h1)+:(64)];
+        rd_data = ram$read_data[(32'h1)+:(32)];
         rd_last = ram$read_data[32'h0];
         if (pop) begin
             if (q1_valid$q) begin
@@ -2363,13 +1932,13 @@ endmodule // dsc_engine$dw$fifo$items
 module dsc_engine$dw$fifo$q0_data(d,q,clock);
     
     // Module arguments
-    input wire  [63:0] d;
-    output reg  [63:0] q;
+    input wire  [31:0] d;
+    output reg  [31:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 64'h0;
+       q = 32'h0;
     end
     
     always @(posedge clock) begin
@@ -2420,13 +1989,13 @@ endmodule // dsc_engine$dw$fifo$q0_valid
 module dsc_engine$dw$fifo$q1_data(d,q,clock);
     
     // Module arguments
-    input wire  [63:0] d;
-    output reg  [63:0] q;
+    input wire  [31:0] d;
+    output reg  [31:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 64'h0;
+       q = 32'h0;
     end
     
     always @(posedge clock) begin
@@ -2480,13 +2049,13 @@ module dsc_engine$dw$fifo$ram(clock,write_enable,write_address,write_data,read_a
     input wire  clock;
     input wire  write_enable;
     input wire  [4:0] write_address;
-    input wire  [64:0] write_data;
+    input wire  [32:0] write_data;
     input wire  [4:0] read_address;
-    output reg  [64:0] read_data;
+    output reg  [32:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [64:0] mem [0:31];
+    reg [32:0] mem [0:31];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -2557,13 +2126,13 @@ endmodule // dsc_engine$dw$flush
 module dsc_engine$dw$gpipe$0(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -2576,13 +2145,13 @@ endmodule // dsc_engine$dw$gpipe$0
 module dsc_engine$dw$gpipe$1(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -2595,13 +2164,13 @@ endmodule // dsc_engine$dw$gpipe$1
 module dsc_engine$dw$gpipe$2(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -2614,13 +2183,13 @@ endmodule // dsc_engine$dw$gpipe$2
 module dsc_engine$dw$gpipe$3(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -2633,13 +2202,13 @@ endmodule // dsc_engine$dw$gpipe$3
 module dsc_engine$dw$gpipe$4(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -2652,13 +2221,13 @@ endmodule // dsc_engine$dw$gpipe$4
 module dsc_engine$dw$group(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -2671,13 +2240,13 @@ endmodule // dsc_engine$dw$group
 module dsc_engine$dw$height(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -2729,13 +2298,13 @@ module dsc_engine$dw$lanes$0(clock,win,wts,sum);
     
     // Module arguments
     input wire  clock;
-    input wire  [575:0] win;
-    input wire  [575:0] wts;
+    input wire  [287:0] win;
+    input wire  [287:0] wts;
     output reg  [18:0] sum;
     
     // Constant declarations
     localparam  lane_shift = 16'h0;
-    localparam  beat_shift = 16'h40;
+    localparam  beat_shift = 16'h20;
     
     // Stub signals
     reg  [7:0] muls$0$a;
@@ -2932,24 +2501,24 @@ module dsc_engine$dw$lanes$0(clock,win,wts,sum);
     reg  nodes$30$clock;
     
     // Local signals
-    reg  [575:0] x_chain$0;
-    reg  [575:0] x_chain$1;
-    reg  [575:0] x_chain$2;
-    reg  [575:0] x_chain$3;
-    reg  [575:0] x_chain$4;
-    reg  [575:0] x_chain$5;
-    reg  [575:0] x_chain$6;
-    reg  [575:0] x_chain$7;
-    reg  [575:0] x_chain$8;
-    reg  [575:0] w_chain$0;
-    reg  [575:0] w_chain$1;
-    reg  [575:0] w_chain$2;
-    reg  [575:0] w_chain$3;
-    reg  [575:0] w_chain$4;
-    reg  [575:0] w_chain$5;
-    reg  [575:0] w_chain$6;
-    reg  [575:0] w_chain$7;
-    reg  [575:0] w_chain$8;
+    reg  [287:0] x_chain$0;
+    reg  [287:0] x_chain$1;
+    reg  [287:0] x_chain$2;
+    reg  [287:0] x_chain$3;
+    reg  [287:0] x_chain$4;
+    reg  [287:0] x_chain$5;
+    reg  [287:0] x_chain$6;
+    reg  [287:0] x_chain$7;
+    reg  [287:0] x_chain$8;
+    reg  [287:0] w_chain$0;
+    reg  [287:0] w_chain$1;
+    reg  [287:0] w_chain$2;
+    reg  [287:0] w_chain$3;
+    reg  [287:0] w_chain$4;
+    reg  [287:0] w_chain$5;
+    reg  [287:0] w_chain$6;
+    reg  [287:0] w_chain$7;
+    reg  [287:0] w_chain$8;
     reg  [18:0] prods$0;
     reg  [18:0] prods$1;
     reg  [18:0] prods$2;
@@ -2981,8 +2550,8 @@ module dsc_engine$dw$lanes$0(clock,win,wts,sum);
     reg  [18:0] sums$12;
     reg  [18:0] sums$13;
     reg  [18:0] sums$14;
-    reg  [575:0] unused_x;
-    reg  [575:0] unused_w;
+    reg  [287:0] unused_x;
+    reg  [287:0] unused_w;
     
     // Sub module instances
     dsc_engine$dw$lanes$0$muls$0 muls$0(
@@ -4717,13 +4286,13 @@ module dsc_engine$dw$lanes$1(clock,win,wts,sum);
     
     // Module arguments
     input wire  clock;
-    input wire  [575:0] win;
-    input wire  [575:0] wts;
+    input wire  [287:0] win;
+    input wire  [287:0] wts;
     output reg  [18:0] sum;
     
     // Constant declarations
     localparam  lane_shift = 16'h8;
-    localparam  beat_shift = 16'h40;
+    localparam  beat_shift = 16'h20;
     
     // Stub signals
     reg  [7:0] muls$0$a;
@@ -4920,24 +4489,24 @@ module dsc_engine$dw$lanes$1(clock,win,wts,sum);
     reg  nodes$30$clock;
     
     // Local signals
-    reg  [575:0] x_chain$0;
-    reg  [575:0] x_chain$1;
-    reg  [575:0] x_chain$2;
-    reg  [575:0] x_chain$3;
-    reg  [575:0] x_chain$4;
-    reg  [575:0] x_chain$5;
-    reg  [575:0] x_chain$6;
-    reg  [575:0] x_chain$7;
-    reg  [575:0] x_chain$8;
-    reg  [575:0] w_chain$0;
-    reg  [575:0] w_chain$1;
-    reg  [575:0] w_chain$2;
-    reg  [575:0] w_chain$3;
-    reg  [575:0] w_chain$4;
-    reg  [575:0] w_chain$5;
-    reg  [575:0] w_chain$6;
-    reg  [575:0] w_chain$7;
-    reg  [575:0] w_chain$8;
+    reg  [287:0] x_chain$0;
+    reg  [287:0] x_chain$1;
+    reg  [287:0] x_chain$2;
+    reg  [287:0] x_chain$3;
+    reg  [287:0] x_chain$4;
+    reg  [287:0] x_chain$5;
+    reg  [287:0] x_chain$6;
+    reg  [287:0] x_chain$7;
+    reg  [287:0] x_chain$8;
+    reg  [287:0] w_chain$0;
+    reg  [287:0] w_chain$1;
+    reg  [287:0] w_chain$2;
+    reg  [287:0] w_chain$3;
+    reg  [287:0] w_chain$4;
+    reg  [287:0] w_chain$5;
+    reg  [287:0] w_chain$6;
+    reg  [287:0] w_chain$7;
+    reg  [287:0] w_chain$8;
     reg  [18:0] prods$0;
     reg  [18:0] prods$1;
     reg  [18:0] prods$2;
@@ -4969,8 +4538,8 @@ module dsc_engine$dw$lanes$1(clock,win,wts,sum);
     reg  [18:0] sums$12;
     reg  [18:0] sums$13;
     reg  [18:0] sums$14;
-    reg  [575:0] unused_x;
-    reg  [575:0] unused_w;
+    reg  [287:0] unused_x;
+    reg  [287:0] unused_w;
     
     // Sub module instances
     dsc_engine$dw$lanes$1$muls$0 muls$0(
@@ -6705,13 +6274,13 @@ module dsc_engine$dw$lanes$2(clock,win,wts,sum);
     
     // Module arguments
     input wire  clock;
-    input wire  [575:0] win;
-    input wire  [575:0] wts;
+    input wire  [287:0] win;
+    input wire  [287:0] wts;
     output reg  [18:0] sum;
     
     // Constant declarations
     localparam  lane_shift = 16'h10;
-    localparam  beat_shift = 16'h40;
+    localparam  beat_shift = 16'h20;
     
     // Stub signals
     reg  [7:0] muls$0$a;
@@ -6908,24 +6477,24 @@ module dsc_engine$dw$lanes$2(clock,win,wts,sum);
     reg  nodes$30$clock;
     
     // Local signals
-    reg  [575:0] x_chain$0;
-    reg  [575:0] x_chain$1;
-    reg  [575:0] x_chain$2;
-    reg  [575:0] x_chain$3;
-    reg  [575:0] x_chain$4;
-    reg  [575:0] x_chain$5;
-    reg  [575:0] x_chain$6;
-    reg  [575:0] x_chain$7;
-    reg  [575:0] x_chain$8;
-    reg  [575:0] w_chain$0;
-    reg  [575:0] w_chain$1;
-    reg  [575:0] w_chain$2;
-    reg  [575:0] w_chain$3;
-    reg  [575:0] w_chain$4;
-    reg  [575:0] w_chain$5;
-    reg  [575:0] w_chain$6;
-    reg  [575:0] w_chain$7;
-    reg  [575:0] w_chain$8;
+    reg  [287:0] x_chain$0;
+    reg  [287:0] x_chain$1;
+    reg  [287:0] x_chain$2;
+    reg  [287:0] x_chain$3;
+    reg  [287:0] x_chain$4;
+    reg  [287:0] x_chain$5;
+    reg  [287:0] x_chain$6;
+    reg  [287:0] x_chain$7;
+    reg  [287:0] x_chain$8;
+    reg  [287:0] w_chain$0;
+    reg  [287:0] w_chain$1;
+    reg  [287:0] w_chain$2;
+    reg  [287:0] w_chain$3;
+    reg  [287:0] w_chain$4;
+    reg  [287:0] w_chain$5;
+    reg  [287:0] w_chain$6;
+    reg  [287:0] w_chain$7;
+    reg  [287:0] w_chain$8;
     reg  [18:0] prods$0;
     reg  [18:0] prods$1;
     reg  [18:0] prods$2;
@@ -6957,8 +6526,8 @@ module dsc_engine$dw$lanes$2(clock,win,wts,sum);
     reg  [18:0] sums$12;
     reg  [18:0] sums$13;
     reg  [18:0] sums$14;
-    reg  [575:0] unused_x;
-    reg  [575:0] unused_w;
+    reg  [287:0] unused_x;
+    reg  [287:0] unused_w;
     
     // Sub module instances
     dsc_engine$dw$lanes$2$muls$0 muls$0(
@@ -8693,13 +8262,13 @@ module dsc_engine$dw$lanes$3(clock,win,wts,sum);
     
     // Module arguments
     input wire  clock;
-    input wire  [575:0] win;
-    input wire  [575:0] wts;
+    input wire  [287:0] win;
+    input wire  [287:0] wts;
     output reg  [18:0] sum;
     
     // Constant declarations
     localparam  lane_shift = 16'h18;
-    localparam  beat_shift = 16'h40;
+    localparam  beat_shift = 16'h20;
     
     // Stub signals
     reg  [7:0] muls$0$a;
@@ -8896,24 +8465,24 @@ module dsc_engine$dw$lanes$3(clock,win,wts,sum);
     reg  nodes$30$clock;
     
     // Local signals
-    reg  [575:0] x_chain$0;
-    reg  [575:0] x_chain$1;
-    reg  [575:0] x_chain$2;
-    reg  [575:0] x_chain$3;
-    reg  [575:0] x_chain$4;
-    reg  [575:0] x_chain$5;
-    reg  [575:0] x_chain$6;
-    reg  [575:0] x_chain$7;
-    reg  [575:0] x_chain$8;
-    reg  [575:0] w_chain$0;
-    reg  [575:0] w_chain$1;
-    reg  [575:0] w_chain$2;
-    reg  [575:0] w_chain$3;
-    reg  [575:0] w_chain$4;
-    reg  [575:0] w_chain$5;
-    reg  [575:0] w_chain$6;
-    reg  [575:0] w_chain$7;
-    reg  [575:0] w_chain$8;
+    reg  [287:0] x_chain$0;
+    reg  [287:0] x_chain$1;
+    reg  [287:0] x_chain$2;
+    reg  [287:0] x_chain$3;
+    reg  [287:0] x_chain$4;
+    reg  [287:0] x_chain$5;
+    reg  [287:0] x_chain$6;
+    reg  [287:0] x_chain$7;
+    reg  [287:0] x_chain$8;
+    reg  [287:0] w_chain$0;
+    reg  [287:0] w_chain$1;
+    reg  [287:0] w_chain$2;
+    reg  [287:0] w_chain$3;
+    reg  [287:0] w_chain$4;
+    reg  [287:0] w_chain$5;
+    reg  [287:0] w_chain$6;
+    reg  [287:0] w_chain$7;
+    reg  [287:0] w_chain$8;
     reg  [18:0] prods$0;
     reg  [18:0] prods$1;
     reg  [18:0] prods$2;
@@ -8945,8 +8514,8 @@ module dsc_engine$dw$lanes$3(clock,win,wts,sum);
     reg  [18:0] sums$12;
     reg  [18:0] sums$13;
     reg  [18:0] sums$14;
-    reg  [575:0] unused_x;
-    reg  [575:0] unused_w;
+    reg  [287:0] unused_x;
+    reg  [287:0] unused_w;
     
     // Sub module instances
     dsc_engine$dw$lanes$3$muls$0 muls$0(
@@ -10677,7968 +10246,16 @@ module dsc_engine$dw$lanes$3$x_regs$8(d,q,clock);
 endmodule // dsc_engine$dw$lanes$3$x_regs$8
 
 
-module dsc_engine$dw$lanes$4(clock,win,wts,sum);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [575:0] win;
-    input wire  [575:0] wts;
-    output reg  [18:0] sum;
-    
-    // Constant declarations
-    localparam  lane_shift = 16'h20;
-    localparam  beat_shift = 16'h40;
-    
-    // Stub signals
-    reg  [7:0] muls$0$a;
-    reg  [7:0] muls$0$b;
-    wire  [15:0] muls$0$y;
-    reg  [7:0] muls$1$a;
-    reg  [7:0] muls$1$b;
-    wire  [15:0] muls$1$y;
-    reg  [7:0] muls$2$a;
-    reg  [7:0] muls$2$b;
-    wire  [15:0] muls$2$y;
-    reg  [7:0] muls$3$a;
-    reg  [7:0] muls$3$b;
-    wire  [15:0] muls$3$y;
-    reg  [7:0] muls$4$a;
-    reg  [7:0] muls$4$b;
-    wire  [15:0] muls$4$y;
-    reg  [7:0] muls$5$a;
-    reg  [7:0] muls$5$b;
-    wire  [15:0] muls$5$y;
-    reg  [7:0] muls$6$a;
-    reg  [7:0] muls$6$b;
-    wire  [15:0] muls$6$y;
-    reg  [7:0] muls$7$a;
-    reg  [7:0] muls$7$b;
-    wire  [15:0] muls$7$y;
-    reg  [7:0] muls$8$a;
-    reg  [7:0] muls$8$b;
-    wire  [15:0] muls$8$y;
-    reg  [15:0] ext$0$a;
-    wire  [18:0] ext$0$y;
-    reg  [15:0] ext$1$a;
-    wire  [18:0] ext$1$y;
-    reg  [15:0] ext$2$a;
-    wire  [18:0] ext$2$y;
-    reg  [15:0] ext$3$a;
-    wire  [18:0] ext$3$y;
-    reg  [15:0] ext$4$a;
-    wire  [18:0] ext$4$y;
-    reg  [15:0] ext$5$a;
-    wire  [18:0] ext$5$y;
-    reg  [15:0] ext$6$a;
-    wire  [18:0] ext$6$y;
-    reg  [15:0] ext$7$a;
-    wire  [18:0] ext$7$y;
-    reg  [15:0] ext$8$a;
-    wire  [18:0] ext$8$y;
-    reg  [7:0] x_regs$0$d;
-    wire  [7:0] x_regs$0$q;
-    reg  x_regs$0$clock;
-    reg  [7:0] x_regs$1$d;
-    wire  [7:0] x_regs$1$q;
-    reg  x_regs$1$clock;
-    reg  [7:0] x_regs$2$d;
-    wire  [7:0] x_regs$2$q;
-    reg  x_regs$2$clock;
-    reg  [7:0] x_regs$3$d;
-    wire  [7:0] x_regs$3$q;
-    reg  x_regs$3$clock;
-    reg  [7:0] x_regs$4$d;
-    wire  [7:0] x_regs$4$q;
-    reg  x_regs$4$clock;
-    reg  [7:0] x_regs$5$d;
-    wire  [7:0] x_regs$5$q;
-    reg  x_regs$5$clock;
-    reg  [7:0] x_regs$6$d;
-    wire  [7:0] x_regs$6$q;
-    reg  x_regs$6$clock;
-    reg  [7:0] x_regs$7$d;
-    wire  [7:0] x_regs$7$q;
-    reg  x_regs$7$clock;
-    reg  [7:0] x_regs$8$d;
-    wire  [7:0] x_regs$8$q;
-    reg  x_regs$8$clock;
-    reg  [7:0] w_regs$0$d;
-    wire  [7:0] w_regs$0$q;
-    reg  w_regs$0$clock;
-    reg  [7:0] w_regs$1$d;
-    wire  [7:0] w_regs$1$q;
-    reg  w_regs$1$clock;
-    reg  [7:0] w_regs$2$d;
-    wire  [7:0] w_regs$2$q;
-    reg  w_regs$2$clock;
-    reg  [7:0] w_regs$3$d;
-    wire  [7:0] w_regs$3$q;
-    reg  w_regs$3$clock;
-    reg  [7:0] w_regs$4$d;
-    wire  [7:0] w_regs$4$q;
-    reg  w_regs$4$clock;
-    reg  [7:0] w_regs$5$d;
-    wire  [7:0] w_regs$5$q;
-    reg  w_regs$5$clock;
-    reg  [7:0] w_regs$6$d;
-    wire  [7:0] w_regs$6$q;
-    reg  w_regs$6$clock;
-    reg  [7:0] w_regs$7$d;
-    wire  [7:0] w_regs$7$q;
-    reg  w_regs$7$clock;
-    reg  [7:0] w_regs$8$d;
-    wire  [7:0] w_regs$8$q;
-    reg  w_regs$8$clock;
-    reg  [18:0] nodes$0$d;
-    wire  [18:0] nodes$0$q;
-    reg  nodes$0$clock;
-    reg  [18:0] nodes$1$d;
-    wire  [18:0] nodes$1$q;
-    reg  nodes$1$clock;
-    reg  [18:0] nodes$2$d;
-    wire  [18:0] nodes$2$q;
-    reg  nodes$2$clock;
-    reg  [18:0] nodes$3$d;
-    wire  [18:0] nodes$3$q;
-    reg  nodes$3$clock;
-    reg  [18:0] nodes$4$d;
-    wire  [18:0] nodes$4$q;
-    reg  nodes$4$clock;
-    reg  [18:0] nodes$5$d;
-    wire  [18:0] nodes$5$q;
-    reg  nodes$5$clock;
-    reg  [18:0] nodes$6$d;
-    wire  [18:0] nodes$6$q;
-    reg  nodes$6$clock;
-    reg  [18:0] nodes$7$d;
-    wire  [18:0] nodes$7$q;
-    reg  nodes$7$clock;
-    reg  [18:0] nodes$8$d;
-    wire  [18:0] nodes$8$q;
-    reg  nodes$8$clock;
-    reg  [18:0] nodes$9$d;
-    wire  [18:0] nodes$9$q;
-    reg  nodes$9$clock;
-    reg  [18:0] nodes$10$d;
-    wire  [18:0] nodes$10$q;
-    reg  nodes$10$clock;
-    reg  [18:0] nodes$11$d;
-    wire  [18:0] nodes$11$q;
-    reg  nodes$11$clock;
-    reg  [18:0] nodes$12$d;
-    wire  [18:0] nodes$12$q;
-    reg  nodes$12$clock;
-    reg  [18:0] nodes$13$d;
-    wire  [18:0] nodes$13$q;
-    reg  nodes$13$clock;
-    reg  [18:0] nodes$14$d;
-    wire  [18:0] nodes$14$q;
-    reg  nodes$14$clock;
-    reg  [18:0] nodes$15$d;
-    wire  [18:0] nodes$15$q;
-    reg  nodes$15$clock;
-    reg  [18:0] nodes$16$d;
-    wire  [18:0] nodes$16$q;
-    reg  nodes$16$clock;
-    reg  [18:0] nodes$17$d;
-    wire  [18:0] nodes$17$q;
-    reg  nodes$17$clock;
-    reg  [18:0] nodes$18$d;
-    wire  [18:0] nodes$18$q;
-    reg  nodes$18$clock;
-    reg  [18:0] nodes$19$d;
-    wire  [18:0] nodes$19$q;
-    reg  nodes$19$clock;
-    reg  [18:0] nodes$20$d;
-    wire  [18:0] nodes$20$q;
-    reg  nodes$20$clock;
-    reg  [18:0] nodes$21$d;
-    wire  [18:0] nodes$21$q;
-    reg  nodes$21$clock;
-    reg  [18:0] nodes$22$d;
-    wire  [18:0] nodes$22$q;
-    reg  nodes$22$clock;
-    reg  [18:0] nodes$23$d;
-    wire  [18:0] nodes$23$q;
-    reg  nodes$23$clock;
-    reg  [18:0] nodes$24$d;
-    wire  [18:0] nodes$24$q;
-    reg  nodes$24$clock;
-    reg  [18:0] nodes$25$d;
-    wire  [18:0] nodes$25$q;
-    reg  nodes$25$clock;
-    reg  [18:0] nodes$26$d;
-    wire  [18:0] nodes$26$q;
-    reg  nodes$26$clock;
-    reg  [18:0] nodes$27$d;
-    wire  [18:0] nodes$27$q;
-    reg  nodes$27$clock;
-    reg  [18:0] nodes$28$d;
-    wire  [18:0] nodes$28$q;
-    reg  nodes$28$clock;
-    reg  [18:0] nodes$29$d;
-    wire  [18:0] nodes$29$q;
-    reg  nodes$29$clock;
-    reg  [18:0] nodes$30$d;
-    wire  [18:0] nodes$30$q;
-    reg  nodes$30$clock;
-    
-    // Local signals
-    reg  [575:0] x_chain$0;
-    reg  [575:0] x_chain$1;
-    reg  [575:0] x_chain$2;
-    reg  [575:0] x_chain$3;
-    reg  [575:0] x_chain$4;
-    reg  [575:0] x_chain$5;
-    reg  [575:0] x_chain$6;
-    reg  [575:0] x_chain$7;
-    reg  [575:0] x_chain$8;
-    reg  [575:0] w_chain$0;
-    reg  [575:0] w_chain$1;
-    reg  [575:0] w_chain$2;
-    reg  [575:0] w_chain$3;
-    reg  [575:0] w_chain$4;
-    reg  [575:0] w_chain$5;
-    reg  [575:0] w_chain$6;
-    reg  [575:0] w_chain$7;
-    reg  [575:0] w_chain$8;
-    reg  [18:0] prods$0;
-    reg  [18:0] prods$1;
-    reg  [18:0] prods$2;
-    reg  [18:0] prods$3;
-    reg  [18:0] prods$4;
-    reg  [18:0] prods$5;
-    reg  [18:0] prods$6;
-    reg  [18:0] prods$7;
-    reg  [18:0] prods$8;
-    reg  [18:0] prods$9;
-    reg  [18:0] prods$10;
-    reg  [18:0] prods$11;
-    reg  [18:0] prods$12;
-    reg  [18:0] prods$13;
-    reg  [18:0] prods$14;
-    reg  [18:0] prods$15;
-    reg  [18:0] sums$0;
-    reg  [18:0] sums$1;
-    reg  [18:0] sums$2;
-    reg  [18:0] sums$3;
-    reg  [18:0] sums$4;
-    reg  [18:0] sums$5;
-    reg  [18:0] sums$6;
-    reg  [18:0] sums$7;
-    reg  [18:0] sums$8;
-    reg  [18:0] sums$9;
-    reg  [18:0] sums$10;
-    reg  [18:0] sums$11;
-    reg  [18:0] sums$12;
-    reg  [18:0] sums$13;
-    reg  [18:0] sums$14;
-    reg  [575:0] unused_x;
-    reg  [575:0] unused_w;
-    
-    // Sub module instances
-    dsc_engine$dw$lanes$4$muls$0 muls$0(
-        .a(muls$0$a),
-        .b(muls$0$b),
-        .y(muls$0$y)
-    );
-    dsc_engine$dw$lanes$4$muls$1 muls$1(
-        .a(muls$1$a),
-        .b(muls$1$b),
-        .y(muls$1$y)
-    );
-    dsc_engine$dw$lanes$4$muls$2 muls$2(
-        .a(muls$2$a),
-        .b(muls$2$b),
-        .y(muls$2$y)
-    );
-    dsc_engine$dw$lanes$4$muls$3 muls$3(
-        .a(muls$3$a),
-        .b(muls$3$b),
-        .y(muls$3$y)
-    );
-    dsc_engine$dw$lanes$4$muls$4 muls$4(
-        .a(muls$4$a),
-        .b(muls$4$b),
-        .y(muls$4$y)
-    );
-    dsc_engine$dw$lanes$4$muls$5 muls$5(
-        .a(muls$5$a),
-        .b(muls$5$b),
-        .y(muls$5$y)
-    );
-    dsc_engine$dw$lanes$4$muls$6 muls$6(
-        .a(muls$6$a),
-        .b(muls$6$b),
-        .y(muls$6$y)
-    );
-    dsc_engine$dw$lanes$4$muls$7 muls$7(
-        .a(muls$7$a),
-        .b(muls$7$b),
-        .y(muls$7$y)
-    );
-    dsc_engine$dw$lanes$4$muls$8 muls$8(
-        .a(muls$8$a),
-        .b(muls$8$b),
-        .y(muls$8$y)
-    );
-    dsc_engine$dw$lanes$4$ext$0 ext$0(
-        .a(ext$0$a),
-        .y(ext$0$y)
-    );
-    dsc_engine$dw$lanes$4$ext$1 ext$1(
-        .a(ext$1$a),
-        .y(ext$1$y)
-    );
-    dsc_engine$dw$lanes$4$ext$2 ext$2(
-        .a(ext$2$a),
-        .y(ext$2$y)
-    );
-    dsc_engine$dw$lanes$4$ext$3 ext$3(
-        .a(ext$3$a),
-        .y(ext$3$y)
-    );
-    dsc_engine$dw$lanes$4$ext$4 ext$4(
-        .a(ext$4$a),
-        .y(ext$4$y)
-    );
-    dsc_engine$dw$lanes$4$ext$5 ext$5(
-        .a(ext$5$a),
-        .y(ext$5$y)
-    );
-    dsc_engine$dw$lanes$4$ext$6 ext$6(
-        .a(ext$6$a),
-        .y(ext$6$y)
-    );
-    dsc_engine$dw$lanes$4$ext$7 ext$7(
-        .a(ext$7$a),
-        .y(ext$7$y)
-    );
-    dsc_engine$dw$lanes$4$ext$8 ext$8(
-        .a(ext$8$a),
-        .y(ext$8$y)
-    );
-    dsc_engine$dw$lanes$4$x_regs$0 x_regs$0(
-        .d(x_regs$0$d),
-        .q(x_regs$0$q),
-        .clock(x_regs$0$clock)
-    );
-    dsc_engine$dw$lanes$4$x_regs$1 x_regs$1(
-        .d(x_regs$1$d),
-        .q(x_regs$1$q),
-        .clock(x_regs$1$clock)
-    );
-    dsc_engine$dw$lanes$4$x_regs$2 x_regs$2(
-        .d(x_regs$2$d),
-        .q(x_regs$2$q),
-        .clock(x_regs$2$clock)
-    );
-    dsc_engine$dw$lanes$4$x_regs$3 x_regs$3(
-        .d(x_regs$3$d),
-        .q(x_regs$3$q),
-        .clock(x_regs$3$clock)
-    );
-    dsc_engine$dw$lanes$4$x_regs$4 x_regs$4(
-        .d(x_regs$4$d),
-        .q(x_regs$4$q),
-        .clock(x_regs$4$clock)
-    );
-    dsc_engine$dw$lanes$4$x_regs$5 x_regs$5(
-        .d(x_regs$5$d),
-        .q(x_regs$5$q),
-        .clock(x_regs$5$clock)
-    );
-    dsc_engine$dw$lanes$4$x_regs$6 x_regs$6(
-        .d(x_regs$6$d),
-        .q(x_regs$6$q),
-        .clock(x_regs$6$clock)
-    );
-    dsc_engine$dw$lanes$4$x_regs$7 x_regs$7(
-        .d(x_regs$7$d),
-        .q(x_regs$7$q),
-        .clock(x_regs$7$clock)
-    );
-    dsc_engine$dw$lanes$4$x_regs$8 x_regs$8(
-        .d(x_regs$8$d),
-        .q(x_regs$8$q),
-        .clock(x_regs$8$clock)
-    );
-    dsc_engine$dw$lanes$4$w_regs$0 w_regs$0(
-        .d(w_regs$0$d),
-        .q(w_regs$0$q),
-        .clock(w_regs$0$clock)
-    );
-    dsc_engine$dw$lanes$4$w_regs$1 w_regs$1(
-        .d(w_regs$1$d),
-        .q(w_regs$1$q),
-        .clock(w_regs$1$clock)
-    );
-    dsc_engine$dw$lanes$4$w_regs$2 w_regs$2(
-        .d(w_regs$2$d),
-        .q(w_regs$2$q),
-        .clock(w_regs$2$clock)
-    );
-    dsc_engine$dw$lanes$4$w_regs$3 w_regs$3(
-        .d(w_regs$3$d),
-        .q(w_regs$3$q),
-        .clock(w_regs$3$clock)
-    );
-    dsc_engine$dw$lanes$4$w_regs$4 w_regs$4(
-        .d(w_regs$4$d),
-        .q(w_regs$4$q),
-        .clock(w_regs$4$clock)
-    );
-    dsc_engine$dw$lanes$4$w_regs$5 w_regs$5(
-        .d(w_regs$5$d),
-        .q(w_regs$5$q),
-        .clock(w_regs$5$clock)
-    );
-    dsc_engine$dw$lanes$4$w_regs$6 w_regs$6(
-        .d(w_regs$6$d),
-        .q(w_regs$6$q),
-        .clock(w_regs$6$clock)
-    );
-    dsc_engine$dw$lanes$4$w_regs$7 w_regs$7(
-        .d(w_regs$7$d),
-        .q(w_regs$7$q),
-        .clock(w_regs$7$clock)
-    );
-    dsc_engine$dw$lanes$4$w_regs$8 w_regs$8(
-        .d(w_regs$8$d),
-        .q(w_regs$8$q),
-        .clock(w_regs$8$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$0 nodes$0(
-        .d(nodes$0$d),
-        .q(nodes$0$q),
-        .clock(nodes$0$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$1 nodes$1(
-        .d(nodes$1$d),
-        .q(nodes$1$q),
-        .clock(nodes$1$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$2 nodes$2(
-        .d(nodes$2$d),
-        .q(nodes$2$q),
-        .clock(nodes$2$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$3 nodes$3(
-        .d(nodes$3$d),
-        .q(nodes$3$q),
-        .clock(nodes$3$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$4 nodes$4(
-        .d(nodes$4$d),
-        .q(nodes$4$q),
-        .clock(nodes$4$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$5 nodes$5(
-        .d(nodes$5$d),
-        .q(nodes$5$q),
-        .clock(nodes$5$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$6 nodes$6(
-        .d(nodes$6$d),
-        .q(nodes$6$q),
-        .clock(nodes$6$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$7 nodes$7(
-        .d(nodes$7$d),
-        .q(nodes$7$q),
-        .clock(nodes$7$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$8 nodes$8(
-        .d(nodes$8$d),
-        .q(nodes$8$q),
-        .clock(nodes$8$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$9 nodes$9(
-        .d(nodes$9$d),
-        .q(nodes$9$q),
-        .clock(nodes$9$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$10 nodes$10(
-        .d(nodes$10$d),
-        .q(nodes$10$q),
-        .clock(nodes$10$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$11 nodes$11(
-        .d(nodes$11$d),
-        .q(nodes$11$q),
-        .clock(nodes$11$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$12 nodes$12(
-        .d(nodes$12$d),
-        .q(nodes$12$q),
-        .clock(nodes$12$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$13 nodes$13(
-        .d(nodes$13$d),
-        .q(nodes$13$q),
-        .clock(nodes$13$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$14 nodes$14(
-        .d(nodes$14$d),
-        .q(nodes$14$q),
-        .clock(nodes$14$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$15 nodes$15(
-        .d(nodes$15$d),
-        .q(nodes$15$q),
-        .clock(nodes$15$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$16 nodes$16(
-        .d(nodes$16$d),
-        .q(nodes$16$q),
-        .clock(nodes$16$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$17 nodes$17(
-        .d(nodes$17$d),
-        .q(nodes$17$q),
-        .clock(nodes$17$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$18 nodes$18(
-        .d(nodes$18$d),
-        .q(nodes$18$q),
-        .clock(nodes$18$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$19 nodes$19(
-        .d(nodes$19$d),
-        .q(nodes$19$q),
-        .clock(nodes$19$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$20 nodes$20(
-        .d(nodes$20$d),
-        .q(nodes$20$q),
-        .clock(nodes$20$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$21 nodes$21(
-        .d(nodes$21$d),
-        .q(nodes$21$q),
-        .clock(nodes$21$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$22 nodes$22(
-        .d(nodes$22$d),
-        .q(nodes$22$q),
-        .clock(nodes$22$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$23 nodes$23(
-        .d(nodes$23$d),
-        .q(nodes$23$q),
-        .clock(nodes$23$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$24 nodes$24(
-        .d(nodes$24$d),
-        .q(nodes$24$q),
-        .clock(nodes$24$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$25 nodes$25(
-        .d(nodes$25$d),
-        .q(nodes$25$q),
-        .clock(nodes$25$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$26 nodes$26(
-        .d(nodes$26$d),
-        .q(nodes$26$q),
-        .clock(nodes$26$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$27 nodes$27(
-        .d(nodes$27$d),
-        .q(nodes$27$q),
-        .clock(nodes$27$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$28 nodes$28(
-        .d(nodes$28$d),
-        .q(nodes$28$q),
-        .clock(nodes$28$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$29 nodes$29(
-        .d(nodes$29$d),
-        .q(nodes$29$q),
-        .clock(nodes$29$clock)
-    );
-    dsc_engine$dw$lanes$4$nodes$30 nodes$30(
-        .d(nodes$30$d),
-        .q(nodes$30$q),
-        .clock(nodes$30$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        nodes$0$clock = clock;
-        nodes$1$clock = clock;
-        nodes$2$clock = clock;
-        nodes$3$clock = clock;
-        nodes$4$clock = clock;
-        nodes$5$clock = clock;
-        nodes$6$clock = clock;
-        nodes$7$clock = clock;
-        nodes$8$clock = clock;
-        nodes$9$clock = clock;
-        nodes$10$clock = clock;
-        nodes$11$clock = clock;
-        nodes$12$clock = clock;
-        nodes$13$clock = clock;
-        nodes$14$clock = clock;
-        nodes$15$clock = clock;
-        nodes$16$clock = clock;
-        nodes$17$clock = clock;
-        nodes$18$clock = clock;
-        nodes$19$clock = clock;
-        nodes$20$clock = clock;
-        nodes$21$clock = clock;
-        nodes$22$clock = clock;
-        nodes$23$clock = clock;
-        nodes$24$clock = clock;
-        nodes$25$clock = clock;
-        nodes$26$clock = clock;
-        nodes$27$clock = clock;
-        nodes$28$clock = clock;
-        nodes$29$clock = clock;
-        nodes$30$clock = clock;
-        x_regs$0$clock = clock;
-        w_regs$0$clock = clock;
-        x_regs$1$clock = clock;
-        w_regs$1$clock = clock;
-        x_regs$2$clock = clock;
-        w_regs$2$clock = clock;
-        x_regs$3$clock = clock;
-        w_regs$3$clock = clock;
-        x_regs$4$clock = clock;
-        w_regs$4$clock = clock;
-        x_regs$5$clock = clock;
-        w_regs$5$clock = clock;
-        x_regs$6$clock = clock;
-        w_regs$6$clock = clock;
-        x_regs$7$clock = clock;
-        w_regs$7$clock = clock;
-        x_regs$8$clock = clock;
-        w_regs$8$clock = clock;
-        x_chain$0 = win >> lane_shift;
-        w_chain$0 = wts >> lane_shift;
-        x_chain$1 = x_chain$0 >> beat_shift;
-        w_chain$1 = w_chain$0 >> beat_shift;
-        x_chain$2 = x_chain$1 >> beat_shift;
-        w_chain$2 = w_chain$1 >> beat_shift;
-        x_chain$3 = x_chain$2 >> beat_shift;
-        w_chain$3 = w_chain$2 >> beat_shift;
-        x_chain$4 = x_chain$3 >> beat_shift;
-        w_chain$4 = w_chain$3 >> beat_shift;
-        x_chain$5 = x_chain$4 >> beat_shift;
-        w_chain$5 = w_chain$4 >> beat_shift;
-        x_chain$6 = x_chain$5 >> beat_shift;
-        w_chain$6 = w_chain$5 >> beat_shift;
-        x_chain$7 = x_chain$6 >> beat_shift;
-        w_chain$7 = w_chain$6 >> beat_shift;
-        x_chain$8 = x_chain$7 >> beat_shift;
-        w_chain$8 = w_chain$7 >> beat_shift;
-        unused_x = x_chain$0;
-        unused_w = w_chain$0;
-        unused_x = x_chain$1;
-        unused_w = w_chain$1;
-        unused_x = x_chain$2;
-        unused_w = w_chain$2;
-        unused_x = x_chain$3;
-        unused_w = w_chain$3;
-        unused_x = x_chain$4;
-        unused_w = w_chain$4;
-        unused_x = x_chain$5;
-        unused_w = w_chain$5;
-        unused_x = x_chain$6;
-        unused_w = w_chain$6;
-        unused_x = x_chain$7;
-        unused_w = w_chain$7;
-        unused_x = x_chain$8;
-        unused_w = w_chain$8;
-        prods$0 = 32'h0;
-        prods$1 = 32'h0;
-        prods$2 = 32'h0;
-        prods$3 = 32'h0;
-        prods$4 = 32'h0;
-        prods$5 = 32'h0;
-        prods$6 = 32'h0;
-        prods$7 = 32'h0;
-        prods$8 = 32'h0;
-        prods$9 = 32'h0;
-        prods$10 = 32'h0;
-        prods$11 = 32'h0;
-        prods$12 = 32'h0;
-        prods$13 = 32'h0;
-        prods$14 = 32'h0;
-        prods$15 = 32'h0;
-        x_regs$0$d = x_chain$0[(32'h0)+:(8)];
-        w_regs$0$d = w_chain$0[(32'h0)+:(8)];
-        muls$0$a = x_regs$0$q;
-        muls$0$b = w_regs$0$q;
-        ext$0$a = muls$0$y;
-        prods$0 = ext$0$y;
-        x_regs$1$d = x_chain$1[(32'h0)+:(8)];
-        w_regs$1$d = w_chain$1[(32'h0)+:(8)];
-        muls$1$a = x_regs$1$q;
-        muls$1$b = w_regs$1$q;
-        ext$1$a = muls$1$y;
-        prods$1 = ext$1$y;
-        x_regs$2$d = x_chain$2[(32'h0)+:(8)];
-        w_regs$2$d = w_chain$2[(32'h0)+:(8)];
-        muls$2$a = x_regs$2$q;
-        muls$2$b = w_regs$2$q;
-        ext$2$a = muls$2$y;
-        prods$2 = ext$2$y;
-        x_regs$3$d = x_chain$3[(32'h0)+:(8)];
-        w_regs$3$d = w_chain$3[(32'h0)+:(8)];
-        muls$3$a = x_regs$3$q;
-        muls$3$b = w_regs$3$q;
-        ext$3$a = muls$3$y;
-        prods$3 = ext$3$y;
-        x_regs$4$d = x_chain$4[(32'h0)+:(8)];
-        w_regs$4$d = w_chain$4[(32'h0)+:(8)];
-        muls$4$a = x_regs$4$q;
-        muls$4$b = w_regs$4$q;
-        ext$4$a = muls$4$y;
-        prods$4 = ext$4$y;
-        x_regs$5$d = x_chain$5[(32'h0)+:(8)];
-        w_regs$5$d = w_chain$5[(32'h0)+:(8)];
-        muls$5$a = x_regs$5$q;
-        muls$5$b = w_regs$5$q;
-        ext$5$a = muls$5$y;
-        prods$5 = ext$5$y;
-        x_regs$6$d = x_chain$6[(32'h0)+:(8)];
-        w_regs$6$d = w_chain$6[(32'h0)+:(8)];
-        muls$6$a = x_regs$6$q;
-        muls$6$b = w_regs$6$q;
-        ext$6$a = muls$6$y;
-        prods$6 = ext$6$y;
-        x_regs$7$d = x_chain$7[(32'h0)+:(8)];
-        w_regs$7$d = w_chain$7[(32'h0)+:(8)];
-        muls$7$a = x_regs$7$q;
-        muls$7$b = w_regs$7$q;
-        ext$7$a = muls$7$y;
-        prods$7 = ext$7$y;
-        x_regs$8$d = x_chain$8[(32'h0)+:(8)];
-        w_regs$8$d = w_chain$8[(32'h0)+:(8)];
-        muls$8$a = x_regs$8$q;
-        muls$8$b = w_regs$8$q;
-        ext$8$a = muls$8$y;
-        prods$8 = ext$8$y;
-        nodes$15$d = prods$0;
-        nodes$16$d = prods$1;
-        nodes$17$d = prods$2;
-        nodes$18$d = prods$3;
-        nodes$19$d = prods$4;
-        nodes$20$d = prods$5;
-        nodes$21$d = prods$6;
-        nodes$22$d = prods$7;
-        nodes$23$d = prods$8;
-        nodes$24$d = prods$9;
-        nodes$25$d = prods$10;
-        nodes$26$d = prods$11;
-        nodes$27$d = prods$12;
-        nodes$28$d = prods$13;
-        nodes$29$d = prods$14;
-        nodes$30$d = prods$15;
-        sums$0 = nodes$1$q + nodes$2$q;
-        nodes$0$d = sums$0;
-        sums$1 = nodes$3$q + nodes$4$q;
-        nodes$1$d = sums$1;
-        sums$2 = nodes$5$q + nodes$6$q;
-        nodes$2$d = sums$2;
-        sums$3 = nodes$7$q + nodes$8$q;
-        nodes$3$d = sums$3;
-        sums$4 = nodes$9$q + nodes$10$q;
-        nodes$4$d = sums$4;
-        sums$5 = nodes$11$q + nodes$12$q;
-        nodes$5$d = sums$5;
-        sums$6 = nodes$13$q + nodes$14$q;
-        nodes$6$d = sums$6;
-        sums$7 = nodes$15$q + nodes$16$q;
-        nodes$7$d = sums$7;
-        sums$8 = nodes$17$q + nodes$18$q;
-        nodes$8$d = sums$8;
-        sums$9 = nodes$19$q + nodes$20$q;
-        nodes$9$d = sums$9;
-        sums$10 = nodes$21$q + nodes$22$q;
-        nodes$10$d = sums$10;
-        sums$11 = nodes$23$q + nodes$24$q;
-        nodes$11$d = sums$11;
-        sums$12 = nodes$25$q + nodes$26$q;
-        nodes$12$d = sums$12;
-        sums$13 = nodes$27$q + nodes$28$q;
-        nodes$13$d = sums$13;
-        sums$14 = nodes$29$q + nodes$30$q;
-        nodes$14$d = sums$14;
-        sum = nodes$0$q;
-    end
-    
-endmodule // dsc_engine$dw$lanes$4
-
-
-module dsc_engine$dw$lanes$4$ext$0(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$4$ext$0
-
-
-module dsc_engine$dw$lanes$4$ext$1(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$4$ext$1
-
-
-module dsc_engine$dw$lanes$4$ext$2(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$4$ext$2
-
-
-module dsc_engine$dw$lanes$4$ext$3(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$4$ext$3
-
-
-module dsc_engine$dw$lanes$4$ext$4(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$4$ext$4
-
-
-module dsc_engine$dw$lanes$4$ext$5(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$4$ext$5
-
-
-module dsc_engine$dw$lanes$4$ext$6(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$4$ext$6
-
-
-module dsc_engine$dw$lanes$4$ext$7(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$4$ext$7
-
-
-module dsc_engine$dw$lanes$4$ext$8(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$4$ext$8
-
-
-module dsc_engine$dw$lanes$4$muls$0(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$4$muls$0
-
-
-module dsc_engine$dw$lanes$4$muls$1(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$4$muls$1
-
-
-module dsc_engine$dw$lanes$4$muls$2(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$4$muls$2
-
-
-module dsc_engine$dw$lanes$4$muls$3(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$4$muls$3
-
-
-module dsc_engine$dw$lanes$4$muls$4(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$4$muls$4
-
-
-module dsc_engine$dw$lanes$4$muls$5(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$4$muls$5
-
-
-module dsc_engine$dw$lanes$4$muls$6(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$4$muls$6
-
-
-module dsc_engine$dw$lanes$4$muls$7(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$4$muls$7
-
-
-module dsc_engine$dw$lanes$4$muls$8(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$4$muls$8
-
-
-module dsc_engine$dw$lanes$4$nodes$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$0
-
-
-module dsc_engine$dw$lanes$4$nodes$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$1
-
-
-module dsc_engine$dw$lanes$4$nodes$10(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$10
-
-
-module dsc_engine$dw$lanes$4$nodes$11(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$11
-
-
-module dsc_engine$dw$lanes$4$nodes$12(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$12
-
-
-module dsc_engine$dw$lanes$4$nodes$13(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$13
-
-
-module dsc_engine$dw$lanes$4$nodes$14(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$14
-
-
-module dsc_engine$dw$lanes$4$nodes$15(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$15
-
-
-module dsc_engine$dw$lanes$4$nodes$16(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$16
-
-
-module dsc_engine$dw$lanes$4$nodes$17(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$17
-
-
-module dsc_engine$dw$lanes$4$nodes$18(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$18
-
-
-module dsc_engine$dw$lanes$4$nodes$19(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$19
-
-
-module dsc_engine$dw$lanes$4$nodes$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$2
-
-
-module dsc_engine$dw$lanes$4$nodes$20(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$20
-
-
-module dsc_engine$dw$lanes$4$nodes$21(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$21
-
-
-module dsc_engine$dw$lanes$4$nodes$22(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$22
-
-
-module dsc_engine$dw$lanes$4$nodes$23(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$23
-
-
-module dsc_engine$dw$lanes$4$nodes$24(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$24
-
-
-module dsc_engine$dw$lanes$4$nodes$25(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$25
-
-
-module dsc_engine$dw$lanes$4$nodes$26(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$26
-
-
-module dsc_engine$dw$lanes$4$nodes$27(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$27
-
-
-module dsc_engine$dw$lanes$4$nodes$28(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$28
-
-
-module dsc_engine$dw$lanes$4$nodes$29(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$29
-
-
-module dsc_engine$dw$lanes$4$nodes$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$3
-
-
-module dsc_engine$dw$lanes$4$nodes$30(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$30
-
-
-module dsc_engine$dw$lanes$4$nodes$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$4
-
-
-module dsc_engine$dw$lanes$4$nodes$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$5
-
-
-module dsc_engine$dw$lanes$4$nodes$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$6
-
-
-module dsc_engine$dw$lanes$4$nodes$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$7
-
-
-module dsc_engine$dw$lanes$4$nodes$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$8
-
-
-module dsc_engine$dw$lanes$4$nodes$9(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$nodes$9
-
-
-module dsc_engine$dw$lanes$4$w_regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$w_regs$0
-
-
-module dsc_engine$dw$lanes$4$w_regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$w_regs$1
-
-
-module dsc_engine$dw$lanes$4$w_regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$w_regs$2
-
-
-module dsc_engine$dw$lanes$4$w_regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$w_regs$3
-
-
-module dsc_engine$dw$lanes$4$w_regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$w_regs$4
-
-
-module dsc_engine$dw$lanes$4$w_regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$w_regs$5
-
-
-module dsc_engine$dw$lanes$4$w_regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$w_regs$6
-
-
-module dsc_engine$dw$lanes$4$w_regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$w_regs$7
-
-
-module dsc_engine$dw$lanes$4$w_regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$w_regs$8
-
-
-module dsc_engine$dw$lanes$4$x_regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$x_regs$0
-
-
-module dsc_engine$dw$lanes$4$x_regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$x_regs$1
-
-
-module dsc_engine$dw$lanes$4$x_regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$x_regs$2
-
-
-module dsc_engine$dw$lanes$4$x_regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$x_regs$3
-
-
-module dsc_engine$dw$lanes$4$x_regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$x_regs$4
-
-
-module dsc_engine$dw$lanes$4$x_regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$x_regs$5
-
-
-module dsc_engine$dw$lanes$4$x_regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$x_regs$6
-
-
-module dsc_engine$dw$lanes$4$x_regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$x_regs$7
-
-
-module dsc_engine$dw$lanes$4$x_regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$4$x_regs$8
-
-
-module dsc_engine$dw$lanes$5(clock,win,wts,sum);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [575:0] win;
-    input wire  [575:0] wts;
-    output reg  [18:0] sum;
-    
-    // Constant declarations
-    localparam  lane_shift = 16'h28;
-    localparam  beat_shift = 16'h40;
-    
-    // Stub signals
-    reg  [7:0] muls$0$a;
-    reg  [7:0] muls$0$b;
-    wire  [15:0] muls$0$y;
-    reg  [7:0] muls$1$a;
-    reg  [7:0] muls$1$b;
-    wire  [15:0] muls$1$y;
-    reg  [7:0] muls$2$a;
-    reg  [7:0] muls$2$b;
-    wire  [15:0] muls$2$y;
-    reg  [7:0] muls$3$a;
-    reg  [7:0] muls$3$b;
-    wire  [15:0] muls$3$y;
-    reg  [7:0] muls$4$a;
-    reg  [7:0] muls$4$b;
-    wire  [15:0] muls$4$y;
-    reg  [7:0] muls$5$a;
-    reg  [7:0] muls$5$b;
-    wire  [15:0] muls$5$y;
-    reg  [7:0] muls$6$a;
-    reg  [7:0] muls$6$b;
-    wire  [15:0] muls$6$y;
-    reg  [7:0] muls$7$a;
-    reg  [7:0] muls$7$b;
-    wire  [15:0] muls$7$y;
-    reg  [7:0] muls$8$a;
-    reg  [7:0] muls$8$b;
-    wire  [15:0] muls$8$y;
-    reg  [15:0] ext$0$a;
-    wire  [18:0] ext$0$y;
-    reg  [15:0] ext$1$a;
-    wire  [18:0] ext$1$y;
-    reg  [15:0] ext$2$a;
-    wire  [18:0] ext$2$y;
-    reg  [15:0] ext$3$a;
-    wire  [18:0] ext$3$y;
-    reg  [15:0] ext$4$a;
-    wire  [18:0] ext$4$y;
-    reg  [15:0] ext$5$a;
-    wire  [18:0] ext$5$y;
-    reg  [15:0] ext$6$a;
-    wire  [18:0] ext$6$y;
-    reg  [15:0] ext$7$a;
-    wire  [18:0] ext$7$y;
-    reg  [15:0] ext$8$a;
-    wire  [18:0] ext$8$y;
-    reg  [7:0] x_regs$0$d;
-    wire  [7:0] x_regs$0$q;
-    reg  x_regs$0$clock;
-    reg  [7:0] x_regs$1$d;
-    wire  [7:0] x_regs$1$q;
-    reg  x_regs$1$clock;
-    reg  [7:0] x_regs$2$d;
-    wire  [7:0] x_regs$2$q;
-    reg  x_regs$2$clock;
-    reg  [7:0] x_regs$3$d;
-    wire  [7:0] x_regs$3$q;
-    reg  x_regs$3$clock;
-    reg  [7:0] x_regs$4$d;
-    wire  [7:0] x_regs$4$q;
-    reg  x_regs$4$clock;
-    reg  [7:0] x_regs$5$d;
-    wire  [7:0] x_regs$5$q;
-    reg  x_regs$5$clock;
-    reg  [7:0] x_regs$6$d;
-    wire  [7:0] x_regs$6$q;
-    reg  x_regs$6$clock;
-    reg  [7:0] x_regs$7$d;
-    wire  [7:0] x_regs$7$q;
-    reg  x_regs$7$clock;
-    reg  [7:0] x_regs$8$d;
-    wire  [7:0] x_regs$8$q;
-    reg  x_regs$8$clock;
-    reg  [7:0] w_regs$0$d;
-    wire  [7:0] w_regs$0$q;
-    reg  w_regs$0$clock;
-    reg  [7:0] w_regs$1$d;
-    wire  [7:0] w_regs$1$q;
-    reg  w_regs$1$clock;
-    reg  [7:0] w_regs$2$d;
-    wire  [7:0] w_regs$2$q;
-    reg  w_regs$2$clock;
-    reg  [7:0] w_regs$3$d;
-    wire  [7:0] w_regs$3$q;
-    reg  w_regs$3$clock;
-    reg  [7:0] w_regs$4$d;
-    wire  [7:0] w_regs$4$q;
-    reg  w_regs$4$clock;
-    reg  [7:0] w_regs$5$d;
-    wire  [7:0] w_regs$5$q;
-    reg  w_regs$5$clock;
-    reg  [7:0] w_regs$6$d;
-    wire  [7:0] w_regs$6$q;
-    reg  w_regs$6$clock;
-    reg  [7:0] w_regs$7$d;
-    wire  [7:0] w_regs$7$q;
-    reg  w_regs$7$clock;
-    reg  [7:0] w_regs$8$d;
-    wire  [7:0] w_regs$8$q;
-    reg  w_regs$8$clock;
-    reg  [18:0] nodes$0$d;
-    wire  [18:0] nodes$0$q;
-    reg  nodes$0$clock;
-    reg  [18:0] nodes$1$d;
-    wire  [18:0] nodes$1$q;
-    reg  nodes$1$clock;
-    reg  [18:0] nodes$2$d;
-    wire  [18:0] nodes$2$q;
-    reg  nodes$2$clock;
-    reg  [18:0] nodes$3$d;
-    wire  [18:0] nodes$3$q;
-    reg  nodes$3$clock;
-    reg  [18:0] nodes$4$d;
-    wire  [18:0] nodes$4$q;
-    reg  nodes$4$clock;
-    reg  [18:0] nodes$5$d;
-    wire  [18:0] nodes$5$q;
-    reg  nodes$5$clock;
-    reg  [18:0] nodes$6$d;
-    wire  [18:0] nodes$6$q;
-    reg  nodes$6$clock;
-    reg  [18:0] nodes$7$d;
-    wire  [18:0] nodes$7$q;
-    reg  nodes$7$clock;
-    reg  [18:0] nodes$8$d;
-    wire  [18:0] nodes$8$q;
-    reg  nodes$8$clock;
-    reg  [18:0] nodes$9$d;
-    wire  [18:0] nodes$9$q;
-    reg  nodes$9$clock;
-    reg  [18:0] nodes$10$d;
-    wire  [18:0] nodes$10$q;
-    reg  nodes$10$clock;
-    reg  [18:0] nodes$11$d;
-    wire  [18:0] nodes$11$q;
-    reg  nodes$11$clock;
-    reg  [18:0] nodes$12$d;
-    wire  [18:0] nodes$12$q;
-    reg  nodes$12$clock;
-    reg  [18:0] nodes$13$d;
-    wire  [18:0] nodes$13$q;
-    reg  nodes$13$clock;
-    reg  [18:0] nodes$14$d;
-    wire  [18:0] nodes$14$q;
-    reg  nodes$14$clock;
-    reg  [18:0] nodes$15$d;
-    wire  [18:0] nodes$15$q;
-    reg  nodes$15$clock;
-    reg  [18:0] nodes$16$d;
-    wire  [18:0] nodes$16$q;
-    reg  nodes$16$clock;
-    reg  [18:0] nodes$17$d;
-    wire  [18:0] nodes$17$q;
-    reg  nodes$17$clock;
-    reg  [18:0] nodes$18$d;
-    wire  [18:0] nodes$18$q;
-    reg  nodes$18$clock;
-    reg  [18:0] nodes$19$d;
-    wire  [18:0] nodes$19$q;
-    reg  nodes$19$clock;
-    reg  [18:0] nodes$20$d;
-    wire  [18:0] nodes$20$q;
-    reg  nodes$20$clock;
-    reg  [18:0] nodes$21$d;
-    wire  [18:0] nodes$21$q;
-    reg  nodes$21$clock;
-    reg  [18:0] nodes$22$d;
-    wire  [18:0] nodes$22$q;
-    reg  nodes$22$clock;
-    reg  [18:0] nodes$23$d;
-    wire  [18:0] nodes$23$q;
-    reg  nodes$23$clock;
-    reg  [18:0] nodes$24$d;
-    wire  [18:0] nodes$24$q;
-    reg  nodes$24$clock;
-    reg  [18:0] nodes$25$d;
-    wire  [18:0] nodes$25$q;
-    reg  nodes$25$clock;
-    reg  [18:0] nodes$26$d;
-    wire  [18:0] nodes$26$q;
-    reg  nodes$26$clock;
-    reg  [18:0] nodes$27$d;
-    wire  [18:0] nodes$27$q;
-    reg  nodes$27$clock;
-    reg  [18:0] nodes$28$d;
-    wire  [18:0] nodes$28$q;
-    reg  nodes$28$clock;
-    reg  [18:0] nodes$29$d;
-    wire  [18:0] nodes$29$q;
-    reg  nodes$29$clock;
-    reg  [18:0] nodes$30$d;
-    wire  [18:0] nodes$30$q;
-    reg  nodes$30$clock;
-    
-    // Local signals
-    reg  [575:0] x_chain$0;
-    reg  [575:0] x_chain$1;
-    reg  [575:0] x_chain$2;
-    reg  [575:0] x_chain$3;
-    reg  [575:0] x_chain$4;
-    reg  [575:0] x_chain$5;
-    reg  [575:0] x_chain$6;
-    reg  [575:0] x_chain$7;
-    reg  [575:0] x_chain$8;
-    reg  [575:0] w_chain$0;
-    reg  [575:0] w_chain$1;
-    reg  [575:0] w_chain$2;
-    reg  [575:0] w_chain$3;
-    reg  [575:0] w_chain$4;
-    reg  [575:0] w_chain$5;
-    reg  [575:0] w_chain$6;
-    reg  [575:0] w_chain$7;
-    reg  [575:0] w_chain$8;
-    reg  [18:0] prods$0;
-    reg  [18:0] prods$1;
-    reg  [18:0] prods$2;
-    reg  [18:0] prods$3;
-    reg  [18:0] prods$4;
-    reg  [18:0] prods$5;
-    reg  [18:0] prods$6;
-    reg  [18:0] prods$7;
-    reg  [18:0] prods$8;
-    reg  [18:0] prods$9;
-    reg  [18:0] prods$10;
-    reg  [18:0] prods$11;
-    reg  [18:0] prods$12;
-    reg  [18:0] prods$13;
-    reg  [18:0] prods$14;
-    reg  [18:0] prods$15;
-    reg  [18:0] sums$0;
-    reg  [18:0] sums$1;
-    reg  [18:0] sums$2;
-    reg  [18:0] sums$3;
-    reg  [18:0] sums$4;
-    reg  [18:0] sums$5;
-    reg  [18:0] sums$6;
-    reg  [18:0] sums$7;
-    reg  [18:0] sums$8;
-    reg  [18:0] sums$9;
-    reg  [18:0] sums$10;
-    reg  [18:0] sums$11;
-    reg  [18:0] sums$12;
-    reg  [18:0] sums$13;
-    reg  [18:0] sums$14;
-    reg  [575:0] unused_x;
-    reg  [575:0] unused_w;
-    
-    // Sub module instances
-    dsc_engine$dw$lanes$5$muls$0 muls$0(
-        .a(muls$0$a),
-        .b(muls$0$b),
-        .y(muls$0$y)
-    );
-    dsc_engine$dw$lanes$5$muls$1 muls$1(
-        .a(muls$1$a),
-        .b(muls$1$b),
-        .y(muls$1$y)
-    );
-    dsc_engine$dw$lanes$5$muls$2 muls$2(
-        .a(muls$2$a),
-        .b(muls$2$b),
-        .y(muls$2$y)
-    );
-    dsc_engine$dw$lanes$5$muls$3 muls$3(
-        .a(muls$3$a),
-        .b(muls$3$b),
-        .y(muls$3$y)
-    );
-    dsc_engine$dw$lanes$5$muls$4 muls$4(
-        .a(muls$4$a),
-        .b(muls$4$b),
-        .y(muls$4$y)
-    );
-    dsc_engine$dw$lanes$5$muls$5 muls$5(
-        .a(muls$5$a),
-        .b(muls$5$b),
-        .y(muls$5$y)
-    );
-    dsc_engine$dw$lanes$5$muls$6 muls$6(
-        .a(muls$6$a),
-        .b(muls$6$b),
-        .y(muls$6$y)
-    );
-    dsc_engine$dw$lanes$5$muls$7 muls$7(
-        .a(muls$7$a),
-        .b(muls$7$b),
-        .y(muls$7$y)
-    );
-    dsc_engine$dw$lanes$5$muls$8 muls$8(
-        .a(muls$8$a),
-        .b(muls$8$b),
-        .y(muls$8$y)
-    );
-    dsc_engine$dw$lanes$5$ext$0 ext$0(
-        .a(ext$0$a),
-        .y(ext$0$y)
-    );
-    dsc_engine$dw$lanes$5$ext$1 ext$1(
-        .a(ext$1$a),
-        .y(ext$1$y)
-    );
-    dsc_engine$dw$lanes$5$ext$2 ext$2(
-        .a(ext$2$a),
-        .y(ext$2$y)
-    );
-    dsc_engine$dw$lanes$5$ext$3 ext$3(
-        .a(ext$3$a),
-        .y(ext$3$y)
-    );
-    dsc_engine$dw$lanes$5$ext$4 ext$4(
-        .a(ext$4$a),
-        .y(ext$4$y)
-    );
-    dsc_engine$dw$lanes$5$ext$5 ext$5(
-        .a(ext$5$a),
-        .y(ext$5$y)
-    );
-    dsc_engine$dw$lanes$5$ext$6 ext$6(
-        .a(ext$6$a),
-        .y(ext$6$y)
-    );
-    dsc_engine$dw$lanes$5$ext$7 ext$7(
-        .a(ext$7$a),
-        .y(ext$7$y)
-    );
-    dsc_engine$dw$lanes$5$ext$8 ext$8(
-        .a(ext$8$a),
-        .y(ext$8$y)
-    );
-    dsc_engine$dw$lanes$5$x_regs$0 x_regs$0(
-        .d(x_regs$0$d),
-        .q(x_regs$0$q),
-        .clock(x_regs$0$clock)
-    );
-    dsc_engine$dw$lanes$5$x_regs$1 x_regs$1(
-        .d(x_regs$1$d),
-        .q(x_regs$1$q),
-        .clock(x_regs$1$clock)
-    );
-    dsc_engine$dw$lanes$5$x_regs$2 x_regs$2(
-        .d(x_regs$2$d),
-        .q(x_regs$2$q),
-        .clock(x_regs$2$clock)
-    );
-    dsc_engine$dw$lanes$5$x_regs$3 x_regs$3(
-        .d(x_regs$3$d),
-        .q(x_regs$3$q),
-        .clock(x_regs$3$clock)
-    );
-    dsc_engine$dw$lanes$5$x_regs$4 x_regs$4(
-        .d(x_regs$4$d),
-        .q(x_regs$4$q),
-        .clock(x_regs$4$clock)
-    );
-    dsc_engine$dw$lanes$5$x_regs$5 x_regs$5(
-        .d(x_regs$5$d),
-        .q(x_regs$5$q),
-        .clock(x_regs$5$clock)
-    );
-    dsc_engine$dw$lanes$5$x_regs$6 x_regs$6(
-        .d(x_regs$6$d),
-        .q(x_regs$6$q),
-        .clock(x_regs$6$clock)
-    );
-    dsc_engine$dw$lanes$5$x_regs$7 x_regs$7(
-        .d(x_regs$7$d),
-        .q(x_regs$7$q),
-        .clock(x_regs$7$clock)
-    );
-    dsc_engine$dw$lanes$5$x_regs$8 x_regs$8(
-        .d(x_regs$8$d),
-        .q(x_regs$8$q),
-        .clock(x_regs$8$clock)
-    );
-    dsc_engine$dw$lanes$5$w_regs$0 w_regs$0(
-        .d(w_regs$0$d),
-        .q(w_regs$0$q),
-        .clock(w_regs$0$clock)
-    );
-    dsc_engine$dw$lanes$5$w_regs$1 w_regs$1(
-        .d(w_regs$1$d),
-        .q(w_regs$1$q),
-        .clock(w_regs$1$clock)
-    );
-    dsc_engine$dw$lanes$5$w_regs$2 w_regs$2(
-        .d(w_regs$2$d),
-        .q(w_regs$2$q),
-        .clock(w_regs$2$clock)
-    );
-    dsc_engine$dw$lanes$5$w_regs$3 w_regs$3(
-        .d(w_regs$3$d),
-        .q(w_regs$3$q),
-        .clock(w_regs$3$clock)
-    );
-    dsc_engine$dw$lanes$5$w_regs$4 w_regs$4(
-        .d(w_regs$4$d),
-        .q(w_regs$4$q),
-        .clock(w_regs$4$clock)
-    );
-    dsc_engine$dw$lanes$5$w_regs$5 w_regs$5(
-        .d(w_regs$5$d),
-        .q(w_regs$5$q),
-        .clock(w_regs$5$clock)
-    );
-    dsc_engine$dw$lanes$5$w_regs$6 w_regs$6(
-        .d(w_regs$6$d),
-        .q(w_regs$6$q),
-        .clock(w_regs$6$clock)
-    );
-    dsc_engine$dw$lanes$5$w_regs$7 w_regs$7(
-        .d(w_regs$7$d),
-        .q(w_regs$7$q),
-        .clock(w_regs$7$clock)
-    );
-    dsc_engine$dw$lanes$5$w_regs$8 w_regs$8(
-        .d(w_regs$8$d),
-        .q(w_regs$8$q),
-        .clock(w_regs$8$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$0 nodes$0(
-        .d(nodes$0$d),
-        .q(nodes$0$q),
-        .clock(nodes$0$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$1 nodes$1(
-        .d(nodes$1$d),
-        .q(nodes$1$q),
-        .clock(nodes$1$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$2 nodes$2(
-        .d(nodes$2$d),
-        .q(nodes$2$q),
-        .clock(nodes$2$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$3 nodes$3(
-        .d(nodes$3$d),
-        .q(nodes$3$q),
-        .clock(nodes$3$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$4 nodes$4(
-        .d(nodes$4$d),
-        .q(nodes$4$q),
-        .clock(nodes$4$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$5 nodes$5(
-        .d(nodes$5$d),
-        .q(nodes$5$q),
-        .clock(nodes$5$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$6 nodes$6(
-        .d(nodes$6$d),
-        .q(nodes$6$q),
-        .clock(nodes$6$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$7 nodes$7(
-        .d(nodes$7$d),
-        .q(nodes$7$q),
-        .clock(nodes$7$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$8 nodes$8(
-        .d(nodes$8$d),
-        .q(nodes$8$q),
-        .clock(nodes$8$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$9 nodes$9(
-        .d(nodes$9$d),
-        .q(nodes$9$q),
-        .clock(nodes$9$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$10 nodes$10(
-        .d(nodes$10$d),
-        .q(nodes$10$q),
-        .clock(nodes$10$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$11 nodes$11(
-        .d(nodes$11$d),
-        .q(nodes$11$q),
-        .clock(nodes$11$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$12 nodes$12(
-        .d(nodes$12$d),
-        .q(nodes$12$q),
-        .clock(nodes$12$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$13 nodes$13(
-        .d(nodes$13$d),
-        .q(nodes$13$q),
-        .clock(nodes$13$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$14 nodes$14(
-        .d(nodes$14$d),
-        .q(nodes$14$q),
-        .clock(nodes$14$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$15 nodes$15(
-        .d(nodes$15$d),
-        .q(nodes$15$q),
-        .clock(nodes$15$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$16 nodes$16(
-        .d(nodes$16$d),
-        .q(nodes$16$q),
-        .clock(nodes$16$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$17 nodes$17(
-        .d(nodes$17$d),
-        .q(nodes$17$q),
-        .clock(nodes$17$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$18 nodes$18(
-        .d(nodes$18$d),
-        .q(nodes$18$q),
-        .clock(nodes$18$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$19 nodes$19(
-        .d(nodes$19$d),
-        .q(nodes$19$q),
-        .clock(nodes$19$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$20 nodes$20(
-        .d(nodes$20$d),
-        .q(nodes$20$q),
-        .clock(nodes$20$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$21 nodes$21(
-        .d(nodes$21$d),
-        .q(nodes$21$q),
-        .clock(nodes$21$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$22 nodes$22(
-        .d(nodes$22$d),
-        .q(nodes$22$q),
-        .clock(nodes$22$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$23 nodes$23(
-        .d(nodes$23$d),
-        .q(nodes$23$q),
-        .clock(nodes$23$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$24 nodes$24(
-        .d(nodes$24$d),
-        .q(nodes$24$q),
-        .clock(nodes$24$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$25 nodes$25(
-        .d(nodes$25$d),
-        .q(nodes$25$q),
-        .clock(nodes$25$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$26 nodes$26(
-        .d(nodes$26$d),
-        .q(nodes$26$q),
-        .clock(nodes$26$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$27 nodes$27(
-        .d(nodes$27$d),
-        .q(nodes$27$q),
-        .clock(nodes$27$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$28 nodes$28(
-        .d(nodes$28$d),
-        .q(nodes$28$q),
-        .clock(nodes$28$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$29 nodes$29(
-        .d(nodes$29$d),
-        .q(nodes$29$q),
-        .clock(nodes$29$clock)
-    );
-    dsc_engine$dw$lanes$5$nodes$30 nodes$30(
-        .d(nodes$30$d),
-        .q(nodes$30$q),
-        .clock(nodes$30$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        nodes$0$clock = clock;
-        nodes$1$clock = clock;
-        nodes$2$clock = clock;
-        nodes$3$clock = clock;
-        nodes$4$clock = clock;
-        nodes$5$clock = clock;
-        nodes$6$clock = clock;
-        nodes$7$clock = clock;
-        nodes$8$clock = clock;
-        nodes$9$clock = clock;
-        nodes$10$clock = clock;
-        nodes$11$clock = clock;
-        nodes$12$clock = clock;
-        nodes$13$clock = clock;
-        nodes$14$clock = clock;
-        nodes$15$clock = clock;
-        nodes$16$clock = clock;
-        nodes$17$clock = clock;
-        nodes$18$clock = clock;
-        nodes$19$clock = clock;
-        nodes$20$clock = clock;
-        nodes$21$clock = clock;
-        nodes$22$clock = clock;
-        nodes$23$clock = clock;
-        nodes$24$clock = clock;
-        nodes$25$clock = clock;
-        nodes$26$clock = clock;
-        nodes$27$clock = clock;
-        nodes$28$clock = clock;
-        nodes$29$clock = clock;
-        nodes$30$clock = clock;
-        x_regs$0$clock = clock;
-        w_regs$0$clock = clock;
-        x_regs$1$clock = clock;
-        w_regs$1$clock = clock;
-        x_regs$2$clock = clock;
-        w_regs$2$clock = clock;
-        x_regs$3$clock = clock;
-        w_regs$3$clock = clock;
-        x_regs$4$clock = clock;
-        w_regs$4$clock = clock;
-        x_regs$5$clock = clock;
-        w_regs$5$clock = clock;
-        x_regs$6$clock = clock;
-        w_regs$6$clock = clock;
-        x_regs$7$clock = clock;
-        w_regs$7$clock = clock;
-        x_regs$8$clock = clock;
-        w_regs$8$clock = clock;
-        x_chain$0 = win >> lane_shift;
-        w_chain$0 = wts >> lane_shift;
-        x_chain$1 = x_chain$0 >> beat_shift;
-        w_chain$1 = w_chain$0 >> beat_shift;
-        x_chain$2 = x_chain$1 >> beat_shift;
-        w_chain$2 = w_chain$1 >> beat_shift;
-        x_chain$3 = x_chain$2 >> beat_shift;
-        w_chain$3 = w_chain$2 >> beat_shift;
-        x_chain$4 = x_chain$3 >> beat_shift;
-        w_chain$4 = w_chain$3 >> beat_shift;
-        x_chain$5 = x_chain$4 >> beat_shift;
-        w_chain$5 = w_chain$4 >> beat_shift;
-        x_chain$6 = x_chain$5 >> beat_shift;
-        w_chain$6 = w_chain$5 >> beat_shift;
-        x_chain$7 = x_chain$6 >> beat_shift;
-        w_chain$7 = w_chain$6 >> beat_shift;
-        x_chain$8 = x_chain$7 >> beat_shift;
-        w_chain$8 = w_chain$7 >> beat_shift;
-        unused_x = x_chain$0;
-        unused_w = w_chain$0;
-        unused_x = x_chain$1;
-        unused_w = w_chain$1;
-        unused_x = x_chain$2;
-        unused_w = w_chain$2;
-        unused_x = x_chain$3;
-        unused_w = w_chain$3;
-        unused_x = x_chain$4;
-        unused_w = w_chain$4;
-        unused_x = x_chain$5;
-        unused_w = w_chain$5;
-        unused_x = x_chain$6;
-        unused_w = w_chain$6;
-        unused_x = x_chain$7;
-        unused_w = w_chain$7;
-        unused_x = x_chain$8;
-        unused_w = w_chain$8;
-        prods$0 = 32'h0;
-        prods$1 = 32'h0;
-        prods$2 = 32'h0;
-        prods$3 = 32'h0;
-        prods$4 = 32'h0;
-        prods$5 = 32'h0;
-        prods$6 = 32'h0;
-        prods$7 = 32'h0;
-        prods$8 = 32'h0;
-        prods$9 = 32'h0;
-        prods$10 = 32'h0;
-        prods$11 = 32'h0;
-        prods$12 = 32'h0;
-        prods$13 = 32'h0;
-        prods$14 = 32'h0;
-        prods$15 = 32'h0;
-        x_regs$0$d = x_chain$0[(32'h0)+:(8)];
-        w_regs$0$d = w_chain$0[(32'h0)+:(8)];
-        muls$0$a = x_regs$0$q;
-        muls$0$b = w_regs$0$q;
-        ext$0$a = muls$0$y;
-        prods$0 = ext$0$y;
-        x_regs$1$d = x_chain$1[(32'h0)+:(8)];
-        w_regs$1$d = w_chain$1[(32'h0)+:(8)];
-        muls$1$a = x_regs$1$q;
-        muls$1$b = w_regs$1$q;
-        ext$1$a = muls$1$y;
-        prods$1 = ext$1$y;
-        x_regs$2$d = x_chain$2[(32'h0)+:(8)];
-        w_regs$2$d = w_chain$2[(32'h0)+:(8)];
-        muls$2$a = x_regs$2$q;
-        muls$2$b = w_regs$2$q;
-        ext$2$a = muls$2$y;
-        prods$2 = ext$2$y;
-        x_regs$3$d = x_chain$3[(32'h0)+:(8)];
-        w_regs$3$d = w_chain$3[(32'h0)+:(8)];
-        muls$3$a = x_regs$3$q;
-        muls$3$b = w_regs$3$q;
-        ext$3$a = muls$3$y;
-        prods$3 = ext$3$y;
-        x_regs$4$d = x_chain$4[(32'h0)+:(8)];
-        w_regs$4$d = w_chain$4[(32'h0)+:(8)];
-        muls$4$a = x_regs$4$q;
-        muls$4$b = w_regs$4$q;
-        ext$4$a = muls$4$y;
-        prods$4 = ext$4$y;
-        x_regs$5$d = x_chain$5[(32'h0)+:(8)];
-        w_regs$5$d = w_chain$5[(32'h0)+:(8)];
-        muls$5$a = x_regs$5$q;
-        muls$5$b = w_regs$5$q;
-        ext$5$a = muls$5$y;
-        prods$5 = ext$5$y;
-        x_regs$6$d = x_chain$6[(32'h0)+:(8)];
-        w_regs$6$d = w_chain$6[(32'h0)+:(8)];
-        muls$6$a = x_regs$6$q;
-        muls$6$b = w_regs$6$q;
-        ext$6$a = muls$6$y;
-        prods$6 = ext$6$y;
-        x_regs$7$d = x_chain$7[(32'h0)+:(8)];
-        w_regs$7$d = w_chain$7[(32'h0)+:(8)];
-        muls$7$a = x_regs$7$q;
-        muls$7$b = w_regs$7$q;
-        ext$7$a = muls$7$y;
-        prods$7 = ext$7$y;
-        x_regs$8$d = x_chain$8[(32'h0)+:(8)];
-        w_regs$8$d = w_chain$8[(32'h0)+:(8)];
-        muls$8$a = x_regs$8$q;
-        muls$8$b = w_regs$8$q;
-        ext$8$a = muls$8$y;
-        prods$8 = ext$8$y;
-        nodes$15$d = prods$0;
-        nodes$16$d = prods$1;
-        nodes$17$d = prods$2;
-        nodes$18$d = prods$3;
-        nodes$19$d = prods$4;
-        nodes$20$d = prods$5;
-        nodes$21$d = prods$6;
-        nodes$22$d = prods$7;
-        nodes$23$d = prods$8;
-        nodes$24$d = prods$9;
-        nodes$25$d = prods$10;
-        nodes$26$d = prods$11;
-        nodes$27$d = prods$12;
-        nodes$28$d = prods$13;
-        nodes$29$d = prods$14;
-        nodes$30$d = prods$15;
-        sums$0 = nodes$1$q + nodes$2$q;
-        nodes$0$d = sums$0;
-        sums$1 = nodes$3$q + nodes$4$q;
-        nodes$1$d = sums$1;
-        sums$2 = nodes$5$q + nodes$6$q;
-        nodes$2$d = sums$2;
-        sums$3 = nodes$7$q + nodes$8$q;
-        nodes$3$d = sums$3;
-        sums$4 = nodes$9$q + nodes$10$q;
-        nodes$4$d = sums$4;
-        sums$5 = nodes$11$q + nodes$12$q;
-        nodes$5$d = sums$5;
-        sums$6 = nodes$13$q + nodes$14$q;
-        nodes$6$d = sums$6;
-        sums$7 = nodes$15$q + nodes$16$q;
-        nodes$7$d = sums$7;
-        sums$8 = nodes$17$q + nodes$18$q;
-        nodes$8$d = sums$8;
-        sums$9 = nodes$19$q + nodes$20$q;
-        nodes$9$d = sums$9;
-        sums$10 = nodes$21$q + nodes$22$q;
-        nodes$10$d = sums$10;
-        sums$11 = nodes$23$q + nodes$24$q;
-        nodes$11$d = sums$11;
-        sums$12 = nodes$25$q + nodes$26$q;
-        nodes$12$d = sums$12;
-        sums$13 = nodes$27$q + nodes$28$q;
-        nodes$13$d = sums$13;
-        sums$14 = nodes$29$q + nodes$30$q;
-        nodes$14$d = sums$14;
-        sum = nodes$0$q;
-    end
-    
-endmodule // dsc_engine$dw$lanes$5
-
-
-module dsc_engine$dw$lanes$5$ext$0(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$5$ext$0
-
-
-module dsc_engine$dw$lanes$5$ext$1(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$5$ext$1
-
-
-module dsc_engine$dw$lanes$5$ext$2(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$5$ext$2
-
-
-module dsc_engine$dw$lanes$5$ext$3(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$5$ext$3
-
-
-module dsc_engine$dw$lanes$5$ext$4(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$5$ext$4
-
-
-module dsc_engine$dw$lanes$5$ext$5(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$5$ext$5
-
-
-module dsc_engine$dw$lanes$5$ext$6(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$5$ext$6
-
-
-module dsc_engine$dw$lanes$5$ext$7(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$5$ext$7
-
-
-module dsc_engine$dw$lanes$5$ext$8(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$5$ext$8
-
-
-module dsc_engine$dw$lanes$5$muls$0(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$5$muls$0
-
-
-module dsc_engine$dw$lanes$5$muls$1(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$5$muls$1
-
-
-module dsc_engine$dw$lanes$5$muls$2(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$5$muls$2
-
-
-module dsc_engine$dw$lanes$5$muls$3(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$5$muls$3
-
-
-module dsc_engine$dw$lanes$5$muls$4(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$5$muls$4
-
-
-module dsc_engine$dw$lanes$5$muls$5(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$5$muls$5
-
-
-module dsc_engine$dw$lanes$5$muls$6(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$5$muls$6
-
-
-module dsc_engine$dw$lanes$5$muls$7(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$5$muls$7
-
-
-module dsc_engine$dw$lanes$5$muls$8(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$5$muls$8
-
-
-module dsc_engine$dw$lanes$5$nodes$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$0
-
-
-module dsc_engine$dw$lanes$5$nodes$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$1
-
-
-module dsc_engine$dw$lanes$5$nodes$10(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$10
-
-
-module dsc_engine$dw$lanes$5$nodes$11(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$11
-
-
-module dsc_engine$dw$lanes$5$nodes$12(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$12
-
-
-module dsc_engine$dw$lanes$5$nodes$13(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$13
-
-
-module dsc_engine$dw$lanes$5$nodes$14(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$14
-
-
-module dsc_engine$dw$lanes$5$nodes$15(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$15
-
-
-module dsc_engine$dw$lanes$5$nodes$16(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$16
-
-
-module dsc_engine$dw$lanes$5$nodes$17(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$17
-
-
-module dsc_engine$dw$lanes$5$nodes$18(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$18
-
-
-module dsc_engine$dw$lanes$5$nodes$19(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$19
-
-
-module dsc_engine$dw$lanes$5$nodes$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$2
-
-
-module dsc_engine$dw$lanes$5$nodes$20(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$20
-
-
-module dsc_engine$dw$lanes$5$nodes$21(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$21
-
-
-module dsc_engine$dw$lanes$5$nodes$22(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$22
-
-
-module dsc_engine$dw$lanes$5$nodes$23(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$23
-
-
-module dsc_engine$dw$lanes$5$nodes$24(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$24
-
-
-module dsc_engine$dw$lanes$5$nodes$25(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$25
-
-
-module dsc_engine$dw$lanes$5$nodes$26(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$26
-
-
-module dsc_engine$dw$lanes$5$nodes$27(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$27
-
-
-module dsc_engine$dw$lanes$5$nodes$28(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$28
-
-
-module dsc_engine$dw$lanes$5$nodes$29(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$29
-
-
-module dsc_engine$dw$lanes$5$nodes$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$3
-
-
-module dsc_engine$dw$lanes$5$nodes$30(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$30
-
-
-module dsc_engine$dw$lanes$5$nodes$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$4
-
-
-module dsc_engine$dw$lanes$5$nodes$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$5
-
-
-module dsc_engine$dw$lanes$5$nodes$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$6
-
-
-module dsc_engine$dw$lanes$5$nodes$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$7
-
-
-module dsc_engine$dw$lanes$5$nodes$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$8
-
-
-module dsc_engine$dw$lanes$5$nodes$9(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$nodes$9
-
-
-module dsc_engine$dw$lanes$5$w_regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$w_regs$0
-
-
-module dsc_engine$dw$lanes$5$w_regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$w_regs$1
-
-
-module dsc_engine$dw$lanes$5$w_regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$w_regs$2
-
-
-module dsc_engine$dw$lanes$5$w_regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$w_regs$3
-
-
-module dsc_engine$dw$lanes$5$w_regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$w_regs$4
-
-
-module dsc_engine$dw$lanes$5$w_regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$w_regs$5
-
-
-module dsc_engine$dw$lanes$5$w_regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$w_regs$6
-
-
-module dsc_engine$dw$lanes$5$w_regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$w_regs$7
-
-
-module dsc_engine$dw$lanes$5$w_regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$w_regs$8
-
-
-module dsc_engine$dw$lanes$5$x_regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$x_regs$0
-
-
-module dsc_engine$dw$lanes$5$x_regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$x_regs$1
-
-
-module dsc_engine$dw$lanes$5$x_regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$x_regs$2
-
-
-module dsc_engine$dw$lanes$5$x_regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$x_regs$3
-
-
-module dsc_engine$dw$lanes$5$x_regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$x_regs$4
-
-
-module dsc_engine$dw$lanes$5$x_regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$x_regs$5
-
-
-module dsc_engine$dw$lanes$5$x_regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$x_regs$6
-
-
-module dsc_engine$dw$lanes$5$x_regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$x_regs$7
-
-
-module dsc_engine$dw$lanes$5$x_regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$5$x_regs$8
-
-
-module dsc_engine$dw$lanes$6(clock,win,wts,sum);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [575:0] win;
-    input wire  [575:0] wts;
-    output reg  [18:0] sum;
-    
-    // Constant declarations
-    localparam  lane_shift = 16'h30;
-    localparam  beat_shift = 16'h40;
-    
-    // Stub signals
-    reg  [7:0] muls$0$a;
-    reg  [7:0] muls$0$b;
-    wire  [15:0] muls$0$y;
-    reg  [7:0] muls$1$a;
-    reg  [7:0] muls$1$b;
-    wire  [15:0] muls$1$y;
-    reg  [7:0] muls$2$a;
-    reg  [7:0] muls$2$b;
-    wire  [15:0] muls$2$y;
-    reg  [7:0] muls$3$a;
-    reg  [7:0] muls$3$b;
-    wire  [15:0] muls$3$y;
-    reg  [7:0] muls$4$a;
-    reg  [7:0] muls$4$b;
-    wire  [15:0] muls$4$y;
-    reg  [7:0] muls$5$a;
-    reg  [7:0] muls$5$b;
-    wire  [15:0] muls$5$y;
-    reg  [7:0] muls$6$a;
-    reg  [7:0] muls$6$b;
-    wire  [15:0] muls$6$y;
-    reg  [7:0] muls$7$a;
-    reg  [7:0] muls$7$b;
-    wire  [15:0] muls$7$y;
-    reg  [7:0] muls$8$a;
-    reg  [7:0] muls$8$b;
-    wire  [15:0] muls$8$y;
-    reg  [15:0] ext$0$a;
-    wire  [18:0] ext$0$y;
-    reg  [15:0] ext$1$a;
-    wire  [18:0] ext$1$y;
-    reg  [15:0] ext$2$a;
-    wire  [18:0] ext$2$y;
-    reg  [15:0] ext$3$a;
-    wire  [18:0] ext$3$y;
-    reg  [15:0] ext$4$a;
-    wire  [18:0] ext$4$y;
-    reg  [15:0] ext$5$a;
-    wire  [18:0] ext$5$y;
-    reg  [15:0] ext$6$a;
-    wire  [18:0] ext$6$y;
-    reg  [15:0] ext$7$a;
-    wire  [18:0] ext$7$y;
-    reg  [15:0] ext$8$a;
-    wire  [18:0] ext$8$y;
-    reg  [7:0] x_regs$0$d;
-    wire  [7:0] x_regs$0$q;
-    reg  x_regs$0$clock;
-    reg  [7:0] x_regs$1$d;
-    wire  [7:0] x_regs$1$q;
-    reg  x_regs$1$clock;
-    reg  [7:0] x_regs$2$d;
-    wire  [7:0] x_regs$2$q;
-    reg  x_regs$2$clock;
-    reg  [7:0] x_regs$3$d;
-    wire  [7:0] x_regs$3$q;
-    reg  x_regs$3$clock;
-    reg  [7:0] x_regs$4$d;
-    wire  [7:0] x_regs$4$q;
-    reg  x_regs$4$clock;
-    reg  [7:0] x_regs$5$d;
-    wire  [7:0] x_regs$5$q;
-    reg  x_regs$5$clock;
-    reg  [7:0] x_regs$6$d;
-    wire  [7:0] x_regs$6$q;
-    reg  x_regs$6$clock;
-    reg  [7:0] x_regs$7$d;
-    wire  [7:0] x_regs$7$q;
-    reg  x_regs$7$clock;
-    reg  [7:0] x_regs$8$d;
-    wire  [7:0] x_regs$8$q;
-    reg  x_regs$8$clock;
-    reg  [7:0] w_regs$0$d;
-    wire  [7:0] w_regs$0$q;
-    reg  w_regs$0$clock;
-    reg  [7:0] w_regs$1$d;
-    wire  [7:0] w_regs$1$q;
-    reg  w_regs$1$clock;
-    reg  [7:0] w_regs$2$d;
-    wire  [7:0] w_regs$2$q;
-    reg  w_regs$2$clock;
-    reg  [7:0] w_regs$3$d;
-    wire  [7:0] w_regs$3$q;
-    reg  w_regs$3$clock;
-    reg  [7:0] w_regs$4$d;
-    wire  [7:0] w_regs$4$q;
-    reg  w_regs$4$clock;
-    reg  [7:0] w_regs$5$d;
-    wire  [7:0] w_regs$5$q;
-    reg  w_regs$5$clock;
-    reg  [7:0] w_regs$6$d;
-    wire  [7:0] w_regs$6$q;
-    reg  w_regs$6$clock;
-    reg  [7:0] w_regs$7$d;
-    wire  [7:0] w_regs$7$q;
-    reg  w_regs$7$clock;
-    reg  [7:0] w_regs$8$d;
-    wire  [7:0] w_regs$8$q;
-    reg  w_regs$8$clock;
-    reg  [18:0] nodes$0$d;
-    wire  [18:0] nodes$0$q;
-    reg  nodes$0$clock;
-    reg  [18:0] nodes$1$d;
-    wire  [18:0] nodes$1$q;
-    reg  nodes$1$clock;
-    reg  [18:0] nodes$2$d;
-    wire  [18:0] nodes$2$q;
-    reg  nodes$2$clock;
-    reg  [18:0] nodes$3$d;
-    wire  [18:0] nodes$3$q;
-    reg  nodes$3$clock;
-    reg  [18:0] nodes$4$d;
-    wire  [18:0] nodes$4$q;
-    reg  nodes$4$clock;
-    reg  [18:0] nodes$5$d;
-    wire  [18:0] nodes$5$q;
-    reg  nodes$5$clock;
-    reg  [18:0] nodes$6$d;
-    wire  [18:0] nodes$6$q;
-    reg  nodes$6$clock;
-    reg  [18:0] nodes$7$d;
-    wire  [18:0] nodes$7$q;
-    reg  nodes$7$clock;
-    reg  [18:0] nodes$8$d;
-    wire  [18:0] nodes$8$q;
-    reg  nodes$8$clock;
-    reg  [18:0] nodes$9$d;
-    wire  [18:0] nodes$9$q;
-    reg  nodes$9$clock;
-    reg  [18:0] nodes$10$d;
-    wire  [18:0] nodes$10$q;
-    reg  nodes$10$clock;
-    reg  [18:0] nodes$11$d;
-    wire  [18:0] nodes$11$q;
-    reg  nodes$11$clock;
-    reg  [18:0] nodes$12$d;
-    wire  [18:0] nodes$12$q;
-    reg  nodes$12$clock;
-    reg  [18:0] nodes$13$d;
-    wire  [18:0] nodes$13$q;
-    reg  nodes$13$clock;
-    reg  [18:0] nodes$14$d;
-    wire  [18:0] nodes$14$q;
-    reg  nodes$14$clock;
-    reg  [18:0] nodes$15$d;
-    wire  [18:0] nodes$15$q;
-    reg  nodes$15$clock;
-    reg  [18:0] nodes$16$d;
-    wire  [18:0] nodes$16$q;
-    reg  nodes$16$clock;
-    reg  [18:0] nodes$17$d;
-    wire  [18:0] nodes$17$q;
-    reg  nodes$17$clock;
-    reg  [18:0] nodes$18$d;
-    wire  [18:0] nodes$18$q;
-    reg  nodes$18$clock;
-    reg  [18:0] nodes$19$d;
-    wire  [18:0] nodes$19$q;
-    reg  nodes$19$clock;
-    reg  [18:0] nodes$20$d;
-    wire  [18:0] nodes$20$q;
-    reg  nodes$20$clock;
-    reg  [18:0] nodes$21$d;
-    wire  [18:0] nodes$21$q;
-    reg  nodes$21$clock;
-    reg  [18:0] nodes$22$d;
-    wire  [18:0] nodes$22$q;
-    reg  nodes$22$clock;
-    reg  [18:0] nodes$23$d;
-    wire  [18:0] nodes$23$q;
-    reg  nodes$23$clock;
-    reg  [18:0] nodes$24$d;
-    wire  [18:0] nodes$24$q;
-    reg  nodes$24$clock;
-    reg  [18:0] nodes$25$d;
-    wire  [18:0] nodes$25$q;
-    reg  nodes$25$clock;
-    reg  [18:0] nodes$26$d;
-    wire  [18:0] nodes$26$q;
-    reg  nodes$26$clock;
-    reg  [18:0] nodes$27$d;
-    wire  [18:0] nodes$27$q;
-    reg  nodes$27$clock;
-    reg  [18:0] nodes$28$d;
-    wire  [18:0] nodes$28$q;
-    reg  nodes$28$clock;
-    reg  [18:0] nodes$29$d;
-    wire  [18:0] nodes$29$q;
-    reg  nodes$29$clock;
-    reg  [18:0] nodes$30$d;
-    wire  [18:0] nodes$30$q;
-    reg  nodes$30$clock;
-    
-    // Local signals
-    reg  [575:0] x_chain$0;
-    reg  [575:0] x_chain$1;
-    reg  [575:0] x_chain$2;
-    reg  [575:0] x_chain$3;
-    reg  [575:0] x_chain$4;
-    reg  [575:0] x_chain$5;
-    reg  [575:0] x_chain$6;
-    reg  [575:0] x_chain$7;
-    reg  [575:0] x_chain$8;
-    reg  [575:0] w_chain$0;
-    reg  [575:0] w_chain$1;
-    reg  [575:0] w_chain$2;
-    reg  [575:0] w_chain$3;
-    reg  [575:0] w_chain$4;
-    reg  [575:0] w_chain$5;
-    reg  [575:0] w_chain$6;
-    reg  [575:0] w_chain$7;
-    reg  [575:0] w_chain$8;
-    reg  [18:0] prods$0;
-    reg  [18:0] prods$1;
-    reg  [18:0] prods$2;
-    reg  [18:0] prods$3;
-    reg  [18:0] prods$4;
-    reg  [18:0] prods$5;
-    reg  [18:0] prods$6;
-    reg  [18:0] prods$7;
-    reg  [18:0] prods$8;
-    reg  [18:0] prods$9;
-    reg  [18:0] prods$10;
-    reg  [18:0] prods$11;
-    reg  [18:0] prods$12;
-    reg  [18:0] prods$13;
-    reg  [18:0] prods$14;
-    reg  [18:0] prods$15;
-    reg  [18:0] sums$0;
-    reg  [18:0] sums$1;
-    reg  [18:0] sums$2;
-    reg  [18:0] sums$3;
-    reg  [18:0] sums$4;
-    reg  [18:0] sums$5;
-    reg  [18:0] sums$6;
-    reg  [18:0] sums$7;
-    reg  [18:0] sums$8;
-    reg  [18:0] sums$9;
-    reg  [18:0] sums$10;
-    reg  [18:0] sums$11;
-    reg  [18:0] sums$12;
-    reg  [18:0] sums$13;
-    reg  [18:0] sums$14;
-    reg  [575:0] unused_x;
-    reg  [575:0] unused_w;
-    
-    // Sub module instances
-    dsc_engine$dw$lanes$6$muls$0 muls$0(
-        .a(muls$0$a),
-        .b(muls$0$b),
-        .y(muls$0$y)
-    );
-    dsc_engine$dw$lanes$6$muls$1 muls$1(
-        .a(muls$1$a),
-        .b(muls$1$b),
-        .y(muls$1$y)
-    );
-    dsc_engine$dw$lanes$6$muls$2 muls$2(
-        .a(muls$2$a),
-        .b(muls$2$b),
-        .y(muls$2$y)
-    );
-    dsc_engine$dw$lanes$6$muls$3 muls$3(
-        .a(muls$3$a),
-        .b(muls$3$b),
-        .y(muls$3$y)
-    );
-    dsc_engine$dw$lanes$6$muls$4 muls$4(
-        .a(muls$4$a),
-        .b(muls$4$b),
-        .y(muls$4$y)
-    );
-    dsc_engine$dw$lanes$6$muls$5 muls$5(
-        .a(muls$5$a),
-        .b(muls$5$b),
-        .y(muls$5$y)
-    );
-    dsc_engine$dw$lanes$6$muls$6 muls$6(
-        .a(muls$6$a),
-        .b(muls$6$b),
-        .y(muls$6$y)
-    );
-    dsc_engine$dw$lanes$6$muls$7 muls$7(
-        .a(muls$7$a),
-        .b(muls$7$b),
-        .y(muls$7$y)
-    );
-    dsc_engine$dw$lanes$6$muls$8 muls$8(
-        .a(muls$8$a),
-        .b(muls$8$b),
-        .y(muls$8$y)
-    );
-    dsc_engine$dw$lanes$6$ext$0 ext$0(
-        .a(ext$0$a),
-        .y(ext$0$y)
-    );
-    dsc_engine$dw$lanes$6$ext$1 ext$1(
-        .a(ext$1$a),
-        .y(ext$1$y)
-    );
-    dsc_engine$dw$lanes$6$ext$2 ext$2(
-        .a(ext$2$a),
-        .y(ext$2$y)
-    );
-    dsc_engine$dw$lanes$6$ext$3 ext$3(
-        .a(ext$3$a),
-        .y(ext$3$y)
-    );
-    dsc_engine$dw$lanes$6$ext$4 ext$4(
-        .a(ext$4$a),
-        .y(ext$4$y)
-    );
-    dsc_engine$dw$lanes$6$ext$5 ext$5(
-        .a(ext$5$a),
-        .y(ext$5$y)
-    );
-    dsc_engine$dw$lanes$6$ext$6 ext$6(
-        .a(ext$6$a),
-        .y(ext$6$y)
-    );
-    dsc_engine$dw$lanes$6$ext$7 ext$7(
-        .a(ext$7$a),
-        .y(ext$7$y)
-    );
-    dsc_engine$dw$lanes$6$ext$8 ext$8(
-        .a(ext$8$a),
-        .y(ext$8$y)
-    );
-    dsc_engine$dw$lanes$6$x_regs$0 x_regs$0(
-        .d(x_regs$0$d),
-        .q(x_regs$0$q),
-        .clock(x_regs$0$clock)
-    );
-    dsc_engine$dw$lanes$6$x_regs$1 x_regs$1(
-        .d(x_regs$1$d),
-        .q(x_regs$1$q),
-        .clock(x_regs$1$clock)
-    );
-    dsc_engine$dw$lanes$6$x_regs$2 x_regs$2(
-        .d(x_regs$2$d),
-        .q(x_regs$2$q),
-        .clock(x_regs$2$clock)
-    );
-    dsc_engine$dw$lanes$6$x_regs$3 x_regs$3(
-        .d(x_regs$3$d),
-        .q(x_regs$3$q),
-        .clock(x_regs$3$clock)
-    );
-    dsc_engine$dw$lanes$6$x_regs$4 x_regs$4(
-        .d(x_regs$4$d),
-        .q(x_regs$4$q),
-        .clock(x_regs$4$clock)
-    );
-    dsc_engine$dw$lanes$6$x_regs$5 x_regs$5(
-        .d(x_regs$5$d),
-        .q(x_regs$5$q),
-        .clock(x_regs$5$clock)
-    );
-    dsc_engine$dw$lanes$6$x_regs$6 x_regs$6(
-        .d(x_regs$6$d),
-        .q(x_regs$6$q),
-        .clock(x_regs$6$clock)
-    );
-    dsc_engine$dw$lanes$6$x_regs$7 x_regs$7(
-        .d(x_regs$7$d),
-        .q(x_regs$7$q),
-        .clock(x_regs$7$clock)
-    );
-    dsc_engine$dw$lanes$6$x_regs$8 x_regs$8(
-        .d(x_regs$8$d),
-        .q(x_regs$8$q),
-        .clock(x_regs$8$clock)
-    );
-    dsc_engine$dw$lanes$6$w_regs$0 w_regs$0(
-        .d(w_regs$0$d),
-        .q(w_regs$0$q),
-        .clock(w_regs$0$clock)
-    );
-    dsc_engine$dw$lanes$6$w_regs$1 w_regs$1(
-        .d(w_regs$1$d),
-        .q(w_regs$1$q),
-        .clock(w_regs$1$clock)
-    );
-    dsc_engine$dw$lanes$6$w_regs$2 w_regs$2(
-        .d(w_regs$2$d),
-        .q(w_regs$2$q),
-        .clock(w_regs$2$clock)
-    );
-    dsc_engine$dw$lanes$6$w_regs$3 w_regs$3(
-        .d(w_regs$3$d),
-        .q(w_regs$3$q),
-        .clock(w_regs$3$clock)
-    );
-    dsc_engine$dw$lanes$6$w_regs$4 w_regs$4(
-        .d(w_regs$4$d),
-        .q(w_regs$4$q),
-        .clock(w_regs$4$clock)
-    );
-    dsc_engine$dw$lanes$6$w_regs$5 w_regs$5(
-        .d(w_regs$5$d),
-        .q(w_regs$5$q),
-        .clock(w_regs$5$clock)
-    );
-    dsc_engine$dw$lanes$6$w_regs$6 w_regs$6(
-        .d(w_regs$6$d),
-        .q(w_regs$6$q),
-        .clock(w_regs$6$clock)
-    );
-    dsc_engine$dw$lanes$6$w_regs$7 w_regs$7(
-        .d(w_regs$7$d),
-        .q(w_regs$7$q),
-        .clock(w_regs$7$clock)
-    );
-    dsc_engine$dw$lanes$6$w_regs$8 w_regs$8(
-        .d(w_regs$8$d),
-        .q(w_regs$8$q),
-        .clock(w_regs$8$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$0 nodes$0(
-        .d(nodes$0$d),
-        .q(nodes$0$q),
-        .clock(nodes$0$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$1 nodes$1(
-        .d(nodes$1$d),
-        .q(nodes$1$q),
-        .clock(nodes$1$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$2 nodes$2(
-        .d(nodes$2$d),
-        .q(nodes$2$q),
-        .clock(nodes$2$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$3 nodes$3(
-        .d(nodes$3$d),
-        .q(nodes$3$q),
-        .clock(nodes$3$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$4 nodes$4(
-        .d(nodes$4$d),
-        .q(nodes$4$q),
-        .clock(nodes$4$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$5 nodes$5(
-        .d(nodes$5$d),
-        .q(nodes$5$q),
-        .clock(nodes$5$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$6 nodes$6(
-        .d(nodes$6$d),
-        .q(nodes$6$q),
-        .clock(nodes$6$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$7 nodes$7(
-        .d(nodes$7$d),
-        .q(nodes$7$q),
-        .clock(nodes$7$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$8 nodes$8(
-        .d(nodes$8$d),
-        .q(nodes$8$q),
-        .clock(nodes$8$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$9 nodes$9(
-        .d(nodes$9$d),
-        .q(nodes$9$q),
-        .clock(nodes$9$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$10 nodes$10(
-        .d(nodes$10$d),
-        .q(nodes$10$q),
-        .clock(nodes$10$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$11 nodes$11(
-        .d(nodes$11$d),
-        .q(nodes$11$q),
-        .clock(nodes$11$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$12 nodes$12(
-        .d(nodes$12$d),
-        .q(nodes$12$q),
-        .clock(nodes$12$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$13 nodes$13(
-        .d(nodes$13$d),
-        .q(nodes$13$q),
-        .clock(nodes$13$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$14 nodes$14(
-        .d(nodes$14$d),
-        .q(nodes$14$q),
-        .clock(nodes$14$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$15 nodes$15(
-        .d(nodes$15$d),
-        .q(nodes$15$q),
-        .clock(nodes$15$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$16 nodes$16(
-        .d(nodes$16$d),
-        .q(nodes$16$q),
-        .clock(nodes$16$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$17 nodes$17(
-        .d(nodes$17$d),
-        .q(nodes$17$q),
-        .clock(nodes$17$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$18 nodes$18(
-        .d(nodes$18$d),
-        .q(nodes$18$q),
-        .clock(nodes$18$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$19 nodes$19(
-        .d(nodes$19$d),
-        .q(nodes$19$q),
-        .clock(nodes$19$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$20 nodes$20(
-        .d(nodes$20$d),
-        .q(nodes$20$q),
-        .clock(nodes$20$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$21 nodes$21(
-        .d(nodes$21$d),
-        .q(nodes$21$q),
-        .clock(nodes$21$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$22 nodes$22(
-        .d(nodes$22$d),
-        .q(nodes$22$q),
-        .clock(nodes$22$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$23 nodes$23(
-        .d(nodes$23$d),
-        .q(nodes$23$q),
-        .clock(nodes$23$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$24 nodes$24(
-        .d(nodes$24$d),
-        .q(nodes$24$q),
-        .clock(nodes$24$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$25 nodes$25(
-        .d(nodes$25$d),
-        .q(nodes$25$q),
-        .clock(nodes$25$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$26 nodes$26(
-        .d(nodes$26$d),
-        .q(nodes$26$q),
-        .clock(nodes$26$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$27 nodes$27(
-        .d(nodes$27$d),
-        .q(nodes$27$q),
-        .clock(nodes$27$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$28 nodes$28(
-        .d(nodes$28$d),
-        .q(nodes$28$q),
-        .clock(nodes$28$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$29 nodes$29(
-        .d(nodes$29$d),
-        .q(nodes$29$q),
-        .clock(nodes$29$clock)
-    );
-    dsc_engine$dw$lanes$6$nodes$30 nodes$30(
-        .d(nodes$30$d),
-        .q(nodes$30$q),
-        .clock(nodes$30$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        nodes$0$clock = clock;
-        nodes$1$clock = clock;
-        nodes$2$clock = clock;
-        nodes$3$clock = clock;
-        nodes$4$clock = clock;
-        nodes$5$clock = clock;
-        nodes$6$clock = clock;
-        nodes$7$clock = clock;
-        nodes$8$clock = clock;
-        nodes$9$clock = clock;
-        nodes$10$clock = clock;
-        nodes$11$clock = clock;
-        nodes$12$clock = clock;
-        nodes$13$clock = clock;
-        nodes$14$clock = clock;
-        nodes$15$clock = clock;
-        nodes$16$clock = clock;
-        nodes$17$clock = clock;
-        nodes$18$clock = clock;
-        nodes$19$clock = clock;
-        nodes$20$clock = clock;
-        nodes$21$clock = clock;
-        nodes$22$clock = clock;
-        nodes$23$clock = clock;
-        nodes$24$clock = clock;
-        nodes$25$clock = clock;
-        nodes$26$clock = clock;
-        nodes$27$clock = clock;
-        nodes$28$clock = clock;
-        nodes$29$clock = clock;
-        nodes$30$clock = clock;
-        x_regs$0$clock = clock;
-        w_regs$0$clock = clock;
-        x_regs$1$clock = clock;
-        w_regs$1$clock = clock;
-        x_regs$2$clock = clock;
-        w_regs$2$clock = clock;
-        x_regs$3$clock = clock;
-        w_regs$3$clock = clock;
-        x_regs$4$clock = clock;
-        w_regs$4$clock = clock;
-        x_regs$5$clock = clock;
-        w_regs$5$clock = clock;
-        x_regs$6$clock = clock;
-        w_regs$6$clock = clock;
-        x_regs$7$clock = clock;
-        w_regs$7$clock = clock;
-        x_regs$8$clock = clock;
-        w_regs$8$clock = clock;
-        x_chain$0 = win >> lane_shift;
-        w_chain$0 = wts >> lane_shift;
-        x_chain$1 = x_chain$0 >> beat_shift;
-        w_chain$1 = w_chain$0 >> beat_shift;
-        x_chain$2 = x_chain$1 >> beat_shift;
-        w_chain$2 = w_chain$1 >> beat_shift;
-        x_chain$3 = x_chain$2 >> beat_shift;
-        w_chain$3 = w_chain$2 >> beat_shift;
-        x_chain$4 = x_chain$3 >> beat_shift;
-        w_chain$4 = w_chain$3 >> beat_shift;
-        x_chain$5 = x_chain$4 >> beat_shift;
-        w_chain$5 = w_chain$4 >> beat_shift;
-        x_chain$6 = x_chain$5 >> beat_shift;
-        w_chain$6 = w_chain$5 >> beat_shift;
-        x_chain$7 = x_chain$6 >> beat_shift;
-        w_chain$7 = w_chain$6 >> beat_shift;
-        x_chain$8 = x_chain$7 >> beat_shift;
-        w_chain$8 = w_chain$7 >> beat_shift;
-        unused_x = x_chain$0;
-        unused_w = w_chain$0;
-        unused_x = x_chain$1;
-        unused_w = w_chain$1;
-        unused_x = x_chain$2;
-        unused_w = w_chain$2;
-        unused_x = x_chain$3;
-        unused_w = w_chain$3;
-        unused_x = x_chain$4;
-        unused_w = w_chain$4;
-        unused_x = x_chain$5;
-        unused_w = w_chain$5;
-        unused_x = x_chain$6;
-        unused_w = w_chain$6;
-        unused_x = x_chain$7;
-        unused_w = w_chain$7;
-        unused_x = x_chain$8;
-        unused_w = w_chain$8;
-        prods$0 = 32'h0;
-        prods$1 = 32'h0;
-        prods$2 = 32'h0;
-        prods$3 = 32'h0;
-        prods$4 = 32'h0;
-        prods$5 = 32'h0;
-        prods$6 = 32'h0;
-        prods$7 = 32'h0;
-        prods$8 = 32'h0;
-        prods$9 = 32'h0;
-        prods$10 = 32'h0;
-        prods$11 = 32'h0;
-        prods$12 = 32'h0;
-        prods$13 = 32'h0;
-        prods$14 = 32'h0;
-        prods$15 = 32'h0;
-        x_regs$0$d = x_chain$0[(32'h0)+:(8)];
-        w_regs$0$d = w_chain$0[(32'h0)+:(8)];
-        muls$0$a = x_regs$0$q;
-        muls$0$b = w_regs$0$q;
-        ext$0$a = muls$0$y;
-        prods$0 = ext$0$y;
-        x_regs$1$d = x_chain$1[(32'h0)+:(8)];
-        w_regs$1$d = w_chain$1[(32'h0)+:(8)];
-        muls$1$a = x_regs$1$q;
-        muls$1$b = w_regs$1$q;
-        ext$1$a = muls$1$y;
-        prods$1 = ext$1$y;
-        x_regs$2$d = x_chain$2[(32'h0)+:(8)];
-        w_regs$2$d = w_chain$2[(32'h0)+:(8)];
-        muls$2$a = x_regs$2$q;
-        muls$2$b = w_regs$2$q;
-        ext$2$a = muls$2$y;
-        prods$2 = ext$2$y;
-        x_regs$3$d = x_chain$3[(32'h0)+:(8)];
-        w_regs$3$d = w_chain$3[(32'h0)+:(8)];
-        muls$3$a = x_regs$3$q;
-        muls$3$b = w_regs$3$q;
-        ext$3$a = muls$3$y;
-        prods$3 = ext$3$y;
-        x_regs$4$d = x_chain$4[(32'h0)+:(8)];
-        w_regs$4$d = w_chain$4[(32'h0)+:(8)];
-        muls$4$a = x_regs$4$q;
-        muls$4$b = w_regs$4$q;
-        ext$4$a = muls$4$y;
-        prods$4 = ext$4$y;
-        x_regs$5$d = x_chain$5[(32'h0)+:(8)];
-        w_regs$5$d = w_chain$5[(32'h0)+:(8)];
-        muls$5$a = x_regs$5$q;
-        muls$5$b = w_regs$5$q;
-        ext$5$a = muls$5$y;
-        prods$5 = ext$5$y;
-        x_regs$6$d = x_chain$6[(32'h0)+:(8)];
-        w_regs$6$d = w_chain$6[(32'h0)+:(8)];
-        muls$6$a = x_regs$6$q;
-        muls$6$b = w_regs$6$q;
-        ext$6$a = muls$6$y;
-        prods$6 = ext$6$y;
-        x_regs$7$d = x_chain$7[(32'h0)+:(8)];
-        w_regs$7$d = w_chain$7[(32'h0)+:(8)];
-        muls$7$a = x_regs$7$q;
-        muls$7$b = w_regs$7$q;
-        ext$7$a = muls$7$y;
-        prods$7 = ext$7$y;
-        x_regs$8$d = x_chain$8[(32'h0)+:(8)];
-        w_regs$8$d = w_chain$8[(32'h0)+:(8)];
-        muls$8$a = x_regs$8$q;
-        muls$8$b = w_regs$8$q;
-        ext$8$a = muls$8$y;
-        prods$8 = ext$8$y;
-        nodes$15$d = prods$0;
-        nodes$16$d = prods$1;
-        nodes$17$d = prods$2;
-        nodes$18$d = prods$3;
-        nodes$19$d = prods$4;
-        nodes$20$d = prods$5;
-        nodes$21$d = prods$6;
-        nodes$22$d = prods$7;
-        nodes$23$d = prods$8;
-        nodes$24$d = prods$9;
-        nodes$25$d = prods$10;
-        nodes$26$d = prods$11;
-        nodes$27$d = prods$12;
-        nodes$28$d = prods$13;
-        nodes$29$d = prods$14;
-        nodes$30$d = prods$15;
-        sums$0 = nodes$1$q + nodes$2$q;
-        nodes$0$d = sums$0;
-        sums$1 = nodes$3$q + nodes$4$q;
-        nodes$1$d = sums$1;
-        sums$2 = nodes$5$q + nodes$6$q;
-        nodes$2$d = sums$2;
-        sums$3 = nodes$7$q + nodes$8$q;
-        nodes$3$d = sums$3;
-        sums$4 = nodes$9$q + nodes$10$q;
-        nodes$4$d = sums$4;
-        sums$5 = nodes$11$q + nodes$12$q;
-        nodes$5$d = sums$5;
-        sums$6 = nodes$13$q + nodes$14$q;
-        nodes$6$d = sums$6;
-        sums$7 = nodes$15$q + nodes$16$q;
-        nodes$7$d = sums$7;
-        sums$8 = nodes$17$q + nodes$18$q;
-        nodes$8$d = sums$8;
-        sums$9 = nodes$19$q + nodes$20$q;
-        nodes$9$d = sums$9;
-        sums$10 = nodes$21$q + nodes$22$q;
-        nodes$10$d = sums$10;
-        sums$11 = nodes$23$q + nodes$24$q;
-        nodes$11$d = sums$11;
-        sums$12 = nodes$25$q + nodes$26$q;
-        nodes$12$d = sums$12;
-        sums$13 = nodes$27$q + nodes$28$q;
-        nodes$13$d = sums$13;
-        sums$14 = nodes$29$q + nodes$30$q;
-        nodes$14$d = sums$14;
-        sum = nodes$0$q;
-    end
-    
-endmodule // dsc_engine$dw$lanes$6
-
-
-module dsc_engine$dw$lanes$6$ext$0(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$6$ext$0
-
-
-module dsc_engine$dw$lanes$6$ext$1(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$6$ext$1
-
-
-module dsc_engine$dw$lanes$6$ext$2(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$6$ext$2
-
-
-module dsc_engine$dw$lanes$6$ext$3(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$6$ext$3
-
-
-module dsc_engine$dw$lanes$6$ext$4(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$6$ext$4
-
-
-module dsc_engine$dw$lanes$6$ext$5(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$6$ext$5
-
-
-module dsc_engine$dw$lanes$6$ext$6(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$6$ext$6
-
-
-module dsc_engine$dw$lanes$6$ext$7(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$6$ext$7
-
-
-module dsc_engine$dw$lanes$6$ext$8(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$6$ext$8
-
-
-module dsc_engine$dw$lanes$6$muls$0(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$6$muls$0
-
-
-module dsc_engine$dw$lanes$6$muls$1(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$6$muls$1
-
-
-module dsc_engine$dw$lanes$6$muls$2(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$6$muls$2
-
-
-module dsc_engine$dw$lanes$6$muls$3(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$6$muls$3
-
-
-module dsc_engine$dw$lanes$6$muls$4(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$6$muls$4
-
-
-module dsc_engine$dw$lanes$6$muls$5(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$6$muls$5
-
-
-module dsc_engine$dw$lanes$6$muls$6(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$6$muls$6
-
-
-module dsc_engine$dw$lanes$6$muls$7(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$6$muls$7
-
-
-module dsc_engine$dw$lanes$6$muls$8(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$6$muls$8
-
-
-module dsc_engine$dw$lanes$6$nodes$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$0
-
-
-module dsc_engine$dw$lanes$6$nodes$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$1
-
-
-module dsc_engine$dw$lanes$6$nodes$10(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$10
-
-
-module dsc_engine$dw$lanes$6$nodes$11(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$11
-
-
-module dsc_engine$dw$lanes$6$nodes$12(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$12
-
-
-module dsc_engine$dw$lanes$6$nodes$13(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$13
-
-
-module dsc_engine$dw$lanes$6$nodes$14(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$14
-
-
-module dsc_engine$dw$lanes$6$nodes$15(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$15
-
-
-module dsc_engine$dw$lanes$6$nodes$16(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$16
-
-
-module dsc_engine$dw$lanes$6$nodes$17(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$17
-
-
-module dsc_engine$dw$lanes$6$nodes$18(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$18
-
-
-module dsc_engine$dw$lanes$6$nodes$19(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$19
-
-
-module dsc_engine$dw$lanes$6$nodes$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$2
-
-
-module dsc_engine$dw$lanes$6$nodes$20(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$20
-
-
-module dsc_engine$dw$lanes$6$nodes$21(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$21
-
-
-module dsc_engine$dw$lanes$6$nodes$22(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$22
-
-
-module dsc_engine$dw$lanes$6$nodes$23(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$23
-
-
-module dsc_engine$dw$lanes$6$nodes$24(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$24
-
-
-module dsc_engine$dw$lanes$6$nodes$25(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$25
-
-
-module dsc_engine$dw$lanes$6$nodes$26(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$26
-
-
-module dsc_engine$dw$lanes$6$nodes$27(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$27
-
-
-module dsc_engine$dw$lanes$6$nodes$28(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$28
-
-
-module dsc_engine$dw$lanes$6$nodes$29(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$29
-
-
-module dsc_engine$dw$lanes$6$nodes$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$3
-
-
-module dsc_engine$dw$lanes$6$nodes$30(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$30
-
-
-module dsc_engine$dw$lanes$6$nodes$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$4
-
-
-module dsc_engine$dw$lanes$6$nodes$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$5
-
-
-module dsc_engine$dw$lanes$6$nodes$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$6
-
-
-module dsc_engine$dw$lanes$6$nodes$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$7
-
-
-module dsc_engine$dw$lanes$6$nodes$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$8
-
-
-module dsc_engine$dw$lanes$6$nodes$9(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$nodes$9
-
-
-module dsc_engine$dw$lanes$6$w_regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$w_regs$0
-
-
-module dsc_engine$dw$lanes$6$w_regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$w_regs$1
-
-
-module dsc_engine$dw$lanes$6$w_regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$w_regs$2
-
-
-module dsc_engine$dw$lanes$6$w_regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$w_regs$3
-
-
-module dsc_engine$dw$lanes$6$w_regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$w_regs$4
-
-
-module dsc_engine$dw$lanes$6$w_regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$w_regs$5
-
-
-module dsc_engine$dw$lanes$6$w_regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$w_regs$6
-
-
-module dsc_engine$dw$lanes$6$w_regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$w_regs$7
-
-
-module dsc_engine$dw$lanes$6$w_regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$w_regs$8
-
-
-module dsc_engine$dw$lanes$6$x_regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$x_regs$0
-
-
-module dsc_engine$dw$lanes$6$x_regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$x_regs$1
-
-
-module dsc_engine$dw$lanes$6$x_regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$x_regs$2
-
-
-module dsc_engine$dw$lanes$6$x_regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$x_regs$3
-
-
-module dsc_engine$dw$lanes$6$x_regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$x_regs$4
-
-
-module dsc_engine$dw$lanes$6$x_regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$x_regs$5
-
-
-module dsc_engine$dw$lanes$6$x_regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$x_regs$6
-
-
-module dsc_engine$dw$lanes$6$x_regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$x_regs$7
-
-
-module dsc_engine$dw$lanes$6$x_regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$6$x_regs$8
-
-
-module dsc_engine$dw$lanes$7(clock,win,wts,sum);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [575:0] win;
-    input wire  [575:0] wts;
-    output reg  [18:0] sum;
-    
-    // Constant declarations
-    localparam  lane_shift = 16'h38;
-    localparam  beat_shift = 16'h40;
-    
-    // Stub signals
-    reg  [7:0] muls$0$a;
-    reg  [7:0] muls$0$b;
-    wire  [15:0] muls$0$y;
-    reg  [7:0] muls$1$a;
-    reg  [7:0] muls$1$b;
-    wire  [15:0] muls$1$y;
-    reg  [7:0] muls$2$a;
-    reg  [7:0] muls$2$b;
-    wire  [15:0] muls$2$y;
-    reg  [7:0] muls$3$a;
-    reg  [7:0] muls$3$b;
-    wire  [15:0] muls$3$y;
-    reg  [7:0] muls$4$a;
-    reg  [7:0] muls$4$b;
-    wire  [15:0] muls$4$y;
-    reg  [7:0] muls$5$a;
-    reg  [7:0] muls$5$b;
-    wire  [15:0] muls$5$y;
-    reg  [7:0] muls$6$a;
-    reg  [7:0] muls$6$b;
-    wire  [15:0] muls$6$y;
-    reg  [7:0] muls$7$a;
-    reg  [7:0] muls$7$b;
-    wire  [15:0] muls$7$y;
-    reg  [7:0] muls$8$a;
-    reg  [7:0] muls$8$b;
-    wire  [15:0] muls$8$y;
-    reg  [15:0] ext$0$a;
-    wire  [18:0] ext$0$y;
-    reg  [15:0] ext$1$a;
-    wire  [18:0] ext$1$y;
-    reg  [15:0] ext$2$a;
-    wire  [18:0] ext$2$y;
-    reg  [15:0] ext$3$a;
-    wire  [18:0] ext$3$y;
-    reg  [15:0] ext$4$a;
-    wire  [18:0] ext$4$y;
-    reg  [15:0] ext$5$a;
-    wire  [18:0] ext$5$y;
-    reg  [15:0] ext$6$a;
-    wire  [18:0] ext$6$y;
-    reg  [15:0] ext$7$a;
-    wire  [18:0] ext$7$y;
-    reg  [15:0] ext$8$a;
-    wire  [18:0] ext$8$y;
-    reg  [7:0] x_regs$0$d;
-    wire  [7:0] x_regs$0$q;
-    reg  x_regs$0$clock;
-    reg  [7:0] x_regs$1$d;
-    wire  [7:0] x_regs$1$q;
-    reg  x_regs$1$clock;
-    reg  [7:0] x_regs$2$d;
-    wire  [7:0] x_regs$2$q;
-    reg  x_regs$2$clock;
-    reg  [7:0] x_regs$3$d;
-    wire  [7:0] x_regs$3$q;
-    reg  x_regs$3$clock;
-    reg  [7:0] x_regs$4$d;
-    wire  [7:0] x_regs$4$q;
-    reg  x_regs$4$clock;
-    reg  [7:0] x_regs$5$d;
-    wire  [7:0] x_regs$5$q;
-    reg  x_regs$5$clock;
-    reg  [7:0] x_regs$6$d;
-    wire  [7:0] x_regs$6$q;
-    reg  x_regs$6$clock;
-    reg  [7:0] x_regs$7$d;
-    wire  [7:0] x_regs$7$q;
-    reg  x_regs$7$clock;
-    reg  [7:0] x_regs$8$d;
-    wire  [7:0] x_regs$8$q;
-    reg  x_regs$8$clock;
-    reg  [7:0] w_regs$0$d;
-    wire  [7:0] w_regs$0$q;
-    reg  w_regs$0$clock;
-    reg  [7:0] w_regs$1$d;
-    wire  [7:0] w_regs$1$q;
-    reg  w_regs$1$clock;
-    reg  [7:0] w_regs$2$d;
-    wire  [7:0] w_regs$2$q;
-    reg  w_regs$2$clock;
-    reg  [7:0] w_regs$3$d;
-    wire  [7:0] w_regs$3$q;
-    reg  w_regs$3$clock;
-    reg  [7:0] w_regs$4$d;
-    wire  [7:0] w_regs$4$q;
-    reg  w_regs$4$clock;
-    reg  [7:0] w_regs$5$d;
-    wire  [7:0] w_regs$5$q;
-    reg  w_regs$5$clock;
-    reg  [7:0] w_regs$6$d;
-    wire  [7:0] w_regs$6$q;
-    reg  w_regs$6$clock;
-    reg  [7:0] w_regs$7$d;
-    wire  [7:0] w_regs$7$q;
-    reg  w_regs$7$clock;
-    reg  [7:0] w_regs$8$d;
-    wire  [7:0] w_regs$8$q;
-    reg  w_regs$8$clock;
-    reg  [18:0] nodes$0$d;
-    wire  [18:0] nodes$0$q;
-    reg  nodes$0$clock;
-    reg  [18:0] nodes$1$d;
-    wire  [18:0] nodes$1$q;
-    reg  nodes$1$clock;
-    reg  [18:0] nodes$2$d;
-    wire  [18:0] nodes$2$q;
-    reg  nodes$2$clock;
-    reg  [18:0] nodes$3$d;
-    wire  [18:0] nodes$3$q;
-    reg  nodes$3$clock;
-    reg  [18:0] nodes$4$d;
-    wire  [18:0] nodes$4$q;
-    reg  nodes$4$clock;
-    reg  [18:0] nodes$5$d;
-    wire  [18:0] nodes$5$q;
-    reg  nodes$5$clock;
-    reg  [18:0] nodes$6$d;
-    wire  [18:0] nodes$6$q;
-    reg  nodes$6$clock;
-    reg  [18:0] nodes$7$d;
-    wire  [18:0] nodes$7$q;
-    reg  nodes$7$clock;
-    reg  [18:0] nodes$8$d;
-    wire  [18:0] nodes$8$q;
-    reg  nodes$8$clock;
-    reg  [18:0] nodes$9$d;
-    wire  [18:0] nodes$9$q;
-    reg  nodes$9$clock;
-    reg  [18:0] nodes$10$d;
-    wire  [18:0] nodes$10$q;
-    reg  nodes$10$clock;
-    reg  [18:0] nodes$11$d;
-    wire  [18:0] nodes$11$q;
-    reg  nodes$11$clock;
-    reg  [18:0] nodes$12$d;
-    wire  [18:0] nodes$12$q;
-    reg  nodes$12$clock;
-    reg  [18:0] nodes$13$d;
-    wire  [18:0] nodes$13$q;
-    reg  nodes$13$clock;
-    reg  [18:0] nodes$14$d;
-    wire  [18:0] nodes$14$q;
-    reg  nodes$14$clock;
-    reg  [18:0] nodes$15$d;
-    wire  [18:0] nodes$15$q;
-    reg  nodes$15$clock;
-    reg  [18:0] nodes$16$d;
-    wire  [18:0] nodes$16$q;
-    reg  nodes$16$clock;
-    reg  [18:0] nodes$17$d;
-    wire  [18:0] nodes$17$q;
-    reg  nodes$17$clock;
-    reg  [18:0] nodes$18$d;
-    wire  [18:0] nodes$18$q;
-    reg  nodes$18$clock;
-    reg  [18:0] nodes$19$d;
-    wire  [18:0] nodes$19$q;
-    reg  nodes$19$clock;
-    reg  [18:0] nodes$20$d;
-    wire  [18:0] nodes$20$q;
-    reg  nodes$20$clock;
-    reg  [18:0] nodes$21$d;
-    wire  [18:0] nodes$21$q;
-    reg  nodes$21$clock;
-    reg  [18:0] nodes$22$d;
-    wire  [18:0] nodes$22$q;
-    reg  nodes$22$clock;
-    reg  [18:0] nodes$23$d;
-    wire  [18:0] nodes$23$q;
-    reg  nodes$23$clock;
-    reg  [18:0] nodes$24$d;
-    wire  [18:0] nodes$24$q;
-    reg  nodes$24$clock;
-    reg  [18:0] nodes$25$d;
-    wire  [18:0] nodes$25$q;
-    reg  nodes$25$clock;
-    reg  [18:0] nodes$26$d;
-    wire  [18:0] nodes$26$q;
-    reg  nodes$26$clock;
-    reg  [18:0] nodes$27$d;
-    wire  [18:0] nodes$27$q;
-    reg  nodes$27$clock;
-    reg  [18:0] nodes$28$d;
-    wire  [18:0] nodes$28$q;
-    reg  nodes$28$clock;
-    reg  [18:0] nodes$29$d;
-    wire  [18:0] nodes$29$q;
-    reg  nodes$29$clock;
-    reg  [18:0] nodes$30$d;
-    wire  [18:0] nodes$30$q;
-    reg  nodes$30$clock;
-    
-    // Local signals
-    reg  [575:0] x_chain$0;
-    reg  [575:0] x_chain$1;
-    reg  [575:0] x_chain$2;
-    reg  [575:0] x_chain$3;
-    reg  [575:0] x_chain$4;
-    reg  [575:0] x_chain$5;
-    reg  [575:0] x_chain$6;
-    reg  [575:0] x_chain$7;
-    reg  [575:0] x_chain$8;
-    reg  [575:0] w_chain$0;
-    reg  [575:0] w_chain$1;
-    reg  [575:0] w_chain$2;
-    reg  [575:0] w_chain$3;
-    reg  [575:0] w_chain$4;
-    reg  [575:0] w_chain$5;
-    reg  [575:0] w_chain$6;
-    reg  [575:0] w_chain$7;
-    reg  [575:0] w_chain$8;
-    reg  [18:0] prods$0;
-    reg  [18:0] prods$1;
-    reg  [18:0] prods$2;
-    reg  [18:0] prods$3;
-    reg  [18:0] prods$4;
-    reg  [18:0] prods$5;
-    reg  [18:0] prods$6;
-    reg  [18:0] prods$7;
-    reg  [18:0] prods$8;
-    reg  [18:0] prods$9;
-    reg  [18:0] prods$10;
-    reg  [18:0] prods$11;
-    reg  [18:0] prods$12;
-    reg  [18:0] prods$13;
-    reg  [18:0] prods$14;
-    reg  [18:0] prods$15;
-    reg  [18:0] sums$0;
-    reg  [18:0] sums$1;
-    reg  [18:0] sums$2;
-    reg  [18:0] sums$3;
-    reg  [18:0] sums$4;
-    reg  [18:0] sums$5;
-    reg  [18:0] sums$6;
-    reg  [18:0] sums$7;
-    reg  [18:0] sums$8;
-    reg  [18:0] sums$9;
-    reg  [18:0] sums$10;
-    reg  [18:0] sums$11;
-    reg  [18:0] sums$12;
-    reg  [18:0] sums$13;
-    reg  [18:0] sums$14;
-    reg  [575:0] unused_x;
-    reg  [575:0] unused_w;
-    
-    // Sub module instances
-    dsc_engine$dw$lanes$7$muls$0 muls$0(
-        .a(muls$0$a),
-        .b(muls$0$b),
-        .y(muls$0$y)
-    );
-    dsc_engine$dw$lanes$7$muls$1 muls$1(
-        .a(muls$1$a),
-        .b(muls$1$b),
-        .y(muls$1$y)
-    );
-    dsc_engine$dw$lanes$7$muls$2 muls$2(
-        .a(muls$2$a),
-        .b(muls$2$b),
-        .y(muls$2$y)
-    );
-    dsc_engine$dw$lanes$7$muls$3 muls$3(
-        .a(muls$3$a),
-        .b(muls$3$b),
-        .y(muls$3$y)
-    );
-    dsc_engine$dw$lanes$7$muls$4 muls$4(
-        .a(muls$4$a),
-        .b(muls$4$b),
-        .y(muls$4$y)
-    );
-    dsc_engine$dw$lanes$7$muls$5 muls$5(
-        .a(muls$5$a),
-        .b(muls$5$b),
-        .y(muls$5$y)
-    );
-    dsc_engine$dw$lanes$7$muls$6 muls$6(
-        .a(muls$6$a),
-        .b(muls$6$b),
-        .y(muls$6$y)
-    );
-    dsc_engine$dw$lanes$7$muls$7 muls$7(
-        .a(muls$7$a),
-        .b(muls$7$b),
-        .y(muls$7$y)
-    );
-    dsc_engine$dw$lanes$7$muls$8 muls$8(
-        .a(muls$8$a),
-        .b(muls$8$b),
-        .y(muls$8$y)
-    );
-    dsc_engine$dw$lanes$7$ext$0 ext$0(
-        .a(ext$0$a),
-        .y(ext$0$y)
-    );
-    dsc_engine$dw$lanes$7$ext$1 ext$1(
-        .a(ext$1$a),
-        .y(ext$1$y)
-    );
-    dsc_engine$dw$lanes$7$ext$2 ext$2(
-        .a(ext$2$a),
-        .y(ext$2$y)
-    );
-    dsc_engine$dw$lanes$7$ext$3 ext$3(
-        .a(ext$3$a),
-        .y(ext$3$y)
-    );
-    dsc_engine$dw$lanes$7$ext$4 ext$4(
-        .a(ext$4$a),
-        .y(ext$4$y)
-    );
-    dsc_engine$dw$lanes$7$ext$5 ext$5(
-        .a(ext$5$a),
-        .y(ext$5$y)
-    );
-    dsc_engine$dw$lanes$7$ext$6 ext$6(
-        .a(ext$6$a),
-        .y(ext$6$y)
-    );
-    dsc_engine$dw$lanes$7$ext$7 ext$7(
-        .a(ext$7$a),
-        .y(ext$7$y)
-    );
-    dsc_engine$dw$lanes$7$ext$8 ext$8(
-        .a(ext$8$a),
-        .y(ext$8$y)
-    );
-    dsc_engine$dw$lanes$7$x_regs$0 x_regs$0(
-        .d(x_regs$0$d),
-        .q(x_regs$0$q),
-        .clock(x_regs$0$clock)
-    );
-    dsc_engine$dw$lanes$7$x_regs$1 x_regs$1(
-        .d(x_regs$1$d),
-        .q(x_regs$1$q),
-        .clock(x_regs$1$clock)
-    );
-    dsc_engine$dw$lanes$7$x_regs$2 x_regs$2(
-        .d(x_regs$2$d),
-        .q(x_regs$2$q),
-        .clock(x_regs$2$clock)
-    );
-    dsc_engine$dw$lanes$7$x_regs$3 x_regs$3(
-        .d(x_regs$3$d),
-        .q(x_regs$3$q),
-        .clock(x_regs$3$clock)
-    );
-    dsc_engine$dw$lanes$7$x_regs$4 x_regs$4(
-        .d(x_regs$4$d),
-        .q(x_regs$4$q),
-        .clock(x_regs$4$clock)
-    );
-    dsc_engine$dw$lanes$7$x_regs$5 x_regs$5(
-        .d(x_regs$5$d),
-        .q(x_regs$5$q),
-        .clock(x_regs$5$clock)
-    );
-    dsc_engine$dw$lanes$7$x_regs$6 x_regs$6(
-        .d(x_regs$6$d),
-        .q(x_regs$6$q),
-        .clock(x_regs$6$clock)
-    );
-    dsc_engine$dw$lanes$7$x_regs$7 x_regs$7(
-        .d(x_regs$7$d),
-        .q(x_regs$7$q),
-        .clock(x_regs$7$clock)
-    );
-    dsc_engine$dw$lanes$7$x_regs$8 x_regs$8(
-        .d(x_regs$8$d),
-        .q(x_regs$8$q),
-        .clock(x_regs$8$clock)
-    );
-    dsc_engine$dw$lanes$7$w_regs$0 w_regs$0(
-        .d(w_regs$0$d),
-        .q(w_regs$0$q),
-        .clock(w_regs$0$clock)
-    );
-    dsc_engine$dw$lanes$7$w_regs$1 w_regs$1(
-        .d(w_regs$1$d),
-        .q(w_regs$1$q),
-        .clock(w_regs$1$clock)
-    );
-    dsc_engine$dw$lanes$7$w_regs$2 w_regs$2(
-        .d(w_regs$2$d),
-        .q(w_regs$2$q),
-        .clock(w_regs$2$clock)
-    );
-    dsc_engine$dw$lanes$7$w_regs$3 w_regs$3(
-        .d(w_regs$3$d),
-        .q(w_regs$3$q),
-        .clock(w_regs$3$clock)
-    );
-    dsc_engine$dw$lanes$7$w_regs$4 w_regs$4(
-        .d(w_regs$4$d),
-        .q(w_regs$4$q),
-        .clock(w_regs$4$clock)
-    );
-    dsc_engine$dw$lanes$7$w_regs$5 w_regs$5(
-        .d(w_regs$5$d),
-        .q(w_regs$5$q),
-        .clock(w_regs$5$clock)
-    );
-    dsc_engine$dw$lanes$7$w_regs$6 w_regs$6(
-        .d(w_regs$6$d),
-        .q(w_regs$6$q),
-        .clock(w_regs$6$clock)
-    );
-    dsc_engine$dw$lanes$7$w_regs$7 w_regs$7(
-        .d(w_regs$7$d),
-        .q(w_regs$7$q),
-        .clock(w_regs$7$clock)
-    );
-    dsc_engine$dw$lanes$7$w_regs$8 w_regs$8(
-        .d(w_regs$8$d),
-        .q(w_regs$8$q),
-        .clock(w_regs$8$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$0 nodes$0(
-        .d(nodes$0$d),
-        .q(nodes$0$q),
-        .clock(nodes$0$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$1 nodes$1(
-        .d(nodes$1$d),
-        .q(nodes$1$q),
-        .clock(nodes$1$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$2 nodes$2(
-        .d(nodes$2$d),
-        .q(nodes$2$q),
-        .clock(nodes$2$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$3 nodes$3(
-        .d(nodes$3$d),
-        .q(nodes$3$q),
-        .clock(nodes$3$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$4 nodes$4(
-        .d(nodes$4$d),
-        .q(nodes$4$q),
-        .clock(nodes$4$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$5 nodes$5(
-        .d(nodes$5$d),
-        .q(nodes$5$q),
-        .clock(nodes$5$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$6 nodes$6(
-        .d(nodes$6$d),
-        .q(nodes$6$q),
-        .clock(nodes$6$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$7 nodes$7(
-        .d(nodes$7$d),
-        .q(nodes$7$q),
-        .clock(nodes$7$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$8 nodes$8(
-        .d(nodes$8$d),
-        .q(nodes$8$q),
-        .clock(nodes$8$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$9 nodes$9(
-        .d(nodes$9$d),
-        .q(nodes$9$q),
-        .clock(nodes$9$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$10 nodes$10(
-        .d(nodes$10$d),
-        .q(nodes$10$q),
-        .clock(nodes$10$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$11 nodes$11(
-        .d(nodes$11$d),
-        .q(nodes$11$q),
-        .clock(nodes$11$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$12 nodes$12(
-        .d(nodes$12$d),
-        .q(nodes$12$q),
-        .clock(nodes$12$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$13 nodes$13(
-        .d(nodes$13$d),
-        .q(nodes$13$q),
-        .clock(nodes$13$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$14 nodes$14(
-        .d(nodes$14$d),
-        .q(nodes$14$q),
-        .clock(nodes$14$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$15 nodes$15(
-        .d(nodes$15$d),
-        .q(nodes$15$q),
-        .clock(nodes$15$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$16 nodes$16(
-        .d(nodes$16$d),
-        .q(nodes$16$q),
-        .clock(nodes$16$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$17 nodes$17(
-        .d(nodes$17$d),
-        .q(nodes$17$q),
-        .clock(nodes$17$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$18 nodes$18(
-        .d(nodes$18$d),
-        .q(nodes$18$q),
-        .clock(nodes$18$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$19 nodes$19(
-        .d(nodes$19$d),
-        .q(nodes$19$q),
-        .clock(nodes$19$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$20 nodes$20(
-        .d(nodes$20$d),
-        .q(nodes$20$q),
-        .clock(nodes$20$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$21 nodes$21(
-        .d(nodes$21$d),
-        .q(nodes$21$q),
-        .clock(nodes$21$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$22 nodes$22(
-        .d(nodes$22$d),
-        .q(nodes$22$q),
-        .clock(nodes$22$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$23 nodes$23(
-        .d(nodes$23$d),
-        .q(nodes$23$q),
-        .clock(nodes$23$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$24 nodes$24(
-        .d(nodes$24$d),
-        .q(nodes$24$q),
-        .clock(nodes$24$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$25 nodes$25(
-        .d(nodes$25$d),
-        .q(nodes$25$q),
-        .clock(nodes$25$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$26 nodes$26(
-        .d(nodes$26$d),
-        .q(nodes$26$q),
-        .clock(nodes$26$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$27 nodes$27(
-        .d(nodes$27$d),
-        .q(nodes$27$q),
-        .clock(nodes$27$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$28 nodes$28(
-        .d(nodes$28$d),
-        .q(nodes$28$q),
-        .clock(nodes$28$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$29 nodes$29(
-        .d(nodes$29$d),
-        .q(nodes$29$q),
-        .clock(nodes$29$clock)
-    );
-    dsc_engine$dw$lanes$7$nodes$30 nodes$30(
-        .d(nodes$30$d),
-        .q(nodes$30$q),
-        .clock(nodes$30$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        nodes$0$clock = clock;
-        nodes$1$clock = clock;
-        nodes$2$clock = clock;
-        nodes$3$clock = clock;
-        nodes$4$clock = clock;
-        nodes$5$clock = clock;
-        nodes$6$clock = clock;
-        nodes$7$clock = clock;
-        nodes$8$clock = clock;
-        nodes$9$clock = clock;
-        nodes$10$clock = clock;
-        nodes$11$clock = clock;
-        nodes$12$clock = clock;
-        nodes$13$clock = clock;
-        nodes$14$clock = clock;
-        nodes$15$clock = clock;
-        nodes$16$clock = clock;
-        nodes$17$clock = clock;
-        nodes$18$clock = clock;
-        nodes$19$clock = clock;
-        nodes$20$clock = clock;
-        nodes$21$clock = clock;
-        nodes$22$clock = clock;
-        nodes$23$clock = clock;
-        nodes$24$clock = clock;
-        nodes$25$clock = clock;
-        nodes$26$clock = clock;
-        nodes$27$clock = clock;
-        nodes$28$clock = clock;
-        nodes$29$clock = clock;
-        nodes$30$clock = clock;
-        x_regs$0$clock = clock;
-        w_regs$0$clock = clock;
-        x_regs$1$clock = clock;
-        w_regs$1$clock = clock;
-        x_regs$2$clock = clock;
-        w_regs$2$clock = clock;
-        x_regs$3$clock = clock;
-        w_regs$3$clock = clock;
-        x_regs$4$clock = clock;
-        w_regs$4$clock = clock;
-        x_regs$5$clock = clock;
-        w_regs$5$clock = clock;
-        x_regs$6$clock = clock;
-        w_regs$6$clock = clock;
-        x_regs$7$clock = clock;
-        w_regs$7$clock = clock;
-        x_regs$8$clock = clock;
-        w_regs$8$clock = clock;
-        x_chain$0 = win >> lane_shift;
-        w_chain$0 = wts >> lane_shift;
-        x_chain$1 = x_chain$0 >> beat_shift;
-        w_chain$1 = w_chain$0 >> beat_shift;
-        x_chain$2 = x_chain$1 >> beat_shift;
-        w_chain$2 = w_chain$1 >> beat_shift;
-        x_chain$3 = x_chain$2 >> beat_shift;
-        w_chain$3 = w_chain$2 >> beat_shift;
-        x_chain$4 = x_chain$3 >> beat_shift;
-        w_chain$4 = w_chain$3 >> beat_shift;
-        x_chain$5 = x_chain$4 >> beat_shift;
-        w_chain$5 = w_chain$4 >> beat_shift;
-        x_chain$6 = x_chain$5 >> beat_shift;
-        w_chain$6 = w_chain$5 >> beat_shift;
-        x_chain$7 = x_chain$6 >> beat_shift;
-        w_chain$7 = w_chain$6 >> beat_shift;
-        x_chain$8 = x_chain$7 >> beat_shift;
-        w_chain$8 = w_chain$7 >> beat_shift;
-        unused_x = x_chain$0;
-        unused_w = w_chain$0;
-        unused_x = x_chain$1;
-        unused_w = w_chain$1;
-        unused_x = x_chain$2;
-        unused_w = w_chain$2;
-        unused_x = x_chain$3;
-        unused_w = w_chain$3;
-        unused_x = x_chain$4;
-        unused_w = w_chain$4;
-        unused_x = x_chain$5;
-        unused_w = w_chain$5;
-        unused_x = x_chain$6;
-        unused_w = w_chain$6;
-        unused_x = x_chain$7;
-        unused_w = w_chain$7;
-        unused_x = x_chain$8;
-        unused_w = w_chain$8;
-        prods$0 = 32'h0;
-        prods$1 = 32'h0;
-        prods$2 = 32'h0;
-        prods$3 = 32'h0;
-        prods$4 = 32'h0;
-        prods$5 = 32'h0;
-        prods$6 = 32'h0;
-        prods$7 = 32'h0;
-        prods$8 = 32'h0;
-        prods$9 = 32'h0;
-        prods$10 = 32'h0;
-        prods$11 = 32'h0;
-        prods$12 = 32'h0;
-        prods$13 = 32'h0;
-        prods$14 = 32'h0;
-        prods$15 = 32'h0;
-        x_regs$0$d = x_chain$0[(32'h0)+:(8)];
-        w_regs$0$d = w_chain$0[(32'h0)+:(8)];
-        muls$0$a = x_regs$0$q;
-        muls$0$b = w_regs$0$q;
-        ext$0$a = muls$0$y;
-        prods$0 = ext$0$y;
-        x_regs$1$d = x_chain$1[(32'h0)+:(8)];
-        w_regs$1$d = w_chain$1[(32'h0)+:(8)];
-        muls$1$a = x_regs$1$q;
-        muls$1$b = w_regs$1$q;
-        ext$1$a = muls$1$y;
-        prods$1 = ext$1$y;
-        x_regs$2$d = x_chain$2[(32'h0)+:(8)];
-        w_regs$2$d = w_chain$2[(32'h0)+:(8)];
-        muls$2$a = x_regs$2$q;
-        muls$2$b = w_regs$2$q;
-        ext$2$a = muls$2$y;
-        prods$2 = ext$2$y;
-        x_regs$3$d = x_chain$3[(32'h0)+:(8)];
-        w_regs$3$d = w_chain$3[(32'h0)+:(8)];
-        muls$3$a = x_regs$3$q;
-        muls$3$b = w_regs$3$q;
-        ext$3$a = muls$3$y;
-        prods$3 = ext$3$y;
-        x_regs$4$d = x_chain$4[(32'h0)+:(8)];
-        w_regs$4$d = w_chain$4[(32'h0)+:(8)];
-        muls$4$a = x_regs$4$q;
-        muls$4$b = w_regs$4$q;
-        ext$4$a = muls$4$y;
-        prods$4 = ext$4$y;
-        x_regs$5$d = x_chain$5[(32'h0)+:(8)];
-        w_regs$5$d = w_chain$5[(32'h0)+:(8)];
-        muls$5$a = x_regs$5$q;
-        muls$5$b = w_regs$5$q;
-        ext$5$a = muls$5$y;
-        prods$5 = ext$5$y;
-        x_regs$6$d = x_chain$6[(32'h0)+:(8)];
-        w_regs$6$d = w_chain$6[(32'h0)+:(8)];
-        muls$6$a = x_regs$6$q;
-        muls$6$b = w_regs$6$q;
-        ext$6$a = muls$6$y;
-        prods$6 = ext$6$y;
-        x_regs$7$d = x_chain$7[(32'h0)+:(8)];
-        w_regs$7$d = w_chain$7[(32'h0)+:(8)];
-        muls$7$a = x_regs$7$q;
-        muls$7$b = w_regs$7$q;
-        ext$7$a = muls$7$y;
-        prods$7 = ext$7$y;
-        x_regs$8$d = x_chain$8[(32'h0)+:(8)];
-        w_regs$8$d = w_chain$8[(32'h0)+:(8)];
-        muls$8$a = x_regs$8$q;
-        muls$8$b = w_regs$8$q;
-        ext$8$a = muls$8$y;
-        prods$8 = ext$8$y;
-        nodes$15$d = prods$0;
-        nodes$16$d = prods$1;
-        nodes$17$d = prods$2;
-        nodes$18$d = prods$3;
-        nodes$19$d = prods$4;
-        nodes$20$d = prods$5;
-        nodes$21$d = prods$6;
-        nodes$22$d = prods$7;
-        nodes$23$d = prods$8;
-        nodes$24$d = prods$9;
-        nodes$25$d = prods$10;
-        nodes$26$d = prods$11;
-        nodes$27$d = prods$12;
-        nodes$28$d = prods$13;
-        nodes$29$d = prods$14;
-        nodes$30$d = prods$15;
-        sums$0 = nodes$1$q + nodes$2$q;
-        nodes$0$d = sums$0;
-        sums$1 = nodes$3$q + nodes$4$q;
-        nodes$1$d = sums$1;
-        sums$2 = nodes$5$q + nodes$6$q;
-        nodes$2$d = sums$2;
-        sums$3 = nodes$7$q + nodes$8$q;
-        nodes$3$d = sums$3;
-        sums$4 = nodes$9$q + nodes$10$q;
-        nodes$4$d = sums$4;
-        sums$5 = nodes$11$q + nodes$12$q;
-        nodes$5$d = sums$5;
-        sums$6 = nodes$13$q + nodes$14$q;
-        nodes$6$d = sums$6;
-        sums$7 = nodes$15$q + nodes$16$q;
-        nodes$7$d = sums$7;
-        sums$8 = nodes$17$q + nodes$18$q;
-        nodes$8$d = sums$8;
-        sums$9 = nodes$19$q + nodes$20$q;
-        nodes$9$d = sums$9;
-        sums$10 = nodes$21$q + nodes$22$q;
-        nodes$10$d = sums$10;
-        sums$11 = nodes$23$q + nodes$24$q;
-        nodes$11$d = sums$11;
-        sums$12 = nodes$25$q + nodes$26$q;
-        nodes$12$d = sums$12;
-        sums$13 = nodes$27$q + nodes$28$q;
-        nodes$13$d = sums$13;
-        sums$14 = nodes$29$q + nodes$30$q;
-        nodes$14$d = sums$14;
-        sum = nodes$0$q;
-    end
-    
-endmodule // dsc_engine$dw$lanes$7
-
-
-module dsc_engine$dw$lanes$7$ext$0(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$7$ext$0
-
-
-module dsc_engine$dw$lanes$7$ext$1(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$7$ext$1
-
-
-module dsc_engine$dw$lanes$7$ext$2(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$7$ext$2
-
-
-module dsc_engine$dw$lanes$7$ext$3(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$7$ext$3
-
-
-module dsc_engine$dw$lanes$7$ext$4(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$7$ext$4
-
-
-module dsc_engine$dw$lanes$7$ext$5(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$7$ext$5
-
-
-module dsc_engine$dw$lanes$7$ext$6(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$7$ext$6
-
-
-module dsc_engine$dw$lanes$7$ext$7(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$7$ext$7
-
-
-module dsc_engine$dw$lanes$7$ext$8(a,y);
-    
-    // Module arguments
-    input wire  [15:0] a;
-    output reg  [18:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {{3{a[15]}}, a};
-    end
-endmodule // dsc_engine$dw$lanes$7$ext$8
-
-
-module dsc_engine$dw$lanes$7$muls$0(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$7$muls$0
-
-
-module dsc_engine$dw$lanes$7$muls$1(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$7$muls$1
-
-
-module dsc_engine$dw$lanes$7$muls$2(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$7$muls$2
-
-
-module dsc_engine$dw$lanes$7$muls$3(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$7$muls$3
-
-
-module dsc_engine$dw$lanes$7$muls$4(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$7$muls$4
-
-
-module dsc_engine$dw$lanes$7$muls$5(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$7$muls$5
-
-
-module dsc_engine$dw$lanes$7$muls$6(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$7$muls$6
-
-
-module dsc_engine$dw$lanes$7$muls$7(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$7$muls$7
-
-
-module dsc_engine$dw$lanes$7$muls$8(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$dw$lanes$7$muls$8
-
-
-module dsc_engine$dw$lanes$7$nodes$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$0
-
-
-module dsc_engine$dw$lanes$7$nodes$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$1
-
-
-module dsc_engine$dw$lanes$7$nodes$10(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$10
-
-
-module dsc_engine$dw$lanes$7$nodes$11(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$11
-
-
-module dsc_engine$dw$lanes$7$nodes$12(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$12
-
-
-module dsc_engine$dw$lanes$7$nodes$13(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$13
-
-
-module dsc_engine$dw$lanes$7$nodes$14(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$14
-
-
-module dsc_engine$dw$lanes$7$nodes$15(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$15
-
-
-module dsc_engine$dw$lanes$7$nodes$16(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$16
-
-
-module dsc_engine$dw$lanes$7$nodes$17(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$17
-
-
-module dsc_engine$dw$lanes$7$nodes$18(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$18
-
-
-module dsc_engine$dw$lanes$7$nodes$19(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$19
-
-
-module dsc_engine$dw$lanes$7$nodes$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$2
-
-
-module dsc_engine$dw$lanes$7$nodes$20(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$20
-
-
-module dsc_engine$dw$lanes$7$nodes$21(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$21
-
-
-module dsc_engine$dw$lanes$7$nodes$22(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$22
-
-
-module dsc_engine$dw$lanes$7$nodes$23(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$23
-
-
-module dsc_engine$dw$lanes$7$nodes$24(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$24
-
-
-module dsc_engine$dw$lanes$7$nodes$25(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$25
-
-
-module dsc_engine$dw$lanes$7$nodes$26(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$26
-
-
-module dsc_engine$dw$lanes$7$nodes$27(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$27
-
-
-module dsc_engine$dw$lanes$7$nodes$28(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$28
-
-
-module dsc_engine$dw$lanes$7$nodes$29(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$29
-
-
-module dsc_engine$dw$lanes$7$nodes$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$3
-
-
-module dsc_engine$dw$lanes$7$nodes$30(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$30
-
-
-module dsc_engine$dw$lanes$7$nodes$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$4
-
-
-module dsc_engine$dw$lanes$7$nodes$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$5
-
-
-module dsc_engine$dw$lanes$7$nodes$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$6
-
-
-module dsc_engine$dw$lanes$7$nodes$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$7
-
-
-module dsc_engine$dw$lanes$7$nodes$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$8
-
-
-module dsc_engine$dw$lanes$7$nodes$9(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$nodes$9
-
-
-module dsc_engine$dw$lanes$7$w_regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$w_regs$0
-
-
-module dsc_engine$dw$lanes$7$w_regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$w_regs$1
-
-
-module dsc_engine$dw$lanes$7$w_regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$w_regs$2
-
-
-module dsc_engine$dw$lanes$7$w_regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$w_regs$3
-
-
-module dsc_engine$dw$lanes$7$w_regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$w_regs$4
-
-
-module dsc_engine$dw$lanes$7$w_regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$w_regs$5
-
-
-module dsc_engine$dw$lanes$7$w_regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$w_regs$6
-
-
-module dsc_engine$dw$lanes$7$w_regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$w_regs$7
-
-
-module dsc_engine$dw$lanes$7$w_regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$w_regs$8
-
-
-module dsc_engine$dw$lanes$7$x_regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$x_regs$0
-
-
-module dsc_engine$dw$lanes$7$x_regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$x_regs$1
-
-
-module dsc_engine$dw$lanes$7$x_regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$x_regs$2
-
-
-module dsc_engine$dw$lanes$7$x_regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$x_regs$3
-
-
-module dsc_engine$dw$lanes$7$x_regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$x_regs$4
-
-
-module dsc_engine$dw$lanes$7$x_regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$x_regs$5
-
-
-module dsc_engine$dw$lanes$7$x_regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$x_regs$6
-
-
-module dsc_engine$dw$lanes$7$x_regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$x_regs$7
-
-
-module dsc_engine$dw$lanes$7$x_regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$7$x_regs$8
-
-
 module dsc_engine$dw$last_group(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -18786,14 +10403,14 @@ module dsc_engine$dw$mram(clock,write_enable,write_address,write_data,read_addre
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [6:0] write_address;
-    input wire  [255:0] write_data;
-    input wire  [6:0] read_address;
-    output reg  [255:0] read_data;
+    input wire  [5:0] write_address;
+    input wire  [127:0] write_data;
+    input wire  [5:0] read_address;
+    output reg  [127:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [255:0] mem [0:127];
+    reg [127:0] mem [0:63];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -18807,13 +10424,13 @@ endmodule // dsc_engine$dw$mram
 module dsc_engine$dw$mstage(d,q,clock);
     
     // Module arguments
-    input wire  [255:0] d;
-    output reg  [255:0] q;
+    input wire  [127:0] d;
+    output reg  [127:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 256'h0;
+       q = 128'h0;
     end
     
     always @(posedge clock) begin
@@ -18845,13 +10462,13 @@ endmodule // dsc_engine$dw$out_zp
 module dsc_engine$dw$pgroup(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -20625,10 +12242,13 @@ module dsc_engine$dw$rq$0$mul(clock,a,b,hi);
     wire signed [32:0] bl33 = {17'b0, b_r[15:0]};
     wire [31:0] al32 = {16'b0, a_r[15:0]};
     wire [31:0] bl32 = {16'b0, b_r[15:0]};
-    reg signed [31:0] hh;
+    // `keep` on the outer products: yosys 0.23's ice40_dsp packs a product register that feeds
+    // only another register wrongly (the second register is driven by a constant x, two MAC16s
+    // vanish); kept, each product stays one SB_MAC16 with its own output register.
+    (* keep *) reg signed [31:0] hh;
     reg signed [32:0] hl;
     reg signed [32:0] lh;
-    reg [31:0] ll;
+    (* keep *) reg [31:0] ll;
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
@@ -22890,10 +14510,13 @@ module dsc_engine$dw$rq$1$mul(clock,a,b,hi);
     wire signed [32:0] bl33 = {17'b0, b_r[15:0]};
     wire [31:0] al32 = {16'b0, a_r[15:0]};
     wire [31:0] bl32 = {16'b0, b_r[15:0]};
-    reg signed [31:0] hh;
+    // `keep` on the outer products: yosys 0.23's ice40_dsp packs a product register that feeds
+    // only another register wrongly (the second register is driven by a constant x, two MAC16s
+    // vanish); kept, each product stays one SB_MAC16 with its own output register.
+    (* keep *) reg signed [31:0] hh;
     reg signed [32:0] hl;
     reg signed [32:0] lh;
-    reg [31:0] ll;
+    (* keep *) reg [31:0] ll;
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
@@ -25155,10 +16778,13 @@ module dsc_engine$dw$rq$2$mul(clock,a,b,hi);
     wire signed [32:0] bl33 = {17'b0, b_r[15:0]};
     wire [31:0] al32 = {16'b0, a_r[15:0]};
     wire [31:0] bl32 = {16'b0, b_r[15:0]};
-    reg signed [31:0] hh;
+    // `keep` on the outer products: yosys 0.23's ice40_dsp packs a product register that feeds
+    // only another register wrongly (the second register is driven by a constant x, two MAC16s
+    // vanish); kept, each product stays one SB_MAC16 with its own output register.
+    (* keep *) reg signed [31:0] hh;
     reg signed [32:0] hl;
     reg signed [32:0] lh;
-    reg [31:0] ll;
+    (* keep *) reg [31:0] ll;
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
@@ -27420,10 +19046,13 @@ module dsc_engine$dw$rq$3$mul(clock,a,b,hi);
     wire signed [32:0] bl33 = {17'b0, b_r[15:0]};
     wire [31:0] al32 = {16'b0, a_r[15:0]};
     wire [31:0] bl32 = {16'b0, b_r[15:0]};
-    reg signed [31:0] hh;
+    // `keep` on the outer products: yosys 0.23's ice40_dsp packs a product register that feeds
+    // only another register wrongly (the second register is driven by a constant x, two MAC16s
+    // vanish); kept, each product stays one SB_MAC16 with its own output register.
+    (* keep *) reg signed [31:0] hh;
     reg signed [32:0] hl;
     reg signed [32:0] lh;
-    reg [31:0] ll;
+    (* keep *) reg [31:0] ll;
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
@@ -27921,9076 +19550,16 @@ module dsc_engine$dw$rq$3$zp5(d,q,clock);
 endmodule // dsc_engine$dw$rq$3$zp5
 
 
-module dsc_engine$dw$rq$4(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,last,out_valid,out,out_last);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  valid;
-    input wire  [31:0] acc;
-    input wire  [31:0] bias;
-    input wire  [31:0] m0;
-    input wire  [5:0] shift;
-    input wire  [7:0] out_zp;
-    input wire  [7:0] act_min;
-    input wire  [7:0] act_max;
-    input wire  last;
-    output reg  out_valid;
-    output reg  [7:0] out;
-    output reg  out_last;
-    
-    // Constant declarations
-    localparam  one = 32'h1;
-    localparam  ones = 32'hffffffff;
-    localparam  int32_min = 32'h80000000;
-    localparam  int32_max = 32'h7fffffff;
-    localparam  sext32 = 34'h300000000;
-    localparam  sext8 = 34'h3ffffff00;
-    localparam  offset = 34'h200000000;
-    
-    // Stub signals
-    reg  mul$clock;
-    reg  [31:0] mul$a;
-    reg  [31:0] mul$b;
-    wire  [32:0] mul$hi;
-    reg  v1$d;
-    wire  v1$q;
-    reg  v1$clock;
-    reg  [31:0] x1$d;
-    wire  [31:0] x1$q;
-    reg  x1$clock;
-    reg  [31:0] m1$d;
-    wire  [31:0] m1$q;
-    reg  m1$clock;
-    reg  [4:0] right1$d;
-    wire  [4:0] right1$q;
-    reg  right1$clock;
-    reg  [7:0] zp1$d;
-    wire  [7:0] zp1$q;
-    reg  zp1$clock;
-    reg  [7:0] lo1$d;
-    wire  [7:0] lo1$q;
-    reg  lo1$clock;
-    reg  [7:0] hi1$d;
-    wire  [7:0] hi1$q;
-    reg  hi1$clock;
-    reg  last1$d;
-    wire  last1$q;
-    reg  last1$clock;
-    reg  v2$d;
-    wire  v2$q;
-    reg  v2$clock;
-    reg  sat2$d;
-    wire  sat2$q;
-    reg  sat2$clock;
-    reg  [4:0] right2$d;
-    wire  [4:0] right2$q;
-    reg  right2$clock;
-    reg  [7:0] zp2$d;
-    wire  [7:0] zp2$q;
-    reg  zp2$clock;
-    reg  [7:0] lo2$d;
-    wire  [7:0] lo2$q;
-    reg  lo2$clock;
-    reg  [7:0] hi2$d;
-    wire  [7:0] hi2$q;
-    reg  hi2$clock;
-    reg  last2$d;
-    wire  last2$q;
-    reg  last2$clock;
-    reg  v3$d;
-    wire  v3$q;
-    reg  v3$clock;
-    reg  sat3$d;
-    wire  sat3$q;
-    reg  sat3$clock;
-    reg  [4:0] right3$d;
-    wire  [4:0] right3$q;
-    reg  right3$clock;
-    reg  [7:0] zp3$d;
-    wire  [7:0] zp3$q;
-    reg  zp3$clock;
-    reg  [7:0] lo3$d;
-    wire  [7:0] lo3$q;
-    reg  lo3$clock;
-    reg  [7:0] hi3$d;
-    wire  [7:0] hi3$q;
-    reg  hi3$clock;
-    reg  last3$d;
-    wire  last3$q;
-    reg  last3$clock;
-    reg  dv$clock;
-    reg  dv$inp;
-    wire  dv$out;
-    reg  dsat$clock;
-    reg  dsat$inp;
-    wire  dsat$out;
-    reg  dright$clock;
-    reg  [4:0] dright$inp;
-    wire  [4:0] dright$out;
-    reg  dzp$clock;
-    reg  [7:0] dzp$inp;
-    wire  [7:0] dzp$out;
-    reg  dlo$clock;
-    reg  [7:0] dlo$inp;
-    wire  [7:0] dlo$out;
-    reg  dhi$clock;
-    reg  [7:0] dhi$inp;
-    wire  [7:0] dhi$out;
-    reg  dlast$clock;
-    reg  dlast$inp;
-    wire  dlast$out;
-    reg  v4$d;
-    wire  v4$q;
-    reg  v4$clock;
-    reg  [31:0] y4$d;
-    wire  [31:0] y4$q;
-    reg  y4$clock;
-    reg  [4:0] right4$d;
-    wire  [4:0] right4$q;
-    reg  right4$clock;
-    reg  [7:0] zp4$d;
-    wire  [7:0] zp4$q;
-    reg  zp4$clock;
-    reg  [7:0] lo4$d;
-    wire  [7:0] lo4$q;
-    reg  lo4$clock;
-    reg  [7:0] hi4$d;
-    wire  [7:0] hi4$q;
-    reg  hi4$clock;
-    reg  last4$d;
-    wire  last4$q;
-    reg  last4$clock;
-    reg  v5$d;
-    wire  v5$q;
-    reg  v5$clock;
-    reg  [31:0] q5$d;
-    wire  [31:0] q5$q;
-    reg  q5$clock;
-    reg  [31:0] rem5$d;
-    wire  [31:0] rem5$q;
-    reg  rem5$clock;
-    reg  [31:0] thr5$d;
-    wire  [31:0] thr5$q;
-    reg  thr5$clock;
-    reg  [7:0] zp5$d;
-    wire  [7:0] zp5$q;
-    reg  zp5$clock;
-    reg  [7:0] lo5$d;
-    wire  [7:0] lo5$q;
-    reg  lo5$clock;
-    reg  [7:0] hi5$d;
-    wire  [7:0] hi5$q;
-    reg  hi5$clock;
-    reg  last5$d;
-    wire  last5$q;
-    reg  last5$clock;
-    reg  v6$d;
-    wire  v6$q;
-    reg  v6$clock;
-    reg  [33:0] val6$d;
-    wire  [33:0] val6$q;
-    reg  val6$clock;
-    reg  [33:0] lo6$d;
-    wire  [33:0] lo6$q;
-    reg  lo6$clock;
-    reg  [33:0] hi6$d;
-    wire  [33:0] hi6$q;
-    reg  hi6$clock;
-    reg  [7:0] lo6_raw$d;
-    wire  [7:0] lo6_raw$q;
-    reg  lo6_raw$clock;
-    reg  [7:0] hi6_raw$d;
-    wire  [7:0] hi6_raw$q;
-    reg  hi6_raw$clock;
-    reg  last6$d;
-    wire  last6$q;
-    reg  last6$clock;
-    reg  v7$d;
-    wire  v7$q;
-    reg  v7$clock;
-    reg  [7:0] out7$d;
-    wire  [7:0] out7$q;
-    reg  out7$clock;
-    reg  last7$d;
-    wire  last7$q;
-    reg  last7$clock;
-    
-    // Local signals
-    reg  [31:0] sum0;
-    reg  [4:0] neg_shift;
-    reg  [31:0] prod_hi;
-    reg  [31:0] mask4;
-    reg  [31:0] fill4;
-    reg  [31:0] rounded5;
-    reg  [33:0] wide5;
-    reg  [33:0] zp_wide5;
-    reg  [33:0] lo_wide5;
-    reg  [33:0] hi_wide5;
-    reg  [33:0] val_off6;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$4$mul mul(
-        .clock(mul$clock),
-        .a(mul$a),
-        .b(mul$b),
-        .hi(mul$hi)
-    );
-    dsc_engine$dw$rq$4$v1 v1(
-        .d(v1$d),
-        .q(v1$q),
-        .clock(v1$clock)
-    );
-    dsc_engine$dw$rq$4$x1 x1(
-        .d(x1$d),
-        .q(x1$q),
-        .clock(x1$clock)
-    );
-    dsc_engine$dw$rq$4$m1 m1(
-        .d(m1$d),
-        .q(m1$q),
-        .clock(m1$clock)
-    );
-    dsc_engine$dw$rq$4$right1 right1(
-        .d(right1$d),
-        .q(right1$q),
-        .clock(right1$clock)
-    );
-    dsc_engine$dw$rq$4$zp1 zp1(
-        .d(zp1$d),
-        .q(zp1$q),
-        .clock(zp1$clock)
-    );
-    dsc_engine$dw$rq$4$lo1 lo1(
-        .d(lo1$d),
-        .q(lo1$q),
-        .clock(lo1$clock)
-    );
-    dsc_engine$dw$rq$4$hi1 hi1(
-        .d(hi1$d),
-        .q(hi1$q),
-        .clock(hi1$clock)
-    );
-    dsc_engine$dw$rq$4$last1 last1(
-        .d(last1$d),
-        .q(last1$q),
-        .clock(last1$clock)
-    );
-    dsc_engine$dw$rq$4$v2 v2(
-        .d(v2$d),
-        .q(v2$q),
-        .clock(v2$clock)
-    );
-    dsc_engine$dw$rq$4$sat2 sat2(
-        .d(sat2$d),
-        .q(sat2$q),
-        .clock(sat2$clock)
-    );
-    dsc_engine$dw$rq$4$right2 right2(
-        .d(right2$d),
-        .q(right2$q),
-        .clock(right2$clock)
-    );
-    dsc_engine$dw$rq$4$zp2 zp2(
-        .d(zp2$d),
-        .q(zp2$q),
-        .clock(zp2$clock)
-    );
-    dsc_engine$dw$rq$4$lo2 lo2(
-        .d(lo2$d),
-        .q(lo2$q),
-        .clock(lo2$clock)
-    );
-    dsc_engine$dw$rq$4$hi2 hi2(
-        .d(hi2$d),
-        .q(hi2$q),
-        .clock(hi2$clock)
-    );
-    dsc_engine$dw$rq$4$last2 last2(
-        .d(last2$d),
-        .q(last2$q),
-        .clock(last2$clock)
-    );
-    dsc_engine$dw$rq$4$v3 v3(
-        .d(v3$d),
-        .q(v3$q),
-        .clock(v3$clock)
-    );
-    dsc_engine$dw$rq$4$sat3 sat3(
-        .d(sat3$d),
-        .q(sat3$q),
-        .clock(sat3$clock)
-    );
-    dsc_engine$dw$rq$4$right3 right3(
-        .d(right3$d),
-        .q(right3$q),
-        .clock(right3$clock)
-    );
-    dsc_engine$dw$rq$4$zp3 zp3(
-        .d(zp3$d),
-        .q(zp3$q),
-        .clock(zp3$clock)
-    );
-    dsc_engine$dw$rq$4$lo3 lo3(
-        .d(lo3$d),
-        .q(lo3$q),
-        .clock(lo3$clock)
-    );
-    dsc_engine$dw$rq$4$hi3 hi3(
-        .d(hi3$d),
-        .q(hi3$q),
-        .clock(hi3$clock)
-    );
-    dsc_engine$dw$rq$4$last3 last3(
-        .d(last3$d),
-        .q(last3$q),
-        .clock(last3$clock)
-    );
-    dsc_engine$dw$rq$4$dv dv(
-        .clock(dv$clock),
-        .inp(dv$inp),
-        .out(dv$out)
-    );
-    dsc_engine$dw$rq$4$dsat dsat(
-        .clock(dsat$clock),
-        .inp(dsat$inp),
-        .out(dsat$out)
-    );
-    dsc_engine$dw$rq$4$dright dright(
-        .clock(dright$clock),
-        .inp(dright$inp),
-        .out(dright$out)
-    );
-    dsc_engine$dw$rq$4$dzp dzp(
-        .clock(dzp$clock),
-        .inp(dzp$inp),
-        .out(dzp$out)
-    );
-    dsc_engine$dw$rq$4$dlo dlo(
-        .clock(dlo$clock),
-        .inp(dlo$inp),
-        .out(dlo$out)
-    );
-    dsc_engine$dw$rq$4$dhi dhi(
-        .clock(dhi$clock),
-        .inp(dhi$inp),
-        .out(dhi$out)
-    );
-    dsc_engine$dw$rq$4$dlast dlast(
-        .clock(dlast$clock),
-        .inp(dlast$inp),
-        .out(dlast$out)
-    );
-    dsc_engine$dw$rq$4$v4 v4(
-        .d(v4$d),
-        .q(v4$q),
-        .clock(v4$clock)
-    );
-    dsc_engine$dw$rq$4$y4 y4(
-        .d(y4$d),
-        .q(y4$q),
-        .clock(y4$clock)
-    );
-    dsc_engine$dw$rq$4$right4 right4(
-        .d(right4$d),
-        .q(right4$q),
-        .clock(right4$clock)
-    );
-    dsc_engine$dw$rq$4$zp4 zp4(
-        .d(zp4$d),
-        .q(zp4$q),
-        .clock(zp4$clock)
-    );
-    dsc_engine$dw$rq$4$lo4 lo4(
-        .d(lo4$d),
-        .q(lo4$q),
-        .clock(lo4$clock)
-    );
-    dsc_engine$dw$rq$4$hi4 hi4(
-        .d(hi4$d),
-        .q(hi4$q),
-        .clock(hi4$clock)
-    );
-    dsc_engine$dw$rq$4$last4 last4(
-        .d(last4$d),
-        .q(last4$q),
-        .clock(last4$clock)
-    );
-    dsc_engine$dw$rq$4$v5 v5(
-        .d(v5$d),
-        .q(v5$q),
-        .clock(v5$clock)
-    );
-    dsc_engine$dw$rq$4$q5 q5(
-        .d(q5$d),
-        .q(q5$q),
-        .clock(q5$clock)
-    );
-    dsc_engine$dw$rq$4$rem5 rem5(
-        .d(rem5$d),
-        .q(rem5$q),
-        .clock(rem5$clock)
-    );
-    dsc_engine$dw$rq$4$thr5 thr5(
-        .d(thr5$d),
-        .q(thr5$q),
-        .clock(thr5$clock)
-    );
-    dsc_engine$dw$rq$4$zp5 zp5(
-        .d(zp5$d),
-        .q(zp5$q),
-        .clock(zp5$clock)
-    );
-    dsc_engine$dw$rq$4$lo5 lo5(
-        .d(lo5$d),
-        .q(lo5$q),
-        .clock(lo5$clock)
-    );
-    dsc_engine$dw$rq$4$hi5 hi5(
-        .d(hi5$d),
-        .q(hi5$q),
-        .clock(hi5$clock)
-    );
-    dsc_engine$dw$rq$4$last5 last5(
-        .d(last5$d),
-        .q(last5$q),
-        .clock(last5$clock)
-    );
-    dsc_engine$dw$rq$4$v6 v6(
-        .d(v6$d),
-        .q(v6$q),
-        .clock(v6$clock)
-    );
-    dsc_engine$dw$rq$4$val6 val6(
-        .d(val6$d),
-        .q(val6$q),
-        .clock(val6$clock)
-    );
-    dsc_engine$dw$rq$4$lo6 lo6(
-        .d(lo6$d),
-        .q(lo6$q),
-        .clock(lo6$clock)
-    );
-    dsc_engine$dw$rq$4$hi6 hi6(
-        .d(hi6$d),
-        .q(hi6$q),
-        .clock(hi6$clock)
-    );
-    dsc_engine$dw$rq$4$lo6_raw lo6_raw(
-        .d(lo6_raw$d),
-        .q(lo6_raw$q),
-        .clock(lo6_raw$clock)
-    );
-    dsc_engine$dw$rq$4$hi6_raw hi6_raw(
-        .d(hi6_raw$d),
-        .q(hi6_raw$q),
-        .clock(hi6_raw$clock)
-    );
-    dsc_engine$dw$rq$4$last6 last6(
-        .d(last6$d),
-        .q(last6$q),
-        .clock(last6$clock)
-    );
-    dsc_engine$dw$rq$4$v7 v7(
-        .d(v7$d),
-        .q(v7$q),
-        .clock(v7$clock)
-    );
-    dsc_engine$dw$rq$4$out7 out7(
-        .d(out7$d),
-        .q(out7$q),
-        .clock(out7$clock)
-    );
-    dsc_engine$dw$rq$4$last7 last7(
-        .d(last7$d),
-        .q(last7$q),
-        .clock(last7$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        v1$clock = clock;
-        x1$clock = clock;
-        m1$clock = clock;
-        right1$clock = clock;
-        zp1$clock = clock;
-        lo1$clock = clock;
-        hi1$clock = clock;
-        last1$clock = clock;
-        v2$clock = clock;
-        sat2$clock = clock;
-        right2$clock = clock;
-        zp2$clock = clock;
-        lo2$clock = clock;
-        hi2$clock = clock;
-        last2$clock = clock;
-        v3$clock = clock;
-        sat3$clock = clock;
-        right3$clock = clock;
-        zp3$clock = clock;
-        lo3$clock = clock;
-        hi3$clock = clock;
-        last3$clock = clock;
-        v4$clock = clock;
-        y4$clock = clock;
-        right4$clock = clock;
-        zp4$clock = clock;
-        lo4$clock = clock;
-        hi4$clock = clock;
-        last4$clock = clock;
-        v5$clock = clock;
-        q5$clock = clock;
-        rem5$clock = clock;
-        thr5$clock = clock;
-        zp5$clock = clock;
-        lo5$clock = clock;
-        hi5$clock = clock;
-        last5$clock = clock;
-        v6$clock = clock;
-        val6$clock = clock;
-        lo6$clock = clock;
-        hi6$clock = clock;
-        lo6_raw$clock = clock;
-        hi6_raw$clock = clock;
-        last6$clock = clock;
-        v7$clock = clock;
-        out7$clock = clock;
-        last7$clock = clock;
-        v1$d = v1$q;
-        x1$d = x1$q;
-        m1$d = m1$q;
-        right1$d = right1$q;
-        zp1$d = zp1$q;
-        lo1$d = lo1$q;
-        hi1$d = hi1$q;
-        last1$d = last1$q;
-        v2$d = v2$q;
-        sat2$d = sat2$q;
-        right2$d = right2$q;
-        zp2$d = zp2$q;
-        lo2$d = lo2$q;
-        hi2$d = hi2$q;
-        last2$d = last2$q;
-        v3$d = v3$q;
-        sat3$d = sat3$q;
-        right3$d = right3$q;
-        zp3$d = zp3$q;
-        lo3$d = lo3$q;
-        hi3$d = hi3$q;
-        last3$d = last3$q;
-        v4$d = v4$q;
-        y4$d = y4$q;
-        right4$d = right4$q;
-        zp4$d = zp4$q;
-        lo4$d = lo4$q;
-        hi4$d = hi4$q;
-        last4$d = last4$q;
-        v5$d = v5$q;
-        q5$d = q5$q;
-        rem5$d = rem5$q;
-        thr5$d = thr5$q;
-        zp5$d = zp5$q;
-        lo5$d = lo5$q;
-        hi5$d = hi5$q;
-        last5$d = last5$q;
-        v6$d = v6$q;
-        val6$d = val6$q;
-        lo6$d = lo6$q;
-        hi6$d = hi6$q;
-        lo6_raw$d = lo6_raw$q;
-        hi6_raw$d = hi6_raw$q;
-        last6$d = last6$q;
-        v7$d = v7$q;
-        out7$d = out7$q;
-        last7$d = last7$q;
-        mul$clock = clock;
-        dv$clock = clock;
-        dsat$clock = clock;
-        dright$clock = clock;
-        dzp$clock = clock;
-        dlo$clock = clock;
-        dhi$clock = clock;
-        dlast$clock = clock;
-        sum0 = acc + bias;
-        neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
-        if (shift[32'h5]) begin
-            x1$d = sum0;
-            right1$d = neg_shift;
-        end
-        else begin
-            x1$d = sum0 << shift[(32'h0)+:(5)];
-            right1$d = 32'h0;
-        end
-        v1$d = valid;
-        m1$d = m0;
-        zp1$d = out_zp;
-        lo1$d = act_min;
-        hi1$d = act_max;
-        last1$d = last;
-        mul$a = x1$q;
-        mul$b = m1$q;
-        sat2$d = (x1$q == int32_min) && (m1$q == int32_min);
-        v2$d = v1$q;
-        right2$d = right1$q;
-        zp2$d = zp1$q;
-        lo2$d = lo1$q;
-        hi2$d = hi1$q;
-        last2$d = last1$q;
-        v3$d = v2$q;
-        sat3$d = sat2$q;
-        right3$d = right2$q;
-        zp3$d = zp2$q;
-        lo3$d = lo2$q;
-        hi3$d = hi2$q;
-        last3$d = last2$q;
-        dv$inp = v3$q;
-        dsat$inp = sat3$q;
-        dright$inp = right3$q;
-        dzp$inp = zp3$q;
-        dlo$inp = lo3$q;
-        dhi$inp = hi3$q;
-        dlast$inp = last3$q;
-        prod_hi = mul$hi[(32'h1)+:(32)];
-        if (dsat$out) begin
-            y4$d = int32_max;
-        end
-        else if (mul$hi[32'h0]) begin
-            y4$d = prod_hi + one;
-        end
-        else begin
-            y4$d = prod_hi;
-        end
-        v4$d = dv$out;
-        right4$d = dright$out;
-        zp4$d = dzp$out;
-        lo4$d = dlo$out;
-        hi4$d = dhi$out;
-        last4$d = dlast$out;
-        mask4 = (one << right4$q) - one;
-        fill4 = ~(ones >> right4$q);
-        rem5$d = y4$q & mask4;
-        if (y4$q[32'h1f]) begin
-            q5$d = (y4$q >> right4$q) | fill4;
-            thr5$d = (mask4 >> 32'h1) + one;
-        end
-        else begin
-            q5$d = y4$q >> right4$q;
-            thr5$d = mask4 >> 32'h1;
-        end
-        v5$d = v4$q;
-        zp5$d = zp4$q;
-        lo5$d = lo4$q;
-        hi5$d = hi4$q;
-        last5$d = last4$q;
-        if (rem5$q > thr5$q) begin
-            rounded5 = q5$q + one;
-        end
-        else begin
-            rounded5 = q5$q;
-        end
-        wide5 = ((rounded5) & 34'h3ffffffff);
-        if (rounded5[32'h1f]) begin
-            wide5 = ((rounded5) & 34'h3ffffffff) | sext32;
-        end
-        zp_wide5 = ((zp5$q) & 34'h3ffffffff);
-        if (zp5$q[32'h7]) begin
-            zp_wide5 = ((zp5$q) & 34'h3ffffffff) | sext8;
-        end
-        lo_wide5 = ((lo5$q) & 34'h3ffffffff);
-        if (lo5$q[32'h7]) begin
-            lo_wide5 = ((lo5$q) & 34'h3ffffffff) | sext8;
-        end
-        hi_wide5 = ((hi5$q) & 34'h3ffffffff);
-        if (hi5$q[32'h7]) begin
-            hi_wide5 = ((hi5$q) & 34'h3ffffffff) | sext8;
-        end
-        val6$d = wide5 + zp_wide5;
-        lo6$d = lo_wide5 ^ offset;
-        hi6$d = hi_wide5 ^ offset;
-        lo6_raw$d = lo5$q;
-        hi6_raw$d = hi5$q;
-        v6$d = v5$q;
-        last6$d = last5$q;
-        val_off6 = val6$q ^ offset;
-        if (val_off6 < lo6$q) begin
-            out7$d = lo6_raw$q;
-        end
-        else if (val_off6 > hi6$q) begin
-            out7$d = hi6_raw$q;
-        end
-        else begin
-            out7$d = val6$q[(32'h0)+:(8)];
-        end
-        v7$d = v6$q;
-        last7$d = last6$q;
-        out_valid = v7$q;
-        out = out7$q;
-        out_last = last7$q;
-    end
-    
-endmodule // dsc_engine$dw$rq$4
-
-
-module dsc_engine$dw$rq$4$dhi(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$4$dhi$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$4$dhi$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$4$dhi
-
-
-module dsc_engine$dw$rq$4$dhi$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$dhi$regs$0
-
-
-module dsc_engine$dw$rq$4$dhi$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$dhi$regs$1
-
-
-module dsc_engine$dw$rq$4$dlast(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$4$dlast$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$4$dlast$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$4$dlast
-
-
-module dsc_engine$dw$rq$4$dlast$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$dlast$regs$0
-
-
-module dsc_engine$dw$rq$4$dlast$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$dlast$regs$1
-
-
-module dsc_engine$dw$rq$4$dlo(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$4$dlo$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$4$dlo$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$4$dlo
-
-
-module dsc_engine$dw$rq$4$dlo$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$dlo$regs$0
-
-
-module dsc_engine$dw$rq$4$dlo$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$dlo$regs$1
-
-
-module dsc_engine$dw$rq$4$dright(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [4:0] inp;
-    output reg  [4:0] out;
-    
-    // Stub signals
-    reg  [4:0] regs$0$d;
-    wire  [4:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [4:0] regs$1$d;
-    wire  [4:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [4:0] taps$0;
-    reg  [4:0] taps$1;
-    reg  [4:0] taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$4$dright$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$4$dright$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$4$dright
-
-
-module dsc_engine$dw$rq$4$dright$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$dright$regs$0
-
-
-module dsc_engine$dw$rq$4$dright$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$dright$regs$1
-
-
-module dsc_engine$dw$rq$4$dsat(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$4$dsat$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$4$dsat$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$4$dsat
-
-
-module dsc_engine$dw$rq$4$dsat$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$dsat$regs$0
-
-
-module dsc_engine$dw$rq$4$dsat$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$dsat$regs$1
-
-
-module dsc_engine$dw$rq$4$dv(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$4$dv$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$4$dv$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$4$dv
-
-
-module dsc_engine$dw$rq$4$dv$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$dv$regs$0
-
-
-module dsc_engine$dw$rq$4$dv$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$dv$regs$1
-
-
-module dsc_engine$dw$rq$4$dzp(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$4$dzp$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$4$dzp$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$4$dzp
-
-
-module dsc_engine$dw$rq$4$dzp$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$dzp$regs$0
-
-
-module dsc_engine$dw$rq$4$dzp$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$dzp$regs$1
-
-
-module dsc_engine$dw$rq$4$hi1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$hi1
-
-
-module dsc_engine$dw$rq$4$hi2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$hi2
-
-
-module dsc_engine$dw$rq$4$hi3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$hi3
-
-
-module dsc_engine$dw$rq$4$hi4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$hi4
-
-
-module dsc_engine$dw$rq$4$hi5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$hi5
-
-
-module dsc_engine$dw$rq$4$hi6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$hi6
-
-
-module dsc_engine$dw$rq$4$hi6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$hi6_raw
-
-
-module dsc_engine$dw$rq$4$last1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$last1
-
-
-module dsc_engine$dw$rq$4$last2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$last2
-
-
-module dsc_engine$dw$rq$4$last3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$last3
-
-
-module dsc_engine$dw$rq$4$last4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$last4
-
-
-module dsc_engine$dw$rq$4$last5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$last5
-
-
-module dsc_engine$dw$rq$4$last6(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$last6
-
-
-module dsc_engine$dw$rq$4$last7(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$last7
-
-
-module dsc_engine$dw$rq$4$lo1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$lo1
-
-
-module dsc_engine$dw$rq$4$lo2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$lo2
-
-
-module dsc_engine$dw$rq$4$lo3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$lo3
-
-
-module dsc_engine$dw$rq$4$lo4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$lo4
-
-
-module dsc_engine$dw$rq$4$lo5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$lo5
-
-
-module dsc_engine$dw$rq$4$lo6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$lo6
-
-
-module dsc_engine$dw$rq$4$lo6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$lo6_raw
-
-
-module dsc_engine$dw$rq$4$m1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$m1
-
-
-module dsc_engine$dw$rq$4$mul(clock,a,b,hi);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [31:0] a;
-    input wire  [31:0] b;
-    output reg  [32:0] hi;
-    
-    // Update code (custom)
-    reg [31:0] a_r;
-    reg [31:0] b_r;
-    // Halves: high signed, low unsigned, extended to the width of their product (yosys narrows
-    // each multiply back to one DSP block).
-    wire signed [31:0] ah32 = {{16{a_r[31]}}, a_r[31:16]};
-    wire signed [31:0] bh32 = {{16{b_r[31]}}, b_r[31:16]};
-    wire signed [32:0] ah33 = {{17{a_r[31]}}, a_r[31:16]};
-    wire signed [32:0] bh33 = {{17{b_r[31]}}, b_r[31:16]};
-    wire signed [32:0] al33 = {17'b0, a_r[15:0]};
-    wire signed [32:0] bl33 = {17'b0, b_r[15:0]};
-    wire [31:0] al32 = {16'b0, a_r[15:0]};
-    wire [31:0] bl32 = {16'b0, b_r[15:0]};
-    reg signed [31:0] hh;
-    reg signed [32:0] hl;
-    reg signed [32:0] lh;
-    reg [31:0] ll;
-    reg [33:0] mid;
-    reg [31:0] hh2;
-    reg [31:0] ll2;
-    // Bits 63 and 29..0 are not needed by any caller (see the module docs).
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
-    /* verilator lint_on UNUSEDSIGNAL */
-    always @(posedge clock) begin
-       a_r <= a;
-       b_r <= b;
-       hh <= ah32 * bh32;
-       hl <= ah33 * bl33;
-       lh <= al33 * bh33;
-       ll <= al32 * bl32;
-       mid <= {hl[32], hl} + {lh[32], lh};
-       hh2 <= hh;
-       ll2 <= ll;
-       hi <= p[62:30];
-    end
-endmodule // dsc_engine$dw$rq$4$mul
-
-
-module dsc_engine$dw$rq$4$out7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$out7
-
-
-module dsc_engine$dw$rq$4$q5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$q5
-
-
-module dsc_engine$dw$rq$4$rem5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$rem5
-
-
-module dsc_engine$dw$rq$4$right1(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$right1
-
-
-module dsc_engine$dw$rq$4$right2(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$right2
-
-
-module dsc_engine$dw$rq$4$right3(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$right3
-
-
-module dsc_engine$dw$rq$4$right4(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$right4
-
-
-module dsc_engine$dw$rq$4$sat2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$sat2
-
-
-module dsc_engine$dw$rq$4$sat3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$sat3
-
-
-module dsc_engine$dw$rq$4$thr5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$thr5
-
-
-module dsc_engine$dw$rq$4$v1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$v1
-
-
-module dsc_engine$dw$rq$4$v2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$v2
-
-
-module dsc_engine$dw$rq$4$v3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$v3
-
-
-module dsc_engine$dw$rq$4$v4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$v4
-
-
-module dsc_engine$dw$rq$4$v5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$v5
-
-
-module dsc_engine$dw$rq$4$v6(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$v6
-
-
-module dsc_engine$dw$rq$4$v7(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$v7
-
-
-module dsc_engine$dw$rq$4$val6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$val6
-
-
-module dsc_engine$dw$rq$4$x1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$x1
-
-
-module dsc_engine$dw$rq$4$y4(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$y4
-
-
-module dsc_engine$dw$rq$4$zp1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$zp1
-
-
-module dsc_engine$dw$rq$4$zp2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$zp2
-
-
-module dsc_engine$dw$rq$4$zp3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$zp3
-
-
-module dsc_engine$dw$rq$4$zp4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$zp4
-
-
-module dsc_engine$dw$rq$4$zp5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$4$zp5
-
-
-module dsc_engine$dw$rq$5(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,last,out_valid,out,out_last);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  valid;
-    input wire  [31:0] acc;
-    input wire  [31:0] bias;
-    input wire  [31:0] m0;
-    input wire  [5:0] shift;
-    input wire  [7:0] out_zp;
-    input wire  [7:0] act_min;
-    input wire  [7:0] act_max;
-    input wire  last;
-    output reg  out_valid;
-    output reg  [7:0] out;
-    output reg  out_last;
-    
-    // Constant declarations
-    localparam  one = 32'h1;
-    localparam  ones = 32'hffffffff;
-    localparam  int32_min = 32'h80000000;
-    localparam  int32_max = 32'h7fffffff;
-    localparam  sext32 = 34'h300000000;
-    localparam  sext8 = 34'h3ffffff00;
-    localparam  offset = 34'h200000000;
-    
-    // Stub signals
-    reg  mul$clock;
-    reg  [31:0] mul$a;
-    reg  [31:0] mul$b;
-    wire  [32:0] mul$hi;
-    reg  v1$d;
-    wire  v1$q;
-    reg  v1$clock;
-    reg  [31:0] x1$d;
-    wire  [31:0] x1$q;
-    reg  x1$clock;
-    reg  [31:0] m1$d;
-    wire  [31:0] m1$q;
-    reg  m1$clock;
-    reg  [4:0] right1$d;
-    wire  [4:0] right1$q;
-    reg  right1$clock;
-    reg  [7:0] zp1$d;
-    wire  [7:0] zp1$q;
-    reg  zp1$clock;
-    reg  [7:0] lo1$d;
-    wire  [7:0] lo1$q;
-    reg  lo1$clock;
-    reg  [7:0] hi1$d;
-    wire  [7:0] hi1$q;
-    reg  hi1$clock;
-    reg  last1$d;
-    wire  last1$q;
-    reg  last1$clock;
-    reg  v2$d;
-    wire  v2$q;
-    reg  v2$clock;
-    reg  sat2$d;
-    wire  sat2$q;
-    reg  sat2$clock;
-    reg  [4:0] right2$d;
-    wire  [4:0] right2$q;
-    reg  right2$clock;
-    reg  [7:0] zp2$d;
-    wire  [7:0] zp2$q;
-    reg  zp2$clock;
-    reg  [7:0] lo2$d;
-    wire  [7:0] lo2$q;
-    reg  lo2$clock;
-    reg  [7:0] hi2$d;
-    wire  [7:0] hi2$q;
-    reg  hi2$clock;
-    reg  last2$d;
-    wire  last2$q;
-    reg  last2$clock;
-    reg  v3$d;
-    wire  v3$q;
-    reg  v3$clock;
-    reg  sat3$d;
-    wire  sat3$q;
-    reg  sat3$clock;
-    reg  [4:0] right3$d;
-    wire  [4:0] right3$q;
-    reg  right3$clock;
-    reg  [7:0] zp3$d;
-    wire  [7:0] zp3$q;
-    reg  zp3$clock;
-    reg  [7:0] lo3$d;
-    wire  [7:0] lo3$q;
-    reg  lo3$clock;
-    reg  [7:0] hi3$d;
-    wire  [7:0] hi3$q;
-    reg  hi3$clock;
-    reg  last3$d;
-    wire  last3$q;
-    reg  last3$clock;
-    reg  dv$clock;
-    reg  dv$inp;
-    wire  dv$out;
-    reg  dsat$clock;
-    reg  dsat$inp;
-    wire  dsat$out;
-    reg  dright$clock;
-    reg  [4:0] dright$inp;
-    wire  [4:0] dright$out;
-    reg  dzp$clock;
-    reg  [7:0] dzp$inp;
-    wire  [7:0] dzp$out;
-    reg  dlo$clock;
-    reg  [7:0] dlo$inp;
-    wire  [7:0] dlo$out;
-    reg  dhi$clock;
-    reg  [7:0] dhi$inp;
-    wire  [7:0] dhi$out;
-    reg  dlast$clock;
-    reg  dlast$inp;
-    wire  dlast$out;
-    reg  v4$d;
-    wire  v4$q;
-    reg  v4$clock;
-    reg  [31:0] y4$d;
-    wire  [31:0] y4$q;
-    reg  y4$clock;
-    reg  [4:0] right4$d;
-    wire  [4:0] right4$q;
-    reg  right4$clock;
-    reg  [7:0] zp4$d;
-    wire  [7:0] zp4$q;
-    reg  zp4$clock;
-    reg  [7:0] lo4$d;
-    wire  [7:0] lo4$q;
-    reg  lo4$clock;
-    reg  [7:0] hi4$d;
-    wire  [7:0] hi4$q;
-    reg  hi4$clock;
-    reg  last4$d;
-    wire  last4$q;
-    reg  last4$clock;
-    reg  v5$d;
-    wire  v5$q;
-    reg  v5$clock;
-    reg  [31:0] q5$d;
-    wire  [31:0] q5$q;
-    reg  q5$clock;
-    reg  [31:0] rem5$d;
-    wire  [31:0] rem5$q;
-    reg  rem5$clock;
-    reg  [31:0] thr5$d;
-    wire  [31:0] thr5$q;
-    reg  thr5$clock;
-    reg  [7:0] zp5$d;
-    wire  [7:0] zp5$q;
-    reg  zp5$clock;
-    reg  [7:0] lo5$d;
-    wire  [7:0] lo5$q;
-    reg  lo5$clock;
-    reg  [7:0] hi5$d;
-    wire  [7:0] hi5$q;
-    reg  hi5$clock;
-    reg  last5$d;
-    wire  last5$q;
-    reg  last5$clock;
-    reg  v6$d;
-    wire  v6$q;
-    reg  v6$clock;
-    reg  [33:0] val6$d;
-    wire  [33:0] val6$q;
-    reg  val6$clock;
-    reg  [33:0] lo6$d;
-    wire  [33:0] lo6$q;
-    reg  lo6$clock;
-    reg  [33:0] hi6$d;
-    wire  [33:0] hi6$q;
-    reg  hi6$clock;
-    reg  [7:0] lo6_raw$d;
-    wire  [7:0] lo6_raw$q;
-    reg  lo6_raw$clock;
-    reg  [7:0] hi6_raw$d;
-    wire  [7:0] hi6_raw$q;
-    reg  hi6_raw$clock;
-    reg  last6$d;
-    wire  last6$q;
-    reg  last6$clock;
-    reg  v7$d;
-    wire  v7$q;
-    reg  v7$clock;
-    reg  [7:0] out7$d;
-    wire  [7:0] out7$q;
-    reg  out7$clock;
-    reg  last7$d;
-    wire  last7$q;
-    reg  last7$clock;
-    
-    // Local signals
-    reg  [31:0] sum0;
-    reg  [4:0] neg_shift;
-    reg  [31:0] prod_hi;
-    reg  [31:0] mask4;
-    reg  [31:0] fill4;
-    reg  [31:0] rounded5;
-    reg  [33:0] wide5;
-    reg  [33:0] zp_wide5;
-    reg  [33:0] lo_wide5;
-    reg  [33:0] hi_wide5;
-    reg  [33:0] val_off6;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$5$mul mul(
-        .clock(mul$clock),
-        .a(mul$a),
-        .b(mul$b),
-        .hi(mul$hi)
-    );
-    dsc_engine$dw$rq$5$v1 v1(
-        .d(v1$d),
-        .q(v1$q),
-        .clock(v1$clock)
-    );
-    dsc_engine$dw$rq$5$x1 x1(
-        .d(x1$d),
-        .q(x1$q),
-        .clock(x1$clock)
-    );
-    dsc_engine$dw$rq$5$m1 m1(
-        .d(m1$d),
-        .q(m1$q),
-        .clock(m1$clock)
-    );
-    dsc_engine$dw$rq$5$right1 right1(
-        .d(right1$d),
-        .q(right1$q),
-        .clock(right1$clock)
-    );
-    dsc_engine$dw$rq$5$zp1 zp1(
-        .d(zp1$d),
-        .q(zp1$q),
-        .clock(zp1$clock)
-    );
-    dsc_engine$dw$rq$5$lo1 lo1(
-        .d(lo1$d),
-        .q(lo1$q),
-        .clock(lo1$clock)
-    );
-    dsc_engine$dw$rq$5$hi1 hi1(
-        .d(hi1$d),
-        .q(hi1$q),
-        .clock(hi1$clock)
-    );
-    dsc_engine$dw$rq$5$last1 last1(
-        .d(last1$d),
-        .q(last1$q),
-        .clock(last1$clock)
-    );
-    dsc_engine$dw$rq$5$v2 v2(
-        .d(v2$d),
-        .q(v2$q),
-        .clock(v2$clock)
-    );
-    dsc_engine$dw$rq$5$sat2 sat2(
-        .d(sat2$d),
-        .q(sat2$q),
-        .clock(sat2$clock)
-    );
-    dsc_engine$dw$rq$5$right2 right2(
-        .d(right2$d),
-        .q(right2$q),
-        .clock(right2$clock)
-    );
-    dsc_engine$dw$rq$5$zp2 zp2(
-        .d(zp2$d),
-        .q(zp2$q),
-        .clock(zp2$clock)
-    );
-    dsc_engine$dw$rq$5$lo2 lo2(
-        .d(lo2$d),
-        .q(lo2$q),
-        .clock(lo2$clock)
-    );
-    dsc_engine$dw$rq$5$hi2 hi2(
-        .d(hi2$d),
-        .q(hi2$q),
-        .clock(hi2$clock)
-    );
-    dsc_engine$dw$rq$5$last2 last2(
-        .d(last2$d),
-        .q(last2$q),
-        .clock(last2$clock)
-    );
-    dsc_engine$dw$rq$5$v3 v3(
-        .d(v3$d),
-        .q(v3$q),
-        .clock(v3$clock)
-    );
-    dsc_engine$dw$rq$5$sat3 sat3(
-        .d(sat3$d),
-        .q(sat3$q),
-        .clock(sat3$clock)
-    );
-    dsc_engine$dw$rq$5$right3 right3(
-        .d(right3$d),
-        .q(right3$q),
-        .clock(right3$clock)
-    );
-    dsc_engine$dw$rq$5$zp3 zp3(
-        .d(zp3$d),
-        .q(zp3$q),
-        .clock(zp3$clock)
-    );
-    dsc_engine$dw$rq$5$lo3 lo3(
-        .d(lo3$d),
-        .q(lo3$q),
-        .clock(lo3$clock)
-    );
-    dsc_engine$dw$rq$5$hi3 hi3(
-        .d(hi3$d),
-        .q(hi3$q),
-        .clock(hi3$clock)
-    );
-    dsc_engine$dw$rq$5$last3 last3(
-        .d(last3$d),
-        .q(last3$q),
-        .clock(last3$clock)
-    );
-    dsc_engine$dw$rq$5$dv dv(
-        .clock(dv$clock),
-        .inp(dv$inp),
-        .out(dv$out)
-    );
-    dsc_engine$dw$rq$5$dsat dsat(
-        .clock(dsat$clock),
-        .inp(dsat$inp),
-        .out(dsat$out)
-    );
-    dsc_engine$dw$rq$5$dright dright(
-        .clock(dright$clock),
-        .inp(dright$inp),
-        .out(dright$out)
-    );
-    dsc_engine$dw$rq$5$dzp dzp(
-        .clock(dzp$clock),
-        .inp(dzp$inp),
-        .out(dzp$out)
-    );
-    dsc_engine$dw$rq$5$dlo dlo(
-        .clock(dlo$clock),
-        .inp(dlo$inp),
-        .out(dlo$out)
-    );
-    dsc_engine$dw$rq$5$dhi dhi(
-        .clock(dhi$clock),
-        .inp(dhi$inp),
-        .out(dhi$out)
-    );
-    dsc_engine$dw$rq$5$dlast dlast(
-        .clock(dlast$clock),
-        .inp(dlast$inp),
-        .out(dlast$out)
-    );
-    dsc_engine$dw$rq$5$v4 v4(
-        .d(v4$d),
-        .q(v4$q),
-        .clock(v4$clock)
-    );
-    dsc_engine$dw$rq$5$y4 y4(
-        .d(y4$d),
-        .q(y4$q),
-        .clock(y4$clock)
-    );
-    dsc_engine$dw$rq$5$right4 right4(
-        .d(right4$d),
-        .q(right4$q),
-        .clock(right4$clock)
-    );
-    dsc_engine$dw$rq$5$zp4 zp4(
-        .d(zp4$d),
-        .q(zp4$q),
-        .clock(zp4$clock)
-    );
-    dsc_engine$dw$rq$5$lo4 lo4(
-        .d(lo4$d),
-        .q(lo4$q),
-        .clock(lo4$clock)
-    );
-    dsc_engine$dw$rq$5$hi4 hi4(
-        .d(hi4$d),
-        .q(hi4$q),
-        .clock(hi4$clock)
-    );
-    dsc_engine$dw$rq$5$last4 last4(
-        .d(last4$d),
-        .q(last4$q),
-        .clock(last4$clock)
-    );
-    dsc_engine$dw$rq$5$v5 v5(
-        .d(v5$d),
-        .q(v5$q),
-        .clock(v5$clock)
-    );
-    dsc_engine$dw$rq$5$q5 q5(
-        .d(q5$d),
-        .q(q5$q),
-        .clock(q5$clock)
-    );
-    dsc_engine$dw$rq$5$rem5 rem5(
-        .d(rem5$d),
-        .q(rem5$q),
-        .clock(rem5$clock)
-    );
-    dsc_engine$dw$rq$5$thr5 thr5(
-        .d(thr5$d),
-        .q(thr5$q),
-        .clock(thr5$clock)
-    );
-    dsc_engine$dw$rq$5$zp5 zp5(
-        .d(zp5$d),
-        .q(zp5$q),
-        .clock(zp5$clock)
-    );
-    dsc_engine$dw$rq$5$lo5 lo5(
-        .d(lo5$d),
-        .q(lo5$q),
-        .clock(lo5$clock)
-    );
-    dsc_engine$dw$rq$5$hi5 hi5(
-        .d(hi5$d),
-        .q(hi5$q),
-        .clock(hi5$clock)
-    );
-    dsc_engine$dw$rq$5$last5 last5(
-        .d(last5$d),
-        .q(last5$q),
-        .clock(last5$clock)
-    );
-    dsc_engine$dw$rq$5$v6 v6(
-        .d(v6$d),
-        .q(v6$q),
-        .clock(v6$clock)
-    );
-    dsc_engine$dw$rq$5$val6 val6(
-        .d(val6$d),
-        .q(val6$q),
-        .clock(val6$clock)
-    );
-    dsc_engine$dw$rq$5$lo6 lo6(
-        .d(lo6$d),
-        .q(lo6$q),
-        .clock(lo6$clock)
-    );
-    dsc_engine$dw$rq$5$hi6 hi6(
-        .d(hi6$d),
-        .q(hi6$q),
-        .clock(hi6$clock)
-    );
-    dsc_engine$dw$rq$5$lo6_raw lo6_raw(
-        .d(lo6_raw$d),
-        .q(lo6_raw$q),
-        .clock(lo6_raw$clock)
-    );
-    dsc_engine$dw$rq$5$hi6_raw hi6_raw(
-        .d(hi6_raw$d),
-        .q(hi6_raw$q),
-        .clock(hi6_raw$clock)
-    );
-    dsc_engine$dw$rq$5$last6 last6(
-        .d(last6$d),
-        .q(last6$q),
-        .clock(last6$clock)
-    );
-    dsc_engine$dw$rq$5$v7 v7(
-        .d(v7$d),
-        .q(v7$q),
-        .clock(v7$clock)
-    );
-    dsc_engine$dw$rq$5$out7 out7(
-        .d(out7$d),
-        .q(out7$q),
-        .clock(out7$clock)
-    );
-    dsc_engine$dw$rq$5$last7 last7(
-        .d(last7$d),
-        .q(last7$q),
-        .clock(last7$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        v1$clock = clock;
-        x1$clock = clock;
-        m1$clock = clock;
-        right1$clock = clock;
-        zp1$clock = clock;
-        lo1$clock = clock;
-        hi1$clock = clock;
-        last1$clock = clock;
-        v2$clock = clock;
-        sat2$clock = clock;
-        right2$clock = clock;
-        zp2$clock = clock;
-        lo2$clock = clock;
-        hi2$clock = clock;
-        last2$clock = clock;
-        v3$clock = clock;
-        sat3$clock = clock;
-        right3$clock = clock;
-        zp3$clock = clock;
-        lo3$clock = clock;
-        hi3$clock = clock;
-        last3$clock = clock;
-        v4$clock = clock;
-        y4$clock = clock;
-        right4$clock = clock;
-        zp4$clock = clock;
-        lo4$clock = clock;
-        hi4$clock = clock;
-        last4$clock = clock;
-        v5$clock = clock;
-        q5$clock = clock;
-        rem5$clock = clock;
-        thr5$clock = clock;
-        zp5$clock = clock;
-        lo5$clock = clock;
-        hi5$clock = clock;
-        last5$clock = clock;
-        v6$clock = clock;
-        val6$clock = clock;
-        lo6$clock = clock;
-        hi6$clock = clock;
-        lo6_raw$clock = clock;
-        hi6_raw$clock = clock;
-        last6$clock = clock;
-        v7$clock = clock;
-        out7$clock = clock;
-        last7$clock = clock;
-        v1$d = v1$q;
-        x1$d = x1$q;
-        m1$d = m1$q;
-        right1$d = right1$q;
-        zp1$d = zp1$q;
-        lo1$d = lo1$q;
-        hi1$d = hi1$q;
-        last1$d = last1$q;
-        v2$d = v2$q;
-        sat2$d = sat2$q;
-        right2$d = right2$q;
-        zp2$d = zp2$q;
-        lo2$d = lo2$q;
-        hi2$d = hi2$q;
-        last2$d = last2$q;
-        v3$d = v3$q;
-        sat3$d = sat3$q;
-        right3$d = right3$q;
-        zp3$d = zp3$q;
-        lo3$d = lo3$q;
-        hi3$d = hi3$q;
-        last3$d = last3$q;
-        v4$d = v4$q;
-        y4$d = y4$q;
-        right4$d = right4$q;
-        zp4$d = zp4$q;
-        lo4$d = lo4$q;
-        hi4$d = hi4$q;
-        last4$d = last4$q;
-        v5$d = v5$q;
-        q5$d = q5$q;
-        rem5$d = rem5$q;
-        thr5$d = thr5$q;
-        zp5$d = zp5$q;
-        lo5$d = lo5$q;
-        hi5$d = hi5$q;
-        last5$d = last5$q;
-        v6$d = v6$q;
-        val6$d = val6$q;
-        lo6$d = lo6$q;
-        hi6$d = hi6$q;
-        lo6_raw$d = lo6_raw$q;
-        hi6_raw$d = hi6_raw$q;
-        last6$d = last6$q;
-        v7$d = v7$q;
-        out7$d = out7$q;
-        last7$d = last7$q;
-        mul$clock = clock;
-        dv$clock = clock;
-        dsat$clock = clock;
-        dright$clock = clock;
-        dzp$clock = clock;
-        dlo$clock = clock;
-        dhi$clock = clock;
-        dlast$clock = clock;
-        sum0 = acc + bias;
-        neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
-        if (shift[32'h5]) begin
-            x1$d = sum0;
-            right1$d = neg_shift;
-        end
-        else begin
-            x1$d = sum0 << shift[(32'h0)+:(5)];
-            right1$d = 32'h0;
-        end
-        v1$d = valid;
-        m1$d = m0;
-        zp1$d = out_zp;
-        lo1$d = act_min;
-        hi1$d = act_max;
-        last1$d = last;
-        mul$a = x1$q;
-        mul$b = m1$q;
-        sat2$d = (x1$q == int32_min) && (m1$q == int32_min);
-        v2$d = v1$q;
-        right2$d = right1$q;
-        zp2$d = zp1$q;
-        lo2$d = lo1$q;
-        hi2$d = hi1$q;
-        last2$d = last1$q;
-        v3$d = v2$q;
-        sat3$d = sat2$q;
-        right3$d = right2$q;
-        zp3$d = zp2$q;
-        lo3$d = lo2$q;
-        hi3$d = hi2$q;
-        last3$d = last2$q;
-        dv$inp = v3$q;
-        dsat$inp = sat3$q;
-        dright$inp = right3$q;
-        dzp$inp = zp3$q;
-        dlo$inp = lo3$q;
-        dhi$inp = hi3$q;
-        dlast$inp = last3$q;
-        prod_hi = mul$hi[(32'h1)+:(32)];
-        if (dsat$out) begin
-            y4$d = int32_max;
-        end
-        else if (mul$hi[32'h0]) begin
-            y4$d = prod_hi + one;
-        end
-        else begin
-            y4$d = prod_hi;
-        end
-        v4$d = dv$out;
-        right4$d = dright$out;
-        zp4$d = dzp$out;
-        lo4$d = dlo$out;
-        hi4$d = dhi$out;
-        last4$d = dlast$out;
-        mask4 = (one << right4$q) - one;
-        fill4 = ~(ones >> right4$q);
-        rem5$d = y4$q & mask4;
-        if (y4$q[32'h1f]) begin
-            q5$d = (y4$q >> right4$q) | fill4;
-            thr5$d = (mask4 >> 32'h1) + one;
-        end
-        else begin
-            q5$d = y4$q >> right4$q;
-            thr5$d = mask4 >> 32'h1;
-        end
-        v5$d = v4$q;
-        zp5$d = zp4$q;
-        lo5$d = lo4$q;
-        hi5$d = hi4$q;
-        last5$d = last4$q;
-        if (rem5$q > thr5$q) begin
-            rounded5 = q5$q + one;
-        end
-        else begin
-            rounded5 = q5$q;
-        end
-        wide5 = ((rounded5) & 34'h3ffffffff);
-        if (rounded5[32'h1f]) begin
-            wide5 = ((rounded5) & 34'h3ffffffff) | sext32;
-        end
-        zp_wide5 = ((zp5$q) & 34'h3ffffffff);
-        if (zp5$q[32'h7]) begin
-            zp_wide5 = ((zp5$q) & 34'h3ffffffff) | sext8;
-        end
-        lo_wide5 = ((lo5$q) & 34'h3ffffffff);
-        if (lo5$q[32'h7]) begin
-            lo_wide5 = ((lo5$q) & 34'h3ffffffff) | sext8;
-        end
-        hi_wide5 = ((hi5$q) & 34'h3ffffffff);
-        if (hi5$q[32'h7]) begin
-            hi_wide5 = ((hi5$q) & 34'h3ffffffff) | sext8;
-        end
-        val6$d = wide5 + zp_wide5;
-        lo6$d = lo_wide5 ^ offset;
-        hi6$d = hi_wide5 ^ offset;
-        lo6_raw$d = lo5$q;
-        hi6_raw$d = hi5$q;
-        v6$d = v5$q;
-        last6$d = last5$q;
-        val_off6 = val6$q ^ offset;
-        if (val_off6 < lo6$q) begin
-            out7$d = lo6_raw$q;
-        end
-        else if (val_off6 > hi6$q) begin
-            out7$d = hi6_raw$q;
-        end
-        else begin
-            out7$d = val6$q[(32'h0)+:(8)];
-        end
-        v7$d = v6$q;
-        last7$d = last6$q;
-        out_valid = v7$q;
-        out = out7$q;
-        out_last = last7$q;
-    end
-    
-endmodule // dsc_engine$dw$rq$5
-
-
-module dsc_engine$dw$rq$5$dhi(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$5$dhi$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$5$dhi$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$5$dhi
-
-
-module dsc_engine$dw$rq$5$dhi$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$dhi$regs$0
-
-
-module dsc_engine$dw$rq$5$dhi$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$dhi$regs$1
-
-
-module dsc_engine$dw$rq$5$dlast(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$5$dlast$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$5$dlast$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$5$dlast
-
-
-module dsc_engine$dw$rq$5$dlast$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$dlast$regs$0
-
-
-module dsc_engine$dw$rq$5$dlast$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$dlast$regs$1
-
-
-module dsc_engine$dw$rq$5$dlo(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$5$dlo$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$5$dlo$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$5$dlo
-
-
-module dsc_engine$dw$rq$5$dlo$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$dlo$regs$0
-
-
-module dsc_engine$dw$rq$5$dlo$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$dlo$regs$1
-
-
-module dsc_engine$dw$rq$5$dright(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [4:0] inp;
-    output reg  [4:0] out;
-    
-    // Stub signals
-    reg  [4:0] regs$0$d;
-    wire  [4:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [4:0] regs$1$d;
-    wire  [4:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [4:0] taps$0;
-    reg  [4:0] taps$1;
-    reg  [4:0] taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$5$dright$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$5$dright$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$5$dright
-
-
-module dsc_engine$dw$rq$5$dright$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$dright$regs$0
-
-
-module dsc_engine$dw$rq$5$dright$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$dright$regs$1
-
-
-module dsc_engine$dw$rq$5$dsat(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$5$dsat$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$5$dsat$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$5$dsat
-
-
-module dsc_engine$dw$rq$5$dsat$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$dsat$regs$0
-
-
-module dsc_engine$dw$rq$5$dsat$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$dsat$regs$1
-
-
-module dsc_engine$dw$rq$5$dv(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$5$dv$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$5$dv$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$5$dv
-
-
-module dsc_engine$dw$rq$5$dv$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$dv$regs$0
-
-
-module dsc_engine$dw$rq$5$dv$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$dv$regs$1
-
-
-module dsc_engine$dw$rq$5$dzp(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$5$dzp$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$5$dzp$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$5$dzp
-
-
-module dsc_engine$dw$rq$5$dzp$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$dzp$regs$0
-
-
-module dsc_engine$dw$rq$5$dzp$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$dzp$regs$1
-
-
-module dsc_engine$dw$rq$5$hi1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$hi1
-
-
-module dsc_engine$dw$rq$5$hi2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$hi2
-
-
-module dsc_engine$dw$rq$5$hi3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$hi3
-
-
-module dsc_engine$dw$rq$5$hi4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$hi4
-
-
-module dsc_engine$dw$rq$5$hi5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$hi5
-
-
-module dsc_engine$dw$rq$5$hi6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$hi6
-
-
-module dsc_engine$dw$rq$5$hi6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$hi6_raw
-
-
-module dsc_engine$dw$rq$5$last1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$last1
-
-
-module dsc_engine$dw$rq$5$last2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$last2
-
-
-module dsc_engine$dw$rq$5$last3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$last3
-
-
-module dsc_engine$dw$rq$5$last4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$last4
-
-
-module dsc_engine$dw$rq$5$last5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$last5
-
-
-module dsc_engine$dw$rq$5$last6(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$last6
-
-
-module dsc_engine$dw$rq$5$last7(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$last7
-
-
-module dsc_engine$dw$rq$5$lo1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$lo1
-
-
-module dsc_engine$dw$rq$5$lo2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$lo2
-
-
-module dsc_engine$dw$rq$5$lo3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$lo3
-
-
-module dsc_engine$dw$rq$5$lo4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$lo4
-
-
-module dsc_engine$dw$rq$5$lo5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$lo5
-
-
-module dsc_engine$dw$rq$5$lo6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$lo6
-
-
-module dsc_engine$dw$rq$5$lo6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$lo6_raw
-
-
-module dsc_engine$dw$rq$5$m1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$m1
-
-
-module dsc_engine$dw$rq$5$mul(clock,a,b,hi);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [31:0] a;
-    input wire  [31:0] b;
-    output reg  [32:0] hi;
-    
-    // Update code (custom)
-    reg [31:0] a_r;
-    reg [31:0] b_r;
-    // Halves: high signed, low unsigned, extended to the width of their product (yosys narrows
-    // each multiply back to one DSP block).
-    wire signed [31:0] ah32 = {{16{a_r[31]}}, a_r[31:16]};
-    wire signed [31:0] bh32 = {{16{b_r[31]}}, b_r[31:16]};
-    wire signed [32:0] ah33 = {{17{a_r[31]}}, a_r[31:16]};
-    wire signed [32:0] bh33 = {{17{b_r[31]}}, b_r[31:16]};
-    wire signed [32:0] al33 = {17'b0, a_r[15:0]};
-    wire signed [32:0] bl33 = {17'b0, b_r[15:0]};
-    wire [31:0] al32 = {16'b0, a_r[15:0]};
-    wire [31:0] bl32 = {16'b0, b_r[15:0]};
-    reg signed [31:0] hh;
-    reg signed [32:0] hl;
-    reg signed [32:0] lh;
-    reg [31:0] ll;
-    reg [33:0] mid;
-    reg [31:0] hh2;
-    reg [31:0] ll2;
-    // Bits 63 and 29..0 are not needed by any caller (see the module docs).
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
-    /* verilator lint_on UNUSEDSIGNAL */
-    always @(posedge clock) begin
-       a_r <= a;
-       b_r <= b;
-       hh <= ah32 * bh32;
-       hl <= ah33 * bl33;
-       lh <= al33 * bh33;
-       ll <= al32 * bl32;
-       mid <= {hl[32], hl} + {lh[32], lh};
-       hh2 <= hh;
-       ll2 <= ll;
-       hi <= p[62:30];
-    end
-endmodule // dsc_engine$dw$rq$5$mul
-
-
-module dsc_engine$dw$rq$5$out7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$out7
-
-
-module dsc_engine$dw$rq$5$q5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$q5
-
-
-module dsc_engine$dw$rq$5$rem5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$rem5
-
-
-module dsc_engine$dw$rq$5$right1(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$right1
-
-
-module dsc_engine$dw$rq$5$right2(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$right2
-
-
-module dsc_engine$dw$rq$5$right3(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$right3
-
-
-module dsc_engine$dw$rq$5$right4(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$right4
-
-
-module dsc_engine$dw$rq$5$sat2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$sat2
-
-
-module dsc_engine$dw$rq$5$sat3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$sat3
-
-
-module dsc_engine$dw$rq$5$thr5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$thr5
-
-
-module dsc_engine$dw$rq$5$v1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$v1
-
-
-module dsc_engine$dw$rq$5$v2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$v2
-
-
-module dsc_engine$dw$rq$5$v3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$v3
-
-
-module dsc_engine$dw$rq$5$v4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$v4
-
-
-module dsc_engine$dw$rq$5$v5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$v5
-
-
-module dsc_engine$dw$rq$5$v6(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$v6
-
-
-module dsc_engine$dw$rq$5$v7(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$v7
-
-
-module dsc_engine$dw$rq$5$val6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$val6
-
-
-module dsc_engine$dw$rq$5$x1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$x1
-
-
-module dsc_engine$dw$rq$5$y4(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$y4
-
-
-module dsc_engine$dw$rq$5$zp1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$zp1
-
-
-module dsc_engine$dw$rq$5$zp2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$zp2
-
-
-module dsc_engine$dw$rq$5$zp3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$zp3
-
-
-module dsc_engine$dw$rq$5$zp4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$zp4
-
-
-module dsc_engine$dw$rq$5$zp5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$5$zp5
-
-
-module dsc_engine$dw$rq$6(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,last,out_valid,out,out_last);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  valid;
-    input wire  [31:0] acc;
-    input wire  [31:0] bias;
-    input wire  [31:0] m0;
-    input wire  [5:0] shift;
-    input wire  [7:0] out_zp;
-    input wire  [7:0] act_min;
-    input wire  [7:0] act_max;
-    input wire  last;
-    output reg  out_valid;
-    output reg  [7:0] out;
-    output reg  out_last;
-    
-    // Constant declarations
-    localparam  one = 32'h1;
-    localparam  ones = 32'hffffffff;
-    localparam  int32_min = 32'h80000000;
-    localparam  int32_max = 32'h7fffffff;
-    localparam  sext32 = 34'h300000000;
-    localparam  sext8 = 34'h3ffffff00;
-    localparam  offset = 34'h200000000;
-    
-    // Stub signals
-    reg  mul$clock;
-    reg  [31:0] mul$a;
-    reg  [31:0] mul$b;
-    wire  [32:0] mul$hi;
-    reg  v1$d;
-    wire  v1$q;
-    reg  v1$clock;
-    reg  [31:0] x1$d;
-    wire  [31:0] x1$q;
-    reg  x1$clock;
-    reg  [31:0] m1$d;
-    wire  [31:0] m1$q;
-    reg  m1$clock;
-    reg  [4:0] right1$d;
-    wire  [4:0] right1$q;
-    reg  right1$clock;
-    reg  [7:0] zp1$d;
-    wire  [7:0] zp1$q;
-    reg  zp1$clock;
-    reg  [7:0] lo1$d;
-    wire  [7:0] lo1$q;
-    reg  lo1$clock;
-    reg  [7:0] hi1$d;
-    wire  [7:0] hi1$q;
-    reg  hi1$clock;
-    reg  last1$d;
-    wire  last1$q;
-    reg  last1$clock;
-    reg  v2$d;
-    wire  v2$q;
-    reg  v2$clock;
-    reg  sat2$d;
-    wire  sat2$q;
-    reg  sat2$clock;
-    reg  [4:0] right2$d;
-    wire  [4:0] right2$q;
-    reg  right2$clock;
-    reg  [7:0] zp2$d;
-    wire  [7:0] zp2$q;
-    reg  zp2$clock;
-    reg  [7:0] lo2$d;
-    wire  [7:0] lo2$q;
-    reg  lo2$clock;
-    reg  [7:0] hi2$d;
-    wire  [7:0] hi2$q;
-    reg  hi2$clock;
-    reg  last2$d;
-    wire  last2$q;
-    reg  last2$clock;
-    reg  v3$d;
-    wire  v3$q;
-    reg  v3$clock;
-    reg  sat3$d;
-    wire  sat3$q;
-    reg  sat3$clock;
-    reg  [4:0] right3$d;
-    wire  [4:0] right3$q;
-    reg  right3$clock;
-    reg  [7:0] zp3$d;
-    wire  [7:0] zp3$q;
-    reg  zp3$clock;
-    reg  [7:0] lo3$d;
-    wire  [7:0] lo3$q;
-    reg  lo3$clock;
-    reg  [7:0] hi3$d;
-    wire  [7:0] hi3$q;
-    reg  hi3$clock;
-    reg  last3$d;
-    wire  last3$q;
-    reg  last3$clock;
-    reg  dv$clock;
-    reg  dv$inp;
-    wire  dv$out;
-    reg  dsat$clock;
-    reg  dsat$inp;
-    wire  dsat$out;
-    reg  dright$clock;
-    reg  [4:0] dright$inp;
-    wire  [4:0] dright$out;
-    reg  dzp$clock;
-    reg  [7:0] dzp$inp;
-    wire  [7:0] dzp$out;
-    reg  dlo$clock;
-    reg  [7:0] dlo$inp;
-    wire  [7:0] dlo$out;
-    reg  dhi$clock;
-    reg  [7:0] dhi$inp;
-    wire  [7:0] dhi$out;
-    reg  dlast$clock;
-    reg  dlast$inp;
-    wire  dlast$out;
-    reg  v4$d;
-    wire  v4$q;
-    reg  v4$clock;
-    reg  [31:0] y4$d;
-    wire  [31:0] y4$q;
-    reg  y4$clock;
-    reg  [4:0] right4$d;
-    wire  [4:0] right4$q;
-    reg  right4$clock;
-    reg  [7:0] zp4$d;
-    wire  [7:0] zp4$q;
-    reg  zp4$clock;
-    reg  [7:0] lo4$d;
-    wire  [7:0] lo4$q;
-    reg  lo4$clock;
-    reg  [7:0] hi4$d;
-    wire  [7:0] hi4$q;
-    reg  hi4$clock;
-    reg  last4$d;
-    wire  last4$q;
-    reg  last4$clock;
-    reg  v5$d;
-    wire  v5$q;
-    reg  v5$clock;
-    reg  [31:0] q5$d;
-    wire  [31:0] q5$q;
-    reg  q5$clock;
-    reg  [31:0] rem5$d;
-    wire  [31:0] rem5$q;
-    reg  rem5$clock;
-    reg  [31:0] thr5$d;
-    wire  [31:0] thr5$q;
-    reg  thr5$clock;
-    reg  [7:0] zp5$d;
-    wire  [7:0] zp5$q;
-    reg  zp5$clock;
-    reg  [7:0] lo5$d;
-    wire  [7:0] lo5$q;
-    reg  lo5$clock;
-    reg  [7:0] hi5$d;
-    wire  [7:0] hi5$q;
-    reg  hi5$clock;
-    reg  last5$d;
-    wire  last5$q;
-    reg  last5$clock;
-    reg  v6$d;
-    wire  v6$q;
-    reg  v6$clock;
-    reg  [33:0] val6$d;
-    wire  [33:0] val6$q;
-    reg  val6$clock;
-    reg  [33:0] lo6$d;
-    wire  [33:0] lo6$q;
-    reg  lo6$clock;
-    reg  [33:0] hi6$d;
-    wire  [33:0] hi6$q;
-    reg  hi6$clock;
-    reg  [7:0] lo6_raw$d;
-    wire  [7:0] lo6_raw$q;
-    reg  lo6_raw$clock;
-    reg  [7:0] hi6_raw$d;
-    wire  [7:0] hi6_raw$q;
-    reg  hi6_raw$clock;
-    reg  last6$d;
-    wire  last6$q;
-    reg  last6$clock;
-    reg  v7$d;
-    wire  v7$q;
-    reg  v7$clock;
-    reg  [7:0] out7$d;
-    wire  [7:0] out7$q;
-    reg  out7$clock;
-    reg  last7$d;
-    wire  last7$q;
-    reg  last7$clock;
-    
-    // Local signals
-    reg  [31:0] sum0;
-    reg  [4:0] neg_shift;
-    reg  [31:0] prod_hi;
-    reg  [31:0] mask4;
-    reg  [31:0] fill4;
-    reg  [31:0] rounded5;
-    reg  [33:0] wide5;
-    reg  [33:0] zp_wide5;
-    reg  [33:0] lo_wide5;
-    reg  [33:0] hi_wide5;
-    reg  [33:0] val_off6;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$6$mul mul(
-        .clock(mul$clock),
-        .a(mul$a),
-        .b(mul$b),
-        .hi(mul$hi)
-    );
-    dsc_engine$dw$rq$6$v1 v1(
-        .d(v1$d),
-        .q(v1$q),
-        .clock(v1$clock)
-    );
-    dsc_engine$dw$rq$6$x1 x1(
-        .d(x1$d),
-        .q(x1$q),
-        .clock(x1$clock)
-    );
-    dsc_engine$dw$rq$6$m1 m1(
-        .d(m1$d),
-        .q(m1$q),
-        .clock(m1$clock)
-    );
-    dsc_engine$dw$rq$6$right1 right1(
-        .d(right1$d),
-        .q(right1$q),
-        .clock(right1$clock)
-    );
-    dsc_engine$dw$rq$6$zp1 zp1(
-        .d(zp1$d),
-        .q(zp1$q),
-        .clock(zp1$clock)
-    );
-    dsc_engine$dw$rq$6$lo1 lo1(
-        .d(lo1$d),
-        .q(lo1$q),
-        .clock(lo1$clock)
-    );
-    dsc_engine$dw$rq$6$hi1 hi1(
-        .d(hi1$d),
-        .q(hi1$q),
-        .clock(hi1$clock)
-    );
-    dsc_engine$dw$rq$6$last1 last1(
-        .d(last1$d),
-        .q(last1$q),
-        .clock(last1$clock)
-    );
-    dsc_engine$dw$rq$6$v2 v2(
-        .d(v2$d),
-        .q(v2$q),
-        .clock(v2$clock)
-    );
-    dsc_engine$dw$rq$6$sat2 sat2(
-        .d(sat2$d),
-        .q(sat2$q),
-        .clock(sat2$clock)
-    );
-    dsc_engine$dw$rq$6$right2 right2(
-        .d(right2$d),
-        .q(right2$q),
-        .clock(right2$clock)
-    );
-    dsc_engine$dw$rq$6$zp2 zp2(
-        .d(zp2$d),
-        .q(zp2$q),
-        .clock(zp2$clock)
-    );
-    dsc_engine$dw$rq$6$lo2 lo2(
-        .d(lo2$d),
-        .q(lo2$q),
-        .clock(lo2$clock)
-    );
-    dsc_engine$dw$rq$6$hi2 hi2(
-        .d(hi2$d),
-        .q(hi2$q),
-        .clock(hi2$clock)
-    );
-    dsc_engine$dw$rq$6$last2 last2(
-        .d(last2$d),
-        .q(last2$q),
-        .clock(last2$clock)
-    );
-    dsc_engine$dw$rq$6$v3 v3(
-        .d(v3$d),
-        .q(v3$q),
-        .clock(v3$clock)
-    );
-    dsc_engine$dw$rq$6$sat3 sat3(
-        .d(sat3$d),
-        .q(sat3$q),
-        .clock(sat3$clock)
-    );
-    dsc_engine$dw$rq$6$right3 right3(
-        .d(right3$d),
-        .q(right3$q),
-        .clock(right3$clock)
-    );
-    dsc_engine$dw$rq$6$zp3 zp3(
-        .d(zp3$d),
-        .q(zp3$q),
-        .clock(zp3$clock)
-    );
-    dsc_engine$dw$rq$6$lo3 lo3(
-        .d(lo3$d),
-        .q(lo3$q),
-        .clock(lo3$clock)
-    );
-    dsc_engine$dw$rq$6$hi3 hi3(
-        .d(hi3$d),
-        .q(hi3$q),
-        .clock(hi3$clock)
-    );
-    dsc_engine$dw$rq$6$last3 last3(
-        .d(last3$d),
-        .q(last3$q),
-        .clock(last3$clock)
-    );
-    dsc_engine$dw$rq$6$dv dv(
-        .clock(dv$clock),
-        .inp(dv$inp),
-        .out(dv$out)
-    );
-    dsc_engine$dw$rq$6$dsat dsat(
-        .clock(dsat$clock),
-        .inp(dsat$inp),
-        .out(dsat$out)
-    );
-    dsc_engine$dw$rq$6$dright dright(
-        .clock(dright$clock),
-        .inp(dright$inp),
-        .out(dright$out)
-    );
-    dsc_engine$dw$rq$6$dzp dzp(
-        .clock(dzp$clock),
-        .inp(dzp$inp),
-        .out(dzp$out)
-    );
-    dsc_engine$dw$rq$6$dlo dlo(
-        .clock(dlo$clock),
-        .inp(dlo$inp),
-        .out(dlo$out)
-    );
-    dsc_engine$dw$rq$6$dhi dhi(
-        .clock(dhi$clock),
-        .inp(dhi$inp),
-        .out(dhi$out)
-    );
-    dsc_engine$dw$rq$6$dlast dlast(
-        .clock(dlast$clock),
-        .inp(dlast$inp),
-        .out(dlast$out)
-    );
-    dsc_engine$dw$rq$6$v4 v4(
-        .d(v4$d),
-        .q(v4$q),
-        .clock(v4$clock)
-    );
-    dsc_engine$dw$rq$6$y4 y4(
-        .d(y4$d),
-        .q(y4$q),
-        .clock(y4$clock)
-    );
-    dsc_engine$dw$rq$6$right4 right4(
-        .d(right4$d),
-        .q(right4$q),
-        .clock(right4$clock)
-    );
-    dsc_engine$dw$rq$6$zp4 zp4(
-        .d(zp4$d),
-        .q(zp4$q),
-        .clock(zp4$clock)
-    );
-    dsc_engine$dw$rq$6$lo4 lo4(
-        .d(lo4$d),
-        .q(lo4$q),
-        .clock(lo4$clock)
-    );
-    dsc_engine$dw$rq$6$hi4 hi4(
-        .d(hi4$d),
-        .q(hi4$q),
-        .clock(hi4$clock)
-    );
-    dsc_engine$dw$rq$6$last4 last4(
-        .d(last4$d),
-        .q(last4$q),
-        .clock(last4$clock)
-    );
-    dsc_engine$dw$rq$6$v5 v5(
-        .d(v5$d),
-        .q(v5$q),
-        .clock(v5$clock)
-    );
-    dsc_engine$dw$rq$6$q5 q5(
-        .d(q5$d),
-        .q(q5$q),
-        .clock(q5$clock)
-    );
-    dsc_engine$dw$rq$6$rem5 rem5(
-        .d(rem5$d),
-        .q(rem5$q),
-        .clock(rem5$clock)
-    );
-    dsc_engine$dw$rq$6$thr5 thr5(
-        .d(thr5$d),
-        .q(thr5$q),
-        .clock(thr5$clock)
-    );
-    dsc_engine$dw$rq$6$zp5 zp5(
-        .d(zp5$d),
-        .q(zp5$q),
-        .clock(zp5$clock)
-    );
-    dsc_engine$dw$rq$6$lo5 lo5(
-        .d(lo5$d),
-        .q(lo5$q),
-        .clock(lo5$clock)
-    );
-    dsc_engine$dw$rq$6$hi5 hi5(
-        .d(hi5$d),
-        .q(hi5$q),
-        .clock(hi5$clock)
-    );
-    dsc_engine$dw$rq$6$last5 last5(
-        .d(last5$d),
-        .q(last5$q),
-        .clock(last5$clock)
-    );
-    dsc_engine$dw$rq$6$v6 v6(
-        .d(v6$d),
-        .q(v6$q),
-        .clock(v6$clock)
-    );
-    dsc_engine$dw$rq$6$val6 val6(
-        .d(val6$d),
-        .q(val6$q),
-        .clock(val6$clock)
-    );
-    dsc_engine$dw$rq$6$lo6 lo6(
-        .d(lo6$d),
-        .q(lo6$q),
-        .clock(lo6$clock)
-    );
-    dsc_engine$dw$rq$6$hi6 hi6(
-        .d(hi6$d),
-        .q(hi6$q),
-        .clock(hi6$clock)
-    );
-    dsc_engine$dw$rq$6$lo6_raw lo6_raw(
-        .d(lo6_raw$d),
-        .q(lo6_raw$q),
-        .clock(lo6_raw$clock)
-    );
-    dsc_engine$dw$rq$6$hi6_raw hi6_raw(
-        .d(hi6_raw$d),
-        .q(hi6_raw$q),
-        .clock(hi6_raw$clock)
-    );
-    dsc_engine$dw$rq$6$last6 last6(
-        .d(last6$d),
-        .q(last6$q),
-        .clock(last6$clock)
-    );
-    dsc_engine$dw$rq$6$v7 v7(
-        .d(v7$d),
-        .q(v7$q),
-        .clock(v7$clock)
-    );
-    dsc_engine$dw$rq$6$out7 out7(
-        .d(out7$d),
-        .q(out7$q),
-        .clock(out7$clock)
-    );
-    dsc_engine$dw$rq$6$last7 last7(
-        .d(last7$d),
-        .q(last7$q),
-        .clock(last7$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        v1$clock = clock;
-        x1$clock = clock;
-        m1$clock = clock;
-        right1$clock = clock;
-        zp1$clock = clock;
-        lo1$clock = clock;
-        hi1$clock = clock;
-        last1$clock = clock;
-        v2$clock = clock;
-        sat2$clock = clock;
-        right2$clock = clock;
-        zp2$clock = clock;
-        lo2$clock = clock;
-        hi2$clock = clock;
-        last2$clock = clock;
-        v3$clock = clock;
-        sat3$clock = clock;
-        right3$clock = clock;
-        zp3$clock = clock;
-        lo3$clock = clock;
-        hi3$clock = clock;
-        last3$clock = clock;
-        v4$clock = clock;
-        y4$clock = clock;
-        right4$clock = clock;
-        zp4$clock = clock;
-        lo4$clock = clock;
-        hi4$clock = clock;
-        last4$clock = clock;
-        v5$clock = clock;
-        q5$clock = clock;
-        rem5$clock = clock;
-        thr5$clock = clock;
-        zp5$clock = clock;
-        lo5$clock = clock;
-        hi5$clock = clock;
-        last5$clock = clock;
-        v6$clock = clock;
-        val6$clock = clock;
-        lo6$clock = clock;
-        hi6$clock = clock;
-        lo6_raw$clock = clock;
-        hi6_raw$clock = clock;
-        last6$clock = clock;
-        v7$clock = clock;
-        out7$clock = clock;
-        last7$clock = clock;
-        v1$d = v1$q;
-        x1$d = x1$q;
-        m1$d = m1$q;
-        right1$d = right1$q;
-        zp1$d = zp1$q;
-        lo1$d = lo1$q;
-        hi1$d = hi1$q;
-        last1$d = last1$q;
-        v2$d = v2$q;
-        sat2$d = sat2$q;
-        right2$d = right2$q;
-        zp2$d = zp2$q;
-        lo2$d = lo2$q;
-        hi2$d = hi2$q;
-        last2$d = last2$q;
-        v3$d = v3$q;
-        sat3$d = sat3$q;
-        right3$d = right3$q;
-        zp3$d = zp3$q;
-        lo3$d = lo3$q;
-        hi3$d = hi3$q;
-        last3$d = last3$q;
-        v4$d = v4$q;
-        y4$d = y4$q;
-        right4$d = right4$q;
-        zp4$d = zp4$q;
-        lo4$d = lo4$q;
-        hi4$d = hi4$q;
-        last4$d = last4$q;
-        v5$d = v5$q;
-        q5$d = q5$q;
-        rem5$d = rem5$q;
-        thr5$d = thr5$q;
-        zp5$d = zp5$q;
-        lo5$d = lo5$q;
-        hi5$d = hi5$q;
-        last5$d = last5$q;
-        v6$d = v6$q;
-        val6$d = val6$q;
-        lo6$d = lo6$q;
-        hi6$d = hi6$q;
-        lo6_raw$d = lo6_raw$q;
-        hi6_raw$d = hi6_raw$q;
-        last6$d = last6$q;
-        v7$d = v7$q;
-        out7$d = out7$q;
-        last7$d = last7$q;
-        mul$clock = clock;
-        dv$clock = clock;
-        dsat$clock = clock;
-        dright$clock = clock;
-        dzp$clock = clock;
-        dlo$clock = clock;
-        dhi$clock = clock;
-        dlast$clock = clock;
-        sum0 = acc + bias;
-        neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
-        if (shift[32'h5]) begin
-            x1$d = sum0;
-            right1$d = neg_shift;
-        end
-        else begin
-            x1$d = sum0 << shift[(32'h0)+:(5)];
-            right1$d = 32'h0;
-        end
-        v1$d = valid;
-        m1$d = m0;
-        zp1$d = out_zp;
-        lo1$d = act_min;
-        hi1$d = act_max;
-        last1$d = last;
-        mul$a = x1$q;
-        mul$b = m1$q;
-        sat2$d = (x1$q == int32_min) && (m1$q == int32_min);
-        v2$d = v1$q;
-        right2$d = right1$q;
-        zp2$d = zp1$q;
-        lo2$d = lo1$q;
-        hi2$d = hi1$q;
-        last2$d = last1$q;
-        v3$d = v2$q;
-        sat3$d = sat2$q;
-        right3$d = right2$q;
-        zp3$d = zp2$q;
-        lo3$d = lo2$q;
-        hi3$d = hi2$q;
-        last3$d = last2$q;
-        dv$inp = v3$q;
-        dsat$inp = sat3$q;
-        dright$inp = right3$q;
-        dzp$inp = zp3$q;
-        dlo$inp = lo3$q;
-        dhi$inp = hi3$q;
-        dlast$inp = last3$q;
-        prod_hi = mul$hi[(32'h1)+:(32)];
-        if (dsat$out) begin
-            y4$d = int32_max;
-        end
-        else if (mul$hi[32'h0]) begin
-            y4$d = prod_hi + one;
-        end
-        else begin
-            y4$d = prod_hi;
-        end
-        v4$d = dv$out;
-        right4$d = dright$out;
-        zp4$d = dzp$out;
-        lo4$d = dlo$out;
-        hi4$d = dhi$out;
-        last4$d = dlast$out;
-        mask4 = (one << right4$q) - one;
-        fill4 = ~(ones >> right4$q);
-        rem5$d = y4$q & mask4;
-        if (y4$q[32'h1f]) begin
-            q5$d = (y4$q >> right4$q) | fill4;
-            thr5$d = (mask4 >> 32'h1) + one;
-        end
-        else begin
-            q5$d = y4$q >> right4$q;
-            thr5$d = mask4 >> 32'h1;
-        end
-        v5$d = v4$q;
-        zp5$d = zp4$q;
-        lo5$d = lo4$q;
-        hi5$d = hi4$q;
-        last5$d = last4$q;
-        if (rem5$q > thr5$q) begin
-            rounded5 = q5$q + one;
-        end
-        else begin
-            rounded5 = q5$q;
-        end
-        wide5 = ((rounded5) & 34'h3ffffffff);
-        if (rounded5[32'h1f]) begin
-            wide5 = ((rounded5) & 34'h3ffffffff) | sext32;
-        end
-        zp_wide5 = ((zp5$q) & 34'h3ffffffff);
-        if (zp5$q[32'h7]) begin
-            zp_wide5 = ((zp5$q) & 34'h3ffffffff) | sext8;
-        end
-        lo_wide5 = ((lo5$q) & 34'h3ffffffff);
-        if (lo5$q[32'h7]) begin
-            lo_wide5 = ((lo5$q) & 34'h3ffffffff) | sext8;
-        end
-        hi_wide5 = ((hi5$q) & 34'h3ffffffff);
-        if (hi5$q[32'h7]) begin
-            hi_wide5 = ((hi5$q) & 34'h3ffffffff) | sext8;
-        end
-        val6$d = wide5 + zp_wide5;
-        lo6$d = lo_wide5 ^ offset;
-        hi6$d = hi_wide5 ^ offset;
-        lo6_raw$d = lo5$q;
-        hi6_raw$d = hi5$q;
-        v6$d = v5$q;
-        last6$d = last5$q;
-        val_off6 = val6$q ^ offset;
-        if (val_off6 < lo6$q) begin
-            out7$d = lo6_raw$q;
-        end
-        else if (val_off6 > hi6$q) begin
-            out7$d = hi6_raw$q;
-        end
-        else begin
-            out7$d = val6$q[(32'h0)+:(8)];
-        end
-        v7$d = v6$q;
-        last7$d = last6$q;
-        out_valid = v7$q;
-        out = out7$q;
-        out_last = last7$q;
-    end
-    
-endmodule // dsc_engine$dw$rq$6
-
-
-module dsc_engine$dw$rq$6$dhi(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$6$dhi$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$6$dhi$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$6$dhi
-
-
-module dsc_engine$dw$rq$6$dhi$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$dhi$regs$0
-
-
-module dsc_engine$dw$rq$6$dhi$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$dhi$regs$1
-
-
-module dsc_engine$dw$rq$6$dlast(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$6$dlast$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$6$dlast$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$6$dlast
-
-
-module dsc_engine$dw$rq$6$dlast$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$dlast$regs$0
-
-
-module dsc_engine$dw$rq$6$dlast$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$dlast$regs$1
-
-
-module dsc_engine$dw$rq$6$dlo(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$6$dlo$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$6$dlo$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$6$dlo
-
-
-module dsc_engine$dw$rq$6$dlo$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$dlo$regs$0
-
-
-module dsc_engine$dw$rq$6$dlo$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$dlo$regs$1
-
-
-module dsc_engine$dw$rq$6$dright(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [4:0] inp;
-    output reg  [4:0] out;
-    
-    // Stub signals
-    reg  [4:0] regs$0$d;
-    wire  [4:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [4:0] regs$1$d;
-    wire  [4:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [4:0] taps$0;
-    reg  [4:0] taps$1;
-    reg  [4:0] taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$6$dright$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$6$dright$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$6$dright
-
-
-module dsc_engine$dw$rq$6$dright$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$dright$regs$0
-
-
-module dsc_engine$dw$rq$6$dright$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$dright$regs$1
-
-
-module dsc_engine$dw$rq$6$dsat(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$6$dsat$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$6$dsat$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$6$dsat
-
-
-module dsc_engine$dw$rq$6$dsat$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$dsat$regs$0
-
-
-module dsc_engine$dw$rq$6$dsat$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$dsat$regs$1
-
-
-module dsc_engine$dw$rq$6$dv(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$6$dv$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$6$dv$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$6$dv
-
-
-module dsc_engine$dw$rq$6$dv$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$dv$regs$0
-
-
-module dsc_engine$dw$rq$6$dv$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$dv$regs$1
-
-
-module dsc_engine$dw$rq$6$dzp(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$6$dzp$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$6$dzp$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$6$dzp
-
-
-module dsc_engine$dw$rq$6$dzp$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$dzp$regs$0
-
-
-module dsc_engine$dw$rq$6$dzp$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$dzp$regs$1
-
-
-module dsc_engine$dw$rq$6$hi1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$hi1
-
-
-module dsc_engine$dw$rq$6$hi2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$hi2
-
-
-module dsc_engine$dw$rq$6$hi3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$hi3
-
-
-module dsc_engine$dw$rq$6$hi4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$hi4
-
-
-module dsc_engine$dw$rq$6$hi5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$hi5
-
-
-module dsc_engine$dw$rq$6$hi6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$hi6
-
-
-module dsc_engine$dw$rq$6$hi6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$hi6_raw
-
-
-module dsc_engine$dw$rq$6$last1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$last1
-
-
-module dsc_engine$dw$rq$6$last2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$last2
-
-
-module dsc_engine$dw$rq$6$last3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$last3
-
-
-module dsc_engine$dw$rq$6$last4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$last4
-
-
-module dsc_engine$dw$rq$6$last5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$last5
-
-
-module dsc_engine$dw$rq$6$last6(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$last6
-
-
-module dsc_engine$dw$rq$6$last7(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$last7
-
-
-module dsc_engine$dw$rq$6$lo1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$lo1
-
-
-module dsc_engine$dw$rq$6$lo2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$lo2
-
-
-module dsc_engine$dw$rq$6$lo3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$lo3
-
-
-module dsc_engine$dw$rq$6$lo4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$lo4
-
-
-module dsc_engine$dw$rq$6$lo5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$lo5
-
-
-module dsc_engine$dw$rq$6$lo6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$lo6
-
-
-module dsc_engine$dw$rq$6$lo6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$lo6_raw
-
-
-module dsc_engine$dw$rq$6$m1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$m1
-
-
-module dsc_engine$dw$rq$6$mul(clock,a,b,hi);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [31:0] a;
-    input wire  [31:0] b;
-    output reg  [32:0] hi;
-    
-    // Update code (custom)
-    reg [31:0] a_r;
-    reg [31:0] b_r;
-    // Halves: high signed, low unsigned, extended to the width of their product (yosys narrows
-    // each multiply back to one DSP block).
-    wire signed [31:0] ah32 = {{16{a_r[31]}}, a_r[31:16]};
-    wire signed [31:0] bh32 = {{16{b_r[31]}}, b_r[31:16]};
-    wire signed [32:0] ah33 = {{17{a_r[31]}}, a_r[31:16]};
-    wire signed [32:0] bh33 = {{17{b_r[31]}}, b_r[31:16]};
-    wire signed [32:0] al33 = {17'b0, a_r[15:0]};
-    wire signed [32:0] bl33 = {17'b0, b_r[15:0]};
-    wire [31:0] al32 = {16'b0, a_r[15:0]};
-    wire [31:0] bl32 = {16'b0, b_r[15:0]};
-    reg signed [31:0] hh;
-    reg signed [32:0] hl;
-    reg signed [32:0] lh;
-    reg [31:0] ll;
-    reg [33:0] mid;
-    reg [31:0] hh2;
-    reg [31:0] ll2;
-    // Bits 63 and 29..0 are not needed by any caller (see the module docs).
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
-    /* verilator lint_on UNUSEDSIGNAL */
-    always @(posedge clock) begin
-       a_r <= a;
-       b_r <= b;
-       hh <= ah32 * bh32;
-       hl <= ah33 * bl33;
-       lh <= al33 * bh33;
-       ll <= al32 * bl32;
-       mid <= {hl[32], hl} + {lh[32], lh};
-       hh2 <= hh;
-       ll2 <= ll;
-       hi <= p[62:30];
-    end
-endmodule // dsc_engine$dw$rq$6$mul
-
-
-module dsc_engine$dw$rq$6$out7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$out7
-
-
-module dsc_engine$dw$rq$6$q5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$q5
-
-
-module dsc_engine$dw$rq$6$rem5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$rem5
-
-
-module dsc_engine$dw$rq$6$right1(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$right1
-
-
-module dsc_engine$dw$rq$6$right2(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$right2
-
-
-module dsc_engine$dw$rq$6$right3(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$right3
-
-
-module dsc_engine$dw$rq$6$right4(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$right4
-
-
-module dsc_engine$dw$rq$6$sat2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$sat2
-
-
-module dsc_engine$dw$rq$6$sat3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$sat3
-
-
-module dsc_engine$dw$rq$6$thr5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$thr5
-
-
-module dsc_engine$dw$rq$6$v1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$v1
-
-
-module dsc_engine$dw$rq$6$v2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$v2
-
-
-module dsc_engine$dw$rq$6$v3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$v3
-
-
-module dsc_engine$dw$rq$6$v4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$v4
-
-
-module dsc_engine$dw$rq$6$v5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$v5
-
-
-module dsc_engine$dw$rq$6$v6(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$v6
-
-
-module dsc_engine$dw$rq$6$v7(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$v7
-
-
-module dsc_engine$dw$rq$6$val6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$val6
-
-
-module dsc_engine$dw$rq$6$x1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$x1
-
-
-module dsc_engine$dw$rq$6$y4(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$y4
-
-
-module dsc_engine$dw$rq$6$zp1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$zp1
-
-
-module dsc_engine$dw$rq$6$zp2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$zp2
-
-
-module dsc_engine$dw$rq$6$zp3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$zp3
-
-
-module dsc_engine$dw$rq$6$zp4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$zp4
-
-
-module dsc_engine$dw$rq$6$zp5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$6$zp5
-
-
-module dsc_engine$dw$rq$7(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,last,out_valid,out,out_last);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  valid;
-    input wire  [31:0] acc;
-    input wire  [31:0] bias;
-    input wire  [31:0] m0;
-    input wire  [5:0] shift;
-    input wire  [7:0] out_zp;
-    input wire  [7:0] act_min;
-    input wire  [7:0] act_max;
-    input wire  last;
-    output reg  out_valid;
-    output reg  [7:0] out;
-    output reg  out_last;
-    
-    // Constant declarations
-    localparam  one = 32'h1;
-    localparam  ones = 32'hffffffff;
-    localparam  int32_min = 32'h80000000;
-    localparam  int32_max = 32'h7fffffff;
-    localparam  sext32 = 34'h300000000;
-    localparam  sext8 = 34'h3ffffff00;
-    localparam  offset = 34'h200000000;
-    
-    // Stub signals
-    reg  mul$clock;
-    reg  [31:0] mul$a;
-    reg  [31:0] mul$b;
-    wire  [32:0] mul$hi;
-    reg  v1$d;
-    wire  v1$q;
-    reg  v1$clock;
-    reg  [31:0] x1$d;
-    wire  [31:0] x1$q;
-    reg  x1$clock;
-    reg  [31:0] m1$d;
-    wire  [31:0] m1$q;
-    reg  m1$clock;
-    reg  [4:0] right1$d;
-    wire  [4:0] right1$q;
-    reg  right1$clock;
-    reg  [7:0] zp1$d;
-    wire  [7:0] zp1$q;
-    reg  zp1$clock;
-    reg  [7:0] lo1$d;
-    wire  [7:0] lo1$q;
-    reg  lo1$clock;
-    reg  [7:0] hi1$d;
-    wire  [7:0] hi1$q;
-    reg  hi1$clock;
-    reg  last1$d;
-    wire  last1$q;
-    reg  last1$clock;
-    reg  v2$d;
-    wire  v2$q;
-    reg  v2$clock;
-    reg  sat2$d;
-    wire  sat2$q;
-    reg  sat2$clock;
-    reg  [4:0] right2$d;
-    wire  [4:0] right2$q;
-    reg  right2$clock;
-    reg  [7:0] zp2$d;
-    wire  [7:0] zp2$q;
-    reg  zp2$clock;
-    reg  [7:0] lo2$d;
-    wire  [7:0] lo2$q;
-    reg  lo2$clock;
-    reg  [7:0] hi2$d;
-    wire  [7:0] hi2$q;
-    reg  hi2$clock;
-    reg  last2$d;
-    wire  last2$q;
-    reg  last2$clock;
-    reg  v3$d;
-    wire  v3$q;
-    reg  v3$clock;
-    reg  sat3$d;
-    wire  sat3$q;
-    reg  sat3$clock;
-    reg  [4:0] right3$d;
-    wire  [4:0] right3$q;
-    reg  right3$clock;
-    reg  [7:0] zp3$d;
-    wire  [7:0] zp3$q;
-    reg  zp3$clock;
-    reg  [7:0] lo3$d;
-    wire  [7:0] lo3$q;
-    reg  lo3$clock;
-    reg  [7:0] hi3$d;
-    wire  [7:0] hi3$q;
-    reg  hi3$clock;
-    reg  last3$d;
-    wire  last3$q;
-    reg  last3$clock;
-    reg  dv$clock;
-    reg  dv$inp;
-    wire  dv$out;
-    reg  dsat$clock;
-    reg  dsat$inp;
-    wire  dsat$out;
-    reg  dright$clock;
-    reg  [4:0] dright$inp;
-    wire  [4:0] dright$out;
-    reg  dzp$clock;
-    reg  [7:0] dzp$inp;
-    wire  [7:0] dzp$out;
-    reg  dlo$clock;
-    reg  [7:0] dlo$inp;
-    wire  [7:0] dlo$out;
-    reg  dhi$clock;
-    reg  [7:0] dhi$inp;
-    wire  [7:0] dhi$out;
-    reg  dlast$clock;
-    reg  dlast$inp;
-    wire  dlast$out;
-    reg  v4$d;
-    wire  v4$q;
-    reg  v4$clock;
-    reg  [31:0] y4$d;
-    wire  [31:0] y4$q;
-    reg  y4$clock;
-    reg  [4:0] right4$d;
-    wire  [4:0] right4$q;
-    reg  right4$clock;
-    reg  [7:0] zp4$d;
-    wire  [7:0] zp4$q;
-    reg  zp4$clock;
-    reg  [7:0] lo4$d;
-    wire  [7:0] lo4$q;
-    reg  lo4$clock;
-    reg  [7:0] hi4$d;
-    wire  [7:0] hi4$q;
-    reg  hi4$clock;
-    reg  last4$d;
-    wire  last4$q;
-    reg  last4$clock;
-    reg  v5$d;
-    wire  v5$q;
-    reg  v5$clock;
-    reg  [31:0] q5$d;
-    wire  [31:0] q5$q;
-    reg  q5$clock;
-    reg  [31:0] rem5$d;
-    wire  [31:0] rem5$q;
-    reg  rem5$clock;
-    reg  [31:0] thr5$d;
-    wire  [31:0] thr5$q;
-    reg  thr5$clock;
-    reg  [7:0] zp5$d;
-    wire  [7:0] zp5$q;
-    reg  zp5$clock;
-    reg  [7:0] lo5$d;
-    wire  [7:0] lo5$q;
-    reg  lo5$clock;
-    reg  [7:0] hi5$d;
-    wire  [7:0] hi5$q;
-    reg  hi5$clock;
-    reg  last5$d;
-    wire  last5$q;
-    reg  last5$clock;
-    reg  v6$d;
-    wire  v6$q;
-    reg  v6$clock;
-    reg  [33:0] val6$d;
-    wire  [33:0] val6$q;
-    reg  val6$clock;
-    reg  [33:0] lo6$d;
-    wire  [33:0] lo6$q;
-    reg  lo6$clock;
-    reg  [33:0] hi6$d;
-    wire  [33:0] hi6$q;
-    reg  hi6$clock;
-    reg  [7:0] lo6_raw$d;
-    wire  [7:0] lo6_raw$q;
-    reg  lo6_raw$clock;
-    reg  [7:0] hi6_raw$d;
-    wire  [7:0] hi6_raw$q;
-    reg  hi6_raw$clock;
-    reg  last6$d;
-    wire  last6$q;
-    reg  last6$clock;
-    reg  v7$d;
-    wire  v7$q;
-    reg  v7$clock;
-    reg  [7:0] out7$d;
-    wire  [7:0] out7$q;
-    reg  out7$clock;
-    reg  last7$d;
-    wire  last7$q;
-    reg  last7$clock;
-    
-    // Local signals
-    reg  [31:0] sum0;
-    reg  [4:0] neg_shift;
-    reg  [31:0] prod_hi;
-    reg  [31:0] mask4;
-    reg  [31:0] fill4;
-    reg  [31:0] rounded5;
-    reg  [33:0] wide5;
-    reg  [33:0] zp_wide5;
-    reg  [33:0] lo_wide5;
-    reg  [33:0] hi_wide5;
-    reg  [33:0] val_off6;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$7$mul mul(
-        .clock(mul$clock),
-        .a(mul$a),
-        .b(mul$b),
-        .hi(mul$hi)
-    );
-    dsc_engine$dw$rq$7$v1 v1(
-        .d(v1$d),
-        .q(v1$q),
-        .clock(v1$clock)
-    );
-    dsc_engine$dw$rq$7$x1 x1(
-        .d(x1$d),
-        .q(x1$q),
-        .clock(x1$clock)
-    );
-    dsc_engine$dw$rq$7$m1 m1(
-        .d(m1$d),
-        .q(m1$q),
-        .clock(m1$clock)
-    );
-    dsc_engine$dw$rq$7$right1 right1(
-        .d(right1$d),
-        .q(right1$q),
-        .clock(right1$clock)
-    );
-    dsc_engine$dw$rq$7$zp1 zp1(
-        .d(zp1$d),
-        .q(zp1$q),
-        .clock(zp1$clock)
-    );
-    dsc_engine$dw$rq$7$lo1 lo1(
-        .d(lo1$d),
-        .q(lo1$q),
-        .clock(lo1$clock)
-    );
-    dsc_engine$dw$rq$7$hi1 hi1(
-        .d(hi1$d),
-        .q(hi1$q),
-        .clock(hi1$clock)
-    );
-    dsc_engine$dw$rq$7$last1 last1(
-        .d(last1$d),
-        .q(last1$q),
-        .clock(last1$clock)
-    );
-    dsc_engine$dw$rq$7$v2 v2(
-        .d(v2$d),
-        .q(v2$q),
-        .clock(v2$clock)
-    );
-    dsc_engine$dw$rq$7$sat2 sat2(
-        .d(sat2$d),
-        .q(sat2$q),
-        .clock(sat2$clock)
-    );
-    dsc_engine$dw$rq$7$right2 right2(
-        .d(right2$d),
-        .q(right2$q),
-        .clock(right2$clock)
-    );
-    dsc_engine$dw$rq$7$zp2 zp2(
-        .d(zp2$d),
-        .q(zp2$q),
-        .clock(zp2$clock)
-    );
-    dsc_engine$dw$rq$7$lo2 lo2(
-        .d(lo2$d),
-        .q(lo2$q),
-        .clock(lo2$clock)
-    );
-    dsc_engine$dw$rq$7$hi2 hi2(
-        .d(hi2$d),
-        .q(hi2$q),
-        .clock(hi2$clock)
-    );
-    dsc_engine$dw$rq$7$last2 last2(
-        .d(last2$d),
-        .q(last2$q),
-        .clock(last2$clock)
-    );
-    dsc_engine$dw$rq$7$v3 v3(
-        .d(v3$d),
-        .q(v3$q),
-        .clock(v3$clock)
-    );
-    dsc_engine$dw$rq$7$sat3 sat3(
-        .d(sat3$d),
-        .q(sat3$q),
-        .clock(sat3$clock)
-    );
-    dsc_engine$dw$rq$7$right3 right3(
-        .d(right3$d),
-        .q(right3$q),
-        .clock(right3$clock)
-    );
-    dsc_engine$dw$rq$7$zp3 zp3(
-        .d(zp3$d),
-        .q(zp3$q),
-        .clock(zp3$clock)
-    );
-    dsc_engine$dw$rq$7$lo3 lo3(
-        .d(lo3$d),
-        .q(lo3$q),
-        .clock(lo3$clock)
-    );
-    dsc_engine$dw$rq$7$hi3 hi3(
-        .d(hi3$d),
-        .q(hi3$q),
-        .clock(hi3$clock)
-    );
-    dsc_engine$dw$rq$7$last3 last3(
-        .d(last3$d),
-        .q(last3$q),
-        .clock(last3$clock)
-    );
-    dsc_engine$dw$rq$7$dv dv(
-        .clock(dv$clock),
-        .inp(dv$inp),
-        .out(dv$out)
-    );
-    dsc_engine$dw$rq$7$dsat dsat(
-        .clock(dsat$clock),
-        .inp(dsat$inp),
-        .out(dsat$out)
-    );
-    dsc_engine$dw$rq$7$dright dright(
-        .clock(dright$clock),
-        .inp(dright$inp),
-        .out(dright$out)
-    );
-    dsc_engine$dw$rq$7$dzp dzp(
-        .clock(dzp$clock),
-        .inp(dzp$inp),
-        .out(dzp$out)
-    );
-    dsc_engine$dw$rq$7$dlo dlo(
-        .clock(dlo$clock),
-        .inp(dlo$inp),
-        .out(dlo$out)
-    );
-    dsc_engine$dw$rq$7$dhi dhi(
-        .clock(dhi$clock),
-        .inp(dhi$inp),
-        .out(dhi$out)
-    );
-    dsc_engine$dw$rq$7$dlast dlast(
-        .clock(dlast$clock),
-        .inp(dlast$inp),
-        .out(dlast$out)
-    );
-    dsc_engine$dw$rq$7$v4 v4(
-        .d(v4$d),
-        .q(v4$q),
-        .clock(v4$clock)
-    );
-    dsc_engine$dw$rq$7$y4 y4(
-        .d(y4$d),
-        .q(y4$q),
-        .clock(y4$clock)
-    );
-    dsc_engine$dw$rq$7$right4 right4(
-        .d(right4$d),
-        .q(right4$q),
-        .clock(right4$clock)
-    );
-    dsc_engine$dw$rq$7$zp4 zp4(
-        .d(zp4$d),
-        .q(zp4$q),
-        .clock(zp4$clock)
-    );
-    dsc_engine$dw$rq$7$lo4 lo4(
-        .d(lo4$d),
-        .q(lo4$q),
-        .clock(lo4$clock)
-    );
-    dsc_engine$dw$rq$7$hi4 hi4(
-        .d(hi4$d),
-        .q(hi4$q),
-        .clock(hi4$clock)
-    );
-    dsc_engine$dw$rq$7$last4 last4(
-        .d(last4$d),
-        .q(last4$q),
-        .clock(last4$clock)
-    );
-    dsc_engine$dw$rq$7$v5 v5(
-        .d(v5$d),
-        .q(v5$q),
-        .clock(v5$clock)
-    );
-    dsc_engine$dw$rq$7$q5 q5(
-        .d(q5$d),
-        .q(q5$q),
-        .clock(q5$clock)
-    );
-    dsc_engine$dw$rq$7$rem5 rem5(
-        .d(rem5$d),
-        .q(rem5$q),
-        .clock(rem5$clock)
-    );
-    dsc_engine$dw$rq$7$thr5 thr5(
-        .d(thr5$d),
-        .q(thr5$q),
-        .clock(thr5$clock)
-    );
-    dsc_engine$dw$rq$7$zp5 zp5(
-        .d(zp5$d),
-        .q(zp5$q),
-        .clock(zp5$clock)
-    );
-    dsc_engine$dw$rq$7$lo5 lo5(
-        .d(lo5$d),
-        .q(lo5$q),
-        .clock(lo5$clock)
-    );
-    dsc_engine$dw$rq$7$hi5 hi5(
-        .d(hi5$d),
-        .q(hi5$q),
-        .clock(hi5$clock)
-    );
-    dsc_engine$dw$rq$7$last5 last5(
-        .d(last5$d),
-        .q(last5$q),
-        .clock(last5$clock)
-    );
-    dsc_engine$dw$rq$7$v6 v6(
-        .d(v6$d),
-        .q(v6$q),
-        .clock(v6$clock)
-    );
-    dsc_engine$dw$rq$7$val6 val6(
-        .d(val6$d),
-        .q(val6$q),
-        .clock(val6$clock)
-    );
-    dsc_engine$dw$rq$7$lo6 lo6(
-        .d(lo6$d),
-        .q(lo6$q),
-        .clock(lo6$clock)
-    );
-    dsc_engine$dw$rq$7$hi6 hi6(
-        .d(hi6$d),
-        .q(hi6$q),
-        .clock(hi6$clock)
-    );
-    dsc_engine$dw$rq$7$lo6_raw lo6_raw(
-        .d(lo6_raw$d),
-        .q(lo6_raw$q),
-        .clock(lo6_raw$clock)
-    );
-    dsc_engine$dw$rq$7$hi6_raw hi6_raw(
-        .d(hi6_raw$d),
-        .q(hi6_raw$q),
-        .clock(hi6_raw$clock)
-    );
-    dsc_engine$dw$rq$7$last6 last6(
-        .d(last6$d),
-        .q(last6$q),
-        .clock(last6$clock)
-    );
-    dsc_engine$dw$rq$7$v7 v7(
-        .d(v7$d),
-        .q(v7$q),
-        .clock(v7$clock)
-    );
-    dsc_engine$dw$rq$7$out7 out7(
-        .d(out7$d),
-        .q(out7$q),
-        .clock(out7$clock)
-    );
-    dsc_engine$dw$rq$7$last7 last7(
-        .d(last7$d),
-        .q(last7$q),
-        .clock(last7$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        v1$clock = clock;
-        x1$clock = clock;
-        m1$clock = clock;
-        right1$clock = clock;
-        zp1$clock = clock;
-        lo1$clock = clock;
-        hi1$clock = clock;
-        last1$clock = clock;
-        v2$clock = clock;
-        sat2$clock = clock;
-        right2$clock = clock;
-        zp2$clock = clock;
-        lo2$clock = clock;
-        hi2$clock = clock;
-        last2$clock = clock;
-        v3$clock = clock;
-        sat3$clock = clock;
-        right3$clock = clock;
-        zp3$clock = clock;
-        lo3$clock = clock;
-        hi3$clock = clock;
-        last3$clock = clock;
-        v4$clock = clock;
-        y4$clock = clock;
-        right4$clock = clock;
-        zp4$clock = clock;
-        lo4$clock = clock;
-        hi4$clock = clock;
-        last4$clock = clock;
-        v5$clock = clock;
-        q5$clock = clock;
-        rem5$clock = clock;
-        thr5$clock = clock;
-        zp5$clock = clock;
-        lo5$clock = clock;
-        hi5$clock = clock;
-        last5$clock = clock;
-        v6$clock = clock;
-        val6$clock = clock;
-        lo6$clock = clock;
-        hi6$clock = clock;
-        lo6_raw$clock = clock;
-        hi6_raw$clock = clock;
-        last6$clock = clock;
-        v7$clock = clock;
-        out7$clock = clock;
-        last7$clock = clock;
-        v1$d = v1$q;
-        x1$d = x1$q;
-        m1$d = m1$q;
-        right1$d = right1$q;
-        zp1$d = zp1$q;
-        lo1$d = lo1$q;
-        hi1$d = hi1$q;
-        last1$d = last1$q;
-        v2$d = v2$q;
-        sat2$d = sat2$q;
-        right2$d = right2$q;
-        zp2$d = zp2$q;
-        lo2$d = lo2$q;
-        hi2$d = hi2$q;
-        last2$d = last2$q;
-        v3$d = v3$q;
-        sat3$d = sat3$q;
-        right3$d = right3$q;
-        zp3$d = zp3$q;
-        lo3$d = lo3$q;
-        hi3$d = hi3$q;
-        last3$d = last3$q;
-        v4$d = v4$q;
-        y4$d = y4$q;
-        right4$d = right4$q;
-        zp4$d = zp4$q;
-        lo4$d = lo4$q;
-        hi4$d = hi4$q;
-        last4$d = last4$q;
-        v5$d = v5$q;
-        q5$d = q5$q;
-        rem5$d = rem5$q;
-        thr5$d = thr5$q;
-        zp5$d = zp5$q;
-        lo5$d = lo5$q;
-        hi5$d = hi5$q;
-        last5$d = last5$q;
-        v6$d = v6$q;
-        val6$d = val6$q;
-        lo6$d = lo6$q;
-        hi6$d = hi6$q;
-        lo6_raw$d = lo6_raw$q;
-        hi6_raw$d = hi6_raw$q;
-        last6$d = last6$q;
-        v7$d = v7$q;
-        out7$d = out7$q;
-        last7$d = last7$q;
-        mul$clock = clock;
-        dv$clock = clock;
-        dsat$clock = clock;
-        dright$clock = clock;
-        dzp$clock = clock;
-        dlo$clock = clock;
-        dhi$clock = clock;
-        dlast$clock = clock;
-        sum0 = acc + bias;
-        neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
-        if (shift[32'h5]) begin
-            x1$d = sum0;
-            right1$d = neg_shift;
-        end
-        else begin
-            x1$d = sum0 << shift[(32'h0)+:(5)];
-            right1$d = 32'h0;
-        end
-        v1$d = valid;
-        m1$d = m0;
-        zp1$d = out_zp;
-        lo1$d = act_min;
-        hi1$d = act_max;
-        last1$d = last;
-        mul$a = x1$q;
-        mul$b = m1$q;
-        sat2$d = (x1$q == int32_min) && (m1$q == int32_min);
-        v2$d = v1$q;
-        right2$d = right1$q;
-        zp2$d = zp1$q;
-        lo2$d = lo1$q;
-        hi2$d = hi1$q;
-        last2$d = last1$q;
-        v3$d = v2$q;
-        sat3$d = sat2$q;
-        right3$d = right2$q;
-        zp3$d = zp2$q;
-        lo3$d = lo2$q;
-        hi3$d = hi2$q;
-        last3$d = last2$q;
-        dv$inp = v3$q;
-        dsat$inp = sat3$q;
-        dright$inp = right3$q;
-        dzp$inp = zp3$q;
-        dlo$inp = lo3$q;
-        dhi$inp = hi3$q;
-        dlast$inp = last3$q;
-        prod_hi = mul$hi[(32'h1)+:(32)];
-        if (dsat$out) begin
-            y4$d = int32_max;
-        end
-        else if (mul$hi[32'h0]) begin
-            y4$d = prod_hi + one;
-        end
-        else begin
-            y4$d = prod_hi;
-        end
-        v4$d = dv$out;
-        right4$d = dright$out;
-        zp4$d = dzp$out;
-        lo4$d = dlo$out;
-        hi4$d = dhi$out;
-        last4$d = dlast$out;
-        mask4 = (one << right4$q) - one;
-        fill4 = ~(ones >> right4$q);
-        rem5$d = y4$q & mask4;
-        if (y4$q[32'h1f]) begin
-            q5$d = (y4$q >> right4$q) | fill4;
-            thr5$d = (mask4 >> 32'h1) + one;
-        end
-        else begin
-            q5$d = y4$q >> right4$q;
-            thr5$d = mask4 >> 32'h1;
-        end
-        v5$d = v4$q;
-        zp5$d = zp4$q;
-        lo5$d = lo4$q;
-        hi5$d = hi4$q;
-        last5$d = last4$q;
-        if (rem5$q > thr5$q) begin
-            rounded5 = q5$q + one;
-        end
-        else begin
-            rounded5 = q5$q;
-        end
-        wide5 = ((rounded5) & 34'h3ffffffff);
-        if (rounded5[32'h1f]) begin
-            wide5 = ((rounded5) & 34'h3ffffffff) | sext32;
-        end
-        zp_wide5 = ((zp5$q) & 34'h3ffffffff);
-        if (zp5$q[32'h7]) begin
-            zp_wide5 = ((zp5$q) & 34'h3ffffffff) | sext8;
-        end
-        lo_wide5 = ((lo5$q) & 34'h3ffffffff);
-        if (lo5$q[32'h7]) begin
-            lo_wide5 = ((lo5$q) & 34'h3ffffffff) | sext8;
-        end
-        hi_wide5 = ((hi5$q) & 34'h3ffffffff);
-        if (hi5$q[32'h7]) begin
-            hi_wide5 = ((hi5$q) & 34'h3ffffffff) | sext8;
-        end
-        val6$d = wide5 + zp_wide5;
-        lo6$d = lo_wide5 ^ offset;
-        hi6$d = hi_wide5 ^ offset;
-        lo6_raw$d = lo5$q;
-        hi6_raw$d = hi5$q;
-        v6$d = v5$q;
-        last6$d = last5$q;
-        val_off6 = val6$q ^ offset;
-        if (val_off6 < lo6$q) begin
-            out7$d = lo6_raw$q;
-        end
-        else if (val_off6 > hi6$q) begin
-            out7$d = hi6_raw$q;
-        end
-        else begin
-            out7$d = val6$q[(32'h0)+:(8)];
-        end
-        v7$d = v6$q;
-        last7$d = last6$q;
-        out_valid = v7$q;
-        out = out7$q;
-        out_last = last7$q;
-    end
-    
-endmodule // dsc_engine$dw$rq$7
-
-
-module dsc_engine$dw$rq$7$dhi(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$7$dhi$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$7$dhi$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$7$dhi
-
-
-module dsc_engine$dw$rq$7$dhi$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$dhi$regs$0
-
-
-module dsc_engine$dw$rq$7$dhi$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$dhi$regs$1
-
-
-module dsc_engine$dw$rq$7$dlast(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$7$dlast$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$7$dlast$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$7$dlast
-
-
-module dsc_engine$dw$rq$7$dlast$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$dlast$regs$0
-
-
-module dsc_engine$dw$rq$7$dlast$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$dlast$regs$1
-
-
-module dsc_engine$dw$rq$7$dlo(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$7$dlo$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$7$dlo$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$7$dlo
-
-
-module dsc_engine$dw$rq$7$dlo$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$dlo$regs$0
-
-
-module dsc_engine$dw$rq$7$dlo$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$dlo$regs$1
-
-
-module dsc_engine$dw$rq$7$dright(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [4:0] inp;
-    output reg  [4:0] out;
-    
-    // Stub signals
-    reg  [4:0] regs$0$d;
-    wire  [4:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [4:0] regs$1$d;
-    wire  [4:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [4:0] taps$0;
-    reg  [4:0] taps$1;
-    reg  [4:0] taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$7$dright$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$7$dright$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$7$dright
-
-
-module dsc_engine$dw$rq$7$dright$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$dright$regs$0
-
-
-module dsc_engine$dw$rq$7$dright$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$dright$regs$1
-
-
-module dsc_engine$dw$rq$7$dsat(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$7$dsat$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$7$dsat$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$7$dsat
-
-
-module dsc_engine$dw$rq$7$dsat$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$dsat$regs$0
-
-
-module dsc_engine$dw$rq$7$dsat$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$dsat$regs$1
-
-
-module dsc_engine$dw$rq$7$dv(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$7$dv$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$7$dv$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$7$dv
-
-
-module dsc_engine$dw$rq$7$dv$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$dv$regs$0
-
-
-module dsc_engine$dw$rq$7$dv$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$dv$regs$1
-
-
-module dsc_engine$dw$rq$7$dzp(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$7$dzp$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$7$dzp$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$7$dzp
-
-
-module dsc_engine$dw$rq$7$dzp$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$dzp$regs$0
-
-
-module dsc_engine$dw$rq$7$dzp$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$dzp$regs$1
-
-
-module dsc_engine$dw$rq$7$hi1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$hi1
-
-
-module dsc_engine$dw$rq$7$hi2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$hi2
-
-
-module dsc_engine$dw$rq$7$hi3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$hi3
-
-
-module dsc_engine$dw$rq$7$hi4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$hi4
-
-
-module dsc_engine$dw$rq$7$hi5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$hi5
-
-
-module dsc_engine$dw$rq$7$hi6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$hi6
-
-
-module dsc_engine$dw$rq$7$hi6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$hi6_raw
-
-
-module dsc_engine$dw$rq$7$last1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$last1
-
-
-module dsc_engine$dw$rq$7$last2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$last2
-
-
-module dsc_engine$dw$rq$7$last3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$last3
-
-
-module dsc_engine$dw$rq$7$last4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$last4
-
-
-module dsc_engine$dw$rq$7$last5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$last5
-
-
-module dsc_engine$dw$rq$7$last6(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$last6
-
-
-module dsc_engine$dw$rq$7$last7(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$last7
-
-
-module dsc_engine$dw$rq$7$lo1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$lo1
-
-
-module dsc_engine$dw$rq$7$lo2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$lo2
-
-
-module dsc_engine$dw$rq$7$lo3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$lo3
-
-
-module dsc_engine$dw$rq$7$lo4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$lo4
-
-
-module dsc_engine$dw$rq$7$lo5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$lo5
-
-
-module dsc_engine$dw$rq$7$lo6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$lo6
-
-
-module dsc_engine$dw$rq$7$lo6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$lo6_raw
-
-
-module dsc_engine$dw$rq$7$m1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$m1
-
-
-module dsc_engine$dw$rq$7$mul(clock,a,b,hi);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [31:0] a;
-    input wire  [31:0] b;
-    output reg  [32:0] hi;
-    
-    // Update code (custom)
-    reg [31:0] a_r;
-    reg [31:0] b_r;
-    // Halves: high signed, low unsigned, extended to the width of their product (yosys narrows
-    // each multiply back to one DSP block).
-    wire signed [31:0] ah32 = {{16{a_r[31]}}, a_r[31:16]};
-    wire signed [31:0] bh32 = {{16{b_r[31]}}, b_r[31:16]};
-    wire signed [32:0] ah33 = {{17{a_r[31]}}, a_r[31:16]};
-    wire signed [32:0] bh33 = {{17{b_r[31]}}, b_r[31:16]};
-    wire signed [32:0] al33 = {17'b0, a_r[15:0]};
-    wire signed [32:0] bl33 = {17'b0, b_r[15:0]};
-    wire [31:0] al32 = {16'b0, a_r[15:0]};
-    wire [31:0] bl32 = {16'b0, b_r[15:0]};
-    reg signed [31:0] hh;
-    reg signed [32:0] hl;
-    reg signed [32:0] lh;
-    reg [31:0] ll;
-    reg [33:0] mid;
-    reg [31:0] hh2;
-    reg [31:0] ll2;
-    // Bits 63 and 29..0 are not needed by any caller (see the module docs).
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
-    /* verilator lint_on UNUSEDSIGNAL */
-    always @(posedge clock) begin
-       a_r <= a;
-       b_r <= b;
-       hh <= ah32 * bh32;
-       hl <= ah33 * bl33;
-       lh <= al33 * bh33;
-       ll <= al32 * bl32;
-       mid <= {hl[32], hl} + {lh[32], lh};
-       hh2 <= hh;
-       ll2 <= ll;
-       hi <= p[62:30];
-    end
-endmodule // dsc_engine$dw$rq$7$mul
-
-
-module dsc_engine$dw$rq$7$out7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$out7
-
-
-module dsc_engine$dw$rq$7$q5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$q5
-
-
-module dsc_engine$dw$rq$7$rem5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$rem5
-
-
-module dsc_engine$dw$rq$7$right1(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$right1
-
-
-module dsc_engine$dw$rq$7$right2(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$right2
-
-
-module dsc_engine$dw$rq$7$right3(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$right3
-
-
-module dsc_engine$dw$rq$7$right4(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$right4
-
-
-module dsc_engine$dw$rq$7$sat2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$sat2
-
-
-module dsc_engine$dw$rq$7$sat3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$sat3
-
-
-module dsc_engine$dw$rq$7$thr5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$thr5
-
-
-module dsc_engine$dw$rq$7$v1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$v1
-
-
-module dsc_engine$dw$rq$7$v2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$v2
-
-
-module dsc_engine$dw$rq$7$v3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$v3
-
-
-module dsc_engine$dw$rq$7$v4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$v4
-
-
-module dsc_engine$dw$rq$7$v5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$v5
-
-
-module dsc_engine$dw$rq$7$v6(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$v6
-
-
-module dsc_engine$dw$rq$7$v7(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$v7
-
-
-module dsc_engine$dw$rq$7$val6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$val6
-
-
-module dsc_engine$dw$rq$7$x1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$x1
-
-
-module dsc_engine$dw$rq$7$y4(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$y4
-
-
-module dsc_engine$dw$rq$7$zp1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$zp1
-
-
-module dsc_engine$dw$rq$7$zp2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$zp2
-
-
-module dsc_engine$dw$rq$7$zp3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$zp3
-
-
-module dsc_engine$dw$rq$7$zp4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$zp4
-
-
-module dsc_engine$dw$rq$7$zp5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$7$zp5
-
-
 module dsc_engine$dw$ser(d,q,clock);
     
     // Module arguments
-    input wire  [575:0] d;
-    output reg  [575:0] q;
+    input wire  [287:0] d;
+    output reg  [287:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 576'h0;
+       q = 288'h0;
     end
     
     always @(posedge clock) begin
@@ -37081,14 +19650,14 @@ module dsc_engine$dw$sram(clock,write_enable,write_address,write_data,read_addre
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [6:0] write_address;
-    input wire  [47:0] write_data;
-    input wire  [6:0] read_address;
-    output reg  [47:0] read_data;
+    input wire  [5:0] write_address;
+    input wire  [23:0] write_data;
+    input wire  [5:0] read_address;
+    output reg  [23:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [47:0] mem [0:127];
+    reg [23:0] mem [0:63];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -37102,13 +19671,13 @@ endmodule // dsc_engine$dw$sram
 module dsc_engine$dw$sstage(d,q,clock);
     
     // Module arguments
-    input wire  [47:0] d;
-    output reg  [47:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 48'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -37254,13 +19823,13 @@ endmodule // dsc_engine$dw$vpipe$5
 module dsc_engine$dw$width(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -37275,16 +19844,16 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
     // Module arguments
     input wire  clock;
     input wire  start;
-    input wire  [6:0] height;
-    input wire  [6:0] width;
-    input wire  [6:0] last_group;
+    input wire  [5:0] height;
+    input wire  [5:0] width;
+    input wire  [5:0] last_group;
     input wire  stride2;
     input wire  [7:0] in_zp;
-    input wire  [63:0] inp$tdata;
+    input wire  [31:0] inp$tdata;
     input wire  inp$tvalid;
     output reg  inp$tready;
     input wire  inp$tlast;
-    output reg  [575:0] out$tdata;
+    output reg  [287:0] out$tdata;
     output reg  out$tvalid;
     input wire  out$tready;
     output reg  out$tlast;
@@ -37292,7 +19861,7 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
     output reg  last_error;
     
     // Constant declarations
-    localparam  row_shift = 16'hc0;
+    localparam  row_shift = 16'h60;
     localparam  row_masks$0 = 3'b1;
     localparam  row_masks$1 = 3'b10;
     localparam  row_masks$2 = 3'b100;
@@ -37301,87 +19870,99 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
     reg  rowscan$clock;
     reg  rowscan$load;
     reg  rowscan$step;
-    reg  [6:0] rowscan$size;
+    reg  [5:0] rowscan$size;
     reg  rowscan$stride2;
+    reg  rowscan$extend;
+    reg  rowscan$carry;
     wire  [2:0] rowscan$flags;
     wire  rowscan$at_real;
     wire  rowscan$at_end;
     wire  rowscan$at_last_real;
     wire  rowscan$emit;
     wire  rowscan$last_emit;
+    wire  rowscan$wrap_emit;
+    wire  [2:0] rowscan$wrap_flags;
+    wire  rowscan$prev_emit;
+    wire  [2:0] rowscan$prev_flags;
     reg  colscan$clock;
     reg  colscan$load;
     reg  colscan$step;
-    reg  [6:0] colscan$size;
+    reg  [5:0] colscan$size;
     reg  colscan$stride2;
+    reg  colscan$extend;
+    reg  colscan$carry;
     wire  [2:0] colscan$flags;
     wire  colscan$at_real;
     wire  colscan$at_end;
     wire  colscan$at_last_real;
     wire  colscan$emit;
     wire  colscan$last_emit;
+    wire  colscan$wrap_emit;
+    wire  [2:0] colscan$wrap_flags;
+    wire  colscan$prev_emit;
+    wire  [2:0] colscan$prev_flags;
     reg  line_buffers$0$clock;
     reg  line_buffers$0$write_enable;
-    reg  [13:0] line_buffers$0$write_address;
-    reg  [63:0] line_buffers$0$write_data;
-    reg  [13:0] line_buffers$0$read_address;
-    wire  [63:0] line_buffers$0$read_data;
+    reg  [11:0] line_buffers$0$write_address;
+    reg  [31:0] line_buffers$0$write_data;
+    reg  [11:0] line_buffers$0$read_address;
+    wire  [31:0] line_buffers$0$read_data;
     reg  line_buffers$1$clock;
     reg  line_buffers$1$write_enable;
-    reg  [13:0] line_buffers$1$write_address;
-    reg  [63:0] line_buffers$1$write_data;
-    reg  [13:0] line_buffers$1$read_address;
-    wire  [63:0] line_buffers$1$read_data;
+    reg  [11:0] line_buffers$1$write_address;
+    reg  [31:0] line_buffers$1$write_data;
+    reg  [11:0] line_buffers$1$read_address;
+    wire  [31:0] line_buffers$1$read_data;
     reg  rows$0$clock;
-    reg  [63:0] rows$0$new_tap;
+    reg  [31:0] rows$0$new_tap;
     reg  rows$0$row_inside;
     reg  [2:0] rows$0$col_flags;
-    reg  [63:0] rows$0$zp;
-    reg  [6:0] rows$0$read_group;
-    reg  [6:0] rows$0$write_group;
+    reg  [31:0] rows$0$zp;
+    reg  [5:0] rows$0$read_group;
+    reg  [5:0] rows$0$write_group;
     reg  rows$0$write;
     reg  rows$0$single;
     reg  rows$0$load;
-    wire  [575:0] rows$0$taps;
+    wire  [287:0] rows$0$taps;
     reg  rows$1$clock;
-    reg  [63:0] rows$1$new_tap;
+    reg  [31:0] rows$1$new_tap;
     reg  rows$1$row_inside;
     reg  [2:0] rows$1$col_flags;
-    reg  [63:0] rows$1$zp;
-    reg  [6:0] rows$1$read_group;
-    reg  [6:0] rows$1$write_group;
+    reg  [31:0] rows$1$zp;
+    reg  [5:0] rows$1$read_group;
+    reg  [5:0] rows$1$write_group;
     reg  rows$1$write;
     reg  rows$1$single;
     reg  rows$1$load;
-    wire  [575:0] rows$1$taps;
+    wire  [287:0] rows$1$taps;
     reg  rows$2$clock;
-    reg  [63:0] rows$2$new_tap;
+    reg  [31:0] rows$2$new_tap;
     reg  rows$2$row_inside;
     reg  [2:0] rows$2$col_flags;
-    reg  [63:0] rows$2$zp;
-    reg  [6:0] rows$2$read_group;
-    reg  [6:0] rows$2$write_group;
+    reg  [31:0] rows$2$zp;
+    reg  [5:0] rows$2$read_group;
+    reg  [5:0] rows$2$write_group;
     reg  rows$2$write;
     reg  rows$2$single;
     reg  rows$2$load;
-    wire  [575:0] rows$2$taps;
+    wire  [287:0] rows$2$taps;
     reg  prime$d;
     wire  prime$q;
     reg  prime$clock;
     reg  run$d;
     wire  run$q;
     reg  run$clock;
-    reg  [6:0] group$d;
-    wire  [6:0] group$q;
+    reg  [5:0] group$d;
+    wire  [5:0] group$q;
     reg  group$clock;
-    reg  [6:0] last_group_r$d;
-    wire  [6:0] last_group_r$q;
+    reg  [5:0] last_group_r$d;
+    wire  [5:0] last_group_r$q;
     reg  last_group_r$clock;
-    reg  [13:0] lb_addr$d;
-    wire  [13:0] lb_addr$q;
+    reg  [11:0] lb_addr$d;
+    wire  [11:0] lb_addr$q;
     reg  lb_addr$clock;
-    reg  [63:0] zp_beat$d;
-    wire  [63:0] zp_beat$q;
+    reg  [31:0] zp_beat$d;
+    wire  [31:0] zp_beat$q;
     reg  zp_beat$clock;
     reg  out_valid$d;
     wire  out_valid$q;
@@ -37397,24 +19978,21 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
     reg  fire;
     reg  is_real;
     reg  emit;
+    reg  wrap;
     reg  group_end;
     reg  row_end;
     reg  slot_free;
     reg  single;
-    reg  [63:0] lb_src$0;
-    reg  [63:0] lb_src$1;
-    reg  [63:0] lb_src$2;
-    reg  [63:0] zp_chain$0;
-    reg  [63:0] zp_chain$1;
-    reg  [63:0] zp_chain$2;
-    reg  [63:0] zp_chain$3;
-    reg  [63:0] zp_chain$4;
-    reg  [63:0] zp_chain$5;
-    reg  [63:0] zp_chain$6;
-    reg  [63:0] zp_chain$7;
-    reg  [575:0] win_chain$0;
-    reg  [575:0] win_chain$1;
-    reg  [575:0] win_chain$2;
+    reg  [31:0] lb_src$0;
+    reg  [31:0] lb_src$1;
+    reg  [31:0] lb_src$2;
+    reg  [31:0] zp_chain$0;
+    reg  [31:0] zp_chain$1;
+    reg  [31:0] zp_chain$2;
+    reg  [31:0] zp_chain$3;
+    reg  [287:0] win_chain$0;
+    reg  [287:0] win_chain$1;
+    reg  [287:0] win_chain$2;
     
     // Sub module instances
     dsc_engine$dw$window$rowscan rowscan(
@@ -37423,12 +20001,18 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         .step(rowscan$step),
         .size(rowscan$size),
         .stride2(rowscan$stride2),
+        .extend(rowscan$extend),
+        .carry(rowscan$carry),
         .flags(rowscan$flags),
         .at_real(rowscan$at_real),
         .at_end(rowscan$at_end),
         .at_last_real(rowscan$at_last_real),
         .emit(rowscan$emit),
-        .last_emit(rowscan$last_emit)
+        .last_emit(rowscan$last_emit),
+        .wrap_emit(rowscan$wrap_emit),
+        .wrap_flags(rowscan$wrap_flags),
+        .prev_emit(rowscan$prev_emit),
+        .prev_flags(rowscan$prev_flags)
     );
     dsc_engine$dw$window$colscan colscan(
         .clock(colscan$clock),
@@ -37436,12 +20020,18 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         .step(colscan$step),
         .size(colscan$size),
         .stride2(colscan$stride2),
+        .extend(colscan$extend),
+        .carry(colscan$carry),
         .flags(colscan$flags),
         .at_real(colscan$at_real),
         .at_end(colscan$at_end),
         .at_last_real(colscan$at_last_real),
         .emit(colscan$emit),
-        .last_emit(colscan$last_emit)
+        .last_emit(colscan$last_emit),
+        .wrap_emit(colscan$wrap_emit),
+        .wrap_flags(colscan$wrap_flags),
+        .prev_emit(colscan$prev_emit),
+        .prev_flags(colscan$prev_flags)
     );
     dsc_engine$dw$window$line_buffers$0 line_buffers$0(
         .clock(line_buffers$0$clock),
@@ -37567,7 +20157,8 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         rowscan$clock = clock;
         colscan$clock = clock;
         is_real = rowscan$at_real && colscan$at_real;
-        emit = rowscan$emit && colscan$emit;
+        wrap = rowscan$prev_emit && colscan$wrap_emit;
+        emit = (rowscan$emit && colscan$emit) || wrap;
         group_end = group$q == last_group_r$q;
         row_end = group_end && colscan$at_end;
         single = last_group_r$q == 32'h0;
@@ -37576,10 +20167,14 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         inp$tready = run$q && is_real && (~emit || slot_free);
         colscan$size = width;
         colscan$stride2 = stride2;
+        colscan$extend = rowscan$at_end;
+        colscan$carry = ~start;
         colscan$load = start || (fire && row_end);
         colscan$step = fire && group_end;
         rowscan$size = height;
         rowscan$stride2 = stride2;
+        rowscan$extend = 1'b1;
+        rowscan$carry = 1'b0;
         rowscan$load = start;
         rowscan$step = fire && row_end;
         if (fire) begin
@@ -37633,8 +20228,14 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         lb_src$2 = line_buffers$1$read_data;
         rows$0$new_tap = lb_src$0;
         rows$0$clock = clock;
-        rows$0$row_inside = |(rowscan$flags & row_masks$0);
-        rows$0$col_flags = colscan$flags;
+        if (wrap) begin
+            rows$0$row_inside = |(rowscan$prev_flags & row_masks$0);
+            rows$0$col_flags = colscan$wrap_flags;
+        end
+        else begin
+            rows$0$row_inside = |(rowscan$flags & row_masks$0);
+            rows$0$col_flags = colscan$flags;
+        end
         rows$0$zp = zp_beat$q;
         rows$0$write_group = group$q;
         rows$0$write = fire;
@@ -37656,8 +20257,14 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         end
         rows$1$new_tap = lb_src$1;
         rows$1$clock = clock;
-        rows$1$row_inside = |(rowscan$flags & row_masks$1);
-        rows$1$col_flags = colscan$flags;
+        if (wrap) begin
+            rows$1$row_inside = |(rowscan$prev_flags & row_masks$1);
+            rows$1$col_flags = colscan$wrap_flags;
+        end
+        else begin
+            rows$1$row_inside = |(rowscan$flags & row_masks$1);
+            rows$1$col_flags = colscan$flags;
+        end
         rows$1$zp = zp_beat$q;
         rows$1$write_group = group$q;
         rows$1$write = fire;
@@ -37679,8 +20286,14 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         end
         rows$2$new_tap = lb_src$2;
         rows$2$clock = clock;
-        rows$2$row_inside = |(rowscan$flags & row_masks$2);
-        rows$2$col_flags = colscan$flags;
+        if (wrap) begin
+            rows$2$row_inside = |(rowscan$prev_flags & row_masks$2);
+            rows$2$col_flags = colscan$wrap_flags;
+        end
+        else begin
+            rows$2$row_inside = |(rowscan$flags & row_masks$2);
+            rows$2$col_flags = colscan$flags;
+        end
         rows$2$zp = zp_beat$q;
         rows$2$write_group = group$q;
         rows$2$write = fire;
@@ -37717,14 +20330,10 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         out$tlast = out_last$q;
         busy = prime$q || run$q || out_valid$q;
         last_error = error$q;
-        zp_chain$0 = ((in_zp) & 64'hffffffffffffffff);
-        zp_chain$1 = (zp_chain$0 << 32'h8) | ((in_zp) & 64'hffffffffffffffff);
-        zp_chain$2 = (zp_chain$1 << 32'h8) | ((in_zp) & 64'hffffffffffffffff);
-        zp_chain$3 = (zp_chain$2 << 32'h8) | ((in_zp) & 64'hffffffffffffffff);
-        zp_chain$4 = (zp_chain$3 << 32'h8) | ((in_zp) & 64'hffffffffffffffff);
-        zp_chain$5 = (zp_chain$4 << 32'h8) | ((in_zp) & 64'hffffffffffffffff);
-        zp_chain$6 = (zp_chain$5 << 32'h8) | ((in_zp) & 64'hffffffffffffffff);
-        zp_chain$7 = (zp_chain$6 << 32'h8) | ((in_zp) & 64'hffffffffffffffff);
+        zp_chain$0 = ((in_zp) & 32'hffffffff);
+        zp_chain$1 = (zp_chain$0 << 32'h8) | ((in_zp) & 32'hffffffff);
+        zp_chain$2 = (zp_chain$1 << 32'h8) | ((in_zp) & 32'hffffffff);
+        zp_chain$3 = (zp_chain$2 << 32'h8) | ((in_zp) & 32'hffffffff);
         prime$d = start;
         if (prime$q) begin
             run$d = 1'b1;
@@ -37740,48 +20349,54 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
             zp_beat$d = zp_chain$1;
             zp_beat$d = zp_chain$2;
             zp_beat$d = zp_chain$3;
-            zp_beat$d = zp_chain$4;
-            zp_beat$d = zp_chain$5;
-            zp_beat$d = zp_chain$6;
-            zp_beat$d = zp_chain$7;
         end
     end
     
 endmodule // dsc_engine$dw$window
 
 
-module dsc_engine$dw$window$colscan(clock,load,step,size,stride2,flags,at_real,at_end,at_last_real,emit,last_emit);
+module dsc_engine$dw$window$colscan(clock,load,step,size,stride2,extend,carry,flags,at_real,at_end,at_last_real,emit,last_emit,wrap_emit,wrap_flags,prev_emit,prev_flags);
     
     // Module arguments
     input wire  clock;
     input wire  load;
     input wire  step;
-    input wire  [6:0] size;
+    input wire  [5:0] size;
     input wire  stride2;
+    input wire  extend;
+    input wire  carry;
     output reg  [2:0] flags;
     output reg  at_real;
     output reg  at_end;
     output reg  at_last_real;
     output reg  emit;
     output reg  last_emit;
+    output reg  wrap_emit;
+    output reg  [2:0] wrap_flags;
+    output reg  prev_emit;
+    output reg  [2:0] prev_flags;
     
     // Constant declarations
-    localparam  half = 7'b1;
+    localparam  half = 6'b1;
+    localparam  min_cols = 6'b10;
     localparam  one = 3'b1;
-    localparam  e0_even = 7'b10;
+    localparam  e0_even = 6'b10;
     
     // Stub signals
-    reg  [6:0] pos$d;
-    wire  [6:0] pos$q;
+    reg  [5:0] pos$d;
+    wire  [5:0] pos$q;
     reg  pos$clock;
-    reg  [6:0] last$d;
-    wire  [6:0] last$q;
+    reg  [5:0] last$d;
+    wire  [5:0] last$q;
     reg  last$clock;
-    reg  [6:0] size_m1$d;
-    wire  [6:0] size_m1$q;
+    reg  [5:0] size_m1$d;
+    wire  [5:0] size_m1$q;
     reg  size_m1$clock;
-    reg  [6:0] lead$d;
-    wire  [6:0] lead$q;
+    reg  [5:0] short_last$d;
+    wire  [5:0] short_last$q;
+    reg  short_last$clock;
+    reg  [5:0] lead$d;
+    wire  [5:0] lead$q;
     reg  lead$clock;
     reg  phase$d;
     wire  phase$q;
@@ -37789,12 +20404,30 @@ module dsc_engine$dw$window$colscan(clock,load,step,size,stride2,flags,at_real,a
     reg  s2$d;
     wire  s2$q;
     reg  s2$clock;
-    reg  [6:0] remaining$d;
-    wire  [6:0] remaining$q;
+    reg  [5:0] remaining$d;
+    wire  [5:0] remaining$q;
     reg  remaining$clock;
     reg  [2:0] in_image$d;
     wire  [2:0] in_image$q;
     reg  in_image$clock;
+    reg  [5:0] w_lead$d;
+    wire  [5:0] w_lead$q;
+    reg  w_lead$clock;
+    reg  w_phase$d;
+    wire  w_phase$q;
+    reg  w_phase$clock;
+    reg  [5:0] w_remaining$d;
+    wire  [5:0] w_remaining$q;
+    reg  w_remaining$clock;
+    reg  [2:0] w_image$d;
+    wire  [2:0] w_image$q;
+    reg  w_image$clock;
+    reg  p_emit$d;
+    wire  p_emit$q;
+    reg  p_emit$clock;
+    reg  [2:0] p_image$d;
+    wire  [2:0] p_image$q;
+    reg  p_image$clock;
     
     // Sub module instances
     dsc_engine$dw$window$colscan$pos pos(
@@ -37811,6 +20444,11 @@ module dsc_engine$dw$window$colscan(clock,load,step,size,stride2,flags,at_real,a
         .d(size_m1$d),
         .q(size_m1$q),
         .clock(size_m1$clock)
+    );
+    dsc_engine$dw$window$colscan$short_last short_last(
+        .d(short_last$d),
+        .q(short_last$q),
+        .clock(short_last$clock)
     );
     dsc_engine$dw$window$colscan$lead lead(
         .d(lead$d),
@@ -37837,35 +20475,112 @@ module dsc_engine$dw$window$colscan(clock,load,step,size,stride2,flags,at_real,a
         .q(in_image$q),
         .clock(in_image$clock)
     );
+    dsc_engine$dw$window$colscan$w_lead w_lead(
+        .d(w_lead$d),
+        .q(w_lead$q),
+        .clock(w_lead$clock)
+    );
+    dsc_engine$dw$window$colscan$w_phase w_phase(
+        .d(w_phase$d),
+        .q(w_phase$q),
+        .clock(w_phase$clock)
+    );
+    dsc_engine$dw$window$colscan$w_remaining w_remaining(
+        .d(w_remaining$d),
+        .q(w_remaining$q),
+        .clock(w_remaining$clock)
+    );
+    dsc_engine$dw$window$colscan$w_image w_image(
+        .d(w_image$d),
+        .q(w_image$q),
+        .clock(w_image$clock)
+    );
+    dsc_engine$dw$window$colscan$p_emit p_emit(
+        .d(p_emit$d),
+        .q(p_emit$q),
+        .clock(p_emit$clock)
+    );
+    dsc_engine$dw$window$colscan$p_image p_image(
+        .d(p_image$d),
+        .q(p_image$q),
+        .clock(p_image$clock)
+    );
     
     // Update code
     always @(*) begin
         pos$clock = clock;
         last$clock = clock;
         size_m1$clock = clock;
+        short_last$clock = clock;
         lead$clock = clock;
         phase$clock = clock;
         s2$clock = clock;
         remaining$clock = clock;
         in_image$clock = clock;
+        w_lead$clock = clock;
+        w_phase$clock = clock;
+        w_remaining$clock = clock;
+        w_image$clock = clock;
+        p_emit$clock = clock;
+        p_image$clock = clock;
         pos$d = pos$q;
         last$d = last$q;
         size_m1$d = size_m1$q;
+        short_last$d = short_last$q;
         lead$d = lead$q;
         phase$d = phase$q;
         s2$d = s2$q;
         remaining$d = remaining$q;
         in_image$d = in_image$q;
+        w_lead$d = w_lead$q;
+        w_phase$d = w_phase$q;
+        w_remaining$d = w_remaining$q;
+        w_image$d = w_image$q;
+        p_emit$d = p_emit$q;
+        p_image$d = p_image$q;
         flags = in_image$q;
         at_real = |(in_image$q & one);
-        at_end = pos$q == last$q;
+        if (extend) begin
+            at_end = pos$q == last$q;
+        end
+        else begin
+            at_end = pos$q == short_last$q;
+        end
         at_last_real = pos$q == size_m1$q;
         emit = (lead$q == 32'h0) && ~phase$q;
         last_emit = (lead$q == 32'h0) && ~phase$q && (remaining$q == 32'h1);
+        wrap_emit = (w_lead$q == 32'h0) && ~w_phase$q && |w_remaining$q;
+        wrap_flags = w_image$q;
+        prev_emit = p_emit$q;
+        prev_flags = p_image$q;
         if (load) begin
+            w_lead$d = lead$q;
+            w_phase$d = phase$q;
+            w_remaining$d = remaining$q;
+            w_image$d = in_image$q << 32'h1;
+            if (lead$q == 32'h0) begin
+                w_phase$d = s2$q && ~phase$q;
+                if (~phase$q) begin
+                    w_remaining$d = remaining$q - 32'h1;
+                end
+            end
+            else begin
+                w_lead$d = lead$q - 32'h1;
+            end
+            if (~carry) begin
+                w_remaining$d = 32'h0;
+            end
+            p_emit$d = 1'b0;
+            p_image$d = 32'h0;
             pos$d = 32'h0;
             size_m1$d = size - 32'h1;
             last$d = size - 32'h1 + half;
+            if (size < min_cols) begin
+                short_last$d = min_cols - 32'h1;
+            end
+            else begin
+                short_last$d = size - 32'h1;
+            end
             s2$d = stride2;
             phase$d = 1'b0;
             in_image$d = 32'h1;
@@ -37884,6 +20599,8 @@ module dsc_engine$dw$window$colscan(clock,load,step,size,stride2,flags,at_real,a
             end
         end
         else if (step) begin
+            p_emit$d = (lead$q == 32'h0) && ~phase$q;
+            p_image$d = in_image$q;
             pos$d = pos$q + 32'h1;
             in_image$d = (in_image$q << 32'h1) | (((pos$q < size_m1$q)) & 3'h7);
             if (lead$q == 32'h0) begin
@@ -37894,6 +20611,16 @@ module dsc_engine$dw$window$colscan(clock,load,step,size,stride2,flags,at_real,a
             end
             else begin
                 lead$d = lead$q - 32'h1;
+            end
+            w_image$d = w_image$q << 32'h1;
+            if (w_lead$q == 32'h0) begin
+                w_phase$d = s2$q && ~w_phase$q;
+                if (~w_phase$q && |w_remaining$q) begin
+                    w_remaining$d = w_remaining$q - 32'h1;
+                end
+            end
+            else begin
+                w_lead$d = w_lead$q - 32'h1;
             end
         end
     end
@@ -37923,13 +20650,13 @@ endmodule // dsc_engine$dw$window$colscan$in_image
 module dsc_engine$dw$window$colscan$last(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -37942,13 +20669,13 @@ endmodule // dsc_engine$dw$window$colscan$last
 module dsc_engine$dw$window$colscan$lead(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -37956,6 +20683,44 @@ module dsc_engine$dw$window$colscan$lead(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$window$colscan$lead
+
+
+module dsc_engine$dw$window$colscan$p_emit(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$window$colscan$p_emit
+
+
+module dsc_engine$dw$window$colscan$p_image(d,q,clock);
+    
+    // Module arguments
+    input wire  [2:0] d;
+    output reg  [2:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 3'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$window$colscan$p_image
 
 
 module dsc_engine$dw$window$colscan$phase(d,q,clock);
@@ -37980,13 +20745,13 @@ endmodule // dsc_engine$dw$window$colscan$phase
 module dsc_engine$dw$window$colscan$pos(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -37999,13 +20764,13 @@ endmodule // dsc_engine$dw$window$colscan$pos
 module dsc_engine$dw$window$colscan$remaining(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -38034,16 +20799,35 @@ module dsc_engine$dw$window$colscan$s2(d,q,clock);
 endmodule // dsc_engine$dw$window$colscan$s2
 
 
-module dsc_engine$dw$window$colscan$size_m1(d,q,clock);
+module dsc_engine$dw$window$colscan$short_last(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$window$colscan$short_last
+
+
+module dsc_engine$dw$window$colscan$size_m1(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -38051,6 +20835,82 @@ module dsc_engine$dw$window$colscan$size_m1(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$window$colscan$size_m1
+
+
+module dsc_engine$dw$window$colscan$w_image(d,q,clock);
+    
+    // Module arguments
+    input wire  [2:0] d;
+    output reg  [2:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 3'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$window$colscan$w_image
+
+
+module dsc_engine$dw$window$colscan$w_lead(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$window$colscan$w_lead
+
+
+module dsc_engine$dw$window$colscan$w_phase(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$window$colscan$w_phase
+
+
+module dsc_engine$dw$window$colscan$w_remaining(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$window$colscan$w_remaining
 
 
 module dsc_engine$dw$window$error(d,q,clock);
@@ -38075,13 +20935,13 @@ endmodule // dsc_engine$dw$window$error
 module dsc_engine$dw$window$group(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -38094,13 +20954,13 @@ endmodule // dsc_engine$dw$window$group
 module dsc_engine$dw$window$last_group_r(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -38113,13 +20973,13 @@ endmodule // dsc_engine$dw$window$last_group_r
 module dsc_engine$dw$window$lb_addr(d,q,clock);
     
     // Module arguments
-    input wire  [13:0] d;
-    output reg  [13:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 14'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -38134,14 +20994,14 @@ module dsc_engine$dw$window$line_buffers$0(clock,write_enable,write_address,writ
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [13:0] write_address;
-    input wire  [63:0] write_data;
-    input wire  [13:0] read_address;
-    output reg  [63:0] read_data;
+    input wire  [11:0] write_address;
+    input wire  [31:0] write_data;
+    input wire  [11:0] read_address;
+    output reg  [31:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [63:0] mem [0:16383];
+    reg [31:0] mem [0:4095];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -38157,14 +21017,14 @@ module dsc_engine$dw$window$line_buffers$1(clock,write_enable,write_address,writ
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [13:0] write_address;
-    input wire  [63:0] write_data;
-    input wire  [13:0] read_address;
-    output reg  [63:0] read_data;
+    input wire  [11:0] write_address;
+    input wire  [31:0] write_data;
+    input wire  [11:0] read_address;
+    output reg  [31:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [63:0] mem [0:16383];
+    reg [31:0] mem [0:4095];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -38236,68 +21096,68 @@ module dsc_engine$dw$window$rows$0(clock,new_tap,row_inside,col_flags,zp,read_gr
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] new_tap;
+    input wire  [31:0] new_tap;
     input wire  row_inside;
     input wire  [2:0] col_flags;
-    input wire  [63:0] zp;
-    input wire  [6:0] read_group;
-    input wire  [6:0] write_group;
+    input wire  [31:0] zp;
+    input wire  [5:0] read_group;
+    input wire  [5:0] write_group;
     input wire  write;
     input wire  single;
     input wire  load;
-    output reg  [575:0] taps;
+    output reg  [287:0] taps;
     
     // Constant declarations
     localparam  masks$0 = 3'b1;
     localparam  masks$1 = 3'b10;
     localparam  masks$2 = 3'b100;
-    localparam  beat_shift = 16'h40;
+    localparam  beat_shift = 16'h20;
     
     // Stub signals
     reg  hist$0$clock;
     reg  hist$0$write_enable;
-    reg  [6:0] hist$0$write_address;
-    reg  [63:0] hist$0$write_data;
-    reg  [6:0] hist$0$read_address;
-    wire  [63:0] hist$0$read_data;
+    reg  [5:0] hist$0$write_address;
+    reg  [31:0] hist$0$write_data;
+    reg  [5:0] hist$0$read_address;
+    wire  [31:0] hist$0$read_data;
     reg  hist$1$clock;
     reg  hist$1$write_enable;
-    reg  [6:0] hist$1$write_address;
-    reg  [63:0] hist$1$write_data;
-    reg  [6:0] hist$1$read_address;
-    wire  [63:0] hist$1$read_data;
-    reg  [63:0] fwd$0$d;
-    wire  [63:0] fwd$0$q;
+    reg  [5:0] hist$1$write_address;
+    reg  [31:0] hist$1$write_data;
+    reg  [5:0] hist$1$read_address;
+    wire  [31:0] hist$1$read_data;
+    reg  [31:0] fwd$0$d;
+    wire  [31:0] fwd$0$q;
     reg  fwd$0$clock;
-    reg  [63:0] fwd$1$d;
-    wire  [63:0] fwd$1$q;
+    reg  [31:0] fwd$1$d;
+    wire  [31:0] fwd$1$q;
     reg  fwd$1$clock;
     reg  regs$0$clock;
-    reg  [63:0] regs$0$value;
+    reg  [31:0] regs$0$value;
     reg  regs$0$in_image;
-    reg  [63:0] regs$0$zp;
+    reg  [31:0] regs$0$zp;
     reg  regs$0$load;
-    wire  [575:0] regs$0$q;
+    wire  [287:0] regs$0$q;
     reg  regs$1$clock;
-    reg  [63:0] regs$1$value;
+    reg  [31:0] regs$1$value;
     reg  regs$1$in_image;
-    reg  [63:0] regs$1$zp;
+    reg  [31:0] regs$1$zp;
     reg  regs$1$load;
-    wire  [575:0] regs$1$q;
+    wire  [287:0] regs$1$q;
     reg  regs$2$clock;
-    reg  [63:0] regs$2$value;
+    reg  [31:0] regs$2$value;
     reg  regs$2$in_image;
-    reg  [63:0] regs$2$zp;
+    reg  [31:0] regs$2$zp;
     reg  regs$2$load;
-    wire  [575:0] regs$2$q;
+    wire  [287:0] regs$2$q;
     
     // Local signals
-    reg  [63:0] age$0;
-    reg  [63:0] age$1;
-    reg  [63:0] age$2;
-    reg  [575:0] chain$0;
-    reg  [575:0] chain$1;
-    reg  [575:0] chain$2;
+    reg  [31:0] age$0;
+    reg  [31:0] age$1;
+    reg  [31:0] age$2;
+    reg  [287:0] chain$0;
+    reg  [287:0] chain$1;
+    reg  [287:0] chain$2;
     
     // Sub module instances
     dsc_engine$dw$window$rows$0$hist$0 hist$0(
@@ -38415,13 +21275,13 @@ endmodule // dsc_engine$dw$window$rows$0
 module dsc_engine$dw$window$rows$0$fwd$0(d,q,clock);
     
     // Module arguments
-    input wire  [63:0] d;
-    output reg  [63:0] q;
+    input wire  [31:0] d;
+    output reg  [31:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 64'h0;
+       q = 32'h0;
     end
     
     always @(posedge clock) begin
@@ -38434,13 +21294,13 @@ endmodule // dsc_engine$dw$window$rows$0$fwd$0
 module dsc_engine$dw$window$rows$0$fwd$1(d,q,clock);
     
     // Module arguments
-    input wire  [63:0] d;
-    output reg  [63:0] q;
+    input wire  [31:0] d;
+    output reg  [31:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 64'h0;
+       q = 32'h0;
     end
     
     always @(posedge clock) begin
@@ -38455,14 +21315,14 @@ module dsc_engine$dw$window$rows$0$hist$0(clock,write_enable,write_address,write
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [6:0] write_address;
-    input wire  [63:0] write_data;
-    input wire  [6:0] read_address;
-    output reg  [63:0] read_data;
+    input wire  [5:0] write_address;
+    input wire  [31:0] write_data;
+    input wire  [5:0] read_address;
+    output reg  [31:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [63:0] mem [0:127];
+    reg [31:0] mem [0:63];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -38478,14 +21338,14 @@ module dsc_engine$dw$window$rows$0$hist$1(clock,write_enable,write_address,write
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [6:0] write_address;
-    input wire  [63:0] write_data;
-    input wire  [6:0] read_address;
-    output reg  [63:0] read_data;
+    input wire  [5:0] write_address;
+    input wire  [31:0] write_data;
+    input wire  [5:0] read_address;
+    output reg  [31:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [63:0] mem [0:127];
+    reg [31:0] mem [0:63];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -38500,15 +21360,15 @@ module dsc_engine$dw$window$rows$0$regs$0(clock,value,in_image,zp,load,q);
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] value;
+    input wire  [31:0] value;
     input wire  in_image;
-    input wire  [63:0] zp;
+    input wire  [31:0] zp;
     input wire  load;
-    output reg  [575:0] q;
+    output reg  [287:0] q;
     
     // Stub signals
-    reg  [575:0] held$d;
-    wire  [575:0] held$q;
+    reg  [287:0] held$d;
+    wire  [287:0] held$q;
     reg  held$clock;
     
     // Sub module instances
@@ -38524,10 +21384,10 @@ module dsc_engine$dw$window$rows$0$regs$0(clock,value,in_image,zp,load,q);
         held$d = held$q;
         if (load) begin
             if (in_image) begin
-                held$d = ((value) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((value) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
             else begin
-                held$d = ((zp) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((zp) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
         end
         q = held$q;
@@ -38539,13 +21399,13 @@ endmodule // dsc_engine$dw$window$rows$0$regs$0
 module dsc_engine$dw$window$rows$0$regs$0$held(d,q,clock);
     
     // Module arguments
-    input wire  [575:0] d;
-    output reg  [575:0] q;
+    input wire  [287:0] d;
+    output reg  [287:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 576'h0;
+       q = 288'h0;
     end
     
     always @(posedge clock) begin
@@ -38559,15 +21419,15 @@ module dsc_engine$dw$window$rows$0$regs$1(clock,value,in_image,zp,load,q);
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] value;
+    input wire  [31:0] value;
     input wire  in_image;
-    input wire  [63:0] zp;
+    input wire  [31:0] zp;
     input wire  load;
-    output reg  [575:0] q;
+    output reg  [287:0] q;
     
     // Stub signals
-    reg  [575:0] held$d;
-    wire  [575:0] held$q;
+    reg  [287:0] held$d;
+    wire  [287:0] held$q;
     reg  held$clock;
     
     // Sub module instances
@@ -38583,10 +21443,10 @@ module dsc_engine$dw$window$rows$0$regs$1(clock,value,in_image,zp,load,q);
         held$d = held$q;
         if (load) begin
             if (in_image) begin
-                held$d = ((value) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((value) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
             else begin
-                held$d = ((zp) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((zp) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
         end
         q = held$q;
@@ -38598,13 +21458,13 @@ endmodule // dsc_engine$dw$window$rows$0$regs$1
 module dsc_engine$dw$window$rows$0$regs$1$held(d,q,clock);
     
     // Module arguments
-    input wire  [575:0] d;
-    output reg  [575:0] q;
+    input wire  [287:0] d;
+    output reg  [287:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 576'h0;
+       q = 288'h0;
     end
     
     always @(posedge clock) begin
@@ -38618,15 +21478,15 @@ module dsc_engine$dw$window$rows$0$regs$2(clock,value,in_image,zp,load,q);
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] value;
+    input wire  [31:0] value;
     input wire  in_image;
-    input wire  [63:0] zp;
+    input wire  [31:0] zp;
     input wire  load;
-    output reg  [575:0] q;
+    output reg  [287:0] q;
     
     // Stub signals
-    reg  [575:0] held$d;
-    wire  [575:0] held$q;
+    reg  [287:0] held$d;
+    wire  [287:0] held$q;
     reg  held$clock;
     
     // Sub module instances
@@ -38642,10 +21502,10 @@ module dsc_engine$dw$window$rows$0$regs$2(clock,value,in_image,zp,load,q);
         held$d = held$q;
         if (load) begin
             if (in_image) begin
-                held$d = ((value) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((value) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
             else begin
-                held$d = ((zp) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((zp) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
         end
         q = held$q;
@@ -38657,13 +21517,13 @@ endmodule // dsc_engine$dw$window$rows$0$regs$2
 module dsc_engine$dw$window$rows$0$regs$2$held(d,q,clock);
     
     // Module arguments
-    input wire  [575:0] d;
-    output reg  [575:0] q;
+    input wire  [287:0] d;
+    output reg  [287:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 576'h0;
+       q = 288'h0;
     end
     
     always @(posedge clock) begin
@@ -38677,68 +21537,68 @@ module dsc_engine$dw$window$rows$1(clock,new_tap,row_inside,col_flags,zp,read_gr
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] new_tap;
+    input wire  [31:0] new_tap;
     input wire  row_inside;
     input wire  [2:0] col_flags;
-    input wire  [63:0] zp;
-    input wire  [6:0] read_group;
-    input wire  [6:0] write_group;
+    input wire  [31:0] zp;
+    input wire  [5:0] read_group;
+    input wire  [5:0] write_group;
     input wire  write;
     input wire  single;
     input wire  load;
-    output reg  [575:0] taps;
+    output reg  [287:0] taps;
     
     // Constant declarations
     localparam  masks$0 = 3'b1;
     localparam  masks$1 = 3'b10;
     localparam  masks$2 = 3'b100;
-    localparam  beat_shift = 16'h40;
+    localparam  beat_shift = 16'h20;
     
     // Stub signals
     reg  hist$0$clock;
     reg  hist$0$write_enable;
-    reg  [6:0] hist$0$write_address;
-    reg  [63:0] hist$0$write_data;
-    reg  [6:0] hist$0$read_address;
-    wire  [63:0] hist$0$read_data;
+    reg  [5:0] hist$0$write_address;
+    reg  [31:0] hist$0$write_data;
+    reg  [5:0] hist$0$read_address;
+    wire  [31:0] hist$0$read_data;
     reg  hist$1$clock;
     reg  hist$1$write_enable;
-    reg  [6:0] hist$1$write_address;
-    reg  [63:0] hist$1$write_data;
-    reg  [6:0] hist$1$read_address;
-    wire  [63:0] hist$1$read_data;
-    reg  [63:0] fwd$0$d;
-    wire  [63:0] fwd$0$q;
+    reg  [5:0] hist$1$write_address;
+    reg  [31:0] hist$1$write_data;
+    reg  [5:0] hist$1$read_address;
+    wire  [31:0] hist$1$read_data;
+    reg  [31:0] fwd$0$d;
+    wire  [31:0] fwd$0$q;
     reg  fwd$0$clock;
-    reg  [63:0] fwd$1$d;
-    wire  [63:0] fwd$1$q;
+    reg  [31:0] fwd$1$d;
+    wire  [31:0] fwd$1$q;
     reg  fwd$1$clock;
     reg  regs$0$clock;
-    reg  [63:0] regs$0$value;
+    reg  [31:0] regs$0$value;
     reg  regs$0$in_image;
-    reg  [63:0] regs$0$zp;
+    reg  [31:0] regs$0$zp;
     reg  regs$0$load;
-    wire  [575:0] regs$0$q;
+    wire  [287:0] regs$0$q;
     reg  regs$1$clock;
-    reg  [63:0] regs$1$value;
+    reg  [31:0] regs$1$value;
     reg  regs$1$in_image;
-    reg  [63:0] regs$1$zp;
+    reg  [31:0] regs$1$zp;
     reg  regs$1$load;
-    wire  [575:0] regs$1$q;
+    wire  [287:0] regs$1$q;
     reg  regs$2$clock;
-    reg  [63:0] regs$2$value;
+    reg  [31:0] regs$2$value;
     reg  regs$2$in_image;
-    reg  [63:0] regs$2$zp;
+    reg  [31:0] regs$2$zp;
     reg  regs$2$load;
-    wire  [575:0] regs$2$q;
+    wire  [287:0] regs$2$q;
     
     // Local signals
-    reg  [63:0] age$0;
-    reg  [63:0] age$1;
-    reg  [63:0] age$2;
-    reg  [575:0] chain$0;
-    reg  [575:0] chain$1;
-    reg  [575:0] chain$2;
+    reg  [31:0] age$0;
+    reg  [31:0] age$1;
+    reg  [31:0] age$2;
+    reg  [287:0] chain$0;
+    reg  [287:0] chain$1;
+    reg  [287:0] chain$2;
     
     // Sub module instances
     dsc_engine$dw$window$rows$1$hist$0 hist$0(
@@ -38856,13 +21716,13 @@ endmodule // dsc_engine$dw$window$rows$1
 module dsc_engine$dw$window$rows$1$fwd$0(d,q,clock);
     
     // Module arguments
-    input wire  [63:0] d;
-    output reg  [63:0] q;
+    input wire  [31:0] d;
+    output reg  [31:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 64'h0;
+       q = 32'h0;
     end
     
     always @(posedge clock) begin
@@ -38875,13 +21735,13 @@ endmodule // dsc_engine$dw$window$rows$1$fwd$0
 module dsc_engine$dw$window$rows$1$fwd$1(d,q,clock);
     
     // Module arguments
-    input wire  [63:0] d;
-    output reg  [63:0] q;
+    input wire  [31:0] d;
+    output reg  [31:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 64'h0;
+       q = 32'h0;
     end
     
     always @(posedge clock) begin
@@ -38896,14 +21756,14 @@ module dsc_engine$dw$window$rows$1$hist$0(clock,write_enable,write_address,write
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [6:0] write_address;
-    input wire  [63:0] write_data;
-    input wire  [6:0] read_address;
-    output reg  [63:0] read_data;
+    input wire  [5:0] write_address;
+    input wire  [31:0] write_data;
+    input wire  [5:0] read_address;
+    output reg  [31:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [63:0] mem [0:127];
+    reg [31:0] mem [0:63];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -38919,14 +21779,14 @@ module dsc_engine$dw$window$rows$1$hist$1(clock,write_enable,write_address,write
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [6:0] write_address;
-    input wire  [63:0] write_data;
-    input wire  [6:0] read_address;
-    output reg  [63:0] read_data;
+    input wire  [5:0] write_address;
+    input wire  [31:0] write_data;
+    input wire  [5:0] read_address;
+    output reg  [31:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [63:0] mem [0:127];
+    reg [31:0] mem [0:63];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -38941,15 +21801,15 @@ module dsc_engine$dw$window$rows$1$regs$0(clock,value,in_image,zp,load,q);
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] value;
+    input wire  [31:0] value;
     input wire  in_image;
-    input wire  [63:0] zp;
+    input wire  [31:0] zp;
     input wire  load;
-    output reg  [575:0] q;
+    output reg  [287:0] q;
     
     // Stub signals
-    reg  [575:0] held$d;
-    wire  [575:0] held$q;
+    reg  [287:0] held$d;
+    wire  [287:0] held$q;
     reg  held$clock;
     
     // Sub module instances
@@ -38965,10 +21825,10 @@ module dsc_engine$dw$window$rows$1$regs$0(clock,value,in_image,zp,load,q);
         held$d = held$q;
         if (load) begin
             if (in_image) begin
-                held$d = ((value) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((value) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
             else begin
-                held$d = ((zp) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((zp) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
         end
         q = held$q;
@@ -38980,13 +21840,13 @@ endmodule // dsc_engine$dw$window$rows$1$regs$0
 module dsc_engine$dw$window$rows$1$regs$0$held(d,q,clock);
     
     // Module arguments
-    input wire  [575:0] d;
-    output reg  [575:0] q;
+    input wire  [287:0] d;
+    output reg  [287:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 576'h0;
+       q = 288'h0;
     end
     
     always @(posedge clock) begin
@@ -39000,15 +21860,15 @@ module dsc_engine$dw$window$rows$1$regs$1(clock,value,in_image,zp,load,q);
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] value;
+    input wire  [31:0] value;
     input wire  in_image;
-    input wire  [63:0] zp;
+    input wire  [31:0] zp;
     input wire  load;
-    output reg  [575:0] q;
+    output reg  [287:0] q;
     
     // Stub signals
-    reg  [575:0] held$d;
-    wire  [575:0] held$q;
+    reg  [287:0] held$d;
+    wire  [287:0] held$q;
     reg  held$clock;
     
     // Sub module instances
@@ -39024,10 +21884,10 @@ module dsc_engine$dw$window$rows$1$regs$1(clock,value,in_image,zp,load,q);
         held$d = held$q;
         if (load) begin
             if (in_image) begin
-                held$d = ((value) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((value) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
             else begin
-                held$d = ((zp) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((zp) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
         end
         q = held$q;
@@ -39039,13 +21899,13 @@ endmodule // dsc_engine$dw$window$rows$1$regs$1
 module dsc_engine$dw$window$rows$1$regs$1$held(d,q,clock);
     
     // Module arguments
-    input wire  [575:0] d;
-    output reg  [575:0] q;
+    input wire  [287:0] d;
+    output reg  [287:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 576'h0;
+       q = 288'h0;
     end
     
     always @(posedge clock) begin
@@ -39059,15 +21919,15 @@ module dsc_engine$dw$window$rows$1$regs$2(clock,value,in_image,zp,load,q);
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] value;
+    input wire  [31:0] value;
     input wire  in_image;
-    input wire  [63:0] zp;
+    input wire  [31:0] zp;
     input wire  load;
-    output reg  [575:0] q;
+    output reg  [287:0] q;
     
     // Stub signals
-    reg  [575:0] held$d;
-    wire  [575:0] held$q;
+    reg  [287:0] held$d;
+    wire  [287:0] held$q;
     reg  held$clock;
     
     // Sub module instances
@@ -39083,10 +21943,10 @@ module dsc_engine$dw$window$rows$1$regs$2(clock,value,in_image,zp,load,q);
         held$d = held$q;
         if (load) begin
             if (in_image) begin
-                held$d = ((value) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((value) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
             else begin
-                held$d = ((zp) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((zp) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
         end
         q = held$q;
@@ -39098,13 +21958,13 @@ endmodule // dsc_engine$dw$window$rows$1$regs$2
 module dsc_engine$dw$window$rows$1$regs$2$held(d,q,clock);
     
     // Module arguments
-    input wire  [575:0] d;
-    output reg  [575:0] q;
+    input wire  [287:0] d;
+    output reg  [287:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 576'h0;
+       q = 288'h0;
     end
     
     always @(posedge clock) begin
@@ -39118,68 +21978,68 @@ module dsc_engine$dw$window$rows$2(clock,new_tap,row_inside,col_flags,zp,read_gr
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] new_tap;
+    input wire  [31:0] new_tap;
     input wire  row_inside;
     input wire  [2:0] col_flags;
-    input wire  [63:0] zp;
-    input wire  [6:0] read_group;
-    input wire  [6:0] write_group;
+    input wire  [31:0] zp;
+    input wire  [5:0] read_group;
+    input wire  [5:0] write_group;
     input wire  write;
     input wire  single;
     input wire  load;
-    output reg  [575:0] taps;
+    output reg  [287:0] taps;
     
     // Constant declarations
     localparam  masks$0 = 3'b1;
     localparam  masks$1 = 3'b10;
     localparam  masks$2 = 3'b100;
-    localparam  beat_shift = 16'h40;
+    localparam  beat_shift = 16'h20;
     
     // Stub signals
     reg  hist$0$clock;
     reg  hist$0$write_enable;
-    reg  [6:0] hist$0$write_address;
-    reg  [63:0] hist$0$write_data;
-    reg  [6:0] hist$0$read_address;
-    wire  [63:0] hist$0$read_data;
+    reg  [5:0] hist$0$write_address;
+    reg  [31:0] hist$0$write_data;
+    reg  [5:0] hist$0$read_address;
+    wire  [31:0] hist$0$read_data;
     reg  hist$1$clock;
     reg  hist$1$write_enable;
-    reg  [6:0] hist$1$write_address;
-    reg  [63:0] hist$1$write_data;
-    reg  [6:0] hist$1$read_address;
-    wire  [63:0] hist$1$read_data;
-    reg  [63:0] fwd$0$d;
-    wire  [63:0] fwd$0$q;
+    reg  [5:0] hist$1$write_address;
+    reg  [31:0] hist$1$write_data;
+    reg  [5:0] hist$1$read_address;
+    wire  [31:0] hist$1$read_data;
+    reg  [31:0] fwd$0$d;
+    wire  [31:0] fwd$0$q;
     reg  fwd$0$clock;
-    reg  [63:0] fwd$1$d;
-    wire  [63:0] fwd$1$q;
+    reg  [31:0] fwd$1$d;
+    wire  [31:0] fwd$1$q;
     reg  fwd$1$clock;
     reg  regs$0$clock;
-    reg  [63:0] regs$0$value;
+    reg  [31:0] regs$0$value;
     reg  regs$0$in_image;
-    reg  [63:0] regs$0$zp;
+    reg  [31:0] regs$0$zp;
     reg  regs$0$load;
-    wire  [575:0] regs$0$q;
+    wire  [287:0] regs$0$q;
     reg  regs$1$clock;
-    reg  [63:0] regs$1$value;
+    reg  [31:0] regs$1$value;
     reg  regs$1$in_image;
-    reg  [63:0] regs$1$zp;
+    reg  [31:0] regs$1$zp;
     reg  regs$1$load;
-    wire  [575:0] regs$1$q;
+    wire  [287:0] regs$1$q;
     reg  regs$2$clock;
-    reg  [63:0] regs$2$value;
+    reg  [31:0] regs$2$value;
     reg  regs$2$in_image;
-    reg  [63:0] regs$2$zp;
+    reg  [31:0] regs$2$zp;
     reg  regs$2$load;
-    wire  [575:0] regs$2$q;
+    wire  [287:0] regs$2$q;
     
     // Local signals
-    reg  [63:0] age$0;
-    reg  [63:0] age$1;
-    reg  [63:0] age$2;
-    reg  [575:0] chain$0;
-    reg  [575:0] chain$1;
-    reg  [575:0] chain$2;
+    reg  [31:0] age$0;
+    reg  [31:0] age$1;
+    reg  [31:0] age$2;
+    reg  [287:0] chain$0;
+    reg  [287:0] chain$1;
+    reg  [287:0] chain$2;
     
     // Sub module instances
     dsc_engine$dw$window$rows$2$hist$0 hist$0(
@@ -39297,13 +22157,13 @@ endmodule // dsc_engine$dw$window$rows$2
 module dsc_engine$dw$window$rows$2$fwd$0(d,q,clock);
     
     // Module arguments
-    input wire  [63:0] d;
-    output reg  [63:0] q;
+    input wire  [31:0] d;
+    output reg  [31:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 64'h0;
+       q = 32'h0;
     end
     
     always @(posedge clock) begin
@@ -39316,13 +22176,13 @@ endmodule // dsc_engine$dw$window$rows$2$fwd$0
 module dsc_engine$dw$window$rows$2$fwd$1(d,q,clock);
     
     // Module arguments
-    input wire  [63:0] d;
-    output reg  [63:0] q;
+    input wire  [31:0] d;
+    output reg  [31:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 64'h0;
+       q = 32'h0;
     end
     
     always @(posedge clock) begin
@@ -39337,14 +22197,14 @@ module dsc_engine$dw$window$rows$2$hist$0(clock,write_enable,write_address,write
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [6:0] write_address;
-    input wire  [63:0] write_data;
-    input wire  [6:0] read_address;
-    output reg  [63:0] read_data;
+    input wire  [5:0] write_address;
+    input wire  [31:0] write_data;
+    input wire  [5:0] read_address;
+    output reg  [31:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [63:0] mem [0:127];
+    reg [31:0] mem [0:63];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -39360,14 +22220,14 @@ module dsc_engine$dw$window$rows$2$hist$1(clock,write_enable,write_address,write
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [6:0] write_address;
-    input wire  [63:0] write_data;
-    input wire  [6:0] read_address;
-    output reg  [63:0] read_data;
+    input wire  [5:0] write_address;
+    input wire  [31:0] write_data;
+    input wire  [5:0] read_address;
+    output reg  [31:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [63:0] mem [0:127];
+    reg [31:0] mem [0:63];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -39382,15 +22242,15 @@ module dsc_engine$dw$window$rows$2$regs$0(clock,value,in_image,zp,load,q);
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] value;
+    input wire  [31:0] value;
     input wire  in_image;
-    input wire  [63:0] zp;
+    input wire  [31:0] zp;
     input wire  load;
-    output reg  [575:0] q;
+    output reg  [287:0] q;
     
     // Stub signals
-    reg  [575:0] held$d;
-    wire  [575:0] held$q;
+    reg  [287:0] held$d;
+    wire  [287:0] held$q;
     reg  held$clock;
     
     // Sub module instances
@@ -39406,10 +22266,10 @@ module dsc_engine$dw$window$rows$2$regs$0(clock,value,in_image,zp,load,q);
         held$d = held$q;
         if (load) begin
             if (in_image) begin
-                held$d = ((value) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((value) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
             else begin
-                held$d = ((zp) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((zp) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
         end
         q = held$q;
@@ -39421,13 +22281,13 @@ endmodule // dsc_engine$dw$window$rows$2$regs$0
 module dsc_engine$dw$window$rows$2$regs$0$held(d,q,clock);
     
     // Module arguments
-    input wire  [575:0] d;
-    output reg  [575:0] q;
+    input wire  [287:0] d;
+    output reg  [287:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 576'h0;
+       q = 288'h0;
     end
     
     always @(posedge clock) begin
@@ -39441,15 +22301,15 @@ module dsc_engine$dw$window$rows$2$regs$1(clock,value,in_image,zp,load,q);
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] value;
+    input wire  [31:0] value;
     input wire  in_image;
-    input wire  [63:0] zp;
+    input wire  [31:0] zp;
     input wire  load;
-    output reg  [575:0] q;
+    output reg  [287:0] q;
     
     // Stub signals
-    reg  [575:0] held$d;
-    wire  [575:0] held$q;
+    reg  [287:0] held$d;
+    wire  [287:0] held$q;
     reg  held$clock;
     
     // Sub module instances
@@ -39465,10 +22325,10 @@ module dsc_engine$dw$window$rows$2$regs$1(clock,value,in_image,zp,load,q);
         held$d = held$q;
         if (load) begin
             if (in_image) begin
-                held$d = ((value) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((value) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
             else begin
-                held$d = ((zp) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((zp) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
         end
         q = held$q;
@@ -39480,13 +22340,13 @@ endmodule // dsc_engine$dw$window$rows$2$regs$1
 module dsc_engine$dw$window$rows$2$regs$1$held(d,q,clock);
     
     // Module arguments
-    input wire  [575:0] d;
-    output reg  [575:0] q;
+    input wire  [287:0] d;
+    output reg  [287:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 576'h0;
+       q = 288'h0;
     end
     
     always @(posedge clock) begin
@@ -39500,15 +22360,15 @@ module dsc_engine$dw$window$rows$2$regs$2(clock,value,in_image,zp,load,q);
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] value;
+    input wire  [31:0] value;
     input wire  in_image;
-    input wire  [63:0] zp;
+    input wire  [31:0] zp;
     input wire  load;
-    output reg  [575:0] q;
+    output reg  [287:0] q;
     
     // Stub signals
-    reg  [575:0] held$d;
-    wire  [575:0] held$q;
+    reg  [287:0] held$d;
+    wire  [287:0] held$q;
     reg  held$clock;
     
     // Sub module instances
@@ -39524,10 +22384,10 @@ module dsc_engine$dw$window$rows$2$regs$2(clock,value,in_image,zp,load,q);
         held$d = held$q;
         if (load) begin
             if (in_image) begin
-                held$d = ((value) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((value) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
             else begin
-                held$d = ((zp) & 576'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+                held$d = ((zp) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
             end
         end
         q = held$q;
@@ -39539,13 +22399,13 @@ endmodule // dsc_engine$dw$window$rows$2$regs$2
 module dsc_engine$dw$window$rows$2$regs$2$held(d,q,clock);
     
     // Module arguments
-    input wire  [575:0] d;
-    output reg  [575:0] q;
+    input wire  [287:0] d;
+    output reg  [287:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 576'h0;
+       q = 288'h0;
     end
     
     always @(posedge clock) begin
@@ -39555,38 +22415,48 @@ module dsc_engine$dw$window$rows$2$regs$2$held(d,q,clock);
 endmodule // dsc_engine$dw$window$rows$2$regs$2$held
 
 
-module dsc_engine$dw$window$rowscan(clock,load,step,size,stride2,flags,at_real,at_end,at_last_real,emit,last_emit);
+module dsc_engine$dw$window$rowscan(clock,load,step,size,stride2,extend,carry,flags,at_real,at_end,at_last_real,emit,last_emit,wrap_emit,wrap_flags,prev_emit,prev_flags);
     
     // Module arguments
     input wire  clock;
     input wire  load;
     input wire  step;
-    input wire  [6:0] size;
+    input wire  [5:0] size;
     input wire  stride2;
+    input wire  extend;
+    input wire  carry;
     output reg  [2:0] flags;
     output reg  at_real;
     output reg  at_end;
     output reg  at_last_real;
     output reg  emit;
     output reg  last_emit;
+    output reg  wrap_emit;
+    output reg  [2:0] wrap_flags;
+    output reg  prev_emit;
+    output reg  [2:0] prev_flags;
     
     // Constant declarations
-    localparam  half = 7'b1;
+    localparam  half = 6'b1;
+    localparam  min_cols = 6'b10;
     localparam  one = 3'b1;
-    localparam  e0_even = 7'b10;
+    localparam  e0_even = 6'b10;
     
     // Stub signals
-    reg  [6:0] pos$d;
-    wire  [6:0] pos$q;
+    reg  [5:0] pos$d;
+    wire  [5:0] pos$q;
     reg  pos$clock;
-    reg  [6:0] last$d;
-    wire  [6:0] last$q;
+    reg  [5:0] last$d;
+    wire  [5:0] last$q;
     reg  last$clock;
-    reg  [6:0] size_m1$d;
-    wire  [6:0] size_m1$q;
+    reg  [5:0] size_m1$d;
+    wire  [5:0] size_m1$q;
     reg  size_m1$clock;
-    reg  [6:0] lead$d;
-    wire  [6:0] lead$q;
+    reg  [5:0] short_last$d;
+    wire  [5:0] short_last$q;
+    reg  short_last$clock;
+    reg  [5:0] lead$d;
+    wire  [5:0] lead$q;
     reg  lead$clock;
     reg  phase$d;
     wire  phase$q;
@@ -39594,12 +22464,30 @@ module dsc_engine$dw$window$rowscan(clock,load,step,size,stride2,flags,at_real,a
     reg  s2$d;
     wire  s2$q;
     reg  s2$clock;
-    reg  [6:0] remaining$d;
-    wire  [6:0] remaining$q;
+    reg  [5:0] remaining$d;
+    wire  [5:0] remaining$q;
     reg  remaining$clock;
     reg  [2:0] in_image$d;
     wire  [2:0] in_image$q;
     reg  in_image$clock;
+    reg  [5:0] w_lead$d;
+    wire  [5:0] w_lead$q;
+    reg  w_lead$clock;
+    reg  w_phase$d;
+    wire  w_phase$q;
+    reg  w_phase$clock;
+    reg  [5:0] w_remaining$d;
+    wire  [5:0] w_remaining$q;
+    reg  w_remaining$clock;
+    reg  [2:0] w_image$d;
+    wire  [2:0] w_image$q;
+    reg  w_image$clock;
+    reg  p_emit$d;
+    wire  p_emit$q;
+    reg  p_emit$clock;
+    reg  [2:0] p_image$d;
+    wire  [2:0] p_image$q;
+    reg  p_image$clock;
     
     // Sub module instances
     dsc_engine$dw$window$rowscan$pos pos(
@@ -39616,6 +22504,11 @@ module dsc_engine$dw$window$rowscan(clock,load,step,size,stride2,flags,at_real,a
         .d(size_m1$d),
         .q(size_m1$q),
         .clock(size_m1$clock)
+    );
+    dsc_engine$dw$window$rowscan$short_last short_last(
+        .d(short_last$d),
+        .q(short_last$q),
+        .clock(short_last$clock)
     );
     dsc_engine$dw$window$rowscan$lead lead(
         .d(lead$d),
@@ -39642,35 +22535,112 @@ module dsc_engine$dw$window$rowscan(clock,load,step,size,stride2,flags,at_real,a
         .q(in_image$q),
         .clock(in_image$clock)
     );
+    dsc_engine$dw$window$rowscan$w_lead w_lead(
+        .d(w_lead$d),
+        .q(w_lead$q),
+        .clock(w_lead$clock)
+    );
+    dsc_engine$dw$window$rowscan$w_phase w_phase(
+        .d(w_phase$d),
+        .q(w_phase$q),
+        .clock(w_phase$clock)
+    );
+    dsc_engine$dw$window$rowscan$w_remaining w_remaining(
+        .d(w_remaining$d),
+        .q(w_remaining$q),
+        .clock(w_remaining$clock)
+    );
+    dsc_engine$dw$window$rowscan$w_image w_image(
+        .d(w_image$d),
+        .q(w_image$q),
+        .clock(w_image$clock)
+    );
+    dsc_engine$dw$window$rowscan$p_emit p_emit(
+        .d(p_emit$d),
+        .q(p_emit$q),
+        .clock(p_emit$clock)
+    );
+    dsc_engine$dw$window$rowscan$p_image p_image(
+        .d(p_image$d),
+        .q(p_image$q),
+        .clock(p_image$clock)
+    );
     
     // Update code
     always @(*) begin
         pos$clock = clock;
         last$clock = clock;
         size_m1$clock = clock;
+        short_last$clock = clock;
         lead$clock = clock;
         phase$clock = clock;
         s2$clock = clock;
         remaining$clock = clock;
         in_image$clock = clock;
+        w_lead$clock = clock;
+        w_phase$clock = clock;
+        w_remaining$clock = clock;
+        w_image$clock = clock;
+        p_emit$clock = clock;
+        p_image$clock = clock;
         pos$d = pos$q;
         last$d = last$q;
         size_m1$d = size_m1$q;
+        short_last$d = short_last$q;
         lead$d = lead$q;
         phase$d = phase$q;
         s2$d = s2$q;
         remaining$d = remaining$q;
         in_image$d = in_image$q;
+        w_lead$d = w_lead$q;
+        w_phase$d = w_phase$q;
+        w_remaining$d = w_remaining$q;
+        w_image$d = w_image$q;
+        p_emit$d = p_emit$q;
+        p_image$d = p_image$q;
         flags = in_image$q;
         at_real = |(in_image$q & one);
-        at_end = pos$q == last$q;
+        if (extend) begin
+            at_end = pos$q == last$q;
+        end
+        else begin
+            at_end = pos$q == short_last$q;
+        end
         at_last_real = pos$q == size_m1$q;
         emit = (lead$q == 32'h0) && ~phase$q;
         last_emit = (lead$q == 32'h0) && ~phase$q && (remaining$q == 32'h1);
+        wrap_emit = (w_lead$q == 32'h0) && ~w_phase$q && |w_remaining$q;
+        wrap_flags = w_image$q;
+        prev_emit = p_emit$q;
+        prev_flags = p_image$q;
         if (load) begin
+            w_lead$d = lead$q;
+            w_phase$d = phase$q;
+            w_remaining$d = remaining$q;
+            w_image$d = in_image$q << 32'h1;
+            if (lead$q == 32'h0) begin
+                w_phase$d = s2$q && ~phase$q;
+                if (~phase$q) begin
+                    w_remaining$d = remaining$q - 32'h1;
+                end
+            end
+            else begin
+                w_lead$d = lead$q - 32'h1;
+            end
+            if (~carry) begin
+                w_remaining$d = 32'h0;
+            end
+            p_emit$d = 1'b0;
+            p_image$d = 32'h0;
             pos$d = 32'h0;
             size_m1$d = size - 32'h1;
             last$d = size - 32'h1 + half;
+            if (size < min_cols) begin
+                short_last$d = min_cols - 32'h1;
+            end
+            else begin
+                short_last$d = size - 32'h1;
+            end
             s2$d = stride2;
             phase$d = 1'b0;
             in_image$d = 32'h1;
@@ -39689,6 +22659,8 @@ module dsc_engine$dw$window$rowscan(clock,load,step,size,stride2,flags,at_real,a
             end
         end
         else if (step) begin
+            p_emit$d = (lead$q == 32'h0) && ~phase$q;
+            p_image$d = in_image$q;
             pos$d = pos$q + 32'h1;
             in_image$d = (in_image$q << 32'h1) | (((pos$q < size_m1$q)) & 3'h7);
             if (lead$q == 32'h0) begin
@@ -39699,6 +22671,16 @@ module dsc_engine$dw$window$rowscan(clock,load,step,size,stride2,flags,at_real,a
             end
             else begin
                 lead$d = lead$q - 32'h1;
+            end
+            w_image$d = w_image$q << 32'h1;
+            if (w_lead$q == 32'h0) begin
+                w_phase$d = s2$q && ~w_phase$q;
+                if (~w_phase$q && |w_remaining$q) begin
+                    w_remaining$d = w_remaining$q - 32'h1;
+                end
+            end
+            else begin
+                w_lead$d = w_lead$q - 32'h1;
             end
         end
     end
@@ -39728,13 +22710,13 @@ endmodule // dsc_engine$dw$window$rowscan$in_image
 module dsc_engine$dw$window$rowscan$last(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -39747,13 +22729,13 @@ endmodule // dsc_engine$dw$window$rowscan$last
 module dsc_engine$dw$window$rowscan$lead(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -39761,6 +22743,44 @@ module dsc_engine$dw$window$rowscan$lead(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$window$rowscan$lead
+
+
+module dsc_engine$dw$window$rowscan$p_emit(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$window$rowscan$p_emit
+
+
+module dsc_engine$dw$window$rowscan$p_image(d,q,clock);
+    
+    // Module arguments
+    input wire  [2:0] d;
+    output reg  [2:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 3'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$window$rowscan$p_image
 
 
 module dsc_engine$dw$window$rowscan$phase(d,q,clock);
@@ -39785,13 +22805,13 @@ endmodule // dsc_engine$dw$window$rowscan$phase
 module dsc_engine$dw$window$rowscan$pos(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -39804,13 +22824,13 @@ endmodule // dsc_engine$dw$window$rowscan$pos
 module dsc_engine$dw$window$rowscan$remaining(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -39839,16 +22859,35 @@ module dsc_engine$dw$window$rowscan$s2(d,q,clock);
 endmodule // dsc_engine$dw$window$rowscan$s2
 
 
-module dsc_engine$dw$window$rowscan$size_m1(d,q,clock);
+module dsc_engine$dw$window$rowscan$short_last(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$window$rowscan$short_last
+
+
+module dsc_engine$dw$window$rowscan$size_m1(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -39856,6 +22895,82 @@ module dsc_engine$dw$window$rowscan$size_m1(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$window$rowscan$size_m1
+
+
+module dsc_engine$dw$window$rowscan$w_image(d,q,clock);
+    
+    // Module arguments
+    input wire  [2:0] d;
+    output reg  [2:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 3'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$window$rowscan$w_image
+
+
+module dsc_engine$dw$window$rowscan$w_lead(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$window$rowscan$w_lead
+
+
+module dsc_engine$dw$window$rowscan$w_phase(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$window$rowscan$w_phase
+
+
+module dsc_engine$dw$window$rowscan$w_remaining(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$window$rowscan$w_remaining
 
 
 module dsc_engine$dw$window$run(d,q,clock);
@@ -39880,13 +22995,13 @@ endmodule // dsc_engine$dw$window$run
 module dsc_engine$dw$window$zp_beat(d,q,clock);
     
     // Module arguments
-    input wire  [63:0] d;
-    output reg  [63:0] q;
+    input wire  [31:0] d;
+    output reg  [31:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 64'h0;
+       q = 32'h0;
     end
     
     always @(posedge clock) begin
@@ -39920,14 +23035,14 @@ module dsc_engine$dw$wram(clock,write_enable,write_address,write_data,read_addre
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [6:0] write_address;
-    input wire  [575:0] write_data;
-    input wire  [6:0] read_address;
-    output reg  [575:0] read_data;
+    input wire  [5:0] write_address;
+    input wire  [287:0] write_data;
+    input wire  [5:0] read_address;
+    output reg  [287:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [575:0] mem [0:127];
+    reg [287:0] mem [0:63];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -39941,13 +23056,13 @@ endmodule // dsc_engine$dw$wram
 module dsc_engine$dw$wstage(d,q,clock);
     
     // Module arguments
-    input wire  [575:0] d;
-    output reg  [575:0] q;
+    input wire  [287:0] d;
+    output reg  [287:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 576'h0;
+       q = 288'h0;
     end
     
     always @(posedge clock) begin
@@ -39961,31 +23076,31 @@ module dsc_engine$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$tdata
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] inp$tdata;
+    input wire  [31:0] inp$tdata;
     input wire  inp$tvalid;
     output reg  inp$tready;
     input wire  inp$tlast;
-    output reg  [63:0] out$tdata;
+    output reg  [31:0] out$tdata;
     output reg  out$tvalid;
     input wire  out$tready;
     output reg  out$tlast;
     output reg  [15:0] count;
     
     // Constant declarations
-    localparam  depth = 16'h2000;
+    localparam  depth = 16'h400;
     
     // Stub signals
     reg  ram$clock;
     reg  ram$write_enable;
-    reg  [12:0] ram$write_address;
-    reg  [64:0] ram$write_data;
-    reg  [12:0] ram$read_address;
-    wire  [64:0] ram$read_data;
-    reg  [12:0] wp$d;
-    wire  [12:0] wp$q;
+    reg  [9:0] ram$write_address;
+    reg  [32:0] ram$write_data;
+    reg  [9:0] ram$read_address;
+    wire  [32:0] ram$read_data;
+    reg  [9:0] wp$d;
+    wire  [9:0] wp$q;
     reg  wp$clock;
-    reg  [12:0] rp$d;
-    wire  [12:0] rp$q;
+    reg  [9:0] rp$d;
+    wire  [9:0] rp$q;
     reg  rp$clock;
     reg  [15:0] items$d;
     wire  [15:0] items$q;
@@ -39996,8 +23111,8 @@ module dsc_engine$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$tdata
     reg  q0_valid$d;
     wire  q0_valid$q;
     reg  q0_valid$clock;
-    reg  [63:0] q0_data$d;
-    wire  [63:0] q0_data$q;
+    reg  [31:0] q0_data$d;
+    wire  [31:0] q0_data$q;
     reg  q0_data$clock;
     reg  q0_last$d;
     wire  q0_last$q;
@@ -40005,8 +23120,8 @@ module dsc_engine$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$tdata
     reg  q1_valid$d;
     wire  q1_valid$q;
     reg  q1_valid$clock;
-    reg  [63:0] q1_data$d;
-    wire  [63:0] q1_data$q;
+    reg  [31:0] q1_data$d;
+    wire  [31:0] q1_data$q;
     reg  q1_data$clock;
     reg  q1_last$d;
     wire  q1_last$q;
@@ -40016,7 +23131,7 @@ module dsc_engine$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$tdata
     reg  in_fire;
     reg  pop;
     reg  issue;
-    reg  [63:0] rd_data;
+    reg  [31:0] rd_data;
     reg  rd_last;
     
     // Sub module instances
@@ -40106,9 +23221,9 @@ module dsc_engine$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$tdata
         in_fire = inp$tvalid & (items$q != depth);
         ram$write_enable = in_fire;
         ram$write_address = wp$q;
-        ram$write_data = ((inp$tdata) & 65'h1ffffffffffffffff) << 32'h1;
+        ram$write_data = ((inp$tdata) & 33'h1ffffffff) << 32'h1;
         if (inp$tlast) begin
-            ram$write_data = (((inp$tdata) & 65'h1ffffffffffffffff) << 32'h1) | 32'h1;
+            ram$write_data = (((inp$tdata) & 33'h1ffffffff) << 32'h1) | 32'h1;
         end
         if (in_fire) begin
             wp$d = wp$q + 32'h1;
@@ -40130,7 +23245,7 @@ module dsc_engine$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$tdata
         if (~in_fire & pop) begin
             items$d = items$q - 32'h1;
         end
-        rd_data = ram$read_data[(32'h1)+:(64)];
+        rd_data = ram$read_data[(32'h1)+:(32)];
         rd_last = ram$read_data[32'h0];
         if (pop) begin
             if (q1_valid$q) begin
@@ -40210,13 +23325,13 @@ endmodule // dsc_engine$fifo$items
 module dsc_engine$fifo$q0_data(d,q,clock);
     
     // Module arguments
-    input wire  [63:0] d;
-    output reg  [63:0] q;
+    input wire  [31:0] d;
+    output reg  [31:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 64'h0;
+       q = 32'h0;
     end
     
     always @(posedge clock) begin
@@ -40267,13 +23382,13 @@ endmodule // dsc_engine$fifo$q0_valid
 module dsc_engine$fifo$q1_data(d,q,clock);
     
     // Module arguments
-    input wire  [63:0] d;
-    output reg  [63:0] q;
+    input wire  [31:0] d;
+    output reg  [31:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 64'h0;
+       q = 32'h0;
     end
     
     always @(posedge clock) begin
@@ -40326,14 +23441,14 @@ module dsc_engine$fifo$ram(clock,write_enable,write_address,write_data,read_addr
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [12:0] write_address;
-    input wire  [64:0] write_data;
-    input wire  [12:0] read_address;
-    output reg  [64:0] read_data;
+    input wire  [9:0] write_address;
+    input wire  [32:0] write_data;
+    input wire  [9:0] read_address;
+    output reg  [32:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [64:0] mem [0:8191];
+    reg [32:0] mem [0:1023];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -40347,13 +23462,13 @@ endmodule // dsc_engine$fifo$ram
 module dsc_engine$fifo$rp(d,q,clock);
     
     // Module arguments
-    input wire  [12:0] d;
-    output reg  [12:0] q;
+    input wire  [9:0] d;
+    output reg  [9:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 13'h0;
+       q = 10'h0;
     end
     
     always @(posedge clock) begin
@@ -40366,13 +23481,13 @@ endmodule // dsc_engine$fifo$rp
 module dsc_engine$fifo$wp(d,q,clock);
     
     // Module arguments
-    input wire  [12:0] d;
-    output reg  [12:0] q;
+    input wire  [9:0] d;
+    output reg  [9:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 13'h0;
+       q = 10'h0;
     end
     
     always @(posedge clock) begin
@@ -40389,7 +23504,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     input wire  cfg_valid;
     input wire  [31:0] cfg_addr;
     input wire  [31:0] cfg_data;
-    input wire  [63:0] inp$tdata;
+    input wire  [31:0] inp$tdata;
     input wire  inp$tvalid;
     output reg  inp$tready;
     input wire  inp$tlast;
@@ -40403,71 +23518,71 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     output reg  [15:0] out_fill;
     
     // Constant declarations
-    localparam  rows = 16'h8;
-    localparam  tmin = 16'h8;
-    localparam  mt_max = 32'h80;
-    localparam  nt_max = 32'h100;
-    localparam  blk_max = 32'h40;
+    localparam  rows = 16'h4;
+    localparam  tmin = 16'h4;
+    localparam  mt_max = 32'h40;
+    localparam  nt_max = 32'h40;
+    localparam  blk_max = 32'h20;
     localparam  pix_max = 32'hffffff;
-    localparam  w_words = 24'h40000;
-    localparam  nt_idx = 24'h100;
-    localparam  xbank = 14'b10000000000000;
-    localparam  obank_bit = 15'b100000000000000;
-    localparam  acc_w = 16'h1a;
+    localparam  w_words = 24'h4000;
+    localparam  nt_idx = 24'h40;
+    localparam  xbank = 12'h800;
+    localparam  obank_bit = 12'h800;
+    localparam  acc_w = 16'h18;
     localparam  top8 = 16'h18;
-    localparam  top_acc = 16'h4e;
+    localparam  top_acc = 16'h48;
     localparam  top32 = 16'h60;
     localparam  top6 = 16'h12;
     localparam  fifo_depth = 8'h8;
     
     // Stub signals
     reg  array$clock;
-    reg  [63:0] array$a_in;
+    reg  [31:0] array$a_in;
     reg  array$sw_in;
     reg  array$cap_in;
     reg  [31:0] array$w_in;
-    wire  [103:0] array$psum_out;
+    wire  [95:0] array$psum_out;
     reg  xram$clock;
     reg  xram$write_enable;
-    reg  [13:0] xram$write_address;
-    reg  [63:0] xram$write_data;
-    reg  [13:0] xram$read_address;
-    wire  [63:0] xram$read_data;
+    reg  [11:0] xram$write_address;
+    reg  [31:0] xram$write_data;
+    reg  [11:0] xram$read_address;
+    wire  [31:0] xram$read_data;
     reg  wram$clock;
     reg  wram$write_enable;
-    reg  [17:0] wram$write_address;
+    reg  [13:0] wram$write_address;
     reg  [31:0] wram$write_data;
-    reg  [17:0] wram$read_address;
+    reg  [13:0] wram$read_address;
     wire  [31:0] wram$read_data;
     reg  aram$clock;
     reg  aram$write_enable;
-    reg  [5:0] aram$write_address;
-    reg  [103:0] aram$write_data;
-    reg  [5:0] aram$read_address;
-    wire  [103:0] aram$read_data;
+    reg  [4:0] aram$write_address;
+    reg  [95:0] aram$write_data;
+    reg  [4:0] aram$read_address;
+    wire  [95:0] aram$read_data;
     reg  oram$clock;
     reg  oram$write_enable;
-    reg  [14:0] oram$write_address;
+    reg  [11:0] oram$write_address;
     reg  [31:0] oram$write_data;
-    reg  [14:0] oram$read_address;
+    reg  [11:0] oram$read_address;
     wire  [31:0] oram$read_data;
     reg  bram$clock;
     reg  bram$write_enable;
-    reg  [7:0] bram$write_address;
+    reg  [5:0] bram$write_address;
     reg  [127:0] bram$write_data;
-    reg  [7:0] bram$read_address;
+    reg  [5:0] bram$read_address;
     wire  [127:0] bram$read_data;
     reg  mram$clock;
     reg  mram$write_enable;
-    reg  [7:0] mram$write_address;
+    reg  [5:0] mram$write_address;
     reg  [127:0] mram$write_data;
-    reg  [7:0] mram$read_address;
+    reg  [5:0] mram$read_address;
     wire  [127:0] mram$read_data;
     reg  sram$clock;
     reg  sram$write_enable;
-    reg  [7:0] sram$write_address;
+    reg  [5:0] sram$write_address;
     reg  [23:0] sram$write_data;
-    reg  [7:0] sram$read_address;
+    reg  [5:0] sram$read_address;
     wire  [23:0] sram$read_data;
     reg  rq$0$clock;
     reg  rq$0$valid;
@@ -40521,22 +23636,22 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     wire  rq$3$out_valid;
     wire  [7:0] rq$3$out;
     wire  rq$3$out_last;
-    reg  [25:0] acc_ext$0$a;
+    reg  [23:0] acc_ext$0$a;
     wire  [31:0] acc_ext$0$y;
-    reg  [25:0] acc_ext$1$a;
+    reg  [23:0] acc_ext$1$a;
     wire  [31:0] acc_ext$1$y;
-    reg  [25:0] acc_ext$2$a;
+    reg  [23:0] acc_ext$2$a;
     wire  [31:0] acc_ext$2$y;
-    reg  [25:0] acc_ext$3$a;
+    reg  [23:0] acc_ext$3$a;
     wire  [31:0] acc_ext$3$y;
-    reg  [25:0] sum_ext$0$a;
-    wire  [103:0] sum_ext$0$y;
-    reg  [25:0] sum_ext$1$a;
-    wire  [103:0] sum_ext$1$y;
-    reg  [25:0] sum_ext$2$a;
-    wire  [103:0] sum_ext$2$y;
-    reg  [25:0] sum_ext$3$a;
-    wire  [103:0] sum_ext$3$y;
+    reg  [23:0] sum_ext$0$a;
+    wire  [95:0] sum_ext$0$y;
+    reg  [23:0] sum_ext$1$a;
+    wire  [95:0] sum_ext$1$y;
+    reg  [23:0] sum_ext$2$a;
+    wire  [95:0] sum_ext$2$y;
+    reg  [23:0] sum_ext$3$a;
+    wire  [95:0] sum_ext$3$y;
     reg  [7:0] byte_ext$0$a;
     wire  [31:0] byte_ext$0$y;
     reg  [7:0] byte_ext$1$a;
@@ -40556,8 +23671,8 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     wire  fifo$out$tlast;
     wire  [15:0] fifo$count;
     reg  tag_p$clock;
-    reg  [5:0] tag_p$inp;
-    wire  [5:0] tag_p$out;
+    reg  [4:0] tag_p$inp;
+    wire  [4:0] tag_p$out;
     reg  tag_v$clock;
     reg  tag_v$inp;
     wire  tag_v$out;
@@ -40571,14 +23686,14 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     reg  tag_end$inp;
     wire  tag_end$out;
     reg  tag_j$clock;
-    reg  [7:0] tag_j$inp;
-    wire  [7:0] tag_j$out;
+    reg  [5:0] tag_j$inp;
+    wire  [5:0] tag_j$out;
     reg  tag_o$clock;
-    reg  [14:0] tag_o$inp;
-    wire  [14:0] tag_o$out;
+    reg  [11:0] tag_o$inp;
+    wire  [11:0] tag_o$out;
     reg  o_after$clock;
-    reg  [14:0] o_after$inp;
-    wire  [14:0] o_after$out;
+    reg  [11:0] o_after$inp;
+    wire  [11:0] o_after$out;
     reg  [15:0] mt$d;
     wire  [15:0] mt$q;
     reg  mt$clock;
@@ -40633,11 +23748,11 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     reg  spend$d;
     wire  spend$q;
     reg  spend$clock;
-    reg  [17:0] cw_addr$d;
-    wire  [17:0] cw_addr$q;
+    reg  [13:0] cw_addr$d;
+    wire  [13:0] cw_addr$q;
     reg  cw_addr$clock;
-    reg  [7:0] cj_addr$d;
-    wire  [7:0] cj_addr$q;
+    reg  [5:0] cj_addr$d;
+    wire  [5:0] cj_addr$q;
     reg  cj_addr$clock;
     reg  ibank$d;
     wire  ibank$q;
@@ -40648,8 +23763,8 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     reg  [15:0] in_p$d;
     wire  [15:0] in_p$q;
     reg  in_p$clock;
-    reg  [13:0] in_addr$d;
-    wire  [13:0] in_addr$q;
+    reg  [11:0] in_addr$d;
+    wire  [11:0] in_addr$q;
     reg  in_addr$clock;
     reg  [23:0] in_left$d;
     wire  [23:0] in_left$q;
@@ -40678,14 +23793,14 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     reg  [15:0] tper$d;
     wire  [15:0] tper$q;
     reg  tper$clock;
-    reg  [13:0] px_addr$d;
-    wire  [13:0] px_addr$q;
+    reg  [11:0] px_addr$d;
+    wire  [11:0] px_addr$q;
     reg  px_addr$clock;
-    reg  [14:0] o_addr$d;
-    wire  [14:0] o_addr$q;
+    reg  [11:0] o_addr$d;
+    wire  [11:0] o_addr$q;
     reg  o_addr$clock;
-    reg  [17:0] w_addr$d;
-    wire  [17:0] w_addr$q;
+    reg  [13:0] w_addr$d;
+    wire  [13:0] w_addr$q;
     reg  w_addr$clock;
     reg  [23:0] c_left$d;
     wire  [23:0] c_left$q;
@@ -40696,17 +23811,17 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     reg  cap_d$d;
     wire  cap_d$q;
     reg  cap_d$clock;
-    reg  [103:0] sum$d;
-    wire  [103:0] sum$q;
+    reg  [95:0] sum$d;
+    wire  [95:0] sum$q;
     reg  sum$clock;
     reg  v1$d;
     wire  v1$q;
     reg  v1$clock;
-    reg  [5:0] p_e$d;
-    wire  [5:0] p_e$q;
+    reg  [4:0] p_e$d;
+    wire  [4:0] p_e$q;
     reg  p_e$clock;
-    reg  [5:0] p1$d;
-    wire  [5:0] p1$q;
+    reg  [4:0] p1$d;
+    wire  [4:0] p1$q;
     reg  p1$clock;
     reg  last1$d;
     wire  last1$q;
@@ -40729,8 +23844,8 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     reg  obank$d;
     wire  obank$q;
     reg  obank$clock;
-    reg  [14:0] o_rd$d;
-    wire  [14:0] o_rd$q;
+    reg  [11:0] o_rd$d;
+    wire  [11:0] o_rd$q;
     reg  o_rd$clock;
     reg  [15:0] o_j$d;
     wire  [15:0] o_j$q;
@@ -40752,10 +23867,10 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     reg  issued_last$clock;
     
     // Local signals
-    reg  [103:0] sum_pack$0;
-    reg  [103:0] sum_pack$1;
-    reg  [103:0] sum_pack$2;
-    reg  [103:0] sum_pack$3;
+    reg  [95:0] sum_pack$0;
+    reg  [95:0] sum_pack$1;
+    reg  [95:0] sum_pack$2;
+    reg  [95:0] sum_pack$3;
     reg  [31:0] byte_pack$0;
     reg  [31:0] byte_pack$1;
     reg  [31:0] byte_pack$2;
@@ -41525,7 +24640,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
                 if (index < w_words) begin
                     wstage$d = (wstage$q >> 32'h8) | (((cfg_data[(32'h0)+:(8)]) & 32'hffffffff) << top8);
                     wpend$d = 1'b1;
-                    cw_addr$d = index[(32'h0)+:(18)];
+                    cw_addr$d = index[(32'h0)+:(14)];
                     if (~is_int8) begin
                         bad = 1'b1;
                         wpend$d = 1'b0;
@@ -41537,7 +24652,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
             end
             else if ((region == 32'h2) || (region == 32'h3) || (region == 32'h4)) begin
                 if (index < nt_idx) begin
-                    cj_addr$d = index[(32'h0)+:(8)];
+                    cj_addr$d = index[(32'h0)+:(6)];
                     if (region == 32'h2) begin
                         bstage$d = (bstage$q >> 32'h20) | (((cfg_data) & 128'hffffffffffffffffffffffffffffffff) << top32);
                         bpend$d = 1'b1;
@@ -41680,8 +24795,8 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         else begin
             if (ck$q < c_bsz) begin
                 issue_px = 1'b1;
-                px_addr$d = px_addr$q + mt$q[(32'h0)+:(14)];
-                o_addr$d = o_addr$q + nt$q[(32'h0)+:(15)];
+                px_addr$d = px_addr$q + mt$q[(32'h0)+:(12)];
+                o_addr$d = o_addr$q + nt$q[(32'h0)+:(12)];
             end
             sw_d$d = ck$q == 32'h0;
             if (~last_tile && ((ck$q + rows) >= tper$q)) begin
@@ -41695,12 +24810,12 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
                     ci$d = 32'h0;
                     cj$d = cj$q + 32'h1;
                     px_addr$d = 32'h0;
-                    o_addr$d = cj$q[(32'h0)+:(15)] + 32'h1;
+                    o_addr$d = cj$q[(32'h0)+:(12)] + 32'h1;
                 end
                 else begin
                     ci$d = ci$q + 32'h1;
-                    px_addr$d = ci$q[(32'h0)+:(14)] + 32'h1;
-                    o_addr$d = cj$q[(32'h0)+:(15)];
+                    px_addr$d = ci$q[(32'h0)+:(12)] + 32'h1;
+                    o_addr$d = cj$q[(32'h0)+:(12)];
                 end
                 if (last_tile) begin
                     cstate$d = 32'h0;
@@ -41716,12 +24831,12 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         array$w_in = wram$read_data;
         array$sw_in = sw_d$q;
         array$cap_in = cap_d$q;
-        tag_p$inp = ck$q[(32'h0)+:(6)];
+        tag_p$inp = ck$q[(32'h0)+:(5)];
         tag_v$inp = issue_px;
         tag_first$inp = ci$q == 32'h0;
         tag_last$inp = (ci$q + 32'h1) == mt$q;
         tag_end$inp = last_tile && ((ck$q + 32'h1) == c_bsz);
-        tag_j$inp = cj$q[(32'h0)+:(8)];
+        tag_j$inp = cj$q[(32'h0)+:(6)];
         if (cbank$q) begin
             tag_o$inp = o_addr$q | obank_bit;
         end
@@ -41733,28 +24848,28 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         mram$read_address = tag_j$out;
         sram$read_address = tag_j$out;
         if (tag_first$out) begin
-            sum_ext$0$a = array$psum_out[(acc_w * 0)+:(26)];
+            sum_ext$0$a = array$psum_out[(acc_w * 0)+:(24)];
         end
         else begin
-            sum_ext$0$a = array$psum_out[(acc_w * 0)+:(26)] + aram$read_data[(acc_w * 0)+:(26)];
+            sum_ext$0$a = array$psum_out[(acc_w * 0)+:(24)] + aram$read_data[(acc_w * 0)+:(24)];
         end
         if (tag_first$out) begin
-            sum_ext$1$a = array$psum_out[(acc_w * 1)+:(26)];
+            sum_ext$1$a = array$psum_out[(acc_w * 1)+:(24)];
         end
         else begin
-            sum_ext$1$a = array$psum_out[(acc_w * 1)+:(26)] + aram$read_data[(acc_w * 1)+:(26)];
+            sum_ext$1$a = array$psum_out[(acc_w * 1)+:(24)] + aram$read_data[(acc_w * 1)+:(24)];
         end
         if (tag_first$out) begin
-            sum_ext$2$a = array$psum_out[(acc_w * 2)+:(26)];
+            sum_ext$2$a = array$psum_out[(acc_w * 2)+:(24)];
         end
         else begin
-            sum_ext$2$a = array$psum_out[(acc_w * 2)+:(26)] + aram$read_data[(acc_w * 2)+:(26)];
+            sum_ext$2$a = array$psum_out[(acc_w * 2)+:(24)] + aram$read_data[(acc_w * 2)+:(24)];
         end
         if (tag_first$out) begin
-            sum_ext$3$a = array$psum_out[(acc_w * 3)+:(26)];
+            sum_ext$3$a = array$psum_out[(acc_w * 3)+:(24)];
         end
         else begin
-            sum_ext$3$a = array$psum_out[(acc_w * 3)+:(26)] + aram$read_data[(acc_w * 3)+:(26)];
+            sum_ext$3$a = array$psum_out[(acc_w * 3)+:(24)] + aram$read_data[(acc_w * 3)+:(24)];
         end
         sum_pack$0 = sum_ext$0$y << top_acc;
         sum_pack$1 = (sum_pack$0 >> acc_w) | (sum_ext$1$y << top_acc);
@@ -41773,7 +24888,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         aram$write_address = p1$q;
         aram$write_data = sum$q;
         o_after$inp = tag_o$out;
-        acc_ext$0$a = sum$q[(acc_w * 0)+:(26)];
+        acc_ext$0$a = sum$q[(acc_w * 0)+:(24)];
         rq$0$valid = v1$q && last1$q;
         rq$0$last = end1$q;
         rq$0$acc = acc_ext$0$y;
@@ -41784,7 +24899,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         rq$0$act_min = act_min$q;
         rq$0$act_max = act_max$q;
         byte_ext$0$a = rq$0$out;
-        acc_ext$1$a = sum$q[(acc_w * 1)+:(26)];
+        acc_ext$1$a = sum$q[(acc_w * 1)+:(24)];
         rq$1$valid = v1$q && last1$q;
         rq$1$last = end1$q;
         rq$1$acc = acc_ext$1$y;
@@ -41795,7 +24910,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         rq$1$act_min = act_min$q;
         rq$1$act_max = act_max$q;
         byte_ext$1$a = rq$1$out;
-        acc_ext$2$a = sum$q[(acc_w * 2)+:(26)];
+        acc_ext$2$a = sum$q[(acc_w * 2)+:(24)];
         rq$2$valid = v1$q && last1$q;
         rq$2$last = end1$q;
         rq$2$acc = acc_ext$2$y;
@@ -41806,7 +24921,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         rq$2$act_min = act_min$q;
         rq$2$act_max = act_max$q;
         byte_ext$2$a = rq$2$out;
-        acc_ext$3$a = sum$q[(acc_w * 3)+:(26)];
+        acc_ext$3$a = sum$q[(acc_w * 3)+:(24)];
         rq$3$valid = v1$q && last1$q;
         rq$3$last = end1$q;
         rq$3$acc = acc_ext$3$y;
@@ -41908,12 +25023,12 @@ endmodule // dsc_engine$pw
 module dsc_engine$pw$acc_ext$0(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
+    input wire  [23:0] a;
     output reg  [31:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {{6{a[25]}}, a};
+       y = {{8{a[23]}}, a};
     end
 endmodule // dsc_engine$pw$acc_ext$0
 
@@ -41921,12 +25036,12 @@ endmodule // dsc_engine$pw$acc_ext$0
 module dsc_engine$pw$acc_ext$1(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
+    input wire  [23:0] a;
     output reg  [31:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {{6{a[25]}}, a};
+       y = {{8{a[23]}}, a};
     end
 endmodule // dsc_engine$pw$acc_ext$1
 
@@ -41934,12 +25049,12 @@ endmodule // dsc_engine$pw$acc_ext$1
 module dsc_engine$pw$acc_ext$2(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
+    input wire  [23:0] a;
     output reg  [31:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {{6{a[25]}}, a};
+       y = {{8{a[23]}}, a};
     end
 endmodule // dsc_engine$pw$acc_ext$2
 
@@ -41947,12 +25062,12 @@ endmodule // dsc_engine$pw$acc_ext$2
 module dsc_engine$pw$acc_ext$3(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
+    input wire  [23:0] a;
     output reg  [31:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {{6{a[25]}}, a};
+       y = {{8{a[23]}}, a};
     end
 endmodule // dsc_engine$pw$acc_ext$3
 
@@ -42000,14 +25115,14 @@ module dsc_engine$pw$aram(clock,write_enable,write_address,write_data,read_addre
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [5:0] write_address;
-    input wire  [103:0] write_data;
-    input wire  [5:0] read_address;
-    output reg  [103:0] read_data;
+    input wire  [4:0] write_address;
+    input wire  [95:0] write_data;
+    input wire  [4:0] read_address;
+    output reg  [95:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [103:0] mem [0:63];
+    reg [95:0] mem [0:31];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -42022,16 +25137,16 @@ module dsc_engine$pw$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] a_in;
+    input wire  [31:0] a_in;
     input wire  sw_in;
     input wire  cap_in;
     input wire  [31:0] w_in;
-    output reg  [103:0] psum_out;
+    output reg  [95:0] psum_out;
     
     // Constant declarations
-    localparam  acc_w = 16'h1a;
+    localparam  acc_w = 16'h18;
     localparam  w_top = 16'h18;
-    localparam  p_top = 16'h4e;
+    localparam  p_top = 16'h48;
     
     // Stub signals
     reg  ws_rows$0$clock;
@@ -42039,65 +25154,33 @@ module dsc_engine$pw$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
     reg  ws_rows$0$sw_in;
     reg  ws_rows$0$cap_in;
     reg  [31:0] ws_rows$0$w_in;
-    reg  [103:0] ws_rows$0$psum_in;
+    reg  [95:0] ws_rows$0$psum_in;
     wire  [31:0] ws_rows$0$w_out;
-    wire  [103:0] ws_rows$0$psum_out;
+    wire  [95:0] ws_rows$0$psum_out;
     reg  ws_rows$1$clock;
     reg  [7:0] ws_rows$1$a_in;
     reg  ws_rows$1$sw_in;
     reg  ws_rows$1$cap_in;
     reg  [31:0] ws_rows$1$w_in;
-    reg  [103:0] ws_rows$1$psum_in;
+    reg  [95:0] ws_rows$1$psum_in;
     wire  [31:0] ws_rows$1$w_out;
-    wire  [103:0] ws_rows$1$psum_out;
+    wire  [95:0] ws_rows$1$psum_out;
     reg  ws_rows$2$clock;
     reg  [7:0] ws_rows$2$a_in;
     reg  ws_rows$2$sw_in;
     reg  ws_rows$2$cap_in;
     reg  [31:0] ws_rows$2$w_in;
-    reg  [103:0] ws_rows$2$psum_in;
+    reg  [95:0] ws_rows$2$psum_in;
     wire  [31:0] ws_rows$2$w_out;
-    wire  [103:0] ws_rows$2$psum_out;
+    wire  [95:0] ws_rows$2$psum_out;
     reg  ws_rows$3$clock;
     reg  [7:0] ws_rows$3$a_in;
     reg  ws_rows$3$sw_in;
     reg  ws_rows$3$cap_in;
     reg  [31:0] ws_rows$3$w_in;
-    reg  [103:0] ws_rows$3$psum_in;
+    reg  [95:0] ws_rows$3$psum_in;
     wire  [31:0] ws_rows$3$w_out;
-    wire  [103:0] ws_rows$3$psum_out;
-    reg  ws_rows$4$clock;
-    reg  [7:0] ws_rows$4$a_in;
-    reg  ws_rows$4$sw_in;
-    reg  ws_rows$4$cap_in;
-    reg  [31:0] ws_rows$4$w_in;
-    reg  [103:0] ws_rows$4$psum_in;
-    wire  [31:0] ws_rows$4$w_out;
-    wire  [103:0] ws_rows$4$psum_out;
-    reg  ws_rows$5$clock;
-    reg  [7:0] ws_rows$5$a_in;
-    reg  ws_rows$5$sw_in;
-    reg  ws_rows$5$cap_in;
-    reg  [31:0] ws_rows$5$w_in;
-    reg  [103:0] ws_rows$5$psum_in;
-    wire  [31:0] ws_rows$5$w_out;
-    wire  [103:0] ws_rows$5$psum_out;
-    reg  ws_rows$6$clock;
-    reg  [7:0] ws_rows$6$a_in;
-    reg  ws_rows$6$sw_in;
-    reg  ws_rows$6$cap_in;
-    reg  [31:0] ws_rows$6$w_in;
-    reg  [103:0] ws_rows$6$psum_in;
-    wire  [31:0] ws_rows$6$w_out;
-    wire  [103:0] ws_rows$6$psum_out;
-    reg  ws_rows$7$clock;
-    reg  [7:0] ws_rows$7$a_in;
-    reg  ws_rows$7$sw_in;
-    reg  ws_rows$7$cap_in;
-    reg  [31:0] ws_rows$7$w_in;
-    reg  [103:0] ws_rows$7$psum_in;
-    wire  [31:0] ws_rows$7$w_out;
-    wire  [103:0] ws_rows$7$psum_out;
+    wire  [95:0] ws_rows$3$psum_out;
     reg  a_skew$0$clock;
     reg  [7:0] a_skew$0$inp;
     wire  [7:0] a_skew$0$out;
@@ -42110,18 +25193,6 @@ module dsc_engine$pw$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
     reg  a_skew$3$clock;
     reg  [7:0] a_skew$3$inp;
     wire  [7:0] a_skew$3$out;
-    reg  a_skew$4$clock;
-    reg  [7:0] a_skew$4$inp;
-    wire  [7:0] a_skew$4$out;
-    reg  a_skew$5$clock;
-    reg  [7:0] a_skew$5$inp;
-    wire  [7:0] a_skew$5$out;
-    reg  a_skew$6$clock;
-    reg  [7:0] a_skew$6$inp;
-    wire  [7:0] a_skew$6$out;
-    reg  a_skew$7$clock;
-    reg  [7:0] a_skew$7$inp;
-    wire  [7:0] a_skew$7$out;
     reg  sw_skew$0$clock;
     reg  sw_skew$0$inp;
     wire  sw_skew$0$out;
@@ -42134,18 +25205,6 @@ module dsc_engine$pw$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
     reg  sw_skew$3$clock;
     reg  sw_skew$3$inp;
     wire  sw_skew$3$out;
-    reg  sw_skew$4$clock;
-    reg  sw_skew$4$inp;
-    wire  sw_skew$4$out;
-    reg  sw_skew$5$clock;
-    reg  sw_skew$5$inp;
-    wire  sw_skew$5$out;
-    reg  sw_skew$6$clock;
-    reg  sw_skew$6$inp;
-    wire  sw_skew$6$out;
-    reg  sw_skew$7$clock;
-    reg  sw_skew$7$inp;
-    wire  sw_skew$7$out;
     reg  cap_skew$0$clock;
     reg  cap_skew$0$inp;
     wire  cap_skew$0$out;
@@ -42158,18 +25217,6 @@ module dsc_engine$pw$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
     reg  cap_skew$3$clock;
     reg  cap_skew$3$inp;
     wire  cap_skew$3$out;
-    reg  cap_skew$4$clock;
-    reg  cap_skew$4$inp;
-    wire  cap_skew$4$out;
-    reg  cap_skew$5$clock;
-    reg  cap_skew$5$inp;
-    wire  cap_skew$5$out;
-    reg  cap_skew$6$clock;
-    reg  cap_skew$6$inp;
-    wire  cap_skew$6$out;
-    reg  cap_skew$7$clock;
-    reg  cap_skew$7$inp;
-    wire  cap_skew$7$out;
     reg  w_skew$0$clock;
     reg  [7:0] w_skew$0$inp;
     wire  [7:0] w_skew$0$out;
@@ -42183,17 +25230,17 @@ module dsc_engine$pw$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
     reg  [7:0] w_skew$3$inp;
     wire  [7:0] w_skew$3$out;
     reg  o_skew$0$clock;
-    reg  [25:0] o_skew$0$inp;
-    wire  [25:0] o_skew$0$out;
+    reg  [23:0] o_skew$0$inp;
+    wire  [23:0] o_skew$0$out;
     reg  o_skew$1$clock;
-    reg  [25:0] o_skew$1$inp;
-    wire  [25:0] o_skew$1$out;
+    reg  [23:0] o_skew$1$inp;
+    wire  [23:0] o_skew$1$out;
     reg  o_skew$2$clock;
-    reg  [25:0] o_skew$2$inp;
-    wire  [25:0] o_skew$2$out;
+    reg  [23:0] o_skew$2$inp;
+    wire  [23:0] o_skew$2$out;
     reg  o_skew$3$clock;
-    reg  [25:0] o_skew$3$inp;
-    wire  [25:0] o_skew$3$out;
+    reg  [23:0] o_skew$3$inp;
+    wire  [23:0] o_skew$3$out;
     reg  [7:0] w_ext$0$a;
     wire  [31:0] w_ext$0$y;
     reg  [7:0] w_ext$1$a;
@@ -42202,25 +25249,25 @@ module dsc_engine$pw$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
     wire  [31:0] w_ext$2$y;
     reg  [7:0] w_ext$3$a;
     wire  [31:0] w_ext$3$y;
-    reg  [25:0] o_ext$0$a;
-    wire  [103:0] o_ext$0$y;
-    reg  [25:0] o_ext$1$a;
-    wire  [103:0] o_ext$1$y;
-    reg  [25:0] o_ext$2$a;
-    wire  [103:0] o_ext$2$y;
-    reg  [25:0] o_ext$3$a;
-    wire  [103:0] o_ext$3$y;
+    reg  [23:0] o_ext$0$a;
+    wire  [95:0] o_ext$0$y;
+    reg  [23:0] o_ext$1$a;
+    wire  [95:0] o_ext$1$y;
+    reg  [23:0] o_ext$2$a;
+    wire  [95:0] o_ext$2$y;
+    reg  [23:0] o_ext$3$a;
+    wire  [95:0] o_ext$3$y;
     
     // Local signals
     reg  [31:0] w_pack$0;
     reg  [31:0] w_pack$1;
     reg  [31:0] w_pack$2;
     reg  [31:0] w_pack$3;
-    reg  [103:0] bottom;
-    reg  [103:0] o_pack$0;
-    reg  [103:0] o_pack$1;
-    reg  [103:0] o_pack$2;
-    reg  [103:0] o_pack$3;
+    reg  [95:0] bottom;
+    reg  [95:0] o_pack$0;
+    reg  [95:0] o_pack$1;
+    reg  [95:0] o_pack$2;
+    reg  [95:0] o_pack$3;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$0 ws_rows$0(
@@ -42263,46 +25310,6 @@ module dsc_engine$pw$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
         .w_out(ws_rows$3$w_out),
         .psum_out(ws_rows$3$psum_out)
     );
-    dsc_engine$pw$array$ws_rows$4 ws_rows$4(
-        .clock(ws_rows$4$clock),
-        .a_in(ws_rows$4$a_in),
-        .sw_in(ws_rows$4$sw_in),
-        .cap_in(ws_rows$4$cap_in),
-        .w_in(ws_rows$4$w_in),
-        .psum_in(ws_rows$4$psum_in),
-        .w_out(ws_rows$4$w_out),
-        .psum_out(ws_rows$4$psum_out)
-    );
-    dsc_engine$pw$array$ws_rows$5 ws_rows$5(
-        .clock(ws_rows$5$clock),
-        .a_in(ws_rows$5$a_in),
-        .sw_in(ws_rows$5$sw_in),
-        .cap_in(ws_rows$5$cap_in),
-        .w_in(ws_rows$5$w_in),
-        .psum_in(ws_rows$5$psum_in),
-        .w_out(ws_rows$5$w_out),
-        .psum_out(ws_rows$5$psum_out)
-    );
-    dsc_engine$pw$array$ws_rows$6 ws_rows$6(
-        .clock(ws_rows$6$clock),
-        .a_in(ws_rows$6$a_in),
-        .sw_in(ws_rows$6$sw_in),
-        .cap_in(ws_rows$6$cap_in),
-        .w_in(ws_rows$6$w_in),
-        .psum_in(ws_rows$6$psum_in),
-        .w_out(ws_rows$6$w_out),
-        .psum_out(ws_rows$6$psum_out)
-    );
-    dsc_engine$pw$array$ws_rows$7 ws_rows$7(
-        .clock(ws_rows$7$clock),
-        .a_in(ws_rows$7$a_in),
-        .sw_in(ws_rows$7$sw_in),
-        .cap_in(ws_rows$7$cap_in),
-        .w_in(ws_rows$7$w_in),
-        .psum_in(ws_rows$7$psum_in),
-        .w_out(ws_rows$7$w_out),
-        .psum_out(ws_rows$7$psum_out)
-    );
     dsc_engine$pw$array$a_skew$0 a_skew$0(
         .clock(a_skew$0$clock),
         .inp(a_skew$0$inp),
@@ -42322,26 +25329,6 @@ module dsc_engine$pw$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
         .clock(a_skew$3$clock),
         .inp(a_skew$3$inp),
         .out(a_skew$3$out)
-    );
-    dsc_engine$pw$array$a_skew$4 a_skew$4(
-        .clock(a_skew$4$clock),
-        .inp(a_skew$4$inp),
-        .out(a_skew$4$out)
-    );
-    dsc_engine$pw$array$a_skew$5 a_skew$5(
-        .clock(a_skew$5$clock),
-        .inp(a_skew$5$inp),
-        .out(a_skew$5$out)
-    );
-    dsc_engine$pw$array$a_skew$6 a_skew$6(
-        .clock(a_skew$6$clock),
-        .inp(a_skew$6$inp),
-        .out(a_skew$6$out)
-    );
-    dsc_engine$pw$array$a_skew$7 a_skew$7(
-        .clock(a_skew$7$clock),
-        .inp(a_skew$7$inp),
-        .out(a_skew$7$out)
     );
     dsc_engine$pw$array$sw_skew$0 sw_skew$0(
         .clock(sw_skew$0$clock),
@@ -42363,26 +25350,6 @@ module dsc_engine$pw$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
         .inp(sw_skew$3$inp),
         .out(sw_skew$3$out)
     );
-    dsc_engine$pw$array$sw_skew$4 sw_skew$4(
-        .clock(sw_skew$4$clock),
-        .inp(sw_skew$4$inp),
-        .out(sw_skew$4$out)
-    );
-    dsc_engine$pw$array$sw_skew$5 sw_skew$5(
-        .clock(sw_skew$5$clock),
-        .inp(sw_skew$5$inp),
-        .out(sw_skew$5$out)
-    );
-    dsc_engine$pw$array$sw_skew$6 sw_skew$6(
-        .clock(sw_skew$6$clock),
-        .inp(sw_skew$6$inp),
-        .out(sw_skew$6$out)
-    );
-    dsc_engine$pw$array$sw_skew$7 sw_skew$7(
-        .clock(sw_skew$7$clock),
-        .inp(sw_skew$7$inp),
-        .out(sw_skew$7$out)
-    );
     dsc_engine$pw$array$cap_skew$0 cap_skew$0(
         .clock(cap_skew$0$clock),
         .inp(cap_skew$0$inp),
@@ -42402,26 +25369,6 @@ module dsc_engine$pw$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
         .clock(cap_skew$3$clock),
         .inp(cap_skew$3$inp),
         .out(cap_skew$3$out)
-    );
-    dsc_engine$pw$array$cap_skew$4 cap_skew$4(
-        .clock(cap_skew$4$clock),
-        .inp(cap_skew$4$inp),
-        .out(cap_skew$4$out)
-    );
-    dsc_engine$pw$array$cap_skew$5 cap_skew$5(
-        .clock(cap_skew$5$clock),
-        .inp(cap_skew$5$inp),
-        .out(cap_skew$5$out)
-    );
-    dsc_engine$pw$array$cap_skew$6 cap_skew$6(
-        .clock(cap_skew$6$clock),
-        .inp(cap_skew$6$inp),
-        .out(cap_skew$6$out)
-    );
-    dsc_engine$pw$array$cap_skew$7 cap_skew$7(
-        .clock(cap_skew$7$clock),
-        .inp(cap_skew$7$inp),
-        .out(cap_skew$7$out)
     );
     dsc_engine$pw$array$w_skew$0 w_skew$0(
         .clock(w_skew$0$clock),
@@ -42538,46 +25485,6 @@ module dsc_engine$pw$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
         ws_rows$3$a_in = a_skew$3$out;
         ws_rows$3$sw_in = sw_skew$3$out;
         ws_rows$3$cap_in = cap_skew$3$out;
-        ws_rows$4$clock = clock;
-        a_skew$4$clock = clock;
-        sw_skew$4$clock = clock;
-        cap_skew$4$clock = clock;
-        a_skew$4$inp = a_in[(32'h8 * 4)+:(8)];
-        sw_skew$4$inp = sw_in;
-        cap_skew$4$inp = cap_in;
-        ws_rows$4$a_in = a_skew$4$out;
-        ws_rows$4$sw_in = sw_skew$4$out;
-        ws_rows$4$cap_in = cap_skew$4$out;
-        ws_rows$5$clock = clock;
-        a_skew$5$clock = clock;
-        sw_skew$5$clock = clock;
-        cap_skew$5$clock = clock;
-        a_skew$5$inp = a_in[(32'h8 * 5)+:(8)];
-        sw_skew$5$inp = sw_in;
-        cap_skew$5$inp = cap_in;
-        ws_rows$5$a_in = a_skew$5$out;
-        ws_rows$5$sw_in = sw_skew$5$out;
-        ws_rows$5$cap_in = cap_skew$5$out;
-        ws_rows$6$clock = clock;
-        a_skew$6$clock = clock;
-        sw_skew$6$clock = clock;
-        cap_skew$6$clock = clock;
-        a_skew$6$inp = a_in[(32'h8 * 6)+:(8)];
-        sw_skew$6$inp = sw_in;
-        cap_skew$6$inp = cap_in;
-        ws_rows$6$a_in = a_skew$6$out;
-        ws_rows$6$sw_in = sw_skew$6$out;
-        ws_rows$6$cap_in = cap_skew$6$out;
-        ws_rows$7$clock = clock;
-        a_skew$7$clock = clock;
-        sw_skew$7$clock = clock;
-        cap_skew$7$clock = clock;
-        a_skew$7$inp = a_in[(32'h8 * 7)+:(8)];
-        sw_skew$7$inp = sw_in;
-        cap_skew$7$inp = cap_in;
-        ws_rows$7$a_in = a_skew$7$out;
-        ws_rows$7$sw_in = sw_skew$7$out;
-        ws_rows$7$cap_in = cap_skew$7$out;
         w_skew$0$clock = clock;
         w_skew$0$inp = w_in[(32'h8 * 0)+:(8)];
         w_ext$0$a = w_skew$0$out;
@@ -42605,33 +25512,21 @@ module dsc_engine$pw$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
         ws_rows$2$psum_in = ws_rows$1$psum_out;
         ws_rows$3$w_in = ws_rows$2$w_out;
         ws_rows$3$psum_in = ws_rows$2$psum_out;
-        ws_rows$4$w_in = ws_rows$3$w_out;
-        ws_rows$4$psum_in = ws_rows$3$psum_out;
-        ws_rows$5$w_in = ws_rows$4$w_out;
-        ws_rows$5$psum_in = ws_rows$4$psum_out;
-        ws_rows$6$w_in = ws_rows$5$w_out;
-        ws_rows$6$psum_in = ws_rows$5$psum_out;
-        ws_rows$7$w_in = ws_rows$6$w_out;
-        ws_rows$7$psum_in = ws_rows$6$psum_out;
         bottom = ws_rows$0$psum_out;
         bottom = ws_rows$1$psum_out;
         bottom = ws_rows$2$psum_out;
         bottom = ws_rows$3$psum_out;
-        bottom = ws_rows$4$psum_out;
-        bottom = ws_rows$5$psum_out;
-        bottom = ws_rows$6$psum_out;
-        bottom = ws_rows$7$psum_out;
         o_skew$0$clock = clock;
-        o_skew$0$inp = bottom[(acc_w * 0)+:(26)];
+        o_skew$0$inp = bottom[(acc_w * 0)+:(24)];
         o_ext$0$a = o_skew$0$out;
         o_skew$1$clock = clock;
-        o_skew$1$inp = bottom[(acc_w * 1)+:(26)];
+        o_skew$1$inp = bottom[(acc_w * 1)+:(24)];
         o_ext$1$a = o_skew$1$out;
         o_skew$2$clock = clock;
-        o_skew$2$inp = bottom[(acc_w * 2)+:(26)];
+        o_skew$2$inp = bottom[(acc_w * 2)+:(24)];
         o_ext$2$a = o_skew$2$out;
         o_skew$3$clock = clock;
-        o_skew$3$inp = bottom[(acc_w * 3)+:(26)];
+        o_skew$3$inp = bottom[(acc_w * 3)+:(24)];
         o_ext$3$a = o_skew$3$out;
         o_pack$0 = o_ext$0$y << p_top;
         o_pack$1 = (o_pack$0 >> acc_w) | (o_ext$1$y << p_top);
@@ -43060,934 +25955,6 @@ module dsc_engine$pw$array$a_skew$3$regs$3(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$array$a_skew$3$regs$3
-
-
-module dsc_engine$pw$array$a_skew$4(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    reg  [7:0] regs$2$d;
-    wire  [7:0] regs$2$q;
-    reg  regs$2$clock;
-    reg  [7:0] regs$3$d;
-    wire  [7:0] regs$3$q;
-    reg  regs$3$clock;
-    reg  [7:0] regs$4$d;
-    wire  [7:0] regs$4$q;
-    reg  regs$4$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    reg  [7:0] taps$3;
-    reg  [7:0] taps$4;
-    reg  [7:0] taps$5;
-    
-    // Sub module instances
-    dsc_engine$pw$array$a_skew$4$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$pw$array$a_skew$4$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    dsc_engine$pw$array$a_skew$4$regs$2 regs$2(
-        .d(regs$2$d),
-        .q(regs$2$q),
-        .clock(regs$2$clock)
-    );
-    dsc_engine$pw$array$a_skew$4$regs$3 regs$3(
-        .d(regs$3$d),
-        .q(regs$3$q),
-        .clock(regs$3$clock)
-    );
-    dsc_engine$pw$array$a_skew$4$regs$4 regs$4(
-        .d(regs$4$d),
-        .q(regs$4$q),
-        .clock(regs$4$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        regs$2$clock = clock;
-        regs$2$d = taps$2;
-        taps$3 = regs$2$q;
-        regs$3$clock = clock;
-        regs$3$d = taps$3;
-        taps$4 = regs$3$q;
-        regs$4$clock = clock;
-        regs$4$d = taps$4;
-        taps$5 = regs$4$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-        out = taps$3;
-        out = taps$4;
-        out = taps$5;
-    end
-    
-endmodule // dsc_engine$pw$array$a_skew$4
-
-
-module dsc_engine$pw$array$a_skew$4$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$4$regs$0
-
-
-module dsc_engine$pw$array$a_skew$4$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$4$regs$1
-
-
-module dsc_engine$pw$array$a_skew$4$regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$4$regs$2
-
-
-module dsc_engine$pw$array$a_skew$4$regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$4$regs$3
-
-
-module dsc_engine$pw$array$a_skew$4$regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$4$regs$4
-
-
-module dsc_engine$pw$array$a_skew$5(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    reg  [7:0] regs$2$d;
-    wire  [7:0] regs$2$q;
-    reg  regs$2$clock;
-    reg  [7:0] regs$3$d;
-    wire  [7:0] regs$3$q;
-    reg  regs$3$clock;
-    reg  [7:0] regs$4$d;
-    wire  [7:0] regs$4$q;
-    reg  regs$4$clock;
-    reg  [7:0] regs$5$d;
-    wire  [7:0] regs$5$q;
-    reg  regs$5$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    reg  [7:0] taps$3;
-    reg  [7:0] taps$4;
-    reg  [7:0] taps$5;
-    reg  [7:0] taps$6;
-    
-    // Sub module instances
-    dsc_engine$pw$array$a_skew$5$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$pw$array$a_skew$5$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    dsc_engine$pw$array$a_skew$5$regs$2 regs$2(
-        .d(regs$2$d),
-        .q(regs$2$q),
-        .clock(regs$2$clock)
-    );
-    dsc_engine$pw$array$a_skew$5$regs$3 regs$3(
-        .d(regs$3$d),
-        .q(regs$3$q),
-        .clock(regs$3$clock)
-    );
-    dsc_engine$pw$array$a_skew$5$regs$4 regs$4(
-        .d(regs$4$d),
-        .q(regs$4$q),
-        .clock(regs$4$clock)
-    );
-    dsc_engine$pw$array$a_skew$5$regs$5 regs$5(
-        .d(regs$5$d),
-        .q(regs$5$q),
-        .clock(regs$5$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        regs$2$clock = clock;
-        regs$2$d = taps$2;
-        taps$3 = regs$2$q;
-        regs$3$clock = clock;
-        regs$3$d = taps$3;
-        taps$4 = regs$3$q;
-        regs$4$clock = clock;
-        regs$4$d = taps$4;
-        taps$5 = regs$4$q;
-        regs$5$clock = clock;
-        regs$5$d = taps$5;
-        taps$6 = regs$5$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-        out = taps$3;
-        out = taps$4;
-        out = taps$5;
-        out = taps$6;
-    end
-    
-endmodule // dsc_engine$pw$array$a_skew$5
-
-
-module dsc_engine$pw$array$a_skew$5$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$5$regs$0
-
-
-module dsc_engine$pw$array$a_skew$5$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$5$regs$1
-
-
-module dsc_engine$pw$array$a_skew$5$regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$5$regs$2
-
-
-module dsc_engine$pw$array$a_skew$5$regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$5$regs$3
-
-
-module dsc_engine$pw$array$a_skew$5$regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$5$regs$4
-
-
-module dsc_engine$pw$array$a_skew$5$regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$5$regs$5
-
-
-module dsc_engine$pw$array$a_skew$6(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    reg  [7:0] regs$2$d;
-    wire  [7:0] regs$2$q;
-    reg  regs$2$clock;
-    reg  [7:0] regs$3$d;
-    wire  [7:0] regs$3$q;
-    reg  regs$3$clock;
-    reg  [7:0] regs$4$d;
-    wire  [7:0] regs$4$q;
-    reg  regs$4$clock;
-    reg  [7:0] regs$5$d;
-    wire  [7:0] regs$5$q;
-    reg  regs$5$clock;
-    reg  [7:0] regs$6$d;
-    wire  [7:0] regs$6$q;
-    reg  regs$6$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    reg  [7:0] taps$3;
-    reg  [7:0] taps$4;
-    reg  [7:0] taps$5;
-    reg  [7:0] taps$6;
-    reg  [7:0] taps$7;
-    
-    // Sub module instances
-    dsc_engine$pw$array$a_skew$6$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$pw$array$a_skew$6$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    dsc_engine$pw$array$a_skew$6$regs$2 regs$2(
-        .d(regs$2$d),
-        .q(regs$2$q),
-        .clock(regs$2$clock)
-    );
-    dsc_engine$pw$array$a_skew$6$regs$3 regs$3(
-        .d(regs$3$d),
-        .q(regs$3$q),
-        .clock(regs$3$clock)
-    );
-    dsc_engine$pw$array$a_skew$6$regs$4 regs$4(
-        .d(regs$4$d),
-        .q(regs$4$q),
-        .clock(regs$4$clock)
-    );
-    dsc_engine$pw$array$a_skew$6$regs$5 regs$5(
-        .d(regs$5$d),
-        .q(regs$5$q),
-        .clock(regs$5$clock)
-    );
-    dsc_engine$pw$array$a_skew$6$regs$6 regs$6(
-        .d(regs$6$d),
-        .q(regs$6$q),
-        .clock(regs$6$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        regs$2$clock = clock;
-        regs$2$d = taps$2;
-        taps$3 = regs$2$q;
-        regs$3$clock = clock;
-        regs$3$d = taps$3;
-        taps$4 = regs$3$q;
-        regs$4$clock = clock;
-        regs$4$d = taps$4;
-        taps$5 = regs$4$q;
-        regs$5$clock = clock;
-        regs$5$d = taps$5;
-        taps$6 = regs$5$q;
-        regs$6$clock = clock;
-        regs$6$d = taps$6;
-        taps$7 = regs$6$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-        out = taps$3;
-        out = taps$4;
-        out = taps$5;
-        out = taps$6;
-        out = taps$7;
-    end
-    
-endmodule // dsc_engine$pw$array$a_skew$6
-
-
-module dsc_engine$pw$array$a_skew$6$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$6$regs$0
-
-
-module dsc_engine$pw$array$a_skew$6$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$6$regs$1
-
-
-module dsc_engine$pw$array$a_skew$6$regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$6$regs$2
-
-
-module dsc_engine$pw$array$a_skew$6$regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$6$regs$3
-
-
-module dsc_engine$pw$array$a_skew$6$regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$6$regs$4
-
-
-module dsc_engine$pw$array$a_skew$6$regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$6$regs$5
-
-
-module dsc_engine$pw$array$a_skew$6$regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$6$regs$6
-
-
-module dsc_engine$pw$array$a_skew$7(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    reg  [7:0] regs$2$d;
-    wire  [7:0] regs$2$q;
-    reg  regs$2$clock;
-    reg  [7:0] regs$3$d;
-    wire  [7:0] regs$3$q;
-    reg  regs$3$clock;
-    reg  [7:0] regs$4$d;
-    wire  [7:0] regs$4$q;
-    reg  regs$4$clock;
-    reg  [7:0] regs$5$d;
-    wire  [7:0] regs$5$q;
-    reg  regs$5$clock;
-    reg  [7:0] regs$6$d;
-    wire  [7:0] regs$6$q;
-    reg  regs$6$clock;
-    reg  [7:0] regs$7$d;
-    wire  [7:0] regs$7$q;
-    reg  regs$7$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    reg  [7:0] taps$3;
-    reg  [7:0] taps$4;
-    reg  [7:0] taps$5;
-    reg  [7:0] taps$6;
-    reg  [7:0] taps$7;
-    reg  [7:0] taps$8;
-    
-    // Sub module instances
-    dsc_engine$pw$array$a_skew$7$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$pw$array$a_skew$7$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    dsc_engine$pw$array$a_skew$7$regs$2 regs$2(
-        .d(regs$2$d),
-        .q(regs$2$q),
-        .clock(regs$2$clock)
-    );
-    dsc_engine$pw$array$a_skew$7$regs$3 regs$3(
-        .d(regs$3$d),
-        .q(regs$3$q),
-        .clock(regs$3$clock)
-    );
-    dsc_engine$pw$array$a_skew$7$regs$4 regs$4(
-        .d(regs$4$d),
-        .q(regs$4$q),
-        .clock(regs$4$clock)
-    );
-    dsc_engine$pw$array$a_skew$7$regs$5 regs$5(
-        .d(regs$5$d),
-        .q(regs$5$q),
-        .clock(regs$5$clock)
-    );
-    dsc_engine$pw$array$a_skew$7$regs$6 regs$6(
-        .d(regs$6$d),
-        .q(regs$6$q),
-        .clock(regs$6$clock)
-    );
-    dsc_engine$pw$array$a_skew$7$regs$7 regs$7(
-        .d(regs$7$d),
-        .q(regs$7$q),
-        .clock(regs$7$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        regs$2$clock = clock;
-        regs$2$d = taps$2;
-        taps$3 = regs$2$q;
-        regs$3$clock = clock;
-        regs$3$d = taps$3;
-        taps$4 = regs$3$q;
-        regs$4$clock = clock;
-        regs$4$d = taps$4;
-        taps$5 = regs$4$q;
-        regs$5$clock = clock;
-        regs$5$d = taps$5;
-        taps$6 = regs$5$q;
-        regs$6$clock = clock;
-        regs$6$d = taps$6;
-        taps$7 = regs$6$q;
-        regs$7$clock = clock;
-        regs$7$d = taps$7;
-        taps$8 = regs$7$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-        out = taps$3;
-        out = taps$4;
-        out = taps$5;
-        out = taps$6;
-        out = taps$7;
-        out = taps$8;
-    end
-    
-endmodule // dsc_engine$pw$array$a_skew$7
-
-
-module dsc_engine$pw$array$a_skew$7$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$7$regs$0
-
-
-module dsc_engine$pw$array$a_skew$7$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$7$regs$1
-
-
-module dsc_engine$pw$array$a_skew$7$regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$7$regs$2
-
-
-module dsc_engine$pw$array$a_skew$7$regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$7$regs$3
-
-
-module dsc_engine$pw$array$a_skew$7$regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$7$regs$4
-
-
-module dsc_engine$pw$array$a_skew$7$regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$7$regs$5
-
-
-module dsc_engine$pw$array$a_skew$7$regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$7$regs$6
-
-
-module dsc_engine$pw$array$a_skew$7$regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$a_skew$7$regs$7
 
 
 module dsc_engine$pw$array$cap_skew$0(clock,inp,out);
@@ -44598,1647 +26565,15 @@ module dsc_engine$pw$array$cap_skew$3$regs$6(d,q,clock);
 endmodule // dsc_engine$pw$array$cap_skew$3$regs$6
 
 
-module dsc_engine$pw$array$cap_skew$4(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    reg  regs$2$d;
-    wire  regs$2$q;
-    reg  regs$2$clock;
-    reg  regs$3$d;
-    wire  regs$3$q;
-    reg  regs$3$clock;
-    reg  regs$4$d;
-    wire  regs$4$q;
-    reg  regs$4$clock;
-    reg  regs$5$d;
-    wire  regs$5$q;
-    reg  regs$5$clock;
-    reg  regs$6$d;
-    wire  regs$6$q;
-    reg  regs$6$clock;
-    reg  regs$7$d;
-    wire  regs$7$q;
-    reg  regs$7$clock;
-    reg  regs$8$d;
-    wire  regs$8$q;
-    reg  regs$8$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    reg  taps$3;
-    reg  taps$4;
-    reg  taps$5;
-    reg  taps$6;
-    reg  taps$7;
-    reg  taps$8;
-    reg  taps$9;
-    
-    // Sub module instances
-    dsc_engine$pw$array$cap_skew$4$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$pw$array$cap_skew$4$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    dsc_engine$pw$array$cap_skew$4$regs$2 regs$2(
-        .d(regs$2$d),
-        .q(regs$2$q),
-        .clock(regs$2$clock)
-    );
-    dsc_engine$pw$array$cap_skew$4$regs$3 regs$3(
-        .d(regs$3$d),
-        .q(regs$3$q),
-        .clock(regs$3$clock)
-    );
-    dsc_engine$pw$array$cap_skew$4$regs$4 regs$4(
-        .d(regs$4$d),
-        .q(regs$4$q),
-        .clock(regs$4$clock)
-    );
-    dsc_engine$pw$array$cap_skew$4$regs$5 regs$5(
-        .d(regs$5$d),
-        .q(regs$5$q),
-        .clock(regs$5$clock)
-    );
-    dsc_engine$pw$array$cap_skew$4$regs$6 regs$6(
-        .d(regs$6$d),
-        .q(regs$6$q),
-        .clock(regs$6$clock)
-    );
-    dsc_engine$pw$array$cap_skew$4$regs$7 regs$7(
-        .d(regs$7$d),
-        .q(regs$7$q),
-        .clock(regs$7$clock)
-    );
-    dsc_engine$pw$array$cap_skew$4$regs$8 regs$8(
-        .d(regs$8$d),
-        .q(regs$8$q),
-        .clock(regs$8$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        regs$2$clock = clock;
-        regs$2$d = taps$2;
-        taps$3 = regs$2$q;
-        regs$3$clock = clock;
-        regs$3$d = taps$3;
-        taps$4 = regs$3$q;
-        regs$4$clock = clock;
-        regs$4$d = taps$4;
-        taps$5 = regs$4$q;
-        regs$5$clock = clock;
-        regs$5$d = taps$5;
-        taps$6 = regs$5$q;
-        regs$6$clock = clock;
-        regs$6$d = taps$6;
-        taps$7 = regs$6$q;
-        regs$7$clock = clock;
-        regs$7$d = taps$7;
-        taps$8 = regs$7$q;
-        regs$8$clock = clock;
-        regs$8$d = taps$8;
-        taps$9 = regs$8$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-        out = taps$3;
-        out = taps$4;
-        out = taps$5;
-        out = taps$6;
-        out = taps$7;
-        out = taps$8;
-        out = taps$9;
-    end
-    
-endmodule // dsc_engine$pw$array$cap_skew$4
-
-
-module dsc_engine$pw$array$cap_skew$4$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$4$regs$0
-
-
-module dsc_engine$pw$array$cap_skew$4$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$4$regs$1
-
-
-module dsc_engine$pw$array$cap_skew$4$regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$4$regs$2
-
-
-module dsc_engine$pw$array$cap_skew$4$regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$4$regs$3
-
-
-module dsc_engine$pw$array$cap_skew$4$regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$4$regs$4
-
-
-module dsc_engine$pw$array$cap_skew$4$regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$4$regs$5
-
-
-module dsc_engine$pw$array$cap_skew$4$regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$4$regs$6
-
-
-module dsc_engine$pw$array$cap_skew$4$regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$4$regs$7
-
-
-module dsc_engine$pw$array$cap_skew$4$regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$4$regs$8
-
-
-module dsc_engine$pw$array$cap_skew$5(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    reg  regs$2$d;
-    wire  regs$2$q;
-    reg  regs$2$clock;
-    reg  regs$3$d;
-    wire  regs$3$q;
-    reg  regs$3$clock;
-    reg  regs$4$d;
-    wire  regs$4$q;
-    reg  regs$4$clock;
-    reg  regs$5$d;
-    wire  regs$5$q;
-    reg  regs$5$clock;
-    reg  regs$6$d;
-    wire  regs$6$q;
-    reg  regs$6$clock;
-    reg  regs$7$d;
-    wire  regs$7$q;
-    reg  regs$7$clock;
-    reg  regs$8$d;
-    wire  regs$8$q;
-    reg  regs$8$clock;
-    reg  regs$9$d;
-    wire  regs$9$q;
-    reg  regs$9$clock;
-    reg  regs$10$d;
-    wire  regs$10$q;
-    reg  regs$10$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    reg  taps$3;
-    reg  taps$4;
-    reg  taps$5;
-    reg  taps$6;
-    reg  taps$7;
-    reg  taps$8;
-    reg  taps$9;
-    reg  taps$10;
-    reg  taps$11;
-    
-    // Sub module instances
-    dsc_engine$pw$array$cap_skew$5$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$pw$array$cap_skew$5$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    dsc_engine$pw$array$cap_skew$5$regs$2 regs$2(
-        .d(regs$2$d),
-        .q(regs$2$q),
-        .clock(regs$2$clock)
-    );
-    dsc_engine$pw$array$cap_skew$5$regs$3 regs$3(
-        .d(regs$3$d),
-        .q(regs$3$q),
-        .clock(regs$3$clock)
-    );
-    dsc_engine$pw$array$cap_skew$5$regs$4 regs$4(
-        .d(regs$4$d),
-        .q(regs$4$q),
-        .clock(regs$4$clock)
-    );
-    dsc_engine$pw$array$cap_skew$5$regs$5 regs$5(
-        .d(regs$5$d),
-        .q(regs$5$q),
-        .clock(regs$5$clock)
-    );
-    dsc_engine$pw$array$cap_skew$5$regs$6 regs$6(
-        .d(regs$6$d),
-        .q(regs$6$q),
-        .clock(regs$6$clock)
-    );
-    dsc_engine$pw$array$cap_skew$5$regs$7 regs$7(
-        .d(regs$7$d),
-        .q(regs$7$q),
-        .clock(regs$7$clock)
-    );
-    dsc_engine$pw$array$cap_skew$5$regs$8 regs$8(
-        .d(regs$8$d),
-        .q(regs$8$q),
-        .clock(regs$8$clock)
-    );
-    dsc_engine$pw$array$cap_skew$5$regs$9 regs$9(
-        .d(regs$9$d),
-        .q(regs$9$q),
-        .clock(regs$9$clock)
-    );
-    dsc_engine$pw$array$cap_skew$5$regs$10 regs$10(
-        .d(regs$10$d),
-        .q(regs$10$q),
-        .clock(regs$10$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        regs$2$clock = clock;
-        regs$2$d = taps$2;
-        taps$3 = regs$2$q;
-        regs$3$clock = clock;
-        regs$3$d = taps$3;
-        taps$4 = regs$3$q;
-        regs$4$clock = clock;
-        regs$4$d = taps$4;
-        taps$5 = regs$4$q;
-        regs$5$clock = clock;
-        regs$5$d = taps$5;
-        taps$6 = regs$5$q;
-        regs$6$clock = clock;
-        regs$6$d = taps$6;
-        taps$7 = regs$6$q;
-        regs$7$clock = clock;
-        regs$7$d = taps$7;
-        taps$8 = regs$7$q;
-        regs$8$clock = clock;
-        regs$8$d = taps$8;
-        taps$9 = regs$8$q;
-        regs$9$clock = clock;
-        regs$9$d = taps$9;
-        taps$10 = regs$9$q;
-        regs$10$clock = clock;
-        regs$10$d = taps$10;
-        taps$11 = regs$10$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-        out = taps$3;
-        out = taps$4;
-        out = taps$5;
-        out = taps$6;
-        out = taps$7;
-        out = taps$8;
-        out = taps$9;
-        out = taps$10;
-        out = taps$11;
-    end
-    
-endmodule // dsc_engine$pw$array$cap_skew$5
-
-
-module dsc_engine$pw$array$cap_skew$5$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$5$regs$0
-
-
-module dsc_engine$pw$array$cap_skew$5$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$5$regs$1
-
-
-module dsc_engine$pw$array$cap_skew$5$regs$10(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$5$regs$10
-
-
-module dsc_engine$pw$array$cap_skew$5$regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$5$regs$2
-
-
-module dsc_engine$pw$array$cap_skew$5$regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$5$regs$3
-
-
-module dsc_engine$pw$array$cap_skew$5$regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$5$regs$4
-
-
-module dsc_engine$pw$array$cap_skew$5$regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$5$regs$5
-
-
-module dsc_engine$pw$array$cap_skew$5$regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$5$regs$6
-
-
-module dsc_engine$pw$array$cap_skew$5$regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$5$regs$7
-
-
-module dsc_engine$pw$array$cap_skew$5$regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$5$regs$8
-
-
-module dsc_engine$pw$array$cap_skew$5$regs$9(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$5$regs$9
-
-
-module dsc_engine$pw$array$cap_skew$6(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    reg  regs$2$d;
-    wire  regs$2$q;
-    reg  regs$2$clock;
-    reg  regs$3$d;
-    wire  regs$3$q;
-    reg  regs$3$clock;
-    reg  regs$4$d;
-    wire  regs$4$q;
-    reg  regs$4$clock;
-    reg  regs$5$d;
-    wire  regs$5$q;
-    reg  regs$5$clock;
-    reg  regs$6$d;
-    wire  regs$6$q;
-    reg  regs$6$clock;
-    reg  regs$7$d;
-    wire  regs$7$q;
-    reg  regs$7$clock;
-    reg  regs$8$d;
-    wire  regs$8$q;
-    reg  regs$8$clock;
-    reg  regs$9$d;
-    wire  regs$9$q;
-    reg  regs$9$clock;
-    reg  regs$10$d;
-    wire  regs$10$q;
-    reg  regs$10$clock;
-    reg  regs$11$d;
-    wire  regs$11$q;
-    reg  regs$11$clock;
-    reg  regs$12$d;
-    wire  regs$12$q;
-    reg  regs$12$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    reg  taps$3;
-    reg  taps$4;
-    reg  taps$5;
-    reg  taps$6;
-    reg  taps$7;
-    reg  taps$8;
-    reg  taps$9;
-    reg  taps$10;
-    reg  taps$11;
-    reg  taps$12;
-    reg  taps$13;
-    
-    // Sub module instances
-    dsc_engine$pw$array$cap_skew$6$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$pw$array$cap_skew$6$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    dsc_engine$pw$array$cap_skew$6$regs$2 regs$2(
-        .d(regs$2$d),
-        .q(regs$2$q),
-        .clock(regs$2$clock)
-    );
-    dsc_engine$pw$array$cap_skew$6$regs$3 regs$3(
-        .d(regs$3$d),
-        .q(regs$3$q),
-        .clock(regs$3$clock)
-    );
-    dsc_engine$pw$array$cap_skew$6$regs$4 regs$4(
-        .d(regs$4$d),
-        .q(regs$4$q),
-        .clock(regs$4$clock)
-    );
-    dsc_engine$pw$array$cap_skew$6$regs$5 regs$5(
-        .d(regs$5$d),
-        .q(regs$5$q),
-        .clock(regs$5$clock)
-    );
-    dsc_engine$pw$array$cap_skew$6$regs$6 regs$6(
-        .d(regs$6$d),
-        .q(regs$6$q),
-        .clock(regs$6$clock)
-    );
-    dsc_engine$pw$array$cap_skew$6$regs$7 regs$7(
-        .d(regs$7$d),
-        .q(regs$7$q),
-        .clock(regs$7$clock)
-    );
-    dsc_engine$pw$array$cap_skew$6$regs$8 regs$8(
-        .d(regs$8$d),
-        .q(regs$8$q),
-        .clock(regs$8$clock)
-    );
-    dsc_engine$pw$array$cap_skew$6$regs$9 regs$9(
-        .d(regs$9$d),
-        .q(regs$9$q),
-        .clock(regs$9$clock)
-    );
-    dsc_engine$pw$array$cap_skew$6$regs$10 regs$10(
-        .d(regs$10$d),
-        .q(regs$10$q),
-        .clock(regs$10$clock)
-    );
-    dsc_engine$pw$array$cap_skew$6$regs$11 regs$11(
-        .d(regs$11$d),
-        .q(regs$11$q),
-        .clock(regs$11$clock)
-    );
-    dsc_engine$pw$array$cap_skew$6$regs$12 regs$12(
-        .d(regs$12$d),
-        .q(regs$12$q),
-        .clock(regs$12$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        regs$2$clock = clock;
-        regs$2$d = taps$2;
-        taps$3 = regs$2$q;
-        regs$3$clock = clock;
-        regs$3$d = taps$3;
-        taps$4 = regs$3$q;
-        regs$4$clock = clock;
-        regs$4$d = taps$4;
-        taps$5 = regs$4$q;
-        regs$5$clock = clock;
-        regs$5$d = taps$5;
-        taps$6 = regs$5$q;
-        regs$6$clock = clock;
-        regs$6$d = taps$6;
-        taps$7 = regs$6$q;
-        regs$7$clock = clock;
-        regs$7$d = taps$7;
-        taps$8 = regs$7$q;
-        regs$8$clock = clock;
-        regs$8$d = taps$8;
-        taps$9 = regs$8$q;
-        regs$9$clock = clock;
-        regs$9$d = taps$9;
-        taps$10 = regs$9$q;
-        regs$10$clock = clock;
-        regs$10$d = taps$10;
-        taps$11 = regs$10$q;
-        regs$11$clock = clock;
-        regs$11$d = taps$11;
-        taps$12 = regs$11$q;
-        regs$12$clock = clock;
-        regs$12$d = taps$12;
-        taps$13 = regs$12$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-        out = taps$3;
-        out = taps$4;
-        out = taps$5;
-        out = taps$6;
-        out = taps$7;
-        out = taps$8;
-        out = taps$9;
-        out = taps$10;
-        out = taps$11;
-        out = taps$12;
-        out = taps$13;
-    end
-    
-endmodule // dsc_engine$pw$array$cap_skew$6
-
-
-module dsc_engine$pw$array$cap_skew$6$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$6$regs$0
-
-
-module dsc_engine$pw$array$cap_skew$6$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$6$regs$1
-
-
-module dsc_engine$pw$array$cap_skew$6$regs$10(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$6$regs$10
-
-
-module dsc_engine$pw$array$cap_skew$6$regs$11(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$6$regs$11
-
-
-module dsc_engine$pw$array$cap_skew$6$regs$12(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$6$regs$12
-
-
-module dsc_engine$pw$array$cap_skew$6$regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$6$regs$2
-
-
-module dsc_engine$pw$array$cap_skew$6$regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$6$regs$3
-
-
-module dsc_engine$pw$array$cap_skew$6$regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$6$regs$4
-
-
-module dsc_engine$pw$array$cap_skew$6$regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$6$regs$5
-
-
-module dsc_engine$pw$array$cap_skew$6$regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$6$regs$6
-
-
-module dsc_engine$pw$array$cap_skew$6$regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$6$regs$7
-
-
-module dsc_engine$pw$array$cap_skew$6$regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$6$regs$8
-
-
-module dsc_engine$pw$array$cap_skew$6$regs$9(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$6$regs$9
-
-
-module dsc_engine$pw$array$cap_skew$7(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    reg  regs$2$d;
-    wire  regs$2$q;
-    reg  regs$2$clock;
-    reg  regs$3$d;
-    wire  regs$3$q;
-    reg  regs$3$clock;
-    reg  regs$4$d;
-    wire  regs$4$q;
-    reg  regs$4$clock;
-    reg  regs$5$d;
-    wire  regs$5$q;
-    reg  regs$5$clock;
-    reg  regs$6$d;
-    wire  regs$6$q;
-    reg  regs$6$clock;
-    reg  regs$7$d;
-    wire  regs$7$q;
-    reg  regs$7$clock;
-    reg  regs$8$d;
-    wire  regs$8$q;
-    reg  regs$8$clock;
-    reg  regs$9$d;
-    wire  regs$9$q;
-    reg  regs$9$clock;
-    reg  regs$10$d;
-    wire  regs$10$q;
-    reg  regs$10$clock;
-    reg  regs$11$d;
-    wire  regs$11$q;
-    reg  regs$11$clock;
-    reg  regs$12$d;
-    wire  regs$12$q;
-    reg  regs$12$clock;
-    reg  regs$13$d;
-    wire  regs$13$q;
-    reg  regs$13$clock;
-    reg  regs$14$d;
-    wire  regs$14$q;
-    reg  regs$14$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    reg  taps$3;
-    reg  taps$4;
-    reg  taps$5;
-    reg  taps$6;
-    reg  taps$7;
-    reg  taps$8;
-    reg  taps$9;
-    reg  taps$10;
-    reg  taps$11;
-    reg  taps$12;
-    reg  taps$13;
-    reg  taps$14;
-    reg  taps$15;
-    
-    // Sub module instances
-    dsc_engine$pw$array$cap_skew$7$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$pw$array$cap_skew$7$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    dsc_engine$pw$array$cap_skew$7$regs$2 regs$2(
-        .d(regs$2$d),
-        .q(regs$2$q),
-        .clock(regs$2$clock)
-    );
-    dsc_engine$pw$array$cap_skew$7$regs$3 regs$3(
-        .d(regs$3$d),
-        .q(regs$3$q),
-        .clock(regs$3$clock)
-    );
-    dsc_engine$pw$array$cap_skew$7$regs$4 regs$4(
-        .d(regs$4$d),
-        .q(regs$4$q),
-        .clock(regs$4$clock)
-    );
-    dsc_engine$pw$array$cap_skew$7$regs$5 regs$5(
-        .d(regs$5$d),
-        .q(regs$5$q),
-        .clock(regs$5$clock)
-    );
-    dsc_engine$pw$array$cap_skew$7$regs$6 regs$6(
-        .d(regs$6$d),
-        .q(regs$6$q),
-        .clock(regs$6$clock)
-    );
-    dsc_engine$pw$array$cap_skew$7$regs$7 regs$7(
-        .d(regs$7$d),
-        .q(regs$7$q),
-        .clock(regs$7$clock)
-    );
-    dsc_engine$pw$array$cap_skew$7$regs$8 regs$8(
-        .d(regs$8$d),
-        .q(regs$8$q),
-        .clock(regs$8$clock)
-    );
-    dsc_engine$pw$array$cap_skew$7$regs$9 regs$9(
-        .d(regs$9$d),
-        .q(regs$9$q),
-        .clock(regs$9$clock)
-    );
-    dsc_engine$pw$array$cap_skew$7$regs$10 regs$10(
-        .d(regs$10$d),
-        .q(regs$10$q),
-        .clock(regs$10$clock)
-    );
-    dsc_engine$pw$array$cap_skew$7$regs$11 regs$11(
-        .d(regs$11$d),
-        .q(regs$11$q),
-        .clock(regs$11$clock)
-    );
-    dsc_engine$pw$array$cap_skew$7$regs$12 regs$12(
-        .d(regs$12$d),
-        .q(regs$12$q),
-        .clock(regs$12$clock)
-    );
-    dsc_engine$pw$array$cap_skew$7$regs$13 regs$13(
-        .d(regs$13$d),
-        .q(regs$13$q),
-        .clock(regs$13$clock)
-    );
-    dsc_engine$pw$array$cap_skew$7$regs$14 regs$14(
-        .d(regs$14$d),
-        .q(regs$14$q),
-        .clock(regs$14$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        regs$2$clock = clock;
-        regs$2$d = taps$2;
-        taps$3 = regs$2$q;
-        regs$3$clock = clock;
-        regs$3$d = taps$3;
-        taps$4 = regs$3$q;
-        regs$4$clock = clock;
-        regs$4$d = taps$4;
-        taps$5 = regs$4$q;
-        regs$5$clock = clock;
-        regs$5$d = taps$5;
-        taps$6 = regs$5$q;
-        regs$6$clock = clock;
-        regs$6$d = taps$6;
-        taps$7 = regs$6$q;
-        regs$7$clock = clock;
-        regs$7$d = taps$7;
-        taps$8 = regs$7$q;
-        regs$8$clock = clock;
-        regs$8$d = taps$8;
-        taps$9 = regs$8$q;
-        regs$9$clock = clock;
-        regs$9$d = taps$9;
-        taps$10 = regs$9$q;
-        regs$10$clock = clock;
-        regs$10$d = taps$10;
-        taps$11 = regs$10$q;
-        regs$11$clock = clock;
-        regs$11$d = taps$11;
-        taps$12 = regs$11$q;
-        regs$12$clock = clock;
-        regs$12$d = taps$12;
-        taps$13 = regs$12$q;
-        regs$13$clock = clock;
-        regs$13$d = taps$13;
-        taps$14 = regs$13$q;
-        regs$14$clock = clock;
-        regs$14$d = taps$14;
-        taps$15 = regs$14$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-        out = taps$3;
-        out = taps$4;
-        out = taps$5;
-        out = taps$6;
-        out = taps$7;
-        out = taps$8;
-        out = taps$9;
-        out = taps$10;
-        out = taps$11;
-        out = taps$12;
-        out = taps$13;
-        out = taps$14;
-        out = taps$15;
-    end
-    
-endmodule // dsc_engine$pw$array$cap_skew$7
-
-
-module dsc_engine$pw$array$cap_skew$7$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$7$regs$0
-
-
-module dsc_engine$pw$array$cap_skew$7$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$7$regs$1
-
-
-module dsc_engine$pw$array$cap_skew$7$regs$10(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$7$regs$10
-
-
-module dsc_engine$pw$array$cap_skew$7$regs$11(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$7$regs$11
-
-
-module dsc_engine$pw$array$cap_skew$7$regs$12(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$7$regs$12
-
-
-module dsc_engine$pw$array$cap_skew$7$regs$13(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$7$regs$13
-
-
-module dsc_engine$pw$array$cap_skew$7$regs$14(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$7$regs$14
-
-
-module dsc_engine$pw$array$cap_skew$7$regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$7$regs$2
-
-
-module dsc_engine$pw$array$cap_skew$7$regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$7$regs$3
-
-
-module dsc_engine$pw$array$cap_skew$7$regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$7$regs$4
-
-
-module dsc_engine$pw$array$cap_skew$7$regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$7$regs$5
-
-
-module dsc_engine$pw$array$cap_skew$7$regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$7$regs$6
-
-
-module dsc_engine$pw$array$cap_skew$7$regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$7$regs$7
-
-
-module dsc_engine$pw$array$cap_skew$7$regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$7$regs$8
-
-
-module dsc_engine$pw$array$cap_skew$7$regs$9(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$cap_skew$7$regs$9
-
-
 module dsc_engine$pw$array$o_ext$0(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$array$o_ext$0
 
@@ -46246,12 +26581,12 @@ endmodule // dsc_engine$pw$array$o_ext$0
 module dsc_engine$pw$array$o_ext$1(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$array$o_ext$1
 
@@ -46259,12 +26594,12 @@ endmodule // dsc_engine$pw$array$o_ext$1
 module dsc_engine$pw$array$o_ext$2(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$array$o_ext$2
 
@@ -46272,12 +26607,12 @@ endmodule // dsc_engine$pw$array$o_ext$2
 module dsc_engine$pw$array$o_ext$3(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$array$o_ext$3
 
@@ -46286,29 +26621,29 @@ module dsc_engine$pw$array$o_skew$0(clock,inp,out);
     
     // Module arguments
     input wire  clock;
-    input wire  [25:0] inp;
-    output reg  [25:0] out;
+    input wire  [23:0] inp;
+    output reg  [23:0] out;
     
     // Stub signals
-    reg  [25:0] regs$0$d;
-    wire  [25:0] regs$0$q;
+    reg  [23:0] regs$0$d;
+    wire  [23:0] regs$0$q;
     reg  regs$0$clock;
-    reg  [25:0] regs$1$d;
-    wire  [25:0] regs$1$q;
+    reg  [23:0] regs$1$d;
+    wire  [23:0] regs$1$q;
     reg  regs$1$clock;
-    reg  [25:0] regs$2$d;
-    wire  [25:0] regs$2$q;
+    reg  [23:0] regs$2$d;
+    wire  [23:0] regs$2$q;
     reg  regs$2$clock;
-    reg  [25:0] regs$3$d;
-    wire  [25:0] regs$3$q;
+    reg  [23:0] regs$3$d;
+    wire  [23:0] regs$3$q;
     reg  regs$3$clock;
     
     // Local signals
-    reg  [25:0] taps$0;
-    reg  [25:0] taps$1;
-    reg  [25:0] taps$2;
-    reg  [25:0] taps$3;
-    reg  [25:0] taps$4;
+    reg  [23:0] taps$0;
+    reg  [23:0] taps$1;
+    reg  [23:0] taps$2;
+    reg  [23:0] taps$3;
+    reg  [23:0] taps$4;
     
     // Sub module instances
     dsc_engine$pw$array$o_skew$0$regs$0 regs$0(
@@ -46361,13 +26696,13 @@ endmodule // dsc_engine$pw$array$o_skew$0
 module dsc_engine$pw$array$o_skew$0$regs$0(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -46380,13 +26715,13 @@ endmodule // dsc_engine$pw$array$o_skew$0$regs$0
 module dsc_engine$pw$array$o_skew$0$regs$1(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -46399,13 +26734,13 @@ endmodule // dsc_engine$pw$array$o_skew$0$regs$1
 module dsc_engine$pw$array$o_skew$0$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -46418,13 +26753,13 @@ endmodule // dsc_engine$pw$array$o_skew$0$regs$2
 module dsc_engine$pw$array$o_skew$0$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -46438,25 +26773,25 @@ module dsc_engine$pw$array$o_skew$1(clock,inp,out);
     
     // Module arguments
     input wire  clock;
-    input wire  [25:0] inp;
-    output reg  [25:0] out;
+    input wire  [23:0] inp;
+    output reg  [23:0] out;
     
     // Stub signals
-    reg  [25:0] regs$0$d;
-    wire  [25:0] regs$0$q;
+    reg  [23:0] regs$0$d;
+    wire  [23:0] regs$0$q;
     reg  regs$0$clock;
-    reg  [25:0] regs$1$d;
-    wire  [25:0] regs$1$q;
+    reg  [23:0] regs$1$d;
+    wire  [23:0] regs$1$q;
     reg  regs$1$clock;
-    reg  [25:0] regs$2$d;
-    wire  [25:0] regs$2$q;
+    reg  [23:0] regs$2$d;
+    wire  [23:0] regs$2$q;
     reg  regs$2$clock;
     
     // Local signals
-    reg  [25:0] taps$0;
-    reg  [25:0] taps$1;
-    reg  [25:0] taps$2;
-    reg  [25:0] taps$3;
+    reg  [23:0] taps$0;
+    reg  [23:0] taps$1;
+    reg  [23:0] taps$2;
+    reg  [23:0] taps$3;
     
     // Sub module instances
     dsc_engine$pw$array$o_skew$1$regs$0 regs$0(
@@ -46500,13 +26835,13 @@ endmodule // dsc_engine$pw$array$o_skew$1
 module dsc_engine$pw$array$o_skew$1$regs$0(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -46519,13 +26854,13 @@ endmodule // dsc_engine$pw$array$o_skew$1$regs$0
 module dsc_engine$pw$array$o_skew$1$regs$1(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -46538,13 +26873,13 @@ endmodule // dsc_engine$pw$array$o_skew$1$regs$1
 module dsc_engine$pw$array$o_skew$1$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -46558,21 +26893,21 @@ module dsc_engine$pw$array$o_skew$2(clock,inp,out);
     
     // Module arguments
     input wire  clock;
-    input wire  [25:0] inp;
-    output reg  [25:0] out;
+    input wire  [23:0] inp;
+    output reg  [23:0] out;
     
     // Stub signals
-    reg  [25:0] regs$0$d;
-    wire  [25:0] regs$0$q;
+    reg  [23:0] regs$0$d;
+    wire  [23:0] regs$0$q;
     reg  regs$0$clock;
-    reg  [25:0] regs$1$d;
-    wire  [25:0] regs$1$q;
+    reg  [23:0] regs$1$d;
+    wire  [23:0] regs$1$q;
     reg  regs$1$clock;
     
     // Local signals
-    reg  [25:0] taps$0;
-    reg  [25:0] taps$1;
-    reg  [25:0] taps$2;
+    reg  [23:0] taps$0;
+    reg  [23:0] taps$1;
+    reg  [23:0] taps$2;
     
     // Sub module instances
     dsc_engine$pw$array$o_skew$2$regs$0 regs$0(
@@ -46607,13 +26942,13 @@ endmodule // dsc_engine$pw$array$o_skew$2
 module dsc_engine$pw$array$o_skew$2$regs$0(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -46626,13 +26961,13 @@ endmodule // dsc_engine$pw$array$o_skew$2$regs$0
 module dsc_engine$pw$array$o_skew$2$regs$1(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -46646,17 +26981,17 @@ module dsc_engine$pw$array$o_skew$3(clock,inp,out);
     
     // Module arguments
     input wire  clock;
-    input wire  [25:0] inp;
-    output reg  [25:0] out;
+    input wire  [23:0] inp;
+    output reg  [23:0] out;
     
     // Stub signals
-    reg  [25:0] regs$0$d;
-    wire  [25:0] regs$0$q;
+    reg  [23:0] regs$0$d;
+    wire  [23:0] regs$0$q;
     reg  regs$0$clock;
     
     // Local signals
-    reg  [25:0] taps$0;
-    reg  [25:0] taps$1;
+    reg  [23:0] taps$0;
+    reg  [23:0] taps$1;
     
     // Sub module instances
     dsc_engine$pw$array$o_skew$3$regs$0 regs$0(
@@ -46682,13 +27017,13 @@ endmodule // dsc_engine$pw$array$o_skew$3
 module dsc_engine$pw$array$o_skew$3$regs$0(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -47112,934 +27447,6 @@ module dsc_engine$pw$array$sw_skew$3$regs$3(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$array$sw_skew$3$regs$3
-
-
-module dsc_engine$pw$array$sw_skew$4(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    reg  regs$2$d;
-    wire  regs$2$q;
-    reg  regs$2$clock;
-    reg  regs$3$d;
-    wire  regs$3$q;
-    reg  regs$3$clock;
-    reg  regs$4$d;
-    wire  regs$4$q;
-    reg  regs$4$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    reg  taps$3;
-    reg  taps$4;
-    reg  taps$5;
-    
-    // Sub module instances
-    dsc_engine$pw$array$sw_skew$4$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$pw$array$sw_skew$4$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    dsc_engine$pw$array$sw_skew$4$regs$2 regs$2(
-        .d(regs$2$d),
-        .q(regs$2$q),
-        .clock(regs$2$clock)
-    );
-    dsc_engine$pw$array$sw_skew$4$regs$3 regs$3(
-        .d(regs$3$d),
-        .q(regs$3$q),
-        .clock(regs$3$clock)
-    );
-    dsc_engine$pw$array$sw_skew$4$regs$4 regs$4(
-        .d(regs$4$d),
-        .q(regs$4$q),
-        .clock(regs$4$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        regs$2$clock = clock;
-        regs$2$d = taps$2;
-        taps$3 = regs$2$q;
-        regs$3$clock = clock;
-        regs$3$d = taps$3;
-        taps$4 = regs$3$q;
-        regs$4$clock = clock;
-        regs$4$d = taps$4;
-        taps$5 = regs$4$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-        out = taps$3;
-        out = taps$4;
-        out = taps$5;
-    end
-    
-endmodule // dsc_engine$pw$array$sw_skew$4
-
-
-module dsc_engine$pw$array$sw_skew$4$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$4$regs$0
-
-
-module dsc_engine$pw$array$sw_skew$4$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$4$regs$1
-
-
-module dsc_engine$pw$array$sw_skew$4$regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$4$regs$2
-
-
-module dsc_engine$pw$array$sw_skew$4$regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$4$regs$3
-
-
-module dsc_engine$pw$array$sw_skew$4$regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$4$regs$4
-
-
-module dsc_engine$pw$array$sw_skew$5(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    reg  regs$2$d;
-    wire  regs$2$q;
-    reg  regs$2$clock;
-    reg  regs$3$d;
-    wire  regs$3$q;
-    reg  regs$3$clock;
-    reg  regs$4$d;
-    wire  regs$4$q;
-    reg  regs$4$clock;
-    reg  regs$5$d;
-    wire  regs$5$q;
-    reg  regs$5$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    reg  taps$3;
-    reg  taps$4;
-    reg  taps$5;
-    reg  taps$6;
-    
-    // Sub module instances
-    dsc_engine$pw$array$sw_skew$5$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$pw$array$sw_skew$5$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    dsc_engine$pw$array$sw_skew$5$regs$2 regs$2(
-        .d(regs$2$d),
-        .q(regs$2$q),
-        .clock(regs$2$clock)
-    );
-    dsc_engine$pw$array$sw_skew$5$regs$3 regs$3(
-        .d(regs$3$d),
-        .q(regs$3$q),
-        .clock(regs$3$clock)
-    );
-    dsc_engine$pw$array$sw_skew$5$regs$4 regs$4(
-        .d(regs$4$d),
-        .q(regs$4$q),
-        .clock(regs$4$clock)
-    );
-    dsc_engine$pw$array$sw_skew$5$regs$5 regs$5(
-        .d(regs$5$d),
-        .q(regs$5$q),
-        .clock(regs$5$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        regs$2$clock = clock;
-        regs$2$d = taps$2;
-        taps$3 = regs$2$q;
-        regs$3$clock = clock;
-        regs$3$d = taps$3;
-        taps$4 = regs$3$q;
-        regs$4$clock = clock;
-        regs$4$d = taps$4;
-        taps$5 = regs$4$q;
-        regs$5$clock = clock;
-        regs$5$d = taps$5;
-        taps$6 = regs$5$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-        out = taps$3;
-        out = taps$4;
-        out = taps$5;
-        out = taps$6;
-    end
-    
-endmodule // dsc_engine$pw$array$sw_skew$5
-
-
-module dsc_engine$pw$array$sw_skew$5$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$5$regs$0
-
-
-module dsc_engine$pw$array$sw_skew$5$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$5$regs$1
-
-
-module dsc_engine$pw$array$sw_skew$5$regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$5$regs$2
-
-
-module dsc_engine$pw$array$sw_skew$5$regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$5$regs$3
-
-
-module dsc_engine$pw$array$sw_skew$5$regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$5$regs$4
-
-
-module dsc_engine$pw$array$sw_skew$5$regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$5$regs$5
-
-
-module dsc_engine$pw$array$sw_skew$6(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    reg  regs$2$d;
-    wire  regs$2$q;
-    reg  regs$2$clock;
-    reg  regs$3$d;
-    wire  regs$3$q;
-    reg  regs$3$clock;
-    reg  regs$4$d;
-    wire  regs$4$q;
-    reg  regs$4$clock;
-    reg  regs$5$d;
-    wire  regs$5$q;
-    reg  regs$5$clock;
-    reg  regs$6$d;
-    wire  regs$6$q;
-    reg  regs$6$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    reg  taps$3;
-    reg  taps$4;
-    reg  taps$5;
-    reg  taps$6;
-    reg  taps$7;
-    
-    // Sub module instances
-    dsc_engine$pw$array$sw_skew$6$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$pw$array$sw_skew$6$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    dsc_engine$pw$array$sw_skew$6$regs$2 regs$2(
-        .d(regs$2$d),
-        .q(regs$2$q),
-        .clock(regs$2$clock)
-    );
-    dsc_engine$pw$array$sw_skew$6$regs$3 regs$3(
-        .d(regs$3$d),
-        .q(regs$3$q),
-        .clock(regs$3$clock)
-    );
-    dsc_engine$pw$array$sw_skew$6$regs$4 regs$4(
-        .d(regs$4$d),
-        .q(regs$4$q),
-        .clock(regs$4$clock)
-    );
-    dsc_engine$pw$array$sw_skew$6$regs$5 regs$5(
-        .d(regs$5$d),
-        .q(regs$5$q),
-        .clock(regs$5$clock)
-    );
-    dsc_engine$pw$array$sw_skew$6$regs$6 regs$6(
-        .d(regs$6$d),
-        .q(regs$6$q),
-        .clock(regs$6$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        regs$2$clock = clock;
-        regs$2$d = taps$2;
-        taps$3 = regs$2$q;
-        regs$3$clock = clock;
-        regs$3$d = taps$3;
-        taps$4 = regs$3$q;
-        regs$4$clock = clock;
-        regs$4$d = taps$4;
-        taps$5 = regs$4$q;
-        regs$5$clock = clock;
-        regs$5$d = taps$5;
-        taps$6 = regs$5$q;
-        regs$6$clock = clock;
-        regs$6$d = taps$6;
-        taps$7 = regs$6$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-        out = taps$3;
-        out = taps$4;
-        out = taps$5;
-        out = taps$6;
-        out = taps$7;
-    end
-    
-endmodule // dsc_engine$pw$array$sw_skew$6
-
-
-module dsc_engine$pw$array$sw_skew$6$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$6$regs$0
-
-
-module dsc_engine$pw$array$sw_skew$6$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$6$regs$1
-
-
-module dsc_engine$pw$array$sw_skew$6$regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$6$regs$2
-
-
-module dsc_engine$pw$array$sw_skew$6$regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$6$regs$3
-
-
-module dsc_engine$pw$array$sw_skew$6$regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$6$regs$4
-
-
-module dsc_engine$pw$array$sw_skew$6$regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$6$regs$5
-
-
-module dsc_engine$pw$array$sw_skew$6$regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$6$regs$6
-
-
-module dsc_engine$pw$array$sw_skew$7(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    reg  regs$2$d;
-    wire  regs$2$q;
-    reg  regs$2$clock;
-    reg  regs$3$d;
-    wire  regs$3$q;
-    reg  regs$3$clock;
-    reg  regs$4$d;
-    wire  regs$4$q;
-    reg  regs$4$clock;
-    reg  regs$5$d;
-    wire  regs$5$q;
-    reg  regs$5$clock;
-    reg  regs$6$d;
-    wire  regs$6$q;
-    reg  regs$6$clock;
-    reg  regs$7$d;
-    wire  regs$7$q;
-    reg  regs$7$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    reg  taps$3;
-    reg  taps$4;
-    reg  taps$5;
-    reg  taps$6;
-    reg  taps$7;
-    reg  taps$8;
-    
-    // Sub module instances
-    dsc_engine$pw$array$sw_skew$7$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$pw$array$sw_skew$7$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    dsc_engine$pw$array$sw_skew$7$regs$2 regs$2(
-        .d(regs$2$d),
-        .q(regs$2$q),
-        .clock(regs$2$clock)
-    );
-    dsc_engine$pw$array$sw_skew$7$regs$3 regs$3(
-        .d(regs$3$d),
-        .q(regs$3$q),
-        .clock(regs$3$clock)
-    );
-    dsc_engine$pw$array$sw_skew$7$regs$4 regs$4(
-        .d(regs$4$d),
-        .q(regs$4$q),
-        .clock(regs$4$clock)
-    );
-    dsc_engine$pw$array$sw_skew$7$regs$5 regs$5(
-        .d(regs$5$d),
-        .q(regs$5$q),
-        .clock(regs$5$clock)
-    );
-    dsc_engine$pw$array$sw_skew$7$regs$6 regs$6(
-        .d(regs$6$d),
-        .q(regs$6$q),
-        .clock(regs$6$clock)
-    );
-    dsc_engine$pw$array$sw_skew$7$regs$7 regs$7(
-        .d(regs$7$d),
-        .q(regs$7$q),
-        .clock(regs$7$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        regs$2$clock = clock;
-        regs$2$d = taps$2;
-        taps$3 = regs$2$q;
-        regs$3$clock = clock;
-        regs$3$d = taps$3;
-        taps$4 = regs$3$q;
-        regs$4$clock = clock;
-        regs$4$d = taps$4;
-        taps$5 = regs$4$q;
-        regs$5$clock = clock;
-        regs$5$d = taps$5;
-        taps$6 = regs$5$q;
-        regs$6$clock = clock;
-        regs$6$d = taps$6;
-        taps$7 = regs$6$q;
-        regs$7$clock = clock;
-        regs$7$d = taps$7;
-        taps$8 = regs$7$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-        out = taps$3;
-        out = taps$4;
-        out = taps$5;
-        out = taps$6;
-        out = taps$7;
-        out = taps$8;
-    end
-    
-endmodule // dsc_engine$pw$array$sw_skew$7
-
-
-module dsc_engine$pw$array$sw_skew$7$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$7$regs$0
-
-
-module dsc_engine$pw$array$sw_skew$7$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$7$regs$1
-
-
-module dsc_engine$pw$array$sw_skew$7$regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$7$regs$2
-
-
-module dsc_engine$pw$array$sw_skew$7$regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$7$regs$3
-
-
-module dsc_engine$pw$array$sw_skew$7$regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$7$regs$4
-
-
-module dsc_engine$pw$array$sw_skew$7$regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$7$regs$5
-
-
-module dsc_engine$pw$array$sw_skew$7$regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$7$regs$6
-
-
-module dsc_engine$pw$array$sw_skew$7$regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$sw_skew$7$regs$7
 
 
 module dsc_engine$pw$array$w_ext$0(a,y);
@@ -48518,14 +27925,14 @@ module dsc_engine$pw$array$ws_rows$0(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,
     input wire  sw_in;
     input wire  cap_in;
     input wire  [31:0] w_in;
-    input wire  [103:0] psum_in;
+    input wire  [95:0] psum_in;
     output reg  [31:0] w_out;
-    output reg  [103:0] psum_out;
+    output reg  [95:0] psum_out;
     
     // Constant declarations
-    localparam  acc_w = 16'h1a;
+    localparam  acc_w = 16'h18;
     localparam  w_top = 16'h18;
-    localparam  p_top = 16'h4e;
+    localparam  p_top = 16'h48;
     
     // Stub signals
     reg  ws_cells$0$clock;
@@ -48533,45 +27940,45 @@ module dsc_engine$pw$array$ws_rows$0(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,
     reg  ws_cells$0$sw_in;
     reg  ws_cells$0$cap_in;
     reg  [7:0] ws_cells$0$w_in;
-    reg  [25:0] ws_cells$0$psum_in;
+    reg  [23:0] ws_cells$0$psum_in;
     wire  [7:0] ws_cells$0$a_out;
     wire  ws_cells$0$sw_out;
     wire  ws_cells$0$cap_out;
     wire  [7:0] ws_cells$0$w_out;
-    wire  [25:0] ws_cells$0$psum_out;
+    wire  [23:0] ws_cells$0$psum_out;
     reg  ws_cells$1$clock;
     reg  [7:0] ws_cells$1$a_in;
     reg  ws_cells$1$sw_in;
     reg  ws_cells$1$cap_in;
     reg  [7:0] ws_cells$1$w_in;
-    reg  [25:0] ws_cells$1$psum_in;
+    reg  [23:0] ws_cells$1$psum_in;
     wire  [7:0] ws_cells$1$a_out;
     wire  ws_cells$1$sw_out;
     wire  ws_cells$1$cap_out;
     wire  [7:0] ws_cells$1$w_out;
-    wire  [25:0] ws_cells$1$psum_out;
+    wire  [23:0] ws_cells$1$psum_out;
     reg  ws_cells$2$clock;
     reg  [7:0] ws_cells$2$a_in;
     reg  ws_cells$2$sw_in;
     reg  ws_cells$2$cap_in;
     reg  [7:0] ws_cells$2$w_in;
-    reg  [25:0] ws_cells$2$psum_in;
+    reg  [23:0] ws_cells$2$psum_in;
     wire  [7:0] ws_cells$2$a_out;
     wire  ws_cells$2$sw_out;
     wire  ws_cells$2$cap_out;
     wire  [7:0] ws_cells$2$w_out;
-    wire  [25:0] ws_cells$2$psum_out;
+    wire  [23:0] ws_cells$2$psum_out;
     reg  ws_cells$3$clock;
     reg  [7:0] ws_cells$3$a_in;
     reg  ws_cells$3$sw_in;
     reg  ws_cells$3$cap_in;
     reg  [7:0] ws_cells$3$w_in;
-    reg  [25:0] ws_cells$3$psum_in;
+    reg  [23:0] ws_cells$3$psum_in;
     wire  [7:0] ws_cells$3$a_out;
     wire  ws_cells$3$sw_out;
     wire  ws_cells$3$cap_out;
     wire  [7:0] ws_cells$3$w_out;
-    wire  [25:0] ws_cells$3$psum_out;
+    wire  [23:0] ws_cells$3$psum_out;
     reg  [7:0] w_ext$0$a;
     wire  [31:0] w_ext$0$y;
     reg  [7:0] w_ext$1$a;
@@ -48580,24 +27987,24 @@ module dsc_engine$pw$array$ws_rows$0(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,
     wire  [31:0] w_ext$2$y;
     reg  [7:0] w_ext$3$a;
     wire  [31:0] w_ext$3$y;
-    reg  [25:0] p_ext$0$a;
-    wire  [103:0] p_ext$0$y;
-    reg  [25:0] p_ext$1$a;
-    wire  [103:0] p_ext$1$y;
-    reg  [25:0] p_ext$2$a;
-    wire  [103:0] p_ext$2$y;
-    reg  [25:0] p_ext$3$a;
-    wire  [103:0] p_ext$3$y;
+    reg  [23:0] p_ext$0$a;
+    wire  [95:0] p_ext$0$y;
+    reg  [23:0] p_ext$1$a;
+    wire  [95:0] p_ext$1$y;
+    reg  [23:0] p_ext$2$a;
+    wire  [95:0] p_ext$2$y;
+    reg  [23:0] p_ext$3$a;
+    wire  [95:0] p_ext$3$y;
     
     // Local signals
     reg  [31:0] w_pack$0;
     reg  [31:0] w_pack$1;
     reg  [31:0] w_pack$2;
     reg  [31:0] w_pack$3;
-    reg  [103:0] p_pack$0;
-    reg  [103:0] p_pack$1;
-    reg  [103:0] p_pack$2;
-    reg  [103:0] p_pack$3;
+    reg  [95:0] p_pack$0;
+    reg  [95:0] p_pack$1;
+    reg  [95:0] p_pack$2;
+    reg  [95:0] p_pack$3;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$0$ws_cells$0 ws_cells$0(
@@ -48689,22 +28096,22 @@ module dsc_engine$pw$array$ws_rows$0(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,
     always @(*) begin
         ws_cells$0$clock = clock;
         ws_cells$0$w_in = w_in[(32'h8 * 0)+:(8)];
-        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(26)];
+        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(24)];
         w_ext$0$a = ws_cells$0$w_out;
         p_ext$0$a = ws_cells$0$psum_out;
         ws_cells$1$clock = clock;
         ws_cells$1$w_in = w_in[(32'h8 * 1)+:(8)];
-        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(26)];
+        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(24)];
         w_ext$1$a = ws_cells$1$w_out;
         p_ext$1$a = ws_cells$1$psum_out;
         ws_cells$2$clock = clock;
         ws_cells$2$w_in = w_in[(32'h8 * 2)+:(8)];
-        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(26)];
+        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(24)];
         w_ext$2$a = ws_cells$2$w_out;
         p_ext$2$a = ws_cells$2$psum_out;
         ws_cells$3$clock = clock;
         ws_cells$3$w_in = w_in[(32'h8 * 3)+:(8)];
-        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(26)];
+        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(24)];
         w_ext$3$a = ws_cells$3$w_out;
         p_ext$3$a = ws_cells$3$psum_out;
         ws_cells$0$a_in = a_in;
@@ -48743,12 +28150,12 @@ endmodule // dsc_engine$pw$array$ws_rows$0
 module dsc_engine$pw$array$ws_rows$0$p_ext$0(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$array$ws_rows$0$p_ext$0
 
@@ -48756,12 +28163,12 @@ endmodule // dsc_engine$pw$array$ws_rows$0$p_ext$0
 module dsc_engine$pw$array$ws_rows$0$p_ext$1(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$array$ws_rows$0$p_ext$1
 
@@ -48769,12 +28176,12 @@ endmodule // dsc_engine$pw$array$ws_rows$0$p_ext$1
 module dsc_engine$pw$array$ws_rows$0$p_ext$2(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$array$ws_rows$0$p_ext$2
 
@@ -48782,12 +28189,12 @@ endmodule // dsc_engine$pw$array$ws_rows$0$p_ext$2
 module dsc_engine$pw$array$ws_rows$0$p_ext$3(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$array$ws_rows$0$p_ext$3
 
@@ -48852,15 +28259,15 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psu
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -48884,15 +28291,15 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
+    reg  [23:0] prod$d;
+    wire  [23:0] prod$q;
     reg  prod$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$0$ws_cells$0$mul mul(
@@ -48970,9 +28377,9 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psu
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         prod$d = product;
         psum$d = psum_in + prod$q;
@@ -49066,13 +28473,13 @@ endmodule // dsc_engine$pw$array$ws_rows$0$ws_cells$0$mul
 module dsc_engine$pw$array$ws_rows$0$ws_cells$0$prod(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -49085,13 +28492,13 @@ endmodule // dsc_engine$pw$array$ws_rows$0$ws_cells$0$prod
 module dsc_engine$pw$array$ws_rows$0$ws_cells$0$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -49166,15 +28573,15 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psu
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -49198,15 +28605,15 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
+    reg  [23:0] prod$d;
+    wire  [23:0] prod$q;
     reg  prod$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$0$ws_cells$1$mul mul(
@@ -49284,9 +28691,9 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psu
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         prod$d = product;
         psum$d = psum_in + prod$q;
@@ -49380,13 +28787,13 @@ endmodule // dsc_engine$pw$array$ws_rows$0$ws_cells$1$mul
 module dsc_engine$pw$array$ws_rows$0$ws_cells$1$prod(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -49399,13 +28806,13 @@ endmodule // dsc_engine$pw$array$ws_rows$0$ws_cells$1$prod
 module dsc_engine$pw$array$ws_rows$0$ws_cells$1$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -49480,15 +28887,15 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psu
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -49512,15 +28919,15 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
+    reg  [23:0] prod$d;
+    wire  [23:0] prod$q;
     reg  prod$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$0$ws_cells$2$mul mul(
@@ -49598,9 +29005,9 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psu
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         prod$d = product;
         psum$d = psum_in + prod$q;
@@ -49694,13 +29101,13 @@ endmodule // dsc_engine$pw$array$ws_rows$0$ws_cells$2$mul
 module dsc_engine$pw$array$ws_rows$0$ws_cells$2$prod(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -49713,13 +29120,13 @@ endmodule // dsc_engine$pw$array$ws_rows$0$ws_cells$2$prod
 module dsc_engine$pw$array$ws_rows$0$ws_cells$2$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -49794,15 +29201,15 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psu
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -49826,15 +29233,15 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
+    reg  [23:0] prod$d;
+    wire  [23:0] prod$q;
     reg  prod$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$0$ws_cells$3$mul mul(
@@ -49912,9 +29319,9 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psu
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         prod$d = product;
         psum$d = psum_in + prod$q;
@@ -50008,13 +29415,13 @@ endmodule // dsc_engine$pw$array$ws_rows$0$ws_cells$3$mul
 module dsc_engine$pw$array$ws_rows$0$ws_cells$3$prod(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -50027,13 +29434,13 @@ endmodule // dsc_engine$pw$array$ws_rows$0$ws_cells$3$prod
 module dsc_engine$pw$array$ws_rows$0$ws_cells$3$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -50108,14 +29515,14 @@ module dsc_engine$pw$array$ws_rows$1(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,
     input wire  sw_in;
     input wire  cap_in;
     input wire  [31:0] w_in;
-    input wire  [103:0] psum_in;
+    input wire  [95:0] psum_in;
     output reg  [31:0] w_out;
-    output reg  [103:0] psum_out;
+    output reg  [95:0] psum_out;
     
     // Constant declarations
-    localparam  acc_w = 16'h1a;
+    localparam  acc_w = 16'h18;
     localparam  w_top = 16'h18;
-    localparam  p_top = 16'h4e;
+    localparam  p_top = 16'h48;
     
     // Stub signals
     reg  ws_cells$0$clock;
@@ -50123,45 +29530,45 @@ module dsc_engine$pw$array$ws_rows$1(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,
     reg  ws_cells$0$sw_in;
     reg  ws_cells$0$cap_in;
     reg  [7:0] ws_cells$0$w_in;
-    reg  [25:0] ws_cells$0$psum_in;
+    reg  [23:0] ws_cells$0$psum_in;
     wire  [7:0] ws_cells$0$a_out;
     wire  ws_cells$0$sw_out;
     wire  ws_cells$0$cap_out;
     wire  [7:0] ws_cells$0$w_out;
-    wire  [25:0] ws_cells$0$psum_out;
+    wire  [23:0] ws_cells$0$psum_out;
     reg  ws_cells$1$clock;
     reg  [7:0] ws_cells$1$a_in;
     reg  ws_cells$1$sw_in;
     reg  ws_cells$1$cap_in;
     reg  [7:0] ws_cells$1$w_in;
-    reg  [25:0] ws_cells$1$psum_in;
+    reg  [23:0] ws_cells$1$psum_in;
     wire  [7:0] ws_cells$1$a_out;
     wire  ws_cells$1$sw_out;
     wire  ws_cells$1$cap_out;
     wire  [7:0] ws_cells$1$w_out;
-    wire  [25:0] ws_cells$1$psum_out;
+    wire  [23:0] ws_cells$1$psum_out;
     reg  ws_cells$2$clock;
     reg  [7:0] ws_cells$2$a_in;
     reg  ws_cells$2$sw_in;
     reg  ws_cells$2$cap_in;
     reg  [7:0] ws_cells$2$w_in;
-    reg  [25:0] ws_cells$2$psum_in;
+    reg  [23:0] ws_cells$2$psum_in;
     wire  [7:0] ws_cells$2$a_out;
     wire  ws_cells$2$sw_out;
     wire  ws_cells$2$cap_out;
     wire  [7:0] ws_cells$2$w_out;
-    wire  [25:0] ws_cells$2$psum_out;
+    wire  [23:0] ws_cells$2$psum_out;
     reg  ws_cells$3$clock;
     reg  [7:0] ws_cells$3$a_in;
     reg  ws_cells$3$sw_in;
     reg  ws_cells$3$cap_in;
     reg  [7:0] ws_cells$3$w_in;
-    reg  [25:0] ws_cells$3$psum_in;
+    reg  [23:0] ws_cells$3$psum_in;
     wire  [7:0] ws_cells$3$a_out;
     wire  ws_cells$3$sw_out;
     wire  ws_cells$3$cap_out;
     wire  [7:0] ws_cells$3$w_out;
-    wire  [25:0] ws_cells$3$psum_out;
+    wire  [23:0] ws_cells$3$psum_out;
     reg  [7:0] w_ext$0$a;
     wire  [31:0] w_ext$0$y;
     reg  [7:0] w_ext$1$a;
@@ -50170,24 +29577,24 @@ module dsc_engine$pw$array$ws_rows$1(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,
     wire  [31:0] w_ext$2$y;
     reg  [7:0] w_ext$3$a;
     wire  [31:0] w_ext$3$y;
-    reg  [25:0] p_ext$0$a;
-    wire  [103:0] p_ext$0$y;
-    reg  [25:0] p_ext$1$a;
-    wire  [103:0] p_ext$1$y;
-    reg  [25:0] p_ext$2$a;
-    wire  [103:0] p_ext$2$y;
-    reg  [25:0] p_ext$3$a;
-    wire  [103:0] p_ext$3$y;
+    reg  [23:0] p_ext$0$a;
+    wire  [95:0] p_ext$0$y;
+    reg  [23:0] p_ext$1$a;
+    wire  [95:0] p_ext$1$y;
+    reg  [23:0] p_ext$2$a;
+    wire  [95:0] p_ext$2$y;
+    reg  [23:0] p_ext$3$a;
+    wire  [95:0] p_ext$3$y;
     
     // Local signals
     reg  [31:0] w_pack$0;
     reg  [31:0] w_pack$1;
     reg  [31:0] w_pack$2;
     reg  [31:0] w_pack$3;
-    reg  [103:0] p_pack$0;
-    reg  [103:0] p_pack$1;
-    reg  [103:0] p_pack$2;
-    reg  [103:0] p_pack$3;
+    reg  [95:0] p_pack$0;
+    reg  [95:0] p_pack$1;
+    reg  [95:0] p_pack$2;
+    reg  [95:0] p_pack$3;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$1$ws_cells$0 ws_cells$0(
@@ -50279,22 +29686,22 @@ module dsc_engine$pw$array$ws_rows$1(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,
     always @(*) begin
         ws_cells$0$clock = clock;
         ws_cells$0$w_in = w_in[(32'h8 * 0)+:(8)];
-        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(26)];
+        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(24)];
         w_ext$0$a = ws_cells$0$w_out;
         p_ext$0$a = ws_cells$0$psum_out;
         ws_cells$1$clock = clock;
         ws_cells$1$w_in = w_in[(32'h8 * 1)+:(8)];
-        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(26)];
+        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(24)];
         w_ext$1$a = ws_cells$1$w_out;
         p_ext$1$a = ws_cells$1$psum_out;
         ws_cells$2$clock = clock;
         ws_cells$2$w_in = w_in[(32'h8 * 2)+:(8)];
-        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(26)];
+        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(24)];
         w_ext$2$a = ws_cells$2$w_out;
         p_ext$2$a = ws_cells$2$psum_out;
         ws_cells$3$clock = clock;
         ws_cells$3$w_in = w_in[(32'h8 * 3)+:(8)];
-        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(26)];
+        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(24)];
         w_ext$3$a = ws_cells$3$w_out;
         p_ext$3$a = ws_cells$3$psum_out;
         ws_cells$0$a_in = a_in;
@@ -50333,12 +29740,12 @@ endmodule // dsc_engine$pw$array$ws_rows$1
 module dsc_engine$pw$array$ws_rows$1$p_ext$0(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$array$ws_rows$1$p_ext$0
 
@@ -50346,12 +29753,12 @@ endmodule // dsc_engine$pw$array$ws_rows$1$p_ext$0
 module dsc_engine$pw$array$ws_rows$1$p_ext$1(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$array$ws_rows$1$p_ext$1
 
@@ -50359,12 +29766,12 @@ endmodule // dsc_engine$pw$array$ws_rows$1$p_ext$1
 module dsc_engine$pw$array$ws_rows$1$p_ext$2(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$array$ws_rows$1$p_ext$2
 
@@ -50372,12 +29779,12 @@ endmodule // dsc_engine$pw$array$ws_rows$1$p_ext$2
 module dsc_engine$pw$array$ws_rows$1$p_ext$3(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$array$ws_rows$1$p_ext$3
 
@@ -50442,15 +29849,15 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psu
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -50474,15 +29881,15 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
+    reg  [23:0] prod$d;
+    wire  [23:0] prod$q;
     reg  prod$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$1$ws_cells$0$mul mul(
@@ -50560,9 +29967,9 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psu
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         prod$d = product;
         psum$d = psum_in + prod$q;
@@ -50656,13 +30063,13 @@ endmodule // dsc_engine$pw$array$ws_rows$1$ws_cells$0$mul
 module dsc_engine$pw$array$ws_rows$1$ws_cells$0$prod(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -50675,13 +30082,13 @@ endmodule // dsc_engine$pw$array$ws_rows$1$ws_cells$0$prod
 module dsc_engine$pw$array$ws_rows$1$ws_cells$0$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -50756,15 +30163,15 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psu
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -50788,15 +30195,15 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
+    reg  [23:0] prod$d;
+    wire  [23:0] prod$q;
     reg  prod$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$1$ws_cells$1$mul mul(
@@ -50874,9 +30281,9 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psu
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         prod$d = product;
         psum$d = psum_in + prod$q;
@@ -50970,13 +30377,13 @@ endmodule // dsc_engine$pw$array$ws_rows$1$ws_cells$1$mul
 module dsc_engine$pw$array$ws_rows$1$ws_cells$1$prod(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -50989,13 +30396,13 @@ endmodule // dsc_engine$pw$array$ws_rows$1$ws_cells$1$prod
 module dsc_engine$pw$array$ws_rows$1$ws_cells$1$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -51070,15 +30477,15 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psu
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -51102,15 +30509,15 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
+    reg  [23:0] prod$d;
+    wire  [23:0] prod$q;
     reg  prod$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$1$ws_cells$2$mul mul(
@@ -51188,9 +30595,9 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psu
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         prod$d = product;
         psum$d = psum_in + prod$q;
@@ -51284,13 +30691,13 @@ endmodule // dsc_engine$pw$array$ws_rows$1$ws_cells$2$mul
 module dsc_engine$pw$array$ws_rows$1$ws_cells$2$prod(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -51303,13 +30710,13 @@ endmodule // dsc_engine$pw$array$ws_rows$1$ws_cells$2$prod
 module dsc_engine$pw$array$ws_rows$1$ws_cells$2$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -51384,15 +30791,15 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psu
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -51416,15 +30823,15 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
+    reg  [23:0] prod$d;
+    wire  [23:0] prod$q;
     reg  prod$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$1$ws_cells$3$mul mul(
@@ -51502,9 +30909,9 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psu
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         prod$d = product;
         psum$d = psum_in + prod$q;
@@ -51598,13 +31005,13 @@ endmodule // dsc_engine$pw$array$ws_rows$1$ws_cells$3$mul
 module dsc_engine$pw$array$ws_rows$1$ws_cells$3$prod(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -51617,13 +31024,13 @@ endmodule // dsc_engine$pw$array$ws_rows$1$ws_cells$3$prod
 module dsc_engine$pw$array$ws_rows$1$ws_cells$3$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -51698,14 +31105,14 @@ module dsc_engine$pw$array$ws_rows$2(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,
     input wire  sw_in;
     input wire  cap_in;
     input wire  [31:0] w_in;
-    input wire  [103:0] psum_in;
+    input wire  [95:0] psum_in;
     output reg  [31:0] w_out;
-    output reg  [103:0] psum_out;
+    output reg  [95:0] psum_out;
     
     // Constant declarations
-    localparam  acc_w = 16'h1a;
+    localparam  acc_w = 16'h18;
     localparam  w_top = 16'h18;
-    localparam  p_top = 16'h4e;
+    localparam  p_top = 16'h48;
     
     // Stub signals
     reg  ws_cells$0$clock;
@@ -51713,45 +31120,45 @@ module dsc_engine$pw$array$ws_rows$2(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,
     reg  ws_cells$0$sw_in;
     reg  ws_cells$0$cap_in;
     reg  [7:0] ws_cells$0$w_in;
-    reg  [25:0] ws_cells$0$psum_in;
+    reg  [23:0] ws_cells$0$psum_in;
     wire  [7:0] ws_cells$0$a_out;
     wire  ws_cells$0$sw_out;
     wire  ws_cells$0$cap_out;
     wire  [7:0] ws_cells$0$w_out;
-    wire  [25:0] ws_cells$0$psum_out;
+    wire  [23:0] ws_cells$0$psum_out;
     reg  ws_cells$1$clock;
     reg  [7:0] ws_cells$1$a_in;
     reg  ws_cells$1$sw_in;
     reg  ws_cells$1$cap_in;
     reg  [7:0] ws_cells$1$w_in;
-    reg  [25:0] ws_cells$1$psum_in;
+    reg  [23:0] ws_cells$1$psum_in;
     wire  [7:0] ws_cells$1$a_out;
     wire  ws_cells$1$sw_out;
     wire  ws_cells$1$cap_out;
     wire  [7:0] ws_cells$1$w_out;
-    wire  [25:0] ws_cells$1$psum_out;
+    wire  [23:0] ws_cells$1$psum_out;
     reg  ws_cells$2$clock;
     reg  [7:0] ws_cells$2$a_in;
     reg  ws_cells$2$sw_in;
     reg  ws_cells$2$cap_in;
     reg  [7:0] ws_cells$2$w_in;
-    reg  [25:0] ws_cells$2$psum_in;
+    reg  [23:0] ws_cells$2$psum_in;
     wire  [7:0] ws_cells$2$a_out;
     wire  ws_cells$2$sw_out;
     wire  ws_cells$2$cap_out;
     wire  [7:0] ws_cells$2$w_out;
-    wire  [25:0] ws_cells$2$psum_out;
+    wire  [23:0] ws_cells$2$psum_out;
     reg  ws_cells$3$clock;
     reg  [7:0] ws_cells$3$a_in;
     reg  ws_cells$3$sw_in;
     reg  ws_cells$3$cap_in;
     reg  [7:0] ws_cells$3$w_in;
-    reg  [25:0] ws_cells$3$psum_in;
+    reg  [23:0] ws_cells$3$psum_in;
     wire  [7:0] ws_cells$3$a_out;
     wire  ws_cells$3$sw_out;
     wire  ws_cells$3$cap_out;
     wire  [7:0] ws_cells$3$w_out;
-    wire  [25:0] ws_cells$3$psum_out;
+    wire  [23:0] ws_cells$3$psum_out;
     reg  [7:0] w_ext$0$a;
     wire  [31:0] w_ext$0$y;
     reg  [7:0] w_ext$1$a;
@@ -51760,24 +31167,24 @@ module dsc_engine$pw$array$ws_rows$2(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,
     wire  [31:0] w_ext$2$y;
     reg  [7:0] w_ext$3$a;
     wire  [31:0] w_ext$3$y;
-    reg  [25:0] p_ext$0$a;
-    wire  [103:0] p_ext$0$y;
-    reg  [25:0] p_ext$1$a;
-    wire  [103:0] p_ext$1$y;
-    reg  [25:0] p_ext$2$a;
-    wire  [103:0] p_ext$2$y;
-    reg  [25:0] p_ext$3$a;
-    wire  [103:0] p_ext$3$y;
+    reg  [23:0] p_ext$0$a;
+    wire  [95:0] p_ext$0$y;
+    reg  [23:0] p_ext$1$a;
+    wire  [95:0] p_ext$1$y;
+    reg  [23:0] p_ext$2$a;
+    wire  [95:0] p_ext$2$y;
+    reg  [23:0] p_ext$3$a;
+    wire  [95:0] p_ext$3$y;
     
     // Local signals
     reg  [31:0] w_pack$0;
     reg  [31:0] w_pack$1;
     reg  [31:0] w_pack$2;
     reg  [31:0] w_pack$3;
-    reg  [103:0] p_pack$0;
-    reg  [103:0] p_pack$1;
-    reg  [103:0] p_pack$2;
-    reg  [103:0] p_pack$3;
+    reg  [95:0] p_pack$0;
+    reg  [95:0] p_pack$1;
+    reg  [95:0] p_pack$2;
+    reg  [95:0] p_pack$3;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$2$ws_cells$0 ws_cells$0(
@@ -51869,22 +31276,22 @@ module dsc_engine$pw$array$ws_rows$2(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,
     always @(*) begin
         ws_cells$0$clock = clock;
         ws_cells$0$w_in = w_in[(32'h8 * 0)+:(8)];
-        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(26)];
+        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(24)];
         w_ext$0$a = ws_cells$0$w_out;
         p_ext$0$a = ws_cells$0$psum_out;
         ws_cells$1$clock = clock;
         ws_cells$1$w_in = w_in[(32'h8 * 1)+:(8)];
-        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(26)];
+        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(24)];
         w_ext$1$a = ws_cells$1$w_out;
         p_ext$1$a = ws_cells$1$psum_out;
         ws_cells$2$clock = clock;
         ws_cells$2$w_in = w_in[(32'h8 * 2)+:(8)];
-        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(26)];
+        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(24)];
         w_ext$2$a = ws_cells$2$w_out;
         p_ext$2$a = ws_cells$2$psum_out;
         ws_cells$3$clock = clock;
         ws_cells$3$w_in = w_in[(32'h8 * 3)+:(8)];
-        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(26)];
+        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(24)];
         w_ext$3$a = ws_cells$3$w_out;
         p_ext$3$a = ws_cells$3$psum_out;
         ws_cells$0$a_in = a_in;
@@ -51923,12 +31330,12 @@ endmodule // dsc_engine$pw$array$ws_rows$2
 module dsc_engine$pw$array$ws_rows$2$p_ext$0(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$array$ws_rows$2$p_ext$0
 
@@ -51936,12 +31343,12 @@ endmodule // dsc_engine$pw$array$ws_rows$2$p_ext$0
 module dsc_engine$pw$array$ws_rows$2$p_ext$1(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$array$ws_rows$2$p_ext$1
 
@@ -51949,12 +31356,12 @@ endmodule // dsc_engine$pw$array$ws_rows$2$p_ext$1
 module dsc_engine$pw$array$ws_rows$2$p_ext$2(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$array$ws_rows$2$p_ext$2
 
@@ -51962,12 +31369,12 @@ endmodule // dsc_engine$pw$array$ws_rows$2$p_ext$2
 module dsc_engine$pw$array$ws_rows$2$p_ext$3(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$array$ws_rows$2$p_ext$3
 
@@ -52032,15 +31439,15 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psu
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -52064,15 +31471,15 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
+    reg  [23:0] prod$d;
+    wire  [23:0] prod$q;
     reg  prod$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$2$ws_cells$0$mul mul(
@@ -52150,9 +31557,9 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psu
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         prod$d = product;
         psum$d = psum_in + prod$q;
@@ -52246,13 +31653,13 @@ endmodule // dsc_engine$pw$array$ws_rows$2$ws_cells$0$mul
 module dsc_engine$pw$array$ws_rows$2$ws_cells$0$prod(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -52265,13 +31672,13 @@ endmodule // dsc_engine$pw$array$ws_rows$2$ws_cells$0$prod
 module dsc_engine$pw$array$ws_rows$2$ws_cells$0$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -52346,15 +31753,15 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psu
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -52378,15 +31785,15 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
+    reg  [23:0] prod$d;
+    wire  [23:0] prod$q;
     reg  prod$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$2$ws_cells$1$mul mul(
@@ -52464,9 +31871,9 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psu
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         prod$d = product;
         psum$d = psum_in + prod$q;
@@ -52560,13 +31967,13 @@ endmodule // dsc_engine$pw$array$ws_rows$2$ws_cells$1$mul
 module dsc_engine$pw$array$ws_rows$2$ws_cells$1$prod(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -52579,13 +31986,13 @@ endmodule // dsc_engine$pw$array$ws_rows$2$ws_cells$1$prod
 module dsc_engine$pw$array$ws_rows$2$ws_cells$1$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -52660,15 +32067,15 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psu
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -52692,15 +32099,15 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
+    reg  [23:0] prod$d;
+    wire  [23:0] prod$q;
     reg  prod$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$2$ws_cells$2$mul mul(
@@ -52778,9 +32185,9 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psu
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         prod$d = product;
         psum$d = psum_in + prod$q;
@@ -52874,13 +32281,13 @@ endmodule // dsc_engine$pw$array$ws_rows$2$ws_cells$2$mul
 module dsc_engine$pw$array$ws_rows$2$ws_cells$2$prod(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -52893,13 +32300,13 @@ endmodule // dsc_engine$pw$array$ws_rows$2$ws_cells$2$prod
 module dsc_engine$pw$array$ws_rows$2$ws_cells$2$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -52974,15 +32381,15 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psu
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -53006,15 +32413,15 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
+    reg  [23:0] prod$d;
+    wire  [23:0] prod$q;
     reg  prod$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$2$ws_cells$3$mul mul(
@@ -53092,9 +32499,9 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psu
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         prod$d = product;
         psum$d = psum_in + prod$q;
@@ -53188,13 +32595,13 @@ endmodule // dsc_engine$pw$array$ws_rows$2$ws_cells$3$mul
 module dsc_engine$pw$array$ws_rows$2$ws_cells$3$prod(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -53207,13 +32614,13 @@ endmodule // dsc_engine$pw$array$ws_rows$2$ws_cells$3$prod
 module dsc_engine$pw$array$ws_rows$2$ws_cells$3$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -53288,14 +32695,14 @@ module dsc_engine$pw$array$ws_rows$3(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,
     input wire  sw_in;
     input wire  cap_in;
     input wire  [31:0] w_in;
-    input wire  [103:0] psum_in;
+    input wire  [95:0] psum_in;
     output reg  [31:0] w_out;
-    output reg  [103:0] psum_out;
+    output reg  [95:0] psum_out;
     
     // Constant declarations
-    localparam  acc_w = 16'h1a;
+    localparam  acc_w = 16'h18;
     localparam  w_top = 16'h18;
-    localparam  p_top = 16'h4e;
+    localparam  p_top = 16'h48;
     
     // Stub signals
     reg  ws_cells$0$clock;
@@ -53303,45 +32710,45 @@ module dsc_engine$pw$array$ws_rows$3(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,
     reg  ws_cells$0$sw_in;
     reg  ws_cells$0$cap_in;
     reg  [7:0] ws_cells$0$w_in;
-    reg  [25:0] ws_cells$0$psum_in;
+    reg  [23:0] ws_cells$0$psum_in;
     wire  [7:0] ws_cells$0$a_out;
     wire  ws_cells$0$sw_out;
     wire  ws_cells$0$cap_out;
     wire  [7:0] ws_cells$0$w_out;
-    wire  [25:0] ws_cells$0$psum_out;
+    wire  [23:0] ws_cells$0$psum_out;
     reg  ws_cells$1$clock;
     reg  [7:0] ws_cells$1$a_in;
     reg  ws_cells$1$sw_in;
     reg  ws_cells$1$cap_in;
     reg  [7:0] ws_cells$1$w_in;
-    reg  [25:0] ws_cells$1$psum_in;
+    reg  [23:0] ws_cells$1$psum_in;
     wire  [7:0] ws_cells$1$a_out;
     wire  ws_cells$1$sw_out;
     wire  ws_cells$1$cap_out;
     wire  [7:0] ws_cells$1$w_out;
-    wire  [25:0] ws_cells$1$psum_out;
+    wire  [23:0] ws_cells$1$psum_out;
     reg  ws_cells$2$clock;
     reg  [7:0] ws_cells$2$a_in;
     reg  ws_cells$2$sw_in;
     reg  ws_cells$2$cap_in;
     reg  [7:0] ws_cells$2$w_in;
-    reg  [25:0] ws_cells$2$psum_in;
+    reg  [23:0] ws_cells$2$psum_in;
     wire  [7:0] ws_cells$2$a_out;
     wire  ws_cells$2$sw_out;
     wire  ws_cells$2$cap_out;
     wire  [7:0] ws_cells$2$w_out;
-    wire  [25:0] ws_cells$2$psum_out;
+    wire  [23:0] ws_cells$2$psum_out;
     reg  ws_cells$3$clock;
     reg  [7:0] ws_cells$3$a_in;
     reg  ws_cells$3$sw_in;
     reg  ws_cells$3$cap_in;
     reg  [7:0] ws_cells$3$w_in;
-    reg  [25:0] ws_cells$3$psum_in;
+    reg  [23:0] ws_cells$3$psum_in;
     wire  [7:0] ws_cells$3$a_out;
     wire  ws_cells$3$sw_out;
     wire  ws_cells$3$cap_out;
     wire  [7:0] ws_cells$3$w_out;
-    wire  [25:0] ws_cells$3$psum_out;
+    wire  [23:0] ws_cells$3$psum_out;
     reg  [7:0] w_ext$0$a;
     wire  [31:0] w_ext$0$y;
     reg  [7:0] w_ext$1$a;
@@ -53350,24 +32757,24 @@ module dsc_engine$pw$array$ws_rows$3(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,
     wire  [31:0] w_ext$2$y;
     reg  [7:0] w_ext$3$a;
     wire  [31:0] w_ext$3$y;
-    reg  [25:0] p_ext$0$a;
-    wire  [103:0] p_ext$0$y;
-    reg  [25:0] p_ext$1$a;
-    wire  [103:0] p_ext$1$y;
-    reg  [25:0] p_ext$2$a;
-    wire  [103:0] p_ext$2$y;
-    reg  [25:0] p_ext$3$a;
-    wire  [103:0] p_ext$3$y;
+    reg  [23:0] p_ext$0$a;
+    wire  [95:0] p_ext$0$y;
+    reg  [23:0] p_ext$1$a;
+    wire  [95:0] p_ext$1$y;
+    reg  [23:0] p_ext$2$a;
+    wire  [95:0] p_ext$2$y;
+    reg  [23:0] p_ext$3$a;
+    wire  [95:0] p_ext$3$y;
     
     // Local signals
     reg  [31:0] w_pack$0;
     reg  [31:0] w_pack$1;
     reg  [31:0] w_pack$2;
     reg  [31:0] w_pack$3;
-    reg  [103:0] p_pack$0;
-    reg  [103:0] p_pack$1;
-    reg  [103:0] p_pack$2;
-    reg  [103:0] p_pack$3;
+    reg  [95:0] p_pack$0;
+    reg  [95:0] p_pack$1;
+    reg  [95:0] p_pack$2;
+    reg  [95:0] p_pack$3;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$3$ws_cells$0 ws_cells$0(
@@ -53459,22 +32866,22 @@ module dsc_engine$pw$array$ws_rows$3(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,
     always @(*) begin
         ws_cells$0$clock = clock;
         ws_cells$0$w_in = w_in[(32'h8 * 0)+:(8)];
-        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(26)];
+        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(24)];
         w_ext$0$a = ws_cells$0$w_out;
         p_ext$0$a = ws_cells$0$psum_out;
         ws_cells$1$clock = clock;
         ws_cells$1$w_in = w_in[(32'h8 * 1)+:(8)];
-        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(26)];
+        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(24)];
         w_ext$1$a = ws_cells$1$w_out;
         p_ext$1$a = ws_cells$1$psum_out;
         ws_cells$2$clock = clock;
         ws_cells$2$w_in = w_in[(32'h8 * 2)+:(8)];
-        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(26)];
+        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(24)];
         w_ext$2$a = ws_cells$2$w_out;
         p_ext$2$a = ws_cells$2$psum_out;
         ws_cells$3$clock = clock;
         ws_cells$3$w_in = w_in[(32'h8 * 3)+:(8)];
-        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(26)];
+        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(24)];
         w_ext$3$a = ws_cells$3$w_out;
         p_ext$3$a = ws_cells$3$psum_out;
         ws_cells$0$a_in = a_in;
@@ -53513,12 +32920,12 @@ endmodule // dsc_engine$pw$array$ws_rows$3
 module dsc_engine$pw$array$ws_rows$3$p_ext$0(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$array$ws_rows$3$p_ext$0
 
@@ -53526,12 +32933,12 @@ endmodule // dsc_engine$pw$array$ws_rows$3$p_ext$0
 module dsc_engine$pw$array$ws_rows$3$p_ext$1(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$array$ws_rows$3$p_ext$1
 
@@ -53539,12 +32946,12 @@ endmodule // dsc_engine$pw$array$ws_rows$3$p_ext$1
 module dsc_engine$pw$array$ws_rows$3$p_ext$2(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$array$ws_rows$3$p_ext$2
 
@@ -53552,12 +32959,12 @@ endmodule // dsc_engine$pw$array$ws_rows$3$p_ext$2
 module dsc_engine$pw$array$ws_rows$3$p_ext$3(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$array$ws_rows$3$p_ext$3
 
@@ -53622,15 +33029,15 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psu
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -53654,15 +33061,15 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
+    reg  [23:0] prod$d;
+    wire  [23:0] prod$q;
     reg  prod$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$3$ws_cells$0$mul mul(
@@ -53740,9 +33147,9 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psu
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         prod$d = product;
         psum$d = psum_in + prod$q;
@@ -53836,13 +33243,13 @@ endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$0$mul
 module dsc_engine$pw$array$ws_rows$3$ws_cells$0$prod(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -53855,13 +33262,13 @@ endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$0$prod
 module dsc_engine$pw$array$ws_rows$3$ws_cells$0$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -53936,15 +33343,15 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psu
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -53968,15 +33375,15 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
+    reg  [23:0] prod$d;
+    wire  [23:0] prod$q;
     reg  prod$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$3$ws_cells$1$mul mul(
@@ -54054,9 +33461,9 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psu
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         prod$d = product;
         psum$d = psum_in + prod$q;
@@ -54150,13 +33557,13 @@ endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$1$mul
 module dsc_engine$pw$array$ws_rows$3$ws_cells$1$prod(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -54169,13 +33576,13 @@ endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$1$prod
 module dsc_engine$pw$array$ws_rows$3$ws_cells$1$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -54250,15 +33657,15 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psu
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -54282,15 +33689,15 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
+    reg  [23:0] prod$d;
+    wire  [23:0] prod$q;
     reg  prod$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$3$ws_cells$2$mul mul(
@@ -54368,9 +33775,9 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psu
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         prod$d = product;
         psum$d = psum_in + prod$q;
@@ -54464,13 +33871,13 @@ endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$2$mul
 module dsc_engine$pw$array$ws_rows$3$ws_cells$2$prod(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -54483,13 +33890,13 @@ endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$2$prod
 module dsc_engine$pw$array$ws_rows$3$ws_cells$2$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -54564,15 +33971,15 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psu
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -54596,15 +34003,15 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
+    reg  [23:0] prod$d;
+    wire  [23:0] prod$q;
     reg  prod$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$3$ws_cells$3$mul mul(
@@ -54682,9 +34089,9 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psu
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         prod$d = product;
         psum$d = psum_in + prod$q;
@@ -54778,13 +34185,13 @@ endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$3$mul
 module dsc_engine$pw$array$ws_rows$3$ws_cells$3$prod(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -54797,13 +34204,13 @@ endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$3$prod
 module dsc_engine$pw$array$ws_rows$3$ws_cells$3$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -54870,6366 +34277,6 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$3$w_reg(d,q,clock);
 endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$3$w_reg
 
 
-module dsc_engine$pw$array$ws_rows$4(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [31:0] w_in;
-    input wire  [103:0] psum_in;
-    output reg  [31:0] w_out;
-    output reg  [103:0] psum_out;
-    
-    // Constant declarations
-    localparam  acc_w = 16'h1a;
-    localparam  w_top = 16'h18;
-    localparam  p_top = 16'h4e;
-    
-    // Stub signals
-    reg  ws_cells$0$clock;
-    reg  [7:0] ws_cells$0$a_in;
-    reg  ws_cells$0$sw_in;
-    reg  ws_cells$0$cap_in;
-    reg  [7:0] ws_cells$0$w_in;
-    reg  [25:0] ws_cells$0$psum_in;
-    wire  [7:0] ws_cells$0$a_out;
-    wire  ws_cells$0$sw_out;
-    wire  ws_cells$0$cap_out;
-    wire  [7:0] ws_cells$0$w_out;
-    wire  [25:0] ws_cells$0$psum_out;
-    reg  ws_cells$1$clock;
-    reg  [7:0] ws_cells$1$a_in;
-    reg  ws_cells$1$sw_in;
-    reg  ws_cells$1$cap_in;
-    reg  [7:0] ws_cells$1$w_in;
-    reg  [25:0] ws_cells$1$psum_in;
-    wire  [7:0] ws_cells$1$a_out;
-    wire  ws_cells$1$sw_out;
-    wire  ws_cells$1$cap_out;
-    wire  [7:0] ws_cells$1$w_out;
-    wire  [25:0] ws_cells$1$psum_out;
-    reg  ws_cells$2$clock;
-    reg  [7:0] ws_cells$2$a_in;
-    reg  ws_cells$2$sw_in;
-    reg  ws_cells$2$cap_in;
-    reg  [7:0] ws_cells$2$w_in;
-    reg  [25:0] ws_cells$2$psum_in;
-    wire  [7:0] ws_cells$2$a_out;
-    wire  ws_cells$2$sw_out;
-    wire  ws_cells$2$cap_out;
-    wire  [7:0] ws_cells$2$w_out;
-    wire  [25:0] ws_cells$2$psum_out;
-    reg  ws_cells$3$clock;
-    reg  [7:0] ws_cells$3$a_in;
-    reg  ws_cells$3$sw_in;
-    reg  ws_cells$3$cap_in;
-    reg  [7:0] ws_cells$3$w_in;
-    reg  [25:0] ws_cells$3$psum_in;
-    wire  [7:0] ws_cells$3$a_out;
-    wire  ws_cells$3$sw_out;
-    wire  ws_cells$3$cap_out;
-    wire  [7:0] ws_cells$3$w_out;
-    wire  [25:0] ws_cells$3$psum_out;
-    reg  [7:0] w_ext$0$a;
-    wire  [31:0] w_ext$0$y;
-    reg  [7:0] w_ext$1$a;
-    wire  [31:0] w_ext$1$y;
-    reg  [7:0] w_ext$2$a;
-    wire  [31:0] w_ext$2$y;
-    reg  [7:0] w_ext$3$a;
-    wire  [31:0] w_ext$3$y;
-    reg  [25:0] p_ext$0$a;
-    wire  [103:0] p_ext$0$y;
-    reg  [25:0] p_ext$1$a;
-    wire  [103:0] p_ext$1$y;
-    reg  [25:0] p_ext$2$a;
-    wire  [103:0] p_ext$2$y;
-    reg  [25:0] p_ext$3$a;
-    wire  [103:0] p_ext$3$y;
-    
-    // Local signals
-    reg  [31:0] w_pack$0;
-    reg  [31:0] w_pack$1;
-    reg  [31:0] w_pack$2;
-    reg  [31:0] w_pack$3;
-    reg  [103:0] p_pack$0;
-    reg  [103:0] p_pack$1;
-    reg  [103:0] p_pack$2;
-    reg  [103:0] p_pack$3;
-    
-    // Sub module instances
-    dsc_engine$pw$array$ws_rows$4$ws_cells$0 ws_cells$0(
-        .clock(ws_cells$0$clock),
-        .a_in(ws_cells$0$a_in),
-        .sw_in(ws_cells$0$sw_in),
-        .cap_in(ws_cells$0$cap_in),
-        .w_in(ws_cells$0$w_in),
-        .psum_in(ws_cells$0$psum_in),
-        .a_out(ws_cells$0$a_out),
-        .sw_out(ws_cells$0$sw_out),
-        .cap_out(ws_cells$0$cap_out),
-        .w_out(ws_cells$0$w_out),
-        .psum_out(ws_cells$0$psum_out)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$1 ws_cells$1(
-        .clock(ws_cells$1$clock),
-        .a_in(ws_cells$1$a_in),
-        .sw_in(ws_cells$1$sw_in),
-        .cap_in(ws_cells$1$cap_in),
-        .w_in(ws_cells$1$w_in),
-        .psum_in(ws_cells$1$psum_in),
-        .a_out(ws_cells$1$a_out),
-        .sw_out(ws_cells$1$sw_out),
-        .cap_out(ws_cells$1$cap_out),
-        .w_out(ws_cells$1$w_out),
-        .psum_out(ws_cells$1$psum_out)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$2 ws_cells$2(
-        .clock(ws_cells$2$clock),
-        .a_in(ws_cells$2$a_in),
-        .sw_in(ws_cells$2$sw_in),
-        .cap_in(ws_cells$2$cap_in),
-        .w_in(ws_cells$2$w_in),
-        .psum_in(ws_cells$2$psum_in),
-        .a_out(ws_cells$2$a_out),
-        .sw_out(ws_cells$2$sw_out),
-        .cap_out(ws_cells$2$cap_out),
-        .w_out(ws_cells$2$w_out),
-        .psum_out(ws_cells$2$psum_out)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$3 ws_cells$3(
-        .clock(ws_cells$3$clock),
-        .a_in(ws_cells$3$a_in),
-        .sw_in(ws_cells$3$sw_in),
-        .cap_in(ws_cells$3$cap_in),
-        .w_in(ws_cells$3$w_in),
-        .psum_in(ws_cells$3$psum_in),
-        .a_out(ws_cells$3$a_out),
-        .sw_out(ws_cells$3$sw_out),
-        .cap_out(ws_cells$3$cap_out),
-        .w_out(ws_cells$3$w_out),
-        .psum_out(ws_cells$3$psum_out)
-    );
-    dsc_engine$pw$array$ws_rows$4$w_ext$0 w_ext$0(
-        .a(w_ext$0$a),
-        .y(w_ext$0$y)
-    );
-    dsc_engine$pw$array$ws_rows$4$w_ext$1 w_ext$1(
-        .a(w_ext$1$a),
-        .y(w_ext$1$y)
-    );
-    dsc_engine$pw$array$ws_rows$4$w_ext$2 w_ext$2(
-        .a(w_ext$2$a),
-        .y(w_ext$2$y)
-    );
-    dsc_engine$pw$array$ws_rows$4$w_ext$3 w_ext$3(
-        .a(w_ext$3$a),
-        .y(w_ext$3$y)
-    );
-    dsc_engine$pw$array$ws_rows$4$p_ext$0 p_ext$0(
-        .a(p_ext$0$a),
-        .y(p_ext$0$y)
-    );
-    dsc_engine$pw$array$ws_rows$4$p_ext$1 p_ext$1(
-        .a(p_ext$1$a),
-        .y(p_ext$1$y)
-    );
-    dsc_engine$pw$array$ws_rows$4$p_ext$2 p_ext$2(
-        .a(p_ext$2$a),
-        .y(p_ext$2$y)
-    );
-    dsc_engine$pw$array$ws_rows$4$p_ext$3 p_ext$3(
-        .a(p_ext$3$a),
-        .y(p_ext$3$y)
-    );
-    
-    // Update code
-    always @(*) begin
-        ws_cells$0$clock = clock;
-        ws_cells$0$w_in = w_in[(32'h8 * 0)+:(8)];
-        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(26)];
-        w_ext$0$a = ws_cells$0$w_out;
-        p_ext$0$a = ws_cells$0$psum_out;
-        ws_cells$1$clock = clock;
-        ws_cells$1$w_in = w_in[(32'h8 * 1)+:(8)];
-        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(26)];
-        w_ext$1$a = ws_cells$1$w_out;
-        p_ext$1$a = ws_cells$1$psum_out;
-        ws_cells$2$clock = clock;
-        ws_cells$2$w_in = w_in[(32'h8 * 2)+:(8)];
-        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(26)];
-        w_ext$2$a = ws_cells$2$w_out;
-        p_ext$2$a = ws_cells$2$psum_out;
-        ws_cells$3$clock = clock;
-        ws_cells$3$w_in = w_in[(32'h8 * 3)+:(8)];
-        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(26)];
-        w_ext$3$a = ws_cells$3$w_out;
-        p_ext$3$a = ws_cells$3$psum_out;
-        ws_cells$0$a_in = a_in;
-        ws_cells$0$sw_in = sw_in;
-        ws_cells$0$cap_in = cap_in;
-        ws_cells$1$a_in = ws_cells$0$a_out;
-        ws_cells$1$sw_in = ws_cells$0$sw_out;
-        ws_cells$1$cap_in = ws_cells$0$cap_out;
-        ws_cells$2$a_in = ws_cells$1$a_out;
-        ws_cells$2$sw_in = ws_cells$1$sw_out;
-        ws_cells$2$cap_in = ws_cells$1$cap_out;
-        ws_cells$3$a_in = ws_cells$2$a_out;
-        ws_cells$3$sw_in = ws_cells$2$sw_out;
-        ws_cells$3$cap_in = ws_cells$2$cap_out;
-        w_pack$0 = w_ext$0$y << w_top;
-        p_pack$0 = p_ext$0$y << p_top;
-        w_pack$1 = (w_pack$0 >> 32'h8) | (w_ext$1$y << w_top);
-        p_pack$1 = (p_pack$0 >> acc_w) | (p_ext$1$y << p_top);
-        w_pack$2 = (w_pack$1 >> 32'h8) | (w_ext$2$y << w_top);
-        p_pack$2 = (p_pack$1 >> acc_w) | (p_ext$2$y << p_top);
-        w_pack$3 = (w_pack$2 >> 32'h8) | (w_ext$3$y << w_top);
-        p_pack$3 = (p_pack$2 >> acc_w) | (p_ext$3$y << p_top);
-        w_out = w_pack$0;
-        psum_out = p_pack$0;
-        w_out = w_pack$1;
-        psum_out = p_pack$1;
-        w_out = w_pack$2;
-        psum_out = p_pack$2;
-        w_out = w_pack$3;
-        psum_out = p_pack$3;
-    end
-    
-endmodule // dsc_engine$pw$array$ws_rows$4
-
-
-module dsc_engine$pw$array$ws_rows$4$p_ext$0(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$4$p_ext$0
-
-
-module dsc_engine$pw$array$ws_rows$4$p_ext$1(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$4$p_ext$1
-
-
-module dsc_engine$pw$array$ws_rows$4$p_ext$2(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$4$p_ext$2
-
-
-module dsc_engine$pw$array$ws_rows$4$p_ext$3(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$4$p_ext$3
-
-
-module dsc_engine$pw$array$ws_rows$4$w_ext$0(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$4$w_ext$0
-
-
-module dsc_engine$pw$array$ws_rows$4$w_ext$1(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$4$w_ext$1
-
-
-module dsc_engine$pw$array$ws_rows$4$w_ext$2(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$4$w_ext$2
-
-
-module dsc_engine$pw$array$ws_rows$4$w_ext$3(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$4$w_ext$3
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    dsc_engine$pw$array$ws_rows$4$ws_cells$0$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$0$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$0$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$0$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$0$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$0$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$0$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$0$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$0$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        prod$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        prod$d = prod$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$0
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$0$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$0$a_reg
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$0$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$0$active
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$0$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$0$cap_reg
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$0$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$0$mul
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$0$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$0$prod
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$0$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$0$psum
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$0$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$0$shadow
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$0$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$0$sw_reg
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$0$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$0$w_reg
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    dsc_engine$pw$array$ws_rows$4$ws_cells$1$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$1$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$1$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$1$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$1$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$1$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$1$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$1$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$1$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        prod$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        prod$d = prod$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$1
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$1$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$1$a_reg
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$1$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$1$active
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$1$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$1$cap_reg
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$1$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$1$mul
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$1$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$1$prod
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$1$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$1$psum
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$1$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$1$shadow
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$1$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$1$sw_reg
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$1$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$1$w_reg
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    dsc_engine$pw$array$ws_rows$4$ws_cells$2$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$2$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$2$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$2$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$2$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$2$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$2$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$2$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$2$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        prod$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        prod$d = prod$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$2
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$2$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$2$a_reg
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$2$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$2$active
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$2$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$2$cap_reg
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$2$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$2$mul
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$2$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$2$prod
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$2$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$2$psum
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$2$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$2$shadow
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$2$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$2$sw_reg
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$2$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$2$w_reg
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    dsc_engine$pw$array$ws_rows$4$ws_cells$3$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$3$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$3$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$3$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$3$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$3$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$3$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$3$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    dsc_engine$pw$array$ws_rows$4$ws_cells$3$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        prod$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        prod$d = prod$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$3
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$3$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$3$a_reg
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$3$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$3$active
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$3$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$3$cap_reg
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$3$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$3$mul
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$3$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$3$prod
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$3$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$3$psum
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$3$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$3$shadow
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$3$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$3$sw_reg
-
-
-module dsc_engine$pw$array$ws_rows$4$ws_cells$3$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$4$ws_cells$3$w_reg
-
-
-module dsc_engine$pw$array$ws_rows$5(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [31:0] w_in;
-    input wire  [103:0] psum_in;
-    output reg  [31:0] w_out;
-    output reg  [103:0] psum_out;
-    
-    // Constant declarations
-    localparam  acc_w = 16'h1a;
-    localparam  w_top = 16'h18;
-    localparam  p_top = 16'h4e;
-    
-    // Stub signals
-    reg  ws_cells$0$clock;
-    reg  [7:0] ws_cells$0$a_in;
-    reg  ws_cells$0$sw_in;
-    reg  ws_cells$0$cap_in;
-    reg  [7:0] ws_cells$0$w_in;
-    reg  [25:0] ws_cells$0$psum_in;
-    wire  [7:0] ws_cells$0$a_out;
-    wire  ws_cells$0$sw_out;
-    wire  ws_cells$0$cap_out;
-    wire  [7:0] ws_cells$0$w_out;
-    wire  [25:0] ws_cells$0$psum_out;
-    reg  ws_cells$1$clock;
-    reg  [7:0] ws_cells$1$a_in;
-    reg  ws_cells$1$sw_in;
-    reg  ws_cells$1$cap_in;
-    reg  [7:0] ws_cells$1$w_in;
-    reg  [25:0] ws_cells$1$psum_in;
-    wire  [7:0] ws_cells$1$a_out;
-    wire  ws_cells$1$sw_out;
-    wire  ws_cells$1$cap_out;
-    wire  [7:0] ws_cells$1$w_out;
-    wire  [25:0] ws_cells$1$psum_out;
-    reg  ws_cells$2$clock;
-    reg  [7:0] ws_cells$2$a_in;
-    reg  ws_cells$2$sw_in;
-    reg  ws_cells$2$cap_in;
-    reg  [7:0] ws_cells$2$w_in;
-    reg  [25:0] ws_cells$2$psum_in;
-    wire  [7:0] ws_cells$2$a_out;
-    wire  ws_cells$2$sw_out;
-    wire  ws_cells$2$cap_out;
-    wire  [7:0] ws_cells$2$w_out;
-    wire  [25:0] ws_cells$2$psum_out;
-    reg  ws_cells$3$clock;
-    reg  [7:0] ws_cells$3$a_in;
-    reg  ws_cells$3$sw_in;
-    reg  ws_cells$3$cap_in;
-    reg  [7:0] ws_cells$3$w_in;
-    reg  [25:0] ws_cells$3$psum_in;
-    wire  [7:0] ws_cells$3$a_out;
-    wire  ws_cells$3$sw_out;
-    wire  ws_cells$3$cap_out;
-    wire  [7:0] ws_cells$3$w_out;
-    wire  [25:0] ws_cells$3$psum_out;
-    reg  [7:0] w_ext$0$a;
-    wire  [31:0] w_ext$0$y;
-    reg  [7:0] w_ext$1$a;
-    wire  [31:0] w_ext$1$y;
-    reg  [7:0] w_ext$2$a;
-    wire  [31:0] w_ext$2$y;
-    reg  [7:0] w_ext$3$a;
-    wire  [31:0] w_ext$3$y;
-    reg  [25:0] p_ext$0$a;
-    wire  [103:0] p_ext$0$y;
-    reg  [25:0] p_ext$1$a;
-    wire  [103:0] p_ext$1$y;
-    reg  [25:0] p_ext$2$a;
-    wire  [103:0] p_ext$2$y;
-    reg  [25:0] p_ext$3$a;
-    wire  [103:0] p_ext$3$y;
-    
-    // Local signals
-    reg  [31:0] w_pack$0;
-    reg  [31:0] w_pack$1;
-    reg  [31:0] w_pack$2;
-    reg  [31:0] w_pack$3;
-    reg  [103:0] p_pack$0;
-    reg  [103:0] p_pack$1;
-    reg  [103:0] p_pack$2;
-    reg  [103:0] p_pack$3;
-    
-    // Sub module instances
-    dsc_engine$pw$array$ws_rows$5$ws_cells$0 ws_cells$0(
-        .clock(ws_cells$0$clock),
-        .a_in(ws_cells$0$a_in),
-        .sw_in(ws_cells$0$sw_in),
-        .cap_in(ws_cells$0$cap_in),
-        .w_in(ws_cells$0$w_in),
-        .psum_in(ws_cells$0$psum_in),
-        .a_out(ws_cells$0$a_out),
-        .sw_out(ws_cells$0$sw_out),
-        .cap_out(ws_cells$0$cap_out),
-        .w_out(ws_cells$0$w_out),
-        .psum_out(ws_cells$0$psum_out)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$1 ws_cells$1(
-        .clock(ws_cells$1$clock),
-        .a_in(ws_cells$1$a_in),
-        .sw_in(ws_cells$1$sw_in),
-        .cap_in(ws_cells$1$cap_in),
-        .w_in(ws_cells$1$w_in),
-        .psum_in(ws_cells$1$psum_in),
-        .a_out(ws_cells$1$a_out),
-        .sw_out(ws_cells$1$sw_out),
-        .cap_out(ws_cells$1$cap_out),
-        .w_out(ws_cells$1$w_out),
-        .psum_out(ws_cells$1$psum_out)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$2 ws_cells$2(
-        .clock(ws_cells$2$clock),
-        .a_in(ws_cells$2$a_in),
-        .sw_in(ws_cells$2$sw_in),
-        .cap_in(ws_cells$2$cap_in),
-        .w_in(ws_cells$2$w_in),
-        .psum_in(ws_cells$2$psum_in),
-        .a_out(ws_cells$2$a_out),
-        .sw_out(ws_cells$2$sw_out),
-        .cap_out(ws_cells$2$cap_out),
-        .w_out(ws_cells$2$w_out),
-        .psum_out(ws_cells$2$psum_out)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$3 ws_cells$3(
-        .clock(ws_cells$3$clock),
-        .a_in(ws_cells$3$a_in),
-        .sw_in(ws_cells$3$sw_in),
-        .cap_in(ws_cells$3$cap_in),
-        .w_in(ws_cells$3$w_in),
-        .psum_in(ws_cells$3$psum_in),
-        .a_out(ws_cells$3$a_out),
-        .sw_out(ws_cells$3$sw_out),
-        .cap_out(ws_cells$3$cap_out),
-        .w_out(ws_cells$3$w_out),
-        .psum_out(ws_cells$3$psum_out)
-    );
-    dsc_engine$pw$array$ws_rows$5$w_ext$0 w_ext$0(
-        .a(w_ext$0$a),
-        .y(w_ext$0$y)
-    );
-    dsc_engine$pw$array$ws_rows$5$w_ext$1 w_ext$1(
-        .a(w_ext$1$a),
-        .y(w_ext$1$y)
-    );
-    dsc_engine$pw$array$ws_rows$5$w_ext$2 w_ext$2(
-        .a(w_ext$2$a),
-        .y(w_ext$2$y)
-    );
-    dsc_engine$pw$array$ws_rows$5$w_ext$3 w_ext$3(
-        .a(w_ext$3$a),
-        .y(w_ext$3$y)
-    );
-    dsc_engine$pw$array$ws_rows$5$p_ext$0 p_ext$0(
-        .a(p_ext$0$a),
-        .y(p_ext$0$y)
-    );
-    dsc_engine$pw$array$ws_rows$5$p_ext$1 p_ext$1(
-        .a(p_ext$1$a),
-        .y(p_ext$1$y)
-    );
-    dsc_engine$pw$array$ws_rows$5$p_ext$2 p_ext$2(
-        .a(p_ext$2$a),
-        .y(p_ext$2$y)
-    );
-    dsc_engine$pw$array$ws_rows$5$p_ext$3 p_ext$3(
-        .a(p_ext$3$a),
-        .y(p_ext$3$y)
-    );
-    
-    // Update code
-    always @(*) begin
-        ws_cells$0$clock = clock;
-        ws_cells$0$w_in = w_in[(32'h8 * 0)+:(8)];
-        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(26)];
-        w_ext$0$a = ws_cells$0$w_out;
-        p_ext$0$a = ws_cells$0$psum_out;
-        ws_cells$1$clock = clock;
-        ws_cells$1$w_in = w_in[(32'h8 * 1)+:(8)];
-        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(26)];
-        w_ext$1$a = ws_cells$1$w_out;
-        p_ext$1$a = ws_cells$1$psum_out;
-        ws_cells$2$clock = clock;
-        ws_cells$2$w_in = w_in[(32'h8 * 2)+:(8)];
-        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(26)];
-        w_ext$2$a = ws_cells$2$w_out;
-        p_ext$2$a = ws_cells$2$psum_out;
-        ws_cells$3$clock = clock;
-        ws_cells$3$w_in = w_in[(32'h8 * 3)+:(8)];
-        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(26)];
-        w_ext$3$a = ws_cells$3$w_out;
-        p_ext$3$a = ws_cells$3$psum_out;
-        ws_cells$0$a_in = a_in;
-        ws_cells$0$sw_in = sw_in;
-        ws_cells$0$cap_in = cap_in;
-        ws_cells$1$a_in = ws_cells$0$a_out;
-        ws_cells$1$sw_in = ws_cells$0$sw_out;
-        ws_cells$1$cap_in = ws_cells$0$cap_out;
-        ws_cells$2$a_in = ws_cells$1$a_out;
-        ws_cells$2$sw_in = ws_cells$1$sw_out;
-        ws_cells$2$cap_in = ws_cells$1$cap_out;
-        ws_cells$3$a_in = ws_cells$2$a_out;
-        ws_cells$3$sw_in = ws_cells$2$sw_out;
-        ws_cells$3$cap_in = ws_cells$2$cap_out;
-        w_pack$0 = w_ext$0$y << w_top;
-        p_pack$0 = p_ext$0$y << p_top;
-        w_pack$1 = (w_pack$0 >> 32'h8) | (w_ext$1$y << w_top);
-        p_pack$1 = (p_pack$0 >> acc_w) | (p_ext$1$y << p_top);
-        w_pack$2 = (w_pack$1 >> 32'h8) | (w_ext$2$y << w_top);
-        p_pack$2 = (p_pack$1 >> acc_w) | (p_ext$2$y << p_top);
-        w_pack$3 = (w_pack$2 >> 32'h8) | (w_ext$3$y << w_top);
-        p_pack$3 = (p_pack$2 >> acc_w) | (p_ext$3$y << p_top);
-        w_out = w_pack$0;
-        psum_out = p_pack$0;
-        w_out = w_pack$1;
-        psum_out = p_pack$1;
-        w_out = w_pack$2;
-        psum_out = p_pack$2;
-        w_out = w_pack$3;
-        psum_out = p_pack$3;
-    end
-    
-endmodule // dsc_engine$pw$array$ws_rows$5
-
-
-module dsc_engine$pw$array$ws_rows$5$p_ext$0(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$5$p_ext$0
-
-
-module dsc_engine$pw$array$ws_rows$5$p_ext$1(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$5$p_ext$1
-
-
-module dsc_engine$pw$array$ws_rows$5$p_ext$2(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$5$p_ext$2
-
-
-module dsc_engine$pw$array$ws_rows$5$p_ext$3(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$5$p_ext$3
-
-
-module dsc_engine$pw$array$ws_rows$5$w_ext$0(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$5$w_ext$0
-
-
-module dsc_engine$pw$array$ws_rows$5$w_ext$1(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$5$w_ext$1
-
-
-module dsc_engine$pw$array$ws_rows$5$w_ext$2(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$5$w_ext$2
-
-
-module dsc_engine$pw$array$ws_rows$5$w_ext$3(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$5$w_ext$3
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    dsc_engine$pw$array$ws_rows$5$ws_cells$0$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$0$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$0$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$0$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$0$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$0$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$0$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$0$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$0$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        prod$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        prod$d = prod$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$0
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$0$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$0$a_reg
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$0$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$0$active
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$0$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$0$cap_reg
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$0$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$0$mul
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$0$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$0$prod
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$0$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$0$psum
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$0$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$0$shadow
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$0$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$0$sw_reg
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$0$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$0$w_reg
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    dsc_engine$pw$array$ws_rows$5$ws_cells$1$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$1$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$1$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$1$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$1$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$1$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$1$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$1$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$1$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        prod$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        prod$d = prod$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$1
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$1$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$1$a_reg
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$1$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$1$active
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$1$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$1$cap_reg
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$1$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$1$mul
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$1$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$1$prod
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$1$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$1$psum
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$1$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$1$shadow
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$1$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$1$sw_reg
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$1$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$1$w_reg
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    dsc_engine$pw$array$ws_rows$5$ws_cells$2$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$2$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$2$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$2$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$2$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$2$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$2$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$2$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$2$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        prod$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        prod$d = prod$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$2
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$2$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$2$a_reg
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$2$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$2$active
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$2$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$2$cap_reg
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$2$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$2$mul
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$2$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$2$prod
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$2$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$2$psum
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$2$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$2$shadow
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$2$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$2$sw_reg
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$2$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$2$w_reg
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    dsc_engine$pw$array$ws_rows$5$ws_cells$3$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$3$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$3$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$3$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$3$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$3$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$3$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$3$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    dsc_engine$pw$array$ws_rows$5$ws_cells$3$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        prod$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        prod$d = prod$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$3
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$3$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$3$a_reg
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$3$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$3$active
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$3$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$3$cap_reg
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$3$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$3$mul
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$3$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$3$prod
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$3$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$3$psum
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$3$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$3$shadow
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$3$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$3$sw_reg
-
-
-module dsc_engine$pw$array$ws_rows$5$ws_cells$3$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$5$ws_cells$3$w_reg
-
-
-module dsc_engine$pw$array$ws_rows$6(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [31:0] w_in;
-    input wire  [103:0] psum_in;
-    output reg  [31:0] w_out;
-    output reg  [103:0] psum_out;
-    
-    // Constant declarations
-    localparam  acc_w = 16'h1a;
-    localparam  w_top = 16'h18;
-    localparam  p_top = 16'h4e;
-    
-    // Stub signals
-    reg  ws_cells$0$clock;
-    reg  [7:0] ws_cells$0$a_in;
-    reg  ws_cells$0$sw_in;
-    reg  ws_cells$0$cap_in;
-    reg  [7:0] ws_cells$0$w_in;
-    reg  [25:0] ws_cells$0$psum_in;
-    wire  [7:0] ws_cells$0$a_out;
-    wire  ws_cells$0$sw_out;
-    wire  ws_cells$0$cap_out;
-    wire  [7:0] ws_cells$0$w_out;
-    wire  [25:0] ws_cells$0$psum_out;
-    reg  ws_cells$1$clock;
-    reg  [7:0] ws_cells$1$a_in;
-    reg  ws_cells$1$sw_in;
-    reg  ws_cells$1$cap_in;
-    reg  [7:0] ws_cells$1$w_in;
-    reg  [25:0] ws_cells$1$psum_in;
-    wire  [7:0] ws_cells$1$a_out;
-    wire  ws_cells$1$sw_out;
-    wire  ws_cells$1$cap_out;
-    wire  [7:0] ws_cells$1$w_out;
-    wire  [25:0] ws_cells$1$psum_out;
-    reg  ws_cells$2$clock;
-    reg  [7:0] ws_cells$2$a_in;
-    reg  ws_cells$2$sw_in;
-    reg  ws_cells$2$cap_in;
-    reg  [7:0] ws_cells$2$w_in;
-    reg  [25:0] ws_cells$2$psum_in;
-    wire  [7:0] ws_cells$2$a_out;
-    wire  ws_cells$2$sw_out;
-    wire  ws_cells$2$cap_out;
-    wire  [7:0] ws_cells$2$w_out;
-    wire  [25:0] ws_cells$2$psum_out;
-    reg  ws_cells$3$clock;
-    reg  [7:0] ws_cells$3$a_in;
-    reg  ws_cells$3$sw_in;
-    reg  ws_cells$3$cap_in;
-    reg  [7:0] ws_cells$3$w_in;
-    reg  [25:0] ws_cells$3$psum_in;
-    wire  [7:0] ws_cells$3$a_out;
-    wire  ws_cells$3$sw_out;
-    wire  ws_cells$3$cap_out;
-    wire  [7:0] ws_cells$3$w_out;
-    wire  [25:0] ws_cells$3$psum_out;
-    reg  [7:0] w_ext$0$a;
-    wire  [31:0] w_ext$0$y;
-    reg  [7:0] w_ext$1$a;
-    wire  [31:0] w_ext$1$y;
-    reg  [7:0] w_ext$2$a;
-    wire  [31:0] w_ext$2$y;
-    reg  [7:0] w_ext$3$a;
-    wire  [31:0] w_ext$3$y;
-    reg  [25:0] p_ext$0$a;
-    wire  [103:0] p_ext$0$y;
-    reg  [25:0] p_ext$1$a;
-    wire  [103:0] p_ext$1$y;
-    reg  [25:0] p_ext$2$a;
-    wire  [103:0] p_ext$2$y;
-    reg  [25:0] p_ext$3$a;
-    wire  [103:0] p_ext$3$y;
-    
-    // Local signals
-    reg  [31:0] w_pack$0;
-    reg  [31:0] w_pack$1;
-    reg  [31:0] w_pack$2;
-    reg  [31:0] w_pack$3;
-    reg  [103:0] p_pack$0;
-    reg  [103:0] p_pack$1;
-    reg  [103:0] p_pack$2;
-    reg  [103:0] p_pack$3;
-    
-    // Sub module instances
-    dsc_engine$pw$array$ws_rows$6$ws_cells$0 ws_cells$0(
-        .clock(ws_cells$0$clock),
-        .a_in(ws_cells$0$a_in),
-        .sw_in(ws_cells$0$sw_in),
-        .cap_in(ws_cells$0$cap_in),
-        .w_in(ws_cells$0$w_in),
-        .psum_in(ws_cells$0$psum_in),
-        .a_out(ws_cells$0$a_out),
-        .sw_out(ws_cells$0$sw_out),
-        .cap_out(ws_cells$0$cap_out),
-        .w_out(ws_cells$0$w_out),
-        .psum_out(ws_cells$0$psum_out)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$1 ws_cells$1(
-        .clock(ws_cells$1$clock),
-        .a_in(ws_cells$1$a_in),
-        .sw_in(ws_cells$1$sw_in),
-        .cap_in(ws_cells$1$cap_in),
-        .w_in(ws_cells$1$w_in),
-        .psum_in(ws_cells$1$psum_in),
-        .a_out(ws_cells$1$a_out),
-        .sw_out(ws_cells$1$sw_out),
-        .cap_out(ws_cells$1$cap_out),
-        .w_out(ws_cells$1$w_out),
-        .psum_out(ws_cells$1$psum_out)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$2 ws_cells$2(
-        .clock(ws_cells$2$clock),
-        .a_in(ws_cells$2$a_in),
-        .sw_in(ws_cells$2$sw_in),
-        .cap_in(ws_cells$2$cap_in),
-        .w_in(ws_cells$2$w_in),
-        .psum_in(ws_cells$2$psum_in),
-        .a_out(ws_cells$2$a_out),
-        .sw_out(ws_cells$2$sw_out),
-        .cap_out(ws_cells$2$cap_out),
-        .w_out(ws_cells$2$w_out),
-        .psum_out(ws_cells$2$psum_out)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$3 ws_cells$3(
-        .clock(ws_cells$3$clock),
-        .a_in(ws_cells$3$a_in),
-        .sw_in(ws_cells$3$sw_in),
-        .cap_in(ws_cells$3$cap_in),
-        .w_in(ws_cells$3$w_in),
-        .psum_in(ws_cells$3$psum_in),
-        .a_out(ws_cells$3$a_out),
-        .sw_out(ws_cells$3$sw_out),
-        .cap_out(ws_cells$3$cap_out),
-        .w_out(ws_cells$3$w_out),
-        .psum_out(ws_cells$3$psum_out)
-    );
-    dsc_engine$pw$array$ws_rows$6$w_ext$0 w_ext$0(
-        .a(w_ext$0$a),
-        .y(w_ext$0$y)
-    );
-    dsc_engine$pw$array$ws_rows$6$w_ext$1 w_ext$1(
-        .a(w_ext$1$a),
-        .y(w_ext$1$y)
-    );
-    dsc_engine$pw$array$ws_rows$6$w_ext$2 w_ext$2(
-        .a(w_ext$2$a),
-        .y(w_ext$2$y)
-    );
-    dsc_engine$pw$array$ws_rows$6$w_ext$3 w_ext$3(
-        .a(w_ext$3$a),
-        .y(w_ext$3$y)
-    );
-    dsc_engine$pw$array$ws_rows$6$p_ext$0 p_ext$0(
-        .a(p_ext$0$a),
-        .y(p_ext$0$y)
-    );
-    dsc_engine$pw$array$ws_rows$6$p_ext$1 p_ext$1(
-        .a(p_ext$1$a),
-        .y(p_ext$1$y)
-    );
-    dsc_engine$pw$array$ws_rows$6$p_ext$2 p_ext$2(
-        .a(p_ext$2$a),
-        .y(p_ext$2$y)
-    );
-    dsc_engine$pw$array$ws_rows$6$p_ext$3 p_ext$3(
-        .a(p_ext$3$a),
-        .y(p_ext$3$y)
-    );
-    
-    // Update code
-    always @(*) begin
-        ws_cells$0$clock = clock;
-        ws_cells$0$w_in = w_in[(32'h8 * 0)+:(8)];
-        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(26)];
-        w_ext$0$a = ws_cells$0$w_out;
-        p_ext$0$a = ws_cells$0$psum_out;
-        ws_cells$1$clock = clock;
-        ws_cells$1$w_in = w_in[(32'h8 * 1)+:(8)];
-        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(26)];
-        w_ext$1$a = ws_cells$1$w_out;
-        p_ext$1$a = ws_cells$1$psum_out;
-        ws_cells$2$clock = clock;
-        ws_cells$2$w_in = w_in[(32'h8 * 2)+:(8)];
-        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(26)];
-        w_ext$2$a = ws_cells$2$w_out;
-        p_ext$2$a = ws_cells$2$psum_out;
-        ws_cells$3$clock = clock;
-        ws_cells$3$w_in = w_in[(32'h8 * 3)+:(8)];
-        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(26)];
-        w_ext$3$a = ws_cells$3$w_out;
-        p_ext$3$a = ws_cells$3$psum_out;
-        ws_cells$0$a_in = a_in;
-        ws_cells$0$sw_in = sw_in;
-        ws_cells$0$cap_in = cap_in;
-        ws_cells$1$a_in = ws_cells$0$a_out;
-        ws_cells$1$sw_in = ws_cells$0$sw_out;
-        ws_cells$1$cap_in = ws_cells$0$cap_out;
-        ws_cells$2$a_in = ws_cells$1$a_out;
-        ws_cells$2$sw_in = ws_cells$1$sw_out;
-        ws_cells$2$cap_in = ws_cells$1$cap_out;
-        ws_cells$3$a_in = ws_cells$2$a_out;
-        ws_cells$3$sw_in = ws_cells$2$sw_out;
-        ws_cells$3$cap_in = ws_cells$2$cap_out;
-        w_pack$0 = w_ext$0$y << w_top;
-        p_pack$0 = p_ext$0$y << p_top;
-        w_pack$1 = (w_pack$0 >> 32'h8) | (w_ext$1$y << w_top);
-        p_pack$1 = (p_pack$0 >> acc_w) | (p_ext$1$y << p_top);
-        w_pack$2 = (w_pack$1 >> 32'h8) | (w_ext$2$y << w_top);
-        p_pack$2 = (p_pack$1 >> acc_w) | (p_ext$2$y << p_top);
-        w_pack$3 = (w_pack$2 >> 32'h8) | (w_ext$3$y << w_top);
-        p_pack$3 = (p_pack$2 >> acc_w) | (p_ext$3$y << p_top);
-        w_out = w_pack$0;
-        psum_out = p_pack$0;
-        w_out = w_pack$1;
-        psum_out = p_pack$1;
-        w_out = w_pack$2;
-        psum_out = p_pack$2;
-        w_out = w_pack$3;
-        psum_out = p_pack$3;
-    end
-    
-endmodule // dsc_engine$pw$array$ws_rows$6
-
-
-module dsc_engine$pw$array$ws_rows$6$p_ext$0(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$6$p_ext$0
-
-
-module dsc_engine$pw$array$ws_rows$6$p_ext$1(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$6$p_ext$1
-
-
-module dsc_engine$pw$array$ws_rows$6$p_ext$2(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$6$p_ext$2
-
-
-module dsc_engine$pw$array$ws_rows$6$p_ext$3(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$6$p_ext$3
-
-
-module dsc_engine$pw$array$ws_rows$6$w_ext$0(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$6$w_ext$0
-
-
-module dsc_engine$pw$array$ws_rows$6$w_ext$1(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$6$w_ext$1
-
-
-module dsc_engine$pw$array$ws_rows$6$w_ext$2(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$6$w_ext$2
-
-
-module dsc_engine$pw$array$ws_rows$6$w_ext$3(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$6$w_ext$3
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    dsc_engine$pw$array$ws_rows$6$ws_cells$0$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$0$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$0$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$0$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$0$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$0$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$0$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$0$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$0$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        prod$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        prod$d = prod$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$0
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$0$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$0$a_reg
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$0$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$0$active
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$0$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$0$cap_reg
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$0$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$0$mul
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$0$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$0$prod
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$0$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$0$psum
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$0$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$0$shadow
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$0$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$0$sw_reg
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$0$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$0$w_reg
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    dsc_engine$pw$array$ws_rows$6$ws_cells$1$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$1$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$1$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$1$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$1$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$1$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$1$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$1$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$1$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        prod$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        prod$d = prod$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$1
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$1$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$1$a_reg
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$1$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$1$active
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$1$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$1$cap_reg
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$1$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$1$mul
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$1$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$1$prod
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$1$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$1$psum
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$1$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$1$shadow
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$1$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$1$sw_reg
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$1$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$1$w_reg
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    dsc_engine$pw$array$ws_rows$6$ws_cells$2$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$2$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$2$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$2$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$2$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$2$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$2$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$2$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$2$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        prod$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        prod$d = prod$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$2
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$2$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$2$a_reg
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$2$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$2$active
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$2$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$2$cap_reg
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$2$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$2$mul
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$2$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$2$prod
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$2$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$2$psum
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$2$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$2$shadow
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$2$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$2$sw_reg
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$2$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$2$w_reg
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    dsc_engine$pw$array$ws_rows$6$ws_cells$3$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$3$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$3$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$3$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$3$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$3$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$3$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$3$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    dsc_engine$pw$array$ws_rows$6$ws_cells$3$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        prod$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        prod$d = prod$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$3
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$3$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$3$a_reg
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$3$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$3$active
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$3$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$3$cap_reg
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$3$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$3$mul
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$3$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$3$prod
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$3$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$3$psum
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$3$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$3$shadow
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$3$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$3$sw_reg
-
-
-module dsc_engine$pw$array$ws_rows$6$ws_cells$3$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$6$ws_cells$3$w_reg
-
-
-module dsc_engine$pw$array$ws_rows$7(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [31:0] w_in;
-    input wire  [103:0] psum_in;
-    output reg  [31:0] w_out;
-    output reg  [103:0] psum_out;
-    
-    // Constant declarations
-    localparam  acc_w = 16'h1a;
-    localparam  w_top = 16'h18;
-    localparam  p_top = 16'h4e;
-    
-    // Stub signals
-    reg  ws_cells$0$clock;
-    reg  [7:0] ws_cells$0$a_in;
-    reg  ws_cells$0$sw_in;
-    reg  ws_cells$0$cap_in;
-    reg  [7:0] ws_cells$0$w_in;
-    reg  [25:0] ws_cells$0$psum_in;
-    wire  [7:0] ws_cells$0$a_out;
-    wire  ws_cells$0$sw_out;
-    wire  ws_cells$0$cap_out;
-    wire  [7:0] ws_cells$0$w_out;
-    wire  [25:0] ws_cells$0$psum_out;
-    reg  ws_cells$1$clock;
-    reg  [7:0] ws_cells$1$a_in;
-    reg  ws_cells$1$sw_in;
-    reg  ws_cells$1$cap_in;
-    reg  [7:0] ws_cells$1$w_in;
-    reg  [25:0] ws_cells$1$psum_in;
-    wire  [7:0] ws_cells$1$a_out;
-    wire  ws_cells$1$sw_out;
-    wire  ws_cells$1$cap_out;
-    wire  [7:0] ws_cells$1$w_out;
-    wire  [25:0] ws_cells$1$psum_out;
-    reg  ws_cells$2$clock;
-    reg  [7:0] ws_cells$2$a_in;
-    reg  ws_cells$2$sw_in;
-    reg  ws_cells$2$cap_in;
-    reg  [7:0] ws_cells$2$w_in;
-    reg  [25:0] ws_cells$2$psum_in;
-    wire  [7:0] ws_cells$2$a_out;
-    wire  ws_cells$2$sw_out;
-    wire  ws_cells$2$cap_out;
-    wire  [7:0] ws_cells$2$w_out;
-    wire  [25:0] ws_cells$2$psum_out;
-    reg  ws_cells$3$clock;
-    reg  [7:0] ws_cells$3$a_in;
-    reg  ws_cells$3$sw_in;
-    reg  ws_cells$3$cap_in;
-    reg  [7:0] ws_cells$3$w_in;
-    reg  [25:0] ws_cells$3$psum_in;
-    wire  [7:0] ws_cells$3$a_out;
-    wire  ws_cells$3$sw_out;
-    wire  ws_cells$3$cap_out;
-    wire  [7:0] ws_cells$3$w_out;
-    wire  [25:0] ws_cells$3$psum_out;
-    reg  [7:0] w_ext$0$a;
-    wire  [31:0] w_ext$0$y;
-    reg  [7:0] w_ext$1$a;
-    wire  [31:0] w_ext$1$y;
-    reg  [7:0] w_ext$2$a;
-    wire  [31:0] w_ext$2$y;
-    reg  [7:0] w_ext$3$a;
-    wire  [31:0] w_ext$3$y;
-    reg  [25:0] p_ext$0$a;
-    wire  [103:0] p_ext$0$y;
-    reg  [25:0] p_ext$1$a;
-    wire  [103:0] p_ext$1$y;
-    reg  [25:0] p_ext$2$a;
-    wire  [103:0] p_ext$2$y;
-    reg  [25:0] p_ext$3$a;
-    wire  [103:0] p_ext$3$y;
-    
-    // Local signals
-    reg  [31:0] w_pack$0;
-    reg  [31:0] w_pack$1;
-    reg  [31:0] w_pack$2;
-    reg  [31:0] w_pack$3;
-    reg  [103:0] p_pack$0;
-    reg  [103:0] p_pack$1;
-    reg  [103:0] p_pack$2;
-    reg  [103:0] p_pack$3;
-    
-    // Sub module instances
-    dsc_engine$pw$array$ws_rows$7$ws_cells$0 ws_cells$0(
-        .clock(ws_cells$0$clock),
-        .a_in(ws_cells$0$a_in),
-        .sw_in(ws_cells$0$sw_in),
-        .cap_in(ws_cells$0$cap_in),
-        .w_in(ws_cells$0$w_in),
-        .psum_in(ws_cells$0$psum_in),
-        .a_out(ws_cells$0$a_out),
-        .sw_out(ws_cells$0$sw_out),
-        .cap_out(ws_cells$0$cap_out),
-        .w_out(ws_cells$0$w_out),
-        .psum_out(ws_cells$0$psum_out)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$1 ws_cells$1(
-        .clock(ws_cells$1$clock),
-        .a_in(ws_cells$1$a_in),
-        .sw_in(ws_cells$1$sw_in),
-        .cap_in(ws_cells$1$cap_in),
-        .w_in(ws_cells$1$w_in),
-        .psum_in(ws_cells$1$psum_in),
-        .a_out(ws_cells$1$a_out),
-        .sw_out(ws_cells$1$sw_out),
-        .cap_out(ws_cells$1$cap_out),
-        .w_out(ws_cells$1$w_out),
-        .psum_out(ws_cells$1$psum_out)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$2 ws_cells$2(
-        .clock(ws_cells$2$clock),
-        .a_in(ws_cells$2$a_in),
-        .sw_in(ws_cells$2$sw_in),
-        .cap_in(ws_cells$2$cap_in),
-        .w_in(ws_cells$2$w_in),
-        .psum_in(ws_cells$2$psum_in),
-        .a_out(ws_cells$2$a_out),
-        .sw_out(ws_cells$2$sw_out),
-        .cap_out(ws_cells$2$cap_out),
-        .w_out(ws_cells$2$w_out),
-        .psum_out(ws_cells$2$psum_out)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$3 ws_cells$3(
-        .clock(ws_cells$3$clock),
-        .a_in(ws_cells$3$a_in),
-        .sw_in(ws_cells$3$sw_in),
-        .cap_in(ws_cells$3$cap_in),
-        .w_in(ws_cells$3$w_in),
-        .psum_in(ws_cells$3$psum_in),
-        .a_out(ws_cells$3$a_out),
-        .sw_out(ws_cells$3$sw_out),
-        .cap_out(ws_cells$3$cap_out),
-        .w_out(ws_cells$3$w_out),
-        .psum_out(ws_cells$3$psum_out)
-    );
-    dsc_engine$pw$array$ws_rows$7$w_ext$0 w_ext$0(
-        .a(w_ext$0$a),
-        .y(w_ext$0$y)
-    );
-    dsc_engine$pw$array$ws_rows$7$w_ext$1 w_ext$1(
-        .a(w_ext$1$a),
-        .y(w_ext$1$y)
-    );
-    dsc_engine$pw$array$ws_rows$7$w_ext$2 w_ext$2(
-        .a(w_ext$2$a),
-        .y(w_ext$2$y)
-    );
-    dsc_engine$pw$array$ws_rows$7$w_ext$3 w_ext$3(
-        .a(w_ext$3$a),
-        .y(w_ext$3$y)
-    );
-    dsc_engine$pw$array$ws_rows$7$p_ext$0 p_ext$0(
-        .a(p_ext$0$a),
-        .y(p_ext$0$y)
-    );
-    dsc_engine$pw$array$ws_rows$7$p_ext$1 p_ext$1(
-        .a(p_ext$1$a),
-        .y(p_ext$1$y)
-    );
-    dsc_engine$pw$array$ws_rows$7$p_ext$2 p_ext$2(
-        .a(p_ext$2$a),
-        .y(p_ext$2$y)
-    );
-    dsc_engine$pw$array$ws_rows$7$p_ext$3 p_ext$3(
-        .a(p_ext$3$a),
-        .y(p_ext$3$y)
-    );
-    
-    // Update code
-    always @(*) begin
-        ws_cells$0$clock = clock;
-        ws_cells$0$w_in = w_in[(32'h8 * 0)+:(8)];
-        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(26)];
-        w_ext$0$a = ws_cells$0$w_out;
-        p_ext$0$a = ws_cells$0$psum_out;
-        ws_cells$1$clock = clock;
-        ws_cells$1$w_in = w_in[(32'h8 * 1)+:(8)];
-        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(26)];
-        w_ext$1$a = ws_cells$1$w_out;
-        p_ext$1$a = ws_cells$1$psum_out;
-        ws_cells$2$clock = clock;
-        ws_cells$2$w_in = w_in[(32'h8 * 2)+:(8)];
-        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(26)];
-        w_ext$2$a = ws_cells$2$w_out;
-        p_ext$2$a = ws_cells$2$psum_out;
-        ws_cells$3$clock = clock;
-        ws_cells$3$w_in = w_in[(32'h8 * 3)+:(8)];
-        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(26)];
-        w_ext$3$a = ws_cells$3$w_out;
-        p_ext$3$a = ws_cells$3$psum_out;
-        ws_cells$0$a_in = a_in;
-        ws_cells$0$sw_in = sw_in;
-        ws_cells$0$cap_in = cap_in;
-        ws_cells$1$a_in = ws_cells$0$a_out;
-        ws_cells$1$sw_in = ws_cells$0$sw_out;
-        ws_cells$1$cap_in = ws_cells$0$cap_out;
-        ws_cells$2$a_in = ws_cells$1$a_out;
-        ws_cells$2$sw_in = ws_cells$1$sw_out;
-        ws_cells$2$cap_in = ws_cells$1$cap_out;
-        ws_cells$3$a_in = ws_cells$2$a_out;
-        ws_cells$3$sw_in = ws_cells$2$sw_out;
-        ws_cells$3$cap_in = ws_cells$2$cap_out;
-        w_pack$0 = w_ext$0$y << w_top;
-        p_pack$0 = p_ext$0$y << p_top;
-        w_pack$1 = (w_pack$0 >> 32'h8) | (w_ext$1$y << w_top);
-        p_pack$1 = (p_pack$0 >> acc_w) | (p_ext$1$y << p_top);
-        w_pack$2 = (w_pack$1 >> 32'h8) | (w_ext$2$y << w_top);
-        p_pack$2 = (p_pack$1 >> acc_w) | (p_ext$2$y << p_top);
-        w_pack$3 = (w_pack$2 >> 32'h8) | (w_ext$3$y << w_top);
-        p_pack$3 = (p_pack$2 >> acc_w) | (p_ext$3$y << p_top);
-        w_out = w_pack$0;
-        psum_out = p_pack$0;
-        w_out = w_pack$1;
-        psum_out = p_pack$1;
-        w_out = w_pack$2;
-        psum_out = p_pack$2;
-        w_out = w_pack$3;
-        psum_out = p_pack$3;
-    end
-    
-endmodule // dsc_engine$pw$array$ws_rows$7
-
-
-module dsc_engine$pw$array$ws_rows$7$p_ext$0(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$7$p_ext$0
-
-
-module dsc_engine$pw$array$ws_rows$7$p_ext$1(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$7$p_ext$1
-
-
-module dsc_engine$pw$array$ws_rows$7$p_ext$2(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$7$p_ext$2
-
-
-module dsc_engine$pw$array$ws_rows$7$p_ext$3(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$7$p_ext$3
-
-
-module dsc_engine$pw$array$ws_rows$7$w_ext$0(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$7$w_ext$0
-
-
-module dsc_engine$pw$array$ws_rows$7$w_ext$1(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$7$w_ext$1
-
-
-module dsc_engine$pw$array$ws_rows$7$w_ext$2(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$7$w_ext$2
-
-
-module dsc_engine$pw$array$ws_rows$7$w_ext$3(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // dsc_engine$pw$array$ws_rows$7$w_ext$3
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    dsc_engine$pw$array$ws_rows$7$ws_cells$0$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$0$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$0$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$0$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$0$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$0$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$0$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$0$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$0$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        prod$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        prod$d = prod$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$0
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$0$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$0$a_reg
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$0$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$0$active
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$0$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$0$cap_reg
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$0$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$0$mul
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$0$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$0$prod
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$0$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$0$psum
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$0$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$0$shadow
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$0$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$0$sw_reg
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$0$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$0$w_reg
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    dsc_engine$pw$array$ws_rows$7$ws_cells$1$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$1$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$1$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$1$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$1$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$1$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$1$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$1$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$1$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        prod$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        prod$d = prod$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$1
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$1$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$1$a_reg
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$1$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$1$active
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$1$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$1$cap_reg
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$1$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$1$mul
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$1$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$1$prod
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$1$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$1$psum
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$1$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$1$shadow
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$1$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$1$sw_reg
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$1$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$1$w_reg
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    dsc_engine$pw$array$ws_rows$7$ws_cells$2$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$2$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$2$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$2$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$2$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$2$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$2$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$2$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$2$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        prod$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        prod$d = prod$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$2
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$2$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$2$a_reg
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$2$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$2$active
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$2$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$2$cap_reg
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$2$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$2$mul
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$2$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$2$prod
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$2$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$2$psum
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$2$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$2$shadow
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$2$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$2$sw_reg
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$2$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$2$w_reg
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    dsc_engine$pw$array$ws_rows$7$ws_cells$3$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$3$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$3$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$3$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$3$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$3$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$3$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$3$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    dsc_engine$pw$array$ws_rows$7$ws_cells$3$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        prod$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        prod$d = prod$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$3
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$3$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$3$a_reg
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$3$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$3$active
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$3$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$3$cap_reg
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$3$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$3$mul
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$3$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$3$prod
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$3$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$3$psum
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$3$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$3$shadow
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$3$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$3$sw_reg
-
-
-module dsc_engine$pw$array$ws_rows$7$ws_cells$3$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$7$ws_cells$3$w_reg
-
-
 module dsc_engine$pw$blk(d,q,clock);
     
     // Module arguments
@@ -61273,14 +34320,14 @@ module dsc_engine$pw$bram(clock,write_enable,write_address,write_data,read_addre
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [7:0] write_address;
+    input wire  [5:0] write_address;
     input wire  [127:0] write_data;
-    input wire  [7:0] read_address;
+    input wire  [5:0] read_address;
     output reg  [127:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [127:0] mem [0:255];
+    reg [127:0] mem [0:63];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -61460,13 +34507,13 @@ endmodule // dsc_engine$pw$cj
 module dsc_engine$pw$cj_addr(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -61536,13 +34583,13 @@ endmodule // dsc_engine$pw$cstate
 module dsc_engine$pw$cw_addr(d,q,clock);
     
     // Module arguments
-    input wire  [17:0] d;
-    output reg  [17:0] q;
+    input wire  [13:0] d;
+    output reg  [13:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 18'h0;
+       q = 14'h0;
     end
     
     always @(posedge clock) begin
@@ -62075,13 +35122,13 @@ endmodule // dsc_engine$pw$ibank
 module dsc_engine$pw$in_addr(d,q,clock);
     
     // Module arguments
-    input wire  [13:0] d;
-    output reg  [13:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 14'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -62248,14 +35295,14 @@ module dsc_engine$pw$mram(clock,write_enable,write_address,write_data,read_addre
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [7:0] write_address;
+    input wire  [5:0] write_address;
     input wire  [127:0] write_data;
-    input wire  [7:0] read_address;
+    input wire  [5:0] read_address;
     output reg  [127:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [127:0] mem [0:255];
+    reg [127:0] mem [0:63];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -62345,13 +35392,13 @@ endmodule // dsc_engine$pw$nt
 module dsc_engine$pw$o_addr(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -62365,49 +35412,49 @@ module dsc_engine$pw$o_after(clock,inp,out);
     
     // Module arguments
     input wire  clock;
-    input wire  [14:0] inp;
-    output reg  [14:0] out;
+    input wire  [11:0] inp;
+    output reg  [11:0] out;
     
     // Stub signals
-    reg  [14:0] regs$0$d;
-    wire  [14:0] regs$0$q;
+    reg  [11:0] regs$0$d;
+    wire  [11:0] regs$0$q;
     reg  regs$0$clock;
-    reg  [14:0] regs$1$d;
-    wire  [14:0] regs$1$q;
+    reg  [11:0] regs$1$d;
+    wire  [11:0] regs$1$q;
     reg  regs$1$clock;
-    reg  [14:0] regs$2$d;
-    wire  [14:0] regs$2$q;
+    reg  [11:0] regs$2$d;
+    wire  [11:0] regs$2$q;
     reg  regs$2$clock;
-    reg  [14:0] regs$3$d;
-    wire  [14:0] regs$3$q;
+    reg  [11:0] regs$3$d;
+    wire  [11:0] regs$3$q;
     reg  regs$3$clock;
-    reg  [14:0] regs$4$d;
-    wire  [14:0] regs$4$q;
+    reg  [11:0] regs$4$d;
+    wire  [11:0] regs$4$q;
     reg  regs$4$clock;
-    reg  [14:0] regs$5$d;
-    wire  [14:0] regs$5$q;
+    reg  [11:0] regs$5$d;
+    wire  [11:0] regs$5$q;
     reg  regs$5$clock;
-    reg  [14:0] regs$6$d;
-    wire  [14:0] regs$6$q;
+    reg  [11:0] regs$6$d;
+    wire  [11:0] regs$6$q;
     reg  regs$6$clock;
-    reg  [14:0] regs$7$d;
-    wire  [14:0] regs$7$q;
+    reg  [11:0] regs$7$d;
+    wire  [11:0] regs$7$q;
     reg  regs$7$clock;
-    reg  [14:0] regs$8$d;
-    wire  [14:0] regs$8$q;
+    reg  [11:0] regs$8$d;
+    wire  [11:0] regs$8$q;
     reg  regs$8$clock;
     
     // Local signals
-    reg  [14:0] taps$0;
-    reg  [14:0] taps$1;
-    reg  [14:0] taps$2;
-    reg  [14:0] taps$3;
-    reg  [14:0] taps$4;
-    reg  [14:0] taps$5;
-    reg  [14:0] taps$6;
-    reg  [14:0] taps$7;
-    reg  [14:0] taps$8;
-    reg  [14:0] taps$9;
+    reg  [11:0] taps$0;
+    reg  [11:0] taps$1;
+    reg  [11:0] taps$2;
+    reg  [11:0] taps$3;
+    reg  [11:0] taps$4;
+    reg  [11:0] taps$5;
+    reg  [11:0] taps$6;
+    reg  [11:0] taps$7;
+    reg  [11:0] taps$8;
+    reg  [11:0] taps$9;
     
     // Sub module instances
     dsc_engine$pw$o_after$regs$0 regs$0(
@@ -62505,13 +35552,13 @@ endmodule // dsc_engine$pw$o_after
 module dsc_engine$pw$o_after$regs$0(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -62524,13 +35571,13 @@ endmodule // dsc_engine$pw$o_after$regs$0
 module dsc_engine$pw$o_after$regs$1(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -62543,13 +35590,13 @@ endmodule // dsc_engine$pw$o_after$regs$1
 module dsc_engine$pw$o_after$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -62562,13 +35609,13 @@ endmodule // dsc_engine$pw$o_after$regs$2
 module dsc_engine$pw$o_after$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -62581,13 +35628,13 @@ endmodule // dsc_engine$pw$o_after$regs$3
 module dsc_engine$pw$o_after$regs$4(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -62600,13 +35647,13 @@ endmodule // dsc_engine$pw$o_after$regs$4
 module dsc_engine$pw$o_after$regs$5(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -62619,13 +35666,13 @@ endmodule // dsc_engine$pw$o_after$regs$5
 module dsc_engine$pw$o_after$regs$6(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -62638,13 +35685,13 @@ endmodule // dsc_engine$pw$o_after$regs$6
 module dsc_engine$pw$o_after$regs$7(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -62657,13 +35704,13 @@ endmodule // dsc_engine$pw$o_after$regs$7
 module dsc_engine$pw$o_after$regs$8(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -62733,13 +35780,13 @@ endmodule // dsc_engine$pw$o_p
 module dsc_engine$pw$o_rd(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -62811,14 +35858,14 @@ module dsc_engine$pw$oram(clock,write_enable,write_address,write_data,read_addre
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [14:0] write_address;
+    input wire  [11:0] write_address;
     input wire  [31:0] write_data;
-    input wire  [14:0] read_address;
+    input wire  [11:0] read_address;
     output reg  [31:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [31:0] mem [0:32767];
+    reg [31:0] mem [0:4095];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -62889,13 +35936,13 @@ endmodule // dsc_engine$pw$out_zp
 module dsc_engine$pw$p1(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
@@ -62908,13 +35955,13 @@ endmodule // dsc_engine$pw$p1
 module dsc_engine$pw$p_e(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
@@ -62927,13 +35974,13 @@ endmodule // dsc_engine$pw$p_e
 module dsc_engine$pw$px_addr(d,q,clock);
     
     // Module arguments
-    input wire  [13:0] d;
-    output reg  [13:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 14'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -64707,10 +37754,13 @@ module dsc_engine$pw$rq$0$mul(clock,a,b,hi);
     wire signed [32:0] bl33 = {17'b0, b_r[15:0]};
     wire [31:0] al32 = {16'b0, a_r[15:0]};
     wire [31:0] bl32 = {16'b0, b_r[15:0]};
-    reg signed [31:0] hh;
+    // `keep` on the outer products: yosys 0.23's ice40_dsp packs a product register that feeds
+    // only another register wrongly (the second register is driven by a constant x, two MAC16s
+    // vanish); kept, each product stays one SB_MAC16 with its own output register.
+    (* keep *) reg signed [31:0] hh;
     reg signed [32:0] hl;
     reg signed [32:0] lh;
-    reg [31:0] ll;
+    (* keep *) reg [31:0] ll;
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
@@ -66972,10 +40022,13 @@ module dsc_engine$pw$rq$1$mul(clock,a,b,hi);
     wire signed [32:0] bl33 = {17'b0, b_r[15:0]};
     wire [31:0] al32 = {16'b0, a_r[15:0]};
     wire [31:0] bl32 = {16'b0, b_r[15:0]};
-    reg signed [31:0] hh;
+    // `keep` on the outer products: yosys 0.23's ice40_dsp packs a product register that feeds
+    // only another register wrongly (the second register is driven by a constant x, two MAC16s
+    // vanish); kept, each product stays one SB_MAC16 with its own output register.
+    (* keep *) reg signed [31:0] hh;
     reg signed [32:0] hl;
     reg signed [32:0] lh;
-    reg [31:0] ll;
+    (* keep *) reg [31:0] ll;
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
@@ -69237,10 +42290,13 @@ module dsc_engine$pw$rq$2$mul(clock,a,b,hi);
     wire signed [32:0] bl33 = {17'b0, b_r[15:0]};
     wire [31:0] al32 = {16'b0, a_r[15:0]};
     wire [31:0] bl32 = {16'b0, b_r[15:0]};
-    reg signed [31:0] hh;
+    // `keep` on the outer products: yosys 0.23's ice40_dsp packs a product register that feeds
+    // only another register wrongly (the second register is driven by a constant x, two MAC16s
+    // vanish); kept, each product stays one SB_MAC16 with its own output register.
+    (* keep *) reg signed [31:0] hh;
     reg signed [32:0] hl;
     reg signed [32:0] lh;
-    reg [31:0] ll;
+    (* keep *) reg [31:0] ll;
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
@@ -71502,10 +44558,13 @@ module dsc_engine$pw$rq$3$mul(clock,a,b,hi);
     wire signed [32:0] bl33 = {17'b0, b_r[15:0]};
     wire [31:0] al32 = {16'b0, a_r[15:0]};
     wire [31:0] bl32 = {16'b0, b_r[15:0]};
-    reg signed [31:0] hh;
+    // `keep` on the outer products: yosys 0.23's ice40_dsp packs a product register that feeds
+    // only another register wrongly (the second register is driven by a constant x, two MAC16s
+    // vanish); kept, each product stays one SB_MAC16 with its own output register.
+    (* keep *) reg signed [31:0] hh;
     reg signed [32:0] hl;
     reg signed [32:0] lh;
-    reg [31:0] ll;
+    (* keep *) reg [31:0] ll;
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
@@ -72046,14 +45105,14 @@ module dsc_engine$pw$sram(clock,write_enable,write_address,write_data,read_addre
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [7:0] write_address;
+    input wire  [5:0] write_address;
     input wire  [23:0] write_data;
-    input wire  [7:0] read_address;
+    input wire  [5:0] read_address;
     output reg  [23:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [23:0] mem [0:255];
+    reg [23:0] mem [0:63];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -72086,13 +45145,13 @@ endmodule // dsc_engine$pw$sstage
 module dsc_engine$pw$sum(d,q,clock);
     
     // Module arguments
-    input wire  [103:0] d;
-    output reg  [103:0] q;
+    input wire  [95:0] d;
+    output reg  [95:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 104'h0;
+       q = 96'h0;
     end
     
     always @(posedge clock) begin
@@ -72105,12 +45164,12 @@ endmodule // dsc_engine$pw$sum
 module dsc_engine$pw$sum_ext$0(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$sum_ext$0
 
@@ -72118,12 +45177,12 @@ endmodule // dsc_engine$pw$sum_ext$0
 module dsc_engine$pw$sum_ext$1(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$sum_ext$1
 
@@ -72131,12 +45190,12 @@ endmodule // dsc_engine$pw$sum_ext$1
 module dsc_engine$pw$sum_ext$2(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$sum_ext$2
 
@@ -72144,12 +45203,12 @@ endmodule // dsc_engine$pw$sum_ext$2
 module dsc_engine$pw$sum_ext$3(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // dsc_engine$pw$sum_ext$3
 
@@ -72214,18 +45273,6 @@ module dsc_engine$pw$tag_end(clock,inp,out);
     reg  regs$10$d;
     wire  regs$10$q;
     reg  regs$10$clock;
-    reg  regs$11$d;
-    wire  regs$11$q;
-    reg  regs$11$clock;
-    reg  regs$12$d;
-    wire  regs$12$q;
-    reg  regs$12$clock;
-    reg  regs$13$d;
-    wire  regs$13$q;
-    reg  regs$13$clock;
-    reg  regs$14$d;
-    wire  regs$14$q;
-    reg  regs$14$clock;
     
     // Local signals
     reg  taps$0;
@@ -72240,10 +45287,6 @@ module dsc_engine$pw$tag_end(clock,inp,out);
     reg  taps$9;
     reg  taps$10;
     reg  taps$11;
-    reg  taps$12;
-    reg  taps$13;
-    reg  taps$14;
-    reg  taps$15;
     
     // Sub module instances
     dsc_engine$pw$tag_end$regs$0 regs$0(
@@ -72301,26 +45344,6 @@ module dsc_engine$pw$tag_end(clock,inp,out);
         .q(regs$10$q),
         .clock(regs$10$clock)
     );
-    dsc_engine$pw$tag_end$regs$11 regs$11(
-        .d(regs$11$d),
-        .q(regs$11$q),
-        .clock(regs$11$clock)
-    );
-    dsc_engine$pw$tag_end$regs$12 regs$12(
-        .d(regs$12$d),
-        .q(regs$12$q),
-        .clock(regs$12$clock)
-    );
-    dsc_engine$pw$tag_end$regs$13 regs$13(
-        .d(regs$13$d),
-        .q(regs$13$q),
-        .clock(regs$13$clock)
-    );
-    dsc_engine$pw$tag_end$regs$14 regs$14(
-        .d(regs$14$d),
-        .q(regs$14$q),
-        .clock(regs$14$clock)
-    );
     
     // Update code
     always @(*) begin
@@ -72358,18 +45381,6 @@ module dsc_engine$pw$tag_end(clock,inp,out);
         regs$10$clock = clock;
         regs$10$d = taps$10;
         taps$11 = regs$10$q;
-        regs$11$clock = clock;
-        regs$11$d = taps$11;
-        taps$12 = regs$11$q;
-        regs$12$clock = clock;
-        regs$12$d = taps$12;
-        taps$13 = regs$12$q;
-        regs$13$clock = clock;
-        regs$13$d = taps$13;
-        taps$14 = regs$13$q;
-        regs$14$clock = clock;
-        regs$14$d = taps$14;
-        taps$15 = regs$14$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -72383,10 +45394,6 @@ module dsc_engine$pw$tag_end(clock,inp,out);
         out = taps$9;
         out = taps$10;
         out = taps$11;
-        out = taps$12;
-        out = taps$13;
-        out = taps$14;
-        out = taps$15;
     end
     
 endmodule // dsc_engine$pw$tag_end
@@ -72447,82 +45454,6 @@ module dsc_engine$pw$tag_end$regs$10(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$tag_end$regs$10
-
-
-module dsc_engine$pw$tag_end$regs$11(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_end$regs$11
-
-
-module dsc_engine$pw$tag_end$regs$12(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_end$regs$12
-
-
-module dsc_engine$pw$tag_end$regs$13(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_end$regs$13
-
-
-module dsc_engine$pw$tag_end$regs$14(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_end$regs$14
 
 
 module dsc_engine$pw$tag_end$regs$2(d,q,clock);
@@ -72718,18 +45649,6 @@ module dsc_engine$pw$tag_first(clock,inp,out);
     reg  regs$10$d;
     wire  regs$10$q;
     reg  regs$10$clock;
-    reg  regs$11$d;
-    wire  regs$11$q;
-    reg  regs$11$clock;
-    reg  regs$12$d;
-    wire  regs$12$q;
-    reg  regs$12$clock;
-    reg  regs$13$d;
-    wire  regs$13$q;
-    reg  regs$13$clock;
-    reg  regs$14$d;
-    wire  regs$14$q;
-    reg  regs$14$clock;
     
     // Local signals
     reg  taps$0;
@@ -72744,10 +45663,6 @@ module dsc_engine$pw$tag_first(clock,inp,out);
     reg  taps$9;
     reg  taps$10;
     reg  taps$11;
-    reg  taps$12;
-    reg  taps$13;
-    reg  taps$14;
-    reg  taps$15;
     
     // Sub module instances
     dsc_engine$pw$tag_first$regs$0 regs$0(
@@ -72805,26 +45720,6 @@ module dsc_engine$pw$tag_first(clock,inp,out);
         .q(regs$10$q),
         .clock(regs$10$clock)
     );
-    dsc_engine$pw$tag_first$regs$11 regs$11(
-        .d(regs$11$d),
-        .q(regs$11$q),
-        .clock(regs$11$clock)
-    );
-    dsc_engine$pw$tag_first$regs$12 regs$12(
-        .d(regs$12$d),
-        .q(regs$12$q),
-        .clock(regs$12$clock)
-    );
-    dsc_engine$pw$tag_first$regs$13 regs$13(
-        .d(regs$13$d),
-        .q(regs$13$q),
-        .clock(regs$13$clock)
-    );
-    dsc_engine$pw$tag_first$regs$14 regs$14(
-        .d(regs$14$d),
-        .q(regs$14$q),
-        .clock(regs$14$clock)
-    );
     
     // Update code
     always @(*) begin
@@ -72862,18 +45757,6 @@ module dsc_engine$pw$tag_first(clock,inp,out);
         regs$10$clock = clock;
         regs$10$d = taps$10;
         taps$11 = regs$10$q;
-        regs$11$clock = clock;
-        regs$11$d = taps$11;
-        taps$12 = regs$11$q;
-        regs$12$clock = clock;
-        regs$12$d = taps$12;
-        taps$13 = regs$12$q;
-        regs$13$clock = clock;
-        regs$13$d = taps$13;
-        taps$14 = regs$13$q;
-        regs$14$clock = clock;
-        regs$14$d = taps$14;
-        taps$15 = regs$14$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -72887,10 +45770,6 @@ module dsc_engine$pw$tag_first(clock,inp,out);
         out = taps$9;
         out = taps$10;
         out = taps$11;
-        out = taps$12;
-        out = taps$13;
-        out = taps$14;
-        out = taps$15;
     end
     
 endmodule // dsc_engine$pw$tag_first
@@ -72951,82 +45830,6 @@ module dsc_engine$pw$tag_first$regs$10(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$tag_first$regs$10
-
-
-module dsc_engine$pw$tag_first$regs$11(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_first$regs$11
-
-
-module dsc_engine$pw$tag_first$regs$12(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_first$regs$12
-
-
-module dsc_engine$pw$tag_first$regs$13(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_first$regs$13
-
-
-module dsc_engine$pw$tag_first$regs$14(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_first$regs$14
 
 
 module dsc_engine$pw$tag_first$regs$2(d,q,clock);
@@ -73185,73 +45988,57 @@ module dsc_engine$pw$tag_j(clock,inp,out);
     
     // Module arguments
     input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
+    input wire  [5:0] inp;
+    output reg  [5:0] out;
     
     // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
+    reg  [5:0] regs$0$d;
+    wire  [5:0] regs$0$q;
     reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
+    reg  [5:0] regs$1$d;
+    wire  [5:0] regs$1$q;
     reg  regs$1$clock;
-    reg  [7:0] regs$2$d;
-    wire  [7:0] regs$2$q;
+    reg  [5:0] regs$2$d;
+    wire  [5:0] regs$2$q;
     reg  regs$2$clock;
-    reg  [7:0] regs$3$d;
-    wire  [7:0] regs$3$q;
+    reg  [5:0] regs$3$d;
+    wire  [5:0] regs$3$q;
     reg  regs$3$clock;
-    reg  [7:0] regs$4$d;
-    wire  [7:0] regs$4$q;
+    reg  [5:0] regs$4$d;
+    wire  [5:0] regs$4$q;
     reg  regs$4$clock;
-    reg  [7:0] regs$5$d;
-    wire  [7:0] regs$5$q;
+    reg  [5:0] regs$5$d;
+    wire  [5:0] regs$5$q;
     reg  regs$5$clock;
-    reg  [7:0] regs$6$d;
-    wire  [7:0] regs$6$q;
+    reg  [5:0] regs$6$d;
+    wire  [5:0] regs$6$q;
     reg  regs$6$clock;
-    reg  [7:0] regs$7$d;
-    wire  [7:0] regs$7$q;
+    reg  [5:0] regs$7$d;
+    wire  [5:0] regs$7$q;
     reg  regs$7$clock;
-    reg  [7:0] regs$8$d;
-    wire  [7:0] regs$8$q;
+    reg  [5:0] regs$8$d;
+    wire  [5:0] regs$8$q;
     reg  regs$8$clock;
-    reg  [7:0] regs$9$d;
-    wire  [7:0] regs$9$q;
+    reg  [5:0] regs$9$d;
+    wire  [5:0] regs$9$q;
     reg  regs$9$clock;
-    reg  [7:0] regs$10$d;
-    wire  [7:0] regs$10$q;
+    reg  [5:0] regs$10$d;
+    wire  [5:0] regs$10$q;
     reg  regs$10$clock;
-    reg  [7:0] regs$11$d;
-    wire  [7:0] regs$11$q;
-    reg  regs$11$clock;
-    reg  [7:0] regs$12$d;
-    wire  [7:0] regs$12$q;
-    reg  regs$12$clock;
-    reg  [7:0] regs$13$d;
-    wire  [7:0] regs$13$q;
-    reg  regs$13$clock;
-    reg  [7:0] regs$14$d;
-    wire  [7:0] regs$14$q;
-    reg  regs$14$clock;
     
     // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    reg  [7:0] taps$3;
-    reg  [7:0] taps$4;
-    reg  [7:0] taps$5;
-    reg  [7:0] taps$6;
-    reg  [7:0] taps$7;
-    reg  [7:0] taps$8;
-    reg  [7:0] taps$9;
-    reg  [7:0] taps$10;
-    reg  [7:0] taps$11;
-    reg  [7:0] taps$12;
-    reg  [7:0] taps$13;
-    reg  [7:0] taps$14;
-    reg  [7:0] taps$15;
+    reg  [5:0] taps$0;
+    reg  [5:0] taps$1;
+    reg  [5:0] taps$2;
+    reg  [5:0] taps$3;
+    reg  [5:0] taps$4;
+    reg  [5:0] taps$5;
+    reg  [5:0] taps$6;
+    reg  [5:0] taps$7;
+    reg  [5:0] taps$8;
+    reg  [5:0] taps$9;
+    reg  [5:0] taps$10;
+    reg  [5:0] taps$11;
     
     // Sub module instances
     dsc_engine$pw$tag_j$regs$0 regs$0(
@@ -73309,26 +46096,6 @@ module dsc_engine$pw$tag_j(clock,inp,out);
         .q(regs$10$q),
         .clock(regs$10$clock)
     );
-    dsc_engine$pw$tag_j$regs$11 regs$11(
-        .d(regs$11$d),
-        .q(regs$11$q),
-        .clock(regs$11$clock)
-    );
-    dsc_engine$pw$tag_j$regs$12 regs$12(
-        .d(regs$12$d),
-        .q(regs$12$q),
-        .clock(regs$12$clock)
-    );
-    dsc_engine$pw$tag_j$regs$13 regs$13(
-        .d(regs$13$d),
-        .q(regs$13$q),
-        .clock(regs$13$clock)
-    );
-    dsc_engine$pw$tag_j$regs$14 regs$14(
-        .d(regs$14$d),
-        .q(regs$14$q),
-        .clock(regs$14$clock)
-    );
     
     // Update code
     always @(*) begin
@@ -73366,18 +46133,6 @@ module dsc_engine$pw$tag_j(clock,inp,out);
         regs$10$clock = clock;
         regs$10$d = taps$10;
         taps$11 = regs$10$q;
-        regs$11$clock = clock;
-        regs$11$d = taps$11;
-        taps$12 = regs$11$q;
-        regs$12$clock = clock;
-        regs$12$d = taps$12;
-        taps$13 = regs$12$q;
-        regs$13$clock = clock;
-        regs$13$d = taps$13;
-        taps$14 = regs$13$q;
-        regs$14$clock = clock;
-        regs$14$d = taps$14;
-        taps$15 = regs$14$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -73391,10 +46146,6 @@ module dsc_engine$pw$tag_j(clock,inp,out);
         out = taps$9;
         out = taps$10;
         out = taps$11;
-        out = taps$12;
-        out = taps$13;
-        out = taps$14;
-        out = taps$15;
     end
     
 endmodule // dsc_engine$pw$tag_j
@@ -73403,13 +46154,13 @@ endmodule // dsc_engine$pw$tag_j
 module dsc_engine$pw$tag_j$regs$0(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -73422,13 +46173,13 @@ endmodule // dsc_engine$pw$tag_j$regs$0
 module dsc_engine$pw$tag_j$regs$1(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -73441,13 +46192,13 @@ endmodule // dsc_engine$pw$tag_j$regs$1
 module dsc_engine$pw$tag_j$regs$10(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -73457,92 +46208,16 @@ module dsc_engine$pw$tag_j$regs$10(d,q,clock);
 endmodule // dsc_engine$pw$tag_j$regs$10
 
 
-module dsc_engine$pw$tag_j$regs$11(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_j$regs$11
-
-
-module dsc_engine$pw$tag_j$regs$12(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_j$regs$12
-
-
-module dsc_engine$pw$tag_j$regs$13(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_j$regs$13
-
-
-module dsc_engine$pw$tag_j$regs$14(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_j$regs$14
-
-
 module dsc_engine$pw$tag_j$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -73555,13 +46230,13 @@ endmodule // dsc_engine$pw$tag_j$regs$2
 module dsc_engine$pw$tag_j$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -73574,13 +46249,13 @@ endmodule // dsc_engine$pw$tag_j$regs$3
 module dsc_engine$pw$tag_j$regs$4(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -73593,13 +46268,13 @@ endmodule // dsc_engine$pw$tag_j$regs$4
 module dsc_engine$pw$tag_j$regs$5(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -73612,13 +46287,13 @@ endmodule // dsc_engine$pw$tag_j$regs$5
 module dsc_engine$pw$tag_j$regs$6(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -73631,13 +46306,13 @@ endmodule // dsc_engine$pw$tag_j$regs$6
 module dsc_engine$pw$tag_j$regs$7(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -73650,13 +46325,13 @@ endmodule // dsc_engine$pw$tag_j$regs$7
 module dsc_engine$pw$tag_j$regs$8(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -73669,13 +46344,13 @@ endmodule // dsc_engine$pw$tag_j$regs$8
 module dsc_engine$pw$tag_j$regs$9(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -73726,18 +46401,6 @@ module dsc_engine$pw$tag_last(clock,inp,out);
     reg  regs$10$d;
     wire  regs$10$q;
     reg  regs$10$clock;
-    reg  regs$11$d;
-    wire  regs$11$q;
-    reg  regs$11$clock;
-    reg  regs$12$d;
-    wire  regs$12$q;
-    reg  regs$12$clock;
-    reg  regs$13$d;
-    wire  regs$13$q;
-    reg  regs$13$clock;
-    reg  regs$14$d;
-    wire  regs$14$q;
-    reg  regs$14$clock;
     
     // Local signals
     reg  taps$0;
@@ -73752,10 +46415,6 @@ module dsc_engine$pw$tag_last(clock,inp,out);
     reg  taps$9;
     reg  taps$10;
     reg  taps$11;
-    reg  taps$12;
-    reg  taps$13;
-    reg  taps$14;
-    reg  taps$15;
     
     // Sub module instances
     dsc_engine$pw$tag_last$regs$0 regs$0(
@@ -73813,26 +46472,6 @@ module dsc_engine$pw$tag_last(clock,inp,out);
         .q(regs$10$q),
         .clock(regs$10$clock)
     );
-    dsc_engine$pw$tag_last$regs$11 regs$11(
-        .d(regs$11$d),
-        .q(regs$11$q),
-        .clock(regs$11$clock)
-    );
-    dsc_engine$pw$tag_last$regs$12 regs$12(
-        .d(regs$12$d),
-        .q(regs$12$q),
-        .clock(regs$12$clock)
-    );
-    dsc_engine$pw$tag_last$regs$13 regs$13(
-        .d(regs$13$d),
-        .q(regs$13$q),
-        .clock(regs$13$clock)
-    );
-    dsc_engine$pw$tag_last$regs$14 regs$14(
-        .d(regs$14$d),
-        .q(regs$14$q),
-        .clock(regs$14$clock)
-    );
     
     // Update code
     always @(*) begin
@@ -73870,18 +46509,6 @@ module dsc_engine$pw$tag_last(clock,inp,out);
         regs$10$clock = clock;
         regs$10$d = taps$10;
         taps$11 = regs$10$q;
-        regs$11$clock = clock;
-        regs$11$d = taps$11;
-        taps$12 = regs$11$q;
-        regs$12$clock = clock;
-        regs$12$d = taps$12;
-        taps$13 = regs$12$q;
-        regs$13$clock = clock;
-        regs$13$d = taps$13;
-        taps$14 = regs$13$q;
-        regs$14$clock = clock;
-        regs$14$d = taps$14;
-        taps$15 = regs$14$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -73895,10 +46522,6 @@ module dsc_engine$pw$tag_last(clock,inp,out);
         out = taps$9;
         out = taps$10;
         out = taps$11;
-        out = taps$12;
-        out = taps$13;
-        out = taps$14;
-        out = taps$15;
     end
     
 endmodule // dsc_engine$pw$tag_last
@@ -73959,82 +46582,6 @@ module dsc_engine$pw$tag_last$regs$10(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$tag_last$regs$10
-
-
-module dsc_engine$pw$tag_last$regs$11(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_last$regs$11
-
-
-module dsc_engine$pw$tag_last$regs$12(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_last$regs$12
-
-
-module dsc_engine$pw$tag_last$regs$13(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_last$regs$13
-
-
-module dsc_engine$pw$tag_last$regs$14(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_last$regs$14
 
 
 module dsc_engine$pw$tag_last$regs$2(d,q,clock);
@@ -74193,77 +46740,61 @@ module dsc_engine$pw$tag_o(clock,inp,out);
     
     // Module arguments
     input wire  clock;
-    input wire  [14:0] inp;
-    output reg  [14:0] out;
+    input wire  [11:0] inp;
+    output reg  [11:0] out;
     
     // Stub signals
-    reg  [14:0] regs$0$d;
-    wire  [14:0] regs$0$q;
+    reg  [11:0] regs$0$d;
+    wire  [11:0] regs$0$q;
     reg  regs$0$clock;
-    reg  [14:0] regs$1$d;
-    wire  [14:0] regs$1$q;
+    reg  [11:0] regs$1$d;
+    wire  [11:0] regs$1$q;
     reg  regs$1$clock;
-    reg  [14:0] regs$2$d;
-    wire  [14:0] regs$2$q;
+    reg  [11:0] regs$2$d;
+    wire  [11:0] regs$2$q;
     reg  regs$2$clock;
-    reg  [14:0] regs$3$d;
-    wire  [14:0] regs$3$q;
+    reg  [11:0] regs$3$d;
+    wire  [11:0] regs$3$q;
     reg  regs$3$clock;
-    reg  [14:0] regs$4$d;
-    wire  [14:0] regs$4$q;
+    reg  [11:0] regs$4$d;
+    wire  [11:0] regs$4$q;
     reg  regs$4$clock;
-    reg  [14:0] regs$5$d;
-    wire  [14:0] regs$5$q;
+    reg  [11:0] regs$5$d;
+    wire  [11:0] regs$5$q;
     reg  regs$5$clock;
-    reg  [14:0] regs$6$d;
-    wire  [14:0] regs$6$q;
+    reg  [11:0] regs$6$d;
+    wire  [11:0] regs$6$q;
     reg  regs$6$clock;
-    reg  [14:0] regs$7$d;
-    wire  [14:0] regs$7$q;
+    reg  [11:0] regs$7$d;
+    wire  [11:0] regs$7$q;
     reg  regs$7$clock;
-    reg  [14:0] regs$8$d;
-    wire  [14:0] regs$8$q;
+    reg  [11:0] regs$8$d;
+    wire  [11:0] regs$8$q;
     reg  regs$8$clock;
-    reg  [14:0] regs$9$d;
-    wire  [14:0] regs$9$q;
+    reg  [11:0] regs$9$d;
+    wire  [11:0] regs$9$q;
     reg  regs$9$clock;
-    reg  [14:0] regs$10$d;
-    wire  [14:0] regs$10$q;
+    reg  [11:0] regs$10$d;
+    wire  [11:0] regs$10$q;
     reg  regs$10$clock;
-    reg  [14:0] regs$11$d;
-    wire  [14:0] regs$11$q;
+    reg  [11:0] regs$11$d;
+    wire  [11:0] regs$11$q;
     reg  regs$11$clock;
-    reg  [14:0] regs$12$d;
-    wire  [14:0] regs$12$q;
-    reg  regs$12$clock;
-    reg  [14:0] regs$13$d;
-    wire  [14:0] regs$13$q;
-    reg  regs$13$clock;
-    reg  [14:0] regs$14$d;
-    wire  [14:0] regs$14$q;
-    reg  regs$14$clock;
-    reg  [14:0] regs$15$d;
-    wire  [14:0] regs$15$q;
-    reg  regs$15$clock;
     
     // Local signals
-    reg  [14:0] taps$0;
-    reg  [14:0] taps$1;
-    reg  [14:0] taps$2;
-    reg  [14:0] taps$3;
-    reg  [14:0] taps$4;
-    reg  [14:0] taps$5;
-    reg  [14:0] taps$6;
-    reg  [14:0] taps$7;
-    reg  [14:0] taps$8;
-    reg  [14:0] taps$9;
-    reg  [14:0] taps$10;
-    reg  [14:0] taps$11;
-    reg  [14:0] taps$12;
-    reg  [14:0] taps$13;
-    reg  [14:0] taps$14;
-    reg  [14:0] taps$15;
-    reg  [14:0] taps$16;
+    reg  [11:0] taps$0;
+    reg  [11:0] taps$1;
+    reg  [11:0] taps$2;
+    reg  [11:0] taps$3;
+    reg  [11:0] taps$4;
+    reg  [11:0] taps$5;
+    reg  [11:0] taps$6;
+    reg  [11:0] taps$7;
+    reg  [11:0] taps$8;
+    reg  [11:0] taps$9;
+    reg  [11:0] taps$10;
+    reg  [11:0] taps$11;
+    reg  [11:0] taps$12;
     
     // Sub module instances
     dsc_engine$pw$tag_o$regs$0 regs$0(
@@ -74326,26 +46857,6 @@ module dsc_engine$pw$tag_o(clock,inp,out);
         .q(regs$11$q),
         .clock(regs$11$clock)
     );
-    dsc_engine$pw$tag_o$regs$12 regs$12(
-        .d(regs$12$d),
-        .q(regs$12$q),
-        .clock(regs$12$clock)
-    );
-    dsc_engine$pw$tag_o$regs$13 regs$13(
-        .d(regs$13$d),
-        .q(regs$13$q),
-        .clock(regs$13$clock)
-    );
-    dsc_engine$pw$tag_o$regs$14 regs$14(
-        .d(regs$14$d),
-        .q(regs$14$q),
-        .clock(regs$14$clock)
-    );
-    dsc_engine$pw$tag_o$regs$15 regs$15(
-        .d(regs$15$d),
-        .q(regs$15$q),
-        .clock(regs$15$clock)
-    );
     
     // Update code
     always @(*) begin
@@ -74386,18 +46897,6 @@ module dsc_engine$pw$tag_o(clock,inp,out);
         regs$11$clock = clock;
         regs$11$d = taps$11;
         taps$12 = regs$11$q;
-        regs$12$clock = clock;
-        regs$12$d = taps$12;
-        taps$13 = regs$12$q;
-        regs$13$clock = clock;
-        regs$13$d = taps$13;
-        taps$14 = regs$13$q;
-        regs$14$clock = clock;
-        regs$14$d = taps$14;
-        taps$15 = regs$14$q;
-        regs$15$clock = clock;
-        regs$15$d = taps$15;
-        taps$16 = regs$15$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -74412,10 +46911,6 @@ module dsc_engine$pw$tag_o(clock,inp,out);
         out = taps$10;
         out = taps$11;
         out = taps$12;
-        out = taps$13;
-        out = taps$14;
-        out = taps$15;
-        out = taps$16;
     end
     
 endmodule // dsc_engine$pw$tag_o
@@ -74424,13 +46919,13 @@ endmodule // dsc_engine$pw$tag_o
 module dsc_engine$pw$tag_o$regs$0(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -74443,13 +46938,13 @@ endmodule // dsc_engine$pw$tag_o$regs$0
 module dsc_engine$pw$tag_o$regs$1(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -74462,13 +46957,13 @@ endmodule // dsc_engine$pw$tag_o$regs$1
 module dsc_engine$pw$tag_o$regs$10(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -74481,13 +46976,13 @@ endmodule // dsc_engine$pw$tag_o$regs$10
 module dsc_engine$pw$tag_o$regs$11(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -74497,92 +46992,16 @@ module dsc_engine$pw$tag_o$regs$11(d,q,clock);
 endmodule // dsc_engine$pw$tag_o$regs$11
 
 
-module dsc_engine$pw$tag_o$regs$12(d,q,clock);
-    
-    // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 15'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_o$regs$12
-
-
-module dsc_engine$pw$tag_o$regs$13(d,q,clock);
-    
-    // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 15'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_o$regs$13
-
-
-module dsc_engine$pw$tag_o$regs$14(d,q,clock);
-    
-    // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 15'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_o$regs$14
-
-
-module dsc_engine$pw$tag_o$regs$15(d,q,clock);
-    
-    // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 15'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_o$regs$15
-
-
 module dsc_engine$pw$tag_o$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -74595,13 +47014,13 @@ endmodule // dsc_engine$pw$tag_o$regs$2
 module dsc_engine$pw$tag_o$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -74614,13 +47033,13 @@ endmodule // dsc_engine$pw$tag_o$regs$3
 module dsc_engine$pw$tag_o$regs$4(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -74633,13 +47052,13 @@ endmodule // dsc_engine$pw$tag_o$regs$4
 module dsc_engine$pw$tag_o$regs$5(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -74652,13 +47071,13 @@ endmodule // dsc_engine$pw$tag_o$regs$5
 module dsc_engine$pw$tag_o$regs$6(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -74671,13 +47090,13 @@ endmodule // dsc_engine$pw$tag_o$regs$6
 module dsc_engine$pw$tag_o$regs$7(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -74690,13 +47109,13 @@ endmodule // dsc_engine$pw$tag_o$regs$7
 module dsc_engine$pw$tag_o$regs$8(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -74709,13 +47128,13 @@ endmodule // dsc_engine$pw$tag_o$regs$8
 module dsc_engine$pw$tag_o$regs$9(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -74729,69 +47148,53 @@ module dsc_engine$pw$tag_p(clock,inp,out);
     
     // Module arguments
     input wire  clock;
-    input wire  [5:0] inp;
-    output reg  [5:0] out;
+    input wire  [4:0] inp;
+    output reg  [4:0] out;
     
     // Stub signals
-    reg  [5:0] regs$0$d;
-    wire  [5:0] regs$0$q;
+    reg  [4:0] regs$0$d;
+    wire  [4:0] regs$0$q;
     reg  regs$0$clock;
-    reg  [5:0] regs$1$d;
-    wire  [5:0] regs$1$q;
+    reg  [4:0] regs$1$d;
+    wire  [4:0] regs$1$q;
     reg  regs$1$clock;
-    reg  [5:0] regs$2$d;
-    wire  [5:0] regs$2$q;
+    reg  [4:0] regs$2$d;
+    wire  [4:0] regs$2$q;
     reg  regs$2$clock;
-    reg  [5:0] regs$3$d;
-    wire  [5:0] regs$3$q;
+    reg  [4:0] regs$3$d;
+    wire  [4:0] regs$3$q;
     reg  regs$3$clock;
-    reg  [5:0] regs$4$d;
-    wire  [5:0] regs$4$q;
+    reg  [4:0] regs$4$d;
+    wire  [4:0] regs$4$q;
     reg  regs$4$clock;
-    reg  [5:0] regs$5$d;
-    wire  [5:0] regs$5$q;
+    reg  [4:0] regs$5$d;
+    wire  [4:0] regs$5$q;
     reg  regs$5$clock;
-    reg  [5:0] regs$6$d;
-    wire  [5:0] regs$6$q;
+    reg  [4:0] regs$6$d;
+    wire  [4:0] regs$6$q;
     reg  regs$6$clock;
-    reg  [5:0] regs$7$d;
-    wire  [5:0] regs$7$q;
+    reg  [4:0] regs$7$d;
+    wire  [4:0] regs$7$q;
     reg  regs$7$clock;
-    reg  [5:0] regs$8$d;
-    wire  [5:0] regs$8$q;
+    reg  [4:0] regs$8$d;
+    wire  [4:0] regs$8$q;
     reg  regs$8$clock;
-    reg  [5:0] regs$9$d;
-    wire  [5:0] regs$9$q;
+    reg  [4:0] regs$9$d;
+    wire  [4:0] regs$9$q;
     reg  regs$9$clock;
-    reg  [5:0] regs$10$d;
-    wire  [5:0] regs$10$q;
-    reg  regs$10$clock;
-    reg  [5:0] regs$11$d;
-    wire  [5:0] regs$11$q;
-    reg  regs$11$clock;
-    reg  [5:0] regs$12$d;
-    wire  [5:0] regs$12$q;
-    reg  regs$12$clock;
-    reg  [5:0] regs$13$d;
-    wire  [5:0] regs$13$q;
-    reg  regs$13$clock;
     
     // Local signals
-    reg  [5:0] taps$0;
-    reg  [5:0] taps$1;
-    reg  [5:0] taps$2;
-    reg  [5:0] taps$3;
-    reg  [5:0] taps$4;
-    reg  [5:0] taps$5;
-    reg  [5:0] taps$6;
-    reg  [5:0] taps$7;
-    reg  [5:0] taps$8;
-    reg  [5:0] taps$9;
-    reg  [5:0] taps$10;
-    reg  [5:0] taps$11;
-    reg  [5:0] taps$12;
-    reg  [5:0] taps$13;
-    reg  [5:0] taps$14;
+    reg  [4:0] taps$0;
+    reg  [4:0] taps$1;
+    reg  [4:0] taps$2;
+    reg  [4:0] taps$3;
+    reg  [4:0] taps$4;
+    reg  [4:0] taps$5;
+    reg  [4:0] taps$6;
+    reg  [4:0] taps$7;
+    reg  [4:0] taps$8;
+    reg  [4:0] taps$9;
+    reg  [4:0] taps$10;
     
     // Sub module instances
     dsc_engine$pw$tag_p$regs$0 regs$0(
@@ -74844,26 +47247,6 @@ module dsc_engine$pw$tag_p(clock,inp,out);
         .q(regs$9$q),
         .clock(regs$9$clock)
     );
-    dsc_engine$pw$tag_p$regs$10 regs$10(
-        .d(regs$10$d),
-        .q(regs$10$q),
-        .clock(regs$10$clock)
-    );
-    dsc_engine$pw$tag_p$regs$11 regs$11(
-        .d(regs$11$d),
-        .q(regs$11$q),
-        .clock(regs$11$clock)
-    );
-    dsc_engine$pw$tag_p$regs$12 regs$12(
-        .d(regs$12$d),
-        .q(regs$12$q),
-        .clock(regs$12$clock)
-    );
-    dsc_engine$pw$tag_p$regs$13 regs$13(
-        .d(regs$13$d),
-        .q(regs$13$q),
-        .clock(regs$13$clock)
-    );
     
     // Update code
     always @(*) begin
@@ -74898,18 +47281,6 @@ module dsc_engine$pw$tag_p(clock,inp,out);
         regs$9$clock = clock;
         regs$9$d = taps$9;
         taps$10 = regs$9$q;
-        regs$10$clock = clock;
-        regs$10$d = taps$10;
-        taps$11 = regs$10$q;
-        regs$11$clock = clock;
-        regs$11$d = taps$11;
-        taps$12 = regs$11$q;
-        regs$12$clock = clock;
-        regs$12$d = taps$12;
-        taps$13 = regs$12$q;
-        regs$13$clock = clock;
-        regs$13$d = taps$13;
-        taps$14 = regs$13$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -74922,10 +47293,6 @@ module dsc_engine$pw$tag_p(clock,inp,out);
         out = taps$8;
         out = taps$9;
         out = taps$10;
-        out = taps$11;
-        out = taps$12;
-        out = taps$13;
-        out = taps$14;
     end
     
 endmodule // dsc_engine$pw$tag_p
@@ -74934,13 +47301,13 @@ endmodule // dsc_engine$pw$tag_p
 module dsc_engine$pw$tag_p$regs$0(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
@@ -74953,13 +47320,13 @@ endmodule // dsc_engine$pw$tag_p$regs$0
 module dsc_engine$pw$tag_p$regs$1(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
@@ -74969,92 +47336,16 @@ module dsc_engine$pw$tag_p$regs$1(d,q,clock);
 endmodule // dsc_engine$pw$tag_p$regs$1
 
 
-module dsc_engine$pw$tag_p$regs$10(d,q,clock);
-    
-    // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 6'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_p$regs$10
-
-
-module dsc_engine$pw$tag_p$regs$11(d,q,clock);
-    
-    // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 6'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_p$regs$11
-
-
-module dsc_engine$pw$tag_p$regs$12(d,q,clock);
-    
-    // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 6'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_p$regs$12
-
-
-module dsc_engine$pw$tag_p$regs$13(d,q,clock);
-    
-    // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 6'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_p$regs$13
-
-
 module dsc_engine$pw$tag_p$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
@@ -75067,13 +47358,13 @@ endmodule // dsc_engine$pw$tag_p$regs$2
 module dsc_engine$pw$tag_p$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
@@ -75086,13 +47377,13 @@ endmodule // dsc_engine$pw$tag_p$regs$3
 module dsc_engine$pw$tag_p$regs$4(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
@@ -75105,13 +47396,13 @@ endmodule // dsc_engine$pw$tag_p$regs$4
 module dsc_engine$pw$tag_p$regs$5(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
@@ -75124,13 +47415,13 @@ endmodule // dsc_engine$pw$tag_p$regs$5
 module dsc_engine$pw$tag_p$regs$6(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
@@ -75143,13 +47434,13 @@ endmodule // dsc_engine$pw$tag_p$regs$6
 module dsc_engine$pw$tag_p$regs$7(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
@@ -75162,13 +47453,13 @@ endmodule // dsc_engine$pw$tag_p$regs$7
 module dsc_engine$pw$tag_p$regs$8(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
@@ -75181,13 +47472,13 @@ endmodule // dsc_engine$pw$tag_p$regs$8
 module dsc_engine$pw$tag_p$regs$9(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
@@ -75238,18 +47529,6 @@ module dsc_engine$pw$tag_v(clock,inp,out);
     reg  regs$10$d;
     wire  regs$10$q;
     reg  regs$10$clock;
-    reg  regs$11$d;
-    wire  regs$11$q;
-    reg  regs$11$clock;
-    reg  regs$12$d;
-    wire  regs$12$q;
-    reg  regs$12$clock;
-    reg  regs$13$d;
-    wire  regs$13$q;
-    reg  regs$13$clock;
-    reg  regs$14$d;
-    wire  regs$14$q;
-    reg  regs$14$clock;
     
     // Local signals
     reg  taps$0;
@@ -75264,10 +47543,6 @@ module dsc_engine$pw$tag_v(clock,inp,out);
     reg  taps$9;
     reg  taps$10;
     reg  taps$11;
-    reg  taps$12;
-    reg  taps$13;
-    reg  taps$14;
-    reg  taps$15;
     
     // Sub module instances
     dsc_engine$pw$tag_v$regs$0 regs$0(
@@ -75325,26 +47600,6 @@ module dsc_engine$pw$tag_v(clock,inp,out);
         .q(regs$10$q),
         .clock(regs$10$clock)
     );
-    dsc_engine$pw$tag_v$regs$11 regs$11(
-        .d(regs$11$d),
-        .q(regs$11$q),
-        .clock(regs$11$clock)
-    );
-    dsc_engine$pw$tag_v$regs$12 regs$12(
-        .d(regs$12$d),
-        .q(regs$12$q),
-        .clock(regs$12$clock)
-    );
-    dsc_engine$pw$tag_v$regs$13 regs$13(
-        .d(regs$13$d),
-        .q(regs$13$q),
-        .clock(regs$13$clock)
-    );
-    dsc_engine$pw$tag_v$regs$14 regs$14(
-        .d(regs$14$d),
-        .q(regs$14$q),
-        .clock(regs$14$clock)
-    );
     
     // Update code
     always @(*) begin
@@ -75382,18 +47637,6 @@ module dsc_engine$pw$tag_v(clock,inp,out);
         regs$10$clock = clock;
         regs$10$d = taps$10;
         taps$11 = regs$10$q;
-        regs$11$clock = clock;
-        regs$11$d = taps$11;
-        taps$12 = regs$11$q;
-        regs$12$clock = clock;
-        regs$12$d = taps$12;
-        taps$13 = regs$12$q;
-        regs$13$clock = clock;
-        regs$13$d = taps$13;
-        taps$14 = regs$13$q;
-        regs$14$clock = clock;
-        regs$14$d = taps$14;
-        taps$15 = regs$14$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -75407,10 +47650,6 @@ module dsc_engine$pw$tag_v(clock,inp,out);
         out = taps$9;
         out = taps$10;
         out = taps$11;
-        out = taps$12;
-        out = taps$13;
-        out = taps$14;
-        out = taps$15;
     end
     
 endmodule // dsc_engine$pw$tag_v
@@ -75471,82 +47710,6 @@ module dsc_engine$pw$tag_v$regs$10(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$tag_v$regs$10
-
-
-module dsc_engine$pw$tag_v$regs$11(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_v$regs$11
-
-
-module dsc_engine$pw$tag_v$regs$12(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_v$regs$12
-
-
-module dsc_engine$pw$tag_v$regs$13(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_v$regs$13
-
-
-module dsc_engine$pw$tag_v$regs$14(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_v$regs$14
 
 
 module dsc_engine$pw$tag_v$regs$2(d,q,clock);
@@ -75742,13 +47905,13 @@ endmodule // dsc_engine$pw$v1
 module dsc_engine$pw$w_addr(d,q,clock);
     
     // Module arguments
-    input wire  [17:0] d;
-    output reg  [17:0] q;
+    input wire  [13:0] d;
+    output reg  [13:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 18'h0;
+       q = 14'h0;
     end
     
     always @(posedge clock) begin
@@ -75782,14 +47945,14 @@ module dsc_engine$pw$wram(clock,write_enable,write_address,write_data,read_addre
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [17:0] write_address;
+    input wire  [13:0] write_address;
     input wire  [31:0] write_data;
-    input wire  [17:0] read_address;
+    input wire  [13:0] read_address;
     output reg  [31:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [31:0] mem [0:262143];
+    reg [31:0] mem [0:16383];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -75824,14 +47987,14 @@ module dsc_engine$pw$xram(clock,write_enable,write_address,write_data,read_addre
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [13:0] write_address;
-    input wire  [63:0] write_data;
-    input wire  [13:0] read_address;
-    output reg  [63:0] read_data;
+    input wire  [11:0] write_address;
+    input wire  [31:0] write_data;
+    input wire  [11:0] read_address;
+    output reg  [31:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [63:0] mem [0:16383];
+    reg [31:0] mem [0:4095];
     
     always @(posedge clock) begin
        if (write_enable) begin

@@ -3,16 +3,16 @@
 // Config default.toml:
 //   [engine]
 //   dk = 3
-//   lanes = 8
-//   rows = 8
+//   lanes = 4
+//   rows = 4
 //   cols = 4
-//   max_width = 112
-//   max_height = 112
-//   max_channels = 1024
+//   max_width = 56
+//   max_height = 56
+//   max_channels = 256
 //   dw_sum_bits = 19
 //   [pointwise]
-//   max_block = 64
-//   acc_bits = 26
+//   max_block = 32
+//   acc_bits = 24
 
 
 
@@ -23,7 +23,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     input wire  cfg_valid;
     input wire  [31:0] cfg_addr;
     input wire  [31:0] cfg_data;
-    input wire  [63:0] inp$tdata;
+    input wire  [31:0] inp$tdata;
     input wire  inp$tvalid;
     output reg  inp$tready;
     input wire  inp$tlast;
@@ -37,71 +37,71 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     output reg  [15:0] out_fill;
     
     // Constant declarations
-    localparam  rows = 16'h8;
-    localparam  tmin = 16'h8;
-    localparam  mt_max = 32'h80;
-    localparam  nt_max = 32'h100;
-    localparam  blk_max = 32'h40;
+    localparam  rows = 16'h4;
+    localparam  tmin = 16'h4;
+    localparam  mt_max = 32'h40;
+    localparam  nt_max = 32'h40;
+    localparam  blk_max = 32'h20;
     localparam  pix_max = 32'hffffff;
-    localparam  w_words = 24'h40000;
-    localparam  nt_idx = 24'h100;
-    localparam  xbank = 14'b10000000000000;
-    localparam  obank_bit = 15'b100000000000000;
-    localparam  acc_w = 16'h1a;
+    localparam  w_words = 24'h4000;
+    localparam  nt_idx = 24'h40;
+    localparam  xbank = 12'h800;
+    localparam  obank_bit = 12'h800;
+    localparam  acc_w = 16'h18;
     localparam  top8 = 16'h18;
-    localparam  top_acc = 16'h4e;
+    localparam  top_acc = 16'h48;
     localparam  top32 = 16'h60;
     localparam  top6 = 16'h12;
     localparam  fifo_depth = 8'h8;
     
     // Stub signals
     reg  array$clock;
-    reg  [63:0] array$a_in;
+    reg  [31:0] array$a_in;
     reg  array$sw_in;
     reg  array$cap_in;
     reg  [31:0] array$w_in;
-    wire  [103:0] array$psum_out;
+    wire  [95:0] array$psum_out;
     reg  xram$clock;
     reg  xram$write_enable;
-    reg  [13:0] xram$write_address;
-    reg  [63:0] xram$write_data;
-    reg  [13:0] xram$read_address;
-    wire  [63:0] xram$read_data;
+    reg  [11:0] xram$write_address;
+    reg  [31:0] xram$write_data;
+    reg  [11:0] xram$read_address;
+    wire  [31:0] xram$read_data;
     reg  wram$clock;
     reg  wram$write_enable;
-    reg  [17:0] wram$write_address;
+    reg  [13:0] wram$write_address;
     reg  [31:0] wram$write_data;
-    reg  [17:0] wram$read_address;
+    reg  [13:0] wram$read_address;
     wire  [31:0] wram$read_data;
     reg  aram$clock;
     reg  aram$write_enable;
-    reg  [5:0] aram$write_address;
-    reg  [103:0] aram$write_data;
-    reg  [5:0] aram$read_address;
-    wire  [103:0] aram$read_data;
+    reg  [4:0] aram$write_address;
+    reg  [95:0] aram$write_data;
+    reg  [4:0] aram$read_address;
+    wire  [95:0] aram$read_data;
     reg  oram$clock;
     reg  oram$write_enable;
-    reg  [14:0] oram$write_address;
+    reg  [11:0] oram$write_address;
     reg  [31:0] oram$write_data;
-    reg  [14:0] oram$read_address;
+    reg  [11:0] oram$read_address;
     wire  [31:0] oram$read_data;
     reg  bram$clock;
     reg  bram$write_enable;
-    reg  [7:0] bram$write_address;
+    reg  [5:0] bram$write_address;
     reg  [127:0] bram$write_data;
-    reg  [7:0] bram$read_address;
+    reg  [5:0] bram$read_address;
     wire  [127:0] bram$read_data;
     reg  mram$clock;
     reg  mram$write_enable;
-    reg  [7:0] mram$write_address;
+    reg  [5:0] mram$write_address;
     reg  [127:0] mram$write_data;
-    reg  [7:0] mram$read_address;
+    reg  [5:0] mram$read_address;
     wire  [127:0] mram$read_data;
     reg  sram$clock;
     reg  sram$write_enable;
-    reg  [7:0] sram$write_address;
+    reg  [5:0] sram$write_address;
     reg  [23:0] sram$write_data;
-    reg  [7:0] sram$read_address;
+    reg  [5:0] sram$read_address;
     wire  [23:0] sram$read_data;
     reg  rq$0$clock;
     reg  rq$0$valid;
@@ -155,22 +155,22 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     wire  rq$3$out_valid;
     wire  [7:0] rq$3$out;
     wire  rq$3$out_last;
-    reg  [25:0] acc_ext$0$a;
+    reg  [23:0] acc_ext$0$a;
     wire  [31:0] acc_ext$0$y;
-    reg  [25:0] acc_ext$1$a;
+    reg  [23:0] acc_ext$1$a;
     wire  [31:0] acc_ext$1$y;
-    reg  [25:0] acc_ext$2$a;
+    reg  [23:0] acc_ext$2$a;
     wire  [31:0] acc_ext$2$y;
-    reg  [25:0] acc_ext$3$a;
+    reg  [23:0] acc_ext$3$a;
     wire  [31:0] acc_ext$3$y;
-    reg  [25:0] sum_ext$0$a;
-    wire  [103:0] sum_ext$0$y;
-    reg  [25:0] sum_ext$1$a;
-    wire  [103:0] sum_ext$1$y;
-    reg  [25:0] sum_ext$2$a;
-    wire  [103:0] sum_ext$2$y;
-    reg  [25:0] sum_ext$3$a;
-    wire  [103:0] sum_ext$3$y;
+    reg  [23:0] sum_ext$0$a;
+    wire  [95:0] sum_ext$0$y;
+    reg  [23:0] sum_ext$1$a;
+    wire  [95:0] sum_ext$1$y;
+    reg  [23:0] sum_ext$2$a;
+    wire  [95:0] sum_ext$2$y;
+    reg  [23:0] sum_ext$3$a;
+    wire  [95:0] sum_ext$3$y;
     reg  [7:0] byte_ext$0$a;
     wire  [31:0] byte_ext$0$y;
     reg  [7:0] byte_ext$1$a;
@@ -190,8 +190,8 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     wire  fifo$out$tlast;
     wire  [15:0] fifo$count;
     reg  tag_p$clock;
-    reg  [5:0] tag_p$inp;
-    wire  [5:0] tag_p$out;
+    reg  [4:0] tag_p$inp;
+    wire  [4:0] tag_p$out;
     reg  tag_v$clock;
     reg  tag_v$inp;
     wire  tag_v$out;
@@ -205,14 +205,14 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     reg  tag_end$inp;
     wire  tag_end$out;
     reg  tag_j$clock;
-    reg  [7:0] tag_j$inp;
-    wire  [7:0] tag_j$out;
+    reg  [5:0] tag_j$inp;
+    wire  [5:0] tag_j$out;
     reg  tag_o$clock;
-    reg  [14:0] tag_o$inp;
-    wire  [14:0] tag_o$out;
+    reg  [11:0] tag_o$inp;
+    wire  [11:0] tag_o$out;
     reg  o_after$clock;
-    reg  [14:0] o_after$inp;
-    wire  [14:0] o_after$out;
+    reg  [11:0] o_after$inp;
+    wire  [11:0] o_after$out;
     reg  [15:0] mt$d;
     wire  [15:0] mt$q;
     reg  mt$clock;
@@ -267,11 +267,11 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     reg  spend$d;
     wire  spend$q;
     reg  spend$clock;
-    reg  [17:0] cw_addr$d;
-    wire  [17:0] cw_addr$q;
+    reg  [13:0] cw_addr$d;
+    wire  [13:0] cw_addr$q;
     reg  cw_addr$clock;
-    reg  [7:0] cj_addr$d;
-    wire  [7:0] cj_addr$q;
+    reg  [5:0] cj_addr$d;
+    wire  [5:0] cj_addr$q;
     reg  cj_addr$clock;
     reg  ibank$d;
     wire  ibank$q;
@@ -282,8 +282,8 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     reg  [15:0] in_p$d;
     wire  [15:0] in_p$q;
     reg  in_p$clock;
-    reg  [13:0] in_addr$d;
-    wire  [13:0] in_addr$q;
+    reg  [11:0] in_addr$d;
+    wire  [11:0] in_addr$q;
     reg  in_addr$clock;
     reg  [23:0] in_left$d;
     wire  [23:0] in_left$q;
@@ -312,14 +312,14 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     reg  [15:0] tper$d;
     wire  [15:0] tper$q;
     reg  tper$clock;
-    reg  [13:0] px_addr$d;
-    wire  [13:0] px_addr$q;
+    reg  [11:0] px_addr$d;
+    wire  [11:0] px_addr$q;
     reg  px_addr$clock;
-    reg  [14:0] o_addr$d;
-    wire  [14:0] o_addr$q;
+    reg  [11:0] o_addr$d;
+    wire  [11:0] o_addr$q;
     reg  o_addr$clock;
-    reg  [17:0] w_addr$d;
-    wire  [17:0] w_addr$q;
+    reg  [13:0] w_addr$d;
+    wire  [13:0] w_addr$q;
     reg  w_addr$clock;
     reg  [23:0] c_left$d;
     wire  [23:0] c_left$q;
@@ -330,17 +330,17 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     reg  cap_d$d;
     wire  cap_d$q;
     reg  cap_d$clock;
-    reg  [103:0] sum$d;
-    wire  [103:0] sum$q;
+    reg  [95:0] sum$d;
+    wire  [95:0] sum$q;
     reg  sum$clock;
     reg  v1$d;
     wire  v1$q;
     reg  v1$clock;
-    reg  [5:0] p_e$d;
-    wire  [5:0] p_e$q;
+    reg  [4:0] p_e$d;
+    wire  [4:0] p_e$q;
     reg  p_e$clock;
-    reg  [5:0] p1$d;
-    wire  [5:0] p1$q;
+    reg  [4:0] p1$d;
+    wire  [4:0] p1$q;
     reg  p1$clock;
     reg  last1$d;
     wire  last1$q;
@@ -363,8 +363,8 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     reg  obank$d;
     wire  obank$q;
     reg  obank$clock;
-    reg  [14:0] o_rd$d;
-    wire  [14:0] o_rd$q;
+    reg  [11:0] o_rd$d;
+    wire  [11:0] o_rd$q;
     reg  o_rd$clock;
     reg  [15:0] o_j$d;
     wire  [15:0] o_j$q;
@@ -386,10 +386,10 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     reg  issued_last$clock;
     
     // Local signals
-    reg  [103:0] sum_pack$0;
-    reg  [103:0] sum_pack$1;
-    reg  [103:0] sum_pack$2;
-    reg  [103:0] sum_pack$3;
+    reg  [95:0] sum_pack$0;
+    reg  [95:0] sum_pack$1;
+    reg  [95:0] sum_pack$2;
+    reg  [95:0] sum_pack$3;
     reg  [31:0] byte_pack$0;
     reg  [31:0] byte_pack$1;
     reg  [31:0] byte_pack$2;
@@ -1159,7 +1159,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
                 if (index < w_words) begin
                     wstage$d = (wstage$q >> 32'h8) | (((cfg_data[(32'h0)+:(8)]) & 32'hffffffff) << top8);
                     wpend$d = 1'b1;
-                    cw_addr$d = index[(32'h0)+:(18)];
+                    cw_addr$d = index[(32'h0)+:(14)];
                     if (~is_int8) begin
                         bad = 1'b1;
                         wpend$d = 1'b0;
@@ -1171,7 +1171,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
             end
             else if ((region == 32'h2) || (region == 32'h3) || (region == 32'h4)) begin
                 if (index < nt_idx) begin
-                    cj_addr$d = index[(32'h0)+:(8)];
+                    cj_addr$d = index[(32'h0)+:(6)];
                     if (region == 32'h2) begin
                         bstage$d = (bstage$q >> 32'h20) | (((cfg_data) & 128'hffffffffffffffffffffffffffffffff) << top32);
                         bpend$d = 1'b1;
@@ -1314,8 +1314,8 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         else begin
             if (ck$q < c_bsz) begin
                 issue_px = 1'b1;
-                px_addr$d = px_addr$q + mt$q[(32'h0)+:(14)];
-                o_addr$d = o_addr$q + nt$q[(32'h0)+:(15)];
+                px_addr$d = px_addr$q + mt$q[(32'h0)+:(12)];
+                o_addr$d = o_addr$q + nt$q[(32'h0)+:(12)];
             end
             sw_d$d = ck$q == 32'h0;
             if (~last_tile && ((ck$q + rows) >= tper$q)) begin
@@ -1329,12 +1329,12 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
                     ci$d = 32'h0;
                     cj$d = cj$q + 32'h1;
                     px_addr$d = 32'h0;
-                    o_addr$d = cj$q[(32'h0)+:(15)] + 32'h1;
+                    o_addr$d = cj$q[(32'h0)+:(12)] + 32'h1;
                 end
                 else begin
                     ci$d = ci$q + 32'h1;
-                    px_addr$d = ci$q[(32'h0)+:(14)] + 32'h1;
-                    o_addr$d = cj$q[(32'h0)+:(15)];
+                    px_addr$d = ci$q[(32'h0)+:(12)] + 32'h1;
+                    o_addr$d = cj$q[(32'h0)+:(12)];
                 end
                 if (last_tile) begin
                     cstate$d = 32'h0;
@@ -1350,12 +1350,12 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         array$w_in = wram$read_data;
         array$sw_in = sw_d$q;
         array$cap_in = cap_d$q;
-        tag_p$inp = ck$q[(32'h0)+:(6)];
+        tag_p$inp = ck$q[(32'h0)+:(5)];
         tag_v$inp = issue_px;
         tag_first$inp = ci$q == 32'h0;
         tag_last$inp = (ci$q + 32'h1) == mt$q;
         tag_end$inp = last_tile && ((ck$q + 32'h1) == c_bsz);
-        tag_j$inp = cj$q[(32'h0)+:(8)];
+        tag_j$inp = cj$q[(32'h0)+:(6)];
         if (cbank$q) begin
             tag_o$inp = o_addr$q | obank_bit;
         end
@@ -1367,28 +1367,28 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         mram$read_address = tag_j$out;
         sram$read_address = tag_j$out;
         if (tag_first$out) begin
-            sum_ext$0$a = array$psum_out[(acc_w * 0)+:(26)];
+            sum_ext$0$a = array$psum_out[(acc_w * 0)+:(24)];
         end
         else begin
-            sum_ext$0$a = array$psum_out[(acc_w * 0)+:(26)] + aram$read_data[(acc_w * 0)+:(26)];
+            sum_ext$0$a = array$psum_out[(acc_w * 0)+:(24)] + aram$read_data[(acc_w * 0)+:(24)];
         end
         if (tag_first$out) begin
-            sum_ext$1$a = array$psum_out[(acc_w * 1)+:(26)];
+            sum_ext$1$a = array$psum_out[(acc_w * 1)+:(24)];
         end
         else begin
-            sum_ext$1$a = array$psum_out[(acc_w * 1)+:(26)] + aram$read_data[(acc_w * 1)+:(26)];
+            sum_ext$1$a = array$psum_out[(acc_w * 1)+:(24)] + aram$read_data[(acc_w * 1)+:(24)];
         end
         if (tag_first$out) begin
-            sum_ext$2$a = array$psum_out[(acc_w * 2)+:(26)];
+            sum_ext$2$a = array$psum_out[(acc_w * 2)+:(24)];
         end
         else begin
-            sum_ext$2$a = array$psum_out[(acc_w * 2)+:(26)] + aram$read_data[(acc_w * 2)+:(26)];
+            sum_ext$2$a = array$psum_out[(acc_w * 2)+:(24)] + aram$read_data[(acc_w * 2)+:(24)];
         end
         if (tag_first$out) begin
-            sum_ext$3$a = array$psum_out[(acc_w * 3)+:(26)];
+            sum_ext$3$a = array$psum_out[(acc_w * 3)+:(24)];
         end
         else begin
-            sum_ext$3$a = array$psum_out[(acc_w * 3)+:(26)] + aram$read_data[(acc_w * 3)+:(26)];
+            sum_ext$3$a = array$psum_out[(acc_w * 3)+:(24)] + aram$read_data[(acc_w * 3)+:(24)];
         end
         sum_pack$0 = sum_ext$0$y << top_acc;
         sum_pack$1 = (sum_pack$0 >> acc_w) | (sum_ext$1$y << top_acc);
@@ -1407,7 +1407,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         aram$write_address = p1$q;
         aram$write_data = sum$q;
         o_after$inp = tag_o$out;
-        acc_ext$0$a = sum$q[(acc_w * 0)+:(26)];
+        acc_ext$0$a = sum$q[(acc_w * 0)+:(24)];
         rq$0$valid = v1$q && last1$q;
         rq$0$last = end1$q;
         rq$0$acc = acc_ext$0$y;
@@ -1418,7 +1418,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         rq$0$act_min = act_min$q;
         rq$0$act_max = act_max$q;
         byte_ext$0$a = rq$0$out;
-        acc_ext$1$a = sum$q[(acc_w * 1)+:(26)];
+        acc_ext$1$a = sum$q[(acc_w * 1)+:(24)];
         rq$1$valid = v1$q && last1$q;
         rq$1$last = end1$q;
         rq$1$acc = acc_ext$1$y;
@@ -1429,7 +1429,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         rq$1$act_min = act_min$q;
         rq$1$act_max = act_max$q;
         byte_ext$1$a = rq$1$out;
-        acc_ext$2$a = sum$q[(acc_w * 2)+:(26)];
+        acc_ext$2$a = sum$q[(acc_w * 2)+:(24)];
         rq$2$valid = v1$q && last1$q;
         rq$2$last = end1$q;
         rq$2$acc = acc_ext$2$y;
@@ -1440,7 +1440,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         rq$2$act_min = act_min$q;
         rq$2$act_max = act_max$q;
         byte_ext$2$a = rq$2$out;
-        acc_ext$3$a = sum$q[(acc_w * 3)+:(26)];
+        acc_ext$3$a = sum$q[(acc_w * 3)+:(24)];
         rq$3$valid = v1$q && last1$q;
         rq$3$last = end1$q;
         rq$3$acc = acc_ext$3$y;
@@ -1542,12 +1542,12 @@ endmodule // pointwise_stage
 module pointwise_stage$acc_ext$0(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
+    input wire  [23:0] a;
     output reg  [31:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {{6{a[25]}}, a};
+       y = {{8{a[23]}}, a};
     end
 endmodule // pointwise_stage$acc_ext$0
 
@@ -1555,12 +1555,12 @@ endmodule // pointwise_stage$acc_ext$0
 module pointwise_stage$acc_ext$1(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
+    input wire  [23:0] a;
     output reg  [31:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {{6{a[25]}}, a};
+       y = {{8{a[23]}}, a};
     end
 endmodule // pointwise_stage$acc_ext$1
 
@@ -1568,12 +1568,12 @@ endmodule // pointwise_stage$acc_ext$1
 module pointwise_stage$acc_ext$2(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
+    input wire  [23:0] a;
     output reg  [31:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {{6{a[25]}}, a};
+       y = {{8{a[23]}}, a};
     end
 endmodule // pointwise_stage$acc_ext$2
 
@@ -1581,12 +1581,12 @@ endmodule // pointwise_stage$acc_ext$2
 module pointwise_stage$acc_ext$3(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
+    input wire  [23:0] a;
     output reg  [31:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {{6{a[25]}}, a};
+       y = {{8{a[23]}}, a};
     end
 endmodule // pointwise_stage$acc_ext$3
 
@@ -1634,14 +1634,14 @@ module pointwise_stage$aram(clock,write_enable,write_address,write_data,read_add
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [5:0] write_address;
-    input wire  [103:0] write_data;
-    input wire  [5:0] read_address;
-    output reg  [103:0] read_data;
+    input wire  [4:0] write_address;
+    input wire  [95:0] write_data;
+    input wire  [4:0] read_address;
+    output reg  [95:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [103:0] mem [0:63];
+    reg [95:0] mem [0:31];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -1656,16 +1656,16 @@ module pointwise_stage$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
     
     // Module arguments
     input wire  clock;
-    input wire  [63:0] a_in;
+    input wire  [31:0] a_in;
     input wire  sw_in;
     input wire  cap_in;
     input wire  [31:0] w_in;
-    output reg  [103:0] psum_out;
+    output reg  [95:0] psum_out;
     
     // Constant declarations
-    localparam  acc_w = 16'h1a;
+    localparam  acc_w = 16'h18;
     localparam  w_top = 16'h18;
-    localparam  p_top = 16'h4e;
+    localparam  p_top = 16'h48;
     
     // Stub signals
     reg  ws_rows$0$clock;
@@ -1673,65 +1673,33 @@ module pointwise_stage$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
     reg  ws_rows$0$sw_in;
     reg  ws_rows$0$cap_in;
     reg  [31:0] ws_rows$0$w_in;
-    reg  [103:0] ws_rows$0$psum_in;
+    reg  [95:0] ws_rows$0$psum_in;
     wire  [31:0] ws_rows$0$w_out;
-    wire  [103:0] ws_rows$0$psum_out;
+    wire  [95:0] ws_rows$0$psum_out;
     reg  ws_rows$1$clock;
     reg  [7:0] ws_rows$1$a_in;
     reg  ws_rows$1$sw_in;
     reg  ws_rows$1$cap_in;
     reg  [31:0] ws_rows$1$w_in;
-    reg  [103:0] ws_rows$1$psum_in;
+    reg  [95:0] ws_rows$1$psum_in;
     wire  [31:0] ws_rows$1$w_out;
-    wire  [103:0] ws_rows$1$psum_out;
+    wire  [95:0] ws_rows$1$psum_out;
     reg  ws_rows$2$clock;
     reg  [7:0] ws_rows$2$a_in;
     reg  ws_rows$2$sw_in;
     reg  ws_rows$2$cap_in;
     reg  [31:0] ws_rows$2$w_in;
-    reg  [103:0] ws_rows$2$psum_in;
+    reg  [95:0] ws_rows$2$psum_in;
     wire  [31:0] ws_rows$2$w_out;
-    wire  [103:0] ws_rows$2$psum_out;
+    wire  [95:0] ws_rows$2$psum_out;
     reg  ws_rows$3$clock;
     reg  [7:0] ws_rows$3$a_in;
     reg  ws_rows$3$sw_in;
     reg  ws_rows$3$cap_in;
     reg  [31:0] ws_rows$3$w_in;
-    reg  [103:0] ws_rows$3$psum_in;
+    reg  [95:0] ws_rows$3$psum_in;
     wire  [31:0] ws_rows$3$w_out;
-    wire  [103:0] ws_rows$3$psum_out;
-    reg  ws_rows$4$clock;
-    reg  [7:0] ws_rows$4$a_in;
-    reg  ws_rows$4$sw_in;
-    reg  ws_rows$4$cap_in;
-    reg  [31:0] ws_rows$4$w_in;
-    reg  [103:0] ws_rows$4$psum_in;
-    wire  [31:0] ws_rows$4$w_out;
-    wire  [103:0] ws_rows$4$psum_out;
-    reg  ws_rows$5$clock;
-    reg  [7:0] ws_rows$5$a_in;
-    reg  ws_rows$5$sw_in;
-    reg  ws_rows$5$cap_in;
-    reg  [31:0] ws_rows$5$w_in;
-    reg  [103:0] ws_rows$5$psum_in;
-    wire  [31:0] ws_rows$5$w_out;
-    wire  [103:0] ws_rows$5$psum_out;
-    reg  ws_rows$6$clock;
-    reg  [7:0] ws_rows$6$a_in;
-    reg  ws_rows$6$sw_in;
-    reg  ws_rows$6$cap_in;
-    reg  [31:0] ws_rows$6$w_in;
-    reg  [103:0] ws_rows$6$psum_in;
-    wire  [31:0] ws_rows$6$w_out;
-    wire  [103:0] ws_rows$6$psum_out;
-    reg  ws_rows$7$clock;
-    reg  [7:0] ws_rows$7$a_in;
-    reg  ws_rows$7$sw_in;
-    reg  ws_rows$7$cap_in;
-    reg  [31:0] ws_rows$7$w_in;
-    reg  [103:0] ws_rows$7$psum_in;
-    wire  [31:0] ws_rows$7$w_out;
-    wire  [103:0] ws_rows$7$psum_out;
+    wire  [95:0] ws_rows$3$psum_out;
     reg  a_skew$0$clock;
     reg  [7:0] a_skew$0$inp;
     wire  [7:0] a_skew$0$out;
@@ -1744,18 +1712,6 @@ module pointwise_stage$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
     reg  a_skew$3$clock;
     reg  [7:0] a_skew$3$inp;
     wire  [7:0] a_skew$3$out;
-    reg  a_skew$4$clock;
-    reg  [7:0] a_skew$4$inp;
-    wire  [7:0] a_skew$4$out;
-    reg  a_skew$5$clock;
-    reg  [7:0] a_skew$5$inp;
-    wire  [7:0] a_skew$5$out;
-    reg  a_skew$6$clock;
-    reg  [7:0] a_skew$6$inp;
-    wire  [7:0] a_skew$6$out;
-    reg  a_skew$7$clock;
-    reg  [7:0] a_skew$7$inp;
-    wire  [7:0] a_skew$7$out;
     reg  sw_skew$0$clock;
     reg  sw_skew$0$inp;
     wire  sw_skew$0$out;
@@ -1768,18 +1724,6 @@ module pointwise_stage$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
     reg  sw_skew$3$clock;
     reg  sw_skew$3$inp;
     wire  sw_skew$3$out;
-    reg  sw_skew$4$clock;
-    reg  sw_skew$4$inp;
-    wire  sw_skew$4$out;
-    reg  sw_skew$5$clock;
-    reg  sw_skew$5$inp;
-    wire  sw_skew$5$out;
-    reg  sw_skew$6$clock;
-    reg  sw_skew$6$inp;
-    wire  sw_skew$6$out;
-    reg  sw_skew$7$clock;
-    reg  sw_skew$7$inp;
-    wire  sw_skew$7$out;
     reg  cap_skew$0$clock;
     reg  cap_skew$0$inp;
     wire  cap_skew$0$out;
@@ -1792,18 +1736,6 @@ module pointwise_stage$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
     reg  cap_skew$3$clock;
     reg  cap_skew$3$inp;
     wire  cap_skew$3$out;
-    reg  cap_skew$4$clock;
-    reg  cap_skew$4$inp;
-    wire  cap_skew$4$out;
-    reg  cap_skew$5$clock;
-    reg  cap_skew$5$inp;
-    wire  cap_skew$5$out;
-    reg  cap_skew$6$clock;
-    reg  cap_skew$6$inp;
-    wire  cap_skew$6$out;
-    reg  cap_skew$7$clock;
-    reg  cap_skew$7$inp;
-    wire  cap_skew$7$out;
     reg  w_skew$0$clock;
     reg  [7:0] w_skew$0$inp;
     wire  [7:0] w_skew$0$out;
@@ -1817,17 +1749,17 @@ module pointwise_stage$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
     reg  [7:0] w_skew$3$inp;
     wire  [7:0] w_skew$3$out;
     reg  o_skew$0$clock;
-    reg  [25:0] o_skew$0$inp;
-    wire  [25:0] o_skew$0$out;
+    reg  [23:0] o_skew$0$inp;
+    wire  [23:0] o_skew$0$out;
     reg  o_skew$1$clock;
-    reg  [25:0] o_skew$1$inp;
-    wire  [25:0] o_skew$1$out;
+    reg  [23:0] o_skew$1$inp;
+    wire  [23:0] o_skew$1$out;
     reg  o_skew$2$clock;
-    reg  [25:0] o_skew$2$inp;
-    wire  [25:0] o_skew$2$out;
+    reg  [23:0] o_skew$2$inp;
+    wire  [23:0] o_skew$2$out;
     reg  o_skew$3$clock;
-    reg  [25:0] o_skew$3$inp;
-    wire  [25:0] o_skew$3$out;
+    reg  [23:0] o_skew$3$inp;
+    wire  [23:0] o_skew$3$out;
     reg  [7:0] w_ext$0$a;
     wire  [31:0] w_ext$0$y;
     reg  [7:0] w_ext$1$a;
@@ -1836,25 +1768,25 @@ module pointwise_stage$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
     wire  [31:0] w_ext$2$y;
     reg  [7:0] w_ext$3$a;
     wire  [31:0] w_ext$3$y;
-    reg  [25:0] o_ext$0$a;
-    wire  [103:0] o_ext$0$y;
-    reg  [25:0] o_ext$1$a;
-    wire  [103:0] o_ext$1$y;
-    reg  [25:0] o_ext$2$a;
-    wire  [103:0] o_ext$2$y;
-    reg  [25:0] o_ext$3$a;
-    wire  [103:0] o_ext$3$y;
+    reg  [23:0] o_ext$0$a;
+    wire  [95:0] o_ext$0$y;
+    reg  [23:0] o_ext$1$a;
+    wire  [95:0] o_ext$1$y;
+    reg  [23:0] o_ext$2$a;
+    wire  [95:0] o_ext$2$y;
+    reg  [23:0] o_ext$3$a;
+    wire  [95:0] o_ext$3$y;
     
     // Local signals
     reg  [31:0] w_pack$0;
     reg  [31:0] w_pack$1;
     reg  [31:0] w_pack$2;
     reg  [31:0] w_pack$3;
-    reg  [103:0] bottom;
-    reg  [103:0] o_pack$0;
-    reg  [103:0] o_pack$1;
-    reg  [103:0] o_pack$2;
-    reg  [103:0] o_pack$3;
+    reg  [95:0] bottom;
+    reg  [95:0] o_pack$0;
+    reg  [95:0] o_pack$1;
+    reg  [95:0] o_pack$2;
+    reg  [95:0] o_pack$3;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$0 ws_rows$0(
@@ -1897,46 +1829,6 @@ module pointwise_stage$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
         .w_out(ws_rows$3$w_out),
         .psum_out(ws_rows$3$psum_out)
     );
-    pointwise_stage$array$ws_rows$4 ws_rows$4(
-        .clock(ws_rows$4$clock),
-        .a_in(ws_rows$4$a_in),
-        .sw_in(ws_rows$4$sw_in),
-        .cap_in(ws_rows$4$cap_in),
-        .w_in(ws_rows$4$w_in),
-        .psum_in(ws_rows$4$psum_in),
-        .w_out(ws_rows$4$w_out),
-        .psum_out(ws_rows$4$psum_out)
-    );
-    pointwise_stage$array$ws_rows$5 ws_rows$5(
-        .clock(ws_rows$5$clock),
-        .a_in(ws_rows$5$a_in),
-        .sw_in(ws_rows$5$sw_in),
-        .cap_in(ws_rows$5$cap_in),
-        .w_in(ws_rows$5$w_in),
-        .psum_in(ws_rows$5$psum_in),
-        .w_out(ws_rows$5$w_out),
-        .psum_out(ws_rows$5$psum_out)
-    );
-    pointwise_stage$array$ws_rows$6 ws_rows$6(
-        .clock(ws_rows$6$clock),
-        .a_in(ws_rows$6$a_in),
-        .sw_in(ws_rows$6$sw_in),
-        .cap_in(ws_rows$6$cap_in),
-        .w_in(ws_rows$6$w_in),
-        .psum_in(ws_rows$6$psum_in),
-        .w_out(ws_rows$6$w_out),
-        .psum_out(ws_rows$6$psum_out)
-    );
-    pointwise_stage$array$ws_rows$7 ws_rows$7(
-        .clock(ws_rows$7$clock),
-        .a_in(ws_rows$7$a_in),
-        .sw_in(ws_rows$7$sw_in),
-        .cap_in(ws_rows$7$cap_in),
-        .w_in(ws_rows$7$w_in),
-        .psum_in(ws_rows$7$psum_in),
-        .w_out(ws_rows$7$w_out),
-        .psum_out(ws_rows$7$psum_out)
-    );
     pointwise_stage$array$a_skew$0 a_skew$0(
         .clock(a_skew$0$clock),
         .inp(a_skew$0$inp),
@@ -1956,26 +1848,6 @@ module pointwise_stage$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
         .clock(a_skew$3$clock),
         .inp(a_skew$3$inp),
         .out(a_skew$3$out)
-    );
-    pointwise_stage$array$a_skew$4 a_skew$4(
-        .clock(a_skew$4$clock),
-        .inp(a_skew$4$inp),
-        .out(a_skew$4$out)
-    );
-    pointwise_stage$array$a_skew$5 a_skew$5(
-        .clock(a_skew$5$clock),
-        .inp(a_skew$5$inp),
-        .out(a_skew$5$out)
-    );
-    pointwise_stage$array$a_skew$6 a_skew$6(
-        .clock(a_skew$6$clock),
-        .inp(a_skew$6$inp),
-        .out(a_skew$6$out)
-    );
-    pointwise_stage$array$a_skew$7 a_skew$7(
-        .clock(a_skew$7$clock),
-        .inp(a_skew$7$inp),
-        .out(a_skew$7$out)
     );
     pointwise_stage$array$sw_skew$0 sw_skew$0(
         .clock(sw_skew$0$clock),
@@ -1997,26 +1869,6 @@ module pointwise_stage$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
         .inp(sw_skew$3$inp),
         .out(sw_skew$3$out)
     );
-    pointwise_stage$array$sw_skew$4 sw_skew$4(
-        .clock(sw_skew$4$clock),
-        .inp(sw_skew$4$inp),
-        .out(sw_skew$4$out)
-    );
-    pointwise_stage$array$sw_skew$5 sw_skew$5(
-        .clock(sw_skew$5$clock),
-        .inp(sw_skew$5$inp),
-        .out(sw_skew$5$out)
-    );
-    pointwise_stage$array$sw_skew$6 sw_skew$6(
-        .clock(sw_skew$6$clock),
-        .inp(sw_skew$6$inp),
-        .out(sw_skew$6$out)
-    );
-    pointwise_stage$array$sw_skew$7 sw_skew$7(
-        .clock(sw_skew$7$clock),
-        .inp(sw_skew$7$inp),
-        .out(sw_skew$7$out)
-    );
     pointwise_stage$array$cap_skew$0 cap_skew$0(
         .clock(cap_skew$0$clock),
         .inp(cap_skew$0$inp),
@@ -2036,26 +1888,6 @@ module pointwise_stage$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
         .clock(cap_skew$3$clock),
         .inp(cap_skew$3$inp),
         .out(cap_skew$3$out)
-    );
-    pointwise_stage$array$cap_skew$4 cap_skew$4(
-        .clock(cap_skew$4$clock),
-        .inp(cap_skew$4$inp),
-        .out(cap_skew$4$out)
-    );
-    pointwise_stage$array$cap_skew$5 cap_skew$5(
-        .clock(cap_skew$5$clock),
-        .inp(cap_skew$5$inp),
-        .out(cap_skew$5$out)
-    );
-    pointwise_stage$array$cap_skew$6 cap_skew$6(
-        .clock(cap_skew$6$clock),
-        .inp(cap_skew$6$inp),
-        .out(cap_skew$6$out)
-    );
-    pointwise_stage$array$cap_skew$7 cap_skew$7(
-        .clock(cap_skew$7$clock),
-        .inp(cap_skew$7$inp),
-        .out(cap_skew$7$out)
     );
     pointwise_stage$array$w_skew$0 w_skew$0(
         .clock(w_skew$0$clock),
@@ -2172,46 +2004,6 @@ module pointwise_stage$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
         ws_rows$3$a_in = a_skew$3$out;
         ws_rows$3$sw_in = sw_skew$3$out;
         ws_rows$3$cap_in = cap_skew$3$out;
-        ws_rows$4$clock = clock;
-        a_skew$4$clock = clock;
-        sw_skew$4$clock = clock;
-        cap_skew$4$clock = clock;
-        a_skew$4$inp = a_in[(32'h8 * 4)+:(8)];
-        sw_skew$4$inp = sw_in;
-        cap_skew$4$inp = cap_in;
-        ws_rows$4$a_in = a_skew$4$out;
-        ws_rows$4$sw_in = sw_skew$4$out;
-        ws_rows$4$cap_in = cap_skew$4$out;
-        ws_rows$5$clock = clock;
-        a_skew$5$clock = clock;
-        sw_skew$5$clock = clock;
-        cap_skew$5$clock = clock;
-        a_skew$5$inp = a_in[(32'h8 * 5)+:(8)];
-        sw_skew$5$inp = sw_in;
-        cap_skew$5$inp = cap_in;
-        ws_rows$5$a_in = a_skew$5$out;
-        ws_rows$5$sw_in = sw_skew$5$out;
-        ws_rows$5$cap_in = cap_skew$5$out;
-        ws_rows$6$clock = clock;
-        a_skew$6$clock = clock;
-        sw_skew$6$clock = clock;
-        cap_skew$6$clock = clock;
-        a_skew$6$inp = a_in[(32'h8 * 6)+:(8)];
-        sw_skew$6$inp = sw_in;
-        cap_skew$6$inp = cap_in;
-        ws_rows$6$a_in = a_skew$6$out;
-        ws_rows$6$sw_in = sw_skew$6$out;
-        ws_rows$6$cap_in = cap_skew$6$out;
-        ws_rows$7$clock = clock;
-        a_skew$7$clock = clock;
-        sw_skew$7$clock = clock;
-        cap_skew$7$clock = clock;
-        a_skew$7$inp = a_in[(32'h8 * 7)+:(8)];
-        sw_skew$7$inp = sw_in;
-        cap_skew$7$inp = cap_in;
-        ws_rows$7$a_in = a_skew$7$out;
-        ws_rows$7$sw_in = sw_skew$7$out;
-        ws_rows$7$cap_in = cap_skew$7$out;
         w_skew$0$clock = clock;
         w_skew$0$inp = w_in[(32'h8 * 0)+:(8)];
         w_ext$0$a = w_skew$0$out;
@@ -2239,33 +2031,21 @@ module pointwise_stage$array(clock,a_in,sw_in,cap_in,w_in,psum_out);
         ws_rows$2$psum_in = ws_rows$1$psum_out;
         ws_rows$3$w_in = ws_rows$2$w_out;
         ws_rows$3$psum_in = ws_rows$2$psum_out;
-        ws_rows$4$w_in = ws_rows$3$w_out;
-        ws_rows$4$psum_in = ws_rows$3$psum_out;
-        ws_rows$5$w_in = ws_rows$4$w_out;
-        ws_rows$5$psum_in = ws_rows$4$psum_out;
-        ws_rows$6$w_in = ws_rows$5$w_out;
-        ws_rows$6$psum_in = ws_rows$5$psum_out;
-        ws_rows$7$w_in = ws_rows$6$w_out;
-        ws_rows$7$psum_in = ws_rows$6$psum_out;
         bottom = ws_rows$0$psum_out;
         bottom = ws_rows$1$psum_out;
         bottom = ws_rows$2$psum_out;
         bottom = ws_rows$3$psum_out;
-        bottom = ws_rows$4$psum_out;
-        bottom = ws_rows$5$psum_out;
-        bottom = ws_rows$6$psum_out;
-        bottom = ws_rows$7$psum_out;
         o_skew$0$clock = clock;
-        o_skew$0$inp = bottom[(acc_w * 0)+:(26)];
+        o_skew$0$inp = bottom[(acc_w * 0)+:(24)];
         o_ext$0$a = o_skew$0$out;
         o_skew$1$clock = clock;
-        o_skew$1$inp = bottom[(acc_w * 1)+:(26)];
+        o_skew$1$inp = bottom[(acc_w * 1)+:(24)];
         o_ext$1$a = o_skew$1$out;
         o_skew$2$clock = clock;
-        o_skew$2$inp = bottom[(acc_w * 2)+:(26)];
+        o_skew$2$inp = bottom[(acc_w * 2)+:(24)];
         o_ext$2$a = o_skew$2$out;
         o_skew$3$clock = clock;
-        o_skew$3$inp = bottom[(acc_w * 3)+:(26)];
+        o_skew$3$inp = bottom[(acc_w * 3)+:(24)];
         o_ext$3$a = o_skew$3$out;
         o_pack$0 = o_ext$0$y << p_top;
         o_pack$1 = (o_pack$0 >> acc_w) | (o_ext$1$y << p_top);
@@ -2694,934 +2474,6 @@ module pointwise_stage$array$a_skew$3$regs$3(d,q,clock);
     end
           
 endmodule // pointwise_stage$array$a_skew$3$regs$3
-
-
-module pointwise_stage$array$a_skew$4(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    reg  [7:0] regs$2$d;
-    wire  [7:0] regs$2$q;
-    reg  regs$2$clock;
-    reg  [7:0] regs$3$d;
-    wire  [7:0] regs$3$q;
-    reg  regs$3$clock;
-    reg  [7:0] regs$4$d;
-    wire  [7:0] regs$4$q;
-    reg  regs$4$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    reg  [7:0] taps$3;
-    reg  [7:0] taps$4;
-    reg  [7:0] taps$5;
-    
-    // Sub module instances
-    pointwise_stage$array$a_skew$4$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    pointwise_stage$array$a_skew$4$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    pointwise_stage$array$a_skew$4$regs$2 regs$2(
-        .d(regs$2$d),
-        .q(regs$2$q),
-        .clock(regs$2$clock)
-    );
-    pointwise_stage$array$a_skew$4$regs$3 regs$3(
-        .d(regs$3$d),
-        .q(regs$3$q),
-        .clock(regs$3$clock)
-    );
-    pointwise_stage$array$a_skew$4$regs$4 regs$4(
-        .d(regs$4$d),
-        .q(regs$4$q),
-        .clock(regs$4$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        regs$2$clock = clock;
-        regs$2$d = taps$2;
-        taps$3 = regs$2$q;
-        regs$3$clock = clock;
-        regs$3$d = taps$3;
-        taps$4 = regs$3$q;
-        regs$4$clock = clock;
-        regs$4$d = taps$4;
-        taps$5 = regs$4$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-        out = taps$3;
-        out = taps$4;
-        out = taps$5;
-    end
-    
-endmodule // pointwise_stage$array$a_skew$4
-
-
-module pointwise_stage$array$a_skew$4$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$a_skew$4$regs$0
-
-
-module pointwise_stage$array$a_skew$4$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$a_skew$4$regs$1
-
-
-module pointwise_stage$array$a_skew$4$regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$a_skew$4$regs$2
-
-
-module pointwise_stage$array$a_skew$4$regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$a_skew$4$regs$3
-
-
-module pointwise_stage$array$a_skew$4$regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$a_skew$4$regs$4
-
-
-module pointwise_stage$array$a_skew$5(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    reg  [7:0] regs$2$d;
-    wire  [7:0] regs$2$q;
-    reg  regs$2$clock;
-    reg  [7:0] regs$3$d;
-    wire  [7:0] regs$3$q;
-    reg  regs$3$clock;
-    reg  [7:0] regs$4$d;
-    wire  [7:0] regs$4$q;
-    reg  regs$4$clock;
-    reg  [7:0] regs$5$d;
-    wire  [7:0] regs$5$q;
-    reg  regs$5$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    reg  [7:0] taps$3;
-    reg  [7:0] taps$4;
-    reg  [7:0] taps$5;
-    reg  [7:0] taps$6;
-    
-    // Sub module instances
-    pointwise_stage$array$a_skew$5$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    pointwise_stage$array$a_skew$5$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    pointwise_stage$array$a_skew$5$regs$2 regs$2(
-        .d(regs$2$d),
-        .q(regs$2$q),
-        .clock(regs$2$clock)
-    );
-    pointwise_stage$array$a_skew$5$regs$3 regs$3(
-        .d(regs$3$d),
-        .q(regs$3$q),
-        .clock(regs$3$clock)
-    );
-    pointwise_stage$array$a_skew$5$regs$4 regs$4(
-        .d(regs$4$d),
-        .q(regs$4$q),
-        .clock(regs$4$clock)
-    );
-    pointwise_stage$array$a_skew$5$regs$5 regs$5(
-        .d(regs$5$d),
-        .q(regs$5$q),
-        .clock(regs$5$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        regs$2$clock = clock;
-        regs$2$d = taps$2;
-        taps$3 = regs$2$q;
-        regs$3$clock = clock;
-        regs$3$d = taps$3;
-        taps$4 = regs$3$q;
-        regs$4$clock = clock;
-        regs$4$d = taps$4;
-        taps$5 = regs$4$q;
-        regs$5$clock = clock;
-        regs$5$d = taps$5;
-        taps$6 = regs$5$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-        out = taps$3;
-        out = taps$4;
-        out = taps$5;
-        out = taps$6;
-    end
-    
-endmodule // pointwise_stage$array$a_skew$5
-
-
-module pointwise_stage$array$a_skew$5$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$a_skew$5$regs$0
-
-
-module pointwise_stage$array$a_skew$5$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$a_skew$5$regs$1
-
-
-module pointwise_stage$array$a_skew$5$regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$a_skew$5$regs$2
-
-
-module pointwise_stage$array$a_skew$5$regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$a_skew$5$regs$3
-
-
-module pointwise_stage$array$a_skew$5$regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$a_skew$5$regs$4
-
-
-module pointwise_stage$array$a_skew$5$regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$a_skew$5$regs$5
-
-
-module pointwise_stage$array$a_skew$6(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    reg  [7:0] regs$2$d;
-    wire  [7:0] regs$2$q;
-    reg  regs$2$clock;
-    reg  [7:0] regs$3$d;
-    wire  [7:0] regs$3$q;
-    reg  regs$3$clock;
-    reg  [7:0] regs$4$d;
-    wire  [7:0] regs$4$q;
-    reg  regs$4$clock;
-    reg  [7:0] regs$5$d;
-    wire  [7:0] regs$5$q;
-    reg  regs$5$clock;
-    reg  [7:0] regs$6$d;
-    wire  [7:0] regs$6$q;
-    reg  regs$6$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    reg  [7:0] taps$3;
-    reg  [7:0] taps$4;
-    reg  [7:0] taps$5;
-    reg  [7:0] taps$6;
-    reg  [7:0] taps$7;
-    
-    // Sub module instances
-    pointwise_stage$array$a_skew$6$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    pointwise_stage$array$a_skew$6$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    pointwise_stage$array$a_skew$6$regs$2 regs$2(
-        .d(regs$2$d),
-        .q(regs$2$q),
-        .clock(regs$2$clock)
-    );
-    pointwise_stage$array$a_skew$6$regs$3 regs$3(
-        .d(regs$3$d),
-        .q(regs$3$q),
-        .clock(regs$3$clock)
-    );
-    pointwise_stage$array$a_skew$6$regs$4 regs$4(
-        .d(regs$4$d),
-        .q(regs$4$q),
-        .clock(regs$4$clock)
-    );
-    pointwise_stage$array$a_skew$6$regs$5 regs$5(
-        .d(regs$5$d),
-        .q(regs$5$q),
-        .clock(regs$5$clock)
-    );
-    pointwise_stage$array$a_skew$6$regs$6 regs$6(
-        .d(regs$6$d),
-        .q(regs$6$q),
-        .clock(regs$6$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        regs$2$clock = clock;
-        regs$2$d = taps$2;
-        taps$3 = regs$2$q;
-        regs$3$clock = clock;
-        regs$3$d = taps$3;
-        taps$4 = regs$3$q;
-        regs$4$clock = clock;
-        regs$4$d = taps$4;
-        taps$5 = regs$4$q;
-        regs$5$clock = clock;
-        regs$5$d = taps$5;
-        taps$6 = regs$5$q;
-        regs$6$clock = clock;
-        regs$6$d = taps$6;
-        taps$7 = regs$6$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-        out = taps$3;
-        out = taps$4;
-        out = taps$5;
-        out = taps$6;
-        out = taps$7;
-    end
-    
-endmodule // pointwise_stage$array$a_skew$6
-
-
-module pointwise_stage$array$a_skew$6$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$a_skew$6$regs$0
-
-
-module pointwise_stage$array$a_skew$6$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$a_skew$6$regs$1
-
-
-module pointwise_stage$array$a_skew$6$regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$a_skew$6$regs$2
-
-
-module pointwise_stage$array$a_skew$6$regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$a_skew$6$regs$3
-
-
-module pointwise_stage$array$a_skew$6$regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$a_skew$6$regs$4
-
-
-module pointwise_stage$array$a_skew$6$regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$a_skew$6$regs$5
-
-
-module pointwise_stage$array$a_skew$6$regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$a_skew$6$regs$6
-
-
-module pointwise_stage$array$a_skew$7(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    reg  [7:0] regs$2$d;
-    wire  [7:0] regs$2$q;
-    reg  regs$2$clock;
-    reg  [7:0] regs$3$d;
-    wire  [7:0] regs$3$q;
-    reg  regs$3$clock;
-    reg  [7:0] regs$4$d;
-    wire  [7:0] regs$4$q;
-    reg  regs$4$clock;
-    reg  [7:0] regs$5$d;
-    wire  [7:0] regs$5$q;
-    reg  regs$5$clock;
-    reg  [7:0] regs$6$d;
-    wire  [7:0] regs$6$q;
-    reg  regs$6$clock;
-    reg  [7:0] regs$7$d;
-    wire  [7:0] regs$7$q;
-    reg  regs$7$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    reg  [7:0] taps$3;
-    reg  [7:0] taps$4;
-    reg  [7:0] taps$5;
-    reg  [7:0] taps$6;
-    reg  [7:0] taps$7;
-    reg  [7:0] taps$8;
-    
-    // Sub module instances
-    pointwise_stage$array$a_skew$7$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    pointwise_stage$array$a_skew$7$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    pointwise_stage$array$a_skew$7$regs$2 regs$2(
-        .d(regs$2$d),
-        .q(regs$2$q),
-        .clock(regs$2$clock)
-    );
-    pointwise_stage$array$a_skew$7$regs$3 regs$3(
-        .d(regs$3$d),
-        .q(regs$3$q),
-        .clock(regs$3$clock)
-    );
-    pointwise_stage$array$a_skew$7$regs$4 regs$4(
-        .d(regs$4$d),
-        .q(regs$4$q),
-        .clock(regs$4$clock)
-    );
-    pointwise_stage$array$a_skew$7$regs$5 regs$5(
-        .d(regs$5$d),
-        .q(regs$5$q),
-        .clock(regs$5$clock)
-    );
-    pointwise_stage$array$a_skew$7$regs$6 regs$6(
-        .d(regs$6$d),
-        .q(regs$6$q),
-        .clock(regs$6$clock)
-    );
-    pointwise_stage$array$a_skew$7$regs$7 regs$7(
-        .d(regs$7$d),
-        .q(regs$7$q),
-        .clock(regs$7$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        regs$2$clock = clock;
-        regs$2$d = taps$2;
-        taps$3 = regs$2$q;
-        regs$3$clock = clock;
-        regs$3$d = taps$3;
-        taps$4 = regs$3$q;
-        regs$4$clock = clock;
-        regs$4$d = taps$4;
-        taps$5 = regs$4$q;
-        regs$5$clock = clock;
-        regs$5$d = taps$5;
-        taps$6 = regs$5$q;
-        regs$6$clock = clock;
-        regs$6$d = taps$6;
-        taps$7 = regs$6$q;
-        regs$7$clock = clock;
-        regs$7$d = taps$7;
-        taps$8 = regs$7$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-        out = taps$3;
-        out = taps$4;
-        out = taps$5;
-        out = taps$6;
-        out = taps$7;
-        out = taps$8;
-    end
-    
-endmodule // pointwise_stage$array$a_skew$7
-
-
-module pointwise_stage$array$a_skew$7$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$a_skew$7$regs$0
-
-
-module pointwise_stage$array$a_skew$7$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$a_skew$7$regs$1
-
-
-module pointwise_stage$array$a_skew$7$regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$a_skew$7$regs$2
-
-
-module pointwise_stage$array$a_skew$7$regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$a_skew$7$regs$3
-
-
-module pointwise_stage$array$a_skew$7$regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$a_skew$7$regs$4
-
-
-module pointwise_stage$array$a_skew$7$regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$a_skew$7$regs$5
-
-
-module pointwise_stage$array$a_skew$7$regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$a_skew$7$regs$6
-
-
-module pointwise_stage$array$a_skew$7$regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$a_skew$7$regs$7
 
 
 module pointwise_stage$array$cap_skew$0(clock,inp,out);
@@ -4232,1647 +3084,15 @@ module pointwise_stage$array$cap_skew$3$regs$6(d,q,clock);
 endmodule // pointwise_stage$array$cap_skew$3$regs$6
 
 
-module pointwise_stage$array$cap_skew$4(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    reg  regs$2$d;
-    wire  regs$2$q;
-    reg  regs$2$clock;
-    reg  regs$3$d;
-    wire  regs$3$q;
-    reg  regs$3$clock;
-    reg  regs$4$d;
-    wire  regs$4$q;
-    reg  regs$4$clock;
-    reg  regs$5$d;
-    wire  regs$5$q;
-    reg  regs$5$clock;
-    reg  regs$6$d;
-    wire  regs$6$q;
-    reg  regs$6$clock;
-    reg  regs$7$d;
-    wire  regs$7$q;
-    reg  regs$7$clock;
-    reg  regs$8$d;
-    wire  regs$8$q;
-    reg  regs$8$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    reg  taps$3;
-    reg  taps$4;
-    reg  taps$5;
-    reg  taps$6;
-    reg  taps$7;
-    reg  taps$8;
-    reg  taps$9;
-    
-    // Sub module instances
-    pointwise_stage$array$cap_skew$4$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    pointwise_stage$array$cap_skew$4$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    pointwise_stage$array$cap_skew$4$regs$2 regs$2(
-        .d(regs$2$d),
-        .q(regs$2$q),
-        .clock(regs$2$clock)
-    );
-    pointwise_stage$array$cap_skew$4$regs$3 regs$3(
-        .d(regs$3$d),
-        .q(regs$3$q),
-        .clock(regs$3$clock)
-    );
-    pointwise_stage$array$cap_skew$4$regs$4 regs$4(
-        .d(regs$4$d),
-        .q(regs$4$q),
-        .clock(regs$4$clock)
-    );
-    pointwise_stage$array$cap_skew$4$regs$5 regs$5(
-        .d(regs$5$d),
-        .q(regs$5$q),
-        .clock(regs$5$clock)
-    );
-    pointwise_stage$array$cap_skew$4$regs$6 regs$6(
-        .d(regs$6$d),
-        .q(regs$6$q),
-        .clock(regs$6$clock)
-    );
-    pointwise_stage$array$cap_skew$4$regs$7 regs$7(
-        .d(regs$7$d),
-        .q(regs$7$q),
-        .clock(regs$7$clock)
-    );
-    pointwise_stage$array$cap_skew$4$regs$8 regs$8(
-        .d(regs$8$d),
-        .q(regs$8$q),
-        .clock(regs$8$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        regs$2$clock = clock;
-        regs$2$d = taps$2;
-        taps$3 = regs$2$q;
-        regs$3$clock = clock;
-        regs$3$d = taps$3;
-        taps$4 = regs$3$q;
-        regs$4$clock = clock;
-        regs$4$d = taps$4;
-        taps$5 = regs$4$q;
-        regs$5$clock = clock;
-        regs$5$d = taps$5;
-        taps$6 = regs$5$q;
-        regs$6$clock = clock;
-        regs$6$d = taps$6;
-        taps$7 = regs$6$q;
-        regs$7$clock = clock;
-        regs$7$d = taps$7;
-        taps$8 = regs$7$q;
-        regs$8$clock = clock;
-        regs$8$d = taps$8;
-        taps$9 = regs$8$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-        out = taps$3;
-        out = taps$4;
-        out = taps$5;
-        out = taps$6;
-        out = taps$7;
-        out = taps$8;
-        out = taps$9;
-    end
-    
-endmodule // pointwise_stage$array$cap_skew$4
-
-
-module pointwise_stage$array$cap_skew$4$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$4$regs$0
-
-
-module pointwise_stage$array$cap_skew$4$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$4$regs$1
-
-
-module pointwise_stage$array$cap_skew$4$regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$4$regs$2
-
-
-module pointwise_stage$array$cap_skew$4$regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$4$regs$3
-
-
-module pointwise_stage$array$cap_skew$4$regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$4$regs$4
-
-
-module pointwise_stage$array$cap_skew$4$regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$4$regs$5
-
-
-module pointwise_stage$array$cap_skew$4$regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$4$regs$6
-
-
-module pointwise_stage$array$cap_skew$4$regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$4$regs$7
-
-
-module pointwise_stage$array$cap_skew$4$regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$4$regs$8
-
-
-module pointwise_stage$array$cap_skew$5(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    reg  regs$2$d;
-    wire  regs$2$q;
-    reg  regs$2$clock;
-    reg  regs$3$d;
-    wire  regs$3$q;
-    reg  regs$3$clock;
-    reg  regs$4$d;
-    wire  regs$4$q;
-    reg  regs$4$clock;
-    reg  regs$5$d;
-    wire  regs$5$q;
-    reg  regs$5$clock;
-    reg  regs$6$d;
-    wire  regs$6$q;
-    reg  regs$6$clock;
-    reg  regs$7$d;
-    wire  regs$7$q;
-    reg  regs$7$clock;
-    reg  regs$8$d;
-    wire  regs$8$q;
-    reg  regs$8$clock;
-    reg  regs$9$d;
-    wire  regs$9$q;
-    reg  regs$9$clock;
-    reg  regs$10$d;
-    wire  regs$10$q;
-    reg  regs$10$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    reg  taps$3;
-    reg  taps$4;
-    reg  taps$5;
-    reg  taps$6;
-    reg  taps$7;
-    reg  taps$8;
-    reg  taps$9;
-    reg  taps$10;
-    reg  taps$11;
-    
-    // Sub module instances
-    pointwise_stage$array$cap_skew$5$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    pointwise_stage$array$cap_skew$5$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    pointwise_stage$array$cap_skew$5$regs$2 regs$2(
-        .d(regs$2$d),
-        .q(regs$2$q),
-        .clock(regs$2$clock)
-    );
-    pointwise_stage$array$cap_skew$5$regs$3 regs$3(
-        .d(regs$3$d),
-        .q(regs$3$q),
-        .clock(regs$3$clock)
-    );
-    pointwise_stage$array$cap_skew$5$regs$4 regs$4(
-        .d(regs$4$d),
-        .q(regs$4$q),
-        .clock(regs$4$clock)
-    );
-    pointwise_stage$array$cap_skew$5$regs$5 regs$5(
-        .d(regs$5$d),
-        .q(regs$5$q),
-        .clock(regs$5$clock)
-    );
-    pointwise_stage$array$cap_skew$5$regs$6 regs$6(
-        .d(regs$6$d),
-        .q(regs$6$q),
-        .clock(regs$6$clock)
-    );
-    pointwise_stage$array$cap_skew$5$regs$7 regs$7(
-        .d(regs$7$d),
-        .q(regs$7$q),
-        .clock(regs$7$clock)
-    );
-    pointwise_stage$array$cap_skew$5$regs$8 regs$8(
-        .d(regs$8$d),
-        .q(regs$8$q),
-        .clock(regs$8$clock)
-    );
-    pointwise_stage$array$cap_skew$5$regs$9 regs$9(
-        .d(regs$9$d),
-        .q(regs$9$q),
-        .clock(regs$9$clock)
-    );
-    pointwise_stage$array$cap_skew$5$regs$10 regs$10(
-        .d(regs$10$d),
-        .q(regs$10$q),
-        .clock(regs$10$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        regs$2$clock = clock;
-        regs$2$d = taps$2;
-        taps$3 = regs$2$q;
-        regs$3$clock = clock;
-        regs$3$d = taps$3;
-        taps$4 = regs$3$q;
-        regs$4$clock = clock;
-        regs$4$d = taps$4;
-        taps$5 = regs$4$q;
-        regs$5$clock = clock;
-        regs$5$d = taps$5;
-        taps$6 = regs$5$q;
-        regs$6$clock = clock;
-        regs$6$d = taps$6;
-        taps$7 = regs$6$q;
-        regs$7$clock = clock;
-        regs$7$d = taps$7;
-        taps$8 = regs$7$q;
-        regs$8$clock = clock;
-        regs$8$d = taps$8;
-        taps$9 = regs$8$q;
-        regs$9$clock = clock;
-        regs$9$d = taps$9;
-        taps$10 = regs$9$q;
-        regs$10$clock = clock;
-        regs$10$d = taps$10;
-        taps$11 = regs$10$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-        out = taps$3;
-        out = taps$4;
-        out = taps$5;
-        out = taps$6;
-        out = taps$7;
-        out = taps$8;
-        out = taps$9;
-        out = taps$10;
-        out = taps$11;
-    end
-    
-endmodule // pointwise_stage$array$cap_skew$5
-
-
-module pointwise_stage$array$cap_skew$5$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$5$regs$0
-
-
-module pointwise_stage$array$cap_skew$5$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$5$regs$1
-
-
-module pointwise_stage$array$cap_skew$5$regs$10(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$5$regs$10
-
-
-module pointwise_stage$array$cap_skew$5$regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$5$regs$2
-
-
-module pointwise_stage$array$cap_skew$5$regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$5$regs$3
-
-
-module pointwise_stage$array$cap_skew$5$regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$5$regs$4
-
-
-module pointwise_stage$array$cap_skew$5$regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$5$regs$5
-
-
-module pointwise_stage$array$cap_skew$5$regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$5$regs$6
-
-
-module pointwise_stage$array$cap_skew$5$regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$5$regs$7
-
-
-module pointwise_stage$array$cap_skew$5$regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$5$regs$8
-
-
-module pointwise_stage$array$cap_skew$5$regs$9(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$5$regs$9
-
-
-module pointwise_stage$array$cap_skew$6(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    reg  regs$2$d;
-    wire  regs$2$q;
-    reg  regs$2$clock;
-    reg  regs$3$d;
-    wire  regs$3$q;
-    reg  regs$3$clock;
-    reg  regs$4$d;
-    wire  regs$4$q;
-    reg  regs$4$clock;
-    reg  regs$5$d;
-    wire  regs$5$q;
-    reg  regs$5$clock;
-    reg  regs$6$d;
-    wire  regs$6$q;
-    reg  regs$6$clock;
-    reg  regs$7$d;
-    wire  regs$7$q;
-    reg  regs$7$clock;
-    reg  regs$8$d;
-    wire  regs$8$q;
-    reg  regs$8$clock;
-    reg  regs$9$d;
-    wire  regs$9$q;
-    reg  regs$9$clock;
-    reg  regs$10$d;
-    wire  regs$10$q;
-    reg  regs$10$clock;
-    reg  regs$11$d;
-    wire  regs$11$q;
-    reg  regs$11$clock;
-    reg  regs$12$d;
-    wire  regs$12$q;
-    reg  regs$12$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    reg  taps$3;
-    reg  taps$4;
-    reg  taps$5;
-    reg  taps$6;
-    reg  taps$7;
-    reg  taps$8;
-    reg  taps$9;
-    reg  taps$10;
-    reg  taps$11;
-    reg  taps$12;
-    reg  taps$13;
-    
-    // Sub module instances
-    pointwise_stage$array$cap_skew$6$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    pointwise_stage$array$cap_skew$6$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    pointwise_stage$array$cap_skew$6$regs$2 regs$2(
-        .d(regs$2$d),
-        .q(regs$2$q),
-        .clock(regs$2$clock)
-    );
-    pointwise_stage$array$cap_skew$6$regs$3 regs$3(
-        .d(regs$3$d),
-        .q(regs$3$q),
-        .clock(regs$3$clock)
-    );
-    pointwise_stage$array$cap_skew$6$regs$4 regs$4(
-        .d(regs$4$d),
-        .q(regs$4$q),
-        .clock(regs$4$clock)
-    );
-    pointwise_stage$array$cap_skew$6$regs$5 regs$5(
-        .d(regs$5$d),
-        .q(regs$5$q),
-        .clock(regs$5$clock)
-    );
-    pointwise_stage$array$cap_skew$6$regs$6 regs$6(
-        .d(regs$6$d),
-        .q(regs$6$q),
-        .clock(regs$6$clock)
-    );
-    pointwise_stage$array$cap_skew$6$regs$7 regs$7(
-        .d(regs$7$d),
-        .q(regs$7$q),
-        .clock(regs$7$clock)
-    );
-    pointwise_stage$array$cap_skew$6$regs$8 regs$8(
-        .d(regs$8$d),
-        .q(regs$8$q),
-        .clock(regs$8$clock)
-    );
-    pointwise_stage$array$cap_skew$6$regs$9 regs$9(
-        .d(regs$9$d),
-        .q(regs$9$q),
-        .clock(regs$9$clock)
-    );
-    pointwise_stage$array$cap_skew$6$regs$10 regs$10(
-        .d(regs$10$d),
-        .q(regs$10$q),
-        .clock(regs$10$clock)
-    );
-    pointwise_stage$array$cap_skew$6$regs$11 regs$11(
-        .d(regs$11$d),
-        .q(regs$11$q),
-        .clock(regs$11$clock)
-    );
-    pointwise_stage$array$cap_skew$6$regs$12 regs$12(
-        .d(regs$12$d),
-        .q(regs$12$q),
-        .clock(regs$12$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        regs$2$clock = clock;
-        regs$2$d = taps$2;
-        taps$3 = regs$2$q;
-        regs$3$clock = clock;
-        regs$3$d = taps$3;
-        taps$4 = regs$3$q;
-        regs$4$clock = clock;
-        regs$4$d = taps$4;
-        taps$5 = regs$4$q;
-        regs$5$clock = clock;
-        regs$5$d = taps$5;
-        taps$6 = regs$5$q;
-        regs$6$clock = clock;
-        regs$6$d = taps$6;
-        taps$7 = regs$6$q;
-        regs$7$clock = clock;
-        regs$7$d = taps$7;
-        taps$8 = regs$7$q;
-        regs$8$clock = clock;
-        regs$8$d = taps$8;
-        taps$9 = regs$8$q;
-        regs$9$clock = clock;
-        regs$9$d = taps$9;
-        taps$10 = regs$9$q;
-        regs$10$clock = clock;
-        regs$10$d = taps$10;
-        taps$11 = regs$10$q;
-        regs$11$clock = clock;
-        regs$11$d = taps$11;
-        taps$12 = regs$11$q;
-        regs$12$clock = clock;
-        regs$12$d = taps$12;
-        taps$13 = regs$12$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-        out = taps$3;
-        out = taps$4;
-        out = taps$5;
-        out = taps$6;
-        out = taps$7;
-        out = taps$8;
-        out = taps$9;
-        out = taps$10;
-        out = taps$11;
-        out = taps$12;
-        out = taps$13;
-    end
-    
-endmodule // pointwise_stage$array$cap_skew$6
-
-
-module pointwise_stage$array$cap_skew$6$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$6$regs$0
-
-
-module pointwise_stage$array$cap_skew$6$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$6$regs$1
-
-
-module pointwise_stage$array$cap_skew$6$regs$10(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$6$regs$10
-
-
-module pointwise_stage$array$cap_skew$6$regs$11(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$6$regs$11
-
-
-module pointwise_stage$array$cap_skew$6$regs$12(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$6$regs$12
-
-
-module pointwise_stage$array$cap_skew$6$regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$6$regs$2
-
-
-module pointwise_stage$array$cap_skew$6$regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$6$regs$3
-
-
-module pointwise_stage$array$cap_skew$6$regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$6$regs$4
-
-
-module pointwise_stage$array$cap_skew$6$regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$6$regs$5
-
-
-module pointwise_stage$array$cap_skew$6$regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$6$regs$6
-
-
-module pointwise_stage$array$cap_skew$6$regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$6$regs$7
-
-
-module pointwise_stage$array$cap_skew$6$regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$6$regs$8
-
-
-module pointwise_stage$array$cap_skew$6$regs$9(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$6$regs$9
-
-
-module pointwise_stage$array$cap_skew$7(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    reg  regs$2$d;
-    wire  regs$2$q;
-    reg  regs$2$clock;
-    reg  regs$3$d;
-    wire  regs$3$q;
-    reg  regs$3$clock;
-    reg  regs$4$d;
-    wire  regs$4$q;
-    reg  regs$4$clock;
-    reg  regs$5$d;
-    wire  regs$5$q;
-    reg  regs$5$clock;
-    reg  regs$6$d;
-    wire  regs$6$q;
-    reg  regs$6$clock;
-    reg  regs$7$d;
-    wire  regs$7$q;
-    reg  regs$7$clock;
-    reg  regs$8$d;
-    wire  regs$8$q;
-    reg  regs$8$clock;
-    reg  regs$9$d;
-    wire  regs$9$q;
-    reg  regs$9$clock;
-    reg  regs$10$d;
-    wire  regs$10$q;
-    reg  regs$10$clock;
-    reg  regs$11$d;
-    wire  regs$11$q;
-    reg  regs$11$clock;
-    reg  regs$12$d;
-    wire  regs$12$q;
-    reg  regs$12$clock;
-    reg  regs$13$d;
-    wire  regs$13$q;
-    reg  regs$13$clock;
-    reg  regs$14$d;
-    wire  regs$14$q;
-    reg  regs$14$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    reg  taps$3;
-    reg  taps$4;
-    reg  taps$5;
-    reg  taps$6;
-    reg  taps$7;
-    reg  taps$8;
-    reg  taps$9;
-    reg  taps$10;
-    reg  taps$11;
-    reg  taps$12;
-    reg  taps$13;
-    reg  taps$14;
-    reg  taps$15;
-    
-    // Sub module instances
-    pointwise_stage$array$cap_skew$7$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    pointwise_stage$array$cap_skew$7$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    pointwise_stage$array$cap_skew$7$regs$2 regs$2(
-        .d(regs$2$d),
-        .q(regs$2$q),
-        .clock(regs$2$clock)
-    );
-    pointwise_stage$array$cap_skew$7$regs$3 regs$3(
-        .d(regs$3$d),
-        .q(regs$3$q),
-        .clock(regs$3$clock)
-    );
-    pointwise_stage$array$cap_skew$7$regs$4 regs$4(
-        .d(regs$4$d),
-        .q(regs$4$q),
-        .clock(regs$4$clock)
-    );
-    pointwise_stage$array$cap_skew$7$regs$5 regs$5(
-        .d(regs$5$d),
-        .q(regs$5$q),
-        .clock(regs$5$clock)
-    );
-    pointwise_stage$array$cap_skew$7$regs$6 regs$6(
-        .d(regs$6$d),
-        .q(regs$6$q),
-        .clock(regs$6$clock)
-    );
-    pointwise_stage$array$cap_skew$7$regs$7 regs$7(
-        .d(regs$7$d),
-        .q(regs$7$q),
-        .clock(regs$7$clock)
-    );
-    pointwise_stage$array$cap_skew$7$regs$8 regs$8(
-        .d(regs$8$d),
-        .q(regs$8$q),
-        .clock(regs$8$clock)
-    );
-    pointwise_stage$array$cap_skew$7$regs$9 regs$9(
-        .d(regs$9$d),
-        .q(regs$9$q),
-        .clock(regs$9$clock)
-    );
-    pointwise_stage$array$cap_skew$7$regs$10 regs$10(
-        .d(regs$10$d),
-        .q(regs$10$q),
-        .clock(regs$10$clock)
-    );
-    pointwise_stage$array$cap_skew$7$regs$11 regs$11(
-        .d(regs$11$d),
-        .q(regs$11$q),
-        .clock(regs$11$clock)
-    );
-    pointwise_stage$array$cap_skew$7$regs$12 regs$12(
-        .d(regs$12$d),
-        .q(regs$12$q),
-        .clock(regs$12$clock)
-    );
-    pointwise_stage$array$cap_skew$7$regs$13 regs$13(
-        .d(regs$13$d),
-        .q(regs$13$q),
-        .clock(regs$13$clock)
-    );
-    pointwise_stage$array$cap_skew$7$regs$14 regs$14(
-        .d(regs$14$d),
-        .q(regs$14$q),
-        .clock(regs$14$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        regs$2$clock = clock;
-        regs$2$d = taps$2;
-        taps$3 = regs$2$q;
-        regs$3$clock = clock;
-        regs$3$d = taps$3;
-        taps$4 = regs$3$q;
-        regs$4$clock = clock;
-        regs$4$d = taps$4;
-        taps$5 = regs$4$q;
-        regs$5$clock = clock;
-        regs$5$d = taps$5;
-        taps$6 = regs$5$q;
-        regs$6$clock = clock;
-        regs$6$d = taps$6;
-        taps$7 = regs$6$q;
-        regs$7$clock = clock;
-        regs$7$d = taps$7;
-        taps$8 = regs$7$q;
-        regs$8$clock = clock;
-        regs$8$d = taps$8;
-        taps$9 = regs$8$q;
-        regs$9$clock = clock;
-        regs$9$d = taps$9;
-        taps$10 = regs$9$q;
-        regs$10$clock = clock;
-        regs$10$d = taps$10;
-        taps$11 = regs$10$q;
-        regs$11$clock = clock;
-        regs$11$d = taps$11;
-        taps$12 = regs$11$q;
-        regs$12$clock = clock;
-        regs$12$d = taps$12;
-        taps$13 = regs$12$q;
-        regs$13$clock = clock;
-        regs$13$d = taps$13;
-        taps$14 = regs$13$q;
-        regs$14$clock = clock;
-        regs$14$d = taps$14;
-        taps$15 = regs$14$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-        out = taps$3;
-        out = taps$4;
-        out = taps$5;
-        out = taps$6;
-        out = taps$7;
-        out = taps$8;
-        out = taps$9;
-        out = taps$10;
-        out = taps$11;
-        out = taps$12;
-        out = taps$13;
-        out = taps$14;
-        out = taps$15;
-    end
-    
-endmodule // pointwise_stage$array$cap_skew$7
-
-
-module pointwise_stage$array$cap_skew$7$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$7$regs$0
-
-
-module pointwise_stage$array$cap_skew$7$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$7$regs$1
-
-
-module pointwise_stage$array$cap_skew$7$regs$10(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$7$regs$10
-
-
-module pointwise_stage$array$cap_skew$7$regs$11(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$7$regs$11
-
-
-module pointwise_stage$array$cap_skew$7$regs$12(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$7$regs$12
-
-
-module pointwise_stage$array$cap_skew$7$regs$13(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$7$regs$13
-
-
-module pointwise_stage$array$cap_skew$7$regs$14(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$7$regs$14
-
-
-module pointwise_stage$array$cap_skew$7$regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$7$regs$2
-
-
-module pointwise_stage$array$cap_skew$7$regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$7$regs$3
-
-
-module pointwise_stage$array$cap_skew$7$regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$7$regs$4
-
-
-module pointwise_stage$array$cap_skew$7$regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$7$regs$5
-
-
-module pointwise_stage$array$cap_skew$7$regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$7$regs$6
-
-
-module pointwise_stage$array$cap_skew$7$regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$7$regs$7
-
-
-module pointwise_stage$array$cap_skew$7$regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$7$regs$8
-
-
-module pointwise_stage$array$cap_skew$7$regs$9(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$cap_skew$7$regs$9
-
-
 module pointwise_stage$array$o_ext$0(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // pointwise_stage$array$o_ext$0
 
@@ -5880,12 +3100,12 @@ endmodule // pointwise_stage$array$o_ext$0
 module pointwise_stage$array$o_ext$1(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // pointwise_stage$array$o_ext$1
 
@@ -5893,12 +3113,12 @@ endmodule // pointwise_stage$array$o_ext$1
 module pointwise_stage$array$o_ext$2(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // pointwise_stage$array$o_ext$2
 
@@ -5906,12 +3126,12 @@ endmodule // pointwise_stage$array$o_ext$2
 module pointwise_stage$array$o_ext$3(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // pointwise_stage$array$o_ext$3
 
@@ -5920,29 +3140,29 @@ module pointwise_stage$array$o_skew$0(clock,inp,out);
     
     // Module arguments
     input wire  clock;
-    input wire  [25:0] inp;
-    output reg  [25:0] out;
+    input wire  [23:0] inp;
+    output reg  [23:0] out;
     
     // Stub signals
-    reg  [25:0] regs$0$d;
-    wire  [25:0] regs$0$q;
+    reg  [23:0] regs$0$d;
+    wire  [23:0] regs$0$q;
     reg  regs$0$clock;
-    reg  [25:0] regs$1$d;
-    wire  [25:0] regs$1$q;
+    reg  [23:0] regs$1$d;
+    wire  [23:0] regs$1$q;
     reg  regs$1$clock;
-    reg  [25:0] regs$2$d;
-    wire  [25:0] regs$2$q;
+    reg  [23:0] regs$2$d;
+    wire  [23:0] regs$2$q;
     reg  regs$2$clock;
-    reg  [25:0] regs$3$d;
-    wire  [25:0] regs$3$q;
+    reg  [23:0] regs$3$d;
+    wire  [23:0] regs$3$q;
     reg  regs$3$clock;
     
     // Local signals
-    reg  [25:0] taps$0;
-    reg  [25:0] taps$1;
-    reg  [25:0] taps$2;
-    reg  [25:0] taps$3;
-    reg  [25:0] taps$4;
+    reg  [23:0] taps$0;
+    reg  [23:0] taps$1;
+    reg  [23:0] taps$2;
+    reg  [23:0] taps$3;
+    reg  [23:0] taps$4;
     
     // Sub module instances
     pointwise_stage$array$o_skew$0$regs$0 regs$0(
@@ -5995,13 +3215,13 @@ endmodule // pointwise_stage$array$o_skew$0
 module pointwise_stage$array$o_skew$0$regs$0(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -6014,13 +3234,13 @@ endmodule // pointwise_stage$array$o_skew$0$regs$0
 module pointwise_stage$array$o_skew$0$regs$1(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -6033,13 +3253,13 @@ endmodule // pointwise_stage$array$o_skew$0$regs$1
 module pointwise_stage$array$o_skew$0$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -6052,13 +3272,13 @@ endmodule // pointwise_stage$array$o_skew$0$regs$2
 module pointwise_stage$array$o_skew$0$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -6072,25 +3292,25 @@ module pointwise_stage$array$o_skew$1(clock,inp,out);
     
     // Module arguments
     input wire  clock;
-    input wire  [25:0] inp;
-    output reg  [25:0] out;
+    input wire  [23:0] inp;
+    output reg  [23:0] out;
     
     // Stub signals
-    reg  [25:0] regs$0$d;
-    wire  [25:0] regs$0$q;
+    reg  [23:0] regs$0$d;
+    wire  [23:0] regs$0$q;
     reg  regs$0$clock;
-    reg  [25:0] regs$1$d;
-    wire  [25:0] regs$1$q;
+    reg  [23:0] regs$1$d;
+    wire  [23:0] regs$1$q;
     reg  regs$1$clock;
-    reg  [25:0] regs$2$d;
-    wire  [25:0] regs$2$q;
+    reg  [23:0] regs$2$d;
+    wire  [23:0] regs$2$q;
     reg  regs$2$clock;
     
     // Local signals
-    reg  [25:0] taps$0;
-    reg  [25:0] taps$1;
-    reg  [25:0] taps$2;
-    reg  [25:0] taps$3;
+    reg  [23:0] taps$0;
+    reg  [23:0] taps$1;
+    reg  [23:0] taps$2;
+    reg  [23:0] taps$3;
     
     // Sub module instances
     pointwise_stage$array$o_skew$1$regs$0 regs$0(
@@ -6134,13 +3354,13 @@ endmodule // pointwise_stage$array$o_skew$1
 module pointwise_stage$array$o_skew$1$regs$0(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -6153,13 +3373,13 @@ endmodule // pointwise_stage$array$o_skew$1$regs$0
 module pointwise_stage$array$o_skew$1$regs$1(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -6172,13 +3392,13 @@ endmodule // pointwise_stage$array$o_skew$1$regs$1
 module pointwise_stage$array$o_skew$1$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -6192,21 +3412,21 @@ module pointwise_stage$array$o_skew$2(clock,inp,out);
     
     // Module arguments
     input wire  clock;
-    input wire  [25:0] inp;
-    output reg  [25:0] out;
+    input wire  [23:0] inp;
+    output reg  [23:0] out;
     
     // Stub signals
-    reg  [25:0] regs$0$d;
-    wire  [25:0] regs$0$q;
+    reg  [23:0] regs$0$d;
+    wire  [23:0] regs$0$q;
     reg  regs$0$clock;
-    reg  [25:0] regs$1$d;
-    wire  [25:0] regs$1$q;
+    reg  [23:0] regs$1$d;
+    wire  [23:0] regs$1$q;
     reg  regs$1$clock;
     
     // Local signals
-    reg  [25:0] taps$0;
-    reg  [25:0] taps$1;
-    reg  [25:0] taps$2;
+    reg  [23:0] taps$0;
+    reg  [23:0] taps$1;
+    reg  [23:0] taps$2;
     
     // Sub module instances
     pointwise_stage$array$o_skew$2$regs$0 regs$0(
@@ -6241,13 +3461,13 @@ endmodule // pointwise_stage$array$o_skew$2
 module pointwise_stage$array$o_skew$2$regs$0(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -6260,13 +3480,13 @@ endmodule // pointwise_stage$array$o_skew$2$regs$0
 module pointwise_stage$array$o_skew$2$regs$1(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -6280,17 +3500,17 @@ module pointwise_stage$array$o_skew$3(clock,inp,out);
     
     // Module arguments
     input wire  clock;
-    input wire  [25:0] inp;
-    output reg  [25:0] out;
+    input wire  [23:0] inp;
+    output reg  [23:0] out;
     
     // Stub signals
-    reg  [25:0] regs$0$d;
-    wire  [25:0] regs$0$q;
+    reg  [23:0] regs$0$d;
+    wire  [23:0] regs$0$q;
     reg  regs$0$clock;
     
     // Local signals
-    reg  [25:0] taps$0;
-    reg  [25:0] taps$1;
+    reg  [23:0] taps$0;
+    reg  [23:0] taps$1;
     
     // Sub module instances
     pointwise_stage$array$o_skew$3$regs$0 regs$0(
@@ -6316,13 +3536,13 @@ endmodule // pointwise_stage$array$o_skew$3
 module pointwise_stage$array$o_skew$3$regs$0(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -6746,934 +3966,6 @@ module pointwise_stage$array$sw_skew$3$regs$3(d,q,clock);
     end
           
 endmodule // pointwise_stage$array$sw_skew$3$regs$3
-
-
-module pointwise_stage$array$sw_skew$4(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    reg  regs$2$d;
-    wire  regs$2$q;
-    reg  regs$2$clock;
-    reg  regs$3$d;
-    wire  regs$3$q;
-    reg  regs$3$clock;
-    reg  regs$4$d;
-    wire  regs$4$q;
-    reg  regs$4$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    reg  taps$3;
-    reg  taps$4;
-    reg  taps$5;
-    
-    // Sub module instances
-    pointwise_stage$array$sw_skew$4$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    pointwise_stage$array$sw_skew$4$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    pointwise_stage$array$sw_skew$4$regs$2 regs$2(
-        .d(regs$2$d),
-        .q(regs$2$q),
-        .clock(regs$2$clock)
-    );
-    pointwise_stage$array$sw_skew$4$regs$3 regs$3(
-        .d(regs$3$d),
-        .q(regs$3$q),
-        .clock(regs$3$clock)
-    );
-    pointwise_stage$array$sw_skew$4$regs$4 regs$4(
-        .d(regs$4$d),
-        .q(regs$4$q),
-        .clock(regs$4$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        regs$2$clock = clock;
-        regs$2$d = taps$2;
-        taps$3 = regs$2$q;
-        regs$3$clock = clock;
-        regs$3$d = taps$3;
-        taps$4 = regs$3$q;
-        regs$4$clock = clock;
-        regs$4$d = taps$4;
-        taps$5 = regs$4$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-        out = taps$3;
-        out = taps$4;
-        out = taps$5;
-    end
-    
-endmodule // pointwise_stage$array$sw_skew$4
-
-
-module pointwise_stage$array$sw_skew$4$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$sw_skew$4$regs$0
-
-
-module pointwise_stage$array$sw_skew$4$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$sw_skew$4$regs$1
-
-
-module pointwise_stage$array$sw_skew$4$regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$sw_skew$4$regs$2
-
-
-module pointwise_stage$array$sw_skew$4$regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$sw_skew$4$regs$3
-
-
-module pointwise_stage$array$sw_skew$4$regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$sw_skew$4$regs$4
-
-
-module pointwise_stage$array$sw_skew$5(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    reg  regs$2$d;
-    wire  regs$2$q;
-    reg  regs$2$clock;
-    reg  regs$3$d;
-    wire  regs$3$q;
-    reg  regs$3$clock;
-    reg  regs$4$d;
-    wire  regs$4$q;
-    reg  regs$4$clock;
-    reg  regs$5$d;
-    wire  regs$5$q;
-    reg  regs$5$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    reg  taps$3;
-    reg  taps$4;
-    reg  taps$5;
-    reg  taps$6;
-    
-    // Sub module instances
-    pointwise_stage$array$sw_skew$5$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    pointwise_stage$array$sw_skew$5$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    pointwise_stage$array$sw_skew$5$regs$2 regs$2(
-        .d(regs$2$d),
-        .q(regs$2$q),
-        .clock(regs$2$clock)
-    );
-    pointwise_stage$array$sw_skew$5$regs$3 regs$3(
-        .d(regs$3$d),
-        .q(regs$3$q),
-        .clock(regs$3$clock)
-    );
-    pointwise_stage$array$sw_skew$5$regs$4 regs$4(
-        .d(regs$4$d),
-        .q(regs$4$q),
-        .clock(regs$4$clock)
-    );
-    pointwise_stage$array$sw_skew$5$regs$5 regs$5(
-        .d(regs$5$d),
-        .q(regs$5$q),
-        .clock(regs$5$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        regs$2$clock = clock;
-        regs$2$d = taps$2;
-        taps$3 = regs$2$q;
-        regs$3$clock = clock;
-        regs$3$d = taps$3;
-        taps$4 = regs$3$q;
-        regs$4$clock = clock;
-        regs$4$d = taps$4;
-        taps$5 = regs$4$q;
-        regs$5$clock = clock;
-        regs$5$d = taps$5;
-        taps$6 = regs$5$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-        out = taps$3;
-        out = taps$4;
-        out = taps$5;
-        out = taps$6;
-    end
-    
-endmodule // pointwise_stage$array$sw_skew$5
-
-
-module pointwise_stage$array$sw_skew$5$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$sw_skew$5$regs$0
-
-
-module pointwise_stage$array$sw_skew$5$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$sw_skew$5$regs$1
-
-
-module pointwise_stage$array$sw_skew$5$regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$sw_skew$5$regs$2
-
-
-module pointwise_stage$array$sw_skew$5$regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$sw_skew$5$regs$3
-
-
-module pointwise_stage$array$sw_skew$5$regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$sw_skew$5$regs$4
-
-
-module pointwise_stage$array$sw_skew$5$regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$sw_skew$5$regs$5
-
-
-module pointwise_stage$array$sw_skew$6(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    reg  regs$2$d;
-    wire  regs$2$q;
-    reg  regs$2$clock;
-    reg  regs$3$d;
-    wire  regs$3$q;
-    reg  regs$3$clock;
-    reg  regs$4$d;
-    wire  regs$4$q;
-    reg  regs$4$clock;
-    reg  regs$5$d;
-    wire  regs$5$q;
-    reg  regs$5$clock;
-    reg  regs$6$d;
-    wire  regs$6$q;
-    reg  regs$6$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    reg  taps$3;
-    reg  taps$4;
-    reg  taps$5;
-    reg  taps$6;
-    reg  taps$7;
-    
-    // Sub module instances
-    pointwise_stage$array$sw_skew$6$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    pointwise_stage$array$sw_skew$6$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    pointwise_stage$array$sw_skew$6$regs$2 regs$2(
-        .d(regs$2$d),
-        .q(regs$2$q),
-        .clock(regs$2$clock)
-    );
-    pointwise_stage$array$sw_skew$6$regs$3 regs$3(
-        .d(regs$3$d),
-        .q(regs$3$q),
-        .clock(regs$3$clock)
-    );
-    pointwise_stage$array$sw_skew$6$regs$4 regs$4(
-        .d(regs$4$d),
-        .q(regs$4$q),
-        .clock(regs$4$clock)
-    );
-    pointwise_stage$array$sw_skew$6$regs$5 regs$5(
-        .d(regs$5$d),
-        .q(regs$5$q),
-        .clock(regs$5$clock)
-    );
-    pointwise_stage$array$sw_skew$6$regs$6 regs$6(
-        .d(regs$6$d),
-        .q(regs$6$q),
-        .clock(regs$6$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        regs$2$clock = clock;
-        regs$2$d = taps$2;
-        taps$3 = regs$2$q;
-        regs$3$clock = clock;
-        regs$3$d = taps$3;
-        taps$4 = regs$3$q;
-        regs$4$clock = clock;
-        regs$4$d = taps$4;
-        taps$5 = regs$4$q;
-        regs$5$clock = clock;
-        regs$5$d = taps$5;
-        taps$6 = regs$5$q;
-        regs$6$clock = clock;
-        regs$6$d = taps$6;
-        taps$7 = regs$6$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-        out = taps$3;
-        out = taps$4;
-        out = taps$5;
-        out = taps$6;
-        out = taps$7;
-    end
-    
-endmodule // pointwise_stage$array$sw_skew$6
-
-
-module pointwise_stage$array$sw_skew$6$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$sw_skew$6$regs$0
-
-
-module pointwise_stage$array$sw_skew$6$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$sw_skew$6$regs$1
-
-
-module pointwise_stage$array$sw_skew$6$regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$sw_skew$6$regs$2
-
-
-module pointwise_stage$array$sw_skew$6$regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$sw_skew$6$regs$3
-
-
-module pointwise_stage$array$sw_skew$6$regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$sw_skew$6$regs$4
-
-
-module pointwise_stage$array$sw_skew$6$regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$sw_skew$6$regs$5
-
-
-module pointwise_stage$array$sw_skew$6$regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$sw_skew$6$regs$6
-
-
-module pointwise_stage$array$sw_skew$7(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    reg  regs$2$d;
-    wire  regs$2$q;
-    reg  regs$2$clock;
-    reg  regs$3$d;
-    wire  regs$3$q;
-    reg  regs$3$clock;
-    reg  regs$4$d;
-    wire  regs$4$q;
-    reg  regs$4$clock;
-    reg  regs$5$d;
-    wire  regs$5$q;
-    reg  regs$5$clock;
-    reg  regs$6$d;
-    wire  regs$6$q;
-    reg  regs$6$clock;
-    reg  regs$7$d;
-    wire  regs$7$q;
-    reg  regs$7$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    reg  taps$3;
-    reg  taps$4;
-    reg  taps$5;
-    reg  taps$6;
-    reg  taps$7;
-    reg  taps$8;
-    
-    // Sub module instances
-    pointwise_stage$array$sw_skew$7$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    pointwise_stage$array$sw_skew$7$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    pointwise_stage$array$sw_skew$7$regs$2 regs$2(
-        .d(regs$2$d),
-        .q(regs$2$q),
-        .clock(regs$2$clock)
-    );
-    pointwise_stage$array$sw_skew$7$regs$3 regs$3(
-        .d(regs$3$d),
-        .q(regs$3$q),
-        .clock(regs$3$clock)
-    );
-    pointwise_stage$array$sw_skew$7$regs$4 regs$4(
-        .d(regs$4$d),
-        .q(regs$4$q),
-        .clock(regs$4$clock)
-    );
-    pointwise_stage$array$sw_skew$7$regs$5 regs$5(
-        .d(regs$5$d),
-        .q(regs$5$q),
-        .clock(regs$5$clock)
-    );
-    pointwise_stage$array$sw_skew$7$regs$6 regs$6(
-        .d(regs$6$d),
-        .q(regs$6$q),
-        .clock(regs$6$clock)
-    );
-    pointwise_stage$array$sw_skew$7$regs$7 regs$7(
-        .d(regs$7$d),
-        .q(regs$7$q),
-        .clock(regs$7$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        regs$2$clock = clock;
-        regs$2$d = taps$2;
-        taps$3 = regs$2$q;
-        regs$3$clock = clock;
-        regs$3$d = taps$3;
-        taps$4 = regs$3$q;
-        regs$4$clock = clock;
-        regs$4$d = taps$4;
-        taps$5 = regs$4$q;
-        regs$5$clock = clock;
-        regs$5$d = taps$5;
-        taps$6 = regs$5$q;
-        regs$6$clock = clock;
-        regs$6$d = taps$6;
-        taps$7 = regs$6$q;
-        regs$7$clock = clock;
-        regs$7$d = taps$7;
-        taps$8 = regs$7$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-        out = taps$3;
-        out = taps$4;
-        out = taps$5;
-        out = taps$6;
-        out = taps$7;
-        out = taps$8;
-    end
-    
-endmodule // pointwise_stage$array$sw_skew$7
-
-
-module pointwise_stage$array$sw_skew$7$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$sw_skew$7$regs$0
-
-
-module pointwise_stage$array$sw_skew$7$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$sw_skew$7$regs$1
-
-
-module pointwise_stage$array$sw_skew$7$regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$sw_skew$7$regs$2
-
-
-module pointwise_stage$array$sw_skew$7$regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$sw_skew$7$regs$3
-
-
-module pointwise_stage$array$sw_skew$7$regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$sw_skew$7$regs$4
-
-
-module pointwise_stage$array$sw_skew$7$regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$sw_skew$7$regs$5
-
-
-module pointwise_stage$array$sw_skew$7$regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$sw_skew$7$regs$6
-
-
-module pointwise_stage$array$sw_skew$7$regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$sw_skew$7$regs$7
 
 
 module pointwise_stage$array$w_ext$0(a,y);
@@ -8152,14 +4444,14 @@ module pointwise_stage$array$ws_rows$0(clock,a_in,sw_in,cap_in,w_in,psum_in,w_ou
     input wire  sw_in;
     input wire  cap_in;
     input wire  [31:0] w_in;
-    input wire  [103:0] psum_in;
+    input wire  [95:0] psum_in;
     output reg  [31:0] w_out;
-    output reg  [103:0] psum_out;
+    output reg  [95:0] psum_out;
     
     // Constant declarations
-    localparam  acc_w = 16'h1a;
+    localparam  acc_w = 16'h18;
     localparam  w_top = 16'h18;
-    localparam  p_top = 16'h4e;
+    localparam  p_top = 16'h48;
     
     // Stub signals
     reg  ws_cells$0$clock;
@@ -8167,45 +4459,45 @@ module pointwise_stage$array$ws_rows$0(clock,a_in,sw_in,cap_in,w_in,psum_in,w_ou
     reg  ws_cells$0$sw_in;
     reg  ws_cells$0$cap_in;
     reg  [7:0] ws_cells$0$w_in;
-    reg  [25:0] ws_cells$0$psum_in;
+    reg  [23:0] ws_cells$0$psum_in;
     wire  [7:0] ws_cells$0$a_out;
     wire  ws_cells$0$sw_out;
     wire  ws_cells$0$cap_out;
     wire  [7:0] ws_cells$0$w_out;
-    wire  [25:0] ws_cells$0$psum_out;
+    wire  [23:0] ws_cells$0$psum_out;
     reg  ws_cells$1$clock;
     reg  [7:0] ws_cells$1$a_in;
     reg  ws_cells$1$sw_in;
     reg  ws_cells$1$cap_in;
     reg  [7:0] ws_cells$1$w_in;
-    reg  [25:0] ws_cells$1$psum_in;
+    reg  [23:0] ws_cells$1$psum_in;
     wire  [7:0] ws_cells$1$a_out;
     wire  ws_cells$1$sw_out;
     wire  ws_cells$1$cap_out;
     wire  [7:0] ws_cells$1$w_out;
-    wire  [25:0] ws_cells$1$psum_out;
+    wire  [23:0] ws_cells$1$psum_out;
     reg  ws_cells$2$clock;
     reg  [7:0] ws_cells$2$a_in;
     reg  ws_cells$2$sw_in;
     reg  ws_cells$2$cap_in;
     reg  [7:0] ws_cells$2$w_in;
-    reg  [25:0] ws_cells$2$psum_in;
+    reg  [23:0] ws_cells$2$psum_in;
     wire  [7:0] ws_cells$2$a_out;
     wire  ws_cells$2$sw_out;
     wire  ws_cells$2$cap_out;
     wire  [7:0] ws_cells$2$w_out;
-    wire  [25:0] ws_cells$2$psum_out;
+    wire  [23:0] ws_cells$2$psum_out;
     reg  ws_cells$3$clock;
     reg  [7:0] ws_cells$3$a_in;
     reg  ws_cells$3$sw_in;
     reg  ws_cells$3$cap_in;
     reg  [7:0] ws_cells$3$w_in;
-    reg  [25:0] ws_cells$3$psum_in;
+    reg  [23:0] ws_cells$3$psum_in;
     wire  [7:0] ws_cells$3$a_out;
     wire  ws_cells$3$sw_out;
     wire  ws_cells$3$cap_out;
     wire  [7:0] ws_cells$3$w_out;
-    wire  [25:0] ws_cells$3$psum_out;
+    wire  [23:0] ws_cells$3$psum_out;
     reg  [7:0] w_ext$0$a;
     wire  [31:0] w_ext$0$y;
     reg  [7:0] w_ext$1$a;
@@ -8214,24 +4506,24 @@ module pointwise_stage$array$ws_rows$0(clock,a_in,sw_in,cap_in,w_in,psum_in,w_ou
     wire  [31:0] w_ext$2$y;
     reg  [7:0] w_ext$3$a;
     wire  [31:0] w_ext$3$y;
-    reg  [25:0] p_ext$0$a;
-    wire  [103:0] p_ext$0$y;
-    reg  [25:0] p_ext$1$a;
-    wire  [103:0] p_ext$1$y;
-    reg  [25:0] p_ext$2$a;
-    wire  [103:0] p_ext$2$y;
-    reg  [25:0] p_ext$3$a;
-    wire  [103:0] p_ext$3$y;
+    reg  [23:0] p_ext$0$a;
+    wire  [95:0] p_ext$0$y;
+    reg  [23:0] p_ext$1$a;
+    wire  [95:0] p_ext$1$y;
+    reg  [23:0] p_ext$2$a;
+    wire  [95:0] p_ext$2$y;
+    reg  [23:0] p_ext$3$a;
+    wire  [95:0] p_ext$3$y;
     
     // Local signals
     reg  [31:0] w_pack$0;
     reg  [31:0] w_pack$1;
     reg  [31:0] w_pack$2;
     reg  [31:0] w_pack$3;
-    reg  [103:0] p_pack$0;
-    reg  [103:0] p_pack$1;
-    reg  [103:0] p_pack$2;
-    reg  [103:0] p_pack$3;
+    reg  [95:0] p_pack$0;
+    reg  [95:0] p_pack$1;
+    reg  [95:0] p_pack$2;
+    reg  [95:0] p_pack$3;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$0$ws_cells$0 ws_cells$0(
@@ -8323,22 +4615,22 @@ module pointwise_stage$array$ws_rows$0(clock,a_in,sw_in,cap_in,w_in,psum_in,w_ou
     always @(*) begin
         ws_cells$0$clock = clock;
         ws_cells$0$w_in = w_in[(32'h8 * 0)+:(8)];
-        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(26)];
+        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(24)];
         w_ext$0$a = ws_cells$0$w_out;
         p_ext$0$a = ws_cells$0$psum_out;
         ws_cells$1$clock = clock;
         ws_cells$1$w_in = w_in[(32'h8 * 1)+:(8)];
-        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(26)];
+        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(24)];
         w_ext$1$a = ws_cells$1$w_out;
         p_ext$1$a = ws_cells$1$psum_out;
         ws_cells$2$clock = clock;
         ws_cells$2$w_in = w_in[(32'h8 * 2)+:(8)];
-        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(26)];
+        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(24)];
         w_ext$2$a = ws_cells$2$w_out;
         p_ext$2$a = ws_cells$2$psum_out;
         ws_cells$3$clock = clock;
         ws_cells$3$w_in = w_in[(32'h8 * 3)+:(8)];
-        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(26)];
+        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(24)];
         w_ext$3$a = ws_cells$3$w_out;
         p_ext$3$a = ws_cells$3$psum_out;
         ws_cells$0$a_in = a_in;
@@ -8377,12 +4669,12 @@ endmodule // pointwise_stage$array$ws_rows$0
 module pointwise_stage$array$ws_rows$0$p_ext$0(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // pointwise_stage$array$ws_rows$0$p_ext$0
 
@@ -8390,12 +4682,12 @@ endmodule // pointwise_stage$array$ws_rows$0$p_ext$0
 module pointwise_stage$array$ws_rows$0$p_ext$1(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // pointwise_stage$array$ws_rows$0$p_ext$1
 
@@ -8403,12 +4695,12 @@ endmodule // pointwise_stage$array$ws_rows$0$p_ext$1
 module pointwise_stage$array$ws_rows$0$p_ext$2(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // pointwise_stage$array$ws_rows$0$p_ext$2
 
@@ -8416,12 +4708,12 @@ endmodule // pointwise_stage$array$ws_rows$0$p_ext$2
 module pointwise_stage$array$ws_rows$0$p_ext$3(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // pointwise_stage$array$ws_rows$0$p_ext$3
 
@@ -8486,15 +4778,15 @@ module pointwise_stage$array$ws_rows$0$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -8518,15 +4810,15 @@ module pointwise_stage$array$ws_rows$0$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
+    reg  [23:0] prod$d;
+    wire  [23:0] prod$q;
     reg  prod$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$0$ws_cells$0$mul mul(
@@ -8604,9 +4896,9 @@ module pointwise_stage$array$ws_rows$0$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         prod$d = product;
         psum$d = psum_in + prod$q;
@@ -8700,13 +4992,13 @@ endmodule // pointwise_stage$array$ws_rows$0$ws_cells$0$mul
 module pointwise_stage$array$ws_rows$0$ws_cells$0$prod(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -8719,13 +5011,13 @@ endmodule // pointwise_stage$array$ws_rows$0$ws_cells$0$prod
 module pointwise_stage$array$ws_rows$0$ws_cells$0$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -8800,15 +5092,15 @@ module pointwise_stage$array$ws_rows$0$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -8832,15 +5124,15 @@ module pointwise_stage$array$ws_rows$0$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
+    reg  [23:0] prod$d;
+    wire  [23:0] prod$q;
     reg  prod$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$0$ws_cells$1$mul mul(
@@ -8918,9 +5210,9 @@ module pointwise_stage$array$ws_rows$0$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         prod$d = product;
         psum$d = psum_in + prod$q;
@@ -9014,13 +5306,13 @@ endmodule // pointwise_stage$array$ws_rows$0$ws_cells$1$mul
 module pointwise_stage$array$ws_rows$0$ws_cells$1$prod(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -9033,13 +5325,13 @@ endmodule // pointwise_stage$array$ws_rows$0$ws_cells$1$prod
 module pointwise_stage$array$ws_rows$0$ws_cells$1$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -9114,15 +5406,15 @@ module pointwise_stage$array$ws_rows$0$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -9146,15 +5438,15 @@ module pointwise_stage$array$ws_rows$0$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
+    reg  [23:0] prod$d;
+    wire  [23:0] prod$q;
     reg  prod$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$0$ws_cells$2$mul mul(
@@ -9232,9 +5524,9 @@ module pointwise_stage$array$ws_rows$0$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         prod$d = product;
         psum$d = psum_in + prod$q;
@@ -9328,13 +5620,13 @@ endmodule // pointwise_stage$array$ws_rows$0$ws_cells$2$mul
 module pointwise_stage$array$ws_rows$0$ws_cells$2$prod(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -9347,13 +5639,13 @@ endmodule // pointwise_stage$array$ws_rows$0$ws_cells$2$prod
 module pointwise_stage$array$ws_rows$0$ws_cells$2$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -9428,15 +5720,15 @@ module pointwise_stage$array$ws_rows$0$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -9460,15 +5752,15 @@ module pointwise_stage$array$ws_rows$0$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
+    reg  [23:0] prod$d;
+    wire  [23:0] prod$q;
     reg  prod$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$0$ws_cells$3$mul mul(
@@ -9546,9 +5838,9 @@ module pointwise_stage$array$ws_rows$0$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         prod$d = product;
         psum$d = psum_in + prod$q;
@@ -9642,13 +5934,13 @@ endmodule // pointwise_stage$array$ws_rows$0$ws_cells$3$mul
 module pointwise_stage$array$ws_rows$0$ws_cells$3$prod(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -9661,13 +5953,13 @@ endmodule // pointwise_stage$array$ws_rows$0$ws_cells$3$prod
 module pointwise_stage$array$ws_rows$0$ws_cells$3$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -9742,14 +6034,14 @@ module pointwise_stage$array$ws_rows$1(clock,a_in,sw_in,cap_in,w_in,psum_in,w_ou
     input wire  sw_in;
     input wire  cap_in;
     input wire  [31:0] w_in;
-    input wire  [103:0] psum_in;
+    input wire  [95:0] psum_in;
     output reg  [31:0] w_out;
-    output reg  [103:0] psum_out;
+    output reg  [95:0] psum_out;
     
     // Constant declarations
-    localparam  acc_w = 16'h1a;
+    localparam  acc_w = 16'h18;
     localparam  w_top = 16'h18;
-    localparam  p_top = 16'h4e;
+    localparam  p_top = 16'h48;
     
     // Stub signals
     reg  ws_cells$0$clock;
@@ -9757,45 +6049,45 @@ module pointwise_stage$array$ws_rows$1(clock,a_in,sw_in,cap_in,w_in,psum_in,w_ou
     reg  ws_cells$0$sw_in;
     reg  ws_cells$0$cap_in;
     reg  [7:0] ws_cells$0$w_in;
-    reg  [25:0] ws_cells$0$psum_in;
+    reg  [23:0] ws_cells$0$psum_in;
     wire  [7:0] ws_cells$0$a_out;
     wire  ws_cells$0$sw_out;
     wire  ws_cells$0$cap_out;
     wire  [7:0] ws_cells$0$w_out;
-    wire  [25:0] ws_cells$0$psum_out;
+    wire  [23:0] ws_cells$0$psum_out;
     reg  ws_cells$1$clock;
     reg  [7:0] ws_cells$1$a_in;
     reg  ws_cells$1$sw_in;
     reg  ws_cells$1$cap_in;
     reg  [7:0] ws_cells$1$w_in;
-    reg  [25:0] ws_cells$1$psum_in;
+    reg  [23:0] ws_cells$1$psum_in;
     wire  [7:0] ws_cells$1$a_out;
     wire  ws_cells$1$sw_out;
     wire  ws_cells$1$cap_out;
     wire  [7:0] ws_cells$1$w_out;
-    wire  [25:0] ws_cells$1$psum_out;
+    wire  [23:0] ws_cells$1$psum_out;
     reg  ws_cells$2$clock;
     reg  [7:0] ws_cells$2$a_in;
     reg  ws_cells$2$sw_in;
     reg  ws_cells$2$cap_in;
     reg  [7:0] ws_cells$2$w_in;
-    reg  [25:0] ws_cells$2$psum_in;
+    reg  [23:0] ws_cells$2$psum_in;
     wire  [7:0] ws_cells$2$a_out;
     wire  ws_cells$2$sw_out;
     wire  ws_cells$2$cap_out;
     wire  [7:0] ws_cells$2$w_out;
-    wire  [25:0] ws_cells$2$psum_out;
+    wire  [23:0] ws_cells$2$psum_out;
     reg  ws_cells$3$clock;
     reg  [7:0] ws_cells$3$a_in;
     reg  ws_cells$3$sw_in;
     reg  ws_cells$3$cap_in;
     reg  [7:0] ws_cells$3$w_in;
-    reg  [25:0] ws_cells$3$psum_in;
+    reg  [23:0] ws_cells$3$psum_in;
     wire  [7:0] ws_cells$3$a_out;
     wire  ws_cells$3$sw_out;
     wire  ws_cells$3$cap_out;
     wire  [7:0] ws_cells$3$w_out;
-    wire  [25:0] ws_cells$3$psum_out;
+    wire  [23:0] ws_cells$3$psum_out;
     reg  [7:0] w_ext$0$a;
     wire  [31:0] w_ext$0$y;
     reg  [7:0] w_ext$1$a;
@@ -9804,24 +6096,24 @@ module pointwise_stage$array$ws_rows$1(clock,a_in,sw_in,cap_in,w_in,psum_in,w_ou
     wire  [31:0] w_ext$2$y;
     reg  [7:0] w_ext$3$a;
     wire  [31:0] w_ext$3$y;
-    reg  [25:0] p_ext$0$a;
-    wire  [103:0] p_ext$0$y;
-    reg  [25:0] p_ext$1$a;
-    wire  [103:0] p_ext$1$y;
-    reg  [25:0] p_ext$2$a;
-    wire  [103:0] p_ext$2$y;
-    reg  [25:0] p_ext$3$a;
-    wire  [103:0] p_ext$3$y;
+    reg  [23:0] p_ext$0$a;
+    wire  [95:0] p_ext$0$y;
+    reg  [23:0] p_ext$1$a;
+    wire  [95:0] p_ext$1$y;
+    reg  [23:0] p_ext$2$a;
+    wire  [95:0] p_ext$2$y;
+    reg  [23:0] p_ext$3$a;
+    wire  [95:0] p_ext$3$y;
     
     // Local signals
     reg  [31:0] w_pack$0;
     reg  [31:0] w_pack$1;
     reg  [31:0] w_pack$2;
     reg  [31:0] w_pack$3;
-    reg  [103:0] p_pack$0;
-    reg  [103:0] p_pack$1;
-    reg  [103:0] p_pack$2;
-    reg  [103:0] p_pack$3;
+    reg  [95:0] p_pack$0;
+    reg  [95:0] p_pack$1;
+    reg  [95:0] p_pack$2;
+    reg  [95:0] p_pack$3;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$1$ws_cells$0 ws_cells$0(
@@ -9913,22 +6205,22 @@ module pointwise_stage$array$ws_rows$1(clock,a_in,sw_in,cap_in,w_in,psum_in,w_ou
     always @(*) begin
         ws_cells$0$clock = clock;
         ws_cells$0$w_in = w_in[(32'h8 * 0)+:(8)];
-        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(26)];
+        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(24)];
         w_ext$0$a = ws_cells$0$w_out;
         p_ext$0$a = ws_cells$0$psum_out;
         ws_cells$1$clock = clock;
         ws_cells$1$w_in = w_in[(32'h8 * 1)+:(8)];
-        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(26)];
+        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(24)];
         w_ext$1$a = ws_cells$1$w_out;
         p_ext$1$a = ws_cells$1$psum_out;
         ws_cells$2$clock = clock;
         ws_cells$2$w_in = w_in[(32'h8 * 2)+:(8)];
-        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(26)];
+        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(24)];
         w_ext$2$a = ws_cells$2$w_out;
         p_ext$2$a = ws_cells$2$psum_out;
         ws_cells$3$clock = clock;
         ws_cells$3$w_in = w_in[(32'h8 * 3)+:(8)];
-        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(26)];
+        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(24)];
         w_ext$3$a = ws_cells$3$w_out;
         p_ext$3$a = ws_cells$3$psum_out;
         ws_cells$0$a_in = a_in;
@@ -9967,12 +6259,12 @@ endmodule // pointwise_stage$array$ws_rows$1
 module pointwise_stage$array$ws_rows$1$p_ext$0(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // pointwise_stage$array$ws_rows$1$p_ext$0
 
@@ -9980,12 +6272,12 @@ endmodule // pointwise_stage$array$ws_rows$1$p_ext$0
 module pointwise_stage$array$ws_rows$1$p_ext$1(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // pointwise_stage$array$ws_rows$1$p_ext$1
 
@@ -9993,12 +6285,12 @@ endmodule // pointwise_stage$array$ws_rows$1$p_ext$1
 module pointwise_stage$array$ws_rows$1$p_ext$2(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // pointwise_stage$array$ws_rows$1$p_ext$2
 
@@ -10006,12 +6298,12 @@ endmodule // pointwise_stage$array$ws_rows$1$p_ext$2
 module pointwise_stage$array$ws_rows$1$p_ext$3(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // pointwise_stage$array$ws_rows$1$p_ext$3
 
@@ -10076,15 +6368,15 @@ module pointwise_stage$array$ws_rows$1$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -10108,15 +6400,15 @@ module pointwise_stage$array$ws_rows$1$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
+    reg  [23:0] prod$d;
+    wire  [23:0] prod$q;
     reg  prod$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$1$ws_cells$0$mul mul(
@@ -10194,9 +6486,9 @@ module pointwise_stage$array$ws_rows$1$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         prod$d = product;
         psum$d = psum_in + prod$q;
@@ -10290,13 +6582,13 @@ endmodule // pointwise_stage$array$ws_rows$1$ws_cells$0$mul
 module pointwise_stage$array$ws_rows$1$ws_cells$0$prod(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -10309,13 +6601,13 @@ endmodule // pointwise_stage$array$ws_rows$1$ws_cells$0$prod
 module pointwise_stage$array$ws_rows$1$ws_cells$0$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -10390,15 +6682,15 @@ module pointwise_stage$array$ws_rows$1$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -10422,15 +6714,15 @@ module pointwise_stage$array$ws_rows$1$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
+    reg  [23:0] prod$d;
+    wire  [23:0] prod$q;
     reg  prod$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$1$ws_cells$1$mul mul(
@@ -10508,9 +6800,9 @@ module pointwise_stage$array$ws_rows$1$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         prod$d = product;
         psum$d = psum_in + prod$q;
@@ -10604,13 +6896,13 @@ endmodule // pointwise_stage$array$ws_rows$1$ws_cells$1$mul
 module pointwise_stage$array$ws_rows$1$ws_cells$1$prod(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -10623,13 +6915,13 @@ endmodule // pointwise_stage$array$ws_rows$1$ws_cells$1$prod
 module pointwise_stage$array$ws_rows$1$ws_cells$1$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -10704,15 +6996,15 @@ module pointwise_stage$array$ws_rows$1$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -10736,15 +7028,15 @@ module pointwise_stage$array$ws_rows$1$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
+    reg  [23:0] prod$d;
+    wire  [23:0] prod$q;
     reg  prod$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$1$ws_cells$2$mul mul(
@@ -10822,9 +7114,9 @@ module pointwise_stage$array$ws_rows$1$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         prod$d = product;
         psum$d = psum_in + prod$q;
@@ -10918,13 +7210,13 @@ endmodule // pointwise_stage$array$ws_rows$1$ws_cells$2$mul
 module pointwise_stage$array$ws_rows$1$ws_cells$2$prod(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -10937,13 +7229,13 @@ endmodule // pointwise_stage$array$ws_rows$1$ws_cells$2$prod
 module pointwise_stage$array$ws_rows$1$ws_cells$2$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -11018,15 +7310,15 @@ module pointwise_stage$array$ws_rows$1$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -11050,15 +7342,15 @@ module pointwise_stage$array$ws_rows$1$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
+    reg  [23:0] prod$d;
+    wire  [23:0] prod$q;
     reg  prod$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$1$ws_cells$3$mul mul(
@@ -11136,9 +7428,9 @@ module pointwise_stage$array$ws_rows$1$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         prod$d = product;
         psum$d = psum_in + prod$q;
@@ -11232,13 +7524,13 @@ endmodule // pointwise_stage$array$ws_rows$1$ws_cells$3$mul
 module pointwise_stage$array$ws_rows$1$ws_cells$3$prod(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -11251,13 +7543,13 @@ endmodule // pointwise_stage$array$ws_rows$1$ws_cells$3$prod
 module pointwise_stage$array$ws_rows$1$ws_cells$3$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -11332,14 +7624,14 @@ module pointwise_stage$array$ws_rows$2(clock,a_in,sw_in,cap_in,w_in,psum_in,w_ou
     input wire  sw_in;
     input wire  cap_in;
     input wire  [31:0] w_in;
-    input wire  [103:0] psum_in;
+    input wire  [95:0] psum_in;
     output reg  [31:0] w_out;
-    output reg  [103:0] psum_out;
+    output reg  [95:0] psum_out;
     
     // Constant declarations
-    localparam  acc_w = 16'h1a;
+    localparam  acc_w = 16'h18;
     localparam  w_top = 16'h18;
-    localparam  p_top = 16'h4e;
+    localparam  p_top = 16'h48;
     
     // Stub signals
     reg  ws_cells$0$clock;
@@ -11347,45 +7639,45 @@ module pointwise_stage$array$ws_rows$2(clock,a_in,sw_in,cap_in,w_in,psum_in,w_ou
     reg  ws_cells$0$sw_in;
     reg  ws_cells$0$cap_in;
     reg  [7:0] ws_cells$0$w_in;
-    reg  [25:0] ws_cells$0$psum_in;
+    reg  [23:0] ws_cells$0$psum_in;
     wire  [7:0] ws_cells$0$a_out;
     wire  ws_cells$0$sw_out;
     wire  ws_cells$0$cap_out;
     wire  [7:0] ws_cells$0$w_out;
-    wire  [25:0] ws_cells$0$psum_out;
+    wire  [23:0] ws_cells$0$psum_out;
     reg  ws_cells$1$clock;
     reg  [7:0] ws_cells$1$a_in;
     reg  ws_cells$1$sw_in;
     reg  ws_cells$1$cap_in;
     reg  [7:0] ws_cells$1$w_in;
-    reg  [25:0] ws_cells$1$psum_in;
+    reg  [23:0] ws_cells$1$psum_in;
     wire  [7:0] ws_cells$1$a_out;
     wire  ws_cells$1$sw_out;
     wire  ws_cells$1$cap_out;
     wire  [7:0] ws_cells$1$w_out;
-    wire  [25:0] ws_cells$1$psum_out;
+    wire  [23:0] ws_cells$1$psum_out;
     reg  ws_cells$2$clock;
     reg  [7:0] ws_cells$2$a_in;
     reg  ws_cells$2$sw_in;
     reg  ws_cells$2$cap_in;
     reg  [7:0] ws_cells$2$w_in;
-    reg  [25:0] ws_cells$2$psum_in;
+    reg  [23:0] ws_cells$2$psum_in;
     wire  [7:0] ws_cells$2$a_out;
     wire  ws_cells$2$sw_out;
     wire  ws_cells$2$cap_out;
     wire  [7:0] ws_cells$2$w_out;
-    wire  [25:0] ws_cells$2$psum_out;
+    wire  [23:0] ws_cells$2$psum_out;
     reg  ws_cells$3$clock;
     reg  [7:0] ws_cells$3$a_in;
     reg  ws_cells$3$sw_in;
     reg  ws_cells$3$cap_in;
     reg  [7:0] ws_cells$3$w_in;
-    reg  [25:0] ws_cells$3$psum_in;
+    reg  [23:0] ws_cells$3$psum_in;
     wire  [7:0] ws_cells$3$a_out;
     wire  ws_cells$3$sw_out;
     wire  ws_cells$3$cap_out;
     wire  [7:0] ws_cells$3$w_out;
-    wire  [25:0] ws_cells$3$psum_out;
+    wire  [23:0] ws_cells$3$psum_out;
     reg  [7:0] w_ext$0$a;
     wire  [31:0] w_ext$0$y;
     reg  [7:0] w_ext$1$a;
@@ -11394,24 +7686,24 @@ module pointwise_stage$array$ws_rows$2(clock,a_in,sw_in,cap_in,w_in,psum_in,w_ou
     wire  [31:0] w_ext$2$y;
     reg  [7:0] w_ext$3$a;
     wire  [31:0] w_ext$3$y;
-    reg  [25:0] p_ext$0$a;
-    wire  [103:0] p_ext$0$y;
-    reg  [25:0] p_ext$1$a;
-    wire  [103:0] p_ext$1$y;
-    reg  [25:0] p_ext$2$a;
-    wire  [103:0] p_ext$2$y;
-    reg  [25:0] p_ext$3$a;
-    wire  [103:0] p_ext$3$y;
+    reg  [23:0] p_ext$0$a;
+    wire  [95:0] p_ext$0$y;
+    reg  [23:0] p_ext$1$a;
+    wire  [95:0] p_ext$1$y;
+    reg  [23:0] p_ext$2$a;
+    wire  [95:0] p_ext$2$y;
+    reg  [23:0] p_ext$3$a;
+    wire  [95:0] p_ext$3$y;
     
     // Local signals
     reg  [31:0] w_pack$0;
     reg  [31:0] w_pack$1;
     reg  [31:0] w_pack$2;
     reg  [31:0] w_pack$3;
-    reg  [103:0] p_pack$0;
-    reg  [103:0] p_pack$1;
-    reg  [103:0] p_pack$2;
-    reg  [103:0] p_pack$3;
+    reg  [95:0] p_pack$0;
+    reg  [95:0] p_pack$1;
+    reg  [95:0] p_pack$2;
+    reg  [95:0] p_pack$3;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$2$ws_cells$0 ws_cells$0(
@@ -11503,22 +7795,22 @@ module pointwise_stage$array$ws_rows$2(clock,a_in,sw_in,cap_in,w_in,psum_in,w_ou
     always @(*) begin
         ws_cells$0$clock = clock;
         ws_cells$0$w_in = w_in[(32'h8 * 0)+:(8)];
-        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(26)];
+        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(24)];
         w_ext$0$a = ws_cells$0$w_out;
         p_ext$0$a = ws_cells$0$psum_out;
         ws_cells$1$clock = clock;
         ws_cells$1$w_in = w_in[(32'h8 * 1)+:(8)];
-        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(26)];
+        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(24)];
         w_ext$1$a = ws_cells$1$w_out;
         p_ext$1$a = ws_cells$1$psum_out;
         ws_cells$2$clock = clock;
         ws_cells$2$w_in = w_in[(32'h8 * 2)+:(8)];
-        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(26)];
+        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(24)];
         w_ext$2$a = ws_cells$2$w_out;
         p_ext$2$a = ws_cells$2$psum_out;
         ws_cells$3$clock = clock;
         ws_cells$3$w_in = w_in[(32'h8 * 3)+:(8)];
-        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(26)];
+        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(24)];
         w_ext$3$a = ws_cells$3$w_out;
         p_ext$3$a = ws_cells$3$psum_out;
         ws_cells$0$a_in = a_in;
@@ -11557,12 +7849,12 @@ endmodule // pointwise_stage$array$ws_rows$2
 module pointwise_stage$array$ws_rows$2$p_ext$0(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // pointwise_stage$array$ws_rows$2$p_ext$0
 
@@ -11570,12 +7862,12 @@ endmodule // pointwise_stage$array$ws_rows$2$p_ext$0
 module pointwise_stage$array$ws_rows$2$p_ext$1(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // pointwise_stage$array$ws_rows$2$p_ext$1
 
@@ -11583,12 +7875,12 @@ endmodule // pointwise_stage$array$ws_rows$2$p_ext$1
 module pointwise_stage$array$ws_rows$2$p_ext$2(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // pointwise_stage$array$ws_rows$2$p_ext$2
 
@@ -11596,12 +7888,12 @@ endmodule // pointwise_stage$array$ws_rows$2$p_ext$2
 module pointwise_stage$array$ws_rows$2$p_ext$3(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // pointwise_stage$array$ws_rows$2$p_ext$3
 
@@ -11666,15 +7958,15 @@ module pointwise_stage$array$ws_rows$2$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -11698,15 +7990,15 @@ module pointwise_stage$array$ws_rows$2$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
+    reg  [23:0] prod$d;
+    wire  [23:0] prod$q;
     reg  prod$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$2$ws_cells$0$mul mul(
@@ -11784,9 +8076,9 @@ module pointwise_stage$array$ws_rows$2$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         prod$d = product;
         psum$d = psum_in + prod$q;
@@ -11880,13 +8172,13 @@ endmodule // pointwise_stage$array$ws_rows$2$ws_cells$0$mul
 module pointwise_stage$array$ws_rows$2$ws_cells$0$prod(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -11899,13 +8191,13 @@ endmodule // pointwise_stage$array$ws_rows$2$ws_cells$0$prod
 module pointwise_stage$array$ws_rows$2$ws_cells$0$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -11980,15 +8272,15 @@ module pointwise_stage$array$ws_rows$2$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -12012,15 +8304,15 @@ module pointwise_stage$array$ws_rows$2$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
+    reg  [23:0] prod$d;
+    wire  [23:0] prod$q;
     reg  prod$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$2$ws_cells$1$mul mul(
@@ -12098,9 +8390,9 @@ module pointwise_stage$array$ws_rows$2$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         prod$d = product;
         psum$d = psum_in + prod$q;
@@ -12194,13 +8486,13 @@ endmodule // pointwise_stage$array$ws_rows$2$ws_cells$1$mul
 module pointwise_stage$array$ws_rows$2$ws_cells$1$prod(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -12213,13 +8505,13 @@ endmodule // pointwise_stage$array$ws_rows$2$ws_cells$1$prod
 module pointwise_stage$array$ws_rows$2$ws_cells$1$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -12294,15 +8586,15 @@ module pointwise_stage$array$ws_rows$2$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -12326,15 +8618,15 @@ module pointwise_stage$array$ws_rows$2$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
+    reg  [23:0] prod$d;
+    wire  [23:0] prod$q;
     reg  prod$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$2$ws_cells$2$mul mul(
@@ -12412,9 +8704,9 @@ module pointwise_stage$array$ws_rows$2$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         prod$d = product;
         psum$d = psum_in + prod$q;
@@ -12508,13 +8800,13 @@ endmodule // pointwise_stage$array$ws_rows$2$ws_cells$2$mul
 module pointwise_stage$array$ws_rows$2$ws_cells$2$prod(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -12527,13 +8819,13 @@ endmodule // pointwise_stage$array$ws_rows$2$ws_cells$2$prod
 module pointwise_stage$array$ws_rows$2$ws_cells$2$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -12608,15 +8900,15 @@ module pointwise_stage$array$ws_rows$2$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -12640,15 +8932,15 @@ module pointwise_stage$array$ws_rows$2$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
+    reg  [23:0] prod$d;
+    wire  [23:0] prod$q;
     reg  prod$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$2$ws_cells$3$mul mul(
@@ -12726,9 +9018,9 @@ module pointwise_stage$array$ws_rows$2$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         prod$d = product;
         psum$d = psum_in + prod$q;
@@ -12822,13 +9114,13 @@ endmodule // pointwise_stage$array$ws_rows$2$ws_cells$3$mul
 module pointwise_stage$array$ws_rows$2$ws_cells$3$prod(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -12841,13 +9133,13 @@ endmodule // pointwise_stage$array$ws_rows$2$ws_cells$3$prod
 module pointwise_stage$array$ws_rows$2$ws_cells$3$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -12922,14 +9214,14 @@ module pointwise_stage$array$ws_rows$3(clock,a_in,sw_in,cap_in,w_in,psum_in,w_ou
     input wire  sw_in;
     input wire  cap_in;
     input wire  [31:0] w_in;
-    input wire  [103:0] psum_in;
+    input wire  [95:0] psum_in;
     output reg  [31:0] w_out;
-    output reg  [103:0] psum_out;
+    output reg  [95:0] psum_out;
     
     // Constant declarations
-    localparam  acc_w = 16'h1a;
+    localparam  acc_w = 16'h18;
     localparam  w_top = 16'h18;
-    localparam  p_top = 16'h4e;
+    localparam  p_top = 16'h48;
     
     // Stub signals
     reg  ws_cells$0$clock;
@@ -12937,45 +9229,45 @@ module pointwise_stage$array$ws_rows$3(clock,a_in,sw_in,cap_in,w_in,psum_in,w_ou
     reg  ws_cells$0$sw_in;
     reg  ws_cells$0$cap_in;
     reg  [7:0] ws_cells$0$w_in;
-    reg  [25:0] ws_cells$0$psum_in;
+    reg  [23:0] ws_cells$0$psum_in;
     wire  [7:0] ws_cells$0$a_out;
     wire  ws_cells$0$sw_out;
     wire  ws_cells$0$cap_out;
     wire  [7:0] ws_cells$0$w_out;
-    wire  [25:0] ws_cells$0$psum_out;
+    wire  [23:0] ws_cells$0$psum_out;
     reg  ws_cells$1$clock;
     reg  [7:0] ws_cells$1$a_in;
     reg  ws_cells$1$sw_in;
     reg  ws_cells$1$cap_in;
     reg  [7:0] ws_cells$1$w_in;
-    reg  [25:0] ws_cells$1$psum_in;
+    reg  [23:0] ws_cells$1$psum_in;
     wire  [7:0] ws_cells$1$a_out;
     wire  ws_cells$1$sw_out;
     wire  ws_cells$1$cap_out;
     wire  [7:0] ws_cells$1$w_out;
-    wire  [25:0] ws_cells$1$psum_out;
+    wire  [23:0] ws_cells$1$psum_out;
     reg  ws_cells$2$clock;
     reg  [7:0] ws_cells$2$a_in;
     reg  ws_cells$2$sw_in;
     reg  ws_cells$2$cap_in;
     reg  [7:0] ws_cells$2$w_in;
-    reg  [25:0] ws_cells$2$psum_in;
+    reg  [23:0] ws_cells$2$psum_in;
     wire  [7:0] ws_cells$2$a_out;
     wire  ws_cells$2$sw_out;
     wire  ws_cells$2$cap_out;
     wire  [7:0] ws_cells$2$w_out;
-    wire  [25:0] ws_cells$2$psum_out;
+    wire  [23:0] ws_cells$2$psum_out;
     reg  ws_cells$3$clock;
     reg  [7:0] ws_cells$3$a_in;
     reg  ws_cells$3$sw_in;
     reg  ws_cells$3$cap_in;
     reg  [7:0] ws_cells$3$w_in;
-    reg  [25:0] ws_cells$3$psum_in;
+    reg  [23:0] ws_cells$3$psum_in;
     wire  [7:0] ws_cells$3$a_out;
     wire  ws_cells$3$sw_out;
     wire  ws_cells$3$cap_out;
     wire  [7:0] ws_cells$3$w_out;
-    wire  [25:0] ws_cells$3$psum_out;
+    wire  [23:0] ws_cells$3$psum_out;
     reg  [7:0] w_ext$0$a;
     wire  [31:0] w_ext$0$y;
     reg  [7:0] w_ext$1$a;
@@ -12984,24 +9276,24 @@ module pointwise_stage$array$ws_rows$3(clock,a_in,sw_in,cap_in,w_in,psum_in,w_ou
     wire  [31:0] w_ext$2$y;
     reg  [7:0] w_ext$3$a;
     wire  [31:0] w_ext$3$y;
-    reg  [25:0] p_ext$0$a;
-    wire  [103:0] p_ext$0$y;
-    reg  [25:0] p_ext$1$a;
-    wire  [103:0] p_ext$1$y;
-    reg  [25:0] p_ext$2$a;
-    wire  [103:0] p_ext$2$y;
-    reg  [25:0] p_ext$3$a;
-    wire  [103:0] p_ext$3$y;
+    reg  [23:0] p_ext$0$a;
+    wire  [95:0] p_ext$0$y;
+    reg  [23:0] p_ext$1$a;
+    wire  [95:0] p_ext$1$y;
+    reg  [23:0] p_ext$2$a;
+    wire  [95:0] p_ext$2$y;
+    reg  [23:0] p_ext$3$a;
+    wire  [95:0] p_ext$3$y;
     
     // Local signals
     reg  [31:0] w_pack$0;
     reg  [31:0] w_pack$1;
     reg  [31:0] w_pack$2;
     reg  [31:0] w_pack$3;
-    reg  [103:0] p_pack$0;
-    reg  [103:0] p_pack$1;
-    reg  [103:0] p_pack$2;
-    reg  [103:0] p_pack$3;
+    reg  [95:0] p_pack$0;
+    reg  [95:0] p_pack$1;
+    reg  [95:0] p_pack$2;
+    reg  [95:0] p_pack$3;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$3$ws_cells$0 ws_cells$0(
@@ -13093,22 +9385,22 @@ module pointwise_stage$array$ws_rows$3(clock,a_in,sw_in,cap_in,w_in,psum_in,w_ou
     always @(*) begin
         ws_cells$0$clock = clock;
         ws_cells$0$w_in = w_in[(32'h8 * 0)+:(8)];
-        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(26)];
+        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(24)];
         w_ext$0$a = ws_cells$0$w_out;
         p_ext$0$a = ws_cells$0$psum_out;
         ws_cells$1$clock = clock;
         ws_cells$1$w_in = w_in[(32'h8 * 1)+:(8)];
-        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(26)];
+        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(24)];
         w_ext$1$a = ws_cells$1$w_out;
         p_ext$1$a = ws_cells$1$psum_out;
         ws_cells$2$clock = clock;
         ws_cells$2$w_in = w_in[(32'h8 * 2)+:(8)];
-        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(26)];
+        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(24)];
         w_ext$2$a = ws_cells$2$w_out;
         p_ext$2$a = ws_cells$2$psum_out;
         ws_cells$3$clock = clock;
         ws_cells$3$w_in = w_in[(32'h8 * 3)+:(8)];
-        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(26)];
+        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(24)];
         w_ext$3$a = ws_cells$3$w_out;
         p_ext$3$a = ws_cells$3$psum_out;
         ws_cells$0$a_in = a_in;
@@ -13147,12 +9439,12 @@ endmodule // pointwise_stage$array$ws_rows$3
 module pointwise_stage$array$ws_rows$3$p_ext$0(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // pointwise_stage$array$ws_rows$3$p_ext$0
 
@@ -13160,12 +9452,12 @@ endmodule // pointwise_stage$array$ws_rows$3$p_ext$0
 module pointwise_stage$array$ws_rows$3$p_ext$1(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // pointwise_stage$array$ws_rows$3$p_ext$1
 
@@ -13173,12 +9465,12 @@ endmodule // pointwise_stage$array$ws_rows$3$p_ext$1
 module pointwise_stage$array$ws_rows$3$p_ext$2(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // pointwise_stage$array$ws_rows$3$p_ext$2
 
@@ -13186,12 +9478,12 @@ endmodule // pointwise_stage$array$ws_rows$3$p_ext$2
 module pointwise_stage$array$ws_rows$3$p_ext$3(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // pointwise_stage$array$ws_rows$3$p_ext$3
 
@@ -13256,15 +9548,15 @@ module pointwise_stage$array$ws_rows$3$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -13288,15 +9580,15 @@ module pointwise_stage$array$ws_rows$3$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
+    reg  [23:0] prod$d;
+    wire  [23:0] prod$q;
     reg  prod$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$3$ws_cells$0$mul mul(
@@ -13374,9 +9666,9 @@ module pointwise_stage$array$ws_rows$3$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         prod$d = product;
         psum$d = psum_in + prod$q;
@@ -13470,13 +9762,13 @@ endmodule // pointwise_stage$array$ws_rows$3$ws_cells$0$mul
 module pointwise_stage$array$ws_rows$3$ws_cells$0$prod(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -13489,13 +9781,13 @@ endmodule // pointwise_stage$array$ws_rows$3$ws_cells$0$prod
 module pointwise_stage$array$ws_rows$3$ws_cells$0$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -13570,15 +9862,15 @@ module pointwise_stage$array$ws_rows$3$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -13602,15 +9894,15 @@ module pointwise_stage$array$ws_rows$3$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
+    reg  [23:0] prod$d;
+    wire  [23:0] prod$q;
     reg  prod$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$3$ws_cells$1$mul mul(
@@ -13688,9 +9980,9 @@ module pointwise_stage$array$ws_rows$3$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         prod$d = product;
         psum$d = psum_in + prod$q;
@@ -13784,13 +10076,13 @@ endmodule // pointwise_stage$array$ws_rows$3$ws_cells$1$mul
 module pointwise_stage$array$ws_rows$3$ws_cells$1$prod(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -13803,13 +10095,13 @@ endmodule // pointwise_stage$array$ws_rows$3$ws_cells$1$prod
 module pointwise_stage$array$ws_rows$3$ws_cells$1$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -13884,15 +10176,15 @@ module pointwise_stage$array$ws_rows$3$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -13916,15 +10208,15 @@ module pointwise_stage$array$ws_rows$3$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
+    reg  [23:0] prod$d;
+    wire  [23:0] prod$q;
     reg  prod$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$3$ws_cells$2$mul mul(
@@ -14002,9 +10294,9 @@ module pointwise_stage$array$ws_rows$3$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         prod$d = product;
         psum$d = psum_in + prod$q;
@@ -14098,13 +10390,13 @@ endmodule // pointwise_stage$array$ws_rows$3$ws_cells$2$mul
 module pointwise_stage$array$ws_rows$3$ws_cells$2$prod(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -14117,13 +10409,13 @@ endmodule // pointwise_stage$array$ws_rows$3$ws_cells$2$prod
 module pointwise_stage$array$ws_rows$3$ws_cells$2$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -14198,15 +10490,15 @@ module pointwise_stage$array$ws_rows$3$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
     input wire  sw_in;
     input wire  cap_in;
     input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
+    input wire  [23:0] psum_in;
     output reg  [7:0] a_out;
     output reg  sw_out;
     output reg  cap_out;
     output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
+    output reg  [23:0] psum_out;
     
     // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
+    localparam  sign_fill = 24'hff0000;
     
     // Stub signals
     reg  [7:0] mul$a;
@@ -14230,15 +10522,15 @@ module pointwise_stage$array$ws_rows$3$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] active$d;
     wire  [7:0] active$q;
     reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
+    reg  [23:0] psum$d;
+    wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
+    reg  [23:0] prod$d;
+    wire  [23:0] prod$q;
     reg  prod$clock;
     
     // Local signals
-    reg  [25:0] product;
+    reg  [23:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$3$ws_cells$3$mul mul(
@@ -14316,9 +10608,9 @@ module pointwise_stage$array$ws_rows$3$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 26'h3ffffff);
+        product = ((mul$y) & 24'hffffff);
         if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
+            product = ((mul$y) & 24'hffffff) | sign_fill;
         end
         prod$d = product;
         psum$d = psum_in + prod$q;
@@ -14412,13 +10704,13 @@ endmodule // pointwise_stage$array$ws_rows$3$ws_cells$3$mul
 module pointwise_stage$array$ws_rows$3$ws_cells$3$prod(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -14431,13 +10723,13 @@ endmodule // pointwise_stage$array$ws_rows$3$ws_cells$3$prod
 module pointwise_stage$array$ws_rows$3$ws_cells$3$psum(d,q,clock);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
+    input wire  [23:0] d;
+    output reg  [23:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 26'h0;
+       q = 24'h0;
     end
     
     always @(posedge clock) begin
@@ -14504,6366 +10796,6 @@ module pointwise_stage$array$ws_rows$3$ws_cells$3$w_reg(d,q,clock);
 endmodule // pointwise_stage$array$ws_rows$3$ws_cells$3$w_reg
 
 
-module pointwise_stage$array$ws_rows$4(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [31:0] w_in;
-    input wire  [103:0] psum_in;
-    output reg  [31:0] w_out;
-    output reg  [103:0] psum_out;
-    
-    // Constant declarations
-    localparam  acc_w = 16'h1a;
-    localparam  w_top = 16'h18;
-    localparam  p_top = 16'h4e;
-    
-    // Stub signals
-    reg  ws_cells$0$clock;
-    reg  [7:0] ws_cells$0$a_in;
-    reg  ws_cells$0$sw_in;
-    reg  ws_cells$0$cap_in;
-    reg  [7:0] ws_cells$0$w_in;
-    reg  [25:0] ws_cells$0$psum_in;
-    wire  [7:0] ws_cells$0$a_out;
-    wire  ws_cells$0$sw_out;
-    wire  ws_cells$0$cap_out;
-    wire  [7:0] ws_cells$0$w_out;
-    wire  [25:0] ws_cells$0$psum_out;
-    reg  ws_cells$1$clock;
-    reg  [7:0] ws_cells$1$a_in;
-    reg  ws_cells$1$sw_in;
-    reg  ws_cells$1$cap_in;
-    reg  [7:0] ws_cells$1$w_in;
-    reg  [25:0] ws_cells$1$psum_in;
-    wire  [7:0] ws_cells$1$a_out;
-    wire  ws_cells$1$sw_out;
-    wire  ws_cells$1$cap_out;
-    wire  [7:0] ws_cells$1$w_out;
-    wire  [25:0] ws_cells$1$psum_out;
-    reg  ws_cells$2$clock;
-    reg  [7:0] ws_cells$2$a_in;
-    reg  ws_cells$2$sw_in;
-    reg  ws_cells$2$cap_in;
-    reg  [7:0] ws_cells$2$w_in;
-    reg  [25:0] ws_cells$2$psum_in;
-    wire  [7:0] ws_cells$2$a_out;
-    wire  ws_cells$2$sw_out;
-    wire  ws_cells$2$cap_out;
-    wire  [7:0] ws_cells$2$w_out;
-    wire  [25:0] ws_cells$2$psum_out;
-    reg  ws_cells$3$clock;
-    reg  [7:0] ws_cells$3$a_in;
-    reg  ws_cells$3$sw_in;
-    reg  ws_cells$3$cap_in;
-    reg  [7:0] ws_cells$3$w_in;
-    reg  [25:0] ws_cells$3$psum_in;
-    wire  [7:0] ws_cells$3$a_out;
-    wire  ws_cells$3$sw_out;
-    wire  ws_cells$3$cap_out;
-    wire  [7:0] ws_cells$3$w_out;
-    wire  [25:0] ws_cells$3$psum_out;
-    reg  [7:0] w_ext$0$a;
-    wire  [31:0] w_ext$0$y;
-    reg  [7:0] w_ext$1$a;
-    wire  [31:0] w_ext$1$y;
-    reg  [7:0] w_ext$2$a;
-    wire  [31:0] w_ext$2$y;
-    reg  [7:0] w_ext$3$a;
-    wire  [31:0] w_ext$3$y;
-    reg  [25:0] p_ext$0$a;
-    wire  [103:0] p_ext$0$y;
-    reg  [25:0] p_ext$1$a;
-    wire  [103:0] p_ext$1$y;
-    reg  [25:0] p_ext$2$a;
-    wire  [103:0] p_ext$2$y;
-    reg  [25:0] p_ext$3$a;
-    wire  [103:0] p_ext$3$y;
-    
-    // Local signals
-    reg  [31:0] w_pack$0;
-    reg  [31:0] w_pack$1;
-    reg  [31:0] w_pack$2;
-    reg  [31:0] w_pack$3;
-    reg  [103:0] p_pack$0;
-    reg  [103:0] p_pack$1;
-    reg  [103:0] p_pack$2;
-    reg  [103:0] p_pack$3;
-    
-    // Sub module instances
-    pointwise_stage$array$ws_rows$4$ws_cells$0 ws_cells$0(
-        .clock(ws_cells$0$clock),
-        .a_in(ws_cells$0$a_in),
-        .sw_in(ws_cells$0$sw_in),
-        .cap_in(ws_cells$0$cap_in),
-        .w_in(ws_cells$0$w_in),
-        .psum_in(ws_cells$0$psum_in),
-        .a_out(ws_cells$0$a_out),
-        .sw_out(ws_cells$0$sw_out),
-        .cap_out(ws_cells$0$cap_out),
-        .w_out(ws_cells$0$w_out),
-        .psum_out(ws_cells$0$psum_out)
-    );
-    pointwise_stage$array$ws_rows$4$ws_cells$1 ws_cells$1(
-        .clock(ws_cells$1$clock),
-        .a_in(ws_cells$1$a_in),
-        .sw_in(ws_cells$1$sw_in),
-        .cap_in(ws_cells$1$cap_in),
-        .w_in(ws_cells$1$w_in),
-        .psum_in(ws_cells$1$psum_in),
-        .a_out(ws_cells$1$a_out),
-        .sw_out(ws_cells$1$sw_out),
-        .cap_out(ws_cells$1$cap_out),
-        .w_out(ws_cells$1$w_out),
-        .psum_out(ws_cells$1$psum_out)
-    );
-    pointwise_stage$array$ws_rows$4$ws_cells$2 ws_cells$2(
-        .clock(ws_cells$2$clock),
-        .a_in(ws_cells$2$a_in),
-        .sw_in(ws_cells$2$sw_in),
-        .cap_in(ws_cells$2$cap_in),
-        .w_in(ws_cells$2$w_in),
-        .psum_in(ws_cells$2$psum_in),
-        .a_out(ws_cells$2$a_out),
-        .sw_out(ws_cells$2$sw_out),
-        .cap_out(ws_cells$2$cap_out),
-        .w_out(ws_cells$2$w_out),
-        .psum_out(ws_cells$2$psum_out)
-    );
-    pointwise_stage$array$ws_rows$4$ws_cells$3 ws_cells$3(
-        .clock(ws_cells$3$clock),
-        .a_in(ws_cells$3$a_in),
-        .sw_in(ws_cells$3$sw_in),
-        .cap_in(ws_cells$3$cap_in),
-        .w_in(ws_cells$3$w_in),
-        .psum_in(ws_cells$3$psum_in),
-        .a_out(ws_cells$3$a_out),
-        .sw_out(ws_cells$3$sw_out),
-        .cap_out(ws_cells$3$cap_out),
-        .w_out(ws_cells$3$w_out),
-        .psum_out(ws_cells$3$psum_out)
-    );
-    pointwise_stage$array$ws_rows$4$w_ext$0 w_ext$0(
-        .a(w_ext$0$a),
-        .y(w_ext$0$y)
-    );
-    pointwise_stage$array$ws_rows$4$w_ext$1 w_ext$1(
-        .a(w_ext$1$a),
-        .y(w_ext$1$y)
-    );
-    pointwise_stage$array$ws_rows$4$w_ext$2 w_ext$2(
-        .a(w_ext$2$a),
-        .y(w_ext$2$y)
-    );
-    pointwise_stage$array$ws_rows$4$w_ext$3 w_ext$3(
-        .a(w_ext$3$a),
-        .y(w_ext$3$y)
-    );
-    pointwise_stage$array$ws_rows$4$p_ext$0 p_ext$0(
-        .a(p_ext$0$a),
-        .y(p_ext$0$y)
-    );
-    pointwise_stage$array$ws_rows$4$p_ext$1 p_ext$1(
-        .a(p_ext$1$a),
-        .y(p_ext$1$y)
-    );
-    pointwise_stage$array$ws_rows$4$p_ext$2 p_ext$2(
-        .a(p_ext$2$a),
-        .y(p_ext$2$y)
-    );
-    pointwise_stage$array$ws_rows$4$p_ext$3 p_ext$3(
-        .a(p_ext$3$a),
-        .y(p_ext$3$y)
-    );
-    
-    // Update code
-    always @(*) begin
-        ws_cells$0$clock = clock;
-        ws_cells$0$w_in = w_in[(32'h8 * 0)+:(8)];
-        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(26)];
-        w_ext$0$a = ws_cells$0$w_out;
-        p_ext$0$a = ws_cells$0$psum_out;
-        ws_cells$1$clock = clock;
-        ws_cells$1$w_in = w_in[(32'h8 * 1)+:(8)];
-        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(26)];
-        w_ext$1$a = ws_cells$1$w_out;
-        p_ext$1$a = ws_cells$1$psum_out;
-        ws_cells$2$clock = clock;
-        ws_cells$2$w_in = w_in[(32'h8 * 2)+:(8)];
-        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(26)];
-        w_ext$2$a = ws_cells$2$w_out;
-        p_ext$2$a = ws_cells$2$psum_out;
-        ws_cells$3$clock = clock;
-        ws_cells$3$w_in = w_in[(32'h8 * 3)+:(8)];
-        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(26)];
-        w_ext$3$a = ws_cells$3$w_out;
-        p_ext$3$a = ws_cells$3$psum_out;
-        ws_cells$0$a_in = a_in;
-        ws_cells$0$sw_in = sw_in;
-        ws_cells$0$cap_in = cap_in;
-        ws_cells$1$a_in = ws_cells$0$a_out;
-        ws_cells$1$sw_in = ws_cells$0$sw_out;
-        ws_cells$1$cap_in = ws_cells$0$cap_out;
-        ws_cells$2$a_in = ws_cells$1$a_out;
-        ws_cells$2$sw_in = ws_cells$1$sw_out;
-        ws_cells$2$cap_in = ws_cells$1$cap_out;
-        ws_cells$3$a_in = ws_cells$2$a_out;
-        ws_cells$3$sw_in = ws_cells$2$sw_out;
-        ws_cells$3$cap_in = ws_cells$2$cap_out;
-        w_pack$0 = w_ext$0$y << w_top;
-        p_pack$0 = p_ext$0$y << p_top;
-        w_pack$1 = (w_pack$0 >> 32'h8) | (w_ext$1$y << w_top);
-        p_pack$1 = (p_pack$0 >> acc_w) | (p_ext$1$y << p_top);
-        w_pack$2 = (w_pack$1 >> 32'h8) | (w_ext$2$y << w_top);
-        p_pack$2 = (p_pack$1 >> acc_w) | (p_ext$2$y << p_top);
-        w_pack$3 = (w_pack$2 >> 32'h8) | (w_ext$3$y << w_top);
-        p_pack$3 = (p_pack$2 >> acc_w) | (p_ext$3$y << p_top);
-        w_out = w_pack$0;
-        psum_out = p_pack$0;
-        w_out = w_pack$1;
-        psum_out = p_pack$1;
-        w_out = w_pack$2;
-        psum_out = p_pack$2;
-        w_out = w_pack$3;
-        psum_out = p_pack$3;
-    end
-    
-endmodule // pointwise_stage$array$ws_rows$4
-
-
-module pointwise_stage$array$ws_rows$4$p_ext$0(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // pointwise_stage$array$ws_rows$4$p_ext$0
-
-
-module pointwise_stage$array$ws_rows$4$p_ext$1(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // pointwise_stage$array$ws_rows$4$p_ext$1
-
-
-module pointwise_stage$array$ws_rows$4$p_ext$2(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // pointwise_stage$array$ws_rows$4$p_ext$2
-
-
-module pointwise_stage$array$ws_rows$4$p_ext$3(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // pointwise_stage$array$ws_rows$4$p_ext$3
-
-
-module pointwise_stage$array$ws_rows$4$w_ext$0(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // pointwise_stage$array$ws_rows$4$w_ext$0
-
-
-module pointwise_stage$array$ws_rows$4$w_ext$1(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // pointwise_stage$array$ws_rows$4$w_ext$1
-
-
-module pointwise_stage$array$ws_rows$4$w_ext$2(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // pointwise_stage$array$ws_rows$4$w_ext$2
-
-
-module pointwise_stage$array$ws_rows$4$w_ext$3(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // pointwise_stage$array$ws_rows$4$w_ext$3
-
-
-module pointwise_stage$array$ws_rows$4$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    pointwise_stage$array$ws_rows$4$ws_cells$0$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    pointwise_stage$array$ws_rows$4$ws_cells$0$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$4$ws_cells$0$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$4$ws_cells$0$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$4$ws_cells$0$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$4$ws_cells$0$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    pointwise_stage$array$ws_rows$4$ws_cells$0$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    pointwise_stage$array$ws_rows$4$ws_cells$0$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    pointwise_stage$array$ws_rows$4$ws_cells$0$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        prod$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        prod$d = prod$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // pointwise_stage$array$ws_rows$4$ws_cells$0
-
-
-module pointwise_stage$array$ws_rows$4$ws_cells$0$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$4$ws_cells$0$a_reg
-
-
-module pointwise_stage$array$ws_rows$4$ws_cells$0$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$4$ws_cells$0$active
-
-
-module pointwise_stage$array$ws_rows$4$ws_cells$0$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$4$ws_cells$0$cap_reg
-
-
-module pointwise_stage$array$ws_rows$4$ws_cells$0$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // pointwise_stage$array$ws_rows$4$ws_cells$0$mul
-
-
-module pointwise_stage$array$ws_rows$4$ws_cells$0$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$4$ws_cells$0$prod
-
-
-module pointwise_stage$array$ws_rows$4$ws_cells$0$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$4$ws_cells$0$psum
-
-
-module pointwise_stage$array$ws_rows$4$ws_cells$0$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$4$ws_cells$0$shadow
-
-
-module pointwise_stage$array$ws_rows$4$ws_cells$0$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$4$ws_cells$0$sw_reg
-
-
-module pointwise_stage$array$ws_rows$4$ws_cells$0$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$4$ws_cells$0$w_reg
-
-
-module pointwise_stage$array$ws_rows$4$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    pointwise_stage$array$ws_rows$4$ws_cells$1$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    pointwise_stage$array$ws_rows$4$ws_cells$1$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$4$ws_cells$1$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$4$ws_cells$1$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$4$ws_cells$1$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$4$ws_cells$1$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    pointwise_stage$array$ws_rows$4$ws_cells$1$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    pointwise_stage$array$ws_rows$4$ws_cells$1$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    pointwise_stage$array$ws_rows$4$ws_cells$1$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        prod$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        prod$d = prod$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // pointwise_stage$array$ws_rows$4$ws_cells$1
-
-
-module pointwise_stage$array$ws_rows$4$ws_cells$1$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$4$ws_cells$1$a_reg
-
-
-module pointwise_stage$array$ws_rows$4$ws_cells$1$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$4$ws_cells$1$active
-
-
-module pointwise_stage$array$ws_rows$4$ws_cells$1$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$4$ws_cells$1$cap_reg
-
-
-module pointwise_stage$array$ws_rows$4$ws_cells$1$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // pointwise_stage$array$ws_rows$4$ws_cells$1$mul
-
-
-module pointwise_stage$array$ws_rows$4$ws_cells$1$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$4$ws_cells$1$prod
-
-
-module pointwise_stage$array$ws_rows$4$ws_cells$1$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$4$ws_cells$1$psum
-
-
-module pointwise_stage$array$ws_rows$4$ws_cells$1$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$4$ws_cells$1$shadow
-
-
-module pointwise_stage$array$ws_rows$4$ws_cells$1$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$4$ws_cells$1$sw_reg
-
-
-module pointwise_stage$array$ws_rows$4$ws_cells$1$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$4$ws_cells$1$w_reg
-
-
-module pointwise_stage$array$ws_rows$4$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    pointwise_stage$array$ws_rows$4$ws_cells$2$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    pointwise_stage$array$ws_rows$4$ws_cells$2$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$4$ws_cells$2$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$4$ws_cells$2$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$4$ws_cells$2$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$4$ws_cells$2$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    pointwise_stage$array$ws_rows$4$ws_cells$2$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    pointwise_stage$array$ws_rows$4$ws_cells$2$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    pointwise_stage$array$ws_rows$4$ws_cells$2$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        prod$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        prod$d = prod$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // pointwise_stage$array$ws_rows$4$ws_cells$2
-
-
-module pointwise_stage$array$ws_rows$4$ws_cells$2$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$4$ws_cells$2$a_reg
-
-
-module pointwise_stage$array$ws_rows$4$ws_cells$2$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$4$ws_cells$2$active
-
-
-module pointwise_stage$array$ws_rows$4$ws_cells$2$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$4$ws_cells$2$cap_reg
-
-
-module pointwise_stage$array$ws_rows$4$ws_cells$2$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // pointwise_stage$array$ws_rows$4$ws_cells$2$mul
-
-
-module pointwise_stage$array$ws_rows$4$ws_cells$2$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$4$ws_cells$2$prod
-
-
-module pointwise_stage$array$ws_rows$4$ws_cells$2$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$4$ws_cells$2$psum
-
-
-module pointwise_stage$array$ws_rows$4$ws_cells$2$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$4$ws_cells$2$shadow
-
-
-module pointwise_stage$array$ws_rows$4$ws_cells$2$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$4$ws_cells$2$sw_reg
-
-
-module pointwise_stage$array$ws_rows$4$ws_cells$2$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$4$ws_cells$2$w_reg
-
-
-module pointwise_stage$array$ws_rows$4$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    pointwise_stage$array$ws_rows$4$ws_cells$3$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    pointwise_stage$array$ws_rows$4$ws_cells$3$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$4$ws_cells$3$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$4$ws_cells$3$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$4$ws_cells$3$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$4$ws_cells$3$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    pointwise_stage$array$ws_rows$4$ws_cells$3$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    pointwise_stage$array$ws_rows$4$ws_cells$3$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    pointwise_stage$array$ws_rows$4$ws_cells$3$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        prod$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        prod$d = prod$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // pointwise_stage$array$ws_rows$4$ws_cells$3
-
-
-module pointwise_stage$array$ws_rows$4$ws_cells$3$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$4$ws_cells$3$a_reg
-
-
-module pointwise_stage$array$ws_rows$4$ws_cells$3$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$4$ws_cells$3$active
-
-
-module pointwise_stage$array$ws_rows$4$ws_cells$3$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$4$ws_cells$3$cap_reg
-
-
-module pointwise_stage$array$ws_rows$4$ws_cells$3$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // pointwise_stage$array$ws_rows$4$ws_cells$3$mul
-
-
-module pointwise_stage$array$ws_rows$4$ws_cells$3$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$4$ws_cells$3$prod
-
-
-module pointwise_stage$array$ws_rows$4$ws_cells$3$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$4$ws_cells$3$psum
-
-
-module pointwise_stage$array$ws_rows$4$ws_cells$3$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$4$ws_cells$3$shadow
-
-
-module pointwise_stage$array$ws_rows$4$ws_cells$3$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$4$ws_cells$3$sw_reg
-
-
-module pointwise_stage$array$ws_rows$4$ws_cells$3$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$4$ws_cells$3$w_reg
-
-
-module pointwise_stage$array$ws_rows$5(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [31:0] w_in;
-    input wire  [103:0] psum_in;
-    output reg  [31:0] w_out;
-    output reg  [103:0] psum_out;
-    
-    // Constant declarations
-    localparam  acc_w = 16'h1a;
-    localparam  w_top = 16'h18;
-    localparam  p_top = 16'h4e;
-    
-    // Stub signals
-    reg  ws_cells$0$clock;
-    reg  [7:0] ws_cells$0$a_in;
-    reg  ws_cells$0$sw_in;
-    reg  ws_cells$0$cap_in;
-    reg  [7:0] ws_cells$0$w_in;
-    reg  [25:0] ws_cells$0$psum_in;
-    wire  [7:0] ws_cells$0$a_out;
-    wire  ws_cells$0$sw_out;
-    wire  ws_cells$0$cap_out;
-    wire  [7:0] ws_cells$0$w_out;
-    wire  [25:0] ws_cells$0$psum_out;
-    reg  ws_cells$1$clock;
-    reg  [7:0] ws_cells$1$a_in;
-    reg  ws_cells$1$sw_in;
-    reg  ws_cells$1$cap_in;
-    reg  [7:0] ws_cells$1$w_in;
-    reg  [25:0] ws_cells$1$psum_in;
-    wire  [7:0] ws_cells$1$a_out;
-    wire  ws_cells$1$sw_out;
-    wire  ws_cells$1$cap_out;
-    wire  [7:0] ws_cells$1$w_out;
-    wire  [25:0] ws_cells$1$psum_out;
-    reg  ws_cells$2$clock;
-    reg  [7:0] ws_cells$2$a_in;
-    reg  ws_cells$2$sw_in;
-    reg  ws_cells$2$cap_in;
-    reg  [7:0] ws_cells$2$w_in;
-    reg  [25:0] ws_cells$2$psum_in;
-    wire  [7:0] ws_cells$2$a_out;
-    wire  ws_cells$2$sw_out;
-    wire  ws_cells$2$cap_out;
-    wire  [7:0] ws_cells$2$w_out;
-    wire  [25:0] ws_cells$2$psum_out;
-    reg  ws_cells$3$clock;
-    reg  [7:0] ws_cells$3$a_in;
-    reg  ws_cells$3$sw_in;
-    reg  ws_cells$3$cap_in;
-    reg  [7:0] ws_cells$3$w_in;
-    reg  [25:0] ws_cells$3$psum_in;
-    wire  [7:0] ws_cells$3$a_out;
-    wire  ws_cells$3$sw_out;
-    wire  ws_cells$3$cap_out;
-    wire  [7:0] ws_cells$3$w_out;
-    wire  [25:0] ws_cells$3$psum_out;
-    reg  [7:0] w_ext$0$a;
-    wire  [31:0] w_ext$0$y;
-    reg  [7:0] w_ext$1$a;
-    wire  [31:0] w_ext$1$y;
-    reg  [7:0] w_ext$2$a;
-    wire  [31:0] w_ext$2$y;
-    reg  [7:0] w_ext$3$a;
-    wire  [31:0] w_ext$3$y;
-    reg  [25:0] p_ext$0$a;
-    wire  [103:0] p_ext$0$y;
-    reg  [25:0] p_ext$1$a;
-    wire  [103:0] p_ext$1$y;
-    reg  [25:0] p_ext$2$a;
-    wire  [103:0] p_ext$2$y;
-    reg  [25:0] p_ext$3$a;
-    wire  [103:0] p_ext$3$y;
-    
-    // Local signals
-    reg  [31:0] w_pack$0;
-    reg  [31:0] w_pack$1;
-    reg  [31:0] w_pack$2;
-    reg  [31:0] w_pack$3;
-    reg  [103:0] p_pack$0;
-    reg  [103:0] p_pack$1;
-    reg  [103:0] p_pack$2;
-    reg  [103:0] p_pack$3;
-    
-    // Sub module instances
-    pointwise_stage$array$ws_rows$5$ws_cells$0 ws_cells$0(
-        .clock(ws_cells$0$clock),
-        .a_in(ws_cells$0$a_in),
-        .sw_in(ws_cells$0$sw_in),
-        .cap_in(ws_cells$0$cap_in),
-        .w_in(ws_cells$0$w_in),
-        .psum_in(ws_cells$0$psum_in),
-        .a_out(ws_cells$0$a_out),
-        .sw_out(ws_cells$0$sw_out),
-        .cap_out(ws_cells$0$cap_out),
-        .w_out(ws_cells$0$w_out),
-        .psum_out(ws_cells$0$psum_out)
-    );
-    pointwise_stage$array$ws_rows$5$ws_cells$1 ws_cells$1(
-        .clock(ws_cells$1$clock),
-        .a_in(ws_cells$1$a_in),
-        .sw_in(ws_cells$1$sw_in),
-        .cap_in(ws_cells$1$cap_in),
-        .w_in(ws_cells$1$w_in),
-        .psum_in(ws_cells$1$psum_in),
-        .a_out(ws_cells$1$a_out),
-        .sw_out(ws_cells$1$sw_out),
-        .cap_out(ws_cells$1$cap_out),
-        .w_out(ws_cells$1$w_out),
-        .psum_out(ws_cells$1$psum_out)
-    );
-    pointwise_stage$array$ws_rows$5$ws_cells$2 ws_cells$2(
-        .clock(ws_cells$2$clock),
-        .a_in(ws_cells$2$a_in),
-        .sw_in(ws_cells$2$sw_in),
-        .cap_in(ws_cells$2$cap_in),
-        .w_in(ws_cells$2$w_in),
-        .psum_in(ws_cells$2$psum_in),
-        .a_out(ws_cells$2$a_out),
-        .sw_out(ws_cells$2$sw_out),
-        .cap_out(ws_cells$2$cap_out),
-        .w_out(ws_cells$2$w_out),
-        .psum_out(ws_cells$2$psum_out)
-    );
-    pointwise_stage$array$ws_rows$5$ws_cells$3 ws_cells$3(
-        .clock(ws_cells$3$clock),
-        .a_in(ws_cells$3$a_in),
-        .sw_in(ws_cells$3$sw_in),
-        .cap_in(ws_cells$3$cap_in),
-        .w_in(ws_cells$3$w_in),
-        .psum_in(ws_cells$3$psum_in),
-        .a_out(ws_cells$3$a_out),
-        .sw_out(ws_cells$3$sw_out),
-        .cap_out(ws_cells$3$cap_out),
-        .w_out(ws_cells$3$w_out),
-        .psum_out(ws_cells$3$psum_out)
-    );
-    pointwise_stage$array$ws_rows$5$w_ext$0 w_ext$0(
-        .a(w_ext$0$a),
-        .y(w_ext$0$y)
-    );
-    pointwise_stage$array$ws_rows$5$w_ext$1 w_ext$1(
-        .a(w_ext$1$a),
-        .y(w_ext$1$y)
-    );
-    pointwise_stage$array$ws_rows$5$w_ext$2 w_ext$2(
-        .a(w_ext$2$a),
-        .y(w_ext$2$y)
-    );
-    pointwise_stage$array$ws_rows$5$w_ext$3 w_ext$3(
-        .a(w_ext$3$a),
-        .y(w_ext$3$y)
-    );
-    pointwise_stage$array$ws_rows$5$p_ext$0 p_ext$0(
-        .a(p_ext$0$a),
-        .y(p_ext$0$y)
-    );
-    pointwise_stage$array$ws_rows$5$p_ext$1 p_ext$1(
-        .a(p_ext$1$a),
-        .y(p_ext$1$y)
-    );
-    pointwise_stage$array$ws_rows$5$p_ext$2 p_ext$2(
-        .a(p_ext$2$a),
-        .y(p_ext$2$y)
-    );
-    pointwise_stage$array$ws_rows$5$p_ext$3 p_ext$3(
-        .a(p_ext$3$a),
-        .y(p_ext$3$y)
-    );
-    
-    // Update code
-    always @(*) begin
-        ws_cells$0$clock = clock;
-        ws_cells$0$w_in = w_in[(32'h8 * 0)+:(8)];
-        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(26)];
-        w_ext$0$a = ws_cells$0$w_out;
-        p_ext$0$a = ws_cells$0$psum_out;
-        ws_cells$1$clock = clock;
-        ws_cells$1$w_in = w_in[(32'h8 * 1)+:(8)];
-        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(26)];
-        w_ext$1$a = ws_cells$1$w_out;
-        p_ext$1$a = ws_cells$1$psum_out;
-        ws_cells$2$clock = clock;
-        ws_cells$2$w_in = w_in[(32'h8 * 2)+:(8)];
-        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(26)];
-        w_ext$2$a = ws_cells$2$w_out;
-        p_ext$2$a = ws_cells$2$psum_out;
-        ws_cells$3$clock = clock;
-        ws_cells$3$w_in = w_in[(32'h8 * 3)+:(8)];
-        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(26)];
-        w_ext$3$a = ws_cells$3$w_out;
-        p_ext$3$a = ws_cells$3$psum_out;
-        ws_cells$0$a_in = a_in;
-        ws_cells$0$sw_in = sw_in;
-        ws_cells$0$cap_in = cap_in;
-        ws_cells$1$a_in = ws_cells$0$a_out;
-        ws_cells$1$sw_in = ws_cells$0$sw_out;
-        ws_cells$1$cap_in = ws_cells$0$cap_out;
-        ws_cells$2$a_in = ws_cells$1$a_out;
-        ws_cells$2$sw_in = ws_cells$1$sw_out;
-        ws_cells$2$cap_in = ws_cells$1$cap_out;
-        ws_cells$3$a_in = ws_cells$2$a_out;
-        ws_cells$3$sw_in = ws_cells$2$sw_out;
-        ws_cells$3$cap_in = ws_cells$2$cap_out;
-        w_pack$0 = w_ext$0$y << w_top;
-        p_pack$0 = p_ext$0$y << p_top;
-        w_pack$1 = (w_pack$0 >> 32'h8) | (w_ext$1$y << w_top);
-        p_pack$1 = (p_pack$0 >> acc_w) | (p_ext$1$y << p_top);
-        w_pack$2 = (w_pack$1 >> 32'h8) | (w_ext$2$y << w_top);
-        p_pack$2 = (p_pack$1 >> acc_w) | (p_ext$2$y << p_top);
-        w_pack$3 = (w_pack$2 >> 32'h8) | (w_ext$3$y << w_top);
-        p_pack$3 = (p_pack$2 >> acc_w) | (p_ext$3$y << p_top);
-        w_out = w_pack$0;
-        psum_out = p_pack$0;
-        w_out = w_pack$1;
-        psum_out = p_pack$1;
-        w_out = w_pack$2;
-        psum_out = p_pack$2;
-        w_out = w_pack$3;
-        psum_out = p_pack$3;
-    end
-    
-endmodule // pointwise_stage$array$ws_rows$5
-
-
-module pointwise_stage$array$ws_rows$5$p_ext$0(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // pointwise_stage$array$ws_rows$5$p_ext$0
-
-
-module pointwise_stage$array$ws_rows$5$p_ext$1(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // pointwise_stage$array$ws_rows$5$p_ext$1
-
-
-module pointwise_stage$array$ws_rows$5$p_ext$2(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // pointwise_stage$array$ws_rows$5$p_ext$2
-
-
-module pointwise_stage$array$ws_rows$5$p_ext$3(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // pointwise_stage$array$ws_rows$5$p_ext$3
-
-
-module pointwise_stage$array$ws_rows$5$w_ext$0(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // pointwise_stage$array$ws_rows$5$w_ext$0
-
-
-module pointwise_stage$array$ws_rows$5$w_ext$1(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // pointwise_stage$array$ws_rows$5$w_ext$1
-
-
-module pointwise_stage$array$ws_rows$5$w_ext$2(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // pointwise_stage$array$ws_rows$5$w_ext$2
-
-
-module pointwise_stage$array$ws_rows$5$w_ext$3(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // pointwise_stage$array$ws_rows$5$w_ext$3
-
-
-module pointwise_stage$array$ws_rows$5$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    pointwise_stage$array$ws_rows$5$ws_cells$0$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    pointwise_stage$array$ws_rows$5$ws_cells$0$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$5$ws_cells$0$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$5$ws_cells$0$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$5$ws_cells$0$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$5$ws_cells$0$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    pointwise_stage$array$ws_rows$5$ws_cells$0$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    pointwise_stage$array$ws_rows$5$ws_cells$0$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    pointwise_stage$array$ws_rows$5$ws_cells$0$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        prod$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        prod$d = prod$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // pointwise_stage$array$ws_rows$5$ws_cells$0
-
-
-module pointwise_stage$array$ws_rows$5$ws_cells$0$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$5$ws_cells$0$a_reg
-
-
-module pointwise_stage$array$ws_rows$5$ws_cells$0$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$5$ws_cells$0$active
-
-
-module pointwise_stage$array$ws_rows$5$ws_cells$0$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$5$ws_cells$0$cap_reg
-
-
-module pointwise_stage$array$ws_rows$5$ws_cells$0$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // pointwise_stage$array$ws_rows$5$ws_cells$0$mul
-
-
-module pointwise_stage$array$ws_rows$5$ws_cells$0$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$5$ws_cells$0$prod
-
-
-module pointwise_stage$array$ws_rows$5$ws_cells$0$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$5$ws_cells$0$psum
-
-
-module pointwise_stage$array$ws_rows$5$ws_cells$0$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$5$ws_cells$0$shadow
-
-
-module pointwise_stage$array$ws_rows$5$ws_cells$0$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$5$ws_cells$0$sw_reg
-
-
-module pointwise_stage$array$ws_rows$5$ws_cells$0$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$5$ws_cells$0$w_reg
-
-
-module pointwise_stage$array$ws_rows$5$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    pointwise_stage$array$ws_rows$5$ws_cells$1$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    pointwise_stage$array$ws_rows$5$ws_cells$1$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$5$ws_cells$1$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$5$ws_cells$1$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$5$ws_cells$1$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$5$ws_cells$1$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    pointwise_stage$array$ws_rows$5$ws_cells$1$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    pointwise_stage$array$ws_rows$5$ws_cells$1$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    pointwise_stage$array$ws_rows$5$ws_cells$1$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        prod$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        prod$d = prod$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // pointwise_stage$array$ws_rows$5$ws_cells$1
-
-
-module pointwise_stage$array$ws_rows$5$ws_cells$1$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$5$ws_cells$1$a_reg
-
-
-module pointwise_stage$array$ws_rows$5$ws_cells$1$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$5$ws_cells$1$active
-
-
-module pointwise_stage$array$ws_rows$5$ws_cells$1$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$5$ws_cells$1$cap_reg
-
-
-module pointwise_stage$array$ws_rows$5$ws_cells$1$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // pointwise_stage$array$ws_rows$5$ws_cells$1$mul
-
-
-module pointwise_stage$array$ws_rows$5$ws_cells$1$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$5$ws_cells$1$prod
-
-
-module pointwise_stage$array$ws_rows$5$ws_cells$1$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$5$ws_cells$1$psum
-
-
-module pointwise_stage$array$ws_rows$5$ws_cells$1$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$5$ws_cells$1$shadow
-
-
-module pointwise_stage$array$ws_rows$5$ws_cells$1$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$5$ws_cells$1$sw_reg
-
-
-module pointwise_stage$array$ws_rows$5$ws_cells$1$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$5$ws_cells$1$w_reg
-
-
-module pointwise_stage$array$ws_rows$5$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    pointwise_stage$array$ws_rows$5$ws_cells$2$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    pointwise_stage$array$ws_rows$5$ws_cells$2$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$5$ws_cells$2$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$5$ws_cells$2$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$5$ws_cells$2$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$5$ws_cells$2$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    pointwise_stage$array$ws_rows$5$ws_cells$2$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    pointwise_stage$array$ws_rows$5$ws_cells$2$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    pointwise_stage$array$ws_rows$5$ws_cells$2$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        prod$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        prod$d = prod$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // pointwise_stage$array$ws_rows$5$ws_cells$2
-
-
-module pointwise_stage$array$ws_rows$5$ws_cells$2$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$5$ws_cells$2$a_reg
-
-
-module pointwise_stage$array$ws_rows$5$ws_cells$2$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$5$ws_cells$2$active
-
-
-module pointwise_stage$array$ws_rows$5$ws_cells$2$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$5$ws_cells$2$cap_reg
-
-
-module pointwise_stage$array$ws_rows$5$ws_cells$2$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // pointwise_stage$array$ws_rows$5$ws_cells$2$mul
-
-
-module pointwise_stage$array$ws_rows$5$ws_cells$2$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$5$ws_cells$2$prod
-
-
-module pointwise_stage$array$ws_rows$5$ws_cells$2$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$5$ws_cells$2$psum
-
-
-module pointwise_stage$array$ws_rows$5$ws_cells$2$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$5$ws_cells$2$shadow
-
-
-module pointwise_stage$array$ws_rows$5$ws_cells$2$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$5$ws_cells$2$sw_reg
-
-
-module pointwise_stage$array$ws_rows$5$ws_cells$2$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$5$ws_cells$2$w_reg
-
-
-module pointwise_stage$array$ws_rows$5$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    pointwise_stage$array$ws_rows$5$ws_cells$3$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    pointwise_stage$array$ws_rows$5$ws_cells$3$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$5$ws_cells$3$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$5$ws_cells$3$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$5$ws_cells$3$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$5$ws_cells$3$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    pointwise_stage$array$ws_rows$5$ws_cells$3$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    pointwise_stage$array$ws_rows$5$ws_cells$3$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    pointwise_stage$array$ws_rows$5$ws_cells$3$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        prod$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        prod$d = prod$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // pointwise_stage$array$ws_rows$5$ws_cells$3
-
-
-module pointwise_stage$array$ws_rows$5$ws_cells$3$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$5$ws_cells$3$a_reg
-
-
-module pointwise_stage$array$ws_rows$5$ws_cells$3$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$5$ws_cells$3$active
-
-
-module pointwise_stage$array$ws_rows$5$ws_cells$3$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$5$ws_cells$3$cap_reg
-
-
-module pointwise_stage$array$ws_rows$5$ws_cells$3$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // pointwise_stage$array$ws_rows$5$ws_cells$3$mul
-
-
-module pointwise_stage$array$ws_rows$5$ws_cells$3$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$5$ws_cells$3$prod
-
-
-module pointwise_stage$array$ws_rows$5$ws_cells$3$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$5$ws_cells$3$psum
-
-
-module pointwise_stage$array$ws_rows$5$ws_cells$3$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$5$ws_cells$3$shadow
-
-
-module pointwise_stage$array$ws_rows$5$ws_cells$3$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$5$ws_cells$3$sw_reg
-
-
-module pointwise_stage$array$ws_rows$5$ws_cells$3$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$5$ws_cells$3$w_reg
-
-
-module pointwise_stage$array$ws_rows$6(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [31:0] w_in;
-    input wire  [103:0] psum_in;
-    output reg  [31:0] w_out;
-    output reg  [103:0] psum_out;
-    
-    // Constant declarations
-    localparam  acc_w = 16'h1a;
-    localparam  w_top = 16'h18;
-    localparam  p_top = 16'h4e;
-    
-    // Stub signals
-    reg  ws_cells$0$clock;
-    reg  [7:0] ws_cells$0$a_in;
-    reg  ws_cells$0$sw_in;
-    reg  ws_cells$0$cap_in;
-    reg  [7:0] ws_cells$0$w_in;
-    reg  [25:0] ws_cells$0$psum_in;
-    wire  [7:0] ws_cells$0$a_out;
-    wire  ws_cells$0$sw_out;
-    wire  ws_cells$0$cap_out;
-    wire  [7:0] ws_cells$0$w_out;
-    wire  [25:0] ws_cells$0$psum_out;
-    reg  ws_cells$1$clock;
-    reg  [7:0] ws_cells$1$a_in;
-    reg  ws_cells$1$sw_in;
-    reg  ws_cells$1$cap_in;
-    reg  [7:0] ws_cells$1$w_in;
-    reg  [25:0] ws_cells$1$psum_in;
-    wire  [7:0] ws_cells$1$a_out;
-    wire  ws_cells$1$sw_out;
-    wire  ws_cells$1$cap_out;
-    wire  [7:0] ws_cells$1$w_out;
-    wire  [25:0] ws_cells$1$psum_out;
-    reg  ws_cells$2$clock;
-    reg  [7:0] ws_cells$2$a_in;
-    reg  ws_cells$2$sw_in;
-    reg  ws_cells$2$cap_in;
-    reg  [7:0] ws_cells$2$w_in;
-    reg  [25:0] ws_cells$2$psum_in;
-    wire  [7:0] ws_cells$2$a_out;
-    wire  ws_cells$2$sw_out;
-    wire  ws_cells$2$cap_out;
-    wire  [7:0] ws_cells$2$w_out;
-    wire  [25:0] ws_cells$2$psum_out;
-    reg  ws_cells$3$clock;
-    reg  [7:0] ws_cells$3$a_in;
-    reg  ws_cells$3$sw_in;
-    reg  ws_cells$3$cap_in;
-    reg  [7:0] ws_cells$3$w_in;
-    reg  [25:0] ws_cells$3$psum_in;
-    wire  [7:0] ws_cells$3$a_out;
-    wire  ws_cells$3$sw_out;
-    wire  ws_cells$3$cap_out;
-    wire  [7:0] ws_cells$3$w_out;
-    wire  [25:0] ws_cells$3$psum_out;
-    reg  [7:0] w_ext$0$a;
-    wire  [31:0] w_ext$0$y;
-    reg  [7:0] w_ext$1$a;
-    wire  [31:0] w_ext$1$y;
-    reg  [7:0] w_ext$2$a;
-    wire  [31:0] w_ext$2$y;
-    reg  [7:0] w_ext$3$a;
-    wire  [31:0] w_ext$3$y;
-    reg  [25:0] p_ext$0$a;
-    wire  [103:0] p_ext$0$y;
-    reg  [25:0] p_ext$1$a;
-    wire  [103:0] p_ext$1$y;
-    reg  [25:0] p_ext$2$a;
-    wire  [103:0] p_ext$2$y;
-    reg  [25:0] p_ext$3$a;
-    wire  [103:0] p_ext$3$y;
-    
-    // Local signals
-    reg  [31:0] w_pack$0;
-    reg  [31:0] w_pack$1;
-    reg  [31:0] w_pack$2;
-    reg  [31:0] w_pack$3;
-    reg  [103:0] p_pack$0;
-    reg  [103:0] p_pack$1;
-    reg  [103:0] p_pack$2;
-    reg  [103:0] p_pack$3;
-    
-    // Sub module instances
-    pointwise_stage$array$ws_rows$6$ws_cells$0 ws_cells$0(
-        .clock(ws_cells$0$clock),
-        .a_in(ws_cells$0$a_in),
-        .sw_in(ws_cells$0$sw_in),
-        .cap_in(ws_cells$0$cap_in),
-        .w_in(ws_cells$0$w_in),
-        .psum_in(ws_cells$0$psum_in),
-        .a_out(ws_cells$0$a_out),
-        .sw_out(ws_cells$0$sw_out),
-        .cap_out(ws_cells$0$cap_out),
-        .w_out(ws_cells$0$w_out),
-        .psum_out(ws_cells$0$psum_out)
-    );
-    pointwise_stage$array$ws_rows$6$ws_cells$1 ws_cells$1(
-        .clock(ws_cells$1$clock),
-        .a_in(ws_cells$1$a_in),
-        .sw_in(ws_cells$1$sw_in),
-        .cap_in(ws_cells$1$cap_in),
-        .w_in(ws_cells$1$w_in),
-        .psum_in(ws_cells$1$psum_in),
-        .a_out(ws_cells$1$a_out),
-        .sw_out(ws_cells$1$sw_out),
-        .cap_out(ws_cells$1$cap_out),
-        .w_out(ws_cells$1$w_out),
-        .psum_out(ws_cells$1$psum_out)
-    );
-    pointwise_stage$array$ws_rows$6$ws_cells$2 ws_cells$2(
-        .clock(ws_cells$2$clock),
-        .a_in(ws_cells$2$a_in),
-        .sw_in(ws_cells$2$sw_in),
-        .cap_in(ws_cells$2$cap_in),
-        .w_in(ws_cells$2$w_in),
-        .psum_in(ws_cells$2$psum_in),
-        .a_out(ws_cells$2$a_out),
-        .sw_out(ws_cells$2$sw_out),
-        .cap_out(ws_cells$2$cap_out),
-        .w_out(ws_cells$2$w_out),
-        .psum_out(ws_cells$2$psum_out)
-    );
-    pointwise_stage$array$ws_rows$6$ws_cells$3 ws_cells$3(
-        .clock(ws_cells$3$clock),
-        .a_in(ws_cells$3$a_in),
-        .sw_in(ws_cells$3$sw_in),
-        .cap_in(ws_cells$3$cap_in),
-        .w_in(ws_cells$3$w_in),
-        .psum_in(ws_cells$3$psum_in),
-        .a_out(ws_cells$3$a_out),
-        .sw_out(ws_cells$3$sw_out),
-        .cap_out(ws_cells$3$cap_out),
-        .w_out(ws_cells$3$w_out),
-        .psum_out(ws_cells$3$psum_out)
-    );
-    pointwise_stage$array$ws_rows$6$w_ext$0 w_ext$0(
-        .a(w_ext$0$a),
-        .y(w_ext$0$y)
-    );
-    pointwise_stage$array$ws_rows$6$w_ext$1 w_ext$1(
-        .a(w_ext$1$a),
-        .y(w_ext$1$y)
-    );
-    pointwise_stage$array$ws_rows$6$w_ext$2 w_ext$2(
-        .a(w_ext$2$a),
-        .y(w_ext$2$y)
-    );
-    pointwise_stage$array$ws_rows$6$w_ext$3 w_ext$3(
-        .a(w_ext$3$a),
-        .y(w_ext$3$y)
-    );
-    pointwise_stage$array$ws_rows$6$p_ext$0 p_ext$0(
-        .a(p_ext$0$a),
-        .y(p_ext$0$y)
-    );
-    pointwise_stage$array$ws_rows$6$p_ext$1 p_ext$1(
-        .a(p_ext$1$a),
-        .y(p_ext$1$y)
-    );
-    pointwise_stage$array$ws_rows$6$p_ext$2 p_ext$2(
-        .a(p_ext$2$a),
-        .y(p_ext$2$y)
-    );
-    pointwise_stage$array$ws_rows$6$p_ext$3 p_ext$3(
-        .a(p_ext$3$a),
-        .y(p_ext$3$y)
-    );
-    
-    // Update code
-    always @(*) begin
-        ws_cells$0$clock = clock;
-        ws_cells$0$w_in = w_in[(32'h8 * 0)+:(8)];
-        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(26)];
-        w_ext$0$a = ws_cells$0$w_out;
-        p_ext$0$a = ws_cells$0$psum_out;
-        ws_cells$1$clock = clock;
-        ws_cells$1$w_in = w_in[(32'h8 * 1)+:(8)];
-        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(26)];
-        w_ext$1$a = ws_cells$1$w_out;
-        p_ext$1$a = ws_cells$1$psum_out;
-        ws_cells$2$clock = clock;
-        ws_cells$2$w_in = w_in[(32'h8 * 2)+:(8)];
-        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(26)];
-        w_ext$2$a = ws_cells$2$w_out;
-        p_ext$2$a = ws_cells$2$psum_out;
-        ws_cells$3$clock = clock;
-        ws_cells$3$w_in = w_in[(32'h8 * 3)+:(8)];
-        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(26)];
-        w_ext$3$a = ws_cells$3$w_out;
-        p_ext$3$a = ws_cells$3$psum_out;
-        ws_cells$0$a_in = a_in;
-        ws_cells$0$sw_in = sw_in;
-        ws_cells$0$cap_in = cap_in;
-        ws_cells$1$a_in = ws_cells$0$a_out;
-        ws_cells$1$sw_in = ws_cells$0$sw_out;
-        ws_cells$1$cap_in = ws_cells$0$cap_out;
-        ws_cells$2$a_in = ws_cells$1$a_out;
-        ws_cells$2$sw_in = ws_cells$1$sw_out;
-        ws_cells$2$cap_in = ws_cells$1$cap_out;
-        ws_cells$3$a_in = ws_cells$2$a_out;
-        ws_cells$3$sw_in = ws_cells$2$sw_out;
-        ws_cells$3$cap_in = ws_cells$2$cap_out;
-        w_pack$0 = w_ext$0$y << w_top;
-        p_pack$0 = p_ext$0$y << p_top;
-        w_pack$1 = (w_pack$0 >> 32'h8) | (w_ext$1$y << w_top);
-        p_pack$1 = (p_pack$0 >> acc_w) | (p_ext$1$y << p_top);
-        w_pack$2 = (w_pack$1 >> 32'h8) | (w_ext$2$y << w_top);
-        p_pack$2 = (p_pack$1 >> acc_w) | (p_ext$2$y << p_top);
-        w_pack$3 = (w_pack$2 >> 32'h8) | (w_ext$3$y << w_top);
-        p_pack$3 = (p_pack$2 >> acc_w) | (p_ext$3$y << p_top);
-        w_out = w_pack$0;
-        psum_out = p_pack$0;
-        w_out = w_pack$1;
-        psum_out = p_pack$1;
-        w_out = w_pack$2;
-        psum_out = p_pack$2;
-        w_out = w_pack$3;
-        psum_out = p_pack$3;
-    end
-    
-endmodule // pointwise_stage$array$ws_rows$6
-
-
-module pointwise_stage$array$ws_rows$6$p_ext$0(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // pointwise_stage$array$ws_rows$6$p_ext$0
-
-
-module pointwise_stage$array$ws_rows$6$p_ext$1(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // pointwise_stage$array$ws_rows$6$p_ext$1
-
-
-module pointwise_stage$array$ws_rows$6$p_ext$2(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // pointwise_stage$array$ws_rows$6$p_ext$2
-
-
-module pointwise_stage$array$ws_rows$6$p_ext$3(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // pointwise_stage$array$ws_rows$6$p_ext$3
-
-
-module pointwise_stage$array$ws_rows$6$w_ext$0(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // pointwise_stage$array$ws_rows$6$w_ext$0
-
-
-module pointwise_stage$array$ws_rows$6$w_ext$1(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // pointwise_stage$array$ws_rows$6$w_ext$1
-
-
-module pointwise_stage$array$ws_rows$6$w_ext$2(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // pointwise_stage$array$ws_rows$6$w_ext$2
-
-
-module pointwise_stage$array$ws_rows$6$w_ext$3(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // pointwise_stage$array$ws_rows$6$w_ext$3
-
-
-module pointwise_stage$array$ws_rows$6$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    pointwise_stage$array$ws_rows$6$ws_cells$0$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    pointwise_stage$array$ws_rows$6$ws_cells$0$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$6$ws_cells$0$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$6$ws_cells$0$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$6$ws_cells$0$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$6$ws_cells$0$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    pointwise_stage$array$ws_rows$6$ws_cells$0$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    pointwise_stage$array$ws_rows$6$ws_cells$0$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    pointwise_stage$array$ws_rows$6$ws_cells$0$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        prod$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        prod$d = prod$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // pointwise_stage$array$ws_rows$6$ws_cells$0
-
-
-module pointwise_stage$array$ws_rows$6$ws_cells$0$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$6$ws_cells$0$a_reg
-
-
-module pointwise_stage$array$ws_rows$6$ws_cells$0$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$6$ws_cells$0$active
-
-
-module pointwise_stage$array$ws_rows$6$ws_cells$0$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$6$ws_cells$0$cap_reg
-
-
-module pointwise_stage$array$ws_rows$6$ws_cells$0$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // pointwise_stage$array$ws_rows$6$ws_cells$0$mul
-
-
-module pointwise_stage$array$ws_rows$6$ws_cells$0$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$6$ws_cells$0$prod
-
-
-module pointwise_stage$array$ws_rows$6$ws_cells$0$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$6$ws_cells$0$psum
-
-
-module pointwise_stage$array$ws_rows$6$ws_cells$0$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$6$ws_cells$0$shadow
-
-
-module pointwise_stage$array$ws_rows$6$ws_cells$0$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$6$ws_cells$0$sw_reg
-
-
-module pointwise_stage$array$ws_rows$6$ws_cells$0$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$6$ws_cells$0$w_reg
-
-
-module pointwise_stage$array$ws_rows$6$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    pointwise_stage$array$ws_rows$6$ws_cells$1$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    pointwise_stage$array$ws_rows$6$ws_cells$1$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$6$ws_cells$1$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$6$ws_cells$1$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$6$ws_cells$1$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$6$ws_cells$1$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    pointwise_stage$array$ws_rows$6$ws_cells$1$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    pointwise_stage$array$ws_rows$6$ws_cells$1$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    pointwise_stage$array$ws_rows$6$ws_cells$1$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        prod$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        prod$d = prod$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // pointwise_stage$array$ws_rows$6$ws_cells$1
-
-
-module pointwise_stage$array$ws_rows$6$ws_cells$1$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$6$ws_cells$1$a_reg
-
-
-module pointwise_stage$array$ws_rows$6$ws_cells$1$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$6$ws_cells$1$active
-
-
-module pointwise_stage$array$ws_rows$6$ws_cells$1$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$6$ws_cells$1$cap_reg
-
-
-module pointwise_stage$array$ws_rows$6$ws_cells$1$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // pointwise_stage$array$ws_rows$6$ws_cells$1$mul
-
-
-module pointwise_stage$array$ws_rows$6$ws_cells$1$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$6$ws_cells$1$prod
-
-
-module pointwise_stage$array$ws_rows$6$ws_cells$1$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$6$ws_cells$1$psum
-
-
-module pointwise_stage$array$ws_rows$6$ws_cells$1$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$6$ws_cells$1$shadow
-
-
-module pointwise_stage$array$ws_rows$6$ws_cells$1$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$6$ws_cells$1$sw_reg
-
-
-module pointwise_stage$array$ws_rows$6$ws_cells$1$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$6$ws_cells$1$w_reg
-
-
-module pointwise_stage$array$ws_rows$6$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    pointwise_stage$array$ws_rows$6$ws_cells$2$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    pointwise_stage$array$ws_rows$6$ws_cells$2$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$6$ws_cells$2$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$6$ws_cells$2$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$6$ws_cells$2$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$6$ws_cells$2$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    pointwise_stage$array$ws_rows$6$ws_cells$2$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    pointwise_stage$array$ws_rows$6$ws_cells$2$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    pointwise_stage$array$ws_rows$6$ws_cells$2$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        prod$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        prod$d = prod$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // pointwise_stage$array$ws_rows$6$ws_cells$2
-
-
-module pointwise_stage$array$ws_rows$6$ws_cells$2$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$6$ws_cells$2$a_reg
-
-
-module pointwise_stage$array$ws_rows$6$ws_cells$2$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$6$ws_cells$2$active
-
-
-module pointwise_stage$array$ws_rows$6$ws_cells$2$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$6$ws_cells$2$cap_reg
-
-
-module pointwise_stage$array$ws_rows$6$ws_cells$2$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // pointwise_stage$array$ws_rows$6$ws_cells$2$mul
-
-
-module pointwise_stage$array$ws_rows$6$ws_cells$2$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$6$ws_cells$2$prod
-
-
-module pointwise_stage$array$ws_rows$6$ws_cells$2$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$6$ws_cells$2$psum
-
-
-module pointwise_stage$array$ws_rows$6$ws_cells$2$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$6$ws_cells$2$shadow
-
-
-module pointwise_stage$array$ws_rows$6$ws_cells$2$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$6$ws_cells$2$sw_reg
-
-
-module pointwise_stage$array$ws_rows$6$ws_cells$2$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$6$ws_cells$2$w_reg
-
-
-module pointwise_stage$array$ws_rows$6$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    pointwise_stage$array$ws_rows$6$ws_cells$3$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    pointwise_stage$array$ws_rows$6$ws_cells$3$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$6$ws_cells$3$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$6$ws_cells$3$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$6$ws_cells$3$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$6$ws_cells$3$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    pointwise_stage$array$ws_rows$6$ws_cells$3$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    pointwise_stage$array$ws_rows$6$ws_cells$3$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    pointwise_stage$array$ws_rows$6$ws_cells$3$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        prod$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        prod$d = prod$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // pointwise_stage$array$ws_rows$6$ws_cells$3
-
-
-module pointwise_stage$array$ws_rows$6$ws_cells$3$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$6$ws_cells$3$a_reg
-
-
-module pointwise_stage$array$ws_rows$6$ws_cells$3$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$6$ws_cells$3$active
-
-
-module pointwise_stage$array$ws_rows$6$ws_cells$3$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$6$ws_cells$3$cap_reg
-
-
-module pointwise_stage$array$ws_rows$6$ws_cells$3$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // pointwise_stage$array$ws_rows$6$ws_cells$3$mul
-
-
-module pointwise_stage$array$ws_rows$6$ws_cells$3$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$6$ws_cells$3$prod
-
-
-module pointwise_stage$array$ws_rows$6$ws_cells$3$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$6$ws_cells$3$psum
-
-
-module pointwise_stage$array$ws_rows$6$ws_cells$3$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$6$ws_cells$3$shadow
-
-
-module pointwise_stage$array$ws_rows$6$ws_cells$3$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$6$ws_cells$3$sw_reg
-
-
-module pointwise_stage$array$ws_rows$6$ws_cells$3$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$6$ws_cells$3$w_reg
-
-
-module pointwise_stage$array$ws_rows$7(clock,a_in,sw_in,cap_in,w_in,psum_in,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [31:0] w_in;
-    input wire  [103:0] psum_in;
-    output reg  [31:0] w_out;
-    output reg  [103:0] psum_out;
-    
-    // Constant declarations
-    localparam  acc_w = 16'h1a;
-    localparam  w_top = 16'h18;
-    localparam  p_top = 16'h4e;
-    
-    // Stub signals
-    reg  ws_cells$0$clock;
-    reg  [7:0] ws_cells$0$a_in;
-    reg  ws_cells$0$sw_in;
-    reg  ws_cells$0$cap_in;
-    reg  [7:0] ws_cells$0$w_in;
-    reg  [25:0] ws_cells$0$psum_in;
-    wire  [7:0] ws_cells$0$a_out;
-    wire  ws_cells$0$sw_out;
-    wire  ws_cells$0$cap_out;
-    wire  [7:0] ws_cells$0$w_out;
-    wire  [25:0] ws_cells$0$psum_out;
-    reg  ws_cells$1$clock;
-    reg  [7:0] ws_cells$1$a_in;
-    reg  ws_cells$1$sw_in;
-    reg  ws_cells$1$cap_in;
-    reg  [7:0] ws_cells$1$w_in;
-    reg  [25:0] ws_cells$1$psum_in;
-    wire  [7:0] ws_cells$1$a_out;
-    wire  ws_cells$1$sw_out;
-    wire  ws_cells$1$cap_out;
-    wire  [7:0] ws_cells$1$w_out;
-    wire  [25:0] ws_cells$1$psum_out;
-    reg  ws_cells$2$clock;
-    reg  [7:0] ws_cells$2$a_in;
-    reg  ws_cells$2$sw_in;
-    reg  ws_cells$2$cap_in;
-    reg  [7:0] ws_cells$2$w_in;
-    reg  [25:0] ws_cells$2$psum_in;
-    wire  [7:0] ws_cells$2$a_out;
-    wire  ws_cells$2$sw_out;
-    wire  ws_cells$2$cap_out;
-    wire  [7:0] ws_cells$2$w_out;
-    wire  [25:0] ws_cells$2$psum_out;
-    reg  ws_cells$3$clock;
-    reg  [7:0] ws_cells$3$a_in;
-    reg  ws_cells$3$sw_in;
-    reg  ws_cells$3$cap_in;
-    reg  [7:0] ws_cells$3$w_in;
-    reg  [25:0] ws_cells$3$psum_in;
-    wire  [7:0] ws_cells$3$a_out;
-    wire  ws_cells$3$sw_out;
-    wire  ws_cells$3$cap_out;
-    wire  [7:0] ws_cells$3$w_out;
-    wire  [25:0] ws_cells$3$psum_out;
-    reg  [7:0] w_ext$0$a;
-    wire  [31:0] w_ext$0$y;
-    reg  [7:0] w_ext$1$a;
-    wire  [31:0] w_ext$1$y;
-    reg  [7:0] w_ext$2$a;
-    wire  [31:0] w_ext$2$y;
-    reg  [7:0] w_ext$3$a;
-    wire  [31:0] w_ext$3$y;
-    reg  [25:0] p_ext$0$a;
-    wire  [103:0] p_ext$0$y;
-    reg  [25:0] p_ext$1$a;
-    wire  [103:0] p_ext$1$y;
-    reg  [25:0] p_ext$2$a;
-    wire  [103:0] p_ext$2$y;
-    reg  [25:0] p_ext$3$a;
-    wire  [103:0] p_ext$3$y;
-    
-    // Local signals
-    reg  [31:0] w_pack$0;
-    reg  [31:0] w_pack$1;
-    reg  [31:0] w_pack$2;
-    reg  [31:0] w_pack$3;
-    reg  [103:0] p_pack$0;
-    reg  [103:0] p_pack$1;
-    reg  [103:0] p_pack$2;
-    reg  [103:0] p_pack$3;
-    
-    // Sub module instances
-    pointwise_stage$array$ws_rows$7$ws_cells$0 ws_cells$0(
-        .clock(ws_cells$0$clock),
-        .a_in(ws_cells$0$a_in),
-        .sw_in(ws_cells$0$sw_in),
-        .cap_in(ws_cells$0$cap_in),
-        .w_in(ws_cells$0$w_in),
-        .psum_in(ws_cells$0$psum_in),
-        .a_out(ws_cells$0$a_out),
-        .sw_out(ws_cells$0$sw_out),
-        .cap_out(ws_cells$0$cap_out),
-        .w_out(ws_cells$0$w_out),
-        .psum_out(ws_cells$0$psum_out)
-    );
-    pointwise_stage$array$ws_rows$7$ws_cells$1 ws_cells$1(
-        .clock(ws_cells$1$clock),
-        .a_in(ws_cells$1$a_in),
-        .sw_in(ws_cells$1$sw_in),
-        .cap_in(ws_cells$1$cap_in),
-        .w_in(ws_cells$1$w_in),
-        .psum_in(ws_cells$1$psum_in),
-        .a_out(ws_cells$1$a_out),
-        .sw_out(ws_cells$1$sw_out),
-        .cap_out(ws_cells$1$cap_out),
-        .w_out(ws_cells$1$w_out),
-        .psum_out(ws_cells$1$psum_out)
-    );
-    pointwise_stage$array$ws_rows$7$ws_cells$2 ws_cells$2(
-        .clock(ws_cells$2$clock),
-        .a_in(ws_cells$2$a_in),
-        .sw_in(ws_cells$2$sw_in),
-        .cap_in(ws_cells$2$cap_in),
-        .w_in(ws_cells$2$w_in),
-        .psum_in(ws_cells$2$psum_in),
-        .a_out(ws_cells$2$a_out),
-        .sw_out(ws_cells$2$sw_out),
-        .cap_out(ws_cells$2$cap_out),
-        .w_out(ws_cells$2$w_out),
-        .psum_out(ws_cells$2$psum_out)
-    );
-    pointwise_stage$array$ws_rows$7$ws_cells$3 ws_cells$3(
-        .clock(ws_cells$3$clock),
-        .a_in(ws_cells$3$a_in),
-        .sw_in(ws_cells$3$sw_in),
-        .cap_in(ws_cells$3$cap_in),
-        .w_in(ws_cells$3$w_in),
-        .psum_in(ws_cells$3$psum_in),
-        .a_out(ws_cells$3$a_out),
-        .sw_out(ws_cells$3$sw_out),
-        .cap_out(ws_cells$3$cap_out),
-        .w_out(ws_cells$3$w_out),
-        .psum_out(ws_cells$3$psum_out)
-    );
-    pointwise_stage$array$ws_rows$7$w_ext$0 w_ext$0(
-        .a(w_ext$0$a),
-        .y(w_ext$0$y)
-    );
-    pointwise_stage$array$ws_rows$7$w_ext$1 w_ext$1(
-        .a(w_ext$1$a),
-        .y(w_ext$1$y)
-    );
-    pointwise_stage$array$ws_rows$7$w_ext$2 w_ext$2(
-        .a(w_ext$2$a),
-        .y(w_ext$2$y)
-    );
-    pointwise_stage$array$ws_rows$7$w_ext$3 w_ext$3(
-        .a(w_ext$3$a),
-        .y(w_ext$3$y)
-    );
-    pointwise_stage$array$ws_rows$7$p_ext$0 p_ext$0(
-        .a(p_ext$0$a),
-        .y(p_ext$0$y)
-    );
-    pointwise_stage$array$ws_rows$7$p_ext$1 p_ext$1(
-        .a(p_ext$1$a),
-        .y(p_ext$1$y)
-    );
-    pointwise_stage$array$ws_rows$7$p_ext$2 p_ext$2(
-        .a(p_ext$2$a),
-        .y(p_ext$2$y)
-    );
-    pointwise_stage$array$ws_rows$7$p_ext$3 p_ext$3(
-        .a(p_ext$3$a),
-        .y(p_ext$3$y)
-    );
-    
-    // Update code
-    always @(*) begin
-        ws_cells$0$clock = clock;
-        ws_cells$0$w_in = w_in[(32'h8 * 0)+:(8)];
-        ws_cells$0$psum_in = psum_in[(acc_w * 0)+:(26)];
-        w_ext$0$a = ws_cells$0$w_out;
-        p_ext$0$a = ws_cells$0$psum_out;
-        ws_cells$1$clock = clock;
-        ws_cells$1$w_in = w_in[(32'h8 * 1)+:(8)];
-        ws_cells$1$psum_in = psum_in[(acc_w * 1)+:(26)];
-        w_ext$1$a = ws_cells$1$w_out;
-        p_ext$1$a = ws_cells$1$psum_out;
-        ws_cells$2$clock = clock;
-        ws_cells$2$w_in = w_in[(32'h8 * 2)+:(8)];
-        ws_cells$2$psum_in = psum_in[(acc_w * 2)+:(26)];
-        w_ext$2$a = ws_cells$2$w_out;
-        p_ext$2$a = ws_cells$2$psum_out;
-        ws_cells$3$clock = clock;
-        ws_cells$3$w_in = w_in[(32'h8 * 3)+:(8)];
-        ws_cells$3$psum_in = psum_in[(acc_w * 3)+:(26)];
-        w_ext$3$a = ws_cells$3$w_out;
-        p_ext$3$a = ws_cells$3$psum_out;
-        ws_cells$0$a_in = a_in;
-        ws_cells$0$sw_in = sw_in;
-        ws_cells$0$cap_in = cap_in;
-        ws_cells$1$a_in = ws_cells$0$a_out;
-        ws_cells$1$sw_in = ws_cells$0$sw_out;
-        ws_cells$1$cap_in = ws_cells$0$cap_out;
-        ws_cells$2$a_in = ws_cells$1$a_out;
-        ws_cells$2$sw_in = ws_cells$1$sw_out;
-        ws_cells$2$cap_in = ws_cells$1$cap_out;
-        ws_cells$3$a_in = ws_cells$2$a_out;
-        ws_cells$3$sw_in = ws_cells$2$sw_out;
-        ws_cells$3$cap_in = ws_cells$2$cap_out;
-        w_pack$0 = w_ext$0$y << w_top;
-        p_pack$0 = p_ext$0$y << p_top;
-        w_pack$1 = (w_pack$0 >> 32'h8) | (w_ext$1$y << w_top);
-        p_pack$1 = (p_pack$0 >> acc_w) | (p_ext$1$y << p_top);
-        w_pack$2 = (w_pack$1 >> 32'h8) | (w_ext$2$y << w_top);
-        p_pack$2 = (p_pack$1 >> acc_w) | (p_ext$2$y << p_top);
-        w_pack$3 = (w_pack$2 >> 32'h8) | (w_ext$3$y << w_top);
-        p_pack$3 = (p_pack$2 >> acc_w) | (p_ext$3$y << p_top);
-        w_out = w_pack$0;
-        psum_out = p_pack$0;
-        w_out = w_pack$1;
-        psum_out = p_pack$1;
-        w_out = w_pack$2;
-        psum_out = p_pack$2;
-        w_out = w_pack$3;
-        psum_out = p_pack$3;
-    end
-    
-endmodule // pointwise_stage$array$ws_rows$7
-
-
-module pointwise_stage$array$ws_rows$7$p_ext$0(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // pointwise_stage$array$ws_rows$7$p_ext$0
-
-
-module pointwise_stage$array$ws_rows$7$p_ext$1(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // pointwise_stage$array$ws_rows$7$p_ext$1
-
-
-module pointwise_stage$array$ws_rows$7$p_ext$2(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // pointwise_stage$array$ws_rows$7$p_ext$2
-
-
-module pointwise_stage$array$ws_rows$7$p_ext$3(a,y);
-    
-    // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {78'd0, a};
-    end
-endmodule // pointwise_stage$array$ws_rows$7$p_ext$3
-
-
-module pointwise_stage$array$ws_rows$7$w_ext$0(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // pointwise_stage$array$ws_rows$7$w_ext$0
-
-
-module pointwise_stage$array$ws_rows$7$w_ext$1(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // pointwise_stage$array$ws_rows$7$w_ext$1
-
-
-module pointwise_stage$array$ws_rows$7$w_ext$2(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // pointwise_stage$array$ws_rows$7$w_ext$2
-
-
-module pointwise_stage$array$ws_rows$7$w_ext$3(a,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [31:0] y;
-    
-    // Update code (custom)
-    always @(*) begin
-       y = {24'd0, a};
-    end
-endmodule // pointwise_stage$array$ws_rows$7$w_ext$3
-
-
-module pointwise_stage$array$ws_rows$7$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    pointwise_stage$array$ws_rows$7$ws_cells$0$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    pointwise_stage$array$ws_rows$7$ws_cells$0$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$7$ws_cells$0$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$7$ws_cells$0$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$7$ws_cells$0$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$7$ws_cells$0$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    pointwise_stage$array$ws_rows$7$ws_cells$0$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    pointwise_stage$array$ws_rows$7$ws_cells$0$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    pointwise_stage$array$ws_rows$7$ws_cells$0$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        prod$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        prod$d = prod$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // pointwise_stage$array$ws_rows$7$ws_cells$0
-
-
-module pointwise_stage$array$ws_rows$7$ws_cells$0$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$7$ws_cells$0$a_reg
-
-
-module pointwise_stage$array$ws_rows$7$ws_cells$0$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$7$ws_cells$0$active
-
-
-module pointwise_stage$array$ws_rows$7$ws_cells$0$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$7$ws_cells$0$cap_reg
-
-
-module pointwise_stage$array$ws_rows$7$ws_cells$0$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // pointwise_stage$array$ws_rows$7$ws_cells$0$mul
-
-
-module pointwise_stage$array$ws_rows$7$ws_cells$0$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$7$ws_cells$0$prod
-
-
-module pointwise_stage$array$ws_rows$7$ws_cells$0$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$7$ws_cells$0$psum
-
-
-module pointwise_stage$array$ws_rows$7$ws_cells$0$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$7$ws_cells$0$shadow
-
-
-module pointwise_stage$array$ws_rows$7$ws_cells$0$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$7$ws_cells$0$sw_reg
-
-
-module pointwise_stage$array$ws_rows$7$ws_cells$0$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$7$ws_cells$0$w_reg
-
-
-module pointwise_stage$array$ws_rows$7$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    pointwise_stage$array$ws_rows$7$ws_cells$1$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    pointwise_stage$array$ws_rows$7$ws_cells$1$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$7$ws_cells$1$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$7$ws_cells$1$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$7$ws_cells$1$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$7$ws_cells$1$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    pointwise_stage$array$ws_rows$7$ws_cells$1$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    pointwise_stage$array$ws_rows$7$ws_cells$1$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    pointwise_stage$array$ws_rows$7$ws_cells$1$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        prod$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        prod$d = prod$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // pointwise_stage$array$ws_rows$7$ws_cells$1
-
-
-module pointwise_stage$array$ws_rows$7$ws_cells$1$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$7$ws_cells$1$a_reg
-
-
-module pointwise_stage$array$ws_rows$7$ws_cells$1$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$7$ws_cells$1$active
-
-
-module pointwise_stage$array$ws_rows$7$ws_cells$1$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$7$ws_cells$1$cap_reg
-
-
-module pointwise_stage$array$ws_rows$7$ws_cells$1$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // pointwise_stage$array$ws_rows$7$ws_cells$1$mul
-
-
-module pointwise_stage$array$ws_rows$7$ws_cells$1$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$7$ws_cells$1$prod
-
-
-module pointwise_stage$array$ws_rows$7$ws_cells$1$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$7$ws_cells$1$psum
-
-
-module pointwise_stage$array$ws_rows$7$ws_cells$1$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$7$ws_cells$1$shadow
-
-
-module pointwise_stage$array$ws_rows$7$ws_cells$1$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$7$ws_cells$1$sw_reg
-
-
-module pointwise_stage$array$ws_rows$7$ws_cells$1$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$7$ws_cells$1$w_reg
-
-
-module pointwise_stage$array$ws_rows$7$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    pointwise_stage$array$ws_rows$7$ws_cells$2$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    pointwise_stage$array$ws_rows$7$ws_cells$2$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$7$ws_cells$2$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$7$ws_cells$2$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$7$ws_cells$2$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$7$ws_cells$2$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    pointwise_stage$array$ws_rows$7$ws_cells$2$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    pointwise_stage$array$ws_rows$7$ws_cells$2$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    pointwise_stage$array$ws_rows$7$ws_cells$2$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        prod$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        prod$d = prod$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // pointwise_stage$array$ws_rows$7$ws_cells$2
-
-
-module pointwise_stage$array$ws_rows$7$ws_cells$2$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$7$ws_cells$2$a_reg
-
-
-module pointwise_stage$array$ws_rows$7$ws_cells$2$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$7$ws_cells$2$active
-
-
-module pointwise_stage$array$ws_rows$7$ws_cells$2$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$7$ws_cells$2$cap_reg
-
-
-module pointwise_stage$array$ws_rows$7$ws_cells$2$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // pointwise_stage$array$ws_rows$7$ws_cells$2$mul
-
-
-module pointwise_stage$array$ws_rows$7$ws_cells$2$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$7$ws_cells$2$prod
-
-
-module pointwise_stage$array$ws_rows$7$ws_cells$2$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$7$ws_cells$2$psum
-
-
-module pointwise_stage$array$ws_rows$7$ws_cells$2$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$7$ws_cells$2$shadow
-
-
-module pointwise_stage$array$ws_rows$7$ws_cells$2$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$7$ws_cells$2$sw_reg
-
-
-module pointwise_stage$array$ws_rows$7$ws_cells$2$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$7$ws_cells$2$w_reg
-
-
-module pointwise_stage$array$ws_rows$7$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psum_in,a_out,sw_out,cap_out,w_out,psum_out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a_in;
-    input wire  sw_in;
-    input wire  cap_in;
-    input wire  [7:0] w_in;
-    input wire  [25:0] psum_in;
-    output reg  [7:0] a_out;
-    output reg  sw_out;
-    output reg  cap_out;
-    output reg  [7:0] w_out;
-    output reg  [25:0] psum_out;
-    
-    // Constant declarations
-    localparam  sign_fill = 26'h3ff0000;
-    
-    // Stub signals
-    reg  [7:0] mul$a;
-    reg  [7:0] mul$b;
-    wire  [15:0] mul$y;
-    reg  [7:0] a_reg$d;
-    wire  [7:0] a_reg$q;
-    reg  a_reg$clock;
-    reg  sw_reg$d;
-    wire  sw_reg$q;
-    reg  sw_reg$clock;
-    reg  cap_reg$d;
-    wire  cap_reg$q;
-    reg  cap_reg$clock;
-    reg  [7:0] w_reg$d;
-    wire  [7:0] w_reg$q;
-    reg  w_reg$clock;
-    reg  [7:0] shadow$d;
-    wire  [7:0] shadow$q;
-    reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
-    reg  [25:0] psum$d;
-    wire  [25:0] psum$q;
-    reg  psum$clock;
-    reg  [25:0] prod$d;
-    wire  [25:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [25:0] product;
-    
-    // Sub module instances
-    pointwise_stage$array$ws_rows$7$ws_cells$3$mul mul(
-        .a(mul$a),
-        .b(mul$b),
-        .y(mul$y)
-    );
-    pointwise_stage$array$ws_rows$7$ws_cells$3$a_reg a_reg(
-        .d(a_reg$d),
-        .q(a_reg$q),
-        .clock(a_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$7$ws_cells$3$sw_reg sw_reg(
-        .d(sw_reg$d),
-        .q(sw_reg$q),
-        .clock(sw_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$7$ws_cells$3$cap_reg cap_reg(
-        .d(cap_reg$d),
-        .q(cap_reg$q),
-        .clock(cap_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$7$ws_cells$3$w_reg w_reg(
-        .d(w_reg$d),
-        .q(w_reg$q),
-        .clock(w_reg$clock)
-    );
-    pointwise_stage$array$ws_rows$7$ws_cells$3$shadow shadow(
-        .d(shadow$d),
-        .q(shadow$q),
-        .clock(shadow$clock)
-    );
-    pointwise_stage$array$ws_rows$7$ws_cells$3$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
-    pointwise_stage$array$ws_rows$7$ws_cells$3$psum psum(
-        .d(psum$d),
-        .q(psum$q),
-        .clock(psum$clock)
-    );
-    pointwise_stage$array$ws_rows$7$ws_cells$3$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        a_reg$clock = clock;
-        sw_reg$clock = clock;
-        cap_reg$clock = clock;
-        w_reg$clock = clock;
-        shadow$clock = clock;
-        active$clock = clock;
-        psum$clock = clock;
-        prod$clock = clock;
-        a_reg$d = a_reg$q;
-        sw_reg$d = sw_reg$q;
-        cap_reg$d = cap_reg$q;
-        w_reg$d = w_reg$q;
-        shadow$d = shadow$q;
-        active$d = active$q;
-        psum$d = psum$q;
-        prod$d = prod$q;
-        mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
-        if (cap_in) begin
-            shadow$d = w_in;
-        end
-        product = ((mul$y) & 26'h3ffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 26'h3ffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
-        a_reg$d = a_in;
-        sw_reg$d = sw_in;
-        cap_reg$d = cap_in;
-        w_reg$d = w_in;
-        a_out = a_reg$q;
-        sw_out = sw_reg$q;
-        cap_out = cap_reg$q;
-        w_out = w_reg$q;
-        psum_out = psum$q;
-    end
-    
-endmodule // pointwise_stage$array$ws_rows$7$ws_cells$3
-
-
-module pointwise_stage$array$ws_rows$7$ws_cells$3$a_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$7$ws_cells$3$a_reg
-
-
-module pointwise_stage$array$ws_rows$7$ws_cells$3$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$7$ws_cells$3$active
-
-
-module pointwise_stage$array$ws_rows$7$ws_cells$3$cap_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$7$ws_cells$3$cap_reg
-
-
-module pointwise_stage$array$ws_rows$7$ws_cells$3$mul(a,b,y);
-    
-    // Module arguments
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] y;
-    
-    // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
-    always @(*) begin
-       y = a16 * b16;
-    end
-endmodule // pointwise_stage$array$ws_rows$7$ws_cells$3$mul
-
-
-module pointwise_stage$array$ws_rows$7$ws_cells$3$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$7$ws_cells$3$prod
-
-
-module pointwise_stage$array$ws_rows$7$ws_cells$3$psum(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$7$ws_cells$3$psum
-
-
-module pointwise_stage$array$ws_rows$7$ws_cells$3$shadow(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$7$ws_cells$3$shadow
-
-
-module pointwise_stage$array$ws_rows$7$ws_cells$3$sw_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$7$ws_cells$3$sw_reg
-
-
-module pointwise_stage$array$ws_rows$7$ws_cells$3$w_reg(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$7$ws_cells$3$w_reg
-
-
 module pointwise_stage$blk(d,q,clock);
     
     // Module arguments
@@ -20907,14 +10839,14 @@ module pointwise_stage$bram(clock,write_enable,write_address,write_data,read_add
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [7:0] write_address;
+    input wire  [5:0] write_address;
     input wire  [127:0] write_data;
-    input wire  [7:0] read_address;
+    input wire  [5:0] read_address;
     output reg  [127:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [127:0] mem [0:255];
+    reg [127:0] mem [0:63];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -21094,13 +11026,13 @@ endmodule // pointwise_stage$cj
 module pointwise_stage$cj_addr(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -21170,13 +11102,13 @@ endmodule // pointwise_stage$cstate
 module pointwise_stage$cw_addr(d,q,clock);
     
     // Module arguments
-    input wire  [17:0] d;
-    output reg  [17:0] q;
+    input wire  [13:0] d;
+    output reg  [13:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 18'h0;
+       q = 14'h0;
     end
     
     always @(posedge clock) begin
@@ -21709,13 +11641,13 @@ endmodule // pointwise_stage$ibank
 module pointwise_stage$in_addr(d,q,clock);
     
     // Module arguments
-    input wire  [13:0] d;
-    output reg  [13:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 14'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -21882,14 +11814,14 @@ module pointwise_stage$mram(clock,write_enable,write_address,write_data,read_add
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [7:0] write_address;
+    input wire  [5:0] write_address;
     input wire  [127:0] write_data;
-    input wire  [7:0] read_address;
+    input wire  [5:0] read_address;
     output reg  [127:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [127:0] mem [0:255];
+    reg [127:0] mem [0:63];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -21979,13 +11911,13 @@ endmodule // pointwise_stage$nt
 module pointwise_stage$o_addr(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -21999,49 +11931,49 @@ module pointwise_stage$o_after(clock,inp,out);
     
     // Module arguments
     input wire  clock;
-    input wire  [14:0] inp;
-    output reg  [14:0] out;
+    input wire  [11:0] inp;
+    output reg  [11:0] out;
     
     // Stub signals
-    reg  [14:0] regs$0$d;
-    wire  [14:0] regs$0$q;
+    reg  [11:0] regs$0$d;
+    wire  [11:0] regs$0$q;
     reg  regs$0$clock;
-    reg  [14:0] regs$1$d;
-    wire  [14:0] regs$1$q;
+    reg  [11:0] regs$1$d;
+    wire  [11:0] regs$1$q;
     reg  regs$1$clock;
-    reg  [14:0] regs$2$d;
-    wire  [14:0] regs$2$q;
+    reg  [11:0] regs$2$d;
+    wire  [11:0] regs$2$q;
     reg  regs$2$clock;
-    reg  [14:0] regs$3$d;
-    wire  [14:0] regs$3$q;
+    reg  [11:0] regs$3$d;
+    wire  [11:0] regs$3$q;
     reg  regs$3$clock;
-    reg  [14:0] regs$4$d;
-    wire  [14:0] regs$4$q;
+    reg  [11:0] regs$4$d;
+    wire  [11:0] regs$4$q;
     reg  regs$4$clock;
-    reg  [14:0] regs$5$d;
-    wire  [14:0] regs$5$q;
+    reg  [11:0] regs$5$d;
+    wire  [11:0] regs$5$q;
     reg  regs$5$clock;
-    reg  [14:0] regs$6$d;
-    wire  [14:0] regs$6$q;
+    reg  [11:0] regs$6$d;
+    wire  [11:0] regs$6$q;
     reg  regs$6$clock;
-    reg  [14:0] regs$7$d;
-    wire  [14:0] regs$7$q;
+    reg  [11:0] regs$7$d;
+    wire  [11:0] regs$7$q;
     reg  regs$7$clock;
-    reg  [14:0] regs$8$d;
-    wire  [14:0] regs$8$q;
+    reg  [11:0] regs$8$d;
+    wire  [11:0] regs$8$q;
     reg  regs$8$clock;
     
     // Local signals
-    reg  [14:0] taps$0;
-    reg  [14:0] taps$1;
-    reg  [14:0] taps$2;
-    reg  [14:0] taps$3;
-    reg  [14:0] taps$4;
-    reg  [14:0] taps$5;
-    reg  [14:0] taps$6;
-    reg  [14:0] taps$7;
-    reg  [14:0] taps$8;
-    reg  [14:0] taps$9;
+    reg  [11:0] taps$0;
+    reg  [11:0] taps$1;
+    reg  [11:0] taps$2;
+    reg  [11:0] taps$3;
+    reg  [11:0] taps$4;
+    reg  [11:0] taps$5;
+    reg  [11:0] taps$6;
+    reg  [11:0] taps$7;
+    reg  [11:0] taps$8;
+    reg  [11:0] taps$9;
     
     // Sub module instances
     pointwise_stage$o_after$regs$0 regs$0(
@@ -22139,13 +12071,13 @@ endmodule // pointwise_stage$o_after
 module pointwise_stage$o_after$regs$0(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -22158,13 +12090,13 @@ endmodule // pointwise_stage$o_after$regs$0
 module pointwise_stage$o_after$regs$1(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -22177,13 +12109,13 @@ endmodule // pointwise_stage$o_after$regs$1
 module pointwise_stage$o_after$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -22196,13 +12128,13 @@ endmodule // pointwise_stage$o_after$regs$2
 module pointwise_stage$o_after$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -22215,13 +12147,13 @@ endmodule // pointwise_stage$o_after$regs$3
 module pointwise_stage$o_after$regs$4(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -22234,13 +12166,13 @@ endmodule // pointwise_stage$o_after$regs$4
 module pointwise_stage$o_after$regs$5(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -22253,13 +12185,13 @@ endmodule // pointwise_stage$o_after$regs$5
 module pointwise_stage$o_after$regs$6(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -22272,13 +12204,13 @@ endmodule // pointwise_stage$o_after$regs$6
 module pointwise_stage$o_after$regs$7(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -22291,13 +12223,13 @@ endmodule // pointwise_stage$o_after$regs$7
 module pointwise_stage$o_after$regs$8(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -22367,13 +12299,13 @@ endmodule // pointwise_stage$o_p
 module pointwise_stage$o_rd(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -22445,14 +12377,14 @@ module pointwise_stage$oram(clock,write_enable,write_address,write_data,read_add
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [14:0] write_address;
+    input wire  [11:0] write_address;
     input wire  [31:0] write_data;
-    input wire  [14:0] read_address;
+    input wire  [11:0] read_address;
     output reg  [31:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [31:0] mem [0:32767];
+    reg [31:0] mem [0:4095];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -22523,13 +12455,13 @@ endmodule // pointwise_stage$out_zp
 module pointwise_stage$p1(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
@@ -22542,13 +12474,13 @@ endmodule // pointwise_stage$p1
 module pointwise_stage$p_e(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
@@ -22561,13 +12493,13 @@ endmodule // pointwise_stage$p_e
 module pointwise_stage$px_addr(d,q,clock);
     
     // Module arguments
-    input wire  [13:0] d;
-    output reg  [13:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 14'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -24341,10 +14273,13 @@ module pointwise_stage$rq$0$mul(clock,a,b,hi);
     wire signed [32:0] bl33 = {17'b0, b_r[15:0]};
     wire [31:0] al32 = {16'b0, a_r[15:0]};
     wire [31:0] bl32 = {16'b0, b_r[15:0]};
-    reg signed [31:0] hh;
+    // `keep` on the outer products: yosys 0.23's ice40_dsp packs a product register that feeds
+    // only another register wrongly (the second register is driven by a constant x, two MAC16s
+    // vanish); kept, each product stays one SB_MAC16 with its own output register.
+    (* keep *) reg signed [31:0] hh;
     reg signed [32:0] hl;
     reg signed [32:0] lh;
-    reg [31:0] ll;
+    (* keep *) reg [31:0] ll;
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
@@ -26606,10 +16541,13 @@ module pointwise_stage$rq$1$mul(clock,a,b,hi);
     wire signed [32:0] bl33 = {17'b0, b_r[15:0]};
     wire [31:0] al32 = {16'b0, a_r[15:0]};
     wire [31:0] bl32 = {16'b0, b_r[15:0]};
-    reg signed [31:0] hh;
+    // `keep` on the outer products: yosys 0.23's ice40_dsp packs a product register that feeds
+    // only another register wrongly (the second register is driven by a constant x, two MAC16s
+    // vanish); kept, each product stays one SB_MAC16 with its own output register.
+    (* keep *) reg signed [31:0] hh;
     reg signed [32:0] hl;
     reg signed [32:0] lh;
-    reg [31:0] ll;
+    (* keep *) reg [31:0] ll;
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
@@ -28871,10 +18809,13 @@ module pointwise_stage$rq$2$mul(clock,a,b,hi);
     wire signed [32:0] bl33 = {17'b0, b_r[15:0]};
     wire [31:0] al32 = {16'b0, a_r[15:0]};
     wire [31:0] bl32 = {16'b0, b_r[15:0]};
-    reg signed [31:0] hh;
+    // `keep` on the outer products: yosys 0.23's ice40_dsp packs a product register that feeds
+    // only another register wrongly (the second register is driven by a constant x, two MAC16s
+    // vanish); kept, each product stays one SB_MAC16 with its own output register.
+    (* keep *) reg signed [31:0] hh;
     reg signed [32:0] hl;
     reg signed [32:0] lh;
-    reg [31:0] ll;
+    (* keep *) reg [31:0] ll;
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
@@ -31136,10 +21077,13 @@ module pointwise_stage$rq$3$mul(clock,a,b,hi);
     wire signed [32:0] bl33 = {17'b0, b_r[15:0]};
     wire [31:0] al32 = {16'b0, a_r[15:0]};
     wire [31:0] bl32 = {16'b0, b_r[15:0]};
-    reg signed [31:0] hh;
+    // `keep` on the outer products: yosys 0.23's ice40_dsp packs a product register that feeds
+    // only another register wrongly (the second register is driven by a constant x, two MAC16s
+    // vanish); kept, each product stays one SB_MAC16 with its own output register.
+    (* keep *) reg signed [31:0] hh;
     reg signed [32:0] hl;
     reg signed [32:0] lh;
-    reg [31:0] ll;
+    (* keep *) reg [31:0] ll;
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
@@ -31680,14 +21624,14 @@ module pointwise_stage$sram(clock,write_enable,write_address,write_data,read_add
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [7:0] write_address;
+    input wire  [5:0] write_address;
     input wire  [23:0] write_data;
-    input wire  [7:0] read_address;
+    input wire  [5:0] read_address;
     output reg  [23:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [23:0] mem [0:255];
+    reg [23:0] mem [0:63];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -31720,13 +21664,13 @@ endmodule // pointwise_stage$sstage
 module pointwise_stage$sum(d,q,clock);
     
     // Module arguments
-    input wire  [103:0] d;
-    output reg  [103:0] q;
+    input wire  [95:0] d;
+    output reg  [95:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 104'h0;
+       q = 96'h0;
     end
     
     always @(posedge clock) begin
@@ -31739,12 +21683,12 @@ endmodule // pointwise_stage$sum
 module pointwise_stage$sum_ext$0(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // pointwise_stage$sum_ext$0
 
@@ -31752,12 +21696,12 @@ endmodule // pointwise_stage$sum_ext$0
 module pointwise_stage$sum_ext$1(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // pointwise_stage$sum_ext$1
 
@@ -31765,12 +21709,12 @@ endmodule // pointwise_stage$sum_ext$1
 module pointwise_stage$sum_ext$2(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // pointwise_stage$sum_ext$2
 
@@ -31778,12 +21722,12 @@ endmodule // pointwise_stage$sum_ext$2
 module pointwise_stage$sum_ext$3(a,y);
     
     // Module arguments
-    input wire  [25:0] a;
-    output reg  [103:0] y;
+    input wire  [23:0] a;
+    output reg  [95:0] y;
     
     // Update code (custom)
     always @(*) begin
-       y = {78'd0, a};
+       y = {72'd0, a};
     end
 endmodule // pointwise_stage$sum_ext$3
 
@@ -31848,18 +21792,6 @@ module pointwise_stage$tag_end(clock,inp,out);
     reg  regs$10$d;
     wire  regs$10$q;
     reg  regs$10$clock;
-    reg  regs$11$d;
-    wire  regs$11$q;
-    reg  regs$11$clock;
-    reg  regs$12$d;
-    wire  regs$12$q;
-    reg  regs$12$clock;
-    reg  regs$13$d;
-    wire  regs$13$q;
-    reg  regs$13$clock;
-    reg  regs$14$d;
-    wire  regs$14$q;
-    reg  regs$14$clock;
     
     // Local signals
     reg  taps$0;
@@ -31874,10 +21806,6 @@ module pointwise_stage$tag_end(clock,inp,out);
     reg  taps$9;
     reg  taps$10;
     reg  taps$11;
-    reg  taps$12;
-    reg  taps$13;
-    reg  taps$14;
-    reg  taps$15;
     
     // Sub module instances
     pointwise_stage$tag_end$regs$0 regs$0(
@@ -31935,26 +21863,6 @@ module pointwise_stage$tag_end(clock,inp,out);
         .q(regs$10$q),
         .clock(regs$10$clock)
     );
-    pointwise_stage$tag_end$regs$11 regs$11(
-        .d(regs$11$d),
-        .q(regs$11$q),
-        .clock(regs$11$clock)
-    );
-    pointwise_stage$tag_end$regs$12 regs$12(
-        .d(regs$12$d),
-        .q(regs$12$q),
-        .clock(regs$12$clock)
-    );
-    pointwise_stage$tag_end$regs$13 regs$13(
-        .d(regs$13$d),
-        .q(regs$13$q),
-        .clock(regs$13$clock)
-    );
-    pointwise_stage$tag_end$regs$14 regs$14(
-        .d(regs$14$d),
-        .q(regs$14$q),
-        .clock(regs$14$clock)
-    );
     
     // Update code
     always @(*) begin
@@ -31992,18 +21900,6 @@ module pointwise_stage$tag_end(clock,inp,out);
         regs$10$clock = clock;
         regs$10$d = taps$10;
         taps$11 = regs$10$q;
-        regs$11$clock = clock;
-        regs$11$d = taps$11;
-        taps$12 = regs$11$q;
-        regs$12$clock = clock;
-        regs$12$d = taps$12;
-        taps$13 = regs$12$q;
-        regs$13$clock = clock;
-        regs$13$d = taps$13;
-        taps$14 = regs$13$q;
-        regs$14$clock = clock;
-        regs$14$d = taps$14;
-        taps$15 = regs$14$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -32017,10 +21913,6 @@ module pointwise_stage$tag_end(clock,inp,out);
         out = taps$9;
         out = taps$10;
         out = taps$11;
-        out = taps$12;
-        out = taps$13;
-        out = taps$14;
-        out = taps$15;
     end
     
 endmodule // pointwise_stage$tag_end
@@ -32081,82 +21973,6 @@ module pointwise_stage$tag_end$regs$10(d,q,clock);
     end
           
 endmodule // pointwise_stage$tag_end$regs$10
-
-
-module pointwise_stage$tag_end$regs$11(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$tag_end$regs$11
-
-
-module pointwise_stage$tag_end$regs$12(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$tag_end$regs$12
-
-
-module pointwise_stage$tag_end$regs$13(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$tag_end$regs$13
-
-
-module pointwise_stage$tag_end$regs$14(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$tag_end$regs$14
 
 
 module pointwise_stage$tag_end$regs$2(d,q,clock);
@@ -32352,18 +22168,6 @@ module pointwise_stage$tag_first(clock,inp,out);
     reg  regs$10$d;
     wire  regs$10$q;
     reg  regs$10$clock;
-    reg  regs$11$d;
-    wire  regs$11$q;
-    reg  regs$11$clock;
-    reg  regs$12$d;
-    wire  regs$12$q;
-    reg  regs$12$clock;
-    reg  regs$13$d;
-    wire  regs$13$q;
-    reg  regs$13$clock;
-    reg  regs$14$d;
-    wire  regs$14$q;
-    reg  regs$14$clock;
     
     // Local signals
     reg  taps$0;
@@ -32378,10 +22182,6 @@ module pointwise_stage$tag_first(clock,inp,out);
     reg  taps$9;
     reg  taps$10;
     reg  taps$11;
-    reg  taps$12;
-    reg  taps$13;
-    reg  taps$14;
-    reg  taps$15;
     
     // Sub module instances
     pointwise_stage$tag_first$regs$0 regs$0(
@@ -32439,26 +22239,6 @@ module pointwise_stage$tag_first(clock,inp,out);
         .q(regs$10$q),
         .clock(regs$10$clock)
     );
-    pointwise_stage$tag_first$regs$11 regs$11(
-        .d(regs$11$d),
-        .q(regs$11$q),
-        .clock(regs$11$clock)
-    );
-    pointwise_stage$tag_first$regs$12 regs$12(
-        .d(regs$12$d),
-        .q(regs$12$q),
-        .clock(regs$12$clock)
-    );
-    pointwise_stage$tag_first$regs$13 regs$13(
-        .d(regs$13$d),
-        .q(regs$13$q),
-        .clock(regs$13$clock)
-    );
-    pointwise_stage$tag_first$regs$14 regs$14(
-        .d(regs$14$d),
-        .q(regs$14$q),
-        .clock(regs$14$clock)
-    );
     
     // Update code
     always @(*) begin
@@ -32496,18 +22276,6 @@ module pointwise_stage$tag_first(clock,inp,out);
         regs$10$clock = clock;
         regs$10$d = taps$10;
         taps$11 = regs$10$q;
-        regs$11$clock = clock;
-        regs$11$d = taps$11;
-        taps$12 = regs$11$q;
-        regs$12$clock = clock;
-        regs$12$d = taps$12;
-        taps$13 = regs$12$q;
-        regs$13$clock = clock;
-        regs$13$d = taps$13;
-        taps$14 = regs$13$q;
-        regs$14$clock = clock;
-        regs$14$d = taps$14;
-        taps$15 = regs$14$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -32521,10 +22289,6 @@ module pointwise_stage$tag_first(clock,inp,out);
         out = taps$9;
         out = taps$10;
         out = taps$11;
-        out = taps$12;
-        out = taps$13;
-        out = taps$14;
-        out = taps$15;
     end
     
 endmodule // pointwise_stage$tag_first
@@ -32585,82 +22349,6 @@ module pointwise_stage$tag_first$regs$10(d,q,clock);
     end
           
 endmodule // pointwise_stage$tag_first$regs$10
-
-
-module pointwise_stage$tag_first$regs$11(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$tag_first$regs$11
-
-
-module pointwise_stage$tag_first$regs$12(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$tag_first$regs$12
-
-
-module pointwise_stage$tag_first$regs$13(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$tag_first$regs$13
-
-
-module pointwise_stage$tag_first$regs$14(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$tag_first$regs$14
 
 
 module pointwise_stage$tag_first$regs$2(d,q,clock);
@@ -32819,73 +22507,57 @@ module pointwise_stage$tag_j(clock,inp,out);
     
     // Module arguments
     input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
+    input wire  [5:0] inp;
+    output reg  [5:0] out;
     
     // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
+    reg  [5:0] regs$0$d;
+    wire  [5:0] regs$0$q;
     reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
+    reg  [5:0] regs$1$d;
+    wire  [5:0] regs$1$q;
     reg  regs$1$clock;
-    reg  [7:0] regs$2$d;
-    wire  [7:0] regs$2$q;
+    reg  [5:0] regs$2$d;
+    wire  [5:0] regs$2$q;
     reg  regs$2$clock;
-    reg  [7:0] regs$3$d;
-    wire  [7:0] regs$3$q;
+    reg  [5:0] regs$3$d;
+    wire  [5:0] regs$3$q;
     reg  regs$3$clock;
-    reg  [7:0] regs$4$d;
-    wire  [7:0] regs$4$q;
+    reg  [5:0] regs$4$d;
+    wire  [5:0] regs$4$q;
     reg  regs$4$clock;
-    reg  [7:0] regs$5$d;
-    wire  [7:0] regs$5$q;
+    reg  [5:0] regs$5$d;
+    wire  [5:0] regs$5$q;
     reg  regs$5$clock;
-    reg  [7:0] regs$6$d;
-    wire  [7:0] regs$6$q;
+    reg  [5:0] regs$6$d;
+    wire  [5:0] regs$6$q;
     reg  regs$6$clock;
-    reg  [7:0] regs$7$d;
-    wire  [7:0] regs$7$q;
+    reg  [5:0] regs$7$d;
+    wire  [5:0] regs$7$q;
     reg  regs$7$clock;
-    reg  [7:0] regs$8$d;
-    wire  [7:0] regs$8$q;
+    reg  [5:0] regs$8$d;
+    wire  [5:0] regs$8$q;
     reg  regs$8$clock;
-    reg  [7:0] regs$9$d;
-    wire  [7:0] regs$9$q;
+    reg  [5:0] regs$9$d;
+    wire  [5:0] regs$9$q;
     reg  regs$9$clock;
-    reg  [7:0] regs$10$d;
-    wire  [7:0] regs$10$q;
+    reg  [5:0] regs$10$d;
+    wire  [5:0] regs$10$q;
     reg  regs$10$clock;
-    reg  [7:0] regs$11$d;
-    wire  [7:0] regs$11$q;
-    reg  regs$11$clock;
-    reg  [7:0] regs$12$d;
-    wire  [7:0] regs$12$q;
-    reg  regs$12$clock;
-    reg  [7:0] regs$13$d;
-    wire  [7:0] regs$13$q;
-    reg  regs$13$clock;
-    reg  [7:0] regs$14$d;
-    wire  [7:0] regs$14$q;
-    reg  regs$14$clock;
     
     // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    reg  [7:0] taps$3;
-    reg  [7:0] taps$4;
-    reg  [7:0] taps$5;
-    reg  [7:0] taps$6;
-    reg  [7:0] taps$7;
-    reg  [7:0] taps$8;
-    reg  [7:0] taps$9;
-    reg  [7:0] taps$10;
-    reg  [7:0] taps$11;
-    reg  [7:0] taps$12;
-    reg  [7:0] taps$13;
-    reg  [7:0] taps$14;
-    reg  [7:0] taps$15;
+    reg  [5:0] taps$0;
+    reg  [5:0] taps$1;
+    reg  [5:0] taps$2;
+    reg  [5:0] taps$3;
+    reg  [5:0] taps$4;
+    reg  [5:0] taps$5;
+    reg  [5:0] taps$6;
+    reg  [5:0] taps$7;
+    reg  [5:0] taps$8;
+    reg  [5:0] taps$9;
+    reg  [5:0] taps$10;
+    reg  [5:0] taps$11;
     
     // Sub module instances
     pointwise_stage$tag_j$regs$0 regs$0(
@@ -32943,26 +22615,6 @@ module pointwise_stage$tag_j(clock,inp,out);
         .q(regs$10$q),
         .clock(regs$10$clock)
     );
-    pointwise_stage$tag_j$regs$11 regs$11(
-        .d(regs$11$d),
-        .q(regs$11$q),
-        .clock(regs$11$clock)
-    );
-    pointwise_stage$tag_j$regs$12 regs$12(
-        .d(regs$12$d),
-        .q(regs$12$q),
-        .clock(regs$12$clock)
-    );
-    pointwise_stage$tag_j$regs$13 regs$13(
-        .d(regs$13$d),
-        .q(regs$13$q),
-        .clock(regs$13$clock)
-    );
-    pointwise_stage$tag_j$regs$14 regs$14(
-        .d(regs$14$d),
-        .q(regs$14$q),
-        .clock(regs$14$clock)
-    );
     
     // Update code
     always @(*) begin
@@ -33000,18 +22652,6 @@ module pointwise_stage$tag_j(clock,inp,out);
         regs$10$clock = clock;
         regs$10$d = taps$10;
         taps$11 = regs$10$q;
-        regs$11$clock = clock;
-        regs$11$d = taps$11;
-        taps$12 = regs$11$q;
-        regs$12$clock = clock;
-        regs$12$d = taps$12;
-        taps$13 = regs$12$q;
-        regs$13$clock = clock;
-        regs$13$d = taps$13;
-        taps$14 = regs$13$q;
-        regs$14$clock = clock;
-        regs$14$d = taps$14;
-        taps$15 = regs$14$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -33025,10 +22665,6 @@ module pointwise_stage$tag_j(clock,inp,out);
         out = taps$9;
         out = taps$10;
         out = taps$11;
-        out = taps$12;
-        out = taps$13;
-        out = taps$14;
-        out = taps$15;
     end
     
 endmodule // pointwise_stage$tag_j
@@ -33037,13 +22673,13 @@ endmodule // pointwise_stage$tag_j
 module pointwise_stage$tag_j$regs$0(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -33056,13 +22692,13 @@ endmodule // pointwise_stage$tag_j$regs$0
 module pointwise_stage$tag_j$regs$1(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -33075,13 +22711,13 @@ endmodule // pointwise_stage$tag_j$regs$1
 module pointwise_stage$tag_j$regs$10(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -33091,92 +22727,16 @@ module pointwise_stage$tag_j$regs$10(d,q,clock);
 endmodule // pointwise_stage$tag_j$regs$10
 
 
-module pointwise_stage$tag_j$regs$11(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$tag_j$regs$11
-
-
-module pointwise_stage$tag_j$regs$12(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$tag_j$regs$12
-
-
-module pointwise_stage$tag_j$regs$13(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$tag_j$regs$13
-
-
-module pointwise_stage$tag_j$regs$14(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$tag_j$regs$14
-
-
 module pointwise_stage$tag_j$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -33189,13 +22749,13 @@ endmodule // pointwise_stage$tag_j$regs$2
 module pointwise_stage$tag_j$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -33208,13 +22768,13 @@ endmodule // pointwise_stage$tag_j$regs$3
 module pointwise_stage$tag_j$regs$4(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -33227,13 +22787,13 @@ endmodule // pointwise_stage$tag_j$regs$4
 module pointwise_stage$tag_j$regs$5(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -33246,13 +22806,13 @@ endmodule // pointwise_stage$tag_j$regs$5
 module pointwise_stage$tag_j$regs$6(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -33265,13 +22825,13 @@ endmodule // pointwise_stage$tag_j$regs$6
 module pointwise_stage$tag_j$regs$7(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -33284,13 +22844,13 @@ endmodule // pointwise_stage$tag_j$regs$7
 module pointwise_stage$tag_j$regs$8(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -33303,13 +22863,13 @@ endmodule // pointwise_stage$tag_j$regs$8
 module pointwise_stage$tag_j$regs$9(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -33360,18 +22920,6 @@ module pointwise_stage$tag_last(clock,inp,out);
     reg  regs$10$d;
     wire  regs$10$q;
     reg  regs$10$clock;
-    reg  regs$11$d;
-    wire  regs$11$q;
-    reg  regs$11$clock;
-    reg  regs$12$d;
-    wire  regs$12$q;
-    reg  regs$12$clock;
-    reg  regs$13$d;
-    wire  regs$13$q;
-    reg  regs$13$clock;
-    reg  regs$14$d;
-    wire  regs$14$q;
-    reg  regs$14$clock;
     
     // Local signals
     reg  taps$0;
@@ -33386,10 +22934,6 @@ module pointwise_stage$tag_last(clock,inp,out);
     reg  taps$9;
     reg  taps$10;
     reg  taps$11;
-    reg  taps$12;
-    reg  taps$13;
-    reg  taps$14;
-    reg  taps$15;
     
     // Sub module instances
     pointwise_stage$tag_last$regs$0 regs$0(
@@ -33447,26 +22991,6 @@ module pointwise_stage$tag_last(clock,inp,out);
         .q(regs$10$q),
         .clock(regs$10$clock)
     );
-    pointwise_stage$tag_last$regs$11 regs$11(
-        .d(regs$11$d),
-        .q(regs$11$q),
-        .clock(regs$11$clock)
-    );
-    pointwise_stage$tag_last$regs$12 regs$12(
-        .d(regs$12$d),
-        .q(regs$12$q),
-        .clock(regs$12$clock)
-    );
-    pointwise_stage$tag_last$regs$13 regs$13(
-        .d(regs$13$d),
-        .q(regs$13$q),
-        .clock(regs$13$clock)
-    );
-    pointwise_stage$tag_last$regs$14 regs$14(
-        .d(regs$14$d),
-        .q(regs$14$q),
-        .clock(regs$14$clock)
-    );
     
     // Update code
     always @(*) begin
@@ -33504,18 +23028,6 @@ module pointwise_stage$tag_last(clock,inp,out);
         regs$10$clock = clock;
         regs$10$d = taps$10;
         taps$11 = regs$10$q;
-        regs$11$clock = clock;
-        regs$11$d = taps$11;
-        taps$12 = regs$11$q;
-        regs$12$clock = clock;
-        regs$12$d = taps$12;
-        taps$13 = regs$12$q;
-        regs$13$clock = clock;
-        regs$13$d = taps$13;
-        taps$14 = regs$13$q;
-        regs$14$clock = clock;
-        regs$14$d = taps$14;
-        taps$15 = regs$14$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -33529,10 +23041,6 @@ module pointwise_stage$tag_last(clock,inp,out);
         out = taps$9;
         out = taps$10;
         out = taps$11;
-        out = taps$12;
-        out = taps$13;
-        out = taps$14;
-        out = taps$15;
     end
     
 endmodule // pointwise_stage$tag_last
@@ -33593,82 +23101,6 @@ module pointwise_stage$tag_last$regs$10(d,q,clock);
     end
           
 endmodule // pointwise_stage$tag_last$regs$10
-
-
-module pointwise_stage$tag_last$regs$11(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$tag_last$regs$11
-
-
-module pointwise_stage$tag_last$regs$12(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$tag_last$regs$12
-
-
-module pointwise_stage$tag_last$regs$13(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$tag_last$regs$13
-
-
-module pointwise_stage$tag_last$regs$14(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$tag_last$regs$14
 
 
 module pointwise_stage$tag_last$regs$2(d,q,clock);
@@ -33827,77 +23259,61 @@ module pointwise_stage$tag_o(clock,inp,out);
     
     // Module arguments
     input wire  clock;
-    input wire  [14:0] inp;
-    output reg  [14:0] out;
+    input wire  [11:0] inp;
+    output reg  [11:0] out;
     
     // Stub signals
-    reg  [14:0] regs$0$d;
-    wire  [14:0] regs$0$q;
+    reg  [11:0] regs$0$d;
+    wire  [11:0] regs$0$q;
     reg  regs$0$clock;
-    reg  [14:0] regs$1$d;
-    wire  [14:0] regs$1$q;
+    reg  [11:0] regs$1$d;
+    wire  [11:0] regs$1$q;
     reg  regs$1$clock;
-    reg  [14:0] regs$2$d;
-    wire  [14:0] regs$2$q;
+    reg  [11:0] regs$2$d;
+    wire  [11:0] regs$2$q;
     reg  regs$2$clock;
-    reg  [14:0] regs$3$d;
-    wire  [14:0] regs$3$q;
+    reg  [11:0] regs$3$d;
+    wire  [11:0] regs$3$q;
     reg  regs$3$clock;
-    reg  [14:0] regs$4$d;
-    wire  [14:0] regs$4$q;
+    reg  [11:0] regs$4$d;
+    wire  [11:0] regs$4$q;
     reg  regs$4$clock;
-    reg  [14:0] regs$5$d;
-    wire  [14:0] regs$5$q;
+    reg  [11:0] regs$5$d;
+    wire  [11:0] regs$5$q;
     reg  regs$5$clock;
-    reg  [14:0] regs$6$d;
-    wire  [14:0] regs$6$q;
+    reg  [11:0] regs$6$d;
+    wire  [11:0] regs$6$q;
     reg  regs$6$clock;
-    reg  [14:0] regs$7$d;
-    wire  [14:0] regs$7$q;
+    reg  [11:0] regs$7$d;
+    wire  [11:0] regs$7$q;
     reg  regs$7$clock;
-    reg  [14:0] regs$8$d;
-    wire  [14:0] regs$8$q;
+    reg  [11:0] regs$8$d;
+    wire  [11:0] regs$8$q;
     reg  regs$8$clock;
-    reg  [14:0] regs$9$d;
-    wire  [14:0] regs$9$q;
+    reg  [11:0] regs$9$d;
+    wire  [11:0] regs$9$q;
     reg  regs$9$clock;
-    reg  [14:0] regs$10$d;
-    wire  [14:0] regs$10$q;
+    reg  [11:0] regs$10$d;
+    wire  [11:0] regs$10$q;
     reg  regs$10$clock;
-    reg  [14:0] regs$11$d;
-    wire  [14:0] regs$11$q;
+    reg  [11:0] regs$11$d;
+    wire  [11:0] regs$11$q;
     reg  regs$11$clock;
-    reg  [14:0] regs$12$d;
-    wire  [14:0] regs$12$q;
-    reg  regs$12$clock;
-    reg  [14:0] regs$13$d;
-    wire  [14:0] regs$13$q;
-    reg  regs$13$clock;
-    reg  [14:0] regs$14$d;
-    wire  [14:0] regs$14$q;
-    reg  regs$14$clock;
-    reg  [14:0] regs$15$d;
-    wire  [14:0] regs$15$q;
-    reg  regs$15$clock;
     
     // Local signals
-    reg  [14:0] taps$0;
-    reg  [14:0] taps$1;
-    reg  [14:0] taps$2;
-    reg  [14:0] taps$3;
-    reg  [14:0] taps$4;
-    reg  [14:0] taps$5;
-    reg  [14:0] taps$6;
-    reg  [14:0] taps$7;
-    reg  [14:0] taps$8;
-    reg  [14:0] taps$9;
-    reg  [14:0] taps$10;
-    reg  [14:0] taps$11;
-    reg  [14:0] taps$12;
-    reg  [14:0] taps$13;
-    reg  [14:0] taps$14;
-    reg  [14:0] taps$15;
-    reg  [14:0] taps$16;
+    reg  [11:0] taps$0;
+    reg  [11:0] taps$1;
+    reg  [11:0] taps$2;
+    reg  [11:0] taps$3;
+    reg  [11:0] taps$4;
+    reg  [11:0] taps$5;
+    reg  [11:0] taps$6;
+    reg  [11:0] taps$7;
+    reg  [11:0] taps$8;
+    reg  [11:0] taps$9;
+    reg  [11:0] taps$10;
+    reg  [11:0] taps$11;
+    reg  [11:0] taps$12;
     
     // Sub module instances
     pointwise_stage$tag_o$regs$0 regs$0(
@@ -33960,26 +23376,6 @@ module pointwise_stage$tag_o(clock,inp,out);
         .q(regs$11$q),
         .clock(regs$11$clock)
     );
-    pointwise_stage$tag_o$regs$12 regs$12(
-        .d(regs$12$d),
-        .q(regs$12$q),
-        .clock(regs$12$clock)
-    );
-    pointwise_stage$tag_o$regs$13 regs$13(
-        .d(regs$13$d),
-        .q(regs$13$q),
-        .clock(regs$13$clock)
-    );
-    pointwise_stage$tag_o$regs$14 regs$14(
-        .d(regs$14$d),
-        .q(regs$14$q),
-        .clock(regs$14$clock)
-    );
-    pointwise_stage$tag_o$regs$15 regs$15(
-        .d(regs$15$d),
-        .q(regs$15$q),
-        .clock(regs$15$clock)
-    );
     
     // Update code
     always @(*) begin
@@ -34020,18 +23416,6 @@ module pointwise_stage$tag_o(clock,inp,out);
         regs$11$clock = clock;
         regs$11$d = taps$11;
         taps$12 = regs$11$q;
-        regs$12$clock = clock;
-        regs$12$d = taps$12;
-        taps$13 = regs$12$q;
-        regs$13$clock = clock;
-        regs$13$d = taps$13;
-        taps$14 = regs$13$q;
-        regs$14$clock = clock;
-        regs$14$d = taps$14;
-        taps$15 = regs$14$q;
-        regs$15$clock = clock;
-        regs$15$d = taps$15;
-        taps$16 = regs$15$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -34046,10 +23430,6 @@ module pointwise_stage$tag_o(clock,inp,out);
         out = taps$10;
         out = taps$11;
         out = taps$12;
-        out = taps$13;
-        out = taps$14;
-        out = taps$15;
-        out = taps$16;
     end
     
 endmodule // pointwise_stage$tag_o
@@ -34058,13 +23438,13 @@ endmodule // pointwise_stage$tag_o
 module pointwise_stage$tag_o$regs$0(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -34077,13 +23457,13 @@ endmodule // pointwise_stage$tag_o$regs$0
 module pointwise_stage$tag_o$regs$1(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -34096,13 +23476,13 @@ endmodule // pointwise_stage$tag_o$regs$1
 module pointwise_stage$tag_o$regs$10(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -34115,13 +23495,13 @@ endmodule // pointwise_stage$tag_o$regs$10
 module pointwise_stage$tag_o$regs$11(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -34131,92 +23511,16 @@ module pointwise_stage$tag_o$regs$11(d,q,clock);
 endmodule // pointwise_stage$tag_o$regs$11
 
 
-module pointwise_stage$tag_o$regs$12(d,q,clock);
-    
-    // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 15'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$tag_o$regs$12
-
-
-module pointwise_stage$tag_o$regs$13(d,q,clock);
-    
-    // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 15'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$tag_o$regs$13
-
-
-module pointwise_stage$tag_o$regs$14(d,q,clock);
-    
-    // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 15'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$tag_o$regs$14
-
-
-module pointwise_stage$tag_o$regs$15(d,q,clock);
-    
-    // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 15'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$tag_o$regs$15
-
-
 module pointwise_stage$tag_o$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -34229,13 +23533,13 @@ endmodule // pointwise_stage$tag_o$regs$2
 module pointwise_stage$tag_o$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -34248,13 +23552,13 @@ endmodule // pointwise_stage$tag_o$regs$3
 module pointwise_stage$tag_o$regs$4(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -34267,13 +23571,13 @@ endmodule // pointwise_stage$tag_o$regs$4
 module pointwise_stage$tag_o$regs$5(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -34286,13 +23590,13 @@ endmodule // pointwise_stage$tag_o$regs$5
 module pointwise_stage$tag_o$regs$6(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -34305,13 +23609,13 @@ endmodule // pointwise_stage$tag_o$regs$6
 module pointwise_stage$tag_o$regs$7(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -34324,13 +23628,13 @@ endmodule // pointwise_stage$tag_o$regs$7
 module pointwise_stage$tag_o$regs$8(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -34343,13 +23647,13 @@ endmodule // pointwise_stage$tag_o$regs$8
 module pointwise_stage$tag_o$regs$9(d,q,clock);
     
     // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
+    input wire  [11:0] d;
+    output reg  [11:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 15'h0;
+       q = 12'h0;
     end
     
     always @(posedge clock) begin
@@ -34363,69 +23667,53 @@ module pointwise_stage$tag_p(clock,inp,out);
     
     // Module arguments
     input wire  clock;
-    input wire  [5:0] inp;
-    output reg  [5:0] out;
+    input wire  [4:0] inp;
+    output reg  [4:0] out;
     
     // Stub signals
-    reg  [5:0] regs$0$d;
-    wire  [5:0] regs$0$q;
+    reg  [4:0] regs$0$d;
+    wire  [4:0] regs$0$q;
     reg  regs$0$clock;
-    reg  [5:0] regs$1$d;
-    wire  [5:0] regs$1$q;
+    reg  [4:0] regs$1$d;
+    wire  [4:0] regs$1$q;
     reg  regs$1$clock;
-    reg  [5:0] regs$2$d;
-    wire  [5:0] regs$2$q;
+    reg  [4:0] regs$2$d;
+    wire  [4:0] regs$2$q;
     reg  regs$2$clock;
-    reg  [5:0] regs$3$d;
-    wire  [5:0] regs$3$q;
+    reg  [4:0] regs$3$d;
+    wire  [4:0] regs$3$q;
     reg  regs$3$clock;
-    reg  [5:0] regs$4$d;
-    wire  [5:0] regs$4$q;
+    reg  [4:0] regs$4$d;
+    wire  [4:0] regs$4$q;
     reg  regs$4$clock;
-    reg  [5:0] regs$5$d;
-    wire  [5:0] regs$5$q;
+    reg  [4:0] regs$5$d;
+    wire  [4:0] regs$5$q;
     reg  regs$5$clock;
-    reg  [5:0] regs$6$d;
-    wire  [5:0] regs$6$q;
+    reg  [4:0] regs$6$d;
+    wire  [4:0] regs$6$q;
     reg  regs$6$clock;
-    reg  [5:0] regs$7$d;
-    wire  [5:0] regs$7$q;
+    reg  [4:0] regs$7$d;
+    wire  [4:0] regs$7$q;
     reg  regs$7$clock;
-    reg  [5:0] regs$8$d;
-    wire  [5:0] regs$8$q;
+    reg  [4:0] regs$8$d;
+    wire  [4:0] regs$8$q;
     reg  regs$8$clock;
-    reg  [5:0] regs$9$d;
-    wire  [5:0] regs$9$q;
+    reg  [4:0] regs$9$d;
+    wire  [4:0] regs$9$q;
     reg  regs$9$clock;
-    reg  [5:0] regs$10$d;
-    wire  [5:0] regs$10$q;
-    reg  regs$10$clock;
-    reg  [5:0] regs$11$d;
-    wire  [5:0] regs$11$q;
-    reg  regs$11$clock;
-    reg  [5:0] regs$12$d;
-    wire  [5:0] regs$12$q;
-    reg  regs$12$clock;
-    reg  [5:0] regs$13$d;
-    wire  [5:0] regs$13$q;
-    reg  regs$13$clock;
     
     // Local signals
-    reg  [5:0] taps$0;
-    reg  [5:0] taps$1;
-    reg  [5:0] taps$2;
-    reg  [5:0] taps$3;
-    reg  [5:0] taps$4;
-    reg  [5:0] taps$5;
-    reg  [5:0] taps$6;
-    reg  [5:0] taps$7;
-    reg  [5:0] taps$8;
-    reg  [5:0] taps$9;
-    reg  [5:0] taps$10;
-    reg  [5:0] taps$11;
-    reg  [5:0] taps$12;
-    reg  [5:0] taps$13;
-    reg  [5:0] taps$14;
+    reg  [4:0] taps$0;
+    reg  [4:0] taps$1;
+    reg  [4:0] taps$2;
+    reg  [4:0] taps$3;
+    reg  [4:0] taps$4;
+    reg  [4:0] taps$5;
+    reg  [4:0] taps$6;
+    reg  [4:0] taps$7;
+    reg  [4:0] taps$8;
+    reg  [4:0] taps$9;
+    reg  [4:0] taps$10;
     
     // Sub module instances
     pointwise_stage$tag_p$regs$0 regs$0(
@@ -34478,26 +23766,6 @@ module pointwise_stage$tag_p(clock,inp,out);
         .q(regs$9$q),
         .clock(regs$9$clock)
     );
-    pointwise_stage$tag_p$regs$10 regs$10(
-        .d(regs$10$d),
-        .q(regs$10$q),
-        .clock(regs$10$clock)
-    );
-    pointwise_stage$tag_p$regs$11 regs$11(
-        .d(regs$11$d),
-        .q(regs$11$q),
-        .clock(regs$11$clock)
-    );
-    pointwise_stage$tag_p$regs$12 regs$12(
-        .d(regs$12$d),
-        .q(regs$12$q),
-        .clock(regs$12$clock)
-    );
-    pointwise_stage$tag_p$regs$13 regs$13(
-        .d(regs$13$d),
-        .q(regs$13$q),
-        .clock(regs$13$clock)
-    );
     
     // Update code
     always @(*) begin
@@ -34532,18 +23800,6 @@ module pointwise_stage$tag_p(clock,inp,out);
         regs$9$clock = clock;
         regs$9$d = taps$9;
         taps$10 = regs$9$q;
-        regs$10$clock = clock;
-        regs$10$d = taps$10;
-        taps$11 = regs$10$q;
-        regs$11$clock = clock;
-        regs$11$d = taps$11;
-        taps$12 = regs$11$q;
-        regs$12$clock = clock;
-        regs$12$d = taps$12;
-        taps$13 = regs$12$q;
-        regs$13$clock = clock;
-        regs$13$d = taps$13;
-        taps$14 = regs$13$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -34556,10 +23812,6 @@ module pointwise_stage$tag_p(clock,inp,out);
         out = taps$8;
         out = taps$9;
         out = taps$10;
-        out = taps$11;
-        out = taps$12;
-        out = taps$13;
-        out = taps$14;
     end
     
 endmodule // pointwise_stage$tag_p
@@ -34568,13 +23820,13 @@ endmodule // pointwise_stage$tag_p
 module pointwise_stage$tag_p$regs$0(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
@@ -34587,13 +23839,13 @@ endmodule // pointwise_stage$tag_p$regs$0
 module pointwise_stage$tag_p$regs$1(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
@@ -34603,92 +23855,16 @@ module pointwise_stage$tag_p$regs$1(d,q,clock);
 endmodule // pointwise_stage$tag_p$regs$1
 
 
-module pointwise_stage$tag_p$regs$10(d,q,clock);
-    
-    // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 6'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$tag_p$regs$10
-
-
-module pointwise_stage$tag_p$regs$11(d,q,clock);
-    
-    // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 6'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$tag_p$regs$11
-
-
-module pointwise_stage$tag_p$regs$12(d,q,clock);
-    
-    // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 6'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$tag_p$regs$12
-
-
-module pointwise_stage$tag_p$regs$13(d,q,clock);
-    
-    // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 6'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$tag_p$regs$13
-
-
 module pointwise_stage$tag_p$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
@@ -34701,13 +23877,13 @@ endmodule // pointwise_stage$tag_p$regs$2
 module pointwise_stage$tag_p$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
@@ -34720,13 +23896,13 @@ endmodule // pointwise_stage$tag_p$regs$3
 module pointwise_stage$tag_p$regs$4(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
@@ -34739,13 +23915,13 @@ endmodule // pointwise_stage$tag_p$regs$4
 module pointwise_stage$tag_p$regs$5(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
@@ -34758,13 +23934,13 @@ endmodule // pointwise_stage$tag_p$regs$5
 module pointwise_stage$tag_p$regs$6(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
@@ -34777,13 +23953,13 @@ endmodule // pointwise_stage$tag_p$regs$6
 module pointwise_stage$tag_p$regs$7(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
@@ -34796,13 +23972,13 @@ endmodule // pointwise_stage$tag_p$regs$7
 module pointwise_stage$tag_p$regs$8(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
@@ -34815,13 +23991,13 @@ endmodule // pointwise_stage$tag_p$regs$8
 module pointwise_stage$tag_p$regs$9(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
@@ -34872,18 +24048,6 @@ module pointwise_stage$tag_v(clock,inp,out);
     reg  regs$10$d;
     wire  regs$10$q;
     reg  regs$10$clock;
-    reg  regs$11$d;
-    wire  regs$11$q;
-    reg  regs$11$clock;
-    reg  regs$12$d;
-    wire  regs$12$q;
-    reg  regs$12$clock;
-    reg  regs$13$d;
-    wire  regs$13$q;
-    reg  regs$13$clock;
-    reg  regs$14$d;
-    wire  regs$14$q;
-    reg  regs$14$clock;
     
     // Local signals
     reg  taps$0;
@@ -34898,10 +24062,6 @@ module pointwise_stage$tag_v(clock,inp,out);
     reg  taps$9;
     reg  taps$10;
     reg  taps$11;
-    reg  taps$12;
-    reg  taps$13;
-    reg  taps$14;
-    reg  taps$15;
     
     // Sub module instances
     pointwise_stage$tag_v$regs$0 regs$0(
@@ -34959,26 +24119,6 @@ module pointwise_stage$tag_v(clock,inp,out);
         .q(regs$10$q),
         .clock(regs$10$clock)
     );
-    pointwise_stage$tag_v$regs$11 regs$11(
-        .d(regs$11$d),
-        .q(regs$11$q),
-        .clock(regs$11$clock)
-    );
-    pointwise_stage$tag_v$regs$12 regs$12(
-        .d(regs$12$d),
-        .q(regs$12$q),
-        .clock(regs$12$clock)
-    );
-    pointwise_stage$tag_v$regs$13 regs$13(
-        .d(regs$13$d),
-        .q(regs$13$q),
-        .clock(regs$13$clock)
-    );
-    pointwise_stage$tag_v$regs$14 regs$14(
-        .d(regs$14$d),
-        .q(regs$14$q),
-        .clock(regs$14$clock)
-    );
     
     // Update code
     always @(*) begin
@@ -35016,18 +24156,6 @@ module pointwise_stage$tag_v(clock,inp,out);
         regs$10$clock = clock;
         regs$10$d = taps$10;
         taps$11 = regs$10$q;
-        regs$11$clock = clock;
-        regs$11$d = taps$11;
-        taps$12 = regs$11$q;
-        regs$12$clock = clock;
-        regs$12$d = taps$12;
-        taps$13 = regs$12$q;
-        regs$13$clock = clock;
-        regs$13$d = taps$13;
-        taps$14 = regs$13$q;
-        regs$14$clock = clock;
-        regs$14$d = taps$14;
-        taps$15 = regs$14$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -35041,10 +24169,6 @@ module pointwise_stage$tag_v(clock,inp,out);
         out = taps$9;
         out = taps$10;
         out = taps$11;
-        out = taps$12;
-        out = taps$13;
-        out = taps$14;
-        out = taps$15;
     end
     
 endmodule // pointwise_stage$tag_v
@@ -35105,82 +24229,6 @@ module pointwise_stage$tag_v$regs$10(d,q,clock);
     end
           
 endmodule // pointwise_stage$tag_v$regs$10
-
-
-module pointwise_stage$tag_v$regs$11(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$tag_v$regs$11
-
-
-module pointwise_stage$tag_v$regs$12(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$tag_v$regs$12
-
-
-module pointwise_stage$tag_v$regs$13(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$tag_v$regs$13
-
-
-module pointwise_stage$tag_v$regs$14(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$tag_v$regs$14
 
 
 module pointwise_stage$tag_v$regs$2(d,q,clock);
@@ -35376,13 +24424,13 @@ endmodule // pointwise_stage$v1
 module pointwise_stage$w_addr(d,q,clock);
     
     // Module arguments
-    input wire  [17:0] d;
-    output reg  [17:0] q;
+    input wire  [13:0] d;
+    output reg  [13:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 18'h0;
+       q = 14'h0;
     end
     
     always @(posedge clock) begin
@@ -35416,14 +24464,14 @@ module pointwise_stage$wram(clock,write_enable,write_address,write_data,read_add
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [17:0] write_address;
+    input wire  [13:0] write_address;
     input wire  [31:0] write_data;
-    input wire  [17:0] read_address;
+    input wire  [13:0] read_address;
     output reg  [31:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [31:0] mem [0:262143];
+    reg [31:0] mem [0:16383];
     
     always @(posedge clock) begin
        if (write_enable) begin
@@ -35458,14 +24506,14 @@ module pointwise_stage$xram(clock,write_enable,write_address,write_data,read_add
     // Module arguments
     input wire  clock;
     input wire  write_enable;
-    input wire  [13:0] write_address;
-    input wire  [63:0] write_data;
-    input wire  [13:0] read_address;
-    output reg  [63:0] read_data;
+    input wire  [11:0] write_address;
+    input wire  [31:0] write_data;
+    input wire  [11:0] read_address;
+    output reg  [31:0] read_data;
     
     // Update code (custom)
     (* no_rw_check *)
-    reg [63:0] mem [0:16383];
+    reg [31:0] mem [0:4095];
     
     always @(posedge clock) begin
        if (write_enable) begin
