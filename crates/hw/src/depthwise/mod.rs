@@ -641,7 +641,7 @@ impl<
         self.window.last_group.next = self.last_group.q.val();
         self.window.stride2.next = self.stride2.q.val();
         self.window.in_zp.next = self.in_zp.q.val();
-        self.window.inp.tdata.next = bit_cast::<BEAT, IBEAT>(self.inp.tdata.val());
+        self.window.inp.tdata.next = self.inp.tdata.val().get_bits::<BEAT>(0);
         self.window.inp.tlast.next = self.inp.tlast.val();
         self.window.inp.tvalid.next = self.inp.tvalid.val() && self.active.q.val();
         self.inp.tready.next = self.window.inp.tready.val() && self.active.q.val();

@@ -113,6 +113,23 @@ fn verilog_is_lint_clean_and_compiles() {
     }
 }
 
+/// The engine with a wide input port (the `WideWindow` generator) is lint clean too.
+#[test]
+fn wide_engine_verilog_is_lint_clean_and_compiles() {
+    let q = |q| cfg().with_pixels_per_beat(q).unwrap();
+    for v in [
+        verilog_of(&mut SmallEngineQ2::new(&q(2)).unwrap()),
+        verilog_of(&mut SmallEngineQ4::new(&q(4)).unwrap()),
+    ] {
+        if require_tool("verilator") {
+            lint(&v, "top").unwrap();
+        }
+        if require_tool("iverilog") {
+            iverilog_compile(&v).unwrap();
+        }
+    }
+}
+
 /// Multipliers map to DSPs (ECP5: 2 lanes × 9 Mul8x8 + 2 × 4 for the requantizers' 32×32),
 /// memories to RAM cells (this tiny config's 48-word line buffers and 4-word parameter RAMs
 /// become distributed RAM; large ones become DP16KD), and no latches.
