@@ -197,9 +197,8 @@ impl EngineConfig {
     /// window generator (`dsc_hw::window::WideWindow`, cycles in [`crate::wide_window`]).
     ///
     /// Errors: `q` 0 or not a power of two; `q > max_width`; for `q > 1`, `Dk = 1` (no
-    /// window), `Dk > q + 1` (a window row must lie within two adjacent beats) or
-    /// `2q > Dk²` (the two beats of a row are aligned inside a window-wide word): `Dk = 3`
-    /// takes `Q = 2, 4`, `Dk = 5` takes `Q = 4, 8`.
+    /// window) or `Dk > q + 1` (a window row must lie within two adjacent beats): `Dk = 3`
+    /// takes `Q ≥ 2`, `Dk = 5` takes `Q ≥ 4`.
     pub fn with_pixels_per_beat(self, q: usize) -> Result<Self> {
         if q == 0 || !q.is_power_of_two() {
             return Err(invalid(format!("pixels_per_beat Q = {q} must be a power of two (1, 2, 4, …)")));
@@ -211,10 +210,11 @@ impl EngineConfig {
             )));
         }
         let dk = self.dk;
-        if q > 1 && (dk < 3 || dk > q + 1 || 2 * q > dk * dk) {
+        if q > 1 && (dk < 3 || dk > q + 1) {
             return Err(invalid(format!(
-                "pixels_per_beat Q = {q} with Dk = {dk}: the wide window generator needs Dk ≥ 3, \
-                 Dk ≤ Q + 1 and 2·Q ≤ Dk² (Dk = 3: Q ∈ {{1, 2, 4}}; Dk = 5: Q ∈ {{1, 4, 8}})"
+                "pixels_per_beat Q = {q} with Dk = {dk}: the wide window generator needs Dk ≥ 3 \
+                 and Dk ≤ Q + 1 (a window row within two beats; Dk = 3: Q = 1 or Q ≥ 2; \
+                 Dk = 5: Q = 1 or Q ≥ 4)"
             )));
         }
         Ok(EngineConfig { pixels_per_beat: q, ..self })
@@ -369,12 +369,12 @@ mod tests {
         assert!(err(c.with_pixels_per_beat(3)).contains("power of two"));
         assert!(err(c.with_pixels_per_beat(6)).contains("power of two"));
         assert!(err(c.with_pixels_per_beat(32)).contains("max_width"));
-        // Dk = 3 takes Q ≤ 4 (two beats of 8 pixels exceed the 9 taps of a window word).
-        assert!(err(c.with_pixels_per_beat(8)).contains("2·Q ≤ Dk²"));
+        // Dk = 3 takes any wider port that fits the width.
+        assert!(c.with_pixels_per_beat(8).is_ok() && c.with_pixels_per_beat(16).is_ok());
         // Dk = 5 needs Q ≥ 4: a row of 5 taps spans three beats of 2 pixels.
         let c5 = EngineConfig::new(5, 8, 8, 8, 16, 16, 64).unwrap();
         assert!(err(c5.with_pixels_per_beat(2)).contains("Dk ≤ Q + 1"));
-        assert!(c5.with_pixels_per_beat(4).is_ok() && c5.with_pixels_per_beat(8).is_ok());
+        assert!(c5.with_pixels_per_beat(4).is_ok() && c5.with_pixels_per_beat(16).is_ok());
         let c1 = EngineConfig::new(1, 8, 8, 8, 16, 16, 64).unwrap();
         assert!(err(c1.with_pixels_per_beat(2)).contains("Dk ≥ 3"));
         // The TOML key: optional, default 1, and Q = 1 serializes as before.

@@ -3,8 +3,8 @@
 //! random stalls; across a reset in the middle of a layer; and the config port's refusals.
 
 use dsc_hw::depthwise::{
-    cfg_addr, DepthwiseEngine, DepthwiseProgram, MobileNetEngine, MobileNetEngineQ4, SmallEngine, SmallEngineQ2, SmallEngineQ4,
-    CFG_CLEAR_ERROR,
+    cfg_addr, DepthwiseEngine, DepthwiseProgram, MobileNetEngine, MobileNetEngineQ16, MobileNetEngineQ4, SmallEngine, SmallEngineQ16,
+    SmallEngineQ2, SmallEngineQ4, SmallEngineQ8, CFG_CLEAR_ERROR,
 };
 use dsc_model::depthwise::{cycle_bound_wide, depthwise, engine_config_writes, engine_cycles};
 use dsc_model::engine_config::EngineConfig;
@@ -39,15 +39,19 @@ fn small_engine() -> &'static Compiled {
     })
 }
 
-/// [`small_cfg`] with an input port of `q` pixels per beat.
+/// [`small_cfg`] with an input port of `q` pixels per beat; for `Q = 16`, rows up to 20
+/// pixels (one or two words).
 fn small_cfg_q(q: usize) -> EngineConfig {
-    small_cfg().with_pixels_per_beat(q).unwrap()
+    let base = if q > 12 { EngineConfig::new(3, 2, 1, 1, 20, 12, 8).unwrap() } else { small_cfg() };
+    base.with_pixels_per_beat(q).unwrap()
 }
 
-/// The `Q = 2` or `Q = 4` small engine.
+/// The `Q = 2`, 4, 8 or 16 small engine.
 fn small_engine_q(q: usize) -> &'static Compiled {
     static C2: OnceLock<Compiled> = OnceLock::new();
     static C4: OnceLock<Compiled> = OnceLock::new();
+    static C8: OnceLock<Compiled> = OnceLock::new();
+    static C16: OnceLock<Compiled> = OnceLock::new();
     let cfg = small_cfg_q(q);
     match q {
         2 => C2.get_or_init(|| {
@@ -56,6 +60,14 @@ fn small_engine_q(q: usize) -> &'static Compiled {
         }),
         4 => C4.get_or_init(|| {
             let design = Design::from_block("depthwise_small_q4", &mut SmallEngineQ4::new(&cfg).unwrap()).unwrap();
+            build(&design, &options()).unwrap()
+        }),
+        8 => C8.get_or_init(|| {
+            let design = Design::from_block("depthwise_small_q8", &mut SmallEngineQ8::new(&cfg).unwrap()).unwrap();
+            build(&design, &options()).unwrap()
+        }),
+        16 => C16.get_or_init(|| {
+            let design = Design::from_block("depthwise_small_q16", &mut SmallEngineQ16::new(&cfg).unwrap()).unwrap();
             build(&design, &options()).unwrap()
         }),
         _ => panic!("no small engine for Q = {q}"),
@@ -332,11 +344,20 @@ fn reset_mid_layer_then_full_layer() {
 /// faster); a reset in the middle of a layer, then a full layer.
 #[test]
 fn wide_input_port_bit_exact_cycle_exact_stalls_and_reset() {
-    for q in [2, 4] {
+    wide_port(&[2, 4], 48);
+}
+
+/// The same for `Q = 8` and `Q = 16` (rows of one or two words), fewer layers.
+#[test]
+fn wider_input_port_bit_exact_cycle_exact_stalls_and_reset() {
+    wide_port(&[8, 16], 24);
+}
+
+fn wide_port(qs: &[usize], n: usize) {
+    for &q in qs {
         let cfg = small_cfg_q(q);
         let mut m = small_engine_q(q).model().unwrap();
         let mut rng = ChaCha8Rng::seed_from_u64(0xD5C0_0100 + q as u64);
-        let n = 48;
         let mut total = 0;
         for case in 0..n {
             let l = random_layer(&mut rng, &cfg, case);
@@ -492,12 +513,20 @@ fn mobilenet_v1_depthwise_utilization_report_q4() {
     mobilenet_report(4);
 }
 
+/// The same report with `Q = 16` pixels per beat (1024-bit input beats).
+#[test]
+#[ignore]
+fn mobilenet_v1_depthwise_utilization_report_q16() {
+    mobilenet_report(16);
+}
+
 fn mobilenet_report(q: usize) {
     let cfg = EngineConfig::new(3, 8, 1, 1, 112, 112, 1024).unwrap().with_pixels_per_beat(q).unwrap();
     let t0 = std::time::Instant::now();
     let design = match q {
         1 => Design::from_block("depthwise_mobilenet", &mut MobileNetEngine::new(&cfg).unwrap()).unwrap(),
         4 => Design::from_block("depthwise_mobilenet_q4", &mut MobileNetEngineQ4::new(&cfg).unwrap()).unwrap(),
+        16 => Design::from_block("depthwise_mobilenet_q16", &mut MobileNetEngineQ16::new(&cfg).unwrap()).unwrap(),
         _ => panic!("no MobileNet engine for Q = {q}"),
     };
     let compiled = build(&design, &options()).unwrap();

@@ -1,7 +1,8 @@
-//! dsc-hw's WideWindow (`Q` = 2 and 4 input pixels per beat) in Verilator: the windows of the
-//! golden model (`extract_windows`) under random stalls on both streams, for random layers
-//! (stride 1 and 2, odd and even sizes, widths that `Q` does not divide, 1–3 channel groups);
-//! without stalls, the last window in exactly the cycle `dsc_model::wide_window` predicts.
+//! dsc-hw's WideWindow (`Q` = 2, 4, 8 and 16 input pixels per beat) in Verilator: the windows
+//! of the golden model (`extract_windows`) under random stalls on both streams, for random
+//! layers (stride 1 and 2, odd and even sizes, widths that `Q` does not divide, 1–3 channel
+//! groups); without stalls, the last window in exactly the cycle `dsc_model::wide_window`
+//! predicts.
 
 mod common;
 
@@ -16,12 +17,17 @@ use dsc_sim::{Dut, Received, StreamSink, StreamSource};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-/// 3×3 window, P = 2 lanes, images up to 9×9×6; 32-bit (Q = 2) or 64-bit (Q = 4) input beats.
+/// 3×3 window, P = 2 lanes, images up to 9×9×6; 32-bit (Q = 2), 64-bit (Q = 4) or 128-bit
+/// (Q = 8) input beats.
 type Wide2 = WideWindow<16, 32, 144, 4, 2, 4>;
 type Wide4 = WideWindow<16, 64, 144, 3, 2, 4>;
+type Wide8 = WideWindow<16, 128, 144, 3, 2, 4>;
+/// Q = 16 (256-bit beats) needs rows of 16 pixels or more: images up to 9×20×6.
+type Wide16 = WideWindow<16, 256, 144, 3, 2, 5>;
 
 fn cfg(q: usize) -> EngineConfig {
-    EngineConfig::new(3, 2, 1, 1, 9, 9, 6).unwrap().with_pixels_per_beat(q).unwrap()
+    let max_width = if q > 9 { 20 } else { 9 };
+    EngineConfig::new(3, 2, 1, 1, max_width, 9, 6).unwrap().with_pixels_per_beat(q).unwrap()
 }
 
 /// One frame: start, stream the image in, collect every window, then 10 idle cycles in which
@@ -56,8 +62,13 @@ fn check(q: usize, compiled: &dsc_sim::Compiled, seed: u64) {
     let mut v = compiled.model().unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut layers = vec![(9, 9, 6, 1), (9, 8, 2, 2), (1, 1, 2, 1), (2, 7, 4, 2), (5, 4, 2, 2), (4, 1, 4, 1), (3, 2, 2, 1), (7, 9, 2, 2), (8, 6, 6, 2)];
+    let max_width = wc.max_width();
+    if max_width > 9 {
+        // Rows of one full word, of a word and a bit, of two full words (Q = 16 at 17, 20).
+        layers.extend([(5, 16, 2, 1), (6, 16, 4, 2), (4, 17, 2, 1), (5, 17, 2, 2), (9, 20, 6, 1), (8, 20, 2, 2)]);
+    }
     for _ in 0..16 {
-        layers.push((rng.gen_range(1..=9), rng.gen_range(1..=9), 2 * rng.gen_range(1..=3), rng.gen_range(1..=2)));
+        layers.push((rng.gen_range(1..=9), rng.gen_range(1..=max_width), 2 * rng.gen_range(1..=3), rng.gen_range(1..=2)));
     }
     for (i, &(hh, ww, m, s)) in layers.iter().enumerate() {
         let layer = wc.layer(hh, ww, m, s).unwrap();
@@ -88,8 +99,20 @@ fn q4_windows_match_golden_model_and_cycle_model() {
 }
 
 #[test]
+fn q8_windows_match_golden_model_and_cycle_model() {
+    check(8, &compile("wide_window_q8", Wide8::new(&cfg(8)).unwrap()), 63);
+}
+
+#[test]
+fn q16_windows_match_golden_model_and_cycle_model() {
+    check(16, &compile("wide_window_q16", Wide16::new(&cfg(16)).unwrap()), 64);
+}
+
+#[test]
 fn widths_disagreeing_with_the_config_are_errors() {
     assert!(Wide2::new(&cfg(4)).is_err());
     assert!(Wide4::new(&cfg(2)).is_err());
+    assert!(Wide8::new(&cfg(4)).is_err());
+    assert!(Wide16::new(&cfg(8)).is_err());
     assert!(Wide2::new(&EngineConfig::new(3, 2, 1, 1, 9, 9, 6).unwrap()).is_err());
 }

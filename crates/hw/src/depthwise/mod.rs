@@ -289,12 +289,17 @@ pub type DepthwiseEngine<
 /// The small engine the Verilator sweep runs: `Dk = 3`, `P = 2`, up to 12×12×8.
 pub type SmallEngine = DepthwiseEngine<16, 144, 6, 2, 4, 3, 19, 64, 12, 17>;
 
-/// [`SmallEngine`] with an input port of `Q = 2` and `Q = 4` pixels per beat.
+/// [`SmallEngine`] with an input port of `Q = 2`, 4 and 8 pixels per beat.
 pub type SmallEngineQ2 = DepthwiseEngineQ<16, 144, 6, 2, 4, 3, 19, 64, 12, 17, 32, 4>;
 pub type SmallEngineQ4 = DepthwiseEngineQ<16, 144, 6, 2, 4, 3, 19, 64, 12, 17, 64, 3>;
+pub type SmallEngineQ8 = DepthwiseEngineQ<16, 144, 6, 2, 4, 3, 19, 64, 12, 17, 128, 3>;
+/// `Q = 16` needs rows of 16 pixels or more: `P = 2`, rows up to 20 pixels, 12 rows, 8 channels.
+pub type SmallEngineQ16 = DepthwiseEngineQ<16, 144, 7, 2, 5, 3, 19, 64, 12, 17, 256, 3>;
 
 /// [`MobileNetEngine`] with an input port of `Q = 4` pixels per beat (256-bit beats).
 pub type MobileNetEngineQ4 = DepthwiseEngineQ<64, 576, 14, 7, 7, 3, 19, 256, 48, 65, 256, 11>;
+/// [`MobileNetEngine`] with an input port of `Q = 16` pixels per beat (1024-bit beats).
+pub type MobileNetEngineQ16 = DepthwiseEngineQ<64, 576, 14, 7, 7, 3, 19, 256, 48, 65, 1024, 9>;
 
 /// MobileNet-v1 (α = 1, 224) depthwise layers: `Dk = 3`, `P = 8`, up to 112×112×1024 (line
 /// buffers of 112·128 beats).

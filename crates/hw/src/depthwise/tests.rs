@@ -117,9 +117,12 @@ fn verilog_is_lint_clean_and_compiles() {
 #[test]
 fn wide_engine_verilog_is_lint_clean_and_compiles() {
     let q = |q| cfg().with_pixels_per_beat(q).unwrap();
+    let cfg16 = EngineConfig::new(3, 2, 1, 1, 20, 12, 8).unwrap().with_pixels_per_beat(16).unwrap();
     for v in [
         verilog_of(&mut SmallEngineQ2::new(&q(2)).unwrap()),
         verilog_of(&mut SmallEngineQ4::new(&q(4)).unwrap()),
+        verilog_of(&mut SmallEngineQ8::new(&q(8)).unwrap()),
+        verilog_of(&mut SmallEngineQ16::new(&cfg16).unwrap()),
     ] {
         if require_tool("verilator") {
             lint(&v, "top").unwrap();

@@ -8,16 +8,16 @@
 //! Custom-Verilog ports come out as `output reg`, so combinational bodies assign in
 //! `always @(*)`.
 
-mod concat;
 mod mul32x32;
 mod mul8x8;
+mod row_cut;
 mod sdp_ram;
 mod sign_extend;
 mod widen;
 
-pub use concat::Concat2;
 pub use mul32x32::Mul32x32;
 pub use mul8x8::Mul8x8;
+pub use row_cut::RowCut;
 pub use sdp_ram::SdpRam;
 pub use sign_extend::SignExtend8To16;
 pub use widen::Widen;

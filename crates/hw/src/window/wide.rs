@@ -13,8 +13,9 @@
 //! **Storage.** `NB = Dk + 2` line buffers in a ring (row `r` in buffer `r mod NB`), each two
 //! [`SdpRam`] banks of `Q`-pixel words: word `w` goes to bank `(w + 1) mod 2` at address
 //! `((w + 1)/2)·G + g`, so any two adjacent words sit in different banks and are read in one
-//! cycle. A window row is cut from those `2Q` pixels at the window's offset (a mux of `Q`
-//! constant shifts), which needs `Dk ≤ Q + 1` (see `EngineConfig::with_pixels_per_beat`).
+//! cycle. A window row is cut from those `2Q` pixels at the window's offset by a
+//! [`RowCut`] (a mux of `Q` constant slices, `Dk·8P` bits wide whatever `Q`), which needs
+//! `Dk ≤ Q + 1` (see `EngineConfig::with_pixels_per_beat`).
 //!
 //! **Timing.** A writer and a reader run side by side (see [`dsc_model::wide_window`], whose
 //! [`last_window_cycle`](dsc_model::wide_window::last_window_cycle) steps the same counters):
@@ -31,7 +32,7 @@
 //! (`height`, `width`, `last_group`, `stride2`, `in_zp` must hold during the frame) and aborts
 //! a frame in progress; one cycle later the frame runs.
 
-use crate::primitives::{Concat2, SdpRam};
+use crate::primitives::{RowCut, SdpRam};
 use crate::stream::{StreamIn, StreamOut};
 use dsc_model::engine_config::EngineConfig;
 use dsc_model::wide_window::{bank_addr_bits, line_buffers};
@@ -150,9 +151,8 @@ pub struct WideWindow<
     bsel: Vec<Signal<Local, Bits<8>>>,
     lo: Vec<Signal<Local, Bits<IBEAT>>>,
     hi: Vec<Signal<Local, Bits<IBEAT>>>,
-    /// `join[i]`: the two words of row `i` side by side.
-    join: Vec<Concat2<IBEAT, WIN>>,
-    pair: Vec<Signal<Local, Bits<WIN>>>,
+    /// `cut[i]`: row `i`'s `Dk` pixels from its two words, at the offset `off`.
+    cut: Vec<RowCut<IBEAT, BEAT, WIN>>,
     shifted: Vec<Signal<Local, Bits<WIN>>>,
     rowy: Vec<Signal<Local, Bits<16>>>,
     row_ok: Vec<Signal<Local, Bit>>,
@@ -178,9 +178,6 @@ pub struct WideWindow<
     /// `k` for `k < NB` (buffer numbers; also `i` for rows), `j` for `j < Dk`.
     kc8: Vec<Constant<Bits<8>>>,
     kc16: Vec<Constant<Bits<16>>>,
-    /// `o`, `o·8P` for the `Q` offsets.
-    oc: Vec<Constant<Bits<8>>>,
-    oshift: Vec<Constant<Bits<16>>>,
     /// The bits of tap column `j` in a window row; all `Dk` taps; row `i ≥ 1`'s shift at `i − 1`.
     tapmask: Vec<Constant<Bits<WIN>>>,
     rowlow: Constant<Bits<WIN>>,
@@ -319,8 +316,7 @@ impl<
             bsel: sigs(dk),
             lo: sigs(dk),
             hi: sigs(dk),
-            join: sigs(dk),
-            pair: sigs(dk),
+            cut: (0..dk).map(|_| RowCut::new(dk)).collect(),
             shifted: sigs(dk),
             rowy: sigs(dk),
             row_ok: sigs(dk),
@@ -344,8 +340,6 @@ impl<
             half8: Constant::new((((dk - 1) / 2) as u64).into()),
             kc8: (0..nb).map(|k| Constant::new((k as u64).into())).collect(),
             kc16: (0..dk).map(|k| Constant::new((k as u64).into())).collect(),
-            oc: (0..q).map(|o| Constant::new((o as u64).into())).collect(),
-            oshift: (0..q).map(|o| Constant::new(((o * BEAT) as u64).into())).collect(),
             tapmask: (0..dk).map(|j| Constant::new(ones::<WIN>(j * BEAT, (j + 1) * BEAT))).collect(),
             rowlow: Constant::new(ones::<WIN>(0, dk * BEAT)),
             rowshift: (1..dk).map(|i| Constant::new(((i * dk * BEAT) as u64).into())).collect(),
@@ -613,15 +607,10 @@ impl<
                     }
                 }
             }
-            self.join[i].lo.next = self.lo[i].val();
-            self.join[i].hi.next = self.hi[i].val();
-            self.pair[i].next = self.join[i].y.val();
-            self.shifted[i].next = self.pair[i].val();
-            for o in 0..self.oc.len() {
-                if self.off.q.val() == self.oc[o].val() {
-                    self.shifted[i].next = self.pair[i].val() >> self.oshift[o].val();
-                }
-            }
+            self.cut[i].lo_word.next = self.lo[i].val();
+            self.cut[i].hi_word.next = self.hi[i].val();
+            self.cut[i].off.next = self.off.q.val();
+            self.shifted[i].next = self.cut[i].y.val();
             self.rowv[i].next = ((self.shifted[i].val() & self.keep_all.val())
                 | (self.zp_reg.q.val() & !self.keep_all.val()))
                 & self.rowlow.val();
@@ -710,6 +699,8 @@ mod tests {
         assert!(WideWindow::<16, 32, 144, 4, 2, 4>::new(&cfg(2)).is_ok());
         assert!(WideWindow::<16, 64, 144, 3, 2, 4>::new(&cfg(4)).is_ok());
         assert!(WideWindow::<16, 64, 144, 3, 2, 4>::new(&cfg(2)).is_err());
+        // Two beats of 8 pixels are wider than the window: nothing is aligned in a window word.
+        assert!(WideWindow::<16, 128, 144, 3, 2, 4>::new(&cfg(8)).is_ok());
         let narrow = EngineConfig::new(3, 2, 1, 1, 9, 9, 6).unwrap();
         let err = WideWindow::<16, 16, 144, 4, 2, 4>::new(&narrow).err().unwrap().to_string();
         assert!(err.contains("Q = 1"), "{err}");
@@ -720,6 +711,7 @@ mod tests {
         for v in [
             verilog_of(&mut WideWindow::<16, 32, 144, 4, 2, 4>::new(&cfg(2)).unwrap()),
             verilog_of(&mut WideWindow::<16, 64, 144, 3, 2, 4>::new(&cfg(4)).unwrap()),
+            verilog_of(&mut WideWindow::<16, 128, 144, 3, 2, 4>::new(&cfg(8)).unwrap()),
         ] {
             if require_tool("verilator") {
                 lint(&v, "top").unwrap();
