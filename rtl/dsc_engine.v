@@ -1185,7 +1185,7 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         window$last_group = last_group$q;
         window$stride2 = stride2$q;
         window$in_zp = in_zp$q;
-        window$inp$tdata = ((inp$tdata) & 32'hffffffff);
+        window$inp$tdata = inp$tdata[(32'h0)+:(32)];
         window$inp$tlast = inp$tlast;
         window$inp$tvalid = inp$tvalid && active$q;
         inp$tready = window$inp$tready && active$q;
