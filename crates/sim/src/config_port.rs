@@ -13,3 +13,22 @@ pub fn write(m: &mut Model, addr: u32, data: u32) -> Result<()> {
     m.tick();
     m.set("cfg_valid", 0)
 }
+
+/// Clock edges from a write being presented to its effect on `error`, `busy` and the layer
+/// registers: the engines register the port before decoding it (for Fmax).
+pub const WRITE_LATENCY: u64 = 2;
+
+/// One write, then the edges until its effect shows (`cfg_valid` low meanwhile): afterwards
+/// `error` and `busy` tell whether it was refused and whether it started a layer.
+pub fn write_settled(m: &mut Model, addr: u32, data: u32) -> Result<()> {
+    write(m, addr, data)?;
+    settle(m);
+    Ok(())
+}
+
+/// Idle edges until the last write's effect shows (`cfg_valid` must already be low).
+pub fn settle(m: &mut Model) {
+    for _ in 1..WRITE_LATENCY {
+        m.tick();
+    }
+}

@@ -167,6 +167,7 @@ impl EngineSim {
             crate::config_port::write(m, a, d)?;
         }
         let config_cycles = m.cycles() - c0;
+        crate::config_port::settle(m);
         if m.get("error")? != 0 {
             return Err(hw("a config write was refused".into()));
         }

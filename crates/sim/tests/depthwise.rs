@@ -163,7 +163,7 @@ fn idle(m: &mut Model) {
 }
 
 fn write(m: &mut Model, addr: u32, data: u32) {
-    dsc_sim::config_port::write(m, addr, data).unwrap();
+    dsc_sim::config_port::write_settled(m, addr, data).unwrap();
 }
 
 fn wait_idle(m: &mut Model) {
@@ -192,9 +192,10 @@ fn run_layer(
     wait_idle(m);
     let c0 = m.cycles();
     for &(a, d) in prog.writes() {
-        write(m, a, d);
+        dsc_sim::config_port::write(m, a, d).unwrap();
     }
     let config_cycles = m.cycles() - c0;
+    dsc_sim::config_port::settle(m);
     assert_eq!(get(m, "error"), 0, "config refused");
     let mut src = StreamSource::new(m, "inp", stall_in, seed).unwrap();
     let mut sink = StreamSink::new(m, "out", stall_out, seed ^ 0x55).unwrap();

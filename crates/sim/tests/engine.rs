@@ -156,7 +156,7 @@ fn ice40_up5k_engine_bit_exact_and_cycle_exact() {
 }
 
 fn write(sim: &mut EngineSim, addr: u32, data: u32) {
-    dsc_sim::config_port::write(sim.model(), addr, data).unwrap();
+    dsc_sim::config_port::write_settled(sim.model(), addr, data).unwrap();
 }
 
 fn get(sim: &mut EngineSim, port: &str) -> u64 {

@@ -128,7 +128,7 @@ fn idle(m: &mut Model) {
 }
 
 fn write(m: &mut Model, addr: u32, data: u32) {
-    dsc_sim::config_port::write(m, addr, data).unwrap();
+    dsc_sim::config_port::write_settled(m, addr, data).unwrap();
 }
 
 fn wait_idle(m: &mut Model) {
@@ -167,9 +167,10 @@ fn run(
     wait_idle(m);
     let c0 = m.cycles();
     for &(a, d) in writes {
-        write(m, a, d);
+        dsc_sim::config_port::write(m, a, d).unwrap();
     }
     let config_cycles = m.cycles() - c0;
+    dsc_sim::config_port::settle(m);
     assert_eq!(get(m, "error"), 0, "config refused");
     let mut src = StreamSource::new(m, "inp", stalls.0, seed).unwrap();
     let mut sink = StreamSink::new(m, "out", stalls.1, seed ^ 0x55).unwrap();

@@ -110,7 +110,7 @@ fn idle(m: &mut Model) {
 }
 
 fn write(m: &mut Model, addr: u32, data: u32) {
-    dsc_sim::config_port::write(m, addr, data).unwrap();
+    dsc_sim::config_port::write_settled(m, addr, data).unwrap();
 }
 
 struct Measured {
@@ -124,9 +124,10 @@ fn run_layer(m: &mut Model, prog: &PointwiseProgram, input: &Tensor<i8>, stalls:
     assert_eq!(get(m, "busy"), 0);
     let c0 = m.cycles();
     for &(a, d) in prog.writes() {
-        write(m, a, d);
+        dsc_sim::config_port::write(m, a, d).unwrap();
     }
     let config_cycles = m.cycles() - c0;
+    dsc_sim::config_port::settle(m);
     assert_eq!(get(m, "error"), 0, "config refused");
     let mut src = StreamSource::new(m, "inp", stalls.0, seed).unwrap();
     let mut sink = StreamSink::new(m, "out", stalls.1, seed ^ 0x55).unwrap();

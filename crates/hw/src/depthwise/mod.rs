@@ -53,6 +53,9 @@
 //! after acceptance). Without backpressure the credits never bind (`Dk ≤ 5`).
 //!
 //! **Config port** (`cfg_valid`, `cfg_addr`, `cfg_data`; one write per cycle, no handshake).
+//! A write is registered at the port and takes effect on the next edge (`error`, `busy` and a
+//! START show two edges after the write is presented; `busy` is high while a write is in the
+//! port register); a write presented with `reset` is dropped.
 //! `cfg_addr[31:24]` selects a region, `cfg_addr[23:0]` an index:
 //!
 //! | region | index | data | meaning |
@@ -205,6 +208,12 @@ pub struct DepthwiseEngineQ<
     spend: DFF<Bit>,
     pgroup: DFF<Bits<GADDR>>,
     err: DFF<Bit>,
+    /// The config port's input register (for Fmax: the decode and checks of a write start
+    /// from flip-flops, not from the port): the write, and its data-only checks.
+    c_valid: DFF<Bit>,
+    c_addr: DFF<Bits<32>>,
+    c_data: DFF<Bits<32>>,
+    c_data_ok: DFF<Bit>,
     // Run control.
     active: DFF<Bit>,
     flush: DFF<Bit>,
@@ -221,7 +230,16 @@ pub struct DepthwiseEngineQ<
     vpipe: Vec<DFF<Bit>>,
     lpipe: Vec<DFF<Bit>>,
     gpipe: Vec<DFF<Bits<GADDR>>>,
+    /// Bias and shift, read a stage earlier than `M0` and registered (for Fmax: the block
+    /// RAM's clock-to-out is not in series with the requantizer's bias add).
+    bias1: DFF<Bits<PW32>>,
+    shift1: DFF<Bits<PW6>>,
+    /// Walks the `gpipe` stages to find the one before the last (`group` for one stage).
+    early_group: Signal<Local, Bits<GADDR>>,
     // Combinational.
+    in_region: Signal<Local, Bits<8>>,
+    in_index: Signal<Local, Bits<24>>,
+    data_ok: Signal<Local, Bit>,
     region: Signal<Local, Bits<8>>,
     index: Signal<Local, Bits<24>>,
     data_m1: Signal<Local, Bits<32>>,
@@ -411,6 +429,10 @@ impl<
             spend: Default::default(),
             pgroup: Default::default(),
             err: Default::default(),
+            c_valid: Default::default(),
+            c_addr: Default::default(),
+            c_data: Default::default(),
+            c_data_ok: Default::default(),
             active: Default::default(),
             flush: Default::default(),
             credits: Default::default(),
@@ -422,6 +444,12 @@ impl<
             vpipe: (0..lat).map(|_| Default::default()).collect(),
             lpipe: (0..lat).map(|_| Default::default()).collect(),
             gpipe: (0..lat - 1).map(|_| Default::default()).collect(),
+            bias1: Default::default(),
+            shift1: Default::default(),
+            early_group: Default::default(),
+            in_region: Default::default(),
+            in_index: Default::default(),
+            data_ok: Default::default(),
             region: Default::default(),
             index: Default::default(),
             data_m1: Default::default(),
@@ -485,7 +513,7 @@ impl<
         dff_setup!(
             self, clock, height, width, last_group, stride2, in_zp, out_zp, act_min, act_max,
             im2col, wstage, bstage, mstage, sstage, wpend, bpend, mpend, spend, pgroup, err,
-            active, flush, credits, group, ser, ser_valid, ser_last, ser_tap
+            c_valid, c_addr, c_data, c_data_ok, bias1, shift1, active, flush, credits, group, ser, ser_valid, ser_last, ser_tap
         );
         clock!(self, clock, window, wram, bram, mram, sram, fifo);
         for l in 0..self.lanes.len() {
@@ -504,62 +532,74 @@ impl<
         // Clamp bounds in offset binary for the START check.
         self.lo_off.next = self.act_min.q.val() ^ 0x80;
         self.hi_off.next = self.act_max.q.val() ^ 0x80;
-        // ---- Config port: decode and check.
-        self.region.next = self.cfg_addr.val().get_bits::<8>(24);
-        self.data_m1.next = self.cfg_data.val() - 1;
-        self.index.next = self.cfg_addr.val().get_bits::<24>(0);
+        // ---- Config port, edge 1: register the write with its data-only checks (the
+        // index/region decode of a value's range); edge 2 below: the checks against the
+        // engine's state (busy, START's geometry and clamp), then the write takes effect.
+        self.in_region.next = self.cfg_addr.val().get_bits::<8>(24);
+        self.in_index.next = self.cfg_addr.val().get_bits::<24>(0);
         self.is_int8.next =
             (self.cfg_data.val() < 128) || (self.cfg_data.val() >= self.int8_neg.val());
-        self.group_ok.next = self.index.val() <= self.max_group_index.val();
-        self.write_ok.next = false;
-        if self.region.val() == 0 {
-            if self.index.val() == 0 {
-                self.write_ok.next =
+        self.group_ok.next = self.in_index.val() <= self.max_group_index.val();
+        self.data_ok.next = false;
+        if self.in_region.val() == 0 {
+            if self.in_index.val() == 0 {
+                self.data_ok.next =
                     (self.cfg_data.val() != 0) && (self.cfg_data.val() <= self.max_height.val());
             }
-            if self.index.val() == 1 {
-                self.write_ok.next =
+            if self.in_index.val() == 1 {
+                self.data_ok.next =
                     (self.cfg_data.val() != 0) && (self.cfg_data.val() <= self.max_width.val());
             }
-            if self.index.val() == 2 {
-                self.write_ok.next =
+            if self.in_index.val() == 2 {
+                self.data_ok.next =
                     (self.cfg_data.val() != 0) && (self.cfg_data.val() <= self.max_groups.val());
             }
-            if self.index.val() == 3 {
-                self.write_ok.next = (self.cfg_data.val() == 1) || (self.cfg_data.val() == 2);
+            if self.in_index.val() == 3 {
+                self.data_ok.next = (self.cfg_data.val() == 1) || (self.cfg_data.val() == 2);
             }
-            if (self.index.val() >= 4) && (self.index.val() <= 7) {
-                self.write_ok.next = self.is_int8.val();
+            if (self.in_index.val() >= 4) && (self.in_index.val() <= 7) {
+                self.data_ok.next = self.is_int8.val();
             }
-            if self.index.val() == 8 {
-                // The clamp is unused in im2col mode.
-                self.write_ok.next = (self.height.q.val() != 0)
-                    && (self.width.q.val() != 0)
-                    && ((self.lo_off.val() <= self.hi_off.val()) || self.im2col.q.val());
+            // START (8) is checked against the layer registers at edge 2.
+            if (self.in_index.val() == 8) || (self.in_index.val() == 9) {
+                self.data_ok.next = true;
             }
-            if self.index.val() == 9 {
-                self.write_ok.next = true;
-            }
-            if self.index.val() == 10 {
-                self.write_ok.next = (self.cfg_data.val() == 0)
+            if self.in_index.val() == 10 {
+                self.data_ok.next = (self.cfg_data.val() == 0)
                     || ((self.cfg_data.val() == 1) && self.im2col_fits.val());
             }
         }
-        if (self.region.val() == 1) && self.group_ok.val() {
-            self.write_ok.next = self.is_int8.val();
+        if (self.in_region.val() == 1) && self.group_ok.val() {
+            self.data_ok.next = self.is_int8.val();
         }
-        if ((self.region.val() == 2) || (self.region.val() == 3)) && self.group_ok.val() {
-            self.write_ok.next = true;
+        if ((self.in_region.val() == 2) || (self.in_region.val() == 3)) && self.group_ok.val() {
+            self.data_ok.next = true;
         }
-        if (self.region.val() == 4) && self.group_ok.val() {
-            self.write_ok.next =
+        if (self.in_region.val() == 4) && self.group_ok.val() {
+            self.data_ok.next =
                 (self.cfg_data.val() <= 30) || (self.cfg_data.val() >= self.shift_neg.val());
         }
+        // A write in the cycle of a reset is dropped.
+        self.c_valid.d.next = self.cfg_valid.val() && !self.reset.val();
+        self.c_addr.d.next = self.cfg_addr.val();
+        self.c_data.d.next = self.cfg_data.val();
+        self.c_data_ok.d.next = self.data_ok.val();
+        // Edge 2.
+        self.region.next = self.c_addr.q.val().get_bits::<8>(24);
+        self.index.next = self.c_addr.q.val().get_bits::<24>(0);
+        self.data_m1.next = self.c_data.q.val() - 1;
+        self.write_ok.next = self.c_data_ok.q.val();
+        if (self.region.val() == 0) && (self.index.val() == 8) {
+            // The clamp is unused in im2col mode.
+            self.write_ok.next = (self.height.q.val() != 0)
+                && (self.width.q.val() != 0)
+                && ((self.lo_off.val() <= self.hi_off.val()) || self.im2col.q.val());
+        }
         // Any write while busy is refused, except clear-error.
-        self.bad.next = self.cfg_valid.val()
+        self.bad.next = self.c_valid.q.val()
             && (!self.write_ok.val()
                 || (self.busy_now.val() && !((self.region.val() == 0) && (self.index.val() == 9))));
-        self.start.next = self.cfg_valid.val()
+        self.start.next = self.c_valid.q.val()
             && !self.bad.val()
             && (self.region.val() == 0)
             && (self.index.val() == 8)
@@ -571,58 +611,58 @@ impl<
         self.bpend.d.next = false;
         self.mpend.d.next = false;
         self.spend.d.next = false;
-        if self.cfg_valid.val() && !self.bad.val() {
+        if self.c_valid.q.val() && !self.bad.val() {
             if self.region.val() == 0 {
                 if self.index.val() == 0 {
-                    self.height.d.next = self.cfg_data.val().get_bits::<CB>(0);
+                    self.height.d.next = self.c_data.q.val().get_bits::<CB>(0);
                 }
                 if self.index.val() == 1 {
-                    self.width.d.next = self.cfg_data.val().get_bits::<CB>(0);
+                    self.width.d.next = self.c_data.q.val().get_bits::<CB>(0);
                 }
                 if self.index.val() == 2 {
                     self.last_group.d.next = self.data_m1.val().get_bits::<GADDR>(0);
                 }
                 if self.index.val() == 3 {
-                    self.stride2.d.next = self.cfg_data.val() == 2;
+                    self.stride2.d.next = self.c_data.q.val() == 2;
                 }
                 if self.index.val() == 4 {
-                    self.in_zp.d.next = self.cfg_data.val().get_bits::<8>(0);
+                    self.in_zp.d.next = self.c_data.q.val().get_bits::<8>(0);
                 }
                 if self.index.val() == 5 {
-                    self.out_zp.d.next = self.cfg_data.val().get_bits::<8>(0);
+                    self.out_zp.d.next = self.c_data.q.val().get_bits::<8>(0);
                 }
                 if self.index.val() == 6 {
-                    self.act_min.d.next = self.cfg_data.val().get_bits::<8>(0);
+                    self.act_min.d.next = self.c_data.q.val().get_bits::<8>(0);
                 }
                 if self.index.val() == 7 {
-                    self.act_max.d.next = self.cfg_data.val().get_bits::<8>(0);
+                    self.act_max.d.next = self.c_data.q.val().get_bits::<8>(0);
                 }
                 if self.index.val() == 9 {
                     self.err.d.next = false;
                 }
                 if self.index.val() == 10 {
-                    self.im2col.d.next = self.cfg_data.val() == 1;
+                    self.im2col.d.next = self.c_data.q.val() == 1;
                 }
             }
             self.pgroup.d.next = self.index.val().get_bits::<GADDR>(0);
             if self.region.val() == 1 {
                 self.wstage.d.next = (self.wstage.q.val() >> 8)
-                    | (bit_cast::<WIN, 8>(self.cfg_data.val().get_bits::<8>(0)) << self.wtop.val());
+                    | (bit_cast::<WIN, 8>(self.c_data.q.val().get_bits::<8>(0)) << self.wtop.val());
                 self.wpend.d.next = true;
             }
             if self.region.val() == 2 {
                 self.bstage.d.next = (self.bstage.q.val() >> 32)
-                    | (bit_cast::<PW32, 32>(self.cfg_data.val()) << self.top32.val());
+                    | (bit_cast::<PW32, 32>(self.c_data.q.val()) << self.top32.val());
                 self.bpend.d.next = true;
             }
             if self.region.val() == 3 {
                 self.mstage.d.next = (self.mstage.q.val() >> 32)
-                    | (bit_cast::<PW32, 32>(self.cfg_data.val()) << self.top32.val());
+                    | (bit_cast::<PW32, 32>(self.c_data.q.val()) << self.top32.val());
                 self.mpend.d.next = true;
             }
             if self.region.val() == 4 {
                 self.sstage.d.next = (self.sstage.q.val() >> 6)
-                    | (bit_cast::<PW6, 6>(self.cfg_data.val().get_bits::<6>(0)) << self.top6.val());
+                    | (bit_cast::<PW6, 6>(self.c_data.q.val().get_bits::<6>(0)) << self.top6.val());
                 self.spend.d.next = true;
             }
         }
@@ -725,13 +765,21 @@ impl<
         for i in 1..self.gpipe.len() {
             self.gpipe[i].d.next = self.gpipe[i - 1].q.val();
         }
-        // Per-channel parameters: read one stage ahead so they arrive with the lane sums.
-        // (The last assignment wins: the address is the group of the last `gpipe` stage.)
+        // Per-channel parameters arrive with the lane sums: M0 read one stage ahead (the
+        // last assignment wins: the group of the last `gpipe` stage), bias and shift two
+        // stages ahead and registered.
         for i in 0..self.gpipe.len() {
-            self.bram.read_address.next = self.gpipe[i].q.val();
             self.mram.read_address.next = self.gpipe[i].q.val();
-            self.sram.read_address.next = self.gpipe[i].q.val();
         }
+        // (`early_group` walks the stages: it holds stage i − 1 when stage i is reached.)
+        self.early_group.next = self.group.q.val();
+        for i in 0..self.gpipe.len() {
+            self.bram.read_address.next = self.early_group.val();
+            self.sram.read_address.next = self.early_group.val();
+            self.early_group.next = self.gpipe[i].q.val();
+        }
+        self.bias1.d.next = self.bram.read_data.val();
+        self.shift1.d.next = self.sram.read_data.val();
         // Requantizers.
         for l in 0..self.rq.len() {
             for i in 0..self.vpipe.len() {
@@ -743,9 +791,9 @@ impl<
             self.byte_ext[l].a.next = self.rq[l].out.val();
             self.unused_valid[l].next = self.rq[l].out_valid.val();
             self.unused_last[l].next = self.rq[l].out_last.val();
-            self.rq[l].bias.next = self.bram.read_data.val().get_bits::<32>(l * 32);
+            self.rq[l].bias.next = self.bias1.q.val().get_bits::<32>(l * 32);
             self.rq[l].m0.next = self.mram.read_data.val().get_bits::<32>(l * 32);
-            self.rq[l].shift.next = self.sram.read_data.val().get_bits::<6>(l * 6);
+            self.rq[l].shift.next = self.shift1.q.val().get_bits::<6>(l * 6);
             self.rq[l].out_zp.next = self.out_zp.q.val();
             self.rq[l].act_min.next = self.act_min.q.val();
             self.rq[l].act_max.next = self.act_max.q.val();
@@ -821,7 +869,8 @@ impl<
             self.flush.d.next = true;
             self.err.d.next = false;
         }
-        self.busy.next = self.busy_now.val();
+        // A write still in the port register counts as busy (a START about to run).
+        self.busy.next = self.busy_now.val() || self.c_valid.q.val();
         self.error.next = self.err.q.val();
     }
 }

@@ -18,7 +18,9 @@
 //! aliases such as [`SmallDscEngine`]); [`with_instance`] builds the one a config needs.
 //!
 //! **Config port** (`cfg_valid`, `cfg_addr`, `cfg_data`; one write per cycle). `cfg_addr[31:28]`
-//! selects the stage; the rest is that stage's own address (`[27:24]` region, `[23:0]` index):
+//! selects the stage; the rest is that stage's own address (`[27:24]` region, `[23:0]` index).
+//! Each stage registers its port before decoding it, so a write's effect on `error`, `busy`
+//! and the layer shows two edges after the write is presented:
 //!
 //! | `cfg_addr` | stage | registers |
 //! |---|---|---|

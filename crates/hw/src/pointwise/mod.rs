@@ -19,7 +19,9 @@
 //! pixel's last input beat beyond `M` may hold anything.
 //!
 //! **Config port** (`cfg_valid`, `cfg_addr`, `cfg_data`; one write per cycle):
-//! `cfg_addr[31:24]` region, `cfg_addr[23:0]` index.
+//! `cfg_addr[31:24]` region, `cfg_addr[23:0]` index. A write is registered at the port and
+//! takes effect on the next edge (`error`, `busy` and START show two edges after the write is
+//! presented; `busy` is high while a write is in the port register).
 //!
 //! | region | index | data | meaning |
 //! |---|---|---|---|
@@ -125,6 +127,10 @@ pub struct PointwiseStage<
     act_max: DFF<Bits<8>>,
     err: DFF<Bit>,
     last_err: DFF<Bit>,
+    /// A beat was taken last cycle, its `tlast`, and whether it was the layer's last.
+    took: DFF<Bit>,
+    took_last: DFF<Bit>,
+    took_final: DFF<Bit>,
     running: DFF<Bit>,
     // Config staging.
     wstage: DFF<Bits<WW>>,
@@ -160,6 +166,12 @@ pub struct PointwiseStage<
     cap_d: DFF<Bit>,
     // Accumulate stage (E → E+1).
     sum: DFF<Bits<PW>>,
+    /// Bias and shift of the N-tile, read a cycle early and registered (for Fmax: the block
+    /// RAM's clock-to-out is not in series with the requantizer's bias add); `j1` addresses
+    /// the `M0` RAM a cycle later, so `M0` (registered inside the requantizer) needs none.
+    bias1: DFF<Bits<PB>>,
+    shift1: DFF<Bits<PS>>,
+    j1: DFF<Bits<JA>>,
     v1: DFF<Bit>,
     p_e: DFF<Bits<BA>>,
     p1: DFF<Bits<BA>>,
@@ -183,9 +195,26 @@ pub struct PointwiseStage<
     index: Signal<Local, Bits<24>>,
     is_int8: Signal<Local, Bit>,
     bad: Signal<Local, Bit>,
-    in_bsz: Signal<Local, Bits<16>>,
-    c_bsz: Signal<Local, Bits<16>>,
-    o_bsz: Signal<Local, Bits<16>>,
+    in_region: Signal<Local, Bits<8>>,
+    in_index: Signal<Local, Bits<24>>,
+    /// The presented write fails a check on its address and data alone.
+    data_bad: Signal<Local, Bit>,
+    /// The config port's input register (for Fmax: the decode of a write starts from
+    /// flip-flops): the write and its address/data-only verdict.
+    c_valid: DFF<Bit>,
+    c_addr: DFF<Bits<32>>,
+    c_data: DFF<Bits<32>>,
+    c_data_bad: DFF<Bit>,
+    /// Each side's current block size `min(B, pixels left)`, kept beside its `*_left` counter
+    /// (registered for Fmax, so the block-end compares do not follow a 24-bit compare).
+    in_bsz: DFF<Bits<16>>,
+    c_bsz: DFF<Bits<16>>,
+    o_bsz: DFF<Bits<16>>,
+    /// `min(B, pixels)`, the first block; each side's pixels left after its current block.
+    first_bsz: Signal<Local, Bits<16>>,
+    in_rest: Signal<Local, Bits<24>>,
+    c_rest: Signal<Local, Bits<24>>,
+    o_rest: Signal<Local, Bits<24>>,
     accept: Signal<Local, Bit>,
     set_full: Signal<Local, Bit>,
     clr_full: Signal<Local, Bit>,
@@ -308,7 +337,7 @@ impl<
             tag_first: DelayLine::new(lat + 1),
             tag_last: DelayLine::new(lat + 1),
             tag_end: DelayLine::new(lat + 1),
-            tag_j: DelayLine::new(lat + 1),
+            tag_j: DelayLine::new(lat),
             tag_o: DelayLine::new(lat + 2),
             o_after: DelayLine::new(Requantizer::LATENCY),
             mt: Default::default(),
@@ -320,6 +349,9 @@ impl<
             act_max: Default::default(),
             err: Default::default(),
             last_err: Default::default(),
+            took: Default::default(),
+            took_last: Default::default(),
+            took_final: Default::default(),
             running: Default::default(),
             wstage: Default::default(),
             bstage: Default::default(),
@@ -351,6 +383,9 @@ impl<
             sw_d: Default::default(),
             cap_d: Default::default(),
             sum: Default::default(),
+            bias1: Default::default(),
+            shift1: Default::default(),
+            j1: Default::default(),
             v1: Default::default(),
             p_e: Default::default(),
             p1: Default::default(),
@@ -371,10 +406,21 @@ impl<
             region: Default::default(),
             index: Default::default(),
             is_int8: Default::default(),
+            in_region: Default::default(),
+            in_index: Default::default(),
+            data_bad: Default::default(),
+            c_valid: Default::default(),
+            c_addr: Default::default(),
+            c_data: Default::default(),
+            c_data_bad: Default::default(),
             bad: Default::default(),
             in_bsz: Default::default(),
             c_bsz: Default::default(),
             o_bsz: Default::default(),
+            first_bsz: Default::default(),
+            in_rest: Default::default(),
+            c_rest: Default::default(),
+            o_rest: Default::default(),
             accept: Default::default(),
             set_full: Default::default(),
             clr_full: Default::default(),
@@ -435,8 +481,9 @@ impl<
             self, clock, mt, nt, npix, blk, out_zp, act_min, act_max, err, last_err, running, wstage, bstage,
             mstage, sstage, wpend, bpend, mpend, spend, cw_addr, cj_addr, ibank, in_i, in_p,
             in_addr, in_left, full0, full1, cbank, cstate, ck, ci, cj, tper, px_addr, o_addr,
-            w_addr, c_left, sw_d, cap_d, sum, v1, p_e, p1, last1, end1, ofull0, ofull1, oused0, oused1, obank, o_rd,
-            o_j, o_p, o_left, credits, issued, issued_last
+            w_addr, c_left, sw_d, cap_d, sum, bias1, shift1, j1, v1, p_e, p1, last1, end1, ofull0, ofull1, oused0, oused1, obank, o_rd,
+            o_j, o_p, o_left, credits, issued, issued_last, c_valid, c_addr, c_data, c_data_bad,
+            in_bsz, c_bsz, o_bsz, took, took_last, took_final
         );
         clock!(
             self, clock, array, xram, wram, aram, oram, bram, mram, sram, fifo, tag_p, tag_v,
@@ -446,110 +493,110 @@ impl<
             self.rq[c].clock.next = self.clock.val();
         }
 
-        // ---- Config port.
+        // ---- Config port, edge 1: register the write with the checks on its address and
+        // data alone; edge 2: the checks against the stage's state, then the write.
+        self.in_region.next = self.cfg_addr.val().get_bits::<8>(24);
+        self.in_index.next = self.cfg_addr.val().get_bits::<24>(0);
+        self.is_int8.next = (self.cfg_data.val() + 128) < 256;
+        self.data_bad.next = true;
+        if self.in_region.val() == 0 {
+            if self.in_index.val() == 0 {
+                self.data_bad.next = (self.cfg_data.val() == 0) || (self.cfg_data.val() > self.mt_max.val());
+            }
+            if self.in_index.val() == 1 {
+                self.data_bad.next = (self.cfg_data.val() == 0) || (self.cfg_data.val() > self.nt_max.val());
+            }
+            if self.in_index.val() == 2 {
+                self.data_bad.next = (self.cfg_data.val() == 0) || (self.cfg_data.val() > self.pix_max.val());
+            }
+            if self.in_index.val() == 3 {
+                self.data_bad.next = (self.cfg_data.val() == 0) || (self.cfg_data.val() > self.blk_max.val());
+            }
+            if (self.in_index.val() >= 4) && (self.in_index.val() <= 6) {
+                self.data_bad.next = !self.is_int8.val();
+            }
+            if (self.in_index.val() == 8) || (self.in_index.val() == 9) {
+                self.data_bad.next = false;
+            }
+        }
+        if self.in_region.val() == 1 {
+            self.data_bad.next = !(self.in_index.val() < self.w_words.val()) || !self.is_int8.val();
+        }
+        if (self.in_region.val() == 2) || (self.in_region.val() == 3) {
+            self.data_bad.next = !(self.in_index.val() < self.nt_idx.val());
+        }
+        if self.in_region.val() == 4 {
+            self.data_bad.next =
+                !(self.in_index.val() < self.nt_idx.val()) || !((self.cfg_data.val() + 31) < 62);
+        }
+        self.c_valid.d.next = self.cfg_valid.val();
+        self.c_addr.d.next = self.cfg_addr.val();
+        self.c_data.d.next = self.cfg_data.val();
+        self.c_data_bad.d.next = self.data_bad.val();
+        // Edge 2.
         self.lo_off.next = self.act_min.q.val() ^ 0x80;
         self.hi_off.next = self.act_max.q.val() ^ 0x80;
-        self.region.next = self.cfg_addr.val().get_bits::<8>(24);
-        self.index.next = self.cfg_addr.val().get_bits::<24>(0);
-        self.is_int8.next = (self.cfg_data.val() + 128) < 256;
+        self.region.next = self.c_addr.q.val().get_bits::<8>(24);
+        self.index.next = self.c_addr.q.val().get_bits::<24>(0);
         self.bad.next = false;
         self.wpend.d.next = false;
         self.bpend.d.next = false;
         self.mpend.d.next = false;
         self.spend.d.next = false;
-        if self.cfg_valid.val() {
+        if self.c_valid.q.val() {
             if (self.region.val() == 0) && (self.index.val() == 9) {
                 self.err.d.next = false;
-            } else if self.running.q.val() {
+            } else if self.running.q.val() || self.c_data_bad.q.val() {
                 self.bad.next = true;
             } else if self.region.val() == 0 {
                 if self.index.val() == 0 {
-                    if (self.cfg_data.val() == 0) || (self.cfg_data.val() > self.mt_max.val()) {
-                        self.bad.next = true;
-                    } else {
-                        self.mt.d.next = self.cfg_data.val().get_bits::<16>(0);
-                    }
-                } else if self.index.val() == 1 {
-                    if (self.cfg_data.val() == 0) || (self.cfg_data.val() > self.nt_max.val()) {
-                        self.bad.next = true;
-                    } else {
-                        self.nt.d.next = self.cfg_data.val().get_bits::<16>(0);
-                    }
-                } else if self.index.val() == 2 {
-                    if (self.cfg_data.val() == 0) || (self.cfg_data.val() > self.pix_max.val()) {
-                        self.bad.next = true;
-                    } else {
-                        self.npix.d.next = self.cfg_data.val().get_bits::<24>(0);
-                    }
-                } else if self.index.val() == 3 {
-                    if (self.cfg_data.val() == 0) || (self.cfg_data.val() > self.blk_max.val()) {
-                        self.bad.next = true;
-                    } else {
-                        self.blk.d.next = self.cfg_data.val().get_bits::<16>(0);
-                    }
-                } else if self.index.val() == 4 {
-                    if self.is_int8.val() {
-                        self.out_zp.d.next = self.cfg_data.val().get_bits::<8>(0);
-                    } else {
-                        self.bad.next = true;
-                    }
-                } else if self.index.val() == 5 {
-                    if self.is_int8.val() {
-                        self.act_min.d.next = self.cfg_data.val().get_bits::<8>(0);
-                    } else {
-                        self.bad.next = true;
-                    }
-                } else if self.index.val() == 6 {
-                    if self.is_int8.val() {
-                        self.act_max.d.next = self.cfg_data.val().get_bits::<8>(0);
-                    } else {
-                        self.bad.next = true;
-                    }
-                } else if self.index.val() == 8 {
+                    self.mt.d.next = self.c_data.q.val().get_bits::<16>(0);
+                }
+                if self.index.val() == 1 {
+                    self.nt.d.next = self.c_data.q.val().get_bits::<16>(0);
+                }
+                if self.index.val() == 2 {
+                    self.npix.d.next = self.c_data.q.val().get_bits::<24>(0);
+                }
+                if self.index.val() == 3 {
+                    self.blk.d.next = self.c_data.q.val().get_bits::<16>(0);
+                }
+                if self.index.val() == 4 {
+                    self.out_zp.d.next = self.c_data.q.val().get_bits::<8>(0);
+                }
+                if self.index.val() == 5 {
+                    self.act_min.d.next = self.c_data.q.val().get_bits::<8>(0);
+                }
+                if self.index.val() == 6 {
+                    self.act_max.d.next = self.c_data.q.val().get_bits::<8>(0);
+                }
+                if self.index.val() == 8 {
                     if self.lo_off.val() > self.hi_off.val() {
                         self.bad.next = true;
                     } else {
                         self.running.d.next = true;
                     }
-                } else {
-                    self.bad.next = true;
                 }
             } else if self.region.val() == 1 {
-                if self.index.val() < self.w_words.val() {
-                    self.wstage.d.next = (self.wstage.q.val() >> 8)
-                        | (bit_cast::<WW, 8>(self.cfg_data.val().get_bits::<8>(0)) << self.top8.val());
-                    self.wpend.d.next = true;
-                    self.cw_addr.d.next = self.index.val().get_bits::<WA>(0);
-                    if !self.is_int8.val() {
-                        self.bad.next = true;
-                        self.wpend.d.next = false;
-                    }
-                } else {
-                    self.bad.next = true;
-                }
-            } else if (self.region.val() == 2) || (self.region.val() == 3) || (self.region.val() == 4) {
-                if self.index.val() < self.nt_idx.val() {
-                    self.cj_addr.d.next = self.index.val().get_bits::<JA>(0);
-                    if self.region.val() == 2 {
-                        self.bstage.d.next = (self.bstage.q.val() >> 32)
-                            | (bit_cast::<PB, 32>(self.cfg_data.val()) << self.top32.val());
-                        self.bpend.d.next = true;
-                    } else if self.region.val() == 3 {
-                        self.mstage.d.next = (self.mstage.q.val() >> 32)
-                            | (bit_cast::<PB, 32>(self.cfg_data.val()) << self.top32.val());
-                        self.mpend.d.next = true;
-                    } else if (self.cfg_data.val() + 31) < 62 {
-                        self.sstage.d.next = (self.sstage.q.val() >> 6)
-                            | (bit_cast::<PS, 6>(self.cfg_data.val().get_bits::<6>(0)) << self.top6.val());
-                        self.spend.d.next = true;
-                    } else {
-                        self.bad.next = true;
-                    }
-                } else {
-                    self.bad.next = true;
-                }
+                self.wstage.d.next = (self.wstage.q.val() >> 8)
+                    | (bit_cast::<WW, 8>(self.c_data.q.val().get_bits::<8>(0)) << self.top8.val());
+                self.wpend.d.next = true;
+                self.cw_addr.d.next = self.index.val().get_bits::<WA>(0);
             } else {
-                self.bad.next = true;
+                self.cj_addr.d.next = self.index.val().get_bits::<JA>(0);
+                if self.region.val() == 2 {
+                    self.bstage.d.next = (self.bstage.q.val() >> 32)
+                        | (bit_cast::<PB, 32>(self.c_data.q.val()) << self.top32.val());
+                    self.bpend.d.next = true;
+                } else if self.region.val() == 3 {
+                    self.mstage.d.next = (self.mstage.q.val() >> 32)
+                        | (bit_cast::<PB, 32>(self.c_data.q.val()) << self.top32.val());
+                    self.mpend.d.next = true;
+                } else {
+                    self.sstage.d.next = (self.sstage.q.val() >> 6)
+                        | (bit_cast::<PS, 6>(self.c_data.q.val().get_bits::<6>(0)) << self.top6.val());
+                    self.spend.d.next = true;
+                }
             }
         }
         if self.bad.val() {
@@ -569,19 +616,25 @@ impl<
         self.sram.write_data.next = self.sstage.q.val();
 
         // START: every side begins with the whole layer.
-        if self.cfg_valid.val() && !self.bad.val() && (self.region.val() == 0) && (self.index.val() == 8) {
+        if bit_cast::<24, 16>(self.blk.q.val()) < self.npix.q.val() {
+            self.first_bsz.next = self.blk.q.val();
+        } else {
+            self.first_bsz.next = self.npix.q.val().get_bits::<16>(0);
+        }
+        self.in_rest.next = self.in_left.q.val() - bit_cast::<24, 16>(self.in_bsz.q.val());
+        self.c_rest.next = self.c_left.q.val() - bit_cast::<24, 16>(self.c_bsz.q.val());
+        self.o_rest.next = self.o_left.q.val() - bit_cast::<24, 16>(self.o_bsz.q.val());
+        if self.c_valid.q.val() && !self.bad.val() && (self.region.val() == 0) && (self.index.val() == 8) {
             self.in_left.d.next = self.npix.q.val();
             self.c_left.d.next = self.npix.q.val();
             self.o_left.d.next = self.npix.q.val();
+            self.in_bsz.d.next = self.first_bsz.val();
+            self.c_bsz.d.next = self.first_bsz.val();
+            self.o_bsz.d.next = self.first_bsz.val();
             self.last_err.d.next = false;
         }
 
         // ---- Input side: beats into the pixel bank `ibank`.
-        if bit_cast::<24, 16>(self.blk.q.val()) < self.in_left.q.val() {
-            self.in_bsz.next = self.blk.q.val();
-        } else {
-            self.in_bsz.next = self.in_left.q.val().get_bits::<16>(0);
-        }
         if self.ibank.q.val() {
             self.in_full_now.next = self.full1.q.val();
         } else {
@@ -599,9 +652,14 @@ impl<
         }
         self.set_full.next = false;
         self.in_final.next = ((self.in_i.q.val() + 1) == self.mt.q.val())
-            && ((self.in_p.q.val() + 1) == self.in_bsz.val())
-            && (self.in_left.q.val() == bit_cast::<24, 16>(self.in_bsz.val()));
-        if self.accept.val() && self.inp.tvalid.val() && (self.inp.tlast.val() != self.in_final.val()) {
+            && ((self.in_p.q.val() + 1) == self.in_bsz.q.val())
+            && (self.in_left.q.val() == bit_cast::<24, 16>(self.in_bsz.q.val()));
+        // The tlast check a cycle later (for Fmax: the input handshake and the block counters'
+        // compares do not meet in one cycle); `last_error` is read after the layer.
+        self.took.d.next = self.accept.val() && self.inp.tvalid.val();
+        self.took_last.d.next = self.inp.tlast.val();
+        self.took_final.d.next = self.in_final.val();
+        if self.took.q.val() && (self.took_last.q.val() != self.took_final.q.val()) {
             self.last_err.d.next = true;
         }
         if self.accept.val() && self.inp.tvalid.val() {
@@ -610,22 +668,22 @@ impl<
             if (self.in_i.q.val() + 1) == self.mt.q.val() {
                 self.in_i.d.next = 0.into();
                 self.in_p.d.next = self.in_p.q.val() + 1;
-                if (self.in_p.q.val() + 1) == self.in_bsz.val() {
+                if (self.in_p.q.val() + 1) == self.in_bsz.q.val() {
                     self.set_full.next = true;
                     self.in_p.d.next = 0.into();
                     self.in_addr.d.next = 0.into();
                     self.ibank.d.next = !self.ibank.q.val();
-                    self.in_left.d.next = self.in_left.q.val() - bit_cast::<24, 16>(self.in_bsz.val());
+                    self.in_left.d.next = self.in_rest.val();
+                    if bit_cast::<24, 16>(self.blk.q.val()) < self.in_rest.val() {
+                        self.in_bsz.d.next = self.blk.q.val();
+                    } else {
+                        self.in_bsz.d.next = self.in_rest.val().get_bits::<16>(0);
+                    }
                 }
             }
         }
 
         // ---- Compute side: WAIT (0) → PROLOGUE (1, R cycles) → TILES (2).
-        if bit_cast::<24, 16>(self.blk.q.val()) < self.c_left.q.val() {
-            self.c_bsz.next = self.blk.q.val();
-        } else {
-            self.c_bsz.next = self.c_left.q.val().get_bits::<16>(0);
-        }
         if self.cbank.q.val() {
             self.c_full_now.next = self.full1.q.val();
             self.c_ofull_now.next = self.oused1.q.val();
@@ -659,8 +717,8 @@ impl<
                 self.w_addr.d.next = 0.into();
                 self.px_addr.d.next = 0.into();
                 self.o_addr.d.next = 0.into();
-                if self.c_bsz.val() > self.tmin.val() {
-                    self.tper.d.next = self.c_bsz.val();
+                if self.c_bsz.q.val() > self.tmin.val() {
+                    self.tper.d.next = self.c_bsz.q.val();
                 } else {
                     self.tper.d.next = self.tmin.val();
                 }
@@ -674,7 +732,7 @@ impl<
                 self.ck.d.next = 0.into();
             }
         } else {
-            if self.ck.q.val() < self.c_bsz.val() {
+            if self.ck.q.val() < self.c_bsz.q.val() {
                 self.issue_px.next = true;
                 self.px_addr.d.next = self.px_addr.q.val() + self.mt.q.val().get_bits::<XA>(0);
                 self.o_addr.d.next = self.o_addr.q.val() + self.nt.q.val().get_bits::<OA>(0);
@@ -701,7 +759,12 @@ impl<
                     self.cstate.d.next = 0.into();
                     self.clr_full.next = true;
                     self.cbank.d.next = !self.cbank.q.val();
-                    self.c_left.d.next = self.c_left.q.val() - bit_cast::<24, 16>(self.c_bsz.val());
+                    self.c_left.d.next = self.c_rest.val();
+                    if bit_cast::<24, 16>(self.blk.q.val()) < self.c_rest.val() {
+                        self.c_bsz.d.next = self.blk.q.val();
+                    } else {
+                        self.c_bsz.d.next = self.c_rest.val().get_bits::<16>(0);
+                    }
                 }
             }
         }
@@ -721,7 +784,7 @@ impl<
         self.tag_v.inp.next = self.issue_px.val();
         self.tag_first.inp.next = self.ci.q.val() == 0;
         self.tag_last.inp.next = (self.ci.q.val() + 1) == self.mt.q.val();
-        self.tag_end.inp.next = self.last_tile.val() && ((self.ck.q.val() + 1) == self.c_bsz.val());
+        self.tag_end.inp.next = self.last_tile.val() && ((self.ck.q.val() + 1) == self.c_bsz.q.val());
         self.tag_j.inp.next = self.cj.q.val().get_bits::<JA>(0);
         if self.cbank.q.val() {
             self.tag_o.inp.next = self.o_addr.q.val() | self.obank_bit.val();
@@ -731,9 +794,14 @@ impl<
 
         // ---- Accumulate (E): column sums + the block's partial sums (zero on M-tile 0).
         self.aram.read_address.next = self.tag_p.out.val();
+        // tag_j leads by one cycle: bias and shift are read at E − 1 and registered at E;
+        // M0 is read at E through j1.
         self.bram.read_address.next = self.tag_j.out.val();
-        self.mram.read_address.next = self.tag_j.out.val();
         self.sram.read_address.next = self.tag_j.out.val();
+        self.j1.d.next = self.tag_j.out.val();
+        self.mram.read_address.next = self.j1.q.val();
+        self.bias1.d.next = self.bram.read_data.val();
+        self.shift1.d.next = self.sram.read_data.val();
         for c in 0..self.sum_ext.len() {
             if self.tag_first.out.val() {
                 self.sum_ext[c].a.next =
@@ -772,9 +840,9 @@ impl<
             self.rq[c].valid.next = self.v1.q.val() && self.last1.q.val();
             self.rq[c].last.next = self.end1.q.val();
             self.rq[c].acc.next = self.acc_ext[c].y.val();
-            self.rq[c].bias.next = self.bram.read_data.val().get_bits::<32>(32 * c);
+            self.rq[c].bias.next = self.bias1.q.val().get_bits::<32>(32 * c);
             self.rq[c].m0.next = self.mram.read_data.val().get_bits::<32>(32 * c);
-            self.rq[c].shift.next = self.sram.read_data.val().get_bits::<6>(6 * c);
+            self.rq[c].shift.next = self.shift1.q.val().get_bits::<6>(6 * c);
             self.rq[c].out_zp.next = self.out_zp.q.val();
             self.rq[c].act_min.next = self.act_min.q.val();
             self.rq[c].act_max.next = self.act_max.q.val();
@@ -801,11 +869,6 @@ impl<
         self.set_ofull.next = self.rq_valid.val() && self.rq_last.val();
 
         // ---- Output side: words of the full output bank, pixel-major, through the FIFO.
-        if bit_cast::<24, 16>(self.blk.q.val()) < self.o_left.q.val() {
-            self.o_bsz.next = self.blk.q.val();
-        } else {
-            self.o_bsz.next = self.o_left.q.val().get_bits::<16>(0);
-        }
         if self.obank.q.val() {
             self.o_full_now.next = self.ofull1.q.val();
             self.oram.read_address.next = self.o_rd.q.val() | self.obank_bit.val();
@@ -824,14 +887,19 @@ impl<
             if (self.o_j.q.val() + 1) == self.nt.q.val() {
                 self.o_j.d.next = 0.into();
                 self.o_p.d.next = self.o_p.q.val() + 1;
-                if (self.o_p.q.val() + 1) == self.o_bsz.val() {
+                if (self.o_p.q.val() + 1) == self.o_bsz.q.val() {
                     self.clr_ofull.next = true;
                     self.o_p.d.next = 0.into();
                     self.o_rd.d.next = 0.into();
                     self.obank.d.next = !self.obank.q.val();
-                    self.o_left.d.next = self.o_left.q.val() - bit_cast::<24, 16>(self.o_bsz.val());
+                    self.o_left.d.next = self.o_rest.val();
+                    if bit_cast::<24, 16>(self.blk.q.val()) < self.o_rest.val() {
+                        self.o_bsz.d.next = self.blk.q.val();
+                    } else {
+                        self.o_bsz.d.next = self.o_rest.val().get_bits::<16>(0);
+                    }
                     self.issued_last.d.next =
-                        self.o_left.q.val() == bit_cast::<24, 16>(self.o_bsz.val());
+                        self.o_left.q.val() == bit_cast::<24, 16>(self.o_bsz.q.val());
                 }
             }
         }
@@ -866,7 +934,8 @@ impl<
         if self.issued.q.val() && !self.fifo.inp.tready.val() {
             self.err.d.next = true;
         }
-        self.busy.next = self.running.q.val();
+        // A write still in the port register counts as busy (a START about to run).
+        self.busy.next = self.running.q.val() || self.c_valid.q.val();
         self.error.next = self.err.q.val();
         self.last_error.next = self.last_err.q.val();
         self.out_fill.next = self.fifo.count.val();
