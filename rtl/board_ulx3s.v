@@ -1192,6 +1192,18 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
     reg  err$d;
     wire  err$q;
     reg  err$clock;
+    reg  c_valid$d;
+    wire  c_valid$q;
+    reg  c_valid$clock;
+    reg  [31:0] c_addr$d;
+    wire  [31:0] c_addr$q;
+    reg  c_addr$clock;
+    reg  [31:0] c_data$d;
+    wire  [31:0] c_data$q;
+    reg  c_data$clock;
+    reg  c_data_ok$d;
+    wire  c_data_ok$q;
+    reg  c_data_ok$clock;
     reg  active$d;
     wire  active$q;
     reg  active$clock;
@@ -1267,12 +1279,22 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
     reg  [5:0] gpipe$4$d;
     wire  [5:0] gpipe$4$q;
     reg  gpipe$4$clock;
+    reg  [127:0] bias1$d;
+    wire  [127:0] bias1$q;
+    reg  bias1$clock;
+    reg  [23:0] shift1$d;
+    wire  [23:0] shift1$q;
+    reg  shift1$clock;
     
     // Local signals
     reg  [287:0] win_data;
     reg  win_valid;
     reg  win_last;
     reg  win_busy;
+    reg  [5:0] early_group;
+    reg  [7:0] in_region;
+    reg  [23:0] in_index;
+    reg  data_ok;
     reg  [7:0] region;
     reg  [23:0] index;
     reg  [31:0] data_m1;
@@ -1581,6 +1603,26 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         .q(err$q),
         .clock(err$clock)
     );
+    board_ulx3s$engine$c_valid c_valid(
+        .d(c_valid$d),
+        .q(c_valid$q),
+        .clock(c_valid$clock)
+    );
+    board_ulx3s$engine$c_addr c_addr(
+        .d(c_addr$d),
+        .q(c_addr$q),
+        .clock(c_addr$clock)
+    );
+    board_ulx3s$engine$c_data c_data(
+        .d(c_data$d),
+        .q(c_data$q),
+        .clock(c_data$clock)
+    );
+    board_ulx3s$engine$c_data_ok c_data_ok(
+        .d(c_data_ok$d),
+        .q(c_data_ok$q),
+        .clock(c_data_ok$clock)
+    );
     board_ulx3s$engine$active active(
         .d(active$d),
         .q(active$q),
@@ -1706,6 +1748,16 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         .q(gpipe$4$q),
         .clock(gpipe$4$clock)
     );
+    board_ulx3s$engine$bias1 bias1(
+        .d(bias1$d),
+        .q(bias1$q),
+        .clock(bias1$clock)
+    );
+    board_ulx3s$engine$shift1 shift1(
+        .d(shift1$d),
+        .q(shift1$q),
+        .clock(shift1$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -1728,6 +1780,12 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         spend$clock = clock;
         pgroup$clock = clock;
         err$clock = clock;
+        c_valid$clock = clock;
+        c_addr$clock = clock;
+        c_data$clock = clock;
+        c_data_ok$clock = clock;
+        bias1$clock = clock;
+        shift1$clock = clock;
         active$clock = clock;
         flush$clock = clock;
         credits$clock = clock;
@@ -1755,6 +1813,12 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         spend$d = spend$q;
         pgroup$d = pgroup$q;
         err$d = err$q;
+        c_valid$d = c_valid$q;
+        c_addr$d = c_addr$q;
+        c_data$d = c_data$q;
+        c_data_ok$d = c_data_ok$q;
+        bias1$d = bias1$q;
+        shift1$d = shift1$q;
         active$d = active$q;
         flush$d = flush$q;
         credits$d = credits$q;
@@ -1797,49 +1861,56 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         busy_now = active$q || flush$q || (credits$q != 32'h0);
         lo_off = act_min$q ^ 32'h80;
         hi_off = act_max$q ^ 32'h80;
-        region = cfg_addr[(32'h18)+:(8)];
-        data_m1 = cfg_data - 32'h1;
-        index = cfg_addr[(32'h0)+:(24)];
+        in_region = cfg_addr[(32'h18)+:(8)];
+        in_index = cfg_addr[(32'h0)+:(24)];
         is_int8 = (cfg_data < 32'h80) || (cfg_data >= int8_neg);
-        group_ok = index <= max_group_index;
-        write_ok = 1'b0;
-        if (region == 32'h0) begin
-            if (index == 32'h0) begin
-                write_ok = (cfg_data != 32'h0) && (cfg_data <= max_height);
+        group_ok = in_index <= max_group_index;
+        data_ok = 1'b0;
+        if (in_region == 32'h0) begin
+            if (in_index == 32'h0) begin
+                data_ok = (cfg_data != 32'h0) && (cfg_data <= max_height);
             end
-            if (index == 32'h1) begin
-                write_ok = (cfg_data != 32'h0) && (cfg_data <= max_width);
+            if (in_index == 32'h1) begin
+                data_ok = (cfg_data != 32'h0) && (cfg_data <= max_width);
             end
-            if (index == 32'h2) begin
-                write_ok = (cfg_data != 32'h0) && (cfg_data <= max_groups);
+            if (in_index == 32'h2) begin
+                data_ok = (cfg_data != 32'h0) && (cfg_data <= max_groups);
             end
-            if (index == 32'h3) begin
-                write_ok = (cfg_data == 32'h1) || (cfg_data == 32'h2);
+            if (in_index == 32'h3) begin
+                data_ok = (cfg_data == 32'h1) || (cfg_data == 32'h2);
             end
-            if ((index >= 32'h4) && (index <= 32'h7)) begin
-                write_ok = is_int8;
+            if ((in_index >= 32'h4) && (in_index <= 32'h7)) begin
+                data_ok = is_int8;
             end
-            if (index == 32'h8) begin
-                write_ok = (height$q != 32'h0) && (width$q != 32'h0) && ((lo_off <= hi_off) || im2col$q);
+            if ((in_index == 32'h8) || (in_index == 32'h9)) begin
+                data_ok = 1'b1;
             end
-            if (index == 32'h9) begin
-                write_ok = 1'b1;
-            end
-            if (index == 32'ha) begin
-                write_ok = (cfg_data == 32'h0) || ((cfg_data == 32'h1) && im2col_fits);
+            if (in_index == 32'ha) begin
+                data_ok = (cfg_data == 32'h0) || ((cfg_data == 32'h1) && im2col_fits);
             end
         end
-        if ((region == 32'h1) && group_ok) begin
-            write_ok = is_int8;
+        if ((in_region == 32'h1) && group_ok) begin
+            data_ok = is_int8;
         end
-        if (((region == 32'h2) || (region == 32'h3)) && group_ok) begin
-            write_ok = 1'b1;
+        if (((in_region == 32'h2) || (in_region == 32'h3)) && group_ok) begin
+            data_ok = 1'b1;
         end
-        if ((region == 32'h4) && group_ok) begin
-            write_ok = (cfg_data <= 32'h1e) || (cfg_data >= shift_neg);
+        if ((in_region == 32'h4) && group_ok) begin
+            data_ok = (cfg_data <= 32'h1e) || (cfg_data >= shift_neg);
         end
-        bad = cfg_valid && (~write_ok || (busy_now && ~((region == 32'h0) && (index == 32'h9))));
-        start = cfg_valid && ~bad && (region == 32'h0) && (index == 32'h8) && ~reset;
+        c_valid$d = cfg_valid && ~reset;
+        c_addr$d = cfg_addr;
+        c_data$d = cfg_data;
+        c_data_ok$d = data_ok;
+        region = c_addr$q[(32'h18)+:(8)];
+        index = c_addr$q[(32'h0)+:(24)];
+        data_m1 = c_data$q - 32'h1;
+        write_ok = c_data_ok$q;
+        if ((region == 32'h0) && (index == 32'h8)) begin
+            write_ok = (height$q != 32'h0) && (width$q != 32'h0) && ((lo_off <= hi_off) || im2col$q);
+        end
+        bad = c_valid$q && (~write_ok || (busy_now && ~((region == 32'h0) && (index == 32'h9))));
+        start = c_valid$q && ~bad && (region == 32'h0) && (index == 32'h8) && ~reset;
         if (bad) begin
             err$d = 1'b1;
         end
@@ -1847,54 +1918,54 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         bpend$d = 1'b0;
         mpend$d = 1'b0;
         spend$d = 1'b0;
-        if (cfg_valid && ~bad) begin
+        if (c_valid$q && ~bad) begin
             if (region == 32'h0) begin
                 if (index == 32'h0) begin
-                    height$d = cfg_data[(32'h0)+:(6)];
+                    height$d = c_data$q[(32'h0)+:(6)];
                 end
                 if (index == 32'h1) begin
-                    width$d = cfg_data[(32'h0)+:(6)];
+                    width$d = c_data$q[(32'h0)+:(6)];
                 end
                 if (index == 32'h2) begin
                     last_group$d = data_m1[(32'h0)+:(6)];
                 end
                 if (index == 32'h3) begin
-                    stride2$d = cfg_data == 32'h2;
+                    stride2$d = c_data$q == 32'h2;
                 end
                 if (index == 32'h4) begin
-                    in_zp$d = cfg_data[(32'h0)+:(8)];
+                    in_zp$d = c_data$q[(32'h0)+:(8)];
                 end
                 if (index == 32'h5) begin
-                    out_zp$d = cfg_data[(32'h0)+:(8)];
+                    out_zp$d = c_data$q[(32'h0)+:(8)];
                 end
                 if (index == 32'h6) begin
-                    act_min$d = cfg_data[(32'h0)+:(8)];
+                    act_min$d = c_data$q[(32'h0)+:(8)];
                 end
                 if (index == 32'h7) begin
-                    act_max$d = cfg_data[(32'h0)+:(8)];
+                    act_max$d = c_data$q[(32'h0)+:(8)];
                 end
                 if (index == 32'h9) begin
                     err$d = 1'b0;
                 end
                 if (index == 32'ha) begin
-                    im2col$d = cfg_data == 32'h1;
+                    im2col$d = c_data$q == 32'h1;
                 end
             end
             pgroup$d = index[(32'h0)+:(6)];
             if (region == 32'h1) begin
-                wstage$d = (wstage$q >> 32'h8) | (((cfg_data[(32'h0)+:(8)]) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff) << wtop);
+                wstage$d = (wstage$q >> 32'h8) | (((c_data$q[(32'h0)+:(8)]) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff) << wtop);
                 wpend$d = 1'b1;
             end
             if (region == 32'h2) begin
-                bstage$d = (bstage$q >> 32'h20) | (((cfg_data) & 128'hffffffffffffffffffffffffffffffff) << top32);
+                bstage$d = (bstage$q >> 32'h20) | (((c_data$q) & 128'hffffffffffffffffffffffffffffffff) << top32);
                 bpend$d = 1'b1;
             end
             if (region == 32'h3) begin
-                mstage$d = (mstage$q >> 32'h20) | (((cfg_data) & 128'hffffffffffffffffffffffffffffffff) << top32);
+                mstage$d = (mstage$q >> 32'h20) | (((c_data$q) & 128'hffffffffffffffffffffffffffffffff) << top32);
                 mpend$d = 1'b1;
             end
             if (region == 32'h4) begin
-                sstage$d = (sstage$q >> 32'h6) | (((cfg_data[(32'h0)+:(6)]) & 24'hffffff) << top6);
+                sstage$d = (sstage$q >> 32'h6) | (((c_data$q[(32'h0)+:(6)]) & 24'hffffff) << top6);
                 spend$d = 1'b1;
             end
         end
@@ -1976,21 +2047,29 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         gpipe$2$d = gpipe$1$q;
         gpipe$3$d = gpipe$2$q;
         gpipe$4$d = gpipe$3$q;
-        bram$read_address = gpipe$0$q;
         mram$read_address = gpipe$0$q;
-        sram$read_address = gpipe$0$q;
-        bram$read_address = gpipe$1$q;
         mram$read_address = gpipe$1$q;
-        sram$read_address = gpipe$1$q;
-        bram$read_address = gpipe$2$q;
         mram$read_address = gpipe$2$q;
-        sram$read_address = gpipe$2$q;
-        bram$read_address = gpipe$3$q;
         mram$read_address = gpipe$3$q;
-        sram$read_address = gpipe$3$q;
-        bram$read_address = gpipe$4$q;
         mram$read_address = gpipe$4$q;
-        sram$read_address = gpipe$4$q;
+        early_group = group$q;
+        bram$read_address = early_group;
+        sram$read_address = early_group;
+        early_group = gpipe$0$q;
+        bram$read_address = early_group;
+        sram$read_address = early_group;
+        early_group = gpipe$1$q;
+        bram$read_address = early_group;
+        sram$read_address = early_group;
+        early_group = gpipe$2$q;
+        bram$read_address = early_group;
+        sram$read_address = early_group;
+        early_group = gpipe$3$q;
+        bram$read_address = early_group;
+        sram$read_address = early_group;
+        early_group = gpipe$4$q;
+        bias1$d = bram$read_data;
+        shift1$d = sram$read_data;
         rq$0$valid = vpipe$0$q;
         rq$0$last = lpipe$0$q;
         rq$0$valid = vpipe$1$q;
@@ -2008,9 +2087,9 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         byte_ext$0$a = rq$0$out;
         unused_valid$0 = rq$0$out_valid;
         unused_last$0 = rq$0$out_last;
-        rq$0$bias = bram$read_data[(0 * 32'h20)+:(32)];
+        rq$0$bias = bias1$q[(0 * 32'h20)+:(32)];
         rq$0$m0 = mram$read_data[(0 * 32'h20)+:(32)];
-        rq$0$shift = sram$read_data[(0 * 32'h6)+:(6)];
+        rq$0$shift = shift1$q[(0 * 32'h6)+:(6)];
         rq$0$out_zp = out_zp$q;
         rq$0$act_min = act_min$q;
         rq$0$act_max = act_max$q;
@@ -2031,9 +2110,9 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         byte_ext$1$a = rq$1$out;
         unused_valid$1 = rq$1$out_valid;
         unused_last$1 = rq$1$out_last;
-        rq$1$bias = bram$read_data[(1 * 32'h20)+:(32)];
+        rq$1$bias = bias1$q[(1 * 32'h20)+:(32)];
         rq$1$m0 = mram$read_data[(1 * 32'h20)+:(32)];
-        rq$1$shift = sram$read_data[(1 * 32'h6)+:(6)];
+        rq$1$shift = shift1$q[(1 * 32'h6)+:(6)];
         rq$1$out_zp = out_zp$q;
         rq$1$act_min = act_min$q;
         rq$1$act_max = act_max$q;
@@ -2054,9 +2133,9 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         byte_ext$2$a = rq$2$out;
         unused_valid$2 = rq$2$out_valid;
         unused_last$2 = rq$2$out_last;
-        rq$2$bias = bram$read_data[(2 * 32'h20)+:(32)];
+        rq$2$bias = bias1$q[(2 * 32'h20)+:(32)];
         rq$2$m0 = mram$read_data[(2 * 32'h20)+:(32)];
-        rq$2$shift = sram$read_data[(2 * 32'h6)+:(6)];
+        rq$2$shift = shift1$q[(2 * 32'h6)+:(6)];
         rq$2$out_zp = out_zp$q;
         rq$2$act_min = act_min$q;
         rq$2$act_max = act_max$q;
@@ -2077,9 +2156,9 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         byte_ext$3$a = rq$3$out;
         unused_valid$3 = rq$3$out_valid;
         unused_last$3 = rq$3$out_last;
-        rq$3$bias = bram$read_data[(3 * 32'h20)+:(32)];
+        rq$3$bias = bias1$q[(3 * 32'h20)+:(32)];
         rq$3$m0 = mram$read_data[(3 * 32'h20)+:(32)];
-        rq$3$shift = sram$read_data[(3 * 32'h6)+:(6)];
+        rq$3$shift = shift1$q[(3 * 32'h6)+:(6)];
         rq$3$out_zp = out_zp$q;
         rq$3$act_min = act_min$q;
         rq$3$act_max = act_max$q;
@@ -2143,7 +2222,7 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
             flush$d = 1'b1;
             err$d = 1'b0;
         end
-        busy = busy_now;
+        busy = busy_now || c_valid$q;
         error = err$q;
     end
     
@@ -2259,6 +2338,25 @@ module board_ulx3s$engine$active(d,q,clock);
 endmodule // board_ulx3s$engine$active
 
 
+module board_ulx3s$engine$bias1(d,q,clock);
+    
+    // Module arguments
+    input wire  [127:0] d;
+    output reg  [127:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 128'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_ulx3s$engine$bias1
+
+
 module board_ulx3s$engine$bpend(d,q,clock);
     
     // Module arguments
@@ -2370,6 +2468,82 @@ module board_ulx3s$engine$byte_ext$3(a,y);
        y = {24'd0, a};
     end
 endmodule // board_ulx3s$engine$byte_ext$3
+
+
+module board_ulx3s$engine$c_addr(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_ulx3s$engine$c_addr
+
+
+module board_ulx3s$engine$c_data(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_ulx3s$engine$c_data
+
+
+module board_ulx3s$engine$c_data_ok(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_ulx3s$engine$c_data_ok
+
+
+module board_ulx3s$engine$c_valid(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_ulx3s$engine$c_valid
 
 
 module board_ulx3s$engine$credits(d,q,clock);
@@ -20355,6 +20529,25 @@ module board_ulx3s$engine$ser_valid(d,q,clock);
     end
           
 endmodule // board_ulx3s$engine$ser_valid
+
+
+module board_ulx3s$engine$shift1(d,q,clock);
+    
+    // Module arguments
+    input wire  [23:0] d;
+    output reg  [23:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 24'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_ulx3s$engine$shift1
 
 
 module board_ulx3s$engine$spend(d,q,clock);

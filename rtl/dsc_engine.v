@@ -461,6 +461,18 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     reg  err$d;
     wire  err$q;
     reg  err$clock;
+    reg  c_valid$d;
+    wire  c_valid$q;
+    reg  c_valid$clock;
+    reg  [31:0] c_addr$d;
+    wire  [31:0] c_addr$q;
+    reg  c_addr$clock;
+    reg  [31:0] c_data$d;
+    wire  [31:0] c_data$q;
+    reg  c_data$clock;
+    reg  c_data_ok$d;
+    wire  c_data_ok$q;
+    reg  c_data_ok$clock;
     reg  active$d;
     wire  active$q;
     reg  active$clock;
@@ -536,12 +548,22 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     reg  [5:0] gpipe$4$d;
     wire  [5:0] gpipe$4$q;
     reg  gpipe$4$clock;
+    reg  [127:0] bias1$d;
+    wire  [127:0] bias1$q;
+    reg  bias1$clock;
+    reg  [23:0] shift1$d;
+    wire  [23:0] shift1$q;
+    reg  shift1$clock;
     
     // Local signals
     reg  [287:0] win_data;
     reg  win_valid;
     reg  win_last;
     reg  win_busy;
+    reg  [5:0] early_group;
+    reg  [7:0] in_region;
+    reg  [23:0] in_index;
+    reg  data_ok;
     reg  [7:0] region;
     reg  [23:0] index;
     reg  [31:0] data_m1;
@@ -850,6 +872,26 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         .q(err$q),
         .clock(err$clock)
     );
+    dsc_engine$dw$c_valid c_valid(
+        .d(c_valid$d),
+        .q(c_valid$q),
+        .clock(c_valid$clock)
+    );
+    dsc_engine$dw$c_addr c_addr(
+        .d(c_addr$d),
+        .q(c_addr$q),
+        .clock(c_addr$clock)
+    );
+    dsc_engine$dw$c_data c_data(
+        .d(c_data$d),
+        .q(c_data$q),
+        .clock(c_data$clock)
+    );
+    dsc_engine$dw$c_data_ok c_data_ok(
+        .d(c_data_ok$d),
+        .q(c_data_ok$q),
+        .clock(c_data_ok$clock)
+    );
     dsc_engine$dw$active active(
         .d(active$d),
         .q(active$q),
@@ -975,6 +1017,16 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         .q(gpipe$4$q),
         .clock(gpipe$4$clock)
     );
+    dsc_engine$dw$bias1 bias1(
+        .d(bias1$d),
+        .q(bias1$q),
+        .clock(bias1$clock)
+    );
+    dsc_engine$dw$shift1 shift1(
+        .d(shift1$d),
+        .q(shift1$q),
+        .clock(shift1$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -997,6 +1049,12 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         spend$clock = clock;
         pgroup$clock = clock;
         err$clock = clock;
+        c_valid$clock = clock;
+        c_addr$clock = clock;
+        c_data$clock = clock;
+        c_data_ok$clock = clock;
+        bias1$clock = clock;
+        shift1$clock = clock;
         active$clock = clock;
         flush$clock = clock;
         credits$clock = clock;
@@ -1024,6 +1082,12 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         spend$d = spend$q;
         pgroup$d = pgroup$q;
         err$d = err$q;
+        c_valid$d = c_valid$q;
+        c_addr$d = c_addr$q;
+        c_data$d = c_data$q;
+        c_data_ok$d = c_data_ok$q;
+        bias1$d = bias1$q;
+        shift1$d = shift1$q;
         active$d = active$q;
         flush$d = flush$q;
         credits$d = credits$q;
@@ -1066,49 +1130,56 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         busy_now = active$q || flush$q || (credits$q != 32'h0);
         lo_off = act_min$q ^ 32'h80;
         hi_off = act_max$q ^ 32'h80;
-        region = cfg_addr[(32'h18)+:(8)];
-        data_m1 = cfg_data - 32'h1;
-        index = cfg_addr[(32'h0)+:(24)];
+        in_region = cfg_addr[(32'h18)+:(8)];
+        in_index = cfg_addr[(32'h0)+:(24)];
         is_int8 = (cfg_data < 32'h80) || (cfg_data >= int8_neg);
-        group_ok = index <= max_group_index;
-        write_ok = 1'b0;
-        if (region == 32'h0) begin
-            if (index == 32'h0) begin
-                write_ok = (cfg_data != 32'h0) && (cfg_data <= max_height);
+        group_ok = in_index <= max_group_index;
+        data_ok = 1'b0;
+        if (in_region == 32'h0) begin
+            if (in_index == 32'h0) begin
+                data_ok = (cfg_data != 32'h0) && (cfg_data <= max_height);
             end
-            if (index == 32'h1) begin
-                write_ok = (cfg_data != 32'h0) && (cfg_data <= max_width);
+            if (in_index == 32'h1) begin
+                data_ok = (cfg_data != 32'h0) && (cfg_data <= max_width);
             end
-            if (index == 32'h2) begin
-                write_ok = (cfg_data != 32'h0) && (cfg_data <= max_groups);
+            if (in_index == 32'h2) begin
+                data_ok = (cfg_data != 32'h0) && (cfg_data <= max_groups);
             end
-            if (index == 32'h3) begin
-                write_ok = (cfg_data == 32'h1) || (cfg_data == 32'h2);
+            if (in_index == 32'h3) begin
+                data_ok = (cfg_data == 32'h1) || (cfg_data == 32'h2);
             end
-            if ((index >= 32'h4) && (index <= 32'h7)) begin
-                write_ok = is_int8;
+            if ((in_index >= 32'h4) && (in_index <= 32'h7)) begin
+                data_ok = is_int8;
             end
-            if (index == 32'h8) begin
-                write_ok = (height$q != 32'h0) && (width$q != 32'h0) && ((lo_off <= hi_off) || im2col$q);
+            if ((in_index == 32'h8) || (in_index == 32'h9)) begin
+                data_ok = 1'b1;
             end
-            if (index == 32'h9) begin
-                write_ok = 1'b1;
-            end
-            if (index == 32'ha) begin
-                write_ok = (cfg_data == 32'h0) || ((cfg_data == 32'h1) && im2col_fits);
+            if (in_index == 32'ha) begin
+                data_ok = (cfg_data == 32'h0) || ((cfg_data == 32'h1) && im2col_fits);
             end
         end
-        if ((region == 32'h1) && group_ok) begin
-            write_ok = is_int8;
+        if ((in_region == 32'h1) && group_ok) begin
+            data_ok = is_int8;
         end
-        if (((region == 32'h2) || (region == 32'h3)) && group_ok) begin
-            write_ok = 1'b1;
+        if (((in_region == 32'h2) || (in_region == 32'h3)) && group_ok) begin
+            data_ok = 1'b1;
         end
-        if ((region == 32'h4) && group_ok) begin
-            write_ok = (cfg_data <= 32'h1e) || (cfg_data >= shift_neg);
+        if ((in_region == 32'h4) && group_ok) begin
+            data_ok = (cfg_data <= 32'h1e) || (cfg_data >= shift_neg);
         end
-        bad = cfg_valid && (~write_ok || (busy_now && ~((region == 32'h0) && (index == 32'h9))));
-        start = cfg_valid && ~bad && (region == 32'h0) && (index == 32'h8) && ~reset;
+        c_valid$d = cfg_valid && ~reset;
+        c_addr$d = cfg_addr;
+        c_data$d = cfg_data;
+        c_data_ok$d = data_ok;
+        region = c_addr$q[(32'h18)+:(8)];
+        index = c_addr$q[(32'h0)+:(24)];
+        data_m1 = c_data$q - 32'h1;
+        write_ok = c_data_ok$q;
+        if ((region == 32'h0) && (index == 32'h8)) begin
+            write_ok = (height$q != 32'h0) && (width$q != 32'h0) && ((lo_off <= hi_off) || im2col$q);
+        end
+        bad = c_valid$q && (~write_ok || (busy_now && ~((region == 32'h0) && (index == 32'h9))));
+        start = c_valid$q && ~bad && (region == 32'h0) && (index == 32'h8) && ~reset;
         if (bad) begin
             err$d = 1'b1;
         end
@@ -1116,54 +1187,54 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         bpend$d = 1'b0;
         mpend$d = 1'b0;
         spend$d = 1'b0;
-        if (cfg_valid && ~bad) begin
+        if (c_valid$q && ~bad) begin
             if (region == 32'h0) begin
                 if (index == 32'h0) begin
-                    height$d = cfg_data[(32'h0)+:(6)];
+                    height$d = c_data$q[(32'h0)+:(6)];
                 end
                 if (index == 32'h1) begin
-                    width$d = cfg_data[(32'h0)+:(6)];
+                    width$d = c_data$q[(32'h0)+:(6)];
                 end
                 if (index == 32'h2) begin
                     last_group$d = data_m1[(32'h0)+:(6)];
                 end
                 if (index == 32'h3) begin
-                    stride2$d = cfg_data == 32'h2;
+                    stride2$d = c_data$q == 32'h2;
                 end
                 if (index == 32'h4) begin
-                    in_zp$d = cfg_data[(32'h0)+:(8)];
+                    in_zp$d = c_data$q[(32'h0)+:(8)];
                 end
                 if (index == 32'h5) begin
-                    out_zp$d = cfg_data[(32'h0)+:(8)];
+                    out_zp$d = c_data$q[(32'h0)+:(8)];
                 end
                 if (index == 32'h6) begin
-                    act_min$d = cfg_data[(32'h0)+:(8)];
+                    act_min$d = c_data$q[(32'h0)+:(8)];
                 end
                 if (index == 32'h7) begin
-                    act_max$d = cfg_data[(32'h0)+:(8)];
+                    act_max$d = c_data$q[(32'h0)+:(8)];
                 end
                 if (index == 32'h9) begin
                     err$d = 1'b0;
                 end
                 if (index == 32'ha) begin
-                    im2col$d = cfg_data == 32'h1;
+                    im2col$d = c_data$q == 32'h1;
                 end
             end
             pgroup$d = index[(32'h0)+:(6)];
             if (region == 32'h1) begin
-                wstage$d = (wstage$q >> 32'h8) | (((cfg_data[(32'h0)+:(8)]) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff) << wtop);
+                wstage$d = (wstage$q >> 32'h8) | (((c_data$q[(32'h0)+:(8)]) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff) << wtop);
                 wpend$d = 1'b1;
             end
             if (region == 32'h2) begin
-                bstage$d = (bstage$q >> 32'h20) | (((cfg_data) & 128'hffffffffffffffffffffffffffffffff) << top32);
+                bstage$d = (bstage$q >> 32'h20) | (((c_data$q) & 128'hffffffffffffffffffffffffffffffff) << top32);
                 bpend$d = 1'b1;
             end
             if (region == 32'h3) begin
-                mstage$d = (mstage$q >> 32'h20) | (((cfg_data) & 128'hffffffffffffffffffffffffffffffff) << top32);
+                mstage$d = (mstage$q >> 32'h20) | (((c_data$q) & 128'hffffffffffffffffffffffffffffffff) << top32);
                 mpend$d = 1'b1;
             end
             if (region == 32'h4) begin
-                sstage$d = (sstage$q >> 32'h6) | (((cfg_data[(32'h0)+:(6)]) & 24'hffffff) << top6);
+                sstage$d = (sstage$q >> 32'h6) | (((c_data$q[(32'h0)+:(6)]) & 24'hffffff) << top6);
                 spend$d = 1'b1;
             end
         end
@@ -1245,21 +1316,29 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         gpipe$2$d = gpipe$1$q;
         gpipe$3$d = gpipe$2$q;
         gpipe$4$d = gpipe$3$q;
-        bram$read_address = gpipe$0$q;
         mram$read_address = gpipe$0$q;
-        sram$read_address = gpipe$0$q;
-        bram$read_address = gpipe$1$q;
         mram$read_address = gpipe$1$q;
-        sram$read_address = gpipe$1$q;
-        bram$read_address = gpipe$2$q;
         mram$read_address = gpipe$2$q;
-        sram$read_address = gpipe$2$q;
-        bram$read_address = gpipe$3$q;
         mram$read_address = gpipe$3$q;
-        sram$read_address = gpipe$3$q;
-        bram$read_address = gpipe$4$q;
         mram$read_address = gpipe$4$q;
-        sram$read_address = gpipe$4$q;
+        early_group = group$q;
+        bram$read_address = early_group;
+        sram$read_address = early_group;
+        early_group = gpipe$0$q;
+        bram$read_address = early_group;
+        sram$read_address = early_group;
+        early_group = gpipe$1$q;
+        bram$read_address = early_group;
+        sram$read_address = early_group;
+        early_group = gpipe$2$q;
+        bram$read_address = early_group;
+        sram$read_address = early_group;
+        early_group = gpipe$3$q;
+        bram$read_address = early_group;
+        sram$read_address = early_group;
+        early_group = gpipe$4$q;
+        bias1$d = bram$read_data;
+        shift1$d = sram$read_data;
         rq$0$valid = vpipe$0$q;
         rq$0$last = lpipe$0$q;
         rq$0$valid = vpipe$1$q;
@@ -1277,9 +1356,9 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         byte_ext$0$a = rq$0$out;
         unused_valid$0 = rq$0$out_valid;
         unused_last$0 = rq$0$out_last;
-        rq$0$bias = bram$read_data[(0 * 32'h20)+:(32)];
+        rq$0$bias = bias1$q[(0 * 32'h20)+:(32)];
         rq$0$m0 = mram$read_data[(0 * 32'h20)+:(32)];
-        rq$0$shift = sram$read_data[(0 * 32'h6)+:(6)];
+        rq$0$shift = shift1$q[(0 * 32'h6)+:(6)];
         rq$0$out_zp = out_zp$q;
         rq$0$act_min = act_min$q;
         rq$0$act_max = act_max$q;
@@ -1300,9 +1379,9 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         byte_ext$1$a = rq$1$out;
         unused_valid$1 = rq$1$out_valid;
         unused_last$1 = rq$1$out_last;
-        rq$1$bias = bram$read_data[(1 * 32'h20)+:(32)];
+        rq$1$bias = bias1$q[(1 * 32'h20)+:(32)];
         rq$1$m0 = mram$read_data[(1 * 32'h20)+:(32)];
-        rq$1$shift = sram$read_data[(1 * 32'h6)+:(6)];
+        rq$1$shift = shift1$q[(1 * 32'h6)+:(6)];
         rq$1$out_zp = out_zp$q;
         rq$1$act_min = act_min$q;
         rq$1$act_max = act_max$q;
@@ -1323,9 +1402,9 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         byte_ext$2$a = rq$2$out;
         unused_valid$2 = rq$2$out_valid;
         unused_last$2 = rq$2$out_last;
-        rq$2$bias = bram$read_data[(2 * 32'h20)+:(32)];
+        rq$2$bias = bias1$q[(2 * 32'h20)+:(32)];
         rq$2$m0 = mram$read_data[(2 * 32'h20)+:(32)];
-        rq$2$shift = sram$read_data[(2 * 32'h6)+:(6)];
+        rq$2$shift = shift1$q[(2 * 32'h6)+:(6)];
         rq$2$out_zp = out_zp$q;
         rq$2$act_min = act_min$q;
         rq$2$act_max = act_max$q;
@@ -1346,9 +1425,9 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         byte_ext$3$a = rq$3$out;
         unused_valid$3 = rq$3$out_valid;
         unused_last$3 = rq$3$out_last;
-        rq$3$bias = bram$read_data[(3 * 32'h20)+:(32)];
+        rq$3$bias = bias1$q[(3 * 32'h20)+:(32)];
         rq$3$m0 = mram$read_data[(3 * 32'h20)+:(32)];
-        rq$3$shift = sram$read_data[(3 * 32'h6)+:(6)];
+        rq$3$shift = shift1$q[(3 * 32'h6)+:(6)];
         rq$3$out_zp = out_zp$q;
         rq$3$act_min = act_min$q;
         rq$3$act_max = act_max$q;
@@ -1412,7 +1491,7 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
             flush$d = 1'b1;
             err$d = 1'b0;
         end
-        busy = busy_now;
+        busy = busy_now || c_valid$q;
         error = err$q;
     end
     
@@ -1528,6 +1607,25 @@ module dsc_engine$dw$active(d,q,clock);
 endmodule // dsc_engine$dw$active
 
 
+module dsc_engine$dw$bias1(d,q,clock);
+    
+    // Module arguments
+    input wire  [127:0] d;
+    output reg  [127:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 128'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$bias1
+
+
 module dsc_engine$dw$bpend(d,q,clock);
     
     // Module arguments
@@ -1639,6 +1737,82 @@ module dsc_engine$dw$byte_ext$3(a,y);
        y = {24'd0, a};
     end
 endmodule // dsc_engine$dw$byte_ext$3
+
+
+module dsc_engine$dw$c_addr(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$c_addr
+
+
+module dsc_engine$dw$c_data(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$c_data
+
+
+module dsc_engine$dw$c_data_ok(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$c_data_ok
+
+
+module dsc_engine$dw$c_valid(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$c_valid
 
 
 module dsc_engine$dw$credits(d,q,clock);
@@ -19626,6 +19800,25 @@ module dsc_engine$dw$ser_valid(d,q,clock);
 endmodule // dsc_engine$dw$ser_valid
 
 
+module dsc_engine$dw$shift1(d,q,clock);
+    
+    // Module arguments
+    input wire  [23:0] d;
+    output reg  [23:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 24'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$shift1
+
+
 module dsc_engine$dw$spend(d,q,clock);
     
     // Module arguments
@@ -23721,6 +23914,15 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     reg  last_err$d;
     wire  last_err$q;
     reg  last_err$clock;
+    reg  took$d;
+    wire  took$q;
+    reg  took$clock;
+    reg  took_last$d;
+    wire  took_last$q;
+    reg  took_last$clock;
+    reg  took_final$d;
+    wire  took_final$q;
+    reg  took_final$clock;
     reg  running$d;
     wire  running$q;
     reg  running$clock;
@@ -23814,6 +24016,15 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     reg  [95:0] sum$d;
     wire  [95:0] sum$q;
     reg  sum$clock;
+    reg  [127:0] bias1$d;
+    wire  [127:0] bias1$q;
+    reg  bias1$clock;
+    reg  [23:0] shift1$d;
+    wire  [23:0] shift1$q;
+    reg  shift1$clock;
+    reg  [5:0] j1$d;
+    wire  [5:0] j1$q;
+    reg  j1$clock;
     reg  v1$d;
     wire  v1$q;
     reg  v1$clock;
@@ -23865,6 +24076,27 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     reg  issued_last$d;
     wire  issued_last$q;
     reg  issued_last$clock;
+    reg  c_valid$d;
+    wire  c_valid$q;
+    reg  c_valid$clock;
+    reg  [31:0] c_addr$d;
+    wire  [31:0] c_addr$q;
+    reg  c_addr$clock;
+    reg  [31:0] c_data$d;
+    wire  [31:0] c_data$q;
+    reg  c_data$clock;
+    reg  c_data_bad$d;
+    wire  c_data_bad$q;
+    reg  c_data_bad$clock;
+    reg  [15:0] in_bsz$d;
+    wire  [15:0] in_bsz$q;
+    reg  in_bsz$clock;
+    reg  [15:0] c_bsz$d;
+    wire  [15:0] c_bsz$q;
+    reg  c_bsz$clock;
+    reg  [15:0] o_bsz$d;
+    wire  [15:0] o_bsz$q;
+    reg  o_bsz$clock;
     
     // Local signals
     reg  [95:0] sum_pack$0;
@@ -23879,9 +24111,13 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     reg  [23:0] index;
     reg  is_int8;
     reg  bad;
-    reg  [15:0] in_bsz;
-    reg  [15:0] c_bsz;
-    reg  [15:0] o_bsz;
+    reg  [7:0] in_region;
+    reg  [23:0] in_index;
+    reg  data_bad;
+    reg  [15:0] first_bsz;
+    reg  [23:0] in_rest;
+    reg  [23:0] c_rest;
+    reg  [23:0] o_rest;
     reg  accept;
     reg  set_full;
     reg  clr_full;
@@ -24172,6 +24408,21 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         .q(last_err$q),
         .clock(last_err$clock)
     );
+    dsc_engine$pw$took took(
+        .d(took$d),
+        .q(took$q),
+        .clock(took$clock)
+    );
+    dsc_engine$pw$took_last took_last(
+        .d(took_last$d),
+        .q(took_last$q),
+        .clock(took_last$clock)
+    );
+    dsc_engine$pw$took_final took_final(
+        .d(took_final$d),
+        .q(took_final$q),
+        .clock(took_final$clock)
+    );
     dsc_engine$pw$running running(
         .d(running$d),
         .q(running$q),
@@ -24327,6 +24578,21 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         .q(sum$q),
         .clock(sum$clock)
     );
+    dsc_engine$pw$bias1 bias1(
+        .d(bias1$d),
+        .q(bias1$q),
+        .clock(bias1$clock)
+    );
+    dsc_engine$pw$shift1 shift1(
+        .d(shift1$d),
+        .q(shift1$q),
+        .clock(shift1$clock)
+    );
+    dsc_engine$pw$j1 j1(
+        .d(j1$d),
+        .q(j1$q),
+        .clock(j1$clock)
+    );
     dsc_engine$pw$v1 v1(
         .d(v1$d),
         .q(v1$q),
@@ -24412,6 +24678,41 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         .q(issued_last$q),
         .clock(issued_last$clock)
     );
+    dsc_engine$pw$c_valid c_valid(
+        .d(c_valid$d),
+        .q(c_valid$q),
+        .clock(c_valid$clock)
+    );
+    dsc_engine$pw$c_addr c_addr(
+        .d(c_addr$d),
+        .q(c_addr$q),
+        .clock(c_addr$clock)
+    );
+    dsc_engine$pw$c_data c_data(
+        .d(c_data$d),
+        .q(c_data$q),
+        .clock(c_data$clock)
+    );
+    dsc_engine$pw$c_data_bad c_data_bad(
+        .d(c_data_bad$d),
+        .q(c_data_bad$q),
+        .clock(c_data_bad$clock)
+    );
+    dsc_engine$pw$in_bsz in_bsz(
+        .d(in_bsz$d),
+        .q(in_bsz$q),
+        .clock(in_bsz$clock)
+    );
+    dsc_engine$pw$c_bsz c_bsz(
+        .d(c_bsz$d),
+        .q(c_bsz$q),
+        .clock(c_bsz$clock)
+    );
+    dsc_engine$pw$o_bsz o_bsz(
+        .d(o_bsz$d),
+        .q(o_bsz$q),
+        .clock(o_bsz$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -24455,6 +24756,9 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         sw_d$clock = clock;
         cap_d$clock = clock;
         sum$clock = clock;
+        bias1$clock = clock;
+        shift1$clock = clock;
+        j1$clock = clock;
         v1$clock = clock;
         p_e$clock = clock;
         p1$clock = clock;
@@ -24472,6 +24776,16 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         credits$clock = clock;
         issued$clock = clock;
         issued_last$clock = clock;
+        c_valid$clock = clock;
+        c_addr$clock = clock;
+        c_data$clock = clock;
+        c_data_bad$clock = clock;
+        in_bsz$clock = clock;
+        c_bsz$clock = clock;
+        o_bsz$clock = clock;
+        took$clock = clock;
+        took_last$clock = clock;
+        took_final$clock = clock;
         mt$d = mt$q;
         nt$d = nt$q;
         npix$d = npix$q;
@@ -24512,6 +24826,9 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         sw_d$d = sw_d$q;
         cap_d$d = cap_d$q;
         sum$d = sum$q;
+        bias1$d = bias1$q;
+        shift1$d = shift1$q;
+        j1$d = j1$q;
         v1$d = v1$q;
         p_e$d = p_e$q;
         p1$d = p1$q;
@@ -24529,6 +24846,16 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         credits$d = credits$q;
         issued$d = issued$q;
         issued_last$d = issued_last$q;
+        c_valid$d = c_valid$q;
+        c_addr$d = c_addr$q;
+        c_data$d = c_data$q;
+        c_data_bad$d = c_data_bad$q;
+        in_bsz$d = in_bsz$q;
+        c_bsz$d = c_bsz$q;
+        o_bsz$d = o_bsz$q;
+        took$d = took$q;
+        took_last$d = took_last$q;
+        took_final$d = took_final$q;
         array$clock = clock;
         xram$clock = clock;
         wram$clock = clock;
@@ -24550,81 +24877,82 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         rq$1$clock = clock;
         rq$2$clock = clock;
         rq$3$clock = clock;
+        in_region = cfg_addr[(32'h18)+:(8)];
+        in_index = cfg_addr[(32'h0)+:(24)];
+        is_int8 = (cfg_data + 32'h80) < 32'h100;
+        data_bad = 1'b1;
+        if (in_region == 32'h0) begin
+            if (in_index == 32'h0) begin
+                data_bad = (cfg_data == 32'h0) || (cfg_data > mt_max);
+            end
+            if (in_index == 32'h1) begin
+                data_bad = (cfg_data == 32'h0) || (cfg_data > nt_max);
+            end
+            if (in_index == 32'h2) begin
+                data_bad = (cfg_data == 32'h0) || (cfg_data > pix_max);
+            end
+            if (in_index == 32'h3) begin
+                data_bad = (cfg_data == 32'h0) || (cfg_data > blk_max);
+            end
+            if ((in_index >= 32'h4) && (in_index <= 32'h6)) begin
+                data_bad = ~is_int8;
+            end
+            if ((in_index == 32'h8) || (in_index == 32'h9)) begin
+                data_bad = 1'b0;
+            end
+        end
+        if (in_region == 32'h1) begin
+            data_bad = ~(in_index < w_words) || ~is_int8;
+        end
+        if ((in_region == 32'h2) || (in_region == 32'h3)) begin
+            data_bad = ~(in_index < nt_idx);
+        end
+        if (in_region == 32'h4) begin
+            data_bad = ~(in_index < nt_idx) || ~((cfg_data + 32'h1f) < 32'h3e);
+        end
+        c_valid$d = cfg_valid;
+        c_addr$d = cfg_addr;
+        c_data$d = cfg_data;
+        c_data_bad$d = data_bad;
         lo_off = act_min$q ^ 32'h80;
         hi_off = act_max$q ^ 32'h80;
-        region = cfg_addr[(32'h18)+:(8)];
-        index = cfg_addr[(32'h0)+:(24)];
-        is_int8 = (cfg_data + 32'h80) < 32'h100;
+        region = c_addr$q[(32'h18)+:(8)];
+        index = c_addr$q[(32'h0)+:(24)];
         bad = 1'b0;
         wpend$d = 1'b0;
         bpend$d = 1'b0;
         mpend$d = 1'b0;
         spend$d = 1'b0;
-        if (cfg_valid) begin
+        if (c_valid$q) begin
             if ((region == 32'h0) && (index == 32'h9)) begin
                 err$d = 1'b0;
             end
-            else if (running$q) begin
+            else if (running$q || c_data_bad$q) begin
                 bad = 1'b1;
             end
             else if (region == 32'h0) begin
                 if (index == 32'h0) begin
-                    if ((cfg_data == 32'h0) || (cfg_data > mt_max)) begin
-                        bad = 1'b1;
-                    end
-                    else begin
-                        mt$d = cfg_data[(32'h0)+:(16)];
-                    end
+                    mt$d = c_data$q[(32'h0)+:(16)];
                 end
-                else if (index == 32'h1) begin
-                    if ((cfg_data == 32'h0) || (cfg_data > nt_max)) begin
-                        bad = 1'b1;
-                    end
-                    else begin
-                        nt$d = cfg_data[(32'h0)+:(16)];
-                    end
+                if (index == 32'h1) begin
+                    nt$d = c_data$q[(32'h0)+:(16)];
                 end
-                else if (index == 32'h2) begin
-                    if ((cfg_data == 32'h0) || (cfg_data > pix_max)) begin
-                        bad = 1'b1;
-                    end
-                    else begin
-                        npix$d = cfg_data[(32'h0)+:(24)];
-                    end
+                if (index == 32'h2) begin
+                    npix$d = c_data$q[(32'h0)+:(24)];
                 end
-                else if (index == 32'h3) begin
-                    if ((cfg_data == 32'h0) || (cfg_data > blk_max)) begin
-                        bad = 1'b1;
-                    end
-                    else begin
-                        blk$d = cfg_data[(32'h0)+:(16)];
-                    end
+                if (index == 32'h3) begin
+                    blk$d = c_data$q[(32'h0)+:(16)];
                 end
-                else if (index == 32'h4) begin
-                    if (is_int8) begin
-                        out_zp$d = cfg_data[(32'h0)+:(8)];
-                    end
-                    else begin
-                        bad = 1'b1;
-                    end
+                if (index == 32'h4) begin
+                    out_zp$d = c_data$q[(32'h0)+:(8)];
                 end
-                else if (index == 32'h5) begin
-                    if (is_int8) begin
-                        act_min$d = cfg_data[(32'h0)+:(8)];
-                    end
-                    else begin
-                        bad = 1'b1;
-                    end
+                if (index == 32'h5) begin
+                    act_min$d = c_data$q[(32'h0)+:(8)];
                 end
-                else if (index == 32'h6) begin
-                    if (is_int8) begin
-                        act_max$d = cfg_data[(32'h0)+:(8)];
-                    end
-                    else begin
-                        bad = 1'b1;
-                    end
+                if (index == 32'h6) begin
+                    act_max$d = c_data$q[(32'h0)+:(8)];
                 end
-                else if (index == 32'h8) begin
+                if (index == 32'h8) begin
                     if (lo_off > hi_off) begin
                         bad = 1'b1;
                     end
@@ -24632,49 +24960,26 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
                         running$d = 1'b1;
                     end
                 end
-                else begin
-                    bad = 1'b1;
-                end
             end
             else if (region == 32'h1) begin
-                if (index < w_words) begin
-                    wstage$d = (wstage$q >> 32'h8) | (((cfg_data[(32'h0)+:(8)]) & 32'hffffffff) << top8);
-                    wpend$d = 1'b1;
-                    cw_addr$d = index[(32'h0)+:(14)];
-                    if (~is_int8) begin
-                        bad = 1'b1;
-                        wpend$d = 1'b0;
-                    end
-                end
-                else begin
-                    bad = 1'b1;
-                end
-            end
-            else if ((region == 32'h2) || (region == 32'h3) || (region == 32'h4)) begin
-                if (index < nt_idx) begin
-                    cj_addr$d = index[(32'h0)+:(6)];
-                    if (region == 32'h2) begin
-                        bstage$d = (bstage$q >> 32'h20) | (((cfg_data) & 128'hffffffffffffffffffffffffffffffff) << top32);
-                        bpend$d = 1'b1;
-                    end
-                    else if (region == 32'h3) begin
-                        mstage$d = (mstage$q >> 32'h20) | (((cfg_data) & 128'hffffffffffffffffffffffffffffffff) << top32);
-                        mpend$d = 1'b1;
-                    end
-                    else if ((cfg_data + 32'h1f) < 32'h3e) begin
-                        sstage$d = (sstage$q >> 32'h6) | (((cfg_data[(32'h0)+:(6)]) & 24'hffffff) << top6);
-                        spend$d = 1'b1;
-                    end
-                    else begin
-                        bad = 1'b1;
-                    end
-                end
-                else begin
-                    bad = 1'b1;
-                end
+                wstage$d = (wstage$q >> 32'h8) | (((c_data$q[(32'h0)+:(8)]) & 32'hffffffff) << top8);
+                wpend$d = 1'b1;
+                cw_addr$d = index[(32'h0)+:(14)];
             end
             else begin
-                bad = 1'b1;
+                cj_addr$d = index[(32'h0)+:(6)];
+                if (region == 32'h2) begin
+                    bstage$d = (bstage$q >> 32'h20) | (((c_data$q) & 128'hffffffffffffffffffffffffffffffff) << top32);
+                    bpend$d = 1'b1;
+                end
+                else if (region == 32'h3) begin
+                    mstage$d = (mstage$q >> 32'h20) | (((c_data$q) & 128'hffffffffffffffffffffffffffffffff) << top32);
+                    mpend$d = 1'b1;
+                end
+                else begin
+                    sstage$d = (sstage$q >> 32'h6) | (((c_data$q[(32'h0)+:(6)]) & 24'hffffff) << top6);
+                    spend$d = 1'b1;
+                end
             end
         end
         if (bad) begin
@@ -24692,17 +24997,23 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         sram$write_enable = spend$q;
         sram$write_address = cj_addr$q;
         sram$write_data = sstage$q;
-        if (cfg_valid && ~bad && (region == 32'h0) && (index == 32'h8)) begin
+        if (((blk$q) & 24'hffffff) < npix$q) begin
+            first_bsz = blk$q;
+        end
+        else begin
+            first_bsz = npix$q[(32'h0)+:(16)];
+        end
+        in_rest = in_left$q - ((in_bsz$q) & 24'hffffff);
+        c_rest = c_left$q - ((c_bsz$q) & 24'hffffff);
+        o_rest = o_left$q - ((o_bsz$q) & 24'hffffff);
+        if (c_valid$q && ~bad && (region == 32'h0) && (index == 32'h8)) begin
             in_left$d = npix$q;
             c_left$d = npix$q;
             o_left$d = npix$q;
+            in_bsz$d = first_bsz;
+            c_bsz$d = first_bsz;
+            o_bsz$d = first_bsz;
             last_err$d = 1'b0;
-        end
-        if (((blk$q) & 24'hffffff) < in_left$q) begin
-            in_bsz = blk$q;
-        end
-        else begin
-            in_bsz = in_left$q[(32'h0)+:(16)];
         end
         if (ibank$q) begin
             in_full_now = full1$q;
@@ -24721,8 +25032,11 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
             xram$write_address = in_addr$q;
         end
         set_full = 1'b0;
-        in_final = ((in_i$q + 32'h1) == mt$q) && ((in_p$q + 32'h1) == in_bsz) && (in_left$q == ((in_bsz) & 24'hffffff));
-        if (accept && inp$tvalid && (inp$tlast != in_final)) begin
+        in_final = ((in_i$q + 32'h1) == mt$q) && ((in_p$q + 32'h1) == in_bsz$q) && (in_left$q == ((in_bsz$q) & 24'hffffff));
+        took$d = accept && inp$tvalid;
+        took_last$d = inp$tlast;
+        took_final$d = in_final;
+        if (took$q && (took_last$q != took_final$q)) begin
             last_err$d = 1'b1;
         end
         if (accept && inp$tvalid) begin
@@ -24731,20 +25045,20 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
             if ((in_i$q + 32'h1) == mt$q) begin
                 in_i$d = 32'h0;
                 in_p$d = in_p$q + 32'h1;
-                if ((in_p$q + 32'h1) == in_bsz) begin
+                if ((in_p$q + 32'h1) == in_bsz$q) begin
                     set_full = 1'b1;
                     in_p$d = 32'h0;
                     in_addr$d = 32'h0;
                     ibank$d = ~ibank$q;
-                    in_left$d = in_left$q - ((in_bsz) & 24'hffffff);
+                    in_left$d = in_rest;
+                    if (((blk$q) & 24'hffffff) < in_rest) begin
+                        in_bsz$d = blk$q;
+                    end
+                    else begin
+                        in_bsz$d = in_rest[(32'h0)+:(16)];
+                    end
                 end
             end
-        end
-        if (((blk$q) & 24'hffffff) < c_left$q) begin
-            c_bsz = blk$q;
-        end
-        else begin
-            c_bsz = c_left$q[(32'h0)+:(16)];
         end
         if (cbank$q) begin
             c_full_now = full1$q;
@@ -24775,8 +25089,8 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
                 w_addr$d = 32'h0;
                 px_addr$d = 32'h0;
                 o_addr$d = 32'h0;
-                if (c_bsz > tmin) begin
-                    tper$d = c_bsz;
+                if (c_bsz$q > tmin) begin
+                    tper$d = c_bsz$q;
                 end
                 else begin
                     tper$d = tmin;
@@ -24793,7 +25107,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
             end
         end
         else begin
-            if (ck$q < c_bsz) begin
+            if (ck$q < c_bsz$q) begin
                 issue_px = 1'b1;
                 px_addr$d = px_addr$q + mt$q[(32'h0)+:(12)];
                 o_addr$d = o_addr$q + nt$q[(32'h0)+:(12)];
@@ -24821,7 +25135,13 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
                     cstate$d = 32'h0;
                     clr_full = 1'b1;
                     cbank$d = ~cbank$q;
-                    c_left$d = c_left$q - ((c_bsz) & 24'hffffff);
+                    c_left$d = c_rest;
+                    if (((blk$q) & 24'hffffff) < c_rest) begin
+                        c_bsz$d = blk$q;
+                    end
+                    else begin
+                        c_bsz$d = c_rest[(32'h0)+:(16)];
+                    end
                 end
             end
         end
@@ -24835,7 +25155,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         tag_v$inp = issue_px;
         tag_first$inp = ci$q == 32'h0;
         tag_last$inp = (ci$q + 32'h1) == mt$q;
-        tag_end$inp = last_tile && ((ck$q + 32'h1) == c_bsz);
+        tag_end$inp = last_tile && ((ck$q + 32'h1) == c_bsz$q);
         tag_j$inp = cj$q[(32'h0)+:(6)];
         if (cbank$q) begin
             tag_o$inp = o_addr$q | obank_bit;
@@ -24845,8 +25165,11 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         end
         aram$read_address = tag_p$out;
         bram$read_address = tag_j$out;
-        mram$read_address = tag_j$out;
         sram$read_address = tag_j$out;
+        j1$d = tag_j$out;
+        mram$read_address = j1$q;
+        bias1$d = bram$read_data;
+        shift1$d = sram$read_data;
         if (tag_first$out) begin
             sum_ext$0$a = array$psum_out[(acc_w * 0)+:(24)];
         end
@@ -24892,9 +25215,9 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         rq$0$valid = v1$q && last1$q;
         rq$0$last = end1$q;
         rq$0$acc = acc_ext$0$y;
-        rq$0$bias = bram$read_data[(32'h20 * 0)+:(32)];
+        rq$0$bias = bias1$q[(32'h20 * 0)+:(32)];
         rq$0$m0 = mram$read_data[(32'h20 * 0)+:(32)];
-        rq$0$shift = sram$read_data[(32'h6 * 0)+:(6)];
+        rq$0$shift = shift1$q[(32'h6 * 0)+:(6)];
         rq$0$out_zp = out_zp$q;
         rq$0$act_min = act_min$q;
         rq$0$act_max = act_max$q;
@@ -24903,9 +25226,9 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         rq$1$valid = v1$q && last1$q;
         rq$1$last = end1$q;
         rq$1$acc = acc_ext$1$y;
-        rq$1$bias = bram$read_data[(32'h20 * 1)+:(32)];
+        rq$1$bias = bias1$q[(32'h20 * 1)+:(32)];
         rq$1$m0 = mram$read_data[(32'h20 * 1)+:(32)];
-        rq$1$shift = sram$read_data[(32'h6 * 1)+:(6)];
+        rq$1$shift = shift1$q[(32'h6 * 1)+:(6)];
         rq$1$out_zp = out_zp$q;
         rq$1$act_min = act_min$q;
         rq$1$act_max = act_max$q;
@@ -24914,9 +25237,9 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         rq$2$valid = v1$q && last1$q;
         rq$2$last = end1$q;
         rq$2$acc = acc_ext$2$y;
-        rq$2$bias = bram$read_data[(32'h20 * 2)+:(32)];
+        rq$2$bias = bias1$q[(32'h20 * 2)+:(32)];
         rq$2$m0 = mram$read_data[(32'h20 * 2)+:(32)];
-        rq$2$shift = sram$read_data[(32'h6 * 2)+:(6)];
+        rq$2$shift = shift1$q[(32'h6 * 2)+:(6)];
         rq$2$out_zp = out_zp$q;
         rq$2$act_min = act_min$q;
         rq$2$act_max = act_max$q;
@@ -24925,9 +25248,9 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         rq$3$valid = v1$q && last1$q;
         rq$3$last = end1$q;
         rq$3$acc = acc_ext$3$y;
-        rq$3$bias = bram$read_data[(32'h20 * 3)+:(32)];
+        rq$3$bias = bias1$q[(32'h20 * 3)+:(32)];
         rq$3$m0 = mram$read_data[(32'h20 * 3)+:(32)];
-        rq$3$shift = sram$read_data[(32'h6 * 3)+:(6)];
+        rq$3$shift = shift1$q[(32'h6 * 3)+:(6)];
         rq$3$out_zp = out_zp$q;
         rq$3$act_min = act_min$q;
         rq$3$act_max = act_max$q;
@@ -24953,12 +25276,6 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         oram$write_enable = rq_valid;
         oram$write_address = o_after$out;
         set_ofull = rq_valid && rq_last;
-        if (((blk$q) & 24'hffffff) < o_left$q) begin
-            o_bsz = blk$q;
-        end
-        else begin
-            o_bsz = o_left$q[(32'h0)+:(16)];
-        end
         if (obank$q) begin
             o_full_now = ofull1$q;
             oram$read_address = o_rd$q | obank_bit;
@@ -24978,13 +25295,19 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
             if ((o_j$q + 32'h1) == nt$q) begin
                 o_j$d = 32'h0;
                 o_p$d = o_p$q + 32'h1;
-                if ((o_p$q + 32'h1) == o_bsz) begin
+                if ((o_p$q + 32'h1) == o_bsz$q) begin
                     clr_ofull = 1'b1;
                     o_p$d = 32'h0;
                     o_rd$d = 32'h0;
                     obank$d = ~obank$q;
-                    o_left$d = o_left$q - ((o_bsz) & 24'hffffff);
-                    issued_last$d = o_left$q == ((o_bsz) & 24'hffffff);
+                    o_left$d = o_rest;
+                    if (((blk$q) & 24'hffffff) < o_rest) begin
+                        o_bsz$d = blk$q;
+                    end
+                    else begin
+                        o_bsz$d = o_rest[(32'h0)+:(16)];
+                    end
+                    issued_last$d = o_left$q == ((o_bsz$q) & 24'hffffff);
                 end
             end
         end
@@ -25011,7 +25334,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         if (issued$q && ~fifo$inp$tready) begin
             err$d = 1'b1;
         end
-        busy = running$q;
+        busy = running$q || c_valid$q;
         error = err$q;
         last_error = last_err$q;
         out_fill = fifo$count;
@@ -34277,6 +34600,25 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$3$w_reg(d,q,clock);
 endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$3$w_reg
 
 
+module dsc_engine$pw$bias1(d,q,clock);
+    
+    // Module arguments
+    input wire  [127:0] d;
+    output reg  [127:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 128'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$bias1
+
+
 module dsc_engine$pw$blk(d,q,clock);
     
     // Module arguments
@@ -34409,6 +34751,82 @@ module dsc_engine$pw$byte_ext$3(a,y);
 endmodule // dsc_engine$pw$byte_ext$3
 
 
+module dsc_engine$pw$c_addr(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$c_addr
+
+
+module dsc_engine$pw$c_bsz(d,q,clock);
+    
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$c_bsz
+
+
+module dsc_engine$pw$c_data(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$c_data
+
+
+module dsc_engine$pw$c_data_bad(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$c_data_bad
+
+
 module dsc_engine$pw$c_left(d,q,clock);
     
     // Module arguments
@@ -34426,6 +34844,25 @@ module dsc_engine$pw$c_left(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$c_left
+
+
+module dsc_engine$pw$c_valid(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$c_valid
 
 
 module dsc_engine$pw$cap_d(d,q,clock);
@@ -35138,6 +35575,25 @@ module dsc_engine$pw$in_addr(d,q,clock);
 endmodule // dsc_engine$pw$in_addr
 
 
+module dsc_engine$pw$in_bsz(d,q,clock);
+    
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$in_bsz
+
+
 module dsc_engine$pw$in_i(d,q,clock);
     
     // Module arguments
@@ -35231,6 +35687,25 @@ module dsc_engine$pw$issued_last(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$issued_last
+
+
+module dsc_engine$pw$j1(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$j1
 
 
 module dsc_engine$pw$last1(d,q,clock);
@@ -35718,6 +36193,25 @@ module dsc_engine$pw$o_after$regs$8(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$o_after$regs$8
+
+
+module dsc_engine$pw$o_bsz(d,q,clock);
+    
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$o_bsz
 
 
 module dsc_engine$pw$o_j(d,q,clock);
@@ -45081,6 +45575,25 @@ module dsc_engine$pw$running(d,q,clock);
 endmodule // dsc_engine$pw$running
 
 
+module dsc_engine$pw$shift1(d,q,clock);
+    
+    // Module arguments
+    input wire  [23:0] d;
+    output reg  [23:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 24'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$shift1
+
+
 module dsc_engine$pw$spend(d,q,clock);
     
     // Module arguments
@@ -46022,9 +46535,6 @@ module dsc_engine$pw$tag_j(clock,inp,out);
     reg  [5:0] regs$9$d;
     wire  [5:0] regs$9$q;
     reg  regs$9$clock;
-    reg  [5:0] regs$10$d;
-    wire  [5:0] regs$10$q;
-    reg  regs$10$clock;
     
     // Local signals
     reg  [5:0] taps$0;
@@ -46038,7 +46548,6 @@ module dsc_engine$pw$tag_j(clock,inp,out);
     reg  [5:0] taps$8;
     reg  [5:0] taps$9;
     reg  [5:0] taps$10;
-    reg  [5:0] taps$11;
     
     // Sub module instances
     dsc_engine$pw$tag_j$regs$0 regs$0(
@@ -46091,11 +46600,6 @@ module dsc_engine$pw$tag_j(clock,inp,out);
         .q(regs$9$q),
         .clock(regs$9$clock)
     );
-    dsc_engine$pw$tag_j$regs$10 regs$10(
-        .d(regs$10$d),
-        .q(regs$10$q),
-        .clock(regs$10$clock)
-    );
     
     // Update code
     always @(*) begin
@@ -46130,9 +46634,6 @@ module dsc_engine$pw$tag_j(clock,inp,out);
         regs$9$clock = clock;
         regs$9$d = taps$9;
         taps$10 = regs$9$q;
-        regs$10$clock = clock;
-        regs$10$d = taps$10;
-        taps$11 = regs$10$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -46145,7 +46646,6 @@ module dsc_engine$pw$tag_j(clock,inp,out);
         out = taps$8;
         out = taps$9;
         out = taps$10;
-        out = taps$11;
     end
     
 endmodule // dsc_engine$pw$tag_j
@@ -46187,25 +46687,6 @@ module dsc_engine$pw$tag_j$regs$1(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$tag_j$regs$1
-
-
-module dsc_engine$pw$tag_j$regs$10(d,q,clock);
-    
-    // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 6'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_j$regs$10
 
 
 module dsc_engine$pw$tag_j$regs$2(d,q,clock);
@@ -47862,6 +48343,63 @@ module dsc_engine$pw$tag_v$regs$9(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$tag_v$regs$9
+
+
+module dsc_engine$pw$took(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$took
+
+
+module dsc_engine$pw$took_final(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$took_final
+
+
+module dsc_engine$pw$took_last(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$took_last
 
 
 module dsc_engine$pw$tper(d,q,clock);

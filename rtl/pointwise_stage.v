@@ -240,6 +240,15 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     reg  last_err$d;
     wire  last_err$q;
     reg  last_err$clock;
+    reg  took$d;
+    wire  took$q;
+    reg  took$clock;
+    reg  took_last$d;
+    wire  took_last$q;
+    reg  took_last$clock;
+    reg  took_final$d;
+    wire  took_final$q;
+    reg  took_final$clock;
     reg  running$d;
     wire  running$q;
     reg  running$clock;
@@ -333,6 +342,15 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     reg  [95:0] sum$d;
     wire  [95:0] sum$q;
     reg  sum$clock;
+    reg  [127:0] bias1$d;
+    wire  [127:0] bias1$q;
+    reg  bias1$clock;
+    reg  [23:0] shift1$d;
+    wire  [23:0] shift1$q;
+    reg  shift1$clock;
+    reg  [5:0] j1$d;
+    wire  [5:0] j1$q;
+    reg  j1$clock;
     reg  v1$d;
     wire  v1$q;
     reg  v1$clock;
@@ -384,6 +402,27 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     reg  issued_last$d;
     wire  issued_last$q;
     reg  issued_last$clock;
+    reg  c_valid$d;
+    wire  c_valid$q;
+    reg  c_valid$clock;
+    reg  [31:0] c_addr$d;
+    wire  [31:0] c_addr$q;
+    reg  c_addr$clock;
+    reg  [31:0] c_data$d;
+    wire  [31:0] c_data$q;
+    reg  c_data$clock;
+    reg  c_data_bad$d;
+    wire  c_data_bad$q;
+    reg  c_data_bad$clock;
+    reg  [15:0] in_bsz$d;
+    wire  [15:0] in_bsz$q;
+    reg  in_bsz$clock;
+    reg  [15:0] c_bsz$d;
+    wire  [15:0] c_bsz$q;
+    reg  c_bsz$clock;
+    reg  [15:0] o_bsz$d;
+    wire  [15:0] o_bsz$q;
+    reg  o_bsz$clock;
     
     // Local signals
     reg  [95:0] sum_pack$0;
@@ -398,9 +437,13 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     reg  [23:0] index;
     reg  is_int8;
     reg  bad;
-    reg  [15:0] in_bsz;
-    reg  [15:0] c_bsz;
-    reg  [15:0] o_bsz;
+    reg  [7:0] in_region;
+    reg  [23:0] in_index;
+    reg  data_bad;
+    reg  [15:0] first_bsz;
+    reg  [23:0] in_rest;
+    reg  [23:0] c_rest;
+    reg  [23:0] o_rest;
     reg  accept;
     reg  set_full;
     reg  clr_full;
@@ -691,6 +734,21 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         .q(last_err$q),
         .clock(last_err$clock)
     );
+    pointwise_stage$took took(
+        .d(took$d),
+        .q(took$q),
+        .clock(took$clock)
+    );
+    pointwise_stage$took_last took_last(
+        .d(took_last$d),
+        .q(took_last$q),
+        .clock(took_last$clock)
+    );
+    pointwise_stage$took_final took_final(
+        .d(took_final$d),
+        .q(took_final$q),
+        .clock(took_final$clock)
+    );
     pointwise_stage$running running(
         .d(running$d),
         .q(running$q),
@@ -846,6 +904,21 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         .q(sum$q),
         .clock(sum$clock)
     );
+    pointwise_stage$bias1 bias1(
+        .d(bias1$d),
+        .q(bias1$q),
+        .clock(bias1$clock)
+    );
+    pointwise_stage$shift1 shift1(
+        .d(shift1$d),
+        .q(shift1$q),
+        .clock(shift1$clock)
+    );
+    pointwise_stage$j1 j1(
+        .d(j1$d),
+        .q(j1$q),
+        .clock(j1$clock)
+    );
     pointwise_stage$v1 v1(
         .d(v1$d),
         .q(v1$q),
@@ -931,6 +1004,41 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         .q(issued_last$q),
         .clock(issued_last$clock)
     );
+    pointwise_stage$c_valid c_valid(
+        .d(c_valid$d),
+        .q(c_valid$q),
+        .clock(c_valid$clock)
+    );
+    pointwise_stage$c_addr c_addr(
+        .d(c_addr$d),
+        .q(c_addr$q),
+        .clock(c_addr$clock)
+    );
+    pointwise_stage$c_data c_data(
+        .d(c_data$d),
+        .q(c_data$q),
+        .clock(c_data$clock)
+    );
+    pointwise_stage$c_data_bad c_data_bad(
+        .d(c_data_bad$d),
+        .q(c_data_bad$q),
+        .clock(c_data_bad$clock)
+    );
+    pointwise_stage$in_bsz in_bsz(
+        .d(in_bsz$d),
+        .q(in_bsz$q),
+        .clock(in_bsz$clock)
+    );
+    pointwise_stage$c_bsz c_bsz(
+        .d(c_bsz$d),
+        .q(c_bsz$q),
+        .clock(c_bsz$clock)
+    );
+    pointwise_stage$o_bsz o_bsz(
+        .d(o_bsz$d),
+        .q(o_bsz$q),
+        .clock(o_bsz$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -974,6 +1082,9 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         sw_d$clock = clock;
         cap_d$clock = clock;
         sum$clock = clock;
+        bias1$clock = clock;
+        shift1$clock = clock;
+        j1$clock = clock;
         v1$clock = clock;
         p_e$clock = clock;
         p1$clock = clock;
@@ -991,6 +1102,16 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         credits$clock = clock;
         issued$clock = clock;
         issued_last$clock = clock;
+        c_valid$clock = clock;
+        c_addr$clock = clock;
+        c_data$clock = clock;
+        c_data_bad$clock = clock;
+        in_bsz$clock = clock;
+        c_bsz$clock = clock;
+        o_bsz$clock = clock;
+        took$clock = clock;
+        took_last$clock = clock;
+        took_final$clock = clock;
         mt$d = mt$q;
         nt$d = nt$q;
         npix$d = npix$q;
@@ -1031,6 +1152,9 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         sw_d$d = sw_d$q;
         cap_d$d = cap_d$q;
         sum$d = sum$q;
+        bias1$d = bias1$q;
+        shift1$d = shift1$q;
+        j1$d = j1$q;
         v1$d = v1$q;
         p_e$d = p_e$q;
         p1$d = p1$q;
@@ -1048,6 +1172,16 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         credits$d = credits$q;
         issued$d = issued$q;
         issued_last$d = issued_last$q;
+        c_valid$d = c_valid$q;
+        c_addr$d = c_addr$q;
+        c_data$d = c_data$q;
+        c_data_bad$d = c_data_bad$q;
+        in_bsz$d = in_bsz$q;
+        c_bsz$d = c_bsz$q;
+        o_bsz$d = o_bsz$q;
+        took$d = took$q;
+        took_last$d = took_last$q;
+        took_final$d = took_final$q;
         array$clock = clock;
         xram$clock = clock;
         wram$clock = clock;
@@ -1069,81 +1203,82 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         rq$1$clock = clock;
         rq$2$clock = clock;
         rq$3$clock = clock;
+        in_region = cfg_addr[(32'h18)+:(8)];
+        in_index = cfg_addr[(32'h0)+:(24)];
+        is_int8 = (cfg_data + 32'h80) < 32'h100;
+        data_bad = 1'b1;
+        if (in_region == 32'h0) begin
+            if (in_index == 32'h0) begin
+                data_bad = (cfg_data == 32'h0) || (cfg_data > mt_max);
+            end
+            if (in_index == 32'h1) begin
+                data_bad = (cfg_data == 32'h0) || (cfg_data > nt_max);
+            end
+            if (in_index == 32'h2) begin
+                data_bad = (cfg_data == 32'h0) || (cfg_data > pix_max);
+            end
+            if (in_index == 32'h3) begin
+                data_bad = (cfg_data == 32'h0) || (cfg_data > blk_max);
+            end
+            if ((in_index >= 32'h4) && (in_index <= 32'h6)) begin
+                data_bad = ~is_int8;
+            end
+            if ((in_index == 32'h8) || (in_index == 32'h9)) begin
+                data_bad = 1'b0;
+            end
+        end
+        if (in_region == 32'h1) begin
+            data_bad = ~(in_index < w_words) || ~is_int8;
+        end
+        if ((in_region == 32'h2) || (in_region == 32'h3)) begin
+            data_bad = ~(in_index < nt_idx);
+        end
+        if (in_region == 32'h4) begin
+            data_bad = ~(in_index < nt_idx) || ~((cfg_data + 32'h1f) < 32'h3e);
+        end
+        c_valid$d = cfg_valid;
+        c_addr$d = cfg_addr;
+        c_data$d = cfg_data;
+        c_data_bad$d = data_bad;
         lo_off = act_min$q ^ 32'h80;
         hi_off = act_max$q ^ 32'h80;
-        region = cfg_addr[(32'h18)+:(8)];
-        index = cfg_addr[(32'h0)+:(24)];
-        is_int8 = (cfg_data + 32'h80) < 32'h100;
+        region = c_addr$q[(32'h18)+:(8)];
+        index = c_addr$q[(32'h0)+:(24)];
         bad = 1'b0;
         wpend$d = 1'b0;
         bpend$d = 1'b0;
         mpend$d = 1'b0;
         spend$d = 1'b0;
-        if (cfg_valid) begin
+        if (c_valid$q) begin
             if ((region == 32'h0) && (index == 32'h9)) begin
                 err$d = 1'b0;
             end
-            else if (running$q) begin
+            else if (running$q || c_data_bad$q) begin
                 bad = 1'b1;
             end
             else if (region == 32'h0) begin
                 if (index == 32'h0) begin
-                    if ((cfg_data == 32'h0) || (cfg_data > mt_max)) begin
-                        bad = 1'b1;
-                    end
-                    else begin
-                        mt$d = cfg_data[(32'h0)+:(16)];
-                    end
+                    mt$d = c_data$q[(32'h0)+:(16)];
                 end
-                else if (index == 32'h1) begin
-                    if ((cfg_data == 32'h0) || (cfg_data > nt_max)) begin
-                        bad = 1'b1;
-                    end
-                    else begin
-                        nt$d = cfg_data[(32'h0)+:(16)];
-                    end
+                if (index == 32'h1) begin
+                    nt$d = c_data$q[(32'h0)+:(16)];
                 end
-                else if (index == 32'h2) begin
-                    if ((cfg_data == 32'h0) || (cfg_data > pix_max)) begin
-                        bad = 1'b1;
-                    end
-                    else begin
-                        npix$d = cfg_data[(32'h0)+:(24)];
-                    end
+                if (index == 32'h2) begin
+                    npix$d = c_data$q[(32'h0)+:(24)];
                 end
-                else if (index == 32'h3) begin
-                    if ((cfg_data == 32'h0) || (cfg_data > blk_max)) begin
-                        bad = 1'b1;
-                    end
-                    else begin
-                        blk$d = cfg_data[(32'h0)+:(16)];
-                    end
+                if (index == 32'h3) begin
+                    blk$d = c_data$q[(32'h0)+:(16)];
                 end
-                else if (index == 32'h4) begin
-                    if (is_int8) begin
-                        out_zp$d = cfg_data[(32'h0)+:(8)];
-                    end
-                    else begin
-                        bad = 1'b1;
-                    end
+                if (index == 32'h4) begin
+                    out_zp$d = c_data$q[(32'h0)+:(8)];
                 end
-                else if (index == 32'h5) begin
-                    if (is_int8) begin
-                        act_min$d = cfg_data[(32'h0)+:(8)];
-                    end
-                    else begin
-                        bad = 1'b1;
-                    end
+                if (index == 32'h5) begin
+                    act_min$d = c_data$q[(32'h0)+:(8)];
                 end
-                else if (index == 32'h6) begin
-                    if (is_int8) begin
-                        act_max$d = cfg_data[(32'h0)+:(8)];
-                    end
-                    else begin
-                        bad = 1'b1;
-                    end
+                if (index == 32'h6) begin
+                    act_max$d = c_data$q[(32'h0)+:(8)];
                 end
-                else if (index == 32'h8) begin
+                if (index == 32'h8) begin
                     if (lo_off > hi_off) begin
                         bad = 1'b1;
                     end
@@ -1151,49 +1286,26 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
                         running$d = 1'b1;
                     end
                 end
-                else begin
-                    bad = 1'b1;
-                end
             end
             else if (region == 32'h1) begin
-                if (index < w_words) begin
-                    wstage$d = (wstage$q >> 32'h8) | (((cfg_data[(32'h0)+:(8)]) & 32'hffffffff) << top8);
-                    wpend$d = 1'b1;
-                    cw_addr$d = index[(32'h0)+:(14)];
-                    if (~is_int8) begin
-                        bad = 1'b1;
-                        wpend$d = 1'b0;
-                    end
-                end
-                else begin
-                    bad = 1'b1;
-                end
-            end
-            else if ((region == 32'h2) || (region == 32'h3) || (region == 32'h4)) begin
-                if (index < nt_idx) begin
-                    cj_addr$d = index[(32'h0)+:(6)];
-                    if (region == 32'h2) begin
-                        bstage$d = (bstage$q >> 32'h20) | (((cfg_data) & 128'hffffffffffffffffffffffffffffffff) << top32);
-                        bpend$d = 1'b1;
-                    end
-                    else if (region == 32'h3) begin
-                        mstage$d = (mstage$q >> 32'h20) | (((cfg_data) & 128'hffffffffffffffffffffffffffffffff) << top32);
-                        mpend$d = 1'b1;
-                    end
-                    else if ((cfg_data + 32'h1f) < 32'h3e) begin
-                        sstage$d = (sstage$q >> 32'h6) | (((cfg_data[(32'h0)+:(6)]) & 24'hffffff) << top6);
-                        spend$d = 1'b1;
-                    end
-                    else begin
-                        bad = 1'b1;
-                    end
-                end
-                else begin
-                    bad = 1'b1;
-                end
+                wstage$d = (wstage$q >> 32'h8) | (((c_data$q[(32'h0)+:(8)]) & 32'hffffffff) << top8);
+                wpend$d = 1'b1;
+                cw_addr$d = index[(32'h0)+:(14)];
             end
             else begin
-                bad = 1'b1;
+                cj_addr$d = index[(32'h0)+:(6)];
+                if (region == 32'h2) begin
+                    bstage$d = (bstage$q >> 32'h20) | (((c_data$q) & 128'hffffffffffffffffffffffffffffffff) << top32);
+                    bpend$d = 1'b1;
+                end
+                else if (region == 32'h3) begin
+                    mstage$d = (mstage$q >> 32'h20) | (((c_data$q) & 128'hffffffffffffffffffffffffffffffff) << top32);
+                    mpend$d = 1'b1;
+                end
+                else begin
+                    sstage$d = (sstage$q >> 32'h6) | (((c_data$q[(32'h0)+:(6)]) & 24'hffffff) << top6);
+                    spend$d = 1'b1;
+                end
             end
         end
         if (bad) begin
@@ -1211,17 +1323,23 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         sram$write_enable = spend$q;
         sram$write_address = cj_addr$q;
         sram$write_data = sstage$q;
-        if (cfg_valid && ~bad && (region == 32'h0) && (index == 32'h8)) begin
+        if (((blk$q) & 24'hffffff) < npix$q) begin
+            first_bsz = blk$q;
+        end
+        else begin
+            first_bsz = npix$q[(32'h0)+:(16)];
+        end
+        in_rest = in_left$q - ((in_bsz$q) & 24'hffffff);
+        c_rest = c_left$q - ((c_bsz$q) & 24'hffffff);
+        o_rest = o_left$q - ((o_bsz$q) & 24'hffffff);
+        if (c_valid$q && ~bad && (region == 32'h0) && (index == 32'h8)) begin
             in_left$d = npix$q;
             c_left$d = npix$q;
             o_left$d = npix$q;
+            in_bsz$d = first_bsz;
+            c_bsz$d = first_bsz;
+            o_bsz$d = first_bsz;
             last_err$d = 1'b0;
-        end
-        if (((blk$q) & 24'hffffff) < in_left$q) begin
-            in_bsz = blk$q;
-        end
-        else begin
-            in_bsz = in_left$q[(32'h0)+:(16)];
         end
         if (ibank$q) begin
             in_full_now = full1$q;
@@ -1240,8 +1358,11 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
             xram$write_address = in_addr$q;
         end
         set_full = 1'b0;
-        in_final = ((in_i$q + 32'h1) == mt$q) && ((in_p$q + 32'h1) == in_bsz) && (in_left$q == ((in_bsz) & 24'hffffff));
-        if (accept && inp$tvalid && (inp$tlast != in_final)) begin
+        in_final = ((in_i$q + 32'h1) == mt$q) && ((in_p$q + 32'h1) == in_bsz$q) && (in_left$q == ((in_bsz$q) & 24'hffffff));
+        took$d = accept && inp$tvalid;
+        took_last$d = inp$tlast;
+        took_final$d = in_final;
+        if (took$q && (took_last$q != took_final$q)) begin
             last_err$d = 1'b1;
         end
         if (accept && inp$tvalid) begin
@@ -1250,20 +1371,20 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
             if ((in_i$q + 32'h1) == mt$q) begin
                 in_i$d = 32'h0;
                 in_p$d = in_p$q + 32'h1;
-                if ((in_p$q + 32'h1) == in_bsz) begin
+                if ((in_p$q + 32'h1) == in_bsz$q) begin
                     set_full = 1'b1;
                     in_p$d = 32'h0;
                     in_addr$d = 32'h0;
                     ibank$d = ~ibank$q;
-                    in_left$d = in_left$q - ((in_bsz) & 24'hffffff);
+                    in_left$d = in_rest;
+                    if (((blk$q) & 24'hffffff) < in_rest) begin
+                        in_bsz$d = blk$q;
+                    end
+                    else begin
+                        in_bsz$d = in_rest[(32'h0)+:(16)];
+                    end
                 end
             end
-        end
-        if (((blk$q) & 24'hffffff) < c_left$q) begin
-            c_bsz = blk$q;
-        end
-        else begin
-            c_bsz = c_left$q[(32'h0)+:(16)];
         end
         if (cbank$q) begin
             c_full_now = full1$q;
@@ -1294,8 +1415,8 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
                 w_addr$d = 32'h0;
                 px_addr$d = 32'h0;
                 o_addr$d = 32'h0;
-                if (c_bsz > tmin) begin
-                    tper$d = c_bsz;
+                if (c_bsz$q > tmin) begin
+                    tper$d = c_bsz$q;
                 end
                 else begin
                     tper$d = tmin;
@@ -1312,7 +1433,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
             end
         end
         else begin
-            if (ck$q < c_bsz) begin
+            if (ck$q < c_bsz$q) begin
                 issue_px = 1'b1;
                 px_addr$d = px_addr$q + mt$q[(32'h0)+:(12)];
                 o_addr$d = o_addr$q + nt$q[(32'h0)+:(12)];
@@ -1340,7 +1461,13 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
                     cstate$d = 32'h0;
                     clr_full = 1'b1;
                     cbank$d = ~cbank$q;
-                    c_left$d = c_left$q - ((c_bsz) & 24'hffffff);
+                    c_left$d = c_rest;
+                    if (((blk$q) & 24'hffffff) < c_rest) begin
+                        c_bsz$d = blk$q;
+                    end
+                    else begin
+                        c_bsz$d = c_rest[(32'h0)+:(16)];
+                    end
                 end
             end
         end
@@ -1354,7 +1481,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         tag_v$inp = issue_px;
         tag_first$inp = ci$q == 32'h0;
         tag_last$inp = (ci$q + 32'h1) == mt$q;
-        tag_end$inp = last_tile && ((ck$q + 32'h1) == c_bsz);
+        tag_end$inp = last_tile && ((ck$q + 32'h1) == c_bsz$q);
         tag_j$inp = cj$q[(32'h0)+:(6)];
         if (cbank$q) begin
             tag_o$inp = o_addr$q | obank_bit;
@@ -1364,8 +1491,11 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         end
         aram$read_address = tag_p$out;
         bram$read_address = tag_j$out;
-        mram$read_address = tag_j$out;
         sram$read_address = tag_j$out;
+        j1$d = tag_j$out;
+        mram$read_address = j1$q;
+        bias1$d = bram$read_data;
+        shift1$d = sram$read_data;
         if (tag_first$out) begin
             sum_ext$0$a = array$psum_out[(acc_w * 0)+:(24)];
         end
@@ -1411,9 +1541,9 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         rq$0$valid = v1$q && last1$q;
         rq$0$last = end1$q;
         rq$0$acc = acc_ext$0$y;
-        rq$0$bias = bram$read_data[(32'h20 * 0)+:(32)];
+        rq$0$bias = bias1$q[(32'h20 * 0)+:(32)];
         rq$0$m0 = mram$read_data[(32'h20 * 0)+:(32)];
-        rq$0$shift = sram$read_data[(32'h6 * 0)+:(6)];
+        rq$0$shift = shift1$q[(32'h6 * 0)+:(6)];
         rq$0$out_zp = out_zp$q;
         rq$0$act_min = act_min$q;
         rq$0$act_max = act_max$q;
@@ -1422,9 +1552,9 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         rq$1$valid = v1$q && last1$q;
         rq$1$last = end1$q;
         rq$1$acc = acc_ext$1$y;
-        rq$1$bias = bram$read_data[(32'h20 * 1)+:(32)];
+        rq$1$bias = bias1$q[(32'h20 * 1)+:(32)];
         rq$1$m0 = mram$read_data[(32'h20 * 1)+:(32)];
-        rq$1$shift = sram$read_data[(32'h6 * 1)+:(6)];
+        rq$1$shift = shift1$q[(32'h6 * 1)+:(6)];
         rq$1$out_zp = out_zp$q;
         rq$1$act_min = act_min$q;
         rq$1$act_max = act_max$q;
@@ -1433,9 +1563,9 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         rq$2$valid = v1$q && last1$q;
         rq$2$last = end1$q;
         rq$2$acc = acc_ext$2$y;
-        rq$2$bias = bram$read_data[(32'h20 * 2)+:(32)];
+        rq$2$bias = bias1$q[(32'h20 * 2)+:(32)];
         rq$2$m0 = mram$read_data[(32'h20 * 2)+:(32)];
-        rq$2$shift = sram$read_data[(32'h6 * 2)+:(6)];
+        rq$2$shift = shift1$q[(32'h6 * 2)+:(6)];
         rq$2$out_zp = out_zp$q;
         rq$2$act_min = act_min$q;
         rq$2$act_max = act_max$q;
@@ -1444,9 +1574,9 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         rq$3$valid = v1$q && last1$q;
         rq$3$last = end1$q;
         rq$3$acc = acc_ext$3$y;
-        rq$3$bias = bram$read_data[(32'h20 * 3)+:(32)];
+        rq$3$bias = bias1$q[(32'h20 * 3)+:(32)];
         rq$3$m0 = mram$read_data[(32'h20 * 3)+:(32)];
-        rq$3$shift = sram$read_data[(32'h6 * 3)+:(6)];
+        rq$3$shift = shift1$q[(32'h6 * 3)+:(6)];
         rq$3$out_zp = out_zp$q;
         rq$3$act_min = act_min$q;
         rq$3$act_max = act_max$q;
@@ -1472,12 +1602,6 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         oram$write_enable = rq_valid;
         oram$write_address = o_after$out;
         set_ofull = rq_valid && rq_last;
-        if (((blk$q) & 24'hffffff) < o_left$q) begin
-            o_bsz = blk$q;
-        end
-        else begin
-            o_bsz = o_left$q[(32'h0)+:(16)];
-        end
         if (obank$q) begin
             o_full_now = ofull1$q;
             oram$read_address = o_rd$q | obank_bit;
@@ -1497,13 +1621,19 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
             if ((o_j$q + 32'h1) == nt$q) begin
                 o_j$d = 32'h0;
                 o_p$d = o_p$q + 32'h1;
-                if ((o_p$q + 32'h1) == o_bsz) begin
+                if ((o_p$q + 32'h1) == o_bsz$q) begin
                     clr_ofull = 1'b1;
                     o_p$d = 32'h0;
                     o_rd$d = 32'h0;
                     obank$d = ~obank$q;
-                    o_left$d = o_left$q - ((o_bsz) & 24'hffffff);
-                    issued_last$d = o_left$q == ((o_bsz) & 24'hffffff);
+                    o_left$d = o_rest;
+                    if (((blk$q) & 24'hffffff) < o_rest) begin
+                        o_bsz$d = blk$q;
+                    end
+                    else begin
+                        o_bsz$d = o_rest[(32'h0)+:(16)];
+                    end
+                    issued_last$d = o_left$q == ((o_bsz$q) & 24'hffffff);
                 end
             end
         end
@@ -1530,7 +1660,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         if (issued$q && ~fifo$inp$tready) begin
             err$d = 1'b1;
         end
-        busy = running$q;
+        busy = running$q || c_valid$q;
         error = err$q;
         last_error = last_err$q;
         out_fill = fifo$count;
@@ -10796,6 +10926,25 @@ module pointwise_stage$array$ws_rows$3$ws_cells$3$w_reg(d,q,clock);
 endmodule // pointwise_stage$array$ws_rows$3$ws_cells$3$w_reg
 
 
+module pointwise_stage$bias1(d,q,clock);
+    
+    // Module arguments
+    input wire  [127:0] d;
+    output reg  [127:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 128'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$bias1
+
+
 module pointwise_stage$blk(d,q,clock);
     
     // Module arguments
@@ -10928,6 +11077,82 @@ module pointwise_stage$byte_ext$3(a,y);
 endmodule // pointwise_stage$byte_ext$3
 
 
+module pointwise_stage$c_addr(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$c_addr
+
+
+module pointwise_stage$c_bsz(d,q,clock);
+    
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$c_bsz
+
+
+module pointwise_stage$c_data(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$c_data
+
+
+module pointwise_stage$c_data_bad(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$c_data_bad
+
+
 module pointwise_stage$c_left(d,q,clock);
     
     // Module arguments
@@ -10945,6 +11170,25 @@ module pointwise_stage$c_left(d,q,clock);
     end
           
 endmodule // pointwise_stage$c_left
+
+
+module pointwise_stage$c_valid(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$c_valid
 
 
 module pointwise_stage$cap_d(d,q,clock);
@@ -11657,6 +11901,25 @@ module pointwise_stage$in_addr(d,q,clock);
 endmodule // pointwise_stage$in_addr
 
 
+module pointwise_stage$in_bsz(d,q,clock);
+    
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$in_bsz
+
+
 module pointwise_stage$in_i(d,q,clock);
     
     // Module arguments
@@ -11750,6 +12013,25 @@ module pointwise_stage$issued_last(d,q,clock);
     end
           
 endmodule // pointwise_stage$issued_last
+
+
+module pointwise_stage$j1(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$j1
 
 
 module pointwise_stage$last1(d,q,clock);
@@ -12237,6 +12519,25 @@ module pointwise_stage$o_after$regs$8(d,q,clock);
     end
           
 endmodule // pointwise_stage$o_after$regs$8
+
+
+module pointwise_stage$o_bsz(d,q,clock);
+    
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$o_bsz
 
 
 module pointwise_stage$o_j(d,q,clock);
@@ -21600,6 +21901,25 @@ module pointwise_stage$running(d,q,clock);
 endmodule // pointwise_stage$running
 
 
+module pointwise_stage$shift1(d,q,clock);
+    
+    // Module arguments
+    input wire  [23:0] d;
+    output reg  [23:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 24'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$shift1
+
+
 module pointwise_stage$spend(d,q,clock);
     
     // Module arguments
@@ -22541,9 +22861,6 @@ module pointwise_stage$tag_j(clock,inp,out);
     reg  [5:0] regs$9$d;
     wire  [5:0] regs$9$q;
     reg  regs$9$clock;
-    reg  [5:0] regs$10$d;
-    wire  [5:0] regs$10$q;
-    reg  regs$10$clock;
     
     // Local signals
     reg  [5:0] taps$0;
@@ -22557,7 +22874,6 @@ module pointwise_stage$tag_j(clock,inp,out);
     reg  [5:0] taps$8;
     reg  [5:0] taps$9;
     reg  [5:0] taps$10;
-    reg  [5:0] taps$11;
     
     // Sub module instances
     pointwise_stage$tag_j$regs$0 regs$0(
@@ -22610,11 +22926,6 @@ module pointwise_stage$tag_j(clock,inp,out);
         .q(regs$9$q),
         .clock(regs$9$clock)
     );
-    pointwise_stage$tag_j$regs$10 regs$10(
-        .d(regs$10$d),
-        .q(regs$10$q),
-        .clock(regs$10$clock)
-    );
     
     // Update code
     always @(*) begin
@@ -22649,9 +22960,6 @@ module pointwise_stage$tag_j(clock,inp,out);
         regs$9$clock = clock;
         regs$9$d = taps$9;
         taps$10 = regs$9$q;
-        regs$10$clock = clock;
-        regs$10$d = taps$10;
-        taps$11 = regs$10$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -22664,7 +22972,6 @@ module pointwise_stage$tag_j(clock,inp,out);
         out = taps$8;
         out = taps$9;
         out = taps$10;
-        out = taps$11;
     end
     
 endmodule // pointwise_stage$tag_j
@@ -22706,25 +23013,6 @@ module pointwise_stage$tag_j$regs$1(d,q,clock);
     end
           
 endmodule // pointwise_stage$tag_j$regs$1
-
-
-module pointwise_stage$tag_j$regs$10(d,q,clock);
-    
-    // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 6'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$tag_j$regs$10
 
 
 module pointwise_stage$tag_j$regs$2(d,q,clock);
@@ -24381,6 +24669,63 @@ module pointwise_stage$tag_v$regs$9(d,q,clock);
     end
           
 endmodule // pointwise_stage$tag_v$regs$9
+
+
+module pointwise_stage$took(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$took
+
+
+module pointwise_stage$took_final(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$took_final
+
+
+module pointwise_stage$took_last(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$took_last
 
 
 module pointwise_stage$tper(d,q,clock);
