@@ -122,6 +122,7 @@ fn missing_tools_name_the_setup_script() {
         codegen().env("PATH", &empty).args(["synth", "--target", "ice40-up5k"]),
         2,
     );
+    let _ = std::fs::remove_dir(&empty);
     assert!(err.contains("yosys not found: run scripts/setup.sh"), "{err}");
 }
 
