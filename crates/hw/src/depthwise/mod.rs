@@ -219,6 +219,10 @@ pub struct DepthwiseEngineQ<
     active: DFF<Bit>,
     flush: DFF<Bit>,
     credits: DFF<Bits<8>>,
+    /// `room − credits` in two's complement, kept beside `credits` (loaded with `room` at
+    /// START, when the credits are 0): its sign bit is the accept test `credits ≤ room` straight
+    /// from a flip-flop (for Fmax: no comparator in the ready path).
+    space: DFF<Bits<8>>,
     group: DFF<Bits<GADDR>>,
     /// im2col serializer: the accepted window, shifted down a beat per cycle; `ser_tap` = the
     /// tap on its low beat.
@@ -226,6 +230,8 @@ pub struct DepthwiseEngineQ<
     ser_valid: DFF<Bit>,
     ser_last: DFF<Bit>,
     ser_tap: DFF<Bits<8>>,
+    /// `ser_tap` is on the last tap (registered beside it, for the same reason as `space`).
+    ser_at_last: DFF<Bit>,
     /// Valid and `tlast` of the window in each lane stage (`latency` long), its group up to
     /// stage `latency − 1` (where the parameter RAMs are read).
     vpipe: Vec<DFF<Bit>>,
@@ -277,9 +283,9 @@ pub struct DepthwiseEngineQ<
     int8_neg: Constant<Bits<32>>,
     shift_neg: Constant<Bits<32>>,
     fifo_depth: Constant<Bits<8>>,
-    /// `Dk²`, `Dk² − 1`, `depth − Dk²` (0 when `Dk²` exceeds the depth: see `im2col_fits`).
+    /// `Dk²`, `Dk² − 2` (the tap before the last), `depth − Dk²` (0 when `Dk²` exceeds the depth: see `im2col_fits`).
     taps: Constant<Bits<8>>,
-    last_tap: Constant<Bits<8>>,
+    penult_tap: Constant<Bits<8>>,
     im2col_room: Constant<Bits<8>>,
     /// A window's `Dk²` beats fit the output FIFO: im2col mode may be selected.
     im2col_fits: Constant<Bit>,
@@ -437,11 +443,13 @@ impl<
             active: Default::default(),
             flush: Default::default(),
             credits: Default::default(),
+            space: Default::default(),
             group: Default::default(),
             ser: Default::default(),
             ser_valid: Default::default(),
             ser_last: Default::default(),
             ser_tap: Default::default(),
+            ser_at_last: Default::default(),
             vpipe: (0..lat).map(|_| Default::default()).collect(),
             lpipe: (0..lat).map(|_| Default::default()).collect(),
             gpipe: (0..lat - 1).map(|_| Default::default()).collect(),
@@ -482,7 +490,7 @@ impl<
             shift_neg: Constant::new(0xFFFF_FFE1u64.into()),
             fifo_depth: Constant::new((depth as u64).into()),
             taps: Constant::new((taps as u64).into()),
-            last_tap: Constant::new(((taps - 1) as u64).into()),
+            penult_tap: Constant::new(((taps - 2) as u64).into()),
             im2col_room: Constant::new((depth.saturating_sub(taps) as u64).into()),
             im2col_fits: Constant::new(taps <= depth),
             beat_bits: Constant::new((BEAT as u64).into()),
@@ -514,7 +522,7 @@ impl<
         dff_setup!(
             self, clock, height, width, last_group, stride2, in_zp, out_zp, act_min, act_max,
             im2col, wstage, bstage, mstage, sstage, wpend, bpend, mpend, spend, pgroup, err,
-            c_valid, c_addr, c_data, c_data_ok, bias1, shift1, active, flush, credits, group, ser, ser_valid, ser_last, ser_tap
+            c_valid, c_addr, c_data, c_data_ok, bias1, shift1, active, flush, credits, space, group, ser, ser_valid, ser_last, ser_tap, ser_at_last
         );
         clock!(self, clock, window, wram, bram, mram, sram, fifo);
         for l in 0..self.lanes.len() {
@@ -719,8 +727,7 @@ impl<
         }
         // ---- Accept a window while the FIFO has room for all its beats (credits) and, in
         // im2col mode, the serializer takes it.
-        self.ser_free.next =
-            !self.ser_valid.q.val() || (self.ser_tap.q.val() == self.last_tap.val());
+        self.ser_free.next = !self.ser_valid.q.val() || self.ser_at_last.q.val();
         if self.im2col.q.val() {
             self.room.next = self.im2col_room.val();
             self.credit_add.next = self.taps.val();
@@ -730,7 +737,7 @@ impl<
         }
         self.window.out.tready.next = self.active.q.val()
             && !self.flush.q.val()
-            && (self.credits.q.val() <= self.room.val())
+            && !self.space.q.val().get_bit(7)
             && (self.ser_free.val() || !self.im2col.q.val());
         for i in 0..self.wide.len() {
             self.wide[i].out.tready.next = self.window.out.tready.val();
@@ -818,20 +825,22 @@ impl<
         if self.ser_valid.q.val() {
             self.ser.d.next = self.ser.q.val() >> self.beat_bits.val();
             self.ser_tap.d.next = self.ser_tap.q.val() + 1;
-            if self.ser_tap.q.val() == self.last_tap.val() {
+            self.ser_at_last.d.next = self.ser_tap.q.val() == self.penult_tap.val();
+            if self.ser_at_last.q.val() {
                 self.ser_valid.d.next = false;
             }
         }
         if self.accept.val() && self.im2col.q.val() {
             self.ser.d.next = self.win_data.val();
             self.ser_tap.d.next = 0.into();
+            self.ser_at_last.d.next = false;
             self.ser_valid.d.next = true;
             self.ser_last.d.next = self.win_last.val();
         }
         if self.im2col.q.val() {
             self.fifo.inp.tvalid.next = self.ser_valid.q.val();
             self.fifo.inp.tlast.next =
-                self.ser_last.q.val() && (self.ser_tap.q.val() == self.last_tap.val());
+                self.ser_last.q.val() && self.ser_at_last.q.val();
             self.fifo.inp.tdata.next = self.ser.q.val().get_bits::<BEAT>(0);
         }
         // Output: the FIFO, dropped while flushing.
@@ -847,17 +856,22 @@ impl<
         // beat leaving the FIFO (sent or dropped).
         if self.accept.val() && !self.send.val() {
             self.credits.d.next = self.credits.q.val() + self.credit_add.val();
+            self.space.d.next = self.space.q.val() - self.credit_add.val();
         }
         if self.accept.val() && self.send.val() {
             self.credits.d.next = self.credits.q.val() + self.credit_add.val() - 1;
+            self.space.d.next = self.space.q.val() - self.credit_add.val() + 1;
         }
         if !self.accept.val() && self.send.val() {
             self.credits.d.next = self.credits.q.val() - 1;
+            self.space.d.next = self.space.q.val() + 1;
         }
         // Run control.
         if self.start.val() {
             self.active.d.next = true;
             self.group.d.next = 0.into();
+            // START is refused while busy, so the credits are 0 here.
+            self.space.d.next = self.room.val();
         }
         if self.active.q.val() && !self.start.val() && !self.win_busy.val() {
             self.active.d.next = false;

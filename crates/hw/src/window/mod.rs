@@ -113,6 +113,9 @@ pub struct SlidingWindow<
     prime: DFF<Bit>,
     run: DFF<Bit>,
     group: DFF<Bits<GADDR>>,
+    /// The group after `group` (0 after the last), kept in a register so that the history
+    /// RAMs' read address is a mux behind `fire`, not an adder and a comparator.
+    group_succ: DFF<Bits<GADDR>>,
     last_group_r: DFF<Bits<GADDR>>,
     lb_addr: DFF<Bits<LADDR>>,
     zp_beat: DFF<Bits<BEAT>>,
@@ -124,6 +127,8 @@ pub struct SlidingWindow<
     emit: Signal<Local, Bit>,
     wrap: Signal<Local, Bit>,
     group_end: Signal<Local, Bit>,
+    /// The group after `group_succ`: what `group_succ` becomes when the scan moves on.
+    succ_succ: Signal<Local, Bits<GADDR>>,
     row_end: Signal<Local, Bit>,
     slot_free: Signal<Local, Bit>,
     single: Signal<Local, Bit>,
@@ -198,6 +203,7 @@ impl<
             prime: Default::default(),
             run: Default::default(),
             group: Default::default(),
+            group_succ: Default::default(),
             last_group_r: Default::default(),
             lb_addr: Default::default(),
             zp_beat: Default::default(),
@@ -209,6 +215,7 @@ impl<
             emit: Default::default(),
             wrap: Default::default(),
             group_end: Default::default(),
+            succ_succ: Default::default(),
             row_end: Default::default(),
             slot_free: Default::default(),
             single: Default::default(),
@@ -259,6 +266,7 @@ impl<
             prime,
             run,
             group,
+            group_succ,
             last_group_r,
             lb_addr,
             zp_beat,
@@ -295,12 +303,14 @@ impl<
         self.rowscan.load.next = self.start.val();
         self.rowscan.step.next = self.fire.val() && self.row_end.val();
         // Group and line-buffer address of the next position.
+        if self.group_succ.q.val() == self.last_group_r.q.val() {
+            self.succ_succ.next = 0.into();
+        } else {
+            self.succ_succ.next = self.group_succ.q.val() + 1;
+        }
         if self.fire.val() {
-            if self.group_end.val() {
-                self.group.d.next = 0.into();
-            } else {
-                self.group.d.next = self.group.q.val() + 1;
-            }
+            self.group.d.next = self.group_succ.q.val();
+            self.group_succ.d.next = self.succ_succ.val();
             if self.row_end.val() {
                 self.lb_addr.d.next = 0.into();
             } else if self.colscan.at_real.val() {
@@ -356,11 +366,7 @@ impl<
             if self.single.val() {
                 self.rows[m].read_group.next = 1.into();
             } else if self.fire.val() {
-                if self.group_end.val() {
-                    self.rows[m].read_group.next = 0.into();
-                } else {
-                    self.rows[m].read_group.next = self.group.q.val() + 1;
-                }
+                self.rows[m].read_group.next = self.group_succ.q.val();
             } else {
                 self.rows[m].read_group.next = self.group.q.val();
             }
@@ -403,6 +409,12 @@ impl<
             self.out_valid.d.next = false;
             self.error.d.next = false;
             self.group.d.next = 0.into();
+            // Group 1, or 0 again when there is one group (`last_group = 0`).
+            if self.last_group.val() == 0 {
+                self.group_succ.d.next = 0.into();
+            } else {
+                self.group_succ.d.next = 1.into();
+            }
             self.lb_addr.d.next = 0.into();
             self.last_group_r.d.next = self.last_group.val();
             for l in 0..self.zp_chain.len() {
