@@ -36,6 +36,10 @@ pub struct EngineConfig {
     /// Input pixels per beat `Q` (1 = one pixel per beat, the narrow window generator).
     #[serde(skip_serializing_if = "is_one")]
     pixels_per_beat: usize,
+    /// Words (beats of `P` channels) of each depthwise line buffer when below
+    /// `max_width · max_channels / P` (`[engine] max_line_words`); `None`: that product.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_line_words: Option<usize>,
 }
 
 fn is_one(v: &usize) -> bool {
@@ -86,6 +90,7 @@ struct RawEngineConfig {
     #[serde(default)]
     pack_history: bool,
     pixels_per_beat: Option<usize>,
+    max_line_words: Option<usize>,
 }
 
 impl TryFrom<RawEngineConfig> for EngineConfig {
@@ -97,6 +102,10 @@ impl TryFrom<RawEngineConfig> for EngineConfig {
             None => c,
         };
         let c = c.with_param_ram(r.param_ram).with_lane_mul(r.lane_mul).with_pack_history(r.pack_history);
+        let c = match r.max_line_words {
+            Some(words) => c.with_max_line_words(words)?,
+            None => c,
+        };
         match r.pixels_per_beat {
             Some(q) => c.with_pixels_per_beat(q),
             None => Ok(c),
@@ -157,7 +166,40 @@ impl EngineConfig {
             lane_mul: LaneMul::Dsp,
             pack_history: false,
             pixels_per_beat: 1,
+            max_line_words: None,
         })
+    }
+
+    /// The same config with depthwise line buffers of `words` words (beats of `P` channels)
+    /// instead of `max_width · max_channels / P`: a layer `H × W × M` then needs
+    /// `W · ⌈M/P⌉ ≤ words` (checked by the model, the host and the hardware's START). Networks
+    /// narrow the image as they add channels, so the largest such product over a network's
+    /// layers, not the product of the maxima, sizes the block RAM (MobileNet-v1 at 224:
+    /// `112 · 64/P`, and conv0 in im2col mode `224 · ⌈3/P⌉`).
+    ///
+    /// Errors when `words < max_width` (a row of the widest image in one channel group) or
+    /// `words > max_width · max_channels / P` (more than any layer can use).
+    pub fn with_max_line_words(self, words: usize) -> Result<Self> {
+        let full = self.max_width * self.max_groups();
+        if words < self.max_width || words > full {
+            return Err(invalid(format!(
+                "max_line_words = {words} must lie in [max_width, max_width · max_channels / P] = [{}, {full}]",
+                self.max_width
+            )));
+        }
+        let max_line_words = if words == full { None } else { Some(words) };
+        Ok(EngineConfig { max_line_words, ..self })
+    }
+
+    /// Words of each depthwise line buffer: the largest `W · ⌈M/P⌉` a layer may have.
+    pub fn max_line_words(&self) -> usize {
+        self.max_line_words.unwrap_or(self.max_width * self.max_groups())
+    }
+
+    /// Whether the line buffers are smaller than `max_width · max_channels / P`, so a layer
+    /// within the maxima may still not fit (the hardware then checks `W · G` at START).
+    pub fn line_words_limited(&self) -> bool {
+        self.max_line_words.is_some()
     }
 
     /// The same config with the window rows' history columns packed into one RAM word per
@@ -287,10 +329,14 @@ impl EngineConfig {
     pub fn tree_leaves(&self) -> usize {
         self.taps().next_power_of_two().max(2)
     }
-    /// The window generator's config (line buffers of `max_width · M/P` beats).
+    /// The window generator's config (line buffers of [`Self::max_line_words`] beats).
     pub fn window(&self) -> WindowConfig {
-        WindowConfig::new(self.dk, self.max_width, self.max_height, self.lanes, self.max_channels)
-            .expect("checked by EngineConfig::new")
+        let w = WindowConfig::new(self.dk, self.max_width, self.max_height, self.lanes, self.max_channels)
+            .expect("checked by EngineConfig::new");
+        match self.max_line_words {
+            Some(words) => w.with_line_depth(words).expect("checked by with_max_line_words"),
+            None => w,
+        }
     }
 }
 
@@ -344,6 +390,7 @@ mod tests {
             lane_mul: LaneMul::default(),
             pack_history: false,
             pixels_per_beat: None,
+            max_line_words: None,
         };
         assert_eq!(EngineConfig::try_from(raw(3, None)), EngineConfig::new(3, 2, 2, 2, 8, 8, 4));
         let up5k = RawEngineConfig { param_ram: ParamRam::Spram, lane_mul: LaneMul::Lut, pack_history: true, ..raw(3, None) };
@@ -354,6 +401,33 @@ mod tests {
         let q = |q| RawEngineConfig { pixels_per_beat: Some(q), ..raw(3, None) };
         assert_eq!(EngineConfig::try_from(q(4)).unwrap().pixels_per_beat(), 4);
         assert!(EngineConfig::try_from(q(3)).unwrap_err().to_string().contains("power of two"));
+        let words = |w| RawEngineConfig { max_line_words: Some(w), ..raw(3, None) };
+        assert_eq!(EngineConfig::try_from(words(10)).unwrap().max_line_words(), 10);
+        assert!(EngineConfig::try_from(words(7)).unwrap_err().to_string().contains("max_line_words = 7"));
+    }
+
+    /// MobileNet-v1 at 224 on P = 8: every layer's row is at most 112 · 64/8 = 896 words.
+    #[test]
+    fn max_line_words_sizes_the_line_buffers() {
+        let full = EngineConfig::new(3, 8, 8, 8, 224, 224, 1024).unwrap();
+        assert_eq!(full.max_line_words(), 224 * 128);
+        assert!(!full.line_words_limited());
+        let c = full.with_max_line_words(896).unwrap();
+        assert!(c.line_words_limited());
+        assert_eq!((c.max_line_words(), c.window().line_depth(), c.window().line_addr_bits()), (896, 896, 10));
+        // The full product is the default, not a limit.
+        assert_eq!(full.with_max_line_words(224 * 128).unwrap(), full);
+        assert!(err(full.with_max_line_words(223)).contains("[max_width, max_width · max_channels / P] = [224, 28672]"));
+        assert!(err(full.with_max_line_words(28673)).contains("max_line_words = 28673"));
+        // Layers: 112 × 112 × 64 and 224 × 224 × 32 fit (112 · 8, 224 · 4 = 896 words),
+        // 224 × 224 × 40 does not (224 · 5).
+        assert!(c.window().layer(112, 112, 64, 1).is_ok());
+        assert!(c.window().layer(224, 224, 32, 2).is_ok());
+        let e = c.window().layer(224, 224, 40, 2).unwrap_err().to_string();
+        assert!(e.contains("W · ⌈M/P⌉ = 224 · 5 = 1120 words exceeds max_line_words = 896"), "{e}");
+        // Serialized only when limited.
+        assert!(!serde_json::to_string(&full).unwrap().contains("max_line_words"));
+        assert!(serde_json::to_string(&c).unwrap().contains("\"max_line_words\":896"));
     }
 
     #[test]

@@ -276,7 +276,9 @@ impl WindowLayer {
         let groups = channels / cfg.lanes;
         if width * groups > cfg.line_depth {
             return Err(invalid(format!(
-                "a row of W · M / P = {width} · {groups} beats exceeds the line buffer depth {}",
+                "a row of W · ⌈M/P⌉ = {width} · {groups} = {} words exceeds max_line_words = {} \
+                 (the depthwise line buffers' depth)",
+                width * groups,
                 cfg.line_depth
             )));
         }
