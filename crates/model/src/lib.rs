@@ -26,6 +26,7 @@ pub mod systolic;
 pub mod synthetic;
 pub mod im2col;
 pub mod engine;
+pub mod n_tiles;
 
 pub use error::ModelError;
 pub use requant::{Clamp, RequantParams};
