@@ -85,7 +85,9 @@
 //!
 //! **Rejected writes** set the sticky `error` output and change nothing: an unknown region or
 //! index, a value outside the range in the table, a group `≥ max_channels/P`, any write while
-//! `busy` (except clear-error), START with `H` or `W` never set or `act_min > act_max`.
+//! `busy` (except clear-error), START with `H` or `W` never set or `act_min > act_max`, and —
+//! when `[engine] max_line_words` is below `max_width · max_channels/P` — START with a row of
+//! `W · G` words above it (the line buffers hold `max_line_words` words).
 //!
 //! **Reset** (`reset` high for a cycle, at any time): abandons the frame, drops every window
 //! in flight and every output not yet sent (`busy` stays high until they are gone), clears
@@ -122,7 +124,7 @@ pub use lane::DepthwiseLane;
 pub use program::{cfg_addr, im2col_pointwise_program, DepthwiseProgram, CFG_CLEAR_ERROR, CFG_MODE, CFG_START};
 
 use crate::requant::Requantizer;
-use crate::primitives::{SdpRam, Widen};
+use crate::primitives::{RowFits, SdpRam, Widen};
 use crate::stream::{StreamFifo, StreamIn, StreamOut};
 use crate::window::{SlidingWindow, WideWindow};
 use dsc_model::engine_config::{EngineConfig, LaneMul, ParamRam};
@@ -176,6 +178,12 @@ pub struct DepthwiseEngineQ<
     win_valid: Signal<Local, Bit>,
     win_last: Signal<Local, Bit>,
     win_busy: Signal<Local, Bit>,
+    /// `[engine] max_line_words` below `max_width · max_groups`: START also needs the row's
+    /// `W · G` words to fit the line buffers (one check, on the values the layer registers
+    /// take at the next edge). Empty otherwise (the maxima imply it).
+    row_fits: Vec<RowFits<CB, GADDR>>,
+    /// The row fits (true without `row_fits`).
+    row_ok: Signal<Local, Bit>,
     wram: SdpRam<WIN, GADDR>,
     bram: SdpRam<PW32, GADDR>,
     mram: SdpRam<PW32, GADDR>,
@@ -406,6 +414,8 @@ impl<
             win_valid: Default::default(),
             win_last: Default::default(),
             win_busy: Default::default(),
+            row_fits: if cfg.line_words_limited() { vec![RowFits::new(cfg.max_line_words())] } else { vec![] },
+            row_ok: Default::default(),
             wram: Default::default(),
             bram: param_ram(),
             mram: param_ram(),
@@ -598,10 +608,15 @@ impl<
         self.index.next = self.c_addr.q.val().get_bits::<24>(0);
         self.data_m1.next = self.c_data.q.val() - 1;
         self.write_ok.next = self.c_data_ok.q.val();
+        self.row_ok.next = true;
+        for i in 0..self.row_fits.len() {
+            self.row_ok.next = self.row_fits[i].fits.val();
+        }
         if (self.region.val() == 0) && (self.index.val() == 8) {
             // The clamp is unused in im2col mode.
             self.write_ok.next = (self.height.q.val() != 0)
                 && (self.width.q.val() != 0)
+                && self.row_ok.val()
                 && ((self.lo_off.val() <= self.hi_off.val()) || self.im2col.q.val());
         }
         // Any write while busy is refused, except clear-error.
@@ -673,6 +688,20 @@ impl<
                 self.sstage.d.next = (self.sstage.q.val() >> 6)
                     | (bit_cast::<PW6, 6>(self.c_data.q.val().get_bits::<6>(0)) << self.top6.val());
                 self.spend.d.next = true;
+            }
+        }
+        // The row check sees W and G as the layer registers hold them after this edge.
+        for i in 0..self.row_fits.len() {
+            self.row_fits[i].clock.next = self.clock.val();
+            self.row_fits[i].width.next = self.width.q.val();
+            self.row_fits[i].last_group.next = self.last_group.q.val();
+            if self.c_valid.q.val() && !self.bad.val() && (self.region.val() == 0) {
+                if self.index.val() == 1 {
+                    self.row_fits[i].width.next = self.c_data.q.val().get_bits::<CB>(0);
+                }
+                if self.index.val() == 2 {
+                    self.row_fits[i].last_group.next = self.data_m1.val().get_bits::<GADDR>(0);
+                }
             }
         }
         // RAM writes: the staged word, the cycle after the config write.

@@ -11,6 +11,7 @@
 mod mul32x32;
 mod mul8x8;
 mod row_cut;
+mod row_fits;
 mod sdp_ram;
 mod sign_extend;
 mod widen;
@@ -18,6 +19,7 @@ mod widen;
 pub use mul32x32::Mul32x32;
 pub use mul8x8::Mul8x8;
 pub use row_cut::RowCut;
+pub use row_fits::RowFits;
 pub use sdp_ram::SdpRam;
 pub use sign_extend::SignExtend8To16;
 pub use widen::Widen;
