@@ -11,6 +11,7 @@ use crate::{build, Beat, BuildOptions, Design, Model, SimError, StreamSink, Stre
 use dsc_hw::engine::{with_instance, DscProgram, InstanceError, InstanceUser};
 use dsc_model::engine::{conv_cycles, dsc_cycles, DscConfig};
 use dsc_model::engine_config::EngineConfig;
+use dsc_model::n_tiles::{concat_channels, conv_slice, dsc_slice, n_tiles};
 use dsc_model::pointwise::PointwiseConfig;
 use dsc_model::synthetic::ConvLayer;
 use dsc_model::{DscBlock, ModelError, Tensor};
@@ -51,6 +52,20 @@ pub struct LayerRun {
     pub cycles: u64,
     /// Config-port writes, one per cycle.
     pub config_cycles: u64,
+}
+
+/// A layer run in N tiles ([`EngineSim::run_dsc_tiled`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TiledRun {
+    /// The tiles' outputs concatenated along the channels: `[1, Ho, Wo, N]`.
+    pub output: Tensor<i8>,
+    /// Sum over the tiles of each pass's cycles ([`dsc_model::n_tiles::dsc_tiled_cycles`]
+    /// without stalls).
+    pub cycles: u64,
+    /// Config-port writes of all the tiles.
+    pub config_cycles: u64,
+    /// Passes: `⌈N / max_n⌉`.
+    pub tiles: usize,
 }
 
 /// Stall probabilities of `run_dsc` with stalls: a bubble before an input beat, `tready` low
@@ -146,6 +161,31 @@ impl EngineSim {
         self.run_loaded(&prog, beats, stalls, model)
     }
 
+    /// Runs `layer` in N tiles of the pointwise `max_n` ([`dsc_model::n_tiles`]): each tile a
+    /// whole pass of [`Self::run_dsc`] over `input` with the tile's pointwise weights, bias and
+    /// requantization; the outputs concatenated. One tile when `N ≤ max_n`. Errors as
+    /// [`Self::run_dsc`].
+    pub fn run_dsc_tiled(&mut self, layer: &DscBlock, input: &Tensor<i8>, stalls: Option<u64>) -> Result<TiledRun> {
+        let ranges = n_tiles(layer.n(), self.cfg.pointwise().max_n()).map_err(EngineSimError::Layer)?;
+        let mut runs = Vec::with_capacity(ranges.len());
+        for (t, r) in ranges.into_iter().enumerate() {
+            let tile = dsc_slice(layer, r).map_err(EngineSimError::Layer)?;
+            runs.push(self.run_dsc(&tile, input, stalls.map(|s| s ^ t as u64))?);
+        }
+        merge(runs)
+    }
+
+    /// [`Self::run_conv`] in N tiles, as [`Self::run_dsc_tiled`].
+    pub fn run_conv_tiled(&mut self, layer: &ConvLayer, input: &Tensor<i8>, stalls: Option<u64>) -> Result<TiledRun> {
+        let ranges = n_tiles(layer.weights.n(), self.cfg.pointwise().max_n()).map_err(EngineSimError::Layer)?;
+        let mut runs = Vec::with_capacity(ranges.len());
+        for (t, r) in ranges.into_iter().enumerate() {
+            let tile = conv_slice(layer, r).map_err(EngineSimError::Layer)?;
+            runs.push(self.run_conv(&tile, input, stalls.map(|s| s ^ t as u64))?);
+        }
+        merge(runs)
+    }
+
     /// Runs a loaded DSC program (see [`Self::run_dsc`]).
     pub fn run_program(&mut self, prog: &DscProgram, beats: Vec<(u128, bool)>, stalls: Option<u64>) -> Result<LayerRun> {
         let model = dsc_cycles(&self.cfg, prog.layer());
@@ -230,6 +270,17 @@ impl EngineSim {
         let first = first_in.ok_or_else(|| hw("no input beat taken".into()))?;
         Ok(LayerRun { output, cycles: got.last().map(|r| r.cycle).unwrap_or(first) - first + 1, config_cycles })
     }
+}
+
+/// The tiles' runs as one.
+fn merge(runs: Vec<LayerRun>) -> Result<TiledRun> {
+    let parts: Vec<Tensor<i8>> = runs.iter().map(|r| r.output.clone()).collect();
+    Ok(TiledRun {
+        output: concat_channels(&parts).map_err(EngineSimError::Layer)?,
+        cycles: runs.iter().map(|r| r.cycles).sum(),
+        config_cycles: runs.iter().map(|r| r.config_cycles).sum(),
+        tiles: runs.len(),
+    })
 }
 
 #[cfg(test)]
