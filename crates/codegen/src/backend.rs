@@ -10,8 +10,13 @@
 //! `dsc_model::pointwise::pointwise_cycles`), the ideal cycles (work ÷ multipliers of each
 //! stage; the two stages run concurrently, so a DSC layer's ideal is the larger of the two) and
 //! the utilization those imply.
+//!
+//! A layer with more output channels than the generated pointwise weight memory holds
+//! (`max_n`) runs in N tiles ([`dsc_model::n_tiles`]): the hardware backend makes one pass per
+//! tile and concatenates the outputs, and the model's figures are sums over the tiles.
 
-use dsc_model::engine::{conv_cycles, dsc_timing, DscConfig};
+use dsc_model::engine::{dsc_timing, DscConfig};
+use dsc_model::n_tiles::{conv_tiled_cycles, conv_tiled_layer, dsc_tiled_layer, n_tiles};
 use dsc_model::synthetic::ConvLayer;
 use dsc_model::window::WindowLayer;
 use dsc_model::{DscBlock, Tensor};
@@ -75,12 +80,12 @@ impl Backend for Verilator {
         true
     }
     fn run_dsc(&mut self, block: &DscBlock, input: &Tensor<i8>) -> Result<LayerRun, CliError> {
-        let run = self.sim.run_dsc(block, input, None).map_err(|e| CliError::Tool(format!("verilator: {e}")))?;
+        let run = self.sim.run_dsc_tiled(block, input, None).map_err(|e| CliError::Tool(format!("verilator: {e}")))?;
         Ok(LayerRun { output: run.output, cycles: Some(run.cycles) })
     }
     fn run_conv(&mut self, layer: &ConvLayer, input: &Tensor<i8>) -> Result<LayerRun, CliError> {
         // The caller checked the layer against the same DscConfig: a refusal here is a bug.
-        let run = self.sim.run_conv(layer, input, None).map_err(|e| CliError::Tool(format!("verilator: {e}")))?;
+        let run = self.sim.run_conv_tiled(layer, input, None).map_err(|e| CliError::Tool(format!("verilator: {e}")))?;
         Ok(LayerRun { output: run.output, cycles: Some(run.cycles) })
     }
 }
@@ -108,6 +113,8 @@ pub struct ModelCycles {
     /// Multiply-accumulates of each stage.
     pub dw_macs: u64,
     pub pw_macs: u64,
+    /// Passes over the layer: `⌈N / max_n⌉` N tiles (1 when the weights fit).
+    pub n_tiles: usize,
 }
 
 /// The cycle model of the engine a config generates.
@@ -144,7 +151,9 @@ impl CycleModel {
             return Err(format!("kernel {dk}×{dk}, the engine is generated for Dk = {}", self.cfg.engine.dk()));
         }
         let wl = self.window(h, w, m, stride)?;
-        self.cfg.pointwise.layer(m, n, wl.rows.out * wl.cols.out).map_err(|e| e.to_string())?;
+        // N beyond max_n runs in tiles: each tile must fit.
+        let tile = n.min(self.cfg.pointwise.max_n());
+        self.cfg.pointwise.layer(m, tile, wl.rows.out * wl.cols.out).map_err(|e| e.to_string())?;
         Ok(())
     }
 
@@ -154,32 +163,53 @@ impl CycleModel {
         self.fits_dsc(dk, h, w, m, n, stride)?;
         let wl = self.window(h, w, m, stride)?;
         let pixels = wl.rows.out * wl.cols.out;
-        let pl = self.cfg.pointwise.layer(m, n, pixels).map_err(|e| e.to_string())?;
         let dw_macs = (pixels * m * dk * dk) as u64;
         let pw_macs = (pixels * m * n) as u64;
         let ideal = dw_macs.div_ceil(self.dw_multipliers()).max(pw_macs.div_ceil(self.pw_multipliers()));
-        let dw_alone = dsc_model::depthwise::engine_cycles(&self.cfg.engine, &wl);
-        let pw_alone = dsc_model::pointwise::pointwise_cycles(&self.cfg.pointwise, &pl);
-        let (layer, bottleneck) = match &self.fused {
+        // Each N tile is a whole pass: the depthwise stage runs once per tile.
+        let ranges = n_tiles(n, self.cfg.pointwise.max_n()).map_err(|e| e.to_string())?;
+        let (mut dw_alone, mut pw_alone) = (0, 0);
+        for r in &ranges {
+            let pl = self.cfg.pointwise.layer(m, r.len(), pixels).map_err(|e| e.to_string())?;
+            dw_alone += dsc_model::depthwise::engine_cycles(&self.cfg.engine, &wl);
+            pw_alone += dsc_model::pointwise::pointwise_cycles(&self.cfg.pointwise, &pl);
+        }
+        let layer = match &self.fused {
             Ok(fc) => {
-                let dl = fc.layer(h, w, m, n, stride).map_err(|e| e.to_string())?;
-                let t = dsc_timing(fc, &dl);
-                (Some(t.cycles), Some(if t.bottleneck == dsc_model::engine::Stage::Depthwise { "dw" } else { "pw" }))
+                let tl = dsc_tiled_layer(fc, h, w, m, n, stride).map_err(|e| e.to_string())?;
+                Some(tl.tiles.iter().map(|t| dsc_timing(fc, t).cycles).sum())
             }
-            Err(_) => (None, None),
+            Err(_) => None,
         };
-        Ok(ModelCycles { bottleneck, dw_alone: Some(dw_alone), pw_alone: Some(pw_alone), layer, ideal, dw_macs, pw_macs })
+        let bottleneck = layer.map(|_| if dw_alone >= pw_alone { "dw" } else { "pw" });
+        Ok(ModelCycles {
+            bottleneck,
+            dw_alone: Some(dw_alone),
+            pw_alone: Some(pw_alone),
+            layer,
+            ideal,
+            dw_macs,
+            pw_macs,
+            n_tiles: ranges.len(),
+        })
     }
 
     /// Figures of the classifier: a 1×1 layer `m → n` over one pixel, run on the fused engine
     /// behind an identity depthwise stage (on the pointwise stage alone without a fused
     /// config).
     pub fn classifier(&self, m: usize, n: usize) -> Result<ModelCycles, String> {
-        let pl = self.cfg.pointwise.layer(m, n, 1).map_err(|e| e.to_string())?;
+        let ranges = n_tiles(n, self.cfg.pointwise.max_n()).map_err(|e| e.to_string())?;
+        let mut pw_alone = 0;
+        for r in &ranges {
+            let pl = self.cfg.pointwise.layer(m, r.len(), 1).map_err(|e| e.to_string())?;
+            pw_alone += dsc_model::pointwise::pointwise_cycles(&self.cfg.pointwise, &pl);
+        }
         let pw_macs = (m * n) as u64;
-        let pw_alone = dsc_model::pointwise::pointwise_cycles(&self.cfg.pointwise, &pl);
         let layer = match &self.fused {
-            Ok(fc) => dsc_timing(fc, &fc.layer(1, 1, m, n, 1).map_err(|e| e.to_string())?).cycles,
+            Ok(fc) => {
+                let tl = dsc_tiled_layer(fc, 1, 1, m, n, 1).map_err(|e| e.to_string())?;
+                tl.tiles.iter().map(|t| dsc_timing(fc, t).cycles).sum()
+            }
             Err(_) => pw_alone,
         };
         Ok(ModelCycles {
@@ -190,6 +220,7 @@ impl CycleModel {
             ideal: pw_macs.div_ceil(self.pw_multipliers()),
             dw_macs: 0,
             pw_macs,
+            n_tiles: ranges.len(),
         })
     }
 
@@ -202,18 +233,19 @@ impl CycleModel {
             return Err(format!("kernel {dk}×{dk}, the engine is generated for Dk = {}", self.cfg.engine.dk()));
         }
         let fc = self.fused.as_ref().map_err(|why| format!("no conv mode without the fused engine: {why}"))?;
-        let cl = fc.conv_layer(h, w, m, n, stride).map_err(|e| e.to_string())?;
-        let pixels = cl.window.rows.out * cl.window.cols.out;
+        let cl = conv_tiled_layer(fc, h, w, m, n, stride).map_err(|e| e.to_string())?;
+        let pixels = cl.tiles[0].window.rows.out * cl.tiles[0].window.cols.out;
         // The true work: the padding channels are not counted.
         let pw_macs = (pixels * dk * dk * m * n) as u64;
         Ok(ModelCycles {
             bottleneck: None,
             dw_alone: None,
             pw_alone: None,
-            layer: Some(conv_cycles(fc, &cl)),
+            layer: Some(conv_tiled_cycles(fc, &cl)),
             ideal: pw_macs.div_ceil(self.pw_multipliers()),
             dw_macs: 0,
             pw_macs,
+            n_tiles: cl.count(),
         })
     }
 

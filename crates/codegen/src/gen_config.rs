@@ -10,14 +10,18 @@
 //! max_height = 112
 //! max_channels = 1024
 //! # dw_sum_bits = 19  # optional, default: the narrowest that cannot wrap
+//! # max_line_words = 896  # optional: words per line buffer, the largest W·⌈M/P⌉ of a
+//! #                       # layer (default max_width · max_channels / P)
 //!
 //! [pointwise]         # dsc_model::pointwise::PointwiseConfig (weight-stationary R×C array)
 //! max_block = 64      # pixels per block
 //! # acc_bits = 26     # optional, default: the narrowest for max_channels products
+//! # max_n = 128       # optional: output channels the weight memory holds (default
+//! #                   # max_channels); a layer with more runs in N tiles on the host
 //! ```
 //!
-//! The pointwise stage takes layers up to `max_channels × max_channels`, so one config
-//! describes both stages. Unknown keys are errors (a typo must not silently become a default).
+//! The pointwise stage takes layers up to `max_channels × max_n` (`max_n` = `max_channels`
+//! unless given), so one config describes both stages. Unknown keys are errors (a typo must not silently become a default).
 //! Every value goes through the model's own validation.
 
 use std::fmt::Write as _;
@@ -56,6 +60,7 @@ struct RawEngine {
     param_ram: Option<ParamRam>,
     lane_mul: Option<LaneMul>,
     pack_history: Option<bool>,
+    max_line_words: Option<usize>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -63,6 +68,7 @@ struct RawEngine {
 struct RawPointwise {
     max_block: usize,
     acc_bits: Option<usize>,
+    max_n: Option<usize>,
 }
 
 impl GenConfig {
@@ -97,6 +103,9 @@ impl GenConfig {
             .with_param_ram(e.param_ram.unwrap_or_default())
             .with_lane_mul(e.lane_mul.unwrap_or_default())
             .with_pack_history(e.pack_history.unwrap_or(false));
+        if let Some(words) = e.max_line_words {
+            engine = engine.with_max_line_words(words).map_err(|err| format!("[engine]: {err}"))?;
+        }
         let max_k = engine.max_channels() as u64;
         let acc = raw.pointwise.acc_bits.unwrap_or_else(|| acc_bits_for_products(max_k));
         let array = SystolicConfig::new(engine.rows(), engine.cols(), acc, max_k, Dataflow::WeightStationary)
@@ -104,7 +113,7 @@ impl GenConfig {
         let pointwise = PointwiseConfig::new(
             array,
             engine.max_channels(),
-            engine.max_channels(),
+            raw.pointwise.max_n.unwrap_or(engine.max_channels()),
             raw.pointwise.max_block,
         )
         .map_err(|err| format!("[pointwise]: {err}"))?;
@@ -148,9 +157,15 @@ impl GenConfig {
         if e.pack_history() {
             let _ = writeln!(s, "pack_history = true");
         }
+        if e.line_words_limited() {
+            let _ = writeln!(s, "max_line_words = {}", e.max_line_words());
+        }
         let _ = writeln!(s, "[pointwise]");
         let _ = writeln!(s, "max_block = {}", p.max_block());
         let _ = writeln!(s, "acc_bits = {}", p.array().acc_bits());
+        if p.max_n() != e.max_channels() {
+            let _ = writeln!(s, "max_n = {}", p.max_n());
+        }
         s
     }
 }
@@ -174,6 +189,18 @@ mod tests {
         assert_eq!(c.engine.param_ram(), ParamRam::Spram);
         assert_eq!(c.engine.lane_mul(), LaneMul::Lut);
         assert_eq!(GenConfig::parse(&c.to_toml()).unwrap(), c);
+        let tiled = GOOD.replace("dk = 3", "dk = 3\nmax_line_words = 16").replace("max_block = 8", "max_block = 8\nmax_n = 4");
+        let c = GenConfig::parse(&tiled).unwrap();
+        assert_eq!((c.engine.max_line_words(), c.pointwise.max_n(), c.pointwise.max_m()), (16, 4, 8));
+        assert_eq!(GenConfig::parse(&c.to_toml()).unwrap(), c);
+    }
+
+    #[test]
+    fn line_words_and_max_n_are_checked() {
+        let e = GenConfig::parse(&GOOD.replace("dk = 3", "dk = 3\nmax_line_words = 7")).unwrap_err();
+        assert!(e.starts_with("[engine]") && e.contains("max_line_words = 7") && e.contains("[8, 32]"), "{e}");
+        let e = GenConfig::parse(&GOOD.replace("max_block = 8", "max_block = 8\nmax_n = 0")).unwrap_err();
+        assert!(e.starts_with("[pointwise]") && e.contains("max_n = 0"), "{e}");
     }
 
     #[test]

@@ -399,7 +399,7 @@ fn opt<T>(v: Option<T>, f: impl Fn(T) -> String) -> String {
 /// The report as a table; the golden-only form leaves out the measured columns.
 pub fn render_table(r: &Report, golden_only: bool) -> String {
     let (l, rt) = (Align::Left, Align::Right);
-    let mut cols = vec![("layer", l), ("op", l), ("in", rt), ("out", rt), ("s", rt), ("MACs", rt)];
+    let mut cols = vec![("layer", l), ("op", l), ("in", rt), ("out", rt), ("s", rt), ("tiles", rt), ("MACs", rt)];
     if !golden_only {
         cols.push(("measured", rt));
     }
@@ -418,6 +418,7 @@ pub fn render_table(r: &Report, golden_only: bool) -> String {
             format!("{}x{}x{}", row.input[0], row.input[1], row.input[2]),
             format!("{}x{}x{}", row.output[0], row.output[1], row.output[2]),
             row.stride.to_string(),
+            opt(m.map(|m| m.n_tiles), |t| t.to_string()),
             thousands(row.macs),
         ];
         if !golden_only {
@@ -459,7 +460,9 @@ pub fn render_table(r: &Report, golden_only: bool) -> String {
     s.push_str(&line("model", tot.model_cycles, tot.frames_per_s_model));
     s.push_str(&line("ideal", Some(tot.ideal_cycles), tot.frames_per_s_ideal));
     s.push_str(
-        "\nmodel: the whole layer on the fused engine; dw/pw alone: each stage by itself (all exact);\n\
+        "\ntiles: passes over the layer, ⌈N / max_n⌉ (output channels beyond the pointwise weight memory run\n\
+         in N tiles, each a whole depthwise + pointwise pass; cycles are the sum over the tiles);\n\
+         model: the whole layer on the fused engine; dw/pw alone: each stage by itself (all exact);\n\
          bound: the stage with the larger stand-alone count;\n\
          ideal: MACs ÷ multipliers of the busier stage; util: MACs ÷ (multipliers × cycles), over\n\
          measured cycles, else the model's, else each stage's own.\n\

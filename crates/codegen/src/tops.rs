@@ -221,7 +221,8 @@ macro_rules! depthwise_table {
     ($mac:ident ! ( $($args:tt)* )) => {
         $mac!( $($args)*
             "default.toml: Dk 3, P 8, 112×112×1024" => [64, 576, 14, 7, 7, 3, 19, 256, 48, 65],
-            "ecp5-85f.toml: Dk 3, P 4, 56×56×256" => [32, 288, 12, 6, 6, 3, 19, 128, 24, 33],
+            "default.toml: Dk 3, P 4, 56×56×256" => [32, 288, 12, 6, 6, 3, 19, 128, 24, 33],
+            "ecp5-85f.toml: Dk 3, P 8, 224×224×1024, 896-word line buffers" => [64, 576, 10, 7, 8, 3, 19, 256, 48, 65],
             "ice40-up5k.toml: Dk 3, P 1, 32×32×32" => [8, 72, 10, 5, 6, 3, 19, 32, 6, 9],
             "icebreaker.toml: Dk 3, P 1, 16×16×32" => [8, 72, 9, 5, 5, 3, 19, 32, 6, 9],
         );
@@ -286,7 +287,8 @@ mod pw {
     instantiations!(generate, PointwiseStage, pointwise_widths,
         "PointwiseStage<ACC, AW, WW, PW, PB, PS, FW, XA, WA, BA, OA, JA>",
         "default.toml: R×C 8×4, M, N ≤ 1024, block 64" => [26, 64, 32, 104, 128, 24, 33, 14, 18, 6, 15, 8],
-        "ecp5-85f.toml: R×C 4×4, M, N ≤ 256, block 32" => [24, 32, 32, 96, 128, 24, 33, 12, 14, 5, 12, 6],
+        "default.toml: R×C 4×4, M, N ≤ 256, block 32" => [24, 32, 32, 96, 128, 24, 33, 12, 14, 5, 12, 6],
+        "ecp5-85f.toml: R×C 8×8, M ≤ 1024, N ≤ 128, block 16" => [26, 64, 64, 208, 256, 48, 65, 12, 14, 4, 9, 4],
         "ice40-up5k.toml: R×C 1×1, M, N ≤ 32, block 16" => [21, 8, 8, 21, 32, 6, 9, 10, 10, 4, 10, 5],
     );
 }

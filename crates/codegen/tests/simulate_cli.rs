@@ -344,6 +344,47 @@ fn layer_larger_than_the_generated_maxima() {
     stdout_of(&["simulate", "--layer-dir", d.to_str().unwrap(), "--config", cfg.to_str().unwrap(), "--golden-only"]);
 }
 
+/// `[pointwise] max_n = 10` below the fixture's N = 24: the layer runs in three N tiles and
+/// the model's figures are sums over them; `[engine] max_line_words = 24` below the fixture's
+/// row of W · M/P = 8 · 4 = 32 words: refused, naming the numbers.
+#[test]
+fn n_tiles_and_line_words_from_the_config() {
+    let d = scratch("tiles");
+    write_fixture(&d);
+    let cfg = d.join("tiled.toml");
+    std::fs::write(&cfg, SMALL.replace("max_block = 16", "max_block = 16\nmax_n = 10")).unwrap();
+    let text = stdout_of(&[
+        "simulate", "--layer-dir", d.to_str().unwrap(), "--config", cfg.to_str().unwrap(), "--golden-only", "--format", "json",
+    ]);
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let row = &v["layers"][0];
+    let (e, _) = small_model();
+    let a = SystolicConfig::new(4, 2, acc_bits_for_products(32), 32, Dataflow::WeightStationary).unwrap();
+    let p = PointwiseConfig::new(a, 32, 10, 16).unwrap();
+    let fused = DscConfig::new(e, p).unwrap();
+    let tl = dsc_model::n_tiles::dsc_tiled_layer(&fused, H, W, M, N, 1).unwrap();
+    assert_eq!(row["model"]["n_tiles"], 3);
+    assert_eq!(row["model"]["layer"], dsc_model::n_tiles::dsc_tiled_cycles(&fused, &tl));
+    let wl = e.window().layer(H, W, M, 1).unwrap();
+    let pw: u64 = [10, 10, 4].iter().map(|&n| pointwise_cycles(&p, &p.layer(M, n, H * W).unwrap())).sum();
+    assert_eq!(row["model"]["dw_alone"], 3 * engine_cycles(&e, &wl));
+    assert_eq!(row["model"]["pw_alone"], pw);
+    let (input, block) = fixture_block();
+    let got = npy::parse(&std::fs::read(d.join("output.npy")).unwrap()).unwrap();
+    assert_eq!(got.data, Data::I8(block.run(&input).unwrap().into_data()));
+    let table = stdout_of(&["simulate", "--layer-dir", d.to_str().unwrap(), "--config", cfg.to_str().unwrap(), "--golden-only"]);
+    assert!(table.lines().any(|l| l.starts_with("layer ") && l.contains(" tiles ")), "{table}");
+
+    let short = d.join("short.toml");
+    std::fs::write(&short, SMALL.replace("max_channels = 32", "max_channels = 32\nmax_line_words = 24")).unwrap();
+    let e = fails_on(&d, &["--config", short.to_str().unwrap()]);
+    assert!(e.contains("W · ⌈M/P⌉ = 8 · 4 = 32 words exceeds max_line_words = 24"), "{e}");
+    let bad = d.join("bad.toml");
+    std::fs::write(&bad, SMALL.replace("max_channels = 32", "max_channels = 32\nmax_line_words = 8")).unwrap();
+    let e = fails_on(&d, &["--config", bad.to_str().unwrap()]);
+    assert!(e.contains("max_line_words = 8 must lie in [max_width, max_width · max_channels / P] = [16, 128]"), "{e}");
+}
+
 #[test]
 fn bad_network_and_options() {
     let e = fails(&["simulate", "--network", "resnet-50", "--golden-only"]);
