@@ -566,6 +566,7 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     reg  win_valid;
     reg  win_last;
     reg  win_busy;
+    reg  row_ok;
     reg  [5:0] early_group;
     reg  [7:0] in_region;
     reg  [23:0] in_index;
@@ -1195,8 +1196,9 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         index = c_addr$q[(32'h0)+:(24)];
         data_m1 = c_data$q - 32'h1;
         write_ok = c_data_ok$q;
+        row_ok = 1'b1;
         if ((region == 32'h0) && (index == 32'h8)) begin
-            write_ok = (height$q != 32'h0) && (width$q != 32'h0) && ((lo_off <= hi_off) || im2col$q);
+            write_ok = (height$q != 32'h0) && (width$q != 32'h0) && row_ok && ((lo_off <= hi_off) || im2col$q);
         end
         bad = c_valid$q && (~write_ok || (busy_now && ~((region == 32'h0) && (index == 32'h9))));
         start = c_valid$q && ~bad && (region == 32'h0) && (index == 32'h8) && ~reset;
