@@ -13,7 +13,8 @@
 //!
 //! The wrapper (templates/synth_wrapper.v) drives every input from a shift register and
 //! XOR-reduces every output into a register, so the top's logic is kept and the design places
-//! with three pins; its cost (one FF per input bit, a few LUTs) is included in the figures.
+//! with three pins; the input ports overlap on the shift register (input `k` starts at bit
+//! `k`), so its cost (widest input + input count FFs, a few LUTs) is included in the figures.
 //! iCE40 nextpnr 0.4 has no out-of-context mode, hence a wrapper for both devices.
 //!
 //! With `--board` the board top (`board_<name>`, see [`crate::tops::BOARDS`]) is built
@@ -516,9 +517,16 @@ pub fn run(args: &SynthArgs, out: &mut impl Write) -> Result<(), CliError> {
             .ok_or_else(|| CliError::Tool(format!("{}: no `clock` input", f.top)))?;
         let (mut inputs, mut outputs, mut out_bits) = (Vec::new(), Vec::new(), 0);
         for p in ports.iter().filter(|p| p.name != clock) {
-            let (lo, list) = if p.output { (&mut out_bits, &mut outputs) } else { (&mut in_bits, &mut inputs) };
-            list.push(Slice { name: p.name.clone(), lo: *lo, width: p.width });
-            *lo += p.width;
+            if p.output {
+                outputs.push(Slice { name: p.name.clone(), lo: out_bits, width: p.width });
+                out_bits += p.width;
+            } else {
+                // Input k taps the stimulus register from bit k: the ports overlap, so the
+                // register is the widest port plus the port count long, not their sum.
+                let lo = inputs.len();
+                in_bits = in_bits.max(lo + p.width);
+                inputs.push(Slice { name: p.name.clone(), lo, width: p.width });
+            }
         }
         tops.push(WrappedTop { name: f.top.to_string(), clock, inputs, outputs, out_bits });
     }
