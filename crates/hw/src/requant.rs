@@ -2,15 +2,18 @@
 //! ([`dsc_model::requant`]), pipelined so that no stage holds more than one adder, shifter or
 //! comparator after the multiply.
 //!
-//! Per item (all inputs sampled together with `valid`):
-//! `x = (acc + bias) << max(shift, 0)` (int32, wrapping) →
+//! Per item: `x = (acc + bias) << max(shift, 0)` (int32, wrapping) →
 //! `SRDHM(x, m0) = (x·m0 + 2^30) >> 31` (arithmetic; `INT32_MIN × INT32_MIN` saturates to
 //! `INT32_MAX`) → `RoundingDivideByPOT(·, max(−shift, 0))` → `+ out_zp` →
 //! clamp to `[act_min, act_max]` → int8.
 //!
-//! The per-channel parameters come in *with the data*: the caller looks them up (the engines
-//! read them from block RAM by channel) and presents them beside the accumulator, so one block
-//! serves the depthwise and the pointwise stage and any channel order.
+//! The per-channel parameters (`bias`, `m0`, `shift`) come in *with the data*: the caller looks
+//! them up (the engines read them from block RAM by channel) and presents them beside the
+//! accumulator, so one block serves the depthwise and the pointwise stage and any channel
+//! order. The per-layer parameters (`out_zp`, `act_min`, `act_max`) are **not** carried
+//! through the pipeline: the block reads them in its last two stages, so they must stay
+//! unchanged while an item is in flight (the engines hold them in config registers that change
+//! only while idle). Carrying them cost 24 flip-flops per stage.
 //!
 //! **Latency** [`Requantizer::LATENCY`] = 9 clock edges from inputs to `out_*`; one item per
 //! cycle; no backpressure (the pipeline always advances — a caller that must stall its output
@@ -18,12 +21,17 @@
 //!
 //! | edge | stage |
 //! |---|---|
-//! | 1 | `acc + bias`, left shift |
-//! | 2–5 | 32×32 signed multiply ([`Mul32x32`]: DSP blocks, partial products pipelined) |
-//! | 6 | rounding (`+ 2^30`, bits 62..31), saturate |
-//! | 7 | arithmetic right shift, remainder and threshold of the rounding divide |
-//! | 8 | round (`+1` when remainder > threshold), `+ out_zp` |
-//! | 9 | clamp, int8 |
+//! | 1 | `acc + bias`, left shift, into the multiplier's operand registers |
+//! | 2–4 | 32×32 signed multiply ([`Mul32x32`]: DSP blocks, partial products pipelined) |
+//! | 5 | rounding (`+ 2^30`, bits 62..31), saturate (product bits 63 ≠ 62); arithmetic right shift and round-up bit of the rounding divide |
+//! | 6 | round, saturated to 11 bits (beyond ±512 every result clamps the same way) |
+//! | 7 | `+ out_zp` (11 bits) |
+//! | 8 | clamp, int8 |
+//! | 9 | output register (the latency the engines' cycle model counts; 8 bits is the cheapest place for it) |
+//!
+//! The rounding divide's `remainder > threshold` test needs no comparator: with
+//! `e = max(−shift, 0) > 0`, it holds exactly when bit `e−1` of the dividend is set and, for a
+//! negative dividend, some bit below it is set too.
 //!
 //! **Runtime values the block does not check** (the config port that feeds it does):
 //! `shift` in `−31..=30` as a 6-bit two's-complement field, `act_min ≤ act_max`. Any `m0`
@@ -47,11 +55,11 @@ pub struct Requantizer {
     pub m0: Signal<In, Bits<32>>,
     /// Shift, 6-bit two's complement, `−31..=30`.
     pub shift: Signal<In, Bits<6>>,
-    /// Output zero point (int8).
+    /// Output zero point (int8); held while items are in flight.
     pub out_zp: Signal<In, Bits<8>>,
-    /// Lower clamp bound (int8).
+    /// Lower clamp bound (int8); held while items are in flight.
     pub act_min: Signal<In, Bits<8>>,
-    /// Upper clamp bound (int8).
+    /// Upper clamp bound (int8); held while items are in flight.
     pub act_max: Signal<In, Bits<8>>,
     /// A flag carried through with the item (the engines carry `tlast` in it).
     pub last: Signal<In, Bit>,
@@ -62,86 +70,58 @@ pub struct Requantizer {
     /// The item's `last` flag.
     pub out_last: Signal<Out, Bit>,
     mul: Mul32x32,
-    // Stage 1.
-    v1: DFF<Bit>,
-    x1: DFF<Bits<32>>,
-    m1: DFF<Bits<32>>,
-    right1: DFF<Bits<5>>,
-    zp1: DFF<Bits<8>>,
-    lo1: DFF<Bits<8>>,
-    hi1: DFF<Bits<8>>,
-    last1: DFF<Bit>,
-    // Stages 2–3: side band beside the multiplier.
-    v2: DFF<Bit>,
-    sat2: DFF<Bit>,
-    right2: DFF<Bits<5>>,
-    zp2: DFF<Bits<8>>,
-    lo2: DFF<Bits<8>>,
-    hi2: DFF<Bits<8>>,
-    last2: DFF<Bit>,
-    v3: DFF<Bit>,
-    sat3: DFF<Bit>,
-    right3: DFF<Bits<5>>,
-    zp3: DFF<Bits<8>>,
-    lo3: DFF<Bits<8>>,
-    hi3: DFF<Bits<8>>,
-    last3: DFF<Bit>,
-    /// The side band from stage 3 to the multiplier's last stage.
+    /// The side band beside the multiplier (edges 1–4).
     dv: DelayLine<Bit>,
-    dsat: DelayLine<Bit>,
     dright: DelayLine<Bits<5>>,
-    dzp: DelayLine<Bits<8>>,
-    dlo: DelayLine<Bits<8>>,
-    dhi: DelayLine<Bits<8>>,
     dlast: DelayLine<Bit>,
-    // Stage 4: SRDHM result.
-    v4: DFF<Bit>,
-    y4: DFF<Bits<32>>,
-    right4: DFF<Bits<5>>,
-    zp4: DFF<Bits<8>>,
-    lo4: DFF<Bits<8>>,
-    hi4: DFF<Bits<8>>,
-    last4: DFF<Bit>,
-    // Stage 5: rounding divide, split.
-    v5: DFF<Bit>,
-    q5: DFF<Bits<32>>,
-    rem5: DFF<Bits<32>>,
-    thr5: DFF<Bits<32>>,
-    zp5: DFF<Bits<8>>,
-    lo5: DFF<Bits<8>>,
-    hi5: DFF<Bits<8>>,
-    last5: DFF<Bit>,
-    // Stage 6: rounded, zero point added; clamp bounds in offset binary.
+    // Edge 5: SRDHM result shifted, round-up bit.
     v6: DFF<Bit>,
-    val6: DFF<Bits<34>>,
-    lo6: DFF<Bits<34>>,
-    hi6: DFF<Bits<34>>,
-    lo6_raw: DFF<Bits<8>>,
-    hi6_raw: DFF<Bits<8>>,
+    q6: DFF<Bits<32>>,
+    up6: DFF<Bit>,
     last6: DFF<Bit>,
-    // Stage 7: output.
+    // Edge 6: rounded, saturated to 11 bits.
     v7: DFF<Bit>,
-    out7: DFF<Bits<8>>,
+    r7: DFF<Bits<11>>,
     last7: DFF<Bit>,
+    // Edge 7: zero point added.
+    v8: DFF<Bit>,
+    val8: DFF<Bits<11>>,
+    last8: DFF<Bit>,
+    // Edge 8: clamped.
+    v9: DFF<Bit>,
+    out9: DFF<Bits<8>>,
+    last9: DFF<Bit>,
+    // Edge 9: output.
+    v10: DFF<Bit>,
+    out10: DFF<Bits<8>>,
+    last10: DFF<Bit>,
     // Combinational helpers.
     sum0: Signal<Local, Bits<32>>,
     neg_shift: Signal<Local, Bits<5>>,
+    sat5: Signal<Local, Bit>,
     prod_hi: Signal<Local, Bits<32>>,
-    mask4: Signal<Local, Bits<32>>,
-    fill4: Signal<Local, Bits<32>>,
-    rounded5: Signal<Local, Bits<32>>,
-    wide5: Signal<Local, Bits<34>>,
-    zp_wide5: Signal<Local, Bits<34>>,
-    lo_wide5: Signal<Local, Bits<34>>,
-    hi_wide5: Signal<Local, Bits<34>>,
-    val_off6: Signal<Local, Bits<34>>,
+    y5: Signal<Local, Bits<32>>,
+    right5: Signal<Local, Bits<5>>,
+    mask5: Signal<Local, Bits<32>>,
+    half5: Signal<Local, Bits<32>>,
+    below5: Signal<Local, Bits<32>>,
+    fill5: Signal<Local, Bits<32>>,
+    top6: Signal<Local, Bits<23>>,
+    low6: Signal<Local, Bits<11>>,
+    zp_ext7: Signal<Local, Bits<11>>,
+    val_off8: Signal<Local, Bits<11>>,
+    lo_off8: Signal<Local, Bits<11>>,
+    hi_off8: Signal<Local, Bits<11>>,
     one: Constant<Bits<32>>,
     ones: Constant<Bits<32>>,
-    int32_min: Constant<Bits<32>>,
     int32_max: Constant<Bits<32>>,
-    sext32: Constant<Bits<34>>,
-    sext8: Constant<Bits<34>>,
-    offset: Constant<Bits<34>>,
+    top_ones: Constant<Bits<23>>,
+    one11: Constant<Bits<11>>,
+    sext10: Constant<Bits<11>>,
+    sext8: Constant<Bits<11>>,
+    sat_lo11: Constant<Bits<11>>,
+    sat_hi11: Constant<Bits<11>>,
+    offset11: Constant<Bits<11>>,
 }
 
 impl Default for Requantizer {
@@ -161,78 +141,52 @@ impl Default for Requantizer {
             out: Default::default(),
             out_last: Default::default(),
             mul: Default::default(),
-            v1: Default::default(),
-            x1: Default::default(),
-            m1: Default::default(),
-            right1: Default::default(),
-            zp1: Default::default(),
-            lo1: Default::default(),
-            hi1: Default::default(),
-            last1: Default::default(),
-            v2: Default::default(),
-            sat2: Default::default(),
-            right2: Default::default(),
-            zp2: Default::default(),
-            lo2: Default::default(),
-            hi2: Default::default(),
-            last2: Default::default(),
-            v3: Default::default(),
-            sat3: Default::default(),
-            right3: Default::default(),
-            zp3: Default::default(),
-            lo3: Default::default(),
-            hi3: Default::default(),
-            last3: Default::default(),
-            dv: DelayLine::new(Self::MUL_EXTRA),
-            dsat: DelayLine::new(Self::MUL_EXTRA),
-            dright: DelayLine::new(Self::MUL_EXTRA),
-            dzp: DelayLine::new(Self::MUL_EXTRA),
-            dlo: DelayLine::new(Self::MUL_EXTRA),
-            dhi: DelayLine::new(Self::MUL_EXTRA),
-            dlast: DelayLine::new(Self::MUL_EXTRA),
-            v4: Default::default(),
-            y4: Default::default(),
-            right4: Default::default(),
-            zp4: Default::default(),
-            lo4: Default::default(),
-            hi4: Default::default(),
-            last4: Default::default(),
-            v5: Default::default(),
-            q5: Default::default(),
-            rem5: Default::default(),
-            thr5: Default::default(),
-            zp5: Default::default(),
-            lo5: Default::default(),
-            hi5: Default::default(),
-            last5: Default::default(),
+            dv: DelayLine::new(Mul32x32::LATENCY),
+            dright: DelayLine::new(Mul32x32::LATENCY),
+            dlast: DelayLine::new(Mul32x32::LATENCY),
             v6: Default::default(),
-            val6: Default::default(),
-            lo6: Default::default(),
-            hi6: Default::default(),
-            lo6_raw: Default::default(),
-            hi6_raw: Default::default(),
+            q6: Default::default(),
+            up6: Default::default(),
             last6: Default::default(),
             v7: Default::default(),
-            out7: Default::default(),
+            r7: Default::default(),
             last7: Default::default(),
+            v8: Default::default(),
+            val8: Default::default(),
+            last8: Default::default(),
+            v9: Default::default(),
+            out9: Default::default(),
+            last9: Default::default(),
+            v10: Default::default(),
+            out10: Default::default(),
+            last10: Default::default(),
+            y5: Default::default(),
+            right5: Default::default(),
             sum0: Default::default(),
             neg_shift: Default::default(),
+            sat5: Default::default(),
             prod_hi: Default::default(),
-            mask4: Default::default(),
-            fill4: Default::default(),
-            rounded5: Default::default(),
-            wide5: Default::default(),
-            zp_wide5: Default::default(),
-            lo_wide5: Default::default(),
-            hi_wide5: Default::default(),
-            val_off6: Default::default(),
+            mask5: Default::default(),
+            half5: Default::default(),
+            below5: Default::default(),
+            fill5: Default::default(),
+            top6: Default::default(),
+            low6: Default::default(),
+            zp_ext7: Default::default(),
+            val_off8: Default::default(),
+            lo_off8: Default::default(),
+            hi_off8: Default::default(),
             one: Constant::new(1u64.into()),
             ones: Constant::new(0xFFFF_FFFFu64.into()),
-            int32_min: Constant::new(0x8000_0000u64.into()),
             int32_max: Constant::new(0x7FFF_FFFFu64.into()),
-            sext32: Constant::new((0b11u64 << 32).into()),
-            sext8: Constant::new((((1u64 << 26) - 1) << 8).into()),
-            offset: Constant::new((1u64 << 33).into()),
+            top_ones: Constant::new(((1u64 << 23) - 1).into()),
+            one11: Constant::new(1u64.into()),
+            sext10: Constant::new(0x400u64.into()),
+            sext8: Constant::new(0x700u64.into()),
+            // −512 and 511: any value beyond them clamps like them once out_zp is added.
+            sat_lo11: Constant::new(0x600u64.into()),
+            sat_hi11: Constant::new(0x1FFu64.into()),
+            offset11: Constant::new(0x400u64.into()),
         }
     }
 }
@@ -240,136 +194,116 @@ impl Default for Requantizer {
 impl Requantizer {
     /// Clock edges from an item's inputs to its result on `out`.
     pub const LATENCY: usize = 5 + Mul32x32::LATENCY;
-    /// Multiplier stages beyond the two the side-band registers `*2`, `*3` cover.
-    const MUL_EXTRA: usize = Mul32x32::LATENCY - 2;
 }
 
 impl Logic for Requantizer {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, v1, x1, m1, right1, zp1, lo1, hi1, last1, v2, sat2, right2, zp2, lo2,
-            hi2, last2, v3, sat3, right3, zp3, lo3, hi3, last3, v4, y4, right4, zp4, lo4, hi4,
-            last4, v5, q5, rem5, thr5, zp5, lo5, hi5, last5, v6, val6, lo6, hi6, lo6_raw,
-            hi6_raw, last6, v7, out7, last7
+            self, clock, v6, q6, up6, last6, v7, r7, last7, v8, val8, last8, v9, out9, last9,
+            v10, out10, last10
         );
-        clock!(self, clock, mul, dv, dsat, dright, dzp, dlo, dhi, dlast);
-        // Stage 1: bias, then the left shift (wrapping like TFLite's int32 multiply).
+        clock!(self, clock, mul, dv, dright, dlast);
+        // Edge 1: bias, then the left shift (wrapping like TFLite's int32 multiply), straight
+        // into the multiplier's operand registers.
         self.sum0.next = self.acc.val() + self.bias.val();
         self.neg_shift.next = !self.shift.val().get_bits::<5>(0) + 1;
         if self.shift.val().get_bit(5) {
-            self.x1.d.next = self.sum0.val();
-            self.right1.d.next = self.neg_shift.val();
+            self.mul.a.next = self.sum0.val();
+            self.dright.inp.next = self.neg_shift.val();
         } else {
-            self.x1.d.next = self.sum0.val() << self.shift.val().get_bits::<5>(0);
-            self.right1.d.next = 0.into();
+            self.mul.a.next = self.sum0.val() << self.shift.val().get_bits::<5>(0);
+            self.dright.inp.next = 0.into();
         }
-        self.v1.d.next = self.valid.val();
-        self.m1.d.next = self.m0.val();
-        self.zp1.d.next = self.out_zp.val();
-        self.lo1.d.next = self.act_min.val();
-        self.hi1.d.next = self.act_max.val();
-        self.last1.d.next = self.last.val();
-        // Stages 2–3: the multiply, the side band beside it.
-        self.mul.a.next = self.x1.q.val();
-        self.mul.b.next = self.m1.q.val();
-        self.sat2.d.next =
-            (self.x1.q.val() == self.int32_min.val()) && (self.m1.q.val() == self.int32_min.val());
-        self.v2.d.next = self.v1.q.val();
-        self.right2.d.next = self.right1.q.val();
-        self.zp2.d.next = self.zp1.q.val();
-        self.lo2.d.next = self.lo1.q.val();
-        self.hi2.d.next = self.hi1.q.val();
-        self.last2.d.next = self.last1.q.val();
-        self.v3.d.next = self.v2.q.val();
-        self.sat3.d.next = self.sat2.q.val();
-        self.right3.d.next = self.right2.q.val();
-        self.zp3.d.next = self.zp2.q.val();
-        self.lo3.d.next = self.lo2.q.val();
-        self.hi3.d.next = self.hi2.q.val();
-        self.last3.d.next = self.last2.q.val();
-        self.dv.inp.next = self.v3.q.val();
-        self.dsat.inp.next = self.sat3.q.val();
-        self.dright.inp.next = self.right3.q.val();
-        self.dzp.inp.next = self.zp3.q.val();
-        self.dlo.inp.next = self.lo3.q.val();
-        self.dhi.inp.next = self.hi3.q.val();
-        self.dlast.inp.next = self.last3.q.val();
-        // Stage 4: SRDHM = (p + 2^30) >> 31 (ties toward +inf; see dsc_model), low 32 bits,
+        self.mul.b.next = self.m0.val();
+        self.dv.inp.next = self.valid.val();
+        self.dlast.inp.next = self.last.val();
+        // Edge 5: SRDHM = (p + 2^30) >> 31 (ties toward +inf; see dsc_model), low 32 bits,
         // computed as p[62:31] + p[30]: adding 2^30 carries into bit 31 exactly when p[30].
+        // p[63] ≠ p[62] only for INT32_MIN × INT32_MIN (p = 2^62), which saturates.
+        self.sat5.next = self.mul.hi.val().get_bit(32) && !self.mul.hi.val().get_bit(33);
         self.prod_hi.next = self.mul.hi.val().get_bits::<32>(1);
-        if self.dsat.out.val() {
-            self.y4.d.next = self.int32_max.val();
+        if self.sat5.val() {
+            self.y5.next = self.int32_max.val();
         } else if self.mul.hi.val().get_bit(0) {
-            self.y4.d.next = self.prod_hi.val() + self.one.val();
+            self.y5.next = self.prod_hi.val() + self.one.val();
         } else {
-            self.y4.d.next = self.prod_hi.val();
+            self.y5.next = self.prod_hi.val();
         }
-        self.v4.d.next = self.dv.out.val();
-        self.right4.d.next = self.dright.out.val();
-        self.zp4.d.next = self.dzp.out.val();
-        self.lo4.d.next = self.dlo.out.val();
-        self.hi4.d.next = self.dhi.out.val();
-        self.last4.d.next = self.dlast.out.val();
-        // Stage 5: RoundingDivideByPOT, first half: arithmetic shift, remainder, threshold.
-        self.mask4.next = (self.one.val() << self.right4.q.val()) - self.one.val();
-        self.fill4.next = !(self.ones.val() >> self.right4.q.val());
-        self.rem5.d.next = self.y4.q.val() & self.mask4.val();
-        if self.y4.q.val().get_bit(31) {
-            self.q5.d.next = (self.y4.q.val() >> self.right4.q.val()) | self.fill4.val();
-            self.thr5.d.next = (self.mask4.val() >> 1) + self.one.val();
+        self.right5.next = self.dright.out.val();
+        // Then RoundingDivideByPOT by e = right5: arithmetic shift; round up when the
+        // remainder (low e bits) exceeds 2^(e−1) − 1 (+1 if negative): bit e−1 set and, for a
+        // negative dividend, some lower bit set.
+        self.mask5.next = !(self.ones.val() << self.right5.val());
+        self.below5.next = self.mask5.val() >> 1;
+        self.half5.next = self.mask5.val() ^ self.below5.val();
+        self.fill5.next = !(self.ones.val() >> self.right5.val());
+        if self.y5.val().get_bit(31) {
+            self.q6.d.next = (self.y5.val() >> self.right5.val()) | self.fill5.val();
+            self.up6.d.next = (self.y5.val() & self.half5.val()).any()
+                && (self.y5.val() & self.below5.val()).any();
         } else {
-            self.q5.d.next = self.y4.q.val() >> self.right4.q.val();
-            self.thr5.d.next = self.mask4.val() >> 1;
+            self.q6.d.next = self.y5.val() >> self.right5.val();
+            self.up6.d.next = (self.y5.val() & self.half5.val()).any();
         }
-        self.v5.d.next = self.v4.q.val();
-        self.zp5.d.next = self.zp4.q.val();
-        self.lo5.d.next = self.lo4.q.val();
-        self.hi5.d.next = self.hi4.q.val();
-        self.last5.d.next = self.last4.q.val();
-        // Stage 6: round, add the zero point in 34 bits (no overflow), bounds to offset binary.
-        if self.rem5.q.val() > self.thr5.q.val() {
-            self.rounded5.next = self.q5.q.val() + self.one.val();
+        self.v6.d.next = self.dv.out.val();
+        self.last6.d.next = self.dlast.out.val();
+        // Edge 6: round. A quotient outside −512..=511 (bits 31..9 not all equal) saturates:
+        // with out_zp in int8 it clamps to the same bound as the exact value would.
+        self.top6.next = self.q6.q.val().get_bits::<23>(9);
+        self.low6.next = bit_cast::<11, 10>(self.q6.q.val().get_bits::<10>(0));
+        if self.q6.q.val().get_bit(9) {
+            self.low6.next = bit_cast::<11, 10>(self.q6.q.val().get_bits::<10>(0)) | self.sext10.val();
+        }
+        if !self.top6.val().any() || (self.top6.val() == self.top_ones.val()) {
+            if self.up6.q.val() {
+                self.r7.d.next = self.low6.val() + self.one11.val();
+            } else {
+                self.r7.d.next = self.low6.val();
+            }
+        } else if self.q6.q.val().get_bit(31) {
+            self.r7.d.next = self.sat_lo11.val();
         } else {
-            self.rounded5.next = self.q5.q.val();
-        }
-        self.wide5.next = bit_cast::<34, 32>(self.rounded5.val());
-        if self.rounded5.val().get_bit(31) {
-            self.wide5.next = bit_cast::<34, 32>(self.rounded5.val()) | self.sext32.val();
-        }
-        self.zp_wide5.next = bit_cast::<34, 8>(self.zp5.q.val());
-        if self.zp5.q.val().get_bit(7) {
-            self.zp_wide5.next = bit_cast::<34, 8>(self.zp5.q.val()) | self.sext8.val();
-        }
-        self.lo_wide5.next = bit_cast::<34, 8>(self.lo5.q.val());
-        if self.lo5.q.val().get_bit(7) {
-            self.lo_wide5.next = bit_cast::<34, 8>(self.lo5.q.val()) | self.sext8.val();
-        }
-        self.hi_wide5.next = bit_cast::<34, 8>(self.hi5.q.val());
-        if self.hi5.q.val().get_bit(7) {
-            self.hi_wide5.next = bit_cast::<34, 8>(self.hi5.q.val()) | self.sext8.val();
-        }
-        self.val6.d.next = self.wide5.val() + self.zp_wide5.val();
-        self.lo6.d.next = self.lo_wide5.val() ^ self.offset.val();
-        self.hi6.d.next = self.hi_wide5.val() ^ self.offset.val();
-        self.lo6_raw.d.next = self.lo5.q.val();
-        self.hi6_raw.d.next = self.hi5.q.val();
-        self.v6.d.next = self.v5.q.val();
-        self.last6.d.next = self.last5.q.val();
-        // Stage 7: clamp (signed compare as unsigned compare in offset binary).
-        self.val_off6.next = self.val6.q.val() ^ self.offset.val();
-        if self.val_off6.val() < self.lo6.q.val() {
-            self.out7.d.next = self.lo6_raw.q.val();
-        } else if self.val_off6.val() > self.hi6.q.val() {
-            self.out7.d.next = self.hi6_raw.q.val();
-        } else {
-            self.out7.d.next = self.val6.q.val().get_bits::<8>(0);
+            self.r7.d.next = self.sat_hi11.val();
         }
         self.v7.d.next = self.v6.q.val();
         self.last7.d.next = self.last6.q.val();
-        self.out_valid.next = self.v7.q.val();
-        self.out.next = self.out7.q.val();
-        self.out_last.next = self.last7.q.val();
+        // Edge 7: + out_zp in 11 bits (−640..=639: no overflow).
+        self.zp_ext7.next = bit_cast::<11, 8>(self.out_zp.val());
+        if self.out_zp.val().get_bit(7) {
+            self.zp_ext7.next = bit_cast::<11, 8>(self.out_zp.val()) | self.sext8.val();
+        }
+        self.val8.d.next = self.r7.q.val() + self.zp_ext7.val();
+        self.v8.d.next = self.v7.q.val();
+        self.last8.d.next = self.last7.q.val();
+        // Edge 8: clamp (signed compare as unsigned compare in offset binary).
+        self.val_off8.next = self.val8.q.val() ^ self.offset11.val();
+        self.lo_off8.next = bit_cast::<11, 8>(self.act_min.val()) ^ self.offset11.val();
+        if self.act_min.val().get_bit(7) {
+            self.lo_off8.next =
+                (bit_cast::<11, 8>(self.act_min.val()) | self.sext8.val()) ^ self.offset11.val();
+        }
+        self.hi_off8.next = bit_cast::<11, 8>(self.act_max.val()) ^ self.offset11.val();
+        if self.act_max.val().get_bit(7) {
+            self.hi_off8.next =
+                (bit_cast::<11, 8>(self.act_max.val()) | self.sext8.val()) ^ self.offset11.val();
+        }
+        if self.val_off8.val() < self.lo_off8.val() {
+            self.out9.d.next = self.act_min.val();
+        } else if self.val_off8.val() > self.hi_off8.val() {
+            self.out9.d.next = self.act_max.val();
+        } else {
+            self.out9.d.next = self.val8.q.val().get_bits::<8>(0);
+        }
+        self.v9.d.next = self.v8.q.val();
+        self.last9.d.next = self.last8.q.val();
+        // Edge 9: output register.
+        self.v10.d.next = self.v9.q.val();
+        self.out10.d.next = self.out9.q.val();
+        self.last10.d.next = self.last9.q.val();
+        self.out_valid.next = self.v10.q.val();
+        self.out.next = self.out10.q.val();
+        self.out_last.next = self.last10.q.val();
     }
 }
 
@@ -413,7 +347,9 @@ mod tests {
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 
-    fn drive(uut: &mut Requantizer, item: Option<&RequantItem>, last: bool) {
+    /// Presents `item` (or an idle cycle) with the layer constants `layer` = the zero point and
+    /// clamp bounds of the items in flight.
+    fn drive(uut: &mut Requantizer, item: Option<&RequantItem>, layer: (i8, i8, i8), last: bool) {
         uut.valid.next = item.is_some();
         let it = item.copied().unwrap_or(RequantItem {
             acc: 0,
@@ -428,14 +364,16 @@ mod tests {
         uut.bias.next = (it.bias as u32 as u64).into();
         uut.m0.next = (it.m0 as u32 as u64).into();
         uut.shift.next = RequantItem::shift_field(it.shift).into();
-        uut.out_zp.next = (it.out_zp as u8 as u64).into();
-        uut.act_min.next = (it.act_min as u8 as u64).into();
-        uut.act_max.next = (it.act_max as u8 as u64).into();
+        uut.out_zp.next = (layer.0 as u8 as u64).into();
+        uut.act_min.next = (layer.1 as u8 as u64).into();
+        uut.act_max.next = (layer.2 as u8 as u64).into();
         uut.last.next = last;
     }
 
     /// Feeds `items` with seeded random gaps and checks every result against the golden model,
-    /// exactly `LATENCY` edges after its input, in order, with its `last` flag.
+    /// exactly `LATENCY` edges after its input, in order, with its `last` flag. The layer
+    /// constants (zero point, clamp) change only between items with the pipeline empty, as
+    /// the engines change them only while idle.
     fn run(items: &[RequantItem], seed: u64) {
         let mut uut = Requantizer::default();
         uut.connect_all();
@@ -445,10 +383,16 @@ mod tests {
         let mut got = 0usize;
         let mut next = 0usize;
         let mut cycle = 0usize;
+        let layer_of = |it: &RequantItem| (it.out_zp, it.act_min, it.act_max);
+        let mut layer = layer_of(&items[0]);
         while got < items.len() {
-            let present = next < items.len() && rng.gen_bool(0.8);
+            if next < items.len() && layer_of(&items[next]) != layer && got == next {
+                layer = layer_of(&items[next]);
+            }
+            let present =
+                next < items.len() && layer_of(&items[next]) == layer && rng.gen_bool(0.8);
             let item = present.then(|| &items[next]);
-            drive(&mut uut, item, next % 3 == 0);
+            drive(&mut uut, item, layer, next % 3 == 0);
             uut.clock.next = Clock::from(false);
             assert!(simulate(&mut uut, 100));
             if uut.out_valid.val() {
@@ -468,7 +412,7 @@ mod tests {
             uut.clock.next = Clock::from(true);
             assert!(simulate(&mut uut, 100));
             cycle += 1;
-            assert!(cycle < 4 * items.len() + 100, "results missing");
+            assert!(cycle < 16 * items.len() + 100, "results missing");
         }
     }
 
@@ -520,8 +464,36 @@ mod tests {
     #[test]
     fn random_items_match_the_golden_model() {
         let mut rng = ChaCha8Rng::seed_from_u64(0x5eed);
-        let items: Vec<RequantItem> = (0..3000).map(|_| random_item(&mut rng)).collect();
+        let mut items: Vec<RequantItem> = (0..3000).map(|_| random_item(&mut rng)).collect();
+        // A layer's items share its zero point and clamp: groups of 30.
+        for group in items.chunks_mut(30) {
+            let (zp, lo, hi) = (group[0].out_zp, group[0].act_min, group[0].act_max);
+            for it in group.iter_mut() {
+                (it.out_zp, it.act_min, it.act_max) = (zp, lo, hi);
+            }
+        }
         run(&items, 1);
+    }
+
+    /// Quotients around the 11-bit saturation (±512) with the extreme zero points: with
+    /// `m0 = 2^30` and shift 0 the quotient is `(acc + 1) >> 1`.
+    #[test]
+    fn quotients_near_the_saturation_bound() {
+        let mut items = vec![];
+        for (zp, lo, hi) in [(-128, -128, 127), (127, -128, 127), (0, -128, 127), (100, -20, 30)] {
+            for q in (-530..=530).chain([i32::MIN / 4, i32::MAX / 4]) {
+                for odd in [0, 1, -1] {
+                    let acc = q.wrapping_mul(2).wrapping_add(odd);
+                    items.push(RequantItem { acc, bias: 0, m0: 1 << 30, shift: 0, out_zp: zp, act_min: lo, act_max: hi });
+                }
+            }
+            for acc in [(700 << 4) - 8, (700 << 4) + 8, -(700 << 4) - 8, -(700 << 4) + 8, 1 << 20, -(1 << 20)] {
+                for shift in [-4, -5, -1] {
+                    items.push(RequantItem { acc, bias: 0, m0: i32::MAX, shift, out_zp: zp, act_min: lo, act_max: hi });
+                }
+            }
+        }
+        run(&items, 4);
     }
 
     /// Items whose accumulator sits near a rounding tie of either step, for every shift.

@@ -16,23 +16,25 @@
 //!
 //! Its Rust model is the same four-stage shift register over `i64` arithmetic on raw bits.
 //!
-//! Only bits 62..30 leave the block: a Q31 multiply (`SaturatingRoundingDoublingHighMul`)
-//! needs bits 62..31 and the rounding bit 30; bit 63 differs from bit 62 only for
-//! `INT32_MIN × INT32_MIN`, which the caller detects from the operands. Emitting the unused
-//! bits would make every caller fail `verilator -Wall` (UNUSEDSIGNAL).
+//! Only bits 63..30 leave the block: a Q31 multiply (`SaturatingRoundingDoublingHighMul`)
+//! needs bits 62..31 and the rounding bit 30, and bit 63 differs from bit 62 only for
+//! `INT32_MIN × INT32_MIN` (the product `2^62`; every other product has magnitude below it),
+//! so the caller detects its saturation case from the product, without a comparator on the
+//! operands. Emitting the unused low bits would make every caller fail `verilator -Wall`
+//! (UNUSEDSIGNAL).
 //!
 //! Latency [`Mul32x32::LATENCY`] = 4: operands present before edge `t` give their product
 //! after edge `t + 3`. There is no enable: the pipeline always advances.
 
 use rust_hdl::prelude::*;
 
-/// `hi = (a · b)[62:30]` (both signed int32, two's-complement bit patterns), four cycles later.
+/// `hi = (a · b)[63:30]` (both signed int32, two's-complement bit patterns), four cycles later.
 #[derive(LogicBlock, Default)]
 pub struct Mul32x32 {
     pub clock: Signal<In, Clock>,
     pub a: Signal<In, Bits<32>>,
     pub b: Signal<In, Bits<32>>,
-    pub hi: Signal<Out, Bits<33>>,
+    pub hi: Signal<Out, Bits<34>>,
     /// Simulation state (leading underscore: not emitted): the registered operands and the
     /// products of the two stages behind them.
     _a: u32,
@@ -44,10 +46,10 @@ impl Mul32x32 {
     /// Clock edges from operands to product.
     pub const LATENCY: usize = 4;
 
-    /// The Rust model: bits 62..30 of the signed product.
+    /// The Rust model: bits 63..30 of the signed product.
     pub fn model(a: u32, b: u32) -> u64 {
         let p = (a as i32 as i64).wrapping_mul(b as i32 as i64) as u64;
-        (p >> 30) & ((1 << 33) - 1)
+        p >> 30
     }
 }
 
@@ -91,7 +93,7 @@ reg signed [32:0] lh;
 reg [33:0] mid;
 reg [31:0] hh2;
 reg [31:0] ll2;
-// Bits 63 and 29..0 are not needed by any caller (see the module docs).
+// Bits 29..0 are not needed by any caller (see the module docs).
 /* verilator lint_off UNUSEDSIGNAL */
 wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
 /* verilator lint_on UNUSEDSIGNAL */
@@ -105,7 +107,7 @@ always @(posedge clock) begin
    mid <= {hl[32], hl} + {lh[32], lh};
    hh2 <= hh;
    ll2 <= ll;
-   hi <= p[62:30];
+   hi <= p[63:30];
 end
 "
             .into(),
@@ -157,7 +159,7 @@ mod tests {
             if t + 1 >= Mul32x32::LATENCY {
                 let (pa, pb) = ops[t + 1 - Mul32x32::LATENCY];
                 let full = pa as i32 as i128 * pb as i32 as i128;
-                let want = ((full >> 30) as u64) & ((1 << 33) - 1);
+                let want = ((full >> 30) as u64) & ((1 << 34) - 1);
                 assert_eq!(uut.hi.val().to_u64(), want, "{} * {}", pa as i32, pb as i32);
             }
         }
@@ -181,7 +183,7 @@ mod tests {
 module tb;
 reg clock;
 reg [31:0] a, b;
-wire [32:0] hi;
+wire [33:0] hi;
 reg [99:0] vec [0:{last}];
 integer i, errors;
 top dut(.clock(clock), .a(a), .b(b), .hi(hi));
@@ -192,9 +194,9 @@ initial begin
     if (i < {n}) begin a = vec[i][99:68]; b = vec[i][67:36]; end
     #5 clock = 1;
     #5 clock = 0;
-    if (i + 1 >= {lat} && hi !== vec[i + 1 - {lat}][32:0]) begin
+    if (i + 1 >= {lat} && hi !== vec[i + 1 - {lat}][33:0]) begin
       errors = errors + 1;
-      if (errors < 10) $display(\"MISMATCH %0d: %h want %h\", i + 1 - {lat}, hi, vec[i + 1 - {lat}][32:0]);
+      if (errors < 10) $display(\"MISMATCH %0d: %h want %h\", i + 1 - {lat}, hi, vec[i + 1 - {lat}][33:0]);
     end
   end
   $display(\"ERRORS %0d\", errors);
