@@ -10,6 +10,11 @@
 //! of two `NP`, so the sum appears [`DepthwiseLane::latency`] `= 2 + log2(NP)` edges after its
 //! operands.
 //!
+//! With LUT multipliers ([`DepthwiseLane::with_lut_muls`], the iCE40 UP5K's lanes) the
+//! operand registers move behind the tree root instead: the latency stays the same, and one
+//! `S`-bit register replaces `2·Dk²` byte registers (the window and weight RAM outputs are
+//! registers already, and the LUT multiply ends in the product register).
+//!
 //! The tree is one heap-ordered vector of registers (node `i` sums nodes `2i+1` and `2i+2`,
 //! the leaves are nodes `NP−1 ..`): rust-hdl resolves only one index level per signal path,
 //! so the levels cannot be separate vectors (DESIGN §5).
@@ -34,9 +39,11 @@ pub struct DepthwiseLane<const WIN: usize, const S: usize> {
     /// `x_chain[t]` = window bus shifted so tap `t` of this lane is at bit 0.
     x_chain: Vec<Signal<Local, Bits<WIN>>>,
     w_chain: Vec<Signal<Local, Bits<WIN>>>,
-    /// Operand registers: tap `t`'s window and weight bytes.
+    /// Operand registers: tap `t`'s window and weight bytes (none with LUT multipliers).
     x_regs: Vec<DFF<Bits<8>>>,
     w_regs: Vec<DFF<Bits<8>>>,
+    /// The register behind the root that replaces them with LUT multipliers (else none).
+    tail: Vec<DFF<Bits<S>>>,
     /// Leaf values: sign-extended products, zero beyond `Dk²`.
     prods: Vec<Signal<Local, Bits<S>>>,
     /// Sums of the internal nodes (`NP − 1`).
@@ -66,6 +73,7 @@ impl<const WIN: usize, const S: usize> DepthwiseLane<WIN, S> {
             w_chain: (0..taps).map(|_| Default::default()).collect(),
             x_regs: (0..taps).map(|_| Default::default()).collect(),
             w_regs: (0..taps).map(|_| Default::default()).collect(),
+            tail: vec![],
             prods: (0..np).map(|_| Default::default()).collect(),
             sums: (0..np - 1).map(|_| Default::default()).collect(),
             nodes: (0..2 * np - 1).map(|_| Default::default()).collect(),
@@ -79,6 +87,11 @@ impl<const WIN: usize, const S: usize> DepthwiseLane<WIN, S> {
     /// The same lane with its products in LUT logic when `lut` ([`Mul8x8::booth`]).
     pub fn with_lut_muls(mut self, lut: bool) -> Self {
         self.muls = (0..self.muls.len()).map(|_| Mul8x8::for_fabric(lut)).collect();
+        if lut {
+            self.x_regs = vec![];
+            self.w_regs = vec![];
+            self.tail = vec![Default::default()];
+        }
         self
     }
 
@@ -99,6 +112,9 @@ impl<const WIN: usize, const S: usize> Logic for DepthwiseLane<WIN, S> {
             self.x_regs[t].clock.next = self.clock.val();
             self.w_regs[t].clock.next = self.clock.val();
         }
+        for i in 0..self.tail.len() {
+            self.tail[i].clock.next = self.clock.val();
+        }
         // Operands: tap t of this lane sits at bit (t·P + lane)·8 of both buses.
         self.x_chain[0].next = self.win.val() >> self.lane_shift.val();
         self.w_chain[0].next = self.wts.val() >> self.lane_shift.val();
@@ -114,12 +130,16 @@ impl<const WIN: usize, const S: usize> Logic for DepthwiseLane<WIN, S> {
             self.prods[p].next = 0.into();
         }
         for t in 0..self.muls.len() {
+            self.muls[t].a.next = self.x_chain[t].val().get_bits::<8>(0);
+            self.muls[t].b.next = self.w_chain[t].val().get_bits::<8>(0);
+            self.ext[t].a.next = self.muls[t].y.val();
+            self.prods[t].next = self.ext[t].y.val();
+        }
+        for t in 0..self.x_regs.len() {
             self.x_regs[t].d.next = self.x_chain[t].val().get_bits::<8>(0);
             self.w_regs[t].d.next = self.w_chain[t].val().get_bits::<8>(0);
             self.muls[t].a.next = self.x_regs[t].q.val();
             self.muls[t].b.next = self.w_regs[t].q.val();
-            self.ext[t].a.next = self.muls[t].y.val();
-            self.prods[t].next = self.ext[t].y.val();
         }
         // Leaves: nodes[NP − 1 + k]; `base` runs over the one value NP − 1 (= sums.len()).
         for base in self.sums.len()..self.prods.len() {
@@ -132,6 +152,10 @@ impl<const WIN: usize, const S: usize> Logic for DepthwiseLane<WIN, S> {
             self.nodes[i].d.next = self.sums[i].val();
         }
         self.sum.next = self.nodes[0].q.val();
+        for i in 0..self.tail.len() {
+            self.tail[i].d.next = self.nodes[0].q.val();
+            self.sum.next = self.tail[i].q.val();
+        }
     }
 }
 
@@ -145,7 +169,20 @@ mod tests {
     /// Random windows (with −128/127) through a lane of a `taps`-tap, `lanes`-lane bus: the
     /// sum of lane `lane` appears `latency` edges later.
     fn check<const WIN: usize, const S: usize>(lane: usize, lanes: usize, taps: usize) {
-        let mut uut = DepthwiseLane::<WIN, S>::new(lane, lanes, taps);
+        check_uut::<WIN, S>(DepthwiseLane::<WIN, S>::new(lane, lanes, taps), lane, lanes, taps);
+    }
+
+    /// One lane of one, with LUT multipliers.
+    fn check_lut<const WIN: usize, const S: usize>(taps: usize) {
+        check_uut::<WIN, S>(DepthwiseLane::<WIN, S>::new(0, 1, taps).with_lut_muls(true), 0, 1, taps);
+    }
+
+    fn check_uut<const WIN: usize, const S: usize>(
+        mut uut: DepthwiseLane<WIN, S>,
+        lane: usize,
+        lanes: usize,
+        taps: usize,
+    ) {
         uut.connect_all();
         let lat = DepthwiseLane::<WIN, S>::latency(taps);
         let mut rng = ChaCha8Rng::seed_from_u64((lane * 100 + taps) as u64);
@@ -190,6 +227,11 @@ mod tests {
     }
 
     #[test]
+    fn lut_lane_sums_3x3_with_the_same_latency() {
+        check_lut::<{ 9 * 8 }, 19>(9);
+    }
+
+    #[test]
     fn lane_sums_1x1_and_5x5() {
         check::<{ 2 * 8 }, 16>(1, 2, 1);
         check::<{ 25 * 8 }, 21>(0, 1, 25);
@@ -204,12 +246,14 @@ mod tests {
 
     #[test]
     fn verilog_is_lint_clean_and_compiles() {
-        let v = verilog_of(&mut DepthwiseLane::<{ 9 * 2 * 8 }, 19>::new(1, 2, 9));
-        if require_tool("verilator") {
-            lint(&v, "top").unwrap();
-        }
-        if require_tool("iverilog") {
-            iverilog_compile(&v).unwrap();
+        for lut in [false, true] {
+            let v = verilog_of(&mut DepthwiseLane::<{ 9 * 2 * 8 }, 19>::new(1, 2, 9).with_lut_muls(lut));
+            if require_tool("verilator") {
+                lint(&v, "top").unwrap();
+            }
+            if require_tool("iverilog") {
+                iverilog_compile(&v).unwrap();
+            }
         }
     }
 }
