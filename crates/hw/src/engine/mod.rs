@@ -217,7 +217,9 @@ impl<
             last_error: Default::default(),
             dw: DepthwiseEngine::new(cfg.engine())?,
             fifo: StreamFifo::new()?,
-            pw: PointwiseStage::new(cfg.pointwise())?,
+            // Every layer's pointwise pixels are depthwise outputs: at most max_width · max_height.
+            pw: PointwiseStage::new(cfg.pointwise())?
+                .with_max_pixels(cfg.engine().max_width() * cfg.engine().max_height()),
             sel_err: Default::default(),
             drain: Default::default(),
             stage: Default::default(),

@@ -27,7 +27,7 @@
 //! |---|---|---|---|
 //! | 0 | 0 | `1..=ceil(max_m/R)` | M-tiles `MT` |
 //! | 0 | 1 | `1..=ceil(max_n/C)` | N-tiles `NT` |
-//! | 0 | 2 | `1..=2^24−1` | pixels |
+//! | 0 | 2 | `1..=2^24−1` (or the maximum of [`PointwiseStage::with_max_pixels`]) | pixels |
 //! | 0 | 3 | `1..=max_block` | pixels per block `B` |
 //! | 0 | 4 | int8 | output zero point |
 //! | 0 | 5 | int8 | `act_min` |
@@ -40,7 +40,8 @@
 //! | 4 | N-tile `j` | `−31..=30` | shift: `C` writes |
 //!
 //! Writes to one word shift into a staging register written to the RAM after each write, so
-//! the word is complete after its `C`-th write. **Refused** (sticky `error`, nothing changes):
+//! the word is complete after its `C`-th write (a word's writes go in a row; the bias and `M0`
+//! regions share one staging register). **Refused** (sticky `error`, nothing changes):
 //! unknown region or index, a value outside the table's range, a word or tile index beyond the
 //! generated maxima, any write while `busy` except clear-error, START with `act_min > act_max`.
 //! `busy` is high from START until the last output beat has left.
@@ -56,7 +57,7 @@ use crate::primitives::{SdpRam, Widen};
 use crate::requant::Requantizer;
 use crate::stream::{StreamFifo, StreamIn, StreamOut};
 use crate::systolic::{DelayLine, SystolicArray, ZeroExtend};
-use dsc_model::pointwise::{PointwiseConfig, PW_MIN_TILE};
+use dsc_model::pointwise::{PointwiseConfig, PW_MAX_PIXELS, PW_MIN_TILE};
 use dsc_model::ModelError;
 use rust_hdl::prelude::*;
 
@@ -115,8 +116,13 @@ pub struct PointwiseStage<
     tag_last: DelayLine<Bit>,
     tag_end: DelayLine<Bit>,
     tag_j: DelayLine<Bits<JA>>,
-    tag_o: DelayLine<Bits<OA>>,
-    o_after: DelayLine<Bits<OA>>,
+    /// The output-bank address from issue to the requantizers' output (`L + 2 +`
+    /// `Requantizer::LATENCY` cycles) goes through a 32-word block RAM ring instead of a
+    /// register chain: `o_wp` writes, the read trails it by the delay.
+    o_dly: SdpRam<OA, 5>,
+    o_wp: DFF<Bits<5>>,
+    o_back: Constant<Bits<5>>,
+    o_tag: Signal<Local, Bits<OA>>,
     // Layer registers.
     mt: DFF<Bits<16>>,
     nt: DFF<Bits<16>>,
@@ -135,7 +141,6 @@ pub struct PointwiseStage<
     // Config staging.
     wstage: DFF<Bits<WW>>,
     bstage: DFF<Bits<PB>>,
-    mstage: DFF<Bits<PB>>,
     sstage: DFF<Bits<PS>>,
     wpend: DFF<Bit>,
     bpend: DFF<Bit>,
@@ -237,12 +242,28 @@ pub struct PointwiseStage<
     // Constants.
     rows: Constant<Bits<16>>,
     tmin: Constant<Bits<16>>,
-    mt_max: Constant<Bits<32>>,
-    nt_max: Constant<Bits<32>>,
-    blk_max: Constant<Bits<32>>,
-    pix_max: Constant<Bits<32>>,
+    /// The 16-bit counters' significant bits (from the generated maxima): every write is
+    /// masked, so synthesis drops the flip-flops, adders and comparator bits above them.
+    cmask: Constant<Bits<16>>,
+    /// `!cmask` over a config word: set bits there exceed every counter maximum.
+    cfg_over: Constant<Bits<32>>,
+    mt_max: Constant<Bits<16>>,
+    nt_max: Constant<Bits<16>>,
+    blk_max: Constant<Bits<16>>,
+    pix_max: Constant<Bits<24>>,
+    /// The pixel counters' significant bits and the config-word bits above them (see
+    /// [`PointwiseStage::with_max_pixels`]).
+    pmask: Constant<Bits<24>>,
+    pix_over: Constant<Bits<32>>,
     w_words: Constant<Bits<24>>,
     nt_idx: Constant<Bits<24>>,
+    /// Index bits above `w_words` and `nt_idx`: set bits there are out of range.
+    w_over: Constant<Bits<24>>,
+    j_over: Constant<Bits<24>>,
+    int8_hi: Constant<Bits<25>>,
+    shift_hi: Constant<Bits<27>>,
+    is_shift: Signal<Local, Bit>,
+    cfg_low: Signal<Local, Bits<16>>,
     xbank: Constant<Bits<XA>>,
     obank_bit: Constant<Bits<OA>>,
     acc_w: Constant<Bits<16>>,
@@ -262,6 +283,11 @@ fn clog2(n: usize) -> usize {
     (usize::BITS - (n.max(1) - 1).leading_zeros()) as usize
 }
 
+/// The bits that hold `0..=max`.
+fn pix_mask(max: usize) -> u64 {
+    (1u64 << clog2(max + 1)) - 1
+}
+
 impl<
         const ACC: usize,
         const AW: usize,
@@ -277,6 +303,17 @@ impl<
         const JA: usize,
     > PointwiseStage<ACC, AW, WW, PW, PB, PS, FW, XA, WA, BA, OA, JA>
 {
+    /// The same stage refusing layers of more than `max` pixels (clamped to
+    /// `1..=PW_MAX_PIXELS`); its pixel counters keep only the bits `max` needs. The fused
+    /// engine passes `max_width · max_height`, which bounds every layer it runs.
+    pub fn with_max_pixels(mut self, max: usize) -> Self {
+        let max = max.clamp(1, PW_MAX_PIXELS);
+        self.pix_max = Constant::new((max as u64).into());
+        self.pmask = Constant::new(pix_mask(max).into());
+        self.pix_over = Constant::new((!pix_mask(max) & 0xFFFF_FFFF).into());
+        self
+    }
+
     /// The stage for `cfg`, or why the const generics do not fit it.
     pub fn new(cfg: &PointwiseConfig) -> Result<Self, ModelError> {
         let a = cfg.array();
@@ -304,8 +341,16 @@ impl<
             )));
         }
         let k16 = |v: usize| Constant::new((v as u64).into());
+        // Counters run below max(MT, NT, B, R, 3) (tiles, pixels of a block, tile cycles).
+        let cmask = (1usize << clog2(mt.max(nt).max(b).max(r).max(PW_MIN_TILE) + 1)) - 1;
         // The array's latency `L`: the tags travel beside the pixels.
         let lat = dsc_model::systolic::ws_array_latency(&a);
+        let o_delay = lat + 2 + Requantizer::LATENCY;
+        if o_delay > 32 {
+            return Err(ModelError::InvalidParameter(format!(
+                "PointwiseStage: the output address ring holds 32 cycles, the array and requantizer need {o_delay}"
+            )));
+        }
         Ok(Self {
             clock: Default::default(),
             cfg_valid: Default::default(),
@@ -338,8 +383,10 @@ impl<
             tag_last: DelayLine::new(lat + 1),
             tag_end: DelayLine::new(lat + 1),
             tag_j: DelayLine::new(lat),
-            tag_o: DelayLine::new(lat + 2),
-            o_after: DelayLine::new(Requantizer::LATENCY),
+            o_dly: Default::default(),
+            o_wp: Default::default(),
+            o_back: Constant::new(((32 - (o_delay - 1)) as u64 % 32).into()),
+            o_tag: Default::default(),
             mt: Default::default(),
             nt: Default::default(),
             npix: Default::default(),
@@ -355,7 +402,6 @@ impl<
             running: Default::default(),
             wstage: Default::default(),
             bstage: Default::default(),
-            mstage: Default::default(),
             sstage: Default::default(),
             wpend: Default::default(),
             bpend: Default::default(),
@@ -442,12 +488,22 @@ impl<
             hi_off: Default::default(),
             rows: k16(r),
             tmin: k16(r.max(PW_MIN_TILE)),
-            mt_max: Constant::new((mt as u64).into()),
-            nt_max: Constant::new((nt as u64).into()),
-            blk_max: Constant::new((b as u64).into()),
-            pix_max: Constant::new((dsc_model::pointwise::PW_MAX_PIXELS as u64).into()),
+            cmask: k16(cmask),
+            cfg_over: Constant::new((!(cmask as u32) as u64).into()),
+            mt_max: k16(mt),
+            nt_max: k16(nt),
+            blk_max: k16(b),
+            pix_max: Constant::new((PW_MAX_PIXELS as u64).into()),
+            pmask: Constant::new(pix_mask(PW_MAX_PIXELS).into()),
+            pix_over: Constant::new((!pix_mask(PW_MAX_PIXELS) & 0xFFFF_FFFF).into()),
             w_words: Constant::new(((nt * mt * r) as u64).into()),
             nt_idx: Constant::new((nt as u64).into()),
+            w_over: Constant::new(((0xFF_FFFFu64 >> clog2(nt * mt * r + 1)) << clog2(nt * mt * r + 1)).into()),
+            j_over: Constant::new(((0xFF_FFFFu64 >> clog2(nt + 1)) << clog2(nt + 1)).into()),
+            int8_hi: Constant::new(((1u64 << 25) - 1).into()),
+            shift_hi: Constant::new(((1u64 << 27) - 1).into()),
+            is_shift: Default::default(),
+            cfg_low: Default::default(),
             xbank: Constant::new((1u64 << (XA - 1)).into()),
             obank_bit: Constant::new((1u64 << (OA - 1)).into()),
             acc_w: k16(ACC),
@@ -479,15 +535,15 @@ impl<
     fn update(&mut self) {
         dff_setup!(
             self, clock, mt, nt, npix, blk, out_zp, act_min, act_max, err, last_err, running, wstage, bstage,
-            mstage, sstage, wpend, bpend, mpend, spend, cw_addr, cj_addr, ibank, in_i, in_p,
+            sstage, wpend, bpend, mpend, spend, cw_addr, cj_addr, ibank, in_i, in_p,
             in_addr, in_left, full0, full1, cbank, cstate, ck, ci, cj, tper, px_addr, o_addr,
             w_addr, c_left, sw_d, cap_d, sum, bias1, shift1, j1, v1, p_e, p1, last1, end1, ofull0, ofull1, oused0, oused1, obank, o_rd,
             o_j, o_p, o_left, credits, issued, issued_last, c_valid, c_addr, c_data, c_data_bad,
-            in_bsz, c_bsz, o_bsz, took, took_last, took_final
+            in_bsz, c_bsz, o_bsz, took, took_last, took_final, o_wp
         );
         clock!(
             self, clock, array, xram, wram, aram, oram, bram, mram, sram, fifo, tag_p, tag_v,
-            tag_first, tag_last, tag_end, tag_j, tag_o, o_after
+            tag_first, tag_last, tag_end, tag_j, o_dly
         );
         for c in 0..self.rq.len() {
             self.rq[c].clock.next = self.clock.val();
@@ -497,20 +553,37 @@ impl<
         // data alone; edge 2: the checks against the stage's state, then the write.
         self.in_region.next = self.cfg_addr.val().get_bits::<8>(24);
         self.in_index.next = self.cfg_addr.val().get_bits::<24>(0);
-        self.is_int8.next = (self.cfg_data.val() + 128) < 256;
+        // Range checks without 32-bit adders: int8 = bits 31..7 all equal; a shift in
+        // −31..=30 = bits 31..5 all equal except −32 and 31; sizes = no bit above the
+        // counters' mask, then a narrow compare.
+        self.is_int8.next = !self.cfg_data.val().get_bits::<25>(7).any()
+            || (self.cfg_data.val().get_bits::<25>(7) == self.int8_hi.val());
+        self.is_shift.next = (!self.cfg_data.val().get_bits::<27>(5).any()
+            && (self.cfg_data.val().get_bits::<5>(0) != 31))
+            || ((self.cfg_data.val().get_bits::<27>(5) == self.shift_hi.val())
+                && self.cfg_data.val().get_bits::<5>(0).any());
+        self.cfg_low.next = self.cfg_data.val().get_bits::<16>(0) & self.cmask.val();
         self.data_bad.next = true;
         if self.in_region.val() == 0 {
             if self.in_index.val() == 0 {
-                self.data_bad.next = (self.cfg_data.val() == 0) || (self.cfg_data.val() > self.mt_max.val());
+                self.data_bad.next = (self.cfg_data.val() == 0)
+                    || (self.cfg_data.val() & self.cfg_over.val()).any()
+                    || (self.cfg_low.val() > self.mt_max.val());
             }
             if self.in_index.val() == 1 {
-                self.data_bad.next = (self.cfg_data.val() == 0) || (self.cfg_data.val() > self.nt_max.val());
+                self.data_bad.next = (self.cfg_data.val() == 0)
+                    || (self.cfg_data.val() & self.cfg_over.val()).any()
+                    || (self.cfg_low.val() > self.nt_max.val());
             }
             if self.in_index.val() == 2 {
-                self.data_bad.next = (self.cfg_data.val() == 0) || (self.cfg_data.val() > self.pix_max.val());
+                self.data_bad.next = (self.cfg_data.val() == 0)
+                    || (self.cfg_data.val() & self.pix_over.val()).any()
+                    || ((self.cfg_data.val().get_bits::<24>(0) & self.pmask.val()) > self.pix_max.val());
             }
             if self.in_index.val() == 3 {
-                self.data_bad.next = (self.cfg_data.val() == 0) || (self.cfg_data.val() > self.blk_max.val());
+                self.data_bad.next = (self.cfg_data.val() == 0)
+                    || (self.cfg_data.val() & self.cfg_over.val()).any()
+                    || (self.cfg_low.val() > self.blk_max.val());
             }
             if (self.in_index.val() >= 4) && (self.in_index.val() <= 6) {
                 self.data_bad.next = !self.is_int8.val();
@@ -520,14 +593,18 @@ impl<
             }
         }
         if self.in_region.val() == 1 {
-            self.data_bad.next = !(self.in_index.val() < self.w_words.val()) || !self.is_int8.val();
+            self.data_bad.next = (self.in_index.val() & self.w_over.val()).any()
+                || !((self.in_index.val() & !self.w_over.val()) < self.w_words.val())
+                || !self.is_int8.val();
         }
         if (self.in_region.val() == 2) || (self.in_region.val() == 3) {
-            self.data_bad.next = !(self.in_index.val() < self.nt_idx.val());
+            self.data_bad.next = (self.in_index.val() & self.j_over.val()).any()
+                || !((self.in_index.val() & !self.j_over.val()) < self.nt_idx.val());
         }
         if self.in_region.val() == 4 {
-            self.data_bad.next =
-                !(self.in_index.val() < self.nt_idx.val()) || !((self.cfg_data.val() + 31) < 62);
+            self.data_bad.next = (self.in_index.val() & self.j_over.val()).any()
+                || !((self.in_index.val() & !self.j_over.val()) < self.nt_idx.val())
+                || !self.is_shift.val();
         }
         self.c_valid.d.next = self.cfg_valid.val();
         self.c_addr.d.next = self.cfg_addr.val();
@@ -550,16 +627,16 @@ impl<
                 self.bad.next = true;
             } else if self.region.val() == 0 {
                 if self.index.val() == 0 {
-                    self.mt.d.next = self.c_data.q.val().get_bits::<16>(0);
+                    self.mt.d.next = self.c_data.q.val().get_bits::<16>(0) & self.cmask.val();
                 }
                 if self.index.val() == 1 {
-                    self.nt.d.next = self.c_data.q.val().get_bits::<16>(0);
+                    self.nt.d.next = self.c_data.q.val().get_bits::<16>(0) & self.cmask.val();
                 }
                 if self.index.val() == 2 {
-                    self.npix.d.next = self.c_data.q.val().get_bits::<24>(0);
+                    self.npix.d.next = self.c_data.q.val().get_bits::<24>(0) & self.pmask.val();
                 }
                 if self.index.val() == 3 {
-                    self.blk.d.next = self.c_data.q.val().get_bits::<16>(0);
+                    self.blk.d.next = self.c_data.q.val().get_bits::<16>(0) & self.cmask.val();
                 }
                 if self.index.val() == 4 {
                     self.out_zp.d.next = self.c_data.q.val().get_bits::<8>(0);
@@ -589,7 +666,7 @@ impl<
                         | (bit_cast::<PB, 32>(self.c_data.q.val()) << self.top32.val());
                     self.bpend.d.next = true;
                 } else if self.region.val() == 3 {
-                    self.mstage.d.next = (self.mstage.q.val() >> 32)
+                    self.bstage.d.next = (self.bstage.q.val() >> 32)
                         | (bit_cast::<PB, 32>(self.c_data.q.val()) << self.top32.val());
                     self.mpend.d.next = true;
                 } else {
@@ -610,7 +687,7 @@ impl<
         self.bram.write_data.next = self.bstage.q.val();
         self.mram.write_enable.next = self.mpend.q.val();
         self.mram.write_address.next = self.cj_addr.q.val();
-        self.mram.write_data.next = self.mstage.q.val();
+        self.mram.write_data.next = self.bstage.q.val();
         self.sram.write_enable.next = self.spend.q.val();
         self.sram.write_address.next = self.cj_addr.q.val();
         self.sram.write_data.next = self.sstage.q.val();
@@ -619,11 +696,11 @@ impl<
         if bit_cast::<24, 16>(self.blk.q.val()) < self.npix.q.val() {
             self.first_bsz.next = self.blk.q.val();
         } else {
-            self.first_bsz.next = self.npix.q.val().get_bits::<16>(0);
+            self.first_bsz.next = self.npix.q.val().get_bits::<16>(0) & self.cmask.val();
         }
-        self.in_rest.next = self.in_left.q.val() - bit_cast::<24, 16>(self.in_bsz.q.val());
-        self.c_rest.next = self.c_left.q.val() - bit_cast::<24, 16>(self.c_bsz.q.val());
-        self.o_rest.next = self.o_left.q.val() - bit_cast::<24, 16>(self.o_bsz.q.val());
+        self.in_rest.next = (self.in_left.q.val() - bit_cast::<24, 16>(self.in_bsz.q.val())) & self.pmask.val();
+        self.c_rest.next = (self.c_left.q.val() - bit_cast::<24, 16>(self.c_bsz.q.val())) & self.pmask.val();
+        self.o_rest.next = (self.o_left.q.val() - bit_cast::<24, 16>(self.o_bsz.q.val())) & self.pmask.val();
         if self.c_valid.q.val() && !self.bad.val() && (self.region.val() == 0) && (self.index.val() == 8) {
             self.in_left.d.next = self.npix.q.val();
             self.c_left.d.next = self.npix.q.val();
@@ -664,10 +741,10 @@ impl<
         }
         if self.accept.val() && self.inp.tvalid.val() {
             self.in_addr.d.next = self.in_addr.q.val() + 1;
-            self.in_i.d.next = self.in_i.q.val() + 1;
+            self.in_i.d.next = (self.in_i.q.val() + 1) & self.cmask.val();
             if (self.in_i.q.val() + 1) == self.mt.q.val() {
                 self.in_i.d.next = 0.into();
-                self.in_p.d.next = self.in_p.q.val() + 1;
+                self.in_p.d.next = (self.in_p.q.val() + 1) & self.cmask.val();
                 if (self.in_p.q.val() + 1) == self.in_bsz.q.val() {
                     self.set_full.next = true;
                     self.in_p.d.next = 0.into();
@@ -677,7 +754,7 @@ impl<
                     if bit_cast::<24, 16>(self.blk.q.val()) < self.in_rest.val() {
                         self.in_bsz.d.next = self.blk.q.val();
                     } else {
-                        self.in_bsz.d.next = self.in_rest.val().get_bits::<16>(0);
+                        self.in_bsz.d.next = self.in_rest.val().get_bits::<16>(0) & self.cmask.val();
                     }
                 }
             }
@@ -726,7 +803,7 @@ impl<
         } else if self.cstate.q.val() == 1 {
             self.w_addr.d.next = self.w_addr.q.val() + 1;
             self.cap_d.d.next = self.ck.q.val() == 0;
-            self.ck.d.next = self.ck.q.val() + 1;
+            self.ck.d.next = (self.ck.q.val() + 1) & self.cmask.val();
             if (self.ck.q.val() + 1) == self.rows.val() {
                 self.cstate.d.next = 2.into();
                 self.ck.d.next = 0.into();
@@ -742,16 +819,16 @@ impl<
                 self.w_addr.d.next = self.w_addr.q.val() + 1;
                 self.cap_d.d.next = (self.ck.q.val() + self.rows.val()) == self.tper.q.val();
             }
-            self.ck.d.next = self.ck.q.val() + 1;
+            self.ck.d.next = (self.ck.q.val() + 1) & self.cmask.val();
             if (self.ck.q.val() + 1) == self.tper.q.val() {
                 self.ck.d.next = 0.into();
                 if (self.ci.q.val() + 1) == self.mt.q.val() {
                     self.ci.d.next = 0.into();
-                    self.cj.d.next = self.cj.q.val() + 1;
+                    self.cj.d.next = (self.cj.q.val() + 1) & self.cmask.val();
                     self.px_addr.d.next = 0.into();
                     self.o_addr.d.next = self.cj.q.val().get_bits::<OA>(0) + 1;
                 } else {
-                    self.ci.d.next = self.ci.q.val() + 1;
+                    self.ci.d.next = (self.ci.q.val() + 1) & self.cmask.val();
                     self.px_addr.d.next = self.ci.q.val().get_bits::<XA>(0) + 1;
                     self.o_addr.d.next = self.cj.q.val().get_bits::<OA>(0);
                 }
@@ -763,7 +840,7 @@ impl<
                     if bit_cast::<24, 16>(self.blk.q.val()) < self.c_rest.val() {
                         self.c_bsz.d.next = self.blk.q.val();
                     } else {
-                        self.c_bsz.d.next = self.c_rest.val().get_bits::<16>(0);
+                        self.c_bsz.d.next = self.c_rest.val().get_bits::<16>(0) & self.cmask.val();
                     }
                 }
             }
@@ -787,9 +864,9 @@ impl<
         self.tag_end.inp.next = self.last_tile.val() && ((self.ck.q.val() + 1) == self.c_bsz.q.val());
         self.tag_j.inp.next = self.cj.q.val().get_bits::<JA>(0);
         if self.cbank.q.val() {
-            self.tag_o.inp.next = self.o_addr.q.val() | self.obank_bit.val();
+            self.o_tag.next = self.o_addr.q.val() | self.obank_bit.val();
         } else {
-            self.tag_o.inp.next = self.o_addr.q.val();
+            self.o_tag.next = self.o_addr.q.val();
         }
 
         // ---- Accumulate (E): column sums + the block's partial sums (zero on M-tile 0).
@@ -834,7 +911,11 @@ impl<
         self.aram.write_enable.next = self.v1.q.val();
         self.aram.write_address.next = self.p1.q.val();
         self.aram.write_data.next = self.sum.q.val();
-        self.o_after.inp.next = self.tag_o.out.val();
+        self.o_dly.write_enable.next = true;
+        self.o_dly.write_address.next = self.o_wp.q.val();
+        self.o_dly.write_data.next = self.o_tag.val();
+        self.o_dly.read_address.next = self.o_wp.q.val() + self.o_back.val();
+        self.o_wp.d.next = self.o_wp.q.val() + 1;
         for c in 0..self.rq.len() {
             self.acc_ext[c].a.next = self.sum.q.val().get_bits::<ACC>(self.acc_w.val().index() * c);
             self.rq[c].valid.next = self.v1.q.val() && self.last1.q.val();
@@ -865,7 +946,7 @@ impl<
             self.rq_last.next = self.rq_last.val() && self.rq[c].out_last.val();
         }
         self.oram.write_enable.next = self.rq_valid.val();
-        self.oram.write_address.next = self.o_after.out.val();
+        self.oram.write_address.next = self.o_dly.read_data.val();
         self.set_ofull.next = self.rq_valid.val() && self.rq_last.val();
 
         // ---- Output side: words of the full output bank, pixel-major, through the FIFO.
@@ -883,10 +964,10 @@ impl<
         self.issued_last.d.next = false;
         if self.o_issue.val() {
             self.o_rd.d.next = self.o_rd.q.val() + 1;
-            self.o_j.d.next = self.o_j.q.val() + 1;
+            self.o_j.d.next = (self.o_j.q.val() + 1) & self.cmask.val();
             if (self.o_j.q.val() + 1) == self.nt.q.val() {
                 self.o_j.d.next = 0.into();
-                self.o_p.d.next = self.o_p.q.val() + 1;
+                self.o_p.d.next = (self.o_p.q.val() + 1) & self.cmask.val();
                 if (self.o_p.q.val() + 1) == self.o_bsz.q.val() {
                     self.clr_ofull.next = true;
                     self.o_p.d.next = 0.into();
@@ -896,7 +977,7 @@ impl<
                     if bit_cast::<24, 16>(self.blk.q.val()) < self.o_rest.val() {
                         self.o_bsz.d.next = self.blk.q.val();
                     } else {
-                        self.o_bsz.d.next = self.o_rest.val().get_bits::<16>(0);
+                        self.o_bsz.d.next = self.o_rest.val().get_bits::<16>(0) & self.cmask.val();
                     }
                     self.issued_last.d.next =
                         self.o_left.q.val() == bit_cast::<24, 16>(self.o_bsz.q.val());
@@ -909,10 +990,10 @@ impl<
             self.credits.d.next = self.credits.q.val() - 1;
         }
         self.ofull0.d.next = (self.ofull0.q.val()
-            || (self.set_ofull.val() && !(self.o_after.out.val() & self.obank_bit.val()).any()))
+            || (self.set_ofull.val() && !(self.o_dly.read_data.val() & self.obank_bit.val()).any()))
             && !(self.clr_ofull.val() && !self.obank.q.val());
         self.ofull1.d.next = (self.ofull1.q.val()
-            || (self.set_ofull.val() && (self.o_after.out.val() & self.obank_bit.val()).any()))
+            || (self.set_ofull.val() && (self.o_dly.read_data.val() & self.obank_bit.val()).any()))
             && !(self.clr_ofull.val() && self.obank.q.val());
         // An output bank is in use from the start of its block's compute until its last word
         // is read out (results in flight included).

@@ -25,6 +25,8 @@ pub struct StreamFifo<const D: usize, const W: usize, const A: usize> {
     pub count: Signal<Out, Bits<16>>,
     ram: SdpRam<W, A>,
     depth: Constant<Bits<16>>,
+    /// The count's `A + 1` significant bits: the masked updates let synthesis drop the rest.
+    count_mask: Constant<Bits<16>>,
     wp: DFF<Bits<A>>,
     rp: DFF<Bits<A>>,
     items: DFF<Bits<16>>,
@@ -71,6 +73,7 @@ impl<const D: usize, const W: usize, const A: usize> StreamFifo<D, W, A> {
             count: Default::default(),
             ram: Default::default(),
             depth: Constant::new((Self::DEPTH as u64).into()),
+            count_mask: Constant::new(((2 * Self::DEPTH - 1) as u64).into()),
             wp: Default::default(),
             rp: Default::default(),
             items: Default::default(),
@@ -133,10 +136,10 @@ impl<const D: usize, const W: usize, const A: usize> Logic for StreamFifo<D, W, 
         self.inflight.d.next = self.issue.val();
 
         if self.in_fire.val() & !self.pop.val() {
-            self.items.d.next = self.items.q.val() + 1;
+            self.items.d.next = (self.items.q.val() + 1) & self.count_mask.val();
         }
         if !self.in_fire.val() & self.pop.val() {
-            self.items.d.next = self.items.q.val() - 1;
+            self.items.d.next = (self.items.q.val() - 1) & self.count_mask.val();
         }
 
         // The word read last cycle enters the queue behind whatever stays.
