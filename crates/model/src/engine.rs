@@ -344,6 +344,12 @@ impl DscConfig {
     /// least `M'`. Errors: the window geometry ([`im2col_layer`]), `M'` above `max_m` (named,
     /// with the `max_m` the layer needs), `n` or the pixel count beyond the pointwise stage.
     pub fn conv_layer(&self, h: usize, w: usize, m: usize, n: usize, stride: usize) -> Result<DscLayer> {
+        if !self.engine.im2col() {
+            return Err(ModelError::InvalidParameter(format!(
+                "standard conv {h}×{w}×{m} → {n}: this engine is generated without im2col mode \
+                 ([engine] im2col = false)"
+            )));
+        }
         let window = im2col_layer(&self.engine.window(), h, w, m, stride)?;
         let mp = im2col_channels(&window);
         if mp > self.pointwise.max_m() {

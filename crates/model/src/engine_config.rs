@@ -33,6 +33,9 @@ pub struct EngineConfig {
     param_ram: ParamRam,
     lane_mul: LaneMul,
     pack_history: bool,
+    /// The depthwise engine's im2col mode (the standard-convolution baseline) is built.
+    #[serde(skip_serializing_if = "is_true")]
+    im2col: bool,
     /// Input pixels per beat `Q` (1 = one pixel per beat, the narrow window generator).
     #[serde(skip_serializing_if = "is_one")]
     pixels_per_beat: usize,
@@ -44,6 +47,14 @@ pub struct EngineConfig {
 
 fn is_one(v: &usize) -> bool {
     *v == 1
+}
+
+fn is_true(v: &bool) -> bool {
+    *v
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Where the depthwise stage's bias and `M0` RAMs live (`[engine] param_ram`).
@@ -89,6 +100,8 @@ struct RawEngineConfig {
     lane_mul: LaneMul,
     #[serde(default)]
     pack_history: bool,
+    #[serde(default = "yes")]
+    im2col: bool,
     pixels_per_beat: Option<usize>,
     max_line_words: Option<usize>,
 }
@@ -101,7 +114,11 @@ impl TryFrom<RawEngineConfig> for EngineConfig {
             Some(b) => c.with_dw_sum_bits(b)?,
             None => c,
         };
-        let c = c.with_param_ram(r.param_ram).with_lane_mul(r.lane_mul).with_pack_history(r.pack_history);
+        let c = c
+            .with_param_ram(r.param_ram)
+            .with_lane_mul(r.lane_mul)
+            .with_pack_history(r.pack_history)
+            .with_im2col(r.im2col);
         let c = match r.max_line_words {
             Some(words) => c.with_max_line_words(words)?,
             None => c,
@@ -165,6 +182,7 @@ impl EngineConfig {
             param_ram: ParamRam::Block,
             lane_mul: LaneMul::Dsp,
             pack_history: false,
+            im2col: true,
             pixels_per_beat: 1,
             max_line_words: None,
         })
@@ -207,6 +225,19 @@ impl EngineConfig {
     /// leave a RAM mostly empty, as on the iCE40; same values and cycles).
     pub fn with_pack_history(self, pack: bool) -> Self {
         EngineConfig { pack_history: pack, ..self }
+    }
+
+    /// The same config with (`on`) or without the depthwise engine's im2col mode (`[engine]
+    /// im2col`, default true). Without it the mode register refuses 1, synthesis drops the
+    /// window serializer, and [`crate::engine::DscConfig::conv_layer`] refuses every layer:
+    /// no standard-convolution baseline on that engine.
+    pub fn with_im2col(self, on: bool) -> Self {
+        EngineConfig { im2col: on, ..self }
+    }
+
+    /// Whether the im2col mode is built.
+    pub fn im2col(&self) -> bool {
+        self.im2col
     }
 
     /// Whether the window rows' history columns share one RAM word.
@@ -389,6 +420,7 @@ mod tests {
             param_ram: ParamRam::default(),
             lane_mul: LaneMul::default(),
             pack_history: false,
+            im2col: true,
             pixels_per_beat: None,
             max_line_words: None,
         };
@@ -396,6 +428,8 @@ mod tests {
         let up5k = RawEngineConfig { param_ram: ParamRam::Spram, lane_mul: LaneMul::Lut, pack_history: true, ..raw(3, None) };
         let c = EngineConfig::try_from(up5k).unwrap();
         assert_eq!((c.param_ram(), c.lane_mul(), c.pack_history()), (ParamRam::Spram, LaneMul::Lut, true));
+        assert!(c.im2col());
+        assert!(!EngineConfig::try_from(RawEngineConfig { im2col: false, ..raw(3, None) }).unwrap().im2col());
         assert!(EngineConfig::try_from(raw(4, None)).is_err());
         assert!(EngineConfig::try_from(raw(3, Some(4))).is_err());
         let q = |q| RawEngineConfig { pixels_per_beat: Some(q), ..raw(3, None) };

@@ -117,7 +117,8 @@ fn ice40_up5k_engine_bit_exact_and_cycle_exact() {
         .unwrap()
         .with_param_ram(ParamRam::Spram)
         .with_lane_mul(LaneMul::Lut)
-        .with_pack_history(true);
+        .with_pack_history(true)
+        .with_im2col(false);
     let a = SystolicConfig::new(1, 1, acc_bits_for_products(32), 32, Dataflow::WeightStationary).unwrap();
     let p = PointwiseConfig::new(a, 32, 32, 16).unwrap();
     let cfg = DscConfig::new(e, p).unwrap();

@@ -78,7 +78,8 @@
 //!
 //! Per-channel writes shift into a staging word that is written to the group's RAM word after
 //! every write, so the word is complete after the last write of the group; the writes of one
-//! group must not be interleaved with writes to another group of the same region.
+//! group must not be interleaved with writes to another group of the same region (nor, for the
+//! bias and `M0` regions, which share one staging word, with writes to the other).
 //! The RAM writes happen only while idle (writes are refused while `busy`) and the frame reads
 //! only while `busy`, so with `[engine] param_ram = "spram"` the bias and `M0` RAMs are
 //! single-port ([`SdpRam::single_port`]: SB_SPRAM256KA on the iCE40) with the same behaviour.
@@ -209,7 +210,6 @@ pub struct DepthwiseEngineQ<
     // Config staging.
     wstage: DFF<Bits<WIN>>,
     bstage: DFF<Bits<PW32>>,
-    mstage: DFF<Bits<PW32>>,
     sstage: DFF<Bits<PW6>>,
     wpend: DFF<Bit>,
     bpend: DFF<Bit>,
@@ -288,14 +288,21 @@ pub struct DepthwiseEngineQ<
     max_width: Constant<Bits<32>>,
     max_groups: Constant<Bits<32>>,
     max_group_index: Constant<Bits<24>>,
-    int8_neg: Constant<Bits<32>>,
-    shift_neg: Constant<Bits<32>>,
+    /// Config-word bits below / above the largest of `max_height`, `max_width`,
+    /// `max_groups`: the size checks compare only the low bits (no 32-bit comparators).
+    dim_mask: Constant<Bits<32>>,
+    dim_over: Constant<Bits<32>>,
+    cfg_dim: Signal<Local, Bits<32>>,
+    dim_fits: Signal<Local, Bit>,
+    int8_hi: Constant<Bits<25>>,
+    shift_hi: Constant<Bits<27>>,
     fifo_depth: Constant<Bits<8>>,
     /// `Dk²`, `Dk² − 2` (the tap before the last), `depth − Dk²` (0 when `Dk²` exceeds the depth: see `im2col_fits`).
     taps: Constant<Bits<8>>,
     penult_tap: Constant<Bits<8>>,
     im2col_room: Constant<Bits<8>>,
-    /// A window's `Dk²` beats fit the output FIFO: im2col mode may be selected.
+    /// A window's `Dk²` beats fit the output FIFO and the config builds the mode
+    /// (`[engine] im2col`): im2col mode may be selected.
     im2col_fits: Constant<Bit>,
     beat_bits: Constant<Bits<16>>,
     wtop: Constant<Bits<16>>,
@@ -391,6 +398,8 @@ impl<
         let lat = DepthwiseLane::<WIN, S>::latency(cfg.taps());
         let depth = 1usize << FIFO_ADDR_BITS;
         let taps = cfg.taps();
+        let dim_max = cfg.max_height().max(cfg.max_width()).max(cfg.max_groups()) as u64;
+        let dim_mask = (dim_max + 1).next_power_of_two() - 1;
         // Bias and M0 are written only while idle and read only while a frame runs.
         let param_ram = || match cfg.param_ram() {
             ParamRam::Block => SdpRam::default(),
@@ -438,7 +447,6 @@ impl<
             im2col: Default::default(),
             wstage: Default::default(),
             bstage: Default::default(),
-            mstage: Default::default(),
             sstage: Default::default(),
             wpend: Default::default(),
             bpend: Default::default(),
@@ -496,13 +504,17 @@ impl<
             max_width: Constant::new((cfg.max_width() as u64).into()),
             max_groups: Constant::new((cfg.max_groups() as u64).into()),
             max_group_index: Constant::new(((cfg.max_groups() - 1) as u64).into()),
-            int8_neg: Constant::new(0xFFFF_FF80u64.into()),
-            shift_neg: Constant::new(0xFFFF_FFE1u64.into()),
+            dim_mask: Constant::new(dim_mask.into()),
+            dim_over: Constant::new((!dim_mask & 0xFFFF_FFFF).into()),
+            cfg_dim: Default::default(),
+            dim_fits: Default::default(),
+            int8_hi: Constant::new(((1u64 << 25) - 1).into()),
+            shift_hi: Constant::new(((1u64 << 27) - 1).into()),
             fifo_depth: Constant::new((depth as u64).into()),
             taps: Constant::new((taps as u64).into()),
             penult_tap: Constant::new(((taps - 2) as u64).into()),
             im2col_room: Constant::new((depth.saturating_sub(taps) as u64).into()),
-            im2col_fits: Constant::new(taps <= depth),
+            im2col_fits: Constant::new(taps <= depth && cfg.im2col()),
             beat_bits: Constant::new((BEAT as u64).into()),
             wtop: Constant::new(((WIN - 8) as u64).into()),
             top32: Constant::new(((PW32 - 32) as u64).into()),
@@ -531,7 +543,7 @@ impl<
     fn update(&mut self) {
         dff_setup!(
             self, clock, height, width, last_group, stride2, in_zp, out_zp, act_min, act_max,
-            im2col, wstage, bstage, mstage, sstage, wpend, bpend, mpend, spend, pgroup, err,
+            im2col, wstage, bstage, sstage, wpend, bpend, mpend, spend, pgroup, err,
             c_valid, c_addr, c_data, c_data_ok, bias1, shift1, active, flush, credits, space, group, ser, ser_valid, ser_last, ser_tap, ser_at_last
         );
         clock!(self, clock, window, wram, bram, mram, sram, fifo);
@@ -556,22 +568,26 @@ impl<
         // engine's state (busy, START's geometry and clamp), then the write takes effect.
         self.in_region.next = self.cfg_addr.val().get_bits::<8>(24);
         self.in_index.next = self.cfg_addr.val().get_bits::<24>(0);
-        self.is_int8.next =
-            (self.cfg_data.val() < 128) || (self.cfg_data.val() >= self.int8_neg.val());
+        // Range checks without 32-bit comparators: int8 = bits 31..7 all equal; sizes = no
+        // bit above the largest maximum, then a narrow compare.
+        self.is_int8.next = !self.cfg_data.val().get_bits::<25>(7).any()
+            || (self.cfg_data.val().get_bits::<25>(7) == self.int8_hi.val());
+        self.cfg_dim.next = self.cfg_data.val() & self.dim_mask.val();
+        self.dim_fits.next = (self.cfg_data.val() != 0) && !(self.cfg_data.val() & self.dim_over.val()).any();
         self.group_ok.next = self.in_index.val() <= self.max_group_index.val();
         self.data_ok.next = false;
         if self.in_region.val() == 0 {
             if self.in_index.val() == 0 {
                 self.data_ok.next =
-                    (self.cfg_data.val() != 0) && (self.cfg_data.val() <= self.max_height.val());
+                    self.dim_fits.val() && (self.cfg_dim.val() <= self.max_height.val());
             }
             if self.in_index.val() == 1 {
                 self.data_ok.next =
-                    (self.cfg_data.val() != 0) && (self.cfg_data.val() <= self.max_width.val());
+                    self.dim_fits.val() && (self.cfg_dim.val() <= self.max_width.val());
             }
             if self.in_index.val() == 2 {
                 self.data_ok.next =
-                    (self.cfg_data.val() != 0) && (self.cfg_data.val() <= self.max_groups.val());
+                    self.dim_fits.val() && (self.cfg_dim.val() <= self.max_groups.val());
             }
             if self.in_index.val() == 3 {
                 self.data_ok.next = (self.cfg_data.val() == 1) || (self.cfg_data.val() == 2);
@@ -596,7 +612,10 @@ impl<
         }
         if (self.in_region.val() == 4) && self.group_ok.val() {
             self.data_ok.next =
-                (self.cfg_data.val() <= 30) || (self.cfg_data.val() >= self.shift_neg.val());
+                // −31..=30: bits 31..5 all equal, except −32 and 31.
+                (!self.cfg_data.val().get_bits::<27>(5).any() && (self.cfg_data.val().get_bits::<5>(0) != 31))
+                    || ((self.cfg_data.val().get_bits::<27>(5) == self.shift_hi.val())
+                        && self.cfg_data.val().get_bits::<5>(0).any());
         }
         // A write in the cycle of a reset is dropped.
         self.c_valid.d.next = self.cfg_valid.val() && !self.reset.val();
@@ -665,7 +684,8 @@ impl<
                     self.err.d.next = false;
                 }
                 if self.index.val() == 10 {
-                    self.im2col.d.next = self.c_data.q.val() == 1;
+                    // Constant 0 without the mode: synthesis drops the serializer.
+                    self.im2col.d.next = (self.c_data.q.val() == 1) && self.im2col_fits.val();
                 }
             }
             self.pgroup.d.next = self.index.val().get_bits::<GADDR>(0);
@@ -680,7 +700,7 @@ impl<
                 self.bpend.d.next = true;
             }
             if self.region.val() == 3 {
-                self.mstage.d.next = (self.mstage.q.val() >> 32)
+                self.bstage.d.next = (self.bstage.q.val() >> 32)
                     | (bit_cast::<PW32, 32>(self.c_data.q.val()) << self.top32.val());
                 self.mpend.d.next = true;
             }
@@ -713,7 +733,7 @@ impl<
         self.bram.write_data.next = self.bstage.q.val();
         self.mram.write_enable.next = self.mpend.q.val();
         self.mram.write_address.next = self.pgroup.q.val();
-        self.mram.write_data.next = self.mstage.q.val();
+        self.mram.write_data.next = self.bstage.q.val();
         self.sram.write_enable.next = self.spend.q.val();
         self.sram.write_address.next = self.pgroup.q.val();
         self.sram.write_data.next = self.sstage.q.val();

@@ -117,6 +117,11 @@ impl DepthwiseProgram {
         if n != 1 {
             return Err(ModelError::Shape(format!("depthwise engine input: batch {n}, expected 1")));
         }
+        if !cfg.im2col() {
+            return Err(ModelError::InvalidParameter(
+                "im2col mode: this engine is generated without it ([engine] im2col = false)".into(),
+            ));
+        }
         if cfg.pixels_per_beat() > 1 {
             return Err(ModelError::InvalidParameter(format!(
                 "im2col mode needs pixels_per_beat Q = 1 (Q = {}): its cycle model is the one-pixel scan's",

@@ -39,6 +39,25 @@ fn tiny_layer_in_rust_hdl_matches_the_golden_model_and_cycle_model() {
     }
 }
 
+/// Without `[engine] im2col` the mode register refuses 1 (sticky error) and takes 0, and the
+/// program builder refuses im2col layers.
+#[test]
+fn mode_one_is_refused_without_im2col() {
+    let cfg = cfg().with_im2col(false);
+    assert!(DepthwiseProgram::im2col(&cfg, [1, 4, 4, 2], 0, 1).unwrap_err().to_string().contains("im2col = false"));
+    let mut e = SmallEngine::new(&cfg).unwrap();
+    e.connect_all();
+    for (mode, refused) in [(0u64, false), (1, true)] {
+        e.cfg_valid.next = true;
+        e.cfg_addr.next = (cfg_addr(0, CFG_MODE) as u64).into();
+        e.cfg_data.next = mode.into();
+        tick(&mut e);
+        e.cfg_valid.next = false;
+        tick(&mut e);
+        assert_eq!(e.error.val(), refused, "mode {mode}");
+    }
+}
+
 /// Loads `prog`, streams `input` in (output always ready); returns the output beats and the
 /// cycles from the first input beat to the last output beat, inclusive.
 fn run_tiny(e: &mut SmallEngine, prog: &DepthwiseProgram, input: &Tensor<i8>) -> (Vec<u128>, u64) {
