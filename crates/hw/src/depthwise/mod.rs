@@ -212,8 +212,11 @@ pub struct DepthwiseEngineQ<
     bstage: DFF<Bits<PW32>>,
     sstage: DFF<Bits<PW6>>,
     wpend: DFF<Bit>,
-    bpend: DFF<Bit>,
-    mpend: DFF<Bit>,
+    /// Bias / M0 write this cycle: those RAMs are written in the config write's own cycle
+    /// from `pword`, so with one lane (column) the staging register holds nothing and goes.
+    bwr: Signal<Local, Bit>,
+    mwr: Signal<Local, Bit>,
+    pword: Signal<Local, Bits<PW32>>,
     spend: DFF<Bit>,
     pgroup: DFF<Bits<GADDR>>,
     err: DFF<Bit>,
@@ -449,8 +452,9 @@ impl<
             bstage: Default::default(),
             sstage: Default::default(),
             wpend: Default::default(),
-            bpend: Default::default(),
-            mpend: Default::default(),
+            bwr: Default::default(),
+            mwr: Default::default(),
+            pword: Default::default(),
             spend: Default::default(),
             pgroup: Default::default(),
             err: Default::default(),
@@ -543,7 +547,7 @@ impl<
     fn update(&mut self) {
         dff_setup!(
             self, clock, height, width, last_group, stride2, in_zp, out_zp, act_min, act_max,
-            im2col, wstage, bstage, sstage, wpend, bpend, mpend, spend, pgroup, err,
+            im2col, wstage, bstage, sstage, wpend, spend, pgroup, err,
             c_valid, c_addr, c_data, c_data_ok, bias1, shift1, active, flush, credits, space, group, ser, ser_valid, ser_last, ser_tap, ser_at_last
         );
         clock!(self, clock, window, wram, bram, mram, sram, fifo);
@@ -651,8 +655,10 @@ impl<
             self.err.d.next = true;
         }
         self.wpend.d.next = false;
-        self.bpend.d.next = false;
-        self.mpend.d.next = false;
+        self.bwr.next = false;
+        self.pword.next =
+            (self.bstage.q.val() >> 32) | (bit_cast::<PW32, 32>(self.c_data.q.val()) << self.top32.val());
+        self.mwr.next = false;
         self.spend.d.next = false;
         if self.c_valid.q.val() && !self.bad.val() {
             if self.region.val() == 0 {
@@ -695,14 +701,12 @@ impl<
                 self.wpend.d.next = true;
             }
             if self.region.val() == 2 {
-                self.bstage.d.next = (self.bstage.q.val() >> 32)
-                    | (bit_cast::<PW32, 32>(self.c_data.q.val()) << self.top32.val());
-                self.bpend.d.next = true;
+                self.bstage.d.next = self.pword.val();
+                self.bwr.next = true;
             }
             if self.region.val() == 3 {
-                self.bstage.d.next = (self.bstage.q.val() >> 32)
-                    | (bit_cast::<PW32, 32>(self.c_data.q.val()) << self.top32.val());
-                self.mpend.d.next = true;
+                self.bstage.d.next = self.pword.val();
+                self.mwr.next = true;
             }
             if self.region.val() == 4 {
                 self.sstage.d.next = (self.sstage.q.val() >> 6)
@@ -724,16 +728,17 @@ impl<
                 }
             }
         }
-        // RAM writes: the staged word, the cycle after the config write.
+        // RAM writes: weights and shifts the cycle after the config write (staged word), bias
+        // and M0 in its own cycle.
         self.wram.write_enable.next = self.wpend.q.val();
         self.wram.write_address.next = self.pgroup.q.val();
         self.wram.write_data.next = self.wstage.q.val();
-        self.bram.write_enable.next = self.bpend.q.val();
-        self.bram.write_address.next = self.pgroup.q.val();
-        self.bram.write_data.next = self.bstage.q.val();
-        self.mram.write_enable.next = self.mpend.q.val();
-        self.mram.write_address.next = self.pgroup.q.val();
-        self.mram.write_data.next = self.bstage.q.val();
+        self.bram.write_enable.next = self.bwr.val();
+        self.bram.write_address.next = self.index.val().get_bits::<GADDR>(0);
+        self.bram.write_data.next = self.pword.val();
+        self.mram.write_enable.next = self.mwr.val();
+        self.mram.write_address.next = self.index.val().get_bits::<GADDR>(0);
+        self.mram.write_data.next = self.pword.val();
         self.sram.write_enable.next = self.spend.q.val();
         self.sram.write_address.next = self.pgroup.q.val();
         self.sram.write_data.next = self.sstage.q.val();

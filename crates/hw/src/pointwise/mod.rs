@@ -143,8 +143,11 @@ pub struct PointwiseStage<
     bstage: DFF<Bits<PB>>,
     sstage: DFF<Bits<PS>>,
     wpend: DFF<Bit>,
-    bpend: DFF<Bit>,
-    mpend: DFF<Bit>,
+    /// Bias / M0 write this cycle: those RAMs are written in the config write's own cycle
+    /// from `pword`, so with one lane (column) the staging register holds nothing and goes.
+    bwr: Signal<Local, Bit>,
+    mwr: Signal<Local, Bit>,
+    pword: Signal<Local, Bits<PB>>,
     spend: DFF<Bit>,
     cw_addr: DFF<Bits<WA>>,
     cj_addr: DFF<Bits<JA>>,
@@ -255,6 +258,11 @@ pub struct PointwiseStage<
     /// [`PointwiseStage::with_max_pixels`]).
     pmask: Constant<Bits<24>>,
     pix_over: Constant<Bits<32>>,
+    /// The pixel counters read through `pmask` (synthesis then drops their upper flip-flops,
+    /// which it does not do from the masked writes alone).
+    in_left_v: Signal<Local, Bits<24>>,
+    c_left_v: Signal<Local, Bits<24>>,
+    o_left_v: Signal<Local, Bits<24>>,
     w_words: Constant<Bits<24>>,
     nt_idx: Constant<Bits<24>>,
     /// Index bits above `w_words` and `nt_idx`: set bits there are out of range.
@@ -404,8 +412,9 @@ impl<
             bstage: Default::default(),
             sstage: Default::default(),
             wpend: Default::default(),
-            bpend: Default::default(),
-            mpend: Default::default(),
+            bwr: Default::default(),
+            mwr: Default::default(),
+            pword: Default::default(),
             spend: Default::default(),
             cw_addr: Default::default(),
             cj_addr: Default::default(),
@@ -496,6 +505,9 @@ impl<
             pix_max: Constant::new((PW_MAX_PIXELS as u64).into()),
             pmask: Constant::new(pix_mask(PW_MAX_PIXELS).into()),
             pix_over: Constant::new((!pix_mask(PW_MAX_PIXELS) & 0xFFFF_FFFF).into()),
+            in_left_v: Default::default(),
+            c_left_v: Default::default(),
+            o_left_v: Default::default(),
             w_words: Constant::new(((nt * mt * r) as u64).into()),
             nt_idx: Constant::new((nt as u64).into()),
             w_over: Constant::new(((0xFF_FFFFu64 >> clog2(nt * mt * r + 1)) << clog2(nt * mt * r + 1)).into()),
@@ -535,7 +547,7 @@ impl<
     fn update(&mut self) {
         dff_setup!(
             self, clock, mt, nt, npix, blk, out_zp, act_min, act_max, err, last_err, running, wstage, bstage,
-            sstage, wpend, bpend, mpend, spend, cw_addr, cj_addr, ibank, in_i, in_p,
+            sstage, wpend, spend, cw_addr, cj_addr, ibank, in_i, in_p,
             in_addr, in_left, full0, full1, cbank, cstate, ck, ci, cj, tper, px_addr, o_addr,
             w_addr, c_left, sw_d, cap_d, sum, bias1, shift1, j1, v1, p_e, p1, last1, end1, ofull0, ofull1, oused0, oused1, obank, o_rd,
             o_j, o_p, o_left, credits, issued, issued_last, c_valid, c_addr, c_data, c_data_bad,
@@ -617,8 +629,10 @@ impl<
         self.index.next = self.c_addr.q.val().get_bits::<24>(0);
         self.bad.next = false;
         self.wpend.d.next = false;
-        self.bpend.d.next = false;
-        self.mpend.d.next = false;
+        self.bwr.next = false;
+        self.pword.next =
+            (self.bstage.q.val() >> 32) | (bit_cast::<PB, 32>(self.c_data.q.val()) << self.top32.val());
+        self.mwr.next = false;
         self.spend.d.next = false;
         if self.c_valid.q.val() {
             if (self.region.val() == 0) && (self.index.val() == 9) {
@@ -662,13 +676,11 @@ impl<
             } else {
                 self.cj_addr.d.next = self.index.val().get_bits::<JA>(0);
                 if self.region.val() == 2 {
-                    self.bstage.d.next = (self.bstage.q.val() >> 32)
-                        | (bit_cast::<PB, 32>(self.c_data.q.val()) << self.top32.val());
-                    self.bpend.d.next = true;
+                    self.bstage.d.next = self.pword.val();
+                    self.bwr.next = true;
                 } else if self.region.val() == 3 {
-                    self.bstage.d.next = (self.bstage.q.val() >> 32)
-                        | (bit_cast::<PB, 32>(self.c_data.q.val()) << self.top32.val());
-                    self.mpend.d.next = true;
+                    self.bstage.d.next = self.pword.val();
+                    self.mwr.next = true;
                 } else {
                     self.sstage.d.next = (self.sstage.q.val() >> 6)
                         | (bit_cast::<PS, 6>(self.c_data.q.val().get_bits::<6>(0)) << self.top6.val());
@@ -682,29 +694,34 @@ impl<
         self.wram.write_enable.next = self.wpend.q.val();
         self.wram.write_address.next = self.cw_addr.q.val();
         self.wram.write_data.next = self.wstage.q.val();
-        self.bram.write_enable.next = self.bpend.q.val();
-        self.bram.write_address.next = self.cj_addr.q.val();
-        self.bram.write_data.next = self.bstage.q.val();
-        self.mram.write_enable.next = self.mpend.q.val();
-        self.mram.write_address.next = self.cj_addr.q.val();
-        self.mram.write_data.next = self.bstage.q.val();
+        self.bram.write_enable.next = self.bwr.val();
+        self.bram.write_address.next = self.index.val().get_bits::<JA>(0);
+        self.bram.write_data.next = self.pword.val();
+        self.mram.write_enable.next = self.mwr.val();
+        self.mram.write_address.next = self.index.val().get_bits::<JA>(0);
+        self.mram.write_data.next = self.pword.val();
         self.sram.write_enable.next = self.spend.q.val();
         self.sram.write_address.next = self.cj_addr.q.val();
         self.sram.write_data.next = self.sstage.q.val();
 
+        self.in_left_v.next = self.in_left.q.val() & self.pmask.val();
+        self.c_left_v.next = self.c_left.q.val() & self.pmask.val();
+        self.o_left_v.next = self.o_left.q.val() & self.pmask.val();
         // START: every side begins with the whole layer.
+        self.in_rest.next = (self.in_left_v.val() - bit_cast::<24, 16>(self.in_bsz.q.val())) & self.pmask.val();
+        self.c_rest.next = (self.c_left_v.val() - bit_cast::<24, 16>(self.c_bsz.q.val())) & self.pmask.val();
+        self.o_rest.next = (self.o_left_v.val() - bit_cast::<24, 16>(self.o_bsz.q.val())) & self.pmask.val();
         if bit_cast::<24, 16>(self.blk.q.val()) < self.npix.q.val() {
             self.first_bsz.next = self.blk.q.val();
         } else {
             self.first_bsz.next = self.npix.q.val().get_bits::<16>(0) & self.cmask.val();
         }
-        self.in_rest.next = (self.in_left.q.val() - bit_cast::<24, 16>(self.in_bsz.q.val())) & self.pmask.val();
-        self.c_rest.next = (self.c_left.q.val() - bit_cast::<24, 16>(self.c_bsz.q.val())) & self.pmask.val();
-        self.o_rest.next = (self.o_left.q.val() - bit_cast::<24, 16>(self.o_bsz.q.val())) & self.pmask.val();
         if self.c_valid.q.val() && !self.bad.val() && (self.region.val() == 0) && (self.index.val() == 8) {
-            self.in_left.d.next = self.npix.q.val();
-            self.c_left.d.next = self.npix.q.val();
-            self.o_left.d.next = self.npix.q.val();
+            // Masked again here: synthesis sees the constant bits without first removing
+            // npix's (it does not iterate that far).
+            self.in_left.d.next = self.npix.q.val() & self.pmask.val();
+            self.c_left.d.next = self.npix.q.val() & self.pmask.val();
+            self.o_left.d.next = self.npix.q.val() & self.pmask.val();
             self.in_bsz.d.next = self.first_bsz.val();
             self.c_bsz.d.next = self.first_bsz.val();
             self.o_bsz.d.next = self.first_bsz.val();
@@ -718,7 +735,7 @@ impl<
             self.in_full_now.next = self.full0.q.val();
         }
         self.accept.next =
-            self.running.q.val() && (self.in_left.q.val() != 0) && !self.in_full_now.val();
+            self.running.q.val() && (self.in_left_v.val() != 0) && !self.in_full_now.val();
         self.inp.tready.next = self.accept.val();
         self.xram.write_enable.next = self.accept.val() && self.inp.tvalid.val();
         self.xram.write_data.next = self.inp.tdata.val();
@@ -730,7 +747,7 @@ impl<
         self.set_full.next = false;
         self.in_final.next = ((self.in_i.q.val() + 1) == self.mt.q.val())
             && ((self.in_p.q.val() + 1) == self.in_bsz.q.val())
-            && (self.in_left.q.val() == bit_cast::<24, 16>(self.in_bsz.q.val()));
+            && (self.in_left_v.val() == bit_cast::<24, 16>(self.in_bsz.q.val()));
         // The tlast check a cycle later (for Fmax: the input handshake and the block counters'
         // compares do not meet in one cycle); `last_error` is read after the layer.
         self.took.d.next = self.accept.val() && self.inp.tvalid.val();
@@ -782,7 +799,7 @@ impl<
         self.wram.read_address.next = self.w_addr.q.val();
         if self.cstate.q.val() == 0 {
             if self.running.q.val()
-                && (self.c_left.q.val() != 0)
+                && (self.c_left_v.val() != 0)
                 && self.c_full_now.val()
                 && !self.c_ofull_now.val()
             {
@@ -980,7 +997,7 @@ impl<
                         self.o_bsz.d.next = self.o_rest.val().get_bits::<16>(0) & self.cmask.val();
                     }
                     self.issued_last.d.next =
-                        self.o_left.q.val() == bit_cast::<24, 16>(self.o_bsz.q.val());
+                        self.o_left_v.val() == bit_cast::<24, 16>(self.o_bsz.q.val());
                 }
             }
         }
