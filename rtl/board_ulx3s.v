@@ -986,11 +986,13 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
     localparam  max_width = 32'h38;
     localparam  max_groups = 32'h40;
     localparam  max_group_index = 24'h3f;
-    localparam  int8_neg = 32'hffffff80;
-    localparam  shift_neg = 32'hffffffe1;
+    localparam  dim_mask = 32'h7f;
+    localparam  dim_over = 32'hffffff80;
+    localparam  int8_hi = 25'h1ffffff;
+    localparam  shift_hi = 27'h7ffffff;
     localparam  fifo_depth = 8'h20;
     localparam  taps = 8'h9;
-    localparam  penult_tap = 8'h7;
+    localparam  last_tap = 8'h8;
     localparam  im2col_room = 8'h17;
     localparam  im2col_fits = 1'b1;
     localparam  beat_bits = 16'h20;
@@ -1168,21 +1170,12 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
     reg  [127:0] bstage$d;
     wire  [127:0] bstage$q;
     reg  bstage$clock;
-    reg  [127:0] mstage$d;
-    wire  [127:0] mstage$q;
-    reg  mstage$clock;
     reg  [23:0] sstage$d;
     wire  [23:0] sstage$q;
     reg  sstage$clock;
     reg  wpend$d;
     wire  wpend$q;
     reg  wpend$clock;
-    reg  bpend$d;
-    wire  bpend$q;
-    reg  bpend$clock;
-    reg  mpend$d;
-    wire  mpend$q;
-    reg  mpend$clock;
     reg  spend$d;
     wire  spend$q;
     reg  spend$clock;
@@ -1213,9 +1206,6 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
     reg  [7:0] credits$d;
     wire  [7:0] credits$q;
     reg  credits$clock;
-    reg  [7:0] space$d;
-    wire  [7:0] space$q;
-    reg  space$clock;
     reg  [5:0] group$d;
     wire  [5:0] group$q;
     reg  group$clock;
@@ -1231,9 +1221,6 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
     reg  [7:0] ser_tap$d;
     wire  [7:0] ser_tap$q;
     reg  ser_tap$clock;
-    reg  ser_at_last$d;
-    wire  ser_at_last$q;
-    reg  ser_at_last$clock;
     reg  vpipe$0$d;
     wire  vpipe$0$q;
     reg  vpipe$0$clock;
@@ -1297,7 +1284,9 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
     reg  win_valid;
     reg  win_last;
     reg  win_busy;
-    reg  row_ok;
+    reg  bwr;
+    reg  mwr;
+    reg  [127:0] pword;
     reg  [5:0] early_group;
     reg  [7:0] in_region;
     reg  [23:0] in_index;
@@ -1334,6 +1323,8 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
     reg  unused_fifo_ready;
     reg  [15:0] unused_fifo_count;
     reg  [31:0] unused_data_m1;
+    reg  [31:0] cfg_dim;
+    reg  dim_fits;
     
     // Sub module instances
     board_ulx3s$engine$window window(
@@ -1570,11 +1561,6 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         .q(bstage$q),
         .clock(bstage$clock)
     );
-    board_ulx3s$engine$mstage mstage(
-        .d(mstage$d),
-        .q(mstage$q),
-        .clock(mstage$clock)
-    );
     board_ulx3s$engine$sstage sstage(
         .d(sstage$d),
         .q(sstage$q),
@@ -1584,16 +1570,6 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         .d(wpend$d),
         .q(wpend$q),
         .clock(wpend$clock)
-    );
-    board_ulx3s$engine$bpend bpend(
-        .d(bpend$d),
-        .q(bpend$q),
-        .clock(bpend$clock)
-    );
-    board_ulx3s$engine$mpend mpend(
-        .d(mpend$d),
-        .q(mpend$q),
-        .clock(mpend$clock)
     );
     board_ulx3s$engine$spend spend(
         .d(spend$d),
@@ -1645,11 +1621,6 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         .q(credits$q),
         .clock(credits$clock)
     );
-    board_ulx3s$engine$space space(
-        .d(space$d),
-        .q(space$q),
-        .clock(space$clock)
-    );
     board_ulx3s$engine$group group(
         .d(group$d),
         .q(group$q),
@@ -1674,11 +1645,6 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         .d(ser_tap$d),
         .q(ser_tap$q),
         .clock(ser_tap$clock)
-    );
-    board_ulx3s$engine$ser_at_last ser_at_last(
-        .d(ser_at_last$d),
-        .q(ser_at_last$q),
-        .clock(ser_at_last$clock)
     );
     board_ulx3s$engine$vpipe$0 vpipe$0(
         .d(vpipe$0$d),
@@ -1789,11 +1755,8 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         im2col$clock = clock;
         wstage$clock = clock;
         bstage$clock = clock;
-        mstage$clock = clock;
         sstage$clock = clock;
         wpend$clock = clock;
-        bpend$clock = clock;
-        mpend$clock = clock;
         spend$clock = clock;
         pgroup$clock = clock;
         err$clock = clock;
@@ -1806,13 +1769,11 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         active$clock = clock;
         flush$clock = clock;
         credits$clock = clock;
-        space$clock = clock;
         group$clock = clock;
         ser$clock = clock;
         ser_valid$clock = clock;
         ser_last$clock = clock;
         ser_tap$clock = clock;
-        ser_at_last$clock = clock;
         height$d = height$q;
         width$d = width$q;
         last_group$d = last_group$q;
@@ -1824,11 +1785,8 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         im2col$d = im2col$q;
         wstage$d = wstage$q;
         bstage$d = bstage$q;
-        mstage$d = mstage$q;
         sstage$d = sstage$q;
         wpend$d = wpend$q;
-        bpend$d = bpend$q;
-        mpend$d = mpend$q;
         spend$d = spend$q;
         pgroup$d = pgroup$q;
         err$d = err$q;
@@ -1841,13 +1799,11 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         active$d = active$q;
         flush$d = flush$q;
         credits$d = credits$q;
-        space$d = space$q;
         group$d = group$q;
         ser$d = ser$q;
         ser_valid$d = ser_valid$q;
         ser_last$d = ser_last$q;
         ser_tap$d = ser_tap$q;
-        ser_at_last$d = ser_at_last$q;
         window$clock = clock;
         wram$clock = clock;
         bram$clock = clock;
@@ -1884,18 +1840,20 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         hi_off = act_max$q ^ 32'h80;
         in_region = cfg_addr[(32'h18)+:(8)];
         in_index = cfg_addr[(32'h0)+:(24)];
-        is_int8 = (cfg_data < 32'h80) || (cfg_data >= int8_neg);
+        is_int8 = ~|cfg_data[(32'h7)+:(25)] || (cfg_data[(32'h7)+:(25)] == int8_hi);
+        cfg_dim = cfg_data & dim_mask;
+        dim_fits = (cfg_data != 32'h0) && ~|(cfg_data & dim_over);
         group_ok = in_index <= max_group_index;
         data_ok = 1'b0;
         if (in_region == 32'h0) begin
             if (in_index == 32'h0) begin
-                data_ok = (cfg_data != 32'h0) && (cfg_data <= max_height);
+                data_ok = dim_fits && (cfg_dim <= max_height);
             end
             if (in_index == 32'h1) begin
-                data_ok = (cfg_data != 32'h0) && (cfg_data <= max_width);
+                data_ok = dim_fits && (cfg_dim <= max_width);
             end
             if (in_index == 32'h2) begin
-                data_ok = (cfg_data != 32'h0) && (cfg_data <= max_groups);
+                data_ok = dim_fits && (cfg_dim <= max_groups);
             end
             if (in_index == 32'h3) begin
                 data_ok = (cfg_data == 32'h1) || (cfg_data == 32'h2);
@@ -1917,7 +1875,7 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
             data_ok = 1'b1;
         end
         if ((in_region == 32'h4) && group_ok) begin
-            data_ok = (cfg_data <= 32'h1e) || (cfg_data >= shift_neg);
+            data_ok = (~|cfg_data[(32'h5)+:(27)] && (cfg_data[(32'h0)+:(5)] != 32'h1f)) || ((cfg_data[(32'h5)+:(27)] == shift_hi) && |cfg_data[(32'h0)+:(5)]);
         end
         c_valid$d = cfg_valid && ~reset;
         c_addr$d = cfg_addr;
@@ -1927,9 +1885,8 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         index = c_addr$q[(32'h0)+:(24)];
         data_m1 = c_data$q - 32'h1;
         write_ok = c_data_ok$q;
-        row_ok = 1'b1;
         if ((region == 32'h0) && (index == 32'h8)) begin
-            write_ok = (height$q != 32'h0) && (width$q != 32'h0) && row_ok && ((lo_off <= hi_off) || im2col$q);
+            write_ok = (height$q != 32'h0) && (width$q != 32'h0) && ((lo_off <= hi_off) || im2col$q);
         end
         bad = c_valid$q && (~write_ok || (busy_now && ~((region == 32'h0) && (index == 32'h9))));
         start = c_valid$q && ~bad && (region == 32'h0) && (index == 32'h8) && ~reset;
@@ -1937,8 +1894,9 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
             err$d = 1'b1;
         end
         wpend$d = 1'b0;
-        bpend$d = 1'b0;
-        mpend$d = 1'b0;
+        bwr = 1'b0;
+        pword = (bstage$q >> 32'h20) | (((c_data$q) & 128'hffffffffffffffffffffffffffffffff) << top32);
+        mwr = 1'b0;
         spend$d = 1'b0;
         if (c_valid$q && ~bad) begin
             if (region == 32'h0) begin
@@ -1970,7 +1928,7 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
                     err$d = 1'b0;
                 end
                 if (index == 32'ha) begin
-                    im2col$d = c_data$q == 32'h1;
+                    im2col$d = (c_data$q == 32'h1) && im2col_fits;
                 end
             end
             pgroup$d = index[(32'h0)+:(6)];
@@ -1979,12 +1937,12 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
                 wpend$d = 1'b1;
             end
             if (region == 32'h2) begin
-                bstage$d = (bstage$q >> 32'h20) | (((c_data$q) & 128'hffffffffffffffffffffffffffffffff) << top32);
-                bpend$d = 1'b1;
+                bstage$d = pword;
+                bwr = 1'b1;
             end
             if (region == 32'h3) begin
-                mstage$d = (mstage$q >> 32'h20) | (((c_data$q) & 128'hffffffffffffffffffffffffffffffff) << top32);
-                mpend$d = 1'b1;
+                bstage$d = pword;
+                mwr = 1'b1;
             end
             if (region == 32'h4) begin
                 sstage$d = (sstage$q >> 32'h6) | (((c_data$q[(32'h0)+:(6)]) & 24'hffffff) << top6);
@@ -1994,12 +1952,12 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         wram$write_enable = wpend$q;
         wram$write_address = pgroup$q;
         wram$write_data = wstage$q;
-        bram$write_enable = bpend$q;
-        bram$write_address = pgroup$q;
-        bram$write_data = bstage$q;
-        mram$write_enable = mpend$q;
-        mram$write_address = pgroup$q;
-        mram$write_data = mstage$q;
+        bram$write_enable = bwr;
+        bram$write_address = index[(32'h0)+:(6)];
+        bram$write_data = pword;
+        mram$write_enable = mwr;
+        mram$write_address = index[(32'h0)+:(6)];
+        mram$write_data = pword;
         sram$write_enable = spend$q;
         sram$write_address = pgroup$q;
         sram$write_data = sstage$q;
@@ -2018,7 +1976,7 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         win_valid = window$out$tvalid;
         win_last = window$out$tlast;
         win_busy = window$busy;
-        ser_free = ~ser_valid$q || ser_at_last$q;
+        ser_free = ~ser_valid$q || (ser_tap$q == last_tap);
         if (im2col$q) begin
             room = im2col_room;
             credit_add = taps;
@@ -2027,7 +1985,7 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
             room = fifo_depth - 32'h1;
             credit_add = 32'h1;
         end
-        window$out$tready = active$q && ~flush$q && ~space$q[32'h7] && (ser_free || ~im2col$q);
+        window$out$tready = active$q && ~flush$q && (credits$q <= room) && (ser_free || ~im2col$q);
         accept = win_valid && window$out$tready;
         if (group$q == last_group$q) begin
             next_group = 32'h0;
@@ -2197,21 +2155,19 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         if (ser_valid$q) begin
             ser$d = ser$q >> beat_bits;
             ser_tap$d = ser_tap$q + 32'h1;
-            ser_at_last$d = ser_tap$q == penult_tap;
-            if (ser_at_last$q) begin
+            if (ser_tap$q == last_tap) begin
                 ser_valid$d = 1'b0;
             end
         end
         if (accept && im2col$q) begin
             ser$d = win_data;
             ser_tap$d = 32'h0;
-            ser_at_last$d = 1'b0;
             ser_valid$d = 1'b1;
             ser_last$d = win_last;
         end
         if (im2col$q) begin
             fifo$inp$tvalid = ser_valid$q;
-            fifo$inp$tlast = ser_last$q && ser_at_last$q;
+            fifo$inp$tlast = ser_last$q && (ser_tap$q == last_tap);
             fifo$inp$tdata = ser$q[(32'h0)+:(32)];
         end
         out$tdata = fifo$out$tdata;
@@ -2224,20 +2180,16 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         unused_data_m1 = data_m1;
         if (accept && ~send) begin
             credits$d = credits$q + credit_add;
-            space$d = space$q - credit_add;
         end
         if (accept && send) begin
             credits$d = credits$q + credit_add - 32'h1;
-            space$d = space$q - credit_add + 32'h1;
         end
         if (~accept && send) begin
             credits$d = credits$q - 32'h1;
-            space$d = space$q + 32'h1;
         end
         if (start) begin
             active$d = 1'b1;
             group$d = 32'h0;
-            space$d = room;
         end
         if (active$q && ~start && ~win_busy) begin
             active$d = 1'b0;
@@ -2383,25 +2335,6 @@ module board_ulx3s$engine$bias1(d,q,clock);
     end
           
 endmodule // board_ulx3s$engine$bias1
-
-
-module board_ulx3s$engine$bpend(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$bpend
 
 
 module board_ulx3s$engine$bram(clock,write_enable,write_address,write_data,read_address,read_data);
@@ -2628,6 +2561,7 @@ module board_ulx3s$engine$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,o
     
     // Constant declarations
     localparam  depth = 16'h20;
+    localparam  count_mask = 16'h3f;
     
     // Stub signals
     reg  ram$clock;
@@ -2780,10 +2714,10 @@ module board_ulx3s$engine$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,o
         end
         inflight$d = issue;
         if (in_fire & ~pop) begin
-            items$d = items$q + 32'h1;
+            items$d = (items$q + 32'h1) & count_mask;
         end
         if (~in_fire & pop) begin
-            items$d = items$q - 32'h1;
+            items$d = (items$q - 32'h1) & count_mask;
         end
         rd_data = ram$read_data[(32'h1)+:(32)];
         rd_last = ram$read_data[32'h0];
@@ -3917,60 +3851,78 @@ module board_ulx3s$engine$lanes$0(clock,win,wts,sum);
         prods$13 = 32'h0;
         prods$14 = 32'h0;
         prods$15 = 32'h0;
+        muls$0$a = x_chain$0[(32'h0)+:(8)];
+        muls$0$b = w_chain$0[(32'h0)+:(8)];
+        ext$0$a = muls$0$y;
+        prods$0 = ext$0$y;
+        muls$1$a = x_chain$1[(32'h0)+:(8)];
+        muls$1$b = w_chain$1[(32'h0)+:(8)];
+        ext$1$a = muls$1$y;
+        prods$1 = ext$1$y;
+        muls$2$a = x_chain$2[(32'h0)+:(8)];
+        muls$2$b = w_chain$2[(32'h0)+:(8)];
+        ext$2$a = muls$2$y;
+        prods$2 = ext$2$y;
+        muls$3$a = x_chain$3[(32'h0)+:(8)];
+        muls$3$b = w_chain$3[(32'h0)+:(8)];
+        ext$3$a = muls$3$y;
+        prods$3 = ext$3$y;
+        muls$4$a = x_chain$4[(32'h0)+:(8)];
+        muls$4$b = w_chain$4[(32'h0)+:(8)];
+        ext$4$a = muls$4$y;
+        prods$4 = ext$4$y;
+        muls$5$a = x_chain$5[(32'h0)+:(8)];
+        muls$5$b = w_chain$5[(32'h0)+:(8)];
+        ext$5$a = muls$5$y;
+        prods$5 = ext$5$y;
+        muls$6$a = x_chain$6[(32'h0)+:(8)];
+        muls$6$b = w_chain$6[(32'h0)+:(8)];
+        ext$6$a = muls$6$y;
+        prods$6 = ext$6$y;
+        muls$7$a = x_chain$7[(32'h0)+:(8)];
+        muls$7$b = w_chain$7[(32'h0)+:(8)];
+        ext$7$a = muls$7$y;
+        prods$7 = ext$7$y;
+        muls$8$a = x_chain$8[(32'h0)+:(8)];
+        muls$8$b = w_chain$8[(32'h0)+:(8)];
+        ext$8$a = muls$8$y;
+        prods$8 = ext$8$y;
         x_regs$0$d = x_chain$0[(32'h0)+:(8)];
         w_regs$0$d = w_chain$0[(32'h0)+:(8)];
         muls$0$a = x_regs$0$q;
         muls$0$b = w_regs$0$q;
-        ext$0$a = muls$0$y;
-        prods$0 = ext$0$y;
         x_regs$1$d = x_chain$1[(32'h0)+:(8)];
         w_regs$1$d = w_chain$1[(32'h0)+:(8)];
         muls$1$a = x_regs$1$q;
         muls$1$b = w_regs$1$q;
-        ext$1$a = muls$1$y;
-        prods$1 = ext$1$y;
         x_regs$2$d = x_chain$2[(32'h0)+:(8)];
         w_regs$2$d = w_chain$2[(32'h0)+:(8)];
         muls$2$a = x_regs$2$q;
         muls$2$b = w_regs$2$q;
-        ext$2$a = muls$2$y;
-        prods$2 = ext$2$y;
         x_regs$3$d = x_chain$3[(32'h0)+:(8)];
         w_regs$3$d = w_chain$3[(32'h0)+:(8)];
         muls$3$a = x_regs$3$q;
         muls$3$b = w_regs$3$q;
-        ext$3$a = muls$3$y;
-        prods$3 = ext$3$y;
         x_regs$4$d = x_chain$4[(32'h0)+:(8)];
         w_regs$4$d = w_chain$4[(32'h0)+:(8)];
         muls$4$a = x_regs$4$q;
         muls$4$b = w_regs$4$q;
-        ext$4$a = muls$4$y;
-        prods$4 = ext$4$y;
         x_regs$5$d = x_chain$5[(32'h0)+:(8)];
         w_regs$5$d = w_chain$5[(32'h0)+:(8)];
         muls$5$a = x_regs$5$q;
         muls$5$b = w_regs$5$q;
-        ext$5$a = muls$5$y;
-        prods$5 = ext$5$y;
         x_regs$6$d = x_chain$6[(32'h0)+:(8)];
         w_regs$6$d = w_chain$6[(32'h0)+:(8)];
         muls$6$a = x_regs$6$q;
         muls$6$b = w_regs$6$q;
-        ext$6$a = muls$6$y;
-        prods$6 = ext$6$y;
         x_regs$7$d = x_chain$7[(32'h0)+:(8)];
         w_regs$7$d = w_chain$7[(32'h0)+:(8)];
         muls$7$a = x_regs$7$q;
         muls$7$b = w_regs$7$q;
-        ext$7$a = muls$7$y;
-        prods$7 = ext$7$y;
         x_regs$8$d = x_chain$8[(32'h0)+:(8)];
         w_regs$8$d = w_chain$8[(32'h0)+:(8)];
         muls$8$a = x_regs$8$q;
         muls$8$b = w_regs$8$q;
-        ext$8$a = muls$8$y;
-        prods$8 = ext$8$y;
         nodes$15$d = prods$0;
         nodes$16$d = prods$1;
         nodes$17$d = prods$2;
@@ -5905,60 +5857,78 @@ module board_ulx3s$engine$lanes$1(clock,win,wts,sum);
         prods$13 = 32'h0;
         prods$14 = 32'h0;
         prods$15 = 32'h0;
+        muls$0$a = x_chain$0[(32'h0)+:(8)];
+        muls$0$b = w_chain$0[(32'h0)+:(8)];
+        ext$0$a = muls$0$y;
+        prods$0 = ext$0$y;
+        muls$1$a = x_chain$1[(32'h0)+:(8)];
+        muls$1$b = w_chain$1[(32'h0)+:(8)];
+        ext$1$a = muls$1$y;
+        prods$1 = ext$1$y;
+        muls$2$a = x_chain$2[(32'h0)+:(8)];
+        muls$2$b = w_chain$2[(32'h0)+:(8)];
+        ext$2$a = muls$2$y;
+        prods$2 = ext$2$y;
+        muls$3$a = x_chain$3[(32'h0)+:(8)];
+        muls$3$b = w_chain$3[(32'h0)+:(8)];
+        ext$3$a = muls$3$y;
+        prods$3 = ext$3$y;
+        muls$4$a = x_chain$4[(32'h0)+:(8)];
+        muls$4$b = w_chain$4[(32'h0)+:(8)];
+        ext$4$a = muls$4$y;
+        prods$4 = ext$4$y;
+        muls$5$a = x_chain$5[(32'h0)+:(8)];
+        muls$5$b = w_chain$5[(32'h0)+:(8)];
+        ext$5$a = muls$5$y;
+        prods$5 = ext$5$y;
+        muls$6$a = x_chain$6[(32'h0)+:(8)];
+        muls$6$b = w_chain$6[(32'h0)+:(8)];
+        ext$6$a = muls$6$y;
+        prods$6 = ext$6$y;
+        muls$7$a = x_chain$7[(32'h0)+:(8)];
+        muls$7$b = w_chain$7[(32'h0)+:(8)];
+        ext$7$a = muls$7$y;
+        prods$7 = ext$7$y;
+        muls$8$a = x_chain$8[(32'h0)+:(8)];
+        muls$8$b = w_chain$8[(32'h0)+:(8)];
+        ext$8$a = muls$8$y;
+        prods$8 = ext$8$y;
         x_regs$0$d = x_chain$0[(32'h0)+:(8)];
         w_regs$0$d = w_chain$0[(32'h0)+:(8)];
         muls$0$a = x_regs$0$q;
         muls$0$b = w_regs$0$q;
-        ext$0$a = muls$0$y;
-        prods$0 = ext$0$y;
         x_regs$1$d = x_chain$1[(32'h0)+:(8)];
         w_regs$1$d = w_chain$1[(32'h0)+:(8)];
         muls$1$a = x_regs$1$q;
         muls$1$b = w_regs$1$q;
-        ext$1$a = muls$1$y;
-        prods$1 = ext$1$y;
         x_regs$2$d = x_chain$2[(32'h0)+:(8)];
         w_regs$2$d = w_chain$2[(32'h0)+:(8)];
         muls$2$a = x_regs$2$q;
         muls$2$b = w_regs$2$q;
-        ext$2$a = muls$2$y;
-        prods$2 = ext$2$y;
         x_regs$3$d = x_chain$3[(32'h0)+:(8)];
         w_regs$3$d = w_chain$3[(32'h0)+:(8)];
         muls$3$a = x_regs$3$q;
         muls$3$b = w_regs$3$q;
-        ext$3$a = muls$3$y;
-        prods$3 = ext$3$y;
         x_regs$4$d = x_chain$4[(32'h0)+:(8)];
         w_regs$4$d = w_chain$4[(32'h0)+:(8)];
         muls$4$a = x_regs$4$q;
         muls$4$b = w_regs$4$q;
-        ext$4$a = muls$4$y;
-        prods$4 = ext$4$y;
         x_regs$5$d = x_chain$5[(32'h0)+:(8)];
         w_regs$5$d = w_chain$5[(32'h0)+:(8)];
         muls$5$a = x_regs$5$q;
         muls$5$b = w_regs$5$q;
-        ext$5$a = muls$5$y;
-        prods$5 = ext$5$y;
         x_regs$6$d = x_chain$6[(32'h0)+:(8)];
         w_regs$6$d = w_chain$6[(32'h0)+:(8)];
         muls$6$a = x_regs$6$q;
         muls$6$b = w_regs$6$q;
-        ext$6$a = muls$6$y;
-        prods$6 = ext$6$y;
         x_regs$7$d = x_chain$7[(32'h0)+:(8)];
         w_regs$7$d = w_chain$7[(32'h0)+:(8)];
         muls$7$a = x_regs$7$q;
         muls$7$b = w_regs$7$q;
-        ext$7$a = muls$7$y;
-        prods$7 = ext$7$y;
         x_regs$8$d = x_chain$8[(32'h0)+:(8)];
         w_regs$8$d = w_chain$8[(32'h0)+:(8)];
         muls$8$a = x_regs$8$q;
         muls$8$b = w_regs$8$q;
-        ext$8$a = muls$8$y;
-        prods$8 = ext$8$y;
         nodes$15$d = prods$0;
         nodes$16$d = prods$1;
         nodes$17$d = prods$2;
@@ -7893,60 +7863,78 @@ module board_ulx3s$engine$lanes$2(clock,win,wts,sum);
         prods$13 = 32'h0;
         prods$14 = 32'h0;
         prods$15 = 32'h0;
+        muls$0$a = x_chain$0[(32'h0)+:(8)];
+        muls$0$b = w_chain$0[(32'h0)+:(8)];
+        ext$0$a = muls$0$y;
+        prods$0 = ext$0$y;
+        muls$1$a = x_chain$1[(32'h0)+:(8)];
+        muls$1$b = w_chain$1[(32'h0)+:(8)];
+        ext$1$a = muls$1$y;
+        prods$1 = ext$1$y;
+        muls$2$a = x_chain$2[(32'h0)+:(8)];
+        muls$2$b = w_chain$2[(32'h0)+:(8)];
+        ext$2$a = muls$2$y;
+        prods$2 = ext$2$y;
+        muls$3$a = x_chain$3[(32'h0)+:(8)];
+        muls$3$b = w_chain$3[(32'h0)+:(8)];
+        ext$3$a = muls$3$y;
+        prods$3 = ext$3$y;
+        muls$4$a = x_chain$4[(32'h0)+:(8)];
+        muls$4$b = w_chain$4[(32'h0)+:(8)];
+        ext$4$a = muls$4$y;
+        prods$4 = ext$4$y;
+        muls$5$a = x_chain$5[(32'h0)+:(8)];
+        muls$5$b = w_chain$5[(32'h0)+:(8)];
+        ext$5$a = muls$5$y;
+        prods$5 = ext$5$y;
+        muls$6$a = x_chain$6[(32'h0)+:(8)];
+        muls$6$b = w_chain$6[(32'h0)+:(8)];
+        ext$6$a = muls$6$y;
+        prods$6 = ext$6$y;
+        muls$7$a = x_chain$7[(32'h0)+:(8)];
+        muls$7$b = w_chain$7[(32'h0)+:(8)];
+        ext$7$a = muls$7$y;
+        prods$7 = ext$7$y;
+        muls$8$a = x_chain$8[(32'h0)+:(8)];
+        muls$8$b = w_chain$8[(32'h0)+:(8)];
+        ext$8$a = muls$8$y;
+        prods$8 = ext$8$y;
         x_regs$0$d = x_chain$0[(32'h0)+:(8)];
         w_regs$0$d = w_chain$0[(32'h0)+:(8)];
         muls$0$a = x_regs$0$q;
         muls$0$b = w_regs$0$q;
-        ext$0$a = muls$0$y;
-        prods$0 = ext$0$y;
         x_regs$1$d = x_chain$1[(32'h0)+:(8)];
         w_regs$1$d = w_chain$1[(32'h0)+:(8)];
         muls$1$a = x_regs$1$q;
         muls$1$b = w_regs$1$q;
-        ext$1$a = muls$1$y;
-        prods$1 = ext$1$y;
         x_regs$2$d = x_chain$2[(32'h0)+:(8)];
         w_regs$2$d = w_chain$2[(32'h0)+:(8)];
         muls$2$a = x_regs$2$q;
         muls$2$b = w_regs$2$q;
-        ext$2$a = muls$2$y;
-        prods$2 = ext$2$y;
         x_regs$3$d = x_chain$3[(32'h0)+:(8)];
         w_regs$3$d = w_chain$3[(32'h0)+:(8)];
         muls$3$a = x_regs$3$q;
         muls$3$b = w_regs$3$q;
-        ext$3$a = muls$3$y;
-        prods$3 = ext$3$y;
         x_regs$4$d = x_chain$4[(32'h0)+:(8)];
         w_regs$4$d = w_chain$4[(32'h0)+:(8)];
         muls$4$a = x_regs$4$q;
         muls$4$b = w_regs$4$q;
-        ext$4$a = muls$4$y;
-        prods$4 = ext$4$y;
         x_regs$5$d = x_chain$5[(32'h0)+:(8)];
         w_regs$5$d = w_chain$5[(32'h0)+:(8)];
         muls$5$a = x_regs$5$q;
         muls$5$b = w_regs$5$q;
-        ext$5$a = muls$5$y;
-        prods$5 = ext$5$y;
         x_regs$6$d = x_chain$6[(32'h0)+:(8)];
         w_regs$6$d = w_chain$6[(32'h0)+:(8)];
         muls$6$a = x_regs$6$q;
         muls$6$b = w_regs$6$q;
-        ext$6$a = muls$6$y;
-        prods$6 = ext$6$y;
         x_regs$7$d = x_chain$7[(32'h0)+:(8)];
         w_regs$7$d = w_chain$7[(32'h0)+:(8)];
         muls$7$a = x_regs$7$q;
         muls$7$b = w_regs$7$q;
-        ext$7$a = muls$7$y;
-        prods$7 = ext$7$y;
         x_regs$8$d = x_chain$8[(32'h0)+:(8)];
         w_regs$8$d = w_chain$8[(32'h0)+:(8)];
         muls$8$a = x_regs$8$q;
         muls$8$b = w_regs$8$q;
-        ext$8$a = muls$8$y;
-        prods$8 = ext$8$y;
         nodes$15$d = prods$0;
         nodes$16$d = prods$1;
         nodes$17$d = prods$2;
@@ -9881,60 +9869,78 @@ module board_ulx3s$engine$lanes$3(clock,win,wts,sum);
         prods$13 = 32'h0;
         prods$14 = 32'h0;
         prods$15 = 32'h0;
+        muls$0$a = x_chain$0[(32'h0)+:(8)];
+        muls$0$b = w_chain$0[(32'h0)+:(8)];
+        ext$0$a = muls$0$y;
+        prods$0 = ext$0$y;
+        muls$1$a = x_chain$1[(32'h0)+:(8)];
+        muls$1$b = w_chain$1[(32'h0)+:(8)];
+        ext$1$a = muls$1$y;
+        prods$1 = ext$1$y;
+        muls$2$a = x_chain$2[(32'h0)+:(8)];
+        muls$2$b = w_chain$2[(32'h0)+:(8)];
+        ext$2$a = muls$2$y;
+        prods$2 = ext$2$y;
+        muls$3$a = x_chain$3[(32'h0)+:(8)];
+        muls$3$b = w_chain$3[(32'h0)+:(8)];
+        ext$3$a = muls$3$y;
+        prods$3 = ext$3$y;
+        muls$4$a = x_chain$4[(32'h0)+:(8)];
+        muls$4$b = w_chain$4[(32'h0)+:(8)];
+        ext$4$a = muls$4$y;
+        prods$4 = ext$4$y;
+        muls$5$a = x_chain$5[(32'h0)+:(8)];
+        muls$5$b = w_chain$5[(32'h0)+:(8)];
+        ext$5$a = muls$5$y;
+        prods$5 = ext$5$y;
+        muls$6$a = x_chain$6[(32'h0)+:(8)];
+        muls$6$b = w_chain$6[(32'h0)+:(8)];
+        ext$6$a = muls$6$y;
+        prods$6 = ext$6$y;
+        muls$7$a = x_chain$7[(32'h0)+:(8)];
+        muls$7$b = w_chain$7[(32'h0)+:(8)];
+        ext$7$a = muls$7$y;
+        prods$7 = ext$7$y;
+        muls$8$a = x_chain$8[(32'h0)+:(8)];
+        muls$8$b = w_chain$8[(32'h0)+:(8)];
+        ext$8$a = muls$8$y;
+        prods$8 = ext$8$y;
         x_regs$0$d = x_chain$0[(32'h0)+:(8)];
         w_regs$0$d = w_chain$0[(32'h0)+:(8)];
         muls$0$a = x_regs$0$q;
         muls$0$b = w_regs$0$q;
-        ext$0$a = muls$0$y;
-        prods$0 = ext$0$y;
         x_regs$1$d = x_chain$1[(32'h0)+:(8)];
         w_regs$1$d = w_chain$1[(32'h0)+:(8)];
         muls$1$a = x_regs$1$q;
         muls$1$b = w_regs$1$q;
-        ext$1$a = muls$1$y;
-        prods$1 = ext$1$y;
         x_regs$2$d = x_chain$2[(32'h0)+:(8)];
         w_regs$2$d = w_chain$2[(32'h0)+:(8)];
         muls$2$a = x_regs$2$q;
         muls$2$b = w_regs$2$q;
-        ext$2$a = muls$2$y;
-        prods$2 = ext$2$y;
         x_regs$3$d = x_chain$3[(32'h0)+:(8)];
         w_regs$3$d = w_chain$3[(32'h0)+:(8)];
         muls$3$a = x_regs$3$q;
         muls$3$b = w_regs$3$q;
-        ext$3$a = muls$3$y;
-        prods$3 = ext$3$y;
         x_regs$4$d = x_chain$4[(32'h0)+:(8)];
         w_regs$4$d = w_chain$4[(32'h0)+:(8)];
         muls$4$a = x_regs$4$q;
         muls$4$b = w_regs$4$q;
-        ext$4$a = muls$4$y;
-        prods$4 = ext$4$y;
         x_regs$5$d = x_chain$5[(32'h0)+:(8)];
         w_regs$5$d = w_chain$5[(32'h0)+:(8)];
         muls$5$a = x_regs$5$q;
         muls$5$b = w_regs$5$q;
-        ext$5$a = muls$5$y;
-        prods$5 = ext$5$y;
         x_regs$6$d = x_chain$6[(32'h0)+:(8)];
         w_regs$6$d = w_chain$6[(32'h0)+:(8)];
         muls$6$a = x_regs$6$q;
         muls$6$b = w_regs$6$q;
-        ext$6$a = muls$6$y;
-        prods$6 = ext$6$y;
         x_regs$7$d = x_chain$7[(32'h0)+:(8)];
         w_regs$7$d = w_chain$7[(32'h0)+:(8)];
         muls$7$a = x_regs$7$q;
         muls$7$b = w_regs$7$q;
-        ext$7$a = muls$7$y;
-        prods$7 = ext$7$y;
         x_regs$8$d = x_chain$8[(32'h0)+:(8)];
         w_regs$8$d = w_chain$8[(32'h0)+:(8)];
         muls$8$a = x_regs$8$q;
         muls$8$b = w_regs$8$q;
-        ext$8$a = muls$8$y;
-        prods$8 = ext$8$y;
         nodes$15$d = prods$0;
         nodes$16$d = prods$1;
         nodes$17$d = prods$2;
@@ -11312,25 +11318,6 @@ module board_ulx3s$engine$lpipe$5(d,q,clock);
 endmodule // board_ulx3s$engine$lpipe$5
 
 
-module board_ulx3s$engine$mpend(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$mpend
-
-
 module board_ulx3s$engine$mram(clock,write_enable,write_address,write_data,read_address,read_data);
     
     // Module arguments
@@ -11352,25 +11339,6 @@ module board_ulx3s$engine$mram(clock,write_enable,write_address,write_data,read_
        read_data <= mem[read_address];
     end
 endmodule // board_ulx3s$engine$mram
-
-
-module board_ulx3s$engine$mstage(d,q,clock);
-    
-    // Module arguments
-    input wire  [127:0] d;
-    output reg  [127:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 128'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$mstage
 
 
 module board_ulx3s$engine$out_zp(d,q,clock);
@@ -11431,192 +11399,95 @@ module board_ulx3s$engine$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_
     // Constant declarations
     localparam  one = 32'h1;
     localparam  ones = 32'hffffffff;
-    localparam  int32_min = 32'h80000000;
     localparam  int32_max = 32'h7fffffff;
-    localparam  sext32 = 34'h300000000;
-    localparam  sext8 = 34'h3ffffff00;
-    localparam  offset = 34'h200000000;
+    localparam  top_ones = 23'h7fffff;
+    localparam  one11 = 11'b1;
+    localparam  sext10 = 11'b10000000000;
+    localparam  sext8 = 11'b11100000000;
+    localparam  sat_lo11 = 11'b11000000000;
+    localparam  sat_hi11 = 11'b111111111;
+    localparam  offset11 = 11'b10000000000;
     
     // Stub signals
     reg  mul$clock;
     reg  [31:0] mul$a;
     reg  [31:0] mul$b;
-    wire  [32:0] mul$hi;
-    reg  v1$d;
-    wire  v1$q;
-    reg  v1$clock;
-    reg  [31:0] x1$d;
-    wire  [31:0] x1$q;
-    reg  x1$clock;
-    reg  [31:0] m1$d;
-    wire  [31:0] m1$q;
-    reg  m1$clock;
-    reg  [4:0] right1$d;
-    wire  [4:0] right1$q;
-    reg  right1$clock;
-    reg  [7:0] zp1$d;
-    wire  [7:0] zp1$q;
-    reg  zp1$clock;
-    reg  [7:0] lo1$d;
-    wire  [7:0] lo1$q;
-    reg  lo1$clock;
-    reg  [7:0] hi1$d;
-    wire  [7:0] hi1$q;
-    reg  hi1$clock;
-    reg  last1$d;
-    wire  last1$q;
-    reg  last1$clock;
-    reg  v2$d;
-    wire  v2$q;
-    reg  v2$clock;
-    reg  sat2$d;
-    wire  sat2$q;
-    reg  sat2$clock;
-    reg  [4:0] right2$d;
-    wire  [4:0] right2$q;
-    reg  right2$clock;
-    reg  [7:0] zp2$d;
-    wire  [7:0] zp2$q;
-    reg  zp2$clock;
-    reg  [7:0] lo2$d;
-    wire  [7:0] lo2$q;
-    reg  lo2$clock;
-    reg  [7:0] hi2$d;
-    wire  [7:0] hi2$q;
-    reg  hi2$clock;
-    reg  last2$d;
-    wire  last2$q;
-    reg  last2$clock;
-    reg  v3$d;
-    wire  v3$q;
-    reg  v3$clock;
-    reg  sat3$d;
-    wire  sat3$q;
-    reg  sat3$clock;
-    reg  [4:0] right3$d;
-    wire  [4:0] right3$q;
-    reg  right3$clock;
-    reg  [7:0] zp3$d;
-    wire  [7:0] zp3$q;
-    reg  zp3$clock;
-    reg  [7:0] lo3$d;
-    wire  [7:0] lo3$q;
-    reg  lo3$clock;
-    reg  [7:0] hi3$d;
-    wire  [7:0] hi3$q;
-    reg  hi3$clock;
-    reg  last3$d;
-    wire  last3$q;
-    reg  last3$clock;
+    wire  [33:0] mul$hi;
     reg  dv$clock;
     reg  dv$inp;
     wire  dv$out;
-    reg  dsat$clock;
-    reg  dsat$inp;
-    wire  dsat$out;
     reg  dright$clock;
     reg  [4:0] dright$inp;
     wire  [4:0] dright$out;
-    reg  dzp$clock;
-    reg  [7:0] dzp$inp;
-    wire  [7:0] dzp$out;
-    reg  dlo$clock;
-    reg  [7:0] dlo$inp;
-    wire  [7:0] dlo$out;
-    reg  dhi$clock;
-    reg  [7:0] dhi$inp;
-    wire  [7:0] dhi$out;
     reg  dlast$clock;
     reg  dlast$inp;
     wire  dlast$out;
-    reg  v4$d;
-    wire  v4$q;
-    reg  v4$clock;
-    reg  [31:0] y4$d;
-    wire  [31:0] y4$q;
-    reg  y4$clock;
-    reg  [4:0] right4$d;
-    wire  [4:0] right4$q;
-    reg  right4$clock;
-    reg  [7:0] zp4$d;
-    wire  [7:0] zp4$q;
-    reg  zp4$clock;
-    reg  [7:0] lo4$d;
-    wire  [7:0] lo4$q;
-    reg  lo4$clock;
-    reg  [7:0] hi4$d;
-    wire  [7:0] hi4$q;
-    reg  hi4$clock;
-    reg  last4$d;
-    wire  last4$q;
-    reg  last4$clock;
-    reg  v5$d;
-    wire  v5$q;
-    reg  v5$clock;
-    reg  [31:0] q5$d;
-    wire  [31:0] q5$q;
-    reg  q5$clock;
-    reg  [31:0] rem5$d;
-    wire  [31:0] rem5$q;
-    reg  rem5$clock;
-    reg  [31:0] thr5$d;
-    wire  [31:0] thr5$q;
-    reg  thr5$clock;
-    reg  [7:0] zp5$d;
-    wire  [7:0] zp5$q;
-    reg  zp5$clock;
-    reg  [7:0] lo5$d;
-    wire  [7:0] lo5$q;
-    reg  lo5$clock;
-    reg  [7:0] hi5$d;
-    wire  [7:0] hi5$q;
-    reg  hi5$clock;
-    reg  last5$d;
-    wire  last5$q;
-    reg  last5$clock;
     reg  v6$d;
     wire  v6$q;
     reg  v6$clock;
-    reg  [33:0] val6$d;
-    wire  [33:0] val6$q;
-    reg  val6$clock;
-    reg  [33:0] lo6$d;
-    wire  [33:0] lo6$q;
-    reg  lo6$clock;
-    reg  [33:0] hi6$d;
-    wire  [33:0] hi6$q;
-    reg  hi6$clock;
-    reg  [7:0] lo6_raw$d;
-    wire  [7:0] lo6_raw$q;
-    reg  lo6_raw$clock;
-    reg  [7:0] hi6_raw$d;
-    wire  [7:0] hi6_raw$q;
-    reg  hi6_raw$clock;
+    reg  [31:0] q6$d;
+    wire  [31:0] q6$q;
+    reg  q6$clock;
+    reg  up6$d;
+    wire  up6$q;
+    reg  up6$clock;
     reg  last6$d;
     wire  last6$q;
     reg  last6$clock;
     reg  v7$d;
     wire  v7$q;
     reg  v7$clock;
-    reg  [7:0] out7$d;
-    wire  [7:0] out7$q;
-    reg  out7$clock;
+    reg  [10:0] r7$d;
+    wire  [10:0] r7$q;
+    reg  r7$clock;
     reg  last7$d;
     wire  last7$q;
     reg  last7$clock;
+    reg  v8$d;
+    wire  v8$q;
+    reg  v8$clock;
+    reg  [10:0] val8$d;
+    wire  [10:0] val8$q;
+    reg  val8$clock;
+    reg  last8$d;
+    wire  last8$q;
+    reg  last8$clock;
+    reg  v9$d;
+    wire  v9$q;
+    reg  v9$clock;
+    reg  [7:0] out9$d;
+    wire  [7:0] out9$q;
+    reg  out9$clock;
+    reg  last9$d;
+    wire  last9$q;
+    reg  last9$clock;
+    reg  v10$d;
+    wire  v10$q;
+    reg  v10$clock;
+    reg  [7:0] out10$d;
+    wire  [7:0] out10$q;
+    reg  out10$clock;
+    reg  last10$d;
+    wire  last10$q;
+    reg  last10$clock;
     
     // Local signals
     reg  [31:0] sum0;
     reg  [4:0] neg_shift;
+    reg  sat5;
     reg  [31:0] prod_hi;
-    reg  [31:0] mask4;
-    reg  [31:0] fill4;
-    reg  [31:0] rounded5;
-    reg  [33:0] wide5;
-    reg  [33:0] zp_wide5;
-    reg  [33:0] lo_wide5;
-    reg  [33:0] hi_wide5;
-    reg  [33:0] val_off6;
+    reg  [31:0] y5;
+    reg  [4:0] right5;
+    reg  [31:0] mask5;
+    reg  [31:0] half5;
+    reg  [31:0] below5;
+    reg  [31:0] fill5;
+    reg  [22:0] top6;
+    reg  [10:0] low6;
+    reg  [10:0] zp_ext7;
+    reg  [10:0] val_off8;
+    reg  [10:0] lo_off8;
+    reg  [10:0] hi_off8;
     
     // Sub module instances
     board_ulx3s$engine$rq$0$mul mul(
@@ -11625,255 +11496,35 @@ module board_ulx3s$engine$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_
         .b(mul$b),
         .hi(mul$hi)
     );
-    board_ulx3s$engine$rq$0$v1 v1(
-        .d(v1$d),
-        .q(v1$q),
-        .clock(v1$clock)
-    );
-    board_ulx3s$engine$rq$0$x1 x1(
-        .d(x1$d),
-        .q(x1$q),
-        .clock(x1$clock)
-    );
-    board_ulx3s$engine$rq$0$m1 m1(
-        .d(m1$d),
-        .q(m1$q),
-        .clock(m1$clock)
-    );
-    board_ulx3s$engine$rq$0$right1 right1(
-        .d(right1$d),
-        .q(right1$q),
-        .clock(right1$clock)
-    );
-    board_ulx3s$engine$rq$0$zp1 zp1(
-        .d(zp1$d),
-        .q(zp1$q),
-        .clock(zp1$clock)
-    );
-    board_ulx3s$engine$rq$0$lo1 lo1(
-        .d(lo1$d),
-        .q(lo1$q),
-        .clock(lo1$clock)
-    );
-    board_ulx3s$engine$rq$0$hi1 hi1(
-        .d(hi1$d),
-        .q(hi1$q),
-        .clock(hi1$clock)
-    );
-    board_ulx3s$engine$rq$0$last1 last1(
-        .d(last1$d),
-        .q(last1$q),
-        .clock(last1$clock)
-    );
-    board_ulx3s$engine$rq$0$v2 v2(
-        .d(v2$d),
-        .q(v2$q),
-        .clock(v2$clock)
-    );
-    board_ulx3s$engine$rq$0$sat2 sat2(
-        .d(sat2$d),
-        .q(sat2$q),
-        .clock(sat2$clock)
-    );
-    board_ulx3s$engine$rq$0$right2 right2(
-        .d(right2$d),
-        .q(right2$q),
-        .clock(right2$clock)
-    );
-    board_ulx3s$engine$rq$0$zp2 zp2(
-        .d(zp2$d),
-        .q(zp2$q),
-        .clock(zp2$clock)
-    );
-    board_ulx3s$engine$rq$0$lo2 lo2(
-        .d(lo2$d),
-        .q(lo2$q),
-        .clock(lo2$clock)
-    );
-    board_ulx3s$engine$rq$0$hi2 hi2(
-        .d(hi2$d),
-        .q(hi2$q),
-        .clock(hi2$clock)
-    );
-    board_ulx3s$engine$rq$0$last2 last2(
-        .d(last2$d),
-        .q(last2$q),
-        .clock(last2$clock)
-    );
-    board_ulx3s$engine$rq$0$v3 v3(
-        .d(v3$d),
-        .q(v3$q),
-        .clock(v3$clock)
-    );
-    board_ulx3s$engine$rq$0$sat3 sat3(
-        .d(sat3$d),
-        .q(sat3$q),
-        .clock(sat3$clock)
-    );
-    board_ulx3s$engine$rq$0$right3 right3(
-        .d(right3$d),
-        .q(right3$q),
-        .clock(right3$clock)
-    );
-    board_ulx3s$engine$rq$0$zp3 zp3(
-        .d(zp3$d),
-        .q(zp3$q),
-        .clock(zp3$clock)
-    );
-    board_ulx3s$engine$rq$0$lo3 lo3(
-        .d(lo3$d),
-        .q(lo3$q),
-        .clock(lo3$clock)
-    );
-    board_ulx3s$engine$rq$0$hi3 hi3(
-        .d(hi3$d),
-        .q(hi3$q),
-        .clock(hi3$clock)
-    );
-    board_ulx3s$engine$rq$0$last3 last3(
-        .d(last3$d),
-        .q(last3$q),
-        .clock(last3$clock)
-    );
     board_ulx3s$engine$rq$0$dv dv(
         .clock(dv$clock),
         .inp(dv$inp),
         .out(dv$out)
-    );
-    board_ulx3s$engine$rq$0$dsat dsat(
-        .clock(dsat$clock),
-        .inp(dsat$inp),
-        .out(dsat$out)
     );
     board_ulx3s$engine$rq$0$dright dright(
         .clock(dright$clock),
         .inp(dright$inp),
         .out(dright$out)
     );
-    board_ulx3s$engine$rq$0$dzp dzp(
-        .clock(dzp$clock),
-        .inp(dzp$inp),
-        .out(dzp$out)
-    );
-    board_ulx3s$engine$rq$0$dlo dlo(
-        .clock(dlo$clock),
-        .inp(dlo$inp),
-        .out(dlo$out)
-    );
-    board_ulx3s$engine$rq$0$dhi dhi(
-        .clock(dhi$clock),
-        .inp(dhi$inp),
-        .out(dhi$out)
-    );
     board_ulx3s$engine$rq$0$dlast dlast(
         .clock(dlast$clock),
         .inp(dlast$inp),
         .out(dlast$out)
-    );
-    board_ulx3s$engine$rq$0$v4 v4(
-        .d(v4$d),
-        .q(v4$q),
-        .clock(v4$clock)
-    );
-    board_ulx3s$engine$rq$0$y4 y4(
-        .d(y4$d),
-        .q(y4$q),
-        .clock(y4$clock)
-    );
-    board_ulx3s$engine$rq$0$right4 right4(
-        .d(right4$d),
-        .q(right4$q),
-        .clock(right4$clock)
-    );
-    board_ulx3s$engine$rq$0$zp4 zp4(
-        .d(zp4$d),
-        .q(zp4$q),
-        .clock(zp4$clock)
-    );
-    board_ulx3s$engine$rq$0$lo4 lo4(
-        .d(lo4$d),
-        .q(lo4$q),
-        .clock(lo4$clock)
-    );
-    board_ulx3s$engine$rq$0$hi4 hi4(
-        .d(hi4$d),
-        .q(hi4$q),
-        .clock(hi4$clock)
-    );
-    board_ulx3s$engine$rq$0$last4 last4(
-        .d(last4$d),
-        .q(last4$q),
-        .clock(last4$clock)
-    );
-    board_ulx3s$engine$rq$0$v5 v5(
-        .d(v5$d),
-        .q(v5$q),
-        .clock(v5$clock)
-    );
-    board_ulx3s$engine$rq$0$q5 q5(
-        .d(q5$d),
-        .q(q5$q),
-        .clock(q5$clock)
-    );
-    board_ulx3s$engine$rq$0$rem5 rem5(
-        .d(rem5$d),
-        .q(rem5$q),
-        .clock(rem5$clock)
-    );
-    board_ulx3s$engine$rq$0$thr5 thr5(
-        .d(thr5$d),
-        .q(thr5$q),
-        .clock(thr5$clock)
-    );
-    board_ulx3s$engine$rq$0$zp5 zp5(
-        .d(zp5$d),
-        .q(zp5$q),
-        .clock(zp5$clock)
-    );
-    board_ulx3s$engine$rq$0$lo5 lo5(
-        .d(lo5$d),
-        .q(lo5$q),
-        .clock(lo5$clock)
-    );
-    board_ulx3s$engine$rq$0$hi5 hi5(
-        .d(hi5$d),
-        .q(hi5$q),
-        .clock(hi5$clock)
-    );
-    board_ulx3s$engine$rq$0$last5 last5(
-        .d(last5$d),
-        .q(last5$q),
-        .clock(last5$clock)
     );
     board_ulx3s$engine$rq$0$v6 v6(
         .d(v6$d),
         .q(v6$q),
         .clock(v6$clock)
     );
-    board_ulx3s$engine$rq$0$val6 val6(
-        .d(val6$d),
-        .q(val6$q),
-        .clock(val6$clock)
+    board_ulx3s$engine$rq$0$q6 q6(
+        .d(q6$d),
+        .q(q6$q),
+        .clock(q6$clock)
     );
-    board_ulx3s$engine$rq$0$lo6 lo6(
-        .d(lo6$d),
-        .q(lo6$q),
-        .clock(lo6$clock)
-    );
-    board_ulx3s$engine$rq$0$hi6 hi6(
-        .d(hi6$d),
-        .q(hi6$q),
-        .clock(hi6$clock)
-    );
-    board_ulx3s$engine$rq$0$lo6_raw lo6_raw(
-        .d(lo6_raw$d),
-        .q(lo6_raw$q),
-        .clock(lo6_raw$clock)
-    );
-    board_ulx3s$engine$rq$0$hi6_raw hi6_raw(
-        .d(hi6_raw$d),
-        .q(hi6_raw$q),
-        .clock(hi6_raw$clock)
+    board_ulx3s$engine$rq$0$up6 up6(
+        .d(up6$d),
+        .q(up6$q),
+        .clock(up6$clock)
     );
     board_ulx3s$engine$rq$0$last6 last6(
         .d(last6$d),
@@ -11885,327 +11536,196 @@ module board_ulx3s$engine$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_
         .q(v7$q),
         .clock(v7$clock)
     );
-    board_ulx3s$engine$rq$0$out7 out7(
-        .d(out7$d),
-        .q(out7$q),
-        .clock(out7$clock)
+    board_ulx3s$engine$rq$0$r7 r7(
+        .d(r7$d),
+        .q(r7$q),
+        .clock(r7$clock)
     );
     board_ulx3s$engine$rq$0$last7 last7(
         .d(last7$d),
         .q(last7$q),
         .clock(last7$clock)
     );
+    board_ulx3s$engine$rq$0$v8 v8(
+        .d(v8$d),
+        .q(v8$q),
+        .clock(v8$clock)
+    );
+    board_ulx3s$engine$rq$0$val8 val8(
+        .d(val8$d),
+        .q(val8$q),
+        .clock(val8$clock)
+    );
+    board_ulx3s$engine$rq$0$last8 last8(
+        .d(last8$d),
+        .q(last8$q),
+        .clock(last8$clock)
+    );
+    board_ulx3s$engine$rq$0$v9 v9(
+        .d(v9$d),
+        .q(v9$q),
+        .clock(v9$clock)
+    );
+    board_ulx3s$engine$rq$0$out9 out9(
+        .d(out9$d),
+        .q(out9$q),
+        .clock(out9$clock)
+    );
+    board_ulx3s$engine$rq$0$last9 last9(
+        .d(last9$d),
+        .q(last9$q),
+        .clock(last9$clock)
+    );
+    board_ulx3s$engine$rq$0$v10 v10(
+        .d(v10$d),
+        .q(v10$q),
+        .clock(v10$clock)
+    );
+    board_ulx3s$engine$rq$0$out10 out10(
+        .d(out10$d),
+        .q(out10$q),
+        .clock(out10$clock)
+    );
+    board_ulx3s$engine$rq$0$last10 last10(
+        .d(last10$d),
+        .q(last10$q),
+        .clock(last10$clock)
+    );
     
     // Update code
     always @(*) begin
-        v1$clock = clock;
-        x1$clock = clock;
-        m1$clock = clock;
-        right1$clock = clock;
-        zp1$clock = clock;
-        lo1$clock = clock;
-        hi1$clock = clock;
-        last1$clock = clock;
-        v2$clock = clock;
-        sat2$clock = clock;
-        right2$clock = clock;
-        zp2$clock = clock;
-        lo2$clock = clock;
-        hi2$clock = clock;
-        last2$clock = clock;
-        v3$clock = clock;
-        sat3$clock = clock;
-        right3$clock = clock;
-        zp3$clock = clock;
-        lo3$clock = clock;
-        hi3$clock = clock;
-        last3$clock = clock;
-        v4$clock = clock;
-        y4$clock = clock;
-        right4$clock = clock;
-        zp4$clock = clock;
-        lo4$clock = clock;
-        hi4$clock = clock;
-        last4$clock = clock;
-        v5$clock = clock;
-        q5$clock = clock;
-        rem5$clock = clock;
-        thr5$clock = clock;
-        zp5$clock = clock;
-        lo5$clock = clock;
-        hi5$clock = clock;
-        last5$clock = clock;
         v6$clock = clock;
-        val6$clock = clock;
-        lo6$clock = clock;
-        hi6$clock = clock;
-        lo6_raw$clock = clock;
-        hi6_raw$clock = clock;
+        q6$clock = clock;
+        up6$clock = clock;
         last6$clock = clock;
         v7$clock = clock;
-        out7$clock = clock;
+        r7$clock = clock;
         last7$clock = clock;
-        v1$d = v1$q;
-        x1$d = x1$q;
-        m1$d = m1$q;
-        right1$d = right1$q;
-        zp1$d = zp1$q;
-        lo1$d = lo1$q;
-        hi1$d = hi1$q;
-        last1$d = last1$q;
-        v2$d = v2$q;
-        sat2$d = sat2$q;
-        right2$d = right2$q;
-        zp2$d = zp2$q;
-        lo2$d = lo2$q;
-        hi2$d = hi2$q;
-        last2$d = last2$q;
-        v3$d = v3$q;
-        sat3$d = sat3$q;
-        right3$d = right3$q;
-        zp3$d = zp3$q;
-        lo3$d = lo3$q;
-        hi3$d = hi3$q;
-        last3$d = last3$q;
-        v4$d = v4$q;
-        y4$d = y4$q;
-        right4$d = right4$q;
-        zp4$d = zp4$q;
-        lo4$d = lo4$q;
-        hi4$d = hi4$q;
-        last4$d = last4$q;
-        v5$d = v5$q;
-        q5$d = q5$q;
-        rem5$d = rem5$q;
-        thr5$d = thr5$q;
-        zp5$d = zp5$q;
-        lo5$d = lo5$q;
-        hi5$d = hi5$q;
-        last5$d = last5$q;
+        v8$clock = clock;
+        val8$clock = clock;
+        last8$clock = clock;
+        v9$clock = clock;
+        out9$clock = clock;
+        last9$clock = clock;
+        v10$clock = clock;
+        out10$clock = clock;
+        last10$clock = clock;
         v6$d = v6$q;
-        val6$d = val6$q;
-        lo6$d = lo6$q;
-        hi6$d = hi6$q;
-        lo6_raw$d = lo6_raw$q;
-        hi6_raw$d = hi6_raw$q;
+        q6$d = q6$q;
+        up6$d = up6$q;
         last6$d = last6$q;
         v7$d = v7$q;
-        out7$d = out7$q;
+        r7$d = r7$q;
         last7$d = last7$q;
+        v8$d = v8$q;
+        val8$d = val8$q;
+        last8$d = last8$q;
+        v9$d = v9$q;
+        out9$d = out9$q;
+        last9$d = last9$q;
+        v10$d = v10$q;
+        out10$d = out10$q;
+        last10$d = last10$q;
         mul$clock = clock;
         dv$clock = clock;
-        dsat$clock = clock;
         dright$clock = clock;
-        dzp$clock = clock;
-        dlo$clock = clock;
-        dhi$clock = clock;
         dlast$clock = clock;
         sum0 = acc + bias;
         neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
         if (shift[32'h5]) begin
-            x1$d = sum0;
-            right1$d = neg_shift;
+            mul$a = sum0;
+            dright$inp = neg_shift;
         end
         else begin
-            x1$d = sum0 << shift[(32'h0)+:(5)];
-            right1$d = 32'h0;
+            mul$a = sum0 << shift[(32'h0)+:(5)];
+            dright$inp = 32'h0;
         end
-        v1$d = valid;
-        m1$d = m0;
-        zp1$d = out_zp;
-        lo1$d = act_min;
-        hi1$d = act_max;
-        last1$d = last;
-        mul$a = x1$q;
-        mul$b = m1$q;
-        sat2$d = (x1$q == int32_min) && (m1$q == int32_min);
-        v2$d = v1$q;
-        right2$d = right1$q;
-        zp2$d = zp1$q;
-        lo2$d = lo1$q;
-        hi2$d = hi1$q;
-        last2$d = last1$q;
-        v3$d = v2$q;
-        sat3$d = sat2$q;
-        right3$d = right2$q;
-        zp3$d = zp2$q;
-        lo3$d = lo2$q;
-        hi3$d = hi2$q;
-        last3$d = last2$q;
-        dv$inp = v3$q;
-        dsat$inp = sat3$q;
-        dright$inp = right3$q;
-        dzp$inp = zp3$q;
-        dlo$inp = lo3$q;
-        dhi$inp = hi3$q;
-        dlast$inp = last3$q;
+        mul$b = m0;
+        dv$inp = valid;
+        dlast$inp = last;
+        sat5 = mul$hi[32'h20] && ~mul$hi[32'h21];
         prod_hi = mul$hi[(32'h1)+:(32)];
-        if (dsat$out) begin
-            y4$d = int32_max;
+        if (sat5) begin
+            y5 = int32_max;
         end
         else if (mul$hi[32'h0]) begin
-            y4$d = prod_hi + one;
+            y5 = prod_hi + one;
         end
         else begin
-            y4$d = prod_hi;
+            y5 = prod_hi;
         end
-        v4$d = dv$out;
-        right4$d = dright$out;
-        zp4$d = dzp$out;
-        lo4$d = dlo$out;
-        hi4$d = dhi$out;
-        last4$d = dlast$out;
-        mask4 = (one << right4$q) - one;
-        fill4 = ~(ones >> right4$q);
-        rem5$d = y4$q & mask4;
-        if (y4$q[32'h1f]) begin
-            q5$d = (y4$q >> right4$q) | fill4;
-            thr5$d = (mask4 >> 32'h1) + one;
+        right5 = dright$out;
+        mask5 = ~(ones << right5);
+        below5 = mask5 >> 32'h1;
+        half5 = mask5 ^ below5;
+        fill5 = ~(ones >> right5);
+        if (y5[32'h1f]) begin
+            q6$d = (y5 >> right5) | fill5;
+            up6$d = |(y5 & half5) && |(y5 & below5);
         end
         else begin
-            q5$d = y4$q >> right4$q;
-            thr5$d = mask4 >> 32'h1;
+            q6$d = y5 >> right5;
+            up6$d = |(y5 & half5);
         end
-        v5$d = v4$q;
-        zp5$d = zp4$q;
-        lo5$d = lo4$q;
-        hi5$d = hi4$q;
-        last5$d = last4$q;
-        if (rem5$q > thr5$q) begin
-            rounded5 = q5$q + one;
+        v6$d = dv$out;
+        last6$d = dlast$out;
+        top6 = q6$q[(32'h9)+:(23)];
+        low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff);
+        if (q6$q[32'h9]) begin
+            low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
         end
-        else begin
-            rounded5 = q5$q;
+        if (~|top6 || (top6 == top_ones)) begin
+            if (up6$q) begin
+                r7$d = low6 + one11;
+            end
+            else begin
+                r7$d = low6;
+            end
         end
-        wide5 = ((rounded5) & 34'h3ffffffff);
-        if (rounded5[32'h1f]) begin
-            wide5 = ((rounded5) & 34'h3ffffffff) | sext32;
-        end
-        zp_wide5 = ((zp5$q) & 34'h3ffffffff);
-        if (zp5$q[32'h7]) begin
-            zp_wide5 = ((zp5$q) & 34'h3ffffffff) | sext8;
-        end
-        lo_wide5 = ((lo5$q) & 34'h3ffffffff);
-        if (lo5$q[32'h7]) begin
-            lo_wide5 = ((lo5$q) & 34'h3ffffffff) | sext8;
-        end
-        hi_wide5 = ((hi5$q) & 34'h3ffffffff);
-        if (hi5$q[32'h7]) begin
-            hi_wide5 = ((hi5$q) & 34'h3ffffffff) | sext8;
-        end
-        val6$d = wide5 + zp_wide5;
-        lo6$d = lo_wide5 ^ offset;
-        hi6$d = hi_wide5 ^ offset;
-        lo6_raw$d = lo5$q;
-        hi6_raw$d = hi5$q;
-        v6$d = v5$q;
-        last6$d = last5$q;
-        val_off6 = val6$q ^ offset;
-        if (val_off6 < lo6$q) begin
-            out7$d = lo6_raw$q;
-        end
-        else if (val_off6 > hi6$q) begin
-            out7$d = hi6_raw$q;
+        else if (q6$q[32'h1f]) begin
+            r7$d = sat_lo11;
         end
         else begin
-            out7$d = val6$q[(32'h0)+:(8)];
+            r7$d = sat_hi11;
         end
         v7$d = v6$q;
         last7$d = last6$q;
-        out_valid = v7$q;
-        out = out7$q;
-        out_last = last7$q;
+        zp_ext7 = ((out_zp) & 11'h7ff);
+        if (out_zp[32'h7]) begin
+            zp_ext7 = ((out_zp) & 11'h7ff) | sext8;
+        end
+        val8$d = r7$q + zp_ext7;
+        v8$d = v7$q;
+        last8$d = last7$q;
+        val_off8 = val8$q ^ offset11;
+        lo_off8 = ((act_min) & 11'h7ff) ^ offset11;
+        if (act_min[32'h7]) begin
+            lo_off8 = (((act_min) & 11'h7ff) | sext8) ^ offset11;
+        end
+        hi_off8 = ((act_max) & 11'h7ff) ^ offset11;
+        if (act_max[32'h7]) begin
+            hi_off8 = (((act_max) & 11'h7ff) | sext8) ^ offset11;
+        end
+        if (val_off8 < lo_off8) begin
+            out9$d = act_min;
+        end
+        else if (val_off8 > hi_off8) begin
+            out9$d = act_max;
+        end
+        else begin
+            out9$d = val8$q[(32'h0)+:(8)];
+        end
+        v9$d = v8$q;
+        last9$d = last8$q;
+        v10$d = v9$q;
+        out10$d = out9$q;
+        last10$d = last9$q;
+        out_valid = v10$q;
+        out = out10$q;
+        out_last = last10$q;
     end
     
 endmodule // board_ulx3s$engine$rq$0
-
-
-module board_ulx3s$engine$rq$0$dhi(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    board_ulx3s$engine$rq$0$dhi$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    board_ulx3s$engine$rq$0$dhi$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // board_ulx3s$engine$rq$0$dhi
-
-
-module board_ulx3s$engine$rq$0$dhi$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$0$dhi$regs$0
-
-
-module board_ulx3s$engine$rq$0$dhi$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$0$dhi$regs$1
 
 
 module board_ulx3s$engine$rq$0$dlast(clock,inp,out);
@@ -12222,11 +11742,19 @@ module board_ulx3s$engine$rq$0$dlast(clock,inp,out);
     reg  regs$1$d;
     wire  regs$1$q;
     reg  regs$1$clock;
+    reg  regs$2$d;
+    wire  regs$2$q;
+    reg  regs$2$clock;
+    reg  regs$3$d;
+    wire  regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  taps$0;
     reg  taps$1;
     reg  taps$2;
+    reg  taps$3;
+    reg  taps$4;
     
     // Sub module instances
     board_ulx3s$engine$rq$0$dlast$regs$0 regs$0(
@@ -12239,6 +11767,16 @@ module board_ulx3s$engine$rq$0$dlast(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    board_ulx3s$engine$rq$0$dlast$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    board_ulx3s$engine$rq$0$dlast$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -12249,10 +11787,18 @@ module board_ulx3s$engine$rq$0$dlast(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // board_ulx3s$engine$rq$0$dlast
@@ -12296,92 +11842,42 @@ module board_ulx3s$engine$rq$0$dlast$regs$1(d,q,clock);
 endmodule // board_ulx3s$engine$rq$0$dlast$regs$1
 
 
-module board_ulx3s$engine$rq$0$dlo(clock,inp,out);
+module board_ulx3s$engine$rq$0$dlast$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    board_ulx3s$engine$rq$0$dlo$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    board_ulx3s$engine$rq$0$dlo$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // board_ulx3s$engine$rq$0$dlo
-
-
-module board_ulx3s$engine$rq$0$dlo$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$0$dlo$regs$0
+endmodule // board_ulx3s$engine$rq$0$dlast$regs$2
 
 
-module board_ulx3s$engine$rq$0$dlo$regs$1(d,q,clock);
+module board_ulx3s$engine$rq$0$dlast$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$0$dlo$regs$1
+endmodule // board_ulx3s$engine$rq$0$dlast$regs$3
 
 
 module board_ulx3s$engine$rq$0$dright(clock,inp,out);
@@ -12398,11 +11894,19 @@ module board_ulx3s$engine$rq$0$dright(clock,inp,out);
     reg  [4:0] regs$1$d;
     wire  [4:0] regs$1$q;
     reg  regs$1$clock;
+    reg  [4:0] regs$2$d;
+    wire  [4:0] regs$2$q;
+    reg  regs$2$clock;
+    reg  [4:0] regs$3$d;
+    wire  [4:0] regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  [4:0] taps$0;
     reg  [4:0] taps$1;
     reg  [4:0] taps$2;
+    reg  [4:0] taps$3;
+    reg  [4:0] taps$4;
     
     // Sub module instances
     board_ulx3s$engine$rq$0$dright$regs$0 regs$0(
@@ -12415,6 +11919,16 @@ module board_ulx3s$engine$rq$0$dright(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    board_ulx3s$engine$rq$0$dright$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    board_ulx3s$engine$rq$0$dright$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -12425,10 +11939,18 @@ module board_ulx3s$engine$rq$0$dright(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // board_ulx3s$engine$rq$0$dright
@@ -12472,92 +11994,42 @@ module board_ulx3s$engine$rq$0$dright$regs$1(d,q,clock);
 endmodule // board_ulx3s$engine$rq$0$dright$regs$1
 
 
-module board_ulx3s$engine$rq$0$dsat(clock,inp,out);
+module board_ulx3s$engine$rq$0$dright$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    
-    // Sub module instances
-    board_ulx3s$engine$rq$0$dsat$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    board_ulx3s$engine$rq$0$dsat$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // board_ulx3s$engine$rq$0$dsat
-
-
-module board_ulx3s$engine$rq$0$dsat$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 1'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$0$dsat$regs$0
+endmodule // board_ulx3s$engine$rq$0$dright$regs$2
 
 
-module board_ulx3s$engine$rq$0$dsat$regs$1(d,q,clock);
+module board_ulx3s$engine$rq$0$dright$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  d;
-    output reg  q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 1'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$0$dsat$regs$1
+endmodule // board_ulx3s$engine$rq$0$dright$regs$3
 
 
 module board_ulx3s$engine$rq$0$dv(clock,inp,out);
@@ -12574,11 +12046,19 @@ module board_ulx3s$engine$rq$0$dv(clock,inp,out);
     reg  regs$1$d;
     wire  regs$1$q;
     reg  regs$1$clock;
+    reg  regs$2$d;
+    wire  regs$2$q;
+    reg  regs$2$clock;
+    reg  regs$3$d;
+    wire  regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  taps$0;
     reg  taps$1;
     reg  taps$2;
+    reg  taps$3;
+    reg  taps$4;
     
     // Sub module instances
     board_ulx3s$engine$rq$0$dv$regs$0 regs$0(
@@ -12591,6 +12071,16 @@ module board_ulx3s$engine$rq$0$dv(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    board_ulx3s$engine$rq$0$dv$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    board_ulx3s$engine$rq$0$dv$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -12601,10 +12091,18 @@ module board_ulx3s$engine$rq$0$dv(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // board_ulx3s$engine$rq$0$dv
@@ -12648,228 +12146,7 @@ module board_ulx3s$engine$rq$0$dv$regs$1(d,q,clock);
 endmodule // board_ulx3s$engine$rq$0$dv$regs$1
 
 
-module board_ulx3s$engine$rq$0$dzp(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    board_ulx3s$engine$rq$0$dzp$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    board_ulx3s$engine$rq$0$dzp$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // board_ulx3s$engine$rq$0$dzp
-
-
-module board_ulx3s$engine$rq$0$dzp$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$0$dzp$regs$0
-
-
-module board_ulx3s$engine$rq$0$dzp$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$0$dzp$regs$1
-
-
-module board_ulx3s$engine$rq$0$hi1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$0$hi1
-
-
-module board_ulx3s$engine$rq$0$hi2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$0$hi2
-
-
-module board_ulx3s$engine$rq$0$hi3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$0$hi3
-
-
-module board_ulx3s$engine$rq$0$hi4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$0$hi4
-
-
-module board_ulx3s$engine$rq$0$hi5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$0$hi5
-
-
-module board_ulx3s$engine$rq$0$hi6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$0$hi6
-
-
-module board_ulx3s$engine$rq$0$hi6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$0$hi6_raw
-
-
-module board_ulx3s$engine$rq$0$last1(d,q,clock);
+module board_ulx3s$engine$rq$0$dv$regs$2(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -12885,10 +12162,10 @@ module board_ulx3s$engine$rq$0$last1(d,q,clock);
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$0$last1
+endmodule // board_ulx3s$engine$rq$0$dv$regs$2
 
 
-module board_ulx3s$engine$rq$0$last2(d,q,clock);
+module board_ulx3s$engine$rq$0$dv$regs$3(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -12904,10 +12181,10 @@ module board_ulx3s$engine$rq$0$last2(d,q,clock);
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$0$last2
+endmodule // board_ulx3s$engine$rq$0$dv$regs$3
 
 
-module board_ulx3s$engine$rq$0$last3(d,q,clock);
+module board_ulx3s$engine$rq$0$last10(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -12923,45 +12200,7 @@ module board_ulx3s$engine$rq$0$last3(d,q,clock);
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$0$last3
-
-
-module board_ulx3s$engine$rq$0$last4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$0$last4
-
-
-module board_ulx3s$engine$rq$0$last5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$0$last5
+endmodule // board_ulx3s$engine$rq$0$last10
 
 
 module board_ulx3s$engine$rq$0$last6(d,q,clock);
@@ -13002,156 +12241,42 @@ module board_ulx3s$engine$rq$0$last7(d,q,clock);
 endmodule // board_ulx3s$engine$rq$0$last7
 
 
-module board_ulx3s$engine$rq$0$lo1(d,q,clock);
+module board_ulx3s$engine$rq$0$last8(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$0$lo1
+endmodule // board_ulx3s$engine$rq$0$last8
 
 
-module board_ulx3s$engine$rq$0$lo2(d,q,clock);
+module board_ulx3s$engine$rq$0$last9(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$0$lo2
-
-
-module board_ulx3s$engine$rq$0$lo3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$0$lo3
-
-
-module board_ulx3s$engine$rq$0$lo4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$0$lo4
-
-
-module board_ulx3s$engine$rq$0$lo5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$0$lo5
-
-
-module board_ulx3s$engine$rq$0$lo6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$0$lo6
-
-
-module board_ulx3s$engine$rq$0$lo6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$0$lo6_raw
-
-
-module board_ulx3s$engine$rq$0$m1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$0$m1
+endmodule // board_ulx3s$engine$rq$0$last9
 
 
 module board_ulx3s$engine$rq$0$mul(clock,a,b,hi);
@@ -13160,7 +12285,7 @@ module board_ulx3s$engine$rq$0$mul(clock,a,b,hi);
     input wire  clock;
     input wire  [31:0] a;
     input wire  [31:0] b;
-    output reg  [32:0] hi;
+    output reg  [33:0] hi;
     
     // Update code (custom)
     reg [31:0] a_r;
@@ -13185,7 +12310,7 @@ module board_ulx3s$engine$rq$0$mul(clock,a,b,hi);
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
-    // Bits 63 and 29..0 are not needed by any caller (see the module docs).
+    // Bits 29..0 are not needed by any caller (see the module docs).
     /* verilator lint_off UNUSEDSIGNAL */
     wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
     /* verilator lint_on UNUSEDSIGNAL */
@@ -13199,12 +12324,12 @@ module board_ulx3s$engine$rq$0$mul(clock,a,b,hi);
        mid <= {hl[32], hl} + {lh[32], lh};
        hh2 <= hh;
        ll2 <= ll;
-       hi <= p[62:30];
+       hi <= p[63:30];
     end
 endmodule // board_ulx3s$engine$rq$0$mul
 
 
-module board_ulx3s$engine$rq$0$out7(d,q,clock);
+module board_ulx3s$engine$rq$0$out10(d,q,clock);
     
     // Module arguments
     input wire  [7:0] d;
@@ -13220,10 +12345,29 @@ module board_ulx3s$engine$rq$0$out7(d,q,clock);
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$0$out7
+endmodule // board_ulx3s$engine$rq$0$out10
 
 
-module board_ulx3s$engine$rq$0$q5(d,q,clock);
+module board_ulx3s$engine$rq$0$out9(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_ulx3s$engine$rq$0$out9
+
+
+module board_ulx3s$engine$rq$0$q6(d,q,clock);
     
     // Module arguments
     input wire  [31:0] d;
@@ -13239,105 +12383,29 @@ module board_ulx3s$engine$rq$0$q5(d,q,clock);
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$0$q5
+endmodule // board_ulx3s$engine$rq$0$q6
 
 
-module board_ulx3s$engine$rq$0$rem5(d,q,clock);
+module board_ulx3s$engine$rq$0$r7(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  [10:0] d;
+    output reg  [10:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 11'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$0$rem5
+endmodule // board_ulx3s$engine$rq$0$r7
 
 
-module board_ulx3s$engine$rq$0$right1(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$0$right1
-
-
-module board_ulx3s$engine$rq$0$right2(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$0$right2
-
-
-module board_ulx3s$engine$rq$0$right3(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$0$right3
-
-
-module board_ulx3s$engine$rq$0$right4(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$0$right4
-
-
-module board_ulx3s$engine$rq$0$sat2(d,q,clock);
+module board_ulx3s$engine$rq$0$up6(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -13353,10 +12421,10 @@ module board_ulx3s$engine$rq$0$sat2(d,q,clock);
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$0$sat2
+endmodule // board_ulx3s$engine$rq$0$up6
 
 
-module board_ulx3s$engine$rq$0$sat3(d,q,clock);
+module board_ulx3s$engine$rq$0$v10(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -13372,121 +12440,7 @@ module board_ulx3s$engine$rq$0$sat3(d,q,clock);
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$0$sat3
-
-
-module board_ulx3s$engine$rq$0$thr5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$0$thr5
-
-
-module board_ulx3s$engine$rq$0$v1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$0$v1
-
-
-module board_ulx3s$engine$rq$0$v2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$0$v2
-
-
-module board_ulx3s$engine$rq$0$v3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$0$v3
-
-
-module board_ulx3s$engine$rq$0$v4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$0$v4
-
-
-module board_ulx3s$engine$rq$0$v5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$0$v5
+endmodule // board_ulx3s$engine$rq$0$v10
 
 
 module board_ulx3s$engine$rq$0$v6(d,q,clock);
@@ -13527,156 +12481,61 @@ module board_ulx3s$engine$rq$0$v7(d,q,clock);
 endmodule // board_ulx3s$engine$rq$0$v7
 
 
-module board_ulx3s$engine$rq$0$val6(d,q,clock);
+module board_ulx3s$engine$rq$0$v8(d,q,clock);
     
     // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 34'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$0$val6
+endmodule // board_ulx3s$engine$rq$0$v8
 
 
-module board_ulx3s$engine$rq$0$x1(d,q,clock);
+module board_ulx3s$engine$rq$0$v9(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$0$x1
+endmodule // board_ulx3s$engine$rq$0$v9
 
 
-module board_ulx3s$engine$rq$0$y4(d,q,clock);
+module board_ulx3s$engine$rq$0$val8(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  [10:0] d;
+    output reg  [10:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 11'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$0$y4
-
-
-module board_ulx3s$engine$rq$0$zp1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$0$zp1
-
-
-module board_ulx3s$engine$rq$0$zp2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$0$zp2
-
-
-module board_ulx3s$engine$rq$0$zp3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$0$zp3
-
-
-module board_ulx3s$engine$rq$0$zp4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$0$zp4
-
-
-module board_ulx3s$engine$rq$0$zp5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$0$zp5
+endmodule // board_ulx3s$engine$rq$0$val8
 
 
 module board_ulx3s$engine$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,last,out_valid,out,out_last);
@@ -13699,192 +12558,95 @@ module board_ulx3s$engine$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_
     // Constant declarations
     localparam  one = 32'h1;
     localparam  ones = 32'hffffffff;
-    localparam  int32_min = 32'h80000000;
     localparam  int32_max = 32'h7fffffff;
-    localparam  sext32 = 34'h300000000;
-    localparam  sext8 = 34'h3ffffff00;
-    localparam  offset = 34'h200000000;
+    localparam  top_ones = 23'h7fffff;
+    localparam  one11 = 11'b1;
+    localparam  sext10 = 11'b10000000000;
+    localparam  sext8 = 11'b11100000000;
+    localparam  sat_lo11 = 11'b11000000000;
+    localparam  sat_hi11 = 11'b111111111;
+    localparam  offset11 = 11'b10000000000;
     
     // Stub signals
     reg  mul$clock;
     reg  [31:0] mul$a;
     reg  [31:0] mul$b;
-    wire  [32:0] mul$hi;
-    reg  v1$d;
-    wire  v1$q;
-    reg  v1$clock;
-    reg  [31:0] x1$d;
-    wire  [31:0] x1$q;
-    reg  x1$clock;
-    reg  [31:0] m1$d;
-    wire  [31:0] m1$q;
-    reg  m1$clock;
-    reg  [4:0] right1$d;
-    wire  [4:0] right1$q;
-    reg  right1$clock;
-    reg  [7:0] zp1$d;
-    wire  [7:0] zp1$q;
-    reg  zp1$clock;
-    reg  [7:0] lo1$d;
-    wire  [7:0] lo1$q;
-    reg  lo1$clock;
-    reg  [7:0] hi1$d;
-    wire  [7:0] hi1$q;
-    reg  hi1$clock;
-    reg  last1$d;
-    wire  last1$q;
-    reg  last1$clock;
-    reg  v2$d;
-    wire  v2$q;
-    reg  v2$clock;
-    reg  sat2$d;
-    wire  sat2$q;
-    reg  sat2$clock;
-    reg  [4:0] right2$d;
-    wire  [4:0] right2$q;
-    reg  right2$clock;
-    reg  [7:0] zp2$d;
-    wire  [7:0] zp2$q;
-    reg  zp2$clock;
-    reg  [7:0] lo2$d;
-    wire  [7:0] lo2$q;
-    reg  lo2$clock;
-    reg  [7:0] hi2$d;
-    wire  [7:0] hi2$q;
-    reg  hi2$clock;
-    reg  last2$d;
-    wire  last2$q;
-    reg  last2$clock;
-    reg  v3$d;
-    wire  v3$q;
-    reg  v3$clock;
-    reg  sat3$d;
-    wire  sat3$q;
-    reg  sat3$clock;
-    reg  [4:0] right3$d;
-    wire  [4:0] right3$q;
-    reg  right3$clock;
-    reg  [7:0] zp3$d;
-    wire  [7:0] zp3$q;
-    reg  zp3$clock;
-    reg  [7:0] lo3$d;
-    wire  [7:0] lo3$q;
-    reg  lo3$clock;
-    reg  [7:0] hi3$d;
-    wire  [7:0] hi3$q;
-    reg  hi3$clock;
-    reg  last3$d;
-    wire  last3$q;
-    reg  last3$clock;
+    wire  [33:0] mul$hi;
     reg  dv$clock;
     reg  dv$inp;
     wire  dv$out;
-    reg  dsat$clock;
-    reg  dsat$inp;
-    wire  dsat$out;
     reg  dright$clock;
     reg  [4:0] dright$inp;
     wire  [4:0] dright$out;
-    reg  dzp$clock;
-    reg  [7:0] dzp$inp;
-    wire  [7:0] dzp$out;
-    reg  dlo$clock;
-    reg  [7:0] dlo$inp;
-    wire  [7:0] dlo$out;
-    reg  dhi$clock;
-    reg  [7:0] dhi$inp;
-    wire  [7:0] dhi$out;
     reg  dlast$clock;
     reg  dlast$inp;
     wire  dlast$out;
-    reg  v4$d;
-    wire  v4$q;
-    reg  v4$clock;
-    reg  [31:0] y4$d;
-    wire  [31:0] y4$q;
-    reg  y4$clock;
-    reg  [4:0] right4$d;
-    wire  [4:0] right4$q;
-    reg  right4$clock;
-    reg  [7:0] zp4$d;
-    wire  [7:0] zp4$q;
-    reg  zp4$clock;
-    reg  [7:0] lo4$d;
-    wire  [7:0] lo4$q;
-    reg  lo4$clock;
-    reg  [7:0] hi4$d;
-    wire  [7:0] hi4$q;
-    reg  hi4$clock;
-    reg  last4$d;
-    wire  last4$q;
-    reg  last4$clock;
-    reg  v5$d;
-    wire  v5$q;
-    reg  v5$clock;
-    reg  [31:0] q5$d;
-    wire  [31:0] q5$q;
-    reg  q5$clock;
-    reg  [31:0] rem5$d;
-    wire  [31:0] rem5$q;
-    reg  rem5$clock;
-    reg  [31:0] thr5$d;
-    wire  [31:0] thr5$q;
-    reg  thr5$clock;
-    reg  [7:0] zp5$d;
-    wire  [7:0] zp5$q;
-    reg  zp5$clock;
-    reg  [7:0] lo5$d;
-    wire  [7:0] lo5$q;
-    reg  lo5$clock;
-    reg  [7:0] hi5$d;
-    wire  [7:0] hi5$q;
-    reg  hi5$clock;
-    reg  last5$d;
-    wire  last5$q;
-    reg  last5$clock;
     reg  v6$d;
     wire  v6$q;
     reg  v6$clock;
-    reg  [33:0] val6$d;
-    wire  [33:0] val6$q;
-    reg  val6$clock;
-    reg  [33:0] lo6$d;
-    wire  [33:0] lo6$q;
-    reg  lo6$clock;
-    reg  [33:0] hi6$d;
-    wire  [33:0] hi6$q;
-    reg  hi6$clock;
-    reg  [7:0] lo6_raw$d;
-    wire  [7:0] lo6_raw$q;
-    reg  lo6_raw$clock;
-    reg  [7:0] hi6_raw$d;
-    wire  [7:0] hi6_raw$q;
-    reg  hi6_raw$clock;
+    reg  [31:0] q6$d;
+    wire  [31:0] q6$q;
+    reg  q6$clock;
+    reg  up6$d;
+    wire  up6$q;
+    reg  up6$clock;
     reg  last6$d;
     wire  last6$q;
     reg  last6$clock;
     reg  v7$d;
     wire  v7$q;
     reg  v7$clock;
-    reg  [7:0] out7$d;
-    wire  [7:0] out7$q;
-    reg  out7$clock;
+    reg  [10:0] r7$d;
+    wire  [10:0] r7$q;
+    reg  r7$clock;
     reg  last7$d;
     wire  last7$q;
     reg  last7$clock;
+    reg  v8$d;
+    wire  v8$q;
+    reg  v8$clock;
+    reg  [10:0] val8$d;
+    wire  [10:0] val8$q;
+    reg  val8$clock;
+    reg  last8$d;
+    wire  last8$q;
+    reg  last8$clock;
+    reg  v9$d;
+    wire  v9$q;
+    reg  v9$clock;
+    reg  [7:0] out9$d;
+    wire  [7:0] out9$q;
+    reg  out9$clock;
+    reg  last9$d;
+    wire  last9$q;
+    reg  last9$clock;
+    reg  v10$d;
+    wire  v10$q;
+    reg  v10$clock;
+    reg  [7:0] out10$d;
+    wire  [7:0] out10$q;
+    reg  out10$clock;
+    reg  last10$d;
+    wire  last10$q;
+    reg  last10$clock;
     
     // Local signals
     reg  [31:0] sum0;
     reg  [4:0] neg_shift;
+    reg  sat5;
     reg  [31:0] prod_hi;
-    reg  [31:0] mask4;
-    reg  [31:0] fill4;
-    reg  [31:0] rounded5;
-    reg  [33:0] wide5;
-    reg  [33:0] zp_wide5;
-    reg  [33:0] lo_wide5;
-    reg  [33:0] hi_wide5;
-    reg  [33:0] val_off6;
+    reg  [31:0] y5;
+    reg  [4:0] right5;
+    reg  [31:0] mask5;
+    reg  [31:0] half5;
+    reg  [31:0] below5;
+    reg  [31:0] fill5;
+    reg  [22:0] top6;
+    reg  [10:0] low6;
+    reg  [10:0] zp_ext7;
+    reg  [10:0] val_off8;
+    reg  [10:0] lo_off8;
+    reg  [10:0] hi_off8;
     
     // Sub module instances
     board_ulx3s$engine$rq$1$mul mul(
@@ -13893,255 +12655,35 @@ module board_ulx3s$engine$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_
         .b(mul$b),
         .hi(mul$hi)
     );
-    board_ulx3s$engine$rq$1$v1 v1(
-        .d(v1$d),
-        .q(v1$q),
-        .clock(v1$clock)
-    );
-    board_ulx3s$engine$rq$1$x1 x1(
-        .d(x1$d),
-        .q(x1$q),
-        .clock(x1$clock)
-    );
-    board_ulx3s$engine$rq$1$m1 m1(
-        .d(m1$d),
-        .q(m1$q),
-        .clock(m1$clock)
-    );
-    board_ulx3s$engine$rq$1$right1 right1(
-        .d(right1$d),
-        .q(right1$q),
-        .clock(right1$clock)
-    );
-    board_ulx3s$engine$rq$1$zp1 zp1(
-        .d(zp1$d),
-        .q(zp1$q),
-        .clock(zp1$clock)
-    );
-    board_ulx3s$engine$rq$1$lo1 lo1(
-        .d(lo1$d),
-        .q(lo1$q),
-        .clock(lo1$clock)
-    );
-    board_ulx3s$engine$rq$1$hi1 hi1(
-        .d(hi1$d),
-        .q(hi1$q),
-        .clock(hi1$clock)
-    );
-    board_ulx3s$engine$rq$1$last1 last1(
-        .d(last1$d),
-        .q(last1$q),
-        .clock(last1$clock)
-    );
-    board_ulx3s$engine$rq$1$v2 v2(
-        .d(v2$d),
-        .q(v2$q),
-        .clock(v2$clock)
-    );
-    board_ulx3s$engine$rq$1$sat2 sat2(
-        .d(sat2$d),
-        .q(sat2$q),
-        .clock(sat2$clock)
-    );
-    board_ulx3s$engine$rq$1$right2 right2(
-        .d(right2$d),
-        .q(right2$q),
-        .clock(right2$clock)
-    );
-    board_ulx3s$engine$rq$1$zp2 zp2(
-        .d(zp2$d),
-        .q(zp2$q),
-        .clock(zp2$clock)
-    );
-    board_ulx3s$engine$rq$1$lo2 lo2(
-        .d(lo2$d),
-        .q(lo2$q),
-        .clock(lo2$clock)
-    );
-    board_ulx3s$engine$rq$1$hi2 hi2(
-        .d(hi2$d),
-        .q(hi2$q),
-        .clock(hi2$clock)
-    );
-    board_ulx3s$engine$rq$1$last2 last2(
-        .d(last2$d),
-        .q(last2$q),
-        .clock(last2$clock)
-    );
-    board_ulx3s$engine$rq$1$v3 v3(
-        .d(v3$d),
-        .q(v3$q),
-        .clock(v3$clock)
-    );
-    board_ulx3s$engine$rq$1$sat3 sat3(
-        .d(sat3$d),
-        .q(sat3$q),
-        .clock(sat3$clock)
-    );
-    board_ulx3s$engine$rq$1$right3 right3(
-        .d(right3$d),
-        .q(right3$q),
-        .clock(right3$clock)
-    );
-    board_ulx3s$engine$rq$1$zp3 zp3(
-        .d(zp3$d),
-        .q(zp3$q),
-        .clock(zp3$clock)
-    );
-    board_ulx3s$engine$rq$1$lo3 lo3(
-        .d(lo3$d),
-        .q(lo3$q),
-        .clock(lo3$clock)
-    );
-    board_ulx3s$engine$rq$1$hi3 hi3(
-        .d(hi3$d),
-        .q(hi3$q),
-        .clock(hi3$clock)
-    );
-    board_ulx3s$engine$rq$1$last3 last3(
-        .d(last3$d),
-        .q(last3$q),
-        .clock(last3$clock)
-    );
     board_ulx3s$engine$rq$1$dv dv(
         .clock(dv$clock),
         .inp(dv$inp),
         .out(dv$out)
-    );
-    board_ulx3s$engine$rq$1$dsat dsat(
-        .clock(dsat$clock),
-        .inp(dsat$inp),
-        .out(dsat$out)
     );
     board_ulx3s$engine$rq$1$dright dright(
         .clock(dright$clock),
         .inp(dright$inp),
         .out(dright$out)
     );
-    board_ulx3s$engine$rq$1$dzp dzp(
-        .clock(dzp$clock),
-        .inp(dzp$inp),
-        .out(dzp$out)
-    );
-    board_ulx3s$engine$rq$1$dlo dlo(
-        .clock(dlo$clock),
-        .inp(dlo$inp),
-        .out(dlo$out)
-    );
-    board_ulx3s$engine$rq$1$dhi dhi(
-        .clock(dhi$clock),
-        .inp(dhi$inp),
-        .out(dhi$out)
-    );
     board_ulx3s$engine$rq$1$dlast dlast(
         .clock(dlast$clock),
         .inp(dlast$inp),
         .out(dlast$out)
-    );
-    board_ulx3s$engine$rq$1$v4 v4(
-        .d(v4$d),
-        .q(v4$q),
-        .clock(v4$clock)
-    );
-    board_ulx3s$engine$rq$1$y4 y4(
-        .d(y4$d),
-        .q(y4$q),
-        .clock(y4$clock)
-    );
-    board_ulx3s$engine$rq$1$right4 right4(
-        .d(right4$d),
-        .q(right4$q),
-        .clock(right4$clock)
-    );
-    board_ulx3s$engine$rq$1$zp4 zp4(
-        .d(zp4$d),
-        .q(zp4$q),
-        .clock(zp4$clock)
-    );
-    board_ulx3s$engine$rq$1$lo4 lo4(
-        .d(lo4$d),
-        .q(lo4$q),
-        .clock(lo4$clock)
-    );
-    board_ulx3s$engine$rq$1$hi4 hi4(
-        .d(hi4$d),
-        .q(hi4$q),
-        .clock(hi4$clock)
-    );
-    board_ulx3s$engine$rq$1$last4 last4(
-        .d(last4$d),
-        .q(last4$q),
-        .clock(last4$clock)
-    );
-    board_ulx3s$engine$rq$1$v5 v5(
-        .d(v5$d),
-        .q(v5$q),
-        .clock(v5$clock)
-    );
-    board_ulx3s$engine$rq$1$q5 q5(
-        .d(q5$d),
-        .q(q5$q),
-        .clock(q5$clock)
-    );
-    board_ulx3s$engine$rq$1$rem5 rem5(
-        .d(rem5$d),
-        .q(rem5$q),
-        .clock(rem5$clock)
-    );
-    board_ulx3s$engine$rq$1$thr5 thr5(
-        .d(thr5$d),
-        .q(thr5$q),
-        .clock(thr5$clock)
-    );
-    board_ulx3s$engine$rq$1$zp5 zp5(
-        .d(zp5$d),
-        .q(zp5$q),
-        .clock(zp5$clock)
-    );
-    board_ulx3s$engine$rq$1$lo5 lo5(
-        .d(lo5$d),
-        .q(lo5$q),
-        .clock(lo5$clock)
-    );
-    board_ulx3s$engine$rq$1$hi5 hi5(
-        .d(hi5$d),
-        .q(hi5$q),
-        .clock(hi5$clock)
-    );
-    board_ulx3s$engine$rq$1$last5 last5(
-        .d(last5$d),
-        .q(last5$q),
-        .clock(last5$clock)
     );
     board_ulx3s$engine$rq$1$v6 v6(
         .d(v6$d),
         .q(v6$q),
         .clock(v6$clock)
     );
-    board_ulx3s$engine$rq$1$val6 val6(
-        .d(val6$d),
-        .q(val6$q),
-        .clock(val6$clock)
+    board_ulx3s$engine$rq$1$q6 q6(
+        .d(q6$d),
+        .q(q6$q),
+        .clock(q6$clock)
     );
-    board_ulx3s$engine$rq$1$lo6 lo6(
-        .d(lo6$d),
-        .q(lo6$q),
-        .clock(lo6$clock)
-    );
-    board_ulx3s$engine$rq$1$hi6 hi6(
-        .d(hi6$d),
-        .q(hi6$q),
-        .clock(hi6$clock)
-    );
-    board_ulx3s$engine$rq$1$lo6_raw lo6_raw(
-        .d(lo6_raw$d),
-        .q(lo6_raw$q),
-        .clock(lo6_raw$clock)
-    );
-    board_ulx3s$engine$rq$1$hi6_raw hi6_raw(
-        .d(hi6_raw$d),
-        .q(hi6_raw$q),
-        .clock(hi6_raw$clock)
+    board_ulx3s$engine$rq$1$up6 up6(
+        .d(up6$d),
+        .q(up6$q),
+        .clock(up6$clock)
     );
     board_ulx3s$engine$rq$1$last6 last6(
         .d(last6$d),
@@ -14153,327 +12695,196 @@ module board_ulx3s$engine$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_
         .q(v7$q),
         .clock(v7$clock)
     );
-    board_ulx3s$engine$rq$1$out7 out7(
-        .d(out7$d),
-        .q(out7$q),
-        .clock(out7$clock)
+    board_ulx3s$engine$rq$1$r7 r7(
+        .d(r7$d),
+        .q(r7$q),
+        .clock(r7$clock)
     );
     board_ulx3s$engine$rq$1$last7 last7(
         .d(last7$d),
         .q(last7$q),
         .clock(last7$clock)
     );
+    board_ulx3s$engine$rq$1$v8 v8(
+        .d(v8$d),
+        .q(v8$q),
+        .clock(v8$clock)
+    );
+    board_ulx3s$engine$rq$1$val8 val8(
+        .d(val8$d),
+        .q(val8$q),
+        .clock(val8$clock)
+    );
+    board_ulx3s$engine$rq$1$last8 last8(
+        .d(last8$d),
+        .q(last8$q),
+        .clock(last8$clock)
+    );
+    board_ulx3s$engine$rq$1$v9 v9(
+        .d(v9$d),
+        .q(v9$q),
+        .clock(v9$clock)
+    );
+    board_ulx3s$engine$rq$1$out9 out9(
+        .d(out9$d),
+        .q(out9$q),
+        .clock(out9$clock)
+    );
+    board_ulx3s$engine$rq$1$last9 last9(
+        .d(last9$d),
+        .q(last9$q),
+        .clock(last9$clock)
+    );
+    board_ulx3s$engine$rq$1$v10 v10(
+        .d(v10$d),
+        .q(v10$q),
+        .clock(v10$clock)
+    );
+    board_ulx3s$engine$rq$1$out10 out10(
+        .d(out10$d),
+        .q(out10$q),
+        .clock(out10$clock)
+    );
+    board_ulx3s$engine$rq$1$last10 last10(
+        .d(last10$d),
+        .q(last10$q),
+        .clock(last10$clock)
+    );
     
     // Update code
     always @(*) begin
-        v1$clock = clock;
-        x1$clock = clock;
-        m1$clock = clock;
-        right1$clock = clock;
-        zp1$clock = clock;
-        lo1$clock = clock;
-        hi1$clock = clock;
-        last1$clock = clock;
-        v2$clock = clock;
-        sat2$clock = clock;
-        right2$clock = clock;
-        zp2$clock = clock;
-        lo2$clock = clock;
-        hi2$clock = clock;
-        last2$clock = clock;
-        v3$clock = clock;
-        sat3$clock = clock;
-        right3$clock = clock;
-        zp3$clock = clock;
-        lo3$clock = clock;
-        hi3$clock = clock;
-        last3$clock = clock;
-        v4$clock = clock;
-        y4$clock = clock;
-        right4$clock = clock;
-        zp4$clock = clock;
-        lo4$clock = clock;
-        hi4$clock = clock;
-        last4$clock = clock;
-        v5$clock = clock;
-        q5$clock = clock;
-        rem5$clock = clock;
-        thr5$clock = clock;
-        zp5$clock = clock;
-        lo5$clock = clock;
-        hi5$clock = clock;
-        last5$clock = clock;
         v6$clock = clock;
-        val6$clock = clock;
-        lo6$clock = clock;
-        hi6$clock = clock;
-        lo6_raw$clock = clock;
-        hi6_raw$clock = clock;
+        q6$clock = clock;
+        up6$clock = clock;
         last6$clock = clock;
         v7$clock = clock;
-        out7$clock = clock;
+        r7$clock = clock;
         last7$clock = clock;
-        v1$d = v1$q;
-        x1$d = x1$q;
-        m1$d = m1$q;
-        right1$d = right1$q;
-        zp1$d = zp1$q;
-        lo1$d = lo1$q;
-        hi1$d = hi1$q;
-        last1$d = last1$q;
-        v2$d = v2$q;
-        sat2$d = sat2$q;
-        right2$d = right2$q;
-        zp2$d = zp2$q;
-        lo2$d = lo2$q;
-        hi2$d = hi2$q;
-        last2$d = last2$q;
-        v3$d = v3$q;
-        sat3$d = sat3$q;
-        right3$d = right3$q;
-        zp3$d = zp3$q;
-        lo3$d = lo3$q;
-        hi3$d = hi3$q;
-        last3$d = last3$q;
-        v4$d = v4$q;
-        y4$d = y4$q;
-        right4$d = right4$q;
-        zp4$d = zp4$q;
-        lo4$d = lo4$q;
-        hi4$d = hi4$q;
-        last4$d = last4$q;
-        v5$d = v5$q;
-        q5$d = q5$q;
-        rem5$d = rem5$q;
-        thr5$d = thr5$q;
-        zp5$d = zp5$q;
-        lo5$d = lo5$q;
-        hi5$d = hi5$q;
-        last5$d = last5$q;
+        v8$clock = clock;
+        val8$clock = clock;
+        last8$clock = clock;
+        v9$clock = clock;
+        out9$clock = clock;
+        last9$clock = clock;
+        v10$clock = clock;
+        out10$clock = clock;
+        last10$clock = clock;
         v6$d = v6$q;
-        val6$d = val6$q;
-        lo6$d = lo6$q;
-        hi6$d = hi6$q;
-        lo6_raw$d = lo6_raw$q;
-        hi6_raw$d = hi6_raw$q;
+        q6$d = q6$q;
+        up6$d = up6$q;
         last6$d = last6$q;
         v7$d = v7$q;
-        out7$d = out7$q;
+        r7$d = r7$q;
         last7$d = last7$q;
+        v8$d = v8$q;
+        val8$d = val8$q;
+        last8$d = last8$q;
+        v9$d = v9$q;
+        out9$d = out9$q;
+        last9$d = last9$q;
+        v10$d = v10$q;
+        out10$d = out10$q;
+        last10$d = last10$q;
         mul$clock = clock;
         dv$clock = clock;
-        dsat$clock = clock;
         dright$clock = clock;
-        dzp$clock = clock;
-        dlo$clock = clock;
-        dhi$clock = clock;
         dlast$clock = clock;
         sum0 = acc + bias;
         neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
         if (shift[32'h5]) begin
-            x1$d = sum0;
-            right1$d = neg_shift;
+            mul$a = sum0;
+            dright$inp = neg_shift;
         end
         else begin
-            x1$d = sum0 << shift[(32'h0)+:(5)];
-            right1$d = 32'h0;
+            mul$a = sum0 << shift[(32'h0)+:(5)];
+            dright$inp = 32'h0;
         end
-        v1$d = valid;
-        m1$d = m0;
-        zp1$d = out_zp;
-        lo1$d = act_min;
-        hi1$d = act_max;
-        last1$d = last;
-        mul$a = x1$q;
-        mul$b = m1$q;
-        sat2$d = (x1$q == int32_min) && (m1$q == int32_min);
-        v2$d = v1$q;
-        right2$d = right1$q;
-        zp2$d = zp1$q;
-        lo2$d = lo1$q;
-        hi2$d = hi1$q;
-        last2$d = last1$q;
-        v3$d = v2$q;
-        sat3$d = sat2$q;
-        right3$d = right2$q;
-        zp3$d = zp2$q;
-        lo3$d = lo2$q;
-        hi3$d = hi2$q;
-        last3$d = last2$q;
-        dv$inp = v3$q;
-        dsat$inp = sat3$q;
-        dright$inp = right3$q;
-        dzp$inp = zp3$q;
-        dlo$inp = lo3$q;
-        dhi$inp = hi3$q;
-        dlast$inp = last3$q;
+        mul$b = m0;
+        dv$inp = valid;
+        dlast$inp = last;
+        sat5 = mul$hi[32'h20] && ~mul$hi[32'h21];
         prod_hi = mul$hi[(32'h1)+:(32)];
-        if (dsat$out) begin
-            y4$d = int32_max;
+        if (sat5) begin
+            y5 = int32_max;
         end
         else if (mul$hi[32'h0]) begin
-            y4$d = prod_hi + one;
+            y5 = prod_hi + one;
         end
         else begin
-            y4$d = prod_hi;
+            y5 = prod_hi;
         end
-        v4$d = dv$out;
-        right4$d = dright$out;
-        zp4$d = dzp$out;
-        lo4$d = dlo$out;
-        hi4$d = dhi$out;
-        last4$d = dlast$out;
-        mask4 = (one << right4$q) - one;
-        fill4 = ~(ones >> right4$q);
-        rem5$d = y4$q & mask4;
-        if (y4$q[32'h1f]) begin
-            q5$d = (y4$q >> right4$q) | fill4;
-            thr5$d = (mask4 >> 32'h1) + one;
+        right5 = dright$out;
+        mask5 = ~(ones << right5);
+        below5 = mask5 >> 32'h1;
+        half5 = mask5 ^ below5;
+        fill5 = ~(ones >> right5);
+        if (y5[32'h1f]) begin
+            q6$d = (y5 >> right5) | fill5;
+            up6$d = |(y5 & half5) && |(y5 & below5);
         end
         else begin
-            q5$d = y4$q >> right4$q;
-            thr5$d = mask4 >> 32'h1;
+            q6$d = y5 >> right5;
+            up6$d = |(y5 & half5);
         end
-        v5$d = v4$q;
-        zp5$d = zp4$q;
-        lo5$d = lo4$q;
-        hi5$d = hi4$q;
-        last5$d = last4$q;
-        if (rem5$q > thr5$q) begin
-            rounded5 = q5$q + one;
+        v6$d = dv$out;
+        last6$d = dlast$out;
+        top6 = q6$q[(32'h9)+:(23)];
+        low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff);
+        if (q6$q[32'h9]) begin
+            low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
         end
-        else begin
-            rounded5 = q5$q;
+        if (~|top6 || (top6 == top_ones)) begin
+            if (up6$q) begin
+                r7$d = low6 + one11;
+            end
+            else begin
+                r7$d = low6;
+            end
         end
-        wide5 = ((rounded5) & 34'h3ffffffff);
-        if (rounded5[32'h1f]) begin
-            wide5 = ((rounded5) & 34'h3ffffffff) | sext32;
-        end
-        zp_wide5 = ((zp5$q) & 34'h3ffffffff);
-        if (zp5$q[32'h7]) begin
-            zp_wide5 = ((zp5$q) & 34'h3ffffffff) | sext8;
-        end
-        lo_wide5 = ((lo5$q) & 34'h3ffffffff);
-        if (lo5$q[32'h7]) begin
-            lo_wide5 = ((lo5$q) & 34'h3ffffffff) | sext8;
-        end
-        hi_wide5 = ((hi5$q) & 34'h3ffffffff);
-        if (hi5$q[32'h7]) begin
-            hi_wide5 = ((hi5$q) & 34'h3ffffffff) | sext8;
-        end
-        val6$d = wide5 + zp_wide5;
-        lo6$d = lo_wide5 ^ offset;
-        hi6$d = hi_wide5 ^ offset;
-        lo6_raw$d = lo5$q;
-        hi6_raw$d = hi5$q;
-        v6$d = v5$q;
-        last6$d = last5$q;
-        val_off6 = val6$q ^ offset;
-        if (val_off6 < lo6$q) begin
-            out7$d = lo6_raw$q;
-        end
-        else if (val_off6 > hi6$q) begin
-            out7$d = hi6_raw$q;
+        else if (q6$q[32'h1f]) begin
+            r7$d = sat_lo11;
         end
         else begin
-            out7$d = val6$q[(32'h0)+:(8)];
+            r7$d = sat_hi11;
         end
         v7$d = v6$q;
         last7$d = last6$q;
-        out_valid = v7$q;
-        out = out7$q;
-        out_last = last7$q;
+        zp_ext7 = ((out_zp) & 11'h7ff);
+        if (out_zp[32'h7]) begin
+            zp_ext7 = ((out_zp) & 11'h7ff) | sext8;
+        end
+        val8$d = r7$q + zp_ext7;
+        v8$d = v7$q;
+        last8$d = last7$q;
+        val_off8 = val8$q ^ offset11;
+        lo_off8 = ((act_min) & 11'h7ff) ^ offset11;
+        if (act_min[32'h7]) begin
+            lo_off8 = (((act_min) & 11'h7ff) | sext8) ^ offset11;
+        end
+        hi_off8 = ((act_max) & 11'h7ff) ^ offset11;
+        if (act_max[32'h7]) begin
+            hi_off8 = (((act_max) & 11'h7ff) | sext8) ^ offset11;
+        end
+        if (val_off8 < lo_off8) begin
+            out9$d = act_min;
+        end
+        else if (val_off8 > hi_off8) begin
+            out9$d = act_max;
+        end
+        else begin
+            out9$d = val8$q[(32'h0)+:(8)];
+        end
+        v9$d = v8$q;
+        last9$d = last8$q;
+        v10$d = v9$q;
+        out10$d = out9$q;
+        last10$d = last9$q;
+        out_valid = v10$q;
+        out = out10$q;
+        out_last = last10$q;
     end
     
 endmodule // board_ulx3s$engine$rq$1
-
-
-module board_ulx3s$engine$rq$1$dhi(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    board_ulx3s$engine$rq$1$dhi$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    board_ulx3s$engine$rq$1$dhi$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // board_ulx3s$engine$rq$1$dhi
-
-
-module board_ulx3s$engine$rq$1$dhi$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$1$dhi$regs$0
-
-
-module board_ulx3s$engine$rq$1$dhi$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$1$dhi$regs$1
 
 
 module board_ulx3s$engine$rq$1$dlast(clock,inp,out);
@@ -14490,11 +12901,19 @@ module board_ulx3s$engine$rq$1$dlast(clock,inp,out);
     reg  regs$1$d;
     wire  regs$1$q;
     reg  regs$1$clock;
+    reg  regs$2$d;
+    wire  regs$2$q;
+    reg  regs$2$clock;
+    reg  regs$3$d;
+    wire  regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  taps$0;
     reg  taps$1;
     reg  taps$2;
+    reg  taps$3;
+    reg  taps$4;
     
     // Sub module instances
     board_ulx3s$engine$rq$1$dlast$regs$0 regs$0(
@@ -14507,6 +12926,16 @@ module board_ulx3s$engine$rq$1$dlast(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    board_ulx3s$engine$rq$1$dlast$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    board_ulx3s$engine$rq$1$dlast$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -14517,10 +12946,18 @@ module board_ulx3s$engine$rq$1$dlast(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // board_ulx3s$engine$rq$1$dlast
@@ -14564,92 +13001,42 @@ module board_ulx3s$engine$rq$1$dlast$regs$1(d,q,clock);
 endmodule // board_ulx3s$engine$rq$1$dlast$regs$1
 
 
-module board_ulx3s$engine$rq$1$dlo(clock,inp,out);
+module board_ulx3s$engine$rq$1$dlast$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    board_ulx3s$engine$rq$1$dlo$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    board_ulx3s$engine$rq$1$dlo$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // board_ulx3s$engine$rq$1$dlo
-
-
-module board_ulx3s$engine$rq$1$dlo$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$1$dlo$regs$0
+endmodule // board_ulx3s$engine$rq$1$dlast$regs$2
 
 
-module board_ulx3s$engine$rq$1$dlo$regs$1(d,q,clock);
+module board_ulx3s$engine$rq$1$dlast$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$1$dlo$regs$1
+endmodule // board_ulx3s$engine$rq$1$dlast$regs$3
 
 
 module board_ulx3s$engine$rq$1$dright(clock,inp,out);
@@ -14666,11 +13053,19 @@ module board_ulx3s$engine$rq$1$dright(clock,inp,out);
     reg  [4:0] regs$1$d;
     wire  [4:0] regs$1$q;
     reg  regs$1$clock;
+    reg  [4:0] regs$2$d;
+    wire  [4:0] regs$2$q;
+    reg  regs$2$clock;
+    reg  [4:0] regs$3$d;
+    wire  [4:0] regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  [4:0] taps$0;
     reg  [4:0] taps$1;
     reg  [4:0] taps$2;
+    reg  [4:0] taps$3;
+    reg  [4:0] taps$4;
     
     // Sub module instances
     board_ulx3s$engine$rq$1$dright$regs$0 regs$0(
@@ -14683,6 +13078,16 @@ module board_ulx3s$engine$rq$1$dright(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    board_ulx3s$engine$rq$1$dright$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    board_ulx3s$engine$rq$1$dright$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -14693,10 +13098,18 @@ module board_ulx3s$engine$rq$1$dright(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // board_ulx3s$engine$rq$1$dright
@@ -14740,92 +13153,42 @@ module board_ulx3s$engine$rq$1$dright$regs$1(d,q,clock);
 endmodule // board_ulx3s$engine$rq$1$dright$regs$1
 
 
-module board_ulx3s$engine$rq$1$dsat(clock,inp,out);
+module board_ulx3s$engine$rq$1$dright$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    
-    // Sub module instances
-    board_ulx3s$engine$rq$1$dsat$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    board_ulx3s$engine$rq$1$dsat$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // board_ulx3s$engine$rq$1$dsat
-
-
-module board_ulx3s$engine$rq$1$dsat$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 1'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$1$dsat$regs$0
+endmodule // board_ulx3s$engine$rq$1$dright$regs$2
 
 
-module board_ulx3s$engine$rq$1$dsat$regs$1(d,q,clock);
+module board_ulx3s$engine$rq$1$dright$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  d;
-    output reg  q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 1'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$1$dsat$regs$1
+endmodule // board_ulx3s$engine$rq$1$dright$regs$3
 
 
 module board_ulx3s$engine$rq$1$dv(clock,inp,out);
@@ -14842,11 +13205,19 @@ module board_ulx3s$engine$rq$1$dv(clock,inp,out);
     reg  regs$1$d;
     wire  regs$1$q;
     reg  regs$1$clock;
+    reg  regs$2$d;
+    wire  regs$2$q;
+    reg  regs$2$clock;
+    reg  regs$3$d;
+    wire  regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  taps$0;
     reg  taps$1;
     reg  taps$2;
+    reg  taps$3;
+    reg  taps$4;
     
     // Sub module instances
     board_ulx3s$engine$rq$1$dv$regs$0 regs$0(
@@ -14859,6 +13230,16 @@ module board_ulx3s$engine$rq$1$dv(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    board_ulx3s$engine$rq$1$dv$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    board_ulx3s$engine$rq$1$dv$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -14869,10 +13250,18 @@ module board_ulx3s$engine$rq$1$dv(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // board_ulx3s$engine$rq$1$dv
@@ -14916,228 +13305,7 @@ module board_ulx3s$engine$rq$1$dv$regs$1(d,q,clock);
 endmodule // board_ulx3s$engine$rq$1$dv$regs$1
 
 
-module board_ulx3s$engine$rq$1$dzp(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    board_ulx3s$engine$rq$1$dzp$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    board_ulx3s$engine$rq$1$dzp$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // board_ulx3s$engine$rq$1$dzp
-
-
-module board_ulx3s$engine$rq$1$dzp$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$1$dzp$regs$0
-
-
-module board_ulx3s$engine$rq$1$dzp$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$1$dzp$regs$1
-
-
-module board_ulx3s$engine$rq$1$hi1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$1$hi1
-
-
-module board_ulx3s$engine$rq$1$hi2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$1$hi2
-
-
-module board_ulx3s$engine$rq$1$hi3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$1$hi3
-
-
-module board_ulx3s$engine$rq$1$hi4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$1$hi4
-
-
-module board_ulx3s$engine$rq$1$hi5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$1$hi5
-
-
-module board_ulx3s$engine$rq$1$hi6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$1$hi6
-
-
-module board_ulx3s$engine$rq$1$hi6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$1$hi6_raw
-
-
-module board_ulx3s$engine$rq$1$last1(d,q,clock);
+module board_ulx3s$engine$rq$1$dv$regs$2(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -15153,10 +13321,10 @@ module board_ulx3s$engine$rq$1$last1(d,q,clock);
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$1$last1
+endmodule // board_ulx3s$engine$rq$1$dv$regs$2
 
 
-module board_ulx3s$engine$rq$1$last2(d,q,clock);
+module board_ulx3s$engine$rq$1$dv$regs$3(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -15172,10 +13340,10 @@ module board_ulx3s$engine$rq$1$last2(d,q,clock);
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$1$last2
+endmodule // board_ulx3s$engine$rq$1$dv$regs$3
 
 
-module board_ulx3s$engine$rq$1$last3(d,q,clock);
+module board_ulx3s$engine$rq$1$last10(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -15191,45 +13359,7 @@ module board_ulx3s$engine$rq$1$last3(d,q,clock);
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$1$last3
-
-
-module board_ulx3s$engine$rq$1$last4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$1$last4
-
-
-module board_ulx3s$engine$rq$1$last5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$1$last5
+endmodule // board_ulx3s$engine$rq$1$last10
 
 
 module board_ulx3s$engine$rq$1$last6(d,q,clock);
@@ -15270,156 +13400,42 @@ module board_ulx3s$engine$rq$1$last7(d,q,clock);
 endmodule // board_ulx3s$engine$rq$1$last7
 
 
-module board_ulx3s$engine$rq$1$lo1(d,q,clock);
+module board_ulx3s$engine$rq$1$last8(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$1$lo1
+endmodule // board_ulx3s$engine$rq$1$last8
 
 
-module board_ulx3s$engine$rq$1$lo2(d,q,clock);
+module board_ulx3s$engine$rq$1$last9(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$1$lo2
-
-
-module board_ulx3s$engine$rq$1$lo3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$1$lo3
-
-
-module board_ulx3s$engine$rq$1$lo4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$1$lo4
-
-
-module board_ulx3s$engine$rq$1$lo5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$1$lo5
-
-
-module board_ulx3s$engine$rq$1$lo6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$1$lo6
-
-
-module board_ulx3s$engine$rq$1$lo6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$1$lo6_raw
-
-
-module board_ulx3s$engine$rq$1$m1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$1$m1
+endmodule // board_ulx3s$engine$rq$1$last9
 
 
 module board_ulx3s$engine$rq$1$mul(clock,a,b,hi);
@@ -15428,7 +13444,7 @@ module board_ulx3s$engine$rq$1$mul(clock,a,b,hi);
     input wire  clock;
     input wire  [31:0] a;
     input wire  [31:0] b;
-    output reg  [32:0] hi;
+    output reg  [33:0] hi;
     
     // Update code (custom)
     reg [31:0] a_r;
@@ -15453,7 +13469,7 @@ module board_ulx3s$engine$rq$1$mul(clock,a,b,hi);
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
-    // Bits 63 and 29..0 are not needed by any caller (see the module docs).
+    // Bits 29..0 are not needed by any caller (see the module docs).
     /* verilator lint_off UNUSEDSIGNAL */
     wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
     /* verilator lint_on UNUSEDSIGNAL */
@@ -15467,12 +13483,12 @@ module board_ulx3s$engine$rq$1$mul(clock,a,b,hi);
        mid <= {hl[32], hl} + {lh[32], lh};
        hh2 <= hh;
        ll2 <= ll;
-       hi <= p[62:30];
+       hi <= p[63:30];
     end
 endmodule // board_ulx3s$engine$rq$1$mul
 
 
-module board_ulx3s$engine$rq$1$out7(d,q,clock);
+module board_ulx3s$engine$rq$1$out10(d,q,clock);
     
     // Module arguments
     input wire  [7:0] d;
@@ -15488,10 +13504,29 @@ module board_ulx3s$engine$rq$1$out7(d,q,clock);
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$1$out7
+endmodule // board_ulx3s$engine$rq$1$out10
 
 
-module board_ulx3s$engine$rq$1$q5(d,q,clock);
+module board_ulx3s$engine$rq$1$out9(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_ulx3s$engine$rq$1$out9
+
+
+module board_ulx3s$engine$rq$1$q6(d,q,clock);
     
     // Module arguments
     input wire  [31:0] d;
@@ -15507,105 +13542,29 @@ module board_ulx3s$engine$rq$1$q5(d,q,clock);
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$1$q5
+endmodule // board_ulx3s$engine$rq$1$q6
 
 
-module board_ulx3s$engine$rq$1$rem5(d,q,clock);
+module board_ulx3s$engine$rq$1$r7(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  [10:0] d;
+    output reg  [10:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 11'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$1$rem5
+endmodule // board_ulx3s$engine$rq$1$r7
 
 
-module board_ulx3s$engine$rq$1$right1(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$1$right1
-
-
-module board_ulx3s$engine$rq$1$right2(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$1$right2
-
-
-module board_ulx3s$engine$rq$1$right3(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$1$right3
-
-
-module board_ulx3s$engine$rq$1$right4(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$1$right4
-
-
-module board_ulx3s$engine$rq$1$sat2(d,q,clock);
+module board_ulx3s$engine$rq$1$up6(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -15621,10 +13580,10 @@ module board_ulx3s$engine$rq$1$sat2(d,q,clock);
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$1$sat2
+endmodule // board_ulx3s$engine$rq$1$up6
 
 
-module board_ulx3s$engine$rq$1$sat3(d,q,clock);
+module board_ulx3s$engine$rq$1$v10(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -15640,121 +13599,7 @@ module board_ulx3s$engine$rq$1$sat3(d,q,clock);
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$1$sat3
-
-
-module board_ulx3s$engine$rq$1$thr5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$1$thr5
-
-
-module board_ulx3s$engine$rq$1$v1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$1$v1
-
-
-module board_ulx3s$engine$rq$1$v2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$1$v2
-
-
-module board_ulx3s$engine$rq$1$v3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$1$v3
-
-
-module board_ulx3s$engine$rq$1$v4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$1$v4
-
-
-module board_ulx3s$engine$rq$1$v5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$1$v5
+endmodule // board_ulx3s$engine$rq$1$v10
 
 
 module board_ulx3s$engine$rq$1$v6(d,q,clock);
@@ -15795,156 +13640,61 @@ module board_ulx3s$engine$rq$1$v7(d,q,clock);
 endmodule // board_ulx3s$engine$rq$1$v7
 
 
-module board_ulx3s$engine$rq$1$val6(d,q,clock);
+module board_ulx3s$engine$rq$1$v8(d,q,clock);
     
     // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 34'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$1$val6
+endmodule // board_ulx3s$engine$rq$1$v8
 
 
-module board_ulx3s$engine$rq$1$x1(d,q,clock);
+module board_ulx3s$engine$rq$1$v9(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$1$x1
+endmodule // board_ulx3s$engine$rq$1$v9
 
 
-module board_ulx3s$engine$rq$1$y4(d,q,clock);
+module board_ulx3s$engine$rq$1$val8(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  [10:0] d;
+    output reg  [10:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 11'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$1$y4
-
-
-module board_ulx3s$engine$rq$1$zp1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$1$zp1
-
-
-module board_ulx3s$engine$rq$1$zp2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$1$zp2
-
-
-module board_ulx3s$engine$rq$1$zp3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$1$zp3
-
-
-module board_ulx3s$engine$rq$1$zp4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$1$zp4
-
-
-module board_ulx3s$engine$rq$1$zp5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$1$zp5
+endmodule // board_ulx3s$engine$rq$1$val8
 
 
 module board_ulx3s$engine$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,last,out_valid,out,out_last);
@@ -15967,192 +13717,95 @@ module board_ulx3s$engine$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_
     // Constant declarations
     localparam  one = 32'h1;
     localparam  ones = 32'hffffffff;
-    localparam  int32_min = 32'h80000000;
     localparam  int32_max = 32'h7fffffff;
-    localparam  sext32 = 34'h300000000;
-    localparam  sext8 = 34'h3ffffff00;
-    localparam  offset = 34'h200000000;
+    localparam  top_ones = 23'h7fffff;
+    localparam  one11 = 11'b1;
+    localparam  sext10 = 11'b10000000000;
+    localparam  sext8 = 11'b11100000000;
+    localparam  sat_lo11 = 11'b11000000000;
+    localparam  sat_hi11 = 11'b111111111;
+    localparam  offset11 = 11'b10000000000;
     
     // Stub signals
     reg  mul$clock;
     reg  [31:0] mul$a;
     reg  [31:0] mul$b;
-    wire  [32:0] mul$hi;
-    reg  v1$d;
-    wire  v1$q;
-    reg  v1$clock;
-    reg  [31:0] x1$d;
-    wire  [31:0] x1$q;
-    reg  x1$clock;
-    reg  [31:0] m1$d;
-    wire  [31:0] m1$q;
-    reg  m1$clock;
-    reg  [4:0] right1$d;
-    wire  [4:0] right1$q;
-    reg  right1$clock;
-    reg  [7:0] zp1$d;
-    wire  [7:0] zp1$q;
-    reg  zp1$clock;
-    reg  [7:0] lo1$d;
-    wire  [7:0] lo1$q;
-    reg  lo1$clock;
-    reg  [7:0] hi1$d;
-    wire  [7:0] hi1$q;
-    reg  hi1$clock;
-    reg  last1$d;
-    wire  last1$q;
-    reg  last1$clock;
-    reg  v2$d;
-    wire  v2$q;
-    reg  v2$clock;
-    reg  sat2$d;
-    wire  sat2$q;
-    reg  sat2$clock;
-    reg  [4:0] right2$d;
-    wire  [4:0] right2$q;
-    reg  right2$clock;
-    reg  [7:0] zp2$d;
-    wire  [7:0] zp2$q;
-    reg  zp2$clock;
-    reg  [7:0] lo2$d;
-    wire  [7:0] lo2$q;
-    reg  lo2$clock;
-    reg  [7:0] hi2$d;
-    wire  [7:0] hi2$q;
-    reg  hi2$clock;
-    reg  last2$d;
-    wire  last2$q;
-    reg  last2$clock;
-    reg  v3$d;
-    wire  v3$q;
-    reg  v3$clock;
-    reg  sat3$d;
-    wire  sat3$q;
-    reg  sat3$clock;
-    reg  [4:0] right3$d;
-    wire  [4:0] right3$q;
-    reg  right3$clock;
-    reg  [7:0] zp3$d;
-    wire  [7:0] zp3$q;
-    reg  zp3$clock;
-    reg  [7:0] lo3$d;
-    wire  [7:0] lo3$q;
-    reg  lo3$clock;
-    reg  [7:0] hi3$d;
-    wire  [7:0] hi3$q;
-    reg  hi3$clock;
-    reg  last3$d;
-    wire  last3$q;
-    reg  last3$clock;
+    wire  [33:0] mul$hi;
     reg  dv$clock;
     reg  dv$inp;
     wire  dv$out;
-    reg  dsat$clock;
-    reg  dsat$inp;
-    wire  dsat$out;
     reg  dright$clock;
     reg  [4:0] dright$inp;
     wire  [4:0] dright$out;
-    reg  dzp$clock;
-    reg  [7:0] dzp$inp;
-    wire  [7:0] dzp$out;
-    reg  dlo$clock;
-    reg  [7:0] dlo$inp;
-    wire  [7:0] dlo$out;
-    reg  dhi$clock;
-    reg  [7:0] dhi$inp;
-    wire  [7:0] dhi$out;
     reg  dlast$clock;
     reg  dlast$inp;
     wire  dlast$out;
-    reg  v4$d;
-    wire  v4$q;
-    reg  v4$clock;
-    reg  [31:0] y4$d;
-    wire  [31:0] y4$q;
-    reg  y4$clock;
-    reg  [4:0] right4$d;
-    wire  [4:0] right4$q;
-    reg  right4$clock;
-    reg  [7:0] zp4$d;
-    wire  [7:0] zp4$q;
-    reg  zp4$clock;
-    reg  [7:0] lo4$d;
-    wire  [7:0] lo4$q;
-    reg  lo4$clock;
-    reg  [7:0] hi4$d;
-    wire  [7:0] hi4$q;
-    reg  hi4$clock;
-    reg  last4$d;
-    wire  last4$q;
-    reg  last4$clock;
-    reg  v5$d;
-    wire  v5$q;
-    reg  v5$clock;
-    reg  [31:0] q5$d;
-    wire  [31:0] q5$q;
-    reg  q5$clock;
-    reg  [31:0] rem5$d;
-    wire  [31:0] rem5$q;
-    reg  rem5$clock;
-    reg  [31:0] thr5$d;
-    wire  [31:0] thr5$q;
-    reg  thr5$clock;
-    reg  [7:0] zp5$d;
-    wire  [7:0] zp5$q;
-    reg  zp5$clock;
-    reg  [7:0] lo5$d;
-    wire  [7:0] lo5$q;
-    reg  lo5$clock;
-    reg  [7:0] hi5$d;
-    wire  [7:0] hi5$q;
-    reg  hi5$clock;
-    reg  last5$d;
-    wire  last5$q;
-    reg  last5$clock;
     reg  v6$d;
     wire  v6$q;
     reg  v6$clock;
-    reg  [33:0] val6$d;
-    wire  [33:0] val6$q;
-    reg  val6$clock;
-    reg  [33:0] lo6$d;
-    wire  [33:0] lo6$q;
-    reg  lo6$clock;
-    reg  [33:0] hi6$d;
-    wire  [33:0] hi6$q;
-    reg  hi6$clock;
-    reg  [7:0] lo6_raw$d;
-    wire  [7:0] lo6_raw$q;
-    reg  lo6_raw$clock;
-    reg  [7:0] hi6_raw$d;
-    wire  [7:0] hi6_raw$q;
-    reg  hi6_raw$clock;
+    reg  [31:0] q6$d;
+    wire  [31:0] q6$q;
+    reg  q6$clock;
+    reg  up6$d;
+    wire  up6$q;
+    reg  up6$clock;
     reg  last6$d;
     wire  last6$q;
     reg  last6$clock;
     reg  v7$d;
     wire  v7$q;
     reg  v7$clock;
-    reg  [7:0] out7$d;
-    wire  [7:0] out7$q;
-    reg  out7$clock;
+    reg  [10:0] r7$d;
+    wire  [10:0] r7$q;
+    reg  r7$clock;
     reg  last7$d;
     wire  last7$q;
     reg  last7$clock;
+    reg  v8$d;
+    wire  v8$q;
+    reg  v8$clock;
+    reg  [10:0] val8$d;
+    wire  [10:0] val8$q;
+    reg  val8$clock;
+    reg  last8$d;
+    wire  last8$q;
+    reg  last8$clock;
+    reg  v9$d;
+    wire  v9$q;
+    reg  v9$clock;
+    reg  [7:0] out9$d;
+    wire  [7:0] out9$q;
+    reg  out9$clock;
+    reg  last9$d;
+    wire  last9$q;
+    reg  last9$clock;
+    reg  v10$d;
+    wire  v10$q;
+    reg  v10$clock;
+    reg  [7:0] out10$d;
+    wire  [7:0] out10$q;
+    reg  out10$clock;
+    reg  last10$d;
+    wire  last10$q;
+    reg  last10$clock;
     
     // Local signals
     reg  [31:0] sum0;
     reg  [4:0] neg_shift;
+    reg  sat5;
     reg  [31:0] prod_hi;
-    reg  [31:0] mask4;
-    reg  [31:0] fill4;
-    reg  [31:0] rounded5;
-    reg  [33:0] wide5;
-    reg  [33:0] zp_wide5;
-    reg  [33:0] lo_wide5;
-    reg  [33:0] hi_wide5;
-    reg  [33:0] val_off6;
+    reg  [31:0] y5;
+    reg  [4:0] right5;
+    reg  [31:0] mask5;
+    reg  [31:0] half5;
+    reg  [31:0] below5;
+    reg  [31:0] fill5;
+    reg  [22:0] top6;
+    reg  [10:0] low6;
+    reg  [10:0] zp_ext7;
+    reg  [10:0] val_off8;
+    reg  [10:0] lo_off8;
+    reg  [10:0] hi_off8;
     
     // Sub module instances
     board_ulx3s$engine$rq$2$mul mul(
@@ -16161,255 +13814,35 @@ module board_ulx3s$engine$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_
         .b(mul$b),
         .hi(mul$hi)
     );
-    board_ulx3s$engine$rq$2$v1 v1(
-        .d(v1$d),
-        .q(v1$q),
-        .clock(v1$clock)
-    );
-    board_ulx3s$engine$rq$2$x1 x1(
-        .d(x1$d),
-        .q(x1$q),
-        .clock(x1$clock)
-    );
-    board_ulx3s$engine$rq$2$m1 m1(
-        .d(m1$d),
-        .q(m1$q),
-        .clock(m1$clock)
-    );
-    board_ulx3s$engine$rq$2$right1 right1(
-        .d(right1$d),
-        .q(right1$q),
-        .clock(right1$clock)
-    );
-    board_ulx3s$engine$rq$2$zp1 zp1(
-        .d(zp1$d),
-        .q(zp1$q),
-        .clock(zp1$clock)
-    );
-    board_ulx3s$engine$rq$2$lo1 lo1(
-        .d(lo1$d),
-        .q(lo1$q),
-        .clock(lo1$clock)
-    );
-    board_ulx3s$engine$rq$2$hi1 hi1(
-        .d(hi1$d),
-        .q(hi1$q),
-        .clock(hi1$clock)
-    );
-    board_ulx3s$engine$rq$2$last1 last1(
-        .d(last1$d),
-        .q(last1$q),
-        .clock(last1$clock)
-    );
-    board_ulx3s$engine$rq$2$v2 v2(
-        .d(v2$d),
-        .q(v2$q),
-        .clock(v2$clock)
-    );
-    board_ulx3s$engine$rq$2$sat2 sat2(
-        .d(sat2$d),
-        .q(sat2$q),
-        .clock(sat2$clock)
-    );
-    board_ulx3s$engine$rq$2$right2 right2(
-        .d(right2$d),
-        .q(right2$q),
-        .clock(right2$clock)
-    );
-    board_ulx3s$engine$rq$2$zp2 zp2(
-        .d(zp2$d),
-        .q(zp2$q),
-        .clock(zp2$clock)
-    );
-    board_ulx3s$engine$rq$2$lo2 lo2(
-        .d(lo2$d),
-        .q(lo2$q),
-        .clock(lo2$clock)
-    );
-    board_ulx3s$engine$rq$2$hi2 hi2(
-        .d(hi2$d),
-        .q(hi2$q),
-        .clock(hi2$clock)
-    );
-    board_ulx3s$engine$rq$2$last2 last2(
-        .d(last2$d),
-        .q(last2$q),
-        .clock(last2$clock)
-    );
-    board_ulx3s$engine$rq$2$v3 v3(
-        .d(v3$d),
-        .q(v3$q),
-        .clock(v3$clock)
-    );
-    board_ulx3s$engine$rq$2$sat3 sat3(
-        .d(sat3$d),
-        .q(sat3$q),
-        .clock(sat3$clock)
-    );
-    board_ulx3s$engine$rq$2$right3 right3(
-        .d(right3$d),
-        .q(right3$q),
-        .clock(right3$clock)
-    );
-    board_ulx3s$engine$rq$2$zp3 zp3(
-        .d(zp3$d),
-        .q(zp3$q),
-        .clock(zp3$clock)
-    );
-    board_ulx3s$engine$rq$2$lo3 lo3(
-        .d(lo3$d),
-        .q(lo3$q),
-        .clock(lo3$clock)
-    );
-    board_ulx3s$engine$rq$2$hi3 hi3(
-        .d(hi3$d),
-        .q(hi3$q),
-        .clock(hi3$clock)
-    );
-    board_ulx3s$engine$rq$2$last3 last3(
-        .d(last3$d),
-        .q(last3$q),
-        .clock(last3$clock)
-    );
     board_ulx3s$engine$rq$2$dv dv(
         .clock(dv$clock),
         .inp(dv$inp),
         .out(dv$out)
-    );
-    board_ulx3s$engine$rq$2$dsat dsat(
-        .clock(dsat$clock),
-        .inp(dsat$inp),
-        .out(dsat$out)
     );
     board_ulx3s$engine$rq$2$dright dright(
         .clock(dright$clock),
         .inp(dright$inp),
         .out(dright$out)
     );
-    board_ulx3s$engine$rq$2$dzp dzp(
-        .clock(dzp$clock),
-        .inp(dzp$inp),
-        .out(dzp$out)
-    );
-    board_ulx3s$engine$rq$2$dlo dlo(
-        .clock(dlo$clock),
-        .inp(dlo$inp),
-        .out(dlo$out)
-    );
-    board_ulx3s$engine$rq$2$dhi dhi(
-        .clock(dhi$clock),
-        .inp(dhi$inp),
-        .out(dhi$out)
-    );
     board_ulx3s$engine$rq$2$dlast dlast(
         .clock(dlast$clock),
         .inp(dlast$inp),
         .out(dlast$out)
-    );
-    board_ulx3s$engine$rq$2$v4 v4(
-        .d(v4$d),
-        .q(v4$q),
-        .clock(v4$clock)
-    );
-    board_ulx3s$engine$rq$2$y4 y4(
-        .d(y4$d),
-        .q(y4$q),
-        .clock(y4$clock)
-    );
-    board_ulx3s$engine$rq$2$right4 right4(
-        .d(right4$d),
-        .q(right4$q),
-        .clock(right4$clock)
-    );
-    board_ulx3s$engine$rq$2$zp4 zp4(
-        .d(zp4$d),
-        .q(zp4$q),
-        .clock(zp4$clock)
-    );
-    board_ulx3s$engine$rq$2$lo4 lo4(
-        .d(lo4$d),
-        .q(lo4$q),
-        .clock(lo4$clock)
-    );
-    board_ulx3s$engine$rq$2$hi4 hi4(
-        .d(hi4$d),
-        .q(hi4$q),
-        .clock(hi4$clock)
-    );
-    board_ulx3s$engine$rq$2$last4 last4(
-        .d(last4$d),
-        .q(last4$q),
-        .clock(last4$clock)
-    );
-    board_ulx3s$engine$rq$2$v5 v5(
-        .d(v5$d),
-        .q(v5$q),
-        .clock(v5$clock)
-    );
-    board_ulx3s$engine$rq$2$q5 q5(
-        .d(q5$d),
-        .q(q5$q),
-        .clock(q5$clock)
-    );
-    board_ulx3s$engine$rq$2$rem5 rem5(
-        .d(rem5$d),
-        .q(rem5$q),
-        .clock(rem5$clock)
-    );
-    board_ulx3s$engine$rq$2$thr5 thr5(
-        .d(thr5$d),
-        .q(thr5$q),
-        .clock(thr5$clock)
-    );
-    board_ulx3s$engine$rq$2$zp5 zp5(
-        .d(zp5$d),
-        .q(zp5$q),
-        .clock(zp5$clock)
-    );
-    board_ulx3s$engine$rq$2$lo5 lo5(
-        .d(lo5$d),
-        .q(lo5$q),
-        .clock(lo5$clock)
-    );
-    board_ulx3s$engine$rq$2$hi5 hi5(
-        .d(hi5$d),
-        .q(hi5$q),
-        .clock(hi5$clock)
-    );
-    board_ulx3s$engine$rq$2$last5 last5(
-        .d(last5$d),
-        .q(last5$q),
-        .clock(last5$clock)
     );
     board_ulx3s$engine$rq$2$v6 v6(
         .d(v6$d),
         .q(v6$q),
         .clock(v6$clock)
     );
-    board_ulx3s$engine$rq$2$val6 val6(
-        .d(val6$d),
-        .q(val6$q),
-        .clock(val6$clock)
+    board_ulx3s$engine$rq$2$q6 q6(
+        .d(q6$d),
+        .q(q6$q),
+        .clock(q6$clock)
     );
-    board_ulx3s$engine$rq$2$lo6 lo6(
-        .d(lo6$d),
-        .q(lo6$q),
-        .clock(lo6$clock)
-    );
-    board_ulx3s$engine$rq$2$hi6 hi6(
-        .d(hi6$d),
-        .q(hi6$q),
-        .clock(hi6$clock)
-    );
-    board_ulx3s$engine$rq$2$lo6_raw lo6_raw(
-        .d(lo6_raw$d),
-        .q(lo6_raw$q),
-        .clock(lo6_raw$clock)
-    );
-    board_ulx3s$engine$rq$2$hi6_raw hi6_raw(
-        .d(hi6_raw$d),
-        .q(hi6_raw$q),
-        .clock(hi6_raw$clock)
+    board_ulx3s$engine$rq$2$up6 up6(
+        .d(up6$d),
+        .q(up6$q),
+        .clock(up6$clock)
     );
     board_ulx3s$engine$rq$2$last6 last6(
         .d(last6$d),
@@ -16421,327 +13854,196 @@ module board_ulx3s$engine$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_
         .q(v7$q),
         .clock(v7$clock)
     );
-    board_ulx3s$engine$rq$2$out7 out7(
-        .d(out7$d),
-        .q(out7$q),
-        .clock(out7$clock)
+    board_ulx3s$engine$rq$2$r7 r7(
+        .d(r7$d),
+        .q(r7$q),
+        .clock(r7$clock)
     );
     board_ulx3s$engine$rq$2$last7 last7(
         .d(last7$d),
         .q(last7$q),
         .clock(last7$clock)
     );
+    board_ulx3s$engine$rq$2$v8 v8(
+        .d(v8$d),
+        .q(v8$q),
+        .clock(v8$clock)
+    );
+    board_ulx3s$engine$rq$2$val8 val8(
+        .d(val8$d),
+        .q(val8$q),
+        .clock(val8$clock)
+    );
+    board_ulx3s$engine$rq$2$last8 last8(
+        .d(last8$d),
+        .q(last8$q),
+        .clock(last8$clock)
+    );
+    board_ulx3s$engine$rq$2$v9 v9(
+        .d(v9$d),
+        .q(v9$q),
+        .clock(v9$clock)
+    );
+    board_ulx3s$engine$rq$2$out9 out9(
+        .d(out9$d),
+        .q(out9$q),
+        .clock(out9$clock)
+    );
+    board_ulx3s$engine$rq$2$last9 last9(
+        .d(last9$d),
+        .q(last9$q),
+        .clock(last9$clock)
+    );
+    board_ulx3s$engine$rq$2$v10 v10(
+        .d(v10$d),
+        .q(v10$q),
+        .clock(v10$clock)
+    );
+    board_ulx3s$engine$rq$2$out10 out10(
+        .d(out10$d),
+        .q(out10$q),
+        .clock(out10$clock)
+    );
+    board_ulx3s$engine$rq$2$last10 last10(
+        .d(last10$d),
+        .q(last10$q),
+        .clock(last10$clock)
+    );
     
     // Update code
     always @(*) begin
-        v1$clock = clock;
-        x1$clock = clock;
-        m1$clock = clock;
-        right1$clock = clock;
-        zp1$clock = clock;
-        lo1$clock = clock;
-        hi1$clock = clock;
-        last1$clock = clock;
-        v2$clock = clock;
-        sat2$clock = clock;
-        right2$clock = clock;
-        zp2$clock = clock;
-        lo2$clock = clock;
-        hi2$clock = clock;
-        last2$clock = clock;
-        v3$clock = clock;
-        sat3$clock = clock;
-        right3$clock = clock;
-        zp3$clock = clock;
-        lo3$clock = clock;
-        hi3$clock = clock;
-        last3$clock = clock;
-        v4$clock = clock;
-        y4$clock = clock;
-        right4$clock = clock;
-        zp4$clock = clock;
-        lo4$clock = clock;
-        hi4$clock = clock;
-        last4$clock = clock;
-        v5$clock = clock;
-        q5$clock = clock;
-        rem5$clock = clock;
-        thr5$clock = clock;
-        zp5$clock = clock;
-        lo5$clock = clock;
-        hi5$clock = clock;
-        last5$clock = clock;
         v6$clock = clock;
-        val6$clock = clock;
-        lo6$clock = clock;
-        hi6$clock = clock;
-        lo6_raw$clock = clock;
-        hi6_raw$clock = clock;
+        q6$clock = clock;
+        up6$clock = clock;
         last6$clock = clock;
         v7$clock = clock;
-        out7$clock = clock;
+        r7$clock = clock;
         last7$clock = clock;
-        v1$d = v1$q;
-        x1$d = x1$q;
-        m1$d = m1$q;
-        right1$d = right1$q;
-        zp1$d = zp1$q;
-        lo1$d = lo1$q;
-        hi1$d = hi1$q;
-        last1$d = last1$q;
-        v2$d = v2$q;
-        sat2$d = sat2$q;
-        right2$d = right2$q;
-        zp2$d = zp2$q;
-        lo2$d = lo2$q;
-        hi2$d = hi2$q;
-        last2$d = last2$q;
-        v3$d = v3$q;
-        sat3$d = sat3$q;
-        right3$d = right3$q;
-        zp3$d = zp3$q;
-        lo3$d = lo3$q;
-        hi3$d = hi3$q;
-        last3$d = last3$q;
-        v4$d = v4$q;
-        y4$d = y4$q;
-        right4$d = right4$q;
-        zp4$d = zp4$q;
-        lo4$d = lo4$q;
-        hi4$d = hi4$q;
-        last4$d = last4$q;
-        v5$d = v5$q;
-        q5$d = q5$q;
-        rem5$d = rem5$q;
-        thr5$d = thr5$q;
-        zp5$d = zp5$q;
-        lo5$d = lo5$q;
-        hi5$d = hi5$q;
-        last5$d = last5$q;
+        v8$clock = clock;
+        val8$clock = clock;
+        last8$clock = clock;
+        v9$clock = clock;
+        out9$clock = clock;
+        last9$clock = clock;
+        v10$clock = clock;
+        out10$clock = clock;
+        last10$clock = clock;
         v6$d = v6$q;
-        val6$d = val6$q;
-        lo6$d = lo6$q;
-        hi6$d = hi6$q;
-        lo6_raw$d = lo6_raw$q;
-        hi6_raw$d = hi6_raw$q;
+        q6$d = q6$q;
+        up6$d = up6$q;
         last6$d = last6$q;
         v7$d = v7$q;
-        out7$d = out7$q;
+        r7$d = r7$q;
         last7$d = last7$q;
+        v8$d = v8$q;
+        val8$d = val8$q;
+        last8$d = last8$q;
+        v9$d = v9$q;
+        out9$d = out9$q;
+        last9$d = last9$q;
+        v10$d = v10$q;
+        out10$d = out10$q;
+        last10$d = last10$q;
         mul$clock = clock;
         dv$clock = clock;
-        dsat$clock = clock;
         dright$clock = clock;
-        dzp$clock = clock;
-        dlo$clock = clock;
-        dhi$clock = clock;
         dlast$clock = clock;
         sum0 = acc + bias;
         neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
         if (shift[32'h5]) begin
-            x1$d = sum0;
-            right1$d = neg_shift;
+            mul$a = sum0;
+            dright$inp = neg_shift;
         end
         else begin
-            x1$d = sum0 << shift[(32'h0)+:(5)];
-            right1$d = 32'h0;
+            mul$a = sum0 << shift[(32'h0)+:(5)];
+            dright$inp = 32'h0;
         end
-        v1$d = valid;
-        m1$d = m0;
-        zp1$d = out_zp;
-        lo1$d = act_min;
-        hi1$d = act_max;
-        last1$d = last;
-        mul$a = x1$q;
-        mul$b = m1$q;
-        sat2$d = (x1$q == int32_min) && (m1$q == int32_min);
-        v2$d = v1$q;
-        right2$d = right1$q;
-        zp2$d = zp1$q;
-        lo2$d = lo1$q;
-        hi2$d = hi1$q;
-        last2$d = last1$q;
-        v3$d = v2$q;
-        sat3$d = sat2$q;
-        right3$d = right2$q;
-        zp3$d = zp2$q;
-        lo3$d = lo2$q;
-        hi3$d = hi2$q;
-        last3$d = last2$q;
-        dv$inp = v3$q;
-        dsat$inp = sat3$q;
-        dright$inp = right3$q;
-        dzp$inp = zp3$q;
-        dlo$inp = lo3$q;
-        dhi$inp = hi3$q;
-        dlast$inp = last3$q;
+        mul$b = m0;
+        dv$inp = valid;
+        dlast$inp = last;
+        sat5 = mul$hi[32'h20] && ~mul$hi[32'h21];
         prod_hi = mul$hi[(32'h1)+:(32)];
-        if (dsat$out) begin
-            y4$d = int32_max;
+        if (sat5) begin
+            y5 = int32_max;
         end
         else if (mul$hi[32'h0]) begin
-            y4$d = prod_hi + one;
+            y5 = prod_hi + one;
         end
         else begin
-            y4$d = prod_hi;
+            y5 = prod_hi;
         end
-        v4$d = dv$out;
-        right4$d = dright$out;
-        zp4$d = dzp$out;
-        lo4$d = dlo$out;
-        hi4$d = dhi$out;
-        last4$d = dlast$out;
-        mask4 = (one << right4$q) - one;
-        fill4 = ~(ones >> right4$q);
-        rem5$d = y4$q & mask4;
-        if (y4$q[32'h1f]) begin
-            q5$d = (y4$q >> right4$q) | fill4;
-            thr5$d = (mask4 >> 32'h1) + one;
+        right5 = dright$out;
+        mask5 = ~(ones << right5);
+        below5 = mask5 >> 32'h1;
+        half5 = mask5 ^ below5;
+        fill5 = ~(ones >> right5);
+        if (y5[32'h1f]) begin
+            q6$d = (y5 >> right5) | fill5;
+            up6$d = |(y5 & half5) && |(y5 & below5);
         end
         else begin
-            q5$d = y4$q >> right4$q;
-            thr5$d = mask4 >> 32'h1;
+            q6$d = y5 >> right5;
+            up6$d = |(y5 & half5);
         end
-        v5$d = v4$q;
-        zp5$d = zp4$q;
-        lo5$d = lo4$q;
-        hi5$d = hi4$q;
-        last5$d = last4$q;
-        if (rem5$q > thr5$q) begin
-            rounded5 = q5$q + one;
+        v6$d = dv$out;
+        last6$d = dlast$out;
+        top6 = q6$q[(32'h9)+:(23)];
+        low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff);
+        if (q6$q[32'h9]) begin
+            low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
         end
-        else begin
-            rounded5 = q5$q;
+        if (~|top6 || (top6 == top_ones)) begin
+            if (up6$q) begin
+                r7$d = low6 + one11;
+            end
+            else begin
+                r7$d = low6;
+            end
         end
-        wide5 = ((rounded5) & 34'h3ffffffff);
-        if (rounded5[32'h1f]) begin
-            wide5 = ((rounded5) & 34'h3ffffffff) | sext32;
-        end
-        zp_wide5 = ((zp5$q) & 34'h3ffffffff);
-        if (zp5$q[32'h7]) begin
-            zp_wide5 = ((zp5$q) & 34'h3ffffffff) | sext8;
-        end
-        lo_wide5 = ((lo5$q) & 34'h3ffffffff);
-        if (lo5$q[32'h7]) begin
-            lo_wide5 = ((lo5$q) & 34'h3ffffffff) | sext8;
-        end
-        hi_wide5 = ((hi5$q) & 34'h3ffffffff);
-        if (hi5$q[32'h7]) begin
-            hi_wide5 = ((hi5$q) & 34'h3ffffffff) | sext8;
-        end
-        val6$d = wide5 + zp_wide5;
-        lo6$d = lo_wide5 ^ offset;
-        hi6$d = hi_wide5 ^ offset;
-        lo6_raw$d = lo5$q;
-        hi6_raw$d = hi5$q;
-        v6$d = v5$q;
-        last6$d = last5$q;
-        val_off6 = val6$q ^ offset;
-        if (val_off6 < lo6$q) begin
-            out7$d = lo6_raw$q;
-        end
-        else if (val_off6 > hi6$q) begin
-            out7$d = hi6_raw$q;
+        else if (q6$q[32'h1f]) begin
+            r7$d = sat_lo11;
         end
         else begin
-            out7$d = val6$q[(32'h0)+:(8)];
+            r7$d = sat_hi11;
         end
         v7$d = v6$q;
         last7$d = last6$q;
-        out_valid = v7$q;
-        out = out7$q;
-        out_last = last7$q;
+        zp_ext7 = ((out_zp) & 11'h7ff);
+        if (out_zp[32'h7]) begin
+            zp_ext7 = ((out_zp) & 11'h7ff) | sext8;
+        end
+        val8$d = r7$q + zp_ext7;
+        v8$d = v7$q;
+        last8$d = last7$q;
+        val_off8 = val8$q ^ offset11;
+        lo_off8 = ((act_min) & 11'h7ff) ^ offset11;
+        if (act_min[32'h7]) begin
+            lo_off8 = (((act_min) & 11'h7ff) | sext8) ^ offset11;
+        end
+        hi_off8 = ((act_max) & 11'h7ff) ^ offset11;
+        if (act_max[32'h7]) begin
+            hi_off8 = (((act_max) & 11'h7ff) | sext8) ^ offset11;
+        end
+        if (val_off8 < lo_off8) begin
+            out9$d = act_min;
+        end
+        else if (val_off8 > hi_off8) begin
+            out9$d = act_max;
+        end
+        else begin
+            out9$d = val8$q[(32'h0)+:(8)];
+        end
+        v9$d = v8$q;
+        last9$d = last8$q;
+        v10$d = v9$q;
+        out10$d = out9$q;
+        last10$d = last9$q;
+        out_valid = v10$q;
+        out = out10$q;
+        out_last = last10$q;
     end
     
 endmodule // board_ulx3s$engine$rq$2
-
-
-module board_ulx3s$engine$rq$2$dhi(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    board_ulx3s$engine$rq$2$dhi$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    board_ulx3s$engine$rq$2$dhi$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // board_ulx3s$engine$rq$2$dhi
-
-
-module board_ulx3s$engine$rq$2$dhi$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$2$dhi$regs$0
-
-
-module board_ulx3s$engine$rq$2$dhi$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$2$dhi$regs$1
 
 
 module board_ulx3s$engine$rq$2$dlast(clock,inp,out);
@@ -16758,11 +14060,19 @@ module board_ulx3s$engine$rq$2$dlast(clock,inp,out);
     reg  regs$1$d;
     wire  regs$1$q;
     reg  regs$1$clock;
+    reg  regs$2$d;
+    wire  regs$2$q;
+    reg  regs$2$clock;
+    reg  regs$3$d;
+    wire  regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  taps$0;
     reg  taps$1;
     reg  taps$2;
+    reg  taps$3;
+    reg  taps$4;
     
     // Sub module instances
     board_ulx3s$engine$rq$2$dlast$regs$0 regs$0(
@@ -16775,6 +14085,16 @@ module board_ulx3s$engine$rq$2$dlast(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    board_ulx3s$engine$rq$2$dlast$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    board_ulx3s$engine$rq$2$dlast$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -16785,10 +14105,18 @@ module board_ulx3s$engine$rq$2$dlast(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // board_ulx3s$engine$rq$2$dlast
@@ -16832,92 +14160,42 @@ module board_ulx3s$engine$rq$2$dlast$regs$1(d,q,clock);
 endmodule // board_ulx3s$engine$rq$2$dlast$regs$1
 
 
-module board_ulx3s$engine$rq$2$dlo(clock,inp,out);
+module board_ulx3s$engine$rq$2$dlast$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    board_ulx3s$engine$rq$2$dlo$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    board_ulx3s$engine$rq$2$dlo$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // board_ulx3s$engine$rq$2$dlo
-
-
-module board_ulx3s$engine$rq$2$dlo$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$2$dlo$regs$0
+endmodule // board_ulx3s$engine$rq$2$dlast$regs$2
 
 
-module board_ulx3s$engine$rq$2$dlo$regs$1(d,q,clock);
+module board_ulx3s$engine$rq$2$dlast$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$2$dlo$regs$1
+endmodule // board_ulx3s$engine$rq$2$dlast$regs$3
 
 
 module board_ulx3s$engine$rq$2$dright(clock,inp,out);
@@ -16934,11 +14212,19 @@ module board_ulx3s$engine$rq$2$dright(clock,inp,out);
     reg  [4:0] regs$1$d;
     wire  [4:0] regs$1$q;
     reg  regs$1$clock;
+    reg  [4:0] regs$2$d;
+    wire  [4:0] regs$2$q;
+    reg  regs$2$clock;
+    reg  [4:0] regs$3$d;
+    wire  [4:0] regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  [4:0] taps$0;
     reg  [4:0] taps$1;
     reg  [4:0] taps$2;
+    reg  [4:0] taps$3;
+    reg  [4:0] taps$4;
     
     // Sub module instances
     board_ulx3s$engine$rq$2$dright$regs$0 regs$0(
@@ -16951,6 +14237,16 @@ module board_ulx3s$engine$rq$2$dright(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    board_ulx3s$engine$rq$2$dright$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    board_ulx3s$engine$rq$2$dright$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -16961,10 +14257,18 @@ module board_ulx3s$engine$rq$2$dright(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // board_ulx3s$engine$rq$2$dright
@@ -17008,92 +14312,42 @@ module board_ulx3s$engine$rq$2$dright$regs$1(d,q,clock);
 endmodule // board_ulx3s$engine$rq$2$dright$regs$1
 
 
-module board_ulx3s$engine$rq$2$dsat(clock,inp,out);
+module board_ulx3s$engine$rq$2$dright$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    
-    // Sub module instances
-    board_ulx3s$engine$rq$2$dsat$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    board_ulx3s$engine$rq$2$dsat$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // board_ulx3s$engine$rq$2$dsat
-
-
-module board_ulx3s$engine$rq$2$dsat$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 1'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$2$dsat$regs$0
+endmodule // board_ulx3s$engine$rq$2$dright$regs$2
 
 
-module board_ulx3s$engine$rq$2$dsat$regs$1(d,q,clock);
+module board_ulx3s$engine$rq$2$dright$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  d;
-    output reg  q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 1'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$2$dsat$regs$1
+endmodule // board_ulx3s$engine$rq$2$dright$regs$3
 
 
 module board_ulx3s$engine$rq$2$dv(clock,inp,out);
@@ -17110,11 +14364,19 @@ module board_ulx3s$engine$rq$2$dv(clock,inp,out);
     reg  regs$1$d;
     wire  regs$1$q;
     reg  regs$1$clock;
+    reg  regs$2$d;
+    wire  regs$2$q;
+    reg  regs$2$clock;
+    reg  regs$3$d;
+    wire  regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  taps$0;
     reg  taps$1;
     reg  taps$2;
+    reg  taps$3;
+    reg  taps$4;
     
     // Sub module instances
     board_ulx3s$engine$rq$2$dv$regs$0 regs$0(
@@ -17127,6 +14389,16 @@ module board_ulx3s$engine$rq$2$dv(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    board_ulx3s$engine$rq$2$dv$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    board_ulx3s$engine$rq$2$dv$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -17137,10 +14409,18 @@ module board_ulx3s$engine$rq$2$dv(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // board_ulx3s$engine$rq$2$dv
@@ -17184,228 +14464,7 @@ module board_ulx3s$engine$rq$2$dv$regs$1(d,q,clock);
 endmodule // board_ulx3s$engine$rq$2$dv$regs$1
 
 
-module board_ulx3s$engine$rq$2$dzp(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    board_ulx3s$engine$rq$2$dzp$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    board_ulx3s$engine$rq$2$dzp$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // board_ulx3s$engine$rq$2$dzp
-
-
-module board_ulx3s$engine$rq$2$dzp$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$2$dzp$regs$0
-
-
-module board_ulx3s$engine$rq$2$dzp$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$2$dzp$regs$1
-
-
-module board_ulx3s$engine$rq$2$hi1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$2$hi1
-
-
-module board_ulx3s$engine$rq$2$hi2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$2$hi2
-
-
-module board_ulx3s$engine$rq$2$hi3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$2$hi3
-
-
-module board_ulx3s$engine$rq$2$hi4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$2$hi4
-
-
-module board_ulx3s$engine$rq$2$hi5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$2$hi5
-
-
-module board_ulx3s$engine$rq$2$hi6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$2$hi6
-
-
-module board_ulx3s$engine$rq$2$hi6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$2$hi6_raw
-
-
-module board_ulx3s$engine$rq$2$last1(d,q,clock);
+module board_ulx3s$engine$rq$2$dv$regs$2(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -17421,10 +14480,10 @@ module board_ulx3s$engine$rq$2$last1(d,q,clock);
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$2$last1
+endmodule // board_ulx3s$engine$rq$2$dv$regs$2
 
 
-module board_ulx3s$engine$rq$2$last2(d,q,clock);
+module board_ulx3s$engine$rq$2$dv$regs$3(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -17440,10 +14499,10 @@ module board_ulx3s$engine$rq$2$last2(d,q,clock);
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$2$last2
+endmodule // board_ulx3s$engine$rq$2$dv$regs$3
 
 
-module board_ulx3s$engine$rq$2$last3(d,q,clock);
+module board_ulx3s$engine$rq$2$last10(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -17459,45 +14518,7 @@ module board_ulx3s$engine$rq$2$last3(d,q,clock);
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$2$last3
-
-
-module board_ulx3s$engine$rq$2$last4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$2$last4
-
-
-module board_ulx3s$engine$rq$2$last5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$2$last5
+endmodule // board_ulx3s$engine$rq$2$last10
 
 
 module board_ulx3s$engine$rq$2$last6(d,q,clock);
@@ -17538,156 +14559,42 @@ module board_ulx3s$engine$rq$2$last7(d,q,clock);
 endmodule // board_ulx3s$engine$rq$2$last7
 
 
-module board_ulx3s$engine$rq$2$lo1(d,q,clock);
+module board_ulx3s$engine$rq$2$last8(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$2$lo1
+endmodule // board_ulx3s$engine$rq$2$last8
 
 
-module board_ulx3s$engine$rq$2$lo2(d,q,clock);
+module board_ulx3s$engine$rq$2$last9(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$2$lo2
-
-
-module board_ulx3s$engine$rq$2$lo3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$2$lo3
-
-
-module board_ulx3s$engine$rq$2$lo4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$2$lo4
-
-
-module board_ulx3s$engine$rq$2$lo5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$2$lo5
-
-
-module board_ulx3s$engine$rq$2$lo6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$2$lo6
-
-
-module board_ulx3s$engine$rq$2$lo6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$2$lo6_raw
-
-
-module board_ulx3s$engine$rq$2$m1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$2$m1
+endmodule // board_ulx3s$engine$rq$2$last9
 
 
 module board_ulx3s$engine$rq$2$mul(clock,a,b,hi);
@@ -17696,7 +14603,7 @@ module board_ulx3s$engine$rq$2$mul(clock,a,b,hi);
     input wire  clock;
     input wire  [31:0] a;
     input wire  [31:0] b;
-    output reg  [32:0] hi;
+    output reg  [33:0] hi;
     
     // Update code (custom)
     reg [31:0] a_r;
@@ -17721,7 +14628,7 @@ module board_ulx3s$engine$rq$2$mul(clock,a,b,hi);
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
-    // Bits 63 and 29..0 are not needed by any caller (see the module docs).
+    // Bits 29..0 are not needed by any caller (see the module docs).
     /* verilator lint_off UNUSEDSIGNAL */
     wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
     /* verilator lint_on UNUSEDSIGNAL */
@@ -17735,12 +14642,12 @@ module board_ulx3s$engine$rq$2$mul(clock,a,b,hi);
        mid <= {hl[32], hl} + {lh[32], lh};
        hh2 <= hh;
        ll2 <= ll;
-       hi <= p[62:30];
+       hi <= p[63:30];
     end
 endmodule // board_ulx3s$engine$rq$2$mul
 
 
-module board_ulx3s$engine$rq$2$out7(d,q,clock);
+module board_ulx3s$engine$rq$2$out10(d,q,clock);
     
     // Module arguments
     input wire  [7:0] d;
@@ -17756,10 +14663,29 @@ module board_ulx3s$engine$rq$2$out7(d,q,clock);
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$2$out7
+endmodule // board_ulx3s$engine$rq$2$out10
 
 
-module board_ulx3s$engine$rq$2$q5(d,q,clock);
+module board_ulx3s$engine$rq$2$out9(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_ulx3s$engine$rq$2$out9
+
+
+module board_ulx3s$engine$rq$2$q6(d,q,clock);
     
     // Module arguments
     input wire  [31:0] d;
@@ -17775,105 +14701,29 @@ module board_ulx3s$engine$rq$2$q5(d,q,clock);
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$2$q5
+endmodule // board_ulx3s$engine$rq$2$q6
 
 
-module board_ulx3s$engine$rq$2$rem5(d,q,clock);
+module board_ulx3s$engine$rq$2$r7(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  [10:0] d;
+    output reg  [10:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 11'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$2$rem5
+endmodule // board_ulx3s$engine$rq$2$r7
 
 
-module board_ulx3s$engine$rq$2$right1(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$2$right1
-
-
-module board_ulx3s$engine$rq$2$right2(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$2$right2
-
-
-module board_ulx3s$engine$rq$2$right3(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$2$right3
-
-
-module board_ulx3s$engine$rq$2$right4(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$2$right4
-
-
-module board_ulx3s$engine$rq$2$sat2(d,q,clock);
+module board_ulx3s$engine$rq$2$up6(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -17889,10 +14739,10 @@ module board_ulx3s$engine$rq$2$sat2(d,q,clock);
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$2$sat2
+endmodule // board_ulx3s$engine$rq$2$up6
 
 
-module board_ulx3s$engine$rq$2$sat3(d,q,clock);
+module board_ulx3s$engine$rq$2$v10(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -17908,121 +14758,7 @@ module board_ulx3s$engine$rq$2$sat3(d,q,clock);
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$2$sat3
-
-
-module board_ulx3s$engine$rq$2$thr5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$2$thr5
-
-
-module board_ulx3s$engine$rq$2$v1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$2$v1
-
-
-module board_ulx3s$engine$rq$2$v2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$2$v2
-
-
-module board_ulx3s$engine$rq$2$v3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$2$v3
-
-
-module board_ulx3s$engine$rq$2$v4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$2$v4
-
-
-module board_ulx3s$engine$rq$2$v5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$2$v5
+endmodule // board_ulx3s$engine$rq$2$v10
 
 
 module board_ulx3s$engine$rq$2$v6(d,q,clock);
@@ -18063,156 +14799,61 @@ module board_ulx3s$engine$rq$2$v7(d,q,clock);
 endmodule // board_ulx3s$engine$rq$2$v7
 
 
-module board_ulx3s$engine$rq$2$val6(d,q,clock);
+module board_ulx3s$engine$rq$2$v8(d,q,clock);
     
     // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 34'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$2$val6
+endmodule // board_ulx3s$engine$rq$2$v8
 
 
-module board_ulx3s$engine$rq$2$x1(d,q,clock);
+module board_ulx3s$engine$rq$2$v9(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$2$x1
+endmodule // board_ulx3s$engine$rq$2$v9
 
 
-module board_ulx3s$engine$rq$2$y4(d,q,clock);
+module board_ulx3s$engine$rq$2$val8(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  [10:0] d;
+    output reg  [10:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 11'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$2$y4
-
-
-module board_ulx3s$engine$rq$2$zp1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$2$zp1
-
-
-module board_ulx3s$engine$rq$2$zp2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$2$zp2
-
-
-module board_ulx3s$engine$rq$2$zp3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$2$zp3
-
-
-module board_ulx3s$engine$rq$2$zp4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$2$zp4
-
-
-module board_ulx3s$engine$rq$2$zp5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$2$zp5
+endmodule // board_ulx3s$engine$rq$2$val8
 
 
 module board_ulx3s$engine$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,last,out_valid,out,out_last);
@@ -18235,192 +14876,95 @@ module board_ulx3s$engine$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_
     // Constant declarations
     localparam  one = 32'h1;
     localparam  ones = 32'hffffffff;
-    localparam  int32_min = 32'h80000000;
     localparam  int32_max = 32'h7fffffff;
-    localparam  sext32 = 34'h300000000;
-    localparam  sext8 = 34'h3ffffff00;
-    localparam  offset = 34'h200000000;
+    localparam  top_ones = 23'h7fffff;
+    localparam  one11 = 11'b1;
+    localparam  sext10 = 11'b10000000000;
+    localparam  sext8 = 11'b11100000000;
+    localparam  sat_lo11 = 11'b11000000000;
+    localparam  sat_hi11 = 11'b111111111;
+    localparam  offset11 = 11'b10000000000;
     
     // Stub signals
     reg  mul$clock;
     reg  [31:0] mul$a;
     reg  [31:0] mul$b;
-    wire  [32:0] mul$hi;
-    reg  v1$d;
-    wire  v1$q;
-    reg  v1$clock;
-    reg  [31:0] x1$d;
-    wire  [31:0] x1$q;
-    reg  x1$clock;
-    reg  [31:0] m1$d;
-    wire  [31:0] m1$q;
-    reg  m1$clock;
-    reg  [4:0] right1$d;
-    wire  [4:0] right1$q;
-    reg  right1$clock;
-    reg  [7:0] zp1$d;
-    wire  [7:0] zp1$q;
-    reg  zp1$clock;
-    reg  [7:0] lo1$d;
-    wire  [7:0] lo1$q;
-    reg  lo1$clock;
-    reg  [7:0] hi1$d;
-    wire  [7:0] hi1$q;
-    reg  hi1$clock;
-    reg  last1$d;
-    wire  last1$q;
-    reg  last1$clock;
-    reg  v2$d;
-    wire  v2$q;
-    reg  v2$clock;
-    reg  sat2$d;
-    wire  sat2$q;
-    reg  sat2$clock;
-    reg  [4:0] right2$d;
-    wire  [4:0] right2$q;
-    reg  right2$clock;
-    reg  [7:0] zp2$d;
-    wire  [7:0] zp2$q;
-    reg  zp2$clock;
-    reg  [7:0] lo2$d;
-    wire  [7:0] lo2$q;
-    reg  lo2$clock;
-    reg  [7:0] hi2$d;
-    wire  [7:0] hi2$q;
-    reg  hi2$clock;
-    reg  last2$d;
-    wire  last2$q;
-    reg  last2$clock;
-    reg  v3$d;
-    wire  v3$q;
-    reg  v3$clock;
-    reg  sat3$d;
-    wire  sat3$q;
-    reg  sat3$clock;
-    reg  [4:0] right3$d;
-    wire  [4:0] right3$q;
-    reg  right3$clock;
-    reg  [7:0] zp3$d;
-    wire  [7:0] zp3$q;
-    reg  zp3$clock;
-    reg  [7:0] lo3$d;
-    wire  [7:0] lo3$q;
-    reg  lo3$clock;
-    reg  [7:0] hi3$d;
-    wire  [7:0] hi3$q;
-    reg  hi3$clock;
-    reg  last3$d;
-    wire  last3$q;
-    reg  last3$clock;
+    wire  [33:0] mul$hi;
     reg  dv$clock;
     reg  dv$inp;
     wire  dv$out;
-    reg  dsat$clock;
-    reg  dsat$inp;
-    wire  dsat$out;
     reg  dright$clock;
     reg  [4:0] dright$inp;
     wire  [4:0] dright$out;
-    reg  dzp$clock;
-    reg  [7:0] dzp$inp;
-    wire  [7:0] dzp$out;
-    reg  dlo$clock;
-    reg  [7:0] dlo$inp;
-    wire  [7:0] dlo$out;
-    reg  dhi$clock;
-    reg  [7:0] dhi$inp;
-    wire  [7:0] dhi$out;
     reg  dlast$clock;
     reg  dlast$inp;
     wire  dlast$out;
-    reg  v4$d;
-    wire  v4$q;
-    reg  v4$clock;
-    reg  [31:0] y4$d;
-    wire  [31:0] y4$q;
-    reg  y4$clock;
-    reg  [4:0] right4$d;
-    wire  [4:0] right4$q;
-    reg  right4$clock;
-    reg  [7:0] zp4$d;
-    wire  [7:0] zp4$q;
-    reg  zp4$clock;
-    reg  [7:0] lo4$d;
-    wire  [7:0] lo4$q;
-    reg  lo4$clock;
-    reg  [7:0] hi4$d;
-    wire  [7:0] hi4$q;
-    reg  hi4$clock;
-    reg  last4$d;
-    wire  last4$q;
-    reg  last4$clock;
-    reg  v5$d;
-    wire  v5$q;
-    reg  v5$clock;
-    reg  [31:0] q5$d;
-    wire  [31:0] q5$q;
-    reg  q5$clock;
-    reg  [31:0] rem5$d;
-    wire  [31:0] rem5$q;
-    reg  rem5$clock;
-    reg  [31:0] thr5$d;
-    wire  [31:0] thr5$q;
-    reg  thr5$clock;
-    reg  [7:0] zp5$d;
-    wire  [7:0] zp5$q;
-    reg  zp5$clock;
-    reg  [7:0] lo5$d;
-    wire  [7:0] lo5$q;
-    reg  lo5$clock;
-    reg  [7:0] hi5$d;
-    wire  [7:0] hi5$q;
-    reg  hi5$clock;
-    reg  last5$d;
-    wire  last5$q;
-    reg  last5$clock;
     reg  v6$d;
     wire  v6$q;
     reg  v6$clock;
-    reg  [33:0] val6$d;
-    wire  [33:0] val6$q;
-    reg  val6$clock;
-    reg  [33:0] lo6$d;
-    wire  [33:0] lo6$q;
-    reg  lo6$clock;
-    reg  [33:0] hi6$d;
-    wire  [33:0] hi6$q;
-    reg  hi6$clock;
-    reg  [7:0] lo6_raw$d;
-    wire  [7:0] lo6_raw$q;
-    reg  lo6_raw$clock;
-    reg  [7:0] hi6_raw$d;
-    wire  [7:0] hi6_raw$q;
-    reg  hi6_raw$clock;
+    reg  [31:0] q6$d;
+    wire  [31:0] q6$q;
+    reg  q6$clock;
+    reg  up6$d;
+    wire  up6$q;
+    reg  up6$clock;
     reg  last6$d;
     wire  last6$q;
     reg  last6$clock;
     reg  v7$d;
     wire  v7$q;
     reg  v7$clock;
-    reg  [7:0] out7$d;
-    wire  [7:0] out7$q;
-    reg  out7$clock;
+    reg  [10:0] r7$d;
+    wire  [10:0] r7$q;
+    reg  r7$clock;
     reg  last7$d;
     wire  last7$q;
     reg  last7$clock;
+    reg  v8$d;
+    wire  v8$q;
+    reg  v8$clock;
+    reg  [10:0] val8$d;
+    wire  [10:0] val8$q;
+    reg  val8$clock;
+    reg  last8$d;
+    wire  last8$q;
+    reg  last8$clock;
+    reg  v9$d;
+    wire  v9$q;
+    reg  v9$clock;
+    reg  [7:0] out9$d;
+    wire  [7:0] out9$q;
+    reg  out9$clock;
+    reg  last9$d;
+    wire  last9$q;
+    reg  last9$clock;
+    reg  v10$d;
+    wire  v10$q;
+    reg  v10$clock;
+    reg  [7:0] out10$d;
+    wire  [7:0] out10$q;
+    reg  out10$clock;
+    reg  last10$d;
+    wire  last10$q;
+    reg  last10$clock;
     
     // Local signals
     reg  [31:0] sum0;
     reg  [4:0] neg_shift;
+    reg  sat5;
     reg  [31:0] prod_hi;
-    reg  [31:0] mask4;
-    reg  [31:0] fill4;
-    reg  [31:0] rounded5;
-    reg  [33:0] wide5;
-    reg  [33:0] zp_wide5;
-    reg  [33:0] lo_wide5;
-    reg  [33:0] hi_wide5;
-    reg  [33:0] val_off6;
+    reg  [31:0] y5;
+    reg  [4:0] right5;
+    reg  [31:0] mask5;
+    reg  [31:0] half5;
+    reg  [31:0] below5;
+    reg  [31:0] fill5;
+    reg  [22:0] top6;
+    reg  [10:0] low6;
+    reg  [10:0] zp_ext7;
+    reg  [10:0] val_off8;
+    reg  [10:0] lo_off8;
+    reg  [10:0] hi_off8;
     
     // Sub module instances
     board_ulx3s$engine$rq$3$mul mul(
@@ -18429,255 +14973,35 @@ module board_ulx3s$engine$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_
         .b(mul$b),
         .hi(mul$hi)
     );
-    board_ulx3s$engine$rq$3$v1 v1(
-        .d(v1$d),
-        .q(v1$q),
-        .clock(v1$clock)
-    );
-    board_ulx3s$engine$rq$3$x1 x1(
-        .d(x1$d),
-        .q(x1$q),
-        .clock(x1$clock)
-    );
-    board_ulx3s$engine$rq$3$m1 m1(
-        .d(m1$d),
-        .q(m1$q),
-        .clock(m1$clock)
-    );
-    board_ulx3s$engine$rq$3$right1 right1(
-        .d(right1$d),
-        .q(right1$q),
-        .clock(right1$clock)
-    );
-    board_ulx3s$engine$rq$3$zp1 zp1(
-        .d(zp1$d),
-        .q(zp1$q),
-        .clock(zp1$clock)
-    );
-    board_ulx3s$engine$rq$3$lo1 lo1(
-        .d(lo1$d),
-        .q(lo1$q),
-        .clock(lo1$clock)
-    );
-    board_ulx3s$engine$rq$3$hi1 hi1(
-        .d(hi1$d),
-        .q(hi1$q),
-        .clock(hi1$clock)
-    );
-    board_ulx3s$engine$rq$3$last1 last1(
-        .d(last1$d),
-        .q(last1$q),
-        .clock(last1$clock)
-    );
-    board_ulx3s$engine$rq$3$v2 v2(
-        .d(v2$d),
-        .q(v2$q),
-        .clock(v2$clock)
-    );
-    board_ulx3s$engine$rq$3$sat2 sat2(
-        .d(sat2$d),
-        .q(sat2$q),
-        .clock(sat2$clock)
-    );
-    board_ulx3s$engine$rq$3$right2 right2(
-        .d(right2$d),
-        .q(right2$q),
-        .clock(right2$clock)
-    );
-    board_ulx3s$engine$rq$3$zp2 zp2(
-        .d(zp2$d),
-        .q(zp2$q),
-        .clock(zp2$clock)
-    );
-    board_ulx3s$engine$rq$3$lo2 lo2(
-        .d(lo2$d),
-        .q(lo2$q),
-        .clock(lo2$clock)
-    );
-    board_ulx3s$engine$rq$3$hi2 hi2(
-        .d(hi2$d),
-        .q(hi2$q),
-        .clock(hi2$clock)
-    );
-    board_ulx3s$engine$rq$3$last2 last2(
-        .d(last2$d),
-        .q(last2$q),
-        .clock(last2$clock)
-    );
-    board_ulx3s$engine$rq$3$v3 v3(
-        .d(v3$d),
-        .q(v3$q),
-        .clock(v3$clock)
-    );
-    board_ulx3s$engine$rq$3$sat3 sat3(
-        .d(sat3$d),
-        .q(sat3$q),
-        .clock(sat3$clock)
-    );
-    board_ulx3s$engine$rq$3$right3 right3(
-        .d(right3$d),
-        .q(right3$q),
-        .clock(right3$clock)
-    );
-    board_ulx3s$engine$rq$3$zp3 zp3(
-        .d(zp3$d),
-        .q(zp3$q),
-        .clock(zp3$clock)
-    );
-    board_ulx3s$engine$rq$3$lo3 lo3(
-        .d(lo3$d),
-        .q(lo3$q),
-        .clock(lo3$clock)
-    );
-    board_ulx3s$engine$rq$3$hi3 hi3(
-        .d(hi3$d),
-        .q(hi3$q),
-        .clock(hi3$clock)
-    );
-    board_ulx3s$engine$rq$3$last3 last3(
-        .d(last3$d),
-        .q(last3$q),
-        .clock(last3$clock)
-    );
     board_ulx3s$engine$rq$3$dv dv(
         .clock(dv$clock),
         .inp(dv$inp),
         .out(dv$out)
-    );
-    board_ulx3s$engine$rq$3$dsat dsat(
-        .clock(dsat$clock),
-        .inp(dsat$inp),
-        .out(dsat$out)
     );
     board_ulx3s$engine$rq$3$dright dright(
         .clock(dright$clock),
         .inp(dright$inp),
         .out(dright$out)
     );
-    board_ulx3s$engine$rq$3$dzp dzp(
-        .clock(dzp$clock),
-        .inp(dzp$inp),
-        .out(dzp$out)
-    );
-    board_ulx3s$engine$rq$3$dlo dlo(
-        .clock(dlo$clock),
-        .inp(dlo$inp),
-        .out(dlo$out)
-    );
-    board_ulx3s$engine$rq$3$dhi dhi(
-        .clock(dhi$clock),
-        .inp(dhi$inp),
-        .out(dhi$out)
-    );
     board_ulx3s$engine$rq$3$dlast dlast(
         .clock(dlast$clock),
         .inp(dlast$inp),
         .out(dlast$out)
-    );
-    board_ulx3s$engine$rq$3$v4 v4(
-        .d(v4$d),
-        .q(v4$q),
-        .clock(v4$clock)
-    );
-    board_ulx3s$engine$rq$3$y4 y4(
-        .d(y4$d),
-        .q(y4$q),
-        .clock(y4$clock)
-    );
-    board_ulx3s$engine$rq$3$right4 right4(
-        .d(right4$d),
-        .q(right4$q),
-        .clock(right4$clock)
-    );
-    board_ulx3s$engine$rq$3$zp4 zp4(
-        .d(zp4$d),
-        .q(zp4$q),
-        .clock(zp4$clock)
-    );
-    board_ulx3s$engine$rq$3$lo4 lo4(
-        .d(lo4$d),
-        .q(lo4$q),
-        .clock(lo4$clock)
-    );
-    board_ulx3s$engine$rq$3$hi4 hi4(
-        .d(hi4$d),
-        .q(hi4$q),
-        .clock(hi4$clock)
-    );
-    board_ulx3s$engine$rq$3$last4 last4(
-        .d(last4$d),
-        .q(last4$q),
-        .clock(last4$clock)
-    );
-    board_ulx3s$engine$rq$3$v5 v5(
-        .d(v5$d),
-        .q(v5$q),
-        .clock(v5$clock)
-    );
-    board_ulx3s$engine$rq$3$q5 q5(
-        .d(q5$d),
-        .q(q5$q),
-        .clock(q5$clock)
-    );
-    board_ulx3s$engine$rq$3$rem5 rem5(
-        .d(rem5$d),
-        .q(rem5$q),
-        .clock(rem5$clock)
-    );
-    board_ulx3s$engine$rq$3$thr5 thr5(
-        .d(thr5$d),
-        .q(thr5$q),
-        .clock(thr5$clock)
-    );
-    board_ulx3s$engine$rq$3$zp5 zp5(
-        .d(zp5$d),
-        .q(zp5$q),
-        .clock(zp5$clock)
-    );
-    board_ulx3s$engine$rq$3$lo5 lo5(
-        .d(lo5$d),
-        .q(lo5$q),
-        .clock(lo5$clock)
-    );
-    board_ulx3s$engine$rq$3$hi5 hi5(
-        .d(hi5$d),
-        .q(hi5$q),
-        .clock(hi5$clock)
-    );
-    board_ulx3s$engine$rq$3$last5 last5(
-        .d(last5$d),
-        .q(last5$q),
-        .clock(last5$clock)
     );
     board_ulx3s$engine$rq$3$v6 v6(
         .d(v6$d),
         .q(v6$q),
         .clock(v6$clock)
     );
-    board_ulx3s$engine$rq$3$val6 val6(
-        .d(val6$d),
-        .q(val6$q),
-        .clock(val6$clock)
+    board_ulx3s$engine$rq$3$q6 q6(
+        .d(q6$d),
+        .q(q6$q),
+        .clock(q6$clock)
     );
-    board_ulx3s$engine$rq$3$lo6 lo6(
-        .d(lo6$d),
-        .q(lo6$q),
-        .clock(lo6$clock)
-    );
-    board_ulx3s$engine$rq$3$hi6 hi6(
-        .d(hi6$d),
-        .q(hi6$q),
-        .clock(hi6$clock)
-    );
-    board_ulx3s$engine$rq$3$lo6_raw lo6_raw(
-        .d(lo6_raw$d),
-        .q(lo6_raw$q),
-        .clock(lo6_raw$clock)
-    );
-    board_ulx3s$engine$rq$3$hi6_raw hi6_raw(
-        .d(hi6_raw$d),
-        .q(hi6_raw$q),
-        .clock(hi6_raw$clock)
+    board_ulx3s$engine$rq$3$up6 up6(
+        .d(up6$d),
+        .q(up6$q),
+        .clock(up6$clock)
     );
     board_ulx3s$engine$rq$3$last6 last6(
         .d(last6$d),
@@ -18689,327 +15013,196 @@ module board_ulx3s$engine$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_
         .q(v7$q),
         .clock(v7$clock)
     );
-    board_ulx3s$engine$rq$3$out7 out7(
-        .d(out7$d),
-        .q(out7$q),
-        .clock(out7$clock)
+    board_ulx3s$engine$rq$3$r7 r7(
+        .d(r7$d),
+        .q(r7$q),
+        .clock(r7$clock)
     );
     board_ulx3s$engine$rq$3$last7 last7(
         .d(last7$d),
         .q(last7$q),
         .clock(last7$clock)
     );
+    board_ulx3s$engine$rq$3$v8 v8(
+        .d(v8$d),
+        .q(v8$q),
+        .clock(v8$clock)
+    );
+    board_ulx3s$engine$rq$3$val8 val8(
+        .d(val8$d),
+        .q(val8$q),
+        .clock(val8$clock)
+    );
+    board_ulx3s$engine$rq$3$last8 last8(
+        .d(last8$d),
+        .q(last8$q),
+        .clock(last8$clock)
+    );
+    board_ulx3s$engine$rq$3$v9 v9(
+        .d(v9$d),
+        .q(v9$q),
+        .clock(v9$clock)
+    );
+    board_ulx3s$engine$rq$3$out9 out9(
+        .d(out9$d),
+        .q(out9$q),
+        .clock(out9$clock)
+    );
+    board_ulx3s$engine$rq$3$last9 last9(
+        .d(last9$d),
+        .q(last9$q),
+        .clock(last9$clock)
+    );
+    board_ulx3s$engine$rq$3$v10 v10(
+        .d(v10$d),
+        .q(v10$q),
+        .clock(v10$clock)
+    );
+    board_ulx3s$engine$rq$3$out10 out10(
+        .d(out10$d),
+        .q(out10$q),
+        .clock(out10$clock)
+    );
+    board_ulx3s$engine$rq$3$last10 last10(
+        .d(last10$d),
+        .q(last10$q),
+        .clock(last10$clock)
+    );
     
     // Update code
     always @(*) begin
-        v1$clock = clock;
-        x1$clock = clock;
-        m1$clock = clock;
-        right1$clock = clock;
-        zp1$clock = clock;
-        lo1$clock = clock;
-        hi1$clock = clock;
-        last1$clock = clock;
-        v2$clock = clock;
-        sat2$clock = clock;
-        right2$clock = clock;
-        zp2$clock = clock;
-        lo2$clock = clock;
-        hi2$clock = clock;
-        last2$clock = clock;
-        v3$clock = clock;
-        sat3$clock = clock;
-        right3$clock = clock;
-        zp3$clock = clock;
-        lo3$clock = clock;
-        hi3$clock = clock;
-        last3$clock = clock;
-        v4$clock = clock;
-        y4$clock = clock;
-        right4$clock = clock;
-        zp4$clock = clock;
-        lo4$clock = clock;
-        hi4$clock = clock;
-        last4$clock = clock;
-        v5$clock = clock;
-        q5$clock = clock;
-        rem5$clock = clock;
-        thr5$clock = clock;
-        zp5$clock = clock;
-        lo5$clock = clock;
-        hi5$clock = clock;
-        last5$clock = clock;
         v6$clock = clock;
-        val6$clock = clock;
-        lo6$clock = clock;
-        hi6$clock = clock;
-        lo6_raw$clock = clock;
-        hi6_raw$clock = clock;
+        q6$clock = clock;
+        up6$clock = clock;
         last6$clock = clock;
         v7$clock = clock;
-        out7$clock = clock;
+        r7$clock = clock;
         last7$clock = clock;
-        v1$d = v1$q;
-        x1$d = x1$q;
-        m1$d = m1$q;
-        right1$d = right1$q;
-        zp1$d = zp1$q;
-        lo1$d = lo1$q;
-        hi1$d = hi1$q;
-        last1$d = last1$q;
-        v2$d = v2$q;
-        sat2$d = sat2$q;
-        right2$d = right2$q;
-        zp2$d = zp2$q;
-        lo2$d = lo2$q;
-        hi2$d = hi2$q;
-        last2$d = last2$q;
-        v3$d = v3$q;
-        sat3$d = sat3$q;
-        right3$d = right3$q;
-        zp3$d = zp3$q;
-        lo3$d = lo3$q;
-        hi3$d = hi3$q;
-        last3$d = last3$q;
-        v4$d = v4$q;
-        y4$d = y4$q;
-        right4$d = right4$q;
-        zp4$d = zp4$q;
-        lo4$d = lo4$q;
-        hi4$d = hi4$q;
-        last4$d = last4$q;
-        v5$d = v5$q;
-        q5$d = q5$q;
-        rem5$d = rem5$q;
-        thr5$d = thr5$q;
-        zp5$d = zp5$q;
-        lo5$d = lo5$q;
-        hi5$d = hi5$q;
-        last5$d = last5$q;
+        v8$clock = clock;
+        val8$clock = clock;
+        last8$clock = clock;
+        v9$clock = clock;
+        out9$clock = clock;
+        last9$clock = clock;
+        v10$clock = clock;
+        out10$clock = clock;
+        last10$clock = clock;
         v6$d = v6$q;
-        val6$d = val6$q;
-        lo6$d = lo6$q;
-        hi6$d = hi6$q;
-        lo6_raw$d = lo6_raw$q;
-        hi6_raw$d = hi6_raw$q;
+        q6$d = q6$q;
+        up6$d = up6$q;
         last6$d = last6$q;
         v7$d = v7$q;
-        out7$d = out7$q;
+        r7$d = r7$q;
         last7$d = last7$q;
+        v8$d = v8$q;
+        val8$d = val8$q;
+        last8$d = last8$q;
+        v9$d = v9$q;
+        out9$d = out9$q;
+        last9$d = last9$q;
+        v10$d = v10$q;
+        out10$d = out10$q;
+        last10$d = last10$q;
         mul$clock = clock;
         dv$clock = clock;
-        dsat$clock = clock;
         dright$clock = clock;
-        dzp$clock = clock;
-        dlo$clock = clock;
-        dhi$clock = clock;
         dlast$clock = clock;
         sum0 = acc + bias;
         neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
         if (shift[32'h5]) begin
-            x1$d = sum0;
-            right1$d = neg_shift;
+            mul$a = sum0;
+            dright$inp = neg_shift;
         end
         else begin
-            x1$d = sum0 << shift[(32'h0)+:(5)];
-            right1$d = 32'h0;
+            mul$a = sum0 << shift[(32'h0)+:(5)];
+            dright$inp = 32'h0;
         end
-        v1$d = valid;
-        m1$d = m0;
-        zp1$d = out_zp;
-        lo1$d = act_min;
-        hi1$d = act_max;
-        last1$d = last;
-        mul$a = x1$q;
-        mul$b = m1$q;
-        sat2$d = (x1$q == int32_min) && (m1$q == int32_min);
-        v2$d = v1$q;
-        right2$d = right1$q;
-        zp2$d = zp1$q;
-        lo2$d = lo1$q;
-        hi2$d = hi1$q;
-        last2$d = last1$q;
-        v3$d = v2$q;
-        sat3$d = sat2$q;
-        right3$d = right2$q;
-        zp3$d = zp2$q;
-        lo3$d = lo2$q;
-        hi3$d = hi2$q;
-        last3$d = last2$q;
-        dv$inp = v3$q;
-        dsat$inp = sat3$q;
-        dright$inp = right3$q;
-        dzp$inp = zp3$q;
-        dlo$inp = lo3$q;
-        dhi$inp = hi3$q;
-        dlast$inp = last3$q;
+        mul$b = m0;
+        dv$inp = valid;
+        dlast$inp = last;
+        sat5 = mul$hi[32'h20] && ~mul$hi[32'h21];
         prod_hi = mul$hi[(32'h1)+:(32)];
-        if (dsat$out) begin
-            y4$d = int32_max;
+        if (sat5) begin
+            y5 = int32_max;
         end
         else if (mul$hi[32'h0]) begin
-            y4$d = prod_hi + one;
+            y5 = prod_hi + one;
         end
         else begin
-            y4$d = prod_hi;
+            y5 = prod_hi;
         end
-        v4$d = dv$out;
-        right4$d = dright$out;
-        zp4$d = dzp$out;
-        lo4$d = dlo$out;
-        hi4$d = dhi$out;
-        last4$d = dlast$out;
-        mask4 = (one << right4$q) - one;
-        fill4 = ~(ones >> right4$q);
-        rem5$d = y4$q & mask4;
-        if (y4$q[32'h1f]) begin
-            q5$d = (y4$q >> right4$q) | fill4;
-            thr5$d = (mask4 >> 32'h1) + one;
+        right5 = dright$out;
+        mask5 = ~(ones << right5);
+        below5 = mask5 >> 32'h1;
+        half5 = mask5 ^ below5;
+        fill5 = ~(ones >> right5);
+        if (y5[32'h1f]) begin
+            q6$d = (y5 >> right5) | fill5;
+            up6$d = |(y5 & half5) && |(y5 & below5);
         end
         else begin
-            q5$d = y4$q >> right4$q;
-            thr5$d = mask4 >> 32'h1;
+            q6$d = y5 >> right5;
+            up6$d = |(y5 & half5);
         end
-        v5$d = v4$q;
-        zp5$d = zp4$q;
-        lo5$d = lo4$q;
-        hi5$d = hi4$q;
-        last5$d = last4$q;
-        if (rem5$q > thr5$q) begin
-            rounded5 = q5$q + one;
+        v6$d = dv$out;
+        last6$d = dlast$out;
+        top6 = q6$q[(32'h9)+:(23)];
+        low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff);
+        if (q6$q[32'h9]) begin
+            low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
         end
-        else begin
-            rounded5 = q5$q;
+        if (~|top6 || (top6 == top_ones)) begin
+            if (up6$q) begin
+                r7$d = low6 + one11;
+            end
+            else begin
+                r7$d = low6;
+            end
         end
-        wide5 = ((rounded5) & 34'h3ffffffff);
-        if (rounded5[32'h1f]) begin
-            wide5 = ((rounded5) & 34'h3ffffffff) | sext32;
-        end
-        zp_wide5 = ((zp5$q) & 34'h3ffffffff);
-        if (zp5$q[32'h7]) begin
-            zp_wide5 = ((zp5$q) & 34'h3ffffffff) | sext8;
-        end
-        lo_wide5 = ((lo5$q) & 34'h3ffffffff);
-        if (lo5$q[32'h7]) begin
-            lo_wide5 = ((lo5$q) & 34'h3ffffffff) | sext8;
-        end
-        hi_wide5 = ((hi5$q) & 34'h3ffffffff);
-        if (hi5$q[32'h7]) begin
-            hi_wide5 = ((hi5$q) & 34'h3ffffffff) | sext8;
-        end
-        val6$d = wide5 + zp_wide5;
-        lo6$d = lo_wide5 ^ offset;
-        hi6$d = hi_wide5 ^ offset;
-        lo6_raw$d = lo5$q;
-        hi6_raw$d = hi5$q;
-        v6$d = v5$q;
-        last6$d = last5$q;
-        val_off6 = val6$q ^ offset;
-        if (val_off6 < lo6$q) begin
-            out7$d = lo6_raw$q;
-        end
-        else if (val_off6 > hi6$q) begin
-            out7$d = hi6_raw$q;
+        else if (q6$q[32'h1f]) begin
+            r7$d = sat_lo11;
         end
         else begin
-            out7$d = val6$q[(32'h0)+:(8)];
+            r7$d = sat_hi11;
         end
         v7$d = v6$q;
         last7$d = last6$q;
-        out_valid = v7$q;
-        out = out7$q;
-        out_last = last7$q;
+        zp_ext7 = ((out_zp) & 11'h7ff);
+        if (out_zp[32'h7]) begin
+            zp_ext7 = ((out_zp) & 11'h7ff) | sext8;
+        end
+        val8$d = r7$q + zp_ext7;
+        v8$d = v7$q;
+        last8$d = last7$q;
+        val_off8 = val8$q ^ offset11;
+        lo_off8 = ((act_min) & 11'h7ff) ^ offset11;
+        if (act_min[32'h7]) begin
+            lo_off8 = (((act_min) & 11'h7ff) | sext8) ^ offset11;
+        end
+        hi_off8 = ((act_max) & 11'h7ff) ^ offset11;
+        if (act_max[32'h7]) begin
+            hi_off8 = (((act_max) & 11'h7ff) | sext8) ^ offset11;
+        end
+        if (val_off8 < lo_off8) begin
+            out9$d = act_min;
+        end
+        else if (val_off8 > hi_off8) begin
+            out9$d = act_max;
+        end
+        else begin
+            out9$d = val8$q[(32'h0)+:(8)];
+        end
+        v9$d = v8$q;
+        last9$d = last8$q;
+        v10$d = v9$q;
+        out10$d = out9$q;
+        last10$d = last9$q;
+        out_valid = v10$q;
+        out = out10$q;
+        out_last = last10$q;
     end
     
 endmodule // board_ulx3s$engine$rq$3
-
-
-module board_ulx3s$engine$rq$3$dhi(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    board_ulx3s$engine$rq$3$dhi$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    board_ulx3s$engine$rq$3$dhi$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // board_ulx3s$engine$rq$3$dhi
-
-
-module board_ulx3s$engine$rq$3$dhi$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$3$dhi$regs$0
-
-
-module board_ulx3s$engine$rq$3$dhi$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$3$dhi$regs$1
 
 
 module board_ulx3s$engine$rq$3$dlast(clock,inp,out);
@@ -19026,11 +15219,19 @@ module board_ulx3s$engine$rq$3$dlast(clock,inp,out);
     reg  regs$1$d;
     wire  regs$1$q;
     reg  regs$1$clock;
+    reg  regs$2$d;
+    wire  regs$2$q;
+    reg  regs$2$clock;
+    reg  regs$3$d;
+    wire  regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  taps$0;
     reg  taps$1;
     reg  taps$2;
+    reg  taps$3;
+    reg  taps$4;
     
     // Sub module instances
     board_ulx3s$engine$rq$3$dlast$regs$0 regs$0(
@@ -19043,6 +15244,16 @@ module board_ulx3s$engine$rq$3$dlast(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    board_ulx3s$engine$rq$3$dlast$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    board_ulx3s$engine$rq$3$dlast$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -19053,10 +15264,18 @@ module board_ulx3s$engine$rq$3$dlast(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // board_ulx3s$engine$rq$3$dlast
@@ -19100,92 +15319,42 @@ module board_ulx3s$engine$rq$3$dlast$regs$1(d,q,clock);
 endmodule // board_ulx3s$engine$rq$3$dlast$regs$1
 
 
-module board_ulx3s$engine$rq$3$dlo(clock,inp,out);
+module board_ulx3s$engine$rq$3$dlast$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    board_ulx3s$engine$rq$3$dlo$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    board_ulx3s$engine$rq$3$dlo$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // board_ulx3s$engine$rq$3$dlo
-
-
-module board_ulx3s$engine$rq$3$dlo$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$3$dlo$regs$0
+endmodule // board_ulx3s$engine$rq$3$dlast$regs$2
 
 
-module board_ulx3s$engine$rq$3$dlo$regs$1(d,q,clock);
+module board_ulx3s$engine$rq$3$dlast$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$3$dlo$regs$1
+endmodule // board_ulx3s$engine$rq$3$dlast$regs$3
 
 
 module board_ulx3s$engine$rq$3$dright(clock,inp,out);
@@ -19202,11 +15371,19 @@ module board_ulx3s$engine$rq$3$dright(clock,inp,out);
     reg  [4:0] regs$1$d;
     wire  [4:0] regs$1$q;
     reg  regs$1$clock;
+    reg  [4:0] regs$2$d;
+    wire  [4:0] regs$2$q;
+    reg  regs$2$clock;
+    reg  [4:0] regs$3$d;
+    wire  [4:0] regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  [4:0] taps$0;
     reg  [4:0] taps$1;
     reg  [4:0] taps$2;
+    reg  [4:0] taps$3;
+    reg  [4:0] taps$4;
     
     // Sub module instances
     board_ulx3s$engine$rq$3$dright$regs$0 regs$0(
@@ -19219,6 +15396,16 @@ module board_ulx3s$engine$rq$3$dright(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    board_ulx3s$engine$rq$3$dright$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    board_ulx3s$engine$rq$3$dright$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -19229,10 +15416,18 @@ module board_ulx3s$engine$rq$3$dright(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // board_ulx3s$engine$rq$3$dright
@@ -19276,92 +15471,42 @@ module board_ulx3s$engine$rq$3$dright$regs$1(d,q,clock);
 endmodule // board_ulx3s$engine$rq$3$dright$regs$1
 
 
-module board_ulx3s$engine$rq$3$dsat(clock,inp,out);
+module board_ulx3s$engine$rq$3$dright$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    
-    // Sub module instances
-    board_ulx3s$engine$rq$3$dsat$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    board_ulx3s$engine$rq$3$dsat$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // board_ulx3s$engine$rq$3$dsat
-
-
-module board_ulx3s$engine$rq$3$dsat$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 1'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$3$dsat$regs$0
+endmodule // board_ulx3s$engine$rq$3$dright$regs$2
 
 
-module board_ulx3s$engine$rq$3$dsat$regs$1(d,q,clock);
+module board_ulx3s$engine$rq$3$dright$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  d;
-    output reg  q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 1'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$3$dsat$regs$1
+endmodule // board_ulx3s$engine$rq$3$dright$regs$3
 
 
 module board_ulx3s$engine$rq$3$dv(clock,inp,out);
@@ -19378,11 +15523,19 @@ module board_ulx3s$engine$rq$3$dv(clock,inp,out);
     reg  regs$1$d;
     wire  regs$1$q;
     reg  regs$1$clock;
+    reg  regs$2$d;
+    wire  regs$2$q;
+    reg  regs$2$clock;
+    reg  regs$3$d;
+    wire  regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  taps$0;
     reg  taps$1;
     reg  taps$2;
+    reg  taps$3;
+    reg  taps$4;
     
     // Sub module instances
     board_ulx3s$engine$rq$3$dv$regs$0 regs$0(
@@ -19395,6 +15548,16 @@ module board_ulx3s$engine$rq$3$dv(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    board_ulx3s$engine$rq$3$dv$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    board_ulx3s$engine$rq$3$dv$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -19405,10 +15568,18 @@ module board_ulx3s$engine$rq$3$dv(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // board_ulx3s$engine$rq$3$dv
@@ -19452,228 +15623,7 @@ module board_ulx3s$engine$rq$3$dv$regs$1(d,q,clock);
 endmodule // board_ulx3s$engine$rq$3$dv$regs$1
 
 
-module board_ulx3s$engine$rq$3$dzp(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    board_ulx3s$engine$rq$3$dzp$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    board_ulx3s$engine$rq$3$dzp$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // board_ulx3s$engine$rq$3$dzp
-
-
-module board_ulx3s$engine$rq$3$dzp$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$3$dzp$regs$0
-
-
-module board_ulx3s$engine$rq$3$dzp$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$3$dzp$regs$1
-
-
-module board_ulx3s$engine$rq$3$hi1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$3$hi1
-
-
-module board_ulx3s$engine$rq$3$hi2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$3$hi2
-
-
-module board_ulx3s$engine$rq$3$hi3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$3$hi3
-
-
-module board_ulx3s$engine$rq$3$hi4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$3$hi4
-
-
-module board_ulx3s$engine$rq$3$hi5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$3$hi5
-
-
-module board_ulx3s$engine$rq$3$hi6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$3$hi6
-
-
-module board_ulx3s$engine$rq$3$hi6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$3$hi6_raw
-
-
-module board_ulx3s$engine$rq$3$last1(d,q,clock);
+module board_ulx3s$engine$rq$3$dv$regs$2(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -19689,10 +15639,10 @@ module board_ulx3s$engine$rq$3$last1(d,q,clock);
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$3$last1
+endmodule // board_ulx3s$engine$rq$3$dv$regs$2
 
 
-module board_ulx3s$engine$rq$3$last2(d,q,clock);
+module board_ulx3s$engine$rq$3$dv$regs$3(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -19708,10 +15658,10 @@ module board_ulx3s$engine$rq$3$last2(d,q,clock);
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$3$last2
+endmodule // board_ulx3s$engine$rq$3$dv$regs$3
 
 
-module board_ulx3s$engine$rq$3$last3(d,q,clock);
+module board_ulx3s$engine$rq$3$last10(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -19727,45 +15677,7 @@ module board_ulx3s$engine$rq$3$last3(d,q,clock);
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$3$last3
-
-
-module board_ulx3s$engine$rq$3$last4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$3$last4
-
-
-module board_ulx3s$engine$rq$3$last5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$3$last5
+endmodule // board_ulx3s$engine$rq$3$last10
 
 
 module board_ulx3s$engine$rq$3$last6(d,q,clock);
@@ -19806,156 +15718,42 @@ module board_ulx3s$engine$rq$3$last7(d,q,clock);
 endmodule // board_ulx3s$engine$rq$3$last7
 
 
-module board_ulx3s$engine$rq$3$lo1(d,q,clock);
+module board_ulx3s$engine$rq$3$last8(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$3$lo1
+endmodule // board_ulx3s$engine$rq$3$last8
 
 
-module board_ulx3s$engine$rq$3$lo2(d,q,clock);
+module board_ulx3s$engine$rq$3$last9(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$3$lo2
-
-
-module board_ulx3s$engine$rq$3$lo3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$3$lo3
-
-
-module board_ulx3s$engine$rq$3$lo4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$3$lo4
-
-
-module board_ulx3s$engine$rq$3$lo5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$3$lo5
-
-
-module board_ulx3s$engine$rq$3$lo6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$3$lo6
-
-
-module board_ulx3s$engine$rq$3$lo6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$3$lo6_raw
-
-
-module board_ulx3s$engine$rq$3$m1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$3$m1
+endmodule // board_ulx3s$engine$rq$3$last9
 
 
 module board_ulx3s$engine$rq$3$mul(clock,a,b,hi);
@@ -19964,7 +15762,7 @@ module board_ulx3s$engine$rq$3$mul(clock,a,b,hi);
     input wire  clock;
     input wire  [31:0] a;
     input wire  [31:0] b;
-    output reg  [32:0] hi;
+    output reg  [33:0] hi;
     
     // Update code (custom)
     reg [31:0] a_r;
@@ -19989,7 +15787,7 @@ module board_ulx3s$engine$rq$3$mul(clock,a,b,hi);
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
-    // Bits 63 and 29..0 are not needed by any caller (see the module docs).
+    // Bits 29..0 are not needed by any caller (see the module docs).
     /* verilator lint_off UNUSEDSIGNAL */
     wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
     /* verilator lint_on UNUSEDSIGNAL */
@@ -20003,12 +15801,12 @@ module board_ulx3s$engine$rq$3$mul(clock,a,b,hi);
        mid <= {hl[32], hl} + {lh[32], lh};
        hh2 <= hh;
        ll2 <= ll;
-       hi <= p[62:30];
+       hi <= p[63:30];
     end
 endmodule // board_ulx3s$engine$rq$3$mul
 
 
-module board_ulx3s$engine$rq$3$out7(d,q,clock);
+module board_ulx3s$engine$rq$3$out10(d,q,clock);
     
     // Module arguments
     input wire  [7:0] d;
@@ -20024,10 +15822,29 @@ module board_ulx3s$engine$rq$3$out7(d,q,clock);
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$3$out7
+endmodule // board_ulx3s$engine$rq$3$out10
 
 
-module board_ulx3s$engine$rq$3$q5(d,q,clock);
+module board_ulx3s$engine$rq$3$out9(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_ulx3s$engine$rq$3$out9
+
+
+module board_ulx3s$engine$rq$3$q6(d,q,clock);
     
     // Module arguments
     input wire  [31:0] d;
@@ -20043,105 +15860,29 @@ module board_ulx3s$engine$rq$3$q5(d,q,clock);
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$3$q5
+endmodule // board_ulx3s$engine$rq$3$q6
 
 
-module board_ulx3s$engine$rq$3$rem5(d,q,clock);
+module board_ulx3s$engine$rq$3$r7(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  [10:0] d;
+    output reg  [10:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 11'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$3$rem5
+endmodule // board_ulx3s$engine$rq$3$r7
 
 
-module board_ulx3s$engine$rq$3$right1(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$3$right1
-
-
-module board_ulx3s$engine$rq$3$right2(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$3$right2
-
-
-module board_ulx3s$engine$rq$3$right3(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$3$right3
-
-
-module board_ulx3s$engine$rq$3$right4(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$3$right4
-
-
-module board_ulx3s$engine$rq$3$sat2(d,q,clock);
+module board_ulx3s$engine$rq$3$up6(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -20157,10 +15898,10 @@ module board_ulx3s$engine$rq$3$sat2(d,q,clock);
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$3$sat2
+endmodule // board_ulx3s$engine$rq$3$up6
 
 
-module board_ulx3s$engine$rq$3$sat3(d,q,clock);
+module board_ulx3s$engine$rq$3$v10(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -20176,121 +15917,7 @@ module board_ulx3s$engine$rq$3$sat3(d,q,clock);
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$3$sat3
-
-
-module board_ulx3s$engine$rq$3$thr5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$3$thr5
-
-
-module board_ulx3s$engine$rq$3$v1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$3$v1
-
-
-module board_ulx3s$engine$rq$3$v2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$3$v2
-
-
-module board_ulx3s$engine$rq$3$v3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$3$v3
-
-
-module board_ulx3s$engine$rq$3$v4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$3$v4
-
-
-module board_ulx3s$engine$rq$3$v5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$3$v5
+endmodule // board_ulx3s$engine$rq$3$v10
 
 
 module board_ulx3s$engine$rq$3$v6(d,q,clock);
@@ -20331,156 +15958,61 @@ module board_ulx3s$engine$rq$3$v7(d,q,clock);
 endmodule // board_ulx3s$engine$rq$3$v7
 
 
-module board_ulx3s$engine$rq$3$val6(d,q,clock);
+module board_ulx3s$engine$rq$3$v8(d,q,clock);
     
     // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 34'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$3$val6
+endmodule // board_ulx3s$engine$rq$3$v8
 
 
-module board_ulx3s$engine$rq$3$x1(d,q,clock);
+module board_ulx3s$engine$rq$3$v9(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$3$x1
+endmodule // board_ulx3s$engine$rq$3$v9
 
 
-module board_ulx3s$engine$rq$3$y4(d,q,clock);
+module board_ulx3s$engine$rq$3$val8(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  [10:0] d;
+    output reg  [10:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 11'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // board_ulx3s$engine$rq$3$y4
-
-
-module board_ulx3s$engine$rq$3$zp1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$3$zp1
-
-
-module board_ulx3s$engine$rq$3$zp2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$3$zp2
-
-
-module board_ulx3s$engine$rq$3$zp3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$3$zp3
-
-
-module board_ulx3s$engine$rq$3$zp4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$3$zp4
-
-
-module board_ulx3s$engine$rq$3$zp5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$rq$3$zp5
+endmodule // board_ulx3s$engine$rq$3$val8
 
 
 module board_ulx3s$engine$ser(d,q,clock);
@@ -20500,25 +16032,6 @@ module board_ulx3s$engine$ser(d,q,clock);
     end
           
 endmodule // board_ulx3s$engine$ser
-
-
-module board_ulx3s$engine$ser_at_last(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$ser_at_last
 
 
 module board_ulx3s$engine$ser_last(d,q,clock);
@@ -20595,25 +16108,6 @@ module board_ulx3s$engine$shift1(d,q,clock);
     end
           
 endmodule // board_ulx3s$engine$shift1
-
-
-module board_ulx3s$engine$space(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$space
 
 
 module board_ulx3s$engine$spend(d,q,clock);
@@ -20945,9 +16439,6 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
     reg  [5:0] group$d;
     wire  [5:0] group$q;
     reg  group$clock;
-    reg  [5:0] group_succ$d;
-    wire  [5:0] group_succ$q;
-    reg  group_succ$clock;
     reg  [5:0] last_group_r$d;
     wire  [5:0] last_group_r$q;
     reg  last_group_r$clock;
@@ -20973,7 +16464,6 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
     reg  emit;
     reg  wrap;
     reg  group_end;
-    reg  [5:0] succ_succ;
     reg  row_end;
     reg  slot_free;
     reg  single;
@@ -21097,11 +16587,6 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
         .q(group$q),
         .clock(group$clock)
     );
-    board_ulx3s$engine$window$group_succ group_succ(
-        .d(group_succ$d),
-        .q(group_succ$q),
-        .clock(group_succ$clock)
-    );
     board_ulx3s$engine$window$last_group_r last_group_r(
         .d(last_group_r$d),
         .q(last_group_r$q),
@@ -21138,7 +16623,6 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
         prime$clock = clock;
         run$clock = clock;
         group$clock = clock;
-        group_succ$clock = clock;
         last_group_r$clock = clock;
         lb_addr$clock = clock;
         zp_beat$clock = clock;
@@ -21148,7 +16632,6 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
         prime$d = prime$q;
         run$d = run$q;
         group$d = group$q;
-        group_succ$d = group_succ$q;
         last_group_r$d = last_group_r$q;
         lb_addr$d = lb_addr$q;
         zp_beat$d = zp_beat$q;
@@ -21178,15 +16661,13 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
         rowscan$carry = 1'b0;
         rowscan$load = start;
         rowscan$step = fire && row_end;
-        if (group_succ$q == last_group_r$q) begin
-            succ_succ = 32'h0;
-        end
-        else begin
-            succ_succ = group_succ$q + 32'h1;
-        end
         if (fire) begin
-            group$d = group_succ$q;
-            group_succ$d = succ_succ;
+            if (group_end) begin
+                group$d = 32'h0;
+            end
+            else begin
+                group$d = group$q + 32'h1;
+            end
             if (row_end) begin
                 lb_addr$d = 32'h0;
             end
@@ -21248,7 +16729,12 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
             rows$0$read_group = 32'h1;
         end
         else if (fire) begin
-            rows$0$read_group = group_succ$q;
+            if (group_end) begin
+                rows$0$read_group = 32'h0;
+            end
+            else begin
+                rows$0$read_group = group$q + 32'h1;
+            end
         end
         else begin
             rows$0$read_group = group$q;
@@ -21272,7 +16758,12 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
             rows$1$read_group = 32'h1;
         end
         else if (fire) begin
-            rows$1$read_group = group_succ$q;
+            if (group_end) begin
+                rows$1$read_group = 32'h0;
+            end
+            else begin
+                rows$1$read_group = group$q + 32'h1;
+            end
         end
         else begin
             rows$1$read_group = group$q;
@@ -21296,7 +16787,12 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
             rows$2$read_group = 32'h1;
         end
         else if (fire) begin
-            rows$2$read_group = group_succ$q;
+            if (group_end) begin
+                rows$2$read_group = 32'h0;
+            end
+            else begin
+                rows$2$read_group = group$q + 32'h1;
+            end
         end
         else begin
             rows$2$read_group = group$q;
@@ -21331,12 +16827,6 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
             out_valid$d = 1'b0;
             error$d = 1'b0;
             group$d = 32'h0;
-            if (last_group == 32'h0) begin
-                group_succ$d = 32'h0;
-            end
-            else begin
-                group_succ$d = 32'h1;
-            end
             lb_addr$d = 32'h0;
             last_group_r$d = last_group;
             zp_beat$d = zp_chain$0;
@@ -21943,25 +17433,6 @@ module board_ulx3s$engine$window$group(d,q,clock);
     end
           
 endmodule // board_ulx3s$engine$window$group
-
-
-module board_ulx3s$engine$window$group_succ(d,q,clock);
-    
-    // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 6'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$window$group_succ
 
 
 module board_ulx3s$engine$window$last_group_r(d,q,clock);
@@ -24467,6 +19938,7 @@ module board_ulx3s$rx_fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$t
     
     // Constant declarations
     localparam  depth = 16'h100;
+    localparam  count_mask = 16'h1ff;
     
     // Stub signals
     reg  ram$clock;
@@ -24619,10 +20091,10 @@ module board_ulx3s$rx_fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$t
         end
         inflight$d = issue;
         if (in_fire & ~pop) begin
-            items$d = items$q + 32'h1;
+            items$d = (items$q + 32'h1) & count_mask;
         end
         if (~in_fire & pop) begin
-            items$d = items$q - 32'h1;
+            items$d = (items$q - 32'h1) & count_mask;
         end
         rd_data = ram$read_data[(32'h1)+:(8)];
         rd_last = ram$read_data[32'h0];

@@ -255,11 +255,13 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     localparam  max_width = 32'h38;
     localparam  max_groups = 32'h40;
     localparam  max_group_index = 24'h3f;
-    localparam  int8_neg = 32'hffffff80;
-    localparam  shift_neg = 32'hffffffe1;
+    localparam  dim_mask = 32'h7f;
+    localparam  dim_over = 32'hffffff80;
+    localparam  int8_hi = 25'h1ffffff;
+    localparam  shift_hi = 27'h7ffffff;
     localparam  fifo_depth = 8'h20;
     localparam  taps = 8'h9;
-    localparam  penult_tap = 8'h7;
+    localparam  last_tap = 8'h8;
     localparam  im2col_room = 8'h17;
     localparam  im2col_fits = 1'b1;
     localparam  beat_bits = 16'h20;
@@ -437,21 +439,12 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     reg  [127:0] bstage$d;
     wire  [127:0] bstage$q;
     reg  bstage$clock;
-    reg  [127:0] mstage$d;
-    wire  [127:0] mstage$q;
-    reg  mstage$clock;
     reg  [23:0] sstage$d;
     wire  [23:0] sstage$q;
     reg  sstage$clock;
     reg  wpend$d;
     wire  wpend$q;
     reg  wpend$clock;
-    reg  bpend$d;
-    wire  bpend$q;
-    reg  bpend$clock;
-    reg  mpend$d;
-    wire  mpend$q;
-    reg  mpend$clock;
     reg  spend$d;
     wire  spend$q;
     reg  spend$clock;
@@ -482,9 +475,6 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     reg  [7:0] credits$d;
     wire  [7:0] credits$q;
     reg  credits$clock;
-    reg  [7:0] space$d;
-    wire  [7:0] space$q;
-    reg  space$clock;
     reg  [5:0] group$d;
     wire  [5:0] group$q;
     reg  group$clock;
@@ -500,9 +490,6 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     reg  [7:0] ser_tap$d;
     wire  [7:0] ser_tap$q;
     reg  ser_tap$clock;
-    reg  ser_at_last$d;
-    wire  ser_at_last$q;
-    reg  ser_at_last$clock;
     reg  vpipe$0$d;
     wire  vpipe$0$q;
     reg  vpipe$0$clock;
@@ -566,7 +553,9 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     reg  win_valid;
     reg  win_last;
     reg  win_busy;
-    reg  row_ok;
+    reg  bwr;
+    reg  mwr;
+    reg  [127:0] pword;
     reg  [5:0] early_group;
     reg  [7:0] in_region;
     reg  [23:0] in_index;
@@ -603,6 +592,8 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     reg  unused_fifo_ready;
     reg  [15:0] unused_fifo_count;
     reg  [31:0] unused_data_m1;
+    reg  [31:0] cfg_dim;
+    reg  dim_fits;
     
     // Sub module instances
     dsc_engine$dw$window window(
@@ -839,11 +830,6 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         .q(bstage$q),
         .clock(bstage$clock)
     );
-    dsc_engine$dw$mstage mstage(
-        .d(mstage$d),
-        .q(mstage$q),
-        .clock(mstage$clock)
-    );
     dsc_engine$dw$sstage sstage(
         .d(sstage$d),
         .q(sstage$q),
@@ -853,16 +839,6 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         .d(wpend$d),
         .q(wpend$q),
         .clock(wpend$clock)
-    );
-    dsc_engine$dw$bpend bpend(
-        .d(bpend$d),
-        .q(bpend$q),
-        .clock(bpend$clock)
-    );
-    dsc_engine$dw$mpend mpend(
-        .d(mpend$d),
-        .q(mpend$q),
-        .clock(mpend$clock)
     );
     dsc_engine$dw$spend spend(
         .d(spend$d),
@@ -914,11 +890,6 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         .q(credits$q),
         .clock(credits$clock)
     );
-    dsc_engine$dw$space space(
-        .d(space$d),
-        .q(space$q),
-        .clock(space$clock)
-    );
     dsc_engine$dw$group group(
         .d(group$d),
         .q(group$q),
@@ -943,11 +914,6 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         .d(ser_tap$d),
         .q(ser_tap$q),
         .clock(ser_tap$clock)
-    );
-    dsc_engine$dw$ser_at_last ser_at_last(
-        .d(ser_at_last$d),
-        .q(ser_at_last$q),
-        .clock(ser_at_last$clock)
     );
     dsc_engine$dw$vpipe$0 vpipe$0(
         .d(vpipe$0$d),
@@ -1058,11 +1024,8 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         im2col$clock = clock;
         wstage$clock = clock;
         bstage$clock = clock;
-        mstage$clock = clock;
         sstage$clock = clock;
         wpend$clock = clock;
-        bpend$clock = clock;
-        mpend$clock = clock;
         spend$clock = clock;
         pgroup$clock = clock;
         err$clock = clock;
@@ -1075,13 +1038,11 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         active$clock = clock;
         flush$clock = clock;
         credits$clock = clock;
-        space$clock = clock;
         group$clock = clock;
         ser$clock = clock;
         ser_valid$clock = clock;
         ser_last$clock = clock;
         ser_tap$clock = clock;
-        ser_at_last$clock = clock;
         height$d = height$q;
         width$d = width$q;
         last_group$d = last_group$q;
@@ -1093,11 +1054,8 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         im2col$d = im2col$q;
         wstage$d = wstage$q;
         bstage$d = bstage$q;
-        mstage$d = mstage$q;
         sstage$d = sstage$q;
         wpend$d = wpend$q;
-        bpend$d = bpend$q;
-        mpend$d = mpend$q;
         spend$d = spend$q;
         pgroup$d = pgroup$q;
         err$d = err$q;
@@ -1110,13 +1068,11 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         active$d = active$q;
         flush$d = flush$q;
         credits$d = credits$q;
-        space$d = space$q;
         group$d = group$q;
         ser$d = ser$q;
         ser_valid$d = ser_valid$q;
         ser_last$d = ser_last$q;
         ser_tap$d = ser_tap$q;
-        ser_at_last$d = ser_at_last$q;
         window$clock = clock;
         wram$clock = clock;
         bram$clock = clock;
@@ -1153,18 +1109,20 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         hi_off = act_max$q ^ 32'h80;
         in_region = cfg_addr[(32'h18)+:(8)];
         in_index = cfg_addr[(32'h0)+:(24)];
-        is_int8 = (cfg_data < 32'h80) || (cfg_data >= int8_neg);
+        is_int8 = ~|cfg_data[(32'h7)+:(25)] || (cfg_data[(32'h7)+:(25)] == int8_hi);
+        cfg_dim = cfg_data & dim_mask;
+        dim_fits = (cfg_data != 32'h0) && ~|(cfg_data & dim_over);
         group_ok = in_index <= max_group_index;
         data_ok = 1'b0;
         if (in_region == 32'h0) begin
             if (in_index == 32'h0) begin
-                data_ok = (cfg_data != 32'h0) && (cfg_data <= max_height);
+                data_ok = dim_fits && (cfg_dim <= max_height);
             end
             if (in_index == 32'h1) begin
-                data_ok = (cfg_data != 32'h0) && (cfg_data <= max_width);
+                data_ok = dim_fits && (cfg_dim <= max_width);
             end
             if (in_index == 32'h2) begin
-                data_ok = (cfg_data != 32'h0) && (cfg_data <= max_groups);
+                data_ok = dim_fits && (cfg_dim <= max_groups);
             end
             if (in_index == 32'h3) begin
                 data_ok = (cfg_data == 32'h1) || (cfg_data == 32'h2);
@@ -1186,7 +1144,7 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
             data_ok = 1'b1;
         end
         if ((in_region == 32'h4) && group_ok) begin
-            data_ok = (cfg_data <= 32'h1e) || (cfg_data >= shift_neg);
+            data_ok = (~|cfg_data[(32'h5)+:(27)] && (cfg_data[(32'h0)+:(5)] != 32'h1f)) || ((cfg_data[(32'h5)+:(27)] == shift_hi) && |cfg_data[(32'h0)+:(5)]);
         end
         c_valid$d = cfg_valid && ~reset;
         c_addr$d = cfg_addr;
@@ -1196,9 +1154,8 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         index = c_addr$q[(32'h0)+:(24)];
         data_m1 = c_data$q - 32'h1;
         write_ok = c_data_ok$q;
-        row_ok = 1'b1;
         if ((region == 32'h0) && (index == 32'h8)) begin
-            write_ok = (height$q != 32'h0) && (width$q != 32'h0) && row_ok && ((lo_off <= hi_off) || im2col$q);
+            write_ok = (height$q != 32'h0) && (width$q != 32'h0) && ((lo_off <= hi_off) || im2col$q);
         end
         bad = c_valid$q && (~write_ok || (busy_now && ~((region == 32'h0) && (index == 32'h9))));
         start = c_valid$q && ~bad && (region == 32'h0) && (index == 32'h8) && ~reset;
@@ -1206,8 +1163,9 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
             err$d = 1'b1;
         end
         wpend$d = 1'b0;
-        bpend$d = 1'b0;
-        mpend$d = 1'b0;
+        bwr = 1'b0;
+        pword = (bstage$q >> 32'h20) | (((c_data$q) & 128'hffffffffffffffffffffffffffffffff) << top32);
+        mwr = 1'b0;
         spend$d = 1'b0;
         if (c_valid$q && ~bad) begin
             if (region == 32'h0) begin
@@ -1239,7 +1197,7 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
                     err$d = 1'b0;
                 end
                 if (index == 32'ha) begin
-                    im2col$d = c_data$q == 32'h1;
+                    im2col$d = (c_data$q == 32'h1) && im2col_fits;
                 end
             end
             pgroup$d = index[(32'h0)+:(6)];
@@ -1248,12 +1206,12 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
                 wpend$d = 1'b1;
             end
             if (region == 32'h2) begin
-                bstage$d = (bstage$q >> 32'h20) | (((c_data$q) & 128'hffffffffffffffffffffffffffffffff) << top32);
-                bpend$d = 1'b1;
+                bstage$d = pword;
+                bwr = 1'b1;
             end
             if (region == 32'h3) begin
-                mstage$d = (mstage$q >> 32'h20) | (((c_data$q) & 128'hffffffffffffffffffffffffffffffff) << top32);
-                mpend$d = 1'b1;
+                bstage$d = pword;
+                mwr = 1'b1;
             end
             if (region == 32'h4) begin
                 sstage$d = (sstage$q >> 32'h6) | (((c_data$q[(32'h0)+:(6)]) & 24'hffffff) << top6);
@@ -1263,12 +1221,12 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         wram$write_enable = wpend$q;
         wram$write_address = pgroup$q;
         wram$write_data = wstage$q;
-        bram$write_enable = bpend$q;
-        bram$write_address = pgroup$q;
-        bram$write_data = bstage$q;
-        mram$write_enable = mpend$q;
-        mram$write_address = pgroup$q;
-        mram$write_data = mstage$q;
+        bram$write_enable = bwr;
+        bram$write_address = index[(32'h0)+:(6)];
+        bram$write_data = pword;
+        mram$write_enable = mwr;
+        mram$write_address = index[(32'h0)+:(6)];
+        mram$write_data = pword;
         sram$write_enable = spend$q;
         sram$write_address = pgroup$q;
         sram$write_data = sstage$q;
@@ -1287,7 +1245,7 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         win_valid = window$out$tvalid;
         win_last = window$out$tlast;
         win_busy = window$busy;
-        ser_free = ~ser_valid$q || ser_at_last$q;
+        ser_free = ~ser_valid$q || (ser_tap$q == last_tap);
         if (im2col$q) begin
             room = im2col_room;
             credit_add = taps;
@@ -1296,7 +1254,7 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
             room = fifo_depth - 32'h1;
             credit_add = 32'h1;
         end
-        window$out$tready = active$q && ~flush$q && ~space$q[32'h7] && (ser_free || ~im2col$q);
+        window$out$tready = active$q && ~flush$q && (credits$q <= room) && (ser_free || ~im2col$q);
         accept = win_valid && window$out$tready;
         if (group$q == last_group$q) begin
             next_group = 32'h0;
@@ -1466,21 +1424,19 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         if (ser_valid$q) begin
             ser$d = ser$q >> beat_bits;
             ser_tap$d = ser_tap$q + 32'h1;
-            ser_at_last$d = ser_tap$q == penult_tap;
-            if (ser_at_last$q) begin
+            if (ser_tap$q == last_tap) begin
                 ser_valid$d = 1'b0;
             end
         end
         if (accept && im2col$q) begin
             ser$d = win_data;
             ser_tap$d = 32'h0;
-            ser_at_last$d = 1'b0;
             ser_valid$d = 1'b1;
             ser_last$d = win_last;
         end
         if (im2col$q) begin
             fifo$inp$tvalid = ser_valid$q;
-            fifo$inp$tlast = ser_last$q && ser_at_last$q;
+            fifo$inp$tlast = ser_last$q && (ser_tap$q == last_tap);
             fifo$inp$tdata = ser$q[(32'h0)+:(32)];
         end
         out$tdata = fifo$out$tdata;
@@ -1493,20 +1449,16 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         unused_data_m1 = data_m1;
         if (accept && ~send) begin
             credits$d = credits$q + credit_add;
-            space$d = space$q - credit_add;
         end
         if (accept && send) begin
             credits$d = credits$q + credit_add - 32'h1;
-            space$d = space$q - credit_add + 32'h1;
         end
         if (~accept && send) begin
             credits$d = credits$q - 32'h1;
-            space$d = space$q + 32'h1;
         end
         if (start) begin
             active$d = 1'b1;
             group$d = 32'h0;
-            space$d = room;
         end
         if (active$q && ~start && ~win_busy) begin
             active$d = 1'b0;
@@ -1652,25 +1604,6 @@ module dsc_engine$dw$bias1(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$bias1
-
-
-module dsc_engine$dw$bpend(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$bpend
 
 
 module dsc_engine$dw$bram(clock,write_enable,write_address,write_data,read_address,read_data);
@@ -1897,6 +1830,7 @@ module dsc_engine$dw$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$td
     
     // Constant declarations
     localparam  depth = 16'h20;
+    localparam  count_mask = 16'h3f;
     
     // Stub signals
     reg  ram$clock;
@@ -2049,10 +1983,10 @@ module dsc_engine$dw$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$td
         end
         inflight$d = issue;
         if (in_fire & ~pop) begin
-            items$d = items$q + 32'h1;
+            items$d = (items$q + 32'h1) & count_mask;
         end
         if (~in_fire & pop) begin
-            items$d = items$q - 32'h1;
+            items$d = (items$q - 32'h1) & count_mask;
         end
         rd_data = ram$read_data[(32'h1)+:(32)];
         rd_last = ram$read_data[32'h0];
@@ -3186,60 +3120,78 @@ module dsc_engine$dw$lanes$0(clock,win,wts,sum);
         prods$13 = 32'h0;
         prods$14 = 32'h0;
         prods$15 = 32'h0;
+        muls$0$a = x_chain$0[(32'h0)+:(8)];
+        muls$0$b = w_chain$0[(32'h0)+:(8)];
+        ext$0$a = muls$0$y;
+        prods$0 = ext$0$y;
+        muls$1$a = x_chain$1[(32'h0)+:(8)];
+        muls$1$b = w_chain$1[(32'h0)+:(8)];
+        ext$1$a = muls$1$y;
+        prods$1 = ext$1$y;
+        muls$2$a = x_chain$2[(32'h0)+:(8)];
+        muls$2$b = w_chain$2[(32'h0)+:(8)];
+        ext$2$a = muls$2$y;
+        prods$2 = ext$2$y;
+        muls$3$a = x_chain$3[(32'h0)+:(8)];
+        muls$3$b = w_chain$3[(32'h0)+:(8)];
+        ext$3$a = muls$3$y;
+        prods$3 = ext$3$y;
+        muls$4$a = x_chain$4[(32'h0)+:(8)];
+        muls$4$b = w_chain$4[(32'h0)+:(8)];
+        ext$4$a = muls$4$y;
+        prods$4 = ext$4$y;
+        muls$5$a = x_chain$5[(32'h0)+:(8)];
+        muls$5$b = w_chain$5[(32'h0)+:(8)];
+        ext$5$a = muls$5$y;
+        prods$5 = ext$5$y;
+        muls$6$a = x_chain$6[(32'h0)+:(8)];
+        muls$6$b = w_chain$6[(32'h0)+:(8)];
+        ext$6$a = muls$6$y;
+        prods$6 = ext$6$y;
+        muls$7$a = x_chain$7[(32'h0)+:(8)];
+        muls$7$b = w_chain$7[(32'h0)+:(8)];
+        ext$7$a = muls$7$y;
+        prods$7 = ext$7$y;
+        muls$8$a = x_chain$8[(32'h0)+:(8)];
+        muls$8$b = w_chain$8[(32'h0)+:(8)];
+        ext$8$a = muls$8$y;
+        prods$8 = ext$8$y;
         x_regs$0$d = x_chain$0[(32'h0)+:(8)];
         w_regs$0$d = w_chain$0[(32'h0)+:(8)];
         muls$0$a = x_regs$0$q;
         muls$0$b = w_regs$0$q;
-        ext$0$a = muls$0$y;
-        prods$0 = ext$0$y;
         x_regs$1$d = x_chain$1[(32'h0)+:(8)];
         w_regs$1$d = w_chain$1[(32'h0)+:(8)];
         muls$1$a = x_regs$1$q;
         muls$1$b = w_regs$1$q;
-        ext$1$a = muls$1$y;
-        prods$1 = ext$1$y;
         x_regs$2$d = x_chain$2[(32'h0)+:(8)];
         w_regs$2$d = w_chain$2[(32'h0)+:(8)];
         muls$2$a = x_regs$2$q;
         muls$2$b = w_regs$2$q;
-        ext$2$a = muls$2$y;
-        prods$2 = ext$2$y;
         x_regs$3$d = x_chain$3[(32'h0)+:(8)];
         w_regs$3$d = w_chain$3[(32'h0)+:(8)];
         muls$3$a = x_regs$3$q;
         muls$3$b = w_regs$3$q;
-        ext$3$a = muls$3$y;
-        prods$3 = ext$3$y;
         x_regs$4$d = x_chain$4[(32'h0)+:(8)];
         w_regs$4$d = w_chain$4[(32'h0)+:(8)];
         muls$4$a = x_regs$4$q;
         muls$4$b = w_regs$4$q;
-        ext$4$a = muls$4$y;
-        prods$4 = ext$4$y;
         x_regs$5$d = x_chain$5[(32'h0)+:(8)];
         w_regs$5$d = w_chain$5[(32'h0)+:(8)];
         muls$5$a = x_regs$5$q;
         muls$5$b = w_regs$5$q;
-        ext$5$a = muls$5$y;
-        prods$5 = ext$5$y;
         x_regs$6$d = x_chain$6[(32'h0)+:(8)];
         w_regs$6$d = w_chain$6[(32'h0)+:(8)];
         muls$6$a = x_regs$6$q;
         muls$6$b = w_regs$6$q;
-        ext$6$a = muls$6$y;
-        prods$6 = ext$6$y;
         x_regs$7$d = x_chain$7[(32'h0)+:(8)];
         w_regs$7$d = w_chain$7[(32'h0)+:(8)];
         muls$7$a = x_regs$7$q;
         muls$7$b = w_regs$7$q;
-        ext$7$a = muls$7$y;
-        prods$7 = ext$7$y;
         x_regs$8$d = x_chain$8[(32'h0)+:(8)];
         w_regs$8$d = w_chain$8[(32'h0)+:(8)];
         muls$8$a = x_regs$8$q;
         muls$8$b = w_regs$8$q;
-        ext$8$a = muls$8$y;
-        prods$8 = ext$8$y;
         nodes$15$d = prods$0;
         nodes$16$d = prods$1;
         nodes$17$d = prods$2;
@@ -5174,60 +5126,78 @@ module dsc_engine$dw$lanes$1(clock,win,wts,sum);
         prods$13 = 32'h0;
         prods$14 = 32'h0;
         prods$15 = 32'h0;
+        muls$0$a = x_chain$0[(32'h0)+:(8)];
+        muls$0$b = w_chain$0[(32'h0)+:(8)];
+        ext$0$a = muls$0$y;
+        prods$0 = ext$0$y;
+        muls$1$a = x_chain$1[(32'h0)+:(8)];
+        muls$1$b = w_chain$1[(32'h0)+:(8)];
+        ext$1$a = muls$1$y;
+        prods$1 = ext$1$y;
+        muls$2$a = x_chain$2[(32'h0)+:(8)];
+        muls$2$b = w_chain$2[(32'h0)+:(8)];
+        ext$2$a = muls$2$y;
+        prods$2 = ext$2$y;
+        muls$3$a = x_chain$3[(32'h0)+:(8)];
+        muls$3$b = w_chain$3[(32'h0)+:(8)];
+        ext$3$a = muls$3$y;
+        prods$3 = ext$3$y;
+        muls$4$a = x_chain$4[(32'h0)+:(8)];
+        muls$4$b = w_chain$4[(32'h0)+:(8)];
+        ext$4$a = muls$4$y;
+        prods$4 = ext$4$y;
+        muls$5$a = x_chain$5[(32'h0)+:(8)];
+        muls$5$b = w_chain$5[(32'h0)+:(8)];
+        ext$5$a = muls$5$y;
+        prods$5 = ext$5$y;
+        muls$6$a = x_chain$6[(32'h0)+:(8)];
+        muls$6$b = w_chain$6[(32'h0)+:(8)];
+        ext$6$a = muls$6$y;
+        prods$6 = ext$6$y;
+        muls$7$a = x_chain$7[(32'h0)+:(8)];
+        muls$7$b = w_chain$7[(32'h0)+:(8)];
+        ext$7$a = muls$7$y;
+        prods$7 = ext$7$y;
+        muls$8$a = x_chain$8[(32'h0)+:(8)];
+        muls$8$b = w_chain$8[(32'h0)+:(8)];
+        ext$8$a = muls$8$y;
+        prods$8 = ext$8$y;
         x_regs$0$d = x_chain$0[(32'h0)+:(8)];
         w_regs$0$d = w_chain$0[(32'h0)+:(8)];
         muls$0$a = x_regs$0$q;
         muls$0$b = w_regs$0$q;
-        ext$0$a = muls$0$y;
-        prods$0 = ext$0$y;
         x_regs$1$d = x_chain$1[(32'h0)+:(8)];
         w_regs$1$d = w_chain$1[(32'h0)+:(8)];
         muls$1$a = x_regs$1$q;
         muls$1$b = w_regs$1$q;
-        ext$1$a = muls$1$y;
-        prods$1 = ext$1$y;
         x_regs$2$d = x_chain$2[(32'h0)+:(8)];
         w_regs$2$d = w_chain$2[(32'h0)+:(8)];
         muls$2$a = x_regs$2$q;
         muls$2$b = w_regs$2$q;
-        ext$2$a = muls$2$y;
-        prods$2 = ext$2$y;
         x_regs$3$d = x_chain$3[(32'h0)+:(8)];
         w_regs$3$d = w_chain$3[(32'h0)+:(8)];
         muls$3$a = x_regs$3$q;
         muls$3$b = w_regs$3$q;
-        ext$3$a = muls$3$y;
-        prods$3 = ext$3$y;
         x_regs$4$d = x_chain$4[(32'h0)+:(8)];
         w_regs$4$d = w_chain$4[(32'h0)+:(8)];
         muls$4$a = x_regs$4$q;
         muls$4$b = w_regs$4$q;
-        ext$4$a = muls$4$y;
-        prods$4 = ext$4$y;
         x_regs$5$d = x_chain$5[(32'h0)+:(8)];
         w_regs$5$d = w_chain$5[(32'h0)+:(8)];
         muls$5$a = x_regs$5$q;
         muls$5$b = w_regs$5$q;
-        ext$5$a = muls$5$y;
-        prods$5 = ext$5$y;
         x_regs$6$d = x_chain$6[(32'h0)+:(8)];
         w_regs$6$d = w_chain$6[(32'h0)+:(8)];
         muls$6$a = x_regs$6$q;
         muls$6$b = w_regs$6$q;
-        ext$6$a = muls$6$y;
-        prods$6 = ext$6$y;
         x_regs$7$d = x_chain$7[(32'h0)+:(8)];
         w_regs$7$d = w_chain$7[(32'h0)+:(8)];
         muls$7$a = x_regs$7$q;
         muls$7$b = w_regs$7$q;
-        ext$7$a = muls$7$y;
-        prods$7 = ext$7$y;
         x_regs$8$d = x_chain$8[(32'h0)+:(8)];
         w_regs$8$d = w_chain$8[(32'h0)+:(8)];
         muls$8$a = x_regs$8$q;
         muls$8$b = w_regs$8$q;
-        ext$8$a = muls$8$y;
-        prods$8 = ext$8$y;
         nodes$15$d = prods$0;
         nodes$16$d = prods$1;
         nodes$17$d = prods$2;
@@ -7162,60 +7132,78 @@ module dsc_engine$dw$lanes$2(clock,win,wts,sum);
         prods$13 = 32'h0;
         prods$14 = 32'h0;
         prods$15 = 32'h0;
+        muls$0$a = x_chain$0[(32'h0)+:(8)];
+        muls$0$b = w_chain$0[(32'h0)+:(8)];
+        ext$0$a = muls$0$y;
+        prods$0 = ext$0$y;
+        muls$1$a = x_chain$1[(32'h0)+:(8)];
+        muls$1$b = w_chain$1[(32'h0)+:(8)];
+        ext$1$a = muls$1$y;
+        prods$1 = ext$1$y;
+        muls$2$a = x_chain$2[(32'h0)+:(8)];
+        muls$2$b = w_chain$2[(32'h0)+:(8)];
+        ext$2$a = muls$2$y;
+        prods$2 = ext$2$y;
+        muls$3$a = x_chain$3[(32'h0)+:(8)];
+        muls$3$b = w_chain$3[(32'h0)+:(8)];
+        ext$3$a = muls$3$y;
+        prods$3 = ext$3$y;
+        muls$4$a = x_chain$4[(32'h0)+:(8)];
+        muls$4$b = w_chain$4[(32'h0)+:(8)];
+        ext$4$a = muls$4$y;
+        prods$4 = ext$4$y;
+        muls$5$a = x_chain$5[(32'h0)+:(8)];
+        muls$5$b = w_chain$5[(32'h0)+:(8)];
+        ext$5$a = muls$5$y;
+        prods$5 = ext$5$y;
+        muls$6$a = x_chain$6[(32'h0)+:(8)];
+        muls$6$b = w_chain$6[(32'h0)+:(8)];
+        ext$6$a = muls$6$y;
+        prods$6 = ext$6$y;
+        muls$7$a = x_chain$7[(32'h0)+:(8)];
+        muls$7$b = w_chain$7[(32'h0)+:(8)];
+        ext$7$a = muls$7$y;
+        prods$7 = ext$7$y;
+        muls$8$a = x_chain$8[(32'h0)+:(8)];
+        muls$8$b = w_chain$8[(32'h0)+:(8)];
+        ext$8$a = muls$8$y;
+        prods$8 = ext$8$y;
         x_regs$0$d = x_chain$0[(32'h0)+:(8)];
         w_regs$0$d = w_chain$0[(32'h0)+:(8)];
         muls$0$a = x_regs$0$q;
         muls$0$b = w_regs$0$q;
-        ext$0$a = muls$0$y;
-        prods$0 = ext$0$y;
         x_regs$1$d = x_chain$1[(32'h0)+:(8)];
         w_regs$1$d = w_chain$1[(32'h0)+:(8)];
         muls$1$a = x_regs$1$q;
         muls$1$b = w_regs$1$q;
-        ext$1$a = muls$1$y;
-        prods$1 = ext$1$y;
         x_regs$2$d = x_chain$2[(32'h0)+:(8)];
         w_regs$2$d = w_chain$2[(32'h0)+:(8)];
         muls$2$a = x_regs$2$q;
         muls$2$b = w_regs$2$q;
-        ext$2$a = muls$2$y;
-        prods$2 = ext$2$y;
         x_regs$3$d = x_chain$3[(32'h0)+:(8)];
         w_regs$3$d = w_chain$3[(32'h0)+:(8)];
         muls$3$a = x_regs$3$q;
         muls$3$b = w_regs$3$q;
-        ext$3$a = muls$3$y;
-        prods$3 = ext$3$y;
         x_regs$4$d = x_chain$4[(32'h0)+:(8)];
         w_regs$4$d = w_chain$4[(32'h0)+:(8)];
         muls$4$a = x_regs$4$q;
         muls$4$b = w_regs$4$q;
-        ext$4$a = muls$4$y;
-        prods$4 = ext$4$y;
         x_regs$5$d = x_chain$5[(32'h0)+:(8)];
         w_regs$5$d = w_chain$5[(32'h0)+:(8)];
         muls$5$a = x_regs$5$q;
         muls$5$b = w_regs$5$q;
-        ext$5$a = muls$5$y;
-        prods$5 = ext$5$y;
         x_regs$6$d = x_chain$6[(32'h0)+:(8)];
         w_regs$6$d = w_chain$6[(32'h0)+:(8)];
         muls$6$a = x_regs$6$q;
         muls$6$b = w_regs$6$q;
-        ext$6$a = muls$6$y;
-        prods$6 = ext$6$y;
         x_regs$7$d = x_chain$7[(32'h0)+:(8)];
         w_regs$7$d = w_chain$7[(32'h0)+:(8)];
         muls$7$a = x_regs$7$q;
         muls$7$b = w_regs$7$q;
-        ext$7$a = muls$7$y;
-        prods$7 = ext$7$y;
         x_regs$8$d = x_chain$8[(32'h0)+:(8)];
         w_regs$8$d = w_chain$8[(32'h0)+:(8)];
         muls$8$a = x_regs$8$q;
         muls$8$b = w_regs$8$q;
-        ext$8$a = muls$8$y;
-        prods$8 = ext$8$y;
         nodes$15$d = prods$0;
         nodes$16$d = prods$1;
         nodes$17$d = prods$2;
@@ -9150,60 +9138,78 @@ module dsc_engine$dw$lanes$3(clock,win,wts,sum);
         prods$13 = 32'h0;
         prods$14 = 32'h0;
         prods$15 = 32'h0;
+        muls$0$a = x_chain$0[(32'h0)+:(8)];
+        muls$0$b = w_chain$0[(32'h0)+:(8)];
+        ext$0$a = muls$0$y;
+        prods$0 = ext$0$y;
+        muls$1$a = x_chain$1[(32'h0)+:(8)];
+        muls$1$b = w_chain$1[(32'h0)+:(8)];
+        ext$1$a = muls$1$y;
+        prods$1 = ext$1$y;
+        muls$2$a = x_chain$2[(32'h0)+:(8)];
+        muls$2$b = w_chain$2[(32'h0)+:(8)];
+        ext$2$a = muls$2$y;
+        prods$2 = ext$2$y;
+        muls$3$a = x_chain$3[(32'h0)+:(8)];
+        muls$3$b = w_chain$3[(32'h0)+:(8)];
+        ext$3$a = muls$3$y;
+        prods$3 = ext$3$y;
+        muls$4$a = x_chain$4[(32'h0)+:(8)];
+        muls$4$b = w_chain$4[(32'h0)+:(8)];
+        ext$4$a = muls$4$y;
+        prods$4 = ext$4$y;
+        muls$5$a = x_chain$5[(32'h0)+:(8)];
+        muls$5$b = w_chain$5[(32'h0)+:(8)];
+        ext$5$a = muls$5$y;
+        prods$5 = ext$5$y;
+        muls$6$a = x_chain$6[(32'h0)+:(8)];
+        muls$6$b = w_chain$6[(32'h0)+:(8)];
+        ext$6$a = muls$6$y;
+        prods$6 = ext$6$y;
+        muls$7$a = x_chain$7[(32'h0)+:(8)];
+        muls$7$b = w_chain$7[(32'h0)+:(8)];
+        ext$7$a = muls$7$y;
+        prods$7 = ext$7$y;
+        muls$8$a = x_chain$8[(32'h0)+:(8)];
+        muls$8$b = w_chain$8[(32'h0)+:(8)];
+        ext$8$a = muls$8$y;
+        prods$8 = ext$8$y;
         x_regs$0$d = x_chain$0[(32'h0)+:(8)];
         w_regs$0$d = w_chain$0[(32'h0)+:(8)];
         muls$0$a = x_regs$0$q;
         muls$0$b = w_regs$0$q;
-        ext$0$a = muls$0$y;
-        prods$0 = ext$0$y;
         x_regs$1$d = x_chain$1[(32'h0)+:(8)];
         w_regs$1$d = w_chain$1[(32'h0)+:(8)];
         muls$1$a = x_regs$1$q;
         muls$1$b = w_regs$1$q;
-        ext$1$a = muls$1$y;
-        prods$1 = ext$1$y;
         x_regs$2$d = x_chain$2[(32'h0)+:(8)];
         w_regs$2$d = w_chain$2[(32'h0)+:(8)];
         muls$2$a = x_regs$2$q;
         muls$2$b = w_regs$2$q;
-        ext$2$a = muls$2$y;
-        prods$2 = ext$2$y;
         x_regs$3$d = x_chain$3[(32'h0)+:(8)];
         w_regs$3$d = w_chain$3[(32'h0)+:(8)];
         muls$3$a = x_regs$3$q;
         muls$3$b = w_regs$3$q;
-        ext$3$a = muls$3$y;
-        prods$3 = ext$3$y;
         x_regs$4$d = x_chain$4[(32'h0)+:(8)];
         w_regs$4$d = w_chain$4[(32'h0)+:(8)];
         muls$4$a = x_regs$4$q;
         muls$4$b = w_regs$4$q;
-        ext$4$a = muls$4$y;
-        prods$4 = ext$4$y;
         x_regs$5$d = x_chain$5[(32'h0)+:(8)];
         w_regs$5$d = w_chain$5[(32'h0)+:(8)];
         muls$5$a = x_regs$5$q;
         muls$5$b = w_regs$5$q;
-        ext$5$a = muls$5$y;
-        prods$5 = ext$5$y;
         x_regs$6$d = x_chain$6[(32'h0)+:(8)];
         w_regs$6$d = w_chain$6[(32'h0)+:(8)];
         muls$6$a = x_regs$6$q;
         muls$6$b = w_regs$6$q;
-        ext$6$a = muls$6$y;
-        prods$6 = ext$6$y;
         x_regs$7$d = x_chain$7[(32'h0)+:(8)];
         w_regs$7$d = w_chain$7[(32'h0)+:(8)];
         muls$7$a = x_regs$7$q;
         muls$7$b = w_regs$7$q;
-        ext$7$a = muls$7$y;
-        prods$7 = ext$7$y;
         x_regs$8$d = x_chain$8[(32'h0)+:(8)];
         w_regs$8$d = w_chain$8[(32'h0)+:(8)];
         muls$8$a = x_regs$8$q;
         muls$8$b = w_regs$8$q;
-        ext$8$a = muls$8$y;
-        prods$8 = ext$8$y;
         nodes$15$d = prods$0;
         nodes$16$d = prods$1;
         nodes$17$d = prods$2;
@@ -10581,25 +10587,6 @@ module dsc_engine$dw$lpipe$5(d,q,clock);
 endmodule // dsc_engine$dw$lpipe$5
 
 
-module dsc_engine$dw$mpend(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$mpend
-
-
 module dsc_engine$dw$mram(clock,write_enable,write_address,write_data,read_address,read_data);
     
     // Module arguments
@@ -10621,25 +10608,6 @@ module dsc_engine$dw$mram(clock,write_enable,write_address,write_data,read_addre
        read_data <= mem[read_address];
     end
 endmodule // dsc_engine$dw$mram
-
-
-module dsc_engine$dw$mstage(d,q,clock);
-    
-    // Module arguments
-    input wire  [127:0] d;
-    output reg  [127:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 128'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$mstage
 
 
 module dsc_engine$dw$out_zp(d,q,clock);
@@ -10700,192 +10668,95 @@ module dsc_engine$dw$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     // Constant declarations
     localparam  one = 32'h1;
     localparam  ones = 32'hffffffff;
-    localparam  int32_min = 32'h80000000;
     localparam  int32_max = 32'h7fffffff;
-    localparam  sext32 = 34'h300000000;
-    localparam  sext8 = 34'h3ffffff00;
-    localparam  offset = 34'h200000000;
+    localparam  top_ones = 23'h7fffff;
+    localparam  one11 = 11'b1;
+    localparam  sext10 = 11'b10000000000;
+    localparam  sext8 = 11'b11100000000;
+    localparam  sat_lo11 = 11'b11000000000;
+    localparam  sat_hi11 = 11'b111111111;
+    localparam  offset11 = 11'b10000000000;
     
     // Stub signals
     reg  mul$clock;
     reg  [31:0] mul$a;
     reg  [31:0] mul$b;
-    wire  [32:0] mul$hi;
-    reg  v1$d;
-    wire  v1$q;
-    reg  v1$clock;
-    reg  [31:0] x1$d;
-    wire  [31:0] x1$q;
-    reg  x1$clock;
-    reg  [31:0] m1$d;
-    wire  [31:0] m1$q;
-    reg  m1$clock;
-    reg  [4:0] right1$d;
-    wire  [4:0] right1$q;
-    reg  right1$clock;
-    reg  [7:0] zp1$d;
-    wire  [7:0] zp1$q;
-    reg  zp1$clock;
-    reg  [7:0] lo1$d;
-    wire  [7:0] lo1$q;
-    reg  lo1$clock;
-    reg  [7:0] hi1$d;
-    wire  [7:0] hi1$q;
-    reg  hi1$clock;
-    reg  last1$d;
-    wire  last1$q;
-    reg  last1$clock;
-    reg  v2$d;
-    wire  v2$q;
-    reg  v2$clock;
-    reg  sat2$d;
-    wire  sat2$q;
-    reg  sat2$clock;
-    reg  [4:0] right2$d;
-    wire  [4:0] right2$q;
-    reg  right2$clock;
-    reg  [7:0] zp2$d;
-    wire  [7:0] zp2$q;
-    reg  zp2$clock;
-    reg  [7:0] lo2$d;
-    wire  [7:0] lo2$q;
-    reg  lo2$clock;
-    reg  [7:0] hi2$d;
-    wire  [7:0] hi2$q;
-    reg  hi2$clock;
-    reg  last2$d;
-    wire  last2$q;
-    reg  last2$clock;
-    reg  v3$d;
-    wire  v3$q;
-    reg  v3$clock;
-    reg  sat3$d;
-    wire  sat3$q;
-    reg  sat3$clock;
-    reg  [4:0] right3$d;
-    wire  [4:0] right3$q;
-    reg  right3$clock;
-    reg  [7:0] zp3$d;
-    wire  [7:0] zp3$q;
-    reg  zp3$clock;
-    reg  [7:0] lo3$d;
-    wire  [7:0] lo3$q;
-    reg  lo3$clock;
-    reg  [7:0] hi3$d;
-    wire  [7:0] hi3$q;
-    reg  hi3$clock;
-    reg  last3$d;
-    wire  last3$q;
-    reg  last3$clock;
+    wire  [33:0] mul$hi;
     reg  dv$clock;
     reg  dv$inp;
     wire  dv$out;
-    reg  dsat$clock;
-    reg  dsat$inp;
-    wire  dsat$out;
     reg  dright$clock;
     reg  [4:0] dright$inp;
     wire  [4:0] dright$out;
-    reg  dzp$clock;
-    reg  [7:0] dzp$inp;
-    wire  [7:0] dzp$out;
-    reg  dlo$clock;
-    reg  [7:0] dlo$inp;
-    wire  [7:0] dlo$out;
-    reg  dhi$clock;
-    reg  [7:0] dhi$inp;
-    wire  [7:0] dhi$out;
     reg  dlast$clock;
     reg  dlast$inp;
     wire  dlast$out;
-    reg  v4$d;
-    wire  v4$q;
-    reg  v4$clock;
-    reg  [31:0] y4$d;
-    wire  [31:0] y4$q;
-    reg  y4$clock;
-    reg  [4:0] right4$d;
-    wire  [4:0] right4$q;
-    reg  right4$clock;
-    reg  [7:0] zp4$d;
-    wire  [7:0] zp4$q;
-    reg  zp4$clock;
-    reg  [7:0] lo4$d;
-    wire  [7:0] lo4$q;
-    reg  lo4$clock;
-    reg  [7:0] hi4$d;
-    wire  [7:0] hi4$q;
-    reg  hi4$clock;
-    reg  last4$d;
-    wire  last4$q;
-    reg  last4$clock;
-    reg  v5$d;
-    wire  v5$q;
-    reg  v5$clock;
-    reg  [31:0] q5$d;
-    wire  [31:0] q5$q;
-    reg  q5$clock;
-    reg  [31:0] rem5$d;
-    wire  [31:0] rem5$q;
-    reg  rem5$clock;
-    reg  [31:0] thr5$d;
-    wire  [31:0] thr5$q;
-    reg  thr5$clock;
-    reg  [7:0] zp5$d;
-    wire  [7:0] zp5$q;
-    reg  zp5$clock;
-    reg  [7:0] lo5$d;
-    wire  [7:0] lo5$q;
-    reg  lo5$clock;
-    reg  [7:0] hi5$d;
-    wire  [7:0] hi5$q;
-    reg  hi5$clock;
-    reg  last5$d;
-    wire  last5$q;
-    reg  last5$clock;
     reg  v6$d;
     wire  v6$q;
     reg  v6$clock;
-    reg  [33:0] val6$d;
-    wire  [33:0] val6$q;
-    reg  val6$clock;
-    reg  [33:0] lo6$d;
-    wire  [33:0] lo6$q;
-    reg  lo6$clock;
-    reg  [33:0] hi6$d;
-    wire  [33:0] hi6$q;
-    reg  hi6$clock;
-    reg  [7:0] lo6_raw$d;
-    wire  [7:0] lo6_raw$q;
-    reg  lo6_raw$clock;
-    reg  [7:0] hi6_raw$d;
-    wire  [7:0] hi6_raw$q;
-    reg  hi6_raw$clock;
+    reg  [31:0] q6$d;
+    wire  [31:0] q6$q;
+    reg  q6$clock;
+    reg  up6$d;
+    wire  up6$q;
+    reg  up6$clock;
     reg  last6$d;
     wire  last6$q;
     reg  last6$clock;
     reg  v7$d;
     wire  v7$q;
     reg  v7$clock;
-    reg  [7:0] out7$d;
-    wire  [7:0] out7$q;
-    reg  out7$clock;
+    reg  [10:0] r7$d;
+    wire  [10:0] r7$q;
+    reg  r7$clock;
     reg  last7$d;
     wire  last7$q;
     reg  last7$clock;
+    reg  v8$d;
+    wire  v8$q;
+    reg  v8$clock;
+    reg  [10:0] val8$d;
+    wire  [10:0] val8$q;
+    reg  val8$clock;
+    reg  last8$d;
+    wire  last8$q;
+    reg  last8$clock;
+    reg  v9$d;
+    wire  v9$q;
+    reg  v9$clock;
+    reg  [7:0] out9$d;
+    wire  [7:0] out9$q;
+    reg  out9$clock;
+    reg  last9$d;
+    wire  last9$q;
+    reg  last9$clock;
+    reg  v10$d;
+    wire  v10$q;
+    reg  v10$clock;
+    reg  [7:0] out10$d;
+    wire  [7:0] out10$q;
+    reg  out10$clock;
+    reg  last10$d;
+    wire  last10$q;
+    reg  last10$clock;
     
     // Local signals
     reg  [31:0] sum0;
     reg  [4:0] neg_shift;
+    reg  sat5;
     reg  [31:0] prod_hi;
-    reg  [31:0] mask4;
-    reg  [31:0] fill4;
-    reg  [31:0] rounded5;
-    reg  [33:0] wide5;
-    reg  [33:0] zp_wide5;
-    reg  [33:0] lo_wide5;
-    reg  [33:0] hi_wide5;
-    reg  [33:0] val_off6;
+    reg  [31:0] y5;
+    reg  [4:0] right5;
+    reg  [31:0] mask5;
+    reg  [31:0] half5;
+    reg  [31:0] below5;
+    reg  [31:0] fill5;
+    reg  [22:0] top6;
+    reg  [10:0] low6;
+    reg  [10:0] zp_ext7;
+    reg  [10:0] val_off8;
+    reg  [10:0] lo_off8;
+    reg  [10:0] hi_off8;
     
     // Sub module instances
     dsc_engine$dw$rq$0$mul mul(
@@ -10894,255 +10765,35 @@ module dsc_engine$dw$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         .b(mul$b),
         .hi(mul$hi)
     );
-    dsc_engine$dw$rq$0$v1 v1(
-        .d(v1$d),
-        .q(v1$q),
-        .clock(v1$clock)
-    );
-    dsc_engine$dw$rq$0$x1 x1(
-        .d(x1$d),
-        .q(x1$q),
-        .clock(x1$clock)
-    );
-    dsc_engine$dw$rq$0$m1 m1(
-        .d(m1$d),
-        .q(m1$q),
-        .clock(m1$clock)
-    );
-    dsc_engine$dw$rq$0$right1 right1(
-        .d(right1$d),
-        .q(right1$q),
-        .clock(right1$clock)
-    );
-    dsc_engine$dw$rq$0$zp1 zp1(
-        .d(zp1$d),
-        .q(zp1$q),
-        .clock(zp1$clock)
-    );
-    dsc_engine$dw$rq$0$lo1 lo1(
-        .d(lo1$d),
-        .q(lo1$q),
-        .clock(lo1$clock)
-    );
-    dsc_engine$dw$rq$0$hi1 hi1(
-        .d(hi1$d),
-        .q(hi1$q),
-        .clock(hi1$clock)
-    );
-    dsc_engine$dw$rq$0$last1 last1(
-        .d(last1$d),
-        .q(last1$q),
-        .clock(last1$clock)
-    );
-    dsc_engine$dw$rq$0$v2 v2(
-        .d(v2$d),
-        .q(v2$q),
-        .clock(v2$clock)
-    );
-    dsc_engine$dw$rq$0$sat2 sat2(
-        .d(sat2$d),
-        .q(sat2$q),
-        .clock(sat2$clock)
-    );
-    dsc_engine$dw$rq$0$right2 right2(
-        .d(right2$d),
-        .q(right2$q),
-        .clock(right2$clock)
-    );
-    dsc_engine$dw$rq$0$zp2 zp2(
-        .d(zp2$d),
-        .q(zp2$q),
-        .clock(zp2$clock)
-    );
-    dsc_engine$dw$rq$0$lo2 lo2(
-        .d(lo2$d),
-        .q(lo2$q),
-        .clock(lo2$clock)
-    );
-    dsc_engine$dw$rq$0$hi2 hi2(
-        .d(hi2$d),
-        .q(hi2$q),
-        .clock(hi2$clock)
-    );
-    dsc_engine$dw$rq$0$last2 last2(
-        .d(last2$d),
-        .q(last2$q),
-        .clock(last2$clock)
-    );
-    dsc_engine$dw$rq$0$v3 v3(
-        .d(v3$d),
-        .q(v3$q),
-        .clock(v3$clock)
-    );
-    dsc_engine$dw$rq$0$sat3 sat3(
-        .d(sat3$d),
-        .q(sat3$q),
-        .clock(sat3$clock)
-    );
-    dsc_engine$dw$rq$0$right3 right3(
-        .d(right3$d),
-        .q(right3$q),
-        .clock(right3$clock)
-    );
-    dsc_engine$dw$rq$0$zp3 zp3(
-        .d(zp3$d),
-        .q(zp3$q),
-        .clock(zp3$clock)
-    );
-    dsc_engine$dw$rq$0$lo3 lo3(
-        .d(lo3$d),
-        .q(lo3$q),
-        .clock(lo3$clock)
-    );
-    dsc_engine$dw$rq$0$hi3 hi3(
-        .d(hi3$d),
-        .q(hi3$q),
-        .clock(hi3$clock)
-    );
-    dsc_engine$dw$rq$0$last3 last3(
-        .d(last3$d),
-        .q(last3$q),
-        .clock(last3$clock)
-    );
     dsc_engine$dw$rq$0$dv dv(
         .clock(dv$clock),
         .inp(dv$inp),
         .out(dv$out)
-    );
-    dsc_engine$dw$rq$0$dsat dsat(
-        .clock(dsat$clock),
-        .inp(dsat$inp),
-        .out(dsat$out)
     );
     dsc_engine$dw$rq$0$dright dright(
         .clock(dright$clock),
         .inp(dright$inp),
         .out(dright$out)
     );
-    dsc_engine$dw$rq$0$dzp dzp(
-        .clock(dzp$clock),
-        .inp(dzp$inp),
-        .out(dzp$out)
-    );
-    dsc_engine$dw$rq$0$dlo dlo(
-        .clock(dlo$clock),
-        .inp(dlo$inp),
-        .out(dlo$out)
-    );
-    dsc_engine$dw$rq$0$dhi dhi(
-        .clock(dhi$clock),
-        .inp(dhi$inp),
-        .out(dhi$out)
-    );
     dsc_engine$dw$rq$0$dlast dlast(
         .clock(dlast$clock),
         .inp(dlast$inp),
         .out(dlast$out)
-    );
-    dsc_engine$dw$rq$0$v4 v4(
-        .d(v4$d),
-        .q(v4$q),
-        .clock(v4$clock)
-    );
-    dsc_engine$dw$rq$0$y4 y4(
-        .d(y4$d),
-        .q(y4$q),
-        .clock(y4$clock)
-    );
-    dsc_engine$dw$rq$0$right4 right4(
-        .d(right4$d),
-        .q(right4$q),
-        .clock(right4$clock)
-    );
-    dsc_engine$dw$rq$0$zp4 zp4(
-        .d(zp4$d),
-        .q(zp4$q),
-        .clock(zp4$clock)
-    );
-    dsc_engine$dw$rq$0$lo4 lo4(
-        .d(lo4$d),
-        .q(lo4$q),
-        .clock(lo4$clock)
-    );
-    dsc_engine$dw$rq$0$hi4 hi4(
-        .d(hi4$d),
-        .q(hi4$q),
-        .clock(hi4$clock)
-    );
-    dsc_engine$dw$rq$0$last4 last4(
-        .d(last4$d),
-        .q(last4$q),
-        .clock(last4$clock)
-    );
-    dsc_engine$dw$rq$0$v5 v5(
-        .d(v5$d),
-        .q(v5$q),
-        .clock(v5$clock)
-    );
-    dsc_engine$dw$rq$0$q5 q5(
-        .d(q5$d),
-        .q(q5$q),
-        .clock(q5$clock)
-    );
-    dsc_engine$dw$rq$0$rem5 rem5(
-        .d(rem5$d),
-        .q(rem5$q),
-        .clock(rem5$clock)
-    );
-    dsc_engine$dw$rq$0$thr5 thr5(
-        .d(thr5$d),
-        .q(thr5$q),
-        .clock(thr5$clock)
-    );
-    dsc_engine$dw$rq$0$zp5 zp5(
-        .d(zp5$d),
-        .q(zp5$q),
-        .clock(zp5$clock)
-    );
-    dsc_engine$dw$rq$0$lo5 lo5(
-        .d(lo5$d),
-        .q(lo5$q),
-        .clock(lo5$clock)
-    );
-    dsc_engine$dw$rq$0$hi5 hi5(
-        .d(hi5$d),
-        .q(hi5$q),
-        .clock(hi5$clock)
-    );
-    dsc_engine$dw$rq$0$last5 last5(
-        .d(last5$d),
-        .q(last5$q),
-        .clock(last5$clock)
     );
     dsc_engine$dw$rq$0$v6 v6(
         .d(v6$d),
         .q(v6$q),
         .clock(v6$clock)
     );
-    dsc_engine$dw$rq$0$val6 val6(
-        .d(val6$d),
-        .q(val6$q),
-        .clock(val6$clock)
+    dsc_engine$dw$rq$0$q6 q6(
+        .d(q6$d),
+        .q(q6$q),
+        .clock(q6$clock)
     );
-    dsc_engine$dw$rq$0$lo6 lo6(
-        .d(lo6$d),
-        .q(lo6$q),
-        .clock(lo6$clock)
-    );
-    dsc_engine$dw$rq$0$hi6 hi6(
-        .d(hi6$d),
-        .q(hi6$q),
-        .clock(hi6$clock)
-    );
-    dsc_engine$dw$rq$0$lo6_raw lo6_raw(
-        .d(lo6_raw$d),
-        .q(lo6_raw$q),
-        .clock(lo6_raw$clock)
-    );
-    dsc_engine$dw$rq$0$hi6_raw hi6_raw(
-        .d(hi6_raw$d),
-        .q(hi6_raw$q),
-        .clock(hi6_raw$clock)
+    dsc_engine$dw$rq$0$up6 up6(
+        .d(up6$d),
+        .q(up6$q),
+        .clock(up6$clock)
     );
     dsc_engine$dw$rq$0$last6 last6(
         .d(last6$d),
@@ -11154,327 +10805,196 @@ module dsc_engine$dw$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         .q(v7$q),
         .clock(v7$clock)
     );
-    dsc_engine$dw$rq$0$out7 out7(
-        .d(out7$d),
-        .q(out7$q),
-        .clock(out7$clock)
+    dsc_engine$dw$rq$0$r7 r7(
+        .d(r7$d),
+        .q(r7$q),
+        .clock(r7$clock)
     );
     dsc_engine$dw$rq$0$last7 last7(
         .d(last7$d),
         .q(last7$q),
         .clock(last7$clock)
     );
+    dsc_engine$dw$rq$0$v8 v8(
+        .d(v8$d),
+        .q(v8$q),
+        .clock(v8$clock)
+    );
+    dsc_engine$dw$rq$0$val8 val8(
+        .d(val8$d),
+        .q(val8$q),
+        .clock(val8$clock)
+    );
+    dsc_engine$dw$rq$0$last8 last8(
+        .d(last8$d),
+        .q(last8$q),
+        .clock(last8$clock)
+    );
+    dsc_engine$dw$rq$0$v9 v9(
+        .d(v9$d),
+        .q(v9$q),
+        .clock(v9$clock)
+    );
+    dsc_engine$dw$rq$0$out9 out9(
+        .d(out9$d),
+        .q(out9$q),
+        .clock(out9$clock)
+    );
+    dsc_engine$dw$rq$0$last9 last9(
+        .d(last9$d),
+        .q(last9$q),
+        .clock(last9$clock)
+    );
+    dsc_engine$dw$rq$0$v10 v10(
+        .d(v10$d),
+        .q(v10$q),
+        .clock(v10$clock)
+    );
+    dsc_engine$dw$rq$0$out10 out10(
+        .d(out10$d),
+        .q(out10$q),
+        .clock(out10$clock)
+    );
+    dsc_engine$dw$rq$0$last10 last10(
+        .d(last10$d),
+        .q(last10$q),
+        .clock(last10$clock)
+    );
     
     // Update code
     always @(*) begin
-        v1$clock = clock;
-        x1$clock = clock;
-        m1$clock = clock;
-        right1$clock = clock;
-        zp1$clock = clock;
-        lo1$clock = clock;
-        hi1$clock = clock;
-        last1$clock = clock;
-        v2$clock = clock;
-        sat2$clock = clock;
-        right2$clock = clock;
-        zp2$clock = clock;
-        lo2$clock = clock;
-        hi2$clock = clock;
-        last2$clock = clock;
-        v3$clock = clock;
-        sat3$clock = clock;
-        right3$clock = clock;
-        zp3$clock = clock;
-        lo3$clock = clock;
-        hi3$clock = clock;
-        last3$clock = clock;
-        v4$clock = clock;
-        y4$clock = clock;
-        right4$clock = clock;
-        zp4$clock = clock;
-        lo4$clock = clock;
-        hi4$clock = clock;
-        last4$clock = clock;
-        v5$clock = clock;
-        q5$clock = clock;
-        rem5$clock = clock;
-        thr5$clock = clock;
-        zp5$clock = clock;
-        lo5$clock = clock;
-        hi5$clock = clock;
-        last5$clock = clock;
         v6$clock = clock;
-        val6$clock = clock;
-        lo6$clock = clock;
-        hi6$clock = clock;
-        lo6_raw$clock = clock;
-        hi6_raw$clock = clock;
+        q6$clock = clock;
+        up6$clock = clock;
         last6$clock = clock;
         v7$clock = clock;
-        out7$clock = clock;
+        r7$clock = clock;
         last7$clock = clock;
-        v1$d = v1$q;
-        x1$d = x1$q;
-        m1$d = m1$q;
-        right1$d = right1$q;
-        zp1$d = zp1$q;
-        lo1$d = lo1$q;
-        hi1$d = hi1$q;
-        last1$d = last1$q;
-        v2$d = v2$q;
-        sat2$d = sat2$q;
-        right2$d = right2$q;
-        zp2$d = zp2$q;
-        lo2$d = lo2$q;
-        hi2$d = hi2$q;
-        last2$d = last2$q;
-        v3$d = v3$q;
-        sat3$d = sat3$q;
-        right3$d = right3$q;
-        zp3$d = zp3$q;
-        lo3$d = lo3$q;
-        hi3$d = hi3$q;
-        last3$d = last3$q;
-        v4$d = v4$q;
-        y4$d = y4$q;
-        right4$d = right4$q;
-        zp4$d = zp4$q;
-        lo4$d = lo4$q;
-        hi4$d = hi4$q;
-        last4$d = last4$q;
-        v5$d = v5$q;
-        q5$d = q5$q;
-        rem5$d = rem5$q;
-        thr5$d = thr5$q;
-        zp5$d = zp5$q;
-        lo5$d = lo5$q;
-        hi5$d = hi5$q;
-        last5$d = last5$q;
+        v8$clock = clock;
+        val8$clock = clock;
+        last8$clock = clock;
+        v9$clock = clock;
+        out9$clock = clock;
+        last9$clock = clock;
+        v10$clock = clock;
+        out10$clock = clock;
+        last10$clock = clock;
         v6$d = v6$q;
-        val6$d = val6$q;
-        lo6$d = lo6$q;
-        hi6$d = hi6$q;
-        lo6_raw$d = lo6_raw$q;
-        hi6_raw$d = hi6_raw$q;
+        q6$d = q6$q;
+        up6$d = up6$q;
         last6$d = last6$q;
         v7$d = v7$q;
-        out7$d = out7$q;
+        r7$d = r7$q;
         last7$d = last7$q;
+        v8$d = v8$q;
+        val8$d = val8$q;
+        last8$d = last8$q;
+        v9$d = v9$q;
+        out9$d = out9$q;
+        last9$d = last9$q;
+        v10$d = v10$q;
+        out10$d = out10$q;
+        last10$d = last10$q;
         mul$clock = clock;
         dv$clock = clock;
-        dsat$clock = clock;
         dright$clock = clock;
-        dzp$clock = clock;
-        dlo$clock = clock;
-        dhi$clock = clock;
         dlast$clock = clock;
         sum0 = acc + bias;
         neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
         if (shift[32'h5]) begin
-            x1$d = sum0;
-            right1$d = neg_shift;
+            mul$a = sum0;
+            dright$inp = neg_shift;
         end
         else begin
-            x1$d = sum0 << shift[(32'h0)+:(5)];
-            right1$d = 32'h0;
+            mul$a = sum0 << shift[(32'h0)+:(5)];
+            dright$inp = 32'h0;
         end
-        v1$d = valid;
-        m1$d = m0;
-        zp1$d = out_zp;
-        lo1$d = act_min;
-        hi1$d = act_max;
-        last1$d = last;
-        mul$a = x1$q;
-        mul$b = m1$q;
-        sat2$d = (x1$q == int32_min) && (m1$q == int32_min);
-        v2$d = v1$q;
-        right2$d = right1$q;
-        zp2$d = zp1$q;
-        lo2$d = lo1$q;
-        hi2$d = hi1$q;
-        last2$d = last1$q;
-        v3$d = v2$q;
-        sat3$d = sat2$q;
-        right3$d = right2$q;
-        zp3$d = zp2$q;
-        lo3$d = lo2$q;
-        hi3$d = hi2$q;
-        last3$d = last2$q;
-        dv$inp = v3$q;
-        dsat$inp = sat3$q;
-        dright$inp = right3$q;
-        dzp$inp = zp3$q;
-        dlo$inp = lo3$q;
-        dhi$inp = hi3$q;
-        dlast$inp = last3$q;
+        mul$b = m0;
+        dv$inp = valid;
+        dlast$inp = last;
+        sat5 = mul$hi[32'h20] && ~mul$hi[32'h21];
         prod_hi = mul$hi[(32'h1)+:(32)];
-        if (dsat$out) begin
-            y4$d = int32_max;
+        if (sat5) begin
+            y5 = int32_max;
         end
         else if (mul$hi[32'h0]) begin
-            y4$d = prod_hi + one;
+            y5 = prod_hi + one;
         end
         else begin
-            y4$d = prod_hi;
+            y5 = prod_hi;
         end
-        v4$d = dv$out;
-        right4$d = dright$out;
-        zp4$d = dzp$out;
-        lo4$d = dlo$out;
-        hi4$d = dhi$out;
-        last4$d = dlast$out;
-        mask4 = (one << right4$q) - one;
-        fill4 = ~(ones >> right4$q);
-        rem5$d = y4$q & mask4;
-        if (y4$q[32'h1f]) begin
-            q5$d = (y4$q >> right4$q) | fill4;
-            thr5$d = (mask4 >> 32'h1) + one;
+        right5 = dright$out;
+        mask5 = ~(ones << right5);
+        below5 = mask5 >> 32'h1;
+        half5 = mask5 ^ below5;
+        fill5 = ~(ones >> right5);
+        if (y5[32'h1f]) begin
+            q6$d = (y5 >> right5) | fill5;
+            up6$d = |(y5 & half5) && |(y5 & below5);
         end
         else begin
-            q5$d = y4$q >> right4$q;
-            thr5$d = mask4 >> 32'h1;
+            q6$d = y5 >> right5;
+            up6$d = |(y5 & half5);
         end
-        v5$d = v4$q;
-        zp5$d = zp4$q;
-        lo5$d = lo4$q;
-        hi5$d = hi4$q;
-        last5$d = last4$q;
-        if (rem5$q > thr5$q) begin
-            rounded5 = q5$q + one;
+        v6$d = dv$out;
+        last6$d = dlast$out;
+        top6 = q6$q[(32'h9)+:(23)];
+        low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff);
+        if (q6$q[32'h9]) begin
+            low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
         end
-        else begin
-            rounded5 = q5$q;
+        if (~|top6 || (top6 == top_ones)) begin
+            if (up6$q) begin
+                r7$d = low6 + one11;
+            end
+            else begin
+                r7$d = low6;
+            end
         end
-        wide5 = ((rounded5) & 34'h3ffffffff);
-        if (rounded5[32'h1f]) begin
-            wide5 = ((rounded5) & 34'h3ffffffff) | sext32;
-        end
-        zp_wide5 = ((zp5$q) & 34'h3ffffffff);
-        if (zp5$q[32'h7]) begin
-            zp_wide5 = ((zp5$q) & 34'h3ffffffff) | sext8;
-        end
-        lo_wide5 = ((lo5$q) & 34'h3ffffffff);
-        if (lo5$q[32'h7]) begin
-            lo_wide5 = ((lo5$q) & 34'h3ffffffff) | sext8;
-        end
-        hi_wide5 = ((hi5$q) & 34'h3ffffffff);
-        if (hi5$q[32'h7]) begin
-            hi_wide5 = ((hi5$q) & 34'h3ffffffff) | sext8;
-        end
-        val6$d = wide5 + zp_wide5;
-        lo6$d = lo_wide5 ^ offset;
-        hi6$d = hi_wide5 ^ offset;
-        lo6_raw$d = lo5$q;
-        hi6_raw$d = hi5$q;
-        v6$d = v5$q;
-        last6$d = last5$q;
-        val_off6 = val6$q ^ offset;
-        if (val_off6 < lo6$q) begin
-            out7$d = lo6_raw$q;
-        end
-        else if (val_off6 > hi6$q) begin
-            out7$d = hi6_raw$q;
+        else if (q6$q[32'h1f]) begin
+            r7$d = sat_lo11;
         end
         else begin
-            out7$d = val6$q[(32'h0)+:(8)];
+            r7$d = sat_hi11;
         end
         v7$d = v6$q;
         last7$d = last6$q;
-        out_valid = v7$q;
-        out = out7$q;
-        out_last = last7$q;
+        zp_ext7 = ((out_zp) & 11'h7ff);
+        if (out_zp[32'h7]) begin
+            zp_ext7 = ((out_zp) & 11'h7ff) | sext8;
+        end
+        val8$d = r7$q + zp_ext7;
+        v8$d = v7$q;
+        last8$d = last7$q;
+        val_off8 = val8$q ^ offset11;
+        lo_off8 = ((act_min) & 11'h7ff) ^ offset11;
+        if (act_min[32'h7]) begin
+            lo_off8 = (((act_min) & 11'h7ff) | sext8) ^ offset11;
+        end
+        hi_off8 = ((act_max) & 11'h7ff) ^ offset11;
+        if (act_max[32'h7]) begin
+            hi_off8 = (((act_max) & 11'h7ff) | sext8) ^ offset11;
+        end
+        if (val_off8 < lo_off8) begin
+            out9$d = act_min;
+        end
+        else if (val_off8 > hi_off8) begin
+            out9$d = act_max;
+        end
+        else begin
+            out9$d = val8$q[(32'h0)+:(8)];
+        end
+        v9$d = v8$q;
+        last9$d = last8$q;
+        v10$d = v9$q;
+        out10$d = out9$q;
+        last10$d = last9$q;
+        out_valid = v10$q;
+        out = out10$q;
+        out_last = last10$q;
     end
     
 endmodule // dsc_engine$dw$rq$0
-
-
-module dsc_engine$dw$rq$0$dhi(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$0$dhi$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$0$dhi$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$0$dhi
-
-
-module dsc_engine$dw$rq$0$dhi$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$0$dhi$regs$0
-
-
-module dsc_engine$dw$rq$0$dhi$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$0$dhi$regs$1
 
 
 module dsc_engine$dw$rq$0$dlast(clock,inp,out);
@@ -11491,11 +11011,19 @@ module dsc_engine$dw$rq$0$dlast(clock,inp,out);
     reg  regs$1$d;
     wire  regs$1$q;
     reg  regs$1$clock;
+    reg  regs$2$d;
+    wire  regs$2$q;
+    reg  regs$2$clock;
+    reg  regs$3$d;
+    wire  regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  taps$0;
     reg  taps$1;
     reg  taps$2;
+    reg  taps$3;
+    reg  taps$4;
     
     // Sub module instances
     dsc_engine$dw$rq$0$dlast$regs$0 regs$0(
@@ -11508,6 +11036,16 @@ module dsc_engine$dw$rq$0$dlast(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    dsc_engine$dw$rq$0$dlast$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    dsc_engine$dw$rq$0$dlast$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -11518,10 +11056,18 @@ module dsc_engine$dw$rq$0$dlast(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // dsc_engine$dw$rq$0$dlast
@@ -11565,92 +11111,42 @@ module dsc_engine$dw$rq$0$dlast$regs$1(d,q,clock);
 endmodule // dsc_engine$dw$rq$0$dlast$regs$1
 
 
-module dsc_engine$dw$rq$0$dlo(clock,inp,out);
+module dsc_engine$dw$rq$0$dlast$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$0$dlo$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$0$dlo$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$0$dlo
-
-
-module dsc_engine$dw$rq$0$dlo$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$0$dlo$regs$0
+endmodule // dsc_engine$dw$rq$0$dlast$regs$2
 
 
-module dsc_engine$dw$rq$0$dlo$regs$1(d,q,clock);
+module dsc_engine$dw$rq$0$dlast$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$0$dlo$regs$1
+endmodule // dsc_engine$dw$rq$0$dlast$regs$3
 
 
 module dsc_engine$dw$rq$0$dright(clock,inp,out);
@@ -11667,11 +11163,19 @@ module dsc_engine$dw$rq$0$dright(clock,inp,out);
     reg  [4:0] regs$1$d;
     wire  [4:0] regs$1$q;
     reg  regs$1$clock;
+    reg  [4:0] regs$2$d;
+    wire  [4:0] regs$2$q;
+    reg  regs$2$clock;
+    reg  [4:0] regs$3$d;
+    wire  [4:0] regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  [4:0] taps$0;
     reg  [4:0] taps$1;
     reg  [4:0] taps$2;
+    reg  [4:0] taps$3;
+    reg  [4:0] taps$4;
     
     // Sub module instances
     dsc_engine$dw$rq$0$dright$regs$0 regs$0(
@@ -11684,6 +11188,16 @@ module dsc_engine$dw$rq$0$dright(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    dsc_engine$dw$rq$0$dright$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    dsc_engine$dw$rq$0$dright$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -11694,10 +11208,18 @@ module dsc_engine$dw$rq$0$dright(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // dsc_engine$dw$rq$0$dright
@@ -11741,92 +11263,42 @@ module dsc_engine$dw$rq$0$dright$regs$1(d,q,clock);
 endmodule // dsc_engine$dw$rq$0$dright$regs$1
 
 
-module dsc_engine$dw$rq$0$dsat(clock,inp,out);
+module dsc_engine$dw$rq$0$dright$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$0$dsat$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$0$dsat$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$0$dsat
-
-
-module dsc_engine$dw$rq$0$dsat$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 1'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$0$dsat$regs$0
+endmodule // dsc_engine$dw$rq$0$dright$regs$2
 
 
-module dsc_engine$dw$rq$0$dsat$regs$1(d,q,clock);
+module dsc_engine$dw$rq$0$dright$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  d;
-    output reg  q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 1'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$0$dsat$regs$1
+endmodule // dsc_engine$dw$rq$0$dright$regs$3
 
 
 module dsc_engine$dw$rq$0$dv(clock,inp,out);
@@ -11843,11 +11315,19 @@ module dsc_engine$dw$rq$0$dv(clock,inp,out);
     reg  regs$1$d;
     wire  regs$1$q;
     reg  regs$1$clock;
+    reg  regs$2$d;
+    wire  regs$2$q;
+    reg  regs$2$clock;
+    reg  regs$3$d;
+    wire  regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  taps$0;
     reg  taps$1;
     reg  taps$2;
+    reg  taps$3;
+    reg  taps$4;
     
     // Sub module instances
     dsc_engine$dw$rq$0$dv$regs$0 regs$0(
@@ -11860,6 +11340,16 @@ module dsc_engine$dw$rq$0$dv(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    dsc_engine$dw$rq$0$dv$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    dsc_engine$dw$rq$0$dv$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -11870,10 +11360,18 @@ module dsc_engine$dw$rq$0$dv(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // dsc_engine$dw$rq$0$dv
@@ -11917,228 +11415,7 @@ module dsc_engine$dw$rq$0$dv$regs$1(d,q,clock);
 endmodule // dsc_engine$dw$rq$0$dv$regs$1
 
 
-module dsc_engine$dw$rq$0$dzp(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$0$dzp$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$0$dzp$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$0$dzp
-
-
-module dsc_engine$dw$rq$0$dzp$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$0$dzp$regs$0
-
-
-module dsc_engine$dw$rq$0$dzp$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$0$dzp$regs$1
-
-
-module dsc_engine$dw$rq$0$hi1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$0$hi1
-
-
-module dsc_engine$dw$rq$0$hi2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$0$hi2
-
-
-module dsc_engine$dw$rq$0$hi3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$0$hi3
-
-
-module dsc_engine$dw$rq$0$hi4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$0$hi4
-
-
-module dsc_engine$dw$rq$0$hi5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$0$hi5
-
-
-module dsc_engine$dw$rq$0$hi6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$0$hi6
-
-
-module dsc_engine$dw$rq$0$hi6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$0$hi6_raw
-
-
-module dsc_engine$dw$rq$0$last1(d,q,clock);
+module dsc_engine$dw$rq$0$dv$regs$2(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -12154,10 +11431,10 @@ module dsc_engine$dw$rq$0$last1(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$0$last1
+endmodule // dsc_engine$dw$rq$0$dv$regs$2
 
 
-module dsc_engine$dw$rq$0$last2(d,q,clock);
+module dsc_engine$dw$rq$0$dv$regs$3(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -12173,10 +11450,10 @@ module dsc_engine$dw$rq$0$last2(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$0$last2
+endmodule // dsc_engine$dw$rq$0$dv$regs$3
 
 
-module dsc_engine$dw$rq$0$last3(d,q,clock);
+module dsc_engine$dw$rq$0$last10(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -12192,45 +11469,7 @@ module dsc_engine$dw$rq$0$last3(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$0$last3
-
-
-module dsc_engine$dw$rq$0$last4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$0$last4
-
-
-module dsc_engine$dw$rq$0$last5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$0$last5
+endmodule // dsc_engine$dw$rq$0$last10
 
 
 module dsc_engine$dw$rq$0$last6(d,q,clock);
@@ -12271,156 +11510,42 @@ module dsc_engine$dw$rq$0$last7(d,q,clock);
 endmodule // dsc_engine$dw$rq$0$last7
 
 
-module dsc_engine$dw$rq$0$lo1(d,q,clock);
+module dsc_engine$dw$rq$0$last8(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$0$lo1
+endmodule // dsc_engine$dw$rq$0$last8
 
 
-module dsc_engine$dw$rq$0$lo2(d,q,clock);
+module dsc_engine$dw$rq$0$last9(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$0$lo2
-
-
-module dsc_engine$dw$rq$0$lo3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$0$lo3
-
-
-module dsc_engine$dw$rq$0$lo4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$0$lo4
-
-
-module dsc_engine$dw$rq$0$lo5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$0$lo5
-
-
-module dsc_engine$dw$rq$0$lo6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$0$lo6
-
-
-module dsc_engine$dw$rq$0$lo6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$0$lo6_raw
-
-
-module dsc_engine$dw$rq$0$m1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$0$m1
+endmodule // dsc_engine$dw$rq$0$last9
 
 
 module dsc_engine$dw$rq$0$mul(clock,a,b,hi);
@@ -12429,7 +11554,7 @@ module dsc_engine$dw$rq$0$mul(clock,a,b,hi);
     input wire  clock;
     input wire  [31:0] a;
     input wire  [31:0] b;
-    output reg  [32:0] hi;
+    output reg  [33:0] hi;
     
     // Update code (custom)
     reg [31:0] a_r;
@@ -12454,7 +11579,7 @@ module dsc_engine$dw$rq$0$mul(clock,a,b,hi);
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
-    // Bits 63 and 29..0 are not needed by any caller (see the module docs).
+    // Bits 29..0 are not needed by any caller (see the module docs).
     /* verilator lint_off UNUSEDSIGNAL */
     wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
     /* verilator lint_on UNUSEDSIGNAL */
@@ -12468,12 +11593,12 @@ module dsc_engine$dw$rq$0$mul(clock,a,b,hi);
        mid <= {hl[32], hl} + {lh[32], lh};
        hh2 <= hh;
        ll2 <= ll;
-       hi <= p[62:30];
+       hi <= p[63:30];
     end
 endmodule // dsc_engine$dw$rq$0$mul
 
 
-module dsc_engine$dw$rq$0$out7(d,q,clock);
+module dsc_engine$dw$rq$0$out10(d,q,clock);
     
     // Module arguments
     input wire  [7:0] d;
@@ -12489,10 +11614,29 @@ module dsc_engine$dw$rq$0$out7(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$0$out7
+endmodule // dsc_engine$dw$rq$0$out10
 
 
-module dsc_engine$dw$rq$0$q5(d,q,clock);
+module dsc_engine$dw$rq$0$out9(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$rq$0$out9
+
+
+module dsc_engine$dw$rq$0$q6(d,q,clock);
     
     // Module arguments
     input wire  [31:0] d;
@@ -12508,105 +11652,29 @@ module dsc_engine$dw$rq$0$q5(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$0$q5
+endmodule // dsc_engine$dw$rq$0$q6
 
 
-module dsc_engine$dw$rq$0$rem5(d,q,clock);
+module dsc_engine$dw$rq$0$r7(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  [10:0] d;
+    output reg  [10:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 11'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$0$rem5
+endmodule // dsc_engine$dw$rq$0$r7
 
 
-module dsc_engine$dw$rq$0$right1(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$0$right1
-
-
-module dsc_engine$dw$rq$0$right2(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$0$right2
-
-
-module dsc_engine$dw$rq$0$right3(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$0$right3
-
-
-module dsc_engine$dw$rq$0$right4(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$0$right4
-
-
-module dsc_engine$dw$rq$0$sat2(d,q,clock);
+module dsc_engine$dw$rq$0$up6(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -12622,10 +11690,10 @@ module dsc_engine$dw$rq$0$sat2(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$0$sat2
+endmodule // dsc_engine$dw$rq$0$up6
 
 
-module dsc_engine$dw$rq$0$sat3(d,q,clock);
+module dsc_engine$dw$rq$0$v10(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -12641,121 +11709,7 @@ module dsc_engine$dw$rq$0$sat3(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$0$sat3
-
-
-module dsc_engine$dw$rq$0$thr5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$0$thr5
-
-
-module dsc_engine$dw$rq$0$v1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$0$v1
-
-
-module dsc_engine$dw$rq$0$v2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$0$v2
-
-
-module dsc_engine$dw$rq$0$v3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$0$v3
-
-
-module dsc_engine$dw$rq$0$v4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$0$v4
-
-
-module dsc_engine$dw$rq$0$v5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$0$v5
+endmodule // dsc_engine$dw$rq$0$v10
 
 
 module dsc_engine$dw$rq$0$v6(d,q,clock);
@@ -12796,156 +11750,61 @@ module dsc_engine$dw$rq$0$v7(d,q,clock);
 endmodule // dsc_engine$dw$rq$0$v7
 
 
-module dsc_engine$dw$rq$0$val6(d,q,clock);
+module dsc_engine$dw$rq$0$v8(d,q,clock);
     
     // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 34'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$0$val6
+endmodule // dsc_engine$dw$rq$0$v8
 
 
-module dsc_engine$dw$rq$0$x1(d,q,clock);
+module dsc_engine$dw$rq$0$v9(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$0$x1
+endmodule // dsc_engine$dw$rq$0$v9
 
 
-module dsc_engine$dw$rq$0$y4(d,q,clock);
+module dsc_engine$dw$rq$0$val8(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  [10:0] d;
+    output reg  [10:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 11'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$0$y4
-
-
-module dsc_engine$dw$rq$0$zp1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$0$zp1
-
-
-module dsc_engine$dw$rq$0$zp2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$0$zp2
-
-
-module dsc_engine$dw$rq$0$zp3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$0$zp3
-
-
-module dsc_engine$dw$rq$0$zp4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$0$zp4
-
-
-module dsc_engine$dw$rq$0$zp5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$0$zp5
+endmodule // dsc_engine$dw$rq$0$val8
 
 
 module dsc_engine$dw$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,last,out_valid,out,out_last);
@@ -12968,192 +11827,95 @@ module dsc_engine$dw$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     // Constant declarations
     localparam  one = 32'h1;
     localparam  ones = 32'hffffffff;
-    localparam  int32_min = 32'h80000000;
     localparam  int32_max = 32'h7fffffff;
-    localparam  sext32 = 34'h300000000;
-    localparam  sext8 = 34'h3ffffff00;
-    localparam  offset = 34'h200000000;
+    localparam  top_ones = 23'h7fffff;
+    localparam  one11 = 11'b1;
+    localparam  sext10 = 11'b10000000000;
+    localparam  sext8 = 11'b11100000000;
+    localparam  sat_lo11 = 11'b11000000000;
+    localparam  sat_hi11 = 11'b111111111;
+    localparam  offset11 = 11'b10000000000;
     
     // Stub signals
     reg  mul$clock;
     reg  [31:0] mul$a;
     reg  [31:0] mul$b;
-    wire  [32:0] mul$hi;
-    reg  v1$d;
-    wire  v1$q;
-    reg  v1$clock;
-    reg  [31:0] x1$d;
-    wire  [31:0] x1$q;
-    reg  x1$clock;
-    reg  [31:0] m1$d;
-    wire  [31:0] m1$q;
-    reg  m1$clock;
-    reg  [4:0] right1$d;
-    wire  [4:0] right1$q;
-    reg  right1$clock;
-    reg  [7:0] zp1$d;
-    wire  [7:0] zp1$q;
-    reg  zp1$clock;
-    reg  [7:0] lo1$d;
-    wire  [7:0] lo1$q;
-    reg  lo1$clock;
-    reg  [7:0] hi1$d;
-    wire  [7:0] hi1$q;
-    reg  hi1$clock;
-    reg  last1$d;
-    wire  last1$q;
-    reg  last1$clock;
-    reg  v2$d;
-    wire  v2$q;
-    reg  v2$clock;
-    reg  sat2$d;
-    wire  sat2$q;
-    reg  sat2$clock;
-    reg  [4:0] right2$d;
-    wire  [4:0] right2$q;
-    reg  right2$clock;
-    reg  [7:0] zp2$d;
-    wire  [7:0] zp2$q;
-    reg  zp2$clock;
-    reg  [7:0] lo2$d;
-    wire  [7:0] lo2$q;
-    reg  lo2$clock;
-    reg  [7:0] hi2$d;
-    wire  [7:0] hi2$q;
-    reg  hi2$clock;
-    reg  last2$d;
-    wire  last2$q;
-    reg  last2$clock;
-    reg  v3$d;
-    wire  v3$q;
-    reg  v3$clock;
-    reg  sat3$d;
-    wire  sat3$q;
-    reg  sat3$clock;
-    reg  [4:0] right3$d;
-    wire  [4:0] right3$q;
-    reg  right3$clock;
-    reg  [7:0] zp3$d;
-    wire  [7:0] zp3$q;
-    reg  zp3$clock;
-    reg  [7:0] lo3$d;
-    wire  [7:0] lo3$q;
-    reg  lo3$clock;
-    reg  [7:0] hi3$d;
-    wire  [7:0] hi3$q;
-    reg  hi3$clock;
-    reg  last3$d;
-    wire  last3$q;
-    reg  last3$clock;
+    wire  [33:0] mul$hi;
     reg  dv$clock;
     reg  dv$inp;
     wire  dv$out;
-    reg  dsat$clock;
-    reg  dsat$inp;
-    wire  dsat$out;
     reg  dright$clock;
     reg  [4:0] dright$inp;
     wire  [4:0] dright$out;
-    reg  dzp$clock;
-    reg  [7:0] dzp$inp;
-    wire  [7:0] dzp$out;
-    reg  dlo$clock;
-    reg  [7:0] dlo$inp;
-    wire  [7:0] dlo$out;
-    reg  dhi$clock;
-    reg  [7:0] dhi$inp;
-    wire  [7:0] dhi$out;
     reg  dlast$clock;
     reg  dlast$inp;
     wire  dlast$out;
-    reg  v4$d;
-    wire  v4$q;
-    reg  v4$clock;
-    reg  [31:0] y4$d;
-    wire  [31:0] y4$q;
-    reg  y4$clock;
-    reg  [4:0] right4$d;
-    wire  [4:0] right4$q;
-    reg  right4$clock;
-    reg  [7:0] zp4$d;
-    wire  [7:0] zp4$q;
-    reg  zp4$clock;
-    reg  [7:0] lo4$d;
-    wire  [7:0] lo4$q;
-    reg  lo4$clock;
-    reg  [7:0] hi4$d;
-    wire  [7:0] hi4$q;
-    reg  hi4$clock;
-    reg  last4$d;
-    wire  last4$q;
-    reg  last4$clock;
-    reg  v5$d;
-    wire  v5$q;
-    reg  v5$clock;
-    reg  [31:0] q5$d;
-    wire  [31:0] q5$q;
-    reg  q5$clock;
-    reg  [31:0] rem5$d;
-    wire  [31:0] rem5$q;
-    reg  rem5$clock;
-    reg  [31:0] thr5$d;
-    wire  [31:0] thr5$q;
-    reg  thr5$clock;
-    reg  [7:0] zp5$d;
-    wire  [7:0] zp5$q;
-    reg  zp5$clock;
-    reg  [7:0] lo5$d;
-    wire  [7:0] lo5$q;
-    reg  lo5$clock;
-    reg  [7:0] hi5$d;
-    wire  [7:0] hi5$q;
-    reg  hi5$clock;
-    reg  last5$d;
-    wire  last5$q;
-    reg  last5$clock;
     reg  v6$d;
     wire  v6$q;
     reg  v6$clock;
-    reg  [33:0] val6$d;
-    wire  [33:0] val6$q;
-    reg  val6$clock;
-    reg  [33:0] lo6$d;
-    wire  [33:0] lo6$q;
-    reg  lo6$clock;
-    reg  [33:0] hi6$d;
-    wire  [33:0] hi6$q;
-    reg  hi6$clock;
-    reg  [7:0] lo6_raw$d;
-    wire  [7:0] lo6_raw$q;
-    reg  lo6_raw$clock;
-    reg  [7:0] hi6_raw$d;
-    wire  [7:0] hi6_raw$q;
-    reg  hi6_raw$clock;
+    reg  [31:0] q6$d;
+    wire  [31:0] q6$q;
+    reg  q6$clock;
+    reg  up6$d;
+    wire  up6$q;
+    reg  up6$clock;
     reg  last6$d;
     wire  last6$q;
     reg  last6$clock;
     reg  v7$d;
     wire  v7$q;
     reg  v7$clock;
-    reg  [7:0] out7$d;
-    wire  [7:0] out7$q;
-    reg  out7$clock;
+    reg  [10:0] r7$d;
+    wire  [10:0] r7$q;
+    reg  r7$clock;
     reg  last7$d;
     wire  last7$q;
     reg  last7$clock;
+    reg  v8$d;
+    wire  v8$q;
+    reg  v8$clock;
+    reg  [10:0] val8$d;
+    wire  [10:0] val8$q;
+    reg  val8$clock;
+    reg  last8$d;
+    wire  last8$q;
+    reg  last8$clock;
+    reg  v9$d;
+    wire  v9$q;
+    reg  v9$clock;
+    reg  [7:0] out9$d;
+    wire  [7:0] out9$q;
+    reg  out9$clock;
+    reg  last9$d;
+    wire  last9$q;
+    reg  last9$clock;
+    reg  v10$d;
+    wire  v10$q;
+    reg  v10$clock;
+    reg  [7:0] out10$d;
+    wire  [7:0] out10$q;
+    reg  out10$clock;
+    reg  last10$d;
+    wire  last10$q;
+    reg  last10$clock;
     
     // Local signals
     reg  [31:0] sum0;
     reg  [4:0] neg_shift;
+    reg  sat5;
     reg  [31:0] prod_hi;
-    reg  [31:0] mask4;
-    reg  [31:0] fill4;
-    reg  [31:0] rounded5;
-    reg  [33:0] wide5;
-    reg  [33:0] zp_wide5;
-    reg  [33:0] lo_wide5;
-    reg  [33:0] hi_wide5;
-    reg  [33:0] val_off6;
+    reg  [31:0] y5;
+    reg  [4:0] right5;
+    reg  [31:0] mask5;
+    reg  [31:0] half5;
+    reg  [31:0] below5;
+    reg  [31:0] fill5;
+    reg  [22:0] top6;
+    reg  [10:0] low6;
+    reg  [10:0] zp_ext7;
+    reg  [10:0] val_off8;
+    reg  [10:0] lo_off8;
+    reg  [10:0] hi_off8;
     
     // Sub module instances
     dsc_engine$dw$rq$1$mul mul(
@@ -13162,255 +11924,35 @@ module dsc_engine$dw$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         .b(mul$b),
         .hi(mul$hi)
     );
-    dsc_engine$dw$rq$1$v1 v1(
-        .d(v1$d),
-        .q(v1$q),
-        .clock(v1$clock)
-    );
-    dsc_engine$dw$rq$1$x1 x1(
-        .d(x1$d),
-        .q(x1$q),
-        .clock(x1$clock)
-    );
-    dsc_engine$dw$rq$1$m1 m1(
-        .d(m1$d),
-        .q(m1$q),
-        .clock(m1$clock)
-    );
-    dsc_engine$dw$rq$1$right1 right1(
-        .d(right1$d),
-        .q(right1$q),
-        .clock(right1$clock)
-    );
-    dsc_engine$dw$rq$1$zp1 zp1(
-        .d(zp1$d),
-        .q(zp1$q),
-        .clock(zp1$clock)
-    );
-    dsc_engine$dw$rq$1$lo1 lo1(
-        .d(lo1$d),
-        .q(lo1$q),
-        .clock(lo1$clock)
-    );
-    dsc_engine$dw$rq$1$hi1 hi1(
-        .d(hi1$d),
-        .q(hi1$q),
-        .clock(hi1$clock)
-    );
-    dsc_engine$dw$rq$1$last1 last1(
-        .d(last1$d),
-        .q(last1$q),
-        .clock(last1$clock)
-    );
-    dsc_engine$dw$rq$1$v2 v2(
-        .d(v2$d),
-        .q(v2$q),
-        .clock(v2$clock)
-    );
-    dsc_engine$dw$rq$1$sat2 sat2(
-        .d(sat2$d),
-        .q(sat2$q),
-        .clock(sat2$clock)
-    );
-    dsc_engine$dw$rq$1$right2 right2(
-        .d(right2$d),
-        .q(right2$q),
-        .clock(right2$clock)
-    );
-    dsc_engine$dw$rq$1$zp2 zp2(
-        .d(zp2$d),
-        .q(zp2$q),
-        .clock(zp2$clock)
-    );
-    dsc_engine$dw$rq$1$lo2 lo2(
-        .d(lo2$d),
-        .q(lo2$q),
-        .clock(lo2$clock)
-    );
-    dsc_engine$dw$rq$1$hi2 hi2(
-        .d(hi2$d),
-        .q(hi2$q),
-        .clock(hi2$clock)
-    );
-    dsc_engine$dw$rq$1$last2 last2(
-        .d(last2$d),
-        .q(last2$q),
-        .clock(last2$clock)
-    );
-    dsc_engine$dw$rq$1$v3 v3(
-        .d(v3$d),
-        .q(v3$q),
-        .clock(v3$clock)
-    );
-    dsc_engine$dw$rq$1$sat3 sat3(
-        .d(sat3$d),
-        .q(sat3$q),
-        .clock(sat3$clock)
-    );
-    dsc_engine$dw$rq$1$right3 right3(
-        .d(right3$d),
-        .q(right3$q),
-        .clock(right3$clock)
-    );
-    dsc_engine$dw$rq$1$zp3 zp3(
-        .d(zp3$d),
-        .q(zp3$q),
-        .clock(zp3$clock)
-    );
-    dsc_engine$dw$rq$1$lo3 lo3(
-        .d(lo3$d),
-        .q(lo3$q),
-        .clock(lo3$clock)
-    );
-    dsc_engine$dw$rq$1$hi3 hi3(
-        .d(hi3$d),
-        .q(hi3$q),
-        .clock(hi3$clock)
-    );
-    dsc_engine$dw$rq$1$last3 last3(
-        .d(last3$d),
-        .q(last3$q),
-        .clock(last3$clock)
-    );
     dsc_engine$dw$rq$1$dv dv(
         .clock(dv$clock),
         .inp(dv$inp),
         .out(dv$out)
-    );
-    dsc_engine$dw$rq$1$dsat dsat(
-        .clock(dsat$clock),
-        .inp(dsat$inp),
-        .out(dsat$out)
     );
     dsc_engine$dw$rq$1$dright dright(
         .clock(dright$clock),
         .inp(dright$inp),
         .out(dright$out)
     );
-    dsc_engine$dw$rq$1$dzp dzp(
-        .clock(dzp$clock),
-        .inp(dzp$inp),
-        .out(dzp$out)
-    );
-    dsc_engine$dw$rq$1$dlo dlo(
-        .clock(dlo$clock),
-        .inp(dlo$inp),
-        .out(dlo$out)
-    );
-    dsc_engine$dw$rq$1$dhi dhi(
-        .clock(dhi$clock),
-        .inp(dhi$inp),
-        .out(dhi$out)
-    );
     dsc_engine$dw$rq$1$dlast dlast(
         .clock(dlast$clock),
         .inp(dlast$inp),
         .out(dlast$out)
-    );
-    dsc_engine$dw$rq$1$v4 v4(
-        .d(v4$d),
-        .q(v4$q),
-        .clock(v4$clock)
-    );
-    dsc_engine$dw$rq$1$y4 y4(
-        .d(y4$d),
-        .q(y4$q),
-        .clock(y4$clock)
-    );
-    dsc_engine$dw$rq$1$right4 right4(
-        .d(right4$d),
-        .q(right4$q),
-        .clock(right4$clock)
-    );
-    dsc_engine$dw$rq$1$zp4 zp4(
-        .d(zp4$d),
-        .q(zp4$q),
-        .clock(zp4$clock)
-    );
-    dsc_engine$dw$rq$1$lo4 lo4(
-        .d(lo4$d),
-        .q(lo4$q),
-        .clock(lo4$clock)
-    );
-    dsc_engine$dw$rq$1$hi4 hi4(
-        .d(hi4$d),
-        .q(hi4$q),
-        .clock(hi4$clock)
-    );
-    dsc_engine$dw$rq$1$last4 last4(
-        .d(last4$d),
-        .q(last4$q),
-        .clock(last4$clock)
-    );
-    dsc_engine$dw$rq$1$v5 v5(
-        .d(v5$d),
-        .q(v5$q),
-        .clock(v5$clock)
-    );
-    dsc_engine$dw$rq$1$q5 q5(
-        .d(q5$d),
-        .q(q5$q),
-        .clock(q5$clock)
-    );
-    dsc_engine$dw$rq$1$rem5 rem5(
-        .d(rem5$d),
-        .q(rem5$q),
-        .clock(rem5$clock)
-    );
-    dsc_engine$dw$rq$1$thr5 thr5(
-        .d(thr5$d),
-        .q(thr5$q),
-        .clock(thr5$clock)
-    );
-    dsc_engine$dw$rq$1$zp5 zp5(
-        .d(zp5$d),
-        .q(zp5$q),
-        .clock(zp5$clock)
-    );
-    dsc_engine$dw$rq$1$lo5 lo5(
-        .d(lo5$d),
-        .q(lo5$q),
-        .clock(lo5$clock)
-    );
-    dsc_engine$dw$rq$1$hi5 hi5(
-        .d(hi5$d),
-        .q(hi5$q),
-        .clock(hi5$clock)
-    );
-    dsc_engine$dw$rq$1$last5 last5(
-        .d(last5$d),
-        .q(last5$q),
-        .clock(last5$clock)
     );
     dsc_engine$dw$rq$1$v6 v6(
         .d(v6$d),
         .q(v6$q),
         .clock(v6$clock)
     );
-    dsc_engine$dw$rq$1$val6 val6(
-        .d(val6$d),
-        .q(val6$q),
-        .clock(val6$clock)
+    dsc_engine$dw$rq$1$q6 q6(
+        .d(q6$d),
+        .q(q6$q),
+        .clock(q6$clock)
     );
-    dsc_engine$dw$rq$1$lo6 lo6(
-        .d(lo6$d),
-        .q(lo6$q),
-        .clock(lo6$clock)
-    );
-    dsc_engine$dw$rq$1$hi6 hi6(
-        .d(hi6$d),
-        .q(hi6$q),
-        .clock(hi6$clock)
-    );
-    dsc_engine$dw$rq$1$lo6_raw lo6_raw(
-        .d(lo6_raw$d),
-        .q(lo6_raw$q),
-        .clock(lo6_raw$clock)
-    );
-    dsc_engine$dw$rq$1$hi6_raw hi6_raw(
-        .d(hi6_raw$d),
-        .q(hi6_raw$q),
-        .clock(hi6_raw$clock)
+    dsc_engine$dw$rq$1$up6 up6(
+        .d(up6$d),
+        .q(up6$q),
+        .clock(up6$clock)
     );
     dsc_engine$dw$rq$1$last6 last6(
         .d(last6$d),
@@ -13422,327 +11964,196 @@ module dsc_engine$dw$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         .q(v7$q),
         .clock(v7$clock)
     );
-    dsc_engine$dw$rq$1$out7 out7(
-        .d(out7$d),
-        .q(out7$q),
-        .clock(out7$clock)
+    dsc_engine$dw$rq$1$r7 r7(
+        .d(r7$d),
+        .q(r7$q),
+        .clock(r7$clock)
     );
     dsc_engine$dw$rq$1$last7 last7(
         .d(last7$d),
         .q(last7$q),
         .clock(last7$clock)
     );
+    dsc_engine$dw$rq$1$v8 v8(
+        .d(v8$d),
+        .q(v8$q),
+        .clock(v8$clock)
+    );
+    dsc_engine$dw$rq$1$val8 val8(
+        .d(val8$d),
+        .q(val8$q),
+        .clock(val8$clock)
+    );
+    dsc_engine$dw$rq$1$last8 last8(
+        .d(last8$d),
+        .q(last8$q),
+        .clock(last8$clock)
+    );
+    dsc_engine$dw$rq$1$v9 v9(
+        .d(v9$d),
+        .q(v9$q),
+        .clock(v9$clock)
+    );
+    dsc_engine$dw$rq$1$out9 out9(
+        .d(out9$d),
+        .q(out9$q),
+        .clock(out9$clock)
+    );
+    dsc_engine$dw$rq$1$last9 last9(
+        .d(last9$d),
+        .q(last9$q),
+        .clock(last9$clock)
+    );
+    dsc_engine$dw$rq$1$v10 v10(
+        .d(v10$d),
+        .q(v10$q),
+        .clock(v10$clock)
+    );
+    dsc_engine$dw$rq$1$out10 out10(
+        .d(out10$d),
+        .q(out10$q),
+        .clock(out10$clock)
+    );
+    dsc_engine$dw$rq$1$last10 last10(
+        .d(last10$d),
+        .q(last10$q),
+        .clock(last10$clock)
+    );
     
     // Update code
     always @(*) begin
-        v1$clock = clock;
-        x1$clock = clock;
-        m1$clock = clock;
-        right1$clock = clock;
-        zp1$clock = clock;
-        lo1$clock = clock;
-        hi1$clock = clock;
-        last1$clock = clock;
-        v2$clock = clock;
-        sat2$clock = clock;
-        right2$clock = clock;
-        zp2$clock = clock;
-        lo2$clock = clock;
-        hi2$clock = clock;
-        last2$clock = clock;
-        v3$clock = clock;
-        sat3$clock = clock;
-        right3$clock = clock;
-        zp3$clock = clock;
-        lo3$clock = clock;
-        hi3$clock = clock;
-        last3$clock = clock;
-        v4$clock = clock;
-        y4$clock = clock;
-        right4$clock = clock;
-        zp4$clock = clock;
-        lo4$clock = clock;
-        hi4$clock = clock;
-        last4$clock = clock;
-        v5$clock = clock;
-        q5$clock = clock;
-        rem5$clock = clock;
-        thr5$clock = clock;
-        zp5$clock = clock;
-        lo5$clock = clock;
-        hi5$clock = clock;
-        last5$clock = clock;
         v6$clock = clock;
-        val6$clock = clock;
-        lo6$clock = clock;
-        hi6$clock = clock;
-        lo6_raw$clock = clock;
-        hi6_raw$clock = clock;
+        q6$clock = clock;
+        up6$clock = clock;
         last6$clock = clock;
         v7$clock = clock;
-        out7$clock = clock;
+        r7$clock = clock;
         last7$clock = clock;
-        v1$d = v1$q;
-        x1$d = x1$q;
-        m1$d = m1$q;
-        right1$d = right1$q;
-        zp1$d = zp1$q;
-        lo1$d = lo1$q;
-        hi1$d = hi1$q;
-        last1$d = last1$q;
-        v2$d = v2$q;
-        sat2$d = sat2$q;
-        right2$d = right2$q;
-        zp2$d = zp2$q;
-        lo2$d = lo2$q;
-        hi2$d = hi2$q;
-        last2$d = last2$q;
-        v3$d = v3$q;
-        sat3$d = sat3$q;
-        right3$d = right3$q;
-        zp3$d = zp3$q;
-        lo3$d = lo3$q;
-        hi3$d = hi3$q;
-        last3$d = last3$q;
-        v4$d = v4$q;
-        y4$d = y4$q;
-        right4$d = right4$q;
-        zp4$d = zp4$q;
-        lo4$d = lo4$q;
-        hi4$d = hi4$q;
-        last4$d = last4$q;
-        v5$d = v5$q;
-        q5$d = q5$q;
-        rem5$d = rem5$q;
-        thr5$d = thr5$q;
-        zp5$d = zp5$q;
-        lo5$d = lo5$q;
-        hi5$d = hi5$q;
-        last5$d = last5$q;
+        v8$clock = clock;
+        val8$clock = clock;
+        last8$clock = clock;
+        v9$clock = clock;
+        out9$clock = clock;
+        last9$clock = clock;
+        v10$clock = clock;
+        out10$clock = clock;
+        last10$clock = clock;
         v6$d = v6$q;
-        val6$d = val6$q;
-        lo6$d = lo6$q;
-        hi6$d = hi6$q;
-        lo6_raw$d = lo6_raw$q;
-        hi6_raw$d = hi6_raw$q;
+        q6$d = q6$q;
+        up6$d = up6$q;
         last6$d = last6$q;
         v7$d = v7$q;
-        out7$d = out7$q;
+        r7$d = r7$q;
         last7$d = last7$q;
+        v8$d = v8$q;
+        val8$d = val8$q;
+        last8$d = last8$q;
+        v9$d = v9$q;
+        out9$d = out9$q;
+        last9$d = last9$q;
+        v10$d = v10$q;
+        out10$d = out10$q;
+        last10$d = last10$q;
         mul$clock = clock;
         dv$clock = clock;
-        dsat$clock = clock;
         dright$clock = clock;
-        dzp$clock = clock;
-        dlo$clock = clock;
-        dhi$clock = clock;
         dlast$clock = clock;
         sum0 = acc + bias;
         neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
         if (shift[32'h5]) begin
-            x1$d = sum0;
-            right1$d = neg_shift;
+            mul$a = sum0;
+            dright$inp = neg_shift;
         end
         else begin
-            x1$d = sum0 << shift[(32'h0)+:(5)];
-            right1$d = 32'h0;
+            mul$a = sum0 << shift[(32'h0)+:(5)];
+            dright$inp = 32'h0;
         end
-        v1$d = valid;
-        m1$d = m0;
-        zp1$d = out_zp;
-        lo1$d = act_min;
-        hi1$d = act_max;
-        last1$d = last;
-        mul$a = x1$q;
-        mul$b = m1$q;
-        sat2$d = (x1$q == int32_min) && (m1$q == int32_min);
-        v2$d = v1$q;
-        right2$d = right1$q;
-        zp2$d = zp1$q;
-        lo2$d = lo1$q;
-        hi2$d = hi1$q;
-        last2$d = last1$q;
-        v3$d = v2$q;
-        sat3$d = sat2$q;
-        right3$d = right2$q;
-        zp3$d = zp2$q;
-        lo3$d = lo2$q;
-        hi3$d = hi2$q;
-        last3$d = last2$q;
-        dv$inp = v3$q;
-        dsat$inp = sat3$q;
-        dright$inp = right3$q;
-        dzp$inp = zp3$q;
-        dlo$inp = lo3$q;
-        dhi$inp = hi3$q;
-        dlast$inp = last3$q;
+        mul$b = m0;
+        dv$inp = valid;
+        dlast$inp = last;
+        sat5 = mul$hi[32'h20] && ~mul$hi[32'h21];
         prod_hi = mul$hi[(32'h1)+:(32)];
-        if (dsat$out) begin
-            y4$d = int32_max;
+        if (sat5) begin
+            y5 = int32_max;
         end
         else if (mul$hi[32'h0]) begin
-            y4$d = prod_hi + one;
+            y5 = prod_hi + one;
         end
         else begin
-            y4$d = prod_hi;
+            y5 = prod_hi;
         end
-        v4$d = dv$out;
-        right4$d = dright$out;
-        zp4$d = dzp$out;
-        lo4$d = dlo$out;
-        hi4$d = dhi$out;
-        last4$d = dlast$out;
-        mask4 = (one << right4$q) - one;
-        fill4 = ~(ones >> right4$q);
-        rem5$d = y4$q & mask4;
-        if (y4$q[32'h1f]) begin
-            q5$d = (y4$q >> right4$q) | fill4;
-            thr5$d = (mask4 >> 32'h1) + one;
+        right5 = dright$out;
+        mask5 = ~(ones << right5);
+        below5 = mask5 >> 32'h1;
+        half5 = mask5 ^ below5;
+        fill5 = ~(ones >> right5);
+        if (y5[32'h1f]) begin
+            q6$d = (y5 >> right5) | fill5;
+            up6$d = |(y5 & half5) && |(y5 & below5);
         end
         else begin
-            q5$d = y4$q >> right4$q;
-            thr5$d = mask4 >> 32'h1;
+            q6$d = y5 >> right5;
+            up6$d = |(y5 & half5);
         end
-        v5$d = v4$q;
-        zp5$d = zp4$q;
-        lo5$d = lo4$q;
-        hi5$d = hi4$q;
-        last5$d = last4$q;
-        if (rem5$q > thr5$q) begin
-            rounded5 = q5$q + one;
+        v6$d = dv$out;
+        last6$d = dlast$out;
+        top6 = q6$q[(32'h9)+:(23)];
+        low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff);
+        if (q6$q[32'h9]) begin
+            low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
         end
-        else begin
-            rounded5 = q5$q;
+        if (~|top6 || (top6 == top_ones)) begin
+            if (up6$q) begin
+                r7$d = low6 + one11;
+            end
+            else begin
+                r7$d = low6;
+            end
         end
-        wide5 = ((rounded5) & 34'h3ffffffff);
-        if (rounded5[32'h1f]) begin
-            wide5 = ((rounded5) & 34'h3ffffffff) | sext32;
-        end
-        zp_wide5 = ((zp5$q) & 34'h3ffffffff);
-        if (zp5$q[32'h7]) begin
-            zp_wide5 = ((zp5$q) & 34'h3ffffffff) | sext8;
-        end
-        lo_wide5 = ((lo5$q) & 34'h3ffffffff);
-        if (lo5$q[32'h7]) begin
-            lo_wide5 = ((lo5$q) & 34'h3ffffffff) | sext8;
-        end
-        hi_wide5 = ((hi5$q) & 34'h3ffffffff);
-        if (hi5$q[32'h7]) begin
-            hi_wide5 = ((hi5$q) & 34'h3ffffffff) | sext8;
-        end
-        val6$d = wide5 + zp_wide5;
-        lo6$d = lo_wide5 ^ offset;
-        hi6$d = hi_wide5 ^ offset;
-        lo6_raw$d = lo5$q;
-        hi6_raw$d = hi5$q;
-        v6$d = v5$q;
-        last6$d = last5$q;
-        val_off6 = val6$q ^ offset;
-        if (val_off6 < lo6$q) begin
-            out7$d = lo6_raw$q;
-        end
-        else if (val_off6 > hi6$q) begin
-            out7$d = hi6_raw$q;
+        else if (q6$q[32'h1f]) begin
+            r7$d = sat_lo11;
         end
         else begin
-            out7$d = val6$q[(32'h0)+:(8)];
+            r7$d = sat_hi11;
         end
         v7$d = v6$q;
         last7$d = last6$q;
-        out_valid = v7$q;
-        out = out7$q;
-        out_last = last7$q;
+        zp_ext7 = ((out_zp) & 11'h7ff);
+        if (out_zp[32'h7]) begin
+            zp_ext7 = ((out_zp) & 11'h7ff) | sext8;
+        end
+        val8$d = r7$q + zp_ext7;
+        v8$d = v7$q;
+        last8$d = last7$q;
+        val_off8 = val8$q ^ offset11;
+        lo_off8 = ((act_min) & 11'h7ff) ^ offset11;
+        if (act_min[32'h7]) begin
+            lo_off8 = (((act_min) & 11'h7ff) | sext8) ^ offset11;
+        end
+        hi_off8 = ((act_max) & 11'h7ff) ^ offset11;
+        if (act_max[32'h7]) begin
+            hi_off8 = (((act_max) & 11'h7ff) | sext8) ^ offset11;
+        end
+        if (val_off8 < lo_off8) begin
+            out9$d = act_min;
+        end
+        else if (val_off8 > hi_off8) begin
+            out9$d = act_max;
+        end
+        else begin
+            out9$d = val8$q[(32'h0)+:(8)];
+        end
+        v9$d = v8$q;
+        last9$d = last8$q;
+        v10$d = v9$q;
+        out10$d = out9$q;
+        last10$d = last9$q;
+        out_valid = v10$q;
+        out = out10$q;
+        out_last = last10$q;
     end
     
 endmodule // dsc_engine$dw$rq$1
-
-
-module dsc_engine$dw$rq$1$dhi(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$1$dhi$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$1$dhi$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$1$dhi
-
-
-module dsc_engine$dw$rq$1$dhi$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$1$dhi$regs$0
-
-
-module dsc_engine$dw$rq$1$dhi$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$1$dhi$regs$1
 
 
 module dsc_engine$dw$rq$1$dlast(clock,inp,out);
@@ -13759,11 +12170,19 @@ module dsc_engine$dw$rq$1$dlast(clock,inp,out);
     reg  regs$1$d;
     wire  regs$1$q;
     reg  regs$1$clock;
+    reg  regs$2$d;
+    wire  regs$2$q;
+    reg  regs$2$clock;
+    reg  regs$3$d;
+    wire  regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  taps$0;
     reg  taps$1;
     reg  taps$2;
+    reg  taps$3;
+    reg  taps$4;
     
     // Sub module instances
     dsc_engine$dw$rq$1$dlast$regs$0 regs$0(
@@ -13776,6 +12195,16 @@ module dsc_engine$dw$rq$1$dlast(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    dsc_engine$dw$rq$1$dlast$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    dsc_engine$dw$rq$1$dlast$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -13786,10 +12215,18 @@ module dsc_engine$dw$rq$1$dlast(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // dsc_engine$dw$rq$1$dlast
@@ -13833,92 +12270,42 @@ module dsc_engine$dw$rq$1$dlast$regs$1(d,q,clock);
 endmodule // dsc_engine$dw$rq$1$dlast$regs$1
 
 
-module dsc_engine$dw$rq$1$dlo(clock,inp,out);
+module dsc_engine$dw$rq$1$dlast$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$1$dlo$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$1$dlo$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$1$dlo
-
-
-module dsc_engine$dw$rq$1$dlo$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$1$dlo$regs$0
+endmodule // dsc_engine$dw$rq$1$dlast$regs$2
 
 
-module dsc_engine$dw$rq$1$dlo$regs$1(d,q,clock);
+module dsc_engine$dw$rq$1$dlast$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$1$dlo$regs$1
+endmodule // dsc_engine$dw$rq$1$dlast$regs$3
 
 
 module dsc_engine$dw$rq$1$dright(clock,inp,out);
@@ -13935,11 +12322,19 @@ module dsc_engine$dw$rq$1$dright(clock,inp,out);
     reg  [4:0] regs$1$d;
     wire  [4:0] regs$1$q;
     reg  regs$1$clock;
+    reg  [4:0] regs$2$d;
+    wire  [4:0] regs$2$q;
+    reg  regs$2$clock;
+    reg  [4:0] regs$3$d;
+    wire  [4:0] regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  [4:0] taps$0;
     reg  [4:0] taps$1;
     reg  [4:0] taps$2;
+    reg  [4:0] taps$3;
+    reg  [4:0] taps$4;
     
     // Sub module instances
     dsc_engine$dw$rq$1$dright$regs$0 regs$0(
@@ -13952,6 +12347,16 @@ module dsc_engine$dw$rq$1$dright(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    dsc_engine$dw$rq$1$dright$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    dsc_engine$dw$rq$1$dright$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -13962,10 +12367,18 @@ module dsc_engine$dw$rq$1$dright(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // dsc_engine$dw$rq$1$dright
@@ -14009,92 +12422,42 @@ module dsc_engine$dw$rq$1$dright$regs$1(d,q,clock);
 endmodule // dsc_engine$dw$rq$1$dright$regs$1
 
 
-module dsc_engine$dw$rq$1$dsat(clock,inp,out);
+module dsc_engine$dw$rq$1$dright$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$1$dsat$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$1$dsat$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$1$dsat
-
-
-module dsc_engine$dw$rq$1$dsat$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 1'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$1$dsat$regs$0
+endmodule // dsc_engine$dw$rq$1$dright$regs$2
 
 
-module dsc_engine$dw$rq$1$dsat$regs$1(d,q,clock);
+module dsc_engine$dw$rq$1$dright$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  d;
-    output reg  q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 1'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$1$dsat$regs$1
+endmodule // dsc_engine$dw$rq$1$dright$regs$3
 
 
 module dsc_engine$dw$rq$1$dv(clock,inp,out);
@@ -14111,11 +12474,19 @@ module dsc_engine$dw$rq$1$dv(clock,inp,out);
     reg  regs$1$d;
     wire  regs$1$q;
     reg  regs$1$clock;
+    reg  regs$2$d;
+    wire  regs$2$q;
+    reg  regs$2$clock;
+    reg  regs$3$d;
+    wire  regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  taps$0;
     reg  taps$1;
     reg  taps$2;
+    reg  taps$3;
+    reg  taps$4;
     
     // Sub module instances
     dsc_engine$dw$rq$1$dv$regs$0 regs$0(
@@ -14128,6 +12499,16 @@ module dsc_engine$dw$rq$1$dv(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    dsc_engine$dw$rq$1$dv$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    dsc_engine$dw$rq$1$dv$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -14138,10 +12519,18 @@ module dsc_engine$dw$rq$1$dv(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // dsc_engine$dw$rq$1$dv
@@ -14185,228 +12574,7 @@ module dsc_engine$dw$rq$1$dv$regs$1(d,q,clock);
 endmodule // dsc_engine$dw$rq$1$dv$regs$1
 
 
-module dsc_engine$dw$rq$1$dzp(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$1$dzp$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$1$dzp$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$1$dzp
-
-
-module dsc_engine$dw$rq$1$dzp$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$1$dzp$regs$0
-
-
-module dsc_engine$dw$rq$1$dzp$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$1$dzp$regs$1
-
-
-module dsc_engine$dw$rq$1$hi1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$1$hi1
-
-
-module dsc_engine$dw$rq$1$hi2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$1$hi2
-
-
-module dsc_engine$dw$rq$1$hi3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$1$hi3
-
-
-module dsc_engine$dw$rq$1$hi4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$1$hi4
-
-
-module dsc_engine$dw$rq$1$hi5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$1$hi5
-
-
-module dsc_engine$dw$rq$1$hi6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$1$hi6
-
-
-module dsc_engine$dw$rq$1$hi6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$1$hi6_raw
-
-
-module dsc_engine$dw$rq$1$last1(d,q,clock);
+module dsc_engine$dw$rq$1$dv$regs$2(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -14422,10 +12590,10 @@ module dsc_engine$dw$rq$1$last1(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$1$last1
+endmodule // dsc_engine$dw$rq$1$dv$regs$2
 
 
-module dsc_engine$dw$rq$1$last2(d,q,clock);
+module dsc_engine$dw$rq$1$dv$regs$3(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -14441,10 +12609,10 @@ module dsc_engine$dw$rq$1$last2(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$1$last2
+endmodule // dsc_engine$dw$rq$1$dv$regs$3
 
 
-module dsc_engine$dw$rq$1$last3(d,q,clock);
+module dsc_engine$dw$rq$1$last10(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -14460,45 +12628,7 @@ module dsc_engine$dw$rq$1$last3(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$1$last3
-
-
-module dsc_engine$dw$rq$1$last4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$1$last4
-
-
-module dsc_engine$dw$rq$1$last5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$1$last5
+endmodule // dsc_engine$dw$rq$1$last10
 
 
 module dsc_engine$dw$rq$1$last6(d,q,clock);
@@ -14539,156 +12669,42 @@ module dsc_engine$dw$rq$1$last7(d,q,clock);
 endmodule // dsc_engine$dw$rq$1$last7
 
 
-module dsc_engine$dw$rq$1$lo1(d,q,clock);
+module dsc_engine$dw$rq$1$last8(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$1$lo1
+endmodule // dsc_engine$dw$rq$1$last8
 
 
-module dsc_engine$dw$rq$1$lo2(d,q,clock);
+module dsc_engine$dw$rq$1$last9(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$1$lo2
-
-
-module dsc_engine$dw$rq$1$lo3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$1$lo3
-
-
-module dsc_engine$dw$rq$1$lo4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$1$lo4
-
-
-module dsc_engine$dw$rq$1$lo5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$1$lo5
-
-
-module dsc_engine$dw$rq$1$lo6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$1$lo6
-
-
-module dsc_engine$dw$rq$1$lo6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$1$lo6_raw
-
-
-module dsc_engine$dw$rq$1$m1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$1$m1
+endmodule // dsc_engine$dw$rq$1$last9
 
 
 module dsc_engine$dw$rq$1$mul(clock,a,b,hi);
@@ -14697,7 +12713,7 @@ module dsc_engine$dw$rq$1$mul(clock,a,b,hi);
     input wire  clock;
     input wire  [31:0] a;
     input wire  [31:0] b;
-    output reg  [32:0] hi;
+    output reg  [33:0] hi;
     
     // Update code (custom)
     reg [31:0] a_r;
@@ -14722,7 +12738,7 @@ module dsc_engine$dw$rq$1$mul(clock,a,b,hi);
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
-    // Bits 63 and 29..0 are not needed by any caller (see the module docs).
+    // Bits 29..0 are not needed by any caller (see the module docs).
     /* verilator lint_off UNUSEDSIGNAL */
     wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
     /* verilator lint_on UNUSEDSIGNAL */
@@ -14736,12 +12752,12 @@ module dsc_engine$dw$rq$1$mul(clock,a,b,hi);
        mid <= {hl[32], hl} + {lh[32], lh};
        hh2 <= hh;
        ll2 <= ll;
-       hi <= p[62:30];
+       hi <= p[63:30];
     end
 endmodule // dsc_engine$dw$rq$1$mul
 
 
-module dsc_engine$dw$rq$1$out7(d,q,clock);
+module dsc_engine$dw$rq$1$out10(d,q,clock);
     
     // Module arguments
     input wire  [7:0] d;
@@ -14757,10 +12773,29 @@ module dsc_engine$dw$rq$1$out7(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$1$out7
+endmodule // dsc_engine$dw$rq$1$out10
 
 
-module dsc_engine$dw$rq$1$q5(d,q,clock);
+module dsc_engine$dw$rq$1$out9(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$rq$1$out9
+
+
+module dsc_engine$dw$rq$1$q6(d,q,clock);
     
     // Module arguments
     input wire  [31:0] d;
@@ -14776,105 +12811,29 @@ module dsc_engine$dw$rq$1$q5(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$1$q5
+endmodule // dsc_engine$dw$rq$1$q6
 
 
-module dsc_engine$dw$rq$1$rem5(d,q,clock);
+module dsc_engine$dw$rq$1$r7(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  [10:0] d;
+    output reg  [10:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 11'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$1$rem5
+endmodule // dsc_engine$dw$rq$1$r7
 
 
-module dsc_engine$dw$rq$1$right1(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$1$right1
-
-
-module dsc_engine$dw$rq$1$right2(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$1$right2
-
-
-module dsc_engine$dw$rq$1$right3(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$1$right3
-
-
-module dsc_engine$dw$rq$1$right4(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$1$right4
-
-
-module dsc_engine$dw$rq$1$sat2(d,q,clock);
+module dsc_engine$dw$rq$1$up6(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -14890,10 +12849,10 @@ module dsc_engine$dw$rq$1$sat2(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$1$sat2
+endmodule // dsc_engine$dw$rq$1$up6
 
 
-module dsc_engine$dw$rq$1$sat3(d,q,clock);
+module dsc_engine$dw$rq$1$v10(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -14909,121 +12868,7 @@ module dsc_engine$dw$rq$1$sat3(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$1$sat3
-
-
-module dsc_engine$dw$rq$1$thr5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$1$thr5
-
-
-module dsc_engine$dw$rq$1$v1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$1$v1
-
-
-module dsc_engine$dw$rq$1$v2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$1$v2
-
-
-module dsc_engine$dw$rq$1$v3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$1$v3
-
-
-module dsc_engine$dw$rq$1$v4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$1$v4
-
-
-module dsc_engine$dw$rq$1$v5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$1$v5
+endmodule // dsc_engine$dw$rq$1$v10
 
 
 module dsc_engine$dw$rq$1$v6(d,q,clock);
@@ -15064,156 +12909,61 @@ module dsc_engine$dw$rq$1$v7(d,q,clock);
 endmodule // dsc_engine$dw$rq$1$v7
 
 
-module dsc_engine$dw$rq$1$val6(d,q,clock);
+module dsc_engine$dw$rq$1$v8(d,q,clock);
     
     // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 34'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$1$val6
+endmodule // dsc_engine$dw$rq$1$v8
 
 
-module dsc_engine$dw$rq$1$x1(d,q,clock);
+module dsc_engine$dw$rq$1$v9(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$1$x1
+endmodule // dsc_engine$dw$rq$1$v9
 
 
-module dsc_engine$dw$rq$1$y4(d,q,clock);
+module dsc_engine$dw$rq$1$val8(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  [10:0] d;
+    output reg  [10:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 11'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$1$y4
-
-
-module dsc_engine$dw$rq$1$zp1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$1$zp1
-
-
-module dsc_engine$dw$rq$1$zp2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$1$zp2
-
-
-module dsc_engine$dw$rq$1$zp3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$1$zp3
-
-
-module dsc_engine$dw$rq$1$zp4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$1$zp4
-
-
-module dsc_engine$dw$rq$1$zp5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$1$zp5
+endmodule // dsc_engine$dw$rq$1$val8
 
 
 module dsc_engine$dw$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,last,out_valid,out,out_last);
@@ -15236,192 +12986,95 @@ module dsc_engine$dw$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     // Constant declarations
     localparam  one = 32'h1;
     localparam  ones = 32'hffffffff;
-    localparam  int32_min = 32'h80000000;
     localparam  int32_max = 32'h7fffffff;
-    localparam  sext32 = 34'h300000000;
-    localparam  sext8 = 34'h3ffffff00;
-    localparam  offset = 34'h200000000;
+    localparam  top_ones = 23'h7fffff;
+    localparam  one11 = 11'b1;
+    localparam  sext10 = 11'b10000000000;
+    localparam  sext8 = 11'b11100000000;
+    localparam  sat_lo11 = 11'b11000000000;
+    localparam  sat_hi11 = 11'b111111111;
+    localparam  offset11 = 11'b10000000000;
     
     // Stub signals
     reg  mul$clock;
     reg  [31:0] mul$a;
     reg  [31:0] mul$b;
-    wire  [32:0] mul$hi;
-    reg  v1$d;
-    wire  v1$q;
-    reg  v1$clock;
-    reg  [31:0] x1$d;
-    wire  [31:0] x1$q;
-    reg  x1$clock;
-    reg  [31:0] m1$d;
-    wire  [31:0] m1$q;
-    reg  m1$clock;
-    reg  [4:0] right1$d;
-    wire  [4:0] right1$q;
-    reg  right1$clock;
-    reg  [7:0] zp1$d;
-    wire  [7:0] zp1$q;
-    reg  zp1$clock;
-    reg  [7:0] lo1$d;
-    wire  [7:0] lo1$q;
-    reg  lo1$clock;
-    reg  [7:0] hi1$d;
-    wire  [7:0] hi1$q;
-    reg  hi1$clock;
-    reg  last1$d;
-    wire  last1$q;
-    reg  last1$clock;
-    reg  v2$d;
-    wire  v2$q;
-    reg  v2$clock;
-    reg  sat2$d;
-    wire  sat2$q;
-    reg  sat2$clock;
-    reg  [4:0] right2$d;
-    wire  [4:0] right2$q;
-    reg  right2$clock;
-    reg  [7:0] zp2$d;
-    wire  [7:0] zp2$q;
-    reg  zp2$clock;
-    reg  [7:0] lo2$d;
-    wire  [7:0] lo2$q;
-    reg  lo2$clock;
-    reg  [7:0] hi2$d;
-    wire  [7:0] hi2$q;
-    reg  hi2$clock;
-    reg  last2$d;
-    wire  last2$q;
-    reg  last2$clock;
-    reg  v3$d;
-    wire  v3$q;
-    reg  v3$clock;
-    reg  sat3$d;
-    wire  sat3$q;
-    reg  sat3$clock;
-    reg  [4:0] right3$d;
-    wire  [4:0] right3$q;
-    reg  right3$clock;
-    reg  [7:0] zp3$d;
-    wire  [7:0] zp3$q;
-    reg  zp3$clock;
-    reg  [7:0] lo3$d;
-    wire  [7:0] lo3$q;
-    reg  lo3$clock;
-    reg  [7:0] hi3$d;
-    wire  [7:0] hi3$q;
-    reg  hi3$clock;
-    reg  last3$d;
-    wire  last3$q;
-    reg  last3$clock;
+    wire  [33:0] mul$hi;
     reg  dv$clock;
     reg  dv$inp;
     wire  dv$out;
-    reg  dsat$clock;
-    reg  dsat$inp;
-    wire  dsat$out;
     reg  dright$clock;
     reg  [4:0] dright$inp;
     wire  [4:0] dright$out;
-    reg  dzp$clock;
-    reg  [7:0] dzp$inp;
-    wire  [7:0] dzp$out;
-    reg  dlo$clock;
-    reg  [7:0] dlo$inp;
-    wire  [7:0] dlo$out;
-    reg  dhi$clock;
-    reg  [7:0] dhi$inp;
-    wire  [7:0] dhi$out;
     reg  dlast$clock;
     reg  dlast$inp;
     wire  dlast$out;
-    reg  v4$d;
-    wire  v4$q;
-    reg  v4$clock;
-    reg  [31:0] y4$d;
-    wire  [31:0] y4$q;
-    reg  y4$clock;
-    reg  [4:0] right4$d;
-    wire  [4:0] right4$q;
-    reg  right4$clock;
-    reg  [7:0] zp4$d;
-    wire  [7:0] zp4$q;
-    reg  zp4$clock;
-    reg  [7:0] lo4$d;
-    wire  [7:0] lo4$q;
-    reg  lo4$clock;
-    reg  [7:0] hi4$d;
-    wire  [7:0] hi4$q;
-    reg  hi4$clock;
-    reg  last4$d;
-    wire  last4$q;
-    reg  last4$clock;
-    reg  v5$d;
-    wire  v5$q;
-    reg  v5$clock;
-    reg  [31:0] q5$d;
-    wire  [31:0] q5$q;
-    reg  q5$clock;
-    reg  [31:0] rem5$d;
-    wire  [31:0] rem5$q;
-    reg  rem5$clock;
-    reg  [31:0] thr5$d;
-    wire  [31:0] thr5$q;
-    reg  thr5$clock;
-    reg  [7:0] zp5$d;
-    wire  [7:0] zp5$q;
-    reg  zp5$clock;
-    reg  [7:0] lo5$d;
-    wire  [7:0] lo5$q;
-    reg  lo5$clock;
-    reg  [7:0] hi5$d;
-    wire  [7:0] hi5$q;
-    reg  hi5$clock;
-    reg  last5$d;
-    wire  last5$q;
-    reg  last5$clock;
     reg  v6$d;
     wire  v6$q;
     reg  v6$clock;
-    reg  [33:0] val6$d;
-    wire  [33:0] val6$q;
-    reg  val6$clock;
-    reg  [33:0] lo6$d;
-    wire  [33:0] lo6$q;
-    reg  lo6$clock;
-    reg  [33:0] hi6$d;
-    wire  [33:0] hi6$q;
-    reg  hi6$clock;
-    reg  [7:0] lo6_raw$d;
-    wire  [7:0] lo6_raw$q;
-    reg  lo6_raw$clock;
-    reg  [7:0] hi6_raw$d;
-    wire  [7:0] hi6_raw$q;
-    reg  hi6_raw$clock;
+    reg  [31:0] q6$d;
+    wire  [31:0] q6$q;
+    reg  q6$clock;
+    reg  up6$d;
+    wire  up6$q;
+    reg  up6$clock;
     reg  last6$d;
     wire  last6$q;
     reg  last6$clock;
     reg  v7$d;
     wire  v7$q;
     reg  v7$clock;
-    reg  [7:0] out7$d;
-    wire  [7:0] out7$q;
-    reg  out7$clock;
+    reg  [10:0] r7$d;
+    wire  [10:0] r7$q;
+    reg  r7$clock;
     reg  last7$d;
     wire  last7$q;
     reg  last7$clock;
+    reg  v8$d;
+    wire  v8$q;
+    reg  v8$clock;
+    reg  [10:0] val8$d;
+    wire  [10:0] val8$q;
+    reg  val8$clock;
+    reg  last8$d;
+    wire  last8$q;
+    reg  last8$clock;
+    reg  v9$d;
+    wire  v9$q;
+    reg  v9$clock;
+    reg  [7:0] out9$d;
+    wire  [7:0] out9$q;
+    reg  out9$clock;
+    reg  last9$d;
+    wire  last9$q;
+    reg  last9$clock;
+    reg  v10$d;
+    wire  v10$q;
+    reg  v10$clock;
+    reg  [7:0] out10$d;
+    wire  [7:0] out10$q;
+    reg  out10$clock;
+    reg  last10$d;
+    wire  last10$q;
+    reg  last10$clock;
     
     // Local signals
     reg  [31:0] sum0;
     reg  [4:0] neg_shift;
+    reg  sat5;
     reg  [31:0] prod_hi;
-    reg  [31:0] mask4;
-    reg  [31:0] fill4;
-    reg  [31:0] rounded5;
-    reg  [33:0] wide5;
-    reg  [33:0] zp_wide5;
-    reg  [33:0] lo_wide5;
-    reg  [33:0] hi_wide5;
-    reg  [33:0] val_off6;
+    reg  [31:0] y5;
+    reg  [4:0] right5;
+    reg  [31:0] mask5;
+    reg  [31:0] half5;
+    reg  [31:0] below5;
+    reg  [31:0] fill5;
+    reg  [22:0] top6;
+    reg  [10:0] low6;
+    reg  [10:0] zp_ext7;
+    reg  [10:0] val_off8;
+    reg  [10:0] lo_off8;
+    reg  [10:0] hi_off8;
     
     // Sub module instances
     dsc_engine$dw$rq$2$mul mul(
@@ -15430,255 +13083,35 @@ module dsc_engine$dw$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         .b(mul$b),
         .hi(mul$hi)
     );
-    dsc_engine$dw$rq$2$v1 v1(
-        .d(v1$d),
-        .q(v1$q),
-        .clock(v1$clock)
-    );
-    dsc_engine$dw$rq$2$x1 x1(
-        .d(x1$d),
-        .q(x1$q),
-        .clock(x1$clock)
-    );
-    dsc_engine$dw$rq$2$m1 m1(
-        .d(m1$d),
-        .q(m1$q),
-        .clock(m1$clock)
-    );
-    dsc_engine$dw$rq$2$right1 right1(
-        .d(right1$d),
-        .q(right1$q),
-        .clock(right1$clock)
-    );
-    dsc_engine$dw$rq$2$zp1 zp1(
-        .d(zp1$d),
-        .q(zp1$q),
-        .clock(zp1$clock)
-    );
-    dsc_engine$dw$rq$2$lo1 lo1(
-        .d(lo1$d),
-        .q(lo1$q),
-        .clock(lo1$clock)
-    );
-    dsc_engine$dw$rq$2$hi1 hi1(
-        .d(hi1$d),
-        .q(hi1$q),
-        .clock(hi1$clock)
-    );
-    dsc_engine$dw$rq$2$last1 last1(
-        .d(last1$d),
-        .q(last1$q),
-        .clock(last1$clock)
-    );
-    dsc_engine$dw$rq$2$v2 v2(
-        .d(v2$d),
-        .q(v2$q),
-        .clock(v2$clock)
-    );
-    dsc_engine$dw$rq$2$sat2 sat2(
-        .d(sat2$d),
-        .q(sat2$q),
-        .clock(sat2$clock)
-    );
-    dsc_engine$dw$rq$2$right2 right2(
-        .d(right2$d),
-        .q(right2$q),
-        .clock(right2$clock)
-    );
-    dsc_engine$dw$rq$2$zp2 zp2(
-        .d(zp2$d),
-        .q(zp2$q),
-        .clock(zp2$clock)
-    );
-    dsc_engine$dw$rq$2$lo2 lo2(
-        .d(lo2$d),
-        .q(lo2$q),
-        .clock(lo2$clock)
-    );
-    dsc_engine$dw$rq$2$hi2 hi2(
-        .d(hi2$d),
-        .q(hi2$q),
-        .clock(hi2$clock)
-    );
-    dsc_engine$dw$rq$2$last2 last2(
-        .d(last2$d),
-        .q(last2$q),
-        .clock(last2$clock)
-    );
-    dsc_engine$dw$rq$2$v3 v3(
-        .d(v3$d),
-        .q(v3$q),
-        .clock(v3$clock)
-    );
-    dsc_engine$dw$rq$2$sat3 sat3(
-        .d(sat3$d),
-        .q(sat3$q),
-        .clock(sat3$clock)
-    );
-    dsc_engine$dw$rq$2$right3 right3(
-        .d(right3$d),
-        .q(right3$q),
-        .clock(right3$clock)
-    );
-    dsc_engine$dw$rq$2$zp3 zp3(
-        .d(zp3$d),
-        .q(zp3$q),
-        .clock(zp3$clock)
-    );
-    dsc_engine$dw$rq$2$lo3 lo3(
-        .d(lo3$d),
-        .q(lo3$q),
-        .clock(lo3$clock)
-    );
-    dsc_engine$dw$rq$2$hi3 hi3(
-        .d(hi3$d),
-        .q(hi3$q),
-        .clock(hi3$clock)
-    );
-    dsc_engine$dw$rq$2$last3 last3(
-        .d(last3$d),
-        .q(last3$q),
-        .clock(last3$clock)
-    );
     dsc_engine$dw$rq$2$dv dv(
         .clock(dv$clock),
         .inp(dv$inp),
         .out(dv$out)
-    );
-    dsc_engine$dw$rq$2$dsat dsat(
-        .clock(dsat$clock),
-        .inp(dsat$inp),
-        .out(dsat$out)
     );
     dsc_engine$dw$rq$2$dright dright(
         .clock(dright$clock),
         .inp(dright$inp),
         .out(dright$out)
     );
-    dsc_engine$dw$rq$2$dzp dzp(
-        .clock(dzp$clock),
-        .inp(dzp$inp),
-        .out(dzp$out)
-    );
-    dsc_engine$dw$rq$2$dlo dlo(
-        .clock(dlo$clock),
-        .inp(dlo$inp),
-        .out(dlo$out)
-    );
-    dsc_engine$dw$rq$2$dhi dhi(
-        .clock(dhi$clock),
-        .inp(dhi$inp),
-        .out(dhi$out)
-    );
     dsc_engine$dw$rq$2$dlast dlast(
         .clock(dlast$clock),
         .inp(dlast$inp),
         .out(dlast$out)
-    );
-    dsc_engine$dw$rq$2$v4 v4(
-        .d(v4$d),
-        .q(v4$q),
-        .clock(v4$clock)
-    );
-    dsc_engine$dw$rq$2$y4 y4(
-        .d(y4$d),
-        .q(y4$q),
-        .clock(y4$clock)
-    );
-    dsc_engine$dw$rq$2$right4 right4(
-        .d(right4$d),
-        .q(right4$q),
-        .clock(right4$clock)
-    );
-    dsc_engine$dw$rq$2$zp4 zp4(
-        .d(zp4$d),
-        .q(zp4$q),
-        .clock(zp4$clock)
-    );
-    dsc_engine$dw$rq$2$lo4 lo4(
-        .d(lo4$d),
-        .q(lo4$q),
-        .clock(lo4$clock)
-    );
-    dsc_engine$dw$rq$2$hi4 hi4(
-        .d(hi4$d),
-        .q(hi4$q),
-        .clock(hi4$clock)
-    );
-    dsc_engine$dw$rq$2$last4 last4(
-        .d(last4$d),
-        .q(last4$q),
-        .clock(last4$clock)
-    );
-    dsc_engine$dw$rq$2$v5 v5(
-        .d(v5$d),
-        .q(v5$q),
-        .clock(v5$clock)
-    );
-    dsc_engine$dw$rq$2$q5 q5(
-        .d(q5$d),
-        .q(q5$q),
-        .clock(q5$clock)
-    );
-    dsc_engine$dw$rq$2$rem5 rem5(
-        .d(rem5$d),
-        .q(rem5$q),
-        .clock(rem5$clock)
-    );
-    dsc_engine$dw$rq$2$thr5 thr5(
-        .d(thr5$d),
-        .q(thr5$q),
-        .clock(thr5$clock)
-    );
-    dsc_engine$dw$rq$2$zp5 zp5(
-        .d(zp5$d),
-        .q(zp5$q),
-        .clock(zp5$clock)
-    );
-    dsc_engine$dw$rq$2$lo5 lo5(
-        .d(lo5$d),
-        .q(lo5$q),
-        .clock(lo5$clock)
-    );
-    dsc_engine$dw$rq$2$hi5 hi5(
-        .d(hi5$d),
-        .q(hi5$q),
-        .clock(hi5$clock)
-    );
-    dsc_engine$dw$rq$2$last5 last5(
-        .d(last5$d),
-        .q(last5$q),
-        .clock(last5$clock)
     );
     dsc_engine$dw$rq$2$v6 v6(
         .d(v6$d),
         .q(v6$q),
         .clock(v6$clock)
     );
-    dsc_engine$dw$rq$2$val6 val6(
-        .d(val6$d),
-        .q(val6$q),
-        .clock(val6$clock)
+    dsc_engine$dw$rq$2$q6 q6(
+        .d(q6$d),
+        .q(q6$q),
+        .clock(q6$clock)
     );
-    dsc_engine$dw$rq$2$lo6 lo6(
-        .d(lo6$d),
-        .q(lo6$q),
-        .clock(lo6$clock)
-    );
-    dsc_engine$dw$rq$2$hi6 hi6(
-        .d(hi6$d),
-        .q(hi6$q),
-        .clock(hi6$clock)
-    );
-    dsc_engine$dw$rq$2$lo6_raw lo6_raw(
-        .d(lo6_raw$d),
-        .q(lo6_raw$q),
-        .clock(lo6_raw$clock)
-    );
-    dsc_engine$dw$rq$2$hi6_raw hi6_raw(
-        .d(hi6_raw$d),
-        .q(hi6_raw$q),
-        .clock(hi6_raw$clock)
+    dsc_engine$dw$rq$2$up6 up6(
+        .d(up6$d),
+        .q(up6$q),
+        .clock(up6$clock)
     );
     dsc_engine$dw$rq$2$last6 last6(
         .d(last6$d),
@@ -15690,327 +13123,196 @@ module dsc_engine$dw$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         .q(v7$q),
         .clock(v7$clock)
     );
-    dsc_engine$dw$rq$2$out7 out7(
-        .d(out7$d),
-        .q(out7$q),
-        .clock(out7$clock)
+    dsc_engine$dw$rq$2$r7 r7(
+        .d(r7$d),
+        .q(r7$q),
+        .clock(r7$clock)
     );
     dsc_engine$dw$rq$2$last7 last7(
         .d(last7$d),
         .q(last7$q),
         .clock(last7$clock)
     );
+    dsc_engine$dw$rq$2$v8 v8(
+        .d(v8$d),
+        .q(v8$q),
+        .clock(v8$clock)
+    );
+    dsc_engine$dw$rq$2$val8 val8(
+        .d(val8$d),
+        .q(val8$q),
+        .clock(val8$clock)
+    );
+    dsc_engine$dw$rq$2$last8 last8(
+        .d(last8$d),
+        .q(last8$q),
+        .clock(last8$clock)
+    );
+    dsc_engine$dw$rq$2$v9 v9(
+        .d(v9$d),
+        .q(v9$q),
+        .clock(v9$clock)
+    );
+    dsc_engine$dw$rq$2$out9 out9(
+        .d(out9$d),
+        .q(out9$q),
+        .clock(out9$clock)
+    );
+    dsc_engine$dw$rq$2$last9 last9(
+        .d(last9$d),
+        .q(last9$q),
+        .clock(last9$clock)
+    );
+    dsc_engine$dw$rq$2$v10 v10(
+        .d(v10$d),
+        .q(v10$q),
+        .clock(v10$clock)
+    );
+    dsc_engine$dw$rq$2$out10 out10(
+        .d(out10$d),
+        .q(out10$q),
+        .clock(out10$clock)
+    );
+    dsc_engine$dw$rq$2$last10 last10(
+        .d(last10$d),
+        .q(last10$q),
+        .clock(last10$clock)
+    );
     
     // Update code
     always @(*) begin
-        v1$clock = clock;
-        x1$clock = clock;
-        m1$clock = clock;
-        right1$clock = clock;
-        zp1$clock = clock;
-        lo1$clock = clock;
-        hi1$clock = clock;
-        last1$clock = clock;
-        v2$clock = clock;
-        sat2$clock = clock;
-        right2$clock = clock;
-        zp2$clock = clock;
-        lo2$clock = clock;
-        hi2$clock = clock;
-        last2$clock = clock;
-        v3$clock = clock;
-        sat3$clock = clock;
-        right3$clock = clock;
-        zp3$clock = clock;
-        lo3$clock = clock;
-        hi3$clock = clock;
-        last3$clock = clock;
-        v4$clock = clock;
-        y4$clock = clock;
-        right4$clock = clock;
-        zp4$clock = clock;
-        lo4$clock = clock;
-        hi4$clock = clock;
-        last4$clock = clock;
-        v5$clock = clock;
-        q5$clock = clock;
-        rem5$clock = clock;
-        thr5$clock = clock;
-        zp5$clock = clock;
-        lo5$clock = clock;
-        hi5$clock = clock;
-        last5$clock = clock;
         v6$clock = clock;
-        val6$clock = clock;
-        lo6$clock = clock;
-        hi6$clock = clock;
-        lo6_raw$clock = clock;
-        hi6_raw$clock = clock;
+        q6$clock = clock;
+        up6$clock = clock;
         last6$clock = clock;
         v7$clock = clock;
-        out7$clock = clock;
+        r7$clock = clock;
         last7$clock = clock;
-        v1$d = v1$q;
-        x1$d = x1$q;
-        m1$d = m1$q;
-        right1$d = right1$q;
-        zp1$d = zp1$q;
-        lo1$d = lo1$q;
-        hi1$d = hi1$q;
-        last1$d = last1$q;
-        v2$d = v2$q;
-        sat2$d = sat2$q;
-        right2$d = right2$q;
-        zp2$d = zp2$q;
-        lo2$d = lo2$q;
-        hi2$d = hi2$q;
-        last2$d = last2$q;
-        v3$d = v3$q;
-        sat3$d = sat3$q;
-        right3$d = right3$q;
-        zp3$d = zp3$q;
-        lo3$d = lo3$q;
-        hi3$d = hi3$q;
-        last3$d = last3$q;
-        v4$d = v4$q;
-        y4$d = y4$q;
-        right4$d = right4$q;
-        zp4$d = zp4$q;
-        lo4$d = lo4$q;
-        hi4$d = hi4$q;
-        last4$d = last4$q;
-        v5$d = v5$q;
-        q5$d = q5$q;
-        rem5$d = rem5$q;
-        thr5$d = thr5$q;
-        zp5$d = zp5$q;
-        lo5$d = lo5$q;
-        hi5$d = hi5$q;
-        last5$d = last5$q;
+        v8$clock = clock;
+        val8$clock = clock;
+        last8$clock = clock;
+        v9$clock = clock;
+        out9$clock = clock;
+        last9$clock = clock;
+        v10$clock = clock;
+        out10$clock = clock;
+        last10$clock = clock;
         v6$d = v6$q;
-        val6$d = val6$q;
-        lo6$d = lo6$q;
-        hi6$d = hi6$q;
-        lo6_raw$d = lo6_raw$q;
-        hi6_raw$d = hi6_raw$q;
+        q6$d = q6$q;
+        up6$d = up6$q;
         last6$d = last6$q;
         v7$d = v7$q;
-        out7$d = out7$q;
+        r7$d = r7$q;
         last7$d = last7$q;
+        v8$d = v8$q;
+        val8$d = val8$q;
+        last8$d = last8$q;
+        v9$d = v9$q;
+        out9$d = out9$q;
+        last9$d = last9$q;
+        v10$d = v10$q;
+        out10$d = out10$q;
+        last10$d = last10$q;
         mul$clock = clock;
         dv$clock = clock;
-        dsat$clock = clock;
         dright$clock = clock;
-        dzp$clock = clock;
-        dlo$clock = clock;
-        dhi$clock = clock;
         dlast$clock = clock;
         sum0 = acc + bias;
         neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
         if (shift[32'h5]) begin
-            x1$d = sum0;
-            right1$d = neg_shift;
+            mul$a = sum0;
+            dright$inp = neg_shift;
         end
         else begin
-            x1$d = sum0 << shift[(32'h0)+:(5)];
-            right1$d = 32'h0;
+            mul$a = sum0 << shift[(32'h0)+:(5)];
+            dright$inp = 32'h0;
         end
-        v1$d = valid;
-        m1$d = m0;
-        zp1$d = out_zp;
-        lo1$d = act_min;
-        hi1$d = act_max;
-        last1$d = last;
-        mul$a = x1$q;
-        mul$b = m1$q;
-        sat2$d = (x1$q == int32_min) && (m1$q == int32_min);
-        v2$d = v1$q;
-        right2$d = right1$q;
-        zp2$d = zp1$q;
-        lo2$d = lo1$q;
-        hi2$d = hi1$q;
-        last2$d = last1$q;
-        v3$d = v2$q;
-        sat3$d = sat2$q;
-        right3$d = right2$q;
-        zp3$d = zp2$q;
-        lo3$d = lo2$q;
-        hi3$d = hi2$q;
-        last3$d = last2$q;
-        dv$inp = v3$q;
-        dsat$inp = sat3$q;
-        dright$inp = right3$q;
-        dzp$inp = zp3$q;
-        dlo$inp = lo3$q;
-        dhi$inp = hi3$q;
-        dlast$inp = last3$q;
+        mul$b = m0;
+        dv$inp = valid;
+        dlast$inp = last;
+        sat5 = mul$hi[32'h20] && ~mul$hi[32'h21];
         prod_hi = mul$hi[(32'h1)+:(32)];
-        if (dsat$out) begin
-            y4$d = int32_max;
+        if (sat5) begin
+            y5 = int32_max;
         end
         else if (mul$hi[32'h0]) begin
-            y4$d = prod_hi + one;
+            y5 = prod_hi + one;
         end
         else begin
-            y4$d = prod_hi;
+            y5 = prod_hi;
         end
-        v4$d = dv$out;
-        right4$d = dright$out;
-        zp4$d = dzp$out;
-        lo4$d = dlo$out;
-        hi4$d = dhi$out;
-        last4$d = dlast$out;
-        mask4 = (one << right4$q) - one;
-        fill4 = ~(ones >> right4$q);
-        rem5$d = y4$q & mask4;
-        if (y4$q[32'h1f]) begin
-            q5$d = (y4$q >> right4$q) | fill4;
-            thr5$d = (mask4 >> 32'h1) + one;
+        right5 = dright$out;
+        mask5 = ~(ones << right5);
+        below5 = mask5 >> 32'h1;
+        half5 = mask5 ^ below5;
+        fill5 = ~(ones >> right5);
+        if (y5[32'h1f]) begin
+            q6$d = (y5 >> right5) | fill5;
+            up6$d = |(y5 & half5) && |(y5 & below5);
         end
         else begin
-            q5$d = y4$q >> right4$q;
-            thr5$d = mask4 >> 32'h1;
+            q6$d = y5 >> right5;
+            up6$d = |(y5 & half5);
         end
-        v5$d = v4$q;
-        zp5$d = zp4$q;
-        lo5$d = lo4$q;
-        hi5$d = hi4$q;
-        last5$d = last4$q;
-        if (rem5$q > thr5$q) begin
-            rounded5 = q5$q + one;
+        v6$d = dv$out;
+        last6$d = dlast$out;
+        top6 = q6$q[(32'h9)+:(23)];
+        low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff);
+        if (q6$q[32'h9]) begin
+            low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
         end
-        else begin
-            rounded5 = q5$q;
+        if (~|top6 || (top6 == top_ones)) begin
+            if (up6$q) begin
+                r7$d = low6 + one11;
+            end
+            else begin
+                r7$d = low6;
+            end
         end
-        wide5 = ((rounded5) & 34'h3ffffffff);
-        if (rounded5[32'h1f]) begin
-            wide5 = ((rounded5) & 34'h3ffffffff) | sext32;
-        end
-        zp_wide5 = ((zp5$q) & 34'h3ffffffff);
-        if (zp5$q[32'h7]) begin
-            zp_wide5 = ((zp5$q) & 34'h3ffffffff) | sext8;
-        end
-        lo_wide5 = ((lo5$q) & 34'h3ffffffff);
-        if (lo5$q[32'h7]) begin
-            lo_wide5 = ((lo5$q) & 34'h3ffffffff) | sext8;
-        end
-        hi_wide5 = ((hi5$q) & 34'h3ffffffff);
-        if (hi5$q[32'h7]) begin
-            hi_wide5 = ((hi5$q) & 34'h3ffffffff) | sext8;
-        end
-        val6$d = wide5 + zp_wide5;
-        lo6$d = lo_wide5 ^ offset;
-        hi6$d = hi_wide5 ^ offset;
-        lo6_raw$d = lo5$q;
-        hi6_raw$d = hi5$q;
-        v6$d = v5$q;
-        last6$d = last5$q;
-        val_off6 = val6$q ^ offset;
-        if (val_off6 < lo6$q) begin
-            out7$d = lo6_raw$q;
-        end
-        else if (val_off6 > hi6$q) begin
-            out7$d = hi6_raw$q;
+        else if (q6$q[32'h1f]) begin
+            r7$d = sat_lo11;
         end
         else begin
-            out7$d = val6$q[(32'h0)+:(8)];
+            r7$d = sat_hi11;
         end
         v7$d = v6$q;
         last7$d = last6$q;
-        out_valid = v7$q;
-        out = out7$q;
-        out_last = last7$q;
+        zp_ext7 = ((out_zp) & 11'h7ff);
+        if (out_zp[32'h7]) begin
+            zp_ext7 = ((out_zp) & 11'h7ff) | sext8;
+        end
+        val8$d = r7$q + zp_ext7;
+        v8$d = v7$q;
+        last8$d = last7$q;
+        val_off8 = val8$q ^ offset11;
+        lo_off8 = ((act_min) & 11'h7ff) ^ offset11;
+        if (act_min[32'h7]) begin
+            lo_off8 = (((act_min) & 11'h7ff) | sext8) ^ offset11;
+        end
+        hi_off8 = ((act_max) & 11'h7ff) ^ offset11;
+        if (act_max[32'h7]) begin
+            hi_off8 = (((act_max) & 11'h7ff) | sext8) ^ offset11;
+        end
+        if (val_off8 < lo_off8) begin
+            out9$d = act_min;
+        end
+        else if (val_off8 > hi_off8) begin
+            out9$d = act_max;
+        end
+        else begin
+            out9$d = val8$q[(32'h0)+:(8)];
+        end
+        v9$d = v8$q;
+        last9$d = last8$q;
+        v10$d = v9$q;
+        out10$d = out9$q;
+        last10$d = last9$q;
+        out_valid = v10$q;
+        out = out10$q;
+        out_last = last10$q;
     end
     
 endmodule // dsc_engine$dw$rq$2
-
-
-module dsc_engine$dw$rq$2$dhi(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$2$dhi$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$2$dhi$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$2$dhi
-
-
-module dsc_engine$dw$rq$2$dhi$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$2$dhi$regs$0
-
-
-module dsc_engine$dw$rq$2$dhi$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$2$dhi$regs$1
 
 
 module dsc_engine$dw$rq$2$dlast(clock,inp,out);
@@ -16027,11 +13329,19 @@ module dsc_engine$dw$rq$2$dlast(clock,inp,out);
     reg  regs$1$d;
     wire  regs$1$q;
     reg  regs$1$clock;
+    reg  regs$2$d;
+    wire  regs$2$q;
+    reg  regs$2$clock;
+    reg  regs$3$d;
+    wire  regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  taps$0;
     reg  taps$1;
     reg  taps$2;
+    reg  taps$3;
+    reg  taps$4;
     
     // Sub module instances
     dsc_engine$dw$rq$2$dlast$regs$0 regs$0(
@@ -16044,6 +13354,16 @@ module dsc_engine$dw$rq$2$dlast(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    dsc_engine$dw$rq$2$dlast$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    dsc_engine$dw$rq$2$dlast$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -16054,10 +13374,18 @@ module dsc_engine$dw$rq$2$dlast(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // dsc_engine$dw$rq$2$dlast
@@ -16101,92 +13429,42 @@ module dsc_engine$dw$rq$2$dlast$regs$1(d,q,clock);
 endmodule // dsc_engine$dw$rq$2$dlast$regs$1
 
 
-module dsc_engine$dw$rq$2$dlo(clock,inp,out);
+module dsc_engine$dw$rq$2$dlast$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$2$dlo$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$2$dlo$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$2$dlo
-
-
-module dsc_engine$dw$rq$2$dlo$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$2$dlo$regs$0
+endmodule // dsc_engine$dw$rq$2$dlast$regs$2
 
 
-module dsc_engine$dw$rq$2$dlo$regs$1(d,q,clock);
+module dsc_engine$dw$rq$2$dlast$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$2$dlo$regs$1
+endmodule // dsc_engine$dw$rq$2$dlast$regs$3
 
 
 module dsc_engine$dw$rq$2$dright(clock,inp,out);
@@ -16203,11 +13481,19 @@ module dsc_engine$dw$rq$2$dright(clock,inp,out);
     reg  [4:0] regs$1$d;
     wire  [4:0] regs$1$q;
     reg  regs$1$clock;
+    reg  [4:0] regs$2$d;
+    wire  [4:0] regs$2$q;
+    reg  regs$2$clock;
+    reg  [4:0] regs$3$d;
+    wire  [4:0] regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  [4:0] taps$0;
     reg  [4:0] taps$1;
     reg  [4:0] taps$2;
+    reg  [4:0] taps$3;
+    reg  [4:0] taps$4;
     
     // Sub module instances
     dsc_engine$dw$rq$2$dright$regs$0 regs$0(
@@ -16220,6 +13506,16 @@ module dsc_engine$dw$rq$2$dright(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    dsc_engine$dw$rq$2$dright$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    dsc_engine$dw$rq$2$dright$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -16230,10 +13526,18 @@ module dsc_engine$dw$rq$2$dright(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // dsc_engine$dw$rq$2$dright
@@ -16277,92 +13581,42 @@ module dsc_engine$dw$rq$2$dright$regs$1(d,q,clock);
 endmodule // dsc_engine$dw$rq$2$dright$regs$1
 
 
-module dsc_engine$dw$rq$2$dsat(clock,inp,out);
+module dsc_engine$dw$rq$2$dright$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$2$dsat$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$2$dsat$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$2$dsat
-
-
-module dsc_engine$dw$rq$2$dsat$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 1'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$2$dsat$regs$0
+endmodule // dsc_engine$dw$rq$2$dright$regs$2
 
 
-module dsc_engine$dw$rq$2$dsat$regs$1(d,q,clock);
+module dsc_engine$dw$rq$2$dright$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  d;
-    output reg  q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 1'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$2$dsat$regs$1
+endmodule // dsc_engine$dw$rq$2$dright$regs$3
 
 
 module dsc_engine$dw$rq$2$dv(clock,inp,out);
@@ -16379,11 +13633,19 @@ module dsc_engine$dw$rq$2$dv(clock,inp,out);
     reg  regs$1$d;
     wire  regs$1$q;
     reg  regs$1$clock;
+    reg  regs$2$d;
+    wire  regs$2$q;
+    reg  regs$2$clock;
+    reg  regs$3$d;
+    wire  regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  taps$0;
     reg  taps$1;
     reg  taps$2;
+    reg  taps$3;
+    reg  taps$4;
     
     // Sub module instances
     dsc_engine$dw$rq$2$dv$regs$0 regs$0(
@@ -16396,6 +13658,16 @@ module dsc_engine$dw$rq$2$dv(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    dsc_engine$dw$rq$2$dv$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    dsc_engine$dw$rq$2$dv$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -16406,10 +13678,18 @@ module dsc_engine$dw$rq$2$dv(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // dsc_engine$dw$rq$2$dv
@@ -16453,228 +13733,7 @@ module dsc_engine$dw$rq$2$dv$regs$1(d,q,clock);
 endmodule // dsc_engine$dw$rq$2$dv$regs$1
 
 
-module dsc_engine$dw$rq$2$dzp(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$2$dzp$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$2$dzp$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$2$dzp
-
-
-module dsc_engine$dw$rq$2$dzp$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$2$dzp$regs$0
-
-
-module dsc_engine$dw$rq$2$dzp$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$2$dzp$regs$1
-
-
-module dsc_engine$dw$rq$2$hi1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$2$hi1
-
-
-module dsc_engine$dw$rq$2$hi2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$2$hi2
-
-
-module dsc_engine$dw$rq$2$hi3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$2$hi3
-
-
-module dsc_engine$dw$rq$2$hi4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$2$hi4
-
-
-module dsc_engine$dw$rq$2$hi5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$2$hi5
-
-
-module dsc_engine$dw$rq$2$hi6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$2$hi6
-
-
-module dsc_engine$dw$rq$2$hi6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$2$hi6_raw
-
-
-module dsc_engine$dw$rq$2$last1(d,q,clock);
+module dsc_engine$dw$rq$2$dv$regs$2(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -16690,10 +13749,10 @@ module dsc_engine$dw$rq$2$last1(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$2$last1
+endmodule // dsc_engine$dw$rq$2$dv$regs$2
 
 
-module dsc_engine$dw$rq$2$last2(d,q,clock);
+module dsc_engine$dw$rq$2$dv$regs$3(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -16709,10 +13768,10 @@ module dsc_engine$dw$rq$2$last2(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$2$last2
+endmodule // dsc_engine$dw$rq$2$dv$regs$3
 
 
-module dsc_engine$dw$rq$2$last3(d,q,clock);
+module dsc_engine$dw$rq$2$last10(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -16728,45 +13787,7 @@ module dsc_engine$dw$rq$2$last3(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$2$last3
-
-
-module dsc_engine$dw$rq$2$last4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$2$last4
-
-
-module dsc_engine$dw$rq$2$last5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$2$last5
+endmodule // dsc_engine$dw$rq$2$last10
 
 
 module dsc_engine$dw$rq$2$last6(d,q,clock);
@@ -16807,156 +13828,42 @@ module dsc_engine$dw$rq$2$last7(d,q,clock);
 endmodule // dsc_engine$dw$rq$2$last7
 
 
-module dsc_engine$dw$rq$2$lo1(d,q,clock);
+module dsc_engine$dw$rq$2$last8(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$2$lo1
+endmodule // dsc_engine$dw$rq$2$last8
 
 
-module dsc_engine$dw$rq$2$lo2(d,q,clock);
+module dsc_engine$dw$rq$2$last9(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$2$lo2
-
-
-module dsc_engine$dw$rq$2$lo3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$2$lo3
-
-
-module dsc_engine$dw$rq$2$lo4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$2$lo4
-
-
-module dsc_engine$dw$rq$2$lo5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$2$lo5
-
-
-module dsc_engine$dw$rq$2$lo6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$2$lo6
-
-
-module dsc_engine$dw$rq$2$lo6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$2$lo6_raw
-
-
-module dsc_engine$dw$rq$2$m1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$2$m1
+endmodule // dsc_engine$dw$rq$2$last9
 
 
 module dsc_engine$dw$rq$2$mul(clock,a,b,hi);
@@ -16965,7 +13872,7 @@ module dsc_engine$dw$rq$2$mul(clock,a,b,hi);
     input wire  clock;
     input wire  [31:0] a;
     input wire  [31:0] b;
-    output reg  [32:0] hi;
+    output reg  [33:0] hi;
     
     // Update code (custom)
     reg [31:0] a_r;
@@ -16990,7 +13897,7 @@ module dsc_engine$dw$rq$2$mul(clock,a,b,hi);
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
-    // Bits 63 and 29..0 are not needed by any caller (see the module docs).
+    // Bits 29..0 are not needed by any caller (see the module docs).
     /* verilator lint_off UNUSEDSIGNAL */
     wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
     /* verilator lint_on UNUSEDSIGNAL */
@@ -17004,12 +13911,12 @@ module dsc_engine$dw$rq$2$mul(clock,a,b,hi);
        mid <= {hl[32], hl} + {lh[32], lh};
        hh2 <= hh;
        ll2 <= ll;
-       hi <= p[62:30];
+       hi <= p[63:30];
     end
 endmodule // dsc_engine$dw$rq$2$mul
 
 
-module dsc_engine$dw$rq$2$out7(d,q,clock);
+module dsc_engine$dw$rq$2$out10(d,q,clock);
     
     // Module arguments
     input wire  [7:0] d;
@@ -17025,10 +13932,29 @@ module dsc_engine$dw$rq$2$out7(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$2$out7
+endmodule // dsc_engine$dw$rq$2$out10
 
 
-module dsc_engine$dw$rq$2$q5(d,q,clock);
+module dsc_engine$dw$rq$2$out9(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$rq$2$out9
+
+
+module dsc_engine$dw$rq$2$q6(d,q,clock);
     
     // Module arguments
     input wire  [31:0] d;
@@ -17044,105 +13970,29 @@ module dsc_engine$dw$rq$2$q5(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$2$q5
+endmodule // dsc_engine$dw$rq$2$q6
 
 
-module dsc_engine$dw$rq$2$rem5(d,q,clock);
+module dsc_engine$dw$rq$2$r7(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  [10:0] d;
+    output reg  [10:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 11'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$2$rem5
+endmodule // dsc_engine$dw$rq$2$r7
 
 
-module dsc_engine$dw$rq$2$right1(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$2$right1
-
-
-module dsc_engine$dw$rq$2$right2(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$2$right2
-
-
-module dsc_engine$dw$rq$2$right3(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$2$right3
-
-
-module dsc_engine$dw$rq$2$right4(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$2$right4
-
-
-module dsc_engine$dw$rq$2$sat2(d,q,clock);
+module dsc_engine$dw$rq$2$up6(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -17158,10 +14008,10 @@ module dsc_engine$dw$rq$2$sat2(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$2$sat2
+endmodule // dsc_engine$dw$rq$2$up6
 
 
-module dsc_engine$dw$rq$2$sat3(d,q,clock);
+module dsc_engine$dw$rq$2$v10(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -17177,121 +14027,7 @@ module dsc_engine$dw$rq$2$sat3(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$2$sat3
-
-
-module dsc_engine$dw$rq$2$thr5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$2$thr5
-
-
-module dsc_engine$dw$rq$2$v1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$2$v1
-
-
-module dsc_engine$dw$rq$2$v2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$2$v2
-
-
-module dsc_engine$dw$rq$2$v3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$2$v3
-
-
-module dsc_engine$dw$rq$2$v4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$2$v4
-
-
-module dsc_engine$dw$rq$2$v5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$2$v5
+endmodule // dsc_engine$dw$rq$2$v10
 
 
 module dsc_engine$dw$rq$2$v6(d,q,clock);
@@ -17332,156 +14068,61 @@ module dsc_engine$dw$rq$2$v7(d,q,clock);
 endmodule // dsc_engine$dw$rq$2$v7
 
 
-module dsc_engine$dw$rq$2$val6(d,q,clock);
+module dsc_engine$dw$rq$2$v8(d,q,clock);
     
     // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 34'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$2$val6
+endmodule // dsc_engine$dw$rq$2$v8
 
 
-module dsc_engine$dw$rq$2$x1(d,q,clock);
+module dsc_engine$dw$rq$2$v9(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$2$x1
+endmodule // dsc_engine$dw$rq$2$v9
 
 
-module dsc_engine$dw$rq$2$y4(d,q,clock);
+module dsc_engine$dw$rq$2$val8(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  [10:0] d;
+    output reg  [10:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 11'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$2$y4
-
-
-module dsc_engine$dw$rq$2$zp1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$2$zp1
-
-
-module dsc_engine$dw$rq$2$zp2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$2$zp2
-
-
-module dsc_engine$dw$rq$2$zp3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$2$zp3
-
-
-module dsc_engine$dw$rq$2$zp4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$2$zp4
-
-
-module dsc_engine$dw$rq$2$zp5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$2$zp5
+endmodule // dsc_engine$dw$rq$2$val8
 
 
 module dsc_engine$dw$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,last,out_valid,out,out_last);
@@ -17504,192 +14145,95 @@ module dsc_engine$dw$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     // Constant declarations
     localparam  one = 32'h1;
     localparam  ones = 32'hffffffff;
-    localparam  int32_min = 32'h80000000;
     localparam  int32_max = 32'h7fffffff;
-    localparam  sext32 = 34'h300000000;
-    localparam  sext8 = 34'h3ffffff00;
-    localparam  offset = 34'h200000000;
+    localparam  top_ones = 23'h7fffff;
+    localparam  one11 = 11'b1;
+    localparam  sext10 = 11'b10000000000;
+    localparam  sext8 = 11'b11100000000;
+    localparam  sat_lo11 = 11'b11000000000;
+    localparam  sat_hi11 = 11'b111111111;
+    localparam  offset11 = 11'b10000000000;
     
     // Stub signals
     reg  mul$clock;
     reg  [31:0] mul$a;
     reg  [31:0] mul$b;
-    wire  [32:0] mul$hi;
-    reg  v1$d;
-    wire  v1$q;
-    reg  v1$clock;
-    reg  [31:0] x1$d;
-    wire  [31:0] x1$q;
-    reg  x1$clock;
-    reg  [31:0] m1$d;
-    wire  [31:0] m1$q;
-    reg  m1$clock;
-    reg  [4:0] right1$d;
-    wire  [4:0] right1$q;
-    reg  right1$clock;
-    reg  [7:0] zp1$d;
-    wire  [7:0] zp1$q;
-    reg  zp1$clock;
-    reg  [7:0] lo1$d;
-    wire  [7:0] lo1$q;
-    reg  lo1$clock;
-    reg  [7:0] hi1$d;
-    wire  [7:0] hi1$q;
-    reg  hi1$clock;
-    reg  last1$d;
-    wire  last1$q;
-    reg  last1$clock;
-    reg  v2$d;
-    wire  v2$q;
-    reg  v2$clock;
-    reg  sat2$d;
-    wire  sat2$q;
-    reg  sat2$clock;
-    reg  [4:0] right2$d;
-    wire  [4:0] right2$q;
-    reg  right2$clock;
-    reg  [7:0] zp2$d;
-    wire  [7:0] zp2$q;
-    reg  zp2$clock;
-    reg  [7:0] lo2$d;
-    wire  [7:0] lo2$q;
-    reg  lo2$clock;
-    reg  [7:0] hi2$d;
-    wire  [7:0] hi2$q;
-    reg  hi2$clock;
-    reg  last2$d;
-    wire  last2$q;
-    reg  last2$clock;
-    reg  v3$d;
-    wire  v3$q;
-    reg  v3$clock;
-    reg  sat3$d;
-    wire  sat3$q;
-    reg  sat3$clock;
-    reg  [4:0] right3$d;
-    wire  [4:0] right3$q;
-    reg  right3$clock;
-    reg  [7:0] zp3$d;
-    wire  [7:0] zp3$q;
-    reg  zp3$clock;
-    reg  [7:0] lo3$d;
-    wire  [7:0] lo3$q;
-    reg  lo3$clock;
-    reg  [7:0] hi3$d;
-    wire  [7:0] hi3$q;
-    reg  hi3$clock;
-    reg  last3$d;
-    wire  last3$q;
-    reg  last3$clock;
+    wire  [33:0] mul$hi;
     reg  dv$clock;
     reg  dv$inp;
     wire  dv$out;
-    reg  dsat$clock;
-    reg  dsat$inp;
-    wire  dsat$out;
     reg  dright$clock;
     reg  [4:0] dright$inp;
     wire  [4:0] dright$out;
-    reg  dzp$clock;
-    reg  [7:0] dzp$inp;
-    wire  [7:0] dzp$out;
-    reg  dlo$clock;
-    reg  [7:0] dlo$inp;
-    wire  [7:0] dlo$out;
-    reg  dhi$clock;
-    reg  [7:0] dhi$inp;
-    wire  [7:0] dhi$out;
     reg  dlast$clock;
     reg  dlast$inp;
     wire  dlast$out;
-    reg  v4$d;
-    wire  v4$q;
-    reg  v4$clock;
-    reg  [31:0] y4$d;
-    wire  [31:0] y4$q;
-    reg  y4$clock;
-    reg  [4:0] right4$d;
-    wire  [4:0] right4$q;
-    reg  right4$clock;
-    reg  [7:0] zp4$d;
-    wire  [7:0] zp4$q;
-    reg  zp4$clock;
-    reg  [7:0] lo4$d;
-    wire  [7:0] lo4$q;
-    reg  lo4$clock;
-    reg  [7:0] hi4$d;
-    wire  [7:0] hi4$q;
-    reg  hi4$clock;
-    reg  last4$d;
-    wire  last4$q;
-    reg  last4$clock;
-    reg  v5$d;
-    wire  v5$q;
-    reg  v5$clock;
-    reg  [31:0] q5$d;
-    wire  [31:0] q5$q;
-    reg  q5$clock;
-    reg  [31:0] rem5$d;
-    wire  [31:0] rem5$q;
-    reg  rem5$clock;
-    reg  [31:0] thr5$d;
-    wire  [31:0] thr5$q;
-    reg  thr5$clock;
-    reg  [7:0] zp5$d;
-    wire  [7:0] zp5$q;
-    reg  zp5$clock;
-    reg  [7:0] lo5$d;
-    wire  [7:0] lo5$q;
-    reg  lo5$clock;
-    reg  [7:0] hi5$d;
-    wire  [7:0] hi5$q;
-    reg  hi5$clock;
-    reg  last5$d;
-    wire  last5$q;
-    reg  last5$clock;
     reg  v6$d;
     wire  v6$q;
     reg  v6$clock;
-    reg  [33:0] val6$d;
-    wire  [33:0] val6$q;
-    reg  val6$clock;
-    reg  [33:0] lo6$d;
-    wire  [33:0] lo6$q;
-    reg  lo6$clock;
-    reg  [33:0] hi6$d;
-    wire  [33:0] hi6$q;
-    reg  hi6$clock;
-    reg  [7:0] lo6_raw$d;
-    wire  [7:0] lo6_raw$q;
-    reg  lo6_raw$clock;
-    reg  [7:0] hi6_raw$d;
-    wire  [7:0] hi6_raw$q;
-    reg  hi6_raw$clock;
+    reg  [31:0] q6$d;
+    wire  [31:0] q6$q;
+    reg  q6$clock;
+    reg  up6$d;
+    wire  up6$q;
+    reg  up6$clock;
     reg  last6$d;
     wire  last6$q;
     reg  last6$clock;
     reg  v7$d;
     wire  v7$q;
     reg  v7$clock;
-    reg  [7:0] out7$d;
-    wire  [7:0] out7$q;
-    reg  out7$clock;
+    reg  [10:0] r7$d;
+    wire  [10:0] r7$q;
+    reg  r7$clock;
     reg  last7$d;
     wire  last7$q;
     reg  last7$clock;
+    reg  v8$d;
+    wire  v8$q;
+    reg  v8$clock;
+    reg  [10:0] val8$d;
+    wire  [10:0] val8$q;
+    reg  val8$clock;
+    reg  last8$d;
+    wire  last8$q;
+    reg  last8$clock;
+    reg  v9$d;
+    wire  v9$q;
+    reg  v9$clock;
+    reg  [7:0] out9$d;
+    wire  [7:0] out9$q;
+    reg  out9$clock;
+    reg  last9$d;
+    wire  last9$q;
+    reg  last9$clock;
+    reg  v10$d;
+    wire  v10$q;
+    reg  v10$clock;
+    reg  [7:0] out10$d;
+    wire  [7:0] out10$q;
+    reg  out10$clock;
+    reg  last10$d;
+    wire  last10$q;
+    reg  last10$clock;
     
     // Local signals
     reg  [31:0] sum0;
     reg  [4:0] neg_shift;
+    reg  sat5;
     reg  [31:0] prod_hi;
-    reg  [31:0] mask4;
-    reg  [31:0] fill4;
-    reg  [31:0] rounded5;
-    reg  [33:0] wide5;
-    reg  [33:0] zp_wide5;
-    reg  [33:0] lo_wide5;
-    reg  [33:0] hi_wide5;
-    reg  [33:0] val_off6;
+    reg  [31:0] y5;
+    reg  [4:0] right5;
+    reg  [31:0] mask5;
+    reg  [31:0] half5;
+    reg  [31:0] below5;
+    reg  [31:0] fill5;
+    reg  [22:0] top6;
+    reg  [10:0] low6;
+    reg  [10:0] zp_ext7;
+    reg  [10:0] val_off8;
+    reg  [10:0] lo_off8;
+    reg  [10:0] hi_off8;
     
     // Sub module instances
     dsc_engine$dw$rq$3$mul mul(
@@ -17698,255 +14242,35 @@ module dsc_engine$dw$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         .b(mul$b),
         .hi(mul$hi)
     );
-    dsc_engine$dw$rq$3$v1 v1(
-        .d(v1$d),
-        .q(v1$q),
-        .clock(v1$clock)
-    );
-    dsc_engine$dw$rq$3$x1 x1(
-        .d(x1$d),
-        .q(x1$q),
-        .clock(x1$clock)
-    );
-    dsc_engine$dw$rq$3$m1 m1(
-        .d(m1$d),
-        .q(m1$q),
-        .clock(m1$clock)
-    );
-    dsc_engine$dw$rq$3$right1 right1(
-        .d(right1$d),
-        .q(right1$q),
-        .clock(right1$clock)
-    );
-    dsc_engine$dw$rq$3$zp1 zp1(
-        .d(zp1$d),
-        .q(zp1$q),
-        .clock(zp1$clock)
-    );
-    dsc_engine$dw$rq$3$lo1 lo1(
-        .d(lo1$d),
-        .q(lo1$q),
-        .clock(lo1$clock)
-    );
-    dsc_engine$dw$rq$3$hi1 hi1(
-        .d(hi1$d),
-        .q(hi1$q),
-        .clock(hi1$clock)
-    );
-    dsc_engine$dw$rq$3$last1 last1(
-        .d(last1$d),
-        .q(last1$q),
-        .clock(last1$clock)
-    );
-    dsc_engine$dw$rq$3$v2 v2(
-        .d(v2$d),
-        .q(v2$q),
-        .clock(v2$clock)
-    );
-    dsc_engine$dw$rq$3$sat2 sat2(
-        .d(sat2$d),
-        .q(sat2$q),
-        .clock(sat2$clock)
-    );
-    dsc_engine$dw$rq$3$right2 right2(
-        .d(right2$d),
-        .q(right2$q),
-        .clock(right2$clock)
-    );
-    dsc_engine$dw$rq$3$zp2 zp2(
-        .d(zp2$d),
-        .q(zp2$q),
-        .clock(zp2$clock)
-    );
-    dsc_engine$dw$rq$3$lo2 lo2(
-        .d(lo2$d),
-        .q(lo2$q),
-        .clock(lo2$clock)
-    );
-    dsc_engine$dw$rq$3$hi2 hi2(
-        .d(hi2$d),
-        .q(hi2$q),
-        .clock(hi2$clock)
-    );
-    dsc_engine$dw$rq$3$last2 last2(
-        .d(last2$d),
-        .q(last2$q),
-        .clock(last2$clock)
-    );
-    dsc_engine$dw$rq$3$v3 v3(
-        .d(v3$d),
-        .q(v3$q),
-        .clock(v3$clock)
-    );
-    dsc_engine$dw$rq$3$sat3 sat3(
-        .d(sat3$d),
-        .q(sat3$q),
-        .clock(sat3$clock)
-    );
-    dsc_engine$dw$rq$3$right3 right3(
-        .d(right3$d),
-        .q(right3$q),
-        .clock(right3$clock)
-    );
-    dsc_engine$dw$rq$3$zp3 zp3(
-        .d(zp3$d),
-        .q(zp3$q),
-        .clock(zp3$clock)
-    );
-    dsc_engine$dw$rq$3$lo3 lo3(
-        .d(lo3$d),
-        .q(lo3$q),
-        .clock(lo3$clock)
-    );
-    dsc_engine$dw$rq$3$hi3 hi3(
-        .d(hi3$d),
-        .q(hi3$q),
-        .clock(hi3$clock)
-    );
-    dsc_engine$dw$rq$3$last3 last3(
-        .d(last3$d),
-        .q(last3$q),
-        .clock(last3$clock)
-    );
     dsc_engine$dw$rq$3$dv dv(
         .clock(dv$clock),
         .inp(dv$inp),
         .out(dv$out)
-    );
-    dsc_engine$dw$rq$3$dsat dsat(
-        .clock(dsat$clock),
-        .inp(dsat$inp),
-        .out(dsat$out)
     );
     dsc_engine$dw$rq$3$dright dright(
         .clock(dright$clock),
         .inp(dright$inp),
         .out(dright$out)
     );
-    dsc_engine$dw$rq$3$dzp dzp(
-        .clock(dzp$clock),
-        .inp(dzp$inp),
-        .out(dzp$out)
-    );
-    dsc_engine$dw$rq$3$dlo dlo(
-        .clock(dlo$clock),
-        .inp(dlo$inp),
-        .out(dlo$out)
-    );
-    dsc_engine$dw$rq$3$dhi dhi(
-        .clock(dhi$clock),
-        .inp(dhi$inp),
-        .out(dhi$out)
-    );
     dsc_engine$dw$rq$3$dlast dlast(
         .clock(dlast$clock),
         .inp(dlast$inp),
         .out(dlast$out)
-    );
-    dsc_engine$dw$rq$3$v4 v4(
-        .d(v4$d),
-        .q(v4$q),
-        .clock(v4$clock)
-    );
-    dsc_engine$dw$rq$3$y4 y4(
-        .d(y4$d),
-        .q(y4$q),
-        .clock(y4$clock)
-    );
-    dsc_engine$dw$rq$3$right4 right4(
-        .d(right4$d),
-        .q(right4$q),
-        .clock(right4$clock)
-    );
-    dsc_engine$dw$rq$3$zp4 zp4(
-        .d(zp4$d),
-        .q(zp4$q),
-        .clock(zp4$clock)
-    );
-    dsc_engine$dw$rq$3$lo4 lo4(
-        .d(lo4$d),
-        .q(lo4$q),
-        .clock(lo4$clock)
-    );
-    dsc_engine$dw$rq$3$hi4 hi4(
-        .d(hi4$d),
-        .q(hi4$q),
-        .clock(hi4$clock)
-    );
-    dsc_engine$dw$rq$3$last4 last4(
-        .d(last4$d),
-        .q(last4$q),
-        .clock(last4$clock)
-    );
-    dsc_engine$dw$rq$3$v5 v5(
-        .d(v5$d),
-        .q(v5$q),
-        .clock(v5$clock)
-    );
-    dsc_engine$dw$rq$3$q5 q5(
-        .d(q5$d),
-        .q(q5$q),
-        .clock(q5$clock)
-    );
-    dsc_engine$dw$rq$3$rem5 rem5(
-        .d(rem5$d),
-        .q(rem5$q),
-        .clock(rem5$clock)
-    );
-    dsc_engine$dw$rq$3$thr5 thr5(
-        .d(thr5$d),
-        .q(thr5$q),
-        .clock(thr5$clock)
-    );
-    dsc_engine$dw$rq$3$zp5 zp5(
-        .d(zp5$d),
-        .q(zp5$q),
-        .clock(zp5$clock)
-    );
-    dsc_engine$dw$rq$3$lo5 lo5(
-        .d(lo5$d),
-        .q(lo5$q),
-        .clock(lo5$clock)
-    );
-    dsc_engine$dw$rq$3$hi5 hi5(
-        .d(hi5$d),
-        .q(hi5$q),
-        .clock(hi5$clock)
-    );
-    dsc_engine$dw$rq$3$last5 last5(
-        .d(last5$d),
-        .q(last5$q),
-        .clock(last5$clock)
     );
     dsc_engine$dw$rq$3$v6 v6(
         .d(v6$d),
         .q(v6$q),
         .clock(v6$clock)
     );
-    dsc_engine$dw$rq$3$val6 val6(
-        .d(val6$d),
-        .q(val6$q),
-        .clock(val6$clock)
+    dsc_engine$dw$rq$3$q6 q6(
+        .d(q6$d),
+        .q(q6$q),
+        .clock(q6$clock)
     );
-    dsc_engine$dw$rq$3$lo6 lo6(
-        .d(lo6$d),
-        .q(lo6$q),
-        .clock(lo6$clock)
-    );
-    dsc_engine$dw$rq$3$hi6 hi6(
-        .d(hi6$d),
-        .q(hi6$q),
-        .clock(hi6$clock)
-    );
-    dsc_engine$dw$rq$3$lo6_raw lo6_raw(
-        .d(lo6_raw$d),
-        .q(lo6_raw$q),
-        .clock(lo6_raw$clock)
-    );
-    dsc_engine$dw$rq$3$hi6_raw hi6_raw(
-        .d(hi6_raw$d),
-        .q(hi6_raw$q),
-        .clock(hi6_raw$clock)
+    dsc_engine$dw$rq$3$up6 up6(
+        .d(up6$d),
+        .q(up6$q),
+        .clock(up6$clock)
     );
     dsc_engine$dw$rq$3$last6 last6(
         .d(last6$d),
@@ -17958,327 +14282,196 @@ module dsc_engine$dw$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         .q(v7$q),
         .clock(v7$clock)
     );
-    dsc_engine$dw$rq$3$out7 out7(
-        .d(out7$d),
-        .q(out7$q),
-        .clock(out7$clock)
+    dsc_engine$dw$rq$3$r7 r7(
+        .d(r7$d),
+        .q(r7$q),
+        .clock(r7$clock)
     );
     dsc_engine$dw$rq$3$last7 last7(
         .d(last7$d),
         .q(last7$q),
         .clock(last7$clock)
     );
+    dsc_engine$dw$rq$3$v8 v8(
+        .d(v8$d),
+        .q(v8$q),
+        .clock(v8$clock)
+    );
+    dsc_engine$dw$rq$3$val8 val8(
+        .d(val8$d),
+        .q(val8$q),
+        .clock(val8$clock)
+    );
+    dsc_engine$dw$rq$3$last8 last8(
+        .d(last8$d),
+        .q(last8$q),
+        .clock(last8$clock)
+    );
+    dsc_engine$dw$rq$3$v9 v9(
+        .d(v9$d),
+        .q(v9$q),
+        .clock(v9$clock)
+    );
+    dsc_engine$dw$rq$3$out9 out9(
+        .d(out9$d),
+        .q(out9$q),
+        .clock(out9$clock)
+    );
+    dsc_engine$dw$rq$3$last9 last9(
+        .d(last9$d),
+        .q(last9$q),
+        .clock(last9$clock)
+    );
+    dsc_engine$dw$rq$3$v10 v10(
+        .d(v10$d),
+        .q(v10$q),
+        .clock(v10$clock)
+    );
+    dsc_engine$dw$rq$3$out10 out10(
+        .d(out10$d),
+        .q(out10$q),
+        .clock(out10$clock)
+    );
+    dsc_engine$dw$rq$3$last10 last10(
+        .d(last10$d),
+        .q(last10$q),
+        .clock(last10$clock)
+    );
     
     // Update code
     always @(*) begin
-        v1$clock = clock;
-        x1$clock = clock;
-        m1$clock = clock;
-        right1$clock = clock;
-        zp1$clock = clock;
-        lo1$clock = clock;
-        hi1$clock = clock;
-        last1$clock = clock;
-        v2$clock = clock;
-        sat2$clock = clock;
-        right2$clock = clock;
-        zp2$clock = clock;
-        lo2$clock = clock;
-        hi2$clock = clock;
-        last2$clock = clock;
-        v3$clock = clock;
-        sat3$clock = clock;
-        right3$clock = clock;
-        zp3$clock = clock;
-        lo3$clock = clock;
-        hi3$clock = clock;
-        last3$clock = clock;
-        v4$clock = clock;
-        y4$clock = clock;
-        right4$clock = clock;
-        zp4$clock = clock;
-        lo4$clock = clock;
-        hi4$clock = clock;
-        last4$clock = clock;
-        v5$clock = clock;
-        q5$clock = clock;
-        rem5$clock = clock;
-        thr5$clock = clock;
-        zp5$clock = clock;
-        lo5$clock = clock;
-        hi5$clock = clock;
-        last5$clock = clock;
         v6$clock = clock;
-        val6$clock = clock;
-        lo6$clock = clock;
-        hi6$clock = clock;
-        lo6_raw$clock = clock;
-        hi6_raw$clock = clock;
+        q6$clock = clock;
+        up6$clock = clock;
         last6$clock = clock;
         v7$clock = clock;
-        out7$clock = clock;
+        r7$clock = clock;
         last7$clock = clock;
-        v1$d = v1$q;
-        x1$d = x1$q;
-        m1$d = m1$q;
-        right1$d = right1$q;
-        zp1$d = zp1$q;
-        lo1$d = lo1$q;
-        hi1$d = hi1$q;
-        last1$d = last1$q;
-        v2$d = v2$q;
-        sat2$d = sat2$q;
-        right2$d = right2$q;
-        zp2$d = zp2$q;
-        lo2$d = lo2$q;
-        hi2$d = hi2$q;
-        last2$d = last2$q;
-        v3$d = v3$q;
-        sat3$d = sat3$q;
-        right3$d = right3$q;
-        zp3$d = zp3$q;
-        lo3$d = lo3$q;
-        hi3$d = hi3$q;
-        last3$d = last3$q;
-        v4$d = v4$q;
-        y4$d = y4$q;
-        right4$d = right4$q;
-        zp4$d = zp4$q;
-        lo4$d = lo4$q;
-        hi4$d = hi4$q;
-        last4$d = last4$q;
-        v5$d = v5$q;
-        q5$d = q5$q;
-        rem5$d = rem5$q;
-        thr5$d = thr5$q;
-        zp5$d = zp5$q;
-        lo5$d = lo5$q;
-        hi5$d = hi5$q;
-        last5$d = last5$q;
+        v8$clock = clock;
+        val8$clock = clock;
+        last8$clock = clock;
+        v9$clock = clock;
+        out9$clock = clock;
+        last9$clock = clock;
+        v10$clock = clock;
+        out10$clock = clock;
+        last10$clock = clock;
         v6$d = v6$q;
-        val6$d = val6$q;
-        lo6$d = lo6$q;
-        hi6$d = hi6$q;
-        lo6_raw$d = lo6_raw$q;
-        hi6_raw$d = hi6_raw$q;
+        q6$d = q6$q;
+        up6$d = up6$q;
         last6$d = last6$q;
         v7$d = v7$q;
-        out7$d = out7$q;
+        r7$d = r7$q;
         last7$d = last7$q;
+        v8$d = v8$q;
+        val8$d = val8$q;
+        last8$d = last8$q;
+        v9$d = v9$q;
+        out9$d = out9$q;
+        last9$d = last9$q;
+        v10$d = v10$q;
+        out10$d = out10$q;
+        last10$d = last10$q;
         mul$clock = clock;
         dv$clock = clock;
-        dsat$clock = clock;
         dright$clock = clock;
-        dzp$clock = clock;
-        dlo$clock = clock;
-        dhi$clock = clock;
         dlast$clock = clock;
         sum0 = acc + bias;
         neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
         if (shift[32'h5]) begin
-            x1$d = sum0;
-            right1$d = neg_shift;
+            mul$a = sum0;
+            dright$inp = neg_shift;
         end
         else begin
-            x1$d = sum0 << shift[(32'h0)+:(5)];
-            right1$d = 32'h0;
+            mul$a = sum0 << shift[(32'h0)+:(5)];
+            dright$inp = 32'h0;
         end
-        v1$d = valid;
-        m1$d = m0;
-        zp1$d = out_zp;
-        lo1$d = act_min;
-        hi1$d = act_max;
-        last1$d = last;
-        mul$a = x1$q;
-        mul$b = m1$q;
-        sat2$d = (x1$q == int32_min) && (m1$q == int32_min);
-        v2$d = v1$q;
-        right2$d = right1$q;
-        zp2$d = zp1$q;
-        lo2$d = lo1$q;
-        hi2$d = hi1$q;
-        last2$d = last1$q;
-        v3$d = v2$q;
-        sat3$d = sat2$q;
-        right3$d = right2$q;
-        zp3$d = zp2$q;
-        lo3$d = lo2$q;
-        hi3$d = hi2$q;
-        last3$d = last2$q;
-        dv$inp = v3$q;
-        dsat$inp = sat3$q;
-        dright$inp = right3$q;
-        dzp$inp = zp3$q;
-        dlo$inp = lo3$q;
-        dhi$inp = hi3$q;
-        dlast$inp = last3$q;
+        mul$b = m0;
+        dv$inp = valid;
+        dlast$inp = last;
+        sat5 = mul$hi[32'h20] && ~mul$hi[32'h21];
         prod_hi = mul$hi[(32'h1)+:(32)];
-        if (dsat$out) begin
-            y4$d = int32_max;
+        if (sat5) begin
+            y5 = int32_max;
         end
         else if (mul$hi[32'h0]) begin
-            y4$d = prod_hi + one;
+            y5 = prod_hi + one;
         end
         else begin
-            y4$d = prod_hi;
+            y5 = prod_hi;
         end
-        v4$d = dv$out;
-        right4$d = dright$out;
-        zp4$d = dzp$out;
-        lo4$d = dlo$out;
-        hi4$d = dhi$out;
-        last4$d = dlast$out;
-        mask4 = (one << right4$q) - one;
-        fill4 = ~(ones >> right4$q);
-        rem5$d = y4$q & mask4;
-        if (y4$q[32'h1f]) begin
-            q5$d = (y4$q >> right4$q) | fill4;
-            thr5$d = (mask4 >> 32'h1) + one;
+        right5 = dright$out;
+        mask5 = ~(ones << right5);
+        below5 = mask5 >> 32'h1;
+        half5 = mask5 ^ below5;
+        fill5 = ~(ones >> right5);
+        if (y5[32'h1f]) begin
+            q6$d = (y5 >> right5) | fill5;
+            up6$d = |(y5 & half5) && |(y5 & below5);
         end
         else begin
-            q5$d = y4$q >> right4$q;
-            thr5$d = mask4 >> 32'h1;
+            q6$d = y5 >> right5;
+            up6$d = |(y5 & half5);
         end
-        v5$d = v4$q;
-        zp5$d = zp4$q;
-        lo5$d = lo4$q;
-        hi5$d = hi4$q;
-        last5$d = last4$q;
-        if (rem5$q > thr5$q) begin
-            rounded5 = q5$q + one;
+        v6$d = dv$out;
+        last6$d = dlast$out;
+        top6 = q6$q[(32'h9)+:(23)];
+        low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff);
+        if (q6$q[32'h9]) begin
+            low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
         end
-        else begin
-            rounded5 = q5$q;
+        if (~|top6 || (top6 == top_ones)) begin
+            if (up6$q) begin
+                r7$d = low6 + one11;
+            end
+            else begin
+                r7$d = low6;
+            end
         end
-        wide5 = ((rounded5) & 34'h3ffffffff);
-        if (rounded5[32'h1f]) begin
-            wide5 = ((rounded5) & 34'h3ffffffff) | sext32;
-        end
-        zp_wide5 = ((zp5$q) & 34'h3ffffffff);
-        if (zp5$q[32'h7]) begin
-            zp_wide5 = ((zp5$q) & 34'h3ffffffff) | sext8;
-        end
-        lo_wide5 = ((lo5$q) & 34'h3ffffffff);
-        if (lo5$q[32'h7]) begin
-            lo_wide5 = ((lo5$q) & 34'h3ffffffff) | sext8;
-        end
-        hi_wide5 = ((hi5$q) & 34'h3ffffffff);
-        if (hi5$q[32'h7]) begin
-            hi_wide5 = ((hi5$q) & 34'h3ffffffff) | sext8;
-        end
-        val6$d = wide5 + zp_wide5;
-        lo6$d = lo_wide5 ^ offset;
-        hi6$d = hi_wide5 ^ offset;
-        lo6_raw$d = lo5$q;
-        hi6_raw$d = hi5$q;
-        v6$d = v5$q;
-        last6$d = last5$q;
-        val_off6 = val6$q ^ offset;
-        if (val_off6 < lo6$q) begin
-            out7$d = lo6_raw$q;
-        end
-        else if (val_off6 > hi6$q) begin
-            out7$d = hi6_raw$q;
+        else if (q6$q[32'h1f]) begin
+            r7$d = sat_lo11;
         end
         else begin
-            out7$d = val6$q[(32'h0)+:(8)];
+            r7$d = sat_hi11;
         end
         v7$d = v6$q;
         last7$d = last6$q;
-        out_valid = v7$q;
-        out = out7$q;
-        out_last = last7$q;
+        zp_ext7 = ((out_zp) & 11'h7ff);
+        if (out_zp[32'h7]) begin
+            zp_ext7 = ((out_zp) & 11'h7ff) | sext8;
+        end
+        val8$d = r7$q + zp_ext7;
+        v8$d = v7$q;
+        last8$d = last7$q;
+        val_off8 = val8$q ^ offset11;
+        lo_off8 = ((act_min) & 11'h7ff) ^ offset11;
+        if (act_min[32'h7]) begin
+            lo_off8 = (((act_min) & 11'h7ff) | sext8) ^ offset11;
+        end
+        hi_off8 = ((act_max) & 11'h7ff) ^ offset11;
+        if (act_max[32'h7]) begin
+            hi_off8 = (((act_max) & 11'h7ff) | sext8) ^ offset11;
+        end
+        if (val_off8 < lo_off8) begin
+            out9$d = act_min;
+        end
+        else if (val_off8 > hi_off8) begin
+            out9$d = act_max;
+        end
+        else begin
+            out9$d = val8$q[(32'h0)+:(8)];
+        end
+        v9$d = v8$q;
+        last9$d = last8$q;
+        v10$d = v9$q;
+        out10$d = out9$q;
+        last10$d = last9$q;
+        out_valid = v10$q;
+        out = out10$q;
+        out_last = last10$q;
     end
     
 endmodule // dsc_engine$dw$rq$3
-
-
-module dsc_engine$dw$rq$3$dhi(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$3$dhi$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$3$dhi$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$3$dhi
-
-
-module dsc_engine$dw$rq$3$dhi$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$3$dhi$regs$0
-
-
-module dsc_engine$dw$rq$3$dhi$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$3$dhi$regs$1
 
 
 module dsc_engine$dw$rq$3$dlast(clock,inp,out);
@@ -18295,11 +14488,19 @@ module dsc_engine$dw$rq$3$dlast(clock,inp,out);
     reg  regs$1$d;
     wire  regs$1$q;
     reg  regs$1$clock;
+    reg  regs$2$d;
+    wire  regs$2$q;
+    reg  regs$2$clock;
+    reg  regs$3$d;
+    wire  regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  taps$0;
     reg  taps$1;
     reg  taps$2;
+    reg  taps$3;
+    reg  taps$4;
     
     // Sub module instances
     dsc_engine$dw$rq$3$dlast$regs$0 regs$0(
@@ -18312,6 +14513,16 @@ module dsc_engine$dw$rq$3$dlast(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    dsc_engine$dw$rq$3$dlast$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    dsc_engine$dw$rq$3$dlast$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -18322,10 +14533,18 @@ module dsc_engine$dw$rq$3$dlast(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // dsc_engine$dw$rq$3$dlast
@@ -18369,92 +14588,42 @@ module dsc_engine$dw$rq$3$dlast$regs$1(d,q,clock);
 endmodule // dsc_engine$dw$rq$3$dlast$regs$1
 
 
-module dsc_engine$dw$rq$3$dlo(clock,inp,out);
+module dsc_engine$dw$rq$3$dlast$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$3$dlo$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$3$dlo$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$3$dlo
-
-
-module dsc_engine$dw$rq$3$dlo$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$3$dlo$regs$0
+endmodule // dsc_engine$dw$rq$3$dlast$regs$2
 
 
-module dsc_engine$dw$rq$3$dlo$regs$1(d,q,clock);
+module dsc_engine$dw$rq$3$dlast$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$3$dlo$regs$1
+endmodule // dsc_engine$dw$rq$3$dlast$regs$3
 
 
 module dsc_engine$dw$rq$3$dright(clock,inp,out);
@@ -18471,11 +14640,19 @@ module dsc_engine$dw$rq$3$dright(clock,inp,out);
     reg  [4:0] regs$1$d;
     wire  [4:0] regs$1$q;
     reg  regs$1$clock;
+    reg  [4:0] regs$2$d;
+    wire  [4:0] regs$2$q;
+    reg  regs$2$clock;
+    reg  [4:0] regs$3$d;
+    wire  [4:0] regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  [4:0] taps$0;
     reg  [4:0] taps$1;
     reg  [4:0] taps$2;
+    reg  [4:0] taps$3;
+    reg  [4:0] taps$4;
     
     // Sub module instances
     dsc_engine$dw$rq$3$dright$regs$0 regs$0(
@@ -18488,6 +14665,16 @@ module dsc_engine$dw$rq$3$dright(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    dsc_engine$dw$rq$3$dright$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    dsc_engine$dw$rq$3$dright$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -18498,10 +14685,18 @@ module dsc_engine$dw$rq$3$dright(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // dsc_engine$dw$rq$3$dright
@@ -18545,92 +14740,42 @@ module dsc_engine$dw$rq$3$dright$regs$1(d,q,clock);
 endmodule // dsc_engine$dw$rq$3$dright$regs$1
 
 
-module dsc_engine$dw$rq$3$dsat(clock,inp,out);
+module dsc_engine$dw$rq$3$dright$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$3$dsat$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$3$dsat$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$3$dsat
-
-
-module dsc_engine$dw$rq$3$dsat$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 1'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$3$dsat$regs$0
+endmodule // dsc_engine$dw$rq$3$dright$regs$2
 
 
-module dsc_engine$dw$rq$3$dsat$regs$1(d,q,clock);
+module dsc_engine$dw$rq$3$dright$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  d;
-    output reg  q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 1'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$3$dsat$regs$1
+endmodule // dsc_engine$dw$rq$3$dright$regs$3
 
 
 module dsc_engine$dw$rq$3$dv(clock,inp,out);
@@ -18647,11 +14792,19 @@ module dsc_engine$dw$rq$3$dv(clock,inp,out);
     reg  regs$1$d;
     wire  regs$1$q;
     reg  regs$1$clock;
+    reg  regs$2$d;
+    wire  regs$2$q;
+    reg  regs$2$clock;
+    reg  regs$3$d;
+    wire  regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  taps$0;
     reg  taps$1;
     reg  taps$2;
+    reg  taps$3;
+    reg  taps$4;
     
     // Sub module instances
     dsc_engine$dw$rq$3$dv$regs$0 regs$0(
@@ -18664,6 +14817,16 @@ module dsc_engine$dw$rq$3$dv(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    dsc_engine$dw$rq$3$dv$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    dsc_engine$dw$rq$3$dv$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -18674,10 +14837,18 @@ module dsc_engine$dw$rq$3$dv(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // dsc_engine$dw$rq$3$dv
@@ -18721,228 +14892,7 @@ module dsc_engine$dw$rq$3$dv$regs$1(d,q,clock);
 endmodule // dsc_engine$dw$rq$3$dv$regs$1
 
 
-module dsc_engine$dw$rq$3$dzp(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    dsc_engine$dw$rq$3$dzp$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$dw$rq$3$dzp$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$dw$rq$3$dzp
-
-
-module dsc_engine$dw$rq$3$dzp$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$3$dzp$regs$0
-
-
-module dsc_engine$dw$rq$3$dzp$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$3$dzp$regs$1
-
-
-module dsc_engine$dw$rq$3$hi1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$3$hi1
-
-
-module dsc_engine$dw$rq$3$hi2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$3$hi2
-
-
-module dsc_engine$dw$rq$3$hi3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$3$hi3
-
-
-module dsc_engine$dw$rq$3$hi4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$3$hi4
-
-
-module dsc_engine$dw$rq$3$hi5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$3$hi5
-
-
-module dsc_engine$dw$rq$3$hi6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$3$hi6
-
-
-module dsc_engine$dw$rq$3$hi6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$3$hi6_raw
-
-
-module dsc_engine$dw$rq$3$last1(d,q,clock);
+module dsc_engine$dw$rq$3$dv$regs$2(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -18958,10 +14908,10 @@ module dsc_engine$dw$rq$3$last1(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$3$last1
+endmodule // dsc_engine$dw$rq$3$dv$regs$2
 
 
-module dsc_engine$dw$rq$3$last2(d,q,clock);
+module dsc_engine$dw$rq$3$dv$regs$3(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -18977,10 +14927,10 @@ module dsc_engine$dw$rq$3$last2(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$3$last2
+endmodule // dsc_engine$dw$rq$3$dv$regs$3
 
 
-module dsc_engine$dw$rq$3$last3(d,q,clock);
+module dsc_engine$dw$rq$3$last10(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -18996,45 +14946,7 @@ module dsc_engine$dw$rq$3$last3(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$3$last3
-
-
-module dsc_engine$dw$rq$3$last4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$3$last4
-
-
-module dsc_engine$dw$rq$3$last5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$3$last5
+endmodule // dsc_engine$dw$rq$3$last10
 
 
 module dsc_engine$dw$rq$3$last6(d,q,clock);
@@ -19075,156 +14987,42 @@ module dsc_engine$dw$rq$3$last7(d,q,clock);
 endmodule // dsc_engine$dw$rq$3$last7
 
 
-module dsc_engine$dw$rq$3$lo1(d,q,clock);
+module dsc_engine$dw$rq$3$last8(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$3$lo1
+endmodule // dsc_engine$dw$rq$3$last8
 
 
-module dsc_engine$dw$rq$3$lo2(d,q,clock);
+module dsc_engine$dw$rq$3$last9(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$3$lo2
-
-
-module dsc_engine$dw$rq$3$lo3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$3$lo3
-
-
-module dsc_engine$dw$rq$3$lo4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$3$lo4
-
-
-module dsc_engine$dw$rq$3$lo5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$3$lo5
-
-
-module dsc_engine$dw$rq$3$lo6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$3$lo6
-
-
-module dsc_engine$dw$rq$3$lo6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$3$lo6_raw
-
-
-module dsc_engine$dw$rq$3$m1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$3$m1
+endmodule // dsc_engine$dw$rq$3$last9
 
 
 module dsc_engine$dw$rq$3$mul(clock,a,b,hi);
@@ -19233,7 +15031,7 @@ module dsc_engine$dw$rq$3$mul(clock,a,b,hi);
     input wire  clock;
     input wire  [31:0] a;
     input wire  [31:0] b;
-    output reg  [32:0] hi;
+    output reg  [33:0] hi;
     
     // Update code (custom)
     reg [31:0] a_r;
@@ -19258,7 +15056,7 @@ module dsc_engine$dw$rq$3$mul(clock,a,b,hi);
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
-    // Bits 63 and 29..0 are not needed by any caller (see the module docs).
+    // Bits 29..0 are not needed by any caller (see the module docs).
     /* verilator lint_off UNUSEDSIGNAL */
     wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
     /* verilator lint_on UNUSEDSIGNAL */
@@ -19272,12 +15070,12 @@ module dsc_engine$dw$rq$3$mul(clock,a,b,hi);
        mid <= {hl[32], hl} + {lh[32], lh};
        hh2 <= hh;
        ll2 <= ll;
-       hi <= p[62:30];
+       hi <= p[63:30];
     end
 endmodule // dsc_engine$dw$rq$3$mul
 
 
-module dsc_engine$dw$rq$3$out7(d,q,clock);
+module dsc_engine$dw$rq$3$out10(d,q,clock);
     
     // Module arguments
     input wire  [7:0] d;
@@ -19293,10 +15091,29 @@ module dsc_engine$dw$rq$3$out7(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$3$out7
+endmodule // dsc_engine$dw$rq$3$out10
 
 
-module dsc_engine$dw$rq$3$q5(d,q,clock);
+module dsc_engine$dw$rq$3$out9(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$rq$3$out9
+
+
+module dsc_engine$dw$rq$3$q6(d,q,clock);
     
     // Module arguments
     input wire  [31:0] d;
@@ -19312,105 +15129,29 @@ module dsc_engine$dw$rq$3$q5(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$3$q5
+endmodule // dsc_engine$dw$rq$3$q6
 
 
-module dsc_engine$dw$rq$3$rem5(d,q,clock);
+module dsc_engine$dw$rq$3$r7(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  [10:0] d;
+    output reg  [10:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 11'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$3$rem5
+endmodule // dsc_engine$dw$rq$3$r7
 
 
-module dsc_engine$dw$rq$3$right1(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$3$right1
-
-
-module dsc_engine$dw$rq$3$right2(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$3$right2
-
-
-module dsc_engine$dw$rq$3$right3(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$3$right3
-
-
-module dsc_engine$dw$rq$3$right4(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$3$right4
-
-
-module dsc_engine$dw$rq$3$sat2(d,q,clock);
+module dsc_engine$dw$rq$3$up6(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -19426,10 +15167,10 @@ module dsc_engine$dw$rq$3$sat2(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$3$sat2
+endmodule // dsc_engine$dw$rq$3$up6
 
 
-module dsc_engine$dw$rq$3$sat3(d,q,clock);
+module dsc_engine$dw$rq$3$v10(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -19445,121 +15186,7 @@ module dsc_engine$dw$rq$3$sat3(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$3$sat3
-
-
-module dsc_engine$dw$rq$3$thr5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$3$thr5
-
-
-module dsc_engine$dw$rq$3$v1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$3$v1
-
-
-module dsc_engine$dw$rq$3$v2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$3$v2
-
-
-module dsc_engine$dw$rq$3$v3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$3$v3
-
-
-module dsc_engine$dw$rq$3$v4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$3$v4
-
-
-module dsc_engine$dw$rq$3$v5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$3$v5
+endmodule // dsc_engine$dw$rq$3$v10
 
 
 module dsc_engine$dw$rq$3$v6(d,q,clock);
@@ -19600,156 +15227,61 @@ module dsc_engine$dw$rq$3$v7(d,q,clock);
 endmodule // dsc_engine$dw$rq$3$v7
 
 
-module dsc_engine$dw$rq$3$val6(d,q,clock);
+module dsc_engine$dw$rq$3$v8(d,q,clock);
     
     // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 34'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$3$val6
+endmodule // dsc_engine$dw$rq$3$v8
 
 
-module dsc_engine$dw$rq$3$x1(d,q,clock);
+module dsc_engine$dw$rq$3$v9(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$3$x1
+endmodule // dsc_engine$dw$rq$3$v9
 
 
-module dsc_engine$dw$rq$3$y4(d,q,clock);
+module dsc_engine$dw$rq$3$val8(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  [10:0] d;
+    output reg  [10:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 11'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$dw$rq$3$y4
-
-
-module dsc_engine$dw$rq$3$zp1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$3$zp1
-
-
-module dsc_engine$dw$rq$3$zp2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$3$zp2
-
-
-module dsc_engine$dw$rq$3$zp3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$3$zp3
-
-
-module dsc_engine$dw$rq$3$zp4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$3$zp4
-
-
-module dsc_engine$dw$rq$3$zp5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$rq$3$zp5
+endmodule // dsc_engine$dw$rq$3$val8
 
 
 module dsc_engine$dw$ser(d,q,clock);
@@ -19769,25 +15301,6 @@ module dsc_engine$dw$ser(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$ser
-
-
-module dsc_engine$dw$ser_at_last(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$ser_at_last
 
 
 module dsc_engine$dw$ser_last(d,q,clock);
@@ -19864,25 +15377,6 @@ module dsc_engine$dw$shift1(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$shift1
-
-
-module dsc_engine$dw$space(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$space
 
 
 module dsc_engine$dw$spend(d,q,clock);
@@ -20214,9 +15708,6 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
     reg  [5:0] group$d;
     wire  [5:0] group$q;
     reg  group$clock;
-    reg  [5:0] group_succ$d;
-    wire  [5:0] group_succ$q;
-    reg  group_succ$clock;
     reg  [5:0] last_group_r$d;
     wire  [5:0] last_group_r$q;
     reg  last_group_r$clock;
@@ -20242,7 +15733,6 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
     reg  emit;
     reg  wrap;
     reg  group_end;
-    reg  [5:0] succ_succ;
     reg  row_end;
     reg  slot_free;
     reg  single;
@@ -20366,11 +15856,6 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         .q(group$q),
         .clock(group$clock)
     );
-    dsc_engine$dw$window$group_succ group_succ(
-        .d(group_succ$d),
-        .q(group_succ$q),
-        .clock(group_succ$clock)
-    );
     dsc_engine$dw$window$last_group_r last_group_r(
         .d(last_group_r$d),
         .q(last_group_r$q),
@@ -20407,7 +15892,6 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         prime$clock = clock;
         run$clock = clock;
         group$clock = clock;
-        group_succ$clock = clock;
         last_group_r$clock = clock;
         lb_addr$clock = clock;
         zp_beat$clock = clock;
@@ -20417,7 +15901,6 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         prime$d = prime$q;
         run$d = run$q;
         group$d = group$q;
-        group_succ$d = group_succ$q;
         last_group_r$d = last_group_r$q;
         lb_addr$d = lb_addr$q;
         zp_beat$d = zp_beat$q;
@@ -20447,15 +15930,13 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         rowscan$carry = 1'b0;
         rowscan$load = start;
         rowscan$step = fire && row_end;
-        if (group_succ$q == last_group_r$q) begin
-            succ_succ = 32'h0;
-        end
-        else begin
-            succ_succ = group_succ$q + 32'h1;
-        end
         if (fire) begin
-            group$d = group_succ$q;
-            group_succ$d = succ_succ;
+            if (group_end) begin
+                group$d = 32'h0;
+            end
+            else begin
+                group$d = group$q + 32'h1;
+            end
             if (row_end) begin
                 lb_addr$d = 32'h0;
             end
@@ -20517,7 +15998,12 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
             rows$0$read_group = 32'h1;
         end
         else if (fire) begin
-            rows$0$read_group = group_succ$q;
+            if (group_end) begin
+                rows$0$read_group = 32'h0;
+            end
+            else begin
+                rows$0$read_group = group$q + 32'h1;
+            end
         end
         else begin
             rows$0$read_group = group$q;
@@ -20541,7 +16027,12 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
             rows$1$read_group = 32'h1;
         end
         else if (fire) begin
-            rows$1$read_group = group_succ$q;
+            if (group_end) begin
+                rows$1$read_group = 32'h0;
+            end
+            else begin
+                rows$1$read_group = group$q + 32'h1;
+            end
         end
         else begin
             rows$1$read_group = group$q;
@@ -20565,7 +16056,12 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
             rows$2$read_group = 32'h1;
         end
         else if (fire) begin
-            rows$2$read_group = group_succ$q;
+            if (group_end) begin
+                rows$2$read_group = 32'h0;
+            end
+            else begin
+                rows$2$read_group = group$q + 32'h1;
+            end
         end
         else begin
             rows$2$read_group = group$q;
@@ -20600,12 +16096,6 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
             out_valid$d = 1'b0;
             error$d = 1'b0;
             group$d = 32'h0;
-            if (last_group == 32'h0) begin
-                group_succ$d = 32'h0;
-            end
-            else begin
-                group_succ$d = 32'h1;
-            end
             lb_addr$d = 32'h0;
             last_group_r$d = last_group;
             zp_beat$d = zp_chain$0;
@@ -21212,25 +16702,6 @@ module dsc_engine$dw$window$group(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$window$group
-
-
-module dsc_engine$dw$window$group_succ(d,q,clock);
-    
-    // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 6'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$window$group_succ
 
 
 module dsc_engine$dw$window$last_group_r(d,q,clock);
@@ -23370,6 +18841,7 @@ module dsc_engine$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$tdata
     
     // Constant declarations
     localparam  depth = 16'h400;
+    localparam  count_mask = 16'h7ff;
     
     // Stub signals
     reg  ram$clock;
@@ -23522,10 +18994,10 @@ module dsc_engine$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$tdata
         end
         inflight$d = issue;
         if (in_fire & ~pop) begin
-            items$d = items$q + 32'h1;
+            items$d = (items$q + 32'h1) & count_mask;
         end
         if (~in_fire & pop) begin
-            items$d = items$q - 32'h1;
+            items$d = (items$q - 32'h1) & count_mask;
         end
         rd_data = ram$read_data[(32'h1)+:(32)];
         rd_last = ram$read_data[32'h0];
@@ -23800,14 +19272,23 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     output reg  [15:0] out_fill;
     
     // Constant declarations
+    localparam  o_back = 5'b1100;
     localparam  rows = 16'h4;
     localparam  tmin = 16'h4;
-    localparam  mt_max = 32'h40;
-    localparam  nt_max = 32'h40;
-    localparam  blk_max = 32'h20;
-    localparam  pix_max = 32'hffffff;
+    localparam  cmask = 16'h7f;
+    localparam  cfg_over = 32'hffffff80;
+    localparam  mt_max = 16'h40;
+    localparam  nt_max = 16'h40;
+    localparam  blk_max = 16'h20;
+    localparam  pix_max = 24'hc40;
+    localparam  pmask = 24'hfff;
+    localparam  pix_over = 32'hfffff000;
     localparam  w_words = 24'h4000;
     localparam  nt_idx = 24'h40;
+    localparam  w_over = 24'hff8000;
+    localparam  j_over = 24'hffff80;
+    localparam  int8_hi = 25'h1ffffff;
+    localparam  shift_hi = 27'h7ffffff;
     localparam  xbank = 12'h800;
     localparam  obank_bit = 12'h800;
     localparam  acc_w = 16'h18;
@@ -23970,12 +19451,15 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     reg  tag_j$clock;
     reg  [5:0] tag_j$inp;
     wire  [5:0] tag_j$out;
-    reg  tag_o$clock;
-    reg  [11:0] tag_o$inp;
-    wire  [11:0] tag_o$out;
-    reg  o_after$clock;
-    reg  [11:0] o_after$inp;
-    wire  [11:0] o_after$out;
+    reg  o_dly$clock;
+    reg  o_dly$write_enable;
+    reg  [4:0] o_dly$write_address;
+    reg  [11:0] o_dly$write_data;
+    reg  [4:0] o_dly$read_address;
+    wire  [11:0] o_dly$read_data;
+    reg  [4:0] o_wp$d;
+    wire  [4:0] o_wp$q;
+    reg  o_wp$clock;
     reg  [15:0] mt$d;
     wire  [15:0] mt$q;
     reg  mt$clock;
@@ -24021,21 +19505,12 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     reg  [127:0] bstage$d;
     wire  [127:0] bstage$q;
     reg  bstage$clock;
-    reg  [127:0] mstage$d;
-    wire  [127:0] mstage$q;
-    reg  mstage$clock;
     reg  [23:0] sstage$d;
     wire  [23:0] sstage$q;
     reg  sstage$clock;
     reg  wpend$d;
     wire  wpend$q;
     reg  wpend$clock;
-    reg  bpend$d;
-    wire  bpend$q;
-    reg  bpend$clock;
-    reg  mpend$d;
-    wire  mpend$q;
-    reg  mpend$clock;
     reg  spend$d;
     wire  spend$q;
     reg  spend$clock;
@@ -24196,6 +19671,10 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     reg  [31:0] byte_pack$1;
     reg  [31:0] byte_pack$2;
     reg  [31:0] byte_pack$3;
+    reg  [11:0] o_tag;
+    reg  bwr;
+    reg  mwr;
+    reg  [127:0] pword;
     reg  [7:0] region;
     reg  [23:0] index;
     reg  is_int8;
@@ -24226,6 +19705,11 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     reg  in_final;
     reg  [7:0] lo_off;
     reg  [7:0] hi_off;
+    reg  [23:0] in_left_v;
+    reg  [23:0] c_left_v;
+    reg  [23:0] o_left_v;
+    reg  is_shift;
+    reg  [15:0] cfg_low;
     
     // Sub module instances
     dsc_engine$pw$array array(
@@ -24442,15 +19926,18 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         .inp(tag_j$inp),
         .out(tag_j$out)
     );
-    dsc_engine$pw$tag_o tag_o(
-        .clock(tag_o$clock),
-        .inp(tag_o$inp),
-        .out(tag_o$out)
+    dsc_engine$pw$o_dly o_dly(
+        .clock(o_dly$clock),
+        .write_enable(o_dly$write_enable),
+        .write_address(o_dly$write_address),
+        .write_data(o_dly$write_data),
+        .read_address(o_dly$read_address),
+        .read_data(o_dly$read_data)
     );
-    dsc_engine$pw$o_after o_after(
-        .clock(o_after$clock),
-        .inp(o_after$inp),
-        .out(o_after$out)
+    dsc_engine$pw$o_wp o_wp(
+        .d(o_wp$d),
+        .q(o_wp$q),
+        .clock(o_wp$clock)
     );
     dsc_engine$pw$mt mt(
         .d(mt$d),
@@ -24527,11 +20014,6 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         .q(bstage$q),
         .clock(bstage$clock)
     );
-    dsc_engine$pw$mstage mstage(
-        .d(mstage$d),
-        .q(mstage$q),
-        .clock(mstage$clock)
-    );
     dsc_engine$pw$sstage sstage(
         .d(sstage$d),
         .q(sstage$q),
@@ -24541,16 +20023,6 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         .d(wpend$d),
         .q(wpend$q),
         .clock(wpend$clock)
-    );
-    dsc_engine$pw$bpend bpend(
-        .d(bpend$d),
-        .q(bpend$q),
-        .clock(bpend$clock)
-    );
-    dsc_engine$pw$mpend mpend(
-        .d(mpend$d),
-        .q(mpend$q),
-        .clock(mpend$clock)
     );
     dsc_engine$pw$spend spend(
         .d(spend$d),
@@ -24817,11 +20289,8 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         running$clock = clock;
         wstage$clock = clock;
         bstage$clock = clock;
-        mstage$clock = clock;
         sstage$clock = clock;
         wpend$clock = clock;
-        bpend$clock = clock;
-        mpend$clock = clock;
         spend$clock = clock;
         cw_addr$clock = clock;
         cj_addr$clock = clock;
@@ -24875,6 +20344,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         took$clock = clock;
         took_last$clock = clock;
         took_final$clock = clock;
+        o_wp$clock = clock;
         mt$d = mt$q;
         nt$d = nt$q;
         npix$d = npix$q;
@@ -24887,11 +20357,8 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         running$d = running$q;
         wstage$d = wstage$q;
         bstage$d = bstage$q;
-        mstage$d = mstage$q;
         sstage$d = sstage$q;
         wpend$d = wpend$q;
-        bpend$d = bpend$q;
-        mpend$d = mpend$q;
         spend$d = spend$q;
         cw_addr$d = cw_addr$q;
         cj_addr$d = cj_addr$q;
@@ -24945,6 +20412,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         took$d = took$q;
         took_last$d = took_last$q;
         took_final$d = took_final$q;
+        o_wp$d = o_wp$q;
         array$clock = clock;
         xram$clock = clock;
         wram$clock = clock;
@@ -24960,28 +20428,29 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         tag_last$clock = clock;
         tag_end$clock = clock;
         tag_j$clock = clock;
-        tag_o$clock = clock;
-        o_after$clock = clock;
+        o_dly$clock = clock;
         rq$0$clock = clock;
         rq$1$clock = clock;
         rq$2$clock = clock;
         rq$3$clock = clock;
         in_region = cfg_addr[(32'h18)+:(8)];
         in_index = cfg_addr[(32'h0)+:(24)];
-        is_int8 = (cfg_data + 32'h80) < 32'h100;
+        is_int8 = ~|cfg_data[(32'h7)+:(25)] || (cfg_data[(32'h7)+:(25)] == int8_hi);
+        is_shift = (~|cfg_data[(32'h5)+:(27)] && (cfg_data[(32'h0)+:(5)] != 32'h1f)) || ((cfg_data[(32'h5)+:(27)] == shift_hi) && |cfg_data[(32'h0)+:(5)]);
+        cfg_low = cfg_data[(32'h0)+:(16)] & cmask;
         data_bad = 1'b1;
         if (in_region == 32'h0) begin
             if (in_index == 32'h0) begin
-                data_bad = (cfg_data == 32'h0) || (cfg_data > mt_max);
+                data_bad = (cfg_data == 32'h0) || |(cfg_data & cfg_over) || (cfg_low > mt_max);
             end
             if (in_index == 32'h1) begin
-                data_bad = (cfg_data == 32'h0) || (cfg_data > nt_max);
+                data_bad = (cfg_data == 32'h0) || |(cfg_data & cfg_over) || (cfg_low > nt_max);
             end
             if (in_index == 32'h2) begin
-                data_bad = (cfg_data == 32'h0) || (cfg_data > pix_max);
+                data_bad = (cfg_data == 32'h0) || |(cfg_data & pix_over) || ((cfg_data[(32'h0)+:(24)] & pmask) > pix_max);
             end
             if (in_index == 32'h3) begin
-                data_bad = (cfg_data == 32'h0) || (cfg_data > blk_max);
+                data_bad = (cfg_data == 32'h0) || |(cfg_data & cfg_over) || (cfg_low > blk_max);
             end
             if ((in_index >= 32'h4) && (in_index <= 32'h6)) begin
                 data_bad = ~is_int8;
@@ -24991,13 +20460,13 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
             end
         end
         if (in_region == 32'h1) begin
-            data_bad = ~(in_index < w_words) || ~is_int8;
+            data_bad = |(in_index & w_over) || ~((in_index & ~w_over) < w_words) || ~is_int8;
         end
         if ((in_region == 32'h2) || (in_region == 32'h3)) begin
-            data_bad = ~(in_index < nt_idx);
+            data_bad = |(in_index & j_over) || ~((in_index & ~j_over) < nt_idx);
         end
         if (in_region == 32'h4) begin
-            data_bad = ~(in_index < nt_idx) || ~((cfg_data + 32'h1f) < 32'h3e);
+            data_bad = |(in_index & j_over) || ~((in_index & ~j_over) < nt_idx) || ~is_shift;
         end
         c_valid$d = cfg_valid;
         c_addr$d = cfg_addr;
@@ -25009,8 +20478,9 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         index = c_addr$q[(32'h0)+:(24)];
         bad = 1'b0;
         wpend$d = 1'b0;
-        bpend$d = 1'b0;
-        mpend$d = 1'b0;
+        bwr = 1'b0;
+        pword = (bstage$q >> 32'h20) | (((c_data$q) & 128'hffffffffffffffffffffffffffffffff) << top32);
+        mwr = 1'b0;
         spend$d = 1'b0;
         if (c_valid$q) begin
             if ((region == 32'h0) && (index == 32'h9)) begin
@@ -25021,16 +20491,16 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
             end
             else if (region == 32'h0) begin
                 if (index == 32'h0) begin
-                    mt$d = c_data$q[(32'h0)+:(16)];
+                    mt$d = c_data$q[(32'h0)+:(16)] & cmask;
                 end
                 if (index == 32'h1) begin
-                    nt$d = c_data$q[(32'h0)+:(16)];
+                    nt$d = c_data$q[(32'h0)+:(16)] & cmask;
                 end
                 if (index == 32'h2) begin
-                    npix$d = c_data$q[(32'h0)+:(24)];
+                    npix$d = c_data$q[(32'h0)+:(24)] & pmask;
                 end
                 if (index == 32'h3) begin
-                    blk$d = c_data$q[(32'h0)+:(16)];
+                    blk$d = c_data$q[(32'h0)+:(16)] & cmask;
                 end
                 if (index == 32'h4) begin
                     out_zp$d = c_data$q[(32'h0)+:(8)];
@@ -25058,12 +20528,12 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
             else begin
                 cj_addr$d = index[(32'h0)+:(6)];
                 if (region == 32'h2) begin
-                    bstage$d = (bstage$q >> 32'h20) | (((c_data$q) & 128'hffffffffffffffffffffffffffffffff) << top32);
-                    bpend$d = 1'b1;
+                    bstage$d = pword;
+                    bwr = 1'b1;
                 end
                 else if (region == 32'h3) begin
-                    mstage$d = (mstage$q >> 32'h20) | (((c_data$q) & 128'hffffffffffffffffffffffffffffffff) << top32);
-                    mpend$d = 1'b1;
+                    bstage$d = pword;
+                    mwr = 1'b1;
                 end
                 else begin
                     sstage$d = (sstage$q >> 32'h6) | (((c_data$q[(32'h0)+:(6)]) & 24'hffffff) << top6);
@@ -25077,28 +20547,31 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         wram$write_enable = wpend$q;
         wram$write_address = cw_addr$q;
         wram$write_data = wstage$q;
-        bram$write_enable = bpend$q;
-        bram$write_address = cj_addr$q;
-        bram$write_data = bstage$q;
-        mram$write_enable = mpend$q;
-        mram$write_address = cj_addr$q;
-        mram$write_data = mstage$q;
+        bram$write_enable = bwr;
+        bram$write_address = index[(32'h0)+:(6)];
+        bram$write_data = pword;
+        mram$write_enable = mwr;
+        mram$write_address = index[(32'h0)+:(6)];
+        mram$write_data = pword;
         sram$write_enable = spend$q;
         sram$write_address = cj_addr$q;
         sram$write_data = sstage$q;
+        in_left_v = in_left$q & pmask;
+        c_left_v = c_left$q & pmask;
+        o_left_v = o_left$q & pmask;
+        in_rest = (in_left_v - ((in_bsz$q) & 24'hffffff)) & pmask;
+        c_rest = (c_left_v - ((c_bsz$q) & 24'hffffff)) & pmask;
+        o_rest = (o_left_v - ((o_bsz$q) & 24'hffffff)) & pmask;
         if (((blk$q) & 24'hffffff) < npix$q) begin
             first_bsz = blk$q;
         end
         else begin
-            first_bsz = npix$q[(32'h0)+:(16)];
+            first_bsz = npix$q[(32'h0)+:(16)] & cmask;
         end
-        in_rest = in_left$q - ((in_bsz$q) & 24'hffffff);
-        c_rest = c_left$q - ((c_bsz$q) & 24'hffffff);
-        o_rest = o_left$q - ((o_bsz$q) & 24'hffffff);
         if (c_valid$q && ~bad && (region == 32'h0) && (index == 32'h8)) begin
-            in_left$d = npix$q;
-            c_left$d = npix$q;
-            o_left$d = npix$q;
+            in_left$d = npix$q & pmask;
+            c_left$d = npix$q & pmask;
+            o_left$d = npix$q & pmask;
             in_bsz$d = first_bsz;
             c_bsz$d = first_bsz;
             o_bsz$d = first_bsz;
@@ -25110,7 +20583,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         else begin
             in_full_now = full0$q;
         end
-        accept = running$q && (in_left$q != 32'h0) && ~in_full_now;
+        accept = running$q && (in_left_v != 32'h0) && ~in_full_now;
         inp$tready = accept;
         xram$write_enable = accept && inp$tvalid;
         xram$write_data = inp$tdata;
@@ -25121,7 +20594,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
             xram$write_address = in_addr$q;
         end
         set_full = 1'b0;
-        in_final = ((in_i$q + 32'h1) == mt$q) && ((in_p$q + 32'h1) == in_bsz$q) && (in_left$q == ((in_bsz$q) & 24'hffffff));
+        in_final = ((in_i$q + 32'h1) == mt$q) && ((in_p$q + 32'h1) == in_bsz$q) && (in_left_v == ((in_bsz$q) & 24'hffffff));
         took$d = accept && inp$tvalid;
         took_last$d = inp$tlast;
         took_final$d = in_final;
@@ -25130,10 +20603,10 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         end
         if (accept && inp$tvalid) begin
             in_addr$d = in_addr$q + 32'h1;
-            in_i$d = in_i$q + 32'h1;
+            in_i$d = (in_i$q + 32'h1) & cmask;
             if ((in_i$q + 32'h1) == mt$q) begin
                 in_i$d = 32'h0;
-                in_p$d = in_p$q + 32'h1;
+                in_p$d = (in_p$q + 32'h1) & cmask;
                 if ((in_p$q + 32'h1) == in_bsz$q) begin
                     set_full = 1'b1;
                     in_p$d = 32'h0;
@@ -25144,7 +20617,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
                         in_bsz$d = blk$q;
                     end
                     else begin
-                        in_bsz$d = in_rest[(32'h0)+:(16)];
+                        in_bsz$d = in_rest[(32'h0)+:(16)] & cmask;
                     end
                 end
             end
@@ -25169,7 +20642,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         end
         wram$read_address = w_addr$q;
         if (cstate$q == 32'h0) begin
-            if (running$q && (c_left$q != 32'h0) && c_full_now && ~c_ofull_now) begin
+            if (running$q && (c_left_v != 32'h0) && c_full_now && ~c_ofull_now) begin
                 cstate$d = 32'h1;
                 c_claim = 1'b1;
                 ck$d = 32'h0;
@@ -25189,7 +20662,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         else if (cstate$q == 32'h1) begin
             w_addr$d = w_addr$q + 32'h1;
             cap_d$d = ck$q == 32'h0;
-            ck$d = ck$q + 32'h1;
+            ck$d = (ck$q + 32'h1) & cmask;
             if ((ck$q + 32'h1) == rows) begin
                 cstate$d = 32'h2;
                 ck$d = 32'h0;
@@ -25206,17 +20679,17 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
                 w_addr$d = w_addr$q + 32'h1;
                 cap_d$d = (ck$q + rows) == tper$q;
             end
-            ck$d = ck$q + 32'h1;
+            ck$d = (ck$q + 32'h1) & cmask;
             if ((ck$q + 32'h1) == tper$q) begin
                 ck$d = 32'h0;
                 if ((ci$q + 32'h1) == mt$q) begin
                     ci$d = 32'h0;
-                    cj$d = cj$q + 32'h1;
+                    cj$d = (cj$q + 32'h1) & cmask;
                     px_addr$d = 32'h0;
                     o_addr$d = cj$q[(32'h0)+:(12)] + 32'h1;
                 end
                 else begin
-                    ci$d = ci$q + 32'h1;
+                    ci$d = (ci$q + 32'h1) & cmask;
                     px_addr$d = ci$q[(32'h0)+:(12)] + 32'h1;
                     o_addr$d = cj$q[(32'h0)+:(12)];
                 end
@@ -25229,7 +20702,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
                         c_bsz$d = blk$q;
                     end
                     else begin
-                        c_bsz$d = c_rest[(32'h0)+:(16)];
+                        c_bsz$d = c_rest[(32'h0)+:(16)] & cmask;
                     end
                 end
             end
@@ -25247,10 +20720,10 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         tag_end$inp = last_tile && ((ck$q + 32'h1) == c_bsz$q);
         tag_j$inp = cj$q[(32'h0)+:(6)];
         if (cbank$q) begin
-            tag_o$inp = o_addr$q | obank_bit;
+            o_tag = o_addr$q | obank_bit;
         end
         else begin
-            tag_o$inp = o_addr$q;
+            o_tag = o_addr$q;
         end
         aram$read_address = tag_p$out;
         bram$read_address = tag_j$out;
@@ -25299,7 +20772,11 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         aram$write_enable = v1$q;
         aram$write_address = p1$q;
         aram$write_data = sum$q;
-        o_after$inp = tag_o$out;
+        o_dly$write_enable = 1'b1;
+        o_dly$write_address = o_wp$q;
+        o_dly$write_data = o_tag;
+        o_dly$read_address = o_wp$q + o_back;
+        o_wp$d = o_wp$q + 32'h1;
         acc_ext$0$a = sum$q[(acc_w * 0)+:(24)];
         rq$0$valid = v1$q && last1$q;
         rq$0$last = end1$q;
@@ -25363,7 +20840,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         rq_valid = rq_valid && rq$3$out_valid;
         rq_last = rq_last && rq$3$out_last;
         oram$write_enable = rq_valid;
-        oram$write_address = o_after$out;
+        oram$write_address = o_dly$read_data;
         set_ofull = rq_valid && rq_last;
         if (obank$q) begin
             o_full_now = ofull1$q;
@@ -25380,10 +20857,10 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         issued_last$d = 1'b0;
         if (o_issue) begin
             o_rd$d = o_rd$q + 32'h1;
-            o_j$d = o_j$q + 32'h1;
+            o_j$d = (o_j$q + 32'h1) & cmask;
             if ((o_j$q + 32'h1) == nt$q) begin
                 o_j$d = 32'h0;
-                o_p$d = o_p$q + 32'h1;
+                o_p$d = (o_p$q + 32'h1) & cmask;
                 if ((o_p$q + 32'h1) == o_bsz$q) begin
                     clr_ofull = 1'b1;
                     o_p$d = 32'h0;
@@ -25394,9 +20871,9 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
                         o_bsz$d = blk$q;
                     end
                     else begin
-                        o_bsz$d = o_rest[(32'h0)+:(16)];
+                        o_bsz$d = o_rest[(32'h0)+:(16)] & cmask;
                     end
-                    issued_last$d = o_left$q == ((o_bsz$q) & 24'hffffff);
+                    issued_last$d = o_left_v == ((o_bsz$q) & 24'hffffff);
                 end
             end
         end
@@ -25406,8 +20883,8 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         else if (~o_issue && pop) begin
             credits$d = credits$q - 32'h1;
         end
-        ofull0$d = (ofull0$q || (set_ofull && ~|(o_after$out & obank_bit))) && ~(clr_ofull && ~obank$q);
-        ofull1$d = (ofull1$q || (set_ofull && |(o_after$out & obank_bit))) && ~(clr_ofull && obank$q);
+        ofull0$d = (ofull0$q || (set_ofull && ~|(o_dly$read_data & obank_bit))) && ~(clr_ofull && ~obank$q);
+        ofull1$d = (ofull1$q || (set_ofull && |(o_dly$read_data & obank_bit))) && ~(clr_ofull && obank$q);
         oused0$d = (oused0$q || (c_claim && ~cbank$q)) && ~(clr_ofull && ~obank$q);
         oused1$d = (oused1$q || (c_claim && cbank$q)) && ~(clr_ofull && obank$q);
         fifo$inp$tvalid = issued$q;
@@ -34727,25 +30204,6 @@ module dsc_engine$pw$blk(d,q,clock);
 endmodule // dsc_engine$pw$blk
 
 
-module dsc_engine$pw$bpend(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$bpend
-
-
 module dsc_engine$pw$bram(clock,write_enable,write_address,write_data,read_address,read_data);
     
     // Module arguments
@@ -35179,6 +30637,7 @@ module dsc_engine$pw$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$td
     
     // Constant declarations
     localparam  depth = 16'h8;
+    localparam  count_mask = 16'hf;
     
     // Stub signals
     reg  ram$clock;
@@ -35331,10 +30790,10 @@ module dsc_engine$pw$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$td
         end
         inflight$d = issue;
         if (in_fire & ~pop) begin
-            items$d = items$q + 32'h1;
+            items$d = (items$q + 32'h1) & count_mask;
         end
         if (~in_fire & pop) begin
-            items$d = items$q - 32'h1;
+            items$d = (items$q - 32'h1) & count_mask;
         end
         rd_data = ram$read_data[(32'h1)+:(32)];
         rd_last = ram$read_data[32'h0];
@@ -35835,25 +31294,6 @@ module dsc_engine$pw$last_err(d,q,clock);
 endmodule // dsc_engine$pw$last_err
 
 
-module dsc_engine$pw$mpend(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$mpend
-
-
 module dsc_engine$pw$mram(clock,write_enable,write_address,write_data,read_address,read_data);
     
     // Module arguments
@@ -35875,25 +31315,6 @@ module dsc_engine$pw$mram(clock,write_enable,write_address,write_data,read_addre
        read_data <= mem[read_address];
     end
 endmodule // dsc_engine$pw$mram
-
-
-module dsc_engine$pw$mstage(d,q,clock);
-    
-    // Module arguments
-    input wire  [127:0] d;
-    output reg  [127:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 128'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$mstage
 
 
 module dsc_engine$pw$mt(d,q,clock);
@@ -35972,318 +31393,6 @@ module dsc_engine$pw$o_addr(d,q,clock);
 endmodule // dsc_engine$pw$o_addr
 
 
-module dsc_engine$pw$o_after(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [11:0] inp;
-    output reg  [11:0] out;
-    
-    // Stub signals
-    reg  [11:0] regs$0$d;
-    wire  [11:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [11:0] regs$1$d;
-    wire  [11:0] regs$1$q;
-    reg  regs$1$clock;
-    reg  [11:0] regs$2$d;
-    wire  [11:0] regs$2$q;
-    reg  regs$2$clock;
-    reg  [11:0] regs$3$d;
-    wire  [11:0] regs$3$q;
-    reg  regs$3$clock;
-    reg  [11:0] regs$4$d;
-    wire  [11:0] regs$4$q;
-    reg  regs$4$clock;
-    reg  [11:0] regs$5$d;
-    wire  [11:0] regs$5$q;
-    reg  regs$5$clock;
-    reg  [11:0] regs$6$d;
-    wire  [11:0] regs$6$q;
-    reg  regs$6$clock;
-    reg  [11:0] regs$7$d;
-    wire  [11:0] regs$7$q;
-    reg  regs$7$clock;
-    reg  [11:0] regs$8$d;
-    wire  [11:0] regs$8$q;
-    reg  regs$8$clock;
-    
-    // Local signals
-    reg  [11:0] taps$0;
-    reg  [11:0] taps$1;
-    reg  [11:0] taps$2;
-    reg  [11:0] taps$3;
-    reg  [11:0] taps$4;
-    reg  [11:0] taps$5;
-    reg  [11:0] taps$6;
-    reg  [11:0] taps$7;
-    reg  [11:0] taps$8;
-    reg  [11:0] taps$9;
-    
-    // Sub module instances
-    dsc_engine$pw$o_after$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$pw$o_after$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    dsc_engine$pw$o_after$regs$2 regs$2(
-        .d(regs$2$d),
-        .q(regs$2$q),
-        .clock(regs$2$clock)
-    );
-    dsc_engine$pw$o_after$regs$3 regs$3(
-        .d(regs$3$d),
-        .q(regs$3$q),
-        .clock(regs$3$clock)
-    );
-    dsc_engine$pw$o_after$regs$4 regs$4(
-        .d(regs$4$d),
-        .q(regs$4$q),
-        .clock(regs$4$clock)
-    );
-    dsc_engine$pw$o_after$regs$5 regs$5(
-        .d(regs$5$d),
-        .q(regs$5$q),
-        .clock(regs$5$clock)
-    );
-    dsc_engine$pw$o_after$regs$6 regs$6(
-        .d(regs$6$d),
-        .q(regs$6$q),
-        .clock(regs$6$clock)
-    );
-    dsc_engine$pw$o_after$regs$7 regs$7(
-        .d(regs$7$d),
-        .q(regs$7$q),
-        .clock(regs$7$clock)
-    );
-    dsc_engine$pw$o_after$regs$8 regs$8(
-        .d(regs$8$d),
-        .q(regs$8$q),
-        .clock(regs$8$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        regs$2$clock = clock;
-        regs$2$d = taps$2;
-        taps$3 = regs$2$q;
-        regs$3$clock = clock;
-        regs$3$d = taps$3;
-        taps$4 = regs$3$q;
-        regs$4$clock = clock;
-        regs$4$d = taps$4;
-        taps$5 = regs$4$q;
-        regs$5$clock = clock;
-        regs$5$d = taps$5;
-        taps$6 = regs$5$q;
-        regs$6$clock = clock;
-        regs$6$d = taps$6;
-        taps$7 = regs$6$q;
-        regs$7$clock = clock;
-        regs$7$d = taps$7;
-        taps$8 = regs$7$q;
-        regs$8$clock = clock;
-        regs$8$d = taps$8;
-        taps$9 = regs$8$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-        out = taps$3;
-        out = taps$4;
-        out = taps$5;
-        out = taps$6;
-        out = taps$7;
-        out = taps$8;
-        out = taps$9;
-    end
-    
-endmodule // dsc_engine$pw$o_after
-
-
-module dsc_engine$pw$o_after$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$o_after$regs$0
-
-
-module dsc_engine$pw$o_after$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$o_after$regs$1
-
-
-module dsc_engine$pw$o_after$regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$o_after$regs$2
-
-
-module dsc_engine$pw$o_after$regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$o_after$regs$3
-
-
-module dsc_engine$pw$o_after$regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$o_after$regs$4
-
-
-module dsc_engine$pw$o_after$regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$o_after$regs$5
-
-
-module dsc_engine$pw$o_after$regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$o_after$regs$6
-
-
-module dsc_engine$pw$o_after$regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$o_after$regs$7
-
-
-module dsc_engine$pw$o_after$regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$o_after$regs$8
-
-
 module dsc_engine$pw$o_bsz(d,q,clock);
     
     // Module arguments
@@ -36301,6 +31410,29 @@ module dsc_engine$pw$o_bsz(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$o_bsz
+
+
+module dsc_engine$pw$o_dly(clock,write_enable,write_address,write_data,read_address,read_data);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  write_enable;
+    input wire  [4:0] write_address;
+    input wire  [11:0] write_data;
+    input wire  [4:0] read_address;
+    output reg  [11:0] read_data;
+    
+    // Update code (custom)
+    (* no_rw_check *)
+    reg [11:0] mem [0:31];
+    
+    always @(posedge clock) begin
+       if (write_enable) begin
+          mem[write_address] <= write_data;
+       end
+       read_data <= mem[read_address];
+    end
+endmodule // dsc_engine$pw$o_dly
 
 
 module dsc_engine$pw$o_j(d,q,clock);
@@ -36377,6 +31509,25 @@ module dsc_engine$pw$o_rd(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$o_rd
+
+
+module dsc_engine$pw$o_wp(d,q,clock);
+    
+    // Module arguments
+    input wire  [4:0] d;
+    output reg  [4:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 5'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$o_wp
 
 
 module dsc_engine$pw$obank(d,q,clock);
@@ -36593,192 +31744,95 @@ module dsc_engine$pw$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     // Constant declarations
     localparam  one = 32'h1;
     localparam  ones = 32'hffffffff;
-    localparam  int32_min = 32'h80000000;
     localparam  int32_max = 32'h7fffffff;
-    localparam  sext32 = 34'h300000000;
-    localparam  sext8 = 34'h3ffffff00;
-    localparam  offset = 34'h200000000;
+    localparam  top_ones = 23'h7fffff;
+    localparam  one11 = 11'b1;
+    localparam  sext10 = 11'b10000000000;
+    localparam  sext8 = 11'b11100000000;
+    localparam  sat_lo11 = 11'b11000000000;
+    localparam  sat_hi11 = 11'b111111111;
+    localparam  offset11 = 11'b10000000000;
     
     // Stub signals
     reg  mul$clock;
     reg  [31:0] mul$a;
     reg  [31:0] mul$b;
-    wire  [32:0] mul$hi;
-    reg  v1$d;
-    wire  v1$q;
-    reg  v1$clock;
-    reg  [31:0] x1$d;
-    wire  [31:0] x1$q;
-    reg  x1$clock;
-    reg  [31:0] m1$d;
-    wire  [31:0] m1$q;
-    reg  m1$clock;
-    reg  [4:0] right1$d;
-    wire  [4:0] right1$q;
-    reg  right1$clock;
-    reg  [7:0] zp1$d;
-    wire  [7:0] zp1$q;
-    reg  zp1$clock;
-    reg  [7:0] lo1$d;
-    wire  [7:0] lo1$q;
-    reg  lo1$clock;
-    reg  [7:0] hi1$d;
-    wire  [7:0] hi1$q;
-    reg  hi1$clock;
-    reg  last1$d;
-    wire  last1$q;
-    reg  last1$clock;
-    reg  v2$d;
-    wire  v2$q;
-    reg  v2$clock;
-    reg  sat2$d;
-    wire  sat2$q;
-    reg  sat2$clock;
-    reg  [4:0] right2$d;
-    wire  [4:0] right2$q;
-    reg  right2$clock;
-    reg  [7:0] zp2$d;
-    wire  [7:0] zp2$q;
-    reg  zp2$clock;
-    reg  [7:0] lo2$d;
-    wire  [7:0] lo2$q;
-    reg  lo2$clock;
-    reg  [7:0] hi2$d;
-    wire  [7:0] hi2$q;
-    reg  hi2$clock;
-    reg  last2$d;
-    wire  last2$q;
-    reg  last2$clock;
-    reg  v3$d;
-    wire  v3$q;
-    reg  v3$clock;
-    reg  sat3$d;
-    wire  sat3$q;
-    reg  sat3$clock;
-    reg  [4:0] right3$d;
-    wire  [4:0] right3$q;
-    reg  right3$clock;
-    reg  [7:0] zp3$d;
-    wire  [7:0] zp3$q;
-    reg  zp3$clock;
-    reg  [7:0] lo3$d;
-    wire  [7:0] lo3$q;
-    reg  lo3$clock;
-    reg  [7:0] hi3$d;
-    wire  [7:0] hi3$q;
-    reg  hi3$clock;
-    reg  last3$d;
-    wire  last3$q;
-    reg  last3$clock;
+    wire  [33:0] mul$hi;
     reg  dv$clock;
     reg  dv$inp;
     wire  dv$out;
-    reg  dsat$clock;
-    reg  dsat$inp;
-    wire  dsat$out;
     reg  dright$clock;
     reg  [4:0] dright$inp;
     wire  [4:0] dright$out;
-    reg  dzp$clock;
-    reg  [7:0] dzp$inp;
-    wire  [7:0] dzp$out;
-    reg  dlo$clock;
-    reg  [7:0] dlo$inp;
-    wire  [7:0] dlo$out;
-    reg  dhi$clock;
-    reg  [7:0] dhi$inp;
-    wire  [7:0] dhi$out;
     reg  dlast$clock;
     reg  dlast$inp;
     wire  dlast$out;
-    reg  v4$d;
-    wire  v4$q;
-    reg  v4$clock;
-    reg  [31:0] y4$d;
-    wire  [31:0] y4$q;
-    reg  y4$clock;
-    reg  [4:0] right4$d;
-    wire  [4:0] right4$q;
-    reg  right4$clock;
-    reg  [7:0] zp4$d;
-    wire  [7:0] zp4$q;
-    reg  zp4$clock;
-    reg  [7:0] lo4$d;
-    wire  [7:0] lo4$q;
-    reg  lo4$clock;
-    reg  [7:0] hi4$d;
-    wire  [7:0] hi4$q;
-    reg  hi4$clock;
-    reg  last4$d;
-    wire  last4$q;
-    reg  last4$clock;
-    reg  v5$d;
-    wire  v5$q;
-    reg  v5$clock;
-    reg  [31:0] q5$d;
-    wire  [31:0] q5$q;
-    reg  q5$clock;
-    reg  [31:0] rem5$d;
-    wire  [31:0] rem5$q;
-    reg  rem5$clock;
-    reg  [31:0] thr5$d;
-    wire  [31:0] thr5$q;
-    reg  thr5$clock;
-    reg  [7:0] zp5$d;
-    wire  [7:0] zp5$q;
-    reg  zp5$clock;
-    reg  [7:0] lo5$d;
-    wire  [7:0] lo5$q;
-    reg  lo5$clock;
-    reg  [7:0] hi5$d;
-    wire  [7:0] hi5$q;
-    reg  hi5$clock;
-    reg  last5$d;
-    wire  last5$q;
-    reg  last5$clock;
     reg  v6$d;
     wire  v6$q;
     reg  v6$clock;
-    reg  [33:0] val6$d;
-    wire  [33:0] val6$q;
-    reg  val6$clock;
-    reg  [33:0] lo6$d;
-    wire  [33:0] lo6$q;
-    reg  lo6$clock;
-    reg  [33:0] hi6$d;
-    wire  [33:0] hi6$q;
-    reg  hi6$clock;
-    reg  [7:0] lo6_raw$d;
-    wire  [7:0] lo6_raw$q;
-    reg  lo6_raw$clock;
-    reg  [7:0] hi6_raw$d;
-    wire  [7:0] hi6_raw$q;
-    reg  hi6_raw$clock;
+    reg  [31:0] q6$d;
+    wire  [31:0] q6$q;
+    reg  q6$clock;
+    reg  up6$d;
+    wire  up6$q;
+    reg  up6$clock;
     reg  last6$d;
     wire  last6$q;
     reg  last6$clock;
     reg  v7$d;
     wire  v7$q;
     reg  v7$clock;
-    reg  [7:0] out7$d;
-    wire  [7:0] out7$q;
-    reg  out7$clock;
+    reg  [10:0] r7$d;
+    wire  [10:0] r7$q;
+    reg  r7$clock;
     reg  last7$d;
     wire  last7$q;
     reg  last7$clock;
+    reg  v8$d;
+    wire  v8$q;
+    reg  v8$clock;
+    reg  [10:0] val8$d;
+    wire  [10:0] val8$q;
+    reg  val8$clock;
+    reg  last8$d;
+    wire  last8$q;
+    reg  last8$clock;
+    reg  v9$d;
+    wire  v9$q;
+    reg  v9$clock;
+    reg  [7:0] out9$d;
+    wire  [7:0] out9$q;
+    reg  out9$clock;
+    reg  last9$d;
+    wire  last9$q;
+    reg  last9$clock;
+    reg  v10$d;
+    wire  v10$q;
+    reg  v10$clock;
+    reg  [7:0] out10$d;
+    wire  [7:0] out10$q;
+    reg  out10$clock;
+    reg  last10$d;
+    wire  last10$q;
+    reg  last10$clock;
     
     // Local signals
     reg  [31:0] sum0;
     reg  [4:0] neg_shift;
+    reg  sat5;
     reg  [31:0] prod_hi;
-    reg  [31:0] mask4;
-    reg  [31:0] fill4;
-    reg  [31:0] rounded5;
-    reg  [33:0] wide5;
-    reg  [33:0] zp_wide5;
-    reg  [33:0] lo_wide5;
-    reg  [33:0] hi_wide5;
-    reg  [33:0] val_off6;
+    reg  [31:0] y5;
+    reg  [4:0] right5;
+    reg  [31:0] mask5;
+    reg  [31:0] half5;
+    reg  [31:0] below5;
+    reg  [31:0] fill5;
+    reg  [22:0] top6;
+    reg  [10:0] low6;
+    reg  [10:0] zp_ext7;
+    reg  [10:0] val_off8;
+    reg  [10:0] lo_off8;
+    reg  [10:0] hi_off8;
     
     // Sub module instances
     dsc_engine$pw$rq$0$mul mul(
@@ -36787,255 +31841,35 @@ module dsc_engine$pw$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         .b(mul$b),
         .hi(mul$hi)
     );
-    dsc_engine$pw$rq$0$v1 v1(
-        .d(v1$d),
-        .q(v1$q),
-        .clock(v1$clock)
-    );
-    dsc_engine$pw$rq$0$x1 x1(
-        .d(x1$d),
-        .q(x1$q),
-        .clock(x1$clock)
-    );
-    dsc_engine$pw$rq$0$m1 m1(
-        .d(m1$d),
-        .q(m1$q),
-        .clock(m1$clock)
-    );
-    dsc_engine$pw$rq$0$right1 right1(
-        .d(right1$d),
-        .q(right1$q),
-        .clock(right1$clock)
-    );
-    dsc_engine$pw$rq$0$zp1 zp1(
-        .d(zp1$d),
-        .q(zp1$q),
-        .clock(zp1$clock)
-    );
-    dsc_engine$pw$rq$0$lo1 lo1(
-        .d(lo1$d),
-        .q(lo1$q),
-        .clock(lo1$clock)
-    );
-    dsc_engine$pw$rq$0$hi1 hi1(
-        .d(hi1$d),
-        .q(hi1$q),
-        .clock(hi1$clock)
-    );
-    dsc_engine$pw$rq$0$last1 last1(
-        .d(last1$d),
-        .q(last1$q),
-        .clock(last1$clock)
-    );
-    dsc_engine$pw$rq$0$v2 v2(
-        .d(v2$d),
-        .q(v2$q),
-        .clock(v2$clock)
-    );
-    dsc_engine$pw$rq$0$sat2 sat2(
-        .d(sat2$d),
-        .q(sat2$q),
-        .clock(sat2$clock)
-    );
-    dsc_engine$pw$rq$0$right2 right2(
-        .d(right2$d),
-        .q(right2$q),
-        .clock(right2$clock)
-    );
-    dsc_engine$pw$rq$0$zp2 zp2(
-        .d(zp2$d),
-        .q(zp2$q),
-        .clock(zp2$clock)
-    );
-    dsc_engine$pw$rq$0$lo2 lo2(
-        .d(lo2$d),
-        .q(lo2$q),
-        .clock(lo2$clock)
-    );
-    dsc_engine$pw$rq$0$hi2 hi2(
-        .d(hi2$d),
-        .q(hi2$q),
-        .clock(hi2$clock)
-    );
-    dsc_engine$pw$rq$0$last2 last2(
-        .d(last2$d),
-        .q(last2$q),
-        .clock(last2$clock)
-    );
-    dsc_engine$pw$rq$0$v3 v3(
-        .d(v3$d),
-        .q(v3$q),
-        .clock(v3$clock)
-    );
-    dsc_engine$pw$rq$0$sat3 sat3(
-        .d(sat3$d),
-        .q(sat3$q),
-        .clock(sat3$clock)
-    );
-    dsc_engine$pw$rq$0$right3 right3(
-        .d(right3$d),
-        .q(right3$q),
-        .clock(right3$clock)
-    );
-    dsc_engine$pw$rq$0$zp3 zp3(
-        .d(zp3$d),
-        .q(zp3$q),
-        .clock(zp3$clock)
-    );
-    dsc_engine$pw$rq$0$lo3 lo3(
-        .d(lo3$d),
-        .q(lo3$q),
-        .clock(lo3$clock)
-    );
-    dsc_engine$pw$rq$0$hi3 hi3(
-        .d(hi3$d),
-        .q(hi3$q),
-        .clock(hi3$clock)
-    );
-    dsc_engine$pw$rq$0$last3 last3(
-        .d(last3$d),
-        .q(last3$q),
-        .clock(last3$clock)
-    );
     dsc_engine$pw$rq$0$dv dv(
         .clock(dv$clock),
         .inp(dv$inp),
         .out(dv$out)
-    );
-    dsc_engine$pw$rq$0$dsat dsat(
-        .clock(dsat$clock),
-        .inp(dsat$inp),
-        .out(dsat$out)
     );
     dsc_engine$pw$rq$0$dright dright(
         .clock(dright$clock),
         .inp(dright$inp),
         .out(dright$out)
     );
-    dsc_engine$pw$rq$0$dzp dzp(
-        .clock(dzp$clock),
-        .inp(dzp$inp),
-        .out(dzp$out)
-    );
-    dsc_engine$pw$rq$0$dlo dlo(
-        .clock(dlo$clock),
-        .inp(dlo$inp),
-        .out(dlo$out)
-    );
-    dsc_engine$pw$rq$0$dhi dhi(
-        .clock(dhi$clock),
-        .inp(dhi$inp),
-        .out(dhi$out)
-    );
     dsc_engine$pw$rq$0$dlast dlast(
         .clock(dlast$clock),
         .inp(dlast$inp),
         .out(dlast$out)
-    );
-    dsc_engine$pw$rq$0$v4 v4(
-        .d(v4$d),
-        .q(v4$q),
-        .clock(v4$clock)
-    );
-    dsc_engine$pw$rq$0$y4 y4(
-        .d(y4$d),
-        .q(y4$q),
-        .clock(y4$clock)
-    );
-    dsc_engine$pw$rq$0$right4 right4(
-        .d(right4$d),
-        .q(right4$q),
-        .clock(right4$clock)
-    );
-    dsc_engine$pw$rq$0$zp4 zp4(
-        .d(zp4$d),
-        .q(zp4$q),
-        .clock(zp4$clock)
-    );
-    dsc_engine$pw$rq$0$lo4 lo4(
-        .d(lo4$d),
-        .q(lo4$q),
-        .clock(lo4$clock)
-    );
-    dsc_engine$pw$rq$0$hi4 hi4(
-        .d(hi4$d),
-        .q(hi4$q),
-        .clock(hi4$clock)
-    );
-    dsc_engine$pw$rq$0$last4 last4(
-        .d(last4$d),
-        .q(last4$q),
-        .clock(last4$clock)
-    );
-    dsc_engine$pw$rq$0$v5 v5(
-        .d(v5$d),
-        .q(v5$q),
-        .clock(v5$clock)
-    );
-    dsc_engine$pw$rq$0$q5 q5(
-        .d(q5$d),
-        .q(q5$q),
-        .clock(q5$clock)
-    );
-    dsc_engine$pw$rq$0$rem5 rem5(
-        .d(rem5$d),
-        .q(rem5$q),
-        .clock(rem5$clock)
-    );
-    dsc_engine$pw$rq$0$thr5 thr5(
-        .d(thr5$d),
-        .q(thr5$q),
-        .clock(thr5$clock)
-    );
-    dsc_engine$pw$rq$0$zp5 zp5(
-        .d(zp5$d),
-        .q(zp5$q),
-        .clock(zp5$clock)
-    );
-    dsc_engine$pw$rq$0$lo5 lo5(
-        .d(lo5$d),
-        .q(lo5$q),
-        .clock(lo5$clock)
-    );
-    dsc_engine$pw$rq$0$hi5 hi5(
-        .d(hi5$d),
-        .q(hi5$q),
-        .clock(hi5$clock)
-    );
-    dsc_engine$pw$rq$0$last5 last5(
-        .d(last5$d),
-        .q(last5$q),
-        .clock(last5$clock)
     );
     dsc_engine$pw$rq$0$v6 v6(
         .d(v6$d),
         .q(v6$q),
         .clock(v6$clock)
     );
-    dsc_engine$pw$rq$0$val6 val6(
-        .d(val6$d),
-        .q(val6$q),
-        .clock(val6$clock)
+    dsc_engine$pw$rq$0$q6 q6(
+        .d(q6$d),
+        .q(q6$q),
+        .clock(q6$clock)
     );
-    dsc_engine$pw$rq$0$lo6 lo6(
-        .d(lo6$d),
-        .q(lo6$q),
-        .clock(lo6$clock)
-    );
-    dsc_engine$pw$rq$0$hi6 hi6(
-        .d(hi6$d),
-        .q(hi6$q),
-        .clock(hi6$clock)
-    );
-    dsc_engine$pw$rq$0$lo6_raw lo6_raw(
-        .d(lo6_raw$d),
-        .q(lo6_raw$q),
-        .clock(lo6_raw$clock)
-    );
-    dsc_engine$pw$rq$0$hi6_raw hi6_raw(
-        .d(hi6_raw$d),
-        .q(hi6_raw$q),
-        .clock(hi6_raw$clock)
+    dsc_engine$pw$rq$0$up6 up6(
+        .d(up6$d),
+        .q(up6$q),
+        .clock(up6$clock)
     );
     dsc_engine$pw$rq$0$last6 last6(
         .d(last6$d),
@@ -37047,327 +31881,196 @@ module dsc_engine$pw$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         .q(v7$q),
         .clock(v7$clock)
     );
-    dsc_engine$pw$rq$0$out7 out7(
-        .d(out7$d),
-        .q(out7$q),
-        .clock(out7$clock)
+    dsc_engine$pw$rq$0$r7 r7(
+        .d(r7$d),
+        .q(r7$q),
+        .clock(r7$clock)
     );
     dsc_engine$pw$rq$0$last7 last7(
         .d(last7$d),
         .q(last7$q),
         .clock(last7$clock)
     );
+    dsc_engine$pw$rq$0$v8 v8(
+        .d(v8$d),
+        .q(v8$q),
+        .clock(v8$clock)
+    );
+    dsc_engine$pw$rq$0$val8 val8(
+        .d(val8$d),
+        .q(val8$q),
+        .clock(val8$clock)
+    );
+    dsc_engine$pw$rq$0$last8 last8(
+        .d(last8$d),
+        .q(last8$q),
+        .clock(last8$clock)
+    );
+    dsc_engine$pw$rq$0$v9 v9(
+        .d(v9$d),
+        .q(v9$q),
+        .clock(v9$clock)
+    );
+    dsc_engine$pw$rq$0$out9 out9(
+        .d(out9$d),
+        .q(out9$q),
+        .clock(out9$clock)
+    );
+    dsc_engine$pw$rq$0$last9 last9(
+        .d(last9$d),
+        .q(last9$q),
+        .clock(last9$clock)
+    );
+    dsc_engine$pw$rq$0$v10 v10(
+        .d(v10$d),
+        .q(v10$q),
+        .clock(v10$clock)
+    );
+    dsc_engine$pw$rq$0$out10 out10(
+        .d(out10$d),
+        .q(out10$q),
+        .clock(out10$clock)
+    );
+    dsc_engine$pw$rq$0$last10 last10(
+        .d(last10$d),
+        .q(last10$q),
+        .clock(last10$clock)
+    );
     
     // Update code
     always @(*) begin
-        v1$clock = clock;
-        x1$clock = clock;
-        m1$clock = clock;
-        right1$clock = clock;
-        zp1$clock = clock;
-        lo1$clock = clock;
-        hi1$clock = clock;
-        last1$clock = clock;
-        v2$clock = clock;
-        sat2$clock = clock;
-        right2$clock = clock;
-        zp2$clock = clock;
-        lo2$clock = clock;
-        hi2$clock = clock;
-        last2$clock = clock;
-        v3$clock = clock;
-        sat3$clock = clock;
-        right3$clock = clock;
-        zp3$clock = clock;
-        lo3$clock = clock;
-        hi3$clock = clock;
-        last3$clock = clock;
-        v4$clock = clock;
-        y4$clock = clock;
-        right4$clock = clock;
-        zp4$clock = clock;
-        lo4$clock = clock;
-        hi4$clock = clock;
-        last4$clock = clock;
-        v5$clock = clock;
-        q5$clock = clock;
-        rem5$clock = clock;
-        thr5$clock = clock;
-        zp5$clock = clock;
-        lo5$clock = clock;
-        hi5$clock = clock;
-        last5$clock = clock;
         v6$clock = clock;
-        val6$clock = clock;
-        lo6$clock = clock;
-        hi6$clock = clock;
-        lo6_raw$clock = clock;
-        hi6_raw$clock = clock;
+        q6$clock = clock;
+        up6$clock = clock;
         last6$clock = clock;
         v7$clock = clock;
-        out7$clock = clock;
+        r7$clock = clock;
         last7$clock = clock;
-        v1$d = v1$q;
-        x1$d = x1$q;
-        m1$d = m1$q;
-        right1$d = right1$q;
-        zp1$d = zp1$q;
-        lo1$d = lo1$q;
-        hi1$d = hi1$q;
-        last1$d = last1$q;
-        v2$d = v2$q;
-        sat2$d = sat2$q;
-        right2$d = right2$q;
-        zp2$d = zp2$q;
-        lo2$d = lo2$q;
-        hi2$d = hi2$q;
-        last2$d = last2$q;
-        v3$d = v3$q;
-        sat3$d = sat3$q;
-        right3$d = right3$q;
-        zp3$d = zp3$q;
-        lo3$d = lo3$q;
-        hi3$d = hi3$q;
-        last3$d = last3$q;
-        v4$d = v4$q;
-        y4$d = y4$q;
-        right4$d = right4$q;
-        zp4$d = zp4$q;
-        lo4$d = lo4$q;
-        hi4$d = hi4$q;
-        last4$d = last4$q;
-        v5$d = v5$q;
-        q5$d = q5$q;
-        rem5$d = rem5$q;
-        thr5$d = thr5$q;
-        zp5$d = zp5$q;
-        lo5$d = lo5$q;
-        hi5$d = hi5$q;
-        last5$d = last5$q;
+        v8$clock = clock;
+        val8$clock = clock;
+        last8$clock = clock;
+        v9$clock = clock;
+        out9$clock = clock;
+        last9$clock = clock;
+        v10$clock = clock;
+        out10$clock = clock;
+        last10$clock = clock;
         v6$d = v6$q;
-        val6$d = val6$q;
-        lo6$d = lo6$q;
-        hi6$d = hi6$q;
-        lo6_raw$d = lo6_raw$q;
-        hi6_raw$d = hi6_raw$q;
+        q6$d = q6$q;
+        up6$d = up6$q;
         last6$d = last6$q;
         v7$d = v7$q;
-        out7$d = out7$q;
+        r7$d = r7$q;
         last7$d = last7$q;
+        v8$d = v8$q;
+        val8$d = val8$q;
+        last8$d = last8$q;
+        v9$d = v9$q;
+        out9$d = out9$q;
+        last9$d = last9$q;
+        v10$d = v10$q;
+        out10$d = out10$q;
+        last10$d = last10$q;
         mul$clock = clock;
         dv$clock = clock;
-        dsat$clock = clock;
         dright$clock = clock;
-        dzp$clock = clock;
-        dlo$clock = clock;
-        dhi$clock = clock;
         dlast$clock = clock;
         sum0 = acc + bias;
         neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
         if (shift[32'h5]) begin
-            x1$d = sum0;
-            right1$d = neg_shift;
+            mul$a = sum0;
+            dright$inp = neg_shift;
         end
         else begin
-            x1$d = sum0 << shift[(32'h0)+:(5)];
-            right1$d = 32'h0;
+            mul$a = sum0 << shift[(32'h0)+:(5)];
+            dright$inp = 32'h0;
         end
-        v1$d = valid;
-        m1$d = m0;
-        zp1$d = out_zp;
-        lo1$d = act_min;
-        hi1$d = act_max;
-        last1$d = last;
-        mul$a = x1$q;
-        mul$b = m1$q;
-        sat2$d = (x1$q == int32_min) && (m1$q == int32_min);
-        v2$d = v1$q;
-        right2$d = right1$q;
-        zp2$d = zp1$q;
-        lo2$d = lo1$q;
-        hi2$d = hi1$q;
-        last2$d = last1$q;
-        v3$d = v2$q;
-        sat3$d = sat2$q;
-        right3$d = right2$q;
-        zp3$d = zp2$q;
-        lo3$d = lo2$q;
-        hi3$d = hi2$q;
-        last3$d = last2$q;
-        dv$inp = v3$q;
-        dsat$inp = sat3$q;
-        dright$inp = right3$q;
-        dzp$inp = zp3$q;
-        dlo$inp = lo3$q;
-        dhi$inp = hi3$q;
-        dlast$inp = last3$q;
+        mul$b = m0;
+        dv$inp = valid;
+        dlast$inp = last;
+        sat5 = mul$hi[32'h20] && ~mul$hi[32'h21];
         prod_hi = mul$hi[(32'h1)+:(32)];
-        if (dsat$out) begin
-            y4$d = int32_max;
+        if (sat5) begin
+            y5 = int32_max;
         end
         else if (mul$hi[32'h0]) begin
-            y4$d = prod_hi + one;
+            y5 = prod_hi + one;
         end
         else begin
-            y4$d = prod_hi;
+            y5 = prod_hi;
         end
-        v4$d = dv$out;
-        right4$d = dright$out;
-        zp4$d = dzp$out;
-        lo4$d = dlo$out;
-        hi4$d = dhi$out;
-        last4$d = dlast$out;
-        mask4 = (one << right4$q) - one;
-        fill4 = ~(ones >> right4$q);
-        rem5$d = y4$q & mask4;
-        if (y4$q[32'h1f]) begin
-            q5$d = (y4$q >> right4$q) | fill4;
-            thr5$d = (mask4 >> 32'h1) + one;
+        right5 = dright$out;
+        mask5 = ~(ones << right5);
+        below5 = mask5 >> 32'h1;
+        half5 = mask5 ^ below5;
+        fill5 = ~(ones >> right5);
+        if (y5[32'h1f]) begin
+            q6$d = (y5 >> right5) | fill5;
+            up6$d = |(y5 & half5) && |(y5 & below5);
         end
         else begin
-            q5$d = y4$q >> right4$q;
-            thr5$d = mask4 >> 32'h1;
+            q6$d = y5 >> right5;
+            up6$d = |(y5 & half5);
         end
-        v5$d = v4$q;
-        zp5$d = zp4$q;
-        lo5$d = lo4$q;
-        hi5$d = hi4$q;
-        last5$d = last4$q;
-        if (rem5$q > thr5$q) begin
-            rounded5 = q5$q + one;
+        v6$d = dv$out;
+        last6$d = dlast$out;
+        top6 = q6$q[(32'h9)+:(23)];
+        low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff);
+        if (q6$q[32'h9]) begin
+            low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
         end
-        else begin
-            rounded5 = q5$q;
+        if (~|top6 || (top6 == top_ones)) begin
+            if (up6$q) begin
+                r7$d = low6 + one11;
+            end
+            else begin
+                r7$d = low6;
+            end
         end
-        wide5 = ((rounded5) & 34'h3ffffffff);
-        if (rounded5[32'h1f]) begin
-            wide5 = ((rounded5) & 34'h3ffffffff) | sext32;
-        end
-        zp_wide5 = ((zp5$q) & 34'h3ffffffff);
-        if (zp5$q[32'h7]) begin
-            zp_wide5 = ((zp5$q) & 34'h3ffffffff) | sext8;
-        end
-        lo_wide5 = ((lo5$q) & 34'h3ffffffff);
-        if (lo5$q[32'h7]) begin
-            lo_wide5 = ((lo5$q) & 34'h3ffffffff) | sext8;
-        end
-        hi_wide5 = ((hi5$q) & 34'h3ffffffff);
-        if (hi5$q[32'h7]) begin
-            hi_wide5 = ((hi5$q) & 34'h3ffffffff) | sext8;
-        end
-        val6$d = wide5 + zp_wide5;
-        lo6$d = lo_wide5 ^ offset;
-        hi6$d = hi_wide5 ^ offset;
-        lo6_raw$d = lo5$q;
-        hi6_raw$d = hi5$q;
-        v6$d = v5$q;
-        last6$d = last5$q;
-        val_off6 = val6$q ^ offset;
-        if (val_off6 < lo6$q) begin
-            out7$d = lo6_raw$q;
-        end
-        else if (val_off6 > hi6$q) begin
-            out7$d = hi6_raw$q;
+        else if (q6$q[32'h1f]) begin
+            r7$d = sat_lo11;
         end
         else begin
-            out7$d = val6$q[(32'h0)+:(8)];
+            r7$d = sat_hi11;
         end
         v7$d = v6$q;
         last7$d = last6$q;
-        out_valid = v7$q;
-        out = out7$q;
-        out_last = last7$q;
+        zp_ext7 = ((out_zp) & 11'h7ff);
+        if (out_zp[32'h7]) begin
+            zp_ext7 = ((out_zp) & 11'h7ff) | sext8;
+        end
+        val8$d = r7$q + zp_ext7;
+        v8$d = v7$q;
+        last8$d = last7$q;
+        val_off8 = val8$q ^ offset11;
+        lo_off8 = ((act_min) & 11'h7ff) ^ offset11;
+        if (act_min[32'h7]) begin
+            lo_off8 = (((act_min) & 11'h7ff) | sext8) ^ offset11;
+        end
+        hi_off8 = ((act_max) & 11'h7ff) ^ offset11;
+        if (act_max[32'h7]) begin
+            hi_off8 = (((act_max) & 11'h7ff) | sext8) ^ offset11;
+        end
+        if (val_off8 < lo_off8) begin
+            out9$d = act_min;
+        end
+        else if (val_off8 > hi_off8) begin
+            out9$d = act_max;
+        end
+        else begin
+            out9$d = val8$q[(32'h0)+:(8)];
+        end
+        v9$d = v8$q;
+        last9$d = last8$q;
+        v10$d = v9$q;
+        out10$d = out9$q;
+        last10$d = last9$q;
+        out_valid = v10$q;
+        out = out10$q;
+        out_last = last10$q;
     end
     
 endmodule // dsc_engine$pw$rq$0
-
-
-module dsc_engine$pw$rq$0$dhi(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    dsc_engine$pw$rq$0$dhi$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$pw$rq$0$dhi$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$pw$rq$0$dhi
-
-
-module dsc_engine$pw$rq$0$dhi$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$0$dhi$regs$0
-
-
-module dsc_engine$pw$rq$0$dhi$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$0$dhi$regs$1
 
 
 module dsc_engine$pw$rq$0$dlast(clock,inp,out);
@@ -37384,11 +32087,19 @@ module dsc_engine$pw$rq$0$dlast(clock,inp,out);
     reg  regs$1$d;
     wire  regs$1$q;
     reg  regs$1$clock;
+    reg  regs$2$d;
+    wire  regs$2$q;
+    reg  regs$2$clock;
+    reg  regs$3$d;
+    wire  regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  taps$0;
     reg  taps$1;
     reg  taps$2;
+    reg  taps$3;
+    reg  taps$4;
     
     // Sub module instances
     dsc_engine$pw$rq$0$dlast$regs$0 regs$0(
@@ -37401,6 +32112,16 @@ module dsc_engine$pw$rq$0$dlast(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    dsc_engine$pw$rq$0$dlast$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    dsc_engine$pw$rq$0$dlast$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -37411,10 +32132,18 @@ module dsc_engine$pw$rq$0$dlast(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // dsc_engine$pw$rq$0$dlast
@@ -37458,92 +32187,42 @@ module dsc_engine$pw$rq$0$dlast$regs$1(d,q,clock);
 endmodule // dsc_engine$pw$rq$0$dlast$regs$1
 
 
-module dsc_engine$pw$rq$0$dlo(clock,inp,out);
+module dsc_engine$pw$rq$0$dlast$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    dsc_engine$pw$rq$0$dlo$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$pw$rq$0$dlo$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$pw$rq$0$dlo
-
-
-module dsc_engine$pw$rq$0$dlo$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$0$dlo$regs$0
+endmodule // dsc_engine$pw$rq$0$dlast$regs$2
 
 
-module dsc_engine$pw$rq$0$dlo$regs$1(d,q,clock);
+module dsc_engine$pw$rq$0$dlast$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$0$dlo$regs$1
+endmodule // dsc_engine$pw$rq$0$dlast$regs$3
 
 
 module dsc_engine$pw$rq$0$dright(clock,inp,out);
@@ -37560,11 +32239,19 @@ module dsc_engine$pw$rq$0$dright(clock,inp,out);
     reg  [4:0] regs$1$d;
     wire  [4:0] regs$1$q;
     reg  regs$1$clock;
+    reg  [4:0] regs$2$d;
+    wire  [4:0] regs$2$q;
+    reg  regs$2$clock;
+    reg  [4:0] regs$3$d;
+    wire  [4:0] regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  [4:0] taps$0;
     reg  [4:0] taps$1;
     reg  [4:0] taps$2;
+    reg  [4:0] taps$3;
+    reg  [4:0] taps$4;
     
     // Sub module instances
     dsc_engine$pw$rq$0$dright$regs$0 regs$0(
@@ -37577,6 +32264,16 @@ module dsc_engine$pw$rq$0$dright(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    dsc_engine$pw$rq$0$dright$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    dsc_engine$pw$rq$0$dright$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -37587,10 +32284,18 @@ module dsc_engine$pw$rq$0$dright(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // dsc_engine$pw$rq$0$dright
@@ -37634,92 +32339,42 @@ module dsc_engine$pw$rq$0$dright$regs$1(d,q,clock);
 endmodule // dsc_engine$pw$rq$0$dright$regs$1
 
 
-module dsc_engine$pw$rq$0$dsat(clock,inp,out);
+module dsc_engine$pw$rq$0$dright$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    
-    // Sub module instances
-    dsc_engine$pw$rq$0$dsat$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$pw$rq$0$dsat$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$pw$rq$0$dsat
-
-
-module dsc_engine$pw$rq$0$dsat$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 1'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$0$dsat$regs$0
+endmodule // dsc_engine$pw$rq$0$dright$regs$2
 
 
-module dsc_engine$pw$rq$0$dsat$regs$1(d,q,clock);
+module dsc_engine$pw$rq$0$dright$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  d;
-    output reg  q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 1'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$0$dsat$regs$1
+endmodule // dsc_engine$pw$rq$0$dright$regs$3
 
 
 module dsc_engine$pw$rq$0$dv(clock,inp,out);
@@ -37736,11 +32391,19 @@ module dsc_engine$pw$rq$0$dv(clock,inp,out);
     reg  regs$1$d;
     wire  regs$1$q;
     reg  regs$1$clock;
+    reg  regs$2$d;
+    wire  regs$2$q;
+    reg  regs$2$clock;
+    reg  regs$3$d;
+    wire  regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  taps$0;
     reg  taps$1;
     reg  taps$2;
+    reg  taps$3;
+    reg  taps$4;
     
     // Sub module instances
     dsc_engine$pw$rq$0$dv$regs$0 regs$0(
@@ -37753,6 +32416,16 @@ module dsc_engine$pw$rq$0$dv(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    dsc_engine$pw$rq$0$dv$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    dsc_engine$pw$rq$0$dv$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -37763,10 +32436,18 @@ module dsc_engine$pw$rq$0$dv(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // dsc_engine$pw$rq$0$dv
@@ -37810,228 +32491,7 @@ module dsc_engine$pw$rq$0$dv$regs$1(d,q,clock);
 endmodule // dsc_engine$pw$rq$0$dv$regs$1
 
 
-module dsc_engine$pw$rq$0$dzp(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    dsc_engine$pw$rq$0$dzp$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$pw$rq$0$dzp$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$pw$rq$0$dzp
-
-
-module dsc_engine$pw$rq$0$dzp$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$0$dzp$regs$0
-
-
-module dsc_engine$pw$rq$0$dzp$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$0$dzp$regs$1
-
-
-module dsc_engine$pw$rq$0$hi1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$0$hi1
-
-
-module dsc_engine$pw$rq$0$hi2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$0$hi2
-
-
-module dsc_engine$pw$rq$0$hi3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$0$hi3
-
-
-module dsc_engine$pw$rq$0$hi4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$0$hi4
-
-
-module dsc_engine$pw$rq$0$hi5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$0$hi5
-
-
-module dsc_engine$pw$rq$0$hi6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$0$hi6
-
-
-module dsc_engine$pw$rq$0$hi6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$0$hi6_raw
-
-
-module dsc_engine$pw$rq$0$last1(d,q,clock);
+module dsc_engine$pw$rq$0$dv$regs$2(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -38047,10 +32507,10 @@ module dsc_engine$pw$rq$0$last1(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$0$last1
+endmodule // dsc_engine$pw$rq$0$dv$regs$2
 
 
-module dsc_engine$pw$rq$0$last2(d,q,clock);
+module dsc_engine$pw$rq$0$dv$regs$3(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -38066,10 +32526,10 @@ module dsc_engine$pw$rq$0$last2(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$0$last2
+endmodule // dsc_engine$pw$rq$0$dv$regs$3
 
 
-module dsc_engine$pw$rq$0$last3(d,q,clock);
+module dsc_engine$pw$rq$0$last10(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -38085,45 +32545,7 @@ module dsc_engine$pw$rq$0$last3(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$0$last3
-
-
-module dsc_engine$pw$rq$0$last4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$0$last4
-
-
-module dsc_engine$pw$rq$0$last5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$0$last5
+endmodule // dsc_engine$pw$rq$0$last10
 
 
 module dsc_engine$pw$rq$0$last6(d,q,clock);
@@ -38164,156 +32586,42 @@ module dsc_engine$pw$rq$0$last7(d,q,clock);
 endmodule // dsc_engine$pw$rq$0$last7
 
 
-module dsc_engine$pw$rq$0$lo1(d,q,clock);
+module dsc_engine$pw$rq$0$last8(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$0$lo1
+endmodule // dsc_engine$pw$rq$0$last8
 
 
-module dsc_engine$pw$rq$0$lo2(d,q,clock);
+module dsc_engine$pw$rq$0$last9(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$0$lo2
-
-
-module dsc_engine$pw$rq$0$lo3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$0$lo3
-
-
-module dsc_engine$pw$rq$0$lo4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$0$lo4
-
-
-module dsc_engine$pw$rq$0$lo5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$0$lo5
-
-
-module dsc_engine$pw$rq$0$lo6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$0$lo6
-
-
-module dsc_engine$pw$rq$0$lo6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$0$lo6_raw
-
-
-module dsc_engine$pw$rq$0$m1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$0$m1
+endmodule // dsc_engine$pw$rq$0$last9
 
 
 module dsc_engine$pw$rq$0$mul(clock,a,b,hi);
@@ -38322,7 +32630,7 @@ module dsc_engine$pw$rq$0$mul(clock,a,b,hi);
     input wire  clock;
     input wire  [31:0] a;
     input wire  [31:0] b;
-    output reg  [32:0] hi;
+    output reg  [33:0] hi;
     
     // Update code (custom)
     reg [31:0] a_r;
@@ -38347,7 +32655,7 @@ module dsc_engine$pw$rq$0$mul(clock,a,b,hi);
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
-    // Bits 63 and 29..0 are not needed by any caller (see the module docs).
+    // Bits 29..0 are not needed by any caller (see the module docs).
     /* verilator lint_off UNUSEDSIGNAL */
     wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
     /* verilator lint_on UNUSEDSIGNAL */
@@ -38361,12 +32669,12 @@ module dsc_engine$pw$rq$0$mul(clock,a,b,hi);
        mid <= {hl[32], hl} + {lh[32], lh};
        hh2 <= hh;
        ll2 <= ll;
-       hi <= p[62:30];
+       hi <= p[63:30];
     end
 endmodule // dsc_engine$pw$rq$0$mul
 
 
-module dsc_engine$pw$rq$0$out7(d,q,clock);
+module dsc_engine$pw$rq$0$out10(d,q,clock);
     
     // Module arguments
     input wire  [7:0] d;
@@ -38382,10 +32690,29 @@ module dsc_engine$pw$rq$0$out7(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$0$out7
+endmodule // dsc_engine$pw$rq$0$out10
 
 
-module dsc_engine$pw$rq$0$q5(d,q,clock);
+module dsc_engine$pw$rq$0$out9(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$rq$0$out9
+
+
+module dsc_engine$pw$rq$0$q6(d,q,clock);
     
     // Module arguments
     input wire  [31:0] d;
@@ -38401,105 +32728,29 @@ module dsc_engine$pw$rq$0$q5(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$0$q5
+endmodule // dsc_engine$pw$rq$0$q6
 
 
-module dsc_engine$pw$rq$0$rem5(d,q,clock);
+module dsc_engine$pw$rq$0$r7(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  [10:0] d;
+    output reg  [10:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 11'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$0$rem5
+endmodule // dsc_engine$pw$rq$0$r7
 
 
-module dsc_engine$pw$rq$0$right1(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$0$right1
-
-
-module dsc_engine$pw$rq$0$right2(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$0$right2
-
-
-module dsc_engine$pw$rq$0$right3(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$0$right3
-
-
-module dsc_engine$pw$rq$0$right4(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$0$right4
-
-
-module dsc_engine$pw$rq$0$sat2(d,q,clock);
+module dsc_engine$pw$rq$0$up6(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -38515,10 +32766,10 @@ module dsc_engine$pw$rq$0$sat2(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$0$sat2
+endmodule // dsc_engine$pw$rq$0$up6
 
 
-module dsc_engine$pw$rq$0$sat3(d,q,clock);
+module dsc_engine$pw$rq$0$v10(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -38534,121 +32785,7 @@ module dsc_engine$pw$rq$0$sat3(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$0$sat3
-
-
-module dsc_engine$pw$rq$0$thr5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$0$thr5
-
-
-module dsc_engine$pw$rq$0$v1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$0$v1
-
-
-module dsc_engine$pw$rq$0$v2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$0$v2
-
-
-module dsc_engine$pw$rq$0$v3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$0$v3
-
-
-module dsc_engine$pw$rq$0$v4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$0$v4
-
-
-module dsc_engine$pw$rq$0$v5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$0$v5
+endmodule // dsc_engine$pw$rq$0$v10
 
 
 module dsc_engine$pw$rq$0$v6(d,q,clock);
@@ -38689,156 +32826,61 @@ module dsc_engine$pw$rq$0$v7(d,q,clock);
 endmodule // dsc_engine$pw$rq$0$v7
 
 
-module dsc_engine$pw$rq$0$val6(d,q,clock);
+module dsc_engine$pw$rq$0$v8(d,q,clock);
     
     // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 34'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$0$val6
+endmodule // dsc_engine$pw$rq$0$v8
 
 
-module dsc_engine$pw$rq$0$x1(d,q,clock);
+module dsc_engine$pw$rq$0$v9(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$0$x1
+endmodule // dsc_engine$pw$rq$0$v9
 
 
-module dsc_engine$pw$rq$0$y4(d,q,clock);
+module dsc_engine$pw$rq$0$val8(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  [10:0] d;
+    output reg  [10:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 11'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$0$y4
-
-
-module dsc_engine$pw$rq$0$zp1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$0$zp1
-
-
-module dsc_engine$pw$rq$0$zp2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$0$zp2
-
-
-module dsc_engine$pw$rq$0$zp3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$0$zp3
-
-
-module dsc_engine$pw$rq$0$zp4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$0$zp4
-
-
-module dsc_engine$pw$rq$0$zp5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$0$zp5
+endmodule // dsc_engine$pw$rq$0$val8
 
 
 module dsc_engine$pw$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,last,out_valid,out,out_last);
@@ -38861,192 +32903,95 @@ module dsc_engine$pw$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     // Constant declarations
     localparam  one = 32'h1;
     localparam  ones = 32'hffffffff;
-    localparam  int32_min = 32'h80000000;
     localparam  int32_max = 32'h7fffffff;
-    localparam  sext32 = 34'h300000000;
-    localparam  sext8 = 34'h3ffffff00;
-    localparam  offset = 34'h200000000;
+    localparam  top_ones = 23'h7fffff;
+    localparam  one11 = 11'b1;
+    localparam  sext10 = 11'b10000000000;
+    localparam  sext8 = 11'b11100000000;
+    localparam  sat_lo11 = 11'b11000000000;
+    localparam  sat_hi11 = 11'b111111111;
+    localparam  offset11 = 11'b10000000000;
     
     // Stub signals
     reg  mul$clock;
     reg  [31:0] mul$a;
     reg  [31:0] mul$b;
-    wire  [32:0] mul$hi;
-    reg  v1$d;
-    wire  v1$q;
-    reg  v1$clock;
-    reg  [31:0] x1$d;
-    wire  [31:0] x1$q;
-    reg  x1$clock;
-    reg  [31:0] m1$d;
-    wire  [31:0] m1$q;
-    reg  m1$clock;
-    reg  [4:0] right1$d;
-    wire  [4:0] right1$q;
-    reg  right1$clock;
-    reg  [7:0] zp1$d;
-    wire  [7:0] zp1$q;
-    reg  zp1$clock;
-    reg  [7:0] lo1$d;
-    wire  [7:0] lo1$q;
-    reg  lo1$clock;
-    reg  [7:0] hi1$d;
-    wire  [7:0] hi1$q;
-    reg  hi1$clock;
-    reg  last1$d;
-    wire  last1$q;
-    reg  last1$clock;
-    reg  v2$d;
-    wire  v2$q;
-    reg  v2$clock;
-    reg  sat2$d;
-    wire  sat2$q;
-    reg  sat2$clock;
-    reg  [4:0] right2$d;
-    wire  [4:0] right2$q;
-    reg  right2$clock;
-    reg  [7:0] zp2$d;
-    wire  [7:0] zp2$q;
-    reg  zp2$clock;
-    reg  [7:0] lo2$d;
-    wire  [7:0] lo2$q;
-    reg  lo2$clock;
-    reg  [7:0] hi2$d;
-    wire  [7:0] hi2$q;
-    reg  hi2$clock;
-    reg  last2$d;
-    wire  last2$q;
-    reg  last2$clock;
-    reg  v3$d;
-    wire  v3$q;
-    reg  v3$clock;
-    reg  sat3$d;
-    wire  sat3$q;
-    reg  sat3$clock;
-    reg  [4:0] right3$d;
-    wire  [4:0] right3$q;
-    reg  right3$clock;
-    reg  [7:0] zp3$d;
-    wire  [7:0] zp3$q;
-    reg  zp3$clock;
-    reg  [7:0] lo3$d;
-    wire  [7:0] lo3$q;
-    reg  lo3$clock;
-    reg  [7:0] hi3$d;
-    wire  [7:0] hi3$q;
-    reg  hi3$clock;
-    reg  last3$d;
-    wire  last3$q;
-    reg  last3$clock;
+    wire  [33:0] mul$hi;
     reg  dv$clock;
     reg  dv$inp;
     wire  dv$out;
-    reg  dsat$clock;
-    reg  dsat$inp;
-    wire  dsat$out;
     reg  dright$clock;
     reg  [4:0] dright$inp;
     wire  [4:0] dright$out;
-    reg  dzp$clock;
-    reg  [7:0] dzp$inp;
-    wire  [7:0] dzp$out;
-    reg  dlo$clock;
-    reg  [7:0] dlo$inp;
-    wire  [7:0] dlo$out;
-    reg  dhi$clock;
-    reg  [7:0] dhi$inp;
-    wire  [7:0] dhi$out;
     reg  dlast$clock;
     reg  dlast$inp;
     wire  dlast$out;
-    reg  v4$d;
-    wire  v4$q;
-    reg  v4$clock;
-    reg  [31:0] y4$d;
-    wire  [31:0] y4$q;
-    reg  y4$clock;
-    reg  [4:0] right4$d;
-    wire  [4:0] right4$q;
-    reg  right4$clock;
-    reg  [7:0] zp4$d;
-    wire  [7:0] zp4$q;
-    reg  zp4$clock;
-    reg  [7:0] lo4$d;
-    wire  [7:0] lo4$q;
-    reg  lo4$clock;
-    reg  [7:0] hi4$d;
-    wire  [7:0] hi4$q;
-    reg  hi4$clock;
-    reg  last4$d;
-    wire  last4$q;
-    reg  last4$clock;
-    reg  v5$d;
-    wire  v5$q;
-    reg  v5$clock;
-    reg  [31:0] q5$d;
-    wire  [31:0] q5$q;
-    reg  q5$clock;
-    reg  [31:0] rem5$d;
-    wire  [31:0] rem5$q;
-    reg  rem5$clock;
-    reg  [31:0] thr5$d;
-    wire  [31:0] thr5$q;
-    reg  thr5$clock;
-    reg  [7:0] zp5$d;
-    wire  [7:0] zp5$q;
-    reg  zp5$clock;
-    reg  [7:0] lo5$d;
-    wire  [7:0] lo5$q;
-    reg  lo5$clock;
-    reg  [7:0] hi5$d;
-    wire  [7:0] hi5$q;
-    reg  hi5$clock;
-    reg  last5$d;
-    wire  last5$q;
-    reg  last5$clock;
     reg  v6$d;
     wire  v6$q;
     reg  v6$clock;
-    reg  [33:0] val6$d;
-    wire  [33:0] val6$q;
-    reg  val6$clock;
-    reg  [33:0] lo6$d;
-    wire  [33:0] lo6$q;
-    reg  lo6$clock;
-    reg  [33:0] hi6$d;
-    wire  [33:0] hi6$q;
-    reg  hi6$clock;
-    reg  [7:0] lo6_raw$d;
-    wire  [7:0] lo6_raw$q;
-    reg  lo6_raw$clock;
-    reg  [7:0] hi6_raw$d;
-    wire  [7:0] hi6_raw$q;
-    reg  hi6_raw$clock;
+    reg  [31:0] q6$d;
+    wire  [31:0] q6$q;
+    reg  q6$clock;
+    reg  up6$d;
+    wire  up6$q;
+    reg  up6$clock;
     reg  last6$d;
     wire  last6$q;
     reg  last6$clock;
     reg  v7$d;
     wire  v7$q;
     reg  v7$clock;
-    reg  [7:0] out7$d;
-    wire  [7:0] out7$q;
-    reg  out7$clock;
+    reg  [10:0] r7$d;
+    wire  [10:0] r7$q;
+    reg  r7$clock;
     reg  last7$d;
     wire  last7$q;
     reg  last7$clock;
+    reg  v8$d;
+    wire  v8$q;
+    reg  v8$clock;
+    reg  [10:0] val8$d;
+    wire  [10:0] val8$q;
+    reg  val8$clock;
+    reg  last8$d;
+    wire  last8$q;
+    reg  last8$clock;
+    reg  v9$d;
+    wire  v9$q;
+    reg  v9$clock;
+    reg  [7:0] out9$d;
+    wire  [7:0] out9$q;
+    reg  out9$clock;
+    reg  last9$d;
+    wire  last9$q;
+    reg  last9$clock;
+    reg  v10$d;
+    wire  v10$q;
+    reg  v10$clock;
+    reg  [7:0] out10$d;
+    wire  [7:0] out10$q;
+    reg  out10$clock;
+    reg  last10$d;
+    wire  last10$q;
+    reg  last10$clock;
     
     // Local signals
     reg  [31:0] sum0;
     reg  [4:0] neg_shift;
+    reg  sat5;
     reg  [31:0] prod_hi;
-    reg  [31:0] mask4;
-    reg  [31:0] fill4;
-    reg  [31:0] rounded5;
-    reg  [33:0] wide5;
-    reg  [33:0] zp_wide5;
-    reg  [33:0] lo_wide5;
-    reg  [33:0] hi_wide5;
-    reg  [33:0] val_off6;
+    reg  [31:0] y5;
+    reg  [4:0] right5;
+    reg  [31:0] mask5;
+    reg  [31:0] half5;
+    reg  [31:0] below5;
+    reg  [31:0] fill5;
+    reg  [22:0] top6;
+    reg  [10:0] low6;
+    reg  [10:0] zp_ext7;
+    reg  [10:0] val_off8;
+    reg  [10:0] lo_off8;
+    reg  [10:0] hi_off8;
     
     // Sub module instances
     dsc_engine$pw$rq$1$mul mul(
@@ -39055,255 +33000,35 @@ module dsc_engine$pw$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         .b(mul$b),
         .hi(mul$hi)
     );
-    dsc_engine$pw$rq$1$v1 v1(
-        .d(v1$d),
-        .q(v1$q),
-        .clock(v1$clock)
-    );
-    dsc_engine$pw$rq$1$x1 x1(
-        .d(x1$d),
-        .q(x1$q),
-        .clock(x1$clock)
-    );
-    dsc_engine$pw$rq$1$m1 m1(
-        .d(m1$d),
-        .q(m1$q),
-        .clock(m1$clock)
-    );
-    dsc_engine$pw$rq$1$right1 right1(
-        .d(right1$d),
-        .q(right1$q),
-        .clock(right1$clock)
-    );
-    dsc_engine$pw$rq$1$zp1 zp1(
-        .d(zp1$d),
-        .q(zp1$q),
-        .clock(zp1$clock)
-    );
-    dsc_engine$pw$rq$1$lo1 lo1(
-        .d(lo1$d),
-        .q(lo1$q),
-        .clock(lo1$clock)
-    );
-    dsc_engine$pw$rq$1$hi1 hi1(
-        .d(hi1$d),
-        .q(hi1$q),
-        .clock(hi1$clock)
-    );
-    dsc_engine$pw$rq$1$last1 last1(
-        .d(last1$d),
-        .q(last1$q),
-        .clock(last1$clock)
-    );
-    dsc_engine$pw$rq$1$v2 v2(
-        .d(v2$d),
-        .q(v2$q),
-        .clock(v2$clock)
-    );
-    dsc_engine$pw$rq$1$sat2 sat2(
-        .d(sat2$d),
-        .q(sat2$q),
-        .clock(sat2$clock)
-    );
-    dsc_engine$pw$rq$1$right2 right2(
-        .d(right2$d),
-        .q(right2$q),
-        .clock(right2$clock)
-    );
-    dsc_engine$pw$rq$1$zp2 zp2(
-        .d(zp2$d),
-        .q(zp2$q),
-        .clock(zp2$clock)
-    );
-    dsc_engine$pw$rq$1$lo2 lo2(
-        .d(lo2$d),
-        .q(lo2$q),
-        .clock(lo2$clock)
-    );
-    dsc_engine$pw$rq$1$hi2 hi2(
-        .d(hi2$d),
-        .q(hi2$q),
-        .clock(hi2$clock)
-    );
-    dsc_engine$pw$rq$1$last2 last2(
-        .d(last2$d),
-        .q(last2$q),
-        .clock(last2$clock)
-    );
-    dsc_engine$pw$rq$1$v3 v3(
-        .d(v3$d),
-        .q(v3$q),
-        .clock(v3$clock)
-    );
-    dsc_engine$pw$rq$1$sat3 sat3(
-        .d(sat3$d),
-        .q(sat3$q),
-        .clock(sat3$clock)
-    );
-    dsc_engine$pw$rq$1$right3 right3(
-        .d(right3$d),
-        .q(right3$q),
-        .clock(right3$clock)
-    );
-    dsc_engine$pw$rq$1$zp3 zp3(
-        .d(zp3$d),
-        .q(zp3$q),
-        .clock(zp3$clock)
-    );
-    dsc_engine$pw$rq$1$lo3 lo3(
-        .d(lo3$d),
-        .q(lo3$q),
-        .clock(lo3$clock)
-    );
-    dsc_engine$pw$rq$1$hi3 hi3(
-        .d(hi3$d),
-        .q(hi3$q),
-        .clock(hi3$clock)
-    );
-    dsc_engine$pw$rq$1$last3 last3(
-        .d(last3$d),
-        .q(last3$q),
-        .clock(last3$clock)
-    );
     dsc_engine$pw$rq$1$dv dv(
         .clock(dv$clock),
         .inp(dv$inp),
         .out(dv$out)
-    );
-    dsc_engine$pw$rq$1$dsat dsat(
-        .clock(dsat$clock),
-        .inp(dsat$inp),
-        .out(dsat$out)
     );
     dsc_engine$pw$rq$1$dright dright(
         .clock(dright$clock),
         .inp(dright$inp),
         .out(dright$out)
     );
-    dsc_engine$pw$rq$1$dzp dzp(
-        .clock(dzp$clock),
-        .inp(dzp$inp),
-        .out(dzp$out)
-    );
-    dsc_engine$pw$rq$1$dlo dlo(
-        .clock(dlo$clock),
-        .inp(dlo$inp),
-        .out(dlo$out)
-    );
-    dsc_engine$pw$rq$1$dhi dhi(
-        .clock(dhi$clock),
-        .inp(dhi$inp),
-        .out(dhi$out)
-    );
     dsc_engine$pw$rq$1$dlast dlast(
         .clock(dlast$clock),
         .inp(dlast$inp),
         .out(dlast$out)
-    );
-    dsc_engine$pw$rq$1$v4 v4(
-        .d(v4$d),
-        .q(v4$q),
-        .clock(v4$clock)
-    );
-    dsc_engine$pw$rq$1$y4 y4(
-        .d(y4$d),
-        .q(y4$q),
-        .clock(y4$clock)
-    );
-    dsc_engine$pw$rq$1$right4 right4(
-        .d(right4$d),
-        .q(right4$q),
-        .clock(right4$clock)
-    );
-    dsc_engine$pw$rq$1$zp4 zp4(
-        .d(zp4$d),
-        .q(zp4$q),
-        .clock(zp4$clock)
-    );
-    dsc_engine$pw$rq$1$lo4 lo4(
-        .d(lo4$d),
-        .q(lo4$q),
-        .clock(lo4$clock)
-    );
-    dsc_engine$pw$rq$1$hi4 hi4(
-        .d(hi4$d),
-        .q(hi4$q),
-        .clock(hi4$clock)
-    );
-    dsc_engine$pw$rq$1$last4 last4(
-        .d(last4$d),
-        .q(last4$q),
-        .clock(last4$clock)
-    );
-    dsc_engine$pw$rq$1$v5 v5(
-        .d(v5$d),
-        .q(v5$q),
-        .clock(v5$clock)
-    );
-    dsc_engine$pw$rq$1$q5 q5(
-        .d(q5$d),
-        .q(q5$q),
-        .clock(q5$clock)
-    );
-    dsc_engine$pw$rq$1$rem5 rem5(
-        .d(rem5$d),
-        .q(rem5$q),
-        .clock(rem5$clock)
-    );
-    dsc_engine$pw$rq$1$thr5 thr5(
-        .d(thr5$d),
-        .q(thr5$q),
-        .clock(thr5$clock)
-    );
-    dsc_engine$pw$rq$1$zp5 zp5(
-        .d(zp5$d),
-        .q(zp5$q),
-        .clock(zp5$clock)
-    );
-    dsc_engine$pw$rq$1$lo5 lo5(
-        .d(lo5$d),
-        .q(lo5$q),
-        .clock(lo5$clock)
-    );
-    dsc_engine$pw$rq$1$hi5 hi5(
-        .d(hi5$d),
-        .q(hi5$q),
-        .clock(hi5$clock)
-    );
-    dsc_engine$pw$rq$1$last5 last5(
-        .d(last5$d),
-        .q(last5$q),
-        .clock(last5$clock)
     );
     dsc_engine$pw$rq$1$v6 v6(
         .d(v6$d),
         .q(v6$q),
         .clock(v6$clock)
     );
-    dsc_engine$pw$rq$1$val6 val6(
-        .d(val6$d),
-        .q(val6$q),
-        .clock(val6$clock)
+    dsc_engine$pw$rq$1$q6 q6(
+        .d(q6$d),
+        .q(q6$q),
+        .clock(q6$clock)
     );
-    dsc_engine$pw$rq$1$lo6 lo6(
-        .d(lo6$d),
-        .q(lo6$q),
-        .clock(lo6$clock)
-    );
-    dsc_engine$pw$rq$1$hi6 hi6(
-        .d(hi6$d),
-        .q(hi6$q),
-        .clock(hi6$clock)
-    );
-    dsc_engine$pw$rq$1$lo6_raw lo6_raw(
-        .d(lo6_raw$d),
-        .q(lo6_raw$q),
-        .clock(lo6_raw$clock)
-    );
-    dsc_engine$pw$rq$1$hi6_raw hi6_raw(
-        .d(hi6_raw$d),
-        .q(hi6_raw$q),
-        .clock(hi6_raw$clock)
+    dsc_engine$pw$rq$1$up6 up6(
+        .d(up6$d),
+        .q(up6$q),
+        .clock(up6$clock)
     );
     dsc_engine$pw$rq$1$last6 last6(
         .d(last6$d),
@@ -39315,327 +33040,196 @@ module dsc_engine$pw$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         .q(v7$q),
         .clock(v7$clock)
     );
-    dsc_engine$pw$rq$1$out7 out7(
-        .d(out7$d),
-        .q(out7$q),
-        .clock(out7$clock)
+    dsc_engine$pw$rq$1$r7 r7(
+        .d(r7$d),
+        .q(r7$q),
+        .clock(r7$clock)
     );
     dsc_engine$pw$rq$1$last7 last7(
         .d(last7$d),
         .q(last7$q),
         .clock(last7$clock)
     );
+    dsc_engine$pw$rq$1$v8 v8(
+        .d(v8$d),
+        .q(v8$q),
+        .clock(v8$clock)
+    );
+    dsc_engine$pw$rq$1$val8 val8(
+        .d(val8$d),
+        .q(val8$q),
+        .clock(val8$clock)
+    );
+    dsc_engine$pw$rq$1$last8 last8(
+        .d(last8$d),
+        .q(last8$q),
+        .clock(last8$clock)
+    );
+    dsc_engine$pw$rq$1$v9 v9(
+        .d(v9$d),
+        .q(v9$q),
+        .clock(v9$clock)
+    );
+    dsc_engine$pw$rq$1$out9 out9(
+        .d(out9$d),
+        .q(out9$q),
+        .clock(out9$clock)
+    );
+    dsc_engine$pw$rq$1$last9 last9(
+        .d(last9$d),
+        .q(last9$q),
+        .clock(last9$clock)
+    );
+    dsc_engine$pw$rq$1$v10 v10(
+        .d(v10$d),
+        .q(v10$q),
+        .clock(v10$clock)
+    );
+    dsc_engine$pw$rq$1$out10 out10(
+        .d(out10$d),
+        .q(out10$q),
+        .clock(out10$clock)
+    );
+    dsc_engine$pw$rq$1$last10 last10(
+        .d(last10$d),
+        .q(last10$q),
+        .clock(last10$clock)
+    );
     
     // Update code
     always @(*) begin
-        v1$clock = clock;
-        x1$clock = clock;
-        m1$clock = clock;
-        right1$clock = clock;
-        zp1$clock = clock;
-        lo1$clock = clock;
-        hi1$clock = clock;
-        last1$clock = clock;
-        v2$clock = clock;
-        sat2$clock = clock;
-        right2$clock = clock;
-        zp2$clock = clock;
-        lo2$clock = clock;
-        hi2$clock = clock;
-        last2$clock = clock;
-        v3$clock = clock;
-        sat3$clock = clock;
-        right3$clock = clock;
-        zp3$clock = clock;
-        lo3$clock = clock;
-        hi3$clock = clock;
-        last3$clock = clock;
-        v4$clock = clock;
-        y4$clock = clock;
-        right4$clock = clock;
-        zp4$clock = clock;
-        lo4$clock = clock;
-        hi4$clock = clock;
-        last4$clock = clock;
-        v5$clock = clock;
-        q5$clock = clock;
-        rem5$clock = clock;
-        thr5$clock = clock;
-        zp5$clock = clock;
-        lo5$clock = clock;
-        hi5$clock = clock;
-        last5$clock = clock;
         v6$clock = clock;
-        val6$clock = clock;
-        lo6$clock = clock;
-        hi6$clock = clock;
-        lo6_raw$clock = clock;
-        hi6_raw$clock = clock;
+        q6$clock = clock;
+        up6$clock = clock;
         last6$clock = clock;
         v7$clock = clock;
-        out7$clock = clock;
+        r7$clock = clock;
         last7$clock = clock;
-        v1$d = v1$q;
-        x1$d = x1$q;
-        m1$d = m1$q;
-        right1$d = right1$q;
-        zp1$d = zp1$q;
-        lo1$d = lo1$q;
-        hi1$d = hi1$q;
-        last1$d = last1$q;
-        v2$d = v2$q;
-        sat2$d = sat2$q;
-        right2$d = right2$q;
-        zp2$d = zp2$q;
-        lo2$d = lo2$q;
-        hi2$d = hi2$q;
-        last2$d = last2$q;
-        v3$d = v3$q;
-        sat3$d = sat3$q;
-        right3$d = right3$q;
-        zp3$d = zp3$q;
-        lo3$d = lo3$q;
-        hi3$d = hi3$q;
-        last3$d = last3$q;
-        v4$d = v4$q;
-        y4$d = y4$q;
-        right4$d = right4$q;
-        zp4$d = zp4$q;
-        lo4$d = lo4$q;
-        hi4$d = hi4$q;
-        last4$d = last4$q;
-        v5$d = v5$q;
-        q5$d = q5$q;
-        rem5$d = rem5$q;
-        thr5$d = thr5$q;
-        zp5$d = zp5$q;
-        lo5$d = lo5$q;
-        hi5$d = hi5$q;
-        last5$d = last5$q;
+        v8$clock = clock;
+        val8$clock = clock;
+        last8$clock = clock;
+        v9$clock = clock;
+        out9$clock = clock;
+        last9$clock = clock;
+        v10$clock = clock;
+        out10$clock = clock;
+        last10$clock = clock;
         v6$d = v6$q;
-        val6$d = val6$q;
-        lo6$d = lo6$q;
-        hi6$d = hi6$q;
-        lo6_raw$d = lo6_raw$q;
-        hi6_raw$d = hi6_raw$q;
+        q6$d = q6$q;
+        up6$d = up6$q;
         last6$d = last6$q;
         v7$d = v7$q;
-        out7$d = out7$q;
+        r7$d = r7$q;
         last7$d = last7$q;
+        v8$d = v8$q;
+        val8$d = val8$q;
+        last8$d = last8$q;
+        v9$d = v9$q;
+        out9$d = out9$q;
+        last9$d = last9$q;
+        v10$d = v10$q;
+        out10$d = out10$q;
+        last10$d = last10$q;
         mul$clock = clock;
         dv$clock = clock;
-        dsat$clock = clock;
         dright$clock = clock;
-        dzp$clock = clock;
-        dlo$clock = clock;
-        dhi$clock = clock;
         dlast$clock = clock;
         sum0 = acc + bias;
         neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
         if (shift[32'h5]) begin
-            x1$d = sum0;
-            right1$d = neg_shift;
+            mul$a = sum0;
+            dright$inp = neg_shift;
         end
         else begin
-            x1$d = sum0 << shift[(32'h0)+:(5)];
-            right1$d = 32'h0;
+            mul$a = sum0 << shift[(32'h0)+:(5)];
+            dright$inp = 32'h0;
         end
-        v1$d = valid;
-        m1$d = m0;
-        zp1$d = out_zp;
-        lo1$d = act_min;
-        hi1$d = act_max;
-        last1$d = last;
-        mul$a = x1$q;
-        mul$b = m1$q;
-        sat2$d = (x1$q == int32_min) && (m1$q == int32_min);
-        v2$d = v1$q;
-        right2$d = right1$q;
-        zp2$d = zp1$q;
-        lo2$d = lo1$q;
-        hi2$d = hi1$q;
-        last2$d = last1$q;
-        v3$d = v2$q;
-        sat3$d = sat2$q;
-        right3$d = right2$q;
-        zp3$d = zp2$q;
-        lo3$d = lo2$q;
-        hi3$d = hi2$q;
-        last3$d = last2$q;
-        dv$inp = v3$q;
-        dsat$inp = sat3$q;
-        dright$inp = right3$q;
-        dzp$inp = zp3$q;
-        dlo$inp = lo3$q;
-        dhi$inp = hi3$q;
-        dlast$inp = last3$q;
+        mul$b = m0;
+        dv$inp = valid;
+        dlast$inp = last;
+        sat5 = mul$hi[32'h20] && ~mul$hi[32'h21];
         prod_hi = mul$hi[(32'h1)+:(32)];
-        if (dsat$out) begin
-            y4$d = int32_max;
+        if (sat5) begin
+            y5 = int32_max;
         end
         else if (mul$hi[32'h0]) begin
-            y4$d = prod_hi + one;
+            y5 = prod_hi + one;
         end
         else begin
-            y4$d = prod_hi;
+            y5 = prod_hi;
         end
-        v4$d = dv$out;
-        right4$d = dright$out;
-        zp4$d = dzp$out;
-        lo4$d = dlo$out;
-        hi4$d = dhi$out;
-        last4$d = dlast$out;
-        mask4 = (one << right4$q) - one;
-        fill4 = ~(ones >> right4$q);
-        rem5$d = y4$q & mask4;
-        if (y4$q[32'h1f]) begin
-            q5$d = (y4$q >> right4$q) | fill4;
-            thr5$d = (mask4 >> 32'h1) + one;
+        right5 = dright$out;
+        mask5 = ~(ones << right5);
+        below5 = mask5 >> 32'h1;
+        half5 = mask5 ^ below5;
+        fill5 = ~(ones >> right5);
+        if (y5[32'h1f]) begin
+            q6$d = (y5 >> right5) | fill5;
+            up6$d = |(y5 & half5) && |(y5 & below5);
         end
         else begin
-            q5$d = y4$q >> right4$q;
-            thr5$d = mask4 >> 32'h1;
+            q6$d = y5 >> right5;
+            up6$d = |(y5 & half5);
         end
-        v5$d = v4$q;
-        zp5$d = zp4$q;
-        lo5$d = lo4$q;
-        hi5$d = hi4$q;
-        last5$d = last4$q;
-        if (rem5$q > thr5$q) begin
-            rounded5 = q5$q + one;
+        v6$d = dv$out;
+        last6$d = dlast$out;
+        top6 = q6$q[(32'h9)+:(23)];
+        low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff);
+        if (q6$q[32'h9]) begin
+            low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
         end
-        else begin
-            rounded5 = q5$q;
+        if (~|top6 || (top6 == top_ones)) begin
+            if (up6$q) begin
+                r7$d = low6 + one11;
+            end
+            else begin
+                r7$d = low6;
+            end
         end
-        wide5 = ((rounded5) & 34'h3ffffffff);
-        if (rounded5[32'h1f]) begin
-            wide5 = ((rounded5) & 34'h3ffffffff) | sext32;
-        end
-        zp_wide5 = ((zp5$q) & 34'h3ffffffff);
-        if (zp5$q[32'h7]) begin
-            zp_wide5 = ((zp5$q) & 34'h3ffffffff) | sext8;
-        end
-        lo_wide5 = ((lo5$q) & 34'h3ffffffff);
-        if (lo5$q[32'h7]) begin
-            lo_wide5 = ((lo5$q) & 34'h3ffffffff) | sext8;
-        end
-        hi_wide5 = ((hi5$q) & 34'h3ffffffff);
-        if (hi5$q[32'h7]) begin
-            hi_wide5 = ((hi5$q) & 34'h3ffffffff) | sext8;
-        end
-        val6$d = wide5 + zp_wide5;
-        lo6$d = lo_wide5 ^ offset;
-        hi6$d = hi_wide5 ^ offset;
-        lo6_raw$d = lo5$q;
-        hi6_raw$d = hi5$q;
-        v6$d = v5$q;
-        last6$d = last5$q;
-        val_off6 = val6$q ^ offset;
-        if (val_off6 < lo6$q) begin
-            out7$d = lo6_raw$q;
-        end
-        else if (val_off6 > hi6$q) begin
-            out7$d = hi6_raw$q;
+        else if (q6$q[32'h1f]) begin
+            r7$d = sat_lo11;
         end
         else begin
-            out7$d = val6$q[(32'h0)+:(8)];
+            r7$d = sat_hi11;
         end
         v7$d = v6$q;
         last7$d = last6$q;
-        out_valid = v7$q;
-        out = out7$q;
-        out_last = last7$q;
+        zp_ext7 = ((out_zp) & 11'h7ff);
+        if (out_zp[32'h7]) begin
+            zp_ext7 = ((out_zp) & 11'h7ff) | sext8;
+        end
+        val8$d = r7$q + zp_ext7;
+        v8$d = v7$q;
+        last8$d = last7$q;
+        val_off8 = val8$q ^ offset11;
+        lo_off8 = ((act_min) & 11'h7ff) ^ offset11;
+        if (act_min[32'h7]) begin
+            lo_off8 = (((act_min) & 11'h7ff) | sext8) ^ offset11;
+        end
+        hi_off8 = ((act_max) & 11'h7ff) ^ offset11;
+        if (act_max[32'h7]) begin
+            hi_off8 = (((act_max) & 11'h7ff) | sext8) ^ offset11;
+        end
+        if (val_off8 < lo_off8) begin
+            out9$d = act_min;
+        end
+        else if (val_off8 > hi_off8) begin
+            out9$d = act_max;
+        end
+        else begin
+            out9$d = val8$q[(32'h0)+:(8)];
+        end
+        v9$d = v8$q;
+        last9$d = last8$q;
+        v10$d = v9$q;
+        out10$d = out9$q;
+        last10$d = last9$q;
+        out_valid = v10$q;
+        out = out10$q;
+        out_last = last10$q;
     end
     
 endmodule // dsc_engine$pw$rq$1
-
-
-module dsc_engine$pw$rq$1$dhi(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    dsc_engine$pw$rq$1$dhi$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$pw$rq$1$dhi$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$pw$rq$1$dhi
-
-
-module dsc_engine$pw$rq$1$dhi$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$1$dhi$regs$0
-
-
-module dsc_engine$pw$rq$1$dhi$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$1$dhi$regs$1
 
 
 module dsc_engine$pw$rq$1$dlast(clock,inp,out);
@@ -39652,11 +33246,19 @@ module dsc_engine$pw$rq$1$dlast(clock,inp,out);
     reg  regs$1$d;
     wire  regs$1$q;
     reg  regs$1$clock;
+    reg  regs$2$d;
+    wire  regs$2$q;
+    reg  regs$2$clock;
+    reg  regs$3$d;
+    wire  regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  taps$0;
     reg  taps$1;
     reg  taps$2;
+    reg  taps$3;
+    reg  taps$4;
     
     // Sub module instances
     dsc_engine$pw$rq$1$dlast$regs$0 regs$0(
@@ -39669,6 +33271,16 @@ module dsc_engine$pw$rq$1$dlast(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    dsc_engine$pw$rq$1$dlast$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    dsc_engine$pw$rq$1$dlast$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -39679,10 +33291,18 @@ module dsc_engine$pw$rq$1$dlast(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // dsc_engine$pw$rq$1$dlast
@@ -39726,92 +33346,42 @@ module dsc_engine$pw$rq$1$dlast$regs$1(d,q,clock);
 endmodule // dsc_engine$pw$rq$1$dlast$regs$1
 
 
-module dsc_engine$pw$rq$1$dlo(clock,inp,out);
+module dsc_engine$pw$rq$1$dlast$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    dsc_engine$pw$rq$1$dlo$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$pw$rq$1$dlo$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$pw$rq$1$dlo
-
-
-module dsc_engine$pw$rq$1$dlo$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$1$dlo$regs$0
+endmodule // dsc_engine$pw$rq$1$dlast$regs$2
 
 
-module dsc_engine$pw$rq$1$dlo$regs$1(d,q,clock);
+module dsc_engine$pw$rq$1$dlast$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$1$dlo$regs$1
+endmodule // dsc_engine$pw$rq$1$dlast$regs$3
 
 
 module dsc_engine$pw$rq$1$dright(clock,inp,out);
@@ -39828,11 +33398,19 @@ module dsc_engine$pw$rq$1$dright(clock,inp,out);
     reg  [4:0] regs$1$d;
     wire  [4:0] regs$1$q;
     reg  regs$1$clock;
+    reg  [4:0] regs$2$d;
+    wire  [4:0] regs$2$q;
+    reg  regs$2$clock;
+    reg  [4:0] regs$3$d;
+    wire  [4:0] regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  [4:0] taps$0;
     reg  [4:0] taps$1;
     reg  [4:0] taps$2;
+    reg  [4:0] taps$3;
+    reg  [4:0] taps$4;
     
     // Sub module instances
     dsc_engine$pw$rq$1$dright$regs$0 regs$0(
@@ -39845,6 +33423,16 @@ module dsc_engine$pw$rq$1$dright(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    dsc_engine$pw$rq$1$dright$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    dsc_engine$pw$rq$1$dright$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -39855,10 +33443,18 @@ module dsc_engine$pw$rq$1$dright(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // dsc_engine$pw$rq$1$dright
@@ -39902,92 +33498,42 @@ module dsc_engine$pw$rq$1$dright$regs$1(d,q,clock);
 endmodule // dsc_engine$pw$rq$1$dright$regs$1
 
 
-module dsc_engine$pw$rq$1$dsat(clock,inp,out);
+module dsc_engine$pw$rq$1$dright$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    
-    // Sub module instances
-    dsc_engine$pw$rq$1$dsat$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$pw$rq$1$dsat$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$pw$rq$1$dsat
-
-
-module dsc_engine$pw$rq$1$dsat$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 1'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$1$dsat$regs$0
+endmodule // dsc_engine$pw$rq$1$dright$regs$2
 
 
-module dsc_engine$pw$rq$1$dsat$regs$1(d,q,clock);
+module dsc_engine$pw$rq$1$dright$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  d;
-    output reg  q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 1'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$1$dsat$regs$1
+endmodule // dsc_engine$pw$rq$1$dright$regs$3
 
 
 module dsc_engine$pw$rq$1$dv(clock,inp,out);
@@ -40004,11 +33550,19 @@ module dsc_engine$pw$rq$1$dv(clock,inp,out);
     reg  regs$1$d;
     wire  regs$1$q;
     reg  regs$1$clock;
+    reg  regs$2$d;
+    wire  regs$2$q;
+    reg  regs$2$clock;
+    reg  regs$3$d;
+    wire  regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  taps$0;
     reg  taps$1;
     reg  taps$2;
+    reg  taps$3;
+    reg  taps$4;
     
     // Sub module instances
     dsc_engine$pw$rq$1$dv$regs$0 regs$0(
@@ -40021,6 +33575,16 @@ module dsc_engine$pw$rq$1$dv(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    dsc_engine$pw$rq$1$dv$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    dsc_engine$pw$rq$1$dv$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -40031,10 +33595,18 @@ module dsc_engine$pw$rq$1$dv(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // dsc_engine$pw$rq$1$dv
@@ -40078,228 +33650,7 @@ module dsc_engine$pw$rq$1$dv$regs$1(d,q,clock);
 endmodule // dsc_engine$pw$rq$1$dv$regs$1
 
 
-module dsc_engine$pw$rq$1$dzp(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    dsc_engine$pw$rq$1$dzp$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$pw$rq$1$dzp$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$pw$rq$1$dzp
-
-
-module dsc_engine$pw$rq$1$dzp$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$1$dzp$regs$0
-
-
-module dsc_engine$pw$rq$1$dzp$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$1$dzp$regs$1
-
-
-module dsc_engine$pw$rq$1$hi1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$1$hi1
-
-
-module dsc_engine$pw$rq$1$hi2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$1$hi2
-
-
-module dsc_engine$pw$rq$1$hi3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$1$hi3
-
-
-module dsc_engine$pw$rq$1$hi4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$1$hi4
-
-
-module dsc_engine$pw$rq$1$hi5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$1$hi5
-
-
-module dsc_engine$pw$rq$1$hi6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$1$hi6
-
-
-module dsc_engine$pw$rq$1$hi6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$1$hi6_raw
-
-
-module dsc_engine$pw$rq$1$last1(d,q,clock);
+module dsc_engine$pw$rq$1$dv$regs$2(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -40315,10 +33666,10 @@ module dsc_engine$pw$rq$1$last1(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$1$last1
+endmodule // dsc_engine$pw$rq$1$dv$regs$2
 
 
-module dsc_engine$pw$rq$1$last2(d,q,clock);
+module dsc_engine$pw$rq$1$dv$regs$3(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -40334,10 +33685,10 @@ module dsc_engine$pw$rq$1$last2(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$1$last2
+endmodule // dsc_engine$pw$rq$1$dv$regs$3
 
 
-module dsc_engine$pw$rq$1$last3(d,q,clock);
+module dsc_engine$pw$rq$1$last10(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -40353,45 +33704,7 @@ module dsc_engine$pw$rq$1$last3(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$1$last3
-
-
-module dsc_engine$pw$rq$1$last4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$1$last4
-
-
-module dsc_engine$pw$rq$1$last5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$1$last5
+endmodule // dsc_engine$pw$rq$1$last10
 
 
 module dsc_engine$pw$rq$1$last6(d,q,clock);
@@ -40432,156 +33745,42 @@ module dsc_engine$pw$rq$1$last7(d,q,clock);
 endmodule // dsc_engine$pw$rq$1$last7
 
 
-module dsc_engine$pw$rq$1$lo1(d,q,clock);
+module dsc_engine$pw$rq$1$last8(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$1$lo1
+endmodule // dsc_engine$pw$rq$1$last8
 
 
-module dsc_engine$pw$rq$1$lo2(d,q,clock);
+module dsc_engine$pw$rq$1$last9(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$1$lo2
-
-
-module dsc_engine$pw$rq$1$lo3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$1$lo3
-
-
-module dsc_engine$pw$rq$1$lo4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$1$lo4
-
-
-module dsc_engine$pw$rq$1$lo5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$1$lo5
-
-
-module dsc_engine$pw$rq$1$lo6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$1$lo6
-
-
-module dsc_engine$pw$rq$1$lo6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$1$lo6_raw
-
-
-module dsc_engine$pw$rq$1$m1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$1$m1
+endmodule // dsc_engine$pw$rq$1$last9
 
 
 module dsc_engine$pw$rq$1$mul(clock,a,b,hi);
@@ -40590,7 +33789,7 @@ module dsc_engine$pw$rq$1$mul(clock,a,b,hi);
     input wire  clock;
     input wire  [31:0] a;
     input wire  [31:0] b;
-    output reg  [32:0] hi;
+    output reg  [33:0] hi;
     
     // Update code (custom)
     reg [31:0] a_r;
@@ -40615,7 +33814,7 @@ module dsc_engine$pw$rq$1$mul(clock,a,b,hi);
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
-    // Bits 63 and 29..0 are not needed by any caller (see the module docs).
+    // Bits 29..0 are not needed by any caller (see the module docs).
     /* verilator lint_off UNUSEDSIGNAL */
     wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
     /* verilator lint_on UNUSEDSIGNAL */
@@ -40629,12 +33828,12 @@ module dsc_engine$pw$rq$1$mul(clock,a,b,hi);
        mid <= {hl[32], hl} + {lh[32], lh};
        hh2 <= hh;
        ll2 <= ll;
-       hi <= p[62:30];
+       hi <= p[63:30];
     end
 endmodule // dsc_engine$pw$rq$1$mul
 
 
-module dsc_engine$pw$rq$1$out7(d,q,clock);
+module dsc_engine$pw$rq$1$out10(d,q,clock);
     
     // Module arguments
     input wire  [7:0] d;
@@ -40650,10 +33849,29 @@ module dsc_engine$pw$rq$1$out7(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$1$out7
+endmodule // dsc_engine$pw$rq$1$out10
 
 
-module dsc_engine$pw$rq$1$q5(d,q,clock);
+module dsc_engine$pw$rq$1$out9(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$rq$1$out9
+
+
+module dsc_engine$pw$rq$1$q6(d,q,clock);
     
     // Module arguments
     input wire  [31:0] d;
@@ -40669,105 +33887,29 @@ module dsc_engine$pw$rq$1$q5(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$1$q5
+endmodule // dsc_engine$pw$rq$1$q6
 
 
-module dsc_engine$pw$rq$1$rem5(d,q,clock);
+module dsc_engine$pw$rq$1$r7(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  [10:0] d;
+    output reg  [10:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 11'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$1$rem5
+endmodule // dsc_engine$pw$rq$1$r7
 
 
-module dsc_engine$pw$rq$1$right1(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$1$right1
-
-
-module dsc_engine$pw$rq$1$right2(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$1$right2
-
-
-module dsc_engine$pw$rq$1$right3(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$1$right3
-
-
-module dsc_engine$pw$rq$1$right4(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$1$right4
-
-
-module dsc_engine$pw$rq$1$sat2(d,q,clock);
+module dsc_engine$pw$rq$1$up6(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -40783,10 +33925,10 @@ module dsc_engine$pw$rq$1$sat2(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$1$sat2
+endmodule // dsc_engine$pw$rq$1$up6
 
 
-module dsc_engine$pw$rq$1$sat3(d,q,clock);
+module dsc_engine$pw$rq$1$v10(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -40802,121 +33944,7 @@ module dsc_engine$pw$rq$1$sat3(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$1$sat3
-
-
-module dsc_engine$pw$rq$1$thr5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$1$thr5
-
-
-module dsc_engine$pw$rq$1$v1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$1$v1
-
-
-module dsc_engine$pw$rq$1$v2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$1$v2
-
-
-module dsc_engine$pw$rq$1$v3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$1$v3
-
-
-module dsc_engine$pw$rq$1$v4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$1$v4
-
-
-module dsc_engine$pw$rq$1$v5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$1$v5
+endmodule // dsc_engine$pw$rq$1$v10
 
 
 module dsc_engine$pw$rq$1$v6(d,q,clock);
@@ -40957,156 +33985,61 @@ module dsc_engine$pw$rq$1$v7(d,q,clock);
 endmodule // dsc_engine$pw$rq$1$v7
 
 
-module dsc_engine$pw$rq$1$val6(d,q,clock);
+module dsc_engine$pw$rq$1$v8(d,q,clock);
     
     // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 34'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$1$val6
+endmodule // dsc_engine$pw$rq$1$v8
 
 
-module dsc_engine$pw$rq$1$x1(d,q,clock);
+module dsc_engine$pw$rq$1$v9(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$1$x1
+endmodule // dsc_engine$pw$rq$1$v9
 
 
-module dsc_engine$pw$rq$1$y4(d,q,clock);
+module dsc_engine$pw$rq$1$val8(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  [10:0] d;
+    output reg  [10:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 11'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$1$y4
-
-
-module dsc_engine$pw$rq$1$zp1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$1$zp1
-
-
-module dsc_engine$pw$rq$1$zp2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$1$zp2
-
-
-module dsc_engine$pw$rq$1$zp3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$1$zp3
-
-
-module dsc_engine$pw$rq$1$zp4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$1$zp4
-
-
-module dsc_engine$pw$rq$1$zp5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$1$zp5
+endmodule // dsc_engine$pw$rq$1$val8
 
 
 module dsc_engine$pw$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,last,out_valid,out,out_last);
@@ -41129,192 +34062,95 @@ module dsc_engine$pw$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     // Constant declarations
     localparam  one = 32'h1;
     localparam  ones = 32'hffffffff;
-    localparam  int32_min = 32'h80000000;
     localparam  int32_max = 32'h7fffffff;
-    localparam  sext32 = 34'h300000000;
-    localparam  sext8 = 34'h3ffffff00;
-    localparam  offset = 34'h200000000;
+    localparam  top_ones = 23'h7fffff;
+    localparam  one11 = 11'b1;
+    localparam  sext10 = 11'b10000000000;
+    localparam  sext8 = 11'b11100000000;
+    localparam  sat_lo11 = 11'b11000000000;
+    localparam  sat_hi11 = 11'b111111111;
+    localparam  offset11 = 11'b10000000000;
     
     // Stub signals
     reg  mul$clock;
     reg  [31:0] mul$a;
     reg  [31:0] mul$b;
-    wire  [32:0] mul$hi;
-    reg  v1$d;
-    wire  v1$q;
-    reg  v1$clock;
-    reg  [31:0] x1$d;
-    wire  [31:0] x1$q;
-    reg  x1$clock;
-    reg  [31:0] m1$d;
-    wire  [31:0] m1$q;
-    reg  m1$clock;
-    reg  [4:0] right1$d;
-    wire  [4:0] right1$q;
-    reg  right1$clock;
-    reg  [7:0] zp1$d;
-    wire  [7:0] zp1$q;
-    reg  zp1$clock;
-    reg  [7:0] lo1$d;
-    wire  [7:0] lo1$q;
-    reg  lo1$clock;
-    reg  [7:0] hi1$d;
-    wire  [7:0] hi1$q;
-    reg  hi1$clock;
-    reg  last1$d;
-    wire  last1$q;
-    reg  last1$clock;
-    reg  v2$d;
-    wire  v2$q;
-    reg  v2$clock;
-    reg  sat2$d;
-    wire  sat2$q;
-    reg  sat2$clock;
-    reg  [4:0] right2$d;
-    wire  [4:0] right2$q;
-    reg  right2$clock;
-    reg  [7:0] zp2$d;
-    wire  [7:0] zp2$q;
-    reg  zp2$clock;
-    reg  [7:0] lo2$d;
-    wire  [7:0] lo2$q;
-    reg  lo2$clock;
-    reg  [7:0] hi2$d;
-    wire  [7:0] hi2$q;
-    reg  hi2$clock;
-    reg  last2$d;
-    wire  last2$q;
-    reg  last2$clock;
-    reg  v3$d;
-    wire  v3$q;
-    reg  v3$clock;
-    reg  sat3$d;
-    wire  sat3$q;
-    reg  sat3$clock;
-    reg  [4:0] right3$d;
-    wire  [4:0] right3$q;
-    reg  right3$clock;
-    reg  [7:0] zp3$d;
-    wire  [7:0] zp3$q;
-    reg  zp3$clock;
-    reg  [7:0] lo3$d;
-    wire  [7:0] lo3$q;
-    reg  lo3$clock;
-    reg  [7:0] hi3$d;
-    wire  [7:0] hi3$q;
-    reg  hi3$clock;
-    reg  last3$d;
-    wire  last3$q;
-    reg  last3$clock;
+    wire  [33:0] mul$hi;
     reg  dv$clock;
     reg  dv$inp;
     wire  dv$out;
-    reg  dsat$clock;
-    reg  dsat$inp;
-    wire  dsat$out;
     reg  dright$clock;
     reg  [4:0] dright$inp;
     wire  [4:0] dright$out;
-    reg  dzp$clock;
-    reg  [7:0] dzp$inp;
-    wire  [7:0] dzp$out;
-    reg  dlo$clock;
-    reg  [7:0] dlo$inp;
-    wire  [7:0] dlo$out;
-    reg  dhi$clock;
-    reg  [7:0] dhi$inp;
-    wire  [7:0] dhi$out;
     reg  dlast$clock;
     reg  dlast$inp;
     wire  dlast$out;
-    reg  v4$d;
-    wire  v4$q;
-    reg  v4$clock;
-    reg  [31:0] y4$d;
-    wire  [31:0] y4$q;
-    reg  y4$clock;
-    reg  [4:0] right4$d;
-    wire  [4:0] right4$q;
-    reg  right4$clock;
-    reg  [7:0] zp4$d;
-    wire  [7:0] zp4$q;
-    reg  zp4$clock;
-    reg  [7:0] lo4$d;
-    wire  [7:0] lo4$q;
-    reg  lo4$clock;
-    reg  [7:0] hi4$d;
-    wire  [7:0] hi4$q;
-    reg  hi4$clock;
-    reg  last4$d;
-    wire  last4$q;
-    reg  last4$clock;
-    reg  v5$d;
-    wire  v5$q;
-    reg  v5$clock;
-    reg  [31:0] q5$d;
-    wire  [31:0] q5$q;
-    reg  q5$clock;
-    reg  [31:0] rem5$d;
-    wire  [31:0] rem5$q;
-    reg  rem5$clock;
-    reg  [31:0] thr5$d;
-    wire  [31:0] thr5$q;
-    reg  thr5$clock;
-    reg  [7:0] zp5$d;
-    wire  [7:0] zp5$q;
-    reg  zp5$clock;
-    reg  [7:0] lo5$d;
-    wire  [7:0] lo5$q;
-    reg  lo5$clock;
-    reg  [7:0] hi5$d;
-    wire  [7:0] hi5$q;
-    reg  hi5$clock;
-    reg  last5$d;
-    wire  last5$q;
-    reg  last5$clock;
     reg  v6$d;
     wire  v6$q;
     reg  v6$clock;
-    reg  [33:0] val6$d;
-    wire  [33:0] val6$q;
-    reg  val6$clock;
-    reg  [33:0] lo6$d;
-    wire  [33:0] lo6$q;
-    reg  lo6$clock;
-    reg  [33:0] hi6$d;
-    wire  [33:0] hi6$q;
-    reg  hi6$clock;
-    reg  [7:0] lo6_raw$d;
-    wire  [7:0] lo6_raw$q;
-    reg  lo6_raw$clock;
-    reg  [7:0] hi6_raw$d;
-    wire  [7:0] hi6_raw$q;
-    reg  hi6_raw$clock;
+    reg  [31:0] q6$d;
+    wire  [31:0] q6$q;
+    reg  q6$clock;
+    reg  up6$d;
+    wire  up6$q;
+    reg  up6$clock;
     reg  last6$d;
     wire  last6$q;
     reg  last6$clock;
     reg  v7$d;
     wire  v7$q;
     reg  v7$clock;
-    reg  [7:0] out7$d;
-    wire  [7:0] out7$q;
-    reg  out7$clock;
+    reg  [10:0] r7$d;
+    wire  [10:0] r7$q;
+    reg  r7$clock;
     reg  last7$d;
     wire  last7$q;
     reg  last7$clock;
+    reg  v8$d;
+    wire  v8$q;
+    reg  v8$clock;
+    reg  [10:0] val8$d;
+    wire  [10:0] val8$q;
+    reg  val8$clock;
+    reg  last8$d;
+    wire  last8$q;
+    reg  last8$clock;
+    reg  v9$d;
+    wire  v9$q;
+    reg  v9$clock;
+    reg  [7:0] out9$d;
+    wire  [7:0] out9$q;
+    reg  out9$clock;
+    reg  last9$d;
+    wire  last9$q;
+    reg  last9$clock;
+    reg  v10$d;
+    wire  v10$q;
+    reg  v10$clock;
+    reg  [7:0] out10$d;
+    wire  [7:0] out10$q;
+    reg  out10$clock;
+    reg  last10$d;
+    wire  last10$q;
+    reg  last10$clock;
     
     // Local signals
     reg  [31:0] sum0;
     reg  [4:0] neg_shift;
+    reg  sat5;
     reg  [31:0] prod_hi;
-    reg  [31:0] mask4;
-    reg  [31:0] fill4;
-    reg  [31:0] rounded5;
-    reg  [33:0] wide5;
-    reg  [33:0] zp_wide5;
-    reg  [33:0] lo_wide5;
-    reg  [33:0] hi_wide5;
-    reg  [33:0] val_off6;
+    reg  [31:0] y5;
+    reg  [4:0] right5;
+    reg  [31:0] mask5;
+    reg  [31:0] half5;
+    reg  [31:0] below5;
+    reg  [31:0] fill5;
+    reg  [22:0] top6;
+    reg  [10:0] low6;
+    reg  [10:0] zp_ext7;
+    reg  [10:0] val_off8;
+    reg  [10:0] lo_off8;
+    reg  [10:0] hi_off8;
     
     // Sub module instances
     dsc_engine$pw$rq$2$mul mul(
@@ -41323,255 +34159,35 @@ module dsc_engine$pw$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         .b(mul$b),
         .hi(mul$hi)
     );
-    dsc_engine$pw$rq$2$v1 v1(
-        .d(v1$d),
-        .q(v1$q),
-        .clock(v1$clock)
-    );
-    dsc_engine$pw$rq$2$x1 x1(
-        .d(x1$d),
-        .q(x1$q),
-        .clock(x1$clock)
-    );
-    dsc_engine$pw$rq$2$m1 m1(
-        .d(m1$d),
-        .q(m1$q),
-        .clock(m1$clock)
-    );
-    dsc_engine$pw$rq$2$right1 right1(
-        .d(right1$d),
-        .q(right1$q),
-        .clock(right1$clock)
-    );
-    dsc_engine$pw$rq$2$zp1 zp1(
-        .d(zp1$d),
-        .q(zp1$q),
-        .clock(zp1$clock)
-    );
-    dsc_engine$pw$rq$2$lo1 lo1(
-        .d(lo1$d),
-        .q(lo1$q),
-        .clock(lo1$clock)
-    );
-    dsc_engine$pw$rq$2$hi1 hi1(
-        .d(hi1$d),
-        .q(hi1$q),
-        .clock(hi1$clock)
-    );
-    dsc_engine$pw$rq$2$last1 last1(
-        .d(last1$d),
-        .q(last1$q),
-        .clock(last1$clock)
-    );
-    dsc_engine$pw$rq$2$v2 v2(
-        .d(v2$d),
-        .q(v2$q),
-        .clock(v2$clock)
-    );
-    dsc_engine$pw$rq$2$sat2 sat2(
-        .d(sat2$d),
-        .q(sat2$q),
-        .clock(sat2$clock)
-    );
-    dsc_engine$pw$rq$2$right2 right2(
-        .d(right2$d),
-        .q(right2$q),
-        .clock(right2$clock)
-    );
-    dsc_engine$pw$rq$2$zp2 zp2(
-        .d(zp2$d),
-        .q(zp2$q),
-        .clock(zp2$clock)
-    );
-    dsc_engine$pw$rq$2$lo2 lo2(
-        .d(lo2$d),
-        .q(lo2$q),
-        .clock(lo2$clock)
-    );
-    dsc_engine$pw$rq$2$hi2 hi2(
-        .d(hi2$d),
-        .q(hi2$q),
-        .clock(hi2$clock)
-    );
-    dsc_engine$pw$rq$2$last2 last2(
-        .d(last2$d),
-        .q(last2$q),
-        .clock(last2$clock)
-    );
-    dsc_engine$pw$rq$2$v3 v3(
-        .d(v3$d),
-        .q(v3$q),
-        .clock(v3$clock)
-    );
-    dsc_engine$pw$rq$2$sat3 sat3(
-        .d(sat3$d),
-        .q(sat3$q),
-        .clock(sat3$clock)
-    );
-    dsc_engine$pw$rq$2$right3 right3(
-        .d(right3$d),
-        .q(right3$q),
-        .clock(right3$clock)
-    );
-    dsc_engine$pw$rq$2$zp3 zp3(
-        .d(zp3$d),
-        .q(zp3$q),
-        .clock(zp3$clock)
-    );
-    dsc_engine$pw$rq$2$lo3 lo3(
-        .d(lo3$d),
-        .q(lo3$q),
-        .clock(lo3$clock)
-    );
-    dsc_engine$pw$rq$2$hi3 hi3(
-        .d(hi3$d),
-        .q(hi3$q),
-        .clock(hi3$clock)
-    );
-    dsc_engine$pw$rq$2$last3 last3(
-        .d(last3$d),
-        .q(last3$q),
-        .clock(last3$clock)
-    );
     dsc_engine$pw$rq$2$dv dv(
         .clock(dv$clock),
         .inp(dv$inp),
         .out(dv$out)
-    );
-    dsc_engine$pw$rq$2$dsat dsat(
-        .clock(dsat$clock),
-        .inp(dsat$inp),
-        .out(dsat$out)
     );
     dsc_engine$pw$rq$2$dright dright(
         .clock(dright$clock),
         .inp(dright$inp),
         .out(dright$out)
     );
-    dsc_engine$pw$rq$2$dzp dzp(
-        .clock(dzp$clock),
-        .inp(dzp$inp),
-        .out(dzp$out)
-    );
-    dsc_engine$pw$rq$2$dlo dlo(
-        .clock(dlo$clock),
-        .inp(dlo$inp),
-        .out(dlo$out)
-    );
-    dsc_engine$pw$rq$2$dhi dhi(
-        .clock(dhi$clock),
-        .inp(dhi$inp),
-        .out(dhi$out)
-    );
     dsc_engine$pw$rq$2$dlast dlast(
         .clock(dlast$clock),
         .inp(dlast$inp),
         .out(dlast$out)
-    );
-    dsc_engine$pw$rq$2$v4 v4(
-        .d(v4$d),
-        .q(v4$q),
-        .clock(v4$clock)
-    );
-    dsc_engine$pw$rq$2$y4 y4(
-        .d(y4$d),
-        .q(y4$q),
-        .clock(y4$clock)
-    );
-    dsc_engine$pw$rq$2$right4 right4(
-        .d(right4$d),
-        .q(right4$q),
-        .clock(right4$clock)
-    );
-    dsc_engine$pw$rq$2$zp4 zp4(
-        .d(zp4$d),
-        .q(zp4$q),
-        .clock(zp4$clock)
-    );
-    dsc_engine$pw$rq$2$lo4 lo4(
-        .d(lo4$d),
-        .q(lo4$q),
-        .clock(lo4$clock)
-    );
-    dsc_engine$pw$rq$2$hi4 hi4(
-        .d(hi4$d),
-        .q(hi4$q),
-        .clock(hi4$clock)
-    );
-    dsc_engine$pw$rq$2$last4 last4(
-        .d(last4$d),
-        .q(last4$q),
-        .clock(last4$clock)
-    );
-    dsc_engine$pw$rq$2$v5 v5(
-        .d(v5$d),
-        .q(v5$q),
-        .clock(v5$clock)
-    );
-    dsc_engine$pw$rq$2$q5 q5(
-        .d(q5$d),
-        .q(q5$q),
-        .clock(q5$clock)
-    );
-    dsc_engine$pw$rq$2$rem5 rem5(
-        .d(rem5$d),
-        .q(rem5$q),
-        .clock(rem5$clock)
-    );
-    dsc_engine$pw$rq$2$thr5 thr5(
-        .d(thr5$d),
-        .q(thr5$q),
-        .clock(thr5$clock)
-    );
-    dsc_engine$pw$rq$2$zp5 zp5(
-        .d(zp5$d),
-        .q(zp5$q),
-        .clock(zp5$clock)
-    );
-    dsc_engine$pw$rq$2$lo5 lo5(
-        .d(lo5$d),
-        .q(lo5$q),
-        .clock(lo5$clock)
-    );
-    dsc_engine$pw$rq$2$hi5 hi5(
-        .d(hi5$d),
-        .q(hi5$q),
-        .clock(hi5$clock)
-    );
-    dsc_engine$pw$rq$2$last5 last5(
-        .d(last5$d),
-        .q(last5$q),
-        .clock(last5$clock)
     );
     dsc_engine$pw$rq$2$v6 v6(
         .d(v6$d),
         .q(v6$q),
         .clock(v6$clock)
     );
-    dsc_engine$pw$rq$2$val6 val6(
-        .d(val6$d),
-        .q(val6$q),
-        .clock(val6$clock)
+    dsc_engine$pw$rq$2$q6 q6(
+        .d(q6$d),
+        .q(q6$q),
+        .clock(q6$clock)
     );
-    dsc_engine$pw$rq$2$lo6 lo6(
-        .d(lo6$d),
-        .q(lo6$q),
-        .clock(lo6$clock)
-    );
-    dsc_engine$pw$rq$2$hi6 hi6(
-        .d(hi6$d),
-        .q(hi6$q),
-        .clock(hi6$clock)
-    );
-    dsc_engine$pw$rq$2$lo6_raw lo6_raw(
-        .d(lo6_raw$d),
-        .q(lo6_raw$q),
-        .clock(lo6_raw$clock)
-    );
-    dsc_engine$pw$rq$2$hi6_raw hi6_raw(
-        .d(hi6_raw$d),
-        .q(hi6_raw$q),
-        .clock(hi6_raw$clock)
+    dsc_engine$pw$rq$2$up6 up6(
+        .d(up6$d),
+        .q(up6$q),
+        .clock(up6$clock)
     );
     dsc_engine$pw$rq$2$last6 last6(
         .d(last6$d),
@@ -41583,327 +34199,196 @@ module dsc_engine$pw$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         .q(v7$q),
         .clock(v7$clock)
     );
-    dsc_engine$pw$rq$2$out7 out7(
-        .d(out7$d),
-        .q(out7$q),
-        .clock(out7$clock)
+    dsc_engine$pw$rq$2$r7 r7(
+        .d(r7$d),
+        .q(r7$q),
+        .clock(r7$clock)
     );
     dsc_engine$pw$rq$2$last7 last7(
         .d(last7$d),
         .q(last7$q),
         .clock(last7$clock)
     );
+    dsc_engine$pw$rq$2$v8 v8(
+        .d(v8$d),
+        .q(v8$q),
+        .clock(v8$clock)
+    );
+    dsc_engine$pw$rq$2$val8 val8(
+        .d(val8$d),
+        .q(val8$q),
+        .clock(val8$clock)
+    );
+    dsc_engine$pw$rq$2$last8 last8(
+        .d(last8$d),
+        .q(last8$q),
+        .clock(last8$clock)
+    );
+    dsc_engine$pw$rq$2$v9 v9(
+        .d(v9$d),
+        .q(v9$q),
+        .clock(v9$clock)
+    );
+    dsc_engine$pw$rq$2$out9 out9(
+        .d(out9$d),
+        .q(out9$q),
+        .clock(out9$clock)
+    );
+    dsc_engine$pw$rq$2$last9 last9(
+        .d(last9$d),
+        .q(last9$q),
+        .clock(last9$clock)
+    );
+    dsc_engine$pw$rq$2$v10 v10(
+        .d(v10$d),
+        .q(v10$q),
+        .clock(v10$clock)
+    );
+    dsc_engine$pw$rq$2$out10 out10(
+        .d(out10$d),
+        .q(out10$q),
+        .clock(out10$clock)
+    );
+    dsc_engine$pw$rq$2$last10 last10(
+        .d(last10$d),
+        .q(last10$q),
+        .clock(last10$clock)
+    );
     
     // Update code
     always @(*) begin
-        v1$clock = clock;
-        x1$clock = clock;
-        m1$clock = clock;
-        right1$clock = clock;
-        zp1$clock = clock;
-        lo1$clock = clock;
-        hi1$clock = clock;
-        last1$clock = clock;
-        v2$clock = clock;
-        sat2$clock = clock;
-        right2$clock = clock;
-        zp2$clock = clock;
-        lo2$clock = clock;
-        hi2$clock = clock;
-        last2$clock = clock;
-        v3$clock = clock;
-        sat3$clock = clock;
-        right3$clock = clock;
-        zp3$clock = clock;
-        lo3$clock = clock;
-        hi3$clock = clock;
-        last3$clock = clock;
-        v4$clock = clock;
-        y4$clock = clock;
-        right4$clock = clock;
-        zp4$clock = clock;
-        lo4$clock = clock;
-        hi4$clock = clock;
-        last4$clock = clock;
-        v5$clock = clock;
-        q5$clock = clock;
-        rem5$clock = clock;
-        thr5$clock = clock;
-        zp5$clock = clock;
-        lo5$clock = clock;
-        hi5$clock = clock;
-        last5$clock = clock;
         v6$clock = clock;
-        val6$clock = clock;
-        lo6$clock = clock;
-        hi6$clock = clock;
-        lo6_raw$clock = clock;
-        hi6_raw$clock = clock;
+        q6$clock = clock;
+        up6$clock = clock;
         last6$clock = clock;
         v7$clock = clock;
-        out7$clock = clock;
+        r7$clock = clock;
         last7$clock = clock;
-        v1$d = v1$q;
-        x1$d = x1$q;
-        m1$d = m1$q;
-        right1$d = right1$q;
-        zp1$d = zp1$q;
-        lo1$d = lo1$q;
-        hi1$d = hi1$q;
-        last1$d = last1$q;
-        v2$d = v2$q;
-        sat2$d = sat2$q;
-        right2$d = right2$q;
-        zp2$d = zp2$q;
-        lo2$d = lo2$q;
-        hi2$d = hi2$q;
-        last2$d = last2$q;
-        v3$d = v3$q;
-        sat3$d = sat3$q;
-        right3$d = right3$q;
-        zp3$d = zp3$q;
-        lo3$d = lo3$q;
-        hi3$d = hi3$q;
-        last3$d = last3$q;
-        v4$d = v4$q;
-        y4$d = y4$q;
-        right4$d = right4$q;
-        zp4$d = zp4$q;
-        lo4$d = lo4$q;
-        hi4$d = hi4$q;
-        last4$d = last4$q;
-        v5$d = v5$q;
-        q5$d = q5$q;
-        rem5$d = rem5$q;
-        thr5$d = thr5$q;
-        zp5$d = zp5$q;
-        lo5$d = lo5$q;
-        hi5$d = hi5$q;
-        last5$d = last5$q;
+        v8$clock = clock;
+        val8$clock = clock;
+        last8$clock = clock;
+        v9$clock = clock;
+        out9$clock = clock;
+        last9$clock = clock;
+        v10$clock = clock;
+        out10$clock = clock;
+        last10$clock = clock;
         v6$d = v6$q;
-        val6$d = val6$q;
-        lo6$d = lo6$q;
-        hi6$d = hi6$q;
-        lo6_raw$d = lo6_raw$q;
-        hi6_raw$d = hi6_raw$q;
+        q6$d = q6$q;
+        up6$d = up6$q;
         last6$d = last6$q;
         v7$d = v7$q;
-        out7$d = out7$q;
+        r7$d = r7$q;
         last7$d = last7$q;
+        v8$d = v8$q;
+        val8$d = val8$q;
+        last8$d = last8$q;
+        v9$d = v9$q;
+        out9$d = out9$q;
+        last9$d = last9$q;
+        v10$d = v10$q;
+        out10$d = out10$q;
+        last10$d = last10$q;
         mul$clock = clock;
         dv$clock = clock;
-        dsat$clock = clock;
         dright$clock = clock;
-        dzp$clock = clock;
-        dlo$clock = clock;
-        dhi$clock = clock;
         dlast$clock = clock;
         sum0 = acc + bias;
         neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
         if (shift[32'h5]) begin
-            x1$d = sum0;
-            right1$d = neg_shift;
+            mul$a = sum0;
+            dright$inp = neg_shift;
         end
         else begin
-            x1$d = sum0 << shift[(32'h0)+:(5)];
-            right1$d = 32'h0;
+            mul$a = sum0 << shift[(32'h0)+:(5)];
+            dright$inp = 32'h0;
         end
-        v1$d = valid;
-        m1$d = m0;
-        zp1$d = out_zp;
-        lo1$d = act_min;
-        hi1$d = act_max;
-        last1$d = last;
-        mul$a = x1$q;
-        mul$b = m1$q;
-        sat2$d = (x1$q == int32_min) && (m1$q == int32_min);
-        v2$d = v1$q;
-        right2$d = right1$q;
-        zp2$d = zp1$q;
-        lo2$d = lo1$q;
-        hi2$d = hi1$q;
-        last2$d = last1$q;
-        v3$d = v2$q;
-        sat3$d = sat2$q;
-        right3$d = right2$q;
-        zp3$d = zp2$q;
-        lo3$d = lo2$q;
-        hi3$d = hi2$q;
-        last3$d = last2$q;
-        dv$inp = v3$q;
-        dsat$inp = sat3$q;
-        dright$inp = right3$q;
-        dzp$inp = zp3$q;
-        dlo$inp = lo3$q;
-        dhi$inp = hi3$q;
-        dlast$inp = last3$q;
+        mul$b = m0;
+        dv$inp = valid;
+        dlast$inp = last;
+        sat5 = mul$hi[32'h20] && ~mul$hi[32'h21];
         prod_hi = mul$hi[(32'h1)+:(32)];
-        if (dsat$out) begin
-            y4$d = int32_max;
+        if (sat5) begin
+            y5 = int32_max;
         end
         else if (mul$hi[32'h0]) begin
-            y4$d = prod_hi + one;
+            y5 = prod_hi + one;
         end
         else begin
-            y4$d = prod_hi;
+            y5 = prod_hi;
         end
-        v4$d = dv$out;
-        right4$d = dright$out;
-        zp4$d = dzp$out;
-        lo4$d = dlo$out;
-        hi4$d = dhi$out;
-        last4$d = dlast$out;
-        mask4 = (one << right4$q) - one;
-        fill4 = ~(ones >> right4$q);
-        rem5$d = y4$q & mask4;
-        if (y4$q[32'h1f]) begin
-            q5$d = (y4$q >> right4$q) | fill4;
-            thr5$d = (mask4 >> 32'h1) + one;
+        right5 = dright$out;
+        mask5 = ~(ones << right5);
+        below5 = mask5 >> 32'h1;
+        half5 = mask5 ^ below5;
+        fill5 = ~(ones >> right5);
+        if (y5[32'h1f]) begin
+            q6$d = (y5 >> right5) | fill5;
+            up6$d = |(y5 & half5) && |(y5 & below5);
         end
         else begin
-            q5$d = y4$q >> right4$q;
-            thr5$d = mask4 >> 32'h1;
+            q6$d = y5 >> right5;
+            up6$d = |(y5 & half5);
         end
-        v5$d = v4$q;
-        zp5$d = zp4$q;
-        lo5$d = lo4$q;
-        hi5$d = hi4$q;
-        last5$d = last4$q;
-        if (rem5$q > thr5$q) begin
-            rounded5 = q5$q + one;
+        v6$d = dv$out;
+        last6$d = dlast$out;
+        top6 = q6$q[(32'h9)+:(23)];
+        low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff);
+        if (q6$q[32'h9]) begin
+            low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
         end
-        else begin
-            rounded5 = q5$q;
+        if (~|top6 || (top6 == top_ones)) begin
+            if (up6$q) begin
+                r7$d = low6 + one11;
+            end
+            else begin
+                r7$d = low6;
+            end
         end
-        wide5 = ((rounded5) & 34'h3ffffffff);
-        if (rounded5[32'h1f]) begin
-            wide5 = ((rounded5) & 34'h3ffffffff) | sext32;
-        end
-        zp_wide5 = ((zp5$q) & 34'h3ffffffff);
-        if (zp5$q[32'h7]) begin
-            zp_wide5 = ((zp5$q) & 34'h3ffffffff) | sext8;
-        end
-        lo_wide5 = ((lo5$q) & 34'h3ffffffff);
-        if (lo5$q[32'h7]) begin
-            lo_wide5 = ((lo5$q) & 34'h3ffffffff) | sext8;
-        end
-        hi_wide5 = ((hi5$q) & 34'h3ffffffff);
-        if (hi5$q[32'h7]) begin
-            hi_wide5 = ((hi5$q) & 34'h3ffffffff) | sext8;
-        end
-        val6$d = wide5 + zp_wide5;
-        lo6$d = lo_wide5 ^ offset;
-        hi6$d = hi_wide5 ^ offset;
-        lo6_raw$d = lo5$q;
-        hi6_raw$d = hi5$q;
-        v6$d = v5$q;
-        last6$d = last5$q;
-        val_off6 = val6$q ^ offset;
-        if (val_off6 < lo6$q) begin
-            out7$d = lo6_raw$q;
-        end
-        else if (val_off6 > hi6$q) begin
-            out7$d = hi6_raw$q;
+        else if (q6$q[32'h1f]) begin
+            r7$d = sat_lo11;
         end
         else begin
-            out7$d = val6$q[(32'h0)+:(8)];
+            r7$d = sat_hi11;
         end
         v7$d = v6$q;
         last7$d = last6$q;
-        out_valid = v7$q;
-        out = out7$q;
-        out_last = last7$q;
+        zp_ext7 = ((out_zp) & 11'h7ff);
+        if (out_zp[32'h7]) begin
+            zp_ext7 = ((out_zp) & 11'h7ff) | sext8;
+        end
+        val8$d = r7$q + zp_ext7;
+        v8$d = v7$q;
+        last8$d = last7$q;
+        val_off8 = val8$q ^ offset11;
+        lo_off8 = ((act_min) & 11'h7ff) ^ offset11;
+        if (act_min[32'h7]) begin
+            lo_off8 = (((act_min) & 11'h7ff) | sext8) ^ offset11;
+        end
+        hi_off8 = ((act_max) & 11'h7ff) ^ offset11;
+        if (act_max[32'h7]) begin
+            hi_off8 = (((act_max) & 11'h7ff) | sext8) ^ offset11;
+        end
+        if (val_off8 < lo_off8) begin
+            out9$d = act_min;
+        end
+        else if (val_off8 > hi_off8) begin
+            out9$d = act_max;
+        end
+        else begin
+            out9$d = val8$q[(32'h0)+:(8)];
+        end
+        v9$d = v8$q;
+        last9$d = last8$q;
+        v10$d = v9$q;
+        out10$d = out9$q;
+        last10$d = last9$q;
+        out_valid = v10$q;
+        out = out10$q;
+        out_last = last10$q;
     end
     
 endmodule // dsc_engine$pw$rq$2
-
-
-module dsc_engine$pw$rq$2$dhi(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    dsc_engine$pw$rq$2$dhi$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$pw$rq$2$dhi$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$pw$rq$2$dhi
-
-
-module dsc_engine$pw$rq$2$dhi$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$2$dhi$regs$0
-
-
-module dsc_engine$pw$rq$2$dhi$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$2$dhi$regs$1
 
 
 module dsc_engine$pw$rq$2$dlast(clock,inp,out);
@@ -41920,11 +34405,19 @@ module dsc_engine$pw$rq$2$dlast(clock,inp,out);
     reg  regs$1$d;
     wire  regs$1$q;
     reg  regs$1$clock;
+    reg  regs$2$d;
+    wire  regs$2$q;
+    reg  regs$2$clock;
+    reg  regs$3$d;
+    wire  regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  taps$0;
     reg  taps$1;
     reg  taps$2;
+    reg  taps$3;
+    reg  taps$4;
     
     // Sub module instances
     dsc_engine$pw$rq$2$dlast$regs$0 regs$0(
@@ -41937,6 +34430,16 @@ module dsc_engine$pw$rq$2$dlast(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    dsc_engine$pw$rq$2$dlast$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    dsc_engine$pw$rq$2$dlast$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -41947,10 +34450,18 @@ module dsc_engine$pw$rq$2$dlast(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // dsc_engine$pw$rq$2$dlast
@@ -41994,92 +34505,42 @@ module dsc_engine$pw$rq$2$dlast$regs$1(d,q,clock);
 endmodule // dsc_engine$pw$rq$2$dlast$regs$1
 
 
-module dsc_engine$pw$rq$2$dlo(clock,inp,out);
+module dsc_engine$pw$rq$2$dlast$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    dsc_engine$pw$rq$2$dlo$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$pw$rq$2$dlo$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$pw$rq$2$dlo
-
-
-module dsc_engine$pw$rq$2$dlo$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$2$dlo$regs$0
+endmodule // dsc_engine$pw$rq$2$dlast$regs$2
 
 
-module dsc_engine$pw$rq$2$dlo$regs$1(d,q,clock);
+module dsc_engine$pw$rq$2$dlast$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$2$dlo$regs$1
+endmodule // dsc_engine$pw$rq$2$dlast$regs$3
 
 
 module dsc_engine$pw$rq$2$dright(clock,inp,out);
@@ -42096,11 +34557,19 @@ module dsc_engine$pw$rq$2$dright(clock,inp,out);
     reg  [4:0] regs$1$d;
     wire  [4:0] regs$1$q;
     reg  regs$1$clock;
+    reg  [4:0] regs$2$d;
+    wire  [4:0] regs$2$q;
+    reg  regs$2$clock;
+    reg  [4:0] regs$3$d;
+    wire  [4:0] regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  [4:0] taps$0;
     reg  [4:0] taps$1;
     reg  [4:0] taps$2;
+    reg  [4:0] taps$3;
+    reg  [4:0] taps$4;
     
     // Sub module instances
     dsc_engine$pw$rq$2$dright$regs$0 regs$0(
@@ -42113,6 +34582,16 @@ module dsc_engine$pw$rq$2$dright(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    dsc_engine$pw$rq$2$dright$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    dsc_engine$pw$rq$2$dright$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -42123,10 +34602,18 @@ module dsc_engine$pw$rq$2$dright(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // dsc_engine$pw$rq$2$dright
@@ -42170,92 +34657,42 @@ module dsc_engine$pw$rq$2$dright$regs$1(d,q,clock);
 endmodule // dsc_engine$pw$rq$2$dright$regs$1
 
 
-module dsc_engine$pw$rq$2$dsat(clock,inp,out);
+module dsc_engine$pw$rq$2$dright$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    
-    // Sub module instances
-    dsc_engine$pw$rq$2$dsat$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$pw$rq$2$dsat$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$pw$rq$2$dsat
-
-
-module dsc_engine$pw$rq$2$dsat$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 1'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$2$dsat$regs$0
+endmodule // dsc_engine$pw$rq$2$dright$regs$2
 
 
-module dsc_engine$pw$rq$2$dsat$regs$1(d,q,clock);
+module dsc_engine$pw$rq$2$dright$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  d;
-    output reg  q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 1'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$2$dsat$regs$1
+endmodule // dsc_engine$pw$rq$2$dright$regs$3
 
 
 module dsc_engine$pw$rq$2$dv(clock,inp,out);
@@ -42272,11 +34709,19 @@ module dsc_engine$pw$rq$2$dv(clock,inp,out);
     reg  regs$1$d;
     wire  regs$1$q;
     reg  regs$1$clock;
+    reg  regs$2$d;
+    wire  regs$2$q;
+    reg  regs$2$clock;
+    reg  regs$3$d;
+    wire  regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  taps$0;
     reg  taps$1;
     reg  taps$2;
+    reg  taps$3;
+    reg  taps$4;
     
     // Sub module instances
     dsc_engine$pw$rq$2$dv$regs$0 regs$0(
@@ -42289,6 +34734,16 @@ module dsc_engine$pw$rq$2$dv(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    dsc_engine$pw$rq$2$dv$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    dsc_engine$pw$rq$2$dv$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -42299,10 +34754,18 @@ module dsc_engine$pw$rq$2$dv(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // dsc_engine$pw$rq$2$dv
@@ -42346,228 +34809,7 @@ module dsc_engine$pw$rq$2$dv$regs$1(d,q,clock);
 endmodule // dsc_engine$pw$rq$2$dv$regs$1
 
 
-module dsc_engine$pw$rq$2$dzp(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    dsc_engine$pw$rq$2$dzp$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$pw$rq$2$dzp$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$pw$rq$2$dzp
-
-
-module dsc_engine$pw$rq$2$dzp$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$2$dzp$regs$0
-
-
-module dsc_engine$pw$rq$2$dzp$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$2$dzp$regs$1
-
-
-module dsc_engine$pw$rq$2$hi1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$2$hi1
-
-
-module dsc_engine$pw$rq$2$hi2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$2$hi2
-
-
-module dsc_engine$pw$rq$2$hi3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$2$hi3
-
-
-module dsc_engine$pw$rq$2$hi4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$2$hi4
-
-
-module dsc_engine$pw$rq$2$hi5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$2$hi5
-
-
-module dsc_engine$pw$rq$2$hi6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$2$hi6
-
-
-module dsc_engine$pw$rq$2$hi6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$2$hi6_raw
-
-
-module dsc_engine$pw$rq$2$last1(d,q,clock);
+module dsc_engine$pw$rq$2$dv$regs$2(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -42583,10 +34825,10 @@ module dsc_engine$pw$rq$2$last1(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$2$last1
+endmodule // dsc_engine$pw$rq$2$dv$regs$2
 
 
-module dsc_engine$pw$rq$2$last2(d,q,clock);
+module dsc_engine$pw$rq$2$dv$regs$3(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -42602,10 +34844,10 @@ module dsc_engine$pw$rq$2$last2(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$2$last2
+endmodule // dsc_engine$pw$rq$2$dv$regs$3
 
 
-module dsc_engine$pw$rq$2$last3(d,q,clock);
+module dsc_engine$pw$rq$2$last10(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -42621,45 +34863,7 @@ module dsc_engine$pw$rq$2$last3(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$2$last3
-
-
-module dsc_engine$pw$rq$2$last4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$2$last4
-
-
-module dsc_engine$pw$rq$2$last5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$2$last5
+endmodule // dsc_engine$pw$rq$2$last10
 
 
 module dsc_engine$pw$rq$2$last6(d,q,clock);
@@ -42700,156 +34904,42 @@ module dsc_engine$pw$rq$2$last7(d,q,clock);
 endmodule // dsc_engine$pw$rq$2$last7
 
 
-module dsc_engine$pw$rq$2$lo1(d,q,clock);
+module dsc_engine$pw$rq$2$last8(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$2$lo1
+endmodule // dsc_engine$pw$rq$2$last8
 
 
-module dsc_engine$pw$rq$2$lo2(d,q,clock);
+module dsc_engine$pw$rq$2$last9(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$2$lo2
-
-
-module dsc_engine$pw$rq$2$lo3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$2$lo3
-
-
-module dsc_engine$pw$rq$2$lo4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$2$lo4
-
-
-module dsc_engine$pw$rq$2$lo5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$2$lo5
-
-
-module dsc_engine$pw$rq$2$lo6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$2$lo6
-
-
-module dsc_engine$pw$rq$2$lo6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$2$lo6_raw
-
-
-module dsc_engine$pw$rq$2$m1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$2$m1
+endmodule // dsc_engine$pw$rq$2$last9
 
 
 module dsc_engine$pw$rq$2$mul(clock,a,b,hi);
@@ -42858,7 +34948,7 @@ module dsc_engine$pw$rq$2$mul(clock,a,b,hi);
     input wire  clock;
     input wire  [31:0] a;
     input wire  [31:0] b;
-    output reg  [32:0] hi;
+    output reg  [33:0] hi;
     
     // Update code (custom)
     reg [31:0] a_r;
@@ -42883,7 +34973,7 @@ module dsc_engine$pw$rq$2$mul(clock,a,b,hi);
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
-    // Bits 63 and 29..0 are not needed by any caller (see the module docs).
+    // Bits 29..0 are not needed by any caller (see the module docs).
     /* verilator lint_off UNUSEDSIGNAL */
     wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
     /* verilator lint_on UNUSEDSIGNAL */
@@ -42897,12 +34987,12 @@ module dsc_engine$pw$rq$2$mul(clock,a,b,hi);
        mid <= {hl[32], hl} + {lh[32], lh};
        hh2 <= hh;
        ll2 <= ll;
-       hi <= p[62:30];
+       hi <= p[63:30];
     end
 endmodule // dsc_engine$pw$rq$2$mul
 
 
-module dsc_engine$pw$rq$2$out7(d,q,clock);
+module dsc_engine$pw$rq$2$out10(d,q,clock);
     
     // Module arguments
     input wire  [7:0] d;
@@ -42918,10 +35008,29 @@ module dsc_engine$pw$rq$2$out7(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$2$out7
+endmodule // dsc_engine$pw$rq$2$out10
 
 
-module dsc_engine$pw$rq$2$q5(d,q,clock);
+module dsc_engine$pw$rq$2$out9(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$rq$2$out9
+
+
+module dsc_engine$pw$rq$2$q6(d,q,clock);
     
     // Module arguments
     input wire  [31:0] d;
@@ -42937,105 +35046,29 @@ module dsc_engine$pw$rq$2$q5(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$2$q5
+endmodule // dsc_engine$pw$rq$2$q6
 
 
-module dsc_engine$pw$rq$2$rem5(d,q,clock);
+module dsc_engine$pw$rq$2$r7(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  [10:0] d;
+    output reg  [10:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 11'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$2$rem5
+endmodule // dsc_engine$pw$rq$2$r7
 
 
-module dsc_engine$pw$rq$2$right1(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$2$right1
-
-
-module dsc_engine$pw$rq$2$right2(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$2$right2
-
-
-module dsc_engine$pw$rq$2$right3(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$2$right3
-
-
-module dsc_engine$pw$rq$2$right4(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$2$right4
-
-
-module dsc_engine$pw$rq$2$sat2(d,q,clock);
+module dsc_engine$pw$rq$2$up6(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -43051,10 +35084,10 @@ module dsc_engine$pw$rq$2$sat2(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$2$sat2
+endmodule // dsc_engine$pw$rq$2$up6
 
 
-module dsc_engine$pw$rq$2$sat3(d,q,clock);
+module dsc_engine$pw$rq$2$v10(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -43070,121 +35103,7 @@ module dsc_engine$pw$rq$2$sat3(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$2$sat3
-
-
-module dsc_engine$pw$rq$2$thr5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$2$thr5
-
-
-module dsc_engine$pw$rq$2$v1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$2$v1
-
-
-module dsc_engine$pw$rq$2$v2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$2$v2
-
-
-module dsc_engine$pw$rq$2$v3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$2$v3
-
-
-module dsc_engine$pw$rq$2$v4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$2$v4
-
-
-module dsc_engine$pw$rq$2$v5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$2$v5
+endmodule // dsc_engine$pw$rq$2$v10
 
 
 module dsc_engine$pw$rq$2$v6(d,q,clock);
@@ -43225,156 +35144,61 @@ module dsc_engine$pw$rq$2$v7(d,q,clock);
 endmodule // dsc_engine$pw$rq$2$v7
 
 
-module dsc_engine$pw$rq$2$val6(d,q,clock);
+module dsc_engine$pw$rq$2$v8(d,q,clock);
     
     // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 34'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$2$val6
+endmodule // dsc_engine$pw$rq$2$v8
 
 
-module dsc_engine$pw$rq$2$x1(d,q,clock);
+module dsc_engine$pw$rq$2$v9(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$2$x1
+endmodule // dsc_engine$pw$rq$2$v9
 
 
-module dsc_engine$pw$rq$2$y4(d,q,clock);
+module dsc_engine$pw$rq$2$val8(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  [10:0] d;
+    output reg  [10:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 11'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$2$y4
-
-
-module dsc_engine$pw$rq$2$zp1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$2$zp1
-
-
-module dsc_engine$pw$rq$2$zp2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$2$zp2
-
-
-module dsc_engine$pw$rq$2$zp3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$2$zp3
-
-
-module dsc_engine$pw$rq$2$zp4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$2$zp4
-
-
-module dsc_engine$pw$rq$2$zp5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$2$zp5
+endmodule // dsc_engine$pw$rq$2$val8
 
 
 module dsc_engine$pw$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,last,out_valid,out,out_last);
@@ -43397,192 +35221,95 @@ module dsc_engine$pw$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     // Constant declarations
     localparam  one = 32'h1;
     localparam  ones = 32'hffffffff;
-    localparam  int32_min = 32'h80000000;
     localparam  int32_max = 32'h7fffffff;
-    localparam  sext32 = 34'h300000000;
-    localparam  sext8 = 34'h3ffffff00;
-    localparam  offset = 34'h200000000;
+    localparam  top_ones = 23'h7fffff;
+    localparam  one11 = 11'b1;
+    localparam  sext10 = 11'b10000000000;
+    localparam  sext8 = 11'b11100000000;
+    localparam  sat_lo11 = 11'b11000000000;
+    localparam  sat_hi11 = 11'b111111111;
+    localparam  offset11 = 11'b10000000000;
     
     // Stub signals
     reg  mul$clock;
     reg  [31:0] mul$a;
     reg  [31:0] mul$b;
-    wire  [32:0] mul$hi;
-    reg  v1$d;
-    wire  v1$q;
-    reg  v1$clock;
-    reg  [31:0] x1$d;
-    wire  [31:0] x1$q;
-    reg  x1$clock;
-    reg  [31:0] m1$d;
-    wire  [31:0] m1$q;
-    reg  m1$clock;
-    reg  [4:0] right1$d;
-    wire  [4:0] right1$q;
-    reg  right1$clock;
-    reg  [7:0] zp1$d;
-    wire  [7:0] zp1$q;
-    reg  zp1$clock;
-    reg  [7:0] lo1$d;
-    wire  [7:0] lo1$q;
-    reg  lo1$clock;
-    reg  [7:0] hi1$d;
-    wire  [7:0] hi1$q;
-    reg  hi1$clock;
-    reg  last1$d;
-    wire  last1$q;
-    reg  last1$clock;
-    reg  v2$d;
-    wire  v2$q;
-    reg  v2$clock;
-    reg  sat2$d;
-    wire  sat2$q;
-    reg  sat2$clock;
-    reg  [4:0] right2$d;
-    wire  [4:0] right2$q;
-    reg  right2$clock;
-    reg  [7:0] zp2$d;
-    wire  [7:0] zp2$q;
-    reg  zp2$clock;
-    reg  [7:0] lo2$d;
-    wire  [7:0] lo2$q;
-    reg  lo2$clock;
-    reg  [7:0] hi2$d;
-    wire  [7:0] hi2$q;
-    reg  hi2$clock;
-    reg  last2$d;
-    wire  last2$q;
-    reg  last2$clock;
-    reg  v3$d;
-    wire  v3$q;
-    reg  v3$clock;
-    reg  sat3$d;
-    wire  sat3$q;
-    reg  sat3$clock;
-    reg  [4:0] right3$d;
-    wire  [4:0] right3$q;
-    reg  right3$clock;
-    reg  [7:0] zp3$d;
-    wire  [7:0] zp3$q;
-    reg  zp3$clock;
-    reg  [7:0] lo3$d;
-    wire  [7:0] lo3$q;
-    reg  lo3$clock;
-    reg  [7:0] hi3$d;
-    wire  [7:0] hi3$q;
-    reg  hi3$clock;
-    reg  last3$d;
-    wire  last3$q;
-    reg  last3$clock;
+    wire  [33:0] mul$hi;
     reg  dv$clock;
     reg  dv$inp;
     wire  dv$out;
-    reg  dsat$clock;
-    reg  dsat$inp;
-    wire  dsat$out;
     reg  dright$clock;
     reg  [4:0] dright$inp;
     wire  [4:0] dright$out;
-    reg  dzp$clock;
-    reg  [7:0] dzp$inp;
-    wire  [7:0] dzp$out;
-    reg  dlo$clock;
-    reg  [7:0] dlo$inp;
-    wire  [7:0] dlo$out;
-    reg  dhi$clock;
-    reg  [7:0] dhi$inp;
-    wire  [7:0] dhi$out;
     reg  dlast$clock;
     reg  dlast$inp;
     wire  dlast$out;
-    reg  v4$d;
-    wire  v4$q;
-    reg  v4$clock;
-    reg  [31:0] y4$d;
-    wire  [31:0] y4$q;
-    reg  y4$clock;
-    reg  [4:0] right4$d;
-    wire  [4:0] right4$q;
-    reg  right4$clock;
-    reg  [7:0] zp4$d;
-    wire  [7:0] zp4$q;
-    reg  zp4$clock;
-    reg  [7:0] lo4$d;
-    wire  [7:0] lo4$q;
-    reg  lo4$clock;
-    reg  [7:0] hi4$d;
-    wire  [7:0] hi4$q;
-    reg  hi4$clock;
-    reg  last4$d;
-    wire  last4$q;
-    reg  last4$clock;
-    reg  v5$d;
-    wire  v5$q;
-    reg  v5$clock;
-    reg  [31:0] q5$d;
-    wire  [31:0] q5$q;
-    reg  q5$clock;
-    reg  [31:0] rem5$d;
-    wire  [31:0] rem5$q;
-    reg  rem5$clock;
-    reg  [31:0] thr5$d;
-    wire  [31:0] thr5$q;
-    reg  thr5$clock;
-    reg  [7:0] zp5$d;
-    wire  [7:0] zp5$q;
-    reg  zp5$clock;
-    reg  [7:0] lo5$d;
-    wire  [7:0] lo5$q;
-    reg  lo5$clock;
-    reg  [7:0] hi5$d;
-    wire  [7:0] hi5$q;
-    reg  hi5$clock;
-    reg  last5$d;
-    wire  last5$q;
-    reg  last5$clock;
     reg  v6$d;
     wire  v6$q;
     reg  v6$clock;
-    reg  [33:0] val6$d;
-    wire  [33:0] val6$q;
-    reg  val6$clock;
-    reg  [33:0] lo6$d;
-    wire  [33:0] lo6$q;
-    reg  lo6$clock;
-    reg  [33:0] hi6$d;
-    wire  [33:0] hi6$q;
-    reg  hi6$clock;
-    reg  [7:0] lo6_raw$d;
-    wire  [7:0] lo6_raw$q;
-    reg  lo6_raw$clock;
-    reg  [7:0] hi6_raw$d;
-    wire  [7:0] hi6_raw$q;
-    reg  hi6_raw$clock;
+    reg  [31:0] q6$d;
+    wire  [31:0] q6$q;
+    reg  q6$clock;
+    reg  up6$d;
+    wire  up6$q;
+    reg  up6$clock;
     reg  last6$d;
     wire  last6$q;
     reg  last6$clock;
     reg  v7$d;
     wire  v7$q;
     reg  v7$clock;
-    reg  [7:0] out7$d;
-    wire  [7:0] out7$q;
-    reg  out7$clock;
+    reg  [10:0] r7$d;
+    wire  [10:0] r7$q;
+    reg  r7$clock;
     reg  last7$d;
     wire  last7$q;
     reg  last7$clock;
+    reg  v8$d;
+    wire  v8$q;
+    reg  v8$clock;
+    reg  [10:0] val8$d;
+    wire  [10:0] val8$q;
+    reg  val8$clock;
+    reg  last8$d;
+    wire  last8$q;
+    reg  last8$clock;
+    reg  v9$d;
+    wire  v9$q;
+    reg  v9$clock;
+    reg  [7:0] out9$d;
+    wire  [7:0] out9$q;
+    reg  out9$clock;
+    reg  last9$d;
+    wire  last9$q;
+    reg  last9$clock;
+    reg  v10$d;
+    wire  v10$q;
+    reg  v10$clock;
+    reg  [7:0] out10$d;
+    wire  [7:0] out10$q;
+    reg  out10$clock;
+    reg  last10$d;
+    wire  last10$q;
+    reg  last10$clock;
     
     // Local signals
     reg  [31:0] sum0;
     reg  [4:0] neg_shift;
+    reg  sat5;
     reg  [31:0] prod_hi;
-    reg  [31:0] mask4;
-    reg  [31:0] fill4;
-    reg  [31:0] rounded5;
-    reg  [33:0] wide5;
-    reg  [33:0] zp_wide5;
-    reg  [33:0] lo_wide5;
-    reg  [33:0] hi_wide5;
-    reg  [33:0] val_off6;
+    reg  [31:0] y5;
+    reg  [4:0] right5;
+    reg  [31:0] mask5;
+    reg  [31:0] half5;
+    reg  [31:0] below5;
+    reg  [31:0] fill5;
+    reg  [22:0] top6;
+    reg  [10:0] low6;
+    reg  [10:0] zp_ext7;
+    reg  [10:0] val_off8;
+    reg  [10:0] lo_off8;
+    reg  [10:0] hi_off8;
     
     // Sub module instances
     dsc_engine$pw$rq$3$mul mul(
@@ -43591,255 +35318,35 @@ module dsc_engine$pw$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         .b(mul$b),
         .hi(mul$hi)
     );
-    dsc_engine$pw$rq$3$v1 v1(
-        .d(v1$d),
-        .q(v1$q),
-        .clock(v1$clock)
-    );
-    dsc_engine$pw$rq$3$x1 x1(
-        .d(x1$d),
-        .q(x1$q),
-        .clock(x1$clock)
-    );
-    dsc_engine$pw$rq$3$m1 m1(
-        .d(m1$d),
-        .q(m1$q),
-        .clock(m1$clock)
-    );
-    dsc_engine$pw$rq$3$right1 right1(
-        .d(right1$d),
-        .q(right1$q),
-        .clock(right1$clock)
-    );
-    dsc_engine$pw$rq$3$zp1 zp1(
-        .d(zp1$d),
-        .q(zp1$q),
-        .clock(zp1$clock)
-    );
-    dsc_engine$pw$rq$3$lo1 lo1(
-        .d(lo1$d),
-        .q(lo1$q),
-        .clock(lo1$clock)
-    );
-    dsc_engine$pw$rq$3$hi1 hi1(
-        .d(hi1$d),
-        .q(hi1$q),
-        .clock(hi1$clock)
-    );
-    dsc_engine$pw$rq$3$last1 last1(
-        .d(last1$d),
-        .q(last1$q),
-        .clock(last1$clock)
-    );
-    dsc_engine$pw$rq$3$v2 v2(
-        .d(v2$d),
-        .q(v2$q),
-        .clock(v2$clock)
-    );
-    dsc_engine$pw$rq$3$sat2 sat2(
-        .d(sat2$d),
-        .q(sat2$q),
-        .clock(sat2$clock)
-    );
-    dsc_engine$pw$rq$3$right2 right2(
-        .d(right2$d),
-        .q(right2$q),
-        .clock(right2$clock)
-    );
-    dsc_engine$pw$rq$3$zp2 zp2(
-        .d(zp2$d),
-        .q(zp2$q),
-        .clock(zp2$clock)
-    );
-    dsc_engine$pw$rq$3$lo2 lo2(
-        .d(lo2$d),
-        .q(lo2$q),
-        .clock(lo2$clock)
-    );
-    dsc_engine$pw$rq$3$hi2 hi2(
-        .d(hi2$d),
-        .q(hi2$q),
-        .clock(hi2$clock)
-    );
-    dsc_engine$pw$rq$3$last2 last2(
-        .d(last2$d),
-        .q(last2$q),
-        .clock(last2$clock)
-    );
-    dsc_engine$pw$rq$3$v3 v3(
-        .d(v3$d),
-        .q(v3$q),
-        .clock(v3$clock)
-    );
-    dsc_engine$pw$rq$3$sat3 sat3(
-        .d(sat3$d),
-        .q(sat3$q),
-        .clock(sat3$clock)
-    );
-    dsc_engine$pw$rq$3$right3 right3(
-        .d(right3$d),
-        .q(right3$q),
-        .clock(right3$clock)
-    );
-    dsc_engine$pw$rq$3$zp3 zp3(
-        .d(zp3$d),
-        .q(zp3$q),
-        .clock(zp3$clock)
-    );
-    dsc_engine$pw$rq$3$lo3 lo3(
-        .d(lo3$d),
-        .q(lo3$q),
-        .clock(lo3$clock)
-    );
-    dsc_engine$pw$rq$3$hi3 hi3(
-        .d(hi3$d),
-        .q(hi3$q),
-        .clock(hi3$clock)
-    );
-    dsc_engine$pw$rq$3$last3 last3(
-        .d(last3$d),
-        .q(last3$q),
-        .clock(last3$clock)
-    );
     dsc_engine$pw$rq$3$dv dv(
         .clock(dv$clock),
         .inp(dv$inp),
         .out(dv$out)
-    );
-    dsc_engine$pw$rq$3$dsat dsat(
-        .clock(dsat$clock),
-        .inp(dsat$inp),
-        .out(dsat$out)
     );
     dsc_engine$pw$rq$3$dright dright(
         .clock(dright$clock),
         .inp(dright$inp),
         .out(dright$out)
     );
-    dsc_engine$pw$rq$3$dzp dzp(
-        .clock(dzp$clock),
-        .inp(dzp$inp),
-        .out(dzp$out)
-    );
-    dsc_engine$pw$rq$3$dlo dlo(
-        .clock(dlo$clock),
-        .inp(dlo$inp),
-        .out(dlo$out)
-    );
-    dsc_engine$pw$rq$3$dhi dhi(
-        .clock(dhi$clock),
-        .inp(dhi$inp),
-        .out(dhi$out)
-    );
     dsc_engine$pw$rq$3$dlast dlast(
         .clock(dlast$clock),
         .inp(dlast$inp),
         .out(dlast$out)
-    );
-    dsc_engine$pw$rq$3$v4 v4(
-        .d(v4$d),
-        .q(v4$q),
-        .clock(v4$clock)
-    );
-    dsc_engine$pw$rq$3$y4 y4(
-        .d(y4$d),
-        .q(y4$q),
-        .clock(y4$clock)
-    );
-    dsc_engine$pw$rq$3$right4 right4(
-        .d(right4$d),
-        .q(right4$q),
-        .clock(right4$clock)
-    );
-    dsc_engine$pw$rq$3$zp4 zp4(
-        .d(zp4$d),
-        .q(zp4$q),
-        .clock(zp4$clock)
-    );
-    dsc_engine$pw$rq$3$lo4 lo4(
-        .d(lo4$d),
-        .q(lo4$q),
-        .clock(lo4$clock)
-    );
-    dsc_engine$pw$rq$3$hi4 hi4(
-        .d(hi4$d),
-        .q(hi4$q),
-        .clock(hi4$clock)
-    );
-    dsc_engine$pw$rq$3$last4 last4(
-        .d(last4$d),
-        .q(last4$q),
-        .clock(last4$clock)
-    );
-    dsc_engine$pw$rq$3$v5 v5(
-        .d(v5$d),
-        .q(v5$q),
-        .clock(v5$clock)
-    );
-    dsc_engine$pw$rq$3$q5 q5(
-        .d(q5$d),
-        .q(q5$q),
-        .clock(q5$clock)
-    );
-    dsc_engine$pw$rq$3$rem5 rem5(
-        .d(rem5$d),
-        .q(rem5$q),
-        .clock(rem5$clock)
-    );
-    dsc_engine$pw$rq$3$thr5 thr5(
-        .d(thr5$d),
-        .q(thr5$q),
-        .clock(thr5$clock)
-    );
-    dsc_engine$pw$rq$3$zp5 zp5(
-        .d(zp5$d),
-        .q(zp5$q),
-        .clock(zp5$clock)
-    );
-    dsc_engine$pw$rq$3$lo5 lo5(
-        .d(lo5$d),
-        .q(lo5$q),
-        .clock(lo5$clock)
-    );
-    dsc_engine$pw$rq$3$hi5 hi5(
-        .d(hi5$d),
-        .q(hi5$q),
-        .clock(hi5$clock)
-    );
-    dsc_engine$pw$rq$3$last5 last5(
-        .d(last5$d),
-        .q(last5$q),
-        .clock(last5$clock)
     );
     dsc_engine$pw$rq$3$v6 v6(
         .d(v6$d),
         .q(v6$q),
         .clock(v6$clock)
     );
-    dsc_engine$pw$rq$3$val6 val6(
-        .d(val6$d),
-        .q(val6$q),
-        .clock(val6$clock)
+    dsc_engine$pw$rq$3$q6 q6(
+        .d(q6$d),
+        .q(q6$q),
+        .clock(q6$clock)
     );
-    dsc_engine$pw$rq$3$lo6 lo6(
-        .d(lo6$d),
-        .q(lo6$q),
-        .clock(lo6$clock)
-    );
-    dsc_engine$pw$rq$3$hi6 hi6(
-        .d(hi6$d),
-        .q(hi6$q),
-        .clock(hi6$clock)
-    );
-    dsc_engine$pw$rq$3$lo6_raw lo6_raw(
-        .d(lo6_raw$d),
-        .q(lo6_raw$q),
-        .clock(lo6_raw$clock)
-    );
-    dsc_engine$pw$rq$3$hi6_raw hi6_raw(
-        .d(hi6_raw$d),
-        .q(hi6_raw$q),
-        .clock(hi6_raw$clock)
+    dsc_engine$pw$rq$3$up6 up6(
+        .d(up6$d),
+        .q(up6$q),
+        .clock(up6$clock)
     );
     dsc_engine$pw$rq$3$last6 last6(
         .d(last6$d),
@@ -43851,327 +35358,196 @@ module dsc_engine$pw$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         .q(v7$q),
         .clock(v7$clock)
     );
-    dsc_engine$pw$rq$3$out7 out7(
-        .d(out7$d),
-        .q(out7$q),
-        .clock(out7$clock)
+    dsc_engine$pw$rq$3$r7 r7(
+        .d(r7$d),
+        .q(r7$q),
+        .clock(r7$clock)
     );
     dsc_engine$pw$rq$3$last7 last7(
         .d(last7$d),
         .q(last7$q),
         .clock(last7$clock)
     );
+    dsc_engine$pw$rq$3$v8 v8(
+        .d(v8$d),
+        .q(v8$q),
+        .clock(v8$clock)
+    );
+    dsc_engine$pw$rq$3$val8 val8(
+        .d(val8$d),
+        .q(val8$q),
+        .clock(val8$clock)
+    );
+    dsc_engine$pw$rq$3$last8 last8(
+        .d(last8$d),
+        .q(last8$q),
+        .clock(last8$clock)
+    );
+    dsc_engine$pw$rq$3$v9 v9(
+        .d(v9$d),
+        .q(v9$q),
+        .clock(v9$clock)
+    );
+    dsc_engine$pw$rq$3$out9 out9(
+        .d(out9$d),
+        .q(out9$q),
+        .clock(out9$clock)
+    );
+    dsc_engine$pw$rq$3$last9 last9(
+        .d(last9$d),
+        .q(last9$q),
+        .clock(last9$clock)
+    );
+    dsc_engine$pw$rq$3$v10 v10(
+        .d(v10$d),
+        .q(v10$q),
+        .clock(v10$clock)
+    );
+    dsc_engine$pw$rq$3$out10 out10(
+        .d(out10$d),
+        .q(out10$q),
+        .clock(out10$clock)
+    );
+    dsc_engine$pw$rq$3$last10 last10(
+        .d(last10$d),
+        .q(last10$q),
+        .clock(last10$clock)
+    );
     
     // Update code
     always @(*) begin
-        v1$clock = clock;
-        x1$clock = clock;
-        m1$clock = clock;
-        right1$clock = clock;
-        zp1$clock = clock;
-        lo1$clock = clock;
-        hi1$clock = clock;
-        last1$clock = clock;
-        v2$clock = clock;
-        sat2$clock = clock;
-        right2$clock = clock;
-        zp2$clock = clock;
-        lo2$clock = clock;
-        hi2$clock = clock;
-        last2$clock = clock;
-        v3$clock = clock;
-        sat3$clock = clock;
-        right3$clock = clock;
-        zp3$clock = clock;
-        lo3$clock = clock;
-        hi3$clock = clock;
-        last3$clock = clock;
-        v4$clock = clock;
-        y4$clock = clock;
-        right4$clock = clock;
-        zp4$clock = clock;
-        lo4$clock = clock;
-        hi4$clock = clock;
-        last4$clock = clock;
-        v5$clock = clock;
-        q5$clock = clock;
-        rem5$clock = clock;
-        thr5$clock = clock;
-        zp5$clock = clock;
-        lo5$clock = clock;
-        hi5$clock = clock;
-        last5$clock = clock;
         v6$clock = clock;
-        val6$clock = clock;
-        lo6$clock = clock;
-        hi6$clock = clock;
-        lo6_raw$clock = clock;
-        hi6_raw$clock = clock;
+        q6$clock = clock;
+        up6$clock = clock;
         last6$clock = clock;
         v7$clock = clock;
-        out7$clock = clock;
+        r7$clock = clock;
         last7$clock = clock;
-        v1$d = v1$q;
-        x1$d = x1$q;
-        m1$d = m1$q;
-        right1$d = right1$q;
-        zp1$d = zp1$q;
-        lo1$d = lo1$q;
-        hi1$d = hi1$q;
-        last1$d = last1$q;
-        v2$d = v2$q;
-        sat2$d = sat2$q;
-        right2$d = right2$q;
-        zp2$d = zp2$q;
-        lo2$d = lo2$q;
-        hi2$d = hi2$q;
-        last2$d = last2$q;
-        v3$d = v3$q;
-        sat3$d = sat3$q;
-        right3$d = right3$q;
-        zp3$d = zp3$q;
-        lo3$d = lo3$q;
-        hi3$d = hi3$q;
-        last3$d = last3$q;
-        v4$d = v4$q;
-        y4$d = y4$q;
-        right4$d = right4$q;
-        zp4$d = zp4$q;
-        lo4$d = lo4$q;
-        hi4$d = hi4$q;
-        last4$d = last4$q;
-        v5$d = v5$q;
-        q5$d = q5$q;
-        rem5$d = rem5$q;
-        thr5$d = thr5$q;
-        zp5$d = zp5$q;
-        lo5$d = lo5$q;
-        hi5$d = hi5$q;
-        last5$d = last5$q;
+        v8$clock = clock;
+        val8$clock = clock;
+        last8$clock = clock;
+        v9$clock = clock;
+        out9$clock = clock;
+        last9$clock = clock;
+        v10$clock = clock;
+        out10$clock = clock;
+        last10$clock = clock;
         v6$d = v6$q;
-        val6$d = val6$q;
-        lo6$d = lo6$q;
-        hi6$d = hi6$q;
-        lo6_raw$d = lo6_raw$q;
-        hi6_raw$d = hi6_raw$q;
+        q6$d = q6$q;
+        up6$d = up6$q;
         last6$d = last6$q;
         v7$d = v7$q;
-        out7$d = out7$q;
+        r7$d = r7$q;
         last7$d = last7$q;
+        v8$d = v8$q;
+        val8$d = val8$q;
+        last8$d = last8$q;
+        v9$d = v9$q;
+        out9$d = out9$q;
+        last9$d = last9$q;
+        v10$d = v10$q;
+        out10$d = out10$q;
+        last10$d = last10$q;
         mul$clock = clock;
         dv$clock = clock;
-        dsat$clock = clock;
         dright$clock = clock;
-        dzp$clock = clock;
-        dlo$clock = clock;
-        dhi$clock = clock;
         dlast$clock = clock;
         sum0 = acc + bias;
         neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
         if (shift[32'h5]) begin
-            x1$d = sum0;
-            right1$d = neg_shift;
+            mul$a = sum0;
+            dright$inp = neg_shift;
         end
         else begin
-            x1$d = sum0 << shift[(32'h0)+:(5)];
-            right1$d = 32'h0;
+            mul$a = sum0 << shift[(32'h0)+:(5)];
+            dright$inp = 32'h0;
         end
-        v1$d = valid;
-        m1$d = m0;
-        zp1$d = out_zp;
-        lo1$d = act_min;
-        hi1$d = act_max;
-        last1$d = last;
-        mul$a = x1$q;
-        mul$b = m1$q;
-        sat2$d = (x1$q == int32_min) && (m1$q == int32_min);
-        v2$d = v1$q;
-        right2$d = right1$q;
-        zp2$d = zp1$q;
-        lo2$d = lo1$q;
-        hi2$d = hi1$q;
-        last2$d = last1$q;
-        v3$d = v2$q;
-        sat3$d = sat2$q;
-        right3$d = right2$q;
-        zp3$d = zp2$q;
-        lo3$d = lo2$q;
-        hi3$d = hi2$q;
-        last3$d = last2$q;
-        dv$inp = v3$q;
-        dsat$inp = sat3$q;
-        dright$inp = right3$q;
-        dzp$inp = zp3$q;
-        dlo$inp = lo3$q;
-        dhi$inp = hi3$q;
-        dlast$inp = last3$q;
+        mul$b = m0;
+        dv$inp = valid;
+        dlast$inp = last;
+        sat5 = mul$hi[32'h20] && ~mul$hi[32'h21];
         prod_hi = mul$hi[(32'h1)+:(32)];
-        if (dsat$out) begin
-            y4$d = int32_max;
+        if (sat5) begin
+            y5 = int32_max;
         end
         else if (mul$hi[32'h0]) begin
-            y4$d = prod_hi + one;
+            y5 = prod_hi + one;
         end
         else begin
-            y4$d = prod_hi;
+            y5 = prod_hi;
         end
-        v4$d = dv$out;
-        right4$d = dright$out;
-        zp4$d = dzp$out;
-        lo4$d = dlo$out;
-        hi4$d = dhi$out;
-        last4$d = dlast$out;
-        mask4 = (one << right4$q) - one;
-        fill4 = ~(ones >> right4$q);
-        rem5$d = y4$q & mask4;
-        if (y4$q[32'h1f]) begin
-            q5$d = (y4$q >> right4$q) | fill4;
-            thr5$d = (mask4 >> 32'h1) + one;
+        right5 = dright$out;
+        mask5 = ~(ones << right5);
+        below5 = mask5 >> 32'h1;
+        half5 = mask5 ^ below5;
+        fill5 = ~(ones >> right5);
+        if (y5[32'h1f]) begin
+            q6$d = (y5 >> right5) | fill5;
+            up6$d = |(y5 & half5) && |(y5 & below5);
         end
         else begin
-            q5$d = y4$q >> right4$q;
-            thr5$d = mask4 >> 32'h1;
+            q6$d = y5 >> right5;
+            up6$d = |(y5 & half5);
         end
-        v5$d = v4$q;
-        zp5$d = zp4$q;
-        lo5$d = lo4$q;
-        hi5$d = hi4$q;
-        last5$d = last4$q;
-        if (rem5$q > thr5$q) begin
-            rounded5 = q5$q + one;
+        v6$d = dv$out;
+        last6$d = dlast$out;
+        top6 = q6$q[(32'h9)+:(23)];
+        low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff);
+        if (q6$q[32'h9]) begin
+            low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
         end
-        else begin
-            rounded5 = q5$q;
+        if (~|top6 || (top6 == top_ones)) begin
+            if (up6$q) begin
+                r7$d = low6 + one11;
+            end
+            else begin
+                r7$d = low6;
+            end
         end
-        wide5 = ((rounded5) & 34'h3ffffffff);
-        if (rounded5[32'h1f]) begin
-            wide5 = ((rounded5) & 34'h3ffffffff) | sext32;
-        end
-        zp_wide5 = ((zp5$q) & 34'h3ffffffff);
-        if (zp5$q[32'h7]) begin
-            zp_wide5 = ((zp5$q) & 34'h3ffffffff) | sext8;
-        end
-        lo_wide5 = ((lo5$q) & 34'h3ffffffff);
-        if (lo5$q[32'h7]) begin
-            lo_wide5 = ((lo5$q) & 34'h3ffffffff) | sext8;
-        end
-        hi_wide5 = ((hi5$q) & 34'h3ffffffff);
-        if (hi5$q[32'h7]) begin
-            hi_wide5 = ((hi5$q) & 34'h3ffffffff) | sext8;
-        end
-        val6$d = wide5 + zp_wide5;
-        lo6$d = lo_wide5 ^ offset;
-        hi6$d = hi_wide5 ^ offset;
-        lo6_raw$d = lo5$q;
-        hi6_raw$d = hi5$q;
-        v6$d = v5$q;
-        last6$d = last5$q;
-        val_off6 = val6$q ^ offset;
-        if (val_off6 < lo6$q) begin
-            out7$d = lo6_raw$q;
-        end
-        else if (val_off6 > hi6$q) begin
-            out7$d = hi6_raw$q;
+        else if (q6$q[32'h1f]) begin
+            r7$d = sat_lo11;
         end
         else begin
-            out7$d = val6$q[(32'h0)+:(8)];
+            r7$d = sat_hi11;
         end
         v7$d = v6$q;
         last7$d = last6$q;
-        out_valid = v7$q;
-        out = out7$q;
-        out_last = last7$q;
+        zp_ext7 = ((out_zp) & 11'h7ff);
+        if (out_zp[32'h7]) begin
+            zp_ext7 = ((out_zp) & 11'h7ff) | sext8;
+        end
+        val8$d = r7$q + zp_ext7;
+        v8$d = v7$q;
+        last8$d = last7$q;
+        val_off8 = val8$q ^ offset11;
+        lo_off8 = ((act_min) & 11'h7ff) ^ offset11;
+        if (act_min[32'h7]) begin
+            lo_off8 = (((act_min) & 11'h7ff) | sext8) ^ offset11;
+        end
+        hi_off8 = ((act_max) & 11'h7ff) ^ offset11;
+        if (act_max[32'h7]) begin
+            hi_off8 = (((act_max) & 11'h7ff) | sext8) ^ offset11;
+        end
+        if (val_off8 < lo_off8) begin
+            out9$d = act_min;
+        end
+        else if (val_off8 > hi_off8) begin
+            out9$d = act_max;
+        end
+        else begin
+            out9$d = val8$q[(32'h0)+:(8)];
+        end
+        v9$d = v8$q;
+        last9$d = last8$q;
+        v10$d = v9$q;
+        out10$d = out9$q;
+        last10$d = last9$q;
+        out_valid = v10$q;
+        out = out10$q;
+        out_last = last10$q;
     end
     
 endmodule // dsc_engine$pw$rq$3
-
-
-module dsc_engine$pw$rq$3$dhi(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    dsc_engine$pw$rq$3$dhi$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$pw$rq$3$dhi$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$pw$rq$3$dhi
-
-
-module dsc_engine$pw$rq$3$dhi$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$3$dhi$regs$0
-
-
-module dsc_engine$pw$rq$3$dhi$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$3$dhi$regs$1
 
 
 module dsc_engine$pw$rq$3$dlast(clock,inp,out);
@@ -44188,11 +35564,19 @@ module dsc_engine$pw$rq$3$dlast(clock,inp,out);
     reg  regs$1$d;
     wire  regs$1$q;
     reg  regs$1$clock;
+    reg  regs$2$d;
+    wire  regs$2$q;
+    reg  regs$2$clock;
+    reg  regs$3$d;
+    wire  regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  taps$0;
     reg  taps$1;
     reg  taps$2;
+    reg  taps$3;
+    reg  taps$4;
     
     // Sub module instances
     dsc_engine$pw$rq$3$dlast$regs$0 regs$0(
@@ -44205,6 +35589,16 @@ module dsc_engine$pw$rq$3$dlast(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    dsc_engine$pw$rq$3$dlast$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    dsc_engine$pw$rq$3$dlast$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -44215,10 +35609,18 @@ module dsc_engine$pw$rq$3$dlast(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // dsc_engine$pw$rq$3$dlast
@@ -44262,92 +35664,42 @@ module dsc_engine$pw$rq$3$dlast$regs$1(d,q,clock);
 endmodule // dsc_engine$pw$rq$3$dlast$regs$1
 
 
-module dsc_engine$pw$rq$3$dlo(clock,inp,out);
+module dsc_engine$pw$rq$3$dlast$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    dsc_engine$pw$rq$3$dlo$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$pw$rq$3$dlo$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$pw$rq$3$dlo
-
-
-module dsc_engine$pw$rq$3$dlo$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$3$dlo$regs$0
+endmodule // dsc_engine$pw$rq$3$dlast$regs$2
 
 
-module dsc_engine$pw$rq$3$dlo$regs$1(d,q,clock);
+module dsc_engine$pw$rq$3$dlast$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$3$dlo$regs$1
+endmodule // dsc_engine$pw$rq$3$dlast$regs$3
 
 
 module dsc_engine$pw$rq$3$dright(clock,inp,out);
@@ -44364,11 +35716,19 @@ module dsc_engine$pw$rq$3$dright(clock,inp,out);
     reg  [4:0] regs$1$d;
     wire  [4:0] regs$1$q;
     reg  regs$1$clock;
+    reg  [4:0] regs$2$d;
+    wire  [4:0] regs$2$q;
+    reg  regs$2$clock;
+    reg  [4:0] regs$3$d;
+    wire  [4:0] regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  [4:0] taps$0;
     reg  [4:0] taps$1;
     reg  [4:0] taps$2;
+    reg  [4:0] taps$3;
+    reg  [4:0] taps$4;
     
     // Sub module instances
     dsc_engine$pw$rq$3$dright$regs$0 regs$0(
@@ -44381,6 +35741,16 @@ module dsc_engine$pw$rq$3$dright(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    dsc_engine$pw$rq$3$dright$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    dsc_engine$pw$rq$3$dright$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -44391,10 +35761,18 @@ module dsc_engine$pw$rq$3$dright(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // dsc_engine$pw$rq$3$dright
@@ -44438,92 +35816,42 @@ module dsc_engine$pw$rq$3$dright$regs$1(d,q,clock);
 endmodule // dsc_engine$pw$rq$3$dright$regs$1
 
 
-module dsc_engine$pw$rq$3$dsat(clock,inp,out);
+module dsc_engine$pw$rq$3$dright$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    
-    // Sub module instances
-    dsc_engine$pw$rq$3$dsat$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$pw$rq$3$dsat$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$pw$rq$3$dsat
-
-
-module dsc_engine$pw$rq$3$dsat$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 1'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$3$dsat$regs$0
+endmodule // dsc_engine$pw$rq$3$dright$regs$2
 
 
-module dsc_engine$pw$rq$3$dsat$regs$1(d,q,clock);
+module dsc_engine$pw$rq$3$dright$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  d;
-    output reg  q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 1'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$3$dsat$regs$1
+endmodule // dsc_engine$pw$rq$3$dright$regs$3
 
 
 module dsc_engine$pw$rq$3$dv(clock,inp,out);
@@ -44540,11 +35868,19 @@ module dsc_engine$pw$rq$3$dv(clock,inp,out);
     reg  regs$1$d;
     wire  regs$1$q;
     reg  regs$1$clock;
+    reg  regs$2$d;
+    wire  regs$2$q;
+    reg  regs$2$clock;
+    reg  regs$3$d;
+    wire  regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  taps$0;
     reg  taps$1;
     reg  taps$2;
+    reg  taps$3;
+    reg  taps$4;
     
     // Sub module instances
     dsc_engine$pw$rq$3$dv$regs$0 regs$0(
@@ -44557,6 +35893,16 @@ module dsc_engine$pw$rq$3$dv(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    dsc_engine$pw$rq$3$dv$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    dsc_engine$pw$rq$3$dv$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -44567,10 +35913,18 @@ module dsc_engine$pw$rq$3$dv(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // dsc_engine$pw$rq$3$dv
@@ -44614,228 +35968,7 @@ module dsc_engine$pw$rq$3$dv$regs$1(d,q,clock);
 endmodule // dsc_engine$pw$rq$3$dv$regs$1
 
 
-module dsc_engine$pw$rq$3$dzp(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    dsc_engine$pw$rq$3$dzp$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$pw$rq$3$dzp$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // dsc_engine$pw$rq$3$dzp
-
-
-module dsc_engine$pw$rq$3$dzp$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$3$dzp$regs$0
-
-
-module dsc_engine$pw$rq$3$dzp$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$3$dzp$regs$1
-
-
-module dsc_engine$pw$rq$3$hi1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$3$hi1
-
-
-module dsc_engine$pw$rq$3$hi2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$3$hi2
-
-
-module dsc_engine$pw$rq$3$hi3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$3$hi3
-
-
-module dsc_engine$pw$rq$3$hi4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$3$hi4
-
-
-module dsc_engine$pw$rq$3$hi5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$3$hi5
-
-
-module dsc_engine$pw$rq$3$hi6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$3$hi6
-
-
-module dsc_engine$pw$rq$3$hi6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$3$hi6_raw
-
-
-module dsc_engine$pw$rq$3$last1(d,q,clock);
+module dsc_engine$pw$rq$3$dv$regs$2(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -44851,10 +35984,10 @@ module dsc_engine$pw$rq$3$last1(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$3$last1
+endmodule // dsc_engine$pw$rq$3$dv$regs$2
 
 
-module dsc_engine$pw$rq$3$last2(d,q,clock);
+module dsc_engine$pw$rq$3$dv$regs$3(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -44870,10 +36003,10 @@ module dsc_engine$pw$rq$3$last2(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$3$last2
+endmodule // dsc_engine$pw$rq$3$dv$regs$3
 
 
-module dsc_engine$pw$rq$3$last3(d,q,clock);
+module dsc_engine$pw$rq$3$last10(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -44889,45 +36022,7 @@ module dsc_engine$pw$rq$3$last3(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$3$last3
-
-
-module dsc_engine$pw$rq$3$last4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$3$last4
-
-
-module dsc_engine$pw$rq$3$last5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$3$last5
+endmodule // dsc_engine$pw$rq$3$last10
 
 
 module dsc_engine$pw$rq$3$last6(d,q,clock);
@@ -44968,156 +36063,42 @@ module dsc_engine$pw$rq$3$last7(d,q,clock);
 endmodule // dsc_engine$pw$rq$3$last7
 
 
-module dsc_engine$pw$rq$3$lo1(d,q,clock);
+module dsc_engine$pw$rq$3$last8(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$3$lo1
+endmodule // dsc_engine$pw$rq$3$last8
 
 
-module dsc_engine$pw$rq$3$lo2(d,q,clock);
+module dsc_engine$pw$rq$3$last9(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$3$lo2
-
-
-module dsc_engine$pw$rq$3$lo3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$3$lo3
-
-
-module dsc_engine$pw$rq$3$lo4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$3$lo4
-
-
-module dsc_engine$pw$rq$3$lo5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$3$lo5
-
-
-module dsc_engine$pw$rq$3$lo6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$3$lo6
-
-
-module dsc_engine$pw$rq$3$lo6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$3$lo6_raw
-
-
-module dsc_engine$pw$rq$3$m1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$3$m1
+endmodule // dsc_engine$pw$rq$3$last9
 
 
 module dsc_engine$pw$rq$3$mul(clock,a,b,hi);
@@ -45126,7 +36107,7 @@ module dsc_engine$pw$rq$3$mul(clock,a,b,hi);
     input wire  clock;
     input wire  [31:0] a;
     input wire  [31:0] b;
-    output reg  [32:0] hi;
+    output reg  [33:0] hi;
     
     // Update code (custom)
     reg [31:0] a_r;
@@ -45151,7 +36132,7 @@ module dsc_engine$pw$rq$3$mul(clock,a,b,hi);
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
-    // Bits 63 and 29..0 are not needed by any caller (see the module docs).
+    // Bits 29..0 are not needed by any caller (see the module docs).
     /* verilator lint_off UNUSEDSIGNAL */
     wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
     /* verilator lint_on UNUSEDSIGNAL */
@@ -45165,12 +36146,12 @@ module dsc_engine$pw$rq$3$mul(clock,a,b,hi);
        mid <= {hl[32], hl} + {lh[32], lh};
        hh2 <= hh;
        ll2 <= ll;
-       hi <= p[62:30];
+       hi <= p[63:30];
     end
 endmodule // dsc_engine$pw$rq$3$mul
 
 
-module dsc_engine$pw$rq$3$out7(d,q,clock);
+module dsc_engine$pw$rq$3$out10(d,q,clock);
     
     // Module arguments
     input wire  [7:0] d;
@@ -45186,10 +36167,29 @@ module dsc_engine$pw$rq$3$out7(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$3$out7
+endmodule // dsc_engine$pw$rq$3$out10
 
 
-module dsc_engine$pw$rq$3$q5(d,q,clock);
+module dsc_engine$pw$rq$3$out9(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$rq$3$out9
+
+
+module dsc_engine$pw$rq$3$q6(d,q,clock);
     
     // Module arguments
     input wire  [31:0] d;
@@ -45205,105 +36205,29 @@ module dsc_engine$pw$rq$3$q5(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$3$q5
+endmodule // dsc_engine$pw$rq$3$q6
 
 
-module dsc_engine$pw$rq$3$rem5(d,q,clock);
+module dsc_engine$pw$rq$3$r7(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  [10:0] d;
+    output reg  [10:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 11'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$3$rem5
+endmodule // dsc_engine$pw$rq$3$r7
 
 
-module dsc_engine$pw$rq$3$right1(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$3$right1
-
-
-module dsc_engine$pw$rq$3$right2(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$3$right2
-
-
-module dsc_engine$pw$rq$3$right3(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$3$right3
-
-
-module dsc_engine$pw$rq$3$right4(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$3$right4
-
-
-module dsc_engine$pw$rq$3$sat2(d,q,clock);
+module dsc_engine$pw$rq$3$up6(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -45319,10 +36243,10 @@ module dsc_engine$pw$rq$3$sat2(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$3$sat2
+endmodule // dsc_engine$pw$rq$3$up6
 
 
-module dsc_engine$pw$rq$3$sat3(d,q,clock);
+module dsc_engine$pw$rq$3$v10(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -45338,121 +36262,7 @@ module dsc_engine$pw$rq$3$sat3(d,q,clock);
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$3$sat3
-
-
-module dsc_engine$pw$rq$3$thr5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$3$thr5
-
-
-module dsc_engine$pw$rq$3$v1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$3$v1
-
-
-module dsc_engine$pw$rq$3$v2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$3$v2
-
-
-module dsc_engine$pw$rq$3$v3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$3$v3
-
-
-module dsc_engine$pw$rq$3$v4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$3$v4
-
-
-module dsc_engine$pw$rq$3$v5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$3$v5
+endmodule // dsc_engine$pw$rq$3$v10
 
 
 module dsc_engine$pw$rq$3$v6(d,q,clock);
@@ -45493,156 +36303,61 @@ module dsc_engine$pw$rq$3$v7(d,q,clock);
 endmodule // dsc_engine$pw$rq$3$v7
 
 
-module dsc_engine$pw$rq$3$val6(d,q,clock);
+module dsc_engine$pw$rq$3$v8(d,q,clock);
     
     // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 34'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$3$val6
+endmodule // dsc_engine$pw$rq$3$v8
 
 
-module dsc_engine$pw$rq$3$x1(d,q,clock);
+module dsc_engine$pw$rq$3$v9(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$3$x1
+endmodule // dsc_engine$pw$rq$3$v9
 
 
-module dsc_engine$pw$rq$3$y4(d,q,clock);
+module dsc_engine$pw$rq$3$val8(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  [10:0] d;
+    output reg  [10:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 11'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dsc_engine$pw$rq$3$y4
-
-
-module dsc_engine$pw$rq$3$zp1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$3$zp1
-
-
-module dsc_engine$pw$rq$3$zp2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$3$zp2
-
-
-module dsc_engine$pw$rq$3$zp3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$3$zp3
-
-
-module dsc_engine$pw$rq$3$zp4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$3$zp4
-
-
-module dsc_engine$pw$rq$3$zp5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$rq$3$zp5
+endmodule // dsc_engine$pw$rq$3$val8
 
 
 module dsc_engine$pw$running(d,q,clock);
@@ -47304,414 +38019,6 @@ module dsc_engine$pw$tag_last$regs$9(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$tag_last$regs$9
-
-
-module dsc_engine$pw$tag_o(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [11:0] inp;
-    output reg  [11:0] out;
-    
-    // Stub signals
-    reg  [11:0] regs$0$d;
-    wire  [11:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [11:0] regs$1$d;
-    wire  [11:0] regs$1$q;
-    reg  regs$1$clock;
-    reg  [11:0] regs$2$d;
-    wire  [11:0] regs$2$q;
-    reg  regs$2$clock;
-    reg  [11:0] regs$3$d;
-    wire  [11:0] regs$3$q;
-    reg  regs$3$clock;
-    reg  [11:0] regs$4$d;
-    wire  [11:0] regs$4$q;
-    reg  regs$4$clock;
-    reg  [11:0] regs$5$d;
-    wire  [11:0] regs$5$q;
-    reg  regs$5$clock;
-    reg  [11:0] regs$6$d;
-    wire  [11:0] regs$6$q;
-    reg  regs$6$clock;
-    reg  [11:0] regs$7$d;
-    wire  [11:0] regs$7$q;
-    reg  regs$7$clock;
-    reg  [11:0] regs$8$d;
-    wire  [11:0] regs$8$q;
-    reg  regs$8$clock;
-    reg  [11:0] regs$9$d;
-    wire  [11:0] regs$9$q;
-    reg  regs$9$clock;
-    reg  [11:0] regs$10$d;
-    wire  [11:0] regs$10$q;
-    reg  regs$10$clock;
-    reg  [11:0] regs$11$d;
-    wire  [11:0] regs$11$q;
-    reg  regs$11$clock;
-    
-    // Local signals
-    reg  [11:0] taps$0;
-    reg  [11:0] taps$1;
-    reg  [11:0] taps$2;
-    reg  [11:0] taps$3;
-    reg  [11:0] taps$4;
-    reg  [11:0] taps$5;
-    reg  [11:0] taps$6;
-    reg  [11:0] taps$7;
-    reg  [11:0] taps$8;
-    reg  [11:0] taps$9;
-    reg  [11:0] taps$10;
-    reg  [11:0] taps$11;
-    reg  [11:0] taps$12;
-    
-    // Sub module instances
-    dsc_engine$pw$tag_o$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    dsc_engine$pw$tag_o$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    dsc_engine$pw$tag_o$regs$2 regs$2(
-        .d(regs$2$d),
-        .q(regs$2$q),
-        .clock(regs$2$clock)
-    );
-    dsc_engine$pw$tag_o$regs$3 regs$3(
-        .d(regs$3$d),
-        .q(regs$3$q),
-        .clock(regs$3$clock)
-    );
-    dsc_engine$pw$tag_o$regs$4 regs$4(
-        .d(regs$4$d),
-        .q(regs$4$q),
-        .clock(regs$4$clock)
-    );
-    dsc_engine$pw$tag_o$regs$5 regs$5(
-        .d(regs$5$d),
-        .q(regs$5$q),
-        .clock(regs$5$clock)
-    );
-    dsc_engine$pw$tag_o$regs$6 regs$6(
-        .d(regs$6$d),
-        .q(regs$6$q),
-        .clock(regs$6$clock)
-    );
-    dsc_engine$pw$tag_o$regs$7 regs$7(
-        .d(regs$7$d),
-        .q(regs$7$q),
-        .clock(regs$7$clock)
-    );
-    dsc_engine$pw$tag_o$regs$8 regs$8(
-        .d(regs$8$d),
-        .q(regs$8$q),
-        .clock(regs$8$clock)
-    );
-    dsc_engine$pw$tag_o$regs$9 regs$9(
-        .d(regs$9$d),
-        .q(regs$9$q),
-        .clock(regs$9$clock)
-    );
-    dsc_engine$pw$tag_o$regs$10 regs$10(
-        .d(regs$10$d),
-        .q(regs$10$q),
-        .clock(regs$10$clock)
-    );
-    dsc_engine$pw$tag_o$regs$11 regs$11(
-        .d(regs$11$d),
-        .q(regs$11$q),
-        .clock(regs$11$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        regs$2$clock = clock;
-        regs$2$d = taps$2;
-        taps$3 = regs$2$q;
-        regs$3$clock = clock;
-        regs$3$d = taps$3;
-        taps$4 = regs$3$q;
-        regs$4$clock = clock;
-        regs$4$d = taps$4;
-        taps$5 = regs$4$q;
-        regs$5$clock = clock;
-        regs$5$d = taps$5;
-        taps$6 = regs$5$q;
-        regs$6$clock = clock;
-        regs$6$d = taps$6;
-        taps$7 = regs$6$q;
-        regs$7$clock = clock;
-        regs$7$d = taps$7;
-        taps$8 = regs$7$q;
-        regs$8$clock = clock;
-        regs$8$d = taps$8;
-        taps$9 = regs$8$q;
-        regs$9$clock = clock;
-        regs$9$d = taps$9;
-        taps$10 = regs$9$q;
-        regs$10$clock = clock;
-        regs$10$d = taps$10;
-        taps$11 = regs$10$q;
-        regs$11$clock = clock;
-        regs$11$d = taps$11;
-        taps$12 = regs$11$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-        out = taps$3;
-        out = taps$4;
-        out = taps$5;
-        out = taps$6;
-        out = taps$7;
-        out = taps$8;
-        out = taps$9;
-        out = taps$10;
-        out = taps$11;
-        out = taps$12;
-    end
-    
-endmodule // dsc_engine$pw$tag_o
-
-
-module dsc_engine$pw$tag_o$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_o$regs$0
-
-
-module dsc_engine$pw$tag_o$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_o$regs$1
-
-
-module dsc_engine$pw$tag_o$regs$10(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_o$regs$10
-
-
-module dsc_engine$pw$tag_o$regs$11(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_o$regs$11
-
-
-module dsc_engine$pw$tag_o$regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_o$regs$2
-
-
-module dsc_engine$pw$tag_o$regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_o$regs$3
-
-
-module dsc_engine$pw$tag_o$regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_o$regs$4
-
-
-module dsc_engine$pw$tag_o$regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_o$regs$5
-
-
-module dsc_engine$pw$tag_o$regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_o$regs$6
-
-
-module dsc_engine$pw$tag_o$regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_o$regs$7
-
-
-module dsc_engine$pw$tag_o$regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_o$regs$8
-
-
-module dsc_engine$pw$tag_o$regs$9(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$tag_o$regs$9
 
 
 module dsc_engine$pw$tag_p(clock,inp,out);

@@ -37,14 +37,23 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     output reg  [15:0] out_fill;
     
     // Constant declarations
+    localparam  o_back = 5'b1100;
     localparam  rows = 16'h4;
     localparam  tmin = 16'h4;
-    localparam  mt_max = 32'h40;
-    localparam  nt_max = 32'h40;
-    localparam  blk_max = 32'h20;
-    localparam  pix_max = 32'hffffff;
+    localparam  cmask = 16'h7f;
+    localparam  cfg_over = 32'hffffff80;
+    localparam  mt_max = 16'h40;
+    localparam  nt_max = 16'h40;
+    localparam  blk_max = 16'h20;
+    localparam  pix_max = 24'hffffff;
+    localparam  pmask = 24'hffffff;
+    localparam  pix_over = 32'hff000000;
     localparam  w_words = 24'h4000;
     localparam  nt_idx = 24'h40;
+    localparam  w_over = 24'hff8000;
+    localparam  j_over = 24'hffff80;
+    localparam  int8_hi = 25'h1ffffff;
+    localparam  shift_hi = 27'h7ffffff;
     localparam  xbank = 12'h800;
     localparam  obank_bit = 12'h800;
     localparam  acc_w = 16'h18;
@@ -207,12 +216,15 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     reg  tag_j$clock;
     reg  [5:0] tag_j$inp;
     wire  [5:0] tag_j$out;
-    reg  tag_o$clock;
-    reg  [11:0] tag_o$inp;
-    wire  [11:0] tag_o$out;
-    reg  o_after$clock;
-    reg  [11:0] o_after$inp;
-    wire  [11:0] o_after$out;
+    reg  o_dly$clock;
+    reg  o_dly$write_enable;
+    reg  [4:0] o_dly$write_address;
+    reg  [11:0] o_dly$write_data;
+    reg  [4:0] o_dly$read_address;
+    wire  [11:0] o_dly$read_data;
+    reg  [4:0] o_wp$d;
+    wire  [4:0] o_wp$q;
+    reg  o_wp$clock;
     reg  [15:0] mt$d;
     wire  [15:0] mt$q;
     reg  mt$clock;
@@ -258,21 +270,12 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     reg  [127:0] bstage$d;
     wire  [127:0] bstage$q;
     reg  bstage$clock;
-    reg  [127:0] mstage$d;
-    wire  [127:0] mstage$q;
-    reg  mstage$clock;
     reg  [23:0] sstage$d;
     wire  [23:0] sstage$q;
     reg  sstage$clock;
     reg  wpend$d;
     wire  wpend$q;
     reg  wpend$clock;
-    reg  bpend$d;
-    wire  bpend$q;
-    reg  bpend$clock;
-    reg  mpend$d;
-    wire  mpend$q;
-    reg  mpend$clock;
     reg  spend$d;
     wire  spend$q;
     reg  spend$clock;
@@ -433,6 +436,10 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     reg  [31:0] byte_pack$1;
     reg  [31:0] byte_pack$2;
     reg  [31:0] byte_pack$3;
+    reg  [11:0] o_tag;
+    reg  bwr;
+    reg  mwr;
+    reg  [127:0] pword;
     reg  [7:0] region;
     reg  [23:0] index;
     reg  is_int8;
@@ -463,6 +470,11 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     reg  in_final;
     reg  [7:0] lo_off;
     reg  [7:0] hi_off;
+    reg  [23:0] in_left_v;
+    reg  [23:0] c_left_v;
+    reg  [23:0] o_left_v;
+    reg  is_shift;
+    reg  [15:0] cfg_low;
     
     // Sub module instances
     pointwise_stage$array array(
@@ -679,15 +691,18 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         .inp(tag_j$inp),
         .out(tag_j$out)
     );
-    pointwise_stage$tag_o tag_o(
-        .clock(tag_o$clock),
-        .inp(tag_o$inp),
-        .out(tag_o$out)
+    pointwise_stage$o_dly o_dly(
+        .clock(o_dly$clock),
+        .write_enable(o_dly$write_enable),
+        .write_address(o_dly$write_address),
+        .write_data(o_dly$write_data),
+        .read_address(o_dly$read_address),
+        .read_data(o_dly$read_data)
     );
-    pointwise_stage$o_after o_after(
-        .clock(o_after$clock),
-        .inp(o_after$inp),
-        .out(o_after$out)
+    pointwise_stage$o_wp o_wp(
+        .d(o_wp$d),
+        .q(o_wp$q),
+        .clock(o_wp$clock)
     );
     pointwise_stage$mt mt(
         .d(mt$d),
@@ -764,11 +779,6 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         .q(bstage$q),
         .clock(bstage$clock)
     );
-    pointwise_stage$mstage mstage(
-        .d(mstage$d),
-        .q(mstage$q),
-        .clock(mstage$clock)
-    );
     pointwise_stage$sstage sstage(
         .d(sstage$d),
         .q(sstage$q),
@@ -778,16 +788,6 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         .d(wpend$d),
         .q(wpend$q),
         .clock(wpend$clock)
-    );
-    pointwise_stage$bpend bpend(
-        .d(bpend$d),
-        .q(bpend$q),
-        .clock(bpend$clock)
-    );
-    pointwise_stage$mpend mpend(
-        .d(mpend$d),
-        .q(mpend$q),
-        .clock(mpend$clock)
     );
     pointwise_stage$spend spend(
         .d(spend$d),
@@ -1054,11 +1054,8 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         running$clock = clock;
         wstage$clock = clock;
         bstage$clock = clock;
-        mstage$clock = clock;
         sstage$clock = clock;
         wpend$clock = clock;
-        bpend$clock = clock;
-        mpend$clock = clock;
         spend$clock = clock;
         cw_addr$clock = clock;
         cj_addr$clock = clock;
@@ -1112,6 +1109,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         took$clock = clock;
         took_last$clock = clock;
         took_final$clock = clock;
+        o_wp$clock = clock;
         mt$d = mt$q;
         nt$d = nt$q;
         npix$d = npix$q;
@@ -1124,11 +1122,8 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         running$d = running$q;
         wstage$d = wstage$q;
         bstage$d = bstage$q;
-        mstage$d = mstage$q;
         sstage$d = sstage$q;
         wpend$d = wpend$q;
-        bpend$d = bpend$q;
-        mpend$d = mpend$q;
         spend$d = spend$q;
         cw_addr$d = cw_addr$q;
         cj_addr$d = cj_addr$q;
@@ -1182,6 +1177,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         took$d = took$q;
         took_last$d = took_last$q;
         took_final$d = took_final$q;
+        o_wp$d = o_wp$q;
         array$clock = clock;
         xram$clock = clock;
         wram$clock = clock;
@@ -1197,28 +1193,29 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         tag_last$clock = clock;
         tag_end$clock = clock;
         tag_j$clock = clock;
-        tag_o$clock = clock;
-        o_after$clock = clock;
+        o_dly$clock = clock;
         rq$0$clock = clock;
         rq$1$clock = clock;
         rq$2$clock = clock;
         rq$3$clock = clock;
         in_region = cfg_addr[(32'h18)+:(8)];
         in_index = cfg_addr[(32'h0)+:(24)];
-        is_int8 = (cfg_data + 32'h80) < 32'h100;
+        is_int8 = ~|cfg_data[(32'h7)+:(25)] || (cfg_data[(32'h7)+:(25)] == int8_hi);
+        is_shift = (~|cfg_data[(32'h5)+:(27)] && (cfg_data[(32'h0)+:(5)] != 32'h1f)) || ((cfg_data[(32'h5)+:(27)] == shift_hi) && |cfg_data[(32'h0)+:(5)]);
+        cfg_low = cfg_data[(32'h0)+:(16)] & cmask;
         data_bad = 1'b1;
         if (in_region == 32'h0) begin
             if (in_index == 32'h0) begin
-                data_bad = (cfg_data == 32'h0) || (cfg_data > mt_max);
+                data_bad = (cfg_data == 32'h0) || |(cfg_data & cfg_over) || (cfg_low > mt_max);
             end
             if (in_index == 32'h1) begin
-                data_bad = (cfg_data == 32'h0) || (cfg_data > nt_max);
+                data_bad = (cfg_data == 32'h0) || |(cfg_data & cfg_over) || (cfg_low > nt_max);
             end
             if (in_index == 32'h2) begin
-                data_bad = (cfg_data == 32'h0) || (cfg_data > pix_max);
+                data_bad = (cfg_data == 32'h0) || |(cfg_data & pix_over) || ((cfg_data[(32'h0)+:(24)] & pmask) > pix_max);
             end
             if (in_index == 32'h3) begin
-                data_bad = (cfg_data == 32'h0) || (cfg_data > blk_max);
+                data_bad = (cfg_data == 32'h0) || |(cfg_data & cfg_over) || (cfg_low > blk_max);
             end
             if ((in_index >= 32'h4) && (in_index <= 32'h6)) begin
                 data_bad = ~is_int8;
@@ -1228,13 +1225,13 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
             end
         end
         if (in_region == 32'h1) begin
-            data_bad = ~(in_index < w_words) || ~is_int8;
+            data_bad = |(in_index & w_over) || ~((in_index & ~w_over) < w_words) || ~is_int8;
         end
         if ((in_region == 32'h2) || (in_region == 32'h3)) begin
-            data_bad = ~(in_index < nt_idx);
+            data_bad = |(in_index & j_over) || ~((in_index & ~j_over) < nt_idx);
         end
         if (in_region == 32'h4) begin
-            data_bad = ~(in_index < nt_idx) || ~((cfg_data + 32'h1f) < 32'h3e);
+            data_bad = |(in_index & j_over) || ~((in_index & ~j_over) < nt_idx) || ~is_shift;
         end
         c_valid$d = cfg_valid;
         c_addr$d = cfg_addr;
@@ -1246,8 +1243,9 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         index = c_addr$q[(32'h0)+:(24)];
         bad = 1'b0;
         wpend$d = 1'b0;
-        bpend$d = 1'b0;
-        mpend$d = 1'b0;
+        bwr = 1'b0;
+        pword = (bstage$q >> 32'h20) | (((c_data$q) & 128'hffffffffffffffffffffffffffffffff) << top32);
+        mwr = 1'b0;
         spend$d = 1'b0;
         if (c_valid$q) begin
             if ((region == 32'h0) && (index == 32'h9)) begin
@@ -1258,16 +1256,16 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
             end
             else if (region == 32'h0) begin
                 if (index == 32'h0) begin
-                    mt$d = c_data$q[(32'h0)+:(16)];
+                    mt$d = c_data$q[(32'h0)+:(16)] & cmask;
                 end
                 if (index == 32'h1) begin
-                    nt$d = c_data$q[(32'h0)+:(16)];
+                    nt$d = c_data$q[(32'h0)+:(16)] & cmask;
                 end
                 if (index == 32'h2) begin
-                    npix$d = c_data$q[(32'h0)+:(24)];
+                    npix$d = c_data$q[(32'h0)+:(24)] & pmask;
                 end
                 if (index == 32'h3) begin
-                    blk$d = c_data$q[(32'h0)+:(16)];
+                    blk$d = c_data$q[(32'h0)+:(16)] & cmask;
                 end
                 if (index == 32'h4) begin
                     out_zp$d = c_data$q[(32'h0)+:(8)];
@@ -1295,12 +1293,12 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
             else begin
                 cj_addr$d = index[(32'h0)+:(6)];
                 if (region == 32'h2) begin
-                    bstage$d = (bstage$q >> 32'h20) | (((c_data$q) & 128'hffffffffffffffffffffffffffffffff) << top32);
-                    bpend$d = 1'b1;
+                    bstage$d = pword;
+                    bwr = 1'b1;
                 end
                 else if (region == 32'h3) begin
-                    mstage$d = (mstage$q >> 32'h20) | (((c_data$q) & 128'hffffffffffffffffffffffffffffffff) << top32);
-                    mpend$d = 1'b1;
+                    bstage$d = pword;
+                    mwr = 1'b1;
                 end
                 else begin
                     sstage$d = (sstage$q >> 32'h6) | (((c_data$q[(32'h0)+:(6)]) & 24'hffffff) << top6);
@@ -1314,28 +1312,31 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         wram$write_enable = wpend$q;
         wram$write_address = cw_addr$q;
         wram$write_data = wstage$q;
-        bram$write_enable = bpend$q;
-        bram$write_address = cj_addr$q;
-        bram$write_data = bstage$q;
-        mram$write_enable = mpend$q;
-        mram$write_address = cj_addr$q;
-        mram$write_data = mstage$q;
+        bram$write_enable = bwr;
+        bram$write_address = index[(32'h0)+:(6)];
+        bram$write_data = pword;
+        mram$write_enable = mwr;
+        mram$write_address = index[(32'h0)+:(6)];
+        mram$write_data = pword;
         sram$write_enable = spend$q;
         sram$write_address = cj_addr$q;
         sram$write_data = sstage$q;
+        in_left_v = in_left$q & pmask;
+        c_left_v = c_left$q & pmask;
+        o_left_v = o_left$q & pmask;
+        in_rest = (in_left_v - ((in_bsz$q) & 24'hffffff)) & pmask;
+        c_rest = (c_left_v - ((c_bsz$q) & 24'hffffff)) & pmask;
+        o_rest = (o_left_v - ((o_bsz$q) & 24'hffffff)) & pmask;
         if (((blk$q) & 24'hffffff) < npix$q) begin
             first_bsz = blk$q;
         end
         else begin
-            first_bsz = npix$q[(32'h0)+:(16)];
+            first_bsz = npix$q[(32'h0)+:(16)] & cmask;
         end
-        in_rest = in_left$q - ((in_bsz$q) & 24'hffffff);
-        c_rest = c_left$q - ((c_bsz$q) & 24'hffffff);
-        o_rest = o_left$q - ((o_bsz$q) & 24'hffffff);
         if (c_valid$q && ~bad && (region == 32'h0) && (index == 32'h8)) begin
-            in_left$d = npix$q;
-            c_left$d = npix$q;
-            o_left$d = npix$q;
+            in_left$d = npix$q & pmask;
+            c_left$d = npix$q & pmask;
+            o_left$d = npix$q & pmask;
             in_bsz$d = first_bsz;
             c_bsz$d = first_bsz;
             o_bsz$d = first_bsz;
@@ -1347,7 +1348,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         else begin
             in_full_now = full0$q;
         end
-        accept = running$q && (in_left$q != 32'h0) && ~in_full_now;
+        accept = running$q && (in_left_v != 32'h0) && ~in_full_now;
         inp$tready = accept;
         xram$write_enable = accept && inp$tvalid;
         xram$write_data = inp$tdata;
@@ -1358,7 +1359,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
             xram$write_address = in_addr$q;
         end
         set_full = 1'b0;
-        in_final = ((in_i$q + 32'h1) == mt$q) && ((in_p$q + 32'h1) == in_bsz$q) && (in_left$q == ((in_bsz$q) & 24'hffffff));
+        in_final = ((in_i$q + 32'h1) == mt$q) && ((in_p$q + 32'h1) == in_bsz$q) && (in_left_v == ((in_bsz$q) & 24'hffffff));
         took$d = accept && inp$tvalid;
         took_last$d = inp$tlast;
         took_final$d = in_final;
@@ -1367,10 +1368,10 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         end
         if (accept && inp$tvalid) begin
             in_addr$d = in_addr$q + 32'h1;
-            in_i$d = in_i$q + 32'h1;
+            in_i$d = (in_i$q + 32'h1) & cmask;
             if ((in_i$q + 32'h1) == mt$q) begin
                 in_i$d = 32'h0;
-                in_p$d = in_p$q + 32'h1;
+                in_p$d = (in_p$q + 32'h1) & cmask;
                 if ((in_p$q + 32'h1) == in_bsz$q) begin
                     set_full = 1'b1;
                     in_p$d = 32'h0;
@@ -1381,7 +1382,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
                         in_bsz$d = blk$q;
                     end
                     else begin
-                        in_bsz$d = in_rest[(32'h0)+:(16)];
+                        in_bsz$d = in_rest[(32'h0)+:(16)] & cmask;
                     end
                 end
             end
@@ -1406,7 +1407,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         end
         wram$read_address = w_addr$q;
         if (cstate$q == 32'h0) begin
-            if (running$q && (c_left$q != 32'h0) && c_full_now && ~c_ofull_now) begin
+            if (running$q && (c_left_v != 32'h0) && c_full_now && ~c_ofull_now) begin
                 cstate$d = 32'h1;
                 c_claim = 1'b1;
                 ck$d = 32'h0;
@@ -1426,7 +1427,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         else if (cstate$q == 32'h1) begin
             w_addr$d = w_addr$q + 32'h1;
             cap_d$d = ck$q == 32'h0;
-            ck$d = ck$q + 32'h1;
+            ck$d = (ck$q + 32'h1) & cmask;
             if ((ck$q + 32'h1) == rows) begin
                 cstate$d = 32'h2;
                 ck$d = 32'h0;
@@ -1443,17 +1444,17 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
                 w_addr$d = w_addr$q + 32'h1;
                 cap_d$d = (ck$q + rows) == tper$q;
             end
-            ck$d = ck$q + 32'h1;
+            ck$d = (ck$q + 32'h1) & cmask;
             if ((ck$q + 32'h1) == tper$q) begin
                 ck$d = 32'h0;
                 if ((ci$q + 32'h1) == mt$q) begin
                     ci$d = 32'h0;
-                    cj$d = cj$q + 32'h1;
+                    cj$d = (cj$q + 32'h1) & cmask;
                     px_addr$d = 32'h0;
                     o_addr$d = cj$q[(32'h0)+:(12)] + 32'h1;
                 end
                 else begin
-                    ci$d = ci$q + 32'h1;
+                    ci$d = (ci$q + 32'h1) & cmask;
                     px_addr$d = ci$q[(32'h0)+:(12)] + 32'h1;
                     o_addr$d = cj$q[(32'h0)+:(12)];
                 end
@@ -1466,7 +1467,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
                         c_bsz$d = blk$q;
                     end
                     else begin
-                        c_bsz$d = c_rest[(32'h0)+:(16)];
+                        c_bsz$d = c_rest[(32'h0)+:(16)] & cmask;
                     end
                 end
             end
@@ -1484,10 +1485,10 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         tag_end$inp = last_tile && ((ck$q + 32'h1) == c_bsz$q);
         tag_j$inp = cj$q[(32'h0)+:(6)];
         if (cbank$q) begin
-            tag_o$inp = o_addr$q | obank_bit;
+            o_tag = o_addr$q | obank_bit;
         end
         else begin
-            tag_o$inp = o_addr$q;
+            o_tag = o_addr$q;
         end
         aram$read_address = tag_p$out;
         bram$read_address = tag_j$out;
@@ -1536,7 +1537,11 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         aram$write_enable = v1$q;
         aram$write_address = p1$q;
         aram$write_data = sum$q;
-        o_after$inp = tag_o$out;
+        o_dly$write_enable = 1'b1;
+        o_dly$write_address = o_wp$q;
+        o_dly$write_data = o_tag;
+        o_dly$read_address = o_wp$q + o_back;
+        o_wp$d = o_wp$q + 32'h1;
         acc_ext$0$a = sum$q[(acc_w * 0)+:(24)];
         rq$0$valid = v1$q && last1$q;
         rq$0$last = end1$q;
@@ -1600,7 +1605,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         rq_valid = rq_valid && rq$3$out_valid;
         rq_last = rq_last && rq$3$out_last;
         oram$write_enable = rq_valid;
-        oram$write_address = o_after$out;
+        oram$write_address = o_dly$read_data;
         set_ofull = rq_valid && rq_last;
         if (obank$q) begin
             o_full_now = ofull1$q;
@@ -1617,10 +1622,10 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         issued_last$d = 1'b0;
         if (o_issue) begin
             o_rd$d = o_rd$q + 32'h1;
-            o_j$d = o_j$q + 32'h1;
+            o_j$d = (o_j$q + 32'h1) & cmask;
             if ((o_j$q + 32'h1) == nt$q) begin
                 o_j$d = 32'h0;
-                o_p$d = o_p$q + 32'h1;
+                o_p$d = (o_p$q + 32'h1) & cmask;
                 if ((o_p$q + 32'h1) == o_bsz$q) begin
                     clr_ofull = 1'b1;
                     o_p$d = 32'h0;
@@ -1631,9 +1636,9 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
                         o_bsz$d = blk$q;
                     end
                     else begin
-                        o_bsz$d = o_rest[(32'h0)+:(16)];
+                        o_bsz$d = o_rest[(32'h0)+:(16)] & cmask;
                     end
-                    issued_last$d = o_left$q == ((o_bsz$q) & 24'hffffff);
+                    issued_last$d = o_left_v == ((o_bsz$q) & 24'hffffff);
                 end
             end
         end
@@ -1643,8 +1648,8 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         else if (~o_issue && pop) begin
             credits$d = credits$q - 32'h1;
         end
-        ofull0$d = (ofull0$q || (set_ofull && ~|(o_after$out & obank_bit))) && ~(clr_ofull && ~obank$q);
-        ofull1$d = (ofull1$q || (set_ofull && |(o_after$out & obank_bit))) && ~(clr_ofull && obank$q);
+        ofull0$d = (ofull0$q || (set_ofull && ~|(o_dly$read_data & obank_bit))) && ~(clr_ofull && ~obank$q);
+        ofull1$d = (ofull1$q || (set_ofull && |(o_dly$read_data & obank_bit))) && ~(clr_ofull && obank$q);
         oused0$d = (oused0$q || (c_claim && ~cbank$q)) && ~(clr_ofull && ~obank$q);
         oused1$d = (oused1$q || (c_claim && cbank$q)) && ~(clr_ofull && obank$q);
         fifo$inp$tvalid = issued$q;
@@ -10964,25 +10969,6 @@ module pointwise_stage$blk(d,q,clock);
 endmodule // pointwise_stage$blk
 
 
-module pointwise_stage$bpend(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$bpend
-
-
 module pointwise_stage$bram(clock,write_enable,write_address,write_data,read_address,read_data);
     
     // Module arguments
@@ -11416,6 +11402,7 @@ module pointwise_stage$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$
     
     // Constant declarations
     localparam  depth = 16'h8;
+    localparam  count_mask = 16'hf;
     
     // Stub signals
     reg  ram$clock;
@@ -11568,10 +11555,10 @@ module pointwise_stage$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$
         end
         inflight$d = issue;
         if (in_fire & ~pop) begin
-            items$d = items$q + 32'h1;
+            items$d = (items$q + 32'h1) & count_mask;
         end
         if (~in_fire & pop) begin
-            items$d = items$q - 32'h1;
+            items$d = (items$q - 32'h1) & count_mask;
         end
         rd_data = ram$read_data[(32'h1)+:(32)];
         rd_last = ram$read_data[32'h0];
@@ -12072,25 +12059,6 @@ module pointwise_stage$last_err(d,q,clock);
 endmodule // pointwise_stage$last_err
 
 
-module pointwise_stage$mpend(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$mpend
-
-
 module pointwise_stage$mram(clock,write_enable,write_address,write_data,read_address,read_data);
     
     // Module arguments
@@ -12112,25 +12080,6 @@ module pointwise_stage$mram(clock,write_enable,write_address,write_data,read_add
        read_data <= mem[read_address];
     end
 endmodule // pointwise_stage$mram
-
-
-module pointwise_stage$mstage(d,q,clock);
-    
-    // Module arguments
-    input wire  [127:0] d;
-    output reg  [127:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 128'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$mstage
 
 
 module pointwise_stage$mt(d,q,clock);
@@ -12209,318 +12158,6 @@ module pointwise_stage$o_addr(d,q,clock);
 endmodule // pointwise_stage$o_addr
 
 
-module pointwise_stage$o_after(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [11:0] inp;
-    output reg  [11:0] out;
-    
-    // Stub signals
-    reg  [11:0] regs$0$d;
-    wire  [11:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [11:0] regs$1$d;
-    wire  [11:0] regs$1$q;
-    reg  regs$1$clock;
-    reg  [11:0] regs$2$d;
-    wire  [11:0] regs$2$q;
-    reg  regs$2$clock;
-    reg  [11:0] regs$3$d;
-    wire  [11:0] regs$3$q;
-    reg  regs$3$clock;
-    reg  [11:0] regs$4$d;
-    wire  [11:0] regs$4$q;
-    reg  regs$4$clock;
-    reg  [11:0] regs$5$d;
-    wire  [11:0] regs$5$q;
-    reg  regs$5$clock;
-    reg  [11:0] regs$6$d;
-    wire  [11:0] regs$6$q;
-    reg  regs$6$clock;
-    reg  [11:0] regs$7$d;
-    wire  [11:0] regs$7$q;
-    reg  regs$7$clock;
-    reg  [11:0] regs$8$d;
-    wire  [11:0] regs$8$q;
-    reg  regs$8$clock;
-    
-    // Local signals
-    reg  [11:0] taps$0;
-    reg  [11:0] taps$1;
-    reg  [11:0] taps$2;
-    reg  [11:0] taps$3;
-    reg  [11:0] taps$4;
-    reg  [11:0] taps$5;
-    reg  [11:0] taps$6;
-    reg  [11:0] taps$7;
-    reg  [11:0] taps$8;
-    reg  [11:0] taps$9;
-    
-    // Sub module instances
-    pointwise_stage$o_after$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    pointwise_stage$o_after$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    pointwise_stage$o_after$regs$2 regs$2(
-        .d(regs$2$d),
-        .q(regs$2$q),
-        .clock(regs$2$clock)
-    );
-    pointwise_stage$o_after$regs$3 regs$3(
-        .d(regs$3$d),
-        .q(regs$3$q),
-        .clock(regs$3$clock)
-    );
-    pointwise_stage$o_after$regs$4 regs$4(
-        .d(regs$4$d),
-        .q(regs$4$q),
-        .clock(regs$4$clock)
-    );
-    pointwise_stage$o_after$regs$5 regs$5(
-        .d(regs$5$d),
-        .q(regs$5$q),
-        .clock(regs$5$clock)
-    );
-    pointwise_stage$o_after$regs$6 regs$6(
-        .d(regs$6$d),
-        .q(regs$6$q),
-        .clock(regs$6$clock)
-    );
-    pointwise_stage$o_after$regs$7 regs$7(
-        .d(regs$7$d),
-        .q(regs$7$q),
-        .clock(regs$7$clock)
-    );
-    pointwise_stage$o_after$regs$8 regs$8(
-        .d(regs$8$d),
-        .q(regs$8$q),
-        .clock(regs$8$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        regs$2$clock = clock;
-        regs$2$d = taps$2;
-        taps$3 = regs$2$q;
-        regs$3$clock = clock;
-        regs$3$d = taps$3;
-        taps$4 = regs$3$q;
-        regs$4$clock = clock;
-        regs$4$d = taps$4;
-        taps$5 = regs$4$q;
-        regs$5$clock = clock;
-        regs$5$d = taps$5;
-        taps$6 = regs$5$q;
-        regs$6$clock = clock;
-        regs$6$d = taps$6;
-        taps$7 = regs$6$q;
-        regs$7$clock = clock;
-        regs$7$d = taps$7;
-        taps$8 = regs$7$q;
-        regs$8$clock = clock;
-        regs$8$d = taps$8;
-        taps$9 = regs$8$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-        out = taps$3;
-        out = taps$4;
-        out = taps$5;
-        out = taps$6;
-        out = taps$7;
-        out = taps$8;
-        out = taps$9;
-    end
-    
-endmodule // pointwise_stage$o_after
-
-
-module pointwise_stage$o_after$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$o_after$regs$0
-
-
-module pointwise_stage$o_after$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$o_after$regs$1
-
-
-module pointwise_stage$o_after$regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$o_after$regs$2
-
-
-module pointwise_stage$o_after$regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$o_after$regs$3
-
-
-module pointwise_stage$o_after$regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$o_after$regs$4
-
-
-module pointwise_stage$o_after$regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$o_after$regs$5
-
-
-module pointwise_stage$o_after$regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$o_after$regs$6
-
-
-module pointwise_stage$o_after$regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$o_after$regs$7
-
-
-module pointwise_stage$o_after$regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$o_after$regs$8
-
-
 module pointwise_stage$o_bsz(d,q,clock);
     
     // Module arguments
@@ -12538,6 +12175,29 @@ module pointwise_stage$o_bsz(d,q,clock);
     end
           
 endmodule // pointwise_stage$o_bsz
+
+
+module pointwise_stage$o_dly(clock,write_enable,write_address,write_data,read_address,read_data);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  write_enable;
+    input wire  [4:0] write_address;
+    input wire  [11:0] write_data;
+    input wire  [4:0] read_address;
+    output reg  [11:0] read_data;
+    
+    // Update code (custom)
+    (* no_rw_check *)
+    reg [11:0] mem [0:31];
+    
+    always @(posedge clock) begin
+       if (write_enable) begin
+          mem[write_address] <= write_data;
+       end
+       read_data <= mem[read_address];
+    end
+endmodule // pointwise_stage$o_dly
 
 
 module pointwise_stage$o_j(d,q,clock);
@@ -12614,6 +12274,25 @@ module pointwise_stage$o_rd(d,q,clock);
     end
           
 endmodule // pointwise_stage$o_rd
+
+
+module pointwise_stage$o_wp(d,q,clock);
+    
+    // Module arguments
+    input wire  [4:0] d;
+    output reg  [4:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 5'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$o_wp
 
 
 module pointwise_stage$obank(d,q,clock);
@@ -12830,192 +12509,95 @@ module pointwise_stage$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     // Constant declarations
     localparam  one = 32'h1;
     localparam  ones = 32'hffffffff;
-    localparam  int32_min = 32'h80000000;
     localparam  int32_max = 32'h7fffffff;
-    localparam  sext32 = 34'h300000000;
-    localparam  sext8 = 34'h3ffffff00;
-    localparam  offset = 34'h200000000;
+    localparam  top_ones = 23'h7fffff;
+    localparam  one11 = 11'b1;
+    localparam  sext10 = 11'b10000000000;
+    localparam  sext8 = 11'b11100000000;
+    localparam  sat_lo11 = 11'b11000000000;
+    localparam  sat_hi11 = 11'b111111111;
+    localparam  offset11 = 11'b10000000000;
     
     // Stub signals
     reg  mul$clock;
     reg  [31:0] mul$a;
     reg  [31:0] mul$b;
-    wire  [32:0] mul$hi;
-    reg  v1$d;
-    wire  v1$q;
-    reg  v1$clock;
-    reg  [31:0] x1$d;
-    wire  [31:0] x1$q;
-    reg  x1$clock;
-    reg  [31:0] m1$d;
-    wire  [31:0] m1$q;
-    reg  m1$clock;
-    reg  [4:0] right1$d;
-    wire  [4:0] right1$q;
-    reg  right1$clock;
-    reg  [7:0] zp1$d;
-    wire  [7:0] zp1$q;
-    reg  zp1$clock;
-    reg  [7:0] lo1$d;
-    wire  [7:0] lo1$q;
-    reg  lo1$clock;
-    reg  [7:0] hi1$d;
-    wire  [7:0] hi1$q;
-    reg  hi1$clock;
-    reg  last1$d;
-    wire  last1$q;
-    reg  last1$clock;
-    reg  v2$d;
-    wire  v2$q;
-    reg  v2$clock;
-    reg  sat2$d;
-    wire  sat2$q;
-    reg  sat2$clock;
-    reg  [4:0] right2$d;
-    wire  [4:0] right2$q;
-    reg  right2$clock;
-    reg  [7:0] zp2$d;
-    wire  [7:0] zp2$q;
-    reg  zp2$clock;
-    reg  [7:0] lo2$d;
-    wire  [7:0] lo2$q;
-    reg  lo2$clock;
-    reg  [7:0] hi2$d;
-    wire  [7:0] hi2$q;
-    reg  hi2$clock;
-    reg  last2$d;
-    wire  last2$q;
-    reg  last2$clock;
-    reg  v3$d;
-    wire  v3$q;
-    reg  v3$clock;
-    reg  sat3$d;
-    wire  sat3$q;
-    reg  sat3$clock;
-    reg  [4:0] right3$d;
-    wire  [4:0] right3$q;
-    reg  right3$clock;
-    reg  [7:0] zp3$d;
-    wire  [7:0] zp3$q;
-    reg  zp3$clock;
-    reg  [7:0] lo3$d;
-    wire  [7:0] lo3$q;
-    reg  lo3$clock;
-    reg  [7:0] hi3$d;
-    wire  [7:0] hi3$q;
-    reg  hi3$clock;
-    reg  last3$d;
-    wire  last3$q;
-    reg  last3$clock;
+    wire  [33:0] mul$hi;
     reg  dv$clock;
     reg  dv$inp;
     wire  dv$out;
-    reg  dsat$clock;
-    reg  dsat$inp;
-    wire  dsat$out;
     reg  dright$clock;
     reg  [4:0] dright$inp;
     wire  [4:0] dright$out;
-    reg  dzp$clock;
-    reg  [7:0] dzp$inp;
-    wire  [7:0] dzp$out;
-    reg  dlo$clock;
-    reg  [7:0] dlo$inp;
-    wire  [7:0] dlo$out;
-    reg  dhi$clock;
-    reg  [7:0] dhi$inp;
-    wire  [7:0] dhi$out;
     reg  dlast$clock;
     reg  dlast$inp;
     wire  dlast$out;
-    reg  v4$d;
-    wire  v4$q;
-    reg  v4$clock;
-    reg  [31:0] y4$d;
-    wire  [31:0] y4$q;
-    reg  y4$clock;
-    reg  [4:0] right4$d;
-    wire  [4:0] right4$q;
-    reg  right4$clock;
-    reg  [7:0] zp4$d;
-    wire  [7:0] zp4$q;
-    reg  zp4$clock;
-    reg  [7:0] lo4$d;
-    wire  [7:0] lo4$q;
-    reg  lo4$clock;
-    reg  [7:0] hi4$d;
-    wire  [7:0] hi4$q;
-    reg  hi4$clock;
-    reg  last4$d;
-    wire  last4$q;
-    reg  last4$clock;
-    reg  v5$d;
-    wire  v5$q;
-    reg  v5$clock;
-    reg  [31:0] q5$d;
-    wire  [31:0] q5$q;
-    reg  q5$clock;
-    reg  [31:0] rem5$d;
-    wire  [31:0] rem5$q;
-    reg  rem5$clock;
-    reg  [31:0] thr5$d;
-    wire  [31:0] thr5$q;
-    reg  thr5$clock;
-    reg  [7:0] zp5$d;
-    wire  [7:0] zp5$q;
-    reg  zp5$clock;
-    reg  [7:0] lo5$d;
-    wire  [7:0] lo5$q;
-    reg  lo5$clock;
-    reg  [7:0] hi5$d;
-    wire  [7:0] hi5$q;
-    reg  hi5$clock;
-    reg  last5$d;
-    wire  last5$q;
-    reg  last5$clock;
     reg  v6$d;
     wire  v6$q;
     reg  v6$clock;
-    reg  [33:0] val6$d;
-    wire  [33:0] val6$q;
-    reg  val6$clock;
-    reg  [33:0] lo6$d;
-    wire  [33:0] lo6$q;
-    reg  lo6$clock;
-    reg  [33:0] hi6$d;
-    wire  [33:0] hi6$q;
-    reg  hi6$clock;
-    reg  [7:0] lo6_raw$d;
-    wire  [7:0] lo6_raw$q;
-    reg  lo6_raw$clock;
-    reg  [7:0] hi6_raw$d;
-    wire  [7:0] hi6_raw$q;
-    reg  hi6_raw$clock;
+    reg  [31:0] q6$d;
+    wire  [31:0] q6$q;
+    reg  q6$clock;
+    reg  up6$d;
+    wire  up6$q;
+    reg  up6$clock;
     reg  last6$d;
     wire  last6$q;
     reg  last6$clock;
     reg  v7$d;
     wire  v7$q;
     reg  v7$clock;
-    reg  [7:0] out7$d;
-    wire  [7:0] out7$q;
-    reg  out7$clock;
+    reg  [10:0] r7$d;
+    wire  [10:0] r7$q;
+    reg  r7$clock;
     reg  last7$d;
     wire  last7$q;
     reg  last7$clock;
+    reg  v8$d;
+    wire  v8$q;
+    reg  v8$clock;
+    reg  [10:0] val8$d;
+    wire  [10:0] val8$q;
+    reg  val8$clock;
+    reg  last8$d;
+    wire  last8$q;
+    reg  last8$clock;
+    reg  v9$d;
+    wire  v9$q;
+    reg  v9$clock;
+    reg  [7:0] out9$d;
+    wire  [7:0] out9$q;
+    reg  out9$clock;
+    reg  last9$d;
+    wire  last9$q;
+    reg  last9$clock;
+    reg  v10$d;
+    wire  v10$q;
+    reg  v10$clock;
+    reg  [7:0] out10$d;
+    wire  [7:0] out10$q;
+    reg  out10$clock;
+    reg  last10$d;
+    wire  last10$q;
+    reg  last10$clock;
     
     // Local signals
     reg  [31:0] sum0;
     reg  [4:0] neg_shift;
+    reg  sat5;
     reg  [31:0] prod_hi;
-    reg  [31:0] mask4;
-    reg  [31:0] fill4;
-    reg  [31:0] rounded5;
-    reg  [33:0] wide5;
-    reg  [33:0] zp_wide5;
-    reg  [33:0] lo_wide5;
-    reg  [33:0] hi_wide5;
-    reg  [33:0] val_off6;
+    reg  [31:0] y5;
+    reg  [4:0] right5;
+    reg  [31:0] mask5;
+    reg  [31:0] half5;
+    reg  [31:0] below5;
+    reg  [31:0] fill5;
+    reg  [22:0] top6;
+    reg  [10:0] low6;
+    reg  [10:0] zp_ext7;
+    reg  [10:0] val_off8;
+    reg  [10:0] lo_off8;
+    reg  [10:0] hi_off8;
     
     // Sub module instances
     pointwise_stage$rq$0$mul mul(
@@ -13024,255 +12606,35 @@ module pointwise_stage$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         .b(mul$b),
         .hi(mul$hi)
     );
-    pointwise_stage$rq$0$v1 v1(
-        .d(v1$d),
-        .q(v1$q),
-        .clock(v1$clock)
-    );
-    pointwise_stage$rq$0$x1 x1(
-        .d(x1$d),
-        .q(x1$q),
-        .clock(x1$clock)
-    );
-    pointwise_stage$rq$0$m1 m1(
-        .d(m1$d),
-        .q(m1$q),
-        .clock(m1$clock)
-    );
-    pointwise_stage$rq$0$right1 right1(
-        .d(right1$d),
-        .q(right1$q),
-        .clock(right1$clock)
-    );
-    pointwise_stage$rq$0$zp1 zp1(
-        .d(zp1$d),
-        .q(zp1$q),
-        .clock(zp1$clock)
-    );
-    pointwise_stage$rq$0$lo1 lo1(
-        .d(lo1$d),
-        .q(lo1$q),
-        .clock(lo1$clock)
-    );
-    pointwise_stage$rq$0$hi1 hi1(
-        .d(hi1$d),
-        .q(hi1$q),
-        .clock(hi1$clock)
-    );
-    pointwise_stage$rq$0$last1 last1(
-        .d(last1$d),
-        .q(last1$q),
-        .clock(last1$clock)
-    );
-    pointwise_stage$rq$0$v2 v2(
-        .d(v2$d),
-        .q(v2$q),
-        .clock(v2$clock)
-    );
-    pointwise_stage$rq$0$sat2 sat2(
-        .d(sat2$d),
-        .q(sat2$q),
-        .clock(sat2$clock)
-    );
-    pointwise_stage$rq$0$right2 right2(
-        .d(right2$d),
-        .q(right2$q),
-        .clock(right2$clock)
-    );
-    pointwise_stage$rq$0$zp2 zp2(
-        .d(zp2$d),
-        .q(zp2$q),
-        .clock(zp2$clock)
-    );
-    pointwise_stage$rq$0$lo2 lo2(
-        .d(lo2$d),
-        .q(lo2$q),
-        .clock(lo2$clock)
-    );
-    pointwise_stage$rq$0$hi2 hi2(
-        .d(hi2$d),
-        .q(hi2$q),
-        .clock(hi2$clock)
-    );
-    pointwise_stage$rq$0$last2 last2(
-        .d(last2$d),
-        .q(last2$q),
-        .clock(last2$clock)
-    );
-    pointwise_stage$rq$0$v3 v3(
-        .d(v3$d),
-        .q(v3$q),
-        .clock(v3$clock)
-    );
-    pointwise_stage$rq$0$sat3 sat3(
-        .d(sat3$d),
-        .q(sat3$q),
-        .clock(sat3$clock)
-    );
-    pointwise_stage$rq$0$right3 right3(
-        .d(right3$d),
-        .q(right3$q),
-        .clock(right3$clock)
-    );
-    pointwise_stage$rq$0$zp3 zp3(
-        .d(zp3$d),
-        .q(zp3$q),
-        .clock(zp3$clock)
-    );
-    pointwise_stage$rq$0$lo3 lo3(
-        .d(lo3$d),
-        .q(lo3$q),
-        .clock(lo3$clock)
-    );
-    pointwise_stage$rq$0$hi3 hi3(
-        .d(hi3$d),
-        .q(hi3$q),
-        .clock(hi3$clock)
-    );
-    pointwise_stage$rq$0$last3 last3(
-        .d(last3$d),
-        .q(last3$q),
-        .clock(last3$clock)
-    );
     pointwise_stage$rq$0$dv dv(
         .clock(dv$clock),
         .inp(dv$inp),
         .out(dv$out)
-    );
-    pointwise_stage$rq$0$dsat dsat(
-        .clock(dsat$clock),
-        .inp(dsat$inp),
-        .out(dsat$out)
     );
     pointwise_stage$rq$0$dright dright(
         .clock(dright$clock),
         .inp(dright$inp),
         .out(dright$out)
     );
-    pointwise_stage$rq$0$dzp dzp(
-        .clock(dzp$clock),
-        .inp(dzp$inp),
-        .out(dzp$out)
-    );
-    pointwise_stage$rq$0$dlo dlo(
-        .clock(dlo$clock),
-        .inp(dlo$inp),
-        .out(dlo$out)
-    );
-    pointwise_stage$rq$0$dhi dhi(
-        .clock(dhi$clock),
-        .inp(dhi$inp),
-        .out(dhi$out)
-    );
     pointwise_stage$rq$0$dlast dlast(
         .clock(dlast$clock),
         .inp(dlast$inp),
         .out(dlast$out)
-    );
-    pointwise_stage$rq$0$v4 v4(
-        .d(v4$d),
-        .q(v4$q),
-        .clock(v4$clock)
-    );
-    pointwise_stage$rq$0$y4 y4(
-        .d(y4$d),
-        .q(y4$q),
-        .clock(y4$clock)
-    );
-    pointwise_stage$rq$0$right4 right4(
-        .d(right4$d),
-        .q(right4$q),
-        .clock(right4$clock)
-    );
-    pointwise_stage$rq$0$zp4 zp4(
-        .d(zp4$d),
-        .q(zp4$q),
-        .clock(zp4$clock)
-    );
-    pointwise_stage$rq$0$lo4 lo4(
-        .d(lo4$d),
-        .q(lo4$q),
-        .clock(lo4$clock)
-    );
-    pointwise_stage$rq$0$hi4 hi4(
-        .d(hi4$d),
-        .q(hi4$q),
-        .clock(hi4$clock)
-    );
-    pointwise_stage$rq$0$last4 last4(
-        .d(last4$d),
-        .q(last4$q),
-        .clock(last4$clock)
-    );
-    pointwise_stage$rq$0$v5 v5(
-        .d(v5$d),
-        .q(v5$q),
-        .clock(v5$clock)
-    );
-    pointwise_stage$rq$0$q5 q5(
-        .d(q5$d),
-        .q(q5$q),
-        .clock(q5$clock)
-    );
-    pointwise_stage$rq$0$rem5 rem5(
-        .d(rem5$d),
-        .q(rem5$q),
-        .clock(rem5$clock)
-    );
-    pointwise_stage$rq$0$thr5 thr5(
-        .d(thr5$d),
-        .q(thr5$q),
-        .clock(thr5$clock)
-    );
-    pointwise_stage$rq$0$zp5 zp5(
-        .d(zp5$d),
-        .q(zp5$q),
-        .clock(zp5$clock)
-    );
-    pointwise_stage$rq$0$lo5 lo5(
-        .d(lo5$d),
-        .q(lo5$q),
-        .clock(lo5$clock)
-    );
-    pointwise_stage$rq$0$hi5 hi5(
-        .d(hi5$d),
-        .q(hi5$q),
-        .clock(hi5$clock)
-    );
-    pointwise_stage$rq$0$last5 last5(
-        .d(last5$d),
-        .q(last5$q),
-        .clock(last5$clock)
     );
     pointwise_stage$rq$0$v6 v6(
         .d(v6$d),
         .q(v6$q),
         .clock(v6$clock)
     );
-    pointwise_stage$rq$0$val6 val6(
-        .d(val6$d),
-        .q(val6$q),
-        .clock(val6$clock)
+    pointwise_stage$rq$0$q6 q6(
+        .d(q6$d),
+        .q(q6$q),
+        .clock(q6$clock)
     );
-    pointwise_stage$rq$0$lo6 lo6(
-        .d(lo6$d),
-        .q(lo6$q),
-        .clock(lo6$clock)
-    );
-    pointwise_stage$rq$0$hi6 hi6(
-        .d(hi6$d),
-        .q(hi6$q),
-        .clock(hi6$clock)
-    );
-    pointwise_stage$rq$0$lo6_raw lo6_raw(
-        .d(lo6_raw$d),
-        .q(lo6_raw$q),
-        .clock(lo6_raw$clock)
-    );
-    pointwise_stage$rq$0$hi6_raw hi6_raw(
-        .d(hi6_raw$d),
-        .q(hi6_raw$q),
-        .clock(hi6_raw$clock)
+    pointwise_stage$rq$0$up6 up6(
+        .d(up6$d),
+        .q(up6$q),
+        .clock(up6$clock)
     );
     pointwise_stage$rq$0$last6 last6(
         .d(last6$d),
@@ -13284,327 +12646,196 @@ module pointwise_stage$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         .q(v7$q),
         .clock(v7$clock)
     );
-    pointwise_stage$rq$0$out7 out7(
-        .d(out7$d),
-        .q(out7$q),
-        .clock(out7$clock)
+    pointwise_stage$rq$0$r7 r7(
+        .d(r7$d),
+        .q(r7$q),
+        .clock(r7$clock)
     );
     pointwise_stage$rq$0$last7 last7(
         .d(last7$d),
         .q(last7$q),
         .clock(last7$clock)
     );
+    pointwise_stage$rq$0$v8 v8(
+        .d(v8$d),
+        .q(v8$q),
+        .clock(v8$clock)
+    );
+    pointwise_stage$rq$0$val8 val8(
+        .d(val8$d),
+        .q(val8$q),
+        .clock(val8$clock)
+    );
+    pointwise_stage$rq$0$last8 last8(
+        .d(last8$d),
+        .q(last8$q),
+        .clock(last8$clock)
+    );
+    pointwise_stage$rq$0$v9 v9(
+        .d(v9$d),
+        .q(v9$q),
+        .clock(v9$clock)
+    );
+    pointwise_stage$rq$0$out9 out9(
+        .d(out9$d),
+        .q(out9$q),
+        .clock(out9$clock)
+    );
+    pointwise_stage$rq$0$last9 last9(
+        .d(last9$d),
+        .q(last9$q),
+        .clock(last9$clock)
+    );
+    pointwise_stage$rq$0$v10 v10(
+        .d(v10$d),
+        .q(v10$q),
+        .clock(v10$clock)
+    );
+    pointwise_stage$rq$0$out10 out10(
+        .d(out10$d),
+        .q(out10$q),
+        .clock(out10$clock)
+    );
+    pointwise_stage$rq$0$last10 last10(
+        .d(last10$d),
+        .q(last10$q),
+        .clock(last10$clock)
+    );
     
     // Update code
     always @(*) begin
-        v1$clock = clock;
-        x1$clock = clock;
-        m1$clock = clock;
-        right1$clock = clock;
-        zp1$clock = clock;
-        lo1$clock = clock;
-        hi1$clock = clock;
-        last1$clock = clock;
-        v2$clock = clock;
-        sat2$clock = clock;
-        right2$clock = clock;
-        zp2$clock = clock;
-        lo2$clock = clock;
-        hi2$clock = clock;
-        last2$clock = clock;
-        v3$clock = clock;
-        sat3$clock = clock;
-        right3$clock = clock;
-        zp3$clock = clock;
-        lo3$clock = clock;
-        hi3$clock = clock;
-        last3$clock = clock;
-        v4$clock = clock;
-        y4$clock = clock;
-        right4$clock = clock;
-        zp4$clock = clock;
-        lo4$clock = clock;
-        hi4$clock = clock;
-        last4$clock = clock;
-        v5$clock = clock;
-        q5$clock = clock;
-        rem5$clock = clock;
-        thr5$clock = clock;
-        zp5$clock = clock;
-        lo5$clock = clock;
-        hi5$clock = clock;
-        last5$clock = clock;
         v6$clock = clock;
-        val6$clock = clock;
-        lo6$clock = clock;
-        hi6$clock = clock;
-        lo6_raw$clock = clock;
-        hi6_raw$clock = clock;
+        q6$clock = clock;
+        up6$clock = clock;
         last6$clock = clock;
         v7$clock = clock;
-        out7$clock = clock;
+        r7$clock = clock;
         last7$clock = clock;
-        v1$d = v1$q;
-        x1$d = x1$q;
-        m1$d = m1$q;
-        right1$d = right1$q;
-        zp1$d = zp1$q;
-        lo1$d = lo1$q;
-        hi1$d = hi1$q;
-        last1$d = last1$q;
-        v2$d = v2$q;
-        sat2$d = sat2$q;
-        right2$d = right2$q;
-        zp2$d = zp2$q;
-        lo2$d = lo2$q;
-        hi2$d = hi2$q;
-        last2$d = last2$q;
-        v3$d = v3$q;
-        sat3$d = sat3$q;
-        right3$d = right3$q;
-        zp3$d = zp3$q;
-        lo3$d = lo3$q;
-        hi3$d = hi3$q;
-        last3$d = last3$q;
-        v4$d = v4$q;
-        y4$d = y4$q;
-        right4$d = right4$q;
-        zp4$d = zp4$q;
-        lo4$d = lo4$q;
-        hi4$d = hi4$q;
-        last4$d = last4$q;
-        v5$d = v5$q;
-        q5$d = q5$q;
-        rem5$d = rem5$q;
-        thr5$d = thr5$q;
-        zp5$d = zp5$q;
-        lo5$d = lo5$q;
-        hi5$d = hi5$q;
-        last5$d = last5$q;
+        v8$clock = clock;
+        val8$clock = clock;
+        last8$clock = clock;
+        v9$clock = clock;
+        out9$clock = clock;
+        last9$clock = clock;
+        v10$clock = clock;
+        out10$clock = clock;
+        last10$clock = clock;
         v6$d = v6$q;
-        val6$d = val6$q;
-        lo6$d = lo6$q;
-        hi6$d = hi6$q;
-        lo6_raw$d = lo6_raw$q;
-        hi6_raw$d = hi6_raw$q;
+        q6$d = q6$q;
+        up6$d = up6$q;
         last6$d = last6$q;
         v7$d = v7$q;
-        out7$d = out7$q;
+        r7$d = r7$q;
         last7$d = last7$q;
+        v8$d = v8$q;
+        val8$d = val8$q;
+        last8$d = last8$q;
+        v9$d = v9$q;
+        out9$d = out9$q;
+        last9$d = last9$q;
+        v10$d = v10$q;
+        out10$d = out10$q;
+        last10$d = last10$q;
         mul$clock = clock;
         dv$clock = clock;
-        dsat$clock = clock;
         dright$clock = clock;
-        dzp$clock = clock;
-        dlo$clock = clock;
-        dhi$clock = clock;
         dlast$clock = clock;
         sum0 = acc + bias;
         neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
         if (shift[32'h5]) begin
-            x1$d = sum0;
-            right1$d = neg_shift;
+            mul$a = sum0;
+            dright$inp = neg_shift;
         end
         else begin
-            x1$d = sum0 << shift[(32'h0)+:(5)];
-            right1$d = 32'h0;
+            mul$a = sum0 << shift[(32'h0)+:(5)];
+            dright$inp = 32'h0;
         end
-        v1$d = valid;
-        m1$d = m0;
-        zp1$d = out_zp;
-        lo1$d = act_min;
-        hi1$d = act_max;
-        last1$d = last;
-        mul$a = x1$q;
-        mul$b = m1$q;
-        sat2$d = (x1$q == int32_min) && (m1$q == int32_min);
-        v2$d = v1$q;
-        right2$d = right1$q;
-        zp2$d = zp1$q;
-        lo2$d = lo1$q;
-        hi2$d = hi1$q;
-        last2$d = last1$q;
-        v3$d = v2$q;
-        sat3$d = sat2$q;
-        right3$d = right2$q;
-        zp3$d = zp2$q;
-        lo3$d = lo2$q;
-        hi3$d = hi2$q;
-        last3$d = last2$q;
-        dv$inp = v3$q;
-        dsat$inp = sat3$q;
-        dright$inp = right3$q;
-        dzp$inp = zp3$q;
-        dlo$inp = lo3$q;
-        dhi$inp = hi3$q;
-        dlast$inp = last3$q;
+        mul$b = m0;
+        dv$inp = valid;
+        dlast$inp = last;
+        sat5 = mul$hi[32'h20] && ~mul$hi[32'h21];
         prod_hi = mul$hi[(32'h1)+:(32)];
-        if (dsat$out) begin
-            y4$d = int32_max;
+        if (sat5) begin
+            y5 = int32_max;
         end
         else if (mul$hi[32'h0]) begin
-            y4$d = prod_hi + one;
+            y5 = prod_hi + one;
         end
         else begin
-            y4$d = prod_hi;
+            y5 = prod_hi;
         end
-        v4$d = dv$out;
-        right4$d = dright$out;
-        zp4$d = dzp$out;
-        lo4$d = dlo$out;
-        hi4$d = dhi$out;
-        last4$d = dlast$out;
-        mask4 = (one << right4$q) - one;
-        fill4 = ~(ones >> right4$q);
-        rem5$d = y4$q & mask4;
-        if (y4$q[32'h1f]) begin
-            q5$d = (y4$q >> right4$q) | fill4;
-            thr5$d = (mask4 >> 32'h1) + one;
+        right5 = dright$out;
+        mask5 = ~(ones << right5);
+        below5 = mask5 >> 32'h1;
+        half5 = mask5 ^ below5;
+        fill5 = ~(ones >> right5);
+        if (y5[32'h1f]) begin
+            q6$d = (y5 >> right5) | fill5;
+            up6$d = |(y5 & half5) && |(y5 & below5);
         end
         else begin
-            q5$d = y4$q >> right4$q;
-            thr5$d = mask4 >> 32'h1;
+            q6$d = y5 >> right5;
+            up6$d = |(y5 & half5);
         end
-        v5$d = v4$q;
-        zp5$d = zp4$q;
-        lo5$d = lo4$q;
-        hi5$d = hi4$q;
-        last5$d = last4$q;
-        if (rem5$q > thr5$q) begin
-            rounded5 = q5$q + one;
+        v6$d = dv$out;
+        last6$d = dlast$out;
+        top6 = q6$q[(32'h9)+:(23)];
+        low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff);
+        if (q6$q[32'h9]) begin
+            low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
         end
-        else begin
-            rounded5 = q5$q;
+        if (~|top6 || (top6 == top_ones)) begin
+            if (up6$q) begin
+                r7$d = low6 + one11;
+            end
+            else begin
+                r7$d = low6;
+            end
         end
-        wide5 = ((rounded5) & 34'h3ffffffff);
-        if (rounded5[32'h1f]) begin
-            wide5 = ((rounded5) & 34'h3ffffffff) | sext32;
-        end
-        zp_wide5 = ((zp5$q) & 34'h3ffffffff);
-        if (zp5$q[32'h7]) begin
-            zp_wide5 = ((zp5$q) & 34'h3ffffffff) | sext8;
-        end
-        lo_wide5 = ((lo5$q) & 34'h3ffffffff);
-        if (lo5$q[32'h7]) begin
-            lo_wide5 = ((lo5$q) & 34'h3ffffffff) | sext8;
-        end
-        hi_wide5 = ((hi5$q) & 34'h3ffffffff);
-        if (hi5$q[32'h7]) begin
-            hi_wide5 = ((hi5$q) & 34'h3ffffffff) | sext8;
-        end
-        val6$d = wide5 + zp_wide5;
-        lo6$d = lo_wide5 ^ offset;
-        hi6$d = hi_wide5 ^ offset;
-        lo6_raw$d = lo5$q;
-        hi6_raw$d = hi5$q;
-        v6$d = v5$q;
-        last6$d = last5$q;
-        val_off6 = val6$q ^ offset;
-        if (val_off6 < lo6$q) begin
-            out7$d = lo6_raw$q;
-        end
-        else if (val_off6 > hi6$q) begin
-            out7$d = hi6_raw$q;
+        else if (q6$q[32'h1f]) begin
+            r7$d = sat_lo11;
         end
         else begin
-            out7$d = val6$q[(32'h0)+:(8)];
+            r7$d = sat_hi11;
         end
         v7$d = v6$q;
         last7$d = last6$q;
-        out_valid = v7$q;
-        out = out7$q;
-        out_last = last7$q;
+        zp_ext7 = ((out_zp) & 11'h7ff);
+        if (out_zp[32'h7]) begin
+            zp_ext7 = ((out_zp) & 11'h7ff) | sext8;
+        end
+        val8$d = r7$q + zp_ext7;
+        v8$d = v7$q;
+        last8$d = last7$q;
+        val_off8 = val8$q ^ offset11;
+        lo_off8 = ((act_min) & 11'h7ff) ^ offset11;
+        if (act_min[32'h7]) begin
+            lo_off8 = (((act_min) & 11'h7ff) | sext8) ^ offset11;
+        end
+        hi_off8 = ((act_max) & 11'h7ff) ^ offset11;
+        if (act_max[32'h7]) begin
+            hi_off8 = (((act_max) & 11'h7ff) | sext8) ^ offset11;
+        end
+        if (val_off8 < lo_off8) begin
+            out9$d = act_min;
+        end
+        else if (val_off8 > hi_off8) begin
+            out9$d = act_max;
+        end
+        else begin
+            out9$d = val8$q[(32'h0)+:(8)];
+        end
+        v9$d = v8$q;
+        last9$d = last8$q;
+        v10$d = v9$q;
+        out10$d = out9$q;
+        last10$d = last9$q;
+        out_valid = v10$q;
+        out = out10$q;
+        out_last = last10$q;
     end
     
 endmodule // pointwise_stage$rq$0
-
-
-module pointwise_stage$rq$0$dhi(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    pointwise_stage$rq$0$dhi$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    pointwise_stage$rq$0$dhi$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // pointwise_stage$rq$0$dhi
-
-
-module pointwise_stage$rq$0$dhi$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$0$dhi$regs$0
-
-
-module pointwise_stage$rq$0$dhi$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$0$dhi$regs$1
 
 
 module pointwise_stage$rq$0$dlast(clock,inp,out);
@@ -13621,11 +12852,19 @@ module pointwise_stage$rq$0$dlast(clock,inp,out);
     reg  regs$1$d;
     wire  regs$1$q;
     reg  regs$1$clock;
+    reg  regs$2$d;
+    wire  regs$2$q;
+    reg  regs$2$clock;
+    reg  regs$3$d;
+    wire  regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  taps$0;
     reg  taps$1;
     reg  taps$2;
+    reg  taps$3;
+    reg  taps$4;
     
     // Sub module instances
     pointwise_stage$rq$0$dlast$regs$0 regs$0(
@@ -13638,6 +12877,16 @@ module pointwise_stage$rq$0$dlast(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    pointwise_stage$rq$0$dlast$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    pointwise_stage$rq$0$dlast$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -13648,10 +12897,18 @@ module pointwise_stage$rq$0$dlast(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // pointwise_stage$rq$0$dlast
@@ -13695,92 +12952,42 @@ module pointwise_stage$rq$0$dlast$regs$1(d,q,clock);
 endmodule // pointwise_stage$rq$0$dlast$regs$1
 
 
-module pointwise_stage$rq$0$dlo(clock,inp,out);
+module pointwise_stage$rq$0$dlast$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    pointwise_stage$rq$0$dlo$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    pointwise_stage$rq$0$dlo$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // pointwise_stage$rq$0$dlo
-
-
-module pointwise_stage$rq$0$dlo$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$0$dlo$regs$0
+endmodule // pointwise_stage$rq$0$dlast$regs$2
 
 
-module pointwise_stage$rq$0$dlo$regs$1(d,q,clock);
+module pointwise_stage$rq$0$dlast$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$0$dlo$regs$1
+endmodule // pointwise_stage$rq$0$dlast$regs$3
 
 
 module pointwise_stage$rq$0$dright(clock,inp,out);
@@ -13797,11 +13004,19 @@ module pointwise_stage$rq$0$dright(clock,inp,out);
     reg  [4:0] regs$1$d;
     wire  [4:0] regs$1$q;
     reg  regs$1$clock;
+    reg  [4:0] regs$2$d;
+    wire  [4:0] regs$2$q;
+    reg  regs$2$clock;
+    reg  [4:0] regs$3$d;
+    wire  [4:0] regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  [4:0] taps$0;
     reg  [4:0] taps$1;
     reg  [4:0] taps$2;
+    reg  [4:0] taps$3;
+    reg  [4:0] taps$4;
     
     // Sub module instances
     pointwise_stage$rq$0$dright$regs$0 regs$0(
@@ -13814,6 +13029,16 @@ module pointwise_stage$rq$0$dright(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    pointwise_stage$rq$0$dright$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    pointwise_stage$rq$0$dright$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -13824,10 +13049,18 @@ module pointwise_stage$rq$0$dright(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // pointwise_stage$rq$0$dright
@@ -13871,92 +13104,42 @@ module pointwise_stage$rq$0$dright$regs$1(d,q,clock);
 endmodule // pointwise_stage$rq$0$dright$regs$1
 
 
-module pointwise_stage$rq$0$dsat(clock,inp,out);
+module pointwise_stage$rq$0$dright$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    
-    // Sub module instances
-    pointwise_stage$rq$0$dsat$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    pointwise_stage$rq$0$dsat$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // pointwise_stage$rq$0$dsat
-
-
-module pointwise_stage$rq$0$dsat$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 1'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$0$dsat$regs$0
+endmodule // pointwise_stage$rq$0$dright$regs$2
 
 
-module pointwise_stage$rq$0$dsat$regs$1(d,q,clock);
+module pointwise_stage$rq$0$dright$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  d;
-    output reg  q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 1'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$0$dsat$regs$1
+endmodule // pointwise_stage$rq$0$dright$regs$3
 
 
 module pointwise_stage$rq$0$dv(clock,inp,out);
@@ -13973,11 +13156,19 @@ module pointwise_stage$rq$0$dv(clock,inp,out);
     reg  regs$1$d;
     wire  regs$1$q;
     reg  regs$1$clock;
+    reg  regs$2$d;
+    wire  regs$2$q;
+    reg  regs$2$clock;
+    reg  regs$3$d;
+    wire  regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  taps$0;
     reg  taps$1;
     reg  taps$2;
+    reg  taps$3;
+    reg  taps$4;
     
     // Sub module instances
     pointwise_stage$rq$0$dv$regs$0 regs$0(
@@ -13990,6 +13181,16 @@ module pointwise_stage$rq$0$dv(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    pointwise_stage$rq$0$dv$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    pointwise_stage$rq$0$dv$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -14000,10 +13201,18 @@ module pointwise_stage$rq$0$dv(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // pointwise_stage$rq$0$dv
@@ -14047,228 +13256,7 @@ module pointwise_stage$rq$0$dv$regs$1(d,q,clock);
 endmodule // pointwise_stage$rq$0$dv$regs$1
 
 
-module pointwise_stage$rq$0$dzp(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    pointwise_stage$rq$0$dzp$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    pointwise_stage$rq$0$dzp$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // pointwise_stage$rq$0$dzp
-
-
-module pointwise_stage$rq$0$dzp$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$0$dzp$regs$0
-
-
-module pointwise_stage$rq$0$dzp$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$0$dzp$regs$1
-
-
-module pointwise_stage$rq$0$hi1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$0$hi1
-
-
-module pointwise_stage$rq$0$hi2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$0$hi2
-
-
-module pointwise_stage$rq$0$hi3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$0$hi3
-
-
-module pointwise_stage$rq$0$hi4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$0$hi4
-
-
-module pointwise_stage$rq$0$hi5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$0$hi5
-
-
-module pointwise_stage$rq$0$hi6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$0$hi6
-
-
-module pointwise_stage$rq$0$hi6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$0$hi6_raw
-
-
-module pointwise_stage$rq$0$last1(d,q,clock);
+module pointwise_stage$rq$0$dv$regs$2(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -14284,10 +13272,10 @@ module pointwise_stage$rq$0$last1(d,q,clock);
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$0$last1
+endmodule // pointwise_stage$rq$0$dv$regs$2
 
 
-module pointwise_stage$rq$0$last2(d,q,clock);
+module pointwise_stage$rq$0$dv$regs$3(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -14303,10 +13291,10 @@ module pointwise_stage$rq$0$last2(d,q,clock);
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$0$last2
+endmodule // pointwise_stage$rq$0$dv$regs$3
 
 
-module pointwise_stage$rq$0$last3(d,q,clock);
+module pointwise_stage$rq$0$last10(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -14322,45 +13310,7 @@ module pointwise_stage$rq$0$last3(d,q,clock);
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$0$last3
-
-
-module pointwise_stage$rq$0$last4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$0$last4
-
-
-module pointwise_stage$rq$0$last5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$0$last5
+endmodule // pointwise_stage$rq$0$last10
 
 
 module pointwise_stage$rq$0$last6(d,q,clock);
@@ -14401,156 +13351,42 @@ module pointwise_stage$rq$0$last7(d,q,clock);
 endmodule // pointwise_stage$rq$0$last7
 
 
-module pointwise_stage$rq$0$lo1(d,q,clock);
+module pointwise_stage$rq$0$last8(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$0$lo1
+endmodule // pointwise_stage$rq$0$last8
 
 
-module pointwise_stage$rq$0$lo2(d,q,clock);
+module pointwise_stage$rq$0$last9(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$0$lo2
-
-
-module pointwise_stage$rq$0$lo3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$0$lo3
-
-
-module pointwise_stage$rq$0$lo4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$0$lo4
-
-
-module pointwise_stage$rq$0$lo5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$0$lo5
-
-
-module pointwise_stage$rq$0$lo6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$0$lo6
-
-
-module pointwise_stage$rq$0$lo6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$0$lo6_raw
-
-
-module pointwise_stage$rq$0$m1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$0$m1
+endmodule // pointwise_stage$rq$0$last9
 
 
 module pointwise_stage$rq$0$mul(clock,a,b,hi);
@@ -14559,7 +13395,7 @@ module pointwise_stage$rq$0$mul(clock,a,b,hi);
     input wire  clock;
     input wire  [31:0] a;
     input wire  [31:0] b;
-    output reg  [32:0] hi;
+    output reg  [33:0] hi;
     
     // Update code (custom)
     reg [31:0] a_r;
@@ -14584,7 +13420,7 @@ module pointwise_stage$rq$0$mul(clock,a,b,hi);
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
-    // Bits 63 and 29..0 are not needed by any caller (see the module docs).
+    // Bits 29..0 are not needed by any caller (see the module docs).
     /* verilator lint_off UNUSEDSIGNAL */
     wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
     /* verilator lint_on UNUSEDSIGNAL */
@@ -14598,12 +13434,12 @@ module pointwise_stage$rq$0$mul(clock,a,b,hi);
        mid <= {hl[32], hl} + {lh[32], lh};
        hh2 <= hh;
        ll2 <= ll;
-       hi <= p[62:30];
+       hi <= p[63:30];
     end
 endmodule // pointwise_stage$rq$0$mul
 
 
-module pointwise_stage$rq$0$out7(d,q,clock);
+module pointwise_stage$rq$0$out10(d,q,clock);
     
     // Module arguments
     input wire  [7:0] d;
@@ -14619,10 +13455,29 @@ module pointwise_stage$rq$0$out7(d,q,clock);
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$0$out7
+endmodule // pointwise_stage$rq$0$out10
 
 
-module pointwise_stage$rq$0$q5(d,q,clock);
+module pointwise_stage$rq$0$out9(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$0$out9
+
+
+module pointwise_stage$rq$0$q6(d,q,clock);
     
     // Module arguments
     input wire  [31:0] d;
@@ -14638,105 +13493,29 @@ module pointwise_stage$rq$0$q5(d,q,clock);
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$0$q5
+endmodule // pointwise_stage$rq$0$q6
 
 
-module pointwise_stage$rq$0$rem5(d,q,clock);
+module pointwise_stage$rq$0$r7(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  [10:0] d;
+    output reg  [10:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 11'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$0$rem5
+endmodule // pointwise_stage$rq$0$r7
 
 
-module pointwise_stage$rq$0$right1(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$0$right1
-
-
-module pointwise_stage$rq$0$right2(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$0$right2
-
-
-module pointwise_stage$rq$0$right3(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$0$right3
-
-
-module pointwise_stage$rq$0$right4(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$0$right4
-
-
-module pointwise_stage$rq$0$sat2(d,q,clock);
+module pointwise_stage$rq$0$up6(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -14752,10 +13531,10 @@ module pointwise_stage$rq$0$sat2(d,q,clock);
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$0$sat2
+endmodule // pointwise_stage$rq$0$up6
 
 
-module pointwise_stage$rq$0$sat3(d,q,clock);
+module pointwise_stage$rq$0$v10(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -14771,121 +13550,7 @@ module pointwise_stage$rq$0$sat3(d,q,clock);
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$0$sat3
-
-
-module pointwise_stage$rq$0$thr5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$0$thr5
-
-
-module pointwise_stage$rq$0$v1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$0$v1
-
-
-module pointwise_stage$rq$0$v2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$0$v2
-
-
-module pointwise_stage$rq$0$v3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$0$v3
-
-
-module pointwise_stage$rq$0$v4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$0$v4
-
-
-module pointwise_stage$rq$0$v5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$0$v5
+endmodule // pointwise_stage$rq$0$v10
 
 
 module pointwise_stage$rq$0$v6(d,q,clock);
@@ -14926,156 +13591,61 @@ module pointwise_stage$rq$0$v7(d,q,clock);
 endmodule // pointwise_stage$rq$0$v7
 
 
-module pointwise_stage$rq$0$val6(d,q,clock);
+module pointwise_stage$rq$0$v8(d,q,clock);
     
     // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 34'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$0$val6
+endmodule // pointwise_stage$rq$0$v8
 
 
-module pointwise_stage$rq$0$x1(d,q,clock);
+module pointwise_stage$rq$0$v9(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$0$x1
+endmodule // pointwise_stage$rq$0$v9
 
 
-module pointwise_stage$rq$0$y4(d,q,clock);
+module pointwise_stage$rq$0$val8(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  [10:0] d;
+    output reg  [10:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 11'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$0$y4
-
-
-module pointwise_stage$rq$0$zp1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$0$zp1
-
-
-module pointwise_stage$rq$0$zp2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$0$zp2
-
-
-module pointwise_stage$rq$0$zp3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$0$zp3
-
-
-module pointwise_stage$rq$0$zp4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$0$zp4
-
-
-module pointwise_stage$rq$0$zp5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$0$zp5
+endmodule // pointwise_stage$rq$0$val8
 
 
 module pointwise_stage$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,last,out_valid,out,out_last);
@@ -15098,192 +13668,95 @@ module pointwise_stage$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     // Constant declarations
     localparam  one = 32'h1;
     localparam  ones = 32'hffffffff;
-    localparam  int32_min = 32'h80000000;
     localparam  int32_max = 32'h7fffffff;
-    localparam  sext32 = 34'h300000000;
-    localparam  sext8 = 34'h3ffffff00;
-    localparam  offset = 34'h200000000;
+    localparam  top_ones = 23'h7fffff;
+    localparam  one11 = 11'b1;
+    localparam  sext10 = 11'b10000000000;
+    localparam  sext8 = 11'b11100000000;
+    localparam  sat_lo11 = 11'b11000000000;
+    localparam  sat_hi11 = 11'b111111111;
+    localparam  offset11 = 11'b10000000000;
     
     // Stub signals
     reg  mul$clock;
     reg  [31:0] mul$a;
     reg  [31:0] mul$b;
-    wire  [32:0] mul$hi;
-    reg  v1$d;
-    wire  v1$q;
-    reg  v1$clock;
-    reg  [31:0] x1$d;
-    wire  [31:0] x1$q;
-    reg  x1$clock;
-    reg  [31:0] m1$d;
-    wire  [31:0] m1$q;
-    reg  m1$clock;
-    reg  [4:0] right1$d;
-    wire  [4:0] right1$q;
-    reg  right1$clock;
-    reg  [7:0] zp1$d;
-    wire  [7:0] zp1$q;
-    reg  zp1$clock;
-    reg  [7:0] lo1$d;
-    wire  [7:0] lo1$q;
-    reg  lo1$clock;
-    reg  [7:0] hi1$d;
-    wire  [7:0] hi1$q;
-    reg  hi1$clock;
-    reg  last1$d;
-    wire  last1$q;
-    reg  last1$clock;
-    reg  v2$d;
-    wire  v2$q;
-    reg  v2$clock;
-    reg  sat2$d;
-    wire  sat2$q;
-    reg  sat2$clock;
-    reg  [4:0] right2$d;
-    wire  [4:0] right2$q;
-    reg  right2$clock;
-    reg  [7:0] zp2$d;
-    wire  [7:0] zp2$q;
-    reg  zp2$clock;
-    reg  [7:0] lo2$d;
-    wire  [7:0] lo2$q;
-    reg  lo2$clock;
-    reg  [7:0] hi2$d;
-    wire  [7:0] hi2$q;
-    reg  hi2$clock;
-    reg  last2$d;
-    wire  last2$q;
-    reg  last2$clock;
-    reg  v3$d;
-    wire  v3$q;
-    reg  v3$clock;
-    reg  sat3$d;
-    wire  sat3$q;
-    reg  sat3$clock;
-    reg  [4:0] right3$d;
-    wire  [4:0] right3$q;
-    reg  right3$clock;
-    reg  [7:0] zp3$d;
-    wire  [7:0] zp3$q;
-    reg  zp3$clock;
-    reg  [7:0] lo3$d;
-    wire  [7:0] lo3$q;
-    reg  lo3$clock;
-    reg  [7:0] hi3$d;
-    wire  [7:0] hi3$q;
-    reg  hi3$clock;
-    reg  last3$d;
-    wire  last3$q;
-    reg  last3$clock;
+    wire  [33:0] mul$hi;
     reg  dv$clock;
     reg  dv$inp;
     wire  dv$out;
-    reg  dsat$clock;
-    reg  dsat$inp;
-    wire  dsat$out;
     reg  dright$clock;
     reg  [4:0] dright$inp;
     wire  [4:0] dright$out;
-    reg  dzp$clock;
-    reg  [7:0] dzp$inp;
-    wire  [7:0] dzp$out;
-    reg  dlo$clock;
-    reg  [7:0] dlo$inp;
-    wire  [7:0] dlo$out;
-    reg  dhi$clock;
-    reg  [7:0] dhi$inp;
-    wire  [7:0] dhi$out;
     reg  dlast$clock;
     reg  dlast$inp;
     wire  dlast$out;
-    reg  v4$d;
-    wire  v4$q;
-    reg  v4$clock;
-    reg  [31:0] y4$d;
-    wire  [31:0] y4$q;
-    reg  y4$clock;
-    reg  [4:0] right4$d;
-    wire  [4:0] right4$q;
-    reg  right4$clock;
-    reg  [7:0] zp4$d;
-    wire  [7:0] zp4$q;
-    reg  zp4$clock;
-    reg  [7:0] lo4$d;
-    wire  [7:0] lo4$q;
-    reg  lo4$clock;
-    reg  [7:0] hi4$d;
-    wire  [7:0] hi4$q;
-    reg  hi4$clock;
-    reg  last4$d;
-    wire  last4$q;
-    reg  last4$clock;
-    reg  v5$d;
-    wire  v5$q;
-    reg  v5$clock;
-    reg  [31:0] q5$d;
-    wire  [31:0] q5$q;
-    reg  q5$clock;
-    reg  [31:0] rem5$d;
-    wire  [31:0] rem5$q;
-    reg  rem5$clock;
-    reg  [31:0] thr5$d;
-    wire  [31:0] thr5$q;
-    reg  thr5$clock;
-    reg  [7:0] zp5$d;
-    wire  [7:0] zp5$q;
-    reg  zp5$clock;
-    reg  [7:0] lo5$d;
-    wire  [7:0] lo5$q;
-    reg  lo5$clock;
-    reg  [7:0] hi5$d;
-    wire  [7:0] hi5$q;
-    reg  hi5$clock;
-    reg  last5$d;
-    wire  last5$q;
-    reg  last5$clock;
     reg  v6$d;
     wire  v6$q;
     reg  v6$clock;
-    reg  [33:0] val6$d;
-    wire  [33:0] val6$q;
-    reg  val6$clock;
-    reg  [33:0] lo6$d;
-    wire  [33:0] lo6$q;
-    reg  lo6$clock;
-    reg  [33:0] hi6$d;
-    wire  [33:0] hi6$q;
-    reg  hi6$clock;
-    reg  [7:0] lo6_raw$d;
-    wire  [7:0] lo6_raw$q;
-    reg  lo6_raw$clock;
-    reg  [7:0] hi6_raw$d;
-    wire  [7:0] hi6_raw$q;
-    reg  hi6_raw$clock;
+    reg  [31:0] q6$d;
+    wire  [31:0] q6$q;
+    reg  q6$clock;
+    reg  up6$d;
+    wire  up6$q;
+    reg  up6$clock;
     reg  last6$d;
     wire  last6$q;
     reg  last6$clock;
     reg  v7$d;
     wire  v7$q;
     reg  v7$clock;
-    reg  [7:0] out7$d;
-    wire  [7:0] out7$q;
-    reg  out7$clock;
+    reg  [10:0] r7$d;
+    wire  [10:0] r7$q;
+    reg  r7$clock;
     reg  last7$d;
     wire  last7$q;
     reg  last7$clock;
+    reg  v8$d;
+    wire  v8$q;
+    reg  v8$clock;
+    reg  [10:0] val8$d;
+    wire  [10:0] val8$q;
+    reg  val8$clock;
+    reg  last8$d;
+    wire  last8$q;
+    reg  last8$clock;
+    reg  v9$d;
+    wire  v9$q;
+    reg  v9$clock;
+    reg  [7:0] out9$d;
+    wire  [7:0] out9$q;
+    reg  out9$clock;
+    reg  last9$d;
+    wire  last9$q;
+    reg  last9$clock;
+    reg  v10$d;
+    wire  v10$q;
+    reg  v10$clock;
+    reg  [7:0] out10$d;
+    wire  [7:0] out10$q;
+    reg  out10$clock;
+    reg  last10$d;
+    wire  last10$q;
+    reg  last10$clock;
     
     // Local signals
     reg  [31:0] sum0;
     reg  [4:0] neg_shift;
+    reg  sat5;
     reg  [31:0] prod_hi;
-    reg  [31:0] mask4;
-    reg  [31:0] fill4;
-    reg  [31:0] rounded5;
-    reg  [33:0] wide5;
-    reg  [33:0] zp_wide5;
-    reg  [33:0] lo_wide5;
-    reg  [33:0] hi_wide5;
-    reg  [33:0] val_off6;
+    reg  [31:0] y5;
+    reg  [4:0] right5;
+    reg  [31:0] mask5;
+    reg  [31:0] half5;
+    reg  [31:0] below5;
+    reg  [31:0] fill5;
+    reg  [22:0] top6;
+    reg  [10:0] low6;
+    reg  [10:0] zp_ext7;
+    reg  [10:0] val_off8;
+    reg  [10:0] lo_off8;
+    reg  [10:0] hi_off8;
     
     // Sub module instances
     pointwise_stage$rq$1$mul mul(
@@ -15292,255 +13765,35 @@ module pointwise_stage$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         .b(mul$b),
         .hi(mul$hi)
     );
-    pointwise_stage$rq$1$v1 v1(
-        .d(v1$d),
-        .q(v1$q),
-        .clock(v1$clock)
-    );
-    pointwise_stage$rq$1$x1 x1(
-        .d(x1$d),
-        .q(x1$q),
-        .clock(x1$clock)
-    );
-    pointwise_stage$rq$1$m1 m1(
-        .d(m1$d),
-        .q(m1$q),
-        .clock(m1$clock)
-    );
-    pointwise_stage$rq$1$right1 right1(
-        .d(right1$d),
-        .q(right1$q),
-        .clock(right1$clock)
-    );
-    pointwise_stage$rq$1$zp1 zp1(
-        .d(zp1$d),
-        .q(zp1$q),
-        .clock(zp1$clock)
-    );
-    pointwise_stage$rq$1$lo1 lo1(
-        .d(lo1$d),
-        .q(lo1$q),
-        .clock(lo1$clock)
-    );
-    pointwise_stage$rq$1$hi1 hi1(
-        .d(hi1$d),
-        .q(hi1$q),
-        .clock(hi1$clock)
-    );
-    pointwise_stage$rq$1$last1 last1(
-        .d(last1$d),
-        .q(last1$q),
-        .clock(last1$clock)
-    );
-    pointwise_stage$rq$1$v2 v2(
-        .d(v2$d),
-        .q(v2$q),
-        .clock(v2$clock)
-    );
-    pointwise_stage$rq$1$sat2 sat2(
-        .d(sat2$d),
-        .q(sat2$q),
-        .clock(sat2$clock)
-    );
-    pointwise_stage$rq$1$right2 right2(
-        .d(right2$d),
-        .q(right2$q),
-        .clock(right2$clock)
-    );
-    pointwise_stage$rq$1$zp2 zp2(
-        .d(zp2$d),
-        .q(zp2$q),
-        .clock(zp2$clock)
-    );
-    pointwise_stage$rq$1$lo2 lo2(
-        .d(lo2$d),
-        .q(lo2$q),
-        .clock(lo2$clock)
-    );
-    pointwise_stage$rq$1$hi2 hi2(
-        .d(hi2$d),
-        .q(hi2$q),
-        .clock(hi2$clock)
-    );
-    pointwise_stage$rq$1$last2 last2(
-        .d(last2$d),
-        .q(last2$q),
-        .clock(last2$clock)
-    );
-    pointwise_stage$rq$1$v3 v3(
-        .d(v3$d),
-        .q(v3$q),
-        .clock(v3$clock)
-    );
-    pointwise_stage$rq$1$sat3 sat3(
-        .d(sat3$d),
-        .q(sat3$q),
-        .clock(sat3$clock)
-    );
-    pointwise_stage$rq$1$right3 right3(
-        .d(right3$d),
-        .q(right3$q),
-        .clock(right3$clock)
-    );
-    pointwise_stage$rq$1$zp3 zp3(
-        .d(zp3$d),
-        .q(zp3$q),
-        .clock(zp3$clock)
-    );
-    pointwise_stage$rq$1$lo3 lo3(
-        .d(lo3$d),
-        .q(lo3$q),
-        .clock(lo3$clock)
-    );
-    pointwise_stage$rq$1$hi3 hi3(
-        .d(hi3$d),
-        .q(hi3$q),
-        .clock(hi3$clock)
-    );
-    pointwise_stage$rq$1$last3 last3(
-        .d(last3$d),
-        .q(last3$q),
-        .clock(last3$clock)
-    );
     pointwise_stage$rq$1$dv dv(
         .clock(dv$clock),
         .inp(dv$inp),
         .out(dv$out)
-    );
-    pointwise_stage$rq$1$dsat dsat(
-        .clock(dsat$clock),
-        .inp(dsat$inp),
-        .out(dsat$out)
     );
     pointwise_stage$rq$1$dright dright(
         .clock(dright$clock),
         .inp(dright$inp),
         .out(dright$out)
     );
-    pointwise_stage$rq$1$dzp dzp(
-        .clock(dzp$clock),
-        .inp(dzp$inp),
-        .out(dzp$out)
-    );
-    pointwise_stage$rq$1$dlo dlo(
-        .clock(dlo$clock),
-        .inp(dlo$inp),
-        .out(dlo$out)
-    );
-    pointwise_stage$rq$1$dhi dhi(
-        .clock(dhi$clock),
-        .inp(dhi$inp),
-        .out(dhi$out)
-    );
     pointwise_stage$rq$1$dlast dlast(
         .clock(dlast$clock),
         .inp(dlast$inp),
         .out(dlast$out)
-    );
-    pointwise_stage$rq$1$v4 v4(
-        .d(v4$d),
-        .q(v4$q),
-        .clock(v4$clock)
-    );
-    pointwise_stage$rq$1$y4 y4(
-        .d(y4$d),
-        .q(y4$q),
-        .clock(y4$clock)
-    );
-    pointwise_stage$rq$1$right4 right4(
-        .d(right4$d),
-        .q(right4$q),
-        .clock(right4$clock)
-    );
-    pointwise_stage$rq$1$zp4 zp4(
-        .d(zp4$d),
-        .q(zp4$q),
-        .clock(zp4$clock)
-    );
-    pointwise_stage$rq$1$lo4 lo4(
-        .d(lo4$d),
-        .q(lo4$q),
-        .clock(lo4$clock)
-    );
-    pointwise_stage$rq$1$hi4 hi4(
-        .d(hi4$d),
-        .q(hi4$q),
-        .clock(hi4$clock)
-    );
-    pointwise_stage$rq$1$last4 last4(
-        .d(last4$d),
-        .q(last4$q),
-        .clock(last4$clock)
-    );
-    pointwise_stage$rq$1$v5 v5(
-        .d(v5$d),
-        .q(v5$q),
-        .clock(v5$clock)
-    );
-    pointwise_stage$rq$1$q5 q5(
-        .d(q5$d),
-        .q(q5$q),
-        .clock(q5$clock)
-    );
-    pointwise_stage$rq$1$rem5 rem5(
-        .d(rem5$d),
-        .q(rem5$q),
-        .clock(rem5$clock)
-    );
-    pointwise_stage$rq$1$thr5 thr5(
-        .d(thr5$d),
-        .q(thr5$q),
-        .clock(thr5$clock)
-    );
-    pointwise_stage$rq$1$zp5 zp5(
-        .d(zp5$d),
-        .q(zp5$q),
-        .clock(zp5$clock)
-    );
-    pointwise_stage$rq$1$lo5 lo5(
-        .d(lo5$d),
-        .q(lo5$q),
-        .clock(lo5$clock)
-    );
-    pointwise_stage$rq$1$hi5 hi5(
-        .d(hi5$d),
-        .q(hi5$q),
-        .clock(hi5$clock)
-    );
-    pointwise_stage$rq$1$last5 last5(
-        .d(last5$d),
-        .q(last5$q),
-        .clock(last5$clock)
     );
     pointwise_stage$rq$1$v6 v6(
         .d(v6$d),
         .q(v6$q),
         .clock(v6$clock)
     );
-    pointwise_stage$rq$1$val6 val6(
-        .d(val6$d),
-        .q(val6$q),
-        .clock(val6$clock)
+    pointwise_stage$rq$1$q6 q6(
+        .d(q6$d),
+        .q(q6$q),
+        .clock(q6$clock)
     );
-    pointwise_stage$rq$1$lo6 lo6(
-        .d(lo6$d),
-        .q(lo6$q),
-        .clock(lo6$clock)
-    );
-    pointwise_stage$rq$1$hi6 hi6(
-        .d(hi6$d),
-        .q(hi6$q),
-        .clock(hi6$clock)
-    );
-    pointwise_stage$rq$1$lo6_raw lo6_raw(
-        .d(lo6_raw$d),
-        .q(lo6_raw$q),
-        .clock(lo6_raw$clock)
-    );
-    pointwise_stage$rq$1$hi6_raw hi6_raw(
-        .d(hi6_raw$d),
-        .q(hi6_raw$q),
-        .clock(hi6_raw$clock)
+    pointwise_stage$rq$1$up6 up6(
+        .d(up6$d),
+        .q(up6$q),
+        .clock(up6$clock)
     );
     pointwise_stage$rq$1$last6 last6(
         .d(last6$d),
@@ -15552,327 +13805,196 @@ module pointwise_stage$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         .q(v7$q),
         .clock(v7$clock)
     );
-    pointwise_stage$rq$1$out7 out7(
-        .d(out7$d),
-        .q(out7$q),
-        .clock(out7$clock)
+    pointwise_stage$rq$1$r7 r7(
+        .d(r7$d),
+        .q(r7$q),
+        .clock(r7$clock)
     );
     pointwise_stage$rq$1$last7 last7(
         .d(last7$d),
         .q(last7$q),
         .clock(last7$clock)
     );
+    pointwise_stage$rq$1$v8 v8(
+        .d(v8$d),
+        .q(v8$q),
+        .clock(v8$clock)
+    );
+    pointwise_stage$rq$1$val8 val8(
+        .d(val8$d),
+        .q(val8$q),
+        .clock(val8$clock)
+    );
+    pointwise_stage$rq$1$last8 last8(
+        .d(last8$d),
+        .q(last8$q),
+        .clock(last8$clock)
+    );
+    pointwise_stage$rq$1$v9 v9(
+        .d(v9$d),
+        .q(v9$q),
+        .clock(v9$clock)
+    );
+    pointwise_stage$rq$1$out9 out9(
+        .d(out9$d),
+        .q(out9$q),
+        .clock(out9$clock)
+    );
+    pointwise_stage$rq$1$last9 last9(
+        .d(last9$d),
+        .q(last9$q),
+        .clock(last9$clock)
+    );
+    pointwise_stage$rq$1$v10 v10(
+        .d(v10$d),
+        .q(v10$q),
+        .clock(v10$clock)
+    );
+    pointwise_stage$rq$1$out10 out10(
+        .d(out10$d),
+        .q(out10$q),
+        .clock(out10$clock)
+    );
+    pointwise_stage$rq$1$last10 last10(
+        .d(last10$d),
+        .q(last10$q),
+        .clock(last10$clock)
+    );
     
     // Update code
     always @(*) begin
-        v1$clock = clock;
-        x1$clock = clock;
-        m1$clock = clock;
-        right1$clock = clock;
-        zp1$clock = clock;
-        lo1$clock = clock;
-        hi1$clock = clock;
-        last1$clock = clock;
-        v2$clock = clock;
-        sat2$clock = clock;
-        right2$clock = clock;
-        zp2$clock = clock;
-        lo2$clock = clock;
-        hi2$clock = clock;
-        last2$clock = clock;
-        v3$clock = clock;
-        sat3$clock = clock;
-        right3$clock = clock;
-        zp3$clock = clock;
-        lo3$clock = clock;
-        hi3$clock = clock;
-        last3$clock = clock;
-        v4$clock = clock;
-        y4$clock = clock;
-        right4$clock = clock;
-        zp4$clock = clock;
-        lo4$clock = clock;
-        hi4$clock = clock;
-        last4$clock = clock;
-        v5$clock = clock;
-        q5$clock = clock;
-        rem5$clock = clock;
-        thr5$clock = clock;
-        zp5$clock = clock;
-        lo5$clock = clock;
-        hi5$clock = clock;
-        last5$clock = clock;
         v6$clock = clock;
-        val6$clock = clock;
-        lo6$clock = clock;
-        hi6$clock = clock;
-        lo6_raw$clock = clock;
-        hi6_raw$clock = clock;
+        q6$clock = clock;
+        up6$clock = clock;
         last6$clock = clock;
         v7$clock = clock;
-        out7$clock = clock;
+        r7$clock = clock;
         last7$clock = clock;
-        v1$d = v1$q;
-        x1$d = x1$q;
-        m1$d = m1$q;
-        right1$d = right1$q;
-        zp1$d = zp1$q;
-        lo1$d = lo1$q;
-        hi1$d = hi1$q;
-        last1$d = last1$q;
-        v2$d = v2$q;
-        sat2$d = sat2$q;
-        right2$d = right2$q;
-        zp2$d = zp2$q;
-        lo2$d = lo2$q;
-        hi2$d = hi2$q;
-        last2$d = last2$q;
-        v3$d = v3$q;
-        sat3$d = sat3$q;
-        right3$d = right3$q;
-        zp3$d = zp3$q;
-        lo3$d = lo3$q;
-        hi3$d = hi3$q;
-        last3$d = last3$q;
-        v4$d = v4$q;
-        y4$d = y4$q;
-        right4$d = right4$q;
-        zp4$d = zp4$q;
-        lo4$d = lo4$q;
-        hi4$d = hi4$q;
-        last4$d = last4$q;
-        v5$d = v5$q;
-        q5$d = q5$q;
-        rem5$d = rem5$q;
-        thr5$d = thr5$q;
-        zp5$d = zp5$q;
-        lo5$d = lo5$q;
-        hi5$d = hi5$q;
-        last5$d = last5$q;
+        v8$clock = clock;
+        val8$clock = clock;
+        last8$clock = clock;
+        v9$clock = clock;
+        out9$clock = clock;
+        last9$clock = clock;
+        v10$clock = clock;
+        out10$clock = clock;
+        last10$clock = clock;
         v6$d = v6$q;
-        val6$d = val6$q;
-        lo6$d = lo6$q;
-        hi6$d = hi6$q;
-        lo6_raw$d = lo6_raw$q;
-        hi6_raw$d = hi6_raw$q;
+        q6$d = q6$q;
+        up6$d = up6$q;
         last6$d = last6$q;
         v7$d = v7$q;
-        out7$d = out7$q;
+        r7$d = r7$q;
         last7$d = last7$q;
+        v8$d = v8$q;
+        val8$d = val8$q;
+        last8$d = last8$q;
+        v9$d = v9$q;
+        out9$d = out9$q;
+        last9$d = last9$q;
+        v10$d = v10$q;
+        out10$d = out10$q;
+        last10$d = last10$q;
         mul$clock = clock;
         dv$clock = clock;
-        dsat$clock = clock;
         dright$clock = clock;
-        dzp$clock = clock;
-        dlo$clock = clock;
-        dhi$clock = clock;
         dlast$clock = clock;
         sum0 = acc + bias;
         neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
         if (shift[32'h5]) begin
-            x1$d = sum0;
-            right1$d = neg_shift;
+            mul$a = sum0;
+            dright$inp = neg_shift;
         end
         else begin
-            x1$d = sum0 << shift[(32'h0)+:(5)];
-            right1$d = 32'h0;
+            mul$a = sum0 << shift[(32'h0)+:(5)];
+            dright$inp = 32'h0;
         end
-        v1$d = valid;
-        m1$d = m0;
-        zp1$d = out_zp;
-        lo1$d = act_min;
-        hi1$d = act_max;
-        last1$d = last;
-        mul$a = x1$q;
-        mul$b = m1$q;
-        sat2$d = (x1$q == int32_min) && (m1$q == int32_min);
-        v2$d = v1$q;
-        right2$d = right1$q;
-        zp2$d = zp1$q;
-        lo2$d = lo1$q;
-        hi2$d = hi1$q;
-        last2$d = last1$q;
-        v3$d = v2$q;
-        sat3$d = sat2$q;
-        right3$d = right2$q;
-        zp3$d = zp2$q;
-        lo3$d = lo2$q;
-        hi3$d = hi2$q;
-        last3$d = last2$q;
-        dv$inp = v3$q;
-        dsat$inp = sat3$q;
-        dright$inp = right3$q;
-        dzp$inp = zp3$q;
-        dlo$inp = lo3$q;
-        dhi$inp = hi3$q;
-        dlast$inp = last3$q;
+        mul$b = m0;
+        dv$inp = valid;
+        dlast$inp = last;
+        sat5 = mul$hi[32'h20] && ~mul$hi[32'h21];
         prod_hi = mul$hi[(32'h1)+:(32)];
-        if (dsat$out) begin
-            y4$d = int32_max;
+        if (sat5) begin
+            y5 = int32_max;
         end
         else if (mul$hi[32'h0]) begin
-            y4$d = prod_hi + one;
+            y5 = prod_hi + one;
         end
         else begin
-            y4$d = prod_hi;
+            y5 = prod_hi;
         end
-        v4$d = dv$out;
-        right4$d = dright$out;
-        zp4$d = dzp$out;
-        lo4$d = dlo$out;
-        hi4$d = dhi$out;
-        last4$d = dlast$out;
-        mask4 = (one << right4$q) - one;
-        fill4 = ~(ones >> right4$q);
-        rem5$d = y4$q & mask4;
-        if (y4$q[32'h1f]) begin
-            q5$d = (y4$q >> right4$q) | fill4;
-            thr5$d = (mask4 >> 32'h1) + one;
+        right5 = dright$out;
+        mask5 = ~(ones << right5);
+        below5 = mask5 >> 32'h1;
+        half5 = mask5 ^ below5;
+        fill5 = ~(ones >> right5);
+        if (y5[32'h1f]) begin
+            q6$d = (y5 >> right5) | fill5;
+            up6$d = |(y5 & half5) && |(y5 & below5);
         end
         else begin
-            q5$d = y4$q >> right4$q;
-            thr5$d = mask4 >> 32'h1;
+            q6$d = y5 >> right5;
+            up6$d = |(y5 & half5);
         end
-        v5$d = v4$q;
-        zp5$d = zp4$q;
-        lo5$d = lo4$q;
-        hi5$d = hi4$q;
-        last5$d = last4$q;
-        if (rem5$q > thr5$q) begin
-            rounded5 = q5$q + one;
+        v6$d = dv$out;
+        last6$d = dlast$out;
+        top6 = q6$q[(32'h9)+:(23)];
+        low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff);
+        if (q6$q[32'h9]) begin
+            low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
         end
-        else begin
-            rounded5 = q5$q;
+        if (~|top6 || (top6 == top_ones)) begin
+            if (up6$q) begin
+                r7$d = low6 + one11;
+            end
+            else begin
+                r7$d = low6;
+            end
         end
-        wide5 = ((rounded5) & 34'h3ffffffff);
-        if (rounded5[32'h1f]) begin
-            wide5 = ((rounded5) & 34'h3ffffffff) | sext32;
-        end
-        zp_wide5 = ((zp5$q) & 34'h3ffffffff);
-        if (zp5$q[32'h7]) begin
-            zp_wide5 = ((zp5$q) & 34'h3ffffffff) | sext8;
-        end
-        lo_wide5 = ((lo5$q) & 34'h3ffffffff);
-        if (lo5$q[32'h7]) begin
-            lo_wide5 = ((lo5$q) & 34'h3ffffffff) | sext8;
-        end
-        hi_wide5 = ((hi5$q) & 34'h3ffffffff);
-        if (hi5$q[32'h7]) begin
-            hi_wide5 = ((hi5$q) & 34'h3ffffffff) | sext8;
-        end
-        val6$d = wide5 + zp_wide5;
-        lo6$d = lo_wide5 ^ offset;
-        hi6$d = hi_wide5 ^ offset;
-        lo6_raw$d = lo5$q;
-        hi6_raw$d = hi5$q;
-        v6$d = v5$q;
-        last6$d = last5$q;
-        val_off6 = val6$q ^ offset;
-        if (val_off6 < lo6$q) begin
-            out7$d = lo6_raw$q;
-        end
-        else if (val_off6 > hi6$q) begin
-            out7$d = hi6_raw$q;
+        else if (q6$q[32'h1f]) begin
+            r7$d = sat_lo11;
         end
         else begin
-            out7$d = val6$q[(32'h0)+:(8)];
+            r7$d = sat_hi11;
         end
         v7$d = v6$q;
         last7$d = last6$q;
-        out_valid = v7$q;
-        out = out7$q;
-        out_last = last7$q;
+        zp_ext7 = ((out_zp) & 11'h7ff);
+        if (out_zp[32'h7]) begin
+            zp_ext7 = ((out_zp) & 11'h7ff) | sext8;
+        end
+        val8$d = r7$q + zp_ext7;
+        v8$d = v7$q;
+        last8$d = last7$q;
+        val_off8 = val8$q ^ offset11;
+        lo_off8 = ((act_min) & 11'h7ff) ^ offset11;
+        if (act_min[32'h7]) begin
+            lo_off8 = (((act_min) & 11'h7ff) | sext8) ^ offset11;
+        end
+        hi_off8 = ((act_max) & 11'h7ff) ^ offset11;
+        if (act_max[32'h7]) begin
+            hi_off8 = (((act_max) & 11'h7ff) | sext8) ^ offset11;
+        end
+        if (val_off8 < lo_off8) begin
+            out9$d = act_min;
+        end
+        else if (val_off8 > hi_off8) begin
+            out9$d = act_max;
+        end
+        else begin
+            out9$d = val8$q[(32'h0)+:(8)];
+        end
+        v9$d = v8$q;
+        last9$d = last8$q;
+        v10$d = v9$q;
+        out10$d = out9$q;
+        last10$d = last9$q;
+        out_valid = v10$q;
+        out = out10$q;
+        out_last = last10$q;
     end
     
 endmodule // pointwise_stage$rq$1
-
-
-module pointwise_stage$rq$1$dhi(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    pointwise_stage$rq$1$dhi$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    pointwise_stage$rq$1$dhi$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // pointwise_stage$rq$1$dhi
-
-
-module pointwise_stage$rq$1$dhi$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$1$dhi$regs$0
-
-
-module pointwise_stage$rq$1$dhi$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$1$dhi$regs$1
 
 
 module pointwise_stage$rq$1$dlast(clock,inp,out);
@@ -15889,11 +14011,19 @@ module pointwise_stage$rq$1$dlast(clock,inp,out);
     reg  regs$1$d;
     wire  regs$1$q;
     reg  regs$1$clock;
+    reg  regs$2$d;
+    wire  regs$2$q;
+    reg  regs$2$clock;
+    reg  regs$3$d;
+    wire  regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  taps$0;
     reg  taps$1;
     reg  taps$2;
+    reg  taps$3;
+    reg  taps$4;
     
     // Sub module instances
     pointwise_stage$rq$1$dlast$regs$0 regs$0(
@@ -15906,6 +14036,16 @@ module pointwise_stage$rq$1$dlast(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    pointwise_stage$rq$1$dlast$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    pointwise_stage$rq$1$dlast$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -15916,10 +14056,18 @@ module pointwise_stage$rq$1$dlast(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // pointwise_stage$rq$1$dlast
@@ -15963,92 +14111,42 @@ module pointwise_stage$rq$1$dlast$regs$1(d,q,clock);
 endmodule // pointwise_stage$rq$1$dlast$regs$1
 
 
-module pointwise_stage$rq$1$dlo(clock,inp,out);
+module pointwise_stage$rq$1$dlast$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    pointwise_stage$rq$1$dlo$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    pointwise_stage$rq$1$dlo$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // pointwise_stage$rq$1$dlo
-
-
-module pointwise_stage$rq$1$dlo$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$1$dlo$regs$0
+endmodule // pointwise_stage$rq$1$dlast$regs$2
 
 
-module pointwise_stage$rq$1$dlo$regs$1(d,q,clock);
+module pointwise_stage$rq$1$dlast$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$1$dlo$regs$1
+endmodule // pointwise_stage$rq$1$dlast$regs$3
 
 
 module pointwise_stage$rq$1$dright(clock,inp,out);
@@ -16065,11 +14163,19 @@ module pointwise_stage$rq$1$dright(clock,inp,out);
     reg  [4:0] regs$1$d;
     wire  [4:0] regs$1$q;
     reg  regs$1$clock;
+    reg  [4:0] regs$2$d;
+    wire  [4:0] regs$2$q;
+    reg  regs$2$clock;
+    reg  [4:0] regs$3$d;
+    wire  [4:0] regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  [4:0] taps$0;
     reg  [4:0] taps$1;
     reg  [4:0] taps$2;
+    reg  [4:0] taps$3;
+    reg  [4:0] taps$4;
     
     // Sub module instances
     pointwise_stage$rq$1$dright$regs$0 regs$0(
@@ -16082,6 +14188,16 @@ module pointwise_stage$rq$1$dright(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    pointwise_stage$rq$1$dright$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    pointwise_stage$rq$1$dright$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -16092,10 +14208,18 @@ module pointwise_stage$rq$1$dright(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // pointwise_stage$rq$1$dright
@@ -16139,92 +14263,42 @@ module pointwise_stage$rq$1$dright$regs$1(d,q,clock);
 endmodule // pointwise_stage$rq$1$dright$regs$1
 
 
-module pointwise_stage$rq$1$dsat(clock,inp,out);
+module pointwise_stage$rq$1$dright$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    
-    // Sub module instances
-    pointwise_stage$rq$1$dsat$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    pointwise_stage$rq$1$dsat$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // pointwise_stage$rq$1$dsat
-
-
-module pointwise_stage$rq$1$dsat$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 1'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$1$dsat$regs$0
+endmodule // pointwise_stage$rq$1$dright$regs$2
 
 
-module pointwise_stage$rq$1$dsat$regs$1(d,q,clock);
+module pointwise_stage$rq$1$dright$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  d;
-    output reg  q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 1'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$1$dsat$regs$1
+endmodule // pointwise_stage$rq$1$dright$regs$3
 
 
 module pointwise_stage$rq$1$dv(clock,inp,out);
@@ -16241,11 +14315,19 @@ module pointwise_stage$rq$1$dv(clock,inp,out);
     reg  regs$1$d;
     wire  regs$1$q;
     reg  regs$1$clock;
+    reg  regs$2$d;
+    wire  regs$2$q;
+    reg  regs$2$clock;
+    reg  regs$3$d;
+    wire  regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  taps$0;
     reg  taps$1;
     reg  taps$2;
+    reg  taps$3;
+    reg  taps$4;
     
     // Sub module instances
     pointwise_stage$rq$1$dv$regs$0 regs$0(
@@ -16258,6 +14340,16 @@ module pointwise_stage$rq$1$dv(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    pointwise_stage$rq$1$dv$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    pointwise_stage$rq$1$dv$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -16268,10 +14360,18 @@ module pointwise_stage$rq$1$dv(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // pointwise_stage$rq$1$dv
@@ -16315,228 +14415,7 @@ module pointwise_stage$rq$1$dv$regs$1(d,q,clock);
 endmodule // pointwise_stage$rq$1$dv$regs$1
 
 
-module pointwise_stage$rq$1$dzp(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    pointwise_stage$rq$1$dzp$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    pointwise_stage$rq$1$dzp$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // pointwise_stage$rq$1$dzp
-
-
-module pointwise_stage$rq$1$dzp$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$1$dzp$regs$0
-
-
-module pointwise_stage$rq$1$dzp$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$1$dzp$regs$1
-
-
-module pointwise_stage$rq$1$hi1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$1$hi1
-
-
-module pointwise_stage$rq$1$hi2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$1$hi2
-
-
-module pointwise_stage$rq$1$hi3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$1$hi3
-
-
-module pointwise_stage$rq$1$hi4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$1$hi4
-
-
-module pointwise_stage$rq$1$hi5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$1$hi5
-
-
-module pointwise_stage$rq$1$hi6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$1$hi6
-
-
-module pointwise_stage$rq$1$hi6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$1$hi6_raw
-
-
-module pointwise_stage$rq$1$last1(d,q,clock);
+module pointwise_stage$rq$1$dv$regs$2(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -16552,10 +14431,10 @@ module pointwise_stage$rq$1$last1(d,q,clock);
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$1$last1
+endmodule // pointwise_stage$rq$1$dv$regs$2
 
 
-module pointwise_stage$rq$1$last2(d,q,clock);
+module pointwise_stage$rq$1$dv$regs$3(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -16571,10 +14450,10 @@ module pointwise_stage$rq$1$last2(d,q,clock);
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$1$last2
+endmodule // pointwise_stage$rq$1$dv$regs$3
 
 
-module pointwise_stage$rq$1$last3(d,q,clock);
+module pointwise_stage$rq$1$last10(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -16590,45 +14469,7 @@ module pointwise_stage$rq$1$last3(d,q,clock);
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$1$last3
-
-
-module pointwise_stage$rq$1$last4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$1$last4
-
-
-module pointwise_stage$rq$1$last5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$1$last5
+endmodule // pointwise_stage$rq$1$last10
 
 
 module pointwise_stage$rq$1$last6(d,q,clock);
@@ -16669,156 +14510,42 @@ module pointwise_stage$rq$1$last7(d,q,clock);
 endmodule // pointwise_stage$rq$1$last7
 
 
-module pointwise_stage$rq$1$lo1(d,q,clock);
+module pointwise_stage$rq$1$last8(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$1$lo1
+endmodule // pointwise_stage$rq$1$last8
 
 
-module pointwise_stage$rq$1$lo2(d,q,clock);
+module pointwise_stage$rq$1$last9(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$1$lo2
-
-
-module pointwise_stage$rq$1$lo3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$1$lo3
-
-
-module pointwise_stage$rq$1$lo4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$1$lo4
-
-
-module pointwise_stage$rq$1$lo5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$1$lo5
-
-
-module pointwise_stage$rq$1$lo6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$1$lo6
-
-
-module pointwise_stage$rq$1$lo6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$1$lo6_raw
-
-
-module pointwise_stage$rq$1$m1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$1$m1
+endmodule // pointwise_stage$rq$1$last9
 
 
 module pointwise_stage$rq$1$mul(clock,a,b,hi);
@@ -16827,7 +14554,7 @@ module pointwise_stage$rq$1$mul(clock,a,b,hi);
     input wire  clock;
     input wire  [31:0] a;
     input wire  [31:0] b;
-    output reg  [32:0] hi;
+    output reg  [33:0] hi;
     
     // Update code (custom)
     reg [31:0] a_r;
@@ -16852,7 +14579,7 @@ module pointwise_stage$rq$1$mul(clock,a,b,hi);
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
-    // Bits 63 and 29..0 are not needed by any caller (see the module docs).
+    // Bits 29..0 are not needed by any caller (see the module docs).
     /* verilator lint_off UNUSEDSIGNAL */
     wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
     /* verilator lint_on UNUSEDSIGNAL */
@@ -16866,12 +14593,12 @@ module pointwise_stage$rq$1$mul(clock,a,b,hi);
        mid <= {hl[32], hl} + {lh[32], lh};
        hh2 <= hh;
        ll2 <= ll;
-       hi <= p[62:30];
+       hi <= p[63:30];
     end
 endmodule // pointwise_stage$rq$1$mul
 
 
-module pointwise_stage$rq$1$out7(d,q,clock);
+module pointwise_stage$rq$1$out10(d,q,clock);
     
     // Module arguments
     input wire  [7:0] d;
@@ -16887,10 +14614,29 @@ module pointwise_stage$rq$1$out7(d,q,clock);
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$1$out7
+endmodule // pointwise_stage$rq$1$out10
 
 
-module pointwise_stage$rq$1$q5(d,q,clock);
+module pointwise_stage$rq$1$out9(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$1$out9
+
+
+module pointwise_stage$rq$1$q6(d,q,clock);
     
     // Module arguments
     input wire  [31:0] d;
@@ -16906,105 +14652,29 @@ module pointwise_stage$rq$1$q5(d,q,clock);
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$1$q5
+endmodule // pointwise_stage$rq$1$q6
 
 
-module pointwise_stage$rq$1$rem5(d,q,clock);
+module pointwise_stage$rq$1$r7(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  [10:0] d;
+    output reg  [10:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 11'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$1$rem5
+endmodule // pointwise_stage$rq$1$r7
 
 
-module pointwise_stage$rq$1$right1(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$1$right1
-
-
-module pointwise_stage$rq$1$right2(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$1$right2
-
-
-module pointwise_stage$rq$1$right3(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$1$right3
-
-
-module pointwise_stage$rq$1$right4(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$1$right4
-
-
-module pointwise_stage$rq$1$sat2(d,q,clock);
+module pointwise_stage$rq$1$up6(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -17020,10 +14690,10 @@ module pointwise_stage$rq$1$sat2(d,q,clock);
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$1$sat2
+endmodule // pointwise_stage$rq$1$up6
 
 
-module pointwise_stage$rq$1$sat3(d,q,clock);
+module pointwise_stage$rq$1$v10(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -17039,121 +14709,7 @@ module pointwise_stage$rq$1$sat3(d,q,clock);
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$1$sat3
-
-
-module pointwise_stage$rq$1$thr5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$1$thr5
-
-
-module pointwise_stage$rq$1$v1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$1$v1
-
-
-module pointwise_stage$rq$1$v2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$1$v2
-
-
-module pointwise_stage$rq$1$v3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$1$v3
-
-
-module pointwise_stage$rq$1$v4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$1$v4
-
-
-module pointwise_stage$rq$1$v5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$1$v5
+endmodule // pointwise_stage$rq$1$v10
 
 
 module pointwise_stage$rq$1$v6(d,q,clock);
@@ -17194,156 +14750,61 @@ module pointwise_stage$rq$1$v7(d,q,clock);
 endmodule // pointwise_stage$rq$1$v7
 
 
-module pointwise_stage$rq$1$val6(d,q,clock);
+module pointwise_stage$rq$1$v8(d,q,clock);
     
     // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 34'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$1$val6
+endmodule // pointwise_stage$rq$1$v8
 
 
-module pointwise_stage$rq$1$x1(d,q,clock);
+module pointwise_stage$rq$1$v9(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$1$x1
+endmodule // pointwise_stage$rq$1$v9
 
 
-module pointwise_stage$rq$1$y4(d,q,clock);
+module pointwise_stage$rq$1$val8(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  [10:0] d;
+    output reg  [10:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 11'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$1$y4
-
-
-module pointwise_stage$rq$1$zp1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$1$zp1
-
-
-module pointwise_stage$rq$1$zp2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$1$zp2
-
-
-module pointwise_stage$rq$1$zp3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$1$zp3
-
-
-module pointwise_stage$rq$1$zp4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$1$zp4
-
-
-module pointwise_stage$rq$1$zp5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$1$zp5
+endmodule // pointwise_stage$rq$1$val8
 
 
 module pointwise_stage$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,last,out_valid,out,out_last);
@@ -17366,192 +14827,95 @@ module pointwise_stage$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     // Constant declarations
     localparam  one = 32'h1;
     localparam  ones = 32'hffffffff;
-    localparam  int32_min = 32'h80000000;
     localparam  int32_max = 32'h7fffffff;
-    localparam  sext32 = 34'h300000000;
-    localparam  sext8 = 34'h3ffffff00;
-    localparam  offset = 34'h200000000;
+    localparam  top_ones = 23'h7fffff;
+    localparam  one11 = 11'b1;
+    localparam  sext10 = 11'b10000000000;
+    localparam  sext8 = 11'b11100000000;
+    localparam  sat_lo11 = 11'b11000000000;
+    localparam  sat_hi11 = 11'b111111111;
+    localparam  offset11 = 11'b10000000000;
     
     // Stub signals
     reg  mul$clock;
     reg  [31:0] mul$a;
     reg  [31:0] mul$b;
-    wire  [32:0] mul$hi;
-    reg  v1$d;
-    wire  v1$q;
-    reg  v1$clock;
-    reg  [31:0] x1$d;
-    wire  [31:0] x1$q;
-    reg  x1$clock;
-    reg  [31:0] m1$d;
-    wire  [31:0] m1$q;
-    reg  m1$clock;
-    reg  [4:0] right1$d;
-    wire  [4:0] right1$q;
-    reg  right1$clock;
-    reg  [7:0] zp1$d;
-    wire  [7:0] zp1$q;
-    reg  zp1$clock;
-    reg  [7:0] lo1$d;
-    wire  [7:0] lo1$q;
-    reg  lo1$clock;
-    reg  [7:0] hi1$d;
-    wire  [7:0] hi1$q;
-    reg  hi1$clock;
-    reg  last1$d;
-    wire  last1$q;
-    reg  last1$clock;
-    reg  v2$d;
-    wire  v2$q;
-    reg  v2$clock;
-    reg  sat2$d;
-    wire  sat2$q;
-    reg  sat2$clock;
-    reg  [4:0] right2$d;
-    wire  [4:0] right2$q;
-    reg  right2$clock;
-    reg  [7:0] zp2$d;
-    wire  [7:0] zp2$q;
-    reg  zp2$clock;
-    reg  [7:0] lo2$d;
-    wire  [7:0] lo2$q;
-    reg  lo2$clock;
-    reg  [7:0] hi2$d;
-    wire  [7:0] hi2$q;
-    reg  hi2$clock;
-    reg  last2$d;
-    wire  last2$q;
-    reg  last2$clock;
-    reg  v3$d;
-    wire  v3$q;
-    reg  v3$clock;
-    reg  sat3$d;
-    wire  sat3$q;
-    reg  sat3$clock;
-    reg  [4:0] right3$d;
-    wire  [4:0] right3$q;
-    reg  right3$clock;
-    reg  [7:0] zp3$d;
-    wire  [7:0] zp3$q;
-    reg  zp3$clock;
-    reg  [7:0] lo3$d;
-    wire  [7:0] lo3$q;
-    reg  lo3$clock;
-    reg  [7:0] hi3$d;
-    wire  [7:0] hi3$q;
-    reg  hi3$clock;
-    reg  last3$d;
-    wire  last3$q;
-    reg  last3$clock;
+    wire  [33:0] mul$hi;
     reg  dv$clock;
     reg  dv$inp;
     wire  dv$out;
-    reg  dsat$clock;
-    reg  dsat$inp;
-    wire  dsat$out;
     reg  dright$clock;
     reg  [4:0] dright$inp;
     wire  [4:0] dright$out;
-    reg  dzp$clock;
-    reg  [7:0] dzp$inp;
-    wire  [7:0] dzp$out;
-    reg  dlo$clock;
-    reg  [7:0] dlo$inp;
-    wire  [7:0] dlo$out;
-    reg  dhi$clock;
-    reg  [7:0] dhi$inp;
-    wire  [7:0] dhi$out;
     reg  dlast$clock;
     reg  dlast$inp;
     wire  dlast$out;
-    reg  v4$d;
-    wire  v4$q;
-    reg  v4$clock;
-    reg  [31:0] y4$d;
-    wire  [31:0] y4$q;
-    reg  y4$clock;
-    reg  [4:0] right4$d;
-    wire  [4:0] right4$q;
-    reg  right4$clock;
-    reg  [7:0] zp4$d;
-    wire  [7:0] zp4$q;
-    reg  zp4$clock;
-    reg  [7:0] lo4$d;
-    wire  [7:0] lo4$q;
-    reg  lo4$clock;
-    reg  [7:0] hi4$d;
-    wire  [7:0] hi4$q;
-    reg  hi4$clock;
-    reg  last4$d;
-    wire  last4$q;
-    reg  last4$clock;
-    reg  v5$d;
-    wire  v5$q;
-    reg  v5$clock;
-    reg  [31:0] q5$d;
-    wire  [31:0] q5$q;
-    reg  q5$clock;
-    reg  [31:0] rem5$d;
-    wire  [31:0] rem5$q;
-    reg  rem5$clock;
-    reg  [31:0] thr5$d;
-    wire  [31:0] thr5$q;
-    reg  thr5$clock;
-    reg  [7:0] zp5$d;
-    wire  [7:0] zp5$q;
-    reg  zp5$clock;
-    reg  [7:0] lo5$d;
-    wire  [7:0] lo5$q;
-    reg  lo5$clock;
-    reg  [7:0] hi5$d;
-    wire  [7:0] hi5$q;
-    reg  hi5$clock;
-    reg  last5$d;
-    wire  last5$q;
-    reg  last5$clock;
     reg  v6$d;
     wire  v6$q;
     reg  v6$clock;
-    reg  [33:0] val6$d;
-    wire  [33:0] val6$q;
-    reg  val6$clock;
-    reg  [33:0] lo6$d;
-    wire  [33:0] lo6$q;
-    reg  lo6$clock;
-    reg  [33:0] hi6$d;
-    wire  [33:0] hi6$q;
-    reg  hi6$clock;
-    reg  [7:0] lo6_raw$d;
-    wire  [7:0] lo6_raw$q;
-    reg  lo6_raw$clock;
-    reg  [7:0] hi6_raw$d;
-    wire  [7:0] hi6_raw$q;
-    reg  hi6_raw$clock;
+    reg  [31:0] q6$d;
+    wire  [31:0] q6$q;
+    reg  q6$clock;
+    reg  up6$d;
+    wire  up6$q;
+    reg  up6$clock;
     reg  last6$d;
     wire  last6$q;
     reg  last6$clock;
     reg  v7$d;
     wire  v7$q;
     reg  v7$clock;
-    reg  [7:0] out7$d;
-    wire  [7:0] out7$q;
-    reg  out7$clock;
+    reg  [10:0] r7$d;
+    wire  [10:0] r7$q;
+    reg  r7$clock;
     reg  last7$d;
     wire  last7$q;
     reg  last7$clock;
+    reg  v8$d;
+    wire  v8$q;
+    reg  v8$clock;
+    reg  [10:0] val8$d;
+    wire  [10:0] val8$q;
+    reg  val8$clock;
+    reg  last8$d;
+    wire  last8$q;
+    reg  last8$clock;
+    reg  v9$d;
+    wire  v9$q;
+    reg  v9$clock;
+    reg  [7:0] out9$d;
+    wire  [7:0] out9$q;
+    reg  out9$clock;
+    reg  last9$d;
+    wire  last9$q;
+    reg  last9$clock;
+    reg  v10$d;
+    wire  v10$q;
+    reg  v10$clock;
+    reg  [7:0] out10$d;
+    wire  [7:0] out10$q;
+    reg  out10$clock;
+    reg  last10$d;
+    wire  last10$q;
+    reg  last10$clock;
     
     // Local signals
     reg  [31:0] sum0;
     reg  [4:0] neg_shift;
+    reg  sat5;
     reg  [31:0] prod_hi;
-    reg  [31:0] mask4;
-    reg  [31:0] fill4;
-    reg  [31:0] rounded5;
-    reg  [33:0] wide5;
-    reg  [33:0] zp_wide5;
-    reg  [33:0] lo_wide5;
-    reg  [33:0] hi_wide5;
-    reg  [33:0] val_off6;
+    reg  [31:0] y5;
+    reg  [4:0] right5;
+    reg  [31:0] mask5;
+    reg  [31:0] half5;
+    reg  [31:0] below5;
+    reg  [31:0] fill5;
+    reg  [22:0] top6;
+    reg  [10:0] low6;
+    reg  [10:0] zp_ext7;
+    reg  [10:0] val_off8;
+    reg  [10:0] lo_off8;
+    reg  [10:0] hi_off8;
     
     // Sub module instances
     pointwise_stage$rq$2$mul mul(
@@ -17560,255 +14924,35 @@ module pointwise_stage$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         .b(mul$b),
         .hi(mul$hi)
     );
-    pointwise_stage$rq$2$v1 v1(
-        .d(v1$d),
-        .q(v1$q),
-        .clock(v1$clock)
-    );
-    pointwise_stage$rq$2$x1 x1(
-        .d(x1$d),
-        .q(x1$q),
-        .clock(x1$clock)
-    );
-    pointwise_stage$rq$2$m1 m1(
-        .d(m1$d),
-        .q(m1$q),
-        .clock(m1$clock)
-    );
-    pointwise_stage$rq$2$right1 right1(
-        .d(right1$d),
-        .q(right1$q),
-        .clock(right1$clock)
-    );
-    pointwise_stage$rq$2$zp1 zp1(
-        .d(zp1$d),
-        .q(zp1$q),
-        .clock(zp1$clock)
-    );
-    pointwise_stage$rq$2$lo1 lo1(
-        .d(lo1$d),
-        .q(lo1$q),
-        .clock(lo1$clock)
-    );
-    pointwise_stage$rq$2$hi1 hi1(
-        .d(hi1$d),
-        .q(hi1$q),
-        .clock(hi1$clock)
-    );
-    pointwise_stage$rq$2$last1 last1(
-        .d(last1$d),
-        .q(last1$q),
-        .clock(last1$clock)
-    );
-    pointwise_stage$rq$2$v2 v2(
-        .d(v2$d),
-        .q(v2$q),
-        .clock(v2$clock)
-    );
-    pointwise_stage$rq$2$sat2 sat2(
-        .d(sat2$d),
-        .q(sat2$q),
-        .clock(sat2$clock)
-    );
-    pointwise_stage$rq$2$right2 right2(
-        .d(right2$d),
-        .q(right2$q),
-        .clock(right2$clock)
-    );
-    pointwise_stage$rq$2$zp2 zp2(
-        .d(zp2$d),
-        .q(zp2$q),
-        .clock(zp2$clock)
-    );
-    pointwise_stage$rq$2$lo2 lo2(
-        .d(lo2$d),
-        .q(lo2$q),
-        .clock(lo2$clock)
-    );
-    pointwise_stage$rq$2$hi2 hi2(
-        .d(hi2$d),
-        .q(hi2$q),
-        .clock(hi2$clock)
-    );
-    pointwise_stage$rq$2$last2 last2(
-        .d(last2$d),
-        .q(last2$q),
-        .clock(last2$clock)
-    );
-    pointwise_stage$rq$2$v3 v3(
-        .d(v3$d),
-        .q(v3$q),
-        .clock(v3$clock)
-    );
-    pointwise_stage$rq$2$sat3 sat3(
-        .d(sat3$d),
-        .q(sat3$q),
-        .clock(sat3$clock)
-    );
-    pointwise_stage$rq$2$right3 right3(
-        .d(right3$d),
-        .q(right3$q),
-        .clock(right3$clock)
-    );
-    pointwise_stage$rq$2$zp3 zp3(
-        .d(zp3$d),
-        .q(zp3$q),
-        .clock(zp3$clock)
-    );
-    pointwise_stage$rq$2$lo3 lo3(
-        .d(lo3$d),
-        .q(lo3$q),
-        .clock(lo3$clock)
-    );
-    pointwise_stage$rq$2$hi3 hi3(
-        .d(hi3$d),
-        .q(hi3$q),
-        .clock(hi3$clock)
-    );
-    pointwise_stage$rq$2$last3 last3(
-        .d(last3$d),
-        .q(last3$q),
-        .clock(last3$clock)
-    );
     pointwise_stage$rq$2$dv dv(
         .clock(dv$clock),
         .inp(dv$inp),
         .out(dv$out)
-    );
-    pointwise_stage$rq$2$dsat dsat(
-        .clock(dsat$clock),
-        .inp(dsat$inp),
-        .out(dsat$out)
     );
     pointwise_stage$rq$2$dright dright(
         .clock(dright$clock),
         .inp(dright$inp),
         .out(dright$out)
     );
-    pointwise_stage$rq$2$dzp dzp(
-        .clock(dzp$clock),
-        .inp(dzp$inp),
-        .out(dzp$out)
-    );
-    pointwise_stage$rq$2$dlo dlo(
-        .clock(dlo$clock),
-        .inp(dlo$inp),
-        .out(dlo$out)
-    );
-    pointwise_stage$rq$2$dhi dhi(
-        .clock(dhi$clock),
-        .inp(dhi$inp),
-        .out(dhi$out)
-    );
     pointwise_stage$rq$2$dlast dlast(
         .clock(dlast$clock),
         .inp(dlast$inp),
         .out(dlast$out)
-    );
-    pointwise_stage$rq$2$v4 v4(
-        .d(v4$d),
-        .q(v4$q),
-        .clock(v4$clock)
-    );
-    pointwise_stage$rq$2$y4 y4(
-        .d(y4$d),
-        .q(y4$q),
-        .clock(y4$clock)
-    );
-    pointwise_stage$rq$2$right4 right4(
-        .d(right4$d),
-        .q(right4$q),
-        .clock(right4$clock)
-    );
-    pointwise_stage$rq$2$zp4 zp4(
-        .d(zp4$d),
-        .q(zp4$q),
-        .clock(zp4$clock)
-    );
-    pointwise_stage$rq$2$lo4 lo4(
-        .d(lo4$d),
-        .q(lo4$q),
-        .clock(lo4$clock)
-    );
-    pointwise_stage$rq$2$hi4 hi4(
-        .d(hi4$d),
-        .q(hi4$q),
-        .clock(hi4$clock)
-    );
-    pointwise_stage$rq$2$last4 last4(
-        .d(last4$d),
-        .q(last4$q),
-        .clock(last4$clock)
-    );
-    pointwise_stage$rq$2$v5 v5(
-        .d(v5$d),
-        .q(v5$q),
-        .clock(v5$clock)
-    );
-    pointwise_stage$rq$2$q5 q5(
-        .d(q5$d),
-        .q(q5$q),
-        .clock(q5$clock)
-    );
-    pointwise_stage$rq$2$rem5 rem5(
-        .d(rem5$d),
-        .q(rem5$q),
-        .clock(rem5$clock)
-    );
-    pointwise_stage$rq$2$thr5 thr5(
-        .d(thr5$d),
-        .q(thr5$q),
-        .clock(thr5$clock)
-    );
-    pointwise_stage$rq$2$zp5 zp5(
-        .d(zp5$d),
-        .q(zp5$q),
-        .clock(zp5$clock)
-    );
-    pointwise_stage$rq$2$lo5 lo5(
-        .d(lo5$d),
-        .q(lo5$q),
-        .clock(lo5$clock)
-    );
-    pointwise_stage$rq$2$hi5 hi5(
-        .d(hi5$d),
-        .q(hi5$q),
-        .clock(hi5$clock)
-    );
-    pointwise_stage$rq$2$last5 last5(
-        .d(last5$d),
-        .q(last5$q),
-        .clock(last5$clock)
     );
     pointwise_stage$rq$2$v6 v6(
         .d(v6$d),
         .q(v6$q),
         .clock(v6$clock)
     );
-    pointwise_stage$rq$2$val6 val6(
-        .d(val6$d),
-        .q(val6$q),
-        .clock(val6$clock)
+    pointwise_stage$rq$2$q6 q6(
+        .d(q6$d),
+        .q(q6$q),
+        .clock(q6$clock)
     );
-    pointwise_stage$rq$2$lo6 lo6(
-        .d(lo6$d),
-        .q(lo6$q),
-        .clock(lo6$clock)
-    );
-    pointwise_stage$rq$2$hi6 hi6(
-        .d(hi6$d),
-        .q(hi6$q),
-        .clock(hi6$clock)
-    );
-    pointwise_stage$rq$2$lo6_raw lo6_raw(
-        .d(lo6_raw$d),
-        .q(lo6_raw$q),
-        .clock(lo6_raw$clock)
-    );
-    pointwise_stage$rq$2$hi6_raw hi6_raw(
-        .d(hi6_raw$d),
-        .q(hi6_raw$q),
-        .clock(hi6_raw$clock)
+    pointwise_stage$rq$2$up6 up6(
+        .d(up6$d),
+        .q(up6$q),
+        .clock(up6$clock)
     );
     pointwise_stage$rq$2$last6 last6(
         .d(last6$d),
@@ -17820,327 +14964,196 @@ module pointwise_stage$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         .q(v7$q),
         .clock(v7$clock)
     );
-    pointwise_stage$rq$2$out7 out7(
-        .d(out7$d),
-        .q(out7$q),
-        .clock(out7$clock)
+    pointwise_stage$rq$2$r7 r7(
+        .d(r7$d),
+        .q(r7$q),
+        .clock(r7$clock)
     );
     pointwise_stage$rq$2$last7 last7(
         .d(last7$d),
         .q(last7$q),
         .clock(last7$clock)
     );
+    pointwise_stage$rq$2$v8 v8(
+        .d(v8$d),
+        .q(v8$q),
+        .clock(v8$clock)
+    );
+    pointwise_stage$rq$2$val8 val8(
+        .d(val8$d),
+        .q(val8$q),
+        .clock(val8$clock)
+    );
+    pointwise_stage$rq$2$last8 last8(
+        .d(last8$d),
+        .q(last8$q),
+        .clock(last8$clock)
+    );
+    pointwise_stage$rq$2$v9 v9(
+        .d(v9$d),
+        .q(v9$q),
+        .clock(v9$clock)
+    );
+    pointwise_stage$rq$2$out9 out9(
+        .d(out9$d),
+        .q(out9$q),
+        .clock(out9$clock)
+    );
+    pointwise_stage$rq$2$last9 last9(
+        .d(last9$d),
+        .q(last9$q),
+        .clock(last9$clock)
+    );
+    pointwise_stage$rq$2$v10 v10(
+        .d(v10$d),
+        .q(v10$q),
+        .clock(v10$clock)
+    );
+    pointwise_stage$rq$2$out10 out10(
+        .d(out10$d),
+        .q(out10$q),
+        .clock(out10$clock)
+    );
+    pointwise_stage$rq$2$last10 last10(
+        .d(last10$d),
+        .q(last10$q),
+        .clock(last10$clock)
+    );
     
     // Update code
     always @(*) begin
-        v1$clock = clock;
-        x1$clock = clock;
-        m1$clock = clock;
-        right1$clock = clock;
-        zp1$clock = clock;
-        lo1$clock = clock;
-        hi1$clock = clock;
-        last1$clock = clock;
-        v2$clock = clock;
-        sat2$clock = clock;
-        right2$clock = clock;
-        zp2$clock = clock;
-        lo2$clock = clock;
-        hi2$clock = clock;
-        last2$clock = clock;
-        v3$clock = clock;
-        sat3$clock = clock;
-        right3$clock = clock;
-        zp3$clock = clock;
-        lo3$clock = clock;
-        hi3$clock = clock;
-        last3$clock = clock;
-        v4$clock = clock;
-        y4$clock = clock;
-        right4$clock = clock;
-        zp4$clock = clock;
-        lo4$clock = clock;
-        hi4$clock = clock;
-        last4$clock = clock;
-        v5$clock = clock;
-        q5$clock = clock;
-        rem5$clock = clock;
-        thr5$clock = clock;
-        zp5$clock = clock;
-        lo5$clock = clock;
-        hi5$clock = clock;
-        last5$clock = clock;
         v6$clock = clock;
-        val6$clock = clock;
-        lo6$clock = clock;
-        hi6$clock = clock;
-        lo6_raw$clock = clock;
-        hi6_raw$clock = clock;
+        q6$clock = clock;
+        up6$clock = clock;
         last6$clock = clock;
         v7$clock = clock;
-        out7$clock = clock;
+        r7$clock = clock;
         last7$clock = clock;
-        v1$d = v1$q;
-        x1$d = x1$q;
-        m1$d = m1$q;
-        right1$d = right1$q;
-        zp1$d = zp1$q;
-        lo1$d = lo1$q;
-        hi1$d = hi1$q;
-        last1$d = last1$q;
-        v2$d = v2$q;
-        sat2$d = sat2$q;
-        right2$d = right2$q;
-        zp2$d = zp2$q;
-        lo2$d = lo2$q;
-        hi2$d = hi2$q;
-        last2$d = last2$q;
-        v3$d = v3$q;
-        sat3$d = sat3$q;
-        right3$d = right3$q;
-        zp3$d = zp3$q;
-        lo3$d = lo3$q;
-        hi3$d = hi3$q;
-        last3$d = last3$q;
-        v4$d = v4$q;
-        y4$d = y4$q;
-        right4$d = right4$q;
-        zp4$d = zp4$q;
-        lo4$d = lo4$q;
-        hi4$d = hi4$q;
-        last4$d = last4$q;
-        v5$d = v5$q;
-        q5$d = q5$q;
-        rem5$d = rem5$q;
-        thr5$d = thr5$q;
-        zp5$d = zp5$q;
-        lo5$d = lo5$q;
-        hi5$d = hi5$q;
-        last5$d = last5$q;
+        v8$clock = clock;
+        val8$clock = clock;
+        last8$clock = clock;
+        v9$clock = clock;
+        out9$clock = clock;
+        last9$clock = clock;
+        v10$clock = clock;
+        out10$clock = clock;
+        last10$clock = clock;
         v6$d = v6$q;
-        val6$d = val6$q;
-        lo6$d = lo6$q;
-        hi6$d = hi6$q;
-        lo6_raw$d = lo6_raw$q;
-        hi6_raw$d = hi6_raw$q;
+        q6$d = q6$q;
+        up6$d = up6$q;
         last6$d = last6$q;
         v7$d = v7$q;
-        out7$d = out7$q;
+        r7$d = r7$q;
         last7$d = last7$q;
+        v8$d = v8$q;
+        val8$d = val8$q;
+        last8$d = last8$q;
+        v9$d = v9$q;
+        out9$d = out9$q;
+        last9$d = last9$q;
+        v10$d = v10$q;
+        out10$d = out10$q;
+        last10$d = last10$q;
         mul$clock = clock;
         dv$clock = clock;
-        dsat$clock = clock;
         dright$clock = clock;
-        dzp$clock = clock;
-        dlo$clock = clock;
-        dhi$clock = clock;
         dlast$clock = clock;
         sum0 = acc + bias;
         neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
         if (shift[32'h5]) begin
-            x1$d = sum0;
-            right1$d = neg_shift;
+            mul$a = sum0;
+            dright$inp = neg_shift;
         end
         else begin
-            x1$d = sum0 << shift[(32'h0)+:(5)];
-            right1$d = 32'h0;
+            mul$a = sum0 << shift[(32'h0)+:(5)];
+            dright$inp = 32'h0;
         end
-        v1$d = valid;
-        m1$d = m0;
-        zp1$d = out_zp;
-        lo1$d = act_min;
-        hi1$d = act_max;
-        last1$d = last;
-        mul$a = x1$q;
-        mul$b = m1$q;
-        sat2$d = (x1$q == int32_min) && (m1$q == int32_min);
-        v2$d = v1$q;
-        right2$d = right1$q;
-        zp2$d = zp1$q;
-        lo2$d = lo1$q;
-        hi2$d = hi1$q;
-        last2$d = last1$q;
-        v3$d = v2$q;
-        sat3$d = sat2$q;
-        right3$d = right2$q;
-        zp3$d = zp2$q;
-        lo3$d = lo2$q;
-        hi3$d = hi2$q;
-        last3$d = last2$q;
-        dv$inp = v3$q;
-        dsat$inp = sat3$q;
-        dright$inp = right3$q;
-        dzp$inp = zp3$q;
-        dlo$inp = lo3$q;
-        dhi$inp = hi3$q;
-        dlast$inp = last3$q;
+        mul$b = m0;
+        dv$inp = valid;
+        dlast$inp = last;
+        sat5 = mul$hi[32'h20] && ~mul$hi[32'h21];
         prod_hi = mul$hi[(32'h1)+:(32)];
-        if (dsat$out) begin
-            y4$d = int32_max;
+        if (sat5) begin
+            y5 = int32_max;
         end
         else if (mul$hi[32'h0]) begin
-            y4$d = prod_hi + one;
+            y5 = prod_hi + one;
         end
         else begin
-            y4$d = prod_hi;
+            y5 = prod_hi;
         end
-        v4$d = dv$out;
-        right4$d = dright$out;
-        zp4$d = dzp$out;
-        lo4$d = dlo$out;
-        hi4$d = dhi$out;
-        last4$d = dlast$out;
-        mask4 = (one << right4$q) - one;
-        fill4 = ~(ones >> right4$q);
-        rem5$d = y4$q & mask4;
-        if (y4$q[32'h1f]) begin
-            q5$d = (y4$q >> right4$q) | fill4;
-            thr5$d = (mask4 >> 32'h1) + one;
+        right5 = dright$out;
+        mask5 = ~(ones << right5);
+        below5 = mask5 >> 32'h1;
+        half5 = mask5 ^ below5;
+        fill5 = ~(ones >> right5);
+        if (y5[32'h1f]) begin
+            q6$d = (y5 >> right5) | fill5;
+            up6$d = |(y5 & half5) && |(y5 & below5);
         end
         else begin
-            q5$d = y4$q >> right4$q;
-            thr5$d = mask4 >> 32'h1;
+            q6$d = y5 >> right5;
+            up6$d = |(y5 & half5);
         end
-        v5$d = v4$q;
-        zp5$d = zp4$q;
-        lo5$d = lo4$q;
-        hi5$d = hi4$q;
-        last5$d = last4$q;
-        if (rem5$q > thr5$q) begin
-            rounded5 = q5$q + one;
+        v6$d = dv$out;
+        last6$d = dlast$out;
+        top6 = q6$q[(32'h9)+:(23)];
+        low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff);
+        if (q6$q[32'h9]) begin
+            low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
         end
-        else begin
-            rounded5 = q5$q;
+        if (~|top6 || (top6 == top_ones)) begin
+            if (up6$q) begin
+                r7$d = low6 + one11;
+            end
+            else begin
+                r7$d = low6;
+            end
         end
-        wide5 = ((rounded5) & 34'h3ffffffff);
-        if (rounded5[32'h1f]) begin
-            wide5 = ((rounded5) & 34'h3ffffffff) | sext32;
-        end
-        zp_wide5 = ((zp5$q) & 34'h3ffffffff);
-        if (zp5$q[32'h7]) begin
-            zp_wide5 = ((zp5$q) & 34'h3ffffffff) | sext8;
-        end
-        lo_wide5 = ((lo5$q) & 34'h3ffffffff);
-        if (lo5$q[32'h7]) begin
-            lo_wide5 = ((lo5$q) & 34'h3ffffffff) | sext8;
-        end
-        hi_wide5 = ((hi5$q) & 34'h3ffffffff);
-        if (hi5$q[32'h7]) begin
-            hi_wide5 = ((hi5$q) & 34'h3ffffffff) | sext8;
-        end
-        val6$d = wide5 + zp_wide5;
-        lo6$d = lo_wide5 ^ offset;
-        hi6$d = hi_wide5 ^ offset;
-        lo6_raw$d = lo5$q;
-        hi6_raw$d = hi5$q;
-        v6$d = v5$q;
-        last6$d = last5$q;
-        val_off6 = val6$q ^ offset;
-        if (val_off6 < lo6$q) begin
-            out7$d = lo6_raw$q;
-        end
-        else if (val_off6 > hi6$q) begin
-            out7$d = hi6_raw$q;
+        else if (q6$q[32'h1f]) begin
+            r7$d = sat_lo11;
         end
         else begin
-            out7$d = val6$q[(32'h0)+:(8)];
+            r7$d = sat_hi11;
         end
         v7$d = v6$q;
         last7$d = last6$q;
-        out_valid = v7$q;
-        out = out7$q;
-        out_last = last7$q;
+        zp_ext7 = ((out_zp) & 11'h7ff);
+        if (out_zp[32'h7]) begin
+            zp_ext7 = ((out_zp) & 11'h7ff) | sext8;
+        end
+        val8$d = r7$q + zp_ext7;
+        v8$d = v7$q;
+        last8$d = last7$q;
+        val_off8 = val8$q ^ offset11;
+        lo_off8 = ((act_min) & 11'h7ff) ^ offset11;
+        if (act_min[32'h7]) begin
+            lo_off8 = (((act_min) & 11'h7ff) | sext8) ^ offset11;
+        end
+        hi_off8 = ((act_max) & 11'h7ff) ^ offset11;
+        if (act_max[32'h7]) begin
+            hi_off8 = (((act_max) & 11'h7ff) | sext8) ^ offset11;
+        end
+        if (val_off8 < lo_off8) begin
+            out9$d = act_min;
+        end
+        else if (val_off8 > hi_off8) begin
+            out9$d = act_max;
+        end
+        else begin
+            out9$d = val8$q[(32'h0)+:(8)];
+        end
+        v9$d = v8$q;
+        last9$d = last8$q;
+        v10$d = v9$q;
+        out10$d = out9$q;
+        last10$d = last9$q;
+        out_valid = v10$q;
+        out = out10$q;
+        out_last = last10$q;
     end
     
 endmodule // pointwise_stage$rq$2
-
-
-module pointwise_stage$rq$2$dhi(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    pointwise_stage$rq$2$dhi$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    pointwise_stage$rq$2$dhi$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // pointwise_stage$rq$2$dhi
-
-
-module pointwise_stage$rq$2$dhi$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$2$dhi$regs$0
-
-
-module pointwise_stage$rq$2$dhi$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$2$dhi$regs$1
 
 
 module pointwise_stage$rq$2$dlast(clock,inp,out);
@@ -18157,11 +15170,19 @@ module pointwise_stage$rq$2$dlast(clock,inp,out);
     reg  regs$1$d;
     wire  regs$1$q;
     reg  regs$1$clock;
+    reg  regs$2$d;
+    wire  regs$2$q;
+    reg  regs$2$clock;
+    reg  regs$3$d;
+    wire  regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  taps$0;
     reg  taps$1;
     reg  taps$2;
+    reg  taps$3;
+    reg  taps$4;
     
     // Sub module instances
     pointwise_stage$rq$2$dlast$regs$0 regs$0(
@@ -18174,6 +15195,16 @@ module pointwise_stage$rq$2$dlast(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    pointwise_stage$rq$2$dlast$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    pointwise_stage$rq$2$dlast$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -18184,10 +15215,18 @@ module pointwise_stage$rq$2$dlast(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // pointwise_stage$rq$2$dlast
@@ -18231,92 +15270,42 @@ module pointwise_stage$rq$2$dlast$regs$1(d,q,clock);
 endmodule // pointwise_stage$rq$2$dlast$regs$1
 
 
-module pointwise_stage$rq$2$dlo(clock,inp,out);
+module pointwise_stage$rq$2$dlast$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    pointwise_stage$rq$2$dlo$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    pointwise_stage$rq$2$dlo$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // pointwise_stage$rq$2$dlo
-
-
-module pointwise_stage$rq$2$dlo$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$2$dlo$regs$0
+endmodule // pointwise_stage$rq$2$dlast$regs$2
 
 
-module pointwise_stage$rq$2$dlo$regs$1(d,q,clock);
+module pointwise_stage$rq$2$dlast$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$2$dlo$regs$1
+endmodule // pointwise_stage$rq$2$dlast$regs$3
 
 
 module pointwise_stage$rq$2$dright(clock,inp,out);
@@ -18333,11 +15322,19 @@ module pointwise_stage$rq$2$dright(clock,inp,out);
     reg  [4:0] regs$1$d;
     wire  [4:0] regs$1$q;
     reg  regs$1$clock;
+    reg  [4:0] regs$2$d;
+    wire  [4:0] regs$2$q;
+    reg  regs$2$clock;
+    reg  [4:0] regs$3$d;
+    wire  [4:0] regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  [4:0] taps$0;
     reg  [4:0] taps$1;
     reg  [4:0] taps$2;
+    reg  [4:0] taps$3;
+    reg  [4:0] taps$4;
     
     // Sub module instances
     pointwise_stage$rq$2$dright$regs$0 regs$0(
@@ -18350,6 +15347,16 @@ module pointwise_stage$rq$2$dright(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    pointwise_stage$rq$2$dright$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    pointwise_stage$rq$2$dright$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -18360,10 +15367,18 @@ module pointwise_stage$rq$2$dright(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // pointwise_stage$rq$2$dright
@@ -18407,92 +15422,42 @@ module pointwise_stage$rq$2$dright$regs$1(d,q,clock);
 endmodule // pointwise_stage$rq$2$dright$regs$1
 
 
-module pointwise_stage$rq$2$dsat(clock,inp,out);
+module pointwise_stage$rq$2$dright$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    
-    // Sub module instances
-    pointwise_stage$rq$2$dsat$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    pointwise_stage$rq$2$dsat$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // pointwise_stage$rq$2$dsat
-
-
-module pointwise_stage$rq$2$dsat$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 1'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$2$dsat$regs$0
+endmodule // pointwise_stage$rq$2$dright$regs$2
 
 
-module pointwise_stage$rq$2$dsat$regs$1(d,q,clock);
+module pointwise_stage$rq$2$dright$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  d;
-    output reg  q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 1'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$2$dsat$regs$1
+endmodule // pointwise_stage$rq$2$dright$regs$3
 
 
 module pointwise_stage$rq$2$dv(clock,inp,out);
@@ -18509,11 +15474,19 @@ module pointwise_stage$rq$2$dv(clock,inp,out);
     reg  regs$1$d;
     wire  regs$1$q;
     reg  regs$1$clock;
+    reg  regs$2$d;
+    wire  regs$2$q;
+    reg  regs$2$clock;
+    reg  regs$3$d;
+    wire  regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  taps$0;
     reg  taps$1;
     reg  taps$2;
+    reg  taps$3;
+    reg  taps$4;
     
     // Sub module instances
     pointwise_stage$rq$2$dv$regs$0 regs$0(
@@ -18526,6 +15499,16 @@ module pointwise_stage$rq$2$dv(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    pointwise_stage$rq$2$dv$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    pointwise_stage$rq$2$dv$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -18536,10 +15519,18 @@ module pointwise_stage$rq$2$dv(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // pointwise_stage$rq$2$dv
@@ -18583,228 +15574,7 @@ module pointwise_stage$rq$2$dv$regs$1(d,q,clock);
 endmodule // pointwise_stage$rq$2$dv$regs$1
 
 
-module pointwise_stage$rq$2$dzp(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    pointwise_stage$rq$2$dzp$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    pointwise_stage$rq$2$dzp$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // pointwise_stage$rq$2$dzp
-
-
-module pointwise_stage$rq$2$dzp$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$2$dzp$regs$0
-
-
-module pointwise_stage$rq$2$dzp$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$2$dzp$regs$1
-
-
-module pointwise_stage$rq$2$hi1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$2$hi1
-
-
-module pointwise_stage$rq$2$hi2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$2$hi2
-
-
-module pointwise_stage$rq$2$hi3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$2$hi3
-
-
-module pointwise_stage$rq$2$hi4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$2$hi4
-
-
-module pointwise_stage$rq$2$hi5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$2$hi5
-
-
-module pointwise_stage$rq$2$hi6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$2$hi6
-
-
-module pointwise_stage$rq$2$hi6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$2$hi6_raw
-
-
-module pointwise_stage$rq$2$last1(d,q,clock);
+module pointwise_stage$rq$2$dv$regs$2(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -18820,10 +15590,10 @@ module pointwise_stage$rq$2$last1(d,q,clock);
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$2$last1
+endmodule // pointwise_stage$rq$2$dv$regs$2
 
 
-module pointwise_stage$rq$2$last2(d,q,clock);
+module pointwise_stage$rq$2$dv$regs$3(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -18839,10 +15609,10 @@ module pointwise_stage$rq$2$last2(d,q,clock);
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$2$last2
+endmodule // pointwise_stage$rq$2$dv$regs$3
 
 
-module pointwise_stage$rq$2$last3(d,q,clock);
+module pointwise_stage$rq$2$last10(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -18858,45 +15628,7 @@ module pointwise_stage$rq$2$last3(d,q,clock);
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$2$last3
-
-
-module pointwise_stage$rq$2$last4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$2$last4
-
-
-module pointwise_stage$rq$2$last5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$2$last5
+endmodule // pointwise_stage$rq$2$last10
 
 
 module pointwise_stage$rq$2$last6(d,q,clock);
@@ -18937,156 +15669,42 @@ module pointwise_stage$rq$2$last7(d,q,clock);
 endmodule // pointwise_stage$rq$2$last7
 
 
-module pointwise_stage$rq$2$lo1(d,q,clock);
+module pointwise_stage$rq$2$last8(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$2$lo1
+endmodule // pointwise_stage$rq$2$last8
 
 
-module pointwise_stage$rq$2$lo2(d,q,clock);
+module pointwise_stage$rq$2$last9(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$2$lo2
-
-
-module pointwise_stage$rq$2$lo3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$2$lo3
-
-
-module pointwise_stage$rq$2$lo4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$2$lo4
-
-
-module pointwise_stage$rq$2$lo5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$2$lo5
-
-
-module pointwise_stage$rq$2$lo6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$2$lo6
-
-
-module pointwise_stage$rq$2$lo6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$2$lo6_raw
-
-
-module pointwise_stage$rq$2$m1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$2$m1
+endmodule // pointwise_stage$rq$2$last9
 
 
 module pointwise_stage$rq$2$mul(clock,a,b,hi);
@@ -19095,7 +15713,7 @@ module pointwise_stage$rq$2$mul(clock,a,b,hi);
     input wire  clock;
     input wire  [31:0] a;
     input wire  [31:0] b;
-    output reg  [32:0] hi;
+    output reg  [33:0] hi;
     
     // Update code (custom)
     reg [31:0] a_r;
@@ -19120,7 +15738,7 @@ module pointwise_stage$rq$2$mul(clock,a,b,hi);
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
-    // Bits 63 and 29..0 are not needed by any caller (see the module docs).
+    // Bits 29..0 are not needed by any caller (see the module docs).
     /* verilator lint_off UNUSEDSIGNAL */
     wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
     /* verilator lint_on UNUSEDSIGNAL */
@@ -19134,12 +15752,12 @@ module pointwise_stage$rq$2$mul(clock,a,b,hi);
        mid <= {hl[32], hl} + {lh[32], lh};
        hh2 <= hh;
        ll2 <= ll;
-       hi <= p[62:30];
+       hi <= p[63:30];
     end
 endmodule // pointwise_stage$rq$2$mul
 
 
-module pointwise_stage$rq$2$out7(d,q,clock);
+module pointwise_stage$rq$2$out10(d,q,clock);
     
     // Module arguments
     input wire  [7:0] d;
@@ -19155,10 +15773,29 @@ module pointwise_stage$rq$2$out7(d,q,clock);
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$2$out7
+endmodule // pointwise_stage$rq$2$out10
 
 
-module pointwise_stage$rq$2$q5(d,q,clock);
+module pointwise_stage$rq$2$out9(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$2$out9
+
+
+module pointwise_stage$rq$2$q6(d,q,clock);
     
     // Module arguments
     input wire  [31:0] d;
@@ -19174,105 +15811,29 @@ module pointwise_stage$rq$2$q5(d,q,clock);
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$2$q5
+endmodule // pointwise_stage$rq$2$q6
 
 
-module pointwise_stage$rq$2$rem5(d,q,clock);
+module pointwise_stage$rq$2$r7(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  [10:0] d;
+    output reg  [10:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 11'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$2$rem5
+endmodule // pointwise_stage$rq$2$r7
 
 
-module pointwise_stage$rq$2$right1(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$2$right1
-
-
-module pointwise_stage$rq$2$right2(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$2$right2
-
-
-module pointwise_stage$rq$2$right3(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$2$right3
-
-
-module pointwise_stage$rq$2$right4(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$2$right4
-
-
-module pointwise_stage$rq$2$sat2(d,q,clock);
+module pointwise_stage$rq$2$up6(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -19288,10 +15849,10 @@ module pointwise_stage$rq$2$sat2(d,q,clock);
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$2$sat2
+endmodule // pointwise_stage$rq$2$up6
 
 
-module pointwise_stage$rq$2$sat3(d,q,clock);
+module pointwise_stage$rq$2$v10(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -19307,121 +15868,7 @@ module pointwise_stage$rq$2$sat3(d,q,clock);
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$2$sat3
-
-
-module pointwise_stage$rq$2$thr5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$2$thr5
-
-
-module pointwise_stage$rq$2$v1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$2$v1
-
-
-module pointwise_stage$rq$2$v2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$2$v2
-
-
-module pointwise_stage$rq$2$v3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$2$v3
-
-
-module pointwise_stage$rq$2$v4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$2$v4
-
-
-module pointwise_stage$rq$2$v5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$2$v5
+endmodule // pointwise_stage$rq$2$v10
 
 
 module pointwise_stage$rq$2$v6(d,q,clock);
@@ -19462,156 +15909,61 @@ module pointwise_stage$rq$2$v7(d,q,clock);
 endmodule // pointwise_stage$rq$2$v7
 
 
-module pointwise_stage$rq$2$val6(d,q,clock);
+module pointwise_stage$rq$2$v8(d,q,clock);
     
     // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 34'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$2$val6
+endmodule // pointwise_stage$rq$2$v8
 
 
-module pointwise_stage$rq$2$x1(d,q,clock);
+module pointwise_stage$rq$2$v9(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$2$x1
+endmodule // pointwise_stage$rq$2$v9
 
 
-module pointwise_stage$rq$2$y4(d,q,clock);
+module pointwise_stage$rq$2$val8(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  [10:0] d;
+    output reg  [10:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 11'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$2$y4
-
-
-module pointwise_stage$rq$2$zp1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$2$zp1
-
-
-module pointwise_stage$rq$2$zp2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$2$zp2
-
-
-module pointwise_stage$rq$2$zp3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$2$zp3
-
-
-module pointwise_stage$rq$2$zp4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$2$zp4
-
-
-module pointwise_stage$rq$2$zp5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$2$zp5
+endmodule // pointwise_stage$rq$2$val8
 
 
 module pointwise_stage$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,last,out_valid,out,out_last);
@@ -19634,192 +15986,95 @@ module pointwise_stage$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     // Constant declarations
     localparam  one = 32'h1;
     localparam  ones = 32'hffffffff;
-    localparam  int32_min = 32'h80000000;
     localparam  int32_max = 32'h7fffffff;
-    localparam  sext32 = 34'h300000000;
-    localparam  sext8 = 34'h3ffffff00;
-    localparam  offset = 34'h200000000;
+    localparam  top_ones = 23'h7fffff;
+    localparam  one11 = 11'b1;
+    localparam  sext10 = 11'b10000000000;
+    localparam  sext8 = 11'b11100000000;
+    localparam  sat_lo11 = 11'b11000000000;
+    localparam  sat_hi11 = 11'b111111111;
+    localparam  offset11 = 11'b10000000000;
     
     // Stub signals
     reg  mul$clock;
     reg  [31:0] mul$a;
     reg  [31:0] mul$b;
-    wire  [32:0] mul$hi;
-    reg  v1$d;
-    wire  v1$q;
-    reg  v1$clock;
-    reg  [31:0] x1$d;
-    wire  [31:0] x1$q;
-    reg  x1$clock;
-    reg  [31:0] m1$d;
-    wire  [31:0] m1$q;
-    reg  m1$clock;
-    reg  [4:0] right1$d;
-    wire  [4:0] right1$q;
-    reg  right1$clock;
-    reg  [7:0] zp1$d;
-    wire  [7:0] zp1$q;
-    reg  zp1$clock;
-    reg  [7:0] lo1$d;
-    wire  [7:0] lo1$q;
-    reg  lo1$clock;
-    reg  [7:0] hi1$d;
-    wire  [7:0] hi1$q;
-    reg  hi1$clock;
-    reg  last1$d;
-    wire  last1$q;
-    reg  last1$clock;
-    reg  v2$d;
-    wire  v2$q;
-    reg  v2$clock;
-    reg  sat2$d;
-    wire  sat2$q;
-    reg  sat2$clock;
-    reg  [4:0] right2$d;
-    wire  [4:0] right2$q;
-    reg  right2$clock;
-    reg  [7:0] zp2$d;
-    wire  [7:0] zp2$q;
-    reg  zp2$clock;
-    reg  [7:0] lo2$d;
-    wire  [7:0] lo2$q;
-    reg  lo2$clock;
-    reg  [7:0] hi2$d;
-    wire  [7:0] hi2$q;
-    reg  hi2$clock;
-    reg  last2$d;
-    wire  last2$q;
-    reg  last2$clock;
-    reg  v3$d;
-    wire  v3$q;
-    reg  v3$clock;
-    reg  sat3$d;
-    wire  sat3$q;
-    reg  sat3$clock;
-    reg  [4:0] right3$d;
-    wire  [4:0] right3$q;
-    reg  right3$clock;
-    reg  [7:0] zp3$d;
-    wire  [7:0] zp3$q;
-    reg  zp3$clock;
-    reg  [7:0] lo3$d;
-    wire  [7:0] lo3$q;
-    reg  lo3$clock;
-    reg  [7:0] hi3$d;
-    wire  [7:0] hi3$q;
-    reg  hi3$clock;
-    reg  last3$d;
-    wire  last3$q;
-    reg  last3$clock;
+    wire  [33:0] mul$hi;
     reg  dv$clock;
     reg  dv$inp;
     wire  dv$out;
-    reg  dsat$clock;
-    reg  dsat$inp;
-    wire  dsat$out;
     reg  dright$clock;
     reg  [4:0] dright$inp;
     wire  [4:0] dright$out;
-    reg  dzp$clock;
-    reg  [7:0] dzp$inp;
-    wire  [7:0] dzp$out;
-    reg  dlo$clock;
-    reg  [7:0] dlo$inp;
-    wire  [7:0] dlo$out;
-    reg  dhi$clock;
-    reg  [7:0] dhi$inp;
-    wire  [7:0] dhi$out;
     reg  dlast$clock;
     reg  dlast$inp;
     wire  dlast$out;
-    reg  v4$d;
-    wire  v4$q;
-    reg  v4$clock;
-    reg  [31:0] y4$d;
-    wire  [31:0] y4$q;
-    reg  y4$clock;
-    reg  [4:0] right4$d;
-    wire  [4:0] right4$q;
-    reg  right4$clock;
-    reg  [7:0] zp4$d;
-    wire  [7:0] zp4$q;
-    reg  zp4$clock;
-    reg  [7:0] lo4$d;
-    wire  [7:0] lo4$q;
-    reg  lo4$clock;
-    reg  [7:0] hi4$d;
-    wire  [7:0] hi4$q;
-    reg  hi4$clock;
-    reg  last4$d;
-    wire  last4$q;
-    reg  last4$clock;
-    reg  v5$d;
-    wire  v5$q;
-    reg  v5$clock;
-    reg  [31:0] q5$d;
-    wire  [31:0] q5$q;
-    reg  q5$clock;
-    reg  [31:0] rem5$d;
-    wire  [31:0] rem5$q;
-    reg  rem5$clock;
-    reg  [31:0] thr5$d;
-    wire  [31:0] thr5$q;
-    reg  thr5$clock;
-    reg  [7:0] zp5$d;
-    wire  [7:0] zp5$q;
-    reg  zp5$clock;
-    reg  [7:0] lo5$d;
-    wire  [7:0] lo5$q;
-    reg  lo5$clock;
-    reg  [7:0] hi5$d;
-    wire  [7:0] hi5$q;
-    reg  hi5$clock;
-    reg  last5$d;
-    wire  last5$q;
-    reg  last5$clock;
     reg  v6$d;
     wire  v6$q;
     reg  v6$clock;
-    reg  [33:0] val6$d;
-    wire  [33:0] val6$q;
-    reg  val6$clock;
-    reg  [33:0] lo6$d;
-    wire  [33:0] lo6$q;
-    reg  lo6$clock;
-    reg  [33:0] hi6$d;
-    wire  [33:0] hi6$q;
-    reg  hi6$clock;
-    reg  [7:0] lo6_raw$d;
-    wire  [7:0] lo6_raw$q;
-    reg  lo6_raw$clock;
-    reg  [7:0] hi6_raw$d;
-    wire  [7:0] hi6_raw$q;
-    reg  hi6_raw$clock;
+    reg  [31:0] q6$d;
+    wire  [31:0] q6$q;
+    reg  q6$clock;
+    reg  up6$d;
+    wire  up6$q;
+    reg  up6$clock;
     reg  last6$d;
     wire  last6$q;
     reg  last6$clock;
     reg  v7$d;
     wire  v7$q;
     reg  v7$clock;
-    reg  [7:0] out7$d;
-    wire  [7:0] out7$q;
-    reg  out7$clock;
+    reg  [10:0] r7$d;
+    wire  [10:0] r7$q;
+    reg  r7$clock;
     reg  last7$d;
     wire  last7$q;
     reg  last7$clock;
+    reg  v8$d;
+    wire  v8$q;
+    reg  v8$clock;
+    reg  [10:0] val8$d;
+    wire  [10:0] val8$q;
+    reg  val8$clock;
+    reg  last8$d;
+    wire  last8$q;
+    reg  last8$clock;
+    reg  v9$d;
+    wire  v9$q;
+    reg  v9$clock;
+    reg  [7:0] out9$d;
+    wire  [7:0] out9$q;
+    reg  out9$clock;
+    reg  last9$d;
+    wire  last9$q;
+    reg  last9$clock;
+    reg  v10$d;
+    wire  v10$q;
+    reg  v10$clock;
+    reg  [7:0] out10$d;
+    wire  [7:0] out10$q;
+    reg  out10$clock;
+    reg  last10$d;
+    wire  last10$q;
+    reg  last10$clock;
     
     // Local signals
     reg  [31:0] sum0;
     reg  [4:0] neg_shift;
+    reg  sat5;
     reg  [31:0] prod_hi;
-    reg  [31:0] mask4;
-    reg  [31:0] fill4;
-    reg  [31:0] rounded5;
-    reg  [33:0] wide5;
-    reg  [33:0] zp_wide5;
-    reg  [33:0] lo_wide5;
-    reg  [33:0] hi_wide5;
-    reg  [33:0] val_off6;
+    reg  [31:0] y5;
+    reg  [4:0] right5;
+    reg  [31:0] mask5;
+    reg  [31:0] half5;
+    reg  [31:0] below5;
+    reg  [31:0] fill5;
+    reg  [22:0] top6;
+    reg  [10:0] low6;
+    reg  [10:0] zp_ext7;
+    reg  [10:0] val_off8;
+    reg  [10:0] lo_off8;
+    reg  [10:0] hi_off8;
     
     // Sub module instances
     pointwise_stage$rq$3$mul mul(
@@ -19828,255 +16083,35 @@ module pointwise_stage$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         .b(mul$b),
         .hi(mul$hi)
     );
-    pointwise_stage$rq$3$v1 v1(
-        .d(v1$d),
-        .q(v1$q),
-        .clock(v1$clock)
-    );
-    pointwise_stage$rq$3$x1 x1(
-        .d(x1$d),
-        .q(x1$q),
-        .clock(x1$clock)
-    );
-    pointwise_stage$rq$3$m1 m1(
-        .d(m1$d),
-        .q(m1$q),
-        .clock(m1$clock)
-    );
-    pointwise_stage$rq$3$right1 right1(
-        .d(right1$d),
-        .q(right1$q),
-        .clock(right1$clock)
-    );
-    pointwise_stage$rq$3$zp1 zp1(
-        .d(zp1$d),
-        .q(zp1$q),
-        .clock(zp1$clock)
-    );
-    pointwise_stage$rq$3$lo1 lo1(
-        .d(lo1$d),
-        .q(lo1$q),
-        .clock(lo1$clock)
-    );
-    pointwise_stage$rq$3$hi1 hi1(
-        .d(hi1$d),
-        .q(hi1$q),
-        .clock(hi1$clock)
-    );
-    pointwise_stage$rq$3$last1 last1(
-        .d(last1$d),
-        .q(last1$q),
-        .clock(last1$clock)
-    );
-    pointwise_stage$rq$3$v2 v2(
-        .d(v2$d),
-        .q(v2$q),
-        .clock(v2$clock)
-    );
-    pointwise_stage$rq$3$sat2 sat2(
-        .d(sat2$d),
-        .q(sat2$q),
-        .clock(sat2$clock)
-    );
-    pointwise_stage$rq$3$right2 right2(
-        .d(right2$d),
-        .q(right2$q),
-        .clock(right2$clock)
-    );
-    pointwise_stage$rq$3$zp2 zp2(
-        .d(zp2$d),
-        .q(zp2$q),
-        .clock(zp2$clock)
-    );
-    pointwise_stage$rq$3$lo2 lo2(
-        .d(lo2$d),
-        .q(lo2$q),
-        .clock(lo2$clock)
-    );
-    pointwise_stage$rq$3$hi2 hi2(
-        .d(hi2$d),
-        .q(hi2$q),
-        .clock(hi2$clock)
-    );
-    pointwise_stage$rq$3$last2 last2(
-        .d(last2$d),
-        .q(last2$q),
-        .clock(last2$clock)
-    );
-    pointwise_stage$rq$3$v3 v3(
-        .d(v3$d),
-        .q(v3$q),
-        .clock(v3$clock)
-    );
-    pointwise_stage$rq$3$sat3 sat3(
-        .d(sat3$d),
-        .q(sat3$q),
-        .clock(sat3$clock)
-    );
-    pointwise_stage$rq$3$right3 right3(
-        .d(right3$d),
-        .q(right3$q),
-        .clock(right3$clock)
-    );
-    pointwise_stage$rq$3$zp3 zp3(
-        .d(zp3$d),
-        .q(zp3$q),
-        .clock(zp3$clock)
-    );
-    pointwise_stage$rq$3$lo3 lo3(
-        .d(lo3$d),
-        .q(lo3$q),
-        .clock(lo3$clock)
-    );
-    pointwise_stage$rq$3$hi3 hi3(
-        .d(hi3$d),
-        .q(hi3$q),
-        .clock(hi3$clock)
-    );
-    pointwise_stage$rq$3$last3 last3(
-        .d(last3$d),
-        .q(last3$q),
-        .clock(last3$clock)
-    );
     pointwise_stage$rq$3$dv dv(
         .clock(dv$clock),
         .inp(dv$inp),
         .out(dv$out)
-    );
-    pointwise_stage$rq$3$dsat dsat(
-        .clock(dsat$clock),
-        .inp(dsat$inp),
-        .out(dsat$out)
     );
     pointwise_stage$rq$3$dright dright(
         .clock(dright$clock),
         .inp(dright$inp),
         .out(dright$out)
     );
-    pointwise_stage$rq$3$dzp dzp(
-        .clock(dzp$clock),
-        .inp(dzp$inp),
-        .out(dzp$out)
-    );
-    pointwise_stage$rq$3$dlo dlo(
-        .clock(dlo$clock),
-        .inp(dlo$inp),
-        .out(dlo$out)
-    );
-    pointwise_stage$rq$3$dhi dhi(
-        .clock(dhi$clock),
-        .inp(dhi$inp),
-        .out(dhi$out)
-    );
     pointwise_stage$rq$3$dlast dlast(
         .clock(dlast$clock),
         .inp(dlast$inp),
         .out(dlast$out)
-    );
-    pointwise_stage$rq$3$v4 v4(
-        .d(v4$d),
-        .q(v4$q),
-        .clock(v4$clock)
-    );
-    pointwise_stage$rq$3$y4 y4(
-        .d(y4$d),
-        .q(y4$q),
-        .clock(y4$clock)
-    );
-    pointwise_stage$rq$3$right4 right4(
-        .d(right4$d),
-        .q(right4$q),
-        .clock(right4$clock)
-    );
-    pointwise_stage$rq$3$zp4 zp4(
-        .d(zp4$d),
-        .q(zp4$q),
-        .clock(zp4$clock)
-    );
-    pointwise_stage$rq$3$lo4 lo4(
-        .d(lo4$d),
-        .q(lo4$q),
-        .clock(lo4$clock)
-    );
-    pointwise_stage$rq$3$hi4 hi4(
-        .d(hi4$d),
-        .q(hi4$q),
-        .clock(hi4$clock)
-    );
-    pointwise_stage$rq$3$last4 last4(
-        .d(last4$d),
-        .q(last4$q),
-        .clock(last4$clock)
-    );
-    pointwise_stage$rq$3$v5 v5(
-        .d(v5$d),
-        .q(v5$q),
-        .clock(v5$clock)
-    );
-    pointwise_stage$rq$3$q5 q5(
-        .d(q5$d),
-        .q(q5$q),
-        .clock(q5$clock)
-    );
-    pointwise_stage$rq$3$rem5 rem5(
-        .d(rem5$d),
-        .q(rem5$q),
-        .clock(rem5$clock)
-    );
-    pointwise_stage$rq$3$thr5 thr5(
-        .d(thr5$d),
-        .q(thr5$q),
-        .clock(thr5$clock)
-    );
-    pointwise_stage$rq$3$zp5 zp5(
-        .d(zp5$d),
-        .q(zp5$q),
-        .clock(zp5$clock)
-    );
-    pointwise_stage$rq$3$lo5 lo5(
-        .d(lo5$d),
-        .q(lo5$q),
-        .clock(lo5$clock)
-    );
-    pointwise_stage$rq$3$hi5 hi5(
-        .d(hi5$d),
-        .q(hi5$q),
-        .clock(hi5$clock)
-    );
-    pointwise_stage$rq$3$last5 last5(
-        .d(last5$d),
-        .q(last5$q),
-        .clock(last5$clock)
     );
     pointwise_stage$rq$3$v6 v6(
         .d(v6$d),
         .q(v6$q),
         .clock(v6$clock)
     );
-    pointwise_stage$rq$3$val6 val6(
-        .d(val6$d),
-        .q(val6$q),
-        .clock(val6$clock)
+    pointwise_stage$rq$3$q6 q6(
+        .d(q6$d),
+        .q(q6$q),
+        .clock(q6$clock)
     );
-    pointwise_stage$rq$3$lo6 lo6(
-        .d(lo6$d),
-        .q(lo6$q),
-        .clock(lo6$clock)
-    );
-    pointwise_stage$rq$3$hi6 hi6(
-        .d(hi6$d),
-        .q(hi6$q),
-        .clock(hi6$clock)
-    );
-    pointwise_stage$rq$3$lo6_raw lo6_raw(
-        .d(lo6_raw$d),
-        .q(lo6_raw$q),
-        .clock(lo6_raw$clock)
-    );
-    pointwise_stage$rq$3$hi6_raw hi6_raw(
-        .d(hi6_raw$d),
-        .q(hi6_raw$q),
-        .clock(hi6_raw$clock)
+    pointwise_stage$rq$3$up6 up6(
+        .d(up6$d),
+        .q(up6$q),
+        .clock(up6$clock)
     );
     pointwise_stage$rq$3$last6 last6(
         .d(last6$d),
@@ -20088,327 +16123,196 @@ module pointwise_stage$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         .q(v7$q),
         .clock(v7$clock)
     );
-    pointwise_stage$rq$3$out7 out7(
-        .d(out7$d),
-        .q(out7$q),
-        .clock(out7$clock)
+    pointwise_stage$rq$3$r7 r7(
+        .d(r7$d),
+        .q(r7$q),
+        .clock(r7$clock)
     );
     pointwise_stage$rq$3$last7 last7(
         .d(last7$d),
         .q(last7$q),
         .clock(last7$clock)
     );
+    pointwise_stage$rq$3$v8 v8(
+        .d(v8$d),
+        .q(v8$q),
+        .clock(v8$clock)
+    );
+    pointwise_stage$rq$3$val8 val8(
+        .d(val8$d),
+        .q(val8$q),
+        .clock(val8$clock)
+    );
+    pointwise_stage$rq$3$last8 last8(
+        .d(last8$d),
+        .q(last8$q),
+        .clock(last8$clock)
+    );
+    pointwise_stage$rq$3$v9 v9(
+        .d(v9$d),
+        .q(v9$q),
+        .clock(v9$clock)
+    );
+    pointwise_stage$rq$3$out9 out9(
+        .d(out9$d),
+        .q(out9$q),
+        .clock(out9$clock)
+    );
+    pointwise_stage$rq$3$last9 last9(
+        .d(last9$d),
+        .q(last9$q),
+        .clock(last9$clock)
+    );
+    pointwise_stage$rq$3$v10 v10(
+        .d(v10$d),
+        .q(v10$q),
+        .clock(v10$clock)
+    );
+    pointwise_stage$rq$3$out10 out10(
+        .d(out10$d),
+        .q(out10$q),
+        .clock(out10$clock)
+    );
+    pointwise_stage$rq$3$last10 last10(
+        .d(last10$d),
+        .q(last10$q),
+        .clock(last10$clock)
+    );
     
     // Update code
     always @(*) begin
-        v1$clock = clock;
-        x1$clock = clock;
-        m1$clock = clock;
-        right1$clock = clock;
-        zp1$clock = clock;
-        lo1$clock = clock;
-        hi1$clock = clock;
-        last1$clock = clock;
-        v2$clock = clock;
-        sat2$clock = clock;
-        right2$clock = clock;
-        zp2$clock = clock;
-        lo2$clock = clock;
-        hi2$clock = clock;
-        last2$clock = clock;
-        v3$clock = clock;
-        sat3$clock = clock;
-        right3$clock = clock;
-        zp3$clock = clock;
-        lo3$clock = clock;
-        hi3$clock = clock;
-        last3$clock = clock;
-        v4$clock = clock;
-        y4$clock = clock;
-        right4$clock = clock;
-        zp4$clock = clock;
-        lo4$clock = clock;
-        hi4$clock = clock;
-        last4$clock = clock;
-        v5$clock = clock;
-        q5$clock = clock;
-        rem5$clock = clock;
-        thr5$clock = clock;
-        zp5$clock = clock;
-        lo5$clock = clock;
-        hi5$clock = clock;
-        last5$clock = clock;
         v6$clock = clock;
-        val6$clock = clock;
-        lo6$clock = clock;
-        hi6$clock = clock;
-        lo6_raw$clock = clock;
-        hi6_raw$clock = clock;
+        q6$clock = clock;
+        up6$clock = clock;
         last6$clock = clock;
         v7$clock = clock;
-        out7$clock = clock;
+        r7$clock = clock;
         last7$clock = clock;
-        v1$d = v1$q;
-        x1$d = x1$q;
-        m1$d = m1$q;
-        right1$d = right1$q;
-        zp1$d = zp1$q;
-        lo1$d = lo1$q;
-        hi1$d = hi1$q;
-        last1$d = last1$q;
-        v2$d = v2$q;
-        sat2$d = sat2$q;
-        right2$d = right2$q;
-        zp2$d = zp2$q;
-        lo2$d = lo2$q;
-        hi2$d = hi2$q;
-        last2$d = last2$q;
-        v3$d = v3$q;
-        sat3$d = sat3$q;
-        right3$d = right3$q;
-        zp3$d = zp3$q;
-        lo3$d = lo3$q;
-        hi3$d = hi3$q;
-        last3$d = last3$q;
-        v4$d = v4$q;
-        y4$d = y4$q;
-        right4$d = right4$q;
-        zp4$d = zp4$q;
-        lo4$d = lo4$q;
-        hi4$d = hi4$q;
-        last4$d = last4$q;
-        v5$d = v5$q;
-        q5$d = q5$q;
-        rem5$d = rem5$q;
-        thr5$d = thr5$q;
-        zp5$d = zp5$q;
-        lo5$d = lo5$q;
-        hi5$d = hi5$q;
-        last5$d = last5$q;
+        v8$clock = clock;
+        val8$clock = clock;
+        last8$clock = clock;
+        v9$clock = clock;
+        out9$clock = clock;
+        last9$clock = clock;
+        v10$clock = clock;
+        out10$clock = clock;
+        last10$clock = clock;
         v6$d = v6$q;
-        val6$d = val6$q;
-        lo6$d = lo6$q;
-        hi6$d = hi6$q;
-        lo6_raw$d = lo6_raw$q;
-        hi6_raw$d = hi6_raw$q;
+        q6$d = q6$q;
+        up6$d = up6$q;
         last6$d = last6$q;
         v7$d = v7$q;
-        out7$d = out7$q;
+        r7$d = r7$q;
         last7$d = last7$q;
+        v8$d = v8$q;
+        val8$d = val8$q;
+        last8$d = last8$q;
+        v9$d = v9$q;
+        out9$d = out9$q;
+        last9$d = last9$q;
+        v10$d = v10$q;
+        out10$d = out10$q;
+        last10$d = last10$q;
         mul$clock = clock;
         dv$clock = clock;
-        dsat$clock = clock;
         dright$clock = clock;
-        dzp$clock = clock;
-        dlo$clock = clock;
-        dhi$clock = clock;
         dlast$clock = clock;
         sum0 = acc + bias;
         neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
         if (shift[32'h5]) begin
-            x1$d = sum0;
-            right1$d = neg_shift;
+            mul$a = sum0;
+            dright$inp = neg_shift;
         end
         else begin
-            x1$d = sum0 << shift[(32'h0)+:(5)];
-            right1$d = 32'h0;
+            mul$a = sum0 << shift[(32'h0)+:(5)];
+            dright$inp = 32'h0;
         end
-        v1$d = valid;
-        m1$d = m0;
-        zp1$d = out_zp;
-        lo1$d = act_min;
-        hi1$d = act_max;
-        last1$d = last;
-        mul$a = x1$q;
-        mul$b = m1$q;
-        sat2$d = (x1$q == int32_min) && (m1$q == int32_min);
-        v2$d = v1$q;
-        right2$d = right1$q;
-        zp2$d = zp1$q;
-        lo2$d = lo1$q;
-        hi2$d = hi1$q;
-        last2$d = last1$q;
-        v3$d = v2$q;
-        sat3$d = sat2$q;
-        right3$d = right2$q;
-        zp3$d = zp2$q;
-        lo3$d = lo2$q;
-        hi3$d = hi2$q;
-        last3$d = last2$q;
-        dv$inp = v3$q;
-        dsat$inp = sat3$q;
-        dright$inp = right3$q;
-        dzp$inp = zp3$q;
-        dlo$inp = lo3$q;
-        dhi$inp = hi3$q;
-        dlast$inp = last3$q;
+        mul$b = m0;
+        dv$inp = valid;
+        dlast$inp = last;
+        sat5 = mul$hi[32'h20] && ~mul$hi[32'h21];
         prod_hi = mul$hi[(32'h1)+:(32)];
-        if (dsat$out) begin
-            y4$d = int32_max;
+        if (sat5) begin
+            y5 = int32_max;
         end
         else if (mul$hi[32'h0]) begin
-            y4$d = prod_hi + one;
+            y5 = prod_hi + one;
         end
         else begin
-            y4$d = prod_hi;
+            y5 = prod_hi;
         end
-        v4$d = dv$out;
-        right4$d = dright$out;
-        zp4$d = dzp$out;
-        lo4$d = dlo$out;
-        hi4$d = dhi$out;
-        last4$d = dlast$out;
-        mask4 = (one << right4$q) - one;
-        fill4 = ~(ones >> right4$q);
-        rem5$d = y4$q & mask4;
-        if (y4$q[32'h1f]) begin
-            q5$d = (y4$q >> right4$q) | fill4;
-            thr5$d = (mask4 >> 32'h1) + one;
+        right5 = dright$out;
+        mask5 = ~(ones << right5);
+        below5 = mask5 >> 32'h1;
+        half5 = mask5 ^ below5;
+        fill5 = ~(ones >> right5);
+        if (y5[32'h1f]) begin
+            q6$d = (y5 >> right5) | fill5;
+            up6$d = |(y5 & half5) && |(y5 & below5);
         end
         else begin
-            q5$d = y4$q >> right4$q;
-            thr5$d = mask4 >> 32'h1;
+            q6$d = y5 >> right5;
+            up6$d = |(y5 & half5);
         end
-        v5$d = v4$q;
-        zp5$d = zp4$q;
-        lo5$d = lo4$q;
-        hi5$d = hi4$q;
-        last5$d = last4$q;
-        if (rem5$q > thr5$q) begin
-            rounded5 = q5$q + one;
+        v6$d = dv$out;
+        last6$d = dlast$out;
+        top6 = q6$q[(32'h9)+:(23)];
+        low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff);
+        if (q6$q[32'h9]) begin
+            low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
         end
-        else begin
-            rounded5 = q5$q;
+        if (~|top6 || (top6 == top_ones)) begin
+            if (up6$q) begin
+                r7$d = low6 + one11;
+            end
+            else begin
+                r7$d = low6;
+            end
         end
-        wide5 = ((rounded5) & 34'h3ffffffff);
-        if (rounded5[32'h1f]) begin
-            wide5 = ((rounded5) & 34'h3ffffffff) | sext32;
-        end
-        zp_wide5 = ((zp5$q) & 34'h3ffffffff);
-        if (zp5$q[32'h7]) begin
-            zp_wide5 = ((zp5$q) & 34'h3ffffffff) | sext8;
-        end
-        lo_wide5 = ((lo5$q) & 34'h3ffffffff);
-        if (lo5$q[32'h7]) begin
-            lo_wide5 = ((lo5$q) & 34'h3ffffffff) | sext8;
-        end
-        hi_wide5 = ((hi5$q) & 34'h3ffffffff);
-        if (hi5$q[32'h7]) begin
-            hi_wide5 = ((hi5$q) & 34'h3ffffffff) | sext8;
-        end
-        val6$d = wide5 + zp_wide5;
-        lo6$d = lo_wide5 ^ offset;
-        hi6$d = hi_wide5 ^ offset;
-        lo6_raw$d = lo5$q;
-        hi6_raw$d = hi5$q;
-        v6$d = v5$q;
-        last6$d = last5$q;
-        val_off6 = val6$q ^ offset;
-        if (val_off6 < lo6$q) begin
-            out7$d = lo6_raw$q;
-        end
-        else if (val_off6 > hi6$q) begin
-            out7$d = hi6_raw$q;
+        else if (q6$q[32'h1f]) begin
+            r7$d = sat_lo11;
         end
         else begin
-            out7$d = val6$q[(32'h0)+:(8)];
+            r7$d = sat_hi11;
         end
         v7$d = v6$q;
         last7$d = last6$q;
-        out_valid = v7$q;
-        out = out7$q;
-        out_last = last7$q;
+        zp_ext7 = ((out_zp) & 11'h7ff);
+        if (out_zp[32'h7]) begin
+            zp_ext7 = ((out_zp) & 11'h7ff) | sext8;
+        end
+        val8$d = r7$q + zp_ext7;
+        v8$d = v7$q;
+        last8$d = last7$q;
+        val_off8 = val8$q ^ offset11;
+        lo_off8 = ((act_min) & 11'h7ff) ^ offset11;
+        if (act_min[32'h7]) begin
+            lo_off8 = (((act_min) & 11'h7ff) | sext8) ^ offset11;
+        end
+        hi_off8 = ((act_max) & 11'h7ff) ^ offset11;
+        if (act_max[32'h7]) begin
+            hi_off8 = (((act_max) & 11'h7ff) | sext8) ^ offset11;
+        end
+        if (val_off8 < lo_off8) begin
+            out9$d = act_min;
+        end
+        else if (val_off8 > hi_off8) begin
+            out9$d = act_max;
+        end
+        else begin
+            out9$d = val8$q[(32'h0)+:(8)];
+        end
+        v9$d = v8$q;
+        last9$d = last8$q;
+        v10$d = v9$q;
+        out10$d = out9$q;
+        last10$d = last9$q;
+        out_valid = v10$q;
+        out = out10$q;
+        out_last = last10$q;
     end
     
 endmodule // pointwise_stage$rq$3
-
-
-module pointwise_stage$rq$3$dhi(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    pointwise_stage$rq$3$dhi$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    pointwise_stage$rq$3$dhi$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // pointwise_stage$rq$3$dhi
-
-
-module pointwise_stage$rq$3$dhi$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$3$dhi$regs$0
-
-
-module pointwise_stage$rq$3$dhi$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$3$dhi$regs$1
 
 
 module pointwise_stage$rq$3$dlast(clock,inp,out);
@@ -20425,11 +16329,19 @@ module pointwise_stage$rq$3$dlast(clock,inp,out);
     reg  regs$1$d;
     wire  regs$1$q;
     reg  regs$1$clock;
+    reg  regs$2$d;
+    wire  regs$2$q;
+    reg  regs$2$clock;
+    reg  regs$3$d;
+    wire  regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  taps$0;
     reg  taps$1;
     reg  taps$2;
+    reg  taps$3;
+    reg  taps$4;
     
     // Sub module instances
     pointwise_stage$rq$3$dlast$regs$0 regs$0(
@@ -20442,6 +16354,16 @@ module pointwise_stage$rq$3$dlast(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    pointwise_stage$rq$3$dlast$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    pointwise_stage$rq$3$dlast$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -20452,10 +16374,18 @@ module pointwise_stage$rq$3$dlast(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // pointwise_stage$rq$3$dlast
@@ -20499,92 +16429,42 @@ module pointwise_stage$rq$3$dlast$regs$1(d,q,clock);
 endmodule // pointwise_stage$rq$3$dlast$regs$1
 
 
-module pointwise_stage$rq$3$dlo(clock,inp,out);
+module pointwise_stage$rq$3$dlast$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    pointwise_stage$rq$3$dlo$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    pointwise_stage$rq$3$dlo$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // pointwise_stage$rq$3$dlo
-
-
-module pointwise_stage$rq$3$dlo$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$3$dlo$regs$0
+endmodule // pointwise_stage$rq$3$dlast$regs$2
 
 
-module pointwise_stage$rq$3$dlo$regs$1(d,q,clock);
+module pointwise_stage$rq$3$dlast$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$3$dlo$regs$1
+endmodule // pointwise_stage$rq$3$dlast$regs$3
 
 
 module pointwise_stage$rq$3$dright(clock,inp,out);
@@ -20601,11 +16481,19 @@ module pointwise_stage$rq$3$dright(clock,inp,out);
     reg  [4:0] regs$1$d;
     wire  [4:0] regs$1$q;
     reg  regs$1$clock;
+    reg  [4:0] regs$2$d;
+    wire  [4:0] regs$2$q;
+    reg  regs$2$clock;
+    reg  [4:0] regs$3$d;
+    wire  [4:0] regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  [4:0] taps$0;
     reg  [4:0] taps$1;
     reg  [4:0] taps$2;
+    reg  [4:0] taps$3;
+    reg  [4:0] taps$4;
     
     // Sub module instances
     pointwise_stage$rq$3$dright$regs$0 regs$0(
@@ -20618,6 +16506,16 @@ module pointwise_stage$rq$3$dright(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    pointwise_stage$rq$3$dright$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    pointwise_stage$rq$3$dright$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -20628,10 +16526,18 @@ module pointwise_stage$rq$3$dright(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // pointwise_stage$rq$3$dright
@@ -20675,92 +16581,42 @@ module pointwise_stage$rq$3$dright$regs$1(d,q,clock);
 endmodule // pointwise_stage$rq$3$dright$regs$1
 
 
-module pointwise_stage$rq$3$dsat(clock,inp,out);
+module pointwise_stage$rq$3$dright$regs$2(d,q,clock);
     
     // Module arguments
-    input wire  clock;
-    input wire  inp;
-    output reg  out;
-    
-    // Stub signals
-    reg  regs$0$d;
-    wire  regs$0$q;
-    reg  regs$0$clock;
-    reg  regs$1$d;
-    wire  regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  taps$0;
-    reg  taps$1;
-    reg  taps$2;
-    
-    // Sub module instances
-    pointwise_stage$rq$3$dsat$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    pointwise_stage$rq$3$dsat$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // pointwise_stage$rq$3$dsat
-
-
-module pointwise_stage$rq$3$dsat$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 1'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$3$dsat$regs$0
+endmodule // pointwise_stage$rq$3$dright$regs$2
 
 
-module pointwise_stage$rq$3$dsat$regs$1(d,q,clock);
+module pointwise_stage$rq$3$dright$regs$3(d,q,clock);
     
     // Module arguments
-    input wire  d;
-    output reg  q;
+    input wire  [4:0] d;
+    output reg  [4:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 1'h0;
+       q = 5'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$3$dsat$regs$1
+endmodule // pointwise_stage$rq$3$dright$regs$3
 
 
 module pointwise_stage$rq$3$dv(clock,inp,out);
@@ -20777,11 +16633,19 @@ module pointwise_stage$rq$3$dv(clock,inp,out);
     reg  regs$1$d;
     wire  regs$1$q;
     reg  regs$1$clock;
+    reg  regs$2$d;
+    wire  regs$2$q;
+    reg  regs$2$clock;
+    reg  regs$3$d;
+    wire  regs$3$q;
+    reg  regs$3$clock;
     
     // Local signals
     reg  taps$0;
     reg  taps$1;
     reg  taps$2;
+    reg  taps$3;
+    reg  taps$4;
     
     // Sub module instances
     pointwise_stage$rq$3$dv$regs$0 regs$0(
@@ -20794,6 +16658,16 @@ module pointwise_stage$rq$3$dv(clock,inp,out);
         .q(regs$1$q),
         .clock(regs$1$clock)
     );
+    pointwise_stage$rq$3$dv$regs$2 regs$2(
+        .d(regs$2$d),
+        .q(regs$2$q),
+        .clock(regs$2$clock)
+    );
+    pointwise_stage$rq$3$dv$regs$3 regs$3(
+        .d(regs$3$d),
+        .q(regs$3$q),
+        .clock(regs$3$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -20804,10 +16678,18 @@ module pointwise_stage$rq$3$dv(clock,inp,out);
         regs$1$clock = clock;
         regs$1$d = taps$1;
         taps$2 = regs$1$q;
+        regs$2$clock = clock;
+        regs$2$d = taps$2;
+        taps$3 = regs$2$q;
+        regs$3$clock = clock;
+        regs$3$d = taps$3;
+        taps$4 = regs$3$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
+        out = taps$3;
+        out = taps$4;
     end
     
 endmodule // pointwise_stage$rq$3$dv
@@ -20851,228 +16733,7 @@ module pointwise_stage$rq$3$dv$regs$1(d,q,clock);
 endmodule // pointwise_stage$rq$3$dv$regs$1
 
 
-module pointwise_stage$rq$3$dzp(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] inp;
-    output reg  [7:0] out;
-    
-    // Stub signals
-    reg  [7:0] regs$0$d;
-    wire  [7:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [7:0] regs$1$d;
-    wire  [7:0] regs$1$q;
-    reg  regs$1$clock;
-    
-    // Local signals
-    reg  [7:0] taps$0;
-    reg  [7:0] taps$1;
-    reg  [7:0] taps$2;
-    
-    // Sub module instances
-    pointwise_stage$rq$3$dzp$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    pointwise_stage$rq$3$dzp$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-    end
-    
-endmodule // pointwise_stage$rq$3$dzp
-
-
-module pointwise_stage$rq$3$dzp$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$3$dzp$regs$0
-
-
-module pointwise_stage$rq$3$dzp$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$3$dzp$regs$1
-
-
-module pointwise_stage$rq$3$hi1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$3$hi1
-
-
-module pointwise_stage$rq$3$hi2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$3$hi2
-
-
-module pointwise_stage$rq$3$hi3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$3$hi3
-
-
-module pointwise_stage$rq$3$hi4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$3$hi4
-
-
-module pointwise_stage$rq$3$hi5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$3$hi5
-
-
-module pointwise_stage$rq$3$hi6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$3$hi6
-
-
-module pointwise_stage$rq$3$hi6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$3$hi6_raw
-
-
-module pointwise_stage$rq$3$last1(d,q,clock);
+module pointwise_stage$rq$3$dv$regs$2(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -21088,10 +16749,10 @@ module pointwise_stage$rq$3$last1(d,q,clock);
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$3$last1
+endmodule // pointwise_stage$rq$3$dv$regs$2
 
 
-module pointwise_stage$rq$3$last2(d,q,clock);
+module pointwise_stage$rq$3$dv$regs$3(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -21107,10 +16768,10 @@ module pointwise_stage$rq$3$last2(d,q,clock);
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$3$last2
+endmodule // pointwise_stage$rq$3$dv$regs$3
 
 
-module pointwise_stage$rq$3$last3(d,q,clock);
+module pointwise_stage$rq$3$last10(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -21126,45 +16787,7 @@ module pointwise_stage$rq$3$last3(d,q,clock);
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$3$last3
-
-
-module pointwise_stage$rq$3$last4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$3$last4
-
-
-module pointwise_stage$rq$3$last5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$3$last5
+endmodule // pointwise_stage$rq$3$last10
 
 
 module pointwise_stage$rq$3$last6(d,q,clock);
@@ -21205,156 +16828,42 @@ module pointwise_stage$rq$3$last7(d,q,clock);
 endmodule // pointwise_stage$rq$3$last7
 
 
-module pointwise_stage$rq$3$lo1(d,q,clock);
+module pointwise_stage$rq$3$last8(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$3$lo1
+endmodule // pointwise_stage$rq$3$last8
 
 
-module pointwise_stage$rq$3$lo2(d,q,clock);
+module pointwise_stage$rq$3$last9(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$3$lo2
-
-
-module pointwise_stage$rq$3$lo3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$3$lo3
-
-
-module pointwise_stage$rq$3$lo4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$3$lo4
-
-
-module pointwise_stage$rq$3$lo5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$3$lo5
-
-
-module pointwise_stage$rq$3$lo6(d,q,clock);
-    
-    // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 34'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$3$lo6
-
-
-module pointwise_stage$rq$3$lo6_raw(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$3$lo6_raw
-
-
-module pointwise_stage$rq$3$m1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$3$m1
+endmodule // pointwise_stage$rq$3$last9
 
 
 module pointwise_stage$rq$3$mul(clock,a,b,hi);
@@ -21363,7 +16872,7 @@ module pointwise_stage$rq$3$mul(clock,a,b,hi);
     input wire  clock;
     input wire  [31:0] a;
     input wire  [31:0] b;
-    output reg  [32:0] hi;
+    output reg  [33:0] hi;
     
     // Update code (custom)
     reg [31:0] a_r;
@@ -21388,7 +16897,7 @@ module pointwise_stage$rq$3$mul(clock,a,b,hi);
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
-    // Bits 63 and 29..0 are not needed by any caller (see the module docs).
+    // Bits 29..0 are not needed by any caller (see the module docs).
     /* verilator lint_off UNUSEDSIGNAL */
     wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
     /* verilator lint_on UNUSEDSIGNAL */
@@ -21402,12 +16911,12 @@ module pointwise_stage$rq$3$mul(clock,a,b,hi);
        mid <= {hl[32], hl} + {lh[32], lh};
        hh2 <= hh;
        ll2 <= ll;
-       hi <= p[62:30];
+       hi <= p[63:30];
     end
 endmodule // pointwise_stage$rq$3$mul
 
 
-module pointwise_stage$rq$3$out7(d,q,clock);
+module pointwise_stage$rq$3$out10(d,q,clock);
     
     // Module arguments
     input wire  [7:0] d;
@@ -21423,10 +16932,29 @@ module pointwise_stage$rq$3$out7(d,q,clock);
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$3$out7
+endmodule // pointwise_stage$rq$3$out10
 
 
-module pointwise_stage$rq$3$q5(d,q,clock);
+module pointwise_stage$rq$3$out9(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$3$out9
+
+
+module pointwise_stage$rq$3$q6(d,q,clock);
     
     // Module arguments
     input wire  [31:0] d;
@@ -21442,105 +16970,29 @@ module pointwise_stage$rq$3$q5(d,q,clock);
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$3$q5
+endmodule // pointwise_stage$rq$3$q6
 
 
-module pointwise_stage$rq$3$rem5(d,q,clock);
+module pointwise_stage$rq$3$r7(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  [10:0] d;
+    output reg  [10:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 11'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$3$rem5
+endmodule // pointwise_stage$rq$3$r7
 
 
-module pointwise_stage$rq$3$right1(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$3$right1
-
-
-module pointwise_stage$rq$3$right2(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$3$right2
-
-
-module pointwise_stage$rq$3$right3(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$3$right3
-
-
-module pointwise_stage$rq$3$right4(d,q,clock);
-    
-    // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 5'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$3$right4
-
-
-module pointwise_stage$rq$3$sat2(d,q,clock);
+module pointwise_stage$rq$3$up6(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -21556,10 +17008,10 @@ module pointwise_stage$rq$3$sat2(d,q,clock);
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$3$sat2
+endmodule // pointwise_stage$rq$3$up6
 
 
-module pointwise_stage$rq$3$sat3(d,q,clock);
+module pointwise_stage$rq$3$v10(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -21575,121 +17027,7 @@ module pointwise_stage$rq$3$sat3(d,q,clock);
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$3$sat3
-
-
-module pointwise_stage$rq$3$thr5(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$3$thr5
-
-
-module pointwise_stage$rq$3$v1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$3$v1
-
-
-module pointwise_stage$rq$3$v2(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$3$v2
-
-
-module pointwise_stage$rq$3$v3(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$3$v3
-
-
-module pointwise_stage$rq$3$v4(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$3$v4
-
-
-module pointwise_stage$rq$3$v5(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$3$v5
+endmodule // pointwise_stage$rq$3$v10
 
 
 module pointwise_stage$rq$3$v6(d,q,clock);
@@ -21730,156 +17068,61 @@ module pointwise_stage$rq$3$v7(d,q,clock);
 endmodule // pointwise_stage$rq$3$v7
 
 
-module pointwise_stage$rq$3$val6(d,q,clock);
+module pointwise_stage$rq$3$v8(d,q,clock);
     
     // Module arguments
-    input wire  [33:0] d;
-    output reg  [33:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 34'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$3$val6
+endmodule // pointwise_stage$rq$3$v8
 
 
-module pointwise_stage$rq$3$x1(d,q,clock);
+module pointwise_stage$rq$3$v9(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  d;
+    output reg  q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 1'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$3$x1
+endmodule // pointwise_stage$rq$3$v9
 
 
-module pointwise_stage$rq$3$y4(d,q,clock);
+module pointwise_stage$rq$3$val8(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  [10:0] d;
+    output reg  [10:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 11'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // pointwise_stage$rq$3$y4
-
-
-module pointwise_stage$rq$3$zp1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$3$zp1
-
-
-module pointwise_stage$rq$3$zp2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$3$zp2
-
-
-module pointwise_stage$rq$3$zp3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$3$zp3
-
-
-module pointwise_stage$rq$3$zp4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$3$zp4
-
-
-module pointwise_stage$rq$3$zp5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$rq$3$zp5
+endmodule // pointwise_stage$rq$3$val8
 
 
 module pointwise_stage$running(d,q,clock);
@@ -23541,414 +18784,6 @@ module pointwise_stage$tag_last$regs$9(d,q,clock);
     end
           
 endmodule // pointwise_stage$tag_last$regs$9
-
-
-module pointwise_stage$tag_o(clock,inp,out);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [11:0] inp;
-    output reg  [11:0] out;
-    
-    // Stub signals
-    reg  [11:0] regs$0$d;
-    wire  [11:0] regs$0$q;
-    reg  regs$0$clock;
-    reg  [11:0] regs$1$d;
-    wire  [11:0] regs$1$q;
-    reg  regs$1$clock;
-    reg  [11:0] regs$2$d;
-    wire  [11:0] regs$2$q;
-    reg  regs$2$clock;
-    reg  [11:0] regs$3$d;
-    wire  [11:0] regs$3$q;
-    reg  regs$3$clock;
-    reg  [11:0] regs$4$d;
-    wire  [11:0] regs$4$q;
-    reg  regs$4$clock;
-    reg  [11:0] regs$5$d;
-    wire  [11:0] regs$5$q;
-    reg  regs$5$clock;
-    reg  [11:0] regs$6$d;
-    wire  [11:0] regs$6$q;
-    reg  regs$6$clock;
-    reg  [11:0] regs$7$d;
-    wire  [11:0] regs$7$q;
-    reg  regs$7$clock;
-    reg  [11:0] regs$8$d;
-    wire  [11:0] regs$8$q;
-    reg  regs$8$clock;
-    reg  [11:0] regs$9$d;
-    wire  [11:0] regs$9$q;
-    reg  regs$9$clock;
-    reg  [11:0] regs$10$d;
-    wire  [11:0] regs$10$q;
-    reg  regs$10$clock;
-    reg  [11:0] regs$11$d;
-    wire  [11:0] regs$11$q;
-    reg  regs$11$clock;
-    
-    // Local signals
-    reg  [11:0] taps$0;
-    reg  [11:0] taps$1;
-    reg  [11:0] taps$2;
-    reg  [11:0] taps$3;
-    reg  [11:0] taps$4;
-    reg  [11:0] taps$5;
-    reg  [11:0] taps$6;
-    reg  [11:0] taps$7;
-    reg  [11:0] taps$8;
-    reg  [11:0] taps$9;
-    reg  [11:0] taps$10;
-    reg  [11:0] taps$11;
-    reg  [11:0] taps$12;
-    
-    // Sub module instances
-    pointwise_stage$tag_o$regs$0 regs$0(
-        .d(regs$0$d),
-        .q(regs$0$q),
-        .clock(regs$0$clock)
-    );
-    pointwise_stage$tag_o$regs$1 regs$1(
-        .d(regs$1$d),
-        .q(regs$1$q),
-        .clock(regs$1$clock)
-    );
-    pointwise_stage$tag_o$regs$2 regs$2(
-        .d(regs$2$d),
-        .q(regs$2$q),
-        .clock(regs$2$clock)
-    );
-    pointwise_stage$tag_o$regs$3 regs$3(
-        .d(regs$3$d),
-        .q(regs$3$q),
-        .clock(regs$3$clock)
-    );
-    pointwise_stage$tag_o$regs$4 regs$4(
-        .d(regs$4$d),
-        .q(regs$4$q),
-        .clock(regs$4$clock)
-    );
-    pointwise_stage$tag_o$regs$5 regs$5(
-        .d(regs$5$d),
-        .q(regs$5$q),
-        .clock(regs$5$clock)
-    );
-    pointwise_stage$tag_o$regs$6 regs$6(
-        .d(regs$6$d),
-        .q(regs$6$q),
-        .clock(regs$6$clock)
-    );
-    pointwise_stage$tag_o$regs$7 regs$7(
-        .d(regs$7$d),
-        .q(regs$7$q),
-        .clock(regs$7$clock)
-    );
-    pointwise_stage$tag_o$regs$8 regs$8(
-        .d(regs$8$d),
-        .q(regs$8$q),
-        .clock(regs$8$clock)
-    );
-    pointwise_stage$tag_o$regs$9 regs$9(
-        .d(regs$9$d),
-        .q(regs$9$q),
-        .clock(regs$9$clock)
-    );
-    pointwise_stage$tag_o$regs$10 regs$10(
-        .d(regs$10$d),
-        .q(regs$10$q),
-        .clock(regs$10$clock)
-    );
-    pointwise_stage$tag_o$regs$11 regs$11(
-        .d(regs$11$d),
-        .q(regs$11$q),
-        .clock(regs$11$clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        taps$0 = inp;
-        regs$0$clock = clock;
-        regs$0$d = taps$0;
-        taps$1 = regs$0$q;
-        regs$1$clock = clock;
-        regs$1$d = taps$1;
-        taps$2 = regs$1$q;
-        regs$2$clock = clock;
-        regs$2$d = taps$2;
-        taps$3 = regs$2$q;
-        regs$3$clock = clock;
-        regs$3$d = taps$3;
-        taps$4 = regs$3$q;
-        regs$4$clock = clock;
-        regs$4$d = taps$4;
-        taps$5 = regs$4$q;
-        regs$5$clock = clock;
-        regs$5$d = taps$5;
-        taps$6 = regs$5$q;
-        regs$6$clock = clock;
-        regs$6$d = taps$6;
-        taps$7 = regs$6$q;
-        regs$7$clock = clock;
-        regs$7$d = taps$7;
-        taps$8 = regs$7$q;
-        regs$8$clock = clock;
-        regs$8$d = taps$8;
-        taps$9 = regs$8$q;
-        regs$9$clock = clock;
-        regs$9$d = taps$9;
-        taps$10 = regs$9$q;
-        regs$10$clock = clock;
-        regs$10$d = taps$10;
-        taps$11 = regs$10$q;
-        regs$11$clock = clock;
-        regs$11$d = taps$11;
-        taps$12 = regs$11$q;
-        out = inp;
-        out = taps$0;
-        out = taps$1;
-        out = taps$2;
-        out = taps$3;
-        out = taps$4;
-        out = taps$5;
-        out = taps$6;
-        out = taps$7;
-        out = taps$8;
-        out = taps$9;
-        out = taps$10;
-        out = taps$11;
-        out = taps$12;
-    end
-    
-endmodule // pointwise_stage$tag_o
-
-
-module pointwise_stage$tag_o$regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$tag_o$regs$0
-
-
-module pointwise_stage$tag_o$regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$tag_o$regs$1
-
-
-module pointwise_stage$tag_o$regs$10(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$tag_o$regs$10
-
-
-module pointwise_stage$tag_o$regs$11(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$tag_o$regs$11
-
-
-module pointwise_stage$tag_o$regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$tag_o$regs$2
-
-
-module pointwise_stage$tag_o$regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$tag_o$regs$3
-
-
-module pointwise_stage$tag_o$regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$tag_o$regs$4
-
-
-module pointwise_stage$tag_o$regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$tag_o$regs$5
-
-
-module pointwise_stage$tag_o$regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$tag_o$regs$6
-
-
-module pointwise_stage$tag_o$regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$tag_o$regs$7
-
-
-module pointwise_stage$tag_o$regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$tag_o$regs$8
-
-
-module pointwise_stage$tag_o$regs$9(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$tag_o$regs$9
 
 
 module pointwise_stage$tag_p(clock,inp,out);
