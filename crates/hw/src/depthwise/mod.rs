@@ -53,9 +53,10 @@
 //! after acceptance). Without backpressure the credits never bind (`Dk ≤ 5`).
 //!
 //! **Config port** (`cfg_valid`, `cfg_addr`, `cfg_data`; one write per cycle, no handshake).
-//! A write is registered at the port and takes effect on the next edge (`error`, `busy` and a
-//! START show two edges after the write is presented; `busy` is high while a write is in the
-//! port register); a write presented with `reset` is dropped.
+//! A write is registered at the port ([`ConfigWrite`]: its address, data and the checks on
+//! them alone) and takes effect on the next edge (`error`, `busy` and a START show two edges
+//! after the write is presented; `busy` is high while a write is in the port register); a
+//! write presented with `reset` is dropped.
 //! `cfg_addr[31:24]` selects a region, `cfg_addr[23:0]` an index:
 //!
 //! | region | index | data | meaning |
@@ -126,7 +127,7 @@ pub use program::{cfg_addr, im2col_pointwise_program, DepthwiseProgram, CFG_CLEA
 
 use crate::requant::Requantizer;
 use crate::primitives::{RowFits, SdpRam, Widen};
-use crate::stream::{StreamFifo, StreamIn, StreamOut};
+use crate::stream::{ConfigWrite, StreamFifo, StreamIn, StreamOut};
 use crate::window::{SlidingWindow, WideWindow};
 use dsc_model::engine_config::{EngineConfig, LaneMul, ParamRam};
 use dsc_model::ModelError;
@@ -212,20 +213,17 @@ pub struct DepthwiseEngineQ<
     bstage: DFF<Bits<PW32>>,
     sstage: DFF<Bits<PW6>>,
     wpend: DFF<Bit>,
-    /// Bias / M0 write this cycle: those RAMs are written in the config write's own cycle
-    /// from `pword`, so with one lane (column) the staging register holds nothing and goes.
+    /// Bias / M0 write this cycle: those RAMs are written on the config write's effective
+    /// edge from `pword`, so with one lane the staging register holds nothing and goes.
     bwr: Signal<Local, Bit>,
     mwr: Signal<Local, Bit>,
     pword: Signal<Local, Bits<PW32>>,
     spend: DFF<Bit>,
     pgroup: DFF<Bits<GADDR>>,
     err: DFF<Bit>,
-    /// The config port's input register (for Fmax: the decode and checks of a write start
-    /// from flip-flops, not from the port): the write, and its data-only checks.
-    c_valid: DFF<Bit>,
-    c_addr: DFF<Bits<32>>,
-    c_data: DFF<Bits<32>>,
-    c_data_ok: DFF<Bit>,
+    /// The config port's register (for Fmax: the decode and checks of a write start from
+    /// flip-flops, not from the port): the write and its verdict `data_ok`.
+    port: ConfigWrite,
     // Run control.
     active: DFF<Bit>,
     flush: DFF<Bit>,
@@ -458,10 +456,8 @@ impl<
             spend: Default::default(),
             pgroup: Default::default(),
             err: Default::default(),
-            c_valid: Default::default(),
-            c_addr: Default::default(),
-            c_data: Default::default(),
-            c_data_ok: Default::default(),
+            // Region 0's indices need 4 bits, the per-group regions GADDR.
+            port: ConfigWrite::new(GADDR.max(4)),
             active: Default::default(),
             flush: Default::default(),
             credits: Default::default(),
@@ -548,9 +544,9 @@ impl<
         dff_setup!(
             self, clock, height, width, last_group, stride2, in_zp, out_zp, act_min, act_max,
             im2col, wstage, bstage, sstage, wpend, spend, pgroup, err,
-            c_valid, c_addr, c_data, c_data_ok, bias1, shift1, active, flush, credits, space, group, ser, ser_valid, ser_last, ser_tap, ser_at_last
+            bias1, shift1, active, flush, credits, space, group, ser, ser_valid, ser_last, ser_tap, ser_at_last
         );
-        clock!(self, clock, window, wram, bram, mram, sram, fifo);
+        clock!(self, clock, window, wram, bram, mram, sram, fifo, port);
         for l in 0..self.lanes.len() {
             self.lanes[l].clock.next = self.clock.val();
             self.rq[l].clock.next = self.clock.val();
@@ -570,8 +566,13 @@ impl<
         // ---- Config port, edge 1: register the write with its data-only checks (the
         // index/region decode of a value's range); edge 2 below: the checks against the
         // engine's state (busy, START's geometry and clamp), then the write takes effect.
-        self.in_region.next = self.cfg_addr.val().get_bits::<8>(24);
-        self.in_index.next = self.cfg_addr.val().get_bits::<24>(0);
+        self.port.cfg_valid.next = self.cfg_valid.val();
+        self.port.cfg_addr.next = self.cfg_addr.val();
+        self.port.cfg_data.next = self.cfg_data.val();
+        // A write in the cycle of a reset is dropped.
+        self.port.drop.next = self.reset.val();
+        self.in_region.next = self.port.in_region.val();
+        self.in_index.next = self.port.in_index.val();
         // Range checks without 32-bit comparators: int8 = bits 31..7 all equal; sizes = no
         // bit above the largest maximum, then a narrow compare.
         self.is_int8.next = !self.cfg_data.val().get_bits::<25>(7).any()
@@ -621,32 +622,29 @@ impl<
                     || ((self.cfg_data.val().get_bits::<27>(5) == self.shift_hi.val())
                         && self.cfg_data.val().get_bits::<5>(0).any());
         }
-        // A write in the cycle of a reset is dropped.
-        self.c_valid.d.next = self.cfg_valid.val() && !self.reset.val();
-        self.c_addr.d.next = self.cfg_addr.val();
-        self.c_data.d.next = self.cfg_data.val();
-        self.c_data_ok.d.next = self.data_ok.val();
+        self.port.ok.next = self.data_ok.val();
         // Edge 2.
-        self.region.next = self.c_addr.q.val().get_bits::<8>(24);
-        self.index.next = self.c_addr.q.val().get_bits::<24>(0);
-        self.data_m1.next = self.c_data.q.val() - 1;
-        self.write_ok.next = self.c_data_ok.q.val();
+        self.region.next = self.port.region.val();
+        self.index.next = self.port.index.val();
+        self.data_m1.next = self.port.data.val() - 1;
+        self.write_ok.next = self.port.data_ok.val();
         self.row_ok.next = true;
         for i in 0..self.row_fits.len() {
             self.row_ok.next = self.row_fits[i].fits.val();
         }
         if (self.region.val() == 0) && (self.index.val() == 8) {
             // The clamp is unused in im2col mode.
-            self.write_ok.next = (self.height.q.val() != 0)
+            self.write_ok.next = self.port.data_ok.val()
+                && (self.height.q.val() != 0)
                 && (self.width.q.val() != 0)
                 && self.row_ok.val()
                 && ((self.lo_off.val() <= self.hi_off.val()) || self.im2col.q.val());
         }
         // Any write while busy is refused, except clear-error.
-        self.bad.next = self.c_valid.q.val()
+        self.bad.next = self.port.valid.val()
             && (!self.write_ok.val()
                 || (self.busy_now.val() && !((self.region.val() == 0) && (self.index.val() == 9))));
-        self.start.next = self.c_valid.q.val()
+        self.start.next = self.port.valid.val()
             && !self.bad.val()
             && (self.region.val() == 0)
             && (self.index.val() == 8)
@@ -657,47 +655,47 @@ impl<
         self.wpend.d.next = false;
         self.bwr.next = false;
         self.pword.next =
-            (self.bstage.q.val() >> 32) | (bit_cast::<PW32, 32>(self.c_data.q.val()) << self.top32.val());
+            (self.bstage.q.val() >> 32) | (bit_cast::<PW32, 32>(self.port.data.val()) << self.top32.val());
         self.mwr.next = false;
         self.spend.d.next = false;
-        if self.c_valid.q.val() && !self.bad.val() {
+        if self.port.valid.val() && !self.bad.val() {
             if self.region.val() == 0 {
                 if self.index.val() == 0 {
-                    self.height.d.next = self.c_data.q.val().get_bits::<CB>(0);
+                    self.height.d.next = self.port.data.val().get_bits::<CB>(0);
                 }
                 if self.index.val() == 1 {
-                    self.width.d.next = self.c_data.q.val().get_bits::<CB>(0);
+                    self.width.d.next = self.port.data.val().get_bits::<CB>(0);
                 }
                 if self.index.val() == 2 {
                     self.last_group.d.next = self.data_m1.val().get_bits::<GADDR>(0);
                 }
                 if self.index.val() == 3 {
-                    self.stride2.d.next = self.c_data.q.val() == 2;
+                    self.stride2.d.next = self.port.data.val() == 2;
                 }
                 if self.index.val() == 4 {
-                    self.in_zp.d.next = self.c_data.q.val().get_bits::<8>(0);
+                    self.in_zp.d.next = self.port.data.val().get_bits::<8>(0);
                 }
                 if self.index.val() == 5 {
-                    self.out_zp.d.next = self.c_data.q.val().get_bits::<8>(0);
+                    self.out_zp.d.next = self.port.data.val().get_bits::<8>(0);
                 }
                 if self.index.val() == 6 {
-                    self.act_min.d.next = self.c_data.q.val().get_bits::<8>(0);
+                    self.act_min.d.next = self.port.data.val().get_bits::<8>(0);
                 }
                 if self.index.val() == 7 {
-                    self.act_max.d.next = self.c_data.q.val().get_bits::<8>(0);
+                    self.act_max.d.next = self.port.data.val().get_bits::<8>(0);
                 }
                 if self.index.val() == 9 {
                     self.err.d.next = false;
                 }
                 if self.index.val() == 10 {
                     // Constant 0 without the mode: synthesis drops the serializer.
-                    self.im2col.d.next = (self.c_data.q.val() == 1) && self.im2col_fits.val();
+                    self.im2col.d.next = (self.port.data.val() == 1) && self.im2col_fits.val();
                 }
             }
             self.pgroup.d.next = self.index.val().get_bits::<GADDR>(0);
             if self.region.val() == 1 {
                 self.wstage.d.next = (self.wstage.q.val() >> 8)
-                    | (bit_cast::<WIN, 8>(self.c_data.q.val().get_bits::<8>(0)) << self.wtop.val());
+                    | (bit_cast::<WIN, 8>(self.port.data.val().get_bits::<8>(0)) << self.wtop.val());
                 self.wpend.d.next = true;
             }
             if self.region.val() == 2 {
@@ -710,7 +708,7 @@ impl<
             }
             if self.region.val() == 4 {
                 self.sstage.d.next = (self.sstage.q.val() >> 6)
-                    | (bit_cast::<PW6, 6>(self.c_data.q.val().get_bits::<6>(0)) << self.top6.val());
+                    | (bit_cast::<PW6, 6>(self.port.data.val().get_bits::<6>(0)) << self.top6.val());
                 self.spend.d.next = true;
             }
         }
@@ -719,9 +717,9 @@ impl<
             self.row_fits[i].clock.next = self.clock.val();
             self.row_fits[i].width.next = self.width.q.val();
             self.row_fits[i].last_group.next = self.last_group.q.val();
-            if self.c_valid.q.val() && !self.bad.val() && (self.region.val() == 0) {
+            if self.port.valid.val() && !self.bad.val() && (self.region.val() == 0) {
                 if self.index.val() == 1 {
-                    self.row_fits[i].width.next = self.c_data.q.val().get_bits::<CB>(0);
+                    self.row_fits[i].width.next = self.port.data.val().get_bits::<CB>(0);
                 }
                 if self.index.val() == 2 {
                     self.row_fits[i].last_group.next = self.data_m1.val().get_bits::<GADDR>(0);
@@ -939,7 +937,7 @@ impl<
             self.err.d.next = false;
         }
         // A write still in the port register counts as busy (a START about to run).
-        self.busy.next = self.busy_now.val() || self.c_valid.q.val();
+        self.busy.next = self.busy_now.val() || self.port.valid.val();
         self.error.next = self.err.q.val();
     }
 }

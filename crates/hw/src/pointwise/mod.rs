@@ -19,9 +19,10 @@
 //! pixel's last input beat beyond `M` may hold anything.
 //!
 //! **Config port** (`cfg_valid`, `cfg_addr`, `cfg_data`; one write per cycle):
-//! `cfg_addr[31:24]` region, `cfg_addr[23:0]` index. A write is registered at the port and
-//! takes effect on the next edge (`error`, `busy` and START show two edges after the write is
-//! presented; `busy` is high while a write is in the port register).
+//! `cfg_addr[31:24]` region, `cfg_addr[23:0]` index. A write is registered at the port
+//! ([`ConfigWrite`]: its address, data and the checks on them alone) and takes effect on the
+//! next edge (`error`, `busy` and START show two edges after the write is presented; `busy` is
+//! high while a write is in the port register).
 //!
 //! | region | index | data | meaning |
 //! |---|---|---|---|
@@ -55,7 +56,7 @@ pub use program::{PointwiseProgram, PW_CFG_CLEAR_ERROR, PW_CFG_START};
 
 use crate::primitives::{SdpRam, Widen};
 use crate::requant::Requantizer;
-use crate::stream::{StreamFifo, StreamIn, StreamOut};
+use crate::stream::{ConfigWrite, StreamFifo, StreamIn, StreamOut};
 use crate::systolic::{DelayLine, SystolicArray, ZeroExtend};
 use dsc_model::pointwise::{PointwiseConfig, PW_MAX_PIXELS, PW_MIN_TILE};
 use dsc_model::ModelError;
@@ -205,14 +206,11 @@ pub struct PointwiseStage<
     bad: Signal<Local, Bit>,
     in_region: Signal<Local, Bits<8>>,
     in_index: Signal<Local, Bits<24>>,
-    /// The presented write fails a check on its address and data alone.
-    data_bad: Signal<Local, Bit>,
-    /// The config port's input register (for Fmax: the decode of a write starts from
-    /// flip-flops): the write and its address/data-only verdict.
-    c_valid: DFF<Bit>,
-    c_addr: DFF<Bits<32>>,
-    c_data: DFF<Bits<32>>,
-    c_data_bad: DFF<Bit>,
+    /// The presented write passes the checks on its address and data alone.
+    data_ok: Signal<Local, Bit>,
+    /// The config port's register (for Fmax: the decode of a write starts from flip-flops):
+    /// the write and its verdict `data_ok`.
+    port: ConfigWrite,
     /// Each side's current block size `min(B, pixels left)`, kept beside its `*_left` counter
     /// (registered for Fmax, so the block-end compares do not follow a 24-bit compare).
     in_bsz: DFF<Bits<16>>,
@@ -253,7 +251,8 @@ pub struct PointwiseStage<
     mt_max: Constant<Bits<16>>,
     nt_max: Constant<Bits<16>>,
     blk_max: Constant<Bits<16>>,
-    pix_max: Constant<Bits<24>>,
+    /// The pixel maximum + 1, at 32 bits (a 24-bit `> 2^24 − 1` would be a constant compare).
+    pix_lim: Constant<Bits<32>>,
     /// The pixel counters' significant bits and the config-word bits above them (see
     /// [`PointwiseStage::with_max_pixels`]).
     pmask: Constant<Bits<24>>,
@@ -316,7 +315,7 @@ impl<
     /// engine passes `max_width · max_height`, which bounds every layer it runs.
     pub fn with_max_pixels(mut self, max: usize) -> Self {
         let max = max.clamp(1, PW_MAX_PIXELS);
-        self.pix_max = Constant::new((max as u64).into());
+        self.pix_lim = Constant::new((max as u64 + 1).into());
         self.pmask = Constant::new(pix_mask(max).into());
         self.pix_over = Constant::new((!pix_mask(max) & 0xFFFF_FFFF).into());
         self
@@ -463,11 +462,9 @@ impl<
             is_int8: Default::default(),
             in_region: Default::default(),
             in_index: Default::default(),
-            data_bad: Default::default(),
-            c_valid: Default::default(),
-            c_addr: Default::default(),
-            c_data: Default::default(),
-            c_data_bad: Default::default(),
+            data_ok: Default::default(),
+            // Region 0's indices need 4 bits, the weight words and N-tiles theirs.
+            port: ConfigWrite::new(clog2(nt * mt * r).max(clog2(nt)).max(4)),
             bad: Default::default(),
             in_bsz: Default::default(),
             c_bsz: Default::default(),
@@ -502,7 +499,7 @@ impl<
             mt_max: k16(mt),
             nt_max: k16(nt),
             blk_max: k16(b),
-            pix_max: Constant::new((PW_MAX_PIXELS as u64).into()),
+            pix_lim: Constant::new((PW_MAX_PIXELS as u64 + 1).into()),
             pmask: Constant::new(pix_mask(PW_MAX_PIXELS).into()),
             pix_over: Constant::new((!pix_mask(PW_MAX_PIXELS) & 0xFFFF_FFFF).into()),
             in_left_v: Default::default(),
@@ -550,12 +547,12 @@ impl<
             sstage, wpend, spend, cw_addr, cj_addr, ibank, in_i, in_p,
             in_addr, in_left, full0, full1, cbank, cstate, ck, ci, cj, tper, px_addr, o_addr,
             w_addr, c_left, sw_d, cap_d, sum, bias1, shift1, j1, v1, p_e, p1, last1, end1, ofull0, ofull1, oused0, oused1, obank, o_rd,
-            o_j, o_p, o_left, credits, issued, issued_last, c_valid, c_addr, c_data, c_data_bad,
+            o_j, o_p, o_left, credits, issued, issued_last,
             in_bsz, c_bsz, o_bsz, took, took_last, took_final, o_wp
         );
         clock!(
             self, clock, array, xram, wram, aram, oram, bram, mram, sram, fifo, tag_p, tag_v,
-            tag_first, tag_last, tag_end, tag_j, o_dly
+            tag_first, tag_last, tag_end, tag_j, o_dly, port
         );
         for c in 0..self.rq.len() {
             self.rq[c].clock.next = self.clock.val();
@@ -563,8 +560,12 @@ impl<
 
         // ---- Config port, edge 1: register the write with the checks on its address and
         // data alone; edge 2: the checks against the stage's state, then the write.
-        self.in_region.next = self.cfg_addr.val().get_bits::<8>(24);
-        self.in_index.next = self.cfg_addr.val().get_bits::<24>(0);
+        self.port.cfg_valid.next = self.cfg_valid.val();
+        self.port.cfg_addr.next = self.cfg_addr.val();
+        self.port.cfg_data.next = self.cfg_data.val();
+        self.port.drop.next = false;
+        self.in_region.next = self.port.in_region.val();
+        self.in_index.next = self.port.in_index.val();
         // Range checks without 32-bit adders: int8 = bits 31..7 all equal; a shift in
         // −31..=30 = bits 31..5 all equal except −32 and 31; sizes = no bit above the
         // counters' mask, then a narrow compare.
@@ -575,91 +576,92 @@ impl<
             || ((self.cfg_data.val().get_bits::<27>(5) == self.shift_hi.val())
                 && self.cfg_data.val().get_bits::<5>(0).any());
         self.cfg_low.next = self.cfg_data.val().get_bits::<16>(0) & self.cmask.val();
-        self.data_bad.next = true;
+        self.data_ok.next = false;
         if self.in_region.val() == 0 {
             if self.in_index.val() == 0 {
-                self.data_bad.next = (self.cfg_data.val() == 0)
+                self.data_ok.next = !((self.cfg_data.val() == 0)
                     || (self.cfg_data.val() & self.cfg_over.val()).any()
-                    || (self.cfg_low.val() > self.mt_max.val());
+                    || (self.cfg_low.val() > self.mt_max.val()));
             }
             if self.in_index.val() == 1 {
-                self.data_bad.next = (self.cfg_data.val() == 0)
+                self.data_ok.next = !((self.cfg_data.val() == 0)
                     || (self.cfg_data.val() & self.cfg_over.val()).any()
-                    || (self.cfg_low.val() > self.nt_max.val());
+                    || (self.cfg_low.val() > self.nt_max.val()));
             }
             if self.in_index.val() == 2 {
-                self.data_bad.next = (self.cfg_data.val() == 0)
+                self.data_ok.next = !((self.cfg_data.val() == 0)
                     || (self.cfg_data.val() & self.pix_over.val()).any()
-                    || ((self.cfg_data.val().get_bits::<24>(0) & self.pmask.val()) > self.pix_max.val());
+                    || !((self.cfg_data.val() & !self.pix_over.val()) < self.pix_lim.val()));
             }
             if self.in_index.val() == 3 {
-                self.data_bad.next = (self.cfg_data.val() == 0)
+                self.data_ok.next = !((self.cfg_data.val() == 0)
                     || (self.cfg_data.val() & self.cfg_over.val()).any()
-                    || (self.cfg_low.val() > self.blk_max.val());
+                    || (self.cfg_low.val() > self.blk_max.val()));
             }
             if (self.in_index.val() >= 4) && (self.in_index.val() <= 6) {
-                self.data_bad.next = !self.is_int8.val();
+                self.data_ok.next = self.is_int8.val();
             }
             if (self.in_index.val() == 8) || (self.in_index.val() == 9) {
-                self.data_bad.next = false;
+                self.data_ok.next = true;
             }
         }
         if self.in_region.val() == 1 {
-            self.data_bad.next = (self.in_index.val() & self.w_over.val()).any()
+            self.data_ok.next = !((self.in_index.val() & self.w_over.val()).any()
                 || !((self.in_index.val() & !self.w_over.val()) < self.w_words.val())
-                || !self.is_int8.val();
+                || !self.is_int8.val());
         }
         if (self.in_region.val() == 2) || (self.in_region.val() == 3) {
-            self.data_bad.next = (self.in_index.val() & self.j_over.val()).any()
-                || !((self.in_index.val() & !self.j_over.val()) < self.nt_idx.val());
+            self.data_ok.next = !((self.in_index.val() & self.j_over.val()).any()
+                || !((self.in_index.val() & !self.j_over.val()) < self.nt_idx.val()));
         }
         if self.in_region.val() == 4 {
-            self.data_bad.next = (self.in_index.val() & self.j_over.val()).any()
+            self.data_ok.next = !((self.in_index.val() & self.j_over.val()).any()
                 || !((self.in_index.val() & !self.j_over.val()) < self.nt_idx.val())
-                || !self.is_shift.val();
+                || !self.is_shift.val());
         }
-        self.c_valid.d.next = self.cfg_valid.val();
-        self.c_addr.d.next = self.cfg_addr.val();
-        self.c_data.d.next = self.cfg_data.val();
-        self.c_data_bad.d.next = self.data_bad.val();
+        self.port.ok.next = self.data_ok.val();
         // Edge 2.
         self.lo_off.next = self.act_min.q.val() ^ 0x80;
         self.hi_off.next = self.act_max.q.val() ^ 0x80;
-        self.region.next = self.c_addr.q.val().get_bits::<8>(24);
-        self.index.next = self.c_addr.q.val().get_bits::<24>(0);
+        self.region.next = self.port.region.val();
+        self.index.next = self.port.index.val();
         self.bad.next = false;
         self.wpend.d.next = false;
         self.bwr.next = false;
         self.pword.next =
-            (self.bstage.q.val() >> 32) | (bit_cast::<PB, 32>(self.c_data.q.val()) << self.top32.val());
+            (self.bstage.q.val() >> 32) | (bit_cast::<PB, 32>(self.port.data.val()) << self.top32.val());
         self.mwr.next = false;
         self.spend.d.next = false;
-        if self.c_valid.q.val() {
-            if (self.region.val() == 0) && (self.index.val() == 9) {
+        if self.port.valid.val() {
+            // (The verdict first: a refused address may alias region 0's after the port's
+            // narrowing.)
+            if !self.port.data_ok.val() {
+                self.bad.next = true;
+            } else if (self.region.val() == 0) && (self.index.val() == 9) {
                 self.err.d.next = false;
-            } else if self.running.q.val() || self.c_data_bad.q.val() {
+            } else if self.running.q.val() {
                 self.bad.next = true;
             } else if self.region.val() == 0 {
                 if self.index.val() == 0 {
-                    self.mt.d.next = self.c_data.q.val().get_bits::<16>(0) & self.cmask.val();
+                    self.mt.d.next = self.port.data.val().get_bits::<16>(0) & self.cmask.val();
                 }
                 if self.index.val() == 1 {
-                    self.nt.d.next = self.c_data.q.val().get_bits::<16>(0) & self.cmask.val();
+                    self.nt.d.next = self.port.data.val().get_bits::<16>(0) & self.cmask.val();
                 }
                 if self.index.val() == 2 {
-                    self.npix.d.next = self.c_data.q.val().get_bits::<24>(0) & self.pmask.val();
+                    self.npix.d.next = self.port.data.val().get_bits::<24>(0) & self.pmask.val();
                 }
                 if self.index.val() == 3 {
-                    self.blk.d.next = self.c_data.q.val().get_bits::<16>(0) & self.cmask.val();
+                    self.blk.d.next = self.port.data.val().get_bits::<16>(0) & self.cmask.val();
                 }
                 if self.index.val() == 4 {
-                    self.out_zp.d.next = self.c_data.q.val().get_bits::<8>(0);
+                    self.out_zp.d.next = self.port.data.val().get_bits::<8>(0);
                 }
                 if self.index.val() == 5 {
-                    self.act_min.d.next = self.c_data.q.val().get_bits::<8>(0);
+                    self.act_min.d.next = self.port.data.val().get_bits::<8>(0);
                 }
                 if self.index.val() == 6 {
-                    self.act_max.d.next = self.c_data.q.val().get_bits::<8>(0);
+                    self.act_max.d.next = self.port.data.val().get_bits::<8>(0);
                 }
                 if self.index.val() == 8 {
                     if self.lo_off.val() > self.hi_off.val() {
@@ -670,7 +672,7 @@ impl<
                 }
             } else if self.region.val() == 1 {
                 self.wstage.d.next = (self.wstage.q.val() >> 8)
-                    | (bit_cast::<WW, 8>(self.c_data.q.val().get_bits::<8>(0)) << self.top8.val());
+                    | (bit_cast::<WW, 8>(self.port.data.val().get_bits::<8>(0)) << self.top8.val());
                 self.wpend.d.next = true;
                 self.cw_addr.d.next = self.index.val().get_bits::<WA>(0);
             } else {
@@ -683,7 +685,7 @@ impl<
                     self.mwr.next = true;
                 } else {
                     self.sstage.d.next = (self.sstage.q.val() >> 6)
-                        | (bit_cast::<PS, 6>(self.c_data.q.val().get_bits::<6>(0)) << self.top6.val());
+                        | (bit_cast::<PS, 6>(self.port.data.val().get_bits::<6>(0)) << self.top6.val());
                     self.spend.d.next = true;
                 }
             }
@@ -716,7 +718,7 @@ impl<
         } else {
             self.first_bsz.next = self.npix.q.val().get_bits::<16>(0) & self.cmask.val();
         }
-        if self.c_valid.q.val() && !self.bad.val() && (self.region.val() == 0) && (self.index.val() == 8) {
+        if self.port.valid.val() && !self.bad.val() && (self.region.val() == 0) && (self.index.val() == 8) {
             // Masked again here: synthesis sees the constant bits without first removing
             // npix's (it does not iterate that far).
             self.in_left.d.next = self.npix.q.val() & self.pmask.val();
@@ -1033,7 +1035,7 @@ impl<
             self.err.d.next = true;
         }
         // A write still in the port register counts as busy (a START about to run).
-        self.busy.next = self.running.q.val() || self.c_valid.q.val();
+        self.busy.next = self.running.q.val() || self.port.valid.val();
         self.error.next = self.err.q.val();
         self.last_error.next = self.last_err.q.val();
         self.out_fill.next = self.fifo.count.val();

@@ -8,10 +8,14 @@
 //! are named `inp` and `out` (`input`/`output` are Verilog keywords). In a parent,
 //! `StreamOut::<D>::join(&mut self.a.out, &mut self.b.inp)` connects two children and
 //! `StreamIn::<D>::link(&mut self.inp, &mut self.child.inp)` passes a port through.
+//!
+//! [`ConfigWrite`] is the stages' registered config port (a write-only port, not a stream).
 
+mod config_write;
 mod fifo;
 mod skid;
 
+pub use config_write::{ConfigWrite, ConfigWriteModel};
 pub use fifo::StreamFifo;
 pub use skid::SkidBuffer;
 
