@@ -260,6 +260,11 @@ pub struct PointwiseStage<
     /// The pixel counters read through `pmask` (synthesis then drops their upper flip-flops,
     /// which it does not do from the masked writes alone).
     in_left_v: Signal<Local, Bits<24>>,
+    /// The block sizes and tile period read through `cmask`, for the same reason.
+    in_bsz_v: Signal<Local, Bits<16>>,
+    c_bsz_v: Signal<Local, Bits<16>>,
+    o_bsz_v: Signal<Local, Bits<16>>,
+    tper_v: Signal<Local, Bits<16>>,
     c_left_v: Signal<Local, Bits<24>>,
     o_left_v: Signal<Local, Bits<24>>,
     w_words: Constant<Bits<24>>,
@@ -503,6 +508,10 @@ impl<
             pmask: Constant::new(pix_mask(PW_MAX_PIXELS).into()),
             pix_over: Constant::new((!pix_mask(PW_MAX_PIXELS) & 0xFFFF_FFFF).into()),
             in_left_v: Default::default(),
+            in_bsz_v: Default::default(),
+            c_bsz_v: Default::default(),
+            o_bsz_v: Default::default(),
+            tper_v: Default::default(),
             c_left_v: Default::default(),
             o_left_v: Default::default(),
             w_words: Constant::new(((nt * mt * r) as u64).into()),
@@ -707,12 +716,16 @@ impl<
         self.sram.write_data.next = self.sstage.q.val();
 
         self.in_left_v.next = self.in_left.q.val() & self.pmask.val();
+        self.in_bsz_v.next = self.in_bsz.q.val() & self.cmask.val();
+        self.c_bsz_v.next = self.c_bsz.q.val() & self.cmask.val();
+        self.o_bsz_v.next = self.o_bsz.q.val() & self.cmask.val();
+        self.tper_v.next = self.tper.q.val() & self.cmask.val();
         self.c_left_v.next = self.c_left.q.val() & self.pmask.val();
         self.o_left_v.next = self.o_left.q.val() & self.pmask.val();
         // START: every side begins with the whole layer.
-        self.in_rest.next = (self.in_left_v.val() - bit_cast::<24, 16>(self.in_bsz.q.val())) & self.pmask.val();
-        self.c_rest.next = (self.c_left_v.val() - bit_cast::<24, 16>(self.c_bsz.q.val())) & self.pmask.val();
-        self.o_rest.next = (self.o_left_v.val() - bit_cast::<24, 16>(self.o_bsz.q.val())) & self.pmask.val();
+        self.in_rest.next = (self.in_left_v.val() - bit_cast::<24, 16>(self.in_bsz_v.val())) & self.pmask.val();
+        self.c_rest.next = (self.c_left_v.val() - bit_cast::<24, 16>(self.c_bsz_v.val())) & self.pmask.val();
+        self.o_rest.next = (self.o_left_v.val() - bit_cast::<24, 16>(self.o_bsz_v.val())) & self.pmask.val();
         if bit_cast::<24, 16>(self.blk.q.val()) < self.npix.q.val() {
             self.first_bsz.next = self.blk.q.val();
         } else {
@@ -748,8 +761,8 @@ impl<
         }
         self.set_full.next = false;
         self.in_final.next = ((self.in_i.q.val() + 1) == self.mt.q.val())
-            && ((self.in_p.q.val() + 1) == self.in_bsz.q.val())
-            && (self.in_left_v.val() == bit_cast::<24, 16>(self.in_bsz.q.val()));
+            && ((self.in_p.q.val() + 1) == self.in_bsz_v.val())
+            && (self.in_left_v.val() == bit_cast::<24, 16>(self.in_bsz_v.val()));
         // The tlast check a cycle later (for Fmax: the input handshake and the block counters'
         // compares do not meet in one cycle); `last_error` is read after the layer.
         self.took.d.next = self.accept.val() && self.inp.tvalid.val();
@@ -764,7 +777,7 @@ impl<
             if (self.in_i.q.val() + 1) == self.mt.q.val() {
                 self.in_i.d.next = 0.into();
                 self.in_p.d.next = (self.in_p.q.val() + 1) & self.cmask.val();
-                if (self.in_p.q.val() + 1) == self.in_bsz.q.val() {
+                if (self.in_p.q.val() + 1) == self.in_bsz_v.val() {
                     self.set_full.next = true;
                     self.in_p.d.next = 0.into();
                     self.in_addr.d.next = 0.into();
@@ -813,8 +826,8 @@ impl<
                 self.w_addr.d.next = 0.into();
                 self.px_addr.d.next = 0.into();
                 self.o_addr.d.next = 0.into();
-                if self.c_bsz.q.val() > self.tmin.val() {
-                    self.tper.d.next = self.c_bsz.q.val();
+                if self.c_bsz_v.val() > self.tmin.val() {
+                    self.tper.d.next = self.c_bsz_v.val();
                 } else {
                     self.tper.d.next = self.tmin.val();
                 }
@@ -828,18 +841,18 @@ impl<
                 self.ck.d.next = 0.into();
             }
         } else {
-            if self.ck.q.val() < self.c_bsz.q.val() {
+            if self.ck.q.val() < self.c_bsz_v.val() {
                 self.issue_px.next = true;
                 self.px_addr.d.next = self.px_addr.q.val() + self.mt.q.val().get_bits::<XA>(0);
                 self.o_addr.d.next = self.o_addr.q.val() + self.nt.q.val().get_bits::<OA>(0);
             }
             self.sw_d.d.next = self.ck.q.val() == 0;
-            if !self.last_tile.val() && ((self.ck.q.val() + self.rows.val()) >= self.tper.q.val()) {
+            if !self.last_tile.val() && ((self.ck.q.val() + self.rows.val()) >= self.tper_v.val()) {
                 self.w_addr.d.next = self.w_addr.q.val() + 1;
-                self.cap_d.d.next = (self.ck.q.val() + self.rows.val()) == self.tper.q.val();
+                self.cap_d.d.next = (self.ck.q.val() + self.rows.val()) == self.tper_v.val();
             }
             self.ck.d.next = (self.ck.q.val() + 1) & self.cmask.val();
-            if (self.ck.q.val() + 1) == self.tper.q.val() {
+            if (self.ck.q.val() + 1) == self.tper_v.val() {
                 self.ck.d.next = 0.into();
                 if (self.ci.q.val() + 1) == self.mt.q.val() {
                     self.ci.d.next = 0.into();
@@ -880,7 +893,7 @@ impl<
         self.tag_v.inp.next = self.issue_px.val();
         self.tag_first.inp.next = self.ci.q.val() == 0;
         self.tag_last.inp.next = (self.ci.q.val() + 1) == self.mt.q.val();
-        self.tag_end.inp.next = self.last_tile.val() && ((self.ck.q.val() + 1) == self.c_bsz.q.val());
+        self.tag_end.inp.next = self.last_tile.val() && ((self.ck.q.val() + 1) == self.c_bsz_v.val());
         self.tag_j.inp.next = self.cj.q.val().get_bits::<JA>(0);
         if self.cbank.q.val() {
             self.o_tag.next = self.o_addr.q.val() | self.obank_bit.val();
@@ -987,7 +1000,7 @@ impl<
             if (self.o_j.q.val() + 1) == self.nt.q.val() {
                 self.o_j.d.next = 0.into();
                 self.o_p.d.next = (self.o_p.q.val() + 1) & self.cmask.val();
-                if (self.o_p.q.val() + 1) == self.o_bsz.q.val() {
+                if (self.o_p.q.val() + 1) == self.o_bsz_v.val() {
                     self.clr_ofull.next = true;
                     self.o_p.d.next = 0.into();
                     self.o_rd.d.next = 0.into();
@@ -999,7 +1012,7 @@ impl<
                         self.o_bsz.d.next = self.o_rest.val().get_bits::<16>(0) & self.cmask.val();
                     }
                     self.issued_last.d.next =
-                        self.o_left_v.val() == bit_cast::<24, 16>(self.o_bsz.q.val());
+                        self.o_left_v.val() == bit_cast::<24, 16>(self.o_bsz_v.val());
                 }
             }
         }
