@@ -66,7 +66,9 @@ pub enum ParamRam {
     Block,
     /// Single-port RAM marked `ram_style = "huge"`: yosys maps it to SB_SPRAM256KA (iCE40
     /// UltraPlus: four of 16 bits, so `P = 1`). These RAMs are written only through the config
-    /// port while idle and read only while a frame runs, so one port suffices.
+    /// port while idle and read only while a frame runs, so one port suffices. This small-device
+    /// plan also leaves out both stages' bias/shift output registers (an Fmax register that
+    /// costs 38 flip-flops per lane and column).
     Spram,
 }
 

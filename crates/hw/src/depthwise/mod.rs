@@ -84,6 +84,9 @@
 //! The RAM writes happen only while idle (writes are refused while `busy`) and the frame reads
 //! only while `busy`, so with `[engine] param_ram = "spram"` the bias and `M0` RAMs are
 //! single-port ([`SdpRam::single_port`]: SB_SPRAM256KA on the iCE40) with the same behaviour.
+//! With `"block"` bias and shift are read a stage before `M0` and registered (an Fmax register
+//! for the ECP5's slow DP16KD clock-to-out); the small-device plan `"spram"` reads them beside
+//! `M0` instead (same cycles, 38·P flip-flops fewer, which the UP5K needs).
 //!
 //! **Rejected writes** set the sticky `error` output and change nothing: an unknown region or
 //! index, a value outside the range in the table, a group `≥ max_channels/P`, any write while
@@ -252,6 +255,9 @@ pub struct DepthwiseEngineQ<
     shift1: DFF<Bits<PW6>>,
     /// Walks the `gpipe` stages to find the one before the last (`group` for one stage).
     early_group: Signal<Local, Bits<GADDR>>,
+    /// `bias1`/`shift1` are used (`param_ram = "block"`); with `"spram"`, the small-device
+    /// plan, bias and shift are read beside `M0` and go to the requantizers unregistered.
+    param_regs: Constant<Bit>,
     // Combinational.
     in_region: Signal<Local, Bits<8>>,
     in_index: Signal<Local, Bits<24>>,
@@ -474,6 +480,7 @@ impl<
             bias1: Default::default(),
             shift1: Default::default(),
             early_group: Default::default(),
+            param_regs: Constant::new(cfg.param_ram() == ParamRam::Block),
             in_region: Default::default(),
             in_index: Default::default(),
             data_ok: Default::default(),
@@ -838,6 +845,11 @@ impl<
             self.sram.read_address.next = self.early_group.val();
             self.early_group.next = self.gpipe[i].q.val();
         }
+        if !self.param_regs.val() {
+            // (`early_group` now holds the last stage, `M0`'s.)
+            self.bram.read_address.next = self.early_group.val();
+            self.sram.read_address.next = self.early_group.val();
+        }
         self.bias1.d.next = self.bram.read_data.val();
         self.shift1.d.next = self.sram.read_data.val();
         // Requantizers.
@@ -851,9 +863,14 @@ impl<
             self.byte_ext[l].a.next = self.rq[l].out.val();
             self.unused_valid[l].next = self.rq[l].out_valid.val();
             self.unused_last[l].next = self.rq[l].out_last.val();
-            self.rq[l].bias.next = self.bias1.q.val().get_bits::<32>(l * 32);
+            if self.param_regs.val() {
+                self.rq[l].bias.next = self.bias1.q.val().get_bits::<32>(l * 32);
+                self.rq[l].shift.next = self.shift1.q.val().get_bits::<6>(l * 6);
+            } else {
+                self.rq[l].bias.next = self.bram.read_data.val().get_bits::<32>(l * 32);
+                self.rq[l].shift.next = self.sram.read_data.val().get_bits::<6>(l * 6);
+            }
             self.rq[l].m0.next = self.mram.read_data.val().get_bits::<32>(l * 32);
-            self.rq[l].shift.next = self.shift1.q.val().get_bits::<6>(l * 6);
             self.rq[l].out_zp.next = self.out_zp.q.val();
             self.rq[l].act_min.next = self.act_min.q.val();
             self.rq[l].act_max.next = self.act_max.q.val();

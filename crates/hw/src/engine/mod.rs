@@ -70,6 +70,7 @@ use crate::depthwise::DepthwiseEngine;
 use crate::pointwise::PointwiseStage;
 use crate::stream::{StreamFifo, StreamIn, StreamOut};
 use dsc_model::engine::DscConfig;
+use dsc_model::engine_config::ParamRam;
 use dsc_model::ModelError;
 use rust_hdl::prelude::*;
 
@@ -219,7 +220,9 @@ impl<
             fifo: StreamFifo::new()?,
             // Every layer's pointwise pixels are depthwise outputs: at most max_width · max_height.
             pw: PointwiseStage::new(cfg.pointwise())?
-                .with_max_pixels(cfg.engine().max_width() * cfg.engine().max_height()),
+                .with_max_pixels(cfg.engine().max_width() * cfg.engine().max_height())
+                // The small-device memory plan also leaves out the bias/shift registers.
+                .with_param_regs(cfg.engine().param_ram() == ParamRam::Block),
             sel_err: Default::default(),
             drain: Default::default(),
             stage: Default::default(),

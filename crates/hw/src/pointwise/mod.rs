@@ -181,6 +181,8 @@ pub struct PointwiseStage<
     bias1: DFF<Bits<PB>>,
     shift1: DFF<Bits<PS>>,
     j1: DFF<Bits<JA>>,
+    /// `bias1`/`shift1` are used (see [`PointwiseStage::with_param_regs`]).
+    param_regs: Constant<Bit>,
     v1: DFF<Bit>,
     p_e: DFF<Bits<BA>>,
     p1: DFF<Bits<BA>>,
@@ -326,6 +328,15 @@ impl<
         self
     }
 
+    /// The same stage with (`on`, the default) or without the bias/shift output registers:
+    /// without, bias and shift are read beside `M0` a cycle later and go to the requantizers
+    /// unregistered (same cycles; fewer flip-flops, a longer RAM-to-multiplier path). The fused
+    /// engine leaves them out with `[engine] param_ram = "spram"`, the small-device plan.
+    pub fn with_param_regs(mut self, on: bool) -> Self {
+        self.param_regs = Constant::new(on);
+        self
+    }
+
     /// The stage for `cfg`, or why the const generics do not fit it.
     pub fn new(cfg: &PointwiseConfig) -> Result<Self, ModelError> {
         let a = cfg.array();
@@ -445,6 +456,7 @@ impl<
             bias1: Default::default(),
             shift1: Default::default(),
             j1: Default::default(),
+            param_regs: Constant::new(true),
             v1: Default::default(),
             p_e: Default::default(),
             p1: Default::default(),
@@ -909,6 +921,10 @@ impl<
         self.sram.read_address.next = self.tag_j.out.val();
         self.j1.d.next = self.tag_j.out.val();
         self.mram.read_address.next = self.j1.q.val();
+        if !self.param_regs.val() {
+            self.bram.read_address.next = self.j1.q.val();
+            self.sram.read_address.next = self.j1.q.val();
+        }
         self.bias1.d.next = self.bram.read_data.val();
         self.shift1.d.next = self.sram.read_data.val();
         for c in 0..self.sum_ext.len() {
@@ -953,9 +969,14 @@ impl<
             self.rq[c].valid.next = self.v1.q.val() && self.last1.q.val();
             self.rq[c].last.next = self.end1.q.val();
             self.rq[c].acc.next = self.acc_ext[c].y.val();
-            self.rq[c].bias.next = self.bias1.q.val().get_bits::<32>(32 * c);
+            if self.param_regs.val() {
+                self.rq[c].bias.next = self.bias1.q.val().get_bits::<32>(32 * c);
+                self.rq[c].shift.next = self.shift1.q.val().get_bits::<6>(6 * c);
+            } else {
+                self.rq[c].bias.next = self.bram.read_data.val().get_bits::<32>(32 * c);
+                self.rq[c].shift.next = self.sram.read_data.val().get_bits::<6>(6 * c);
+            }
             self.rq[c].m0.next = self.mram.read_data.val().get_bits::<32>(32 * c);
-            self.rq[c].shift.next = self.shift1.q.val().get_bits::<6>(6 * c);
             self.rq[c].out_zp.next = self.out_zp.q.val();
             self.rq[c].act_min.next = self.act_min.q.val();
             self.rq[c].act_max.next = self.act_max.q.val();
