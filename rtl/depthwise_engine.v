@@ -37,6 +37,7 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
     output reg  last_error;
     
     // Constant declarations
+    localparam  param_regs = 1'b1;
     localparam  max_height = 32'h38;
     localparam  max_width = 32'h38;
     localparam  max_groups = 32'h40;
@@ -240,18 +241,19 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
     reg  err$d;
     wire  err$q;
     reg  err$clock;
-    reg  c_valid$d;
-    wire  c_valid$q;
-    reg  c_valid$clock;
-    reg  [31:0] c_addr$d;
-    wire  [31:0] c_addr$q;
-    reg  c_addr$clock;
-    reg  [31:0] c_data$d;
-    wire  [31:0] c_data$q;
-    reg  c_data$clock;
-    reg  c_data_ok$d;
-    wire  c_data_ok$q;
-    reg  c_data_ok$clock;
+    reg  port$clock;
+    reg  port$cfg_valid;
+    reg  [31:0] port$cfg_addr;
+    reg  [31:0] port$cfg_data;
+    reg  port$drop;
+    reg  port$ok;
+    wire  [7:0] port$in_region;
+    wire  [23:0] port$in_index;
+    wire  port$valid;
+    wire  [7:0] port$region;
+    wire  [23:0] port$index;
+    wire  [31:0] port$data;
+    wire  port$data_ok;
     reg  active$d;
     wire  active$q;
     reg  active$clock;
@@ -641,25 +643,20 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
         .q(err$q),
         .clock(err$clock)
     );
-    depthwise_engine$c_valid c_valid(
-        .d(c_valid$d),
-        .q(c_valid$q),
-        .clock(c_valid$clock)
-    );
-    depthwise_engine$c_addr c_addr(
-        .d(c_addr$d),
-        .q(c_addr$q),
-        .clock(c_addr$clock)
-    );
-    depthwise_engine$c_data c_data(
-        .d(c_data$d),
-        .q(c_data$q),
-        .clock(c_data$clock)
-    );
-    depthwise_engine$c_data_ok c_data_ok(
-        .d(c_data_ok$d),
-        .q(c_data_ok$q),
-        .clock(c_data_ok$clock)
+    depthwise_engine$port port(
+        .clock(port$clock),
+        .cfg_valid(port$cfg_valid),
+        .cfg_addr(port$cfg_addr),
+        .cfg_data(port$cfg_data),
+        .drop(port$drop),
+        .ok(port$ok),
+        .in_region(port$in_region),
+        .in_index(port$in_index),
+        .valid(port$valid),
+        .region(port$region),
+        .index(port$index),
+        .data(port$data),
+        .data_ok(port$data_ok)
     );
     depthwise_engine$active active(
         .d(active$d),
@@ -815,10 +812,6 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
         spend$clock = clock;
         pgroup$clock = clock;
         err$clock = clock;
-        c_valid$clock = clock;
-        c_addr$clock = clock;
-        c_data$clock = clock;
-        c_data_ok$clock = clock;
         bias1$clock = clock;
         shift1$clock = clock;
         active$clock = clock;
@@ -845,10 +838,6 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
         spend$d = spend$q;
         pgroup$d = pgroup$q;
         err$d = err$q;
-        c_valid$d = c_valid$q;
-        c_addr$d = c_addr$q;
-        c_data$d = c_data$q;
-        c_data_ok$d = c_data_ok$q;
         bias1$d = bias1$q;
         shift1$d = shift1$q;
         active$d = active$q;
@@ -865,6 +854,7 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
         mram$clock = clock;
         sram$clock = clock;
         fifo$clock = clock;
+        port$clock = clock;
         lanes$0$clock = clock;
         rq$0$clock = clock;
         lanes$1$clock = clock;
@@ -893,8 +883,12 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
         busy_now = active$q || flush$q || (credits$q != 32'h0);
         lo_off = act_min$q ^ 32'h80;
         hi_off = act_max$q ^ 32'h80;
-        in_region = cfg_addr[(32'h18)+:(8)];
-        in_index = cfg_addr[(32'h0)+:(24)];
+        port$cfg_valid = cfg_valid;
+        port$cfg_addr = cfg_addr;
+        port$cfg_data = cfg_data;
+        port$drop = reset;
+        in_region = port$in_region;
+        in_index = port$in_index;
         is_int8 = ~|cfg_data[(32'h7)+:(25)] || (cfg_data[(32'h7)+:(25)] == int8_hi);
         cfg_dim = cfg_data & dim_mask;
         dim_fits = (cfg_data != 32'h0) && ~|(cfg_data & dim_over);
@@ -932,63 +926,60 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
         if ((in_region == 32'h4) && group_ok) begin
             data_ok = (~|cfg_data[(32'h5)+:(27)] && (cfg_data[(32'h0)+:(5)] != 32'h1f)) || ((cfg_data[(32'h5)+:(27)] == shift_hi) && |cfg_data[(32'h0)+:(5)]);
         end
-        c_valid$d = cfg_valid && ~reset;
-        c_addr$d = cfg_addr;
-        c_data$d = cfg_data;
-        c_data_ok$d = data_ok;
-        region = c_addr$q[(32'h18)+:(8)];
-        index = c_addr$q[(32'h0)+:(24)];
-        data_m1 = c_data$q - 32'h1;
-        write_ok = c_data_ok$q;
+        port$ok = data_ok;
+        region = port$region;
+        index = port$index;
+        data_m1 = port$data - 32'h1;
+        write_ok = port$data_ok;
         if ((region == 32'h0) && (index == 32'h8)) begin
-            write_ok = (height$q != 32'h0) && (width$q != 32'h0) && ((lo_off <= hi_off) || im2col$q);
+            write_ok = port$data_ok && (height$q != 32'h0) && (width$q != 32'h0) && ((lo_off <= hi_off) || im2col$q);
         end
-        bad = c_valid$q && (~write_ok || (busy_now && ~((region == 32'h0) && (index == 32'h9))));
-        start = c_valid$q && ~bad && (region == 32'h0) && (index == 32'h8) && ~reset;
+        bad = port$valid && (~write_ok || (busy_now && ~((region == 32'h0) && (index == 32'h9))));
+        start = port$valid && ~bad && (region == 32'h0) && (index == 32'h8) && ~reset;
         if (bad) begin
             err$d = 1'b1;
         end
         wpend$d = 1'b0;
         bwr = 1'b0;
-        pword = (bstage$q >> 32'h20) | (((c_data$q) & 128'hffffffffffffffffffffffffffffffff) << top32);
+        pword = (bstage$q >> 32'h20) | (((port$data) & 128'hffffffffffffffffffffffffffffffff) << top32);
         mwr = 1'b0;
         spend$d = 1'b0;
-        if (c_valid$q && ~bad) begin
+        if (port$valid && ~bad) begin
             if (region == 32'h0) begin
                 if (index == 32'h0) begin
-                    height$d = c_data$q[(32'h0)+:(6)];
+                    height$d = port$data[(32'h0)+:(6)];
                 end
                 if (index == 32'h1) begin
-                    width$d = c_data$q[(32'h0)+:(6)];
+                    width$d = port$data[(32'h0)+:(6)];
                 end
                 if (index == 32'h2) begin
                     last_group$d = data_m1[(32'h0)+:(6)];
                 end
                 if (index == 32'h3) begin
-                    stride2$d = c_data$q == 32'h2;
+                    stride2$d = port$data == 32'h2;
                 end
                 if (index == 32'h4) begin
-                    in_zp$d = c_data$q[(32'h0)+:(8)];
+                    in_zp$d = port$data[(32'h0)+:(8)];
                 end
                 if (index == 32'h5) begin
-                    out_zp$d = c_data$q[(32'h0)+:(8)];
+                    out_zp$d = port$data[(32'h0)+:(8)];
                 end
                 if (index == 32'h6) begin
-                    act_min$d = c_data$q[(32'h0)+:(8)];
+                    act_min$d = port$data[(32'h0)+:(8)];
                 end
                 if (index == 32'h7) begin
-                    act_max$d = c_data$q[(32'h0)+:(8)];
+                    act_max$d = port$data[(32'h0)+:(8)];
                 end
                 if (index == 32'h9) begin
                     err$d = 1'b0;
                 end
                 if (index == 32'ha) begin
-                    im2col$d = (c_data$q == 32'h1) && im2col_fits;
+                    im2col$d = (port$data == 32'h1) && im2col_fits;
                 end
             end
             pgroup$d = index[(32'h0)+:(6)];
             if (region == 32'h1) begin
-                wstage$d = (wstage$q >> 32'h8) | (((c_data$q[(32'h0)+:(8)]) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff) << wtop);
+                wstage$d = (wstage$q >> 32'h8) | (((port$data[(32'h0)+:(8)]) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff) << wtop);
                 wpend$d = 1'b1;
             end
             if (region == 32'h2) begin
@@ -1000,7 +991,7 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
                 mwr = 1'b1;
             end
             if (region == 32'h4) begin
-                sstage$d = (sstage$q >> 32'h6) | (((c_data$q[(32'h0)+:(6)]) & 24'hffffff) << top6);
+                sstage$d = (sstage$q >> 32'h6) | (((port$data[(32'h0)+:(6)]) & 24'hffffff) << top6);
                 spend$d = 1'b1;
             end
         end
@@ -1103,6 +1094,10 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
         bram$read_address = early_group;
         sram$read_address = early_group;
         early_group = gpipe$4$q;
+        if (~param_regs) begin
+            bram$read_address = early_group;
+            sram$read_address = early_group;
+        end
         bias1$d = bram$read_data;
         shift1$d = sram$read_data;
         rq$0$valid = vpipe$0$q;
@@ -1122,9 +1117,15 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
         byte_ext$0$a = rq$0$out;
         unused_valid$0 = rq$0$out_valid;
         unused_last$0 = rq$0$out_last;
-        rq$0$bias = bias1$q[(0 * 32'h20)+:(32)];
+        if (param_regs) begin
+            rq$0$bias = bias1$q[(0 * 32'h20)+:(32)];
+            rq$0$shift = shift1$q[(0 * 32'h6)+:(6)];
+        end
+        else begin
+            rq$0$bias = bram$read_data[(0 * 32'h20)+:(32)];
+            rq$0$shift = sram$read_data[(0 * 32'h6)+:(6)];
+        end
         rq$0$m0 = mram$read_data[(0 * 32'h20)+:(32)];
-        rq$0$shift = shift1$q[(0 * 32'h6)+:(6)];
         rq$0$out_zp = out_zp$q;
         rq$0$act_min = act_min$q;
         rq$0$act_max = act_max$q;
@@ -1145,9 +1146,15 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
         byte_ext$1$a = rq$1$out;
         unused_valid$1 = rq$1$out_valid;
         unused_last$1 = rq$1$out_last;
-        rq$1$bias = bias1$q[(1 * 32'h20)+:(32)];
+        if (param_regs) begin
+            rq$1$bias = bias1$q[(1 * 32'h20)+:(32)];
+            rq$1$shift = shift1$q[(1 * 32'h6)+:(6)];
+        end
+        else begin
+            rq$1$bias = bram$read_data[(1 * 32'h20)+:(32)];
+            rq$1$shift = sram$read_data[(1 * 32'h6)+:(6)];
+        end
         rq$1$m0 = mram$read_data[(1 * 32'h20)+:(32)];
-        rq$1$shift = shift1$q[(1 * 32'h6)+:(6)];
         rq$1$out_zp = out_zp$q;
         rq$1$act_min = act_min$q;
         rq$1$act_max = act_max$q;
@@ -1168,9 +1175,15 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
         byte_ext$2$a = rq$2$out;
         unused_valid$2 = rq$2$out_valid;
         unused_last$2 = rq$2$out_last;
-        rq$2$bias = bias1$q[(2 * 32'h20)+:(32)];
+        if (param_regs) begin
+            rq$2$bias = bias1$q[(2 * 32'h20)+:(32)];
+            rq$2$shift = shift1$q[(2 * 32'h6)+:(6)];
+        end
+        else begin
+            rq$2$bias = bram$read_data[(2 * 32'h20)+:(32)];
+            rq$2$shift = sram$read_data[(2 * 32'h6)+:(6)];
+        end
         rq$2$m0 = mram$read_data[(2 * 32'h20)+:(32)];
-        rq$2$shift = shift1$q[(2 * 32'h6)+:(6)];
         rq$2$out_zp = out_zp$q;
         rq$2$act_min = act_min$q;
         rq$2$act_max = act_max$q;
@@ -1191,9 +1204,15 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
         byte_ext$3$a = rq$3$out;
         unused_valid$3 = rq$3$out_valid;
         unused_last$3 = rq$3$out_last;
-        rq$3$bias = bias1$q[(3 * 32'h20)+:(32)];
+        if (param_regs) begin
+            rq$3$bias = bias1$q[(3 * 32'h20)+:(32)];
+            rq$3$shift = shift1$q[(3 * 32'h6)+:(6)];
+        end
+        else begin
+            rq$3$bias = bram$read_data[(3 * 32'h20)+:(32)];
+            rq$3$shift = sram$read_data[(3 * 32'h6)+:(6)];
+        end
         rq$3$m0 = mram$read_data[(3 * 32'h20)+:(32)];
-        rq$3$shift = shift1$q[(3 * 32'h6)+:(6)];
         rq$3$out_zp = out_zp$q;
         rq$3$act_min = act_min$q;
         rq$3$act_max = act_max$q;
@@ -1257,7 +1276,7 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
             flush$d = 1'b1;
             err$d = 1'b0;
         end
-        busy = busy_now || c_valid$q;
+        busy = busy_now || port$valid;
         error = err$q;
     end
     
@@ -1484,82 +1503,6 @@ module depthwise_engine$byte_ext$3(a,y);
        y = {24'd0, a};
     end
 endmodule // depthwise_engine$byte_ext$3
-
-
-module depthwise_engine$c_addr(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$c_addr
-
-
-module depthwise_engine$c_data(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$c_data
-
-
-module depthwise_engine$c_data_ok(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$c_data_ok
-
-
-module depthwise_engine$c_valid(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // depthwise_engine$c_valid
 
 
 module depthwise_engine$credits(d,q,clock);
@@ -10432,6 +10375,199 @@ module depthwise_engine$pgroup(d,q,clock);
     end
           
 endmodule // depthwise_engine$pgroup
+
+
+module depthwise_engine$port(clock,cfg_valid,cfg_addr,cfg_data,drop,ok,in_region,in_index,valid,region,index,data,data_ok);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  cfg_valid;
+    input wire  [31:0] cfg_addr;
+    input wire  [31:0] cfg_data;
+    input wire  drop;
+    input wire  ok;
+    output reg  [7:0] in_region;
+    output reg  [23:0] in_index;
+    output reg  valid;
+    output reg  [7:0] region;
+    output reg  [23:0] index;
+    output reg  [31:0] data;
+    output reg  data_ok;
+    
+    // Constant declarations
+    localparam  index_mask = 24'h3f;
+    localparam  addr_over = 32'hf8ffffc0;
+    
+    // Stub signals
+    reg  r_valid$d;
+    wire  r_valid$q;
+    reg  r_valid$clock;
+    reg  [7:0] r_region$d;
+    wire  [7:0] r_region$q;
+    reg  r_region$clock;
+    reg  [23:0] r_index$d;
+    wire  [23:0] r_index$q;
+    reg  r_index$clock;
+    reg  [31:0] r_data$d;
+    wire  [31:0] r_data$q;
+    reg  r_data$clock;
+    reg  r_ok$d;
+    wire  r_ok$q;
+    reg  r_ok$clock;
+    
+    // Local signals
+    reg  fits;
+    
+    // Sub module instances
+    depthwise_engine$port$r_valid r_valid(
+        .d(r_valid$d),
+        .q(r_valid$q),
+        .clock(r_valid$clock)
+    );
+    depthwise_engine$port$r_region r_region(
+        .d(r_region$d),
+        .q(r_region$q),
+        .clock(r_region$clock)
+    );
+    depthwise_engine$port$r_index r_index(
+        .d(r_index$d),
+        .q(r_index$q),
+        .clock(r_index$clock)
+    );
+    depthwise_engine$port$r_data r_data(
+        .d(r_data$d),
+        .q(r_data$q),
+        .clock(r_data$clock)
+    );
+    depthwise_engine$port$r_ok r_ok(
+        .d(r_ok$d),
+        .q(r_ok$q),
+        .clock(r_ok$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        r_valid$clock = clock;
+        r_region$clock = clock;
+        r_index$clock = clock;
+        r_data$clock = clock;
+        r_ok$clock = clock;
+        r_valid$d = r_valid$q;
+        r_region$d = r_region$q;
+        r_index$d = r_index$q;
+        r_data$d = r_data$q;
+        r_ok$d = r_ok$q;
+        in_region = cfg_addr[(32'h18)+:(8)];
+        in_index = cfg_addr[(32'h0)+:(24)] & index_mask;
+        fits = ~|(cfg_addr & addr_over);
+        r_valid$d = cfg_valid && ~drop;
+        r_region$d = cfg_addr[(32'h18)+:(8)] & 32'h7;
+        r_index$d = in_index;
+        r_data$d = cfg_data;
+        r_ok$d = ok && fits;
+        valid = r_valid$q;
+        region = r_region$q;
+        index = r_index$q;
+        data = r_data$q;
+        data_ok = r_ok$q;
+    end
+    
+endmodule // depthwise_engine$port
+
+
+module depthwise_engine$port$r_data(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$port$r_data
+
+
+module depthwise_engine$port$r_index(d,q,clock);
+    
+    // Module arguments
+    input wire  [23:0] d;
+    output reg  [23:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 24'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$port$r_index
+
+
+module depthwise_engine$port$r_ok(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$port$r_ok
+
+
+module depthwise_engine$port$r_region(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$port$r_region
+
+
+module depthwise_engine$port$r_valid(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$port$r_valid
 
 
 module depthwise_engine$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,last,out_valid,out,out_last);

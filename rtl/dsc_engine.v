@@ -251,6 +251,7 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     output reg  last_error;
     
     // Constant declarations
+    localparam  param_regs = 1'b1;
     localparam  max_height = 32'h38;
     localparam  max_width = 32'h38;
     localparam  max_groups = 32'h40;
@@ -454,18 +455,19 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     reg  err$d;
     wire  err$q;
     reg  err$clock;
-    reg  c_valid$d;
-    wire  c_valid$q;
-    reg  c_valid$clock;
-    reg  [31:0] c_addr$d;
-    wire  [31:0] c_addr$q;
-    reg  c_addr$clock;
-    reg  [31:0] c_data$d;
-    wire  [31:0] c_data$q;
-    reg  c_data$clock;
-    reg  c_data_ok$d;
-    wire  c_data_ok$q;
-    reg  c_data_ok$clock;
+    reg  port$clock;
+    reg  port$cfg_valid;
+    reg  [31:0] port$cfg_addr;
+    reg  [31:0] port$cfg_data;
+    reg  port$drop;
+    reg  port$ok;
+    wire  [7:0] port$in_region;
+    wire  [23:0] port$in_index;
+    wire  port$valid;
+    wire  [7:0] port$region;
+    wire  [23:0] port$index;
+    wire  [31:0] port$data;
+    wire  port$data_ok;
     reg  active$d;
     wire  active$q;
     reg  active$clock;
@@ -855,25 +857,20 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         .q(err$q),
         .clock(err$clock)
     );
-    dsc_engine$dw$c_valid c_valid(
-        .d(c_valid$d),
-        .q(c_valid$q),
-        .clock(c_valid$clock)
-    );
-    dsc_engine$dw$c_addr c_addr(
-        .d(c_addr$d),
-        .q(c_addr$q),
-        .clock(c_addr$clock)
-    );
-    dsc_engine$dw$c_data c_data(
-        .d(c_data$d),
-        .q(c_data$q),
-        .clock(c_data$clock)
-    );
-    dsc_engine$dw$c_data_ok c_data_ok(
-        .d(c_data_ok$d),
-        .q(c_data_ok$q),
-        .clock(c_data_ok$clock)
+    dsc_engine$dw$port port(
+        .clock(port$clock),
+        .cfg_valid(port$cfg_valid),
+        .cfg_addr(port$cfg_addr),
+        .cfg_data(port$cfg_data),
+        .drop(port$drop),
+        .ok(port$ok),
+        .in_region(port$in_region),
+        .in_index(port$in_index),
+        .valid(port$valid),
+        .region(port$region),
+        .index(port$index),
+        .data(port$data),
+        .data_ok(port$data_ok)
     );
     dsc_engine$dw$active active(
         .d(active$d),
@@ -1029,10 +1026,6 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         spend$clock = clock;
         pgroup$clock = clock;
         err$clock = clock;
-        c_valid$clock = clock;
-        c_addr$clock = clock;
-        c_data$clock = clock;
-        c_data_ok$clock = clock;
         bias1$clock = clock;
         shift1$clock = clock;
         active$clock = clock;
@@ -1059,10 +1052,6 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         spend$d = spend$q;
         pgroup$d = pgroup$q;
         err$d = err$q;
-        c_valid$d = c_valid$q;
-        c_addr$d = c_addr$q;
-        c_data$d = c_data$q;
-        c_data_ok$d = c_data_ok$q;
         bias1$d = bias1$q;
         shift1$d = shift1$q;
         active$d = active$q;
@@ -1079,6 +1068,7 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         mram$clock = clock;
         sram$clock = clock;
         fifo$clock = clock;
+        port$clock = clock;
         lanes$0$clock = clock;
         rq$0$clock = clock;
         lanes$1$clock = clock;
@@ -1107,8 +1097,12 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         busy_now = active$q || flush$q || (credits$q != 32'h0);
         lo_off = act_min$q ^ 32'h80;
         hi_off = act_max$q ^ 32'h80;
-        in_region = cfg_addr[(32'h18)+:(8)];
-        in_index = cfg_addr[(32'h0)+:(24)];
+        port$cfg_valid = cfg_valid;
+        port$cfg_addr = cfg_addr;
+        port$cfg_data = cfg_data;
+        port$drop = reset;
+        in_region = port$in_region;
+        in_index = port$in_index;
         is_int8 = ~|cfg_data[(32'h7)+:(25)] || (cfg_data[(32'h7)+:(25)] == int8_hi);
         cfg_dim = cfg_data & dim_mask;
         dim_fits = (cfg_data != 32'h0) && ~|(cfg_data & dim_over);
@@ -1146,63 +1140,60 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         if ((in_region == 32'h4) && group_ok) begin
             data_ok = (~|cfg_data[(32'h5)+:(27)] && (cfg_data[(32'h0)+:(5)] != 32'h1f)) || ((cfg_data[(32'h5)+:(27)] == shift_hi) && |cfg_data[(32'h0)+:(5)]);
         end
-        c_valid$d = cfg_valid && ~reset;
-        c_addr$d = cfg_addr;
-        c_data$d = cfg_data;
-        c_data_ok$d = data_ok;
-        region = c_addr$q[(32'h18)+:(8)];
-        index = c_addr$q[(32'h0)+:(24)];
-        data_m1 = c_data$q - 32'h1;
-        write_ok = c_data_ok$q;
+        port$ok = data_ok;
+        region = port$region;
+        index = port$index;
+        data_m1 = port$data - 32'h1;
+        write_ok = port$data_ok;
         if ((region == 32'h0) && (index == 32'h8)) begin
-            write_ok = (height$q != 32'h0) && (width$q != 32'h0) && ((lo_off <= hi_off) || im2col$q);
+            write_ok = port$data_ok && (height$q != 32'h0) && (width$q != 32'h0) && ((lo_off <= hi_off) || im2col$q);
         end
-        bad = c_valid$q && (~write_ok || (busy_now && ~((region == 32'h0) && (index == 32'h9))));
-        start = c_valid$q && ~bad && (region == 32'h0) && (index == 32'h8) && ~reset;
+        bad = port$valid && (~write_ok || (busy_now && ~((region == 32'h0) && (index == 32'h9))));
+        start = port$valid && ~bad && (region == 32'h0) && (index == 32'h8) && ~reset;
         if (bad) begin
             err$d = 1'b1;
         end
         wpend$d = 1'b0;
         bwr = 1'b0;
-        pword = (bstage$q >> 32'h20) | (((c_data$q) & 128'hffffffffffffffffffffffffffffffff) << top32);
+        pword = (bstage$q >> 32'h20) | (((port$data) & 128'hffffffffffffffffffffffffffffffff) << top32);
         mwr = 1'b0;
         spend$d = 1'b0;
-        if (c_valid$q && ~bad) begin
+        if (port$valid && ~bad) begin
             if (region == 32'h0) begin
                 if (index == 32'h0) begin
-                    height$d = c_data$q[(32'h0)+:(6)];
+                    height$d = port$data[(32'h0)+:(6)];
                 end
                 if (index == 32'h1) begin
-                    width$d = c_data$q[(32'h0)+:(6)];
+                    width$d = port$data[(32'h0)+:(6)];
                 end
                 if (index == 32'h2) begin
                     last_group$d = data_m1[(32'h0)+:(6)];
                 end
                 if (index == 32'h3) begin
-                    stride2$d = c_data$q == 32'h2;
+                    stride2$d = port$data == 32'h2;
                 end
                 if (index == 32'h4) begin
-                    in_zp$d = c_data$q[(32'h0)+:(8)];
+                    in_zp$d = port$data[(32'h0)+:(8)];
                 end
                 if (index == 32'h5) begin
-                    out_zp$d = c_data$q[(32'h0)+:(8)];
+                    out_zp$d = port$data[(32'h0)+:(8)];
                 end
                 if (index == 32'h6) begin
-                    act_min$d = c_data$q[(32'h0)+:(8)];
+                    act_min$d = port$data[(32'h0)+:(8)];
                 end
                 if (index == 32'h7) begin
-                    act_max$d = c_data$q[(32'h0)+:(8)];
+                    act_max$d = port$data[(32'h0)+:(8)];
                 end
                 if (index == 32'h9) begin
                     err$d = 1'b0;
                 end
                 if (index == 32'ha) begin
-                    im2col$d = (c_data$q == 32'h1) && im2col_fits;
+                    im2col$d = (port$data == 32'h1) && im2col_fits;
                 end
             end
             pgroup$d = index[(32'h0)+:(6)];
             if (region == 32'h1) begin
-                wstage$d = (wstage$q >> 32'h8) | (((c_data$q[(32'h0)+:(8)]) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff) << wtop);
+                wstage$d = (wstage$q >> 32'h8) | (((port$data[(32'h0)+:(8)]) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff) << wtop);
                 wpend$d = 1'b1;
             end
             if (region == 32'h2) begin
@@ -1214,7 +1205,7 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
                 mwr = 1'b1;
             end
             if (region == 32'h4) begin
-                sstage$d = (sstage$q >> 32'h6) | (((c_data$q[(32'h0)+:(6)]) & 24'hffffff) << top6);
+                sstage$d = (sstage$q >> 32'h6) | (((port$data[(32'h0)+:(6)]) & 24'hffffff) << top6);
                 spend$d = 1'b1;
             end
         end
@@ -1317,6 +1308,10 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         bram$read_address = early_group;
         sram$read_address = early_group;
         early_group = gpipe$4$q;
+        if (~param_regs) begin
+            bram$read_address = early_group;
+            sram$read_address = early_group;
+        end
         bias1$d = bram$read_data;
         shift1$d = sram$read_data;
         rq$0$valid = vpipe$0$q;
@@ -1336,9 +1331,15 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         byte_ext$0$a = rq$0$out;
         unused_valid$0 = rq$0$out_valid;
         unused_last$0 = rq$0$out_last;
-        rq$0$bias = bias1$q[(0 * 32'h20)+:(32)];
+        if (param_regs) begin
+            rq$0$bias = bias1$q[(0 * 32'h20)+:(32)];
+            rq$0$shift = shift1$q[(0 * 32'h6)+:(6)];
+        end
+        else begin
+            rq$0$bias = bram$read_data[(0 * 32'h20)+:(32)];
+            rq$0$shift = sram$read_data[(0 * 32'h6)+:(6)];
+        end
         rq$0$m0 = mram$read_data[(0 * 32'h20)+:(32)];
-        rq$0$shift = shift1$q[(0 * 32'h6)+:(6)];
         rq$0$out_zp = out_zp$q;
         rq$0$act_min = act_min$q;
         rq$0$act_max = act_max$q;
@@ -1359,9 +1360,15 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         byte_ext$1$a = rq$1$out;
         unused_valid$1 = rq$1$out_valid;
         unused_last$1 = rq$1$out_last;
-        rq$1$bias = bias1$q[(1 * 32'h20)+:(32)];
+        if (param_regs) begin
+            rq$1$bias = bias1$q[(1 * 32'h20)+:(32)];
+            rq$1$shift = shift1$q[(1 * 32'h6)+:(6)];
+        end
+        else begin
+            rq$1$bias = bram$read_data[(1 * 32'h20)+:(32)];
+            rq$1$shift = sram$read_data[(1 * 32'h6)+:(6)];
+        end
         rq$1$m0 = mram$read_data[(1 * 32'h20)+:(32)];
-        rq$1$shift = shift1$q[(1 * 32'h6)+:(6)];
         rq$1$out_zp = out_zp$q;
         rq$1$act_min = act_min$q;
         rq$1$act_max = act_max$q;
@@ -1382,9 +1389,15 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         byte_ext$2$a = rq$2$out;
         unused_valid$2 = rq$2$out_valid;
         unused_last$2 = rq$2$out_last;
-        rq$2$bias = bias1$q[(2 * 32'h20)+:(32)];
+        if (param_regs) begin
+            rq$2$bias = bias1$q[(2 * 32'h20)+:(32)];
+            rq$2$shift = shift1$q[(2 * 32'h6)+:(6)];
+        end
+        else begin
+            rq$2$bias = bram$read_data[(2 * 32'h20)+:(32)];
+            rq$2$shift = sram$read_data[(2 * 32'h6)+:(6)];
+        end
         rq$2$m0 = mram$read_data[(2 * 32'h20)+:(32)];
-        rq$2$shift = shift1$q[(2 * 32'h6)+:(6)];
         rq$2$out_zp = out_zp$q;
         rq$2$act_min = act_min$q;
         rq$2$act_max = act_max$q;
@@ -1405,9 +1418,15 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         byte_ext$3$a = rq$3$out;
         unused_valid$3 = rq$3$out_valid;
         unused_last$3 = rq$3$out_last;
-        rq$3$bias = bias1$q[(3 * 32'h20)+:(32)];
+        if (param_regs) begin
+            rq$3$bias = bias1$q[(3 * 32'h20)+:(32)];
+            rq$3$shift = shift1$q[(3 * 32'h6)+:(6)];
+        end
+        else begin
+            rq$3$bias = bram$read_data[(3 * 32'h20)+:(32)];
+            rq$3$shift = sram$read_data[(3 * 32'h6)+:(6)];
+        end
         rq$3$m0 = mram$read_data[(3 * 32'h20)+:(32)];
-        rq$3$shift = shift1$q[(3 * 32'h6)+:(6)];
         rq$3$out_zp = out_zp$q;
         rq$3$act_min = act_min$q;
         rq$3$act_max = act_max$q;
@@ -1471,7 +1490,7 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
             flush$d = 1'b1;
             err$d = 1'b0;
         end
-        busy = busy_now || c_valid$q;
+        busy = busy_now || port$valid;
         error = err$q;
     end
     
@@ -1698,82 +1717,6 @@ module dsc_engine$dw$byte_ext$3(a,y);
        y = {24'd0, a};
     end
 endmodule // dsc_engine$dw$byte_ext$3
-
-
-module dsc_engine$dw$c_addr(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$c_addr
-
-
-module dsc_engine$dw$c_data(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$c_data
-
-
-module dsc_engine$dw$c_data_ok(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$c_data_ok
-
-
-module dsc_engine$dw$c_valid(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$c_valid
 
 
 module dsc_engine$dw$credits(d,q,clock);
@@ -10648,6 +10591,199 @@ module dsc_engine$dw$pgroup(d,q,clock);
 endmodule // dsc_engine$dw$pgroup
 
 
+module dsc_engine$dw$port(clock,cfg_valid,cfg_addr,cfg_data,drop,ok,in_region,in_index,valid,region,index,data,data_ok);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  cfg_valid;
+    input wire  [31:0] cfg_addr;
+    input wire  [31:0] cfg_data;
+    input wire  drop;
+    input wire  ok;
+    output reg  [7:0] in_region;
+    output reg  [23:0] in_index;
+    output reg  valid;
+    output reg  [7:0] region;
+    output reg  [23:0] index;
+    output reg  [31:0] data;
+    output reg  data_ok;
+    
+    // Constant declarations
+    localparam  index_mask = 24'h3f;
+    localparam  addr_over = 32'hf8ffffc0;
+    
+    // Stub signals
+    reg  r_valid$d;
+    wire  r_valid$q;
+    reg  r_valid$clock;
+    reg  [7:0] r_region$d;
+    wire  [7:0] r_region$q;
+    reg  r_region$clock;
+    reg  [23:0] r_index$d;
+    wire  [23:0] r_index$q;
+    reg  r_index$clock;
+    reg  [31:0] r_data$d;
+    wire  [31:0] r_data$q;
+    reg  r_data$clock;
+    reg  r_ok$d;
+    wire  r_ok$q;
+    reg  r_ok$clock;
+    
+    // Local signals
+    reg  fits;
+    
+    // Sub module instances
+    dsc_engine$dw$port$r_valid r_valid(
+        .d(r_valid$d),
+        .q(r_valid$q),
+        .clock(r_valid$clock)
+    );
+    dsc_engine$dw$port$r_region r_region(
+        .d(r_region$d),
+        .q(r_region$q),
+        .clock(r_region$clock)
+    );
+    dsc_engine$dw$port$r_index r_index(
+        .d(r_index$d),
+        .q(r_index$q),
+        .clock(r_index$clock)
+    );
+    dsc_engine$dw$port$r_data r_data(
+        .d(r_data$d),
+        .q(r_data$q),
+        .clock(r_data$clock)
+    );
+    dsc_engine$dw$port$r_ok r_ok(
+        .d(r_ok$d),
+        .q(r_ok$q),
+        .clock(r_ok$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        r_valid$clock = clock;
+        r_region$clock = clock;
+        r_index$clock = clock;
+        r_data$clock = clock;
+        r_ok$clock = clock;
+        r_valid$d = r_valid$q;
+        r_region$d = r_region$q;
+        r_index$d = r_index$q;
+        r_data$d = r_data$q;
+        r_ok$d = r_ok$q;
+        in_region = cfg_addr[(32'h18)+:(8)];
+        in_index = cfg_addr[(32'h0)+:(24)] & index_mask;
+        fits = ~|(cfg_addr & addr_over);
+        r_valid$d = cfg_valid && ~drop;
+        r_region$d = cfg_addr[(32'h18)+:(8)] & 32'h7;
+        r_index$d = in_index;
+        r_data$d = cfg_data;
+        r_ok$d = ok && fits;
+        valid = r_valid$q;
+        region = r_region$q;
+        index = r_index$q;
+        data = r_data$q;
+        data_ok = r_ok$q;
+    end
+    
+endmodule // dsc_engine$dw$port
+
+
+module dsc_engine$dw$port$r_data(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$port$r_data
+
+
+module dsc_engine$dw$port$r_index(d,q,clock);
+    
+    // Module arguments
+    input wire  [23:0] d;
+    output reg  [23:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 24'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$port$r_index
+
+
+module dsc_engine$dw$port$r_ok(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$port$r_ok
+
+
+module dsc_engine$dw$port$r_region(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$port$r_region
+
+
+module dsc_engine$dw$port$r_valid(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$port$r_valid
+
+
 module dsc_engine$dw$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,last,out_valid,out,out_last);
     
     // Module arguments
@@ -19273,6 +19409,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     
     // Constant declarations
     localparam  o_back = 5'b1100;
+    localparam  param_regs = 1'b1;
     localparam  rows = 16'h4;
     localparam  tmin = 16'h4;
     localparam  cmask = 16'h7f;
@@ -19280,7 +19417,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     localparam  mt_max = 16'h40;
     localparam  nt_max = 16'h40;
     localparam  blk_max = 16'h20;
-    localparam  pix_max = 24'hc40;
+    localparam  pix_lim = 32'hc41;
     localparam  pmask = 24'hfff;
     localparam  pix_over = 32'hfffff000;
     localparam  w_words = 24'h4000;
@@ -19640,18 +19777,19 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     reg  issued_last$d;
     wire  issued_last$q;
     reg  issued_last$clock;
-    reg  c_valid$d;
-    wire  c_valid$q;
-    reg  c_valid$clock;
-    reg  [31:0] c_addr$d;
-    wire  [31:0] c_addr$q;
-    reg  c_addr$clock;
-    reg  [31:0] c_data$d;
-    wire  [31:0] c_data$q;
-    reg  c_data$clock;
-    reg  c_data_bad$d;
-    wire  c_data_bad$q;
-    reg  c_data_bad$clock;
+    reg  port$clock;
+    reg  port$cfg_valid;
+    reg  [31:0] port$cfg_addr;
+    reg  [31:0] port$cfg_data;
+    reg  port$drop;
+    reg  port$ok;
+    wire  [7:0] port$in_region;
+    wire  [23:0] port$in_index;
+    wire  port$valid;
+    wire  [7:0] port$region;
+    wire  [23:0] port$index;
+    wire  [31:0] port$data;
+    wire  port$data_ok;
     reg  [15:0] in_bsz$d;
     wire  [15:0] in_bsz$q;
     reg  in_bsz$clock;
@@ -19681,7 +19819,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     reg  bad;
     reg  [7:0] in_region;
     reg  [23:0] in_index;
-    reg  data_bad;
+    reg  data_ok;
     reg  [15:0] first_bsz;
     reg  [23:0] in_rest;
     reg  [23:0] c_rest;
@@ -19706,6 +19844,10 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     reg  [7:0] lo_off;
     reg  [7:0] hi_off;
     reg  [23:0] in_left_v;
+    reg  [15:0] in_bsz_v;
+    reg  [15:0] c_bsz_v;
+    reg  [15:0] o_bsz_v;
+    reg  [15:0] tper_v;
     reg  [23:0] c_left_v;
     reg  [23:0] o_left_v;
     reg  is_shift;
@@ -20239,25 +20381,20 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         .q(issued_last$q),
         .clock(issued_last$clock)
     );
-    dsc_engine$pw$c_valid c_valid(
-        .d(c_valid$d),
-        .q(c_valid$q),
-        .clock(c_valid$clock)
-    );
-    dsc_engine$pw$c_addr c_addr(
-        .d(c_addr$d),
-        .q(c_addr$q),
-        .clock(c_addr$clock)
-    );
-    dsc_engine$pw$c_data c_data(
-        .d(c_data$d),
-        .q(c_data$q),
-        .clock(c_data$clock)
-    );
-    dsc_engine$pw$c_data_bad c_data_bad(
-        .d(c_data_bad$d),
-        .q(c_data_bad$q),
-        .clock(c_data_bad$clock)
+    dsc_engine$pw$port port(
+        .clock(port$clock),
+        .cfg_valid(port$cfg_valid),
+        .cfg_addr(port$cfg_addr),
+        .cfg_data(port$cfg_data),
+        .drop(port$drop),
+        .ok(port$ok),
+        .in_region(port$in_region),
+        .in_index(port$in_index),
+        .valid(port$valid),
+        .region(port$region),
+        .index(port$index),
+        .data(port$data),
+        .data_ok(port$data_ok)
     );
     dsc_engine$pw$in_bsz in_bsz(
         .d(in_bsz$d),
@@ -20334,10 +20471,6 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         credits$clock = clock;
         issued$clock = clock;
         issued_last$clock = clock;
-        c_valid$clock = clock;
-        c_addr$clock = clock;
-        c_data$clock = clock;
-        c_data_bad$clock = clock;
         in_bsz$clock = clock;
         c_bsz$clock = clock;
         o_bsz$clock = clock;
@@ -20402,10 +20535,6 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         credits$d = credits$q;
         issued$d = issued$q;
         issued_last$d = issued_last$q;
-        c_valid$d = c_valid$q;
-        c_addr$d = c_addr$q;
-        c_data$d = c_data$q;
-        c_data_bad$d = c_data_bad$q;
         in_bsz$d = in_bsz$q;
         c_bsz$d = c_bsz$q;
         o_bsz$d = o_bsz$q;
@@ -20429,87 +20558,92 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         tag_end$clock = clock;
         tag_j$clock = clock;
         o_dly$clock = clock;
+        port$clock = clock;
         rq$0$clock = clock;
         rq$1$clock = clock;
         rq$2$clock = clock;
         rq$3$clock = clock;
-        in_region = cfg_addr[(32'h18)+:(8)];
-        in_index = cfg_addr[(32'h0)+:(24)];
+        port$cfg_valid = cfg_valid;
+        port$cfg_addr = cfg_addr;
+        port$cfg_data = cfg_data;
+        port$drop = 1'b0;
+        in_region = port$in_region;
+        in_index = port$in_index;
         is_int8 = ~|cfg_data[(32'h7)+:(25)] || (cfg_data[(32'h7)+:(25)] == int8_hi);
         is_shift = (~|cfg_data[(32'h5)+:(27)] && (cfg_data[(32'h0)+:(5)] != 32'h1f)) || ((cfg_data[(32'h5)+:(27)] == shift_hi) && |cfg_data[(32'h0)+:(5)]);
         cfg_low = cfg_data[(32'h0)+:(16)] & cmask;
-        data_bad = 1'b1;
+        data_ok = 1'b0;
         if (in_region == 32'h0) begin
             if (in_index == 32'h0) begin
-                data_bad = (cfg_data == 32'h0) || |(cfg_data & cfg_over) || (cfg_low > mt_max);
+                data_ok = ~((cfg_data == 32'h0) || |(cfg_data & cfg_over) || (cfg_low > mt_max));
             end
             if (in_index == 32'h1) begin
-                data_bad = (cfg_data == 32'h0) || |(cfg_data & cfg_over) || (cfg_low > nt_max);
+                data_ok = ~((cfg_data == 32'h0) || |(cfg_data & cfg_over) || (cfg_low > nt_max));
             end
             if (in_index == 32'h2) begin
-                data_bad = (cfg_data == 32'h0) || |(cfg_data & pix_over) || ((cfg_data[(32'h0)+:(24)] & pmask) > pix_max);
+                data_ok = ~((cfg_data == 32'h0) || |(cfg_data & pix_over) || ~((cfg_data & ~pix_over) < pix_lim));
             end
             if (in_index == 32'h3) begin
-                data_bad = (cfg_data == 32'h0) || |(cfg_data & cfg_over) || (cfg_low > blk_max);
+                data_ok = ~((cfg_data == 32'h0) || |(cfg_data & cfg_over) || (cfg_low > blk_max));
             end
             if ((in_index >= 32'h4) && (in_index <= 32'h6)) begin
-                data_bad = ~is_int8;
+                data_ok = is_int8;
             end
             if ((in_index == 32'h8) || (in_index == 32'h9)) begin
-                data_bad = 1'b0;
+                data_ok = 1'b1;
             end
         end
         if (in_region == 32'h1) begin
-            data_bad = |(in_index & w_over) || ~((in_index & ~w_over) < w_words) || ~is_int8;
+            data_ok = ~(|(in_index & w_over) || ~((in_index & ~w_over) < w_words) || ~is_int8);
         end
         if ((in_region == 32'h2) || (in_region == 32'h3)) begin
-            data_bad = |(in_index & j_over) || ~((in_index & ~j_over) < nt_idx);
+            data_ok = ~(|(in_index & j_over) || ~((in_index & ~j_over) < nt_idx));
         end
         if (in_region == 32'h4) begin
-            data_bad = |(in_index & j_over) || ~((in_index & ~j_over) < nt_idx) || ~is_shift;
+            data_ok = ~(|(in_index & j_over) || ~((in_index & ~j_over) < nt_idx) || ~is_shift);
         end
-        c_valid$d = cfg_valid;
-        c_addr$d = cfg_addr;
-        c_data$d = cfg_data;
-        c_data_bad$d = data_bad;
+        port$ok = data_ok;
         lo_off = act_min$q ^ 32'h80;
         hi_off = act_max$q ^ 32'h80;
-        region = c_addr$q[(32'h18)+:(8)];
-        index = c_addr$q[(32'h0)+:(24)];
+        region = port$region;
+        index = port$index;
         bad = 1'b0;
         wpend$d = 1'b0;
         bwr = 1'b0;
-        pword = (bstage$q >> 32'h20) | (((c_data$q) & 128'hffffffffffffffffffffffffffffffff) << top32);
+        pword = (bstage$q >> 32'h20) | (((port$data) & 128'hffffffffffffffffffffffffffffffff) << top32);
         mwr = 1'b0;
         spend$d = 1'b0;
-        if (c_valid$q) begin
-            if ((region == 32'h0) && (index == 32'h9)) begin
+        if (port$valid) begin
+            if (~port$data_ok) begin
+                bad = 1'b1;
+            end
+            else if ((region == 32'h0) && (index == 32'h9)) begin
                 err$d = 1'b0;
             end
-            else if (running$q || c_data_bad$q) begin
+            else if (running$q) begin
                 bad = 1'b1;
             end
             else if (region == 32'h0) begin
                 if (index == 32'h0) begin
-                    mt$d = c_data$q[(32'h0)+:(16)] & cmask;
+                    mt$d = port$data[(32'h0)+:(16)] & cmask;
                 end
                 if (index == 32'h1) begin
-                    nt$d = c_data$q[(32'h0)+:(16)] & cmask;
+                    nt$d = port$data[(32'h0)+:(16)] & cmask;
                 end
                 if (index == 32'h2) begin
-                    npix$d = c_data$q[(32'h0)+:(24)] & pmask;
+                    npix$d = port$data[(32'h0)+:(24)] & pmask;
                 end
                 if (index == 32'h3) begin
-                    blk$d = c_data$q[(32'h0)+:(16)] & cmask;
+                    blk$d = port$data[(32'h0)+:(16)] & cmask;
                 end
                 if (index == 32'h4) begin
-                    out_zp$d = c_data$q[(32'h0)+:(8)];
+                    out_zp$d = port$data[(32'h0)+:(8)];
                 end
                 if (index == 32'h5) begin
-                    act_min$d = c_data$q[(32'h0)+:(8)];
+                    act_min$d = port$data[(32'h0)+:(8)];
                 end
                 if (index == 32'h6) begin
-                    act_max$d = c_data$q[(32'h0)+:(8)];
+                    act_max$d = port$data[(32'h0)+:(8)];
                 end
                 if (index == 32'h8) begin
                     if (lo_off > hi_off) begin
@@ -20521,7 +20655,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
                 end
             end
             else if (region == 32'h1) begin
-                wstage$d = (wstage$q >> 32'h8) | (((c_data$q[(32'h0)+:(8)]) & 32'hffffffff) << top8);
+                wstage$d = (wstage$q >> 32'h8) | (((port$data[(32'h0)+:(8)]) & 32'hffffffff) << top8);
                 wpend$d = 1'b1;
                 cw_addr$d = index[(32'h0)+:(14)];
             end
@@ -20536,7 +20670,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
                     mwr = 1'b1;
                 end
                 else begin
-                    sstage$d = (sstage$q >> 32'h6) | (((c_data$q[(32'h0)+:(6)]) & 24'hffffff) << top6);
+                    sstage$d = (sstage$q >> 32'h6) | (((port$data[(32'h0)+:(6)]) & 24'hffffff) << top6);
                     spend$d = 1'b1;
                 end
             end
@@ -20557,18 +20691,22 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         sram$write_address = cj_addr$q;
         sram$write_data = sstage$q;
         in_left_v = in_left$q & pmask;
+        in_bsz_v = in_bsz$q & cmask;
+        c_bsz_v = c_bsz$q & cmask;
+        o_bsz_v = o_bsz$q & cmask;
+        tper_v = tper$q & cmask;
         c_left_v = c_left$q & pmask;
         o_left_v = o_left$q & pmask;
-        in_rest = (in_left_v - ((in_bsz$q) & 24'hffffff)) & pmask;
-        c_rest = (c_left_v - ((c_bsz$q) & 24'hffffff)) & pmask;
-        o_rest = (o_left_v - ((o_bsz$q) & 24'hffffff)) & pmask;
+        in_rest = (in_left_v - ((in_bsz_v) & 24'hffffff)) & pmask;
+        c_rest = (c_left_v - ((c_bsz_v) & 24'hffffff)) & pmask;
+        o_rest = (o_left_v - ((o_bsz_v) & 24'hffffff)) & pmask;
         if (((blk$q) & 24'hffffff) < npix$q) begin
             first_bsz = blk$q;
         end
         else begin
             first_bsz = npix$q[(32'h0)+:(16)] & cmask;
         end
-        if (c_valid$q && ~bad && (region == 32'h0) && (index == 32'h8)) begin
+        if (port$valid && ~bad && (region == 32'h0) && (index == 32'h8)) begin
             in_left$d = npix$q & pmask;
             c_left$d = npix$q & pmask;
             o_left$d = npix$q & pmask;
@@ -20594,7 +20732,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
             xram$write_address = in_addr$q;
         end
         set_full = 1'b0;
-        in_final = ((in_i$q + 32'h1) == mt$q) && ((in_p$q + 32'h1) == in_bsz$q) && (in_left_v == ((in_bsz$q) & 24'hffffff));
+        in_final = ((in_i$q + 32'h1) == mt$q) && ((in_p$q + 32'h1) == in_bsz_v) && (in_left_v == ((in_bsz_v) & 24'hffffff));
         took$d = accept && inp$tvalid;
         took_last$d = inp$tlast;
         took_final$d = in_final;
@@ -20607,7 +20745,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
             if ((in_i$q + 32'h1) == mt$q) begin
                 in_i$d = 32'h0;
                 in_p$d = (in_p$q + 32'h1) & cmask;
-                if ((in_p$q + 32'h1) == in_bsz$q) begin
+                if ((in_p$q + 32'h1) == in_bsz_v) begin
                     set_full = 1'b1;
                     in_p$d = 32'h0;
                     in_addr$d = 32'h0;
@@ -20651,8 +20789,8 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
                 w_addr$d = 32'h0;
                 px_addr$d = 32'h0;
                 o_addr$d = 32'h0;
-                if (c_bsz$q > tmin) begin
-                    tper$d = c_bsz$q;
+                if (c_bsz_v > tmin) begin
+                    tper$d = c_bsz_v;
                 end
                 else begin
                     tper$d = tmin;
@@ -20669,18 +20807,18 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
             end
         end
         else begin
-            if (ck$q < c_bsz$q) begin
+            if (ck$q < c_bsz_v) begin
                 issue_px = 1'b1;
                 px_addr$d = px_addr$q + mt$q[(32'h0)+:(12)];
                 o_addr$d = o_addr$q + nt$q[(32'h0)+:(12)];
             end
             sw_d$d = ck$q == 32'h0;
-            if (~last_tile && ((ck$q + rows) >= tper$q)) begin
+            if (~last_tile && ((ck$q + rows) >= tper_v)) begin
                 w_addr$d = w_addr$q + 32'h1;
-                cap_d$d = (ck$q + rows) == tper$q;
+                cap_d$d = (ck$q + rows) == tper_v;
             end
             ck$d = (ck$q + 32'h1) & cmask;
-            if ((ck$q + 32'h1) == tper$q) begin
+            if ((ck$q + 32'h1) == tper_v) begin
                 ck$d = 32'h0;
                 if ((ci$q + 32'h1) == mt$q) begin
                     ci$d = 32'h0;
@@ -20717,7 +20855,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         tag_v$inp = issue_px;
         tag_first$inp = ci$q == 32'h0;
         tag_last$inp = (ci$q + 32'h1) == mt$q;
-        tag_end$inp = last_tile && ((ck$q + 32'h1) == c_bsz$q);
+        tag_end$inp = last_tile && ((ck$q + 32'h1) == c_bsz_v);
         tag_j$inp = cj$q[(32'h0)+:(6)];
         if (cbank$q) begin
             o_tag = o_addr$q | obank_bit;
@@ -20730,6 +20868,10 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         sram$read_address = tag_j$out;
         j1$d = tag_j$out;
         mram$read_address = j1$q;
+        if (~param_regs) begin
+            bram$read_address = j1$q;
+            sram$read_address = j1$q;
+        end
         bias1$d = bram$read_data;
         shift1$d = sram$read_data;
         if (tag_first$out) begin
@@ -20781,9 +20923,15 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         rq$0$valid = v1$q && last1$q;
         rq$0$last = end1$q;
         rq$0$acc = acc_ext$0$y;
-        rq$0$bias = bias1$q[(32'h20 * 0)+:(32)];
+        if (param_regs) begin
+            rq$0$bias = bias1$q[(32'h20 * 0)+:(32)];
+            rq$0$shift = shift1$q[(32'h6 * 0)+:(6)];
+        end
+        else begin
+            rq$0$bias = bram$read_data[(32'h20 * 0)+:(32)];
+            rq$0$shift = sram$read_data[(32'h6 * 0)+:(6)];
+        end
         rq$0$m0 = mram$read_data[(32'h20 * 0)+:(32)];
-        rq$0$shift = shift1$q[(32'h6 * 0)+:(6)];
         rq$0$out_zp = out_zp$q;
         rq$0$act_min = act_min$q;
         rq$0$act_max = act_max$q;
@@ -20792,9 +20940,15 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         rq$1$valid = v1$q && last1$q;
         rq$1$last = end1$q;
         rq$1$acc = acc_ext$1$y;
-        rq$1$bias = bias1$q[(32'h20 * 1)+:(32)];
+        if (param_regs) begin
+            rq$1$bias = bias1$q[(32'h20 * 1)+:(32)];
+            rq$1$shift = shift1$q[(32'h6 * 1)+:(6)];
+        end
+        else begin
+            rq$1$bias = bram$read_data[(32'h20 * 1)+:(32)];
+            rq$1$shift = sram$read_data[(32'h6 * 1)+:(6)];
+        end
         rq$1$m0 = mram$read_data[(32'h20 * 1)+:(32)];
-        rq$1$shift = shift1$q[(32'h6 * 1)+:(6)];
         rq$1$out_zp = out_zp$q;
         rq$1$act_min = act_min$q;
         rq$1$act_max = act_max$q;
@@ -20803,9 +20957,15 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         rq$2$valid = v1$q && last1$q;
         rq$2$last = end1$q;
         rq$2$acc = acc_ext$2$y;
-        rq$2$bias = bias1$q[(32'h20 * 2)+:(32)];
+        if (param_regs) begin
+            rq$2$bias = bias1$q[(32'h20 * 2)+:(32)];
+            rq$2$shift = shift1$q[(32'h6 * 2)+:(6)];
+        end
+        else begin
+            rq$2$bias = bram$read_data[(32'h20 * 2)+:(32)];
+            rq$2$shift = sram$read_data[(32'h6 * 2)+:(6)];
+        end
         rq$2$m0 = mram$read_data[(32'h20 * 2)+:(32)];
-        rq$2$shift = shift1$q[(32'h6 * 2)+:(6)];
         rq$2$out_zp = out_zp$q;
         rq$2$act_min = act_min$q;
         rq$2$act_max = act_max$q;
@@ -20814,9 +20974,15 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         rq$3$valid = v1$q && last1$q;
         rq$3$last = end1$q;
         rq$3$acc = acc_ext$3$y;
-        rq$3$bias = bias1$q[(32'h20 * 3)+:(32)];
+        if (param_regs) begin
+            rq$3$bias = bias1$q[(32'h20 * 3)+:(32)];
+            rq$3$shift = shift1$q[(32'h6 * 3)+:(6)];
+        end
+        else begin
+            rq$3$bias = bram$read_data[(32'h20 * 3)+:(32)];
+            rq$3$shift = sram$read_data[(32'h6 * 3)+:(6)];
+        end
         rq$3$m0 = mram$read_data[(32'h20 * 3)+:(32)];
-        rq$3$shift = shift1$q[(32'h6 * 3)+:(6)];
         rq$3$out_zp = out_zp$q;
         rq$3$act_min = act_min$q;
         rq$3$act_max = act_max$q;
@@ -20861,7 +21027,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
             if ((o_j$q + 32'h1) == nt$q) begin
                 o_j$d = 32'h0;
                 o_p$d = (o_p$q + 32'h1) & cmask;
-                if ((o_p$q + 32'h1) == o_bsz$q) begin
+                if ((o_p$q + 32'h1) == o_bsz_v) begin
                     clr_ofull = 1'b1;
                     o_p$d = 32'h0;
                     o_rd$d = 32'h0;
@@ -20873,7 +21039,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
                     else begin
                         o_bsz$d = o_rest[(32'h0)+:(16)] & cmask;
                     end
-                    issued_last$d = o_left_v == ((o_bsz$q) & 24'hffffff);
+                    issued_last$d = o_left_v == ((o_bsz_v) & 24'hffffff);
                 end
             end
         end
@@ -20900,7 +21066,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         if (issued$q && ~fifo$inp$tready) begin
             err$d = 1'b1;
         end
-        busy = running$q || c_valid$q;
+        busy = running$q || port$valid;
         error = err$q;
         last_error = last_err$q;
         out_fill = fifo$count;
@@ -30298,25 +30464,6 @@ module dsc_engine$pw$byte_ext$3(a,y);
 endmodule // dsc_engine$pw$byte_ext$3
 
 
-module dsc_engine$pw$c_addr(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$c_addr
-
-
 module dsc_engine$pw$c_bsz(d,q,clock);
     
     // Module arguments
@@ -30336,44 +30483,6 @@ module dsc_engine$pw$c_bsz(d,q,clock);
 endmodule // dsc_engine$pw$c_bsz
 
 
-module dsc_engine$pw$c_data(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$c_data
-
-
-module dsc_engine$pw$c_data_bad(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$c_data_bad
-
-
 module dsc_engine$pw$c_left(d,q,clock);
     
     // Module arguments
@@ -30391,25 +30500,6 @@ module dsc_engine$pw$c_left(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$c_left
-
-
-module dsc_engine$pw$c_valid(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$c_valid
 
 
 module dsc_engine$pw$cap_d(d,q,clock);
@@ -31703,6 +31793,199 @@ module dsc_engine$pw$p_e(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$p_e
+
+
+module dsc_engine$pw$port(clock,cfg_valid,cfg_addr,cfg_data,drop,ok,in_region,in_index,valid,region,index,data,data_ok);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  cfg_valid;
+    input wire  [31:0] cfg_addr;
+    input wire  [31:0] cfg_data;
+    input wire  drop;
+    input wire  ok;
+    output reg  [7:0] in_region;
+    output reg  [23:0] in_index;
+    output reg  valid;
+    output reg  [7:0] region;
+    output reg  [23:0] index;
+    output reg  [31:0] data;
+    output reg  data_ok;
+    
+    // Constant declarations
+    localparam  index_mask = 24'h3fff;
+    localparam  addr_over = 32'hf8ffc000;
+    
+    // Stub signals
+    reg  r_valid$d;
+    wire  r_valid$q;
+    reg  r_valid$clock;
+    reg  [7:0] r_region$d;
+    wire  [7:0] r_region$q;
+    reg  r_region$clock;
+    reg  [23:0] r_index$d;
+    wire  [23:0] r_index$q;
+    reg  r_index$clock;
+    reg  [31:0] r_data$d;
+    wire  [31:0] r_data$q;
+    reg  r_data$clock;
+    reg  r_ok$d;
+    wire  r_ok$q;
+    reg  r_ok$clock;
+    
+    // Local signals
+    reg  fits;
+    
+    // Sub module instances
+    dsc_engine$pw$port$r_valid r_valid(
+        .d(r_valid$d),
+        .q(r_valid$q),
+        .clock(r_valid$clock)
+    );
+    dsc_engine$pw$port$r_region r_region(
+        .d(r_region$d),
+        .q(r_region$q),
+        .clock(r_region$clock)
+    );
+    dsc_engine$pw$port$r_index r_index(
+        .d(r_index$d),
+        .q(r_index$q),
+        .clock(r_index$clock)
+    );
+    dsc_engine$pw$port$r_data r_data(
+        .d(r_data$d),
+        .q(r_data$q),
+        .clock(r_data$clock)
+    );
+    dsc_engine$pw$port$r_ok r_ok(
+        .d(r_ok$d),
+        .q(r_ok$q),
+        .clock(r_ok$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        r_valid$clock = clock;
+        r_region$clock = clock;
+        r_index$clock = clock;
+        r_data$clock = clock;
+        r_ok$clock = clock;
+        r_valid$d = r_valid$q;
+        r_region$d = r_region$q;
+        r_index$d = r_index$q;
+        r_data$d = r_data$q;
+        r_ok$d = r_ok$q;
+        in_region = cfg_addr[(32'h18)+:(8)];
+        in_index = cfg_addr[(32'h0)+:(24)] & index_mask;
+        fits = ~|(cfg_addr & addr_over);
+        r_valid$d = cfg_valid && ~drop;
+        r_region$d = cfg_addr[(32'h18)+:(8)] & 32'h7;
+        r_index$d = in_index;
+        r_data$d = cfg_data;
+        r_ok$d = ok && fits;
+        valid = r_valid$q;
+        region = r_region$q;
+        index = r_index$q;
+        data = r_data$q;
+        data_ok = r_ok$q;
+    end
+    
+endmodule // dsc_engine$pw$port
+
+
+module dsc_engine$pw$port$r_data(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$port$r_data
+
+
+module dsc_engine$pw$port$r_index(d,q,clock);
+    
+    // Module arguments
+    input wire  [23:0] d;
+    output reg  [23:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 24'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$port$r_index
+
+
+module dsc_engine$pw$port$r_ok(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$port$r_ok
+
+
+module dsc_engine$pw$port$r_region(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$port$r_region
+
+
+module dsc_engine$pw$port$r_valid(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$port$r_valid
 
 
 module dsc_engine$pw$px_addr(d,q,clock);

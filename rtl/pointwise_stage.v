@@ -38,6 +38,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     
     // Constant declarations
     localparam  o_back = 5'b1100;
+    localparam  param_regs = 1'b1;
     localparam  rows = 16'h4;
     localparam  tmin = 16'h4;
     localparam  cmask = 16'h7f;
@@ -45,7 +46,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     localparam  mt_max = 16'h40;
     localparam  nt_max = 16'h40;
     localparam  blk_max = 16'h20;
-    localparam  pix_max = 24'hffffff;
+    localparam  pix_lim = 32'h1000000;
     localparam  pmask = 24'hffffff;
     localparam  pix_over = 32'hff000000;
     localparam  w_words = 24'h4000;
@@ -405,18 +406,19 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     reg  issued_last$d;
     wire  issued_last$q;
     reg  issued_last$clock;
-    reg  c_valid$d;
-    wire  c_valid$q;
-    reg  c_valid$clock;
-    reg  [31:0] c_addr$d;
-    wire  [31:0] c_addr$q;
-    reg  c_addr$clock;
-    reg  [31:0] c_data$d;
-    wire  [31:0] c_data$q;
-    reg  c_data$clock;
-    reg  c_data_bad$d;
-    wire  c_data_bad$q;
-    reg  c_data_bad$clock;
+    reg  port$clock;
+    reg  port$cfg_valid;
+    reg  [31:0] port$cfg_addr;
+    reg  [31:0] port$cfg_data;
+    reg  port$drop;
+    reg  port$ok;
+    wire  [7:0] port$in_region;
+    wire  [23:0] port$in_index;
+    wire  port$valid;
+    wire  [7:0] port$region;
+    wire  [23:0] port$index;
+    wire  [31:0] port$data;
+    wire  port$data_ok;
     reg  [15:0] in_bsz$d;
     wire  [15:0] in_bsz$q;
     reg  in_bsz$clock;
@@ -446,7 +448,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     reg  bad;
     reg  [7:0] in_region;
     reg  [23:0] in_index;
-    reg  data_bad;
+    reg  data_ok;
     reg  [15:0] first_bsz;
     reg  [23:0] in_rest;
     reg  [23:0] c_rest;
@@ -471,6 +473,10 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     reg  [7:0] lo_off;
     reg  [7:0] hi_off;
     reg  [23:0] in_left_v;
+    reg  [15:0] in_bsz_v;
+    reg  [15:0] c_bsz_v;
+    reg  [15:0] o_bsz_v;
+    reg  [15:0] tper_v;
     reg  [23:0] c_left_v;
     reg  [23:0] o_left_v;
     reg  is_shift;
@@ -1004,25 +1010,20 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         .q(issued_last$q),
         .clock(issued_last$clock)
     );
-    pointwise_stage$c_valid c_valid(
-        .d(c_valid$d),
-        .q(c_valid$q),
-        .clock(c_valid$clock)
-    );
-    pointwise_stage$c_addr c_addr(
-        .d(c_addr$d),
-        .q(c_addr$q),
-        .clock(c_addr$clock)
-    );
-    pointwise_stage$c_data c_data(
-        .d(c_data$d),
-        .q(c_data$q),
-        .clock(c_data$clock)
-    );
-    pointwise_stage$c_data_bad c_data_bad(
-        .d(c_data_bad$d),
-        .q(c_data_bad$q),
-        .clock(c_data_bad$clock)
+    pointwise_stage$port port(
+        .clock(port$clock),
+        .cfg_valid(port$cfg_valid),
+        .cfg_addr(port$cfg_addr),
+        .cfg_data(port$cfg_data),
+        .drop(port$drop),
+        .ok(port$ok),
+        .in_region(port$in_region),
+        .in_index(port$in_index),
+        .valid(port$valid),
+        .region(port$region),
+        .index(port$index),
+        .data(port$data),
+        .data_ok(port$data_ok)
     );
     pointwise_stage$in_bsz in_bsz(
         .d(in_bsz$d),
@@ -1099,10 +1100,6 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         credits$clock = clock;
         issued$clock = clock;
         issued_last$clock = clock;
-        c_valid$clock = clock;
-        c_addr$clock = clock;
-        c_data$clock = clock;
-        c_data_bad$clock = clock;
         in_bsz$clock = clock;
         c_bsz$clock = clock;
         o_bsz$clock = clock;
@@ -1167,10 +1164,6 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         credits$d = credits$q;
         issued$d = issued$q;
         issued_last$d = issued_last$q;
-        c_valid$d = c_valid$q;
-        c_addr$d = c_addr$q;
-        c_data$d = c_data$q;
-        c_data_bad$d = c_data_bad$q;
         in_bsz$d = in_bsz$q;
         c_bsz$d = c_bsz$q;
         o_bsz$d = o_bsz$q;
@@ -1194,87 +1187,92 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         tag_end$clock = clock;
         tag_j$clock = clock;
         o_dly$clock = clock;
+        port$clock = clock;
         rq$0$clock = clock;
         rq$1$clock = clock;
         rq$2$clock = clock;
         rq$3$clock = clock;
-        in_region = cfg_addr[(32'h18)+:(8)];
-        in_index = cfg_addr[(32'h0)+:(24)];
+        port$cfg_valid = cfg_valid;
+        port$cfg_addr = cfg_addr;
+        port$cfg_data = cfg_data;
+        port$drop = 1'b0;
+        in_region = port$in_region;
+        in_index = port$in_index;
         is_int8 = ~|cfg_data[(32'h7)+:(25)] || (cfg_data[(32'h7)+:(25)] == int8_hi);
         is_shift = (~|cfg_data[(32'h5)+:(27)] && (cfg_data[(32'h0)+:(5)] != 32'h1f)) || ((cfg_data[(32'h5)+:(27)] == shift_hi) && |cfg_data[(32'h0)+:(5)]);
         cfg_low = cfg_data[(32'h0)+:(16)] & cmask;
-        data_bad = 1'b1;
+        data_ok = 1'b0;
         if (in_region == 32'h0) begin
             if (in_index == 32'h0) begin
-                data_bad = (cfg_data == 32'h0) || |(cfg_data & cfg_over) || (cfg_low > mt_max);
+                data_ok = ~((cfg_data == 32'h0) || |(cfg_data & cfg_over) || (cfg_low > mt_max));
             end
             if (in_index == 32'h1) begin
-                data_bad = (cfg_data == 32'h0) || |(cfg_data & cfg_over) || (cfg_low > nt_max);
+                data_ok = ~((cfg_data == 32'h0) || |(cfg_data & cfg_over) || (cfg_low > nt_max));
             end
             if (in_index == 32'h2) begin
-                data_bad = (cfg_data == 32'h0) || |(cfg_data & pix_over) || ((cfg_data[(32'h0)+:(24)] & pmask) > pix_max);
+                data_ok = ~((cfg_data == 32'h0) || |(cfg_data & pix_over) || ~((cfg_data & ~pix_over) < pix_lim));
             end
             if (in_index == 32'h3) begin
-                data_bad = (cfg_data == 32'h0) || |(cfg_data & cfg_over) || (cfg_low > blk_max);
+                data_ok = ~((cfg_data == 32'h0) || |(cfg_data & cfg_over) || (cfg_low > blk_max));
             end
             if ((in_index >= 32'h4) && (in_index <= 32'h6)) begin
-                data_bad = ~is_int8;
+                data_ok = is_int8;
             end
             if ((in_index == 32'h8) || (in_index == 32'h9)) begin
-                data_bad = 1'b0;
+                data_ok = 1'b1;
             end
         end
         if (in_region == 32'h1) begin
-            data_bad = |(in_index & w_over) || ~((in_index & ~w_over) < w_words) || ~is_int8;
+            data_ok = ~(|(in_index & w_over) || ~((in_index & ~w_over) < w_words) || ~is_int8);
         end
         if ((in_region == 32'h2) || (in_region == 32'h3)) begin
-            data_bad = |(in_index & j_over) || ~((in_index & ~j_over) < nt_idx);
+            data_ok = ~(|(in_index & j_over) || ~((in_index & ~j_over) < nt_idx));
         end
         if (in_region == 32'h4) begin
-            data_bad = |(in_index & j_over) || ~((in_index & ~j_over) < nt_idx) || ~is_shift;
+            data_ok = ~(|(in_index & j_over) || ~((in_index & ~j_over) < nt_idx) || ~is_shift);
         end
-        c_valid$d = cfg_valid;
-        c_addr$d = cfg_addr;
-        c_data$d = cfg_data;
-        c_data_bad$d = data_bad;
+        port$ok = data_ok;
         lo_off = act_min$q ^ 32'h80;
         hi_off = act_max$q ^ 32'h80;
-        region = c_addr$q[(32'h18)+:(8)];
-        index = c_addr$q[(32'h0)+:(24)];
+        region = port$region;
+        index = port$index;
         bad = 1'b0;
         wpend$d = 1'b0;
         bwr = 1'b0;
-        pword = (bstage$q >> 32'h20) | (((c_data$q) & 128'hffffffffffffffffffffffffffffffff) << top32);
+        pword = (bstage$q >> 32'h20) | (((port$data) & 128'hffffffffffffffffffffffffffffffff) << top32);
         mwr = 1'b0;
         spend$d = 1'b0;
-        if (c_valid$q) begin
-            if ((region == 32'h0) && (index == 32'h9)) begin
+        if (port$valid) begin
+            if (~port$data_ok) begin
+                bad = 1'b1;
+            end
+            else if ((region == 32'h0) && (index == 32'h9)) begin
                 err$d = 1'b0;
             end
-            else if (running$q || c_data_bad$q) begin
+            else if (running$q) begin
                 bad = 1'b1;
             end
             else if (region == 32'h0) begin
                 if (index == 32'h0) begin
-                    mt$d = c_data$q[(32'h0)+:(16)] & cmask;
+                    mt$d = port$data[(32'h0)+:(16)] & cmask;
                 end
                 if (index == 32'h1) begin
-                    nt$d = c_data$q[(32'h0)+:(16)] & cmask;
+                    nt$d = port$data[(32'h0)+:(16)] & cmask;
                 end
                 if (index == 32'h2) begin
-                    npix$d = c_data$q[(32'h0)+:(24)] & pmask;
+                    npix$d = port$data[(32'h0)+:(24)] & pmask;
                 end
                 if (index == 32'h3) begin
-                    blk$d = c_data$q[(32'h0)+:(16)] & cmask;
+                    blk$d = port$data[(32'h0)+:(16)] & cmask;
                 end
                 if (index == 32'h4) begin
-                    out_zp$d = c_data$q[(32'h0)+:(8)];
+                    out_zp$d = port$data[(32'h0)+:(8)];
                 end
                 if (index == 32'h5) begin
-                    act_min$d = c_data$q[(32'h0)+:(8)];
+                    act_min$d = port$data[(32'h0)+:(8)];
                 end
                 if (index == 32'h6) begin
-                    act_max$d = c_data$q[(32'h0)+:(8)];
+                    act_max$d = port$data[(32'h0)+:(8)];
                 end
                 if (index == 32'h8) begin
                     if (lo_off > hi_off) begin
@@ -1286,7 +1284,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
                 end
             end
             else if (region == 32'h1) begin
-                wstage$d = (wstage$q >> 32'h8) | (((c_data$q[(32'h0)+:(8)]) & 32'hffffffff) << top8);
+                wstage$d = (wstage$q >> 32'h8) | (((port$data[(32'h0)+:(8)]) & 32'hffffffff) << top8);
                 wpend$d = 1'b1;
                 cw_addr$d = index[(32'h0)+:(14)];
             end
@@ -1301,7 +1299,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
                     mwr = 1'b1;
                 end
                 else begin
-                    sstage$d = (sstage$q >> 32'h6) | (((c_data$q[(32'h0)+:(6)]) & 24'hffffff) << top6);
+                    sstage$d = (sstage$q >> 32'h6) | (((port$data[(32'h0)+:(6)]) & 24'hffffff) << top6);
                     spend$d = 1'b1;
                 end
             end
@@ -1322,18 +1320,22 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         sram$write_address = cj_addr$q;
         sram$write_data = sstage$q;
         in_left_v = in_left$q & pmask;
+        in_bsz_v = in_bsz$q & cmask;
+        c_bsz_v = c_bsz$q & cmask;
+        o_bsz_v = o_bsz$q & cmask;
+        tper_v = tper$q & cmask;
         c_left_v = c_left$q & pmask;
         o_left_v = o_left$q & pmask;
-        in_rest = (in_left_v - ((in_bsz$q) & 24'hffffff)) & pmask;
-        c_rest = (c_left_v - ((c_bsz$q) & 24'hffffff)) & pmask;
-        o_rest = (o_left_v - ((o_bsz$q) & 24'hffffff)) & pmask;
+        in_rest = (in_left_v - ((in_bsz_v) & 24'hffffff)) & pmask;
+        c_rest = (c_left_v - ((c_bsz_v) & 24'hffffff)) & pmask;
+        o_rest = (o_left_v - ((o_bsz_v) & 24'hffffff)) & pmask;
         if (((blk$q) & 24'hffffff) < npix$q) begin
             first_bsz = blk$q;
         end
         else begin
             first_bsz = npix$q[(32'h0)+:(16)] & cmask;
         end
-        if (c_valid$q && ~bad && (region == 32'h0) && (index == 32'h8)) begin
+        if (port$valid && ~bad && (region == 32'h0) && (index == 32'h8)) begin
             in_left$d = npix$q & pmask;
             c_left$d = npix$q & pmask;
             o_left$d = npix$q & pmask;
@@ -1359,7 +1361,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
             xram$write_address = in_addr$q;
         end
         set_full = 1'b0;
-        in_final = ((in_i$q + 32'h1) == mt$q) && ((in_p$q + 32'h1) == in_bsz$q) && (in_left_v == ((in_bsz$q) & 24'hffffff));
+        in_final = ((in_i$q + 32'h1) == mt$q) && ((in_p$q + 32'h1) == in_bsz_v) && (in_left_v == ((in_bsz_v) & 24'hffffff));
         took$d = accept && inp$tvalid;
         took_last$d = inp$tlast;
         took_final$d = in_final;
@@ -1372,7 +1374,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
             if ((in_i$q + 32'h1) == mt$q) begin
                 in_i$d = 32'h0;
                 in_p$d = (in_p$q + 32'h1) & cmask;
-                if ((in_p$q + 32'h1) == in_bsz$q) begin
+                if ((in_p$q + 32'h1) == in_bsz_v) begin
                     set_full = 1'b1;
                     in_p$d = 32'h0;
                     in_addr$d = 32'h0;
@@ -1416,8 +1418,8 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
                 w_addr$d = 32'h0;
                 px_addr$d = 32'h0;
                 o_addr$d = 32'h0;
-                if (c_bsz$q > tmin) begin
-                    tper$d = c_bsz$q;
+                if (c_bsz_v > tmin) begin
+                    tper$d = c_bsz_v;
                 end
                 else begin
                     tper$d = tmin;
@@ -1434,18 +1436,18 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
             end
         end
         else begin
-            if (ck$q < c_bsz$q) begin
+            if (ck$q < c_bsz_v) begin
                 issue_px = 1'b1;
                 px_addr$d = px_addr$q + mt$q[(32'h0)+:(12)];
                 o_addr$d = o_addr$q + nt$q[(32'h0)+:(12)];
             end
             sw_d$d = ck$q == 32'h0;
-            if (~last_tile && ((ck$q + rows) >= tper$q)) begin
+            if (~last_tile && ((ck$q + rows) >= tper_v)) begin
                 w_addr$d = w_addr$q + 32'h1;
-                cap_d$d = (ck$q + rows) == tper$q;
+                cap_d$d = (ck$q + rows) == tper_v;
             end
             ck$d = (ck$q + 32'h1) & cmask;
-            if ((ck$q + 32'h1) == tper$q) begin
+            if ((ck$q + 32'h1) == tper_v) begin
                 ck$d = 32'h0;
                 if ((ci$q + 32'h1) == mt$q) begin
                     ci$d = 32'h0;
@@ -1482,7 +1484,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         tag_v$inp = issue_px;
         tag_first$inp = ci$q == 32'h0;
         tag_last$inp = (ci$q + 32'h1) == mt$q;
-        tag_end$inp = last_tile && ((ck$q + 32'h1) == c_bsz$q);
+        tag_end$inp = last_tile && ((ck$q + 32'h1) == c_bsz_v);
         tag_j$inp = cj$q[(32'h0)+:(6)];
         if (cbank$q) begin
             o_tag = o_addr$q | obank_bit;
@@ -1495,6 +1497,10 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         sram$read_address = tag_j$out;
         j1$d = tag_j$out;
         mram$read_address = j1$q;
+        if (~param_regs) begin
+            bram$read_address = j1$q;
+            sram$read_address = j1$q;
+        end
         bias1$d = bram$read_data;
         shift1$d = sram$read_data;
         if (tag_first$out) begin
@@ -1546,9 +1552,15 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         rq$0$valid = v1$q && last1$q;
         rq$0$last = end1$q;
         rq$0$acc = acc_ext$0$y;
-        rq$0$bias = bias1$q[(32'h20 * 0)+:(32)];
+        if (param_regs) begin
+            rq$0$bias = bias1$q[(32'h20 * 0)+:(32)];
+            rq$0$shift = shift1$q[(32'h6 * 0)+:(6)];
+        end
+        else begin
+            rq$0$bias = bram$read_data[(32'h20 * 0)+:(32)];
+            rq$0$shift = sram$read_data[(32'h6 * 0)+:(6)];
+        end
         rq$0$m0 = mram$read_data[(32'h20 * 0)+:(32)];
-        rq$0$shift = shift1$q[(32'h6 * 0)+:(6)];
         rq$0$out_zp = out_zp$q;
         rq$0$act_min = act_min$q;
         rq$0$act_max = act_max$q;
@@ -1557,9 +1569,15 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         rq$1$valid = v1$q && last1$q;
         rq$1$last = end1$q;
         rq$1$acc = acc_ext$1$y;
-        rq$1$bias = bias1$q[(32'h20 * 1)+:(32)];
+        if (param_regs) begin
+            rq$1$bias = bias1$q[(32'h20 * 1)+:(32)];
+            rq$1$shift = shift1$q[(32'h6 * 1)+:(6)];
+        end
+        else begin
+            rq$1$bias = bram$read_data[(32'h20 * 1)+:(32)];
+            rq$1$shift = sram$read_data[(32'h6 * 1)+:(6)];
+        end
         rq$1$m0 = mram$read_data[(32'h20 * 1)+:(32)];
-        rq$1$shift = shift1$q[(32'h6 * 1)+:(6)];
         rq$1$out_zp = out_zp$q;
         rq$1$act_min = act_min$q;
         rq$1$act_max = act_max$q;
@@ -1568,9 +1586,15 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         rq$2$valid = v1$q && last1$q;
         rq$2$last = end1$q;
         rq$2$acc = acc_ext$2$y;
-        rq$2$bias = bias1$q[(32'h20 * 2)+:(32)];
+        if (param_regs) begin
+            rq$2$bias = bias1$q[(32'h20 * 2)+:(32)];
+            rq$2$shift = shift1$q[(32'h6 * 2)+:(6)];
+        end
+        else begin
+            rq$2$bias = bram$read_data[(32'h20 * 2)+:(32)];
+            rq$2$shift = sram$read_data[(32'h6 * 2)+:(6)];
+        end
         rq$2$m0 = mram$read_data[(32'h20 * 2)+:(32)];
-        rq$2$shift = shift1$q[(32'h6 * 2)+:(6)];
         rq$2$out_zp = out_zp$q;
         rq$2$act_min = act_min$q;
         rq$2$act_max = act_max$q;
@@ -1579,9 +1603,15 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         rq$3$valid = v1$q && last1$q;
         rq$3$last = end1$q;
         rq$3$acc = acc_ext$3$y;
-        rq$3$bias = bias1$q[(32'h20 * 3)+:(32)];
+        if (param_regs) begin
+            rq$3$bias = bias1$q[(32'h20 * 3)+:(32)];
+            rq$3$shift = shift1$q[(32'h6 * 3)+:(6)];
+        end
+        else begin
+            rq$3$bias = bram$read_data[(32'h20 * 3)+:(32)];
+            rq$3$shift = sram$read_data[(32'h6 * 3)+:(6)];
+        end
         rq$3$m0 = mram$read_data[(32'h20 * 3)+:(32)];
-        rq$3$shift = shift1$q[(32'h6 * 3)+:(6)];
         rq$3$out_zp = out_zp$q;
         rq$3$act_min = act_min$q;
         rq$3$act_max = act_max$q;
@@ -1626,7 +1656,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
             if ((o_j$q + 32'h1) == nt$q) begin
                 o_j$d = 32'h0;
                 o_p$d = (o_p$q + 32'h1) & cmask;
-                if ((o_p$q + 32'h1) == o_bsz$q) begin
+                if ((o_p$q + 32'h1) == o_bsz_v) begin
                     clr_ofull = 1'b1;
                     o_p$d = 32'h0;
                     o_rd$d = 32'h0;
@@ -1638,7 +1668,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
                     else begin
                         o_bsz$d = o_rest[(32'h0)+:(16)] & cmask;
                     end
-                    issued_last$d = o_left_v == ((o_bsz$q) & 24'hffffff);
+                    issued_last$d = o_left_v == ((o_bsz_v) & 24'hffffff);
                 end
             end
         end
@@ -1665,7 +1695,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         if (issued$q && ~fifo$inp$tready) begin
             err$d = 1'b1;
         end
-        busy = running$q || c_valid$q;
+        busy = running$q || port$valid;
         error = err$q;
         last_error = last_err$q;
         out_fill = fifo$count;
@@ -11063,25 +11093,6 @@ module pointwise_stage$byte_ext$3(a,y);
 endmodule // pointwise_stage$byte_ext$3
 
 
-module pointwise_stage$c_addr(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$c_addr
-
-
 module pointwise_stage$c_bsz(d,q,clock);
     
     // Module arguments
@@ -11101,44 +11112,6 @@ module pointwise_stage$c_bsz(d,q,clock);
 endmodule // pointwise_stage$c_bsz
 
 
-module pointwise_stage$c_data(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$c_data
-
-
-module pointwise_stage$c_data_bad(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$c_data_bad
-
-
 module pointwise_stage$c_left(d,q,clock);
     
     // Module arguments
@@ -11156,25 +11129,6 @@ module pointwise_stage$c_left(d,q,clock);
     end
           
 endmodule // pointwise_stage$c_left
-
-
-module pointwise_stage$c_valid(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$c_valid
 
 
 module pointwise_stage$cap_d(d,q,clock);
@@ -12468,6 +12422,199 @@ module pointwise_stage$p_e(d,q,clock);
     end
           
 endmodule // pointwise_stage$p_e
+
+
+module pointwise_stage$port(clock,cfg_valid,cfg_addr,cfg_data,drop,ok,in_region,in_index,valid,region,index,data,data_ok);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  cfg_valid;
+    input wire  [31:0] cfg_addr;
+    input wire  [31:0] cfg_data;
+    input wire  drop;
+    input wire  ok;
+    output reg  [7:0] in_region;
+    output reg  [23:0] in_index;
+    output reg  valid;
+    output reg  [7:0] region;
+    output reg  [23:0] index;
+    output reg  [31:0] data;
+    output reg  data_ok;
+    
+    // Constant declarations
+    localparam  index_mask = 24'h3fff;
+    localparam  addr_over = 32'hf8ffc000;
+    
+    // Stub signals
+    reg  r_valid$d;
+    wire  r_valid$q;
+    reg  r_valid$clock;
+    reg  [7:0] r_region$d;
+    wire  [7:0] r_region$q;
+    reg  r_region$clock;
+    reg  [23:0] r_index$d;
+    wire  [23:0] r_index$q;
+    reg  r_index$clock;
+    reg  [31:0] r_data$d;
+    wire  [31:0] r_data$q;
+    reg  r_data$clock;
+    reg  r_ok$d;
+    wire  r_ok$q;
+    reg  r_ok$clock;
+    
+    // Local signals
+    reg  fits;
+    
+    // Sub module instances
+    pointwise_stage$port$r_valid r_valid(
+        .d(r_valid$d),
+        .q(r_valid$q),
+        .clock(r_valid$clock)
+    );
+    pointwise_stage$port$r_region r_region(
+        .d(r_region$d),
+        .q(r_region$q),
+        .clock(r_region$clock)
+    );
+    pointwise_stage$port$r_index r_index(
+        .d(r_index$d),
+        .q(r_index$q),
+        .clock(r_index$clock)
+    );
+    pointwise_stage$port$r_data r_data(
+        .d(r_data$d),
+        .q(r_data$q),
+        .clock(r_data$clock)
+    );
+    pointwise_stage$port$r_ok r_ok(
+        .d(r_ok$d),
+        .q(r_ok$q),
+        .clock(r_ok$clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        r_valid$clock = clock;
+        r_region$clock = clock;
+        r_index$clock = clock;
+        r_data$clock = clock;
+        r_ok$clock = clock;
+        r_valid$d = r_valid$q;
+        r_region$d = r_region$q;
+        r_index$d = r_index$q;
+        r_data$d = r_data$q;
+        r_ok$d = r_ok$q;
+        in_region = cfg_addr[(32'h18)+:(8)];
+        in_index = cfg_addr[(32'h0)+:(24)] & index_mask;
+        fits = ~|(cfg_addr & addr_over);
+        r_valid$d = cfg_valid && ~drop;
+        r_region$d = cfg_addr[(32'h18)+:(8)] & 32'h7;
+        r_index$d = in_index;
+        r_data$d = cfg_data;
+        r_ok$d = ok && fits;
+        valid = r_valid$q;
+        region = r_region$q;
+        index = r_index$q;
+        data = r_data$q;
+        data_ok = r_ok$q;
+    end
+    
+endmodule // pointwise_stage$port
+
+
+module pointwise_stage$port$r_data(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$port$r_data
+
+
+module pointwise_stage$port$r_index(d,q,clock);
+    
+    // Module arguments
+    input wire  [23:0] d;
+    output reg  [23:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 24'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$port$r_index
+
+
+module pointwise_stage$port$r_ok(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$port$r_ok
+
+
+module pointwise_stage$port$r_region(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$port$r_region
+
+
+module pointwise_stage$port$r_valid(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$port$r_valid
 
 
 module pointwise_stage$px_addr(d,q,clock);
