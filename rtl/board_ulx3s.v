@@ -993,7 +993,7 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
     localparam  shift_hi = 27'h7ffffff;
     localparam  fifo_depth = 8'h20;
     localparam  taps = 8'h9;
-    localparam  last_tap = 8'h8;
+    localparam  penult_tap = 8'h7;
     localparam  im2col_room = 8'h17;
     localparam  im2col_fits = 1'b1;
     localparam  beat_bits = 16'h20;
@@ -1208,6 +1208,9 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
     reg  [7:0] credits$d;
     wire  [7:0] credits$q;
     reg  credits$clock;
+    reg  [7:0] space$d;
+    wire  [7:0] space$q;
+    reg  space$clock;
     reg  [5:0] group$d;
     wire  [5:0] group$q;
     reg  group$clock;
@@ -1223,6 +1226,9 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
     reg  [7:0] ser_tap$d;
     wire  [7:0] ser_tap$q;
     reg  ser_tap$clock;
+    reg  ser_at_last$d;
+    wire  ser_at_last$q;
+    reg  ser_at_last$clock;
     reg  vpipe$0$d;
     wire  vpipe$0$q;
     reg  vpipe$0$clock;
@@ -1286,6 +1292,7 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
     reg  win_valid;
     reg  win_last;
     reg  win_busy;
+    reg  row_ok;
     reg  bwr;
     reg  mwr;
     reg  [127:0] pword;
@@ -1618,6 +1625,11 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         .q(credits$q),
         .clock(credits$clock)
     );
+    board_ulx3s$engine$space space(
+        .d(space$d),
+        .q(space$q),
+        .clock(space$clock)
+    );
     board_ulx3s$engine$group group(
         .d(group$d),
         .q(group$q),
@@ -1642,6 +1654,11 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         .d(ser_tap$d),
         .q(ser_tap$q),
         .clock(ser_tap$clock)
+    );
+    board_ulx3s$engine$ser_at_last ser_at_last(
+        .d(ser_at_last$d),
+        .q(ser_at_last$q),
+        .clock(ser_at_last$clock)
     );
     board_ulx3s$engine$vpipe$0 vpipe$0(
         .d(vpipe$0$d),
@@ -1762,11 +1779,13 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         active$clock = clock;
         flush$clock = clock;
         credits$clock = clock;
+        space$clock = clock;
         group$clock = clock;
         ser$clock = clock;
         ser_valid$clock = clock;
         ser_last$clock = clock;
         ser_tap$clock = clock;
+        ser_at_last$clock = clock;
         height$d = height$q;
         width$d = width$q;
         last_group$d = last_group$q;
@@ -1788,11 +1807,13 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         active$d = active$q;
         flush$d = flush$q;
         credits$d = credits$q;
+        space$d = space$q;
         group$d = group$q;
         ser$d = ser$q;
         ser_valid$d = ser_valid$q;
         ser_last$d = ser_last$q;
         ser_tap$d = ser_tap$q;
+        ser_at_last$d = ser_at_last$q;
         window$clock = clock;
         wram$clock = clock;
         bram$clock = clock;
@@ -1876,8 +1897,9 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         index = port$index;
         data_m1 = port$data - 32'h1;
         write_ok = port$data_ok;
+        row_ok = 1'b1;
         if ((region == 32'h0) && (index == 32'h8)) begin
-            write_ok = port$data_ok && (height$q != 32'h0) && (width$q != 32'h0) && ((lo_off <= hi_off) || im2col$q);
+            write_ok = port$data_ok && (height$q != 32'h0) && (width$q != 32'h0) && row_ok && ((lo_off <= hi_off) || im2col$q);
         end
         bad = port$valid && (~write_ok || (busy_now && ~((region == 32'h0) && (index == 32'h9))));
         start = port$valid && ~bad && (region == 32'h0) && (index == 32'h8) && ~reset;
@@ -1967,7 +1989,7 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         win_valid = window$out$tvalid;
         win_last = window$out$tlast;
         win_busy = window$busy;
-        ser_free = ~ser_valid$q || (ser_tap$q == last_tap);
+        ser_free = ~ser_valid$q || ser_at_last$q;
         if (im2col$q) begin
             room = im2col_room;
             credit_add = taps;
@@ -1976,7 +1998,7 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
             room = fifo_depth - 32'h1;
             credit_add = 32'h1;
         end
-        window$out$tready = active$q && ~flush$q && (credits$q <= room) && (ser_free || ~im2col$q);
+        window$out$tready = active$q && ~flush$q && ~space$q[32'h7] && (ser_free || ~im2col$q);
         accept = win_valid && window$out$tready;
         if (group$q == last_group$q) begin
             next_group = 32'h0;
@@ -2174,19 +2196,21 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         if (ser_valid$q) begin
             ser$d = ser$q >> beat_bits;
             ser_tap$d = ser_tap$q + 32'h1;
-            if (ser_tap$q == last_tap) begin
+            ser_at_last$d = ser_tap$q == penult_tap;
+            if (ser_at_last$q) begin
                 ser_valid$d = 1'b0;
             end
         end
         if (accept && im2col$q) begin
             ser$d = win_data;
             ser_tap$d = 32'h0;
+            ser_at_last$d = 1'b0;
             ser_valid$d = 1'b1;
             ser_last$d = win_last;
         end
         if (im2col$q) begin
             fifo$inp$tvalid = ser_valid$q;
-            fifo$inp$tlast = ser_last$q && (ser_tap$q == last_tap);
+            fifo$inp$tlast = ser_last$q && ser_at_last$q;
             fifo$inp$tdata = ser$q[(32'h0)+:(32)];
         end
         out$tdata = fifo$out$tdata;
@@ -2199,16 +2223,20 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         unused_data_m1 = data_m1;
         if (accept && ~send) begin
             credits$d = credits$q + credit_add;
+            space$d = space$q - credit_add;
         end
         if (accept && send) begin
             credits$d = credits$q + credit_add - 32'h1;
+            space$d = space$q - credit_add + 32'h1;
         end
         if (~accept && send) begin
             credits$d = credits$q - 32'h1;
+            space$d = space$q + 32'h1;
         end
         if (start) begin
             active$d = 1'b1;
             group$d = 32'h0;
+            space$d = room;
         end
         if (active$q && ~start && ~win_busy) begin
             active$d = 1'b0;
@@ -16170,6 +16198,25 @@ module board_ulx3s$engine$ser(d,q,clock);
 endmodule // board_ulx3s$engine$ser
 
 
+module board_ulx3s$engine$ser_at_last(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_ulx3s$engine$ser_at_last
+
+
 module board_ulx3s$engine$ser_last(d,q,clock);
     
     // Module arguments
@@ -16244,6 +16291,25 @@ module board_ulx3s$engine$shift1(d,q,clock);
     end
           
 endmodule // board_ulx3s$engine$shift1
+
+
+module board_ulx3s$engine$space(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_ulx3s$engine$space
 
 
 module board_ulx3s$engine$spend(d,q,clock);
@@ -16575,6 +16641,9 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
     reg  [5:0] group$d;
     wire  [5:0] group$q;
     reg  group$clock;
+    reg  [5:0] group_succ$d;
+    wire  [5:0] group_succ$q;
+    reg  group_succ$clock;
     reg  [5:0] last_group_r$d;
     wire  [5:0] last_group_r$q;
     reg  last_group_r$clock;
@@ -16600,6 +16669,7 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
     reg  emit;
     reg  wrap;
     reg  group_end;
+    reg  [5:0] succ_succ;
     reg  row_end;
     reg  slot_free;
     reg  single;
@@ -16723,6 +16793,11 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
         .q(group$q),
         .clock(group$clock)
     );
+    board_ulx3s$engine$window$group_succ group_succ(
+        .d(group_succ$d),
+        .q(group_succ$q),
+        .clock(group_succ$clock)
+    );
     board_ulx3s$engine$window$last_group_r last_group_r(
         .d(last_group_r$d),
         .q(last_group_r$q),
@@ -16759,6 +16834,7 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
         prime$clock = clock;
         run$clock = clock;
         group$clock = clock;
+        group_succ$clock = clock;
         last_group_r$clock = clock;
         lb_addr$clock = clock;
         zp_beat$clock = clock;
@@ -16768,6 +16844,7 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
         prime$d = prime$q;
         run$d = run$q;
         group$d = group$q;
+        group_succ$d = group_succ$q;
         last_group_r$d = last_group_r$q;
         lb_addr$d = lb_addr$q;
         zp_beat$d = zp_beat$q;
@@ -16797,13 +16874,15 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
         rowscan$carry = 1'b0;
         rowscan$load = start;
         rowscan$step = fire && row_end;
+        if (group_succ$q == last_group_r$q) begin
+            succ_succ = 32'h0;
+        end
+        else begin
+            succ_succ = group_succ$q + 32'h1;
+        end
         if (fire) begin
-            if (group_end) begin
-                group$d = 32'h0;
-            end
-            else begin
-                group$d = group$q + 32'h1;
-            end
+            group$d = group_succ$q;
+            group_succ$d = succ_succ;
             if (row_end) begin
                 lb_addr$d = 32'h0;
             end
@@ -16865,12 +16944,7 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
             rows$0$read_group = 32'h1;
         end
         else if (fire) begin
-            if (group_end) begin
-                rows$0$read_group = 32'h0;
-            end
-            else begin
-                rows$0$read_group = group$q + 32'h1;
-            end
+            rows$0$read_group = group_succ$q;
         end
         else begin
             rows$0$read_group = group$q;
@@ -16894,12 +16968,7 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
             rows$1$read_group = 32'h1;
         end
         else if (fire) begin
-            if (group_end) begin
-                rows$1$read_group = 32'h0;
-            end
-            else begin
-                rows$1$read_group = group$q + 32'h1;
-            end
+            rows$1$read_group = group_succ$q;
         end
         else begin
             rows$1$read_group = group$q;
@@ -16923,12 +16992,7 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
             rows$2$read_group = 32'h1;
         end
         else if (fire) begin
-            if (group_end) begin
-                rows$2$read_group = 32'h0;
-            end
-            else begin
-                rows$2$read_group = group$q + 32'h1;
-            end
+            rows$2$read_group = group_succ$q;
         end
         else begin
             rows$2$read_group = group$q;
@@ -16963,6 +17027,12 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
             out_valid$d = 1'b0;
             error$d = 1'b0;
             group$d = 32'h0;
+            if (last_group == 32'h0) begin
+                group_succ$d = 32'h0;
+            end
+            else begin
+                group_succ$d = 32'h1;
+            end
             lb_addr$d = 32'h0;
             last_group_r$d = last_group;
             zp_beat$d = zp_chain$0;
@@ -17569,6 +17639,25 @@ module board_ulx3s$engine$window$group(d,q,clock);
     end
           
 endmodule // board_ulx3s$engine$window$group
+
+
+module board_ulx3s$engine$window$group_succ(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_ulx3s$engine$window$group_succ
 
 
 module board_ulx3s$engine$window$last_group_r(d,q,clock);

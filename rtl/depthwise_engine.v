@@ -48,7 +48,7 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
     localparam  shift_hi = 27'h7ffffff;
     localparam  fifo_depth = 8'h20;
     localparam  taps = 8'h9;
-    localparam  last_tap = 8'h8;
+    localparam  penult_tap = 8'h7;
     localparam  im2col_room = 8'h17;
     localparam  im2col_fits = 1'b1;
     localparam  beat_bits = 16'h20;
@@ -263,6 +263,9 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
     reg  [7:0] credits$d;
     wire  [7:0] credits$q;
     reg  credits$clock;
+    reg  [7:0] space$d;
+    wire  [7:0] space$q;
+    reg  space$clock;
     reg  [5:0] group$d;
     wire  [5:0] group$q;
     reg  group$clock;
@@ -278,6 +281,9 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
     reg  [7:0] ser_tap$d;
     wire  [7:0] ser_tap$q;
     reg  ser_tap$clock;
+    reg  ser_at_last$d;
+    wire  ser_at_last$q;
+    reg  ser_at_last$clock;
     reg  vpipe$0$d;
     wire  vpipe$0$q;
     reg  vpipe$0$clock;
@@ -341,6 +347,7 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
     reg  win_valid;
     reg  win_last;
     reg  win_busy;
+    reg  row_ok;
     reg  bwr;
     reg  mwr;
     reg  [127:0] pword;
@@ -673,6 +680,11 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
         .q(credits$q),
         .clock(credits$clock)
     );
+    depthwise_engine$space space(
+        .d(space$d),
+        .q(space$q),
+        .clock(space$clock)
+    );
     depthwise_engine$group group(
         .d(group$d),
         .q(group$q),
@@ -697,6 +709,11 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
         .d(ser_tap$d),
         .q(ser_tap$q),
         .clock(ser_tap$clock)
+    );
+    depthwise_engine$ser_at_last ser_at_last(
+        .d(ser_at_last$d),
+        .q(ser_at_last$q),
+        .clock(ser_at_last$clock)
     );
     depthwise_engine$vpipe$0 vpipe$0(
         .d(vpipe$0$d),
@@ -817,11 +834,13 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
         active$clock = clock;
         flush$clock = clock;
         credits$clock = clock;
+        space$clock = clock;
         group$clock = clock;
         ser$clock = clock;
         ser_valid$clock = clock;
         ser_last$clock = clock;
         ser_tap$clock = clock;
+        ser_at_last$clock = clock;
         height$d = height$q;
         width$d = width$q;
         last_group$d = last_group$q;
@@ -843,11 +862,13 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
         active$d = active$q;
         flush$d = flush$q;
         credits$d = credits$q;
+        space$d = space$q;
         group$d = group$q;
         ser$d = ser$q;
         ser_valid$d = ser_valid$q;
         ser_last$d = ser_last$q;
         ser_tap$d = ser_tap$q;
+        ser_at_last$d = ser_at_last$q;
         window$clock = clock;
         wram$clock = clock;
         bram$clock = clock;
@@ -931,8 +952,9 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
         index = port$index;
         data_m1 = port$data - 32'h1;
         write_ok = port$data_ok;
+        row_ok = 1'b1;
         if ((region == 32'h0) && (index == 32'h8)) begin
-            write_ok = port$data_ok && (height$q != 32'h0) && (width$q != 32'h0) && ((lo_off <= hi_off) || im2col$q);
+            write_ok = port$data_ok && (height$q != 32'h0) && (width$q != 32'h0) && row_ok && ((lo_off <= hi_off) || im2col$q);
         end
         bad = port$valid && (~write_ok || (busy_now && ~((region == 32'h0) && (index == 32'h9))));
         start = port$valid && ~bad && (region == 32'h0) && (index == 32'h8) && ~reset;
@@ -1022,7 +1044,7 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
         win_valid = window$out$tvalid;
         win_last = window$out$tlast;
         win_busy = window$busy;
-        ser_free = ~ser_valid$q || (ser_tap$q == last_tap);
+        ser_free = ~ser_valid$q || ser_at_last$q;
         if (im2col$q) begin
             room = im2col_room;
             credit_add = taps;
@@ -1031,7 +1053,7 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
             room = fifo_depth - 32'h1;
             credit_add = 32'h1;
         end
-        window$out$tready = active$q && ~flush$q && (credits$q <= room) && (ser_free || ~im2col$q);
+        window$out$tready = active$q && ~flush$q && ~space$q[32'h7] && (ser_free || ~im2col$q);
         accept = win_valid && window$out$tready;
         if (group$q == last_group$q) begin
             next_group = 32'h0;
@@ -1229,19 +1251,21 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
         if (ser_valid$q) begin
             ser$d = ser$q >> beat_bits;
             ser_tap$d = ser_tap$q + 32'h1;
-            if (ser_tap$q == last_tap) begin
+            ser_at_last$d = ser_tap$q == penult_tap;
+            if (ser_at_last$q) begin
                 ser_valid$d = 1'b0;
             end
         end
         if (accept && im2col$q) begin
             ser$d = win_data;
             ser_tap$d = 32'h0;
+            ser_at_last$d = 1'b0;
             ser_valid$d = 1'b1;
             ser_last$d = win_last;
         end
         if (im2col$q) begin
             fifo$inp$tvalid = ser_valid$q;
-            fifo$inp$tlast = ser_last$q && (ser_tap$q == last_tap);
+            fifo$inp$tlast = ser_last$q && ser_at_last$q;
             fifo$inp$tdata = ser$q[(32'h0)+:(32)];
         end
         out$tdata = fifo$out$tdata;
@@ -1254,16 +1278,20 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
         unused_data_m1 = data_m1;
         if (accept && ~send) begin
             credits$d = credits$q + credit_add;
+            space$d = space$q - credit_add;
         end
         if (accept && send) begin
             credits$d = credits$q + credit_add - 32'h1;
+            space$d = space$q - credit_add + 32'h1;
         end
         if (~accept && send) begin
             credits$d = credits$q - 32'h1;
+            space$d = space$q + 32'h1;
         end
         if (start) begin
             active$d = 1'b1;
             group$d = 32'h0;
+            space$d = room;
         end
         if (active$q && ~start && ~win_busy) begin
             active$d = 1'b0;
@@ -15225,6 +15253,25 @@ module depthwise_engine$ser(d,q,clock);
 endmodule // depthwise_engine$ser
 
 
+module depthwise_engine$ser_at_last(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$ser_at_last
+
+
 module depthwise_engine$ser_last(d,q,clock);
     
     // Module arguments
@@ -15299,6 +15346,25 @@ module depthwise_engine$shift1(d,q,clock);
     end
           
 endmodule // depthwise_engine$shift1
+
+
+module depthwise_engine$space(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$space
 
 
 module depthwise_engine$spend(d,q,clock);
@@ -15630,6 +15696,9 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
     reg  [5:0] group$d;
     wire  [5:0] group$q;
     reg  group$clock;
+    reg  [5:0] group_succ$d;
+    wire  [5:0] group_succ$q;
+    reg  group_succ$clock;
     reg  [5:0] last_group_r$d;
     wire  [5:0] last_group_r$q;
     reg  last_group_r$clock;
@@ -15655,6 +15724,7 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
     reg  emit;
     reg  wrap;
     reg  group_end;
+    reg  [5:0] succ_succ;
     reg  row_end;
     reg  slot_free;
     reg  single;
@@ -15778,6 +15848,11 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
         .q(group$q),
         .clock(group$clock)
     );
+    depthwise_engine$window$group_succ group_succ(
+        .d(group_succ$d),
+        .q(group_succ$q),
+        .clock(group_succ$clock)
+    );
     depthwise_engine$window$last_group_r last_group_r(
         .d(last_group_r$d),
         .q(last_group_r$q),
@@ -15814,6 +15889,7 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
         prime$clock = clock;
         run$clock = clock;
         group$clock = clock;
+        group_succ$clock = clock;
         last_group_r$clock = clock;
         lb_addr$clock = clock;
         zp_beat$clock = clock;
@@ -15823,6 +15899,7 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
         prime$d = prime$q;
         run$d = run$q;
         group$d = group$q;
+        group_succ$d = group_succ$q;
         last_group_r$d = last_group_r$q;
         lb_addr$d = lb_addr$q;
         zp_beat$d = zp_beat$q;
@@ -15852,13 +15929,15 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
         rowscan$carry = 1'b0;
         rowscan$load = start;
         rowscan$step = fire && row_end;
+        if (group_succ$q == last_group_r$q) begin
+            succ_succ = 32'h0;
+        end
+        else begin
+            succ_succ = group_succ$q + 32'h1;
+        end
         if (fire) begin
-            if (group_end) begin
-                group$d = 32'h0;
-            end
-            else begin
-                group$d = group$q + 32'h1;
-            end
+            group$d = group_succ$q;
+            group_succ$d = succ_succ;
             if (row_end) begin
                 lb_addr$d = 32'h0;
             end
@@ -15920,12 +15999,7 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
             rows$0$read_group = 32'h1;
         end
         else if (fire) begin
-            if (group_end) begin
-                rows$0$read_group = 32'h0;
-            end
-            else begin
-                rows$0$read_group = group$q + 32'h1;
-            end
+            rows$0$read_group = group_succ$q;
         end
         else begin
             rows$0$read_group = group$q;
@@ -15949,12 +16023,7 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
             rows$1$read_group = 32'h1;
         end
         else if (fire) begin
-            if (group_end) begin
-                rows$1$read_group = 32'h0;
-            end
-            else begin
-                rows$1$read_group = group$q + 32'h1;
-            end
+            rows$1$read_group = group_succ$q;
         end
         else begin
             rows$1$read_group = group$q;
@@ -15978,12 +16047,7 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
             rows$2$read_group = 32'h1;
         end
         else if (fire) begin
-            if (group_end) begin
-                rows$2$read_group = 32'h0;
-            end
-            else begin
-                rows$2$read_group = group$q + 32'h1;
-            end
+            rows$2$read_group = group_succ$q;
         end
         else begin
             rows$2$read_group = group$q;
@@ -16018,6 +16082,12 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
             out_valid$d = 1'b0;
             error$d = 1'b0;
             group$d = 32'h0;
+            if (last_group == 32'h0) begin
+                group_succ$d = 32'h0;
+            end
+            else begin
+                group_succ$d = 32'h1;
+            end
             lb_addr$d = 32'h0;
             last_group_r$d = last_group;
             zp_beat$d = zp_chain$0;
@@ -16624,6 +16694,25 @@ module depthwise_engine$window$group(d,q,clock);
     end
           
 endmodule // depthwise_engine$window$group
+
+
+module depthwise_engine$window$group_succ(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$group_succ
 
 
 module depthwise_engine$window$last_group_r(d,q,clock);

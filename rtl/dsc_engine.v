@@ -262,7 +262,7 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     localparam  shift_hi = 27'h7ffffff;
     localparam  fifo_depth = 8'h20;
     localparam  taps = 8'h9;
-    localparam  last_tap = 8'h8;
+    localparam  penult_tap = 8'h7;
     localparam  im2col_room = 8'h17;
     localparam  im2col_fits = 1'b1;
     localparam  beat_bits = 16'h20;
@@ -477,6 +477,9 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     reg  [7:0] credits$d;
     wire  [7:0] credits$q;
     reg  credits$clock;
+    reg  [7:0] space$d;
+    wire  [7:0] space$q;
+    reg  space$clock;
     reg  [5:0] group$d;
     wire  [5:0] group$q;
     reg  group$clock;
@@ -492,6 +495,9 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     reg  [7:0] ser_tap$d;
     wire  [7:0] ser_tap$q;
     reg  ser_tap$clock;
+    reg  ser_at_last$d;
+    wire  ser_at_last$q;
+    reg  ser_at_last$clock;
     reg  vpipe$0$d;
     wire  vpipe$0$q;
     reg  vpipe$0$clock;
@@ -555,6 +561,7 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     reg  win_valid;
     reg  win_last;
     reg  win_busy;
+    reg  row_ok;
     reg  bwr;
     reg  mwr;
     reg  [127:0] pword;
@@ -887,6 +894,11 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         .q(credits$q),
         .clock(credits$clock)
     );
+    dsc_engine$dw$space space(
+        .d(space$d),
+        .q(space$q),
+        .clock(space$clock)
+    );
     dsc_engine$dw$group group(
         .d(group$d),
         .q(group$q),
@@ -911,6 +923,11 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         .d(ser_tap$d),
         .q(ser_tap$q),
         .clock(ser_tap$clock)
+    );
+    dsc_engine$dw$ser_at_last ser_at_last(
+        .d(ser_at_last$d),
+        .q(ser_at_last$q),
+        .clock(ser_at_last$clock)
     );
     dsc_engine$dw$vpipe$0 vpipe$0(
         .d(vpipe$0$d),
@@ -1031,11 +1048,13 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         active$clock = clock;
         flush$clock = clock;
         credits$clock = clock;
+        space$clock = clock;
         group$clock = clock;
         ser$clock = clock;
         ser_valid$clock = clock;
         ser_last$clock = clock;
         ser_tap$clock = clock;
+        ser_at_last$clock = clock;
         height$d = height$q;
         width$d = width$q;
         last_group$d = last_group$q;
@@ -1057,11 +1076,13 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         active$d = active$q;
         flush$d = flush$q;
         credits$d = credits$q;
+        space$d = space$q;
         group$d = group$q;
         ser$d = ser$q;
         ser_valid$d = ser_valid$q;
         ser_last$d = ser_last$q;
         ser_tap$d = ser_tap$q;
+        ser_at_last$d = ser_at_last$q;
         window$clock = clock;
         wram$clock = clock;
         bram$clock = clock;
@@ -1145,8 +1166,9 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         index = port$index;
         data_m1 = port$data - 32'h1;
         write_ok = port$data_ok;
+        row_ok = 1'b1;
         if ((region == 32'h0) && (index == 32'h8)) begin
-            write_ok = port$data_ok && (height$q != 32'h0) && (width$q != 32'h0) && ((lo_off <= hi_off) || im2col$q);
+            write_ok = port$data_ok && (height$q != 32'h0) && (width$q != 32'h0) && row_ok && ((lo_off <= hi_off) || im2col$q);
         end
         bad = port$valid && (~write_ok || (busy_now && ~((region == 32'h0) && (index == 32'h9))));
         start = port$valid && ~bad && (region == 32'h0) && (index == 32'h8) && ~reset;
@@ -1236,7 +1258,7 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         win_valid = window$out$tvalid;
         win_last = window$out$tlast;
         win_busy = window$busy;
-        ser_free = ~ser_valid$q || (ser_tap$q == last_tap);
+        ser_free = ~ser_valid$q || ser_at_last$q;
         if (im2col$q) begin
             room = im2col_room;
             credit_add = taps;
@@ -1245,7 +1267,7 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
             room = fifo_depth - 32'h1;
             credit_add = 32'h1;
         end
-        window$out$tready = active$q && ~flush$q && (credits$q <= room) && (ser_free || ~im2col$q);
+        window$out$tready = active$q && ~flush$q && ~space$q[32'h7] && (ser_free || ~im2col$q);
         accept = win_valid && window$out$tready;
         if (group$q == last_group$q) begin
             next_group = 32'h0;
@@ -1443,19 +1465,21 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         if (ser_valid$q) begin
             ser$d = ser$q >> beat_bits;
             ser_tap$d = ser_tap$q + 32'h1;
-            if (ser_tap$q == last_tap) begin
+            ser_at_last$d = ser_tap$q == penult_tap;
+            if (ser_at_last$q) begin
                 ser_valid$d = 1'b0;
             end
         end
         if (accept && im2col$q) begin
             ser$d = win_data;
             ser_tap$d = 32'h0;
+            ser_at_last$d = 1'b0;
             ser_valid$d = 1'b1;
             ser_last$d = win_last;
         end
         if (im2col$q) begin
             fifo$inp$tvalid = ser_valid$q;
-            fifo$inp$tlast = ser_last$q && (ser_tap$q == last_tap);
+            fifo$inp$tlast = ser_last$q && ser_at_last$q;
             fifo$inp$tdata = ser$q[(32'h0)+:(32)];
         end
         out$tdata = fifo$out$tdata;
@@ -1468,16 +1492,20 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         unused_data_m1 = data_m1;
         if (accept && ~send) begin
             credits$d = credits$q + credit_add;
+            space$d = space$q - credit_add;
         end
         if (accept && send) begin
             credits$d = credits$q + credit_add - 32'h1;
+            space$d = space$q - credit_add + 32'h1;
         end
         if (~accept && send) begin
             credits$d = credits$q - 32'h1;
+            space$d = space$q + 32'h1;
         end
         if (start) begin
             active$d = 1'b1;
             group$d = 32'h0;
+            space$d = room;
         end
         if (active$q && ~start && ~win_busy) begin
             active$d = 1'b0;
@@ -15439,6 +15467,25 @@ module dsc_engine$dw$ser(d,q,clock);
 endmodule // dsc_engine$dw$ser
 
 
+module dsc_engine$dw$ser_at_last(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$ser_at_last
+
+
 module dsc_engine$dw$ser_last(d,q,clock);
     
     // Module arguments
@@ -15513,6 +15560,25 @@ module dsc_engine$dw$shift1(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$shift1
+
+
+module dsc_engine$dw$space(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$space
 
 
 module dsc_engine$dw$spend(d,q,clock);
@@ -15844,6 +15910,9 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
     reg  [5:0] group$d;
     wire  [5:0] group$q;
     reg  group$clock;
+    reg  [5:0] group_succ$d;
+    wire  [5:0] group_succ$q;
+    reg  group_succ$clock;
     reg  [5:0] last_group_r$d;
     wire  [5:0] last_group_r$q;
     reg  last_group_r$clock;
@@ -15869,6 +15938,7 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
     reg  emit;
     reg  wrap;
     reg  group_end;
+    reg  [5:0] succ_succ;
     reg  row_end;
     reg  slot_free;
     reg  single;
@@ -15992,6 +16062,11 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         .q(group$q),
         .clock(group$clock)
     );
+    dsc_engine$dw$window$group_succ group_succ(
+        .d(group_succ$d),
+        .q(group_succ$q),
+        .clock(group_succ$clock)
+    );
     dsc_engine$dw$window$last_group_r last_group_r(
         .d(last_group_r$d),
         .q(last_group_r$q),
@@ -16028,6 +16103,7 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         prime$clock = clock;
         run$clock = clock;
         group$clock = clock;
+        group_succ$clock = clock;
         last_group_r$clock = clock;
         lb_addr$clock = clock;
         zp_beat$clock = clock;
@@ -16037,6 +16113,7 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         prime$d = prime$q;
         run$d = run$q;
         group$d = group$q;
+        group_succ$d = group_succ$q;
         last_group_r$d = last_group_r$q;
         lb_addr$d = lb_addr$q;
         zp_beat$d = zp_beat$q;
@@ -16066,13 +16143,15 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         rowscan$carry = 1'b0;
         rowscan$load = start;
         rowscan$step = fire && row_end;
+        if (group_succ$q == last_group_r$q) begin
+            succ_succ = 32'h0;
+        end
+        else begin
+            succ_succ = group_succ$q + 32'h1;
+        end
         if (fire) begin
-            if (group_end) begin
-                group$d = 32'h0;
-            end
-            else begin
-                group$d = group$q + 32'h1;
-            end
+            group$d = group_succ$q;
+            group_succ$d = succ_succ;
             if (row_end) begin
                 lb_addr$d = 32'h0;
             end
@@ -16134,12 +16213,7 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
             rows$0$read_group = 32'h1;
         end
         else if (fire) begin
-            if (group_end) begin
-                rows$0$read_group = 32'h0;
-            end
-            else begin
-                rows$0$read_group = group$q + 32'h1;
-            end
+            rows$0$read_group = group_succ$q;
         end
         else begin
             rows$0$read_group = group$q;
@@ -16163,12 +16237,7 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
             rows$1$read_group = 32'h1;
         end
         else if (fire) begin
-            if (group_end) begin
-                rows$1$read_group = 32'h0;
-            end
-            else begin
-                rows$1$read_group = group$q + 32'h1;
-            end
+            rows$1$read_group = group_succ$q;
         end
         else begin
             rows$1$read_group = group$q;
@@ -16192,12 +16261,7 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
             rows$2$read_group = 32'h1;
         end
         else if (fire) begin
-            if (group_end) begin
-                rows$2$read_group = 32'h0;
-            end
-            else begin
-                rows$2$read_group = group$q + 32'h1;
-            end
+            rows$2$read_group = group_succ$q;
         end
         else begin
             rows$2$read_group = group$q;
@@ -16232,6 +16296,12 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
             out_valid$d = 1'b0;
             error$d = 1'b0;
             group$d = 32'h0;
+            if (last_group == 32'h0) begin
+                group_succ$d = 32'h0;
+            end
+            else begin
+                group_succ$d = 32'h1;
+            end
             lb_addr$d = 32'h0;
             last_group_r$d = last_group;
             zp_beat$d = zp_chain$0;
@@ -16838,6 +16908,25 @@ module dsc_engine$dw$window$group(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$window$group
+
+
+module dsc_engine$dw$window$group_succ(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$window$group_succ
 
 
 module dsc_engine$dw$window$last_group_r(d,q,clock);
