@@ -417,7 +417,8 @@ fn layer_dir_on_the_verilated_engine_is_bit_exact_and_cycle_exact() {
     assert_eq!(v["backend"], "verilator");
     let row = &v["layers"][0];
     assert_eq!(row["bit_exact"], true);
-    let e = EngineConfig::new(3, 1, 1, 1, 32, 32, 32).unwrap();
+    // configs/ice40-up5k.toml's engine, which is generated without the im2col mode.
+    let e = EngineConfig::new(3, 1, 1, 1, 32, 32, 32).unwrap().with_im2col(false);
     let a = SystolicConfig::new(1, 1, acc_bits_for_products(32), 32, Dataflow::WeightStationary).unwrap();
     let fused = DscConfig::new(e, PointwiseConfig::new(a, 32, 32, 16).unwrap()).unwrap();
     let want = dsc_cycles(&fused, &fused.layer(H, W, M, N, 1).unwrap());
@@ -426,7 +427,7 @@ fn layer_dir_on_the_verilated_engine_is_bit_exact_and_cycle_exact() {
     let (input, block) = fixture_block();
     let got = npy::parse(&std::fs::read(d.join("output.npy")).unwrap()).unwrap();
     assert_eq!(got.data, Data::I8(block.run(&input).unwrap().into_data()));
-    // No standard-conv baseline (M' = 16·9·1 = 144 > max_m = 32): "—*" and the reason below.
+    // No standard-conv baseline (no im2col mode on this engine): "—*" and the reason below.
     let why = fused.conv_layer(H, W, M, N, 1).unwrap_err().to_string();
     assert!(row["conv_note"].as_str().unwrap().contains(&why), "{row}");
     let table = stdout_of(&["simulate", "--layer-dir", d.to_str().unwrap(), "--config", cfg.to_str().unwrap()]);
@@ -437,8 +438,8 @@ fn layer_dir_on_the_verilated_engine_is_bit_exact_and_cycle_exact() {
     assert_eq!(cells[cells.len() - 4..], ["yes", "—*", "—*", formula.as_str()], "{table}");
     assert!(table.contains(&format!("{name}: * no standard-conv baseline on this engine: {why}")), "{table}");
 
-    // A network whose conv0 (64 wide) does not fit the 32-wide engine: conv0 and the layers
-    // beyond its channels run golden-only and say why; the rest run in Verilator.
+    // A network whose conv0 cannot run on this engine (no im2col mode, and 64 wide > 32): conv0
+    // and the layers beyond its channels run golden-only and say why; the rest run in Verilator.
     let text = stdout_of(&[
         "simulate", "--network", "mobilenet-v1", "--alpha", "0.25", "--resolution", "64",
         "--config", cfg.to_str().unwrap(), "--format", "json",
