@@ -15,6 +15,7 @@ use dsc_model::n_tiles::{concat_channels, conv_slice, dsc_slice, n_tiles};
 use dsc_model::pointwise::PointwiseConfig;
 use dsc_model::synthetic::ConvLayer;
 use dsc_model::{DscBlock, ModelError, Tensor};
+use std::ops::Range;
 use rust_hdl::prelude::Block;
 use std::path::Path;
 
@@ -166,22 +167,32 @@ impl EngineSim {
     /// requantization; the outputs concatenated. One tile when `N ≤ max_n`. Errors as
     /// [`Self::run_dsc`].
     pub fn run_dsc_tiled(&mut self, layer: &DscBlock, input: &Tensor<i8>, stalls: Option<u64>) -> Result<TiledRun> {
-        let ranges = n_tiles(layer.n(), self.cfg.pointwise().max_n()).map_err(EngineSimError::Layer)?;
-        let mut runs = Vec::with_capacity(ranges.len());
-        for (t, r) in ranges.into_iter().enumerate() {
+        self.run_tiles(layer.n(), stalls, |sim, r, stalls| {
             let tile = dsc_slice(layer, r).map_err(EngineSimError::Layer)?;
-            runs.push(self.run_dsc(&tile, input, stalls.map(|s| s ^ t as u64))?);
-        }
-        merge(runs)
+            sim.run_dsc(&tile, input, stalls)
+        })
     }
 
     /// [`Self::run_conv`] in N tiles, as [`Self::run_dsc_tiled`].
     pub fn run_conv_tiled(&mut self, layer: &ConvLayer, input: &Tensor<i8>, stalls: Option<u64>) -> Result<TiledRun> {
-        let ranges = n_tiles(layer.weights.n(), self.cfg.pointwise().max_n()).map_err(EngineSimError::Layer)?;
+        self.run_tiles(layer.weights.n(), stalls, |sim, r, stalls| {
+            let tile = conv_slice(layer, r).map_err(EngineSimError::Layer)?;
+            sim.run_conv(&tile, input, stalls)
+        })
+    }
+
+    /// One `pass` per N tile of `n` output channels (tile `t` with the stall seed `s ^ t`),
+    /// the runs merged.
+    fn run_tiles(
+        &mut self,
+        n: usize,
+        stalls: Option<u64>,
+        mut pass: impl FnMut(&mut Self, Range<usize>, Option<u64>) -> Result<LayerRun>,
+    ) -> Result<TiledRun> {
+        let ranges = n_tiles(n, self.cfg.pointwise().max_n()).map_err(EngineSimError::Layer)?;
         let mut runs = Vec::with_capacity(ranges.len());
         for (t, r) in ranges.into_iter().enumerate() {
-            let tile = conv_slice(layer, r).map_err(EngineSimError::Layer)?;
-            runs.push(self.run_conv(&tile, input, stalls.map(|s| s ^ t as u64))?);
+            runs.push(pass(self, r, stalls.map(|s| s ^ t as u64))?);
         }
         merge(runs)
     }
