@@ -232,8 +232,10 @@ pub struct DepthwiseEngineQ<
     flush: DFF<Bit>,
     credits: DFF<Bits<8>>,
     /// `room − credits` in two's complement, kept beside `credits` (loaded with `room` at
-    /// START, when the credits are 0): its sign bit is the accept test `credits ≤ room` straight
-    /// from a flip-flop (for Fmax: no comparator in the ready path).
+    /// START, when the credits are 0): its sign bit is im2col mode's accept test `credits ≤
+    /// room` straight from a flip-flop (for Fmax: no comparator in the ready path). Depthwise
+    /// mode needs no such register (see `credit_ok`), so an engine without the im2col mode
+    /// loses it in synthesis.
     space: DFF<Bits<8>>,
     group: DFF<Bits<GADDR>>,
     /// im2col serializer: the accepted window, shifted down a beat per cycle; `ser_tap` = the
@@ -265,7 +267,6 @@ pub struct DepthwiseEngineQ<
     region: Signal<Local, Bits<8>>,
     index: Signal<Local, Bits<24>>,
     data_m1: Signal<Local, Bits<32>>,
-    is_int8: Signal<Local, Bit>,
     group_ok: Signal<Local, Bit>,
     write_ok: Signal<Local, Bit>,
     bad: Signal<Local, Bit>,
@@ -275,6 +276,9 @@ pub struct DepthwiseEngineQ<
     send: Signal<Local, Bit>,
     /// The serializer takes a window this cycle (empty, or on its last tap).
     ser_free: Signal<Local, Bit>,
+    /// The FIFO has room for the beats of a window accepted now (and, in im2col mode, the
+    /// serializer takes it).
+    credit_ok: Signal<Local, Bit>,
     /// Highest credit count at which a window may be accepted.
     room: Signal<Local, Bits<8>>,
     /// Credits a window accepted now adds: 1 beat, or `Dk²` in im2col mode.
@@ -301,8 +305,6 @@ pub struct DepthwiseEngineQ<
     dim_over: Constant<Bits<32>>,
     cfg_dim: Signal<Local, Bits<32>>,
     dim_fits: Signal<Local, Bit>,
-    int8_hi: Constant<Bits<25>>,
-    shift_hi: Constant<Bits<27>>,
     fifo_depth: Constant<Bits<8>>,
     /// `Dk²`, `Dk² − 2` (the tap before the last), `depth − Dk²` (0 when `Dk²` exceeds the depth: see `im2col_fits`).
     taps: Constant<Bits<8>>,
@@ -487,7 +489,6 @@ impl<
             region: Default::default(),
             index: Default::default(),
             data_m1: Default::default(),
-            is_int8: Default::default(),
             group_ok: Default::default(),
             write_ok: Default::default(),
             bad: Default::default(),
@@ -496,6 +497,7 @@ impl<
             accept: Default::default(),
             send: Default::default(),
             ser_free: Default::default(),
+            credit_ok: Default::default(),
             room: Default::default(),
             credit_add: Default::default(),
             next_group: Default::default(),
@@ -515,8 +517,6 @@ impl<
             dim_over: Constant::new((!dim_mask & 0xFFFF_FFFF).into()),
             cfg_dim: Default::default(),
             dim_fits: Default::default(),
-            int8_hi: Constant::new(((1u64 << 25) - 1).into()),
-            shift_hi: Constant::new(((1u64 << 27) - 1).into()),
             fifo_depth: Constant::new((depth as u64).into()),
             taps: Constant::new((taps as u64).into()),
             penult_tap: Constant::new(((taps - 2) as u64).into()),
@@ -580,10 +580,8 @@ impl<
         self.port.drop.next = self.reset.val();
         self.in_region.next = self.port.in_region.val();
         self.in_index.next = self.port.in_index.val();
-        // Range checks without 32-bit comparators: int8 = bits 31..7 all equal; sizes = no
-        // bit above the largest maximum, then a narrow compare.
-        self.is_int8.next = !self.cfg_data.val().get_bits::<25>(7).any()
-            || (self.cfg_data.val().get_bits::<25>(7) == self.int8_hi.val());
+        // Sizes without 32-bit comparators: no bit above the largest maximum, then a narrow
+        // compare (the int8 and shift ranges come from the port).
         self.cfg_dim.next = self.cfg_data.val() & self.dim_mask.val();
         self.dim_fits.next = (self.cfg_data.val() != 0) && !(self.cfg_data.val() & self.dim_over.val()).any();
         self.group_ok.next = self.in_index.val() <= self.max_group_index.val();
@@ -605,7 +603,7 @@ impl<
                 self.data_ok.next = (self.cfg_data.val() == 1) || (self.cfg_data.val() == 2);
             }
             if (self.in_index.val() >= 4) && (self.in_index.val() <= 7) {
-                self.data_ok.next = self.is_int8.val();
+                self.data_ok.next = self.port.in_int8.val();
             }
             // START (8) is checked against the layer registers at edge 2.
             if (self.in_index.val() == 8) || (self.in_index.val() == 9) {
@@ -617,17 +615,13 @@ impl<
             }
         }
         if (self.in_region.val() == 1) && self.group_ok.val() {
-            self.data_ok.next = self.is_int8.val();
+            self.data_ok.next = self.port.in_int8.val();
         }
         if ((self.in_region.val() == 2) || (self.in_region.val() == 3)) && self.group_ok.val() {
             self.data_ok.next = true;
         }
         if (self.in_region.val() == 4) && self.group_ok.val() {
-            self.data_ok.next =
-                // −31..=30: bits 31..5 all equal, except −32 and 31.
-                (!self.cfg_data.val().get_bits::<27>(5).any() && (self.cfg_data.val().get_bits::<5>(0) != 31))
-                    || ((self.cfg_data.val().get_bits::<27>(5) == self.shift_hi.val())
-                        && self.cfg_data.val().get_bits::<5>(0).any());
+            self.data_ok.next = self.port.in_shift.val();
         }
         self.port.ok.next = self.data_ok.val();
         // Edge 2.
@@ -794,10 +788,14 @@ impl<
             self.room.next = self.fifo_depth.val() - 1;
             self.credit_add.next = 1.into();
         }
-        self.window.out.tready.next = self.active.q.val()
-            && !self.flush.q.val()
-            && !self.space.q.val().get_bit(7)
-            && (self.ser_free.val() || !self.im2col.q.val());
+        // Depthwise mode: room = depth − 1 and the credits never pass the depth (a power of
+        // two), so `credits ≤ room` is the credits' depth bit clear.
+        if self.im2col.q.val() {
+            self.credit_ok.next = !self.space.q.val().get_bit(7) && self.ser_free.val();
+        } else {
+            self.credit_ok.next = !(self.credits.q.val() & self.fifo_depth.val()).any();
+        }
+        self.window.out.tready.next = self.active.q.val() && !self.flush.q.val() && self.credit_ok.val();
         for i in 0..self.wide.len() {
             self.wide[i].out.tready.next = self.window.out.tready.val();
         }

@@ -204,7 +204,6 @@ pub struct PointwiseStage<
     // Combinational.
     region: Signal<Local, Bits<8>>,
     index: Signal<Local, Bits<24>>,
-    is_int8: Signal<Local, Bit>,
     bad: Signal<Local, Bit>,
     in_region: Signal<Local, Bits<8>>,
     in_index: Signal<Local, Bits<24>>,
@@ -274,9 +273,6 @@ pub struct PointwiseStage<
     /// Index bits above `w_words` and `nt_idx`: set bits there are out of range.
     w_over: Constant<Bits<24>>,
     j_over: Constant<Bits<24>>,
-    int8_hi: Constant<Bits<25>>,
-    shift_hi: Constant<Bits<27>>,
-    is_shift: Signal<Local, Bit>,
     cfg_low: Signal<Local, Bits<16>>,
     xbank: Constant<Bits<XA>>,
     obank_bit: Constant<Bits<OA>>,
@@ -476,7 +472,6 @@ impl<
             issued_last: Default::default(),
             region: Default::default(),
             index: Default::default(),
-            is_int8: Default::default(),
             in_region: Default::default(),
             in_index: Default::default(),
             data_ok: Default::default(),
@@ -530,9 +525,6 @@ impl<
             nt_idx: Constant::new((nt as u64).into()),
             w_over: Constant::new(((0xFF_FFFFu64 >> clog2(nt * mt * r + 1)) << clog2(nt * mt * r + 1)).into()),
             j_over: Constant::new(((0xFF_FFFFu64 >> clog2(nt + 1)) << clog2(nt + 1)).into()),
-            int8_hi: Constant::new(((1u64 << 25) - 1).into()),
-            shift_hi: Constant::new(((1u64 << 27) - 1).into()),
-            is_shift: Default::default(),
             cfg_low: Default::default(),
             xbank: Constant::new((1u64 << (XA - 1)).into()),
             obank_bit: Constant::new((1u64 << (OA - 1)).into()),
@@ -587,15 +579,8 @@ impl<
         self.port.drop.next = false;
         self.in_region.next = self.port.in_region.val();
         self.in_index.next = self.port.in_index.val();
-        // Range checks without 32-bit adders: int8 = bits 31..7 all equal; a shift in
-        // −31..=30 = bits 31..5 all equal except −32 and 31; sizes = no bit above the
-        // counters' mask, then a narrow compare.
-        self.is_int8.next = !self.cfg_data.val().get_bits::<25>(7).any()
-            || (self.cfg_data.val().get_bits::<25>(7) == self.int8_hi.val());
-        self.is_shift.next = (!self.cfg_data.val().get_bits::<27>(5).any()
-            && (self.cfg_data.val().get_bits::<5>(0) != 31))
-            || ((self.cfg_data.val().get_bits::<27>(5) == self.shift_hi.val())
-                && self.cfg_data.val().get_bits::<5>(0).any());
+        // Sizes without 32-bit adders: no bit above the counters' mask, then a narrow compare
+        // (the int8 and shift ranges come from the port).
         self.cfg_low.next = self.cfg_data.val().get_bits::<16>(0) & self.cmask.val();
         self.data_ok.next = false;
         if self.in_region.val() == 0 {
@@ -620,7 +605,7 @@ impl<
                     || (self.cfg_low.val() > self.blk_max.val()));
             }
             if (self.in_index.val() >= 4) && (self.in_index.val() <= 6) {
-                self.data_ok.next = self.is_int8.val();
+                self.data_ok.next = self.port.in_int8.val();
             }
             if (self.in_index.val() == 8) || (self.in_index.val() == 9) {
                 self.data_ok.next = true;
@@ -629,7 +614,7 @@ impl<
         if self.in_region.val() == 1 {
             self.data_ok.next = !((self.in_index.val() & self.w_over.val()).any()
                 || !((self.in_index.val() & !self.w_over.val()) < self.w_words.val())
-                || !self.is_int8.val());
+                || !self.port.in_int8.val());
         }
         if (self.in_region.val() == 2) || (self.in_region.val() == 3) {
             self.data_ok.next = !((self.in_index.val() & self.j_over.val()).any()
@@ -638,7 +623,7 @@ impl<
         if self.in_region.val() == 4 {
             self.data_ok.next = !((self.in_index.val() & self.j_over.val()).any()
                 || !((self.in_index.val() & !self.j_over.val()) < self.nt_idx.val())
-                || !self.is_shift.val());
+                || !self.port.in_shift.val());
         }
         self.port.ok.next = self.data_ok.val();
         // Edge 2.

@@ -32,6 +32,10 @@ pub struct ConfigWrite {
     /// The presented write's region and index (index cut to `index_bits`), for `ok`.
     pub in_region: Signal<Out, Bits<8>>,
     pub in_index: Signal<Out, Bits<24>>,
+    /// The range checks both stages apply to a presented value, for `ok`: `cfg_data` is an
+    /// int8 (−128..=127), a requantizer shift (−31..=30). Bit tests, no 32-bit comparators.
+    pub in_int8: Signal<Out, Bit>,
+    pub in_shift: Signal<Out, Bit>,
     /// The registered write (edge 2): `data_ok` = `ok` and the address fits the kept bits.
     pub valid: Signal<Out, Bit>,
     pub region: Signal<Out, Bits<8>>,
@@ -47,6 +51,9 @@ pub struct ConfigWrite {
     index_mask: Constant<Bits<24>>,
     addr_over: Constant<Bits<32>>,
     fits: Signal<Local, Bit>,
+    /// All ones over the bits above an int8 (31..7) and above a 6-bit shift (31..5).
+    int8_hi: Constant<Bits<25>>,
+    shift_hi: Constant<Bits<27>>,
 }
 
 impl ConfigWrite {
@@ -63,6 +70,8 @@ impl ConfigWrite {
             ok: Default::default(),
             in_region: Default::default(),
             in_index: Default::default(),
+            in_int8: Default::default(),
+            in_shift: Default::default(),
             valid: Default::default(),
             region: Default::default(),
             index: Default::default(),
@@ -76,6 +85,8 @@ impl ConfigWrite {
             index_mask: Constant::new(mask.into()),
             addr_over: Constant::new(((0xF800_0000u64) | (0x00FF_FFFF & !mask)).into()),
             fits: Default::default(),
+            int8_hi: Constant::new(((1u64 << 25) - 1).into()),
+            shift_hi: Constant::new(((1u64 << 27) - 1).into()),
         }
     }
 }
@@ -87,6 +98,13 @@ impl Logic for ConfigWrite {
         self.in_region.next = self.cfg_addr.val().get_bits::<8>(24);
         self.in_index.next = self.cfg_addr.val().get_bits::<24>(0) & self.index_mask.val();
         self.fits.next = !(self.cfg_addr.val() & self.addr_over.val()).any();
+        // int8: bits 31..7 all equal. Shift −31..=30: bits 31..5 all equal, except −32 and 31.
+        self.in_int8.next = !self.cfg_data.val().get_bits::<25>(7).any()
+            || (self.cfg_data.val().get_bits::<25>(7) == self.int8_hi.val());
+        self.in_shift.next = (!self.cfg_data.val().get_bits::<27>(5).any()
+            && (self.cfg_data.val().get_bits::<5>(0) != 31))
+            || ((self.cfg_data.val().get_bits::<27>(5) == self.shift_hi.val())
+                && self.cfg_data.val().get_bits::<5>(0).any());
         self.r_valid.d.next = self.cfg_valid.val() && !self.drop.val();
         // The masks leave constant-zero flip-flops, which synthesis removes.
         self.r_region.d.next = self.cfg_addr.val().get_bits::<8>(24) & 7;
@@ -159,7 +177,8 @@ mod tests {
                     1 => rng.gen_range(0..(2u32 << index_bits.min(23))),
                     _ => rng.gen_range(0..1 << 24),
                 };
-                let (addr, data) = ((region << 24) | index, rng.gen::<u32>());
+                let data: u32 = if rng.gen_bool(0.5) { rng.gen_range(-200i32..200) as u32 } else { rng.gen() };
+                let addr = (region << 24) | index;
                 let (valid, drop, ok) = (rng.gen_bool(0.7), rng.gen_bool(0.1), rng.gen_bool(0.8));
                 u.cfg_valid.next = valid;
                 u.cfg_addr.next = (addr as u64).into();
@@ -169,6 +188,8 @@ mod tests {
                 assert!(simulate(&mut u, 100));
                 assert_eq!(u.in_region.val().to_u32(), region);
                 assert_eq!(u.in_index.val().to_u32(), index & ((1 << index_bits) - 1));
+                assert_eq!(u.in_int8.val(), i8::try_from(data as i32).is_ok(), "data {data:#x}");
+                assert_eq!(u.in_shift.val(), (-31..=30).contains(&(data as i32)), "data {data:#x}");
                 tick(&mut u);
                 m.edge(index_bits, valid, addr, data, drop, ok);
                 let got = ConfigWriteModel {
