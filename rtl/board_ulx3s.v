@@ -989,8 +989,6 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
     localparam  max_group_index = 24'h3f;
     localparam  dim_mask = 32'h7f;
     localparam  dim_over = 32'hffffff80;
-    localparam  int8_hi = 25'h1ffffff;
-    localparam  shift_hi = 27'h7ffffff;
     localparam  fifo_depth = 8'h20;
     localparam  taps = 8'h9;
     localparam  penult_tap = 8'h7;
@@ -1194,6 +1192,8 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
     reg  port$ok;
     wire  [7:0] port$in_region;
     wire  [23:0] port$in_index;
+    wire  port$in_int8;
+    wire  port$in_shift;
     wire  port$valid;
     wire  [7:0] port$region;
     wire  [23:0] port$index;
@@ -1303,7 +1303,6 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
     reg  [7:0] region;
     reg  [23:0] index;
     reg  [31:0] data_m1;
-    reg  is_int8;
     reg  group_ok;
     reg  write_ok;
     reg  bad;
@@ -1312,6 +1311,7 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
     reg  accept;
     reg  send;
     reg  ser_free;
+    reg  credit_ok;
     reg  [7:0] room;
     reg  [7:0] credit_add;
     reg  [5:0] next_group;
@@ -1604,6 +1604,8 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         .ok(port$ok),
         .in_region(port$in_region),
         .in_index(port$in_index),
+        .in_int8(port$in_int8),
+        .in_shift(port$in_shift),
         .valid(port$valid),
         .region(port$region),
         .index(port$index),
@@ -1855,7 +1857,6 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         port$drop = reset;
         in_region = port$in_region;
         in_index = port$in_index;
-        is_int8 = ~|cfg_data[(32'h7)+:(25)] || (cfg_data[(32'h7)+:(25)] == int8_hi);
         cfg_dim = cfg_data & dim_mask;
         dim_fits = (cfg_data != 32'h0) && ~|(cfg_data & dim_over);
         group_ok = in_index <= max_group_index;
@@ -1874,7 +1875,7 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
                 data_ok = (cfg_data == 32'h1) || (cfg_data == 32'h2);
             end
             if ((in_index >= 32'h4) && (in_index <= 32'h7)) begin
-                data_ok = is_int8;
+                data_ok = port$in_int8;
             end
             if ((in_index == 32'h8) || (in_index == 32'h9)) begin
                 data_ok = 1'b1;
@@ -1884,13 +1885,13 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
             end
         end
         if ((in_region == 32'h1) && group_ok) begin
-            data_ok = is_int8;
+            data_ok = port$in_int8;
         end
         if (((in_region == 32'h2) || (in_region == 32'h3)) && group_ok) begin
             data_ok = 1'b1;
         end
         if ((in_region == 32'h4) && group_ok) begin
-            data_ok = (~|cfg_data[(32'h5)+:(27)] && (cfg_data[(32'h0)+:(5)] != 32'h1f)) || ((cfg_data[(32'h5)+:(27)] == shift_hi) && |cfg_data[(32'h0)+:(5)]);
+            data_ok = port$in_shift;
         end
         port$ok = data_ok;
         region = port$region;
@@ -1998,7 +1999,13 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
             room = fifo_depth - 32'h1;
             credit_add = 32'h1;
         end
-        window$out$tready = active$q && ~flush$q && ~space$q[32'h7] && (ser_free || ~im2col$q);
+        if (im2col$q) begin
+            credit_ok = ~space$q[32'h7] && ser_free;
+        end
+        else begin
+            credit_ok = ~|(credits$q & fifo_depth);
+        end
+        window$out$tready = active$q && ~flush$q && credit_ok;
         accept = win_valid && window$out$tready;
         if (group$q == last_group$q) begin
             next_group = 32'h0;
@@ -11350,7 +11357,7 @@ module board_ulx3s$engine$pgroup(d,q,clock);
 endmodule // board_ulx3s$engine$pgroup
 
 
-module board_ulx3s$engine$port(clock,cfg_valid,cfg_addr,cfg_data,drop,ok,in_region,in_index,valid,region,index,data,data_ok);
+module board_ulx3s$engine$port(clock,cfg_valid,cfg_addr,cfg_data,drop,ok,in_region,in_index,in_int8,in_shift,valid,region,index,data,data_ok);
     
     // Module arguments
     input wire  clock;
@@ -11361,6 +11368,8 @@ module board_ulx3s$engine$port(clock,cfg_valid,cfg_addr,cfg_data,drop,ok,in_regi
     input wire  ok;
     output reg  [7:0] in_region;
     output reg  [23:0] in_index;
+    output reg  in_int8;
+    output reg  in_shift;
     output reg  valid;
     output reg  [7:0] region;
     output reg  [23:0] index;
@@ -11370,6 +11379,8 @@ module board_ulx3s$engine$port(clock,cfg_valid,cfg_addr,cfg_data,drop,ok,in_regi
     // Constant declarations
     localparam  index_mask = 24'h3f;
     localparam  addr_over = 32'hf8ffffc0;
+    localparam  int8_hi = 25'h1ffffff;
+    localparam  shift_hi = 27'h7ffffff;
     
     // Stub signals
     reg  r_valid$d;
@@ -11433,6 +11444,8 @@ module board_ulx3s$engine$port(clock,cfg_valid,cfg_addr,cfg_data,drop,ok,in_regi
         in_region = cfg_addr[(32'h18)+:(8)];
         in_index = cfg_addr[(32'h0)+:(24)] & index_mask;
         fits = ~|(cfg_addr & addr_over);
+        in_int8 = ~|cfg_data[(32'h7)+:(25)] || (cfg_data[(32'h7)+:(25)] == int8_hi);
+        in_shift = (~|cfg_data[(32'h5)+:(27)] && (cfg_data[(32'h0)+:(5)] != 32'h1f)) || ((cfg_data[(32'h5)+:(27)] == shift_hi) && |cfg_data[(32'h0)+:(5)]);
         r_valid$d = cfg_valid && ~drop;
         r_region$d = cfg_addr[(32'h18)+:(8)] & 32'h7;
         r_index$d = in_index;

@@ -258,8 +258,6 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     localparam  max_group_index = 24'h3f;
     localparam  dim_mask = 32'h7f;
     localparam  dim_over = 32'hffffff80;
-    localparam  int8_hi = 25'h1ffffff;
-    localparam  shift_hi = 27'h7ffffff;
     localparam  fifo_depth = 8'h20;
     localparam  taps = 8'h9;
     localparam  penult_tap = 8'h7;
@@ -463,6 +461,8 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     reg  port$ok;
     wire  [7:0] port$in_region;
     wire  [23:0] port$in_index;
+    wire  port$in_int8;
+    wire  port$in_shift;
     wire  port$valid;
     wire  [7:0] port$region;
     wire  [23:0] port$index;
@@ -572,7 +572,6 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     reg  [7:0] region;
     reg  [23:0] index;
     reg  [31:0] data_m1;
-    reg  is_int8;
     reg  group_ok;
     reg  write_ok;
     reg  bad;
@@ -581,6 +580,7 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     reg  accept;
     reg  send;
     reg  ser_free;
+    reg  credit_ok;
     reg  [7:0] room;
     reg  [7:0] credit_add;
     reg  [5:0] next_group;
@@ -873,6 +873,8 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         .ok(port$ok),
         .in_region(port$in_region),
         .in_index(port$in_index),
+        .in_int8(port$in_int8),
+        .in_shift(port$in_shift),
         .valid(port$valid),
         .region(port$region),
         .index(port$index),
@@ -1124,7 +1126,6 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         port$drop = reset;
         in_region = port$in_region;
         in_index = port$in_index;
-        is_int8 = ~|cfg_data[(32'h7)+:(25)] || (cfg_data[(32'h7)+:(25)] == int8_hi);
         cfg_dim = cfg_data & dim_mask;
         dim_fits = (cfg_data != 32'h0) && ~|(cfg_data & dim_over);
         group_ok = in_index <= max_group_index;
@@ -1143,7 +1144,7 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
                 data_ok = (cfg_data == 32'h1) || (cfg_data == 32'h2);
             end
             if ((in_index >= 32'h4) && (in_index <= 32'h7)) begin
-                data_ok = is_int8;
+                data_ok = port$in_int8;
             end
             if ((in_index == 32'h8) || (in_index == 32'h9)) begin
                 data_ok = 1'b1;
@@ -1153,13 +1154,13 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
             end
         end
         if ((in_region == 32'h1) && group_ok) begin
-            data_ok = is_int8;
+            data_ok = port$in_int8;
         end
         if (((in_region == 32'h2) || (in_region == 32'h3)) && group_ok) begin
             data_ok = 1'b1;
         end
         if ((in_region == 32'h4) && group_ok) begin
-            data_ok = (~|cfg_data[(32'h5)+:(27)] && (cfg_data[(32'h0)+:(5)] != 32'h1f)) || ((cfg_data[(32'h5)+:(27)] == shift_hi) && |cfg_data[(32'h0)+:(5)]);
+            data_ok = port$in_shift;
         end
         port$ok = data_ok;
         region = port$region;
@@ -1267,7 +1268,13 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
             room = fifo_depth - 32'h1;
             credit_add = 32'h1;
         end
-        window$out$tready = active$q && ~flush$q && ~space$q[32'h7] && (ser_free || ~im2col$q);
+        if (im2col$q) begin
+            credit_ok = ~space$q[32'h7] && ser_free;
+        end
+        else begin
+            credit_ok = ~|(credits$q & fifo_depth);
+        end
+        window$out$tready = active$q && ~flush$q && credit_ok;
         accept = win_valid && window$out$tready;
         if (group$q == last_group$q) begin
             next_group = 32'h0;
@@ -10619,7 +10626,7 @@ module dsc_engine$dw$pgroup(d,q,clock);
 endmodule // dsc_engine$dw$pgroup
 
 
-module dsc_engine$dw$port(clock,cfg_valid,cfg_addr,cfg_data,drop,ok,in_region,in_index,valid,region,index,data,data_ok);
+module dsc_engine$dw$port(clock,cfg_valid,cfg_addr,cfg_data,drop,ok,in_region,in_index,in_int8,in_shift,valid,region,index,data,data_ok);
     
     // Module arguments
     input wire  clock;
@@ -10630,6 +10637,8 @@ module dsc_engine$dw$port(clock,cfg_valid,cfg_addr,cfg_data,drop,ok,in_region,in
     input wire  ok;
     output reg  [7:0] in_region;
     output reg  [23:0] in_index;
+    output reg  in_int8;
+    output reg  in_shift;
     output reg  valid;
     output reg  [7:0] region;
     output reg  [23:0] index;
@@ -10639,6 +10648,8 @@ module dsc_engine$dw$port(clock,cfg_valid,cfg_addr,cfg_data,drop,ok,in_region,in
     // Constant declarations
     localparam  index_mask = 24'h3f;
     localparam  addr_over = 32'hf8ffffc0;
+    localparam  int8_hi = 25'h1ffffff;
+    localparam  shift_hi = 27'h7ffffff;
     
     // Stub signals
     reg  r_valid$d;
@@ -10702,6 +10713,8 @@ module dsc_engine$dw$port(clock,cfg_valid,cfg_addr,cfg_data,drop,ok,in_region,in
         in_region = cfg_addr[(32'h18)+:(8)];
         in_index = cfg_addr[(32'h0)+:(24)] & index_mask;
         fits = ~|(cfg_addr & addr_over);
+        in_int8 = ~|cfg_data[(32'h7)+:(25)] || (cfg_data[(32'h7)+:(25)] == int8_hi);
+        in_shift = (~|cfg_data[(32'h5)+:(27)] && (cfg_data[(32'h0)+:(5)] != 32'h1f)) || ((cfg_data[(32'h5)+:(27)] == shift_hi) && |cfg_data[(32'h0)+:(5)]);
         r_valid$d = cfg_valid && ~drop;
         r_region$d = cfg_addr[(32'h18)+:(8)] & 32'h7;
         r_index$d = in_index;
@@ -19513,8 +19526,6 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     localparam  nt_idx = 24'h40;
     localparam  w_over = 24'hff8000;
     localparam  j_over = 24'hffff80;
-    localparam  int8_hi = 25'h1ffffff;
-    localparam  shift_hi = 27'h7ffffff;
     localparam  xbank = 12'h800;
     localparam  obank_bit = 12'h800;
     localparam  acc_w = 16'h18;
@@ -19874,6 +19885,8 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     reg  port$ok;
     wire  [7:0] port$in_region;
     wire  [23:0] port$in_index;
+    wire  port$in_int8;
+    wire  port$in_shift;
     wire  port$valid;
     wire  [7:0] port$region;
     wire  [23:0] port$index;
@@ -19904,7 +19917,6 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     reg  [127:0] pword;
     reg  [7:0] region;
     reg  [23:0] index;
-    reg  is_int8;
     reg  bad;
     reg  [7:0] in_region;
     reg  [23:0] in_index;
@@ -19939,7 +19951,6 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     reg  [15:0] tper_v;
     reg  [23:0] c_left_v;
     reg  [23:0] o_left_v;
-    reg  is_shift;
     reg  [15:0] cfg_low;
     
     // Sub module instances
@@ -20479,6 +20490,8 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         .ok(port$ok),
         .in_region(port$in_region),
         .in_index(port$in_index),
+        .in_int8(port$in_int8),
+        .in_shift(port$in_shift),
         .valid(port$valid),
         .region(port$region),
         .index(port$index),
@@ -20658,8 +20671,6 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         port$drop = 1'b0;
         in_region = port$in_region;
         in_index = port$in_index;
-        is_int8 = ~|cfg_data[(32'h7)+:(25)] || (cfg_data[(32'h7)+:(25)] == int8_hi);
-        is_shift = (~|cfg_data[(32'h5)+:(27)] && (cfg_data[(32'h0)+:(5)] != 32'h1f)) || ((cfg_data[(32'h5)+:(27)] == shift_hi) && |cfg_data[(32'h0)+:(5)]);
         cfg_low = cfg_data[(32'h0)+:(16)] & cmask;
         data_ok = 1'b0;
         if (in_region == 32'h0) begin
@@ -20676,20 +20687,20 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
                 data_ok = ~((cfg_data == 32'h0) || |(cfg_data & cfg_over) || (cfg_low > blk_max));
             end
             if ((in_index >= 32'h4) && (in_index <= 32'h6)) begin
-                data_ok = is_int8;
+                data_ok = port$in_int8;
             end
             if ((in_index == 32'h8) || (in_index == 32'h9)) begin
                 data_ok = 1'b1;
             end
         end
         if (in_region == 32'h1) begin
-            data_ok = ~(|(in_index & w_over) || ~((in_index & ~w_over) < w_words) || ~is_int8);
+            data_ok = ~(|(in_index & w_over) || ~((in_index & ~w_over) < w_words) || ~port$in_int8);
         end
         if ((in_region == 32'h2) || (in_region == 32'h3)) begin
             data_ok = ~(|(in_index & j_over) || ~((in_index & ~j_over) < nt_idx));
         end
         if (in_region == 32'h4) begin
-            data_ok = ~(|(in_index & j_over) || ~((in_index & ~j_over) < nt_idx) || ~is_shift);
+            data_ok = ~(|(in_index & j_over) || ~((in_index & ~j_over) < nt_idx) || ~port$in_shift);
         end
         port$ok = data_ok;
         lo_off = act_min$q ^ 32'h80;
@@ -31884,7 +31895,7 @@ module dsc_engine$pw$p_e(d,q,clock);
 endmodule // dsc_engine$pw$p_e
 
 
-module dsc_engine$pw$port(clock,cfg_valid,cfg_addr,cfg_data,drop,ok,in_region,in_index,valid,region,index,data,data_ok);
+module dsc_engine$pw$port(clock,cfg_valid,cfg_addr,cfg_data,drop,ok,in_region,in_index,in_int8,in_shift,valid,region,index,data,data_ok);
     
     // Module arguments
     input wire  clock;
@@ -31895,6 +31906,8 @@ module dsc_engine$pw$port(clock,cfg_valid,cfg_addr,cfg_data,drop,ok,in_region,in
     input wire  ok;
     output reg  [7:0] in_region;
     output reg  [23:0] in_index;
+    output reg  in_int8;
+    output reg  in_shift;
     output reg  valid;
     output reg  [7:0] region;
     output reg  [23:0] index;
@@ -31904,6 +31917,8 @@ module dsc_engine$pw$port(clock,cfg_valid,cfg_addr,cfg_data,drop,ok,in_region,in
     // Constant declarations
     localparam  index_mask = 24'h3fff;
     localparam  addr_over = 32'hf8ffc000;
+    localparam  int8_hi = 25'h1ffffff;
+    localparam  shift_hi = 27'h7ffffff;
     
     // Stub signals
     reg  r_valid$d;
@@ -31967,6 +31982,8 @@ module dsc_engine$pw$port(clock,cfg_valid,cfg_addr,cfg_data,drop,ok,in_region,in
         in_region = cfg_addr[(32'h18)+:(8)];
         in_index = cfg_addr[(32'h0)+:(24)] & index_mask;
         fits = ~|(cfg_addr & addr_over);
+        in_int8 = ~|cfg_data[(32'h7)+:(25)] || (cfg_data[(32'h7)+:(25)] == int8_hi);
+        in_shift = (~|cfg_data[(32'h5)+:(27)] && (cfg_data[(32'h0)+:(5)] != 32'h1f)) || ((cfg_data[(32'h5)+:(27)] == shift_hi) && |cfg_data[(32'h0)+:(5)]);
         r_valid$d = cfg_valid && ~drop;
         r_region$d = cfg_addr[(32'h18)+:(8)] & 32'h7;
         r_index$d = in_index;

@@ -53,8 +53,6 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     localparam  nt_idx = 24'h40;
     localparam  w_over = 24'hff8000;
     localparam  j_over = 24'hffff80;
-    localparam  int8_hi = 25'h1ffffff;
-    localparam  shift_hi = 27'h7ffffff;
     localparam  xbank = 12'h800;
     localparam  obank_bit = 12'h800;
     localparam  acc_w = 16'h18;
@@ -414,6 +412,8 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     reg  port$ok;
     wire  [7:0] port$in_region;
     wire  [23:0] port$in_index;
+    wire  port$in_int8;
+    wire  port$in_shift;
     wire  port$valid;
     wire  [7:0] port$region;
     wire  [23:0] port$index;
@@ -444,7 +444,6 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     reg  [127:0] pword;
     reg  [7:0] region;
     reg  [23:0] index;
-    reg  is_int8;
     reg  bad;
     reg  [7:0] in_region;
     reg  [23:0] in_index;
@@ -479,7 +478,6 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     reg  [15:0] tper_v;
     reg  [23:0] c_left_v;
     reg  [23:0] o_left_v;
-    reg  is_shift;
     reg  [15:0] cfg_low;
     
     // Sub module instances
@@ -1019,6 +1017,8 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         .ok(port$ok),
         .in_region(port$in_region),
         .in_index(port$in_index),
+        .in_int8(port$in_int8),
+        .in_shift(port$in_shift),
         .valid(port$valid),
         .region(port$region),
         .index(port$index),
@@ -1198,8 +1198,6 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         port$drop = 1'b0;
         in_region = port$in_region;
         in_index = port$in_index;
-        is_int8 = ~|cfg_data[(32'h7)+:(25)] || (cfg_data[(32'h7)+:(25)] == int8_hi);
-        is_shift = (~|cfg_data[(32'h5)+:(27)] && (cfg_data[(32'h0)+:(5)] != 32'h1f)) || ((cfg_data[(32'h5)+:(27)] == shift_hi) && |cfg_data[(32'h0)+:(5)]);
         cfg_low = cfg_data[(32'h0)+:(16)] & cmask;
         data_ok = 1'b0;
         if (in_region == 32'h0) begin
@@ -1216,20 +1214,20 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
                 data_ok = ~((cfg_data == 32'h0) || |(cfg_data & cfg_over) || (cfg_low > blk_max));
             end
             if ((in_index >= 32'h4) && (in_index <= 32'h6)) begin
-                data_ok = is_int8;
+                data_ok = port$in_int8;
             end
             if ((in_index == 32'h8) || (in_index == 32'h9)) begin
                 data_ok = 1'b1;
             end
         end
         if (in_region == 32'h1) begin
-            data_ok = ~(|(in_index & w_over) || ~((in_index & ~w_over) < w_words) || ~is_int8);
+            data_ok = ~(|(in_index & w_over) || ~((in_index & ~w_over) < w_words) || ~port$in_int8);
         end
         if ((in_region == 32'h2) || (in_region == 32'h3)) begin
             data_ok = ~(|(in_index & j_over) || ~((in_index & ~j_over) < nt_idx));
         end
         if (in_region == 32'h4) begin
-            data_ok = ~(|(in_index & j_over) || ~((in_index & ~j_over) < nt_idx) || ~is_shift);
+            data_ok = ~(|(in_index & j_over) || ~((in_index & ~j_over) < nt_idx) || ~port$in_shift);
         end
         port$ok = data_ok;
         lo_off = act_min$q ^ 32'h80;
@@ -12424,7 +12422,7 @@ module pointwise_stage$p_e(d,q,clock);
 endmodule // pointwise_stage$p_e
 
 
-module pointwise_stage$port(clock,cfg_valid,cfg_addr,cfg_data,drop,ok,in_region,in_index,valid,region,index,data,data_ok);
+module pointwise_stage$port(clock,cfg_valid,cfg_addr,cfg_data,drop,ok,in_region,in_index,in_int8,in_shift,valid,region,index,data,data_ok);
     
     // Module arguments
     input wire  clock;
@@ -12435,6 +12433,8 @@ module pointwise_stage$port(clock,cfg_valid,cfg_addr,cfg_data,drop,ok,in_region,
     input wire  ok;
     output reg  [7:0] in_region;
     output reg  [23:0] in_index;
+    output reg  in_int8;
+    output reg  in_shift;
     output reg  valid;
     output reg  [7:0] region;
     output reg  [23:0] index;
@@ -12444,6 +12444,8 @@ module pointwise_stage$port(clock,cfg_valid,cfg_addr,cfg_data,drop,ok,in_region,
     // Constant declarations
     localparam  index_mask = 24'h3fff;
     localparam  addr_over = 32'hf8ffc000;
+    localparam  int8_hi = 25'h1ffffff;
+    localparam  shift_hi = 27'h7ffffff;
     
     // Stub signals
     reg  r_valid$d;
@@ -12507,6 +12509,8 @@ module pointwise_stage$port(clock,cfg_valid,cfg_addr,cfg_data,drop,ok,in_region,
         in_region = cfg_addr[(32'h18)+:(8)];
         in_index = cfg_addr[(32'h0)+:(24)] & index_mask;
         fits = ~|(cfg_addr & addr_over);
+        in_int8 = ~|cfg_data[(32'h7)+:(25)] || (cfg_data[(32'h7)+:(25)] == int8_hi);
+        in_shift = (~|cfg_data[(32'h5)+:(27)] && (cfg_data[(32'h0)+:(5)] != 32'h1f)) || ((cfg_data[(32'h5)+:(27)] == shift_hi) && |cfg_data[(32'h0)+:(5)]);
         r_valid$d = cfg_valid && ~drop;
         r_region$d = cfg_addr[(32'h18)+:(8)] & 32'h7;
         r_index$d = in_index;
