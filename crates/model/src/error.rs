@@ -16,5 +16,16 @@ pub enum ModelError {
     Quantization(String),
 }
 
+impl ModelError {
+    /// The same kind of error with `what` in front of its message (where it happened).
+    pub fn context(self, what: &str) -> Self {
+        match self {
+            Self::InvalidParameter(s) => Self::InvalidParameter(format!("{what}: {s}")),
+            Self::Shape(s) => Self::Shape(format!("{what}: {s}")),
+            Self::Quantization(s) => Self::Quantization(format!("{what}: {s}")),
+        }
+    }
+}
+
 /// Result with [`ModelError`].
 pub type Result<T> = std::result::Result<T, ModelError>;

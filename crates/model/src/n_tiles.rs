@@ -129,15 +129,26 @@ impl TiledLayer {
 /// `n ≤ max_n`). Errors: what [`DscConfig::layer`] refuses for a tile (the window geometry,
 /// `m` above `max_m`, …), `n = 0`.
 pub fn dsc_tiled_layer(cfg: &DscConfig, h: usize, w: usize, m: usize, n: usize, stride: usize) -> Result<TiledLayer> {
-    let ranges = n_tiles(n, cfg.pointwise().max_n())?;
-    let tiles = ranges.iter().map(|r| cfg.layer(h, w, m, r.len(), stride)).collect::<Result<_>>()?;
-    Ok(TiledLayer { ranges, tiles })
+    tiled(cfg, n, |tile_n| cfg.layer(h, w, m, tile_n, stride))
 }
 
 /// [`dsc_tiled_layer`] for a standard convolution in conv mode ([`DscConfig::conv_layer`]).
 pub fn conv_tiled_layer(cfg: &DscConfig, h: usize, w: usize, m: usize, n: usize, stride: usize) -> Result<TiledLayer> {
-    let ranges = n_tiles(n, cfg.pointwise().max_n())?;
-    let tiles = ranges.iter().map(|r| cfg.conv_layer(h, w, m, r.len(), stride)).collect::<Result<_>>()?;
+    tiled(cfg, n, |tile_n| cfg.conv_layer(h, w, m, tile_n, stride))
+}
+
+/// The tiles of `n` output channels, each tile's layer from `layer_of(its N)`. A refusal of a
+/// tiled layer says so: the tile's message names the tile's N, not the layer's.
+fn tiled(cfg: &DscConfig, n: usize, layer_of: impl Fn(usize) -> Result<DscLayer>) -> Result<TiledLayer> {
+    let max_n = cfg.pointwise().max_n();
+    let ranges = n_tiles(n, max_n)?;
+    let tiles = ranges.iter().map(|r| layer_of(r.len())).collect::<Result<_>>().map_err(|e| {
+        if ranges.len() > 1 {
+            e.context(&format!("N = {n} in {} tiles of at most max_n = {max_n}", ranges.len()))
+        } else {
+            e
+        }
+    })?;
     Ok(TiledLayer { ranges, tiles })
 }
 
@@ -254,7 +265,10 @@ mod tests {
         assert_eq!(dsc_tiled_cycles(&wide, &one), dsc_cycles(&wide, &wide.layer(9, 7, 8, 20, 2).unwrap()));
         assert!(dsc_tiled_cycles(&narrow, &t) > dsc_tiled_cycles(&wide, &one));
         // Conv mode needs max_m ≥ M' (none here): the tile's refusal is the error.
-        assert!(conv_tiled_layer(&narrow, 5, 5, 2, 8, 1).unwrap_err().to_string().contains("max_m"));
+        let refused = conv_tiled_layer(&narrow, 5, 5, 2, 8, 1).unwrap_err().to_string();
+        assert!(refused.contains("max_m"), "{refused}");
+        // … and names the layer's N beside the tile's.
+        assert!(refused.contains("N = 8 in 2 tiles of at most max_n = 6"), "{refused}");
         assert!(dsc_tiled_layer(&narrow, 13, 7, 8, 20, 2).is_err());
         assert!(dsc_tiled_layer(&narrow, 9, 7, 8, 0, 2).unwrap_err().to_string().contains("N = 0"));
     }
