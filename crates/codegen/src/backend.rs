@@ -15,7 +15,7 @@
 //! (`max_n`) runs in N tiles ([`dsc_model::n_tiles`]): the hardware backend makes one pass per
 //! tile and concatenates the outputs, and the model's figures are sums over the tiles.
 
-use dsc_model::engine::{dsc_timing, DscConfig};
+use dsc_model::engine::{dsc_timing, DscConfig, Stage};
 use dsc_model::n_tiles::{conv_tiled_cycles, conv_tiled_layer, dsc_tiled_layer, n_tiles};
 use dsc_model::synthetic::ConvLayer;
 use dsc_model::window::WindowLayer;
@@ -181,7 +181,7 @@ impl CycleModel {
             }
             Err(_) => None,
         };
-        let bottleneck = layer.map(|_| if dw_alone >= pw_alone { "dw" } else { "pw" });
+        let bottleneck = layer.map(|_| Stage::slower(dw_alone, pw_alone).short());
         Ok(ModelCycles {
             bottleneck,
             dw_alone: Some(dw_alone),

@@ -557,6 +557,26 @@ pub enum Stage {
     Pointwise,
 }
 
+impl Stage {
+    /// The stage that bounds a fused layer: the slower one alone (a tie counts as the
+    /// depthwise stage).
+    pub fn slower(dw_alone: u64, pw_alone: u64) -> Stage {
+        if dw_alone >= pw_alone {
+            Stage::Depthwise
+        } else {
+            Stage::Pointwise
+        }
+    }
+
+    /// `"dw"` or `"pw"`, as tables and JSON name the stages.
+    pub fn short(self) -> &'static str {
+        match self {
+            Stage::Depthwise => "dw",
+            Stage::Pointwise => "pw",
+        }
+    }
+}
+
 impl std::fmt::Display for Stage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
@@ -604,7 +624,7 @@ pub fn dsc_timing(cfg: &DscConfig, layer: &DscLayer) -> DscTiming {
         dw_alone,
         pw_alone,
         ideal,
-        bottleneck: if dw_alone >= pw_alone { Stage::Depthwise } else { Stage::Pointwise },
+        bottleneck: Stage::slower(dw_alone, pw_alone),
         dw_utilization: dw_mults / (dw_units * cycles as f64),
         pw_utilization: pw_mults / (pw_units * cycles as f64),
         config_cycles: dsc_config_writes(cfg, layer),
