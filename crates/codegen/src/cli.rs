@@ -133,17 +133,8 @@ pub struct SimulateArgs {
     #[arg(long, value_name = "DIR", conflicts_with_all = ["network", "alpha", "resolution", "seed"])]
     pub layer_dir: Option<PathBuf>,
 
-    /// Width multiplier α in (0, 1].
-    #[arg(long, value_name = "A", default_value_t = 1.0, allow_negative_numbers = true)]
-    pub alpha: f64,
-
-    /// Input resolution (square).
-    #[arg(long, value_name = "R", default_value_t = 224, allow_negative_numbers = true)]
-    pub resolution: i64,
-
-    /// Seed of the random weights, quantization and input.
-    #[arg(long, value_name = "S", default_value_t = 1)]
-    pub seed: u64,
+    #[command(flatten)]
+    pub variant: NetworkVariant,
 
     /// Generation config (TOML); default configs/default.toml.
     #[arg(long, value_name = "FILE")]
@@ -166,13 +157,10 @@ pub struct SimulateArgs {
     pub format: Format,
 }
 
-/// `codegen report`.
-#[derive(Debug, Args)]
-pub struct ReportArgs {
-    /// Network to report (known: mobilenet-v1).
-    #[arg(long, value_name = "NAME", default_value = "mobilenet-v1")]
-    pub network: String,
-
+/// Which instance of a network `simulate` and `report` run: its width multiplier, input
+/// resolution and the seed of its random weights, quantization and input.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct NetworkVariant {
     /// Width multiplier α in (0, 1].
     #[arg(long, value_name = "A", default_value_t = 1.0, allow_negative_numbers = true)]
     pub alpha: f64,
@@ -184,6 +172,17 @@ pub struct ReportArgs {
     /// Seed of the random weights, quantization and input.
     #[arg(long, value_name = "S", default_value_t = 1)]
     pub seed: u64,
+}
+
+/// `codegen report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Network to report (known: mobilenet-v1).
+    #[arg(long, value_name = "NAME", default_value = "mobilenet-v1")]
+    pub network: String,
+
+    #[command(flatten)]
+    pub variant: NetworkVariant,
 
     /// Generation config (TOML); default configs/default.toml.
     #[arg(long, value_name = "FILE")]

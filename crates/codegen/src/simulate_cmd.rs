@@ -13,7 +13,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::backend::{self, Backend, CycleModel, Golden, ModelCycles};
-use crate::cli::{Format, SimulateArgs};
+use crate::cli::{Format, NetworkVariant, SimulateArgs};
 use crate::emit_cmd::{load_config, shown};
 use crate::error::CliError;
 use crate::layer_dir;
@@ -86,9 +86,7 @@ pub struct Report {
 pub struct Job {
     pub network: Option<String>,
     pub layer_dir: Option<PathBuf>,
-    pub alpha: f64,
-    pub resolution: i64,
-    pub seed: u64,
+    pub variant: NetworkVariant,
     pub config: Option<PathBuf>,
     pub clock_mhz: f64,
     pub golden_only: bool,
@@ -100,9 +98,7 @@ impl From<&SimulateArgs> for Job {
         Job {
             network: a.network.clone(),
             layer_dir: a.layer_dir.clone(),
-            alpha: a.alpha,
-            resolution: a.resolution,
-            seed: a.seed,
+            variant: a.variant,
             config: a.config.clone(),
             clock_mhz: a.clock_mhz,
             golden_only: a.golden_only,
@@ -323,7 +319,7 @@ pub fn build(job: &Job) -> Result<Report, CliError> {
         }
     };
     let backend_name = backend.name();
-    let mut runner = Runner { model: CycleModel::new(cfg), backend, rng: Rng::new(job.seed ^ 0x5eed) };
+    let mut runner = Runner { model: CycleModel::new(cfg), backend, rng: Rng::new(job.variant.seed ^ 0x5eed) };
     let mut rows = Vec::new();
     let title;
     if let Some(dir) = &job.layer_dir {
@@ -347,16 +343,16 @@ pub fn build(job: &Job) -> Result<Report, CliError> {
         rows.push(row);
     } else {
         let name = job.network.as_deref().unwrap_or(network::KNOWN_NETWORKS[0]);
-        let resolution = usize::try_from(job.resolution)
-            .map_err(|_| CliError::Input(format!("resolution must be positive, got {}", job.resolution)))?;
-        let net = network::by_name(name, job.alpha, resolution)?;
-        let syn = synthetic::synthesize(&net, job.seed)?;
+        let resolution = usize::try_from(job.variant.resolution)
+            .map_err(|_| CliError::Input(format!("resolution must be positive, got {}", job.variant.resolution)))?;
+        let net = network::by_name(name, job.variant.alpha, resolution)?;
+        let syn = synthetic::synthesize(&net, job.variant.seed)?;
         title = format!(
             "{}, alpha {}, resolution {}, seed {} (synthetic weights)",
             net.name(),
             net.alpha(),
             net.resolution(),
-            job.seed
+            job.variant.seed
         );
         let bar = progress(syn.stages.len());
         let mut x = syn.input;
