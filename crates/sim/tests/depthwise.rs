@@ -46,30 +46,22 @@ fn small_cfg_q(q: usize) -> EngineConfig {
     base.with_pixels_per_beat(q).unwrap()
 }
 
-/// The `Q = 2`, 4, 8 or 16 small engine.
+/// The `Q = 2`, 4, 8 or 16 small engine: a different Rust type per `Q`, each compiled once.
 fn small_engine_q(q: usize) -> &'static Compiled {
-    static C2: OnceLock<Compiled> = OnceLock::new();
-    static C4: OnceLock<Compiled> = OnceLock::new();
-    static C8: OnceLock<Compiled> = OnceLock::new();
-    static C16: OnceLock<Compiled> = OnceLock::new();
-    let cfg = small_cfg_q(q);
+    macro_rules! once {
+        ($name:literal, $engine:ty) => {{
+            static C: OnceLock<Compiled> = OnceLock::new();
+            C.get_or_init(|| {
+                let mut e = <$engine>::new(&small_cfg_q(q)).unwrap();
+                build(&Design::from_block($name, &mut e).unwrap(), &options()).unwrap()
+            })
+        }};
+    }
     match q {
-        2 => C2.get_or_init(|| {
-            let design = Design::from_block("depthwise_small_q2", &mut SmallEngineQ2::new(&cfg).unwrap()).unwrap();
-            build(&design, &options()).unwrap()
-        }),
-        4 => C4.get_or_init(|| {
-            let design = Design::from_block("depthwise_small_q4", &mut SmallEngineQ4::new(&cfg).unwrap()).unwrap();
-            build(&design, &options()).unwrap()
-        }),
-        8 => C8.get_or_init(|| {
-            let design = Design::from_block("depthwise_small_q8", &mut SmallEngineQ8::new(&cfg).unwrap()).unwrap();
-            build(&design, &options()).unwrap()
-        }),
-        16 => C16.get_or_init(|| {
-            let design = Design::from_block("depthwise_small_q16", &mut SmallEngineQ16::new(&cfg).unwrap()).unwrap();
-            build(&design, &options()).unwrap()
-        }),
+        2 => once!("depthwise_small_q2", SmallEngineQ2),
+        4 => once!("depthwise_small_q4", SmallEngineQ4),
+        8 => once!("depthwise_small_q8", SmallEngineQ8),
+        16 => once!("depthwise_small_q16", SmallEngineQ16),
         _ => panic!("no small engine for Q = {q}"),
     }
 }
