@@ -8,7 +8,7 @@ use dsc_hw::depthwise::{
 };
 use dsc_model::depthwise::{cycle_bound_wide, depthwise, engine_config_writes, engine_cycles};
 use dsc_model::engine_config::EngineConfig;
-use dsc_model::requant::{M0_MIN, SHIFT_MAX, SHIFT_MIN};
+use dsc_model::requant::M0_MIN;
 use dsc_model::cost::Stage;
 use dsc_model::network::mobilenet_v1;
 use dsc_model::{RequantParams, Tensor};
@@ -17,6 +17,10 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::path::PathBuf;
 use std::sync::OnceLock;
+
+#[path = "common/random.rs"]
+mod random;
+use random::{int8, requant};
 
 /// The generation config of [`SmallEngine`]: 3×3, `P = 2`, up to 12×12×8.
 fn small_cfg() -> EngineConfig {
@@ -75,14 +79,6 @@ struct Layer {
     rq: RequantParams,
 }
 
-fn int8(rng: &mut ChaCha8Rng) -> i8 {
-    match rng.gen_range(0..10) {
-        0 => -128,
-        1 => 127,
-        _ => rng.gen(),
-    }
-}
-
 fn random_layer(rng: &mut ChaCha8Rng, cfg: &EngineConfig, case: usize) -> Layer {
     let dk = cfg.dk();
     let h = rng.gen_range(dk..=cfg.max_height());
@@ -92,39 +88,8 @@ fn random_layer(rng: &mut ChaCha8Rng, cfg: &EngineConfig, case: usize) -> Layer 
     let input = Tensor::from_fn([1, h, w, m], |_, _, _, _| int8(rng)).unwrap();
     let weights = Tensor::from_fn([1, dk, dk, m], |_, _, _, _| int8(rng)).unwrap();
     let in_zp = int8(rng) as i32;
-    let bias: Vec<i32> = (0..m)
-        .map(|_| match rng.gen_range(0..6) {
-            0 => i32::MIN,
-            1 => i32::MAX,
-            2 => rng.gen(),
-            _ => rng.gen_range(-20_000..20_000),
-        })
-        .collect();
-    let mult: Vec<i32> = (0..m)
-        .map(|_| match rng.gen_range(0..10) {
-            0 => 0,
-            1 => M0_MIN,
-            2 => i32::MAX,
-            _ => rng.gen_range(M0_MIN..=i32::MAX),
-        })
-        .collect();
     // Mostly shifts that keep outputs inside int8 for typical sums; the extremes too.
-    let shift: Vec<i32> = (0..m)
-        .map(|_| match rng.gen_range(0..10) {
-            0 => SHIFT_MIN,
-            1 => SHIFT_MAX,
-            2 => rng.gen_range(SHIFT_MIN..=SHIFT_MAX),
-            3 => rng.gen_range(0..4),
-            _ => rng.gen_range(-12..-7),
-        })
-        .collect();
-    let out_zp = int8(rng) as i32;
-    let (act_min, act_max) = match case % 3 {
-        0 => (-128, 127),
-        1 => (out_zp.max(-128), 127),
-        _ => (out_zp, (out_zp + rng.gen_range(0..=60)).min(127)),
-    };
-    let rq = RequantParams::new(bias, mult, shift, out_zp, act_min, act_max).unwrap();
+    let rq = requant(rng, m, case, (-12, -8), 20_000);
     Layer { input, weights, in_zp, stride, rq }
 }
 

@@ -14,7 +14,6 @@ use dsc_model::engine_config::EngineConfig;
 use dsc_model::im2col::{im2col, im2col_channels, im2col_cycles, im2col_layer, IM2COL_CONFIG_WRITES};
 use dsc_model::network::mobilenet_v1;
 use dsc_model::pointwise::{pointwise_cycles, PointwiseConfig};
-use dsc_model::requant::{M0_MIN, SHIFT_MAX, SHIFT_MIN};
 use dsc_model::systolic::{Dataflow, SystolicConfig};
 use dsc_model::{conv2d, RequantParams, Tensor};
 use dsc_sim::{build, Beat, BuildOptions, Compiled, Design, Model, StreamSink, StreamSource};
@@ -22,6 +21,10 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::path::PathBuf;
 use std::sync::OnceLock;
+
+#[path = "common/random.rs"]
+mod random;
+use random::{int8, requant};
 
 /// The generation config of [`SmallEngine`]: 3×3, `P = 2`, up to 12×12×8.
 fn small_cfg() -> EngineConfig {
@@ -62,14 +65,6 @@ fn im2col_stage() -> &'static Compiled {
     })
 }
 
-fn int8(rng: &mut ChaCha8Rng) -> i8 {
-    match rng.gen_range(0..10) {
-        0 => -128,
-        1 => 127,
-        _ => rng.gen(),
-    }
-}
-
 /// A random standard-conv input for the small engine: any `M ≤ 8`, sizes from 1.
 fn random_input(rng: &mut ChaCha8Rng, cfg: &EngineConfig) -> (Tensor<i8>, i32, usize) {
     let h = rng.gen_range(1..=cfg.max_height());
@@ -80,37 +75,7 @@ fn random_input(rng: &mut ChaCha8Rng, cfg: &EngineConfig) -> (Tensor<i8>, i32, u
 }
 
 fn random_rq(rng: &mut ChaCha8Rng, n: usize, case: usize) -> RequantParams {
-    let bias: Vec<i32> = (0..n)
-        .map(|_| match rng.gen_range(0..6) {
-            0 => i32::MIN,
-            1 => i32::MAX,
-            2 => rng.gen(),
-            _ => rng.gen_range(-20_000..20_000),
-        })
-        .collect();
-    let mult: Vec<i32> = (0..n)
-        .map(|_| match rng.gen_range(0..10) {
-            0 => 0,
-            1 => M0_MIN,
-            2 => i32::MAX,
-            _ => rng.gen_range(M0_MIN..=i32::MAX),
-        })
-        .collect();
-    let shift: Vec<i32> = (0..n)
-        .map(|_| match rng.gen_range(0..10) {
-            0 => SHIFT_MIN,
-            1 => SHIFT_MAX,
-            2 => rng.gen_range(SHIFT_MIN..=SHIFT_MAX),
-            _ => rng.gen_range(-14..-8),
-        })
-        .collect();
-    let out_zp = int8(rng) as i32;
-    let (act_min, act_max) = match case % 3 {
-        0 => (-128, 127),
-        1 => (out_zp, 127),
-        _ => (out_zp, (out_zp + rng.gen_range(0..=60)).min(127)),
-    };
-    RequantParams::new(bias, mult, shift, out_zp, act_min, act_max).unwrap()
+    requant(rng, n, case, (-14, -9), 20_000)
 }
 
 fn set(m: &mut Model, name: &str, v: u64) {

@@ -5,7 +5,6 @@
 
 use dsc_hw::pointwise::{PointwiseProgram, SmallStage, PW_CFG_CLEAR_ERROR, PW_CFG_START};
 use dsc_model::pointwise::{pointwise, pointwise_config_writes, pointwise_cycles, PointwiseConfig};
-use dsc_model::requant::{M0_MIN, SHIFT_MAX, SHIFT_MIN};
 use dsc_model::systolic::{Dataflow, SystolicConfig};
 use dsc_model::{RequantParams, Tensor};
 use dsc_sim::{build, Beat, BuildOptions, Compiled, Design, Model, StreamSink, StreamSource};
@@ -13,6 +12,10 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::path::PathBuf;
 use std::sync::OnceLock;
+
+#[path = "common/random.rs"]
+mod random;
+use random::{int8, requant};
 
 /// The config of [`SmallStage`]: 4×3 array, M ≤ 16, N ≤ 12, blocks of ≤ 8 pixels.
 fn small_cfg() -> PointwiseConfig {
@@ -40,14 +43,6 @@ struct Layer {
     rq: RequantParams,
 }
 
-fn int8(rng: &mut ChaCha8Rng) -> i8 {
-    match rng.gen_range(0..10) {
-        0 => -128,
-        1 => 127,
-        _ => rng.gen(),
-    }
-}
-
 fn random_layer(rng: &mut ChaCha8Rng, cfg: &PointwiseConfig, case: usize) -> Layer {
     let m = rng.gen_range(1..=cfg.max_m());
     let n = rng.gen_range(1..=cfg.max_n());
@@ -60,38 +55,7 @@ fn random_layer(rng: &mut ChaCha8Rng, cfg: &PointwiseConfig, case: usize) -> Lay
     let input = Tensor::from_fn([1, h, w, m], |_, _, _, _| int8(rng)).unwrap();
     let weights = Tensor::from_fn([n, 1, 1, m], |_, _, _, _| int8(rng)).unwrap();
     let in_zp = int8(rng) as i32;
-    let bias: Vec<i32> = (0..n)
-        .map(|_| match rng.gen_range(0..6) {
-            0 => i32::MIN,
-            1 => i32::MAX,
-            2 => rng.gen(),
-            _ => rng.gen_range(-3000..3000),
-        })
-        .collect();
-    let mult: Vec<i32> = (0..n)
-        .map(|_| match rng.gen_range(0..10) {
-            0 => 0,
-            1 => M0_MIN,
-            2 => i32::MAX,
-            3 => rng.gen_range(M0_MIN..=i32::MAX),
-            _ => rng.gen_range(1 << 30..=i32::MAX),
-        })
-        .collect();
-    let shift: Vec<i32> = (0..n)
-        .map(|_| match rng.gen_range(0..10) {
-            0 => SHIFT_MIN,
-            1 => SHIFT_MAX,
-            2 => rng.gen_range(SHIFT_MIN..=SHIFT_MAX),
-            _ => rng.gen_range(-12..=-7),
-        })
-        .collect();
-    let out_zp = int8(rng) as i32;
-    let (act_min, act_max) = match case % 3 {
-        0 => (-128, 127),
-        1 => (out_zp.max(-128), 127),
-        _ => (out_zp, (out_zp + rng.gen_range(0..=60)).min(127)),
-    };
-    let rq = RequantParams::new(bias, mult, shift, out_zp, act_min, act_max).unwrap();
+    let rq = requant(rng, n, case, (-12, -7), 3000);
     Layer { input, weights, in_zp, rq }
 }
 
