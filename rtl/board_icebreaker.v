@@ -1202,21 +1202,12 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
     reg  active$d;
     wire  active$q;
     reg  active$clock;
-    reg  win_start$d;
-    wire  win_start$q;
-    reg  win_start$clock;
-    reg  go$d;
-    wire  go$q;
-    reg  go$clock;
     reg  flush$d;
     wire  flush$q;
     reg  flush$clock;
     reg  [7:0] credits$d;
     wire  [7:0] credits$q;
     reg  credits$clock;
-    reg  credits_nz$d;
-    wire  credits_nz$q;
-    reg  credits_nz$clock;
     reg  [7:0] space$d;
     wire  [7:0] space$q;
     reg  space$clock;
@@ -1626,16 +1617,6 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
         .q(active$q),
         .clock(active$clock)
     );
-    board_icebreaker$engine$win_start win_start(
-        .d(win_start$d),
-        .q(win_start$q),
-        .clock(win_start$clock)
-    );
-    board_icebreaker$engine$go go(
-        .d(go$d),
-        .q(go$q),
-        .clock(go$clock)
-    );
     board_icebreaker$engine$flush flush(
         .d(flush$d),
         .q(flush$q),
@@ -1645,11 +1626,6 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
         .d(credits$d),
         .q(credits$q),
         .clock(credits$clock)
-    );
-    board_icebreaker$engine$credits_nz credits_nz(
-        .d(credits_nz$d),
-        .q(credits_nz$q),
-        .clock(credits_nz$clock)
     );
     board_icebreaker$engine$space space(
         .d(space$d),
@@ -1803,11 +1779,8 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
         bias1$clock = clock;
         shift1$clock = clock;
         active$clock = clock;
-        win_start$clock = clock;
-        go$clock = clock;
         flush$clock = clock;
         credits$clock = clock;
-        credits_nz$clock = clock;
         space$clock = clock;
         group$clock = clock;
         ser$clock = clock;
@@ -1834,11 +1807,8 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
         bias1$d = bias1$q;
         shift1$d = shift1$q;
         active$d = active$q;
-        win_start$d = win_start$q;
-        go$d = go$q;
         flush$d = flush$q;
         credits$d = credits$q;
-        credits_nz$d = credits_nz$q;
         space$d = space$q;
         group$d = group$q;
         ser$d = ser$q;
@@ -1878,7 +1848,7 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
         gpipe$2$clock = clock;
         gpipe$3$clock = clock;
         gpipe$4$clock = clock;
-        busy_now = active$q || flush$q || credits_nz$q;
+        busy_now = active$q || flush$q || (credits$q != 32'h0);
         lo_off = act_min$q ^ 32'h80;
         hi_off = act_max$q ^ 32'h80;
         port$cfg_valid = cfg_valid;
@@ -2005,7 +1975,7 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
         sram$write_enable = spend$q;
         sram$write_address = pgroup$q;
         sram$write_data = sstage$q;
-        window$start = win_start$q;
+        window$start = start;
         window$height = height$q;
         window$width = width$q;
         window$last_group = last_group$q;
@@ -2013,8 +1983,8 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
         window$in_zp = in_zp$q;
         window$inp$tdata = inp$tdata[(32'h0)+:(32)];
         window$inp$tlast = inp$tlast;
-        window$inp$tvalid = inp$tvalid && go$q;
-        inp$tready = window$inp$tready && go$q;
+        window$inp$tvalid = inp$tvalid && active$q;
+        inp$tready = window$inp$tready && active$q;
         last_error = window$last_error;
         win_data = window$out$tdata;
         win_valid = window$out$tvalid;
@@ -2035,7 +2005,7 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
         else begin
             credit_ok = ~|(credits$q & fifo_depth);
         end
-        window$out$tready = go$q && ~flush$q && credit_ok;
+        window$out$tready = active$q && ~flush$q && credit_ok;
         accept = win_valid && window$out$tready;
         if (group$q == last_group$q) begin
             next_group = 32'h0;
@@ -2270,34 +2240,19 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
             credits$d = credits$q - 32'h1;
             space$d = space$q + 32'h1;
         end
-        if (accept && ~send) begin
-            credits_nz$d = 1'b1;
-        end
-        if (accept && send) begin
-            credits_nz$d = credits_nz$q || im2col$q;
-        end
-        if (~accept && send) begin
-            credits_nz$d = credits$q != 32'h1;
-        end
         if (start) begin
             active$d = 1'b1;
             group$d = 32'h0;
             space$d = room;
         end
-        win_start$d = start;
-        if (win_start$q) begin
-            go$d = 1'b1;
-        end
-        if (go$q && ~win_busy) begin
+        if (active$q && ~start && ~win_busy) begin
             active$d = 1'b0;
-            go$d = 1'b0;
         end
-        if (flush$q && ~credits_nz$q) begin
+        if (flush$q && (credits$q == 32'h0)) begin
             flush$d = 1'b0;
         end
         if (reset) begin
             active$d = 1'b0;
-            go$d = 1'b0;
             flush$d = 1'b1;
             err$d = 1'b0;
         end
@@ -2547,25 +2502,6 @@ module board_icebreaker$engine$credits(d,q,clock);
     end
           
 endmodule // board_icebreaker$engine$credits
-
-
-module board_icebreaker$engine$credits_nz(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_icebreaker$engine$credits_nz
 
 
 module board_icebreaker$engine$err(d,q,clock);
@@ -3030,25 +2966,6 @@ module board_icebreaker$engine$flush(d,q,clock);
     end
           
 endmodule // board_icebreaker$engine$flush
-
-
-module board_icebreaker$engine$go(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_icebreaker$engine$go
 
 
 module board_icebreaker$engine$gpipe$0(d,q,clock);
@@ -16619,25 +16536,6 @@ module board_icebreaker$engine$width(d,q,clock);
     end
           
 endmodule // board_icebreaker$engine$width
-
-
-module board_icebreaker$engine$win_start(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_icebreaker$engine$win_start
 
 
 module board_icebreaker$engine$window(clock,start,height,width,last_group,stride2,in_zp,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$tdata,out$tvalid,out$tready,out$tlast,busy,last_error);

@@ -471,21 +471,12 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     reg  active$d;
     wire  active$q;
     reg  active$clock;
-    reg  win_start$d;
-    wire  win_start$q;
-    reg  win_start$clock;
-    reg  go$d;
-    wire  go$q;
-    reg  go$clock;
     reg  flush$d;
     wire  flush$q;
     reg  flush$clock;
     reg  [7:0] credits$d;
     wire  [7:0] credits$q;
     reg  credits$clock;
-    reg  credits_nz$d;
-    wire  credits_nz$q;
-    reg  credits_nz$clock;
     reg  [7:0] space$d;
     wire  [7:0] space$q;
     reg  space$clock;
@@ -895,16 +886,6 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         .q(active$q),
         .clock(active$clock)
     );
-    dsc_engine$dw$win_start win_start(
-        .d(win_start$d),
-        .q(win_start$q),
-        .clock(win_start$clock)
-    );
-    dsc_engine$dw$go go(
-        .d(go$d),
-        .q(go$q),
-        .clock(go$clock)
-    );
     dsc_engine$dw$flush flush(
         .d(flush$d),
         .q(flush$q),
@@ -914,11 +895,6 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         .d(credits$d),
         .q(credits$q),
         .clock(credits$clock)
-    );
-    dsc_engine$dw$credits_nz credits_nz(
-        .d(credits_nz$d),
-        .q(credits_nz$q),
-        .clock(credits_nz$clock)
     );
     dsc_engine$dw$space space(
         .d(space$d),
@@ -1072,11 +1048,8 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         bias1$clock = clock;
         shift1$clock = clock;
         active$clock = clock;
-        win_start$clock = clock;
-        go$clock = clock;
         flush$clock = clock;
         credits$clock = clock;
-        credits_nz$clock = clock;
         space$clock = clock;
         group$clock = clock;
         ser$clock = clock;
@@ -1103,11 +1076,8 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         bias1$d = bias1$q;
         shift1$d = shift1$q;
         active$d = active$q;
-        win_start$d = win_start$q;
-        go$d = go$q;
         flush$d = flush$q;
         credits$d = credits$q;
-        credits_nz$d = credits_nz$q;
         space$d = space$q;
         group$d = group$q;
         ser$d = ser$q;
@@ -1147,7 +1117,7 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         gpipe$2$clock = clock;
         gpipe$3$clock = clock;
         gpipe$4$clock = clock;
-        busy_now = active$q || flush$q || credits_nz$q;
+        busy_now = active$q || flush$q || (credits$q != 32'h0);
         lo_off = act_min$q ^ 32'h80;
         hi_off = act_max$q ^ 32'h80;
         port$cfg_valid = cfg_valid;
@@ -1274,7 +1244,7 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         sram$write_enable = spend$q;
         sram$write_address = pgroup$q;
         sram$write_data = sstage$q;
-        window$start = win_start$q;
+        window$start = start;
         window$height = height$q;
         window$width = width$q;
         window$last_group = last_group$q;
@@ -1282,8 +1252,8 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         window$in_zp = in_zp$q;
         window$inp$tdata = inp$tdata[(32'h0)+:(32)];
         window$inp$tlast = inp$tlast;
-        window$inp$tvalid = inp$tvalid && go$q;
-        inp$tready = window$inp$tready && go$q;
+        window$inp$tvalid = inp$tvalid && active$q;
+        inp$tready = window$inp$tready && active$q;
         last_error = window$last_error;
         win_data = window$out$tdata;
         win_valid = window$out$tvalid;
@@ -1304,7 +1274,7 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         else begin
             credit_ok = ~|(credits$q & fifo_depth);
         end
-        window$out$tready = go$q && ~flush$q && credit_ok;
+        window$out$tready = active$q && ~flush$q && credit_ok;
         accept = win_valid && window$out$tready;
         if (group$q == last_group$q) begin
             next_group = 32'h0;
@@ -1539,34 +1509,19 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
             credits$d = credits$q - 32'h1;
             space$d = space$q + 32'h1;
         end
-        if (accept && ~send) begin
-            credits_nz$d = 1'b1;
-        end
-        if (accept && send) begin
-            credits_nz$d = credits_nz$q || im2col$q;
-        end
-        if (~accept && send) begin
-            credits_nz$d = credits$q != 32'h1;
-        end
         if (start) begin
             active$d = 1'b1;
             group$d = 32'h0;
             space$d = room;
         end
-        win_start$d = start;
-        if (win_start$q) begin
-            go$d = 1'b1;
-        end
-        if (go$q && ~win_busy) begin
+        if (active$q && ~start && ~win_busy) begin
             active$d = 1'b0;
-            go$d = 1'b0;
         end
-        if (flush$q && ~credits_nz$q) begin
+        if (flush$q && (credits$q == 32'h0)) begin
             flush$d = 1'b0;
         end
         if (reset) begin
             active$d = 1'b0;
-            go$d = 1'b0;
             flush$d = 1'b1;
             err$d = 1'b0;
         end
@@ -1816,25 +1771,6 @@ module dsc_engine$dw$credits(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$credits
-
-
-module dsc_engine$dw$credits_nz(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$credits_nz
 
 
 module dsc_engine$dw$err(d,q,clock);
@@ -2299,25 +2235,6 @@ module dsc_engine$dw$flush(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$flush
-
-
-module dsc_engine$dw$go(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$go
 
 
 module dsc_engine$dw$gpipe$0(d,q,clock);
@@ -15888,25 +15805,6 @@ module dsc_engine$dw$width(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$width
-
-
-module dsc_engine$dw$win_start(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$win_start
 
 
 module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$tdata,out$tvalid,out$tready,out$tlast,busy,last_error);
