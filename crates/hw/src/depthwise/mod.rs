@@ -56,9 +56,7 @@
 //! A write is registered at the port ([`ConfigWrite`]: its address, data and the checks on
 //! them alone) and takes effect on the next edge (`error`, `busy` and a START show two edges
 //! after the write is presented; `busy` is high while a write is in the port register); a
-//! write presented with `reset` is dropped. The window generator sees START one edge later
-//! still (a registered pulse, for Fmax), so the first input beat is taken no earlier than
-//! four edges after the START write is presented; cycles count from that beat, so none changes.
+//! write presented with `reset` is dropped.
 //! `cfg_addr[31:24]` selects a region, `cfg_addr[23:0]` an index:
 //!
 //! | region | index | data | meaning |
@@ -230,21 +228,9 @@ pub struct DepthwiseEngineQ<
     /// flip-flops, not from the port): the write and its verdict `data_ok`.
     port: ConfigWrite,
     // Run control.
-    /// A frame runs (from START until the window generator is done): part of `busy`.
     active: DFF<Bit>,
-    /// START, registered: the window generator's start pulse (for Fmax: the pulse fans out
-    /// to the generator's scan registers from a flip-flop, not from START's busy and credits
-    /// tests). A reset in its cycle does not stop it: `go` stays low, so the generator idles.
-    win_start: DFF<Bit>,
-    /// The frame's streams are open: `active` from the cycle after `win_start` on (the
-    /// generator may hold a stale frame until `win_start` restarts it, so `active` alone may not
-    /// gate its input and output).
-    go: DFF<Bit>,
     flush: DFF<Bit>,
     credits: DFF<Bits<8>>,
-    /// `credits ≠ 0`, kept beside the credits (for Fmax: `busy`, which START and every
-    /// config write test, comes from flip-flops, not from an 8-bit zero test).
-    credits_nz: DFF<Bit>,
     /// `room − credits` in two's complement, kept beside `credits` (loaded with `room` at
     /// START, when the credits are 0): its sign bit is im2col mode's accept test `credits ≤
     /// room` straight from a flip-flop (for Fmax: no comparator in the ready path). Depthwise
@@ -481,11 +467,8 @@ impl<
             // Region 0's indices need 4 bits, the per-group regions GADDR.
             port: ConfigWrite::new(GADDR.max(4)),
             active: Default::default(),
-            win_start: Default::default(),
-            go: Default::default(),
             flush: Default::default(),
             credits: Default::default(),
-            credits_nz: Default::default(),
             space: Default::default(),
             group: Default::default(),
             ser: Default::default(),
@@ -568,7 +551,7 @@ impl<
         dff_setup!(
             self, clock, height, width, last_group, stride2, in_zp, out_zp, act_min, act_max,
             im2col, wstage, bstage, sstage, wpend, spend, pgroup, err,
-            bias1, shift1, active, win_start, go, flush, credits, credits_nz, space, group, ser, ser_valid, ser_last, ser_tap, ser_at_last
+            bias1, shift1, active, flush, credits, space, group, ser, ser_valid, ser_last, ser_tap, ser_at_last
         );
         clock!(self, clock, window, wram, bram, mram, sram, fifo, port);
         for l in 0..self.lanes.len() {
@@ -582,7 +565,8 @@ impl<
         for i in 0..self.gpipe.len() {
             self.gpipe[i].clock.next = self.clock.val();
         }
-        self.busy_now.next = self.active.q.val() || self.flush.q.val() || self.credits_nz.q.val();
+        self.busy_now.next =
+            self.active.q.val() || self.flush.q.val() || (self.credits.q.val() != 0);
         // Clamp bounds in offset binary for the START check.
         self.lo_off.next = self.act_min.q.val() ^ 0x80;
         self.hi_off.next = self.act_max.q.val() ^ 0x80;
@@ -758,7 +742,7 @@ impl<
         self.sram.write_address.next = self.pgroup.q.val();
         self.sram.write_data.next = self.sstage.q.val();
         // ---- Window: layer inputs, input gated by `active`.
-        self.window.start.next = self.win_start.q.val();
+        self.window.start.next = self.start.val();
         self.window.height.next = self.height.q.val();
         self.window.width.next = self.width.q.val();
         self.window.last_group.next = self.last_group.q.val();
@@ -766,8 +750,8 @@ impl<
         self.window.in_zp.next = self.in_zp.q.val();
         self.window.inp.tdata.next = self.inp.tdata.val().get_bits::<BEAT>(0);
         self.window.inp.tlast.next = self.inp.tlast.val();
-        self.window.inp.tvalid.next = self.inp.tvalid.val() && self.go.q.val();
-        self.inp.tready.next = self.window.inp.tready.val() && self.go.q.val();
+        self.window.inp.tvalid.next = self.inp.tvalid.val() && self.active.q.val();
+        self.inp.tready.next = self.window.inp.tready.val() && self.active.q.val();
         self.last_error.next = self.window.last_error.val();
         self.win_data.next = self.window.out.tdata.val();
         self.win_valid.next = self.window.out.tvalid.val();
@@ -778,7 +762,7 @@ impl<
             self.wide[i].clock.next = self.clock.val();
             self.window.start.next = false;
             self.window.inp.tvalid.next = false;
-            self.wide[i].start.next = self.win_start.q.val();
+            self.wide[i].start.next = self.start.val();
             self.wide[i].height.next = self.height.q.val();
             self.wide[i].width.next = self.width.q.val();
             self.wide[i].last_group.next = self.last_group.q.val();
@@ -786,8 +770,8 @@ impl<
             self.wide[i].in_zp.next = self.in_zp.q.val();
             self.wide[i].inp.tdata.next = self.inp.tdata.val();
             self.wide[i].inp.tlast.next = self.inp.tlast.val();
-            self.wide[i].inp.tvalid.next = self.inp.tvalid.val() && self.go.q.val();
-            self.inp.tready.next = self.wide[i].inp.tready.val() && self.go.q.val();
+            self.wide[i].inp.tvalid.next = self.inp.tvalid.val() && self.active.q.val();
+            self.inp.tready.next = self.wide[i].inp.tready.val() && self.active.q.val();
             self.last_error.next = self.wide[i].last_error.val();
             self.win_data.next = self.wide[i].out.tdata.val();
             self.win_valid.next = self.wide[i].out.tvalid.val();
@@ -811,7 +795,7 @@ impl<
         } else {
             self.credit_ok.next = !(self.credits.q.val() & self.fifo_depth.val()).any();
         }
-        self.window.out.tready.next = self.go.q.val() && !self.flush.q.val() && self.credit_ok.val();
+        self.window.out.tready.next = self.active.q.val() && !self.flush.q.val() && self.credit_ok.val();
         for i in 0..self.wide.len() {
             self.wide[i].out.tready.next = self.window.out.tready.val();
         }
@@ -949,17 +933,6 @@ impl<
             self.credits.d.next = self.credits.q.val() - 1;
             self.space.d.next = self.space.q.val() + 1;
         }
-        // Their zero test, from the current count (a beat sent has a credit, so `credits ≥ 1`
-        // then): an accept adds at least one (`Dk² > 1` in im2col mode), a send takes one.
-        if self.accept.val() && !self.send.val() {
-            self.credits_nz.d.next = true;
-        }
-        if self.accept.val() && self.send.val() {
-            self.credits_nz.d.next = self.credits_nz.q.val() || self.im2col.q.val();
-        }
-        if !self.accept.val() && self.send.val() {
-            self.credits_nz.d.next = self.credits.q.val() != 1;
-        }
         // Run control.
         if self.start.val() {
             self.active.d.next = true;
@@ -967,21 +940,14 @@ impl<
             // START is refused while busy, so the credits are 0 here.
             self.space.d.next = self.room.val();
         }
-        // The generator starts a cycle after START; `go` rises with its priming cycle (busy).
-        self.win_start.d.next = self.start.val();
-        if self.win_start.q.val() {
-            self.go.d.next = true;
-        }
-        if self.go.q.val() && !self.win_busy.val() {
+        if self.active.q.val() && !self.start.val() && !self.win_busy.val() {
             self.active.d.next = false;
-            self.go.d.next = false;
         }
-        if self.flush.q.val() && !self.credits_nz.q.val() {
+        if self.flush.q.val() && (self.credits.q.val() == 0) {
             self.flush.d.next = false;
         }
         if self.reset.val() {
             self.active.d.next = false;
-            self.go.d.next = false;
             self.flush.d.next = true;
             self.err.d.next = false;
         }
