@@ -231,9 +231,9 @@ pub struct DepthwiseEngineQ<
     active: DFF<Bit>,
     flush: DFF<Bit>,
     credits: DFF<Bits<8>>,
-    /// `room − credits` in two's complement, kept beside `credits` (loaded with `room` at
-    /// START, when the credits are 0): its sign bit is im2col mode's accept test `credits ≤
-    /// room` straight from a flip-flop (for Fmax: no comparator in the ready path). Depthwise
+    /// `im2col_room − credits` in two's complement, kept beside `credits` (loaded at START,
+    /// when the credits are 0): its sign bit is im2col mode's accept test `credits ≤
+    /// im2col_room` straight from a flip-flop (for Fmax: no comparator in the ready path). Depthwise
     /// mode needs no such register (see `credit_ok`), so an engine without the im2col mode
     /// loses it in synthesis.
     space: DFF<Bits<8>>,
@@ -279,8 +279,6 @@ pub struct DepthwiseEngineQ<
     /// The FIFO has room for the beats of a window accepted now (and, in im2col mode, the
     /// serializer takes it).
     credit_ok: Signal<Local, Bit>,
-    /// Highest credit count at which a window may be accepted.
-    room: Signal<Local, Bits<8>>,
     /// Credits a window accepted now adds: 1 beat, or `Dk²` in im2col mode.
     credit_add: Signal<Local, Bits<8>>,
     next_group: Signal<Local, Bits<GADDR>>,
@@ -498,7 +496,6 @@ impl<
             send: Default::default(),
             ser_free: Default::default(),
             credit_ok: Default::default(),
-            room: Default::default(),
             credit_add: Default::default(),
             next_group: Default::default(),
             lo_off: Default::default(),
@@ -781,18 +778,13 @@ impl<
         // ---- Accept a window while the FIFO has room for all its beats (credits) and, in
         // im2col mode, the serializer takes it.
         self.ser_free.next = !self.ser_valid.q.val() || self.ser_at_last.q.val();
+        // Depthwise mode: a window is one beat, so `credits ≤ depth − 1`; the credits never
+        // pass the depth (a power of two), so that is the credits' depth bit clear.
         if self.im2col.q.val() {
-            self.room.next = self.im2col_room.val();
             self.credit_add.next = self.taps.val();
-        } else {
-            self.room.next = self.fifo_depth.val() - 1;
-            self.credit_add.next = 1.into();
-        }
-        // Depthwise mode: room = depth − 1 and the credits never pass the depth (a power of
-        // two), so `credits ≤ room` is the credits' depth bit clear.
-        if self.im2col.q.val() {
             self.credit_ok.next = !self.space.q.val().get_bit(7) && self.ser_free.val();
         } else {
+            self.credit_add.next = 1.into();
             self.credit_ok.next = !(self.credits.q.val() & self.fifo_depth.val()).any();
         }
         self.window.out.tready.next = self.active.q.val() && !self.flush.q.val() && self.credit_ok.val();
@@ -937,8 +929,9 @@ impl<
         if self.start.val() {
             self.active.d.next = true;
             self.group.d.next = 0.into();
-            // START is refused while busy, so the credits are 0 here.
-            self.space.d.next = self.room.val();
+            // START is refused while busy, so the credits are 0 here (only im2col mode
+            // reads `space`; the mode is written before START).
+            self.space.d.next = self.im2col_room.val();
         }
         if self.active.q.val() && !self.start.val() && !self.win_busy.val() {
             self.active.d.next = false;
