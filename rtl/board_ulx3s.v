@@ -1312,7 +1312,6 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
     reg  send;
     reg  ser_free;
     reg  credit_ok;
-    reg  [7:0] room;
     reg  [7:0] credit_add;
     reg  [5:0] next_group;
     reg  [7:0] lo_off;
@@ -1992,17 +1991,11 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         win_busy = window$busy;
         ser_free = ~ser_valid$q || ser_at_last$q;
         if (im2col$q) begin
-            room = im2col_room;
             credit_add = taps;
-        end
-        else begin
-            room = fifo_depth - 32'h1;
-            credit_add = 32'h1;
-        end
-        if (im2col$q) begin
             credit_ok = ~space$q[32'h7] && ser_free;
         end
         else begin
+            credit_add = 32'h1;
             credit_ok = ~|(credits$q & fifo_depth);
         end
         window$out$tready = active$q && ~flush$q && credit_ok;
@@ -2243,7 +2236,7 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         if (start) begin
             active$d = 1'b1;
             group$d = 32'h0;
-            space$d = room;
+            space$d = im2col_room;
         end
         if (active$q && ~start && ~win_busy) begin
             active$d = 1'b0;
