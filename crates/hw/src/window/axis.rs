@@ -78,6 +78,28 @@ pub struct AxisScan<const CB: usize, const DK: usize> {
     w_image: DFF<Bits<DK>>,
     p_emit: DFF<Bit>,
     p_image: DFF<Bits<DK>>,
+    /// `emit`, `wrap_emit`, and `pos` at `last` / `short_last`, kept as registers computed one
+    /// position ahead: the parent's `fire`, `load` and `step` then start a few gates from
+    /// flip-flops instead of behind comparators (the window's critical path).
+    emit_r: DFF<Bit>,
+    w_emit_r: DFF<Bit>,
+    end_ext: DFF<Bit>,
+    end_short: DFF<Bit>,
+    /// What a step would make of `lead`, `phase` and `remaining` (also what `load` carries
+    /// into the wrap registers).
+    step_lead: Signal<Local, Bits<CB>>,
+    step_phase: Signal<Local, Bit>,
+    step_remaining: Signal<Local, Bits<CB>>,
+    /// The wrap registers after a step.
+    w_step_lead: Signal<Local, Bits<CB>>,
+    w_step_phase: Signal<Local, Bit>,
+    w_step_remaining: Signal<Local, Bits<CB>>,
+    /// The values `load` gives `lead`, `remaining`, `last` and `short_last`.
+    load_lead: Signal<Local, Bits<CB>>,
+    load_remaining: Signal<Local, Bits<CB>>,
+    load_last: Signal<Local, Bits<CB>>,
+    load_short_last: Signal<Local, Bits<CB>>,
+    pos_succ: Signal<Local, Bits<CB>>,
 }
 
 impl<const CB: usize, const DK: usize> AxisScan<CB, DK> {
@@ -122,6 +144,21 @@ impl<const CB: usize, const DK: usize> AxisScan<CB, DK> {
             w_image: Default::default(),
             p_emit: Default::default(),
             p_image: Default::default(),
+            emit_r: Default::default(),
+            w_emit_r: Default::default(),
+            end_ext: Default::default(),
+            end_short: Default::default(),
+            step_lead: Default::default(),
+            step_phase: Default::default(),
+            step_remaining: Default::default(),
+            w_step_lead: Default::default(),
+            w_step_phase: Default::default(),
+            w_step_remaining: Default::default(),
+            load_lead: Default::default(),
+            load_remaining: Default::default(),
+            load_last: Default::default(),
+            load_short_last: Default::default(),
+            pos_succ: Default::default(),
         }
     }
 }
@@ -152,93 +189,118 @@ impl<const CB: usize, const DK: usize> Logic for AxisScan<CB, DK> {
             w_remaining,
             w_image,
             p_emit,
-            p_image
+            p_image,
+            emit_r,
+            w_emit_r,
+            end_ext,
+            end_short
         );
         self.flags.next = self.in_image.q.val();
         self.at_real.next = (self.in_image.q.val() & self.one.val()).any();
         if self.extend.val() {
-            self.at_end.next = self.pos.q.val() == self.last.q.val();
+            self.at_end.next = self.end_ext.q.val();
         } else {
-            self.at_end.next = self.pos.q.val() == self.short_last.q.val();
+            self.at_end.next = self.end_short.q.val();
         }
         self.at_last_real.next = self.pos.q.val() == self.size_m1.q.val();
-        self.emit.next = (self.lead.q.val() == 0) && !self.phase.q.val();
-        self.last_emit.next =
-            (self.lead.q.val() == 0) && !self.phase.q.val() && (self.remaining.q.val() == 1);
-        // The carried-on scan emits only while emissions remain: it runs on past its end.
-        self.wrap_emit.next = (self.w_lead.q.val() == 0)
-            && !self.w_phase.q.val()
-            && self.w_remaining.q.val().any();
+        self.emit.next = self.emit_r.q.val();
+        self.last_emit.next = self.emit_r.q.val() && (self.remaining.q.val() == 1);
+        self.wrap_emit.next = self.w_emit_r.q.val();
         self.wrap_flags.next = self.w_image.q.val();
         self.prev_emit.next = self.p_emit.q.val();
         self.prev_flags.next = self.p_image.q.val();
+        // Next states, from the registers alone: `load` and `step` only choose among them.
+        // A step: the lead counts down to the first emission, then the phase alternates at
+        // stride 2 and each emission uses one of the remaining.
+        self.step_lead.next = self.lead.q.val();
+        self.step_phase.next = self.phase.q.val();
+        self.step_remaining.next = self.remaining.q.val();
+        if self.lead.q.val() == 0 {
+            self.step_phase.next = self.s2.q.val() && !self.phase.q.val();
+            if !self.phase.q.val() {
+                self.step_remaining.next = self.remaining.q.val() - 1;
+            }
+        } else {
+            self.step_lead.next = self.lead.q.val() - 1;
+        }
+        // The carried-on scan emits only while emissions remain: it runs on past its end.
+        self.w_step_lead.next = self.w_lead.q.val();
+        self.w_step_phase.next = self.w_phase.q.val();
+        self.w_step_remaining.next = self.w_remaining.q.val();
+        if self.w_lead.q.val() == 0 {
+            self.w_step_phase.next = self.s2.q.val() && !self.w_phase.q.val();
+            if !self.w_phase.q.val() && self.w_remaining.q.val().any() {
+                self.w_step_remaining.next = self.w_remaining.q.val() - 1;
+            }
+        } else {
+            self.w_step_lead.next = self.w_lead.q.val() - 1;
+        }
+        self.pos_succ.next = self.pos.q.val() + 1;
+        self.load_last.next = self.size.val() - 1 + self.half.val();
+        if self.size.val() < self.min_cols.val() {
+            self.load_short_last.next = self.min_cols.val() - 1;
+        } else {
+            self.load_short_last.next = self.size.val() - 1;
+        }
+        if self.stride2.val() {
+            self.load_remaining.next = (self.size.val() >> 1) + (self.size.val() & 1);
+            if (self.size.val() & 1) == 1 {
+                self.load_lead.next = self.half.val();
+            } else {
+                self.load_lead.next = self.e0_even.val();
+            }
+        } else {
+            self.load_remaining.next = self.size.val();
+            self.load_lead.next = self.half.val();
+        }
         if self.load.val() {
             // Carry: the wrap registers take the state a step would give (position `Wp`).
-            self.w_lead.d.next = self.lead.q.val();
-            self.w_phase.d.next = self.phase.q.val();
-            self.w_remaining.d.next = self.remaining.q.val();
+            self.w_lead.d.next = self.step_lead.val();
+            self.w_phase.d.next = self.step_phase.val();
             self.w_image.d.next = self.in_image.q.val() << 1;
-            if self.lead.q.val() == 0 {
-                self.w_phase.d.next = self.s2.q.val() && !self.phase.q.val();
-                if !self.phase.q.val() {
-                    self.w_remaining.d.next = self.remaining.q.val() - 1;
-                }
+            if self.carry.val() {
+                self.w_remaining.d.next = self.step_remaining.val();
+                self.w_emit_r.d.next = (self.step_lead.val() == 0)
+                    && !self.step_phase.val()
+                    && self.step_remaining.val().any();
             } else {
-                self.w_lead.d.next = self.lead.q.val() - 1;
-            }
-            if !self.carry.val() {
                 self.w_remaining.d.next = 0.into();
+                self.w_emit_r.d.next = false;
             }
             self.p_emit.d.next = false;
             self.p_image.d.next = 0.into();
             self.pos.d.next = 0.into();
             self.size_m1.d.next = self.size.val() - 1;
-            self.last.d.next = self.size.val() - 1 + self.half.val();
-            if self.size.val() < self.min_cols.val() {
-                self.short_last.d.next = self.min_cols.val() - 1;
-            } else {
-                self.short_last.d.next = self.size.val() - 1;
-            }
+            self.last.d.next = self.load_last.val();
+            self.short_last.d.next = self.load_short_last.val();
+            self.end_ext.d.next = self.load_last.val() == 0;
+            self.end_short.d.next = self.load_short_last.val() == 0;
             self.s2.d.next = self.stride2.val();
             self.phase.d.next = false;
             self.in_image.d.next = 1.into();
-            if self.stride2.val() {
-                self.remaining.d.next = (self.size.val() >> 1) + (self.size.val() & 1);
-                if (self.size.val() & 1) == 1 {
-                    self.lead.d.next = self.half.val();
-                } else {
-                    self.lead.d.next = self.e0_even.val();
-                }
-            } else {
-                self.remaining.d.next = self.size.val();
-                self.lead.d.next = self.half.val();
-            }
+            self.remaining.d.next = self.load_remaining.val();
+            self.lead.d.next = self.load_lead.val();
+            self.emit_r.d.next = self.load_lead.val() == 0;
         } else if self.step.val() {
-            // (From the registers, not `emit`: an output read back here would look like a
-            // combinational loop through the parent's `load` to Verilator.)
-            self.p_emit.d.next = (self.lead.q.val() == 0) && !self.phase.q.val();
+            self.p_emit.d.next = self.emit_r.q.val();
             self.p_image.d.next = self.in_image.q.val();
-            self.pos.d.next = self.pos.q.val() + 1;
+            self.pos.d.next = self.pos_succ.val();
+            self.end_ext.d.next = self.pos_succ.val() == self.last.q.val();
+            self.end_short.d.next = self.pos_succ.val() == self.short_last.q.val();
             self.in_image.d.next = (self.in_image.q.val() << 1)
                 | bit_cast::<DK, 1>((self.pos.q.val() < self.size_m1.q.val()).into());
-            if self.lead.q.val() == 0 {
-                self.phase.d.next = self.s2.q.val() && !self.phase.q.val();
-                if !self.phase.q.val() {
-                    self.remaining.d.next = self.remaining.q.val() - 1;
-                }
-            } else {
-                self.lead.d.next = self.lead.q.val() - 1;
-            }
+            self.lead.d.next = self.step_lead.val();
+            self.phase.d.next = self.step_phase.val();
+            self.remaining.d.next = self.step_remaining.val();
+            self.emit_r.d.next = (self.step_lead.val() == 0) && !self.step_phase.val();
             // The wrap scan's positions lie right of the image: validity shifts in 0.
             self.w_image.d.next = self.w_image.q.val() << 1;
-            if self.w_lead.q.val() == 0 {
-                self.w_phase.d.next = self.s2.q.val() && !self.w_phase.q.val();
-                if !self.w_phase.q.val() && self.w_remaining.q.val().any() {
-                    self.w_remaining.d.next = self.w_remaining.q.val() - 1;
-                }
-            } else {
-                self.w_lead.d.next = self.w_lead.q.val() - 1;
-            }
+            self.w_lead.d.next = self.w_step_lead.val();
+            self.w_phase.d.next = self.w_step_phase.val();
+            self.w_remaining.d.next = self.w_step_remaining.val();
+            self.w_emit_r.d.next = (self.w_step_lead.val() == 0)
+                && !self.w_step_phase.val()
+                && self.w_step_remaining.val().any();
         }
     }
 }

@@ -117,6 +117,9 @@ pub struct SlidingWindow<
     /// RAMs' read address is a mux behind `fire`, not an adder and a comparator.
     group_succ: DFF<Bits<GADDR>>,
     last_group_r: DFF<Bits<GADDR>>,
+    /// `group == last_group_r`, kept one position ahead like `group_succ`: it gates the
+    /// column scan's step and load.
+    group_end_r: DFF<Bit>,
     lb_addr: DFF<Bits<LADDR>>,
     zp_beat: DFF<Bits<BEAT>>,
     out_valid: DFF<Bit>,
@@ -126,7 +129,6 @@ pub struct SlidingWindow<
     is_real: Signal<Local, Bit>,
     emit: Signal<Local, Bit>,
     wrap: Signal<Local, Bit>,
-    group_end: Signal<Local, Bit>,
     /// The group after `group_succ`: what `group_succ` becomes when the scan moves on.
     succ_succ: Signal<Local, Bits<GADDR>>,
     row_end: Signal<Local, Bit>,
@@ -205,6 +207,7 @@ impl<
             group: Default::default(),
             group_succ: Default::default(),
             last_group_r: Default::default(),
+            group_end_r: Default::default(),
             lb_addr: Default::default(),
             zp_beat: Default::default(),
             out_valid: Default::default(),
@@ -214,7 +217,6 @@ impl<
             is_real: Default::default(),
             emit: Default::default(),
             wrap: Default::default(),
-            group_end: Default::default(),
             succ_succ: Default::default(),
             row_end: Default::default(),
             slot_free: Default::default(),
@@ -268,6 +270,7 @@ impl<
             group,
             group_succ,
             last_group_r,
+            group_end_r,
             lb_addr,
             zp_beat,
             out_valid,
@@ -280,8 +283,7 @@ impl<
         // A wrap position also emits the previous row's window over its right padding.
         self.wrap.next = self.rowscan.prev_emit.val() && self.colscan.wrap_emit.val();
         self.emit.next = (self.rowscan.emit.val() && self.colscan.emit.val()) || self.wrap.val();
-        self.group_end.next = self.group.q.val() == self.last_group_r.q.val();
-        self.row_end.next = self.group_end.val() && self.colscan.at_end.val();
+        self.row_end.next = self.group_end_r.q.val() && self.colscan.at_end.val();
         self.single.next = self.last_group_r.q.val() == 0;
         self.slot_free.next = !self.out_valid.q.val() || self.out.tready.val();
         self.fire.next = self.run.q.val()
@@ -295,7 +297,7 @@ impl<
         self.colscan.extend.next = self.rowscan.at_end.val();
         self.colscan.carry.next = !self.start.val();
         self.colscan.load.next = self.start.val() || (self.fire.val() && self.row_end.val());
-        self.colscan.step.next = self.fire.val() && self.group_end.val();
+        self.colscan.step.next = self.fire.val() && self.group_end_r.q.val();
         self.rowscan.size.next = self.height.val();
         self.rowscan.stride2.next = self.stride2.val();
         self.rowscan.extend.next = true;
@@ -311,6 +313,7 @@ impl<
         if self.fire.val() {
             self.group.d.next = self.group_succ.q.val();
             self.group_succ.d.next = self.succ_succ.val();
+            self.group_end_r.d.next = self.group_succ.q.val() == self.last_group_r.q.val();
             if self.row_end.val() {
                 self.lb_addr.d.next = 0.into();
             } else if self.colscan.at_real.val() {
@@ -321,7 +324,7 @@ impl<
                     || (self.inp.tlast.val()
                         != (self.rowscan.at_last_real.val()
                             && self.colscan.at_last_real.val()
-                            && self.group_end.val()));
+                            && self.group_end_r.q.val()));
             }
             if self.row_end.val() && self.rowscan.at_end.val() {
                 self.run.d.next = false;
@@ -387,7 +390,7 @@ impl<
             self.out_valid.d.next = true;
             self.out_last.d.next = self.rowscan.last_emit.val()
                 && self.colscan.last_emit.val()
-                && self.group_end.val();
+                && self.group_end_r.q.val();
         }
         self.out.tvalid.next = self.out_valid.q.val();
         self.out.tlast.next = self.out_last.q.val();
@@ -415,6 +418,7 @@ impl<
             } else {
                 self.group_succ.d.next = 1.into();
             }
+            self.group_end_r.d.next = self.last_group.val() == 0;
             self.lb_addr.d.next = 0.into();
             self.last_group_r.d.next = self.last_group.val();
             for l in 0..self.zp_chain.len() {
