@@ -15,19 +15,23 @@
 //! unchanged while an item is in flight (the engines hold them in config registers that change
 //! only while idle). Carrying them cost 24 flip-flops per stage.
 //!
-//! **Latency** [`Requantizer::LATENCY`] = 9 clock edges from inputs to `out_*`; one item per
+//! **Latency** [`Requantizer::LATENCY`] = 10 clock edges from inputs to `out_*`; one item per
 //! cycle; no backpressure (the pipeline always advances — a caller that must stall its output
 //! issues only when its output buffer has room for every item in flight).
 //!
 //! | edge | stage |
 //! |---|---|
-//! | 1 | `acc + bias`, left shift, into the multiplier's operand registers |
-//! | 2–4 | 32×32 signed multiply ([`Mul32x32`]: DSP blocks, partial products pipelined) |
-//! | 5 | rounding (`+ 2^30`, bits 62..31), saturate (product bits 63 ≠ 62); arithmetic right shift and round-up bit of the rounding divide |
-//! | 6 | round, saturated to 11 bits (beyond ±512 every result clamps the same way) |
-//! | 7 | `+ out_zp` (11 bits) |
-//! | 8 | clamp, int8 |
-//! | 9 | output register (the latency the engines' cycle model counts; 8 bits is the cheapest place for it) |
+//! | 1 | `acc + bias` (the shift and `m0` registered beside it) |
+//! | 2 | left shift, into the multiplier's operand registers |
+//! | 3–5 | 32×32 signed multiply ([`Mul32x32`]: DSP blocks, partial products pipelined) |
+//! | 6 | rounding (`+ 2^30`, bits 62..31), saturate (product bits 63 ≠ 62); arithmetic right shift and round-up bit of the rounding divide |
+//! | 7 | round, saturated to 11 bits (beyond ±512 every result clamps the same way) |
+//! | 8 | `+ out_zp` (11 bits) |
+//! | 9 | clamp, int8 |
+//! | 10 | output register (the latency the engines' cycle model counts; 8 bits is the cheapest place for it) |
+//!
+//! The adder and the shifter have an edge each: together, behind the bias RAM, they were the
+//! longest path of the iCE40 engine (a 32-bit ripple carry, then five multiplexer levels).
 //!
 //! The rounding divide's `remainder > threshold` test needs no comparator: with
 //! `e = max(−shift, 0) > 0`, it holds exactly when bit `e−1` of the dividend is set and, for a
@@ -70,33 +74,37 @@ pub struct Requantizer {
     /// The item's `last` flag.
     pub out_last: Signal<Out, Bit>,
     mul: Mul32x32,
-    /// The side band beside the multiplier (edges 1–4).
+    // Edge 1: acc + bias, with the shift and m0 that go with it.
+    sum1: DFF<Bits<32>>,
+    shift1: DFF<Bits<6>>,
+    m0_1: DFF<Bits<32>>,
+    /// The side band beside the multiplier (`valid` and `last` from edge 1, the right shift
+    /// from edge 2, to edge 6).
     dv: DelayLine<Bit>,
     dright: DelayLine<Bits<5>>,
     dlast: DelayLine<Bit>,
-    // Edge 5: SRDHM result shifted, round-up bit.
+    // Edge 6: SRDHM result shifted, round-up bit.
     v6: DFF<Bit>,
     q6: DFF<Bits<32>>,
     up6: DFF<Bit>,
     last6: DFF<Bit>,
-    // Edge 6: rounded, saturated to 11 bits.
+    // Edge 7: rounded, saturated to 11 bits.
     v7: DFF<Bit>,
     r7: DFF<Bits<11>>,
     last7: DFF<Bit>,
-    // Edge 7: zero point added.
+    // Edge 8: zero point added.
     v8: DFF<Bit>,
     val8: DFF<Bits<11>>,
     last8: DFF<Bit>,
-    // Edge 8: clamped.
+    // Edge 9: clamped.
     v9: DFF<Bit>,
     out9: DFF<Bits<8>>,
     last9: DFF<Bit>,
-    // Edge 9: output.
+    // Edge 10: output.
     v10: DFF<Bit>,
     out10: DFF<Bits<8>>,
     last10: DFF<Bit>,
     // Combinational helpers.
-    sum0: Signal<Local, Bits<32>>,
     neg_shift: Signal<Local, Bits<5>>,
     sat5: Signal<Local, Bit>,
     prod_hi: Signal<Local, Bits<32>>,
@@ -141,9 +149,12 @@ impl Default for Requantizer {
             out: Default::default(),
             out_last: Default::default(),
             mul: Default::default(),
-            dv: DelayLine::new(Mul32x32::LATENCY),
+            sum1: Default::default(),
+            shift1: Default::default(),
+            m0_1: Default::default(),
+            dv: DelayLine::new(Mul32x32::LATENCY + 1),
             dright: DelayLine::new(Mul32x32::LATENCY),
-            dlast: DelayLine::new(Mul32x32::LATENCY),
+            dlast: DelayLine::new(Mul32x32::LATENCY + 1),
             v6: Default::default(),
             q6: Default::default(),
             up6: Default::default(),
@@ -162,7 +173,6 @@ impl Default for Requantizer {
             last10: Default::default(),
             y5: Default::default(),
             right5: Default::default(),
-            sum0: Default::default(),
             neg_shift: Default::default(),
             sat5: Default::default(),
             prod_hi: Default::default(),
@@ -193,32 +203,35 @@ impl Default for Requantizer {
 
 impl Requantizer {
     /// Clock edges from an item's inputs to its result on `out`.
-    pub const LATENCY: usize = 5 + Mul32x32::LATENCY;
+    pub const LATENCY: usize = 6 + Mul32x32::LATENCY;
 }
 
 impl Logic for Requantizer {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, v6, q6, up6, last6, v7, r7, last7, v8, val8, last8, v9, out9, last9,
+            self, clock, sum1, shift1, m0_1, v6, q6, up6, last6, v7, r7, last7, v8, val8, last8, v9, out9, last9,
             v10, out10, last10
         );
         clock!(self, clock, mul, dv, dright, dlast);
-        // Edge 1: bias, then the left shift (wrapping like TFLite's int32 multiply), straight
-        // into the multiplier's operand registers.
-        self.sum0.next = self.acc.val() + self.bias.val();
-        self.neg_shift.next = !self.shift.val().get_bits::<5>(0) + 1;
-        if self.shift.val().get_bit(5) {
-            self.mul.a.next = self.sum0.val();
+        // Edge 1: bias.
+        self.sum1.d.next = self.acc.val() + self.bias.val();
+        self.shift1.d.next = self.shift.val();
+        self.m0_1.d.next = self.m0.val();
+        // Edge 2: the left shift (wrapping like TFLite's int32 multiply), straight into the
+        // multiplier's operand registers.
+        self.neg_shift.next = !self.shift1.q.val().get_bits::<5>(0) + 1;
+        if self.shift1.q.val().get_bit(5) {
+            self.mul.a.next = self.sum1.q.val();
             self.dright.inp.next = self.neg_shift.val();
         } else {
-            self.mul.a.next = self.sum0.val() << self.shift.val().get_bits::<5>(0);
+            self.mul.a.next = self.sum1.q.val() << self.shift1.q.val().get_bits::<5>(0);
             self.dright.inp.next = 0.into();
         }
-        self.mul.b.next = self.m0.val();
+        self.mul.b.next = self.m0_1.q.val();
         self.dv.inp.next = self.valid.val();
         self.dlast.inp.next = self.last.val();
-        // Edge 5: SRDHM = (p + 2^30) >> 31 (ties toward +inf; see dsc_model), low 32 bits,
+        // Edge 6: SRDHM = (p + 2^30) >> 31 (ties toward +inf; see dsc_model), low 32 bits,
         // computed as p[62:31] + p[30]: adding 2^30 carries into bit 31 exactly when p[30].
         // p[63] ≠ p[62] only for INT32_MIN × INT32_MIN (p = 2^62), which saturates.
         self.sat5.next = self.mul.hi.val().get_bit(32) && !self.mul.hi.val().get_bit(33);
@@ -248,7 +261,7 @@ impl Logic for Requantizer {
         }
         self.v6.d.next = self.dv.out.val();
         self.last6.d.next = self.dlast.out.val();
-        // Edge 6: round. A quotient outside −512..=511 (bits 31..9 not all equal) saturates:
+        // Edge 7: round. A quotient outside −512..=511 (bits 31..9 not all equal) saturates:
         // with out_zp in int8 it clamps to the same bound as the exact value would.
         self.top6.next = self.q6.q.val().get_bits::<23>(9);
         self.low6.next = bit_cast::<11, 10>(self.q6.q.val().get_bits::<10>(0));
@@ -268,7 +281,7 @@ impl Logic for Requantizer {
         }
         self.v7.d.next = self.v6.q.val();
         self.last7.d.next = self.last6.q.val();
-        // Edge 7: + out_zp in 11 bits (−640..=639: no overflow).
+        // Edge 8: + out_zp in 11 bits (−640..=639: no overflow).
         self.zp_ext7.next = bit_cast::<11, 8>(self.out_zp.val());
         if self.out_zp.val().get_bit(7) {
             self.zp_ext7.next = bit_cast::<11, 8>(self.out_zp.val()) | self.sext8.val();
@@ -276,7 +289,7 @@ impl Logic for Requantizer {
         self.val8.d.next = self.r7.q.val() + self.zp_ext7.val();
         self.v8.d.next = self.v7.q.val();
         self.last8.d.next = self.last7.q.val();
-        // Edge 8: clamp (signed compare as unsigned compare in offset binary).
+        // Edge 9: clamp (signed compare as unsigned compare in offset binary).
         self.val_off8.next = self.val8.q.val() ^ self.offset11.val();
         self.lo_off8.next = bit_cast::<11, 8>(self.act_min.val()) ^ self.offset11.val();
         if self.act_min.val().get_bit(7) {
@@ -297,7 +310,7 @@ impl Logic for Requantizer {
         }
         self.v9.d.next = self.v8.q.val();
         self.last9.d.next = self.last8.q.val();
-        // Edge 9: output register.
+        // Edge 10: output register.
         self.v10.d.next = self.v9.q.val();
         self.out10.d.next = self.out9.q.val();
         self.last10.d.next = self.last9.q.val();

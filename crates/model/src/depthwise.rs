@@ -162,7 +162,7 @@ use crate::engine_config::EngineConfig;
 use crate::window::WindowLayer;
 
 /// Clock edges of the requantizer pipeline (`dsc_hw::requant::Requantizer::LATENCY`).
-pub const REQUANT_LATENCY: u64 = 9;
+pub const REQUANT_LATENCY: u64 = 10;
 /// Cycles from a beat entering the engine's empty output FIFO to it leaving
 /// (`dsc_hw::stream::StreamFifo`: write, RAM read, output queue).
 pub const OUTPUT_FIFO_LATENCY: u64 = 3;
@@ -238,7 +238,7 @@ pub fn cycle_bound_wide(layer: &WindowLayer, q: usize) -> u64 {
 ///   ([`last_emit_position`]; position 0 takes the first beat);
 /// * `1` — the window generator's output register;
 /// * `L_lane = 2 + log2(NP)` — operand and product registers and adder-tree levels ([`lane_latency`]);
-/// * `L_rq = 9` — the requantizer ([`REQUANT_LATENCY`]);
+/// * `L_rq = 10` — the requantizer ([`REQUANT_LATENCY`]);
 /// * `L_fifo = 3` — the output FIFO ([`OUTPUT_FIFO_LATENCY`]).
 ///
 /// Nothing in between waits: the credit window of the FIFO (32 beats) exceeds the items in
@@ -280,8 +280,8 @@ mod cycle_tests {
         // Every position up to the very last one: (H + 1)·W·G + G (no right padding column).
         assert_eq!(last_emit_position(&l) + 1, (6 * 7 * 2 + 2) as u64);
         assert_eq!(lane_latency(&cfg), 6);
-        // 86 positions, the window register, the lane (6), the requantizer (9), the FIFO (3).
-        assert_eq!(engine_cycles(&cfg, &l), 86 + 1 + 6 + 9 + 3);
+        // 86 positions, the window register, the lane (6), the requantizer, the FIFO (3).
+        assert_eq!(engine_cycles(&cfg, &l), 86 + 1 + 6 + REQUANT_LATENCY + 3);
         // The scan is the zero-latency bound: H·W·G outputs after (W + 1)·G input beats.
         assert_eq!(cycle_bound(&l), (5 * 7 * 2 + 8 * 2) as u64);
         assert_eq!(cycle_bound(&l), last_emit_position(&l) + 1);
