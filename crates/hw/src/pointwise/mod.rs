@@ -158,6 +158,12 @@ pub struct PointwiseStage<
     in_p: DFF<Bits<16>>,
     in_addr: DFF<Bits<XA>>,
     in_left: DFF<Bits<24>>,
+    /// `in_i + 1 == mt` and `in_p + 1 == in_bsz`, kept one beat ahead as registers: the
+    /// input handshake then decides a block's end without an adder and a comparator.
+    in_i_end: DFF<Bit>,
+    in_p_end: DFF<Bit>,
+    /// The next block's size, `min(blk, in_rest)`.
+    in_next_bsz: Signal<Local, Bits<16>>,
     full0: DFF<Bit>,
     full1: DFF<Bit>,
     // Compute side.
@@ -434,6 +440,9 @@ impl<
             in_p: Default::default(),
             in_addr: Default::default(),
             in_left: Default::default(),
+            in_i_end: Default::default(),
+            in_p_end: Default::default(),
+            in_next_bsz: Default::default(),
             full0: Default::default(),
             full1: Default::default(),
             cbank: Default::default(),
@@ -558,7 +567,7 @@ impl<
         dff_setup!(
             self, clock, mt, nt, npix, blk, out_zp, act_min, act_max, err, last_err, running, wstage, bstage,
             sstage, wpend, spend, cw_addr, cj_addr, ibank, in_i, in_p,
-            in_addr, in_left, full0, full1, cbank, cstate, ck, ci, cj, tper, px_addr, o_addr,
+            in_addr, in_left, in_i_end, in_p_end, full0, full1, cbank, cstate, ck, ci, cj, tper, px_addr, o_addr,
             w_addr, c_left, sw_d, cap_d, sum, bias1, shift1, j1, v1, p_e, p1, last1, end1, ofull0, ofull1, oused0, oused1, obank, o_rd,
             o_j, o_p, o_left, credits, issued, issued_last,
             in_bsz, c_bsz, o_bsz, took, took_last, took_final, o_wp
@@ -728,6 +737,10 @@ impl<
         } else {
             self.first_bsz.next = self.npix.q.val().get_bits::<16>(0) & self.cmask.val();
         }
+        // The input end flags follow the counters (and config writes to mt) when no beat
+        // arrives.
+        self.in_i_end.d.next = (self.in_i.q.val() + 1) == self.mt.q.val();
+        self.in_p_end.d.next = (self.in_p.q.val() + 1) == self.in_bsz_v.val();
         if self.port.valid.val() && !self.bad.val() && (self.region.val() == 0) && (self.index.val() == 8) {
             // Masked again here: synthesis sees the constant bits without first removing
             // npix's (it does not iterate that far).
@@ -735,6 +748,7 @@ impl<
             self.c_left.d.next = self.npix.q.val() & self.pmask.val();
             self.o_left.d.next = self.npix.q.val() & self.pmask.val();
             self.in_bsz.d.next = self.first_bsz.val();
+            self.in_p_end.d.next = (self.in_p.q.val() + 1) == self.first_bsz.val();
             self.c_bsz.d.next = self.first_bsz.val();
             self.o_bsz.d.next = self.first_bsz.val();
             self.last_err.d.next = false;
@@ -757,9 +771,15 @@ impl<
             self.xram.write_address.next = self.in_addr.q.val();
         }
         self.set_full.next = false;
-        self.in_final.next = ((self.in_i.q.val() + 1) == self.mt.q.val())
-            && ((self.in_p.q.val() + 1) == self.in_bsz_v.val())
+        self.in_final.next = self.in_i_end.q.val()
+            && self.in_p_end.q.val()
             && (self.in_left_v.val() == bit_cast::<24, 16>(self.in_bsz_v.val()));
+        if bit_cast::<24, 16>(self.blk.q.val()) < self.in_rest.val() {
+            self.in_next_bsz.next = self.blk.q.val();
+        } else {
+            self.in_next_bsz.next = self.in_rest.val().get_bits::<16>(0) & self.cmask.val();
+        }
+
         // The tlast check a cycle later (for Fmax: the input handshake and the block counters'
         // compares do not meet in one cycle); `last_error` is read after the layer.
         self.took.d.next = self.accept.val() && self.inp.tvalid.val();
@@ -771,20 +791,20 @@ impl<
         if self.accept.val() && self.inp.tvalid.val() {
             self.in_addr.d.next = self.in_addr.q.val() + 1;
             self.in_i.d.next = (self.in_i.q.val() + 1) & self.cmask.val();
-            if (self.in_i.q.val() + 1) == self.mt.q.val() {
+            self.in_i_end.d.next = (self.in_i.q.val() + 2) == self.mt.q.val();
+            if self.in_i_end.q.val() {
                 self.in_i.d.next = 0.into();
+                self.in_i_end.d.next = self.mt.q.val() == 1;
                 self.in_p.d.next = (self.in_p.q.val() + 1) & self.cmask.val();
-                if (self.in_p.q.val() + 1) == self.in_bsz_v.val() {
+                self.in_p_end.d.next = (self.in_p.q.val() + 2) == self.in_bsz_v.val();
+                if self.in_p_end.q.val() {
                     self.set_full.next = true;
                     self.in_p.d.next = 0.into();
                     self.in_addr.d.next = 0.into();
                     self.ibank.d.next = !self.ibank.q.val();
                     self.in_left.d.next = self.in_rest.val();
-                    if bit_cast::<24, 16>(self.blk.q.val()) < self.in_rest.val() {
-                        self.in_bsz.d.next = self.blk.q.val();
-                    } else {
-                        self.in_bsz.d.next = self.in_rest.val().get_bits::<16>(0) & self.cmask.val();
-                    }
+                    self.in_bsz.d.next = self.in_next_bsz.val();
+                    self.in_p_end.d.next = self.in_next_bsz.val() == 1;
                 }
             }
         }
