@@ -408,6 +408,21 @@ fn config_port_refuses_bad_values() {
     assert_eq!(get(&mut m, "error"), 1, "START with act_min > act_max");
     assert_eq!(get(&mut m, "busy"), 0);
     write(&mut m, cfg_addr(0, CFG_CLEAR_ERROR), 0);
+    // The check sees a bound written in the cycle just before START (back-to-back writes):
+    // act_max = 11 makes the clamp valid, then act_min = 12 makes it invalid again.
+    // A started layer waits for input: reset ends it.
+    for (index, bound, refused) in [(7, 11, 0), (6, 12, 1)] {
+        dsc_sim::config_port::write(&mut m, cfg_addr(0, index), bound).unwrap();
+        dsc_sim::config_port::write(&mut m, cfg_addr(0, 8), 0).unwrap();
+        dsc_sim::config_port::settle(&mut m);
+        assert_eq!(get(&mut m, "error"), refused, "START right after bound {index} <- {bound}");
+        assert_eq!(get(&mut m, "busy"), 1 - refused, "START right after bound {index} <- {bound}");
+        set(&mut m, "reset", 1);
+        m.tick();
+        set(&mut m, "reset", 0);
+        write(&mut m, cfg_addr(0, CFG_CLEAR_ERROR), 0);
+        assert_eq!(get(&mut m, "busy"), 0);
+    }
     // A write while busy is refused and does not disturb the running layer.
     let mut rng = ChaCha8Rng::seed_from_u64(77);
     let l = random_layer(&mut rng, &cfg, 0);

@@ -284,6 +284,9 @@ pub struct DepthwiseEngineQ<
     next_group: Signal<Local, Bits<GADDR>>,
     lo_off: Signal<Local, Bits<8>>,
     hi_off: Signal<Local, Bits<8>>,
+    /// `act_min ≤ act_max` for the bounds after this cycle's write: START reads a flip-flop,
+    /// not a comparator behind its decode (an Fmax path into the window's start).
+    clamp_ok: DFF<Bit>,
     packed: Vec<Signal<Local, Bits<BEAT>>>,
     /// Outputs this block does not need (Verilator's `*unused*` pattern exempts them): the
     /// other lanes' copies of valid/last, the FIFO's `inp.tready` (the credits guarantee
@@ -500,6 +503,7 @@ impl<
             next_group: Default::default(),
             lo_off: Default::default(),
             hi_off: Default::default(),
+            clamp_ok: Default::default(),
             packed: (0..p).map(|_| Default::default()).collect(),
             unused_valid: (0..p).map(|_| Default::default()).collect(),
             unused_last: (0..p).map(|_| Default::default()).collect(),
@@ -546,7 +550,7 @@ impl<
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, height, width, last_group, stride2, in_zp, out_zp, act_min, act_max,
+            self, clock, height, width, last_group, stride2, in_zp, out_zp, act_min, act_max, clamp_ok,
             im2col, wstage, bstage, sstage, wpend, spend, pgroup, err,
             bias1, shift1, active, flush, credits, space, group, ser, ser_valid, ser_last, ser_tap, ser_at_last
         );
@@ -564,9 +568,6 @@ impl<
         }
         self.busy_now.next =
             self.active.q.val() || self.flush.q.val() || (self.credits.q.val() != 0);
-        // Clamp bounds in offset binary for the START check.
-        self.lo_off.next = self.act_min.q.val() ^ 0x80;
-        self.hi_off.next = self.act_max.q.val() ^ 0x80;
         // ---- Config port, edge 1: register the write with its data-only checks (the
         // index/region decode of a value's range); edge 2 below: the checks against the
         // engine's state (busy, START's geometry and clamp), then the write takes effect.
@@ -636,7 +637,7 @@ impl<
                 && (self.height.q.val() != 0)
                 && (self.width.q.val() != 0)
                 && self.row_ok.val()
-                && ((self.lo_off.val() <= self.hi_off.val()) || self.im2col.q.val());
+                && (self.clamp_ok.q.val() || self.im2col.q.val());
         }
         // Any write while busy is refused, except clear-error.
         self.bad.next = self.port.valid.val()
@@ -710,6 +711,11 @@ impl<
                 self.spend.d.next = true;
             }
         }
+        // The clamp check, like the row check, sees the bounds as they are after this edge
+        // (offset binary: a signed compare as an unsigned one).
+        self.lo_off.next = self.act_min.d.val() ^ 0x80;
+        self.hi_off.next = self.act_max.d.val() ^ 0x80;
+        self.clamp_ok.d.next = self.lo_off.val() <= self.hi_off.val();
         // The row check sees W and G as the layer registers hold them after this edge.
         for i in 0..self.row_fits.len() {
             self.row_fits[i].clock.next = self.clock.val();
