@@ -1286,6 +1286,9 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
     reg  [23:0] shift1$d;
     wire  [23:0] shift1$q;
     reg  shift1$clock;
+    reg  clamp_ok$d;
+    wire  clamp_ok$q;
+    reg  clamp_ok$clock;
     
     // Local signals
     reg  [287:0] win_data;
@@ -1756,6 +1759,11 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
         .q(shift1$q),
         .clock(shift1$clock)
     );
+    board_icebreaker$engine$clamp_ok clamp_ok(
+        .d(clamp_ok$d),
+        .q(clamp_ok$q),
+        .clock(clamp_ok$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -1767,6 +1775,7 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
         out_zp$clock = clock;
         act_min$clock = clock;
         act_max$clock = clock;
+        clamp_ok$clock = clock;
         im2col$clock = clock;
         wstage$clock = clock;
         bstage$clock = clock;
@@ -1795,6 +1804,7 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
         out_zp$d = out_zp$q;
         act_min$d = act_min$q;
         act_max$d = act_max$q;
+        clamp_ok$d = clamp_ok$q;
         im2col$d = im2col$q;
         wstage$d = wstage$q;
         bstage$d = bstage$q;
@@ -1848,8 +1858,6 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
         gpipe$3$clock = clock;
         gpipe$4$clock = clock;
         busy_now = active$q || flush$q || (credits$q != 32'h0);
-        lo_off = act_min$q ^ 32'h80;
-        hi_off = act_max$q ^ 32'h80;
         port$cfg_valid = cfg_valid;
         port$cfg_addr = cfg_addr;
         port$cfg_data = cfg_data;
@@ -1899,7 +1907,7 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
         write_ok = port$data_ok;
         row_ok = 1'b1;
         if ((region == 32'h0) && (index == 32'h8)) begin
-            write_ok = port$data_ok && (height$q != 32'h0) && (width$q != 32'h0) && row_ok && ((lo_off <= hi_off) || im2col$q);
+            write_ok = port$data_ok && (height$q != 32'h0) && (width$q != 32'h0) && row_ok && (clamp_ok$q || im2col$q);
         end
         bad = port$valid && (~write_ok || (busy_now && ~((region == 32'h0) && (index == 32'h9))));
         start = port$valid && ~bad && (region == 32'h0) && (index == 32'h8) && ~reset;
@@ -1962,6 +1970,9 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
                 spend$d = 1'b1;
             end
         end
+        lo_off = act_min$d ^ 32'h80;
+        hi_off = act_max$d ^ 32'h80;
+        clamp_ok$d = lo_off <= hi_off;
         wram$write_enable = wpend$q;
         wram$write_address = pgroup$q;
         wram$write_data = wstage$q;
@@ -2476,6 +2487,25 @@ module board_icebreaker$engine$byte_ext$3(a,y);
        y = {24'd0, a};
     end
 endmodule // board_icebreaker$engine$byte_ext$3
+
+
+module board_icebreaker$engine$clamp_ok(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$clamp_ok
 
 
 module board_icebreaker$engine$credits(d,q,clock);
@@ -11583,6 +11613,15 @@ module board_icebreaker$engine$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min
     reg  [31:0] mul$a;
     reg  [31:0] mul$b;
     wire  [33:0] mul$hi;
+    reg  [31:0] sum1$d;
+    wire  [31:0] sum1$q;
+    reg  sum1$clock;
+    reg  [5:0] shift1$d;
+    wire  [5:0] shift1$q;
+    reg  shift1$clock;
+    reg  [31:0] m0_1$d;
+    wire  [31:0] m0_1$q;
+    reg  m0_1$clock;
     reg  dv$clock;
     reg  dv$inp;
     wire  dv$out;
@@ -11642,7 +11681,6 @@ module board_icebreaker$engine$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min
     reg  last10$clock;
     
     // Local signals
-    reg  [31:0] sum0;
     reg  [4:0] neg_shift;
     reg  sat5;
     reg  [31:0] prod_hi;
@@ -11665,6 +11703,21 @@ module board_icebreaker$engine$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min
         .a(mul$a),
         .b(mul$b),
         .hi(mul$hi)
+    );
+    board_icebreaker$engine$rq$0$sum1 sum1(
+        .d(sum1$d),
+        .q(sum1$q),
+        .clock(sum1$clock)
+    );
+    board_icebreaker$engine$rq$0$shift1 shift1(
+        .d(shift1$d),
+        .q(shift1$q),
+        .clock(shift1$clock)
+    );
+    board_icebreaker$engine$rq$0$m0_1 m0_1(
+        .d(m0_1$d),
+        .q(m0_1$q),
+        .clock(m0_1$clock)
     );
     board_icebreaker$engine$rq$0$dv dv(
         .clock(dv$clock),
@@ -11764,6 +11817,9 @@ module board_icebreaker$engine$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min
     
     // Update code
     always @(*) begin
+        sum1$clock = clock;
+        shift1$clock = clock;
+        m0_1$clock = clock;
         v6$clock = clock;
         q6$clock = clock;
         up6$clock = clock;
@@ -11780,6 +11836,9 @@ module board_icebreaker$engine$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min
         v10$clock = clock;
         out10$clock = clock;
         last10$clock = clock;
+        sum1$d = sum1$q;
+        shift1$d = shift1$q;
+        m0_1$d = m0_1$q;
         v6$d = v6$q;
         q6$d = q6$q;
         up6$d = up6$q;
@@ -11800,17 +11859,19 @@ module board_icebreaker$engine$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min
         dv$clock = clock;
         dright$clock = clock;
         dlast$clock = clock;
-        sum0 = acc + bias;
-        neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
-        if (shift[32'h5]) begin
-            mul$a = sum0;
+        sum1$d = acc + bias;
+        shift1$d = shift;
+        m0_1$d = m0;
+        neg_shift = ~shift1$q[(32'h0)+:(5)] + 32'h1;
+        if (shift1$q[32'h5]) begin
+            mul$a = sum1$q;
             dright$inp = neg_shift;
         end
         else begin
-            mul$a = sum0 << shift[(32'h0)+:(5)];
+            mul$a = sum1$q << shift1$q[(32'h0)+:(5)];
             dright$inp = 32'h0;
         end
-        mul$b = m0;
+        mul$b = m0_1$q;
         dv$inp = valid;
         dlast$inp = last;
         sat5 = mul$hi[32'h20] && ~mul$hi[32'h21];
@@ -11918,6 +11979,9 @@ module board_icebreaker$engine$rq$0$dlast(clock,inp,out);
     reg  regs$3$d;
     wire  regs$3$q;
     reg  regs$3$clock;
+    reg  regs$4$d;
+    wire  regs$4$q;
+    reg  regs$4$clock;
     
     // Local signals
     reg  taps$0;
@@ -11925,6 +11989,7 @@ module board_icebreaker$engine$rq$0$dlast(clock,inp,out);
     reg  taps$2;
     reg  taps$3;
     reg  taps$4;
+    reg  taps$5;
     
     // Sub module instances
     board_icebreaker$engine$rq$0$dlast$regs$0 regs$0(
@@ -11947,6 +12012,11 @@ module board_icebreaker$engine$rq$0$dlast(clock,inp,out);
         .q(regs$3$q),
         .clock(regs$3$clock)
     );
+    board_icebreaker$engine$rq$0$dlast$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -11963,12 +12033,16 @@ module board_icebreaker$engine$rq$0$dlast(clock,inp,out);
         regs$3$clock = clock;
         regs$3$d = taps$3;
         taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
         out = taps$3;
         out = taps$4;
+        out = taps$5;
     end
     
 endmodule // board_icebreaker$engine$rq$0$dlast
@@ -12048,6 +12122,25 @@ module board_icebreaker$engine$rq$0$dlast$regs$3(d,q,clock);
     end
           
 endmodule // board_icebreaker$engine$rq$0$dlast$regs$3
+
+
+module board_icebreaker$engine$rq$0$dlast$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$rq$0$dlast$regs$4
 
 
 module board_icebreaker$engine$rq$0$dright(clock,inp,out);
@@ -12222,6 +12315,9 @@ module board_icebreaker$engine$rq$0$dv(clock,inp,out);
     reg  regs$3$d;
     wire  regs$3$q;
     reg  regs$3$clock;
+    reg  regs$4$d;
+    wire  regs$4$q;
+    reg  regs$4$clock;
     
     // Local signals
     reg  taps$0;
@@ -12229,6 +12325,7 @@ module board_icebreaker$engine$rq$0$dv(clock,inp,out);
     reg  taps$2;
     reg  taps$3;
     reg  taps$4;
+    reg  taps$5;
     
     // Sub module instances
     board_icebreaker$engine$rq$0$dv$regs$0 regs$0(
@@ -12251,6 +12348,11 @@ module board_icebreaker$engine$rq$0$dv(clock,inp,out);
         .q(regs$3$q),
         .clock(regs$3$clock)
     );
+    board_icebreaker$engine$rq$0$dv$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -12267,12 +12369,16 @@ module board_icebreaker$engine$rq$0$dv(clock,inp,out);
         regs$3$clock = clock;
         regs$3$d = taps$3;
         taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
         out = taps$3;
         out = taps$4;
+        out = taps$5;
     end
     
 endmodule // board_icebreaker$engine$rq$0$dv
@@ -12352,6 +12458,25 @@ module board_icebreaker$engine$rq$0$dv$regs$3(d,q,clock);
     end
           
 endmodule // board_icebreaker$engine$rq$0$dv$regs$3
+
+
+module board_icebreaker$engine$rq$0$dv$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$rq$0$dv$regs$4
 
 
 module board_icebreaker$engine$rq$0$last10(d,q,clock);
@@ -12447,6 +12572,25 @@ module board_icebreaker$engine$rq$0$last9(d,q,clock);
     end
           
 endmodule // board_icebreaker$engine$rq$0$last9
+
+
+module board_icebreaker$engine$rq$0$m0_1(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$rq$0$m0_1
 
 
 module board_icebreaker$engine$rq$0$mul(clock,a,b,hi);
@@ -12573,6 +12717,44 @@ module board_icebreaker$engine$rq$0$r7(d,q,clock);
     end
           
 endmodule // board_icebreaker$engine$rq$0$r7
+
+
+module board_icebreaker$engine$rq$0$shift1(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$rq$0$shift1
+
+
+module board_icebreaker$engine$rq$0$sum1(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$rq$0$sum1
 
 
 module board_icebreaker$engine$rq$0$up6(d,q,clock);
@@ -12742,6 +12924,15 @@ module board_icebreaker$engine$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min
     reg  [31:0] mul$a;
     reg  [31:0] mul$b;
     wire  [33:0] mul$hi;
+    reg  [31:0] sum1$d;
+    wire  [31:0] sum1$q;
+    reg  sum1$clock;
+    reg  [5:0] shift1$d;
+    wire  [5:0] shift1$q;
+    reg  shift1$clock;
+    reg  [31:0] m0_1$d;
+    wire  [31:0] m0_1$q;
+    reg  m0_1$clock;
     reg  dv$clock;
     reg  dv$inp;
     wire  dv$out;
@@ -12801,7 +12992,6 @@ module board_icebreaker$engine$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min
     reg  last10$clock;
     
     // Local signals
-    reg  [31:0] sum0;
     reg  [4:0] neg_shift;
     reg  sat5;
     reg  [31:0] prod_hi;
@@ -12824,6 +13014,21 @@ module board_icebreaker$engine$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min
         .a(mul$a),
         .b(mul$b),
         .hi(mul$hi)
+    );
+    board_icebreaker$engine$rq$1$sum1 sum1(
+        .d(sum1$d),
+        .q(sum1$q),
+        .clock(sum1$clock)
+    );
+    board_icebreaker$engine$rq$1$shift1 shift1(
+        .d(shift1$d),
+        .q(shift1$q),
+        .clock(shift1$clock)
+    );
+    board_icebreaker$engine$rq$1$m0_1 m0_1(
+        .d(m0_1$d),
+        .q(m0_1$q),
+        .clock(m0_1$clock)
     );
     board_icebreaker$engine$rq$1$dv dv(
         .clock(dv$clock),
@@ -12923,6 +13128,9 @@ module board_icebreaker$engine$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min
     
     // Update code
     always @(*) begin
+        sum1$clock = clock;
+        shift1$clock = clock;
+        m0_1$clock = clock;
         v6$clock = clock;
         q6$clock = clock;
         up6$clock = clock;
@@ -12939,6 +13147,9 @@ module board_icebreaker$engine$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min
         v10$clock = clock;
         out10$clock = clock;
         last10$clock = clock;
+        sum1$d = sum1$q;
+        shift1$d = shift1$q;
+        m0_1$d = m0_1$q;
         v6$d = v6$q;
         q6$d = q6$q;
         up6$d = up6$q;
@@ -12959,17 +13170,19 @@ module board_icebreaker$engine$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min
         dv$clock = clock;
         dright$clock = clock;
         dlast$clock = clock;
-        sum0 = acc + bias;
-        neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
-        if (shift[32'h5]) begin
-            mul$a = sum0;
+        sum1$d = acc + bias;
+        shift1$d = shift;
+        m0_1$d = m0;
+        neg_shift = ~shift1$q[(32'h0)+:(5)] + 32'h1;
+        if (shift1$q[32'h5]) begin
+            mul$a = sum1$q;
             dright$inp = neg_shift;
         end
         else begin
-            mul$a = sum0 << shift[(32'h0)+:(5)];
+            mul$a = sum1$q << shift1$q[(32'h0)+:(5)];
             dright$inp = 32'h0;
         end
-        mul$b = m0;
+        mul$b = m0_1$q;
         dv$inp = valid;
         dlast$inp = last;
         sat5 = mul$hi[32'h20] && ~mul$hi[32'h21];
@@ -13077,6 +13290,9 @@ module board_icebreaker$engine$rq$1$dlast(clock,inp,out);
     reg  regs$3$d;
     wire  regs$3$q;
     reg  regs$3$clock;
+    reg  regs$4$d;
+    wire  regs$4$q;
+    reg  regs$4$clock;
     
     // Local signals
     reg  taps$0;
@@ -13084,6 +13300,7 @@ module board_icebreaker$engine$rq$1$dlast(clock,inp,out);
     reg  taps$2;
     reg  taps$3;
     reg  taps$4;
+    reg  taps$5;
     
     // Sub module instances
     board_icebreaker$engine$rq$1$dlast$regs$0 regs$0(
@@ -13106,6 +13323,11 @@ module board_icebreaker$engine$rq$1$dlast(clock,inp,out);
         .q(regs$3$q),
         .clock(regs$3$clock)
     );
+    board_icebreaker$engine$rq$1$dlast$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -13122,12 +13344,16 @@ module board_icebreaker$engine$rq$1$dlast(clock,inp,out);
         regs$3$clock = clock;
         regs$3$d = taps$3;
         taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
         out = taps$3;
         out = taps$4;
+        out = taps$5;
     end
     
 endmodule // board_icebreaker$engine$rq$1$dlast
@@ -13207,6 +13433,25 @@ module board_icebreaker$engine$rq$1$dlast$regs$3(d,q,clock);
     end
           
 endmodule // board_icebreaker$engine$rq$1$dlast$regs$3
+
+
+module board_icebreaker$engine$rq$1$dlast$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$rq$1$dlast$regs$4
 
 
 module board_icebreaker$engine$rq$1$dright(clock,inp,out);
@@ -13381,6 +13626,9 @@ module board_icebreaker$engine$rq$1$dv(clock,inp,out);
     reg  regs$3$d;
     wire  regs$3$q;
     reg  regs$3$clock;
+    reg  regs$4$d;
+    wire  regs$4$q;
+    reg  regs$4$clock;
     
     // Local signals
     reg  taps$0;
@@ -13388,6 +13636,7 @@ module board_icebreaker$engine$rq$1$dv(clock,inp,out);
     reg  taps$2;
     reg  taps$3;
     reg  taps$4;
+    reg  taps$5;
     
     // Sub module instances
     board_icebreaker$engine$rq$1$dv$regs$0 regs$0(
@@ -13410,6 +13659,11 @@ module board_icebreaker$engine$rq$1$dv(clock,inp,out);
         .q(regs$3$q),
         .clock(regs$3$clock)
     );
+    board_icebreaker$engine$rq$1$dv$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -13426,12 +13680,16 @@ module board_icebreaker$engine$rq$1$dv(clock,inp,out);
         regs$3$clock = clock;
         regs$3$d = taps$3;
         taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
         out = taps$3;
         out = taps$4;
+        out = taps$5;
     end
     
 endmodule // board_icebreaker$engine$rq$1$dv
@@ -13511,6 +13769,25 @@ module board_icebreaker$engine$rq$1$dv$regs$3(d,q,clock);
     end
           
 endmodule // board_icebreaker$engine$rq$1$dv$regs$3
+
+
+module board_icebreaker$engine$rq$1$dv$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$rq$1$dv$regs$4
 
 
 module board_icebreaker$engine$rq$1$last10(d,q,clock);
@@ -13606,6 +13883,25 @@ module board_icebreaker$engine$rq$1$last9(d,q,clock);
     end
           
 endmodule // board_icebreaker$engine$rq$1$last9
+
+
+module board_icebreaker$engine$rq$1$m0_1(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$rq$1$m0_1
 
 
 module board_icebreaker$engine$rq$1$mul(clock,a,b,hi);
@@ -13732,6 +14028,44 @@ module board_icebreaker$engine$rq$1$r7(d,q,clock);
     end
           
 endmodule // board_icebreaker$engine$rq$1$r7
+
+
+module board_icebreaker$engine$rq$1$shift1(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$rq$1$shift1
+
+
+module board_icebreaker$engine$rq$1$sum1(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$rq$1$sum1
 
 
 module board_icebreaker$engine$rq$1$up6(d,q,clock);
@@ -13901,6 +14235,15 @@ module board_icebreaker$engine$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min
     reg  [31:0] mul$a;
     reg  [31:0] mul$b;
     wire  [33:0] mul$hi;
+    reg  [31:0] sum1$d;
+    wire  [31:0] sum1$q;
+    reg  sum1$clock;
+    reg  [5:0] shift1$d;
+    wire  [5:0] shift1$q;
+    reg  shift1$clock;
+    reg  [31:0] m0_1$d;
+    wire  [31:0] m0_1$q;
+    reg  m0_1$clock;
     reg  dv$clock;
     reg  dv$inp;
     wire  dv$out;
@@ -13960,7 +14303,6 @@ module board_icebreaker$engine$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min
     reg  last10$clock;
     
     // Local signals
-    reg  [31:0] sum0;
     reg  [4:0] neg_shift;
     reg  sat5;
     reg  [31:0] prod_hi;
@@ -13983,6 +14325,21 @@ module board_icebreaker$engine$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min
         .a(mul$a),
         .b(mul$b),
         .hi(mul$hi)
+    );
+    board_icebreaker$engine$rq$2$sum1 sum1(
+        .d(sum1$d),
+        .q(sum1$q),
+        .clock(sum1$clock)
+    );
+    board_icebreaker$engine$rq$2$shift1 shift1(
+        .d(shift1$d),
+        .q(shift1$q),
+        .clock(shift1$clock)
+    );
+    board_icebreaker$engine$rq$2$m0_1 m0_1(
+        .d(m0_1$d),
+        .q(m0_1$q),
+        .clock(m0_1$clock)
     );
     board_icebreaker$engine$rq$2$dv dv(
         .clock(dv$clock),
@@ -14082,6 +14439,9 @@ module board_icebreaker$engine$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min
     
     // Update code
     always @(*) begin
+        sum1$clock = clock;
+        shift1$clock = clock;
+        m0_1$clock = clock;
         v6$clock = clock;
         q6$clock = clock;
         up6$clock = clock;
@@ -14098,6 +14458,9 @@ module board_icebreaker$engine$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min
         v10$clock = clock;
         out10$clock = clock;
         last10$clock = clock;
+        sum1$d = sum1$q;
+        shift1$d = shift1$q;
+        m0_1$d = m0_1$q;
         v6$d = v6$q;
         q6$d = q6$q;
         up6$d = up6$q;
@@ -14118,17 +14481,19 @@ module board_icebreaker$engine$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min
         dv$clock = clock;
         dright$clock = clock;
         dlast$clock = clock;
-        sum0 = acc + bias;
-        neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
-        if (shift[32'h5]) begin
-            mul$a = sum0;
+        sum1$d = acc + bias;
+        shift1$d = shift;
+        m0_1$d = m0;
+        neg_shift = ~shift1$q[(32'h0)+:(5)] + 32'h1;
+        if (shift1$q[32'h5]) begin
+            mul$a = sum1$q;
             dright$inp = neg_shift;
         end
         else begin
-            mul$a = sum0 << shift[(32'h0)+:(5)];
+            mul$a = sum1$q << shift1$q[(32'h0)+:(5)];
             dright$inp = 32'h0;
         end
-        mul$b = m0;
+        mul$b = m0_1$q;
         dv$inp = valid;
         dlast$inp = last;
         sat5 = mul$hi[32'h20] && ~mul$hi[32'h21];
@@ -14236,6 +14601,9 @@ module board_icebreaker$engine$rq$2$dlast(clock,inp,out);
     reg  regs$3$d;
     wire  regs$3$q;
     reg  regs$3$clock;
+    reg  regs$4$d;
+    wire  regs$4$q;
+    reg  regs$4$clock;
     
     // Local signals
     reg  taps$0;
@@ -14243,6 +14611,7 @@ module board_icebreaker$engine$rq$2$dlast(clock,inp,out);
     reg  taps$2;
     reg  taps$3;
     reg  taps$4;
+    reg  taps$5;
     
     // Sub module instances
     board_icebreaker$engine$rq$2$dlast$regs$0 regs$0(
@@ -14265,6 +14634,11 @@ module board_icebreaker$engine$rq$2$dlast(clock,inp,out);
         .q(regs$3$q),
         .clock(regs$3$clock)
     );
+    board_icebreaker$engine$rq$2$dlast$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -14281,12 +14655,16 @@ module board_icebreaker$engine$rq$2$dlast(clock,inp,out);
         regs$3$clock = clock;
         regs$3$d = taps$3;
         taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
         out = taps$3;
         out = taps$4;
+        out = taps$5;
     end
     
 endmodule // board_icebreaker$engine$rq$2$dlast
@@ -14366,6 +14744,25 @@ module board_icebreaker$engine$rq$2$dlast$regs$3(d,q,clock);
     end
           
 endmodule // board_icebreaker$engine$rq$2$dlast$regs$3
+
+
+module board_icebreaker$engine$rq$2$dlast$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$rq$2$dlast$regs$4
 
 
 module board_icebreaker$engine$rq$2$dright(clock,inp,out);
@@ -14540,6 +14937,9 @@ module board_icebreaker$engine$rq$2$dv(clock,inp,out);
     reg  regs$3$d;
     wire  regs$3$q;
     reg  regs$3$clock;
+    reg  regs$4$d;
+    wire  regs$4$q;
+    reg  regs$4$clock;
     
     // Local signals
     reg  taps$0;
@@ -14547,6 +14947,7 @@ module board_icebreaker$engine$rq$2$dv(clock,inp,out);
     reg  taps$2;
     reg  taps$3;
     reg  taps$4;
+    reg  taps$5;
     
     // Sub module instances
     board_icebreaker$engine$rq$2$dv$regs$0 regs$0(
@@ -14569,6 +14970,11 @@ module board_icebreaker$engine$rq$2$dv(clock,inp,out);
         .q(regs$3$q),
         .clock(regs$3$clock)
     );
+    board_icebreaker$engine$rq$2$dv$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -14585,12 +14991,16 @@ module board_icebreaker$engine$rq$2$dv(clock,inp,out);
         regs$3$clock = clock;
         regs$3$d = taps$3;
         taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
         out = taps$3;
         out = taps$4;
+        out = taps$5;
     end
     
 endmodule // board_icebreaker$engine$rq$2$dv
@@ -14670,6 +15080,25 @@ module board_icebreaker$engine$rq$2$dv$regs$3(d,q,clock);
     end
           
 endmodule // board_icebreaker$engine$rq$2$dv$regs$3
+
+
+module board_icebreaker$engine$rq$2$dv$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$rq$2$dv$regs$4
 
 
 module board_icebreaker$engine$rq$2$last10(d,q,clock);
@@ -14765,6 +15194,25 @@ module board_icebreaker$engine$rq$2$last9(d,q,clock);
     end
           
 endmodule // board_icebreaker$engine$rq$2$last9
+
+
+module board_icebreaker$engine$rq$2$m0_1(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$rq$2$m0_1
 
 
 module board_icebreaker$engine$rq$2$mul(clock,a,b,hi);
@@ -14891,6 +15339,44 @@ module board_icebreaker$engine$rq$2$r7(d,q,clock);
     end
           
 endmodule // board_icebreaker$engine$rq$2$r7
+
+
+module board_icebreaker$engine$rq$2$shift1(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$rq$2$shift1
+
+
+module board_icebreaker$engine$rq$2$sum1(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$rq$2$sum1
 
 
 module board_icebreaker$engine$rq$2$up6(d,q,clock);
@@ -15060,6 +15546,15 @@ module board_icebreaker$engine$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min
     reg  [31:0] mul$a;
     reg  [31:0] mul$b;
     wire  [33:0] mul$hi;
+    reg  [31:0] sum1$d;
+    wire  [31:0] sum1$q;
+    reg  sum1$clock;
+    reg  [5:0] shift1$d;
+    wire  [5:0] shift1$q;
+    reg  shift1$clock;
+    reg  [31:0] m0_1$d;
+    wire  [31:0] m0_1$q;
+    reg  m0_1$clock;
     reg  dv$clock;
     reg  dv$inp;
     wire  dv$out;
@@ -15119,7 +15614,6 @@ module board_icebreaker$engine$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min
     reg  last10$clock;
     
     // Local signals
-    reg  [31:0] sum0;
     reg  [4:0] neg_shift;
     reg  sat5;
     reg  [31:0] prod_hi;
@@ -15142,6 +15636,21 @@ module board_icebreaker$engine$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min
         .a(mul$a),
         .b(mul$b),
         .hi(mul$hi)
+    );
+    board_icebreaker$engine$rq$3$sum1 sum1(
+        .d(sum1$d),
+        .q(sum1$q),
+        .clock(sum1$clock)
+    );
+    board_icebreaker$engine$rq$3$shift1 shift1(
+        .d(shift1$d),
+        .q(shift1$q),
+        .clock(shift1$clock)
+    );
+    board_icebreaker$engine$rq$3$m0_1 m0_1(
+        .d(m0_1$d),
+        .q(m0_1$q),
+        .clock(m0_1$clock)
     );
     board_icebreaker$engine$rq$3$dv dv(
         .clock(dv$clock),
@@ -15241,6 +15750,9 @@ module board_icebreaker$engine$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min
     
     // Update code
     always @(*) begin
+        sum1$clock = clock;
+        shift1$clock = clock;
+        m0_1$clock = clock;
         v6$clock = clock;
         q6$clock = clock;
         up6$clock = clock;
@@ -15257,6 +15769,9 @@ module board_icebreaker$engine$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min
         v10$clock = clock;
         out10$clock = clock;
         last10$clock = clock;
+        sum1$d = sum1$q;
+        shift1$d = shift1$q;
+        m0_1$d = m0_1$q;
         v6$d = v6$q;
         q6$d = q6$q;
         up6$d = up6$q;
@@ -15277,17 +15792,19 @@ module board_icebreaker$engine$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min
         dv$clock = clock;
         dright$clock = clock;
         dlast$clock = clock;
-        sum0 = acc + bias;
-        neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
-        if (shift[32'h5]) begin
-            mul$a = sum0;
+        sum1$d = acc + bias;
+        shift1$d = shift;
+        m0_1$d = m0;
+        neg_shift = ~shift1$q[(32'h0)+:(5)] + 32'h1;
+        if (shift1$q[32'h5]) begin
+            mul$a = sum1$q;
             dright$inp = neg_shift;
         end
         else begin
-            mul$a = sum0 << shift[(32'h0)+:(5)];
+            mul$a = sum1$q << shift1$q[(32'h0)+:(5)];
             dright$inp = 32'h0;
         end
-        mul$b = m0;
+        mul$b = m0_1$q;
         dv$inp = valid;
         dlast$inp = last;
         sat5 = mul$hi[32'h20] && ~mul$hi[32'h21];
@@ -15395,6 +15912,9 @@ module board_icebreaker$engine$rq$3$dlast(clock,inp,out);
     reg  regs$3$d;
     wire  regs$3$q;
     reg  regs$3$clock;
+    reg  regs$4$d;
+    wire  regs$4$q;
+    reg  regs$4$clock;
     
     // Local signals
     reg  taps$0;
@@ -15402,6 +15922,7 @@ module board_icebreaker$engine$rq$3$dlast(clock,inp,out);
     reg  taps$2;
     reg  taps$3;
     reg  taps$4;
+    reg  taps$5;
     
     // Sub module instances
     board_icebreaker$engine$rq$3$dlast$regs$0 regs$0(
@@ -15424,6 +15945,11 @@ module board_icebreaker$engine$rq$3$dlast(clock,inp,out);
         .q(regs$3$q),
         .clock(regs$3$clock)
     );
+    board_icebreaker$engine$rq$3$dlast$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -15440,12 +15966,16 @@ module board_icebreaker$engine$rq$3$dlast(clock,inp,out);
         regs$3$clock = clock;
         regs$3$d = taps$3;
         taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
         out = taps$3;
         out = taps$4;
+        out = taps$5;
     end
     
 endmodule // board_icebreaker$engine$rq$3$dlast
@@ -15525,6 +16055,25 @@ module board_icebreaker$engine$rq$3$dlast$regs$3(d,q,clock);
     end
           
 endmodule // board_icebreaker$engine$rq$3$dlast$regs$3
+
+
+module board_icebreaker$engine$rq$3$dlast$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$rq$3$dlast$regs$4
 
 
 module board_icebreaker$engine$rq$3$dright(clock,inp,out);
@@ -15699,6 +16248,9 @@ module board_icebreaker$engine$rq$3$dv(clock,inp,out);
     reg  regs$3$d;
     wire  regs$3$q;
     reg  regs$3$clock;
+    reg  regs$4$d;
+    wire  regs$4$q;
+    reg  regs$4$clock;
     
     // Local signals
     reg  taps$0;
@@ -15706,6 +16258,7 @@ module board_icebreaker$engine$rq$3$dv(clock,inp,out);
     reg  taps$2;
     reg  taps$3;
     reg  taps$4;
+    reg  taps$5;
     
     // Sub module instances
     board_icebreaker$engine$rq$3$dv$regs$0 regs$0(
@@ -15728,6 +16281,11 @@ module board_icebreaker$engine$rq$3$dv(clock,inp,out);
         .q(regs$3$q),
         .clock(regs$3$clock)
     );
+    board_icebreaker$engine$rq$3$dv$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -15744,12 +16302,16 @@ module board_icebreaker$engine$rq$3$dv(clock,inp,out);
         regs$3$clock = clock;
         regs$3$d = taps$3;
         taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
         out = taps$3;
         out = taps$4;
+        out = taps$5;
     end
     
 endmodule // board_icebreaker$engine$rq$3$dv
@@ -15829,6 +16391,25 @@ module board_icebreaker$engine$rq$3$dv$regs$3(d,q,clock);
     end
           
 endmodule // board_icebreaker$engine$rq$3$dv$regs$3
+
+
+module board_icebreaker$engine$rq$3$dv$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$rq$3$dv$regs$4
 
 
 module board_icebreaker$engine$rq$3$last10(d,q,clock);
@@ -15924,6 +16505,25 @@ module board_icebreaker$engine$rq$3$last9(d,q,clock);
     end
           
 endmodule // board_icebreaker$engine$rq$3$last9
+
+
+module board_icebreaker$engine$rq$3$m0_1(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$rq$3$m0_1
 
 
 module board_icebreaker$engine$rq$3$mul(clock,a,b,hi);
@@ -16050,6 +16650,44 @@ module board_icebreaker$engine$rq$3$r7(d,q,clock);
     end
           
 endmodule // board_icebreaker$engine$rq$3$r7
+
+
+module board_icebreaker$engine$rq$3$shift1(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$rq$3$shift1
+
+
+module board_icebreaker$engine$rq$3$sum1(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$rq$3$sum1
 
 
 module board_icebreaker$engine$rq$3$up6(d,q,clock);
@@ -16653,6 +17291,9 @@ module board_icebreaker$engine$window(clock,start,height,width,last_group,stride
     reg  [5:0] last_group_r$d;
     wire  [5:0] last_group_r$q;
     reg  last_group_r$clock;
+    reg  group_end_r$d;
+    wire  group_end_r$q;
+    reg  group_end_r$clock;
     reg  [11:0] lb_addr$d;
     wire  [11:0] lb_addr$q;
     reg  lb_addr$clock;
@@ -16674,7 +17315,6 @@ module board_icebreaker$engine$window(clock,start,height,width,last_group,stride
     reg  is_real;
     reg  emit;
     reg  wrap;
-    reg  group_end;
     reg  [5:0] succ_succ;
     reg  row_end;
     reg  slot_free;
@@ -16809,6 +17449,11 @@ module board_icebreaker$engine$window(clock,start,height,width,last_group,stride
         .q(last_group_r$q),
         .clock(last_group_r$clock)
     );
+    board_icebreaker$engine$window$group_end_r group_end_r(
+        .d(group_end_r$d),
+        .q(group_end_r$q),
+        .clock(group_end_r$clock)
+    );
     board_icebreaker$engine$window$lb_addr lb_addr(
         .d(lb_addr$d),
         .q(lb_addr$q),
@@ -16842,6 +17487,7 @@ module board_icebreaker$engine$window(clock,start,height,width,last_group,stride
         group$clock = clock;
         group_succ$clock = clock;
         last_group_r$clock = clock;
+        group_end_r$clock = clock;
         lb_addr$clock = clock;
         zp_beat$clock = clock;
         out_valid$clock = clock;
@@ -16852,6 +17498,7 @@ module board_icebreaker$engine$window(clock,start,height,width,last_group,stride
         group$d = group$q;
         group_succ$d = group_succ$q;
         last_group_r$d = last_group_r$q;
+        group_end_r$d = group_end_r$q;
         lb_addr$d = lb_addr$q;
         zp_beat$d = zp_beat$q;
         out_valid$d = out_valid$q;
@@ -16862,8 +17509,7 @@ module board_icebreaker$engine$window(clock,start,height,width,last_group,stride
         is_real = rowscan$at_real && colscan$at_real;
         wrap = rowscan$prev_emit && colscan$wrap_emit;
         emit = (rowscan$emit && colscan$emit) || wrap;
-        group_end = group$q == last_group_r$q;
-        row_end = group_end && colscan$at_end;
+        row_end = group_end_r$q && colscan$at_end;
         single = last_group_r$q == 32'h0;
         slot_free = ~out_valid$q || out$tready;
         fire = run$q && (~is_real || inp$tvalid) && (~emit || slot_free);
@@ -16873,7 +17519,7 @@ module board_icebreaker$engine$window(clock,start,height,width,last_group,stride
         colscan$extend = rowscan$at_end;
         colscan$carry = ~start;
         colscan$load = start || (fire && row_end);
-        colscan$step = fire && group_end;
+        colscan$step = fire && group_end_r$q;
         rowscan$size = height;
         rowscan$stride2 = stride2;
         rowscan$extend = 1'b1;
@@ -16889,6 +17535,7 @@ module board_icebreaker$engine$window(clock,start,height,width,last_group,stride
         if (fire) begin
             group$d = group_succ$q;
             group_succ$d = succ_succ;
+            group_end_r$d = group_succ$q == last_group_r$q;
             if (row_end) begin
                 lb_addr$d = 32'h0;
             end
@@ -16896,7 +17543,7 @@ module board_icebreaker$engine$window(clock,start,height,width,last_group,stride
                 lb_addr$d = lb_addr$q + 32'h1;
             end
             if (is_real) begin
-                error$d = error$q || (inp$tlast != (rowscan$at_last_real && colscan$at_last_real && group_end));
+                error$d = error$q || (inp$tlast != (rowscan$at_last_real && colscan$at_last_real && group_end_r$q));
             end
             if (row_end && rowscan$at_end) begin
                 run$d = 1'b0;
@@ -17014,7 +17661,7 @@ module board_icebreaker$engine$window(clock,start,height,width,last_group,stride
         end
         if (fire && emit) begin
             out_valid$d = 1'b1;
-            out_last$d = rowscan$last_emit && colscan$last_emit && group_end;
+            out_last$d = rowscan$last_emit && colscan$last_emit && group_end_r$q;
         end
         out$tvalid = out_valid$q;
         out$tlast = out_last$q;
@@ -17039,6 +17686,7 @@ module board_icebreaker$engine$window(clock,start,height,width,last_group,stride
             else begin
                 group_succ$d = 32'h1;
             end
+            group_end_r$d = last_group == 32'h0;
             lb_addr$d = 32'h0;
             last_group_r$d = last_group;
             zp_beat$d = zp_chain$0;
@@ -17124,6 +17772,31 @@ module board_icebreaker$engine$window$colscan(clock,load,step,size,stride2,exten
     reg  [2:0] p_image$d;
     wire  [2:0] p_image$q;
     reg  p_image$clock;
+    reg  emit_r$d;
+    wire  emit_r$q;
+    reg  emit_r$clock;
+    reg  w_emit_r$d;
+    wire  w_emit_r$q;
+    reg  w_emit_r$clock;
+    reg  end_ext$d;
+    wire  end_ext$q;
+    reg  end_ext$clock;
+    reg  end_short$d;
+    wire  end_short$q;
+    reg  end_short$clock;
+    
+    // Local signals
+    reg  [5:0] step_lead;
+    reg  step_phase;
+    reg  [5:0] step_remaining;
+    reg  [5:0] w_step_lead;
+    reg  w_step_phase;
+    reg  [5:0] w_step_remaining;
+    reg  [5:0] load_lead;
+    reg  [5:0] load_remaining;
+    reg  [5:0] load_last;
+    reg  [5:0] load_short_last;
+    reg  [5:0] pos_succ;
     
     // Sub module instances
     board_icebreaker$engine$window$colscan$pos pos(
@@ -17201,6 +17874,26 @@ module board_icebreaker$engine$window$colscan(clock,load,step,size,stride2,exten
         .q(p_image$q),
         .clock(p_image$clock)
     );
+    board_icebreaker$engine$window$colscan$emit_r emit_r(
+        .d(emit_r$d),
+        .q(emit_r$q),
+        .clock(emit_r$clock)
+    );
+    board_icebreaker$engine$window$colscan$w_emit_r w_emit_r(
+        .d(w_emit_r$d),
+        .q(w_emit_r$q),
+        .clock(w_emit_r$clock)
+    );
+    board_icebreaker$engine$window$colscan$end_ext end_ext(
+        .d(end_ext$d),
+        .q(end_ext$q),
+        .clock(end_ext$clock)
+    );
+    board_icebreaker$engine$window$colscan$end_short end_short(
+        .d(end_short$d),
+        .q(end_short$q),
+        .clock(end_short$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -17219,6 +17912,10 @@ module board_icebreaker$engine$window$colscan(clock,load,step,size,stride2,exten
         w_image$clock = clock;
         p_emit$clock = clock;
         p_image$clock = clock;
+        emit_r$clock = clock;
+        w_emit_r$clock = clock;
+        end_ext$clock = clock;
+        end_short$clock = clock;
         pos$d = pos$q;
         last$d = last$q;
         size_m1$d = size_m1$q;
@@ -17234,94 +17931,174 @@ module board_icebreaker$engine$window$colscan(clock,load,step,size,stride2,exten
         w_image$d = w_image$q;
         p_emit$d = p_emit$q;
         p_image$d = p_image$q;
+        emit_r$d = emit_r$q;
+        w_emit_r$d = w_emit_r$q;
+        end_ext$d = end_ext$q;
+        end_short$d = end_short$q;
         flags = in_image$q;
         at_real = |(in_image$q & one);
         if (extend) begin
-            at_end = pos$q == last$q;
+            at_end = end_ext$q;
         end
         else begin
-            at_end = pos$q == short_last$q;
+            at_end = end_short$q;
         end
         at_last_real = pos$q == size_m1$q;
-        emit = (lead$q == 32'h0) && ~phase$q;
-        last_emit = (lead$q == 32'h0) && ~phase$q && (remaining$q == 32'h1);
-        wrap_emit = (w_lead$q == 32'h0) && ~w_phase$q && |w_remaining$q;
+        emit = emit_r$q;
+        last_emit = emit_r$q && (remaining$q == 32'h1);
+        wrap_emit = w_emit_r$q;
         wrap_flags = w_image$q;
         prev_emit = p_emit$q;
         prev_flags = p_image$q;
-        if (load) begin
-            w_lead$d = lead$q;
-            w_phase$d = phase$q;
-            w_remaining$d = remaining$q;
-            w_image$d = in_image$q << 32'h1;
-            if (lead$q == 32'h0) begin
-                w_phase$d = s2$q && ~phase$q;
-                if (~phase$q) begin
-                    w_remaining$d = remaining$q - 32'h1;
-                end
+        step_lead = lead$q;
+        step_phase = phase$q;
+        step_remaining = remaining$q;
+        if (lead$q == 32'h0) begin
+            step_phase = s2$q && ~phase$q;
+            if (~phase$q) begin
+                step_remaining = remaining$q - 32'h1;
+            end
+        end
+        else begin
+            step_lead = lead$q - 32'h1;
+        end
+        w_step_lead = w_lead$q;
+        w_step_phase = w_phase$q;
+        w_step_remaining = w_remaining$q;
+        if (w_lead$q == 32'h0) begin
+            w_step_phase = s2$q && ~w_phase$q;
+            if (~w_phase$q && |w_remaining$q) begin
+                w_step_remaining = w_remaining$q - 32'h1;
+            end
+        end
+        else begin
+            w_step_lead = w_lead$q - 32'h1;
+        end
+        pos_succ = pos$q + 32'h1;
+        load_last = size - 32'h1 + half;
+        if (size < min_cols) begin
+            load_short_last = min_cols - 32'h1;
+        end
+        else begin
+            load_short_last = size - 32'h1;
+        end
+        if (stride2) begin
+            load_remaining = (size >> 32'h1) + (size & 32'h1);
+            if ((size & 32'h1) == 32'h1) begin
+                load_lead = half;
             end
             else begin
-                w_lead$d = lead$q - 32'h1;
+                load_lead = e0_even;
             end
-            if (~carry) begin
+        end
+        else begin
+            load_remaining = size;
+            load_lead = half;
+        end
+        if (load) begin
+            w_lead$d = step_lead;
+            w_phase$d = step_phase;
+            w_image$d = in_image$q << 32'h1;
+            if (carry) begin
+                w_remaining$d = step_remaining;
+                w_emit_r$d = (step_lead == 32'h0) && ~step_phase && |step_remaining;
+            end
+            else begin
                 w_remaining$d = 32'h0;
+                w_emit_r$d = 1'b0;
             end
             p_emit$d = 1'b0;
             p_image$d = 32'h0;
             pos$d = 32'h0;
             size_m1$d = size - 32'h1;
-            last$d = size - 32'h1 + half;
-            if (size < min_cols) begin
-                short_last$d = min_cols - 32'h1;
-            end
-            else begin
-                short_last$d = size - 32'h1;
-            end
+            last$d = load_last;
+            short_last$d = load_short_last;
+            end_ext$d = load_last == 32'h0;
+            end_short$d = load_short_last == 32'h0;
             s2$d = stride2;
             phase$d = 1'b0;
             in_image$d = 32'h1;
-            if (stride2) begin
-                remaining$d = (size >> 32'h1) + (size & 32'h1);
-                if ((size & 32'h1) == 32'h1) begin
-                    lead$d = half;
-                end
-                else begin
-                    lead$d = e0_even;
-                end
-            end
-            else begin
-                remaining$d = size;
-                lead$d = half;
-            end
+            remaining$d = load_remaining;
+            lead$d = load_lead;
+            emit_r$d = load_lead == 32'h0;
         end
         else if (step) begin
-            p_emit$d = (lead$q == 32'h0) && ~phase$q;
+            p_emit$d = emit_r$q;
             p_image$d = in_image$q;
-            pos$d = pos$q + 32'h1;
+            pos$d = pos_succ;
+            end_ext$d = pos_succ == last$q;
+            end_short$d = pos_succ == short_last$q;
             in_image$d = (in_image$q << 32'h1) | (((pos$q < size_m1$q)) & 3'h7);
-            if (lead$q == 32'h0) begin
-                phase$d = s2$q && ~phase$q;
-                if (~phase$q) begin
-                    remaining$d = remaining$q - 32'h1;
-                end
-            end
-            else begin
-                lead$d = lead$q - 32'h1;
-            end
+            lead$d = step_lead;
+            phase$d = step_phase;
+            remaining$d = step_remaining;
+            emit_r$d = (step_lead == 32'h0) && ~step_phase;
             w_image$d = w_image$q << 32'h1;
-            if (w_lead$q == 32'h0) begin
-                w_phase$d = s2$q && ~w_phase$q;
-                if (~w_phase$q && |w_remaining$q) begin
-                    w_remaining$d = w_remaining$q - 32'h1;
-                end
-            end
-            else begin
-                w_lead$d = w_lead$q - 32'h1;
-            end
+            w_lead$d = w_step_lead;
+            w_phase$d = w_step_phase;
+            w_remaining$d = w_step_remaining;
+            w_emit_r$d = (w_step_lead == 32'h0) && ~w_step_phase && |w_step_remaining;
         end
     end
     
 endmodule // board_icebreaker$engine$window$colscan
+
+
+module board_icebreaker$engine$window$colscan$emit_r(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$window$colscan$emit_r
+
+
+module board_icebreaker$engine$window$colscan$end_ext(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$window$colscan$end_ext
+
+
+module board_icebreaker$engine$window$colscan$end_short(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$window$colscan$end_short
 
 
 module board_icebreaker$engine$window$colscan$in_image(d,q,clock);
@@ -17533,6 +18310,25 @@ module board_icebreaker$engine$window$colscan$size_m1(d,q,clock);
 endmodule // board_icebreaker$engine$window$colscan$size_m1
 
 
+module board_icebreaker$engine$window$colscan$w_emit_r(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$window$colscan$w_emit_r
+
+
 module board_icebreaker$engine$window$colscan$w_image(d,q,clock);
     
     // Module arguments
@@ -17645,6 +18441,25 @@ module board_icebreaker$engine$window$group(d,q,clock);
     end
           
 endmodule // board_icebreaker$engine$window$group
+
+
+module board_icebreaker$engine$window$group_end_r(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$window$group_end_r
 
 
 module board_icebreaker$engine$window$group_succ(d,q,clock);
@@ -19203,6 +20018,31 @@ module board_icebreaker$engine$window$rowscan(clock,load,step,size,stride2,exten
     reg  [2:0] p_image$d;
     wire  [2:0] p_image$q;
     reg  p_image$clock;
+    reg  emit_r$d;
+    wire  emit_r$q;
+    reg  emit_r$clock;
+    reg  w_emit_r$d;
+    wire  w_emit_r$q;
+    reg  w_emit_r$clock;
+    reg  end_ext$d;
+    wire  end_ext$q;
+    reg  end_ext$clock;
+    reg  end_short$d;
+    wire  end_short$q;
+    reg  end_short$clock;
+    
+    // Local signals
+    reg  [5:0] step_lead;
+    reg  step_phase;
+    reg  [5:0] step_remaining;
+    reg  [5:0] w_step_lead;
+    reg  w_step_phase;
+    reg  [5:0] w_step_remaining;
+    reg  [5:0] load_lead;
+    reg  [5:0] load_remaining;
+    reg  [5:0] load_last;
+    reg  [5:0] load_short_last;
+    reg  [5:0] pos_succ;
     
     // Sub module instances
     board_icebreaker$engine$window$rowscan$pos pos(
@@ -19280,6 +20120,26 @@ module board_icebreaker$engine$window$rowscan(clock,load,step,size,stride2,exten
         .q(p_image$q),
         .clock(p_image$clock)
     );
+    board_icebreaker$engine$window$rowscan$emit_r emit_r(
+        .d(emit_r$d),
+        .q(emit_r$q),
+        .clock(emit_r$clock)
+    );
+    board_icebreaker$engine$window$rowscan$w_emit_r w_emit_r(
+        .d(w_emit_r$d),
+        .q(w_emit_r$q),
+        .clock(w_emit_r$clock)
+    );
+    board_icebreaker$engine$window$rowscan$end_ext end_ext(
+        .d(end_ext$d),
+        .q(end_ext$q),
+        .clock(end_ext$clock)
+    );
+    board_icebreaker$engine$window$rowscan$end_short end_short(
+        .d(end_short$d),
+        .q(end_short$q),
+        .clock(end_short$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -19298,6 +20158,10 @@ module board_icebreaker$engine$window$rowscan(clock,load,step,size,stride2,exten
         w_image$clock = clock;
         p_emit$clock = clock;
         p_image$clock = clock;
+        emit_r$clock = clock;
+        w_emit_r$clock = clock;
+        end_ext$clock = clock;
+        end_short$clock = clock;
         pos$d = pos$q;
         last$d = last$q;
         size_m1$d = size_m1$q;
@@ -19313,94 +20177,174 @@ module board_icebreaker$engine$window$rowscan(clock,load,step,size,stride2,exten
         w_image$d = w_image$q;
         p_emit$d = p_emit$q;
         p_image$d = p_image$q;
+        emit_r$d = emit_r$q;
+        w_emit_r$d = w_emit_r$q;
+        end_ext$d = end_ext$q;
+        end_short$d = end_short$q;
         flags = in_image$q;
         at_real = |(in_image$q & one);
         if (extend) begin
-            at_end = pos$q == last$q;
+            at_end = end_ext$q;
         end
         else begin
-            at_end = pos$q == short_last$q;
+            at_end = end_short$q;
         end
         at_last_real = pos$q == size_m1$q;
-        emit = (lead$q == 32'h0) && ~phase$q;
-        last_emit = (lead$q == 32'h0) && ~phase$q && (remaining$q == 32'h1);
-        wrap_emit = (w_lead$q == 32'h0) && ~w_phase$q && |w_remaining$q;
+        emit = emit_r$q;
+        last_emit = emit_r$q && (remaining$q == 32'h1);
+        wrap_emit = w_emit_r$q;
         wrap_flags = w_image$q;
         prev_emit = p_emit$q;
         prev_flags = p_image$q;
-        if (load) begin
-            w_lead$d = lead$q;
-            w_phase$d = phase$q;
-            w_remaining$d = remaining$q;
-            w_image$d = in_image$q << 32'h1;
-            if (lead$q == 32'h0) begin
-                w_phase$d = s2$q && ~phase$q;
-                if (~phase$q) begin
-                    w_remaining$d = remaining$q - 32'h1;
-                end
+        step_lead = lead$q;
+        step_phase = phase$q;
+        step_remaining = remaining$q;
+        if (lead$q == 32'h0) begin
+            step_phase = s2$q && ~phase$q;
+            if (~phase$q) begin
+                step_remaining = remaining$q - 32'h1;
+            end
+        end
+        else begin
+            step_lead = lead$q - 32'h1;
+        end
+        w_step_lead = w_lead$q;
+        w_step_phase = w_phase$q;
+        w_step_remaining = w_remaining$q;
+        if (w_lead$q == 32'h0) begin
+            w_step_phase = s2$q && ~w_phase$q;
+            if (~w_phase$q && |w_remaining$q) begin
+                w_step_remaining = w_remaining$q - 32'h1;
+            end
+        end
+        else begin
+            w_step_lead = w_lead$q - 32'h1;
+        end
+        pos_succ = pos$q + 32'h1;
+        load_last = size - 32'h1 + half;
+        if (size < min_cols) begin
+            load_short_last = min_cols - 32'h1;
+        end
+        else begin
+            load_short_last = size - 32'h1;
+        end
+        if (stride2) begin
+            load_remaining = (size >> 32'h1) + (size & 32'h1);
+            if ((size & 32'h1) == 32'h1) begin
+                load_lead = half;
             end
             else begin
-                w_lead$d = lead$q - 32'h1;
+                load_lead = e0_even;
             end
-            if (~carry) begin
+        end
+        else begin
+            load_remaining = size;
+            load_lead = half;
+        end
+        if (load) begin
+            w_lead$d = step_lead;
+            w_phase$d = step_phase;
+            w_image$d = in_image$q << 32'h1;
+            if (carry) begin
+                w_remaining$d = step_remaining;
+                w_emit_r$d = (step_lead == 32'h0) && ~step_phase && |step_remaining;
+            end
+            else begin
                 w_remaining$d = 32'h0;
+                w_emit_r$d = 1'b0;
             end
             p_emit$d = 1'b0;
             p_image$d = 32'h0;
             pos$d = 32'h0;
             size_m1$d = size - 32'h1;
-            last$d = size - 32'h1 + half;
-            if (size < min_cols) begin
-                short_last$d = min_cols - 32'h1;
-            end
-            else begin
-                short_last$d = size - 32'h1;
-            end
+            last$d = load_last;
+            short_last$d = load_short_last;
+            end_ext$d = load_last == 32'h0;
+            end_short$d = load_short_last == 32'h0;
             s2$d = stride2;
             phase$d = 1'b0;
             in_image$d = 32'h1;
-            if (stride2) begin
-                remaining$d = (size >> 32'h1) + (size & 32'h1);
-                if ((size & 32'h1) == 32'h1) begin
-                    lead$d = half;
-                end
-                else begin
-                    lead$d = e0_even;
-                end
-            end
-            else begin
-                remaining$d = size;
-                lead$d = half;
-            end
+            remaining$d = load_remaining;
+            lead$d = load_lead;
+            emit_r$d = load_lead == 32'h0;
         end
         else if (step) begin
-            p_emit$d = (lead$q == 32'h0) && ~phase$q;
+            p_emit$d = emit_r$q;
             p_image$d = in_image$q;
-            pos$d = pos$q + 32'h1;
+            pos$d = pos_succ;
+            end_ext$d = pos_succ == last$q;
+            end_short$d = pos_succ == short_last$q;
             in_image$d = (in_image$q << 32'h1) | (((pos$q < size_m1$q)) & 3'h7);
-            if (lead$q == 32'h0) begin
-                phase$d = s2$q && ~phase$q;
-                if (~phase$q) begin
-                    remaining$d = remaining$q - 32'h1;
-                end
-            end
-            else begin
-                lead$d = lead$q - 32'h1;
-            end
+            lead$d = step_lead;
+            phase$d = step_phase;
+            remaining$d = step_remaining;
+            emit_r$d = (step_lead == 32'h0) && ~step_phase;
             w_image$d = w_image$q << 32'h1;
-            if (w_lead$q == 32'h0) begin
-                w_phase$d = s2$q && ~w_phase$q;
-                if (~w_phase$q && |w_remaining$q) begin
-                    w_remaining$d = w_remaining$q - 32'h1;
-                end
-            end
-            else begin
-                w_lead$d = w_lead$q - 32'h1;
-            end
+            w_lead$d = w_step_lead;
+            w_phase$d = w_step_phase;
+            w_remaining$d = w_step_remaining;
+            w_emit_r$d = (w_step_lead == 32'h0) && ~w_step_phase && |w_step_remaining;
         end
     end
     
 endmodule // board_icebreaker$engine$window$rowscan
+
+
+module board_icebreaker$engine$window$rowscan$emit_r(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$window$rowscan$emit_r
+
+
+module board_icebreaker$engine$window$rowscan$end_ext(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$window$rowscan$end_ext
+
+
+module board_icebreaker$engine$window$rowscan$end_short(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$window$rowscan$end_short
 
 
 module board_icebreaker$engine$window$rowscan$in_image(d,q,clock);
@@ -19610,6 +20554,25 @@ module board_icebreaker$engine$window$rowscan$size_m1(d,q,clock);
     end
           
 endmodule // board_icebreaker$engine$window$rowscan$size_m1
+
+
+module board_icebreaker$engine$window$rowscan$w_emit_r(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$window$rowscan$w_emit_r
 
 
 module board_icebreaker$engine$window$rowscan$w_image(d,q,clock);

@@ -555,6 +555,9 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     reg  [23:0] shift1$d;
     wire  [23:0] shift1$q;
     reg  shift1$clock;
+    reg  clamp_ok$d;
+    wire  clamp_ok$q;
+    reg  clamp_ok$clock;
     
     // Local signals
     reg  [287:0] win_data;
@@ -1025,6 +1028,11 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         .q(shift1$q),
         .clock(shift1$clock)
     );
+    dsc_engine$dw$clamp_ok clamp_ok(
+        .d(clamp_ok$d),
+        .q(clamp_ok$q),
+        .clock(clamp_ok$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -1036,6 +1044,7 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         out_zp$clock = clock;
         act_min$clock = clock;
         act_max$clock = clock;
+        clamp_ok$clock = clock;
         im2col$clock = clock;
         wstage$clock = clock;
         bstage$clock = clock;
@@ -1064,6 +1073,7 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         out_zp$d = out_zp$q;
         act_min$d = act_min$q;
         act_max$d = act_max$q;
+        clamp_ok$d = clamp_ok$q;
         im2col$d = im2col$q;
         wstage$d = wstage$q;
         bstage$d = bstage$q;
@@ -1117,8 +1127,6 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         gpipe$3$clock = clock;
         gpipe$4$clock = clock;
         busy_now = active$q || flush$q || (credits$q != 32'h0);
-        lo_off = act_min$q ^ 32'h80;
-        hi_off = act_max$q ^ 32'h80;
         port$cfg_valid = cfg_valid;
         port$cfg_addr = cfg_addr;
         port$cfg_data = cfg_data;
@@ -1168,7 +1176,7 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         write_ok = port$data_ok;
         row_ok = 1'b1;
         if ((region == 32'h0) && (index == 32'h8)) begin
-            write_ok = port$data_ok && (height$q != 32'h0) && (width$q != 32'h0) && row_ok && ((lo_off <= hi_off) || im2col$q);
+            write_ok = port$data_ok && (height$q != 32'h0) && (width$q != 32'h0) && row_ok && (clamp_ok$q || im2col$q);
         end
         bad = port$valid && (~write_ok || (busy_now && ~((region == 32'h0) && (index == 32'h9))));
         start = port$valid && ~bad && (region == 32'h0) && (index == 32'h8) && ~reset;
@@ -1231,6 +1239,9 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
                 spend$d = 1'b1;
             end
         end
+        lo_off = act_min$d ^ 32'h80;
+        hi_off = act_max$d ^ 32'h80;
+        clamp_ok$d = lo_off <= hi_off;
         wram$write_enable = wpend$q;
         wram$write_address = pgroup$q;
         wram$write_data = wstage$q;
@@ -1745,6 +1756,25 @@ module dsc_engine$dw$byte_ext$3(a,y);
        y = {24'd0, a};
     end
 endmodule // dsc_engine$dw$byte_ext$3
+
+
+module dsc_engine$dw$clamp_ok(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$clamp_ok
 
 
 module dsc_engine$dw$credits(d,q,clock);
@@ -10852,6 +10882,15 @@ module dsc_engine$dw$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     reg  [31:0] mul$a;
     reg  [31:0] mul$b;
     wire  [33:0] mul$hi;
+    reg  [31:0] sum1$d;
+    wire  [31:0] sum1$q;
+    reg  sum1$clock;
+    reg  [5:0] shift1$d;
+    wire  [5:0] shift1$q;
+    reg  shift1$clock;
+    reg  [31:0] m0_1$d;
+    wire  [31:0] m0_1$q;
+    reg  m0_1$clock;
     reg  dv$clock;
     reg  dv$inp;
     wire  dv$out;
@@ -10911,7 +10950,6 @@ module dsc_engine$dw$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     reg  last10$clock;
     
     // Local signals
-    reg  [31:0] sum0;
     reg  [4:0] neg_shift;
     reg  sat5;
     reg  [31:0] prod_hi;
@@ -10934,6 +10972,21 @@ module dsc_engine$dw$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         .a(mul$a),
         .b(mul$b),
         .hi(mul$hi)
+    );
+    dsc_engine$dw$rq$0$sum1 sum1(
+        .d(sum1$d),
+        .q(sum1$q),
+        .clock(sum1$clock)
+    );
+    dsc_engine$dw$rq$0$shift1 shift1(
+        .d(shift1$d),
+        .q(shift1$q),
+        .clock(shift1$clock)
+    );
+    dsc_engine$dw$rq$0$m0_1 m0_1(
+        .d(m0_1$d),
+        .q(m0_1$q),
+        .clock(m0_1$clock)
     );
     dsc_engine$dw$rq$0$dv dv(
         .clock(dv$clock),
@@ -11033,6 +11086,9 @@ module dsc_engine$dw$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     
     // Update code
     always @(*) begin
+        sum1$clock = clock;
+        shift1$clock = clock;
+        m0_1$clock = clock;
         v6$clock = clock;
         q6$clock = clock;
         up6$clock = clock;
@@ -11049,6 +11105,9 @@ module dsc_engine$dw$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         v10$clock = clock;
         out10$clock = clock;
         last10$clock = clock;
+        sum1$d = sum1$q;
+        shift1$d = shift1$q;
+        m0_1$d = m0_1$q;
         v6$d = v6$q;
         q6$d = q6$q;
         up6$d = up6$q;
@@ -11069,17 +11128,19 @@ module dsc_engine$dw$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         dv$clock = clock;
         dright$clock = clock;
         dlast$clock = clock;
-        sum0 = acc + bias;
-        neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
-        if (shift[32'h5]) begin
-            mul$a = sum0;
+        sum1$d = acc + bias;
+        shift1$d = shift;
+        m0_1$d = m0;
+        neg_shift = ~shift1$q[(32'h0)+:(5)] + 32'h1;
+        if (shift1$q[32'h5]) begin
+            mul$a = sum1$q;
             dright$inp = neg_shift;
         end
         else begin
-            mul$a = sum0 << shift[(32'h0)+:(5)];
+            mul$a = sum1$q << shift1$q[(32'h0)+:(5)];
             dright$inp = 32'h0;
         end
-        mul$b = m0;
+        mul$b = m0_1$q;
         dv$inp = valid;
         dlast$inp = last;
         sat5 = mul$hi[32'h20] && ~mul$hi[32'h21];
@@ -11187,6 +11248,9 @@ module dsc_engine$dw$rq$0$dlast(clock,inp,out);
     reg  regs$3$d;
     wire  regs$3$q;
     reg  regs$3$clock;
+    reg  regs$4$d;
+    wire  regs$4$q;
+    reg  regs$4$clock;
     
     // Local signals
     reg  taps$0;
@@ -11194,6 +11258,7 @@ module dsc_engine$dw$rq$0$dlast(clock,inp,out);
     reg  taps$2;
     reg  taps$3;
     reg  taps$4;
+    reg  taps$5;
     
     // Sub module instances
     dsc_engine$dw$rq$0$dlast$regs$0 regs$0(
@@ -11216,6 +11281,11 @@ module dsc_engine$dw$rq$0$dlast(clock,inp,out);
         .q(regs$3$q),
         .clock(regs$3$clock)
     );
+    dsc_engine$dw$rq$0$dlast$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -11232,12 +11302,16 @@ module dsc_engine$dw$rq$0$dlast(clock,inp,out);
         regs$3$clock = clock;
         regs$3$d = taps$3;
         taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
         out = taps$3;
         out = taps$4;
+        out = taps$5;
     end
     
 endmodule // dsc_engine$dw$rq$0$dlast
@@ -11317,6 +11391,25 @@ module dsc_engine$dw$rq$0$dlast$regs$3(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$rq$0$dlast$regs$3
+
+
+module dsc_engine$dw$rq$0$dlast$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$rq$0$dlast$regs$4
 
 
 module dsc_engine$dw$rq$0$dright(clock,inp,out);
@@ -11491,6 +11584,9 @@ module dsc_engine$dw$rq$0$dv(clock,inp,out);
     reg  regs$3$d;
     wire  regs$3$q;
     reg  regs$3$clock;
+    reg  regs$4$d;
+    wire  regs$4$q;
+    reg  regs$4$clock;
     
     // Local signals
     reg  taps$0;
@@ -11498,6 +11594,7 @@ module dsc_engine$dw$rq$0$dv(clock,inp,out);
     reg  taps$2;
     reg  taps$3;
     reg  taps$4;
+    reg  taps$5;
     
     // Sub module instances
     dsc_engine$dw$rq$0$dv$regs$0 regs$0(
@@ -11520,6 +11617,11 @@ module dsc_engine$dw$rq$0$dv(clock,inp,out);
         .q(regs$3$q),
         .clock(regs$3$clock)
     );
+    dsc_engine$dw$rq$0$dv$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -11536,12 +11638,16 @@ module dsc_engine$dw$rq$0$dv(clock,inp,out);
         regs$3$clock = clock;
         regs$3$d = taps$3;
         taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
         out = taps$3;
         out = taps$4;
+        out = taps$5;
     end
     
 endmodule // dsc_engine$dw$rq$0$dv
@@ -11621,6 +11727,25 @@ module dsc_engine$dw$rq$0$dv$regs$3(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$rq$0$dv$regs$3
+
+
+module dsc_engine$dw$rq$0$dv$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$rq$0$dv$regs$4
 
 
 module dsc_engine$dw$rq$0$last10(d,q,clock);
@@ -11716,6 +11841,25 @@ module dsc_engine$dw$rq$0$last9(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$rq$0$last9
+
+
+module dsc_engine$dw$rq$0$m0_1(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$rq$0$m0_1
 
 
 module dsc_engine$dw$rq$0$mul(clock,a,b,hi);
@@ -11842,6 +11986,44 @@ module dsc_engine$dw$rq$0$r7(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$rq$0$r7
+
+
+module dsc_engine$dw$rq$0$shift1(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$rq$0$shift1
+
+
+module dsc_engine$dw$rq$0$sum1(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$rq$0$sum1
 
 
 module dsc_engine$dw$rq$0$up6(d,q,clock);
@@ -12011,6 +12193,15 @@ module dsc_engine$dw$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     reg  [31:0] mul$a;
     reg  [31:0] mul$b;
     wire  [33:0] mul$hi;
+    reg  [31:0] sum1$d;
+    wire  [31:0] sum1$q;
+    reg  sum1$clock;
+    reg  [5:0] shift1$d;
+    wire  [5:0] shift1$q;
+    reg  shift1$clock;
+    reg  [31:0] m0_1$d;
+    wire  [31:0] m0_1$q;
+    reg  m0_1$clock;
     reg  dv$clock;
     reg  dv$inp;
     wire  dv$out;
@@ -12070,7 +12261,6 @@ module dsc_engine$dw$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     reg  last10$clock;
     
     // Local signals
-    reg  [31:0] sum0;
     reg  [4:0] neg_shift;
     reg  sat5;
     reg  [31:0] prod_hi;
@@ -12093,6 +12283,21 @@ module dsc_engine$dw$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         .a(mul$a),
         .b(mul$b),
         .hi(mul$hi)
+    );
+    dsc_engine$dw$rq$1$sum1 sum1(
+        .d(sum1$d),
+        .q(sum1$q),
+        .clock(sum1$clock)
+    );
+    dsc_engine$dw$rq$1$shift1 shift1(
+        .d(shift1$d),
+        .q(shift1$q),
+        .clock(shift1$clock)
+    );
+    dsc_engine$dw$rq$1$m0_1 m0_1(
+        .d(m0_1$d),
+        .q(m0_1$q),
+        .clock(m0_1$clock)
     );
     dsc_engine$dw$rq$1$dv dv(
         .clock(dv$clock),
@@ -12192,6 +12397,9 @@ module dsc_engine$dw$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     
     // Update code
     always @(*) begin
+        sum1$clock = clock;
+        shift1$clock = clock;
+        m0_1$clock = clock;
         v6$clock = clock;
         q6$clock = clock;
         up6$clock = clock;
@@ -12208,6 +12416,9 @@ module dsc_engine$dw$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         v10$clock = clock;
         out10$clock = clock;
         last10$clock = clock;
+        sum1$d = sum1$q;
+        shift1$d = shift1$q;
+        m0_1$d = m0_1$q;
         v6$d = v6$q;
         q6$d = q6$q;
         up6$d = up6$q;
@@ -12228,17 +12439,19 @@ module dsc_engine$dw$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         dv$clock = clock;
         dright$clock = clock;
         dlast$clock = clock;
-        sum0 = acc + bias;
-        neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
-        if (shift[32'h5]) begin
-            mul$a = sum0;
+        sum1$d = acc + bias;
+        shift1$d = shift;
+        m0_1$d = m0;
+        neg_shift = ~shift1$q[(32'h0)+:(5)] + 32'h1;
+        if (shift1$q[32'h5]) begin
+            mul$a = sum1$q;
             dright$inp = neg_shift;
         end
         else begin
-            mul$a = sum0 << shift[(32'h0)+:(5)];
+            mul$a = sum1$q << shift1$q[(32'h0)+:(5)];
             dright$inp = 32'h0;
         end
-        mul$b = m0;
+        mul$b = m0_1$q;
         dv$inp = valid;
         dlast$inp = last;
         sat5 = mul$hi[32'h20] && ~mul$hi[32'h21];
@@ -12346,6 +12559,9 @@ module dsc_engine$dw$rq$1$dlast(clock,inp,out);
     reg  regs$3$d;
     wire  regs$3$q;
     reg  regs$3$clock;
+    reg  regs$4$d;
+    wire  regs$4$q;
+    reg  regs$4$clock;
     
     // Local signals
     reg  taps$0;
@@ -12353,6 +12569,7 @@ module dsc_engine$dw$rq$1$dlast(clock,inp,out);
     reg  taps$2;
     reg  taps$3;
     reg  taps$4;
+    reg  taps$5;
     
     // Sub module instances
     dsc_engine$dw$rq$1$dlast$regs$0 regs$0(
@@ -12375,6 +12592,11 @@ module dsc_engine$dw$rq$1$dlast(clock,inp,out);
         .q(regs$3$q),
         .clock(regs$3$clock)
     );
+    dsc_engine$dw$rq$1$dlast$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -12391,12 +12613,16 @@ module dsc_engine$dw$rq$1$dlast(clock,inp,out);
         regs$3$clock = clock;
         regs$3$d = taps$3;
         taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
         out = taps$3;
         out = taps$4;
+        out = taps$5;
     end
     
 endmodule // dsc_engine$dw$rq$1$dlast
@@ -12476,6 +12702,25 @@ module dsc_engine$dw$rq$1$dlast$regs$3(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$rq$1$dlast$regs$3
+
+
+module dsc_engine$dw$rq$1$dlast$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$rq$1$dlast$regs$4
 
 
 module dsc_engine$dw$rq$1$dright(clock,inp,out);
@@ -12650,6 +12895,9 @@ module dsc_engine$dw$rq$1$dv(clock,inp,out);
     reg  regs$3$d;
     wire  regs$3$q;
     reg  regs$3$clock;
+    reg  regs$4$d;
+    wire  regs$4$q;
+    reg  regs$4$clock;
     
     // Local signals
     reg  taps$0;
@@ -12657,6 +12905,7 @@ module dsc_engine$dw$rq$1$dv(clock,inp,out);
     reg  taps$2;
     reg  taps$3;
     reg  taps$4;
+    reg  taps$5;
     
     // Sub module instances
     dsc_engine$dw$rq$1$dv$regs$0 regs$0(
@@ -12679,6 +12928,11 @@ module dsc_engine$dw$rq$1$dv(clock,inp,out);
         .q(regs$3$q),
         .clock(regs$3$clock)
     );
+    dsc_engine$dw$rq$1$dv$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -12695,12 +12949,16 @@ module dsc_engine$dw$rq$1$dv(clock,inp,out);
         regs$3$clock = clock;
         regs$3$d = taps$3;
         taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
         out = taps$3;
         out = taps$4;
+        out = taps$5;
     end
     
 endmodule // dsc_engine$dw$rq$1$dv
@@ -12780,6 +13038,25 @@ module dsc_engine$dw$rq$1$dv$regs$3(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$rq$1$dv$regs$3
+
+
+module dsc_engine$dw$rq$1$dv$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$rq$1$dv$regs$4
 
 
 module dsc_engine$dw$rq$1$last10(d,q,clock);
@@ -12875,6 +13152,25 @@ module dsc_engine$dw$rq$1$last9(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$rq$1$last9
+
+
+module dsc_engine$dw$rq$1$m0_1(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$rq$1$m0_1
 
 
 module dsc_engine$dw$rq$1$mul(clock,a,b,hi);
@@ -13001,6 +13297,44 @@ module dsc_engine$dw$rq$1$r7(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$rq$1$r7
+
+
+module dsc_engine$dw$rq$1$shift1(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$rq$1$shift1
+
+
+module dsc_engine$dw$rq$1$sum1(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$rq$1$sum1
 
 
 module dsc_engine$dw$rq$1$up6(d,q,clock);
@@ -13170,6 +13504,15 @@ module dsc_engine$dw$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     reg  [31:0] mul$a;
     reg  [31:0] mul$b;
     wire  [33:0] mul$hi;
+    reg  [31:0] sum1$d;
+    wire  [31:0] sum1$q;
+    reg  sum1$clock;
+    reg  [5:0] shift1$d;
+    wire  [5:0] shift1$q;
+    reg  shift1$clock;
+    reg  [31:0] m0_1$d;
+    wire  [31:0] m0_1$q;
+    reg  m0_1$clock;
     reg  dv$clock;
     reg  dv$inp;
     wire  dv$out;
@@ -13229,7 +13572,6 @@ module dsc_engine$dw$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     reg  last10$clock;
     
     // Local signals
-    reg  [31:0] sum0;
     reg  [4:0] neg_shift;
     reg  sat5;
     reg  [31:0] prod_hi;
@@ -13252,6 +13594,21 @@ module dsc_engine$dw$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         .a(mul$a),
         .b(mul$b),
         .hi(mul$hi)
+    );
+    dsc_engine$dw$rq$2$sum1 sum1(
+        .d(sum1$d),
+        .q(sum1$q),
+        .clock(sum1$clock)
+    );
+    dsc_engine$dw$rq$2$shift1 shift1(
+        .d(shift1$d),
+        .q(shift1$q),
+        .clock(shift1$clock)
+    );
+    dsc_engine$dw$rq$2$m0_1 m0_1(
+        .d(m0_1$d),
+        .q(m0_1$q),
+        .clock(m0_1$clock)
     );
     dsc_engine$dw$rq$2$dv dv(
         .clock(dv$clock),
@@ -13351,6 +13708,9 @@ module dsc_engine$dw$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     
     // Update code
     always @(*) begin
+        sum1$clock = clock;
+        shift1$clock = clock;
+        m0_1$clock = clock;
         v6$clock = clock;
         q6$clock = clock;
         up6$clock = clock;
@@ -13367,6 +13727,9 @@ module dsc_engine$dw$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         v10$clock = clock;
         out10$clock = clock;
         last10$clock = clock;
+        sum1$d = sum1$q;
+        shift1$d = shift1$q;
+        m0_1$d = m0_1$q;
         v6$d = v6$q;
         q6$d = q6$q;
         up6$d = up6$q;
@@ -13387,17 +13750,19 @@ module dsc_engine$dw$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         dv$clock = clock;
         dright$clock = clock;
         dlast$clock = clock;
-        sum0 = acc + bias;
-        neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
-        if (shift[32'h5]) begin
-            mul$a = sum0;
+        sum1$d = acc + bias;
+        shift1$d = shift;
+        m0_1$d = m0;
+        neg_shift = ~shift1$q[(32'h0)+:(5)] + 32'h1;
+        if (shift1$q[32'h5]) begin
+            mul$a = sum1$q;
             dright$inp = neg_shift;
         end
         else begin
-            mul$a = sum0 << shift[(32'h0)+:(5)];
+            mul$a = sum1$q << shift1$q[(32'h0)+:(5)];
             dright$inp = 32'h0;
         end
-        mul$b = m0;
+        mul$b = m0_1$q;
         dv$inp = valid;
         dlast$inp = last;
         sat5 = mul$hi[32'h20] && ~mul$hi[32'h21];
@@ -13505,6 +13870,9 @@ module dsc_engine$dw$rq$2$dlast(clock,inp,out);
     reg  regs$3$d;
     wire  regs$3$q;
     reg  regs$3$clock;
+    reg  regs$4$d;
+    wire  regs$4$q;
+    reg  regs$4$clock;
     
     // Local signals
     reg  taps$0;
@@ -13512,6 +13880,7 @@ module dsc_engine$dw$rq$2$dlast(clock,inp,out);
     reg  taps$2;
     reg  taps$3;
     reg  taps$4;
+    reg  taps$5;
     
     // Sub module instances
     dsc_engine$dw$rq$2$dlast$regs$0 regs$0(
@@ -13534,6 +13903,11 @@ module dsc_engine$dw$rq$2$dlast(clock,inp,out);
         .q(regs$3$q),
         .clock(regs$3$clock)
     );
+    dsc_engine$dw$rq$2$dlast$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -13550,12 +13924,16 @@ module dsc_engine$dw$rq$2$dlast(clock,inp,out);
         regs$3$clock = clock;
         regs$3$d = taps$3;
         taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
         out = taps$3;
         out = taps$4;
+        out = taps$5;
     end
     
 endmodule // dsc_engine$dw$rq$2$dlast
@@ -13635,6 +14013,25 @@ module dsc_engine$dw$rq$2$dlast$regs$3(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$rq$2$dlast$regs$3
+
+
+module dsc_engine$dw$rq$2$dlast$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$rq$2$dlast$regs$4
 
 
 module dsc_engine$dw$rq$2$dright(clock,inp,out);
@@ -13809,6 +14206,9 @@ module dsc_engine$dw$rq$2$dv(clock,inp,out);
     reg  regs$3$d;
     wire  regs$3$q;
     reg  regs$3$clock;
+    reg  regs$4$d;
+    wire  regs$4$q;
+    reg  regs$4$clock;
     
     // Local signals
     reg  taps$0;
@@ -13816,6 +14216,7 @@ module dsc_engine$dw$rq$2$dv(clock,inp,out);
     reg  taps$2;
     reg  taps$3;
     reg  taps$4;
+    reg  taps$5;
     
     // Sub module instances
     dsc_engine$dw$rq$2$dv$regs$0 regs$0(
@@ -13838,6 +14239,11 @@ module dsc_engine$dw$rq$2$dv(clock,inp,out);
         .q(regs$3$q),
         .clock(regs$3$clock)
     );
+    dsc_engine$dw$rq$2$dv$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -13854,12 +14260,16 @@ module dsc_engine$dw$rq$2$dv(clock,inp,out);
         regs$3$clock = clock;
         regs$3$d = taps$3;
         taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
         out = taps$3;
         out = taps$4;
+        out = taps$5;
     end
     
 endmodule // dsc_engine$dw$rq$2$dv
@@ -13939,6 +14349,25 @@ module dsc_engine$dw$rq$2$dv$regs$3(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$rq$2$dv$regs$3
+
+
+module dsc_engine$dw$rq$2$dv$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$rq$2$dv$regs$4
 
 
 module dsc_engine$dw$rq$2$last10(d,q,clock);
@@ -14034,6 +14463,25 @@ module dsc_engine$dw$rq$2$last9(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$rq$2$last9
+
+
+module dsc_engine$dw$rq$2$m0_1(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$rq$2$m0_1
 
 
 module dsc_engine$dw$rq$2$mul(clock,a,b,hi);
@@ -14160,6 +14608,44 @@ module dsc_engine$dw$rq$2$r7(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$rq$2$r7
+
+
+module dsc_engine$dw$rq$2$shift1(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$rq$2$shift1
+
+
+module dsc_engine$dw$rq$2$sum1(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$rq$2$sum1
 
 
 module dsc_engine$dw$rq$2$up6(d,q,clock);
@@ -14329,6 +14815,15 @@ module dsc_engine$dw$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     reg  [31:0] mul$a;
     reg  [31:0] mul$b;
     wire  [33:0] mul$hi;
+    reg  [31:0] sum1$d;
+    wire  [31:0] sum1$q;
+    reg  sum1$clock;
+    reg  [5:0] shift1$d;
+    wire  [5:0] shift1$q;
+    reg  shift1$clock;
+    reg  [31:0] m0_1$d;
+    wire  [31:0] m0_1$q;
+    reg  m0_1$clock;
     reg  dv$clock;
     reg  dv$inp;
     wire  dv$out;
@@ -14388,7 +14883,6 @@ module dsc_engine$dw$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     reg  last10$clock;
     
     // Local signals
-    reg  [31:0] sum0;
     reg  [4:0] neg_shift;
     reg  sat5;
     reg  [31:0] prod_hi;
@@ -14411,6 +14905,21 @@ module dsc_engine$dw$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         .a(mul$a),
         .b(mul$b),
         .hi(mul$hi)
+    );
+    dsc_engine$dw$rq$3$sum1 sum1(
+        .d(sum1$d),
+        .q(sum1$q),
+        .clock(sum1$clock)
+    );
+    dsc_engine$dw$rq$3$shift1 shift1(
+        .d(shift1$d),
+        .q(shift1$q),
+        .clock(shift1$clock)
+    );
+    dsc_engine$dw$rq$3$m0_1 m0_1(
+        .d(m0_1$d),
+        .q(m0_1$q),
+        .clock(m0_1$clock)
     );
     dsc_engine$dw$rq$3$dv dv(
         .clock(dv$clock),
@@ -14510,6 +15019,9 @@ module dsc_engine$dw$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     
     // Update code
     always @(*) begin
+        sum1$clock = clock;
+        shift1$clock = clock;
+        m0_1$clock = clock;
         v6$clock = clock;
         q6$clock = clock;
         up6$clock = clock;
@@ -14526,6 +15038,9 @@ module dsc_engine$dw$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         v10$clock = clock;
         out10$clock = clock;
         last10$clock = clock;
+        sum1$d = sum1$q;
+        shift1$d = shift1$q;
+        m0_1$d = m0_1$q;
         v6$d = v6$q;
         q6$d = q6$q;
         up6$d = up6$q;
@@ -14546,17 +15061,19 @@ module dsc_engine$dw$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         dv$clock = clock;
         dright$clock = clock;
         dlast$clock = clock;
-        sum0 = acc + bias;
-        neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
-        if (shift[32'h5]) begin
-            mul$a = sum0;
+        sum1$d = acc + bias;
+        shift1$d = shift;
+        m0_1$d = m0;
+        neg_shift = ~shift1$q[(32'h0)+:(5)] + 32'h1;
+        if (shift1$q[32'h5]) begin
+            mul$a = sum1$q;
             dright$inp = neg_shift;
         end
         else begin
-            mul$a = sum0 << shift[(32'h0)+:(5)];
+            mul$a = sum1$q << shift1$q[(32'h0)+:(5)];
             dright$inp = 32'h0;
         end
-        mul$b = m0;
+        mul$b = m0_1$q;
         dv$inp = valid;
         dlast$inp = last;
         sat5 = mul$hi[32'h20] && ~mul$hi[32'h21];
@@ -14664,6 +15181,9 @@ module dsc_engine$dw$rq$3$dlast(clock,inp,out);
     reg  regs$3$d;
     wire  regs$3$q;
     reg  regs$3$clock;
+    reg  regs$4$d;
+    wire  regs$4$q;
+    reg  regs$4$clock;
     
     // Local signals
     reg  taps$0;
@@ -14671,6 +15191,7 @@ module dsc_engine$dw$rq$3$dlast(clock,inp,out);
     reg  taps$2;
     reg  taps$3;
     reg  taps$4;
+    reg  taps$5;
     
     // Sub module instances
     dsc_engine$dw$rq$3$dlast$regs$0 regs$0(
@@ -14693,6 +15214,11 @@ module dsc_engine$dw$rq$3$dlast(clock,inp,out);
         .q(regs$3$q),
         .clock(regs$3$clock)
     );
+    dsc_engine$dw$rq$3$dlast$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -14709,12 +15235,16 @@ module dsc_engine$dw$rq$3$dlast(clock,inp,out);
         regs$3$clock = clock;
         regs$3$d = taps$3;
         taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
         out = taps$3;
         out = taps$4;
+        out = taps$5;
     end
     
 endmodule // dsc_engine$dw$rq$3$dlast
@@ -14794,6 +15324,25 @@ module dsc_engine$dw$rq$3$dlast$regs$3(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$rq$3$dlast$regs$3
+
+
+module dsc_engine$dw$rq$3$dlast$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$rq$3$dlast$regs$4
 
 
 module dsc_engine$dw$rq$3$dright(clock,inp,out);
@@ -14968,6 +15517,9 @@ module dsc_engine$dw$rq$3$dv(clock,inp,out);
     reg  regs$3$d;
     wire  regs$3$q;
     reg  regs$3$clock;
+    reg  regs$4$d;
+    wire  regs$4$q;
+    reg  regs$4$clock;
     
     // Local signals
     reg  taps$0;
@@ -14975,6 +15527,7 @@ module dsc_engine$dw$rq$3$dv(clock,inp,out);
     reg  taps$2;
     reg  taps$3;
     reg  taps$4;
+    reg  taps$5;
     
     // Sub module instances
     dsc_engine$dw$rq$3$dv$regs$0 regs$0(
@@ -14997,6 +15550,11 @@ module dsc_engine$dw$rq$3$dv(clock,inp,out);
         .q(regs$3$q),
         .clock(regs$3$clock)
     );
+    dsc_engine$dw$rq$3$dv$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -15013,12 +15571,16 @@ module dsc_engine$dw$rq$3$dv(clock,inp,out);
         regs$3$clock = clock;
         regs$3$d = taps$3;
         taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
         out = taps$3;
         out = taps$4;
+        out = taps$5;
     end
     
 endmodule // dsc_engine$dw$rq$3$dv
@@ -15098,6 +15660,25 @@ module dsc_engine$dw$rq$3$dv$regs$3(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$rq$3$dv$regs$3
+
+
+module dsc_engine$dw$rq$3$dv$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$rq$3$dv$regs$4
 
 
 module dsc_engine$dw$rq$3$last10(d,q,clock);
@@ -15193,6 +15774,25 @@ module dsc_engine$dw$rq$3$last9(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$rq$3$last9
+
+
+module dsc_engine$dw$rq$3$m0_1(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$rq$3$m0_1
 
 
 module dsc_engine$dw$rq$3$mul(clock,a,b,hi);
@@ -15319,6 +15919,44 @@ module dsc_engine$dw$rq$3$r7(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$rq$3$r7
+
+
+module dsc_engine$dw$rq$3$shift1(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$rq$3$shift1
+
+
+module dsc_engine$dw$rq$3$sum1(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$rq$3$sum1
 
 
 module dsc_engine$dw$rq$3$up6(d,q,clock);
@@ -15922,6 +16560,9 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
     reg  [5:0] last_group_r$d;
     wire  [5:0] last_group_r$q;
     reg  last_group_r$clock;
+    reg  group_end_r$d;
+    wire  group_end_r$q;
+    reg  group_end_r$clock;
     reg  [11:0] lb_addr$d;
     wire  [11:0] lb_addr$q;
     reg  lb_addr$clock;
@@ -15943,7 +16584,6 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
     reg  is_real;
     reg  emit;
     reg  wrap;
-    reg  group_end;
     reg  [5:0] succ_succ;
     reg  row_end;
     reg  slot_free;
@@ -16078,6 +16718,11 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         .q(last_group_r$q),
         .clock(last_group_r$clock)
     );
+    dsc_engine$dw$window$group_end_r group_end_r(
+        .d(group_end_r$d),
+        .q(group_end_r$q),
+        .clock(group_end_r$clock)
+    );
     dsc_engine$dw$window$lb_addr lb_addr(
         .d(lb_addr$d),
         .q(lb_addr$q),
@@ -16111,6 +16756,7 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         group$clock = clock;
         group_succ$clock = clock;
         last_group_r$clock = clock;
+        group_end_r$clock = clock;
         lb_addr$clock = clock;
         zp_beat$clock = clock;
         out_valid$clock = clock;
@@ -16121,6 +16767,7 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         group$d = group$q;
         group_succ$d = group_succ$q;
         last_group_r$d = last_group_r$q;
+        group_end_r$d = group_end_r$q;
         lb_addr$d = lb_addr$q;
         zp_beat$d = zp_beat$q;
         out_valid$d = out_valid$q;
@@ -16131,8 +16778,7 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         is_real = rowscan$at_real && colscan$at_real;
         wrap = rowscan$prev_emit && colscan$wrap_emit;
         emit = (rowscan$emit && colscan$emit) || wrap;
-        group_end = group$q == last_group_r$q;
-        row_end = group_end && colscan$at_end;
+        row_end = group_end_r$q && colscan$at_end;
         single = last_group_r$q == 32'h0;
         slot_free = ~out_valid$q || out$tready;
         fire = run$q && (~is_real || inp$tvalid) && (~emit || slot_free);
@@ -16142,7 +16788,7 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         colscan$extend = rowscan$at_end;
         colscan$carry = ~start;
         colscan$load = start || (fire && row_end);
-        colscan$step = fire && group_end;
+        colscan$step = fire && group_end_r$q;
         rowscan$size = height;
         rowscan$stride2 = stride2;
         rowscan$extend = 1'b1;
@@ -16158,6 +16804,7 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         if (fire) begin
             group$d = group_succ$q;
             group_succ$d = succ_succ;
+            group_end_r$d = group_succ$q == last_group_r$q;
             if (row_end) begin
                 lb_addr$d = 32'h0;
             end
@@ -16165,7 +16812,7 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
                 lb_addr$d = lb_addr$q + 32'h1;
             end
             if (is_real) begin
-                error$d = error$q || (inp$tlast != (rowscan$at_last_real && colscan$at_last_real && group_end));
+                error$d = error$q || (inp$tlast != (rowscan$at_last_real && colscan$at_last_real && group_end_r$q));
             end
             if (row_end && rowscan$at_end) begin
                 run$d = 1'b0;
@@ -16283,7 +16930,7 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         end
         if (fire && emit) begin
             out_valid$d = 1'b1;
-            out_last$d = rowscan$last_emit && colscan$last_emit && group_end;
+            out_last$d = rowscan$last_emit && colscan$last_emit && group_end_r$q;
         end
         out$tvalid = out_valid$q;
         out$tlast = out_last$q;
@@ -16308,6 +16955,7 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
             else begin
                 group_succ$d = 32'h1;
             end
+            group_end_r$d = last_group == 32'h0;
             lb_addr$d = 32'h0;
             last_group_r$d = last_group;
             zp_beat$d = zp_chain$0;
@@ -16393,6 +17041,31 @@ module dsc_engine$dw$window$colscan(clock,load,step,size,stride2,extend,carry,fl
     reg  [2:0] p_image$d;
     wire  [2:0] p_image$q;
     reg  p_image$clock;
+    reg  emit_r$d;
+    wire  emit_r$q;
+    reg  emit_r$clock;
+    reg  w_emit_r$d;
+    wire  w_emit_r$q;
+    reg  w_emit_r$clock;
+    reg  end_ext$d;
+    wire  end_ext$q;
+    reg  end_ext$clock;
+    reg  end_short$d;
+    wire  end_short$q;
+    reg  end_short$clock;
+    
+    // Local signals
+    reg  [5:0] step_lead;
+    reg  step_phase;
+    reg  [5:0] step_remaining;
+    reg  [5:0] w_step_lead;
+    reg  w_step_phase;
+    reg  [5:0] w_step_remaining;
+    reg  [5:0] load_lead;
+    reg  [5:0] load_remaining;
+    reg  [5:0] load_last;
+    reg  [5:0] load_short_last;
+    reg  [5:0] pos_succ;
     
     // Sub module instances
     dsc_engine$dw$window$colscan$pos pos(
@@ -16470,6 +17143,26 @@ module dsc_engine$dw$window$colscan(clock,load,step,size,stride2,extend,carry,fl
         .q(p_image$q),
         .clock(p_image$clock)
     );
+    dsc_engine$dw$window$colscan$emit_r emit_r(
+        .d(emit_r$d),
+        .q(emit_r$q),
+        .clock(emit_r$clock)
+    );
+    dsc_engine$dw$window$colscan$w_emit_r w_emit_r(
+        .d(w_emit_r$d),
+        .q(w_emit_r$q),
+        .clock(w_emit_r$clock)
+    );
+    dsc_engine$dw$window$colscan$end_ext end_ext(
+        .d(end_ext$d),
+        .q(end_ext$q),
+        .clock(end_ext$clock)
+    );
+    dsc_engine$dw$window$colscan$end_short end_short(
+        .d(end_short$d),
+        .q(end_short$q),
+        .clock(end_short$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -16488,6 +17181,10 @@ module dsc_engine$dw$window$colscan(clock,load,step,size,stride2,extend,carry,fl
         w_image$clock = clock;
         p_emit$clock = clock;
         p_image$clock = clock;
+        emit_r$clock = clock;
+        w_emit_r$clock = clock;
+        end_ext$clock = clock;
+        end_short$clock = clock;
         pos$d = pos$q;
         last$d = last$q;
         size_m1$d = size_m1$q;
@@ -16503,94 +17200,174 @@ module dsc_engine$dw$window$colscan(clock,load,step,size,stride2,extend,carry,fl
         w_image$d = w_image$q;
         p_emit$d = p_emit$q;
         p_image$d = p_image$q;
+        emit_r$d = emit_r$q;
+        w_emit_r$d = w_emit_r$q;
+        end_ext$d = end_ext$q;
+        end_short$d = end_short$q;
         flags = in_image$q;
         at_real = |(in_image$q & one);
         if (extend) begin
-            at_end = pos$q == last$q;
+            at_end = end_ext$q;
         end
         else begin
-            at_end = pos$q == short_last$q;
+            at_end = end_short$q;
         end
         at_last_real = pos$q == size_m1$q;
-        emit = (lead$q == 32'h0) && ~phase$q;
-        last_emit = (lead$q == 32'h0) && ~phase$q && (remaining$q == 32'h1);
-        wrap_emit = (w_lead$q == 32'h0) && ~w_phase$q && |w_remaining$q;
+        emit = emit_r$q;
+        last_emit = emit_r$q && (remaining$q == 32'h1);
+        wrap_emit = w_emit_r$q;
         wrap_flags = w_image$q;
         prev_emit = p_emit$q;
         prev_flags = p_image$q;
-        if (load) begin
-            w_lead$d = lead$q;
-            w_phase$d = phase$q;
-            w_remaining$d = remaining$q;
-            w_image$d = in_image$q << 32'h1;
-            if (lead$q == 32'h0) begin
-                w_phase$d = s2$q && ~phase$q;
-                if (~phase$q) begin
-                    w_remaining$d = remaining$q - 32'h1;
-                end
+        step_lead = lead$q;
+        step_phase = phase$q;
+        step_remaining = remaining$q;
+        if (lead$q == 32'h0) begin
+            step_phase = s2$q && ~phase$q;
+            if (~phase$q) begin
+                step_remaining = remaining$q - 32'h1;
+            end
+        end
+        else begin
+            step_lead = lead$q - 32'h1;
+        end
+        w_step_lead = w_lead$q;
+        w_step_phase = w_phase$q;
+        w_step_remaining = w_remaining$q;
+        if (w_lead$q == 32'h0) begin
+            w_step_phase = s2$q && ~w_phase$q;
+            if (~w_phase$q && |w_remaining$q) begin
+                w_step_remaining = w_remaining$q - 32'h1;
+            end
+        end
+        else begin
+            w_step_lead = w_lead$q - 32'h1;
+        end
+        pos_succ = pos$q + 32'h1;
+        load_last = size - 32'h1 + half;
+        if (size < min_cols) begin
+            load_short_last = min_cols - 32'h1;
+        end
+        else begin
+            load_short_last = size - 32'h1;
+        end
+        if (stride2) begin
+            load_remaining = (size >> 32'h1) + (size & 32'h1);
+            if ((size & 32'h1) == 32'h1) begin
+                load_lead = half;
             end
             else begin
-                w_lead$d = lead$q - 32'h1;
+                load_lead = e0_even;
             end
-            if (~carry) begin
+        end
+        else begin
+            load_remaining = size;
+            load_lead = half;
+        end
+        if (load) begin
+            w_lead$d = step_lead;
+            w_phase$d = step_phase;
+            w_image$d = in_image$q << 32'h1;
+            if (carry) begin
+                w_remaining$d = step_remaining;
+                w_emit_r$d = (step_lead == 32'h0) && ~step_phase && |step_remaining;
+            end
+            else begin
                 w_remaining$d = 32'h0;
+                w_emit_r$d = 1'b0;
             end
             p_emit$d = 1'b0;
             p_image$d = 32'h0;
             pos$d = 32'h0;
             size_m1$d = size - 32'h1;
-            last$d = size - 32'h1 + half;
-            if (size < min_cols) begin
-                short_last$d = min_cols - 32'h1;
-            end
-            else begin
-                short_last$d = size - 32'h1;
-            end
+            last$d = load_last;
+            short_last$d = load_short_last;
+            end_ext$d = load_last == 32'h0;
+            end_short$d = load_short_last == 32'h0;
             s2$d = stride2;
             phase$d = 1'b0;
             in_image$d = 32'h1;
-            if (stride2) begin
-                remaining$d = (size >> 32'h1) + (size & 32'h1);
-                if ((size & 32'h1) == 32'h1) begin
-                    lead$d = half;
-                end
-                else begin
-                    lead$d = e0_even;
-                end
-            end
-            else begin
-                remaining$d = size;
-                lead$d = half;
-            end
+            remaining$d = load_remaining;
+            lead$d = load_lead;
+            emit_r$d = load_lead == 32'h0;
         end
         else if (step) begin
-            p_emit$d = (lead$q == 32'h0) && ~phase$q;
+            p_emit$d = emit_r$q;
             p_image$d = in_image$q;
-            pos$d = pos$q + 32'h1;
+            pos$d = pos_succ;
+            end_ext$d = pos_succ == last$q;
+            end_short$d = pos_succ == short_last$q;
             in_image$d = (in_image$q << 32'h1) | (((pos$q < size_m1$q)) & 3'h7);
-            if (lead$q == 32'h0) begin
-                phase$d = s2$q && ~phase$q;
-                if (~phase$q) begin
-                    remaining$d = remaining$q - 32'h1;
-                end
-            end
-            else begin
-                lead$d = lead$q - 32'h1;
-            end
+            lead$d = step_lead;
+            phase$d = step_phase;
+            remaining$d = step_remaining;
+            emit_r$d = (step_lead == 32'h0) && ~step_phase;
             w_image$d = w_image$q << 32'h1;
-            if (w_lead$q == 32'h0) begin
-                w_phase$d = s2$q && ~w_phase$q;
-                if (~w_phase$q && |w_remaining$q) begin
-                    w_remaining$d = w_remaining$q - 32'h1;
-                end
-            end
-            else begin
-                w_lead$d = w_lead$q - 32'h1;
-            end
+            w_lead$d = w_step_lead;
+            w_phase$d = w_step_phase;
+            w_remaining$d = w_step_remaining;
+            w_emit_r$d = (w_step_lead == 32'h0) && ~w_step_phase && |w_step_remaining;
         end
     end
     
 endmodule // dsc_engine$dw$window$colscan
+
+
+module dsc_engine$dw$window$colscan$emit_r(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$window$colscan$emit_r
+
+
+module dsc_engine$dw$window$colscan$end_ext(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$window$colscan$end_ext
+
+
+module dsc_engine$dw$window$colscan$end_short(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$window$colscan$end_short
 
 
 module dsc_engine$dw$window$colscan$in_image(d,q,clock);
@@ -16802,6 +17579,25 @@ module dsc_engine$dw$window$colscan$size_m1(d,q,clock);
 endmodule // dsc_engine$dw$window$colscan$size_m1
 
 
+module dsc_engine$dw$window$colscan$w_emit_r(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$window$colscan$w_emit_r
+
+
 module dsc_engine$dw$window$colscan$w_image(d,q,clock);
     
     // Module arguments
@@ -16914,6 +17710,25 @@ module dsc_engine$dw$window$group(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$window$group
+
+
+module dsc_engine$dw$window$group_end_r(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$window$group_end_r
 
 
 module dsc_engine$dw$window$group_succ(d,q,clock);
@@ -18472,6 +19287,31 @@ module dsc_engine$dw$window$rowscan(clock,load,step,size,stride2,extend,carry,fl
     reg  [2:0] p_image$d;
     wire  [2:0] p_image$q;
     reg  p_image$clock;
+    reg  emit_r$d;
+    wire  emit_r$q;
+    reg  emit_r$clock;
+    reg  w_emit_r$d;
+    wire  w_emit_r$q;
+    reg  w_emit_r$clock;
+    reg  end_ext$d;
+    wire  end_ext$q;
+    reg  end_ext$clock;
+    reg  end_short$d;
+    wire  end_short$q;
+    reg  end_short$clock;
+    
+    // Local signals
+    reg  [5:0] step_lead;
+    reg  step_phase;
+    reg  [5:0] step_remaining;
+    reg  [5:0] w_step_lead;
+    reg  w_step_phase;
+    reg  [5:0] w_step_remaining;
+    reg  [5:0] load_lead;
+    reg  [5:0] load_remaining;
+    reg  [5:0] load_last;
+    reg  [5:0] load_short_last;
+    reg  [5:0] pos_succ;
     
     // Sub module instances
     dsc_engine$dw$window$rowscan$pos pos(
@@ -18549,6 +19389,26 @@ module dsc_engine$dw$window$rowscan(clock,load,step,size,stride2,extend,carry,fl
         .q(p_image$q),
         .clock(p_image$clock)
     );
+    dsc_engine$dw$window$rowscan$emit_r emit_r(
+        .d(emit_r$d),
+        .q(emit_r$q),
+        .clock(emit_r$clock)
+    );
+    dsc_engine$dw$window$rowscan$w_emit_r w_emit_r(
+        .d(w_emit_r$d),
+        .q(w_emit_r$q),
+        .clock(w_emit_r$clock)
+    );
+    dsc_engine$dw$window$rowscan$end_ext end_ext(
+        .d(end_ext$d),
+        .q(end_ext$q),
+        .clock(end_ext$clock)
+    );
+    dsc_engine$dw$window$rowscan$end_short end_short(
+        .d(end_short$d),
+        .q(end_short$q),
+        .clock(end_short$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -18567,6 +19427,10 @@ module dsc_engine$dw$window$rowscan(clock,load,step,size,stride2,extend,carry,fl
         w_image$clock = clock;
         p_emit$clock = clock;
         p_image$clock = clock;
+        emit_r$clock = clock;
+        w_emit_r$clock = clock;
+        end_ext$clock = clock;
+        end_short$clock = clock;
         pos$d = pos$q;
         last$d = last$q;
         size_m1$d = size_m1$q;
@@ -18582,94 +19446,174 @@ module dsc_engine$dw$window$rowscan(clock,load,step,size,stride2,extend,carry,fl
         w_image$d = w_image$q;
         p_emit$d = p_emit$q;
         p_image$d = p_image$q;
+        emit_r$d = emit_r$q;
+        w_emit_r$d = w_emit_r$q;
+        end_ext$d = end_ext$q;
+        end_short$d = end_short$q;
         flags = in_image$q;
         at_real = |(in_image$q & one);
         if (extend) begin
-            at_end = pos$q == last$q;
+            at_end = end_ext$q;
         end
         else begin
-            at_end = pos$q == short_last$q;
+            at_end = end_short$q;
         end
         at_last_real = pos$q == size_m1$q;
-        emit = (lead$q == 32'h0) && ~phase$q;
-        last_emit = (lead$q == 32'h0) && ~phase$q && (remaining$q == 32'h1);
-        wrap_emit = (w_lead$q == 32'h0) && ~w_phase$q && |w_remaining$q;
+        emit = emit_r$q;
+        last_emit = emit_r$q && (remaining$q == 32'h1);
+        wrap_emit = w_emit_r$q;
         wrap_flags = w_image$q;
         prev_emit = p_emit$q;
         prev_flags = p_image$q;
-        if (load) begin
-            w_lead$d = lead$q;
-            w_phase$d = phase$q;
-            w_remaining$d = remaining$q;
-            w_image$d = in_image$q << 32'h1;
-            if (lead$q == 32'h0) begin
-                w_phase$d = s2$q && ~phase$q;
-                if (~phase$q) begin
-                    w_remaining$d = remaining$q - 32'h1;
-                end
+        step_lead = lead$q;
+        step_phase = phase$q;
+        step_remaining = remaining$q;
+        if (lead$q == 32'h0) begin
+            step_phase = s2$q && ~phase$q;
+            if (~phase$q) begin
+                step_remaining = remaining$q - 32'h1;
+            end
+        end
+        else begin
+            step_lead = lead$q - 32'h1;
+        end
+        w_step_lead = w_lead$q;
+        w_step_phase = w_phase$q;
+        w_step_remaining = w_remaining$q;
+        if (w_lead$q == 32'h0) begin
+            w_step_phase = s2$q && ~w_phase$q;
+            if (~w_phase$q && |w_remaining$q) begin
+                w_step_remaining = w_remaining$q - 32'h1;
+            end
+        end
+        else begin
+            w_step_lead = w_lead$q - 32'h1;
+        end
+        pos_succ = pos$q + 32'h1;
+        load_last = size - 32'h1 + half;
+        if (size < min_cols) begin
+            load_short_last = min_cols - 32'h1;
+        end
+        else begin
+            load_short_last = size - 32'h1;
+        end
+        if (stride2) begin
+            load_remaining = (size >> 32'h1) + (size & 32'h1);
+            if ((size & 32'h1) == 32'h1) begin
+                load_lead = half;
             end
             else begin
-                w_lead$d = lead$q - 32'h1;
+                load_lead = e0_even;
             end
-            if (~carry) begin
+        end
+        else begin
+            load_remaining = size;
+            load_lead = half;
+        end
+        if (load) begin
+            w_lead$d = step_lead;
+            w_phase$d = step_phase;
+            w_image$d = in_image$q << 32'h1;
+            if (carry) begin
+                w_remaining$d = step_remaining;
+                w_emit_r$d = (step_lead == 32'h0) && ~step_phase && |step_remaining;
+            end
+            else begin
                 w_remaining$d = 32'h0;
+                w_emit_r$d = 1'b0;
             end
             p_emit$d = 1'b0;
             p_image$d = 32'h0;
             pos$d = 32'h0;
             size_m1$d = size - 32'h1;
-            last$d = size - 32'h1 + half;
-            if (size < min_cols) begin
-                short_last$d = min_cols - 32'h1;
-            end
-            else begin
-                short_last$d = size - 32'h1;
-            end
+            last$d = load_last;
+            short_last$d = load_short_last;
+            end_ext$d = load_last == 32'h0;
+            end_short$d = load_short_last == 32'h0;
             s2$d = stride2;
             phase$d = 1'b0;
             in_image$d = 32'h1;
-            if (stride2) begin
-                remaining$d = (size >> 32'h1) + (size & 32'h1);
-                if ((size & 32'h1) == 32'h1) begin
-                    lead$d = half;
-                end
-                else begin
-                    lead$d = e0_even;
-                end
-            end
-            else begin
-                remaining$d = size;
-                lead$d = half;
-            end
+            remaining$d = load_remaining;
+            lead$d = load_lead;
+            emit_r$d = load_lead == 32'h0;
         end
         else if (step) begin
-            p_emit$d = (lead$q == 32'h0) && ~phase$q;
+            p_emit$d = emit_r$q;
             p_image$d = in_image$q;
-            pos$d = pos$q + 32'h1;
+            pos$d = pos_succ;
+            end_ext$d = pos_succ == last$q;
+            end_short$d = pos_succ == short_last$q;
             in_image$d = (in_image$q << 32'h1) | (((pos$q < size_m1$q)) & 3'h7);
-            if (lead$q == 32'h0) begin
-                phase$d = s2$q && ~phase$q;
-                if (~phase$q) begin
-                    remaining$d = remaining$q - 32'h1;
-                end
-            end
-            else begin
-                lead$d = lead$q - 32'h1;
-            end
+            lead$d = step_lead;
+            phase$d = step_phase;
+            remaining$d = step_remaining;
+            emit_r$d = (step_lead == 32'h0) && ~step_phase;
             w_image$d = w_image$q << 32'h1;
-            if (w_lead$q == 32'h0) begin
-                w_phase$d = s2$q && ~w_phase$q;
-                if (~w_phase$q && |w_remaining$q) begin
-                    w_remaining$d = w_remaining$q - 32'h1;
-                end
-            end
-            else begin
-                w_lead$d = w_lead$q - 32'h1;
-            end
+            w_lead$d = w_step_lead;
+            w_phase$d = w_step_phase;
+            w_remaining$d = w_step_remaining;
+            w_emit_r$d = (w_step_lead == 32'h0) && ~w_step_phase && |w_step_remaining;
         end
     end
     
 endmodule // dsc_engine$dw$window$rowscan
+
+
+module dsc_engine$dw$window$rowscan$emit_r(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$window$rowscan$emit_r
+
+
+module dsc_engine$dw$window$rowscan$end_ext(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$window$rowscan$end_ext
+
+
+module dsc_engine$dw$window$rowscan$end_short(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$window$rowscan$end_short
 
 
 module dsc_engine$dw$window$rowscan$in_image(d,q,clock);
@@ -18879,6 +19823,25 @@ module dsc_engine$dw$window$rowscan$size_m1(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$window$rowscan$size_m1
+
+
+module dsc_engine$dw$window$rowscan$w_emit_r(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$window$rowscan$w_emit_r
 
 
 module dsc_engine$dw$window$rowscan$w_image(d,q,clock);
@@ -19503,7 +20466,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     output reg  [15:0] out_fill;
     
     // Constant declarations
-    localparam  o_back = 5'b1100;
+    localparam  o_back = 5'b1011;
     localparam  param_regs = 1'b1;
     localparam  rows = 16'h4;
     localparam  tmin = 16'h4;
@@ -19765,6 +20728,12 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     reg  [23:0] in_left$d;
     wire  [23:0] in_left$q;
     reg  in_left$clock;
+    reg  in_i_end$d;
+    wire  in_i_end$q;
+    reg  in_i_end$clock;
+    reg  in_p_end$d;
+    wire  in_p_end$q;
+    reg  in_p_end$clock;
     reg  full0$d;
     wire  full0$q;
     reg  full0$clock;
@@ -19908,6 +20877,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     reg  bwr;
     reg  mwr;
     reg  [127:0] pword;
+    reg  [15:0] in_next_bsz;
     reg  [7:0] region;
     reg  [23:0] index;
     reg  bad;
@@ -20299,6 +21269,16 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         .q(in_left$q),
         .clock(in_left$clock)
     );
+    dsc_engine$pw$in_i_end in_i_end(
+        .d(in_i_end$d),
+        .q(in_i_end$q),
+        .clock(in_i_end$clock)
+    );
+    dsc_engine$pw$in_p_end in_p_end(
+        .d(in_p_end$d),
+        .q(in_p_end$q),
+        .clock(in_p_end$clock)
+    );
     dsc_engine$pw$full0 full0(
         .d(full0$d),
         .q(full0$q),
@@ -20531,6 +21511,8 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         in_p$clock = clock;
         in_addr$clock = clock;
         in_left$clock = clock;
+        in_i_end$clock = clock;
+        in_p_end$clock = clock;
         full0$clock = clock;
         full1$clock = clock;
         cbank$clock = clock;
@@ -20595,6 +21577,8 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         in_p$d = in_p$q;
         in_addr$d = in_addr$q;
         in_left$d = in_left$q;
+        in_i_end$d = in_i_end$q;
+        in_p_end$d = in_p_end$q;
         full0$d = full0$q;
         full1$d = full1$q;
         cbank$d = cbank$q;
@@ -20799,11 +21783,14 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         else begin
             first_bsz = npix$q[(32'h0)+:(16)] & cmask;
         end
+        in_i_end$d = (in_i$q + 32'h1) == mt$q;
+        in_p_end$d = (in_p$q + 32'h1) == in_bsz_v;
         if (port$valid && ~bad && (region == 32'h0) && (index == 32'h8)) begin
             in_left$d = npix$q & pmask;
             c_left$d = npix$q & pmask;
             o_left$d = npix$q & pmask;
             in_bsz$d = first_bsz;
+            in_p_end$d = (in_p$q + 32'h1) == first_bsz;
             c_bsz$d = first_bsz;
             o_bsz$d = first_bsz;
             last_err$d = 1'b0;
@@ -20825,7 +21812,13 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
             xram$write_address = in_addr$q;
         end
         set_full = 1'b0;
-        in_final = ((in_i$q + 32'h1) == mt$q) && ((in_p$q + 32'h1) == in_bsz_v) && (in_left_v == ((in_bsz_v) & 24'hffffff));
+        in_final = in_i_end$q && in_p_end$q && (in_left_v == ((in_bsz_v) & 24'hffffff));
+        if (((blk$q) & 24'hffffff) < in_rest) begin
+            in_next_bsz = blk$q;
+        end
+        else begin
+            in_next_bsz = in_rest[(32'h0)+:(16)] & cmask;
+        end
         took$d = accept && inp$tvalid;
         took_last$d = inp$tlast;
         took_final$d = in_final;
@@ -20835,21 +21828,20 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         if (accept && inp$tvalid) begin
             in_addr$d = in_addr$q + 32'h1;
             in_i$d = (in_i$q + 32'h1) & cmask;
-            if ((in_i$q + 32'h1) == mt$q) begin
+            in_i_end$d = (in_i$q + 32'h2) == mt$q;
+            if (in_i_end$q) begin
                 in_i$d = 32'h0;
+                in_i_end$d = mt$q == 32'h1;
                 in_p$d = (in_p$q + 32'h1) & cmask;
-                if ((in_p$q + 32'h1) == in_bsz_v) begin
+                in_p_end$d = (in_p$q + 32'h2) == in_bsz_v;
+                if (in_p_end$q) begin
                     set_full = 1'b1;
                     in_p$d = 32'h0;
                     in_addr$d = 32'h0;
                     ibank$d = ~ibank$q;
                     in_left$d = in_rest;
-                    if (((blk$q) & 24'hffffff) < in_rest) begin
-                        in_bsz$d = blk$q;
-                    end
-                    else begin
-                        in_bsz$d = in_rest[(32'h0)+:(16)] & cmask;
-                    end
+                    in_bsz$d = in_next_bsz;
+                    in_p_end$d = in_next_bsz == 32'h1;
                 end
             end
         end
@@ -31344,6 +32336,25 @@ module dsc_engine$pw$in_i(d,q,clock);
 endmodule // dsc_engine$pw$in_i
 
 
+module dsc_engine$pw$in_i_end(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$in_i_end
+
+
 module dsc_engine$pw$in_left(d,q,clock);
     
     // Module arguments
@@ -31380,6 +32391,25 @@ module dsc_engine$pw$in_p(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$in_p
+
+
+module dsc_engine$pw$in_p_end(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$in_p_end
 
 
 module dsc_engine$pw$issued(d,q,clock);
@@ -32140,6 +33170,15 @@ module dsc_engine$pw$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     reg  [31:0] mul$a;
     reg  [31:0] mul$b;
     wire  [33:0] mul$hi;
+    reg  [31:0] sum1$d;
+    wire  [31:0] sum1$q;
+    reg  sum1$clock;
+    reg  [5:0] shift1$d;
+    wire  [5:0] shift1$q;
+    reg  shift1$clock;
+    reg  [31:0] m0_1$d;
+    wire  [31:0] m0_1$q;
+    reg  m0_1$clock;
     reg  dv$clock;
     reg  dv$inp;
     wire  dv$out;
@@ -32199,7 +33238,6 @@ module dsc_engine$pw$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     reg  last10$clock;
     
     // Local signals
-    reg  [31:0] sum0;
     reg  [4:0] neg_shift;
     reg  sat5;
     reg  [31:0] prod_hi;
@@ -32222,6 +33260,21 @@ module dsc_engine$pw$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         .a(mul$a),
         .b(mul$b),
         .hi(mul$hi)
+    );
+    dsc_engine$pw$rq$0$sum1 sum1(
+        .d(sum1$d),
+        .q(sum1$q),
+        .clock(sum1$clock)
+    );
+    dsc_engine$pw$rq$0$shift1 shift1(
+        .d(shift1$d),
+        .q(shift1$q),
+        .clock(shift1$clock)
+    );
+    dsc_engine$pw$rq$0$m0_1 m0_1(
+        .d(m0_1$d),
+        .q(m0_1$q),
+        .clock(m0_1$clock)
     );
     dsc_engine$pw$rq$0$dv dv(
         .clock(dv$clock),
@@ -32321,6 +33374,9 @@ module dsc_engine$pw$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     
     // Update code
     always @(*) begin
+        sum1$clock = clock;
+        shift1$clock = clock;
+        m0_1$clock = clock;
         v6$clock = clock;
         q6$clock = clock;
         up6$clock = clock;
@@ -32337,6 +33393,9 @@ module dsc_engine$pw$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         v10$clock = clock;
         out10$clock = clock;
         last10$clock = clock;
+        sum1$d = sum1$q;
+        shift1$d = shift1$q;
+        m0_1$d = m0_1$q;
         v6$d = v6$q;
         q6$d = q6$q;
         up6$d = up6$q;
@@ -32357,17 +33416,19 @@ module dsc_engine$pw$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         dv$clock = clock;
         dright$clock = clock;
         dlast$clock = clock;
-        sum0 = acc + bias;
-        neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
-        if (shift[32'h5]) begin
-            mul$a = sum0;
+        sum1$d = acc + bias;
+        shift1$d = shift;
+        m0_1$d = m0;
+        neg_shift = ~shift1$q[(32'h0)+:(5)] + 32'h1;
+        if (shift1$q[32'h5]) begin
+            mul$a = sum1$q;
             dright$inp = neg_shift;
         end
         else begin
-            mul$a = sum0 << shift[(32'h0)+:(5)];
+            mul$a = sum1$q << shift1$q[(32'h0)+:(5)];
             dright$inp = 32'h0;
         end
-        mul$b = m0;
+        mul$b = m0_1$q;
         dv$inp = valid;
         dlast$inp = last;
         sat5 = mul$hi[32'h20] && ~mul$hi[32'h21];
@@ -32475,6 +33536,9 @@ module dsc_engine$pw$rq$0$dlast(clock,inp,out);
     reg  regs$3$d;
     wire  regs$3$q;
     reg  regs$3$clock;
+    reg  regs$4$d;
+    wire  regs$4$q;
+    reg  regs$4$clock;
     
     // Local signals
     reg  taps$0;
@@ -32482,6 +33546,7 @@ module dsc_engine$pw$rq$0$dlast(clock,inp,out);
     reg  taps$2;
     reg  taps$3;
     reg  taps$4;
+    reg  taps$5;
     
     // Sub module instances
     dsc_engine$pw$rq$0$dlast$regs$0 regs$0(
@@ -32504,6 +33569,11 @@ module dsc_engine$pw$rq$0$dlast(clock,inp,out);
         .q(regs$3$q),
         .clock(regs$3$clock)
     );
+    dsc_engine$pw$rq$0$dlast$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -32520,12 +33590,16 @@ module dsc_engine$pw$rq$0$dlast(clock,inp,out);
         regs$3$clock = clock;
         regs$3$d = taps$3;
         taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
         out = taps$3;
         out = taps$4;
+        out = taps$5;
     end
     
 endmodule // dsc_engine$pw$rq$0$dlast
@@ -32605,6 +33679,25 @@ module dsc_engine$pw$rq$0$dlast$regs$3(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$rq$0$dlast$regs$3
+
+
+module dsc_engine$pw$rq$0$dlast$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$rq$0$dlast$regs$4
 
 
 module dsc_engine$pw$rq$0$dright(clock,inp,out);
@@ -32779,6 +33872,9 @@ module dsc_engine$pw$rq$0$dv(clock,inp,out);
     reg  regs$3$d;
     wire  regs$3$q;
     reg  regs$3$clock;
+    reg  regs$4$d;
+    wire  regs$4$q;
+    reg  regs$4$clock;
     
     // Local signals
     reg  taps$0;
@@ -32786,6 +33882,7 @@ module dsc_engine$pw$rq$0$dv(clock,inp,out);
     reg  taps$2;
     reg  taps$3;
     reg  taps$4;
+    reg  taps$5;
     
     // Sub module instances
     dsc_engine$pw$rq$0$dv$regs$0 regs$0(
@@ -32808,6 +33905,11 @@ module dsc_engine$pw$rq$0$dv(clock,inp,out);
         .q(regs$3$q),
         .clock(regs$3$clock)
     );
+    dsc_engine$pw$rq$0$dv$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -32824,12 +33926,16 @@ module dsc_engine$pw$rq$0$dv(clock,inp,out);
         regs$3$clock = clock;
         regs$3$d = taps$3;
         taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
         out = taps$3;
         out = taps$4;
+        out = taps$5;
     end
     
 endmodule // dsc_engine$pw$rq$0$dv
@@ -32909,6 +34015,25 @@ module dsc_engine$pw$rq$0$dv$regs$3(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$rq$0$dv$regs$3
+
+
+module dsc_engine$pw$rq$0$dv$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$rq$0$dv$regs$4
 
 
 module dsc_engine$pw$rq$0$last10(d,q,clock);
@@ -33004,6 +34129,25 @@ module dsc_engine$pw$rq$0$last9(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$rq$0$last9
+
+
+module dsc_engine$pw$rq$0$m0_1(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$rq$0$m0_1
 
 
 module dsc_engine$pw$rq$0$mul(clock,a,b,hi);
@@ -33130,6 +34274,44 @@ module dsc_engine$pw$rq$0$r7(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$rq$0$r7
+
+
+module dsc_engine$pw$rq$0$shift1(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$rq$0$shift1
+
+
+module dsc_engine$pw$rq$0$sum1(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$rq$0$sum1
 
 
 module dsc_engine$pw$rq$0$up6(d,q,clock);
@@ -33299,6 +34481,15 @@ module dsc_engine$pw$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     reg  [31:0] mul$a;
     reg  [31:0] mul$b;
     wire  [33:0] mul$hi;
+    reg  [31:0] sum1$d;
+    wire  [31:0] sum1$q;
+    reg  sum1$clock;
+    reg  [5:0] shift1$d;
+    wire  [5:0] shift1$q;
+    reg  shift1$clock;
+    reg  [31:0] m0_1$d;
+    wire  [31:0] m0_1$q;
+    reg  m0_1$clock;
     reg  dv$clock;
     reg  dv$inp;
     wire  dv$out;
@@ -33358,7 +34549,6 @@ module dsc_engine$pw$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     reg  last10$clock;
     
     // Local signals
-    reg  [31:0] sum0;
     reg  [4:0] neg_shift;
     reg  sat5;
     reg  [31:0] prod_hi;
@@ -33381,6 +34571,21 @@ module dsc_engine$pw$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         .a(mul$a),
         .b(mul$b),
         .hi(mul$hi)
+    );
+    dsc_engine$pw$rq$1$sum1 sum1(
+        .d(sum1$d),
+        .q(sum1$q),
+        .clock(sum1$clock)
+    );
+    dsc_engine$pw$rq$1$shift1 shift1(
+        .d(shift1$d),
+        .q(shift1$q),
+        .clock(shift1$clock)
+    );
+    dsc_engine$pw$rq$1$m0_1 m0_1(
+        .d(m0_1$d),
+        .q(m0_1$q),
+        .clock(m0_1$clock)
     );
     dsc_engine$pw$rq$1$dv dv(
         .clock(dv$clock),
@@ -33480,6 +34685,9 @@ module dsc_engine$pw$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     
     // Update code
     always @(*) begin
+        sum1$clock = clock;
+        shift1$clock = clock;
+        m0_1$clock = clock;
         v6$clock = clock;
         q6$clock = clock;
         up6$clock = clock;
@@ -33496,6 +34704,9 @@ module dsc_engine$pw$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         v10$clock = clock;
         out10$clock = clock;
         last10$clock = clock;
+        sum1$d = sum1$q;
+        shift1$d = shift1$q;
+        m0_1$d = m0_1$q;
         v6$d = v6$q;
         q6$d = q6$q;
         up6$d = up6$q;
@@ -33516,17 +34727,19 @@ module dsc_engine$pw$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         dv$clock = clock;
         dright$clock = clock;
         dlast$clock = clock;
-        sum0 = acc + bias;
-        neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
-        if (shift[32'h5]) begin
-            mul$a = sum0;
+        sum1$d = acc + bias;
+        shift1$d = shift;
+        m0_1$d = m0;
+        neg_shift = ~shift1$q[(32'h0)+:(5)] + 32'h1;
+        if (shift1$q[32'h5]) begin
+            mul$a = sum1$q;
             dright$inp = neg_shift;
         end
         else begin
-            mul$a = sum0 << shift[(32'h0)+:(5)];
+            mul$a = sum1$q << shift1$q[(32'h0)+:(5)];
             dright$inp = 32'h0;
         end
-        mul$b = m0;
+        mul$b = m0_1$q;
         dv$inp = valid;
         dlast$inp = last;
         sat5 = mul$hi[32'h20] && ~mul$hi[32'h21];
@@ -33634,6 +34847,9 @@ module dsc_engine$pw$rq$1$dlast(clock,inp,out);
     reg  regs$3$d;
     wire  regs$3$q;
     reg  regs$3$clock;
+    reg  regs$4$d;
+    wire  regs$4$q;
+    reg  regs$4$clock;
     
     // Local signals
     reg  taps$0;
@@ -33641,6 +34857,7 @@ module dsc_engine$pw$rq$1$dlast(clock,inp,out);
     reg  taps$2;
     reg  taps$3;
     reg  taps$4;
+    reg  taps$5;
     
     // Sub module instances
     dsc_engine$pw$rq$1$dlast$regs$0 regs$0(
@@ -33663,6 +34880,11 @@ module dsc_engine$pw$rq$1$dlast(clock,inp,out);
         .q(regs$3$q),
         .clock(regs$3$clock)
     );
+    dsc_engine$pw$rq$1$dlast$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -33679,12 +34901,16 @@ module dsc_engine$pw$rq$1$dlast(clock,inp,out);
         regs$3$clock = clock;
         regs$3$d = taps$3;
         taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
         out = taps$3;
         out = taps$4;
+        out = taps$5;
     end
     
 endmodule // dsc_engine$pw$rq$1$dlast
@@ -33764,6 +34990,25 @@ module dsc_engine$pw$rq$1$dlast$regs$3(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$rq$1$dlast$regs$3
+
+
+module dsc_engine$pw$rq$1$dlast$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$rq$1$dlast$regs$4
 
 
 module dsc_engine$pw$rq$1$dright(clock,inp,out);
@@ -33938,6 +35183,9 @@ module dsc_engine$pw$rq$1$dv(clock,inp,out);
     reg  regs$3$d;
     wire  regs$3$q;
     reg  regs$3$clock;
+    reg  regs$4$d;
+    wire  regs$4$q;
+    reg  regs$4$clock;
     
     // Local signals
     reg  taps$0;
@@ -33945,6 +35193,7 @@ module dsc_engine$pw$rq$1$dv(clock,inp,out);
     reg  taps$2;
     reg  taps$3;
     reg  taps$4;
+    reg  taps$5;
     
     // Sub module instances
     dsc_engine$pw$rq$1$dv$regs$0 regs$0(
@@ -33967,6 +35216,11 @@ module dsc_engine$pw$rq$1$dv(clock,inp,out);
         .q(regs$3$q),
         .clock(regs$3$clock)
     );
+    dsc_engine$pw$rq$1$dv$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -33983,12 +35237,16 @@ module dsc_engine$pw$rq$1$dv(clock,inp,out);
         regs$3$clock = clock;
         regs$3$d = taps$3;
         taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
         out = taps$3;
         out = taps$4;
+        out = taps$5;
     end
     
 endmodule // dsc_engine$pw$rq$1$dv
@@ -34068,6 +35326,25 @@ module dsc_engine$pw$rq$1$dv$regs$3(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$rq$1$dv$regs$3
+
+
+module dsc_engine$pw$rq$1$dv$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$rq$1$dv$regs$4
 
 
 module dsc_engine$pw$rq$1$last10(d,q,clock);
@@ -34163,6 +35440,25 @@ module dsc_engine$pw$rq$1$last9(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$rq$1$last9
+
+
+module dsc_engine$pw$rq$1$m0_1(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$rq$1$m0_1
 
 
 module dsc_engine$pw$rq$1$mul(clock,a,b,hi);
@@ -34289,6 +35585,44 @@ module dsc_engine$pw$rq$1$r7(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$rq$1$r7
+
+
+module dsc_engine$pw$rq$1$shift1(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$rq$1$shift1
+
+
+module dsc_engine$pw$rq$1$sum1(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$rq$1$sum1
 
 
 module dsc_engine$pw$rq$1$up6(d,q,clock);
@@ -34458,6 +35792,15 @@ module dsc_engine$pw$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     reg  [31:0] mul$a;
     reg  [31:0] mul$b;
     wire  [33:0] mul$hi;
+    reg  [31:0] sum1$d;
+    wire  [31:0] sum1$q;
+    reg  sum1$clock;
+    reg  [5:0] shift1$d;
+    wire  [5:0] shift1$q;
+    reg  shift1$clock;
+    reg  [31:0] m0_1$d;
+    wire  [31:0] m0_1$q;
+    reg  m0_1$clock;
     reg  dv$clock;
     reg  dv$inp;
     wire  dv$out;
@@ -34517,7 +35860,6 @@ module dsc_engine$pw$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     reg  last10$clock;
     
     // Local signals
-    reg  [31:0] sum0;
     reg  [4:0] neg_shift;
     reg  sat5;
     reg  [31:0] prod_hi;
@@ -34540,6 +35882,21 @@ module dsc_engine$pw$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         .a(mul$a),
         .b(mul$b),
         .hi(mul$hi)
+    );
+    dsc_engine$pw$rq$2$sum1 sum1(
+        .d(sum1$d),
+        .q(sum1$q),
+        .clock(sum1$clock)
+    );
+    dsc_engine$pw$rq$2$shift1 shift1(
+        .d(shift1$d),
+        .q(shift1$q),
+        .clock(shift1$clock)
+    );
+    dsc_engine$pw$rq$2$m0_1 m0_1(
+        .d(m0_1$d),
+        .q(m0_1$q),
+        .clock(m0_1$clock)
     );
     dsc_engine$pw$rq$2$dv dv(
         .clock(dv$clock),
@@ -34639,6 +35996,9 @@ module dsc_engine$pw$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     
     // Update code
     always @(*) begin
+        sum1$clock = clock;
+        shift1$clock = clock;
+        m0_1$clock = clock;
         v6$clock = clock;
         q6$clock = clock;
         up6$clock = clock;
@@ -34655,6 +36015,9 @@ module dsc_engine$pw$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         v10$clock = clock;
         out10$clock = clock;
         last10$clock = clock;
+        sum1$d = sum1$q;
+        shift1$d = shift1$q;
+        m0_1$d = m0_1$q;
         v6$d = v6$q;
         q6$d = q6$q;
         up6$d = up6$q;
@@ -34675,17 +36038,19 @@ module dsc_engine$pw$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         dv$clock = clock;
         dright$clock = clock;
         dlast$clock = clock;
-        sum0 = acc + bias;
-        neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
-        if (shift[32'h5]) begin
-            mul$a = sum0;
+        sum1$d = acc + bias;
+        shift1$d = shift;
+        m0_1$d = m0;
+        neg_shift = ~shift1$q[(32'h0)+:(5)] + 32'h1;
+        if (shift1$q[32'h5]) begin
+            mul$a = sum1$q;
             dright$inp = neg_shift;
         end
         else begin
-            mul$a = sum0 << shift[(32'h0)+:(5)];
+            mul$a = sum1$q << shift1$q[(32'h0)+:(5)];
             dright$inp = 32'h0;
         end
-        mul$b = m0;
+        mul$b = m0_1$q;
         dv$inp = valid;
         dlast$inp = last;
         sat5 = mul$hi[32'h20] && ~mul$hi[32'h21];
@@ -34793,6 +36158,9 @@ module dsc_engine$pw$rq$2$dlast(clock,inp,out);
     reg  regs$3$d;
     wire  regs$3$q;
     reg  regs$3$clock;
+    reg  regs$4$d;
+    wire  regs$4$q;
+    reg  regs$4$clock;
     
     // Local signals
     reg  taps$0;
@@ -34800,6 +36168,7 @@ module dsc_engine$pw$rq$2$dlast(clock,inp,out);
     reg  taps$2;
     reg  taps$3;
     reg  taps$4;
+    reg  taps$5;
     
     // Sub module instances
     dsc_engine$pw$rq$2$dlast$regs$0 regs$0(
@@ -34822,6 +36191,11 @@ module dsc_engine$pw$rq$2$dlast(clock,inp,out);
         .q(regs$3$q),
         .clock(regs$3$clock)
     );
+    dsc_engine$pw$rq$2$dlast$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -34838,12 +36212,16 @@ module dsc_engine$pw$rq$2$dlast(clock,inp,out);
         regs$3$clock = clock;
         regs$3$d = taps$3;
         taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
         out = taps$3;
         out = taps$4;
+        out = taps$5;
     end
     
 endmodule // dsc_engine$pw$rq$2$dlast
@@ -34923,6 +36301,25 @@ module dsc_engine$pw$rq$2$dlast$regs$3(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$rq$2$dlast$regs$3
+
+
+module dsc_engine$pw$rq$2$dlast$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$rq$2$dlast$regs$4
 
 
 module dsc_engine$pw$rq$2$dright(clock,inp,out);
@@ -35097,6 +36494,9 @@ module dsc_engine$pw$rq$2$dv(clock,inp,out);
     reg  regs$3$d;
     wire  regs$3$q;
     reg  regs$3$clock;
+    reg  regs$4$d;
+    wire  regs$4$q;
+    reg  regs$4$clock;
     
     // Local signals
     reg  taps$0;
@@ -35104,6 +36504,7 @@ module dsc_engine$pw$rq$2$dv(clock,inp,out);
     reg  taps$2;
     reg  taps$3;
     reg  taps$4;
+    reg  taps$5;
     
     // Sub module instances
     dsc_engine$pw$rq$2$dv$regs$0 regs$0(
@@ -35126,6 +36527,11 @@ module dsc_engine$pw$rq$2$dv(clock,inp,out);
         .q(regs$3$q),
         .clock(regs$3$clock)
     );
+    dsc_engine$pw$rq$2$dv$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -35142,12 +36548,16 @@ module dsc_engine$pw$rq$2$dv(clock,inp,out);
         regs$3$clock = clock;
         regs$3$d = taps$3;
         taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
         out = taps$3;
         out = taps$4;
+        out = taps$5;
     end
     
 endmodule // dsc_engine$pw$rq$2$dv
@@ -35227,6 +36637,25 @@ module dsc_engine$pw$rq$2$dv$regs$3(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$rq$2$dv$regs$3
+
+
+module dsc_engine$pw$rq$2$dv$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$rq$2$dv$regs$4
 
 
 module dsc_engine$pw$rq$2$last10(d,q,clock);
@@ -35322,6 +36751,25 @@ module dsc_engine$pw$rq$2$last9(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$rq$2$last9
+
+
+module dsc_engine$pw$rq$2$m0_1(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$rq$2$m0_1
 
 
 module dsc_engine$pw$rq$2$mul(clock,a,b,hi);
@@ -35448,6 +36896,44 @@ module dsc_engine$pw$rq$2$r7(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$rq$2$r7
+
+
+module dsc_engine$pw$rq$2$shift1(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$rq$2$shift1
+
+
+module dsc_engine$pw$rq$2$sum1(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$rq$2$sum1
 
 
 module dsc_engine$pw$rq$2$up6(d,q,clock);
@@ -35617,6 +37103,15 @@ module dsc_engine$pw$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     reg  [31:0] mul$a;
     reg  [31:0] mul$b;
     wire  [33:0] mul$hi;
+    reg  [31:0] sum1$d;
+    wire  [31:0] sum1$q;
+    reg  sum1$clock;
+    reg  [5:0] shift1$d;
+    wire  [5:0] shift1$q;
+    reg  shift1$clock;
+    reg  [31:0] m0_1$d;
+    wire  [31:0] m0_1$q;
+    reg  m0_1$clock;
     reg  dv$clock;
     reg  dv$inp;
     wire  dv$out;
@@ -35676,7 +37171,6 @@ module dsc_engine$pw$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     reg  last10$clock;
     
     // Local signals
-    reg  [31:0] sum0;
     reg  [4:0] neg_shift;
     reg  sat5;
     reg  [31:0] prod_hi;
@@ -35699,6 +37193,21 @@ module dsc_engine$pw$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         .a(mul$a),
         .b(mul$b),
         .hi(mul$hi)
+    );
+    dsc_engine$pw$rq$3$sum1 sum1(
+        .d(sum1$d),
+        .q(sum1$q),
+        .clock(sum1$clock)
+    );
+    dsc_engine$pw$rq$3$shift1 shift1(
+        .d(shift1$d),
+        .q(shift1$q),
+        .clock(shift1$clock)
+    );
+    dsc_engine$pw$rq$3$m0_1 m0_1(
+        .d(m0_1$d),
+        .q(m0_1$q),
+        .clock(m0_1$clock)
     );
     dsc_engine$pw$rq$3$dv dv(
         .clock(dv$clock),
@@ -35798,6 +37307,9 @@ module dsc_engine$pw$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     
     // Update code
     always @(*) begin
+        sum1$clock = clock;
+        shift1$clock = clock;
+        m0_1$clock = clock;
         v6$clock = clock;
         q6$clock = clock;
         up6$clock = clock;
@@ -35814,6 +37326,9 @@ module dsc_engine$pw$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         v10$clock = clock;
         out10$clock = clock;
         last10$clock = clock;
+        sum1$d = sum1$q;
+        shift1$d = shift1$q;
+        m0_1$d = m0_1$q;
         v6$d = v6$q;
         q6$d = q6$q;
         up6$d = up6$q;
@@ -35834,17 +37349,19 @@ module dsc_engine$pw$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         dv$clock = clock;
         dright$clock = clock;
         dlast$clock = clock;
-        sum0 = acc + bias;
-        neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
-        if (shift[32'h5]) begin
-            mul$a = sum0;
+        sum1$d = acc + bias;
+        shift1$d = shift;
+        m0_1$d = m0;
+        neg_shift = ~shift1$q[(32'h0)+:(5)] + 32'h1;
+        if (shift1$q[32'h5]) begin
+            mul$a = sum1$q;
             dright$inp = neg_shift;
         end
         else begin
-            mul$a = sum0 << shift[(32'h0)+:(5)];
+            mul$a = sum1$q << shift1$q[(32'h0)+:(5)];
             dright$inp = 32'h0;
         end
-        mul$b = m0;
+        mul$b = m0_1$q;
         dv$inp = valid;
         dlast$inp = last;
         sat5 = mul$hi[32'h20] && ~mul$hi[32'h21];
@@ -35952,6 +37469,9 @@ module dsc_engine$pw$rq$3$dlast(clock,inp,out);
     reg  regs$3$d;
     wire  regs$3$q;
     reg  regs$3$clock;
+    reg  regs$4$d;
+    wire  regs$4$q;
+    reg  regs$4$clock;
     
     // Local signals
     reg  taps$0;
@@ -35959,6 +37479,7 @@ module dsc_engine$pw$rq$3$dlast(clock,inp,out);
     reg  taps$2;
     reg  taps$3;
     reg  taps$4;
+    reg  taps$5;
     
     // Sub module instances
     dsc_engine$pw$rq$3$dlast$regs$0 regs$0(
@@ -35981,6 +37502,11 @@ module dsc_engine$pw$rq$3$dlast(clock,inp,out);
         .q(regs$3$q),
         .clock(regs$3$clock)
     );
+    dsc_engine$pw$rq$3$dlast$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -35997,12 +37523,16 @@ module dsc_engine$pw$rq$3$dlast(clock,inp,out);
         regs$3$clock = clock;
         regs$3$d = taps$3;
         taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
         out = taps$3;
         out = taps$4;
+        out = taps$5;
     end
     
 endmodule // dsc_engine$pw$rq$3$dlast
@@ -36082,6 +37612,25 @@ module dsc_engine$pw$rq$3$dlast$regs$3(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$rq$3$dlast$regs$3
+
+
+module dsc_engine$pw$rq$3$dlast$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$rq$3$dlast$regs$4
 
 
 module dsc_engine$pw$rq$3$dright(clock,inp,out);
@@ -36256,6 +37805,9 @@ module dsc_engine$pw$rq$3$dv(clock,inp,out);
     reg  regs$3$d;
     wire  regs$3$q;
     reg  regs$3$clock;
+    reg  regs$4$d;
+    wire  regs$4$q;
+    reg  regs$4$clock;
     
     // Local signals
     reg  taps$0;
@@ -36263,6 +37815,7 @@ module dsc_engine$pw$rq$3$dv(clock,inp,out);
     reg  taps$2;
     reg  taps$3;
     reg  taps$4;
+    reg  taps$5;
     
     // Sub module instances
     dsc_engine$pw$rq$3$dv$regs$0 regs$0(
@@ -36285,6 +37838,11 @@ module dsc_engine$pw$rq$3$dv(clock,inp,out);
         .q(regs$3$q),
         .clock(regs$3$clock)
     );
+    dsc_engine$pw$rq$3$dv$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -36301,12 +37859,16 @@ module dsc_engine$pw$rq$3$dv(clock,inp,out);
         regs$3$clock = clock;
         regs$3$d = taps$3;
         taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
         out = taps$3;
         out = taps$4;
+        out = taps$5;
     end
     
 endmodule // dsc_engine$pw$rq$3$dv
@@ -36386,6 +37948,25 @@ module dsc_engine$pw$rq$3$dv$regs$3(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$rq$3$dv$regs$3
+
+
+module dsc_engine$pw$rq$3$dv$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$rq$3$dv$regs$4
 
 
 module dsc_engine$pw$rq$3$last10(d,q,clock);
@@ -36481,6 +38062,25 @@ module dsc_engine$pw$rq$3$last9(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$rq$3$last9
+
+
+module dsc_engine$pw$rq$3$m0_1(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$rq$3$m0_1
 
 
 module dsc_engine$pw$rq$3$mul(clock,a,b,hi);
@@ -36607,6 +38207,44 @@ module dsc_engine$pw$rq$3$r7(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$rq$3$r7
+
+
+module dsc_engine$pw$rq$3$shift1(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$rq$3$shift1
+
+
+module dsc_engine$pw$rq$3$sum1(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$rq$3$sum1
 
 
 module dsc_engine$pw$rq$3$up6(d,q,clock);

@@ -37,7 +37,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     output reg  [15:0] out_fill;
     
     // Constant declarations
-    localparam  o_back = 5'b1100;
+    localparam  o_back = 5'b1011;
     localparam  param_regs = 1'b1;
     localparam  rows = 16'h4;
     localparam  tmin = 16'h4;
@@ -299,6 +299,12 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     reg  [23:0] in_left$d;
     wire  [23:0] in_left$q;
     reg  in_left$clock;
+    reg  in_i_end$d;
+    wire  in_i_end$q;
+    reg  in_i_end$clock;
+    reg  in_p_end$d;
+    wire  in_p_end$q;
+    reg  in_p_end$clock;
     reg  full0$d;
     wire  full0$q;
     reg  full0$clock;
@@ -442,6 +448,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     reg  bwr;
     reg  mwr;
     reg  [127:0] pword;
+    reg  [15:0] in_next_bsz;
     reg  [7:0] region;
     reg  [23:0] index;
     reg  bad;
@@ -833,6 +840,16 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         .q(in_left$q),
         .clock(in_left$clock)
     );
+    pointwise_stage$in_i_end in_i_end(
+        .d(in_i_end$d),
+        .q(in_i_end$q),
+        .clock(in_i_end$clock)
+    );
+    pointwise_stage$in_p_end in_p_end(
+        .d(in_p_end$d),
+        .q(in_p_end$q),
+        .clock(in_p_end$clock)
+    );
     pointwise_stage$full0 full0(
         .d(full0$d),
         .q(full0$q),
@@ -1065,6 +1082,8 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         in_p$clock = clock;
         in_addr$clock = clock;
         in_left$clock = clock;
+        in_i_end$clock = clock;
+        in_p_end$clock = clock;
         full0$clock = clock;
         full1$clock = clock;
         cbank$clock = clock;
@@ -1129,6 +1148,8 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         in_p$d = in_p$q;
         in_addr$d = in_addr$q;
         in_left$d = in_left$q;
+        in_i_end$d = in_i_end$q;
+        in_p_end$d = in_p_end$q;
         full0$d = full0$q;
         full1$d = full1$q;
         cbank$d = cbank$q;
@@ -1333,11 +1354,14 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         else begin
             first_bsz = npix$q[(32'h0)+:(16)] & cmask;
         end
+        in_i_end$d = (in_i$q + 32'h1) == mt$q;
+        in_p_end$d = (in_p$q + 32'h1) == in_bsz_v;
         if (port$valid && ~bad && (region == 32'h0) && (index == 32'h8)) begin
             in_left$d = npix$q & pmask;
             c_left$d = npix$q & pmask;
             o_left$d = npix$q & pmask;
             in_bsz$d = first_bsz;
+            in_p_end$d = (in_p$q + 32'h1) == first_bsz;
             c_bsz$d = first_bsz;
             o_bsz$d = first_bsz;
             last_err$d = 1'b0;
@@ -1359,7 +1383,13 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
             xram$write_address = in_addr$q;
         end
         set_full = 1'b0;
-        in_final = ((in_i$q + 32'h1) == mt$q) && ((in_p$q + 32'h1) == in_bsz_v) && (in_left_v == ((in_bsz_v) & 24'hffffff));
+        in_final = in_i_end$q && in_p_end$q && (in_left_v == ((in_bsz_v) & 24'hffffff));
+        if (((blk$q) & 24'hffffff) < in_rest) begin
+            in_next_bsz = blk$q;
+        end
+        else begin
+            in_next_bsz = in_rest[(32'h0)+:(16)] & cmask;
+        end
         took$d = accept && inp$tvalid;
         took_last$d = inp$tlast;
         took_final$d = in_final;
@@ -1369,21 +1399,20 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         if (accept && inp$tvalid) begin
             in_addr$d = in_addr$q + 32'h1;
             in_i$d = (in_i$q + 32'h1) & cmask;
-            if ((in_i$q + 32'h1) == mt$q) begin
+            in_i_end$d = (in_i$q + 32'h2) == mt$q;
+            if (in_i_end$q) begin
                 in_i$d = 32'h0;
+                in_i_end$d = mt$q == 32'h1;
                 in_p$d = (in_p$q + 32'h1) & cmask;
-                if ((in_p$q + 32'h1) == in_bsz_v) begin
+                in_p_end$d = (in_p$q + 32'h2) == in_bsz_v;
+                if (in_p_end$q) begin
                     set_full = 1'b1;
                     in_p$d = 32'h0;
                     in_addr$d = 32'h0;
                     ibank$d = ~ibank$q;
                     in_left$d = in_rest;
-                    if (((blk$q) & 24'hffffff) < in_rest) begin
-                        in_bsz$d = blk$q;
-                    end
-                    else begin
-                        in_bsz$d = in_rest[(32'h0)+:(16)] & cmask;
-                    end
+                    in_bsz$d = in_next_bsz;
+                    in_p_end$d = in_next_bsz == 32'h1;
                 end
             end
         end
@@ -11878,6 +11907,25 @@ module pointwise_stage$in_i(d,q,clock);
 endmodule // pointwise_stage$in_i
 
 
+module pointwise_stage$in_i_end(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$in_i_end
+
+
 module pointwise_stage$in_left(d,q,clock);
     
     // Module arguments
@@ -11914,6 +11962,25 @@ module pointwise_stage$in_p(d,q,clock);
     end
           
 endmodule // pointwise_stage$in_p
+
+
+module pointwise_stage$in_p_end(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$in_p_end
 
 
 module pointwise_stage$issued(d,q,clock);
@@ -12674,6 +12741,15 @@ module pointwise_stage$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     reg  [31:0] mul$a;
     reg  [31:0] mul$b;
     wire  [33:0] mul$hi;
+    reg  [31:0] sum1$d;
+    wire  [31:0] sum1$q;
+    reg  sum1$clock;
+    reg  [5:0] shift1$d;
+    wire  [5:0] shift1$q;
+    reg  shift1$clock;
+    reg  [31:0] m0_1$d;
+    wire  [31:0] m0_1$q;
+    reg  m0_1$clock;
     reg  dv$clock;
     reg  dv$inp;
     wire  dv$out;
@@ -12733,7 +12809,6 @@ module pointwise_stage$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     reg  last10$clock;
     
     // Local signals
-    reg  [31:0] sum0;
     reg  [4:0] neg_shift;
     reg  sat5;
     reg  [31:0] prod_hi;
@@ -12756,6 +12831,21 @@ module pointwise_stage$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         .a(mul$a),
         .b(mul$b),
         .hi(mul$hi)
+    );
+    pointwise_stage$rq$0$sum1 sum1(
+        .d(sum1$d),
+        .q(sum1$q),
+        .clock(sum1$clock)
+    );
+    pointwise_stage$rq$0$shift1 shift1(
+        .d(shift1$d),
+        .q(shift1$q),
+        .clock(shift1$clock)
+    );
+    pointwise_stage$rq$0$m0_1 m0_1(
+        .d(m0_1$d),
+        .q(m0_1$q),
+        .clock(m0_1$clock)
     );
     pointwise_stage$rq$0$dv dv(
         .clock(dv$clock),
@@ -12855,6 +12945,9 @@ module pointwise_stage$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     
     // Update code
     always @(*) begin
+        sum1$clock = clock;
+        shift1$clock = clock;
+        m0_1$clock = clock;
         v6$clock = clock;
         q6$clock = clock;
         up6$clock = clock;
@@ -12871,6 +12964,9 @@ module pointwise_stage$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         v10$clock = clock;
         out10$clock = clock;
         last10$clock = clock;
+        sum1$d = sum1$q;
+        shift1$d = shift1$q;
+        m0_1$d = m0_1$q;
         v6$d = v6$q;
         q6$d = q6$q;
         up6$d = up6$q;
@@ -12891,17 +12987,19 @@ module pointwise_stage$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         dv$clock = clock;
         dright$clock = clock;
         dlast$clock = clock;
-        sum0 = acc + bias;
-        neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
-        if (shift[32'h5]) begin
-            mul$a = sum0;
+        sum1$d = acc + bias;
+        shift1$d = shift;
+        m0_1$d = m0;
+        neg_shift = ~shift1$q[(32'h0)+:(5)] + 32'h1;
+        if (shift1$q[32'h5]) begin
+            mul$a = sum1$q;
             dright$inp = neg_shift;
         end
         else begin
-            mul$a = sum0 << shift[(32'h0)+:(5)];
+            mul$a = sum1$q << shift1$q[(32'h0)+:(5)];
             dright$inp = 32'h0;
         end
-        mul$b = m0;
+        mul$b = m0_1$q;
         dv$inp = valid;
         dlast$inp = last;
         sat5 = mul$hi[32'h20] && ~mul$hi[32'h21];
@@ -13009,6 +13107,9 @@ module pointwise_stage$rq$0$dlast(clock,inp,out);
     reg  regs$3$d;
     wire  regs$3$q;
     reg  regs$3$clock;
+    reg  regs$4$d;
+    wire  regs$4$q;
+    reg  regs$4$clock;
     
     // Local signals
     reg  taps$0;
@@ -13016,6 +13117,7 @@ module pointwise_stage$rq$0$dlast(clock,inp,out);
     reg  taps$2;
     reg  taps$3;
     reg  taps$4;
+    reg  taps$5;
     
     // Sub module instances
     pointwise_stage$rq$0$dlast$regs$0 regs$0(
@@ -13038,6 +13140,11 @@ module pointwise_stage$rq$0$dlast(clock,inp,out);
         .q(regs$3$q),
         .clock(regs$3$clock)
     );
+    pointwise_stage$rq$0$dlast$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -13054,12 +13161,16 @@ module pointwise_stage$rq$0$dlast(clock,inp,out);
         regs$3$clock = clock;
         regs$3$d = taps$3;
         taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
         out = taps$3;
         out = taps$4;
+        out = taps$5;
     end
     
 endmodule // pointwise_stage$rq$0$dlast
@@ -13139,6 +13250,25 @@ module pointwise_stage$rq$0$dlast$regs$3(d,q,clock);
     end
           
 endmodule // pointwise_stage$rq$0$dlast$regs$3
+
+
+module pointwise_stage$rq$0$dlast$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$0$dlast$regs$4
 
 
 module pointwise_stage$rq$0$dright(clock,inp,out);
@@ -13313,6 +13443,9 @@ module pointwise_stage$rq$0$dv(clock,inp,out);
     reg  regs$3$d;
     wire  regs$3$q;
     reg  regs$3$clock;
+    reg  regs$4$d;
+    wire  regs$4$q;
+    reg  regs$4$clock;
     
     // Local signals
     reg  taps$0;
@@ -13320,6 +13453,7 @@ module pointwise_stage$rq$0$dv(clock,inp,out);
     reg  taps$2;
     reg  taps$3;
     reg  taps$4;
+    reg  taps$5;
     
     // Sub module instances
     pointwise_stage$rq$0$dv$regs$0 regs$0(
@@ -13342,6 +13476,11 @@ module pointwise_stage$rq$0$dv(clock,inp,out);
         .q(regs$3$q),
         .clock(regs$3$clock)
     );
+    pointwise_stage$rq$0$dv$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -13358,12 +13497,16 @@ module pointwise_stage$rq$0$dv(clock,inp,out);
         regs$3$clock = clock;
         regs$3$d = taps$3;
         taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
         out = taps$3;
         out = taps$4;
+        out = taps$5;
     end
     
 endmodule // pointwise_stage$rq$0$dv
@@ -13443,6 +13586,25 @@ module pointwise_stage$rq$0$dv$regs$3(d,q,clock);
     end
           
 endmodule // pointwise_stage$rq$0$dv$regs$3
+
+
+module pointwise_stage$rq$0$dv$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$0$dv$regs$4
 
 
 module pointwise_stage$rq$0$last10(d,q,clock);
@@ -13538,6 +13700,25 @@ module pointwise_stage$rq$0$last9(d,q,clock);
     end
           
 endmodule // pointwise_stage$rq$0$last9
+
+
+module pointwise_stage$rq$0$m0_1(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$0$m0_1
 
 
 module pointwise_stage$rq$0$mul(clock,a,b,hi);
@@ -13664,6 +13845,44 @@ module pointwise_stage$rq$0$r7(d,q,clock);
     end
           
 endmodule // pointwise_stage$rq$0$r7
+
+
+module pointwise_stage$rq$0$shift1(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$0$shift1
+
+
+module pointwise_stage$rq$0$sum1(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$0$sum1
 
 
 module pointwise_stage$rq$0$up6(d,q,clock);
@@ -13833,6 +14052,15 @@ module pointwise_stage$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     reg  [31:0] mul$a;
     reg  [31:0] mul$b;
     wire  [33:0] mul$hi;
+    reg  [31:0] sum1$d;
+    wire  [31:0] sum1$q;
+    reg  sum1$clock;
+    reg  [5:0] shift1$d;
+    wire  [5:0] shift1$q;
+    reg  shift1$clock;
+    reg  [31:0] m0_1$d;
+    wire  [31:0] m0_1$q;
+    reg  m0_1$clock;
     reg  dv$clock;
     reg  dv$inp;
     wire  dv$out;
@@ -13892,7 +14120,6 @@ module pointwise_stage$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     reg  last10$clock;
     
     // Local signals
-    reg  [31:0] sum0;
     reg  [4:0] neg_shift;
     reg  sat5;
     reg  [31:0] prod_hi;
@@ -13915,6 +14142,21 @@ module pointwise_stage$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         .a(mul$a),
         .b(mul$b),
         .hi(mul$hi)
+    );
+    pointwise_stage$rq$1$sum1 sum1(
+        .d(sum1$d),
+        .q(sum1$q),
+        .clock(sum1$clock)
+    );
+    pointwise_stage$rq$1$shift1 shift1(
+        .d(shift1$d),
+        .q(shift1$q),
+        .clock(shift1$clock)
+    );
+    pointwise_stage$rq$1$m0_1 m0_1(
+        .d(m0_1$d),
+        .q(m0_1$q),
+        .clock(m0_1$clock)
     );
     pointwise_stage$rq$1$dv dv(
         .clock(dv$clock),
@@ -14014,6 +14256,9 @@ module pointwise_stage$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     
     // Update code
     always @(*) begin
+        sum1$clock = clock;
+        shift1$clock = clock;
+        m0_1$clock = clock;
         v6$clock = clock;
         q6$clock = clock;
         up6$clock = clock;
@@ -14030,6 +14275,9 @@ module pointwise_stage$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         v10$clock = clock;
         out10$clock = clock;
         last10$clock = clock;
+        sum1$d = sum1$q;
+        shift1$d = shift1$q;
+        m0_1$d = m0_1$q;
         v6$d = v6$q;
         q6$d = q6$q;
         up6$d = up6$q;
@@ -14050,17 +14298,19 @@ module pointwise_stage$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         dv$clock = clock;
         dright$clock = clock;
         dlast$clock = clock;
-        sum0 = acc + bias;
-        neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
-        if (shift[32'h5]) begin
-            mul$a = sum0;
+        sum1$d = acc + bias;
+        shift1$d = shift;
+        m0_1$d = m0;
+        neg_shift = ~shift1$q[(32'h0)+:(5)] + 32'h1;
+        if (shift1$q[32'h5]) begin
+            mul$a = sum1$q;
             dright$inp = neg_shift;
         end
         else begin
-            mul$a = sum0 << shift[(32'h0)+:(5)];
+            mul$a = sum1$q << shift1$q[(32'h0)+:(5)];
             dright$inp = 32'h0;
         end
-        mul$b = m0;
+        mul$b = m0_1$q;
         dv$inp = valid;
         dlast$inp = last;
         sat5 = mul$hi[32'h20] && ~mul$hi[32'h21];
@@ -14168,6 +14418,9 @@ module pointwise_stage$rq$1$dlast(clock,inp,out);
     reg  regs$3$d;
     wire  regs$3$q;
     reg  regs$3$clock;
+    reg  regs$4$d;
+    wire  regs$4$q;
+    reg  regs$4$clock;
     
     // Local signals
     reg  taps$0;
@@ -14175,6 +14428,7 @@ module pointwise_stage$rq$1$dlast(clock,inp,out);
     reg  taps$2;
     reg  taps$3;
     reg  taps$4;
+    reg  taps$5;
     
     // Sub module instances
     pointwise_stage$rq$1$dlast$regs$0 regs$0(
@@ -14197,6 +14451,11 @@ module pointwise_stage$rq$1$dlast(clock,inp,out);
         .q(regs$3$q),
         .clock(regs$3$clock)
     );
+    pointwise_stage$rq$1$dlast$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -14213,12 +14472,16 @@ module pointwise_stage$rq$1$dlast(clock,inp,out);
         regs$3$clock = clock;
         regs$3$d = taps$3;
         taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
         out = taps$3;
         out = taps$4;
+        out = taps$5;
     end
     
 endmodule // pointwise_stage$rq$1$dlast
@@ -14298,6 +14561,25 @@ module pointwise_stage$rq$1$dlast$regs$3(d,q,clock);
     end
           
 endmodule // pointwise_stage$rq$1$dlast$regs$3
+
+
+module pointwise_stage$rq$1$dlast$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$1$dlast$regs$4
 
 
 module pointwise_stage$rq$1$dright(clock,inp,out);
@@ -14472,6 +14754,9 @@ module pointwise_stage$rq$1$dv(clock,inp,out);
     reg  regs$3$d;
     wire  regs$3$q;
     reg  regs$3$clock;
+    reg  regs$4$d;
+    wire  regs$4$q;
+    reg  regs$4$clock;
     
     // Local signals
     reg  taps$0;
@@ -14479,6 +14764,7 @@ module pointwise_stage$rq$1$dv(clock,inp,out);
     reg  taps$2;
     reg  taps$3;
     reg  taps$4;
+    reg  taps$5;
     
     // Sub module instances
     pointwise_stage$rq$1$dv$regs$0 regs$0(
@@ -14501,6 +14787,11 @@ module pointwise_stage$rq$1$dv(clock,inp,out);
         .q(regs$3$q),
         .clock(regs$3$clock)
     );
+    pointwise_stage$rq$1$dv$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -14517,12 +14808,16 @@ module pointwise_stage$rq$1$dv(clock,inp,out);
         regs$3$clock = clock;
         regs$3$d = taps$3;
         taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
         out = taps$3;
         out = taps$4;
+        out = taps$5;
     end
     
 endmodule // pointwise_stage$rq$1$dv
@@ -14602,6 +14897,25 @@ module pointwise_stage$rq$1$dv$regs$3(d,q,clock);
     end
           
 endmodule // pointwise_stage$rq$1$dv$regs$3
+
+
+module pointwise_stage$rq$1$dv$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$1$dv$regs$4
 
 
 module pointwise_stage$rq$1$last10(d,q,clock);
@@ -14697,6 +15011,25 @@ module pointwise_stage$rq$1$last9(d,q,clock);
     end
           
 endmodule // pointwise_stage$rq$1$last9
+
+
+module pointwise_stage$rq$1$m0_1(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$1$m0_1
 
 
 module pointwise_stage$rq$1$mul(clock,a,b,hi);
@@ -14823,6 +15156,44 @@ module pointwise_stage$rq$1$r7(d,q,clock);
     end
           
 endmodule // pointwise_stage$rq$1$r7
+
+
+module pointwise_stage$rq$1$shift1(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$1$shift1
+
+
+module pointwise_stage$rq$1$sum1(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$1$sum1
 
 
 module pointwise_stage$rq$1$up6(d,q,clock);
@@ -14992,6 +15363,15 @@ module pointwise_stage$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     reg  [31:0] mul$a;
     reg  [31:0] mul$b;
     wire  [33:0] mul$hi;
+    reg  [31:0] sum1$d;
+    wire  [31:0] sum1$q;
+    reg  sum1$clock;
+    reg  [5:0] shift1$d;
+    wire  [5:0] shift1$q;
+    reg  shift1$clock;
+    reg  [31:0] m0_1$d;
+    wire  [31:0] m0_1$q;
+    reg  m0_1$clock;
     reg  dv$clock;
     reg  dv$inp;
     wire  dv$out;
@@ -15051,7 +15431,6 @@ module pointwise_stage$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     reg  last10$clock;
     
     // Local signals
-    reg  [31:0] sum0;
     reg  [4:0] neg_shift;
     reg  sat5;
     reg  [31:0] prod_hi;
@@ -15074,6 +15453,21 @@ module pointwise_stage$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         .a(mul$a),
         .b(mul$b),
         .hi(mul$hi)
+    );
+    pointwise_stage$rq$2$sum1 sum1(
+        .d(sum1$d),
+        .q(sum1$q),
+        .clock(sum1$clock)
+    );
+    pointwise_stage$rq$2$shift1 shift1(
+        .d(shift1$d),
+        .q(shift1$q),
+        .clock(shift1$clock)
+    );
+    pointwise_stage$rq$2$m0_1 m0_1(
+        .d(m0_1$d),
+        .q(m0_1$q),
+        .clock(m0_1$clock)
     );
     pointwise_stage$rq$2$dv dv(
         .clock(dv$clock),
@@ -15173,6 +15567,9 @@ module pointwise_stage$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     
     // Update code
     always @(*) begin
+        sum1$clock = clock;
+        shift1$clock = clock;
+        m0_1$clock = clock;
         v6$clock = clock;
         q6$clock = clock;
         up6$clock = clock;
@@ -15189,6 +15586,9 @@ module pointwise_stage$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         v10$clock = clock;
         out10$clock = clock;
         last10$clock = clock;
+        sum1$d = sum1$q;
+        shift1$d = shift1$q;
+        m0_1$d = m0_1$q;
         v6$d = v6$q;
         q6$d = q6$q;
         up6$d = up6$q;
@@ -15209,17 +15609,19 @@ module pointwise_stage$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         dv$clock = clock;
         dright$clock = clock;
         dlast$clock = clock;
-        sum0 = acc + bias;
-        neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
-        if (shift[32'h5]) begin
-            mul$a = sum0;
+        sum1$d = acc + bias;
+        shift1$d = shift;
+        m0_1$d = m0;
+        neg_shift = ~shift1$q[(32'h0)+:(5)] + 32'h1;
+        if (shift1$q[32'h5]) begin
+            mul$a = sum1$q;
             dright$inp = neg_shift;
         end
         else begin
-            mul$a = sum0 << shift[(32'h0)+:(5)];
+            mul$a = sum1$q << shift1$q[(32'h0)+:(5)];
             dright$inp = 32'h0;
         end
-        mul$b = m0;
+        mul$b = m0_1$q;
         dv$inp = valid;
         dlast$inp = last;
         sat5 = mul$hi[32'h20] && ~mul$hi[32'h21];
@@ -15327,6 +15729,9 @@ module pointwise_stage$rq$2$dlast(clock,inp,out);
     reg  regs$3$d;
     wire  regs$3$q;
     reg  regs$3$clock;
+    reg  regs$4$d;
+    wire  regs$4$q;
+    reg  regs$4$clock;
     
     // Local signals
     reg  taps$0;
@@ -15334,6 +15739,7 @@ module pointwise_stage$rq$2$dlast(clock,inp,out);
     reg  taps$2;
     reg  taps$3;
     reg  taps$4;
+    reg  taps$5;
     
     // Sub module instances
     pointwise_stage$rq$2$dlast$regs$0 regs$0(
@@ -15356,6 +15762,11 @@ module pointwise_stage$rq$2$dlast(clock,inp,out);
         .q(regs$3$q),
         .clock(regs$3$clock)
     );
+    pointwise_stage$rq$2$dlast$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -15372,12 +15783,16 @@ module pointwise_stage$rq$2$dlast(clock,inp,out);
         regs$3$clock = clock;
         regs$3$d = taps$3;
         taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
         out = taps$3;
         out = taps$4;
+        out = taps$5;
     end
     
 endmodule // pointwise_stage$rq$2$dlast
@@ -15457,6 +15872,25 @@ module pointwise_stage$rq$2$dlast$regs$3(d,q,clock);
     end
           
 endmodule // pointwise_stage$rq$2$dlast$regs$3
+
+
+module pointwise_stage$rq$2$dlast$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$2$dlast$regs$4
 
 
 module pointwise_stage$rq$2$dright(clock,inp,out);
@@ -15631,6 +16065,9 @@ module pointwise_stage$rq$2$dv(clock,inp,out);
     reg  regs$3$d;
     wire  regs$3$q;
     reg  regs$3$clock;
+    reg  regs$4$d;
+    wire  regs$4$q;
+    reg  regs$4$clock;
     
     // Local signals
     reg  taps$0;
@@ -15638,6 +16075,7 @@ module pointwise_stage$rq$2$dv(clock,inp,out);
     reg  taps$2;
     reg  taps$3;
     reg  taps$4;
+    reg  taps$5;
     
     // Sub module instances
     pointwise_stage$rq$2$dv$regs$0 regs$0(
@@ -15660,6 +16098,11 @@ module pointwise_stage$rq$2$dv(clock,inp,out);
         .q(regs$3$q),
         .clock(regs$3$clock)
     );
+    pointwise_stage$rq$2$dv$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -15676,12 +16119,16 @@ module pointwise_stage$rq$2$dv(clock,inp,out);
         regs$3$clock = clock;
         regs$3$d = taps$3;
         taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
         out = taps$3;
         out = taps$4;
+        out = taps$5;
     end
     
 endmodule // pointwise_stage$rq$2$dv
@@ -15761,6 +16208,25 @@ module pointwise_stage$rq$2$dv$regs$3(d,q,clock);
     end
           
 endmodule // pointwise_stage$rq$2$dv$regs$3
+
+
+module pointwise_stage$rq$2$dv$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$2$dv$regs$4
 
 
 module pointwise_stage$rq$2$last10(d,q,clock);
@@ -15856,6 +16322,25 @@ module pointwise_stage$rq$2$last9(d,q,clock);
     end
           
 endmodule // pointwise_stage$rq$2$last9
+
+
+module pointwise_stage$rq$2$m0_1(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$2$m0_1
 
 
 module pointwise_stage$rq$2$mul(clock,a,b,hi);
@@ -15982,6 +16467,44 @@ module pointwise_stage$rq$2$r7(d,q,clock);
     end
           
 endmodule // pointwise_stage$rq$2$r7
+
+
+module pointwise_stage$rq$2$shift1(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$2$shift1
+
+
+module pointwise_stage$rq$2$sum1(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$2$sum1
 
 
 module pointwise_stage$rq$2$up6(d,q,clock);
@@ -16151,6 +16674,15 @@ module pointwise_stage$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     reg  [31:0] mul$a;
     reg  [31:0] mul$b;
     wire  [33:0] mul$hi;
+    reg  [31:0] sum1$d;
+    wire  [31:0] sum1$q;
+    reg  sum1$clock;
+    reg  [5:0] shift1$d;
+    wire  [5:0] shift1$q;
+    reg  shift1$clock;
+    reg  [31:0] m0_1$d;
+    wire  [31:0] m0_1$q;
+    reg  m0_1$clock;
     reg  dv$clock;
     reg  dv$inp;
     wire  dv$out;
@@ -16210,7 +16742,6 @@ module pointwise_stage$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     reg  last10$clock;
     
     // Local signals
-    reg  [31:0] sum0;
     reg  [4:0] neg_shift;
     reg  sat5;
     reg  [31:0] prod_hi;
@@ -16233,6 +16764,21 @@ module pointwise_stage$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         .a(mul$a),
         .b(mul$b),
         .hi(mul$hi)
+    );
+    pointwise_stage$rq$3$sum1 sum1(
+        .d(sum1$d),
+        .q(sum1$q),
+        .clock(sum1$clock)
+    );
+    pointwise_stage$rq$3$shift1 shift1(
+        .d(shift1$d),
+        .q(shift1$q),
+        .clock(shift1$clock)
+    );
+    pointwise_stage$rq$3$m0_1 m0_1(
+        .d(m0_1$d),
+        .q(m0_1$q),
+        .clock(m0_1$clock)
     );
     pointwise_stage$rq$3$dv dv(
         .clock(dv$clock),
@@ -16332,6 +16878,9 @@ module pointwise_stage$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     
     // Update code
     always @(*) begin
+        sum1$clock = clock;
+        shift1$clock = clock;
+        m0_1$clock = clock;
         v6$clock = clock;
         q6$clock = clock;
         up6$clock = clock;
@@ -16348,6 +16897,9 @@ module pointwise_stage$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         v10$clock = clock;
         out10$clock = clock;
         last10$clock = clock;
+        sum1$d = sum1$q;
+        shift1$d = shift1$q;
+        m0_1$d = m0_1$q;
         v6$d = v6$q;
         q6$d = q6$q;
         up6$d = up6$q;
@@ -16368,17 +16920,19 @@ module pointwise_stage$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         dv$clock = clock;
         dright$clock = clock;
         dlast$clock = clock;
-        sum0 = acc + bias;
-        neg_shift = ~shift[(32'h0)+:(5)] + 32'h1;
-        if (shift[32'h5]) begin
-            mul$a = sum0;
+        sum1$d = acc + bias;
+        shift1$d = shift;
+        m0_1$d = m0;
+        neg_shift = ~shift1$q[(32'h0)+:(5)] + 32'h1;
+        if (shift1$q[32'h5]) begin
+            mul$a = sum1$q;
             dright$inp = neg_shift;
         end
         else begin
-            mul$a = sum0 << shift[(32'h0)+:(5)];
+            mul$a = sum1$q << shift1$q[(32'h0)+:(5)];
             dright$inp = 32'h0;
         end
-        mul$b = m0;
+        mul$b = m0_1$q;
         dv$inp = valid;
         dlast$inp = last;
         sat5 = mul$hi[32'h20] && ~mul$hi[32'h21];
@@ -16486,6 +17040,9 @@ module pointwise_stage$rq$3$dlast(clock,inp,out);
     reg  regs$3$d;
     wire  regs$3$q;
     reg  regs$3$clock;
+    reg  regs$4$d;
+    wire  regs$4$q;
+    reg  regs$4$clock;
     
     // Local signals
     reg  taps$0;
@@ -16493,6 +17050,7 @@ module pointwise_stage$rq$3$dlast(clock,inp,out);
     reg  taps$2;
     reg  taps$3;
     reg  taps$4;
+    reg  taps$5;
     
     // Sub module instances
     pointwise_stage$rq$3$dlast$regs$0 regs$0(
@@ -16515,6 +17073,11 @@ module pointwise_stage$rq$3$dlast(clock,inp,out);
         .q(regs$3$q),
         .clock(regs$3$clock)
     );
+    pointwise_stage$rq$3$dlast$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -16531,12 +17094,16 @@ module pointwise_stage$rq$3$dlast(clock,inp,out);
         regs$3$clock = clock;
         regs$3$d = taps$3;
         taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
         out = taps$3;
         out = taps$4;
+        out = taps$5;
     end
     
 endmodule // pointwise_stage$rq$3$dlast
@@ -16616,6 +17183,25 @@ module pointwise_stage$rq$3$dlast$regs$3(d,q,clock);
     end
           
 endmodule // pointwise_stage$rq$3$dlast$regs$3
+
+
+module pointwise_stage$rq$3$dlast$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$3$dlast$regs$4
 
 
 module pointwise_stage$rq$3$dright(clock,inp,out);
@@ -16790,6 +17376,9 @@ module pointwise_stage$rq$3$dv(clock,inp,out);
     reg  regs$3$d;
     wire  regs$3$q;
     reg  regs$3$clock;
+    reg  regs$4$d;
+    wire  regs$4$q;
+    reg  regs$4$clock;
     
     // Local signals
     reg  taps$0;
@@ -16797,6 +17386,7 @@ module pointwise_stage$rq$3$dv(clock,inp,out);
     reg  taps$2;
     reg  taps$3;
     reg  taps$4;
+    reg  taps$5;
     
     // Sub module instances
     pointwise_stage$rq$3$dv$regs$0 regs$0(
@@ -16819,6 +17409,11 @@ module pointwise_stage$rq$3$dv(clock,inp,out);
         .q(regs$3$q),
         .clock(regs$3$clock)
     );
+    pointwise_stage$rq$3$dv$regs$4 regs$4(
+        .d(regs$4$d),
+        .q(regs$4$q),
+        .clock(regs$4$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -16835,12 +17430,16 @@ module pointwise_stage$rq$3$dv(clock,inp,out);
         regs$3$clock = clock;
         regs$3$d = taps$3;
         taps$4 = regs$3$q;
+        regs$4$clock = clock;
+        regs$4$d = taps$4;
+        taps$5 = regs$4$q;
         out = inp;
         out = taps$0;
         out = taps$1;
         out = taps$2;
         out = taps$3;
         out = taps$4;
+        out = taps$5;
     end
     
 endmodule // pointwise_stage$rq$3$dv
@@ -16920,6 +17519,25 @@ module pointwise_stage$rq$3$dv$regs$3(d,q,clock);
     end
           
 endmodule // pointwise_stage$rq$3$dv$regs$3
+
+
+module pointwise_stage$rq$3$dv$regs$4(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$3$dv$regs$4
 
 
 module pointwise_stage$rq$3$last10(d,q,clock);
@@ -17015,6 +17633,25 @@ module pointwise_stage$rq$3$last9(d,q,clock);
     end
           
 endmodule // pointwise_stage$rq$3$last9
+
+
+module pointwise_stage$rq$3$m0_1(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$3$m0_1
 
 
 module pointwise_stage$rq$3$mul(clock,a,b,hi);
@@ -17141,6 +17778,44 @@ module pointwise_stage$rq$3$r7(d,q,clock);
     end
           
 endmodule // pointwise_stage$rq$3$r7
+
+
+module pointwise_stage$rq$3$shift1(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$3$shift1
+
+
+module pointwise_stage$rq$3$sum1(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$3$sum1
 
 
 module pointwise_stage$rq$3$up6(d,q,clock);
