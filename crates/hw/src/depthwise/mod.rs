@@ -712,9 +712,19 @@ impl<
             }
         }
         // The clamp check, like the row check, sees the bounds as they are after this edge
-        // (offset binary: a signed compare as an unsigned one).
-        self.lo_off.next = self.act_min.d.val() ^ 0x80;
-        self.hi_off.next = self.act_max.d.val() ^ 0x80;
+        // (offset binary: a signed compare as an unsigned one). A bound's write is taken
+        // when it is valid and the engine idle — `!bad` for these indices, spelled out so the
+        // check does not depend on START's own verdict.
+        self.lo_off.next = self.act_min.q.val() ^ 0x80;
+        self.hi_off.next = self.act_max.q.val() ^ 0x80;
+        if self.port.valid.val() && self.port.data_ok.val() && !self.busy_now.val() && (self.region.val() == 0) {
+            if self.index.val() == 6 {
+                self.lo_off.next = self.port.data.val().get_bits::<8>(0) ^ 0x80;
+            }
+            if self.index.val() == 7 {
+                self.hi_off.next = self.port.data.val().get_bits::<8>(0) ^ 0x80;
+            }
+        }
         self.clamp_ok.d.next = self.lo_off.val() <= self.hi_off.val();
         // The row check sees W and G as the layer registers hold them after this edge.
         for i in 0..self.row_fits.len() {
