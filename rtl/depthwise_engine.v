@@ -1025,8 +1025,16 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
                 spend$d = 1'b1;
             end
         end
-        lo_off = act_min$d ^ 32'h80;
-        hi_off = act_max$d ^ 32'h80;
+        lo_off = act_min$q ^ 32'h80;
+        hi_off = act_max$q ^ 32'h80;
+        if (port$valid && port$data_ok && ~busy_now && (region == 32'h0)) begin
+            if (index == 32'h6) begin
+                lo_off = port$data[(32'h0)+:(8)] ^ 32'h80;
+            end
+            if (index == 32'h7) begin
+                hi_off = port$data[(32'h0)+:(8)] ^ 32'h80;
+            end
+        end
         clamp_ok$d = lo_off <= hi_off;
         wram$write_enable = wpend$q;
         wram$write_address = pgroup$q;
