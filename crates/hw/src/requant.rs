@@ -106,20 +106,20 @@ pub struct Requantizer {
     last10: DFF<Bit>,
     // Combinational helpers.
     neg_shift: Signal<Local, Bits<5>>,
-    sat5: Signal<Local, Bit>,
+    sat6: Signal<Local, Bit>,
     prod_hi: Signal<Local, Bits<32>>,
-    y5: Signal<Local, Bits<32>>,
-    right5: Signal<Local, Bits<5>>,
-    mask5: Signal<Local, Bits<32>>,
-    half5: Signal<Local, Bits<32>>,
-    below5: Signal<Local, Bits<32>>,
-    fill5: Signal<Local, Bits<32>>,
-    top6: Signal<Local, Bits<23>>,
-    low6: Signal<Local, Bits<11>>,
-    zp_ext7: Signal<Local, Bits<11>>,
-    val_off8: Signal<Local, Bits<11>>,
-    lo_off8: Signal<Local, Bits<11>>,
-    hi_off8: Signal<Local, Bits<11>>,
+    y6: Signal<Local, Bits<32>>,
+    right6: Signal<Local, Bits<5>>,
+    mask6: Signal<Local, Bits<32>>,
+    half6: Signal<Local, Bits<32>>,
+    below6: Signal<Local, Bits<32>>,
+    fill6: Signal<Local, Bits<32>>,
+    top7: Signal<Local, Bits<23>>,
+    low7: Signal<Local, Bits<11>>,
+    zp_ext8: Signal<Local, Bits<11>>,
+    val_off9: Signal<Local, Bits<11>>,
+    lo_off9: Signal<Local, Bits<11>>,
+    hi_off9: Signal<Local, Bits<11>>,
     one: Constant<Bits<32>>,
     ones: Constant<Bits<32>>,
     int32_max: Constant<Bits<32>>,
@@ -171,21 +171,21 @@ impl Default for Requantizer {
             v10: Default::default(),
             out10: Default::default(),
             last10: Default::default(),
-            y5: Default::default(),
-            right5: Default::default(),
+            y6: Default::default(),
+            right6: Default::default(),
             neg_shift: Default::default(),
-            sat5: Default::default(),
+            sat6: Default::default(),
             prod_hi: Default::default(),
-            mask5: Default::default(),
-            half5: Default::default(),
-            below5: Default::default(),
-            fill5: Default::default(),
-            top6: Default::default(),
-            low6: Default::default(),
-            zp_ext7: Default::default(),
-            val_off8: Default::default(),
-            lo_off8: Default::default(),
-            hi_off8: Default::default(),
+            mask6: Default::default(),
+            half6: Default::default(),
+            below6: Default::default(),
+            fill6: Default::default(),
+            top7: Default::default(),
+            low7: Default::default(),
+            zp_ext8: Default::default(),
+            val_off9: Default::default(),
+            lo_off9: Default::default(),
+            hi_off9: Default::default(),
             one: Constant::new(1u64.into()),
             ones: Constant::new(0xFFFF_FFFFu64.into()),
             int32_max: Constant::new(0x7FFF_FFFFu64.into()),
@@ -234,45 +234,45 @@ impl Logic for Requantizer {
         // Edge 6: SRDHM = (p + 2^30) >> 31 (ties toward +inf; see dsc_model), low 32 bits,
         // computed as p[62:31] + p[30]: adding 2^30 carries into bit 31 exactly when p[30].
         // p[63] ≠ p[62] only for INT32_MIN × INT32_MIN (p = 2^62), which saturates.
-        self.sat5.next = self.mul.hi.val().get_bit(32) && !self.mul.hi.val().get_bit(33);
+        self.sat6.next = self.mul.hi.val().get_bit(32) && !self.mul.hi.val().get_bit(33);
         self.prod_hi.next = self.mul.hi.val().get_bits::<32>(1);
-        if self.sat5.val() {
-            self.y5.next = self.int32_max.val();
+        if self.sat6.val() {
+            self.y6.next = self.int32_max.val();
         } else if self.mul.hi.val().get_bit(0) {
-            self.y5.next = self.prod_hi.val() + self.one.val();
+            self.y6.next = self.prod_hi.val() + self.one.val();
         } else {
-            self.y5.next = self.prod_hi.val();
+            self.y6.next = self.prod_hi.val();
         }
-        self.right5.next = self.dright.out.val();
-        // Then RoundingDivideByPOT by e = right5: arithmetic shift; round up when the
+        self.right6.next = self.dright.out.val();
+        // Then RoundingDivideByPOT by e = right6: arithmetic shift; round up when the
         // remainder (low e bits) exceeds 2^(e−1) − 1 (+1 if negative): bit e−1 set and, for a
         // negative dividend, some lower bit set.
-        self.mask5.next = !(self.ones.val() << self.right5.val());
-        self.below5.next = self.mask5.val() >> 1;
-        self.half5.next = self.mask5.val() ^ self.below5.val();
-        self.fill5.next = !(self.ones.val() >> self.right5.val());
-        if self.y5.val().get_bit(31) {
-            self.q6.d.next = (self.y5.val() >> self.right5.val()) | self.fill5.val();
-            self.up6.d.next = (self.y5.val() & self.half5.val()).any()
-                && (self.y5.val() & self.below5.val()).any();
+        self.mask6.next = !(self.ones.val() << self.right6.val());
+        self.below6.next = self.mask6.val() >> 1;
+        self.half6.next = self.mask6.val() ^ self.below6.val();
+        self.fill6.next = !(self.ones.val() >> self.right6.val());
+        if self.y6.val().get_bit(31) {
+            self.q6.d.next = (self.y6.val() >> self.right6.val()) | self.fill6.val();
+            self.up6.d.next = (self.y6.val() & self.half6.val()).any()
+                && (self.y6.val() & self.below6.val()).any();
         } else {
-            self.q6.d.next = self.y5.val() >> self.right5.val();
-            self.up6.d.next = (self.y5.val() & self.half5.val()).any();
+            self.q6.d.next = self.y6.val() >> self.right6.val();
+            self.up6.d.next = (self.y6.val() & self.half6.val()).any();
         }
         self.v6.d.next = self.dv.out.val();
         self.last6.d.next = self.dlast.out.val();
         // Edge 7: round. A quotient outside −512..=511 (bits 31..9 not all equal) saturates:
         // with out_zp in int8 it clamps to the same bound as the exact value would.
-        self.top6.next = self.q6.q.val().get_bits::<23>(9);
-        self.low6.next = bit_cast::<11, 10>(self.q6.q.val().get_bits::<10>(0));
+        self.top7.next = self.q6.q.val().get_bits::<23>(9);
+        self.low7.next = bit_cast::<11, 10>(self.q6.q.val().get_bits::<10>(0));
         if self.q6.q.val().get_bit(9) {
-            self.low6.next = bit_cast::<11, 10>(self.q6.q.val().get_bits::<10>(0)) | self.sext10.val();
+            self.low7.next = bit_cast::<11, 10>(self.q6.q.val().get_bits::<10>(0)) | self.sext10.val();
         }
-        if !self.top6.val().any() || (self.top6.val() == self.top_ones.val()) {
+        if !self.top7.val().any() || (self.top7.val() == self.top_ones.val()) {
             if self.up6.q.val() {
-                self.r7.d.next = self.low6.val() + self.one11.val();
+                self.r7.d.next = self.low7.val() + self.one11.val();
             } else {
-                self.r7.d.next = self.low6.val();
+                self.r7.d.next = self.low7.val();
             }
         } else if self.q6.q.val().get_bit(31) {
             self.r7.d.next = self.sat_lo11.val();
@@ -282,28 +282,28 @@ impl Logic for Requantizer {
         self.v7.d.next = self.v6.q.val();
         self.last7.d.next = self.last6.q.val();
         // Edge 8: + out_zp in 11 bits (−640..=639: no overflow).
-        self.zp_ext7.next = bit_cast::<11, 8>(self.out_zp.val());
+        self.zp_ext8.next = bit_cast::<11, 8>(self.out_zp.val());
         if self.out_zp.val().get_bit(7) {
-            self.zp_ext7.next = bit_cast::<11, 8>(self.out_zp.val()) | self.sext8.val();
+            self.zp_ext8.next = bit_cast::<11, 8>(self.out_zp.val()) | self.sext8.val();
         }
-        self.val8.d.next = self.r7.q.val() + self.zp_ext7.val();
+        self.val8.d.next = self.r7.q.val() + self.zp_ext8.val();
         self.v8.d.next = self.v7.q.val();
         self.last8.d.next = self.last7.q.val();
         // Edge 9: clamp (signed compare as unsigned compare in offset binary).
-        self.val_off8.next = self.val8.q.val() ^ self.offset11.val();
-        self.lo_off8.next = bit_cast::<11, 8>(self.act_min.val()) ^ self.offset11.val();
+        self.val_off9.next = self.val8.q.val() ^ self.offset11.val();
+        self.lo_off9.next = bit_cast::<11, 8>(self.act_min.val()) ^ self.offset11.val();
         if self.act_min.val().get_bit(7) {
-            self.lo_off8.next =
+            self.lo_off9.next =
                 (bit_cast::<11, 8>(self.act_min.val()) | self.sext8.val()) ^ self.offset11.val();
         }
-        self.hi_off8.next = bit_cast::<11, 8>(self.act_max.val()) ^ self.offset11.val();
+        self.hi_off9.next = bit_cast::<11, 8>(self.act_max.val()) ^ self.offset11.val();
         if self.act_max.val().get_bit(7) {
-            self.hi_off8.next =
+            self.hi_off9.next =
                 (bit_cast::<11, 8>(self.act_max.val()) | self.sext8.val()) ^ self.offset11.val();
         }
-        if self.val_off8.val() < self.lo_off8.val() {
+        if self.val_off9.val() < self.lo_off9.val() {
             self.out9.d.next = self.act_min.val();
-        } else if self.val_off8.val() > self.hi_off8.val() {
+        } else if self.val_off9.val() > self.hi_off9.val() {
             self.out9.d.next = self.act_max.val();
         } else {
             self.out9.d.next = self.val8.q.val().get_bits::<8>(0);
