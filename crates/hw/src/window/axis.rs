@@ -90,10 +90,13 @@ pub struct AxisScan<const CB: usize, const DK: usize> {
     step_lead: Signal<Local, Bits<CB>>,
     step_phase: Signal<Local, Bit>,
     step_remaining: Signal<Local, Bits<CB>>,
+    /// A step lands on an emitting position (before `remaining` is consulted).
+    step_emit: Signal<Local, Bit>,
     /// The wrap registers after a step.
     w_step_lead: Signal<Local, Bits<CB>>,
     w_step_phase: Signal<Local, Bit>,
     w_step_remaining: Signal<Local, Bits<CB>>,
+    w_step_emit: Signal<Local, Bit>,
     /// The values `load` gives `lead`, `remaining`, `last` and `short_last`.
     load_lead: Signal<Local, Bits<CB>>,
     load_remaining: Signal<Local, Bits<CB>>,
@@ -151,9 +154,11 @@ impl<const CB: usize, const DK: usize> AxisScan<CB, DK> {
             step_lead: Default::default(),
             step_phase: Default::default(),
             step_remaining: Default::default(),
+            step_emit: Default::default(),
             w_step_lead: Default::default(),
             w_step_phase: Default::default(),
             w_step_remaining: Default::default(),
+            w_step_emit: Default::default(),
             load_lead: Default::default(),
             load_remaining: Default::default(),
             load_last: Default::default(),
@@ -223,6 +228,7 @@ impl<const CB: usize, const DK: usize> Logic for AxisScan<CB, DK> {
         } else {
             self.step_lead.next = self.lead.q.val() - 1;
         }
+        self.step_emit.next = (self.step_lead.val() == 0) && !self.step_phase.val();
         // The carried-on scan emits only while emissions remain: it runs on past its end.
         self.w_step_lead.next = self.w_lead.q.val();
         self.w_step_phase.next = self.w_phase.q.val();
@@ -235,6 +241,7 @@ impl<const CB: usize, const DK: usize> Logic for AxisScan<CB, DK> {
         } else {
             self.w_step_lead.next = self.w_lead.q.val() - 1;
         }
+        self.w_step_emit.next = (self.w_step_lead.val() == 0) && !self.w_step_phase.val();
         self.pos_succ.next = self.pos.q.val() + 1;
         self.load_last.next = self.size.val() - 1 + self.half.val();
         if self.size.val() < self.min_cols.val() {
@@ -260,9 +267,7 @@ impl<const CB: usize, const DK: usize> Logic for AxisScan<CB, DK> {
             self.w_image.d.next = self.in_image.q.val() << 1;
             if self.carry.val() {
                 self.w_remaining.d.next = self.step_remaining.val();
-                self.w_emit_r.d.next = (self.step_lead.val() == 0)
-                    && !self.step_phase.val()
-                    && self.step_remaining.val().any();
+                self.w_emit_r.d.next = self.step_emit.val() && self.step_remaining.val().any();
             } else {
                 self.w_remaining.d.next = 0.into();
                 self.w_emit_r.d.next = false;
@@ -292,15 +297,13 @@ impl<const CB: usize, const DK: usize> Logic for AxisScan<CB, DK> {
             self.lead.d.next = self.step_lead.val();
             self.phase.d.next = self.step_phase.val();
             self.remaining.d.next = self.step_remaining.val();
-            self.emit_r.d.next = (self.step_lead.val() == 0) && !self.step_phase.val();
+            self.emit_r.d.next = self.step_emit.val();
             // The wrap scan's positions lie right of the image: validity shifts in 0.
             self.w_image.d.next = self.w_image.q.val() << 1;
             self.w_lead.d.next = self.w_step_lead.val();
             self.w_phase.d.next = self.w_step_phase.val();
             self.w_remaining.d.next = self.w_step_remaining.val();
-            self.w_emit_r.d.next = (self.w_step_lead.val() == 0)
-                && !self.w_step_phase.val()
-                && self.w_step_remaining.val().any();
+            self.w_emit_r.d.next = self.w_step_emit.val() && self.w_step_remaining.val().any();
         }
     }
 }
