@@ -11690,20 +11690,20 @@ module board_ulx3s$engine$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_
     
     // Local signals
     reg  [4:0] neg_shift;
-    reg  sat5;
+    reg  sat6;
     reg  [31:0] prod_hi;
-    reg  [31:0] y5;
-    reg  [4:0] right5;
-    reg  [31:0] mask5;
-    reg  [31:0] half5;
-    reg  [31:0] below5;
-    reg  [31:0] fill5;
-    reg  [22:0] top6;
-    reg  [10:0] low6;
-    reg  [10:0] zp_ext7;
-    reg  [10:0] val_off8;
-    reg  [10:0] lo_off8;
-    reg  [10:0] hi_off8;
+    reg  [31:0] y6;
+    reg  [4:0] right6;
+    reg  [31:0] mask6;
+    reg  [31:0] half6;
+    reg  [31:0] below6;
+    reg  [31:0] fill6;
+    reg  [22:0] top7;
+    reg  [10:0] low7;
+    reg  [10:0] zp_ext8;
+    reg  [10:0] val_off9;
+    reg  [10:0] lo_off9;
+    reg  [10:0] hi_off9;
     
     // Sub module instances
     board_ulx3s$engine$rq$0$mul mul(
@@ -11882,43 +11882,43 @@ module board_ulx3s$engine$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_
         mul$b = m0_1$q;
         dv$inp = valid;
         dlast$inp = last;
-        sat5 = mul$hi[32'h20] && ~mul$hi[32'h21];
+        sat6 = mul$hi[32'h20] && ~mul$hi[32'h21];
         prod_hi = mul$hi[(32'h1)+:(32)];
-        if (sat5) begin
-            y5 = int32_max;
+        if (sat6) begin
+            y6 = int32_max;
         end
         else if (mul$hi[32'h0]) begin
-            y5 = prod_hi + one;
+            y6 = prod_hi + one;
         end
         else begin
-            y5 = prod_hi;
+            y6 = prod_hi;
         end
-        right5 = dright$out;
-        mask5 = ~(ones << right5);
-        below5 = mask5 >> 32'h1;
-        half5 = mask5 ^ below5;
-        fill5 = ~(ones >> right5);
-        if (y5[32'h1f]) begin
-            q6$d = (y5 >> right5) | fill5;
-            up6$d = |(y5 & half5) && |(y5 & below5);
+        right6 = dright$out;
+        mask6 = ~(ones << right6);
+        below6 = mask6 >> 32'h1;
+        half6 = mask6 ^ below6;
+        fill6 = ~(ones >> right6);
+        if (y6[32'h1f]) begin
+            q6$d = (y6 >> right6) | fill6;
+            up6$d = |(y6 & half6) && |(y6 & below6);
         end
         else begin
-            q6$d = y5 >> right5;
-            up6$d = |(y5 & half5);
+            q6$d = y6 >> right6;
+            up6$d = |(y6 & half6);
         end
         v6$d = dv$out;
         last6$d = dlast$out;
-        top6 = q6$q[(32'h9)+:(23)];
-        low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff);
+        top7 = q6$q[(32'h9)+:(23)];
+        low7 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff);
         if (q6$q[32'h9]) begin
-            low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
+            low7 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
         end
-        if (~|top6 || (top6 == top_ones)) begin
+        if (~|top7 || (top7 == top_ones)) begin
             if (up6$q) begin
-                r7$d = low6 + one11;
+                r7$d = low7 + one11;
             end
             else begin
-                r7$d = low6;
+                r7$d = low7;
             end
         end
         else if (q6$q[32'h1f]) begin
@@ -11929,26 +11929,26 @@ module board_ulx3s$engine$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_
         end
         v7$d = v6$q;
         last7$d = last6$q;
-        zp_ext7 = ((out_zp) & 11'h7ff);
+        zp_ext8 = ((out_zp) & 11'h7ff);
         if (out_zp[32'h7]) begin
-            zp_ext7 = ((out_zp) & 11'h7ff) | sext8;
+            zp_ext8 = ((out_zp) & 11'h7ff) | sext8;
         end
-        val8$d = r7$q + zp_ext7;
+        val8$d = r7$q + zp_ext8;
         v8$d = v7$q;
         last8$d = last7$q;
-        val_off8 = val8$q ^ offset11;
-        lo_off8 = ((act_min) & 11'h7ff) ^ offset11;
+        val_off9 = val8$q ^ offset11;
+        lo_off9 = ((act_min) & 11'h7ff) ^ offset11;
         if (act_min[32'h7]) begin
-            lo_off8 = (((act_min) & 11'h7ff) | sext8) ^ offset11;
+            lo_off9 = (((act_min) & 11'h7ff) | sext8) ^ offset11;
         end
-        hi_off8 = ((act_max) & 11'h7ff) ^ offset11;
+        hi_off9 = ((act_max) & 11'h7ff) ^ offset11;
         if (act_max[32'h7]) begin
-            hi_off8 = (((act_max) & 11'h7ff) | sext8) ^ offset11;
+            hi_off9 = (((act_max) & 11'h7ff) | sext8) ^ offset11;
         end
-        if (val_off8 < lo_off8) begin
+        if (val_off9 < lo_off9) begin
             out9$d = act_min;
         end
-        else if (val_off8 > hi_off8) begin
+        else if (val_off9 > hi_off9) begin
             out9$d = act_max;
         end
         else begin
@@ -13001,20 +13001,20 @@ module board_ulx3s$engine$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_
     
     // Local signals
     reg  [4:0] neg_shift;
-    reg  sat5;
+    reg  sat6;
     reg  [31:0] prod_hi;
-    reg  [31:0] y5;
-    reg  [4:0] right5;
-    reg  [31:0] mask5;
-    reg  [31:0] half5;
-    reg  [31:0] below5;
-    reg  [31:0] fill5;
-    reg  [22:0] top6;
-    reg  [10:0] low6;
-    reg  [10:0] zp_ext7;
-    reg  [10:0] val_off8;
-    reg  [10:0] lo_off8;
-    reg  [10:0] hi_off8;
+    reg  [31:0] y6;
+    reg  [4:0] right6;
+    reg  [31:0] mask6;
+    reg  [31:0] half6;
+    reg  [31:0] below6;
+    reg  [31:0] fill6;
+    reg  [22:0] top7;
+    reg  [10:0] low7;
+    reg  [10:0] zp_ext8;
+    reg  [10:0] val_off9;
+    reg  [10:0] lo_off9;
+    reg  [10:0] hi_off9;
     
     // Sub module instances
     board_ulx3s$engine$rq$1$mul mul(
@@ -13193,43 +13193,43 @@ module board_ulx3s$engine$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_
         mul$b = m0_1$q;
         dv$inp = valid;
         dlast$inp = last;
-        sat5 = mul$hi[32'h20] && ~mul$hi[32'h21];
+        sat6 = mul$hi[32'h20] && ~mul$hi[32'h21];
         prod_hi = mul$hi[(32'h1)+:(32)];
-        if (sat5) begin
-            y5 = int32_max;
+        if (sat6) begin
+            y6 = int32_max;
         end
         else if (mul$hi[32'h0]) begin
-            y5 = prod_hi + one;
+            y6 = prod_hi + one;
         end
         else begin
-            y5 = prod_hi;
+            y6 = prod_hi;
         end
-        right5 = dright$out;
-        mask5 = ~(ones << right5);
-        below5 = mask5 >> 32'h1;
-        half5 = mask5 ^ below5;
-        fill5 = ~(ones >> right5);
-        if (y5[32'h1f]) begin
-            q6$d = (y5 >> right5) | fill5;
-            up6$d = |(y5 & half5) && |(y5 & below5);
+        right6 = dright$out;
+        mask6 = ~(ones << right6);
+        below6 = mask6 >> 32'h1;
+        half6 = mask6 ^ below6;
+        fill6 = ~(ones >> right6);
+        if (y6[32'h1f]) begin
+            q6$d = (y6 >> right6) | fill6;
+            up6$d = |(y6 & half6) && |(y6 & below6);
         end
         else begin
-            q6$d = y5 >> right5;
-            up6$d = |(y5 & half5);
+            q6$d = y6 >> right6;
+            up6$d = |(y6 & half6);
         end
         v6$d = dv$out;
         last6$d = dlast$out;
-        top6 = q6$q[(32'h9)+:(23)];
-        low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff);
+        top7 = q6$q[(32'h9)+:(23)];
+        low7 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff);
         if (q6$q[32'h9]) begin
-            low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
+            low7 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
         end
-        if (~|top6 || (top6 == top_ones)) begin
+        if (~|top7 || (top7 == top_ones)) begin
             if (up6$q) begin
-                r7$d = low6 + one11;
+                r7$d = low7 + one11;
             end
             else begin
-                r7$d = low6;
+                r7$d = low7;
             end
         end
         else if (q6$q[32'h1f]) begin
@@ -13240,26 +13240,26 @@ module board_ulx3s$engine$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_
         end
         v7$d = v6$q;
         last7$d = last6$q;
-        zp_ext7 = ((out_zp) & 11'h7ff);
+        zp_ext8 = ((out_zp) & 11'h7ff);
         if (out_zp[32'h7]) begin
-            zp_ext7 = ((out_zp) & 11'h7ff) | sext8;
+            zp_ext8 = ((out_zp) & 11'h7ff) | sext8;
         end
-        val8$d = r7$q + zp_ext7;
+        val8$d = r7$q + zp_ext8;
         v8$d = v7$q;
         last8$d = last7$q;
-        val_off8 = val8$q ^ offset11;
-        lo_off8 = ((act_min) & 11'h7ff) ^ offset11;
+        val_off9 = val8$q ^ offset11;
+        lo_off9 = ((act_min) & 11'h7ff) ^ offset11;
         if (act_min[32'h7]) begin
-            lo_off8 = (((act_min) & 11'h7ff) | sext8) ^ offset11;
+            lo_off9 = (((act_min) & 11'h7ff) | sext8) ^ offset11;
         end
-        hi_off8 = ((act_max) & 11'h7ff) ^ offset11;
+        hi_off9 = ((act_max) & 11'h7ff) ^ offset11;
         if (act_max[32'h7]) begin
-            hi_off8 = (((act_max) & 11'h7ff) | sext8) ^ offset11;
+            hi_off9 = (((act_max) & 11'h7ff) | sext8) ^ offset11;
         end
-        if (val_off8 < lo_off8) begin
+        if (val_off9 < lo_off9) begin
             out9$d = act_min;
         end
-        else if (val_off8 > hi_off8) begin
+        else if (val_off9 > hi_off9) begin
             out9$d = act_max;
         end
         else begin
@@ -14312,20 +14312,20 @@ module board_ulx3s$engine$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_
     
     // Local signals
     reg  [4:0] neg_shift;
-    reg  sat5;
+    reg  sat6;
     reg  [31:0] prod_hi;
-    reg  [31:0] y5;
-    reg  [4:0] right5;
-    reg  [31:0] mask5;
-    reg  [31:0] half5;
-    reg  [31:0] below5;
-    reg  [31:0] fill5;
-    reg  [22:0] top6;
-    reg  [10:0] low6;
-    reg  [10:0] zp_ext7;
-    reg  [10:0] val_off8;
-    reg  [10:0] lo_off8;
-    reg  [10:0] hi_off8;
+    reg  [31:0] y6;
+    reg  [4:0] right6;
+    reg  [31:0] mask6;
+    reg  [31:0] half6;
+    reg  [31:0] below6;
+    reg  [31:0] fill6;
+    reg  [22:0] top7;
+    reg  [10:0] low7;
+    reg  [10:0] zp_ext8;
+    reg  [10:0] val_off9;
+    reg  [10:0] lo_off9;
+    reg  [10:0] hi_off9;
     
     // Sub module instances
     board_ulx3s$engine$rq$2$mul mul(
@@ -14504,43 +14504,43 @@ module board_ulx3s$engine$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_
         mul$b = m0_1$q;
         dv$inp = valid;
         dlast$inp = last;
-        sat5 = mul$hi[32'h20] && ~mul$hi[32'h21];
+        sat6 = mul$hi[32'h20] && ~mul$hi[32'h21];
         prod_hi = mul$hi[(32'h1)+:(32)];
-        if (sat5) begin
-            y5 = int32_max;
+        if (sat6) begin
+            y6 = int32_max;
         end
         else if (mul$hi[32'h0]) begin
-            y5 = prod_hi + one;
+            y6 = prod_hi + one;
         end
         else begin
-            y5 = prod_hi;
+            y6 = prod_hi;
         end
-        right5 = dright$out;
-        mask5 = ~(ones << right5);
-        below5 = mask5 >> 32'h1;
-        half5 = mask5 ^ below5;
-        fill5 = ~(ones >> right5);
-        if (y5[32'h1f]) begin
-            q6$d = (y5 >> right5) | fill5;
-            up6$d = |(y5 & half5) && |(y5 & below5);
+        right6 = dright$out;
+        mask6 = ~(ones << right6);
+        below6 = mask6 >> 32'h1;
+        half6 = mask6 ^ below6;
+        fill6 = ~(ones >> right6);
+        if (y6[32'h1f]) begin
+            q6$d = (y6 >> right6) | fill6;
+            up6$d = |(y6 & half6) && |(y6 & below6);
         end
         else begin
-            q6$d = y5 >> right5;
-            up6$d = |(y5 & half5);
+            q6$d = y6 >> right6;
+            up6$d = |(y6 & half6);
         end
         v6$d = dv$out;
         last6$d = dlast$out;
-        top6 = q6$q[(32'h9)+:(23)];
-        low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff);
+        top7 = q6$q[(32'h9)+:(23)];
+        low7 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff);
         if (q6$q[32'h9]) begin
-            low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
+            low7 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
         end
-        if (~|top6 || (top6 == top_ones)) begin
+        if (~|top7 || (top7 == top_ones)) begin
             if (up6$q) begin
-                r7$d = low6 + one11;
+                r7$d = low7 + one11;
             end
             else begin
-                r7$d = low6;
+                r7$d = low7;
             end
         end
         else if (q6$q[32'h1f]) begin
@@ -14551,26 +14551,26 @@ module board_ulx3s$engine$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_
         end
         v7$d = v6$q;
         last7$d = last6$q;
-        zp_ext7 = ((out_zp) & 11'h7ff);
+        zp_ext8 = ((out_zp) & 11'h7ff);
         if (out_zp[32'h7]) begin
-            zp_ext7 = ((out_zp) & 11'h7ff) | sext8;
+            zp_ext8 = ((out_zp) & 11'h7ff) | sext8;
         end
-        val8$d = r7$q + zp_ext7;
+        val8$d = r7$q + zp_ext8;
         v8$d = v7$q;
         last8$d = last7$q;
-        val_off8 = val8$q ^ offset11;
-        lo_off8 = ((act_min) & 11'h7ff) ^ offset11;
+        val_off9 = val8$q ^ offset11;
+        lo_off9 = ((act_min) & 11'h7ff) ^ offset11;
         if (act_min[32'h7]) begin
-            lo_off8 = (((act_min) & 11'h7ff) | sext8) ^ offset11;
+            lo_off9 = (((act_min) & 11'h7ff) | sext8) ^ offset11;
         end
-        hi_off8 = ((act_max) & 11'h7ff) ^ offset11;
+        hi_off9 = ((act_max) & 11'h7ff) ^ offset11;
         if (act_max[32'h7]) begin
-            hi_off8 = (((act_max) & 11'h7ff) | sext8) ^ offset11;
+            hi_off9 = (((act_max) & 11'h7ff) | sext8) ^ offset11;
         end
-        if (val_off8 < lo_off8) begin
+        if (val_off9 < lo_off9) begin
             out9$d = act_min;
         end
-        else if (val_off8 > hi_off8) begin
+        else if (val_off9 > hi_off9) begin
             out9$d = act_max;
         end
         else begin
@@ -15623,20 +15623,20 @@ module board_ulx3s$engine$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_
     
     // Local signals
     reg  [4:0] neg_shift;
-    reg  sat5;
+    reg  sat6;
     reg  [31:0] prod_hi;
-    reg  [31:0] y5;
-    reg  [4:0] right5;
-    reg  [31:0] mask5;
-    reg  [31:0] half5;
-    reg  [31:0] below5;
-    reg  [31:0] fill5;
-    reg  [22:0] top6;
-    reg  [10:0] low6;
-    reg  [10:0] zp_ext7;
-    reg  [10:0] val_off8;
-    reg  [10:0] lo_off8;
-    reg  [10:0] hi_off8;
+    reg  [31:0] y6;
+    reg  [4:0] right6;
+    reg  [31:0] mask6;
+    reg  [31:0] half6;
+    reg  [31:0] below6;
+    reg  [31:0] fill6;
+    reg  [22:0] top7;
+    reg  [10:0] low7;
+    reg  [10:0] zp_ext8;
+    reg  [10:0] val_off9;
+    reg  [10:0] lo_off9;
+    reg  [10:0] hi_off9;
     
     // Sub module instances
     board_ulx3s$engine$rq$3$mul mul(
@@ -15815,43 +15815,43 @@ module board_ulx3s$engine$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_
         mul$b = m0_1$q;
         dv$inp = valid;
         dlast$inp = last;
-        sat5 = mul$hi[32'h20] && ~mul$hi[32'h21];
+        sat6 = mul$hi[32'h20] && ~mul$hi[32'h21];
         prod_hi = mul$hi[(32'h1)+:(32)];
-        if (sat5) begin
-            y5 = int32_max;
+        if (sat6) begin
+            y6 = int32_max;
         end
         else if (mul$hi[32'h0]) begin
-            y5 = prod_hi + one;
+            y6 = prod_hi + one;
         end
         else begin
-            y5 = prod_hi;
+            y6 = prod_hi;
         end
-        right5 = dright$out;
-        mask5 = ~(ones << right5);
-        below5 = mask5 >> 32'h1;
-        half5 = mask5 ^ below5;
-        fill5 = ~(ones >> right5);
-        if (y5[32'h1f]) begin
-            q6$d = (y5 >> right5) | fill5;
-            up6$d = |(y5 & half5) && |(y5 & below5);
+        right6 = dright$out;
+        mask6 = ~(ones << right6);
+        below6 = mask6 >> 32'h1;
+        half6 = mask6 ^ below6;
+        fill6 = ~(ones >> right6);
+        if (y6[32'h1f]) begin
+            q6$d = (y6 >> right6) | fill6;
+            up6$d = |(y6 & half6) && |(y6 & below6);
         end
         else begin
-            q6$d = y5 >> right5;
-            up6$d = |(y5 & half5);
+            q6$d = y6 >> right6;
+            up6$d = |(y6 & half6);
         end
         v6$d = dv$out;
         last6$d = dlast$out;
-        top6 = q6$q[(32'h9)+:(23)];
-        low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff);
+        top7 = q6$q[(32'h9)+:(23)];
+        low7 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff);
         if (q6$q[32'h9]) begin
-            low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
+            low7 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
         end
-        if (~|top6 || (top6 == top_ones)) begin
+        if (~|top7 || (top7 == top_ones)) begin
             if (up6$q) begin
-                r7$d = low6 + one11;
+                r7$d = low7 + one11;
             end
             else begin
-                r7$d = low6;
+                r7$d = low7;
             end
         end
         else if (q6$q[32'h1f]) begin
@@ -15862,26 +15862,26 @@ module board_ulx3s$engine$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_
         end
         v7$d = v6$q;
         last7$d = last6$q;
-        zp_ext7 = ((out_zp) & 11'h7ff);
+        zp_ext8 = ((out_zp) & 11'h7ff);
         if (out_zp[32'h7]) begin
-            zp_ext7 = ((out_zp) & 11'h7ff) | sext8;
+            zp_ext8 = ((out_zp) & 11'h7ff) | sext8;
         end
-        val8$d = r7$q + zp_ext7;
+        val8$d = r7$q + zp_ext8;
         v8$d = v7$q;
         last8$d = last7$q;
-        val_off8 = val8$q ^ offset11;
-        lo_off8 = ((act_min) & 11'h7ff) ^ offset11;
+        val_off9 = val8$q ^ offset11;
+        lo_off9 = ((act_min) & 11'h7ff) ^ offset11;
         if (act_min[32'h7]) begin
-            lo_off8 = (((act_min) & 11'h7ff) | sext8) ^ offset11;
+            lo_off9 = (((act_min) & 11'h7ff) | sext8) ^ offset11;
         end
-        hi_off8 = ((act_max) & 11'h7ff) ^ offset11;
+        hi_off9 = ((act_max) & 11'h7ff) ^ offset11;
         if (act_max[32'h7]) begin
-            hi_off8 = (((act_max) & 11'h7ff) | sext8) ^ offset11;
+            hi_off9 = (((act_max) & 11'h7ff) | sext8) ^ offset11;
         end
-        if (val_off8 < lo_off8) begin
+        if (val_off9 < lo_off9) begin
             out9$d = act_min;
         end
-        else if (val_off8 > hi_off8) begin
+        else if (val_off9 > hi_off9) begin
             out9$d = act_max;
         end
         else begin
@@ -17797,9 +17797,11 @@ module board_ulx3s$engine$window$colscan(clock,load,step,size,stride2,extend,car
     reg  [5:0] step_lead;
     reg  step_phase;
     reg  [5:0] step_remaining;
+    reg  step_emit;
     reg  [5:0] w_step_lead;
     reg  w_step_phase;
     reg  [5:0] w_step_remaining;
+    reg  w_step_emit;
     reg  [5:0] load_lead;
     reg  [5:0] load_remaining;
     reg  [5:0] load_last;
@@ -17970,6 +17972,7 @@ module board_ulx3s$engine$window$colscan(clock,load,step,size,stride2,extend,car
         else begin
             step_lead = lead$q - 32'h1;
         end
+        step_emit = (step_lead == 32'h0) && ~step_phase;
         w_step_lead = w_lead$q;
         w_step_phase = w_phase$q;
         w_step_remaining = w_remaining$q;
@@ -17982,6 +17985,7 @@ module board_ulx3s$engine$window$colscan(clock,load,step,size,stride2,extend,car
         else begin
             w_step_lead = w_lead$q - 32'h1;
         end
+        w_step_emit = (w_step_lead == 32'h0) && ~w_step_phase;
         pos_succ = pos$q + 32'h1;
         load_last = size - 32'h1 + half;
         if (size < min_cols) begin
@@ -18009,7 +18013,7 @@ module board_ulx3s$engine$window$colscan(clock,load,step,size,stride2,extend,car
             w_image$d = in_image$q << 32'h1;
             if (carry) begin
                 w_remaining$d = step_remaining;
-                w_emit_r$d = (step_lead == 32'h0) && ~step_phase && |step_remaining;
+                w_emit_r$d = step_emit && |step_remaining;
             end
             else begin
                 w_remaining$d = 32'h0;
@@ -18040,12 +18044,12 @@ module board_ulx3s$engine$window$colscan(clock,load,step,size,stride2,extend,car
             lead$d = step_lead;
             phase$d = step_phase;
             remaining$d = step_remaining;
-            emit_r$d = (step_lead == 32'h0) && ~step_phase;
+            emit_r$d = step_emit;
             w_image$d = w_image$q << 32'h1;
             w_lead$d = w_step_lead;
             w_phase$d = w_step_phase;
             w_remaining$d = w_step_remaining;
-            w_emit_r$d = (w_step_lead == 32'h0) && ~w_step_phase && |w_step_remaining;
+            w_emit_r$d = w_step_emit && |w_step_remaining;
         end
     end
     
@@ -20043,9 +20047,11 @@ module board_ulx3s$engine$window$rowscan(clock,load,step,size,stride2,extend,car
     reg  [5:0] step_lead;
     reg  step_phase;
     reg  [5:0] step_remaining;
+    reg  step_emit;
     reg  [5:0] w_step_lead;
     reg  w_step_phase;
     reg  [5:0] w_step_remaining;
+    reg  w_step_emit;
     reg  [5:0] load_lead;
     reg  [5:0] load_remaining;
     reg  [5:0] load_last;
@@ -20216,6 +20222,7 @@ module board_ulx3s$engine$window$rowscan(clock,load,step,size,stride2,extend,car
         else begin
             step_lead = lead$q - 32'h1;
         end
+        step_emit = (step_lead == 32'h0) && ~step_phase;
         w_step_lead = w_lead$q;
         w_step_phase = w_phase$q;
         w_step_remaining = w_remaining$q;
@@ -20228,6 +20235,7 @@ module board_ulx3s$engine$window$rowscan(clock,load,step,size,stride2,extend,car
         else begin
             w_step_lead = w_lead$q - 32'h1;
         end
+        w_step_emit = (w_step_lead == 32'h0) && ~w_step_phase;
         pos_succ = pos$q + 32'h1;
         load_last = size - 32'h1 + half;
         if (size < min_cols) begin
@@ -20255,7 +20263,7 @@ module board_ulx3s$engine$window$rowscan(clock,load,step,size,stride2,extend,car
             w_image$d = in_image$q << 32'h1;
             if (carry) begin
                 w_remaining$d = step_remaining;
-                w_emit_r$d = (step_lead == 32'h0) && ~step_phase && |step_remaining;
+                w_emit_r$d = step_emit && |step_remaining;
             end
             else begin
                 w_remaining$d = 32'h0;
@@ -20286,12 +20294,12 @@ module board_ulx3s$engine$window$rowscan(clock,load,step,size,stride2,extend,car
             lead$d = step_lead;
             phase$d = step_phase;
             remaining$d = step_remaining;
-            emit_r$d = (step_lead == 32'h0) && ~step_phase;
+            emit_r$d = step_emit;
             w_image$d = w_image$q << 32'h1;
             w_lead$d = w_step_lead;
             w_phase$d = w_step_phase;
             w_remaining$d = w_step_remaining;
-            w_emit_r$d = (w_step_lead == 32'h0) && ~w_step_phase && |w_step_remaining;
+            w_emit_r$d = w_step_emit && |w_step_remaining;
         end
     end
     

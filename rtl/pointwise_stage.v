@@ -12810,20 +12810,20 @@ module pointwise_stage$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     
     // Local signals
     reg  [4:0] neg_shift;
-    reg  sat5;
+    reg  sat6;
     reg  [31:0] prod_hi;
-    reg  [31:0] y5;
-    reg  [4:0] right5;
-    reg  [31:0] mask5;
-    reg  [31:0] half5;
-    reg  [31:0] below5;
-    reg  [31:0] fill5;
-    reg  [22:0] top6;
-    reg  [10:0] low6;
-    reg  [10:0] zp_ext7;
-    reg  [10:0] val_off8;
-    reg  [10:0] lo_off8;
-    reg  [10:0] hi_off8;
+    reg  [31:0] y6;
+    reg  [4:0] right6;
+    reg  [31:0] mask6;
+    reg  [31:0] half6;
+    reg  [31:0] below6;
+    reg  [31:0] fill6;
+    reg  [22:0] top7;
+    reg  [10:0] low7;
+    reg  [10:0] zp_ext8;
+    reg  [10:0] val_off9;
+    reg  [10:0] lo_off9;
+    reg  [10:0] hi_off9;
     
     // Sub module instances
     pointwise_stage$rq$0$mul mul(
@@ -13002,43 +13002,43 @@ module pointwise_stage$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         mul$b = m0_1$q;
         dv$inp = valid;
         dlast$inp = last;
-        sat5 = mul$hi[32'h20] && ~mul$hi[32'h21];
+        sat6 = mul$hi[32'h20] && ~mul$hi[32'h21];
         prod_hi = mul$hi[(32'h1)+:(32)];
-        if (sat5) begin
-            y5 = int32_max;
+        if (sat6) begin
+            y6 = int32_max;
         end
         else if (mul$hi[32'h0]) begin
-            y5 = prod_hi + one;
+            y6 = prod_hi + one;
         end
         else begin
-            y5 = prod_hi;
+            y6 = prod_hi;
         end
-        right5 = dright$out;
-        mask5 = ~(ones << right5);
-        below5 = mask5 >> 32'h1;
-        half5 = mask5 ^ below5;
-        fill5 = ~(ones >> right5);
-        if (y5[32'h1f]) begin
-            q6$d = (y5 >> right5) | fill5;
-            up6$d = |(y5 & half5) && |(y5 & below5);
+        right6 = dright$out;
+        mask6 = ~(ones << right6);
+        below6 = mask6 >> 32'h1;
+        half6 = mask6 ^ below6;
+        fill6 = ~(ones >> right6);
+        if (y6[32'h1f]) begin
+            q6$d = (y6 >> right6) | fill6;
+            up6$d = |(y6 & half6) && |(y6 & below6);
         end
         else begin
-            q6$d = y5 >> right5;
-            up6$d = |(y5 & half5);
+            q6$d = y6 >> right6;
+            up6$d = |(y6 & half6);
         end
         v6$d = dv$out;
         last6$d = dlast$out;
-        top6 = q6$q[(32'h9)+:(23)];
-        low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff);
+        top7 = q6$q[(32'h9)+:(23)];
+        low7 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff);
         if (q6$q[32'h9]) begin
-            low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
+            low7 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
         end
-        if (~|top6 || (top6 == top_ones)) begin
+        if (~|top7 || (top7 == top_ones)) begin
             if (up6$q) begin
-                r7$d = low6 + one11;
+                r7$d = low7 + one11;
             end
             else begin
-                r7$d = low6;
+                r7$d = low7;
             end
         end
         else if (q6$q[32'h1f]) begin
@@ -13049,26 +13049,26 @@ module pointwise_stage$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         end
         v7$d = v6$q;
         last7$d = last6$q;
-        zp_ext7 = ((out_zp) & 11'h7ff);
+        zp_ext8 = ((out_zp) & 11'h7ff);
         if (out_zp[32'h7]) begin
-            zp_ext7 = ((out_zp) & 11'h7ff) | sext8;
+            zp_ext8 = ((out_zp) & 11'h7ff) | sext8;
         end
-        val8$d = r7$q + zp_ext7;
+        val8$d = r7$q + zp_ext8;
         v8$d = v7$q;
         last8$d = last7$q;
-        val_off8 = val8$q ^ offset11;
-        lo_off8 = ((act_min) & 11'h7ff) ^ offset11;
+        val_off9 = val8$q ^ offset11;
+        lo_off9 = ((act_min) & 11'h7ff) ^ offset11;
         if (act_min[32'h7]) begin
-            lo_off8 = (((act_min) & 11'h7ff) | sext8) ^ offset11;
+            lo_off9 = (((act_min) & 11'h7ff) | sext8) ^ offset11;
         end
-        hi_off8 = ((act_max) & 11'h7ff) ^ offset11;
+        hi_off9 = ((act_max) & 11'h7ff) ^ offset11;
         if (act_max[32'h7]) begin
-            hi_off8 = (((act_max) & 11'h7ff) | sext8) ^ offset11;
+            hi_off9 = (((act_max) & 11'h7ff) | sext8) ^ offset11;
         end
-        if (val_off8 < lo_off8) begin
+        if (val_off9 < lo_off9) begin
             out9$d = act_min;
         end
-        else if (val_off8 > hi_off8) begin
+        else if (val_off9 > hi_off9) begin
             out9$d = act_max;
         end
         else begin
@@ -14121,20 +14121,20 @@ module pointwise_stage$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     
     // Local signals
     reg  [4:0] neg_shift;
-    reg  sat5;
+    reg  sat6;
     reg  [31:0] prod_hi;
-    reg  [31:0] y5;
-    reg  [4:0] right5;
-    reg  [31:0] mask5;
-    reg  [31:0] half5;
-    reg  [31:0] below5;
-    reg  [31:0] fill5;
-    reg  [22:0] top6;
-    reg  [10:0] low6;
-    reg  [10:0] zp_ext7;
-    reg  [10:0] val_off8;
-    reg  [10:0] lo_off8;
-    reg  [10:0] hi_off8;
+    reg  [31:0] y6;
+    reg  [4:0] right6;
+    reg  [31:0] mask6;
+    reg  [31:0] half6;
+    reg  [31:0] below6;
+    reg  [31:0] fill6;
+    reg  [22:0] top7;
+    reg  [10:0] low7;
+    reg  [10:0] zp_ext8;
+    reg  [10:0] val_off9;
+    reg  [10:0] lo_off9;
+    reg  [10:0] hi_off9;
     
     // Sub module instances
     pointwise_stage$rq$1$mul mul(
@@ -14313,43 +14313,43 @@ module pointwise_stage$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         mul$b = m0_1$q;
         dv$inp = valid;
         dlast$inp = last;
-        sat5 = mul$hi[32'h20] && ~mul$hi[32'h21];
+        sat6 = mul$hi[32'h20] && ~mul$hi[32'h21];
         prod_hi = mul$hi[(32'h1)+:(32)];
-        if (sat5) begin
-            y5 = int32_max;
+        if (sat6) begin
+            y6 = int32_max;
         end
         else if (mul$hi[32'h0]) begin
-            y5 = prod_hi + one;
+            y6 = prod_hi + one;
         end
         else begin
-            y5 = prod_hi;
+            y6 = prod_hi;
         end
-        right5 = dright$out;
-        mask5 = ~(ones << right5);
-        below5 = mask5 >> 32'h1;
-        half5 = mask5 ^ below5;
-        fill5 = ~(ones >> right5);
-        if (y5[32'h1f]) begin
-            q6$d = (y5 >> right5) | fill5;
-            up6$d = |(y5 & half5) && |(y5 & below5);
+        right6 = dright$out;
+        mask6 = ~(ones << right6);
+        below6 = mask6 >> 32'h1;
+        half6 = mask6 ^ below6;
+        fill6 = ~(ones >> right6);
+        if (y6[32'h1f]) begin
+            q6$d = (y6 >> right6) | fill6;
+            up6$d = |(y6 & half6) && |(y6 & below6);
         end
         else begin
-            q6$d = y5 >> right5;
-            up6$d = |(y5 & half5);
+            q6$d = y6 >> right6;
+            up6$d = |(y6 & half6);
         end
         v6$d = dv$out;
         last6$d = dlast$out;
-        top6 = q6$q[(32'h9)+:(23)];
-        low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff);
+        top7 = q6$q[(32'h9)+:(23)];
+        low7 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff);
         if (q6$q[32'h9]) begin
-            low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
+            low7 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
         end
-        if (~|top6 || (top6 == top_ones)) begin
+        if (~|top7 || (top7 == top_ones)) begin
             if (up6$q) begin
-                r7$d = low6 + one11;
+                r7$d = low7 + one11;
             end
             else begin
-                r7$d = low6;
+                r7$d = low7;
             end
         end
         else if (q6$q[32'h1f]) begin
@@ -14360,26 +14360,26 @@ module pointwise_stage$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         end
         v7$d = v6$q;
         last7$d = last6$q;
-        zp_ext7 = ((out_zp) & 11'h7ff);
+        zp_ext8 = ((out_zp) & 11'h7ff);
         if (out_zp[32'h7]) begin
-            zp_ext7 = ((out_zp) & 11'h7ff) | sext8;
+            zp_ext8 = ((out_zp) & 11'h7ff) | sext8;
         end
-        val8$d = r7$q + zp_ext7;
+        val8$d = r7$q + zp_ext8;
         v8$d = v7$q;
         last8$d = last7$q;
-        val_off8 = val8$q ^ offset11;
-        lo_off8 = ((act_min) & 11'h7ff) ^ offset11;
+        val_off9 = val8$q ^ offset11;
+        lo_off9 = ((act_min) & 11'h7ff) ^ offset11;
         if (act_min[32'h7]) begin
-            lo_off8 = (((act_min) & 11'h7ff) | sext8) ^ offset11;
+            lo_off9 = (((act_min) & 11'h7ff) | sext8) ^ offset11;
         end
-        hi_off8 = ((act_max) & 11'h7ff) ^ offset11;
+        hi_off9 = ((act_max) & 11'h7ff) ^ offset11;
         if (act_max[32'h7]) begin
-            hi_off8 = (((act_max) & 11'h7ff) | sext8) ^ offset11;
+            hi_off9 = (((act_max) & 11'h7ff) | sext8) ^ offset11;
         end
-        if (val_off8 < lo_off8) begin
+        if (val_off9 < lo_off9) begin
             out9$d = act_min;
         end
-        else if (val_off8 > hi_off8) begin
+        else if (val_off9 > hi_off9) begin
             out9$d = act_max;
         end
         else begin
@@ -15432,20 +15432,20 @@ module pointwise_stage$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     
     // Local signals
     reg  [4:0] neg_shift;
-    reg  sat5;
+    reg  sat6;
     reg  [31:0] prod_hi;
-    reg  [31:0] y5;
-    reg  [4:0] right5;
-    reg  [31:0] mask5;
-    reg  [31:0] half5;
-    reg  [31:0] below5;
-    reg  [31:0] fill5;
-    reg  [22:0] top6;
-    reg  [10:0] low6;
-    reg  [10:0] zp_ext7;
-    reg  [10:0] val_off8;
-    reg  [10:0] lo_off8;
-    reg  [10:0] hi_off8;
+    reg  [31:0] y6;
+    reg  [4:0] right6;
+    reg  [31:0] mask6;
+    reg  [31:0] half6;
+    reg  [31:0] below6;
+    reg  [31:0] fill6;
+    reg  [22:0] top7;
+    reg  [10:0] low7;
+    reg  [10:0] zp_ext8;
+    reg  [10:0] val_off9;
+    reg  [10:0] lo_off9;
+    reg  [10:0] hi_off9;
     
     // Sub module instances
     pointwise_stage$rq$2$mul mul(
@@ -15624,43 +15624,43 @@ module pointwise_stage$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         mul$b = m0_1$q;
         dv$inp = valid;
         dlast$inp = last;
-        sat5 = mul$hi[32'h20] && ~mul$hi[32'h21];
+        sat6 = mul$hi[32'h20] && ~mul$hi[32'h21];
         prod_hi = mul$hi[(32'h1)+:(32)];
-        if (sat5) begin
-            y5 = int32_max;
+        if (sat6) begin
+            y6 = int32_max;
         end
         else if (mul$hi[32'h0]) begin
-            y5 = prod_hi + one;
+            y6 = prod_hi + one;
         end
         else begin
-            y5 = prod_hi;
+            y6 = prod_hi;
         end
-        right5 = dright$out;
-        mask5 = ~(ones << right5);
-        below5 = mask5 >> 32'h1;
-        half5 = mask5 ^ below5;
-        fill5 = ~(ones >> right5);
-        if (y5[32'h1f]) begin
-            q6$d = (y5 >> right5) | fill5;
-            up6$d = |(y5 & half5) && |(y5 & below5);
+        right6 = dright$out;
+        mask6 = ~(ones << right6);
+        below6 = mask6 >> 32'h1;
+        half6 = mask6 ^ below6;
+        fill6 = ~(ones >> right6);
+        if (y6[32'h1f]) begin
+            q6$d = (y6 >> right6) | fill6;
+            up6$d = |(y6 & half6) && |(y6 & below6);
         end
         else begin
-            q6$d = y5 >> right5;
-            up6$d = |(y5 & half5);
+            q6$d = y6 >> right6;
+            up6$d = |(y6 & half6);
         end
         v6$d = dv$out;
         last6$d = dlast$out;
-        top6 = q6$q[(32'h9)+:(23)];
-        low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff);
+        top7 = q6$q[(32'h9)+:(23)];
+        low7 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff);
         if (q6$q[32'h9]) begin
-            low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
+            low7 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
         end
-        if (~|top6 || (top6 == top_ones)) begin
+        if (~|top7 || (top7 == top_ones)) begin
             if (up6$q) begin
-                r7$d = low6 + one11;
+                r7$d = low7 + one11;
             end
             else begin
-                r7$d = low6;
+                r7$d = low7;
             end
         end
         else if (q6$q[32'h1f]) begin
@@ -15671,26 +15671,26 @@ module pointwise_stage$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         end
         v7$d = v6$q;
         last7$d = last6$q;
-        zp_ext7 = ((out_zp) & 11'h7ff);
+        zp_ext8 = ((out_zp) & 11'h7ff);
         if (out_zp[32'h7]) begin
-            zp_ext7 = ((out_zp) & 11'h7ff) | sext8;
+            zp_ext8 = ((out_zp) & 11'h7ff) | sext8;
         end
-        val8$d = r7$q + zp_ext7;
+        val8$d = r7$q + zp_ext8;
         v8$d = v7$q;
         last8$d = last7$q;
-        val_off8 = val8$q ^ offset11;
-        lo_off8 = ((act_min) & 11'h7ff) ^ offset11;
+        val_off9 = val8$q ^ offset11;
+        lo_off9 = ((act_min) & 11'h7ff) ^ offset11;
         if (act_min[32'h7]) begin
-            lo_off8 = (((act_min) & 11'h7ff) | sext8) ^ offset11;
+            lo_off9 = (((act_min) & 11'h7ff) | sext8) ^ offset11;
         end
-        hi_off8 = ((act_max) & 11'h7ff) ^ offset11;
+        hi_off9 = ((act_max) & 11'h7ff) ^ offset11;
         if (act_max[32'h7]) begin
-            hi_off8 = (((act_max) & 11'h7ff) | sext8) ^ offset11;
+            hi_off9 = (((act_max) & 11'h7ff) | sext8) ^ offset11;
         end
-        if (val_off8 < lo_off8) begin
+        if (val_off9 < lo_off9) begin
             out9$d = act_min;
         end
-        else if (val_off8 > hi_off8) begin
+        else if (val_off9 > hi_off9) begin
             out9$d = act_max;
         end
         else begin
@@ -16743,20 +16743,20 @@ module pointwise_stage$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     
     // Local signals
     reg  [4:0] neg_shift;
-    reg  sat5;
+    reg  sat6;
     reg  [31:0] prod_hi;
-    reg  [31:0] y5;
-    reg  [4:0] right5;
-    reg  [31:0] mask5;
-    reg  [31:0] half5;
-    reg  [31:0] below5;
-    reg  [31:0] fill5;
-    reg  [22:0] top6;
-    reg  [10:0] low6;
-    reg  [10:0] zp_ext7;
-    reg  [10:0] val_off8;
-    reg  [10:0] lo_off8;
-    reg  [10:0] hi_off8;
+    reg  [31:0] y6;
+    reg  [4:0] right6;
+    reg  [31:0] mask6;
+    reg  [31:0] half6;
+    reg  [31:0] below6;
+    reg  [31:0] fill6;
+    reg  [22:0] top7;
+    reg  [10:0] low7;
+    reg  [10:0] zp_ext8;
+    reg  [10:0] val_off9;
+    reg  [10:0] lo_off9;
+    reg  [10:0] hi_off9;
     
     // Sub module instances
     pointwise_stage$rq$3$mul mul(
@@ -16935,43 +16935,43 @@ module pointwise_stage$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         mul$b = m0_1$q;
         dv$inp = valid;
         dlast$inp = last;
-        sat5 = mul$hi[32'h20] && ~mul$hi[32'h21];
+        sat6 = mul$hi[32'h20] && ~mul$hi[32'h21];
         prod_hi = mul$hi[(32'h1)+:(32)];
-        if (sat5) begin
-            y5 = int32_max;
+        if (sat6) begin
+            y6 = int32_max;
         end
         else if (mul$hi[32'h0]) begin
-            y5 = prod_hi + one;
+            y6 = prod_hi + one;
         end
         else begin
-            y5 = prod_hi;
+            y6 = prod_hi;
         end
-        right5 = dright$out;
-        mask5 = ~(ones << right5);
-        below5 = mask5 >> 32'h1;
-        half5 = mask5 ^ below5;
-        fill5 = ~(ones >> right5);
-        if (y5[32'h1f]) begin
-            q6$d = (y5 >> right5) | fill5;
-            up6$d = |(y5 & half5) && |(y5 & below5);
+        right6 = dright$out;
+        mask6 = ~(ones << right6);
+        below6 = mask6 >> 32'h1;
+        half6 = mask6 ^ below6;
+        fill6 = ~(ones >> right6);
+        if (y6[32'h1f]) begin
+            q6$d = (y6 >> right6) | fill6;
+            up6$d = |(y6 & half6) && |(y6 & below6);
         end
         else begin
-            q6$d = y5 >> right5;
-            up6$d = |(y5 & half5);
+            q6$d = y6 >> right6;
+            up6$d = |(y6 & half6);
         end
         v6$d = dv$out;
         last6$d = dlast$out;
-        top6 = q6$q[(32'h9)+:(23)];
-        low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff);
+        top7 = q6$q[(32'h9)+:(23)];
+        low7 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff);
         if (q6$q[32'h9]) begin
-            low6 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
+            low7 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
         end
-        if (~|top6 || (top6 == top_ones)) begin
+        if (~|top7 || (top7 == top_ones)) begin
             if (up6$q) begin
-                r7$d = low6 + one11;
+                r7$d = low7 + one11;
             end
             else begin
-                r7$d = low6;
+                r7$d = low7;
             end
         end
         else if (q6$q[32'h1f]) begin
@@ -16982,26 +16982,26 @@ module pointwise_stage$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         end
         v7$d = v6$q;
         last7$d = last6$q;
-        zp_ext7 = ((out_zp) & 11'h7ff);
+        zp_ext8 = ((out_zp) & 11'h7ff);
         if (out_zp[32'h7]) begin
-            zp_ext7 = ((out_zp) & 11'h7ff) | sext8;
+            zp_ext8 = ((out_zp) & 11'h7ff) | sext8;
         end
-        val8$d = r7$q + zp_ext7;
+        val8$d = r7$q + zp_ext8;
         v8$d = v7$q;
         last8$d = last7$q;
-        val_off8 = val8$q ^ offset11;
-        lo_off8 = ((act_min) & 11'h7ff) ^ offset11;
+        val_off9 = val8$q ^ offset11;
+        lo_off9 = ((act_min) & 11'h7ff) ^ offset11;
         if (act_min[32'h7]) begin
-            lo_off8 = (((act_min) & 11'h7ff) | sext8) ^ offset11;
+            lo_off9 = (((act_min) & 11'h7ff) | sext8) ^ offset11;
         end
-        hi_off8 = ((act_max) & 11'h7ff) ^ offset11;
+        hi_off9 = ((act_max) & 11'h7ff) ^ offset11;
         if (act_max[32'h7]) begin
-            hi_off8 = (((act_max) & 11'h7ff) | sext8) ^ offset11;
+            hi_off9 = (((act_max) & 11'h7ff) | sext8) ^ offset11;
         end
-        if (val_off8 < lo_off8) begin
+        if (val_off9 < lo_off9) begin
             out9$d = act_min;
         end
-        else if (val_off8 > hi_off8) begin
+        else if (val_off9 > hi_off9) begin
             out9$d = act_max;
         end
         else begin
