@@ -177,6 +177,18 @@ pub struct PointwiseStage<
     o_addr: DFF<Bits<OA>>,
     w_addr: DFF<Bits<WA>>,
     c_left: DFF<Bits<24>>,
+    /// The compute counters' compares, kept as registers computed from the counters' next
+    /// values (for Fmax: the weight-address enable and the tile end follow no adder or
+    /// comparator): `k_end` = `ck + 1` is `R` (PROLOGUE) or `T` (TILES); `k_issue` =
+    /// `ck < c_bsz`; `k_lastpx` = `ck + 1 == c_bsz`; `k_wcap` = `ck + R == T`; `k_wload` =
+    /// `ck + R ≥ T`; `ci_end` = `ci + 1 == MT`; `cj_end` = `cj + 1 == NT`.
+    k_end: DFF<Bit>,
+    k_issue: DFF<Bit>,
+    k_lastpx: DFF<Bit>,
+    k_wcap: DFF<Bit>,
+    k_wload: DFF<Bit>,
+    ci_end: DFF<Bit>,
+    cj_end: DFF<Bit>,
     sw_d: DFF<Bit>,
     cap_d: DFF<Bit>,
     // Accumulate stage (E → E+1).
@@ -249,6 +261,8 @@ pub struct PointwiseStage<
     hi_off: Signal<Local, Bits<8>>,
     // Constants.
     rows: Constant<Bits<16>>,
+    /// `R + 1`: `k_wcap`'s compare for the counter's next value.
+    rows1: Constant<Bits<16>>,
     tmin: Constant<Bits<16>>,
     /// The 16-bit counters' significant bits (from the generated maxima): every write is
     /// masked, so synthesis drops the flip-flops, adders and comparator bits above them.
@@ -455,6 +469,13 @@ impl<
             o_addr: Default::default(),
             w_addr: Default::default(),
             c_left: Default::default(),
+            k_end: Default::default(),
+            k_issue: Default::default(),
+            k_lastpx: Default::default(),
+            k_wcap: Default::default(),
+            k_wload: Default::default(),
+            ci_end: Default::default(),
+            cj_end: Default::default(),
             sw_d: Default::default(),
             cap_d: Default::default(),
             sum: Default::default(),
@@ -514,6 +535,7 @@ impl<
             lo_off: Default::default(),
             hi_off: Default::default(),
             rows: k16(r),
+            rows1: k16(r + 1),
             tmin: k16(r.max(PW_MIN_TILE)),
             cmask: k16(cmask),
             cfg_over: Constant::new((!(cmask as u32) as u64).into()),
@@ -568,7 +590,7 @@ impl<
             self, clock, mt, nt, npix, blk, out_zp, act_min, act_max, err, last_err, running, wstage, bstage,
             sstage, wpend, spend, cw_addr, cj_addr, ibank, in_i, in_p,
             in_addr, in_left, in_i_end, in_p_end, full0, full1, cbank, cstate, ck, ci, cj, tper, px_addr, o_addr,
-            w_addr, c_left, sw_d, cap_d, sum, bias1, shift1, j1, v1, p_e, p1, last1, end1, ofull0, ofull1, oused0, oused1, obank, o_rd,
+            w_addr, c_left, k_end, k_issue, k_lastpx, k_wcap, k_wload, ci_end, cj_end, sw_d, cap_d, sum, bias1, shift1, j1, v1, p_e, p1, last1, end1, ofull0, ofull1, oused0, oused1, obank, o_rd,
             o_j, o_p, o_left, credits, issued, issued_last,
             in_bsz, c_bsz, o_bsz, took, took_last, took_final, o_wp
         );
@@ -817,8 +839,7 @@ impl<
             self.c_full_now.next = self.full0.q.val();
             self.c_ofull_now.next = self.oused0.q.val();
         }
-        self.last_tile.next =
-            ((self.ci.q.val() + 1) == self.mt.q.val()) && ((self.cj.q.val() + 1) == self.nt.q.val());
+        self.last_tile.next = self.ci_end.q.val() && self.cj_end.q.val();
         self.issue_px.next = false;
         self.c_claim.next = false;
         self.clr_full.next = false;
@@ -840,6 +861,9 @@ impl<
                 self.ck.d.next = 0.into();
                 self.ci.d.next = 0.into();
                 self.cj.d.next = 0.into();
+                self.k_end.d.next = self.rows.val() == 1;
+                self.ci_end.d.next = self.mt.q.val() == 1;
+                self.cj_end.d.next = self.nt.q.val() == 1;
                 self.w_addr.d.next = 0.into();
                 self.px_addr.d.next = 0.into();
                 self.o_addr.d.next = 0.into();
@@ -853,31 +877,53 @@ impl<
             self.w_addr.d.next = self.w_addr.q.val() + 1;
             self.cap_d.d.next = self.ck.q.val() == 0;
             self.ck.d.next = (self.ck.q.val() + 1) & self.cmask.val();
-            if (self.ck.q.val() + 1) == self.rows.val() {
+            self.k_end.d.next = (self.ck.q.val() + 2) == self.rows.val();
+            if self.k_end.q.val() {
                 self.cstate.d.next = 2.into();
                 self.ck.d.next = 0.into();
+                // The first tile's flags at ck = 0 (c_bsz ≥ 1 while a block computes).
+                self.k_end.d.next = self.tper_v.val() == 1;
+                self.k_issue.d.next = true;
+                self.k_lastpx.d.next = self.c_bsz_v.val() == 1;
+                self.k_wcap.d.next = self.rows.val() == self.tper_v.val();
+                self.k_wload.d.next = self.rows.val() >= self.tper_v.val();
             }
         } else {
-            if self.ck.q.val() < self.c_bsz_v.val() {
+            if self.k_issue.q.val() {
                 self.issue_px.next = true;
                 self.px_addr.d.next = self.px_addr.q.val() + self.mt.q.val().get_bits::<XA>(0);
                 self.o_addr.d.next = self.o_addr.q.val() + self.nt.q.val().get_bits::<OA>(0);
             }
             self.sw_d.d.next = self.ck.q.val() == 0;
-            if !self.last_tile.val() && ((self.ck.q.val() + self.rows.val()) >= self.tper_v.val()) {
+            if !self.last_tile.val() && self.k_wload.q.val() {
                 self.w_addr.d.next = self.w_addr.q.val() + 1;
-                self.cap_d.d.next = (self.ck.q.val() + self.rows.val()) == self.tper_v.val();
+                self.cap_d.d.next = self.k_wcap.q.val();
             }
+            // The flags for ck + 1: the weight load starts once and lasts to the tile's end.
             self.ck.d.next = (self.ck.q.val() + 1) & self.cmask.val();
-            if (self.ck.q.val() + 1) == self.tper_v.val() {
+            self.k_end.d.next = (self.ck.q.val() + 2) == self.tper_v.val();
+            self.k_issue.d.next = self.k_issue.q.val() && !self.k_lastpx.q.val();
+            self.k_lastpx.d.next = (self.ck.q.val() + 2) == self.c_bsz_v.val();
+            self.k_wcap.d.next = (self.ck.q.val() + self.rows1.val()) == self.tper_v.val();
+            self.k_wload.d.next =
+                self.k_wload.q.val() || ((self.ck.q.val() + self.rows1.val()) == self.tper_v.val());
+            if self.k_end.q.val() {
                 self.ck.d.next = 0.into();
-                if (self.ci.q.val() + 1) == self.mt.q.val() {
+                self.k_end.d.next = self.tper_v.val() == 1;
+                self.k_issue.d.next = true;
+                self.k_lastpx.d.next = self.c_bsz_v.val() == 1;
+                self.k_wcap.d.next = self.rows.val() == self.tper_v.val();
+                self.k_wload.d.next = self.rows.val() >= self.tper_v.val();
+                if self.ci_end.q.val() {
                     self.ci.d.next = 0.into();
+                    self.ci_end.d.next = self.mt.q.val() == 1;
                     self.cj.d.next = (self.cj.q.val() + 1) & self.cmask.val();
+                    self.cj_end.d.next = (self.cj.q.val() + 2) == self.nt.q.val();
                     self.px_addr.d.next = 0.into();
                     self.o_addr.d.next = self.cj.q.val().get_bits::<OA>(0) + 1;
                 } else {
                     self.ci.d.next = (self.ci.q.val() + 1) & self.cmask.val();
+                    self.ci_end.d.next = (self.ci.q.val() + 2) == self.mt.q.val();
                     self.px_addr.d.next = self.ci.q.val().get_bits::<XA>(0) + 1;
                     self.o_addr.d.next = self.cj.q.val().get_bits::<OA>(0);
                 }
@@ -909,8 +955,8 @@ impl<
         self.tag_p.inp.next = self.ck.q.val().get_bits::<BA>(0);
         self.tag_v.inp.next = self.issue_px.val();
         self.tag_first.inp.next = self.ci.q.val() == 0;
-        self.tag_last.inp.next = (self.ci.q.val() + 1) == self.mt.q.val();
-        self.tag_end.inp.next = self.last_tile.val() && ((self.ck.q.val() + 1) == self.c_bsz_v.val());
+        self.tag_last.inp.next = self.ci_end.q.val();
+        self.tag_end.inp.next = self.last_tile.val() && self.k_lastpx.q.val();
         self.tag_j.inp.next = self.cj.q.val().get_bits::<JA>(0);
         if self.cbank.q.val() {
             self.o_tag.next = self.o_addr.q.val() | self.obank_bit.val();
