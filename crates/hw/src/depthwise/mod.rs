@@ -55,8 +55,9 @@
 //! **Config port** (`cfg_valid`, `cfg_addr`, `cfg_data`; one write per cycle, no handshake).
 //! A write is registered at the port ([`ConfigWrite`]: its address, data and the checks on
 //! them alone) and takes effect on the next edge (`error`, `busy` and a START show two edges
-//! after the write is presented; `busy` is high while a write is in the port register); a
-//! write presented with `reset` is dropped.
+//! after the write is presented; `busy` is high while a write is in the port register; the
+//! window generator starts one edge after START is taken); a write presented with `reset` is
+//! dropped.
 //! `cfg_addr[31:24]` selects a region, `cfg_addr[23:0]` an index:
 //!
 //! | region | index | data | meaning |
@@ -271,6 +272,10 @@ pub struct DepthwiseEngineQ<
     write_ok: Signal<Local, Bit>,
     bad: Signal<Local, Bit>,
     start: Signal<Local, Bit>,
+    /// START taken last cycle: the layer starts (`active`, the window generator) from this
+    /// flip-flop (for Fmax: the START checks and the scans' load logic do not meet in one
+    /// cycle); it counts as busy, so no write lands in between.
+    start_r: DFF<Bit>,
     busy_now: Signal<Local, Bit>,
     accept: Signal<Local, Bit>,
     send: Signal<Local, Bit>,
@@ -494,6 +499,7 @@ impl<
             write_ok: Default::default(),
             bad: Default::default(),
             start: Default::default(),
+            start_r: Default::default(),
             busy_now: Default::default(),
             accept: Default::default(),
             send: Default::default(),
@@ -552,7 +558,7 @@ impl<
         dff_setup!(
             self, clock, height, width, last_group, stride2, in_zp, out_zp, act_min, act_max, clamp_ok,
             im2col, wstage, bstage, sstage, wpend, spend, pgroup, err,
-            bias1, shift1, active, flush, credits, space, group, ser, ser_valid, ser_last, ser_tap, ser_at_last
+            bias1, shift1, active, start_r, flush, credits, space, group, ser, ser_valid, ser_last, ser_tap, ser_at_last
         );
         clock!(self, clock, window, wram, bram, mram, sram, fifo, port);
         for l in 0..self.lanes.len() {
@@ -566,8 +572,10 @@ impl<
         for i in 0..self.gpipe.len() {
             self.gpipe[i].clock.next = self.clock.val();
         }
-        self.busy_now.next =
-            self.active.q.val() || self.flush.q.val() || (self.credits.q.val() != 0);
+        self.busy_now.next = self.active.q.val()
+            || self.start_r.q.val()
+            || self.flush.q.val()
+            || (self.credits.q.val() != 0);
         // ---- Config port, edge 1: register the write with its data-only checks (the
         // index/region decode of a value's range); edge 2 below: the checks against the
         // engine's state (busy, START's geometry and clamp), then the write takes effect.
@@ -755,7 +763,9 @@ impl<
         self.sram.write_address.next = self.pgroup.q.val();
         self.sram.write_data.next = self.sstage.q.val();
         // ---- Window: layer inputs, input gated by `active`.
-        self.window.start.next = self.start.val();
+        // (A reset in the cycle after START abandons the frame before it starts.)
+        self.start_r.d.next = self.start.val();
+        self.window.start.next = self.start_r.q.val() && !self.reset.val();
         self.window.height.next = self.height.q.val();
         self.window.width.next = self.width.q.val();
         self.window.last_group.next = self.last_group.q.val();
@@ -775,7 +785,7 @@ impl<
             self.wide[i].clock.next = self.clock.val();
             self.window.start.next = false;
             self.window.inp.tvalid.next = false;
-            self.wide[i].start.next = self.start.val();
+            self.wide[i].start.next = self.start_r.q.val() && !self.reset.val();
             self.wide[i].height.next = self.height.q.val();
             self.wide[i].width.next = self.width.q.val();
             self.wide[i].last_group.next = self.last_group.q.val();
@@ -942,14 +952,14 @@ impl<
             self.space.d.next = self.space.q.val() + 1;
         }
         // Run control.
-        if self.start.val() {
+        if self.start_r.q.val() {
             self.active.d.next = true;
             self.group.d.next = 0.into();
             // START is refused while busy, so the credits are 0 here (only im2col mode
             // reads `space`; the mode is written before START).
             self.space.d.next = self.im2col_room.val();
         }
-        if self.active.q.val() && !self.start.val() && !self.win_busy.val() {
+        if self.active.q.val() && !self.win_busy.val() {
             self.active.d.next = false;
         }
         if self.flush.q.val() && (self.credits.q.val() == 0) {
