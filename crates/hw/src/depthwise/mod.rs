@@ -217,10 +217,15 @@ pub struct DepthwiseEngineQ<
     bstage: DFF<Bits<PW32>>,
     sstage: DFF<Bits<PW6>>,
     wpend: DFF<Bit>,
-    /// Bias / M0 write this cycle: those RAMs are written on the config write's effective
-    /// edge from `pword`, so with one lane the staging register holds nothing and goes.
+    /// Bias / M0 write this cycle: with `param_ram = "spram"` those RAMs are written on the
+    /// config write's effective edge from `pword`, so with one lane the staging register
+    /// holds nothing and goes (the UP5K needs those flip-flops).
     bwr: Signal<Local, Bit>,
     mwr: Signal<Local, Bit>,
+    /// With `"block"` they are written an edge later, like the weights, from `bstage` and
+    /// `pgroup` (for Fmax: the write's checks do not meet the RAMs' write enables).
+    bpend: DFF<Bit>,
+    mpend: DFF<Bit>,
     pword: Signal<Local, Bits<PW32>>,
     spend: DFF<Bit>,
     pgroup: DFF<Bits<GADDR>>,
@@ -466,6 +471,8 @@ impl<
             wpend: Default::default(),
             bwr: Default::default(),
             mwr: Default::default(),
+            bpend: Default::default(),
+            mpend: Default::default(),
             pword: Default::default(),
             spend: Default::default(),
             pgroup: Default::default(),
@@ -557,7 +564,7 @@ impl<
     fn update(&mut self) {
         dff_setup!(
             self, clock, height, width, last_group, stride2, in_zp, out_zp, act_min, act_max, clamp_ok,
-            im2col, wstage, bstage, sstage, wpend, spend, pgroup, err,
+            im2col, wstage, bstage, sstage, wpend, bpend, mpend, spend, pgroup, err,
             bias1, shift1, active, start_r, flush, credits, space, group, ser, ser_valid, ser_last, ser_tap, ser_at_last
         );
         clock!(self, clock, window, wram, bram, mram, sram, fifo, port);
@@ -664,6 +671,8 @@ impl<
         self.pword.next =
             (self.bstage.q.val() >> 32) | (bit_cast::<PW32, 32>(self.port.data.val()) << self.top32.val());
         self.mwr.next = false;
+        self.bpend.d.next = false;
+        self.mpend.d.next = false;
         self.spend.d.next = false;
         if self.port.valid.val() && !self.bad.val() {
             if self.region.val() == 0 {
@@ -708,10 +717,12 @@ impl<
             if self.region.val() == 2 {
                 self.bstage.d.next = self.pword.val();
                 self.bwr.next = true;
+                self.bpend.d.next = true;
             }
             if self.region.val() == 3 {
                 self.bstage.d.next = self.pword.val();
                 self.mwr.next = true;
+                self.mpend.d.next = true;
             }
             if self.region.val() == 4 {
                 self.sstage.d.next = (self.sstage.q.val() >> 6)
@@ -749,7 +760,7 @@ impl<
             }
         }
         // RAM writes: weights and shifts the cycle after the config write (staged word), bias
-        // and M0 in its own cycle.
+        // and M0 in its own cycle ("spram") or also the cycle after ("block").
         self.wram.write_enable.next = self.wpend.q.val();
         self.wram.write_address.next = self.pgroup.q.val();
         self.wram.write_data.next = self.wstage.q.val();
@@ -759,6 +770,14 @@ impl<
         self.mram.write_enable.next = self.mwr.val();
         self.mram.write_address.next = self.index.val().get_bits::<GADDR>(0);
         self.mram.write_data.next = self.pword.val();
+        if self.param_regs.val() {
+            self.bram.write_enable.next = self.bpend.q.val();
+            self.bram.write_address.next = self.pgroup.q.val();
+            self.bram.write_data.next = self.bstage.q.val();
+            self.mram.write_enable.next = self.mpend.q.val();
+            self.mram.write_address.next = self.pgroup.q.val();
+            self.mram.write_data.next = self.bstage.q.val();
+        }
         self.sram.write_enable.next = self.spend.q.val();
         self.sram.write_address.next = self.pgroup.q.val();
         self.sram.write_data.next = self.sstage.q.val();

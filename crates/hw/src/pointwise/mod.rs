@@ -144,10 +144,16 @@ pub struct PointwiseStage<
     bstage: DFF<Bits<PB>>,
     sstage: DFF<Bits<PS>>,
     wpend: DFF<Bit>,
-    /// Bias / M0 write this cycle: those RAMs are written in the config write's own cycle
-    /// from `pword`, so with one lane (column) the staging register holds nothing and goes.
+    /// Bias / M0 write this cycle: without the parameter registers those RAMs are written in
+    /// the config write's own cycle from `pword`, so with one lane (column) the staging
+    /// register holds nothing and goes.
     bwr: Signal<Local, Bit>,
     mwr: Signal<Local, Bit>,
+    /// With the parameter registers (see [`PointwiseStage::with_param_regs`]) they are written
+    /// an edge later, like the weights, from `bstage` and `cj_addr` (for Fmax: the write's
+    /// checks do not meet the RAMs' write enables).
+    bpend: DFF<Bit>,
+    mpend: DFF<Bit>,
     pword: Signal<Local, Bits<PB>>,
     spend: DFF<Bit>,
     cw_addr: DFF<Bits<WA>>,
@@ -445,6 +451,8 @@ impl<
             wpend: Default::default(),
             bwr: Default::default(),
             mwr: Default::default(),
+            bpend: Default::default(),
+            mpend: Default::default(),
             pword: Default::default(),
             spend: Default::default(),
             cw_addr: Default::default(),
@@ -588,7 +596,7 @@ impl<
     fn update(&mut self) {
         dff_setup!(
             self, clock, mt, nt, npix, blk, out_zp, act_min, act_max, err, last_err, running, wstage, bstage,
-            sstage, wpend, spend, cw_addr, cj_addr, ibank, in_i, in_p,
+            sstage, wpend, bpend, mpend, spend, cw_addr, cj_addr, ibank, in_i, in_p,
             in_addr, in_left, in_i_end, in_p_end, full0, full1, cbank, cstate, ck, ci, cj, tper, px_addr, o_addr,
             w_addr, c_left, k_end, k_issue, k_lastpx, k_wcap, k_wload, ci_end, cj_end, sw_d, cap_d, sum, bias1, shift1, j1, v1, p_e, p1, last1, end1, ofull0, ofull1, oused0, oused1, obank, o_rd,
             o_j, o_p, o_left, credits, issued, issued_last,
@@ -668,6 +676,8 @@ impl<
         self.pword.next =
             (self.bstage.q.val() >> 32) | (bit_cast::<PB, 32>(self.port.data.val()) << self.top32.val());
         self.mwr.next = false;
+        self.bpend.d.next = false;
+        self.mpend.d.next = false;
         self.spend.d.next = false;
         if self.port.valid.val() {
             // (The verdict first: a refused address may alias region 0's after the port's
@@ -717,9 +727,11 @@ impl<
                 if self.region.val() == 2 {
                     self.bstage.d.next = self.pword.val();
                     self.bwr.next = true;
+                    self.bpend.d.next = true;
                 } else if self.region.val() == 3 {
                     self.bstage.d.next = self.pword.val();
                     self.mwr.next = true;
+                    self.mpend.d.next = true;
                 } else {
                     self.sstage.d.next = (self.sstage.q.val() >> 6)
                         | (bit_cast::<PS, 6>(self.port.data.val().get_bits::<6>(0)) << self.top6.val());
@@ -739,6 +751,14 @@ impl<
         self.mram.write_enable.next = self.mwr.val();
         self.mram.write_address.next = self.index.val().get_bits::<JA>(0);
         self.mram.write_data.next = self.pword.val();
+        if self.param_regs.val() {
+            self.bram.write_enable.next = self.bpend.q.val();
+            self.bram.write_address.next = self.cj_addr.q.val();
+            self.bram.write_data.next = self.bstage.q.val();
+            self.mram.write_enable.next = self.mpend.q.val();
+            self.mram.write_address.next = self.cj_addr.q.val();
+            self.mram.write_data.next = self.bstage.q.val();
+        }
         self.sram.write_enable.next = self.spend.q.val();
         self.sram.write_address.next = self.cj_addr.q.val();
         self.sram.write_data.next = self.sstage.q.val();
