@@ -140,7 +140,22 @@ fn run_layer(m: &mut Model, prog: &PointwiseProgram, input: &Tensor<i8>, stalls:
 
 /// Runs `l`; checks every byte and the config-write count; returns (measured, model) cycles.
 fn check_layer(m: &mut Model, cfg: &PointwiseConfig, l: &Layer, stalls: (f64, f64), seed: u64) -> (u64, u64, usize) {
-    let prog = PointwiseProgram::new(cfg, l.input.shape(), &l.weights, l.in_zp, &l.rq).unwrap();
+    check_layer_blocks(m, cfg, l, stalls, seed, None)
+}
+
+/// [`check_layer`] with `block` pixels per block instead of the balanced choice.
+fn check_layer_blocks(
+    m: &mut Model,
+    cfg: &PointwiseConfig,
+    l: &Layer,
+    stalls: (f64, f64),
+    seed: u64,
+    block: Option<usize>,
+) -> (u64, u64, usize) {
+    let mut prog = PointwiseProgram::new(cfg, l.input.shape(), &l.weights, l.in_zp, &l.rq).unwrap();
+    if let Some(b) = block {
+        prog = prog.with_block(cfg, b).unwrap();
+    }
     let golden = pointwise(&l.input, &l.weights, l.in_zp, &l.rq).unwrap();
     let got = run_layer(m, &prog, &l.input, stalls, seed);
     let ctx = format!("layer {:?} → N = {} (block {})", l.input.shape(), l.weights.n(), prog.layer().block);
@@ -178,6 +193,32 @@ fn random_layers_bit_exact_and_cycle_exact() {
         "pointwise: {n} random layers bit-exact ({bytes} output bytes, {inside} unclamped); cycles measured {} == model {}",
         total.0, total.1
     );
+}
+
+/// Blocks smaller than the balanced choice, down to one pixel, with one M-tile (a block
+/// ends every cycle at `B = 1`) and with several: bit-exact and cycle-exact.
+#[test]
+fn small_blocks_bit_exact_and_cycle_exact() {
+    let cfg = small_cfg();
+    let mut m = small_stage().model().unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(0xD5C0_0026);
+    for case in 0..24 {
+        let mut l = random_layer(&mut rng, &cfg, 2 + 4 * case);
+        if case % 2 == 0 {
+            // M ≤ R: one input beat per pixel.
+            let [_, h, w, _] = l.input.shape();
+            let mm = rng.gen_range(1..=cfg.array().rows());
+            l.input = Tensor::from_fn([1, h, w, mm], |_, _, _, _| int8(&mut rng)).unwrap();
+            l.weights = Tensor::from_fn([l.weights.n(), 1, 1, mm], |_, _, _, _| int8(&mut rng)).unwrap();
+        }
+        let block = 1 + case % 3;
+        let (measured, model, _) = check_layer_blocks(&mut m, &cfg, &l, (0.0, 0.0), 2000 + case as u64, Some(block));
+        assert_eq!(measured, model, "case {case}, block {block}: cycles measured vs model");
+    }
+    let l = random_layer(&mut rng, &cfg, 2);
+    let prog = PointwiseProgram::new(&cfg, l.input.shape(), &l.weights, l.in_zp, &l.rq).unwrap();
+    assert!(prog.clone().with_block(&cfg, 0).is_err());
+    assert!(prog.with_block(&cfg, cfg.max_block() + 1).is_err());
 }
 
 /// Random stalls on both streams: still bit-exact, nothing lost or duplicated, and never

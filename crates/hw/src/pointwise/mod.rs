@@ -170,6 +170,14 @@ pub struct PointwiseStage<
     in_p_end: DFF<Bit>,
     /// The next block's size, `min(blk, in_rest)`.
     in_next_bsz: Signal<Local, Bits<16>>,
+    /// `in_next_bsz` and "the next block has one pixel" (`B = 1` or one pixel left after
+    /// it), registered every cycle (for Fmax: a block end takes them from flip-flops, not
+    /// from the subtract and compare behind the handshake). They lag a block end or START by
+    /// a cycle; a block end can come in that cycle only for a one-pixel block with `MT = 1`:
+    /// with `B = 1` (`in_nb1` holds, from the `B` register, and the next size is 1) or as the
+    /// layer's last block (nothing follows).
+    in_nb: DFF<Bits<16>>,
+    in_nb1: DFF<Bit>,
     full0: DFF<Bit>,
     full1: DFF<Bit>,
     // Compute side.
@@ -465,6 +473,8 @@ impl<
             in_i_end: Default::default(),
             in_p_end: Default::default(),
             in_next_bsz: Default::default(),
+            in_nb: Default::default(),
+            in_nb1: Default::default(),
             full0: Default::default(),
             full1: Default::default(),
             cbank: Default::default(),
@@ -597,7 +607,7 @@ impl<
         dff_setup!(
             self, clock, mt, nt, npix, blk, out_zp, act_min, act_max, err, last_err, running, wstage, bstage,
             sstage, wpend, bpend, mpend, spend, cw_addr, cj_addr, ibank, in_i, in_p,
-            in_addr, in_left, in_i_end, in_p_end, full0, full1, cbank, cstate, ck, ci, cj, tper, px_addr, o_addr,
+            in_addr, in_left, in_i_end, in_p_end, in_nb, in_nb1, full0, full1, cbank, cstate, ck, ci, cj, tper, px_addr, o_addr,
             w_addr, c_left, k_end, k_issue, k_lastpx, k_wcap, k_wload, ci_end, cj_end, sw_d, cap_d, sum, bias1, shift1, j1, v1, p_e, p1, last1, end1, ofull0, ofull1, oused0, oused1, obank, o_rd,
             o_j, o_p, o_left, credits, issued, issued_last,
             in_bsz, c_bsz, o_bsz, took, took_last, took_final, o_wp
@@ -821,6 +831,8 @@ impl<
         } else {
             self.in_next_bsz.next = self.in_rest.val().get_bits::<16>(0) & self.cmask.val();
         }
+        self.in_nb.d.next = self.in_next_bsz.val();
+        self.in_nb1.d.next = (self.blk.q.val() == 1) || (self.in_rest.val() == 1);
 
         // The tlast check a cycle later (for Fmax: the input handshake and the block counters'
         // compares do not meet in one cycle); `last_error` is read after the layer.
@@ -845,8 +857,11 @@ impl<
                     self.in_addr.d.next = 0.into();
                     self.ibank.d.next = !self.ibank.q.val();
                     self.in_left.d.next = self.in_rest.val();
-                    self.in_bsz.d.next = self.in_next_bsz.val();
-                    self.in_p_end.d.next = self.in_next_bsz.val() == 1;
+                    self.in_bsz.d.next = self.in_nb.q.val();
+                    if self.in_nb1.q.val() {
+                        self.in_bsz.d.next = 1.into();
+                    }
+                    self.in_p_end.d.next = self.in_nb1.q.val();
                 }
             }
         }

@@ -103,6 +103,25 @@ impl PointwiseProgram {
         Ok(PointwiseProgram { writes, layer, rows: r, cols: c, shape: [1, h, w, n] })
     }
 
+    /// The same program with `block` pixels per block instead of the balanced choice of
+    /// [`PointwiseConfig::layer`] (every block but the last has `block` pixels). Errors:
+    /// `block` outside `1..=max_block`.
+    pub fn with_block(mut self, cfg: &PointwiseConfig, block: usize) -> Result<Self, ModelError> {
+        if block == 0 || block > cfg.max_block() {
+            return Err(ModelError::InvalidParameter(format!(
+                "pointwise block of {block} pixels: need 1 ≤ block ≤ {}",
+                cfg.max_block()
+            )));
+        }
+        self.layer.block = block;
+        for w in self.writes.iter_mut() {
+            if w.0 == addr(0, 3) {
+                w.1 = block as u32;
+            }
+        }
+        Ok(self)
+    }
+
     /// `(address, data)` of every write, START last: one per cycle.
     pub fn writes(&self) -> &[(u32, u32)] {
         &self.writes
