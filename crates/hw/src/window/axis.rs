@@ -92,11 +92,14 @@ pub struct AxisScan<const CB: usize, const DK: usize> {
     step_remaining: Signal<Local, Bits<CB>>,
     /// A step lands on an emitting position (before `remaining` is consulted).
     step_emit: Signal<Local, Bit>,
+    /// `step_remaining != 0`, from the registers.
+    step_rem_nz: Signal<Local, Bit>,
     /// The wrap registers after a step.
     w_step_lead: Signal<Local, Bits<CB>>,
     w_step_phase: Signal<Local, Bit>,
     w_step_remaining: Signal<Local, Bits<CB>>,
     w_step_emit: Signal<Local, Bit>,
+    w_step_rem_nz: Signal<Local, Bit>,
     /// The values `load` gives `lead`, `remaining`, `last` and `short_last`.
     load_lead: Signal<Local, Bits<CB>>,
     load_remaining: Signal<Local, Bits<CB>>,
@@ -155,10 +158,12 @@ impl<const CB: usize, const DK: usize> AxisScan<CB, DK> {
             step_phase: Default::default(),
             step_remaining: Default::default(),
             step_emit: Default::default(),
+            step_rem_nz: Default::default(),
             w_step_lead: Default::default(),
             w_step_phase: Default::default(),
             w_step_remaining: Default::default(),
             w_step_emit: Default::default(),
+            w_step_rem_nz: Default::default(),
             load_lead: Default::default(),
             load_remaining: Default::default(),
             load_last: Default::default(),
@@ -228,7 +233,15 @@ impl<const CB: usize, const DK: usize> Logic for AxisScan<CB, DK> {
         } else {
             self.step_lead.next = self.lead.q.val() - 1;
         }
-        self.step_emit.next = (self.step_lead.val() == 0) && !self.step_phase.val();
+        // The emit predicates from the registers, not from the decremented values (for Fmax:
+        // `load`/`step` select among them, no carry chain after the select): `lead − 1 == 0`
+        // is `lead == 1`, `(remaining − 1) != 0` is `remaining != 1`.
+        self.step_emit.next =
+            ((self.lead.q.val() == 0) || (self.lead.q.val() == 1)) && !self.step_phase.val();
+        self.step_rem_nz.next = self.remaining.q.val().any();
+        if (self.lead.q.val() == 0) && !self.phase.q.val() {
+            self.step_rem_nz.next = self.remaining.q.val() != 1;
+        }
         // The carried-on scan emits only while emissions remain: it runs on past its end.
         self.w_step_lead.next = self.w_lead.q.val();
         self.w_step_phase.next = self.w_phase.q.val();
@@ -241,7 +254,12 @@ impl<const CB: usize, const DK: usize> Logic for AxisScan<CB, DK> {
         } else {
             self.w_step_lead.next = self.w_lead.q.val() - 1;
         }
-        self.w_step_emit.next = (self.w_step_lead.val() == 0) && !self.w_step_phase.val();
+        self.w_step_emit.next =
+            ((self.w_lead.q.val() == 0) || (self.w_lead.q.val() == 1)) && !self.w_step_phase.val();
+        self.w_step_rem_nz.next = self.w_remaining.q.val().any();
+        if (self.w_lead.q.val() == 0) && !self.w_phase.q.val() {
+            self.w_step_rem_nz.next = self.w_remaining.q.val() > 1;
+        }
         self.pos_succ.next = self.pos.q.val() + 1;
         self.load_last.next = self.size.val() - 1 + self.half.val();
         if self.size.val() < self.min_cols.val() {
@@ -267,7 +285,7 @@ impl<const CB: usize, const DK: usize> Logic for AxisScan<CB, DK> {
             self.w_image.d.next = self.in_image.q.val() << 1;
             if self.carry.val() {
                 self.w_remaining.d.next = self.step_remaining.val();
-                self.w_emit_r.d.next = self.step_emit.val() && self.step_remaining.val().any();
+                self.w_emit_r.d.next = self.step_emit.val() && self.step_rem_nz.val();
             } else {
                 self.w_remaining.d.next = 0.into();
                 self.w_emit_r.d.next = false;
@@ -303,7 +321,7 @@ impl<const CB: usize, const DK: usize> Logic for AxisScan<CB, DK> {
             self.w_lead.d.next = self.w_step_lead.val();
             self.w_phase.d.next = self.w_step_phase.val();
             self.w_remaining.d.next = self.w_step_remaining.val();
-            self.w_emit_r.d.next = self.w_step_emit.val() && self.w_step_remaining.val().any();
+            self.w_emit_r.d.next = self.w_step_emit.val() && self.w_step_rem_nz.val();
         }
     }
 }
