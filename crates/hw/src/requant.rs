@@ -113,7 +113,20 @@ pub struct Requantizer {
     mask6: Signal<Local, Bits<32>>,
     half6: Signal<Local, Bits<32>>,
     below6: Signal<Local, Bits<32>>,
-    fill6: Signal<Local, Bits<32>>,
+    /// The arithmetic right shift in five stages (by 1, 2, 4, 8, 16), each filling the bits it
+    /// frees with the sign `sx6` (for Fmax: the fill is part of each stage's multiplexer, not
+    /// an OR after a logical shifter); `fill_k` are the top `k` bits.
+    sx6: Signal<Local, Bits<32>>,
+    sh6_1: Signal<Local, Bits<32>>,
+    sh6_2: Signal<Local, Bits<32>>,
+    sh6_4: Signal<Local, Bits<32>>,
+    sh6_8: Signal<Local, Bits<32>>,
+    sh6_16: Signal<Local, Bits<32>>,
+    fill_1: Constant<Bits<32>>,
+    fill_2: Constant<Bits<32>>,
+    fill_4: Constant<Bits<32>>,
+    fill_8: Constant<Bits<32>>,
+    fill_16: Constant<Bits<32>>,
     top7: Signal<Local, Bits<23>>,
     low7: Signal<Local, Bits<11>>,
     zp_ext8: Signal<Local, Bits<11>>,
@@ -179,7 +192,17 @@ impl Default for Requantizer {
             mask6: Default::default(),
             half6: Default::default(),
             below6: Default::default(),
-            fill6: Default::default(),
+            sx6: Default::default(),
+            sh6_1: Default::default(),
+            sh6_2: Default::default(),
+            sh6_4: Default::default(),
+            sh6_8: Default::default(),
+            sh6_16: Default::default(),
+            fill_1: Constant::new(0x8000_0000u64.into()),
+            fill_2: Constant::new(0xC000_0000u64.into()),
+            fill_4: Constant::new(0xF000_0000u64.into()),
+            fill_8: Constant::new(0xFF00_0000u64.into()),
+            fill_16: Constant::new(0xFFFF_0000u64.into()),
             top7: Default::default(),
             low7: Default::default(),
             zp_ext8: Default::default(),
@@ -250,13 +273,35 @@ impl Logic for Requantizer {
         self.mask6.next = !(self.ones.val() << self.right6.val());
         self.below6.next = self.mask6.val() >> 1;
         self.half6.next = self.mask6.val() ^ self.below6.val();
-        self.fill6.next = !(self.ones.val() >> self.right6.val());
+        self.sx6.next = 0.into();
         if self.y6.val().get_bit(31) {
-            self.q6.d.next = (self.y6.val() >> self.right6.val()) | self.fill6.val();
+            self.sx6.next = self.ones.val();
+        }
+        self.sh6_1.next = self.y6.val();
+        if self.right6.val().get_bit(0) {
+            self.sh6_1.next = (self.y6.val() >> 1) | (self.sx6.val() & self.fill_1.val());
+        }
+        self.sh6_2.next = self.sh6_1.val();
+        if self.right6.val().get_bit(1) {
+            self.sh6_2.next = (self.sh6_1.val() >> 2) | (self.sx6.val() & self.fill_2.val());
+        }
+        self.sh6_4.next = self.sh6_2.val();
+        if self.right6.val().get_bit(2) {
+            self.sh6_4.next = (self.sh6_2.val() >> 4) | (self.sx6.val() & self.fill_4.val());
+        }
+        self.sh6_8.next = self.sh6_4.val();
+        if self.right6.val().get_bit(3) {
+            self.sh6_8.next = (self.sh6_4.val() >> 8) | (self.sx6.val() & self.fill_8.val());
+        }
+        self.sh6_16.next = self.sh6_8.val();
+        if self.right6.val().get_bit(4) {
+            self.sh6_16.next = (self.sh6_8.val() >> 16) | (self.sx6.val() & self.fill_16.val());
+        }
+        self.q6.d.next = self.sh6_16.val();
+        if self.y6.val().get_bit(31) {
             self.up6.d.next = (self.y6.val() & self.half6.val()).any()
                 && (self.y6.val() & self.below6.val()).any();
         } else {
-            self.q6.d.next = self.y6.val() >> self.right6.val();
             self.up6.d.next = (self.y6.val() & self.half6.val()).any();
         }
         self.v6.d.next = self.dv.out.val();
