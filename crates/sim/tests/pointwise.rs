@@ -275,14 +275,30 @@ fn config_port_refusals() {
     assert_eq!(get(&mut m, "error"), 1);
     assert_eq!(get(&mut m, "busy"), 0, "a refused START does not run");
     write(&mut m, a(0, PW_CFG_CLEAR_ERROR), 0);
+    // The clamp check sees a bound written in the cycle just before START: refused here…
+    write(&mut m, a(0, 6), 20);
+    dsc_sim::config_port::write(&mut m, a(0, 6), (-10i32) as u32).unwrap();
+    dsc_sim::config_port::write(&mut m, a(0, PW_CFG_START), 0).unwrap();
+    dsc_sim::config_port::settle(&mut m);
+    assert_eq!(get(&mut m, "error"), 1, "START after act_max < act_min, back to back");
+    assert_eq!(get(&mut m, "busy"), 0);
+    write(&mut m, a(0, PW_CFG_CLEAR_ERROR), 0);
     // A layer runs correctly after the refusals; writes while busy are refused.
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     let l = random_layer(&mut rng, &cfg, 2);
     check_layer(&mut m, &cfg, &l, (0.0, 0.0), 1);
     let prog = PointwiseProgram::new(&cfg, l.input.shape(), &l.weights, l.in_zp, &l.rq).unwrap();
-    for &(ad, d) in prog.writes() {
+    let (last, rest) = prog.writes().split_last().unwrap();
+    for &(ad, d) in rest {
         write(&mut m, ad, d);
     }
+    // …and taken here: act_max < act_min until the write just before START.
+    write(&mut m, a(0, 5), 10);
+    write(&mut m, a(0, 6), (-10i32) as u32);
+    dsc_sim::config_port::write(&mut m, a(0, 6), 20).unwrap();
+    dsc_sim::config_port::write(&mut m, last.0, last.1).unwrap();
+    dsc_sim::config_port::settle(&mut m);
+    assert_eq!(get(&mut m, "error"), 0, "START after a valid act_max, back to back");
     assert_eq!(get(&mut m, "busy"), 1);
     write(&mut m, a(0, 0), 1);
     assert_eq!(get(&mut m, "error"), 1, "a write while busy is refused");

@@ -273,6 +273,9 @@ pub struct PointwiseStage<
     in_final: Signal<Local, Bit>,
     lo_off: Signal<Local, Bits<8>>,
     hi_off: Signal<Local, Bits<8>>,
+    /// `act_min ≤ act_max` for the bounds after this cycle's write: START reads a flip-flop,
+    /// not a comparator behind its decode (an Fmax path into the layer's start).
+    clamp_ok: DFF<Bit>,
     // Constants.
     rows: Constant<Bits<16>>,
     /// `R + 1`: `k_wcap`'s compare for the counter's next value.
@@ -552,6 +555,7 @@ impl<
             in_final: Default::default(),
             lo_off: Default::default(),
             hi_off: Default::default(),
+            clamp_ok: Default::default(),
             rows: k16(r),
             rows1: k16(r + 1),
             tmin: k16(r.max(PW_MIN_TILE)),
@@ -610,7 +614,7 @@ impl<
             in_addr, in_left, in_i_end, in_p_end, in_nb, in_nb1, full0, full1, cbank, cstate, ck, ci, cj, tper, px_addr, o_addr,
             w_addr, c_left, k_end, k_issue, k_lastpx, k_wcap, k_wload, ci_end, cj_end, sw_d, cap_d, sum, bias1, shift1, j1, v1, p_e, p1, last1, end1, ofull0, ofull1, oused0, oused1, obank, o_rd,
             o_j, o_p, o_left, credits, issued, issued_last,
-            in_bsz, c_bsz, o_bsz, took, took_last, took_final, o_wp
+            in_bsz, c_bsz, o_bsz, clamp_ok, took, took_last, took_final, o_wp
         );
         clock!(
             self, clock, array, xram, wram, aram, oram, bram, mram, sram, fifo, tag_p, tag_v,
@@ -676,10 +680,23 @@ impl<
         }
         self.port.ok.next = self.data_ok.val();
         // Edge 2.
-        self.lo_off.next = self.act_min.q.val() ^ 0x80;
-        self.hi_off.next = self.act_max.q.val() ^ 0x80;
         self.region.next = self.port.region.val();
         self.index.next = self.port.index.val();
+        // The clamp check for START, as `clamp_ok` for the next cycle: the bounds as
+        // they are after this edge (offset binary: a signed compare as an unsigned one). A
+        // bound's write is taken when valid and idle — `!bad` for these indices, spelled out
+        // so the check does not depend on START's own verdict.
+        self.lo_off.next = self.act_min.q.val() ^ 0x80;
+        self.hi_off.next = self.act_max.q.val() ^ 0x80;
+        if self.port.valid.val() && self.port.data_ok.val() && !self.running.q.val() && (self.region.val() == 0) {
+            if self.index.val() == 5 {
+                self.lo_off.next = self.port.data.val().get_bits::<8>(0) ^ 0x80;
+            }
+            if self.index.val() == 6 {
+                self.hi_off.next = self.port.data.val().get_bits::<8>(0) ^ 0x80;
+            }
+        }
+        self.clamp_ok.d.next = self.lo_off.val() <= self.hi_off.val();
         self.bad.next = false;
         self.wpend.d.next = false;
         self.bwr.next = false;
@@ -721,7 +738,7 @@ impl<
                     self.act_max.d.next = self.port.data.val().get_bits::<8>(0);
                 }
                 if self.index.val() == 8 {
-                    if self.lo_off.val() > self.hi_off.val() {
+                    if !self.clamp_ok.q.val() {
                         self.bad.next = true;
                     } else {
                         self.running.d.next = true;
