@@ -24,8 +24,8 @@
 //! | 1 | `acc + bias` (the shift and `m0` registered beside it) |
 //! | 2 | left shift, into the multiplier's operand registers |
 //! | 3–5 | 32×32 signed multiply ([`Mul32x32`]: DSP blocks, partial products pipelined) |
-//! | 6 | rounding (`+ 2^30`, bits 62..31), saturate (product bits 63 ≠ 62); arithmetic right shift and round-up bit of the rounding divide |
-//! | 7 | round, saturated to 11 bits (beyond ±512 every result clamps the same way) |
+//! | 6 | saturate (product bits 63 ≠ 62); arithmetic right shift of bits 62..31; the round-up bit of the rounding divide and the carry of SRDHM's `+ 2^30` out of the shifted-out bits (the increment itself waits for edge 7) |
+//! | 7 | round (one increment for both rounding steps: they never both add 1), saturated to 11 bits (beyond ±512 every result clamps the same way) |
 //! | 8 | `+ out_zp` (11 bits) |
 //! | 9 | clamp, int8 |
 //! | 10 | output register (the latency the engines' cycle model counts; 8 bits is the cheapest place for it) |
@@ -87,6 +87,9 @@ pub struct Requantizer {
     v6: DFF<Bit>,
     q6: DFF<Bits<32>>,
     up6: DFF<Bit>,
+    /// The rounding increment's carry out of the `e` bits the divide drops: `q6 + c6` is
+    /// the shift of `x6 + b6` (see edge 6).
+    c6: DFF<Bit>,
     last6: DFF<Bit>,
     // Edge 7: rounded, saturated to 11 bits.
     v7: DFF<Bit>,
@@ -108,7 +111,8 @@ pub struct Requantizer {
     neg_shift: Signal<Local, Bits<5>>,
     sat6: Signal<Local, Bit>,
     prod_hi: Signal<Local, Bits<32>>,
-    y6: Signal<Local, Bits<32>>,
+    x6: Signal<Local, Bits<32>>,
+    b6: Signal<Local, Bit>,
     right6: Signal<Local, Bits<5>>,
     mask6: Signal<Local, Bits<32>>,
     half6: Signal<Local, Bits<32>>,
@@ -133,7 +137,6 @@ pub struct Requantizer {
     val_off9: Signal<Local, Bits<11>>,
     lo_off9: Signal<Local, Bits<11>>,
     hi_off9: Signal<Local, Bits<11>>,
-    one: Constant<Bits<32>>,
     ones: Constant<Bits<32>>,
     int32_max: Constant<Bits<32>>,
     top_ones: Constant<Bits<23>>,
@@ -171,6 +174,7 @@ impl Default for Requantizer {
             v6: Default::default(),
             q6: Default::default(),
             up6: Default::default(),
+            c6: Default::default(),
             last6: Default::default(),
             v7: Default::default(),
             r7: Default::default(),
@@ -184,7 +188,8 @@ impl Default for Requantizer {
             v10: Default::default(),
             out10: Default::default(),
             last10: Default::default(),
-            y6: Default::default(),
+            x6: Default::default(),
+            b6: Default::default(),
             right6: Default::default(),
             neg_shift: Default::default(),
             sat6: Default::default(),
@@ -209,7 +214,6 @@ impl Default for Requantizer {
             val_off9: Default::default(),
             lo_off9: Default::default(),
             hi_off9: Default::default(),
-            one: Constant::new(1u64.into()),
             ones: Constant::new(0xFFFF_FFFFu64.into()),
             int32_max: Constant::new(0x7FFF_FFFFu64.into()),
             top_ones: Constant::new(((1u64 << 23) - 1).into()),
@@ -233,7 +237,7 @@ impl Logic for Requantizer {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, sum1, shift1, m0_1, v6, q6, up6, last6, v7, r7, last7, v8, val8, last8, v9, out9, last9,
+            self, clock, sum1, shift1, m0_1, v6, q6, up6, c6, last6, v7, r7, last7, v8, val8, last8, v9, out9, last9,
             v10, out10, last10
         );
         clock!(self, clock, mul, dv, dright, dlast);
@@ -254,32 +258,37 @@ impl Logic for Requantizer {
         self.mul.b.next = self.m0_1.q.val();
         self.dv.inp.next = self.valid.val();
         self.dlast.inp.next = self.last.val();
-        // Edge 6: SRDHM = (p + 2^30) >> 31 (ties toward +inf; see dsc_model), low 32 bits,
-        // computed as p[62:31] + p[30]: adding 2^30 carries into bit 31 exactly when p[30].
-        // p[63] ≠ p[62] only for INT32_MIN × INT32_MIN (p = 2^62), which saturates.
+        // Edge 6: SRDHM = (p + 2^30) >> 31 (ties toward +inf; see dsc_model), low 32 bits:
+        // y = x6 + b6 with x6 = p[62:31], b6 = p[30] (adding 2^30 carries into bit 31 exactly
+        // when p[30]). p[63] ≠ p[62] only for INT32_MIN × INT32_MIN (p = 2^62), which
+        // saturates to x6 = INT32_MAX, b6 = 0. The increment is not done here (for Fmax: no
+        // carry chain in front of the shifter): `y >> e = (x6 >> e) + c6` (floor division),
+        // with `c6 = b6` and the low `e` bits of x6 all ones, and edge 7 adds it.
         self.sat6.next = self.mul.hi.val().get_bit(32) && !self.mul.hi.val().get_bit(33);
         self.prod_hi.next = self.mul.hi.val().get_bits::<32>(1);
+        self.x6.next = self.prod_hi.val();
+        self.b6.next = self.mul.hi.val().get_bit(0);
         if self.sat6.val() {
-            self.y6.next = self.int32_max.val();
-        } else if self.mul.hi.val().get_bit(0) {
-            self.y6.next = self.prod_hi.val() + self.one.val();
-        } else {
-            self.y6.next = self.prod_hi.val();
+            self.x6.next = self.int32_max.val();
+            self.b6.next = false;
         }
         self.right6.next = self.dright.out.val();
-        // Then RoundingDivideByPOT by e = right6: arithmetic shift; round up when the
-        // remainder (low e bits) exceeds 2^(e−1) − 1 (+1 if negative): bit e−1 set and, for a
-        // negative dividend, some lower bit set.
+        // Then RoundingDivideByPOT by e = right6 of y: arithmetic shift; round up when the
+        // remainder (low e bits) exceeds 2^(e−1) − 1 (+1 if negative): for y ≥ 0, the low e
+        // bits of y reach 2^(e−1); for y < 0, they exceed it. In terms of x6 and b6 (without
+        // a carry out, y's low bits are x6's plus b6 and y has x6's sign; with one, c6 adds
+        // the 1 and y's remainder is 0, so `up6` does not matter): y ≥ 0: bit e−1 set, or b6
+        // with the bits below it all ones; y < 0: bit e−1 set and (a lower bit set or b6).
         self.mask6.next = !(self.ones.val() << self.right6.val());
         self.below6.next = self.mask6.val() >> 1;
         self.half6.next = self.mask6.val() ^ self.below6.val();
         self.sx6.next = 0.into();
-        if self.y6.val().get_bit(31) {
+        if self.x6.val().get_bit(31) {
             self.sx6.next = self.ones.val();
         }
-        self.sh6_1.next = self.y6.val();
+        self.sh6_1.next = self.x6.val();
         if self.right6.val().get_bit(0) {
-            self.sh6_1.next = (self.y6.val() >> 1) | (self.sx6.val() & self.fill_1.val());
+            self.sh6_1.next = (self.x6.val() >> 1) | (self.sx6.val() & self.fill_1.val());
         }
         self.sh6_2.next = self.sh6_1.val();
         if self.right6.val().get_bit(1) {
@@ -298,11 +307,13 @@ impl Logic for Requantizer {
             self.sh6_16.next = (self.sh6_8.val() >> 16) | (self.sx6.val() & self.fill_16.val());
         }
         self.q6.d.next = self.sh6_16.val();
-        if self.y6.val().get_bit(31) {
-            self.up6.d.next = (self.y6.val() & self.half6.val()).any()
-                && (self.y6.val() & self.below6.val()).any();
+        self.c6.d.next = self.b6.val() && ((self.x6.val() & self.mask6.val()) == self.mask6.val());
+        if self.x6.val().get_bit(31) {
+            self.up6.d.next = (self.x6.val() & self.half6.val()).any()
+                && ((self.x6.val() & self.below6.val()).any() || self.b6.val());
         } else {
-            self.up6.d.next = (self.y6.val() & self.half6.val()).any();
+            self.up6.d.next = (self.x6.val() & self.half6.val()).any()
+                || (self.b6.val() && ((self.x6.val() & self.below6.val()) == self.below6.val()));
         }
         self.v6.d.next = self.dv.out.val();
         self.last6.d.next = self.dlast.out.val();
@@ -314,7 +325,7 @@ impl Logic for Requantizer {
             self.low7.next = bit_cast::<11, 10>(self.q6.q.val().get_bits::<10>(0)) | self.sext10.val();
         }
         if !self.top7.val().any() || (self.top7.val() == self.top_ones.val()) {
-            if self.up6.q.val() {
+            if self.up6.q.val() || self.c6.q.val() {
                 self.r7.d.next = self.low7.val() + self.one11.val();
             } else {
                 self.r7.d.next = self.low7.val();
