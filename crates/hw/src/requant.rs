@@ -113,6 +113,9 @@ pub struct Requantizer {
     prod_hi: Signal<Local, Bits<32>>,
     x6: Signal<Local, Bits<32>>,
     b6: Signal<Local, Bit>,
+    bit6: Signal<Local, Bit>,
+    any_below6: Signal<Local, Bit>,
+    all_below6: Signal<Local, Bit>,
     right6: Signal<Local, Bits<5>>,
     mask6: Signal<Local, Bits<32>>,
     half6: Signal<Local, Bits<32>>,
@@ -190,6 +193,9 @@ impl Default for Requantizer {
             last10: Default::default(),
             x6: Default::default(),
             b6: Default::default(),
+            bit6: Default::default(),
+            any_below6: Default::default(),
+            all_below6: Default::default(),
             right6: Default::default(),
             neg_shift: Default::default(),
             sat6: Default::default(),
@@ -307,13 +313,17 @@ impl Logic for Requantizer {
             self.sh6_16.next = (self.sh6_8.val() >> 16) | (self.sx6.val() & self.fill_16.val());
         }
         self.q6.d.next = self.sh6_16.val();
-        self.c6.d.next = self.b6.val() && ((self.x6.val() & self.mask6.val()) == self.mask6.val());
+        // (The low e bits all ones: none when e = 0, else bit e−1 and the bits below it, one
+        // reduction shared with the round-up test.)
+        self.bit6.next = (self.x6.val() & self.half6.val()).any();
+        self.any_below6.next = (self.x6.val() & self.below6.val()).any();
+        self.all_below6.next = (self.x6.val() & self.below6.val()) == self.below6.val();
+        self.c6.d.next = self.b6.val()
+            && ((self.right6.val() == 0) || (self.bit6.val() && self.all_below6.val()));
         if self.x6.val().get_bit(31) {
-            self.up6.d.next = (self.x6.val() & self.half6.val()).any()
-                && ((self.x6.val() & self.below6.val()).any() || self.b6.val());
+            self.up6.d.next = self.bit6.val() && (self.any_below6.val() || self.b6.val());
         } else {
-            self.up6.d.next = (self.x6.val() & self.half6.val()).any()
-                || (self.b6.val() && ((self.x6.val() & self.below6.val()) == self.below6.val()));
+            self.up6.d.next = self.bit6.val() || (self.b6.val() && self.all_below6.val());
         }
         self.v6.d.next = self.dv.out.val();
         self.last6.d.next = self.dlast.out.val();
