@@ -1175,6 +1175,12 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
     reg  wpend$d;
     wire  wpend$q;
     reg  wpend$clock;
+    reg  bpend$d;
+    wire  bpend$q;
+    reg  bpend$clock;
+    reg  mpend$d;
+    wire  mpend$q;
+    reg  mpend$clock;
     reg  spend$d;
     wire  spend$q;
     reg  spend$clock;
@@ -1286,6 +1292,9 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
     reg  [23:0] shift1$d;
     wire  [23:0] shift1$q;
     reg  shift1$clock;
+    reg  start_r$d;
+    wire  start_r$q;
+    reg  start_r$clock;
     reg  clamp_ok$d;
     wire  clamp_ok$q;
     reg  clamp_ok$clock;
@@ -1582,6 +1591,16 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
         .q(wpend$q),
         .clock(wpend$clock)
     );
+    board_icebreaker$engine$bpend bpend(
+        .d(bpend$d),
+        .q(bpend$q),
+        .clock(bpend$clock)
+    );
+    board_icebreaker$engine$mpend mpend(
+        .d(mpend$d),
+        .q(mpend$q),
+        .clock(mpend$clock)
+    );
     board_icebreaker$engine$spend spend(
         .d(spend$d),
         .q(spend$q),
@@ -1759,6 +1778,11 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
         .q(shift1$q),
         .clock(shift1$clock)
     );
+    board_icebreaker$engine$start_r start_r(
+        .d(start_r$d),
+        .q(start_r$q),
+        .clock(start_r$clock)
+    );
     board_icebreaker$engine$clamp_ok clamp_ok(
         .d(clamp_ok$d),
         .q(clamp_ok$q),
@@ -1781,12 +1805,15 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
         bstage$clock = clock;
         sstage$clock = clock;
         wpend$clock = clock;
+        bpend$clock = clock;
+        mpend$clock = clock;
         spend$clock = clock;
         pgroup$clock = clock;
         err$clock = clock;
         bias1$clock = clock;
         shift1$clock = clock;
         active$clock = clock;
+        start_r$clock = clock;
         flush$clock = clock;
         credits$clock = clock;
         space$clock = clock;
@@ -1810,12 +1837,15 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
         bstage$d = bstage$q;
         sstage$d = sstage$q;
         wpend$d = wpend$q;
+        bpend$d = bpend$q;
+        mpend$d = mpend$q;
         spend$d = spend$q;
         pgroup$d = pgroup$q;
         err$d = err$q;
         bias1$d = bias1$q;
         shift1$d = shift1$q;
         active$d = active$q;
+        start_r$d = start_r$q;
         flush$d = flush$q;
         credits$d = credits$q;
         space$d = space$q;
@@ -1857,7 +1887,7 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
         gpipe$2$clock = clock;
         gpipe$3$clock = clock;
         gpipe$4$clock = clock;
-        busy_now = active$q || flush$q || (credits$q != 32'h0);
+        busy_now = active$q || start_r$q || flush$q || (credits$q != 32'h0);
         port$cfg_valid = cfg_valid;
         port$cfg_addr = cfg_addr;
         port$cfg_data = cfg_data;
@@ -1918,6 +1948,8 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
         bwr = 1'b0;
         pword = (bstage$q >> 32'h20) | (((port$data) & 128'hffffffffffffffffffffffffffffffff) << top32);
         mwr = 1'b0;
+        bpend$d = 1'b0;
+        mpend$d = 1'b0;
         spend$d = 1'b0;
         if (port$valid && ~bad) begin
             if (region == 32'h0) begin
@@ -1960,10 +1992,12 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
             if (region == 32'h2) begin
                 bstage$d = pword;
                 bwr = 1'b1;
+                bpend$d = 1'b1;
             end
             if (region == 32'h3) begin
                 bstage$d = pword;
                 mwr = 1'b1;
+                mpend$d = 1'b1;
             end
             if (region == 32'h4) begin
                 sstage$d = (sstage$q >> 32'h6) | (((port$data[(32'h0)+:(6)]) & 24'hffffff) << top6);
@@ -1990,10 +2024,19 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
         mram$write_enable = mwr;
         mram$write_address = index[(32'h0)+:(6)];
         mram$write_data = pword;
+        if (param_regs) begin
+            bram$write_enable = bpend$q;
+            bram$write_address = pgroup$q;
+            bram$write_data = bstage$q;
+            mram$write_enable = mpend$q;
+            mram$write_address = pgroup$q;
+            mram$write_data = bstage$q;
+        end
         sram$write_enable = spend$q;
         sram$write_address = pgroup$q;
         sram$write_data = sstage$q;
-        window$start = start;
+        start_r$d = start;
+        window$start = start_r$q && ~reset;
         window$height = height$q;
         window$width = width$q;
         window$last_group = last_group$q;
@@ -2252,12 +2295,12 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
             credits$d = credits$q - 32'h1;
             space$d = space$q + 32'h1;
         end
-        if (start) begin
+        if (start_r$q) begin
             active$d = 1'b1;
             group$d = 32'h0;
             space$d = im2col_room;
         end
-        if (active$q && ~start && ~win_busy) begin
+        if (active$q && ~win_busy) begin
             active$d = 1'b0;
         end
         if (flush$q && (credits$q == 32'h0)) begin
@@ -2401,6 +2444,25 @@ module board_icebreaker$engine$bias1(d,q,clock);
     end
           
 endmodule // board_icebreaker$engine$bias1
+
+
+module board_icebreaker$engine$bpend(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$bpend
 
 
 module board_icebreaker$engine$bram(clock,write_enable,write_address,write_data,read_address,read_data);
@@ -11327,6 +11389,25 @@ module board_icebreaker$engine$lpipe$5(d,q,clock);
 endmodule // board_icebreaker$engine$lpipe$5
 
 
+module board_icebreaker$engine$mpend(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$mpend
+
+
 module board_icebreaker$engine$mram(clock,write_enable,write_address,write_data,read_address,read_data);
     
     // Module arguments
@@ -11605,7 +11686,11 @@ module board_icebreaker$engine$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min
     output reg  out_last;
     
     // Constant declarations
-    localparam  one = 32'h1;
+    localparam  fill_1 = 32'h80000000;
+    localparam  fill_2 = 32'hc0000000;
+    localparam  fill_4 = 32'hf0000000;
+    localparam  fill_8 = 32'hff000000;
+    localparam  fill_16 = 32'hffff0000;
     localparam  ones = 32'hffffffff;
     localparam  int32_max = 32'h7fffffff;
     localparam  top_ones = 23'h7fffff;
@@ -11648,6 +11733,9 @@ module board_icebreaker$engine$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min
     reg  up6$d;
     wire  up6$q;
     reg  up6$clock;
+    reg  c6$d;
+    wire  c6$q;
+    reg  c6$clock;
     reg  last6$d;
     wire  last6$q;
     reg  last6$clock;
@@ -11692,12 +11780,21 @@ module board_icebreaker$engine$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min
     reg  [4:0] neg_shift;
     reg  sat6;
     reg  [31:0] prod_hi;
-    reg  [31:0] y6;
+    reg  [31:0] x6;
+    reg  b6;
+    reg  bit6;
+    reg  any_below6;
+    reg  all_below6;
     reg  [4:0] right6;
     reg  [31:0] mask6;
     reg  [31:0] half6;
     reg  [31:0] below6;
-    reg  [31:0] fill6;
+    reg  [31:0] sx6;
+    reg  [31:0] sh6_1;
+    reg  [31:0] sh6_2;
+    reg  [31:0] sh6_4;
+    reg  [31:0] sh6_8;
+    reg  [31:0] sh6_16;
     reg  [22:0] top7;
     reg  [10:0] low7;
     reg  [10:0] zp_ext8;
@@ -11756,6 +11853,11 @@ module board_icebreaker$engine$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min
         .d(up6$d),
         .q(up6$q),
         .clock(up6$clock)
+    );
+    board_icebreaker$engine$rq$0$c6 c6(
+        .d(c6$d),
+        .q(c6$q),
+        .clock(c6$clock)
     );
     board_icebreaker$engine$rq$0$last6 last6(
         .d(last6$d),
@@ -11831,6 +11933,7 @@ module board_icebreaker$engine$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min
         v6$clock = clock;
         q6$clock = clock;
         up6$clock = clock;
+        c6$clock = clock;
         last6$clock = clock;
         v7$clock = clock;
         r7$clock = clock;
@@ -11850,6 +11953,7 @@ module board_icebreaker$engine$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min
         v6$d = v6$q;
         q6$d = q6$q;
         up6$d = up6$q;
+        c6$d = c6$q;
         last6$d = last6$q;
         v7$d = v7$q;
         r7$d = r7$q;
@@ -11884,27 +11988,50 @@ module board_icebreaker$engine$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min
         dlast$inp = last;
         sat6 = mul$hi[32'h20] && ~mul$hi[32'h21];
         prod_hi = mul$hi[(32'h1)+:(32)];
+        x6 = prod_hi;
+        b6 = mul$hi[32'h0];
         if (sat6) begin
-            y6 = int32_max;
-        end
-        else if (mul$hi[32'h0]) begin
-            y6 = prod_hi + one;
-        end
-        else begin
-            y6 = prod_hi;
+            x6 = int32_max;
+            b6 = 1'b0;
         end
         right6 = dright$out;
         mask6 = ~(ones << right6);
         below6 = mask6 >> 32'h1;
         half6 = mask6 ^ below6;
-        fill6 = ~(ones >> right6);
-        if (y6[32'h1f]) begin
-            q6$d = (y6 >> right6) | fill6;
-            up6$d = |(y6 & half6) && |(y6 & below6);
+        sx6 = 32'h0;
+        if (x6[32'h1f]) begin
+            sx6 = ones;
+        end
+        sh6_1 = x6;
+        if (right6[32'h0]) begin
+            sh6_1 = (x6 >> 32'h1) | (sx6 & fill_1);
+        end
+        sh6_2 = sh6_1;
+        if (right6[32'h1]) begin
+            sh6_2 = (sh6_1 >> 32'h2) | (sx6 & fill_2);
+        end
+        sh6_4 = sh6_2;
+        if (right6[32'h2]) begin
+            sh6_4 = (sh6_2 >> 32'h4) | (sx6 & fill_4);
+        end
+        sh6_8 = sh6_4;
+        if (right6[32'h3]) begin
+            sh6_8 = (sh6_4 >> 32'h8) | (sx6 & fill_8);
+        end
+        sh6_16 = sh6_8;
+        if (right6[32'h4]) begin
+            sh6_16 = (sh6_8 >> 32'h10) | (sx6 & fill_16);
+        end
+        q6$d = sh6_16;
+        bit6 = |(x6 & half6);
+        any_below6 = |(x6 & below6);
+        all_below6 = (x6 & below6) == below6;
+        c6$d = b6 && ((right6 == 32'h0) || (bit6 && all_below6));
+        if (x6[32'h1f]) begin
+            up6$d = bit6 && (any_below6 || b6);
         end
         else begin
-            q6$d = y6 >> right6;
-            up6$d = |(y6 & half6);
+            up6$d = bit6 || (b6 && all_below6);
         end
         v6$d = dv$out;
         last6$d = dlast$out;
@@ -11914,7 +12041,7 @@ module board_icebreaker$engine$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min
             low7 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
         end
         if (~|top7 || (top7 == top_ones)) begin
-            if (up6$q) begin
+            if (up6$q || c6$q) begin
                 r7$d = low7 + one11;
             end
             else begin
@@ -11965,6 +12092,25 @@ module board_icebreaker$engine$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min
     end
     
 endmodule // board_icebreaker$engine$rq$0
+
+
+module board_icebreaker$engine$rq$0$c6(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$rq$0$c6
 
 
 module board_icebreaker$engine$rq$0$dlast(clock,inp,out);
@@ -12916,7 +13062,11 @@ module board_icebreaker$engine$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min
     output reg  out_last;
     
     // Constant declarations
-    localparam  one = 32'h1;
+    localparam  fill_1 = 32'h80000000;
+    localparam  fill_2 = 32'hc0000000;
+    localparam  fill_4 = 32'hf0000000;
+    localparam  fill_8 = 32'hff000000;
+    localparam  fill_16 = 32'hffff0000;
     localparam  ones = 32'hffffffff;
     localparam  int32_max = 32'h7fffffff;
     localparam  top_ones = 23'h7fffff;
@@ -12959,6 +13109,9 @@ module board_icebreaker$engine$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min
     reg  up6$d;
     wire  up6$q;
     reg  up6$clock;
+    reg  c6$d;
+    wire  c6$q;
+    reg  c6$clock;
     reg  last6$d;
     wire  last6$q;
     reg  last6$clock;
@@ -13003,12 +13156,21 @@ module board_icebreaker$engine$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min
     reg  [4:0] neg_shift;
     reg  sat6;
     reg  [31:0] prod_hi;
-    reg  [31:0] y6;
+    reg  [31:0] x6;
+    reg  b6;
+    reg  bit6;
+    reg  any_below6;
+    reg  all_below6;
     reg  [4:0] right6;
     reg  [31:0] mask6;
     reg  [31:0] half6;
     reg  [31:0] below6;
-    reg  [31:0] fill6;
+    reg  [31:0] sx6;
+    reg  [31:0] sh6_1;
+    reg  [31:0] sh6_2;
+    reg  [31:0] sh6_4;
+    reg  [31:0] sh6_8;
+    reg  [31:0] sh6_16;
     reg  [22:0] top7;
     reg  [10:0] low7;
     reg  [10:0] zp_ext8;
@@ -13067,6 +13229,11 @@ module board_icebreaker$engine$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min
         .d(up6$d),
         .q(up6$q),
         .clock(up6$clock)
+    );
+    board_icebreaker$engine$rq$1$c6 c6(
+        .d(c6$d),
+        .q(c6$q),
+        .clock(c6$clock)
     );
     board_icebreaker$engine$rq$1$last6 last6(
         .d(last6$d),
@@ -13142,6 +13309,7 @@ module board_icebreaker$engine$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min
         v6$clock = clock;
         q6$clock = clock;
         up6$clock = clock;
+        c6$clock = clock;
         last6$clock = clock;
         v7$clock = clock;
         r7$clock = clock;
@@ -13161,6 +13329,7 @@ module board_icebreaker$engine$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min
         v6$d = v6$q;
         q6$d = q6$q;
         up6$d = up6$q;
+        c6$d = c6$q;
         last6$d = last6$q;
         v7$d = v7$q;
         r7$d = r7$q;
@@ -13195,27 +13364,50 @@ module board_icebreaker$engine$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min
         dlast$inp = last;
         sat6 = mul$hi[32'h20] && ~mul$hi[32'h21];
         prod_hi = mul$hi[(32'h1)+:(32)];
+        x6 = prod_hi;
+        b6 = mul$hi[32'h0];
         if (sat6) begin
-            y6 = int32_max;
-        end
-        else if (mul$hi[32'h0]) begin
-            y6 = prod_hi + one;
-        end
-        else begin
-            y6 = prod_hi;
+            x6 = int32_max;
+            b6 = 1'b0;
         end
         right6 = dright$out;
         mask6 = ~(ones << right6);
         below6 = mask6 >> 32'h1;
         half6 = mask6 ^ below6;
-        fill6 = ~(ones >> right6);
-        if (y6[32'h1f]) begin
-            q6$d = (y6 >> right6) | fill6;
-            up6$d = |(y6 & half6) && |(y6 & below6);
+        sx6 = 32'h0;
+        if (x6[32'h1f]) begin
+            sx6 = ones;
+        end
+        sh6_1 = x6;
+        if (right6[32'h0]) begin
+            sh6_1 = (x6 >> 32'h1) | (sx6 & fill_1);
+        end
+        sh6_2 = sh6_1;
+        if (right6[32'h1]) begin
+            sh6_2 = (sh6_1 >> 32'h2) | (sx6 & fill_2);
+        end
+        sh6_4 = sh6_2;
+        if (right6[32'h2]) begin
+            sh6_4 = (sh6_2 >> 32'h4) | (sx6 & fill_4);
+        end
+        sh6_8 = sh6_4;
+        if (right6[32'h3]) begin
+            sh6_8 = (sh6_4 >> 32'h8) | (sx6 & fill_8);
+        end
+        sh6_16 = sh6_8;
+        if (right6[32'h4]) begin
+            sh6_16 = (sh6_8 >> 32'h10) | (sx6 & fill_16);
+        end
+        q6$d = sh6_16;
+        bit6 = |(x6 & half6);
+        any_below6 = |(x6 & below6);
+        all_below6 = (x6 & below6) == below6;
+        c6$d = b6 && ((right6 == 32'h0) || (bit6 && all_below6));
+        if (x6[32'h1f]) begin
+            up6$d = bit6 && (any_below6 || b6);
         end
         else begin
-            q6$d = y6 >> right6;
-            up6$d = |(y6 & half6);
+            up6$d = bit6 || (b6 && all_below6);
         end
         v6$d = dv$out;
         last6$d = dlast$out;
@@ -13225,7 +13417,7 @@ module board_icebreaker$engine$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min
             low7 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
         end
         if (~|top7 || (top7 == top_ones)) begin
-            if (up6$q) begin
+            if (up6$q || c6$q) begin
                 r7$d = low7 + one11;
             end
             else begin
@@ -13276,6 +13468,25 @@ module board_icebreaker$engine$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min
     end
     
 endmodule // board_icebreaker$engine$rq$1
+
+
+module board_icebreaker$engine$rq$1$c6(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$rq$1$c6
 
 
 module board_icebreaker$engine$rq$1$dlast(clock,inp,out);
@@ -14227,7 +14438,11 @@ module board_icebreaker$engine$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min
     output reg  out_last;
     
     // Constant declarations
-    localparam  one = 32'h1;
+    localparam  fill_1 = 32'h80000000;
+    localparam  fill_2 = 32'hc0000000;
+    localparam  fill_4 = 32'hf0000000;
+    localparam  fill_8 = 32'hff000000;
+    localparam  fill_16 = 32'hffff0000;
     localparam  ones = 32'hffffffff;
     localparam  int32_max = 32'h7fffffff;
     localparam  top_ones = 23'h7fffff;
@@ -14270,6 +14485,9 @@ module board_icebreaker$engine$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min
     reg  up6$d;
     wire  up6$q;
     reg  up6$clock;
+    reg  c6$d;
+    wire  c6$q;
+    reg  c6$clock;
     reg  last6$d;
     wire  last6$q;
     reg  last6$clock;
@@ -14314,12 +14532,21 @@ module board_icebreaker$engine$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min
     reg  [4:0] neg_shift;
     reg  sat6;
     reg  [31:0] prod_hi;
-    reg  [31:0] y6;
+    reg  [31:0] x6;
+    reg  b6;
+    reg  bit6;
+    reg  any_below6;
+    reg  all_below6;
     reg  [4:0] right6;
     reg  [31:0] mask6;
     reg  [31:0] half6;
     reg  [31:0] below6;
-    reg  [31:0] fill6;
+    reg  [31:0] sx6;
+    reg  [31:0] sh6_1;
+    reg  [31:0] sh6_2;
+    reg  [31:0] sh6_4;
+    reg  [31:0] sh6_8;
+    reg  [31:0] sh6_16;
     reg  [22:0] top7;
     reg  [10:0] low7;
     reg  [10:0] zp_ext8;
@@ -14378,6 +14605,11 @@ module board_icebreaker$engine$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min
         .d(up6$d),
         .q(up6$q),
         .clock(up6$clock)
+    );
+    board_icebreaker$engine$rq$2$c6 c6(
+        .d(c6$d),
+        .q(c6$q),
+        .clock(c6$clock)
     );
     board_icebreaker$engine$rq$2$last6 last6(
         .d(last6$d),
@@ -14453,6 +14685,7 @@ module board_icebreaker$engine$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min
         v6$clock = clock;
         q6$clock = clock;
         up6$clock = clock;
+        c6$clock = clock;
         last6$clock = clock;
         v7$clock = clock;
         r7$clock = clock;
@@ -14472,6 +14705,7 @@ module board_icebreaker$engine$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min
         v6$d = v6$q;
         q6$d = q6$q;
         up6$d = up6$q;
+        c6$d = c6$q;
         last6$d = last6$q;
         v7$d = v7$q;
         r7$d = r7$q;
@@ -14506,27 +14740,50 @@ module board_icebreaker$engine$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min
         dlast$inp = last;
         sat6 = mul$hi[32'h20] && ~mul$hi[32'h21];
         prod_hi = mul$hi[(32'h1)+:(32)];
+        x6 = prod_hi;
+        b6 = mul$hi[32'h0];
         if (sat6) begin
-            y6 = int32_max;
-        end
-        else if (mul$hi[32'h0]) begin
-            y6 = prod_hi + one;
-        end
-        else begin
-            y6 = prod_hi;
+            x6 = int32_max;
+            b6 = 1'b0;
         end
         right6 = dright$out;
         mask6 = ~(ones << right6);
         below6 = mask6 >> 32'h1;
         half6 = mask6 ^ below6;
-        fill6 = ~(ones >> right6);
-        if (y6[32'h1f]) begin
-            q6$d = (y6 >> right6) | fill6;
-            up6$d = |(y6 & half6) && |(y6 & below6);
+        sx6 = 32'h0;
+        if (x6[32'h1f]) begin
+            sx6 = ones;
+        end
+        sh6_1 = x6;
+        if (right6[32'h0]) begin
+            sh6_1 = (x6 >> 32'h1) | (sx6 & fill_1);
+        end
+        sh6_2 = sh6_1;
+        if (right6[32'h1]) begin
+            sh6_2 = (sh6_1 >> 32'h2) | (sx6 & fill_2);
+        end
+        sh6_4 = sh6_2;
+        if (right6[32'h2]) begin
+            sh6_4 = (sh6_2 >> 32'h4) | (sx6 & fill_4);
+        end
+        sh6_8 = sh6_4;
+        if (right6[32'h3]) begin
+            sh6_8 = (sh6_4 >> 32'h8) | (sx6 & fill_8);
+        end
+        sh6_16 = sh6_8;
+        if (right6[32'h4]) begin
+            sh6_16 = (sh6_8 >> 32'h10) | (sx6 & fill_16);
+        end
+        q6$d = sh6_16;
+        bit6 = |(x6 & half6);
+        any_below6 = |(x6 & below6);
+        all_below6 = (x6 & below6) == below6;
+        c6$d = b6 && ((right6 == 32'h0) || (bit6 && all_below6));
+        if (x6[32'h1f]) begin
+            up6$d = bit6 && (any_below6 || b6);
         end
         else begin
-            q6$d = y6 >> right6;
-            up6$d = |(y6 & half6);
+            up6$d = bit6 || (b6 && all_below6);
         end
         v6$d = dv$out;
         last6$d = dlast$out;
@@ -14536,7 +14793,7 @@ module board_icebreaker$engine$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min
             low7 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
         end
         if (~|top7 || (top7 == top_ones)) begin
-            if (up6$q) begin
+            if (up6$q || c6$q) begin
                 r7$d = low7 + one11;
             end
             else begin
@@ -14587,6 +14844,25 @@ module board_icebreaker$engine$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min
     end
     
 endmodule // board_icebreaker$engine$rq$2
+
+
+module board_icebreaker$engine$rq$2$c6(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$rq$2$c6
 
 
 module board_icebreaker$engine$rq$2$dlast(clock,inp,out);
@@ -15538,7 +15814,11 @@ module board_icebreaker$engine$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min
     output reg  out_last;
     
     // Constant declarations
-    localparam  one = 32'h1;
+    localparam  fill_1 = 32'h80000000;
+    localparam  fill_2 = 32'hc0000000;
+    localparam  fill_4 = 32'hf0000000;
+    localparam  fill_8 = 32'hff000000;
+    localparam  fill_16 = 32'hffff0000;
     localparam  ones = 32'hffffffff;
     localparam  int32_max = 32'h7fffffff;
     localparam  top_ones = 23'h7fffff;
@@ -15581,6 +15861,9 @@ module board_icebreaker$engine$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min
     reg  up6$d;
     wire  up6$q;
     reg  up6$clock;
+    reg  c6$d;
+    wire  c6$q;
+    reg  c6$clock;
     reg  last6$d;
     wire  last6$q;
     reg  last6$clock;
@@ -15625,12 +15908,21 @@ module board_icebreaker$engine$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min
     reg  [4:0] neg_shift;
     reg  sat6;
     reg  [31:0] prod_hi;
-    reg  [31:0] y6;
+    reg  [31:0] x6;
+    reg  b6;
+    reg  bit6;
+    reg  any_below6;
+    reg  all_below6;
     reg  [4:0] right6;
     reg  [31:0] mask6;
     reg  [31:0] half6;
     reg  [31:0] below6;
-    reg  [31:0] fill6;
+    reg  [31:0] sx6;
+    reg  [31:0] sh6_1;
+    reg  [31:0] sh6_2;
+    reg  [31:0] sh6_4;
+    reg  [31:0] sh6_8;
+    reg  [31:0] sh6_16;
     reg  [22:0] top7;
     reg  [10:0] low7;
     reg  [10:0] zp_ext8;
@@ -15689,6 +15981,11 @@ module board_icebreaker$engine$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min
         .d(up6$d),
         .q(up6$q),
         .clock(up6$clock)
+    );
+    board_icebreaker$engine$rq$3$c6 c6(
+        .d(c6$d),
+        .q(c6$q),
+        .clock(c6$clock)
     );
     board_icebreaker$engine$rq$3$last6 last6(
         .d(last6$d),
@@ -15764,6 +16061,7 @@ module board_icebreaker$engine$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min
         v6$clock = clock;
         q6$clock = clock;
         up6$clock = clock;
+        c6$clock = clock;
         last6$clock = clock;
         v7$clock = clock;
         r7$clock = clock;
@@ -15783,6 +16081,7 @@ module board_icebreaker$engine$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min
         v6$d = v6$q;
         q6$d = q6$q;
         up6$d = up6$q;
+        c6$d = c6$q;
         last6$d = last6$q;
         v7$d = v7$q;
         r7$d = r7$q;
@@ -15817,27 +16116,50 @@ module board_icebreaker$engine$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min
         dlast$inp = last;
         sat6 = mul$hi[32'h20] && ~mul$hi[32'h21];
         prod_hi = mul$hi[(32'h1)+:(32)];
+        x6 = prod_hi;
+        b6 = mul$hi[32'h0];
         if (sat6) begin
-            y6 = int32_max;
-        end
-        else if (mul$hi[32'h0]) begin
-            y6 = prod_hi + one;
-        end
-        else begin
-            y6 = prod_hi;
+            x6 = int32_max;
+            b6 = 1'b0;
         end
         right6 = dright$out;
         mask6 = ~(ones << right6);
         below6 = mask6 >> 32'h1;
         half6 = mask6 ^ below6;
-        fill6 = ~(ones >> right6);
-        if (y6[32'h1f]) begin
-            q6$d = (y6 >> right6) | fill6;
-            up6$d = |(y6 & half6) && |(y6 & below6);
+        sx6 = 32'h0;
+        if (x6[32'h1f]) begin
+            sx6 = ones;
+        end
+        sh6_1 = x6;
+        if (right6[32'h0]) begin
+            sh6_1 = (x6 >> 32'h1) | (sx6 & fill_1);
+        end
+        sh6_2 = sh6_1;
+        if (right6[32'h1]) begin
+            sh6_2 = (sh6_1 >> 32'h2) | (sx6 & fill_2);
+        end
+        sh6_4 = sh6_2;
+        if (right6[32'h2]) begin
+            sh6_4 = (sh6_2 >> 32'h4) | (sx6 & fill_4);
+        end
+        sh6_8 = sh6_4;
+        if (right6[32'h3]) begin
+            sh6_8 = (sh6_4 >> 32'h8) | (sx6 & fill_8);
+        end
+        sh6_16 = sh6_8;
+        if (right6[32'h4]) begin
+            sh6_16 = (sh6_8 >> 32'h10) | (sx6 & fill_16);
+        end
+        q6$d = sh6_16;
+        bit6 = |(x6 & half6);
+        any_below6 = |(x6 & below6);
+        all_below6 = (x6 & below6) == below6;
+        c6$d = b6 && ((right6 == 32'h0) || (bit6 && all_below6));
+        if (x6[32'h1f]) begin
+            up6$d = bit6 && (any_below6 || b6);
         end
         else begin
-            q6$d = y6 >> right6;
-            up6$d = |(y6 & half6);
+            up6$d = bit6 || (b6 && all_below6);
         end
         v6$d = dv$out;
         last6$d = dlast$out;
@@ -15847,7 +16169,7 @@ module board_icebreaker$engine$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min
             low7 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
         end
         if (~|top7 || (top7 == top_ones)) begin
-            if (up6$q) begin
+            if (up6$q || c6$q) begin
                 r7$d = low7 + one11;
             end
             else begin
@@ -15898,6 +16220,25 @@ module board_icebreaker$engine$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min
     end
     
 endmodule // board_icebreaker$engine$rq$3
+
+
+module board_icebreaker$engine$rq$3$c6(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$rq$3$c6
 
 
 module board_icebreaker$engine$rq$3$dlast(clock,inp,out);
@@ -17025,6 +17366,25 @@ module board_icebreaker$engine$sstage(d,q,clock);
 endmodule // board_icebreaker$engine$sstage
 
 
+module board_icebreaker$engine$start_r(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$start_r
+
+
 module board_icebreaker$engine$stride2(d,q,clock);
     
     // Module arguments
@@ -17798,10 +18158,12 @@ module board_icebreaker$engine$window$colscan(clock,load,step,size,stride2,exten
     reg  step_phase;
     reg  [5:0] step_remaining;
     reg  step_emit;
+    reg  step_rem_nz;
     reg  [5:0] w_step_lead;
     reg  w_step_phase;
     reg  [5:0] w_step_remaining;
     reg  w_step_emit;
+    reg  w_step_rem_nz;
     reg  [5:0] load_lead;
     reg  [5:0] load_remaining;
     reg  [5:0] load_last;
@@ -17972,7 +18334,11 @@ module board_icebreaker$engine$window$colscan(clock,load,step,size,stride2,exten
         else begin
             step_lead = lead$q - 32'h1;
         end
-        step_emit = (step_lead == 32'h0) && ~step_phase;
+        step_emit = ((lead$q == 32'h0) || (lead$q == 32'h1)) && ~step_phase;
+        step_rem_nz = |remaining$q;
+        if ((lead$q == 32'h0) && ~phase$q) begin
+            step_rem_nz = remaining$q != 32'h1;
+        end
         w_step_lead = w_lead$q;
         w_step_phase = w_phase$q;
         w_step_remaining = w_remaining$q;
@@ -17985,7 +18351,11 @@ module board_icebreaker$engine$window$colscan(clock,load,step,size,stride2,exten
         else begin
             w_step_lead = w_lead$q - 32'h1;
         end
-        w_step_emit = (w_step_lead == 32'h0) && ~w_step_phase;
+        w_step_emit = ((w_lead$q == 32'h0) || (w_lead$q == 32'h1)) && ~w_step_phase;
+        w_step_rem_nz = |w_remaining$q;
+        if ((w_lead$q == 32'h0) && ~w_phase$q) begin
+            w_step_rem_nz = w_remaining$q > 32'h1;
+        end
         pos_succ = pos$q + 32'h1;
         load_last = size - 32'h1 + half;
         if (size < min_cols) begin
@@ -18013,7 +18383,7 @@ module board_icebreaker$engine$window$colscan(clock,load,step,size,stride2,exten
             w_image$d = in_image$q << 32'h1;
             if (carry) begin
                 w_remaining$d = step_remaining;
-                w_emit_r$d = step_emit && |step_remaining;
+                w_emit_r$d = step_emit && step_rem_nz;
             end
             else begin
                 w_remaining$d = 32'h0;
@@ -18049,7 +18419,7 @@ module board_icebreaker$engine$window$colscan(clock,load,step,size,stride2,exten
             w_lead$d = w_step_lead;
             w_phase$d = w_step_phase;
             w_remaining$d = w_step_remaining;
-            w_emit_r$d = w_step_emit && |w_step_remaining;
+            w_emit_r$d = w_step_emit && w_step_rem_nz;
         end
     end
     
@@ -20048,10 +20418,12 @@ module board_icebreaker$engine$window$rowscan(clock,load,step,size,stride2,exten
     reg  step_phase;
     reg  [5:0] step_remaining;
     reg  step_emit;
+    reg  step_rem_nz;
     reg  [5:0] w_step_lead;
     reg  w_step_phase;
     reg  [5:0] w_step_remaining;
     reg  w_step_emit;
+    reg  w_step_rem_nz;
     reg  [5:0] load_lead;
     reg  [5:0] load_remaining;
     reg  [5:0] load_last;
@@ -20222,7 +20594,11 @@ module board_icebreaker$engine$window$rowscan(clock,load,step,size,stride2,exten
         else begin
             step_lead = lead$q - 32'h1;
         end
-        step_emit = (step_lead == 32'h0) && ~step_phase;
+        step_emit = ((lead$q == 32'h0) || (lead$q == 32'h1)) && ~step_phase;
+        step_rem_nz = |remaining$q;
+        if ((lead$q == 32'h0) && ~phase$q) begin
+            step_rem_nz = remaining$q != 32'h1;
+        end
         w_step_lead = w_lead$q;
         w_step_phase = w_phase$q;
         w_step_remaining = w_remaining$q;
@@ -20235,7 +20611,11 @@ module board_icebreaker$engine$window$rowscan(clock,load,step,size,stride2,exten
         else begin
             w_step_lead = w_lead$q - 32'h1;
         end
-        w_step_emit = (w_step_lead == 32'h0) && ~w_step_phase;
+        w_step_emit = ((w_lead$q == 32'h0) || (w_lead$q == 32'h1)) && ~w_step_phase;
+        w_step_rem_nz = |w_remaining$q;
+        if ((w_lead$q == 32'h0) && ~w_phase$q) begin
+            w_step_rem_nz = w_remaining$q > 32'h1;
+        end
         pos_succ = pos$q + 32'h1;
         load_last = size - 32'h1 + half;
         if (size < min_cols) begin
@@ -20263,7 +20643,7 @@ module board_icebreaker$engine$window$rowscan(clock,load,step,size,stride2,exten
             w_image$d = in_image$q << 32'h1;
             if (carry) begin
                 w_remaining$d = step_remaining;
-                w_emit_r$d = step_emit && |step_remaining;
+                w_emit_r$d = step_emit && step_rem_nz;
             end
             else begin
                 w_remaining$d = 32'h0;
@@ -20299,7 +20679,7 @@ module board_icebreaker$engine$window$rowscan(clock,load,step,size,stride2,exten
             w_lead$d = w_step_lead;
             w_phase$d = w_step_phase;
             w_remaining$d = w_step_remaining;
-            w_emit_r$d = w_step_emit && |w_step_remaining;
+            w_emit_r$d = w_step_emit && w_step_rem_nz;
         end
     end
     

@@ -444,6 +444,12 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     reg  wpend$d;
     wire  wpend$q;
     reg  wpend$clock;
+    reg  bpend$d;
+    wire  bpend$q;
+    reg  bpend$clock;
+    reg  mpend$d;
+    wire  mpend$q;
+    reg  mpend$clock;
     reg  spend$d;
     wire  spend$q;
     reg  spend$clock;
@@ -555,6 +561,9 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     reg  [23:0] shift1$d;
     wire  [23:0] shift1$q;
     reg  shift1$clock;
+    reg  start_r$d;
+    wire  start_r$q;
+    reg  start_r$clock;
     reg  clamp_ok$d;
     wire  clamp_ok$q;
     reg  clamp_ok$clock;
@@ -851,6 +860,16 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         .q(wpend$q),
         .clock(wpend$clock)
     );
+    dsc_engine$dw$bpend bpend(
+        .d(bpend$d),
+        .q(bpend$q),
+        .clock(bpend$clock)
+    );
+    dsc_engine$dw$mpend mpend(
+        .d(mpend$d),
+        .q(mpend$q),
+        .clock(mpend$clock)
+    );
     dsc_engine$dw$spend spend(
         .d(spend$d),
         .q(spend$q),
@@ -1028,6 +1047,11 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         .q(shift1$q),
         .clock(shift1$clock)
     );
+    dsc_engine$dw$start_r start_r(
+        .d(start_r$d),
+        .q(start_r$q),
+        .clock(start_r$clock)
+    );
     dsc_engine$dw$clamp_ok clamp_ok(
         .d(clamp_ok$d),
         .q(clamp_ok$q),
@@ -1050,12 +1074,15 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         bstage$clock = clock;
         sstage$clock = clock;
         wpend$clock = clock;
+        bpend$clock = clock;
+        mpend$clock = clock;
         spend$clock = clock;
         pgroup$clock = clock;
         err$clock = clock;
         bias1$clock = clock;
         shift1$clock = clock;
         active$clock = clock;
+        start_r$clock = clock;
         flush$clock = clock;
         credits$clock = clock;
         space$clock = clock;
@@ -1079,12 +1106,15 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         bstage$d = bstage$q;
         sstage$d = sstage$q;
         wpend$d = wpend$q;
+        bpend$d = bpend$q;
+        mpend$d = mpend$q;
         spend$d = spend$q;
         pgroup$d = pgroup$q;
         err$d = err$q;
         bias1$d = bias1$q;
         shift1$d = shift1$q;
         active$d = active$q;
+        start_r$d = start_r$q;
         flush$d = flush$q;
         credits$d = credits$q;
         space$d = space$q;
@@ -1126,7 +1156,7 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         gpipe$2$clock = clock;
         gpipe$3$clock = clock;
         gpipe$4$clock = clock;
-        busy_now = active$q || flush$q || (credits$q != 32'h0);
+        busy_now = active$q || start_r$q || flush$q || (credits$q != 32'h0);
         port$cfg_valid = cfg_valid;
         port$cfg_addr = cfg_addr;
         port$cfg_data = cfg_data;
@@ -1187,6 +1217,8 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         bwr = 1'b0;
         pword = (bstage$q >> 32'h20) | (((port$data) & 128'hffffffffffffffffffffffffffffffff) << top32);
         mwr = 1'b0;
+        bpend$d = 1'b0;
+        mpend$d = 1'b0;
         spend$d = 1'b0;
         if (port$valid && ~bad) begin
             if (region == 32'h0) begin
@@ -1229,10 +1261,12 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
             if (region == 32'h2) begin
                 bstage$d = pword;
                 bwr = 1'b1;
+                bpend$d = 1'b1;
             end
             if (region == 32'h3) begin
                 bstage$d = pword;
                 mwr = 1'b1;
+                mpend$d = 1'b1;
             end
             if (region == 32'h4) begin
                 sstage$d = (sstage$q >> 32'h6) | (((port$data[(32'h0)+:(6)]) & 24'hffffff) << top6);
@@ -1259,10 +1293,19 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         mram$write_enable = mwr;
         mram$write_address = index[(32'h0)+:(6)];
         mram$write_data = pword;
+        if (param_regs) begin
+            bram$write_enable = bpend$q;
+            bram$write_address = pgroup$q;
+            bram$write_data = bstage$q;
+            mram$write_enable = mpend$q;
+            mram$write_address = pgroup$q;
+            mram$write_data = bstage$q;
+        end
         sram$write_enable = spend$q;
         sram$write_address = pgroup$q;
         sram$write_data = sstage$q;
-        window$start = start;
+        start_r$d = start;
+        window$start = start_r$q && ~reset;
         window$height = height$q;
         window$width = width$q;
         window$last_group = last_group$q;
@@ -1521,12 +1564,12 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
             credits$d = credits$q - 32'h1;
             space$d = space$q + 32'h1;
         end
-        if (start) begin
+        if (start_r$q) begin
             active$d = 1'b1;
             group$d = 32'h0;
             space$d = im2col_room;
         end
-        if (active$q && ~start && ~win_busy) begin
+        if (active$q && ~win_busy) begin
             active$d = 1'b0;
         end
         if (flush$q && (credits$q == 32'h0)) begin
@@ -1670,6 +1713,25 @@ module dsc_engine$dw$bias1(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$bias1
+
+
+module dsc_engine$dw$bpend(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$bpend
 
 
 module dsc_engine$dw$bram(clock,write_enable,write_address,write_data,read_address,read_data);
@@ -10596,6 +10658,25 @@ module dsc_engine$dw$lpipe$5(d,q,clock);
 endmodule // dsc_engine$dw$lpipe$5
 
 
+module dsc_engine$dw$mpend(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$mpend
+
+
 module dsc_engine$dw$mram(clock,write_enable,write_address,write_data,read_address,read_data);
     
     // Module arguments
@@ -10874,7 +10955,11 @@ module dsc_engine$dw$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     output reg  out_last;
     
     // Constant declarations
-    localparam  one = 32'h1;
+    localparam  fill_1 = 32'h80000000;
+    localparam  fill_2 = 32'hc0000000;
+    localparam  fill_4 = 32'hf0000000;
+    localparam  fill_8 = 32'hff000000;
+    localparam  fill_16 = 32'hffff0000;
     localparam  ones = 32'hffffffff;
     localparam  int32_max = 32'h7fffffff;
     localparam  top_ones = 23'h7fffff;
@@ -10917,6 +11002,9 @@ module dsc_engine$dw$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     reg  up6$d;
     wire  up6$q;
     reg  up6$clock;
+    reg  c6$d;
+    wire  c6$q;
+    reg  c6$clock;
     reg  last6$d;
     wire  last6$q;
     reg  last6$clock;
@@ -10961,12 +11049,21 @@ module dsc_engine$dw$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     reg  [4:0] neg_shift;
     reg  sat6;
     reg  [31:0] prod_hi;
-    reg  [31:0] y6;
+    reg  [31:0] x6;
+    reg  b6;
+    reg  bit6;
+    reg  any_below6;
+    reg  all_below6;
     reg  [4:0] right6;
     reg  [31:0] mask6;
     reg  [31:0] half6;
     reg  [31:0] below6;
-    reg  [31:0] fill6;
+    reg  [31:0] sx6;
+    reg  [31:0] sh6_1;
+    reg  [31:0] sh6_2;
+    reg  [31:0] sh6_4;
+    reg  [31:0] sh6_8;
+    reg  [31:0] sh6_16;
     reg  [22:0] top7;
     reg  [10:0] low7;
     reg  [10:0] zp_ext8;
@@ -11025,6 +11122,11 @@ module dsc_engine$dw$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         .d(up6$d),
         .q(up6$q),
         .clock(up6$clock)
+    );
+    dsc_engine$dw$rq$0$c6 c6(
+        .d(c6$d),
+        .q(c6$q),
+        .clock(c6$clock)
     );
     dsc_engine$dw$rq$0$last6 last6(
         .d(last6$d),
@@ -11100,6 +11202,7 @@ module dsc_engine$dw$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         v6$clock = clock;
         q6$clock = clock;
         up6$clock = clock;
+        c6$clock = clock;
         last6$clock = clock;
         v7$clock = clock;
         r7$clock = clock;
@@ -11119,6 +11222,7 @@ module dsc_engine$dw$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         v6$d = v6$q;
         q6$d = q6$q;
         up6$d = up6$q;
+        c6$d = c6$q;
         last6$d = last6$q;
         v7$d = v7$q;
         r7$d = r7$q;
@@ -11153,27 +11257,50 @@ module dsc_engine$dw$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         dlast$inp = last;
         sat6 = mul$hi[32'h20] && ~mul$hi[32'h21];
         prod_hi = mul$hi[(32'h1)+:(32)];
+        x6 = prod_hi;
+        b6 = mul$hi[32'h0];
         if (sat6) begin
-            y6 = int32_max;
-        end
-        else if (mul$hi[32'h0]) begin
-            y6 = prod_hi + one;
-        end
-        else begin
-            y6 = prod_hi;
+            x6 = int32_max;
+            b6 = 1'b0;
         end
         right6 = dright$out;
         mask6 = ~(ones << right6);
         below6 = mask6 >> 32'h1;
         half6 = mask6 ^ below6;
-        fill6 = ~(ones >> right6);
-        if (y6[32'h1f]) begin
-            q6$d = (y6 >> right6) | fill6;
-            up6$d = |(y6 & half6) && |(y6 & below6);
+        sx6 = 32'h0;
+        if (x6[32'h1f]) begin
+            sx6 = ones;
+        end
+        sh6_1 = x6;
+        if (right6[32'h0]) begin
+            sh6_1 = (x6 >> 32'h1) | (sx6 & fill_1);
+        end
+        sh6_2 = sh6_1;
+        if (right6[32'h1]) begin
+            sh6_2 = (sh6_1 >> 32'h2) | (sx6 & fill_2);
+        end
+        sh6_4 = sh6_2;
+        if (right6[32'h2]) begin
+            sh6_4 = (sh6_2 >> 32'h4) | (sx6 & fill_4);
+        end
+        sh6_8 = sh6_4;
+        if (right6[32'h3]) begin
+            sh6_8 = (sh6_4 >> 32'h8) | (sx6 & fill_8);
+        end
+        sh6_16 = sh6_8;
+        if (right6[32'h4]) begin
+            sh6_16 = (sh6_8 >> 32'h10) | (sx6 & fill_16);
+        end
+        q6$d = sh6_16;
+        bit6 = |(x6 & half6);
+        any_below6 = |(x6 & below6);
+        all_below6 = (x6 & below6) == below6;
+        c6$d = b6 && ((right6 == 32'h0) || (bit6 && all_below6));
+        if (x6[32'h1f]) begin
+            up6$d = bit6 && (any_below6 || b6);
         end
         else begin
-            q6$d = y6 >> right6;
-            up6$d = |(y6 & half6);
+            up6$d = bit6 || (b6 && all_below6);
         end
         v6$d = dv$out;
         last6$d = dlast$out;
@@ -11183,7 +11310,7 @@ module dsc_engine$dw$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
             low7 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
         end
         if (~|top7 || (top7 == top_ones)) begin
-            if (up6$q) begin
+            if (up6$q || c6$q) begin
                 r7$d = low7 + one11;
             end
             else begin
@@ -11234,6 +11361,25 @@ module dsc_engine$dw$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     end
     
 endmodule // dsc_engine$dw$rq$0
+
+
+module dsc_engine$dw$rq$0$c6(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$rq$0$c6
 
 
 module dsc_engine$dw$rq$0$dlast(clock,inp,out);
@@ -12185,7 +12331,11 @@ module dsc_engine$dw$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     output reg  out_last;
     
     // Constant declarations
-    localparam  one = 32'h1;
+    localparam  fill_1 = 32'h80000000;
+    localparam  fill_2 = 32'hc0000000;
+    localparam  fill_4 = 32'hf0000000;
+    localparam  fill_8 = 32'hff000000;
+    localparam  fill_16 = 32'hffff0000;
     localparam  ones = 32'hffffffff;
     localparam  int32_max = 32'h7fffffff;
     localparam  top_ones = 23'h7fffff;
@@ -12228,6 +12378,9 @@ module dsc_engine$dw$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     reg  up6$d;
     wire  up6$q;
     reg  up6$clock;
+    reg  c6$d;
+    wire  c6$q;
+    reg  c6$clock;
     reg  last6$d;
     wire  last6$q;
     reg  last6$clock;
@@ -12272,12 +12425,21 @@ module dsc_engine$dw$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     reg  [4:0] neg_shift;
     reg  sat6;
     reg  [31:0] prod_hi;
-    reg  [31:0] y6;
+    reg  [31:0] x6;
+    reg  b6;
+    reg  bit6;
+    reg  any_below6;
+    reg  all_below6;
     reg  [4:0] right6;
     reg  [31:0] mask6;
     reg  [31:0] half6;
     reg  [31:0] below6;
-    reg  [31:0] fill6;
+    reg  [31:0] sx6;
+    reg  [31:0] sh6_1;
+    reg  [31:0] sh6_2;
+    reg  [31:0] sh6_4;
+    reg  [31:0] sh6_8;
+    reg  [31:0] sh6_16;
     reg  [22:0] top7;
     reg  [10:0] low7;
     reg  [10:0] zp_ext8;
@@ -12336,6 +12498,11 @@ module dsc_engine$dw$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         .d(up6$d),
         .q(up6$q),
         .clock(up6$clock)
+    );
+    dsc_engine$dw$rq$1$c6 c6(
+        .d(c6$d),
+        .q(c6$q),
+        .clock(c6$clock)
     );
     dsc_engine$dw$rq$1$last6 last6(
         .d(last6$d),
@@ -12411,6 +12578,7 @@ module dsc_engine$dw$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         v6$clock = clock;
         q6$clock = clock;
         up6$clock = clock;
+        c6$clock = clock;
         last6$clock = clock;
         v7$clock = clock;
         r7$clock = clock;
@@ -12430,6 +12598,7 @@ module dsc_engine$dw$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         v6$d = v6$q;
         q6$d = q6$q;
         up6$d = up6$q;
+        c6$d = c6$q;
         last6$d = last6$q;
         v7$d = v7$q;
         r7$d = r7$q;
@@ -12464,27 +12633,50 @@ module dsc_engine$dw$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         dlast$inp = last;
         sat6 = mul$hi[32'h20] && ~mul$hi[32'h21];
         prod_hi = mul$hi[(32'h1)+:(32)];
+        x6 = prod_hi;
+        b6 = mul$hi[32'h0];
         if (sat6) begin
-            y6 = int32_max;
-        end
-        else if (mul$hi[32'h0]) begin
-            y6 = prod_hi + one;
-        end
-        else begin
-            y6 = prod_hi;
+            x6 = int32_max;
+            b6 = 1'b0;
         end
         right6 = dright$out;
         mask6 = ~(ones << right6);
         below6 = mask6 >> 32'h1;
         half6 = mask6 ^ below6;
-        fill6 = ~(ones >> right6);
-        if (y6[32'h1f]) begin
-            q6$d = (y6 >> right6) | fill6;
-            up6$d = |(y6 & half6) && |(y6 & below6);
+        sx6 = 32'h0;
+        if (x6[32'h1f]) begin
+            sx6 = ones;
+        end
+        sh6_1 = x6;
+        if (right6[32'h0]) begin
+            sh6_1 = (x6 >> 32'h1) | (sx6 & fill_1);
+        end
+        sh6_2 = sh6_1;
+        if (right6[32'h1]) begin
+            sh6_2 = (sh6_1 >> 32'h2) | (sx6 & fill_2);
+        end
+        sh6_4 = sh6_2;
+        if (right6[32'h2]) begin
+            sh6_4 = (sh6_2 >> 32'h4) | (sx6 & fill_4);
+        end
+        sh6_8 = sh6_4;
+        if (right6[32'h3]) begin
+            sh6_8 = (sh6_4 >> 32'h8) | (sx6 & fill_8);
+        end
+        sh6_16 = sh6_8;
+        if (right6[32'h4]) begin
+            sh6_16 = (sh6_8 >> 32'h10) | (sx6 & fill_16);
+        end
+        q6$d = sh6_16;
+        bit6 = |(x6 & half6);
+        any_below6 = |(x6 & below6);
+        all_below6 = (x6 & below6) == below6;
+        c6$d = b6 && ((right6 == 32'h0) || (bit6 && all_below6));
+        if (x6[32'h1f]) begin
+            up6$d = bit6 && (any_below6 || b6);
         end
         else begin
-            q6$d = y6 >> right6;
-            up6$d = |(y6 & half6);
+            up6$d = bit6 || (b6 && all_below6);
         end
         v6$d = dv$out;
         last6$d = dlast$out;
@@ -12494,7 +12686,7 @@ module dsc_engine$dw$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
             low7 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
         end
         if (~|top7 || (top7 == top_ones)) begin
-            if (up6$q) begin
+            if (up6$q || c6$q) begin
                 r7$d = low7 + one11;
             end
             else begin
@@ -12545,6 +12737,25 @@ module dsc_engine$dw$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     end
     
 endmodule // dsc_engine$dw$rq$1
+
+
+module dsc_engine$dw$rq$1$c6(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$rq$1$c6
 
 
 module dsc_engine$dw$rq$1$dlast(clock,inp,out);
@@ -13496,7 +13707,11 @@ module dsc_engine$dw$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     output reg  out_last;
     
     // Constant declarations
-    localparam  one = 32'h1;
+    localparam  fill_1 = 32'h80000000;
+    localparam  fill_2 = 32'hc0000000;
+    localparam  fill_4 = 32'hf0000000;
+    localparam  fill_8 = 32'hff000000;
+    localparam  fill_16 = 32'hffff0000;
     localparam  ones = 32'hffffffff;
     localparam  int32_max = 32'h7fffffff;
     localparam  top_ones = 23'h7fffff;
@@ -13539,6 +13754,9 @@ module dsc_engine$dw$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     reg  up6$d;
     wire  up6$q;
     reg  up6$clock;
+    reg  c6$d;
+    wire  c6$q;
+    reg  c6$clock;
     reg  last6$d;
     wire  last6$q;
     reg  last6$clock;
@@ -13583,12 +13801,21 @@ module dsc_engine$dw$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     reg  [4:0] neg_shift;
     reg  sat6;
     reg  [31:0] prod_hi;
-    reg  [31:0] y6;
+    reg  [31:0] x6;
+    reg  b6;
+    reg  bit6;
+    reg  any_below6;
+    reg  all_below6;
     reg  [4:0] right6;
     reg  [31:0] mask6;
     reg  [31:0] half6;
     reg  [31:0] below6;
-    reg  [31:0] fill6;
+    reg  [31:0] sx6;
+    reg  [31:0] sh6_1;
+    reg  [31:0] sh6_2;
+    reg  [31:0] sh6_4;
+    reg  [31:0] sh6_8;
+    reg  [31:0] sh6_16;
     reg  [22:0] top7;
     reg  [10:0] low7;
     reg  [10:0] zp_ext8;
@@ -13647,6 +13874,11 @@ module dsc_engine$dw$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         .d(up6$d),
         .q(up6$q),
         .clock(up6$clock)
+    );
+    dsc_engine$dw$rq$2$c6 c6(
+        .d(c6$d),
+        .q(c6$q),
+        .clock(c6$clock)
     );
     dsc_engine$dw$rq$2$last6 last6(
         .d(last6$d),
@@ -13722,6 +13954,7 @@ module dsc_engine$dw$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         v6$clock = clock;
         q6$clock = clock;
         up6$clock = clock;
+        c6$clock = clock;
         last6$clock = clock;
         v7$clock = clock;
         r7$clock = clock;
@@ -13741,6 +13974,7 @@ module dsc_engine$dw$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         v6$d = v6$q;
         q6$d = q6$q;
         up6$d = up6$q;
+        c6$d = c6$q;
         last6$d = last6$q;
         v7$d = v7$q;
         r7$d = r7$q;
@@ -13775,27 +14009,50 @@ module dsc_engine$dw$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         dlast$inp = last;
         sat6 = mul$hi[32'h20] && ~mul$hi[32'h21];
         prod_hi = mul$hi[(32'h1)+:(32)];
+        x6 = prod_hi;
+        b6 = mul$hi[32'h0];
         if (sat6) begin
-            y6 = int32_max;
-        end
-        else if (mul$hi[32'h0]) begin
-            y6 = prod_hi + one;
-        end
-        else begin
-            y6 = prod_hi;
+            x6 = int32_max;
+            b6 = 1'b0;
         end
         right6 = dright$out;
         mask6 = ~(ones << right6);
         below6 = mask6 >> 32'h1;
         half6 = mask6 ^ below6;
-        fill6 = ~(ones >> right6);
-        if (y6[32'h1f]) begin
-            q6$d = (y6 >> right6) | fill6;
-            up6$d = |(y6 & half6) && |(y6 & below6);
+        sx6 = 32'h0;
+        if (x6[32'h1f]) begin
+            sx6 = ones;
+        end
+        sh6_1 = x6;
+        if (right6[32'h0]) begin
+            sh6_1 = (x6 >> 32'h1) | (sx6 & fill_1);
+        end
+        sh6_2 = sh6_1;
+        if (right6[32'h1]) begin
+            sh6_2 = (sh6_1 >> 32'h2) | (sx6 & fill_2);
+        end
+        sh6_4 = sh6_2;
+        if (right6[32'h2]) begin
+            sh6_4 = (sh6_2 >> 32'h4) | (sx6 & fill_4);
+        end
+        sh6_8 = sh6_4;
+        if (right6[32'h3]) begin
+            sh6_8 = (sh6_4 >> 32'h8) | (sx6 & fill_8);
+        end
+        sh6_16 = sh6_8;
+        if (right6[32'h4]) begin
+            sh6_16 = (sh6_8 >> 32'h10) | (sx6 & fill_16);
+        end
+        q6$d = sh6_16;
+        bit6 = |(x6 & half6);
+        any_below6 = |(x6 & below6);
+        all_below6 = (x6 & below6) == below6;
+        c6$d = b6 && ((right6 == 32'h0) || (bit6 && all_below6));
+        if (x6[32'h1f]) begin
+            up6$d = bit6 && (any_below6 || b6);
         end
         else begin
-            q6$d = y6 >> right6;
-            up6$d = |(y6 & half6);
+            up6$d = bit6 || (b6 && all_below6);
         end
         v6$d = dv$out;
         last6$d = dlast$out;
@@ -13805,7 +14062,7 @@ module dsc_engine$dw$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
             low7 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
         end
         if (~|top7 || (top7 == top_ones)) begin
-            if (up6$q) begin
+            if (up6$q || c6$q) begin
                 r7$d = low7 + one11;
             end
             else begin
@@ -13856,6 +14113,25 @@ module dsc_engine$dw$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     end
     
 endmodule // dsc_engine$dw$rq$2
+
+
+module dsc_engine$dw$rq$2$c6(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$rq$2$c6
 
 
 module dsc_engine$dw$rq$2$dlast(clock,inp,out);
@@ -14807,7 +15083,11 @@ module dsc_engine$dw$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     output reg  out_last;
     
     // Constant declarations
-    localparam  one = 32'h1;
+    localparam  fill_1 = 32'h80000000;
+    localparam  fill_2 = 32'hc0000000;
+    localparam  fill_4 = 32'hf0000000;
+    localparam  fill_8 = 32'hff000000;
+    localparam  fill_16 = 32'hffff0000;
     localparam  ones = 32'hffffffff;
     localparam  int32_max = 32'h7fffffff;
     localparam  top_ones = 23'h7fffff;
@@ -14850,6 +15130,9 @@ module dsc_engine$dw$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     reg  up6$d;
     wire  up6$q;
     reg  up6$clock;
+    reg  c6$d;
+    wire  c6$q;
+    reg  c6$clock;
     reg  last6$d;
     wire  last6$q;
     reg  last6$clock;
@@ -14894,12 +15177,21 @@ module dsc_engine$dw$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     reg  [4:0] neg_shift;
     reg  sat6;
     reg  [31:0] prod_hi;
-    reg  [31:0] y6;
+    reg  [31:0] x6;
+    reg  b6;
+    reg  bit6;
+    reg  any_below6;
+    reg  all_below6;
     reg  [4:0] right6;
     reg  [31:0] mask6;
     reg  [31:0] half6;
     reg  [31:0] below6;
-    reg  [31:0] fill6;
+    reg  [31:0] sx6;
+    reg  [31:0] sh6_1;
+    reg  [31:0] sh6_2;
+    reg  [31:0] sh6_4;
+    reg  [31:0] sh6_8;
+    reg  [31:0] sh6_16;
     reg  [22:0] top7;
     reg  [10:0] low7;
     reg  [10:0] zp_ext8;
@@ -14958,6 +15250,11 @@ module dsc_engine$dw$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         .d(up6$d),
         .q(up6$q),
         .clock(up6$clock)
+    );
+    dsc_engine$dw$rq$3$c6 c6(
+        .d(c6$d),
+        .q(c6$q),
+        .clock(c6$clock)
     );
     dsc_engine$dw$rq$3$last6 last6(
         .d(last6$d),
@@ -15033,6 +15330,7 @@ module dsc_engine$dw$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         v6$clock = clock;
         q6$clock = clock;
         up6$clock = clock;
+        c6$clock = clock;
         last6$clock = clock;
         v7$clock = clock;
         r7$clock = clock;
@@ -15052,6 +15350,7 @@ module dsc_engine$dw$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         v6$d = v6$q;
         q6$d = q6$q;
         up6$d = up6$q;
+        c6$d = c6$q;
         last6$d = last6$q;
         v7$d = v7$q;
         r7$d = r7$q;
@@ -15086,27 +15385,50 @@ module dsc_engine$dw$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         dlast$inp = last;
         sat6 = mul$hi[32'h20] && ~mul$hi[32'h21];
         prod_hi = mul$hi[(32'h1)+:(32)];
+        x6 = prod_hi;
+        b6 = mul$hi[32'h0];
         if (sat6) begin
-            y6 = int32_max;
-        end
-        else if (mul$hi[32'h0]) begin
-            y6 = prod_hi + one;
-        end
-        else begin
-            y6 = prod_hi;
+            x6 = int32_max;
+            b6 = 1'b0;
         end
         right6 = dright$out;
         mask6 = ~(ones << right6);
         below6 = mask6 >> 32'h1;
         half6 = mask6 ^ below6;
-        fill6 = ~(ones >> right6);
-        if (y6[32'h1f]) begin
-            q6$d = (y6 >> right6) | fill6;
-            up6$d = |(y6 & half6) && |(y6 & below6);
+        sx6 = 32'h0;
+        if (x6[32'h1f]) begin
+            sx6 = ones;
+        end
+        sh6_1 = x6;
+        if (right6[32'h0]) begin
+            sh6_1 = (x6 >> 32'h1) | (sx6 & fill_1);
+        end
+        sh6_2 = sh6_1;
+        if (right6[32'h1]) begin
+            sh6_2 = (sh6_1 >> 32'h2) | (sx6 & fill_2);
+        end
+        sh6_4 = sh6_2;
+        if (right6[32'h2]) begin
+            sh6_4 = (sh6_2 >> 32'h4) | (sx6 & fill_4);
+        end
+        sh6_8 = sh6_4;
+        if (right6[32'h3]) begin
+            sh6_8 = (sh6_4 >> 32'h8) | (sx6 & fill_8);
+        end
+        sh6_16 = sh6_8;
+        if (right6[32'h4]) begin
+            sh6_16 = (sh6_8 >> 32'h10) | (sx6 & fill_16);
+        end
+        q6$d = sh6_16;
+        bit6 = |(x6 & half6);
+        any_below6 = |(x6 & below6);
+        all_below6 = (x6 & below6) == below6;
+        c6$d = b6 && ((right6 == 32'h0) || (bit6 && all_below6));
+        if (x6[32'h1f]) begin
+            up6$d = bit6 && (any_below6 || b6);
         end
         else begin
-            q6$d = y6 >> right6;
-            up6$d = |(y6 & half6);
+            up6$d = bit6 || (b6 && all_below6);
         end
         v6$d = dv$out;
         last6$d = dlast$out;
@@ -15116,7 +15438,7 @@ module dsc_engine$dw$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
             low7 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
         end
         if (~|top7 || (top7 == top_ones)) begin
-            if (up6$q) begin
+            if (up6$q || c6$q) begin
                 r7$d = low7 + one11;
             end
             else begin
@@ -15167,6 +15489,25 @@ module dsc_engine$dw$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     end
     
 endmodule // dsc_engine$dw$rq$3
+
+
+module dsc_engine$dw$rq$3$c6(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$rq$3$c6
 
 
 module dsc_engine$dw$rq$3$dlast(clock,inp,out);
@@ -16294,6 +16635,25 @@ module dsc_engine$dw$sstage(d,q,clock);
 endmodule // dsc_engine$dw$sstage
 
 
+module dsc_engine$dw$start_r(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$start_r
+
+
 module dsc_engine$dw$stride2(d,q,clock);
     
     // Module arguments
@@ -17067,10 +17427,12 @@ module dsc_engine$dw$window$colscan(clock,load,step,size,stride2,extend,carry,fl
     reg  step_phase;
     reg  [5:0] step_remaining;
     reg  step_emit;
+    reg  step_rem_nz;
     reg  [5:0] w_step_lead;
     reg  w_step_phase;
     reg  [5:0] w_step_remaining;
     reg  w_step_emit;
+    reg  w_step_rem_nz;
     reg  [5:0] load_lead;
     reg  [5:0] load_remaining;
     reg  [5:0] load_last;
@@ -17241,7 +17603,11 @@ module dsc_engine$dw$window$colscan(clock,load,step,size,stride2,extend,carry,fl
         else begin
             step_lead = lead$q - 32'h1;
         end
-        step_emit = (step_lead == 32'h0) && ~step_phase;
+        step_emit = ((lead$q == 32'h0) || (lead$q == 32'h1)) && ~step_phase;
+        step_rem_nz = |remaining$q;
+        if ((lead$q == 32'h0) && ~phase$q) begin
+            step_rem_nz = remaining$q != 32'h1;
+        end
         w_step_lead = w_lead$q;
         w_step_phase = w_phase$q;
         w_step_remaining = w_remaining$q;
@@ -17254,7 +17620,11 @@ module dsc_engine$dw$window$colscan(clock,load,step,size,stride2,extend,carry,fl
         else begin
             w_step_lead = w_lead$q - 32'h1;
         end
-        w_step_emit = (w_step_lead == 32'h0) && ~w_step_phase;
+        w_step_emit = ((w_lead$q == 32'h0) || (w_lead$q == 32'h1)) && ~w_step_phase;
+        w_step_rem_nz = |w_remaining$q;
+        if ((w_lead$q == 32'h0) && ~w_phase$q) begin
+            w_step_rem_nz = w_remaining$q > 32'h1;
+        end
         pos_succ = pos$q + 32'h1;
         load_last = size - 32'h1 + half;
         if (size < min_cols) begin
@@ -17282,7 +17652,7 @@ module dsc_engine$dw$window$colscan(clock,load,step,size,stride2,extend,carry,fl
             w_image$d = in_image$q << 32'h1;
             if (carry) begin
                 w_remaining$d = step_remaining;
-                w_emit_r$d = step_emit && |step_remaining;
+                w_emit_r$d = step_emit && step_rem_nz;
             end
             else begin
                 w_remaining$d = 32'h0;
@@ -17318,7 +17688,7 @@ module dsc_engine$dw$window$colscan(clock,load,step,size,stride2,extend,carry,fl
             w_lead$d = w_step_lead;
             w_phase$d = w_step_phase;
             w_remaining$d = w_step_remaining;
-            w_emit_r$d = w_step_emit && |w_step_remaining;
+            w_emit_r$d = w_step_emit && w_step_rem_nz;
         end
     end
     
@@ -19317,10 +19687,12 @@ module dsc_engine$dw$window$rowscan(clock,load,step,size,stride2,extend,carry,fl
     reg  step_phase;
     reg  [5:0] step_remaining;
     reg  step_emit;
+    reg  step_rem_nz;
     reg  [5:0] w_step_lead;
     reg  w_step_phase;
     reg  [5:0] w_step_remaining;
     reg  w_step_emit;
+    reg  w_step_rem_nz;
     reg  [5:0] load_lead;
     reg  [5:0] load_remaining;
     reg  [5:0] load_last;
@@ -19491,7 +19863,11 @@ module dsc_engine$dw$window$rowscan(clock,load,step,size,stride2,extend,carry,fl
         else begin
             step_lead = lead$q - 32'h1;
         end
-        step_emit = (step_lead == 32'h0) && ~step_phase;
+        step_emit = ((lead$q == 32'h0) || (lead$q == 32'h1)) && ~step_phase;
+        step_rem_nz = |remaining$q;
+        if ((lead$q == 32'h0) && ~phase$q) begin
+            step_rem_nz = remaining$q != 32'h1;
+        end
         w_step_lead = w_lead$q;
         w_step_phase = w_phase$q;
         w_step_remaining = w_remaining$q;
@@ -19504,7 +19880,11 @@ module dsc_engine$dw$window$rowscan(clock,load,step,size,stride2,extend,carry,fl
         else begin
             w_step_lead = w_lead$q - 32'h1;
         end
-        w_step_emit = (w_step_lead == 32'h0) && ~w_step_phase;
+        w_step_emit = ((w_lead$q == 32'h0) || (w_lead$q == 32'h1)) && ~w_step_phase;
+        w_step_rem_nz = |w_remaining$q;
+        if ((w_lead$q == 32'h0) && ~w_phase$q) begin
+            w_step_rem_nz = w_remaining$q > 32'h1;
+        end
         pos_succ = pos$q + 32'h1;
         load_last = size - 32'h1 + half;
         if (size < min_cols) begin
@@ -19532,7 +19912,7 @@ module dsc_engine$dw$window$rowscan(clock,load,step,size,stride2,extend,carry,fl
             w_image$d = in_image$q << 32'h1;
             if (carry) begin
                 w_remaining$d = step_remaining;
-                w_emit_r$d = step_emit && |step_remaining;
+                w_emit_r$d = step_emit && step_rem_nz;
             end
             else begin
                 w_remaining$d = 32'h0;
@@ -19568,7 +19948,7 @@ module dsc_engine$dw$window$rowscan(clock,load,step,size,stride2,extend,carry,fl
             w_lead$d = w_step_lead;
             w_phase$d = w_step_phase;
             w_remaining$d = w_step_remaining;
-            w_emit_r$d = w_step_emit && |w_step_remaining;
+            w_emit_r$d = w_step_emit && w_step_rem_nz;
         end
     end
     
@@ -20485,6 +20865,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     localparam  o_back = 5'b1011;
     localparam  param_regs = 1'b1;
     localparam  rows = 16'h4;
+    localparam  rows1 = 16'h5;
     localparam  tmin = 16'h4;
     localparam  cmask = 16'h7f;
     localparam  cfg_over = 32'hffffff80;
@@ -20720,6 +21101,12 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     reg  wpend$d;
     wire  wpend$q;
     reg  wpend$clock;
+    reg  bpend$d;
+    wire  bpend$q;
+    reg  bpend$clock;
+    reg  mpend$d;
+    wire  mpend$q;
+    reg  mpend$clock;
     reg  spend$d;
     wire  spend$q;
     reg  spend$clock;
@@ -20750,6 +21137,12 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     reg  in_p_end$d;
     wire  in_p_end$q;
     reg  in_p_end$clock;
+    reg  [15:0] in_nb$d;
+    wire  [15:0] in_nb$q;
+    reg  in_nb$clock;
+    reg  in_nb1$d;
+    wire  in_nb1$q;
+    reg  in_nb1$clock;
     reg  full0$d;
     wire  full0$q;
     reg  full0$clock;
@@ -20786,6 +21179,27 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     reg  [23:0] c_left$d;
     wire  [23:0] c_left$q;
     reg  c_left$clock;
+    reg  k_end$d;
+    wire  k_end$q;
+    reg  k_end$clock;
+    reg  k_issue$d;
+    wire  k_issue$q;
+    reg  k_issue$clock;
+    reg  k_lastpx$d;
+    wire  k_lastpx$q;
+    reg  k_lastpx$clock;
+    reg  k_wcap$d;
+    wire  k_wcap$q;
+    reg  k_wcap$clock;
+    reg  k_wload$d;
+    wire  k_wload$q;
+    reg  k_wload$clock;
+    reg  ci_end$d;
+    wire  ci_end$q;
+    reg  ci_end$clock;
+    reg  cj_end$d;
+    wire  cj_end$q;
+    reg  cj_end$clock;
     reg  sw_d$d;
     wire  sw_d$q;
     reg  sw_d$clock;
@@ -20879,6 +21293,9 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     reg  [15:0] o_bsz$d;
     wire  [15:0] o_bsz$q;
     reg  o_bsz$clock;
+    reg  clamp_ok$d;
+    wire  clamp_ok$q;
+    reg  clamp_ok$clock;
     
     // Local signals
     reg  [95:0] sum_pack$0;
@@ -21245,6 +21662,16 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         .q(wpend$q),
         .clock(wpend$clock)
     );
+    dsc_engine$pw$bpend bpend(
+        .d(bpend$d),
+        .q(bpend$q),
+        .clock(bpend$clock)
+    );
+    dsc_engine$pw$mpend mpend(
+        .d(mpend$d),
+        .q(mpend$q),
+        .clock(mpend$clock)
+    );
     dsc_engine$pw$spend spend(
         .d(spend$d),
         .q(spend$q),
@@ -21294,6 +21721,16 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         .d(in_p_end$d),
         .q(in_p_end$q),
         .clock(in_p_end$clock)
+    );
+    dsc_engine$pw$in_nb in_nb(
+        .d(in_nb$d),
+        .q(in_nb$q),
+        .clock(in_nb$clock)
+    );
+    dsc_engine$pw$in_nb1 in_nb1(
+        .d(in_nb1$d),
+        .q(in_nb1$q),
+        .clock(in_nb1$clock)
     );
     dsc_engine$pw$full0 full0(
         .d(full0$d),
@@ -21354,6 +21791,41 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         .d(c_left$d),
         .q(c_left$q),
         .clock(c_left$clock)
+    );
+    dsc_engine$pw$k_end k_end(
+        .d(k_end$d),
+        .q(k_end$q),
+        .clock(k_end$clock)
+    );
+    dsc_engine$pw$k_issue k_issue(
+        .d(k_issue$d),
+        .q(k_issue$q),
+        .clock(k_issue$clock)
+    );
+    dsc_engine$pw$k_lastpx k_lastpx(
+        .d(k_lastpx$d),
+        .q(k_lastpx$q),
+        .clock(k_lastpx$clock)
+    );
+    dsc_engine$pw$k_wcap k_wcap(
+        .d(k_wcap$d),
+        .q(k_wcap$q),
+        .clock(k_wcap$clock)
+    );
+    dsc_engine$pw$k_wload k_wload(
+        .d(k_wload$d),
+        .q(k_wload$q),
+        .clock(k_wload$clock)
+    );
+    dsc_engine$pw$ci_end ci_end(
+        .d(ci_end$d),
+        .q(ci_end$q),
+        .clock(ci_end$clock)
+    );
+    dsc_engine$pw$cj_end cj_end(
+        .d(cj_end$d),
+        .q(cj_end$q),
+        .clock(cj_end$clock)
     );
     dsc_engine$pw$sw_d sw_d(
         .d(sw_d$d),
@@ -21502,6 +21974,11 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         .q(o_bsz$q),
         .clock(o_bsz$clock)
     );
+    dsc_engine$pw$clamp_ok clamp_ok(
+        .d(clamp_ok$d),
+        .q(clamp_ok$q),
+        .clock(clamp_ok$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -21519,6 +21996,8 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         bstage$clock = clock;
         sstage$clock = clock;
         wpend$clock = clock;
+        bpend$clock = clock;
+        mpend$clock = clock;
         spend$clock = clock;
         cw_addr$clock = clock;
         cj_addr$clock = clock;
@@ -21529,6 +22008,8 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         in_left$clock = clock;
         in_i_end$clock = clock;
         in_p_end$clock = clock;
+        in_nb$clock = clock;
+        in_nb1$clock = clock;
         full0$clock = clock;
         full1$clock = clock;
         cbank$clock = clock;
@@ -21541,6 +22022,13 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         o_addr$clock = clock;
         w_addr$clock = clock;
         c_left$clock = clock;
+        k_end$clock = clock;
+        k_issue$clock = clock;
+        k_lastpx$clock = clock;
+        k_wcap$clock = clock;
+        k_wload$clock = clock;
+        ci_end$clock = clock;
+        cj_end$clock = clock;
         sw_d$clock = clock;
         cap_d$clock = clock;
         sum$clock = clock;
@@ -21567,6 +22055,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         in_bsz$clock = clock;
         c_bsz$clock = clock;
         o_bsz$clock = clock;
+        clamp_ok$clock = clock;
         took$clock = clock;
         took_last$clock = clock;
         took_final$clock = clock;
@@ -21585,6 +22074,8 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         bstage$d = bstage$q;
         sstage$d = sstage$q;
         wpend$d = wpend$q;
+        bpend$d = bpend$q;
+        mpend$d = mpend$q;
         spend$d = spend$q;
         cw_addr$d = cw_addr$q;
         cj_addr$d = cj_addr$q;
@@ -21595,6 +22086,8 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         in_left$d = in_left$q;
         in_i_end$d = in_i_end$q;
         in_p_end$d = in_p_end$q;
+        in_nb$d = in_nb$q;
+        in_nb1$d = in_nb1$q;
         full0$d = full0$q;
         full1$d = full1$q;
         cbank$d = cbank$q;
@@ -21607,6 +22100,13 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         o_addr$d = o_addr$q;
         w_addr$d = w_addr$q;
         c_left$d = c_left$q;
+        k_end$d = k_end$q;
+        k_issue$d = k_issue$q;
+        k_lastpx$d = k_lastpx$q;
+        k_wcap$d = k_wcap$q;
+        k_wload$d = k_wload$q;
+        ci_end$d = ci_end$q;
+        cj_end$d = cj_end$q;
         sw_d$d = sw_d$q;
         cap_d$d = cap_d$q;
         sum$d = sum$q;
@@ -21633,6 +22133,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         in_bsz$d = in_bsz$q;
         c_bsz$d = c_bsz$q;
         o_bsz$d = o_bsz$q;
+        clamp_ok$d = clamp_ok$q;
         took$d = took$q;
         took_last$d = took_last$q;
         took_final$d = took_final$q;
@@ -21696,15 +22197,26 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
             data_ok = ~(|(in_index & j_over) || ~((in_index & ~j_over) < nt_idx) || ~port$in_shift);
         end
         port$ok = data_ok;
-        lo_off = act_min$q ^ 32'h80;
-        hi_off = act_max$q ^ 32'h80;
         region = port$region;
         index = port$index;
+        lo_off = act_min$q ^ 32'h80;
+        hi_off = act_max$q ^ 32'h80;
+        if (port$valid && port$data_ok && ~running$q && (region == 32'h0)) begin
+            if (index == 32'h5) begin
+                lo_off = port$data[(32'h0)+:(8)] ^ 32'h80;
+            end
+            if (index == 32'h6) begin
+                hi_off = port$data[(32'h0)+:(8)] ^ 32'h80;
+            end
+        end
+        clamp_ok$d = lo_off <= hi_off;
         bad = 1'b0;
         wpend$d = 1'b0;
         bwr = 1'b0;
         pword = (bstage$q >> 32'h20) | (((port$data) & 128'hffffffffffffffffffffffffffffffff) << top32);
         mwr = 1'b0;
+        bpend$d = 1'b0;
+        mpend$d = 1'b0;
         spend$d = 1'b0;
         if (port$valid) begin
             if (~port$data_ok) begin
@@ -21739,7 +22251,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
                     act_max$d = port$data[(32'h0)+:(8)];
                 end
                 if (index == 32'h8) begin
-                    if (lo_off > hi_off) begin
+                    if (~clamp_ok$q) begin
                         bad = 1'b1;
                     end
                     else begin
@@ -21757,10 +22269,12 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
                 if (region == 32'h2) begin
                     bstage$d = pword;
                     bwr = 1'b1;
+                    bpend$d = 1'b1;
                 end
                 else if (region == 32'h3) begin
                     bstage$d = pword;
                     mwr = 1'b1;
+                    mpend$d = 1'b1;
                 end
                 else begin
                     sstage$d = (sstage$q >> 32'h6) | (((port$data[(32'h0)+:(6)]) & 24'hffffff) << top6);
@@ -21780,6 +22294,14 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         mram$write_enable = mwr;
         mram$write_address = index[(32'h0)+:(6)];
         mram$write_data = pword;
+        if (param_regs) begin
+            bram$write_enable = bpend$q;
+            bram$write_address = cj_addr$q;
+            bram$write_data = bstage$q;
+            mram$write_enable = mpend$q;
+            mram$write_address = cj_addr$q;
+            mram$write_data = bstage$q;
+        end
         sram$write_enable = spend$q;
         sram$write_address = cj_addr$q;
         sram$write_data = sstage$q;
@@ -21835,6 +22357,8 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         else begin
             in_next_bsz = in_rest[(32'h0)+:(16)] & cmask;
         end
+        in_nb$d = in_next_bsz;
+        in_nb1$d = (blk$q == 32'h1) || (in_rest == 32'h1);
         took$d = accept && inp$tvalid;
         took_last$d = inp$tlast;
         took_final$d = in_final;
@@ -21856,8 +22380,11 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
                     in_addr$d = 32'h0;
                     ibank$d = ~ibank$q;
                     in_left$d = in_rest;
-                    in_bsz$d = in_next_bsz;
-                    in_p_end$d = in_next_bsz == 32'h1;
+                    in_bsz$d = in_nb$q;
+                    if (in_nb1$q) begin
+                        in_bsz$d = 32'h1;
+                    end
+                    in_p_end$d = in_nb1$q;
                 end
             end
         end
@@ -21869,7 +22396,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
             c_full_now = full0$q;
             c_ofull_now = oused0$q;
         end
-        last_tile = ((ci$q + 32'h1) == mt$q) && ((cj$q + 32'h1) == nt$q);
+        last_tile = ci_end$q && cj_end$q;
         issue_px = 1'b0;
         c_claim = 1'b0;
         clr_full = 1'b0;
@@ -21887,6 +22414,9 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
                 ck$d = 32'h0;
                 ci$d = 32'h0;
                 cj$d = 32'h0;
+                k_end$d = rows == 32'h1;
+                ci_end$d = mt$q == 32'h1;
+                cj_end$d = nt$q == 32'h1;
                 w_addr$d = 32'h0;
                 px_addr$d = 32'h0;
                 o_addr$d = 32'h0;
@@ -21902,33 +22432,52 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
             w_addr$d = w_addr$q + 32'h1;
             cap_d$d = ck$q == 32'h0;
             ck$d = (ck$q + 32'h1) & cmask;
-            if ((ck$q + 32'h1) == rows) begin
+            k_end$d = (ck$q + 32'h2) == rows;
+            if (k_end$q) begin
                 cstate$d = 32'h2;
                 ck$d = 32'h0;
+                k_end$d = tper_v == 32'h1;
+                k_issue$d = 1'b1;
+                k_lastpx$d = c_bsz_v == 32'h1;
+                k_wcap$d = rows == tper_v;
+                k_wload$d = rows >= tper_v;
             end
         end
         else begin
-            if (ck$q < c_bsz_v) begin
+            if (k_issue$q) begin
                 issue_px = 1'b1;
                 px_addr$d = px_addr$q + mt$q[(32'h0)+:(12)];
                 o_addr$d = o_addr$q + nt$q[(32'h0)+:(12)];
             end
             sw_d$d = ck$q == 32'h0;
-            if (~last_tile && ((ck$q + rows) >= tper_v)) begin
+            if (~last_tile && k_wload$q) begin
                 w_addr$d = w_addr$q + 32'h1;
-                cap_d$d = (ck$q + rows) == tper_v;
+                cap_d$d = k_wcap$q;
             end
             ck$d = (ck$q + 32'h1) & cmask;
-            if ((ck$q + 32'h1) == tper_v) begin
+            k_end$d = (ck$q + 32'h2) == tper_v;
+            k_issue$d = k_issue$q && ~k_lastpx$q;
+            k_lastpx$d = (ck$q + 32'h2) == c_bsz_v;
+            k_wcap$d = (ck$q + rows1) == tper_v;
+            k_wload$d = k_wload$q || ((ck$q + rows1) == tper_v);
+            if (k_end$q) begin
                 ck$d = 32'h0;
-                if ((ci$q + 32'h1) == mt$q) begin
+                k_end$d = tper_v == 32'h1;
+                k_issue$d = 1'b1;
+                k_lastpx$d = c_bsz_v == 32'h1;
+                k_wcap$d = rows == tper_v;
+                k_wload$d = rows >= tper_v;
+                if (ci_end$q) begin
                     ci$d = 32'h0;
+                    ci_end$d = mt$q == 32'h1;
                     cj$d = (cj$q + 32'h1) & cmask;
+                    cj_end$d = (cj$q + 32'h2) == nt$q;
                     px_addr$d = 32'h0;
                     o_addr$d = cj$q[(32'h0)+:(12)] + 32'h1;
                 end
                 else begin
                     ci$d = (ci$q + 32'h1) & cmask;
+                    ci_end$d = (ci$q + 32'h2) == mt$q;
                     px_addr$d = ci$q[(32'h0)+:(12)] + 32'h1;
                     o_addr$d = cj$q[(32'h0)+:(12)];
                 end
@@ -21955,8 +22504,8 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         tag_p$inp = ck$q[(32'h0)+:(5)];
         tag_v$inp = issue_px;
         tag_first$inp = ci$q == 32'h0;
-        tag_last$inp = (ci$q + 32'h1) == mt$q;
-        tag_end$inp = last_tile && ((ck$q + 32'h1) == c_bsz_v);
+        tag_last$inp = ci_end$q;
+        tag_end$inp = last_tile && k_lastpx$q;
         tag_j$inp = cj$q[(32'h0)+:(6)];
         if (cbank$q) begin
             o_tag = o_addr$q | obank_bit;
@@ -31471,6 +32020,25 @@ module dsc_engine$pw$blk(d,q,clock);
 endmodule // dsc_engine$pw$blk
 
 
+module dsc_engine$pw$bpend(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$bpend
+
+
 module dsc_engine$pw$bram(clock,write_enable,write_address,write_data,read_address,read_data);
     
     // Module arguments
@@ -31660,6 +32228,25 @@ module dsc_engine$pw$ci(d,q,clock);
 endmodule // dsc_engine$pw$ci
 
 
+module dsc_engine$pw$ci_end(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$ci_end
+
+
 module dsc_engine$pw$cj(d,q,clock);
     
     // Module arguments
@@ -31698,6 +32285,25 @@ module dsc_engine$pw$cj_addr(d,q,clock);
 endmodule // dsc_engine$pw$cj_addr
 
 
+module dsc_engine$pw$cj_end(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$cj_end
+
+
 module dsc_engine$pw$ck(d,q,clock);
     
     // Module arguments
@@ -31715,6 +32321,25 @@ module dsc_engine$pw$ck(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$ck
+
+
+module dsc_engine$pw$clamp_ok(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$clamp_ok
 
 
 module dsc_engine$pw$credits(d,q,clock);
@@ -32390,6 +33015,44 @@ module dsc_engine$pw$in_left(d,q,clock);
 endmodule // dsc_engine$pw$in_left
 
 
+module dsc_engine$pw$in_nb(d,q,clock);
+    
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$in_nb
+
+
+module dsc_engine$pw$in_nb1(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$in_nb1
+
+
 module dsc_engine$pw$in_p(d,q,clock);
     
     // Module arguments
@@ -32485,6 +33148,101 @@ module dsc_engine$pw$j1(d,q,clock);
 endmodule // dsc_engine$pw$j1
 
 
+module dsc_engine$pw$k_end(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$k_end
+
+
+module dsc_engine$pw$k_issue(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$k_issue
+
+
+module dsc_engine$pw$k_lastpx(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$k_lastpx
+
+
+module dsc_engine$pw$k_wcap(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$k_wcap
+
+
+module dsc_engine$pw$k_wload(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$k_wload
+
+
 module dsc_engine$pw$last1(d,q,clock);
     
     // Module arguments
@@ -32521,6 +33279,25 @@ module dsc_engine$pw$last_err(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$last_err
+
+
+module dsc_engine$pw$mpend(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$mpend
 
 
 module dsc_engine$pw$mram(clock,write_enable,write_address,write_data,read_address,read_data);
@@ -33170,7 +33947,11 @@ module dsc_engine$pw$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     output reg  out_last;
     
     // Constant declarations
-    localparam  one = 32'h1;
+    localparam  fill_1 = 32'h80000000;
+    localparam  fill_2 = 32'hc0000000;
+    localparam  fill_4 = 32'hf0000000;
+    localparam  fill_8 = 32'hff000000;
+    localparam  fill_16 = 32'hffff0000;
     localparam  ones = 32'hffffffff;
     localparam  int32_max = 32'h7fffffff;
     localparam  top_ones = 23'h7fffff;
@@ -33213,6 +33994,9 @@ module dsc_engine$pw$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     reg  up6$d;
     wire  up6$q;
     reg  up6$clock;
+    reg  c6$d;
+    wire  c6$q;
+    reg  c6$clock;
     reg  last6$d;
     wire  last6$q;
     reg  last6$clock;
@@ -33257,12 +34041,21 @@ module dsc_engine$pw$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     reg  [4:0] neg_shift;
     reg  sat6;
     reg  [31:0] prod_hi;
-    reg  [31:0] y6;
+    reg  [31:0] x6;
+    reg  b6;
+    reg  bit6;
+    reg  any_below6;
+    reg  all_below6;
     reg  [4:0] right6;
     reg  [31:0] mask6;
     reg  [31:0] half6;
     reg  [31:0] below6;
-    reg  [31:0] fill6;
+    reg  [31:0] sx6;
+    reg  [31:0] sh6_1;
+    reg  [31:0] sh6_2;
+    reg  [31:0] sh6_4;
+    reg  [31:0] sh6_8;
+    reg  [31:0] sh6_16;
     reg  [22:0] top7;
     reg  [10:0] low7;
     reg  [10:0] zp_ext8;
@@ -33321,6 +34114,11 @@ module dsc_engine$pw$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         .d(up6$d),
         .q(up6$q),
         .clock(up6$clock)
+    );
+    dsc_engine$pw$rq$0$c6 c6(
+        .d(c6$d),
+        .q(c6$q),
+        .clock(c6$clock)
     );
     dsc_engine$pw$rq$0$last6 last6(
         .d(last6$d),
@@ -33396,6 +34194,7 @@ module dsc_engine$pw$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         v6$clock = clock;
         q6$clock = clock;
         up6$clock = clock;
+        c6$clock = clock;
         last6$clock = clock;
         v7$clock = clock;
         r7$clock = clock;
@@ -33415,6 +34214,7 @@ module dsc_engine$pw$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         v6$d = v6$q;
         q6$d = q6$q;
         up6$d = up6$q;
+        c6$d = c6$q;
         last6$d = last6$q;
         v7$d = v7$q;
         r7$d = r7$q;
@@ -33449,27 +34249,50 @@ module dsc_engine$pw$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         dlast$inp = last;
         sat6 = mul$hi[32'h20] && ~mul$hi[32'h21];
         prod_hi = mul$hi[(32'h1)+:(32)];
+        x6 = prod_hi;
+        b6 = mul$hi[32'h0];
         if (sat6) begin
-            y6 = int32_max;
-        end
-        else if (mul$hi[32'h0]) begin
-            y6 = prod_hi + one;
-        end
-        else begin
-            y6 = prod_hi;
+            x6 = int32_max;
+            b6 = 1'b0;
         end
         right6 = dright$out;
         mask6 = ~(ones << right6);
         below6 = mask6 >> 32'h1;
         half6 = mask6 ^ below6;
-        fill6 = ~(ones >> right6);
-        if (y6[32'h1f]) begin
-            q6$d = (y6 >> right6) | fill6;
-            up6$d = |(y6 & half6) && |(y6 & below6);
+        sx6 = 32'h0;
+        if (x6[32'h1f]) begin
+            sx6 = ones;
+        end
+        sh6_1 = x6;
+        if (right6[32'h0]) begin
+            sh6_1 = (x6 >> 32'h1) | (sx6 & fill_1);
+        end
+        sh6_2 = sh6_1;
+        if (right6[32'h1]) begin
+            sh6_2 = (sh6_1 >> 32'h2) | (sx6 & fill_2);
+        end
+        sh6_4 = sh6_2;
+        if (right6[32'h2]) begin
+            sh6_4 = (sh6_2 >> 32'h4) | (sx6 & fill_4);
+        end
+        sh6_8 = sh6_4;
+        if (right6[32'h3]) begin
+            sh6_8 = (sh6_4 >> 32'h8) | (sx6 & fill_8);
+        end
+        sh6_16 = sh6_8;
+        if (right6[32'h4]) begin
+            sh6_16 = (sh6_8 >> 32'h10) | (sx6 & fill_16);
+        end
+        q6$d = sh6_16;
+        bit6 = |(x6 & half6);
+        any_below6 = |(x6 & below6);
+        all_below6 = (x6 & below6) == below6;
+        c6$d = b6 && ((right6 == 32'h0) || (bit6 && all_below6));
+        if (x6[32'h1f]) begin
+            up6$d = bit6 && (any_below6 || b6);
         end
         else begin
-            q6$d = y6 >> right6;
-            up6$d = |(y6 & half6);
+            up6$d = bit6 || (b6 && all_below6);
         end
         v6$d = dv$out;
         last6$d = dlast$out;
@@ -33479,7 +34302,7 @@ module dsc_engine$pw$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
             low7 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
         end
         if (~|top7 || (top7 == top_ones)) begin
-            if (up6$q) begin
+            if (up6$q || c6$q) begin
                 r7$d = low7 + one11;
             end
             else begin
@@ -33530,6 +34353,25 @@ module dsc_engine$pw$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     end
     
 endmodule // dsc_engine$pw$rq$0
+
+
+module dsc_engine$pw$rq$0$c6(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$rq$0$c6
 
 
 module dsc_engine$pw$rq$0$dlast(clock,inp,out);
@@ -34481,7 +35323,11 @@ module dsc_engine$pw$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     output reg  out_last;
     
     // Constant declarations
-    localparam  one = 32'h1;
+    localparam  fill_1 = 32'h80000000;
+    localparam  fill_2 = 32'hc0000000;
+    localparam  fill_4 = 32'hf0000000;
+    localparam  fill_8 = 32'hff000000;
+    localparam  fill_16 = 32'hffff0000;
     localparam  ones = 32'hffffffff;
     localparam  int32_max = 32'h7fffffff;
     localparam  top_ones = 23'h7fffff;
@@ -34524,6 +35370,9 @@ module dsc_engine$pw$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     reg  up6$d;
     wire  up6$q;
     reg  up6$clock;
+    reg  c6$d;
+    wire  c6$q;
+    reg  c6$clock;
     reg  last6$d;
     wire  last6$q;
     reg  last6$clock;
@@ -34568,12 +35417,21 @@ module dsc_engine$pw$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     reg  [4:0] neg_shift;
     reg  sat6;
     reg  [31:0] prod_hi;
-    reg  [31:0] y6;
+    reg  [31:0] x6;
+    reg  b6;
+    reg  bit6;
+    reg  any_below6;
+    reg  all_below6;
     reg  [4:0] right6;
     reg  [31:0] mask6;
     reg  [31:0] half6;
     reg  [31:0] below6;
-    reg  [31:0] fill6;
+    reg  [31:0] sx6;
+    reg  [31:0] sh6_1;
+    reg  [31:0] sh6_2;
+    reg  [31:0] sh6_4;
+    reg  [31:0] sh6_8;
+    reg  [31:0] sh6_16;
     reg  [22:0] top7;
     reg  [10:0] low7;
     reg  [10:0] zp_ext8;
@@ -34632,6 +35490,11 @@ module dsc_engine$pw$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         .d(up6$d),
         .q(up6$q),
         .clock(up6$clock)
+    );
+    dsc_engine$pw$rq$1$c6 c6(
+        .d(c6$d),
+        .q(c6$q),
+        .clock(c6$clock)
     );
     dsc_engine$pw$rq$1$last6 last6(
         .d(last6$d),
@@ -34707,6 +35570,7 @@ module dsc_engine$pw$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         v6$clock = clock;
         q6$clock = clock;
         up6$clock = clock;
+        c6$clock = clock;
         last6$clock = clock;
         v7$clock = clock;
         r7$clock = clock;
@@ -34726,6 +35590,7 @@ module dsc_engine$pw$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         v6$d = v6$q;
         q6$d = q6$q;
         up6$d = up6$q;
+        c6$d = c6$q;
         last6$d = last6$q;
         v7$d = v7$q;
         r7$d = r7$q;
@@ -34760,27 +35625,50 @@ module dsc_engine$pw$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         dlast$inp = last;
         sat6 = mul$hi[32'h20] && ~mul$hi[32'h21];
         prod_hi = mul$hi[(32'h1)+:(32)];
+        x6 = prod_hi;
+        b6 = mul$hi[32'h0];
         if (sat6) begin
-            y6 = int32_max;
-        end
-        else if (mul$hi[32'h0]) begin
-            y6 = prod_hi + one;
-        end
-        else begin
-            y6 = prod_hi;
+            x6 = int32_max;
+            b6 = 1'b0;
         end
         right6 = dright$out;
         mask6 = ~(ones << right6);
         below6 = mask6 >> 32'h1;
         half6 = mask6 ^ below6;
-        fill6 = ~(ones >> right6);
-        if (y6[32'h1f]) begin
-            q6$d = (y6 >> right6) | fill6;
-            up6$d = |(y6 & half6) && |(y6 & below6);
+        sx6 = 32'h0;
+        if (x6[32'h1f]) begin
+            sx6 = ones;
+        end
+        sh6_1 = x6;
+        if (right6[32'h0]) begin
+            sh6_1 = (x6 >> 32'h1) | (sx6 & fill_1);
+        end
+        sh6_2 = sh6_1;
+        if (right6[32'h1]) begin
+            sh6_2 = (sh6_1 >> 32'h2) | (sx6 & fill_2);
+        end
+        sh6_4 = sh6_2;
+        if (right6[32'h2]) begin
+            sh6_4 = (sh6_2 >> 32'h4) | (sx6 & fill_4);
+        end
+        sh6_8 = sh6_4;
+        if (right6[32'h3]) begin
+            sh6_8 = (sh6_4 >> 32'h8) | (sx6 & fill_8);
+        end
+        sh6_16 = sh6_8;
+        if (right6[32'h4]) begin
+            sh6_16 = (sh6_8 >> 32'h10) | (sx6 & fill_16);
+        end
+        q6$d = sh6_16;
+        bit6 = |(x6 & half6);
+        any_below6 = |(x6 & below6);
+        all_below6 = (x6 & below6) == below6;
+        c6$d = b6 && ((right6 == 32'h0) || (bit6 && all_below6));
+        if (x6[32'h1f]) begin
+            up6$d = bit6 && (any_below6 || b6);
         end
         else begin
-            q6$d = y6 >> right6;
-            up6$d = |(y6 & half6);
+            up6$d = bit6 || (b6 && all_below6);
         end
         v6$d = dv$out;
         last6$d = dlast$out;
@@ -34790,7 +35678,7 @@ module dsc_engine$pw$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
             low7 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
         end
         if (~|top7 || (top7 == top_ones)) begin
-            if (up6$q) begin
+            if (up6$q || c6$q) begin
                 r7$d = low7 + one11;
             end
             else begin
@@ -34841,6 +35729,25 @@ module dsc_engine$pw$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     end
     
 endmodule // dsc_engine$pw$rq$1
+
+
+module dsc_engine$pw$rq$1$c6(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$rq$1$c6
 
 
 module dsc_engine$pw$rq$1$dlast(clock,inp,out);
@@ -35792,7 +36699,11 @@ module dsc_engine$pw$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     output reg  out_last;
     
     // Constant declarations
-    localparam  one = 32'h1;
+    localparam  fill_1 = 32'h80000000;
+    localparam  fill_2 = 32'hc0000000;
+    localparam  fill_4 = 32'hf0000000;
+    localparam  fill_8 = 32'hff000000;
+    localparam  fill_16 = 32'hffff0000;
     localparam  ones = 32'hffffffff;
     localparam  int32_max = 32'h7fffffff;
     localparam  top_ones = 23'h7fffff;
@@ -35835,6 +36746,9 @@ module dsc_engine$pw$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     reg  up6$d;
     wire  up6$q;
     reg  up6$clock;
+    reg  c6$d;
+    wire  c6$q;
+    reg  c6$clock;
     reg  last6$d;
     wire  last6$q;
     reg  last6$clock;
@@ -35879,12 +36793,21 @@ module dsc_engine$pw$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     reg  [4:0] neg_shift;
     reg  sat6;
     reg  [31:0] prod_hi;
-    reg  [31:0] y6;
+    reg  [31:0] x6;
+    reg  b6;
+    reg  bit6;
+    reg  any_below6;
+    reg  all_below6;
     reg  [4:0] right6;
     reg  [31:0] mask6;
     reg  [31:0] half6;
     reg  [31:0] below6;
-    reg  [31:0] fill6;
+    reg  [31:0] sx6;
+    reg  [31:0] sh6_1;
+    reg  [31:0] sh6_2;
+    reg  [31:0] sh6_4;
+    reg  [31:0] sh6_8;
+    reg  [31:0] sh6_16;
     reg  [22:0] top7;
     reg  [10:0] low7;
     reg  [10:0] zp_ext8;
@@ -35943,6 +36866,11 @@ module dsc_engine$pw$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         .d(up6$d),
         .q(up6$q),
         .clock(up6$clock)
+    );
+    dsc_engine$pw$rq$2$c6 c6(
+        .d(c6$d),
+        .q(c6$q),
+        .clock(c6$clock)
     );
     dsc_engine$pw$rq$2$last6 last6(
         .d(last6$d),
@@ -36018,6 +36946,7 @@ module dsc_engine$pw$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         v6$clock = clock;
         q6$clock = clock;
         up6$clock = clock;
+        c6$clock = clock;
         last6$clock = clock;
         v7$clock = clock;
         r7$clock = clock;
@@ -36037,6 +36966,7 @@ module dsc_engine$pw$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         v6$d = v6$q;
         q6$d = q6$q;
         up6$d = up6$q;
+        c6$d = c6$q;
         last6$d = last6$q;
         v7$d = v7$q;
         r7$d = r7$q;
@@ -36071,27 +37001,50 @@ module dsc_engine$pw$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         dlast$inp = last;
         sat6 = mul$hi[32'h20] && ~mul$hi[32'h21];
         prod_hi = mul$hi[(32'h1)+:(32)];
+        x6 = prod_hi;
+        b6 = mul$hi[32'h0];
         if (sat6) begin
-            y6 = int32_max;
-        end
-        else if (mul$hi[32'h0]) begin
-            y6 = prod_hi + one;
-        end
-        else begin
-            y6 = prod_hi;
+            x6 = int32_max;
+            b6 = 1'b0;
         end
         right6 = dright$out;
         mask6 = ~(ones << right6);
         below6 = mask6 >> 32'h1;
         half6 = mask6 ^ below6;
-        fill6 = ~(ones >> right6);
-        if (y6[32'h1f]) begin
-            q6$d = (y6 >> right6) | fill6;
-            up6$d = |(y6 & half6) && |(y6 & below6);
+        sx6 = 32'h0;
+        if (x6[32'h1f]) begin
+            sx6 = ones;
+        end
+        sh6_1 = x6;
+        if (right6[32'h0]) begin
+            sh6_1 = (x6 >> 32'h1) | (sx6 & fill_1);
+        end
+        sh6_2 = sh6_1;
+        if (right6[32'h1]) begin
+            sh6_2 = (sh6_1 >> 32'h2) | (sx6 & fill_2);
+        end
+        sh6_4 = sh6_2;
+        if (right6[32'h2]) begin
+            sh6_4 = (sh6_2 >> 32'h4) | (sx6 & fill_4);
+        end
+        sh6_8 = sh6_4;
+        if (right6[32'h3]) begin
+            sh6_8 = (sh6_4 >> 32'h8) | (sx6 & fill_8);
+        end
+        sh6_16 = sh6_8;
+        if (right6[32'h4]) begin
+            sh6_16 = (sh6_8 >> 32'h10) | (sx6 & fill_16);
+        end
+        q6$d = sh6_16;
+        bit6 = |(x6 & half6);
+        any_below6 = |(x6 & below6);
+        all_below6 = (x6 & below6) == below6;
+        c6$d = b6 && ((right6 == 32'h0) || (bit6 && all_below6));
+        if (x6[32'h1f]) begin
+            up6$d = bit6 && (any_below6 || b6);
         end
         else begin
-            q6$d = y6 >> right6;
-            up6$d = |(y6 & half6);
+            up6$d = bit6 || (b6 && all_below6);
         end
         v6$d = dv$out;
         last6$d = dlast$out;
@@ -36101,7 +37054,7 @@ module dsc_engine$pw$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
             low7 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
         end
         if (~|top7 || (top7 == top_ones)) begin
-            if (up6$q) begin
+            if (up6$q || c6$q) begin
                 r7$d = low7 + one11;
             end
             else begin
@@ -36152,6 +37105,25 @@ module dsc_engine$pw$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     end
     
 endmodule // dsc_engine$pw$rq$2
+
+
+module dsc_engine$pw$rq$2$c6(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$rq$2$c6
 
 
 module dsc_engine$pw$rq$2$dlast(clock,inp,out);
@@ -37103,7 +38075,11 @@ module dsc_engine$pw$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     output reg  out_last;
     
     // Constant declarations
-    localparam  one = 32'h1;
+    localparam  fill_1 = 32'h80000000;
+    localparam  fill_2 = 32'hc0000000;
+    localparam  fill_4 = 32'hf0000000;
+    localparam  fill_8 = 32'hff000000;
+    localparam  fill_16 = 32'hffff0000;
     localparam  ones = 32'hffffffff;
     localparam  int32_max = 32'h7fffffff;
     localparam  top_ones = 23'h7fffff;
@@ -37146,6 +38122,9 @@ module dsc_engine$pw$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     reg  up6$d;
     wire  up6$q;
     reg  up6$clock;
+    reg  c6$d;
+    wire  c6$q;
+    reg  c6$clock;
     reg  last6$d;
     wire  last6$q;
     reg  last6$clock;
@@ -37190,12 +38169,21 @@ module dsc_engine$pw$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     reg  [4:0] neg_shift;
     reg  sat6;
     reg  [31:0] prod_hi;
-    reg  [31:0] y6;
+    reg  [31:0] x6;
+    reg  b6;
+    reg  bit6;
+    reg  any_below6;
+    reg  all_below6;
     reg  [4:0] right6;
     reg  [31:0] mask6;
     reg  [31:0] half6;
     reg  [31:0] below6;
-    reg  [31:0] fill6;
+    reg  [31:0] sx6;
+    reg  [31:0] sh6_1;
+    reg  [31:0] sh6_2;
+    reg  [31:0] sh6_4;
+    reg  [31:0] sh6_8;
+    reg  [31:0] sh6_16;
     reg  [22:0] top7;
     reg  [10:0] low7;
     reg  [10:0] zp_ext8;
@@ -37254,6 +38242,11 @@ module dsc_engine$pw$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         .d(up6$d),
         .q(up6$q),
         .clock(up6$clock)
+    );
+    dsc_engine$pw$rq$3$c6 c6(
+        .d(c6$d),
+        .q(c6$q),
+        .clock(c6$clock)
     );
     dsc_engine$pw$rq$3$last6 last6(
         .d(last6$d),
@@ -37329,6 +38322,7 @@ module dsc_engine$pw$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         v6$clock = clock;
         q6$clock = clock;
         up6$clock = clock;
+        c6$clock = clock;
         last6$clock = clock;
         v7$clock = clock;
         r7$clock = clock;
@@ -37348,6 +38342,7 @@ module dsc_engine$pw$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         v6$d = v6$q;
         q6$d = q6$q;
         up6$d = up6$q;
+        c6$d = c6$q;
         last6$d = last6$q;
         v7$d = v7$q;
         r7$d = r7$q;
@@ -37382,27 +38377,50 @@ module dsc_engine$pw$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
         dlast$inp = last;
         sat6 = mul$hi[32'h20] && ~mul$hi[32'h21];
         prod_hi = mul$hi[(32'h1)+:(32)];
+        x6 = prod_hi;
+        b6 = mul$hi[32'h0];
         if (sat6) begin
-            y6 = int32_max;
-        end
-        else if (mul$hi[32'h0]) begin
-            y6 = prod_hi + one;
-        end
-        else begin
-            y6 = prod_hi;
+            x6 = int32_max;
+            b6 = 1'b0;
         end
         right6 = dright$out;
         mask6 = ~(ones << right6);
         below6 = mask6 >> 32'h1;
         half6 = mask6 ^ below6;
-        fill6 = ~(ones >> right6);
-        if (y6[32'h1f]) begin
-            q6$d = (y6 >> right6) | fill6;
-            up6$d = |(y6 & half6) && |(y6 & below6);
+        sx6 = 32'h0;
+        if (x6[32'h1f]) begin
+            sx6 = ones;
+        end
+        sh6_1 = x6;
+        if (right6[32'h0]) begin
+            sh6_1 = (x6 >> 32'h1) | (sx6 & fill_1);
+        end
+        sh6_2 = sh6_1;
+        if (right6[32'h1]) begin
+            sh6_2 = (sh6_1 >> 32'h2) | (sx6 & fill_2);
+        end
+        sh6_4 = sh6_2;
+        if (right6[32'h2]) begin
+            sh6_4 = (sh6_2 >> 32'h4) | (sx6 & fill_4);
+        end
+        sh6_8 = sh6_4;
+        if (right6[32'h3]) begin
+            sh6_8 = (sh6_4 >> 32'h8) | (sx6 & fill_8);
+        end
+        sh6_16 = sh6_8;
+        if (right6[32'h4]) begin
+            sh6_16 = (sh6_8 >> 32'h10) | (sx6 & fill_16);
+        end
+        q6$d = sh6_16;
+        bit6 = |(x6 & half6);
+        any_below6 = |(x6 & below6);
+        all_below6 = (x6 & below6) == below6;
+        c6$d = b6 && ((right6 == 32'h0) || (bit6 && all_below6));
+        if (x6[32'h1f]) begin
+            up6$d = bit6 && (any_below6 || b6);
         end
         else begin
-            q6$d = y6 >> right6;
-            up6$d = |(y6 & half6);
+            up6$d = bit6 || (b6 && all_below6);
         end
         v6$d = dv$out;
         last6$d = dlast$out;
@@ -37412,7 +38430,7 @@ module dsc_engine$pw$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
             low7 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
         end
         if (~|top7 || (top7 == top_ones)) begin
-            if (up6$q) begin
+            if (up6$q || c6$q) begin
                 r7$d = low7 + one11;
             end
             else begin
@@ -37463,6 +38481,25 @@ module dsc_engine$pw$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max,l
     end
     
 endmodule // dsc_engine$pw$rq$3
+
+
+module dsc_engine$pw$rq$3$c6(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$rq$3$c6
 
 
 module dsc_engine$pw$rq$3$dlast(clock,inp,out);

@@ -40,6 +40,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     localparam  o_back = 5'b1011;
     localparam  param_regs = 1'b1;
     localparam  rows = 16'h4;
+    localparam  rows1 = 16'h5;
     localparam  tmin = 16'h4;
     localparam  cmask = 16'h7f;
     localparam  cfg_over = 32'hffffff80;
@@ -275,6 +276,12 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     reg  wpend$d;
     wire  wpend$q;
     reg  wpend$clock;
+    reg  bpend$d;
+    wire  bpend$q;
+    reg  bpend$clock;
+    reg  mpend$d;
+    wire  mpend$q;
+    reg  mpend$clock;
     reg  spend$d;
     wire  spend$q;
     reg  spend$clock;
@@ -305,6 +312,12 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     reg  in_p_end$d;
     wire  in_p_end$q;
     reg  in_p_end$clock;
+    reg  [15:0] in_nb$d;
+    wire  [15:0] in_nb$q;
+    reg  in_nb$clock;
+    reg  in_nb1$d;
+    wire  in_nb1$q;
+    reg  in_nb1$clock;
     reg  full0$d;
     wire  full0$q;
     reg  full0$clock;
@@ -341,6 +354,27 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     reg  [23:0] c_left$d;
     wire  [23:0] c_left$q;
     reg  c_left$clock;
+    reg  k_end$d;
+    wire  k_end$q;
+    reg  k_end$clock;
+    reg  k_issue$d;
+    wire  k_issue$q;
+    reg  k_issue$clock;
+    reg  k_lastpx$d;
+    wire  k_lastpx$q;
+    reg  k_lastpx$clock;
+    reg  k_wcap$d;
+    wire  k_wcap$q;
+    reg  k_wcap$clock;
+    reg  k_wload$d;
+    wire  k_wload$q;
+    reg  k_wload$clock;
+    reg  ci_end$d;
+    wire  ci_end$q;
+    reg  ci_end$clock;
+    reg  cj_end$d;
+    wire  cj_end$q;
+    reg  cj_end$clock;
     reg  sw_d$d;
     wire  sw_d$q;
     reg  sw_d$clock;
@@ -434,6 +468,9 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     reg  [15:0] o_bsz$d;
     wire  [15:0] o_bsz$q;
     reg  o_bsz$clock;
+    reg  clamp_ok$d;
+    wire  clamp_ok$q;
+    reg  clamp_ok$clock;
     
     // Local signals
     reg  [95:0] sum_pack$0;
@@ -800,6 +837,16 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         .q(wpend$q),
         .clock(wpend$clock)
     );
+    pointwise_stage$bpend bpend(
+        .d(bpend$d),
+        .q(bpend$q),
+        .clock(bpend$clock)
+    );
+    pointwise_stage$mpend mpend(
+        .d(mpend$d),
+        .q(mpend$q),
+        .clock(mpend$clock)
+    );
     pointwise_stage$spend spend(
         .d(spend$d),
         .q(spend$q),
@@ -849,6 +896,16 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         .d(in_p_end$d),
         .q(in_p_end$q),
         .clock(in_p_end$clock)
+    );
+    pointwise_stage$in_nb in_nb(
+        .d(in_nb$d),
+        .q(in_nb$q),
+        .clock(in_nb$clock)
+    );
+    pointwise_stage$in_nb1 in_nb1(
+        .d(in_nb1$d),
+        .q(in_nb1$q),
+        .clock(in_nb1$clock)
     );
     pointwise_stage$full0 full0(
         .d(full0$d),
@@ -909,6 +966,41 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         .d(c_left$d),
         .q(c_left$q),
         .clock(c_left$clock)
+    );
+    pointwise_stage$k_end k_end(
+        .d(k_end$d),
+        .q(k_end$q),
+        .clock(k_end$clock)
+    );
+    pointwise_stage$k_issue k_issue(
+        .d(k_issue$d),
+        .q(k_issue$q),
+        .clock(k_issue$clock)
+    );
+    pointwise_stage$k_lastpx k_lastpx(
+        .d(k_lastpx$d),
+        .q(k_lastpx$q),
+        .clock(k_lastpx$clock)
+    );
+    pointwise_stage$k_wcap k_wcap(
+        .d(k_wcap$d),
+        .q(k_wcap$q),
+        .clock(k_wcap$clock)
+    );
+    pointwise_stage$k_wload k_wload(
+        .d(k_wload$d),
+        .q(k_wload$q),
+        .clock(k_wload$clock)
+    );
+    pointwise_stage$ci_end ci_end(
+        .d(ci_end$d),
+        .q(ci_end$q),
+        .clock(ci_end$clock)
+    );
+    pointwise_stage$cj_end cj_end(
+        .d(cj_end$d),
+        .q(cj_end$q),
+        .clock(cj_end$clock)
     );
     pointwise_stage$sw_d sw_d(
         .d(sw_d$d),
@@ -1057,6 +1149,11 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         .q(o_bsz$q),
         .clock(o_bsz$clock)
     );
+    pointwise_stage$clamp_ok clamp_ok(
+        .d(clamp_ok$d),
+        .q(clamp_ok$q),
+        .clock(clamp_ok$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -1074,6 +1171,8 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         bstage$clock = clock;
         sstage$clock = clock;
         wpend$clock = clock;
+        bpend$clock = clock;
+        mpend$clock = clock;
         spend$clock = clock;
         cw_addr$clock = clock;
         cj_addr$clock = clock;
@@ -1084,6 +1183,8 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         in_left$clock = clock;
         in_i_end$clock = clock;
         in_p_end$clock = clock;
+        in_nb$clock = clock;
+        in_nb1$clock = clock;
         full0$clock = clock;
         full1$clock = clock;
         cbank$clock = clock;
@@ -1096,6 +1197,13 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         o_addr$clock = clock;
         w_addr$clock = clock;
         c_left$clock = clock;
+        k_end$clock = clock;
+        k_issue$clock = clock;
+        k_lastpx$clock = clock;
+        k_wcap$clock = clock;
+        k_wload$clock = clock;
+        ci_end$clock = clock;
+        cj_end$clock = clock;
         sw_d$clock = clock;
         cap_d$clock = clock;
         sum$clock = clock;
@@ -1122,6 +1230,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         in_bsz$clock = clock;
         c_bsz$clock = clock;
         o_bsz$clock = clock;
+        clamp_ok$clock = clock;
         took$clock = clock;
         took_last$clock = clock;
         took_final$clock = clock;
@@ -1140,6 +1249,8 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         bstage$d = bstage$q;
         sstage$d = sstage$q;
         wpend$d = wpend$q;
+        bpend$d = bpend$q;
+        mpend$d = mpend$q;
         spend$d = spend$q;
         cw_addr$d = cw_addr$q;
         cj_addr$d = cj_addr$q;
@@ -1150,6 +1261,8 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         in_left$d = in_left$q;
         in_i_end$d = in_i_end$q;
         in_p_end$d = in_p_end$q;
+        in_nb$d = in_nb$q;
+        in_nb1$d = in_nb1$q;
         full0$d = full0$q;
         full1$d = full1$q;
         cbank$d = cbank$q;
@@ -1162,6 +1275,13 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         o_addr$d = o_addr$q;
         w_addr$d = w_addr$q;
         c_left$d = c_left$q;
+        k_end$d = k_end$q;
+        k_issue$d = k_issue$q;
+        k_lastpx$d = k_lastpx$q;
+        k_wcap$d = k_wcap$q;
+        k_wload$d = k_wload$q;
+        ci_end$d = ci_end$q;
+        cj_end$d = cj_end$q;
         sw_d$d = sw_d$q;
         cap_d$d = cap_d$q;
         sum$d = sum$q;
@@ -1188,6 +1308,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         in_bsz$d = in_bsz$q;
         c_bsz$d = c_bsz$q;
         o_bsz$d = o_bsz$q;
+        clamp_ok$d = clamp_ok$q;
         took$d = took$q;
         took_last$d = took_last$q;
         took_final$d = took_final$q;
@@ -1251,15 +1372,26 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
             data_ok = ~(|(in_index & j_over) || ~((in_index & ~j_over) < nt_idx) || ~port$in_shift);
         end
         port$ok = data_ok;
-        lo_off = act_min$q ^ 32'h80;
-        hi_off = act_max$q ^ 32'h80;
         region = port$region;
         index = port$index;
+        lo_off = act_min$q ^ 32'h80;
+        hi_off = act_max$q ^ 32'h80;
+        if (port$valid && port$data_ok && ~running$q && (region == 32'h0)) begin
+            if (index == 32'h5) begin
+                lo_off = port$data[(32'h0)+:(8)] ^ 32'h80;
+            end
+            if (index == 32'h6) begin
+                hi_off = port$data[(32'h0)+:(8)] ^ 32'h80;
+            end
+        end
+        clamp_ok$d = lo_off <= hi_off;
         bad = 1'b0;
         wpend$d = 1'b0;
         bwr = 1'b0;
         pword = (bstage$q >> 32'h20) | (((port$data) & 128'hffffffffffffffffffffffffffffffff) << top32);
         mwr = 1'b0;
+        bpend$d = 1'b0;
+        mpend$d = 1'b0;
         spend$d = 1'b0;
         if (port$valid) begin
             if (~port$data_ok) begin
@@ -1294,7 +1426,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
                     act_max$d = port$data[(32'h0)+:(8)];
                 end
                 if (index == 32'h8) begin
-                    if (lo_off > hi_off) begin
+                    if (~clamp_ok$q) begin
                         bad = 1'b1;
                     end
                     else begin
@@ -1312,10 +1444,12 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
                 if (region == 32'h2) begin
                     bstage$d = pword;
                     bwr = 1'b1;
+                    bpend$d = 1'b1;
                 end
                 else if (region == 32'h3) begin
                     bstage$d = pword;
                     mwr = 1'b1;
+                    mpend$d = 1'b1;
                 end
                 else begin
                     sstage$d = (sstage$q >> 32'h6) | (((port$data[(32'h0)+:(6)]) & 24'hffffff) << top6);
@@ -1335,6 +1469,14 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         mram$write_enable = mwr;
         mram$write_address = index[(32'h0)+:(6)];
         mram$write_data = pword;
+        if (param_regs) begin
+            bram$write_enable = bpend$q;
+            bram$write_address = cj_addr$q;
+            bram$write_data = bstage$q;
+            mram$write_enable = mpend$q;
+            mram$write_address = cj_addr$q;
+            mram$write_data = bstage$q;
+        end
         sram$write_enable = spend$q;
         sram$write_address = cj_addr$q;
         sram$write_data = sstage$q;
@@ -1390,6 +1532,8 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         else begin
             in_next_bsz = in_rest[(32'h0)+:(16)] & cmask;
         end
+        in_nb$d = in_next_bsz;
+        in_nb1$d = (blk$q == 32'h1) || (in_rest == 32'h1);
         took$d = accept && inp$tvalid;
         took_last$d = inp$tlast;
         took_final$d = in_final;
@@ -1411,8 +1555,11 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
                     in_addr$d = 32'h0;
                     ibank$d = ~ibank$q;
                     in_left$d = in_rest;
-                    in_bsz$d = in_next_bsz;
-                    in_p_end$d = in_next_bsz == 32'h1;
+                    in_bsz$d = in_nb$q;
+                    if (in_nb1$q) begin
+                        in_bsz$d = 32'h1;
+                    end
+                    in_p_end$d = in_nb1$q;
                 end
             end
         end
@@ -1424,7 +1571,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
             c_full_now = full0$q;
             c_ofull_now = oused0$q;
         end
-        last_tile = ((ci$q + 32'h1) == mt$q) && ((cj$q + 32'h1) == nt$q);
+        last_tile = ci_end$q && cj_end$q;
         issue_px = 1'b0;
         c_claim = 1'b0;
         clr_full = 1'b0;
@@ -1442,6 +1589,9 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
                 ck$d = 32'h0;
                 ci$d = 32'h0;
                 cj$d = 32'h0;
+                k_end$d = rows == 32'h1;
+                ci_end$d = mt$q == 32'h1;
+                cj_end$d = nt$q == 32'h1;
                 w_addr$d = 32'h0;
                 px_addr$d = 32'h0;
                 o_addr$d = 32'h0;
@@ -1457,33 +1607,52 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
             w_addr$d = w_addr$q + 32'h1;
             cap_d$d = ck$q == 32'h0;
             ck$d = (ck$q + 32'h1) & cmask;
-            if ((ck$q + 32'h1) == rows) begin
+            k_end$d = (ck$q + 32'h2) == rows;
+            if (k_end$q) begin
                 cstate$d = 32'h2;
                 ck$d = 32'h0;
+                k_end$d = tper_v == 32'h1;
+                k_issue$d = 1'b1;
+                k_lastpx$d = c_bsz_v == 32'h1;
+                k_wcap$d = rows == tper_v;
+                k_wload$d = rows >= tper_v;
             end
         end
         else begin
-            if (ck$q < c_bsz_v) begin
+            if (k_issue$q) begin
                 issue_px = 1'b1;
                 px_addr$d = px_addr$q + mt$q[(32'h0)+:(12)];
                 o_addr$d = o_addr$q + nt$q[(32'h0)+:(12)];
             end
             sw_d$d = ck$q == 32'h0;
-            if (~last_tile && ((ck$q + rows) >= tper_v)) begin
+            if (~last_tile && k_wload$q) begin
                 w_addr$d = w_addr$q + 32'h1;
-                cap_d$d = (ck$q + rows) == tper_v;
+                cap_d$d = k_wcap$q;
             end
             ck$d = (ck$q + 32'h1) & cmask;
-            if ((ck$q + 32'h1) == tper_v) begin
+            k_end$d = (ck$q + 32'h2) == tper_v;
+            k_issue$d = k_issue$q && ~k_lastpx$q;
+            k_lastpx$d = (ck$q + 32'h2) == c_bsz_v;
+            k_wcap$d = (ck$q + rows1) == tper_v;
+            k_wload$d = k_wload$q || ((ck$q + rows1) == tper_v);
+            if (k_end$q) begin
                 ck$d = 32'h0;
-                if ((ci$q + 32'h1) == mt$q) begin
+                k_end$d = tper_v == 32'h1;
+                k_issue$d = 1'b1;
+                k_lastpx$d = c_bsz_v == 32'h1;
+                k_wcap$d = rows == tper_v;
+                k_wload$d = rows >= tper_v;
+                if (ci_end$q) begin
                     ci$d = 32'h0;
+                    ci_end$d = mt$q == 32'h1;
                     cj$d = (cj$q + 32'h1) & cmask;
+                    cj_end$d = (cj$q + 32'h2) == nt$q;
                     px_addr$d = 32'h0;
                     o_addr$d = cj$q[(32'h0)+:(12)] + 32'h1;
                 end
                 else begin
                     ci$d = (ci$q + 32'h1) & cmask;
+                    ci_end$d = (ci$q + 32'h2) == mt$q;
                     px_addr$d = ci$q[(32'h0)+:(12)] + 32'h1;
                     o_addr$d = cj$q[(32'h0)+:(12)];
                 end
@@ -1510,8 +1679,8 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         tag_p$inp = ck$q[(32'h0)+:(5)];
         tag_v$inp = issue_px;
         tag_first$inp = ci$q == 32'h0;
-        tag_last$inp = (ci$q + 32'h1) == mt$q;
-        tag_end$inp = last_tile && ((ck$q + 32'h1) == c_bsz_v);
+        tag_last$inp = ci_end$q;
+        tag_end$inp = last_tile && k_lastpx$q;
         tag_j$inp = cj$q[(32'h0)+:(6)];
         if (cbank$q) begin
             o_tag = o_addr$q | obank_bit;
@@ -11026,6 +11195,25 @@ module pointwise_stage$blk(d,q,clock);
 endmodule // pointwise_stage$blk
 
 
+module pointwise_stage$bpend(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$bpend
+
+
 module pointwise_stage$bram(clock,write_enable,write_address,write_data,read_address,read_data);
     
     // Module arguments
@@ -11215,6 +11403,25 @@ module pointwise_stage$ci(d,q,clock);
 endmodule // pointwise_stage$ci
 
 
+module pointwise_stage$ci_end(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$ci_end
+
+
 module pointwise_stage$cj(d,q,clock);
     
     // Module arguments
@@ -11253,6 +11460,25 @@ module pointwise_stage$cj_addr(d,q,clock);
 endmodule // pointwise_stage$cj_addr
 
 
+module pointwise_stage$cj_end(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$cj_end
+
+
 module pointwise_stage$ck(d,q,clock);
     
     // Module arguments
@@ -11270,6 +11496,25 @@ module pointwise_stage$ck(d,q,clock);
     end
           
 endmodule // pointwise_stage$ck
+
+
+module pointwise_stage$clamp_ok(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$clamp_ok
 
 
 module pointwise_stage$credits(d,q,clock);
@@ -11945,6 +12190,44 @@ module pointwise_stage$in_left(d,q,clock);
 endmodule // pointwise_stage$in_left
 
 
+module pointwise_stage$in_nb(d,q,clock);
+    
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$in_nb
+
+
+module pointwise_stage$in_nb1(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$in_nb1
+
+
 module pointwise_stage$in_p(d,q,clock);
     
     // Module arguments
@@ -12040,6 +12323,101 @@ module pointwise_stage$j1(d,q,clock);
 endmodule // pointwise_stage$j1
 
 
+module pointwise_stage$k_end(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$k_end
+
+
+module pointwise_stage$k_issue(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$k_issue
+
+
+module pointwise_stage$k_lastpx(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$k_lastpx
+
+
+module pointwise_stage$k_wcap(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$k_wcap
+
+
+module pointwise_stage$k_wload(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$k_wload
+
+
 module pointwise_stage$last1(d,q,clock);
     
     // Module arguments
@@ -12076,6 +12454,25 @@ module pointwise_stage$last_err(d,q,clock);
     end
           
 endmodule // pointwise_stage$last_err
+
+
+module pointwise_stage$mpend(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$mpend
 
 
 module pointwise_stage$mram(clock,write_enable,write_address,write_data,read_address,read_data);
@@ -12725,7 +13122,11 @@ module pointwise_stage$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     output reg  out_last;
     
     // Constant declarations
-    localparam  one = 32'h1;
+    localparam  fill_1 = 32'h80000000;
+    localparam  fill_2 = 32'hc0000000;
+    localparam  fill_4 = 32'hf0000000;
+    localparam  fill_8 = 32'hff000000;
+    localparam  fill_16 = 32'hffff0000;
     localparam  ones = 32'hffffffff;
     localparam  int32_max = 32'h7fffffff;
     localparam  top_ones = 23'h7fffff;
@@ -12768,6 +13169,9 @@ module pointwise_stage$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     reg  up6$d;
     wire  up6$q;
     reg  up6$clock;
+    reg  c6$d;
+    wire  c6$q;
+    reg  c6$clock;
     reg  last6$d;
     wire  last6$q;
     reg  last6$clock;
@@ -12812,12 +13216,21 @@ module pointwise_stage$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     reg  [4:0] neg_shift;
     reg  sat6;
     reg  [31:0] prod_hi;
-    reg  [31:0] y6;
+    reg  [31:0] x6;
+    reg  b6;
+    reg  bit6;
+    reg  any_below6;
+    reg  all_below6;
     reg  [4:0] right6;
     reg  [31:0] mask6;
     reg  [31:0] half6;
     reg  [31:0] below6;
-    reg  [31:0] fill6;
+    reg  [31:0] sx6;
+    reg  [31:0] sh6_1;
+    reg  [31:0] sh6_2;
+    reg  [31:0] sh6_4;
+    reg  [31:0] sh6_8;
+    reg  [31:0] sh6_16;
     reg  [22:0] top7;
     reg  [10:0] low7;
     reg  [10:0] zp_ext8;
@@ -12876,6 +13289,11 @@ module pointwise_stage$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         .d(up6$d),
         .q(up6$q),
         .clock(up6$clock)
+    );
+    pointwise_stage$rq$0$c6 c6(
+        .d(c6$d),
+        .q(c6$q),
+        .clock(c6$clock)
     );
     pointwise_stage$rq$0$last6 last6(
         .d(last6$d),
@@ -12951,6 +13369,7 @@ module pointwise_stage$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         v6$clock = clock;
         q6$clock = clock;
         up6$clock = clock;
+        c6$clock = clock;
         last6$clock = clock;
         v7$clock = clock;
         r7$clock = clock;
@@ -12970,6 +13389,7 @@ module pointwise_stage$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         v6$d = v6$q;
         q6$d = q6$q;
         up6$d = up6$q;
+        c6$d = c6$q;
         last6$d = last6$q;
         v7$d = v7$q;
         r7$d = r7$q;
@@ -13004,27 +13424,50 @@ module pointwise_stage$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         dlast$inp = last;
         sat6 = mul$hi[32'h20] && ~mul$hi[32'h21];
         prod_hi = mul$hi[(32'h1)+:(32)];
+        x6 = prod_hi;
+        b6 = mul$hi[32'h0];
         if (sat6) begin
-            y6 = int32_max;
-        end
-        else if (mul$hi[32'h0]) begin
-            y6 = prod_hi + one;
-        end
-        else begin
-            y6 = prod_hi;
+            x6 = int32_max;
+            b6 = 1'b0;
         end
         right6 = dright$out;
         mask6 = ~(ones << right6);
         below6 = mask6 >> 32'h1;
         half6 = mask6 ^ below6;
-        fill6 = ~(ones >> right6);
-        if (y6[32'h1f]) begin
-            q6$d = (y6 >> right6) | fill6;
-            up6$d = |(y6 & half6) && |(y6 & below6);
+        sx6 = 32'h0;
+        if (x6[32'h1f]) begin
+            sx6 = ones;
+        end
+        sh6_1 = x6;
+        if (right6[32'h0]) begin
+            sh6_1 = (x6 >> 32'h1) | (sx6 & fill_1);
+        end
+        sh6_2 = sh6_1;
+        if (right6[32'h1]) begin
+            sh6_2 = (sh6_1 >> 32'h2) | (sx6 & fill_2);
+        end
+        sh6_4 = sh6_2;
+        if (right6[32'h2]) begin
+            sh6_4 = (sh6_2 >> 32'h4) | (sx6 & fill_4);
+        end
+        sh6_8 = sh6_4;
+        if (right6[32'h3]) begin
+            sh6_8 = (sh6_4 >> 32'h8) | (sx6 & fill_8);
+        end
+        sh6_16 = sh6_8;
+        if (right6[32'h4]) begin
+            sh6_16 = (sh6_8 >> 32'h10) | (sx6 & fill_16);
+        end
+        q6$d = sh6_16;
+        bit6 = |(x6 & half6);
+        any_below6 = |(x6 & below6);
+        all_below6 = (x6 & below6) == below6;
+        c6$d = b6 && ((right6 == 32'h0) || (bit6 && all_below6));
+        if (x6[32'h1f]) begin
+            up6$d = bit6 && (any_below6 || b6);
         end
         else begin
-            q6$d = y6 >> right6;
-            up6$d = |(y6 & half6);
+            up6$d = bit6 || (b6 && all_below6);
         end
         v6$d = dv$out;
         last6$d = dlast$out;
@@ -13034,7 +13477,7 @@ module pointwise_stage$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
             low7 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
         end
         if (~|top7 || (top7 == top_ones)) begin
-            if (up6$q) begin
+            if (up6$q || c6$q) begin
                 r7$d = low7 + one11;
             end
             else begin
@@ -13085,6 +13528,25 @@ module pointwise_stage$rq$0(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     end
     
 endmodule // pointwise_stage$rq$0
+
+
+module pointwise_stage$rq$0$c6(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$0$c6
 
 
 module pointwise_stage$rq$0$dlast(clock,inp,out);
@@ -14036,7 +14498,11 @@ module pointwise_stage$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     output reg  out_last;
     
     // Constant declarations
-    localparam  one = 32'h1;
+    localparam  fill_1 = 32'h80000000;
+    localparam  fill_2 = 32'hc0000000;
+    localparam  fill_4 = 32'hf0000000;
+    localparam  fill_8 = 32'hff000000;
+    localparam  fill_16 = 32'hffff0000;
     localparam  ones = 32'hffffffff;
     localparam  int32_max = 32'h7fffffff;
     localparam  top_ones = 23'h7fffff;
@@ -14079,6 +14545,9 @@ module pointwise_stage$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     reg  up6$d;
     wire  up6$q;
     reg  up6$clock;
+    reg  c6$d;
+    wire  c6$q;
+    reg  c6$clock;
     reg  last6$d;
     wire  last6$q;
     reg  last6$clock;
@@ -14123,12 +14592,21 @@ module pointwise_stage$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     reg  [4:0] neg_shift;
     reg  sat6;
     reg  [31:0] prod_hi;
-    reg  [31:0] y6;
+    reg  [31:0] x6;
+    reg  b6;
+    reg  bit6;
+    reg  any_below6;
+    reg  all_below6;
     reg  [4:0] right6;
     reg  [31:0] mask6;
     reg  [31:0] half6;
     reg  [31:0] below6;
-    reg  [31:0] fill6;
+    reg  [31:0] sx6;
+    reg  [31:0] sh6_1;
+    reg  [31:0] sh6_2;
+    reg  [31:0] sh6_4;
+    reg  [31:0] sh6_8;
+    reg  [31:0] sh6_16;
     reg  [22:0] top7;
     reg  [10:0] low7;
     reg  [10:0] zp_ext8;
@@ -14187,6 +14665,11 @@ module pointwise_stage$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         .d(up6$d),
         .q(up6$q),
         .clock(up6$clock)
+    );
+    pointwise_stage$rq$1$c6 c6(
+        .d(c6$d),
+        .q(c6$q),
+        .clock(c6$clock)
     );
     pointwise_stage$rq$1$last6 last6(
         .d(last6$d),
@@ -14262,6 +14745,7 @@ module pointwise_stage$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         v6$clock = clock;
         q6$clock = clock;
         up6$clock = clock;
+        c6$clock = clock;
         last6$clock = clock;
         v7$clock = clock;
         r7$clock = clock;
@@ -14281,6 +14765,7 @@ module pointwise_stage$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         v6$d = v6$q;
         q6$d = q6$q;
         up6$d = up6$q;
+        c6$d = c6$q;
         last6$d = last6$q;
         v7$d = v7$q;
         r7$d = r7$q;
@@ -14315,27 +14800,50 @@ module pointwise_stage$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         dlast$inp = last;
         sat6 = mul$hi[32'h20] && ~mul$hi[32'h21];
         prod_hi = mul$hi[(32'h1)+:(32)];
+        x6 = prod_hi;
+        b6 = mul$hi[32'h0];
         if (sat6) begin
-            y6 = int32_max;
-        end
-        else if (mul$hi[32'h0]) begin
-            y6 = prod_hi + one;
-        end
-        else begin
-            y6 = prod_hi;
+            x6 = int32_max;
+            b6 = 1'b0;
         end
         right6 = dright$out;
         mask6 = ~(ones << right6);
         below6 = mask6 >> 32'h1;
         half6 = mask6 ^ below6;
-        fill6 = ~(ones >> right6);
-        if (y6[32'h1f]) begin
-            q6$d = (y6 >> right6) | fill6;
-            up6$d = |(y6 & half6) && |(y6 & below6);
+        sx6 = 32'h0;
+        if (x6[32'h1f]) begin
+            sx6 = ones;
+        end
+        sh6_1 = x6;
+        if (right6[32'h0]) begin
+            sh6_1 = (x6 >> 32'h1) | (sx6 & fill_1);
+        end
+        sh6_2 = sh6_1;
+        if (right6[32'h1]) begin
+            sh6_2 = (sh6_1 >> 32'h2) | (sx6 & fill_2);
+        end
+        sh6_4 = sh6_2;
+        if (right6[32'h2]) begin
+            sh6_4 = (sh6_2 >> 32'h4) | (sx6 & fill_4);
+        end
+        sh6_8 = sh6_4;
+        if (right6[32'h3]) begin
+            sh6_8 = (sh6_4 >> 32'h8) | (sx6 & fill_8);
+        end
+        sh6_16 = sh6_8;
+        if (right6[32'h4]) begin
+            sh6_16 = (sh6_8 >> 32'h10) | (sx6 & fill_16);
+        end
+        q6$d = sh6_16;
+        bit6 = |(x6 & half6);
+        any_below6 = |(x6 & below6);
+        all_below6 = (x6 & below6) == below6;
+        c6$d = b6 && ((right6 == 32'h0) || (bit6 && all_below6));
+        if (x6[32'h1f]) begin
+            up6$d = bit6 && (any_below6 || b6);
         end
         else begin
-            q6$d = y6 >> right6;
-            up6$d = |(y6 & half6);
+            up6$d = bit6 || (b6 && all_below6);
         end
         v6$d = dv$out;
         last6$d = dlast$out;
@@ -14345,7 +14853,7 @@ module pointwise_stage$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
             low7 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
         end
         if (~|top7 || (top7 == top_ones)) begin
-            if (up6$q) begin
+            if (up6$q || c6$q) begin
                 r7$d = low7 + one11;
             end
             else begin
@@ -14396,6 +14904,25 @@ module pointwise_stage$rq$1(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     end
     
 endmodule // pointwise_stage$rq$1
+
+
+module pointwise_stage$rq$1$c6(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$1$c6
 
 
 module pointwise_stage$rq$1$dlast(clock,inp,out);
@@ -15347,7 +15874,11 @@ module pointwise_stage$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     output reg  out_last;
     
     // Constant declarations
-    localparam  one = 32'h1;
+    localparam  fill_1 = 32'h80000000;
+    localparam  fill_2 = 32'hc0000000;
+    localparam  fill_4 = 32'hf0000000;
+    localparam  fill_8 = 32'hff000000;
+    localparam  fill_16 = 32'hffff0000;
     localparam  ones = 32'hffffffff;
     localparam  int32_max = 32'h7fffffff;
     localparam  top_ones = 23'h7fffff;
@@ -15390,6 +15921,9 @@ module pointwise_stage$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     reg  up6$d;
     wire  up6$q;
     reg  up6$clock;
+    reg  c6$d;
+    wire  c6$q;
+    reg  c6$clock;
     reg  last6$d;
     wire  last6$q;
     reg  last6$clock;
@@ -15434,12 +15968,21 @@ module pointwise_stage$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     reg  [4:0] neg_shift;
     reg  sat6;
     reg  [31:0] prod_hi;
-    reg  [31:0] y6;
+    reg  [31:0] x6;
+    reg  b6;
+    reg  bit6;
+    reg  any_below6;
+    reg  all_below6;
     reg  [4:0] right6;
     reg  [31:0] mask6;
     reg  [31:0] half6;
     reg  [31:0] below6;
-    reg  [31:0] fill6;
+    reg  [31:0] sx6;
+    reg  [31:0] sh6_1;
+    reg  [31:0] sh6_2;
+    reg  [31:0] sh6_4;
+    reg  [31:0] sh6_8;
+    reg  [31:0] sh6_16;
     reg  [22:0] top7;
     reg  [10:0] low7;
     reg  [10:0] zp_ext8;
@@ -15498,6 +16041,11 @@ module pointwise_stage$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         .d(up6$d),
         .q(up6$q),
         .clock(up6$clock)
+    );
+    pointwise_stage$rq$2$c6 c6(
+        .d(c6$d),
+        .q(c6$q),
+        .clock(c6$clock)
     );
     pointwise_stage$rq$2$last6 last6(
         .d(last6$d),
@@ -15573,6 +16121,7 @@ module pointwise_stage$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         v6$clock = clock;
         q6$clock = clock;
         up6$clock = clock;
+        c6$clock = clock;
         last6$clock = clock;
         v7$clock = clock;
         r7$clock = clock;
@@ -15592,6 +16141,7 @@ module pointwise_stage$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         v6$d = v6$q;
         q6$d = q6$q;
         up6$d = up6$q;
+        c6$d = c6$q;
         last6$d = last6$q;
         v7$d = v7$q;
         r7$d = r7$q;
@@ -15626,27 +16176,50 @@ module pointwise_stage$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         dlast$inp = last;
         sat6 = mul$hi[32'h20] && ~mul$hi[32'h21];
         prod_hi = mul$hi[(32'h1)+:(32)];
+        x6 = prod_hi;
+        b6 = mul$hi[32'h0];
         if (sat6) begin
-            y6 = int32_max;
-        end
-        else if (mul$hi[32'h0]) begin
-            y6 = prod_hi + one;
-        end
-        else begin
-            y6 = prod_hi;
+            x6 = int32_max;
+            b6 = 1'b0;
         end
         right6 = dright$out;
         mask6 = ~(ones << right6);
         below6 = mask6 >> 32'h1;
         half6 = mask6 ^ below6;
-        fill6 = ~(ones >> right6);
-        if (y6[32'h1f]) begin
-            q6$d = (y6 >> right6) | fill6;
-            up6$d = |(y6 & half6) && |(y6 & below6);
+        sx6 = 32'h0;
+        if (x6[32'h1f]) begin
+            sx6 = ones;
+        end
+        sh6_1 = x6;
+        if (right6[32'h0]) begin
+            sh6_1 = (x6 >> 32'h1) | (sx6 & fill_1);
+        end
+        sh6_2 = sh6_1;
+        if (right6[32'h1]) begin
+            sh6_2 = (sh6_1 >> 32'h2) | (sx6 & fill_2);
+        end
+        sh6_4 = sh6_2;
+        if (right6[32'h2]) begin
+            sh6_4 = (sh6_2 >> 32'h4) | (sx6 & fill_4);
+        end
+        sh6_8 = sh6_4;
+        if (right6[32'h3]) begin
+            sh6_8 = (sh6_4 >> 32'h8) | (sx6 & fill_8);
+        end
+        sh6_16 = sh6_8;
+        if (right6[32'h4]) begin
+            sh6_16 = (sh6_8 >> 32'h10) | (sx6 & fill_16);
+        end
+        q6$d = sh6_16;
+        bit6 = |(x6 & half6);
+        any_below6 = |(x6 & below6);
+        all_below6 = (x6 & below6) == below6;
+        c6$d = b6 && ((right6 == 32'h0) || (bit6 && all_below6));
+        if (x6[32'h1f]) begin
+            up6$d = bit6 && (any_below6 || b6);
         end
         else begin
-            q6$d = y6 >> right6;
-            up6$d = |(y6 & half6);
+            up6$d = bit6 || (b6 && all_below6);
         end
         v6$d = dv$out;
         last6$d = dlast$out;
@@ -15656,7 +16229,7 @@ module pointwise_stage$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
             low7 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
         end
         if (~|top7 || (top7 == top_ones)) begin
-            if (up6$q) begin
+            if (up6$q || c6$q) begin
                 r7$d = low7 + one11;
             end
             else begin
@@ -15707,6 +16280,25 @@ module pointwise_stage$rq$2(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     end
     
 endmodule // pointwise_stage$rq$2
+
+
+module pointwise_stage$rq$2$c6(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$2$c6
 
 
 module pointwise_stage$rq$2$dlast(clock,inp,out);
@@ -16658,7 +17250,11 @@ module pointwise_stage$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     output reg  out_last;
     
     // Constant declarations
-    localparam  one = 32'h1;
+    localparam  fill_1 = 32'h80000000;
+    localparam  fill_2 = 32'hc0000000;
+    localparam  fill_4 = 32'hf0000000;
+    localparam  fill_8 = 32'hff000000;
+    localparam  fill_16 = 32'hffff0000;
     localparam  ones = 32'hffffffff;
     localparam  int32_max = 32'h7fffffff;
     localparam  top_ones = 23'h7fffff;
@@ -16701,6 +17297,9 @@ module pointwise_stage$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     reg  up6$d;
     wire  up6$q;
     reg  up6$clock;
+    reg  c6$d;
+    wire  c6$q;
+    reg  c6$clock;
     reg  last6$d;
     wire  last6$q;
     reg  last6$clock;
@@ -16745,12 +17344,21 @@ module pointwise_stage$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     reg  [4:0] neg_shift;
     reg  sat6;
     reg  [31:0] prod_hi;
-    reg  [31:0] y6;
+    reg  [31:0] x6;
+    reg  b6;
+    reg  bit6;
+    reg  any_below6;
+    reg  all_below6;
     reg  [4:0] right6;
     reg  [31:0] mask6;
     reg  [31:0] half6;
     reg  [31:0] below6;
-    reg  [31:0] fill6;
+    reg  [31:0] sx6;
+    reg  [31:0] sh6_1;
+    reg  [31:0] sh6_2;
+    reg  [31:0] sh6_4;
+    reg  [31:0] sh6_8;
+    reg  [31:0] sh6_16;
     reg  [22:0] top7;
     reg  [10:0] low7;
     reg  [10:0] zp_ext8;
@@ -16809,6 +17417,11 @@ module pointwise_stage$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         .d(up6$d),
         .q(up6$q),
         .clock(up6$clock)
+    );
+    pointwise_stage$rq$3$c6 c6(
+        .d(c6$d),
+        .q(c6$q),
+        .clock(c6$clock)
     );
     pointwise_stage$rq$3$last6 last6(
         .d(last6$d),
@@ -16884,6 +17497,7 @@ module pointwise_stage$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         v6$clock = clock;
         q6$clock = clock;
         up6$clock = clock;
+        c6$clock = clock;
         last6$clock = clock;
         v7$clock = clock;
         r7$clock = clock;
@@ -16903,6 +17517,7 @@ module pointwise_stage$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         v6$d = v6$q;
         q6$d = q6$q;
         up6$d = up6$q;
+        c6$d = c6$q;
         last6$d = last6$q;
         v7$d = v7$q;
         r7$d = r7$q;
@@ -16937,27 +17552,50 @@ module pointwise_stage$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
         dlast$inp = last;
         sat6 = mul$hi[32'h20] && ~mul$hi[32'h21];
         prod_hi = mul$hi[(32'h1)+:(32)];
+        x6 = prod_hi;
+        b6 = mul$hi[32'h0];
         if (sat6) begin
-            y6 = int32_max;
-        end
-        else if (mul$hi[32'h0]) begin
-            y6 = prod_hi + one;
-        end
-        else begin
-            y6 = prod_hi;
+            x6 = int32_max;
+            b6 = 1'b0;
         end
         right6 = dright$out;
         mask6 = ~(ones << right6);
         below6 = mask6 >> 32'h1;
         half6 = mask6 ^ below6;
-        fill6 = ~(ones >> right6);
-        if (y6[32'h1f]) begin
-            q6$d = (y6 >> right6) | fill6;
-            up6$d = |(y6 & half6) && |(y6 & below6);
+        sx6 = 32'h0;
+        if (x6[32'h1f]) begin
+            sx6 = ones;
+        end
+        sh6_1 = x6;
+        if (right6[32'h0]) begin
+            sh6_1 = (x6 >> 32'h1) | (sx6 & fill_1);
+        end
+        sh6_2 = sh6_1;
+        if (right6[32'h1]) begin
+            sh6_2 = (sh6_1 >> 32'h2) | (sx6 & fill_2);
+        end
+        sh6_4 = sh6_2;
+        if (right6[32'h2]) begin
+            sh6_4 = (sh6_2 >> 32'h4) | (sx6 & fill_4);
+        end
+        sh6_8 = sh6_4;
+        if (right6[32'h3]) begin
+            sh6_8 = (sh6_4 >> 32'h8) | (sx6 & fill_8);
+        end
+        sh6_16 = sh6_8;
+        if (right6[32'h4]) begin
+            sh6_16 = (sh6_8 >> 32'h10) | (sx6 & fill_16);
+        end
+        q6$d = sh6_16;
+        bit6 = |(x6 & half6);
+        any_below6 = |(x6 & below6);
+        all_below6 = (x6 & below6) == below6;
+        c6$d = b6 && ((right6 == 32'h0) || (bit6 && all_below6));
+        if (x6[32'h1f]) begin
+            up6$d = bit6 && (any_below6 || b6);
         end
         else begin
-            q6$d = y6 >> right6;
-            up6$d = |(y6 & half6);
+            up6$d = bit6 || (b6 && all_below6);
         end
         v6$d = dv$out;
         last6$d = dlast$out;
@@ -16967,7 +17605,7 @@ module pointwise_stage$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
             low7 = ((q6$q[(32'h0)+:(10)]) & 11'h7ff) | sext10;
         end
         if (~|top7 || (top7 == top_ones)) begin
-            if (up6$q) begin
+            if (up6$q || c6$q) begin
                 r7$d = low7 + one11;
             end
             else begin
@@ -17018,6 +17656,25 @@ module pointwise_stage$rq$3(clock,valid,acc,bias,m0,shift,out_zp,act_min,act_max
     end
     
 endmodule // pointwise_stage$rq$3
+
+
+module pointwise_stage$rq$3$c6(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$rq$3$c6
 
 
 module pointwise_stage$rq$3$dlast(clock,inp,out);
