@@ -35,7 +35,9 @@
 //!
 //! The rounding divide's `remainder > threshold` test needs no comparator: with
 //! `e = max(−shift, 0) > 0`, it holds exactly when bit `e−1` of the dividend is set and, for a
-//! negative dividend, some bit below it is set too.
+//! negative dividend, some bit below it is set too. Edge 6 applies it to SRDHM's result
+//! `x + b` (`b` = product bit 30) without adding `b` first: the test is rewritten in `x` and
+//! `b`, and the carry of `b` through the `e` dropped bits joins the round-up's increment.
 //!
 //! **Runtime values the block does not check** (the config port that feeds it does):
 //! `shift` in `−31..=30` as a 6-bit two's-complement field, `act_min ≤ act_max`. Any `m0`
