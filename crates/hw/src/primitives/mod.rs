@@ -8,16 +8,20 @@
 //! Custom-Verilog ports come out as `output reg`, so combinational bodies assign in
 //! `always @(*)`.
 
+mod ecp5_dsp;
 mod mul32x32;
 mod mul8x8;
+mod reg_mul8x8;
 mod row_cut;
 mod row_fits;
 mod sdp_ram;
 mod sign_extend;
 mod widen;
 
+pub use ecp5_dsp::{ECP5_DSP_DEFINE, MULT18X18D_MODEL};
 pub use mul32x32::Mul32x32;
 pub use mul8x8::Mul8x8;
+pub use reg_mul8x8::RegMul8x8;
 pub use row_cut::RowCut;
 pub use row_fits::RowFits;
 pub use sdp_ram::SdpRam;

@@ -15,6 +15,8 @@
 //! | 4 | `{ah·bh, al·bl} + mid·2¹⁶` (the two outer products do not overlap: a concatenation) |
 //!
 //! Its Rust model is the same four-stage shift register over `i64` arithmetic on raw bits.
+//! Behind `` `ifdef DSCGEN_ECP5_DSP `` the operand and product registers of edges 1 and 2 are
+//! four MULT18X18D's own ([`super::ecp5_dsp`]); the rest is the same.
 //!
 //! Only bits 63..30 leave the block: a Q31 multiply (`SaturatingRoundingDoublingHighMul`)
 //! needs bits 62..31 and the rounding bit 30, and bit 63 differs from bit 62 only for
@@ -26,6 +28,7 @@
 //! Latency [`Mul32x32::LATENCY`] = 4: operands present before edge `t` give their product
 //! after edge `t + 3`. There is no enable: the pipeline always advances.
 
+use super::ecp5_dsp::{mult18x18d, ECP5_DSP_DEFINE};
 use rust_hdl::prelude::*;
 
 /// `hi = (a · b)[63:30]` (both signed int32, two's-complement bit patterns), four cycles later.
@@ -69,20 +72,45 @@ impl Logic for Mul32x32 {
     }
 
     fn hdl(&self) -> Verilog {
-        Verilog::Custom(
+        let hi_a = "{{2{a[31]}}, a[31:16]}";
+        let hi_b = "{{2{b[31]}}, b[31:16]}";
+        let lo_a = "{2'b00, a[15:0]}";
+        let lo_b = "{2'b00, b[15:0]}";
+        let dsps = [
+            mult18x18d("hh_dsp", hi_a, hi_b, "hh_p", true),
+            mult18x18d("hl_dsp", hi_a, lo_b, "hl_p", true),
+            mult18x18d("lh_dsp", lo_a, hi_b, "lh_p", true),
+            mult18x18d("ll_dsp", lo_a, lo_b, "ll_p", true),
+        ]
+        .concat();
+        Verilog::Custom(format!(
             "\
+`ifdef {ECP5_DSP_DEFINE}
+// Four MULT18X18D holding the operand and product registers (edges 1 and 2); each 18-bit
+// operand is a half extended by its own signedness, so one signed multiply serves all four.
+/* verilator lint_off UNUSEDSIGNAL */
+wire [35:0] hh_p;
+wire [35:0] hl_p;
+wire [35:0] lh_p;
+wire [35:0] ll_p;
+/* verilator lint_on UNUSEDSIGNAL */
+{dsps}wire signed [31:0] hh = hh_p[31:0];
+wire signed [32:0] hl = hl_p[32:0];
+wire signed [32:0] lh = lh_p[32:0];
+wire [31:0] ll = ll_p[31:0];
+`else
 reg [31:0] a_r;
 reg [31:0] b_r;
 // Halves: high signed, low unsigned, extended to the width of their product (yosys narrows
 // each multiply back to one DSP block).
-wire signed [31:0] ah32 = {{16{a_r[31]}}, a_r[31:16]};
-wire signed [31:0] bh32 = {{16{b_r[31]}}, b_r[31:16]};
-wire signed [32:0] ah33 = {{17{a_r[31]}}, a_r[31:16]};
-wire signed [32:0] bh33 = {{17{b_r[31]}}, b_r[31:16]};
-wire signed [32:0] al33 = {17'b0, a_r[15:0]};
-wire signed [32:0] bl33 = {17'b0, b_r[15:0]};
-wire [31:0] al32 = {16'b0, a_r[15:0]};
-wire [31:0] bl32 = {16'b0, b_r[15:0]};
+wire signed [31:0] ah32 = {{{{16{{a_r[31]}}}}, a_r[31:16]}};
+wire signed [31:0] bh32 = {{{{16{{b_r[31]}}}}, b_r[31:16]}};
+wire signed [32:0] ah33 = {{{{17{{a_r[31]}}}}, a_r[31:16]}};
+wire signed [32:0] bh33 = {{{{17{{b_r[31]}}}}, b_r[31:16]}};
+wire signed [32:0] al33 = {{17'b0, a_r[15:0]}};
+wire signed [32:0] bl33 = {{17'b0, b_r[15:0]}};
+wire [31:0] al32 = {{16'b0, a_r[15:0]}};
+wire [31:0] bl32 = {{16'b0, b_r[15:0]}};
 // `keep` on the outer products: yosys 0.23's ice40_dsp packs a product register that feeds
 // only another register wrongly (the second register is driven by a constant x, two MAC16s
 // vanish); kept, each product stays one SB_MAC16 with its own output register.
@@ -90,13 +118,6 @@ wire [31:0] bl32 = {16'b0, b_r[15:0]};
 reg signed [32:0] hl;
 reg signed [32:0] lh;
 (* keep *) reg [31:0] ll;
-reg [33:0] mid;
-reg [31:0] hh2;
-reg [31:0] ll2;
-// Bits 29..0 are not needed by any caller (see the module docs).
-/* verilator lint_off UNUSEDSIGNAL */
-wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
-/* verilator lint_on UNUSEDSIGNAL */
 always @(posedge clock) begin
    a_r <= a;
    b_r <= b;
@@ -104,14 +125,23 @@ always @(posedge clock) begin
    hl <= ah33 * bl33;
    lh <= al33 * bh33;
    ll <= al32 * bl32;
-   mid <= {hl[32], hl} + {lh[32], lh};
+end
+`endif
+reg [33:0] mid;
+reg [31:0] hh2;
+reg [31:0] ll2;
+// Bits 29..0 are not needed by any caller (see the module docs).
+/* verilator lint_off UNUSEDSIGNAL */
+wire [63:0] p = {{hh2, ll2}} + {{{{14{{mid[33]}}}}, mid, 16'b0}};
+/* verilator lint_on UNUSEDSIGNAL */
+always @(posedge clock) begin
+   mid <= {{hl[32], hl}} + {{lh[32], lh}};
    hh2 <= hh;
    ll2 <= ll;
    hi <= p[63:30];
 end
 "
-            .into(),
-        )
+        ))
     }
 
     fn timing(&self) -> Vec<TimingInfo> {
@@ -128,7 +158,8 @@ end
 mod tests {
     use super::*;
     use crate::verify::{
-        iverilog_compile, iverilog_run, lint, require_tool, verilog_of, yosys_stat, Target,
+        iverilog_compile, iverilog_run, iverilog_run_ecp5_dsp, lint, require_tool, verilog_of,
+        yosys_stat, Target,
     };
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
@@ -148,7 +179,9 @@ mod tests {
         let mut uut = Mul32x32::default();
         uut.connect_all();
         let mut rng = ChaCha8Rng::seed_from_u64(3);
-        let ops: Vec<(u32, u32)> = (0..2000).map(|_| (operand(&mut rng), operand(&mut rng))).collect();
+        let ops: Vec<(u32, u32)> = (0..2000)
+            .map(|_| (operand(&mut rng), operand(&mut rng)))
+            .collect();
         for (t, &(a, b)) in ops.iter().enumerate() {
             uut.a.next = (a as u64).into();
             uut.b.next = (b as u64).into();
@@ -165,8 +198,8 @@ mod tests {
         }
     }
 
-    /// Icarus runs the pipelined Verilog on random operands (corners mixed in) and reads the
-    /// model's product `LATENCY` edges later.
+    /// Icarus runs the pipelined Verilog (both branches) on random operands (corners mixed
+    /// in) and reads the model's product `LATENCY` edges later.
     #[test]
     fn verilog_matches_the_model() {
         if !(require_tool("iverilog") && require_tool("vvp")) {
@@ -175,9 +208,13 @@ mod tests {
         let v = verilog_of(&mut Mul32x32::default());
         let mut rng = ChaCha8Rng::seed_from_u64(4);
         let n = 3000;
-        let ops: Vec<(u32, u32)> = (0..n).map(|_| (operand(&mut rng), operand(&mut rng))).collect();
-        let vectors: String =
-            ops.iter().map(|&(a, b)| format!("{a:08x}{b:08x}{:09x}\n", Mul32x32::model(a, b))).collect();
+        let ops: Vec<(u32, u32)> = (0..n)
+            .map(|_| (operand(&mut rng), operand(&mut rng)))
+            .collect();
+        let vectors: String = ops
+            .iter()
+            .map(|&(a, b)| format!("{a:08x}{b:08x}{:09x}\n", Mul32x32::model(a, b)))
+            .collect();
         let tb = format!(
             "\
 module tb;
@@ -207,8 +244,13 @@ endmodule
             last = n - 1,
             lat = Mul32x32::LATENCY,
         );
-        let out = iverilog_run(&v, &tb, &[("vectors.hex", vectors)]).unwrap();
-        assert!(out.contains("ERRORS 0"), "{out}");
+        let out = iverilog_run(&v, &tb, &[("vectors.hex", vectors.clone())]).unwrap();
+        assert!(out.contains("ERRORS 0"), "portable: {out}");
+        let out = iverilog_run_ecp5_dsp(&v, &tb, &[("vectors.hex", vectors)]).unwrap();
+        assert!(
+            out.contains("ERRORS 0"),
+            "ECP5 branch (sim/MULT18X18D.v): {out}"
+        );
     }
 
     #[test]
@@ -233,6 +275,13 @@ endmodule
             eprintln!("Mul32x32 {s}");
             assert_eq!(s.dsps(), 4, "four 16×16 / 18×18 pieces: {s}");
             assert_eq!(s.latches(), 0, "{s}");
+            if t == Target::Ecp5 {
+                // Only edges 3 and 4 in the fabric: mid, hh2, ll2, hi (34 + 32 + 32 + 34).
+                assert!(
+                    s.ffs() <= 132,
+                    "operand/product registers left the DSPs: {s}"
+                );
+            }
         }
     }
 }

@@ -61,7 +61,7 @@ impl<T: Word16> Logic for Mul8x8<T> {
 
     fn hdl(&self) -> Verilog {
         if self._booth {
-            return Verilog::Custom(BOOTH_VERILOG.into());
+            return Verilog::Custom(booth_verilog("y"));
         }
         Verilog::Custom(
             "\
@@ -76,10 +76,15 @@ end
     }
 }
 
-/// The Booth form's body. Digit `j` of `b` (bits `2j+1, 2j, 2j−1`, `b[−1] = 0`) selects
-/// 0, ±a or ±2a as a 10-bit row; a negative digit (`b[2j+1]`) inverts the row and adds 1 at
-/// its weight; each row's sign bit is inverted instead of extended, and
-/// `16'h5600 = −2⁹·(1 + 4 + 16 + 64) mod 2¹⁶` makes up for it.
+/// The Booth form's body, assigning the product of `a` and `b` to the 16-bit reg `out`. Digit
+/// `j` of `b` (bits `2j+1, 2j, 2j−1`, `b[−1] = 0`) selects 0, ±a or ±2a as a 10-bit row; a
+/// negative digit (`b[2j+1]`) inverts the row and adds 1 at its weight; each row's sign bit is
+/// inverted instead of extended, and `16'h5600 = −2⁹·(1 + 4 + 16 + 64) mod 2¹⁶` makes up for
+/// it.
+pub(super) fn booth_verilog(out: &str) -> String {
+    BOOTH_VERILOG.replace("   y = 16'h5600", &format!("   {out} = 16'h5600"))
+}
+
 const BOOTH_VERILOG: &str = "\
 function [9:0] booth_row;
    input [2:0] g;

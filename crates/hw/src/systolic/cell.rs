@@ -3,9 +3,10 @@
 //!
 //! Per clock edge: `prod ← a_in · w` and `psum ← psum_in + prod`, where `w` is the active
 //! weight, or the shadow weight on the edge that carries `sw_in` (the first pixel of a new
-//! tile), which also copies the shadow into the active register. The product register (the
-//! DSP block's output register) keeps the multiply and the add in different cycles; every
-//! cell has it, so the partial sums stay aligned and the array's latency grows by one. `cap_in` captures the passing `w_in` into the shadow.
+//! tile), which also copies the shadow into the active register. The product register (a
+//! [`RegMul8x8`]'s: on the ECP5 the MULT18X18D's own output register) keeps the multiply and
+//! the add in different cycles; every cell has it, so the partial sums stay aligned and the
+//! array's latency grows by one. `cap_in` captures the passing `w_in` into the shadow.
 //! The activation and its flags (`sw`, `cap`) pass right, the weight and the sum pass down,
 //! each through one register: nothing crosses more than one cell per cycle.
 //!
@@ -13,7 +14,7 @@
 //! tile change there costs `R − 1` idle cycles; with 49-pixel tiles (MobileNet's 7×7 layers)
 //! that alone is 12.5% of the time, hence this cell.
 
-use crate::primitives::Mul8x8;
+use crate::primitives::{RegMul8x8, Widen};
 use rust_hdl::prelude::*;
 
 /// One cell with an `ACC`-bit partial sum.
@@ -34,8 +35,10 @@ pub struct WsCell<const ACC: usize> {
     /// To the neighbour below (registered).
     pub w_out: Signal<Out, Bits<8>>,
     pub psum_out: Signal<Out, Bits<ACC>>,
-    mul: Mul8x8<Bits<16>>,
-    sign_fill: Constant<Bits<ACC>>,
+    /// The product register (no operand registers: `a_in` is the left neighbour's register).
+    mul: RegMul8x8,
+    /// The product sign-extended to `ACC` bits.
+    ext: Widen<16, ACC>,
     a_reg: DFF<Bits<8>>,
     sw_reg: DFF<Bit>,
     cap_reg: DFF<Bit>,
@@ -43,9 +46,6 @@ pub struct WsCell<const ACC: usize> {
     shadow: DFF<Bits<8>>,
     active: DFF<Bits<8>>,
     psum: DFF<Bits<ACC>>,
-    /// The product, sign-extended to `ACC` bits, one cycle after its operands.
-    prod: DFF<Bits<ACC>>,
-    product: Signal<Local, Bits<ACC>>,
 }
 
 impl<const ACC: usize> Default for WsCell<ACC> {
@@ -54,11 +54,6 @@ impl<const ACC: usize> Default for WsCell<ACC> {
             (17..=64).contains(&ACC),
             "WsCell<{ACC}>: accumulator of 17..=64 bits"
         );
-        let fill = if ACC >= 64 {
-            !0u64 << 16
-        } else {
-            ((1u64 << ACC) - 1) & (!0u64 << 16)
-        };
         Self {
             clock: Default::default(),
             a_in: Default::default(),
@@ -71,8 +66,8 @@ impl<const ACC: usize> Default for WsCell<ACC> {
             cap_out: Default::default(),
             w_out: Default::default(),
             psum_out: Default::default(),
-            mul: Default::default(),
-            sign_fill: Constant::new(fill.into()),
+            mul: RegMul8x8::dsp(false),
+            ext: Widen::signed(),
             a_reg: Default::default(),
             sw_reg: Default::default(),
             cap_reg: Default::default(),
@@ -80,8 +75,6 @@ impl<const ACC: usize> Default for WsCell<ACC> {
             shadow: Default::default(),
             active: Default::default(),
             psum: Default::default(),
-            prod: Default::default(),
-            product: Default::default(),
         }
     }
 }
@@ -89,7 +82,8 @@ impl<const ACC: usize> Default for WsCell<ACC> {
 impl<const ACC: usize> Logic for WsCell<ACC> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, a_reg, sw_reg, cap_reg, w_reg, shadow, active, psum, prod);
+        dff_setup!(self, clock, a_reg, sw_reg, cap_reg, w_reg, shadow, active, psum);
+        self.mul.clock.next = self.clock.val();
         self.mul.a.next = self.a_in.val();
         if self.sw_in.val() {
             self.mul.b.next = self.shadow.q.val();
@@ -100,12 +94,8 @@ impl<const ACC: usize> Logic for WsCell<ACC> {
         if self.cap_in.val() {
             self.shadow.d.next = self.w_in.val();
         }
-        self.product.next = bit_cast::<ACC, 16>(self.mul.y.val());
-        if self.mul.y.val().get_bit(15) {
-            self.product.next = bit_cast::<ACC, 16>(self.mul.y.val()) | self.sign_fill.val();
-        }
-        self.prod.d.next = self.product.val();
-        self.psum.d.next = self.psum_in.val() + self.prod.q.val();
+        self.ext.a.next = self.mul.y.val();
+        self.psum.d.next = self.psum_in.val() + self.ext.y.val();
         self.a_reg.d.next = self.a_in.val();
         self.sw_reg.d.next = self.sw_in.val();
         self.cap_reg.d.next = self.cap_in.val();
