@@ -1,8 +1,9 @@
 // Behavioural model of the Lattice ECP5 MULT18X18D, for the subset dscgen instantiates (its
 // DSP primitives' `ifdef DSCGEN_ECP5_DSP` branch): an 18 × 18 multiply, signed or unsigned per
 // operand, with the input, pipeline and output registers each either bypassed ("NONE") or
-// clocked by CLK0 ("CLK0"), enabled by CE0 and synchronously cleared by RST0. Cascade, shift,
-// the C input and the other clocks are not modelled (dscgen ties them off).
+// clocked by CLK0 ("CLK0") and synchronously cleared by RST0; each enabled by CE0, except the
+// B input register, which may take CE1 (REG_INPUTB_CE). Cascade, shift, the C input and the
+// other clocks are not modelled (dscgen ties them off).
 //
 // It lets Icarus and Verilator run that branch against the same Rust models as the portable
 // `*` branch; the silicon's behaviour is as documented in Lattice's sysDSP usage guide
@@ -11,6 +12,7 @@
 module MULT18X18D #(
     parameter REG_INPUTA_CLK = "NONE",
     parameter REG_INPUTB_CLK = "NONE",
+    parameter REG_INPUTB_CE = "CE0",
     parameter REG_PIPELINE_CLK = "NONE",
     parameter REG_OUTPUT_CLK = "NONE"
 ) (
@@ -21,15 +23,16 @@ module MULT18X18D #(
     input SOURCEA, SOURCEB,
     // verilator lint_on UNUSEDSIGNAL
     input SIGNEDA, SIGNEDB,
-    input CLK0, CE0, RST0,
+    input CLK0, CE0, CE1, RST0,
     output P0, P1, P2, P3, P4, P5, P6, P7, P8, P9, P10, P11, P12, P13, P14, P15, P16, P17, P18, P19, P20, P21, P22, P23, P24, P25, P26, P27, P28, P29, P30, P31, P32, P33, P34, P35
 );
     initial begin
         if ((REG_INPUTA_CLK != "NONE" && REG_INPUTA_CLK != "CLK0")
             || (REG_INPUTB_CLK != "NONE" && REG_INPUTB_CLK != "CLK0")
             || (REG_PIPELINE_CLK != "NONE" && REG_PIPELINE_CLK != "CLK0")
-            || (REG_OUTPUT_CLK != "NONE" && REG_OUTPUT_CLK != "CLK0")) begin
-            $display("MULT18X18D model: only NONE or CLK0 registers are modelled");
+            || (REG_OUTPUT_CLK != "NONE" && REG_OUTPUT_CLK != "CLK0")
+            || (REG_INPUTB_CE != "CE0" && REG_INPUTB_CE != "CE1")) begin
+            $display("MULT18X18D model: only NONE or CLK0 registers, CE0 or CE1 for B, are modelled");
             $finish;
         end
     end
@@ -53,21 +56,26 @@ module MULT18X18D #(
     reg [35:0] out_reg = 36'd0;
     wire [35:0] p_out = REG_OUTPUT_CLK == "NONE" ? pipe_out : out_reg;
 
+    wire b_ce = REG_INPUTB_CE == "CE1" ? CE1 : CE0;
+
     always @(posedge CLK0) begin
         if (RST0) begin
             a_reg <= 18'd0;
-            b_reg <= 18'd0;
             sa_reg <= 1'b0;
-            sb_reg <= 1'b0;
             pipe_reg <= 36'd0;
             out_reg <= 36'd0;
         end else if (CE0) begin
             a_reg <= a_in;
-            b_reg <= b_in;
             sa_reg <= SIGNEDA;
-            sb_reg <= SIGNEDB;
             pipe_reg <= product;
             out_reg <= pipe_out;
+        end
+        if (RST0) begin
+            b_reg <= 18'd0;
+            sb_reg <= 1'b0;
+        end else if (b_ce) begin
+            b_reg <= b_in;
+            sb_reg <= SIGNEDB;
         end
     end
 

@@ -99,7 +99,7 @@ mod tests {
 // of different blocks overlap.
 //
 // With `in_end`, `c_start`, `o_start` per block `b` (cycle 0 = the first input beat accepted),
-// `ntiles = MT·NT`, `L = R + C + 2` (array latency, `ws_array_latency`):
+// `ntiles = MT·NT`, `L = R + C + 3` (array latency, `ws_array_latency`):
 //
 // * input:   `in_start[b] = max(in_end[b−1], c_end[b−2])`, `in_end[b] = in_start[b] + Bb·MT`
 // * compute: `c_dec[b] = max(in_end[b], o_end[b−2], c_end[b−1])`,

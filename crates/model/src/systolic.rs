@@ -367,10 +367,11 @@ pub fn ws_column_sums(weights: &[i8], x: &[i8], cols: usize, acc_bits: usize) ->
 }
 
 /// Cycles from a pixel entering the weight-stationary array to its column sums leaving it:
-/// one input register, the product register of the cells, `R` rows down, `C − 1` cycles of
-/// deskew so every column's sum leaves together, one output register: `R + C + 2`.
+/// one input register, the operand and product registers of the cells (a DSP block's own),
+/// `R` rows down, `C − 1` cycles of deskew so every column's sum leaves together, one output
+/// register: `R + C + 3`.
 pub fn ws_array_latency(cfg: &SystolicConfig) -> usize {
-    cfg.rows + cfg.cols + 2
+    cfg.rows + cfg.cols + 3
 }
 
 #[cfg(test)]
@@ -388,8 +389,8 @@ mod ws_tests {
     }
 
     #[test]
-    fn latency_is_rows_plus_cols_plus_two() {
+    fn latency_is_rows_plus_cols_plus_three() {
         let c = SystolicConfig::new(8, 8, 26, 1024, Dataflow::WeightStationary).unwrap();
-        assert_eq!(ws_array_latency(&c), 18);
+        assert_eq!(ws_array_latency(&c), 19);
     }
 }

@@ -66,7 +66,7 @@ impl<const WIN: usize, const S: usize> DepthwiseLane<WIN, S> {
             win: Default::default(),
             wts: Default::default(),
             sum: Default::default(),
-            muls: (0..taps).map(|_| RegMul8x8::dsp(true)).collect(),
+            muls: (0..taps).map(|_| RegMul8x8::dsp()).collect(),
             ext: (0..taps).map(|_| Widen::signed()).collect(),
             x_chain: (0..taps).map(|_| Default::default()).collect(),
             w_chain: (0..taps).map(|_| Default::default()).collect(),
@@ -110,6 +110,7 @@ impl<const WIN: usize, const S: usize> Logic for DepthwiseLane<WIN, S> {
         }
         for t in 0..self.muls.len() {
             self.muls[t].clock.next = self.clock.val();
+            self.muls[t].b_en.next = true;
         }
         for i in 0..self.tail.len() {
             self.tail[i].clock.next = self.clock.val();

@@ -5,8 +5,8 @@
 //! the flip-flops around it in the fabric, so nextpnr times operand register → multiplier →
 //! product register as one path through the block: a lone 8 × 8 multiply between registers
 //! measured 97.8 MHz. With the block's own product register it measured 188 MHz, with its
-//! operand registers as well 190 MHz (nextpnr-ecp5, LFE5U-85F; the multiply's comb delay then
-//! ends inside the block).
+//! operand registers as well 190 MHz (nextpnr-ecp5, LFE5U-85F: the multiply's delay then lies
+//! between two of the block's registers, and the fabric only routes to and from them).
 //!
 //! So each DSP primitive ([`RegMul8x8`](super::RegMul8x8), [`Mul32x32`](super::Mul32x32))
 //! writes, beside the portable `*` form every simulator and the iCE40 flow read, a MULT18X18D
@@ -22,15 +22,19 @@ pub const MULT18X18D_MODEL: &str = include_str!("../../../../sim/MULT18X18D.v");
 
 /// A `MULT18X18D` instance `name` clocked by `clock`: `a`, `b` are 18-bit Verilog expressions
 /// (both operands signed: callers extend narrower values to 18 bits, zero-extending unsigned
-/// ones), `p` a declared 36-bit wire. The product register is always used (the point of the
-/// instance); the operand registers when `operand_regs`.
-pub fn mult18x18d(name: &str, a: &str, b: &str, p: &str, operand_regs: bool) -> String {
-    let mut params = vec![];
-    if operand_regs {
-        params.push(".REG_INPUTA_CLK(\"CLK0\")");
-        params.push(".REG_INPUTB_CLK(\"CLK0\")");
+/// ones), `p` a declared 36-bit wire. The operand and product registers are always used (the
+/// point of the instance); `b_enable`, a 1-bit expression, enables the B operand register
+/// (through CE1; every other register loads on every edge).
+pub fn mult18x18d(name: &str, a: &str, b: &str, p: &str, b_enable: Option<&str>) -> String {
+    let mut params = vec![
+        ".REG_INPUTA_CLK(\"CLK0\")",
+        ".REG_INPUTB_CLK(\"CLK0\")",
+        ".REG_OUTPUT_CLK(\"CLK0\")",
+    ];
+    if b_enable.is_some() {
+        params.push(".REG_INPUTB_CE(\"CE1\")");
     }
-    params.push(".REG_OUTPUT_CLK(\"CLK0\")");
+    let ce1 = b_enable.map(|e| format!(", .CE1({e})")).unwrap_or_default();
     let bits = |port: &str, wire: &str, n: usize| -> String {
         (0..n)
             .map(|i| format!(".{port}{i}({wire}[{i}])"))
@@ -49,7 +53,7 @@ MULT18X18D #({params}) {name} (
    {bb},
    {zeros},
    .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
-   .CLK0(clock), .CE0(1'b1), .RST0(1'b0),
+   .CLK0(clock), .CE0(1'b1){ce1}, .RST0(1'b0),
    {pb}
 );
 ",

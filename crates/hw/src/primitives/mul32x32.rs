@@ -77,10 +77,10 @@ impl Logic for Mul32x32 {
         let lo_a = "{2'b00, a[15:0]}";
         let lo_b = "{2'b00, b[15:0]}";
         let dsps = [
-            mult18x18d("hh_dsp", hi_a, hi_b, "hh_p", true),
-            mult18x18d("hl_dsp", hi_a, lo_b, "hl_p", true),
-            mult18x18d("lh_dsp", lo_a, hi_b, "lh_p", true),
-            mult18x18d("ll_dsp", lo_a, lo_b, "ll_p", true),
+            mult18x18d("hh_dsp", hi_a, hi_b, "hh_p", None),
+            mult18x18d("hl_dsp", hi_a, lo_b, "hl_p", None),
+            mult18x18d("lh_dsp", lo_a, hi_b, "lh_p", None),
+            mult18x18d("ll_dsp", lo_a, lo_b, "ll_p", None),
         ]
         .concat();
         Verilog::Custom(format!(

@@ -1,12 +1,15 @@
 //! Weight-stationary cell of the [`SystolicArray`](super::SystolicArray): one int8 MAC with a
 //! double-buffered weight, so the next tile's weights load while the current tile computes.
 //!
-//! Per clock edge: `prod ← a_in · w` and `psum ← psum_in + prod`, where `w` is the active
-//! weight, or the shadow weight on the edge that carries `sw_in` (the first pixel of a new
-//! tile), which also copies the shadow into the active register. The product register (a
-//! [`RegMul8x8`]'s: on the ECP5 the MULT18X18D's own output register) keeps the multiply and
-//! the add in different cycles; every cell has it, so the partial sums stay aligned and the
-//! array's latency grows by one. `cap_in` captures the passing `w_in` into the shadow.
+//! The multiply is a [`RegMul8x8`] (on the ECP5 one MULT18X18D with its own registers): its
+//! A register takes `a_in` every edge, its B register is the active weight — it takes the
+//! shadow weight on the edge that carries `sw_in` (the first pixel of a new tile) and holds it
+//! otherwise — and its product register keeps the multiply and the add in different cycles.
+//! So per edge: `(A, B) ← (a_in, sw_in ? shadow : B)`, `prod ← A · B`,
+//! `psum ← psum_in + prod`: a pixel's product is added two edges after it arrives. Every
+//! cell has both registers, so the partial sums stay aligned and the array's latency grows
+//! by two; no logic sits between a register and the multiplier. `cap_in` captures the
+//! passing `w_in` into the shadow.
 //! The activation and its flags (`sw`, `cap`) pass right, the weight and the sum pass down,
 //! each through one register: nothing crosses more than one cell per cycle.
 //!
@@ -35,7 +38,7 @@ pub struct WsCell<const ACC: usize> {
     /// To the neighbour below (registered).
     pub w_out: Signal<Out, Bits<8>>,
     pub psum_out: Signal<Out, Bits<ACC>>,
-    /// The product register (no operand registers: `a_in` is the left neighbour's register).
+    /// Operand registers (B = the active weight) and product register.
     mul: RegMul8x8,
     /// The product sign-extended to `ACC` bits.
     ext: Widen<16, ACC>,
@@ -44,7 +47,6 @@ pub struct WsCell<const ACC: usize> {
     cap_reg: DFF<Bit>,
     w_reg: DFF<Bits<8>>,
     shadow: DFF<Bits<8>>,
-    active: DFF<Bits<8>>,
     psum: DFF<Bits<ACC>>,
 }
 
@@ -66,14 +68,13 @@ impl<const ACC: usize> Default for WsCell<ACC> {
             cap_out: Default::default(),
             w_out: Default::default(),
             psum_out: Default::default(),
-            mul: RegMul8x8::dsp(false),
+            mul: RegMul8x8::dsp(),
             ext: Widen::signed(),
             a_reg: Default::default(),
             sw_reg: Default::default(),
             cap_reg: Default::default(),
             w_reg: Default::default(),
             shadow: Default::default(),
-            active: Default::default(),
             psum: Default::default(),
         }
     }
@@ -82,15 +83,11 @@ impl<const ACC: usize> Default for WsCell<ACC> {
 impl<const ACC: usize> Logic for WsCell<ACC> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, a_reg, sw_reg, cap_reg, w_reg, shadow, active, psum);
+        dff_setup!(self, clock, a_reg, sw_reg, cap_reg, w_reg, shadow, psum);
         self.mul.clock.next = self.clock.val();
         self.mul.a.next = self.a_in.val();
-        if self.sw_in.val() {
-            self.mul.b.next = self.shadow.q.val();
-            self.active.d.next = self.shadow.q.val();
-        } else {
-            self.mul.b.next = self.active.q.val();
-        }
+        self.mul.b.next = self.shadow.q.val();
+        self.mul.b_en.next = self.sw_in.val();
         if self.cap_in.val() {
             self.shadow.d.next = self.w_in.val();
         }

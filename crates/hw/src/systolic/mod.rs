@@ -29,7 +29,7 @@
 //!   `S_prev ≤ T0 ≤ S − R` (`S_prev`, `S`: cycles of the first pixels of the current and the
 //!   next tile), so tiles of `B ≥ R` pixels run back to back.
 //! * `psum_out`: field `c` (`ACC` bits) = `Σ_r W·X` of column `c` for the pixel presented
-//!   [`SystolicArray::latency`] `= R + C + 2` cycles earlier (`dsc_model::systolic::ws_column_sums`).
+//!   [`SystolicArray::latency`] `= R + C + 3` cycles earlier (`dsc_model::systolic::ws_column_sums`).
 //!
 //! Top partial sums are zero; the pointwise stage adds M-tiles outside the array.
 
@@ -122,10 +122,10 @@ impl<const ACC: usize, const AW: usize, const WW: usize, const PW: usize>
         })
     }
 
-    /// Cycles from a pixel on `a_in` to its column sums on `psum_out`: `R + C + 2` (see
+    /// Cycles from a pixel on `a_in` to its column sums on `psum_out`: `R + C + 3` (see
     /// `dsc_model::systolic::ws_array_latency`).
     pub fn latency(&self) -> usize {
-        self.ws_rows.len() + self.w_skew.len() + 2
+        self.ws_rows.len() + self.w_skew.len() + 3
     }
 }
 
