@@ -846,6 +846,11 @@ impl<
             self.group.d.next = self.next_group.val();
         }
         // Weight RAM: read the word of the window on the bus (prefetch the next on accept).
+        // The parameter RAMs below, like this one, read every cycle.
+        self.wram.read_enable.next = true;
+        self.mram.read_enable.next = true;
+        self.bram.read_enable.next = true;
+        self.sram.read_enable.next = true;
         if self.accept.val() {
             self.wram.read_address.next = self.next_group.val();
         } else {

@@ -897,6 +897,15 @@ impl<
         self.clr_full.next = false;
         self.sw_d.d.next = false;
         self.cap_d.d.next = false;
+        // Every RAM of the stage reads every cycle.
+        self.xram.read_enable.next = true;
+        self.wram.read_enable.next = true;
+        self.aram.read_enable.next = true;
+        self.bram.read_enable.next = true;
+        self.sram.read_enable.next = true;
+        self.mram.read_enable.next = true;
+        self.o_dly.read_enable.next = true;
+        self.oram.read_enable.next = true;
         self.xram.read_address.next = self.px_addr.q.val();
         if self.cbank.q.val() {
             self.xram.read_address.next = self.px_addr.q.val() | self.xbank.val();

@@ -1,4 +1,4 @@
-//! Simple dual-port RAM: one write port, one registered read port, one clock.
+//! Simple dual-port RAM: one write port, one registered read port with an enable, one clock.
 //!
 //! rust-hdl's own `RAM` widget maps to block RAM but yosys wraps it in read-during-write
 //! emulation (~30 FFs + LUTs per RAM). This block's Verilog carries `(* no_rw_check *)` and a
@@ -8,6 +8,13 @@
 //!
 //! Contents start undefined in hardware; the Rust model starts at zero. Read only what was
 //! written.
+//!
+//! **Read enable**: `read_data` takes the word at `read_address` on an edge with
+//! `read_enable` high and holds otherwise (the block RAM's read clock enable: DP16KD CEB,
+//! SB_RAM40_4K RCLKE). A consumer that advances only sometimes can then present the *next*
+//! address every cycle and enable the read when it advances, instead of choosing between the
+//! current and the next address with its advance signal — which would put that signal's
+//! logic on the RAM's address pins. Callers that read every cycle tie it high.
 //!
 //! **Single-port mode** ([`SdpRam::single_port`]) for RAMs that are never read in a cycle
 //! they are written (the config-written parameter RAMs): one address, the write address
@@ -27,6 +34,8 @@ pub struct SdpRam<const DATA: usize, const ADDR: usize> {
     pub write_address: Signal<In, Bits<ADDR>>,
     pub write_data: Signal<In, Bits<DATA>>,
     pub read_address: Signal<In, Bits<ADDR>>,
+    /// Load `read_data` on this edge (else it holds).
+    pub read_enable: Signal<In, Bit>,
     pub read_data: Signal<Out, Bits<DATA>>,
     /// Simulation contents (ignored by the HDL generator: leading underscore).
     _mem: Vec<Bits<DATA>>,
@@ -52,6 +61,7 @@ impl<const DATA: usize, const ADDR: usize> Default for SdpRam<DATA, ADDR> {
             write_address: Default::default(),
             write_data: Default::default(),
             read_address: Default::default(),
+            read_enable: Default::default(),
             read_data: Default::default(),
             _mem: vec![Bits::default(); 1 << ADDR],
             _single_port: false,
@@ -65,12 +75,14 @@ impl<const DATA: usize, const ADDR: usize> Logic for SdpRam<DATA, ADDR> {
             // One port: a write cycle reads nothing, the output holds.
             if self.write_enable.val() {
                 self._mem[self.write_address.val().index()] = self.write_data.val();
-            } else {
+            } else if self.read_enable.val() {
                 self.read_data.next = self._mem[self.read_address.val().index()];
             }
         } else if self.clock.pos_edge() {
             // Read first: the model returns the old word on a same-address collision.
-            self.read_data.next = self._mem[self.read_address.val().index()];
+            if self.read_enable.val() {
+                self.read_data.next = self._mem[self.read_address.val().index()];
+            }
             if self.write_enable.val() {
                 self._mem[self.write_address.val().index()] = self.write_data.val();
             }
@@ -92,7 +104,7 @@ wire [{amsb}:0] address = write_enable ? write_address : read_address;
 always @(posedge clock) begin
    if (write_enable) begin
       mem[address] <= write_data;
-   end else begin
+   end else if (read_enable) begin
       read_data <= mem[address];
    end
 end
@@ -111,7 +123,9 @@ always @(posedge clock) begin
    if (write_enable) begin
       mem[write_address] <= write_data;
    end
-   read_data <= mem[read_address];
+   if (read_enable) begin
+      read_data <= mem[read_address];
+   end
 end
 ",
             msb = DATA - 1,
@@ -128,6 +142,7 @@ end
                 "write_address".into(),
                 "write_data".into(),
                 "read_address".into(),
+                "read_enable".into(),
             ],
             outputs: vec!["read_data".into()],
         }]
@@ -143,7 +158,8 @@ mod tests {
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 
-    /// Random writes and reads (never the same address in one cycle) against a plain array.
+    /// Random writes and reads (never the same address in one cycle), the read enabled 70% of
+    /// the cycles, against a plain array and a held word.
     fn random_traffic<const D: usize, const A: usize>(seed: u64, cycles: usize) {
         let depth = 1usize << A;
         let mask = if D >= 64 { u64::MAX } else { (1u64 << D) - 1 };
@@ -153,6 +169,7 @@ mod tests {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
             let mut x = sim.init()?;
             let mut shadow = vec![0u64; depth];
+            let mut held = 0u64;
             wait_clock_true!(sim, clock, x);
             for _ in 0..cycles {
                 let we = rng.gen_bool(0.6);
@@ -165,9 +182,14 @@ mod tests {
                 x.write_enable.next = we;
                 x.write_address.next = (wa as u64).into();
                 x.write_data.next = wd.into();
+                let re = rng.gen_bool(0.7);
                 x.read_address.next = (ra as u64).into();
+                x.read_enable.next = re;
                 wait_clock_cycle!(sim, clock, x);
-                sim_assert_eq!(sim, x.read_data.val(), Bits::<D>::from(shadow[ra]), x);
+                if re {
+                    held = shadow[ra];
+                }
+                sim_assert_eq!(sim, x.read_data.val(), Bits::<D>::from(held), x);
                 if we {
                     shadow[wa] = wd;
                 }
@@ -273,6 +295,7 @@ mod tests {
         let v = verilog_of(&mut uut);
         let mut vectors = String::new();
         let mut read_once = false;
+        let mut read_any = false;
         for n in 0..depth + cycles {
             let init = n < depth;
             let (we, wa) = if init {
@@ -289,41 +312,48 @@ mod tests {
             if we && ra == wa {
                 ra = (ra + 1) % depth;
             }
+            let re = init || rng.gen_bool(0.7);
             uut.write_enable.next = we;
             uut.write_address.next = (wa as u64).into();
             uut.write_data.next = wd.into();
             uut.read_address.next = (ra as u64).into();
+            uut.read_enable.next = re;
             assert!(simulate(&mut uut, 100));
             uut.clock.next = Clock::from(true);
             assert!(simulate(&mut uut, 100));
             uut.clock.next = Clock::from(false);
             assert!(simulate(&mut uut, 100));
             // Single port: the output is undefined until the first read after the writes.
-            read_once |= !init && !we;
-            let check = if uut._single_port { read_once } else { !init || ra < n };
+            read_once |= !init && !we && re;
+            // Dual port: a held word is defined once a read after the writes took place.
+            read_any |= !init && re;
+            let check = if uut._single_port { read_once } else { (!init && read_any) || (init && ra < n) };
             let rd = uut.read_data.val().to_u64();
             vectors += &format!(
                 "{:x}{:x}{wa:04x}{ra:04x}{wd:016x}{rd:016x}\n",
-                check as u8, we as u8
+                check as u8,
+                we as u8 | (re as u8) << 1
             );
         }
         let n = depth + cycles;
         let tb = format!(
             "\
 module tb;
-reg clock, write_enable;
+reg clock, write_enable, read_enable;
 reg [{am}:0] write_address, read_address;
 reg [{dm}:0] write_data;
 wire [{dm}:0] read_data;
 reg [167:0] vec [0:{last}];
 integer i, errors, checked;
 top dut(.clock(clock), .write_enable(write_enable), .write_address(write_address),
-        .write_data(write_data), .read_address(read_address), .read_data(read_data));
+        .write_data(write_data), .read_address(read_address), .read_enable(read_enable),
+        .read_data(read_data));
 initial begin
   $readmemh(\"vectors.hex\", vec);
   errors = 0; checked = 0; clock = 0;
   for (i = 0; i < {n}; i = i + 1) begin
     write_enable = vec[i][160];
+    read_enable = vec[i][161];
     write_address = vec[i][159:144];
     read_address = vec[i][143:128];
     write_data = vec[i][127:64];
@@ -374,6 +404,7 @@ endmodule
             uut.write_address.next = wa.into();
             uut.write_data.next = wd.into();
             uut.read_address.next = ra.into();
+            uut.read_enable.next = true;
             assert!(simulate(uut, 100));
             uut.clock.next = Clock::from(true);
             assert!(simulate(uut, 100));
@@ -407,11 +438,12 @@ endmodule
             let s = yosys_stat(&v, "top", Target::Ice40).unwrap();
             eprintln!("SdpRam<32,5> single port {s}");
             // 32 bits = two 16-bit SB_SPRAM256KA, no block RAM, no flip-flops; LUTs only
-            // for the address multiplexer.
+            // for the address multiplexer and the read enable (a free input here, a
+            // constant where the engine uses this form).
             assert_eq!(s.count("SB_SPRAM256KA"), 2, "{s}");
             assert_eq!(s.brams(), 0, "{s}");
             assert_eq!(s.ffs(), 0, "{s}");
-            assert!(s.luts() <= 5, "{s}");
+            assert!(s.luts() <= 6, "{s}");
         }
     }
 }

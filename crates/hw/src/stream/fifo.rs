@@ -130,6 +130,7 @@ impl<const D: usize, const W: usize, const A: usize> Logic for StreamFifo<D, W, 
             & ((!self.q1_valid.q.val() & !(self.q0_valid.q.val() & self.inflight.q.val()))
                 | (self.pop.val() & !(self.q1_valid.q.val() & self.inflight.q.val())));
         self.ram.read_address.next = self.rp.q.val();
+        self.ram.read_enable.next = true;
         if self.issue.val() {
             self.rp.d.next = self.rp.q.val() + 1;
         }

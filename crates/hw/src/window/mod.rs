@@ -331,19 +331,22 @@ impl<
             }
         }
         self.lb_src[0].next = self.inp.tdata.val();
-        // Line buffers: read the next position's word (this one's while stalled), write this
-        // position's column and shift each buffer's word into the next one.
+        // Line buffers: write this position's column and shift each buffer's word into the
+        // next one; read the next position's word when this one is consumed (the output holds
+        // while stalled), or this one's in the priming cycle. The address does not depend on
+        // `fire` — only the read enable does — so the handshake's logic stays off the block
+        // RAMs' address pins (the window rows' history RAMs read the same way).
         for k in 0..self.line_buffers.len() {
             self.line_buffers[k].clock.next = self.clock.val();
             self.line_buffers[k].write_address.next = self.lb_addr.q.val();
             self.line_buffers[k].write_enable.next = self.fire.val() && self.colscan.at_real.val();
-            self.line_buffers[k].read_address.next = self.lb_addr.q.val();
-            if self.fire.val() {
-                if self.row_end.val() {
-                    self.line_buffers[k].read_address.next = 0.into();
-                } else {
-                    self.line_buffers[k].read_address.next = self.lb_addr.q.val() + 1;
-                }
+            self.line_buffers[k].read_enable.next = self.fire.val() || self.prime.q.val();
+            if self.prime.q.val() {
+                self.line_buffers[k].read_address.next = self.lb_addr.q.val();
+            } else if self.row_end.val() {
+                self.line_buffers[k].read_address.next = 0.into();
+            } else {
+                self.line_buffers[k].read_address.next = self.lb_addr.q.val() + 1;
             }
             self.line_buffers[k].write_data.next = self.lb_src[k].val();
             self.lb_src[k + 1].next = self.line_buffers[k].read_data.val();
@@ -366,12 +369,13 @@ impl<
             self.rows[m].write.next = self.fire.val();
             self.rows[m].single.next = self.single.val();
             self.rows[m].load.next = self.fire.val() && self.emit.val();
+            self.rows[m].read.next = self.fire.val() || self.prime.q.val();
             if self.single.val() {
                 self.rows[m].read_group.next = 1.into();
-            } else if self.fire.val() {
-                self.rows[m].read_group.next = self.group_succ.q.val();
-            } else {
+            } else if self.prime.q.val() {
                 self.rows[m].read_group.next = self.group.q.val();
+            } else {
+                self.rows[m].read_group.next = self.group_succ.q.val();
             }
         }
         // Pack the registered rows, bottom row first so the top row ends at bit 0.

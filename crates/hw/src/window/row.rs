@@ -33,8 +33,10 @@ pub struct WindowRow<const BEAT: usize, const WIN: usize, const GADDR: usize, co
     pub col_flags: Signal<In, Bits<DK>>,
     /// `in_zp` in every lane: the value of a padded tap.
     pub zp: Signal<In, Bits<BEAT>>,
-    /// History address presented this cycle (the group of the next position to be used).
+    /// History address to read (the group of the next position to be used), taken on an edge
+    /// with `read`; the RAMs' outputs hold otherwise.
     pub read_group: Signal<In, Bits<GADDR>>,
+    pub read: Signal<In, Bit>,
     /// Group of the current position: where its columns are written on `write`.
     pub write_group: Signal<In, Bits<GADDR>>,
     /// The current position is consumed this cycle.
@@ -80,6 +82,7 @@ impl<const BEAT: usize, const WIN: usize, const GADDR: usize, const DK: usize>
             col_flags: Default::default(),
             zp: Default::default(),
             read_group: Default::default(),
+            read: Default::default(),
             write_group: Default::default(),
             write: Default::default(),
             single: Default::default(),
@@ -134,6 +137,7 @@ impl<const BEAT: usize, const WIN: usize, const GADDR: usize, const DK: usize> L
         for k in 0..self.hist.len() {
             self.hist[k].clock.next = self.clock.val();
             self.hist[k].read_address.next = self.read_group.val();
+            self.hist[k].read_enable.next = self.read.val();
             self.hist[k].write_address.next = self.write_group.val();
             self.hist[k].write_enable.next = self.write.val();
             self.hist[k].write_data.next = self.age[k].val();
@@ -151,6 +155,7 @@ impl<const BEAT: usize, const WIN: usize, const GADDR: usize, const DK: usize> L
         for p in 0..self.packed.len() {
             self.packed[p].clock.next = self.clock.val();
             self.packed[p].read_address.next = self.read_group.val();
+            self.packed[p].read_enable.next = self.read.val();
             self.packed[p].write_address.next = self.write_group.val();
             self.packed[p].write_enable.next = self.write.val();
             for k in 0..self.fwd.len() {

@@ -550,6 +550,8 @@ impl<
             self.bank1[k].clock.next = self.clock.val();
             self.bank0[k].write_address.next = self.waddr.val();
             self.bank1[k].write_address.next = self.waddr.val();
+            self.bank0[k].read_enable.next = true;
+            self.bank1[k].read_enable.next = true;
             self.bank0[k].write_data.next = self.inp.tdata.val();
             self.bank1[k].write_data.next = self.inp.tdata.val();
             self.bank0[k].write_enable.next =
