@@ -107,17 +107,26 @@ fn run(cmd: &mut Command, dir: &WorkDir, what: &str) -> Result<String, String> {
 
 /// `verilator --lint-only -Wall` with [`LINT_WAIVERS`]; any remaining warning is an error.
 pub fn lint(verilog: &str, top: &str) -> Result<(), String> {
+    lint_with(verilog, top, false)
+}
+
+/// [`lint`] of the DSP primitives' ECP5 branch: `DSCGEN_ECP5_DSP` defined, the MULT18X18D
+/// model (sim/MULT18X18D.v) beside the design.
+pub fn lint_ecp5_dsp(verilog: &str, top: &str) -> Result<(), String> {
+    lint_with(verilog, top, true)
+}
+
+fn lint_with(verilog: &str, top: &str, ecp5_dsp: bool) -> Result<(), String> {
     let dir = WorkDir::new("lint")?;
     let waivers = dir.write("lint_waivers.vlt", LINT_WAIVERS)?;
     let src = dir.write(&format!("{top}.v"), verilog)?;
-    run(
-        Command::new("verilator")
-            .args(["--lint-only", "-Wall", "--top-module", top])
-            .arg(&waivers)
-            .arg(&src),
-        &dir,
-        "verilator --lint-only -Wall",
-    )?;
+    let mut cmd = Command::new("verilator");
+    cmd.args(["--lint-only", "-Wall", "--top-module", top]).arg(&waivers);
+    if ecp5_dsp {
+        cmd.arg(format!("-D{ECP5_DSP_DEFINE}"));
+        cmd.arg(dir.write("MULT18X18D.v", MULT18X18D_MODEL)?);
+    }
+    run(cmd.arg(&src), &dir, "verilator --lint-only -Wall")?;
     dir.done();
     Ok(())
 }

@@ -34,7 +34,7 @@ pub fn mult18x18d(name: &str, a: &str, b: &str, p: &str, b_enable: Option<&str>)
     if b_enable.is_some() {
         params.push(".REG_INPUTB_CE(\"CE1\")");
     }
-    let ce1 = b_enable.map(|e| format!(", .CE1({e})")).unwrap_or_default();
+    let ce1 = b_enable.unwrap_or("1'b0");
     let bits = |port: &str, wire: &str, n: usize| -> String {
         (0..n)
             .map(|i| format!(".{port}{i}({wire}[{i}])"))
@@ -53,7 +53,7 @@ MULT18X18D #({params}) {name} (
    {bb},
    {zeros},
    .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
-   .CLK0(clock), .CE0(1'b1){ce1}, .RST0(1'b0),
+   .CLK0(clock), .CE0(1'b1), .CE1({ce1}), .RST0(1'b0),
    {pb}
 );
 ",

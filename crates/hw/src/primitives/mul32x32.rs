@@ -158,8 +158,8 @@ end
 mod tests {
     use super::*;
     use crate::verify::{
-        iverilog_compile, iverilog_run, iverilog_run_ecp5_dsp, lint, require_tool, verilog_of,
-        yosys_stat, Target,
+        iverilog_compile, iverilog_run, iverilog_run_ecp5_dsp, lint, lint_ecp5_dsp, require_tool,
+        verilog_of, yosys_stat, Target,
     };
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
@@ -179,9 +179,7 @@ mod tests {
         let mut uut = Mul32x32::default();
         uut.connect_all();
         let mut rng = ChaCha8Rng::seed_from_u64(3);
-        let ops: Vec<(u32, u32)> = (0..2000)
-            .map(|_| (operand(&mut rng), operand(&mut rng)))
-            .collect();
+        let ops: Vec<(u32, u32)> = (0..2000).map(|_| (operand(&mut rng), operand(&mut rng))).collect();
         for (t, &(a, b)) in ops.iter().enumerate() {
             uut.a.next = (a as u64).into();
             uut.b.next = (b as u64).into();
@@ -208,13 +206,9 @@ mod tests {
         let v = verilog_of(&mut Mul32x32::default());
         let mut rng = ChaCha8Rng::seed_from_u64(4);
         let n = 3000;
-        let ops: Vec<(u32, u32)> = (0..n)
-            .map(|_| (operand(&mut rng), operand(&mut rng)))
-            .collect();
-        let vectors: String = ops
-            .iter()
-            .map(|&(a, b)| format!("{a:08x}{b:08x}{:09x}\n", Mul32x32::model(a, b)))
-            .collect();
+        let ops: Vec<(u32, u32)> = (0..n).map(|_| (operand(&mut rng), operand(&mut rng))).collect();
+        let vectors: String =
+            ops.iter().map(|&(a, b)| format!("{a:08x}{b:08x}{:09x}\n", Mul32x32::model(a, b))).collect();
         let tb = format!(
             "\
 module tb;
@@ -247,17 +241,16 @@ endmodule
         let out = iverilog_run(&v, &tb, &[("vectors.hex", vectors.clone())]).unwrap();
         assert!(out.contains("ERRORS 0"), "portable: {out}");
         let out = iverilog_run_ecp5_dsp(&v, &tb, &[("vectors.hex", vectors)]).unwrap();
-        assert!(
-            out.contains("ERRORS 0"),
-            "ECP5 branch (sim/MULT18X18D.v): {out}"
-        );
+        assert!(out.contains("ERRORS 0"), "ECP5 branch (sim/MULT18X18D.v): {out}");
     }
 
+    /// Both branches lint clean (the ECP5 one with the MULT18X18D model).
     #[test]
     fn verilog_is_lint_clean_and_compiles() {
         let v = verilog_of(&mut Mul32x32::default());
         if require_tool("verilator") {
             lint(&v, "top").unwrap();
+            lint_ecp5_dsp(&v, "top").unwrap();
         }
         if require_tool("iverilog") {
             iverilog_compile(&v).unwrap();
@@ -277,10 +270,7 @@ endmodule
             assert_eq!(s.latches(), 0, "{s}");
             if t == Target::Ecp5 {
                 // Only edges 3 and 4 in the fabric: mid, hh2, ll2, hi (34 + 32 + 32 + 34).
-                assert!(
-                    s.ffs() <= 132,
-                    "operand/product registers left the DSPs: {s}"
-                );
+                assert!(s.ffs() <= 132, "operand/product registers left the DSPs: {s}");
             }
         }
     }

@@ -130,7 +130,8 @@ end
 mod tests {
     use super::*;
     use crate::verify::{
-        iverilog_compile, iverilog_run, iverilog_run_ecp5_dsp, lint, require_tool, verilog_of,
+        iverilog_compile, iverilog_run, iverilog_run_ecp5_dsp, lint, lint_ecp5_dsp, require_tool,
+        verilog_of,
         yosys_stat, Target,
     };
     use rand::{Rng, SeedableRng};
@@ -251,12 +252,14 @@ endmodule
         }
     }
 
+    /// Both branches lint clean (the ECP5 one with the MULT18X18D model).
     #[test]
     fn verilog_is_lint_clean_and_compiles() {
         for mut uut in forms() {
             let v = verilog_of(&mut uut);
             if require_tool("verilator") {
                 lint(&v, "top").unwrap();
+                lint_ecp5_dsp(&v, "top").unwrap();
             }
             if require_tool("iverilog") {
                 iverilog_compile(&v).unwrap();
