@@ -1023,24 +1023,28 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
     reg  [5:0] wram$write_address;
     reg  [287:0] wram$write_data;
     reg  [5:0] wram$read_address;
+    reg  wram$read_enable;
     wire  [287:0] wram$read_data;
     reg  bram$clock;
     reg  bram$write_enable;
     reg  [5:0] bram$write_address;
     reg  [127:0] bram$write_data;
     reg  [5:0] bram$read_address;
+    reg  bram$read_enable;
     wire  [127:0] bram$read_data;
     reg  mram$clock;
     reg  mram$write_enable;
     reg  [5:0] mram$write_address;
     reg  [127:0] mram$write_data;
     reg  [5:0] mram$read_address;
+    reg  mram$read_enable;
     wire  [127:0] mram$read_data;
     reg  sram$clock;
     reg  sram$write_enable;
     reg  [5:0] sram$write_address;
     reg  [23:0] sram$write_data;
     reg  [5:0] sram$read_address;
+    reg  sram$read_enable;
     wire  [23:0] sram$read_data;
     reg  lanes$0$clock;
     reg  [287:0] lanes$0$win;
@@ -1372,6 +1376,7 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         .write_address(wram$write_address),
         .write_data(wram$write_data),
         .read_address(wram$read_address),
+        .read_enable(wram$read_enable),
         .read_data(wram$read_data)
     );
     board_ulx3s$engine$bram bram(
@@ -1380,6 +1385,7 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         .write_address(bram$write_address),
         .write_data(bram$write_data),
         .read_address(bram$read_address),
+        .read_enable(bram$read_enable),
         .read_data(bram$read_data)
     );
     board_ulx3s$engine$mram mram(
@@ -1388,6 +1394,7 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         .write_address(mram$write_address),
         .write_data(mram$write_data),
         .read_address(mram$read_address),
+        .read_enable(mram$read_enable),
         .read_data(mram$read_data)
     );
     board_ulx3s$engine$sram sram(
@@ -1396,6 +1403,7 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         .write_address(sram$write_address),
         .write_data(sram$write_data),
         .read_address(sram$read_address),
+        .read_enable(sram$read_enable),
         .read_data(sram$read_data)
     );
     board_ulx3s$engine$lanes$0 lanes$0(
@@ -2071,6 +2079,10 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         if (accept) begin
             group$d = next_group;
         end
+        wram$read_enable = 1'b1;
+        mram$read_enable = 1'b1;
+        bram$read_enable = 1'b1;
+        sram$read_enable = 1'b1;
         if (accept) begin
             wram$read_address = next_group;
         end
@@ -2465,7 +2477,7 @@ module board_ulx3s$engine$bpend(d,q,clock);
 endmodule // board_ulx3s$engine$bpend
 
 
-module board_ulx3s$engine$bram(clock,write_enable,write_address,write_data,read_address,read_data);
+module board_ulx3s$engine$bram(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -2473,6 +2485,7 @@ module board_ulx3s$engine$bram(clock,write_enable,write_address,write_data,read_
     input wire  [5:0] write_address;
     input wire  [127:0] write_data;
     input wire  [5:0] read_address;
+    input wire  read_enable;
     output reg  [127:0] read_data;
     
     // Update code (custom)
@@ -2483,7 +2496,9 @@ module board_ulx3s$engine$bram(clock,write_enable,write_address,write_data,read_
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // board_ulx3s$engine$bram
 
@@ -2640,6 +2655,7 @@ module board_ulx3s$engine$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,o
     reg  [4:0] ram$write_address;
     reg  [32:0] ram$write_data;
     reg  [4:0] ram$read_address;
+    reg  ram$read_enable;
     wire  [32:0] ram$read_data;
     reg  [4:0] wp$d;
     wire  [4:0] wp$q;
@@ -2686,6 +2702,7 @@ module board_ulx3s$engine$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,o
         .write_address(ram$write_address),
         .write_data(ram$write_data),
         .read_address(ram$read_address),
+        .read_enable(ram$read_enable),
         .read_data(ram$read_data)
     );
     board_ulx3s$engine$fifo$wp wp(
@@ -2780,6 +2797,7 @@ module board_ulx3s$engine$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,o
         pop = q0_valid$q & out$tready;
         issue = (wp$q != rp$q) & ((~q1_valid$q & ~(q0_valid$q & inflight$q)) | (pop & ~(q1_valid$q & inflight$q)));
         ram$read_address = rp$q;
+        ram$read_enable = 1'b1;
         if (issue) begin
             rp$d = rp$q + 32'h1;
         end
@@ -2981,7 +2999,7 @@ module board_ulx3s$engine$fifo$q1_valid(d,q,clock);
 endmodule // board_ulx3s$engine$fifo$q1_valid
 
 
-module board_ulx3s$engine$fifo$ram(clock,write_enable,write_address,write_data,read_address,read_data);
+module board_ulx3s$engine$fifo$ram(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -2989,6 +3007,7 @@ module board_ulx3s$engine$fifo$ram(clock,write_enable,write_address,write_data,r
     input wire  [4:0] write_address;
     input wire  [32:0] write_data;
     input wire  [4:0] read_address;
+    input wire  read_enable;
     output reg  [32:0] read_data;
     
     // Update code (custom)
@@ -2999,7 +3018,9 @@ module board_ulx3s$engine$fifo$ram(clock,write_enable,write_address,write_data,r
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // board_ulx3s$engine$fifo$ram
 
@@ -3245,32 +3266,50 @@ module board_ulx3s$engine$lanes$0(clock,win,wts,sum);
     localparam  beat_shift = 16'h20;
     
     // Stub signals
+    reg  muls$0$clock;
     reg  [7:0] muls$0$a;
     reg  [7:0] muls$0$b;
+    reg  muls$0$b_en;
     wire  [15:0] muls$0$y;
+    reg  muls$1$clock;
     reg  [7:0] muls$1$a;
     reg  [7:0] muls$1$b;
+    reg  muls$1$b_en;
     wire  [15:0] muls$1$y;
+    reg  muls$2$clock;
     reg  [7:0] muls$2$a;
     reg  [7:0] muls$2$b;
+    reg  muls$2$b_en;
     wire  [15:0] muls$2$y;
+    reg  muls$3$clock;
     reg  [7:0] muls$3$a;
     reg  [7:0] muls$3$b;
+    reg  muls$3$b_en;
     wire  [15:0] muls$3$y;
+    reg  muls$4$clock;
     reg  [7:0] muls$4$a;
     reg  [7:0] muls$4$b;
+    reg  muls$4$b_en;
     wire  [15:0] muls$4$y;
+    reg  muls$5$clock;
     reg  [7:0] muls$5$a;
     reg  [7:0] muls$5$b;
+    reg  muls$5$b_en;
     wire  [15:0] muls$5$y;
+    reg  muls$6$clock;
     reg  [7:0] muls$6$a;
     reg  [7:0] muls$6$b;
+    reg  muls$6$b_en;
     wire  [15:0] muls$6$y;
+    reg  muls$7$clock;
     reg  [7:0] muls$7$a;
     reg  [7:0] muls$7$b;
+    reg  muls$7$b_en;
     wire  [15:0] muls$7$y;
+    reg  muls$8$clock;
     reg  [7:0] muls$8$a;
     reg  [7:0] muls$8$b;
+    reg  muls$8$b_en;
     wire  [15:0] muls$8$y;
     reg  [15:0] ext$0$a;
     wire  [18:0] ext$0$y;
@@ -3290,60 +3329,6 @@ module board_ulx3s$engine$lanes$0(clock,win,wts,sum);
     wire  [18:0] ext$7$y;
     reg  [15:0] ext$8$a;
     wire  [18:0] ext$8$y;
-    reg  [7:0] x_regs$0$d;
-    wire  [7:0] x_regs$0$q;
-    reg  x_regs$0$clock;
-    reg  [7:0] x_regs$1$d;
-    wire  [7:0] x_regs$1$q;
-    reg  x_regs$1$clock;
-    reg  [7:0] x_regs$2$d;
-    wire  [7:0] x_regs$2$q;
-    reg  x_regs$2$clock;
-    reg  [7:0] x_regs$3$d;
-    wire  [7:0] x_regs$3$q;
-    reg  x_regs$3$clock;
-    reg  [7:0] x_regs$4$d;
-    wire  [7:0] x_regs$4$q;
-    reg  x_regs$4$clock;
-    reg  [7:0] x_regs$5$d;
-    wire  [7:0] x_regs$5$q;
-    reg  x_regs$5$clock;
-    reg  [7:0] x_regs$6$d;
-    wire  [7:0] x_regs$6$q;
-    reg  x_regs$6$clock;
-    reg  [7:0] x_regs$7$d;
-    wire  [7:0] x_regs$7$q;
-    reg  x_regs$7$clock;
-    reg  [7:0] x_regs$8$d;
-    wire  [7:0] x_regs$8$q;
-    reg  x_regs$8$clock;
-    reg  [7:0] w_regs$0$d;
-    wire  [7:0] w_regs$0$q;
-    reg  w_regs$0$clock;
-    reg  [7:0] w_regs$1$d;
-    wire  [7:0] w_regs$1$q;
-    reg  w_regs$1$clock;
-    reg  [7:0] w_regs$2$d;
-    wire  [7:0] w_regs$2$q;
-    reg  w_regs$2$clock;
-    reg  [7:0] w_regs$3$d;
-    wire  [7:0] w_regs$3$q;
-    reg  w_regs$3$clock;
-    reg  [7:0] w_regs$4$d;
-    wire  [7:0] w_regs$4$q;
-    reg  w_regs$4$clock;
-    reg  [7:0] w_regs$5$d;
-    wire  [7:0] w_regs$5$q;
-    reg  w_regs$5$clock;
-    reg  [7:0] w_regs$6$d;
-    wire  [7:0] w_regs$6$q;
-    reg  w_regs$6$clock;
-    reg  [7:0] w_regs$7$d;
-    wire  [7:0] w_regs$7$q;
-    reg  w_regs$7$clock;
-    reg  [7:0] w_regs$8$d;
-    wire  [7:0] w_regs$8$q;
-    reg  w_regs$8$clock;
     reg  [18:0] nodes$0$d;
     wire  [18:0] nodes$0$q;
     reg  nodes$0$clock;
@@ -3389,54 +3374,6 @@ module board_ulx3s$engine$lanes$0(clock,win,wts,sum);
     reg  [18:0] nodes$14$d;
     wire  [18:0] nodes$14$q;
     reg  nodes$14$clock;
-    reg  [18:0] nodes$15$d;
-    wire  [18:0] nodes$15$q;
-    reg  nodes$15$clock;
-    reg  [18:0] nodes$16$d;
-    wire  [18:0] nodes$16$q;
-    reg  nodes$16$clock;
-    reg  [18:0] nodes$17$d;
-    wire  [18:0] nodes$17$q;
-    reg  nodes$17$clock;
-    reg  [18:0] nodes$18$d;
-    wire  [18:0] nodes$18$q;
-    reg  nodes$18$clock;
-    reg  [18:0] nodes$19$d;
-    wire  [18:0] nodes$19$q;
-    reg  nodes$19$clock;
-    reg  [18:0] nodes$20$d;
-    wire  [18:0] nodes$20$q;
-    reg  nodes$20$clock;
-    reg  [18:0] nodes$21$d;
-    wire  [18:0] nodes$21$q;
-    reg  nodes$21$clock;
-    reg  [18:0] nodes$22$d;
-    wire  [18:0] nodes$22$q;
-    reg  nodes$22$clock;
-    reg  [18:0] nodes$23$d;
-    wire  [18:0] nodes$23$q;
-    reg  nodes$23$clock;
-    reg  [18:0] nodes$24$d;
-    wire  [18:0] nodes$24$q;
-    reg  nodes$24$clock;
-    reg  [18:0] nodes$25$d;
-    wire  [18:0] nodes$25$q;
-    reg  nodes$25$clock;
-    reg  [18:0] nodes$26$d;
-    wire  [18:0] nodes$26$q;
-    reg  nodes$26$clock;
-    reg  [18:0] nodes$27$d;
-    wire  [18:0] nodes$27$q;
-    reg  nodes$27$clock;
-    reg  [18:0] nodes$28$d;
-    wire  [18:0] nodes$28$q;
-    reg  nodes$28$clock;
-    reg  [18:0] nodes$29$d;
-    wire  [18:0] nodes$29$q;
-    reg  nodes$29$clock;
-    reg  [18:0] nodes$30$d;
-    wire  [18:0] nodes$30$q;
-    reg  nodes$30$clock;
     
     // Local signals
     reg  [287:0] x_chain$0;
@@ -3493,48 +3430,66 @@ module board_ulx3s$engine$lanes$0(clock,win,wts,sum);
     
     // Sub module instances
     board_ulx3s$engine$lanes$0$muls$0 muls$0(
+        .clock(muls$0$clock),
         .a(muls$0$a),
         .b(muls$0$b),
+        .b_en(muls$0$b_en),
         .y(muls$0$y)
     );
     board_ulx3s$engine$lanes$0$muls$1 muls$1(
+        .clock(muls$1$clock),
         .a(muls$1$a),
         .b(muls$1$b),
+        .b_en(muls$1$b_en),
         .y(muls$1$y)
     );
     board_ulx3s$engine$lanes$0$muls$2 muls$2(
+        .clock(muls$2$clock),
         .a(muls$2$a),
         .b(muls$2$b),
+        .b_en(muls$2$b_en),
         .y(muls$2$y)
     );
     board_ulx3s$engine$lanes$0$muls$3 muls$3(
+        .clock(muls$3$clock),
         .a(muls$3$a),
         .b(muls$3$b),
+        .b_en(muls$3$b_en),
         .y(muls$3$y)
     );
     board_ulx3s$engine$lanes$0$muls$4 muls$4(
+        .clock(muls$4$clock),
         .a(muls$4$a),
         .b(muls$4$b),
+        .b_en(muls$4$b_en),
         .y(muls$4$y)
     );
     board_ulx3s$engine$lanes$0$muls$5 muls$5(
+        .clock(muls$5$clock),
         .a(muls$5$a),
         .b(muls$5$b),
+        .b_en(muls$5$b_en),
         .y(muls$5$y)
     );
     board_ulx3s$engine$lanes$0$muls$6 muls$6(
+        .clock(muls$6$clock),
         .a(muls$6$a),
         .b(muls$6$b),
+        .b_en(muls$6$b_en),
         .y(muls$6$y)
     );
     board_ulx3s$engine$lanes$0$muls$7 muls$7(
+        .clock(muls$7$clock),
         .a(muls$7$a),
         .b(muls$7$b),
+        .b_en(muls$7$b_en),
         .y(muls$7$y)
     );
     board_ulx3s$engine$lanes$0$muls$8 muls$8(
+        .clock(muls$8$clock),
         .a(muls$8$a),
         .b(muls$8$b),
+        .b_en(muls$8$b_en),
         .y(muls$8$y)
     );
     board_ulx3s$engine$lanes$0$ext$0 ext$0(
@@ -3572,96 +3527,6 @@ module board_ulx3s$engine$lanes$0(clock,win,wts,sum);
     board_ulx3s$engine$lanes$0$ext$8 ext$8(
         .a(ext$8$a),
         .y(ext$8$y)
-    );
-    board_ulx3s$engine$lanes$0$x_regs$0 x_regs$0(
-        .d(x_regs$0$d),
-        .q(x_regs$0$q),
-        .clock(x_regs$0$clock)
-    );
-    board_ulx3s$engine$lanes$0$x_regs$1 x_regs$1(
-        .d(x_regs$1$d),
-        .q(x_regs$1$q),
-        .clock(x_regs$1$clock)
-    );
-    board_ulx3s$engine$lanes$0$x_regs$2 x_regs$2(
-        .d(x_regs$2$d),
-        .q(x_regs$2$q),
-        .clock(x_regs$2$clock)
-    );
-    board_ulx3s$engine$lanes$0$x_regs$3 x_regs$3(
-        .d(x_regs$3$d),
-        .q(x_regs$3$q),
-        .clock(x_regs$3$clock)
-    );
-    board_ulx3s$engine$lanes$0$x_regs$4 x_regs$4(
-        .d(x_regs$4$d),
-        .q(x_regs$4$q),
-        .clock(x_regs$4$clock)
-    );
-    board_ulx3s$engine$lanes$0$x_regs$5 x_regs$5(
-        .d(x_regs$5$d),
-        .q(x_regs$5$q),
-        .clock(x_regs$5$clock)
-    );
-    board_ulx3s$engine$lanes$0$x_regs$6 x_regs$6(
-        .d(x_regs$6$d),
-        .q(x_regs$6$q),
-        .clock(x_regs$6$clock)
-    );
-    board_ulx3s$engine$lanes$0$x_regs$7 x_regs$7(
-        .d(x_regs$7$d),
-        .q(x_regs$7$q),
-        .clock(x_regs$7$clock)
-    );
-    board_ulx3s$engine$lanes$0$x_regs$8 x_regs$8(
-        .d(x_regs$8$d),
-        .q(x_regs$8$q),
-        .clock(x_regs$8$clock)
-    );
-    board_ulx3s$engine$lanes$0$w_regs$0 w_regs$0(
-        .d(w_regs$0$d),
-        .q(w_regs$0$q),
-        .clock(w_regs$0$clock)
-    );
-    board_ulx3s$engine$lanes$0$w_regs$1 w_regs$1(
-        .d(w_regs$1$d),
-        .q(w_regs$1$q),
-        .clock(w_regs$1$clock)
-    );
-    board_ulx3s$engine$lanes$0$w_regs$2 w_regs$2(
-        .d(w_regs$2$d),
-        .q(w_regs$2$q),
-        .clock(w_regs$2$clock)
-    );
-    board_ulx3s$engine$lanes$0$w_regs$3 w_regs$3(
-        .d(w_regs$3$d),
-        .q(w_regs$3$q),
-        .clock(w_regs$3$clock)
-    );
-    board_ulx3s$engine$lanes$0$w_regs$4 w_regs$4(
-        .d(w_regs$4$d),
-        .q(w_regs$4$q),
-        .clock(w_regs$4$clock)
-    );
-    board_ulx3s$engine$lanes$0$w_regs$5 w_regs$5(
-        .d(w_regs$5$d),
-        .q(w_regs$5$q),
-        .clock(w_regs$5$clock)
-    );
-    board_ulx3s$engine$lanes$0$w_regs$6 w_regs$6(
-        .d(w_regs$6$d),
-        .q(w_regs$6$q),
-        .clock(w_regs$6$clock)
-    );
-    board_ulx3s$engine$lanes$0$w_regs$7 w_regs$7(
-        .d(w_regs$7$d),
-        .q(w_regs$7$q),
-        .clock(w_regs$7$clock)
-    );
-    board_ulx3s$engine$lanes$0$w_regs$8 w_regs$8(
-        .d(w_regs$8$d),
-        .q(w_regs$8$q),
-        .clock(w_regs$8$clock)
     );
     board_ulx3s$engine$lanes$0$nodes$0 nodes$0(
         .d(nodes$0$d),
@@ -3738,86 +3603,6 @@ module board_ulx3s$engine$lanes$0(clock,win,wts,sum);
         .q(nodes$14$q),
         .clock(nodes$14$clock)
     );
-    board_ulx3s$engine$lanes$0$nodes$15 nodes$15(
-        .d(nodes$15$d),
-        .q(nodes$15$q),
-        .clock(nodes$15$clock)
-    );
-    board_ulx3s$engine$lanes$0$nodes$16 nodes$16(
-        .d(nodes$16$d),
-        .q(nodes$16$q),
-        .clock(nodes$16$clock)
-    );
-    board_ulx3s$engine$lanes$0$nodes$17 nodes$17(
-        .d(nodes$17$d),
-        .q(nodes$17$q),
-        .clock(nodes$17$clock)
-    );
-    board_ulx3s$engine$lanes$0$nodes$18 nodes$18(
-        .d(nodes$18$d),
-        .q(nodes$18$q),
-        .clock(nodes$18$clock)
-    );
-    board_ulx3s$engine$lanes$0$nodes$19 nodes$19(
-        .d(nodes$19$d),
-        .q(nodes$19$q),
-        .clock(nodes$19$clock)
-    );
-    board_ulx3s$engine$lanes$0$nodes$20 nodes$20(
-        .d(nodes$20$d),
-        .q(nodes$20$q),
-        .clock(nodes$20$clock)
-    );
-    board_ulx3s$engine$lanes$0$nodes$21 nodes$21(
-        .d(nodes$21$d),
-        .q(nodes$21$q),
-        .clock(nodes$21$clock)
-    );
-    board_ulx3s$engine$lanes$0$nodes$22 nodes$22(
-        .d(nodes$22$d),
-        .q(nodes$22$q),
-        .clock(nodes$22$clock)
-    );
-    board_ulx3s$engine$lanes$0$nodes$23 nodes$23(
-        .d(nodes$23$d),
-        .q(nodes$23$q),
-        .clock(nodes$23$clock)
-    );
-    board_ulx3s$engine$lanes$0$nodes$24 nodes$24(
-        .d(nodes$24$d),
-        .q(nodes$24$q),
-        .clock(nodes$24$clock)
-    );
-    board_ulx3s$engine$lanes$0$nodes$25 nodes$25(
-        .d(nodes$25$d),
-        .q(nodes$25$q),
-        .clock(nodes$25$clock)
-    );
-    board_ulx3s$engine$lanes$0$nodes$26 nodes$26(
-        .d(nodes$26$d),
-        .q(nodes$26$q),
-        .clock(nodes$26$clock)
-    );
-    board_ulx3s$engine$lanes$0$nodes$27 nodes$27(
-        .d(nodes$27$d),
-        .q(nodes$27$q),
-        .clock(nodes$27$clock)
-    );
-    board_ulx3s$engine$lanes$0$nodes$28 nodes$28(
-        .d(nodes$28$d),
-        .q(nodes$28$q),
-        .clock(nodes$28$clock)
-    );
-    board_ulx3s$engine$lanes$0$nodes$29 nodes$29(
-        .d(nodes$29$d),
-        .q(nodes$29$q),
-        .clock(nodes$29$clock)
-    );
-    board_ulx3s$engine$lanes$0$nodes$30 nodes$30(
-        .d(nodes$30$d),
-        .q(nodes$30$q),
-        .clock(nodes$30$clock)
-    );
     
     // Update code
     always @(*) begin
@@ -3836,40 +3621,24 @@ module board_ulx3s$engine$lanes$0(clock,win,wts,sum);
         nodes$12$clock = clock;
         nodes$13$clock = clock;
         nodes$14$clock = clock;
-        nodes$15$clock = clock;
-        nodes$16$clock = clock;
-        nodes$17$clock = clock;
-        nodes$18$clock = clock;
-        nodes$19$clock = clock;
-        nodes$20$clock = clock;
-        nodes$21$clock = clock;
-        nodes$22$clock = clock;
-        nodes$23$clock = clock;
-        nodes$24$clock = clock;
-        nodes$25$clock = clock;
-        nodes$26$clock = clock;
-        nodes$27$clock = clock;
-        nodes$28$clock = clock;
-        nodes$29$clock = clock;
-        nodes$30$clock = clock;
-        x_regs$0$clock = clock;
-        w_regs$0$clock = clock;
-        x_regs$1$clock = clock;
-        w_regs$1$clock = clock;
-        x_regs$2$clock = clock;
-        w_regs$2$clock = clock;
-        x_regs$3$clock = clock;
-        w_regs$3$clock = clock;
-        x_regs$4$clock = clock;
-        w_regs$4$clock = clock;
-        x_regs$5$clock = clock;
-        w_regs$5$clock = clock;
-        x_regs$6$clock = clock;
-        w_regs$6$clock = clock;
-        x_regs$7$clock = clock;
-        w_regs$7$clock = clock;
-        x_regs$8$clock = clock;
-        w_regs$8$clock = clock;
+        muls$0$clock = clock;
+        muls$0$b_en = 1'b1;
+        muls$1$clock = clock;
+        muls$1$b_en = 1'b1;
+        muls$2$clock = clock;
+        muls$2$b_en = 1'b1;
+        muls$3$clock = clock;
+        muls$3$b_en = 1'b1;
+        muls$4$clock = clock;
+        muls$4$b_en = 1'b1;
+        muls$5$clock = clock;
+        muls$5$b_en = 1'b1;
+        muls$6$clock = clock;
+        muls$6$b_en = 1'b1;
+        muls$7$clock = clock;
+        muls$7$b_en = 1'b1;
+        muls$8$clock = clock;
+        muls$8$b_en = 1'b1;
         x_chain$0 = win >> lane_shift;
         w_chain$0 = wts >> lane_shift;
         x_chain$1 = x_chain$0 >> beat_shift;
@@ -3958,87 +3727,35 @@ module board_ulx3s$engine$lanes$0(clock,win,wts,sum);
         muls$8$b = w_chain$8[(32'h0)+:(8)];
         ext$8$a = muls$8$y;
         prods$8 = ext$8$y;
-        x_regs$0$d = x_chain$0[(32'h0)+:(8)];
-        w_regs$0$d = w_chain$0[(32'h0)+:(8)];
-        muls$0$a = x_regs$0$q;
-        muls$0$b = w_regs$0$q;
-        x_regs$1$d = x_chain$1[(32'h0)+:(8)];
-        w_regs$1$d = w_chain$1[(32'h0)+:(8)];
-        muls$1$a = x_regs$1$q;
-        muls$1$b = w_regs$1$q;
-        x_regs$2$d = x_chain$2[(32'h0)+:(8)];
-        w_regs$2$d = w_chain$2[(32'h0)+:(8)];
-        muls$2$a = x_regs$2$q;
-        muls$2$b = w_regs$2$q;
-        x_regs$3$d = x_chain$3[(32'h0)+:(8)];
-        w_regs$3$d = w_chain$3[(32'h0)+:(8)];
-        muls$3$a = x_regs$3$q;
-        muls$3$b = w_regs$3$q;
-        x_regs$4$d = x_chain$4[(32'h0)+:(8)];
-        w_regs$4$d = w_chain$4[(32'h0)+:(8)];
-        muls$4$a = x_regs$4$q;
-        muls$4$b = w_regs$4$q;
-        x_regs$5$d = x_chain$5[(32'h0)+:(8)];
-        w_regs$5$d = w_chain$5[(32'h0)+:(8)];
-        muls$5$a = x_regs$5$q;
-        muls$5$b = w_regs$5$q;
-        x_regs$6$d = x_chain$6[(32'h0)+:(8)];
-        w_regs$6$d = w_chain$6[(32'h0)+:(8)];
-        muls$6$a = x_regs$6$q;
-        muls$6$b = w_regs$6$q;
-        x_regs$7$d = x_chain$7[(32'h0)+:(8)];
-        w_regs$7$d = w_chain$7[(32'h0)+:(8)];
-        muls$7$a = x_regs$7$q;
-        muls$7$b = w_regs$7$q;
-        x_regs$8$d = x_chain$8[(32'h0)+:(8)];
-        w_regs$8$d = w_chain$8[(32'h0)+:(8)];
-        muls$8$a = x_regs$8$q;
-        muls$8$b = w_regs$8$q;
-        nodes$15$d = prods$0;
-        nodes$16$d = prods$1;
-        nodes$17$d = prods$2;
-        nodes$18$d = prods$3;
-        nodes$19$d = prods$4;
-        nodes$20$d = prods$5;
-        nodes$21$d = prods$6;
-        nodes$22$d = prods$7;
-        nodes$23$d = prods$8;
-        nodes$24$d = prods$9;
-        nodes$25$d = prods$10;
-        nodes$26$d = prods$11;
-        nodes$27$d = prods$12;
-        nodes$28$d = prods$13;
-        nodes$29$d = prods$14;
-        nodes$30$d = prods$15;
         sums$0 = nodes$1$q + nodes$2$q;
-        nodes$0$d = sums$0;
         sums$1 = nodes$3$q + nodes$4$q;
-        nodes$1$d = sums$1;
         sums$2 = nodes$5$q + nodes$6$q;
-        nodes$2$d = sums$2;
         sums$3 = nodes$7$q + nodes$8$q;
-        nodes$3$d = sums$3;
         sums$4 = nodes$9$q + nodes$10$q;
-        nodes$4$d = sums$4;
         sums$5 = nodes$11$q + nodes$12$q;
-        nodes$5$d = sums$5;
         sums$6 = nodes$13$q + nodes$14$q;
+        sums$7 = prods$0 + prods$1;
+        sums$8 = prods$2 + prods$3;
+        sums$9 = prods$4 + prods$5;
+        sums$10 = prods$6 + prods$7;
+        sums$11 = prods$8 + prods$9;
+        sums$12 = prods$10 + prods$11;
+        sums$13 = prods$12 + prods$13;
+        sums$14 = prods$14 + prods$15;
+        nodes$0$d = sums$0;
+        nodes$1$d = sums$1;
+        nodes$2$d = sums$2;
+        nodes$3$d = sums$3;
+        nodes$4$d = sums$4;
+        nodes$5$d = sums$5;
         nodes$6$d = sums$6;
-        sums$7 = nodes$15$q + nodes$16$q;
         nodes$7$d = sums$7;
-        sums$8 = nodes$17$q + nodes$18$q;
         nodes$8$d = sums$8;
-        sums$9 = nodes$19$q + nodes$20$q;
         nodes$9$d = sums$9;
-        sums$10 = nodes$21$q + nodes$22$q;
         nodes$10$d = sums$10;
-        sums$11 = nodes$23$q + nodes$24$q;
         nodes$11$d = sums$11;
-        sums$12 = nodes$25$q + nodes$26$q;
         nodes$12$d = sums$12;
-        sums$13 = nodes$27$q + nodes$28$q;
         nodes$13$d = sums$13;
-        sums$14 = nodes$29$q + nodes$30$q;
         nodes$14$d = sums$14;
         sum = nodes$0$q;
     end
@@ -4163,147 +3880,381 @@ module board_ulx3s$engine$lanes$0$ext$8(a,y);
 endmodule // board_ulx3s$engine$lanes$0$ext$8
 
 
-module board_ulx3s$engine$lanes$0$muls$0(a,b,y);
+module board_ulx3s$engine$lanes$0$muls$0(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // board_ulx3s$engine$lanes$0$muls$0
 
 
-module board_ulx3s$engine$lanes$0$muls$1(a,b,y);
+module board_ulx3s$engine$lanes$0$muls$1(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // board_ulx3s$engine$lanes$0$muls$1
 
 
-module board_ulx3s$engine$lanes$0$muls$2(a,b,y);
+module board_ulx3s$engine$lanes$0$muls$2(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // board_ulx3s$engine$lanes$0$muls$2
 
 
-module board_ulx3s$engine$lanes$0$muls$3(a,b,y);
+module board_ulx3s$engine$lanes$0$muls$3(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // board_ulx3s$engine$lanes$0$muls$3
 
 
-module board_ulx3s$engine$lanes$0$muls$4(a,b,y);
+module board_ulx3s$engine$lanes$0$muls$4(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // board_ulx3s$engine$lanes$0$muls$4
 
 
-module board_ulx3s$engine$lanes$0$muls$5(a,b,y);
+module board_ulx3s$engine$lanes$0$muls$5(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // board_ulx3s$engine$lanes$0$muls$5
 
 
-module board_ulx3s$engine$lanes$0$muls$6(a,b,y);
+module board_ulx3s$engine$lanes$0$muls$6(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // board_ulx3s$engine$lanes$0$muls$6
 
 
-module board_ulx3s$engine$lanes$0$muls$7(a,b,y);
+module board_ulx3s$engine$lanes$0$muls$7(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // board_ulx3s$engine$lanes$0$muls$7
 
 
-module board_ulx3s$engine$lanes$0$muls$8(a,b,y);
+module board_ulx3s$engine$lanes$0$muls$8(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // board_ulx3s$engine$lanes$0$muls$8
 
 
@@ -4440,101 +4391,6 @@ module board_ulx3s$engine$lanes$0$nodes$14(d,q,clock);
 endmodule // board_ulx3s$engine$lanes$0$nodes$14
 
 
-module board_ulx3s$engine$lanes$0$nodes$15(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$0$nodes$15
-
-
-module board_ulx3s$engine$lanes$0$nodes$16(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$0$nodes$16
-
-
-module board_ulx3s$engine$lanes$0$nodes$17(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$0$nodes$17
-
-
-module board_ulx3s$engine$lanes$0$nodes$18(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$0$nodes$18
-
-
-module board_ulx3s$engine$lanes$0$nodes$19(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$0$nodes$19
-
-
 module board_ulx3s$engine$lanes$0$nodes$2(d,q,clock);
     
     // Module arguments
@@ -4554,196 +4410,6 @@ module board_ulx3s$engine$lanes$0$nodes$2(d,q,clock);
 endmodule // board_ulx3s$engine$lanes$0$nodes$2
 
 
-module board_ulx3s$engine$lanes$0$nodes$20(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$0$nodes$20
-
-
-module board_ulx3s$engine$lanes$0$nodes$21(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$0$nodes$21
-
-
-module board_ulx3s$engine$lanes$0$nodes$22(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$0$nodes$22
-
-
-module board_ulx3s$engine$lanes$0$nodes$23(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$0$nodes$23
-
-
-module board_ulx3s$engine$lanes$0$nodes$24(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$0$nodes$24
-
-
-module board_ulx3s$engine$lanes$0$nodes$25(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$0$nodes$25
-
-
-module board_ulx3s$engine$lanes$0$nodes$26(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$0$nodes$26
-
-
-module board_ulx3s$engine$lanes$0$nodes$27(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$0$nodes$27
-
-
-module board_ulx3s$engine$lanes$0$nodes$28(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$0$nodes$28
-
-
-module board_ulx3s$engine$lanes$0$nodes$29(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$0$nodes$29
-
-
 module board_ulx3s$engine$lanes$0$nodes$3(d,q,clock);
     
     // Module arguments
@@ -4761,25 +4427,6 @@ module board_ulx3s$engine$lanes$0$nodes$3(d,q,clock);
     end
           
 endmodule // board_ulx3s$engine$lanes$0$nodes$3
-
-
-module board_ulx3s$engine$lanes$0$nodes$30(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$0$nodes$30
 
 
 module board_ulx3s$engine$lanes$0$nodes$4(d,q,clock);
@@ -4896,348 +4543,6 @@ module board_ulx3s$engine$lanes$0$nodes$9(d,q,clock);
 endmodule // board_ulx3s$engine$lanes$0$nodes$9
 
 
-module board_ulx3s$engine$lanes$0$w_regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$0$w_regs$0
-
-
-module board_ulx3s$engine$lanes$0$w_regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$0$w_regs$1
-
-
-module board_ulx3s$engine$lanes$0$w_regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$0$w_regs$2
-
-
-module board_ulx3s$engine$lanes$0$w_regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$0$w_regs$3
-
-
-module board_ulx3s$engine$lanes$0$w_regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$0$w_regs$4
-
-
-module board_ulx3s$engine$lanes$0$w_regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$0$w_regs$5
-
-
-module board_ulx3s$engine$lanes$0$w_regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$0$w_regs$6
-
-
-module board_ulx3s$engine$lanes$0$w_regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$0$w_regs$7
-
-
-module board_ulx3s$engine$lanes$0$w_regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$0$w_regs$8
-
-
-module board_ulx3s$engine$lanes$0$x_regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$0$x_regs$0
-
-
-module board_ulx3s$engine$lanes$0$x_regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$0$x_regs$1
-
-
-module board_ulx3s$engine$lanes$0$x_regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$0$x_regs$2
-
-
-module board_ulx3s$engine$lanes$0$x_regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$0$x_regs$3
-
-
-module board_ulx3s$engine$lanes$0$x_regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$0$x_regs$4
-
-
-module board_ulx3s$engine$lanes$0$x_regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$0$x_regs$5
-
-
-module board_ulx3s$engine$lanes$0$x_regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$0$x_regs$6
-
-
-module board_ulx3s$engine$lanes$0$x_regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$0$x_regs$7
-
-
-module board_ulx3s$engine$lanes$0$x_regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$0$x_regs$8
-
-
 module board_ulx3s$engine$lanes$1(clock,win,wts,sum);
     
     // Module arguments
@@ -5251,32 +4556,50 @@ module board_ulx3s$engine$lanes$1(clock,win,wts,sum);
     localparam  beat_shift = 16'h20;
     
     // Stub signals
+    reg  muls$0$clock;
     reg  [7:0] muls$0$a;
     reg  [7:0] muls$0$b;
+    reg  muls$0$b_en;
     wire  [15:0] muls$0$y;
+    reg  muls$1$clock;
     reg  [7:0] muls$1$a;
     reg  [7:0] muls$1$b;
+    reg  muls$1$b_en;
     wire  [15:0] muls$1$y;
+    reg  muls$2$clock;
     reg  [7:0] muls$2$a;
     reg  [7:0] muls$2$b;
+    reg  muls$2$b_en;
     wire  [15:0] muls$2$y;
+    reg  muls$3$clock;
     reg  [7:0] muls$3$a;
     reg  [7:0] muls$3$b;
+    reg  muls$3$b_en;
     wire  [15:0] muls$3$y;
+    reg  muls$4$clock;
     reg  [7:0] muls$4$a;
     reg  [7:0] muls$4$b;
+    reg  muls$4$b_en;
     wire  [15:0] muls$4$y;
+    reg  muls$5$clock;
     reg  [7:0] muls$5$a;
     reg  [7:0] muls$5$b;
+    reg  muls$5$b_en;
     wire  [15:0] muls$5$y;
+    reg  muls$6$clock;
     reg  [7:0] muls$6$a;
     reg  [7:0] muls$6$b;
+    reg  muls$6$b_en;
     wire  [15:0] muls$6$y;
+    reg  muls$7$clock;
     reg  [7:0] muls$7$a;
     reg  [7:0] muls$7$b;
+    reg  muls$7$b_en;
     wire  [15:0] muls$7$y;
+    reg  muls$8$clock;
     reg  [7:0] muls$8$a;
     reg  [7:0] muls$8$b;
+    reg  muls$8$b_en;
     wire  [15:0] muls$8$y;
     reg  [15:0] ext$0$a;
     wire  [18:0] ext$0$y;
@@ -5296,60 +4619,6 @@ module board_ulx3s$engine$lanes$1(clock,win,wts,sum);
     wire  [18:0] ext$7$y;
     reg  [15:0] ext$8$a;
     wire  [18:0] ext$8$y;
-    reg  [7:0] x_regs$0$d;
-    wire  [7:0] x_regs$0$q;
-    reg  x_regs$0$clock;
-    reg  [7:0] x_regs$1$d;
-    wire  [7:0] x_regs$1$q;
-    reg  x_regs$1$clock;
-    reg  [7:0] x_regs$2$d;
-    wire  [7:0] x_regs$2$q;
-    reg  x_regs$2$clock;
-    reg  [7:0] x_regs$3$d;
-    wire  [7:0] x_regs$3$q;
-    reg  x_regs$3$clock;
-    reg  [7:0] x_regs$4$d;
-    wire  [7:0] x_regs$4$q;
-    reg  x_regs$4$clock;
-    reg  [7:0] x_regs$5$d;
-    wire  [7:0] x_regs$5$q;
-    reg  x_regs$5$clock;
-    reg  [7:0] x_regs$6$d;
-    wire  [7:0] x_regs$6$q;
-    reg  x_regs$6$clock;
-    reg  [7:0] x_regs$7$d;
-    wire  [7:0] x_regs$7$q;
-    reg  x_regs$7$clock;
-    reg  [7:0] x_regs$8$d;
-    wire  [7:0] x_regs$8$q;
-    reg  x_regs$8$clock;
-    reg  [7:0] w_regs$0$d;
-    wire  [7:0] w_regs$0$q;
-    reg  w_regs$0$clock;
-    reg  [7:0] w_regs$1$d;
-    wire  [7:0] w_regs$1$q;
-    reg  w_regs$1$clock;
-    reg  [7:0] w_regs$2$d;
-    wire  [7:0] w_regs$2$q;
-    reg  w_regs$2$clock;
-    reg  [7:0] w_regs$3$d;
-    wire  [7:0] w_regs$3$q;
-    reg  w_regs$3$clock;
-    reg  [7:0] w_regs$4$d;
-    wire  [7:0] w_regs$4$q;
-    reg  w_regs$4$clock;
-    reg  [7:0] w_regs$5$d;
-    wire  [7:0] w_regs$5$q;
-    reg  w_regs$5$clock;
-    reg  [7:0] w_regs$6$d;
-    wire  [7:0] w_regs$6$q;
-    reg  w_regs$6$clock;
-    reg  [7:0] w_regs$7$d;
-    wire  [7:0] w_regs$7$q;
-    reg  w_regs$7$clock;
-    reg  [7:0] w_regs$8$d;
-    wire  [7:0] w_regs$8$q;
-    reg  w_regs$8$clock;
     reg  [18:0] nodes$0$d;
     wire  [18:0] nodes$0$q;
     reg  nodes$0$clock;
@@ -5395,54 +4664,6 @@ module board_ulx3s$engine$lanes$1(clock,win,wts,sum);
     reg  [18:0] nodes$14$d;
     wire  [18:0] nodes$14$q;
     reg  nodes$14$clock;
-    reg  [18:0] nodes$15$d;
-    wire  [18:0] nodes$15$q;
-    reg  nodes$15$clock;
-    reg  [18:0] nodes$16$d;
-    wire  [18:0] nodes$16$q;
-    reg  nodes$16$clock;
-    reg  [18:0] nodes$17$d;
-    wire  [18:0] nodes$17$q;
-    reg  nodes$17$clock;
-    reg  [18:0] nodes$18$d;
-    wire  [18:0] nodes$18$q;
-    reg  nodes$18$clock;
-    reg  [18:0] nodes$19$d;
-    wire  [18:0] nodes$19$q;
-    reg  nodes$19$clock;
-    reg  [18:0] nodes$20$d;
-    wire  [18:0] nodes$20$q;
-    reg  nodes$20$clock;
-    reg  [18:0] nodes$21$d;
-    wire  [18:0] nodes$21$q;
-    reg  nodes$21$clock;
-    reg  [18:0] nodes$22$d;
-    wire  [18:0] nodes$22$q;
-    reg  nodes$22$clock;
-    reg  [18:0] nodes$23$d;
-    wire  [18:0] nodes$23$q;
-    reg  nodes$23$clock;
-    reg  [18:0] nodes$24$d;
-    wire  [18:0] nodes$24$q;
-    reg  nodes$24$clock;
-    reg  [18:0] nodes$25$d;
-    wire  [18:0] nodes$25$q;
-    reg  nodes$25$clock;
-    reg  [18:0] nodes$26$d;
-    wire  [18:0] nodes$26$q;
-    reg  nodes$26$clock;
-    reg  [18:0] nodes$27$d;
-    wire  [18:0] nodes$27$q;
-    reg  nodes$27$clock;
-    reg  [18:0] nodes$28$d;
-    wire  [18:0] nodes$28$q;
-    reg  nodes$28$clock;
-    reg  [18:0] nodes$29$d;
-    wire  [18:0] nodes$29$q;
-    reg  nodes$29$clock;
-    reg  [18:0] nodes$30$d;
-    wire  [18:0] nodes$30$q;
-    reg  nodes$30$clock;
     
     // Local signals
     reg  [287:0] x_chain$0;
@@ -5499,48 +4720,66 @@ module board_ulx3s$engine$lanes$1(clock,win,wts,sum);
     
     // Sub module instances
     board_ulx3s$engine$lanes$1$muls$0 muls$0(
+        .clock(muls$0$clock),
         .a(muls$0$a),
         .b(muls$0$b),
+        .b_en(muls$0$b_en),
         .y(muls$0$y)
     );
     board_ulx3s$engine$lanes$1$muls$1 muls$1(
+        .clock(muls$1$clock),
         .a(muls$1$a),
         .b(muls$1$b),
+        .b_en(muls$1$b_en),
         .y(muls$1$y)
     );
     board_ulx3s$engine$lanes$1$muls$2 muls$2(
+        .clock(muls$2$clock),
         .a(muls$2$a),
         .b(muls$2$b),
+        .b_en(muls$2$b_en),
         .y(muls$2$y)
     );
     board_ulx3s$engine$lanes$1$muls$3 muls$3(
+        .clock(muls$3$clock),
         .a(muls$3$a),
         .b(muls$3$b),
+        .b_en(muls$3$b_en),
         .y(muls$3$y)
     );
     board_ulx3s$engine$lanes$1$muls$4 muls$4(
+        .clock(muls$4$clock),
         .a(muls$4$a),
         .b(muls$4$b),
+        .b_en(muls$4$b_en),
         .y(muls$4$y)
     );
     board_ulx3s$engine$lanes$1$muls$5 muls$5(
+        .clock(muls$5$clock),
         .a(muls$5$a),
         .b(muls$5$b),
+        .b_en(muls$5$b_en),
         .y(muls$5$y)
     );
     board_ulx3s$engine$lanes$1$muls$6 muls$6(
+        .clock(muls$6$clock),
         .a(muls$6$a),
         .b(muls$6$b),
+        .b_en(muls$6$b_en),
         .y(muls$6$y)
     );
     board_ulx3s$engine$lanes$1$muls$7 muls$7(
+        .clock(muls$7$clock),
         .a(muls$7$a),
         .b(muls$7$b),
+        .b_en(muls$7$b_en),
         .y(muls$7$y)
     );
     board_ulx3s$engine$lanes$1$muls$8 muls$8(
+        .clock(muls$8$clock),
         .a(muls$8$a),
         .b(muls$8$b),
+        .b_en(muls$8$b_en),
         .y(muls$8$y)
     );
     board_ulx3s$engine$lanes$1$ext$0 ext$0(
@@ -5578,96 +4817,6 @@ module board_ulx3s$engine$lanes$1(clock,win,wts,sum);
     board_ulx3s$engine$lanes$1$ext$8 ext$8(
         .a(ext$8$a),
         .y(ext$8$y)
-    );
-    board_ulx3s$engine$lanes$1$x_regs$0 x_regs$0(
-        .d(x_regs$0$d),
-        .q(x_regs$0$q),
-        .clock(x_regs$0$clock)
-    );
-    board_ulx3s$engine$lanes$1$x_regs$1 x_regs$1(
-        .d(x_regs$1$d),
-        .q(x_regs$1$q),
-        .clock(x_regs$1$clock)
-    );
-    board_ulx3s$engine$lanes$1$x_regs$2 x_regs$2(
-        .d(x_regs$2$d),
-        .q(x_regs$2$q),
-        .clock(x_regs$2$clock)
-    );
-    board_ulx3s$engine$lanes$1$x_regs$3 x_regs$3(
-        .d(x_regs$3$d),
-        .q(x_regs$3$q),
-        .clock(x_regs$3$clock)
-    );
-    board_ulx3s$engine$lanes$1$x_regs$4 x_regs$4(
-        .d(x_regs$4$d),
-        .q(x_regs$4$q),
-        .clock(x_regs$4$clock)
-    );
-    board_ulx3s$engine$lanes$1$x_regs$5 x_regs$5(
-        .d(x_regs$5$d),
-        .q(x_regs$5$q),
-        .clock(x_regs$5$clock)
-    );
-    board_ulx3s$engine$lanes$1$x_regs$6 x_regs$6(
-        .d(x_regs$6$d),
-        .q(x_regs$6$q),
-        .clock(x_regs$6$clock)
-    );
-    board_ulx3s$engine$lanes$1$x_regs$7 x_regs$7(
-        .d(x_regs$7$d),
-        .q(x_regs$7$q),
-        .clock(x_regs$7$clock)
-    );
-    board_ulx3s$engine$lanes$1$x_regs$8 x_regs$8(
-        .d(x_regs$8$d),
-        .q(x_regs$8$q),
-        .clock(x_regs$8$clock)
-    );
-    board_ulx3s$engine$lanes$1$w_regs$0 w_regs$0(
-        .d(w_regs$0$d),
-        .q(w_regs$0$q),
-        .clock(w_regs$0$clock)
-    );
-    board_ulx3s$engine$lanes$1$w_regs$1 w_regs$1(
-        .d(w_regs$1$d),
-        .q(w_regs$1$q),
-        .clock(w_regs$1$clock)
-    );
-    board_ulx3s$engine$lanes$1$w_regs$2 w_regs$2(
-        .d(w_regs$2$d),
-        .q(w_regs$2$q),
-        .clock(w_regs$2$clock)
-    );
-    board_ulx3s$engine$lanes$1$w_regs$3 w_regs$3(
-        .d(w_regs$3$d),
-        .q(w_regs$3$q),
-        .clock(w_regs$3$clock)
-    );
-    board_ulx3s$engine$lanes$1$w_regs$4 w_regs$4(
-        .d(w_regs$4$d),
-        .q(w_regs$4$q),
-        .clock(w_regs$4$clock)
-    );
-    board_ulx3s$engine$lanes$1$w_regs$5 w_regs$5(
-        .d(w_regs$5$d),
-        .q(w_regs$5$q),
-        .clock(w_regs$5$clock)
-    );
-    board_ulx3s$engine$lanes$1$w_regs$6 w_regs$6(
-        .d(w_regs$6$d),
-        .q(w_regs$6$q),
-        .clock(w_regs$6$clock)
-    );
-    board_ulx3s$engine$lanes$1$w_regs$7 w_regs$7(
-        .d(w_regs$7$d),
-        .q(w_regs$7$q),
-        .clock(w_regs$7$clock)
-    );
-    board_ulx3s$engine$lanes$1$w_regs$8 w_regs$8(
-        .d(w_regs$8$d),
-        .q(w_regs$8$q),
-        .clock(w_regs$8$clock)
     );
     board_ulx3s$engine$lanes$1$nodes$0 nodes$0(
         .d(nodes$0$d),
@@ -5744,86 +4893,6 @@ module board_ulx3s$engine$lanes$1(clock,win,wts,sum);
         .q(nodes$14$q),
         .clock(nodes$14$clock)
     );
-    board_ulx3s$engine$lanes$1$nodes$15 nodes$15(
-        .d(nodes$15$d),
-        .q(nodes$15$q),
-        .clock(nodes$15$clock)
-    );
-    board_ulx3s$engine$lanes$1$nodes$16 nodes$16(
-        .d(nodes$16$d),
-        .q(nodes$16$q),
-        .clock(nodes$16$clock)
-    );
-    board_ulx3s$engine$lanes$1$nodes$17 nodes$17(
-        .d(nodes$17$d),
-        .q(nodes$17$q),
-        .clock(nodes$17$clock)
-    );
-    board_ulx3s$engine$lanes$1$nodes$18 nodes$18(
-        .d(nodes$18$d),
-        .q(nodes$18$q),
-        .clock(nodes$18$clock)
-    );
-    board_ulx3s$engine$lanes$1$nodes$19 nodes$19(
-        .d(nodes$19$d),
-        .q(nodes$19$q),
-        .clock(nodes$19$clock)
-    );
-    board_ulx3s$engine$lanes$1$nodes$20 nodes$20(
-        .d(nodes$20$d),
-        .q(nodes$20$q),
-        .clock(nodes$20$clock)
-    );
-    board_ulx3s$engine$lanes$1$nodes$21 nodes$21(
-        .d(nodes$21$d),
-        .q(nodes$21$q),
-        .clock(nodes$21$clock)
-    );
-    board_ulx3s$engine$lanes$1$nodes$22 nodes$22(
-        .d(nodes$22$d),
-        .q(nodes$22$q),
-        .clock(nodes$22$clock)
-    );
-    board_ulx3s$engine$lanes$1$nodes$23 nodes$23(
-        .d(nodes$23$d),
-        .q(nodes$23$q),
-        .clock(nodes$23$clock)
-    );
-    board_ulx3s$engine$lanes$1$nodes$24 nodes$24(
-        .d(nodes$24$d),
-        .q(nodes$24$q),
-        .clock(nodes$24$clock)
-    );
-    board_ulx3s$engine$lanes$1$nodes$25 nodes$25(
-        .d(nodes$25$d),
-        .q(nodes$25$q),
-        .clock(nodes$25$clock)
-    );
-    board_ulx3s$engine$lanes$1$nodes$26 nodes$26(
-        .d(nodes$26$d),
-        .q(nodes$26$q),
-        .clock(nodes$26$clock)
-    );
-    board_ulx3s$engine$lanes$1$nodes$27 nodes$27(
-        .d(nodes$27$d),
-        .q(nodes$27$q),
-        .clock(nodes$27$clock)
-    );
-    board_ulx3s$engine$lanes$1$nodes$28 nodes$28(
-        .d(nodes$28$d),
-        .q(nodes$28$q),
-        .clock(nodes$28$clock)
-    );
-    board_ulx3s$engine$lanes$1$nodes$29 nodes$29(
-        .d(nodes$29$d),
-        .q(nodes$29$q),
-        .clock(nodes$29$clock)
-    );
-    board_ulx3s$engine$lanes$1$nodes$30 nodes$30(
-        .d(nodes$30$d),
-        .q(nodes$30$q),
-        .clock(nodes$30$clock)
-    );
     
     // Update code
     always @(*) begin
@@ -5842,40 +4911,24 @@ module board_ulx3s$engine$lanes$1(clock,win,wts,sum);
         nodes$12$clock = clock;
         nodes$13$clock = clock;
         nodes$14$clock = clock;
-        nodes$15$clock = clock;
-        nodes$16$clock = clock;
-        nodes$17$clock = clock;
-        nodes$18$clock = clock;
-        nodes$19$clock = clock;
-        nodes$20$clock = clock;
-        nodes$21$clock = clock;
-        nodes$22$clock = clock;
-        nodes$23$clock = clock;
-        nodes$24$clock = clock;
-        nodes$25$clock = clock;
-        nodes$26$clock = clock;
-        nodes$27$clock = clock;
-        nodes$28$clock = clock;
-        nodes$29$clock = clock;
-        nodes$30$clock = clock;
-        x_regs$0$clock = clock;
-        w_regs$0$clock = clock;
-        x_regs$1$clock = clock;
-        w_regs$1$clock = clock;
-        x_regs$2$clock = clock;
-        w_regs$2$clock = clock;
-        x_regs$3$clock = clock;
-        w_regs$3$clock = clock;
-        x_regs$4$clock = clock;
-        w_regs$4$clock = clock;
-        x_regs$5$clock = clock;
-        w_regs$5$clock = clock;
-        x_regs$6$clock = clock;
-        w_regs$6$clock = clock;
-        x_regs$7$clock = clock;
-        w_regs$7$clock = clock;
-        x_regs$8$clock = clock;
-        w_regs$8$clock = clock;
+        muls$0$clock = clock;
+        muls$0$b_en = 1'b1;
+        muls$1$clock = clock;
+        muls$1$b_en = 1'b1;
+        muls$2$clock = clock;
+        muls$2$b_en = 1'b1;
+        muls$3$clock = clock;
+        muls$3$b_en = 1'b1;
+        muls$4$clock = clock;
+        muls$4$b_en = 1'b1;
+        muls$5$clock = clock;
+        muls$5$b_en = 1'b1;
+        muls$6$clock = clock;
+        muls$6$b_en = 1'b1;
+        muls$7$clock = clock;
+        muls$7$b_en = 1'b1;
+        muls$8$clock = clock;
+        muls$8$b_en = 1'b1;
         x_chain$0 = win >> lane_shift;
         w_chain$0 = wts >> lane_shift;
         x_chain$1 = x_chain$0 >> beat_shift;
@@ -5964,87 +5017,35 @@ module board_ulx3s$engine$lanes$1(clock,win,wts,sum);
         muls$8$b = w_chain$8[(32'h0)+:(8)];
         ext$8$a = muls$8$y;
         prods$8 = ext$8$y;
-        x_regs$0$d = x_chain$0[(32'h0)+:(8)];
-        w_regs$0$d = w_chain$0[(32'h0)+:(8)];
-        muls$0$a = x_regs$0$q;
-        muls$0$b = w_regs$0$q;
-        x_regs$1$d = x_chain$1[(32'h0)+:(8)];
-        w_regs$1$d = w_chain$1[(32'h0)+:(8)];
-        muls$1$a = x_regs$1$q;
-        muls$1$b = w_regs$1$q;
-        x_regs$2$d = x_chain$2[(32'h0)+:(8)];
-        w_regs$2$d = w_chain$2[(32'h0)+:(8)];
-        muls$2$a = x_regs$2$q;
-        muls$2$b = w_regs$2$q;
-        x_regs$3$d = x_chain$3[(32'h0)+:(8)];
-        w_regs$3$d = w_chain$3[(32'h0)+:(8)];
-        muls$3$a = x_regs$3$q;
-        muls$3$b = w_regs$3$q;
-        x_regs$4$d = x_chain$4[(32'h0)+:(8)];
-        w_regs$4$d = w_chain$4[(32'h0)+:(8)];
-        muls$4$a = x_regs$4$q;
-        muls$4$b = w_regs$4$q;
-        x_regs$5$d = x_chain$5[(32'h0)+:(8)];
-        w_regs$5$d = w_chain$5[(32'h0)+:(8)];
-        muls$5$a = x_regs$5$q;
-        muls$5$b = w_regs$5$q;
-        x_regs$6$d = x_chain$6[(32'h0)+:(8)];
-        w_regs$6$d = w_chain$6[(32'h0)+:(8)];
-        muls$6$a = x_regs$6$q;
-        muls$6$b = w_regs$6$q;
-        x_regs$7$d = x_chain$7[(32'h0)+:(8)];
-        w_regs$7$d = w_chain$7[(32'h0)+:(8)];
-        muls$7$a = x_regs$7$q;
-        muls$7$b = w_regs$7$q;
-        x_regs$8$d = x_chain$8[(32'h0)+:(8)];
-        w_regs$8$d = w_chain$8[(32'h0)+:(8)];
-        muls$8$a = x_regs$8$q;
-        muls$8$b = w_regs$8$q;
-        nodes$15$d = prods$0;
-        nodes$16$d = prods$1;
-        nodes$17$d = prods$2;
-        nodes$18$d = prods$3;
-        nodes$19$d = prods$4;
-        nodes$20$d = prods$5;
-        nodes$21$d = prods$6;
-        nodes$22$d = prods$7;
-        nodes$23$d = prods$8;
-        nodes$24$d = prods$9;
-        nodes$25$d = prods$10;
-        nodes$26$d = prods$11;
-        nodes$27$d = prods$12;
-        nodes$28$d = prods$13;
-        nodes$29$d = prods$14;
-        nodes$30$d = prods$15;
         sums$0 = nodes$1$q + nodes$2$q;
-        nodes$0$d = sums$0;
         sums$1 = nodes$3$q + nodes$4$q;
-        nodes$1$d = sums$1;
         sums$2 = nodes$5$q + nodes$6$q;
-        nodes$2$d = sums$2;
         sums$3 = nodes$7$q + nodes$8$q;
-        nodes$3$d = sums$3;
         sums$4 = nodes$9$q + nodes$10$q;
-        nodes$4$d = sums$4;
         sums$5 = nodes$11$q + nodes$12$q;
-        nodes$5$d = sums$5;
         sums$6 = nodes$13$q + nodes$14$q;
+        sums$7 = prods$0 + prods$1;
+        sums$8 = prods$2 + prods$3;
+        sums$9 = prods$4 + prods$5;
+        sums$10 = prods$6 + prods$7;
+        sums$11 = prods$8 + prods$9;
+        sums$12 = prods$10 + prods$11;
+        sums$13 = prods$12 + prods$13;
+        sums$14 = prods$14 + prods$15;
+        nodes$0$d = sums$0;
+        nodes$1$d = sums$1;
+        nodes$2$d = sums$2;
+        nodes$3$d = sums$3;
+        nodes$4$d = sums$4;
+        nodes$5$d = sums$5;
         nodes$6$d = sums$6;
-        sums$7 = nodes$15$q + nodes$16$q;
         nodes$7$d = sums$7;
-        sums$8 = nodes$17$q + nodes$18$q;
         nodes$8$d = sums$8;
-        sums$9 = nodes$19$q + nodes$20$q;
         nodes$9$d = sums$9;
-        sums$10 = nodes$21$q + nodes$22$q;
         nodes$10$d = sums$10;
-        sums$11 = nodes$23$q + nodes$24$q;
         nodes$11$d = sums$11;
-        sums$12 = nodes$25$q + nodes$26$q;
         nodes$12$d = sums$12;
-        sums$13 = nodes$27$q + nodes$28$q;
         nodes$13$d = sums$13;
-        sums$14 = nodes$29$q + nodes$30$q;
         nodes$14$d = sums$14;
         sum = nodes$0$q;
     end
@@ -6169,147 +5170,381 @@ module board_ulx3s$engine$lanes$1$ext$8(a,y);
 endmodule // board_ulx3s$engine$lanes$1$ext$8
 
 
-module board_ulx3s$engine$lanes$1$muls$0(a,b,y);
+module board_ulx3s$engine$lanes$1$muls$0(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // board_ulx3s$engine$lanes$1$muls$0
 
 
-module board_ulx3s$engine$lanes$1$muls$1(a,b,y);
+module board_ulx3s$engine$lanes$1$muls$1(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // board_ulx3s$engine$lanes$1$muls$1
 
 
-module board_ulx3s$engine$lanes$1$muls$2(a,b,y);
+module board_ulx3s$engine$lanes$1$muls$2(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // board_ulx3s$engine$lanes$1$muls$2
 
 
-module board_ulx3s$engine$lanes$1$muls$3(a,b,y);
+module board_ulx3s$engine$lanes$1$muls$3(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // board_ulx3s$engine$lanes$1$muls$3
 
 
-module board_ulx3s$engine$lanes$1$muls$4(a,b,y);
+module board_ulx3s$engine$lanes$1$muls$4(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // board_ulx3s$engine$lanes$1$muls$4
 
 
-module board_ulx3s$engine$lanes$1$muls$5(a,b,y);
+module board_ulx3s$engine$lanes$1$muls$5(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // board_ulx3s$engine$lanes$1$muls$5
 
 
-module board_ulx3s$engine$lanes$1$muls$6(a,b,y);
+module board_ulx3s$engine$lanes$1$muls$6(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // board_ulx3s$engine$lanes$1$muls$6
 
 
-module board_ulx3s$engine$lanes$1$muls$7(a,b,y);
+module board_ulx3s$engine$lanes$1$muls$7(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // board_ulx3s$engine$lanes$1$muls$7
 
 
-module board_ulx3s$engine$lanes$1$muls$8(a,b,y);
+module board_ulx3s$engine$lanes$1$muls$8(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // board_ulx3s$engine$lanes$1$muls$8
 
 
@@ -6446,101 +5681,6 @@ module board_ulx3s$engine$lanes$1$nodes$14(d,q,clock);
 endmodule // board_ulx3s$engine$lanes$1$nodes$14
 
 
-module board_ulx3s$engine$lanes$1$nodes$15(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$1$nodes$15
-
-
-module board_ulx3s$engine$lanes$1$nodes$16(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$1$nodes$16
-
-
-module board_ulx3s$engine$lanes$1$nodes$17(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$1$nodes$17
-
-
-module board_ulx3s$engine$lanes$1$nodes$18(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$1$nodes$18
-
-
-module board_ulx3s$engine$lanes$1$nodes$19(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$1$nodes$19
-
-
 module board_ulx3s$engine$lanes$1$nodes$2(d,q,clock);
     
     // Module arguments
@@ -6560,196 +5700,6 @@ module board_ulx3s$engine$lanes$1$nodes$2(d,q,clock);
 endmodule // board_ulx3s$engine$lanes$1$nodes$2
 
 
-module board_ulx3s$engine$lanes$1$nodes$20(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$1$nodes$20
-
-
-module board_ulx3s$engine$lanes$1$nodes$21(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$1$nodes$21
-
-
-module board_ulx3s$engine$lanes$1$nodes$22(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$1$nodes$22
-
-
-module board_ulx3s$engine$lanes$1$nodes$23(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$1$nodes$23
-
-
-module board_ulx3s$engine$lanes$1$nodes$24(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$1$nodes$24
-
-
-module board_ulx3s$engine$lanes$1$nodes$25(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$1$nodes$25
-
-
-module board_ulx3s$engine$lanes$1$nodes$26(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$1$nodes$26
-
-
-module board_ulx3s$engine$lanes$1$nodes$27(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$1$nodes$27
-
-
-module board_ulx3s$engine$lanes$1$nodes$28(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$1$nodes$28
-
-
-module board_ulx3s$engine$lanes$1$nodes$29(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$1$nodes$29
-
-
 module board_ulx3s$engine$lanes$1$nodes$3(d,q,clock);
     
     // Module arguments
@@ -6767,25 +5717,6 @@ module board_ulx3s$engine$lanes$1$nodes$3(d,q,clock);
     end
           
 endmodule // board_ulx3s$engine$lanes$1$nodes$3
-
-
-module board_ulx3s$engine$lanes$1$nodes$30(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$1$nodes$30
 
 
 module board_ulx3s$engine$lanes$1$nodes$4(d,q,clock);
@@ -6902,348 +5833,6 @@ module board_ulx3s$engine$lanes$1$nodes$9(d,q,clock);
 endmodule // board_ulx3s$engine$lanes$1$nodes$9
 
 
-module board_ulx3s$engine$lanes$1$w_regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$1$w_regs$0
-
-
-module board_ulx3s$engine$lanes$1$w_regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$1$w_regs$1
-
-
-module board_ulx3s$engine$lanes$1$w_regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$1$w_regs$2
-
-
-module board_ulx3s$engine$lanes$1$w_regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$1$w_regs$3
-
-
-module board_ulx3s$engine$lanes$1$w_regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$1$w_regs$4
-
-
-module board_ulx3s$engine$lanes$1$w_regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$1$w_regs$5
-
-
-module board_ulx3s$engine$lanes$1$w_regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$1$w_regs$6
-
-
-module board_ulx3s$engine$lanes$1$w_regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$1$w_regs$7
-
-
-module board_ulx3s$engine$lanes$1$w_regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$1$w_regs$8
-
-
-module board_ulx3s$engine$lanes$1$x_regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$1$x_regs$0
-
-
-module board_ulx3s$engine$lanes$1$x_regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$1$x_regs$1
-
-
-module board_ulx3s$engine$lanes$1$x_regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$1$x_regs$2
-
-
-module board_ulx3s$engine$lanes$1$x_regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$1$x_regs$3
-
-
-module board_ulx3s$engine$lanes$1$x_regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$1$x_regs$4
-
-
-module board_ulx3s$engine$lanes$1$x_regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$1$x_regs$5
-
-
-module board_ulx3s$engine$lanes$1$x_regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$1$x_regs$6
-
-
-module board_ulx3s$engine$lanes$1$x_regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$1$x_regs$7
-
-
-module board_ulx3s$engine$lanes$1$x_regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$1$x_regs$8
-
-
 module board_ulx3s$engine$lanes$2(clock,win,wts,sum);
     
     // Module arguments
@@ -7257,32 +5846,50 @@ module board_ulx3s$engine$lanes$2(clock,win,wts,sum);
     localparam  beat_shift = 16'h20;
     
     // Stub signals
+    reg  muls$0$clock;
     reg  [7:0] muls$0$a;
     reg  [7:0] muls$0$b;
+    reg  muls$0$b_en;
     wire  [15:0] muls$0$y;
+    reg  muls$1$clock;
     reg  [7:0] muls$1$a;
     reg  [7:0] muls$1$b;
+    reg  muls$1$b_en;
     wire  [15:0] muls$1$y;
+    reg  muls$2$clock;
     reg  [7:0] muls$2$a;
     reg  [7:0] muls$2$b;
+    reg  muls$2$b_en;
     wire  [15:0] muls$2$y;
+    reg  muls$3$clock;
     reg  [7:0] muls$3$a;
     reg  [7:0] muls$3$b;
+    reg  muls$3$b_en;
     wire  [15:0] muls$3$y;
+    reg  muls$4$clock;
     reg  [7:0] muls$4$a;
     reg  [7:0] muls$4$b;
+    reg  muls$4$b_en;
     wire  [15:0] muls$4$y;
+    reg  muls$5$clock;
     reg  [7:0] muls$5$a;
     reg  [7:0] muls$5$b;
+    reg  muls$5$b_en;
     wire  [15:0] muls$5$y;
+    reg  muls$6$clock;
     reg  [7:0] muls$6$a;
     reg  [7:0] muls$6$b;
+    reg  muls$6$b_en;
     wire  [15:0] muls$6$y;
+    reg  muls$7$clock;
     reg  [7:0] muls$7$a;
     reg  [7:0] muls$7$b;
+    reg  muls$7$b_en;
     wire  [15:0] muls$7$y;
+    reg  muls$8$clock;
     reg  [7:0] muls$8$a;
     reg  [7:0] muls$8$b;
+    reg  muls$8$b_en;
     wire  [15:0] muls$8$y;
     reg  [15:0] ext$0$a;
     wire  [18:0] ext$0$y;
@@ -7302,60 +5909,6 @@ module board_ulx3s$engine$lanes$2(clock,win,wts,sum);
     wire  [18:0] ext$7$y;
     reg  [15:0] ext$8$a;
     wire  [18:0] ext$8$y;
-    reg  [7:0] x_regs$0$d;
-    wire  [7:0] x_regs$0$q;
-    reg  x_regs$0$clock;
-    reg  [7:0] x_regs$1$d;
-    wire  [7:0] x_regs$1$q;
-    reg  x_regs$1$clock;
-    reg  [7:0] x_regs$2$d;
-    wire  [7:0] x_regs$2$q;
-    reg  x_regs$2$clock;
-    reg  [7:0] x_regs$3$d;
-    wire  [7:0] x_regs$3$q;
-    reg  x_regs$3$clock;
-    reg  [7:0] x_regs$4$d;
-    wire  [7:0] x_regs$4$q;
-    reg  x_regs$4$clock;
-    reg  [7:0] x_regs$5$d;
-    wire  [7:0] x_regs$5$q;
-    reg  x_regs$5$clock;
-    reg  [7:0] x_regs$6$d;
-    wire  [7:0] x_regs$6$q;
-    reg  x_regs$6$clock;
-    reg  [7:0] x_regs$7$d;
-    wire  [7:0] x_regs$7$q;
-    reg  x_regs$7$clock;
-    reg  [7:0] x_regs$8$d;
-    wire  [7:0] x_regs$8$q;
-    reg  x_regs$8$clock;
-    reg  [7:0] w_regs$0$d;
-    wire  [7:0] w_regs$0$q;
-    reg  w_regs$0$clock;
-    reg  [7:0] w_regs$1$d;
-    wire  [7:0] w_regs$1$q;
-    reg  w_regs$1$clock;
-    reg  [7:0] w_regs$2$d;
-    wire  [7:0] w_regs$2$q;
-    reg  w_regs$2$clock;
-    reg  [7:0] w_regs$3$d;
-    wire  [7:0] w_regs$3$q;
-    reg  w_regs$3$clock;
-    reg  [7:0] w_regs$4$d;
-    wire  [7:0] w_regs$4$q;
-    reg  w_regs$4$clock;
-    reg  [7:0] w_regs$5$d;
-    wire  [7:0] w_regs$5$q;
-    reg  w_regs$5$clock;
-    reg  [7:0] w_regs$6$d;
-    wire  [7:0] w_regs$6$q;
-    reg  w_regs$6$clock;
-    reg  [7:0] w_regs$7$d;
-    wire  [7:0] w_regs$7$q;
-    reg  w_regs$7$clock;
-    reg  [7:0] w_regs$8$d;
-    wire  [7:0] w_regs$8$q;
-    reg  w_regs$8$clock;
     reg  [18:0] nodes$0$d;
     wire  [18:0] nodes$0$q;
     reg  nodes$0$clock;
@@ -7401,54 +5954,6 @@ module board_ulx3s$engine$lanes$2(clock,win,wts,sum);
     reg  [18:0] nodes$14$d;
     wire  [18:0] nodes$14$q;
     reg  nodes$14$clock;
-    reg  [18:0] nodes$15$d;
-    wire  [18:0] nodes$15$q;
-    reg  nodes$15$clock;
-    reg  [18:0] nodes$16$d;
-    wire  [18:0] nodes$16$q;
-    reg  nodes$16$clock;
-    reg  [18:0] nodes$17$d;
-    wire  [18:0] nodes$17$q;
-    reg  nodes$17$clock;
-    reg  [18:0] nodes$18$d;
-    wire  [18:0] nodes$18$q;
-    reg  nodes$18$clock;
-    reg  [18:0] nodes$19$d;
-    wire  [18:0] nodes$19$q;
-    reg  nodes$19$clock;
-    reg  [18:0] nodes$20$d;
-    wire  [18:0] nodes$20$q;
-    reg  nodes$20$clock;
-    reg  [18:0] nodes$21$d;
-    wire  [18:0] nodes$21$q;
-    reg  nodes$21$clock;
-    reg  [18:0] nodes$22$d;
-    wire  [18:0] nodes$22$q;
-    reg  nodes$22$clock;
-    reg  [18:0] nodes$23$d;
-    wire  [18:0] nodes$23$q;
-    reg  nodes$23$clock;
-    reg  [18:0] nodes$24$d;
-    wire  [18:0] nodes$24$q;
-    reg  nodes$24$clock;
-    reg  [18:0] nodes$25$d;
-    wire  [18:0] nodes$25$q;
-    reg  nodes$25$clock;
-    reg  [18:0] nodes$26$d;
-    wire  [18:0] nodes$26$q;
-    reg  nodes$26$clock;
-    reg  [18:0] nodes$27$d;
-    wire  [18:0] nodes$27$q;
-    reg  nodes$27$clock;
-    reg  [18:0] nodes$28$d;
-    wire  [18:0] nodes$28$q;
-    reg  nodes$28$clock;
-    reg  [18:0] nodes$29$d;
-    wire  [18:0] nodes$29$q;
-    reg  nodes$29$clock;
-    reg  [18:0] nodes$30$d;
-    wire  [18:0] nodes$30$q;
-    reg  nodes$30$clock;
     
     // Local signals
     reg  [287:0] x_chain$0;
@@ -7505,48 +6010,66 @@ module board_ulx3s$engine$lanes$2(clock,win,wts,sum);
     
     // Sub module instances
     board_ulx3s$engine$lanes$2$muls$0 muls$0(
+        .clock(muls$0$clock),
         .a(muls$0$a),
         .b(muls$0$b),
+        .b_en(muls$0$b_en),
         .y(muls$0$y)
     );
     board_ulx3s$engine$lanes$2$muls$1 muls$1(
+        .clock(muls$1$clock),
         .a(muls$1$a),
         .b(muls$1$b),
+        .b_en(muls$1$b_en),
         .y(muls$1$y)
     );
     board_ulx3s$engine$lanes$2$muls$2 muls$2(
+        .clock(muls$2$clock),
         .a(muls$2$a),
         .b(muls$2$b),
+        .b_en(muls$2$b_en),
         .y(muls$2$y)
     );
     board_ulx3s$engine$lanes$2$muls$3 muls$3(
+        .clock(muls$3$clock),
         .a(muls$3$a),
         .b(muls$3$b),
+        .b_en(muls$3$b_en),
         .y(muls$3$y)
     );
     board_ulx3s$engine$lanes$2$muls$4 muls$4(
+        .clock(muls$4$clock),
         .a(muls$4$a),
         .b(muls$4$b),
+        .b_en(muls$4$b_en),
         .y(muls$4$y)
     );
     board_ulx3s$engine$lanes$2$muls$5 muls$5(
+        .clock(muls$5$clock),
         .a(muls$5$a),
         .b(muls$5$b),
+        .b_en(muls$5$b_en),
         .y(muls$5$y)
     );
     board_ulx3s$engine$lanes$2$muls$6 muls$6(
+        .clock(muls$6$clock),
         .a(muls$6$a),
         .b(muls$6$b),
+        .b_en(muls$6$b_en),
         .y(muls$6$y)
     );
     board_ulx3s$engine$lanes$2$muls$7 muls$7(
+        .clock(muls$7$clock),
         .a(muls$7$a),
         .b(muls$7$b),
+        .b_en(muls$7$b_en),
         .y(muls$7$y)
     );
     board_ulx3s$engine$lanes$2$muls$8 muls$8(
+        .clock(muls$8$clock),
         .a(muls$8$a),
         .b(muls$8$b),
+        .b_en(muls$8$b_en),
         .y(muls$8$y)
     );
     board_ulx3s$engine$lanes$2$ext$0 ext$0(
@@ -7584,96 +6107,6 @@ module board_ulx3s$engine$lanes$2(clock,win,wts,sum);
     board_ulx3s$engine$lanes$2$ext$8 ext$8(
         .a(ext$8$a),
         .y(ext$8$y)
-    );
-    board_ulx3s$engine$lanes$2$x_regs$0 x_regs$0(
-        .d(x_regs$0$d),
-        .q(x_regs$0$q),
-        .clock(x_regs$0$clock)
-    );
-    board_ulx3s$engine$lanes$2$x_regs$1 x_regs$1(
-        .d(x_regs$1$d),
-        .q(x_regs$1$q),
-        .clock(x_regs$1$clock)
-    );
-    board_ulx3s$engine$lanes$2$x_regs$2 x_regs$2(
-        .d(x_regs$2$d),
-        .q(x_regs$2$q),
-        .clock(x_regs$2$clock)
-    );
-    board_ulx3s$engine$lanes$2$x_regs$3 x_regs$3(
-        .d(x_regs$3$d),
-        .q(x_regs$3$q),
-        .clock(x_regs$3$clock)
-    );
-    board_ulx3s$engine$lanes$2$x_regs$4 x_regs$4(
-        .d(x_regs$4$d),
-        .q(x_regs$4$q),
-        .clock(x_regs$4$clock)
-    );
-    board_ulx3s$engine$lanes$2$x_regs$5 x_regs$5(
-        .d(x_regs$5$d),
-        .q(x_regs$5$q),
-        .clock(x_regs$5$clock)
-    );
-    board_ulx3s$engine$lanes$2$x_regs$6 x_regs$6(
-        .d(x_regs$6$d),
-        .q(x_regs$6$q),
-        .clock(x_regs$6$clock)
-    );
-    board_ulx3s$engine$lanes$2$x_regs$7 x_regs$7(
-        .d(x_regs$7$d),
-        .q(x_regs$7$q),
-        .clock(x_regs$7$clock)
-    );
-    board_ulx3s$engine$lanes$2$x_regs$8 x_regs$8(
-        .d(x_regs$8$d),
-        .q(x_regs$8$q),
-        .clock(x_regs$8$clock)
-    );
-    board_ulx3s$engine$lanes$2$w_regs$0 w_regs$0(
-        .d(w_regs$0$d),
-        .q(w_regs$0$q),
-        .clock(w_regs$0$clock)
-    );
-    board_ulx3s$engine$lanes$2$w_regs$1 w_regs$1(
-        .d(w_regs$1$d),
-        .q(w_regs$1$q),
-        .clock(w_regs$1$clock)
-    );
-    board_ulx3s$engine$lanes$2$w_regs$2 w_regs$2(
-        .d(w_regs$2$d),
-        .q(w_regs$2$q),
-        .clock(w_regs$2$clock)
-    );
-    board_ulx3s$engine$lanes$2$w_regs$3 w_regs$3(
-        .d(w_regs$3$d),
-        .q(w_regs$3$q),
-        .clock(w_regs$3$clock)
-    );
-    board_ulx3s$engine$lanes$2$w_regs$4 w_regs$4(
-        .d(w_regs$4$d),
-        .q(w_regs$4$q),
-        .clock(w_regs$4$clock)
-    );
-    board_ulx3s$engine$lanes$2$w_regs$5 w_regs$5(
-        .d(w_regs$5$d),
-        .q(w_regs$5$q),
-        .clock(w_regs$5$clock)
-    );
-    board_ulx3s$engine$lanes$2$w_regs$6 w_regs$6(
-        .d(w_regs$6$d),
-        .q(w_regs$6$q),
-        .clock(w_regs$6$clock)
-    );
-    board_ulx3s$engine$lanes$2$w_regs$7 w_regs$7(
-        .d(w_regs$7$d),
-        .q(w_regs$7$q),
-        .clock(w_regs$7$clock)
-    );
-    board_ulx3s$engine$lanes$2$w_regs$8 w_regs$8(
-        .d(w_regs$8$d),
-        .q(w_regs$8$q),
-        .clock(w_regs$8$clock)
     );
     board_ulx3s$engine$lanes$2$nodes$0 nodes$0(
         .d(nodes$0$d),
@@ -7750,86 +6183,6 @@ module board_ulx3s$engine$lanes$2(clock,win,wts,sum);
         .q(nodes$14$q),
         .clock(nodes$14$clock)
     );
-    board_ulx3s$engine$lanes$2$nodes$15 nodes$15(
-        .d(nodes$15$d),
-        .q(nodes$15$q),
-        .clock(nodes$15$clock)
-    );
-    board_ulx3s$engine$lanes$2$nodes$16 nodes$16(
-        .d(nodes$16$d),
-        .q(nodes$16$q),
-        .clock(nodes$16$clock)
-    );
-    board_ulx3s$engine$lanes$2$nodes$17 nodes$17(
-        .d(nodes$17$d),
-        .q(nodes$17$q),
-        .clock(nodes$17$clock)
-    );
-    board_ulx3s$engine$lanes$2$nodes$18 nodes$18(
-        .d(nodes$18$d),
-        .q(nodes$18$q),
-        .clock(nodes$18$clock)
-    );
-    board_ulx3s$engine$lanes$2$nodes$19 nodes$19(
-        .d(nodes$19$d),
-        .q(nodes$19$q),
-        .clock(nodes$19$clock)
-    );
-    board_ulx3s$engine$lanes$2$nodes$20 nodes$20(
-        .d(nodes$20$d),
-        .q(nodes$20$q),
-        .clock(nodes$20$clock)
-    );
-    board_ulx3s$engine$lanes$2$nodes$21 nodes$21(
-        .d(nodes$21$d),
-        .q(nodes$21$q),
-        .clock(nodes$21$clock)
-    );
-    board_ulx3s$engine$lanes$2$nodes$22 nodes$22(
-        .d(nodes$22$d),
-        .q(nodes$22$q),
-        .clock(nodes$22$clock)
-    );
-    board_ulx3s$engine$lanes$2$nodes$23 nodes$23(
-        .d(nodes$23$d),
-        .q(nodes$23$q),
-        .clock(nodes$23$clock)
-    );
-    board_ulx3s$engine$lanes$2$nodes$24 nodes$24(
-        .d(nodes$24$d),
-        .q(nodes$24$q),
-        .clock(nodes$24$clock)
-    );
-    board_ulx3s$engine$lanes$2$nodes$25 nodes$25(
-        .d(nodes$25$d),
-        .q(nodes$25$q),
-        .clock(nodes$25$clock)
-    );
-    board_ulx3s$engine$lanes$2$nodes$26 nodes$26(
-        .d(nodes$26$d),
-        .q(nodes$26$q),
-        .clock(nodes$26$clock)
-    );
-    board_ulx3s$engine$lanes$2$nodes$27 nodes$27(
-        .d(nodes$27$d),
-        .q(nodes$27$q),
-        .clock(nodes$27$clock)
-    );
-    board_ulx3s$engine$lanes$2$nodes$28 nodes$28(
-        .d(nodes$28$d),
-        .q(nodes$28$q),
-        .clock(nodes$28$clock)
-    );
-    board_ulx3s$engine$lanes$2$nodes$29 nodes$29(
-        .d(nodes$29$d),
-        .q(nodes$29$q),
-        .clock(nodes$29$clock)
-    );
-    board_ulx3s$engine$lanes$2$nodes$30 nodes$30(
-        .d(nodes$30$d),
-        .q(nodes$30$q),
-        .clock(nodes$30$clock)
-    );
     
     // Update code
     always @(*) begin
@@ -7848,40 +6201,24 @@ module board_ulx3s$engine$lanes$2(clock,win,wts,sum);
         nodes$12$clock = clock;
         nodes$13$clock = clock;
         nodes$14$clock = clock;
-        nodes$15$clock = clock;
-        nodes$16$clock = clock;
-        nodes$17$clock = clock;
-        nodes$18$clock = clock;
-        nodes$19$clock = clock;
-        nodes$20$clock = clock;
-        nodes$21$clock = clock;
-        nodes$22$clock = clock;
-        nodes$23$clock = clock;
-        nodes$24$clock = clock;
-        nodes$25$clock = clock;
-        nodes$26$clock = clock;
-        nodes$27$clock = clock;
-        nodes$28$clock = clock;
-        nodes$29$clock = clock;
-        nodes$30$clock = clock;
-        x_regs$0$clock = clock;
-        w_regs$0$clock = clock;
-        x_regs$1$clock = clock;
-        w_regs$1$clock = clock;
-        x_regs$2$clock = clock;
-        w_regs$2$clock = clock;
-        x_regs$3$clock = clock;
-        w_regs$3$clock = clock;
-        x_regs$4$clock = clock;
-        w_regs$4$clock = clock;
-        x_regs$5$clock = clock;
-        w_regs$5$clock = clock;
-        x_regs$6$clock = clock;
-        w_regs$6$clock = clock;
-        x_regs$7$clock = clock;
-        w_regs$7$clock = clock;
-        x_regs$8$clock = clock;
-        w_regs$8$clock = clock;
+        muls$0$clock = clock;
+        muls$0$b_en = 1'b1;
+        muls$1$clock = clock;
+        muls$1$b_en = 1'b1;
+        muls$2$clock = clock;
+        muls$2$b_en = 1'b1;
+        muls$3$clock = clock;
+        muls$3$b_en = 1'b1;
+        muls$4$clock = clock;
+        muls$4$b_en = 1'b1;
+        muls$5$clock = clock;
+        muls$5$b_en = 1'b1;
+        muls$6$clock = clock;
+        muls$6$b_en = 1'b1;
+        muls$7$clock = clock;
+        muls$7$b_en = 1'b1;
+        muls$8$clock = clock;
+        muls$8$b_en = 1'b1;
         x_chain$0 = win >> lane_shift;
         w_chain$0 = wts >> lane_shift;
         x_chain$1 = x_chain$0 >> beat_shift;
@@ -7970,87 +6307,35 @@ module board_ulx3s$engine$lanes$2(clock,win,wts,sum);
         muls$8$b = w_chain$8[(32'h0)+:(8)];
         ext$8$a = muls$8$y;
         prods$8 = ext$8$y;
-        x_regs$0$d = x_chain$0[(32'h0)+:(8)];
-        w_regs$0$d = w_chain$0[(32'h0)+:(8)];
-        muls$0$a = x_regs$0$q;
-        muls$0$b = w_regs$0$q;
-        x_regs$1$d = x_chain$1[(32'h0)+:(8)];
-        w_regs$1$d = w_chain$1[(32'h0)+:(8)];
-        muls$1$a = x_regs$1$q;
-        muls$1$b = w_regs$1$q;
-        x_regs$2$d = x_chain$2[(32'h0)+:(8)];
-        w_regs$2$d = w_chain$2[(32'h0)+:(8)];
-        muls$2$a = x_regs$2$q;
-        muls$2$b = w_regs$2$q;
-        x_regs$3$d = x_chain$3[(32'h0)+:(8)];
-        w_regs$3$d = w_chain$3[(32'h0)+:(8)];
-        muls$3$a = x_regs$3$q;
-        muls$3$b = w_regs$3$q;
-        x_regs$4$d = x_chain$4[(32'h0)+:(8)];
-        w_regs$4$d = w_chain$4[(32'h0)+:(8)];
-        muls$4$a = x_regs$4$q;
-        muls$4$b = w_regs$4$q;
-        x_regs$5$d = x_chain$5[(32'h0)+:(8)];
-        w_regs$5$d = w_chain$5[(32'h0)+:(8)];
-        muls$5$a = x_regs$5$q;
-        muls$5$b = w_regs$5$q;
-        x_regs$6$d = x_chain$6[(32'h0)+:(8)];
-        w_regs$6$d = w_chain$6[(32'h0)+:(8)];
-        muls$6$a = x_regs$6$q;
-        muls$6$b = w_regs$6$q;
-        x_regs$7$d = x_chain$7[(32'h0)+:(8)];
-        w_regs$7$d = w_chain$7[(32'h0)+:(8)];
-        muls$7$a = x_regs$7$q;
-        muls$7$b = w_regs$7$q;
-        x_regs$8$d = x_chain$8[(32'h0)+:(8)];
-        w_regs$8$d = w_chain$8[(32'h0)+:(8)];
-        muls$8$a = x_regs$8$q;
-        muls$8$b = w_regs$8$q;
-        nodes$15$d = prods$0;
-        nodes$16$d = prods$1;
-        nodes$17$d = prods$2;
-        nodes$18$d = prods$3;
-        nodes$19$d = prods$4;
-        nodes$20$d = prods$5;
-        nodes$21$d = prods$6;
-        nodes$22$d = prods$7;
-        nodes$23$d = prods$8;
-        nodes$24$d = prods$9;
-        nodes$25$d = prods$10;
-        nodes$26$d = prods$11;
-        nodes$27$d = prods$12;
-        nodes$28$d = prods$13;
-        nodes$29$d = prods$14;
-        nodes$30$d = prods$15;
         sums$0 = nodes$1$q + nodes$2$q;
-        nodes$0$d = sums$0;
         sums$1 = nodes$3$q + nodes$4$q;
-        nodes$1$d = sums$1;
         sums$2 = nodes$5$q + nodes$6$q;
-        nodes$2$d = sums$2;
         sums$3 = nodes$7$q + nodes$8$q;
-        nodes$3$d = sums$3;
         sums$4 = nodes$9$q + nodes$10$q;
-        nodes$4$d = sums$4;
         sums$5 = nodes$11$q + nodes$12$q;
-        nodes$5$d = sums$5;
         sums$6 = nodes$13$q + nodes$14$q;
+        sums$7 = prods$0 + prods$1;
+        sums$8 = prods$2 + prods$3;
+        sums$9 = prods$4 + prods$5;
+        sums$10 = prods$6 + prods$7;
+        sums$11 = prods$8 + prods$9;
+        sums$12 = prods$10 + prods$11;
+        sums$13 = prods$12 + prods$13;
+        sums$14 = prods$14 + prods$15;
+        nodes$0$d = sums$0;
+        nodes$1$d = sums$1;
+        nodes$2$d = sums$2;
+        nodes$3$d = sums$3;
+        nodes$4$d = sums$4;
+        nodes$5$d = sums$5;
         nodes$6$d = sums$6;
-        sums$7 = nodes$15$q + nodes$16$q;
         nodes$7$d = sums$7;
-        sums$8 = nodes$17$q + nodes$18$q;
         nodes$8$d = sums$8;
-        sums$9 = nodes$19$q + nodes$20$q;
         nodes$9$d = sums$9;
-        sums$10 = nodes$21$q + nodes$22$q;
         nodes$10$d = sums$10;
-        sums$11 = nodes$23$q + nodes$24$q;
         nodes$11$d = sums$11;
-        sums$12 = nodes$25$q + nodes$26$q;
         nodes$12$d = sums$12;
-        sums$13 = nodes$27$q + nodes$28$q;
         nodes$13$d = sums$13;
-        sums$14 = nodes$29$q + nodes$30$q;
         nodes$14$d = sums$14;
         sum = nodes$0$q;
     end
@@ -8175,147 +6460,381 @@ module board_ulx3s$engine$lanes$2$ext$8(a,y);
 endmodule // board_ulx3s$engine$lanes$2$ext$8
 
 
-module board_ulx3s$engine$lanes$2$muls$0(a,b,y);
+module board_ulx3s$engine$lanes$2$muls$0(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // board_ulx3s$engine$lanes$2$muls$0
 
 
-module board_ulx3s$engine$lanes$2$muls$1(a,b,y);
+module board_ulx3s$engine$lanes$2$muls$1(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // board_ulx3s$engine$lanes$2$muls$1
 
 
-module board_ulx3s$engine$lanes$2$muls$2(a,b,y);
+module board_ulx3s$engine$lanes$2$muls$2(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // board_ulx3s$engine$lanes$2$muls$2
 
 
-module board_ulx3s$engine$lanes$2$muls$3(a,b,y);
+module board_ulx3s$engine$lanes$2$muls$3(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // board_ulx3s$engine$lanes$2$muls$3
 
 
-module board_ulx3s$engine$lanes$2$muls$4(a,b,y);
+module board_ulx3s$engine$lanes$2$muls$4(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // board_ulx3s$engine$lanes$2$muls$4
 
 
-module board_ulx3s$engine$lanes$2$muls$5(a,b,y);
+module board_ulx3s$engine$lanes$2$muls$5(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // board_ulx3s$engine$lanes$2$muls$5
 
 
-module board_ulx3s$engine$lanes$2$muls$6(a,b,y);
+module board_ulx3s$engine$lanes$2$muls$6(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // board_ulx3s$engine$lanes$2$muls$6
 
 
-module board_ulx3s$engine$lanes$2$muls$7(a,b,y);
+module board_ulx3s$engine$lanes$2$muls$7(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // board_ulx3s$engine$lanes$2$muls$7
 
 
-module board_ulx3s$engine$lanes$2$muls$8(a,b,y);
+module board_ulx3s$engine$lanes$2$muls$8(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // board_ulx3s$engine$lanes$2$muls$8
 
 
@@ -8452,101 +6971,6 @@ module board_ulx3s$engine$lanes$2$nodes$14(d,q,clock);
 endmodule // board_ulx3s$engine$lanes$2$nodes$14
 
 
-module board_ulx3s$engine$lanes$2$nodes$15(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$2$nodes$15
-
-
-module board_ulx3s$engine$lanes$2$nodes$16(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$2$nodes$16
-
-
-module board_ulx3s$engine$lanes$2$nodes$17(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$2$nodes$17
-
-
-module board_ulx3s$engine$lanes$2$nodes$18(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$2$nodes$18
-
-
-module board_ulx3s$engine$lanes$2$nodes$19(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$2$nodes$19
-
-
 module board_ulx3s$engine$lanes$2$nodes$2(d,q,clock);
     
     // Module arguments
@@ -8566,196 +6990,6 @@ module board_ulx3s$engine$lanes$2$nodes$2(d,q,clock);
 endmodule // board_ulx3s$engine$lanes$2$nodes$2
 
 
-module board_ulx3s$engine$lanes$2$nodes$20(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$2$nodes$20
-
-
-module board_ulx3s$engine$lanes$2$nodes$21(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$2$nodes$21
-
-
-module board_ulx3s$engine$lanes$2$nodes$22(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$2$nodes$22
-
-
-module board_ulx3s$engine$lanes$2$nodes$23(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$2$nodes$23
-
-
-module board_ulx3s$engine$lanes$2$nodes$24(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$2$nodes$24
-
-
-module board_ulx3s$engine$lanes$2$nodes$25(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$2$nodes$25
-
-
-module board_ulx3s$engine$lanes$2$nodes$26(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$2$nodes$26
-
-
-module board_ulx3s$engine$lanes$2$nodes$27(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$2$nodes$27
-
-
-module board_ulx3s$engine$lanes$2$nodes$28(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$2$nodes$28
-
-
-module board_ulx3s$engine$lanes$2$nodes$29(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$2$nodes$29
-
-
 module board_ulx3s$engine$lanes$2$nodes$3(d,q,clock);
     
     // Module arguments
@@ -8773,25 +7007,6 @@ module board_ulx3s$engine$lanes$2$nodes$3(d,q,clock);
     end
           
 endmodule // board_ulx3s$engine$lanes$2$nodes$3
-
-
-module board_ulx3s$engine$lanes$2$nodes$30(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$2$nodes$30
 
 
 module board_ulx3s$engine$lanes$2$nodes$4(d,q,clock);
@@ -8908,348 +7123,6 @@ module board_ulx3s$engine$lanes$2$nodes$9(d,q,clock);
 endmodule // board_ulx3s$engine$lanes$2$nodes$9
 
 
-module board_ulx3s$engine$lanes$2$w_regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$2$w_regs$0
-
-
-module board_ulx3s$engine$lanes$2$w_regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$2$w_regs$1
-
-
-module board_ulx3s$engine$lanes$2$w_regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$2$w_regs$2
-
-
-module board_ulx3s$engine$lanes$2$w_regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$2$w_regs$3
-
-
-module board_ulx3s$engine$lanes$2$w_regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$2$w_regs$4
-
-
-module board_ulx3s$engine$lanes$2$w_regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$2$w_regs$5
-
-
-module board_ulx3s$engine$lanes$2$w_regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$2$w_regs$6
-
-
-module board_ulx3s$engine$lanes$2$w_regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$2$w_regs$7
-
-
-module board_ulx3s$engine$lanes$2$w_regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$2$w_regs$8
-
-
-module board_ulx3s$engine$lanes$2$x_regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$2$x_regs$0
-
-
-module board_ulx3s$engine$lanes$2$x_regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$2$x_regs$1
-
-
-module board_ulx3s$engine$lanes$2$x_regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$2$x_regs$2
-
-
-module board_ulx3s$engine$lanes$2$x_regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$2$x_regs$3
-
-
-module board_ulx3s$engine$lanes$2$x_regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$2$x_regs$4
-
-
-module board_ulx3s$engine$lanes$2$x_regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$2$x_regs$5
-
-
-module board_ulx3s$engine$lanes$2$x_regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$2$x_regs$6
-
-
-module board_ulx3s$engine$lanes$2$x_regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$2$x_regs$7
-
-
-module board_ulx3s$engine$lanes$2$x_regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$2$x_regs$8
-
-
 module board_ulx3s$engine$lanes$3(clock,win,wts,sum);
     
     // Module arguments
@@ -9263,32 +7136,50 @@ module board_ulx3s$engine$lanes$3(clock,win,wts,sum);
     localparam  beat_shift = 16'h20;
     
     // Stub signals
+    reg  muls$0$clock;
     reg  [7:0] muls$0$a;
     reg  [7:0] muls$0$b;
+    reg  muls$0$b_en;
     wire  [15:0] muls$0$y;
+    reg  muls$1$clock;
     reg  [7:0] muls$1$a;
     reg  [7:0] muls$1$b;
+    reg  muls$1$b_en;
     wire  [15:0] muls$1$y;
+    reg  muls$2$clock;
     reg  [7:0] muls$2$a;
     reg  [7:0] muls$2$b;
+    reg  muls$2$b_en;
     wire  [15:0] muls$2$y;
+    reg  muls$3$clock;
     reg  [7:0] muls$3$a;
     reg  [7:0] muls$3$b;
+    reg  muls$3$b_en;
     wire  [15:0] muls$3$y;
+    reg  muls$4$clock;
     reg  [7:0] muls$4$a;
     reg  [7:0] muls$4$b;
+    reg  muls$4$b_en;
     wire  [15:0] muls$4$y;
+    reg  muls$5$clock;
     reg  [7:0] muls$5$a;
     reg  [7:0] muls$5$b;
+    reg  muls$5$b_en;
     wire  [15:0] muls$5$y;
+    reg  muls$6$clock;
     reg  [7:0] muls$6$a;
     reg  [7:0] muls$6$b;
+    reg  muls$6$b_en;
     wire  [15:0] muls$6$y;
+    reg  muls$7$clock;
     reg  [7:0] muls$7$a;
     reg  [7:0] muls$7$b;
+    reg  muls$7$b_en;
     wire  [15:0] muls$7$y;
+    reg  muls$8$clock;
     reg  [7:0] muls$8$a;
     reg  [7:0] muls$8$b;
+    reg  muls$8$b_en;
     wire  [15:0] muls$8$y;
     reg  [15:0] ext$0$a;
     wire  [18:0] ext$0$y;
@@ -9308,60 +7199,6 @@ module board_ulx3s$engine$lanes$3(clock,win,wts,sum);
     wire  [18:0] ext$7$y;
     reg  [15:0] ext$8$a;
     wire  [18:0] ext$8$y;
-    reg  [7:0] x_regs$0$d;
-    wire  [7:0] x_regs$0$q;
-    reg  x_regs$0$clock;
-    reg  [7:0] x_regs$1$d;
-    wire  [7:0] x_regs$1$q;
-    reg  x_regs$1$clock;
-    reg  [7:0] x_regs$2$d;
-    wire  [7:0] x_regs$2$q;
-    reg  x_regs$2$clock;
-    reg  [7:0] x_regs$3$d;
-    wire  [7:0] x_regs$3$q;
-    reg  x_regs$3$clock;
-    reg  [7:0] x_regs$4$d;
-    wire  [7:0] x_regs$4$q;
-    reg  x_regs$4$clock;
-    reg  [7:0] x_regs$5$d;
-    wire  [7:0] x_regs$5$q;
-    reg  x_regs$5$clock;
-    reg  [7:0] x_regs$6$d;
-    wire  [7:0] x_regs$6$q;
-    reg  x_regs$6$clock;
-    reg  [7:0] x_regs$7$d;
-    wire  [7:0] x_regs$7$q;
-    reg  x_regs$7$clock;
-    reg  [7:0] x_regs$8$d;
-    wire  [7:0] x_regs$8$q;
-    reg  x_regs$8$clock;
-    reg  [7:0] w_regs$0$d;
-    wire  [7:0] w_regs$0$q;
-    reg  w_regs$0$clock;
-    reg  [7:0] w_regs$1$d;
-    wire  [7:0] w_regs$1$q;
-    reg  w_regs$1$clock;
-    reg  [7:0] w_regs$2$d;
-    wire  [7:0] w_regs$2$q;
-    reg  w_regs$2$clock;
-    reg  [7:0] w_regs$3$d;
-    wire  [7:0] w_regs$3$q;
-    reg  w_regs$3$clock;
-    reg  [7:0] w_regs$4$d;
-    wire  [7:0] w_regs$4$q;
-    reg  w_regs$4$clock;
-    reg  [7:0] w_regs$5$d;
-    wire  [7:0] w_regs$5$q;
-    reg  w_regs$5$clock;
-    reg  [7:0] w_regs$6$d;
-    wire  [7:0] w_regs$6$q;
-    reg  w_regs$6$clock;
-    reg  [7:0] w_regs$7$d;
-    wire  [7:0] w_regs$7$q;
-    reg  w_regs$7$clock;
-    reg  [7:0] w_regs$8$d;
-    wire  [7:0] w_regs$8$q;
-    reg  w_regs$8$clock;
     reg  [18:0] nodes$0$d;
     wire  [18:0] nodes$0$q;
     reg  nodes$0$clock;
@@ -9407,54 +7244,6 @@ module board_ulx3s$engine$lanes$3(clock,win,wts,sum);
     reg  [18:0] nodes$14$d;
     wire  [18:0] nodes$14$q;
     reg  nodes$14$clock;
-    reg  [18:0] nodes$15$d;
-    wire  [18:0] nodes$15$q;
-    reg  nodes$15$clock;
-    reg  [18:0] nodes$16$d;
-    wire  [18:0] nodes$16$q;
-    reg  nodes$16$clock;
-    reg  [18:0] nodes$17$d;
-    wire  [18:0] nodes$17$q;
-    reg  nodes$17$clock;
-    reg  [18:0] nodes$18$d;
-    wire  [18:0] nodes$18$q;
-    reg  nodes$18$clock;
-    reg  [18:0] nodes$19$d;
-    wire  [18:0] nodes$19$q;
-    reg  nodes$19$clock;
-    reg  [18:0] nodes$20$d;
-    wire  [18:0] nodes$20$q;
-    reg  nodes$20$clock;
-    reg  [18:0] nodes$21$d;
-    wire  [18:0] nodes$21$q;
-    reg  nodes$21$clock;
-    reg  [18:0] nodes$22$d;
-    wire  [18:0] nodes$22$q;
-    reg  nodes$22$clock;
-    reg  [18:0] nodes$23$d;
-    wire  [18:0] nodes$23$q;
-    reg  nodes$23$clock;
-    reg  [18:0] nodes$24$d;
-    wire  [18:0] nodes$24$q;
-    reg  nodes$24$clock;
-    reg  [18:0] nodes$25$d;
-    wire  [18:0] nodes$25$q;
-    reg  nodes$25$clock;
-    reg  [18:0] nodes$26$d;
-    wire  [18:0] nodes$26$q;
-    reg  nodes$26$clock;
-    reg  [18:0] nodes$27$d;
-    wire  [18:0] nodes$27$q;
-    reg  nodes$27$clock;
-    reg  [18:0] nodes$28$d;
-    wire  [18:0] nodes$28$q;
-    reg  nodes$28$clock;
-    reg  [18:0] nodes$29$d;
-    wire  [18:0] nodes$29$q;
-    reg  nodes$29$clock;
-    reg  [18:0] nodes$30$d;
-    wire  [18:0] nodes$30$q;
-    reg  nodes$30$clock;
     
     // Local signals
     reg  [287:0] x_chain$0;
@@ -9511,48 +7300,66 @@ module board_ulx3s$engine$lanes$3(clock,win,wts,sum);
     
     // Sub module instances
     board_ulx3s$engine$lanes$3$muls$0 muls$0(
+        .clock(muls$0$clock),
         .a(muls$0$a),
         .b(muls$0$b),
+        .b_en(muls$0$b_en),
         .y(muls$0$y)
     );
     board_ulx3s$engine$lanes$3$muls$1 muls$1(
+        .clock(muls$1$clock),
         .a(muls$1$a),
         .b(muls$1$b),
+        .b_en(muls$1$b_en),
         .y(muls$1$y)
     );
     board_ulx3s$engine$lanes$3$muls$2 muls$2(
+        .clock(muls$2$clock),
         .a(muls$2$a),
         .b(muls$2$b),
+        .b_en(muls$2$b_en),
         .y(muls$2$y)
     );
     board_ulx3s$engine$lanes$3$muls$3 muls$3(
+        .clock(muls$3$clock),
         .a(muls$3$a),
         .b(muls$3$b),
+        .b_en(muls$3$b_en),
         .y(muls$3$y)
     );
     board_ulx3s$engine$lanes$3$muls$4 muls$4(
+        .clock(muls$4$clock),
         .a(muls$4$a),
         .b(muls$4$b),
+        .b_en(muls$4$b_en),
         .y(muls$4$y)
     );
     board_ulx3s$engine$lanes$3$muls$5 muls$5(
+        .clock(muls$5$clock),
         .a(muls$5$a),
         .b(muls$5$b),
+        .b_en(muls$5$b_en),
         .y(muls$5$y)
     );
     board_ulx3s$engine$lanes$3$muls$6 muls$6(
+        .clock(muls$6$clock),
         .a(muls$6$a),
         .b(muls$6$b),
+        .b_en(muls$6$b_en),
         .y(muls$6$y)
     );
     board_ulx3s$engine$lanes$3$muls$7 muls$7(
+        .clock(muls$7$clock),
         .a(muls$7$a),
         .b(muls$7$b),
+        .b_en(muls$7$b_en),
         .y(muls$7$y)
     );
     board_ulx3s$engine$lanes$3$muls$8 muls$8(
+        .clock(muls$8$clock),
         .a(muls$8$a),
         .b(muls$8$b),
+        .b_en(muls$8$b_en),
         .y(muls$8$y)
     );
     board_ulx3s$engine$lanes$3$ext$0 ext$0(
@@ -9590,96 +7397,6 @@ module board_ulx3s$engine$lanes$3(clock,win,wts,sum);
     board_ulx3s$engine$lanes$3$ext$8 ext$8(
         .a(ext$8$a),
         .y(ext$8$y)
-    );
-    board_ulx3s$engine$lanes$3$x_regs$0 x_regs$0(
-        .d(x_regs$0$d),
-        .q(x_regs$0$q),
-        .clock(x_regs$0$clock)
-    );
-    board_ulx3s$engine$lanes$3$x_regs$1 x_regs$1(
-        .d(x_regs$1$d),
-        .q(x_regs$1$q),
-        .clock(x_regs$1$clock)
-    );
-    board_ulx3s$engine$lanes$3$x_regs$2 x_regs$2(
-        .d(x_regs$2$d),
-        .q(x_regs$2$q),
-        .clock(x_regs$2$clock)
-    );
-    board_ulx3s$engine$lanes$3$x_regs$3 x_regs$3(
-        .d(x_regs$3$d),
-        .q(x_regs$3$q),
-        .clock(x_regs$3$clock)
-    );
-    board_ulx3s$engine$lanes$3$x_regs$4 x_regs$4(
-        .d(x_regs$4$d),
-        .q(x_regs$4$q),
-        .clock(x_regs$4$clock)
-    );
-    board_ulx3s$engine$lanes$3$x_regs$5 x_regs$5(
-        .d(x_regs$5$d),
-        .q(x_regs$5$q),
-        .clock(x_regs$5$clock)
-    );
-    board_ulx3s$engine$lanes$3$x_regs$6 x_regs$6(
-        .d(x_regs$6$d),
-        .q(x_regs$6$q),
-        .clock(x_regs$6$clock)
-    );
-    board_ulx3s$engine$lanes$3$x_regs$7 x_regs$7(
-        .d(x_regs$7$d),
-        .q(x_regs$7$q),
-        .clock(x_regs$7$clock)
-    );
-    board_ulx3s$engine$lanes$3$x_regs$8 x_regs$8(
-        .d(x_regs$8$d),
-        .q(x_regs$8$q),
-        .clock(x_regs$8$clock)
-    );
-    board_ulx3s$engine$lanes$3$w_regs$0 w_regs$0(
-        .d(w_regs$0$d),
-        .q(w_regs$0$q),
-        .clock(w_regs$0$clock)
-    );
-    board_ulx3s$engine$lanes$3$w_regs$1 w_regs$1(
-        .d(w_regs$1$d),
-        .q(w_regs$1$q),
-        .clock(w_regs$1$clock)
-    );
-    board_ulx3s$engine$lanes$3$w_regs$2 w_regs$2(
-        .d(w_regs$2$d),
-        .q(w_regs$2$q),
-        .clock(w_regs$2$clock)
-    );
-    board_ulx3s$engine$lanes$3$w_regs$3 w_regs$3(
-        .d(w_regs$3$d),
-        .q(w_regs$3$q),
-        .clock(w_regs$3$clock)
-    );
-    board_ulx3s$engine$lanes$3$w_regs$4 w_regs$4(
-        .d(w_regs$4$d),
-        .q(w_regs$4$q),
-        .clock(w_regs$4$clock)
-    );
-    board_ulx3s$engine$lanes$3$w_regs$5 w_regs$5(
-        .d(w_regs$5$d),
-        .q(w_regs$5$q),
-        .clock(w_regs$5$clock)
-    );
-    board_ulx3s$engine$lanes$3$w_regs$6 w_regs$6(
-        .d(w_regs$6$d),
-        .q(w_regs$6$q),
-        .clock(w_regs$6$clock)
-    );
-    board_ulx3s$engine$lanes$3$w_regs$7 w_regs$7(
-        .d(w_regs$7$d),
-        .q(w_regs$7$q),
-        .clock(w_regs$7$clock)
-    );
-    board_ulx3s$engine$lanes$3$w_regs$8 w_regs$8(
-        .d(w_regs$8$d),
-        .q(w_regs$8$q),
-        .clock(w_regs$8$clock)
     );
     board_ulx3s$engine$lanes$3$nodes$0 nodes$0(
         .d(nodes$0$d),
@@ -9756,86 +7473,6 @@ module board_ulx3s$engine$lanes$3(clock,win,wts,sum);
         .q(nodes$14$q),
         .clock(nodes$14$clock)
     );
-    board_ulx3s$engine$lanes$3$nodes$15 nodes$15(
-        .d(nodes$15$d),
-        .q(nodes$15$q),
-        .clock(nodes$15$clock)
-    );
-    board_ulx3s$engine$lanes$3$nodes$16 nodes$16(
-        .d(nodes$16$d),
-        .q(nodes$16$q),
-        .clock(nodes$16$clock)
-    );
-    board_ulx3s$engine$lanes$3$nodes$17 nodes$17(
-        .d(nodes$17$d),
-        .q(nodes$17$q),
-        .clock(nodes$17$clock)
-    );
-    board_ulx3s$engine$lanes$3$nodes$18 nodes$18(
-        .d(nodes$18$d),
-        .q(nodes$18$q),
-        .clock(nodes$18$clock)
-    );
-    board_ulx3s$engine$lanes$3$nodes$19 nodes$19(
-        .d(nodes$19$d),
-        .q(nodes$19$q),
-        .clock(nodes$19$clock)
-    );
-    board_ulx3s$engine$lanes$3$nodes$20 nodes$20(
-        .d(nodes$20$d),
-        .q(nodes$20$q),
-        .clock(nodes$20$clock)
-    );
-    board_ulx3s$engine$lanes$3$nodes$21 nodes$21(
-        .d(nodes$21$d),
-        .q(nodes$21$q),
-        .clock(nodes$21$clock)
-    );
-    board_ulx3s$engine$lanes$3$nodes$22 nodes$22(
-        .d(nodes$22$d),
-        .q(nodes$22$q),
-        .clock(nodes$22$clock)
-    );
-    board_ulx3s$engine$lanes$3$nodes$23 nodes$23(
-        .d(nodes$23$d),
-        .q(nodes$23$q),
-        .clock(nodes$23$clock)
-    );
-    board_ulx3s$engine$lanes$3$nodes$24 nodes$24(
-        .d(nodes$24$d),
-        .q(nodes$24$q),
-        .clock(nodes$24$clock)
-    );
-    board_ulx3s$engine$lanes$3$nodes$25 nodes$25(
-        .d(nodes$25$d),
-        .q(nodes$25$q),
-        .clock(nodes$25$clock)
-    );
-    board_ulx3s$engine$lanes$3$nodes$26 nodes$26(
-        .d(nodes$26$d),
-        .q(nodes$26$q),
-        .clock(nodes$26$clock)
-    );
-    board_ulx3s$engine$lanes$3$nodes$27 nodes$27(
-        .d(nodes$27$d),
-        .q(nodes$27$q),
-        .clock(nodes$27$clock)
-    );
-    board_ulx3s$engine$lanes$3$nodes$28 nodes$28(
-        .d(nodes$28$d),
-        .q(nodes$28$q),
-        .clock(nodes$28$clock)
-    );
-    board_ulx3s$engine$lanes$3$nodes$29 nodes$29(
-        .d(nodes$29$d),
-        .q(nodes$29$q),
-        .clock(nodes$29$clock)
-    );
-    board_ulx3s$engine$lanes$3$nodes$30 nodes$30(
-        .d(nodes$30$d),
-        .q(nodes$30$q),
-        .clock(nodes$30$clock)
-    );
     
     // Update code
     always @(*) begin
@@ -9854,40 +7491,24 @@ module board_ulx3s$engine$lanes$3(clock,win,wts,sum);
         nodes$12$clock = clock;
         nodes$13$clock = clock;
         nodes$14$clock = clock;
-        nodes$15$clock = clock;
-        nodes$16$clock = clock;
-        nodes$17$clock = clock;
-        nodes$18$clock = clock;
-        nodes$19$clock = clock;
-        nodes$20$clock = clock;
-        nodes$21$clock = clock;
-        nodes$22$clock = clock;
-        nodes$23$clock = clock;
-        nodes$24$clock = clock;
-        nodes$25$clock = clock;
-        nodes$26$clock = clock;
-        nodes$27$clock = clock;
-        nodes$28$clock = clock;
-        nodes$29$clock = clock;
-        nodes$30$clock = clock;
-        x_regs$0$clock = clock;
-        w_regs$0$clock = clock;
-        x_regs$1$clock = clock;
-        w_regs$1$clock = clock;
-        x_regs$2$clock = clock;
-        w_regs$2$clock = clock;
-        x_regs$3$clock = clock;
-        w_regs$3$clock = clock;
-        x_regs$4$clock = clock;
-        w_regs$4$clock = clock;
-        x_regs$5$clock = clock;
-        w_regs$5$clock = clock;
-        x_regs$6$clock = clock;
-        w_regs$6$clock = clock;
-        x_regs$7$clock = clock;
-        w_regs$7$clock = clock;
-        x_regs$8$clock = clock;
-        w_regs$8$clock = clock;
+        muls$0$clock = clock;
+        muls$0$b_en = 1'b1;
+        muls$1$clock = clock;
+        muls$1$b_en = 1'b1;
+        muls$2$clock = clock;
+        muls$2$b_en = 1'b1;
+        muls$3$clock = clock;
+        muls$3$b_en = 1'b1;
+        muls$4$clock = clock;
+        muls$4$b_en = 1'b1;
+        muls$5$clock = clock;
+        muls$5$b_en = 1'b1;
+        muls$6$clock = clock;
+        muls$6$b_en = 1'b1;
+        muls$7$clock = clock;
+        muls$7$b_en = 1'b1;
+        muls$8$clock = clock;
+        muls$8$b_en = 1'b1;
         x_chain$0 = win >> lane_shift;
         w_chain$0 = wts >> lane_shift;
         x_chain$1 = x_chain$0 >> beat_shift;
@@ -9976,87 +7597,35 @@ module board_ulx3s$engine$lanes$3(clock,win,wts,sum);
         muls$8$b = w_chain$8[(32'h0)+:(8)];
         ext$8$a = muls$8$y;
         prods$8 = ext$8$y;
-        x_regs$0$d = x_chain$0[(32'h0)+:(8)];
-        w_regs$0$d = w_chain$0[(32'h0)+:(8)];
-        muls$0$a = x_regs$0$q;
-        muls$0$b = w_regs$0$q;
-        x_regs$1$d = x_chain$1[(32'h0)+:(8)];
-        w_regs$1$d = w_chain$1[(32'h0)+:(8)];
-        muls$1$a = x_regs$1$q;
-        muls$1$b = w_regs$1$q;
-        x_regs$2$d = x_chain$2[(32'h0)+:(8)];
-        w_regs$2$d = w_chain$2[(32'h0)+:(8)];
-        muls$2$a = x_regs$2$q;
-        muls$2$b = w_regs$2$q;
-        x_regs$3$d = x_chain$3[(32'h0)+:(8)];
-        w_regs$3$d = w_chain$3[(32'h0)+:(8)];
-        muls$3$a = x_regs$3$q;
-        muls$3$b = w_regs$3$q;
-        x_regs$4$d = x_chain$4[(32'h0)+:(8)];
-        w_regs$4$d = w_chain$4[(32'h0)+:(8)];
-        muls$4$a = x_regs$4$q;
-        muls$4$b = w_regs$4$q;
-        x_regs$5$d = x_chain$5[(32'h0)+:(8)];
-        w_regs$5$d = w_chain$5[(32'h0)+:(8)];
-        muls$5$a = x_regs$5$q;
-        muls$5$b = w_regs$5$q;
-        x_regs$6$d = x_chain$6[(32'h0)+:(8)];
-        w_regs$6$d = w_chain$6[(32'h0)+:(8)];
-        muls$6$a = x_regs$6$q;
-        muls$6$b = w_regs$6$q;
-        x_regs$7$d = x_chain$7[(32'h0)+:(8)];
-        w_regs$7$d = w_chain$7[(32'h0)+:(8)];
-        muls$7$a = x_regs$7$q;
-        muls$7$b = w_regs$7$q;
-        x_regs$8$d = x_chain$8[(32'h0)+:(8)];
-        w_regs$8$d = w_chain$8[(32'h0)+:(8)];
-        muls$8$a = x_regs$8$q;
-        muls$8$b = w_regs$8$q;
-        nodes$15$d = prods$0;
-        nodes$16$d = prods$1;
-        nodes$17$d = prods$2;
-        nodes$18$d = prods$3;
-        nodes$19$d = prods$4;
-        nodes$20$d = prods$5;
-        nodes$21$d = prods$6;
-        nodes$22$d = prods$7;
-        nodes$23$d = prods$8;
-        nodes$24$d = prods$9;
-        nodes$25$d = prods$10;
-        nodes$26$d = prods$11;
-        nodes$27$d = prods$12;
-        nodes$28$d = prods$13;
-        nodes$29$d = prods$14;
-        nodes$30$d = prods$15;
         sums$0 = nodes$1$q + nodes$2$q;
-        nodes$0$d = sums$0;
         sums$1 = nodes$3$q + nodes$4$q;
-        nodes$1$d = sums$1;
         sums$2 = nodes$5$q + nodes$6$q;
-        nodes$2$d = sums$2;
         sums$3 = nodes$7$q + nodes$8$q;
-        nodes$3$d = sums$3;
         sums$4 = nodes$9$q + nodes$10$q;
-        nodes$4$d = sums$4;
         sums$5 = nodes$11$q + nodes$12$q;
-        nodes$5$d = sums$5;
         sums$6 = nodes$13$q + nodes$14$q;
+        sums$7 = prods$0 + prods$1;
+        sums$8 = prods$2 + prods$3;
+        sums$9 = prods$4 + prods$5;
+        sums$10 = prods$6 + prods$7;
+        sums$11 = prods$8 + prods$9;
+        sums$12 = prods$10 + prods$11;
+        sums$13 = prods$12 + prods$13;
+        sums$14 = prods$14 + prods$15;
+        nodes$0$d = sums$0;
+        nodes$1$d = sums$1;
+        nodes$2$d = sums$2;
+        nodes$3$d = sums$3;
+        nodes$4$d = sums$4;
+        nodes$5$d = sums$5;
         nodes$6$d = sums$6;
-        sums$7 = nodes$15$q + nodes$16$q;
         nodes$7$d = sums$7;
-        sums$8 = nodes$17$q + nodes$18$q;
         nodes$8$d = sums$8;
-        sums$9 = nodes$19$q + nodes$20$q;
         nodes$9$d = sums$9;
-        sums$10 = nodes$21$q + nodes$22$q;
         nodes$10$d = sums$10;
-        sums$11 = nodes$23$q + nodes$24$q;
         nodes$11$d = sums$11;
-        sums$12 = nodes$25$q + nodes$26$q;
         nodes$12$d = sums$12;
-        sums$13 = nodes$27$q + nodes$28$q;
         nodes$13$d = sums$13;
-        sums$14 = nodes$29$q + nodes$30$q;
         nodes$14$d = sums$14;
         sum = nodes$0$q;
     end
@@ -10181,147 +7750,381 @@ module board_ulx3s$engine$lanes$3$ext$8(a,y);
 endmodule // board_ulx3s$engine$lanes$3$ext$8
 
 
-module board_ulx3s$engine$lanes$3$muls$0(a,b,y);
+module board_ulx3s$engine$lanes$3$muls$0(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // board_ulx3s$engine$lanes$3$muls$0
 
 
-module board_ulx3s$engine$lanes$3$muls$1(a,b,y);
+module board_ulx3s$engine$lanes$3$muls$1(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // board_ulx3s$engine$lanes$3$muls$1
 
 
-module board_ulx3s$engine$lanes$3$muls$2(a,b,y);
+module board_ulx3s$engine$lanes$3$muls$2(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // board_ulx3s$engine$lanes$3$muls$2
 
 
-module board_ulx3s$engine$lanes$3$muls$3(a,b,y);
+module board_ulx3s$engine$lanes$3$muls$3(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // board_ulx3s$engine$lanes$3$muls$3
 
 
-module board_ulx3s$engine$lanes$3$muls$4(a,b,y);
+module board_ulx3s$engine$lanes$3$muls$4(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // board_ulx3s$engine$lanes$3$muls$4
 
 
-module board_ulx3s$engine$lanes$3$muls$5(a,b,y);
+module board_ulx3s$engine$lanes$3$muls$5(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // board_ulx3s$engine$lanes$3$muls$5
 
 
-module board_ulx3s$engine$lanes$3$muls$6(a,b,y);
+module board_ulx3s$engine$lanes$3$muls$6(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // board_ulx3s$engine$lanes$3$muls$6
 
 
-module board_ulx3s$engine$lanes$3$muls$7(a,b,y);
+module board_ulx3s$engine$lanes$3$muls$7(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // board_ulx3s$engine$lanes$3$muls$7
 
 
-module board_ulx3s$engine$lanes$3$muls$8(a,b,y);
+module board_ulx3s$engine$lanes$3$muls$8(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // board_ulx3s$engine$lanes$3$muls$8
 
 
@@ -10458,101 +8261,6 @@ module board_ulx3s$engine$lanes$3$nodes$14(d,q,clock);
 endmodule // board_ulx3s$engine$lanes$3$nodes$14
 
 
-module board_ulx3s$engine$lanes$3$nodes$15(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$3$nodes$15
-
-
-module board_ulx3s$engine$lanes$3$nodes$16(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$3$nodes$16
-
-
-module board_ulx3s$engine$lanes$3$nodes$17(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$3$nodes$17
-
-
-module board_ulx3s$engine$lanes$3$nodes$18(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$3$nodes$18
-
-
-module board_ulx3s$engine$lanes$3$nodes$19(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$3$nodes$19
-
-
 module board_ulx3s$engine$lanes$3$nodes$2(d,q,clock);
     
     // Module arguments
@@ -10572,196 +8280,6 @@ module board_ulx3s$engine$lanes$3$nodes$2(d,q,clock);
 endmodule // board_ulx3s$engine$lanes$3$nodes$2
 
 
-module board_ulx3s$engine$lanes$3$nodes$20(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$3$nodes$20
-
-
-module board_ulx3s$engine$lanes$3$nodes$21(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$3$nodes$21
-
-
-module board_ulx3s$engine$lanes$3$nodes$22(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$3$nodes$22
-
-
-module board_ulx3s$engine$lanes$3$nodes$23(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$3$nodes$23
-
-
-module board_ulx3s$engine$lanes$3$nodes$24(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$3$nodes$24
-
-
-module board_ulx3s$engine$lanes$3$nodes$25(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$3$nodes$25
-
-
-module board_ulx3s$engine$lanes$3$nodes$26(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$3$nodes$26
-
-
-module board_ulx3s$engine$lanes$3$nodes$27(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$3$nodes$27
-
-
-module board_ulx3s$engine$lanes$3$nodes$28(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$3$nodes$28
-
-
-module board_ulx3s$engine$lanes$3$nodes$29(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$3$nodes$29
-
-
 module board_ulx3s$engine$lanes$3$nodes$3(d,q,clock);
     
     // Module arguments
@@ -10779,25 +8297,6 @@ module board_ulx3s$engine$lanes$3$nodes$3(d,q,clock);
     end
           
 endmodule // board_ulx3s$engine$lanes$3$nodes$3
-
-
-module board_ulx3s$engine$lanes$3$nodes$30(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$3$nodes$30
 
 
 module board_ulx3s$engine$lanes$3$nodes$4(d,q,clock);
@@ -10912,348 +8411,6 @@ module board_ulx3s$engine$lanes$3$nodes$9(d,q,clock);
     end
           
 endmodule // board_ulx3s$engine$lanes$3$nodes$9
-
-
-module board_ulx3s$engine$lanes$3$w_regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$3$w_regs$0
-
-
-module board_ulx3s$engine$lanes$3$w_regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$3$w_regs$1
-
-
-module board_ulx3s$engine$lanes$3$w_regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$3$w_regs$2
-
-
-module board_ulx3s$engine$lanes$3$w_regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$3$w_regs$3
-
-
-module board_ulx3s$engine$lanes$3$w_regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$3$w_regs$4
-
-
-module board_ulx3s$engine$lanes$3$w_regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$3$w_regs$5
-
-
-module board_ulx3s$engine$lanes$3$w_regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$3$w_regs$6
-
-
-module board_ulx3s$engine$lanes$3$w_regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$3$w_regs$7
-
-
-module board_ulx3s$engine$lanes$3$w_regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$3$w_regs$8
-
-
-module board_ulx3s$engine$lanes$3$x_regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$3$x_regs$0
-
-
-module board_ulx3s$engine$lanes$3$x_regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$3$x_regs$1
-
-
-module board_ulx3s$engine$lanes$3$x_regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$3$x_regs$2
-
-
-module board_ulx3s$engine$lanes$3$x_regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$3$x_regs$3
-
-
-module board_ulx3s$engine$lanes$3$x_regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$3$x_regs$4
-
-
-module board_ulx3s$engine$lanes$3$x_regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$3$x_regs$5
-
-
-module board_ulx3s$engine$lanes$3$x_regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$3$x_regs$6
-
-
-module board_ulx3s$engine$lanes$3$x_regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$3$x_regs$7
-
-
-module board_ulx3s$engine$lanes$3$x_regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$lanes$3$x_regs$8
 
 
 module board_ulx3s$engine$last_group(d,q,clock);
@@ -11408,7 +8565,7 @@ module board_ulx3s$engine$mpend(d,q,clock);
 endmodule // board_ulx3s$engine$mpend
 
 
-module board_ulx3s$engine$mram(clock,write_enable,write_address,write_data,read_address,read_data);
+module board_ulx3s$engine$mram(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -11416,6 +8573,7 @@ module board_ulx3s$engine$mram(clock,write_enable,write_address,write_data,read_
     input wire  [5:0] write_address;
     input wire  [127:0] write_data;
     input wire  [5:0] read_address;
+    input wire  read_enable;
     output reg  [127:0] read_data;
     
     // Update code (custom)
@@ -11426,7 +8584,9 @@ module board_ulx3s$engine$mram(clock,write_enable,write_address,write_data,read_
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // board_ulx3s$engine$mram
 
@@ -12756,6 +9916,60 @@ module board_ulx3s$engine$rq$0$mul(clock,a,b,hi);
     output reg  [33:0] hi;
     
     // Update code (custom)
+    `ifdef DSCGEN_ECP5_DSP
+    // Four MULT18X18D holding the operand and product registers (edges 1 and 2); each 18-bit
+    // operand is a half extended by its own signedness, so one signed multiply serves all four.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] hh_p;
+    wire [35:0] hl_p;
+    wire [35:0] lh_p;
+    wire [35:0] ll_p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] hh_dsp_a = {{2{a[31]}}, a[31:16]};
+    wire [17:0] hh_dsp_b = {{2{b[31]}}, b[31:16]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) hh_dsp (
+       .A0(hh_dsp_a[0]), .A1(hh_dsp_a[1]), .A2(hh_dsp_a[2]), .A3(hh_dsp_a[3]), .A4(hh_dsp_a[4]), .A5(hh_dsp_a[5]), .A6(hh_dsp_a[6]), .A7(hh_dsp_a[7]), .A8(hh_dsp_a[8]), .A9(hh_dsp_a[9]), .A10(hh_dsp_a[10]), .A11(hh_dsp_a[11]), .A12(hh_dsp_a[12]), .A13(hh_dsp_a[13]), .A14(hh_dsp_a[14]), .A15(hh_dsp_a[15]), .A16(hh_dsp_a[16]), .A17(hh_dsp_a[17]),
+       .B0(hh_dsp_b[0]), .B1(hh_dsp_b[1]), .B2(hh_dsp_b[2]), .B3(hh_dsp_b[3]), .B4(hh_dsp_b[4]), .B5(hh_dsp_b[5]), .B6(hh_dsp_b[6]), .B7(hh_dsp_b[7]), .B8(hh_dsp_b[8]), .B9(hh_dsp_b[9]), .B10(hh_dsp_b[10]), .B11(hh_dsp_b[11]), .B12(hh_dsp_b[12]), .B13(hh_dsp_b[13]), .B14(hh_dsp_b[14]), .B15(hh_dsp_b[15]), .B16(hh_dsp_b[16]), .B17(hh_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(hh_p[0]), .P1(hh_p[1]), .P2(hh_p[2]), .P3(hh_p[3]), .P4(hh_p[4]), .P5(hh_p[5]), .P6(hh_p[6]), .P7(hh_p[7]), .P8(hh_p[8]), .P9(hh_p[9]), .P10(hh_p[10]), .P11(hh_p[11]), .P12(hh_p[12]), .P13(hh_p[13]), .P14(hh_p[14]), .P15(hh_p[15]), .P16(hh_p[16]), .P17(hh_p[17]), .P18(hh_p[18]), .P19(hh_p[19]), .P20(hh_p[20]), .P21(hh_p[21]), .P22(hh_p[22]), .P23(hh_p[23]), .P24(hh_p[24]), .P25(hh_p[25]), .P26(hh_p[26]), .P27(hh_p[27]), .P28(hh_p[28]), .P29(hh_p[29]), .P30(hh_p[30]), .P31(hh_p[31]), .P32(hh_p[32]), .P33(hh_p[33]), .P34(hh_p[34]), .P35(hh_p[35])
+    );
+    wire [17:0] hl_dsp_a = {{2{a[31]}}, a[31:16]};
+    wire [17:0] hl_dsp_b = {2'b00, b[15:0]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) hl_dsp (
+       .A0(hl_dsp_a[0]), .A1(hl_dsp_a[1]), .A2(hl_dsp_a[2]), .A3(hl_dsp_a[3]), .A4(hl_dsp_a[4]), .A5(hl_dsp_a[5]), .A6(hl_dsp_a[6]), .A7(hl_dsp_a[7]), .A8(hl_dsp_a[8]), .A9(hl_dsp_a[9]), .A10(hl_dsp_a[10]), .A11(hl_dsp_a[11]), .A12(hl_dsp_a[12]), .A13(hl_dsp_a[13]), .A14(hl_dsp_a[14]), .A15(hl_dsp_a[15]), .A16(hl_dsp_a[16]), .A17(hl_dsp_a[17]),
+       .B0(hl_dsp_b[0]), .B1(hl_dsp_b[1]), .B2(hl_dsp_b[2]), .B3(hl_dsp_b[3]), .B4(hl_dsp_b[4]), .B5(hl_dsp_b[5]), .B6(hl_dsp_b[6]), .B7(hl_dsp_b[7]), .B8(hl_dsp_b[8]), .B9(hl_dsp_b[9]), .B10(hl_dsp_b[10]), .B11(hl_dsp_b[11]), .B12(hl_dsp_b[12]), .B13(hl_dsp_b[13]), .B14(hl_dsp_b[14]), .B15(hl_dsp_b[15]), .B16(hl_dsp_b[16]), .B17(hl_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(hl_p[0]), .P1(hl_p[1]), .P2(hl_p[2]), .P3(hl_p[3]), .P4(hl_p[4]), .P5(hl_p[5]), .P6(hl_p[6]), .P7(hl_p[7]), .P8(hl_p[8]), .P9(hl_p[9]), .P10(hl_p[10]), .P11(hl_p[11]), .P12(hl_p[12]), .P13(hl_p[13]), .P14(hl_p[14]), .P15(hl_p[15]), .P16(hl_p[16]), .P17(hl_p[17]), .P18(hl_p[18]), .P19(hl_p[19]), .P20(hl_p[20]), .P21(hl_p[21]), .P22(hl_p[22]), .P23(hl_p[23]), .P24(hl_p[24]), .P25(hl_p[25]), .P26(hl_p[26]), .P27(hl_p[27]), .P28(hl_p[28]), .P29(hl_p[29]), .P30(hl_p[30]), .P31(hl_p[31]), .P32(hl_p[32]), .P33(hl_p[33]), .P34(hl_p[34]), .P35(hl_p[35])
+    );
+    wire [17:0] lh_dsp_a = {2'b00, a[15:0]};
+    wire [17:0] lh_dsp_b = {{2{b[31]}}, b[31:16]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) lh_dsp (
+       .A0(lh_dsp_a[0]), .A1(lh_dsp_a[1]), .A2(lh_dsp_a[2]), .A3(lh_dsp_a[3]), .A4(lh_dsp_a[4]), .A5(lh_dsp_a[5]), .A6(lh_dsp_a[6]), .A7(lh_dsp_a[7]), .A8(lh_dsp_a[8]), .A9(lh_dsp_a[9]), .A10(lh_dsp_a[10]), .A11(lh_dsp_a[11]), .A12(lh_dsp_a[12]), .A13(lh_dsp_a[13]), .A14(lh_dsp_a[14]), .A15(lh_dsp_a[15]), .A16(lh_dsp_a[16]), .A17(lh_dsp_a[17]),
+       .B0(lh_dsp_b[0]), .B1(lh_dsp_b[1]), .B2(lh_dsp_b[2]), .B3(lh_dsp_b[3]), .B4(lh_dsp_b[4]), .B5(lh_dsp_b[5]), .B6(lh_dsp_b[6]), .B7(lh_dsp_b[7]), .B8(lh_dsp_b[8]), .B9(lh_dsp_b[9]), .B10(lh_dsp_b[10]), .B11(lh_dsp_b[11]), .B12(lh_dsp_b[12]), .B13(lh_dsp_b[13]), .B14(lh_dsp_b[14]), .B15(lh_dsp_b[15]), .B16(lh_dsp_b[16]), .B17(lh_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(lh_p[0]), .P1(lh_p[1]), .P2(lh_p[2]), .P3(lh_p[3]), .P4(lh_p[4]), .P5(lh_p[5]), .P6(lh_p[6]), .P7(lh_p[7]), .P8(lh_p[8]), .P9(lh_p[9]), .P10(lh_p[10]), .P11(lh_p[11]), .P12(lh_p[12]), .P13(lh_p[13]), .P14(lh_p[14]), .P15(lh_p[15]), .P16(lh_p[16]), .P17(lh_p[17]), .P18(lh_p[18]), .P19(lh_p[19]), .P20(lh_p[20]), .P21(lh_p[21]), .P22(lh_p[22]), .P23(lh_p[23]), .P24(lh_p[24]), .P25(lh_p[25]), .P26(lh_p[26]), .P27(lh_p[27]), .P28(lh_p[28]), .P29(lh_p[29]), .P30(lh_p[30]), .P31(lh_p[31]), .P32(lh_p[32]), .P33(lh_p[33]), .P34(lh_p[34]), .P35(lh_p[35])
+    );
+    wire [17:0] ll_dsp_a = {2'b00, a[15:0]};
+    wire [17:0] ll_dsp_b = {2'b00, b[15:0]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) ll_dsp (
+       .A0(ll_dsp_a[0]), .A1(ll_dsp_a[1]), .A2(ll_dsp_a[2]), .A3(ll_dsp_a[3]), .A4(ll_dsp_a[4]), .A5(ll_dsp_a[5]), .A6(ll_dsp_a[6]), .A7(ll_dsp_a[7]), .A8(ll_dsp_a[8]), .A9(ll_dsp_a[9]), .A10(ll_dsp_a[10]), .A11(ll_dsp_a[11]), .A12(ll_dsp_a[12]), .A13(ll_dsp_a[13]), .A14(ll_dsp_a[14]), .A15(ll_dsp_a[15]), .A16(ll_dsp_a[16]), .A17(ll_dsp_a[17]),
+       .B0(ll_dsp_b[0]), .B1(ll_dsp_b[1]), .B2(ll_dsp_b[2]), .B3(ll_dsp_b[3]), .B4(ll_dsp_b[4]), .B5(ll_dsp_b[5]), .B6(ll_dsp_b[6]), .B7(ll_dsp_b[7]), .B8(ll_dsp_b[8]), .B9(ll_dsp_b[9]), .B10(ll_dsp_b[10]), .B11(ll_dsp_b[11]), .B12(ll_dsp_b[12]), .B13(ll_dsp_b[13]), .B14(ll_dsp_b[14]), .B15(ll_dsp_b[15]), .B16(ll_dsp_b[16]), .B17(ll_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(ll_p[0]), .P1(ll_p[1]), .P2(ll_p[2]), .P3(ll_p[3]), .P4(ll_p[4]), .P5(ll_p[5]), .P6(ll_p[6]), .P7(ll_p[7]), .P8(ll_p[8]), .P9(ll_p[9]), .P10(ll_p[10]), .P11(ll_p[11]), .P12(ll_p[12]), .P13(ll_p[13]), .P14(ll_p[14]), .P15(ll_p[15]), .P16(ll_p[16]), .P17(ll_p[17]), .P18(ll_p[18]), .P19(ll_p[19]), .P20(ll_p[20]), .P21(ll_p[21]), .P22(ll_p[22]), .P23(ll_p[23]), .P24(ll_p[24]), .P25(ll_p[25]), .P26(ll_p[26]), .P27(ll_p[27]), .P28(ll_p[28]), .P29(ll_p[29]), .P30(ll_p[30]), .P31(ll_p[31]), .P32(ll_p[32]), .P33(ll_p[33]), .P34(ll_p[34]), .P35(ll_p[35])
+    );
+    wire signed [31:0] hh = hh_p[31:0];
+    wire signed [32:0] hl = hl_p[32:0];
+    wire signed [32:0] lh = lh_p[32:0];
+    wire [31:0] ll = ll_p[31:0];
+    `else
     reg [31:0] a_r;
     reg [31:0] b_r;
     // Halves: high signed, low unsigned, extended to the width of their product (yosys narrows
@@ -12775,6 +9989,15 @@ module board_ulx3s$engine$rq$0$mul(clock,a,b,hi);
     reg signed [32:0] hl;
     reg signed [32:0] lh;
     (* keep *) reg [31:0] ll;
+    always @(posedge clock) begin
+       a_r <= a;
+       b_r <= b;
+       hh <= ah32 * bh32;
+       hl <= ah33 * bl33;
+       lh <= al33 * bh33;
+       ll <= al32 * bl32;
+    end
+    `endif
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
@@ -12783,12 +10006,6 @@ module board_ulx3s$engine$rq$0$mul(clock,a,b,hi);
     wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
     /* verilator lint_on UNUSEDSIGNAL */
     always @(posedge clock) begin
-       a_r <= a;
-       b_r <= b;
-       hh <= ah32 * bh32;
-       hl <= ah33 * bl33;
-       lh <= al33 * bh33;
-       ll <= al32 * bl32;
        mid <= {hl[32], hl} + {lh[32], lh};
        hh2 <= hh;
        ll2 <= ll;
@@ -14132,6 +11349,60 @@ module board_ulx3s$engine$rq$1$mul(clock,a,b,hi);
     output reg  [33:0] hi;
     
     // Update code (custom)
+    `ifdef DSCGEN_ECP5_DSP
+    // Four MULT18X18D holding the operand and product registers (edges 1 and 2); each 18-bit
+    // operand is a half extended by its own signedness, so one signed multiply serves all four.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] hh_p;
+    wire [35:0] hl_p;
+    wire [35:0] lh_p;
+    wire [35:0] ll_p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] hh_dsp_a = {{2{a[31]}}, a[31:16]};
+    wire [17:0] hh_dsp_b = {{2{b[31]}}, b[31:16]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) hh_dsp (
+       .A0(hh_dsp_a[0]), .A1(hh_dsp_a[1]), .A2(hh_dsp_a[2]), .A3(hh_dsp_a[3]), .A4(hh_dsp_a[4]), .A5(hh_dsp_a[5]), .A6(hh_dsp_a[6]), .A7(hh_dsp_a[7]), .A8(hh_dsp_a[8]), .A9(hh_dsp_a[9]), .A10(hh_dsp_a[10]), .A11(hh_dsp_a[11]), .A12(hh_dsp_a[12]), .A13(hh_dsp_a[13]), .A14(hh_dsp_a[14]), .A15(hh_dsp_a[15]), .A16(hh_dsp_a[16]), .A17(hh_dsp_a[17]),
+       .B0(hh_dsp_b[0]), .B1(hh_dsp_b[1]), .B2(hh_dsp_b[2]), .B3(hh_dsp_b[3]), .B4(hh_dsp_b[4]), .B5(hh_dsp_b[5]), .B6(hh_dsp_b[6]), .B7(hh_dsp_b[7]), .B8(hh_dsp_b[8]), .B9(hh_dsp_b[9]), .B10(hh_dsp_b[10]), .B11(hh_dsp_b[11]), .B12(hh_dsp_b[12]), .B13(hh_dsp_b[13]), .B14(hh_dsp_b[14]), .B15(hh_dsp_b[15]), .B16(hh_dsp_b[16]), .B17(hh_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(hh_p[0]), .P1(hh_p[1]), .P2(hh_p[2]), .P3(hh_p[3]), .P4(hh_p[4]), .P5(hh_p[5]), .P6(hh_p[6]), .P7(hh_p[7]), .P8(hh_p[8]), .P9(hh_p[9]), .P10(hh_p[10]), .P11(hh_p[11]), .P12(hh_p[12]), .P13(hh_p[13]), .P14(hh_p[14]), .P15(hh_p[15]), .P16(hh_p[16]), .P17(hh_p[17]), .P18(hh_p[18]), .P19(hh_p[19]), .P20(hh_p[20]), .P21(hh_p[21]), .P22(hh_p[22]), .P23(hh_p[23]), .P24(hh_p[24]), .P25(hh_p[25]), .P26(hh_p[26]), .P27(hh_p[27]), .P28(hh_p[28]), .P29(hh_p[29]), .P30(hh_p[30]), .P31(hh_p[31]), .P32(hh_p[32]), .P33(hh_p[33]), .P34(hh_p[34]), .P35(hh_p[35])
+    );
+    wire [17:0] hl_dsp_a = {{2{a[31]}}, a[31:16]};
+    wire [17:0] hl_dsp_b = {2'b00, b[15:0]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) hl_dsp (
+       .A0(hl_dsp_a[0]), .A1(hl_dsp_a[1]), .A2(hl_dsp_a[2]), .A3(hl_dsp_a[3]), .A4(hl_dsp_a[4]), .A5(hl_dsp_a[5]), .A6(hl_dsp_a[6]), .A7(hl_dsp_a[7]), .A8(hl_dsp_a[8]), .A9(hl_dsp_a[9]), .A10(hl_dsp_a[10]), .A11(hl_dsp_a[11]), .A12(hl_dsp_a[12]), .A13(hl_dsp_a[13]), .A14(hl_dsp_a[14]), .A15(hl_dsp_a[15]), .A16(hl_dsp_a[16]), .A17(hl_dsp_a[17]),
+       .B0(hl_dsp_b[0]), .B1(hl_dsp_b[1]), .B2(hl_dsp_b[2]), .B3(hl_dsp_b[3]), .B4(hl_dsp_b[4]), .B5(hl_dsp_b[5]), .B6(hl_dsp_b[6]), .B7(hl_dsp_b[7]), .B8(hl_dsp_b[8]), .B9(hl_dsp_b[9]), .B10(hl_dsp_b[10]), .B11(hl_dsp_b[11]), .B12(hl_dsp_b[12]), .B13(hl_dsp_b[13]), .B14(hl_dsp_b[14]), .B15(hl_dsp_b[15]), .B16(hl_dsp_b[16]), .B17(hl_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(hl_p[0]), .P1(hl_p[1]), .P2(hl_p[2]), .P3(hl_p[3]), .P4(hl_p[4]), .P5(hl_p[5]), .P6(hl_p[6]), .P7(hl_p[7]), .P8(hl_p[8]), .P9(hl_p[9]), .P10(hl_p[10]), .P11(hl_p[11]), .P12(hl_p[12]), .P13(hl_p[13]), .P14(hl_p[14]), .P15(hl_p[15]), .P16(hl_p[16]), .P17(hl_p[17]), .P18(hl_p[18]), .P19(hl_p[19]), .P20(hl_p[20]), .P21(hl_p[21]), .P22(hl_p[22]), .P23(hl_p[23]), .P24(hl_p[24]), .P25(hl_p[25]), .P26(hl_p[26]), .P27(hl_p[27]), .P28(hl_p[28]), .P29(hl_p[29]), .P30(hl_p[30]), .P31(hl_p[31]), .P32(hl_p[32]), .P33(hl_p[33]), .P34(hl_p[34]), .P35(hl_p[35])
+    );
+    wire [17:0] lh_dsp_a = {2'b00, a[15:0]};
+    wire [17:0] lh_dsp_b = {{2{b[31]}}, b[31:16]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) lh_dsp (
+       .A0(lh_dsp_a[0]), .A1(lh_dsp_a[1]), .A2(lh_dsp_a[2]), .A3(lh_dsp_a[3]), .A4(lh_dsp_a[4]), .A5(lh_dsp_a[5]), .A6(lh_dsp_a[6]), .A7(lh_dsp_a[7]), .A8(lh_dsp_a[8]), .A9(lh_dsp_a[9]), .A10(lh_dsp_a[10]), .A11(lh_dsp_a[11]), .A12(lh_dsp_a[12]), .A13(lh_dsp_a[13]), .A14(lh_dsp_a[14]), .A15(lh_dsp_a[15]), .A16(lh_dsp_a[16]), .A17(lh_dsp_a[17]),
+       .B0(lh_dsp_b[0]), .B1(lh_dsp_b[1]), .B2(lh_dsp_b[2]), .B3(lh_dsp_b[3]), .B4(lh_dsp_b[4]), .B5(lh_dsp_b[5]), .B6(lh_dsp_b[6]), .B7(lh_dsp_b[7]), .B8(lh_dsp_b[8]), .B9(lh_dsp_b[9]), .B10(lh_dsp_b[10]), .B11(lh_dsp_b[11]), .B12(lh_dsp_b[12]), .B13(lh_dsp_b[13]), .B14(lh_dsp_b[14]), .B15(lh_dsp_b[15]), .B16(lh_dsp_b[16]), .B17(lh_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(lh_p[0]), .P1(lh_p[1]), .P2(lh_p[2]), .P3(lh_p[3]), .P4(lh_p[4]), .P5(lh_p[5]), .P6(lh_p[6]), .P7(lh_p[7]), .P8(lh_p[8]), .P9(lh_p[9]), .P10(lh_p[10]), .P11(lh_p[11]), .P12(lh_p[12]), .P13(lh_p[13]), .P14(lh_p[14]), .P15(lh_p[15]), .P16(lh_p[16]), .P17(lh_p[17]), .P18(lh_p[18]), .P19(lh_p[19]), .P20(lh_p[20]), .P21(lh_p[21]), .P22(lh_p[22]), .P23(lh_p[23]), .P24(lh_p[24]), .P25(lh_p[25]), .P26(lh_p[26]), .P27(lh_p[27]), .P28(lh_p[28]), .P29(lh_p[29]), .P30(lh_p[30]), .P31(lh_p[31]), .P32(lh_p[32]), .P33(lh_p[33]), .P34(lh_p[34]), .P35(lh_p[35])
+    );
+    wire [17:0] ll_dsp_a = {2'b00, a[15:0]};
+    wire [17:0] ll_dsp_b = {2'b00, b[15:0]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) ll_dsp (
+       .A0(ll_dsp_a[0]), .A1(ll_dsp_a[1]), .A2(ll_dsp_a[2]), .A3(ll_dsp_a[3]), .A4(ll_dsp_a[4]), .A5(ll_dsp_a[5]), .A6(ll_dsp_a[6]), .A7(ll_dsp_a[7]), .A8(ll_dsp_a[8]), .A9(ll_dsp_a[9]), .A10(ll_dsp_a[10]), .A11(ll_dsp_a[11]), .A12(ll_dsp_a[12]), .A13(ll_dsp_a[13]), .A14(ll_dsp_a[14]), .A15(ll_dsp_a[15]), .A16(ll_dsp_a[16]), .A17(ll_dsp_a[17]),
+       .B0(ll_dsp_b[0]), .B1(ll_dsp_b[1]), .B2(ll_dsp_b[2]), .B3(ll_dsp_b[3]), .B4(ll_dsp_b[4]), .B5(ll_dsp_b[5]), .B6(ll_dsp_b[6]), .B7(ll_dsp_b[7]), .B8(ll_dsp_b[8]), .B9(ll_dsp_b[9]), .B10(ll_dsp_b[10]), .B11(ll_dsp_b[11]), .B12(ll_dsp_b[12]), .B13(ll_dsp_b[13]), .B14(ll_dsp_b[14]), .B15(ll_dsp_b[15]), .B16(ll_dsp_b[16]), .B17(ll_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(ll_p[0]), .P1(ll_p[1]), .P2(ll_p[2]), .P3(ll_p[3]), .P4(ll_p[4]), .P5(ll_p[5]), .P6(ll_p[6]), .P7(ll_p[7]), .P8(ll_p[8]), .P9(ll_p[9]), .P10(ll_p[10]), .P11(ll_p[11]), .P12(ll_p[12]), .P13(ll_p[13]), .P14(ll_p[14]), .P15(ll_p[15]), .P16(ll_p[16]), .P17(ll_p[17]), .P18(ll_p[18]), .P19(ll_p[19]), .P20(ll_p[20]), .P21(ll_p[21]), .P22(ll_p[22]), .P23(ll_p[23]), .P24(ll_p[24]), .P25(ll_p[25]), .P26(ll_p[26]), .P27(ll_p[27]), .P28(ll_p[28]), .P29(ll_p[29]), .P30(ll_p[30]), .P31(ll_p[31]), .P32(ll_p[32]), .P33(ll_p[33]), .P34(ll_p[34]), .P35(ll_p[35])
+    );
+    wire signed [31:0] hh = hh_p[31:0];
+    wire signed [32:0] hl = hl_p[32:0];
+    wire signed [32:0] lh = lh_p[32:0];
+    wire [31:0] ll = ll_p[31:0];
+    `else
     reg [31:0] a_r;
     reg [31:0] b_r;
     // Halves: high signed, low unsigned, extended to the width of their product (yosys narrows
@@ -14151,6 +11422,15 @@ module board_ulx3s$engine$rq$1$mul(clock,a,b,hi);
     reg signed [32:0] hl;
     reg signed [32:0] lh;
     (* keep *) reg [31:0] ll;
+    always @(posedge clock) begin
+       a_r <= a;
+       b_r <= b;
+       hh <= ah32 * bh32;
+       hl <= ah33 * bl33;
+       lh <= al33 * bh33;
+       ll <= al32 * bl32;
+    end
+    `endif
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
@@ -14159,12 +11439,6 @@ module board_ulx3s$engine$rq$1$mul(clock,a,b,hi);
     wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
     /* verilator lint_on UNUSEDSIGNAL */
     always @(posedge clock) begin
-       a_r <= a;
-       b_r <= b;
-       hh <= ah32 * bh32;
-       hl <= ah33 * bl33;
-       lh <= al33 * bh33;
-       ll <= al32 * bl32;
        mid <= {hl[32], hl} + {lh[32], lh};
        hh2 <= hh;
        ll2 <= ll;
@@ -15508,6 +12782,60 @@ module board_ulx3s$engine$rq$2$mul(clock,a,b,hi);
     output reg  [33:0] hi;
     
     // Update code (custom)
+    `ifdef DSCGEN_ECP5_DSP
+    // Four MULT18X18D holding the operand and product registers (edges 1 and 2); each 18-bit
+    // operand is a half extended by its own signedness, so one signed multiply serves all four.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] hh_p;
+    wire [35:0] hl_p;
+    wire [35:0] lh_p;
+    wire [35:0] ll_p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] hh_dsp_a = {{2{a[31]}}, a[31:16]};
+    wire [17:0] hh_dsp_b = {{2{b[31]}}, b[31:16]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) hh_dsp (
+       .A0(hh_dsp_a[0]), .A1(hh_dsp_a[1]), .A2(hh_dsp_a[2]), .A3(hh_dsp_a[3]), .A4(hh_dsp_a[4]), .A5(hh_dsp_a[5]), .A6(hh_dsp_a[6]), .A7(hh_dsp_a[7]), .A8(hh_dsp_a[8]), .A9(hh_dsp_a[9]), .A10(hh_dsp_a[10]), .A11(hh_dsp_a[11]), .A12(hh_dsp_a[12]), .A13(hh_dsp_a[13]), .A14(hh_dsp_a[14]), .A15(hh_dsp_a[15]), .A16(hh_dsp_a[16]), .A17(hh_dsp_a[17]),
+       .B0(hh_dsp_b[0]), .B1(hh_dsp_b[1]), .B2(hh_dsp_b[2]), .B3(hh_dsp_b[3]), .B4(hh_dsp_b[4]), .B5(hh_dsp_b[5]), .B6(hh_dsp_b[6]), .B7(hh_dsp_b[7]), .B8(hh_dsp_b[8]), .B9(hh_dsp_b[9]), .B10(hh_dsp_b[10]), .B11(hh_dsp_b[11]), .B12(hh_dsp_b[12]), .B13(hh_dsp_b[13]), .B14(hh_dsp_b[14]), .B15(hh_dsp_b[15]), .B16(hh_dsp_b[16]), .B17(hh_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(hh_p[0]), .P1(hh_p[1]), .P2(hh_p[2]), .P3(hh_p[3]), .P4(hh_p[4]), .P5(hh_p[5]), .P6(hh_p[6]), .P7(hh_p[7]), .P8(hh_p[8]), .P9(hh_p[9]), .P10(hh_p[10]), .P11(hh_p[11]), .P12(hh_p[12]), .P13(hh_p[13]), .P14(hh_p[14]), .P15(hh_p[15]), .P16(hh_p[16]), .P17(hh_p[17]), .P18(hh_p[18]), .P19(hh_p[19]), .P20(hh_p[20]), .P21(hh_p[21]), .P22(hh_p[22]), .P23(hh_p[23]), .P24(hh_p[24]), .P25(hh_p[25]), .P26(hh_p[26]), .P27(hh_p[27]), .P28(hh_p[28]), .P29(hh_p[29]), .P30(hh_p[30]), .P31(hh_p[31]), .P32(hh_p[32]), .P33(hh_p[33]), .P34(hh_p[34]), .P35(hh_p[35])
+    );
+    wire [17:0] hl_dsp_a = {{2{a[31]}}, a[31:16]};
+    wire [17:0] hl_dsp_b = {2'b00, b[15:0]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) hl_dsp (
+       .A0(hl_dsp_a[0]), .A1(hl_dsp_a[1]), .A2(hl_dsp_a[2]), .A3(hl_dsp_a[3]), .A4(hl_dsp_a[4]), .A5(hl_dsp_a[5]), .A6(hl_dsp_a[6]), .A7(hl_dsp_a[7]), .A8(hl_dsp_a[8]), .A9(hl_dsp_a[9]), .A10(hl_dsp_a[10]), .A11(hl_dsp_a[11]), .A12(hl_dsp_a[12]), .A13(hl_dsp_a[13]), .A14(hl_dsp_a[14]), .A15(hl_dsp_a[15]), .A16(hl_dsp_a[16]), .A17(hl_dsp_a[17]),
+       .B0(hl_dsp_b[0]), .B1(hl_dsp_b[1]), .B2(hl_dsp_b[2]), .B3(hl_dsp_b[3]), .B4(hl_dsp_b[4]), .B5(hl_dsp_b[5]), .B6(hl_dsp_b[6]), .B7(hl_dsp_b[7]), .B8(hl_dsp_b[8]), .B9(hl_dsp_b[9]), .B10(hl_dsp_b[10]), .B11(hl_dsp_b[11]), .B12(hl_dsp_b[12]), .B13(hl_dsp_b[13]), .B14(hl_dsp_b[14]), .B15(hl_dsp_b[15]), .B16(hl_dsp_b[16]), .B17(hl_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(hl_p[0]), .P1(hl_p[1]), .P2(hl_p[2]), .P3(hl_p[3]), .P4(hl_p[4]), .P5(hl_p[5]), .P6(hl_p[6]), .P7(hl_p[7]), .P8(hl_p[8]), .P9(hl_p[9]), .P10(hl_p[10]), .P11(hl_p[11]), .P12(hl_p[12]), .P13(hl_p[13]), .P14(hl_p[14]), .P15(hl_p[15]), .P16(hl_p[16]), .P17(hl_p[17]), .P18(hl_p[18]), .P19(hl_p[19]), .P20(hl_p[20]), .P21(hl_p[21]), .P22(hl_p[22]), .P23(hl_p[23]), .P24(hl_p[24]), .P25(hl_p[25]), .P26(hl_p[26]), .P27(hl_p[27]), .P28(hl_p[28]), .P29(hl_p[29]), .P30(hl_p[30]), .P31(hl_p[31]), .P32(hl_p[32]), .P33(hl_p[33]), .P34(hl_p[34]), .P35(hl_p[35])
+    );
+    wire [17:0] lh_dsp_a = {2'b00, a[15:0]};
+    wire [17:0] lh_dsp_b = {{2{b[31]}}, b[31:16]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) lh_dsp (
+       .A0(lh_dsp_a[0]), .A1(lh_dsp_a[1]), .A2(lh_dsp_a[2]), .A3(lh_dsp_a[3]), .A4(lh_dsp_a[4]), .A5(lh_dsp_a[5]), .A6(lh_dsp_a[6]), .A7(lh_dsp_a[7]), .A8(lh_dsp_a[8]), .A9(lh_dsp_a[9]), .A10(lh_dsp_a[10]), .A11(lh_dsp_a[11]), .A12(lh_dsp_a[12]), .A13(lh_dsp_a[13]), .A14(lh_dsp_a[14]), .A15(lh_dsp_a[15]), .A16(lh_dsp_a[16]), .A17(lh_dsp_a[17]),
+       .B0(lh_dsp_b[0]), .B1(lh_dsp_b[1]), .B2(lh_dsp_b[2]), .B3(lh_dsp_b[3]), .B4(lh_dsp_b[4]), .B5(lh_dsp_b[5]), .B6(lh_dsp_b[6]), .B7(lh_dsp_b[7]), .B8(lh_dsp_b[8]), .B9(lh_dsp_b[9]), .B10(lh_dsp_b[10]), .B11(lh_dsp_b[11]), .B12(lh_dsp_b[12]), .B13(lh_dsp_b[13]), .B14(lh_dsp_b[14]), .B15(lh_dsp_b[15]), .B16(lh_dsp_b[16]), .B17(lh_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(lh_p[0]), .P1(lh_p[1]), .P2(lh_p[2]), .P3(lh_p[3]), .P4(lh_p[4]), .P5(lh_p[5]), .P6(lh_p[6]), .P7(lh_p[7]), .P8(lh_p[8]), .P9(lh_p[9]), .P10(lh_p[10]), .P11(lh_p[11]), .P12(lh_p[12]), .P13(lh_p[13]), .P14(lh_p[14]), .P15(lh_p[15]), .P16(lh_p[16]), .P17(lh_p[17]), .P18(lh_p[18]), .P19(lh_p[19]), .P20(lh_p[20]), .P21(lh_p[21]), .P22(lh_p[22]), .P23(lh_p[23]), .P24(lh_p[24]), .P25(lh_p[25]), .P26(lh_p[26]), .P27(lh_p[27]), .P28(lh_p[28]), .P29(lh_p[29]), .P30(lh_p[30]), .P31(lh_p[31]), .P32(lh_p[32]), .P33(lh_p[33]), .P34(lh_p[34]), .P35(lh_p[35])
+    );
+    wire [17:0] ll_dsp_a = {2'b00, a[15:0]};
+    wire [17:0] ll_dsp_b = {2'b00, b[15:0]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) ll_dsp (
+       .A0(ll_dsp_a[0]), .A1(ll_dsp_a[1]), .A2(ll_dsp_a[2]), .A3(ll_dsp_a[3]), .A4(ll_dsp_a[4]), .A5(ll_dsp_a[5]), .A6(ll_dsp_a[6]), .A7(ll_dsp_a[7]), .A8(ll_dsp_a[8]), .A9(ll_dsp_a[9]), .A10(ll_dsp_a[10]), .A11(ll_dsp_a[11]), .A12(ll_dsp_a[12]), .A13(ll_dsp_a[13]), .A14(ll_dsp_a[14]), .A15(ll_dsp_a[15]), .A16(ll_dsp_a[16]), .A17(ll_dsp_a[17]),
+       .B0(ll_dsp_b[0]), .B1(ll_dsp_b[1]), .B2(ll_dsp_b[2]), .B3(ll_dsp_b[3]), .B4(ll_dsp_b[4]), .B5(ll_dsp_b[5]), .B6(ll_dsp_b[6]), .B7(ll_dsp_b[7]), .B8(ll_dsp_b[8]), .B9(ll_dsp_b[9]), .B10(ll_dsp_b[10]), .B11(ll_dsp_b[11]), .B12(ll_dsp_b[12]), .B13(ll_dsp_b[13]), .B14(ll_dsp_b[14]), .B15(ll_dsp_b[15]), .B16(ll_dsp_b[16]), .B17(ll_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(ll_p[0]), .P1(ll_p[1]), .P2(ll_p[2]), .P3(ll_p[3]), .P4(ll_p[4]), .P5(ll_p[5]), .P6(ll_p[6]), .P7(ll_p[7]), .P8(ll_p[8]), .P9(ll_p[9]), .P10(ll_p[10]), .P11(ll_p[11]), .P12(ll_p[12]), .P13(ll_p[13]), .P14(ll_p[14]), .P15(ll_p[15]), .P16(ll_p[16]), .P17(ll_p[17]), .P18(ll_p[18]), .P19(ll_p[19]), .P20(ll_p[20]), .P21(ll_p[21]), .P22(ll_p[22]), .P23(ll_p[23]), .P24(ll_p[24]), .P25(ll_p[25]), .P26(ll_p[26]), .P27(ll_p[27]), .P28(ll_p[28]), .P29(ll_p[29]), .P30(ll_p[30]), .P31(ll_p[31]), .P32(ll_p[32]), .P33(ll_p[33]), .P34(ll_p[34]), .P35(ll_p[35])
+    );
+    wire signed [31:0] hh = hh_p[31:0];
+    wire signed [32:0] hl = hl_p[32:0];
+    wire signed [32:0] lh = lh_p[32:0];
+    wire [31:0] ll = ll_p[31:0];
+    `else
     reg [31:0] a_r;
     reg [31:0] b_r;
     // Halves: high signed, low unsigned, extended to the width of their product (yosys narrows
@@ -15527,6 +12855,15 @@ module board_ulx3s$engine$rq$2$mul(clock,a,b,hi);
     reg signed [32:0] hl;
     reg signed [32:0] lh;
     (* keep *) reg [31:0] ll;
+    always @(posedge clock) begin
+       a_r <= a;
+       b_r <= b;
+       hh <= ah32 * bh32;
+       hl <= ah33 * bl33;
+       lh <= al33 * bh33;
+       ll <= al32 * bl32;
+    end
+    `endif
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
@@ -15535,12 +12872,6 @@ module board_ulx3s$engine$rq$2$mul(clock,a,b,hi);
     wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
     /* verilator lint_on UNUSEDSIGNAL */
     always @(posedge clock) begin
-       a_r <= a;
-       b_r <= b;
-       hh <= ah32 * bh32;
-       hl <= ah33 * bl33;
-       lh <= al33 * bh33;
-       ll <= al32 * bl32;
        mid <= {hl[32], hl} + {lh[32], lh};
        hh2 <= hh;
        ll2 <= ll;
@@ -16884,6 +14215,60 @@ module board_ulx3s$engine$rq$3$mul(clock,a,b,hi);
     output reg  [33:0] hi;
     
     // Update code (custom)
+    `ifdef DSCGEN_ECP5_DSP
+    // Four MULT18X18D holding the operand and product registers (edges 1 and 2); each 18-bit
+    // operand is a half extended by its own signedness, so one signed multiply serves all four.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] hh_p;
+    wire [35:0] hl_p;
+    wire [35:0] lh_p;
+    wire [35:0] ll_p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] hh_dsp_a = {{2{a[31]}}, a[31:16]};
+    wire [17:0] hh_dsp_b = {{2{b[31]}}, b[31:16]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) hh_dsp (
+       .A0(hh_dsp_a[0]), .A1(hh_dsp_a[1]), .A2(hh_dsp_a[2]), .A3(hh_dsp_a[3]), .A4(hh_dsp_a[4]), .A5(hh_dsp_a[5]), .A6(hh_dsp_a[6]), .A7(hh_dsp_a[7]), .A8(hh_dsp_a[8]), .A9(hh_dsp_a[9]), .A10(hh_dsp_a[10]), .A11(hh_dsp_a[11]), .A12(hh_dsp_a[12]), .A13(hh_dsp_a[13]), .A14(hh_dsp_a[14]), .A15(hh_dsp_a[15]), .A16(hh_dsp_a[16]), .A17(hh_dsp_a[17]),
+       .B0(hh_dsp_b[0]), .B1(hh_dsp_b[1]), .B2(hh_dsp_b[2]), .B3(hh_dsp_b[3]), .B4(hh_dsp_b[4]), .B5(hh_dsp_b[5]), .B6(hh_dsp_b[6]), .B7(hh_dsp_b[7]), .B8(hh_dsp_b[8]), .B9(hh_dsp_b[9]), .B10(hh_dsp_b[10]), .B11(hh_dsp_b[11]), .B12(hh_dsp_b[12]), .B13(hh_dsp_b[13]), .B14(hh_dsp_b[14]), .B15(hh_dsp_b[15]), .B16(hh_dsp_b[16]), .B17(hh_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(hh_p[0]), .P1(hh_p[1]), .P2(hh_p[2]), .P3(hh_p[3]), .P4(hh_p[4]), .P5(hh_p[5]), .P6(hh_p[6]), .P7(hh_p[7]), .P8(hh_p[8]), .P9(hh_p[9]), .P10(hh_p[10]), .P11(hh_p[11]), .P12(hh_p[12]), .P13(hh_p[13]), .P14(hh_p[14]), .P15(hh_p[15]), .P16(hh_p[16]), .P17(hh_p[17]), .P18(hh_p[18]), .P19(hh_p[19]), .P20(hh_p[20]), .P21(hh_p[21]), .P22(hh_p[22]), .P23(hh_p[23]), .P24(hh_p[24]), .P25(hh_p[25]), .P26(hh_p[26]), .P27(hh_p[27]), .P28(hh_p[28]), .P29(hh_p[29]), .P30(hh_p[30]), .P31(hh_p[31]), .P32(hh_p[32]), .P33(hh_p[33]), .P34(hh_p[34]), .P35(hh_p[35])
+    );
+    wire [17:0] hl_dsp_a = {{2{a[31]}}, a[31:16]};
+    wire [17:0] hl_dsp_b = {2'b00, b[15:0]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) hl_dsp (
+       .A0(hl_dsp_a[0]), .A1(hl_dsp_a[1]), .A2(hl_dsp_a[2]), .A3(hl_dsp_a[3]), .A4(hl_dsp_a[4]), .A5(hl_dsp_a[5]), .A6(hl_dsp_a[6]), .A7(hl_dsp_a[7]), .A8(hl_dsp_a[8]), .A9(hl_dsp_a[9]), .A10(hl_dsp_a[10]), .A11(hl_dsp_a[11]), .A12(hl_dsp_a[12]), .A13(hl_dsp_a[13]), .A14(hl_dsp_a[14]), .A15(hl_dsp_a[15]), .A16(hl_dsp_a[16]), .A17(hl_dsp_a[17]),
+       .B0(hl_dsp_b[0]), .B1(hl_dsp_b[1]), .B2(hl_dsp_b[2]), .B3(hl_dsp_b[3]), .B4(hl_dsp_b[4]), .B5(hl_dsp_b[5]), .B6(hl_dsp_b[6]), .B7(hl_dsp_b[7]), .B8(hl_dsp_b[8]), .B9(hl_dsp_b[9]), .B10(hl_dsp_b[10]), .B11(hl_dsp_b[11]), .B12(hl_dsp_b[12]), .B13(hl_dsp_b[13]), .B14(hl_dsp_b[14]), .B15(hl_dsp_b[15]), .B16(hl_dsp_b[16]), .B17(hl_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(hl_p[0]), .P1(hl_p[1]), .P2(hl_p[2]), .P3(hl_p[3]), .P4(hl_p[4]), .P5(hl_p[5]), .P6(hl_p[6]), .P7(hl_p[7]), .P8(hl_p[8]), .P9(hl_p[9]), .P10(hl_p[10]), .P11(hl_p[11]), .P12(hl_p[12]), .P13(hl_p[13]), .P14(hl_p[14]), .P15(hl_p[15]), .P16(hl_p[16]), .P17(hl_p[17]), .P18(hl_p[18]), .P19(hl_p[19]), .P20(hl_p[20]), .P21(hl_p[21]), .P22(hl_p[22]), .P23(hl_p[23]), .P24(hl_p[24]), .P25(hl_p[25]), .P26(hl_p[26]), .P27(hl_p[27]), .P28(hl_p[28]), .P29(hl_p[29]), .P30(hl_p[30]), .P31(hl_p[31]), .P32(hl_p[32]), .P33(hl_p[33]), .P34(hl_p[34]), .P35(hl_p[35])
+    );
+    wire [17:0] lh_dsp_a = {2'b00, a[15:0]};
+    wire [17:0] lh_dsp_b = {{2{b[31]}}, b[31:16]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) lh_dsp (
+       .A0(lh_dsp_a[0]), .A1(lh_dsp_a[1]), .A2(lh_dsp_a[2]), .A3(lh_dsp_a[3]), .A4(lh_dsp_a[4]), .A5(lh_dsp_a[5]), .A6(lh_dsp_a[6]), .A7(lh_dsp_a[7]), .A8(lh_dsp_a[8]), .A9(lh_dsp_a[9]), .A10(lh_dsp_a[10]), .A11(lh_dsp_a[11]), .A12(lh_dsp_a[12]), .A13(lh_dsp_a[13]), .A14(lh_dsp_a[14]), .A15(lh_dsp_a[15]), .A16(lh_dsp_a[16]), .A17(lh_dsp_a[17]),
+       .B0(lh_dsp_b[0]), .B1(lh_dsp_b[1]), .B2(lh_dsp_b[2]), .B3(lh_dsp_b[3]), .B4(lh_dsp_b[4]), .B5(lh_dsp_b[5]), .B6(lh_dsp_b[6]), .B7(lh_dsp_b[7]), .B8(lh_dsp_b[8]), .B9(lh_dsp_b[9]), .B10(lh_dsp_b[10]), .B11(lh_dsp_b[11]), .B12(lh_dsp_b[12]), .B13(lh_dsp_b[13]), .B14(lh_dsp_b[14]), .B15(lh_dsp_b[15]), .B16(lh_dsp_b[16]), .B17(lh_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(lh_p[0]), .P1(lh_p[1]), .P2(lh_p[2]), .P3(lh_p[3]), .P4(lh_p[4]), .P5(lh_p[5]), .P6(lh_p[6]), .P7(lh_p[7]), .P8(lh_p[8]), .P9(lh_p[9]), .P10(lh_p[10]), .P11(lh_p[11]), .P12(lh_p[12]), .P13(lh_p[13]), .P14(lh_p[14]), .P15(lh_p[15]), .P16(lh_p[16]), .P17(lh_p[17]), .P18(lh_p[18]), .P19(lh_p[19]), .P20(lh_p[20]), .P21(lh_p[21]), .P22(lh_p[22]), .P23(lh_p[23]), .P24(lh_p[24]), .P25(lh_p[25]), .P26(lh_p[26]), .P27(lh_p[27]), .P28(lh_p[28]), .P29(lh_p[29]), .P30(lh_p[30]), .P31(lh_p[31]), .P32(lh_p[32]), .P33(lh_p[33]), .P34(lh_p[34]), .P35(lh_p[35])
+    );
+    wire [17:0] ll_dsp_a = {2'b00, a[15:0]};
+    wire [17:0] ll_dsp_b = {2'b00, b[15:0]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) ll_dsp (
+       .A0(ll_dsp_a[0]), .A1(ll_dsp_a[1]), .A2(ll_dsp_a[2]), .A3(ll_dsp_a[3]), .A4(ll_dsp_a[4]), .A5(ll_dsp_a[5]), .A6(ll_dsp_a[6]), .A7(ll_dsp_a[7]), .A8(ll_dsp_a[8]), .A9(ll_dsp_a[9]), .A10(ll_dsp_a[10]), .A11(ll_dsp_a[11]), .A12(ll_dsp_a[12]), .A13(ll_dsp_a[13]), .A14(ll_dsp_a[14]), .A15(ll_dsp_a[15]), .A16(ll_dsp_a[16]), .A17(ll_dsp_a[17]),
+       .B0(ll_dsp_b[0]), .B1(ll_dsp_b[1]), .B2(ll_dsp_b[2]), .B3(ll_dsp_b[3]), .B4(ll_dsp_b[4]), .B5(ll_dsp_b[5]), .B6(ll_dsp_b[6]), .B7(ll_dsp_b[7]), .B8(ll_dsp_b[8]), .B9(ll_dsp_b[9]), .B10(ll_dsp_b[10]), .B11(ll_dsp_b[11]), .B12(ll_dsp_b[12]), .B13(ll_dsp_b[13]), .B14(ll_dsp_b[14]), .B15(ll_dsp_b[15]), .B16(ll_dsp_b[16]), .B17(ll_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(ll_p[0]), .P1(ll_p[1]), .P2(ll_p[2]), .P3(ll_p[3]), .P4(ll_p[4]), .P5(ll_p[5]), .P6(ll_p[6]), .P7(ll_p[7]), .P8(ll_p[8]), .P9(ll_p[9]), .P10(ll_p[10]), .P11(ll_p[11]), .P12(ll_p[12]), .P13(ll_p[13]), .P14(ll_p[14]), .P15(ll_p[15]), .P16(ll_p[16]), .P17(ll_p[17]), .P18(ll_p[18]), .P19(ll_p[19]), .P20(ll_p[20]), .P21(ll_p[21]), .P22(ll_p[22]), .P23(ll_p[23]), .P24(ll_p[24]), .P25(ll_p[25]), .P26(ll_p[26]), .P27(ll_p[27]), .P28(ll_p[28]), .P29(ll_p[29]), .P30(ll_p[30]), .P31(ll_p[31]), .P32(ll_p[32]), .P33(ll_p[33]), .P34(ll_p[34]), .P35(ll_p[35])
+    );
+    wire signed [31:0] hh = hh_p[31:0];
+    wire signed [32:0] hl = hl_p[32:0];
+    wire signed [32:0] lh = lh_p[32:0];
+    wire [31:0] ll = ll_p[31:0];
+    `else
     reg [31:0] a_r;
     reg [31:0] b_r;
     // Halves: high signed, low unsigned, extended to the width of their product (yosys narrows
@@ -16903,6 +14288,15 @@ module board_ulx3s$engine$rq$3$mul(clock,a,b,hi);
     reg signed [32:0] hl;
     reg signed [32:0] lh;
     (* keep *) reg [31:0] ll;
+    always @(posedge clock) begin
+       a_r <= a;
+       b_r <= b;
+       hh <= ah32 * bh32;
+       hl <= ah33 * bl33;
+       lh <= al33 * bh33;
+       ll <= al32 * bl32;
+    end
+    `endif
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
@@ -16911,12 +14305,6 @@ module board_ulx3s$engine$rq$3$mul(clock,a,b,hi);
     wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
     /* verilator lint_on UNUSEDSIGNAL */
     always @(posedge clock) begin
-       a_r <= a;
-       b_r <= b;
-       hh <= ah32 * bh32;
-       hl <= ah33 * bl33;
-       lh <= al33 * bh33;
-       ll <= al32 * bl32;
        mid <= {hl[32], hl} + {lh[32], lh};
        hh2 <= hh;
        ll2 <= ll;
@@ -17324,7 +14712,7 @@ module board_ulx3s$engine$spend(d,q,clock);
 endmodule // board_ulx3s$engine$spend
 
 
-module board_ulx3s$engine$sram(clock,write_enable,write_address,write_data,read_address,read_data);
+module board_ulx3s$engine$sram(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -17332,6 +14720,7 @@ module board_ulx3s$engine$sram(clock,write_enable,write_address,write_data,read_
     input wire  [5:0] write_address;
     input wire  [23:0] write_data;
     input wire  [5:0] read_address;
+    input wire  read_enable;
     output reg  [23:0] read_data;
     
     // Update code (custom)
@@ -17342,7 +14731,9 @@ module board_ulx3s$engine$sram(clock,write_enable,write_address,write_data,read_
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // board_ulx3s$engine$sram
 
@@ -17604,12 +14995,14 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
     reg  [11:0] line_buffers$0$write_address;
     reg  [31:0] line_buffers$0$write_data;
     reg  [11:0] line_buffers$0$read_address;
+    reg  line_buffers$0$read_enable;
     wire  [31:0] line_buffers$0$read_data;
     reg  line_buffers$1$clock;
     reg  line_buffers$1$write_enable;
     reg  [11:0] line_buffers$1$write_address;
     reg  [31:0] line_buffers$1$write_data;
     reg  [11:0] line_buffers$1$read_address;
+    reg  line_buffers$1$read_enable;
     wire  [31:0] line_buffers$1$read_data;
     reg  rows$0$clock;
     reg  [31:0] rows$0$new_tap;
@@ -17617,6 +15010,7 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
     reg  [2:0] rows$0$col_flags;
     reg  [31:0] rows$0$zp;
     reg  [5:0] rows$0$read_group;
+    reg  rows$0$read;
     reg  [5:0] rows$0$write_group;
     reg  rows$0$write;
     reg  rows$0$single;
@@ -17628,6 +15022,7 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
     reg  [2:0] rows$1$col_flags;
     reg  [31:0] rows$1$zp;
     reg  [5:0] rows$1$read_group;
+    reg  rows$1$read;
     reg  [5:0] rows$1$write_group;
     reg  rows$1$write;
     reg  rows$1$single;
@@ -17639,6 +15034,7 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
     reg  [2:0] rows$2$col_flags;
     reg  [31:0] rows$2$zp;
     reg  [5:0] rows$2$read_group;
+    reg  rows$2$read;
     reg  [5:0] rows$2$write_group;
     reg  rows$2$write;
     reg  rows$2$single;
@@ -17743,6 +15139,7 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
         .write_address(line_buffers$0$write_address),
         .write_data(line_buffers$0$write_data),
         .read_address(line_buffers$0$read_address),
+        .read_enable(line_buffers$0$read_enable),
         .read_data(line_buffers$0$read_data)
     );
     board_ulx3s$engine$window$line_buffers$1 line_buffers$1(
@@ -17751,6 +15148,7 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
         .write_address(line_buffers$1$write_address),
         .write_data(line_buffers$1$write_data),
         .read_address(line_buffers$1$read_address),
+        .read_enable(line_buffers$1$read_enable),
         .read_data(line_buffers$1$read_data)
     );
     board_ulx3s$engine$window$rows$0 rows$0(
@@ -17760,6 +15158,7 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
         .col_flags(rows$0$col_flags),
         .zp(rows$0$zp),
         .read_group(rows$0$read_group),
+        .read(rows$0$read),
         .write_group(rows$0$write_group),
         .write(rows$0$write),
         .single(rows$0$single),
@@ -17773,6 +15172,7 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
         .col_flags(rows$1$col_flags),
         .zp(rows$1$zp),
         .read_group(rows$1$read_group),
+        .read(rows$1$read),
         .write_group(rows$1$write_group),
         .write(rows$1$write),
         .single(rows$1$single),
@@ -17786,6 +15186,7 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
         .col_flags(rows$2$col_flags),
         .zp(rows$2$zp),
         .read_group(rows$2$read_group),
+        .read(rows$2$read),
         .write_group(rows$2$write_group),
         .write(rows$2$write),
         .single(rows$2$single),
@@ -17921,28 +15322,30 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
         line_buffers$0$clock = clock;
         line_buffers$0$write_address = lb_addr$q;
         line_buffers$0$write_enable = fire && colscan$at_real;
-        line_buffers$0$read_address = lb_addr$q;
-        if (fire) begin
-            if (row_end) begin
-                line_buffers$0$read_address = 32'h0;
-            end
-            else begin
-                line_buffers$0$read_address = lb_addr$q + 32'h1;
-            end
+        line_buffers$0$read_enable = fire || prime$q;
+        if (prime$q) begin
+            line_buffers$0$read_address = lb_addr$q;
+        end
+        else if (row_end) begin
+            line_buffers$0$read_address = 32'h0;
+        end
+        else begin
+            line_buffers$0$read_address = lb_addr$q + 32'h1;
         end
         line_buffers$0$write_data = lb_src$0;
         lb_src$1 = line_buffers$0$read_data;
         line_buffers$1$clock = clock;
         line_buffers$1$write_address = lb_addr$q;
         line_buffers$1$write_enable = fire && colscan$at_real;
-        line_buffers$1$read_address = lb_addr$q;
-        if (fire) begin
-            if (row_end) begin
-                line_buffers$1$read_address = 32'h0;
-            end
-            else begin
-                line_buffers$1$read_address = lb_addr$q + 32'h1;
-            end
+        line_buffers$1$read_enable = fire || prime$q;
+        if (prime$q) begin
+            line_buffers$1$read_address = lb_addr$q;
+        end
+        else if (row_end) begin
+            line_buffers$1$read_address = 32'h0;
+        end
+        else begin
+            line_buffers$1$read_address = lb_addr$q + 32'h1;
         end
         line_buffers$1$write_data = lb_src$1;
         lb_src$2 = line_buffers$1$read_data;
@@ -17961,14 +15364,15 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
         rows$0$write = fire;
         rows$0$single = single;
         rows$0$load = fire && emit;
+        rows$0$read = fire || prime$q;
         if (single) begin
             rows$0$read_group = 32'h1;
         end
-        else if (fire) begin
-            rows$0$read_group = group_succ$q;
+        else if (prime$q) begin
+            rows$0$read_group = group$q;
         end
         else begin
-            rows$0$read_group = group$q;
+            rows$0$read_group = group_succ$q;
         end
         rows$1$new_tap = lb_src$1;
         rows$1$clock = clock;
@@ -17985,14 +15389,15 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
         rows$1$write = fire;
         rows$1$single = single;
         rows$1$load = fire && emit;
+        rows$1$read = fire || prime$q;
         if (single) begin
             rows$1$read_group = 32'h1;
         end
-        else if (fire) begin
-            rows$1$read_group = group_succ$q;
+        else if (prime$q) begin
+            rows$1$read_group = group$q;
         end
         else begin
-            rows$1$read_group = group$q;
+            rows$1$read_group = group_succ$q;
         end
         rows$2$new_tap = lb_src$2;
         rows$2$clock = clock;
@@ -18009,14 +15414,15 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
         rows$2$write = fire;
         rows$2$single = single;
         rows$2$load = fire && emit;
+        rows$2$read = fire || prime$q;
         if (single) begin
             rows$2$read_group = 32'h1;
         end
-        else if (fire) begin
-            rows$2$read_group = group_succ$q;
+        else if (prime$q) begin
+            rows$2$read_group = group$q;
         end
         else begin
-            rows$2$read_group = group$q;
+            rows$2$read_group = group_succ$q;
         end
         win_chain$0 = rows$0$taps;
         out$tdata = win_chain$0;
@@ -18901,7 +16307,7 @@ module board_ulx3s$engine$window$lb_addr(d,q,clock);
 endmodule // board_ulx3s$engine$window$lb_addr
 
 
-module board_ulx3s$engine$window$line_buffers$0(clock,write_enable,write_address,write_data,read_address,read_data);
+module board_ulx3s$engine$window$line_buffers$0(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -18909,6 +16315,7 @@ module board_ulx3s$engine$window$line_buffers$0(clock,write_enable,write_address
     input wire  [11:0] write_address;
     input wire  [31:0] write_data;
     input wire  [11:0] read_address;
+    input wire  read_enable;
     output reg  [31:0] read_data;
     
     // Update code (custom)
@@ -18919,12 +16326,14 @@ module board_ulx3s$engine$window$line_buffers$0(clock,write_enable,write_address
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // board_ulx3s$engine$window$line_buffers$0
 
 
-module board_ulx3s$engine$window$line_buffers$1(clock,write_enable,write_address,write_data,read_address,read_data);
+module board_ulx3s$engine$window$line_buffers$1(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -18932,6 +16341,7 @@ module board_ulx3s$engine$window$line_buffers$1(clock,write_enable,write_address
     input wire  [11:0] write_address;
     input wire  [31:0] write_data;
     input wire  [11:0] read_address;
+    input wire  read_enable;
     output reg  [31:0] read_data;
     
     // Update code (custom)
@@ -18942,7 +16352,9 @@ module board_ulx3s$engine$window$line_buffers$1(clock,write_enable,write_address
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // board_ulx3s$engine$window$line_buffers$1
 
@@ -19004,7 +16416,7 @@ module board_ulx3s$engine$window$prime(d,q,clock);
 endmodule // board_ulx3s$engine$window$prime
 
 
-module board_ulx3s$engine$window$rows$0(clock,new_tap,row_inside,col_flags,zp,read_group,write_group,write,single,load,taps);
+module board_ulx3s$engine$window$rows$0(clock,new_tap,row_inside,col_flags,zp,read_group,read,write_group,write,single,load,taps);
     
     // Module arguments
     input wire  clock;
@@ -19013,6 +16425,7 @@ module board_ulx3s$engine$window$rows$0(clock,new_tap,row_inside,col_flags,zp,re
     input wire  [2:0] col_flags;
     input wire  [31:0] zp;
     input wire  [5:0] read_group;
+    input wire  read;
     input wire  [5:0] write_group;
     input wire  write;
     input wire  single;
@@ -19031,12 +16444,14 @@ module board_ulx3s$engine$window$rows$0(clock,new_tap,row_inside,col_flags,zp,re
     reg  [5:0] hist$0$write_address;
     reg  [31:0] hist$0$write_data;
     reg  [5:0] hist$0$read_address;
+    reg  hist$0$read_enable;
     wire  [31:0] hist$0$read_data;
     reg  hist$1$clock;
     reg  hist$1$write_enable;
     reg  [5:0] hist$1$write_address;
     reg  [31:0] hist$1$write_data;
     reg  [5:0] hist$1$read_address;
+    reg  hist$1$read_enable;
     wire  [31:0] hist$1$read_data;
     reg  [31:0] fwd$0$d;
     wire  [31:0] fwd$0$q;
@@ -19078,6 +16493,7 @@ module board_ulx3s$engine$window$rows$0(clock,new_tap,row_inside,col_flags,zp,re
         .write_address(hist$0$write_address),
         .write_data(hist$0$write_data),
         .read_address(hist$0$read_address),
+        .read_enable(hist$0$read_enable),
         .read_data(hist$0$read_data)
     );
     board_ulx3s$engine$window$rows$0$hist$1 hist$1(
@@ -19086,6 +16502,7 @@ module board_ulx3s$engine$window$rows$0(clock,new_tap,row_inside,col_flags,zp,re
         .write_address(hist$1$write_address),
         .write_data(hist$1$write_data),
         .read_address(hist$1$read_address),
+        .read_enable(hist$1$read_enable),
         .read_data(hist$1$read_data)
     );
     board_ulx3s$engine$window$rows$0$fwd$0 fwd$0(
@@ -19128,6 +16545,7 @@ module board_ulx3s$engine$window$rows$0(clock,new_tap,row_inside,col_flags,zp,re
         age$0 = new_tap;
         hist$0$clock = clock;
         hist$0$read_address = read_group;
+        hist$0$read_enable = read;
         hist$0$write_address = write_group;
         hist$0$write_enable = write;
         hist$0$write_data = age$0;
@@ -19144,6 +16562,7 @@ module board_ulx3s$engine$window$rows$0(clock,new_tap,row_inside,col_flags,zp,re
         end
         hist$1$clock = clock;
         hist$1$read_address = read_group;
+        hist$1$read_enable = read;
         hist$1$write_address = write_group;
         hist$1$write_enable = write;
         hist$1$write_data = age$1;
@@ -19222,7 +16641,7 @@ module board_ulx3s$engine$window$rows$0$fwd$1(d,q,clock);
 endmodule // board_ulx3s$engine$window$rows$0$fwd$1
 
 
-module board_ulx3s$engine$window$rows$0$hist$0(clock,write_enable,write_address,write_data,read_address,read_data);
+module board_ulx3s$engine$window$rows$0$hist$0(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -19230,6 +16649,7 @@ module board_ulx3s$engine$window$rows$0$hist$0(clock,write_enable,write_address,
     input wire  [5:0] write_address;
     input wire  [31:0] write_data;
     input wire  [5:0] read_address;
+    input wire  read_enable;
     output reg  [31:0] read_data;
     
     // Update code (custom)
@@ -19240,12 +16660,14 @@ module board_ulx3s$engine$window$rows$0$hist$0(clock,write_enable,write_address,
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // board_ulx3s$engine$window$rows$0$hist$0
 
 
-module board_ulx3s$engine$window$rows$0$hist$1(clock,write_enable,write_address,write_data,read_address,read_data);
+module board_ulx3s$engine$window$rows$0$hist$1(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -19253,6 +16675,7 @@ module board_ulx3s$engine$window$rows$0$hist$1(clock,write_enable,write_address,
     input wire  [5:0] write_address;
     input wire  [31:0] write_data;
     input wire  [5:0] read_address;
+    input wire  read_enable;
     output reg  [31:0] read_data;
     
     // Update code (custom)
@@ -19263,7 +16686,9 @@ module board_ulx3s$engine$window$rows$0$hist$1(clock,write_enable,write_address,
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // board_ulx3s$engine$window$rows$0$hist$1
 
@@ -19445,7 +16870,7 @@ module board_ulx3s$engine$window$rows$0$regs$2$held(d,q,clock);
 endmodule // board_ulx3s$engine$window$rows$0$regs$2$held
 
 
-module board_ulx3s$engine$window$rows$1(clock,new_tap,row_inside,col_flags,zp,read_group,write_group,write,single,load,taps);
+module board_ulx3s$engine$window$rows$1(clock,new_tap,row_inside,col_flags,zp,read_group,read,write_group,write,single,load,taps);
     
     // Module arguments
     input wire  clock;
@@ -19454,6 +16879,7 @@ module board_ulx3s$engine$window$rows$1(clock,new_tap,row_inside,col_flags,zp,re
     input wire  [2:0] col_flags;
     input wire  [31:0] zp;
     input wire  [5:0] read_group;
+    input wire  read;
     input wire  [5:0] write_group;
     input wire  write;
     input wire  single;
@@ -19472,12 +16898,14 @@ module board_ulx3s$engine$window$rows$1(clock,new_tap,row_inside,col_flags,zp,re
     reg  [5:0] hist$0$write_address;
     reg  [31:0] hist$0$write_data;
     reg  [5:0] hist$0$read_address;
+    reg  hist$0$read_enable;
     wire  [31:0] hist$0$read_data;
     reg  hist$1$clock;
     reg  hist$1$write_enable;
     reg  [5:0] hist$1$write_address;
     reg  [31:0] hist$1$write_data;
     reg  [5:0] hist$1$read_address;
+    reg  hist$1$read_enable;
     wire  [31:0] hist$1$read_data;
     reg  [31:0] fwd$0$d;
     wire  [31:0] fwd$0$q;
@@ -19519,6 +16947,7 @@ module board_ulx3s$engine$window$rows$1(clock,new_tap,row_inside,col_flags,zp,re
         .write_address(hist$0$write_address),
         .write_data(hist$0$write_data),
         .read_address(hist$0$read_address),
+        .read_enable(hist$0$read_enable),
         .read_data(hist$0$read_data)
     );
     board_ulx3s$engine$window$rows$1$hist$1 hist$1(
@@ -19527,6 +16956,7 @@ module board_ulx3s$engine$window$rows$1(clock,new_tap,row_inside,col_flags,zp,re
         .write_address(hist$1$write_address),
         .write_data(hist$1$write_data),
         .read_address(hist$1$read_address),
+        .read_enable(hist$1$read_enable),
         .read_data(hist$1$read_data)
     );
     board_ulx3s$engine$window$rows$1$fwd$0 fwd$0(
@@ -19569,6 +16999,7 @@ module board_ulx3s$engine$window$rows$1(clock,new_tap,row_inside,col_flags,zp,re
         age$0 = new_tap;
         hist$0$clock = clock;
         hist$0$read_address = read_group;
+        hist$0$read_enable = read;
         hist$0$write_address = write_group;
         hist$0$write_enable = write;
         hist$0$write_data = age$0;
@@ -19585,6 +17016,7 @@ module board_ulx3s$engine$window$rows$1(clock,new_tap,row_inside,col_flags,zp,re
         end
         hist$1$clock = clock;
         hist$1$read_address = read_group;
+        hist$1$read_enable = read;
         hist$1$write_address = write_group;
         hist$1$write_enable = write;
         hist$1$write_data = age$1;
@@ -19663,7 +17095,7 @@ module board_ulx3s$engine$window$rows$1$fwd$1(d,q,clock);
 endmodule // board_ulx3s$engine$window$rows$1$fwd$1
 
 
-module board_ulx3s$engine$window$rows$1$hist$0(clock,write_enable,write_address,write_data,read_address,read_data);
+module board_ulx3s$engine$window$rows$1$hist$0(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -19671,6 +17103,7 @@ module board_ulx3s$engine$window$rows$1$hist$0(clock,write_enable,write_address,
     input wire  [5:0] write_address;
     input wire  [31:0] write_data;
     input wire  [5:0] read_address;
+    input wire  read_enable;
     output reg  [31:0] read_data;
     
     // Update code (custom)
@@ -19681,12 +17114,14 @@ module board_ulx3s$engine$window$rows$1$hist$0(clock,write_enable,write_address,
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // board_ulx3s$engine$window$rows$1$hist$0
 
 
-module board_ulx3s$engine$window$rows$1$hist$1(clock,write_enable,write_address,write_data,read_address,read_data);
+module board_ulx3s$engine$window$rows$1$hist$1(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -19694,6 +17129,7 @@ module board_ulx3s$engine$window$rows$1$hist$1(clock,write_enable,write_address,
     input wire  [5:0] write_address;
     input wire  [31:0] write_data;
     input wire  [5:0] read_address;
+    input wire  read_enable;
     output reg  [31:0] read_data;
     
     // Update code (custom)
@@ -19704,7 +17140,9 @@ module board_ulx3s$engine$window$rows$1$hist$1(clock,write_enable,write_address,
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // board_ulx3s$engine$window$rows$1$hist$1
 
@@ -19886,7 +17324,7 @@ module board_ulx3s$engine$window$rows$1$regs$2$held(d,q,clock);
 endmodule // board_ulx3s$engine$window$rows$1$regs$2$held
 
 
-module board_ulx3s$engine$window$rows$2(clock,new_tap,row_inside,col_flags,zp,read_group,write_group,write,single,load,taps);
+module board_ulx3s$engine$window$rows$2(clock,new_tap,row_inside,col_flags,zp,read_group,read,write_group,write,single,load,taps);
     
     // Module arguments
     input wire  clock;
@@ -19895,6 +17333,7 @@ module board_ulx3s$engine$window$rows$2(clock,new_tap,row_inside,col_flags,zp,re
     input wire  [2:0] col_flags;
     input wire  [31:0] zp;
     input wire  [5:0] read_group;
+    input wire  read;
     input wire  [5:0] write_group;
     input wire  write;
     input wire  single;
@@ -19913,12 +17352,14 @@ module board_ulx3s$engine$window$rows$2(clock,new_tap,row_inside,col_flags,zp,re
     reg  [5:0] hist$0$write_address;
     reg  [31:0] hist$0$write_data;
     reg  [5:0] hist$0$read_address;
+    reg  hist$0$read_enable;
     wire  [31:0] hist$0$read_data;
     reg  hist$1$clock;
     reg  hist$1$write_enable;
     reg  [5:0] hist$1$write_address;
     reg  [31:0] hist$1$write_data;
     reg  [5:0] hist$1$read_address;
+    reg  hist$1$read_enable;
     wire  [31:0] hist$1$read_data;
     reg  [31:0] fwd$0$d;
     wire  [31:0] fwd$0$q;
@@ -19960,6 +17401,7 @@ module board_ulx3s$engine$window$rows$2(clock,new_tap,row_inside,col_flags,zp,re
         .write_address(hist$0$write_address),
         .write_data(hist$0$write_data),
         .read_address(hist$0$read_address),
+        .read_enable(hist$0$read_enable),
         .read_data(hist$0$read_data)
     );
     board_ulx3s$engine$window$rows$2$hist$1 hist$1(
@@ -19968,6 +17410,7 @@ module board_ulx3s$engine$window$rows$2(clock,new_tap,row_inside,col_flags,zp,re
         .write_address(hist$1$write_address),
         .write_data(hist$1$write_data),
         .read_address(hist$1$read_address),
+        .read_enable(hist$1$read_enable),
         .read_data(hist$1$read_data)
     );
     board_ulx3s$engine$window$rows$2$fwd$0 fwd$0(
@@ -20010,6 +17453,7 @@ module board_ulx3s$engine$window$rows$2(clock,new_tap,row_inside,col_flags,zp,re
         age$0 = new_tap;
         hist$0$clock = clock;
         hist$0$read_address = read_group;
+        hist$0$read_enable = read;
         hist$0$write_address = write_group;
         hist$0$write_enable = write;
         hist$0$write_data = age$0;
@@ -20026,6 +17470,7 @@ module board_ulx3s$engine$window$rows$2(clock,new_tap,row_inside,col_flags,zp,re
         end
         hist$1$clock = clock;
         hist$1$read_address = read_group;
+        hist$1$read_enable = read;
         hist$1$write_address = write_group;
         hist$1$write_enable = write;
         hist$1$write_data = age$1;
@@ -20104,7 +17549,7 @@ module board_ulx3s$engine$window$rows$2$fwd$1(d,q,clock);
 endmodule // board_ulx3s$engine$window$rows$2$fwd$1
 
 
-module board_ulx3s$engine$window$rows$2$hist$0(clock,write_enable,write_address,write_data,read_address,read_data);
+module board_ulx3s$engine$window$rows$2$hist$0(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -20112,6 +17557,7 @@ module board_ulx3s$engine$window$rows$2$hist$0(clock,write_enable,write_address,
     input wire  [5:0] write_address;
     input wire  [31:0] write_data;
     input wire  [5:0] read_address;
+    input wire  read_enable;
     output reg  [31:0] read_data;
     
     // Update code (custom)
@@ -20122,12 +17568,14 @@ module board_ulx3s$engine$window$rows$2$hist$0(clock,write_enable,write_address,
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // board_ulx3s$engine$window$rows$2$hist$0
 
 
-module board_ulx3s$engine$window$rows$2$hist$1(clock,write_enable,write_address,write_data,read_address,read_data);
+module board_ulx3s$engine$window$rows$2$hist$1(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -20135,6 +17583,7 @@ module board_ulx3s$engine$window$rows$2$hist$1(clock,write_enable,write_address,
     input wire  [5:0] write_address;
     input wire  [31:0] write_data;
     input wire  [5:0] read_address;
+    input wire  read_enable;
     output reg  [31:0] read_data;
     
     // Update code (custom)
@@ -20145,7 +17594,9 @@ module board_ulx3s$engine$window$rows$2$hist$1(clock,write_enable,write_address,
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // board_ulx3s$engine$window$rows$2$hist$1
 
@@ -21104,7 +18555,7 @@ module board_ulx3s$engine$wpend(d,q,clock);
 endmodule // board_ulx3s$engine$wpend
 
 
-module board_ulx3s$engine$wram(clock,write_enable,write_address,write_data,read_address,read_data);
+module board_ulx3s$engine$wram(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -21112,6 +18563,7 @@ module board_ulx3s$engine$wram(clock,write_enable,write_address,write_data,read_
     input wire  [5:0] write_address;
     input wire  [287:0] write_data;
     input wire  [5:0] read_address;
+    input wire  read_enable;
     output reg  [287:0] read_data;
     
     // Update code (custom)
@@ -21122,7 +18574,9 @@ module board_ulx3s$engine$wram(clock,write_enable,write_address,write_data,read_
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // board_ulx3s$engine$wram
 
@@ -21536,6 +18990,7 @@ module board_ulx3s$rx_fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$t
     reg  [7:0] ram$write_address;
     reg  [8:0] ram$write_data;
     reg  [7:0] ram$read_address;
+    reg  ram$read_enable;
     wire  [8:0] ram$read_data;
     reg  [7:0] wp$d;
     wire  [7:0] wp$q;
@@ -21582,6 +19037,7 @@ module board_ulx3s$rx_fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$t
         .write_address(ram$write_address),
         .write_data(ram$write_data),
         .read_address(ram$read_address),
+        .read_enable(ram$read_enable),
         .read_data(ram$read_data)
     );
     board_ulx3s$rx_fifo$wp wp(
@@ -21676,6 +19132,7 @@ module board_ulx3s$rx_fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$t
         pop = q0_valid$q & out$tready;
         issue = (wp$q != rp$q) & ((~q1_valid$q & ~(q0_valid$q & inflight$q)) | (pop & ~(q1_valid$q & inflight$q)));
         ram$read_address = rp$q;
+        ram$read_enable = 1'b1;
         if (issue) begin
             rp$d = rp$q + 32'h1;
         end
@@ -21877,7 +19334,7 @@ module board_ulx3s$rx_fifo$q1_valid(d,q,clock);
 endmodule // board_ulx3s$rx_fifo$q1_valid
 
 
-module board_ulx3s$rx_fifo$ram(clock,write_enable,write_address,write_data,read_address,read_data);
+module board_ulx3s$rx_fifo$ram(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -21885,6 +19342,7 @@ module board_ulx3s$rx_fifo$ram(clock,write_enable,write_address,write_data,read_
     input wire  [7:0] write_address;
     input wire  [8:0] write_data;
     input wire  [7:0] read_address;
+    input wire  read_enable;
     output reg  [8:0] read_data;
     
     // Update code (custom)
@@ -21895,7 +19353,9 @@ module board_ulx3s$rx_fifo$ram(clock,write_enable,write_address,write_data,read_
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // board_ulx3s$rx_fifo$ram
 

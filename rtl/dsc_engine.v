@@ -292,24 +292,28 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     reg  [5:0] wram$write_address;
     reg  [287:0] wram$write_data;
     reg  [5:0] wram$read_address;
+    reg  wram$read_enable;
     wire  [287:0] wram$read_data;
     reg  bram$clock;
     reg  bram$write_enable;
     reg  [5:0] bram$write_address;
     reg  [127:0] bram$write_data;
     reg  [5:0] bram$read_address;
+    reg  bram$read_enable;
     wire  [127:0] bram$read_data;
     reg  mram$clock;
     reg  mram$write_enable;
     reg  [5:0] mram$write_address;
     reg  [127:0] mram$write_data;
     reg  [5:0] mram$read_address;
+    reg  mram$read_enable;
     wire  [127:0] mram$read_data;
     reg  sram$clock;
     reg  sram$write_enable;
     reg  [5:0] sram$write_address;
     reg  [23:0] sram$write_data;
     reg  [5:0] sram$read_address;
+    reg  sram$read_enable;
     wire  [23:0] sram$read_data;
     reg  lanes$0$clock;
     reg  [287:0] lanes$0$win;
@@ -641,6 +645,7 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         .write_address(wram$write_address),
         .write_data(wram$write_data),
         .read_address(wram$read_address),
+        .read_enable(wram$read_enable),
         .read_data(wram$read_data)
     );
     dsc_engine$dw$bram bram(
@@ -649,6 +654,7 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         .write_address(bram$write_address),
         .write_data(bram$write_data),
         .read_address(bram$read_address),
+        .read_enable(bram$read_enable),
         .read_data(bram$read_data)
     );
     dsc_engine$dw$mram mram(
@@ -657,6 +663,7 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         .write_address(mram$write_address),
         .write_data(mram$write_data),
         .read_address(mram$read_address),
+        .read_enable(mram$read_enable),
         .read_data(mram$read_data)
     );
     dsc_engine$dw$sram sram(
@@ -665,6 +672,7 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         .write_address(sram$write_address),
         .write_data(sram$write_data),
         .read_address(sram$read_address),
+        .read_enable(sram$read_enable),
         .read_data(sram$read_data)
     );
     dsc_engine$dw$lanes$0 lanes$0(
@@ -1340,6 +1348,10 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         if (accept) begin
             group$d = next_group;
         end
+        wram$read_enable = 1'b1;
+        mram$read_enable = 1'b1;
+        bram$read_enable = 1'b1;
+        sram$read_enable = 1'b1;
         if (accept) begin
             wram$read_address = next_group;
         end
@@ -1734,7 +1746,7 @@ module dsc_engine$dw$bpend(d,q,clock);
 endmodule // dsc_engine$dw$bpend
 
 
-module dsc_engine$dw$bram(clock,write_enable,write_address,write_data,read_address,read_data);
+module dsc_engine$dw$bram(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -1742,6 +1754,7 @@ module dsc_engine$dw$bram(clock,write_enable,write_address,write_data,read_addre
     input wire  [5:0] write_address;
     input wire  [127:0] write_data;
     input wire  [5:0] read_address;
+    input wire  read_enable;
     output reg  [127:0] read_data;
     
     // Update code (custom)
@@ -1752,7 +1765,9 @@ module dsc_engine$dw$bram(clock,write_enable,write_address,write_data,read_addre
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // dsc_engine$dw$bram
 
@@ -1909,6 +1924,7 @@ module dsc_engine$dw$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$td
     reg  [4:0] ram$write_address;
     reg  [32:0] ram$write_data;
     reg  [4:0] ram$read_address;
+    reg  ram$read_enable;
     wire  [32:0] ram$read_data;
     reg  [4:0] wp$d;
     wire  [4:0] wp$q;
@@ -1955,6 +1971,7 @@ module dsc_engine$dw$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$td
         .write_address(ram$write_address),
         .write_data(ram$write_data),
         .read_address(ram$read_address),
+        .read_enable(ram$read_enable),
         .read_data(ram$read_data)
     );
     dsc_engine$dw$fifo$wp wp(
@@ -2049,6 +2066,7 @@ module dsc_engine$dw$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$td
         pop = q0_valid$q & out$tready;
         issue = (wp$q != rp$q) & ((~q1_valid$q & ~(q0_valid$q & inflight$q)) | (pop & ~(q1_valid$q & inflight$q)));
         ram$read_address = rp$q;
+        ram$read_enable = 1'b1;
         if (issue) begin
             rp$d = rp$q + 32'h1;
         end
@@ -2250,7 +2268,7 @@ module dsc_engine$dw$fifo$q1_valid(d,q,clock);
 endmodule // dsc_engine$dw$fifo$q1_valid
 
 
-module dsc_engine$dw$fifo$ram(clock,write_enable,write_address,write_data,read_address,read_data);
+module dsc_engine$dw$fifo$ram(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -2258,6 +2276,7 @@ module dsc_engine$dw$fifo$ram(clock,write_enable,write_address,write_data,read_a
     input wire  [4:0] write_address;
     input wire  [32:0] write_data;
     input wire  [4:0] read_address;
+    input wire  read_enable;
     output reg  [32:0] read_data;
     
     // Update code (custom)
@@ -2268,7 +2287,9 @@ module dsc_engine$dw$fifo$ram(clock,write_enable,write_address,write_data,read_a
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // dsc_engine$dw$fifo$ram
 
@@ -2514,32 +2535,50 @@ module dsc_engine$dw$lanes$0(clock,win,wts,sum);
     localparam  beat_shift = 16'h20;
     
     // Stub signals
+    reg  muls$0$clock;
     reg  [7:0] muls$0$a;
     reg  [7:0] muls$0$b;
+    reg  muls$0$b_en;
     wire  [15:0] muls$0$y;
+    reg  muls$1$clock;
     reg  [7:0] muls$1$a;
     reg  [7:0] muls$1$b;
+    reg  muls$1$b_en;
     wire  [15:0] muls$1$y;
+    reg  muls$2$clock;
     reg  [7:0] muls$2$a;
     reg  [7:0] muls$2$b;
+    reg  muls$2$b_en;
     wire  [15:0] muls$2$y;
+    reg  muls$3$clock;
     reg  [7:0] muls$3$a;
     reg  [7:0] muls$3$b;
+    reg  muls$3$b_en;
     wire  [15:0] muls$3$y;
+    reg  muls$4$clock;
     reg  [7:0] muls$4$a;
     reg  [7:0] muls$4$b;
+    reg  muls$4$b_en;
     wire  [15:0] muls$4$y;
+    reg  muls$5$clock;
     reg  [7:0] muls$5$a;
     reg  [7:0] muls$5$b;
+    reg  muls$5$b_en;
     wire  [15:0] muls$5$y;
+    reg  muls$6$clock;
     reg  [7:0] muls$6$a;
     reg  [7:0] muls$6$b;
+    reg  muls$6$b_en;
     wire  [15:0] muls$6$y;
+    reg  muls$7$clock;
     reg  [7:0] muls$7$a;
     reg  [7:0] muls$7$b;
+    reg  muls$7$b_en;
     wire  [15:0] muls$7$y;
+    reg  muls$8$clock;
     reg  [7:0] muls$8$a;
     reg  [7:0] muls$8$b;
+    reg  muls$8$b_en;
     wire  [15:0] muls$8$y;
     reg  [15:0] ext$0$a;
     wire  [18:0] ext$0$y;
@@ -2559,60 +2598,6 @@ module dsc_engine$dw$lanes$0(clock,win,wts,sum);
     wire  [18:0] ext$7$y;
     reg  [15:0] ext$8$a;
     wire  [18:0] ext$8$y;
-    reg  [7:0] x_regs$0$d;
-    wire  [7:0] x_regs$0$q;
-    reg  x_regs$0$clock;
-    reg  [7:0] x_regs$1$d;
-    wire  [7:0] x_regs$1$q;
-    reg  x_regs$1$clock;
-    reg  [7:0] x_regs$2$d;
-    wire  [7:0] x_regs$2$q;
-    reg  x_regs$2$clock;
-    reg  [7:0] x_regs$3$d;
-    wire  [7:0] x_regs$3$q;
-    reg  x_regs$3$clock;
-    reg  [7:0] x_regs$4$d;
-    wire  [7:0] x_regs$4$q;
-    reg  x_regs$4$clock;
-    reg  [7:0] x_regs$5$d;
-    wire  [7:0] x_regs$5$q;
-    reg  x_regs$5$clock;
-    reg  [7:0] x_regs$6$d;
-    wire  [7:0] x_regs$6$q;
-    reg  x_regs$6$clock;
-    reg  [7:0] x_regs$7$d;
-    wire  [7:0] x_regs$7$q;
-    reg  x_regs$7$clock;
-    reg  [7:0] x_regs$8$d;
-    wire  [7:0] x_regs$8$q;
-    reg  x_regs$8$clock;
-    reg  [7:0] w_regs$0$d;
-    wire  [7:0] w_regs$0$q;
-    reg  w_regs$0$clock;
-    reg  [7:0] w_regs$1$d;
-    wire  [7:0] w_regs$1$q;
-    reg  w_regs$1$clock;
-    reg  [7:0] w_regs$2$d;
-    wire  [7:0] w_regs$2$q;
-    reg  w_regs$2$clock;
-    reg  [7:0] w_regs$3$d;
-    wire  [7:0] w_regs$3$q;
-    reg  w_regs$3$clock;
-    reg  [7:0] w_regs$4$d;
-    wire  [7:0] w_regs$4$q;
-    reg  w_regs$4$clock;
-    reg  [7:0] w_regs$5$d;
-    wire  [7:0] w_regs$5$q;
-    reg  w_regs$5$clock;
-    reg  [7:0] w_regs$6$d;
-    wire  [7:0] w_regs$6$q;
-    reg  w_regs$6$clock;
-    reg  [7:0] w_regs$7$d;
-    wire  [7:0] w_regs$7$q;
-    reg  w_regs$7$clock;
-    reg  [7:0] w_regs$8$d;
-    wire  [7:0] w_regs$8$q;
-    reg  w_regs$8$clock;
     reg  [18:0] nodes$0$d;
     wire  [18:0] nodes$0$q;
     reg  nodes$0$clock;
@@ -2658,54 +2643,6 @@ module dsc_engine$dw$lanes$0(clock,win,wts,sum);
     reg  [18:0] nodes$14$d;
     wire  [18:0] nodes$14$q;
     reg  nodes$14$clock;
-    reg  [18:0] nodes$15$d;
-    wire  [18:0] nodes$15$q;
-    reg  nodes$15$clock;
-    reg  [18:0] nodes$16$d;
-    wire  [18:0] nodes$16$q;
-    reg  nodes$16$clock;
-    reg  [18:0] nodes$17$d;
-    wire  [18:0] nodes$17$q;
-    reg  nodes$17$clock;
-    reg  [18:0] nodes$18$d;
-    wire  [18:0] nodes$18$q;
-    reg  nodes$18$clock;
-    reg  [18:0] nodes$19$d;
-    wire  [18:0] nodes$19$q;
-    reg  nodes$19$clock;
-    reg  [18:0] nodes$20$d;
-    wire  [18:0] nodes$20$q;
-    reg  nodes$20$clock;
-    reg  [18:0] nodes$21$d;
-    wire  [18:0] nodes$21$q;
-    reg  nodes$21$clock;
-    reg  [18:0] nodes$22$d;
-    wire  [18:0] nodes$22$q;
-    reg  nodes$22$clock;
-    reg  [18:0] nodes$23$d;
-    wire  [18:0] nodes$23$q;
-    reg  nodes$23$clock;
-    reg  [18:0] nodes$24$d;
-    wire  [18:0] nodes$24$q;
-    reg  nodes$24$clock;
-    reg  [18:0] nodes$25$d;
-    wire  [18:0] nodes$25$q;
-    reg  nodes$25$clock;
-    reg  [18:0] nodes$26$d;
-    wire  [18:0] nodes$26$q;
-    reg  nodes$26$clock;
-    reg  [18:0] nodes$27$d;
-    wire  [18:0] nodes$27$q;
-    reg  nodes$27$clock;
-    reg  [18:0] nodes$28$d;
-    wire  [18:0] nodes$28$q;
-    reg  nodes$28$clock;
-    reg  [18:0] nodes$29$d;
-    wire  [18:0] nodes$29$q;
-    reg  nodes$29$clock;
-    reg  [18:0] nodes$30$d;
-    wire  [18:0] nodes$30$q;
-    reg  nodes$30$clock;
     
     // Local signals
     reg  [287:0] x_chain$0;
@@ -2762,48 +2699,66 @@ module dsc_engine$dw$lanes$0(clock,win,wts,sum);
     
     // Sub module instances
     dsc_engine$dw$lanes$0$muls$0 muls$0(
+        .clock(muls$0$clock),
         .a(muls$0$a),
         .b(muls$0$b),
+        .b_en(muls$0$b_en),
         .y(muls$0$y)
     );
     dsc_engine$dw$lanes$0$muls$1 muls$1(
+        .clock(muls$1$clock),
         .a(muls$1$a),
         .b(muls$1$b),
+        .b_en(muls$1$b_en),
         .y(muls$1$y)
     );
     dsc_engine$dw$lanes$0$muls$2 muls$2(
+        .clock(muls$2$clock),
         .a(muls$2$a),
         .b(muls$2$b),
+        .b_en(muls$2$b_en),
         .y(muls$2$y)
     );
     dsc_engine$dw$lanes$0$muls$3 muls$3(
+        .clock(muls$3$clock),
         .a(muls$3$a),
         .b(muls$3$b),
+        .b_en(muls$3$b_en),
         .y(muls$3$y)
     );
     dsc_engine$dw$lanes$0$muls$4 muls$4(
+        .clock(muls$4$clock),
         .a(muls$4$a),
         .b(muls$4$b),
+        .b_en(muls$4$b_en),
         .y(muls$4$y)
     );
     dsc_engine$dw$lanes$0$muls$5 muls$5(
+        .clock(muls$5$clock),
         .a(muls$5$a),
         .b(muls$5$b),
+        .b_en(muls$5$b_en),
         .y(muls$5$y)
     );
     dsc_engine$dw$lanes$0$muls$6 muls$6(
+        .clock(muls$6$clock),
         .a(muls$6$a),
         .b(muls$6$b),
+        .b_en(muls$6$b_en),
         .y(muls$6$y)
     );
     dsc_engine$dw$lanes$0$muls$7 muls$7(
+        .clock(muls$7$clock),
         .a(muls$7$a),
         .b(muls$7$b),
+        .b_en(muls$7$b_en),
         .y(muls$7$y)
     );
     dsc_engine$dw$lanes$0$muls$8 muls$8(
+        .clock(muls$8$clock),
         .a(muls$8$a),
         .b(muls$8$b),
+        .b_en(muls$8$b_en),
         .y(muls$8$y)
     );
     dsc_engine$dw$lanes$0$ext$0 ext$0(
@@ -2841,96 +2796,6 @@ module dsc_engine$dw$lanes$0(clock,win,wts,sum);
     dsc_engine$dw$lanes$0$ext$8 ext$8(
         .a(ext$8$a),
         .y(ext$8$y)
-    );
-    dsc_engine$dw$lanes$0$x_regs$0 x_regs$0(
-        .d(x_regs$0$d),
-        .q(x_regs$0$q),
-        .clock(x_regs$0$clock)
-    );
-    dsc_engine$dw$lanes$0$x_regs$1 x_regs$1(
-        .d(x_regs$1$d),
-        .q(x_regs$1$q),
-        .clock(x_regs$1$clock)
-    );
-    dsc_engine$dw$lanes$0$x_regs$2 x_regs$2(
-        .d(x_regs$2$d),
-        .q(x_regs$2$q),
-        .clock(x_regs$2$clock)
-    );
-    dsc_engine$dw$lanes$0$x_regs$3 x_regs$3(
-        .d(x_regs$3$d),
-        .q(x_regs$3$q),
-        .clock(x_regs$3$clock)
-    );
-    dsc_engine$dw$lanes$0$x_regs$4 x_regs$4(
-        .d(x_regs$4$d),
-        .q(x_regs$4$q),
-        .clock(x_regs$4$clock)
-    );
-    dsc_engine$dw$lanes$0$x_regs$5 x_regs$5(
-        .d(x_regs$5$d),
-        .q(x_regs$5$q),
-        .clock(x_regs$5$clock)
-    );
-    dsc_engine$dw$lanes$0$x_regs$6 x_regs$6(
-        .d(x_regs$6$d),
-        .q(x_regs$6$q),
-        .clock(x_regs$6$clock)
-    );
-    dsc_engine$dw$lanes$0$x_regs$7 x_regs$7(
-        .d(x_regs$7$d),
-        .q(x_regs$7$q),
-        .clock(x_regs$7$clock)
-    );
-    dsc_engine$dw$lanes$0$x_regs$8 x_regs$8(
-        .d(x_regs$8$d),
-        .q(x_regs$8$q),
-        .clock(x_regs$8$clock)
-    );
-    dsc_engine$dw$lanes$0$w_regs$0 w_regs$0(
-        .d(w_regs$0$d),
-        .q(w_regs$0$q),
-        .clock(w_regs$0$clock)
-    );
-    dsc_engine$dw$lanes$0$w_regs$1 w_regs$1(
-        .d(w_regs$1$d),
-        .q(w_regs$1$q),
-        .clock(w_regs$1$clock)
-    );
-    dsc_engine$dw$lanes$0$w_regs$2 w_regs$2(
-        .d(w_regs$2$d),
-        .q(w_regs$2$q),
-        .clock(w_regs$2$clock)
-    );
-    dsc_engine$dw$lanes$0$w_regs$3 w_regs$3(
-        .d(w_regs$3$d),
-        .q(w_regs$3$q),
-        .clock(w_regs$3$clock)
-    );
-    dsc_engine$dw$lanes$0$w_regs$4 w_regs$4(
-        .d(w_regs$4$d),
-        .q(w_regs$4$q),
-        .clock(w_regs$4$clock)
-    );
-    dsc_engine$dw$lanes$0$w_regs$5 w_regs$5(
-        .d(w_regs$5$d),
-        .q(w_regs$5$q),
-        .clock(w_regs$5$clock)
-    );
-    dsc_engine$dw$lanes$0$w_regs$6 w_regs$6(
-        .d(w_regs$6$d),
-        .q(w_regs$6$q),
-        .clock(w_regs$6$clock)
-    );
-    dsc_engine$dw$lanes$0$w_regs$7 w_regs$7(
-        .d(w_regs$7$d),
-        .q(w_regs$7$q),
-        .clock(w_regs$7$clock)
-    );
-    dsc_engine$dw$lanes$0$w_regs$8 w_regs$8(
-        .d(w_regs$8$d),
-        .q(w_regs$8$q),
-        .clock(w_regs$8$clock)
     );
     dsc_engine$dw$lanes$0$nodes$0 nodes$0(
         .d(nodes$0$d),
@@ -3007,86 +2872,6 @@ module dsc_engine$dw$lanes$0(clock,win,wts,sum);
         .q(nodes$14$q),
         .clock(nodes$14$clock)
     );
-    dsc_engine$dw$lanes$0$nodes$15 nodes$15(
-        .d(nodes$15$d),
-        .q(nodes$15$q),
-        .clock(nodes$15$clock)
-    );
-    dsc_engine$dw$lanes$0$nodes$16 nodes$16(
-        .d(nodes$16$d),
-        .q(nodes$16$q),
-        .clock(nodes$16$clock)
-    );
-    dsc_engine$dw$lanes$0$nodes$17 nodes$17(
-        .d(nodes$17$d),
-        .q(nodes$17$q),
-        .clock(nodes$17$clock)
-    );
-    dsc_engine$dw$lanes$0$nodes$18 nodes$18(
-        .d(nodes$18$d),
-        .q(nodes$18$q),
-        .clock(nodes$18$clock)
-    );
-    dsc_engine$dw$lanes$0$nodes$19 nodes$19(
-        .d(nodes$19$d),
-        .q(nodes$19$q),
-        .clock(nodes$19$clock)
-    );
-    dsc_engine$dw$lanes$0$nodes$20 nodes$20(
-        .d(nodes$20$d),
-        .q(nodes$20$q),
-        .clock(nodes$20$clock)
-    );
-    dsc_engine$dw$lanes$0$nodes$21 nodes$21(
-        .d(nodes$21$d),
-        .q(nodes$21$q),
-        .clock(nodes$21$clock)
-    );
-    dsc_engine$dw$lanes$0$nodes$22 nodes$22(
-        .d(nodes$22$d),
-        .q(nodes$22$q),
-        .clock(nodes$22$clock)
-    );
-    dsc_engine$dw$lanes$0$nodes$23 nodes$23(
-        .d(nodes$23$d),
-        .q(nodes$23$q),
-        .clock(nodes$23$clock)
-    );
-    dsc_engine$dw$lanes$0$nodes$24 nodes$24(
-        .d(nodes$24$d),
-        .q(nodes$24$q),
-        .clock(nodes$24$clock)
-    );
-    dsc_engine$dw$lanes$0$nodes$25 nodes$25(
-        .d(nodes$25$d),
-        .q(nodes$25$q),
-        .clock(nodes$25$clock)
-    );
-    dsc_engine$dw$lanes$0$nodes$26 nodes$26(
-        .d(nodes$26$d),
-        .q(nodes$26$q),
-        .clock(nodes$26$clock)
-    );
-    dsc_engine$dw$lanes$0$nodes$27 nodes$27(
-        .d(nodes$27$d),
-        .q(nodes$27$q),
-        .clock(nodes$27$clock)
-    );
-    dsc_engine$dw$lanes$0$nodes$28 nodes$28(
-        .d(nodes$28$d),
-        .q(nodes$28$q),
-        .clock(nodes$28$clock)
-    );
-    dsc_engine$dw$lanes$0$nodes$29 nodes$29(
-        .d(nodes$29$d),
-        .q(nodes$29$q),
-        .clock(nodes$29$clock)
-    );
-    dsc_engine$dw$lanes$0$nodes$30 nodes$30(
-        .d(nodes$30$d),
-        .q(nodes$30$q),
-        .clock(nodes$30$clock)
-    );
     
     // Update code
     always @(*) begin
@@ -3105,40 +2890,24 @@ module dsc_engine$dw$lanes$0(clock,win,wts,sum);
         nodes$12$clock = clock;
         nodes$13$clock = clock;
         nodes$14$clock = clock;
-        nodes$15$clock = clock;
-        nodes$16$clock = clock;
-        nodes$17$clock = clock;
-        nodes$18$clock = clock;
-        nodes$19$clock = clock;
-        nodes$20$clock = clock;
-        nodes$21$clock = clock;
-        nodes$22$clock = clock;
-        nodes$23$clock = clock;
-        nodes$24$clock = clock;
-        nodes$25$clock = clock;
-        nodes$26$clock = clock;
-        nodes$27$clock = clock;
-        nodes$28$clock = clock;
-        nodes$29$clock = clock;
-        nodes$30$clock = clock;
-        x_regs$0$clock = clock;
-        w_regs$0$clock = clock;
-        x_regs$1$clock = clock;
-        w_regs$1$clock = clock;
-        x_regs$2$clock = clock;
-        w_regs$2$clock = clock;
-        x_regs$3$clock = clock;
-        w_regs$3$clock = clock;
-        x_regs$4$clock = clock;
-        w_regs$4$clock = clock;
-        x_regs$5$clock = clock;
-        w_regs$5$clock = clock;
-        x_regs$6$clock = clock;
-        w_regs$6$clock = clock;
-        x_regs$7$clock = clock;
-        w_regs$7$clock = clock;
-        x_regs$8$clock = clock;
-        w_regs$8$clock = clock;
+        muls$0$clock = clock;
+        muls$0$b_en = 1'b1;
+        muls$1$clock = clock;
+        muls$1$b_en = 1'b1;
+        muls$2$clock = clock;
+        muls$2$b_en = 1'b1;
+        muls$3$clock = clock;
+        muls$3$b_en = 1'b1;
+        muls$4$clock = clock;
+        muls$4$b_en = 1'b1;
+        muls$5$clock = clock;
+        muls$5$b_en = 1'b1;
+        muls$6$clock = clock;
+        muls$6$b_en = 1'b1;
+        muls$7$clock = clock;
+        muls$7$b_en = 1'b1;
+        muls$8$clock = clock;
+        muls$8$b_en = 1'b1;
         x_chain$0 = win >> lane_shift;
         w_chain$0 = wts >> lane_shift;
         x_chain$1 = x_chain$0 >> beat_shift;
@@ -3227,87 +2996,35 @@ module dsc_engine$dw$lanes$0(clock,win,wts,sum);
         muls$8$b = w_chain$8[(32'h0)+:(8)];
         ext$8$a = muls$8$y;
         prods$8 = ext$8$y;
-        x_regs$0$d = x_chain$0[(32'h0)+:(8)];
-        w_regs$0$d = w_chain$0[(32'h0)+:(8)];
-        muls$0$a = x_regs$0$q;
-        muls$0$b = w_regs$0$q;
-        x_regs$1$d = x_chain$1[(32'h0)+:(8)];
-        w_regs$1$d = w_chain$1[(32'h0)+:(8)];
-        muls$1$a = x_regs$1$q;
-        muls$1$b = w_regs$1$q;
-        x_regs$2$d = x_chain$2[(32'h0)+:(8)];
-        w_regs$2$d = w_chain$2[(32'h0)+:(8)];
-        muls$2$a = x_regs$2$q;
-        muls$2$b = w_regs$2$q;
-        x_regs$3$d = x_chain$3[(32'h0)+:(8)];
-        w_regs$3$d = w_chain$3[(32'h0)+:(8)];
-        muls$3$a = x_regs$3$q;
-        muls$3$b = w_regs$3$q;
-        x_regs$4$d = x_chain$4[(32'h0)+:(8)];
-        w_regs$4$d = w_chain$4[(32'h0)+:(8)];
-        muls$4$a = x_regs$4$q;
-        muls$4$b = w_regs$4$q;
-        x_regs$5$d = x_chain$5[(32'h0)+:(8)];
-        w_regs$5$d = w_chain$5[(32'h0)+:(8)];
-        muls$5$a = x_regs$5$q;
-        muls$5$b = w_regs$5$q;
-        x_regs$6$d = x_chain$6[(32'h0)+:(8)];
-        w_regs$6$d = w_chain$6[(32'h0)+:(8)];
-        muls$6$a = x_regs$6$q;
-        muls$6$b = w_regs$6$q;
-        x_regs$7$d = x_chain$7[(32'h0)+:(8)];
-        w_regs$7$d = w_chain$7[(32'h0)+:(8)];
-        muls$7$a = x_regs$7$q;
-        muls$7$b = w_regs$7$q;
-        x_regs$8$d = x_chain$8[(32'h0)+:(8)];
-        w_regs$8$d = w_chain$8[(32'h0)+:(8)];
-        muls$8$a = x_regs$8$q;
-        muls$8$b = w_regs$8$q;
-        nodes$15$d = prods$0;
-        nodes$16$d = prods$1;
-        nodes$17$d = prods$2;
-        nodes$18$d = prods$3;
-        nodes$19$d = prods$4;
-        nodes$20$d = prods$5;
-        nodes$21$d = prods$6;
-        nodes$22$d = prods$7;
-        nodes$23$d = prods$8;
-        nodes$24$d = prods$9;
-        nodes$25$d = prods$10;
-        nodes$26$d = prods$11;
-        nodes$27$d = prods$12;
-        nodes$28$d = prods$13;
-        nodes$29$d = prods$14;
-        nodes$30$d = prods$15;
         sums$0 = nodes$1$q + nodes$2$q;
-        nodes$0$d = sums$0;
         sums$1 = nodes$3$q + nodes$4$q;
-        nodes$1$d = sums$1;
         sums$2 = nodes$5$q + nodes$6$q;
-        nodes$2$d = sums$2;
         sums$3 = nodes$7$q + nodes$8$q;
-        nodes$3$d = sums$3;
         sums$4 = nodes$9$q + nodes$10$q;
-        nodes$4$d = sums$4;
         sums$5 = nodes$11$q + nodes$12$q;
-        nodes$5$d = sums$5;
         sums$6 = nodes$13$q + nodes$14$q;
+        sums$7 = prods$0 + prods$1;
+        sums$8 = prods$2 + prods$3;
+        sums$9 = prods$4 + prods$5;
+        sums$10 = prods$6 + prods$7;
+        sums$11 = prods$8 + prods$9;
+        sums$12 = prods$10 + prods$11;
+        sums$13 = prods$12 + prods$13;
+        sums$14 = prods$14 + prods$15;
+        nodes$0$d = sums$0;
+        nodes$1$d = sums$1;
+        nodes$2$d = sums$2;
+        nodes$3$d = sums$3;
+        nodes$4$d = sums$4;
+        nodes$5$d = sums$5;
         nodes$6$d = sums$6;
-        sums$7 = nodes$15$q + nodes$16$q;
         nodes$7$d = sums$7;
-        sums$8 = nodes$17$q + nodes$18$q;
         nodes$8$d = sums$8;
-        sums$9 = nodes$19$q + nodes$20$q;
         nodes$9$d = sums$9;
-        sums$10 = nodes$21$q + nodes$22$q;
         nodes$10$d = sums$10;
-        sums$11 = nodes$23$q + nodes$24$q;
         nodes$11$d = sums$11;
-        sums$12 = nodes$25$q + nodes$26$q;
         nodes$12$d = sums$12;
-        sums$13 = nodes$27$q + nodes$28$q;
         nodes$13$d = sums$13;
-        sums$14 = nodes$29$q + nodes$30$q;
         nodes$14$d = sums$14;
         sum = nodes$0$q;
     end
@@ -3432,147 +3149,381 @@ module dsc_engine$dw$lanes$0$ext$8(a,y);
 endmodule // dsc_engine$dw$lanes$0$ext$8
 
 
-module dsc_engine$dw$lanes$0$muls$0(a,b,y);
+module dsc_engine$dw$lanes$0$muls$0(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // dsc_engine$dw$lanes$0$muls$0
 
 
-module dsc_engine$dw$lanes$0$muls$1(a,b,y);
+module dsc_engine$dw$lanes$0$muls$1(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // dsc_engine$dw$lanes$0$muls$1
 
 
-module dsc_engine$dw$lanes$0$muls$2(a,b,y);
+module dsc_engine$dw$lanes$0$muls$2(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // dsc_engine$dw$lanes$0$muls$2
 
 
-module dsc_engine$dw$lanes$0$muls$3(a,b,y);
+module dsc_engine$dw$lanes$0$muls$3(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // dsc_engine$dw$lanes$0$muls$3
 
 
-module dsc_engine$dw$lanes$0$muls$4(a,b,y);
+module dsc_engine$dw$lanes$0$muls$4(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // dsc_engine$dw$lanes$0$muls$4
 
 
-module dsc_engine$dw$lanes$0$muls$5(a,b,y);
+module dsc_engine$dw$lanes$0$muls$5(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // dsc_engine$dw$lanes$0$muls$5
 
 
-module dsc_engine$dw$lanes$0$muls$6(a,b,y);
+module dsc_engine$dw$lanes$0$muls$6(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // dsc_engine$dw$lanes$0$muls$6
 
 
-module dsc_engine$dw$lanes$0$muls$7(a,b,y);
+module dsc_engine$dw$lanes$0$muls$7(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // dsc_engine$dw$lanes$0$muls$7
 
 
-module dsc_engine$dw$lanes$0$muls$8(a,b,y);
+module dsc_engine$dw$lanes$0$muls$8(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // dsc_engine$dw$lanes$0$muls$8
 
 
@@ -3709,101 +3660,6 @@ module dsc_engine$dw$lanes$0$nodes$14(d,q,clock);
 endmodule // dsc_engine$dw$lanes$0$nodes$14
 
 
-module dsc_engine$dw$lanes$0$nodes$15(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$0$nodes$15
-
-
-module dsc_engine$dw$lanes$0$nodes$16(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$0$nodes$16
-
-
-module dsc_engine$dw$lanes$0$nodes$17(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$0$nodes$17
-
-
-module dsc_engine$dw$lanes$0$nodes$18(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$0$nodes$18
-
-
-module dsc_engine$dw$lanes$0$nodes$19(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$0$nodes$19
-
-
 module dsc_engine$dw$lanes$0$nodes$2(d,q,clock);
     
     // Module arguments
@@ -3823,196 +3679,6 @@ module dsc_engine$dw$lanes$0$nodes$2(d,q,clock);
 endmodule // dsc_engine$dw$lanes$0$nodes$2
 
 
-module dsc_engine$dw$lanes$0$nodes$20(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$0$nodes$20
-
-
-module dsc_engine$dw$lanes$0$nodes$21(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$0$nodes$21
-
-
-module dsc_engine$dw$lanes$0$nodes$22(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$0$nodes$22
-
-
-module dsc_engine$dw$lanes$0$nodes$23(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$0$nodes$23
-
-
-module dsc_engine$dw$lanes$0$nodes$24(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$0$nodes$24
-
-
-module dsc_engine$dw$lanes$0$nodes$25(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$0$nodes$25
-
-
-module dsc_engine$dw$lanes$0$nodes$26(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$0$nodes$26
-
-
-module dsc_engine$dw$lanes$0$nodes$27(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$0$nodes$27
-
-
-module dsc_engine$dw$lanes$0$nodes$28(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$0$nodes$28
-
-
-module dsc_engine$dw$lanes$0$nodes$29(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$0$nodes$29
-
-
 module dsc_engine$dw$lanes$0$nodes$3(d,q,clock);
     
     // Module arguments
@@ -4030,25 +3696,6 @@ module dsc_engine$dw$lanes$0$nodes$3(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$lanes$0$nodes$3
-
-
-module dsc_engine$dw$lanes$0$nodes$30(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$0$nodes$30
 
 
 module dsc_engine$dw$lanes$0$nodes$4(d,q,clock);
@@ -4165,348 +3812,6 @@ module dsc_engine$dw$lanes$0$nodes$9(d,q,clock);
 endmodule // dsc_engine$dw$lanes$0$nodes$9
 
 
-module dsc_engine$dw$lanes$0$w_regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$0$w_regs$0
-
-
-module dsc_engine$dw$lanes$0$w_regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$0$w_regs$1
-
-
-module dsc_engine$dw$lanes$0$w_regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$0$w_regs$2
-
-
-module dsc_engine$dw$lanes$0$w_regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$0$w_regs$3
-
-
-module dsc_engine$dw$lanes$0$w_regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$0$w_regs$4
-
-
-module dsc_engine$dw$lanes$0$w_regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$0$w_regs$5
-
-
-module dsc_engine$dw$lanes$0$w_regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$0$w_regs$6
-
-
-module dsc_engine$dw$lanes$0$w_regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$0$w_regs$7
-
-
-module dsc_engine$dw$lanes$0$w_regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$0$w_regs$8
-
-
-module dsc_engine$dw$lanes$0$x_regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$0$x_regs$0
-
-
-module dsc_engine$dw$lanes$0$x_regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$0$x_regs$1
-
-
-module dsc_engine$dw$lanes$0$x_regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$0$x_regs$2
-
-
-module dsc_engine$dw$lanes$0$x_regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$0$x_regs$3
-
-
-module dsc_engine$dw$lanes$0$x_regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$0$x_regs$4
-
-
-module dsc_engine$dw$lanes$0$x_regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$0$x_regs$5
-
-
-module dsc_engine$dw$lanes$0$x_regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$0$x_regs$6
-
-
-module dsc_engine$dw$lanes$0$x_regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$0$x_regs$7
-
-
-module dsc_engine$dw$lanes$0$x_regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$0$x_regs$8
-
-
 module dsc_engine$dw$lanes$1(clock,win,wts,sum);
     
     // Module arguments
@@ -4520,32 +3825,50 @@ module dsc_engine$dw$lanes$1(clock,win,wts,sum);
     localparam  beat_shift = 16'h20;
     
     // Stub signals
+    reg  muls$0$clock;
     reg  [7:0] muls$0$a;
     reg  [7:0] muls$0$b;
+    reg  muls$0$b_en;
     wire  [15:0] muls$0$y;
+    reg  muls$1$clock;
     reg  [7:0] muls$1$a;
     reg  [7:0] muls$1$b;
+    reg  muls$1$b_en;
     wire  [15:0] muls$1$y;
+    reg  muls$2$clock;
     reg  [7:0] muls$2$a;
     reg  [7:0] muls$2$b;
+    reg  muls$2$b_en;
     wire  [15:0] muls$2$y;
+    reg  muls$3$clock;
     reg  [7:0] muls$3$a;
     reg  [7:0] muls$3$b;
+    reg  muls$3$b_en;
     wire  [15:0] muls$3$y;
+    reg  muls$4$clock;
     reg  [7:0] muls$4$a;
     reg  [7:0] muls$4$b;
+    reg  muls$4$b_en;
     wire  [15:0] muls$4$y;
+    reg  muls$5$clock;
     reg  [7:0] muls$5$a;
     reg  [7:0] muls$5$b;
+    reg  muls$5$b_en;
     wire  [15:0] muls$5$y;
+    reg  muls$6$clock;
     reg  [7:0] muls$6$a;
     reg  [7:0] muls$6$b;
+    reg  muls$6$b_en;
     wire  [15:0] muls$6$y;
+    reg  muls$7$clock;
     reg  [7:0] muls$7$a;
     reg  [7:0] muls$7$b;
+    reg  muls$7$b_en;
     wire  [15:0] muls$7$y;
+    reg  muls$8$clock;
     reg  [7:0] muls$8$a;
     reg  [7:0] muls$8$b;
+    reg  muls$8$b_en;
     wire  [15:0] muls$8$y;
     reg  [15:0] ext$0$a;
     wire  [18:0] ext$0$y;
@@ -4565,60 +3888,6 @@ module dsc_engine$dw$lanes$1(clock,win,wts,sum);
     wire  [18:0] ext$7$y;
     reg  [15:0] ext$8$a;
     wire  [18:0] ext$8$y;
-    reg  [7:0] x_regs$0$d;
-    wire  [7:0] x_regs$0$q;
-    reg  x_regs$0$clock;
-    reg  [7:0] x_regs$1$d;
-    wire  [7:0] x_regs$1$q;
-    reg  x_regs$1$clock;
-    reg  [7:0] x_regs$2$d;
-    wire  [7:0] x_regs$2$q;
-    reg  x_regs$2$clock;
-    reg  [7:0] x_regs$3$d;
-    wire  [7:0] x_regs$3$q;
-    reg  x_regs$3$clock;
-    reg  [7:0] x_regs$4$d;
-    wire  [7:0] x_regs$4$q;
-    reg  x_regs$4$clock;
-    reg  [7:0] x_regs$5$d;
-    wire  [7:0] x_regs$5$q;
-    reg  x_regs$5$clock;
-    reg  [7:0] x_regs$6$d;
-    wire  [7:0] x_regs$6$q;
-    reg  x_regs$6$clock;
-    reg  [7:0] x_regs$7$d;
-    wire  [7:0] x_regs$7$q;
-    reg  x_regs$7$clock;
-    reg  [7:0] x_regs$8$d;
-    wire  [7:0] x_regs$8$q;
-    reg  x_regs$8$clock;
-    reg  [7:0] w_regs$0$d;
-    wire  [7:0] w_regs$0$q;
-    reg  w_regs$0$clock;
-    reg  [7:0] w_regs$1$d;
-    wire  [7:0] w_regs$1$q;
-    reg  w_regs$1$clock;
-    reg  [7:0] w_regs$2$d;
-    wire  [7:0] w_regs$2$q;
-    reg  w_regs$2$clock;
-    reg  [7:0] w_regs$3$d;
-    wire  [7:0] w_regs$3$q;
-    reg  w_regs$3$clock;
-    reg  [7:0] w_regs$4$d;
-    wire  [7:0] w_regs$4$q;
-    reg  w_regs$4$clock;
-    reg  [7:0] w_regs$5$d;
-    wire  [7:0] w_regs$5$q;
-    reg  w_regs$5$clock;
-    reg  [7:0] w_regs$6$d;
-    wire  [7:0] w_regs$6$q;
-    reg  w_regs$6$clock;
-    reg  [7:0] w_regs$7$d;
-    wire  [7:0] w_regs$7$q;
-    reg  w_regs$7$clock;
-    reg  [7:0] w_regs$8$d;
-    wire  [7:0] w_regs$8$q;
-    reg  w_regs$8$clock;
     reg  [18:0] nodes$0$d;
     wire  [18:0] nodes$0$q;
     reg  nodes$0$clock;
@@ -4664,54 +3933,6 @@ module dsc_engine$dw$lanes$1(clock,win,wts,sum);
     reg  [18:0] nodes$14$d;
     wire  [18:0] nodes$14$q;
     reg  nodes$14$clock;
-    reg  [18:0] nodes$15$d;
-    wire  [18:0] nodes$15$q;
-    reg  nodes$15$clock;
-    reg  [18:0] nodes$16$d;
-    wire  [18:0] nodes$16$q;
-    reg  nodes$16$clock;
-    reg  [18:0] nodes$17$d;
-    wire  [18:0] nodes$17$q;
-    reg  nodes$17$clock;
-    reg  [18:0] nodes$18$d;
-    wire  [18:0] nodes$18$q;
-    reg  nodes$18$clock;
-    reg  [18:0] nodes$19$d;
-    wire  [18:0] nodes$19$q;
-    reg  nodes$19$clock;
-    reg  [18:0] nodes$20$d;
-    wire  [18:0] nodes$20$q;
-    reg  nodes$20$clock;
-    reg  [18:0] nodes$21$d;
-    wire  [18:0] nodes$21$q;
-    reg  nodes$21$clock;
-    reg  [18:0] nodes$22$d;
-    wire  [18:0] nodes$22$q;
-    reg  nodes$22$clock;
-    reg  [18:0] nodes$23$d;
-    wire  [18:0] nodes$23$q;
-    reg  nodes$23$clock;
-    reg  [18:0] nodes$24$d;
-    wire  [18:0] nodes$24$q;
-    reg  nodes$24$clock;
-    reg  [18:0] nodes$25$d;
-    wire  [18:0] nodes$25$q;
-    reg  nodes$25$clock;
-    reg  [18:0] nodes$26$d;
-    wire  [18:0] nodes$26$q;
-    reg  nodes$26$clock;
-    reg  [18:0] nodes$27$d;
-    wire  [18:0] nodes$27$q;
-    reg  nodes$27$clock;
-    reg  [18:0] nodes$28$d;
-    wire  [18:0] nodes$28$q;
-    reg  nodes$28$clock;
-    reg  [18:0] nodes$29$d;
-    wire  [18:0] nodes$29$q;
-    reg  nodes$29$clock;
-    reg  [18:0] nodes$30$d;
-    wire  [18:0] nodes$30$q;
-    reg  nodes$30$clock;
     
     // Local signals
     reg  [287:0] x_chain$0;
@@ -4768,48 +3989,66 @@ module dsc_engine$dw$lanes$1(clock,win,wts,sum);
     
     // Sub module instances
     dsc_engine$dw$lanes$1$muls$0 muls$0(
+        .clock(muls$0$clock),
         .a(muls$0$a),
         .b(muls$0$b),
+        .b_en(muls$0$b_en),
         .y(muls$0$y)
     );
     dsc_engine$dw$lanes$1$muls$1 muls$1(
+        .clock(muls$1$clock),
         .a(muls$1$a),
         .b(muls$1$b),
+        .b_en(muls$1$b_en),
         .y(muls$1$y)
     );
     dsc_engine$dw$lanes$1$muls$2 muls$2(
+        .clock(muls$2$clock),
         .a(muls$2$a),
         .b(muls$2$b),
+        .b_en(muls$2$b_en),
         .y(muls$2$y)
     );
     dsc_engine$dw$lanes$1$muls$3 muls$3(
+        .clock(muls$3$clock),
         .a(muls$3$a),
         .b(muls$3$b),
+        .b_en(muls$3$b_en),
         .y(muls$3$y)
     );
     dsc_engine$dw$lanes$1$muls$4 muls$4(
+        .clock(muls$4$clock),
         .a(muls$4$a),
         .b(muls$4$b),
+        .b_en(muls$4$b_en),
         .y(muls$4$y)
     );
     dsc_engine$dw$lanes$1$muls$5 muls$5(
+        .clock(muls$5$clock),
         .a(muls$5$a),
         .b(muls$5$b),
+        .b_en(muls$5$b_en),
         .y(muls$5$y)
     );
     dsc_engine$dw$lanes$1$muls$6 muls$6(
+        .clock(muls$6$clock),
         .a(muls$6$a),
         .b(muls$6$b),
+        .b_en(muls$6$b_en),
         .y(muls$6$y)
     );
     dsc_engine$dw$lanes$1$muls$7 muls$7(
+        .clock(muls$7$clock),
         .a(muls$7$a),
         .b(muls$7$b),
+        .b_en(muls$7$b_en),
         .y(muls$7$y)
     );
     dsc_engine$dw$lanes$1$muls$8 muls$8(
+        .clock(muls$8$clock),
         .a(muls$8$a),
         .b(muls$8$b),
+        .b_en(muls$8$b_en),
         .y(muls$8$y)
     );
     dsc_engine$dw$lanes$1$ext$0 ext$0(
@@ -4847,96 +4086,6 @@ module dsc_engine$dw$lanes$1(clock,win,wts,sum);
     dsc_engine$dw$lanes$1$ext$8 ext$8(
         .a(ext$8$a),
         .y(ext$8$y)
-    );
-    dsc_engine$dw$lanes$1$x_regs$0 x_regs$0(
-        .d(x_regs$0$d),
-        .q(x_regs$0$q),
-        .clock(x_regs$0$clock)
-    );
-    dsc_engine$dw$lanes$1$x_regs$1 x_regs$1(
-        .d(x_regs$1$d),
-        .q(x_regs$1$q),
-        .clock(x_regs$1$clock)
-    );
-    dsc_engine$dw$lanes$1$x_regs$2 x_regs$2(
-        .d(x_regs$2$d),
-        .q(x_regs$2$q),
-        .clock(x_regs$2$clock)
-    );
-    dsc_engine$dw$lanes$1$x_regs$3 x_regs$3(
-        .d(x_regs$3$d),
-        .q(x_regs$3$q),
-        .clock(x_regs$3$clock)
-    );
-    dsc_engine$dw$lanes$1$x_regs$4 x_regs$4(
-        .d(x_regs$4$d),
-        .q(x_regs$4$q),
-        .clock(x_regs$4$clock)
-    );
-    dsc_engine$dw$lanes$1$x_regs$5 x_regs$5(
-        .d(x_regs$5$d),
-        .q(x_regs$5$q),
-        .clock(x_regs$5$clock)
-    );
-    dsc_engine$dw$lanes$1$x_regs$6 x_regs$6(
-        .d(x_regs$6$d),
-        .q(x_regs$6$q),
-        .clock(x_regs$6$clock)
-    );
-    dsc_engine$dw$lanes$1$x_regs$7 x_regs$7(
-        .d(x_regs$7$d),
-        .q(x_regs$7$q),
-        .clock(x_regs$7$clock)
-    );
-    dsc_engine$dw$lanes$1$x_regs$8 x_regs$8(
-        .d(x_regs$8$d),
-        .q(x_regs$8$q),
-        .clock(x_regs$8$clock)
-    );
-    dsc_engine$dw$lanes$1$w_regs$0 w_regs$0(
-        .d(w_regs$0$d),
-        .q(w_regs$0$q),
-        .clock(w_regs$0$clock)
-    );
-    dsc_engine$dw$lanes$1$w_regs$1 w_regs$1(
-        .d(w_regs$1$d),
-        .q(w_regs$1$q),
-        .clock(w_regs$1$clock)
-    );
-    dsc_engine$dw$lanes$1$w_regs$2 w_regs$2(
-        .d(w_regs$2$d),
-        .q(w_regs$2$q),
-        .clock(w_regs$2$clock)
-    );
-    dsc_engine$dw$lanes$1$w_regs$3 w_regs$3(
-        .d(w_regs$3$d),
-        .q(w_regs$3$q),
-        .clock(w_regs$3$clock)
-    );
-    dsc_engine$dw$lanes$1$w_regs$4 w_regs$4(
-        .d(w_regs$4$d),
-        .q(w_regs$4$q),
-        .clock(w_regs$4$clock)
-    );
-    dsc_engine$dw$lanes$1$w_regs$5 w_regs$5(
-        .d(w_regs$5$d),
-        .q(w_regs$5$q),
-        .clock(w_regs$5$clock)
-    );
-    dsc_engine$dw$lanes$1$w_regs$6 w_regs$6(
-        .d(w_regs$6$d),
-        .q(w_regs$6$q),
-        .clock(w_regs$6$clock)
-    );
-    dsc_engine$dw$lanes$1$w_regs$7 w_regs$7(
-        .d(w_regs$7$d),
-        .q(w_regs$7$q),
-        .clock(w_regs$7$clock)
-    );
-    dsc_engine$dw$lanes$1$w_regs$8 w_regs$8(
-        .d(w_regs$8$d),
-        .q(w_regs$8$q),
-        .clock(w_regs$8$clock)
     );
     dsc_engine$dw$lanes$1$nodes$0 nodes$0(
         .d(nodes$0$d),
@@ -5013,86 +4162,6 @@ module dsc_engine$dw$lanes$1(clock,win,wts,sum);
         .q(nodes$14$q),
         .clock(nodes$14$clock)
     );
-    dsc_engine$dw$lanes$1$nodes$15 nodes$15(
-        .d(nodes$15$d),
-        .q(nodes$15$q),
-        .clock(nodes$15$clock)
-    );
-    dsc_engine$dw$lanes$1$nodes$16 nodes$16(
-        .d(nodes$16$d),
-        .q(nodes$16$q),
-        .clock(nodes$16$clock)
-    );
-    dsc_engine$dw$lanes$1$nodes$17 nodes$17(
-        .d(nodes$17$d),
-        .q(nodes$17$q),
-        .clock(nodes$17$clock)
-    );
-    dsc_engine$dw$lanes$1$nodes$18 nodes$18(
-        .d(nodes$18$d),
-        .q(nodes$18$q),
-        .clock(nodes$18$clock)
-    );
-    dsc_engine$dw$lanes$1$nodes$19 nodes$19(
-        .d(nodes$19$d),
-        .q(nodes$19$q),
-        .clock(nodes$19$clock)
-    );
-    dsc_engine$dw$lanes$1$nodes$20 nodes$20(
-        .d(nodes$20$d),
-        .q(nodes$20$q),
-        .clock(nodes$20$clock)
-    );
-    dsc_engine$dw$lanes$1$nodes$21 nodes$21(
-        .d(nodes$21$d),
-        .q(nodes$21$q),
-        .clock(nodes$21$clock)
-    );
-    dsc_engine$dw$lanes$1$nodes$22 nodes$22(
-        .d(nodes$22$d),
-        .q(nodes$22$q),
-        .clock(nodes$22$clock)
-    );
-    dsc_engine$dw$lanes$1$nodes$23 nodes$23(
-        .d(nodes$23$d),
-        .q(nodes$23$q),
-        .clock(nodes$23$clock)
-    );
-    dsc_engine$dw$lanes$1$nodes$24 nodes$24(
-        .d(nodes$24$d),
-        .q(nodes$24$q),
-        .clock(nodes$24$clock)
-    );
-    dsc_engine$dw$lanes$1$nodes$25 nodes$25(
-        .d(nodes$25$d),
-        .q(nodes$25$q),
-        .clock(nodes$25$clock)
-    );
-    dsc_engine$dw$lanes$1$nodes$26 nodes$26(
-        .d(nodes$26$d),
-        .q(nodes$26$q),
-        .clock(nodes$26$clock)
-    );
-    dsc_engine$dw$lanes$1$nodes$27 nodes$27(
-        .d(nodes$27$d),
-        .q(nodes$27$q),
-        .clock(nodes$27$clock)
-    );
-    dsc_engine$dw$lanes$1$nodes$28 nodes$28(
-        .d(nodes$28$d),
-        .q(nodes$28$q),
-        .clock(nodes$28$clock)
-    );
-    dsc_engine$dw$lanes$1$nodes$29 nodes$29(
-        .d(nodes$29$d),
-        .q(nodes$29$q),
-        .clock(nodes$29$clock)
-    );
-    dsc_engine$dw$lanes$1$nodes$30 nodes$30(
-        .d(nodes$30$d),
-        .q(nodes$30$q),
-        .clock(nodes$30$clock)
-    );
     
     // Update code
     always @(*) begin
@@ -5111,40 +4180,24 @@ module dsc_engine$dw$lanes$1(clock,win,wts,sum);
         nodes$12$clock = clock;
         nodes$13$clock = clock;
         nodes$14$clock = clock;
-        nodes$15$clock = clock;
-        nodes$16$clock = clock;
-        nodes$17$clock = clock;
-        nodes$18$clock = clock;
-        nodes$19$clock = clock;
-        nodes$20$clock = clock;
-        nodes$21$clock = clock;
-        nodes$22$clock = clock;
-        nodes$23$clock = clock;
-        nodes$24$clock = clock;
-        nodes$25$clock = clock;
-        nodes$26$clock = clock;
-        nodes$27$clock = clock;
-        nodes$28$clock = clock;
-        nodes$29$clock = clock;
-        nodes$30$clock = clock;
-        x_regs$0$clock = clock;
-        w_regs$0$clock = clock;
-        x_regs$1$clock = clock;
-        w_regs$1$clock = clock;
-        x_regs$2$clock = clock;
-        w_regs$2$clock = clock;
-        x_regs$3$clock = clock;
-        w_regs$3$clock = clock;
-        x_regs$4$clock = clock;
-        w_regs$4$clock = clock;
-        x_regs$5$clock = clock;
-        w_regs$5$clock = clock;
-        x_regs$6$clock = clock;
-        w_regs$6$clock = clock;
-        x_regs$7$clock = clock;
-        w_regs$7$clock = clock;
-        x_regs$8$clock = clock;
-        w_regs$8$clock = clock;
+        muls$0$clock = clock;
+        muls$0$b_en = 1'b1;
+        muls$1$clock = clock;
+        muls$1$b_en = 1'b1;
+        muls$2$clock = clock;
+        muls$2$b_en = 1'b1;
+        muls$3$clock = clock;
+        muls$3$b_en = 1'b1;
+        muls$4$clock = clock;
+        muls$4$b_en = 1'b1;
+        muls$5$clock = clock;
+        muls$5$b_en = 1'b1;
+        muls$6$clock = clock;
+        muls$6$b_en = 1'b1;
+        muls$7$clock = clock;
+        muls$7$b_en = 1'b1;
+        muls$8$clock = clock;
+        muls$8$b_en = 1'b1;
         x_chain$0 = win >> lane_shift;
         w_chain$0 = wts >> lane_shift;
         x_chain$1 = x_chain$0 >> beat_shift;
@@ -5233,87 +4286,35 @@ module dsc_engine$dw$lanes$1(clock,win,wts,sum);
         muls$8$b = w_chain$8[(32'h0)+:(8)];
         ext$8$a = muls$8$y;
         prods$8 = ext$8$y;
-        x_regs$0$d = x_chain$0[(32'h0)+:(8)];
-        w_regs$0$d = w_chain$0[(32'h0)+:(8)];
-        muls$0$a = x_regs$0$q;
-        muls$0$b = w_regs$0$q;
-        x_regs$1$d = x_chain$1[(32'h0)+:(8)];
-        w_regs$1$d = w_chain$1[(32'h0)+:(8)];
-        muls$1$a = x_regs$1$q;
-        muls$1$b = w_regs$1$q;
-        x_regs$2$d = x_chain$2[(32'h0)+:(8)];
-        w_regs$2$d = w_chain$2[(32'h0)+:(8)];
-        muls$2$a = x_regs$2$q;
-        muls$2$b = w_regs$2$q;
-        x_regs$3$d = x_chain$3[(32'h0)+:(8)];
-        w_regs$3$d = w_chain$3[(32'h0)+:(8)];
-        muls$3$a = x_regs$3$q;
-        muls$3$b = w_regs$3$q;
-        x_regs$4$d = x_chain$4[(32'h0)+:(8)];
-        w_regs$4$d = w_chain$4[(32'h0)+:(8)];
-        muls$4$a = x_regs$4$q;
-        muls$4$b = w_regs$4$q;
-        x_regs$5$d = x_chain$5[(32'h0)+:(8)];
-        w_regs$5$d = w_chain$5[(32'h0)+:(8)];
-        muls$5$a = x_regs$5$q;
-        muls$5$b = w_regs$5$q;
-        x_regs$6$d = x_chain$6[(32'h0)+:(8)];
-        w_regs$6$d = w_chain$6[(32'h0)+:(8)];
-        muls$6$a = x_regs$6$q;
-        muls$6$b = w_regs$6$q;
-        x_regs$7$d = x_chain$7[(32'h0)+:(8)];
-        w_regs$7$d = w_chain$7[(32'h0)+:(8)];
-        muls$7$a = x_regs$7$q;
-        muls$7$b = w_regs$7$q;
-        x_regs$8$d = x_chain$8[(32'h0)+:(8)];
-        w_regs$8$d = w_chain$8[(32'h0)+:(8)];
-        muls$8$a = x_regs$8$q;
-        muls$8$b = w_regs$8$q;
-        nodes$15$d = prods$0;
-        nodes$16$d = prods$1;
-        nodes$17$d = prods$2;
-        nodes$18$d = prods$3;
-        nodes$19$d = prods$4;
-        nodes$20$d = prods$5;
-        nodes$21$d = prods$6;
-        nodes$22$d = prods$7;
-        nodes$23$d = prods$8;
-        nodes$24$d = prods$9;
-        nodes$25$d = prods$10;
-        nodes$26$d = prods$11;
-        nodes$27$d = prods$12;
-        nodes$28$d = prods$13;
-        nodes$29$d = prods$14;
-        nodes$30$d = prods$15;
         sums$0 = nodes$1$q + nodes$2$q;
-        nodes$0$d = sums$0;
         sums$1 = nodes$3$q + nodes$4$q;
-        nodes$1$d = sums$1;
         sums$2 = nodes$5$q + nodes$6$q;
-        nodes$2$d = sums$2;
         sums$3 = nodes$7$q + nodes$8$q;
-        nodes$3$d = sums$3;
         sums$4 = nodes$9$q + nodes$10$q;
-        nodes$4$d = sums$4;
         sums$5 = nodes$11$q + nodes$12$q;
-        nodes$5$d = sums$5;
         sums$6 = nodes$13$q + nodes$14$q;
+        sums$7 = prods$0 + prods$1;
+        sums$8 = prods$2 + prods$3;
+        sums$9 = prods$4 + prods$5;
+        sums$10 = prods$6 + prods$7;
+        sums$11 = prods$8 + prods$9;
+        sums$12 = prods$10 + prods$11;
+        sums$13 = prods$12 + prods$13;
+        sums$14 = prods$14 + prods$15;
+        nodes$0$d = sums$0;
+        nodes$1$d = sums$1;
+        nodes$2$d = sums$2;
+        nodes$3$d = sums$3;
+        nodes$4$d = sums$4;
+        nodes$5$d = sums$5;
         nodes$6$d = sums$6;
-        sums$7 = nodes$15$q + nodes$16$q;
         nodes$7$d = sums$7;
-        sums$8 = nodes$17$q + nodes$18$q;
         nodes$8$d = sums$8;
-        sums$9 = nodes$19$q + nodes$20$q;
         nodes$9$d = sums$9;
-        sums$10 = nodes$21$q + nodes$22$q;
         nodes$10$d = sums$10;
-        sums$11 = nodes$23$q + nodes$24$q;
         nodes$11$d = sums$11;
-        sums$12 = nodes$25$q + nodes$26$q;
         nodes$12$d = sums$12;
-        sums$13 = nodes$27$q + nodes$28$q;
         nodes$13$d = sums$13;
-        sums$14 = nodes$29$q + nodes$30$q;
         nodes$14$d = sums$14;
         sum = nodes$0$q;
     end
@@ -5438,147 +4439,381 @@ module dsc_engine$dw$lanes$1$ext$8(a,y);
 endmodule // dsc_engine$dw$lanes$1$ext$8
 
 
-module dsc_engine$dw$lanes$1$muls$0(a,b,y);
+module dsc_engine$dw$lanes$1$muls$0(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // dsc_engine$dw$lanes$1$muls$0
 
 
-module dsc_engine$dw$lanes$1$muls$1(a,b,y);
+module dsc_engine$dw$lanes$1$muls$1(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // dsc_engine$dw$lanes$1$muls$1
 
 
-module dsc_engine$dw$lanes$1$muls$2(a,b,y);
+module dsc_engine$dw$lanes$1$muls$2(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // dsc_engine$dw$lanes$1$muls$2
 
 
-module dsc_engine$dw$lanes$1$muls$3(a,b,y);
+module dsc_engine$dw$lanes$1$muls$3(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // dsc_engine$dw$lanes$1$muls$3
 
 
-module dsc_engine$dw$lanes$1$muls$4(a,b,y);
+module dsc_engine$dw$lanes$1$muls$4(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // dsc_engine$dw$lanes$1$muls$4
 
 
-module dsc_engine$dw$lanes$1$muls$5(a,b,y);
+module dsc_engine$dw$lanes$1$muls$5(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // dsc_engine$dw$lanes$1$muls$5
 
 
-module dsc_engine$dw$lanes$1$muls$6(a,b,y);
+module dsc_engine$dw$lanes$1$muls$6(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // dsc_engine$dw$lanes$1$muls$6
 
 
-module dsc_engine$dw$lanes$1$muls$7(a,b,y);
+module dsc_engine$dw$lanes$1$muls$7(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // dsc_engine$dw$lanes$1$muls$7
 
 
-module dsc_engine$dw$lanes$1$muls$8(a,b,y);
+module dsc_engine$dw$lanes$1$muls$8(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // dsc_engine$dw$lanes$1$muls$8
 
 
@@ -5715,101 +4950,6 @@ module dsc_engine$dw$lanes$1$nodes$14(d,q,clock);
 endmodule // dsc_engine$dw$lanes$1$nodes$14
 
 
-module dsc_engine$dw$lanes$1$nodes$15(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$1$nodes$15
-
-
-module dsc_engine$dw$lanes$1$nodes$16(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$1$nodes$16
-
-
-module dsc_engine$dw$lanes$1$nodes$17(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$1$nodes$17
-
-
-module dsc_engine$dw$lanes$1$nodes$18(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$1$nodes$18
-
-
-module dsc_engine$dw$lanes$1$nodes$19(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$1$nodes$19
-
-
 module dsc_engine$dw$lanes$1$nodes$2(d,q,clock);
     
     // Module arguments
@@ -5829,196 +4969,6 @@ module dsc_engine$dw$lanes$1$nodes$2(d,q,clock);
 endmodule // dsc_engine$dw$lanes$1$nodes$2
 
 
-module dsc_engine$dw$lanes$1$nodes$20(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$1$nodes$20
-
-
-module dsc_engine$dw$lanes$1$nodes$21(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$1$nodes$21
-
-
-module dsc_engine$dw$lanes$1$nodes$22(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$1$nodes$22
-
-
-module dsc_engine$dw$lanes$1$nodes$23(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$1$nodes$23
-
-
-module dsc_engine$dw$lanes$1$nodes$24(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$1$nodes$24
-
-
-module dsc_engine$dw$lanes$1$nodes$25(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$1$nodes$25
-
-
-module dsc_engine$dw$lanes$1$nodes$26(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$1$nodes$26
-
-
-module dsc_engine$dw$lanes$1$nodes$27(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$1$nodes$27
-
-
-module dsc_engine$dw$lanes$1$nodes$28(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$1$nodes$28
-
-
-module dsc_engine$dw$lanes$1$nodes$29(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$1$nodes$29
-
-
 module dsc_engine$dw$lanes$1$nodes$3(d,q,clock);
     
     // Module arguments
@@ -6036,25 +4986,6 @@ module dsc_engine$dw$lanes$1$nodes$3(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$lanes$1$nodes$3
-
-
-module dsc_engine$dw$lanes$1$nodes$30(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$1$nodes$30
 
 
 module dsc_engine$dw$lanes$1$nodes$4(d,q,clock);
@@ -6171,348 +5102,6 @@ module dsc_engine$dw$lanes$1$nodes$9(d,q,clock);
 endmodule // dsc_engine$dw$lanes$1$nodes$9
 
 
-module dsc_engine$dw$lanes$1$w_regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$1$w_regs$0
-
-
-module dsc_engine$dw$lanes$1$w_regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$1$w_regs$1
-
-
-module dsc_engine$dw$lanes$1$w_regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$1$w_regs$2
-
-
-module dsc_engine$dw$lanes$1$w_regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$1$w_regs$3
-
-
-module dsc_engine$dw$lanes$1$w_regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$1$w_regs$4
-
-
-module dsc_engine$dw$lanes$1$w_regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$1$w_regs$5
-
-
-module dsc_engine$dw$lanes$1$w_regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$1$w_regs$6
-
-
-module dsc_engine$dw$lanes$1$w_regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$1$w_regs$7
-
-
-module dsc_engine$dw$lanes$1$w_regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$1$w_regs$8
-
-
-module dsc_engine$dw$lanes$1$x_regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$1$x_regs$0
-
-
-module dsc_engine$dw$lanes$1$x_regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$1$x_regs$1
-
-
-module dsc_engine$dw$lanes$1$x_regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$1$x_regs$2
-
-
-module dsc_engine$dw$lanes$1$x_regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$1$x_regs$3
-
-
-module dsc_engine$dw$lanes$1$x_regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$1$x_regs$4
-
-
-module dsc_engine$dw$lanes$1$x_regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$1$x_regs$5
-
-
-module dsc_engine$dw$lanes$1$x_regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$1$x_regs$6
-
-
-module dsc_engine$dw$lanes$1$x_regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$1$x_regs$7
-
-
-module dsc_engine$dw$lanes$1$x_regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$1$x_regs$8
-
-
 module dsc_engine$dw$lanes$2(clock,win,wts,sum);
     
     // Module arguments
@@ -6526,32 +5115,50 @@ module dsc_engine$dw$lanes$2(clock,win,wts,sum);
     localparam  beat_shift = 16'h20;
     
     // Stub signals
+    reg  muls$0$clock;
     reg  [7:0] muls$0$a;
     reg  [7:0] muls$0$b;
+    reg  muls$0$b_en;
     wire  [15:0] muls$0$y;
+    reg  muls$1$clock;
     reg  [7:0] muls$1$a;
     reg  [7:0] muls$1$b;
+    reg  muls$1$b_en;
     wire  [15:0] muls$1$y;
+    reg  muls$2$clock;
     reg  [7:0] muls$2$a;
     reg  [7:0] muls$2$b;
+    reg  muls$2$b_en;
     wire  [15:0] muls$2$y;
+    reg  muls$3$clock;
     reg  [7:0] muls$3$a;
     reg  [7:0] muls$3$b;
+    reg  muls$3$b_en;
     wire  [15:0] muls$3$y;
+    reg  muls$4$clock;
     reg  [7:0] muls$4$a;
     reg  [7:0] muls$4$b;
+    reg  muls$4$b_en;
     wire  [15:0] muls$4$y;
+    reg  muls$5$clock;
     reg  [7:0] muls$5$a;
     reg  [7:0] muls$5$b;
+    reg  muls$5$b_en;
     wire  [15:0] muls$5$y;
+    reg  muls$6$clock;
     reg  [7:0] muls$6$a;
     reg  [7:0] muls$6$b;
+    reg  muls$6$b_en;
     wire  [15:0] muls$6$y;
+    reg  muls$7$clock;
     reg  [7:0] muls$7$a;
     reg  [7:0] muls$7$b;
+    reg  muls$7$b_en;
     wire  [15:0] muls$7$y;
+    reg  muls$8$clock;
     reg  [7:0] muls$8$a;
     reg  [7:0] muls$8$b;
+    reg  muls$8$b_en;
     wire  [15:0] muls$8$y;
     reg  [15:0] ext$0$a;
     wire  [18:0] ext$0$y;
@@ -6571,60 +5178,6 @@ module dsc_engine$dw$lanes$2(clock,win,wts,sum);
     wire  [18:0] ext$7$y;
     reg  [15:0] ext$8$a;
     wire  [18:0] ext$8$y;
-    reg  [7:0] x_regs$0$d;
-    wire  [7:0] x_regs$0$q;
-    reg  x_regs$0$clock;
-    reg  [7:0] x_regs$1$d;
-    wire  [7:0] x_regs$1$q;
-    reg  x_regs$1$clock;
-    reg  [7:0] x_regs$2$d;
-    wire  [7:0] x_regs$2$q;
-    reg  x_regs$2$clock;
-    reg  [7:0] x_regs$3$d;
-    wire  [7:0] x_regs$3$q;
-    reg  x_regs$3$clock;
-    reg  [7:0] x_regs$4$d;
-    wire  [7:0] x_regs$4$q;
-    reg  x_regs$4$clock;
-    reg  [7:0] x_regs$5$d;
-    wire  [7:0] x_regs$5$q;
-    reg  x_regs$5$clock;
-    reg  [7:0] x_regs$6$d;
-    wire  [7:0] x_regs$6$q;
-    reg  x_regs$6$clock;
-    reg  [7:0] x_regs$7$d;
-    wire  [7:0] x_regs$7$q;
-    reg  x_regs$7$clock;
-    reg  [7:0] x_regs$8$d;
-    wire  [7:0] x_regs$8$q;
-    reg  x_regs$8$clock;
-    reg  [7:0] w_regs$0$d;
-    wire  [7:0] w_regs$0$q;
-    reg  w_regs$0$clock;
-    reg  [7:0] w_regs$1$d;
-    wire  [7:0] w_regs$1$q;
-    reg  w_regs$1$clock;
-    reg  [7:0] w_regs$2$d;
-    wire  [7:0] w_regs$2$q;
-    reg  w_regs$2$clock;
-    reg  [7:0] w_regs$3$d;
-    wire  [7:0] w_regs$3$q;
-    reg  w_regs$3$clock;
-    reg  [7:0] w_regs$4$d;
-    wire  [7:0] w_regs$4$q;
-    reg  w_regs$4$clock;
-    reg  [7:0] w_regs$5$d;
-    wire  [7:0] w_regs$5$q;
-    reg  w_regs$5$clock;
-    reg  [7:0] w_regs$6$d;
-    wire  [7:0] w_regs$6$q;
-    reg  w_regs$6$clock;
-    reg  [7:0] w_regs$7$d;
-    wire  [7:0] w_regs$7$q;
-    reg  w_regs$7$clock;
-    reg  [7:0] w_regs$8$d;
-    wire  [7:0] w_regs$8$q;
-    reg  w_regs$8$clock;
     reg  [18:0] nodes$0$d;
     wire  [18:0] nodes$0$q;
     reg  nodes$0$clock;
@@ -6670,54 +5223,6 @@ module dsc_engine$dw$lanes$2(clock,win,wts,sum);
     reg  [18:0] nodes$14$d;
     wire  [18:0] nodes$14$q;
     reg  nodes$14$clock;
-    reg  [18:0] nodes$15$d;
-    wire  [18:0] nodes$15$q;
-    reg  nodes$15$clock;
-    reg  [18:0] nodes$16$d;
-    wire  [18:0] nodes$16$q;
-    reg  nodes$16$clock;
-    reg  [18:0] nodes$17$d;
-    wire  [18:0] nodes$17$q;
-    reg  nodes$17$clock;
-    reg  [18:0] nodes$18$d;
-    wire  [18:0] nodes$18$q;
-    reg  nodes$18$clock;
-    reg  [18:0] nodes$19$d;
-    wire  [18:0] nodes$19$q;
-    reg  nodes$19$clock;
-    reg  [18:0] nodes$20$d;
-    wire  [18:0] nodes$20$q;
-    reg  nodes$20$clock;
-    reg  [18:0] nodes$21$d;
-    wire  [18:0] nodes$21$q;
-    reg  nodes$21$clock;
-    reg  [18:0] nodes$22$d;
-    wire  [18:0] nodes$22$q;
-    reg  nodes$22$clock;
-    reg  [18:0] nodes$23$d;
-    wire  [18:0] nodes$23$q;
-    reg  nodes$23$clock;
-    reg  [18:0] nodes$24$d;
-    wire  [18:0] nodes$24$q;
-    reg  nodes$24$clock;
-    reg  [18:0] nodes$25$d;
-    wire  [18:0] nodes$25$q;
-    reg  nodes$25$clock;
-    reg  [18:0] nodes$26$d;
-    wire  [18:0] nodes$26$q;
-    reg  nodes$26$clock;
-    reg  [18:0] nodes$27$d;
-    wire  [18:0] nodes$27$q;
-    reg  nodes$27$clock;
-    reg  [18:0] nodes$28$d;
-    wire  [18:0] nodes$28$q;
-    reg  nodes$28$clock;
-    reg  [18:0] nodes$29$d;
-    wire  [18:0] nodes$29$q;
-    reg  nodes$29$clock;
-    reg  [18:0] nodes$30$d;
-    wire  [18:0] nodes$30$q;
-    reg  nodes$30$clock;
     
     // Local signals
     reg  [287:0] x_chain$0;
@@ -6774,48 +5279,66 @@ module dsc_engine$dw$lanes$2(clock,win,wts,sum);
     
     // Sub module instances
     dsc_engine$dw$lanes$2$muls$0 muls$0(
+        .clock(muls$0$clock),
         .a(muls$0$a),
         .b(muls$0$b),
+        .b_en(muls$0$b_en),
         .y(muls$0$y)
     );
     dsc_engine$dw$lanes$2$muls$1 muls$1(
+        .clock(muls$1$clock),
         .a(muls$1$a),
         .b(muls$1$b),
+        .b_en(muls$1$b_en),
         .y(muls$1$y)
     );
     dsc_engine$dw$lanes$2$muls$2 muls$2(
+        .clock(muls$2$clock),
         .a(muls$2$a),
         .b(muls$2$b),
+        .b_en(muls$2$b_en),
         .y(muls$2$y)
     );
     dsc_engine$dw$lanes$2$muls$3 muls$3(
+        .clock(muls$3$clock),
         .a(muls$3$a),
         .b(muls$3$b),
+        .b_en(muls$3$b_en),
         .y(muls$3$y)
     );
     dsc_engine$dw$lanes$2$muls$4 muls$4(
+        .clock(muls$4$clock),
         .a(muls$4$a),
         .b(muls$4$b),
+        .b_en(muls$4$b_en),
         .y(muls$4$y)
     );
     dsc_engine$dw$lanes$2$muls$5 muls$5(
+        .clock(muls$5$clock),
         .a(muls$5$a),
         .b(muls$5$b),
+        .b_en(muls$5$b_en),
         .y(muls$5$y)
     );
     dsc_engine$dw$lanes$2$muls$6 muls$6(
+        .clock(muls$6$clock),
         .a(muls$6$a),
         .b(muls$6$b),
+        .b_en(muls$6$b_en),
         .y(muls$6$y)
     );
     dsc_engine$dw$lanes$2$muls$7 muls$7(
+        .clock(muls$7$clock),
         .a(muls$7$a),
         .b(muls$7$b),
+        .b_en(muls$7$b_en),
         .y(muls$7$y)
     );
     dsc_engine$dw$lanes$2$muls$8 muls$8(
+        .clock(muls$8$clock),
         .a(muls$8$a),
         .b(muls$8$b),
+        .b_en(muls$8$b_en),
         .y(muls$8$y)
     );
     dsc_engine$dw$lanes$2$ext$0 ext$0(
@@ -6853,96 +5376,6 @@ module dsc_engine$dw$lanes$2(clock,win,wts,sum);
     dsc_engine$dw$lanes$2$ext$8 ext$8(
         .a(ext$8$a),
         .y(ext$8$y)
-    );
-    dsc_engine$dw$lanes$2$x_regs$0 x_regs$0(
-        .d(x_regs$0$d),
-        .q(x_regs$0$q),
-        .clock(x_regs$0$clock)
-    );
-    dsc_engine$dw$lanes$2$x_regs$1 x_regs$1(
-        .d(x_regs$1$d),
-        .q(x_regs$1$q),
-        .clock(x_regs$1$clock)
-    );
-    dsc_engine$dw$lanes$2$x_regs$2 x_regs$2(
-        .d(x_regs$2$d),
-        .q(x_regs$2$q),
-        .clock(x_regs$2$clock)
-    );
-    dsc_engine$dw$lanes$2$x_regs$3 x_regs$3(
-        .d(x_regs$3$d),
-        .q(x_regs$3$q),
-        .clock(x_regs$3$clock)
-    );
-    dsc_engine$dw$lanes$2$x_regs$4 x_regs$4(
-        .d(x_regs$4$d),
-        .q(x_regs$4$q),
-        .clock(x_regs$4$clock)
-    );
-    dsc_engine$dw$lanes$2$x_regs$5 x_regs$5(
-        .d(x_regs$5$d),
-        .q(x_regs$5$q),
-        .clock(x_regs$5$clock)
-    );
-    dsc_engine$dw$lanes$2$x_regs$6 x_regs$6(
-        .d(x_regs$6$d),
-        .q(x_regs$6$q),
-        .clock(x_regs$6$clock)
-    );
-    dsc_engine$dw$lanes$2$x_regs$7 x_regs$7(
-        .d(x_regs$7$d),
-        .q(x_regs$7$q),
-        .clock(x_regs$7$clock)
-    );
-    dsc_engine$dw$lanes$2$x_regs$8 x_regs$8(
-        .d(x_regs$8$d),
-        .q(x_regs$8$q),
-        .clock(x_regs$8$clock)
-    );
-    dsc_engine$dw$lanes$2$w_regs$0 w_regs$0(
-        .d(w_regs$0$d),
-        .q(w_regs$0$q),
-        .clock(w_regs$0$clock)
-    );
-    dsc_engine$dw$lanes$2$w_regs$1 w_regs$1(
-        .d(w_regs$1$d),
-        .q(w_regs$1$q),
-        .clock(w_regs$1$clock)
-    );
-    dsc_engine$dw$lanes$2$w_regs$2 w_regs$2(
-        .d(w_regs$2$d),
-        .q(w_regs$2$q),
-        .clock(w_regs$2$clock)
-    );
-    dsc_engine$dw$lanes$2$w_regs$3 w_regs$3(
-        .d(w_regs$3$d),
-        .q(w_regs$3$q),
-        .clock(w_regs$3$clock)
-    );
-    dsc_engine$dw$lanes$2$w_regs$4 w_regs$4(
-        .d(w_regs$4$d),
-        .q(w_regs$4$q),
-        .clock(w_regs$4$clock)
-    );
-    dsc_engine$dw$lanes$2$w_regs$5 w_regs$5(
-        .d(w_regs$5$d),
-        .q(w_regs$5$q),
-        .clock(w_regs$5$clock)
-    );
-    dsc_engine$dw$lanes$2$w_regs$6 w_regs$6(
-        .d(w_regs$6$d),
-        .q(w_regs$6$q),
-        .clock(w_regs$6$clock)
-    );
-    dsc_engine$dw$lanes$2$w_regs$7 w_regs$7(
-        .d(w_regs$7$d),
-        .q(w_regs$7$q),
-        .clock(w_regs$7$clock)
-    );
-    dsc_engine$dw$lanes$2$w_regs$8 w_regs$8(
-        .d(w_regs$8$d),
-        .q(w_regs$8$q),
-        .clock(w_regs$8$clock)
     );
     dsc_engine$dw$lanes$2$nodes$0 nodes$0(
         .d(nodes$0$d),
@@ -7019,86 +5452,6 @@ module dsc_engine$dw$lanes$2(clock,win,wts,sum);
         .q(nodes$14$q),
         .clock(nodes$14$clock)
     );
-    dsc_engine$dw$lanes$2$nodes$15 nodes$15(
-        .d(nodes$15$d),
-        .q(nodes$15$q),
-        .clock(nodes$15$clock)
-    );
-    dsc_engine$dw$lanes$2$nodes$16 nodes$16(
-        .d(nodes$16$d),
-        .q(nodes$16$q),
-        .clock(nodes$16$clock)
-    );
-    dsc_engine$dw$lanes$2$nodes$17 nodes$17(
-        .d(nodes$17$d),
-        .q(nodes$17$q),
-        .clock(nodes$17$clock)
-    );
-    dsc_engine$dw$lanes$2$nodes$18 nodes$18(
-        .d(nodes$18$d),
-        .q(nodes$18$q),
-        .clock(nodes$18$clock)
-    );
-    dsc_engine$dw$lanes$2$nodes$19 nodes$19(
-        .d(nodes$19$d),
-        .q(nodes$19$q),
-        .clock(nodes$19$clock)
-    );
-    dsc_engine$dw$lanes$2$nodes$20 nodes$20(
-        .d(nodes$20$d),
-        .q(nodes$20$q),
-        .clock(nodes$20$clock)
-    );
-    dsc_engine$dw$lanes$2$nodes$21 nodes$21(
-        .d(nodes$21$d),
-        .q(nodes$21$q),
-        .clock(nodes$21$clock)
-    );
-    dsc_engine$dw$lanes$2$nodes$22 nodes$22(
-        .d(nodes$22$d),
-        .q(nodes$22$q),
-        .clock(nodes$22$clock)
-    );
-    dsc_engine$dw$lanes$2$nodes$23 nodes$23(
-        .d(nodes$23$d),
-        .q(nodes$23$q),
-        .clock(nodes$23$clock)
-    );
-    dsc_engine$dw$lanes$2$nodes$24 nodes$24(
-        .d(nodes$24$d),
-        .q(nodes$24$q),
-        .clock(nodes$24$clock)
-    );
-    dsc_engine$dw$lanes$2$nodes$25 nodes$25(
-        .d(nodes$25$d),
-        .q(nodes$25$q),
-        .clock(nodes$25$clock)
-    );
-    dsc_engine$dw$lanes$2$nodes$26 nodes$26(
-        .d(nodes$26$d),
-        .q(nodes$26$q),
-        .clock(nodes$26$clock)
-    );
-    dsc_engine$dw$lanes$2$nodes$27 nodes$27(
-        .d(nodes$27$d),
-        .q(nodes$27$q),
-        .clock(nodes$27$clock)
-    );
-    dsc_engine$dw$lanes$2$nodes$28 nodes$28(
-        .d(nodes$28$d),
-        .q(nodes$28$q),
-        .clock(nodes$28$clock)
-    );
-    dsc_engine$dw$lanes$2$nodes$29 nodes$29(
-        .d(nodes$29$d),
-        .q(nodes$29$q),
-        .clock(nodes$29$clock)
-    );
-    dsc_engine$dw$lanes$2$nodes$30 nodes$30(
-        .d(nodes$30$d),
-        .q(nodes$30$q),
-        .clock(nodes$30$clock)
-    );
     
     // Update code
     always @(*) begin
@@ -7117,40 +5470,24 @@ module dsc_engine$dw$lanes$2(clock,win,wts,sum);
         nodes$12$clock = clock;
         nodes$13$clock = clock;
         nodes$14$clock = clock;
-        nodes$15$clock = clock;
-        nodes$16$clock = clock;
-        nodes$17$clock = clock;
-        nodes$18$clock = clock;
-        nodes$19$clock = clock;
-        nodes$20$clock = clock;
-        nodes$21$clock = clock;
-        nodes$22$clock = clock;
-        nodes$23$clock = clock;
-        nodes$24$clock = clock;
-        nodes$25$clock = clock;
-        nodes$26$clock = clock;
-        nodes$27$clock = clock;
-        nodes$28$clock = clock;
-        nodes$29$clock = clock;
-        nodes$30$clock = clock;
-        x_regs$0$clock = clock;
-        w_regs$0$clock = clock;
-        x_regs$1$clock = clock;
-        w_regs$1$clock = clock;
-        x_regs$2$clock = clock;
-        w_regs$2$clock = clock;
-        x_regs$3$clock = clock;
-        w_regs$3$clock = clock;
-        x_regs$4$clock = clock;
-        w_regs$4$clock = clock;
-        x_regs$5$clock = clock;
-        w_regs$5$clock = clock;
-        x_regs$6$clock = clock;
-        w_regs$6$clock = clock;
-        x_regs$7$clock = clock;
-        w_regs$7$clock = clock;
-        x_regs$8$clock = clock;
-        w_regs$8$clock = clock;
+        muls$0$clock = clock;
+        muls$0$b_en = 1'b1;
+        muls$1$clock = clock;
+        muls$1$b_en = 1'b1;
+        muls$2$clock = clock;
+        muls$2$b_en = 1'b1;
+        muls$3$clock = clock;
+        muls$3$b_en = 1'b1;
+        muls$4$clock = clock;
+        muls$4$b_en = 1'b1;
+        muls$5$clock = clock;
+        muls$5$b_en = 1'b1;
+        muls$6$clock = clock;
+        muls$6$b_en = 1'b1;
+        muls$7$clock = clock;
+        muls$7$b_en = 1'b1;
+        muls$8$clock = clock;
+        muls$8$b_en = 1'b1;
         x_chain$0 = win >> lane_shift;
         w_chain$0 = wts >> lane_shift;
         x_chain$1 = x_chain$0 >> beat_shift;
@@ -7239,87 +5576,35 @@ module dsc_engine$dw$lanes$2(clock,win,wts,sum);
         muls$8$b = w_chain$8[(32'h0)+:(8)];
         ext$8$a = muls$8$y;
         prods$8 = ext$8$y;
-        x_regs$0$d = x_chain$0[(32'h0)+:(8)];
-        w_regs$0$d = w_chain$0[(32'h0)+:(8)];
-        muls$0$a = x_regs$0$q;
-        muls$0$b = w_regs$0$q;
-        x_regs$1$d = x_chain$1[(32'h0)+:(8)];
-        w_regs$1$d = w_chain$1[(32'h0)+:(8)];
-        muls$1$a = x_regs$1$q;
-        muls$1$b = w_regs$1$q;
-        x_regs$2$d = x_chain$2[(32'h0)+:(8)];
-        w_regs$2$d = w_chain$2[(32'h0)+:(8)];
-        muls$2$a = x_regs$2$q;
-        muls$2$b = w_regs$2$q;
-        x_regs$3$d = x_chain$3[(32'h0)+:(8)];
-        w_regs$3$d = w_chain$3[(32'h0)+:(8)];
-        muls$3$a = x_regs$3$q;
-        muls$3$b = w_regs$3$q;
-        x_regs$4$d = x_chain$4[(32'h0)+:(8)];
-        w_regs$4$d = w_chain$4[(32'h0)+:(8)];
-        muls$4$a = x_regs$4$q;
-        muls$4$b = w_regs$4$q;
-        x_regs$5$d = x_chain$5[(32'h0)+:(8)];
-        w_regs$5$d = w_chain$5[(32'h0)+:(8)];
-        muls$5$a = x_regs$5$q;
-        muls$5$b = w_regs$5$q;
-        x_regs$6$d = x_chain$6[(32'h0)+:(8)];
-        w_regs$6$d = w_chain$6[(32'h0)+:(8)];
-        muls$6$a = x_regs$6$q;
-        muls$6$b = w_regs$6$q;
-        x_regs$7$d = x_chain$7[(32'h0)+:(8)];
-        w_regs$7$d = w_chain$7[(32'h0)+:(8)];
-        muls$7$a = x_regs$7$q;
-        muls$7$b = w_regs$7$q;
-        x_regs$8$d = x_chain$8[(32'h0)+:(8)];
-        w_regs$8$d = w_chain$8[(32'h0)+:(8)];
-        muls$8$a = x_regs$8$q;
-        muls$8$b = w_regs$8$q;
-        nodes$15$d = prods$0;
-        nodes$16$d = prods$1;
-        nodes$17$d = prods$2;
-        nodes$18$d = prods$3;
-        nodes$19$d = prods$4;
-        nodes$20$d = prods$5;
-        nodes$21$d = prods$6;
-        nodes$22$d = prods$7;
-        nodes$23$d = prods$8;
-        nodes$24$d = prods$9;
-        nodes$25$d = prods$10;
-        nodes$26$d = prods$11;
-        nodes$27$d = prods$12;
-        nodes$28$d = prods$13;
-        nodes$29$d = prods$14;
-        nodes$30$d = prods$15;
         sums$0 = nodes$1$q + nodes$2$q;
-        nodes$0$d = sums$0;
         sums$1 = nodes$3$q + nodes$4$q;
-        nodes$1$d = sums$1;
         sums$2 = nodes$5$q + nodes$6$q;
-        nodes$2$d = sums$2;
         sums$3 = nodes$7$q + nodes$8$q;
-        nodes$3$d = sums$3;
         sums$4 = nodes$9$q + nodes$10$q;
-        nodes$4$d = sums$4;
         sums$5 = nodes$11$q + nodes$12$q;
-        nodes$5$d = sums$5;
         sums$6 = nodes$13$q + nodes$14$q;
+        sums$7 = prods$0 + prods$1;
+        sums$8 = prods$2 + prods$3;
+        sums$9 = prods$4 + prods$5;
+        sums$10 = prods$6 + prods$7;
+        sums$11 = prods$8 + prods$9;
+        sums$12 = prods$10 + prods$11;
+        sums$13 = prods$12 + prods$13;
+        sums$14 = prods$14 + prods$15;
+        nodes$0$d = sums$0;
+        nodes$1$d = sums$1;
+        nodes$2$d = sums$2;
+        nodes$3$d = sums$3;
+        nodes$4$d = sums$4;
+        nodes$5$d = sums$5;
         nodes$6$d = sums$6;
-        sums$7 = nodes$15$q + nodes$16$q;
         nodes$7$d = sums$7;
-        sums$8 = nodes$17$q + nodes$18$q;
         nodes$8$d = sums$8;
-        sums$9 = nodes$19$q + nodes$20$q;
         nodes$9$d = sums$9;
-        sums$10 = nodes$21$q + nodes$22$q;
         nodes$10$d = sums$10;
-        sums$11 = nodes$23$q + nodes$24$q;
         nodes$11$d = sums$11;
-        sums$12 = nodes$25$q + nodes$26$q;
         nodes$12$d = sums$12;
-        sums$13 = nodes$27$q + nodes$28$q;
         nodes$13$d = sums$13;
-        sums$14 = nodes$29$q + nodes$30$q;
         nodes$14$d = sums$14;
         sum = nodes$0$q;
     end
@@ -7444,147 +5729,381 @@ module dsc_engine$dw$lanes$2$ext$8(a,y);
 endmodule // dsc_engine$dw$lanes$2$ext$8
 
 
-module dsc_engine$dw$lanes$2$muls$0(a,b,y);
+module dsc_engine$dw$lanes$2$muls$0(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // dsc_engine$dw$lanes$2$muls$0
 
 
-module dsc_engine$dw$lanes$2$muls$1(a,b,y);
+module dsc_engine$dw$lanes$2$muls$1(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // dsc_engine$dw$lanes$2$muls$1
 
 
-module dsc_engine$dw$lanes$2$muls$2(a,b,y);
+module dsc_engine$dw$lanes$2$muls$2(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // dsc_engine$dw$lanes$2$muls$2
 
 
-module dsc_engine$dw$lanes$2$muls$3(a,b,y);
+module dsc_engine$dw$lanes$2$muls$3(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // dsc_engine$dw$lanes$2$muls$3
 
 
-module dsc_engine$dw$lanes$2$muls$4(a,b,y);
+module dsc_engine$dw$lanes$2$muls$4(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // dsc_engine$dw$lanes$2$muls$4
 
 
-module dsc_engine$dw$lanes$2$muls$5(a,b,y);
+module dsc_engine$dw$lanes$2$muls$5(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // dsc_engine$dw$lanes$2$muls$5
 
 
-module dsc_engine$dw$lanes$2$muls$6(a,b,y);
+module dsc_engine$dw$lanes$2$muls$6(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // dsc_engine$dw$lanes$2$muls$6
 
 
-module dsc_engine$dw$lanes$2$muls$7(a,b,y);
+module dsc_engine$dw$lanes$2$muls$7(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // dsc_engine$dw$lanes$2$muls$7
 
 
-module dsc_engine$dw$lanes$2$muls$8(a,b,y);
+module dsc_engine$dw$lanes$2$muls$8(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // dsc_engine$dw$lanes$2$muls$8
 
 
@@ -7721,101 +6240,6 @@ module dsc_engine$dw$lanes$2$nodes$14(d,q,clock);
 endmodule // dsc_engine$dw$lanes$2$nodes$14
 
 
-module dsc_engine$dw$lanes$2$nodes$15(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$2$nodes$15
-
-
-module dsc_engine$dw$lanes$2$nodes$16(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$2$nodes$16
-
-
-module dsc_engine$dw$lanes$2$nodes$17(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$2$nodes$17
-
-
-module dsc_engine$dw$lanes$2$nodes$18(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$2$nodes$18
-
-
-module dsc_engine$dw$lanes$2$nodes$19(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$2$nodes$19
-
-
 module dsc_engine$dw$lanes$2$nodes$2(d,q,clock);
     
     // Module arguments
@@ -7835,196 +6259,6 @@ module dsc_engine$dw$lanes$2$nodes$2(d,q,clock);
 endmodule // dsc_engine$dw$lanes$2$nodes$2
 
 
-module dsc_engine$dw$lanes$2$nodes$20(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$2$nodes$20
-
-
-module dsc_engine$dw$lanes$2$nodes$21(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$2$nodes$21
-
-
-module dsc_engine$dw$lanes$2$nodes$22(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$2$nodes$22
-
-
-module dsc_engine$dw$lanes$2$nodes$23(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$2$nodes$23
-
-
-module dsc_engine$dw$lanes$2$nodes$24(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$2$nodes$24
-
-
-module dsc_engine$dw$lanes$2$nodes$25(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$2$nodes$25
-
-
-module dsc_engine$dw$lanes$2$nodes$26(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$2$nodes$26
-
-
-module dsc_engine$dw$lanes$2$nodes$27(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$2$nodes$27
-
-
-module dsc_engine$dw$lanes$2$nodes$28(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$2$nodes$28
-
-
-module dsc_engine$dw$lanes$2$nodes$29(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$2$nodes$29
-
-
 module dsc_engine$dw$lanes$2$nodes$3(d,q,clock);
     
     // Module arguments
@@ -8042,25 +6276,6 @@ module dsc_engine$dw$lanes$2$nodes$3(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$lanes$2$nodes$3
-
-
-module dsc_engine$dw$lanes$2$nodes$30(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$2$nodes$30
 
 
 module dsc_engine$dw$lanes$2$nodes$4(d,q,clock);
@@ -8177,348 +6392,6 @@ module dsc_engine$dw$lanes$2$nodes$9(d,q,clock);
 endmodule // dsc_engine$dw$lanes$2$nodes$9
 
 
-module dsc_engine$dw$lanes$2$w_regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$2$w_regs$0
-
-
-module dsc_engine$dw$lanes$2$w_regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$2$w_regs$1
-
-
-module dsc_engine$dw$lanes$2$w_regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$2$w_regs$2
-
-
-module dsc_engine$dw$lanes$2$w_regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$2$w_regs$3
-
-
-module dsc_engine$dw$lanes$2$w_regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$2$w_regs$4
-
-
-module dsc_engine$dw$lanes$2$w_regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$2$w_regs$5
-
-
-module dsc_engine$dw$lanes$2$w_regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$2$w_regs$6
-
-
-module dsc_engine$dw$lanes$2$w_regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$2$w_regs$7
-
-
-module dsc_engine$dw$lanes$2$w_regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$2$w_regs$8
-
-
-module dsc_engine$dw$lanes$2$x_regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$2$x_regs$0
-
-
-module dsc_engine$dw$lanes$2$x_regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$2$x_regs$1
-
-
-module dsc_engine$dw$lanes$2$x_regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$2$x_regs$2
-
-
-module dsc_engine$dw$lanes$2$x_regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$2$x_regs$3
-
-
-module dsc_engine$dw$lanes$2$x_regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$2$x_regs$4
-
-
-module dsc_engine$dw$lanes$2$x_regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$2$x_regs$5
-
-
-module dsc_engine$dw$lanes$2$x_regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$2$x_regs$6
-
-
-module dsc_engine$dw$lanes$2$x_regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$2$x_regs$7
-
-
-module dsc_engine$dw$lanes$2$x_regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$2$x_regs$8
-
-
 module dsc_engine$dw$lanes$3(clock,win,wts,sum);
     
     // Module arguments
@@ -8532,32 +6405,50 @@ module dsc_engine$dw$lanes$3(clock,win,wts,sum);
     localparam  beat_shift = 16'h20;
     
     // Stub signals
+    reg  muls$0$clock;
     reg  [7:0] muls$0$a;
     reg  [7:0] muls$0$b;
+    reg  muls$0$b_en;
     wire  [15:0] muls$0$y;
+    reg  muls$1$clock;
     reg  [7:0] muls$1$a;
     reg  [7:0] muls$1$b;
+    reg  muls$1$b_en;
     wire  [15:0] muls$1$y;
+    reg  muls$2$clock;
     reg  [7:0] muls$2$a;
     reg  [7:0] muls$2$b;
+    reg  muls$2$b_en;
     wire  [15:0] muls$2$y;
+    reg  muls$3$clock;
     reg  [7:0] muls$3$a;
     reg  [7:0] muls$3$b;
+    reg  muls$3$b_en;
     wire  [15:0] muls$3$y;
+    reg  muls$4$clock;
     reg  [7:0] muls$4$a;
     reg  [7:0] muls$4$b;
+    reg  muls$4$b_en;
     wire  [15:0] muls$4$y;
+    reg  muls$5$clock;
     reg  [7:0] muls$5$a;
     reg  [7:0] muls$5$b;
+    reg  muls$5$b_en;
     wire  [15:0] muls$5$y;
+    reg  muls$6$clock;
     reg  [7:0] muls$6$a;
     reg  [7:0] muls$6$b;
+    reg  muls$6$b_en;
     wire  [15:0] muls$6$y;
+    reg  muls$7$clock;
     reg  [7:0] muls$7$a;
     reg  [7:0] muls$7$b;
+    reg  muls$7$b_en;
     wire  [15:0] muls$7$y;
+    reg  muls$8$clock;
     reg  [7:0] muls$8$a;
     reg  [7:0] muls$8$b;
+    reg  muls$8$b_en;
     wire  [15:0] muls$8$y;
     reg  [15:0] ext$0$a;
     wire  [18:0] ext$0$y;
@@ -8577,60 +6468,6 @@ module dsc_engine$dw$lanes$3(clock,win,wts,sum);
     wire  [18:0] ext$7$y;
     reg  [15:0] ext$8$a;
     wire  [18:0] ext$8$y;
-    reg  [7:0] x_regs$0$d;
-    wire  [7:0] x_regs$0$q;
-    reg  x_regs$0$clock;
-    reg  [7:0] x_regs$1$d;
-    wire  [7:0] x_regs$1$q;
-    reg  x_regs$1$clock;
-    reg  [7:0] x_regs$2$d;
-    wire  [7:0] x_regs$2$q;
-    reg  x_regs$2$clock;
-    reg  [7:0] x_regs$3$d;
-    wire  [7:0] x_regs$3$q;
-    reg  x_regs$3$clock;
-    reg  [7:0] x_regs$4$d;
-    wire  [7:0] x_regs$4$q;
-    reg  x_regs$4$clock;
-    reg  [7:0] x_regs$5$d;
-    wire  [7:0] x_regs$5$q;
-    reg  x_regs$5$clock;
-    reg  [7:0] x_regs$6$d;
-    wire  [7:0] x_regs$6$q;
-    reg  x_regs$6$clock;
-    reg  [7:0] x_regs$7$d;
-    wire  [7:0] x_regs$7$q;
-    reg  x_regs$7$clock;
-    reg  [7:0] x_regs$8$d;
-    wire  [7:0] x_regs$8$q;
-    reg  x_regs$8$clock;
-    reg  [7:0] w_regs$0$d;
-    wire  [7:0] w_regs$0$q;
-    reg  w_regs$0$clock;
-    reg  [7:0] w_regs$1$d;
-    wire  [7:0] w_regs$1$q;
-    reg  w_regs$1$clock;
-    reg  [7:0] w_regs$2$d;
-    wire  [7:0] w_regs$2$q;
-    reg  w_regs$2$clock;
-    reg  [7:0] w_regs$3$d;
-    wire  [7:0] w_regs$3$q;
-    reg  w_regs$3$clock;
-    reg  [7:0] w_regs$4$d;
-    wire  [7:0] w_regs$4$q;
-    reg  w_regs$4$clock;
-    reg  [7:0] w_regs$5$d;
-    wire  [7:0] w_regs$5$q;
-    reg  w_regs$5$clock;
-    reg  [7:0] w_regs$6$d;
-    wire  [7:0] w_regs$6$q;
-    reg  w_regs$6$clock;
-    reg  [7:0] w_regs$7$d;
-    wire  [7:0] w_regs$7$q;
-    reg  w_regs$7$clock;
-    reg  [7:0] w_regs$8$d;
-    wire  [7:0] w_regs$8$q;
-    reg  w_regs$8$clock;
     reg  [18:0] nodes$0$d;
     wire  [18:0] nodes$0$q;
     reg  nodes$0$clock;
@@ -8676,54 +6513,6 @@ module dsc_engine$dw$lanes$3(clock,win,wts,sum);
     reg  [18:0] nodes$14$d;
     wire  [18:0] nodes$14$q;
     reg  nodes$14$clock;
-    reg  [18:0] nodes$15$d;
-    wire  [18:0] nodes$15$q;
-    reg  nodes$15$clock;
-    reg  [18:0] nodes$16$d;
-    wire  [18:0] nodes$16$q;
-    reg  nodes$16$clock;
-    reg  [18:0] nodes$17$d;
-    wire  [18:0] nodes$17$q;
-    reg  nodes$17$clock;
-    reg  [18:0] nodes$18$d;
-    wire  [18:0] nodes$18$q;
-    reg  nodes$18$clock;
-    reg  [18:0] nodes$19$d;
-    wire  [18:0] nodes$19$q;
-    reg  nodes$19$clock;
-    reg  [18:0] nodes$20$d;
-    wire  [18:0] nodes$20$q;
-    reg  nodes$20$clock;
-    reg  [18:0] nodes$21$d;
-    wire  [18:0] nodes$21$q;
-    reg  nodes$21$clock;
-    reg  [18:0] nodes$22$d;
-    wire  [18:0] nodes$22$q;
-    reg  nodes$22$clock;
-    reg  [18:0] nodes$23$d;
-    wire  [18:0] nodes$23$q;
-    reg  nodes$23$clock;
-    reg  [18:0] nodes$24$d;
-    wire  [18:0] nodes$24$q;
-    reg  nodes$24$clock;
-    reg  [18:0] nodes$25$d;
-    wire  [18:0] nodes$25$q;
-    reg  nodes$25$clock;
-    reg  [18:0] nodes$26$d;
-    wire  [18:0] nodes$26$q;
-    reg  nodes$26$clock;
-    reg  [18:0] nodes$27$d;
-    wire  [18:0] nodes$27$q;
-    reg  nodes$27$clock;
-    reg  [18:0] nodes$28$d;
-    wire  [18:0] nodes$28$q;
-    reg  nodes$28$clock;
-    reg  [18:0] nodes$29$d;
-    wire  [18:0] nodes$29$q;
-    reg  nodes$29$clock;
-    reg  [18:0] nodes$30$d;
-    wire  [18:0] nodes$30$q;
-    reg  nodes$30$clock;
     
     // Local signals
     reg  [287:0] x_chain$0;
@@ -8780,48 +6569,66 @@ module dsc_engine$dw$lanes$3(clock,win,wts,sum);
     
     // Sub module instances
     dsc_engine$dw$lanes$3$muls$0 muls$0(
+        .clock(muls$0$clock),
         .a(muls$0$a),
         .b(muls$0$b),
+        .b_en(muls$0$b_en),
         .y(muls$0$y)
     );
     dsc_engine$dw$lanes$3$muls$1 muls$1(
+        .clock(muls$1$clock),
         .a(muls$1$a),
         .b(muls$1$b),
+        .b_en(muls$1$b_en),
         .y(muls$1$y)
     );
     dsc_engine$dw$lanes$3$muls$2 muls$2(
+        .clock(muls$2$clock),
         .a(muls$2$a),
         .b(muls$2$b),
+        .b_en(muls$2$b_en),
         .y(muls$2$y)
     );
     dsc_engine$dw$lanes$3$muls$3 muls$3(
+        .clock(muls$3$clock),
         .a(muls$3$a),
         .b(muls$3$b),
+        .b_en(muls$3$b_en),
         .y(muls$3$y)
     );
     dsc_engine$dw$lanes$3$muls$4 muls$4(
+        .clock(muls$4$clock),
         .a(muls$4$a),
         .b(muls$4$b),
+        .b_en(muls$4$b_en),
         .y(muls$4$y)
     );
     dsc_engine$dw$lanes$3$muls$5 muls$5(
+        .clock(muls$5$clock),
         .a(muls$5$a),
         .b(muls$5$b),
+        .b_en(muls$5$b_en),
         .y(muls$5$y)
     );
     dsc_engine$dw$lanes$3$muls$6 muls$6(
+        .clock(muls$6$clock),
         .a(muls$6$a),
         .b(muls$6$b),
+        .b_en(muls$6$b_en),
         .y(muls$6$y)
     );
     dsc_engine$dw$lanes$3$muls$7 muls$7(
+        .clock(muls$7$clock),
         .a(muls$7$a),
         .b(muls$7$b),
+        .b_en(muls$7$b_en),
         .y(muls$7$y)
     );
     dsc_engine$dw$lanes$3$muls$8 muls$8(
+        .clock(muls$8$clock),
         .a(muls$8$a),
         .b(muls$8$b),
+        .b_en(muls$8$b_en),
         .y(muls$8$y)
     );
     dsc_engine$dw$lanes$3$ext$0 ext$0(
@@ -8859,96 +6666,6 @@ module dsc_engine$dw$lanes$3(clock,win,wts,sum);
     dsc_engine$dw$lanes$3$ext$8 ext$8(
         .a(ext$8$a),
         .y(ext$8$y)
-    );
-    dsc_engine$dw$lanes$3$x_regs$0 x_regs$0(
-        .d(x_regs$0$d),
-        .q(x_regs$0$q),
-        .clock(x_regs$0$clock)
-    );
-    dsc_engine$dw$lanes$3$x_regs$1 x_regs$1(
-        .d(x_regs$1$d),
-        .q(x_regs$1$q),
-        .clock(x_regs$1$clock)
-    );
-    dsc_engine$dw$lanes$3$x_regs$2 x_regs$2(
-        .d(x_regs$2$d),
-        .q(x_regs$2$q),
-        .clock(x_regs$2$clock)
-    );
-    dsc_engine$dw$lanes$3$x_regs$3 x_regs$3(
-        .d(x_regs$3$d),
-        .q(x_regs$3$q),
-        .clock(x_regs$3$clock)
-    );
-    dsc_engine$dw$lanes$3$x_regs$4 x_regs$4(
-        .d(x_regs$4$d),
-        .q(x_regs$4$q),
-        .clock(x_regs$4$clock)
-    );
-    dsc_engine$dw$lanes$3$x_regs$5 x_regs$5(
-        .d(x_regs$5$d),
-        .q(x_regs$5$q),
-        .clock(x_regs$5$clock)
-    );
-    dsc_engine$dw$lanes$3$x_regs$6 x_regs$6(
-        .d(x_regs$6$d),
-        .q(x_regs$6$q),
-        .clock(x_regs$6$clock)
-    );
-    dsc_engine$dw$lanes$3$x_regs$7 x_regs$7(
-        .d(x_regs$7$d),
-        .q(x_regs$7$q),
-        .clock(x_regs$7$clock)
-    );
-    dsc_engine$dw$lanes$3$x_regs$8 x_regs$8(
-        .d(x_regs$8$d),
-        .q(x_regs$8$q),
-        .clock(x_regs$8$clock)
-    );
-    dsc_engine$dw$lanes$3$w_regs$0 w_regs$0(
-        .d(w_regs$0$d),
-        .q(w_regs$0$q),
-        .clock(w_regs$0$clock)
-    );
-    dsc_engine$dw$lanes$3$w_regs$1 w_regs$1(
-        .d(w_regs$1$d),
-        .q(w_regs$1$q),
-        .clock(w_regs$1$clock)
-    );
-    dsc_engine$dw$lanes$3$w_regs$2 w_regs$2(
-        .d(w_regs$2$d),
-        .q(w_regs$2$q),
-        .clock(w_regs$2$clock)
-    );
-    dsc_engine$dw$lanes$3$w_regs$3 w_regs$3(
-        .d(w_regs$3$d),
-        .q(w_regs$3$q),
-        .clock(w_regs$3$clock)
-    );
-    dsc_engine$dw$lanes$3$w_regs$4 w_regs$4(
-        .d(w_regs$4$d),
-        .q(w_regs$4$q),
-        .clock(w_regs$4$clock)
-    );
-    dsc_engine$dw$lanes$3$w_regs$5 w_regs$5(
-        .d(w_regs$5$d),
-        .q(w_regs$5$q),
-        .clock(w_regs$5$clock)
-    );
-    dsc_engine$dw$lanes$3$w_regs$6 w_regs$6(
-        .d(w_regs$6$d),
-        .q(w_regs$6$q),
-        .clock(w_regs$6$clock)
-    );
-    dsc_engine$dw$lanes$3$w_regs$7 w_regs$7(
-        .d(w_regs$7$d),
-        .q(w_regs$7$q),
-        .clock(w_regs$7$clock)
-    );
-    dsc_engine$dw$lanes$3$w_regs$8 w_regs$8(
-        .d(w_regs$8$d),
-        .q(w_regs$8$q),
-        .clock(w_regs$8$clock)
     );
     dsc_engine$dw$lanes$3$nodes$0 nodes$0(
         .d(nodes$0$d),
@@ -9025,86 +6742,6 @@ module dsc_engine$dw$lanes$3(clock,win,wts,sum);
         .q(nodes$14$q),
         .clock(nodes$14$clock)
     );
-    dsc_engine$dw$lanes$3$nodes$15 nodes$15(
-        .d(nodes$15$d),
-        .q(nodes$15$q),
-        .clock(nodes$15$clock)
-    );
-    dsc_engine$dw$lanes$3$nodes$16 nodes$16(
-        .d(nodes$16$d),
-        .q(nodes$16$q),
-        .clock(nodes$16$clock)
-    );
-    dsc_engine$dw$lanes$3$nodes$17 nodes$17(
-        .d(nodes$17$d),
-        .q(nodes$17$q),
-        .clock(nodes$17$clock)
-    );
-    dsc_engine$dw$lanes$3$nodes$18 nodes$18(
-        .d(nodes$18$d),
-        .q(nodes$18$q),
-        .clock(nodes$18$clock)
-    );
-    dsc_engine$dw$lanes$3$nodes$19 nodes$19(
-        .d(nodes$19$d),
-        .q(nodes$19$q),
-        .clock(nodes$19$clock)
-    );
-    dsc_engine$dw$lanes$3$nodes$20 nodes$20(
-        .d(nodes$20$d),
-        .q(nodes$20$q),
-        .clock(nodes$20$clock)
-    );
-    dsc_engine$dw$lanes$3$nodes$21 nodes$21(
-        .d(nodes$21$d),
-        .q(nodes$21$q),
-        .clock(nodes$21$clock)
-    );
-    dsc_engine$dw$lanes$3$nodes$22 nodes$22(
-        .d(nodes$22$d),
-        .q(nodes$22$q),
-        .clock(nodes$22$clock)
-    );
-    dsc_engine$dw$lanes$3$nodes$23 nodes$23(
-        .d(nodes$23$d),
-        .q(nodes$23$q),
-        .clock(nodes$23$clock)
-    );
-    dsc_engine$dw$lanes$3$nodes$24 nodes$24(
-        .d(nodes$24$d),
-        .q(nodes$24$q),
-        .clock(nodes$24$clock)
-    );
-    dsc_engine$dw$lanes$3$nodes$25 nodes$25(
-        .d(nodes$25$d),
-        .q(nodes$25$q),
-        .clock(nodes$25$clock)
-    );
-    dsc_engine$dw$lanes$3$nodes$26 nodes$26(
-        .d(nodes$26$d),
-        .q(nodes$26$q),
-        .clock(nodes$26$clock)
-    );
-    dsc_engine$dw$lanes$3$nodes$27 nodes$27(
-        .d(nodes$27$d),
-        .q(nodes$27$q),
-        .clock(nodes$27$clock)
-    );
-    dsc_engine$dw$lanes$3$nodes$28 nodes$28(
-        .d(nodes$28$d),
-        .q(nodes$28$q),
-        .clock(nodes$28$clock)
-    );
-    dsc_engine$dw$lanes$3$nodes$29 nodes$29(
-        .d(nodes$29$d),
-        .q(nodes$29$q),
-        .clock(nodes$29$clock)
-    );
-    dsc_engine$dw$lanes$3$nodes$30 nodes$30(
-        .d(nodes$30$d),
-        .q(nodes$30$q),
-        .clock(nodes$30$clock)
-    );
     
     // Update code
     always @(*) begin
@@ -9123,40 +6760,24 @@ module dsc_engine$dw$lanes$3(clock,win,wts,sum);
         nodes$12$clock = clock;
         nodes$13$clock = clock;
         nodes$14$clock = clock;
-        nodes$15$clock = clock;
-        nodes$16$clock = clock;
-        nodes$17$clock = clock;
-        nodes$18$clock = clock;
-        nodes$19$clock = clock;
-        nodes$20$clock = clock;
-        nodes$21$clock = clock;
-        nodes$22$clock = clock;
-        nodes$23$clock = clock;
-        nodes$24$clock = clock;
-        nodes$25$clock = clock;
-        nodes$26$clock = clock;
-        nodes$27$clock = clock;
-        nodes$28$clock = clock;
-        nodes$29$clock = clock;
-        nodes$30$clock = clock;
-        x_regs$0$clock = clock;
-        w_regs$0$clock = clock;
-        x_regs$1$clock = clock;
-        w_regs$1$clock = clock;
-        x_regs$2$clock = clock;
-        w_regs$2$clock = clock;
-        x_regs$3$clock = clock;
-        w_regs$3$clock = clock;
-        x_regs$4$clock = clock;
-        w_regs$4$clock = clock;
-        x_regs$5$clock = clock;
-        w_regs$5$clock = clock;
-        x_regs$6$clock = clock;
-        w_regs$6$clock = clock;
-        x_regs$7$clock = clock;
-        w_regs$7$clock = clock;
-        x_regs$8$clock = clock;
-        w_regs$8$clock = clock;
+        muls$0$clock = clock;
+        muls$0$b_en = 1'b1;
+        muls$1$clock = clock;
+        muls$1$b_en = 1'b1;
+        muls$2$clock = clock;
+        muls$2$b_en = 1'b1;
+        muls$3$clock = clock;
+        muls$3$b_en = 1'b1;
+        muls$4$clock = clock;
+        muls$4$b_en = 1'b1;
+        muls$5$clock = clock;
+        muls$5$b_en = 1'b1;
+        muls$6$clock = clock;
+        muls$6$b_en = 1'b1;
+        muls$7$clock = clock;
+        muls$7$b_en = 1'b1;
+        muls$8$clock = clock;
+        muls$8$b_en = 1'b1;
         x_chain$0 = win >> lane_shift;
         w_chain$0 = wts >> lane_shift;
         x_chain$1 = x_chain$0 >> beat_shift;
@@ -9245,87 +6866,35 @@ module dsc_engine$dw$lanes$3(clock,win,wts,sum);
         muls$8$b = w_chain$8[(32'h0)+:(8)];
         ext$8$a = muls$8$y;
         prods$8 = ext$8$y;
-        x_regs$0$d = x_chain$0[(32'h0)+:(8)];
-        w_regs$0$d = w_chain$0[(32'h0)+:(8)];
-        muls$0$a = x_regs$0$q;
-        muls$0$b = w_regs$0$q;
-        x_regs$1$d = x_chain$1[(32'h0)+:(8)];
-        w_regs$1$d = w_chain$1[(32'h0)+:(8)];
-        muls$1$a = x_regs$1$q;
-        muls$1$b = w_regs$1$q;
-        x_regs$2$d = x_chain$2[(32'h0)+:(8)];
-        w_regs$2$d = w_chain$2[(32'h0)+:(8)];
-        muls$2$a = x_regs$2$q;
-        muls$2$b = w_regs$2$q;
-        x_regs$3$d = x_chain$3[(32'h0)+:(8)];
-        w_regs$3$d = w_chain$3[(32'h0)+:(8)];
-        muls$3$a = x_regs$3$q;
-        muls$3$b = w_regs$3$q;
-        x_regs$4$d = x_chain$4[(32'h0)+:(8)];
-        w_regs$4$d = w_chain$4[(32'h0)+:(8)];
-        muls$4$a = x_regs$4$q;
-        muls$4$b = w_regs$4$q;
-        x_regs$5$d = x_chain$5[(32'h0)+:(8)];
-        w_regs$5$d = w_chain$5[(32'h0)+:(8)];
-        muls$5$a = x_regs$5$q;
-        muls$5$b = w_regs$5$q;
-        x_regs$6$d = x_chain$6[(32'h0)+:(8)];
-        w_regs$6$d = w_chain$6[(32'h0)+:(8)];
-        muls$6$a = x_regs$6$q;
-        muls$6$b = w_regs$6$q;
-        x_regs$7$d = x_chain$7[(32'h0)+:(8)];
-        w_regs$7$d = w_chain$7[(32'h0)+:(8)];
-        muls$7$a = x_regs$7$q;
-        muls$7$b = w_regs$7$q;
-        x_regs$8$d = x_chain$8[(32'h0)+:(8)];
-        w_regs$8$d = w_chain$8[(32'h0)+:(8)];
-        muls$8$a = x_regs$8$q;
-        muls$8$b = w_regs$8$q;
-        nodes$15$d = prods$0;
-        nodes$16$d = prods$1;
-        nodes$17$d = prods$2;
-        nodes$18$d = prods$3;
-        nodes$19$d = prods$4;
-        nodes$20$d = prods$5;
-        nodes$21$d = prods$6;
-        nodes$22$d = prods$7;
-        nodes$23$d = prods$8;
-        nodes$24$d = prods$9;
-        nodes$25$d = prods$10;
-        nodes$26$d = prods$11;
-        nodes$27$d = prods$12;
-        nodes$28$d = prods$13;
-        nodes$29$d = prods$14;
-        nodes$30$d = prods$15;
         sums$0 = nodes$1$q + nodes$2$q;
-        nodes$0$d = sums$0;
         sums$1 = nodes$3$q + nodes$4$q;
-        nodes$1$d = sums$1;
         sums$2 = nodes$5$q + nodes$6$q;
-        nodes$2$d = sums$2;
         sums$3 = nodes$7$q + nodes$8$q;
-        nodes$3$d = sums$3;
         sums$4 = nodes$9$q + nodes$10$q;
-        nodes$4$d = sums$4;
         sums$5 = nodes$11$q + nodes$12$q;
-        nodes$5$d = sums$5;
         sums$6 = nodes$13$q + nodes$14$q;
+        sums$7 = prods$0 + prods$1;
+        sums$8 = prods$2 + prods$3;
+        sums$9 = prods$4 + prods$5;
+        sums$10 = prods$6 + prods$7;
+        sums$11 = prods$8 + prods$9;
+        sums$12 = prods$10 + prods$11;
+        sums$13 = prods$12 + prods$13;
+        sums$14 = prods$14 + prods$15;
+        nodes$0$d = sums$0;
+        nodes$1$d = sums$1;
+        nodes$2$d = sums$2;
+        nodes$3$d = sums$3;
+        nodes$4$d = sums$4;
+        nodes$5$d = sums$5;
         nodes$6$d = sums$6;
-        sums$7 = nodes$15$q + nodes$16$q;
         nodes$7$d = sums$7;
-        sums$8 = nodes$17$q + nodes$18$q;
         nodes$8$d = sums$8;
-        sums$9 = nodes$19$q + nodes$20$q;
         nodes$9$d = sums$9;
-        sums$10 = nodes$21$q + nodes$22$q;
         nodes$10$d = sums$10;
-        sums$11 = nodes$23$q + nodes$24$q;
         nodes$11$d = sums$11;
-        sums$12 = nodes$25$q + nodes$26$q;
         nodes$12$d = sums$12;
-        sums$13 = nodes$27$q + nodes$28$q;
         nodes$13$d = sums$13;
-        sums$14 = nodes$29$q + nodes$30$q;
         nodes$14$d = sums$14;
         sum = nodes$0$q;
     end
@@ -9450,147 +7019,381 @@ module dsc_engine$dw$lanes$3$ext$8(a,y);
 endmodule // dsc_engine$dw$lanes$3$ext$8
 
 
-module dsc_engine$dw$lanes$3$muls$0(a,b,y);
+module dsc_engine$dw$lanes$3$muls$0(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // dsc_engine$dw$lanes$3$muls$0
 
 
-module dsc_engine$dw$lanes$3$muls$1(a,b,y);
+module dsc_engine$dw$lanes$3$muls$1(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // dsc_engine$dw$lanes$3$muls$1
 
 
-module dsc_engine$dw$lanes$3$muls$2(a,b,y);
+module dsc_engine$dw$lanes$3$muls$2(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // dsc_engine$dw$lanes$3$muls$2
 
 
-module dsc_engine$dw$lanes$3$muls$3(a,b,y);
+module dsc_engine$dw$lanes$3$muls$3(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // dsc_engine$dw$lanes$3$muls$3
 
 
-module dsc_engine$dw$lanes$3$muls$4(a,b,y);
+module dsc_engine$dw$lanes$3$muls$4(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // dsc_engine$dw$lanes$3$muls$4
 
 
-module dsc_engine$dw$lanes$3$muls$5(a,b,y);
+module dsc_engine$dw$lanes$3$muls$5(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // dsc_engine$dw$lanes$3$muls$5
 
 
-module dsc_engine$dw$lanes$3$muls$6(a,b,y);
+module dsc_engine$dw$lanes$3$muls$6(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // dsc_engine$dw$lanes$3$muls$6
 
 
-module dsc_engine$dw$lanes$3$muls$7(a,b,y);
+module dsc_engine$dw$lanes$3$muls$7(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // dsc_engine$dw$lanes$3$muls$7
 
 
-module dsc_engine$dw$lanes$3$muls$8(a,b,y);
+module dsc_engine$dw$lanes$3$muls$8(clock,a,b,b_en,y);
     
     // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
+    always @(posedge clock) begin
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
+    end
+    `endif
 endmodule // dsc_engine$dw$lanes$3$muls$8
 
 
@@ -9727,101 +7530,6 @@ module dsc_engine$dw$lanes$3$nodes$14(d,q,clock);
 endmodule // dsc_engine$dw$lanes$3$nodes$14
 
 
-module dsc_engine$dw$lanes$3$nodes$15(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$3$nodes$15
-
-
-module dsc_engine$dw$lanes$3$nodes$16(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$3$nodes$16
-
-
-module dsc_engine$dw$lanes$3$nodes$17(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$3$nodes$17
-
-
-module dsc_engine$dw$lanes$3$nodes$18(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$3$nodes$18
-
-
-module dsc_engine$dw$lanes$3$nodes$19(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$3$nodes$19
-
-
 module dsc_engine$dw$lanes$3$nodes$2(d,q,clock);
     
     // Module arguments
@@ -9841,196 +7549,6 @@ module dsc_engine$dw$lanes$3$nodes$2(d,q,clock);
 endmodule // dsc_engine$dw$lanes$3$nodes$2
 
 
-module dsc_engine$dw$lanes$3$nodes$20(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$3$nodes$20
-
-
-module dsc_engine$dw$lanes$3$nodes$21(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$3$nodes$21
-
-
-module dsc_engine$dw$lanes$3$nodes$22(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$3$nodes$22
-
-
-module dsc_engine$dw$lanes$3$nodes$23(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$3$nodes$23
-
-
-module dsc_engine$dw$lanes$3$nodes$24(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$3$nodes$24
-
-
-module dsc_engine$dw$lanes$3$nodes$25(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$3$nodes$25
-
-
-module dsc_engine$dw$lanes$3$nodes$26(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$3$nodes$26
-
-
-module dsc_engine$dw$lanes$3$nodes$27(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$3$nodes$27
-
-
-module dsc_engine$dw$lanes$3$nodes$28(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$3$nodes$28
-
-
-module dsc_engine$dw$lanes$3$nodes$29(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$3$nodes$29
-
-
 module dsc_engine$dw$lanes$3$nodes$3(d,q,clock);
     
     // Module arguments
@@ -10048,25 +7566,6 @@ module dsc_engine$dw$lanes$3$nodes$3(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$lanes$3$nodes$3
-
-
-module dsc_engine$dw$lanes$3$nodes$30(d,q,clock);
-    
-    // Module arguments
-    input wire  [18:0] d;
-    output reg  [18:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 19'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$3$nodes$30
 
 
 module dsc_engine$dw$lanes$3$nodes$4(d,q,clock);
@@ -10181,348 +7680,6 @@ module dsc_engine$dw$lanes$3$nodes$9(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$lanes$3$nodes$9
-
-
-module dsc_engine$dw$lanes$3$w_regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$3$w_regs$0
-
-
-module dsc_engine$dw$lanes$3$w_regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$3$w_regs$1
-
-
-module dsc_engine$dw$lanes$3$w_regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$3$w_regs$2
-
-
-module dsc_engine$dw$lanes$3$w_regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$3$w_regs$3
-
-
-module dsc_engine$dw$lanes$3$w_regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$3$w_regs$4
-
-
-module dsc_engine$dw$lanes$3$w_regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$3$w_regs$5
-
-
-module dsc_engine$dw$lanes$3$w_regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$3$w_regs$6
-
-
-module dsc_engine$dw$lanes$3$w_regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$3$w_regs$7
-
-
-module dsc_engine$dw$lanes$3$w_regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$3$w_regs$8
-
-
-module dsc_engine$dw$lanes$3$x_regs$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$3$x_regs$0
-
-
-module dsc_engine$dw$lanes$3$x_regs$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$3$x_regs$1
-
-
-module dsc_engine$dw$lanes$3$x_regs$2(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$3$x_regs$2
-
-
-module dsc_engine$dw$lanes$3$x_regs$3(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$3$x_regs$3
-
-
-module dsc_engine$dw$lanes$3$x_regs$4(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$3$x_regs$4
-
-
-module dsc_engine$dw$lanes$3$x_regs$5(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$3$x_regs$5
-
-
-module dsc_engine$dw$lanes$3$x_regs$6(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$3$x_regs$6
-
-
-module dsc_engine$dw$lanes$3$x_regs$7(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$3$x_regs$7
-
-
-module dsc_engine$dw$lanes$3$x_regs$8(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$dw$lanes$3$x_regs$8
 
 
 module dsc_engine$dw$last_group(d,q,clock);
@@ -10677,7 +7834,7 @@ module dsc_engine$dw$mpend(d,q,clock);
 endmodule // dsc_engine$dw$mpend
 
 
-module dsc_engine$dw$mram(clock,write_enable,write_address,write_data,read_address,read_data);
+module dsc_engine$dw$mram(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -10685,6 +7842,7 @@ module dsc_engine$dw$mram(clock,write_enable,write_address,write_data,read_addre
     input wire  [5:0] write_address;
     input wire  [127:0] write_data;
     input wire  [5:0] read_address;
+    input wire  read_enable;
     output reg  [127:0] read_data;
     
     // Update code (custom)
@@ -10695,7 +7853,9 @@ module dsc_engine$dw$mram(clock,write_enable,write_address,write_data,read_addre
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // dsc_engine$dw$mram
 
@@ -12025,6 +9185,60 @@ module dsc_engine$dw$rq$0$mul(clock,a,b,hi);
     output reg  [33:0] hi;
     
     // Update code (custom)
+    `ifdef DSCGEN_ECP5_DSP
+    // Four MULT18X18D holding the operand and product registers (edges 1 and 2); each 18-bit
+    // operand is a half extended by its own signedness, so one signed multiply serves all four.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] hh_p;
+    wire [35:0] hl_p;
+    wire [35:0] lh_p;
+    wire [35:0] ll_p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] hh_dsp_a = {{2{a[31]}}, a[31:16]};
+    wire [17:0] hh_dsp_b = {{2{b[31]}}, b[31:16]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) hh_dsp (
+       .A0(hh_dsp_a[0]), .A1(hh_dsp_a[1]), .A2(hh_dsp_a[2]), .A3(hh_dsp_a[3]), .A4(hh_dsp_a[4]), .A5(hh_dsp_a[5]), .A6(hh_dsp_a[6]), .A7(hh_dsp_a[7]), .A8(hh_dsp_a[8]), .A9(hh_dsp_a[9]), .A10(hh_dsp_a[10]), .A11(hh_dsp_a[11]), .A12(hh_dsp_a[12]), .A13(hh_dsp_a[13]), .A14(hh_dsp_a[14]), .A15(hh_dsp_a[15]), .A16(hh_dsp_a[16]), .A17(hh_dsp_a[17]),
+       .B0(hh_dsp_b[0]), .B1(hh_dsp_b[1]), .B2(hh_dsp_b[2]), .B3(hh_dsp_b[3]), .B4(hh_dsp_b[4]), .B5(hh_dsp_b[5]), .B6(hh_dsp_b[6]), .B7(hh_dsp_b[7]), .B8(hh_dsp_b[8]), .B9(hh_dsp_b[9]), .B10(hh_dsp_b[10]), .B11(hh_dsp_b[11]), .B12(hh_dsp_b[12]), .B13(hh_dsp_b[13]), .B14(hh_dsp_b[14]), .B15(hh_dsp_b[15]), .B16(hh_dsp_b[16]), .B17(hh_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(hh_p[0]), .P1(hh_p[1]), .P2(hh_p[2]), .P3(hh_p[3]), .P4(hh_p[4]), .P5(hh_p[5]), .P6(hh_p[6]), .P7(hh_p[7]), .P8(hh_p[8]), .P9(hh_p[9]), .P10(hh_p[10]), .P11(hh_p[11]), .P12(hh_p[12]), .P13(hh_p[13]), .P14(hh_p[14]), .P15(hh_p[15]), .P16(hh_p[16]), .P17(hh_p[17]), .P18(hh_p[18]), .P19(hh_p[19]), .P20(hh_p[20]), .P21(hh_p[21]), .P22(hh_p[22]), .P23(hh_p[23]), .P24(hh_p[24]), .P25(hh_p[25]), .P26(hh_p[26]), .P27(hh_p[27]), .P28(hh_p[28]), .P29(hh_p[29]), .P30(hh_p[30]), .P31(hh_p[31]), .P32(hh_p[32]), .P33(hh_p[33]), .P34(hh_p[34]), .P35(hh_p[35])
+    );
+    wire [17:0] hl_dsp_a = {{2{a[31]}}, a[31:16]};
+    wire [17:0] hl_dsp_b = {2'b00, b[15:0]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) hl_dsp (
+       .A0(hl_dsp_a[0]), .A1(hl_dsp_a[1]), .A2(hl_dsp_a[2]), .A3(hl_dsp_a[3]), .A4(hl_dsp_a[4]), .A5(hl_dsp_a[5]), .A6(hl_dsp_a[6]), .A7(hl_dsp_a[7]), .A8(hl_dsp_a[8]), .A9(hl_dsp_a[9]), .A10(hl_dsp_a[10]), .A11(hl_dsp_a[11]), .A12(hl_dsp_a[12]), .A13(hl_dsp_a[13]), .A14(hl_dsp_a[14]), .A15(hl_dsp_a[15]), .A16(hl_dsp_a[16]), .A17(hl_dsp_a[17]),
+       .B0(hl_dsp_b[0]), .B1(hl_dsp_b[1]), .B2(hl_dsp_b[2]), .B3(hl_dsp_b[3]), .B4(hl_dsp_b[4]), .B5(hl_dsp_b[5]), .B6(hl_dsp_b[6]), .B7(hl_dsp_b[7]), .B8(hl_dsp_b[8]), .B9(hl_dsp_b[9]), .B10(hl_dsp_b[10]), .B11(hl_dsp_b[11]), .B12(hl_dsp_b[12]), .B13(hl_dsp_b[13]), .B14(hl_dsp_b[14]), .B15(hl_dsp_b[15]), .B16(hl_dsp_b[16]), .B17(hl_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(hl_p[0]), .P1(hl_p[1]), .P2(hl_p[2]), .P3(hl_p[3]), .P4(hl_p[4]), .P5(hl_p[5]), .P6(hl_p[6]), .P7(hl_p[7]), .P8(hl_p[8]), .P9(hl_p[9]), .P10(hl_p[10]), .P11(hl_p[11]), .P12(hl_p[12]), .P13(hl_p[13]), .P14(hl_p[14]), .P15(hl_p[15]), .P16(hl_p[16]), .P17(hl_p[17]), .P18(hl_p[18]), .P19(hl_p[19]), .P20(hl_p[20]), .P21(hl_p[21]), .P22(hl_p[22]), .P23(hl_p[23]), .P24(hl_p[24]), .P25(hl_p[25]), .P26(hl_p[26]), .P27(hl_p[27]), .P28(hl_p[28]), .P29(hl_p[29]), .P30(hl_p[30]), .P31(hl_p[31]), .P32(hl_p[32]), .P33(hl_p[33]), .P34(hl_p[34]), .P35(hl_p[35])
+    );
+    wire [17:0] lh_dsp_a = {2'b00, a[15:0]};
+    wire [17:0] lh_dsp_b = {{2{b[31]}}, b[31:16]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) lh_dsp (
+       .A0(lh_dsp_a[0]), .A1(lh_dsp_a[1]), .A2(lh_dsp_a[2]), .A3(lh_dsp_a[3]), .A4(lh_dsp_a[4]), .A5(lh_dsp_a[5]), .A6(lh_dsp_a[6]), .A7(lh_dsp_a[7]), .A8(lh_dsp_a[8]), .A9(lh_dsp_a[9]), .A10(lh_dsp_a[10]), .A11(lh_dsp_a[11]), .A12(lh_dsp_a[12]), .A13(lh_dsp_a[13]), .A14(lh_dsp_a[14]), .A15(lh_dsp_a[15]), .A16(lh_dsp_a[16]), .A17(lh_dsp_a[17]),
+       .B0(lh_dsp_b[0]), .B1(lh_dsp_b[1]), .B2(lh_dsp_b[2]), .B3(lh_dsp_b[3]), .B4(lh_dsp_b[4]), .B5(lh_dsp_b[5]), .B6(lh_dsp_b[6]), .B7(lh_dsp_b[7]), .B8(lh_dsp_b[8]), .B9(lh_dsp_b[9]), .B10(lh_dsp_b[10]), .B11(lh_dsp_b[11]), .B12(lh_dsp_b[12]), .B13(lh_dsp_b[13]), .B14(lh_dsp_b[14]), .B15(lh_dsp_b[15]), .B16(lh_dsp_b[16]), .B17(lh_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(lh_p[0]), .P1(lh_p[1]), .P2(lh_p[2]), .P3(lh_p[3]), .P4(lh_p[4]), .P5(lh_p[5]), .P6(lh_p[6]), .P7(lh_p[7]), .P8(lh_p[8]), .P9(lh_p[9]), .P10(lh_p[10]), .P11(lh_p[11]), .P12(lh_p[12]), .P13(lh_p[13]), .P14(lh_p[14]), .P15(lh_p[15]), .P16(lh_p[16]), .P17(lh_p[17]), .P18(lh_p[18]), .P19(lh_p[19]), .P20(lh_p[20]), .P21(lh_p[21]), .P22(lh_p[22]), .P23(lh_p[23]), .P24(lh_p[24]), .P25(lh_p[25]), .P26(lh_p[26]), .P27(lh_p[27]), .P28(lh_p[28]), .P29(lh_p[29]), .P30(lh_p[30]), .P31(lh_p[31]), .P32(lh_p[32]), .P33(lh_p[33]), .P34(lh_p[34]), .P35(lh_p[35])
+    );
+    wire [17:0] ll_dsp_a = {2'b00, a[15:0]};
+    wire [17:0] ll_dsp_b = {2'b00, b[15:0]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) ll_dsp (
+       .A0(ll_dsp_a[0]), .A1(ll_dsp_a[1]), .A2(ll_dsp_a[2]), .A3(ll_dsp_a[3]), .A4(ll_dsp_a[4]), .A5(ll_dsp_a[5]), .A6(ll_dsp_a[6]), .A7(ll_dsp_a[7]), .A8(ll_dsp_a[8]), .A9(ll_dsp_a[9]), .A10(ll_dsp_a[10]), .A11(ll_dsp_a[11]), .A12(ll_dsp_a[12]), .A13(ll_dsp_a[13]), .A14(ll_dsp_a[14]), .A15(ll_dsp_a[15]), .A16(ll_dsp_a[16]), .A17(ll_dsp_a[17]),
+       .B0(ll_dsp_b[0]), .B1(ll_dsp_b[1]), .B2(ll_dsp_b[2]), .B3(ll_dsp_b[3]), .B4(ll_dsp_b[4]), .B5(ll_dsp_b[5]), .B6(ll_dsp_b[6]), .B7(ll_dsp_b[7]), .B8(ll_dsp_b[8]), .B9(ll_dsp_b[9]), .B10(ll_dsp_b[10]), .B11(ll_dsp_b[11]), .B12(ll_dsp_b[12]), .B13(ll_dsp_b[13]), .B14(ll_dsp_b[14]), .B15(ll_dsp_b[15]), .B16(ll_dsp_b[16]), .B17(ll_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(ll_p[0]), .P1(ll_p[1]), .P2(ll_p[2]), .P3(ll_p[3]), .P4(ll_p[4]), .P5(ll_p[5]), .P6(ll_p[6]), .P7(ll_p[7]), .P8(ll_p[8]), .P9(ll_p[9]), .P10(ll_p[10]), .P11(ll_p[11]), .P12(ll_p[12]), .P13(ll_p[13]), .P14(ll_p[14]), .P15(ll_p[15]), .P16(ll_p[16]), .P17(ll_p[17]), .P18(ll_p[18]), .P19(ll_p[19]), .P20(ll_p[20]), .P21(ll_p[21]), .P22(ll_p[22]), .P23(ll_p[23]), .P24(ll_p[24]), .P25(ll_p[25]), .P26(ll_p[26]), .P27(ll_p[27]), .P28(ll_p[28]), .P29(ll_p[29]), .P30(ll_p[30]), .P31(ll_p[31]), .P32(ll_p[32]), .P33(ll_p[33]), .P34(ll_p[34]), .P35(ll_p[35])
+    );
+    wire signed [31:0] hh = hh_p[31:0];
+    wire signed [32:0] hl = hl_p[32:0];
+    wire signed [32:0] lh = lh_p[32:0];
+    wire [31:0] ll = ll_p[31:0];
+    `else
     reg [31:0] a_r;
     reg [31:0] b_r;
     // Halves: high signed, low unsigned, extended to the width of their product (yosys narrows
@@ -12044,6 +9258,15 @@ module dsc_engine$dw$rq$0$mul(clock,a,b,hi);
     reg signed [32:0] hl;
     reg signed [32:0] lh;
     (* keep *) reg [31:0] ll;
+    always @(posedge clock) begin
+       a_r <= a;
+       b_r <= b;
+       hh <= ah32 * bh32;
+       hl <= ah33 * bl33;
+       lh <= al33 * bh33;
+       ll <= al32 * bl32;
+    end
+    `endif
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
@@ -12052,12 +9275,6 @@ module dsc_engine$dw$rq$0$mul(clock,a,b,hi);
     wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
     /* verilator lint_on UNUSEDSIGNAL */
     always @(posedge clock) begin
-       a_r <= a;
-       b_r <= b;
-       hh <= ah32 * bh32;
-       hl <= ah33 * bl33;
-       lh <= al33 * bh33;
-       ll <= al32 * bl32;
        mid <= {hl[32], hl} + {lh[32], lh};
        hh2 <= hh;
        ll2 <= ll;
@@ -13401,6 +10618,60 @@ module dsc_engine$dw$rq$1$mul(clock,a,b,hi);
     output reg  [33:0] hi;
     
     // Update code (custom)
+    `ifdef DSCGEN_ECP5_DSP
+    // Four MULT18X18D holding the operand and product registers (edges 1 and 2); each 18-bit
+    // operand is a half extended by its own signedness, so one signed multiply serves all four.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] hh_p;
+    wire [35:0] hl_p;
+    wire [35:0] lh_p;
+    wire [35:0] ll_p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] hh_dsp_a = {{2{a[31]}}, a[31:16]};
+    wire [17:0] hh_dsp_b = {{2{b[31]}}, b[31:16]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) hh_dsp (
+       .A0(hh_dsp_a[0]), .A1(hh_dsp_a[1]), .A2(hh_dsp_a[2]), .A3(hh_dsp_a[3]), .A4(hh_dsp_a[4]), .A5(hh_dsp_a[5]), .A6(hh_dsp_a[6]), .A7(hh_dsp_a[7]), .A8(hh_dsp_a[8]), .A9(hh_dsp_a[9]), .A10(hh_dsp_a[10]), .A11(hh_dsp_a[11]), .A12(hh_dsp_a[12]), .A13(hh_dsp_a[13]), .A14(hh_dsp_a[14]), .A15(hh_dsp_a[15]), .A16(hh_dsp_a[16]), .A17(hh_dsp_a[17]),
+       .B0(hh_dsp_b[0]), .B1(hh_dsp_b[1]), .B2(hh_dsp_b[2]), .B3(hh_dsp_b[3]), .B4(hh_dsp_b[4]), .B5(hh_dsp_b[5]), .B6(hh_dsp_b[6]), .B7(hh_dsp_b[7]), .B8(hh_dsp_b[8]), .B9(hh_dsp_b[9]), .B10(hh_dsp_b[10]), .B11(hh_dsp_b[11]), .B12(hh_dsp_b[12]), .B13(hh_dsp_b[13]), .B14(hh_dsp_b[14]), .B15(hh_dsp_b[15]), .B16(hh_dsp_b[16]), .B17(hh_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(hh_p[0]), .P1(hh_p[1]), .P2(hh_p[2]), .P3(hh_p[3]), .P4(hh_p[4]), .P5(hh_p[5]), .P6(hh_p[6]), .P7(hh_p[7]), .P8(hh_p[8]), .P9(hh_p[9]), .P10(hh_p[10]), .P11(hh_p[11]), .P12(hh_p[12]), .P13(hh_p[13]), .P14(hh_p[14]), .P15(hh_p[15]), .P16(hh_p[16]), .P17(hh_p[17]), .P18(hh_p[18]), .P19(hh_p[19]), .P20(hh_p[20]), .P21(hh_p[21]), .P22(hh_p[22]), .P23(hh_p[23]), .P24(hh_p[24]), .P25(hh_p[25]), .P26(hh_p[26]), .P27(hh_p[27]), .P28(hh_p[28]), .P29(hh_p[29]), .P30(hh_p[30]), .P31(hh_p[31]), .P32(hh_p[32]), .P33(hh_p[33]), .P34(hh_p[34]), .P35(hh_p[35])
+    );
+    wire [17:0] hl_dsp_a = {{2{a[31]}}, a[31:16]};
+    wire [17:0] hl_dsp_b = {2'b00, b[15:0]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) hl_dsp (
+       .A0(hl_dsp_a[0]), .A1(hl_dsp_a[1]), .A2(hl_dsp_a[2]), .A3(hl_dsp_a[3]), .A4(hl_dsp_a[4]), .A5(hl_dsp_a[5]), .A6(hl_dsp_a[6]), .A7(hl_dsp_a[7]), .A8(hl_dsp_a[8]), .A9(hl_dsp_a[9]), .A10(hl_dsp_a[10]), .A11(hl_dsp_a[11]), .A12(hl_dsp_a[12]), .A13(hl_dsp_a[13]), .A14(hl_dsp_a[14]), .A15(hl_dsp_a[15]), .A16(hl_dsp_a[16]), .A17(hl_dsp_a[17]),
+       .B0(hl_dsp_b[0]), .B1(hl_dsp_b[1]), .B2(hl_dsp_b[2]), .B3(hl_dsp_b[3]), .B4(hl_dsp_b[4]), .B5(hl_dsp_b[5]), .B6(hl_dsp_b[6]), .B7(hl_dsp_b[7]), .B8(hl_dsp_b[8]), .B9(hl_dsp_b[9]), .B10(hl_dsp_b[10]), .B11(hl_dsp_b[11]), .B12(hl_dsp_b[12]), .B13(hl_dsp_b[13]), .B14(hl_dsp_b[14]), .B15(hl_dsp_b[15]), .B16(hl_dsp_b[16]), .B17(hl_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(hl_p[0]), .P1(hl_p[1]), .P2(hl_p[2]), .P3(hl_p[3]), .P4(hl_p[4]), .P5(hl_p[5]), .P6(hl_p[6]), .P7(hl_p[7]), .P8(hl_p[8]), .P9(hl_p[9]), .P10(hl_p[10]), .P11(hl_p[11]), .P12(hl_p[12]), .P13(hl_p[13]), .P14(hl_p[14]), .P15(hl_p[15]), .P16(hl_p[16]), .P17(hl_p[17]), .P18(hl_p[18]), .P19(hl_p[19]), .P20(hl_p[20]), .P21(hl_p[21]), .P22(hl_p[22]), .P23(hl_p[23]), .P24(hl_p[24]), .P25(hl_p[25]), .P26(hl_p[26]), .P27(hl_p[27]), .P28(hl_p[28]), .P29(hl_p[29]), .P30(hl_p[30]), .P31(hl_p[31]), .P32(hl_p[32]), .P33(hl_p[33]), .P34(hl_p[34]), .P35(hl_p[35])
+    );
+    wire [17:0] lh_dsp_a = {2'b00, a[15:0]};
+    wire [17:0] lh_dsp_b = {{2{b[31]}}, b[31:16]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) lh_dsp (
+       .A0(lh_dsp_a[0]), .A1(lh_dsp_a[1]), .A2(lh_dsp_a[2]), .A3(lh_dsp_a[3]), .A4(lh_dsp_a[4]), .A5(lh_dsp_a[5]), .A6(lh_dsp_a[6]), .A7(lh_dsp_a[7]), .A8(lh_dsp_a[8]), .A9(lh_dsp_a[9]), .A10(lh_dsp_a[10]), .A11(lh_dsp_a[11]), .A12(lh_dsp_a[12]), .A13(lh_dsp_a[13]), .A14(lh_dsp_a[14]), .A15(lh_dsp_a[15]), .A16(lh_dsp_a[16]), .A17(lh_dsp_a[17]),
+       .B0(lh_dsp_b[0]), .B1(lh_dsp_b[1]), .B2(lh_dsp_b[2]), .B3(lh_dsp_b[3]), .B4(lh_dsp_b[4]), .B5(lh_dsp_b[5]), .B6(lh_dsp_b[6]), .B7(lh_dsp_b[7]), .B8(lh_dsp_b[8]), .B9(lh_dsp_b[9]), .B10(lh_dsp_b[10]), .B11(lh_dsp_b[11]), .B12(lh_dsp_b[12]), .B13(lh_dsp_b[13]), .B14(lh_dsp_b[14]), .B15(lh_dsp_b[15]), .B16(lh_dsp_b[16]), .B17(lh_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(lh_p[0]), .P1(lh_p[1]), .P2(lh_p[2]), .P3(lh_p[3]), .P4(lh_p[4]), .P5(lh_p[5]), .P6(lh_p[6]), .P7(lh_p[7]), .P8(lh_p[8]), .P9(lh_p[9]), .P10(lh_p[10]), .P11(lh_p[11]), .P12(lh_p[12]), .P13(lh_p[13]), .P14(lh_p[14]), .P15(lh_p[15]), .P16(lh_p[16]), .P17(lh_p[17]), .P18(lh_p[18]), .P19(lh_p[19]), .P20(lh_p[20]), .P21(lh_p[21]), .P22(lh_p[22]), .P23(lh_p[23]), .P24(lh_p[24]), .P25(lh_p[25]), .P26(lh_p[26]), .P27(lh_p[27]), .P28(lh_p[28]), .P29(lh_p[29]), .P30(lh_p[30]), .P31(lh_p[31]), .P32(lh_p[32]), .P33(lh_p[33]), .P34(lh_p[34]), .P35(lh_p[35])
+    );
+    wire [17:0] ll_dsp_a = {2'b00, a[15:0]};
+    wire [17:0] ll_dsp_b = {2'b00, b[15:0]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) ll_dsp (
+       .A0(ll_dsp_a[0]), .A1(ll_dsp_a[1]), .A2(ll_dsp_a[2]), .A3(ll_dsp_a[3]), .A4(ll_dsp_a[4]), .A5(ll_dsp_a[5]), .A6(ll_dsp_a[6]), .A7(ll_dsp_a[7]), .A8(ll_dsp_a[8]), .A9(ll_dsp_a[9]), .A10(ll_dsp_a[10]), .A11(ll_dsp_a[11]), .A12(ll_dsp_a[12]), .A13(ll_dsp_a[13]), .A14(ll_dsp_a[14]), .A15(ll_dsp_a[15]), .A16(ll_dsp_a[16]), .A17(ll_dsp_a[17]),
+       .B0(ll_dsp_b[0]), .B1(ll_dsp_b[1]), .B2(ll_dsp_b[2]), .B3(ll_dsp_b[3]), .B4(ll_dsp_b[4]), .B5(ll_dsp_b[5]), .B6(ll_dsp_b[6]), .B7(ll_dsp_b[7]), .B8(ll_dsp_b[8]), .B9(ll_dsp_b[9]), .B10(ll_dsp_b[10]), .B11(ll_dsp_b[11]), .B12(ll_dsp_b[12]), .B13(ll_dsp_b[13]), .B14(ll_dsp_b[14]), .B15(ll_dsp_b[15]), .B16(ll_dsp_b[16]), .B17(ll_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(ll_p[0]), .P1(ll_p[1]), .P2(ll_p[2]), .P3(ll_p[3]), .P4(ll_p[4]), .P5(ll_p[5]), .P6(ll_p[6]), .P7(ll_p[7]), .P8(ll_p[8]), .P9(ll_p[9]), .P10(ll_p[10]), .P11(ll_p[11]), .P12(ll_p[12]), .P13(ll_p[13]), .P14(ll_p[14]), .P15(ll_p[15]), .P16(ll_p[16]), .P17(ll_p[17]), .P18(ll_p[18]), .P19(ll_p[19]), .P20(ll_p[20]), .P21(ll_p[21]), .P22(ll_p[22]), .P23(ll_p[23]), .P24(ll_p[24]), .P25(ll_p[25]), .P26(ll_p[26]), .P27(ll_p[27]), .P28(ll_p[28]), .P29(ll_p[29]), .P30(ll_p[30]), .P31(ll_p[31]), .P32(ll_p[32]), .P33(ll_p[33]), .P34(ll_p[34]), .P35(ll_p[35])
+    );
+    wire signed [31:0] hh = hh_p[31:0];
+    wire signed [32:0] hl = hl_p[32:0];
+    wire signed [32:0] lh = lh_p[32:0];
+    wire [31:0] ll = ll_p[31:0];
+    `else
     reg [31:0] a_r;
     reg [31:0] b_r;
     // Halves: high signed, low unsigned, extended to the width of their product (yosys narrows
@@ -13420,6 +10691,15 @@ module dsc_engine$dw$rq$1$mul(clock,a,b,hi);
     reg signed [32:0] hl;
     reg signed [32:0] lh;
     (* keep *) reg [31:0] ll;
+    always @(posedge clock) begin
+       a_r <= a;
+       b_r <= b;
+       hh <= ah32 * bh32;
+       hl <= ah33 * bl33;
+       lh <= al33 * bh33;
+       ll <= al32 * bl32;
+    end
+    `endif
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
@@ -13428,12 +10708,6 @@ module dsc_engine$dw$rq$1$mul(clock,a,b,hi);
     wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
     /* verilator lint_on UNUSEDSIGNAL */
     always @(posedge clock) begin
-       a_r <= a;
-       b_r <= b;
-       hh <= ah32 * bh32;
-       hl <= ah33 * bl33;
-       lh <= al33 * bh33;
-       ll <= al32 * bl32;
        mid <= {hl[32], hl} + {lh[32], lh};
        hh2 <= hh;
        ll2 <= ll;
@@ -14777,6 +12051,60 @@ module dsc_engine$dw$rq$2$mul(clock,a,b,hi);
     output reg  [33:0] hi;
     
     // Update code (custom)
+    `ifdef DSCGEN_ECP5_DSP
+    // Four MULT18X18D holding the operand and product registers (edges 1 and 2); each 18-bit
+    // operand is a half extended by its own signedness, so one signed multiply serves all four.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] hh_p;
+    wire [35:0] hl_p;
+    wire [35:0] lh_p;
+    wire [35:0] ll_p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] hh_dsp_a = {{2{a[31]}}, a[31:16]};
+    wire [17:0] hh_dsp_b = {{2{b[31]}}, b[31:16]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) hh_dsp (
+       .A0(hh_dsp_a[0]), .A1(hh_dsp_a[1]), .A2(hh_dsp_a[2]), .A3(hh_dsp_a[3]), .A4(hh_dsp_a[4]), .A5(hh_dsp_a[5]), .A6(hh_dsp_a[6]), .A7(hh_dsp_a[7]), .A8(hh_dsp_a[8]), .A9(hh_dsp_a[9]), .A10(hh_dsp_a[10]), .A11(hh_dsp_a[11]), .A12(hh_dsp_a[12]), .A13(hh_dsp_a[13]), .A14(hh_dsp_a[14]), .A15(hh_dsp_a[15]), .A16(hh_dsp_a[16]), .A17(hh_dsp_a[17]),
+       .B0(hh_dsp_b[0]), .B1(hh_dsp_b[1]), .B2(hh_dsp_b[2]), .B3(hh_dsp_b[3]), .B4(hh_dsp_b[4]), .B5(hh_dsp_b[5]), .B6(hh_dsp_b[6]), .B7(hh_dsp_b[7]), .B8(hh_dsp_b[8]), .B9(hh_dsp_b[9]), .B10(hh_dsp_b[10]), .B11(hh_dsp_b[11]), .B12(hh_dsp_b[12]), .B13(hh_dsp_b[13]), .B14(hh_dsp_b[14]), .B15(hh_dsp_b[15]), .B16(hh_dsp_b[16]), .B17(hh_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(hh_p[0]), .P1(hh_p[1]), .P2(hh_p[2]), .P3(hh_p[3]), .P4(hh_p[4]), .P5(hh_p[5]), .P6(hh_p[6]), .P7(hh_p[7]), .P8(hh_p[8]), .P9(hh_p[9]), .P10(hh_p[10]), .P11(hh_p[11]), .P12(hh_p[12]), .P13(hh_p[13]), .P14(hh_p[14]), .P15(hh_p[15]), .P16(hh_p[16]), .P17(hh_p[17]), .P18(hh_p[18]), .P19(hh_p[19]), .P20(hh_p[20]), .P21(hh_p[21]), .P22(hh_p[22]), .P23(hh_p[23]), .P24(hh_p[24]), .P25(hh_p[25]), .P26(hh_p[26]), .P27(hh_p[27]), .P28(hh_p[28]), .P29(hh_p[29]), .P30(hh_p[30]), .P31(hh_p[31]), .P32(hh_p[32]), .P33(hh_p[33]), .P34(hh_p[34]), .P35(hh_p[35])
+    );
+    wire [17:0] hl_dsp_a = {{2{a[31]}}, a[31:16]};
+    wire [17:0] hl_dsp_b = {2'b00, b[15:0]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) hl_dsp (
+       .A0(hl_dsp_a[0]), .A1(hl_dsp_a[1]), .A2(hl_dsp_a[2]), .A3(hl_dsp_a[3]), .A4(hl_dsp_a[4]), .A5(hl_dsp_a[5]), .A6(hl_dsp_a[6]), .A7(hl_dsp_a[7]), .A8(hl_dsp_a[8]), .A9(hl_dsp_a[9]), .A10(hl_dsp_a[10]), .A11(hl_dsp_a[11]), .A12(hl_dsp_a[12]), .A13(hl_dsp_a[13]), .A14(hl_dsp_a[14]), .A15(hl_dsp_a[15]), .A16(hl_dsp_a[16]), .A17(hl_dsp_a[17]),
+       .B0(hl_dsp_b[0]), .B1(hl_dsp_b[1]), .B2(hl_dsp_b[2]), .B3(hl_dsp_b[3]), .B4(hl_dsp_b[4]), .B5(hl_dsp_b[5]), .B6(hl_dsp_b[6]), .B7(hl_dsp_b[7]), .B8(hl_dsp_b[8]), .B9(hl_dsp_b[9]), .B10(hl_dsp_b[10]), .B11(hl_dsp_b[11]), .B12(hl_dsp_b[12]), .B13(hl_dsp_b[13]), .B14(hl_dsp_b[14]), .B15(hl_dsp_b[15]), .B16(hl_dsp_b[16]), .B17(hl_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(hl_p[0]), .P1(hl_p[1]), .P2(hl_p[2]), .P3(hl_p[3]), .P4(hl_p[4]), .P5(hl_p[5]), .P6(hl_p[6]), .P7(hl_p[7]), .P8(hl_p[8]), .P9(hl_p[9]), .P10(hl_p[10]), .P11(hl_p[11]), .P12(hl_p[12]), .P13(hl_p[13]), .P14(hl_p[14]), .P15(hl_p[15]), .P16(hl_p[16]), .P17(hl_p[17]), .P18(hl_p[18]), .P19(hl_p[19]), .P20(hl_p[20]), .P21(hl_p[21]), .P22(hl_p[22]), .P23(hl_p[23]), .P24(hl_p[24]), .P25(hl_p[25]), .P26(hl_p[26]), .P27(hl_p[27]), .P28(hl_p[28]), .P29(hl_p[29]), .P30(hl_p[30]), .P31(hl_p[31]), .P32(hl_p[32]), .P33(hl_p[33]), .P34(hl_p[34]), .P35(hl_p[35])
+    );
+    wire [17:0] lh_dsp_a = {2'b00, a[15:0]};
+    wire [17:0] lh_dsp_b = {{2{b[31]}}, b[31:16]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) lh_dsp (
+       .A0(lh_dsp_a[0]), .A1(lh_dsp_a[1]), .A2(lh_dsp_a[2]), .A3(lh_dsp_a[3]), .A4(lh_dsp_a[4]), .A5(lh_dsp_a[5]), .A6(lh_dsp_a[6]), .A7(lh_dsp_a[7]), .A8(lh_dsp_a[8]), .A9(lh_dsp_a[9]), .A10(lh_dsp_a[10]), .A11(lh_dsp_a[11]), .A12(lh_dsp_a[12]), .A13(lh_dsp_a[13]), .A14(lh_dsp_a[14]), .A15(lh_dsp_a[15]), .A16(lh_dsp_a[16]), .A17(lh_dsp_a[17]),
+       .B0(lh_dsp_b[0]), .B1(lh_dsp_b[1]), .B2(lh_dsp_b[2]), .B3(lh_dsp_b[3]), .B4(lh_dsp_b[4]), .B5(lh_dsp_b[5]), .B6(lh_dsp_b[6]), .B7(lh_dsp_b[7]), .B8(lh_dsp_b[8]), .B9(lh_dsp_b[9]), .B10(lh_dsp_b[10]), .B11(lh_dsp_b[11]), .B12(lh_dsp_b[12]), .B13(lh_dsp_b[13]), .B14(lh_dsp_b[14]), .B15(lh_dsp_b[15]), .B16(lh_dsp_b[16]), .B17(lh_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(lh_p[0]), .P1(lh_p[1]), .P2(lh_p[2]), .P3(lh_p[3]), .P4(lh_p[4]), .P5(lh_p[5]), .P6(lh_p[6]), .P7(lh_p[7]), .P8(lh_p[8]), .P9(lh_p[9]), .P10(lh_p[10]), .P11(lh_p[11]), .P12(lh_p[12]), .P13(lh_p[13]), .P14(lh_p[14]), .P15(lh_p[15]), .P16(lh_p[16]), .P17(lh_p[17]), .P18(lh_p[18]), .P19(lh_p[19]), .P20(lh_p[20]), .P21(lh_p[21]), .P22(lh_p[22]), .P23(lh_p[23]), .P24(lh_p[24]), .P25(lh_p[25]), .P26(lh_p[26]), .P27(lh_p[27]), .P28(lh_p[28]), .P29(lh_p[29]), .P30(lh_p[30]), .P31(lh_p[31]), .P32(lh_p[32]), .P33(lh_p[33]), .P34(lh_p[34]), .P35(lh_p[35])
+    );
+    wire [17:0] ll_dsp_a = {2'b00, a[15:0]};
+    wire [17:0] ll_dsp_b = {2'b00, b[15:0]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) ll_dsp (
+       .A0(ll_dsp_a[0]), .A1(ll_dsp_a[1]), .A2(ll_dsp_a[2]), .A3(ll_dsp_a[3]), .A4(ll_dsp_a[4]), .A5(ll_dsp_a[5]), .A6(ll_dsp_a[6]), .A7(ll_dsp_a[7]), .A8(ll_dsp_a[8]), .A9(ll_dsp_a[9]), .A10(ll_dsp_a[10]), .A11(ll_dsp_a[11]), .A12(ll_dsp_a[12]), .A13(ll_dsp_a[13]), .A14(ll_dsp_a[14]), .A15(ll_dsp_a[15]), .A16(ll_dsp_a[16]), .A17(ll_dsp_a[17]),
+       .B0(ll_dsp_b[0]), .B1(ll_dsp_b[1]), .B2(ll_dsp_b[2]), .B3(ll_dsp_b[3]), .B4(ll_dsp_b[4]), .B5(ll_dsp_b[5]), .B6(ll_dsp_b[6]), .B7(ll_dsp_b[7]), .B8(ll_dsp_b[8]), .B9(ll_dsp_b[9]), .B10(ll_dsp_b[10]), .B11(ll_dsp_b[11]), .B12(ll_dsp_b[12]), .B13(ll_dsp_b[13]), .B14(ll_dsp_b[14]), .B15(ll_dsp_b[15]), .B16(ll_dsp_b[16]), .B17(ll_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(ll_p[0]), .P1(ll_p[1]), .P2(ll_p[2]), .P3(ll_p[3]), .P4(ll_p[4]), .P5(ll_p[5]), .P6(ll_p[6]), .P7(ll_p[7]), .P8(ll_p[8]), .P9(ll_p[9]), .P10(ll_p[10]), .P11(ll_p[11]), .P12(ll_p[12]), .P13(ll_p[13]), .P14(ll_p[14]), .P15(ll_p[15]), .P16(ll_p[16]), .P17(ll_p[17]), .P18(ll_p[18]), .P19(ll_p[19]), .P20(ll_p[20]), .P21(ll_p[21]), .P22(ll_p[22]), .P23(ll_p[23]), .P24(ll_p[24]), .P25(ll_p[25]), .P26(ll_p[26]), .P27(ll_p[27]), .P28(ll_p[28]), .P29(ll_p[29]), .P30(ll_p[30]), .P31(ll_p[31]), .P32(ll_p[32]), .P33(ll_p[33]), .P34(ll_p[34]), .P35(ll_p[35])
+    );
+    wire signed [31:0] hh = hh_p[31:0];
+    wire signed [32:0] hl = hl_p[32:0];
+    wire signed [32:0] lh = lh_p[32:0];
+    wire [31:0] ll = ll_p[31:0];
+    `else
     reg [31:0] a_r;
     reg [31:0] b_r;
     // Halves: high signed, low unsigned, extended to the width of their product (yosys narrows
@@ -14796,6 +12124,15 @@ module dsc_engine$dw$rq$2$mul(clock,a,b,hi);
     reg signed [32:0] hl;
     reg signed [32:0] lh;
     (* keep *) reg [31:0] ll;
+    always @(posedge clock) begin
+       a_r <= a;
+       b_r <= b;
+       hh <= ah32 * bh32;
+       hl <= ah33 * bl33;
+       lh <= al33 * bh33;
+       ll <= al32 * bl32;
+    end
+    `endif
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
@@ -14804,12 +12141,6 @@ module dsc_engine$dw$rq$2$mul(clock,a,b,hi);
     wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
     /* verilator lint_on UNUSEDSIGNAL */
     always @(posedge clock) begin
-       a_r <= a;
-       b_r <= b;
-       hh <= ah32 * bh32;
-       hl <= ah33 * bl33;
-       lh <= al33 * bh33;
-       ll <= al32 * bl32;
        mid <= {hl[32], hl} + {lh[32], lh};
        hh2 <= hh;
        ll2 <= ll;
@@ -16153,6 +13484,60 @@ module dsc_engine$dw$rq$3$mul(clock,a,b,hi);
     output reg  [33:0] hi;
     
     // Update code (custom)
+    `ifdef DSCGEN_ECP5_DSP
+    // Four MULT18X18D holding the operand and product registers (edges 1 and 2); each 18-bit
+    // operand is a half extended by its own signedness, so one signed multiply serves all four.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] hh_p;
+    wire [35:0] hl_p;
+    wire [35:0] lh_p;
+    wire [35:0] ll_p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] hh_dsp_a = {{2{a[31]}}, a[31:16]};
+    wire [17:0] hh_dsp_b = {{2{b[31]}}, b[31:16]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) hh_dsp (
+       .A0(hh_dsp_a[0]), .A1(hh_dsp_a[1]), .A2(hh_dsp_a[2]), .A3(hh_dsp_a[3]), .A4(hh_dsp_a[4]), .A5(hh_dsp_a[5]), .A6(hh_dsp_a[6]), .A7(hh_dsp_a[7]), .A8(hh_dsp_a[8]), .A9(hh_dsp_a[9]), .A10(hh_dsp_a[10]), .A11(hh_dsp_a[11]), .A12(hh_dsp_a[12]), .A13(hh_dsp_a[13]), .A14(hh_dsp_a[14]), .A15(hh_dsp_a[15]), .A16(hh_dsp_a[16]), .A17(hh_dsp_a[17]),
+       .B0(hh_dsp_b[0]), .B1(hh_dsp_b[1]), .B2(hh_dsp_b[2]), .B3(hh_dsp_b[3]), .B4(hh_dsp_b[4]), .B5(hh_dsp_b[5]), .B6(hh_dsp_b[6]), .B7(hh_dsp_b[7]), .B8(hh_dsp_b[8]), .B9(hh_dsp_b[9]), .B10(hh_dsp_b[10]), .B11(hh_dsp_b[11]), .B12(hh_dsp_b[12]), .B13(hh_dsp_b[13]), .B14(hh_dsp_b[14]), .B15(hh_dsp_b[15]), .B16(hh_dsp_b[16]), .B17(hh_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(hh_p[0]), .P1(hh_p[1]), .P2(hh_p[2]), .P3(hh_p[3]), .P4(hh_p[4]), .P5(hh_p[5]), .P6(hh_p[6]), .P7(hh_p[7]), .P8(hh_p[8]), .P9(hh_p[9]), .P10(hh_p[10]), .P11(hh_p[11]), .P12(hh_p[12]), .P13(hh_p[13]), .P14(hh_p[14]), .P15(hh_p[15]), .P16(hh_p[16]), .P17(hh_p[17]), .P18(hh_p[18]), .P19(hh_p[19]), .P20(hh_p[20]), .P21(hh_p[21]), .P22(hh_p[22]), .P23(hh_p[23]), .P24(hh_p[24]), .P25(hh_p[25]), .P26(hh_p[26]), .P27(hh_p[27]), .P28(hh_p[28]), .P29(hh_p[29]), .P30(hh_p[30]), .P31(hh_p[31]), .P32(hh_p[32]), .P33(hh_p[33]), .P34(hh_p[34]), .P35(hh_p[35])
+    );
+    wire [17:0] hl_dsp_a = {{2{a[31]}}, a[31:16]};
+    wire [17:0] hl_dsp_b = {2'b00, b[15:0]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) hl_dsp (
+       .A0(hl_dsp_a[0]), .A1(hl_dsp_a[1]), .A2(hl_dsp_a[2]), .A3(hl_dsp_a[3]), .A4(hl_dsp_a[4]), .A5(hl_dsp_a[5]), .A6(hl_dsp_a[6]), .A7(hl_dsp_a[7]), .A8(hl_dsp_a[8]), .A9(hl_dsp_a[9]), .A10(hl_dsp_a[10]), .A11(hl_dsp_a[11]), .A12(hl_dsp_a[12]), .A13(hl_dsp_a[13]), .A14(hl_dsp_a[14]), .A15(hl_dsp_a[15]), .A16(hl_dsp_a[16]), .A17(hl_dsp_a[17]),
+       .B0(hl_dsp_b[0]), .B1(hl_dsp_b[1]), .B2(hl_dsp_b[2]), .B3(hl_dsp_b[3]), .B4(hl_dsp_b[4]), .B5(hl_dsp_b[5]), .B6(hl_dsp_b[6]), .B7(hl_dsp_b[7]), .B8(hl_dsp_b[8]), .B9(hl_dsp_b[9]), .B10(hl_dsp_b[10]), .B11(hl_dsp_b[11]), .B12(hl_dsp_b[12]), .B13(hl_dsp_b[13]), .B14(hl_dsp_b[14]), .B15(hl_dsp_b[15]), .B16(hl_dsp_b[16]), .B17(hl_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(hl_p[0]), .P1(hl_p[1]), .P2(hl_p[2]), .P3(hl_p[3]), .P4(hl_p[4]), .P5(hl_p[5]), .P6(hl_p[6]), .P7(hl_p[7]), .P8(hl_p[8]), .P9(hl_p[9]), .P10(hl_p[10]), .P11(hl_p[11]), .P12(hl_p[12]), .P13(hl_p[13]), .P14(hl_p[14]), .P15(hl_p[15]), .P16(hl_p[16]), .P17(hl_p[17]), .P18(hl_p[18]), .P19(hl_p[19]), .P20(hl_p[20]), .P21(hl_p[21]), .P22(hl_p[22]), .P23(hl_p[23]), .P24(hl_p[24]), .P25(hl_p[25]), .P26(hl_p[26]), .P27(hl_p[27]), .P28(hl_p[28]), .P29(hl_p[29]), .P30(hl_p[30]), .P31(hl_p[31]), .P32(hl_p[32]), .P33(hl_p[33]), .P34(hl_p[34]), .P35(hl_p[35])
+    );
+    wire [17:0] lh_dsp_a = {2'b00, a[15:0]};
+    wire [17:0] lh_dsp_b = {{2{b[31]}}, b[31:16]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) lh_dsp (
+       .A0(lh_dsp_a[0]), .A1(lh_dsp_a[1]), .A2(lh_dsp_a[2]), .A3(lh_dsp_a[3]), .A4(lh_dsp_a[4]), .A5(lh_dsp_a[5]), .A6(lh_dsp_a[6]), .A7(lh_dsp_a[7]), .A8(lh_dsp_a[8]), .A9(lh_dsp_a[9]), .A10(lh_dsp_a[10]), .A11(lh_dsp_a[11]), .A12(lh_dsp_a[12]), .A13(lh_dsp_a[13]), .A14(lh_dsp_a[14]), .A15(lh_dsp_a[15]), .A16(lh_dsp_a[16]), .A17(lh_dsp_a[17]),
+       .B0(lh_dsp_b[0]), .B1(lh_dsp_b[1]), .B2(lh_dsp_b[2]), .B3(lh_dsp_b[3]), .B4(lh_dsp_b[4]), .B5(lh_dsp_b[5]), .B6(lh_dsp_b[6]), .B7(lh_dsp_b[7]), .B8(lh_dsp_b[8]), .B9(lh_dsp_b[9]), .B10(lh_dsp_b[10]), .B11(lh_dsp_b[11]), .B12(lh_dsp_b[12]), .B13(lh_dsp_b[13]), .B14(lh_dsp_b[14]), .B15(lh_dsp_b[15]), .B16(lh_dsp_b[16]), .B17(lh_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(lh_p[0]), .P1(lh_p[1]), .P2(lh_p[2]), .P3(lh_p[3]), .P4(lh_p[4]), .P5(lh_p[5]), .P6(lh_p[6]), .P7(lh_p[7]), .P8(lh_p[8]), .P9(lh_p[9]), .P10(lh_p[10]), .P11(lh_p[11]), .P12(lh_p[12]), .P13(lh_p[13]), .P14(lh_p[14]), .P15(lh_p[15]), .P16(lh_p[16]), .P17(lh_p[17]), .P18(lh_p[18]), .P19(lh_p[19]), .P20(lh_p[20]), .P21(lh_p[21]), .P22(lh_p[22]), .P23(lh_p[23]), .P24(lh_p[24]), .P25(lh_p[25]), .P26(lh_p[26]), .P27(lh_p[27]), .P28(lh_p[28]), .P29(lh_p[29]), .P30(lh_p[30]), .P31(lh_p[31]), .P32(lh_p[32]), .P33(lh_p[33]), .P34(lh_p[34]), .P35(lh_p[35])
+    );
+    wire [17:0] ll_dsp_a = {2'b00, a[15:0]};
+    wire [17:0] ll_dsp_b = {2'b00, b[15:0]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) ll_dsp (
+       .A0(ll_dsp_a[0]), .A1(ll_dsp_a[1]), .A2(ll_dsp_a[2]), .A3(ll_dsp_a[3]), .A4(ll_dsp_a[4]), .A5(ll_dsp_a[5]), .A6(ll_dsp_a[6]), .A7(ll_dsp_a[7]), .A8(ll_dsp_a[8]), .A9(ll_dsp_a[9]), .A10(ll_dsp_a[10]), .A11(ll_dsp_a[11]), .A12(ll_dsp_a[12]), .A13(ll_dsp_a[13]), .A14(ll_dsp_a[14]), .A15(ll_dsp_a[15]), .A16(ll_dsp_a[16]), .A17(ll_dsp_a[17]),
+       .B0(ll_dsp_b[0]), .B1(ll_dsp_b[1]), .B2(ll_dsp_b[2]), .B3(ll_dsp_b[3]), .B4(ll_dsp_b[4]), .B5(ll_dsp_b[5]), .B6(ll_dsp_b[6]), .B7(ll_dsp_b[7]), .B8(ll_dsp_b[8]), .B9(ll_dsp_b[9]), .B10(ll_dsp_b[10]), .B11(ll_dsp_b[11]), .B12(ll_dsp_b[12]), .B13(ll_dsp_b[13]), .B14(ll_dsp_b[14]), .B15(ll_dsp_b[15]), .B16(ll_dsp_b[16]), .B17(ll_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(ll_p[0]), .P1(ll_p[1]), .P2(ll_p[2]), .P3(ll_p[3]), .P4(ll_p[4]), .P5(ll_p[5]), .P6(ll_p[6]), .P7(ll_p[7]), .P8(ll_p[8]), .P9(ll_p[9]), .P10(ll_p[10]), .P11(ll_p[11]), .P12(ll_p[12]), .P13(ll_p[13]), .P14(ll_p[14]), .P15(ll_p[15]), .P16(ll_p[16]), .P17(ll_p[17]), .P18(ll_p[18]), .P19(ll_p[19]), .P20(ll_p[20]), .P21(ll_p[21]), .P22(ll_p[22]), .P23(ll_p[23]), .P24(ll_p[24]), .P25(ll_p[25]), .P26(ll_p[26]), .P27(ll_p[27]), .P28(ll_p[28]), .P29(ll_p[29]), .P30(ll_p[30]), .P31(ll_p[31]), .P32(ll_p[32]), .P33(ll_p[33]), .P34(ll_p[34]), .P35(ll_p[35])
+    );
+    wire signed [31:0] hh = hh_p[31:0];
+    wire signed [32:0] hl = hl_p[32:0];
+    wire signed [32:0] lh = lh_p[32:0];
+    wire [31:0] ll = ll_p[31:0];
+    `else
     reg [31:0] a_r;
     reg [31:0] b_r;
     // Halves: high signed, low unsigned, extended to the width of their product (yosys narrows
@@ -16172,6 +13557,15 @@ module dsc_engine$dw$rq$3$mul(clock,a,b,hi);
     reg signed [32:0] hl;
     reg signed [32:0] lh;
     (* keep *) reg [31:0] ll;
+    always @(posedge clock) begin
+       a_r <= a;
+       b_r <= b;
+       hh <= ah32 * bh32;
+       hl <= ah33 * bl33;
+       lh <= al33 * bh33;
+       ll <= al32 * bl32;
+    end
+    `endif
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
@@ -16180,12 +13574,6 @@ module dsc_engine$dw$rq$3$mul(clock,a,b,hi);
     wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
     /* verilator lint_on UNUSEDSIGNAL */
     always @(posedge clock) begin
-       a_r <= a;
-       b_r <= b;
-       hh <= ah32 * bh32;
-       hl <= ah33 * bl33;
-       lh <= al33 * bh33;
-       ll <= al32 * bl32;
        mid <= {hl[32], hl} + {lh[32], lh};
        hh2 <= hh;
        ll2 <= ll;
@@ -16593,7 +13981,7 @@ module dsc_engine$dw$spend(d,q,clock);
 endmodule // dsc_engine$dw$spend
 
 
-module dsc_engine$dw$sram(clock,write_enable,write_address,write_data,read_address,read_data);
+module dsc_engine$dw$sram(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -16601,6 +13989,7 @@ module dsc_engine$dw$sram(clock,write_enable,write_address,write_data,read_addre
     input wire  [5:0] write_address;
     input wire  [23:0] write_data;
     input wire  [5:0] read_address;
+    input wire  read_enable;
     output reg  [23:0] read_data;
     
     // Update code (custom)
@@ -16611,7 +14000,9 @@ module dsc_engine$dw$sram(clock,write_enable,write_address,write_data,read_addre
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // dsc_engine$dw$sram
 
@@ -16873,12 +14264,14 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
     reg  [11:0] line_buffers$0$write_address;
     reg  [31:0] line_buffers$0$write_data;
     reg  [11:0] line_buffers$0$read_address;
+    reg  line_buffers$0$read_enable;
     wire  [31:0] line_buffers$0$read_data;
     reg  line_buffers$1$clock;
     reg  line_buffers$1$write_enable;
     reg  [11:0] line_buffers$1$write_address;
     reg  [31:0] line_buffers$1$write_data;
     reg  [11:0] line_buffers$1$read_address;
+    reg  line_buffers$1$read_enable;
     wire  [31:0] line_buffers$1$read_data;
     reg  rows$0$clock;
     reg  [31:0] rows$0$new_tap;
@@ -16886,6 +14279,7 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
     reg  [2:0] rows$0$col_flags;
     reg  [31:0] rows$0$zp;
     reg  [5:0] rows$0$read_group;
+    reg  rows$0$read;
     reg  [5:0] rows$0$write_group;
     reg  rows$0$write;
     reg  rows$0$single;
@@ -16897,6 +14291,7 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
     reg  [2:0] rows$1$col_flags;
     reg  [31:0] rows$1$zp;
     reg  [5:0] rows$1$read_group;
+    reg  rows$1$read;
     reg  [5:0] rows$1$write_group;
     reg  rows$1$write;
     reg  rows$1$single;
@@ -16908,6 +14303,7 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
     reg  [2:0] rows$2$col_flags;
     reg  [31:0] rows$2$zp;
     reg  [5:0] rows$2$read_group;
+    reg  rows$2$read;
     reg  [5:0] rows$2$write_group;
     reg  rows$2$write;
     reg  rows$2$single;
@@ -17012,6 +14408,7 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         .write_address(line_buffers$0$write_address),
         .write_data(line_buffers$0$write_data),
         .read_address(line_buffers$0$read_address),
+        .read_enable(line_buffers$0$read_enable),
         .read_data(line_buffers$0$read_data)
     );
     dsc_engine$dw$window$line_buffers$1 line_buffers$1(
@@ -17020,6 +14417,7 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         .write_address(line_buffers$1$write_address),
         .write_data(line_buffers$1$write_data),
         .read_address(line_buffers$1$read_address),
+        .read_enable(line_buffers$1$read_enable),
         .read_data(line_buffers$1$read_data)
     );
     dsc_engine$dw$window$rows$0 rows$0(
@@ -17029,6 +14427,7 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         .col_flags(rows$0$col_flags),
         .zp(rows$0$zp),
         .read_group(rows$0$read_group),
+        .read(rows$0$read),
         .write_group(rows$0$write_group),
         .write(rows$0$write),
         .single(rows$0$single),
@@ -17042,6 +14441,7 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         .col_flags(rows$1$col_flags),
         .zp(rows$1$zp),
         .read_group(rows$1$read_group),
+        .read(rows$1$read),
         .write_group(rows$1$write_group),
         .write(rows$1$write),
         .single(rows$1$single),
@@ -17055,6 +14455,7 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         .col_flags(rows$2$col_flags),
         .zp(rows$2$zp),
         .read_group(rows$2$read_group),
+        .read(rows$2$read),
         .write_group(rows$2$write_group),
         .write(rows$2$write),
         .single(rows$2$single),
@@ -17190,28 +14591,30 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         line_buffers$0$clock = clock;
         line_buffers$0$write_address = lb_addr$q;
         line_buffers$0$write_enable = fire && colscan$at_real;
-        line_buffers$0$read_address = lb_addr$q;
-        if (fire) begin
-            if (row_end) begin
-                line_buffers$0$read_address = 32'h0;
-            end
-            else begin
-                line_buffers$0$read_address = lb_addr$q + 32'h1;
-            end
+        line_buffers$0$read_enable = fire || prime$q;
+        if (prime$q) begin
+            line_buffers$0$read_address = lb_addr$q;
+        end
+        else if (row_end) begin
+            line_buffers$0$read_address = 32'h0;
+        end
+        else begin
+            line_buffers$0$read_address = lb_addr$q + 32'h1;
         end
         line_buffers$0$write_data = lb_src$0;
         lb_src$1 = line_buffers$0$read_data;
         line_buffers$1$clock = clock;
         line_buffers$1$write_address = lb_addr$q;
         line_buffers$1$write_enable = fire && colscan$at_real;
-        line_buffers$1$read_address = lb_addr$q;
-        if (fire) begin
-            if (row_end) begin
-                line_buffers$1$read_address = 32'h0;
-            end
-            else begin
-                line_buffers$1$read_address = lb_addr$q + 32'h1;
-            end
+        line_buffers$1$read_enable = fire || prime$q;
+        if (prime$q) begin
+            line_buffers$1$read_address = lb_addr$q;
+        end
+        else if (row_end) begin
+            line_buffers$1$read_address = 32'h0;
+        end
+        else begin
+            line_buffers$1$read_address = lb_addr$q + 32'h1;
         end
         line_buffers$1$write_data = lb_src$1;
         lb_src$2 = line_buffers$1$read_data;
@@ -17230,14 +14633,15 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         rows$0$write = fire;
         rows$0$single = single;
         rows$0$load = fire && emit;
+        rows$0$read = fire || prime$q;
         if (single) begin
             rows$0$read_group = 32'h1;
         end
-        else if (fire) begin
-            rows$0$read_group = group_succ$q;
+        else if (prime$q) begin
+            rows$0$read_group = group$q;
         end
         else begin
-            rows$0$read_group = group$q;
+            rows$0$read_group = group_succ$q;
         end
         rows$1$new_tap = lb_src$1;
         rows$1$clock = clock;
@@ -17254,14 +14658,15 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         rows$1$write = fire;
         rows$1$single = single;
         rows$1$load = fire && emit;
+        rows$1$read = fire || prime$q;
         if (single) begin
             rows$1$read_group = 32'h1;
         end
-        else if (fire) begin
-            rows$1$read_group = group_succ$q;
+        else if (prime$q) begin
+            rows$1$read_group = group$q;
         end
         else begin
-            rows$1$read_group = group$q;
+            rows$1$read_group = group_succ$q;
         end
         rows$2$new_tap = lb_src$2;
         rows$2$clock = clock;
@@ -17278,14 +14683,15 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         rows$2$write = fire;
         rows$2$single = single;
         rows$2$load = fire && emit;
+        rows$2$read = fire || prime$q;
         if (single) begin
             rows$2$read_group = 32'h1;
         end
-        else if (fire) begin
-            rows$2$read_group = group_succ$q;
+        else if (prime$q) begin
+            rows$2$read_group = group$q;
         end
         else begin
-            rows$2$read_group = group$q;
+            rows$2$read_group = group_succ$q;
         end
         win_chain$0 = rows$0$taps;
         out$tdata = win_chain$0;
@@ -18170,7 +15576,7 @@ module dsc_engine$dw$window$lb_addr(d,q,clock);
 endmodule // dsc_engine$dw$window$lb_addr
 
 
-module dsc_engine$dw$window$line_buffers$0(clock,write_enable,write_address,write_data,read_address,read_data);
+module dsc_engine$dw$window$line_buffers$0(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -18178,6 +15584,7 @@ module dsc_engine$dw$window$line_buffers$0(clock,write_enable,write_address,writ
     input wire  [11:0] write_address;
     input wire  [31:0] write_data;
     input wire  [11:0] read_address;
+    input wire  read_enable;
     output reg  [31:0] read_data;
     
     // Update code (custom)
@@ -18188,12 +15595,14 @@ module dsc_engine$dw$window$line_buffers$0(clock,write_enable,write_address,writ
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // dsc_engine$dw$window$line_buffers$0
 
 
-module dsc_engine$dw$window$line_buffers$1(clock,write_enable,write_address,write_data,read_address,read_data);
+module dsc_engine$dw$window$line_buffers$1(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -18201,6 +15610,7 @@ module dsc_engine$dw$window$line_buffers$1(clock,write_enable,write_address,writ
     input wire  [11:0] write_address;
     input wire  [31:0] write_data;
     input wire  [11:0] read_address;
+    input wire  read_enable;
     output reg  [31:0] read_data;
     
     // Update code (custom)
@@ -18211,7 +15621,9 @@ module dsc_engine$dw$window$line_buffers$1(clock,write_enable,write_address,writ
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // dsc_engine$dw$window$line_buffers$1
 
@@ -18273,7 +15685,7 @@ module dsc_engine$dw$window$prime(d,q,clock);
 endmodule // dsc_engine$dw$window$prime
 
 
-module dsc_engine$dw$window$rows$0(clock,new_tap,row_inside,col_flags,zp,read_group,write_group,write,single,load,taps);
+module dsc_engine$dw$window$rows$0(clock,new_tap,row_inside,col_flags,zp,read_group,read,write_group,write,single,load,taps);
     
     // Module arguments
     input wire  clock;
@@ -18282,6 +15694,7 @@ module dsc_engine$dw$window$rows$0(clock,new_tap,row_inside,col_flags,zp,read_gr
     input wire  [2:0] col_flags;
     input wire  [31:0] zp;
     input wire  [5:0] read_group;
+    input wire  read;
     input wire  [5:0] write_group;
     input wire  write;
     input wire  single;
@@ -18300,12 +15713,14 @@ module dsc_engine$dw$window$rows$0(clock,new_tap,row_inside,col_flags,zp,read_gr
     reg  [5:0] hist$0$write_address;
     reg  [31:0] hist$0$write_data;
     reg  [5:0] hist$0$read_address;
+    reg  hist$0$read_enable;
     wire  [31:0] hist$0$read_data;
     reg  hist$1$clock;
     reg  hist$1$write_enable;
     reg  [5:0] hist$1$write_address;
     reg  [31:0] hist$1$write_data;
     reg  [5:0] hist$1$read_address;
+    reg  hist$1$read_enable;
     wire  [31:0] hist$1$read_data;
     reg  [31:0] fwd$0$d;
     wire  [31:0] fwd$0$q;
@@ -18347,6 +15762,7 @@ module dsc_engine$dw$window$rows$0(clock,new_tap,row_inside,col_flags,zp,read_gr
         .write_address(hist$0$write_address),
         .write_data(hist$0$write_data),
         .read_address(hist$0$read_address),
+        .read_enable(hist$0$read_enable),
         .read_data(hist$0$read_data)
     );
     dsc_engine$dw$window$rows$0$hist$1 hist$1(
@@ -18355,6 +15771,7 @@ module dsc_engine$dw$window$rows$0(clock,new_tap,row_inside,col_flags,zp,read_gr
         .write_address(hist$1$write_address),
         .write_data(hist$1$write_data),
         .read_address(hist$1$read_address),
+        .read_enable(hist$1$read_enable),
         .read_data(hist$1$read_data)
     );
     dsc_engine$dw$window$rows$0$fwd$0 fwd$0(
@@ -18397,6 +15814,7 @@ module dsc_engine$dw$window$rows$0(clock,new_tap,row_inside,col_flags,zp,read_gr
         age$0 = new_tap;
         hist$0$clock = clock;
         hist$0$read_address = read_group;
+        hist$0$read_enable = read;
         hist$0$write_address = write_group;
         hist$0$write_enable = write;
         hist$0$write_data = age$0;
@@ -18413,6 +15831,7 @@ module dsc_engine$dw$window$rows$0(clock,new_tap,row_inside,col_flags,zp,read_gr
         end
         hist$1$clock = clock;
         hist$1$read_address = read_group;
+        hist$1$read_enable = read;
         hist$1$write_address = write_group;
         hist$1$write_enable = write;
         hist$1$write_data = age$1;
@@ -18491,7 +15910,7 @@ module dsc_engine$dw$window$rows$0$fwd$1(d,q,clock);
 endmodule // dsc_engine$dw$window$rows$0$fwd$1
 
 
-module dsc_engine$dw$window$rows$0$hist$0(clock,write_enable,write_address,write_data,read_address,read_data);
+module dsc_engine$dw$window$rows$0$hist$0(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -18499,6 +15918,7 @@ module dsc_engine$dw$window$rows$0$hist$0(clock,write_enable,write_address,write
     input wire  [5:0] write_address;
     input wire  [31:0] write_data;
     input wire  [5:0] read_address;
+    input wire  read_enable;
     output reg  [31:0] read_data;
     
     // Update code (custom)
@@ -18509,12 +15929,14 @@ module dsc_engine$dw$window$rows$0$hist$0(clock,write_enable,write_address,write
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // dsc_engine$dw$window$rows$0$hist$0
 
 
-module dsc_engine$dw$window$rows$0$hist$1(clock,write_enable,write_address,write_data,read_address,read_data);
+module dsc_engine$dw$window$rows$0$hist$1(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -18522,6 +15944,7 @@ module dsc_engine$dw$window$rows$0$hist$1(clock,write_enable,write_address,write
     input wire  [5:0] write_address;
     input wire  [31:0] write_data;
     input wire  [5:0] read_address;
+    input wire  read_enable;
     output reg  [31:0] read_data;
     
     // Update code (custom)
@@ -18532,7 +15955,9 @@ module dsc_engine$dw$window$rows$0$hist$1(clock,write_enable,write_address,write
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // dsc_engine$dw$window$rows$0$hist$1
 
@@ -18714,7 +16139,7 @@ module dsc_engine$dw$window$rows$0$regs$2$held(d,q,clock);
 endmodule // dsc_engine$dw$window$rows$0$regs$2$held
 
 
-module dsc_engine$dw$window$rows$1(clock,new_tap,row_inside,col_flags,zp,read_group,write_group,write,single,load,taps);
+module dsc_engine$dw$window$rows$1(clock,new_tap,row_inside,col_flags,zp,read_group,read,write_group,write,single,load,taps);
     
     // Module arguments
     input wire  clock;
@@ -18723,6 +16148,7 @@ module dsc_engine$dw$window$rows$1(clock,new_tap,row_inside,col_flags,zp,read_gr
     input wire  [2:0] col_flags;
     input wire  [31:0] zp;
     input wire  [5:0] read_group;
+    input wire  read;
     input wire  [5:0] write_group;
     input wire  write;
     input wire  single;
@@ -18741,12 +16167,14 @@ module dsc_engine$dw$window$rows$1(clock,new_tap,row_inside,col_flags,zp,read_gr
     reg  [5:0] hist$0$write_address;
     reg  [31:0] hist$0$write_data;
     reg  [5:0] hist$0$read_address;
+    reg  hist$0$read_enable;
     wire  [31:0] hist$0$read_data;
     reg  hist$1$clock;
     reg  hist$1$write_enable;
     reg  [5:0] hist$1$write_address;
     reg  [31:0] hist$1$write_data;
     reg  [5:0] hist$1$read_address;
+    reg  hist$1$read_enable;
     wire  [31:0] hist$1$read_data;
     reg  [31:0] fwd$0$d;
     wire  [31:0] fwd$0$q;
@@ -18788,6 +16216,7 @@ module dsc_engine$dw$window$rows$1(clock,new_tap,row_inside,col_flags,zp,read_gr
         .write_address(hist$0$write_address),
         .write_data(hist$0$write_data),
         .read_address(hist$0$read_address),
+        .read_enable(hist$0$read_enable),
         .read_data(hist$0$read_data)
     );
     dsc_engine$dw$window$rows$1$hist$1 hist$1(
@@ -18796,6 +16225,7 @@ module dsc_engine$dw$window$rows$1(clock,new_tap,row_inside,col_flags,zp,read_gr
         .write_address(hist$1$write_address),
         .write_data(hist$1$write_data),
         .read_address(hist$1$read_address),
+        .read_enable(hist$1$read_enable),
         .read_data(hist$1$read_data)
     );
     dsc_engine$dw$window$rows$1$fwd$0 fwd$0(
@@ -18838,6 +16268,7 @@ module dsc_engine$dw$window$rows$1(clock,new_tap,row_inside,col_flags,zp,read_gr
         age$0 = new_tap;
         hist$0$clock = clock;
         hist$0$read_address = read_group;
+        hist$0$read_enable = read;
         hist$0$write_address = write_group;
         hist$0$write_enable = write;
         hist$0$write_data = age$0;
@@ -18854,6 +16285,7 @@ module dsc_engine$dw$window$rows$1(clock,new_tap,row_inside,col_flags,zp,read_gr
         end
         hist$1$clock = clock;
         hist$1$read_address = read_group;
+        hist$1$read_enable = read;
         hist$1$write_address = write_group;
         hist$1$write_enable = write;
         hist$1$write_data = age$1;
@@ -18932,7 +16364,7 @@ module dsc_engine$dw$window$rows$1$fwd$1(d,q,clock);
 endmodule // dsc_engine$dw$window$rows$1$fwd$1
 
 
-module dsc_engine$dw$window$rows$1$hist$0(clock,write_enable,write_address,write_data,read_address,read_data);
+module dsc_engine$dw$window$rows$1$hist$0(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -18940,6 +16372,7 @@ module dsc_engine$dw$window$rows$1$hist$0(clock,write_enable,write_address,write
     input wire  [5:0] write_address;
     input wire  [31:0] write_data;
     input wire  [5:0] read_address;
+    input wire  read_enable;
     output reg  [31:0] read_data;
     
     // Update code (custom)
@@ -18950,12 +16383,14 @@ module dsc_engine$dw$window$rows$1$hist$0(clock,write_enable,write_address,write
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // dsc_engine$dw$window$rows$1$hist$0
 
 
-module dsc_engine$dw$window$rows$1$hist$1(clock,write_enable,write_address,write_data,read_address,read_data);
+module dsc_engine$dw$window$rows$1$hist$1(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -18963,6 +16398,7 @@ module dsc_engine$dw$window$rows$1$hist$1(clock,write_enable,write_address,write
     input wire  [5:0] write_address;
     input wire  [31:0] write_data;
     input wire  [5:0] read_address;
+    input wire  read_enable;
     output reg  [31:0] read_data;
     
     // Update code (custom)
@@ -18973,7 +16409,9 @@ module dsc_engine$dw$window$rows$1$hist$1(clock,write_enable,write_address,write
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // dsc_engine$dw$window$rows$1$hist$1
 
@@ -19155,7 +16593,7 @@ module dsc_engine$dw$window$rows$1$regs$2$held(d,q,clock);
 endmodule // dsc_engine$dw$window$rows$1$regs$2$held
 
 
-module dsc_engine$dw$window$rows$2(clock,new_tap,row_inside,col_flags,zp,read_group,write_group,write,single,load,taps);
+module dsc_engine$dw$window$rows$2(clock,new_tap,row_inside,col_flags,zp,read_group,read,write_group,write,single,load,taps);
     
     // Module arguments
     input wire  clock;
@@ -19164,6 +16602,7 @@ module dsc_engine$dw$window$rows$2(clock,new_tap,row_inside,col_flags,zp,read_gr
     input wire  [2:0] col_flags;
     input wire  [31:0] zp;
     input wire  [5:0] read_group;
+    input wire  read;
     input wire  [5:0] write_group;
     input wire  write;
     input wire  single;
@@ -19182,12 +16621,14 @@ module dsc_engine$dw$window$rows$2(clock,new_tap,row_inside,col_flags,zp,read_gr
     reg  [5:0] hist$0$write_address;
     reg  [31:0] hist$0$write_data;
     reg  [5:0] hist$0$read_address;
+    reg  hist$0$read_enable;
     wire  [31:0] hist$0$read_data;
     reg  hist$1$clock;
     reg  hist$1$write_enable;
     reg  [5:0] hist$1$write_address;
     reg  [31:0] hist$1$write_data;
     reg  [5:0] hist$1$read_address;
+    reg  hist$1$read_enable;
     wire  [31:0] hist$1$read_data;
     reg  [31:0] fwd$0$d;
     wire  [31:0] fwd$0$q;
@@ -19229,6 +16670,7 @@ module dsc_engine$dw$window$rows$2(clock,new_tap,row_inside,col_flags,zp,read_gr
         .write_address(hist$0$write_address),
         .write_data(hist$0$write_data),
         .read_address(hist$0$read_address),
+        .read_enable(hist$0$read_enable),
         .read_data(hist$0$read_data)
     );
     dsc_engine$dw$window$rows$2$hist$1 hist$1(
@@ -19237,6 +16679,7 @@ module dsc_engine$dw$window$rows$2(clock,new_tap,row_inside,col_flags,zp,read_gr
         .write_address(hist$1$write_address),
         .write_data(hist$1$write_data),
         .read_address(hist$1$read_address),
+        .read_enable(hist$1$read_enable),
         .read_data(hist$1$read_data)
     );
     dsc_engine$dw$window$rows$2$fwd$0 fwd$0(
@@ -19279,6 +16722,7 @@ module dsc_engine$dw$window$rows$2(clock,new_tap,row_inside,col_flags,zp,read_gr
         age$0 = new_tap;
         hist$0$clock = clock;
         hist$0$read_address = read_group;
+        hist$0$read_enable = read;
         hist$0$write_address = write_group;
         hist$0$write_enable = write;
         hist$0$write_data = age$0;
@@ -19295,6 +16739,7 @@ module dsc_engine$dw$window$rows$2(clock,new_tap,row_inside,col_flags,zp,read_gr
         end
         hist$1$clock = clock;
         hist$1$read_address = read_group;
+        hist$1$read_enable = read;
         hist$1$write_address = write_group;
         hist$1$write_enable = write;
         hist$1$write_data = age$1;
@@ -19373,7 +16818,7 @@ module dsc_engine$dw$window$rows$2$fwd$1(d,q,clock);
 endmodule // dsc_engine$dw$window$rows$2$fwd$1
 
 
-module dsc_engine$dw$window$rows$2$hist$0(clock,write_enable,write_address,write_data,read_address,read_data);
+module dsc_engine$dw$window$rows$2$hist$0(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -19381,6 +16826,7 @@ module dsc_engine$dw$window$rows$2$hist$0(clock,write_enable,write_address,write
     input wire  [5:0] write_address;
     input wire  [31:0] write_data;
     input wire  [5:0] read_address;
+    input wire  read_enable;
     output reg  [31:0] read_data;
     
     // Update code (custom)
@@ -19391,12 +16837,14 @@ module dsc_engine$dw$window$rows$2$hist$0(clock,write_enable,write_address,write
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // dsc_engine$dw$window$rows$2$hist$0
 
 
-module dsc_engine$dw$window$rows$2$hist$1(clock,write_enable,write_address,write_data,read_address,read_data);
+module dsc_engine$dw$window$rows$2$hist$1(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -19404,6 +16852,7 @@ module dsc_engine$dw$window$rows$2$hist$1(clock,write_enable,write_address,write
     input wire  [5:0] write_address;
     input wire  [31:0] write_data;
     input wire  [5:0] read_address;
+    input wire  read_enable;
     output reg  [31:0] read_data;
     
     // Update code (custom)
@@ -19414,7 +16863,9 @@ module dsc_engine$dw$window$rows$2$hist$1(clock,write_enable,write_address,write
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // dsc_engine$dw$window$rows$2$hist$1
 
@@ -20373,7 +17824,7 @@ module dsc_engine$dw$wpend(d,q,clock);
 endmodule // dsc_engine$dw$wpend
 
 
-module dsc_engine$dw$wram(clock,write_enable,write_address,write_data,read_address,read_data);
+module dsc_engine$dw$wram(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -20381,6 +17832,7 @@ module dsc_engine$dw$wram(clock,write_enable,write_address,write_data,read_addre
     input wire  [5:0] write_address;
     input wire  [287:0] write_data;
     input wire  [5:0] read_address;
+    input wire  read_enable;
     output reg  [287:0] read_data;
     
     // Update code (custom)
@@ -20391,7 +17843,9 @@ module dsc_engine$dw$wram(clock,write_enable,write_address,write_data,read_addre
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // dsc_engine$dw$wram
 
@@ -20439,6 +17893,7 @@ module dsc_engine$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$tdata
     reg  [9:0] ram$write_address;
     reg  [32:0] ram$write_data;
     reg  [9:0] ram$read_address;
+    reg  ram$read_enable;
     wire  [32:0] ram$read_data;
     reg  [9:0] wp$d;
     wire  [9:0] wp$q;
@@ -20485,6 +17940,7 @@ module dsc_engine$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$tdata
         .write_address(ram$write_address),
         .write_data(ram$write_data),
         .read_address(ram$read_address),
+        .read_enable(ram$read_enable),
         .read_data(ram$read_data)
     );
     dsc_engine$fifo$wp wp(
@@ -20579,6 +18035,7 @@ module dsc_engine$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$tdata
         pop = q0_valid$q & out$tready;
         issue = (wp$q != rp$q) & ((~q1_valid$q & ~(q0_valid$q & inflight$q)) | (pop & ~(q1_valid$q & inflight$q)));
         ram$read_address = rp$q;
+        ram$read_enable = 1'b1;
         if (issue) begin
             rp$d = rp$q + 32'h1;
         end
@@ -20780,7 +18237,7 @@ module dsc_engine$fifo$q1_valid(d,q,clock);
 endmodule // dsc_engine$fifo$q1_valid
 
 
-module dsc_engine$fifo$ram(clock,write_enable,write_address,write_data,read_address,read_data);
+module dsc_engine$fifo$ram(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -20788,6 +18245,7 @@ module dsc_engine$fifo$ram(clock,write_enable,write_address,write_data,read_addr
     input wire  [9:0] write_address;
     input wire  [32:0] write_data;
     input wire  [9:0] read_address;
+    input wire  read_enable;
     output reg  [32:0] read_data;
     
     // Update code (custom)
@@ -20798,7 +18256,9 @@ module dsc_engine$fifo$ram(clock,write_enable,write_address,write_data,read_addr
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // dsc_engine$fifo$ram
 
@@ -20862,7 +18322,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     output reg  [15:0] out_fill;
     
     // Constant declarations
-    localparam  o_back = 5'b1011;
+    localparam  o_back = 5'b1010;
     localparam  param_regs = 1'b1;
     localparam  rows = 16'h4;
     localparam  rows1 = 16'h5;
@@ -20900,42 +18360,49 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     reg  [11:0] xram$write_address;
     reg  [31:0] xram$write_data;
     reg  [11:0] xram$read_address;
+    reg  xram$read_enable;
     wire  [31:0] xram$read_data;
     reg  wram$clock;
     reg  wram$write_enable;
     reg  [13:0] wram$write_address;
     reg  [31:0] wram$write_data;
     reg  [13:0] wram$read_address;
+    reg  wram$read_enable;
     wire  [31:0] wram$read_data;
     reg  aram$clock;
     reg  aram$write_enable;
     reg  [4:0] aram$write_address;
     reg  [95:0] aram$write_data;
     reg  [4:0] aram$read_address;
+    reg  aram$read_enable;
     wire  [95:0] aram$read_data;
     reg  oram$clock;
     reg  oram$write_enable;
     reg  [11:0] oram$write_address;
     reg  [31:0] oram$write_data;
     reg  [11:0] oram$read_address;
+    reg  oram$read_enable;
     wire  [31:0] oram$read_data;
     reg  bram$clock;
     reg  bram$write_enable;
     reg  [5:0] bram$write_address;
     reg  [127:0] bram$write_data;
     reg  [5:0] bram$read_address;
+    reg  bram$read_enable;
     wire  [127:0] bram$read_data;
     reg  mram$clock;
     reg  mram$write_enable;
     reg  [5:0] mram$write_address;
     reg  [127:0] mram$write_data;
     reg  [5:0] mram$read_address;
+    reg  mram$read_enable;
     wire  [127:0] mram$read_data;
     reg  sram$clock;
     reg  sram$write_enable;
     reg  [5:0] sram$write_address;
     reg  [23:0] sram$write_data;
     reg  [5:0] sram$read_address;
+    reg  sram$read_enable;
     wire  [23:0] sram$read_data;
     reg  rq$0$clock;
     reg  rq$0$valid;
@@ -21046,6 +18513,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     reg  [4:0] o_dly$write_address;
     reg  [11:0] o_dly$write_data;
     reg  [4:0] o_dly$read_address;
+    reg  o_dly$read_enable;
     wire  [11:0] o_dly$read_data;
     reg  [4:0] o_wp$d;
     wire  [4:0] o_wp$q;
@@ -21364,6 +18832,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         .write_address(xram$write_address),
         .write_data(xram$write_data),
         .read_address(xram$read_address),
+        .read_enable(xram$read_enable),
         .read_data(xram$read_data)
     );
     dsc_engine$pw$wram wram(
@@ -21372,6 +18841,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         .write_address(wram$write_address),
         .write_data(wram$write_data),
         .read_address(wram$read_address),
+        .read_enable(wram$read_enable),
         .read_data(wram$read_data)
     );
     dsc_engine$pw$aram aram(
@@ -21380,6 +18850,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         .write_address(aram$write_address),
         .write_data(aram$write_data),
         .read_address(aram$read_address),
+        .read_enable(aram$read_enable),
         .read_data(aram$read_data)
     );
     dsc_engine$pw$oram oram(
@@ -21388,6 +18859,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         .write_address(oram$write_address),
         .write_data(oram$write_data),
         .read_address(oram$read_address),
+        .read_enable(oram$read_enable),
         .read_data(oram$read_data)
     );
     dsc_engine$pw$bram bram(
@@ -21396,6 +18868,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         .write_address(bram$write_address),
         .write_data(bram$write_data),
         .read_address(bram$read_address),
+        .read_enable(bram$read_enable),
         .read_data(bram$read_data)
     );
     dsc_engine$pw$mram mram(
@@ -21404,6 +18877,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         .write_address(mram$write_address),
         .write_data(mram$write_data),
         .read_address(mram$read_address),
+        .read_enable(mram$read_enable),
         .read_data(mram$read_data)
     );
     dsc_engine$pw$sram sram(
@@ -21412,6 +18886,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         .write_address(sram$write_address),
         .write_data(sram$write_data),
         .read_address(sram$read_address),
+        .read_enable(sram$read_enable),
         .read_data(sram$read_data)
     );
     dsc_engine$pw$rq$0 rq$0(
@@ -21570,6 +19045,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         .write_address(o_dly$write_address),
         .write_data(o_dly$write_data),
         .read_address(o_dly$read_address),
+        .read_enable(o_dly$read_enable),
         .read_data(o_dly$read_data)
     );
     dsc_engine$pw$o_wp o_wp(
@@ -22402,6 +19878,14 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         clr_full = 1'b0;
         sw_d$d = 1'b0;
         cap_d$d = 1'b0;
+        xram$read_enable = 1'b1;
+        wram$read_enable = 1'b1;
+        aram$read_enable = 1'b1;
+        bram$read_enable = 1'b1;
+        sram$read_enable = 1'b1;
+        mram$read_enable = 1'b1;
+        o_dly$read_enable = 1'b1;
+        oram$read_enable = 1'b1;
         xram$read_address = px_addr$q;
         if (cbank$q) begin
             xram$read_address = px_addr$q | xbank;
@@ -22815,7 +20299,7 @@ module dsc_engine$pw$act_min(d,q,clock);
 endmodule // dsc_engine$pw$act_min
 
 
-module dsc_engine$pw$aram(clock,write_enable,write_address,write_data,read_address,read_data);
+module dsc_engine$pw$aram(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -22823,6 +20307,7 @@ module dsc_engine$pw$aram(clock,write_enable,write_address,write_data,read_addre
     input wire  [4:0] write_address;
     input wire  [95:0] write_data;
     input wire  [4:0] read_address;
+    input wire  read_enable;
     output reg  [95:0] read_data;
     
     // Update code (custom)
@@ -22833,7 +20318,9 @@ module dsc_engine$pw$aram(clock,write_enable,write_address,write_data,read_addre
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // dsc_engine$pw$aram
 
@@ -25971,13 +23458,14 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psu
     output reg  [7:0] w_out;
     output reg  [23:0] psum_out;
     
-    // Constant declarations
-    localparam  sign_fill = 24'hff0000;
-    
     // Stub signals
+    reg  mul$clock;
     reg  [7:0] mul$a;
     reg  [7:0] mul$b;
+    reg  mul$b_en;
     wire  [15:0] mul$y;
+    reg  [15:0] ext$a;
+    wire  [23:0] ext$y;
     reg  [7:0] a_reg$d;
     wire  [7:0] a_reg$q;
     reg  a_reg$clock;
@@ -25993,24 +23481,21 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] shadow$d;
     wire  [7:0] shadow$q;
     reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
     reg  [23:0] psum$d;
     wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [23:0] prod$d;
-    wire  [23:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$0$ws_cells$0$mul mul(
+        .clock(mul$clock),
         .a(mul$a),
         .b(mul$b),
+        .b_en(mul$b_en),
         .y(mul$y)
+    );
+    dsc_engine$pw$array$ws_rows$0$ws_cells$0$ext ext(
+        .a(ext$a),
+        .y(ext$y)
     );
     dsc_engine$pw$array$ws_rows$0$ws_cells$0$a_reg a_reg(
         .d(a_reg$d),
@@ -26037,20 +23522,10 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psu
         .q(shadow$q),
         .clock(shadow$clock)
     );
-    dsc_engine$pw$array$ws_rows$0$ws_cells$0$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
     dsc_engine$pw$array$ws_rows$0$ws_cells$0$psum psum(
         .d(psum$d),
         .q(psum$q),
         .clock(psum$clock)
-    );
-    dsc_engine$pw$array$ws_rows$0$ws_cells$0$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
     );
     
     // Update code
@@ -26060,34 +23535,22 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psu
         cap_reg$clock = clock;
         w_reg$clock = clock;
         shadow$clock = clock;
-        active$clock = clock;
         psum$clock = clock;
-        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
         w_reg$d = w_reg$q;
         shadow$d = shadow$q;
-        active$d = active$q;
         psum$d = psum$q;
-        prod$d = prod$q;
+        mul$clock = clock;
         mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
+        mul$b = shadow$q;
+        mul$b_en = sw_in;
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
+        ext$a = mul$y;
+        psum$d = psum_in + ext$y;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -26121,25 +23584,6 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$0$a_reg(d,q,clock);
 endmodule // dsc_engine$pw$array$ws_rows$0$ws_cells$0$a_reg
 
 
-module dsc_engine$pw$array$ws_rows$0$ws_cells$0$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$0$ws_cells$0$active
-
-
 module dsc_engine$pw$array$ws_rows$0$ws_cells$0$cap_reg(d,q,clock);
     
     // Module arguments
@@ -26159,39 +23603,59 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$0$cap_reg(d,q,clock);
 endmodule // dsc_engine$pw$array$ws_rows$0$ws_cells$0$cap_reg
 
 
-module dsc_engine$pw$array$ws_rows$0$ws_cells$0$mul(a,b,y);
+module dsc_engine$pw$array$ws_rows$0$ws_cells$0$ext(a,y);
     
     // Module arguments
+    input wire  [15:0] a;
+    output reg  [23:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {{8{a[15]}}, a};
+    end
+endmodule // dsc_engine$pw$array$ws_rows$0$ws_cells$0$ext
+
+
+module dsc_engine$pw$array$ws_rows$0$ws_cells$0$mul(clock,a,b,b_en,y);
+    
+    // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
-endmodule // dsc_engine$pw$array$ws_rows$0$ws_cells$0$mul
-
-
-module dsc_engine$pw$array$ws_rows$0$ws_cells$0$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 24'h0;
-    end
-    
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
     always @(posedge clock) begin
-       q <= d;
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
     end
-          
-endmodule // dsc_engine$pw$array$ws_rows$0$ws_cells$0$prod
+    `endif
+endmodule // dsc_engine$pw$array$ws_rows$0$ws_cells$0$mul
 
 
 module dsc_engine$pw$array$ws_rows$0$ws_cells$0$psum(d,q,clock);
@@ -26285,13 +23749,14 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psu
     output reg  [7:0] w_out;
     output reg  [23:0] psum_out;
     
-    // Constant declarations
-    localparam  sign_fill = 24'hff0000;
-    
     // Stub signals
+    reg  mul$clock;
     reg  [7:0] mul$a;
     reg  [7:0] mul$b;
+    reg  mul$b_en;
     wire  [15:0] mul$y;
+    reg  [15:0] ext$a;
+    wire  [23:0] ext$y;
     reg  [7:0] a_reg$d;
     wire  [7:0] a_reg$q;
     reg  a_reg$clock;
@@ -26307,24 +23772,21 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] shadow$d;
     wire  [7:0] shadow$q;
     reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
     reg  [23:0] psum$d;
     wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [23:0] prod$d;
-    wire  [23:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$0$ws_cells$1$mul mul(
+        .clock(mul$clock),
         .a(mul$a),
         .b(mul$b),
+        .b_en(mul$b_en),
         .y(mul$y)
+    );
+    dsc_engine$pw$array$ws_rows$0$ws_cells$1$ext ext(
+        .a(ext$a),
+        .y(ext$y)
     );
     dsc_engine$pw$array$ws_rows$0$ws_cells$1$a_reg a_reg(
         .d(a_reg$d),
@@ -26351,20 +23813,10 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psu
         .q(shadow$q),
         .clock(shadow$clock)
     );
-    dsc_engine$pw$array$ws_rows$0$ws_cells$1$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
     dsc_engine$pw$array$ws_rows$0$ws_cells$1$psum psum(
         .d(psum$d),
         .q(psum$q),
         .clock(psum$clock)
-    );
-    dsc_engine$pw$array$ws_rows$0$ws_cells$1$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
     );
     
     // Update code
@@ -26374,34 +23826,22 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psu
         cap_reg$clock = clock;
         w_reg$clock = clock;
         shadow$clock = clock;
-        active$clock = clock;
         psum$clock = clock;
-        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
         w_reg$d = w_reg$q;
         shadow$d = shadow$q;
-        active$d = active$q;
         psum$d = psum$q;
-        prod$d = prod$q;
+        mul$clock = clock;
         mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
+        mul$b = shadow$q;
+        mul$b_en = sw_in;
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
+        ext$a = mul$y;
+        psum$d = psum_in + ext$y;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -26435,25 +23875,6 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$1$a_reg(d,q,clock);
 endmodule // dsc_engine$pw$array$ws_rows$0$ws_cells$1$a_reg
 
 
-module dsc_engine$pw$array$ws_rows$0$ws_cells$1$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$0$ws_cells$1$active
-
-
 module dsc_engine$pw$array$ws_rows$0$ws_cells$1$cap_reg(d,q,clock);
     
     // Module arguments
@@ -26473,39 +23894,59 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$1$cap_reg(d,q,clock);
 endmodule // dsc_engine$pw$array$ws_rows$0$ws_cells$1$cap_reg
 
 
-module dsc_engine$pw$array$ws_rows$0$ws_cells$1$mul(a,b,y);
+module dsc_engine$pw$array$ws_rows$0$ws_cells$1$ext(a,y);
     
     // Module arguments
+    input wire  [15:0] a;
+    output reg  [23:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {{8{a[15]}}, a};
+    end
+endmodule // dsc_engine$pw$array$ws_rows$0$ws_cells$1$ext
+
+
+module dsc_engine$pw$array$ws_rows$0$ws_cells$1$mul(clock,a,b,b_en,y);
+    
+    // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
-endmodule // dsc_engine$pw$array$ws_rows$0$ws_cells$1$mul
-
-
-module dsc_engine$pw$array$ws_rows$0$ws_cells$1$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 24'h0;
-    end
-    
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
     always @(posedge clock) begin
-       q <= d;
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
     end
-          
-endmodule // dsc_engine$pw$array$ws_rows$0$ws_cells$1$prod
+    `endif
+endmodule // dsc_engine$pw$array$ws_rows$0$ws_cells$1$mul
 
 
 module dsc_engine$pw$array$ws_rows$0$ws_cells$1$psum(d,q,clock);
@@ -26599,13 +24040,14 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psu
     output reg  [7:0] w_out;
     output reg  [23:0] psum_out;
     
-    // Constant declarations
-    localparam  sign_fill = 24'hff0000;
-    
     // Stub signals
+    reg  mul$clock;
     reg  [7:0] mul$a;
     reg  [7:0] mul$b;
+    reg  mul$b_en;
     wire  [15:0] mul$y;
+    reg  [15:0] ext$a;
+    wire  [23:0] ext$y;
     reg  [7:0] a_reg$d;
     wire  [7:0] a_reg$q;
     reg  a_reg$clock;
@@ -26621,24 +24063,21 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] shadow$d;
     wire  [7:0] shadow$q;
     reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
     reg  [23:0] psum$d;
     wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [23:0] prod$d;
-    wire  [23:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$0$ws_cells$2$mul mul(
+        .clock(mul$clock),
         .a(mul$a),
         .b(mul$b),
+        .b_en(mul$b_en),
         .y(mul$y)
+    );
+    dsc_engine$pw$array$ws_rows$0$ws_cells$2$ext ext(
+        .a(ext$a),
+        .y(ext$y)
     );
     dsc_engine$pw$array$ws_rows$0$ws_cells$2$a_reg a_reg(
         .d(a_reg$d),
@@ -26665,20 +24104,10 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psu
         .q(shadow$q),
         .clock(shadow$clock)
     );
-    dsc_engine$pw$array$ws_rows$0$ws_cells$2$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
     dsc_engine$pw$array$ws_rows$0$ws_cells$2$psum psum(
         .d(psum$d),
         .q(psum$q),
         .clock(psum$clock)
-    );
-    dsc_engine$pw$array$ws_rows$0$ws_cells$2$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
     );
     
     // Update code
@@ -26688,34 +24117,22 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psu
         cap_reg$clock = clock;
         w_reg$clock = clock;
         shadow$clock = clock;
-        active$clock = clock;
         psum$clock = clock;
-        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
         w_reg$d = w_reg$q;
         shadow$d = shadow$q;
-        active$d = active$q;
         psum$d = psum$q;
-        prod$d = prod$q;
+        mul$clock = clock;
         mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
+        mul$b = shadow$q;
+        mul$b_en = sw_in;
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
+        ext$a = mul$y;
+        psum$d = psum_in + ext$y;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -26749,25 +24166,6 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$2$a_reg(d,q,clock);
 endmodule // dsc_engine$pw$array$ws_rows$0$ws_cells$2$a_reg
 
 
-module dsc_engine$pw$array$ws_rows$0$ws_cells$2$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$0$ws_cells$2$active
-
-
 module dsc_engine$pw$array$ws_rows$0$ws_cells$2$cap_reg(d,q,clock);
     
     // Module arguments
@@ -26787,39 +24185,59 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$2$cap_reg(d,q,clock);
 endmodule // dsc_engine$pw$array$ws_rows$0$ws_cells$2$cap_reg
 
 
-module dsc_engine$pw$array$ws_rows$0$ws_cells$2$mul(a,b,y);
+module dsc_engine$pw$array$ws_rows$0$ws_cells$2$ext(a,y);
     
     // Module arguments
+    input wire  [15:0] a;
+    output reg  [23:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {{8{a[15]}}, a};
+    end
+endmodule // dsc_engine$pw$array$ws_rows$0$ws_cells$2$ext
+
+
+module dsc_engine$pw$array$ws_rows$0$ws_cells$2$mul(clock,a,b,b_en,y);
+    
+    // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
-endmodule // dsc_engine$pw$array$ws_rows$0$ws_cells$2$mul
-
-
-module dsc_engine$pw$array$ws_rows$0$ws_cells$2$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 24'h0;
-    end
-    
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
     always @(posedge clock) begin
-       q <= d;
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
     end
-          
-endmodule // dsc_engine$pw$array$ws_rows$0$ws_cells$2$prod
+    `endif
+endmodule // dsc_engine$pw$array$ws_rows$0$ws_cells$2$mul
 
 
 module dsc_engine$pw$array$ws_rows$0$ws_cells$2$psum(d,q,clock);
@@ -26913,13 +24331,14 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psu
     output reg  [7:0] w_out;
     output reg  [23:0] psum_out;
     
-    // Constant declarations
-    localparam  sign_fill = 24'hff0000;
-    
     // Stub signals
+    reg  mul$clock;
     reg  [7:0] mul$a;
     reg  [7:0] mul$b;
+    reg  mul$b_en;
     wire  [15:0] mul$y;
+    reg  [15:0] ext$a;
+    wire  [23:0] ext$y;
     reg  [7:0] a_reg$d;
     wire  [7:0] a_reg$q;
     reg  a_reg$clock;
@@ -26935,24 +24354,21 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] shadow$d;
     wire  [7:0] shadow$q;
     reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
     reg  [23:0] psum$d;
     wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [23:0] prod$d;
-    wire  [23:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$0$ws_cells$3$mul mul(
+        .clock(mul$clock),
         .a(mul$a),
         .b(mul$b),
+        .b_en(mul$b_en),
         .y(mul$y)
+    );
+    dsc_engine$pw$array$ws_rows$0$ws_cells$3$ext ext(
+        .a(ext$a),
+        .y(ext$y)
     );
     dsc_engine$pw$array$ws_rows$0$ws_cells$3$a_reg a_reg(
         .d(a_reg$d),
@@ -26979,20 +24395,10 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psu
         .q(shadow$q),
         .clock(shadow$clock)
     );
-    dsc_engine$pw$array$ws_rows$0$ws_cells$3$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
     dsc_engine$pw$array$ws_rows$0$ws_cells$3$psum psum(
         .d(psum$d),
         .q(psum$q),
         .clock(psum$clock)
-    );
-    dsc_engine$pw$array$ws_rows$0$ws_cells$3$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
     );
     
     // Update code
@@ -27002,34 +24408,22 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psu
         cap_reg$clock = clock;
         w_reg$clock = clock;
         shadow$clock = clock;
-        active$clock = clock;
         psum$clock = clock;
-        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
         w_reg$d = w_reg$q;
         shadow$d = shadow$q;
-        active$d = active$q;
         psum$d = psum$q;
-        prod$d = prod$q;
+        mul$clock = clock;
         mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
+        mul$b = shadow$q;
+        mul$b_en = sw_in;
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
+        ext$a = mul$y;
+        psum$d = psum_in + ext$y;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -27063,25 +24457,6 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$3$a_reg(d,q,clock);
 endmodule // dsc_engine$pw$array$ws_rows$0$ws_cells$3$a_reg
 
 
-module dsc_engine$pw$array$ws_rows$0$ws_cells$3$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$0$ws_cells$3$active
-
-
 module dsc_engine$pw$array$ws_rows$0$ws_cells$3$cap_reg(d,q,clock);
     
     // Module arguments
@@ -27101,39 +24476,59 @@ module dsc_engine$pw$array$ws_rows$0$ws_cells$3$cap_reg(d,q,clock);
 endmodule // dsc_engine$pw$array$ws_rows$0$ws_cells$3$cap_reg
 
 
-module dsc_engine$pw$array$ws_rows$0$ws_cells$3$mul(a,b,y);
+module dsc_engine$pw$array$ws_rows$0$ws_cells$3$ext(a,y);
     
     // Module arguments
+    input wire  [15:0] a;
+    output reg  [23:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {{8{a[15]}}, a};
+    end
+endmodule // dsc_engine$pw$array$ws_rows$0$ws_cells$3$ext
+
+
+module dsc_engine$pw$array$ws_rows$0$ws_cells$3$mul(clock,a,b,b_en,y);
+    
+    // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
-endmodule // dsc_engine$pw$array$ws_rows$0$ws_cells$3$mul
-
-
-module dsc_engine$pw$array$ws_rows$0$ws_cells$3$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 24'h0;
-    end
-    
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
     always @(posedge clock) begin
-       q <= d;
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
     end
-          
-endmodule // dsc_engine$pw$array$ws_rows$0$ws_cells$3$prod
+    `endif
+endmodule // dsc_engine$pw$array$ws_rows$0$ws_cells$3$mul
 
 
 module dsc_engine$pw$array$ws_rows$0$ws_cells$3$psum(d,q,clock);
@@ -27561,13 +24956,14 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psu
     output reg  [7:0] w_out;
     output reg  [23:0] psum_out;
     
-    // Constant declarations
-    localparam  sign_fill = 24'hff0000;
-    
     // Stub signals
+    reg  mul$clock;
     reg  [7:0] mul$a;
     reg  [7:0] mul$b;
+    reg  mul$b_en;
     wire  [15:0] mul$y;
+    reg  [15:0] ext$a;
+    wire  [23:0] ext$y;
     reg  [7:0] a_reg$d;
     wire  [7:0] a_reg$q;
     reg  a_reg$clock;
@@ -27583,24 +24979,21 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] shadow$d;
     wire  [7:0] shadow$q;
     reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
     reg  [23:0] psum$d;
     wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [23:0] prod$d;
-    wire  [23:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$1$ws_cells$0$mul mul(
+        .clock(mul$clock),
         .a(mul$a),
         .b(mul$b),
+        .b_en(mul$b_en),
         .y(mul$y)
+    );
+    dsc_engine$pw$array$ws_rows$1$ws_cells$0$ext ext(
+        .a(ext$a),
+        .y(ext$y)
     );
     dsc_engine$pw$array$ws_rows$1$ws_cells$0$a_reg a_reg(
         .d(a_reg$d),
@@ -27627,20 +25020,10 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psu
         .q(shadow$q),
         .clock(shadow$clock)
     );
-    dsc_engine$pw$array$ws_rows$1$ws_cells$0$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
     dsc_engine$pw$array$ws_rows$1$ws_cells$0$psum psum(
         .d(psum$d),
         .q(psum$q),
         .clock(psum$clock)
-    );
-    dsc_engine$pw$array$ws_rows$1$ws_cells$0$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
     );
     
     // Update code
@@ -27650,34 +25033,22 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psu
         cap_reg$clock = clock;
         w_reg$clock = clock;
         shadow$clock = clock;
-        active$clock = clock;
         psum$clock = clock;
-        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
         w_reg$d = w_reg$q;
         shadow$d = shadow$q;
-        active$d = active$q;
         psum$d = psum$q;
-        prod$d = prod$q;
+        mul$clock = clock;
         mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
+        mul$b = shadow$q;
+        mul$b_en = sw_in;
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
+        ext$a = mul$y;
+        psum$d = psum_in + ext$y;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -27711,25 +25082,6 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$0$a_reg(d,q,clock);
 endmodule // dsc_engine$pw$array$ws_rows$1$ws_cells$0$a_reg
 
 
-module dsc_engine$pw$array$ws_rows$1$ws_cells$0$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$1$ws_cells$0$active
-
-
 module dsc_engine$pw$array$ws_rows$1$ws_cells$0$cap_reg(d,q,clock);
     
     // Module arguments
@@ -27749,39 +25101,59 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$0$cap_reg(d,q,clock);
 endmodule // dsc_engine$pw$array$ws_rows$1$ws_cells$0$cap_reg
 
 
-module dsc_engine$pw$array$ws_rows$1$ws_cells$0$mul(a,b,y);
+module dsc_engine$pw$array$ws_rows$1$ws_cells$0$ext(a,y);
     
     // Module arguments
+    input wire  [15:0] a;
+    output reg  [23:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {{8{a[15]}}, a};
+    end
+endmodule // dsc_engine$pw$array$ws_rows$1$ws_cells$0$ext
+
+
+module dsc_engine$pw$array$ws_rows$1$ws_cells$0$mul(clock,a,b,b_en,y);
+    
+    // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
-endmodule // dsc_engine$pw$array$ws_rows$1$ws_cells$0$mul
-
-
-module dsc_engine$pw$array$ws_rows$1$ws_cells$0$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 24'h0;
-    end
-    
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
     always @(posedge clock) begin
-       q <= d;
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
     end
-          
-endmodule // dsc_engine$pw$array$ws_rows$1$ws_cells$0$prod
+    `endif
+endmodule // dsc_engine$pw$array$ws_rows$1$ws_cells$0$mul
 
 
 module dsc_engine$pw$array$ws_rows$1$ws_cells$0$psum(d,q,clock);
@@ -27875,13 +25247,14 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psu
     output reg  [7:0] w_out;
     output reg  [23:0] psum_out;
     
-    // Constant declarations
-    localparam  sign_fill = 24'hff0000;
-    
     // Stub signals
+    reg  mul$clock;
     reg  [7:0] mul$a;
     reg  [7:0] mul$b;
+    reg  mul$b_en;
     wire  [15:0] mul$y;
+    reg  [15:0] ext$a;
+    wire  [23:0] ext$y;
     reg  [7:0] a_reg$d;
     wire  [7:0] a_reg$q;
     reg  a_reg$clock;
@@ -27897,24 +25270,21 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] shadow$d;
     wire  [7:0] shadow$q;
     reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
     reg  [23:0] psum$d;
     wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [23:0] prod$d;
-    wire  [23:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$1$ws_cells$1$mul mul(
+        .clock(mul$clock),
         .a(mul$a),
         .b(mul$b),
+        .b_en(mul$b_en),
         .y(mul$y)
+    );
+    dsc_engine$pw$array$ws_rows$1$ws_cells$1$ext ext(
+        .a(ext$a),
+        .y(ext$y)
     );
     dsc_engine$pw$array$ws_rows$1$ws_cells$1$a_reg a_reg(
         .d(a_reg$d),
@@ -27941,20 +25311,10 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psu
         .q(shadow$q),
         .clock(shadow$clock)
     );
-    dsc_engine$pw$array$ws_rows$1$ws_cells$1$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
     dsc_engine$pw$array$ws_rows$1$ws_cells$1$psum psum(
         .d(psum$d),
         .q(psum$q),
         .clock(psum$clock)
-    );
-    dsc_engine$pw$array$ws_rows$1$ws_cells$1$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
     );
     
     // Update code
@@ -27964,34 +25324,22 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psu
         cap_reg$clock = clock;
         w_reg$clock = clock;
         shadow$clock = clock;
-        active$clock = clock;
         psum$clock = clock;
-        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
         w_reg$d = w_reg$q;
         shadow$d = shadow$q;
-        active$d = active$q;
         psum$d = psum$q;
-        prod$d = prod$q;
+        mul$clock = clock;
         mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
+        mul$b = shadow$q;
+        mul$b_en = sw_in;
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
+        ext$a = mul$y;
+        psum$d = psum_in + ext$y;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -28025,25 +25373,6 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$1$a_reg(d,q,clock);
 endmodule // dsc_engine$pw$array$ws_rows$1$ws_cells$1$a_reg
 
 
-module dsc_engine$pw$array$ws_rows$1$ws_cells$1$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$1$ws_cells$1$active
-
-
 module dsc_engine$pw$array$ws_rows$1$ws_cells$1$cap_reg(d,q,clock);
     
     // Module arguments
@@ -28063,39 +25392,59 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$1$cap_reg(d,q,clock);
 endmodule // dsc_engine$pw$array$ws_rows$1$ws_cells$1$cap_reg
 
 
-module dsc_engine$pw$array$ws_rows$1$ws_cells$1$mul(a,b,y);
+module dsc_engine$pw$array$ws_rows$1$ws_cells$1$ext(a,y);
     
     // Module arguments
+    input wire  [15:0] a;
+    output reg  [23:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {{8{a[15]}}, a};
+    end
+endmodule // dsc_engine$pw$array$ws_rows$1$ws_cells$1$ext
+
+
+module dsc_engine$pw$array$ws_rows$1$ws_cells$1$mul(clock,a,b,b_en,y);
+    
+    // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
-endmodule // dsc_engine$pw$array$ws_rows$1$ws_cells$1$mul
-
-
-module dsc_engine$pw$array$ws_rows$1$ws_cells$1$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 24'h0;
-    end
-    
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
     always @(posedge clock) begin
-       q <= d;
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
     end
-          
-endmodule // dsc_engine$pw$array$ws_rows$1$ws_cells$1$prod
+    `endif
+endmodule // dsc_engine$pw$array$ws_rows$1$ws_cells$1$mul
 
 
 module dsc_engine$pw$array$ws_rows$1$ws_cells$1$psum(d,q,clock);
@@ -28189,13 +25538,14 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psu
     output reg  [7:0] w_out;
     output reg  [23:0] psum_out;
     
-    // Constant declarations
-    localparam  sign_fill = 24'hff0000;
-    
     // Stub signals
+    reg  mul$clock;
     reg  [7:0] mul$a;
     reg  [7:0] mul$b;
+    reg  mul$b_en;
     wire  [15:0] mul$y;
+    reg  [15:0] ext$a;
+    wire  [23:0] ext$y;
     reg  [7:0] a_reg$d;
     wire  [7:0] a_reg$q;
     reg  a_reg$clock;
@@ -28211,24 +25561,21 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] shadow$d;
     wire  [7:0] shadow$q;
     reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
     reg  [23:0] psum$d;
     wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [23:0] prod$d;
-    wire  [23:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$1$ws_cells$2$mul mul(
+        .clock(mul$clock),
         .a(mul$a),
         .b(mul$b),
+        .b_en(mul$b_en),
         .y(mul$y)
+    );
+    dsc_engine$pw$array$ws_rows$1$ws_cells$2$ext ext(
+        .a(ext$a),
+        .y(ext$y)
     );
     dsc_engine$pw$array$ws_rows$1$ws_cells$2$a_reg a_reg(
         .d(a_reg$d),
@@ -28255,20 +25602,10 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psu
         .q(shadow$q),
         .clock(shadow$clock)
     );
-    dsc_engine$pw$array$ws_rows$1$ws_cells$2$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
     dsc_engine$pw$array$ws_rows$1$ws_cells$2$psum psum(
         .d(psum$d),
         .q(psum$q),
         .clock(psum$clock)
-    );
-    dsc_engine$pw$array$ws_rows$1$ws_cells$2$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
     );
     
     // Update code
@@ -28278,34 +25615,22 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psu
         cap_reg$clock = clock;
         w_reg$clock = clock;
         shadow$clock = clock;
-        active$clock = clock;
         psum$clock = clock;
-        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
         w_reg$d = w_reg$q;
         shadow$d = shadow$q;
-        active$d = active$q;
         psum$d = psum$q;
-        prod$d = prod$q;
+        mul$clock = clock;
         mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
+        mul$b = shadow$q;
+        mul$b_en = sw_in;
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
+        ext$a = mul$y;
+        psum$d = psum_in + ext$y;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -28339,25 +25664,6 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$2$a_reg(d,q,clock);
 endmodule // dsc_engine$pw$array$ws_rows$1$ws_cells$2$a_reg
 
 
-module dsc_engine$pw$array$ws_rows$1$ws_cells$2$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$1$ws_cells$2$active
-
-
 module dsc_engine$pw$array$ws_rows$1$ws_cells$2$cap_reg(d,q,clock);
     
     // Module arguments
@@ -28377,39 +25683,59 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$2$cap_reg(d,q,clock);
 endmodule // dsc_engine$pw$array$ws_rows$1$ws_cells$2$cap_reg
 
 
-module dsc_engine$pw$array$ws_rows$1$ws_cells$2$mul(a,b,y);
+module dsc_engine$pw$array$ws_rows$1$ws_cells$2$ext(a,y);
     
     // Module arguments
+    input wire  [15:0] a;
+    output reg  [23:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {{8{a[15]}}, a};
+    end
+endmodule // dsc_engine$pw$array$ws_rows$1$ws_cells$2$ext
+
+
+module dsc_engine$pw$array$ws_rows$1$ws_cells$2$mul(clock,a,b,b_en,y);
+    
+    // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
-endmodule // dsc_engine$pw$array$ws_rows$1$ws_cells$2$mul
-
-
-module dsc_engine$pw$array$ws_rows$1$ws_cells$2$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 24'h0;
-    end
-    
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
     always @(posedge clock) begin
-       q <= d;
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
     end
-          
-endmodule // dsc_engine$pw$array$ws_rows$1$ws_cells$2$prod
+    `endif
+endmodule // dsc_engine$pw$array$ws_rows$1$ws_cells$2$mul
 
 
 module dsc_engine$pw$array$ws_rows$1$ws_cells$2$psum(d,q,clock);
@@ -28503,13 +25829,14 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psu
     output reg  [7:0] w_out;
     output reg  [23:0] psum_out;
     
-    // Constant declarations
-    localparam  sign_fill = 24'hff0000;
-    
     // Stub signals
+    reg  mul$clock;
     reg  [7:0] mul$a;
     reg  [7:0] mul$b;
+    reg  mul$b_en;
     wire  [15:0] mul$y;
+    reg  [15:0] ext$a;
+    wire  [23:0] ext$y;
     reg  [7:0] a_reg$d;
     wire  [7:0] a_reg$q;
     reg  a_reg$clock;
@@ -28525,24 +25852,21 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] shadow$d;
     wire  [7:0] shadow$q;
     reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
     reg  [23:0] psum$d;
     wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [23:0] prod$d;
-    wire  [23:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$1$ws_cells$3$mul mul(
+        .clock(mul$clock),
         .a(mul$a),
         .b(mul$b),
+        .b_en(mul$b_en),
         .y(mul$y)
+    );
+    dsc_engine$pw$array$ws_rows$1$ws_cells$3$ext ext(
+        .a(ext$a),
+        .y(ext$y)
     );
     dsc_engine$pw$array$ws_rows$1$ws_cells$3$a_reg a_reg(
         .d(a_reg$d),
@@ -28569,20 +25893,10 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psu
         .q(shadow$q),
         .clock(shadow$clock)
     );
-    dsc_engine$pw$array$ws_rows$1$ws_cells$3$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
     dsc_engine$pw$array$ws_rows$1$ws_cells$3$psum psum(
         .d(psum$d),
         .q(psum$q),
         .clock(psum$clock)
-    );
-    dsc_engine$pw$array$ws_rows$1$ws_cells$3$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
     );
     
     // Update code
@@ -28592,34 +25906,22 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psu
         cap_reg$clock = clock;
         w_reg$clock = clock;
         shadow$clock = clock;
-        active$clock = clock;
         psum$clock = clock;
-        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
         w_reg$d = w_reg$q;
         shadow$d = shadow$q;
-        active$d = active$q;
         psum$d = psum$q;
-        prod$d = prod$q;
+        mul$clock = clock;
         mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
+        mul$b = shadow$q;
+        mul$b_en = sw_in;
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
+        ext$a = mul$y;
+        psum$d = psum_in + ext$y;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -28653,25 +25955,6 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$3$a_reg(d,q,clock);
 endmodule // dsc_engine$pw$array$ws_rows$1$ws_cells$3$a_reg
 
 
-module dsc_engine$pw$array$ws_rows$1$ws_cells$3$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$1$ws_cells$3$active
-
-
 module dsc_engine$pw$array$ws_rows$1$ws_cells$3$cap_reg(d,q,clock);
     
     // Module arguments
@@ -28691,39 +25974,59 @@ module dsc_engine$pw$array$ws_rows$1$ws_cells$3$cap_reg(d,q,clock);
 endmodule // dsc_engine$pw$array$ws_rows$1$ws_cells$3$cap_reg
 
 
-module dsc_engine$pw$array$ws_rows$1$ws_cells$3$mul(a,b,y);
+module dsc_engine$pw$array$ws_rows$1$ws_cells$3$ext(a,y);
     
     // Module arguments
+    input wire  [15:0] a;
+    output reg  [23:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {{8{a[15]}}, a};
+    end
+endmodule // dsc_engine$pw$array$ws_rows$1$ws_cells$3$ext
+
+
+module dsc_engine$pw$array$ws_rows$1$ws_cells$3$mul(clock,a,b,b_en,y);
+    
+    // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
-endmodule // dsc_engine$pw$array$ws_rows$1$ws_cells$3$mul
-
-
-module dsc_engine$pw$array$ws_rows$1$ws_cells$3$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 24'h0;
-    end
-    
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
     always @(posedge clock) begin
-       q <= d;
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
     end
-          
-endmodule // dsc_engine$pw$array$ws_rows$1$ws_cells$3$prod
+    `endif
+endmodule // dsc_engine$pw$array$ws_rows$1$ws_cells$3$mul
 
 
 module dsc_engine$pw$array$ws_rows$1$ws_cells$3$psum(d,q,clock);
@@ -29151,13 +26454,14 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psu
     output reg  [7:0] w_out;
     output reg  [23:0] psum_out;
     
-    // Constant declarations
-    localparam  sign_fill = 24'hff0000;
-    
     // Stub signals
+    reg  mul$clock;
     reg  [7:0] mul$a;
     reg  [7:0] mul$b;
+    reg  mul$b_en;
     wire  [15:0] mul$y;
+    reg  [15:0] ext$a;
+    wire  [23:0] ext$y;
     reg  [7:0] a_reg$d;
     wire  [7:0] a_reg$q;
     reg  a_reg$clock;
@@ -29173,24 +26477,21 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] shadow$d;
     wire  [7:0] shadow$q;
     reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
     reg  [23:0] psum$d;
     wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [23:0] prod$d;
-    wire  [23:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$2$ws_cells$0$mul mul(
+        .clock(mul$clock),
         .a(mul$a),
         .b(mul$b),
+        .b_en(mul$b_en),
         .y(mul$y)
+    );
+    dsc_engine$pw$array$ws_rows$2$ws_cells$0$ext ext(
+        .a(ext$a),
+        .y(ext$y)
     );
     dsc_engine$pw$array$ws_rows$2$ws_cells$0$a_reg a_reg(
         .d(a_reg$d),
@@ -29217,20 +26518,10 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psu
         .q(shadow$q),
         .clock(shadow$clock)
     );
-    dsc_engine$pw$array$ws_rows$2$ws_cells$0$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
     dsc_engine$pw$array$ws_rows$2$ws_cells$0$psum psum(
         .d(psum$d),
         .q(psum$q),
         .clock(psum$clock)
-    );
-    dsc_engine$pw$array$ws_rows$2$ws_cells$0$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
     );
     
     // Update code
@@ -29240,34 +26531,22 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psu
         cap_reg$clock = clock;
         w_reg$clock = clock;
         shadow$clock = clock;
-        active$clock = clock;
         psum$clock = clock;
-        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
         w_reg$d = w_reg$q;
         shadow$d = shadow$q;
-        active$d = active$q;
         psum$d = psum$q;
-        prod$d = prod$q;
+        mul$clock = clock;
         mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
+        mul$b = shadow$q;
+        mul$b_en = sw_in;
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
+        ext$a = mul$y;
+        psum$d = psum_in + ext$y;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -29301,25 +26580,6 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$0$a_reg(d,q,clock);
 endmodule // dsc_engine$pw$array$ws_rows$2$ws_cells$0$a_reg
 
 
-module dsc_engine$pw$array$ws_rows$2$ws_cells$0$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$2$ws_cells$0$active
-
-
 module dsc_engine$pw$array$ws_rows$2$ws_cells$0$cap_reg(d,q,clock);
     
     // Module arguments
@@ -29339,39 +26599,59 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$0$cap_reg(d,q,clock);
 endmodule // dsc_engine$pw$array$ws_rows$2$ws_cells$0$cap_reg
 
 
-module dsc_engine$pw$array$ws_rows$2$ws_cells$0$mul(a,b,y);
+module dsc_engine$pw$array$ws_rows$2$ws_cells$0$ext(a,y);
     
     // Module arguments
+    input wire  [15:0] a;
+    output reg  [23:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {{8{a[15]}}, a};
+    end
+endmodule // dsc_engine$pw$array$ws_rows$2$ws_cells$0$ext
+
+
+module dsc_engine$pw$array$ws_rows$2$ws_cells$0$mul(clock,a,b,b_en,y);
+    
+    // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
-endmodule // dsc_engine$pw$array$ws_rows$2$ws_cells$0$mul
-
-
-module dsc_engine$pw$array$ws_rows$2$ws_cells$0$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 24'h0;
-    end
-    
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
     always @(posedge clock) begin
-       q <= d;
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
     end
-          
-endmodule // dsc_engine$pw$array$ws_rows$2$ws_cells$0$prod
+    `endif
+endmodule // dsc_engine$pw$array$ws_rows$2$ws_cells$0$mul
 
 
 module dsc_engine$pw$array$ws_rows$2$ws_cells$0$psum(d,q,clock);
@@ -29465,13 +26745,14 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psu
     output reg  [7:0] w_out;
     output reg  [23:0] psum_out;
     
-    // Constant declarations
-    localparam  sign_fill = 24'hff0000;
-    
     // Stub signals
+    reg  mul$clock;
     reg  [7:0] mul$a;
     reg  [7:0] mul$b;
+    reg  mul$b_en;
     wire  [15:0] mul$y;
+    reg  [15:0] ext$a;
+    wire  [23:0] ext$y;
     reg  [7:0] a_reg$d;
     wire  [7:0] a_reg$q;
     reg  a_reg$clock;
@@ -29487,24 +26768,21 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] shadow$d;
     wire  [7:0] shadow$q;
     reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
     reg  [23:0] psum$d;
     wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [23:0] prod$d;
-    wire  [23:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$2$ws_cells$1$mul mul(
+        .clock(mul$clock),
         .a(mul$a),
         .b(mul$b),
+        .b_en(mul$b_en),
         .y(mul$y)
+    );
+    dsc_engine$pw$array$ws_rows$2$ws_cells$1$ext ext(
+        .a(ext$a),
+        .y(ext$y)
     );
     dsc_engine$pw$array$ws_rows$2$ws_cells$1$a_reg a_reg(
         .d(a_reg$d),
@@ -29531,20 +26809,10 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psu
         .q(shadow$q),
         .clock(shadow$clock)
     );
-    dsc_engine$pw$array$ws_rows$2$ws_cells$1$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
     dsc_engine$pw$array$ws_rows$2$ws_cells$1$psum psum(
         .d(psum$d),
         .q(psum$q),
         .clock(psum$clock)
-    );
-    dsc_engine$pw$array$ws_rows$2$ws_cells$1$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
     );
     
     // Update code
@@ -29554,34 +26822,22 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psu
         cap_reg$clock = clock;
         w_reg$clock = clock;
         shadow$clock = clock;
-        active$clock = clock;
         psum$clock = clock;
-        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
         w_reg$d = w_reg$q;
         shadow$d = shadow$q;
-        active$d = active$q;
         psum$d = psum$q;
-        prod$d = prod$q;
+        mul$clock = clock;
         mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
+        mul$b = shadow$q;
+        mul$b_en = sw_in;
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
+        ext$a = mul$y;
+        psum$d = psum_in + ext$y;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -29615,25 +26871,6 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$1$a_reg(d,q,clock);
 endmodule // dsc_engine$pw$array$ws_rows$2$ws_cells$1$a_reg
 
 
-module dsc_engine$pw$array$ws_rows$2$ws_cells$1$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$2$ws_cells$1$active
-
-
 module dsc_engine$pw$array$ws_rows$2$ws_cells$1$cap_reg(d,q,clock);
     
     // Module arguments
@@ -29653,39 +26890,59 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$1$cap_reg(d,q,clock);
 endmodule // dsc_engine$pw$array$ws_rows$2$ws_cells$1$cap_reg
 
 
-module dsc_engine$pw$array$ws_rows$2$ws_cells$1$mul(a,b,y);
+module dsc_engine$pw$array$ws_rows$2$ws_cells$1$ext(a,y);
     
     // Module arguments
+    input wire  [15:0] a;
+    output reg  [23:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {{8{a[15]}}, a};
+    end
+endmodule // dsc_engine$pw$array$ws_rows$2$ws_cells$1$ext
+
+
+module dsc_engine$pw$array$ws_rows$2$ws_cells$1$mul(clock,a,b,b_en,y);
+    
+    // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
-endmodule // dsc_engine$pw$array$ws_rows$2$ws_cells$1$mul
-
-
-module dsc_engine$pw$array$ws_rows$2$ws_cells$1$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 24'h0;
-    end
-    
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
     always @(posedge clock) begin
-       q <= d;
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
     end
-          
-endmodule // dsc_engine$pw$array$ws_rows$2$ws_cells$1$prod
+    `endif
+endmodule // dsc_engine$pw$array$ws_rows$2$ws_cells$1$mul
 
 
 module dsc_engine$pw$array$ws_rows$2$ws_cells$1$psum(d,q,clock);
@@ -29779,13 +27036,14 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psu
     output reg  [7:0] w_out;
     output reg  [23:0] psum_out;
     
-    // Constant declarations
-    localparam  sign_fill = 24'hff0000;
-    
     // Stub signals
+    reg  mul$clock;
     reg  [7:0] mul$a;
     reg  [7:0] mul$b;
+    reg  mul$b_en;
     wire  [15:0] mul$y;
+    reg  [15:0] ext$a;
+    wire  [23:0] ext$y;
     reg  [7:0] a_reg$d;
     wire  [7:0] a_reg$q;
     reg  a_reg$clock;
@@ -29801,24 +27059,21 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] shadow$d;
     wire  [7:0] shadow$q;
     reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
     reg  [23:0] psum$d;
     wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [23:0] prod$d;
-    wire  [23:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$2$ws_cells$2$mul mul(
+        .clock(mul$clock),
         .a(mul$a),
         .b(mul$b),
+        .b_en(mul$b_en),
         .y(mul$y)
+    );
+    dsc_engine$pw$array$ws_rows$2$ws_cells$2$ext ext(
+        .a(ext$a),
+        .y(ext$y)
     );
     dsc_engine$pw$array$ws_rows$2$ws_cells$2$a_reg a_reg(
         .d(a_reg$d),
@@ -29845,20 +27100,10 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psu
         .q(shadow$q),
         .clock(shadow$clock)
     );
-    dsc_engine$pw$array$ws_rows$2$ws_cells$2$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
     dsc_engine$pw$array$ws_rows$2$ws_cells$2$psum psum(
         .d(psum$d),
         .q(psum$q),
         .clock(psum$clock)
-    );
-    dsc_engine$pw$array$ws_rows$2$ws_cells$2$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
     );
     
     // Update code
@@ -29868,34 +27113,22 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psu
         cap_reg$clock = clock;
         w_reg$clock = clock;
         shadow$clock = clock;
-        active$clock = clock;
         psum$clock = clock;
-        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
         w_reg$d = w_reg$q;
         shadow$d = shadow$q;
-        active$d = active$q;
         psum$d = psum$q;
-        prod$d = prod$q;
+        mul$clock = clock;
         mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
+        mul$b = shadow$q;
+        mul$b_en = sw_in;
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
+        ext$a = mul$y;
+        psum$d = psum_in + ext$y;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -29929,25 +27162,6 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$2$a_reg(d,q,clock);
 endmodule // dsc_engine$pw$array$ws_rows$2$ws_cells$2$a_reg
 
 
-module dsc_engine$pw$array$ws_rows$2$ws_cells$2$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$2$ws_cells$2$active
-
-
 module dsc_engine$pw$array$ws_rows$2$ws_cells$2$cap_reg(d,q,clock);
     
     // Module arguments
@@ -29967,39 +27181,59 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$2$cap_reg(d,q,clock);
 endmodule // dsc_engine$pw$array$ws_rows$2$ws_cells$2$cap_reg
 
 
-module dsc_engine$pw$array$ws_rows$2$ws_cells$2$mul(a,b,y);
+module dsc_engine$pw$array$ws_rows$2$ws_cells$2$ext(a,y);
     
     // Module arguments
+    input wire  [15:0] a;
+    output reg  [23:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {{8{a[15]}}, a};
+    end
+endmodule // dsc_engine$pw$array$ws_rows$2$ws_cells$2$ext
+
+
+module dsc_engine$pw$array$ws_rows$2$ws_cells$2$mul(clock,a,b,b_en,y);
+    
+    // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
-endmodule // dsc_engine$pw$array$ws_rows$2$ws_cells$2$mul
-
-
-module dsc_engine$pw$array$ws_rows$2$ws_cells$2$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 24'h0;
-    end
-    
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
     always @(posedge clock) begin
-       q <= d;
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
     end
-          
-endmodule // dsc_engine$pw$array$ws_rows$2$ws_cells$2$prod
+    `endif
+endmodule // dsc_engine$pw$array$ws_rows$2$ws_cells$2$mul
 
 
 module dsc_engine$pw$array$ws_rows$2$ws_cells$2$psum(d,q,clock);
@@ -30093,13 +27327,14 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psu
     output reg  [7:0] w_out;
     output reg  [23:0] psum_out;
     
-    // Constant declarations
-    localparam  sign_fill = 24'hff0000;
-    
     // Stub signals
+    reg  mul$clock;
     reg  [7:0] mul$a;
     reg  [7:0] mul$b;
+    reg  mul$b_en;
     wire  [15:0] mul$y;
+    reg  [15:0] ext$a;
+    wire  [23:0] ext$y;
     reg  [7:0] a_reg$d;
     wire  [7:0] a_reg$q;
     reg  a_reg$clock;
@@ -30115,24 +27350,21 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] shadow$d;
     wire  [7:0] shadow$q;
     reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
     reg  [23:0] psum$d;
     wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [23:0] prod$d;
-    wire  [23:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$2$ws_cells$3$mul mul(
+        .clock(mul$clock),
         .a(mul$a),
         .b(mul$b),
+        .b_en(mul$b_en),
         .y(mul$y)
+    );
+    dsc_engine$pw$array$ws_rows$2$ws_cells$3$ext ext(
+        .a(ext$a),
+        .y(ext$y)
     );
     dsc_engine$pw$array$ws_rows$2$ws_cells$3$a_reg a_reg(
         .d(a_reg$d),
@@ -30159,20 +27391,10 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psu
         .q(shadow$q),
         .clock(shadow$clock)
     );
-    dsc_engine$pw$array$ws_rows$2$ws_cells$3$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
     dsc_engine$pw$array$ws_rows$2$ws_cells$3$psum psum(
         .d(psum$d),
         .q(psum$q),
         .clock(psum$clock)
-    );
-    dsc_engine$pw$array$ws_rows$2$ws_cells$3$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
     );
     
     // Update code
@@ -30182,34 +27404,22 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psu
         cap_reg$clock = clock;
         w_reg$clock = clock;
         shadow$clock = clock;
-        active$clock = clock;
         psum$clock = clock;
-        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
         w_reg$d = w_reg$q;
         shadow$d = shadow$q;
-        active$d = active$q;
         psum$d = psum$q;
-        prod$d = prod$q;
+        mul$clock = clock;
         mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
+        mul$b = shadow$q;
+        mul$b_en = sw_in;
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
+        ext$a = mul$y;
+        psum$d = psum_in + ext$y;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -30243,25 +27453,6 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$3$a_reg(d,q,clock);
 endmodule // dsc_engine$pw$array$ws_rows$2$ws_cells$3$a_reg
 
 
-module dsc_engine$pw$array$ws_rows$2$ws_cells$3$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$2$ws_cells$3$active
-
-
 module dsc_engine$pw$array$ws_rows$2$ws_cells$3$cap_reg(d,q,clock);
     
     // Module arguments
@@ -30281,39 +27472,59 @@ module dsc_engine$pw$array$ws_rows$2$ws_cells$3$cap_reg(d,q,clock);
 endmodule // dsc_engine$pw$array$ws_rows$2$ws_cells$3$cap_reg
 
 
-module dsc_engine$pw$array$ws_rows$2$ws_cells$3$mul(a,b,y);
+module dsc_engine$pw$array$ws_rows$2$ws_cells$3$ext(a,y);
     
     // Module arguments
+    input wire  [15:0] a;
+    output reg  [23:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {{8{a[15]}}, a};
+    end
+endmodule // dsc_engine$pw$array$ws_rows$2$ws_cells$3$ext
+
+
+module dsc_engine$pw$array$ws_rows$2$ws_cells$3$mul(clock,a,b,b_en,y);
+    
+    // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
-endmodule // dsc_engine$pw$array$ws_rows$2$ws_cells$3$mul
-
-
-module dsc_engine$pw$array$ws_rows$2$ws_cells$3$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 24'h0;
-    end
-    
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
     always @(posedge clock) begin
-       q <= d;
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
     end
-          
-endmodule // dsc_engine$pw$array$ws_rows$2$ws_cells$3$prod
+    `endif
+endmodule // dsc_engine$pw$array$ws_rows$2$ws_cells$3$mul
 
 
 module dsc_engine$pw$array$ws_rows$2$ws_cells$3$psum(d,q,clock);
@@ -30741,13 +27952,14 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psu
     output reg  [7:0] w_out;
     output reg  [23:0] psum_out;
     
-    // Constant declarations
-    localparam  sign_fill = 24'hff0000;
-    
     // Stub signals
+    reg  mul$clock;
     reg  [7:0] mul$a;
     reg  [7:0] mul$b;
+    reg  mul$b_en;
     wire  [15:0] mul$y;
+    reg  [15:0] ext$a;
+    wire  [23:0] ext$y;
     reg  [7:0] a_reg$d;
     wire  [7:0] a_reg$q;
     reg  a_reg$clock;
@@ -30763,24 +27975,21 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] shadow$d;
     wire  [7:0] shadow$q;
     reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
     reg  [23:0] psum$d;
     wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [23:0] prod$d;
-    wire  [23:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$3$ws_cells$0$mul mul(
+        .clock(mul$clock),
         .a(mul$a),
         .b(mul$b),
+        .b_en(mul$b_en),
         .y(mul$y)
+    );
+    dsc_engine$pw$array$ws_rows$3$ws_cells$0$ext ext(
+        .a(ext$a),
+        .y(ext$y)
     );
     dsc_engine$pw$array$ws_rows$3$ws_cells$0$a_reg a_reg(
         .d(a_reg$d),
@@ -30807,20 +28016,10 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psu
         .q(shadow$q),
         .clock(shadow$clock)
     );
-    dsc_engine$pw$array$ws_rows$3$ws_cells$0$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
     dsc_engine$pw$array$ws_rows$3$ws_cells$0$psum psum(
         .d(psum$d),
         .q(psum$q),
         .clock(psum$clock)
-    );
-    dsc_engine$pw$array$ws_rows$3$ws_cells$0$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
     );
     
     // Update code
@@ -30830,34 +28029,22 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,psu
         cap_reg$clock = clock;
         w_reg$clock = clock;
         shadow$clock = clock;
-        active$clock = clock;
         psum$clock = clock;
-        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
         w_reg$d = w_reg$q;
         shadow$d = shadow$q;
-        active$d = active$q;
         psum$d = psum$q;
-        prod$d = prod$q;
+        mul$clock = clock;
         mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
+        mul$b = shadow$q;
+        mul$b_en = sw_in;
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
+        ext$a = mul$y;
+        psum$d = psum_in + ext$y;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -30891,25 +28078,6 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$0$a_reg(d,q,clock);
 endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$0$a_reg
 
 
-module dsc_engine$pw$array$ws_rows$3$ws_cells$0$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$0$active
-
-
 module dsc_engine$pw$array$ws_rows$3$ws_cells$0$cap_reg(d,q,clock);
     
     // Module arguments
@@ -30929,39 +28097,59 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$0$cap_reg(d,q,clock);
 endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$0$cap_reg
 
 
-module dsc_engine$pw$array$ws_rows$3$ws_cells$0$mul(a,b,y);
+module dsc_engine$pw$array$ws_rows$3$ws_cells$0$ext(a,y);
     
     // Module arguments
+    input wire  [15:0] a;
+    output reg  [23:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {{8{a[15]}}, a};
+    end
+endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$0$ext
+
+
+module dsc_engine$pw$array$ws_rows$3$ws_cells$0$mul(clock,a,b,b_en,y);
+    
+    // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
-endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$0$mul
-
-
-module dsc_engine$pw$array$ws_rows$3$ws_cells$0$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 24'h0;
-    end
-    
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
     always @(posedge clock) begin
-       q <= d;
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
     end
-          
-endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$0$prod
+    `endif
+endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$0$mul
 
 
 module dsc_engine$pw$array$ws_rows$3$ws_cells$0$psum(d,q,clock);
@@ -31055,13 +28243,14 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psu
     output reg  [7:0] w_out;
     output reg  [23:0] psum_out;
     
-    // Constant declarations
-    localparam  sign_fill = 24'hff0000;
-    
     // Stub signals
+    reg  mul$clock;
     reg  [7:0] mul$a;
     reg  [7:0] mul$b;
+    reg  mul$b_en;
     wire  [15:0] mul$y;
+    reg  [15:0] ext$a;
+    wire  [23:0] ext$y;
     reg  [7:0] a_reg$d;
     wire  [7:0] a_reg$q;
     reg  a_reg$clock;
@@ -31077,24 +28266,21 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] shadow$d;
     wire  [7:0] shadow$q;
     reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
     reg  [23:0] psum$d;
     wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [23:0] prod$d;
-    wire  [23:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$3$ws_cells$1$mul mul(
+        .clock(mul$clock),
         .a(mul$a),
         .b(mul$b),
+        .b_en(mul$b_en),
         .y(mul$y)
+    );
+    dsc_engine$pw$array$ws_rows$3$ws_cells$1$ext ext(
+        .a(ext$a),
+        .y(ext$y)
     );
     dsc_engine$pw$array$ws_rows$3$ws_cells$1$a_reg a_reg(
         .d(a_reg$d),
@@ -31121,20 +28307,10 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psu
         .q(shadow$q),
         .clock(shadow$clock)
     );
-    dsc_engine$pw$array$ws_rows$3$ws_cells$1$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
     dsc_engine$pw$array$ws_rows$3$ws_cells$1$psum psum(
         .d(psum$d),
         .q(psum$q),
         .clock(psum$clock)
-    );
-    dsc_engine$pw$array$ws_rows$3$ws_cells$1$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
     );
     
     // Update code
@@ -31144,34 +28320,22 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,psu
         cap_reg$clock = clock;
         w_reg$clock = clock;
         shadow$clock = clock;
-        active$clock = clock;
         psum$clock = clock;
-        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
         w_reg$d = w_reg$q;
         shadow$d = shadow$q;
-        active$d = active$q;
         psum$d = psum$q;
-        prod$d = prod$q;
+        mul$clock = clock;
         mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
+        mul$b = shadow$q;
+        mul$b_en = sw_in;
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
+        ext$a = mul$y;
+        psum$d = psum_in + ext$y;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -31205,25 +28369,6 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$1$a_reg(d,q,clock);
 endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$1$a_reg
 
 
-module dsc_engine$pw$array$ws_rows$3$ws_cells$1$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$1$active
-
-
 module dsc_engine$pw$array$ws_rows$3$ws_cells$1$cap_reg(d,q,clock);
     
     // Module arguments
@@ -31243,39 +28388,59 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$1$cap_reg(d,q,clock);
 endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$1$cap_reg
 
 
-module dsc_engine$pw$array$ws_rows$3$ws_cells$1$mul(a,b,y);
+module dsc_engine$pw$array$ws_rows$3$ws_cells$1$ext(a,y);
     
     // Module arguments
+    input wire  [15:0] a;
+    output reg  [23:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {{8{a[15]}}, a};
+    end
+endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$1$ext
+
+
+module dsc_engine$pw$array$ws_rows$3$ws_cells$1$mul(clock,a,b,b_en,y);
+    
+    // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
-endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$1$mul
-
-
-module dsc_engine$pw$array$ws_rows$3$ws_cells$1$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 24'h0;
-    end
-    
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
     always @(posedge clock) begin
-       q <= d;
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
     end
-          
-endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$1$prod
+    `endif
+endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$1$mul
 
 
 module dsc_engine$pw$array$ws_rows$3$ws_cells$1$psum(d,q,clock);
@@ -31369,13 +28534,14 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psu
     output reg  [7:0] w_out;
     output reg  [23:0] psum_out;
     
-    // Constant declarations
-    localparam  sign_fill = 24'hff0000;
-    
     // Stub signals
+    reg  mul$clock;
     reg  [7:0] mul$a;
     reg  [7:0] mul$b;
+    reg  mul$b_en;
     wire  [15:0] mul$y;
+    reg  [15:0] ext$a;
+    wire  [23:0] ext$y;
     reg  [7:0] a_reg$d;
     wire  [7:0] a_reg$q;
     reg  a_reg$clock;
@@ -31391,24 +28557,21 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] shadow$d;
     wire  [7:0] shadow$q;
     reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
     reg  [23:0] psum$d;
     wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [23:0] prod$d;
-    wire  [23:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$3$ws_cells$2$mul mul(
+        .clock(mul$clock),
         .a(mul$a),
         .b(mul$b),
+        .b_en(mul$b_en),
         .y(mul$y)
+    );
+    dsc_engine$pw$array$ws_rows$3$ws_cells$2$ext ext(
+        .a(ext$a),
+        .y(ext$y)
     );
     dsc_engine$pw$array$ws_rows$3$ws_cells$2$a_reg a_reg(
         .d(a_reg$d),
@@ -31435,20 +28598,10 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psu
         .q(shadow$q),
         .clock(shadow$clock)
     );
-    dsc_engine$pw$array$ws_rows$3$ws_cells$2$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
     dsc_engine$pw$array$ws_rows$3$ws_cells$2$psum psum(
         .d(psum$d),
         .q(psum$q),
         .clock(psum$clock)
-    );
-    dsc_engine$pw$array$ws_rows$3$ws_cells$2$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
     );
     
     // Update code
@@ -31458,34 +28611,22 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,psu
         cap_reg$clock = clock;
         w_reg$clock = clock;
         shadow$clock = clock;
-        active$clock = clock;
         psum$clock = clock;
-        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
         w_reg$d = w_reg$q;
         shadow$d = shadow$q;
-        active$d = active$q;
         psum$d = psum$q;
-        prod$d = prod$q;
+        mul$clock = clock;
         mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
+        mul$b = shadow$q;
+        mul$b_en = sw_in;
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
+        ext$a = mul$y;
+        psum$d = psum_in + ext$y;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -31519,25 +28660,6 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$2$a_reg(d,q,clock);
 endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$2$a_reg
 
 
-module dsc_engine$pw$array$ws_rows$3$ws_cells$2$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$2$active
-
-
 module dsc_engine$pw$array$ws_rows$3$ws_cells$2$cap_reg(d,q,clock);
     
     // Module arguments
@@ -31557,39 +28679,59 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$2$cap_reg(d,q,clock);
 endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$2$cap_reg
 
 
-module dsc_engine$pw$array$ws_rows$3$ws_cells$2$mul(a,b,y);
+module dsc_engine$pw$array$ws_rows$3$ws_cells$2$ext(a,y);
     
     // Module arguments
+    input wire  [15:0] a;
+    output reg  [23:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {{8{a[15]}}, a};
+    end
+endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$2$ext
+
+
+module dsc_engine$pw$array$ws_rows$3$ws_cells$2$mul(clock,a,b,b_en,y);
+    
+    // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
-endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$2$mul
-
-
-module dsc_engine$pw$array$ws_rows$3$ws_cells$2$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 24'h0;
-    end
-    
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
     always @(posedge clock) begin
-       q <= d;
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
     end
-          
-endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$2$prod
+    `endif
+endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$2$mul
 
 
 module dsc_engine$pw$array$ws_rows$3$ws_cells$2$psum(d,q,clock);
@@ -31683,13 +28825,14 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psu
     output reg  [7:0] w_out;
     output reg  [23:0] psum_out;
     
-    // Constant declarations
-    localparam  sign_fill = 24'hff0000;
-    
     // Stub signals
+    reg  mul$clock;
     reg  [7:0] mul$a;
     reg  [7:0] mul$b;
+    reg  mul$b_en;
     wire  [15:0] mul$y;
+    reg  [15:0] ext$a;
+    wire  [23:0] ext$y;
     reg  [7:0] a_reg$d;
     wire  [7:0] a_reg$q;
     reg  a_reg$clock;
@@ -31705,24 +28848,21 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psu
     reg  [7:0] shadow$d;
     wire  [7:0] shadow$q;
     reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
     reg  [23:0] psum$d;
     wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [23:0] prod$d;
-    wire  [23:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [23:0] product;
     
     // Sub module instances
     dsc_engine$pw$array$ws_rows$3$ws_cells$3$mul mul(
+        .clock(mul$clock),
         .a(mul$a),
         .b(mul$b),
+        .b_en(mul$b_en),
         .y(mul$y)
+    );
+    dsc_engine$pw$array$ws_rows$3$ws_cells$3$ext ext(
+        .a(ext$a),
+        .y(ext$y)
     );
     dsc_engine$pw$array$ws_rows$3$ws_cells$3$a_reg a_reg(
         .d(a_reg$d),
@@ -31749,20 +28889,10 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psu
         .q(shadow$q),
         .clock(shadow$clock)
     );
-    dsc_engine$pw$array$ws_rows$3$ws_cells$3$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
     dsc_engine$pw$array$ws_rows$3$ws_cells$3$psum psum(
         .d(psum$d),
         .q(psum$q),
         .clock(psum$clock)
-    );
-    dsc_engine$pw$array$ws_rows$3$ws_cells$3$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
     );
     
     // Update code
@@ -31772,34 +28902,22 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,psu
         cap_reg$clock = clock;
         w_reg$clock = clock;
         shadow$clock = clock;
-        active$clock = clock;
         psum$clock = clock;
-        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
         w_reg$d = w_reg$q;
         shadow$d = shadow$q;
-        active$d = active$q;
         psum$d = psum$q;
-        prod$d = prod$q;
+        mul$clock = clock;
         mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
+        mul$b = shadow$q;
+        mul$b_en = sw_in;
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
+        ext$a = mul$y;
+        psum$d = psum_in + ext$y;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -31833,25 +28951,6 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$3$a_reg(d,q,clock);
 endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$3$a_reg
 
 
-module dsc_engine$pw$array$ws_rows$3$ws_cells$3$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$3$active
-
-
 module dsc_engine$pw$array$ws_rows$3$ws_cells$3$cap_reg(d,q,clock);
     
     // Module arguments
@@ -31871,39 +28970,59 @@ module dsc_engine$pw$array$ws_rows$3$ws_cells$3$cap_reg(d,q,clock);
 endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$3$cap_reg
 
 
-module dsc_engine$pw$array$ws_rows$3$ws_cells$3$mul(a,b,y);
+module dsc_engine$pw$array$ws_rows$3$ws_cells$3$ext(a,y);
     
     // Module arguments
+    input wire  [15:0] a;
+    output reg  [23:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {{8{a[15]}}, a};
+    end
+endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$3$ext
+
+
+module dsc_engine$pw$array$ws_rows$3$ws_cells$3$mul(clock,a,b,b_en,y);
+    
+    // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
-endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$3$mul
-
-
-module dsc_engine$pw$array$ws_rows$3$ws_cells$3$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 24'h0;
-    end
-    
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
     always @(posedge clock) begin
-       q <= d;
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
     end
-          
-endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$3$prod
+    `endif
+endmodule // dsc_engine$pw$array$ws_rows$3$ws_cells$3$mul
 
 
 module dsc_engine$pw$array$ws_rows$3$ws_cells$3$psum(d,q,clock);
@@ -32039,7 +29158,7 @@ module dsc_engine$pw$bpend(d,q,clock);
 endmodule // dsc_engine$pw$bpend
 
 
-module dsc_engine$pw$bram(clock,write_enable,write_address,write_data,read_address,read_data);
+module dsc_engine$pw$bram(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -32047,6 +29166,7 @@ module dsc_engine$pw$bram(clock,write_enable,write_address,write_data,read_addre
     input wire  [5:0] write_address;
     input wire  [127:0] write_data;
     input wire  [5:0] read_address;
+    input wire  read_enable;
     output reg  [127:0] read_data;
     
     // Update code (custom)
@@ -32057,7 +29177,9 @@ module dsc_engine$pw$bram(clock,write_enable,write_address,write_data,read_addre
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // dsc_engine$pw$bram
 
@@ -32461,6 +29583,7 @@ module dsc_engine$pw$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$td
     reg  [2:0] ram$write_address;
     reg  [32:0] ram$write_data;
     reg  [2:0] ram$read_address;
+    reg  ram$read_enable;
     wire  [32:0] ram$read_data;
     reg  [2:0] wp$d;
     wire  [2:0] wp$q;
@@ -32507,6 +29630,7 @@ module dsc_engine$pw$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$td
         .write_address(ram$write_address),
         .write_data(ram$write_data),
         .read_address(ram$read_address),
+        .read_enable(ram$read_enable),
         .read_data(ram$read_data)
     );
     dsc_engine$pw$fifo$wp wp(
@@ -32601,6 +29725,7 @@ module dsc_engine$pw$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$td
         pop = q0_valid$q & out$tready;
         issue = (wp$q != rp$q) & ((~q1_valid$q & ~(q0_valid$q & inflight$q)) | (pop & ~(q1_valid$q & inflight$q)));
         ram$read_address = rp$q;
+        ram$read_enable = 1'b1;
         if (issue) begin
             rp$d = rp$q + 32'h1;
         end
@@ -32802,7 +29927,7 @@ module dsc_engine$pw$fifo$q1_valid(d,q,clock);
 endmodule // dsc_engine$pw$fifo$q1_valid
 
 
-module dsc_engine$pw$fifo$ram(clock,write_enable,write_address,write_data,read_address,read_data);
+module dsc_engine$pw$fifo$ram(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -32810,6 +29935,7 @@ module dsc_engine$pw$fifo$ram(clock,write_enable,write_address,write_data,read_a
     input wire  [2:0] write_address;
     input wire  [32:0] write_data;
     input wire  [2:0] read_address;
+    input wire  read_enable;
     output reg  [32:0] read_data;
     
     // Update code (custom)
@@ -32820,7 +29946,9 @@ module dsc_engine$pw$fifo$ram(clock,write_enable,write_address,write_data,read_a
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // dsc_engine$pw$fifo$ram
 
@@ -33300,7 +30428,7 @@ module dsc_engine$pw$mpend(d,q,clock);
 endmodule // dsc_engine$pw$mpend
 
 
-module dsc_engine$pw$mram(clock,write_enable,write_address,write_data,read_address,read_data);
+module dsc_engine$pw$mram(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -33308,6 +30436,7 @@ module dsc_engine$pw$mram(clock,write_enable,write_address,write_data,read_addre
     input wire  [5:0] write_address;
     input wire  [127:0] write_data;
     input wire  [5:0] read_address;
+    input wire  read_enable;
     output reg  [127:0] read_data;
     
     // Update code (custom)
@@ -33318,7 +30447,9 @@ module dsc_engine$pw$mram(clock,write_enable,write_address,write_data,read_addre
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // dsc_engine$pw$mram
 
@@ -33418,7 +30549,7 @@ module dsc_engine$pw$o_bsz(d,q,clock);
 endmodule // dsc_engine$pw$o_bsz
 
 
-module dsc_engine$pw$o_dly(clock,write_enable,write_address,write_data,read_address,read_data);
+module dsc_engine$pw$o_dly(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -33426,6 +30557,7 @@ module dsc_engine$pw$o_dly(clock,write_enable,write_address,write_data,read_addr
     input wire  [4:0] write_address;
     input wire  [11:0] write_data;
     input wire  [4:0] read_address;
+    input wire  read_enable;
     output reg  [11:0] read_data;
     
     // Update code (custom)
@@ -33436,7 +30568,9 @@ module dsc_engine$pw$o_dly(clock,write_enable,write_address,write_data,read_addr
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // dsc_engine$pw$o_dly
 
@@ -33593,7 +30727,7 @@ module dsc_engine$pw$ofull1(d,q,clock);
 endmodule // dsc_engine$pw$ofull1
 
 
-module dsc_engine$pw$oram(clock,write_enable,write_address,write_data,read_address,read_data);
+module dsc_engine$pw$oram(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -33601,6 +30735,7 @@ module dsc_engine$pw$oram(clock,write_enable,write_address,write_data,read_addre
     input wire  [11:0] write_address;
     input wire  [31:0] write_data;
     input wire  [11:0] read_address;
+    input wire  read_enable;
     output reg  [31:0] read_data;
     
     // Update code (custom)
@@ -33611,7 +30746,9 @@ module dsc_engine$pw$oram(clock,write_enable,write_address,write_data,read_addre
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // dsc_engine$pw$oram
 
@@ -35017,6 +32154,60 @@ module dsc_engine$pw$rq$0$mul(clock,a,b,hi);
     output reg  [33:0] hi;
     
     // Update code (custom)
+    `ifdef DSCGEN_ECP5_DSP
+    // Four MULT18X18D holding the operand and product registers (edges 1 and 2); each 18-bit
+    // operand is a half extended by its own signedness, so one signed multiply serves all four.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] hh_p;
+    wire [35:0] hl_p;
+    wire [35:0] lh_p;
+    wire [35:0] ll_p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] hh_dsp_a = {{2{a[31]}}, a[31:16]};
+    wire [17:0] hh_dsp_b = {{2{b[31]}}, b[31:16]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) hh_dsp (
+       .A0(hh_dsp_a[0]), .A1(hh_dsp_a[1]), .A2(hh_dsp_a[2]), .A3(hh_dsp_a[3]), .A4(hh_dsp_a[4]), .A5(hh_dsp_a[5]), .A6(hh_dsp_a[6]), .A7(hh_dsp_a[7]), .A8(hh_dsp_a[8]), .A9(hh_dsp_a[9]), .A10(hh_dsp_a[10]), .A11(hh_dsp_a[11]), .A12(hh_dsp_a[12]), .A13(hh_dsp_a[13]), .A14(hh_dsp_a[14]), .A15(hh_dsp_a[15]), .A16(hh_dsp_a[16]), .A17(hh_dsp_a[17]),
+       .B0(hh_dsp_b[0]), .B1(hh_dsp_b[1]), .B2(hh_dsp_b[2]), .B3(hh_dsp_b[3]), .B4(hh_dsp_b[4]), .B5(hh_dsp_b[5]), .B6(hh_dsp_b[6]), .B7(hh_dsp_b[7]), .B8(hh_dsp_b[8]), .B9(hh_dsp_b[9]), .B10(hh_dsp_b[10]), .B11(hh_dsp_b[11]), .B12(hh_dsp_b[12]), .B13(hh_dsp_b[13]), .B14(hh_dsp_b[14]), .B15(hh_dsp_b[15]), .B16(hh_dsp_b[16]), .B17(hh_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(hh_p[0]), .P1(hh_p[1]), .P2(hh_p[2]), .P3(hh_p[3]), .P4(hh_p[4]), .P5(hh_p[5]), .P6(hh_p[6]), .P7(hh_p[7]), .P8(hh_p[8]), .P9(hh_p[9]), .P10(hh_p[10]), .P11(hh_p[11]), .P12(hh_p[12]), .P13(hh_p[13]), .P14(hh_p[14]), .P15(hh_p[15]), .P16(hh_p[16]), .P17(hh_p[17]), .P18(hh_p[18]), .P19(hh_p[19]), .P20(hh_p[20]), .P21(hh_p[21]), .P22(hh_p[22]), .P23(hh_p[23]), .P24(hh_p[24]), .P25(hh_p[25]), .P26(hh_p[26]), .P27(hh_p[27]), .P28(hh_p[28]), .P29(hh_p[29]), .P30(hh_p[30]), .P31(hh_p[31]), .P32(hh_p[32]), .P33(hh_p[33]), .P34(hh_p[34]), .P35(hh_p[35])
+    );
+    wire [17:0] hl_dsp_a = {{2{a[31]}}, a[31:16]};
+    wire [17:0] hl_dsp_b = {2'b00, b[15:0]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) hl_dsp (
+       .A0(hl_dsp_a[0]), .A1(hl_dsp_a[1]), .A2(hl_dsp_a[2]), .A3(hl_dsp_a[3]), .A4(hl_dsp_a[4]), .A5(hl_dsp_a[5]), .A6(hl_dsp_a[6]), .A7(hl_dsp_a[7]), .A8(hl_dsp_a[8]), .A9(hl_dsp_a[9]), .A10(hl_dsp_a[10]), .A11(hl_dsp_a[11]), .A12(hl_dsp_a[12]), .A13(hl_dsp_a[13]), .A14(hl_dsp_a[14]), .A15(hl_dsp_a[15]), .A16(hl_dsp_a[16]), .A17(hl_dsp_a[17]),
+       .B0(hl_dsp_b[0]), .B1(hl_dsp_b[1]), .B2(hl_dsp_b[2]), .B3(hl_dsp_b[3]), .B4(hl_dsp_b[4]), .B5(hl_dsp_b[5]), .B6(hl_dsp_b[6]), .B7(hl_dsp_b[7]), .B8(hl_dsp_b[8]), .B9(hl_dsp_b[9]), .B10(hl_dsp_b[10]), .B11(hl_dsp_b[11]), .B12(hl_dsp_b[12]), .B13(hl_dsp_b[13]), .B14(hl_dsp_b[14]), .B15(hl_dsp_b[15]), .B16(hl_dsp_b[16]), .B17(hl_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(hl_p[0]), .P1(hl_p[1]), .P2(hl_p[2]), .P3(hl_p[3]), .P4(hl_p[4]), .P5(hl_p[5]), .P6(hl_p[6]), .P7(hl_p[7]), .P8(hl_p[8]), .P9(hl_p[9]), .P10(hl_p[10]), .P11(hl_p[11]), .P12(hl_p[12]), .P13(hl_p[13]), .P14(hl_p[14]), .P15(hl_p[15]), .P16(hl_p[16]), .P17(hl_p[17]), .P18(hl_p[18]), .P19(hl_p[19]), .P20(hl_p[20]), .P21(hl_p[21]), .P22(hl_p[22]), .P23(hl_p[23]), .P24(hl_p[24]), .P25(hl_p[25]), .P26(hl_p[26]), .P27(hl_p[27]), .P28(hl_p[28]), .P29(hl_p[29]), .P30(hl_p[30]), .P31(hl_p[31]), .P32(hl_p[32]), .P33(hl_p[33]), .P34(hl_p[34]), .P35(hl_p[35])
+    );
+    wire [17:0] lh_dsp_a = {2'b00, a[15:0]};
+    wire [17:0] lh_dsp_b = {{2{b[31]}}, b[31:16]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) lh_dsp (
+       .A0(lh_dsp_a[0]), .A1(lh_dsp_a[1]), .A2(lh_dsp_a[2]), .A3(lh_dsp_a[3]), .A4(lh_dsp_a[4]), .A5(lh_dsp_a[5]), .A6(lh_dsp_a[6]), .A7(lh_dsp_a[7]), .A8(lh_dsp_a[8]), .A9(lh_dsp_a[9]), .A10(lh_dsp_a[10]), .A11(lh_dsp_a[11]), .A12(lh_dsp_a[12]), .A13(lh_dsp_a[13]), .A14(lh_dsp_a[14]), .A15(lh_dsp_a[15]), .A16(lh_dsp_a[16]), .A17(lh_dsp_a[17]),
+       .B0(lh_dsp_b[0]), .B1(lh_dsp_b[1]), .B2(lh_dsp_b[2]), .B3(lh_dsp_b[3]), .B4(lh_dsp_b[4]), .B5(lh_dsp_b[5]), .B6(lh_dsp_b[6]), .B7(lh_dsp_b[7]), .B8(lh_dsp_b[8]), .B9(lh_dsp_b[9]), .B10(lh_dsp_b[10]), .B11(lh_dsp_b[11]), .B12(lh_dsp_b[12]), .B13(lh_dsp_b[13]), .B14(lh_dsp_b[14]), .B15(lh_dsp_b[15]), .B16(lh_dsp_b[16]), .B17(lh_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(lh_p[0]), .P1(lh_p[1]), .P2(lh_p[2]), .P3(lh_p[3]), .P4(lh_p[4]), .P5(lh_p[5]), .P6(lh_p[6]), .P7(lh_p[7]), .P8(lh_p[8]), .P9(lh_p[9]), .P10(lh_p[10]), .P11(lh_p[11]), .P12(lh_p[12]), .P13(lh_p[13]), .P14(lh_p[14]), .P15(lh_p[15]), .P16(lh_p[16]), .P17(lh_p[17]), .P18(lh_p[18]), .P19(lh_p[19]), .P20(lh_p[20]), .P21(lh_p[21]), .P22(lh_p[22]), .P23(lh_p[23]), .P24(lh_p[24]), .P25(lh_p[25]), .P26(lh_p[26]), .P27(lh_p[27]), .P28(lh_p[28]), .P29(lh_p[29]), .P30(lh_p[30]), .P31(lh_p[31]), .P32(lh_p[32]), .P33(lh_p[33]), .P34(lh_p[34]), .P35(lh_p[35])
+    );
+    wire [17:0] ll_dsp_a = {2'b00, a[15:0]};
+    wire [17:0] ll_dsp_b = {2'b00, b[15:0]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) ll_dsp (
+       .A0(ll_dsp_a[0]), .A1(ll_dsp_a[1]), .A2(ll_dsp_a[2]), .A3(ll_dsp_a[3]), .A4(ll_dsp_a[4]), .A5(ll_dsp_a[5]), .A6(ll_dsp_a[6]), .A7(ll_dsp_a[7]), .A8(ll_dsp_a[8]), .A9(ll_dsp_a[9]), .A10(ll_dsp_a[10]), .A11(ll_dsp_a[11]), .A12(ll_dsp_a[12]), .A13(ll_dsp_a[13]), .A14(ll_dsp_a[14]), .A15(ll_dsp_a[15]), .A16(ll_dsp_a[16]), .A17(ll_dsp_a[17]),
+       .B0(ll_dsp_b[0]), .B1(ll_dsp_b[1]), .B2(ll_dsp_b[2]), .B3(ll_dsp_b[3]), .B4(ll_dsp_b[4]), .B5(ll_dsp_b[5]), .B6(ll_dsp_b[6]), .B7(ll_dsp_b[7]), .B8(ll_dsp_b[8]), .B9(ll_dsp_b[9]), .B10(ll_dsp_b[10]), .B11(ll_dsp_b[11]), .B12(ll_dsp_b[12]), .B13(ll_dsp_b[13]), .B14(ll_dsp_b[14]), .B15(ll_dsp_b[15]), .B16(ll_dsp_b[16]), .B17(ll_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(ll_p[0]), .P1(ll_p[1]), .P2(ll_p[2]), .P3(ll_p[3]), .P4(ll_p[4]), .P5(ll_p[5]), .P6(ll_p[6]), .P7(ll_p[7]), .P8(ll_p[8]), .P9(ll_p[9]), .P10(ll_p[10]), .P11(ll_p[11]), .P12(ll_p[12]), .P13(ll_p[13]), .P14(ll_p[14]), .P15(ll_p[15]), .P16(ll_p[16]), .P17(ll_p[17]), .P18(ll_p[18]), .P19(ll_p[19]), .P20(ll_p[20]), .P21(ll_p[21]), .P22(ll_p[22]), .P23(ll_p[23]), .P24(ll_p[24]), .P25(ll_p[25]), .P26(ll_p[26]), .P27(ll_p[27]), .P28(ll_p[28]), .P29(ll_p[29]), .P30(ll_p[30]), .P31(ll_p[31]), .P32(ll_p[32]), .P33(ll_p[33]), .P34(ll_p[34]), .P35(ll_p[35])
+    );
+    wire signed [31:0] hh = hh_p[31:0];
+    wire signed [32:0] hl = hl_p[32:0];
+    wire signed [32:0] lh = lh_p[32:0];
+    wire [31:0] ll = ll_p[31:0];
+    `else
     reg [31:0] a_r;
     reg [31:0] b_r;
     // Halves: high signed, low unsigned, extended to the width of their product (yosys narrows
@@ -35036,6 +32227,15 @@ module dsc_engine$pw$rq$0$mul(clock,a,b,hi);
     reg signed [32:0] hl;
     reg signed [32:0] lh;
     (* keep *) reg [31:0] ll;
+    always @(posedge clock) begin
+       a_r <= a;
+       b_r <= b;
+       hh <= ah32 * bh32;
+       hl <= ah33 * bl33;
+       lh <= al33 * bh33;
+       ll <= al32 * bl32;
+    end
+    `endif
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
@@ -35044,12 +32244,6 @@ module dsc_engine$pw$rq$0$mul(clock,a,b,hi);
     wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
     /* verilator lint_on UNUSEDSIGNAL */
     always @(posedge clock) begin
-       a_r <= a;
-       b_r <= b;
-       hh <= ah32 * bh32;
-       hl <= ah33 * bl33;
-       lh <= al33 * bh33;
-       ll <= al32 * bl32;
        mid <= {hl[32], hl} + {lh[32], lh};
        hh2 <= hh;
        ll2 <= ll;
@@ -36393,6 +33587,60 @@ module dsc_engine$pw$rq$1$mul(clock,a,b,hi);
     output reg  [33:0] hi;
     
     // Update code (custom)
+    `ifdef DSCGEN_ECP5_DSP
+    // Four MULT18X18D holding the operand and product registers (edges 1 and 2); each 18-bit
+    // operand is a half extended by its own signedness, so one signed multiply serves all four.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] hh_p;
+    wire [35:0] hl_p;
+    wire [35:0] lh_p;
+    wire [35:0] ll_p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] hh_dsp_a = {{2{a[31]}}, a[31:16]};
+    wire [17:0] hh_dsp_b = {{2{b[31]}}, b[31:16]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) hh_dsp (
+       .A0(hh_dsp_a[0]), .A1(hh_dsp_a[1]), .A2(hh_dsp_a[2]), .A3(hh_dsp_a[3]), .A4(hh_dsp_a[4]), .A5(hh_dsp_a[5]), .A6(hh_dsp_a[6]), .A7(hh_dsp_a[7]), .A8(hh_dsp_a[8]), .A9(hh_dsp_a[9]), .A10(hh_dsp_a[10]), .A11(hh_dsp_a[11]), .A12(hh_dsp_a[12]), .A13(hh_dsp_a[13]), .A14(hh_dsp_a[14]), .A15(hh_dsp_a[15]), .A16(hh_dsp_a[16]), .A17(hh_dsp_a[17]),
+       .B0(hh_dsp_b[0]), .B1(hh_dsp_b[1]), .B2(hh_dsp_b[2]), .B3(hh_dsp_b[3]), .B4(hh_dsp_b[4]), .B5(hh_dsp_b[5]), .B6(hh_dsp_b[6]), .B7(hh_dsp_b[7]), .B8(hh_dsp_b[8]), .B9(hh_dsp_b[9]), .B10(hh_dsp_b[10]), .B11(hh_dsp_b[11]), .B12(hh_dsp_b[12]), .B13(hh_dsp_b[13]), .B14(hh_dsp_b[14]), .B15(hh_dsp_b[15]), .B16(hh_dsp_b[16]), .B17(hh_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(hh_p[0]), .P1(hh_p[1]), .P2(hh_p[2]), .P3(hh_p[3]), .P4(hh_p[4]), .P5(hh_p[5]), .P6(hh_p[6]), .P7(hh_p[7]), .P8(hh_p[8]), .P9(hh_p[9]), .P10(hh_p[10]), .P11(hh_p[11]), .P12(hh_p[12]), .P13(hh_p[13]), .P14(hh_p[14]), .P15(hh_p[15]), .P16(hh_p[16]), .P17(hh_p[17]), .P18(hh_p[18]), .P19(hh_p[19]), .P20(hh_p[20]), .P21(hh_p[21]), .P22(hh_p[22]), .P23(hh_p[23]), .P24(hh_p[24]), .P25(hh_p[25]), .P26(hh_p[26]), .P27(hh_p[27]), .P28(hh_p[28]), .P29(hh_p[29]), .P30(hh_p[30]), .P31(hh_p[31]), .P32(hh_p[32]), .P33(hh_p[33]), .P34(hh_p[34]), .P35(hh_p[35])
+    );
+    wire [17:0] hl_dsp_a = {{2{a[31]}}, a[31:16]};
+    wire [17:0] hl_dsp_b = {2'b00, b[15:0]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) hl_dsp (
+       .A0(hl_dsp_a[0]), .A1(hl_dsp_a[1]), .A2(hl_dsp_a[2]), .A3(hl_dsp_a[3]), .A4(hl_dsp_a[4]), .A5(hl_dsp_a[5]), .A6(hl_dsp_a[6]), .A7(hl_dsp_a[7]), .A8(hl_dsp_a[8]), .A9(hl_dsp_a[9]), .A10(hl_dsp_a[10]), .A11(hl_dsp_a[11]), .A12(hl_dsp_a[12]), .A13(hl_dsp_a[13]), .A14(hl_dsp_a[14]), .A15(hl_dsp_a[15]), .A16(hl_dsp_a[16]), .A17(hl_dsp_a[17]),
+       .B0(hl_dsp_b[0]), .B1(hl_dsp_b[1]), .B2(hl_dsp_b[2]), .B3(hl_dsp_b[3]), .B4(hl_dsp_b[4]), .B5(hl_dsp_b[5]), .B6(hl_dsp_b[6]), .B7(hl_dsp_b[7]), .B8(hl_dsp_b[8]), .B9(hl_dsp_b[9]), .B10(hl_dsp_b[10]), .B11(hl_dsp_b[11]), .B12(hl_dsp_b[12]), .B13(hl_dsp_b[13]), .B14(hl_dsp_b[14]), .B15(hl_dsp_b[15]), .B16(hl_dsp_b[16]), .B17(hl_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(hl_p[0]), .P1(hl_p[1]), .P2(hl_p[2]), .P3(hl_p[3]), .P4(hl_p[4]), .P5(hl_p[5]), .P6(hl_p[6]), .P7(hl_p[7]), .P8(hl_p[8]), .P9(hl_p[9]), .P10(hl_p[10]), .P11(hl_p[11]), .P12(hl_p[12]), .P13(hl_p[13]), .P14(hl_p[14]), .P15(hl_p[15]), .P16(hl_p[16]), .P17(hl_p[17]), .P18(hl_p[18]), .P19(hl_p[19]), .P20(hl_p[20]), .P21(hl_p[21]), .P22(hl_p[22]), .P23(hl_p[23]), .P24(hl_p[24]), .P25(hl_p[25]), .P26(hl_p[26]), .P27(hl_p[27]), .P28(hl_p[28]), .P29(hl_p[29]), .P30(hl_p[30]), .P31(hl_p[31]), .P32(hl_p[32]), .P33(hl_p[33]), .P34(hl_p[34]), .P35(hl_p[35])
+    );
+    wire [17:0] lh_dsp_a = {2'b00, a[15:0]};
+    wire [17:0] lh_dsp_b = {{2{b[31]}}, b[31:16]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) lh_dsp (
+       .A0(lh_dsp_a[0]), .A1(lh_dsp_a[1]), .A2(lh_dsp_a[2]), .A3(lh_dsp_a[3]), .A4(lh_dsp_a[4]), .A5(lh_dsp_a[5]), .A6(lh_dsp_a[6]), .A7(lh_dsp_a[7]), .A8(lh_dsp_a[8]), .A9(lh_dsp_a[9]), .A10(lh_dsp_a[10]), .A11(lh_dsp_a[11]), .A12(lh_dsp_a[12]), .A13(lh_dsp_a[13]), .A14(lh_dsp_a[14]), .A15(lh_dsp_a[15]), .A16(lh_dsp_a[16]), .A17(lh_dsp_a[17]),
+       .B0(lh_dsp_b[0]), .B1(lh_dsp_b[1]), .B2(lh_dsp_b[2]), .B3(lh_dsp_b[3]), .B4(lh_dsp_b[4]), .B5(lh_dsp_b[5]), .B6(lh_dsp_b[6]), .B7(lh_dsp_b[7]), .B8(lh_dsp_b[8]), .B9(lh_dsp_b[9]), .B10(lh_dsp_b[10]), .B11(lh_dsp_b[11]), .B12(lh_dsp_b[12]), .B13(lh_dsp_b[13]), .B14(lh_dsp_b[14]), .B15(lh_dsp_b[15]), .B16(lh_dsp_b[16]), .B17(lh_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(lh_p[0]), .P1(lh_p[1]), .P2(lh_p[2]), .P3(lh_p[3]), .P4(lh_p[4]), .P5(lh_p[5]), .P6(lh_p[6]), .P7(lh_p[7]), .P8(lh_p[8]), .P9(lh_p[9]), .P10(lh_p[10]), .P11(lh_p[11]), .P12(lh_p[12]), .P13(lh_p[13]), .P14(lh_p[14]), .P15(lh_p[15]), .P16(lh_p[16]), .P17(lh_p[17]), .P18(lh_p[18]), .P19(lh_p[19]), .P20(lh_p[20]), .P21(lh_p[21]), .P22(lh_p[22]), .P23(lh_p[23]), .P24(lh_p[24]), .P25(lh_p[25]), .P26(lh_p[26]), .P27(lh_p[27]), .P28(lh_p[28]), .P29(lh_p[29]), .P30(lh_p[30]), .P31(lh_p[31]), .P32(lh_p[32]), .P33(lh_p[33]), .P34(lh_p[34]), .P35(lh_p[35])
+    );
+    wire [17:0] ll_dsp_a = {2'b00, a[15:0]};
+    wire [17:0] ll_dsp_b = {2'b00, b[15:0]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) ll_dsp (
+       .A0(ll_dsp_a[0]), .A1(ll_dsp_a[1]), .A2(ll_dsp_a[2]), .A3(ll_dsp_a[3]), .A4(ll_dsp_a[4]), .A5(ll_dsp_a[5]), .A6(ll_dsp_a[6]), .A7(ll_dsp_a[7]), .A8(ll_dsp_a[8]), .A9(ll_dsp_a[9]), .A10(ll_dsp_a[10]), .A11(ll_dsp_a[11]), .A12(ll_dsp_a[12]), .A13(ll_dsp_a[13]), .A14(ll_dsp_a[14]), .A15(ll_dsp_a[15]), .A16(ll_dsp_a[16]), .A17(ll_dsp_a[17]),
+       .B0(ll_dsp_b[0]), .B1(ll_dsp_b[1]), .B2(ll_dsp_b[2]), .B3(ll_dsp_b[3]), .B4(ll_dsp_b[4]), .B5(ll_dsp_b[5]), .B6(ll_dsp_b[6]), .B7(ll_dsp_b[7]), .B8(ll_dsp_b[8]), .B9(ll_dsp_b[9]), .B10(ll_dsp_b[10]), .B11(ll_dsp_b[11]), .B12(ll_dsp_b[12]), .B13(ll_dsp_b[13]), .B14(ll_dsp_b[14]), .B15(ll_dsp_b[15]), .B16(ll_dsp_b[16]), .B17(ll_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(ll_p[0]), .P1(ll_p[1]), .P2(ll_p[2]), .P3(ll_p[3]), .P4(ll_p[4]), .P5(ll_p[5]), .P6(ll_p[6]), .P7(ll_p[7]), .P8(ll_p[8]), .P9(ll_p[9]), .P10(ll_p[10]), .P11(ll_p[11]), .P12(ll_p[12]), .P13(ll_p[13]), .P14(ll_p[14]), .P15(ll_p[15]), .P16(ll_p[16]), .P17(ll_p[17]), .P18(ll_p[18]), .P19(ll_p[19]), .P20(ll_p[20]), .P21(ll_p[21]), .P22(ll_p[22]), .P23(ll_p[23]), .P24(ll_p[24]), .P25(ll_p[25]), .P26(ll_p[26]), .P27(ll_p[27]), .P28(ll_p[28]), .P29(ll_p[29]), .P30(ll_p[30]), .P31(ll_p[31]), .P32(ll_p[32]), .P33(ll_p[33]), .P34(ll_p[34]), .P35(ll_p[35])
+    );
+    wire signed [31:0] hh = hh_p[31:0];
+    wire signed [32:0] hl = hl_p[32:0];
+    wire signed [32:0] lh = lh_p[32:0];
+    wire [31:0] ll = ll_p[31:0];
+    `else
     reg [31:0] a_r;
     reg [31:0] b_r;
     // Halves: high signed, low unsigned, extended to the width of their product (yosys narrows
@@ -36412,6 +33660,15 @@ module dsc_engine$pw$rq$1$mul(clock,a,b,hi);
     reg signed [32:0] hl;
     reg signed [32:0] lh;
     (* keep *) reg [31:0] ll;
+    always @(posedge clock) begin
+       a_r <= a;
+       b_r <= b;
+       hh <= ah32 * bh32;
+       hl <= ah33 * bl33;
+       lh <= al33 * bh33;
+       ll <= al32 * bl32;
+    end
+    `endif
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
@@ -36420,12 +33677,6 @@ module dsc_engine$pw$rq$1$mul(clock,a,b,hi);
     wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
     /* verilator lint_on UNUSEDSIGNAL */
     always @(posedge clock) begin
-       a_r <= a;
-       b_r <= b;
-       hh <= ah32 * bh32;
-       hl <= ah33 * bl33;
-       lh <= al33 * bh33;
-       ll <= al32 * bl32;
        mid <= {hl[32], hl} + {lh[32], lh};
        hh2 <= hh;
        ll2 <= ll;
@@ -37769,6 +35020,60 @@ module dsc_engine$pw$rq$2$mul(clock,a,b,hi);
     output reg  [33:0] hi;
     
     // Update code (custom)
+    `ifdef DSCGEN_ECP5_DSP
+    // Four MULT18X18D holding the operand and product registers (edges 1 and 2); each 18-bit
+    // operand is a half extended by its own signedness, so one signed multiply serves all four.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] hh_p;
+    wire [35:0] hl_p;
+    wire [35:0] lh_p;
+    wire [35:0] ll_p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] hh_dsp_a = {{2{a[31]}}, a[31:16]};
+    wire [17:0] hh_dsp_b = {{2{b[31]}}, b[31:16]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) hh_dsp (
+       .A0(hh_dsp_a[0]), .A1(hh_dsp_a[1]), .A2(hh_dsp_a[2]), .A3(hh_dsp_a[3]), .A4(hh_dsp_a[4]), .A5(hh_dsp_a[5]), .A6(hh_dsp_a[6]), .A7(hh_dsp_a[7]), .A8(hh_dsp_a[8]), .A9(hh_dsp_a[9]), .A10(hh_dsp_a[10]), .A11(hh_dsp_a[11]), .A12(hh_dsp_a[12]), .A13(hh_dsp_a[13]), .A14(hh_dsp_a[14]), .A15(hh_dsp_a[15]), .A16(hh_dsp_a[16]), .A17(hh_dsp_a[17]),
+       .B0(hh_dsp_b[0]), .B1(hh_dsp_b[1]), .B2(hh_dsp_b[2]), .B3(hh_dsp_b[3]), .B4(hh_dsp_b[4]), .B5(hh_dsp_b[5]), .B6(hh_dsp_b[6]), .B7(hh_dsp_b[7]), .B8(hh_dsp_b[8]), .B9(hh_dsp_b[9]), .B10(hh_dsp_b[10]), .B11(hh_dsp_b[11]), .B12(hh_dsp_b[12]), .B13(hh_dsp_b[13]), .B14(hh_dsp_b[14]), .B15(hh_dsp_b[15]), .B16(hh_dsp_b[16]), .B17(hh_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(hh_p[0]), .P1(hh_p[1]), .P2(hh_p[2]), .P3(hh_p[3]), .P4(hh_p[4]), .P5(hh_p[5]), .P6(hh_p[6]), .P7(hh_p[7]), .P8(hh_p[8]), .P9(hh_p[9]), .P10(hh_p[10]), .P11(hh_p[11]), .P12(hh_p[12]), .P13(hh_p[13]), .P14(hh_p[14]), .P15(hh_p[15]), .P16(hh_p[16]), .P17(hh_p[17]), .P18(hh_p[18]), .P19(hh_p[19]), .P20(hh_p[20]), .P21(hh_p[21]), .P22(hh_p[22]), .P23(hh_p[23]), .P24(hh_p[24]), .P25(hh_p[25]), .P26(hh_p[26]), .P27(hh_p[27]), .P28(hh_p[28]), .P29(hh_p[29]), .P30(hh_p[30]), .P31(hh_p[31]), .P32(hh_p[32]), .P33(hh_p[33]), .P34(hh_p[34]), .P35(hh_p[35])
+    );
+    wire [17:0] hl_dsp_a = {{2{a[31]}}, a[31:16]};
+    wire [17:0] hl_dsp_b = {2'b00, b[15:0]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) hl_dsp (
+       .A0(hl_dsp_a[0]), .A1(hl_dsp_a[1]), .A2(hl_dsp_a[2]), .A3(hl_dsp_a[3]), .A4(hl_dsp_a[4]), .A5(hl_dsp_a[5]), .A6(hl_dsp_a[6]), .A7(hl_dsp_a[7]), .A8(hl_dsp_a[8]), .A9(hl_dsp_a[9]), .A10(hl_dsp_a[10]), .A11(hl_dsp_a[11]), .A12(hl_dsp_a[12]), .A13(hl_dsp_a[13]), .A14(hl_dsp_a[14]), .A15(hl_dsp_a[15]), .A16(hl_dsp_a[16]), .A17(hl_dsp_a[17]),
+       .B0(hl_dsp_b[0]), .B1(hl_dsp_b[1]), .B2(hl_dsp_b[2]), .B3(hl_dsp_b[3]), .B4(hl_dsp_b[4]), .B5(hl_dsp_b[5]), .B6(hl_dsp_b[6]), .B7(hl_dsp_b[7]), .B8(hl_dsp_b[8]), .B9(hl_dsp_b[9]), .B10(hl_dsp_b[10]), .B11(hl_dsp_b[11]), .B12(hl_dsp_b[12]), .B13(hl_dsp_b[13]), .B14(hl_dsp_b[14]), .B15(hl_dsp_b[15]), .B16(hl_dsp_b[16]), .B17(hl_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(hl_p[0]), .P1(hl_p[1]), .P2(hl_p[2]), .P3(hl_p[3]), .P4(hl_p[4]), .P5(hl_p[5]), .P6(hl_p[6]), .P7(hl_p[7]), .P8(hl_p[8]), .P9(hl_p[9]), .P10(hl_p[10]), .P11(hl_p[11]), .P12(hl_p[12]), .P13(hl_p[13]), .P14(hl_p[14]), .P15(hl_p[15]), .P16(hl_p[16]), .P17(hl_p[17]), .P18(hl_p[18]), .P19(hl_p[19]), .P20(hl_p[20]), .P21(hl_p[21]), .P22(hl_p[22]), .P23(hl_p[23]), .P24(hl_p[24]), .P25(hl_p[25]), .P26(hl_p[26]), .P27(hl_p[27]), .P28(hl_p[28]), .P29(hl_p[29]), .P30(hl_p[30]), .P31(hl_p[31]), .P32(hl_p[32]), .P33(hl_p[33]), .P34(hl_p[34]), .P35(hl_p[35])
+    );
+    wire [17:0] lh_dsp_a = {2'b00, a[15:0]};
+    wire [17:0] lh_dsp_b = {{2{b[31]}}, b[31:16]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) lh_dsp (
+       .A0(lh_dsp_a[0]), .A1(lh_dsp_a[1]), .A2(lh_dsp_a[2]), .A3(lh_dsp_a[3]), .A4(lh_dsp_a[4]), .A5(lh_dsp_a[5]), .A6(lh_dsp_a[6]), .A7(lh_dsp_a[7]), .A8(lh_dsp_a[8]), .A9(lh_dsp_a[9]), .A10(lh_dsp_a[10]), .A11(lh_dsp_a[11]), .A12(lh_dsp_a[12]), .A13(lh_dsp_a[13]), .A14(lh_dsp_a[14]), .A15(lh_dsp_a[15]), .A16(lh_dsp_a[16]), .A17(lh_dsp_a[17]),
+       .B0(lh_dsp_b[0]), .B1(lh_dsp_b[1]), .B2(lh_dsp_b[2]), .B3(lh_dsp_b[3]), .B4(lh_dsp_b[4]), .B5(lh_dsp_b[5]), .B6(lh_dsp_b[6]), .B7(lh_dsp_b[7]), .B8(lh_dsp_b[8]), .B9(lh_dsp_b[9]), .B10(lh_dsp_b[10]), .B11(lh_dsp_b[11]), .B12(lh_dsp_b[12]), .B13(lh_dsp_b[13]), .B14(lh_dsp_b[14]), .B15(lh_dsp_b[15]), .B16(lh_dsp_b[16]), .B17(lh_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(lh_p[0]), .P1(lh_p[1]), .P2(lh_p[2]), .P3(lh_p[3]), .P4(lh_p[4]), .P5(lh_p[5]), .P6(lh_p[6]), .P7(lh_p[7]), .P8(lh_p[8]), .P9(lh_p[9]), .P10(lh_p[10]), .P11(lh_p[11]), .P12(lh_p[12]), .P13(lh_p[13]), .P14(lh_p[14]), .P15(lh_p[15]), .P16(lh_p[16]), .P17(lh_p[17]), .P18(lh_p[18]), .P19(lh_p[19]), .P20(lh_p[20]), .P21(lh_p[21]), .P22(lh_p[22]), .P23(lh_p[23]), .P24(lh_p[24]), .P25(lh_p[25]), .P26(lh_p[26]), .P27(lh_p[27]), .P28(lh_p[28]), .P29(lh_p[29]), .P30(lh_p[30]), .P31(lh_p[31]), .P32(lh_p[32]), .P33(lh_p[33]), .P34(lh_p[34]), .P35(lh_p[35])
+    );
+    wire [17:0] ll_dsp_a = {2'b00, a[15:0]};
+    wire [17:0] ll_dsp_b = {2'b00, b[15:0]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) ll_dsp (
+       .A0(ll_dsp_a[0]), .A1(ll_dsp_a[1]), .A2(ll_dsp_a[2]), .A3(ll_dsp_a[3]), .A4(ll_dsp_a[4]), .A5(ll_dsp_a[5]), .A6(ll_dsp_a[6]), .A7(ll_dsp_a[7]), .A8(ll_dsp_a[8]), .A9(ll_dsp_a[9]), .A10(ll_dsp_a[10]), .A11(ll_dsp_a[11]), .A12(ll_dsp_a[12]), .A13(ll_dsp_a[13]), .A14(ll_dsp_a[14]), .A15(ll_dsp_a[15]), .A16(ll_dsp_a[16]), .A17(ll_dsp_a[17]),
+       .B0(ll_dsp_b[0]), .B1(ll_dsp_b[1]), .B2(ll_dsp_b[2]), .B3(ll_dsp_b[3]), .B4(ll_dsp_b[4]), .B5(ll_dsp_b[5]), .B6(ll_dsp_b[6]), .B7(ll_dsp_b[7]), .B8(ll_dsp_b[8]), .B9(ll_dsp_b[9]), .B10(ll_dsp_b[10]), .B11(ll_dsp_b[11]), .B12(ll_dsp_b[12]), .B13(ll_dsp_b[13]), .B14(ll_dsp_b[14]), .B15(ll_dsp_b[15]), .B16(ll_dsp_b[16]), .B17(ll_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(ll_p[0]), .P1(ll_p[1]), .P2(ll_p[2]), .P3(ll_p[3]), .P4(ll_p[4]), .P5(ll_p[5]), .P6(ll_p[6]), .P7(ll_p[7]), .P8(ll_p[8]), .P9(ll_p[9]), .P10(ll_p[10]), .P11(ll_p[11]), .P12(ll_p[12]), .P13(ll_p[13]), .P14(ll_p[14]), .P15(ll_p[15]), .P16(ll_p[16]), .P17(ll_p[17]), .P18(ll_p[18]), .P19(ll_p[19]), .P20(ll_p[20]), .P21(ll_p[21]), .P22(ll_p[22]), .P23(ll_p[23]), .P24(ll_p[24]), .P25(ll_p[25]), .P26(ll_p[26]), .P27(ll_p[27]), .P28(ll_p[28]), .P29(ll_p[29]), .P30(ll_p[30]), .P31(ll_p[31]), .P32(ll_p[32]), .P33(ll_p[33]), .P34(ll_p[34]), .P35(ll_p[35])
+    );
+    wire signed [31:0] hh = hh_p[31:0];
+    wire signed [32:0] hl = hl_p[32:0];
+    wire signed [32:0] lh = lh_p[32:0];
+    wire [31:0] ll = ll_p[31:0];
+    `else
     reg [31:0] a_r;
     reg [31:0] b_r;
     // Halves: high signed, low unsigned, extended to the width of their product (yosys narrows
@@ -37788,6 +35093,15 @@ module dsc_engine$pw$rq$2$mul(clock,a,b,hi);
     reg signed [32:0] hl;
     reg signed [32:0] lh;
     (* keep *) reg [31:0] ll;
+    always @(posedge clock) begin
+       a_r <= a;
+       b_r <= b;
+       hh <= ah32 * bh32;
+       hl <= ah33 * bl33;
+       lh <= al33 * bh33;
+       ll <= al32 * bl32;
+    end
+    `endif
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
@@ -37796,12 +35110,6 @@ module dsc_engine$pw$rq$2$mul(clock,a,b,hi);
     wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
     /* verilator lint_on UNUSEDSIGNAL */
     always @(posedge clock) begin
-       a_r <= a;
-       b_r <= b;
-       hh <= ah32 * bh32;
-       hl <= ah33 * bl33;
-       lh <= al33 * bh33;
-       ll <= al32 * bl32;
        mid <= {hl[32], hl} + {lh[32], lh};
        hh2 <= hh;
        ll2 <= ll;
@@ -39145,6 +36453,60 @@ module dsc_engine$pw$rq$3$mul(clock,a,b,hi);
     output reg  [33:0] hi;
     
     // Update code (custom)
+    `ifdef DSCGEN_ECP5_DSP
+    // Four MULT18X18D holding the operand and product registers (edges 1 and 2); each 18-bit
+    // operand is a half extended by its own signedness, so one signed multiply serves all four.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] hh_p;
+    wire [35:0] hl_p;
+    wire [35:0] lh_p;
+    wire [35:0] ll_p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] hh_dsp_a = {{2{a[31]}}, a[31:16]};
+    wire [17:0] hh_dsp_b = {{2{b[31]}}, b[31:16]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) hh_dsp (
+       .A0(hh_dsp_a[0]), .A1(hh_dsp_a[1]), .A2(hh_dsp_a[2]), .A3(hh_dsp_a[3]), .A4(hh_dsp_a[4]), .A5(hh_dsp_a[5]), .A6(hh_dsp_a[6]), .A7(hh_dsp_a[7]), .A8(hh_dsp_a[8]), .A9(hh_dsp_a[9]), .A10(hh_dsp_a[10]), .A11(hh_dsp_a[11]), .A12(hh_dsp_a[12]), .A13(hh_dsp_a[13]), .A14(hh_dsp_a[14]), .A15(hh_dsp_a[15]), .A16(hh_dsp_a[16]), .A17(hh_dsp_a[17]),
+       .B0(hh_dsp_b[0]), .B1(hh_dsp_b[1]), .B2(hh_dsp_b[2]), .B3(hh_dsp_b[3]), .B4(hh_dsp_b[4]), .B5(hh_dsp_b[5]), .B6(hh_dsp_b[6]), .B7(hh_dsp_b[7]), .B8(hh_dsp_b[8]), .B9(hh_dsp_b[9]), .B10(hh_dsp_b[10]), .B11(hh_dsp_b[11]), .B12(hh_dsp_b[12]), .B13(hh_dsp_b[13]), .B14(hh_dsp_b[14]), .B15(hh_dsp_b[15]), .B16(hh_dsp_b[16]), .B17(hh_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(hh_p[0]), .P1(hh_p[1]), .P2(hh_p[2]), .P3(hh_p[3]), .P4(hh_p[4]), .P5(hh_p[5]), .P6(hh_p[6]), .P7(hh_p[7]), .P8(hh_p[8]), .P9(hh_p[9]), .P10(hh_p[10]), .P11(hh_p[11]), .P12(hh_p[12]), .P13(hh_p[13]), .P14(hh_p[14]), .P15(hh_p[15]), .P16(hh_p[16]), .P17(hh_p[17]), .P18(hh_p[18]), .P19(hh_p[19]), .P20(hh_p[20]), .P21(hh_p[21]), .P22(hh_p[22]), .P23(hh_p[23]), .P24(hh_p[24]), .P25(hh_p[25]), .P26(hh_p[26]), .P27(hh_p[27]), .P28(hh_p[28]), .P29(hh_p[29]), .P30(hh_p[30]), .P31(hh_p[31]), .P32(hh_p[32]), .P33(hh_p[33]), .P34(hh_p[34]), .P35(hh_p[35])
+    );
+    wire [17:0] hl_dsp_a = {{2{a[31]}}, a[31:16]};
+    wire [17:0] hl_dsp_b = {2'b00, b[15:0]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) hl_dsp (
+       .A0(hl_dsp_a[0]), .A1(hl_dsp_a[1]), .A2(hl_dsp_a[2]), .A3(hl_dsp_a[3]), .A4(hl_dsp_a[4]), .A5(hl_dsp_a[5]), .A6(hl_dsp_a[6]), .A7(hl_dsp_a[7]), .A8(hl_dsp_a[8]), .A9(hl_dsp_a[9]), .A10(hl_dsp_a[10]), .A11(hl_dsp_a[11]), .A12(hl_dsp_a[12]), .A13(hl_dsp_a[13]), .A14(hl_dsp_a[14]), .A15(hl_dsp_a[15]), .A16(hl_dsp_a[16]), .A17(hl_dsp_a[17]),
+       .B0(hl_dsp_b[0]), .B1(hl_dsp_b[1]), .B2(hl_dsp_b[2]), .B3(hl_dsp_b[3]), .B4(hl_dsp_b[4]), .B5(hl_dsp_b[5]), .B6(hl_dsp_b[6]), .B7(hl_dsp_b[7]), .B8(hl_dsp_b[8]), .B9(hl_dsp_b[9]), .B10(hl_dsp_b[10]), .B11(hl_dsp_b[11]), .B12(hl_dsp_b[12]), .B13(hl_dsp_b[13]), .B14(hl_dsp_b[14]), .B15(hl_dsp_b[15]), .B16(hl_dsp_b[16]), .B17(hl_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(hl_p[0]), .P1(hl_p[1]), .P2(hl_p[2]), .P3(hl_p[3]), .P4(hl_p[4]), .P5(hl_p[5]), .P6(hl_p[6]), .P7(hl_p[7]), .P8(hl_p[8]), .P9(hl_p[9]), .P10(hl_p[10]), .P11(hl_p[11]), .P12(hl_p[12]), .P13(hl_p[13]), .P14(hl_p[14]), .P15(hl_p[15]), .P16(hl_p[16]), .P17(hl_p[17]), .P18(hl_p[18]), .P19(hl_p[19]), .P20(hl_p[20]), .P21(hl_p[21]), .P22(hl_p[22]), .P23(hl_p[23]), .P24(hl_p[24]), .P25(hl_p[25]), .P26(hl_p[26]), .P27(hl_p[27]), .P28(hl_p[28]), .P29(hl_p[29]), .P30(hl_p[30]), .P31(hl_p[31]), .P32(hl_p[32]), .P33(hl_p[33]), .P34(hl_p[34]), .P35(hl_p[35])
+    );
+    wire [17:0] lh_dsp_a = {2'b00, a[15:0]};
+    wire [17:0] lh_dsp_b = {{2{b[31]}}, b[31:16]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) lh_dsp (
+       .A0(lh_dsp_a[0]), .A1(lh_dsp_a[1]), .A2(lh_dsp_a[2]), .A3(lh_dsp_a[3]), .A4(lh_dsp_a[4]), .A5(lh_dsp_a[5]), .A6(lh_dsp_a[6]), .A7(lh_dsp_a[7]), .A8(lh_dsp_a[8]), .A9(lh_dsp_a[9]), .A10(lh_dsp_a[10]), .A11(lh_dsp_a[11]), .A12(lh_dsp_a[12]), .A13(lh_dsp_a[13]), .A14(lh_dsp_a[14]), .A15(lh_dsp_a[15]), .A16(lh_dsp_a[16]), .A17(lh_dsp_a[17]),
+       .B0(lh_dsp_b[0]), .B1(lh_dsp_b[1]), .B2(lh_dsp_b[2]), .B3(lh_dsp_b[3]), .B4(lh_dsp_b[4]), .B5(lh_dsp_b[5]), .B6(lh_dsp_b[6]), .B7(lh_dsp_b[7]), .B8(lh_dsp_b[8]), .B9(lh_dsp_b[9]), .B10(lh_dsp_b[10]), .B11(lh_dsp_b[11]), .B12(lh_dsp_b[12]), .B13(lh_dsp_b[13]), .B14(lh_dsp_b[14]), .B15(lh_dsp_b[15]), .B16(lh_dsp_b[16]), .B17(lh_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(lh_p[0]), .P1(lh_p[1]), .P2(lh_p[2]), .P3(lh_p[3]), .P4(lh_p[4]), .P5(lh_p[5]), .P6(lh_p[6]), .P7(lh_p[7]), .P8(lh_p[8]), .P9(lh_p[9]), .P10(lh_p[10]), .P11(lh_p[11]), .P12(lh_p[12]), .P13(lh_p[13]), .P14(lh_p[14]), .P15(lh_p[15]), .P16(lh_p[16]), .P17(lh_p[17]), .P18(lh_p[18]), .P19(lh_p[19]), .P20(lh_p[20]), .P21(lh_p[21]), .P22(lh_p[22]), .P23(lh_p[23]), .P24(lh_p[24]), .P25(lh_p[25]), .P26(lh_p[26]), .P27(lh_p[27]), .P28(lh_p[28]), .P29(lh_p[29]), .P30(lh_p[30]), .P31(lh_p[31]), .P32(lh_p[32]), .P33(lh_p[33]), .P34(lh_p[34]), .P35(lh_p[35])
+    );
+    wire [17:0] ll_dsp_a = {2'b00, a[15:0]};
+    wire [17:0] ll_dsp_b = {2'b00, b[15:0]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) ll_dsp (
+       .A0(ll_dsp_a[0]), .A1(ll_dsp_a[1]), .A2(ll_dsp_a[2]), .A3(ll_dsp_a[3]), .A4(ll_dsp_a[4]), .A5(ll_dsp_a[5]), .A6(ll_dsp_a[6]), .A7(ll_dsp_a[7]), .A8(ll_dsp_a[8]), .A9(ll_dsp_a[9]), .A10(ll_dsp_a[10]), .A11(ll_dsp_a[11]), .A12(ll_dsp_a[12]), .A13(ll_dsp_a[13]), .A14(ll_dsp_a[14]), .A15(ll_dsp_a[15]), .A16(ll_dsp_a[16]), .A17(ll_dsp_a[17]),
+       .B0(ll_dsp_b[0]), .B1(ll_dsp_b[1]), .B2(ll_dsp_b[2]), .B3(ll_dsp_b[3]), .B4(ll_dsp_b[4]), .B5(ll_dsp_b[5]), .B6(ll_dsp_b[6]), .B7(ll_dsp_b[7]), .B8(ll_dsp_b[8]), .B9(ll_dsp_b[9]), .B10(ll_dsp_b[10]), .B11(ll_dsp_b[11]), .B12(ll_dsp_b[12]), .B13(ll_dsp_b[13]), .B14(ll_dsp_b[14]), .B15(ll_dsp_b[15]), .B16(ll_dsp_b[16]), .B17(ll_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(ll_p[0]), .P1(ll_p[1]), .P2(ll_p[2]), .P3(ll_p[3]), .P4(ll_p[4]), .P5(ll_p[5]), .P6(ll_p[6]), .P7(ll_p[7]), .P8(ll_p[8]), .P9(ll_p[9]), .P10(ll_p[10]), .P11(ll_p[11]), .P12(ll_p[12]), .P13(ll_p[13]), .P14(ll_p[14]), .P15(ll_p[15]), .P16(ll_p[16]), .P17(ll_p[17]), .P18(ll_p[18]), .P19(ll_p[19]), .P20(ll_p[20]), .P21(ll_p[21]), .P22(ll_p[22]), .P23(ll_p[23]), .P24(ll_p[24]), .P25(ll_p[25]), .P26(ll_p[26]), .P27(ll_p[27]), .P28(ll_p[28]), .P29(ll_p[29]), .P30(ll_p[30]), .P31(ll_p[31]), .P32(ll_p[32]), .P33(ll_p[33]), .P34(ll_p[34]), .P35(ll_p[35])
+    );
+    wire signed [31:0] hh = hh_p[31:0];
+    wire signed [32:0] hl = hl_p[32:0];
+    wire signed [32:0] lh = lh_p[32:0];
+    wire [31:0] ll = ll_p[31:0];
+    `else
     reg [31:0] a_r;
     reg [31:0] b_r;
     // Halves: high signed, low unsigned, extended to the width of their product (yosys narrows
@@ -39164,6 +36526,15 @@ module dsc_engine$pw$rq$3$mul(clock,a,b,hi);
     reg signed [32:0] hl;
     reg signed [32:0] lh;
     (* keep *) reg [31:0] ll;
+    always @(posedge clock) begin
+       a_r <= a;
+       b_r <= b;
+       hh <= ah32 * bh32;
+       hl <= ah33 * bl33;
+       lh <= al33 * bh33;
+       ll <= al32 * bl32;
+    end
+    `endif
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
@@ -39172,12 +36543,6 @@ module dsc_engine$pw$rq$3$mul(clock,a,b,hi);
     wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
     /* verilator lint_on UNUSEDSIGNAL */
     always @(posedge clock) begin
-       a_r <= a;
-       b_r <= b;
-       hh <= ah32 * bh32;
-       hl <= ah33 * bl33;
-       lh <= al33 * bh33;
-       ll <= al32 * bl32;
        mid <= {hl[32], hl} + {lh[32], lh};
        hh2 <= hh;
        ll2 <= ll;
@@ -39490,7 +36855,7 @@ module dsc_engine$pw$spend(d,q,clock);
 endmodule // dsc_engine$pw$spend
 
 
-module dsc_engine$pw$sram(clock,write_enable,write_address,write_data,read_address,read_data);
+module dsc_engine$pw$sram(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -39498,6 +36863,7 @@ module dsc_engine$pw$sram(clock,write_enable,write_address,write_data,read_addre
     input wire  [5:0] write_address;
     input wire  [23:0] write_data;
     input wire  [5:0] read_address;
+    input wire  read_enable;
     output reg  [23:0] read_data;
     
     // Update code (custom)
@@ -39508,7 +36874,9 @@ module dsc_engine$pw$sram(clock,write_enable,write_address,write_data,read_addre
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // dsc_engine$pw$sram
 
@@ -39663,6 +37031,9 @@ module dsc_engine$pw$tag_end(clock,inp,out);
     reg  regs$10$d;
     wire  regs$10$q;
     reg  regs$10$clock;
+    reg  regs$11$d;
+    wire  regs$11$q;
+    reg  regs$11$clock;
     
     // Local signals
     reg  taps$0;
@@ -39677,6 +37048,7 @@ module dsc_engine$pw$tag_end(clock,inp,out);
     reg  taps$9;
     reg  taps$10;
     reg  taps$11;
+    reg  taps$12;
     
     // Sub module instances
     dsc_engine$pw$tag_end$regs$0 regs$0(
@@ -39734,6 +37106,11 @@ module dsc_engine$pw$tag_end(clock,inp,out);
         .q(regs$10$q),
         .clock(regs$10$clock)
     );
+    dsc_engine$pw$tag_end$regs$11 regs$11(
+        .d(regs$11$d),
+        .q(regs$11$q),
+        .clock(regs$11$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -39771,6 +37148,9 @@ module dsc_engine$pw$tag_end(clock,inp,out);
         regs$10$clock = clock;
         regs$10$d = taps$10;
         taps$11 = regs$10$q;
+        regs$11$clock = clock;
+        regs$11$d = taps$11;
+        taps$12 = regs$11$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -39784,6 +37164,7 @@ module dsc_engine$pw$tag_end(clock,inp,out);
         out = taps$9;
         out = taps$10;
         out = taps$11;
+        out = taps$12;
     end
     
 endmodule // dsc_engine$pw$tag_end
@@ -39844,6 +37225,25 @@ module dsc_engine$pw$tag_end$regs$10(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$tag_end$regs$10
+
+
+module dsc_engine$pw$tag_end$regs$11(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$tag_end$regs$11
 
 
 module dsc_engine$pw$tag_end$regs$2(d,q,clock);
@@ -40039,6 +37439,9 @@ module dsc_engine$pw$tag_first(clock,inp,out);
     reg  regs$10$d;
     wire  regs$10$q;
     reg  regs$10$clock;
+    reg  regs$11$d;
+    wire  regs$11$q;
+    reg  regs$11$clock;
     
     // Local signals
     reg  taps$0;
@@ -40053,6 +37456,7 @@ module dsc_engine$pw$tag_first(clock,inp,out);
     reg  taps$9;
     reg  taps$10;
     reg  taps$11;
+    reg  taps$12;
     
     // Sub module instances
     dsc_engine$pw$tag_first$regs$0 regs$0(
@@ -40110,6 +37514,11 @@ module dsc_engine$pw$tag_first(clock,inp,out);
         .q(regs$10$q),
         .clock(regs$10$clock)
     );
+    dsc_engine$pw$tag_first$regs$11 regs$11(
+        .d(regs$11$d),
+        .q(regs$11$q),
+        .clock(regs$11$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -40147,6 +37556,9 @@ module dsc_engine$pw$tag_first(clock,inp,out);
         regs$10$clock = clock;
         regs$10$d = taps$10;
         taps$11 = regs$10$q;
+        regs$11$clock = clock;
+        regs$11$d = taps$11;
+        taps$12 = regs$11$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -40160,6 +37572,7 @@ module dsc_engine$pw$tag_first(clock,inp,out);
         out = taps$9;
         out = taps$10;
         out = taps$11;
+        out = taps$12;
     end
     
 endmodule // dsc_engine$pw$tag_first
@@ -40220,6 +37633,25 @@ module dsc_engine$pw$tag_first$regs$10(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$tag_first$regs$10
+
+
+module dsc_engine$pw$tag_first$regs$11(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$tag_first$regs$11
 
 
 module dsc_engine$pw$tag_first$regs$2(d,q,clock);
@@ -40412,6 +37844,9 @@ module dsc_engine$pw$tag_j(clock,inp,out);
     reg  [5:0] regs$9$d;
     wire  [5:0] regs$9$q;
     reg  regs$9$clock;
+    reg  [5:0] regs$10$d;
+    wire  [5:0] regs$10$q;
+    reg  regs$10$clock;
     
     // Local signals
     reg  [5:0] taps$0;
@@ -40425,6 +37860,7 @@ module dsc_engine$pw$tag_j(clock,inp,out);
     reg  [5:0] taps$8;
     reg  [5:0] taps$9;
     reg  [5:0] taps$10;
+    reg  [5:0] taps$11;
     
     // Sub module instances
     dsc_engine$pw$tag_j$regs$0 regs$0(
@@ -40477,6 +37913,11 @@ module dsc_engine$pw$tag_j(clock,inp,out);
         .q(regs$9$q),
         .clock(regs$9$clock)
     );
+    dsc_engine$pw$tag_j$regs$10 regs$10(
+        .d(regs$10$d),
+        .q(regs$10$q),
+        .clock(regs$10$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -40511,6 +37952,9 @@ module dsc_engine$pw$tag_j(clock,inp,out);
         regs$9$clock = clock;
         regs$9$d = taps$9;
         taps$10 = regs$9$q;
+        regs$10$clock = clock;
+        regs$10$d = taps$10;
+        taps$11 = regs$10$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -40523,6 +37967,7 @@ module dsc_engine$pw$tag_j(clock,inp,out);
         out = taps$8;
         out = taps$9;
         out = taps$10;
+        out = taps$11;
     end
     
 endmodule // dsc_engine$pw$tag_j
@@ -40564,6 +38009,25 @@ module dsc_engine$pw$tag_j$regs$1(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$tag_j$regs$1
+
+
+module dsc_engine$pw$tag_j$regs$10(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$tag_j$regs$10
 
 
 module dsc_engine$pw$tag_j$regs$2(d,q,clock);
@@ -40759,6 +38223,9 @@ module dsc_engine$pw$tag_last(clock,inp,out);
     reg  regs$10$d;
     wire  regs$10$q;
     reg  regs$10$clock;
+    reg  regs$11$d;
+    wire  regs$11$q;
+    reg  regs$11$clock;
     
     // Local signals
     reg  taps$0;
@@ -40773,6 +38240,7 @@ module dsc_engine$pw$tag_last(clock,inp,out);
     reg  taps$9;
     reg  taps$10;
     reg  taps$11;
+    reg  taps$12;
     
     // Sub module instances
     dsc_engine$pw$tag_last$regs$0 regs$0(
@@ -40830,6 +38298,11 @@ module dsc_engine$pw$tag_last(clock,inp,out);
         .q(regs$10$q),
         .clock(regs$10$clock)
     );
+    dsc_engine$pw$tag_last$regs$11 regs$11(
+        .d(regs$11$d),
+        .q(regs$11$q),
+        .clock(regs$11$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -40867,6 +38340,9 @@ module dsc_engine$pw$tag_last(clock,inp,out);
         regs$10$clock = clock;
         regs$10$d = taps$10;
         taps$11 = regs$10$q;
+        regs$11$clock = clock;
+        regs$11$d = taps$11;
+        taps$12 = regs$11$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -40880,6 +38356,7 @@ module dsc_engine$pw$tag_last(clock,inp,out);
         out = taps$9;
         out = taps$10;
         out = taps$11;
+        out = taps$12;
     end
     
 endmodule // dsc_engine$pw$tag_last
@@ -40940,6 +38417,25 @@ module dsc_engine$pw$tag_last$regs$10(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$tag_last$regs$10
+
+
+module dsc_engine$pw$tag_last$regs$11(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$tag_last$regs$11
 
 
 module dsc_engine$pw$tag_last$regs$2(d,q,clock);
@@ -41132,6 +38628,9 @@ module dsc_engine$pw$tag_p(clock,inp,out);
     reg  [4:0] regs$9$d;
     wire  [4:0] regs$9$q;
     reg  regs$9$clock;
+    reg  [4:0] regs$10$d;
+    wire  [4:0] regs$10$q;
+    reg  regs$10$clock;
     
     // Local signals
     reg  [4:0] taps$0;
@@ -41145,6 +38644,7 @@ module dsc_engine$pw$tag_p(clock,inp,out);
     reg  [4:0] taps$8;
     reg  [4:0] taps$9;
     reg  [4:0] taps$10;
+    reg  [4:0] taps$11;
     
     // Sub module instances
     dsc_engine$pw$tag_p$regs$0 regs$0(
@@ -41197,6 +38697,11 @@ module dsc_engine$pw$tag_p(clock,inp,out);
         .q(regs$9$q),
         .clock(regs$9$clock)
     );
+    dsc_engine$pw$tag_p$regs$10 regs$10(
+        .d(regs$10$d),
+        .q(regs$10$q),
+        .clock(regs$10$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -41231,6 +38736,9 @@ module dsc_engine$pw$tag_p(clock,inp,out);
         regs$9$clock = clock;
         regs$9$d = taps$9;
         taps$10 = regs$9$q;
+        regs$10$clock = clock;
+        regs$10$d = taps$10;
+        taps$11 = regs$10$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -41243,6 +38751,7 @@ module dsc_engine$pw$tag_p(clock,inp,out);
         out = taps$8;
         out = taps$9;
         out = taps$10;
+        out = taps$11;
     end
     
 endmodule // dsc_engine$pw$tag_p
@@ -41284,6 +38793,25 @@ module dsc_engine$pw$tag_p$regs$1(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$tag_p$regs$1
+
+
+module dsc_engine$pw$tag_p$regs$10(d,q,clock);
+    
+    // Module arguments
+    input wire  [4:0] d;
+    output reg  [4:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 5'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$tag_p$regs$10
 
 
 module dsc_engine$pw$tag_p$regs$2(d,q,clock);
@@ -41479,6 +39007,9 @@ module dsc_engine$pw$tag_v(clock,inp,out);
     reg  regs$10$d;
     wire  regs$10$q;
     reg  regs$10$clock;
+    reg  regs$11$d;
+    wire  regs$11$q;
+    reg  regs$11$clock;
     
     // Local signals
     reg  taps$0;
@@ -41493,6 +39024,7 @@ module dsc_engine$pw$tag_v(clock,inp,out);
     reg  taps$9;
     reg  taps$10;
     reg  taps$11;
+    reg  taps$12;
     
     // Sub module instances
     dsc_engine$pw$tag_v$regs$0 regs$0(
@@ -41550,6 +39082,11 @@ module dsc_engine$pw$tag_v(clock,inp,out);
         .q(regs$10$q),
         .clock(regs$10$clock)
     );
+    dsc_engine$pw$tag_v$regs$11 regs$11(
+        .d(regs$11$d),
+        .q(regs$11$q),
+        .clock(regs$11$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -41587,6 +39124,9 @@ module dsc_engine$pw$tag_v(clock,inp,out);
         regs$10$clock = clock;
         regs$10$d = taps$10;
         taps$11 = regs$10$q;
+        regs$11$clock = clock;
+        regs$11$d = taps$11;
+        taps$12 = regs$11$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -41600,6 +39140,7 @@ module dsc_engine$pw$tag_v(clock,inp,out);
         out = taps$9;
         out = taps$10;
         out = taps$11;
+        out = taps$12;
     end
     
 endmodule // dsc_engine$pw$tag_v
@@ -41660,6 +39201,25 @@ module dsc_engine$pw$tag_v$regs$10(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$tag_v$regs$10
+
+
+module dsc_engine$pw$tag_v$regs$11(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$tag_v$regs$11
 
 
 module dsc_engine$pw$tag_v$regs$2(d,q,clock);
@@ -41947,7 +39507,7 @@ module dsc_engine$pw$wpend(d,q,clock);
 endmodule // dsc_engine$pw$wpend
 
 
-module dsc_engine$pw$wram(clock,write_enable,write_address,write_data,read_address,read_data);
+module dsc_engine$pw$wram(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -41955,6 +39515,7 @@ module dsc_engine$pw$wram(clock,write_enable,write_address,write_data,read_addre
     input wire  [13:0] write_address;
     input wire  [31:0] write_data;
     input wire  [13:0] read_address;
+    input wire  read_enable;
     output reg  [31:0] read_data;
     
     // Update code (custom)
@@ -41965,7 +39526,9 @@ module dsc_engine$pw$wram(clock,write_enable,write_address,write_data,read_addre
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // dsc_engine$pw$wram
 
@@ -41989,7 +39552,7 @@ module dsc_engine$pw$wstage(d,q,clock);
 endmodule // dsc_engine$pw$wstage
 
 
-module dsc_engine$pw$xram(clock,write_enable,write_address,write_data,read_address,read_data);
+module dsc_engine$pw$xram(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -41997,6 +39560,7 @@ module dsc_engine$pw$xram(clock,write_enable,write_address,write_data,read_addre
     input wire  [11:0] write_address;
     input wire  [31:0] write_data;
     input wire  [11:0] read_address;
+    input wire  read_enable;
     output reg  [31:0] read_data;
     
     // Update code (custom)
@@ -42007,7 +39571,9 @@ module dsc_engine$pw$xram(clock,write_enable,write_address,write_data,read_addre
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // dsc_engine$pw$xram
 

@@ -37,7 +37,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     output reg  [15:0] out_fill;
     
     // Constant declarations
-    localparam  o_back = 5'b1011;
+    localparam  o_back = 5'b1010;
     localparam  param_regs = 1'b1;
     localparam  rows = 16'h4;
     localparam  rows1 = 16'h5;
@@ -75,42 +75,49 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     reg  [11:0] xram$write_address;
     reg  [31:0] xram$write_data;
     reg  [11:0] xram$read_address;
+    reg  xram$read_enable;
     wire  [31:0] xram$read_data;
     reg  wram$clock;
     reg  wram$write_enable;
     reg  [13:0] wram$write_address;
     reg  [31:0] wram$write_data;
     reg  [13:0] wram$read_address;
+    reg  wram$read_enable;
     wire  [31:0] wram$read_data;
     reg  aram$clock;
     reg  aram$write_enable;
     reg  [4:0] aram$write_address;
     reg  [95:0] aram$write_data;
     reg  [4:0] aram$read_address;
+    reg  aram$read_enable;
     wire  [95:0] aram$read_data;
     reg  oram$clock;
     reg  oram$write_enable;
     reg  [11:0] oram$write_address;
     reg  [31:0] oram$write_data;
     reg  [11:0] oram$read_address;
+    reg  oram$read_enable;
     wire  [31:0] oram$read_data;
     reg  bram$clock;
     reg  bram$write_enable;
     reg  [5:0] bram$write_address;
     reg  [127:0] bram$write_data;
     reg  [5:0] bram$read_address;
+    reg  bram$read_enable;
     wire  [127:0] bram$read_data;
     reg  mram$clock;
     reg  mram$write_enable;
     reg  [5:0] mram$write_address;
     reg  [127:0] mram$write_data;
     reg  [5:0] mram$read_address;
+    reg  mram$read_enable;
     wire  [127:0] mram$read_data;
     reg  sram$clock;
     reg  sram$write_enable;
     reg  [5:0] sram$write_address;
     reg  [23:0] sram$write_data;
     reg  [5:0] sram$read_address;
+    reg  sram$read_enable;
     wire  [23:0] sram$read_data;
     reg  rq$0$clock;
     reg  rq$0$valid;
@@ -221,6 +228,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     reg  [4:0] o_dly$write_address;
     reg  [11:0] o_dly$write_data;
     reg  [4:0] o_dly$read_address;
+    reg  o_dly$read_enable;
     wire  [11:0] o_dly$read_data;
     reg  [4:0] o_wp$d;
     wire  [4:0] o_wp$q;
@@ -539,6 +547,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         .write_address(xram$write_address),
         .write_data(xram$write_data),
         .read_address(xram$read_address),
+        .read_enable(xram$read_enable),
         .read_data(xram$read_data)
     );
     pointwise_stage$wram wram(
@@ -547,6 +556,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         .write_address(wram$write_address),
         .write_data(wram$write_data),
         .read_address(wram$read_address),
+        .read_enable(wram$read_enable),
         .read_data(wram$read_data)
     );
     pointwise_stage$aram aram(
@@ -555,6 +565,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         .write_address(aram$write_address),
         .write_data(aram$write_data),
         .read_address(aram$read_address),
+        .read_enable(aram$read_enable),
         .read_data(aram$read_data)
     );
     pointwise_stage$oram oram(
@@ -563,6 +574,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         .write_address(oram$write_address),
         .write_data(oram$write_data),
         .read_address(oram$read_address),
+        .read_enable(oram$read_enable),
         .read_data(oram$read_data)
     );
     pointwise_stage$bram bram(
@@ -571,6 +583,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         .write_address(bram$write_address),
         .write_data(bram$write_data),
         .read_address(bram$read_address),
+        .read_enable(bram$read_enable),
         .read_data(bram$read_data)
     );
     pointwise_stage$mram mram(
@@ -579,6 +592,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         .write_address(mram$write_address),
         .write_data(mram$write_data),
         .read_address(mram$read_address),
+        .read_enable(mram$read_enable),
         .read_data(mram$read_data)
     );
     pointwise_stage$sram sram(
@@ -587,6 +601,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         .write_address(sram$write_address),
         .write_data(sram$write_data),
         .read_address(sram$read_address),
+        .read_enable(sram$read_enable),
         .read_data(sram$read_data)
     );
     pointwise_stage$rq$0 rq$0(
@@ -745,6 +760,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         .write_address(o_dly$write_address),
         .write_data(o_dly$write_data),
         .read_address(o_dly$read_address),
+        .read_enable(o_dly$read_enable),
         .read_data(o_dly$read_data)
     );
     pointwise_stage$o_wp o_wp(
@@ -1577,6 +1593,14 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         clr_full = 1'b0;
         sw_d$d = 1'b0;
         cap_d$d = 1'b0;
+        xram$read_enable = 1'b1;
+        wram$read_enable = 1'b1;
+        aram$read_enable = 1'b1;
+        bram$read_enable = 1'b1;
+        sram$read_enable = 1'b1;
+        mram$read_enable = 1'b1;
+        o_dly$read_enable = 1'b1;
+        oram$read_enable = 1'b1;
         xram$read_address = px_addr$q;
         if (cbank$q) begin
             xram$read_address = px_addr$q | xbank;
@@ -1990,7 +2014,7 @@ module pointwise_stage$act_min(d,q,clock);
 endmodule // pointwise_stage$act_min
 
 
-module pointwise_stage$aram(clock,write_enable,write_address,write_data,read_address,read_data);
+module pointwise_stage$aram(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -1998,6 +2022,7 @@ module pointwise_stage$aram(clock,write_enable,write_address,write_data,read_add
     input wire  [4:0] write_address;
     input wire  [95:0] write_data;
     input wire  [4:0] read_address;
+    input wire  read_enable;
     output reg  [95:0] read_data;
     
     // Update code (custom)
@@ -2008,7 +2033,9 @@ module pointwise_stage$aram(clock,write_enable,write_address,write_data,read_add
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // pointwise_stage$aram
 
@@ -5146,13 +5173,14 @@ module pointwise_stage$array$ws_rows$0$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
     output reg  [7:0] w_out;
     output reg  [23:0] psum_out;
     
-    // Constant declarations
-    localparam  sign_fill = 24'hff0000;
-    
     // Stub signals
+    reg  mul$clock;
     reg  [7:0] mul$a;
     reg  [7:0] mul$b;
+    reg  mul$b_en;
     wire  [15:0] mul$y;
+    reg  [15:0] ext$a;
+    wire  [23:0] ext$y;
     reg  [7:0] a_reg$d;
     wire  [7:0] a_reg$q;
     reg  a_reg$clock;
@@ -5168,24 +5196,21 @@ module pointwise_stage$array$ws_rows$0$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] shadow$d;
     wire  [7:0] shadow$q;
     reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
     reg  [23:0] psum$d;
     wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [23:0] prod$d;
-    wire  [23:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [23:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$0$ws_cells$0$mul mul(
+        .clock(mul$clock),
         .a(mul$a),
         .b(mul$b),
+        .b_en(mul$b_en),
         .y(mul$y)
+    );
+    pointwise_stage$array$ws_rows$0$ws_cells$0$ext ext(
+        .a(ext$a),
+        .y(ext$y)
     );
     pointwise_stage$array$ws_rows$0$ws_cells$0$a_reg a_reg(
         .d(a_reg$d),
@@ -5212,20 +5237,10 @@ module pointwise_stage$array$ws_rows$0$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
         .q(shadow$q),
         .clock(shadow$clock)
     );
-    pointwise_stage$array$ws_rows$0$ws_cells$0$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
     pointwise_stage$array$ws_rows$0$ws_cells$0$psum psum(
         .d(psum$d),
         .q(psum$q),
         .clock(psum$clock)
-    );
-    pointwise_stage$array$ws_rows$0$ws_cells$0$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
     );
     
     // Update code
@@ -5235,34 +5250,22 @@ module pointwise_stage$array$ws_rows$0$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
         cap_reg$clock = clock;
         w_reg$clock = clock;
         shadow$clock = clock;
-        active$clock = clock;
         psum$clock = clock;
-        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
         w_reg$d = w_reg$q;
         shadow$d = shadow$q;
-        active$d = active$q;
         psum$d = psum$q;
-        prod$d = prod$q;
+        mul$clock = clock;
         mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
+        mul$b = shadow$q;
+        mul$b_en = sw_in;
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
+        ext$a = mul$y;
+        psum$d = psum_in + ext$y;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -5296,25 +5299,6 @@ module pointwise_stage$array$ws_rows$0$ws_cells$0$a_reg(d,q,clock);
 endmodule // pointwise_stage$array$ws_rows$0$ws_cells$0$a_reg
 
 
-module pointwise_stage$array$ws_rows$0$ws_cells$0$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$0$ws_cells$0$active
-
-
 module pointwise_stage$array$ws_rows$0$ws_cells$0$cap_reg(d,q,clock);
     
     // Module arguments
@@ -5334,39 +5318,59 @@ module pointwise_stage$array$ws_rows$0$ws_cells$0$cap_reg(d,q,clock);
 endmodule // pointwise_stage$array$ws_rows$0$ws_cells$0$cap_reg
 
 
-module pointwise_stage$array$ws_rows$0$ws_cells$0$mul(a,b,y);
+module pointwise_stage$array$ws_rows$0$ws_cells$0$ext(a,y);
     
     // Module arguments
+    input wire  [15:0] a;
+    output reg  [23:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {{8{a[15]}}, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$0$ws_cells$0$ext
+
+
+module pointwise_stage$array$ws_rows$0$ws_cells$0$mul(clock,a,b,b_en,y);
+    
+    // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
-endmodule // pointwise_stage$array$ws_rows$0$ws_cells$0$mul
-
-
-module pointwise_stage$array$ws_rows$0$ws_cells$0$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 24'h0;
-    end
-    
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
     always @(posedge clock) begin
-       q <= d;
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
     end
-          
-endmodule // pointwise_stage$array$ws_rows$0$ws_cells$0$prod
+    `endif
+endmodule // pointwise_stage$array$ws_rows$0$ws_cells$0$mul
 
 
 module pointwise_stage$array$ws_rows$0$ws_cells$0$psum(d,q,clock);
@@ -5460,13 +5464,14 @@ module pointwise_stage$array$ws_rows$0$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
     output reg  [7:0] w_out;
     output reg  [23:0] psum_out;
     
-    // Constant declarations
-    localparam  sign_fill = 24'hff0000;
-    
     // Stub signals
+    reg  mul$clock;
     reg  [7:0] mul$a;
     reg  [7:0] mul$b;
+    reg  mul$b_en;
     wire  [15:0] mul$y;
+    reg  [15:0] ext$a;
+    wire  [23:0] ext$y;
     reg  [7:0] a_reg$d;
     wire  [7:0] a_reg$q;
     reg  a_reg$clock;
@@ -5482,24 +5487,21 @@ module pointwise_stage$array$ws_rows$0$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] shadow$d;
     wire  [7:0] shadow$q;
     reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
     reg  [23:0] psum$d;
     wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [23:0] prod$d;
-    wire  [23:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [23:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$0$ws_cells$1$mul mul(
+        .clock(mul$clock),
         .a(mul$a),
         .b(mul$b),
+        .b_en(mul$b_en),
         .y(mul$y)
+    );
+    pointwise_stage$array$ws_rows$0$ws_cells$1$ext ext(
+        .a(ext$a),
+        .y(ext$y)
     );
     pointwise_stage$array$ws_rows$0$ws_cells$1$a_reg a_reg(
         .d(a_reg$d),
@@ -5526,20 +5528,10 @@ module pointwise_stage$array$ws_rows$0$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
         .q(shadow$q),
         .clock(shadow$clock)
     );
-    pointwise_stage$array$ws_rows$0$ws_cells$1$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
     pointwise_stage$array$ws_rows$0$ws_cells$1$psum psum(
         .d(psum$d),
         .q(psum$q),
         .clock(psum$clock)
-    );
-    pointwise_stage$array$ws_rows$0$ws_cells$1$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
     );
     
     // Update code
@@ -5549,34 +5541,22 @@ module pointwise_stage$array$ws_rows$0$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
         cap_reg$clock = clock;
         w_reg$clock = clock;
         shadow$clock = clock;
-        active$clock = clock;
         psum$clock = clock;
-        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
         w_reg$d = w_reg$q;
         shadow$d = shadow$q;
-        active$d = active$q;
         psum$d = psum$q;
-        prod$d = prod$q;
+        mul$clock = clock;
         mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
+        mul$b = shadow$q;
+        mul$b_en = sw_in;
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
+        ext$a = mul$y;
+        psum$d = psum_in + ext$y;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -5610,25 +5590,6 @@ module pointwise_stage$array$ws_rows$0$ws_cells$1$a_reg(d,q,clock);
 endmodule // pointwise_stage$array$ws_rows$0$ws_cells$1$a_reg
 
 
-module pointwise_stage$array$ws_rows$0$ws_cells$1$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$0$ws_cells$1$active
-
-
 module pointwise_stage$array$ws_rows$0$ws_cells$1$cap_reg(d,q,clock);
     
     // Module arguments
@@ -5648,39 +5609,59 @@ module pointwise_stage$array$ws_rows$0$ws_cells$1$cap_reg(d,q,clock);
 endmodule // pointwise_stage$array$ws_rows$0$ws_cells$1$cap_reg
 
 
-module pointwise_stage$array$ws_rows$0$ws_cells$1$mul(a,b,y);
+module pointwise_stage$array$ws_rows$0$ws_cells$1$ext(a,y);
     
     // Module arguments
+    input wire  [15:0] a;
+    output reg  [23:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {{8{a[15]}}, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$0$ws_cells$1$ext
+
+
+module pointwise_stage$array$ws_rows$0$ws_cells$1$mul(clock,a,b,b_en,y);
+    
+    // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
-endmodule // pointwise_stage$array$ws_rows$0$ws_cells$1$mul
-
-
-module pointwise_stage$array$ws_rows$0$ws_cells$1$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 24'h0;
-    end
-    
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
     always @(posedge clock) begin
-       q <= d;
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
     end
-          
-endmodule // pointwise_stage$array$ws_rows$0$ws_cells$1$prod
+    `endif
+endmodule // pointwise_stage$array$ws_rows$0$ws_cells$1$mul
 
 
 module pointwise_stage$array$ws_rows$0$ws_cells$1$psum(d,q,clock);
@@ -5774,13 +5755,14 @@ module pointwise_stage$array$ws_rows$0$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
     output reg  [7:0] w_out;
     output reg  [23:0] psum_out;
     
-    // Constant declarations
-    localparam  sign_fill = 24'hff0000;
-    
     // Stub signals
+    reg  mul$clock;
     reg  [7:0] mul$a;
     reg  [7:0] mul$b;
+    reg  mul$b_en;
     wire  [15:0] mul$y;
+    reg  [15:0] ext$a;
+    wire  [23:0] ext$y;
     reg  [7:0] a_reg$d;
     wire  [7:0] a_reg$q;
     reg  a_reg$clock;
@@ -5796,24 +5778,21 @@ module pointwise_stage$array$ws_rows$0$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] shadow$d;
     wire  [7:0] shadow$q;
     reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
     reg  [23:0] psum$d;
     wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [23:0] prod$d;
-    wire  [23:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [23:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$0$ws_cells$2$mul mul(
+        .clock(mul$clock),
         .a(mul$a),
         .b(mul$b),
+        .b_en(mul$b_en),
         .y(mul$y)
+    );
+    pointwise_stage$array$ws_rows$0$ws_cells$2$ext ext(
+        .a(ext$a),
+        .y(ext$y)
     );
     pointwise_stage$array$ws_rows$0$ws_cells$2$a_reg a_reg(
         .d(a_reg$d),
@@ -5840,20 +5819,10 @@ module pointwise_stage$array$ws_rows$0$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
         .q(shadow$q),
         .clock(shadow$clock)
     );
-    pointwise_stage$array$ws_rows$0$ws_cells$2$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
     pointwise_stage$array$ws_rows$0$ws_cells$2$psum psum(
         .d(psum$d),
         .q(psum$q),
         .clock(psum$clock)
-    );
-    pointwise_stage$array$ws_rows$0$ws_cells$2$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
     );
     
     // Update code
@@ -5863,34 +5832,22 @@ module pointwise_stage$array$ws_rows$0$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
         cap_reg$clock = clock;
         w_reg$clock = clock;
         shadow$clock = clock;
-        active$clock = clock;
         psum$clock = clock;
-        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
         w_reg$d = w_reg$q;
         shadow$d = shadow$q;
-        active$d = active$q;
         psum$d = psum$q;
-        prod$d = prod$q;
+        mul$clock = clock;
         mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
+        mul$b = shadow$q;
+        mul$b_en = sw_in;
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
+        ext$a = mul$y;
+        psum$d = psum_in + ext$y;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -5924,25 +5881,6 @@ module pointwise_stage$array$ws_rows$0$ws_cells$2$a_reg(d,q,clock);
 endmodule // pointwise_stage$array$ws_rows$0$ws_cells$2$a_reg
 
 
-module pointwise_stage$array$ws_rows$0$ws_cells$2$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$0$ws_cells$2$active
-
-
 module pointwise_stage$array$ws_rows$0$ws_cells$2$cap_reg(d,q,clock);
     
     // Module arguments
@@ -5962,39 +5900,59 @@ module pointwise_stage$array$ws_rows$0$ws_cells$2$cap_reg(d,q,clock);
 endmodule // pointwise_stage$array$ws_rows$0$ws_cells$2$cap_reg
 
 
-module pointwise_stage$array$ws_rows$0$ws_cells$2$mul(a,b,y);
+module pointwise_stage$array$ws_rows$0$ws_cells$2$ext(a,y);
     
     // Module arguments
+    input wire  [15:0] a;
+    output reg  [23:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {{8{a[15]}}, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$0$ws_cells$2$ext
+
+
+module pointwise_stage$array$ws_rows$0$ws_cells$2$mul(clock,a,b,b_en,y);
+    
+    // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
-endmodule // pointwise_stage$array$ws_rows$0$ws_cells$2$mul
-
-
-module pointwise_stage$array$ws_rows$0$ws_cells$2$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 24'h0;
-    end
-    
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
     always @(posedge clock) begin
-       q <= d;
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
     end
-          
-endmodule // pointwise_stage$array$ws_rows$0$ws_cells$2$prod
+    `endif
+endmodule // pointwise_stage$array$ws_rows$0$ws_cells$2$mul
 
 
 module pointwise_stage$array$ws_rows$0$ws_cells$2$psum(d,q,clock);
@@ -6088,13 +6046,14 @@ module pointwise_stage$array$ws_rows$0$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
     output reg  [7:0] w_out;
     output reg  [23:0] psum_out;
     
-    // Constant declarations
-    localparam  sign_fill = 24'hff0000;
-    
     // Stub signals
+    reg  mul$clock;
     reg  [7:0] mul$a;
     reg  [7:0] mul$b;
+    reg  mul$b_en;
     wire  [15:0] mul$y;
+    reg  [15:0] ext$a;
+    wire  [23:0] ext$y;
     reg  [7:0] a_reg$d;
     wire  [7:0] a_reg$q;
     reg  a_reg$clock;
@@ -6110,24 +6069,21 @@ module pointwise_stage$array$ws_rows$0$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] shadow$d;
     wire  [7:0] shadow$q;
     reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
     reg  [23:0] psum$d;
     wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [23:0] prod$d;
-    wire  [23:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [23:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$0$ws_cells$3$mul mul(
+        .clock(mul$clock),
         .a(mul$a),
         .b(mul$b),
+        .b_en(mul$b_en),
         .y(mul$y)
+    );
+    pointwise_stage$array$ws_rows$0$ws_cells$3$ext ext(
+        .a(ext$a),
+        .y(ext$y)
     );
     pointwise_stage$array$ws_rows$0$ws_cells$3$a_reg a_reg(
         .d(a_reg$d),
@@ -6154,20 +6110,10 @@ module pointwise_stage$array$ws_rows$0$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
         .q(shadow$q),
         .clock(shadow$clock)
     );
-    pointwise_stage$array$ws_rows$0$ws_cells$3$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
     pointwise_stage$array$ws_rows$0$ws_cells$3$psum psum(
         .d(psum$d),
         .q(psum$q),
         .clock(psum$clock)
-    );
-    pointwise_stage$array$ws_rows$0$ws_cells$3$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
     );
     
     // Update code
@@ -6177,34 +6123,22 @@ module pointwise_stage$array$ws_rows$0$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
         cap_reg$clock = clock;
         w_reg$clock = clock;
         shadow$clock = clock;
-        active$clock = clock;
         psum$clock = clock;
-        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
         w_reg$d = w_reg$q;
         shadow$d = shadow$q;
-        active$d = active$q;
         psum$d = psum$q;
-        prod$d = prod$q;
+        mul$clock = clock;
         mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
+        mul$b = shadow$q;
+        mul$b_en = sw_in;
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
+        ext$a = mul$y;
+        psum$d = psum_in + ext$y;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -6238,25 +6172,6 @@ module pointwise_stage$array$ws_rows$0$ws_cells$3$a_reg(d,q,clock);
 endmodule // pointwise_stage$array$ws_rows$0$ws_cells$3$a_reg
 
 
-module pointwise_stage$array$ws_rows$0$ws_cells$3$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$0$ws_cells$3$active
-
-
 module pointwise_stage$array$ws_rows$0$ws_cells$3$cap_reg(d,q,clock);
     
     // Module arguments
@@ -6276,39 +6191,59 @@ module pointwise_stage$array$ws_rows$0$ws_cells$3$cap_reg(d,q,clock);
 endmodule // pointwise_stage$array$ws_rows$0$ws_cells$3$cap_reg
 
 
-module pointwise_stage$array$ws_rows$0$ws_cells$3$mul(a,b,y);
+module pointwise_stage$array$ws_rows$0$ws_cells$3$ext(a,y);
     
     // Module arguments
+    input wire  [15:0] a;
+    output reg  [23:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {{8{a[15]}}, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$0$ws_cells$3$ext
+
+
+module pointwise_stage$array$ws_rows$0$ws_cells$3$mul(clock,a,b,b_en,y);
+    
+    // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
-endmodule // pointwise_stage$array$ws_rows$0$ws_cells$3$mul
-
-
-module pointwise_stage$array$ws_rows$0$ws_cells$3$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 24'h0;
-    end
-    
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
     always @(posedge clock) begin
-       q <= d;
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
     end
-          
-endmodule // pointwise_stage$array$ws_rows$0$ws_cells$3$prod
+    `endif
+endmodule // pointwise_stage$array$ws_rows$0$ws_cells$3$mul
 
 
 module pointwise_stage$array$ws_rows$0$ws_cells$3$psum(d,q,clock);
@@ -6736,13 +6671,14 @@ module pointwise_stage$array$ws_rows$1$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
     output reg  [7:0] w_out;
     output reg  [23:0] psum_out;
     
-    // Constant declarations
-    localparam  sign_fill = 24'hff0000;
-    
     // Stub signals
+    reg  mul$clock;
     reg  [7:0] mul$a;
     reg  [7:0] mul$b;
+    reg  mul$b_en;
     wire  [15:0] mul$y;
+    reg  [15:0] ext$a;
+    wire  [23:0] ext$y;
     reg  [7:0] a_reg$d;
     wire  [7:0] a_reg$q;
     reg  a_reg$clock;
@@ -6758,24 +6694,21 @@ module pointwise_stage$array$ws_rows$1$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] shadow$d;
     wire  [7:0] shadow$q;
     reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
     reg  [23:0] psum$d;
     wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [23:0] prod$d;
-    wire  [23:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [23:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$1$ws_cells$0$mul mul(
+        .clock(mul$clock),
         .a(mul$a),
         .b(mul$b),
+        .b_en(mul$b_en),
         .y(mul$y)
+    );
+    pointwise_stage$array$ws_rows$1$ws_cells$0$ext ext(
+        .a(ext$a),
+        .y(ext$y)
     );
     pointwise_stage$array$ws_rows$1$ws_cells$0$a_reg a_reg(
         .d(a_reg$d),
@@ -6802,20 +6735,10 @@ module pointwise_stage$array$ws_rows$1$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
         .q(shadow$q),
         .clock(shadow$clock)
     );
-    pointwise_stage$array$ws_rows$1$ws_cells$0$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
     pointwise_stage$array$ws_rows$1$ws_cells$0$psum psum(
         .d(psum$d),
         .q(psum$q),
         .clock(psum$clock)
-    );
-    pointwise_stage$array$ws_rows$1$ws_cells$0$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
     );
     
     // Update code
@@ -6825,34 +6748,22 @@ module pointwise_stage$array$ws_rows$1$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
         cap_reg$clock = clock;
         w_reg$clock = clock;
         shadow$clock = clock;
-        active$clock = clock;
         psum$clock = clock;
-        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
         w_reg$d = w_reg$q;
         shadow$d = shadow$q;
-        active$d = active$q;
         psum$d = psum$q;
-        prod$d = prod$q;
+        mul$clock = clock;
         mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
+        mul$b = shadow$q;
+        mul$b_en = sw_in;
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
+        ext$a = mul$y;
+        psum$d = psum_in + ext$y;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -6886,25 +6797,6 @@ module pointwise_stage$array$ws_rows$1$ws_cells$0$a_reg(d,q,clock);
 endmodule // pointwise_stage$array$ws_rows$1$ws_cells$0$a_reg
 
 
-module pointwise_stage$array$ws_rows$1$ws_cells$0$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$1$ws_cells$0$active
-
-
 module pointwise_stage$array$ws_rows$1$ws_cells$0$cap_reg(d,q,clock);
     
     // Module arguments
@@ -6924,39 +6816,59 @@ module pointwise_stage$array$ws_rows$1$ws_cells$0$cap_reg(d,q,clock);
 endmodule // pointwise_stage$array$ws_rows$1$ws_cells$0$cap_reg
 
 
-module pointwise_stage$array$ws_rows$1$ws_cells$0$mul(a,b,y);
+module pointwise_stage$array$ws_rows$1$ws_cells$0$ext(a,y);
     
     // Module arguments
+    input wire  [15:0] a;
+    output reg  [23:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {{8{a[15]}}, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$1$ws_cells$0$ext
+
+
+module pointwise_stage$array$ws_rows$1$ws_cells$0$mul(clock,a,b,b_en,y);
+    
+    // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
-endmodule // pointwise_stage$array$ws_rows$1$ws_cells$0$mul
-
-
-module pointwise_stage$array$ws_rows$1$ws_cells$0$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 24'h0;
-    end
-    
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
     always @(posedge clock) begin
-       q <= d;
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
     end
-          
-endmodule // pointwise_stage$array$ws_rows$1$ws_cells$0$prod
+    `endif
+endmodule // pointwise_stage$array$ws_rows$1$ws_cells$0$mul
 
 
 module pointwise_stage$array$ws_rows$1$ws_cells$0$psum(d,q,clock);
@@ -7050,13 +6962,14 @@ module pointwise_stage$array$ws_rows$1$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
     output reg  [7:0] w_out;
     output reg  [23:0] psum_out;
     
-    // Constant declarations
-    localparam  sign_fill = 24'hff0000;
-    
     // Stub signals
+    reg  mul$clock;
     reg  [7:0] mul$a;
     reg  [7:0] mul$b;
+    reg  mul$b_en;
     wire  [15:0] mul$y;
+    reg  [15:0] ext$a;
+    wire  [23:0] ext$y;
     reg  [7:0] a_reg$d;
     wire  [7:0] a_reg$q;
     reg  a_reg$clock;
@@ -7072,24 +6985,21 @@ module pointwise_stage$array$ws_rows$1$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] shadow$d;
     wire  [7:0] shadow$q;
     reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
     reg  [23:0] psum$d;
     wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [23:0] prod$d;
-    wire  [23:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [23:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$1$ws_cells$1$mul mul(
+        .clock(mul$clock),
         .a(mul$a),
         .b(mul$b),
+        .b_en(mul$b_en),
         .y(mul$y)
+    );
+    pointwise_stage$array$ws_rows$1$ws_cells$1$ext ext(
+        .a(ext$a),
+        .y(ext$y)
     );
     pointwise_stage$array$ws_rows$1$ws_cells$1$a_reg a_reg(
         .d(a_reg$d),
@@ -7116,20 +7026,10 @@ module pointwise_stage$array$ws_rows$1$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
         .q(shadow$q),
         .clock(shadow$clock)
     );
-    pointwise_stage$array$ws_rows$1$ws_cells$1$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
     pointwise_stage$array$ws_rows$1$ws_cells$1$psum psum(
         .d(psum$d),
         .q(psum$q),
         .clock(psum$clock)
-    );
-    pointwise_stage$array$ws_rows$1$ws_cells$1$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
     );
     
     // Update code
@@ -7139,34 +7039,22 @@ module pointwise_stage$array$ws_rows$1$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
         cap_reg$clock = clock;
         w_reg$clock = clock;
         shadow$clock = clock;
-        active$clock = clock;
         psum$clock = clock;
-        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
         w_reg$d = w_reg$q;
         shadow$d = shadow$q;
-        active$d = active$q;
         psum$d = psum$q;
-        prod$d = prod$q;
+        mul$clock = clock;
         mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
+        mul$b = shadow$q;
+        mul$b_en = sw_in;
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
+        ext$a = mul$y;
+        psum$d = psum_in + ext$y;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -7200,25 +7088,6 @@ module pointwise_stage$array$ws_rows$1$ws_cells$1$a_reg(d,q,clock);
 endmodule // pointwise_stage$array$ws_rows$1$ws_cells$1$a_reg
 
 
-module pointwise_stage$array$ws_rows$1$ws_cells$1$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$1$ws_cells$1$active
-
-
 module pointwise_stage$array$ws_rows$1$ws_cells$1$cap_reg(d,q,clock);
     
     // Module arguments
@@ -7238,39 +7107,59 @@ module pointwise_stage$array$ws_rows$1$ws_cells$1$cap_reg(d,q,clock);
 endmodule // pointwise_stage$array$ws_rows$1$ws_cells$1$cap_reg
 
 
-module pointwise_stage$array$ws_rows$1$ws_cells$1$mul(a,b,y);
+module pointwise_stage$array$ws_rows$1$ws_cells$1$ext(a,y);
     
     // Module arguments
+    input wire  [15:0] a;
+    output reg  [23:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {{8{a[15]}}, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$1$ws_cells$1$ext
+
+
+module pointwise_stage$array$ws_rows$1$ws_cells$1$mul(clock,a,b,b_en,y);
+    
+    // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
-endmodule // pointwise_stage$array$ws_rows$1$ws_cells$1$mul
-
-
-module pointwise_stage$array$ws_rows$1$ws_cells$1$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 24'h0;
-    end
-    
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
     always @(posedge clock) begin
-       q <= d;
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
     end
-          
-endmodule // pointwise_stage$array$ws_rows$1$ws_cells$1$prod
+    `endif
+endmodule // pointwise_stage$array$ws_rows$1$ws_cells$1$mul
 
 
 module pointwise_stage$array$ws_rows$1$ws_cells$1$psum(d,q,clock);
@@ -7364,13 +7253,14 @@ module pointwise_stage$array$ws_rows$1$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
     output reg  [7:0] w_out;
     output reg  [23:0] psum_out;
     
-    // Constant declarations
-    localparam  sign_fill = 24'hff0000;
-    
     // Stub signals
+    reg  mul$clock;
     reg  [7:0] mul$a;
     reg  [7:0] mul$b;
+    reg  mul$b_en;
     wire  [15:0] mul$y;
+    reg  [15:0] ext$a;
+    wire  [23:0] ext$y;
     reg  [7:0] a_reg$d;
     wire  [7:0] a_reg$q;
     reg  a_reg$clock;
@@ -7386,24 +7276,21 @@ module pointwise_stage$array$ws_rows$1$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] shadow$d;
     wire  [7:0] shadow$q;
     reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
     reg  [23:0] psum$d;
     wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [23:0] prod$d;
-    wire  [23:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [23:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$1$ws_cells$2$mul mul(
+        .clock(mul$clock),
         .a(mul$a),
         .b(mul$b),
+        .b_en(mul$b_en),
         .y(mul$y)
+    );
+    pointwise_stage$array$ws_rows$1$ws_cells$2$ext ext(
+        .a(ext$a),
+        .y(ext$y)
     );
     pointwise_stage$array$ws_rows$1$ws_cells$2$a_reg a_reg(
         .d(a_reg$d),
@@ -7430,20 +7317,10 @@ module pointwise_stage$array$ws_rows$1$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
         .q(shadow$q),
         .clock(shadow$clock)
     );
-    pointwise_stage$array$ws_rows$1$ws_cells$2$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
     pointwise_stage$array$ws_rows$1$ws_cells$2$psum psum(
         .d(psum$d),
         .q(psum$q),
         .clock(psum$clock)
-    );
-    pointwise_stage$array$ws_rows$1$ws_cells$2$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
     );
     
     // Update code
@@ -7453,34 +7330,22 @@ module pointwise_stage$array$ws_rows$1$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
         cap_reg$clock = clock;
         w_reg$clock = clock;
         shadow$clock = clock;
-        active$clock = clock;
         psum$clock = clock;
-        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
         w_reg$d = w_reg$q;
         shadow$d = shadow$q;
-        active$d = active$q;
         psum$d = psum$q;
-        prod$d = prod$q;
+        mul$clock = clock;
         mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
+        mul$b = shadow$q;
+        mul$b_en = sw_in;
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
+        ext$a = mul$y;
+        psum$d = psum_in + ext$y;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -7514,25 +7379,6 @@ module pointwise_stage$array$ws_rows$1$ws_cells$2$a_reg(d,q,clock);
 endmodule // pointwise_stage$array$ws_rows$1$ws_cells$2$a_reg
 
 
-module pointwise_stage$array$ws_rows$1$ws_cells$2$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$1$ws_cells$2$active
-
-
 module pointwise_stage$array$ws_rows$1$ws_cells$2$cap_reg(d,q,clock);
     
     // Module arguments
@@ -7552,39 +7398,59 @@ module pointwise_stage$array$ws_rows$1$ws_cells$2$cap_reg(d,q,clock);
 endmodule // pointwise_stage$array$ws_rows$1$ws_cells$2$cap_reg
 
 
-module pointwise_stage$array$ws_rows$1$ws_cells$2$mul(a,b,y);
+module pointwise_stage$array$ws_rows$1$ws_cells$2$ext(a,y);
     
     // Module arguments
+    input wire  [15:0] a;
+    output reg  [23:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {{8{a[15]}}, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$1$ws_cells$2$ext
+
+
+module pointwise_stage$array$ws_rows$1$ws_cells$2$mul(clock,a,b,b_en,y);
+    
+    // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
-endmodule // pointwise_stage$array$ws_rows$1$ws_cells$2$mul
-
-
-module pointwise_stage$array$ws_rows$1$ws_cells$2$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 24'h0;
-    end
-    
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
     always @(posedge clock) begin
-       q <= d;
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
     end
-          
-endmodule // pointwise_stage$array$ws_rows$1$ws_cells$2$prod
+    `endif
+endmodule // pointwise_stage$array$ws_rows$1$ws_cells$2$mul
 
 
 module pointwise_stage$array$ws_rows$1$ws_cells$2$psum(d,q,clock);
@@ -7678,13 +7544,14 @@ module pointwise_stage$array$ws_rows$1$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
     output reg  [7:0] w_out;
     output reg  [23:0] psum_out;
     
-    // Constant declarations
-    localparam  sign_fill = 24'hff0000;
-    
     // Stub signals
+    reg  mul$clock;
     reg  [7:0] mul$a;
     reg  [7:0] mul$b;
+    reg  mul$b_en;
     wire  [15:0] mul$y;
+    reg  [15:0] ext$a;
+    wire  [23:0] ext$y;
     reg  [7:0] a_reg$d;
     wire  [7:0] a_reg$q;
     reg  a_reg$clock;
@@ -7700,24 +7567,21 @@ module pointwise_stage$array$ws_rows$1$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] shadow$d;
     wire  [7:0] shadow$q;
     reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
     reg  [23:0] psum$d;
     wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [23:0] prod$d;
-    wire  [23:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [23:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$1$ws_cells$3$mul mul(
+        .clock(mul$clock),
         .a(mul$a),
         .b(mul$b),
+        .b_en(mul$b_en),
         .y(mul$y)
+    );
+    pointwise_stage$array$ws_rows$1$ws_cells$3$ext ext(
+        .a(ext$a),
+        .y(ext$y)
     );
     pointwise_stage$array$ws_rows$1$ws_cells$3$a_reg a_reg(
         .d(a_reg$d),
@@ -7744,20 +7608,10 @@ module pointwise_stage$array$ws_rows$1$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
         .q(shadow$q),
         .clock(shadow$clock)
     );
-    pointwise_stage$array$ws_rows$1$ws_cells$3$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
     pointwise_stage$array$ws_rows$1$ws_cells$3$psum psum(
         .d(psum$d),
         .q(psum$q),
         .clock(psum$clock)
-    );
-    pointwise_stage$array$ws_rows$1$ws_cells$3$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
     );
     
     // Update code
@@ -7767,34 +7621,22 @@ module pointwise_stage$array$ws_rows$1$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
         cap_reg$clock = clock;
         w_reg$clock = clock;
         shadow$clock = clock;
-        active$clock = clock;
         psum$clock = clock;
-        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
         w_reg$d = w_reg$q;
         shadow$d = shadow$q;
-        active$d = active$q;
         psum$d = psum$q;
-        prod$d = prod$q;
+        mul$clock = clock;
         mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
+        mul$b = shadow$q;
+        mul$b_en = sw_in;
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
+        ext$a = mul$y;
+        psum$d = psum_in + ext$y;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -7828,25 +7670,6 @@ module pointwise_stage$array$ws_rows$1$ws_cells$3$a_reg(d,q,clock);
 endmodule // pointwise_stage$array$ws_rows$1$ws_cells$3$a_reg
 
 
-module pointwise_stage$array$ws_rows$1$ws_cells$3$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$1$ws_cells$3$active
-
-
 module pointwise_stage$array$ws_rows$1$ws_cells$3$cap_reg(d,q,clock);
     
     // Module arguments
@@ -7866,39 +7689,59 @@ module pointwise_stage$array$ws_rows$1$ws_cells$3$cap_reg(d,q,clock);
 endmodule // pointwise_stage$array$ws_rows$1$ws_cells$3$cap_reg
 
 
-module pointwise_stage$array$ws_rows$1$ws_cells$3$mul(a,b,y);
+module pointwise_stage$array$ws_rows$1$ws_cells$3$ext(a,y);
     
     // Module arguments
+    input wire  [15:0] a;
+    output reg  [23:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {{8{a[15]}}, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$1$ws_cells$3$ext
+
+
+module pointwise_stage$array$ws_rows$1$ws_cells$3$mul(clock,a,b,b_en,y);
+    
+    // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
-endmodule // pointwise_stage$array$ws_rows$1$ws_cells$3$mul
-
-
-module pointwise_stage$array$ws_rows$1$ws_cells$3$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 24'h0;
-    end
-    
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
     always @(posedge clock) begin
-       q <= d;
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
     end
-          
-endmodule // pointwise_stage$array$ws_rows$1$ws_cells$3$prod
+    `endif
+endmodule // pointwise_stage$array$ws_rows$1$ws_cells$3$mul
 
 
 module pointwise_stage$array$ws_rows$1$ws_cells$3$psum(d,q,clock);
@@ -8326,13 +8169,14 @@ module pointwise_stage$array$ws_rows$2$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
     output reg  [7:0] w_out;
     output reg  [23:0] psum_out;
     
-    // Constant declarations
-    localparam  sign_fill = 24'hff0000;
-    
     // Stub signals
+    reg  mul$clock;
     reg  [7:0] mul$a;
     reg  [7:0] mul$b;
+    reg  mul$b_en;
     wire  [15:0] mul$y;
+    reg  [15:0] ext$a;
+    wire  [23:0] ext$y;
     reg  [7:0] a_reg$d;
     wire  [7:0] a_reg$q;
     reg  a_reg$clock;
@@ -8348,24 +8192,21 @@ module pointwise_stage$array$ws_rows$2$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] shadow$d;
     wire  [7:0] shadow$q;
     reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
     reg  [23:0] psum$d;
     wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [23:0] prod$d;
-    wire  [23:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [23:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$2$ws_cells$0$mul mul(
+        .clock(mul$clock),
         .a(mul$a),
         .b(mul$b),
+        .b_en(mul$b_en),
         .y(mul$y)
+    );
+    pointwise_stage$array$ws_rows$2$ws_cells$0$ext ext(
+        .a(ext$a),
+        .y(ext$y)
     );
     pointwise_stage$array$ws_rows$2$ws_cells$0$a_reg a_reg(
         .d(a_reg$d),
@@ -8392,20 +8233,10 @@ module pointwise_stage$array$ws_rows$2$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
         .q(shadow$q),
         .clock(shadow$clock)
     );
-    pointwise_stage$array$ws_rows$2$ws_cells$0$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
     pointwise_stage$array$ws_rows$2$ws_cells$0$psum psum(
         .d(psum$d),
         .q(psum$q),
         .clock(psum$clock)
-    );
-    pointwise_stage$array$ws_rows$2$ws_cells$0$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
     );
     
     // Update code
@@ -8415,34 +8246,22 @@ module pointwise_stage$array$ws_rows$2$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
         cap_reg$clock = clock;
         w_reg$clock = clock;
         shadow$clock = clock;
-        active$clock = clock;
         psum$clock = clock;
-        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
         w_reg$d = w_reg$q;
         shadow$d = shadow$q;
-        active$d = active$q;
         psum$d = psum$q;
-        prod$d = prod$q;
+        mul$clock = clock;
         mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
+        mul$b = shadow$q;
+        mul$b_en = sw_in;
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
+        ext$a = mul$y;
+        psum$d = psum_in + ext$y;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -8476,25 +8295,6 @@ module pointwise_stage$array$ws_rows$2$ws_cells$0$a_reg(d,q,clock);
 endmodule // pointwise_stage$array$ws_rows$2$ws_cells$0$a_reg
 
 
-module pointwise_stage$array$ws_rows$2$ws_cells$0$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$2$ws_cells$0$active
-
-
 module pointwise_stage$array$ws_rows$2$ws_cells$0$cap_reg(d,q,clock);
     
     // Module arguments
@@ -8514,39 +8314,59 @@ module pointwise_stage$array$ws_rows$2$ws_cells$0$cap_reg(d,q,clock);
 endmodule // pointwise_stage$array$ws_rows$2$ws_cells$0$cap_reg
 
 
-module pointwise_stage$array$ws_rows$2$ws_cells$0$mul(a,b,y);
+module pointwise_stage$array$ws_rows$2$ws_cells$0$ext(a,y);
     
     // Module arguments
+    input wire  [15:0] a;
+    output reg  [23:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {{8{a[15]}}, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$2$ws_cells$0$ext
+
+
+module pointwise_stage$array$ws_rows$2$ws_cells$0$mul(clock,a,b,b_en,y);
+    
+    // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
-endmodule // pointwise_stage$array$ws_rows$2$ws_cells$0$mul
-
-
-module pointwise_stage$array$ws_rows$2$ws_cells$0$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 24'h0;
-    end
-    
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
     always @(posedge clock) begin
-       q <= d;
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
     end
-          
-endmodule // pointwise_stage$array$ws_rows$2$ws_cells$0$prod
+    `endif
+endmodule // pointwise_stage$array$ws_rows$2$ws_cells$0$mul
 
 
 module pointwise_stage$array$ws_rows$2$ws_cells$0$psum(d,q,clock);
@@ -8640,13 +8460,14 @@ module pointwise_stage$array$ws_rows$2$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
     output reg  [7:0] w_out;
     output reg  [23:0] psum_out;
     
-    // Constant declarations
-    localparam  sign_fill = 24'hff0000;
-    
     // Stub signals
+    reg  mul$clock;
     reg  [7:0] mul$a;
     reg  [7:0] mul$b;
+    reg  mul$b_en;
     wire  [15:0] mul$y;
+    reg  [15:0] ext$a;
+    wire  [23:0] ext$y;
     reg  [7:0] a_reg$d;
     wire  [7:0] a_reg$q;
     reg  a_reg$clock;
@@ -8662,24 +8483,21 @@ module pointwise_stage$array$ws_rows$2$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] shadow$d;
     wire  [7:0] shadow$q;
     reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
     reg  [23:0] psum$d;
     wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [23:0] prod$d;
-    wire  [23:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [23:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$2$ws_cells$1$mul mul(
+        .clock(mul$clock),
         .a(mul$a),
         .b(mul$b),
+        .b_en(mul$b_en),
         .y(mul$y)
+    );
+    pointwise_stage$array$ws_rows$2$ws_cells$1$ext ext(
+        .a(ext$a),
+        .y(ext$y)
     );
     pointwise_stage$array$ws_rows$2$ws_cells$1$a_reg a_reg(
         .d(a_reg$d),
@@ -8706,20 +8524,10 @@ module pointwise_stage$array$ws_rows$2$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
         .q(shadow$q),
         .clock(shadow$clock)
     );
-    pointwise_stage$array$ws_rows$2$ws_cells$1$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
     pointwise_stage$array$ws_rows$2$ws_cells$1$psum psum(
         .d(psum$d),
         .q(psum$q),
         .clock(psum$clock)
-    );
-    pointwise_stage$array$ws_rows$2$ws_cells$1$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
     );
     
     // Update code
@@ -8729,34 +8537,22 @@ module pointwise_stage$array$ws_rows$2$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
         cap_reg$clock = clock;
         w_reg$clock = clock;
         shadow$clock = clock;
-        active$clock = clock;
         psum$clock = clock;
-        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
         w_reg$d = w_reg$q;
         shadow$d = shadow$q;
-        active$d = active$q;
         psum$d = psum$q;
-        prod$d = prod$q;
+        mul$clock = clock;
         mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
+        mul$b = shadow$q;
+        mul$b_en = sw_in;
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
+        ext$a = mul$y;
+        psum$d = psum_in + ext$y;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -8790,25 +8586,6 @@ module pointwise_stage$array$ws_rows$2$ws_cells$1$a_reg(d,q,clock);
 endmodule // pointwise_stage$array$ws_rows$2$ws_cells$1$a_reg
 
 
-module pointwise_stage$array$ws_rows$2$ws_cells$1$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$2$ws_cells$1$active
-
-
 module pointwise_stage$array$ws_rows$2$ws_cells$1$cap_reg(d,q,clock);
     
     // Module arguments
@@ -8828,39 +8605,59 @@ module pointwise_stage$array$ws_rows$2$ws_cells$1$cap_reg(d,q,clock);
 endmodule // pointwise_stage$array$ws_rows$2$ws_cells$1$cap_reg
 
 
-module pointwise_stage$array$ws_rows$2$ws_cells$1$mul(a,b,y);
+module pointwise_stage$array$ws_rows$2$ws_cells$1$ext(a,y);
     
     // Module arguments
+    input wire  [15:0] a;
+    output reg  [23:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {{8{a[15]}}, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$2$ws_cells$1$ext
+
+
+module pointwise_stage$array$ws_rows$2$ws_cells$1$mul(clock,a,b,b_en,y);
+    
+    // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
-endmodule // pointwise_stage$array$ws_rows$2$ws_cells$1$mul
-
-
-module pointwise_stage$array$ws_rows$2$ws_cells$1$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 24'h0;
-    end
-    
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
     always @(posedge clock) begin
-       q <= d;
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
     end
-          
-endmodule // pointwise_stage$array$ws_rows$2$ws_cells$1$prod
+    `endif
+endmodule // pointwise_stage$array$ws_rows$2$ws_cells$1$mul
 
 
 module pointwise_stage$array$ws_rows$2$ws_cells$1$psum(d,q,clock);
@@ -8954,13 +8751,14 @@ module pointwise_stage$array$ws_rows$2$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
     output reg  [7:0] w_out;
     output reg  [23:0] psum_out;
     
-    // Constant declarations
-    localparam  sign_fill = 24'hff0000;
-    
     // Stub signals
+    reg  mul$clock;
     reg  [7:0] mul$a;
     reg  [7:0] mul$b;
+    reg  mul$b_en;
     wire  [15:0] mul$y;
+    reg  [15:0] ext$a;
+    wire  [23:0] ext$y;
     reg  [7:0] a_reg$d;
     wire  [7:0] a_reg$q;
     reg  a_reg$clock;
@@ -8976,24 +8774,21 @@ module pointwise_stage$array$ws_rows$2$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] shadow$d;
     wire  [7:0] shadow$q;
     reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
     reg  [23:0] psum$d;
     wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [23:0] prod$d;
-    wire  [23:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [23:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$2$ws_cells$2$mul mul(
+        .clock(mul$clock),
         .a(mul$a),
         .b(mul$b),
+        .b_en(mul$b_en),
         .y(mul$y)
+    );
+    pointwise_stage$array$ws_rows$2$ws_cells$2$ext ext(
+        .a(ext$a),
+        .y(ext$y)
     );
     pointwise_stage$array$ws_rows$2$ws_cells$2$a_reg a_reg(
         .d(a_reg$d),
@@ -9020,20 +8815,10 @@ module pointwise_stage$array$ws_rows$2$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
         .q(shadow$q),
         .clock(shadow$clock)
     );
-    pointwise_stage$array$ws_rows$2$ws_cells$2$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
     pointwise_stage$array$ws_rows$2$ws_cells$2$psum psum(
         .d(psum$d),
         .q(psum$q),
         .clock(psum$clock)
-    );
-    pointwise_stage$array$ws_rows$2$ws_cells$2$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
     );
     
     // Update code
@@ -9043,34 +8828,22 @@ module pointwise_stage$array$ws_rows$2$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
         cap_reg$clock = clock;
         w_reg$clock = clock;
         shadow$clock = clock;
-        active$clock = clock;
         psum$clock = clock;
-        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
         w_reg$d = w_reg$q;
         shadow$d = shadow$q;
-        active$d = active$q;
         psum$d = psum$q;
-        prod$d = prod$q;
+        mul$clock = clock;
         mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
+        mul$b = shadow$q;
+        mul$b_en = sw_in;
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
+        ext$a = mul$y;
+        psum$d = psum_in + ext$y;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -9104,25 +8877,6 @@ module pointwise_stage$array$ws_rows$2$ws_cells$2$a_reg(d,q,clock);
 endmodule // pointwise_stage$array$ws_rows$2$ws_cells$2$a_reg
 
 
-module pointwise_stage$array$ws_rows$2$ws_cells$2$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$2$ws_cells$2$active
-
-
 module pointwise_stage$array$ws_rows$2$ws_cells$2$cap_reg(d,q,clock);
     
     // Module arguments
@@ -9142,39 +8896,59 @@ module pointwise_stage$array$ws_rows$2$ws_cells$2$cap_reg(d,q,clock);
 endmodule // pointwise_stage$array$ws_rows$2$ws_cells$2$cap_reg
 
 
-module pointwise_stage$array$ws_rows$2$ws_cells$2$mul(a,b,y);
+module pointwise_stage$array$ws_rows$2$ws_cells$2$ext(a,y);
     
     // Module arguments
+    input wire  [15:0] a;
+    output reg  [23:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {{8{a[15]}}, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$2$ws_cells$2$ext
+
+
+module pointwise_stage$array$ws_rows$2$ws_cells$2$mul(clock,a,b,b_en,y);
+    
+    // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
-endmodule // pointwise_stage$array$ws_rows$2$ws_cells$2$mul
-
-
-module pointwise_stage$array$ws_rows$2$ws_cells$2$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 24'h0;
-    end
-    
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
     always @(posedge clock) begin
-       q <= d;
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
     end
-          
-endmodule // pointwise_stage$array$ws_rows$2$ws_cells$2$prod
+    `endif
+endmodule // pointwise_stage$array$ws_rows$2$ws_cells$2$mul
 
 
 module pointwise_stage$array$ws_rows$2$ws_cells$2$psum(d,q,clock);
@@ -9268,13 +9042,14 @@ module pointwise_stage$array$ws_rows$2$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
     output reg  [7:0] w_out;
     output reg  [23:0] psum_out;
     
-    // Constant declarations
-    localparam  sign_fill = 24'hff0000;
-    
     // Stub signals
+    reg  mul$clock;
     reg  [7:0] mul$a;
     reg  [7:0] mul$b;
+    reg  mul$b_en;
     wire  [15:0] mul$y;
+    reg  [15:0] ext$a;
+    wire  [23:0] ext$y;
     reg  [7:0] a_reg$d;
     wire  [7:0] a_reg$q;
     reg  a_reg$clock;
@@ -9290,24 +9065,21 @@ module pointwise_stage$array$ws_rows$2$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] shadow$d;
     wire  [7:0] shadow$q;
     reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
     reg  [23:0] psum$d;
     wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [23:0] prod$d;
-    wire  [23:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [23:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$2$ws_cells$3$mul mul(
+        .clock(mul$clock),
         .a(mul$a),
         .b(mul$b),
+        .b_en(mul$b_en),
         .y(mul$y)
+    );
+    pointwise_stage$array$ws_rows$2$ws_cells$3$ext ext(
+        .a(ext$a),
+        .y(ext$y)
     );
     pointwise_stage$array$ws_rows$2$ws_cells$3$a_reg a_reg(
         .d(a_reg$d),
@@ -9334,20 +9106,10 @@ module pointwise_stage$array$ws_rows$2$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
         .q(shadow$q),
         .clock(shadow$clock)
     );
-    pointwise_stage$array$ws_rows$2$ws_cells$3$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
     pointwise_stage$array$ws_rows$2$ws_cells$3$psum psum(
         .d(psum$d),
         .q(psum$q),
         .clock(psum$clock)
-    );
-    pointwise_stage$array$ws_rows$2$ws_cells$3$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
     );
     
     // Update code
@@ -9357,34 +9119,22 @@ module pointwise_stage$array$ws_rows$2$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
         cap_reg$clock = clock;
         w_reg$clock = clock;
         shadow$clock = clock;
-        active$clock = clock;
         psum$clock = clock;
-        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
         w_reg$d = w_reg$q;
         shadow$d = shadow$q;
-        active$d = active$q;
         psum$d = psum$q;
-        prod$d = prod$q;
+        mul$clock = clock;
         mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
+        mul$b = shadow$q;
+        mul$b_en = sw_in;
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
+        ext$a = mul$y;
+        psum$d = psum_in + ext$y;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -9418,25 +9168,6 @@ module pointwise_stage$array$ws_rows$2$ws_cells$3$a_reg(d,q,clock);
 endmodule // pointwise_stage$array$ws_rows$2$ws_cells$3$a_reg
 
 
-module pointwise_stage$array$ws_rows$2$ws_cells$3$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$2$ws_cells$3$active
-
-
 module pointwise_stage$array$ws_rows$2$ws_cells$3$cap_reg(d,q,clock);
     
     // Module arguments
@@ -9456,39 +9187,59 @@ module pointwise_stage$array$ws_rows$2$ws_cells$3$cap_reg(d,q,clock);
 endmodule // pointwise_stage$array$ws_rows$2$ws_cells$3$cap_reg
 
 
-module pointwise_stage$array$ws_rows$2$ws_cells$3$mul(a,b,y);
+module pointwise_stage$array$ws_rows$2$ws_cells$3$ext(a,y);
     
     // Module arguments
+    input wire  [15:0] a;
+    output reg  [23:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {{8{a[15]}}, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$2$ws_cells$3$ext
+
+
+module pointwise_stage$array$ws_rows$2$ws_cells$3$mul(clock,a,b,b_en,y);
+    
+    // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
-endmodule // pointwise_stage$array$ws_rows$2$ws_cells$3$mul
-
-
-module pointwise_stage$array$ws_rows$2$ws_cells$3$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 24'h0;
-    end
-    
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
     always @(posedge clock) begin
-       q <= d;
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
     end
-          
-endmodule // pointwise_stage$array$ws_rows$2$ws_cells$3$prod
+    `endif
+endmodule // pointwise_stage$array$ws_rows$2$ws_cells$3$mul
 
 
 module pointwise_stage$array$ws_rows$2$ws_cells$3$psum(d,q,clock);
@@ -9916,13 +9667,14 @@ module pointwise_stage$array$ws_rows$3$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
     output reg  [7:0] w_out;
     output reg  [23:0] psum_out;
     
-    // Constant declarations
-    localparam  sign_fill = 24'hff0000;
-    
     // Stub signals
+    reg  mul$clock;
     reg  [7:0] mul$a;
     reg  [7:0] mul$b;
+    reg  mul$b_en;
     wire  [15:0] mul$y;
+    reg  [15:0] ext$a;
+    wire  [23:0] ext$y;
     reg  [7:0] a_reg$d;
     wire  [7:0] a_reg$q;
     reg  a_reg$clock;
@@ -9938,24 +9690,21 @@ module pointwise_stage$array$ws_rows$3$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] shadow$d;
     wire  [7:0] shadow$q;
     reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
     reg  [23:0] psum$d;
     wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [23:0] prod$d;
-    wire  [23:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [23:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$3$ws_cells$0$mul mul(
+        .clock(mul$clock),
         .a(mul$a),
         .b(mul$b),
+        .b_en(mul$b_en),
         .y(mul$y)
+    );
+    pointwise_stage$array$ws_rows$3$ws_cells$0$ext ext(
+        .a(ext$a),
+        .y(ext$y)
     );
     pointwise_stage$array$ws_rows$3$ws_cells$0$a_reg a_reg(
         .d(a_reg$d),
@@ -9982,20 +9731,10 @@ module pointwise_stage$array$ws_rows$3$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
         .q(shadow$q),
         .clock(shadow$clock)
     );
-    pointwise_stage$array$ws_rows$3$ws_cells$0$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
     pointwise_stage$array$ws_rows$3$ws_cells$0$psum psum(
         .d(psum$d),
         .q(psum$q),
         .clock(psum$clock)
-    );
-    pointwise_stage$array$ws_rows$3$ws_cells$0$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
     );
     
     // Update code
@@ -10005,34 +9744,22 @@ module pointwise_stage$array$ws_rows$3$ws_cells$0(clock,a_in,sw_in,cap_in,w_in,p
         cap_reg$clock = clock;
         w_reg$clock = clock;
         shadow$clock = clock;
-        active$clock = clock;
         psum$clock = clock;
-        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
         w_reg$d = w_reg$q;
         shadow$d = shadow$q;
-        active$d = active$q;
         psum$d = psum$q;
-        prod$d = prod$q;
+        mul$clock = clock;
         mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
+        mul$b = shadow$q;
+        mul$b_en = sw_in;
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
+        ext$a = mul$y;
+        psum$d = psum_in + ext$y;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -10066,25 +9793,6 @@ module pointwise_stage$array$ws_rows$3$ws_cells$0$a_reg(d,q,clock);
 endmodule // pointwise_stage$array$ws_rows$3$ws_cells$0$a_reg
 
 
-module pointwise_stage$array$ws_rows$3$ws_cells$0$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$3$ws_cells$0$active
-
-
 module pointwise_stage$array$ws_rows$3$ws_cells$0$cap_reg(d,q,clock);
     
     // Module arguments
@@ -10104,39 +9812,59 @@ module pointwise_stage$array$ws_rows$3$ws_cells$0$cap_reg(d,q,clock);
 endmodule // pointwise_stage$array$ws_rows$3$ws_cells$0$cap_reg
 
 
-module pointwise_stage$array$ws_rows$3$ws_cells$0$mul(a,b,y);
+module pointwise_stage$array$ws_rows$3$ws_cells$0$ext(a,y);
     
     // Module arguments
+    input wire  [15:0] a;
+    output reg  [23:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {{8{a[15]}}, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$3$ws_cells$0$ext
+
+
+module pointwise_stage$array$ws_rows$3$ws_cells$0$mul(clock,a,b,b_en,y);
+    
+    // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
-endmodule // pointwise_stage$array$ws_rows$3$ws_cells$0$mul
-
-
-module pointwise_stage$array$ws_rows$3$ws_cells$0$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 24'h0;
-    end
-    
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
     always @(posedge clock) begin
-       q <= d;
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
     end
-          
-endmodule // pointwise_stage$array$ws_rows$3$ws_cells$0$prod
+    `endif
+endmodule // pointwise_stage$array$ws_rows$3$ws_cells$0$mul
 
 
 module pointwise_stage$array$ws_rows$3$ws_cells$0$psum(d,q,clock);
@@ -10230,13 +9958,14 @@ module pointwise_stage$array$ws_rows$3$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
     output reg  [7:0] w_out;
     output reg  [23:0] psum_out;
     
-    // Constant declarations
-    localparam  sign_fill = 24'hff0000;
-    
     // Stub signals
+    reg  mul$clock;
     reg  [7:0] mul$a;
     reg  [7:0] mul$b;
+    reg  mul$b_en;
     wire  [15:0] mul$y;
+    reg  [15:0] ext$a;
+    wire  [23:0] ext$y;
     reg  [7:0] a_reg$d;
     wire  [7:0] a_reg$q;
     reg  a_reg$clock;
@@ -10252,24 +9981,21 @@ module pointwise_stage$array$ws_rows$3$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] shadow$d;
     wire  [7:0] shadow$q;
     reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
     reg  [23:0] psum$d;
     wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [23:0] prod$d;
-    wire  [23:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [23:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$3$ws_cells$1$mul mul(
+        .clock(mul$clock),
         .a(mul$a),
         .b(mul$b),
+        .b_en(mul$b_en),
         .y(mul$y)
+    );
+    pointwise_stage$array$ws_rows$3$ws_cells$1$ext ext(
+        .a(ext$a),
+        .y(ext$y)
     );
     pointwise_stage$array$ws_rows$3$ws_cells$1$a_reg a_reg(
         .d(a_reg$d),
@@ -10296,20 +10022,10 @@ module pointwise_stage$array$ws_rows$3$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
         .q(shadow$q),
         .clock(shadow$clock)
     );
-    pointwise_stage$array$ws_rows$3$ws_cells$1$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
     pointwise_stage$array$ws_rows$3$ws_cells$1$psum psum(
         .d(psum$d),
         .q(psum$q),
         .clock(psum$clock)
-    );
-    pointwise_stage$array$ws_rows$3$ws_cells$1$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
     );
     
     // Update code
@@ -10319,34 +10035,22 @@ module pointwise_stage$array$ws_rows$3$ws_cells$1(clock,a_in,sw_in,cap_in,w_in,p
         cap_reg$clock = clock;
         w_reg$clock = clock;
         shadow$clock = clock;
-        active$clock = clock;
         psum$clock = clock;
-        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
         w_reg$d = w_reg$q;
         shadow$d = shadow$q;
-        active$d = active$q;
         psum$d = psum$q;
-        prod$d = prod$q;
+        mul$clock = clock;
         mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
+        mul$b = shadow$q;
+        mul$b_en = sw_in;
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
+        ext$a = mul$y;
+        psum$d = psum_in + ext$y;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -10380,25 +10084,6 @@ module pointwise_stage$array$ws_rows$3$ws_cells$1$a_reg(d,q,clock);
 endmodule // pointwise_stage$array$ws_rows$3$ws_cells$1$a_reg
 
 
-module pointwise_stage$array$ws_rows$3$ws_cells$1$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$3$ws_cells$1$active
-
-
 module pointwise_stage$array$ws_rows$3$ws_cells$1$cap_reg(d,q,clock);
     
     // Module arguments
@@ -10418,39 +10103,59 @@ module pointwise_stage$array$ws_rows$3$ws_cells$1$cap_reg(d,q,clock);
 endmodule // pointwise_stage$array$ws_rows$3$ws_cells$1$cap_reg
 
 
-module pointwise_stage$array$ws_rows$3$ws_cells$1$mul(a,b,y);
+module pointwise_stage$array$ws_rows$3$ws_cells$1$ext(a,y);
     
     // Module arguments
+    input wire  [15:0] a;
+    output reg  [23:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {{8{a[15]}}, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$3$ws_cells$1$ext
+
+
+module pointwise_stage$array$ws_rows$3$ws_cells$1$mul(clock,a,b,b_en,y);
+    
+    // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
-endmodule // pointwise_stage$array$ws_rows$3$ws_cells$1$mul
-
-
-module pointwise_stage$array$ws_rows$3$ws_cells$1$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 24'h0;
-    end
-    
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
     always @(posedge clock) begin
-       q <= d;
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
     end
-          
-endmodule // pointwise_stage$array$ws_rows$3$ws_cells$1$prod
+    `endif
+endmodule // pointwise_stage$array$ws_rows$3$ws_cells$1$mul
 
 
 module pointwise_stage$array$ws_rows$3$ws_cells$1$psum(d,q,clock);
@@ -10544,13 +10249,14 @@ module pointwise_stage$array$ws_rows$3$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
     output reg  [7:0] w_out;
     output reg  [23:0] psum_out;
     
-    // Constant declarations
-    localparam  sign_fill = 24'hff0000;
-    
     // Stub signals
+    reg  mul$clock;
     reg  [7:0] mul$a;
     reg  [7:0] mul$b;
+    reg  mul$b_en;
     wire  [15:0] mul$y;
+    reg  [15:0] ext$a;
+    wire  [23:0] ext$y;
     reg  [7:0] a_reg$d;
     wire  [7:0] a_reg$q;
     reg  a_reg$clock;
@@ -10566,24 +10272,21 @@ module pointwise_stage$array$ws_rows$3$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] shadow$d;
     wire  [7:0] shadow$q;
     reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
     reg  [23:0] psum$d;
     wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [23:0] prod$d;
-    wire  [23:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [23:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$3$ws_cells$2$mul mul(
+        .clock(mul$clock),
         .a(mul$a),
         .b(mul$b),
+        .b_en(mul$b_en),
         .y(mul$y)
+    );
+    pointwise_stage$array$ws_rows$3$ws_cells$2$ext ext(
+        .a(ext$a),
+        .y(ext$y)
     );
     pointwise_stage$array$ws_rows$3$ws_cells$2$a_reg a_reg(
         .d(a_reg$d),
@@ -10610,20 +10313,10 @@ module pointwise_stage$array$ws_rows$3$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
         .q(shadow$q),
         .clock(shadow$clock)
     );
-    pointwise_stage$array$ws_rows$3$ws_cells$2$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
     pointwise_stage$array$ws_rows$3$ws_cells$2$psum psum(
         .d(psum$d),
         .q(psum$q),
         .clock(psum$clock)
-    );
-    pointwise_stage$array$ws_rows$3$ws_cells$2$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
     );
     
     // Update code
@@ -10633,34 +10326,22 @@ module pointwise_stage$array$ws_rows$3$ws_cells$2(clock,a_in,sw_in,cap_in,w_in,p
         cap_reg$clock = clock;
         w_reg$clock = clock;
         shadow$clock = clock;
-        active$clock = clock;
         psum$clock = clock;
-        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
         w_reg$d = w_reg$q;
         shadow$d = shadow$q;
-        active$d = active$q;
         psum$d = psum$q;
-        prod$d = prod$q;
+        mul$clock = clock;
         mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
+        mul$b = shadow$q;
+        mul$b_en = sw_in;
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
+        ext$a = mul$y;
+        psum$d = psum_in + ext$y;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -10694,25 +10375,6 @@ module pointwise_stage$array$ws_rows$3$ws_cells$2$a_reg(d,q,clock);
 endmodule // pointwise_stage$array$ws_rows$3$ws_cells$2$a_reg
 
 
-module pointwise_stage$array$ws_rows$3$ws_cells$2$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$3$ws_cells$2$active
-
-
 module pointwise_stage$array$ws_rows$3$ws_cells$2$cap_reg(d,q,clock);
     
     // Module arguments
@@ -10732,39 +10394,59 @@ module pointwise_stage$array$ws_rows$3$ws_cells$2$cap_reg(d,q,clock);
 endmodule // pointwise_stage$array$ws_rows$3$ws_cells$2$cap_reg
 
 
-module pointwise_stage$array$ws_rows$3$ws_cells$2$mul(a,b,y);
+module pointwise_stage$array$ws_rows$3$ws_cells$2$ext(a,y);
     
     // Module arguments
+    input wire  [15:0] a;
+    output reg  [23:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {{8{a[15]}}, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$3$ws_cells$2$ext
+
+
+module pointwise_stage$array$ws_rows$3$ws_cells$2$mul(clock,a,b,b_en,y);
+    
+    // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
-endmodule // pointwise_stage$array$ws_rows$3$ws_cells$2$mul
-
-
-module pointwise_stage$array$ws_rows$3$ws_cells$2$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 24'h0;
-    end
-    
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
     always @(posedge clock) begin
-       q <= d;
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
     end
-          
-endmodule // pointwise_stage$array$ws_rows$3$ws_cells$2$prod
+    `endif
+endmodule // pointwise_stage$array$ws_rows$3$ws_cells$2$mul
 
 
 module pointwise_stage$array$ws_rows$3$ws_cells$2$psum(d,q,clock);
@@ -10858,13 +10540,14 @@ module pointwise_stage$array$ws_rows$3$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
     output reg  [7:0] w_out;
     output reg  [23:0] psum_out;
     
-    // Constant declarations
-    localparam  sign_fill = 24'hff0000;
-    
     // Stub signals
+    reg  mul$clock;
     reg  [7:0] mul$a;
     reg  [7:0] mul$b;
+    reg  mul$b_en;
     wire  [15:0] mul$y;
+    reg  [15:0] ext$a;
+    wire  [23:0] ext$y;
     reg  [7:0] a_reg$d;
     wire  [7:0] a_reg$q;
     reg  a_reg$clock;
@@ -10880,24 +10563,21 @@ module pointwise_stage$array$ws_rows$3$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
     reg  [7:0] shadow$d;
     wire  [7:0] shadow$q;
     reg  shadow$clock;
-    reg  [7:0] active$d;
-    wire  [7:0] active$q;
-    reg  active$clock;
     reg  [23:0] psum$d;
     wire  [23:0] psum$q;
     reg  psum$clock;
-    reg  [23:0] prod$d;
-    wire  [23:0] prod$q;
-    reg  prod$clock;
-    
-    // Local signals
-    reg  [23:0] product;
     
     // Sub module instances
     pointwise_stage$array$ws_rows$3$ws_cells$3$mul mul(
+        .clock(mul$clock),
         .a(mul$a),
         .b(mul$b),
+        .b_en(mul$b_en),
         .y(mul$y)
+    );
+    pointwise_stage$array$ws_rows$3$ws_cells$3$ext ext(
+        .a(ext$a),
+        .y(ext$y)
     );
     pointwise_stage$array$ws_rows$3$ws_cells$3$a_reg a_reg(
         .d(a_reg$d),
@@ -10924,20 +10604,10 @@ module pointwise_stage$array$ws_rows$3$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
         .q(shadow$q),
         .clock(shadow$clock)
     );
-    pointwise_stage$array$ws_rows$3$ws_cells$3$active active(
-        .d(active$d),
-        .q(active$q),
-        .clock(active$clock)
-    );
     pointwise_stage$array$ws_rows$3$ws_cells$3$psum psum(
         .d(psum$d),
         .q(psum$q),
         .clock(psum$clock)
-    );
-    pointwise_stage$array$ws_rows$3$ws_cells$3$prod prod(
-        .d(prod$d),
-        .q(prod$q),
-        .clock(prod$clock)
     );
     
     // Update code
@@ -10947,34 +10617,22 @@ module pointwise_stage$array$ws_rows$3$ws_cells$3(clock,a_in,sw_in,cap_in,w_in,p
         cap_reg$clock = clock;
         w_reg$clock = clock;
         shadow$clock = clock;
-        active$clock = clock;
         psum$clock = clock;
-        prod$clock = clock;
         a_reg$d = a_reg$q;
         sw_reg$d = sw_reg$q;
         cap_reg$d = cap_reg$q;
         w_reg$d = w_reg$q;
         shadow$d = shadow$q;
-        active$d = active$q;
         psum$d = psum$q;
-        prod$d = prod$q;
+        mul$clock = clock;
         mul$a = a_in;
-        if (sw_in) begin
-            mul$b = shadow$q;
-            active$d = shadow$q;
-        end
-        else begin
-            mul$b = active$q;
-        end
+        mul$b = shadow$q;
+        mul$b_en = sw_in;
         if (cap_in) begin
             shadow$d = w_in;
         end
-        product = ((mul$y) & 24'hffffff);
-        if (mul$y[32'hf]) begin
-            product = ((mul$y) & 24'hffffff) | sign_fill;
-        end
-        prod$d = product;
-        psum$d = psum_in + prod$q;
+        ext$a = mul$y;
+        psum$d = psum_in + ext$y;
         a_reg$d = a_in;
         sw_reg$d = sw_in;
         cap_reg$d = cap_in;
@@ -11008,25 +10666,6 @@ module pointwise_stage$array$ws_rows$3$ws_cells$3$a_reg(d,q,clock);
 endmodule // pointwise_stage$array$ws_rows$3$ws_cells$3$a_reg
 
 
-module pointwise_stage$array$ws_rows$3$ws_cells$3$active(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // pointwise_stage$array$ws_rows$3$ws_cells$3$active
-
-
 module pointwise_stage$array$ws_rows$3$ws_cells$3$cap_reg(d,q,clock);
     
     // Module arguments
@@ -11046,39 +10685,59 @@ module pointwise_stage$array$ws_rows$3$ws_cells$3$cap_reg(d,q,clock);
 endmodule // pointwise_stage$array$ws_rows$3$ws_cells$3$cap_reg
 
 
-module pointwise_stage$array$ws_rows$3$ws_cells$3$mul(a,b,y);
+module pointwise_stage$array$ws_rows$3$ws_cells$3$ext(a,y);
     
     // Module arguments
+    input wire  [15:0] a;
+    output reg  [23:0] y;
+    
+    // Update code (custom)
+    always @(*) begin
+       y = {{8{a[15]}}, a};
+    end
+endmodule // pointwise_stage$array$ws_rows$3$ws_cells$3$ext
+
+
+module pointwise_stage$array$ws_rows$3$ws_cells$3$mul(clock,a,b,b_en,y);
+    
+    // Module arguments
+    input wire  clock;
     input wire  [7:0] a;
     input wire  [7:0] b;
+    input wire  b_en;
     output reg  [15:0] y;
     
     // Update code (custom)
-    wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [15:0] b16 = {{8{b[7]}}, b};
+    `ifdef DSCGEN_ECP5_DSP
+    // One MULT18X18D holding the registers; bits 35..16 repeat the sign.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] dsp_a = {{10{a[7]}}, a};
+    wire [17:0] dsp_b = {{10{b[7]}}, b};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0"), .REG_INPUTB_CE("CE1")) dsp (
+       .A0(dsp_a[0]), .A1(dsp_a[1]), .A2(dsp_a[2]), .A3(dsp_a[3]), .A4(dsp_a[4]), .A5(dsp_a[5]), .A6(dsp_a[6]), .A7(dsp_a[7]), .A8(dsp_a[8]), .A9(dsp_a[9]), .A10(dsp_a[10]), .A11(dsp_a[11]), .A12(dsp_a[12]), .A13(dsp_a[13]), .A14(dsp_a[14]), .A15(dsp_a[15]), .A16(dsp_a[16]), .A17(dsp_a[17]),
+       .B0(dsp_b[0]), .B1(dsp_b[1]), .B2(dsp_b[2]), .B3(dsp_b[3]), .B4(dsp_b[4]), .B5(dsp_b[5]), .B6(dsp_b[6]), .B7(dsp_b[7]), .B8(dsp_b[8]), .B9(dsp_b[9]), .B10(dsp_b[10]), .B11(dsp_b[11]), .B12(dsp_b[12]), .B13(dsp_b[13]), .B14(dsp_b[14]), .B15(dsp_b[15]), .B16(dsp_b[16]), .B17(dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(b_en), .RST0(1'b0),
+       .P0(p[0]), .P1(p[1]), .P2(p[2]), .P3(p[3]), .P4(p[4]), .P5(p[5]), .P6(p[6]), .P7(p[7]), .P8(p[8]), .P9(p[9]), .P10(p[10]), .P11(p[11]), .P12(p[12]), .P13(p[13]), .P14(p[14]), .P15(p[15]), .P16(p[16]), .P17(p[17]), .P18(p[18]), .P19(p[19]), .P20(p[20]), .P21(p[21]), .P22(p[22]), .P23(p[23]), .P24(p[24]), .P25(p[25]), .P26(p[26]), .P27(p[27]), .P28(p[28]), .P29(p[29]), .P30(p[30]), .P31(p[31]), .P32(p[32]), .P33(p[33]), .P34(p[34]), .P35(p[35])
+    );
     always @(*) begin
-       y = a16 * b16;
+       y = p[15:0];
     end
-endmodule // pointwise_stage$array$ws_rows$3$ws_cells$3$mul
-
-
-module pointwise_stage$array$ws_rows$3$ws_cells$3$prod(d,q,clock);
-    
-    // Module arguments
-    input wire  [23:0] d;
-    output reg  [23:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 24'h0;
-    end
-    
+    `else
+    reg [7:0] a_r;
+    reg [7:0] b_r;
+    wire signed [15:0] a16 = {{8{a_r[7]}}, a_r};
+    wire signed [15:0] b16 = {{8{b_r[7]}}, b_r};
     always @(posedge clock) begin
-       q <= d;
+       a_r <= a;
+       if (b_en) b_r <= b;
+       y <= a16 * b16;
     end
-          
-endmodule // pointwise_stage$array$ws_rows$3$ws_cells$3$prod
+    `endif
+endmodule // pointwise_stage$array$ws_rows$3$ws_cells$3$mul
 
 
 module pointwise_stage$array$ws_rows$3$ws_cells$3$psum(d,q,clock);
@@ -11214,7 +10873,7 @@ module pointwise_stage$bpend(d,q,clock);
 endmodule // pointwise_stage$bpend
 
 
-module pointwise_stage$bram(clock,write_enable,write_address,write_data,read_address,read_data);
+module pointwise_stage$bram(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -11222,6 +10881,7 @@ module pointwise_stage$bram(clock,write_enable,write_address,write_data,read_add
     input wire  [5:0] write_address;
     input wire  [127:0] write_data;
     input wire  [5:0] read_address;
+    input wire  read_enable;
     output reg  [127:0] read_data;
     
     // Update code (custom)
@@ -11232,7 +10892,9 @@ module pointwise_stage$bram(clock,write_enable,write_address,write_data,read_add
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // pointwise_stage$bram
 
@@ -11636,6 +11298,7 @@ module pointwise_stage$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$
     reg  [2:0] ram$write_address;
     reg  [32:0] ram$write_data;
     reg  [2:0] ram$read_address;
+    reg  ram$read_enable;
     wire  [32:0] ram$read_data;
     reg  [2:0] wp$d;
     wire  [2:0] wp$q;
@@ -11682,6 +11345,7 @@ module pointwise_stage$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$
         .write_address(ram$write_address),
         .write_data(ram$write_data),
         .read_address(ram$read_address),
+        .read_enable(ram$read_enable),
         .read_data(ram$read_data)
     );
     pointwise_stage$fifo$wp wp(
@@ -11776,6 +11440,7 @@ module pointwise_stage$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$
         pop = q0_valid$q & out$tready;
         issue = (wp$q != rp$q) & ((~q1_valid$q & ~(q0_valid$q & inflight$q)) | (pop & ~(q1_valid$q & inflight$q)));
         ram$read_address = rp$q;
+        ram$read_enable = 1'b1;
         if (issue) begin
             rp$d = rp$q + 32'h1;
         end
@@ -11977,7 +11642,7 @@ module pointwise_stage$fifo$q1_valid(d,q,clock);
 endmodule // pointwise_stage$fifo$q1_valid
 
 
-module pointwise_stage$fifo$ram(clock,write_enable,write_address,write_data,read_address,read_data);
+module pointwise_stage$fifo$ram(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -11985,6 +11650,7 @@ module pointwise_stage$fifo$ram(clock,write_enable,write_address,write_data,read
     input wire  [2:0] write_address;
     input wire  [32:0] write_data;
     input wire  [2:0] read_address;
+    input wire  read_enable;
     output reg  [32:0] read_data;
     
     // Update code (custom)
@@ -11995,7 +11661,9 @@ module pointwise_stage$fifo$ram(clock,write_enable,write_address,write_data,read
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // pointwise_stage$fifo$ram
 
@@ -12475,7 +12143,7 @@ module pointwise_stage$mpend(d,q,clock);
 endmodule // pointwise_stage$mpend
 
 
-module pointwise_stage$mram(clock,write_enable,write_address,write_data,read_address,read_data);
+module pointwise_stage$mram(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -12483,6 +12151,7 @@ module pointwise_stage$mram(clock,write_enable,write_address,write_data,read_add
     input wire  [5:0] write_address;
     input wire  [127:0] write_data;
     input wire  [5:0] read_address;
+    input wire  read_enable;
     output reg  [127:0] read_data;
     
     // Update code (custom)
@@ -12493,7 +12162,9 @@ module pointwise_stage$mram(clock,write_enable,write_address,write_data,read_add
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // pointwise_stage$mram
 
@@ -12593,7 +12264,7 @@ module pointwise_stage$o_bsz(d,q,clock);
 endmodule // pointwise_stage$o_bsz
 
 
-module pointwise_stage$o_dly(clock,write_enable,write_address,write_data,read_address,read_data);
+module pointwise_stage$o_dly(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -12601,6 +12272,7 @@ module pointwise_stage$o_dly(clock,write_enable,write_address,write_data,read_ad
     input wire  [4:0] write_address;
     input wire  [11:0] write_data;
     input wire  [4:0] read_address;
+    input wire  read_enable;
     output reg  [11:0] read_data;
     
     // Update code (custom)
@@ -12611,7 +12283,9 @@ module pointwise_stage$o_dly(clock,write_enable,write_address,write_data,read_ad
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // pointwise_stage$o_dly
 
@@ -12768,7 +12442,7 @@ module pointwise_stage$ofull1(d,q,clock);
 endmodule // pointwise_stage$ofull1
 
 
-module pointwise_stage$oram(clock,write_enable,write_address,write_data,read_address,read_data);
+module pointwise_stage$oram(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -12776,6 +12450,7 @@ module pointwise_stage$oram(clock,write_enable,write_address,write_data,read_add
     input wire  [11:0] write_address;
     input wire  [31:0] write_data;
     input wire  [11:0] read_address;
+    input wire  read_enable;
     output reg  [31:0] read_data;
     
     // Update code (custom)
@@ -12786,7 +12461,9 @@ module pointwise_stage$oram(clock,write_enable,write_address,write_data,read_add
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // pointwise_stage$oram
 
@@ -14192,6 +13869,60 @@ module pointwise_stage$rq$0$mul(clock,a,b,hi);
     output reg  [33:0] hi;
     
     // Update code (custom)
+    `ifdef DSCGEN_ECP5_DSP
+    // Four MULT18X18D holding the operand and product registers (edges 1 and 2); each 18-bit
+    // operand is a half extended by its own signedness, so one signed multiply serves all four.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] hh_p;
+    wire [35:0] hl_p;
+    wire [35:0] lh_p;
+    wire [35:0] ll_p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] hh_dsp_a = {{2{a[31]}}, a[31:16]};
+    wire [17:0] hh_dsp_b = {{2{b[31]}}, b[31:16]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) hh_dsp (
+       .A0(hh_dsp_a[0]), .A1(hh_dsp_a[1]), .A2(hh_dsp_a[2]), .A3(hh_dsp_a[3]), .A4(hh_dsp_a[4]), .A5(hh_dsp_a[5]), .A6(hh_dsp_a[6]), .A7(hh_dsp_a[7]), .A8(hh_dsp_a[8]), .A9(hh_dsp_a[9]), .A10(hh_dsp_a[10]), .A11(hh_dsp_a[11]), .A12(hh_dsp_a[12]), .A13(hh_dsp_a[13]), .A14(hh_dsp_a[14]), .A15(hh_dsp_a[15]), .A16(hh_dsp_a[16]), .A17(hh_dsp_a[17]),
+       .B0(hh_dsp_b[0]), .B1(hh_dsp_b[1]), .B2(hh_dsp_b[2]), .B3(hh_dsp_b[3]), .B4(hh_dsp_b[4]), .B5(hh_dsp_b[5]), .B6(hh_dsp_b[6]), .B7(hh_dsp_b[7]), .B8(hh_dsp_b[8]), .B9(hh_dsp_b[9]), .B10(hh_dsp_b[10]), .B11(hh_dsp_b[11]), .B12(hh_dsp_b[12]), .B13(hh_dsp_b[13]), .B14(hh_dsp_b[14]), .B15(hh_dsp_b[15]), .B16(hh_dsp_b[16]), .B17(hh_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(hh_p[0]), .P1(hh_p[1]), .P2(hh_p[2]), .P3(hh_p[3]), .P4(hh_p[4]), .P5(hh_p[5]), .P6(hh_p[6]), .P7(hh_p[7]), .P8(hh_p[8]), .P9(hh_p[9]), .P10(hh_p[10]), .P11(hh_p[11]), .P12(hh_p[12]), .P13(hh_p[13]), .P14(hh_p[14]), .P15(hh_p[15]), .P16(hh_p[16]), .P17(hh_p[17]), .P18(hh_p[18]), .P19(hh_p[19]), .P20(hh_p[20]), .P21(hh_p[21]), .P22(hh_p[22]), .P23(hh_p[23]), .P24(hh_p[24]), .P25(hh_p[25]), .P26(hh_p[26]), .P27(hh_p[27]), .P28(hh_p[28]), .P29(hh_p[29]), .P30(hh_p[30]), .P31(hh_p[31]), .P32(hh_p[32]), .P33(hh_p[33]), .P34(hh_p[34]), .P35(hh_p[35])
+    );
+    wire [17:0] hl_dsp_a = {{2{a[31]}}, a[31:16]};
+    wire [17:0] hl_dsp_b = {2'b00, b[15:0]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) hl_dsp (
+       .A0(hl_dsp_a[0]), .A1(hl_dsp_a[1]), .A2(hl_dsp_a[2]), .A3(hl_dsp_a[3]), .A4(hl_dsp_a[4]), .A5(hl_dsp_a[5]), .A6(hl_dsp_a[6]), .A7(hl_dsp_a[7]), .A8(hl_dsp_a[8]), .A9(hl_dsp_a[9]), .A10(hl_dsp_a[10]), .A11(hl_dsp_a[11]), .A12(hl_dsp_a[12]), .A13(hl_dsp_a[13]), .A14(hl_dsp_a[14]), .A15(hl_dsp_a[15]), .A16(hl_dsp_a[16]), .A17(hl_dsp_a[17]),
+       .B0(hl_dsp_b[0]), .B1(hl_dsp_b[1]), .B2(hl_dsp_b[2]), .B3(hl_dsp_b[3]), .B4(hl_dsp_b[4]), .B5(hl_dsp_b[5]), .B6(hl_dsp_b[6]), .B7(hl_dsp_b[7]), .B8(hl_dsp_b[8]), .B9(hl_dsp_b[9]), .B10(hl_dsp_b[10]), .B11(hl_dsp_b[11]), .B12(hl_dsp_b[12]), .B13(hl_dsp_b[13]), .B14(hl_dsp_b[14]), .B15(hl_dsp_b[15]), .B16(hl_dsp_b[16]), .B17(hl_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(hl_p[0]), .P1(hl_p[1]), .P2(hl_p[2]), .P3(hl_p[3]), .P4(hl_p[4]), .P5(hl_p[5]), .P6(hl_p[6]), .P7(hl_p[7]), .P8(hl_p[8]), .P9(hl_p[9]), .P10(hl_p[10]), .P11(hl_p[11]), .P12(hl_p[12]), .P13(hl_p[13]), .P14(hl_p[14]), .P15(hl_p[15]), .P16(hl_p[16]), .P17(hl_p[17]), .P18(hl_p[18]), .P19(hl_p[19]), .P20(hl_p[20]), .P21(hl_p[21]), .P22(hl_p[22]), .P23(hl_p[23]), .P24(hl_p[24]), .P25(hl_p[25]), .P26(hl_p[26]), .P27(hl_p[27]), .P28(hl_p[28]), .P29(hl_p[29]), .P30(hl_p[30]), .P31(hl_p[31]), .P32(hl_p[32]), .P33(hl_p[33]), .P34(hl_p[34]), .P35(hl_p[35])
+    );
+    wire [17:0] lh_dsp_a = {2'b00, a[15:0]};
+    wire [17:0] lh_dsp_b = {{2{b[31]}}, b[31:16]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) lh_dsp (
+       .A0(lh_dsp_a[0]), .A1(lh_dsp_a[1]), .A2(lh_dsp_a[2]), .A3(lh_dsp_a[3]), .A4(lh_dsp_a[4]), .A5(lh_dsp_a[5]), .A6(lh_dsp_a[6]), .A7(lh_dsp_a[7]), .A8(lh_dsp_a[8]), .A9(lh_dsp_a[9]), .A10(lh_dsp_a[10]), .A11(lh_dsp_a[11]), .A12(lh_dsp_a[12]), .A13(lh_dsp_a[13]), .A14(lh_dsp_a[14]), .A15(lh_dsp_a[15]), .A16(lh_dsp_a[16]), .A17(lh_dsp_a[17]),
+       .B0(lh_dsp_b[0]), .B1(lh_dsp_b[1]), .B2(lh_dsp_b[2]), .B3(lh_dsp_b[3]), .B4(lh_dsp_b[4]), .B5(lh_dsp_b[5]), .B6(lh_dsp_b[6]), .B7(lh_dsp_b[7]), .B8(lh_dsp_b[8]), .B9(lh_dsp_b[9]), .B10(lh_dsp_b[10]), .B11(lh_dsp_b[11]), .B12(lh_dsp_b[12]), .B13(lh_dsp_b[13]), .B14(lh_dsp_b[14]), .B15(lh_dsp_b[15]), .B16(lh_dsp_b[16]), .B17(lh_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(lh_p[0]), .P1(lh_p[1]), .P2(lh_p[2]), .P3(lh_p[3]), .P4(lh_p[4]), .P5(lh_p[5]), .P6(lh_p[6]), .P7(lh_p[7]), .P8(lh_p[8]), .P9(lh_p[9]), .P10(lh_p[10]), .P11(lh_p[11]), .P12(lh_p[12]), .P13(lh_p[13]), .P14(lh_p[14]), .P15(lh_p[15]), .P16(lh_p[16]), .P17(lh_p[17]), .P18(lh_p[18]), .P19(lh_p[19]), .P20(lh_p[20]), .P21(lh_p[21]), .P22(lh_p[22]), .P23(lh_p[23]), .P24(lh_p[24]), .P25(lh_p[25]), .P26(lh_p[26]), .P27(lh_p[27]), .P28(lh_p[28]), .P29(lh_p[29]), .P30(lh_p[30]), .P31(lh_p[31]), .P32(lh_p[32]), .P33(lh_p[33]), .P34(lh_p[34]), .P35(lh_p[35])
+    );
+    wire [17:0] ll_dsp_a = {2'b00, a[15:0]};
+    wire [17:0] ll_dsp_b = {2'b00, b[15:0]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) ll_dsp (
+       .A0(ll_dsp_a[0]), .A1(ll_dsp_a[1]), .A2(ll_dsp_a[2]), .A3(ll_dsp_a[3]), .A4(ll_dsp_a[4]), .A5(ll_dsp_a[5]), .A6(ll_dsp_a[6]), .A7(ll_dsp_a[7]), .A8(ll_dsp_a[8]), .A9(ll_dsp_a[9]), .A10(ll_dsp_a[10]), .A11(ll_dsp_a[11]), .A12(ll_dsp_a[12]), .A13(ll_dsp_a[13]), .A14(ll_dsp_a[14]), .A15(ll_dsp_a[15]), .A16(ll_dsp_a[16]), .A17(ll_dsp_a[17]),
+       .B0(ll_dsp_b[0]), .B1(ll_dsp_b[1]), .B2(ll_dsp_b[2]), .B3(ll_dsp_b[3]), .B4(ll_dsp_b[4]), .B5(ll_dsp_b[5]), .B6(ll_dsp_b[6]), .B7(ll_dsp_b[7]), .B8(ll_dsp_b[8]), .B9(ll_dsp_b[9]), .B10(ll_dsp_b[10]), .B11(ll_dsp_b[11]), .B12(ll_dsp_b[12]), .B13(ll_dsp_b[13]), .B14(ll_dsp_b[14]), .B15(ll_dsp_b[15]), .B16(ll_dsp_b[16]), .B17(ll_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(ll_p[0]), .P1(ll_p[1]), .P2(ll_p[2]), .P3(ll_p[3]), .P4(ll_p[4]), .P5(ll_p[5]), .P6(ll_p[6]), .P7(ll_p[7]), .P8(ll_p[8]), .P9(ll_p[9]), .P10(ll_p[10]), .P11(ll_p[11]), .P12(ll_p[12]), .P13(ll_p[13]), .P14(ll_p[14]), .P15(ll_p[15]), .P16(ll_p[16]), .P17(ll_p[17]), .P18(ll_p[18]), .P19(ll_p[19]), .P20(ll_p[20]), .P21(ll_p[21]), .P22(ll_p[22]), .P23(ll_p[23]), .P24(ll_p[24]), .P25(ll_p[25]), .P26(ll_p[26]), .P27(ll_p[27]), .P28(ll_p[28]), .P29(ll_p[29]), .P30(ll_p[30]), .P31(ll_p[31]), .P32(ll_p[32]), .P33(ll_p[33]), .P34(ll_p[34]), .P35(ll_p[35])
+    );
+    wire signed [31:0] hh = hh_p[31:0];
+    wire signed [32:0] hl = hl_p[32:0];
+    wire signed [32:0] lh = lh_p[32:0];
+    wire [31:0] ll = ll_p[31:0];
+    `else
     reg [31:0] a_r;
     reg [31:0] b_r;
     // Halves: high signed, low unsigned, extended to the width of their product (yosys narrows
@@ -14211,6 +13942,15 @@ module pointwise_stage$rq$0$mul(clock,a,b,hi);
     reg signed [32:0] hl;
     reg signed [32:0] lh;
     (* keep *) reg [31:0] ll;
+    always @(posedge clock) begin
+       a_r <= a;
+       b_r <= b;
+       hh <= ah32 * bh32;
+       hl <= ah33 * bl33;
+       lh <= al33 * bh33;
+       ll <= al32 * bl32;
+    end
+    `endif
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
@@ -14219,12 +13959,6 @@ module pointwise_stage$rq$0$mul(clock,a,b,hi);
     wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
     /* verilator lint_on UNUSEDSIGNAL */
     always @(posedge clock) begin
-       a_r <= a;
-       b_r <= b;
-       hh <= ah32 * bh32;
-       hl <= ah33 * bl33;
-       lh <= al33 * bh33;
-       ll <= al32 * bl32;
        mid <= {hl[32], hl} + {lh[32], lh};
        hh2 <= hh;
        ll2 <= ll;
@@ -15568,6 +15302,60 @@ module pointwise_stage$rq$1$mul(clock,a,b,hi);
     output reg  [33:0] hi;
     
     // Update code (custom)
+    `ifdef DSCGEN_ECP5_DSP
+    // Four MULT18X18D holding the operand and product registers (edges 1 and 2); each 18-bit
+    // operand is a half extended by its own signedness, so one signed multiply serves all four.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] hh_p;
+    wire [35:0] hl_p;
+    wire [35:0] lh_p;
+    wire [35:0] ll_p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] hh_dsp_a = {{2{a[31]}}, a[31:16]};
+    wire [17:0] hh_dsp_b = {{2{b[31]}}, b[31:16]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) hh_dsp (
+       .A0(hh_dsp_a[0]), .A1(hh_dsp_a[1]), .A2(hh_dsp_a[2]), .A3(hh_dsp_a[3]), .A4(hh_dsp_a[4]), .A5(hh_dsp_a[5]), .A6(hh_dsp_a[6]), .A7(hh_dsp_a[7]), .A8(hh_dsp_a[8]), .A9(hh_dsp_a[9]), .A10(hh_dsp_a[10]), .A11(hh_dsp_a[11]), .A12(hh_dsp_a[12]), .A13(hh_dsp_a[13]), .A14(hh_dsp_a[14]), .A15(hh_dsp_a[15]), .A16(hh_dsp_a[16]), .A17(hh_dsp_a[17]),
+       .B0(hh_dsp_b[0]), .B1(hh_dsp_b[1]), .B2(hh_dsp_b[2]), .B3(hh_dsp_b[3]), .B4(hh_dsp_b[4]), .B5(hh_dsp_b[5]), .B6(hh_dsp_b[6]), .B7(hh_dsp_b[7]), .B8(hh_dsp_b[8]), .B9(hh_dsp_b[9]), .B10(hh_dsp_b[10]), .B11(hh_dsp_b[11]), .B12(hh_dsp_b[12]), .B13(hh_dsp_b[13]), .B14(hh_dsp_b[14]), .B15(hh_dsp_b[15]), .B16(hh_dsp_b[16]), .B17(hh_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(hh_p[0]), .P1(hh_p[1]), .P2(hh_p[2]), .P3(hh_p[3]), .P4(hh_p[4]), .P5(hh_p[5]), .P6(hh_p[6]), .P7(hh_p[7]), .P8(hh_p[8]), .P9(hh_p[9]), .P10(hh_p[10]), .P11(hh_p[11]), .P12(hh_p[12]), .P13(hh_p[13]), .P14(hh_p[14]), .P15(hh_p[15]), .P16(hh_p[16]), .P17(hh_p[17]), .P18(hh_p[18]), .P19(hh_p[19]), .P20(hh_p[20]), .P21(hh_p[21]), .P22(hh_p[22]), .P23(hh_p[23]), .P24(hh_p[24]), .P25(hh_p[25]), .P26(hh_p[26]), .P27(hh_p[27]), .P28(hh_p[28]), .P29(hh_p[29]), .P30(hh_p[30]), .P31(hh_p[31]), .P32(hh_p[32]), .P33(hh_p[33]), .P34(hh_p[34]), .P35(hh_p[35])
+    );
+    wire [17:0] hl_dsp_a = {{2{a[31]}}, a[31:16]};
+    wire [17:0] hl_dsp_b = {2'b00, b[15:0]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) hl_dsp (
+       .A0(hl_dsp_a[0]), .A1(hl_dsp_a[1]), .A2(hl_dsp_a[2]), .A3(hl_dsp_a[3]), .A4(hl_dsp_a[4]), .A5(hl_dsp_a[5]), .A6(hl_dsp_a[6]), .A7(hl_dsp_a[7]), .A8(hl_dsp_a[8]), .A9(hl_dsp_a[9]), .A10(hl_dsp_a[10]), .A11(hl_dsp_a[11]), .A12(hl_dsp_a[12]), .A13(hl_dsp_a[13]), .A14(hl_dsp_a[14]), .A15(hl_dsp_a[15]), .A16(hl_dsp_a[16]), .A17(hl_dsp_a[17]),
+       .B0(hl_dsp_b[0]), .B1(hl_dsp_b[1]), .B2(hl_dsp_b[2]), .B3(hl_dsp_b[3]), .B4(hl_dsp_b[4]), .B5(hl_dsp_b[5]), .B6(hl_dsp_b[6]), .B7(hl_dsp_b[7]), .B8(hl_dsp_b[8]), .B9(hl_dsp_b[9]), .B10(hl_dsp_b[10]), .B11(hl_dsp_b[11]), .B12(hl_dsp_b[12]), .B13(hl_dsp_b[13]), .B14(hl_dsp_b[14]), .B15(hl_dsp_b[15]), .B16(hl_dsp_b[16]), .B17(hl_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(hl_p[0]), .P1(hl_p[1]), .P2(hl_p[2]), .P3(hl_p[3]), .P4(hl_p[4]), .P5(hl_p[5]), .P6(hl_p[6]), .P7(hl_p[7]), .P8(hl_p[8]), .P9(hl_p[9]), .P10(hl_p[10]), .P11(hl_p[11]), .P12(hl_p[12]), .P13(hl_p[13]), .P14(hl_p[14]), .P15(hl_p[15]), .P16(hl_p[16]), .P17(hl_p[17]), .P18(hl_p[18]), .P19(hl_p[19]), .P20(hl_p[20]), .P21(hl_p[21]), .P22(hl_p[22]), .P23(hl_p[23]), .P24(hl_p[24]), .P25(hl_p[25]), .P26(hl_p[26]), .P27(hl_p[27]), .P28(hl_p[28]), .P29(hl_p[29]), .P30(hl_p[30]), .P31(hl_p[31]), .P32(hl_p[32]), .P33(hl_p[33]), .P34(hl_p[34]), .P35(hl_p[35])
+    );
+    wire [17:0] lh_dsp_a = {2'b00, a[15:0]};
+    wire [17:0] lh_dsp_b = {{2{b[31]}}, b[31:16]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) lh_dsp (
+       .A0(lh_dsp_a[0]), .A1(lh_dsp_a[1]), .A2(lh_dsp_a[2]), .A3(lh_dsp_a[3]), .A4(lh_dsp_a[4]), .A5(lh_dsp_a[5]), .A6(lh_dsp_a[6]), .A7(lh_dsp_a[7]), .A8(lh_dsp_a[8]), .A9(lh_dsp_a[9]), .A10(lh_dsp_a[10]), .A11(lh_dsp_a[11]), .A12(lh_dsp_a[12]), .A13(lh_dsp_a[13]), .A14(lh_dsp_a[14]), .A15(lh_dsp_a[15]), .A16(lh_dsp_a[16]), .A17(lh_dsp_a[17]),
+       .B0(lh_dsp_b[0]), .B1(lh_dsp_b[1]), .B2(lh_dsp_b[2]), .B3(lh_dsp_b[3]), .B4(lh_dsp_b[4]), .B5(lh_dsp_b[5]), .B6(lh_dsp_b[6]), .B7(lh_dsp_b[7]), .B8(lh_dsp_b[8]), .B9(lh_dsp_b[9]), .B10(lh_dsp_b[10]), .B11(lh_dsp_b[11]), .B12(lh_dsp_b[12]), .B13(lh_dsp_b[13]), .B14(lh_dsp_b[14]), .B15(lh_dsp_b[15]), .B16(lh_dsp_b[16]), .B17(lh_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(lh_p[0]), .P1(lh_p[1]), .P2(lh_p[2]), .P3(lh_p[3]), .P4(lh_p[4]), .P5(lh_p[5]), .P6(lh_p[6]), .P7(lh_p[7]), .P8(lh_p[8]), .P9(lh_p[9]), .P10(lh_p[10]), .P11(lh_p[11]), .P12(lh_p[12]), .P13(lh_p[13]), .P14(lh_p[14]), .P15(lh_p[15]), .P16(lh_p[16]), .P17(lh_p[17]), .P18(lh_p[18]), .P19(lh_p[19]), .P20(lh_p[20]), .P21(lh_p[21]), .P22(lh_p[22]), .P23(lh_p[23]), .P24(lh_p[24]), .P25(lh_p[25]), .P26(lh_p[26]), .P27(lh_p[27]), .P28(lh_p[28]), .P29(lh_p[29]), .P30(lh_p[30]), .P31(lh_p[31]), .P32(lh_p[32]), .P33(lh_p[33]), .P34(lh_p[34]), .P35(lh_p[35])
+    );
+    wire [17:0] ll_dsp_a = {2'b00, a[15:0]};
+    wire [17:0] ll_dsp_b = {2'b00, b[15:0]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) ll_dsp (
+       .A0(ll_dsp_a[0]), .A1(ll_dsp_a[1]), .A2(ll_dsp_a[2]), .A3(ll_dsp_a[3]), .A4(ll_dsp_a[4]), .A5(ll_dsp_a[5]), .A6(ll_dsp_a[6]), .A7(ll_dsp_a[7]), .A8(ll_dsp_a[8]), .A9(ll_dsp_a[9]), .A10(ll_dsp_a[10]), .A11(ll_dsp_a[11]), .A12(ll_dsp_a[12]), .A13(ll_dsp_a[13]), .A14(ll_dsp_a[14]), .A15(ll_dsp_a[15]), .A16(ll_dsp_a[16]), .A17(ll_dsp_a[17]),
+       .B0(ll_dsp_b[0]), .B1(ll_dsp_b[1]), .B2(ll_dsp_b[2]), .B3(ll_dsp_b[3]), .B4(ll_dsp_b[4]), .B5(ll_dsp_b[5]), .B6(ll_dsp_b[6]), .B7(ll_dsp_b[7]), .B8(ll_dsp_b[8]), .B9(ll_dsp_b[9]), .B10(ll_dsp_b[10]), .B11(ll_dsp_b[11]), .B12(ll_dsp_b[12]), .B13(ll_dsp_b[13]), .B14(ll_dsp_b[14]), .B15(ll_dsp_b[15]), .B16(ll_dsp_b[16]), .B17(ll_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(ll_p[0]), .P1(ll_p[1]), .P2(ll_p[2]), .P3(ll_p[3]), .P4(ll_p[4]), .P5(ll_p[5]), .P6(ll_p[6]), .P7(ll_p[7]), .P8(ll_p[8]), .P9(ll_p[9]), .P10(ll_p[10]), .P11(ll_p[11]), .P12(ll_p[12]), .P13(ll_p[13]), .P14(ll_p[14]), .P15(ll_p[15]), .P16(ll_p[16]), .P17(ll_p[17]), .P18(ll_p[18]), .P19(ll_p[19]), .P20(ll_p[20]), .P21(ll_p[21]), .P22(ll_p[22]), .P23(ll_p[23]), .P24(ll_p[24]), .P25(ll_p[25]), .P26(ll_p[26]), .P27(ll_p[27]), .P28(ll_p[28]), .P29(ll_p[29]), .P30(ll_p[30]), .P31(ll_p[31]), .P32(ll_p[32]), .P33(ll_p[33]), .P34(ll_p[34]), .P35(ll_p[35])
+    );
+    wire signed [31:0] hh = hh_p[31:0];
+    wire signed [32:0] hl = hl_p[32:0];
+    wire signed [32:0] lh = lh_p[32:0];
+    wire [31:0] ll = ll_p[31:0];
+    `else
     reg [31:0] a_r;
     reg [31:0] b_r;
     // Halves: high signed, low unsigned, extended to the width of their product (yosys narrows
@@ -15587,6 +15375,15 @@ module pointwise_stage$rq$1$mul(clock,a,b,hi);
     reg signed [32:0] hl;
     reg signed [32:0] lh;
     (* keep *) reg [31:0] ll;
+    always @(posedge clock) begin
+       a_r <= a;
+       b_r <= b;
+       hh <= ah32 * bh32;
+       hl <= ah33 * bl33;
+       lh <= al33 * bh33;
+       ll <= al32 * bl32;
+    end
+    `endif
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
@@ -15595,12 +15392,6 @@ module pointwise_stage$rq$1$mul(clock,a,b,hi);
     wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
     /* verilator lint_on UNUSEDSIGNAL */
     always @(posedge clock) begin
-       a_r <= a;
-       b_r <= b;
-       hh <= ah32 * bh32;
-       hl <= ah33 * bl33;
-       lh <= al33 * bh33;
-       ll <= al32 * bl32;
        mid <= {hl[32], hl} + {lh[32], lh};
        hh2 <= hh;
        ll2 <= ll;
@@ -16944,6 +16735,60 @@ module pointwise_stage$rq$2$mul(clock,a,b,hi);
     output reg  [33:0] hi;
     
     // Update code (custom)
+    `ifdef DSCGEN_ECP5_DSP
+    // Four MULT18X18D holding the operand and product registers (edges 1 and 2); each 18-bit
+    // operand is a half extended by its own signedness, so one signed multiply serves all four.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] hh_p;
+    wire [35:0] hl_p;
+    wire [35:0] lh_p;
+    wire [35:0] ll_p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] hh_dsp_a = {{2{a[31]}}, a[31:16]};
+    wire [17:0] hh_dsp_b = {{2{b[31]}}, b[31:16]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) hh_dsp (
+       .A0(hh_dsp_a[0]), .A1(hh_dsp_a[1]), .A2(hh_dsp_a[2]), .A3(hh_dsp_a[3]), .A4(hh_dsp_a[4]), .A5(hh_dsp_a[5]), .A6(hh_dsp_a[6]), .A7(hh_dsp_a[7]), .A8(hh_dsp_a[8]), .A9(hh_dsp_a[9]), .A10(hh_dsp_a[10]), .A11(hh_dsp_a[11]), .A12(hh_dsp_a[12]), .A13(hh_dsp_a[13]), .A14(hh_dsp_a[14]), .A15(hh_dsp_a[15]), .A16(hh_dsp_a[16]), .A17(hh_dsp_a[17]),
+       .B0(hh_dsp_b[0]), .B1(hh_dsp_b[1]), .B2(hh_dsp_b[2]), .B3(hh_dsp_b[3]), .B4(hh_dsp_b[4]), .B5(hh_dsp_b[5]), .B6(hh_dsp_b[6]), .B7(hh_dsp_b[7]), .B8(hh_dsp_b[8]), .B9(hh_dsp_b[9]), .B10(hh_dsp_b[10]), .B11(hh_dsp_b[11]), .B12(hh_dsp_b[12]), .B13(hh_dsp_b[13]), .B14(hh_dsp_b[14]), .B15(hh_dsp_b[15]), .B16(hh_dsp_b[16]), .B17(hh_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(hh_p[0]), .P1(hh_p[1]), .P2(hh_p[2]), .P3(hh_p[3]), .P4(hh_p[4]), .P5(hh_p[5]), .P6(hh_p[6]), .P7(hh_p[7]), .P8(hh_p[8]), .P9(hh_p[9]), .P10(hh_p[10]), .P11(hh_p[11]), .P12(hh_p[12]), .P13(hh_p[13]), .P14(hh_p[14]), .P15(hh_p[15]), .P16(hh_p[16]), .P17(hh_p[17]), .P18(hh_p[18]), .P19(hh_p[19]), .P20(hh_p[20]), .P21(hh_p[21]), .P22(hh_p[22]), .P23(hh_p[23]), .P24(hh_p[24]), .P25(hh_p[25]), .P26(hh_p[26]), .P27(hh_p[27]), .P28(hh_p[28]), .P29(hh_p[29]), .P30(hh_p[30]), .P31(hh_p[31]), .P32(hh_p[32]), .P33(hh_p[33]), .P34(hh_p[34]), .P35(hh_p[35])
+    );
+    wire [17:0] hl_dsp_a = {{2{a[31]}}, a[31:16]};
+    wire [17:0] hl_dsp_b = {2'b00, b[15:0]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) hl_dsp (
+       .A0(hl_dsp_a[0]), .A1(hl_dsp_a[1]), .A2(hl_dsp_a[2]), .A3(hl_dsp_a[3]), .A4(hl_dsp_a[4]), .A5(hl_dsp_a[5]), .A6(hl_dsp_a[6]), .A7(hl_dsp_a[7]), .A8(hl_dsp_a[8]), .A9(hl_dsp_a[9]), .A10(hl_dsp_a[10]), .A11(hl_dsp_a[11]), .A12(hl_dsp_a[12]), .A13(hl_dsp_a[13]), .A14(hl_dsp_a[14]), .A15(hl_dsp_a[15]), .A16(hl_dsp_a[16]), .A17(hl_dsp_a[17]),
+       .B0(hl_dsp_b[0]), .B1(hl_dsp_b[1]), .B2(hl_dsp_b[2]), .B3(hl_dsp_b[3]), .B4(hl_dsp_b[4]), .B5(hl_dsp_b[5]), .B6(hl_dsp_b[6]), .B7(hl_dsp_b[7]), .B8(hl_dsp_b[8]), .B9(hl_dsp_b[9]), .B10(hl_dsp_b[10]), .B11(hl_dsp_b[11]), .B12(hl_dsp_b[12]), .B13(hl_dsp_b[13]), .B14(hl_dsp_b[14]), .B15(hl_dsp_b[15]), .B16(hl_dsp_b[16]), .B17(hl_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(hl_p[0]), .P1(hl_p[1]), .P2(hl_p[2]), .P3(hl_p[3]), .P4(hl_p[4]), .P5(hl_p[5]), .P6(hl_p[6]), .P7(hl_p[7]), .P8(hl_p[8]), .P9(hl_p[9]), .P10(hl_p[10]), .P11(hl_p[11]), .P12(hl_p[12]), .P13(hl_p[13]), .P14(hl_p[14]), .P15(hl_p[15]), .P16(hl_p[16]), .P17(hl_p[17]), .P18(hl_p[18]), .P19(hl_p[19]), .P20(hl_p[20]), .P21(hl_p[21]), .P22(hl_p[22]), .P23(hl_p[23]), .P24(hl_p[24]), .P25(hl_p[25]), .P26(hl_p[26]), .P27(hl_p[27]), .P28(hl_p[28]), .P29(hl_p[29]), .P30(hl_p[30]), .P31(hl_p[31]), .P32(hl_p[32]), .P33(hl_p[33]), .P34(hl_p[34]), .P35(hl_p[35])
+    );
+    wire [17:0] lh_dsp_a = {2'b00, a[15:0]};
+    wire [17:0] lh_dsp_b = {{2{b[31]}}, b[31:16]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) lh_dsp (
+       .A0(lh_dsp_a[0]), .A1(lh_dsp_a[1]), .A2(lh_dsp_a[2]), .A3(lh_dsp_a[3]), .A4(lh_dsp_a[4]), .A5(lh_dsp_a[5]), .A6(lh_dsp_a[6]), .A7(lh_dsp_a[7]), .A8(lh_dsp_a[8]), .A9(lh_dsp_a[9]), .A10(lh_dsp_a[10]), .A11(lh_dsp_a[11]), .A12(lh_dsp_a[12]), .A13(lh_dsp_a[13]), .A14(lh_dsp_a[14]), .A15(lh_dsp_a[15]), .A16(lh_dsp_a[16]), .A17(lh_dsp_a[17]),
+       .B0(lh_dsp_b[0]), .B1(lh_dsp_b[1]), .B2(lh_dsp_b[2]), .B3(lh_dsp_b[3]), .B4(lh_dsp_b[4]), .B5(lh_dsp_b[5]), .B6(lh_dsp_b[6]), .B7(lh_dsp_b[7]), .B8(lh_dsp_b[8]), .B9(lh_dsp_b[9]), .B10(lh_dsp_b[10]), .B11(lh_dsp_b[11]), .B12(lh_dsp_b[12]), .B13(lh_dsp_b[13]), .B14(lh_dsp_b[14]), .B15(lh_dsp_b[15]), .B16(lh_dsp_b[16]), .B17(lh_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(lh_p[0]), .P1(lh_p[1]), .P2(lh_p[2]), .P3(lh_p[3]), .P4(lh_p[4]), .P5(lh_p[5]), .P6(lh_p[6]), .P7(lh_p[7]), .P8(lh_p[8]), .P9(lh_p[9]), .P10(lh_p[10]), .P11(lh_p[11]), .P12(lh_p[12]), .P13(lh_p[13]), .P14(lh_p[14]), .P15(lh_p[15]), .P16(lh_p[16]), .P17(lh_p[17]), .P18(lh_p[18]), .P19(lh_p[19]), .P20(lh_p[20]), .P21(lh_p[21]), .P22(lh_p[22]), .P23(lh_p[23]), .P24(lh_p[24]), .P25(lh_p[25]), .P26(lh_p[26]), .P27(lh_p[27]), .P28(lh_p[28]), .P29(lh_p[29]), .P30(lh_p[30]), .P31(lh_p[31]), .P32(lh_p[32]), .P33(lh_p[33]), .P34(lh_p[34]), .P35(lh_p[35])
+    );
+    wire [17:0] ll_dsp_a = {2'b00, a[15:0]};
+    wire [17:0] ll_dsp_b = {2'b00, b[15:0]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) ll_dsp (
+       .A0(ll_dsp_a[0]), .A1(ll_dsp_a[1]), .A2(ll_dsp_a[2]), .A3(ll_dsp_a[3]), .A4(ll_dsp_a[4]), .A5(ll_dsp_a[5]), .A6(ll_dsp_a[6]), .A7(ll_dsp_a[7]), .A8(ll_dsp_a[8]), .A9(ll_dsp_a[9]), .A10(ll_dsp_a[10]), .A11(ll_dsp_a[11]), .A12(ll_dsp_a[12]), .A13(ll_dsp_a[13]), .A14(ll_dsp_a[14]), .A15(ll_dsp_a[15]), .A16(ll_dsp_a[16]), .A17(ll_dsp_a[17]),
+       .B0(ll_dsp_b[0]), .B1(ll_dsp_b[1]), .B2(ll_dsp_b[2]), .B3(ll_dsp_b[3]), .B4(ll_dsp_b[4]), .B5(ll_dsp_b[5]), .B6(ll_dsp_b[6]), .B7(ll_dsp_b[7]), .B8(ll_dsp_b[8]), .B9(ll_dsp_b[9]), .B10(ll_dsp_b[10]), .B11(ll_dsp_b[11]), .B12(ll_dsp_b[12]), .B13(ll_dsp_b[13]), .B14(ll_dsp_b[14]), .B15(ll_dsp_b[15]), .B16(ll_dsp_b[16]), .B17(ll_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(ll_p[0]), .P1(ll_p[1]), .P2(ll_p[2]), .P3(ll_p[3]), .P4(ll_p[4]), .P5(ll_p[5]), .P6(ll_p[6]), .P7(ll_p[7]), .P8(ll_p[8]), .P9(ll_p[9]), .P10(ll_p[10]), .P11(ll_p[11]), .P12(ll_p[12]), .P13(ll_p[13]), .P14(ll_p[14]), .P15(ll_p[15]), .P16(ll_p[16]), .P17(ll_p[17]), .P18(ll_p[18]), .P19(ll_p[19]), .P20(ll_p[20]), .P21(ll_p[21]), .P22(ll_p[22]), .P23(ll_p[23]), .P24(ll_p[24]), .P25(ll_p[25]), .P26(ll_p[26]), .P27(ll_p[27]), .P28(ll_p[28]), .P29(ll_p[29]), .P30(ll_p[30]), .P31(ll_p[31]), .P32(ll_p[32]), .P33(ll_p[33]), .P34(ll_p[34]), .P35(ll_p[35])
+    );
+    wire signed [31:0] hh = hh_p[31:0];
+    wire signed [32:0] hl = hl_p[32:0];
+    wire signed [32:0] lh = lh_p[32:0];
+    wire [31:0] ll = ll_p[31:0];
+    `else
     reg [31:0] a_r;
     reg [31:0] b_r;
     // Halves: high signed, low unsigned, extended to the width of their product (yosys narrows
@@ -16963,6 +16808,15 @@ module pointwise_stage$rq$2$mul(clock,a,b,hi);
     reg signed [32:0] hl;
     reg signed [32:0] lh;
     (* keep *) reg [31:0] ll;
+    always @(posedge clock) begin
+       a_r <= a;
+       b_r <= b;
+       hh <= ah32 * bh32;
+       hl <= ah33 * bl33;
+       lh <= al33 * bh33;
+       ll <= al32 * bl32;
+    end
+    `endif
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
@@ -16971,12 +16825,6 @@ module pointwise_stage$rq$2$mul(clock,a,b,hi);
     wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
     /* verilator lint_on UNUSEDSIGNAL */
     always @(posedge clock) begin
-       a_r <= a;
-       b_r <= b;
-       hh <= ah32 * bh32;
-       hl <= ah33 * bl33;
-       lh <= al33 * bh33;
-       ll <= al32 * bl32;
        mid <= {hl[32], hl} + {lh[32], lh};
        hh2 <= hh;
        ll2 <= ll;
@@ -18320,6 +18168,60 @@ module pointwise_stage$rq$3$mul(clock,a,b,hi);
     output reg  [33:0] hi;
     
     // Update code (custom)
+    `ifdef DSCGEN_ECP5_DSP
+    // Four MULT18X18D holding the operand and product registers (edges 1 and 2); each 18-bit
+    // operand is a half extended by its own signedness, so one signed multiply serves all four.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [35:0] hh_p;
+    wire [35:0] hl_p;
+    wire [35:0] lh_p;
+    wire [35:0] ll_p;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [17:0] hh_dsp_a = {{2{a[31]}}, a[31:16]};
+    wire [17:0] hh_dsp_b = {{2{b[31]}}, b[31:16]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) hh_dsp (
+       .A0(hh_dsp_a[0]), .A1(hh_dsp_a[1]), .A2(hh_dsp_a[2]), .A3(hh_dsp_a[3]), .A4(hh_dsp_a[4]), .A5(hh_dsp_a[5]), .A6(hh_dsp_a[6]), .A7(hh_dsp_a[7]), .A8(hh_dsp_a[8]), .A9(hh_dsp_a[9]), .A10(hh_dsp_a[10]), .A11(hh_dsp_a[11]), .A12(hh_dsp_a[12]), .A13(hh_dsp_a[13]), .A14(hh_dsp_a[14]), .A15(hh_dsp_a[15]), .A16(hh_dsp_a[16]), .A17(hh_dsp_a[17]),
+       .B0(hh_dsp_b[0]), .B1(hh_dsp_b[1]), .B2(hh_dsp_b[2]), .B3(hh_dsp_b[3]), .B4(hh_dsp_b[4]), .B5(hh_dsp_b[5]), .B6(hh_dsp_b[6]), .B7(hh_dsp_b[7]), .B8(hh_dsp_b[8]), .B9(hh_dsp_b[9]), .B10(hh_dsp_b[10]), .B11(hh_dsp_b[11]), .B12(hh_dsp_b[12]), .B13(hh_dsp_b[13]), .B14(hh_dsp_b[14]), .B15(hh_dsp_b[15]), .B16(hh_dsp_b[16]), .B17(hh_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(hh_p[0]), .P1(hh_p[1]), .P2(hh_p[2]), .P3(hh_p[3]), .P4(hh_p[4]), .P5(hh_p[5]), .P6(hh_p[6]), .P7(hh_p[7]), .P8(hh_p[8]), .P9(hh_p[9]), .P10(hh_p[10]), .P11(hh_p[11]), .P12(hh_p[12]), .P13(hh_p[13]), .P14(hh_p[14]), .P15(hh_p[15]), .P16(hh_p[16]), .P17(hh_p[17]), .P18(hh_p[18]), .P19(hh_p[19]), .P20(hh_p[20]), .P21(hh_p[21]), .P22(hh_p[22]), .P23(hh_p[23]), .P24(hh_p[24]), .P25(hh_p[25]), .P26(hh_p[26]), .P27(hh_p[27]), .P28(hh_p[28]), .P29(hh_p[29]), .P30(hh_p[30]), .P31(hh_p[31]), .P32(hh_p[32]), .P33(hh_p[33]), .P34(hh_p[34]), .P35(hh_p[35])
+    );
+    wire [17:0] hl_dsp_a = {{2{a[31]}}, a[31:16]};
+    wire [17:0] hl_dsp_b = {2'b00, b[15:0]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) hl_dsp (
+       .A0(hl_dsp_a[0]), .A1(hl_dsp_a[1]), .A2(hl_dsp_a[2]), .A3(hl_dsp_a[3]), .A4(hl_dsp_a[4]), .A5(hl_dsp_a[5]), .A6(hl_dsp_a[6]), .A7(hl_dsp_a[7]), .A8(hl_dsp_a[8]), .A9(hl_dsp_a[9]), .A10(hl_dsp_a[10]), .A11(hl_dsp_a[11]), .A12(hl_dsp_a[12]), .A13(hl_dsp_a[13]), .A14(hl_dsp_a[14]), .A15(hl_dsp_a[15]), .A16(hl_dsp_a[16]), .A17(hl_dsp_a[17]),
+       .B0(hl_dsp_b[0]), .B1(hl_dsp_b[1]), .B2(hl_dsp_b[2]), .B3(hl_dsp_b[3]), .B4(hl_dsp_b[4]), .B5(hl_dsp_b[5]), .B6(hl_dsp_b[6]), .B7(hl_dsp_b[7]), .B8(hl_dsp_b[8]), .B9(hl_dsp_b[9]), .B10(hl_dsp_b[10]), .B11(hl_dsp_b[11]), .B12(hl_dsp_b[12]), .B13(hl_dsp_b[13]), .B14(hl_dsp_b[14]), .B15(hl_dsp_b[15]), .B16(hl_dsp_b[16]), .B17(hl_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(hl_p[0]), .P1(hl_p[1]), .P2(hl_p[2]), .P3(hl_p[3]), .P4(hl_p[4]), .P5(hl_p[5]), .P6(hl_p[6]), .P7(hl_p[7]), .P8(hl_p[8]), .P9(hl_p[9]), .P10(hl_p[10]), .P11(hl_p[11]), .P12(hl_p[12]), .P13(hl_p[13]), .P14(hl_p[14]), .P15(hl_p[15]), .P16(hl_p[16]), .P17(hl_p[17]), .P18(hl_p[18]), .P19(hl_p[19]), .P20(hl_p[20]), .P21(hl_p[21]), .P22(hl_p[22]), .P23(hl_p[23]), .P24(hl_p[24]), .P25(hl_p[25]), .P26(hl_p[26]), .P27(hl_p[27]), .P28(hl_p[28]), .P29(hl_p[29]), .P30(hl_p[30]), .P31(hl_p[31]), .P32(hl_p[32]), .P33(hl_p[33]), .P34(hl_p[34]), .P35(hl_p[35])
+    );
+    wire [17:0] lh_dsp_a = {2'b00, a[15:0]};
+    wire [17:0] lh_dsp_b = {{2{b[31]}}, b[31:16]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) lh_dsp (
+       .A0(lh_dsp_a[0]), .A1(lh_dsp_a[1]), .A2(lh_dsp_a[2]), .A3(lh_dsp_a[3]), .A4(lh_dsp_a[4]), .A5(lh_dsp_a[5]), .A6(lh_dsp_a[6]), .A7(lh_dsp_a[7]), .A8(lh_dsp_a[8]), .A9(lh_dsp_a[9]), .A10(lh_dsp_a[10]), .A11(lh_dsp_a[11]), .A12(lh_dsp_a[12]), .A13(lh_dsp_a[13]), .A14(lh_dsp_a[14]), .A15(lh_dsp_a[15]), .A16(lh_dsp_a[16]), .A17(lh_dsp_a[17]),
+       .B0(lh_dsp_b[0]), .B1(lh_dsp_b[1]), .B2(lh_dsp_b[2]), .B3(lh_dsp_b[3]), .B4(lh_dsp_b[4]), .B5(lh_dsp_b[5]), .B6(lh_dsp_b[6]), .B7(lh_dsp_b[7]), .B8(lh_dsp_b[8]), .B9(lh_dsp_b[9]), .B10(lh_dsp_b[10]), .B11(lh_dsp_b[11]), .B12(lh_dsp_b[12]), .B13(lh_dsp_b[13]), .B14(lh_dsp_b[14]), .B15(lh_dsp_b[15]), .B16(lh_dsp_b[16]), .B17(lh_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(lh_p[0]), .P1(lh_p[1]), .P2(lh_p[2]), .P3(lh_p[3]), .P4(lh_p[4]), .P5(lh_p[5]), .P6(lh_p[6]), .P7(lh_p[7]), .P8(lh_p[8]), .P9(lh_p[9]), .P10(lh_p[10]), .P11(lh_p[11]), .P12(lh_p[12]), .P13(lh_p[13]), .P14(lh_p[14]), .P15(lh_p[15]), .P16(lh_p[16]), .P17(lh_p[17]), .P18(lh_p[18]), .P19(lh_p[19]), .P20(lh_p[20]), .P21(lh_p[21]), .P22(lh_p[22]), .P23(lh_p[23]), .P24(lh_p[24]), .P25(lh_p[25]), .P26(lh_p[26]), .P27(lh_p[27]), .P28(lh_p[28]), .P29(lh_p[29]), .P30(lh_p[30]), .P31(lh_p[31]), .P32(lh_p[32]), .P33(lh_p[33]), .P34(lh_p[34]), .P35(lh_p[35])
+    );
+    wire [17:0] ll_dsp_a = {2'b00, a[15:0]};
+    wire [17:0] ll_dsp_b = {2'b00, b[15:0]};
+    MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) ll_dsp (
+       .A0(ll_dsp_a[0]), .A1(ll_dsp_a[1]), .A2(ll_dsp_a[2]), .A3(ll_dsp_a[3]), .A4(ll_dsp_a[4]), .A5(ll_dsp_a[5]), .A6(ll_dsp_a[6]), .A7(ll_dsp_a[7]), .A8(ll_dsp_a[8]), .A9(ll_dsp_a[9]), .A10(ll_dsp_a[10]), .A11(ll_dsp_a[11]), .A12(ll_dsp_a[12]), .A13(ll_dsp_a[13]), .A14(ll_dsp_a[14]), .A15(ll_dsp_a[15]), .A16(ll_dsp_a[16]), .A17(ll_dsp_a[17]),
+       .B0(ll_dsp_b[0]), .B1(ll_dsp_b[1]), .B2(ll_dsp_b[2]), .B3(ll_dsp_b[3]), .B4(ll_dsp_b[4]), .B5(ll_dsp_b[5]), .B6(ll_dsp_b[6]), .B7(ll_dsp_b[7]), .B8(ll_dsp_b[8]), .B9(ll_dsp_b[9]), .B10(ll_dsp_b[10]), .B11(ll_dsp_b[11]), .B12(ll_dsp_b[12]), .B13(ll_dsp_b[13]), .B14(ll_dsp_b[14]), .B15(ll_dsp_b[15]), .B16(ll_dsp_b[16]), .B17(ll_dsp_b[17]),
+       .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0), .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0), .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+       .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+       .CLK0(clock), .CE0(1'b1), .CE1(1'b0), .RST0(1'b0),
+       .P0(ll_p[0]), .P1(ll_p[1]), .P2(ll_p[2]), .P3(ll_p[3]), .P4(ll_p[4]), .P5(ll_p[5]), .P6(ll_p[6]), .P7(ll_p[7]), .P8(ll_p[8]), .P9(ll_p[9]), .P10(ll_p[10]), .P11(ll_p[11]), .P12(ll_p[12]), .P13(ll_p[13]), .P14(ll_p[14]), .P15(ll_p[15]), .P16(ll_p[16]), .P17(ll_p[17]), .P18(ll_p[18]), .P19(ll_p[19]), .P20(ll_p[20]), .P21(ll_p[21]), .P22(ll_p[22]), .P23(ll_p[23]), .P24(ll_p[24]), .P25(ll_p[25]), .P26(ll_p[26]), .P27(ll_p[27]), .P28(ll_p[28]), .P29(ll_p[29]), .P30(ll_p[30]), .P31(ll_p[31]), .P32(ll_p[32]), .P33(ll_p[33]), .P34(ll_p[34]), .P35(ll_p[35])
+    );
+    wire signed [31:0] hh = hh_p[31:0];
+    wire signed [32:0] hl = hl_p[32:0];
+    wire signed [32:0] lh = lh_p[32:0];
+    wire [31:0] ll = ll_p[31:0];
+    `else
     reg [31:0] a_r;
     reg [31:0] b_r;
     // Halves: high signed, low unsigned, extended to the width of their product (yosys narrows
@@ -18339,6 +18241,15 @@ module pointwise_stage$rq$3$mul(clock,a,b,hi);
     reg signed [32:0] hl;
     reg signed [32:0] lh;
     (* keep *) reg [31:0] ll;
+    always @(posedge clock) begin
+       a_r <= a;
+       b_r <= b;
+       hh <= ah32 * bh32;
+       hl <= ah33 * bl33;
+       lh <= al33 * bh33;
+       ll <= al32 * bl32;
+    end
+    `endif
     reg [33:0] mid;
     reg [31:0] hh2;
     reg [31:0] ll2;
@@ -18347,12 +18258,6 @@ module pointwise_stage$rq$3$mul(clock,a,b,hi);
     wire [63:0] p = {hh2, ll2} + {{14{mid[33]}}, mid, 16'b0};
     /* verilator lint_on UNUSEDSIGNAL */
     always @(posedge clock) begin
-       a_r <= a;
-       b_r <= b;
-       hh <= ah32 * bh32;
-       hl <= ah33 * bl33;
-       lh <= al33 * bh33;
-       ll <= al32 * bl32;
        mid <= {hl[32], hl} + {lh[32], lh};
        hh2 <= hh;
        ll2 <= ll;
@@ -18665,7 +18570,7 @@ module pointwise_stage$spend(d,q,clock);
 endmodule // pointwise_stage$spend
 
 
-module pointwise_stage$sram(clock,write_enable,write_address,write_data,read_address,read_data);
+module pointwise_stage$sram(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -18673,6 +18578,7 @@ module pointwise_stage$sram(clock,write_enable,write_address,write_data,read_add
     input wire  [5:0] write_address;
     input wire  [23:0] write_data;
     input wire  [5:0] read_address;
+    input wire  read_enable;
     output reg  [23:0] read_data;
     
     // Update code (custom)
@@ -18683,7 +18589,9 @@ module pointwise_stage$sram(clock,write_enable,write_address,write_data,read_add
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // pointwise_stage$sram
 
@@ -18838,6 +18746,9 @@ module pointwise_stage$tag_end(clock,inp,out);
     reg  regs$10$d;
     wire  regs$10$q;
     reg  regs$10$clock;
+    reg  regs$11$d;
+    wire  regs$11$q;
+    reg  regs$11$clock;
     
     // Local signals
     reg  taps$0;
@@ -18852,6 +18763,7 @@ module pointwise_stage$tag_end(clock,inp,out);
     reg  taps$9;
     reg  taps$10;
     reg  taps$11;
+    reg  taps$12;
     
     // Sub module instances
     pointwise_stage$tag_end$regs$0 regs$0(
@@ -18909,6 +18821,11 @@ module pointwise_stage$tag_end(clock,inp,out);
         .q(regs$10$q),
         .clock(regs$10$clock)
     );
+    pointwise_stage$tag_end$regs$11 regs$11(
+        .d(regs$11$d),
+        .q(regs$11$q),
+        .clock(regs$11$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -18946,6 +18863,9 @@ module pointwise_stage$tag_end(clock,inp,out);
         regs$10$clock = clock;
         regs$10$d = taps$10;
         taps$11 = regs$10$q;
+        regs$11$clock = clock;
+        regs$11$d = taps$11;
+        taps$12 = regs$11$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -18959,6 +18879,7 @@ module pointwise_stage$tag_end(clock,inp,out);
         out = taps$9;
         out = taps$10;
         out = taps$11;
+        out = taps$12;
     end
     
 endmodule // pointwise_stage$tag_end
@@ -19019,6 +18940,25 @@ module pointwise_stage$tag_end$regs$10(d,q,clock);
     end
           
 endmodule // pointwise_stage$tag_end$regs$10
+
+
+module pointwise_stage$tag_end$regs$11(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$tag_end$regs$11
 
 
 module pointwise_stage$tag_end$regs$2(d,q,clock);
@@ -19214,6 +19154,9 @@ module pointwise_stage$tag_first(clock,inp,out);
     reg  regs$10$d;
     wire  regs$10$q;
     reg  regs$10$clock;
+    reg  regs$11$d;
+    wire  regs$11$q;
+    reg  regs$11$clock;
     
     // Local signals
     reg  taps$0;
@@ -19228,6 +19171,7 @@ module pointwise_stage$tag_first(clock,inp,out);
     reg  taps$9;
     reg  taps$10;
     reg  taps$11;
+    reg  taps$12;
     
     // Sub module instances
     pointwise_stage$tag_first$regs$0 regs$0(
@@ -19285,6 +19229,11 @@ module pointwise_stage$tag_first(clock,inp,out);
         .q(regs$10$q),
         .clock(regs$10$clock)
     );
+    pointwise_stage$tag_first$regs$11 regs$11(
+        .d(regs$11$d),
+        .q(regs$11$q),
+        .clock(regs$11$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -19322,6 +19271,9 @@ module pointwise_stage$tag_first(clock,inp,out);
         regs$10$clock = clock;
         regs$10$d = taps$10;
         taps$11 = regs$10$q;
+        regs$11$clock = clock;
+        regs$11$d = taps$11;
+        taps$12 = regs$11$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -19335,6 +19287,7 @@ module pointwise_stage$tag_first(clock,inp,out);
         out = taps$9;
         out = taps$10;
         out = taps$11;
+        out = taps$12;
     end
     
 endmodule // pointwise_stage$tag_first
@@ -19395,6 +19348,25 @@ module pointwise_stage$tag_first$regs$10(d,q,clock);
     end
           
 endmodule // pointwise_stage$tag_first$regs$10
+
+
+module pointwise_stage$tag_first$regs$11(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$tag_first$regs$11
 
 
 module pointwise_stage$tag_first$regs$2(d,q,clock);
@@ -19587,6 +19559,9 @@ module pointwise_stage$tag_j(clock,inp,out);
     reg  [5:0] regs$9$d;
     wire  [5:0] regs$9$q;
     reg  regs$9$clock;
+    reg  [5:0] regs$10$d;
+    wire  [5:0] regs$10$q;
+    reg  regs$10$clock;
     
     // Local signals
     reg  [5:0] taps$0;
@@ -19600,6 +19575,7 @@ module pointwise_stage$tag_j(clock,inp,out);
     reg  [5:0] taps$8;
     reg  [5:0] taps$9;
     reg  [5:0] taps$10;
+    reg  [5:0] taps$11;
     
     // Sub module instances
     pointwise_stage$tag_j$regs$0 regs$0(
@@ -19652,6 +19628,11 @@ module pointwise_stage$tag_j(clock,inp,out);
         .q(regs$9$q),
         .clock(regs$9$clock)
     );
+    pointwise_stage$tag_j$regs$10 regs$10(
+        .d(regs$10$d),
+        .q(regs$10$q),
+        .clock(regs$10$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -19686,6 +19667,9 @@ module pointwise_stage$tag_j(clock,inp,out);
         regs$9$clock = clock;
         regs$9$d = taps$9;
         taps$10 = regs$9$q;
+        regs$10$clock = clock;
+        regs$10$d = taps$10;
+        taps$11 = regs$10$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -19698,6 +19682,7 @@ module pointwise_stage$tag_j(clock,inp,out);
         out = taps$8;
         out = taps$9;
         out = taps$10;
+        out = taps$11;
     end
     
 endmodule // pointwise_stage$tag_j
@@ -19739,6 +19724,25 @@ module pointwise_stage$tag_j$regs$1(d,q,clock);
     end
           
 endmodule // pointwise_stage$tag_j$regs$1
+
+
+module pointwise_stage$tag_j$regs$10(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$tag_j$regs$10
 
 
 module pointwise_stage$tag_j$regs$2(d,q,clock);
@@ -19934,6 +19938,9 @@ module pointwise_stage$tag_last(clock,inp,out);
     reg  regs$10$d;
     wire  regs$10$q;
     reg  regs$10$clock;
+    reg  regs$11$d;
+    wire  regs$11$q;
+    reg  regs$11$clock;
     
     // Local signals
     reg  taps$0;
@@ -19948,6 +19955,7 @@ module pointwise_stage$tag_last(clock,inp,out);
     reg  taps$9;
     reg  taps$10;
     reg  taps$11;
+    reg  taps$12;
     
     // Sub module instances
     pointwise_stage$tag_last$regs$0 regs$0(
@@ -20005,6 +20013,11 @@ module pointwise_stage$tag_last(clock,inp,out);
         .q(regs$10$q),
         .clock(regs$10$clock)
     );
+    pointwise_stage$tag_last$regs$11 regs$11(
+        .d(regs$11$d),
+        .q(regs$11$q),
+        .clock(regs$11$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -20042,6 +20055,9 @@ module pointwise_stage$tag_last(clock,inp,out);
         regs$10$clock = clock;
         regs$10$d = taps$10;
         taps$11 = regs$10$q;
+        regs$11$clock = clock;
+        regs$11$d = taps$11;
+        taps$12 = regs$11$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -20055,6 +20071,7 @@ module pointwise_stage$tag_last(clock,inp,out);
         out = taps$9;
         out = taps$10;
         out = taps$11;
+        out = taps$12;
     end
     
 endmodule // pointwise_stage$tag_last
@@ -20115,6 +20132,25 @@ module pointwise_stage$tag_last$regs$10(d,q,clock);
     end
           
 endmodule // pointwise_stage$tag_last$regs$10
+
+
+module pointwise_stage$tag_last$regs$11(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$tag_last$regs$11
 
 
 module pointwise_stage$tag_last$regs$2(d,q,clock);
@@ -20307,6 +20343,9 @@ module pointwise_stage$tag_p(clock,inp,out);
     reg  [4:0] regs$9$d;
     wire  [4:0] regs$9$q;
     reg  regs$9$clock;
+    reg  [4:0] regs$10$d;
+    wire  [4:0] regs$10$q;
+    reg  regs$10$clock;
     
     // Local signals
     reg  [4:0] taps$0;
@@ -20320,6 +20359,7 @@ module pointwise_stage$tag_p(clock,inp,out);
     reg  [4:0] taps$8;
     reg  [4:0] taps$9;
     reg  [4:0] taps$10;
+    reg  [4:0] taps$11;
     
     // Sub module instances
     pointwise_stage$tag_p$regs$0 regs$0(
@@ -20372,6 +20412,11 @@ module pointwise_stage$tag_p(clock,inp,out);
         .q(regs$9$q),
         .clock(regs$9$clock)
     );
+    pointwise_stage$tag_p$regs$10 regs$10(
+        .d(regs$10$d),
+        .q(regs$10$q),
+        .clock(regs$10$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -20406,6 +20451,9 @@ module pointwise_stage$tag_p(clock,inp,out);
         regs$9$clock = clock;
         regs$9$d = taps$9;
         taps$10 = regs$9$q;
+        regs$10$clock = clock;
+        regs$10$d = taps$10;
+        taps$11 = regs$10$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -20418,6 +20466,7 @@ module pointwise_stage$tag_p(clock,inp,out);
         out = taps$8;
         out = taps$9;
         out = taps$10;
+        out = taps$11;
     end
     
 endmodule // pointwise_stage$tag_p
@@ -20459,6 +20508,25 @@ module pointwise_stage$tag_p$regs$1(d,q,clock);
     end
           
 endmodule // pointwise_stage$tag_p$regs$1
+
+
+module pointwise_stage$tag_p$regs$10(d,q,clock);
+    
+    // Module arguments
+    input wire  [4:0] d;
+    output reg  [4:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 5'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$tag_p$regs$10
 
 
 module pointwise_stage$tag_p$regs$2(d,q,clock);
@@ -20654,6 +20722,9 @@ module pointwise_stage$tag_v(clock,inp,out);
     reg  regs$10$d;
     wire  regs$10$q;
     reg  regs$10$clock;
+    reg  regs$11$d;
+    wire  regs$11$q;
+    reg  regs$11$clock;
     
     // Local signals
     reg  taps$0;
@@ -20668,6 +20739,7 @@ module pointwise_stage$tag_v(clock,inp,out);
     reg  taps$9;
     reg  taps$10;
     reg  taps$11;
+    reg  taps$12;
     
     // Sub module instances
     pointwise_stage$tag_v$regs$0 regs$0(
@@ -20725,6 +20797,11 @@ module pointwise_stage$tag_v(clock,inp,out);
         .q(regs$10$q),
         .clock(regs$10$clock)
     );
+    pointwise_stage$tag_v$regs$11 regs$11(
+        .d(regs$11$d),
+        .q(regs$11$q),
+        .clock(regs$11$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -20762,6 +20839,9 @@ module pointwise_stage$tag_v(clock,inp,out);
         regs$10$clock = clock;
         regs$10$d = taps$10;
         taps$11 = regs$10$q;
+        regs$11$clock = clock;
+        regs$11$d = taps$11;
+        taps$12 = regs$11$q;
         out = inp;
         out = taps$0;
         out = taps$1;
@@ -20775,6 +20855,7 @@ module pointwise_stage$tag_v(clock,inp,out);
         out = taps$9;
         out = taps$10;
         out = taps$11;
+        out = taps$12;
     end
     
 endmodule // pointwise_stage$tag_v
@@ -20835,6 +20916,25 @@ module pointwise_stage$tag_v$regs$10(d,q,clock);
     end
           
 endmodule // pointwise_stage$tag_v$regs$10
+
+
+module pointwise_stage$tag_v$regs$11(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$tag_v$regs$11
 
 
 module pointwise_stage$tag_v$regs$2(d,q,clock);
@@ -21122,7 +21222,7 @@ module pointwise_stage$wpend(d,q,clock);
 endmodule // pointwise_stage$wpend
 
 
-module pointwise_stage$wram(clock,write_enable,write_address,write_data,read_address,read_data);
+module pointwise_stage$wram(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -21130,6 +21230,7 @@ module pointwise_stage$wram(clock,write_enable,write_address,write_data,read_add
     input wire  [13:0] write_address;
     input wire  [31:0] write_data;
     input wire  [13:0] read_address;
+    input wire  read_enable;
     output reg  [31:0] read_data;
     
     // Update code (custom)
@@ -21140,7 +21241,9 @@ module pointwise_stage$wram(clock,write_enable,write_address,write_data,read_add
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // pointwise_stage$wram
 
@@ -21164,7 +21267,7 @@ module pointwise_stage$wstage(d,q,clock);
 endmodule // pointwise_stage$wstage
 
 
-module pointwise_stage$xram(clock,write_enable,write_address,write_data,read_address,read_data);
+module pointwise_stage$xram(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
     input wire  clock;
@@ -21172,6 +21275,7 @@ module pointwise_stage$xram(clock,write_enable,write_address,write_data,read_add
     input wire  [11:0] write_address;
     input wire  [31:0] write_data;
     input wire  [11:0] read_address;
+    input wire  read_enable;
     output reg  [31:0] read_data;
     
     // Update code (custom)
@@ -21182,6 +21286,8 @@ module pointwise_stage$xram(clock,write_enable,write_address,write_data,read_add
        if (write_enable) begin
           mem[write_address] <= write_data;
        end
-       read_data <= mem[read_address];
+       if (read_enable) begin
+          read_data <= mem[read_address];
+       end
     end
 endmodule // pointwise_stage$xram
