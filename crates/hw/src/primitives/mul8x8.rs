@@ -8,6 +8,10 @@
 //! The LUT form ([`Mul8x8::booth`], for fabrics whose DSPs are taken) writes the product as
 //! four radix-4 Booth rows and one sum: 124 SB_LUT4 on the iCE40 where yosys' generic soft
 //! multiplier of the `*` form takes 182.
+//!
+//! The engine's lanes and systolic cells use [`RegMul8x8`](super::RegMul8x8) (the multiply
+//! with its registers, the DSP block's own on the ECP5), whose LUT form is this Booth body;
+//! the combinational form serves [`ProcessingElement`](crate::pe::ProcessingElement).
 
 use super::Word16;
 use rust_hdl::prelude::*;
@@ -32,15 +36,6 @@ impl<T: Word16> Mul8x8<T> {
     /// The LUT form: radix-4 Booth rows instead of a `*` (same product, same ports).
     pub fn booth() -> Self {
         Self { _booth: true, ..Self::default() }
-    }
-
-    /// The form `lut` asks for: [`Mul8x8::booth`] when true, else the `*` (DSP) form.
-    pub fn for_fabric(lut: bool) -> Self {
-        if lut {
-            Self::booth()
-        } else {
-            Self::default()
-        }
     }
 
     /// The Rust model: the product of the two bytes read as int8.
