@@ -123,11 +123,19 @@ fn lint_with(verilog: &str, top: &str, ecp5_dsp: bool) -> Result<(), String> {
     let mut cmd = Command::new("verilator");
     cmd.args(["--lint-only", "-Wall", "--top-module", top]).arg(&waivers);
     if ecp5_dsp {
-        cmd.arg(format!("-D{ECP5_DSP_DEFINE}"));
-        cmd.arg(dir.write("MULT18X18D.v", MULT18X18D_MODEL)?);
+        add_ecp5_dsp_branch(&mut cmd, &dir)?;
     }
     run(cmd.arg(&src), &dir, "verilator --lint-only -Wall")?;
     dir.done();
+    Ok(())
+}
+
+/// Selects the DSP primitives' ECP5 branch for Verilator or Icarus: `-DDSCGEN_ECP5_DSP` and the
+/// MULT18X18D model (sim/MULT18X18D.v), written into `dir`, as a source (both tools take the
+/// same two arguments).
+fn add_ecp5_dsp_branch(cmd: &mut Command, dir: &WorkDir) -> Result<(), String> {
+    cmd.arg(format!("-D{ECP5_DSP_DEFINE}"));
+    cmd.arg(dir.write("MULT18X18D.v", MULT18X18D_MODEL)?);
     Ok(())
 }
 
@@ -182,8 +190,7 @@ fn iverilog_run_with(
     let mut cmd = Command::new("iverilog");
     cmd.args(["-g2005", "-s", "tb", "-o", "sim.vvp"]);
     if ecp5_dsp {
-        cmd.arg(format!("-D{ECP5_DSP_DEFINE}"));
-        cmd.arg(dir.write("MULT18X18D.v", MULT18X18D_MODEL)?);
+        add_ecp5_dsp_branch(&mut cmd, &dir)?;
     }
     run(cmd.arg(&src).arg(&tb), &dir, "iverilog -g2005")?;
     let out = run(Command::new("vvp").args(["-n", "sim.vvp"]), &dir, "vvp")?;
