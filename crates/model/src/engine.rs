@@ -220,7 +220,7 @@ pub fn worst_burst(engine: &EngineConfig, pointwise: &PointwiseConfig) -> Option
                     let t_dw = bb * pace + bb.div_ceil(wo) * gap;
                     let t = bb.max(r).max(PW_MIN_TILE as u64);
                     let Some(room) = t_dw.checked_sub(r + 2) else { continue };
-                    let nt = (room / (mt * t)).min(pointwise.max_n_tiles() as u64);
+                    let nt = (room / (mt * t)).min(pointwise.max_n_tiles_for((mt * r) as usize) as u64);
                     if nt == 0 {
                         continue;
                     }

@@ -1,5 +1,7 @@
 //! Host-side pointwise N tiling: a layer whose `N` output channels exceed what the generated
-//! pointwise weight memory holds (`max_n`) runs as `⌈N / max_n⌉` passes over the same input,
+//! pointwise weight memory holds for its `M` (`max_n`, or fewer when `[pointwise] max_weights`
+//! limits the memory: [`PointwiseConfig::max_n_for`](crate::pointwise::PointwiseConfig::max_n_for))
+//! runs as `⌈N / tile⌉` passes over the same input,
 //! each a whole layer on the engine (the depthwise stage again, then the pointwise stage with
 //! a slice of the pointwise weights, bias and per-channel requantization); the host
 //! concatenates the passes' outputs along the channels.
@@ -125,26 +127,42 @@ impl TiledLayer {
     }
 }
 
-/// A DSC layer `h × w × m → n` on `cfg` in tiles of the pointwise `max_n` (one tile when
-/// `n ≤ max_n`). Errors: what [`DscConfig::layer`] refuses for a tile (the window geometry,
-/// `m` above `max_m`, …), `n = 0`.
+/// A DSC layer `h × w × m → n` on `cfg` in tiles of the most output channels the pointwise
+/// weight memory holds for `m` ([`dsc_tile_n`]; one tile when `n` fits). Errors: what
+/// [`DscConfig::layer`] refuses for a tile (the window geometry, `m` above `max_m`, …), `n = 0`.
 pub fn dsc_tiled_layer(cfg: &DscConfig, h: usize, w: usize, m: usize, n: usize, stride: usize) -> Result<TiledLayer> {
-    tiled(cfg, n, |tile_n| cfg.layer(h, w, m, tile_n, stride))
+    tiled(cfg, n, dsc_tile_n(cfg, m), |tile_n| cfg.layer(h, w, m, tile_n, stride))
 }
 
 /// [`dsc_tiled_layer`] for a standard convolution in conv mode ([`DscConfig::conv_layer`]).
 pub fn conv_tiled_layer(cfg: &DscConfig, h: usize, w: usize, m: usize, n: usize, stride: usize) -> Result<TiledLayer> {
-    tiled(cfg, n, |tile_n| cfg.conv_layer(h, w, m, tile_n, stride))
+    tiled(cfg, n, conv_tile_n(cfg, m), |tile_n| cfg.conv_layer(h, w, m, tile_n, stride))
 }
 
-/// The tiles of `n` output channels, each tile's layer from `layer_of(its N)`. A refusal of a
-/// tiled layer says so: the tile's message names the tile's N, not the layer's.
-fn tiled(cfg: &DscConfig, n: usize, layer_of: impl Fn(usize) -> Result<DscLayer>) -> Result<TiledLayer> {
-    let max_n = cfg.pointwise().max_n();
+/// Output channels per N tile of a DSC layer of `m` channels: the pointwise stage's
+/// [`max_n_for`](crate::pointwise::PointwiseConfig::max_n_for)`(m)` (`max_n` unless
+/// `max_weights` limits the weight memory).
+pub fn dsc_tile_n(cfg: &DscConfig, m: usize) -> usize {
+    cfg.pointwise().max_n_for(m)
+}
+
+/// Output channels per N tile of a conv-mode layer of `m` input channels: the pointwise stage
+/// sees `M' = ⌈m/P⌉·Dk²·P` channels.
+pub fn conv_tile_n(cfg: &DscConfig, m: usize) -> usize {
+    let (p, dk) = (cfg.engine().lanes(), cfg.engine().dk());
+    cfg.pointwise().max_n_for(m.div_ceil(p) * dk * dk * p)
+}
+
+/// The tiles of `n` output channels in tiles of `tile_n`, each tile's layer from
+/// `layer_of(its N)`. A refusal of a tiled layer says so: the tile's message names the tile's
+/// N, not the layer's.
+fn tiled(cfg: &DscConfig, n: usize, tile_n: usize, layer_of: impl Fn(usize) -> Result<DscLayer>) -> Result<TiledLayer> {
+    // No tile fits (M beyond max_m): tiles of max_n, whose refusal names M.
+    let max_n = if tile_n == 0 { cfg.pointwise().max_n() } else { tile_n };
     let ranges = n_tiles(n, max_n)?;
     let tiles = ranges.iter().map(|r| layer_of(r.len())).collect::<Result<_>>().map_err(|e| {
         if ranges.len() > 1 {
-            e.context(&format!("N = {n} in {} tiles of at most max_n = {max_n}", ranges.len()))
+            e.context(&format!("N = {n} in {} tiles of at most {max_n} channels", ranges.len()))
         } else {
             e
         }
@@ -268,7 +286,7 @@ mod tests {
         let refused = conv_tiled_layer(&narrow, 5, 5, 2, 8, 1).unwrap_err().to_string();
         assert!(refused.contains("max_m"), "{refused}");
         // … and names the layer's N beside the tile's.
-        assert!(refused.contains("N = 8 in 2 tiles of at most max_n = 6"), "{refused}");
+        assert!(refused.contains("N = 8 in 2 tiles of at most 6 channels"), "{refused}");
         assert!(dsc_tiled_layer(&narrow, 13, 7, 8, 20, 2).is_err());
         assert!(dsc_tiled_layer(&narrow, 9, 7, 8, 0, 2).unwrap_err().to_string().contains("N = 0"));
     }
@@ -290,5 +308,30 @@ mod tests {
         assert_eq!(dsc_tiled_layer(&cfg, 1, 1, 1024, 1000, 1).unwrap().count(), 8);
         // 224 × 224 × 32 would not: 224 · 4 = 896 fits, 224 · 8 does not.
         assert!(dsc_tiled_layer(&cfg, 224, 224, 64, 8, 1).unwrap_err().to_string().contains("max_line_words = 896"));
+    }
+
+    /// The same weight memory (128K weights) as `max_n = 1024, max_weights = 131072`
+    /// (configs/ecp5-85f.toml): a layer's tile is as wide as its M allows, so pw4 … pw6 run in
+    /// one pass, pw7–11 in 2, pw12 in 4, pw13 and the classifier (M = 1024) in 8 as before.
+    #[test]
+    fn limited_weight_memory_tiles_by_m() {
+        let e = EngineConfig::new(3, 8, 8, 8, 224, 224, 1024).unwrap().with_max_line_words(896).unwrap();
+        let a = SystolicConfig::new(8, 8, acc_bits_for_products(1024), 1024, Dataflow::WeightStationary).unwrap();
+        let pw = PointwiseConfig::new(a, 1024, 1024, 16).unwrap().with_max_weights(131072).unwrap();
+        let cfg = DscConfig::new(e, pw).unwrap();
+        let tiles: Vec<usize> = [(112, 32, 64, 1), (112, 64, 128, 2), (56, 128, 128, 1), (56, 128, 256, 2), (28, 256, 256, 1), (28, 256, 512, 2), (14, 512, 512, 1), (14, 512, 1024, 2), (7, 1024, 1024, 1)]
+            .iter()
+            .map(|&(h, m, n, s)| dsc_tiled_layer(&cfg, h, h, m, n, s).unwrap().count())
+            .collect();
+        assert_eq!(tiles, [1, 1, 1, 1, 1, 1, 2, 4, 8]);
+        let fc = dsc_tiled_layer(&cfg, 1, 1, 1024, 1000, 1).unwrap();
+        assert_eq!((fc.count(), fc.ranges[7].clone()), (8, 896..1000));
+        // conv0 in conv mode: M' = 1·9·8 = 72 (9 M-tiles), 32 channels in one pass.
+        assert_eq!(conv_tile_n(&cfg, 3), 1024);
+        assert_eq!(conv_tiled_layer(&cfg, 224, 224, 3, 32, 2).unwrap().count(), 1);
+        // Every tile of every layer is one the stage takes (MT·NT ≤ 2048).
+        for t in dsc_tiled_layer(&cfg, 14, 14, 512, 1024, 2).unwrap().tiles {
+            assert_eq!((t.pointwise.m, t.pointwise.n), (512, 256));
+        }
     }
 }

@@ -129,6 +129,8 @@ pub struct PointwiseConfig {
     max_m: usize,
     max_n: usize,
     max_block: usize,
+    /// `R×C` weight tiles the weight memory holds (`MT·NT` of a layer at most).
+    weight_tiles: usize,
 }
 
 /// A layer as the stage runs it: `M`, `N`, pixels and the block size chosen for it.
@@ -164,7 +166,26 @@ impl PointwiseConfig {
                 array.max_k()
             ));
         }
-        Ok(Self { array, max_m, max_n, max_block })
+        let weight_tiles = max_m.div_ceil(array.rows()) * max_n.div_ceil(array.cols());
+        Ok(Self { array, max_m, max_n, max_block, weight_tiles })
+    }
+
+    /// The same stage with a weight memory of `max_weights` int8 weights instead of the
+    /// `max_m × max_n` rectangle (padded to whole `R×C` tiles): a layer runs when its
+    /// `MT·NT` tiles fit, so narrow layers may have more output channels than wide ones
+    /// (`max_n` stays the largest `N` a layer may have). Errors: `max_weights` not a multiple
+    /// of `R·C`, below one N-tile of the widest layer (`MT_max` tiles), or above the rectangle.
+    pub fn with_max_weights(self, max_weights: usize) -> Result<Self> {
+        let tile = self.array.rows() * self.array.cols();
+        let (lo, hi) = (self.max_m_tiles() * tile, self.max_m_tiles() * self.max_n_tiles() * tile);
+        if max_weights % tile != 0 || !(lo..=hi).contains(&max_weights) {
+            return Err(crate::error::ModelError::InvalidParameter(format!(
+                "pointwise stage: max_weights = {max_weights} must be a multiple of R·C = {tile} in {lo}..={hi} \
+                 (one N-tile of a max_m = {} layer … the max_m × max_n = {} × {} rectangle)",
+                self.max_m, self.max_m, self.max_n
+            )));
+        }
+        Ok(Self { weight_tiles: max_weights / tile, ..self })
     }
     pub fn array(&self) -> &SystolicConfig {
         &self.array
@@ -186,6 +207,29 @@ impl PointwiseConfig {
     pub fn max_n_tiles(&self) -> usize {
         self.max_n.div_ceil(self.array.cols())
     }
+    /// `R×C` weight tiles the weight memory holds: `MT_max·NT_max` unless
+    /// [`PointwiseConfig::with_max_weights`] set fewer.
+    pub fn weight_tiles(&self) -> usize {
+        self.weight_tiles
+    }
+    /// Int8 weights the weight memory holds (`weight_tiles·R·C`).
+    pub fn max_weights(&self) -> usize {
+        self.weight_tiles * self.array.rows() * self.array.cols()
+    }
+    /// The weight memory is smaller than the `max_m × max_n` rectangle, so the hardware checks
+    /// `MT·NT ≤ weight_tiles` at START.
+    pub fn weights_limited(&self) -> bool {
+        self.weight_tiles < self.max_m_tiles() * self.max_n_tiles()
+    }
+    /// Most N-tiles a layer of `m` input channels may have: `min(NT_max, weight_tiles / MT)`.
+    pub fn max_n_tiles_for(&self, m: usize) -> usize {
+        self.max_n_tiles().min(self.weight_tiles / m.div_ceil(self.array.rows()).max(1))
+    }
+    /// Most output channels a layer of `m` input channels may have in one pass:
+    /// `min(max_n, C·max_n_tiles_for(m))` (0 when `m` is above `max_m`'s tiles' worth).
+    pub fn max_n_for(&self, m: usize) -> usize {
+        self.max_n.min(self.array.cols() * self.max_n_tiles_for(m))
+    }
     /// The layer `m × n` over `pixels` pixels, in the fewest blocks, of equal size but the
     /// last (e.g. 196 pixels with blocks of 64 → 4 blocks of 49). Errors: `m`, `n` or
     /// `pixels` zero or above the maxima.
@@ -194,6 +238,18 @@ impl PointwiseConfig {
             return Err(crate::error::ModelError::InvalidParameter(format!(
                 "pointwise layer M = {m}, N = {n}, {pixels} pixels: need 1 ≤ M ≤ {}, 1 ≤ N ≤ {}, 1 ≤ pixels ≤ {PW_MAX_PIXELS}",
                 self.max_m, self.max_n
+            )));
+        }
+        let tiles = m.div_ceil(self.array.rows()) * n.div_ceil(self.array.cols());
+        if tiles > self.weight_tiles {
+            return Err(crate::error::ModelError::InvalidParameter(format!(
+                "pointwise layer M = {m}, N = {n}: its {tiles} weight tiles of R×C = {}×{} exceed the weight \
+                 memory's {} (max_weights = {}; at most N = {} for this M)",
+                self.array.rows(),
+                self.array.cols(),
+                self.weight_tiles,
+                self.max_weights(),
+                self.max_n_for(m)
             )));
         }
         let blocks = pixels.div_ceil(self.max_block);
@@ -263,6 +319,35 @@ mod cycle_tests {
         assert!(PointwiseConfig::new(a, 8, 8, 0).is_err());
         let os = SystolicConfig::new(8, 8, 26, 1024, Dataflow::OutputStationary).unwrap();
         assert!(PointwiseConfig::new(os, 8, 8, 8).is_err());
+        // The weight memory: whole tiles, from one N-tile of a max_m layer to the rectangle.
+        let c = PointwiseConfig::new(a, 1024, 1024, 16).unwrap();
+        assert_eq!(c.weight_tiles(), 128 * 128);
+        assert!(!c.weights_limited());
+        for bad in [0, 8192 - 64, 8192 + 8, 1024 * 1024 + 64] {
+            let e = c.with_max_weights(bad).unwrap_err().to_string();
+            assert!(e.contains(&format!("max_weights = {bad}")) && e.contains("8192..=1048576"), "{e}");
+        }
+        assert_eq!(c.with_max_weights(1024 * 1024).unwrap(), c);
+    }
+
+    /// A memory of 128K weights on 8×8 (2048 tiles): N up to 512 at M = 256, 256 at M = 512,
+    /// 128 at M = 1024; the layer check refuses one tile more.
+    #[test]
+    fn limited_weights_trade_n_for_m() {
+        let c = cfg8().with_max_weights(128 * 1024).unwrap();
+        assert!(c.weights_limited());
+        assert_eq!((c.weight_tiles(), c.max_weights()), (2048, 131072));
+        let n_for: Vec<usize> = [8, 256, 512, 1000, 1024].iter().map(|&m| c.max_n_for(m)).collect();
+        assert_eq!(n_for, [1024, 512, 256, 128, 128]);
+        for m in [1, 100, 256, 512, 777, 1024] {
+            let n = c.max_n_for(m);
+            assert!(c.layer(m, n, 49).is_ok(), "M {m} N {n}");
+            // C more channels is one more N-tile.
+            if n < 1024 {
+                let e = c.layer(m, n + 1, 49).unwrap_err().to_string();
+                assert!(e.contains("exceed the weight memory's 2048") && e.contains(&format!("at most N = {n}")), "{e}");
+            }
+        }
     }
 
     #[test]
