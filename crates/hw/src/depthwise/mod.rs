@@ -130,7 +130,7 @@ pub use lane::DepthwiseLane;
 pub use program::{cfg_addr, im2col_pointwise_program, DepthwiseProgram, CFG_CLEAR_ERROR, CFG_MODE, CFG_START};
 
 use crate::requant::Requantizer;
-use crate::primitives::{RowFits, SdpRam, Widen};
+use crate::primitives::{ProductFits, SdpRam, Widen};
 use crate::stream::{ConfigWrite, StreamFifo, StreamIn, StreamOut};
 use crate::window::{SlidingWindow, WideWindow};
 use dsc_model::engine_config::{EngineConfig, LaneMul, ParamRam};
@@ -187,7 +187,7 @@ pub struct DepthwiseEngineQ<
     /// `[engine] max_line_words` below `max_width · max_groups`: START also needs the row's
     /// `W · G` words to fit the line buffers (one check, on the values the layer registers
     /// take at the next edge). Empty otherwise (the maxima imply it).
-    row_fits: Vec<RowFits<CB, GADDR>>,
+    row_fits: Vec<ProductFits<CB, GADDR>>,
     /// The row fits (true without `row_fits`).
     row_ok: Signal<Local, Bit>,
     wram: SdpRam<WIN, GADDR>,
@@ -443,7 +443,7 @@ impl<
             win_valid: Default::default(),
             win_last: Default::default(),
             win_busy: Default::default(),
-            row_fits: if cfg.line_words_limited() { vec![RowFits::new(cfg.max_line_words())] } else { vec![] },
+            row_fits: if cfg.line_words_limited() { vec![ProductFits::new(cfg.max_line_words())] } else { vec![] },
             row_ok: Default::default(),
             wram: Default::default(),
             bram: param_ram(),
@@ -748,14 +748,14 @@ impl<
         // The row check sees W and G as the layer registers hold them after this edge.
         for i in 0..self.row_fits.len() {
             self.row_fits[i].clock.next = self.clock.val();
-            self.row_fits[i].width.next = self.width.q.val();
-            self.row_fits[i].last_group.next = self.last_group.q.val();
+            self.row_fits[i].a.next = self.width.q.val();
+            self.row_fits[i].b_minus_1.next = self.last_group.q.val();
             if self.port.valid.val() && !self.bad.val() && (self.region.val() == 0) {
                 if self.index.val() == 1 {
-                    self.row_fits[i].width.next = self.port.data.val().get_bits::<CB>(0);
+                    self.row_fits[i].a.next = self.port.data.val().get_bits::<CB>(0);
                 }
                 if self.index.val() == 2 {
-                    self.row_fits[i].last_group.next = self.data_m1.val().get_bits::<GADDR>(0);
+                    self.row_fits[i].b_minus_1.next = self.data_m1.val().get_bits::<GADDR>(0);
                 }
             }
         }

@@ -160,7 +160,7 @@ pub fn widths(cfg: &DscConfig) -> [usize; 22] {
         6 * c,
         8 * c + 1,
         clog2(b * mt) + 1,
-        clog2(nt * mt * r),
+        clog2(pc.weight_tiles() * r),
         clog2(b),
         clog2(b * nt) + 1,
         clog2(nt),

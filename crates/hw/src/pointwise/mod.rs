@@ -44,7 +44,9 @@
 //! the word is complete after its `C`-th write (a word's writes go in a row; the bias and `M0`
 //! regions share one staging register). **Refused** (sticky `error`, nothing changes):
 //! unknown region or index, a value outside the table's range, a word or tile index beyond the
-//! generated maxima, any write while `busy` except clear-error, START with `act_min > act_max`.
+//! generated maxima, any write while `busy` except clear-error, START with `act_min > act_max`,
+//! START with more weight tiles `MT·NT` than the weight memory holds (generated with
+//! `max_weights` below `max_m × max_n`; [`PointwiseConfig::weights_limited`]).
 //! `busy` is high from START until the last output beat has left.
 
 mod program;
@@ -54,7 +56,7 @@ mod tests;
 
 pub use program::{PointwiseProgram, PW_CFG_CLEAR_ERROR, PW_CFG_START};
 
-use crate::primitives::{SdpRam, Widen};
+use crate::primitives::{ProductFits, SdpRam, Widen};
 use crate::requant::Requantizer;
 use crate::stream::{ConfigWrite, StreamFifo, StreamIn, StreamOut};
 use crate::systolic::{DelayLine, SystolicArray, ZeroExtend};
@@ -276,6 +278,12 @@ pub struct PointwiseStage<
     /// `act_min ≤ act_max` for the bounds after this cycle's write: START reads a flip-flop,
     /// not a comparator behind its decode (an Fmax path into the layer's start).
     clamp_ok: DFF<Bit>,
+    /// With `[pointwise] max_weights` below the `max_m × max_n` rectangle: `MT·NT ≤` the
+    /// memory's tiles, for the sizes after this cycle's write (none otherwise: the per-write
+    /// range checks imply it).
+    tile_fits: Vec<ProductFits<16, 16>>,
+    /// The layer's weight tiles fit (true without `tile_fits`).
+    tiles_ok: Signal<Local, Bit>,
     // Constants.
     rows: Constant<Bits<16>>,
     /// `R + 1`: `k_wcap`'s compare for the counter's next value.
@@ -384,7 +392,7 @@ impl<
             6 * c,
             8 * c + 1,
             clog2(b * mt) + 1,
-            clog2(nt * mt * r),
+            clog2(cfg.weight_tiles() * r),
             clog2(b),
             clog2(b * nt) + 1,
             clog2(nt),
@@ -556,6 +564,8 @@ impl<
             lo_off: Default::default(),
             hi_off: Default::default(),
             clamp_ok: Default::default(),
+            tile_fits: if cfg.weights_limited() { vec![ProductFits::new(cfg.weight_tiles())] } else { vec![] },
+            tiles_ok: Default::default(),
             rows: k16(r),
             rows1: k16(r + 1),
             tmin: k16(r.max(PW_MIN_TILE)),
@@ -574,7 +584,7 @@ impl<
             tper_v: Default::default(),
             c_left_v: Default::default(),
             o_left_v: Default::default(),
-            w_words: Constant::new(((nt * mt * r) as u64).into()),
+            w_words: Constant::new(((cfg.weight_tiles() * r) as u64).into()),
             nt_idx: Constant::new((nt as u64).into()),
             w_over: Constant::new(((0xFF_FFFFu64 >> clog2(nt * mt * r + 1)) << clog2(nt * mt * r + 1)).into()),
             j_over: Constant::new(((0xFF_FFFFu64 >> clog2(nt + 1)) << clog2(nt + 1)).into()),
@@ -622,6 +632,9 @@ impl<
         );
         for c in 0..self.rq.len() {
             self.rq[c].clock.next = self.clock.val();
+        }
+        for i in 0..self.tile_fits.len() {
+            self.tile_fits[i].clock.next = self.clock.val();
         }
 
         // ---- Config port, edge 1: register the write with the checks on its address and
@@ -697,6 +710,21 @@ impl<
             }
         }
         self.clamp_ok.d.next = self.lo_off.val() <= self.hi_off.val();
+        // The weight-tile check likewise sees MT and NT as they are after this edge.
+        self.tiles_ok.next = true;
+        for i in 0..self.tile_fits.len() {
+            self.tiles_ok.next = self.tile_fits[i].fits.val();
+            self.tile_fits[i].a.next = self.mt.q.val();
+            self.tile_fits[i].b_minus_1.next = self.nt.q.val() - 1;
+            if self.port.valid.val() && self.port.data_ok.val() && !self.running.q.val() && (self.region.val() == 0) {
+                if self.index.val() == 0 {
+                    self.tile_fits[i].a.next = self.port.data.val().get_bits::<16>(0) & self.cmask.val();
+                }
+                if self.index.val() == 1 {
+                    self.tile_fits[i].b_minus_1.next = (self.port.data.val().get_bits::<16>(0) & self.cmask.val()) - 1;
+                }
+            }
+        }
         self.bad.next = false;
         self.wpend.d.next = false;
         self.bwr.next = false;
@@ -738,7 +766,7 @@ impl<
                     self.act_max.d.next = self.port.data.val().get_bits::<8>(0);
                 }
                 if self.index.val() == 8 {
-                    if !self.clamp_ok.q.val() {
+                    if !self.clamp_ok.q.val() || !self.tiles_ok.val() {
                         self.bad.next = true;
                     } else {
                         self.running.d.next = true;
