@@ -18808,6 +18808,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     reg  in_final;
     reg  [7:0] lo_off;
     reg  [7:0] hi_off;
+    reg  tiles_ok;
     reg  [23:0] in_left_v;
     reg  [15:0] in_bsz_v;
     reg  [15:0] c_bsz_v;
@@ -19686,6 +19687,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
             end
         end
         clamp_ok$d = lo_off <= hi_off;
+        tiles_ok = 1'b1;
         bad = 1'b0;
         wpend$d = 1'b0;
         bwr = 1'b0;
@@ -19727,7 +19729,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
                     act_max$d = port$data[(32'h0)+:(8)];
                 end
                 if (index == 32'h8) begin
-                    if (~clamp_ok$q) begin
+                    if (~clamp_ok$q || ~tiles_ok) begin
                         bad = 1'b1;
                     end
                     else begin

@@ -523,6 +523,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     reg  in_final;
     reg  [7:0] lo_off;
     reg  [7:0] hi_off;
+    reg  tiles_ok;
     reg  [23:0] in_left_v;
     reg  [15:0] in_bsz_v;
     reg  [15:0] c_bsz_v;
@@ -1401,6 +1402,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
             end
         end
         clamp_ok$d = lo_off <= hi_off;
+        tiles_ok = 1'b1;
         bad = 1'b0;
         wpend$d = 1'b0;
         bwr = 1'b0;
@@ -1442,7 +1444,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
                     act_max$d = port$data[(32'h0)+:(8)];
                 end
                 if (index == 32'h8) begin
-                    if (~clamp_ok$q) begin
+                    if (~clamp_ok$q || ~tiles_ok) begin
                         bad = 1'b1;
                     end
                     else begin
