@@ -11,12 +11,12 @@
 //! stage; the two stages run concurrently, so a DSC layer's ideal is the larger of the two) and
 //! the utilization those imply.
 //!
-//! A layer with more output channels than the generated pointwise weight memory holds
-//! (`max_n`) runs in N tiles ([`dsc_model::n_tiles`]): the hardware backend makes one pass per
+//! A layer with more output channels than the generated pointwise weight memory holds for its
+//! `M` (`max_n`, or `max_weights / M` when that limits it) runs in N tiles ([`dsc_model::n_tiles`]): the hardware backend makes one pass per
 //! tile and concatenates the outputs, and the model's figures are sums over the tiles.
 
 use dsc_model::engine::{dsc_timing, DscConfig, Stage};
-use dsc_model::n_tiles::{conv_tiled_cycles, conv_tiled_layer, dsc_tiled_layer, n_tiles};
+use dsc_model::n_tiles::{conv_tiled_cycles, conv_tiled_layer, dsc_tiled_layer, layer_n_tiles};
 use dsc_model::synthetic::ConvLayer;
 use dsc_model::window::WindowLayer;
 use dsc_model::{DscBlock, Tensor};
@@ -113,7 +113,8 @@ pub struct ModelCycles {
     /// Multiply-accumulates of each stage.
     pub dw_macs: u64,
     pub pw_macs: u64,
-    /// Passes over the layer: `⌈N / max_n⌉` N tiles (1 when the weights fit).
+    /// Passes over the layer: N tiles of as many channels as the weight memory holds for its
+    /// `M` (`⌈N / max_n⌉` with the full `max_m × max_n` memory; 1 when the weights fit).
     pub n_tiles: usize,
 }
 
@@ -151,8 +152,8 @@ impl CycleModel {
             return Err(format!("kernel {dk}×{dk}, the engine is generated for Dk = {}", self.cfg.engine.dk()));
         }
         let wl = self.window(h, w, m, stride)?;
-        // N beyond max_n runs in tiles: each tile must fit.
-        let tile = n.min(self.cfg.pointwise.max_n());
+        // N beyond what the weight memory holds for M runs in tiles: each tile must fit.
+        let tile = layer_n_tiles(&self.cfg.pointwise, m, n).map_err(|e| e.to_string())?[0].len();
         self.cfg.pointwise.layer(m, tile, wl.rows.out * wl.cols.out).map_err(|e| e.to_string())?;
         Ok(())
     }
@@ -167,7 +168,7 @@ impl CycleModel {
         let pw_macs = (pixels * m * n) as u64;
         let ideal = dw_macs.div_ceil(self.dw_multipliers()).max(pw_macs.div_ceil(self.pw_multipliers()));
         // Each N tile is a whole pass: the depthwise stage runs once per tile.
-        let ranges = n_tiles(n, self.cfg.pointwise.max_n()).map_err(|e| e.to_string())?;
+        let ranges = layer_n_tiles(&self.cfg.pointwise, m, n).map_err(|e| e.to_string())?;
         let (mut dw_alone, mut pw_alone) = (0, 0);
         for r in &ranges {
             let pl = self.cfg.pointwise.layer(m, r.len(), pixels).map_err(|e| e.to_string())?;
@@ -198,7 +199,7 @@ impl CycleModel {
     /// behind an identity depthwise stage (on the pointwise stage alone without a fused
     /// config).
     pub fn classifier(&self, m: usize, n: usize) -> Result<ModelCycles, String> {
-        let ranges = n_tiles(n, self.cfg.pointwise.max_n()).map_err(|e| e.to_string())?;
+        let ranges = layer_n_tiles(&self.cfg.pointwise, m, n).map_err(|e| e.to_string())?;
         let mut pw_alone = 0;
         for r in &ranges {
             let pl = self.cfg.pointwise.layer(m, r.len(), 1).map_err(|e| e.to_string())?;

@@ -16,12 +16,15 @@
 //! [pointwise]         # dsc_model::pointwise::PointwiseConfig (weight-stationary R×C array)
 //! max_block = 64      # pixels per block
 //! # acc_bits = 26     # optional, default: the narrowest for max_channels products
-//! # max_n = 128       # optional: output channels the weight memory holds (default
+//! # max_n = 128       # optional: most output channels of a layer in one pass (default
 //! #                   # max_channels); a layer with more runs in N tiles on the host
+//! # max_weights = 131072  # optional: int8 weights the weight memory holds, a multiple of
+//! #                   # rows·cols (default: the max_channels × max_n rectangle); a layer runs
+//! #                   # in one pass when its ⌈M/R⌉·⌈N/C⌉ weight tiles fit, else in N tiles
 //! ```
 //!
 //! The pointwise stage takes layers up to `max_channels × max_n` (`max_n` = `max_channels`
-//! unless given), so one config describes both stages. Unknown keys are errors (a typo must not silently become a default).
+//! unless given) whose weights fit `max_weights`, so one config describes both stages. Unknown keys are errors (a typo must not silently become a default).
 //! Every value goes through the model's own validation.
 
 use std::fmt::Write as _;
@@ -70,6 +73,7 @@ struct RawPointwise {
     max_block: usize,
     acc_bits: Option<usize>,
     max_n: Option<usize>,
+    max_weights: Option<usize>,
 }
 
 impl GenConfig {
@@ -112,13 +116,16 @@ impl GenConfig {
         let acc = raw.pointwise.acc_bits.unwrap_or_else(|| acc_bits_for_products(max_k));
         let array = SystolicConfig::new(engine.rows(), engine.cols(), acc, max_k, Dataflow::WeightStationary)
             .map_err(|err| format!("[pointwise]: {err}"))?;
-        let pointwise = PointwiseConfig::new(
+        let mut pointwise = PointwiseConfig::new(
             array,
             engine.max_channels(),
             raw.pointwise.max_n.unwrap_or(engine.max_channels()),
             raw.pointwise.max_block,
         )
         .map_err(|err| format!("[pointwise]: {err}"))?;
+        if let Some(weights) = raw.pointwise.max_weights {
+            pointwise = pointwise.with_max_weights(weights).map_err(|err| format!("[pointwise]: {err}"))?;
+        }
         Ok(GenConfig { engine, pointwise })
     }
 
@@ -171,6 +178,9 @@ impl GenConfig {
         if p.max_n() != e.max_channels() {
             let _ = writeln!(s, "max_n = {}", p.max_n());
         }
+        if p.weights_limited() {
+            let _ = writeln!(s, "max_weights = {}", p.max_weights());
+        }
         s
     }
 }
@@ -200,6 +210,13 @@ mod tests {
         let c = GenConfig::parse(&tiled).unwrap();
         assert_eq!((c.engine.max_line_words(), c.pointwise.max_n(), c.pointwise.max_m()), (16, 4, 8));
         assert_eq!(GenConfig::parse(&c.to_toml()).unwrap(), c);
+        // 2×2 tiles: max_m 8 × max_n 8 is 16 tiles (64 weights); 8 tiles hold M = 8 × N = 4.
+        let limited = GOOD.replace("max_block = 8", "max_block = 8\nmax_weights = 32");
+        let c = GenConfig::parse(&limited).unwrap();
+        assert!(c.pointwise.weights_limited() && c.to_toml().contains("max_weights = 32"));
+        assert_eq!((c.pointwise.max_n_for(8), c.pointwise.max_n_for(2)), (4, 8));
+        assert_eq!(GenConfig::parse(&c.to_toml()).unwrap(), c);
+        assert!(!GenConfig::parse(GOOD).unwrap().to_toml().contains("max_weights"));
     }
 
     #[test]
@@ -208,6 +225,10 @@ mod tests {
         assert!(e.starts_with("[engine]") && e.contains("max_line_words = 7") && e.contains("[8, 32]"), "{e}");
         let e = GenConfig::parse(&GOOD.replace("max_block = 8", "max_block = 8\nmax_n = 0")).unwrap_err();
         assert!(e.starts_with("[pointwise]") && e.contains("max_n = 0"), "{e}");
+        for bad in [30, 8, 68] {
+            let e = GenConfig::parse(&GOOD.replace("max_block = 8", &format!("max_block = 8\nmax_weights = {bad}"))).unwrap_err();
+            assert!(e.starts_with("[pointwise]") && e.contains(&format!("max_weights = {bad}")) && e.contains("16..=64"), "{e}");
+        }
     }
 
     #[test]

@@ -456,8 +456,8 @@ pub fn render_table(r: &Report, golden_only: bool) -> String {
     s.push_str(&line("model", tot.model_cycles, tot.frames_per_s_model));
     s.push_str(&line("ideal", Some(tot.ideal_cycles), tot.frames_per_s_ideal));
     s.push_str(
-        "\ntiles: passes over the layer, ⌈N / max_n⌉ (output channels beyond the pointwise weight memory run\n\
-         in N tiles, each a whole depthwise + pointwise pass; cycles are the sum over the tiles);\n\
+        "\ntiles: passes over the layer (output channels beyond what the pointwise weight memory holds for the\n\
+         layer's M run in N tiles, each a whole depthwise + pointwise pass; cycles are the sum over the tiles);\n\
          model: the whole layer on the fused engine; dw/pw alone: each stage by itself (all exact);\n\
          bound: the stage with the larger stand-alone count;\n\
          ideal: MACs ÷ multipliers of the busier stage; util: MACs ÷ (multipliers × cycles), over\n\

@@ -173,7 +173,7 @@ pub fn pointwise_widths(cfg: &GenConfig) -> [usize; 12] {
         6 * c,
         8 * c + 1,
         clog2(b * mt) + 1,
-        clog2(nt * mt * r),
+        clog2(p.weight_tiles() * r),
         clog2(b),
         clog2(b * nt) + 1,
         clog2(nt),
@@ -288,7 +288,7 @@ mod pw {
         "PointwiseStage<ACC, AW, WW, PW, PB, PS, FW, XA, WA, BA, OA, JA>",
         "default.toml: R×C 8×4, M, N ≤ 1024, block 64" => [26, 64, 32, 104, 128, 24, 33, 14, 18, 6, 15, 8],
         "default.toml: R×C 4×4, M, N ≤ 256, block 32" => [24, 32, 32, 96, 128, 24, 33, 12, 14, 5, 12, 6],
-        "ecp5-85f.toml: R×C 8×8, M ≤ 1024, N ≤ 128, block 16" => [26, 64, 64, 208, 256, 48, 65, 12, 14, 4, 9, 4],
+        "ecp5-85f.toml: R×C 8×8, M, N ≤ 1024, 128K weights, block 16" => [26, 64, 64, 208, 256, 48, 65, 12, 14, 4, 12, 7],
         "ice40-up5k.toml: R×C 1×1, M, N ≤ 32, block 16" => [21, 8, 8, 21, 32, 6, 9, 10, 10, 4, 10, 5],
     );
 }

@@ -21,6 +21,7 @@ use std::ops::Range;
 use crate::dsc::DscBlock;
 use crate::engine::{conv_cycles, dsc_cycles, DscConfig, DscLayer};
 use crate::error::{ModelError, Result};
+use crate::pointwise::PointwiseConfig;
 use crate::requant::RequantParams;
 use crate::synthetic::ConvLayer;
 use crate::tensor::Tensor;
@@ -131,35 +132,35 @@ impl TiledLayer {
 /// weight memory holds for `m` ([`dsc_tile_n`]; one tile when `n` fits). Errors: what
 /// [`DscConfig::layer`] refuses for a tile (the window geometry, `m` above `max_m`, …), `n = 0`.
 pub fn dsc_tiled_layer(cfg: &DscConfig, h: usize, w: usize, m: usize, n: usize, stride: usize) -> Result<TiledLayer> {
-    tiled(cfg, n, dsc_tile_n(cfg, m), |tile_n| cfg.layer(h, w, m, tile_n, stride))
+    tiled(cfg.pointwise(), m, n, |tile_n| cfg.layer(h, w, m, tile_n, stride))
 }
 
 /// [`dsc_tiled_layer`] for a standard convolution in conv mode ([`DscConfig::conv_layer`]).
 pub fn conv_tiled_layer(cfg: &DscConfig, h: usize, w: usize, m: usize, n: usize, stride: usize) -> Result<TiledLayer> {
-    tiled(cfg, n, conv_tile_n(cfg, m), |tile_n| cfg.conv_layer(h, w, m, tile_n, stride))
+    tiled(cfg.pointwise(), conv_pointwise_m(cfg, m), n, |tile_n| cfg.conv_layer(h, w, m, tile_n, stride))
 }
 
-/// Output channels per N tile of a DSC layer of `m` channels: the pointwise stage's
-/// [`max_n_for`](crate::pointwise::PointwiseConfig::max_n_for)`(m)` (`max_n` unless
-/// `max_weights` limits the weight memory).
-pub fn dsc_tile_n(cfg: &DscConfig, m: usize) -> usize {
-    cfg.pointwise().max_n_for(m)
-}
-
-/// Output channels per N tile of a conv-mode layer of `m` input channels: the pointwise stage
-/// sees `M' = ⌈m/P⌉·Dk²·P` channels.
-pub fn conv_tile_n(cfg: &DscConfig, m: usize) -> usize {
+/// The channels the pointwise stage sees in conv mode for `m` input channels: `M' = ⌈m/P⌉·Dk²·P`.
+pub fn conv_pointwise_m(cfg: &DscConfig, m: usize) -> usize {
     let (p, dk) = (cfg.engine().lanes(), cfg.engine().dk());
-    cfg.pointwise().max_n_for(m.div_ceil(p) * dk * dk * p)
+    m.div_ceil(p) * dk * dk * p
 }
 
-/// The tiles of `n` output channels in tiles of `tile_n`, each tile's layer from
-/// `layer_of(its N)`. A refusal of a tiled layer says so: the tile's message names the tile's
-/// N, not the layer's.
-fn tiled(cfg: &DscConfig, n: usize, tile_n: usize, layer_of: impl Fn(usize) -> Result<DscLayer>) -> Result<TiledLayer> {
-    // No tile fits (M beyond max_m): tiles of max_n, whose refusal names M.
-    let max_n = if tile_n == 0 { cfg.pointwise().max_n() } else { tile_n };
-    let ranges = n_tiles(n, max_n)?;
+/// The N tiles of a layer whose pointwise stage sees `m` channels: tiles of
+/// [`PointwiseConfig::max_n_for`]`(m)` channels (`max_n` unless `max_weights` limits the weight
+/// memory), or of `max_n` when `m` is above `max_m` (the tile's refusal then names `M`).
+/// Errors: `n = 0`.
+pub fn layer_n_tiles(pw: &PointwiseConfig, m: usize, n: usize) -> Result<Vec<Range<usize>>> {
+    let tile_n = pw.max_n_for(m);
+    n_tiles(n, if tile_n == 0 { pw.max_n() } else { tile_n })
+}
+
+/// The tiles of `n` output channels ([`layer_n_tiles`]), each tile's layer from `layer_of(its
+/// N)`. A refusal of a tiled layer says so: the tile's message names the tile's N, not the
+/// layer's.
+fn tiled(pw: &PointwiseConfig, m: usize, n: usize, layer_of: impl Fn(usize) -> Result<DscLayer>) -> Result<TiledLayer> {
+    let ranges = layer_n_tiles(pw, m, n)?;
+    let max_n = ranges[0].len();
     let tiles = ranges.iter().map(|r| layer_of(r.len())).collect::<Result<_>>().map_err(|e| {
         if ranges.len() > 1 {
             e.context(&format!("N = {n} in {} tiles of at most {max_n} channels", ranges.len()))
@@ -184,7 +185,6 @@ pub fn conv_tiled_cycles(cfg: &DscConfig, layer: &TiledLayer) -> u64 {
 mod tests {
     use super::*;
     use crate::engine_config::EngineConfig;
-    use crate::pointwise::PointwiseConfig;
     use crate::requant::Clamp;
     use crate::synthetic::Rng;
     use crate::systolic::{acc_bits_for_products, Dataflow, SystolicConfig};
@@ -327,7 +327,8 @@ mod tests {
         let fc = dsc_tiled_layer(&cfg, 1, 1, 1024, 1000, 1).unwrap();
         assert_eq!((fc.count(), fc.ranges[7].clone()), (8, 896..1000));
         // conv0 in conv mode: M' = 1·9·8 = 72 (9 M-tiles), 32 channels in one pass.
-        assert_eq!(conv_tile_n(&cfg, 3), 1024);
+        assert_eq!(conv_pointwise_m(&cfg, 3), 72);
+        assert_eq!(layer_n_tiles(cfg.pointwise(), 72, 32).unwrap(), vec![0..32]);
         assert_eq!(conv_tiled_layer(&cfg, 224, 224, 3, 32, 2).unwrap().count(), 1);
         // Every tile of every layer is one the stage takes (MT·NT ≤ 2048).
         for t in dsc_tiled_layer(&cfg, 14, 14, 512, 1024, 2).unwrap().tiles {
