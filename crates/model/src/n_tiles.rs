@@ -151,8 +151,8 @@ pub fn conv_pointwise_m(cfg: &DscConfig, m: usize) -> usize {
 /// memory), or of `max_n` when `m` is above `max_m` (the tile's refusal then names `M`).
 /// Errors: `n = 0`.
 pub fn layer_n_tiles(pw: &PointwiseConfig, m: usize, n: usize) -> Result<Vec<Range<usize>>> {
-    let tile_n = pw.max_n_for(m);
-    n_tiles(n, if tile_n == 0 { pw.max_n() } else { tile_n })
+    let tile_n = if m > pw.max_m() { pw.max_n() } else { pw.max_n_for(m) };
+    n_tiles(n, tile_n)
 }
 
 /// The tiles of `n` output channels ([`layer_n_tiles`]), each tile's layer from `layer_of(its
