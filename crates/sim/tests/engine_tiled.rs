@@ -45,6 +45,35 @@ fn engine() -> EngineSim {
     sim
 }
 
+/// Presents `writes` back to back (one per cycle; the last a START), then checks the verdict:
+/// refused — `error` set, nothing running, cleared with a write to `clear`; taken — the engine
+/// busy waiting for input, abandoned by a reset.
+fn check_start(m: &mut dsc_sim::Model, writes: &[(u32, u32)], clear: u32, refused: bool, what: &str) {
+    for &(a, d) in writes {
+        dsc_sim::config_port::write(m, a, d).unwrap();
+    }
+    dsc_sim::config_port::settle(m);
+    if refused {
+        assert_eq!(m.get("error").unwrap(), 1, "{what}: START accepted");
+        assert_eq!(m.get("busy").unwrap(), 0, "{what}: a refused START runs nothing");
+        dsc_sim::config_port::write_settled(m, clear, 0).unwrap();
+    } else {
+        assert_eq!(m.get("error").unwrap(), 0, "{what}: START refused");
+        assert_eq!(m.get("busy").unwrap(), 1, "{what}: the layer waits for input");
+        m.set("reset", 1).unwrap();
+        m.tick();
+        m.set("reset", 0).unwrap();
+        for _ in 0..10_000 {
+            if m.get("busy").unwrap() == 0 {
+                break;
+            }
+            m.tick();
+        }
+        assert_eq!(m.get("busy").unwrap(), 0, "{what}: busy after reset");
+    }
+    assert_eq!(m.get("error").unwrap(), 0, "{what}");
+}
+
 /// A random layer `h × w × m → n` with random weights and requantization.
 fn layer(rng: &mut ChaCha8Rng, case: usize, [h, w, m, n]: [usize; 4], stride: usize) -> (DscBlock, Tensor<i8>) {
     let input = Tensor::from_fn([1, h, w, m], |_, _, _, _| int8(rng)).unwrap();
@@ -117,31 +146,9 @@ fn layers_beyond_the_weight_memory_are_refused() {
         ((1, 4), (0, 2), false),
         ((1, 1), (0, 4), false),
     ] {
-        let m = sim.model();
-        for (a, d) in [(pw(2), 1), (pw(3), 1), (pw(first.0), first.1), (pw(second.0), second.1), (pw(8), 0)] {
-            dsc_sim::config_port::write(m, a, d).unwrap();
-        }
-        dsc_sim::config_port::settle(m);
         let what = format!("index {} = {}, then index {} = {}", first.0, first.1, second.0, second.1);
-        if refused {
-            assert_eq!(m.get("error").unwrap(), 1, "{what}: START accepted");
-            assert_eq!(m.get("busy").unwrap(), 0, "{what}: a refused START runs nothing");
-            dsc_sim::config_port::write_settled(m, pw(9), 0).unwrap();
-        } else {
-            assert_eq!(m.get("error").unwrap(), 0, "{what}: START refused");
-            assert_eq!(m.get("busy").unwrap(), 1, "{what}: the layer waits for input");
-            m.set("reset", 1).unwrap();
-            m.tick();
-            m.set("reset", 0).unwrap();
-            for _ in 0..10_000 {
-                if m.get("busy").unwrap() == 0 {
-                    break;
-                }
-                m.tick();
-            }
-            assert_eq!(m.get("busy").unwrap(), 0, "{what}: busy after reset");
-        }
-        assert_eq!(m.get("error").unwrap(), 0);
+        let writes = [(pw(2), 1), (pw(3), 1), (pw(first.0), first.1), (pw(second.0), second.1), (pw(8), 0)];
+        check_start(sim.model(), &writes, pw(9), refused, &what);
     }
     let got = sim.run_dsc_tiled(&block, &input, None).unwrap();
     assert_eq!(got.output, block.run(&input).unwrap(), "after the refusals");
@@ -169,32 +176,8 @@ fn rows_beyond_max_line_words_are_refused() {
     // The hardware: H, W, G written back to back (one per cycle), then START.
     let reg = |i| cfg_addr(0, i);
     for (w, g, refused) in [(12, 4, true), (7, 4, true), (12, 2, false), (6, 4, false)] {
-        let m = sim.model();
-        for (a, d) in [(reg(0), 3), (reg(1), w), (reg(2), g), (reg(CFG_START), 0)] {
-            dsc_sim::config_port::write(m, a, d).unwrap();
-        }
-        dsc_sim::config_port::settle(m);
-        let what = format!("W {w} · G {g}");
-        if refused {
-            assert_eq!(m.get("error").unwrap(), 1, "{what}: START accepted");
-            assert_eq!(m.get("busy").unwrap(), 0, "{what}: a refused START runs nothing");
-            dsc_sim::config_port::write_settled(m, reg(CFG_CLEAR_ERROR), 0).unwrap();
-        } else {
-            assert_eq!(m.get("error").unwrap(), 0, "{what}: START refused");
-            assert_eq!(m.get("busy").unwrap(), 1, "{what}: the frame waits for input");
-            // Abandon the frame.
-            m.set("reset", 1).unwrap();
-            m.tick();
-            m.set("reset", 0).unwrap();
-            for _ in 0..10_000 {
-                if m.get("busy").unwrap() == 0 {
-                    break;
-                }
-                m.tick();
-            }
-            assert_eq!(m.get("busy").unwrap(), 0, "{what}: busy after reset");
-        }
-        assert_eq!(m.get("error").unwrap(), 0);
+        let writes = [(reg(0), 3), (reg(1), w), (reg(2), g), (reg(CFG_START), 0)];
+        check_start(sim.model(), &writes, reg(CFG_CLEAR_ERROR), refused, &format!("W {w} · G {g}"));
     }
     let (block, input) = layer(&mut rng, 4, [6, 6, 8, 10], 1);
     let got = sim.run_dsc_tiled(&block, &input, None).unwrap();
