@@ -745,18 +745,20 @@ impl<
             }
         }
         self.clamp_ok.d.next = self.lo_off.val() <= self.hi_off.val();
-        // The row check sees W and G as the layer registers hold them after this edge.
+        // The row check follows W and G as written (a write is taken when valid, in range and
+        // idle — `!bad` for these indices, spelled out so the check does not depend on START's
+        // own verdict).
         for i in 0..self.row_fits.len() {
             self.row_fits[i].clock.next = self.clock.val();
-            self.row_fits[i].a.next = self.width.q.val();
-            self.row_fits[i].b_minus_1.next = self.last_group.q.val();
-            if self.port.valid.val() && !self.bad.val() && (self.region.val() == 0) {
-                if self.index.val() == 1 {
-                    self.row_fits[i].a.next = self.port.data.val().get_bits::<CB>(0);
-                }
-                if self.index.val() == 2 {
-                    self.row_fits[i].b_minus_1.next = self.data_m1.val().get_bits::<GADDR>(0);
-                }
+            self.row_fits[i].a.next = self.port.data.val().get_bits::<CB>(0);
+            self.row_fits[i].b_minus_1.next = self.data_m1.val().get_bits::<GADDR>(0);
+            self.row_fits[i].a_held.next = self.width.q.val();
+            self.row_fits[i].b_minus_1_held.next = self.last_group.q.val();
+            self.row_fits[i].load_a.next = false;
+            self.row_fits[i].load_b.next = false;
+            if self.port.valid.val() && self.port.data_ok.val() && !self.busy_now.val() && (self.region.val() == 0) {
+                self.row_fits[i].load_a.next = self.index.val() == 1;
+                self.row_fits[i].load_b.next = self.index.val() == 2;
             }
         }
         // RAM writes: weights and shifts the cycle after the config write (staged word), bias

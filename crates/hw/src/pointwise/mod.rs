@@ -710,19 +710,19 @@ impl<
             }
         }
         self.clamp_ok.d.next = self.lo_off.val() <= self.hi_off.val();
-        // The weight-tile check likewise sees MT and NT as they are after this edge.
+        // The weight-tile check likewise follows MT and NT as written.
         self.tiles_ok.next = true;
         for i in 0..self.tile_fits.len() {
             self.tiles_ok.next = self.tile_fits[i].fits.val();
-            self.tile_fits[i].a.next = self.mt.q.val();
-            self.tile_fits[i].b_minus_1.next = self.nt.q.val() - 1;
+            self.tile_fits[i].a.next = self.port.data.val().get_bits::<16>(0) & self.cmask.val();
+            self.tile_fits[i].b_minus_1.next = (self.port.data.val().get_bits::<16>(0) & self.cmask.val()) - 1;
+            self.tile_fits[i].a_held.next = self.mt.q.val();
+            self.tile_fits[i].b_minus_1_held.next = self.nt.q.val() - 1;
+            self.tile_fits[i].load_a.next = false;
+            self.tile_fits[i].load_b.next = false;
             if self.port.valid.val() && self.port.data_ok.val() && !self.running.q.val() && (self.region.val() == 0) {
-                if self.index.val() == 0 {
-                    self.tile_fits[i].a.next = self.port.data.val().get_bits::<16>(0) & self.cmask.val();
-                }
-                if self.index.val() == 1 {
-                    self.tile_fits[i].b_minus_1.next = (self.port.data.val().get_bits::<16>(0) & self.cmask.val()) - 1;
-                }
+                self.tile_fits[i].load_a.next = self.index.val() == 0;
+                self.tile_fits[i].load_b.next = self.index.val() == 1;
             }
         }
         self.bad.next = false;
