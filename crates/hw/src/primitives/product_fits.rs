@@ -90,10 +90,13 @@ wire [{msb}:0] b_new = {{{bz}'d0, b_minus_1}} + {n}'d1;
 wire [{msb}:0] b_now = {{{bz}'d0, b_minus_1_held}} + {n}'d1;
 wire [{msb}:0] product_a = a_new * b_now;
 wire [{msb}:0] product_b = a_now * b_new;
+wire a_fits = product_a <= {n}'d{limit};
+wire b_fits = product_b <= {n}'d{limit};
 
+// And-or, not if/else: yosys' `share` would merge two multipliers selected by a mux into one
+// behind input muxes, putting the decode back in front of it.
 always @(posedge clock) begin
-   if (load_a) fits <= product_a <= {n}'d{limit};
-   else if (load_b) fits <= product_b <= {n}'d{limit};
+   fits <= (load_a & a_fits) | (load_b & b_fits) | (~load_a & ~load_b & fits);
 end
 ",
             msb = n - 1,
