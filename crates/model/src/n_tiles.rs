@@ -21,6 +21,7 @@ use std::ops::Range;
 use crate::dsc::DscBlock;
 use crate::engine::{conv_cycles, dsc_cycles, DscConfig, DscLayer};
 use crate::error::{ModelError, Result};
+use crate::im2col::{im2col_channels, im2col_layer};
 use crate::pointwise::PointwiseConfig;
 use crate::requant::RequantParams;
 use crate::synthetic::ConvLayer;
@@ -129,21 +130,18 @@ impl TiledLayer {
 }
 
 /// A DSC layer `h × w × m → n` on `cfg` in tiles of the most output channels the pointwise
-/// weight memory holds for `m` ([`dsc_tile_n`]; one tile when `n` fits). Errors: what
+/// weight memory holds for `m` ([`layer_n_tiles`]; one tile when `n` fits). Errors: what
 /// [`DscConfig::layer`] refuses for a tile (the window geometry, `m` above `max_m`, …), `n = 0`.
 pub fn dsc_tiled_layer(cfg: &DscConfig, h: usize, w: usize, m: usize, n: usize, stride: usize) -> Result<TiledLayer> {
     tiled(cfg.pointwise(), m, n, |tile_n| cfg.layer(h, w, m, tile_n, stride))
 }
 
-/// [`dsc_tiled_layer`] for a standard convolution in conv mode ([`DscConfig::conv_layer`]).
+/// [`dsc_tiled_layer`] for a standard convolution in conv mode ([`DscConfig::conv_layer`]),
+/// tiled by the `M' = G·Dk²·P` channels its pointwise stage sees.
 pub fn conv_tiled_layer(cfg: &DscConfig, h: usize, w: usize, m: usize, n: usize, stride: usize) -> Result<TiledLayer> {
-    tiled(cfg.pointwise(), conv_pointwise_m(cfg, m), n, |tile_n| cfg.conv_layer(h, w, m, tile_n, stride))
-}
-
-/// The channels the pointwise stage sees in conv mode for `m` input channels: `M' = ⌈m/P⌉·Dk²·P`.
-pub fn conv_pointwise_m(cfg: &DscConfig, m: usize) -> usize {
-    let (p, dk) = (cfg.engine().lanes(), cfg.engine().dk());
-    m.div_ceil(p) * dk * dk * p
+    // A geometry the window refuses: any tile size does, `conv_layer` names why.
+    let pw_m = im2col_layer(&cfg.engine().window(), h, w, m, stride).map_or(m, |l| im2col_channels(&l));
+    tiled(cfg.pointwise(), pw_m, n, |tile_n| cfg.conv_layer(h, w, m, tile_n, stride))
 }
 
 /// The N tiles of a layer whose pointwise stage sees `m` channels: tiles of
@@ -160,10 +158,10 @@ pub fn layer_n_tiles(pw: &PointwiseConfig, m: usize, n: usize) -> Result<Vec<Ran
 /// layer's.
 fn tiled(pw: &PointwiseConfig, m: usize, n: usize, layer_of: impl Fn(usize) -> Result<DscLayer>) -> Result<TiledLayer> {
     let ranges = layer_n_tiles(pw, m, n)?;
-    let max_n = ranges[0].len();
+    let tile_n = ranges[0].len();
     let tiles = ranges.iter().map(|r| layer_of(r.len())).collect::<Result<_>>().map_err(|e| {
         if ranges.len() > 1 {
-            e.context(&format!("N = {n} in {} tiles of at most {max_n} channels", ranges.len()))
+            e.context(&format!("N = {n} in {} tiles of at most {tile_n} channels", ranges.len()))
         } else {
             e
         }
@@ -327,9 +325,8 @@ mod tests {
         let fc = dsc_tiled_layer(&cfg, 1, 1, 1024, 1000, 1).unwrap();
         assert_eq!((fc.count(), fc.ranges[7].clone()), (8, 896..1000));
         // conv0 in conv mode: M' = 1·9·8 = 72 (9 M-tiles), 32 channels in one pass.
-        assert_eq!(conv_pointwise_m(&cfg, 3), 72);
-        assert_eq!(layer_n_tiles(cfg.pointwise(), 72, 32).unwrap(), vec![0..32]);
-        assert_eq!(conv_tiled_layer(&cfg, 224, 224, 3, 32, 2).unwrap().count(), 1);
+        let conv0 = conv_tiled_layer(&cfg, 224, 224, 3, 32, 2).unwrap();
+        assert_eq!((conv0.count(), conv0.tiles[0].pointwise.m), (1, 72));
         // Every tile of every layer is one the stage takes (MT·NT ≤ 2048).
         for t in dsc_tiled_layer(&cfg, 14, 14, 512, 1024, 2).unwrap().tiles {
             assert_eq!((t.pointwise.m, t.pointwise.n), (512, 256));

@@ -11,7 +11,7 @@ use crate::{build, Beat, BuildOptions, Design, Model, SimError, StreamSink, Stre
 use dsc_hw::engine::{with_instance, DscProgram, InstanceError, InstanceUser};
 use dsc_model::engine::{conv_cycles, dsc_cycles, DscConfig};
 use dsc_model::engine_config::EngineConfig;
-use dsc_model::n_tiles::{concat_channels, conv_pointwise_m, conv_slice, dsc_slice, layer_n_tiles};
+use dsc_model::n_tiles::{concat_channels, conv_slice, conv_tiled_layer, dsc_slice, dsc_tiled_layer};
 use dsc_model::pointwise::PointwiseConfig;
 use dsc_model::synthetic::ConvLayer;
 use dsc_model::{DscBlock, ModelError, Tensor};
@@ -162,13 +162,14 @@ impl EngineSim {
         self.run_loaded(&prog, beats, stalls, model)
     }
 
-    /// Runs `layer` in N tiles of as many channels as the pointwise weight memory holds for its
-    /// `M` ([`dsc_model::n_tiles`]): each tile a whole pass of [`Self::run_dsc`] over `input`
-    /// with the tile's pointwise weights, bias and requantization; the outputs concatenated.
-    /// One tile when `N` fits. Errors as
+    /// Runs `layer` in the N tiles of [`dsc_model::n_tiles::dsc_tiled_layer`] (as many channels
+    /// as the pointwise weight memory holds for its `M`): each tile a whole pass of
+    /// [`Self::run_dsc`] over `input` with the tile's pointwise weights, bias and
+    /// requantization; the outputs concatenated. One tile when `N` fits. Errors as
     /// [`Self::run_dsc`].
     pub fn run_dsc_tiled(&mut self, layer: &DscBlock, input: &Tensor<i8>, stalls: Option<u64>) -> Result<TiledRun> {
-        self.run_tiles(layer.m(), layer.n(), stalls, |sim, r, stalls| {
+        let tiled = dsc_tiled_layer(&self.cfg, input.h(), input.w(), layer.m(), layer.n(), layer.stride());
+        self.run_tiles(tiled.map_err(EngineSimError::Layer)?.ranges, stalls, |sim, r, stalls| {
             let tile = dsc_slice(layer, r).map_err(EngineSimError::Layer)?;
             sim.run_dsc(&tile, input, stalls)
         })
@@ -176,23 +177,21 @@ impl EngineSim {
 
     /// [`Self::run_conv`] in N tiles, as [`Self::run_dsc_tiled`].
     pub fn run_conv_tiled(&mut self, layer: &ConvLayer, input: &Tensor<i8>, stalls: Option<u64>) -> Result<TiledRun> {
-        let m = conv_pointwise_m(&self.cfg, layer.weights.c());
-        self.run_tiles(m, layer.weights.n(), stalls, |sim, r, stalls| {
+        let tiled = conv_tiled_layer(&self.cfg, input.h(), input.w(), layer.weights.c(), layer.weights.n(), layer.stride);
+        self.run_tiles(tiled.map_err(EngineSimError::Layer)?.ranges, stalls, |sim, r, stalls| {
             let tile = conv_slice(layer, r).map_err(EngineSimError::Layer)?;
             sim.run_conv(&tile, input, stalls)
         })
     }
 
-    /// One `pass` per N tile of `n` output channels over a pointwise stage that sees `m`
-    /// channels ([`layer_n_tiles`]; tile `t` with the stall seed `s ^ t`), the runs merged.
+    /// One `pass` per N tile (channel range; tile `t` with the stall seed `s ^ t`), the runs
+    /// merged.
     fn run_tiles(
         &mut self,
-        m: usize,
-        n: usize,
+        ranges: Vec<Range<usize>>,
         stalls: Option<u64>,
         mut pass: impl FnMut(&mut Self, Range<usize>, Option<u64>) -> Result<LayerRun>,
     ) -> Result<TiledRun> {
-        let ranges = layer_n_tiles(self.cfg.pointwise(), m, n).map_err(EngineSimError::Layer)?;
         let mut runs = Vec::with_capacity(ranges.len());
         for (t, r) in ranges.into_iter().enumerate() {
             runs.push(pass(self, r, stalls.map(|s| s ^ t as u64))?);
