@@ -191,6 +191,21 @@ pub struct DepthwiseEngineQ<
     /// The row fits (true without `row_fits`).
     row_ok: Signal<Local, Bit>,
     wram: SdpRam<WIN, GADDR>,
+    /// The weight RAM is read ahead of the window on the bus (for Fmax: the RAM's address is
+    /// a register and the accept only its read enable): during a frame `wram` holds the word
+    /// of the group after `group` and `wread` is the group after that (one group less without
+    /// `wts_reg`). START primes the pipe with one read per stage (`wprime`).
+    wread: DFF<Bits<GADDR>>,
+    /// `wread`'s next group (wraps after `last_group`).
+    wread_next: Signal<Local, Bits<GADDR>>,
+    /// The weight word of `group` in a fabric register beside the RAM, with DSP lanes (for
+    /// Fmax: the DP16KD's ~5.8 ns clock-to-out ends there, not at the lanes' multipliers
+    /// across the die); none with LUT lanes, which keep the RAM output as their operand.
+    wts_reg: Vec<DFF<Bits<WIN>>>,
+    /// The cycle after `start_r`: the second priming read (with `wts_reg`).
+    start_r2: DFF<Bit>,
+    /// Advance the weight read pipe this cycle: a window accepted, or START's priming.
+    wshift: Signal<Local, Bit>,
     bram: SdpRam<PW32, GADDR>,
     mram: SdpRam<PW32, GADDR>,
     sram: SdpRam<PW6, GADDR>,
@@ -446,6 +461,11 @@ impl<
             row_fits: if cfg.line_words_limited() { vec![ProductFits::new(cfg.max_line_words())] } else { vec![] },
             row_ok: Default::default(),
             wram: Default::default(),
+            wread: Default::default(),
+            wread_next: Default::default(),
+            wts_reg: if lut_muls { vec![] } else { vec![Default::default()] },
+            start_r2: Default::default(),
+            wshift: Default::default(),
             bram: param_ram(),
             mram: param_ram(),
             sram: Default::default(),
@@ -565,7 +585,7 @@ impl<
         dff_setup!(
             self, clock, height, width, last_group, stride2, in_zp, out_zp, act_min, act_max, clamp_ok,
             im2col, wstage, bstage, sstage, wpend, bpend, mpend, spend, pgroup, err,
-            bias1, shift1, active, start_r, flush, credits, space, group, ser, ser_valid, ser_last, ser_tap, ser_at_last
+            bias1, shift1, active, start_r, start_r2, wread, flush, credits, space, group, ser, ser_valid, ser_last, ser_tap, ser_at_last
         );
         clock!(self, clock, window, wram, bram, mram, sram, fifo, port);
         for l in 0..self.lanes.len() {
@@ -847,21 +867,47 @@ impl<
         if self.accept.val() {
             self.group.d.next = self.next_group.val();
         }
-        // Weight RAM: read the word of the window on the bus (prefetch the next on accept).
-        // The parameter RAMs below, like this one, read every cycle.
-        self.wram.read_enable.next = true;
+        // Weight RAM: a read pipe one word (two with `wts_reg`) ahead of the window on the
+        // bus, advanced by each accept; while idle `wread` waits at group 0, and START's two
+        // cycles (`start_r`, `start_r2`: no window can be accepted before the first input beat
+        // after them) read groups 0 and 1 into it. Writes land only while idle, a cycle or more
+        // before these reads.
+        self.start_r2.d.next = self.start_r.q.val();
+        self.wshift.next = self.accept.val() || self.start_r.q.val();
+        for _i in 0..self.wts_reg.len() {
+            self.wshift.next = self.accept.val() || self.start_r.q.val() || self.start_r2.q.val();
+        }
+        if self.wread.q.val() == self.last_group.q.val() {
+            self.wread_next.next = 0.into();
+        } else {
+            self.wread_next.next = self.wread.q.val() + 1;
+        }
+        self.wram.read_address.next = self.wread.q.val();
+        self.wram.read_enable.next = self.wshift.val();
+        if self.wshift.val() {
+            self.wread.d.next = self.wread_next.val();
+        }
+        if !self.busy_now.val() {
+            self.wread.d.next = 0.into();
+        }
+        // The parameter RAMs below read every cycle.
         self.mram.read_enable.next = true;
         self.bram.read_enable.next = true;
         self.sram.read_enable.next = true;
-        if self.accept.val() {
-            self.wram.read_address.next = self.next_group.val();
-        } else {
-            self.wram.read_address.next = self.group.q.val();
-        }
         // Lanes.
         for l in 0..self.lanes.len() {
             self.lanes[l].win.next = self.win_data.val();
             self.lanes[l].wts.next = self.wram.read_data.val();
+        }
+        for i in 0..self.wts_reg.len() {
+            self.wts_reg[i].clock.next = self.clock.val();
+            self.wts_reg[i].d.next = self.wts_reg[i].q.val();
+            if self.wshift.val() {
+                self.wts_reg[i].d.next = self.wram.read_data.val();
+            }
+            for l in 0..self.lanes.len() {
+                self.lanes[l].wts.next = self.wts_reg[i].q.val();
+            }
         }
         // Validity, tlast and group beside the lanes.
         self.vpipe[0].d.next = self.accept.val() && !self.im2col.q.val();
