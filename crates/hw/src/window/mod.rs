@@ -121,6 +121,9 @@ pub struct SlidingWindow<
     /// column scan's step and load.
     group_end_r: DFF<Bit>,
     lb_addr: DFF<Bits<LADDR>>,
+    /// `lb_addr + 1`, kept beside it (for Fmax: no carry chain in front of the line buffers'
+    /// read address pins).
+    lb_succ: DFF<Bits<LADDR>>,
     zp_beat: DFF<Bits<BEAT>>,
     out_valid: DFF<Bit>,
     out_last: DFF<Bit>,
@@ -209,6 +212,7 @@ impl<
             last_group_r: Default::default(),
             group_end_r: Default::default(),
             lb_addr: Default::default(),
+            lb_succ: Default::default(),
             zp_beat: Default::default(),
             out_valid: Default::default(),
             out_last: Default::default(),
@@ -272,6 +276,7 @@ impl<
             last_group_r,
             group_end_r,
             lb_addr,
+            lb_succ,
             zp_beat,
             out_valid,
             out_last,
@@ -316,8 +321,10 @@ impl<
             self.group_end_r.d.next = self.group_succ.q.val() == self.last_group_r.q.val();
             if self.row_end.val() {
                 self.lb_addr.d.next = 0.into();
+                self.lb_succ.d.next = 1.into();
             } else if self.colscan.at_real.val() {
-                self.lb_addr.d.next = self.lb_addr.q.val() + 1;
+                self.lb_addr.d.next = self.lb_succ.q.val();
+                self.lb_succ.d.next = self.lb_succ.q.val() + 1;
             }
             if self.is_real.val() {
                 self.error.d.next = self.error.q.val()
@@ -346,7 +353,7 @@ impl<
             } else if self.row_end.val() {
                 self.line_buffers[k].read_address.next = 0.into();
             } else {
-                self.line_buffers[k].read_address.next = self.lb_addr.q.val() + 1;
+                self.line_buffers[k].read_address.next = self.lb_succ.q.val();
             }
             self.line_buffers[k].write_data.next = self.lb_src[k].val();
             self.lb_src[k + 1].next = self.line_buffers[k].read_data.val();
@@ -424,6 +431,7 @@ impl<
             }
             self.group_end_r.d.next = self.last_group.val() == 0;
             self.lb_addr.d.next = 0.into();
+            self.lb_succ.d.next = 1.into();
             self.last_group_r.d.next = self.last_group.val();
             for l in 0..self.zp_chain.len() {
                 self.zp_beat.d.next = self.zp_chain[l].val();
