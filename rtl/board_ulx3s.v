@@ -1025,6 +1025,15 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
     reg  [5:0] wram$read_address;
     reg  wram$read_enable;
     wire  [287:0] wram$read_data;
+    reg  [5:0] wread$d;
+    wire  [5:0] wread$q;
+    reg  wread$clock;
+    reg  [287:0] wts_reg$0$d;
+    wire  [287:0] wts_reg$0$q;
+    reg  wts_reg$0$clock;
+    reg  start_r2$d;
+    wire  start_r2$q;
+    reg  start_r2$clock;
     reg  bram$clock;
     reg  bram$write_enable;
     reg  [5:0] bram$write_address;
@@ -1309,6 +1318,8 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
     reg  win_last;
     reg  win_busy;
     reg  row_ok;
+    reg  [5:0] wread_next;
+    reg  wshift;
     reg  bwr;
     reg  mwr;
     reg  [127:0] pword;
@@ -1378,6 +1389,21 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         .read_address(wram$read_address),
         .read_enable(wram$read_enable),
         .read_data(wram$read_data)
+    );
+    board_ulx3s$engine$wread wread(
+        .d(wread$d),
+        .q(wread$q),
+        .clock(wread$clock)
+    );
+    board_ulx3s$engine$wts_reg$0 wts_reg$0(
+        .d(wts_reg$0$d),
+        .q(wts_reg$0$q),
+        .clock(wts_reg$0$clock)
+    );
+    board_ulx3s$engine$start_r2 start_r2(
+        .d(start_r2$d),
+        .q(start_r2$q),
+        .clock(start_r2$clock)
     );
     board_ulx3s$engine$bram bram(
         .clock(bram$clock),
@@ -1822,6 +1848,8 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         shift1$clock = clock;
         active$clock = clock;
         start_r$clock = clock;
+        start_r2$clock = clock;
+        wread$clock = clock;
         flush$clock = clock;
         credits$clock = clock;
         space$clock = clock;
@@ -1854,6 +1882,8 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         shift1$d = shift1$q;
         active$d = active$q;
         start_r$d = start_r$q;
+        start_r2$d = start_r2$q;
+        wread$d = wread$q;
         flush$d = flush$q;
         credits$d = credits$q;
         space$d = space$q;
@@ -2079,16 +2109,26 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         if (accept) begin
             group$d = next_group;
         end
-        wram$read_enable = 1'b1;
+        start_r2$d = start_r$q;
+        wshift = accept || start_r$q;
+        wshift = accept || start_r$q || start_r2$q;
+        if (wread$q == last_group$q) begin
+            wread_next = 32'h0;
+        end
+        else begin
+            wread_next = wread$q + 32'h1;
+        end
+        wram$read_address = wread$q;
+        wram$read_enable = wshift;
+        if (wshift) begin
+            wread$d = wread_next;
+        end
+        if (~busy_now) begin
+            wread$d = 32'h0;
+        end
         mram$read_enable = 1'b1;
         bram$read_enable = 1'b1;
         sram$read_enable = 1'b1;
-        if (accept) begin
-            wram$read_address = next_group;
-        end
-        else begin
-            wram$read_address = group$q;
-        end
         lanes$0$win = win_data;
         lanes$0$wts = wram$read_data;
         lanes$1$win = win_data;
@@ -2097,6 +2137,15 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
         lanes$2$wts = wram$read_data;
         lanes$3$win = win_data;
         lanes$3$wts = wram$read_data;
+        wts_reg$0$clock = clock;
+        wts_reg$0$d = wts_reg$0$q;
+        if (wshift) begin
+            wts_reg$0$d = wram$read_data;
+        end
+        lanes$0$wts = wts_reg$0$q;
+        lanes$1$wts = wts_reg$0$q;
+        lanes$2$wts = wts_reg$0$q;
+        lanes$3$wts = wts_reg$0$q;
         vpipe$0$d = accept && ~im2col$q;
         lpipe$0$d = win_last;
         gpipe$0$d = group$q;
@@ -14776,6 +14825,25 @@ module board_ulx3s$engine$start_r(d,q,clock);
 endmodule // board_ulx3s$engine$start_r
 
 
+module board_ulx3s$engine$start_r2(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_ulx3s$engine$start_r2
+
+
 module board_ulx3s$engine$stride2(d,q,clock);
     
     // Module arguments
@@ -15061,6 +15129,9 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
     reg  [11:0] lb_addr$d;
     wire  [11:0] lb_addr$q;
     reg  lb_addr$clock;
+    reg  [11:0] lb_succ$d;
+    wire  [11:0] lb_succ$q;
+    reg  lb_succ$clock;
     reg  [31:0] zp_beat$d;
     wire  [31:0] zp_beat$q;
     reg  zp_beat$clock;
@@ -15228,6 +15299,11 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
         .q(lb_addr$q),
         .clock(lb_addr$clock)
     );
+    board_ulx3s$engine$window$lb_succ lb_succ(
+        .d(lb_succ$d),
+        .q(lb_succ$q),
+        .clock(lb_succ$clock)
+    );
     board_ulx3s$engine$window$zp_beat zp_beat(
         .d(zp_beat$d),
         .q(zp_beat$q),
@@ -15258,6 +15334,7 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
         last_group_r$clock = clock;
         group_end_r$clock = clock;
         lb_addr$clock = clock;
+        lb_succ$clock = clock;
         zp_beat$clock = clock;
         out_valid$clock = clock;
         out_last$clock = clock;
@@ -15269,6 +15346,7 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
         last_group_r$d = last_group_r$q;
         group_end_r$d = group_end_r$q;
         lb_addr$d = lb_addr$q;
+        lb_succ$d = lb_succ$q;
         zp_beat$d = zp_beat$q;
         out_valid$d = out_valid$q;
         out_last$d = out_last$q;
@@ -15307,9 +15385,11 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
             group_end_r$d = group_succ$q == last_group_r$q;
             if (row_end) begin
                 lb_addr$d = 32'h0;
+                lb_succ$d = 32'h1;
             end
             else if (colscan$at_real) begin
-                lb_addr$d = lb_addr$q + 32'h1;
+                lb_addr$d = lb_succ$q;
+                lb_succ$d = lb_succ$q + 32'h1;
             end
             if (is_real) begin
                 error$d = error$q || (inp$tlast != (rowscan$at_last_real && colscan$at_last_real && group_end_r$q));
@@ -15330,7 +15410,7 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
             line_buffers$0$read_address = 32'h0;
         end
         else begin
-            line_buffers$0$read_address = lb_addr$q + 32'h1;
+            line_buffers$0$read_address = lb_succ$q;
         end
         line_buffers$0$write_data = lb_src$0;
         lb_src$1 = line_buffers$0$read_data;
@@ -15345,7 +15425,7 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
             line_buffers$1$read_address = 32'h0;
         end
         else begin
-            line_buffers$1$read_address = lb_addr$q + 32'h1;
+            line_buffers$1$read_address = lb_succ$q;
         end
         line_buffers$1$write_data = lb_src$1;
         lb_src$2 = line_buffers$1$read_data;
@@ -15462,6 +15542,7 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
             end
             group_end_r$d = last_group == 32'h0;
             lb_addr$d = 32'h0;
+            lb_succ$d = 32'h1;
             last_group_r$d = last_group;
             zp_beat$d = zp_chain$0;
             zp_beat$d = zp_chain$1;
@@ -16305,6 +16386,25 @@ module board_ulx3s$engine$window$lb_addr(d,q,clock);
     end
           
 endmodule // board_ulx3s$engine$window$lb_addr
+
+
+module board_ulx3s$engine$window$lb_succ(d,q,clock);
+    
+    // Module arguments
+    input wire  [11:0] d;
+    output reg  [11:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 12'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_ulx3s$engine$window$lb_succ
 
 
 module board_ulx3s$engine$window$line_buffers$0(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
@@ -18581,6 +18681,25 @@ module board_ulx3s$engine$wram(clock,write_enable,write_address,write_data,read_
 endmodule // board_ulx3s$engine$wram
 
 
+module board_ulx3s$engine$wread(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_ulx3s$engine$wread
+
+
 module board_ulx3s$engine$wstage(d,q,clock);
     
     // Module arguments
@@ -18598,6 +18717,25 @@ module board_ulx3s$engine$wstage(d,q,clock);
     end
           
 endmodule // board_ulx3s$engine$wstage
+
+
+module board_ulx3s$engine$wts_reg$0(d,q,clock);
+    
+    // Module arguments
+    input wire  [287:0] d;
+    output reg  [287:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 288'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_ulx3s$engine$wts_reg$0
 
 
 module board_ulx3s$receiver(clock,divisor,rx,data,valid,frame_error);

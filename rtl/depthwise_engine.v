@@ -80,6 +80,15 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
     reg  [5:0] wram$read_address;
     reg  wram$read_enable;
     wire  [287:0] wram$read_data;
+    reg  [5:0] wread$d;
+    wire  [5:0] wread$q;
+    reg  wread$clock;
+    reg  [287:0] wts_reg$0$d;
+    wire  [287:0] wts_reg$0$q;
+    reg  wts_reg$0$clock;
+    reg  start_r2$d;
+    wire  start_r2$q;
+    reg  start_r2$clock;
     reg  bram$clock;
     reg  bram$write_enable;
     reg  [5:0] bram$write_address;
@@ -364,6 +373,8 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
     reg  win_last;
     reg  win_busy;
     reg  row_ok;
+    reg  [5:0] wread_next;
+    reg  wshift;
     reg  bwr;
     reg  mwr;
     reg  [127:0] pword;
@@ -433,6 +444,21 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
         .read_address(wram$read_address),
         .read_enable(wram$read_enable),
         .read_data(wram$read_data)
+    );
+    depthwise_engine$wread wread(
+        .d(wread$d),
+        .q(wread$q),
+        .clock(wread$clock)
+    );
+    depthwise_engine$wts_reg$0 wts_reg$0(
+        .d(wts_reg$0$d),
+        .q(wts_reg$0$q),
+        .clock(wts_reg$0$clock)
+    );
+    depthwise_engine$start_r2 start_r2(
+        .d(start_r2$d),
+        .q(start_r2$q),
+        .clock(start_r2$clock)
     );
     depthwise_engine$bram bram(
         .clock(bram$clock),
@@ -877,6 +903,8 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
         shift1$clock = clock;
         active$clock = clock;
         start_r$clock = clock;
+        start_r2$clock = clock;
+        wread$clock = clock;
         flush$clock = clock;
         credits$clock = clock;
         space$clock = clock;
@@ -909,6 +937,8 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
         shift1$d = shift1$q;
         active$d = active$q;
         start_r$d = start_r$q;
+        start_r2$d = start_r2$q;
+        wread$d = wread$q;
         flush$d = flush$q;
         credits$d = credits$q;
         space$d = space$q;
@@ -1134,16 +1164,26 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
         if (accept) begin
             group$d = next_group;
         end
-        wram$read_enable = 1'b1;
+        start_r2$d = start_r$q;
+        wshift = accept || start_r$q;
+        wshift = accept || start_r$q || start_r2$q;
+        if (wread$q == last_group$q) begin
+            wread_next = 32'h0;
+        end
+        else begin
+            wread_next = wread$q + 32'h1;
+        end
+        wram$read_address = wread$q;
+        wram$read_enable = wshift;
+        if (wshift) begin
+            wread$d = wread_next;
+        end
+        if (~busy_now) begin
+            wread$d = 32'h0;
+        end
         mram$read_enable = 1'b1;
         bram$read_enable = 1'b1;
         sram$read_enable = 1'b1;
-        if (accept) begin
-            wram$read_address = next_group;
-        end
-        else begin
-            wram$read_address = group$q;
-        end
         lanes$0$win = win_data;
         lanes$0$wts = wram$read_data;
         lanes$1$win = win_data;
@@ -1152,6 +1192,15 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
         lanes$2$wts = wram$read_data;
         lanes$3$win = win_data;
         lanes$3$wts = wram$read_data;
+        wts_reg$0$clock = clock;
+        wts_reg$0$d = wts_reg$0$q;
+        if (wshift) begin
+            wts_reg$0$d = wram$read_data;
+        end
+        lanes$0$wts = wts_reg$0$q;
+        lanes$1$wts = wts_reg$0$q;
+        lanes$2$wts = wts_reg$0$q;
+        lanes$3$wts = wts_reg$0$q;
         vpipe$0$d = accept && ~im2col$q;
         lpipe$0$d = win_last;
         gpipe$0$d = group$q;
@@ -13831,6 +13880,25 @@ module depthwise_engine$start_r(d,q,clock);
 endmodule // depthwise_engine$start_r
 
 
+module depthwise_engine$start_r2(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$start_r2
+
+
 module depthwise_engine$stride2(d,q,clock);
     
     // Module arguments
@@ -14116,6 +14184,9 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
     reg  [11:0] lb_addr$d;
     wire  [11:0] lb_addr$q;
     reg  lb_addr$clock;
+    reg  [11:0] lb_succ$d;
+    wire  [11:0] lb_succ$q;
+    reg  lb_succ$clock;
     reg  [31:0] zp_beat$d;
     wire  [31:0] zp_beat$q;
     reg  zp_beat$clock;
@@ -14283,6 +14354,11 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
         .q(lb_addr$q),
         .clock(lb_addr$clock)
     );
+    depthwise_engine$window$lb_succ lb_succ(
+        .d(lb_succ$d),
+        .q(lb_succ$q),
+        .clock(lb_succ$clock)
+    );
     depthwise_engine$window$zp_beat zp_beat(
         .d(zp_beat$d),
         .q(zp_beat$q),
@@ -14313,6 +14389,7 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
         last_group_r$clock = clock;
         group_end_r$clock = clock;
         lb_addr$clock = clock;
+        lb_succ$clock = clock;
         zp_beat$clock = clock;
         out_valid$clock = clock;
         out_last$clock = clock;
@@ -14324,6 +14401,7 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
         last_group_r$d = last_group_r$q;
         group_end_r$d = group_end_r$q;
         lb_addr$d = lb_addr$q;
+        lb_succ$d = lb_succ$q;
         zp_beat$d = zp_beat$q;
         out_valid$d = out_valid$q;
         out_last$d = out_last$q;
@@ -14362,9 +14440,11 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
             group_end_r$d = group_succ$q == last_group_r$q;
             if (row_end) begin
                 lb_addr$d = 32'h0;
+                lb_succ$d = 32'h1;
             end
             else if (colscan$at_real) begin
-                lb_addr$d = lb_addr$q + 32'h1;
+                lb_addr$d = lb_succ$q;
+                lb_succ$d = lb_succ$q + 32'h1;
             end
             if (is_real) begin
                 error$d = error$q || (inp$tlast != (rowscan$at_last_real && colscan$at_last_real && group_end_r$q));
@@ -14385,7 +14465,7 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
             line_buffers$0$read_address = 32'h0;
         end
         else begin
-            line_buffers$0$read_address = lb_addr$q + 32'h1;
+            line_buffers$0$read_address = lb_succ$q;
         end
         line_buffers$0$write_data = lb_src$0;
         lb_src$1 = line_buffers$0$read_data;
@@ -14400,7 +14480,7 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
             line_buffers$1$read_address = 32'h0;
         end
         else begin
-            line_buffers$1$read_address = lb_addr$q + 32'h1;
+            line_buffers$1$read_address = lb_succ$q;
         end
         line_buffers$1$write_data = lb_src$1;
         lb_src$2 = line_buffers$1$read_data;
@@ -14517,6 +14597,7 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
             end
             group_end_r$d = last_group == 32'h0;
             lb_addr$d = 32'h0;
+            lb_succ$d = 32'h1;
             last_group_r$d = last_group;
             zp_beat$d = zp_chain$0;
             zp_beat$d = zp_chain$1;
@@ -15360,6 +15441,25 @@ module depthwise_engine$window$lb_addr(d,q,clock);
     end
           
 endmodule // depthwise_engine$window$lb_addr
+
+
+module depthwise_engine$window$lb_succ(d,q,clock);
+    
+    // Module arguments
+    input wire  [11:0] d;
+    output reg  [11:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 12'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$lb_succ
 
 
 module depthwise_engine$window$line_buffers$0(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
@@ -17636,6 +17736,25 @@ module depthwise_engine$wram(clock,write_enable,write_address,write_data,read_ad
 endmodule // depthwise_engine$wram
 
 
+module depthwise_engine$wread(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$wread
+
+
 module depthwise_engine$wstage(d,q,clock);
     
     // Module arguments
@@ -17653,3 +17772,22 @@ module depthwise_engine$wstage(d,q,clock);
     end
           
 endmodule // depthwise_engine$wstage
+
+
+module depthwise_engine$wts_reg$0(d,q,clock);
+    
+    // Module arguments
+    input wire  [287:0] d;
+    output reg  [287:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 288'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$wts_reg$0

@@ -294,6 +294,15 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     reg  [5:0] wram$read_address;
     reg  wram$read_enable;
     wire  [287:0] wram$read_data;
+    reg  [5:0] wread$d;
+    wire  [5:0] wread$q;
+    reg  wread$clock;
+    reg  [287:0] wts_reg$0$d;
+    wire  [287:0] wts_reg$0$q;
+    reg  wts_reg$0$clock;
+    reg  start_r2$d;
+    wire  start_r2$q;
+    reg  start_r2$clock;
     reg  bram$clock;
     reg  bram$write_enable;
     reg  [5:0] bram$write_address;
@@ -578,6 +587,8 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     reg  win_last;
     reg  win_busy;
     reg  row_ok;
+    reg  [5:0] wread_next;
+    reg  wshift;
     reg  bwr;
     reg  mwr;
     reg  [127:0] pword;
@@ -647,6 +658,21 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         .read_address(wram$read_address),
         .read_enable(wram$read_enable),
         .read_data(wram$read_data)
+    );
+    dsc_engine$dw$wread wread(
+        .d(wread$d),
+        .q(wread$q),
+        .clock(wread$clock)
+    );
+    dsc_engine$dw$wts_reg$0 wts_reg$0(
+        .d(wts_reg$0$d),
+        .q(wts_reg$0$q),
+        .clock(wts_reg$0$clock)
+    );
+    dsc_engine$dw$start_r2 start_r2(
+        .d(start_r2$d),
+        .q(start_r2$q),
+        .clock(start_r2$clock)
     );
     dsc_engine$dw$bram bram(
         .clock(bram$clock),
@@ -1091,6 +1117,8 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         shift1$clock = clock;
         active$clock = clock;
         start_r$clock = clock;
+        start_r2$clock = clock;
+        wread$clock = clock;
         flush$clock = clock;
         credits$clock = clock;
         space$clock = clock;
@@ -1123,6 +1151,8 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         shift1$d = shift1$q;
         active$d = active$q;
         start_r$d = start_r$q;
+        start_r2$d = start_r2$q;
+        wread$d = wread$q;
         flush$d = flush$q;
         credits$d = credits$q;
         space$d = space$q;
@@ -1348,16 +1378,26 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         if (accept) begin
             group$d = next_group;
         end
-        wram$read_enable = 1'b1;
+        start_r2$d = start_r$q;
+        wshift = accept || start_r$q;
+        wshift = accept || start_r$q || start_r2$q;
+        if (wread$q == last_group$q) begin
+            wread_next = 32'h0;
+        end
+        else begin
+            wread_next = wread$q + 32'h1;
+        end
+        wram$read_address = wread$q;
+        wram$read_enable = wshift;
+        if (wshift) begin
+            wread$d = wread_next;
+        end
+        if (~busy_now) begin
+            wread$d = 32'h0;
+        end
         mram$read_enable = 1'b1;
         bram$read_enable = 1'b1;
         sram$read_enable = 1'b1;
-        if (accept) begin
-            wram$read_address = next_group;
-        end
-        else begin
-            wram$read_address = group$q;
-        end
         lanes$0$win = win_data;
         lanes$0$wts = wram$read_data;
         lanes$1$win = win_data;
@@ -1366,6 +1406,15 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         lanes$2$wts = wram$read_data;
         lanes$3$win = win_data;
         lanes$3$wts = wram$read_data;
+        wts_reg$0$clock = clock;
+        wts_reg$0$d = wts_reg$0$q;
+        if (wshift) begin
+            wts_reg$0$d = wram$read_data;
+        end
+        lanes$0$wts = wts_reg$0$q;
+        lanes$1$wts = wts_reg$0$q;
+        lanes$2$wts = wts_reg$0$q;
+        lanes$3$wts = wts_reg$0$q;
         vpipe$0$d = accept && ~im2col$q;
         lpipe$0$d = win_last;
         gpipe$0$d = group$q;
@@ -14045,6 +14094,25 @@ module dsc_engine$dw$start_r(d,q,clock);
 endmodule // dsc_engine$dw$start_r
 
 
+module dsc_engine$dw$start_r2(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$start_r2
+
+
 module dsc_engine$dw$stride2(d,q,clock);
     
     // Module arguments
@@ -14330,6 +14398,9 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
     reg  [11:0] lb_addr$d;
     wire  [11:0] lb_addr$q;
     reg  lb_addr$clock;
+    reg  [11:0] lb_succ$d;
+    wire  [11:0] lb_succ$q;
+    reg  lb_succ$clock;
     reg  [31:0] zp_beat$d;
     wire  [31:0] zp_beat$q;
     reg  zp_beat$clock;
@@ -14497,6 +14568,11 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         .q(lb_addr$q),
         .clock(lb_addr$clock)
     );
+    dsc_engine$dw$window$lb_succ lb_succ(
+        .d(lb_succ$d),
+        .q(lb_succ$q),
+        .clock(lb_succ$clock)
+    );
     dsc_engine$dw$window$zp_beat zp_beat(
         .d(zp_beat$d),
         .q(zp_beat$q),
@@ -14527,6 +14603,7 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         last_group_r$clock = clock;
         group_end_r$clock = clock;
         lb_addr$clock = clock;
+        lb_succ$clock = clock;
         zp_beat$clock = clock;
         out_valid$clock = clock;
         out_last$clock = clock;
@@ -14538,6 +14615,7 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         last_group_r$d = last_group_r$q;
         group_end_r$d = group_end_r$q;
         lb_addr$d = lb_addr$q;
+        lb_succ$d = lb_succ$q;
         zp_beat$d = zp_beat$q;
         out_valid$d = out_valid$q;
         out_last$d = out_last$q;
@@ -14576,9 +14654,11 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
             group_end_r$d = group_succ$q == last_group_r$q;
             if (row_end) begin
                 lb_addr$d = 32'h0;
+                lb_succ$d = 32'h1;
             end
             else if (colscan$at_real) begin
-                lb_addr$d = lb_addr$q + 32'h1;
+                lb_addr$d = lb_succ$q;
+                lb_succ$d = lb_succ$q + 32'h1;
             end
             if (is_real) begin
                 error$d = error$q || (inp$tlast != (rowscan$at_last_real && colscan$at_last_real && group_end_r$q));
@@ -14599,7 +14679,7 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
             line_buffers$0$read_address = 32'h0;
         end
         else begin
-            line_buffers$0$read_address = lb_addr$q + 32'h1;
+            line_buffers$0$read_address = lb_succ$q;
         end
         line_buffers$0$write_data = lb_src$0;
         lb_src$1 = line_buffers$0$read_data;
@@ -14614,7 +14694,7 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
             line_buffers$1$read_address = 32'h0;
         end
         else begin
-            line_buffers$1$read_address = lb_addr$q + 32'h1;
+            line_buffers$1$read_address = lb_succ$q;
         end
         line_buffers$1$write_data = lb_src$1;
         lb_src$2 = line_buffers$1$read_data;
@@ -14731,6 +14811,7 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
             end
             group_end_r$d = last_group == 32'h0;
             lb_addr$d = 32'h0;
+            lb_succ$d = 32'h1;
             last_group_r$d = last_group;
             zp_beat$d = zp_chain$0;
             zp_beat$d = zp_chain$1;
@@ -15574,6 +15655,25 @@ module dsc_engine$dw$window$lb_addr(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$window$lb_addr
+
+
+module dsc_engine$dw$window$lb_succ(d,q,clock);
+    
+    // Module arguments
+    input wire  [11:0] d;
+    output reg  [11:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 12'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$window$lb_succ
 
 
 module dsc_engine$dw$window$line_buffers$0(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
@@ -17850,6 +17950,25 @@ module dsc_engine$dw$wram(clock,write_enable,write_address,write_data,read_addre
 endmodule // dsc_engine$dw$wram
 
 
+module dsc_engine$dw$wread(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$wread
+
+
 module dsc_engine$dw$wstage(d,q,clock);
     
     // Module arguments
@@ -17867,6 +17986,25 @@ module dsc_engine$dw$wstage(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$wstage
+
+
+module dsc_engine$dw$wts_reg$0(d,q,clock);
+    
+    // Module arguments
+    input wire  [287:0] d;
+    output reg  [287:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 288'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$wts_reg$0
 
 
 module dsc_engine$fifo(clock,inp$tdata,inp$tvalid,inp$tready,inp$tlast,out$tdata,out$tvalid,out$tready,out$tlast,count);
