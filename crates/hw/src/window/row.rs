@@ -5,8 +5,14 @@
 //! *of the same group* arrived `G` beats ago, so the older columns cannot be a plain shift
 //! register: each is a `G`-deep delay, one [`SdpRam`] addressed by the group (`hist[k]` holds
 //! the column `k + 1` steps old, a chain `new → hist[0] → hist[1] → …`). With `G = 1` the RAM
-//! would be read and written at the same address in one cycle, so `fwd[k]` — the word last
+//! would be read and written at the same address in one cycle, so `fwd[k]` — the word being
 //! written — stands in for it: then the row is the classic shift register.
+//!
+//! **Writes an edge late** (for Fmax: a history RAM's output, 5.8 ns clock-to-out on the ECP5,
+//! must not run into the next RAM's write data in the same cycle): the columns to write are
+//! registered (`wr_data`, `wr_group`, `wr_pend`) and written on the next edge. A read on that
+//! edge of the group being written — `G = 2` with positions back to back — takes the registered
+//! word instead (`byp`, `fwd`), as does every read with `G = 1` (the current position's columns).
 //!
 //! **Packed history** ([`WindowRow::packed`], `[engine] pack_history`): the `Dk − 1` columns
 //! share their addresses, so one [`SdpRam`] word holds them side by side (column `k` at bits
@@ -51,7 +57,7 @@ pub struct WindowRow<const BEAT: usize, const WIN: usize, const GADDR: usize, co
     hist: Vec<SdpRam<BEAT, GADDR>>,
     /// Packed history: one RAM for all columns (empty when not packed).
     packed: Vec<SdpRam<WIN, GADDR>>,
-    /// Packed: `age[k]` zero-extended to a word.
+    /// Packed: `wr_data[k]` zero-extended to a word.
     age_wide: Vec<ZeroExtend<BEAT, WIN>>,
     /// Packed: `pack[k]` = columns `0..=k` of the word to write.
     pack: Vec<Signal<Local, Bits<WIN>>>,
@@ -60,7 +66,14 @@ pub struct WindowRow<const BEAT: usize, const WIN: usize, const GADDR: usize, co
     unused_upper: Vec<Signal<Local, Bits<WIN>>>,
     /// Packed: `k·BEAT`, where column `k` sits in the word.
     col_shift: Vec<Constant<Bits<16>>>,
+    /// The word a bypassed read returns (see the module docs).
     fwd: Vec<DFF<Bits<BEAT>>>,
+    /// The last read was bypassed: `age[k + 1]` is `fwd[k]`, not the RAM's output.
+    byp: DFF<Bit>,
+    /// The write of the last edge's position, done on this edge.
+    wr_data: Vec<DFF<Bits<BEAT>>>,
+    wr_group: DFF<Bits<GADDR>>,
+    wr_pend: DFF<Bit>,
     /// `age[k]`: the unmasked tap `k` steps old (`age[0] = new_tap`).
     age: Vec<Signal<Local, Bits<BEAT>>>,
     regs: Vec<TapReg<BEAT, WIN>>,
@@ -95,6 +108,10 @@ impl<const BEAT: usize, const WIN: usize, const GADDR: usize, const DK: usize>
             unused_upper: Vec::new(),
             col_shift: Vec::new(),
             fwd: (1..DK).map(|_| DFF::default()).collect(),
+            byp: Default::default(),
+            wr_data: (1..DK).map(|_| DFF::default()).collect(),
+            wr_group: Default::default(),
+            wr_pend: Default::default(),
             age: (0..DK).map(|_| Default::default()).collect(),
             regs: (0..DK).map(|_| Default::default()).collect(),
             masks: (0..DK)
@@ -133,20 +150,37 @@ impl<const BEAT: usize, const WIN: usize, const GADDR: usize, const DK: usize> L
 {
     #[hdl_gen]
     fn update(&mut self) {
+        dff_setup!(self, clock, byp, wr_group, wr_pend);
         self.age[0].next = self.new_tap.val();
+        // The write, an edge late; a read on that edge of the same group (or any read with one
+        // group) returns the word being written.
+        self.wr_pend.d.next = self.write.val();
+        self.wr_group.d.next = self.write_group.val();
+        if self.read.val() {
+            self.byp.d.next = self.single.val()
+                || (self.wr_pend.q.val() && (self.wr_group.q.val() == self.read_group.val()));
+        }
+        for k in 0..self.fwd.len() {
+            self.wr_data[k].clock.next = self.clock.val();
+            self.wr_data[k].d.next = self.age[k].val();
+            self.fwd[k].clock.next = self.clock.val();
+            self.fwd[k].d.next = self.fwd[k].q.val();
+            if self.read.val() {
+                if self.single.val() {
+                    self.fwd[k].d.next = self.age[k].val();
+                } else {
+                    self.fwd[k].d.next = self.wr_data[k].q.val();
+                }
+            }
+        }
         for k in 0..self.hist.len() {
             self.hist[k].clock.next = self.clock.val();
             self.hist[k].read_address.next = self.read_group.val();
             self.hist[k].read_enable.next = self.read.val();
-            self.hist[k].write_address.next = self.write_group.val();
-            self.hist[k].write_enable.next = self.write.val();
-            self.hist[k].write_data.next = self.age[k].val();
-            self.fwd[k].clock.next = self.clock.val();
-            self.fwd[k].d.next = self.fwd[k].q.val();
-            if self.write.val() {
-                self.fwd[k].d.next = self.age[k].val();
-            }
-            if self.single.val() {
+            self.hist[k].write_address.next = self.wr_group.q.val();
+            self.hist[k].write_enable.next = self.wr_pend.q.val();
+            self.hist[k].write_data.next = self.wr_data[k].q.val();
+            if self.byp.q.val() {
                 self.age[k + 1].next = self.fwd[k].q.val();
             } else {
                 self.age[k + 1].next = self.hist[k].read_data.val();
@@ -156,17 +190,12 @@ impl<const BEAT: usize, const WIN: usize, const GADDR: usize, const DK: usize> L
             self.packed[p].clock.next = self.clock.val();
             self.packed[p].read_address.next = self.read_group.val();
             self.packed[p].read_enable.next = self.read.val();
-            self.packed[p].write_address.next = self.write_group.val();
-            self.packed[p].write_enable.next = self.write.val();
+            self.packed[p].write_address.next = self.wr_group.q.val();
+            self.packed[p].write_enable.next = self.wr_pend.q.val();
             for k in 0..self.fwd.len() {
-                self.age_wide[k].a.next = self.age[k].val();
+                self.age_wide[k].a.next = self.wr_data[k].q.val();
                 self.unused_upper[k].next = self.packed[p].read_data.val() >> self.col_shift[k].val();
-                self.fwd[k].clock.next = self.clock.val();
-                self.fwd[k].d.next = self.fwd[k].q.val();
-                if self.write.val() {
-                    self.fwd[k].d.next = self.age[k].val();
-                }
-                if self.single.val() {
+                if self.byp.q.val() {
                     self.age[k + 1].next = self.fwd[k].q.val();
                 } else {
                     self.age[k + 1].next = self.unused_upper[k].val().get_bits::<BEAT>(0);
