@@ -15614,6 +15614,21 @@ module depthwise_engine$window$rows$0(clock,new_tap,row_inside,col_flags,zp,read
     reg  [31:0] fwd$1$d;
     wire  [31:0] fwd$1$q;
     reg  fwd$1$clock;
+    reg  byp$d;
+    wire  byp$q;
+    reg  byp$clock;
+    reg  [31:0] wr_data$0$d;
+    wire  [31:0] wr_data$0$q;
+    reg  wr_data$0$clock;
+    reg  [31:0] wr_data$1$d;
+    wire  [31:0] wr_data$1$q;
+    reg  wr_data$1$clock;
+    reg  [5:0] wr_group$d;
+    wire  [5:0] wr_group$q;
+    reg  wr_group$clock;
+    reg  wr_pend$d;
+    wire  wr_pend$q;
+    reg  wr_pend$clock;
     reg  regs$0$clock;
     reg  [31:0] regs$0$value;
     reg  regs$0$in_image;
@@ -15670,6 +15685,31 @@ module depthwise_engine$window$rows$0(clock,new_tap,row_inside,col_flags,zp,read
         .q(fwd$1$q),
         .clock(fwd$1$clock)
     );
+    depthwise_engine$window$rows$0$byp byp(
+        .d(byp$d),
+        .q(byp$q),
+        .clock(byp$clock)
+    );
+    depthwise_engine$window$rows$0$wr_data$0 wr_data$0(
+        .d(wr_data$0$d),
+        .q(wr_data$0$q),
+        .clock(wr_data$0$clock)
+    );
+    depthwise_engine$window$rows$0$wr_data$1 wr_data$1(
+        .d(wr_data$1$d),
+        .q(wr_data$1$q),
+        .clock(wr_data$1$clock)
+    );
+    depthwise_engine$window$rows$0$wr_group wr_group(
+        .d(wr_group$d),
+        .q(wr_group$q),
+        .clock(wr_group$clock)
+    );
+    depthwise_engine$window$rows$0$wr_pend wr_pend(
+        .d(wr_pend$d),
+        .q(wr_pend$q),
+        .clock(wr_pend$clock)
+    );
     depthwise_engine$window$rows$0$regs$0 regs$0(
         .clock(regs$0$clock),
         .value(regs$0$value),
@@ -15697,19 +15737,49 @@ module depthwise_engine$window$rows$0(clock,new_tap,row_inside,col_flags,zp,read
     
     // Update code
     always @(*) begin
+        byp$clock = clock;
+        wr_group$clock = clock;
+        wr_pend$clock = clock;
+        byp$d = byp$q;
+        wr_group$d = wr_group$q;
+        wr_pend$d = wr_pend$q;
         age$0 = new_tap;
+        wr_pend$d = write;
+        wr_group$d = write_group;
+        if (read) begin
+            byp$d = single || (wr_pend$q && (wr_group$q == read_group));
+        end
+        wr_data$0$clock = clock;
+        wr_data$0$d = age$0;
+        fwd$0$clock = clock;
+        fwd$0$d = fwd$0$q;
+        if (read) begin
+            if (single) begin
+                fwd$0$d = age$0;
+            end
+            else begin
+                fwd$0$d = wr_data$0$q;
+            end
+        end
+        wr_data$1$clock = clock;
+        wr_data$1$d = age$1;
+        fwd$1$clock = clock;
+        fwd$1$d = fwd$1$q;
+        if (read) begin
+            if (single) begin
+                fwd$1$d = age$1;
+            end
+            else begin
+                fwd$1$d = wr_data$1$q;
+            end
+        end
         hist$0$clock = clock;
         hist$0$read_address = read_group;
         hist$0$read_enable = read;
-        hist$0$write_address = write_group;
-        hist$0$write_enable = write;
-        hist$0$write_data = age$0;
-        fwd$0$clock = clock;
-        fwd$0$d = fwd$0$q;
-        if (write) begin
-            fwd$0$d = age$0;
-        end
-        if (single) begin
+        hist$0$write_address = wr_group$q;
+        hist$0$write_enable = wr_pend$q;
+        hist$0$write_data = wr_data$0$q;
+        if (byp$q) begin
             age$1 = fwd$0$q;
         end
         else begin
@@ -15718,15 +15788,10 @@ module depthwise_engine$window$rows$0(clock,new_tap,row_inside,col_flags,zp,read
         hist$1$clock = clock;
         hist$1$read_address = read_group;
         hist$1$read_enable = read;
-        hist$1$write_address = write_group;
-        hist$1$write_enable = write;
-        hist$1$write_data = age$1;
-        fwd$1$clock = clock;
-        fwd$1$d = fwd$1$q;
-        if (write) begin
-            fwd$1$d = age$1;
-        end
-        if (single) begin
+        hist$1$write_address = wr_group$q;
+        hist$1$write_enable = wr_pend$q;
+        hist$1$write_data = wr_data$1$q;
+        if (byp$q) begin
             age$2 = fwd$1$q;
         end
         else begin
@@ -15756,6 +15821,25 @@ module depthwise_engine$window$rows$0(clock,new_tap,row_inside,col_flags,zp,read
     end
     
 endmodule // depthwise_engine$window$rows$0
+
+
+module depthwise_engine$window$rows$0$byp(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$rows$0$byp
 
 
 module depthwise_engine$window$rows$0$fwd$0(d,q,clock);
@@ -16025,6 +16109,82 @@ module depthwise_engine$window$rows$0$regs$2$held(d,q,clock);
 endmodule // depthwise_engine$window$rows$0$regs$2$held
 
 
+module depthwise_engine$window$rows$0$wr_data$0(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$rows$0$wr_data$0
+
+
+module depthwise_engine$window$rows$0$wr_data$1(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$rows$0$wr_data$1
+
+
+module depthwise_engine$window$rows$0$wr_group(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$rows$0$wr_group
+
+
+module depthwise_engine$window$rows$0$wr_pend(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$rows$0$wr_pend
+
+
 module depthwise_engine$window$rows$1(clock,new_tap,row_inside,col_flags,zp,read_group,read,write_group,write,single,load,taps);
     
     // Module arguments
@@ -16068,6 +16228,21 @@ module depthwise_engine$window$rows$1(clock,new_tap,row_inside,col_flags,zp,read
     reg  [31:0] fwd$1$d;
     wire  [31:0] fwd$1$q;
     reg  fwd$1$clock;
+    reg  byp$d;
+    wire  byp$q;
+    reg  byp$clock;
+    reg  [31:0] wr_data$0$d;
+    wire  [31:0] wr_data$0$q;
+    reg  wr_data$0$clock;
+    reg  [31:0] wr_data$1$d;
+    wire  [31:0] wr_data$1$q;
+    reg  wr_data$1$clock;
+    reg  [5:0] wr_group$d;
+    wire  [5:0] wr_group$q;
+    reg  wr_group$clock;
+    reg  wr_pend$d;
+    wire  wr_pend$q;
+    reg  wr_pend$clock;
     reg  regs$0$clock;
     reg  [31:0] regs$0$value;
     reg  regs$0$in_image;
@@ -16124,6 +16299,31 @@ module depthwise_engine$window$rows$1(clock,new_tap,row_inside,col_flags,zp,read
         .q(fwd$1$q),
         .clock(fwd$1$clock)
     );
+    depthwise_engine$window$rows$1$byp byp(
+        .d(byp$d),
+        .q(byp$q),
+        .clock(byp$clock)
+    );
+    depthwise_engine$window$rows$1$wr_data$0 wr_data$0(
+        .d(wr_data$0$d),
+        .q(wr_data$0$q),
+        .clock(wr_data$0$clock)
+    );
+    depthwise_engine$window$rows$1$wr_data$1 wr_data$1(
+        .d(wr_data$1$d),
+        .q(wr_data$1$q),
+        .clock(wr_data$1$clock)
+    );
+    depthwise_engine$window$rows$1$wr_group wr_group(
+        .d(wr_group$d),
+        .q(wr_group$q),
+        .clock(wr_group$clock)
+    );
+    depthwise_engine$window$rows$1$wr_pend wr_pend(
+        .d(wr_pend$d),
+        .q(wr_pend$q),
+        .clock(wr_pend$clock)
+    );
     depthwise_engine$window$rows$1$regs$0 regs$0(
         .clock(regs$0$clock),
         .value(regs$0$value),
@@ -16151,19 +16351,49 @@ module depthwise_engine$window$rows$1(clock,new_tap,row_inside,col_flags,zp,read
     
     // Update code
     always @(*) begin
+        byp$clock = clock;
+        wr_group$clock = clock;
+        wr_pend$clock = clock;
+        byp$d = byp$q;
+        wr_group$d = wr_group$q;
+        wr_pend$d = wr_pend$q;
         age$0 = new_tap;
+        wr_pend$d = write;
+        wr_group$d = write_group;
+        if (read) begin
+            byp$d = single || (wr_pend$q && (wr_group$q == read_group));
+        end
+        wr_data$0$clock = clock;
+        wr_data$0$d = age$0;
+        fwd$0$clock = clock;
+        fwd$0$d = fwd$0$q;
+        if (read) begin
+            if (single) begin
+                fwd$0$d = age$0;
+            end
+            else begin
+                fwd$0$d = wr_data$0$q;
+            end
+        end
+        wr_data$1$clock = clock;
+        wr_data$1$d = age$1;
+        fwd$1$clock = clock;
+        fwd$1$d = fwd$1$q;
+        if (read) begin
+            if (single) begin
+                fwd$1$d = age$1;
+            end
+            else begin
+                fwd$1$d = wr_data$1$q;
+            end
+        end
         hist$0$clock = clock;
         hist$0$read_address = read_group;
         hist$0$read_enable = read;
-        hist$0$write_address = write_group;
-        hist$0$write_enable = write;
-        hist$0$write_data = age$0;
-        fwd$0$clock = clock;
-        fwd$0$d = fwd$0$q;
-        if (write) begin
-            fwd$0$d = age$0;
-        end
-        if (single) begin
+        hist$0$write_address = wr_group$q;
+        hist$0$write_enable = wr_pend$q;
+        hist$0$write_data = wr_data$0$q;
+        if (byp$q) begin
             age$1 = fwd$0$q;
         end
         else begin
@@ -16172,15 +16402,10 @@ module depthwise_engine$window$rows$1(clock,new_tap,row_inside,col_flags,zp,read
         hist$1$clock = clock;
         hist$1$read_address = read_group;
         hist$1$read_enable = read;
-        hist$1$write_address = write_group;
-        hist$1$write_enable = write;
-        hist$1$write_data = age$1;
-        fwd$1$clock = clock;
-        fwd$1$d = fwd$1$q;
-        if (write) begin
-            fwd$1$d = age$1;
-        end
-        if (single) begin
+        hist$1$write_address = wr_group$q;
+        hist$1$write_enable = wr_pend$q;
+        hist$1$write_data = wr_data$1$q;
+        if (byp$q) begin
             age$2 = fwd$1$q;
         end
         else begin
@@ -16210,6 +16435,25 @@ module depthwise_engine$window$rows$1(clock,new_tap,row_inside,col_flags,zp,read
     end
     
 endmodule // depthwise_engine$window$rows$1
+
+
+module depthwise_engine$window$rows$1$byp(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$rows$1$byp
 
 
 module depthwise_engine$window$rows$1$fwd$0(d,q,clock);
@@ -16479,6 +16723,82 @@ module depthwise_engine$window$rows$1$regs$2$held(d,q,clock);
 endmodule // depthwise_engine$window$rows$1$regs$2$held
 
 
+module depthwise_engine$window$rows$1$wr_data$0(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$rows$1$wr_data$0
+
+
+module depthwise_engine$window$rows$1$wr_data$1(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$rows$1$wr_data$1
+
+
+module depthwise_engine$window$rows$1$wr_group(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$rows$1$wr_group
+
+
+module depthwise_engine$window$rows$1$wr_pend(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$rows$1$wr_pend
+
+
 module depthwise_engine$window$rows$2(clock,new_tap,row_inside,col_flags,zp,read_group,read,write_group,write,single,load,taps);
     
     // Module arguments
@@ -16522,6 +16842,21 @@ module depthwise_engine$window$rows$2(clock,new_tap,row_inside,col_flags,zp,read
     reg  [31:0] fwd$1$d;
     wire  [31:0] fwd$1$q;
     reg  fwd$1$clock;
+    reg  byp$d;
+    wire  byp$q;
+    reg  byp$clock;
+    reg  [31:0] wr_data$0$d;
+    wire  [31:0] wr_data$0$q;
+    reg  wr_data$0$clock;
+    reg  [31:0] wr_data$1$d;
+    wire  [31:0] wr_data$1$q;
+    reg  wr_data$1$clock;
+    reg  [5:0] wr_group$d;
+    wire  [5:0] wr_group$q;
+    reg  wr_group$clock;
+    reg  wr_pend$d;
+    wire  wr_pend$q;
+    reg  wr_pend$clock;
     reg  regs$0$clock;
     reg  [31:0] regs$0$value;
     reg  regs$0$in_image;
@@ -16578,6 +16913,31 @@ module depthwise_engine$window$rows$2(clock,new_tap,row_inside,col_flags,zp,read
         .q(fwd$1$q),
         .clock(fwd$1$clock)
     );
+    depthwise_engine$window$rows$2$byp byp(
+        .d(byp$d),
+        .q(byp$q),
+        .clock(byp$clock)
+    );
+    depthwise_engine$window$rows$2$wr_data$0 wr_data$0(
+        .d(wr_data$0$d),
+        .q(wr_data$0$q),
+        .clock(wr_data$0$clock)
+    );
+    depthwise_engine$window$rows$2$wr_data$1 wr_data$1(
+        .d(wr_data$1$d),
+        .q(wr_data$1$q),
+        .clock(wr_data$1$clock)
+    );
+    depthwise_engine$window$rows$2$wr_group wr_group(
+        .d(wr_group$d),
+        .q(wr_group$q),
+        .clock(wr_group$clock)
+    );
+    depthwise_engine$window$rows$2$wr_pend wr_pend(
+        .d(wr_pend$d),
+        .q(wr_pend$q),
+        .clock(wr_pend$clock)
+    );
     depthwise_engine$window$rows$2$regs$0 regs$0(
         .clock(regs$0$clock),
         .value(regs$0$value),
@@ -16605,19 +16965,49 @@ module depthwise_engine$window$rows$2(clock,new_tap,row_inside,col_flags,zp,read
     
     // Update code
     always @(*) begin
+        byp$clock = clock;
+        wr_group$clock = clock;
+        wr_pend$clock = clock;
+        byp$d = byp$q;
+        wr_group$d = wr_group$q;
+        wr_pend$d = wr_pend$q;
         age$0 = new_tap;
+        wr_pend$d = write;
+        wr_group$d = write_group;
+        if (read) begin
+            byp$d = single || (wr_pend$q && (wr_group$q == read_group));
+        end
+        wr_data$0$clock = clock;
+        wr_data$0$d = age$0;
+        fwd$0$clock = clock;
+        fwd$0$d = fwd$0$q;
+        if (read) begin
+            if (single) begin
+                fwd$0$d = age$0;
+            end
+            else begin
+                fwd$0$d = wr_data$0$q;
+            end
+        end
+        wr_data$1$clock = clock;
+        wr_data$1$d = age$1;
+        fwd$1$clock = clock;
+        fwd$1$d = fwd$1$q;
+        if (read) begin
+            if (single) begin
+                fwd$1$d = age$1;
+            end
+            else begin
+                fwd$1$d = wr_data$1$q;
+            end
+        end
         hist$0$clock = clock;
         hist$0$read_address = read_group;
         hist$0$read_enable = read;
-        hist$0$write_address = write_group;
-        hist$0$write_enable = write;
-        hist$0$write_data = age$0;
-        fwd$0$clock = clock;
-        fwd$0$d = fwd$0$q;
-        if (write) begin
-            fwd$0$d = age$0;
-        end
-        if (single) begin
+        hist$0$write_address = wr_group$q;
+        hist$0$write_enable = wr_pend$q;
+        hist$0$write_data = wr_data$0$q;
+        if (byp$q) begin
             age$1 = fwd$0$q;
         end
         else begin
@@ -16626,15 +17016,10 @@ module depthwise_engine$window$rows$2(clock,new_tap,row_inside,col_flags,zp,read
         hist$1$clock = clock;
         hist$1$read_address = read_group;
         hist$1$read_enable = read;
-        hist$1$write_address = write_group;
-        hist$1$write_enable = write;
-        hist$1$write_data = age$1;
-        fwd$1$clock = clock;
-        fwd$1$d = fwd$1$q;
-        if (write) begin
-            fwd$1$d = age$1;
-        end
-        if (single) begin
+        hist$1$write_address = wr_group$q;
+        hist$1$write_enable = wr_pend$q;
+        hist$1$write_data = wr_data$1$q;
+        if (byp$q) begin
             age$2 = fwd$1$q;
         end
         else begin
@@ -16664,6 +17049,25 @@ module depthwise_engine$window$rows$2(clock,new_tap,row_inside,col_flags,zp,read
     end
     
 endmodule // depthwise_engine$window$rows$2
+
+
+module depthwise_engine$window$rows$2$byp(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$rows$2$byp
 
 
 module depthwise_engine$window$rows$2$fwd$0(d,q,clock);
@@ -16931,6 +17335,82 @@ module depthwise_engine$window$rows$2$regs$2$held(d,q,clock);
     end
           
 endmodule // depthwise_engine$window$rows$2$regs$2$held
+
+
+module depthwise_engine$window$rows$2$wr_data$0(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$rows$2$wr_data$0
+
+
+module depthwise_engine$window$rows$2$wr_data$1(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$rows$2$wr_data$1
+
+
+module depthwise_engine$window$rows$2$wr_group(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$rows$2$wr_group
+
+
+module depthwise_engine$window$rows$2$wr_pend(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$rows$2$wr_pend
 
 
 module depthwise_engine$window$rowscan(clock,load,step,size,stride2,extend,carry,flags,at_real,at_end,at_last_real,emit,last_emit,wrap_emit,wrap_flags,prev_emit,prev_flags);
