@@ -272,10 +272,13 @@ pub struct DepthwiseEngineQ<
     vpipe: Vec<DFF<Bit>>,
     lpipe: Vec<DFF<Bit>>,
     gpipe: Vec<DFF<Bits<GADDR>>>,
-    /// Bias and shift, read a stage earlier than `M0` and registered (for Fmax: the block
-    /// RAM's clock-to-out is not in series with the requantizer's bias add).
+    /// Bias, shift and `M0`, read a stage early and registered (for Fmax: the block RAM's
+    /// clock-to-out ends in a flip-flop the placer can put beside the RAM, not in the
+    /// requantizer's bias add or multiplier); with `param_ram = "spram"` all three are read a
+    /// stage later and go to the requantizers unregistered.
     bias1: DFF<Bits<PW32>>,
     shift1: DFF<Bits<PW6>>,
+    m0_1: DFF<Bits<PW32>>,
     /// Walks the `gpipe` stages to find the one before the last (`group` for one stage).
     early_group: Signal<Local, Bits<GADDR>>,
     /// `bias1`/`shift1` are used (`param_ram = "block"`); with `"spram"`, the small-device
@@ -514,6 +517,7 @@ impl<
             gpipe: (0..lat - 1).map(|_| Default::default()).collect(),
             bias1: Default::default(),
             shift1: Default::default(),
+            m0_1: Default::default(),
             early_group: Default::default(),
             param_regs: Constant::new(cfg.param_ram() == ParamRam::Block),
             in_region: Default::default(),
@@ -585,7 +589,7 @@ impl<
         dff_setup!(
             self, clock, height, width, last_group, stride2, in_zp, out_zp, act_min, act_max, clamp_ok,
             im2col, wstage, bstage, sstage, wpend, bpend, mpend, spend, pgroup, err,
-            bias1, shift1, active, start_r, start_r2, wread, flush, credits, space, group, ser, ser_valid, ser_last, ser_tap, ser_at_last
+            bias1, shift1, m0_1, active, start_r, start_r2, wread, flush, credits, space, group, ser, ser_valid, ser_last, ser_tap, ser_at_last
         );
         clock!(self, clock, window, wram, bram, mram, sram, fifo, port);
         for l in 0..self.lanes.len() {
@@ -920,26 +924,25 @@ impl<
         for i in 1..self.gpipe.len() {
             self.gpipe[i].d.next = self.gpipe[i - 1].q.val();
         }
-        // Per-channel parameters arrive with the lane sums: M0 read one stage ahead (the
-        // last assignment wins: the group of the last `gpipe` stage), bias and shift two
-        // stages ahead and registered.
-        for i in 0..self.gpipe.len() {
-            self.mram.read_address.next = self.gpipe[i].q.val();
-        }
+        // Per-channel parameters arrive with the lane sums: read two stages ahead and
+        // registered ("block"), or one stage ahead (the group of the last `gpipe` stage).
         // (`early_group` walks the stages: it holds stage i − 1 when stage i is reached.)
         self.early_group.next = self.group.q.val();
         for i in 0..self.gpipe.len() {
             self.bram.read_address.next = self.early_group.val();
             self.sram.read_address.next = self.early_group.val();
+            self.mram.read_address.next = self.early_group.val();
             self.early_group.next = self.gpipe[i].q.val();
         }
         if !self.param_regs.val() {
-            // (`early_group` now holds the last stage, `M0`'s.)
+            // (`early_group` now holds the last stage.)
             self.bram.read_address.next = self.early_group.val();
             self.sram.read_address.next = self.early_group.val();
+            self.mram.read_address.next = self.early_group.val();
         }
         self.bias1.d.next = self.bram.read_data.val();
         self.shift1.d.next = self.sram.read_data.val();
+        self.m0_1.d.next = self.mram.read_data.val();
         // Requantizers.
         for l in 0..self.rq.len() {
             for i in 0..self.vpipe.len() {
@@ -954,11 +957,12 @@ impl<
             if self.param_regs.val() {
                 self.rq[l].bias.next = self.bias1.q.val().get_bits::<32>(l * 32);
                 self.rq[l].shift.next = self.shift1.q.val().get_bits::<6>(l * 6);
+                self.rq[l].m0.next = self.m0_1.q.val().get_bits::<32>(l * 32);
             } else {
                 self.rq[l].bias.next = self.bram.read_data.val().get_bits::<32>(l * 32);
                 self.rq[l].shift.next = self.sram.read_data.val().get_bits::<6>(l * 6);
+                self.rq[l].m0.next = self.mram.read_data.val().get_bits::<32>(l * 32);
             }
-            self.rq[l].m0.next = self.mram.read_data.val().get_bits::<32>(l * 32);
             self.rq[l].out_zp.next = self.out_zp.q.val();
             self.rq[l].act_min.next = self.act_min.q.val();
             self.rq[l].act_max.next = self.act_max.q.val();

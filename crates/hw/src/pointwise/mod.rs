@@ -209,11 +209,13 @@ pub struct PointwiseStage<
     cap_d: DFF<Bit>,
     // Accumulate stage (E → E+1).
     sum: DFF<Bits<PW>>,
-    /// Bias and shift of the N-tile, read a cycle early and registered (for Fmax: the block
-    /// RAM's clock-to-out is not in series with the requantizer's bias add); `j1` addresses
-    /// the `M0` RAM a cycle later, so `M0` (registered inside the requantizer) needs none.
+    /// Bias, shift and `M0` of the N-tile, read a cycle early and registered (for Fmax: the
+    /// block RAM's clock-to-out ends in a flip-flop the placer can put beside the RAM, not in
+    /// the requantizer's bias add or multiplier). With `param_ram = "spram"` `j1` addresses
+    /// all three a cycle later and the requantizer takes the RAMs' outputs.
     bias1: DFF<Bits<PB>>,
     shift1: DFF<Bits<PS>>,
+    m0_1: DFF<Bits<PB>>,
     j1: DFF<Bits<JA>>,
     /// `bias1`/`shift1` are used (see [`PointwiseStage::with_param_regs`]).
     param_regs: Constant<Bit>,
@@ -510,6 +512,7 @@ impl<
             sum: Default::default(),
             bias1: Default::default(),
             shift1: Default::default(),
+            m0_1: Default::default(),
             j1: Default::default(),
             param_regs: Constant::new(true),
             v1: Default::default(),
@@ -622,7 +625,7 @@ impl<
             self, clock, mt, nt, npix, blk, out_zp, act_min, act_max, err, last_err, running, wstage, bstage,
             sstage, wpend, bpend, mpend, spend, cw_addr, cj_addr, ibank, in_i, in_p,
             in_addr, in_left, in_i_end, in_p_end, in_nb, in_nb1, full0, full1, cbank, cstate, ck, ci, cj, tper, px_addr, o_addr,
-            w_addr, c_left, k_end, k_issue, k_lastpx, k_wcap, k_wload, ci_end, cj_end, sw_d, cap_d, sum, bias1, shift1, j1, v1, p_e, p1, last1, end1, ofull0, ofull1, oused0, oused1, obank, o_rd,
+            w_addr, c_left, k_end, k_issue, k_lastpx, k_wcap, k_wload, ci_end, cj_end, sw_d, cap_d, sum, bias1, shift1, m0_1, j1, v1, p_e, p1, last1, end1, ofull0, ofull1, oused0, oused1, obank, o_rd,
             o_j, o_p, o_left, credits, issued, issued_last,
             in_bsz, c_bsz, o_bsz, clamp_ok, took, took_last, took_final, o_wp
         );
@@ -1059,14 +1062,16 @@ impl<
         // M0 is read at E through j1.
         self.bram.read_address.next = self.tag_j.out.val();
         self.sram.read_address.next = self.tag_j.out.val();
+        self.mram.read_address.next = self.tag_j.out.val();
         self.j1.d.next = self.tag_j.out.val();
-        self.mram.read_address.next = self.j1.q.val();
         if !self.param_regs.val() {
             self.bram.read_address.next = self.j1.q.val();
             self.sram.read_address.next = self.j1.q.val();
+            self.mram.read_address.next = self.j1.q.val();
         }
         self.bias1.d.next = self.bram.read_data.val();
         self.shift1.d.next = self.sram.read_data.val();
+        self.m0_1.d.next = self.mram.read_data.val();
         for c in 0..self.sum_ext.len() {
             if self.tag_first.out.val() {
                 self.sum_ext[c].a.next =
@@ -1112,11 +1117,12 @@ impl<
             if self.param_regs.val() {
                 self.rq[c].bias.next = self.bias1.q.val().get_bits::<32>(32 * c);
                 self.rq[c].shift.next = self.shift1.q.val().get_bits::<6>(6 * c);
+                self.rq[c].m0.next = self.m0_1.q.val().get_bits::<32>(32 * c);
             } else {
                 self.rq[c].bias.next = self.bram.read_data.val().get_bits::<32>(32 * c);
                 self.rq[c].shift.next = self.sram.read_data.val().get_bits::<6>(6 * c);
+                self.rq[c].m0.next = self.mram.read_data.val().get_bits::<32>(32 * c);
             }
-            self.rq[c].m0.next = self.mram.read_data.val().get_bits::<32>(32 * c);
             self.rq[c].out_zp.next = self.out_zp.q.val();
             self.rq[c].act_min.next = self.act_min.q.val();
             self.rq[c].act_max.next = self.act_max.q.val();
