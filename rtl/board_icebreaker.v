@@ -1305,6 +1305,9 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
     reg  [23:0] shift1$d;
     wire  [23:0] shift1$q;
     reg  shift1$clock;
+    reg  [127:0] m0_1$d;
+    wire  [127:0] m0_1$q;
+    reg  m0_1$clock;
     reg  start_r$d;
     wire  start_r$q;
     reg  start_r$clock;
@@ -1812,6 +1815,11 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
         .q(shift1$q),
         .clock(shift1$clock)
     );
+    board_icebreaker$engine$m0_1 m0_1(
+        .d(m0_1$d),
+        .q(m0_1$q),
+        .clock(m0_1$clock)
+    );
     board_icebreaker$engine$start_r start_r(
         .d(start_r$d),
         .q(start_r$q),
@@ -1846,6 +1854,7 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
         err$clock = clock;
         bias1$clock = clock;
         shift1$clock = clock;
+        m0_1$clock = clock;
         active$clock = clock;
         start_r$clock = clock;
         start_r2$clock = clock;
@@ -1880,6 +1889,7 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
         err$d = err$q;
         bias1$d = bias1$q;
         shift1$d = shift1$q;
+        m0_1$d = m0_1$q;
         active$d = active$q;
         start_r$d = start_r$q;
         start_r2$d = start_r2$q;
@@ -2163,33 +2173,35 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
         gpipe$2$d = gpipe$1$q;
         gpipe$3$d = gpipe$2$q;
         gpipe$4$d = gpipe$3$q;
-        mram$read_address = gpipe$0$q;
-        mram$read_address = gpipe$1$q;
-        mram$read_address = gpipe$2$q;
-        mram$read_address = gpipe$3$q;
-        mram$read_address = gpipe$4$q;
         early_group = group$q;
         bram$read_address = early_group;
         sram$read_address = early_group;
+        mram$read_address = early_group;
         early_group = gpipe$0$q;
         bram$read_address = early_group;
         sram$read_address = early_group;
+        mram$read_address = early_group;
         early_group = gpipe$1$q;
         bram$read_address = early_group;
         sram$read_address = early_group;
+        mram$read_address = early_group;
         early_group = gpipe$2$q;
         bram$read_address = early_group;
         sram$read_address = early_group;
+        mram$read_address = early_group;
         early_group = gpipe$3$q;
         bram$read_address = early_group;
         sram$read_address = early_group;
+        mram$read_address = early_group;
         early_group = gpipe$4$q;
         if (~param_regs) begin
             bram$read_address = early_group;
             sram$read_address = early_group;
+            mram$read_address = early_group;
         end
         bias1$d = bram$read_data;
         shift1$d = sram$read_data;
+        m0_1$d = mram$read_data;
         rq$0$valid = vpipe$0$q;
         rq$0$last = lpipe$0$q;
         rq$0$valid = vpipe$1$q;
@@ -2210,12 +2222,13 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
         if (param_regs) begin
             rq$0$bias = bias1$q[(0 * 32'h20)+:(32)];
             rq$0$shift = shift1$q[(0 * 32'h6)+:(6)];
+            rq$0$m0 = m0_1$q[(0 * 32'h20)+:(32)];
         end
         else begin
             rq$0$bias = bram$read_data[(0 * 32'h20)+:(32)];
             rq$0$shift = sram$read_data[(0 * 32'h6)+:(6)];
+            rq$0$m0 = mram$read_data[(0 * 32'h20)+:(32)];
         end
-        rq$0$m0 = mram$read_data[(0 * 32'h20)+:(32)];
         rq$0$out_zp = out_zp$q;
         rq$0$act_min = act_min$q;
         rq$0$act_max = act_max$q;
@@ -2239,12 +2252,13 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
         if (param_regs) begin
             rq$1$bias = bias1$q[(1 * 32'h20)+:(32)];
             rq$1$shift = shift1$q[(1 * 32'h6)+:(6)];
+            rq$1$m0 = m0_1$q[(1 * 32'h20)+:(32)];
         end
         else begin
             rq$1$bias = bram$read_data[(1 * 32'h20)+:(32)];
             rq$1$shift = sram$read_data[(1 * 32'h6)+:(6)];
+            rq$1$m0 = mram$read_data[(1 * 32'h20)+:(32)];
         end
-        rq$1$m0 = mram$read_data[(1 * 32'h20)+:(32)];
         rq$1$out_zp = out_zp$q;
         rq$1$act_min = act_min$q;
         rq$1$act_max = act_max$q;
@@ -2268,12 +2282,13 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
         if (param_regs) begin
             rq$2$bias = bias1$q[(2 * 32'h20)+:(32)];
             rq$2$shift = shift1$q[(2 * 32'h6)+:(6)];
+            rq$2$m0 = m0_1$q[(2 * 32'h20)+:(32)];
         end
         else begin
             rq$2$bias = bram$read_data[(2 * 32'h20)+:(32)];
             rq$2$shift = sram$read_data[(2 * 32'h6)+:(6)];
+            rq$2$m0 = mram$read_data[(2 * 32'h20)+:(32)];
         end
-        rq$2$m0 = mram$read_data[(2 * 32'h20)+:(32)];
         rq$2$out_zp = out_zp$q;
         rq$2$act_min = act_min$q;
         rq$2$act_max = act_max$q;
@@ -2297,12 +2312,13 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
         if (param_regs) begin
             rq$3$bias = bias1$q[(3 * 32'h20)+:(32)];
             rq$3$shift = shift1$q[(3 * 32'h6)+:(6)];
+            rq$3$m0 = m0_1$q[(3 * 32'h20)+:(32)];
         end
         else begin
             rq$3$bias = bram$read_data[(3 * 32'h20)+:(32)];
             rq$3$shift = sram$read_data[(3 * 32'h6)+:(6)];
+            rq$3$m0 = mram$read_data[(3 * 32'h20)+:(32)];
         end
-        rq$3$m0 = mram$read_data[(3 * 32'h20)+:(32)];
         rq$3$out_zp = out_zp$q;
         rq$3$act_min = act_min$q;
         rq$3$act_max = act_max$q;
@@ -8593,6 +8609,25 @@ module board_icebreaker$engine$lpipe$5(d,q,clock);
     end
           
 endmodule // board_icebreaker$engine$lpipe$5
+
+
+module board_icebreaker$engine$m0_1(d,q,clock);
+    
+    // Module arguments
+    input wire  [127:0] d;
+    output reg  [127:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 128'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$m0_1
 
 
 module board_icebreaker$engine$mpend(d,q,clock);

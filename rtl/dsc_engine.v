@@ -574,6 +574,9 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
     reg  [23:0] shift1$d;
     wire  [23:0] shift1$q;
     reg  shift1$clock;
+    reg  [127:0] m0_1$d;
+    wire  [127:0] m0_1$q;
+    reg  m0_1$clock;
     reg  start_r$d;
     wire  start_r$q;
     reg  start_r$clock;
@@ -1081,6 +1084,11 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         .q(shift1$q),
         .clock(shift1$clock)
     );
+    dsc_engine$dw$m0_1 m0_1(
+        .d(m0_1$d),
+        .q(m0_1$q),
+        .clock(m0_1$clock)
+    );
     dsc_engine$dw$start_r start_r(
         .d(start_r$d),
         .q(start_r$q),
@@ -1115,6 +1123,7 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         err$clock = clock;
         bias1$clock = clock;
         shift1$clock = clock;
+        m0_1$clock = clock;
         active$clock = clock;
         start_r$clock = clock;
         start_r2$clock = clock;
@@ -1149,6 +1158,7 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         err$d = err$q;
         bias1$d = bias1$q;
         shift1$d = shift1$q;
+        m0_1$d = m0_1$q;
         active$d = active$q;
         start_r$d = start_r$q;
         start_r2$d = start_r2$q;
@@ -1432,33 +1442,35 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         gpipe$2$d = gpipe$1$q;
         gpipe$3$d = gpipe$2$q;
         gpipe$4$d = gpipe$3$q;
-        mram$read_address = gpipe$0$q;
-        mram$read_address = gpipe$1$q;
-        mram$read_address = gpipe$2$q;
-        mram$read_address = gpipe$3$q;
-        mram$read_address = gpipe$4$q;
         early_group = group$q;
         bram$read_address = early_group;
         sram$read_address = early_group;
+        mram$read_address = early_group;
         early_group = gpipe$0$q;
         bram$read_address = early_group;
         sram$read_address = early_group;
+        mram$read_address = early_group;
         early_group = gpipe$1$q;
         bram$read_address = early_group;
         sram$read_address = early_group;
+        mram$read_address = early_group;
         early_group = gpipe$2$q;
         bram$read_address = early_group;
         sram$read_address = early_group;
+        mram$read_address = early_group;
         early_group = gpipe$3$q;
         bram$read_address = early_group;
         sram$read_address = early_group;
+        mram$read_address = early_group;
         early_group = gpipe$4$q;
         if (~param_regs) begin
             bram$read_address = early_group;
             sram$read_address = early_group;
+            mram$read_address = early_group;
         end
         bias1$d = bram$read_data;
         shift1$d = sram$read_data;
+        m0_1$d = mram$read_data;
         rq$0$valid = vpipe$0$q;
         rq$0$last = lpipe$0$q;
         rq$0$valid = vpipe$1$q;
@@ -1479,12 +1491,13 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         if (param_regs) begin
             rq$0$bias = bias1$q[(0 * 32'h20)+:(32)];
             rq$0$shift = shift1$q[(0 * 32'h6)+:(6)];
+            rq$0$m0 = m0_1$q[(0 * 32'h20)+:(32)];
         end
         else begin
             rq$0$bias = bram$read_data[(0 * 32'h20)+:(32)];
             rq$0$shift = sram$read_data[(0 * 32'h6)+:(6)];
+            rq$0$m0 = mram$read_data[(0 * 32'h20)+:(32)];
         end
-        rq$0$m0 = mram$read_data[(0 * 32'h20)+:(32)];
         rq$0$out_zp = out_zp$q;
         rq$0$act_min = act_min$q;
         rq$0$act_max = act_max$q;
@@ -1508,12 +1521,13 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         if (param_regs) begin
             rq$1$bias = bias1$q[(1 * 32'h20)+:(32)];
             rq$1$shift = shift1$q[(1 * 32'h6)+:(6)];
+            rq$1$m0 = m0_1$q[(1 * 32'h20)+:(32)];
         end
         else begin
             rq$1$bias = bram$read_data[(1 * 32'h20)+:(32)];
             rq$1$shift = sram$read_data[(1 * 32'h6)+:(6)];
+            rq$1$m0 = mram$read_data[(1 * 32'h20)+:(32)];
         end
-        rq$1$m0 = mram$read_data[(1 * 32'h20)+:(32)];
         rq$1$out_zp = out_zp$q;
         rq$1$act_min = act_min$q;
         rq$1$act_max = act_max$q;
@@ -1537,12 +1551,13 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         if (param_regs) begin
             rq$2$bias = bias1$q[(2 * 32'h20)+:(32)];
             rq$2$shift = shift1$q[(2 * 32'h6)+:(6)];
+            rq$2$m0 = m0_1$q[(2 * 32'h20)+:(32)];
         end
         else begin
             rq$2$bias = bram$read_data[(2 * 32'h20)+:(32)];
             rq$2$shift = sram$read_data[(2 * 32'h6)+:(6)];
+            rq$2$m0 = mram$read_data[(2 * 32'h20)+:(32)];
         end
-        rq$2$m0 = mram$read_data[(2 * 32'h20)+:(32)];
         rq$2$out_zp = out_zp$q;
         rq$2$act_min = act_min$q;
         rq$2$act_max = act_max$q;
@@ -1566,12 +1581,13 @@ module dsc_engine$dw(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvali
         if (param_regs) begin
             rq$3$bias = bias1$q[(3 * 32'h20)+:(32)];
             rq$3$shift = shift1$q[(3 * 32'h6)+:(6)];
+            rq$3$m0 = m0_1$q[(3 * 32'h20)+:(32)];
         end
         else begin
             rq$3$bias = bram$read_data[(3 * 32'h20)+:(32)];
             rq$3$shift = sram$read_data[(3 * 32'h6)+:(6)];
+            rq$3$m0 = mram$read_data[(3 * 32'h20)+:(32)];
         end
-        rq$3$m0 = mram$read_data[(3 * 32'h20)+:(32)];
         rq$3$out_zp = out_zp$q;
         rq$3$act_min = act_min$q;
         rq$3$act_max = act_max$q;
@@ -7862,6 +7878,25 @@ module dsc_engine$dw$lpipe$5(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$lpipe$5
+
+
+module dsc_engine$dw$m0_1(d,q,clock);
+    
+    // Module arguments
+    input wire  [127:0] d;
+    output reg  [127:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 128'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$m0_1
 
 
 module dsc_engine$dw$mpend(d,q,clock);
@@ -19301,6 +19336,9 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
     reg  [23:0] shift1$d;
     wire  [23:0] shift1$q;
     reg  shift1$clock;
+    reg  [127:0] m0_1$d;
+    wire  [127:0] m0_1$q;
+    reg  m0_1$clock;
     reg  [5:0] j1$d;
     wire  [5:0] j1$q;
     reg  j1$clock;
@@ -19947,6 +19985,11 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         .q(shift1$q),
         .clock(shift1$clock)
     );
+    dsc_engine$pw$m0_1 m0_1(
+        .d(m0_1$d),
+        .q(m0_1$q),
+        .clock(m0_1$clock)
+    );
     dsc_engine$pw$j1 j1(
         .d(j1$d),
         .q(j1$q),
@@ -20129,6 +20172,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         sum$clock = clock;
         bias1$clock = clock;
         shift1$clock = clock;
+        m0_1$clock = clock;
         j1$clock = clock;
         v1$clock = clock;
         p_e$clock = clock;
@@ -20207,6 +20251,7 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         sum$d = sum$q;
         bias1$d = bias1$q;
         shift1$d = shift1$q;
+        m0_1$d = m0_1$q;
         j1$d = j1$q;
         v1$d = v1$q;
         p_e$d = p_e$q;
@@ -20620,14 +20665,16 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         aram$read_address = tag_p$out;
         bram$read_address = tag_j$out;
         sram$read_address = tag_j$out;
+        mram$read_address = tag_j$out;
         j1$d = tag_j$out;
-        mram$read_address = j1$q;
         if (~param_regs) begin
             bram$read_address = j1$q;
             sram$read_address = j1$q;
+            mram$read_address = j1$q;
         end
         bias1$d = bram$read_data;
         shift1$d = sram$read_data;
+        m0_1$d = mram$read_data;
         if (tag_first$out) begin
             sum_ext$0$a = array$psum_out[(acc_w * 0)+:(24)];
         end
@@ -20680,12 +20727,13 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         if (param_regs) begin
             rq$0$bias = bias1$q[(32'h20 * 0)+:(32)];
             rq$0$shift = shift1$q[(32'h6 * 0)+:(6)];
+            rq$0$m0 = m0_1$q[(32'h20 * 0)+:(32)];
         end
         else begin
             rq$0$bias = bram$read_data[(32'h20 * 0)+:(32)];
             rq$0$shift = sram$read_data[(32'h6 * 0)+:(6)];
+            rq$0$m0 = mram$read_data[(32'h20 * 0)+:(32)];
         end
-        rq$0$m0 = mram$read_data[(32'h20 * 0)+:(32)];
         rq$0$out_zp = out_zp$q;
         rq$0$act_min = act_min$q;
         rq$0$act_max = act_max$q;
@@ -20697,12 +20745,13 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         if (param_regs) begin
             rq$1$bias = bias1$q[(32'h20 * 1)+:(32)];
             rq$1$shift = shift1$q[(32'h6 * 1)+:(6)];
+            rq$1$m0 = m0_1$q[(32'h20 * 1)+:(32)];
         end
         else begin
             rq$1$bias = bram$read_data[(32'h20 * 1)+:(32)];
             rq$1$shift = sram$read_data[(32'h6 * 1)+:(6)];
+            rq$1$m0 = mram$read_data[(32'h20 * 1)+:(32)];
         end
-        rq$1$m0 = mram$read_data[(32'h20 * 1)+:(32)];
         rq$1$out_zp = out_zp$q;
         rq$1$act_min = act_min$q;
         rq$1$act_max = act_max$q;
@@ -20714,12 +20763,13 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         if (param_regs) begin
             rq$2$bias = bias1$q[(32'h20 * 2)+:(32)];
             rq$2$shift = shift1$q[(32'h6 * 2)+:(6)];
+            rq$2$m0 = m0_1$q[(32'h20 * 2)+:(32)];
         end
         else begin
             rq$2$bias = bram$read_data[(32'h20 * 2)+:(32)];
             rq$2$shift = sram$read_data[(32'h6 * 2)+:(6)];
+            rq$2$m0 = mram$read_data[(32'h20 * 2)+:(32)];
         end
-        rq$2$m0 = mram$read_data[(32'h20 * 2)+:(32)];
         rq$2$out_zp = out_zp$q;
         rq$2$act_min = act_min$q;
         rq$2$act_max = act_max$q;
@@ -20731,12 +20781,13 @@ module dsc_engine$pw(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,inp$
         if (param_regs) begin
             rq$3$bias = bias1$q[(32'h20 * 3)+:(32)];
             rq$3$shift = shift1$q[(32'h6 * 3)+:(6)];
+            rq$3$m0 = m0_1$q[(32'h20 * 3)+:(32)];
         end
         else begin
             rq$3$bias = bram$read_data[(32'h20 * 3)+:(32)];
             rq$3$shift = sram$read_data[(32'h6 * 3)+:(6)];
+            rq$3$m0 = mram$read_data[(32'h20 * 3)+:(32)];
         end
-        rq$3$m0 = mram$read_data[(32'h20 * 3)+:(32)];
         rq$3$out_zp = out_zp$q;
         rq$3$act_min = act_min$q;
         rq$3$act_max = act_max$q;
@@ -31027,6 +31078,25 @@ module dsc_engine$pw$last_err(d,q,clock);
     end
           
 endmodule // dsc_engine$pw$last_err
+
+
+module dsc_engine$pw$m0_1(d,q,clock);
+    
+    // Module arguments
+    input wire  [127:0] d;
+    output reg  [127:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 128'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$pw$m0_1
 
 
 module dsc_engine$pw$mpend(d,q,clock);

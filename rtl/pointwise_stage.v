@@ -398,6 +398,9 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
     reg  [23:0] shift1$d;
     wire  [23:0] shift1$q;
     reg  shift1$clock;
+    reg  [127:0] m0_1$d;
+    wire  [127:0] m0_1$q;
+    reg  m0_1$clock;
     reg  [5:0] j1$d;
     wire  [5:0] j1$q;
     reg  j1$clock;
@@ -1044,6 +1047,11 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         .q(shift1$q),
         .clock(shift1$clock)
     );
+    pointwise_stage$m0_1 m0_1(
+        .d(m0_1$d),
+        .q(m0_1$q),
+        .clock(m0_1$clock)
+    );
     pointwise_stage$j1 j1(
         .d(j1$d),
         .q(j1$q),
@@ -1226,6 +1234,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         sum$clock = clock;
         bias1$clock = clock;
         shift1$clock = clock;
+        m0_1$clock = clock;
         j1$clock = clock;
         v1$clock = clock;
         p_e$clock = clock;
@@ -1304,6 +1313,7 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         sum$d = sum$q;
         bias1$d = bias1$q;
         shift1$d = shift1$q;
+        m0_1$d = m0_1$q;
         j1$d = j1$q;
         v1$d = v1$q;
         p_e$d = p_e$q;
@@ -1717,14 +1727,16 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         aram$read_address = tag_p$out;
         bram$read_address = tag_j$out;
         sram$read_address = tag_j$out;
+        mram$read_address = tag_j$out;
         j1$d = tag_j$out;
-        mram$read_address = j1$q;
         if (~param_regs) begin
             bram$read_address = j1$q;
             sram$read_address = j1$q;
+            mram$read_address = j1$q;
         end
         bias1$d = bram$read_data;
         shift1$d = sram$read_data;
+        m0_1$d = mram$read_data;
         if (tag_first$out) begin
             sum_ext$0$a = array$psum_out[(acc_w * 0)+:(24)];
         end
@@ -1777,12 +1789,13 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         if (param_regs) begin
             rq$0$bias = bias1$q[(32'h20 * 0)+:(32)];
             rq$0$shift = shift1$q[(32'h6 * 0)+:(6)];
+            rq$0$m0 = m0_1$q[(32'h20 * 0)+:(32)];
         end
         else begin
             rq$0$bias = bram$read_data[(32'h20 * 0)+:(32)];
             rq$0$shift = sram$read_data[(32'h6 * 0)+:(6)];
+            rq$0$m0 = mram$read_data[(32'h20 * 0)+:(32)];
         end
-        rq$0$m0 = mram$read_data[(32'h20 * 0)+:(32)];
         rq$0$out_zp = out_zp$q;
         rq$0$act_min = act_min$q;
         rq$0$act_max = act_max$q;
@@ -1794,12 +1807,13 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         if (param_regs) begin
             rq$1$bias = bias1$q[(32'h20 * 1)+:(32)];
             rq$1$shift = shift1$q[(32'h6 * 1)+:(6)];
+            rq$1$m0 = m0_1$q[(32'h20 * 1)+:(32)];
         end
         else begin
             rq$1$bias = bram$read_data[(32'h20 * 1)+:(32)];
             rq$1$shift = sram$read_data[(32'h6 * 1)+:(6)];
+            rq$1$m0 = mram$read_data[(32'h20 * 1)+:(32)];
         end
-        rq$1$m0 = mram$read_data[(32'h20 * 1)+:(32)];
         rq$1$out_zp = out_zp$q;
         rq$1$act_min = act_min$q;
         rq$1$act_max = act_max$q;
@@ -1811,12 +1825,13 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         if (param_regs) begin
             rq$2$bias = bias1$q[(32'h20 * 2)+:(32)];
             rq$2$shift = shift1$q[(32'h6 * 2)+:(6)];
+            rq$2$m0 = m0_1$q[(32'h20 * 2)+:(32)];
         end
         else begin
             rq$2$bias = bram$read_data[(32'h20 * 2)+:(32)];
             rq$2$shift = sram$read_data[(32'h6 * 2)+:(6)];
+            rq$2$m0 = mram$read_data[(32'h20 * 2)+:(32)];
         end
-        rq$2$m0 = mram$read_data[(32'h20 * 2)+:(32)];
         rq$2$out_zp = out_zp$q;
         rq$2$act_min = act_min$q;
         rq$2$act_max = act_max$q;
@@ -1828,12 +1843,13 @@ module pointwise_stage(clock,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tvalid,in
         if (param_regs) begin
             rq$3$bias = bias1$q[(32'h20 * 3)+:(32)];
             rq$3$shift = shift1$q[(32'h6 * 3)+:(6)];
+            rq$3$m0 = m0_1$q[(32'h20 * 3)+:(32)];
         end
         else begin
             rq$3$bias = bram$read_data[(32'h20 * 3)+:(32)];
             rq$3$shift = sram$read_data[(32'h6 * 3)+:(6)];
+            rq$3$m0 = mram$read_data[(32'h20 * 3)+:(32)];
         end
-        rq$3$m0 = mram$read_data[(32'h20 * 3)+:(32)];
         rq$3$out_zp = out_zp$q;
         rq$3$act_min = act_min$q;
         rq$3$act_max = act_max$q;
@@ -12124,6 +12140,25 @@ module pointwise_stage$last_err(d,q,clock);
     end
           
 endmodule // pointwise_stage$last_err
+
+
+module pointwise_stage$m0_1(d,q,clock);
+    
+    // Module arguments
+    input wire  [127:0] d;
+    output reg  [127:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 128'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // pointwise_stage$m0_1
 
 
 module pointwise_stage$mpend(d,q,clock);
