@@ -108,6 +108,18 @@ pub struct SlidingWindow<
     rowscan: AxisScan<CB, DK>,
     colscan: AxisScan<CB, DK>,
     line_buffers: Vec<SdpRam<BEAT, LADDR>>,
+    /// Line-buffer writes an edge late from registers (for Fmax: a line buffer's output, 5.8 ns
+    /// clock-to-out on the ECP5, does not run into the next buffer's write data in the same
+    /// cycle): the word of each buffer, its address and enable.
+    lb_wdata: Vec<DFF<Bits<BEAT>>>,
+    lb_waddr: DFF<Bits<LADDR>>,
+    lb_wpend: DFF<Bit>,
+    /// The line buffers' read address this cycle.
+    lb_raddr: Signal<Local, Bits<LADDR>>,
+    /// The last read hit the address being written on its edge (rows of one or two words):
+    /// `lb_src[k + 1]` is `lb_fwd[k]`, the word written, not the RAM's output.
+    lb_byp: DFF<Bit>,
+    lb_fwd: Vec<DFF<Bits<BEAT>>>,
     /// `rows[m]`: the window row of input row `r − m` (`rows[0]` = the bottom row).
     rows: Vec<WindowRow<BEAT, WIN, GADDR, DK>>,
     prime: DFF<Bit>,
@@ -226,6 +238,12 @@ impl<
             slot_free: Default::default(),
             single: Default::default(),
             lb_src: (0..dk).map(|_| Default::default()).collect(),
+            lb_wdata: (1..dk).map(|_| Default::default()).collect(),
+            lb_waddr: Default::default(),
+            lb_wpend: Default::default(),
+            lb_raddr: Default::default(),
+            lb_byp: Default::default(),
+            lb_fwd: (1..dk).map(|_| Default::default()).collect(),
             zp_chain: (0..cfg.lanes()).map(|_| Default::default()).collect(),
             win_chain: (0..dk).map(|_| Default::default()).collect(),
             row_shift: Constant::new((cfg.row_bits() as u64).into()),
@@ -277,6 +295,9 @@ impl<
             group_end_r,
             lb_addr,
             lb_succ,
+            lb_waddr,
+            lb_wpend,
+            lb_byp,
             zp_beat,
             out_valid,
             out_last,
@@ -338,25 +359,43 @@ impl<
             }
         }
         self.lb_src[0].next = self.inp.tdata.val();
-        // Line buffers: write this position's column and shift each buffer's word into the
-        // next one; read the next position's word when this one is consumed (the output holds
-        // while stalled), or this one's in the priming cycle. The address does not depend on
-        // `fire` — only the read enable does — so the handshake's logic stays off the block
-        // RAMs' address pins (the window rows' history RAMs read the same way).
+        // Line buffers: write this position's column (an edge late, from registers) and shift
+        // each buffer's word into the next one; read the next position's word when this one is
+        // consumed (the output holds while stalled), or this one's in the priming cycle. The
+        // address does not depend on `fire` — only the read enable does — so the handshake's
+        // logic stays off the block RAMs' address pins (the window rows' history RAMs read the
+        // same way). A read of the address being written on its edge returns that word.
+        if self.prime.q.val() {
+            self.lb_raddr.next = self.lb_addr.q.val();
+        } else if self.row_end.val() {
+            self.lb_raddr.next = 0.into();
+        } else {
+            self.lb_raddr.next = self.lb_succ.q.val();
+        }
+        self.lb_wpend.d.next = self.fire.val() && self.colscan.at_real.val();
+        self.lb_waddr.d.next = self.lb_addr.q.val();
+        if self.fire.val() || self.prime.q.val() {
+            self.lb_byp.d.next = self.lb_wpend.q.val() && (self.lb_waddr.q.val() == self.lb_raddr.val());
+        }
         for k in 0..self.line_buffers.len() {
             self.line_buffers[k].clock.next = self.clock.val();
-            self.line_buffers[k].write_address.next = self.lb_addr.q.val();
-            self.line_buffers[k].write_enable.next = self.fire.val() && self.colscan.at_real.val();
+            self.line_buffers[k].write_address.next = self.lb_waddr.q.val();
+            self.line_buffers[k].write_enable.next = self.lb_wpend.q.val();
+            self.line_buffers[k].write_data.next = self.lb_wdata[k].q.val();
             self.line_buffers[k].read_enable.next = self.fire.val() || self.prime.q.val();
-            if self.prime.q.val() {
-                self.line_buffers[k].read_address.next = self.lb_addr.q.val();
-            } else if self.row_end.val() {
-                self.line_buffers[k].read_address.next = 0.into();
-            } else {
-                self.line_buffers[k].read_address.next = self.lb_succ.q.val();
+            self.line_buffers[k].read_address.next = self.lb_raddr.val();
+            self.lb_wdata[k].clock.next = self.clock.val();
+            self.lb_wdata[k].d.next = self.lb_src[k].val();
+            self.lb_fwd[k].clock.next = self.clock.val();
+            self.lb_fwd[k].d.next = self.lb_fwd[k].q.val();
+            if self.fire.val() || self.prime.q.val() {
+                self.lb_fwd[k].d.next = self.lb_wdata[k].q.val();
             }
-            self.line_buffers[k].write_data.next = self.lb_src[k].val();
-            self.lb_src[k + 1].next = self.line_buffers[k].read_data.val();
+            if self.lb_byp.q.val() {
+                self.lb_src[k + 1].next = self.lb_fwd[k].q.val();
+            } else {
+                self.lb_src[k + 1].next = self.line_buffers[k].read_data.val();
+            }
         }
         // Window rows.
         for m in 0..self.rows.len() {
