@@ -14376,6 +14376,27 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
     reg  [11:0] line_buffers$1$read_address;
     reg  line_buffers$1$read_enable;
     wire  [31:0] line_buffers$1$read_data;
+    reg  [31:0] lb_wdata$0$d;
+    wire  [31:0] lb_wdata$0$q;
+    reg  lb_wdata$0$clock;
+    reg  [31:0] lb_wdata$1$d;
+    wire  [31:0] lb_wdata$1$q;
+    reg  lb_wdata$1$clock;
+    reg  [11:0] lb_waddr$d;
+    wire  [11:0] lb_waddr$q;
+    reg  lb_waddr$clock;
+    reg  lb_wpend$d;
+    wire  lb_wpend$q;
+    reg  lb_wpend$clock;
+    reg  lb_byp$d;
+    wire  lb_byp$q;
+    reg  lb_byp$clock;
+    reg  [31:0] lb_fwd$0$d;
+    wire  [31:0] lb_fwd$0$q;
+    reg  lb_fwd$0$clock;
+    reg  [31:0] lb_fwd$1$d;
+    wire  [31:0] lb_fwd$1$q;
+    reg  lb_fwd$1$clock;
     reg  rows$0$clock;
     reg  [31:0] rows$0$new_tap;
     reg  rows$0$row_inside;
@@ -14450,6 +14471,7 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
     reg  error$clock;
     
     // Local signals
+    reg  [11:0] lb_raddr;
     reg  fire;
     reg  is_real;
     reg  emit;
@@ -14525,6 +14547,41 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         .read_address(line_buffers$1$read_address),
         .read_enable(line_buffers$1$read_enable),
         .read_data(line_buffers$1$read_data)
+    );
+    dsc_engine$dw$window$lb_wdata$0 lb_wdata$0(
+        .d(lb_wdata$0$d),
+        .q(lb_wdata$0$q),
+        .clock(lb_wdata$0$clock)
+    );
+    dsc_engine$dw$window$lb_wdata$1 lb_wdata$1(
+        .d(lb_wdata$1$d),
+        .q(lb_wdata$1$q),
+        .clock(lb_wdata$1$clock)
+    );
+    dsc_engine$dw$window$lb_waddr lb_waddr(
+        .d(lb_waddr$d),
+        .q(lb_waddr$q),
+        .clock(lb_waddr$clock)
+    );
+    dsc_engine$dw$window$lb_wpend lb_wpend(
+        .d(lb_wpend$d),
+        .q(lb_wpend$q),
+        .clock(lb_wpend$clock)
+    );
+    dsc_engine$dw$window$lb_byp lb_byp(
+        .d(lb_byp$d),
+        .q(lb_byp$q),
+        .clock(lb_byp$clock)
+    );
+    dsc_engine$dw$window$lb_fwd$0 lb_fwd$0(
+        .d(lb_fwd$0$d),
+        .q(lb_fwd$0$q),
+        .clock(lb_fwd$0$clock)
+    );
+    dsc_engine$dw$window$lb_fwd$1 lb_fwd$1(
+        .d(lb_fwd$1$d),
+        .q(lb_fwd$1$q),
+        .clock(lb_fwd$1$clock)
     );
     dsc_engine$dw$window$rows$0 rows$0(
         .clock(rows$0$clock),
@@ -14639,6 +14696,9 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         group_end_r$clock = clock;
         lb_addr$clock = clock;
         lb_succ$clock = clock;
+        lb_waddr$clock = clock;
+        lb_wpend$clock = clock;
+        lb_byp$clock = clock;
         zp_beat$clock = clock;
         out_valid$clock = clock;
         out_last$clock = clock;
@@ -14651,6 +14711,9 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         group_end_r$d = group_end_r$q;
         lb_addr$d = lb_addr$q;
         lb_succ$d = lb_succ$q;
+        lb_waddr$d = lb_waddr$q;
+        lb_wpend$d = lb_wpend$q;
+        lb_byp$d = lb_byp$q;
         zp_beat$d = zp_beat$q;
         out_valid$d = out_valid$q;
         out_last$d = out_last$q;
@@ -14703,36 +14766,58 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
             end
         end
         lb_src$0 = inp$tdata;
+        if (prime$q) begin
+            lb_raddr = lb_addr$q;
+        end
+        else if (row_end) begin
+            lb_raddr = 32'h0;
+        end
+        else begin
+            lb_raddr = lb_succ$q;
+        end
+        lb_wpend$d = fire && colscan$at_real;
+        lb_waddr$d = lb_addr$q;
+        if (fire || prime$q) begin
+            lb_byp$d = lb_wpend$q && (lb_waddr$q == lb_raddr);
+        end
         line_buffers$0$clock = clock;
-        line_buffers$0$write_address = lb_addr$q;
-        line_buffers$0$write_enable = fire && colscan$at_real;
+        line_buffers$0$write_address = lb_waddr$q;
+        line_buffers$0$write_enable = lb_wpend$q;
+        line_buffers$0$write_data = lb_wdata$0$q;
         line_buffers$0$read_enable = fire || prime$q;
-        if (prime$q) begin
-            line_buffers$0$read_address = lb_addr$q;
+        line_buffers$0$read_address = lb_raddr;
+        lb_wdata$0$clock = clock;
+        lb_wdata$0$d = lb_src$0;
+        lb_fwd$0$clock = clock;
+        lb_fwd$0$d = lb_fwd$0$q;
+        if (fire || prime$q) begin
+            lb_fwd$0$d = lb_wdata$0$q;
         end
-        else if (row_end) begin
-            line_buffers$0$read_address = 32'h0;
+        if (lb_byp$q) begin
+            lb_src$1 = lb_fwd$0$q;
         end
         else begin
-            line_buffers$0$read_address = lb_succ$q;
+            lb_src$1 = line_buffers$0$read_data;
         end
-        line_buffers$0$write_data = lb_src$0;
-        lb_src$1 = line_buffers$0$read_data;
         line_buffers$1$clock = clock;
-        line_buffers$1$write_address = lb_addr$q;
-        line_buffers$1$write_enable = fire && colscan$at_real;
+        line_buffers$1$write_address = lb_waddr$q;
+        line_buffers$1$write_enable = lb_wpend$q;
+        line_buffers$1$write_data = lb_wdata$1$q;
         line_buffers$1$read_enable = fire || prime$q;
-        if (prime$q) begin
-            line_buffers$1$read_address = lb_addr$q;
+        line_buffers$1$read_address = lb_raddr;
+        lb_wdata$1$clock = clock;
+        lb_wdata$1$d = lb_src$1;
+        lb_fwd$1$clock = clock;
+        lb_fwd$1$d = lb_fwd$1$q;
+        if (fire || prime$q) begin
+            lb_fwd$1$d = lb_wdata$1$q;
         end
-        else if (row_end) begin
-            line_buffers$1$read_address = 32'h0;
+        if (lb_byp$q) begin
+            lb_src$2 = lb_fwd$1$q;
         end
         else begin
-            line_buffers$1$read_address = lb_succ$q;
+            lb_src$2 = line_buffers$1$read_data;
         end
-        line_buffers$1$write_data = lb_src$1;
-        lb_src$2 = line_buffers$1$read_data;
         rows$0$new_tap = lb_src$0;
         rows$0$clock = clock;
         if (wrap) begin
@@ -15692,6 +15777,63 @@ module dsc_engine$dw$window$lb_addr(d,q,clock);
 endmodule // dsc_engine$dw$window$lb_addr
 
 
+module dsc_engine$dw$window$lb_byp(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$window$lb_byp
+
+
+module dsc_engine$dw$window$lb_fwd$0(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$window$lb_fwd$0
+
+
+module dsc_engine$dw$window$lb_fwd$1(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$window$lb_fwd$1
+
+
 module dsc_engine$dw$window$lb_succ(d,q,clock);
     
     // Module arguments
@@ -15709,6 +15851,82 @@ module dsc_engine$dw$window$lb_succ(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$window$lb_succ
+
+
+module dsc_engine$dw$window$lb_waddr(d,q,clock);
+    
+    // Module arguments
+    input wire  [11:0] d;
+    output reg  [11:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 12'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$window$lb_waddr
+
+
+module dsc_engine$dw$window$lb_wdata$0(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$window$lb_wdata$0
+
+
+module dsc_engine$dw$window$lb_wdata$1(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$window$lb_wdata$1
+
+
+module dsc_engine$dw$window$lb_wpend(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$window$lb_wpend
 
 
 module dsc_engine$dw$window$line_buffers$0(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
