@@ -65,6 +65,7 @@ struct RawEngine {
     pack_history: Option<bool>,
     max_line_words: Option<usize>,
     im2col: Option<bool>,
+    ram_regs: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -108,7 +109,8 @@ impl GenConfig {
             .with_param_ram(e.param_ram.unwrap_or_default())
             .with_lane_mul(e.lane_mul.unwrap_or_default())
             .with_pack_history(e.pack_history.unwrap_or(false))
-            .with_im2col(e.im2col.unwrap_or(true));
+            .with_im2col(e.im2col.unwrap_or(true))
+            .with_ram_regs(e.ram_regs.unwrap_or(true));
         if let Some(words) = e.max_line_words {
             engine = engine.with_max_line_words(words).map_err(|err| format!("[engine]: {err}"))?;
         }
@@ -172,6 +174,9 @@ impl GenConfig {
         if !e.im2col() {
             let _ = writeln!(s, "im2col = false");
         }
+        if !e.ram_regs() {
+            let _ = writeln!(s, "ram_regs = false");
+        }
         let _ = writeln!(s, "[pointwise]");
         let _ = writeln!(s, "max_block = {}", p.max_block());
         let _ = writeln!(s, "acc_bits = {}", p.array().acc_bits());
@@ -198,11 +203,14 @@ mod tests {
         assert_eq!(GenConfig::parse(&c.to_toml()).unwrap(), c);
         assert_eq!(c.pointwise.array().acc_bits(), acc_bits_for_products(8));
         assert!(!c.to_toml().contains("param_ram") && !c.to_toml().contains("lane_mul"));
-        let small = GOOD.replace("dk = 3", "dk = 3\nparam_ram = \"spram\"\nlane_mul = \"lut\"\npack_history = true\nim2col = false");
+        let small = GOOD.replace("dk = 3", "dk = 3\nparam_ram = \"spram\"\nlane_mul = \"lut\"\npack_history = true\nim2col = false\nram_regs = false");
         let c = GenConfig::parse(&small).unwrap();
         assert!(c.engine.pack_history());
         assert!(!c.engine.im2col());
+        assert!(!c.engine.ram_regs());
         assert!(GenConfig::parse(GOOD).unwrap().engine.im2col());
+        assert!(GenConfig::parse(GOOD).unwrap().engine.ram_regs());
+        assert!(!GenConfig::parse(GOOD).unwrap().to_toml().contains("ram_regs"));
         assert_eq!(c.engine.param_ram(), ParamRam::Spram);
         assert_eq!(c.engine.lane_mul(), LaneMul::Lut);
         assert_eq!(GenConfig::parse(&c.to_toml()).unwrap(), c);

@@ -109,7 +109,7 @@ fn random_stalls_bit_exact_and_not_faster() {
 
 /// The iCE40 UP5K engine of `configs/ice40-up5k.toml` (Dk 3, `P = R = C = 1`, 32×32×32,
 /// blocks of ≤ 16) with its single-port depthwise bias/M0 RAMs (SB_SPRAM256KA in synthesis),
-/// Booth LUT multipliers and packed window history: random layers across its maxima bit-exact and cycle-exact, and
+/// Booth LUT multipliers, packed window history and no registers around its RAMs: random layers across its maxima bit-exact and cycle-exact, and
 /// bit-exact under random stalls.
 #[test]
 fn ice40_up5k_engine_bit_exact_and_cycle_exact() {
@@ -118,7 +118,8 @@ fn ice40_up5k_engine_bit_exact_and_cycle_exact() {
         .with_param_ram(ParamRam::Spram)
         .with_lane_mul(LaneMul::Lut)
         .with_pack_history(true)
-        .with_im2col(false);
+        .with_im2col(false)
+        .with_ram_regs(false);
     let a = SystolicConfig::new(1, 1, acc_bits_for_products(32), 32, Dataflow::WeightStationary).unwrap();
     let p = PointwiseConfig::new(a, 32, 32, 16).unwrap();
     let cfg = DscConfig::new(e, p).unwrap();

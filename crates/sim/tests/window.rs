@@ -82,11 +82,26 @@ fn window_matches_rust_hdl_and_golden_model_under_stalls() {
 #[test]
 fn packed_history_window_matches_the_unpacked_block_and_golden_model() {
     let cfg = small3();
-    let compiled = compile("window_small3_packed", Small3::new(&cfg).unwrap().with_packed_history(true));
-    let mut rng = ChaCha8Rng::seed_from_u64(46);
+    check_against_default_block("window_small3_packed", Small3::new(&cfg).unwrap().with_packed_history(true), 46);
+}
+
+/// The RAMs written in the position's own cycle (`[engine] ram_regs = false`, the UP5K's
+/// choice): the same windows in the same cycles as the default block (writes an edge late).
+#[test]
+fn window_without_write_regs_matches_the_default_block_and_golden_model() {
+    let cfg = small3();
+    check_against_default_block("window_small3_no_write_regs", Small3::new(&cfg).unwrap().with_write_regs(false), 47);
+}
+
+/// `variant` in Verilator against the default block in rust-hdl and the golden model, frame
+/// after frame under random stalls.
+fn check_against_default_block(name: &str, variant: Small3, seed: u64) {
+    let cfg = small3();
+    let compiled = compile(name, variant);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut v = compiled.model().unwrap();
     let mut h = window_hdl(Small3::new(&cfg).unwrap());
-    let mut layers = vec![(9, 9, 6, 1), (9, 8, 2, 2), (1, 1, 2, 1), (2, 7, 4, 2), (4, 1, 4, 1), (3, 2, 2, 1)];
+    let mut layers = vec![(9, 9, 6, 1), (9, 8, 2, 2), (1, 1, 2, 1), (2, 7, 4, 2), (4, 1, 4, 1), (3, 2, 2, 1), (4, 1, 2, 1)];
     for _ in 0..6 {
         layers.push((rng.gen_range(1..=9), rng.gen_range(1..=9), 2 * rng.gen_range(1..=3), rng.gen_range(1..=2)));
     }
@@ -99,8 +114,8 @@ fn packed_history_window_matches_the_unpacked_block_and_golden_model() {
         let got_v = run_frame(&mut v, &layer, &x, zp, stalls);
         let got_h = run_frame(&mut h, &layer, &x, zp, stalls);
         let beats: Vec<_> = got_v.iter().map(|r| r.beat.clone()).collect();
-        assert_eq!(beats, want, "packed, Verilator vs golden model: {layer:?} zp {zp} stalls {stalls:?}");
-        assert_eq!(got_v, got_h, "packed Verilator vs unpacked rust-hdl: {layer:?} zp {zp} stalls {stalls:?}");
+        assert_eq!(beats, want, "{name}, Verilator vs golden model: {layer:?} zp {zp} stalls {stalls:?}");
+        assert_eq!(got_v, got_h, "{name} Verilator vs default rust-hdl block: {layer:?} zp {zp} stalls {stalls:?}");
     }
 }
 

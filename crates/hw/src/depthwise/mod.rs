@@ -198,9 +198,9 @@ pub struct DepthwiseEngineQ<
     wread: DFF<Bits<GADDR>>,
     /// `wread`'s next group (wraps after `last_group`).
     wread_next: Signal<Local, Bits<GADDR>>,
-    /// The weight word of `group` in a fabric register beside the RAM, with DSP lanes (for
-    /// Fmax: the DP16KD's ~5.8 ns clock-to-out ends there, not at the lanes' multipliers
-    /// across the die); none with LUT lanes, which keep the RAM output as their operand.
+    /// The weight word of `group` in a fabric register beside the RAM (`[engine] ram_regs`;
+    /// for Fmax: the DP16KD's ~5.8 ns clock-to-out ends there, not at the lanes' multipliers
+    /// across the die); without it the lanes take the RAM output.
     wts_reg: Vec<DFF<Bits<WIN>>>,
     /// The cycle after `start_r`: the second priming read (with `wts_reg`).
     start_r2: DFF<Bit>,
@@ -430,7 +430,9 @@ impl<
                 cfg.pixels_per_beat()
             )));
         }
-        let window = SlidingWindow::new(&wc)?.with_packed_history(cfg.pack_history());
+        let window = SlidingWindow::new(&wc)?
+            .with_write_regs(cfg.ram_regs())
+            .with_packed_history(cfg.pack_history());
         let wide = if cfg.pixels_per_beat() > 1 { vec![WideWindow::new(cfg)?] } else { vec![] };
         let fifo = StreamFifo::new()?;
         let lat = DepthwiseLane::<WIN, S>::latency(cfg.taps());
@@ -466,7 +468,7 @@ impl<
             wram: Default::default(),
             wread: Default::default(),
             wread_next: Default::default(),
-            wts_reg: if lut_muls { vec![] } else { vec![Default::default()] },
+            wts_reg: if cfg.ram_regs() { vec![Default::default()] } else { vec![] },
             start_r2: Default::default(),
             wshift: Default::default(),
             bram: param_ram(),

@@ -108,9 +108,10 @@ pub struct SlidingWindow<
     rowscan: AxisScan<CB, DK>,
     colscan: AxisScan<CB, DK>,
     line_buffers: Vec<SdpRam<BEAT, LADDR>>,
-    /// Line-buffer writes an edge late from registers (for Fmax: a line buffer's output, 5.8 ns
-    /// clock-to-out on the ECP5, does not run into the next buffer's write data in the same
-    /// cycle): the word of each buffer, its address and enable.
+    /// Line-buffer writes an edge late from registers ([`SlidingWindow::with_write_regs`], on
+    /// by default; for Fmax: a line buffer's output, 5.8 ns clock-to-out on the ECP5, does not
+    /// run into the next buffer's write data in the same cycle): the word of each buffer, its
+    /// address and enable.
     lb_wdata: Vec<DFF<Bits<BEAT>>>,
     lb_waddr: DFF<Bits<LADDR>>,
     lb_wpend: DFF<Bit>,
@@ -120,6 +121,9 @@ pub struct SlidingWindow<
     /// `lb_src[k + 1]` is `lb_fwd[k]`, the word written, not the RAM's output.
     lb_byp: DFF<Bit>,
     lb_fwd: Vec<DFF<Bits<BEAT>>>,
+    /// The RAM writes an edge late (else in the position's cycle; synthesis drops the `lb_w*`,
+    /// `lb_byp` and `lb_fwd` registers).
+    write_regs: Constant<Bit>,
     /// `rows[m]`: the window row of input row `r − m` (`rows[0]` = the bottom row).
     rows: Vec<WindowRow<BEAT, WIN, GADDR, DK>>,
     prime: DFF<Bit>,
@@ -244,6 +248,7 @@ impl<
             lb_raddr: Default::default(),
             lb_byp: Default::default(),
             lb_fwd: (1..dk).map(|_| Default::default()).collect(),
+            write_regs: Constant::new(true),
             zp_chain: (0..cfg.lanes()).map(|_| Default::default()).collect(),
             win_chain: (0..dk).map(|_| Default::default()).collect(),
             row_shift: Constant::new((cfg.row_bits() as u64).into()),
@@ -257,8 +262,19 @@ impl<
     /// ([`WindowRow::packed`]): fewer block RAMs, same values and cycles.
     pub fn with_packed_history(mut self, packed: bool) -> Self {
         if packed {
-            self.rows = (0..self.rows.len()).map(|_| WindowRow::packed()).collect();
+            let on = self.write_regs.val();
+            self.rows = (0..self.rows.len()).map(|_| WindowRow::packed().with_write_regs(on)).collect();
         }
+        self
+    }
+
+    /// The same block with its line-buffer and history RAMs written an edge late from
+    /// registers (`on`, the default) or in the position's own cycle: same values and cycles;
+    /// on, no RAM output runs into another RAM's write data (ECP5 Fmax), off, fewer flip-flops
+    /// (`[engine] ram_regs`).
+    pub fn with_write_regs(mut self, on: bool) -> Self {
+        self.write_regs = Constant::new(on);
+        self.rows = std::mem::take(&mut self.rows).into_iter().map(|r| r.with_write_regs(on)).collect();
         self
     }
 
@@ -375,13 +391,20 @@ impl<
         self.lb_wpend.d.next = self.fire.val() && self.colscan.at_real.val();
         self.lb_waddr.d.next = self.lb_addr.q.val();
         if self.fire.val() || self.prime.q.val() {
-            self.lb_byp.d.next = self.lb_wpend.q.val() && (self.lb_waddr.q.val() == self.lb_raddr.val());
+            self.lb_byp.d.next = self.write_regs.val()
+                && self.lb_wpend.q.val()
+                && (self.lb_waddr.q.val() == self.lb_raddr.val());
         }
         for k in 0..self.line_buffers.len() {
             self.line_buffers[k].clock.next = self.clock.val();
             self.line_buffers[k].write_address.next = self.lb_waddr.q.val();
             self.line_buffers[k].write_enable.next = self.lb_wpend.q.val();
             self.line_buffers[k].write_data.next = self.lb_wdata[k].q.val();
+            if !self.write_regs.val() {
+                self.line_buffers[k].write_address.next = self.lb_addr.q.val();
+                self.line_buffers[k].write_enable.next = self.fire.val() && self.colscan.at_real.val();
+                self.line_buffers[k].write_data.next = self.lb_src[k].val();
+            }
             self.line_buffers[k].read_enable.next = self.fire.val() || self.prime.q.val();
             self.line_buffers[k].read_address.next = self.lb_raddr.val();
             self.lb_wdata[k].clock.next = self.clock.val();

@@ -8,11 +8,13 @@
 //! would be read and written at the same address in one cycle, so `fwd[k]` — the word being
 //! written — stands in for it: then the row is the classic shift register.
 //!
-//! **Writes an edge late** (for Fmax: a history RAM's output, 5.8 ns clock-to-out on the ECP5,
-//! must not run into the next RAM's write data in the same cycle): the columns to write are
+//! **Writes an edge late** ([`WindowRow::with_write_regs`], on by default; for Fmax: a history
+//! RAM's output, 5.8 ns clock-to-out on the ECP5, must not run into the next RAM's write data
+//! in the same cycle): the columns to write are
 //! registered (`wr_data`, `wr_group`, `wr_pend`) and written on the next edge. A read on that
 //! edge of the group being written — `G = 2` with positions back to back — takes the registered
 //! word instead (`byp`, `fwd`), as does every read with `G = 1` (the current position's columns).
+//! Without them the RAMs are written in the position's own cycle and only `G = 1` is bypassed.
 //!
 //! **Packed history** ([`WindowRow::packed`], `[engine] pack_history`): the `Dk − 1` columns
 //! share their addresses, so one [`SdpRam`] word holds them side by side (column `k` at bits
@@ -57,7 +59,7 @@ pub struct WindowRow<const BEAT: usize, const WIN: usize, const GADDR: usize, co
     hist: Vec<SdpRam<BEAT, GADDR>>,
     /// Packed history: one RAM for all columns (empty when not packed).
     packed: Vec<SdpRam<WIN, GADDR>>,
-    /// Packed: `wr_data[k]` zero-extended to a word.
+    /// Packed: the column `k` to write (`wr_data[k]` or `age[k]`) zero-extended to a word.
     age_wide: Vec<ZeroExtend<BEAT, WIN>>,
     /// Packed: `pack[k]` = columns `0..=k` of the word to write.
     pack: Vec<Signal<Local, Bits<WIN>>>,
@@ -74,6 +76,8 @@ pub struct WindowRow<const BEAT: usize, const WIN: usize, const GADDR: usize, co
     wr_data: Vec<DFF<Bits<BEAT>>>,
     wr_group: DFF<Bits<GADDR>>,
     wr_pend: DFF<Bit>,
+    /// Writes an edge late (else in the position's cycle; synthesis drops `wr_*`).
+    write_regs: Constant<Bit>,
     /// `age[k]`: the unmasked tap `k` steps old (`age[0] = new_tap`).
     age: Vec<Signal<Local, Bits<BEAT>>>,
     regs: Vec<TapReg<BEAT, WIN>>,
@@ -112,6 +116,7 @@ impl<const BEAT: usize, const WIN: usize, const GADDR: usize, const DK: usize>
             wr_data: (1..DK).map(|_| DFF::default()).collect(),
             wr_group: Default::default(),
             wr_pend: Default::default(),
+            write_regs: Constant::new(true),
             age: (0..DK).map(|_| Default::default()).collect(),
             regs: (0..DK).map(|_| Default::default()).collect(),
             masks: (0..DK)
@@ -120,6 +125,13 @@ impl<const BEAT: usize, const WIN: usize, const GADDR: usize, const DK: usize>
             chain: (0..DK).map(|_| Default::default()).collect(),
             beat_shift: Constant::new((BEAT as u64).into()),
         }
+    }
+
+    /// The same row with its history writes an edge late (`on`, the default) or in the
+    /// position's own cycle (see the module docs).
+    pub fn with_write_regs(mut self, on: bool) -> Self {
+        self.write_regs = Constant::new(on);
+        self
     }
 
     /// A row of `DK` taps whose history columns share one RAM word (see the module docs).
@@ -158,7 +170,9 @@ impl<const BEAT: usize, const WIN: usize, const GADDR: usize, const DK: usize> L
         self.wr_group.d.next = self.write_group.val();
         if self.read.val() {
             self.byp.d.next = self.single.val()
-                || (self.wr_pend.q.val() && (self.wr_group.q.val() == self.read_group.val()));
+                || (self.write_regs.val()
+                    && self.wr_pend.q.val()
+                    && (self.wr_group.q.val() == self.read_group.val()));
         }
         for k in 0..self.fwd.len() {
             self.wr_data[k].clock.next = self.clock.val();
@@ -180,6 +194,11 @@ impl<const BEAT: usize, const WIN: usize, const GADDR: usize, const DK: usize> L
             self.hist[k].write_address.next = self.wr_group.q.val();
             self.hist[k].write_enable.next = self.wr_pend.q.val();
             self.hist[k].write_data.next = self.wr_data[k].q.val();
+            if !self.write_regs.val() {
+                self.hist[k].write_address.next = self.write_group.val();
+                self.hist[k].write_enable.next = self.write.val();
+                self.hist[k].write_data.next = self.age[k].val();
+            }
             if self.byp.q.val() {
                 self.age[k + 1].next = self.fwd[k].q.val();
             } else {
@@ -192,8 +211,15 @@ impl<const BEAT: usize, const WIN: usize, const GADDR: usize, const DK: usize> L
             self.packed[p].read_enable.next = self.read.val();
             self.packed[p].write_address.next = self.wr_group.q.val();
             self.packed[p].write_enable.next = self.wr_pend.q.val();
+            if !self.write_regs.val() {
+                self.packed[p].write_address.next = self.write_group.val();
+                self.packed[p].write_enable.next = self.write.val();
+            }
             for k in 0..self.fwd.len() {
                 self.age_wide[k].a.next = self.wr_data[k].q.val();
+                if !self.write_regs.val() {
+                    self.age_wide[k].a.next = self.age[k].val();
+                }
                 self.unused_upper[k].next = self.packed[p].read_data.val() >> self.col_shift[k].val();
                 if self.byp.q.val() {
                     self.age[k + 1].next = self.fwd[k].q.val();
