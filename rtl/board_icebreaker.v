@@ -15053,6 +15053,7 @@ module board_icebreaker$engine$window(clock,start,height,width,last_group,stride
     output reg  last_error;
     
     // Constant declarations
+    localparam  write_regs = 1'b1;
     localparam  row_shift = 16'h60;
     localparam  row_masks$0 = 3'b1;
     localparam  row_masks$1 = 3'b10;
@@ -15509,12 +15510,17 @@ module board_icebreaker$engine$window(clock,start,height,width,last_group,stride
         lb_wpend$d = fire && colscan$at_real;
         lb_waddr$d = lb_addr$q;
         if (fire || prime$q) begin
-            lb_byp$d = lb_wpend$q && (lb_waddr$q == lb_raddr);
+            lb_byp$d = write_regs && lb_wpend$q && (lb_waddr$q == lb_raddr);
         end
         line_buffers$0$clock = clock;
         line_buffers$0$write_address = lb_waddr$q;
         line_buffers$0$write_enable = lb_wpend$q;
         line_buffers$0$write_data = lb_wdata$0$q;
+        if (~write_regs) begin
+            line_buffers$0$write_address = lb_addr$q;
+            line_buffers$0$write_enable = fire && colscan$at_real;
+            line_buffers$0$write_data = lb_src$0;
+        end
         line_buffers$0$read_enable = fire || prime$q;
         line_buffers$0$read_address = lb_raddr;
         lb_wdata$0$clock = clock;
@@ -15534,6 +15540,11 @@ module board_icebreaker$engine$window(clock,start,height,width,last_group,stride
         line_buffers$1$write_address = lb_waddr$q;
         line_buffers$1$write_enable = lb_wpend$q;
         line_buffers$1$write_data = lb_wdata$1$q;
+        if (~write_regs) begin
+            line_buffers$1$write_address = lb_addr$q;
+            line_buffers$1$write_enable = fire && colscan$at_real;
+            line_buffers$1$write_data = lb_src$1;
+        end
         line_buffers$1$read_enable = fire || prime$q;
         line_buffers$1$read_address = lb_raddr;
         lb_wdata$1$clock = clock;
@@ -16786,6 +16797,7 @@ module board_icebreaker$engine$window$rows$0(clock,new_tap,row_inside,col_flags,
     output reg  [287:0] taps;
     
     // Constant declarations
+    localparam  write_regs = 1'b1;
     localparam  masks$0 = 3'b1;
     localparam  masks$1 = 3'b10;
     localparam  masks$2 = 3'b100;
@@ -16945,7 +16957,7 @@ module board_icebreaker$engine$window$rows$0(clock,new_tap,row_inside,col_flags,
         wr_pend$d = write;
         wr_group$d = write_group;
         if (read) begin
-            byp$d = single || (wr_pend$q && (wr_group$q == read_group));
+            byp$d = single || (write_regs && wr_pend$q && (wr_group$q == read_group));
         end
         wr_data$0$clock = clock;
         wr_data$0$d = age$0;
@@ -16977,6 +16989,11 @@ module board_icebreaker$engine$window$rows$0(clock,new_tap,row_inside,col_flags,
         hist$0$write_address = wr_group$q;
         hist$0$write_enable = wr_pend$q;
         hist$0$write_data = wr_data$0$q;
+        if (~write_regs) begin
+            hist$0$write_address = write_group;
+            hist$0$write_enable = write;
+            hist$0$write_data = age$0;
+        end
         if (byp$q) begin
             age$1 = fwd$0$q;
         end
@@ -16989,6 +17006,11 @@ module board_icebreaker$engine$window$rows$0(clock,new_tap,row_inside,col_flags,
         hist$1$write_address = wr_group$q;
         hist$1$write_enable = wr_pend$q;
         hist$1$write_data = wr_data$1$q;
+        if (~write_regs) begin
+            hist$1$write_address = write_group;
+            hist$1$write_enable = write;
+            hist$1$write_data = age$1;
+        end
         if (byp$q) begin
             age$2 = fwd$1$q;
         end
@@ -17400,6 +17422,7 @@ module board_icebreaker$engine$window$rows$1(clock,new_tap,row_inside,col_flags,
     output reg  [287:0] taps;
     
     // Constant declarations
+    localparam  write_regs = 1'b1;
     localparam  masks$0 = 3'b1;
     localparam  masks$1 = 3'b10;
     localparam  masks$2 = 3'b100;
@@ -17559,7 +17582,7 @@ module board_icebreaker$engine$window$rows$1(clock,new_tap,row_inside,col_flags,
         wr_pend$d = write;
         wr_group$d = write_group;
         if (read) begin
-            byp$d = single || (wr_pend$q && (wr_group$q == read_group));
+            byp$d = single || (write_regs && wr_pend$q && (wr_group$q == read_group));
         end
         wr_data$0$clock = clock;
         wr_data$0$d = age$0;
@@ -17591,6 +17614,11 @@ module board_icebreaker$engine$window$rows$1(clock,new_tap,row_inside,col_flags,
         hist$0$write_address = wr_group$q;
         hist$0$write_enable = wr_pend$q;
         hist$0$write_data = wr_data$0$q;
+        if (~write_regs) begin
+            hist$0$write_address = write_group;
+            hist$0$write_enable = write;
+            hist$0$write_data = age$0;
+        end
         if (byp$q) begin
             age$1 = fwd$0$q;
         end
@@ -17603,6 +17631,11 @@ module board_icebreaker$engine$window$rows$1(clock,new_tap,row_inside,col_flags,
         hist$1$write_address = wr_group$q;
         hist$1$write_enable = wr_pend$q;
         hist$1$write_data = wr_data$1$q;
+        if (~write_regs) begin
+            hist$1$write_address = write_group;
+            hist$1$write_enable = write;
+            hist$1$write_data = age$1;
+        end
         if (byp$q) begin
             age$2 = fwd$1$q;
         end
@@ -18014,6 +18047,7 @@ module board_icebreaker$engine$window$rows$2(clock,new_tap,row_inside,col_flags,
     output reg  [287:0] taps;
     
     // Constant declarations
+    localparam  write_regs = 1'b1;
     localparam  masks$0 = 3'b1;
     localparam  masks$1 = 3'b10;
     localparam  masks$2 = 3'b100;
@@ -18173,7 +18207,7 @@ module board_icebreaker$engine$window$rows$2(clock,new_tap,row_inside,col_flags,
         wr_pend$d = write;
         wr_group$d = write_group;
         if (read) begin
-            byp$d = single || (wr_pend$q && (wr_group$q == read_group));
+            byp$d = single || (write_regs && wr_pend$q && (wr_group$q == read_group));
         end
         wr_data$0$clock = clock;
         wr_data$0$d = age$0;
@@ -18205,6 +18239,11 @@ module board_icebreaker$engine$window$rows$2(clock,new_tap,row_inside,col_flags,
         hist$0$write_address = wr_group$q;
         hist$0$write_enable = wr_pend$q;
         hist$0$write_data = wr_data$0$q;
+        if (~write_regs) begin
+            hist$0$write_address = write_group;
+            hist$0$write_enable = write;
+            hist$0$write_data = age$0;
+        end
         if (byp$q) begin
             age$1 = fwd$0$q;
         end
@@ -18217,6 +18256,11 @@ module board_icebreaker$engine$window$rows$2(clock,new_tap,row_inside,col_flags,
         hist$1$write_address = wr_group$q;
         hist$1$write_enable = wr_pend$q;
         hist$1$write_data = wr_data$1$q;
+        if (~write_regs) begin
+            hist$1$write_address = write_group;
+            hist$1$write_enable = write;
+            hist$1$write_data = age$1;
+        end
         if (byp$q) begin
             age$2 = fwd$1$q;
         end

@@ -14108,6 +14108,7 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
     output reg  last_error;
     
     // Constant declarations
+    localparam  write_regs = 1'b1;
     localparam  row_shift = 16'h60;
     localparam  row_masks$0 = 3'b1;
     localparam  row_masks$1 = 3'b10;
@@ -14564,12 +14565,17 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
         lb_wpend$d = fire && colscan$at_real;
         lb_waddr$d = lb_addr$q;
         if (fire || prime$q) begin
-            lb_byp$d = lb_wpend$q && (lb_waddr$q == lb_raddr);
+            lb_byp$d = write_regs && lb_wpend$q && (lb_waddr$q == lb_raddr);
         end
         line_buffers$0$clock = clock;
         line_buffers$0$write_address = lb_waddr$q;
         line_buffers$0$write_enable = lb_wpend$q;
         line_buffers$0$write_data = lb_wdata$0$q;
+        if (~write_regs) begin
+            line_buffers$0$write_address = lb_addr$q;
+            line_buffers$0$write_enable = fire && colscan$at_real;
+            line_buffers$0$write_data = lb_src$0;
+        end
         line_buffers$0$read_enable = fire || prime$q;
         line_buffers$0$read_address = lb_raddr;
         lb_wdata$0$clock = clock;
@@ -14589,6 +14595,11 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
         line_buffers$1$write_address = lb_waddr$q;
         line_buffers$1$write_enable = lb_wpend$q;
         line_buffers$1$write_data = lb_wdata$1$q;
+        if (~write_regs) begin
+            line_buffers$1$write_address = lb_addr$q;
+            line_buffers$1$write_enable = fire && colscan$at_real;
+            line_buffers$1$write_data = lb_src$1;
+        end
         line_buffers$1$read_enable = fire || prime$q;
         line_buffers$1$read_address = lb_raddr;
         lb_wdata$1$clock = clock;
@@ -15841,6 +15852,7 @@ module depthwise_engine$window$rows$0(clock,new_tap,row_inside,col_flags,zp,read
     output reg  [287:0] taps;
     
     // Constant declarations
+    localparam  write_regs = 1'b1;
     localparam  masks$0 = 3'b1;
     localparam  masks$1 = 3'b10;
     localparam  masks$2 = 3'b100;
@@ -16000,7 +16012,7 @@ module depthwise_engine$window$rows$0(clock,new_tap,row_inside,col_flags,zp,read
         wr_pend$d = write;
         wr_group$d = write_group;
         if (read) begin
-            byp$d = single || (wr_pend$q && (wr_group$q == read_group));
+            byp$d = single || (write_regs && wr_pend$q && (wr_group$q == read_group));
         end
         wr_data$0$clock = clock;
         wr_data$0$d = age$0;
@@ -16032,6 +16044,11 @@ module depthwise_engine$window$rows$0(clock,new_tap,row_inside,col_flags,zp,read
         hist$0$write_address = wr_group$q;
         hist$0$write_enable = wr_pend$q;
         hist$0$write_data = wr_data$0$q;
+        if (~write_regs) begin
+            hist$0$write_address = write_group;
+            hist$0$write_enable = write;
+            hist$0$write_data = age$0;
+        end
         if (byp$q) begin
             age$1 = fwd$0$q;
         end
@@ -16044,6 +16061,11 @@ module depthwise_engine$window$rows$0(clock,new_tap,row_inside,col_flags,zp,read
         hist$1$write_address = wr_group$q;
         hist$1$write_enable = wr_pend$q;
         hist$1$write_data = wr_data$1$q;
+        if (~write_regs) begin
+            hist$1$write_address = write_group;
+            hist$1$write_enable = write;
+            hist$1$write_data = age$1;
+        end
         if (byp$q) begin
             age$2 = fwd$1$q;
         end
@@ -16455,6 +16477,7 @@ module depthwise_engine$window$rows$1(clock,new_tap,row_inside,col_flags,zp,read
     output reg  [287:0] taps;
     
     // Constant declarations
+    localparam  write_regs = 1'b1;
     localparam  masks$0 = 3'b1;
     localparam  masks$1 = 3'b10;
     localparam  masks$2 = 3'b100;
@@ -16614,7 +16637,7 @@ module depthwise_engine$window$rows$1(clock,new_tap,row_inside,col_flags,zp,read
         wr_pend$d = write;
         wr_group$d = write_group;
         if (read) begin
-            byp$d = single || (wr_pend$q && (wr_group$q == read_group));
+            byp$d = single || (write_regs && wr_pend$q && (wr_group$q == read_group));
         end
         wr_data$0$clock = clock;
         wr_data$0$d = age$0;
@@ -16646,6 +16669,11 @@ module depthwise_engine$window$rows$1(clock,new_tap,row_inside,col_flags,zp,read
         hist$0$write_address = wr_group$q;
         hist$0$write_enable = wr_pend$q;
         hist$0$write_data = wr_data$0$q;
+        if (~write_regs) begin
+            hist$0$write_address = write_group;
+            hist$0$write_enable = write;
+            hist$0$write_data = age$0;
+        end
         if (byp$q) begin
             age$1 = fwd$0$q;
         end
@@ -16658,6 +16686,11 @@ module depthwise_engine$window$rows$1(clock,new_tap,row_inside,col_flags,zp,read
         hist$1$write_address = wr_group$q;
         hist$1$write_enable = wr_pend$q;
         hist$1$write_data = wr_data$1$q;
+        if (~write_regs) begin
+            hist$1$write_address = write_group;
+            hist$1$write_enable = write;
+            hist$1$write_data = age$1;
+        end
         if (byp$q) begin
             age$2 = fwd$1$q;
         end
@@ -17069,6 +17102,7 @@ module depthwise_engine$window$rows$2(clock,new_tap,row_inside,col_flags,zp,read
     output reg  [287:0] taps;
     
     // Constant declarations
+    localparam  write_regs = 1'b1;
     localparam  masks$0 = 3'b1;
     localparam  masks$1 = 3'b10;
     localparam  masks$2 = 3'b100;
@@ -17228,7 +17262,7 @@ module depthwise_engine$window$rows$2(clock,new_tap,row_inside,col_flags,zp,read
         wr_pend$d = write;
         wr_group$d = write_group;
         if (read) begin
-            byp$d = single || (wr_pend$q && (wr_group$q == read_group));
+            byp$d = single || (write_regs && wr_pend$q && (wr_group$q == read_group));
         end
         wr_data$0$clock = clock;
         wr_data$0$d = age$0;
@@ -17260,6 +17294,11 @@ module depthwise_engine$window$rows$2(clock,new_tap,row_inside,col_flags,zp,read
         hist$0$write_address = wr_group$q;
         hist$0$write_enable = wr_pend$q;
         hist$0$write_data = wr_data$0$q;
+        if (~write_regs) begin
+            hist$0$write_address = write_group;
+            hist$0$write_enable = write;
+            hist$0$write_data = age$0;
+        end
         if (byp$q) begin
             age$1 = fwd$0$q;
         end
@@ -17272,6 +17311,11 @@ module depthwise_engine$window$rows$2(clock,new_tap,row_inside,col_flags,zp,read
         hist$1$write_address = wr_group$q;
         hist$1$write_enable = wr_pend$q;
         hist$1$write_data = wr_data$1$q;
+        if (~write_regs) begin
+            hist$1$write_address = write_group;
+            hist$1$write_enable = write;
+            hist$1$write_data = age$1;
+        end
         if (byp$q) begin
             age$2 = fwd$1$q;
         end

@@ -14322,6 +14322,7 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
     output reg  last_error;
     
     // Constant declarations
+    localparam  write_regs = 1'b1;
     localparam  row_shift = 16'h60;
     localparam  row_masks$0 = 3'b1;
     localparam  row_masks$1 = 3'b10;
@@ -14778,12 +14779,17 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         lb_wpend$d = fire && colscan$at_real;
         lb_waddr$d = lb_addr$q;
         if (fire || prime$q) begin
-            lb_byp$d = lb_wpend$q && (lb_waddr$q == lb_raddr);
+            lb_byp$d = write_regs && lb_wpend$q && (lb_waddr$q == lb_raddr);
         end
         line_buffers$0$clock = clock;
         line_buffers$0$write_address = lb_waddr$q;
         line_buffers$0$write_enable = lb_wpend$q;
         line_buffers$0$write_data = lb_wdata$0$q;
+        if (~write_regs) begin
+            line_buffers$0$write_address = lb_addr$q;
+            line_buffers$0$write_enable = fire && colscan$at_real;
+            line_buffers$0$write_data = lb_src$0;
+        end
         line_buffers$0$read_enable = fire || prime$q;
         line_buffers$0$read_address = lb_raddr;
         lb_wdata$0$clock = clock;
@@ -14803,6 +14809,11 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         line_buffers$1$write_address = lb_waddr$q;
         line_buffers$1$write_enable = lb_wpend$q;
         line_buffers$1$write_data = lb_wdata$1$q;
+        if (~write_regs) begin
+            line_buffers$1$write_address = lb_addr$q;
+            line_buffers$1$write_enable = fire && colscan$at_real;
+            line_buffers$1$write_data = lb_src$1;
+        end
         line_buffers$1$read_enable = fire || prime$q;
         line_buffers$1$read_address = lb_raddr;
         lb_wdata$1$clock = clock;
@@ -16055,6 +16066,7 @@ module dsc_engine$dw$window$rows$0(clock,new_tap,row_inside,col_flags,zp,read_gr
     output reg  [287:0] taps;
     
     // Constant declarations
+    localparam  write_regs = 1'b1;
     localparam  masks$0 = 3'b1;
     localparam  masks$1 = 3'b10;
     localparam  masks$2 = 3'b100;
@@ -16214,7 +16226,7 @@ module dsc_engine$dw$window$rows$0(clock,new_tap,row_inside,col_flags,zp,read_gr
         wr_pend$d = write;
         wr_group$d = write_group;
         if (read) begin
-            byp$d = single || (wr_pend$q && (wr_group$q == read_group));
+            byp$d = single || (write_regs && wr_pend$q && (wr_group$q == read_group));
         end
         wr_data$0$clock = clock;
         wr_data$0$d = age$0;
@@ -16246,6 +16258,11 @@ module dsc_engine$dw$window$rows$0(clock,new_tap,row_inside,col_flags,zp,read_gr
         hist$0$write_address = wr_group$q;
         hist$0$write_enable = wr_pend$q;
         hist$0$write_data = wr_data$0$q;
+        if (~write_regs) begin
+            hist$0$write_address = write_group;
+            hist$0$write_enable = write;
+            hist$0$write_data = age$0;
+        end
         if (byp$q) begin
             age$1 = fwd$0$q;
         end
@@ -16258,6 +16275,11 @@ module dsc_engine$dw$window$rows$0(clock,new_tap,row_inside,col_flags,zp,read_gr
         hist$1$write_address = wr_group$q;
         hist$1$write_enable = wr_pend$q;
         hist$1$write_data = wr_data$1$q;
+        if (~write_regs) begin
+            hist$1$write_address = write_group;
+            hist$1$write_enable = write;
+            hist$1$write_data = age$1;
+        end
         if (byp$q) begin
             age$2 = fwd$1$q;
         end
@@ -16669,6 +16691,7 @@ module dsc_engine$dw$window$rows$1(clock,new_tap,row_inside,col_flags,zp,read_gr
     output reg  [287:0] taps;
     
     // Constant declarations
+    localparam  write_regs = 1'b1;
     localparam  masks$0 = 3'b1;
     localparam  masks$1 = 3'b10;
     localparam  masks$2 = 3'b100;
@@ -16828,7 +16851,7 @@ module dsc_engine$dw$window$rows$1(clock,new_tap,row_inside,col_flags,zp,read_gr
         wr_pend$d = write;
         wr_group$d = write_group;
         if (read) begin
-            byp$d = single || (wr_pend$q && (wr_group$q == read_group));
+            byp$d = single || (write_regs && wr_pend$q && (wr_group$q == read_group));
         end
         wr_data$0$clock = clock;
         wr_data$0$d = age$0;
@@ -16860,6 +16883,11 @@ module dsc_engine$dw$window$rows$1(clock,new_tap,row_inside,col_flags,zp,read_gr
         hist$0$write_address = wr_group$q;
         hist$0$write_enable = wr_pend$q;
         hist$0$write_data = wr_data$0$q;
+        if (~write_regs) begin
+            hist$0$write_address = write_group;
+            hist$0$write_enable = write;
+            hist$0$write_data = age$0;
+        end
         if (byp$q) begin
             age$1 = fwd$0$q;
         end
@@ -16872,6 +16900,11 @@ module dsc_engine$dw$window$rows$1(clock,new_tap,row_inside,col_flags,zp,read_gr
         hist$1$write_address = wr_group$q;
         hist$1$write_enable = wr_pend$q;
         hist$1$write_data = wr_data$1$q;
+        if (~write_regs) begin
+            hist$1$write_address = write_group;
+            hist$1$write_enable = write;
+            hist$1$write_data = age$1;
+        end
         if (byp$q) begin
             age$2 = fwd$1$q;
         end
@@ -17283,6 +17316,7 @@ module dsc_engine$dw$window$rows$2(clock,new_tap,row_inside,col_flags,zp,read_gr
     output reg  [287:0] taps;
     
     // Constant declarations
+    localparam  write_regs = 1'b1;
     localparam  masks$0 = 3'b1;
     localparam  masks$1 = 3'b10;
     localparam  masks$2 = 3'b100;
@@ -17442,7 +17476,7 @@ module dsc_engine$dw$window$rows$2(clock,new_tap,row_inside,col_flags,zp,read_gr
         wr_pend$d = write;
         wr_group$d = write_group;
         if (read) begin
-            byp$d = single || (wr_pend$q && (wr_group$q == read_group));
+            byp$d = single || (write_regs && wr_pend$q && (wr_group$q == read_group));
         end
         wr_data$0$clock = clock;
         wr_data$0$d = age$0;
@@ -17474,6 +17508,11 @@ module dsc_engine$dw$window$rows$2(clock,new_tap,row_inside,col_flags,zp,read_gr
         hist$0$write_address = wr_group$q;
         hist$0$write_enable = wr_pend$q;
         hist$0$write_data = wr_data$0$q;
+        if (~write_regs) begin
+            hist$0$write_address = write_group;
+            hist$0$write_enable = write;
+            hist$0$write_data = age$0;
+        end
         if (byp$q) begin
             age$1 = fwd$0$q;
         end
@@ -17486,6 +17525,11 @@ module dsc_engine$dw$window$rows$2(clock,new_tap,row_inside,col_flags,zp,read_gr
         hist$1$write_address = wr_group$q;
         hist$1$write_enable = wr_pend$q;
         hist$1$write_data = wr_data$1$q;
+        if (~write_regs) begin
+            hist$1$write_address = write_group;
+            hist$1$write_enable = write;
+            hist$1$write_data = age$1;
+        end
         if (byp$q) begin
             age$2 = fwd$1$q;
         end
