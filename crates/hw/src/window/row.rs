@@ -174,19 +174,6 @@ impl<const BEAT: usize, const WIN: usize, const GADDR: usize, const DK: usize> L
                     && self.wr_pend.q.val()
                     && (self.wr_group.q.val() == self.read_group.val()));
         }
-        for k in 0..self.fwd.len() {
-            self.wr_data[k].clock.next = self.clock.val();
-            self.wr_data[k].d.next = self.age[k].val();
-            self.fwd[k].clock.next = self.clock.val();
-            self.fwd[k].d.next = self.fwd[k].q.val();
-            if self.read.val() {
-                if self.single.val() {
-                    self.fwd[k].d.next = self.age[k].val();
-                } else {
-                    self.fwd[k].d.next = self.wr_data[k].q.val();
-                }
-            }
-        }
         for k in 0..self.hist.len() {
             self.hist[k].clock.next = self.clock.val();
             self.hist[k].read_address.next = self.read_group.val();
@@ -233,6 +220,23 @@ impl<const BEAT: usize, const WIN: usize, const GADDR: usize, const DK: usize> L
                 self.pack[k].next =
                     self.pack[k - 1].val() | (self.age_wide[k].y.val() << self.col_shift[k].val());
                 self.packed[p].write_data.next = self.pack[k].val();
+            }
+        }
+        // (After the loops above, which set `age[k + 1]`: Verilator needs a signal written
+        // before it is read in the block.)
+        for k in 0..self.fwd.len() {
+            self.wr_data[k].clock.next = self.clock.val();
+            self.wr_data[k].d.next = self.age[k].val();
+            self.fwd[k].clock.next = self.clock.val();
+            self.fwd[k].d.next = self.fwd[k].q.val();
+            // (Without the late writes only `G = 1` is bypassed: `wr_data` then has no reader
+            // and synthesis drops it.)
+            if self.read.val() {
+                if self.write_regs.val() && !self.single.val() {
+                    self.fwd[k].d.next = self.wr_data[k].q.val();
+                } else {
+                    self.fwd[k].d.next = self.age[k].val();
+                }
             }
         }
         for k in 0..self.regs.len() {
