@@ -16959,30 +16959,6 @@ module board_ulx3s$engine$window$rows$0(clock,new_tap,row_inside,col_flags,zp,re
         if (read) begin
             byp$d = single || (write_regs && wr_pend$q && (wr_group$q == read_group));
         end
-        wr_data$0$clock = clock;
-        wr_data$0$d = age$0;
-        fwd$0$clock = clock;
-        fwd$0$d = fwd$0$q;
-        if (read) begin
-            if (single) begin
-                fwd$0$d = age$0;
-            end
-            else begin
-                fwd$0$d = wr_data$0$q;
-            end
-        end
-        wr_data$1$clock = clock;
-        wr_data$1$d = age$1;
-        fwd$1$clock = clock;
-        fwd$1$d = fwd$1$q;
-        if (read) begin
-            if (single) begin
-                fwd$1$d = age$1;
-            end
-            else begin
-                fwd$1$d = wr_data$1$q;
-            end
-        end
         hist$0$clock = clock;
         hist$0$read_address = read_group;
         hist$0$read_enable = read;
@@ -17016,6 +16992,30 @@ module board_ulx3s$engine$window$rows$0(clock,new_tap,row_inside,col_flags,zp,re
         end
         else begin
             age$2 = hist$1$read_data;
+        end
+        wr_data$0$clock = clock;
+        wr_data$0$d = age$0;
+        fwd$0$clock = clock;
+        fwd$0$d = fwd$0$q;
+        if (read) begin
+            if (write_regs && ~single) begin
+                fwd$0$d = wr_data$0$q;
+            end
+            else begin
+                fwd$0$d = age$0;
+            end
+        end
+        wr_data$1$clock = clock;
+        wr_data$1$d = age$1;
+        fwd$1$clock = clock;
+        fwd$1$d = fwd$1$q;
+        if (read) begin
+            if (write_regs && ~single) begin
+                fwd$1$d = wr_data$1$q;
+            end
+            else begin
+                fwd$1$d = age$1;
+            end
         end
         regs$0$clock = clock;
         regs$0$value = age$0;
@@ -17584,30 +17584,6 @@ module board_ulx3s$engine$window$rows$1(clock,new_tap,row_inside,col_flags,zp,re
         if (read) begin
             byp$d = single || (write_regs && wr_pend$q && (wr_group$q == read_group));
         end
-        wr_data$0$clock = clock;
-        wr_data$0$d = age$0;
-        fwd$0$clock = clock;
-        fwd$0$d = fwd$0$q;
-        if (read) begin
-            if (single) begin
-                fwd$0$d = age$0;
-            end
-            else begin
-                fwd$0$d = wr_data$0$q;
-            end
-        end
-        wr_data$1$clock = clock;
-        wr_data$1$d = age$1;
-        fwd$1$clock = clock;
-        fwd$1$d = fwd$1$q;
-        if (read) begin
-            if (single) begin
-                fwd$1$d = age$1;
-            end
-            else begin
-                fwd$1$d = wr_data$1$q;
-            end
-        end
         hist$0$clock = clock;
         hist$0$read_address = read_group;
         hist$0$read_enable = read;
@@ -17641,6 +17617,30 @@ module board_ulx3s$engine$window$rows$1(clock,new_tap,row_inside,col_flags,zp,re
         end
         else begin
             age$2 = hist$1$read_data;
+        end
+        wr_data$0$clock = clock;
+        wr_data$0$d = age$0;
+        fwd$0$clock = clock;
+        fwd$0$d = fwd$0$q;
+        if (read) begin
+            if (write_regs && ~single) begin
+                fwd$0$d = wr_data$0$q;
+            end
+            else begin
+                fwd$0$d = age$0;
+            end
+        end
+        wr_data$1$clock = clock;
+        wr_data$1$d = age$1;
+        fwd$1$clock = clock;
+        fwd$1$d = fwd$1$q;
+        if (read) begin
+            if (write_regs && ~single) begin
+                fwd$1$d = wr_data$1$q;
+            end
+            else begin
+                fwd$1$d = age$1;
+            end
         end
         regs$0$clock = clock;
         regs$0$value = age$0;
@@ -18209,30 +18209,6 @@ module board_ulx3s$engine$window$rows$2(clock,new_tap,row_inside,col_flags,zp,re
         if (read) begin
             byp$d = single || (write_regs && wr_pend$q && (wr_group$q == read_group));
         end
-        wr_data$0$clock = clock;
-        wr_data$0$d = age$0;
-        fwd$0$clock = clock;
-        fwd$0$d = fwd$0$q;
-        if (read) begin
-            if (single) begin
-                fwd$0$d = age$0;
-            end
-            else begin
-                fwd$0$d = wr_data$0$q;
-            end
-        end
-        wr_data$1$clock = clock;
-        wr_data$1$d = age$1;
-        fwd$1$clock = clock;
-        fwd$1$d = fwd$1$q;
-        if (read) begin
-            if (single) begin
-                fwd$1$d = age$1;
-            end
-            else begin
-                fwd$1$d = wr_data$1$q;
-            end
-        end
         hist$0$clock = clock;
         hist$0$read_address = read_group;
         hist$0$read_enable = read;
@@ -18266,6 +18242,30 @@ module board_ulx3s$engine$window$rows$2(clock,new_tap,row_inside,col_flags,zp,re
         end
         else begin
             age$2 = hist$1$read_data;
+        end
+        wr_data$0$clock = clock;
+        wr_data$0$d = age$0;
+        fwd$0$clock = clock;
+        fwd$0$d = fwd$0$q;
+        if (read) begin
+            if (write_regs && ~single) begin
+                fwd$0$d = wr_data$0$q;
+            end
+            else begin
+                fwd$0$d = age$0;
+            end
+        end
+        wr_data$1$clock = clock;
+        wr_data$1$d = age$1;
+        fwd$1$clock = clock;
+        fwd$1$d = fwd$1$q;
+        if (read) begin
+            if (write_regs && ~single) begin
+                fwd$1$d = wr_data$1$q;
+            end
+            else begin
+                fwd$1$d = age$1;
+            end
         end
         regs$0$clock = clock;
         regs$0$value = age$0;
