@@ -192,9 +192,10 @@ pub struct DepthwiseEngineQ<
     row_ok: Signal<Local, Bit>,
     wram: SdpRam<WIN, GADDR>,
     /// The weight RAM is read ahead of the window on the bus (for Fmax: the RAM's address is
-    /// a register and the accept only its read enable): during a frame `wram` holds the word
-    /// of the group after `group` and `wread` is the group after that (one group less without
-    /// `wts_reg`). START primes the pipe with one read per stage (`wprime`).
+    /// a register and the accept only its read enable): during a frame `wram`'s output holds
+    /// the word of the group after `group` with `wts_reg` (of `group` itself without) and
+    /// `wread` addresses the group after that. START primes the pipe with one read per stage
+    /// (`wshift` in the cycles of `start_r` and `start_r2`).
     wread: DFF<Bits<GADDR>>,
     /// `wread`'s next group (wraps after `last_group`).
     wread_next: Signal<Local, Bits<GADDR>>,

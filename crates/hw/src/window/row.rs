@@ -45,7 +45,8 @@ pub struct WindowRow<const BEAT: usize, const WIN: usize, const GADDR: usize, co
     /// with `read`; the RAMs' outputs hold otherwise.
     pub read_group: Signal<In, Bits<GADDR>>,
     pub read: Signal<In, Bit>,
-    /// Group of the current position: where its columns are written on `write`.
+    /// Group of the current position: where its columns are written on `write` (on the next
+    /// edge with the late writes).
     pub write_group: Signal<In, Bits<GADDR>>,
     /// The current position is consumed this cycle.
     pub write: Signal<In, Bit>,
