@@ -22,6 +22,19 @@
 //! The Verilog marks the memory `ram_style = "huge"`, which yosys maps to the iCE40
 //! UltraPlus' SB_SPRAM256KA (16K × 16 each; its read data also holds during a write), while
 //! Verilator and Icarus simulate the same behavioural code.
+//!
+//! **Write-first mode** ([`SdpRam::write_first`]) for RAMs whose consumer reads the address it
+//! writes on the same edge (a window row with one channel group): such a read returns the
+//! word being written, in the Rust model and in hardware — `forward_data`, registered beside
+//! the RAM, stands in for the RAM's output. Every collision is then defined.
+//!
+//! **Late writes** ([`SdpRam::with_late_write`]; for Fmax): the write is registered and done on
+//! the next edge, so a RAM output feeding another RAM's write data (the window's line buffers
+//! and history columns, 5.8 ns clock-to-out on the ECP5) ends at a flip-flop instead of running
+//! into the second RAM in the same cycle. A read of the address still pending takes the
+//! pending word (`forward_data`), so the consumer sees what it would without them and the Rust
+//! model is the same; a read of the address written on its own edge is then defined in either
+//! form: the old word, or the new one when write-first.
 
 use rust_hdl::prelude::*;
 
@@ -41,6 +54,10 @@ pub struct SdpRam<const DATA: usize, const ADDR: usize> {
     _mem: Vec<Bits<DATA>>,
     /// Single-port mode (see the module docs).
     _single_port: bool,
+    /// Write-first mode (see the module docs).
+    _write_first: bool,
+    /// Writes an edge late (see the module docs).
+    _late_write: bool,
 }
 
 impl<const DATA: usize, const ADDR: usize> SdpRam<DATA, ADDR> {
@@ -50,6 +67,21 @@ impl<const DATA: usize, const ADDR: usize> SdpRam<DATA, ADDR> {
     /// The single-port form (see the module docs): never read in a cycle with a write.
     pub fn single_port() -> Self {
         Self { _single_port: true, ..Self::default() }
+    }
+
+    /// The write-first form (see the module docs): a read of the address written on the same
+    /// edge returns the new word.
+    pub fn write_first() -> Self {
+        Self { _write_first: true, ..Self::default() }
+    }
+
+    /// The same RAM with its writes done an edge late from registers when `on` (see the
+    /// module docs): same behaviour, more flip-flops, no RAM-to-RAM path. Not for the
+    /// single-port form.
+    pub fn with_late_write(mut self, on: bool) -> Self {
+        assert!(!self._single_port, "SdpRam: the single-port form has no late writes");
+        self._late_write = on;
+        self
     }
 }
 
@@ -65,7 +97,83 @@ impl<const DATA: usize, const ADDR: usize> Default for SdpRam<DATA, ADDR> {
             read_data: Default::default(),
             _mem: vec![Bits::default(); 1 << ADDR],
             _single_port: false,
+            _write_first: false,
+            _late_write: false,
         }
+    }
+}
+
+impl<const DATA: usize, const ADDR: usize> SdpRam<DATA, ADDR> {
+    /// The write-first and late-write body: the block RAM proper (`ram_data`; where it is read
+    /// and written at one address on one edge, its word is not used), and `forward` /
+    /// `forward_data`, which replace its output after a read of the address being written.
+    fn forwarding_verilog(&self) -> String {
+        let (msb, amsb, last) = (DATA - 1, ADDR - 1, (1usize << ADDR) - 1);
+        let head = format!(
+            "\
+(* no_rw_check *)
+reg [{msb}:0] mem [0:{last}];
+reg [{msb}:0] ram_data;
+// The last read's address was being written: its word is forward_data.
+reg forward;
+reg [{msb}:0] forward_data;
+"
+        );
+        // With late writes, a read on a write's own edge: the new word when write-first, else
+        // the RAM's (the write is not done yet).
+        let collide = if self._write_first {
+            "      \
+      if (write_enable && write_address == read_address) begin
+         forward <= 1'b1;
+         forward_data <= write_data;
+      end else begin
+         forward <= write_pending && pending_address == read_address;
+         forward_data <= pending_data;
+      end
+"
+        } else {
+            "      \
+      forward <= write_pending && pending_address == read_address;
+      forward_data <= pending_data;
+"
+        };
+        let body = if self._late_write {
+            format!(
+                "\
+// The write, done on the next edge (the RAM's write port is fed from registers).
+reg write_pending;
+reg [{amsb}:0] pending_address;
+reg [{msb}:0] pending_data;
+
+always @(posedge clock) begin
+   write_pending <= write_enable;
+   pending_address <= write_address;
+   pending_data <= write_data;
+   if (write_pending) begin
+      mem[pending_address] <= pending_data;
+   end
+   if (read_enable) begin
+      ram_data <= mem[read_address];
+{collide}   end
+end
+"
+            )
+        } else {
+            "\
+always @(posedge clock) begin
+   if (write_enable) begin
+      mem[write_address] <= write_data;
+   end
+   if (read_enable) begin
+      ram_data <= mem[read_address];
+      forward <= write_enable && write_address == read_address;
+      forward_data <= write_data;
+   end
+end
+"
+            .to_string()
+        };
+        format!("{head}{body}\nalways @(*) begin\n   read_data = forward ? forward_data : ram_data;\nend\n")
     }
 }
 
@@ -79,9 +187,18 @@ impl<const DATA: usize, const ADDR: usize> Logic for SdpRam<DATA, ADDR> {
                 self.read_data.next = self._mem[self.read_address.val().index()];
             }
         } else if self.clock.pos_edge() {
-            // Read first: the model returns the old word on a same-address collision.
+            // Read first: the model returns the old word on a same-address collision — unless
+            // write-first, which returns the new one.
             if self.read_enable.val() {
-                self.read_data.next = self._mem[self.read_address.val().index()];
+                let address = self.read_address.val();
+                self.read_data.next = if self._write_first
+                    && self.write_enable.val()
+                    && self.write_address.val() == address
+                {
+                    self.write_data.val()
+                } else {
+                    self._mem[address.index()]
+                };
             }
             if self.write_enable.val() {
                 self._mem[self.write_address.val().index()] = self.write_data.val();
@@ -113,6 +230,9 @@ end
                 amsb = ADDR - 1,
                 last = (1usize << ADDR) - 1
             ));
+        }
+        if self._write_first || self._late_write {
+            return Verilog::Custom(self.forwarding_verilog());
         }
         Verilog::Custom(format!(
             "\
@@ -236,7 +356,13 @@ mod tests {
     }
 
     fn check_maps_to_bram<const D: usize, const A: usize>() {
-        let v = verilog_of(&mut SdpRam::<D, A>::default());
+        check_maps_to_bram_of::<D, A>(SdpRam::default(), 0);
+    }
+
+    /// As [`check_maps_to_bram`] for any form, with the flip-flops it should add beside the
+    /// block RAMs (exactly: a forwarding flip-flop more or less is a design change).
+    fn check_maps_to_bram_of<const D: usize, const A: usize>(mut uut: SdpRam<D, A>, ffs: usize) {
+        let v = verilog_of(&mut uut);
         let words = 1 << A;
         // SB_RAM40_4K: 256×16 … 2048×2; DP16KD (simple dual port): 512×36 … 16384×1.
         let ice40 = [(16, 256), (8, 512), (4, 1024), (2, 2048)];
@@ -253,11 +379,13 @@ mod tests {
             eprintln!("SdpRam<{D},{A}> {s}");
             assert_eq!(s.brams(), brams_needed(words, D, modes), "{s}");
             assert_eq!(s.latches(), 0, "{s}");
-            assert_eq!(s.ffs(), 0, "no read-during-write logic: {s}");
-            // yosys 0.23 drives the iCE40 256×16 mode's bit MASK from an inverted write
-            // enable: one LUT4 for the whole RAM, not read-during-write logic.
-            let allowed_luts = usize::from(t == Target::Ice40 && D > 8);
-            assert!(s.luts() <= allowed_luts, "no read-during-write logic: {s}");
+            assert_eq!(s.ffs(), ffs, "no read-during-write logic: {s}");
+            if ffs == 0 {
+                // yosys 0.23 drives the iCE40 256×16 mode's bit MASK from an inverted write
+                // enable: one LUT4 for the whole RAM, not read-during-write logic.
+                let allowed_luts = usize::from(t == Target::Ice40 && D > 8);
+                assert!(s.luts() <= allowed_luts, "no read-during-write logic: {s}");
+            }
         }
     }
 
@@ -272,6 +400,17 @@ mod tests {
     fn maps_to_block_ram_64x128() {
         if require_tool("yosys") {
             check_maps_to_bram::<64, 7>();
+        }
+    }
+
+    #[test]
+    fn forwarding_forms_map_to_block_ram_with_their_registers() {
+        if require_tool("yosys") {
+            // `forward` and `forward_data`.
+            check_maps_to_bram_of::<64, 7>(SdpRam::write_first(), 1 + 64);
+            // … and the pending write: enable, address, word.
+            check_maps_to_bram_of::<64, 7>(SdpRam::write_first().with_late_write(true), 1 + 64 + 1 + 7 + 64);
+            check_maps_to_bram_of::<64, 7>(SdpRam::default().with_late_write(true), 1 + 64 + 1 + 7 + 64);
         }
     }
 
@@ -296,6 +435,8 @@ mod tests {
         let mut vectors = String::new();
         let mut read_once = false;
         let mut read_any = false;
+        let mut collisions = 0;
+        let mut last_wa = 0;
         for n in 0..depth + cycles {
             let init = n < depth;
             let (we, wa) = if init {
@@ -309,9 +450,18 @@ mod tests {
             } else {
                 rng.gen_range(0..depth)
             };
-            if we && ra == wa {
+            if (uut._write_first || uut._late_write) && !init {
+                // Every collision is defined: read the address written now or on the last
+                // edge (pending with late writes) a third of the time.
+                match rng.gen_range(0..6) {
+                    0 => ra = wa,
+                    1 => ra = last_wa,
+                    _ => {}
+                }
+            } else if we && ra == wa {
                 ra = (ra + 1) % depth;
             }
+            last_wa = wa;
             let re = init || rng.gen_bool(0.7);
             uut.write_enable.next = we;
             uut.write_address.next = (wa as u64).into();
@@ -328,6 +478,7 @@ mod tests {
             // Dual port: a held word is defined once a read after the writes took place.
             read_any |= !init && re;
             let check = if uut._single_port { read_once } else { (!init && read_any) || (init && ra < n) };
+            collisions += usize::from(check && re && we && ra == wa);
             let rd = uut.read_data.val().to_u64();
             vectors += &format!(
                 "{:x}{:x}{wa:04x}{ra:04x}{wd:016x}{rd:016x}\n",
@@ -379,6 +530,8 @@ endmodule
         let out = iverilog_run(&v, &tb, &[("vectors.hex", vectors)]).unwrap();
         assert!(out.contains("ERRORS 0 CHECKED"), "{out}");
         assert!(!out.contains("CHECKED 0\n"), "{out}");
+        let defined = uut._write_first || uut._late_write;
+        assert_eq!(collisions > 0, defined, "same-address reads and writes in the traffic");
     }
 
     #[test]
@@ -392,6 +545,52 @@ endmodule
     fn verilog_matches_the_rust_model_64x128() {
         if require_tool("iverilog") && require_tool("vvp") {
             verilog_matches_model::<64, 7>(12, 2000);
+        }
+    }
+
+    #[test]
+    fn forwarding_verilog_matches_the_rust_model() {
+        if require_tool("iverilog") && require_tool("vvp") {
+            verilog_matches_model_of::<64, 4>(SdpRam::write_first(), 14, 2000);
+            verilog_matches_model_of::<64, 4>(SdpRam::write_first().with_late_write(true), 15, 2000);
+            verilog_matches_model_of::<8, 1>(SdpRam::write_first().with_late_write(true), 16, 500);
+            verilog_matches_model_of::<64, 4>(SdpRam::default().with_late_write(true), 17, 2000);
+            verilog_matches_model_of::<8, 1>(SdpRam::default().with_late_write(true), 18, 500);
+        }
+    }
+
+    #[test]
+    fn forwarding_verilog_is_lint_clean() {
+        for uut in [SdpRam::<8, 3>::write_first(), SdpRam::write_first().with_late_write(true), SdpRam::default().with_late_write(true)] {
+            let v = verilog_of(&mut { uut });
+            if require_tool("verilator") {
+                lint(&v, "top").unwrap();
+            }
+        }
+    }
+
+    /// The model's collision rule, edge by edge: a read of the address written on its edge
+    /// returns the new word (write-first) or the old one (the default form).
+    #[test]
+    fn write_first_model_returns_the_word_being_written() {
+        for (mut uut, first) in [(SdpRam::<8, 2>::write_first(), true), (SdpRam::<8, 2>::default(), false)] {
+            uut.connect_all();
+            let edge = |uut: &mut SdpRam<8, 2>, we: bool, wa: u64, wd: u64, ra: u64| {
+                uut.write_enable.next = we;
+                uut.write_address.next = wa.into();
+                uut.write_data.next = wd.into();
+                uut.read_address.next = ra.into();
+                uut.read_enable.next = true;
+                assert!(simulate(uut, 100));
+                uut.clock.next = Clock::from(true);
+                assert!(simulate(uut, 100));
+                uut.clock.next = Clock::from(false);
+                assert!(simulate(uut, 100));
+                uut.read_data.val().to_u64()
+            };
+            edge(&mut uut, true, 1, 0x11, 0);
+            assert_eq!(edge(&mut uut, true, 1, 0x22, 1), if first { 0x22 } else { 0x11 });
+            assert_eq!(edge(&mut uut, false, 0, 0, 1), 0x22);
         }
     }
 
