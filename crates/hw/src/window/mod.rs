@@ -108,22 +108,10 @@ pub struct SlidingWindow<
     rowscan: AxisScan<CB, DK>,
     colscan: AxisScan<CB, DK>,
     line_buffers: Vec<SdpRam<BEAT, LADDR>>,
-    /// Line-buffer writes an edge late from registers ([`SlidingWindow::with_write_regs`], on
-    /// by default; for Fmax: a line buffer's output, 5.8 ns clock-to-out on the ECP5, does not
-    /// run into the next buffer's write data in the same cycle): the word of each buffer, its
-    /// address and enable.
-    lb_wdata: Vec<DFF<Bits<BEAT>>>,
-    lb_waddr: DFF<Bits<LADDR>>,
-    lb_wpend: DFF<Bit>,
     /// The line buffers' read address this cycle.
     lb_raddr: Signal<Local, Bits<LADDR>>,
-    /// The last read hit the address being written on its edge (rows of one or two words):
-    /// `lb_src[k + 1]` is `lb_fwd[k]`, the word written, not the RAM's output.
-    lb_byp: DFF<Bit>,
-    lb_fwd: Vec<DFF<Bits<BEAT>>>,
-    /// The RAM writes an edge late (else in the position's cycle; synthesis drops the `lb_w*`,
-    /// `lb_byp` and `lb_fwd` registers).
-    write_regs: Constant<Bit>,
+    /// The RAMs write an edge late ([`SlidingWindow::with_write_regs`]).
+    _write_regs: bool,
     /// `rows[m]`: the window row of input row `r − m` (`rows[0]` = the bottom row).
     rows: Vec<WindowRow<BEAT, WIN, GADDR, DK>>,
     prime: DFF<Bit>,
@@ -152,7 +140,6 @@ pub struct SlidingWindow<
     succ_succ: Signal<Local, Bits<GADDR>>,
     row_end: Signal<Local, Bit>,
     slot_free: Signal<Local, Bit>,
-    single: Signal<Local, Bit>,
     /// `lb_src[m]`: the word of input row `r − m` at this position (`lb_src[0]` = the input
     /// beat, `lb_src[k + 1]` = line buffer `k`'s read data).
     lb_src: Vec<Signal<Local, Bits<BEAT>>>,
@@ -219,7 +206,7 @@ impl<
             last_error: Default::default(),
             rowscan: AxisScan::new(),
             colscan: AxisScan::new(),
-            line_buffers: (1..dk).map(|_| SdpRam::default()).collect(),
+            line_buffers: (1..dk).map(|_| SdpRam::default().with_late_write(true)).collect(),
             rows: (0..dk).map(|_| WindowRow::new()).collect(),
             prime: Default::default(),
             run: Default::default(),
@@ -240,15 +227,9 @@ impl<
             succ_succ: Default::default(),
             row_end: Default::default(),
             slot_free: Default::default(),
-            single: Default::default(),
             lb_src: (0..dk).map(|_| Default::default()).collect(),
-            lb_wdata: (1..dk).map(|_| Default::default()).collect(),
-            lb_waddr: Default::default(),
-            lb_wpend: Default::default(),
             lb_raddr: Default::default(),
-            lb_byp: Default::default(),
-            lb_fwd: (1..dk).map(|_| Default::default()).collect(),
-            write_regs: Constant::new(true),
+            _write_regs: true,
             zp_chain: (0..cfg.lanes()).map(|_| Default::default()).collect(),
             win_chain: (0..dk).map(|_| Default::default()).collect(),
             row_shift: Constant::new((cfg.row_bits() as u64).into()),
@@ -262,18 +243,19 @@ impl<
     /// ([`WindowRow::packed`]): fewer block RAMs, same values and cycles.
     pub fn with_packed_history(mut self, packed: bool) -> Self {
         if packed {
-            let on = self.write_regs.val();
+            let on = self._write_regs;
             self.rows = (0..self.rows.len()).map(|_| WindowRow::packed().with_write_regs(on)).collect();
         }
         self
     }
 
     /// The same block with its line-buffer and history RAMs written an edge late from
-    /// registers (`on`, the default) or in the position's own cycle: same values and cycles;
-    /// on, no RAM output runs into another RAM's write data (ECP5 Fmax), off, fewer flip-flops
-    /// (`[engine] ram_regs`).
+    /// registers (`on`, the default: [`SdpRam::with_late_write`]) or in the position's own
+    /// cycle: same values and cycles; on, no RAM output runs into another RAM's write data
+    /// (ECP5 Fmax), off, fewer flip-flops (`[engine] ram_regs`).
     pub fn with_write_regs(mut self, on: bool) -> Self {
-        self.write_regs = Constant::new(on);
+        self._write_regs = on;
+        self.line_buffers = self.line_buffers.iter().map(|_| SdpRam::default().with_late_write(on)).collect();
         self.rows = std::mem::take(&mut self.rows).into_iter().map(|r| r.with_write_regs(on)).collect();
         self
     }
@@ -311,9 +293,6 @@ impl<
             group_end_r,
             lb_addr,
             lb_succ,
-            lb_waddr,
-            lb_wpend,
-            lb_byp,
             zp_beat,
             out_valid,
             out_last,
@@ -326,7 +305,6 @@ impl<
         self.wrap.next = self.rowscan.prev_emit.val() && self.colscan.wrap_emit.val();
         self.emit.next = (self.rowscan.emit.val() && self.colscan.emit.val()) || self.wrap.val();
         self.row_end.next = self.group_end_r.q.val() && self.colscan.at_end.val();
-        self.single.next = self.last_group_r.q.val() == 0;
         self.slot_free.next = !self.out_valid.q.val() || self.out.tready.val();
         self.fire.next = self.run.q.val()
             && (!self.is_real.val() || self.inp.tvalid.val())
@@ -375,12 +353,11 @@ impl<
             }
         }
         self.lb_src[0].next = self.inp.tdata.val();
-        // Line buffers: write this position's column (an edge late, from registers) and shift
-        // each buffer's word into the next one; read the next position's word when this one is
-        // consumed (the output holds while stalled), or this one's in the priming cycle. The
-        // address does not depend on `fire` — only the read enable does — so the handshake's
-        // logic stays off the block RAMs' address pins (the window rows' history RAMs read the
-        // same way). A read of the address being written on its edge returns that word.
+        // Line buffers: write this position's column and shift each buffer's word into the
+        // next one; read the next position's word when this one is consumed (the output holds
+        // while stalled), or this one's in the priming cycle. The address does not depend on
+        // `fire` — only the read enable does — so the handshake's logic stays off the block
+        // RAMs' address pins (the window rows' history RAMs read the same way).
         if self.prime.q.val() {
             self.lb_raddr.next = self.lb_addr.q.val();
         } else if self.row_end.val() {
@@ -388,37 +365,14 @@ impl<
         } else {
             self.lb_raddr.next = self.lb_succ.q.val();
         }
-        self.lb_wpend.d.next = self.fire.val() && self.colscan.at_real.val();
-        self.lb_waddr.d.next = self.lb_addr.q.val();
-        if self.fire.val() || self.prime.q.val() {
-            self.lb_byp.d.next = self.write_regs.val()
-                && self.lb_wpend.q.val()
-                && (self.lb_waddr.q.val() == self.lb_raddr.val());
-        }
         for k in 0..self.line_buffers.len() {
             self.line_buffers[k].clock.next = self.clock.val();
-            self.line_buffers[k].write_address.next = self.lb_waddr.q.val();
-            self.line_buffers[k].write_enable.next = self.lb_wpend.q.val();
-            self.line_buffers[k].write_data.next = self.lb_wdata[k].q.val();
-            if !self.write_regs.val() {
-                self.line_buffers[k].write_address.next = self.lb_addr.q.val();
-                self.line_buffers[k].write_enable.next = self.fire.val() && self.colscan.at_real.val();
-                self.line_buffers[k].write_data.next = self.lb_src[k].val();
-            }
+            self.line_buffers[k].write_address.next = self.lb_addr.q.val();
+            self.line_buffers[k].write_enable.next = self.fire.val() && self.colscan.at_real.val();
+            self.line_buffers[k].write_data.next = self.lb_src[k].val();
             self.line_buffers[k].read_enable.next = self.fire.val() || self.prime.q.val();
             self.line_buffers[k].read_address.next = self.lb_raddr.val();
-            self.lb_wdata[k].clock.next = self.clock.val();
-            self.lb_wdata[k].d.next = self.lb_src[k].val();
-            self.lb_fwd[k].clock.next = self.clock.val();
-            self.lb_fwd[k].d.next = self.lb_fwd[k].q.val();
-            if self.fire.val() || self.prime.q.val() {
-                self.lb_fwd[k].d.next = self.lb_wdata[k].q.val();
-            }
-            if self.lb_byp.q.val() {
-                self.lb_src[k + 1].next = self.lb_fwd[k].q.val();
-            } else {
-                self.lb_src[k + 1].next = self.line_buffers[k].read_data.val();
-            }
+            self.lb_src[k + 1].next = self.line_buffers[k].read_data.val();
         }
         // Window rows.
         for m in 0..self.rows.len() {
@@ -436,12 +390,9 @@ impl<
             self.rows[m].zp.next = self.zp_beat.q.val();
             self.rows[m].write_group.next = self.group.q.val();
             self.rows[m].write.next = self.fire.val();
-            self.rows[m].single.next = self.single.val();
             self.rows[m].load.next = self.fire.val() && self.emit.val();
             self.rows[m].read.next = self.fire.val() || self.prime.q.val();
-            if self.single.val() {
-                self.rows[m].read_group.next = 1.into();
-            } else if self.prime.q.val() {
+            if self.prime.q.val() {
                 self.rows[m].read_group.next = self.group.q.val();
             } else {
                 self.rows[m].read_group.next = self.group_succ.q.val();

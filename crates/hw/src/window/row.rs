@@ -4,17 +4,15 @@
 //! With `G = M/P` channel groups interleaved in the stream, the column before the newest one
 //! *of the same group* arrived `G` beats ago, so the older columns cannot be a plain shift
 //! register: each is a `G`-deep delay, one [`SdpRam`] addressed by the group (`hist[k]` holds
-//! the column `k + 1` steps old, a chain `new → hist[0] → hist[1] → …`). With `G = 1` the RAM
-//! would be read and written at the same address in one cycle, so `fwd[k]` — the word being
-//! written — stands in for it: then the row is the classic shift register.
+//! the column `k + 1` steps old, a chain `new → hist[0] → hist[1] → …`). The RAMs are
+//! write-first ([`SdpRam::write_first`]): with `G = 1` a position reads the group its
+//! predecessor writes on the same edge, and gets that word — the row is then the classic
+//! shift register.
 //!
-//! **Writes an edge late** ([`WindowRow::with_write_regs`], on by default; for Fmax: a history
-//! RAM's output, 5.8 ns clock-to-out on the ECP5, must not run into the next RAM's write data
-//! in the same cycle): the columns to write are
-//! registered (`wr_data`, `wr_group`, `wr_pend`) and written on the next edge. A read on that
-//! edge of the group being written — `G = 2` with positions back to back — takes the registered
-//! word instead (`byp`, `fwd`), as does every read with `G = 1` (the current position's columns).
-//! Without them the RAMs are written in the position's own cycle and only `G = 1` is bypassed.
+//! **Writes an edge late** ([`WindowRow::with_write_regs`], on by default; for Fmax): the RAMs
+//! are built with [`SdpRam::with_late_write`], so a history RAM's output, 5.8 ns clock-to-out on
+//! the ECP5, never runs into the next RAM's write data in the same cycle. Same values, same
+//! cycles; off, fewer flip-flops (`[engine] ram_regs`).
 //!
 //! **Packed history** ([`WindowRow::packed`], `[engine] pack_history`): the `Dk − 1` columns
 //! share their addresses, so one [`SdpRam`] word holds them side by side (column `k` at bits
@@ -45,13 +43,10 @@ pub struct WindowRow<const BEAT: usize, const WIN: usize, const GADDR: usize, co
     /// with `read`; the RAMs' outputs hold otherwise.
     pub read_group: Signal<In, Bits<GADDR>>,
     pub read: Signal<In, Bit>,
-    /// Group of the current position: where its columns are written on `write` (on the next
-    /// edge with the late writes).
+    /// Group of the current position: where its columns are written on `write`.
     pub write_group: Signal<In, Bits<GADDR>>,
     /// The current position is consumed this cycle.
     pub write: Signal<In, Bit>,
-    /// One channel group: use `fwd` instead of the RAMs.
-    pub single: Signal<In, Bit>,
     /// Register this position's masked taps (a window is emitted).
     pub load: Signal<In, Bit>,
     /// The registered row.
@@ -60,7 +55,7 @@ pub struct WindowRow<const BEAT: usize, const WIN: usize, const GADDR: usize, co
     hist: Vec<SdpRam<BEAT, GADDR>>,
     /// Packed history: one RAM for all columns (empty when not packed).
     packed: Vec<SdpRam<WIN, GADDR>>,
-    /// Packed: the column `k` to write (`wr_data[k]` or `age[k]`) zero-extended to a word.
+    /// Packed: the column `k` to write (`age[k]`) zero-extended to a word.
     age_wide: Vec<ZeroExtend<BEAT, WIN>>,
     /// Packed: `pack[k]` = columns `0..=k` of the word to write.
     pack: Vec<Signal<Local, Bits<WIN>>>,
@@ -69,16 +64,6 @@ pub struct WindowRow<const BEAT: usize, const WIN: usize, const GADDR: usize, co
     unused_upper: Vec<Signal<Local, Bits<WIN>>>,
     /// Packed: `k·BEAT`, where column `k` sits in the word.
     col_shift: Vec<Constant<Bits<16>>>,
-    /// The word a bypassed read returns (see the module docs).
-    fwd: Vec<DFF<Bits<BEAT>>>,
-    /// The last read was bypassed: `age[k + 1]` is `fwd[k]`, not the RAM's output.
-    byp: DFF<Bit>,
-    /// The write of the last edge's position, done on this edge.
-    wr_data: Vec<DFF<Bits<BEAT>>>,
-    wr_group: DFF<Bits<GADDR>>,
-    wr_pend: DFF<Bit>,
-    /// Writes an edge late (else in the position's cycle; synthesis drops `wr_*`).
-    write_regs: Constant<Bit>,
     /// `age[k]`: the unmasked tap `k` steps old (`age[0] = new_tap`).
     age: Vec<Signal<Local, Bits<BEAT>>>,
     regs: Vec<TapReg<BEAT, WIN>>,
@@ -103,21 +88,14 @@ impl<const BEAT: usize, const WIN: usize, const GADDR: usize, const DK: usize>
             read: Default::default(),
             write_group: Default::default(),
             write: Default::default(),
-            single: Default::default(),
             load: Default::default(),
             taps: Default::default(),
-            hist: (1..DK).map(|_| SdpRam::default()).collect(),
+            hist: (1..DK).map(|_| SdpRam::write_first().with_late_write(true)).collect(),
             packed: Vec::new(),
             age_wide: Vec::new(),
             pack: Vec::new(),
             unused_upper: Vec::new(),
             col_shift: Vec::new(),
-            fwd: (1..DK).map(|_| DFF::default()).collect(),
-            byp: Default::default(),
-            wr_data: (1..DK).map(|_| DFF::default()).collect(),
-            wr_group: Default::default(),
-            wr_pend: Default::default(),
-            write_regs: Constant::new(true),
             age: (0..DK).map(|_| Default::default()).collect(),
             regs: (0..DK).map(|_| Default::default()).collect(),
             masks: (0..DK)
@@ -131,7 +109,8 @@ impl<const BEAT: usize, const WIN: usize, const GADDR: usize, const DK: usize>
     /// The same row with its history writes an edge late (`on`, the default) or in the
     /// position's own cycle (see the module docs).
     pub fn with_write_regs(mut self, on: bool) -> Self {
-        self.write_regs = Constant::new(on);
+        self.hist = self.hist.iter().map(|_| SdpRam::write_first().with_late_write(on)).collect();
+        self.packed = self.packed.iter().map(|_| SdpRam::write_first().with_late_write(on)).collect();
         self
     }
 
@@ -140,7 +119,7 @@ impl<const BEAT: usize, const WIN: usize, const GADDR: usize, const DK: usize>
         let cols = DK - 1;
         Self {
             hist: Vec::new(),
-            packed: (0..cols.min(1)).map(|_| SdpRam::default()).collect(),
+            packed: (0..cols.min(1)).map(|_| SdpRam::write_first().with_late_write(true)).collect(),
             age_wide: (0..cols).map(|_| ZeroExtend::default()).collect(),
             pack: (0..cols).map(|_| Default::default()).collect(),
             unused_upper: (0..cols).map(|_| Default::default()).collect(),
@@ -163,57 +142,26 @@ impl<const BEAT: usize, const WIN: usize, const GADDR: usize, const DK: usize> L
 {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, byp, wr_group, wr_pend);
         self.age[0].next = self.new_tap.val();
-        // The write, an edge late; a read on that edge of the same group (or any read with one
-        // group) returns the word being written.
-        self.wr_pend.d.next = self.write.val();
-        self.wr_group.d.next = self.write_group.val();
-        if self.read.val() {
-            self.byp.d.next = self.single.val()
-                || (self.write_regs.val()
-                    && self.wr_pend.q.val()
-                    && (self.wr_group.q.val() == self.read_group.val()));
-        }
         for k in 0..self.hist.len() {
             self.hist[k].clock.next = self.clock.val();
             self.hist[k].read_address.next = self.read_group.val();
             self.hist[k].read_enable.next = self.read.val();
-            self.hist[k].write_address.next = self.wr_group.q.val();
-            self.hist[k].write_enable.next = self.wr_pend.q.val();
-            self.hist[k].write_data.next = self.wr_data[k].q.val();
-            if !self.write_regs.val() {
-                self.hist[k].write_address.next = self.write_group.val();
-                self.hist[k].write_enable.next = self.write.val();
-                self.hist[k].write_data.next = self.age[k].val();
-            }
-            if self.byp.q.val() {
-                self.age[k + 1].next = self.fwd[k].q.val();
-            } else {
-                self.age[k + 1].next = self.hist[k].read_data.val();
-            }
+            self.hist[k].write_address.next = self.write_group.val();
+            self.hist[k].write_enable.next = self.write.val();
+            self.hist[k].write_data.next = self.age[k].val();
+            self.age[k + 1].next = self.hist[k].read_data.val();
         }
         for p in 0..self.packed.len() {
             self.packed[p].clock.next = self.clock.val();
             self.packed[p].read_address.next = self.read_group.val();
             self.packed[p].read_enable.next = self.read.val();
-            self.packed[p].write_address.next = self.wr_group.q.val();
-            self.packed[p].write_enable.next = self.wr_pend.q.val();
-            if !self.write_regs.val() {
-                self.packed[p].write_address.next = self.write_group.val();
-                self.packed[p].write_enable.next = self.write.val();
-            }
-            for k in 0..self.fwd.len() {
-                self.age_wide[k].a.next = self.wr_data[k].q.val();
-                if !self.write_regs.val() {
-                    self.age_wide[k].a.next = self.age[k].val();
-                }
+            self.packed[p].write_address.next = self.write_group.val();
+            self.packed[p].write_enable.next = self.write.val();
+            for k in 0..self.age_wide.len() {
+                self.age_wide[k].a.next = self.age[k].val();
                 self.unused_upper[k].next = self.packed[p].read_data.val() >> self.col_shift[k].val();
-                if self.byp.q.val() {
-                    self.age[k + 1].next = self.fwd[k].q.val();
-                } else {
-                    self.age[k + 1].next = self.unused_upper[k].val().get_bits::<BEAT>(0);
-                }
+                self.age[k + 1].next = self.unused_upper[k].val().get_bits::<BEAT>(0);
             }
             self.pack[0].next = self.age_wide[0].y.val();
             self.packed[p].write_data.next = self.pack[0].val();
@@ -221,23 +169,6 @@ impl<const BEAT: usize, const WIN: usize, const GADDR: usize, const DK: usize> L
                 self.pack[k].next =
                     self.pack[k - 1].val() | (self.age_wide[k].y.val() << self.col_shift[k].val());
                 self.packed[p].write_data.next = self.pack[k].val();
-            }
-        }
-        // (After the loops above, which set `age[k + 1]`: Verilator needs a signal written
-        // before it is read in the block.)
-        for k in 0..self.fwd.len() {
-            self.wr_data[k].clock.next = self.clock.val();
-            self.wr_data[k].d.next = self.age[k].val();
-            self.fwd[k].clock.next = self.clock.val();
-            self.fwd[k].d.next = self.fwd[k].q.val();
-            // (Without the late writes only `G = 1` is bypassed: `wr_data` then has no reader
-            // and synthesis drops it.)
-            if self.read.val() {
-                if self.write_regs.val() && !self.single.val() {
-                    self.fwd[k].d.next = self.wr_data[k].q.val();
-                } else {
-                    self.fwd[k].d.next = self.age[k].val();
-                }
             }
         }
         for k in 0..self.regs.len() {
