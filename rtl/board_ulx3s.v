@@ -15053,7 +15053,6 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
     output reg  last_error;
     
     // Constant declarations
-    localparam  write_regs = 1'b1;
     localparam  row_shift = 16'h60;
     localparam  row_masks$0 = 3'b1;
     localparam  row_masks$1 = 3'b10;
@@ -15108,27 +15107,6 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
     reg  [11:0] line_buffers$1$read_address;
     reg  line_buffers$1$read_enable;
     wire  [31:0] line_buffers$1$read_data;
-    reg  [31:0] lb_wdata$0$d;
-    wire  [31:0] lb_wdata$0$q;
-    reg  lb_wdata$0$clock;
-    reg  [31:0] lb_wdata$1$d;
-    wire  [31:0] lb_wdata$1$q;
-    reg  lb_wdata$1$clock;
-    reg  [11:0] lb_waddr$d;
-    wire  [11:0] lb_waddr$q;
-    reg  lb_waddr$clock;
-    reg  lb_wpend$d;
-    wire  lb_wpend$q;
-    reg  lb_wpend$clock;
-    reg  lb_byp$d;
-    wire  lb_byp$q;
-    reg  lb_byp$clock;
-    reg  [31:0] lb_fwd$0$d;
-    wire  [31:0] lb_fwd$0$q;
-    reg  lb_fwd$0$clock;
-    reg  [31:0] lb_fwd$1$d;
-    wire  [31:0] lb_fwd$1$q;
-    reg  lb_fwd$1$clock;
     reg  rows$0$clock;
     reg  [31:0] rows$0$new_tap;
     reg  rows$0$row_inside;
@@ -15138,7 +15116,6 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
     reg  rows$0$read;
     reg  [5:0] rows$0$write_group;
     reg  rows$0$write;
-    reg  rows$0$single;
     reg  rows$0$load;
     wire  [287:0] rows$0$taps;
     reg  rows$1$clock;
@@ -15150,7 +15127,6 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
     reg  rows$1$read;
     reg  [5:0] rows$1$write_group;
     reg  rows$1$write;
-    reg  rows$1$single;
     reg  rows$1$load;
     wire  [287:0] rows$1$taps;
     reg  rows$2$clock;
@@ -15162,7 +15138,6 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
     reg  rows$2$read;
     reg  [5:0] rows$2$write_group;
     reg  rows$2$write;
-    reg  rows$2$single;
     reg  rows$2$load;
     wire  [287:0] rows$2$taps;
     reg  prime$d;
@@ -15211,7 +15186,6 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
     reg  [5:0] succ_succ;
     reg  row_end;
     reg  slot_free;
-    reg  single;
     reg  [31:0] lb_src$0;
     reg  [31:0] lb_src$1;
     reg  [31:0] lb_src$2;
@@ -15280,41 +15254,6 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
         .read_enable(line_buffers$1$read_enable),
         .read_data(line_buffers$1$read_data)
     );
-    board_ulx3s$engine$window$lb_wdata$0 lb_wdata$0(
-        .d(lb_wdata$0$d),
-        .q(lb_wdata$0$q),
-        .clock(lb_wdata$0$clock)
-    );
-    board_ulx3s$engine$window$lb_wdata$1 lb_wdata$1(
-        .d(lb_wdata$1$d),
-        .q(lb_wdata$1$q),
-        .clock(lb_wdata$1$clock)
-    );
-    board_ulx3s$engine$window$lb_waddr lb_waddr(
-        .d(lb_waddr$d),
-        .q(lb_waddr$q),
-        .clock(lb_waddr$clock)
-    );
-    board_ulx3s$engine$window$lb_wpend lb_wpend(
-        .d(lb_wpend$d),
-        .q(lb_wpend$q),
-        .clock(lb_wpend$clock)
-    );
-    board_ulx3s$engine$window$lb_byp lb_byp(
-        .d(lb_byp$d),
-        .q(lb_byp$q),
-        .clock(lb_byp$clock)
-    );
-    board_ulx3s$engine$window$lb_fwd$0 lb_fwd$0(
-        .d(lb_fwd$0$d),
-        .q(lb_fwd$0$q),
-        .clock(lb_fwd$0$clock)
-    );
-    board_ulx3s$engine$window$lb_fwd$1 lb_fwd$1(
-        .d(lb_fwd$1$d),
-        .q(lb_fwd$1$q),
-        .clock(lb_fwd$1$clock)
-    );
     board_ulx3s$engine$window$rows$0 rows$0(
         .clock(rows$0$clock),
         .new_tap(rows$0$new_tap),
@@ -15325,7 +15264,6 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
         .read(rows$0$read),
         .write_group(rows$0$write_group),
         .write(rows$0$write),
-        .single(rows$0$single),
         .load(rows$0$load),
         .taps(rows$0$taps)
     );
@@ -15339,7 +15277,6 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
         .read(rows$1$read),
         .write_group(rows$1$write_group),
         .write(rows$1$write),
-        .single(rows$1$single),
         .load(rows$1$load),
         .taps(rows$1$taps)
     );
@@ -15353,7 +15290,6 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
         .read(rows$2$read),
         .write_group(rows$2$write_group),
         .write(rows$2$write),
-        .single(rows$2$single),
         .load(rows$2$load),
         .taps(rows$2$taps)
     );
@@ -15428,9 +15364,6 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
         group_end_r$clock = clock;
         lb_addr$clock = clock;
         lb_succ$clock = clock;
-        lb_waddr$clock = clock;
-        lb_wpend$clock = clock;
-        lb_byp$clock = clock;
         zp_beat$clock = clock;
         out_valid$clock = clock;
         out_last$clock = clock;
@@ -15443,9 +15376,6 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
         group_end_r$d = group_end_r$q;
         lb_addr$d = lb_addr$q;
         lb_succ$d = lb_succ$q;
-        lb_waddr$d = lb_waddr$q;
-        lb_wpend$d = lb_wpend$q;
-        lb_byp$d = lb_byp$q;
         zp_beat$d = zp_beat$q;
         out_valid$d = out_valid$q;
         out_last$d = out_last$q;
@@ -15456,7 +15386,6 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
         wrap = rowscan$prev_emit && colscan$wrap_emit;
         emit = (rowscan$emit && colscan$emit) || wrap;
         row_end = group_end_r$q && colscan$at_end;
-        single = last_group_r$q == 32'h0;
         slot_free = ~out_valid$q || out$tready;
         fire = run$q && (~is_real || inp$tvalid) && (~emit || slot_free);
         inp$tready = run$q && is_real && (~emit || slot_free);
@@ -15507,59 +15436,20 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
         else begin
             lb_raddr = lb_succ$q;
         end
-        lb_wpend$d = fire && colscan$at_real;
-        lb_waddr$d = lb_addr$q;
-        if (fire || prime$q) begin
-            lb_byp$d = write_regs && lb_wpend$q && (lb_waddr$q == lb_raddr);
-        end
         line_buffers$0$clock = clock;
-        line_buffers$0$write_address = lb_waddr$q;
-        line_buffers$0$write_enable = lb_wpend$q;
-        line_buffers$0$write_data = lb_wdata$0$q;
-        if (~write_regs) begin
-            line_buffers$0$write_address = lb_addr$q;
-            line_buffers$0$write_enable = fire && colscan$at_real;
-            line_buffers$0$write_data = lb_src$0;
-        end
+        line_buffers$0$write_address = lb_addr$q;
+        line_buffers$0$write_enable = fire && colscan$at_real;
+        line_buffers$0$write_data = lb_src$0;
         line_buffers$0$read_enable = fire || prime$q;
         line_buffers$0$read_address = lb_raddr;
-        lb_wdata$0$clock = clock;
-        lb_wdata$0$d = lb_src$0;
-        lb_fwd$0$clock = clock;
-        lb_fwd$0$d = lb_fwd$0$q;
-        if (fire || prime$q) begin
-            lb_fwd$0$d = lb_wdata$0$q;
-        end
-        if (lb_byp$q) begin
-            lb_src$1 = lb_fwd$0$q;
-        end
-        else begin
-            lb_src$1 = line_buffers$0$read_data;
-        end
+        lb_src$1 = line_buffers$0$read_data;
         line_buffers$1$clock = clock;
-        line_buffers$1$write_address = lb_waddr$q;
-        line_buffers$1$write_enable = lb_wpend$q;
-        line_buffers$1$write_data = lb_wdata$1$q;
-        if (~write_regs) begin
-            line_buffers$1$write_address = lb_addr$q;
-            line_buffers$1$write_enable = fire && colscan$at_real;
-            line_buffers$1$write_data = lb_src$1;
-        end
+        line_buffers$1$write_address = lb_addr$q;
+        line_buffers$1$write_enable = fire && colscan$at_real;
+        line_buffers$1$write_data = lb_src$1;
         line_buffers$1$read_enable = fire || prime$q;
         line_buffers$1$read_address = lb_raddr;
-        lb_wdata$1$clock = clock;
-        lb_wdata$1$d = lb_src$1;
-        lb_fwd$1$clock = clock;
-        lb_fwd$1$d = lb_fwd$1$q;
-        if (fire || prime$q) begin
-            lb_fwd$1$d = lb_wdata$1$q;
-        end
-        if (lb_byp$q) begin
-            lb_src$2 = lb_fwd$1$q;
-        end
-        else begin
-            lb_src$2 = line_buffers$1$read_data;
-        end
+        lb_src$2 = line_buffers$1$read_data;
         rows$0$new_tap = lb_src$0;
         rows$0$clock = clock;
         if (wrap) begin
@@ -15573,13 +15463,9 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
         rows$0$zp = zp_beat$q;
         rows$0$write_group = group$q;
         rows$0$write = fire;
-        rows$0$single = single;
         rows$0$load = fire && emit;
         rows$0$read = fire || prime$q;
-        if (single) begin
-            rows$0$read_group = 32'h1;
-        end
-        else if (prime$q) begin
+        if (prime$q) begin
             rows$0$read_group = group$q;
         end
         else begin
@@ -15598,13 +15484,9 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
         rows$1$zp = zp_beat$q;
         rows$1$write_group = group$q;
         rows$1$write = fire;
-        rows$1$single = single;
         rows$1$load = fire && emit;
         rows$1$read = fire || prime$q;
-        if (single) begin
-            rows$1$read_group = 32'h1;
-        end
-        else if (prime$q) begin
+        if (prime$q) begin
             rows$1$read_group = group$q;
         end
         else begin
@@ -15623,13 +15505,9 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
         rows$2$zp = zp_beat$q;
         rows$2$write_group = group$q;
         rows$2$write = fire;
-        rows$2$single = single;
         rows$2$load = fire && emit;
         rows$2$read = fire || prime$q;
-        if (single) begin
-            rows$2$read_group = 32'h1;
-        end
-        else if (prime$q) begin
+        if (prime$q) begin
             rows$2$read_group = group$q;
         end
         else begin
@@ -16519,63 +16397,6 @@ module board_ulx3s$engine$window$lb_addr(d,q,clock);
 endmodule // board_ulx3s$engine$window$lb_addr
 
 
-module board_ulx3s$engine$window$lb_byp(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$window$lb_byp
-
-
-module board_ulx3s$engine$window$lb_fwd$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$window$lb_fwd$0
-
-
-module board_ulx3s$engine$window$lb_fwd$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$window$lb_fwd$1
-
-
 module board_ulx3s$engine$window$lb_succ(d,q,clock);
     
     // Module arguments
@@ -16595,82 +16416,6 @@ module board_ulx3s$engine$window$lb_succ(d,q,clock);
 endmodule // board_ulx3s$engine$window$lb_succ
 
 
-module board_ulx3s$engine$window$lb_waddr(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$window$lb_waddr
-
-
-module board_ulx3s$engine$window$lb_wdata$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$window$lb_wdata$0
-
-
-module board_ulx3s$engine$window$lb_wdata$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$window$lb_wdata$1
-
-
-module board_ulx3s$engine$window$lb_wpend(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$window$lb_wpend
-
-
 module board_ulx3s$engine$window$line_buffers$0(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
@@ -16685,14 +16430,31 @@ module board_ulx3s$engine$window$line_buffers$0(clock,write_enable,write_address
     // Update code (custom)
     (* no_rw_check *)
     reg [31:0] mem [0:4095];
+    reg [31:0] ram_data;
+    // The last read's address was being written: its word is forward_data.
+    reg forward;
+    reg [31:0] forward_data;
+    // The write, done on the next edge (the RAM's write port is fed from registers).
+    reg write_pending;
+    reg [11:0] pending_address;
+    reg [31:0] pending_data;
     
     always @(posedge clock) begin
-       if (write_enable) begin
-          mem[write_address] <= write_data;
+       write_pending <= write_enable;
+       pending_address <= write_address;
+       pending_data <= write_data;
+       if (write_pending) begin
+          mem[pending_address] <= pending_data;
        end
        if (read_enable) begin
-          read_data <= mem[read_address];
+          ram_data <= mem[read_address];
+          forward <= write_pending && pending_address == read_address;
+          forward_data <= pending_data;
        end
+    end
+    
+    always @(*) begin
+       read_data = forward ? forward_data : ram_data;
     end
 endmodule // board_ulx3s$engine$window$line_buffers$0
 
@@ -16711,14 +16473,31 @@ module board_ulx3s$engine$window$line_buffers$1(clock,write_enable,write_address
     // Update code (custom)
     (* no_rw_check *)
     reg [31:0] mem [0:4095];
+    reg [31:0] ram_data;
+    // The last read's address was being written: its word is forward_data.
+    reg forward;
+    reg [31:0] forward_data;
+    // The write, done on the next edge (the RAM's write port is fed from registers).
+    reg write_pending;
+    reg [11:0] pending_address;
+    reg [31:0] pending_data;
     
     always @(posedge clock) begin
-       if (write_enable) begin
-          mem[write_address] <= write_data;
+       write_pending <= write_enable;
+       pending_address <= write_address;
+       pending_data <= write_data;
+       if (write_pending) begin
+          mem[pending_address] <= pending_data;
        end
        if (read_enable) begin
-          read_data <= mem[read_address];
+          ram_data <= mem[read_address];
+          forward <= write_pending && pending_address == read_address;
+          forward_data <= pending_data;
        end
+    end
+    
+    always @(*) begin
+       read_data = forward ? forward_data : ram_data;
     end
 endmodule // board_ulx3s$engine$window$line_buffers$1
 
@@ -16780,7 +16559,7 @@ module board_ulx3s$engine$window$prime(d,q,clock);
 endmodule // board_ulx3s$engine$window$prime
 
 
-module board_ulx3s$engine$window$rows$0(clock,new_tap,row_inside,col_flags,zp,read_group,read,write_group,write,single,load,taps);
+module board_ulx3s$engine$window$rows$0(clock,new_tap,row_inside,col_flags,zp,read_group,read,write_group,write,load,taps);
     
     // Module arguments
     input wire  clock;
@@ -16792,12 +16571,10 @@ module board_ulx3s$engine$window$rows$0(clock,new_tap,row_inside,col_flags,zp,re
     input wire  read;
     input wire  [5:0] write_group;
     input wire  write;
-    input wire  single;
     input wire  load;
     output reg  [287:0] taps;
     
     // Constant declarations
-    localparam  write_regs = 1'b1;
     localparam  masks$0 = 3'b1;
     localparam  masks$1 = 3'b10;
     localparam  masks$2 = 3'b100;
@@ -16818,27 +16595,6 @@ module board_ulx3s$engine$window$rows$0(clock,new_tap,row_inside,col_flags,zp,re
     reg  [5:0] hist$1$read_address;
     reg  hist$1$read_enable;
     wire  [31:0] hist$1$read_data;
-    reg  [31:0] fwd$0$d;
-    wire  [31:0] fwd$0$q;
-    reg  fwd$0$clock;
-    reg  [31:0] fwd$1$d;
-    wire  [31:0] fwd$1$q;
-    reg  fwd$1$clock;
-    reg  byp$d;
-    wire  byp$q;
-    reg  byp$clock;
-    reg  [31:0] wr_data$0$d;
-    wire  [31:0] wr_data$0$q;
-    reg  wr_data$0$clock;
-    reg  [31:0] wr_data$1$d;
-    wire  [31:0] wr_data$1$q;
-    reg  wr_data$1$clock;
-    reg  [5:0] wr_group$d;
-    wire  [5:0] wr_group$q;
-    reg  wr_group$clock;
-    reg  wr_pend$d;
-    wire  wr_pend$q;
-    reg  wr_pend$clock;
     reg  regs$0$clock;
     reg  [31:0] regs$0$value;
     reg  regs$0$in_image;
@@ -16885,41 +16641,6 @@ module board_ulx3s$engine$window$rows$0(clock,new_tap,row_inside,col_flags,zp,re
         .read_enable(hist$1$read_enable),
         .read_data(hist$1$read_data)
     );
-    board_ulx3s$engine$window$rows$0$fwd$0 fwd$0(
-        .d(fwd$0$d),
-        .q(fwd$0$q),
-        .clock(fwd$0$clock)
-    );
-    board_ulx3s$engine$window$rows$0$fwd$1 fwd$1(
-        .d(fwd$1$d),
-        .q(fwd$1$q),
-        .clock(fwd$1$clock)
-    );
-    board_ulx3s$engine$window$rows$0$byp byp(
-        .d(byp$d),
-        .q(byp$q),
-        .clock(byp$clock)
-    );
-    board_ulx3s$engine$window$rows$0$wr_data$0 wr_data$0(
-        .d(wr_data$0$d),
-        .q(wr_data$0$q),
-        .clock(wr_data$0$clock)
-    );
-    board_ulx3s$engine$window$rows$0$wr_data$1 wr_data$1(
-        .d(wr_data$1$d),
-        .q(wr_data$1$q),
-        .clock(wr_data$1$clock)
-    );
-    board_ulx3s$engine$window$rows$0$wr_group wr_group(
-        .d(wr_group$d),
-        .q(wr_group$q),
-        .clock(wr_group$clock)
-    );
-    board_ulx3s$engine$window$rows$0$wr_pend wr_pend(
-        .d(wr_pend$d),
-        .q(wr_pend$q),
-        .clock(wr_pend$clock)
-    );
     board_ulx3s$engine$window$rows$0$regs$0 regs$0(
         .clock(regs$0$clock),
         .value(regs$0$value),
@@ -16947,76 +16668,21 @@ module board_ulx3s$engine$window$rows$0(clock,new_tap,row_inside,col_flags,zp,re
     
     // Update code
     always @(*) begin
-        byp$clock = clock;
-        wr_group$clock = clock;
-        wr_pend$clock = clock;
-        byp$d = byp$q;
-        wr_group$d = wr_group$q;
-        wr_pend$d = wr_pend$q;
         age$0 = new_tap;
-        wr_pend$d = write;
-        wr_group$d = write_group;
-        if (read) begin
-            byp$d = single || (write_regs && wr_pend$q && (wr_group$q == read_group));
-        end
         hist$0$clock = clock;
         hist$0$read_address = read_group;
         hist$0$read_enable = read;
-        hist$0$write_address = wr_group$q;
-        hist$0$write_enable = wr_pend$q;
-        hist$0$write_data = wr_data$0$q;
-        if (~write_regs) begin
-            hist$0$write_address = write_group;
-            hist$0$write_enable = write;
-            hist$0$write_data = age$0;
-        end
-        if (byp$q) begin
-            age$1 = fwd$0$q;
-        end
-        else begin
-            age$1 = hist$0$read_data;
-        end
+        hist$0$write_address = write_group;
+        hist$0$write_enable = write;
+        hist$0$write_data = age$0;
+        age$1 = hist$0$read_data;
         hist$1$clock = clock;
         hist$1$read_address = read_group;
         hist$1$read_enable = read;
-        hist$1$write_address = wr_group$q;
-        hist$1$write_enable = wr_pend$q;
-        hist$1$write_data = wr_data$1$q;
-        if (~write_regs) begin
-            hist$1$write_address = write_group;
-            hist$1$write_enable = write;
-            hist$1$write_data = age$1;
-        end
-        if (byp$q) begin
-            age$2 = fwd$1$q;
-        end
-        else begin
-            age$2 = hist$1$read_data;
-        end
-        wr_data$0$clock = clock;
-        wr_data$0$d = age$0;
-        fwd$0$clock = clock;
-        fwd$0$d = fwd$0$q;
-        if (read) begin
-            if (write_regs && ~single) begin
-                fwd$0$d = wr_data$0$q;
-            end
-            else begin
-                fwd$0$d = age$0;
-            end
-        end
-        wr_data$1$clock = clock;
-        wr_data$1$d = age$1;
-        fwd$1$clock = clock;
-        fwd$1$d = fwd$1$q;
-        if (read) begin
-            if (write_regs && ~single) begin
-                fwd$1$d = wr_data$1$q;
-            end
-            else begin
-                fwd$1$d = age$1;
-            end
-        end
+        hist$1$write_address = write_group;
+        hist$1$write_enable = write;
+        hist$1$write_data = age$1;
+        age$2 = hist$1$read_data;
         regs$0$clock = clock;
         regs$0$value = age$0;
         regs$0$in_image = row_inside && |(col_flags & masks$0);
@@ -17043,63 +16709,6 @@ module board_ulx3s$engine$window$rows$0(clock,new_tap,row_inside,col_flags,zp,re
 endmodule // board_ulx3s$engine$window$rows$0
 
 
-module board_ulx3s$engine$window$rows$0$byp(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$window$rows$0$byp
-
-
-module board_ulx3s$engine$window$rows$0$fwd$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$window$rows$0$fwd$0
-
-
-module board_ulx3s$engine$window$rows$0$fwd$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$window$rows$0$fwd$1
-
-
 module board_ulx3s$engine$window$rows$0$hist$0(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
@@ -17114,14 +16723,36 @@ module board_ulx3s$engine$window$rows$0$hist$0(clock,write_enable,write_address,
     // Update code (custom)
     (* no_rw_check *)
     reg [31:0] mem [0:63];
+    reg [31:0] ram_data;
+    // The last read's address was being written: its word is forward_data.
+    reg forward;
+    reg [31:0] forward_data;
+    // The write, done on the next edge (the RAM's write port is fed from registers).
+    reg write_pending;
+    reg [5:0] pending_address;
+    reg [31:0] pending_data;
     
     always @(posedge clock) begin
-       if (write_enable) begin
-          mem[write_address] <= write_data;
+       write_pending <= write_enable;
+       pending_address <= write_address;
+       pending_data <= write_data;
+       if (write_pending) begin
+          mem[pending_address] <= pending_data;
        end
        if (read_enable) begin
-          read_data <= mem[read_address];
+          ram_data <= mem[read_address];
+          if (write_enable && write_address == read_address) begin
+             forward <= 1'b1;
+             forward_data <= write_data;
+          end else begin
+             forward <= write_pending && pending_address == read_address;
+             forward_data <= pending_data;
+          end
        end
+    end
+    
+    always @(*) begin
+       read_data = forward ? forward_data : ram_data;
     end
 endmodule // board_ulx3s$engine$window$rows$0$hist$0
 
@@ -17140,14 +16771,36 @@ module board_ulx3s$engine$window$rows$0$hist$1(clock,write_enable,write_address,
     // Update code (custom)
     (* no_rw_check *)
     reg [31:0] mem [0:63];
+    reg [31:0] ram_data;
+    // The last read's address was being written: its word is forward_data.
+    reg forward;
+    reg [31:0] forward_data;
+    // The write, done on the next edge (the RAM's write port is fed from registers).
+    reg write_pending;
+    reg [5:0] pending_address;
+    reg [31:0] pending_data;
     
     always @(posedge clock) begin
-       if (write_enable) begin
-          mem[write_address] <= write_data;
+       write_pending <= write_enable;
+       pending_address <= write_address;
+       pending_data <= write_data;
+       if (write_pending) begin
+          mem[pending_address] <= pending_data;
        end
        if (read_enable) begin
-          read_data <= mem[read_address];
+          ram_data <= mem[read_address];
+          if (write_enable && write_address == read_address) begin
+             forward <= 1'b1;
+             forward_data <= write_data;
+          end else begin
+             forward <= write_pending && pending_address == read_address;
+             forward_data <= pending_data;
+          end
        end
+    end
+    
+    always @(*) begin
+       read_data = forward ? forward_data : ram_data;
     end
 endmodule // board_ulx3s$engine$window$rows$0$hist$1
 
@@ -17329,83 +16982,7 @@ module board_ulx3s$engine$window$rows$0$regs$2$held(d,q,clock);
 endmodule // board_ulx3s$engine$window$rows$0$regs$2$held
 
 
-module board_ulx3s$engine$window$rows$0$wr_data$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$window$rows$0$wr_data$0
-
-
-module board_ulx3s$engine$window$rows$0$wr_data$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$window$rows$0$wr_data$1
-
-
-module board_ulx3s$engine$window$rows$0$wr_group(d,q,clock);
-    
-    // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 6'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$window$rows$0$wr_group
-
-
-module board_ulx3s$engine$window$rows$0$wr_pend(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$window$rows$0$wr_pend
-
-
-module board_ulx3s$engine$window$rows$1(clock,new_tap,row_inside,col_flags,zp,read_group,read,write_group,write,single,load,taps);
+module board_ulx3s$engine$window$rows$1(clock,new_tap,row_inside,col_flags,zp,read_group,read,write_group,write,load,taps);
     
     // Module arguments
     input wire  clock;
@@ -17417,12 +16994,10 @@ module board_ulx3s$engine$window$rows$1(clock,new_tap,row_inside,col_flags,zp,re
     input wire  read;
     input wire  [5:0] write_group;
     input wire  write;
-    input wire  single;
     input wire  load;
     output reg  [287:0] taps;
     
     // Constant declarations
-    localparam  write_regs = 1'b1;
     localparam  masks$0 = 3'b1;
     localparam  masks$1 = 3'b10;
     localparam  masks$2 = 3'b100;
@@ -17443,27 +17018,6 @@ module board_ulx3s$engine$window$rows$1(clock,new_tap,row_inside,col_flags,zp,re
     reg  [5:0] hist$1$read_address;
     reg  hist$1$read_enable;
     wire  [31:0] hist$1$read_data;
-    reg  [31:0] fwd$0$d;
-    wire  [31:0] fwd$0$q;
-    reg  fwd$0$clock;
-    reg  [31:0] fwd$1$d;
-    wire  [31:0] fwd$1$q;
-    reg  fwd$1$clock;
-    reg  byp$d;
-    wire  byp$q;
-    reg  byp$clock;
-    reg  [31:0] wr_data$0$d;
-    wire  [31:0] wr_data$0$q;
-    reg  wr_data$0$clock;
-    reg  [31:0] wr_data$1$d;
-    wire  [31:0] wr_data$1$q;
-    reg  wr_data$1$clock;
-    reg  [5:0] wr_group$d;
-    wire  [5:0] wr_group$q;
-    reg  wr_group$clock;
-    reg  wr_pend$d;
-    wire  wr_pend$q;
-    reg  wr_pend$clock;
     reg  regs$0$clock;
     reg  [31:0] regs$0$value;
     reg  regs$0$in_image;
@@ -17510,41 +17064,6 @@ module board_ulx3s$engine$window$rows$1(clock,new_tap,row_inside,col_flags,zp,re
         .read_enable(hist$1$read_enable),
         .read_data(hist$1$read_data)
     );
-    board_ulx3s$engine$window$rows$1$fwd$0 fwd$0(
-        .d(fwd$0$d),
-        .q(fwd$0$q),
-        .clock(fwd$0$clock)
-    );
-    board_ulx3s$engine$window$rows$1$fwd$1 fwd$1(
-        .d(fwd$1$d),
-        .q(fwd$1$q),
-        .clock(fwd$1$clock)
-    );
-    board_ulx3s$engine$window$rows$1$byp byp(
-        .d(byp$d),
-        .q(byp$q),
-        .clock(byp$clock)
-    );
-    board_ulx3s$engine$window$rows$1$wr_data$0 wr_data$0(
-        .d(wr_data$0$d),
-        .q(wr_data$0$q),
-        .clock(wr_data$0$clock)
-    );
-    board_ulx3s$engine$window$rows$1$wr_data$1 wr_data$1(
-        .d(wr_data$1$d),
-        .q(wr_data$1$q),
-        .clock(wr_data$1$clock)
-    );
-    board_ulx3s$engine$window$rows$1$wr_group wr_group(
-        .d(wr_group$d),
-        .q(wr_group$q),
-        .clock(wr_group$clock)
-    );
-    board_ulx3s$engine$window$rows$1$wr_pend wr_pend(
-        .d(wr_pend$d),
-        .q(wr_pend$q),
-        .clock(wr_pend$clock)
-    );
     board_ulx3s$engine$window$rows$1$regs$0 regs$0(
         .clock(regs$0$clock),
         .value(regs$0$value),
@@ -17572,76 +17091,21 @@ module board_ulx3s$engine$window$rows$1(clock,new_tap,row_inside,col_flags,zp,re
     
     // Update code
     always @(*) begin
-        byp$clock = clock;
-        wr_group$clock = clock;
-        wr_pend$clock = clock;
-        byp$d = byp$q;
-        wr_group$d = wr_group$q;
-        wr_pend$d = wr_pend$q;
         age$0 = new_tap;
-        wr_pend$d = write;
-        wr_group$d = write_group;
-        if (read) begin
-            byp$d = single || (write_regs && wr_pend$q && (wr_group$q == read_group));
-        end
         hist$0$clock = clock;
         hist$0$read_address = read_group;
         hist$0$read_enable = read;
-        hist$0$write_address = wr_group$q;
-        hist$0$write_enable = wr_pend$q;
-        hist$0$write_data = wr_data$0$q;
-        if (~write_regs) begin
-            hist$0$write_address = write_group;
-            hist$0$write_enable = write;
-            hist$0$write_data = age$0;
-        end
-        if (byp$q) begin
-            age$1 = fwd$0$q;
-        end
-        else begin
-            age$1 = hist$0$read_data;
-        end
+        hist$0$write_address = write_group;
+        hist$0$write_enable = write;
+        hist$0$write_data = age$0;
+        age$1 = hist$0$read_data;
         hist$1$clock = clock;
         hist$1$read_address = read_group;
         hist$1$read_enable = read;
-        hist$1$write_address = wr_group$q;
-        hist$1$write_enable = wr_pend$q;
-        hist$1$write_data = wr_data$1$q;
-        if (~write_regs) begin
-            hist$1$write_address = write_group;
-            hist$1$write_enable = write;
-            hist$1$write_data = age$1;
-        end
-        if (byp$q) begin
-            age$2 = fwd$1$q;
-        end
-        else begin
-            age$2 = hist$1$read_data;
-        end
-        wr_data$0$clock = clock;
-        wr_data$0$d = age$0;
-        fwd$0$clock = clock;
-        fwd$0$d = fwd$0$q;
-        if (read) begin
-            if (write_regs && ~single) begin
-                fwd$0$d = wr_data$0$q;
-            end
-            else begin
-                fwd$0$d = age$0;
-            end
-        end
-        wr_data$1$clock = clock;
-        wr_data$1$d = age$1;
-        fwd$1$clock = clock;
-        fwd$1$d = fwd$1$q;
-        if (read) begin
-            if (write_regs && ~single) begin
-                fwd$1$d = wr_data$1$q;
-            end
-            else begin
-                fwd$1$d = age$1;
-            end
-        end
+        hist$1$write_address = write_group;
+        hist$1$write_enable = write;
+        hist$1$write_data = age$1;
+        age$2 = hist$1$read_data;
         regs$0$clock = clock;
         regs$0$value = age$0;
         regs$0$in_image = row_inside && |(col_flags & masks$0);
@@ -17668,63 +17132,6 @@ module board_ulx3s$engine$window$rows$1(clock,new_tap,row_inside,col_flags,zp,re
 endmodule // board_ulx3s$engine$window$rows$1
 
 
-module board_ulx3s$engine$window$rows$1$byp(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$window$rows$1$byp
-
-
-module board_ulx3s$engine$window$rows$1$fwd$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$window$rows$1$fwd$0
-
-
-module board_ulx3s$engine$window$rows$1$fwd$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$window$rows$1$fwd$1
-
-
 module board_ulx3s$engine$window$rows$1$hist$0(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
@@ -17739,14 +17146,36 @@ module board_ulx3s$engine$window$rows$1$hist$0(clock,write_enable,write_address,
     // Update code (custom)
     (* no_rw_check *)
     reg [31:0] mem [0:63];
+    reg [31:0] ram_data;
+    // The last read's address was being written: its word is forward_data.
+    reg forward;
+    reg [31:0] forward_data;
+    // The write, done on the next edge (the RAM's write port is fed from registers).
+    reg write_pending;
+    reg [5:0] pending_address;
+    reg [31:0] pending_data;
     
     always @(posedge clock) begin
-       if (write_enable) begin
-          mem[write_address] <= write_data;
+       write_pending <= write_enable;
+       pending_address <= write_address;
+       pending_data <= write_data;
+       if (write_pending) begin
+          mem[pending_address] <= pending_data;
        end
        if (read_enable) begin
-          read_data <= mem[read_address];
+          ram_data <= mem[read_address];
+          if (write_enable && write_address == read_address) begin
+             forward <= 1'b1;
+             forward_data <= write_data;
+          end else begin
+             forward <= write_pending && pending_address == read_address;
+             forward_data <= pending_data;
+          end
        end
+    end
+    
+    always @(*) begin
+       read_data = forward ? forward_data : ram_data;
     end
 endmodule // board_ulx3s$engine$window$rows$1$hist$0
 
@@ -17765,14 +17194,36 @@ module board_ulx3s$engine$window$rows$1$hist$1(clock,write_enable,write_address,
     // Update code (custom)
     (* no_rw_check *)
     reg [31:0] mem [0:63];
+    reg [31:0] ram_data;
+    // The last read's address was being written: its word is forward_data.
+    reg forward;
+    reg [31:0] forward_data;
+    // The write, done on the next edge (the RAM's write port is fed from registers).
+    reg write_pending;
+    reg [5:0] pending_address;
+    reg [31:0] pending_data;
     
     always @(posedge clock) begin
-       if (write_enable) begin
-          mem[write_address] <= write_data;
+       write_pending <= write_enable;
+       pending_address <= write_address;
+       pending_data <= write_data;
+       if (write_pending) begin
+          mem[pending_address] <= pending_data;
        end
        if (read_enable) begin
-          read_data <= mem[read_address];
+          ram_data <= mem[read_address];
+          if (write_enable && write_address == read_address) begin
+             forward <= 1'b1;
+             forward_data <= write_data;
+          end else begin
+             forward <= write_pending && pending_address == read_address;
+             forward_data <= pending_data;
+          end
        end
+    end
+    
+    always @(*) begin
+       read_data = forward ? forward_data : ram_data;
     end
 endmodule // board_ulx3s$engine$window$rows$1$hist$1
 
@@ -17954,83 +17405,7 @@ module board_ulx3s$engine$window$rows$1$regs$2$held(d,q,clock);
 endmodule // board_ulx3s$engine$window$rows$1$regs$2$held
 
 
-module board_ulx3s$engine$window$rows$1$wr_data$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$window$rows$1$wr_data$0
-
-
-module board_ulx3s$engine$window$rows$1$wr_data$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$window$rows$1$wr_data$1
-
-
-module board_ulx3s$engine$window$rows$1$wr_group(d,q,clock);
-    
-    // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 6'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$window$rows$1$wr_group
-
-
-module board_ulx3s$engine$window$rows$1$wr_pend(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$window$rows$1$wr_pend
-
-
-module board_ulx3s$engine$window$rows$2(clock,new_tap,row_inside,col_flags,zp,read_group,read,write_group,write,single,load,taps);
+module board_ulx3s$engine$window$rows$2(clock,new_tap,row_inside,col_flags,zp,read_group,read,write_group,write,load,taps);
     
     // Module arguments
     input wire  clock;
@@ -18042,12 +17417,10 @@ module board_ulx3s$engine$window$rows$2(clock,new_tap,row_inside,col_flags,zp,re
     input wire  read;
     input wire  [5:0] write_group;
     input wire  write;
-    input wire  single;
     input wire  load;
     output reg  [287:0] taps;
     
     // Constant declarations
-    localparam  write_regs = 1'b1;
     localparam  masks$0 = 3'b1;
     localparam  masks$1 = 3'b10;
     localparam  masks$2 = 3'b100;
@@ -18068,27 +17441,6 @@ module board_ulx3s$engine$window$rows$2(clock,new_tap,row_inside,col_flags,zp,re
     reg  [5:0] hist$1$read_address;
     reg  hist$1$read_enable;
     wire  [31:0] hist$1$read_data;
-    reg  [31:0] fwd$0$d;
-    wire  [31:0] fwd$0$q;
-    reg  fwd$0$clock;
-    reg  [31:0] fwd$1$d;
-    wire  [31:0] fwd$1$q;
-    reg  fwd$1$clock;
-    reg  byp$d;
-    wire  byp$q;
-    reg  byp$clock;
-    reg  [31:0] wr_data$0$d;
-    wire  [31:0] wr_data$0$q;
-    reg  wr_data$0$clock;
-    reg  [31:0] wr_data$1$d;
-    wire  [31:0] wr_data$1$q;
-    reg  wr_data$1$clock;
-    reg  [5:0] wr_group$d;
-    wire  [5:0] wr_group$q;
-    reg  wr_group$clock;
-    reg  wr_pend$d;
-    wire  wr_pend$q;
-    reg  wr_pend$clock;
     reg  regs$0$clock;
     reg  [31:0] regs$0$value;
     reg  regs$0$in_image;
@@ -18135,41 +17487,6 @@ module board_ulx3s$engine$window$rows$2(clock,new_tap,row_inside,col_flags,zp,re
         .read_enable(hist$1$read_enable),
         .read_data(hist$1$read_data)
     );
-    board_ulx3s$engine$window$rows$2$fwd$0 fwd$0(
-        .d(fwd$0$d),
-        .q(fwd$0$q),
-        .clock(fwd$0$clock)
-    );
-    board_ulx3s$engine$window$rows$2$fwd$1 fwd$1(
-        .d(fwd$1$d),
-        .q(fwd$1$q),
-        .clock(fwd$1$clock)
-    );
-    board_ulx3s$engine$window$rows$2$byp byp(
-        .d(byp$d),
-        .q(byp$q),
-        .clock(byp$clock)
-    );
-    board_ulx3s$engine$window$rows$2$wr_data$0 wr_data$0(
-        .d(wr_data$0$d),
-        .q(wr_data$0$q),
-        .clock(wr_data$0$clock)
-    );
-    board_ulx3s$engine$window$rows$2$wr_data$1 wr_data$1(
-        .d(wr_data$1$d),
-        .q(wr_data$1$q),
-        .clock(wr_data$1$clock)
-    );
-    board_ulx3s$engine$window$rows$2$wr_group wr_group(
-        .d(wr_group$d),
-        .q(wr_group$q),
-        .clock(wr_group$clock)
-    );
-    board_ulx3s$engine$window$rows$2$wr_pend wr_pend(
-        .d(wr_pend$d),
-        .q(wr_pend$q),
-        .clock(wr_pend$clock)
-    );
     board_ulx3s$engine$window$rows$2$regs$0 regs$0(
         .clock(regs$0$clock),
         .value(regs$0$value),
@@ -18197,76 +17514,21 @@ module board_ulx3s$engine$window$rows$2(clock,new_tap,row_inside,col_flags,zp,re
     
     // Update code
     always @(*) begin
-        byp$clock = clock;
-        wr_group$clock = clock;
-        wr_pend$clock = clock;
-        byp$d = byp$q;
-        wr_group$d = wr_group$q;
-        wr_pend$d = wr_pend$q;
         age$0 = new_tap;
-        wr_pend$d = write;
-        wr_group$d = write_group;
-        if (read) begin
-            byp$d = single || (write_regs && wr_pend$q && (wr_group$q == read_group));
-        end
         hist$0$clock = clock;
         hist$0$read_address = read_group;
         hist$0$read_enable = read;
-        hist$0$write_address = wr_group$q;
-        hist$0$write_enable = wr_pend$q;
-        hist$0$write_data = wr_data$0$q;
-        if (~write_regs) begin
-            hist$0$write_address = write_group;
-            hist$0$write_enable = write;
-            hist$0$write_data = age$0;
-        end
-        if (byp$q) begin
-            age$1 = fwd$0$q;
-        end
-        else begin
-            age$1 = hist$0$read_data;
-        end
+        hist$0$write_address = write_group;
+        hist$0$write_enable = write;
+        hist$0$write_data = age$0;
+        age$1 = hist$0$read_data;
         hist$1$clock = clock;
         hist$1$read_address = read_group;
         hist$1$read_enable = read;
-        hist$1$write_address = wr_group$q;
-        hist$1$write_enable = wr_pend$q;
-        hist$1$write_data = wr_data$1$q;
-        if (~write_regs) begin
-            hist$1$write_address = write_group;
-            hist$1$write_enable = write;
-            hist$1$write_data = age$1;
-        end
-        if (byp$q) begin
-            age$2 = fwd$1$q;
-        end
-        else begin
-            age$2 = hist$1$read_data;
-        end
-        wr_data$0$clock = clock;
-        wr_data$0$d = age$0;
-        fwd$0$clock = clock;
-        fwd$0$d = fwd$0$q;
-        if (read) begin
-            if (write_regs && ~single) begin
-                fwd$0$d = wr_data$0$q;
-            end
-            else begin
-                fwd$0$d = age$0;
-            end
-        end
-        wr_data$1$clock = clock;
-        wr_data$1$d = age$1;
-        fwd$1$clock = clock;
-        fwd$1$d = fwd$1$q;
-        if (read) begin
-            if (write_regs && ~single) begin
-                fwd$1$d = wr_data$1$q;
-            end
-            else begin
-                fwd$1$d = age$1;
-            end
-        end
+        hist$1$write_address = write_group;
+        hist$1$write_enable = write;
+        hist$1$write_data = age$1;
+        age$2 = hist$1$read_data;
         regs$0$clock = clock;
         regs$0$value = age$0;
         regs$0$in_image = row_inside && |(col_flags & masks$0);
@@ -18293,63 +17555,6 @@ module board_ulx3s$engine$window$rows$2(clock,new_tap,row_inside,col_flags,zp,re
 endmodule // board_ulx3s$engine$window$rows$2
 
 
-module board_ulx3s$engine$window$rows$2$byp(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$window$rows$2$byp
-
-
-module board_ulx3s$engine$window$rows$2$fwd$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$window$rows$2$fwd$0
-
-
-module board_ulx3s$engine$window$rows$2$fwd$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$window$rows$2$fwd$1
-
-
 module board_ulx3s$engine$window$rows$2$hist$0(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
@@ -18364,14 +17569,36 @@ module board_ulx3s$engine$window$rows$2$hist$0(clock,write_enable,write_address,
     // Update code (custom)
     (* no_rw_check *)
     reg [31:0] mem [0:63];
+    reg [31:0] ram_data;
+    // The last read's address was being written: its word is forward_data.
+    reg forward;
+    reg [31:0] forward_data;
+    // The write, done on the next edge (the RAM's write port is fed from registers).
+    reg write_pending;
+    reg [5:0] pending_address;
+    reg [31:0] pending_data;
     
     always @(posedge clock) begin
-       if (write_enable) begin
-          mem[write_address] <= write_data;
+       write_pending <= write_enable;
+       pending_address <= write_address;
+       pending_data <= write_data;
+       if (write_pending) begin
+          mem[pending_address] <= pending_data;
        end
        if (read_enable) begin
-          read_data <= mem[read_address];
+          ram_data <= mem[read_address];
+          if (write_enable && write_address == read_address) begin
+             forward <= 1'b1;
+             forward_data <= write_data;
+          end else begin
+             forward <= write_pending && pending_address == read_address;
+             forward_data <= pending_data;
+          end
        end
+    end
+    
+    always @(*) begin
+       read_data = forward ? forward_data : ram_data;
     end
 endmodule // board_ulx3s$engine$window$rows$2$hist$0
 
@@ -18390,14 +17617,36 @@ module board_ulx3s$engine$window$rows$2$hist$1(clock,write_enable,write_address,
     // Update code (custom)
     (* no_rw_check *)
     reg [31:0] mem [0:63];
+    reg [31:0] ram_data;
+    // The last read's address was being written: its word is forward_data.
+    reg forward;
+    reg [31:0] forward_data;
+    // The write, done on the next edge (the RAM's write port is fed from registers).
+    reg write_pending;
+    reg [5:0] pending_address;
+    reg [31:0] pending_data;
     
     always @(posedge clock) begin
-       if (write_enable) begin
-          mem[write_address] <= write_data;
+       write_pending <= write_enable;
+       pending_address <= write_address;
+       pending_data <= write_data;
+       if (write_pending) begin
+          mem[pending_address] <= pending_data;
        end
        if (read_enable) begin
-          read_data <= mem[read_address];
+          ram_data <= mem[read_address];
+          if (write_enable && write_address == read_address) begin
+             forward <= 1'b1;
+             forward_data <= write_data;
+          end else begin
+             forward <= write_pending && pending_address == read_address;
+             forward_data <= pending_data;
+          end
        end
+    end
+    
+    always @(*) begin
+       read_data = forward ? forward_data : ram_data;
     end
 endmodule // board_ulx3s$engine$window$rows$2$hist$1
 
@@ -18577,82 +17826,6 @@ module board_ulx3s$engine$window$rows$2$regs$2$held(d,q,clock);
     end
           
 endmodule // board_ulx3s$engine$window$rows$2$regs$2$held
-
-
-module board_ulx3s$engine$window$rows$2$wr_data$0(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$window$rows$2$wr_data$0
-
-
-module board_ulx3s$engine$window$rows$2$wr_data$1(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$window$rows$2$wr_data$1
-
-
-module board_ulx3s$engine$window$rows$2$wr_group(d,q,clock);
-    
-    // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 6'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$window$rows$2$wr_group
-
-
-module board_ulx3s$engine$window$rows$2$wr_pend(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // board_ulx3s$engine$window$rows$2$wr_pend
 
 
 module board_ulx3s$engine$window$rowscan(clock,load,step,size,stride2,extend,carry,flags,at_real,at_end,at_last_real,emit,last_emit,wrap_emit,wrap_flags,prev_emit,prev_flags);
