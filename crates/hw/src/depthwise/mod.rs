@@ -205,6 +205,8 @@ pub struct DepthwiseEngineQ<
     wts_reg: Vec<DFF<Bits<WIN>>>,
     /// The cycle after `start_r`: the second priming read (with `wts_reg`).
     start_r2: DFF<Bit>,
+    /// `wts_reg` is built: START primes the pipe with a second read.
+    has_wts_reg: Constant<Bit>,
     /// Advance the weight read pipe this cycle: a window accepted, or START's priming.
     wshift: Signal<Local, Bit>,
     bram: SdpRam<PW32, GADDR>,
@@ -471,6 +473,7 @@ impl<
             wread_next: Default::default(),
             wts_reg: if cfg.ram_regs() { vec![Default::default()] } else { vec![] },
             start_r2: Default::default(),
+            has_wts_reg: Constant::new(cfg.ram_regs()),
             wshift: Default::default(),
             bram: param_ram(),
             mram: param_ram(),
@@ -880,10 +883,9 @@ impl<
         // after them) read groups 0 and 1 into it. Writes land only while idle, a cycle or more
         // before these reads.
         self.start_r2.d.next = self.start_r.q.val();
-        self.wshift.next = self.accept.val() || self.start_r.q.val();
-        for _i in 0..self.wts_reg.len() {
-            self.wshift.next = self.accept.val() || self.start_r.q.val() || self.start_r2.q.val();
-        }
+        self.wshift.next = self.accept.val()
+            || self.start_r.q.val()
+            || (self.has_wts_reg.val() && self.start_r2.q.val());
         if self.wread.q.val() == self.last_group.q.val() {
             self.wread_next.next = 0.into();
         } else {
