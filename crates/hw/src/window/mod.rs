@@ -6,8 +6,9 @@
 //! `gP..gP+P`). Output: one window per beat, `Dk²·8·P` bits, tap `t = i·Dk + j` (row `i`, column
 //! `j`) at bits `t·8P..`, lane `l` inside it at `+8l`; windows in the order of
 //! [`dsc_model::window::extract_windows`] (output pixels row-major, then groups); padded taps
-//! hold `in_zp`; `tlast` on the last window of the frame. `tlast` on the input is checked, not
-//! needed: a beat whose `tlast` disagrees with the frame geometry sets the sticky `last_error`.
+//! hold `in_zp`; `tlast` on the last window of the frame; `tdata` is undefined while `tvalid`
+//! is low. `tlast` on the input is checked, not needed: a beat whose `tlast` disagrees with
+//! the frame geometry sets the sticky `last_error`.
 //!
 //! **Storage.** `Dk − 1` line buffers ([`SdpRam`], block RAM, `W·G` words of `8P` bits used)
 //! hold the previous rows; line buffer `k` holds row `r − 1 − k` and is shifted into `k + 1`
@@ -390,7 +391,10 @@ impl<
             self.rows[m].zp.next = self.zp_beat.q.val();
             self.rows[m].write_group.next = self.group.q.val();
             self.rows[m].write.next = self.fire.val();
-            self.rows[m].load.next = self.fire.val() && self.emit.val();
+            // The tap registers load whenever the output register is free, not only when a
+            // window is emitted: `out.tdata` is undefined while `out.tvalid` is low, and the
+            // enable of these `WIN` flip-flops stays off the handshake (`fire`'s inputs).
+            self.rows[m].load.next = self.slot_free.val();
             self.rows[m].read.next = self.fire.val() || self.prime.q.val();
             if self.prime.q.val() {
                 self.rows[m].read_group.next = self.group.q.val();

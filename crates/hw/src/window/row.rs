@@ -47,7 +47,7 @@ pub struct WindowRow<const BEAT: usize, const WIN: usize, const GADDR: usize, co
     pub write_group: Signal<In, Bits<GADDR>>,
     /// The current position is consumed this cycle.
     pub write: Signal<In, Bit>,
-    /// Register this position's masked taps (a window is emitted).
+    /// Register this position's masked taps (the window's output register is free).
     pub load: Signal<In, Bit>,
     /// The registered row.
     pub taps: Signal<Out, Bits<WIN>>,

@@ -1,5 +1,6 @@
-//! One tap of the window register: the masked value (`in_zp` outside the image), loaded when
-//! a window is emitted, held while the output is stalled.
+//! One tap of the window register: the masked value (`in_zp` outside the image), loaded while
+//! the output register is free (a window is emitted then, or nothing is valid), held while the
+//! output is stalled.
 //!
 //! The register drives a `WIN`-wide, zero-extended output so rows and the window are packed
 //! with shifts and ORs alone: no cast of an indexed signal (rust-hdl evaluates a `bit_cast`
