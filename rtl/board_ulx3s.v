@@ -982,6 +982,7 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
     output reg  last_error;
     
     // Constant declarations
+    localparam  has_wts_reg = 1'b1;
     localparam  param_regs = 1'b1;
     localparam  max_height = 32'h38;
     localparam  max_width = 32'h38;
@@ -2120,8 +2121,7 @@ module board_ulx3s$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$
             group$d = next_group;
         end
         start_r2$d = start_r$q;
-        wshift = accept || start_r$q;
-        wshift = accept || start_r$q || start_r2$q;
+        wshift = accept || start_r$q || (has_wts_reg && start_r2$q);
         if (wread$q == last_group$q) begin
             wread_next = 32'h0;
         end
@@ -15463,7 +15463,7 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
         rows$0$zp = zp_beat$q;
         rows$0$write_group = group$q;
         rows$0$write = fire;
-        rows$0$load = fire && emit;
+        rows$0$load = slot_free;
         rows$0$read = fire || prime$q;
         if (prime$q) begin
             rows$0$read_group = group$q;
@@ -15484,7 +15484,7 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
         rows$1$zp = zp_beat$q;
         rows$1$write_group = group$q;
         rows$1$write = fire;
-        rows$1$load = fire && emit;
+        rows$1$load = slot_free;
         rows$1$read = fire || prime$q;
         if (prime$q) begin
             rows$1$read_group = group$q;
@@ -15505,7 +15505,7 @@ module board_ulx3s$engine$window(clock,start,height,width,last_group,stride2,in_
         rows$2$zp = zp_beat$q;
         rows$2$write_group = group$q;
         rows$2$write = fire;
-        rows$2$load = fire && emit;
+        rows$2$load = slot_free;
         rows$2$read = fire || prime$q;
         if (prime$q) begin
             rows$2$read_group = group$q;
