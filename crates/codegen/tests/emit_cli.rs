@@ -4,6 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use common::Scratch;
+
+mod common;
 
 fn codegen() -> Command {
     Command::cargo_bin("codegen").unwrap()
@@ -13,12 +16,9 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// A fresh, empty directory for one test.
-fn scratch(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("codegen-test-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A fresh, empty directory for one test, removed after it.
+fn scratch(tag: &str) -> Scratch {
+    Scratch::new("codegen-test", tag)
 }
 
 /// Runs codegen with `args`, expects `code` and returns stderr (which must be one line).
@@ -79,8 +79,6 @@ fn emit_is_deterministic_and_check_sees_changes() {
     let err = fails(&["--check", "--config", cfg, "--out", b.to_str().unwrap()], 1);
     assert!(err.contains("pointwise_stage.v differs"), "{err}");
     assert!(err.contains("depthwise_engine.v is missing"), "{err}");
-    let _ = std::fs::remove_dir_all(&a);
-    let _ = std::fs::remove_dir_all(&b);
 }
 
 #[test]
@@ -97,7 +95,6 @@ fn bad_config(tag: &str, text: &str) -> String {
     let err = fails(&["emit", "--config", cfg.to_str().unwrap(), "--out", d.to_str().unwrap()], 2);
     assert!(err.contains(&format!("{tag}.toml")), "{err}");
     assert!(!d.join("depthwise_engine.v").exists(), "nothing is written on error");
-    let _ = std::fs::remove_dir_all(&d);
     err
 }
 
@@ -136,6 +133,5 @@ fn shipped_configs_all_emit() {
         let d = scratch(&format!("shipped-{name}"));
         let cfg = repo().join(format!("configs/{name}.toml"));
         codegen().arg("--config").arg(&cfg).arg("--out").arg(&d).assert().success();
-        let _ = std::fs::remove_dir_all(&d);
     }
 }

@@ -1,20 +1,20 @@
 //! `codegen report`: the Markdown and both SVG charts are written, the SVGs are well-formed
 //! XML with the expected series, and the numbers in the report are the model's.
 
-use std::path::PathBuf;
-
 use assert_cmd::Command;
+use common::Scratch;
 use dsc_model::cost::LayerKind;
 use dsc_model::network::mobilenet_v1;
+
+mod common;
 
 fn codegen() -> Command {
     Command::cargo_bin("codegen").unwrap()
 }
 
-fn scratch(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("codegen-report-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
+/// A fresh, empty directory for one test, removed after it.
+fn scratch(tag: &str) -> Scratch {
+    Scratch::new("codegen-report", tag)
 }
 
 /// Thousands separators as the report prints them.

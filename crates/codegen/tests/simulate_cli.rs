@@ -3,13 +3,15 @@
 //! model's own functions, and every kind of bad input (exit status 2, one line naming the
 //! file and the problem).
 
+mod common;
 #[path = "../src/npy.rs"]
 #[allow(dead_code)]
 mod npy;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use assert_cmd::Command;
+use common::Scratch;
 use dsc_model::depthwise::engine_cycles;
 use dsc_model::engine::{dsc_cycles, DscConfig};
 use dsc_model::engine_config::EngineConfig;
@@ -24,12 +26,9 @@ fn codegen() -> Command {
     Command::cargo_bin("codegen").unwrap()
 }
 
-/// A fresh, empty directory for one test.
-fn scratch(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("codegen-sim-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A fresh, empty directory for one test, removed after it.
+fn scratch(tag: &str) -> Scratch {
+    Scratch::new("codegen-sim", tag)
 }
 
 const H: usize = 8;
