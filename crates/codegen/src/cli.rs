@@ -68,6 +68,10 @@ pub struct SynthArgs {
     /// it was met.
     #[arg(long, value_name = "MHZ")]
     pub freq: Option<f64>,
+    /// nextpnr's placement seed (default: nextpnr's own). On a nearly full device placement
+    /// moves Fmax by several MHz; docs/measurements.md gives the spread over seeds.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,

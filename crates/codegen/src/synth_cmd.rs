@@ -245,6 +245,8 @@ pub struct Summary {
     pub resources: Vec<Resource>,
     pub clocks: Vec<Clock>,
     pub freq_mhz: f64,
+    /// nextpnr's placement seed when `--seed` was given.
+    pub seed: Option<u64>,
     pub timing_met: bool,
     pub fits: bool,
     pub seconds: Timings,
@@ -285,7 +287,10 @@ fn step(dir: &Path, what: &str, tool: &Path, args: &[String], log: &str, quiet: 
     let took = t0.elapsed();
     bar.finish_and_clear();
     let out = out.map_err(|e| CliError::Tool(format!("{what}: cannot run {}: {e}", tool.display())))?;
-    let mut text = out.stdout.clone();
+    // The log starts with the command, run in the build directory: rerunnable by hand.
+    let name = tool.file_name().unwrap_or_default().to_string_lossy();
+    let mut text = format!("$ {name} {}\n", args.join(" ")).into_bytes();
+    text.extend_from_slice(&out.stdout);
     text.extend_from_slice(&out.stderr);
     let log_path = dir.join(log);
     std::fs::write(&log_path, &text)?;
@@ -361,7 +366,8 @@ pub fn parse_report(
 /// The summary as a table.
 fn print_table(s: &Summary, out: &mut impl Write) -> std::io::Result<()> {
     let board = s.board.as_ref().map(|b| format!("board {b}, ")).unwrap_or_default();
-    writeln!(out, "{board}{} ({}), config {}, tops {}", s.target, s.device, s.config, s.tops.join(" + "))?;
+    let seed = s.seed.map(|n| format!(", placement seed {n}")).unwrap_or_default();
+    writeln!(out, "{board}{} ({}), config {}, tops {}{seed}", s.target, s.device, s.config, s.tops.join(" + "))?;
     writeln!(out, "{:<8} {:<14} {:>8} {:>10} {:>7}", "resource", "cell", "used", "available", "use")?;
     for r in &s.resources {
         let (avail, pct) = match r.available {
@@ -577,6 +583,9 @@ pub fn run(args: &SynthArgs, out: &mut impl Write) -> Result<(), CliError> {
     pnr.push(format!("{freq}"));
     pnr.extend(target.nextpnr_args());
     pnr.extend(pnr_extra);
+    if let Some(seed) = args.seed {
+        pnr.extend(["--seed".to_string(), seed.to_string()]);
+    }
     let t_pnr = match step(&dir, "place and route", &nextpnr, &pnr, "nextpnr.log", quiet) {
         Ok(t) => t,
         Err(e) => return Err(too_big_or(e, &dir, target, &cells)),
@@ -597,6 +606,7 @@ pub fn run(args: &SynthArgs, out: &mut impl Write) -> Result<(), CliError> {
         resources,
         clocks,
         freq_mhz: freq,
+        seed: args.seed,
         timing_met,
         fits,
         seconds: Timings {
