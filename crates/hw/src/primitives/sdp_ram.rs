@@ -569,25 +569,28 @@ endmodule
         }
     }
 
+    /// One clock edge with a write (`we`, `wa`, `wd`) and an enabled read of `ra`: the read
+    /// data after it.
+    fn edge<const A: usize>(uut: &mut SdpRam<8, A>, we: bool, wa: u64, wd: u64, ra: u64) -> u64 {
+        uut.write_enable.next = we;
+        uut.write_address.next = wa.into();
+        uut.write_data.next = wd.into();
+        uut.read_address.next = ra.into();
+        uut.read_enable.next = true;
+        assert!(simulate(uut, 100));
+        uut.clock.next = Clock::from(true);
+        assert!(simulate(uut, 100));
+        uut.clock.next = Clock::from(false);
+        assert!(simulate(uut, 100));
+        uut.read_data.val().to_u64()
+    }
+
     /// The model's collision rule, edge by edge: a read of the address written on its edge
     /// returns the new word (write-first) or the old one (the default form).
     #[test]
     fn write_first_model_returns_the_word_being_written() {
         for (mut uut, first) in [(SdpRam::<8, 2>::write_first(), true), (SdpRam::<8, 2>::default(), false)] {
             uut.connect_all();
-            let edge = |uut: &mut SdpRam<8, 2>, we: bool, wa: u64, wd: u64, ra: u64| {
-                uut.write_enable.next = we;
-                uut.write_address.next = wa.into();
-                uut.write_data.next = wd.into();
-                uut.read_address.next = ra.into();
-                uut.read_enable.next = true;
-                assert!(simulate(uut, 100));
-                uut.clock.next = Clock::from(true);
-                assert!(simulate(uut, 100));
-                uut.clock.next = Clock::from(false);
-                assert!(simulate(uut, 100));
-                uut.read_data.val().to_u64()
-            };
             edge(&mut uut, true, 1, 0x11, 0);
             assert_eq!(edge(&mut uut, true, 1, 0x22, 1), if first { 0x22 } else { 0x11 });
             assert_eq!(edge(&mut uut, false, 0, 0, 1), 0x22);
@@ -598,19 +601,6 @@ endmodule
     fn single_port_model_holds_read_data_while_writing() {
         let mut uut = SdpRam::<8, 4>::single_port();
         uut.connect_all();
-        let edge = |uut: &mut SdpRam<8, 4>, we: bool, wa: u64, wd: u64, ra: u64| {
-            uut.write_enable.next = we;
-            uut.write_address.next = wa.into();
-            uut.write_data.next = wd.into();
-            uut.read_address.next = ra.into();
-            uut.read_enable.next = true;
-            assert!(simulate(uut, 100));
-            uut.clock.next = Clock::from(true);
-            assert!(simulate(uut, 100));
-            uut.clock.next = Clock::from(false);
-            assert!(simulate(uut, 100));
-            uut.read_data.val().to_u64()
-        };
         edge(&mut uut, true, 3, 0x5a, 0);
         assert_eq!(edge(&mut uut, false, 0, 0, 3), 0x5a);
         // A write cycle: the output keeps the last word read, whatever the read address.
