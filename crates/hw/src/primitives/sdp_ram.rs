@@ -3,8 +3,9 @@
 //! rust-hdl's own `RAM` widget maps to block RAM but yosys wraps it in read-during-write
 //! emulation (~30 FFs + LUTs per RAM). This block's Verilog carries `(* no_rw_check *)` and a
 //! single `always @(posedge clock)`, so yosys infers one SB_RAM40_4K / DP16KD cascade with no
-//! extra logic. The price: **never read and write the same address in one cycle** — the
-//! hardware result is then undefined, while the Rust model returns the old word.
+//! extra logic. The price, in this default form: **never read and write the same address in
+//! one cycle** — the hardware result is then undefined, while the Rust model returns the old
+//! word (the write-first and late-write forms below define it).
 //!
 //! Contents start undefined in hardware; the Rust model starts at zero. Read only what was
 //! written.
