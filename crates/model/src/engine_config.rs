@@ -251,8 +251,8 @@ impl EngineConfig {
 
     /// The same config with (`on`, the default) or without the registers around the depthwise
     /// block RAMs (`[engine] ram_regs`): the window's line-buffer and history RAMs written an
-    /// edge late from registers (a bypass returns the word being written), and the weight word
-    /// in a register beside its RAM. They keep each RAM's slow clock-to-out (5.8 ns on the
+    /// edge late from registers (`SdpRam::with_late_write`: a read of the pending address takes
+    /// the pending word), and the weight word in a register beside its RAM. They keep each RAM's slow clock-to-out (5.8 ns on the
     /// ECP5's DP16KD) out of paths into other RAMs and distant multipliers; off, the engine is
     /// about 100 logic cells smaller (the UP5K config needs that). Same values and cycles.
     pub fn with_ram_regs(self, on: bool) -> Self {

@@ -160,6 +160,8 @@ end
 "
             )
         } else {
+            // Writes on the edge: only the write-first form gets here (`hdl` sends the default
+            // form to the plain body).
             "\
 always @(posedge clock) begin
    if (write_enable) begin
