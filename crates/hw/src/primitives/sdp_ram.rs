@@ -36,6 +36,17 @@
 //! pending word (`forward_data`), so the consumer sees what it would without them and the Rust
 //! model is the same; a read of the address written on its own edge is then defined in either
 //! form: the old word, or the new one when write-first.
+//!
+//! **A read stage** ([`SdpRam::with_read_stage`]; for Fmax): the read takes two enabled edges.
+//! The address presented on one edge with `read_enable` is read into the block RAM's output
+//! register, which a plain flip-flop (`landed`, same enable) takes on the next one; nothing
+//! but that flip-flop follows the block RAM (the ECP5's DP16KD, timed by nextpnr with a
+//! 5.8 ns clock-to-out whatever its output register mode, leaves no time for a LUT after it
+//! at 125 MHz). `read_data` after that second edge is what the form without the stage would
+//! give for a read of that address **on the second edge** — its collision rule included — so
+//! a consumer presents each address one read earlier and sees the same words. Writes to the
+//! address in flight (on the first edge, in between, and — write-first — on the second) are
+//! forwarded from registers; no collision is undefined.
 
 use rust_hdl::prelude::*;
 
@@ -59,6 +70,10 @@ pub struct SdpRam<const DATA: usize, const ADDR: usize> {
     _write_first: bool,
     /// Writes an edge late (see the module docs).
     _late_write: bool,
+    /// Reads through a second register (see the module docs).
+    _read_stage: bool,
+    /// Model of the read stage: the address read on the last enabled edge.
+    _flight: usize,
 }
 
 impl<const DATA: usize, const ADDR: usize> SdpRam<DATA, ADDR> {
@@ -84,6 +99,15 @@ impl<const DATA: usize, const ADDR: usize> SdpRam<DATA, ADDR> {
         self._late_write = on;
         self
     }
+
+    /// The same RAM read through a second register when `on` (see the module docs): each
+    /// address is presented one enabled read earlier, the words and the collision rule are
+    /// those of the form without it. Not for the single-port form.
+    pub fn with_read_stage(mut self, on: bool) -> Self {
+        assert!(!self._single_port, "SdpRam: the single-port form has no read stage");
+        self._read_stage = on;
+        self
+    }
 }
 
 impl<const DATA: usize, const ADDR: usize> Default for SdpRam<DATA, ADDR> {
@@ -100,6 +124,8 @@ impl<const DATA: usize, const ADDR: usize> Default for SdpRam<DATA, ADDR> {
             _single_port: false,
             _write_first: false,
             _late_write: false,
+            _read_stage: false,
+            _flight: 0,
         }
     }
 }
@@ -180,6 +206,109 @@ end
     }
 }
 
+impl<const DATA: usize, const ADDR: usize> SdpRam<DATA, ADDR> {
+    /// The read-stage body: the block RAM read into `ram_data`, landed in `landed` on the next
+    /// enabled edge; `flight_*` follow the address in flight and the newest word written to
+    /// it since the block RAM read it, `forward` / `forward_data` replace `landed` with it.
+    fn read_stage_verilog(&self) -> String {
+        let (msb, amsb, last) = (DATA - 1, ADDR - 1, (1usize << ADDR) - 1);
+        // The write, on its edge or (late) on the next one from registers.
+        let (write_regs, write) = if self._late_write {
+            (
+                format!(
+                    "\
+// The write, done on the next edge (the RAM's write port is fed from registers).
+reg write_pending;
+reg [{amsb}:0] pending_address;
+reg [{msb}:0] pending_data;
+"
+                ),
+                "\
+   write_pending <= write_enable;
+   pending_address <= write_address;
+   pending_data <= write_data;
+   if (write_pending) begin
+      mem[pending_address] <= pending_data;
+   end
+",
+            )
+        } else {
+            (
+                String::new(),
+                "\
+   if (write_enable) begin
+      mem[write_address] <= write_data;
+   end
+",
+            )
+        };
+        // A read's own edge: the block RAM misses a write on that edge, and (late) the one
+        // still pending from the edge before.
+        let issue_else = if self._late_write {
+            "\
+         flight_forward <= write_pending && pending_address == read_address;
+         flight_data <= pending_data;
+"
+        } else {
+            "\
+         flight_forward <= 1'b0;
+"
+        };
+        // The landing edge: a write on it reaches the word only when write-first.
+        let land = if self._write_first {
+            "\
+      if (write_enable && write_address == flight_address) begin
+         forward <= 1'b1;
+         forward_data <= write_data;
+      end else begin
+         forward <= flight_forward;
+         forward_data <= flight_data;
+      end
+"
+        } else {
+            "\
+      forward <= flight_forward;
+      forward_data <= flight_data;
+"
+        };
+        format!(
+            "\
+(* no_rw_check *)
+reg [{msb}:0] mem [0:{last}];
+reg [{msb}:0] ram_data;
+// The address in flight (read into ram_data), and the newest word written to it since.
+reg [{amsb}:0] flight_address;
+reg flight_forward;
+reg [{msb}:0] flight_data;
+// The landed word: ram_data registered (nothing else after the block RAM), or its replacement.
+reg [{msb}:0] landed;
+reg forward;
+reg [{msb}:0] forward_data;
+{write_regs}
+always @(posedge clock) begin
+{write}   if (read_enable) begin
+      ram_data <= mem[read_address];
+      landed <= ram_data;
+{land}      flight_address <= read_address;
+      if (write_enable && write_address == read_address) begin
+         flight_forward <= 1'b1;
+         flight_data <= write_data;
+      end else begin
+{issue_else}      end
+   end else if (write_enable && write_address == flight_address) begin
+      flight_forward <= 1'b1;
+      flight_data <= write_data;
+   end
+end
+
+always @(*) begin
+   read_data = forward ? forward_data : landed;
+end
+"
+        )
+    }
+}
+
 impl<const DATA: usize, const ADDR: usize> Logic for SdpRam<DATA, ADDR> {
     fn update(&mut self) {
         if self.clock.pos_edge() && self._single_port {
@@ -193,7 +322,14 @@ impl<const DATA: usize, const ADDR: usize> Logic for SdpRam<DATA, ADDR> {
             // Read first: the model returns the old word on a same-address collision — unless
             // write-first, which returns the new one.
             if self.read_enable.val() {
-                let address = self.read_address.val();
+                // With the read stage, the word is that of the address presented on the last
+                // enabled edge, read now.
+                let address = if self._read_stage {
+                    let flight = std::mem::replace(&mut self._flight, self.read_address.val().index());
+                    Bits::<ADDR>::from(flight as u64)
+                } else {
+                    self.read_address.val()
+                };
                 self.read_data.next = if self._write_first
                     && self.write_enable.val()
                     && self.write_address.val() == address
@@ -233,6 +369,9 @@ end
                 amsb = ADDR - 1,
                 last = (1usize << ADDR) - 1
             ));
+        }
+        if self._read_stage {
+            return Verilog::Custom(self.read_stage_verilog());
         }
         if self._write_first || self._late_write {
             return Verilog::Custom(self.forwarding_verilog());
@@ -414,6 +553,11 @@ mod tests {
             // … and the pending write: enable, address, word.
             check_maps_to_bram_of::<64, 7>(SdpRam::write_first().with_late_write(true), 1 + 64 + 1 + 7 + 64);
             check_maps_to_bram_of::<64, 7>(SdpRam::default().with_late_write(true), 1 + 64 + 1 + 7 + 64);
+            // The read stage: the address in flight and its forward, the landed word and its
+            // forward (… and the pending write).
+            let stage = 7 + 1 + 64 + 64 + 1 + 64;
+            check_maps_to_bram_of::<64, 7>(SdpRam::default().with_read_stage(true), stage);
+            check_maps_to_bram_of::<64, 7>(SdpRam::write_first().with_late_write(true).with_read_stage(true), stage + 1 + 7 + 64);
         }
     }
 
@@ -440,20 +584,26 @@ mod tests {
         let mut read_any = false;
         let mut collisions = 0;
         let mut last_wa = 0;
+        // Read stage: the address presented on the last enabled read.
+        let mut flight = 0;
         for n in 0..depth + cycles {
             let init = n < depth;
-            let (we, wa) = if init {
+            let (we, mut wa) = if init {
                 (true, n)
             } else {
                 (rng.gen_bool(0.6), rng.gen_range(0..depth))
             };
+            if uut._read_stage && !init && rng.gen_range(0..4) == 0 {
+                // Write the address in flight: forwarded on its landing edge or before.
+                wa = flight;
+            }
             let wd = rng.gen::<u64>() & mask;
             let mut ra = if init {
                 (n + 1) % depth
             } else {
                 rng.gen_range(0..depth)
             };
-            if (uut._write_first || uut._late_write) && !init {
+            if (uut._write_first || uut._late_write || uut._read_stage) && !init {
                 // Every collision is defined: read the address written now or on the last
                 // edge (pending with late writes) a third of the time.
                 match rng.gen_range(0..6) {
@@ -480,8 +630,19 @@ mod tests {
             read_once |= !init && !we && re;
             // Dual port: a held word is defined once a read after the writes took place.
             read_any |= !init && re;
-            let check = if uut._single_port { read_once } else { (!init && read_any) || (init && ra < n) };
-            collisions += usize::from(check && re && we && ra == wa);
+            let check = if uut._single_port {
+                read_once
+            } else if uut._read_stage {
+                // The first read after the writes lands the last address the writes read.
+                !init && read_any
+            } else {
+                (!init && read_any) || (init && ra < n)
+            };
+            let landing_collision = uut._read_stage && we && wa == flight;
+            collisions += usize::from(check && re && we && (ra == wa || landing_collision));
+            if re {
+                flight = ra;
+            }
             let rd = uut.read_data.val().to_u64();
             vectors += &format!(
                 "{:x}{:x}{wa:04x}{ra:04x}{wd:016x}{rd:016x}\n",
@@ -533,7 +694,7 @@ endmodule
         let out = iverilog_run(&v, &tb, &[("vectors.hex", vectors)]).unwrap();
         assert!(out.contains("ERRORS 0 CHECKED"), "{out}");
         assert!(!out.contains("CHECKED 0\n"), "{out}");
-        let defined = uut._write_first || uut._late_write;
+        let defined = uut._write_first || uut._late_write || uut._read_stage;
         assert_eq!(collisions > 0, defined, "same-address reads and writes in the traffic");
     }
 
@@ -563,8 +724,27 @@ endmodule
     }
 
     #[test]
+    fn read_stage_verilog_matches_the_rust_model() {
+        if require_tool("iverilog") && require_tool("vvp") {
+            for (i, late) in [false, true].into_iter().enumerate() {
+                let seed = 20 + 4 * i as u64;
+                verilog_matches_model_of::<64, 4>(SdpRam::default().with_late_write(late).with_read_stage(true), seed, 2000);
+                verilog_matches_model_of::<8, 1>(SdpRam::default().with_late_write(late).with_read_stage(true), seed + 1, 500);
+                verilog_matches_model_of::<64, 4>(SdpRam::write_first().with_late_write(late).with_read_stage(true), seed + 2, 2000);
+                verilog_matches_model_of::<8, 1>(SdpRam::write_first().with_late_write(late).with_read_stage(true), seed + 3, 500);
+            }
+        }
+    }
+
+    #[test]
     fn forwarding_verilog_is_lint_clean() {
-        for uut in [SdpRam::<8, 3>::write_first(), SdpRam::write_first().with_late_write(true), SdpRam::default().with_late_write(true)] {
+        for uut in [
+            SdpRam::<8, 3>::write_first(),
+            SdpRam::write_first().with_late_write(true),
+            SdpRam::default().with_late_write(true),
+            SdpRam::default().with_read_stage(true),
+            SdpRam::write_first().with_late_write(true).with_read_stage(true),
+        ] {
             let v = verilog_of(&mut { uut });
             if require_tool("verilator") {
                 lint(&v, "top").unwrap();
@@ -597,6 +777,25 @@ endmodule
             edge(&mut uut, true, 1, 0x11, 0);
             assert_eq!(edge(&mut uut, true, 1, 0x22, 1), if first { 0x22 } else { 0x11 });
             assert_eq!(edge(&mut uut, false, 0, 0, 1), 0x22);
+        }
+    }
+
+    /// The read stage, edge by edge: each read returns the address presented on the read
+    /// before it, read on its own edge with the form's collision rule.
+    #[test]
+    fn read_stage_model_lands_the_last_address_as_read_now() {
+        for (mut uut, first) in [
+            (SdpRam::<8, 2>::write_first().with_read_stage(true), true),
+            (SdpRam::<8, 2>::default().with_read_stage(true), false),
+        ] {
+            uut.connect_all();
+            edge(&mut uut, true, 2, 0x33, 1);
+            // Address 1 lands while 0x11 is written to it: the new or the old word (0).
+            assert_eq!(edge(&mut uut, true, 1, 0x11, 2), if first { 0x11 } else { 0 });
+            // Address 2 was written before it was presented.
+            assert_eq!(edge(&mut uut, true, 1, 0x22, 1), 0x33);
+            // Address 1 presented on the edge 0x22 was written to it, lands after.
+            assert_eq!(edge(&mut uut, false, 0, 0, 0), 0x22);
         }
     }
 
