@@ -252,9 +252,11 @@ impl EngineConfig {
     /// The same config with (`on`, the default) or without the registers around the depthwise
     /// block RAMs (`[engine] ram_regs`): the window's line-buffer and history RAMs written an
     /// edge late from registers (`SdpRam::with_late_write`: a read of the pending address takes
-    /// the pending word), and the weight word in a register beside its RAM. They keep each RAM's slow clock-to-out (5.8 ns on the
-    /// ECP5's DP16KD) out of paths into other RAMs and distant multipliers; off, the engine is
-    /// about 100 logic cells smaller (the UP5K config needs that). Same values and cycles.
+    /// the pending word) and read through a landing register (`SdpRam::with_read_stage`: the
+    /// window presents each address a position earlier), and the weight word in a register
+    /// beside its RAM. They keep each RAM's slow clock-to-out (5.8 ns on the ECP5's DP16KD) out
+    /// of every path but one into a flip-flop; off, the engine is smaller (the UP5K config
+    /// needs that). Same values and cycles.
     pub fn with_ram_regs(self, on: bool) -> Self {
         EngineConfig { ram_regs: on, ..self }
     }

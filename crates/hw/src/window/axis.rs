@@ -42,6 +42,9 @@ pub struct AxisScan<const CB: usize, const DK: usize> {
     pub at_real: Signal<Out, Bit>,
     /// The current position is the last one of the scan (`size − 1 + half`).
     pub at_end: Signal<Out, Bit>,
+    /// The position after the current one is the last one of the scan (for a parent that
+    /// reads its block RAMs two positions ahead).
+    pub next_at_end: Signal<Out, Bit>,
     /// The current position is the last real one (`size − 1`).
     pub at_last_real: Signal<Out, Bit>,
     /// A window is emitted at the current position.
@@ -85,6 +88,9 @@ pub struct AxisScan<const CB: usize, const DK: usize> {
     w_emit_r: DFF<Bit>,
     end_ext: DFF<Bit>,
     end_short: DFF<Bit>,
+    /// `pos + 1` at `last` / `short_last`, kept the same way.
+    next_end_ext: DFF<Bit>,
+    next_end_short: DFF<Bit>,
     /// What a step would make of `lead`, `phase` and `remaining` (also what `load` carries
     /// into the wrap registers).
     step_lead: Signal<Local, Bits<CB>>,
@@ -106,6 +112,7 @@ pub struct AxisScan<const CB: usize, const DK: usize> {
     load_last: Signal<Local, Bits<CB>>,
     load_short_last: Signal<Local, Bits<CB>>,
     pos_succ: Signal<Local, Bits<CB>>,
+    pos_succ2: Signal<Local, Bits<CB>>,
 }
 
 impl<const CB: usize, const DK: usize> AxisScan<CB, DK> {
@@ -124,6 +131,7 @@ impl<const CB: usize, const DK: usize> AxisScan<CB, DK> {
             flags: Default::default(),
             at_real: Default::default(),
             at_end: Default::default(),
+            next_at_end: Default::default(),
             at_last_real: Default::default(),
             emit: Default::default(),
             last_emit: Default::default(),
@@ -154,6 +162,8 @@ impl<const CB: usize, const DK: usize> AxisScan<CB, DK> {
             w_emit_r: Default::default(),
             end_ext: Default::default(),
             end_short: Default::default(),
+            next_end_ext: Default::default(),
+            next_end_short: Default::default(),
             step_lead: Default::default(),
             step_phase: Default::default(),
             step_remaining: Default::default(),
@@ -169,6 +179,7 @@ impl<const CB: usize, const DK: usize> AxisScan<CB, DK> {
             load_last: Default::default(),
             load_short_last: Default::default(),
             pos_succ: Default::default(),
+            pos_succ2: Default::default(),
         }
     }
 }
@@ -203,14 +214,18 @@ impl<const CB: usize, const DK: usize> Logic for AxisScan<CB, DK> {
             emit_r,
             w_emit_r,
             end_ext,
-            end_short
+            end_short,
+            next_end_ext,
+            next_end_short
         );
         self.flags.next = self.in_image.q.val();
         self.at_real.next = (self.in_image.q.val() & self.one.val()).any();
         if self.extend.val() {
             self.at_end.next = self.end_ext.q.val();
+            self.next_at_end.next = self.next_end_ext.q.val();
         } else {
             self.at_end.next = self.end_short.q.val();
+            self.next_at_end.next = self.next_end_short.q.val();
         }
         self.at_last_real.next = self.pos.q.val() == self.size_m1.q.val();
         self.emit.next = self.emit_r.q.val();
@@ -261,6 +276,7 @@ impl<const CB: usize, const DK: usize> Logic for AxisScan<CB, DK> {
             self.w_step_rem_nz.next = self.w_remaining.q.val() > 1;
         }
         self.pos_succ.next = self.pos.q.val() + 1;
+        self.pos_succ2.next = self.pos.q.val() + 2;
         self.load_last.next = self.size.val() - 1 + self.half.val();
         if self.size.val() < self.min_cols.val() {
             self.load_short_last.next = self.min_cols.val() - 1;
@@ -298,6 +314,8 @@ impl<const CB: usize, const DK: usize> Logic for AxisScan<CB, DK> {
             self.short_last.d.next = self.load_short_last.val();
             self.end_ext.d.next = self.load_last.val() == 0;
             self.end_short.d.next = self.load_short_last.val() == 0;
+            self.next_end_ext.d.next = self.load_last.val() == 1;
+            self.next_end_short.d.next = self.load_short_last.val() == 1;
             self.s2.d.next = self.stride2.val();
             self.phase.d.next = false;
             self.in_image.d.next = 1.into();
@@ -310,6 +328,8 @@ impl<const CB: usize, const DK: usize> Logic for AxisScan<CB, DK> {
             self.pos.d.next = self.pos_succ.val();
             self.end_ext.d.next = self.pos_succ.val() == self.last.q.val();
             self.end_short.d.next = self.pos_succ.val() == self.short_last.q.val();
+            self.next_end_ext.d.next = self.pos_succ2.val() == self.last.q.val();
+            self.next_end_short.d.next = self.pos_succ2.val() == self.short_last.q.val();
             self.in_image.d.next = (self.in_image.q.val() << 1)
                 | bit_cast::<DK, 1>((self.pos.q.val() < self.size_m1.q.val()).into());
             self.lead.d.next = self.step_lead.val();

@@ -14,7 +14,10 @@
 //! hold the previous rows; line buffer `k` holds row `r − 1 − k` and is shifted into `k + 1`
 //! as it is read. Each window row ([`WindowRow`]) keeps its `Dk − 1` older columns per group
 //! in `G`-deep RAMs (registers when `G = 1`). The window register is the `Dk²` tap registers
-//! ([`TapReg`]), which hold the masked taps.
+//! ([`TapReg`]), which hold the masked taps. With write registers (the default,
+//! [`SlidingWindow::with_write_regs`]) every RAM is written an edge late and read through a
+//! second register ([`SdpRam::with_read_stage`]): its read address is that of the position
+//! after next, and only a flip-flop follows each block RAM.
 //!
 //! **Timing — one position per cycle.** `start` (one cycle) latches `height`, `width`,
 //! `last_group = G − 1`, `stride2` and `in_zp`. Cycle 0 after it primes the RAM read
@@ -111,8 +114,11 @@ pub struct SlidingWindow<
     line_buffers: Vec<SdpRam<BEAT, LADDR>>,
     /// The line buffers' read address this cycle.
     lb_raddr: Signal<Local, Bits<LADDR>>,
-    /// The RAMs write an edge late ([`SlidingWindow::with_write_regs`]).
+    /// The RAMs write an edge late and read through a second register
+    /// ([`SlidingWindow::with_write_regs`]).
     _write_regs: bool,
+    /// The RAMs read through a second register: their addresses are two positions ahead.
+    read_ahead: Constant<Bit>,
     /// `rows[m]`: the window row of input row `r − m` (`rows[0]` = the bottom row).
     rows: Vec<WindowRow<BEAT, WIN, GADDR, DK>>,
     prime: DFF<Bit>,
@@ -121,6 +127,10 @@ pub struct SlidingWindow<
     /// The group after `group` (0 after the last), kept in a register so that the history
     /// RAMs' read address is a mux behind `fire`, not an adder and a comparator.
     group_succ: DFF<Bits<GADDR>>,
+    /// The group after `group_succ`, and whether it is the last group: the history RAMs'
+    /// read address and the line buffers' row end two positions ahead (`read_ahead`).
+    group_succ2: DFF<Bits<GADDR>>,
+    group_end_succ: DFF<Bit>,
     last_group_r: DFF<Bits<GADDR>>,
     /// `group == last_group_r`, kept one position ahead like `group_succ`: it gates the
     /// column scan's step and load.
@@ -129,6 +139,8 @@ pub struct SlidingWindow<
     /// `lb_addr + 1`, kept beside it (for Fmax: no carry chain in front of the line buffers'
     /// read address pins).
     lb_succ: DFF<Bits<LADDR>>,
+    /// `lb_addr + 2` (`read_ahead`).
+    lb_succ2: DFF<Bits<LADDR>>,
     zp_beat: DFF<Bits<BEAT>>,
     out_valid: DFF<Bit>,
     out_last: DFF<Bit>,
@@ -139,7 +151,11 @@ pub struct SlidingWindow<
     wrap: Signal<Local, Bit>,
     /// The group after `group_succ`: what `group_succ` becomes when the scan moves on.
     succ_succ: Signal<Local, Bits<GADDR>>,
+    /// The group after `group_succ2`.
+    succ3: Signal<Local, Bits<GADDR>>,
     row_end: Signal<Local, Bit>,
+    /// The next position ends its row.
+    next_row_end: Signal<Local, Bit>,
     slot_free: Signal<Local, Bit>,
     /// `lb_src[m]`: the word of input row `r − m` at this position (`lb_src[0]` = the input
     /// beat, `lb_src[k + 1]` = line buffer `k`'s read data).
@@ -207,16 +223,19 @@ impl<
             last_error: Default::default(),
             rowscan: AxisScan::new(),
             colscan: AxisScan::new(),
-            line_buffers: (1..dk).map(|_| SdpRam::default().with_late_write(true)).collect(),
+            line_buffers: (1..dk).map(|_| SdpRam::default().with_late_write(true).with_read_stage(true)).collect(),
             rows: (0..dk).map(|_| WindowRow::new()).collect(),
             prime: Default::default(),
             run: Default::default(),
             group: Default::default(),
             group_succ: Default::default(),
+            group_succ2: Default::default(),
+            group_end_succ: Default::default(),
             last_group_r: Default::default(),
             group_end_r: Default::default(),
             lb_addr: Default::default(),
             lb_succ: Default::default(),
+            lb_succ2: Default::default(),
             zp_beat: Default::default(),
             out_valid: Default::default(),
             out_last: Default::default(),
@@ -226,11 +245,14 @@ impl<
             emit: Default::default(),
             wrap: Default::default(),
             succ_succ: Default::default(),
+            succ3: Default::default(),
             row_end: Default::default(),
+            next_row_end: Default::default(),
             slot_free: Default::default(),
             lb_src: (0..dk).map(|_| Default::default()).collect(),
             lb_raddr: Default::default(),
             _write_regs: true,
+            read_ahead: Constant::new(true),
             zp_chain: (0..cfg.lanes()).map(|_| Default::default()).collect(),
             win_chain: (0..dk).map(|_| Default::default()).collect(),
             row_shift: Constant::new((cfg.row_bits() as u64).into()),
@@ -251,12 +273,16 @@ impl<
     }
 
     /// The same block with its line-buffer and history RAMs written an edge late from
-    /// registers (`on`, the default: [`SdpRam::with_late_write`]) or in the position's own
-    /// cycle: same values and cycles; on, no RAM output runs into another RAM's write data
-    /// (ECP5 Fmax), off, fewer flip-flops (`[engine] ram_regs`).
+    /// registers and read through a second register (`on`, the default:
+    /// [`SdpRam::with_late_write`], [`SdpRam::with_read_stage`]; the read addresses are then
+    /// those of the position after next) or written in the position's own cycle and read into
+    /// the block RAM's register only: same values and cycles; on, nothing but a flip-flop
+    /// follows a block RAM (ECP5 Fmax), off, fewer flip-flops (`[engine] ram_regs`).
     pub fn with_write_regs(mut self, on: bool) -> Self {
         self._write_regs = on;
-        self.line_buffers = self.line_buffers.iter().map(|_| SdpRam::default().with_late_write(on)).collect();
+        self.read_ahead = Constant::new(on);
+        self.line_buffers =
+            self.line_buffers.iter().map(|_| SdpRam::default().with_late_write(on).with_read_stage(on)).collect();
         self.rows = std::mem::take(&mut self.rows).into_iter().map(|r| r.with_write_regs(on)).collect();
         self
     }
@@ -290,10 +316,13 @@ impl<
             run,
             group,
             group_succ,
+            group_succ2,
+            group_end_succ,
             last_group_r,
             group_end_r,
             lb_addr,
             lb_succ,
+            lb_succ2,
             zp_beat,
             out_valid,
             out_last,
@@ -331,16 +360,32 @@ impl<
         } else {
             self.succ_succ.next = self.group_succ.q.val() + 1;
         }
+        if self.group_succ2.q.val() == self.last_group_r.q.val() {
+            self.succ3.next = 0.into();
+        } else {
+            self.succ3.next = self.group_succ2.q.val() + 1;
+        }
+        // The next position ends the row: it is the last group, in this column when this one
+        // is not the last group, else in the next one.
+        if self.group_end_r.q.val() {
+            self.next_row_end.next = self.group_end_succ.q.val() && self.colscan.next_at_end.val();
+        } else {
+            self.next_row_end.next = self.group_end_succ.q.val() && self.colscan.at_end.val();
+        }
         if self.fire.val() {
             self.group.d.next = self.group_succ.q.val();
             self.group_succ.d.next = self.succ_succ.val();
-            self.group_end_r.d.next = self.group_succ.q.val() == self.last_group_r.q.val();
+            self.group_succ2.d.next = self.succ3.val();
+            self.group_end_r.d.next = self.group_end_succ.q.val();
+            self.group_end_succ.d.next = self.group_succ2.q.val() == self.last_group_r.q.val();
             if self.row_end.val() {
                 self.lb_addr.d.next = 0.into();
                 self.lb_succ.d.next = 1.into();
+                self.lb_succ2.d.next = 2.into();
             } else if self.colscan.at_real.val() {
                 self.lb_addr.d.next = self.lb_succ.q.val();
-                self.lb_succ.d.next = self.lb_succ.q.val() + 1;
+                self.lb_succ.d.next = self.lb_succ2.q.val();
+                self.lb_succ2.d.next = self.lb_succ2.q.val() + 1;
             }
             if self.is_real.val() {
                 self.error.d.next = self.error.q.val()
@@ -358,8 +403,19 @@ impl<
         // next one; read the next position's word when this one is consumed (the output holds
         // while stalled), or this one's in the priming cycle. The address does not depend on
         // `fire` — only the read enable does — so the handshake's logic stays off the block
-        // RAMs' address pins (the window rows' history RAMs read the same way).
-        if self.prime.q.val() {
+        // RAMs' address pins (the window rows' history RAMs read the same way). With
+        // `read_ahead` the word read lands a position later: the address is the position
+        // after next's (priming: position 1's, as position 0 emits nothing and reads masked
+        // taps only — its first row and column).
+        if self.read_ahead.val() {
+            if self.prime.q.val() || self.row_end.val() {
+                self.lb_raddr.next = 1.into();
+            } else if self.next_row_end.val() {
+                self.lb_raddr.next = 0.into();
+            } else {
+                self.lb_raddr.next = self.lb_succ2.q.val();
+            }
+        } else if self.prime.q.val() {
             self.lb_raddr.next = self.lb_addr.q.val();
         } else if self.row_end.val() {
             self.lb_raddr.next = 0.into();
@@ -396,7 +452,13 @@ impl<
             // enable of these `WIN` flip-flops stays off the handshake (`fire`'s inputs).
             self.rows[m].load.next = self.slot_free.val();
             self.rows[m].read.next = self.fire.val() || self.prime.q.val();
-            if self.prime.q.val() {
+            if self.read_ahead.val() {
+                if self.prime.q.val() {
+                    self.rows[m].read_group.next = self.group_succ.q.val();
+                } else {
+                    self.rows[m].read_group.next = self.group_succ2.q.val();
+                }
+            } else if self.prime.q.val() {
                 self.rows[m].read_group.next = self.group.q.val();
             } else {
                 self.rows[m].read_group.next = self.group_succ.q.val();
@@ -441,14 +503,22 @@ impl<
             self.error.d.next = false;
             self.group.d.next = 0.into();
             // Group 1, or 0 again when there is one group (`last_group = 0`).
+            // Groups 1 and 2 modulo `G = last_group + 1`.
             if self.last_group.val() == 0 {
                 self.group_succ.d.next = 0.into();
+                self.group_succ2.d.next = 0.into();
+            } else if self.last_group.val() == 1 {
+                self.group_succ.d.next = 1.into();
+                self.group_succ2.d.next = 0.into();
             } else {
                 self.group_succ.d.next = 1.into();
+                self.group_succ2.d.next = 2.into();
             }
             self.group_end_r.d.next = self.last_group.val() == 0;
+            self.group_end_succ.d.next = (self.last_group.val() == 0) || (self.last_group.val() == 1);
             self.lb_addr.d.next = 0.into();
             self.lb_succ.d.next = 1.into();
+            self.lb_succ2.d.next = 2.into();
             self.last_group_r.d.next = self.last_group.val();
             for l in 0..self.zp_chain.len() {
                 self.zp_beat.d.next = self.zp_chain[l].val();

@@ -90,7 +90,7 @@ impl<const BEAT: usize, const WIN: usize, const GADDR: usize, const DK: usize>
             write: Default::default(),
             load: Default::default(),
             taps: Default::default(),
-            hist: (1..DK).map(|_| SdpRam::write_first().with_late_write(true)).collect(),
+            hist: (1..DK).map(|_| history_ram(true)).collect(),
             packed: Vec::new(),
             age_wide: Vec::new(),
             pack: Vec::new(),
@@ -109,8 +109,8 @@ impl<const BEAT: usize, const WIN: usize, const GADDR: usize, const DK: usize>
     /// The same row with its history writes an edge late (`on`, the default) or in the
     /// position's own cycle (see the module docs).
     pub fn with_write_regs(mut self, on: bool) -> Self {
-        self.hist = self.hist.iter().map(|_| SdpRam::write_first().with_late_write(on)).collect();
-        self.packed = self.packed.iter().map(|_| SdpRam::write_first().with_late_write(on)).collect();
+        self.hist = self.hist.iter().map(|_| history_ram(on)).collect();
+        self.packed = self.packed.iter().map(|_| history_ram(on)).collect();
         self
     }
 
@@ -119,7 +119,7 @@ impl<const BEAT: usize, const WIN: usize, const GADDR: usize, const DK: usize>
         let cols = DK - 1;
         Self {
             hist: Vec::new(),
-            packed: (0..cols.min(1)).map(|_| SdpRam::write_first().with_late_write(true)).collect(),
+            packed: (0..cols.min(1)).map(|_| history_ram(true)).collect(),
             age_wide: (0..cols).map(|_| ZeroExtend::default()).collect(),
             pack: (0..cols).map(|_| Default::default()).collect(),
             unused_upper: (0..cols).map(|_| Default::default()).collect(),
@@ -127,6 +127,12 @@ impl<const BEAT: usize, const WIN: usize, const GADDR: usize, const DK: usize>
             ..Self::new()
         }
     }
+}
+
+/// A history RAM: write-first, and with `regs` written late and read through a second
+/// register (the row's `read_group` is then the group of the position after next).
+fn history_ram<const DATA: usize, const ADDR: usize>(regs: bool) -> SdpRam<DATA, ADDR> {
+    SdpRam::write_first().with_late_write(regs).with_read_stage(regs)
 }
 
 impl<const BEAT: usize, const WIN: usize, const GADDR: usize, const DK: usize> Default
