@@ -15053,6 +15053,7 @@ module board_icebreaker$engine$window(clock,start,height,width,last_group,stride
     output reg  last_error;
     
     // Constant declarations
+    localparam  read_ahead = 1'b1;
     localparam  row_shift = 16'h60;
     localparam  row_masks$0 = 3'b1;
     localparam  row_masks$1 = 3'b10;
@@ -15069,6 +15070,7 @@ module board_icebreaker$engine$window(clock,start,height,width,last_group,stride
     wire  [2:0] rowscan$flags;
     wire  rowscan$at_real;
     wire  rowscan$at_end;
+    wire  rowscan$next_at_end;
     wire  rowscan$at_last_real;
     wire  rowscan$emit;
     wire  rowscan$last_emit;
@@ -15086,6 +15088,7 @@ module board_icebreaker$engine$window(clock,start,height,width,last_group,stride
     wire  [2:0] colscan$flags;
     wire  colscan$at_real;
     wire  colscan$at_end;
+    wire  colscan$next_at_end;
     wire  colscan$at_last_real;
     wire  colscan$emit;
     wire  colscan$last_emit;
@@ -15152,6 +15155,12 @@ module board_icebreaker$engine$window(clock,start,height,width,last_group,stride
     reg  [5:0] group_succ$d;
     wire  [5:0] group_succ$q;
     reg  group_succ$clock;
+    reg  [5:0] group_succ2$d;
+    wire  [5:0] group_succ2$q;
+    reg  group_succ2$clock;
+    reg  group_end_succ$d;
+    wire  group_end_succ$q;
+    reg  group_end_succ$clock;
     reg  [5:0] last_group_r$d;
     wire  [5:0] last_group_r$q;
     reg  last_group_r$clock;
@@ -15164,6 +15173,9 @@ module board_icebreaker$engine$window(clock,start,height,width,last_group,stride
     reg  [11:0] lb_succ$d;
     wire  [11:0] lb_succ$q;
     reg  lb_succ$clock;
+    reg  [11:0] lb_succ2$d;
+    wire  [11:0] lb_succ2$q;
+    reg  lb_succ2$clock;
     reg  [31:0] zp_beat$d;
     wire  [31:0] zp_beat$q;
     reg  zp_beat$clock;
@@ -15184,7 +15196,9 @@ module board_icebreaker$engine$window(clock,start,height,width,last_group,stride
     reg  emit;
     reg  wrap;
     reg  [5:0] succ_succ;
+    reg  [5:0] succ3;
     reg  row_end;
+    reg  next_row_end;
     reg  slot_free;
     reg  [31:0] lb_src$0;
     reg  [31:0] lb_src$1;
@@ -15209,6 +15223,7 @@ module board_icebreaker$engine$window(clock,start,height,width,last_group,stride
         .flags(rowscan$flags),
         .at_real(rowscan$at_real),
         .at_end(rowscan$at_end),
+        .next_at_end(rowscan$next_at_end),
         .at_last_real(rowscan$at_last_real),
         .emit(rowscan$emit),
         .last_emit(rowscan$last_emit),
@@ -15228,6 +15243,7 @@ module board_icebreaker$engine$window(clock,start,height,width,last_group,stride
         .flags(colscan$flags),
         .at_real(colscan$at_real),
         .at_end(colscan$at_end),
+        .next_at_end(colscan$next_at_end),
         .at_last_real(colscan$at_last_real),
         .emit(colscan$emit),
         .last_emit(colscan$last_emit),
@@ -15313,6 +15329,16 @@ module board_icebreaker$engine$window(clock,start,height,width,last_group,stride
         .q(group_succ$q),
         .clock(group_succ$clock)
     );
+    board_icebreaker$engine$window$group_succ2 group_succ2(
+        .d(group_succ2$d),
+        .q(group_succ2$q),
+        .clock(group_succ2$clock)
+    );
+    board_icebreaker$engine$window$group_end_succ group_end_succ(
+        .d(group_end_succ$d),
+        .q(group_end_succ$q),
+        .clock(group_end_succ$clock)
+    );
     board_icebreaker$engine$window$last_group_r last_group_r(
         .d(last_group_r$d),
         .q(last_group_r$q),
@@ -15332,6 +15358,11 @@ module board_icebreaker$engine$window(clock,start,height,width,last_group,stride
         .d(lb_succ$d),
         .q(lb_succ$q),
         .clock(lb_succ$clock)
+    );
+    board_icebreaker$engine$window$lb_succ2 lb_succ2(
+        .d(lb_succ2$d),
+        .q(lb_succ2$q),
+        .clock(lb_succ2$clock)
     );
     board_icebreaker$engine$window$zp_beat zp_beat(
         .d(zp_beat$d),
@@ -15360,10 +15391,13 @@ module board_icebreaker$engine$window(clock,start,height,width,last_group,stride
         run$clock = clock;
         group$clock = clock;
         group_succ$clock = clock;
+        group_succ2$clock = clock;
+        group_end_succ$clock = clock;
         last_group_r$clock = clock;
         group_end_r$clock = clock;
         lb_addr$clock = clock;
         lb_succ$clock = clock;
+        lb_succ2$clock = clock;
         zp_beat$clock = clock;
         out_valid$clock = clock;
         out_last$clock = clock;
@@ -15372,10 +15406,13 @@ module board_icebreaker$engine$window(clock,start,height,width,last_group,stride
         run$d = run$q;
         group$d = group$q;
         group_succ$d = group_succ$q;
+        group_succ2$d = group_succ2$q;
+        group_end_succ$d = group_end_succ$q;
         last_group_r$d = last_group_r$q;
         group_end_r$d = group_end_r$q;
         lb_addr$d = lb_addr$q;
         lb_succ$d = lb_succ$q;
+        lb_succ2$d = lb_succ2$q;
         zp_beat$d = zp_beat$q;
         out_valid$d = out_valid$q;
         out_last$d = out_last$q;
@@ -15407,17 +15444,33 @@ module board_icebreaker$engine$window(clock,start,height,width,last_group,stride
         else begin
             succ_succ = group_succ$q + 32'h1;
         end
+        if (group_succ2$q == last_group_r$q) begin
+            succ3 = 32'h0;
+        end
+        else begin
+            succ3 = group_succ2$q + 32'h1;
+        end
+        if (group_end_r$q) begin
+            next_row_end = group_end_succ$q && colscan$next_at_end;
+        end
+        else begin
+            next_row_end = group_end_succ$q && colscan$at_end;
+        end
         if (fire) begin
             group$d = group_succ$q;
             group_succ$d = succ_succ;
-            group_end_r$d = group_succ$q == last_group_r$q;
+            group_succ2$d = succ3;
+            group_end_r$d = group_end_succ$q;
+            group_end_succ$d = group_succ2$q == last_group_r$q;
             if (row_end) begin
                 lb_addr$d = 32'h0;
                 lb_succ$d = 32'h1;
+                lb_succ2$d = 32'h2;
             end
             else if (colscan$at_real) begin
                 lb_addr$d = lb_succ$q;
-                lb_succ$d = lb_succ$q + 32'h1;
+                lb_succ$d = lb_succ2$q;
+                lb_succ2$d = lb_succ2$q + 32'h1;
             end
             if (is_real) begin
                 error$d = error$q || (inp$tlast != (rowscan$at_last_real && colscan$at_last_real && group_end_r$q));
@@ -15427,7 +15480,18 @@ module board_icebreaker$engine$window(clock,start,height,width,last_group,stride
             end
         end
         lb_src$0 = inp$tdata;
-        if (prime$q) begin
+        if (read_ahead) begin
+            if (prime$q || row_end) begin
+                lb_raddr = 32'h1;
+            end
+            else if (next_row_end) begin
+                lb_raddr = 32'h0;
+            end
+            else begin
+                lb_raddr = lb_succ2$q;
+            end
+        end
+        else if (prime$q) begin
             lb_raddr = lb_addr$q;
         end
         else if (row_end) begin
@@ -15465,7 +15529,15 @@ module board_icebreaker$engine$window(clock,start,height,width,last_group,stride
         rows$0$write = fire;
         rows$0$load = slot_free;
         rows$0$read = fire || prime$q;
-        if (prime$q) begin
+        if (read_ahead) begin
+            if (prime$q) begin
+                rows$0$read_group = group_succ$q;
+            end
+            else begin
+                rows$0$read_group = group_succ2$q;
+            end
+        end
+        else if (prime$q) begin
             rows$0$read_group = group$q;
         end
         else begin
@@ -15486,7 +15558,15 @@ module board_icebreaker$engine$window(clock,start,height,width,last_group,stride
         rows$1$write = fire;
         rows$1$load = slot_free;
         rows$1$read = fire || prime$q;
-        if (prime$q) begin
+        if (read_ahead) begin
+            if (prime$q) begin
+                rows$1$read_group = group_succ$q;
+            end
+            else begin
+                rows$1$read_group = group_succ2$q;
+            end
+        end
+        else if (prime$q) begin
             rows$1$read_group = group$q;
         end
         else begin
@@ -15507,7 +15587,15 @@ module board_icebreaker$engine$window(clock,start,height,width,last_group,stride
         rows$2$write = fire;
         rows$2$load = slot_free;
         rows$2$read = fire || prime$q;
-        if (prime$q) begin
+        if (read_ahead) begin
+            if (prime$q) begin
+                rows$2$read_group = group_succ$q;
+            end
+            else begin
+                rows$2$read_group = group_succ2$q;
+            end
+        end
+        else if (prime$q) begin
             rows$2$read_group = group$q;
         end
         else begin
@@ -15545,13 +15633,21 @@ module board_icebreaker$engine$window(clock,start,height,width,last_group,stride
             group$d = 32'h0;
             if (last_group == 32'h0) begin
                 group_succ$d = 32'h0;
+                group_succ2$d = 32'h0;
+            end
+            else if (last_group == 32'h1) begin
+                group_succ$d = 32'h1;
+                group_succ2$d = 32'h0;
             end
             else begin
                 group_succ$d = 32'h1;
+                group_succ2$d = 32'h2;
             end
             group_end_r$d = last_group == 32'h0;
+            group_end_succ$d = (last_group == 32'h0) || (last_group == 32'h1);
             lb_addr$d = 32'h0;
             lb_succ$d = 32'h1;
+            lb_succ2$d = 32'h2;
             last_group_r$d = last_group;
             zp_beat$d = zp_chain$0;
             zp_beat$d = zp_chain$1;
@@ -15563,7 +15659,7 @@ module board_icebreaker$engine$window(clock,start,height,width,last_group,stride
 endmodule // board_icebreaker$engine$window
 
 
-module board_icebreaker$engine$window$colscan(clock,load,step,size,stride2,extend,carry,flags,at_real,at_end,at_last_real,emit,last_emit,wrap_emit,wrap_flags,prev_emit,prev_flags);
+module board_icebreaker$engine$window$colscan(clock,load,step,size,stride2,extend,carry,flags,at_real,at_end,next_at_end,at_last_real,emit,last_emit,wrap_emit,wrap_flags,prev_emit,prev_flags);
     
     // Module arguments
     input wire  clock;
@@ -15576,6 +15672,7 @@ module board_icebreaker$engine$window$colscan(clock,load,step,size,stride2,exten
     output reg  [2:0] flags;
     output reg  at_real;
     output reg  at_end;
+    output reg  next_at_end;
     output reg  at_last_real;
     output reg  emit;
     output reg  last_emit;
@@ -15648,6 +15745,12 @@ module board_icebreaker$engine$window$colscan(clock,load,step,size,stride2,exten
     reg  end_short$d;
     wire  end_short$q;
     reg  end_short$clock;
+    reg  next_end_ext$d;
+    wire  next_end_ext$q;
+    reg  next_end_ext$clock;
+    reg  next_end_short$d;
+    wire  next_end_short$q;
+    reg  next_end_short$clock;
     
     // Local signals
     reg  [5:0] step_lead;
@@ -15665,6 +15768,7 @@ module board_icebreaker$engine$window$colscan(clock,load,step,size,stride2,exten
     reg  [5:0] load_last;
     reg  [5:0] load_short_last;
     reg  [5:0] pos_succ;
+    reg  [5:0] pos_succ2;
     
     // Sub module instances
     board_icebreaker$engine$window$colscan$pos pos(
@@ -15762,6 +15866,16 @@ module board_icebreaker$engine$window$colscan(clock,load,step,size,stride2,exten
         .q(end_short$q),
         .clock(end_short$clock)
     );
+    board_icebreaker$engine$window$colscan$next_end_ext next_end_ext(
+        .d(next_end_ext$d),
+        .q(next_end_ext$q),
+        .clock(next_end_ext$clock)
+    );
+    board_icebreaker$engine$window$colscan$next_end_short next_end_short(
+        .d(next_end_short$d),
+        .q(next_end_short$q),
+        .clock(next_end_short$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -15784,6 +15898,8 @@ module board_icebreaker$engine$window$colscan(clock,load,step,size,stride2,exten
         w_emit_r$clock = clock;
         end_ext$clock = clock;
         end_short$clock = clock;
+        next_end_ext$clock = clock;
+        next_end_short$clock = clock;
         pos$d = pos$q;
         last$d = last$q;
         size_m1$d = size_m1$q;
@@ -15803,13 +15919,17 @@ module board_icebreaker$engine$window$colscan(clock,load,step,size,stride2,exten
         w_emit_r$d = w_emit_r$q;
         end_ext$d = end_ext$q;
         end_short$d = end_short$q;
+        next_end_ext$d = next_end_ext$q;
+        next_end_short$d = next_end_short$q;
         flags = in_image$q;
         at_real = |(in_image$q & one);
         if (extend) begin
             at_end = end_ext$q;
+            next_at_end = next_end_ext$q;
         end
         else begin
             at_end = end_short$q;
+            next_at_end = next_end_short$q;
         end
         at_last_real = pos$q == size_m1$q;
         emit = emit_r$q;
@@ -15853,6 +15973,7 @@ module board_icebreaker$engine$window$colscan(clock,load,step,size,stride2,exten
             w_step_rem_nz = w_remaining$q > 32'h1;
         end
         pos_succ = pos$q + 32'h1;
+        pos_succ2 = pos$q + 32'h2;
         load_last = size - 32'h1 + half;
         if (size < min_cols) begin
             load_short_last = min_cols - 32'h1;
@@ -15893,6 +16014,8 @@ module board_icebreaker$engine$window$colscan(clock,load,step,size,stride2,exten
             short_last$d = load_short_last;
             end_ext$d = load_last == 32'h0;
             end_short$d = load_short_last == 32'h0;
+            next_end_ext$d = load_last == 32'h1;
+            next_end_short$d = load_short_last == 32'h1;
             s2$d = stride2;
             phase$d = 1'b0;
             in_image$d = 32'h1;
@@ -15906,6 +16029,8 @@ module board_icebreaker$engine$window$colscan(clock,load,step,size,stride2,exten
             pos$d = pos_succ;
             end_ext$d = pos_succ == last$q;
             end_short$d = pos_succ == short_last$q;
+            next_end_ext$d = pos_succ2 == last$q;
+            next_end_short$d = pos_succ2 == short_last$q;
             in_image$d = (in_image$q << 32'h1) | (((pos$q < size_m1$q)) & 3'h7);
             lead$d = step_lead;
             phase$d = step_phase;
@@ -16034,6 +16159,44 @@ module board_icebreaker$engine$window$colscan$lead(d,q,clock);
     end
           
 endmodule // board_icebreaker$engine$window$colscan$lead
+
+
+module board_icebreaker$engine$window$colscan$next_end_ext(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$window$colscan$next_end_ext
+
+
+module board_icebreaker$engine$window$colscan$next_end_short(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$window$colscan$next_end_short
 
 
 module board_icebreaker$engine$window$colscan$p_emit(d,q,clock);
@@ -16340,6 +16503,25 @@ module board_icebreaker$engine$window$group_end_r(d,q,clock);
 endmodule // board_icebreaker$engine$window$group_end_r
 
 
+module board_icebreaker$engine$window$group_end_succ(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$window$group_end_succ
+
+
 module board_icebreaker$engine$window$group_succ(d,q,clock);
     
     // Module arguments
@@ -16357,6 +16539,25 @@ module board_icebreaker$engine$window$group_succ(d,q,clock);
     end
           
 endmodule // board_icebreaker$engine$window$group_succ
+
+
+module board_icebreaker$engine$window$group_succ2(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$window$group_succ2
 
 
 module board_icebreaker$engine$window$last_group_r(d,q,clock);
@@ -16416,6 +16617,25 @@ module board_icebreaker$engine$window$lb_succ(d,q,clock);
 endmodule // board_icebreaker$engine$window$lb_succ
 
 
+module board_icebreaker$engine$window$lb_succ2(d,q,clock);
+    
+    // Module arguments
+    input wire  [11:0] d;
+    output reg  [11:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 12'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$window$lb_succ2
+
+
 module board_icebreaker$engine$window$line_buffers$0(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
@@ -16431,7 +16651,12 @@ module board_icebreaker$engine$window$line_buffers$0(clock,write_enable,write_ad
     (* no_rw_check *)
     reg [31:0] mem [0:4095];
     reg [31:0] ram_data;
-    // The last read's address was being written: its word is forward_data.
+    // The address in flight (read into ram_data), and the newest word written to it since.
+    reg [11:0] flight_address;
+    reg flight_forward;
+    reg [31:0] flight_data;
+    // The landed word: ram_data registered (nothing else after the block RAM), or its replacement.
+    reg [31:0] landed;
     reg forward;
     reg [31:0] forward_data;
     // The write, done on the next edge (the RAM's write port is fed from registers).
@@ -16440,7 +16665,7 @@ module board_icebreaker$engine$window$line_buffers$0(clock,write_enable,write_ad
     reg [31:0] pending_data;
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
        if (write_pending) begin
@@ -16448,13 +16673,25 @@ module board_icebreaker$engine$window$line_buffers$0(clock,write_enable,write_ad
        end
        if (read_enable) begin
           ram_data <= mem[read_address];
-          forward <= write_pending && pending_address == read_address;
-          forward_data <= pending_data;
+          landed <= ram_data;
+    forward <= flight_forward;
+          forward_data <= flight_data;
+          flight_address <= read_address;
+          if (write_enable && write_address == read_address) begin
+             flight_forward <= 1'b1;
+             flight_data <= write_data;
+          end else begin
+    flight_forward <= write_pending && pending_address == read_address;
+             flight_data <= pending_data;
+          end
+       end else if (write_enable && write_address == flight_address) begin
+          flight_forward <= 1'b1;
+          flight_data <= write_data;
        end
     end
     
     always @(*) begin
-       read_data = forward ? forward_data : ram_data;
+       read_data = forward ? forward_data : landed;
     end
 endmodule // board_icebreaker$engine$window$line_buffers$0
 
@@ -16474,7 +16711,12 @@ module board_icebreaker$engine$window$line_buffers$1(clock,write_enable,write_ad
     (* no_rw_check *)
     reg [31:0] mem [0:4095];
     reg [31:0] ram_data;
-    // The last read's address was being written: its word is forward_data.
+    // The address in flight (read into ram_data), and the newest word written to it since.
+    reg [11:0] flight_address;
+    reg flight_forward;
+    reg [31:0] flight_data;
+    // The landed word: ram_data registered (nothing else after the block RAM), or its replacement.
+    reg [31:0] landed;
     reg forward;
     reg [31:0] forward_data;
     // The write, done on the next edge (the RAM's write port is fed from registers).
@@ -16483,7 +16725,7 @@ module board_icebreaker$engine$window$line_buffers$1(clock,write_enable,write_ad
     reg [31:0] pending_data;
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
        if (write_pending) begin
@@ -16491,13 +16733,25 @@ module board_icebreaker$engine$window$line_buffers$1(clock,write_enable,write_ad
        end
        if (read_enable) begin
           ram_data <= mem[read_address];
-          forward <= write_pending && pending_address == read_address;
-          forward_data <= pending_data;
+          landed <= ram_data;
+    forward <= flight_forward;
+          forward_data <= flight_data;
+          flight_address <= read_address;
+          if (write_enable && write_address == read_address) begin
+             flight_forward <= 1'b1;
+             flight_data <= write_data;
+          end else begin
+    flight_forward <= write_pending && pending_address == read_address;
+             flight_data <= pending_data;
+          end
+       end else if (write_enable && write_address == flight_address) begin
+          flight_forward <= 1'b1;
+          flight_data <= write_data;
        end
     end
     
     always @(*) begin
-       read_data = forward ? forward_data : ram_data;
+       read_data = forward ? forward_data : landed;
     end
 endmodule // board_icebreaker$engine$window$line_buffers$1
 
@@ -16724,7 +16978,12 @@ module board_icebreaker$engine$window$rows$0$hist$0(clock,write_enable,write_add
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The last read's address was being written: its word is forward_data.
+    // The address in flight (read into ram_data), and the newest word written to it since.
+    reg [5:0] flight_address;
+    reg flight_forward;
+    reg [31:0] flight_data;
+    // The landed word: ram_data registered (nothing else after the block RAM), or its replacement.
+    reg [31:0] landed;
     reg forward;
     reg [31:0] forward_data;
     // The write, done on the next edge (the RAM's write port is fed from registers).
@@ -16733,7 +16992,7 @@ module board_icebreaker$engine$window$rows$0$hist$0(clock,write_enable,write_add
     reg [31:0] pending_data;
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
        if (write_pending) begin
@@ -16741,18 +17000,30 @@ module board_icebreaker$engine$window$rows$0$hist$0(clock,write_enable,write_add
        end
        if (read_enable) begin
           ram_data <= mem[read_address];
-          if (write_enable && write_address == read_address) begin
+          landed <= ram_data;
+    if (write_enable && write_address == flight_address) begin
              forward <= 1'b1;
              forward_data <= write_data;
           end else begin
-             forward <= write_pending && pending_address == read_address;
-             forward_data <= pending_data;
+             forward <= flight_forward;
+             forward_data <= flight_data;
           end
+          flight_address <= read_address;
+          if (write_enable && write_address == read_address) begin
+             flight_forward <= 1'b1;
+             flight_data <= write_data;
+          end else begin
+    flight_forward <= write_pending && pending_address == read_address;
+             flight_data <= pending_data;
+          end
+       end else if (write_enable && write_address == flight_address) begin
+          flight_forward <= 1'b1;
+          flight_data <= write_data;
        end
     end
     
     always @(*) begin
-       read_data = forward ? forward_data : ram_data;
+       read_data = forward ? forward_data : landed;
     end
 endmodule // board_icebreaker$engine$window$rows$0$hist$0
 
@@ -16772,7 +17043,12 @@ module board_icebreaker$engine$window$rows$0$hist$1(clock,write_enable,write_add
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The last read's address was being written: its word is forward_data.
+    // The address in flight (read into ram_data), and the newest word written to it since.
+    reg [5:0] flight_address;
+    reg flight_forward;
+    reg [31:0] flight_data;
+    // The landed word: ram_data registered (nothing else after the block RAM), or its replacement.
+    reg [31:0] landed;
     reg forward;
     reg [31:0] forward_data;
     // The write, done on the next edge (the RAM's write port is fed from registers).
@@ -16781,7 +17057,7 @@ module board_icebreaker$engine$window$rows$0$hist$1(clock,write_enable,write_add
     reg [31:0] pending_data;
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
        if (write_pending) begin
@@ -16789,18 +17065,30 @@ module board_icebreaker$engine$window$rows$0$hist$1(clock,write_enable,write_add
        end
        if (read_enable) begin
           ram_data <= mem[read_address];
-          if (write_enable && write_address == read_address) begin
+          landed <= ram_data;
+    if (write_enable && write_address == flight_address) begin
              forward <= 1'b1;
              forward_data <= write_data;
           end else begin
-             forward <= write_pending && pending_address == read_address;
-             forward_data <= pending_data;
+             forward <= flight_forward;
+             forward_data <= flight_data;
           end
+          flight_address <= read_address;
+          if (write_enable && write_address == read_address) begin
+             flight_forward <= 1'b1;
+             flight_data <= write_data;
+          end else begin
+    flight_forward <= write_pending && pending_address == read_address;
+             flight_data <= pending_data;
+          end
+       end else if (write_enable && write_address == flight_address) begin
+          flight_forward <= 1'b1;
+          flight_data <= write_data;
        end
     end
     
     always @(*) begin
-       read_data = forward ? forward_data : ram_data;
+       read_data = forward ? forward_data : landed;
     end
 endmodule // board_icebreaker$engine$window$rows$0$hist$1
 
@@ -17147,7 +17435,12 @@ module board_icebreaker$engine$window$rows$1$hist$0(clock,write_enable,write_add
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The last read's address was being written: its word is forward_data.
+    // The address in flight (read into ram_data), and the newest word written to it since.
+    reg [5:0] flight_address;
+    reg flight_forward;
+    reg [31:0] flight_data;
+    // The landed word: ram_data registered (nothing else after the block RAM), or its replacement.
+    reg [31:0] landed;
     reg forward;
     reg [31:0] forward_data;
     // The write, done on the next edge (the RAM's write port is fed from registers).
@@ -17156,7 +17449,7 @@ module board_icebreaker$engine$window$rows$1$hist$0(clock,write_enable,write_add
     reg [31:0] pending_data;
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
        if (write_pending) begin
@@ -17164,18 +17457,30 @@ module board_icebreaker$engine$window$rows$1$hist$0(clock,write_enable,write_add
        end
        if (read_enable) begin
           ram_data <= mem[read_address];
-          if (write_enable && write_address == read_address) begin
+          landed <= ram_data;
+    if (write_enable && write_address == flight_address) begin
              forward <= 1'b1;
              forward_data <= write_data;
           end else begin
-             forward <= write_pending && pending_address == read_address;
-             forward_data <= pending_data;
+             forward <= flight_forward;
+             forward_data <= flight_data;
           end
+          flight_address <= read_address;
+          if (write_enable && write_address == read_address) begin
+             flight_forward <= 1'b1;
+             flight_data <= write_data;
+          end else begin
+    flight_forward <= write_pending && pending_address == read_address;
+             flight_data <= pending_data;
+          end
+       end else if (write_enable && write_address == flight_address) begin
+          flight_forward <= 1'b1;
+          flight_data <= write_data;
        end
     end
     
     always @(*) begin
-       read_data = forward ? forward_data : ram_data;
+       read_data = forward ? forward_data : landed;
     end
 endmodule // board_icebreaker$engine$window$rows$1$hist$0
 
@@ -17195,7 +17500,12 @@ module board_icebreaker$engine$window$rows$1$hist$1(clock,write_enable,write_add
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The last read's address was being written: its word is forward_data.
+    // The address in flight (read into ram_data), and the newest word written to it since.
+    reg [5:0] flight_address;
+    reg flight_forward;
+    reg [31:0] flight_data;
+    // The landed word: ram_data registered (nothing else after the block RAM), or its replacement.
+    reg [31:0] landed;
     reg forward;
     reg [31:0] forward_data;
     // The write, done on the next edge (the RAM's write port is fed from registers).
@@ -17204,7 +17514,7 @@ module board_icebreaker$engine$window$rows$1$hist$1(clock,write_enable,write_add
     reg [31:0] pending_data;
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
        if (write_pending) begin
@@ -17212,18 +17522,30 @@ module board_icebreaker$engine$window$rows$1$hist$1(clock,write_enable,write_add
        end
        if (read_enable) begin
           ram_data <= mem[read_address];
-          if (write_enable && write_address == read_address) begin
+          landed <= ram_data;
+    if (write_enable && write_address == flight_address) begin
              forward <= 1'b1;
              forward_data <= write_data;
           end else begin
-             forward <= write_pending && pending_address == read_address;
-             forward_data <= pending_data;
+             forward <= flight_forward;
+             forward_data <= flight_data;
           end
+          flight_address <= read_address;
+          if (write_enable && write_address == read_address) begin
+             flight_forward <= 1'b1;
+             flight_data <= write_data;
+          end else begin
+    flight_forward <= write_pending && pending_address == read_address;
+             flight_data <= pending_data;
+          end
+       end else if (write_enable && write_address == flight_address) begin
+          flight_forward <= 1'b1;
+          flight_data <= write_data;
        end
     end
     
     always @(*) begin
-       read_data = forward ? forward_data : ram_data;
+       read_data = forward ? forward_data : landed;
     end
 endmodule // board_icebreaker$engine$window$rows$1$hist$1
 
@@ -17570,7 +17892,12 @@ module board_icebreaker$engine$window$rows$2$hist$0(clock,write_enable,write_add
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The last read's address was being written: its word is forward_data.
+    // The address in flight (read into ram_data), and the newest word written to it since.
+    reg [5:0] flight_address;
+    reg flight_forward;
+    reg [31:0] flight_data;
+    // The landed word: ram_data registered (nothing else after the block RAM), or its replacement.
+    reg [31:0] landed;
     reg forward;
     reg [31:0] forward_data;
     // The write, done on the next edge (the RAM's write port is fed from registers).
@@ -17579,7 +17906,7 @@ module board_icebreaker$engine$window$rows$2$hist$0(clock,write_enable,write_add
     reg [31:0] pending_data;
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
        if (write_pending) begin
@@ -17587,18 +17914,30 @@ module board_icebreaker$engine$window$rows$2$hist$0(clock,write_enable,write_add
        end
        if (read_enable) begin
           ram_data <= mem[read_address];
-          if (write_enable && write_address == read_address) begin
+          landed <= ram_data;
+    if (write_enable && write_address == flight_address) begin
              forward <= 1'b1;
              forward_data <= write_data;
           end else begin
-             forward <= write_pending && pending_address == read_address;
-             forward_data <= pending_data;
+             forward <= flight_forward;
+             forward_data <= flight_data;
           end
+          flight_address <= read_address;
+          if (write_enable && write_address == read_address) begin
+             flight_forward <= 1'b1;
+             flight_data <= write_data;
+          end else begin
+    flight_forward <= write_pending && pending_address == read_address;
+             flight_data <= pending_data;
+          end
+       end else if (write_enable && write_address == flight_address) begin
+          flight_forward <= 1'b1;
+          flight_data <= write_data;
        end
     end
     
     always @(*) begin
-       read_data = forward ? forward_data : ram_data;
+       read_data = forward ? forward_data : landed;
     end
 endmodule // board_icebreaker$engine$window$rows$2$hist$0
 
@@ -17618,7 +17957,12 @@ module board_icebreaker$engine$window$rows$2$hist$1(clock,write_enable,write_add
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The last read's address was being written: its word is forward_data.
+    // The address in flight (read into ram_data), and the newest word written to it since.
+    reg [5:0] flight_address;
+    reg flight_forward;
+    reg [31:0] flight_data;
+    // The landed word: ram_data registered (nothing else after the block RAM), or its replacement.
+    reg [31:0] landed;
     reg forward;
     reg [31:0] forward_data;
     // The write, done on the next edge (the RAM's write port is fed from registers).
@@ -17627,7 +17971,7 @@ module board_icebreaker$engine$window$rows$2$hist$1(clock,write_enable,write_add
     reg [31:0] pending_data;
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
        if (write_pending) begin
@@ -17635,18 +17979,30 @@ module board_icebreaker$engine$window$rows$2$hist$1(clock,write_enable,write_add
        end
        if (read_enable) begin
           ram_data <= mem[read_address];
-          if (write_enable && write_address == read_address) begin
+          landed <= ram_data;
+    if (write_enable && write_address == flight_address) begin
              forward <= 1'b1;
              forward_data <= write_data;
           end else begin
-             forward <= write_pending && pending_address == read_address;
-             forward_data <= pending_data;
+             forward <= flight_forward;
+             forward_data <= flight_data;
           end
+          flight_address <= read_address;
+          if (write_enable && write_address == read_address) begin
+             flight_forward <= 1'b1;
+             flight_data <= write_data;
+          end else begin
+    flight_forward <= write_pending && pending_address == read_address;
+             flight_data <= pending_data;
+          end
+       end else if (write_enable && write_address == flight_address) begin
+          flight_forward <= 1'b1;
+          flight_data <= write_data;
        end
     end
     
     always @(*) begin
-       read_data = forward ? forward_data : ram_data;
+       read_data = forward ? forward_data : landed;
     end
 endmodule // board_icebreaker$engine$window$rows$2$hist$1
 
@@ -17828,7 +18184,7 @@ module board_icebreaker$engine$window$rows$2$regs$2$held(d,q,clock);
 endmodule // board_icebreaker$engine$window$rows$2$regs$2$held
 
 
-module board_icebreaker$engine$window$rowscan(clock,load,step,size,stride2,extend,carry,flags,at_real,at_end,at_last_real,emit,last_emit,wrap_emit,wrap_flags,prev_emit,prev_flags);
+module board_icebreaker$engine$window$rowscan(clock,load,step,size,stride2,extend,carry,flags,at_real,at_end,next_at_end,at_last_real,emit,last_emit,wrap_emit,wrap_flags,prev_emit,prev_flags);
     
     // Module arguments
     input wire  clock;
@@ -17841,6 +18197,7 @@ module board_icebreaker$engine$window$rowscan(clock,load,step,size,stride2,exten
     output reg  [2:0] flags;
     output reg  at_real;
     output reg  at_end;
+    output reg  next_at_end;
     output reg  at_last_real;
     output reg  emit;
     output reg  last_emit;
@@ -17913,6 +18270,12 @@ module board_icebreaker$engine$window$rowscan(clock,load,step,size,stride2,exten
     reg  end_short$d;
     wire  end_short$q;
     reg  end_short$clock;
+    reg  next_end_ext$d;
+    wire  next_end_ext$q;
+    reg  next_end_ext$clock;
+    reg  next_end_short$d;
+    wire  next_end_short$q;
+    reg  next_end_short$clock;
     
     // Local signals
     reg  [5:0] step_lead;
@@ -17930,6 +18293,7 @@ module board_icebreaker$engine$window$rowscan(clock,load,step,size,stride2,exten
     reg  [5:0] load_last;
     reg  [5:0] load_short_last;
     reg  [5:0] pos_succ;
+    reg  [5:0] pos_succ2;
     
     // Sub module instances
     board_icebreaker$engine$window$rowscan$pos pos(
@@ -18027,6 +18391,16 @@ module board_icebreaker$engine$window$rowscan(clock,load,step,size,stride2,exten
         .q(end_short$q),
         .clock(end_short$clock)
     );
+    board_icebreaker$engine$window$rowscan$next_end_ext next_end_ext(
+        .d(next_end_ext$d),
+        .q(next_end_ext$q),
+        .clock(next_end_ext$clock)
+    );
+    board_icebreaker$engine$window$rowscan$next_end_short next_end_short(
+        .d(next_end_short$d),
+        .q(next_end_short$q),
+        .clock(next_end_short$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -18049,6 +18423,8 @@ module board_icebreaker$engine$window$rowscan(clock,load,step,size,stride2,exten
         w_emit_r$clock = clock;
         end_ext$clock = clock;
         end_short$clock = clock;
+        next_end_ext$clock = clock;
+        next_end_short$clock = clock;
         pos$d = pos$q;
         last$d = last$q;
         size_m1$d = size_m1$q;
@@ -18068,13 +18444,17 @@ module board_icebreaker$engine$window$rowscan(clock,load,step,size,stride2,exten
         w_emit_r$d = w_emit_r$q;
         end_ext$d = end_ext$q;
         end_short$d = end_short$q;
+        next_end_ext$d = next_end_ext$q;
+        next_end_short$d = next_end_short$q;
         flags = in_image$q;
         at_real = |(in_image$q & one);
         if (extend) begin
             at_end = end_ext$q;
+            next_at_end = next_end_ext$q;
         end
         else begin
             at_end = end_short$q;
+            next_at_end = next_end_short$q;
         end
         at_last_real = pos$q == size_m1$q;
         emit = emit_r$q;
@@ -18118,6 +18498,7 @@ module board_icebreaker$engine$window$rowscan(clock,load,step,size,stride2,exten
             w_step_rem_nz = w_remaining$q > 32'h1;
         end
         pos_succ = pos$q + 32'h1;
+        pos_succ2 = pos$q + 32'h2;
         load_last = size - 32'h1 + half;
         if (size < min_cols) begin
             load_short_last = min_cols - 32'h1;
@@ -18158,6 +18539,8 @@ module board_icebreaker$engine$window$rowscan(clock,load,step,size,stride2,exten
             short_last$d = load_short_last;
             end_ext$d = load_last == 32'h0;
             end_short$d = load_short_last == 32'h0;
+            next_end_ext$d = load_last == 32'h1;
+            next_end_short$d = load_short_last == 32'h1;
             s2$d = stride2;
             phase$d = 1'b0;
             in_image$d = 32'h1;
@@ -18171,6 +18554,8 @@ module board_icebreaker$engine$window$rowscan(clock,load,step,size,stride2,exten
             pos$d = pos_succ;
             end_ext$d = pos_succ == last$q;
             end_short$d = pos_succ == short_last$q;
+            next_end_ext$d = pos_succ2 == last$q;
+            next_end_short$d = pos_succ2 == short_last$q;
             in_image$d = (in_image$q << 32'h1) | (((pos$q < size_m1$q)) & 3'h7);
             lead$d = step_lead;
             phase$d = step_phase;
@@ -18299,6 +18684,44 @@ module board_icebreaker$engine$window$rowscan$lead(d,q,clock);
     end
           
 endmodule // board_icebreaker$engine$window$rowscan$lead
+
+
+module board_icebreaker$engine$window$rowscan$next_end_ext(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$window$rowscan$next_end_ext
+
+
+module board_icebreaker$engine$window$rowscan$next_end_short(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // board_icebreaker$engine$window$rowscan$next_end_short
 
 
 module board_icebreaker$engine$window$rowscan$p_emit(d,q,clock);

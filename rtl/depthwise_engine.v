@@ -14108,6 +14108,7 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
     output reg  last_error;
     
     // Constant declarations
+    localparam  read_ahead = 1'b1;
     localparam  row_shift = 16'h60;
     localparam  row_masks$0 = 3'b1;
     localparam  row_masks$1 = 3'b10;
@@ -14124,6 +14125,7 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
     wire  [2:0] rowscan$flags;
     wire  rowscan$at_real;
     wire  rowscan$at_end;
+    wire  rowscan$next_at_end;
     wire  rowscan$at_last_real;
     wire  rowscan$emit;
     wire  rowscan$last_emit;
@@ -14141,6 +14143,7 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
     wire  [2:0] colscan$flags;
     wire  colscan$at_real;
     wire  colscan$at_end;
+    wire  colscan$next_at_end;
     wire  colscan$at_last_real;
     wire  colscan$emit;
     wire  colscan$last_emit;
@@ -14207,6 +14210,12 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
     reg  [5:0] group_succ$d;
     wire  [5:0] group_succ$q;
     reg  group_succ$clock;
+    reg  [5:0] group_succ2$d;
+    wire  [5:0] group_succ2$q;
+    reg  group_succ2$clock;
+    reg  group_end_succ$d;
+    wire  group_end_succ$q;
+    reg  group_end_succ$clock;
     reg  [5:0] last_group_r$d;
     wire  [5:0] last_group_r$q;
     reg  last_group_r$clock;
@@ -14219,6 +14228,9 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
     reg  [11:0] lb_succ$d;
     wire  [11:0] lb_succ$q;
     reg  lb_succ$clock;
+    reg  [11:0] lb_succ2$d;
+    wire  [11:0] lb_succ2$q;
+    reg  lb_succ2$clock;
     reg  [31:0] zp_beat$d;
     wire  [31:0] zp_beat$q;
     reg  zp_beat$clock;
@@ -14239,7 +14251,9 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
     reg  emit;
     reg  wrap;
     reg  [5:0] succ_succ;
+    reg  [5:0] succ3;
     reg  row_end;
+    reg  next_row_end;
     reg  slot_free;
     reg  [31:0] lb_src$0;
     reg  [31:0] lb_src$1;
@@ -14264,6 +14278,7 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
         .flags(rowscan$flags),
         .at_real(rowscan$at_real),
         .at_end(rowscan$at_end),
+        .next_at_end(rowscan$next_at_end),
         .at_last_real(rowscan$at_last_real),
         .emit(rowscan$emit),
         .last_emit(rowscan$last_emit),
@@ -14283,6 +14298,7 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
         .flags(colscan$flags),
         .at_real(colscan$at_real),
         .at_end(colscan$at_end),
+        .next_at_end(colscan$next_at_end),
         .at_last_real(colscan$at_last_real),
         .emit(colscan$emit),
         .last_emit(colscan$last_emit),
@@ -14368,6 +14384,16 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
         .q(group_succ$q),
         .clock(group_succ$clock)
     );
+    depthwise_engine$window$group_succ2 group_succ2(
+        .d(group_succ2$d),
+        .q(group_succ2$q),
+        .clock(group_succ2$clock)
+    );
+    depthwise_engine$window$group_end_succ group_end_succ(
+        .d(group_end_succ$d),
+        .q(group_end_succ$q),
+        .clock(group_end_succ$clock)
+    );
     depthwise_engine$window$last_group_r last_group_r(
         .d(last_group_r$d),
         .q(last_group_r$q),
@@ -14387,6 +14413,11 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
         .d(lb_succ$d),
         .q(lb_succ$q),
         .clock(lb_succ$clock)
+    );
+    depthwise_engine$window$lb_succ2 lb_succ2(
+        .d(lb_succ2$d),
+        .q(lb_succ2$q),
+        .clock(lb_succ2$clock)
     );
     depthwise_engine$window$zp_beat zp_beat(
         .d(zp_beat$d),
@@ -14415,10 +14446,13 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
         run$clock = clock;
         group$clock = clock;
         group_succ$clock = clock;
+        group_succ2$clock = clock;
+        group_end_succ$clock = clock;
         last_group_r$clock = clock;
         group_end_r$clock = clock;
         lb_addr$clock = clock;
         lb_succ$clock = clock;
+        lb_succ2$clock = clock;
         zp_beat$clock = clock;
         out_valid$clock = clock;
         out_last$clock = clock;
@@ -14427,10 +14461,13 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
         run$d = run$q;
         group$d = group$q;
         group_succ$d = group_succ$q;
+        group_succ2$d = group_succ2$q;
+        group_end_succ$d = group_end_succ$q;
         last_group_r$d = last_group_r$q;
         group_end_r$d = group_end_r$q;
         lb_addr$d = lb_addr$q;
         lb_succ$d = lb_succ$q;
+        lb_succ2$d = lb_succ2$q;
         zp_beat$d = zp_beat$q;
         out_valid$d = out_valid$q;
         out_last$d = out_last$q;
@@ -14462,17 +14499,33 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
         else begin
             succ_succ = group_succ$q + 32'h1;
         end
+        if (group_succ2$q == last_group_r$q) begin
+            succ3 = 32'h0;
+        end
+        else begin
+            succ3 = group_succ2$q + 32'h1;
+        end
+        if (group_end_r$q) begin
+            next_row_end = group_end_succ$q && colscan$next_at_end;
+        end
+        else begin
+            next_row_end = group_end_succ$q && colscan$at_end;
+        end
         if (fire) begin
             group$d = group_succ$q;
             group_succ$d = succ_succ;
-            group_end_r$d = group_succ$q == last_group_r$q;
+            group_succ2$d = succ3;
+            group_end_r$d = group_end_succ$q;
+            group_end_succ$d = group_succ2$q == last_group_r$q;
             if (row_end) begin
                 lb_addr$d = 32'h0;
                 lb_succ$d = 32'h1;
+                lb_succ2$d = 32'h2;
             end
             else if (colscan$at_real) begin
                 lb_addr$d = lb_succ$q;
-                lb_succ$d = lb_succ$q + 32'h1;
+                lb_succ$d = lb_succ2$q;
+                lb_succ2$d = lb_succ2$q + 32'h1;
             end
             if (is_real) begin
                 error$d = error$q || (inp$tlast != (rowscan$at_last_real && colscan$at_last_real && group_end_r$q));
@@ -14482,7 +14535,18 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
             end
         end
         lb_src$0 = inp$tdata;
-        if (prime$q) begin
+        if (read_ahead) begin
+            if (prime$q || row_end) begin
+                lb_raddr = 32'h1;
+            end
+            else if (next_row_end) begin
+                lb_raddr = 32'h0;
+            end
+            else begin
+                lb_raddr = lb_succ2$q;
+            end
+        end
+        else if (prime$q) begin
             lb_raddr = lb_addr$q;
         end
         else if (row_end) begin
@@ -14520,7 +14584,15 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
         rows$0$write = fire;
         rows$0$load = slot_free;
         rows$0$read = fire || prime$q;
-        if (prime$q) begin
+        if (read_ahead) begin
+            if (prime$q) begin
+                rows$0$read_group = group_succ$q;
+            end
+            else begin
+                rows$0$read_group = group_succ2$q;
+            end
+        end
+        else if (prime$q) begin
             rows$0$read_group = group$q;
         end
         else begin
@@ -14541,7 +14613,15 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
         rows$1$write = fire;
         rows$1$load = slot_free;
         rows$1$read = fire || prime$q;
-        if (prime$q) begin
+        if (read_ahead) begin
+            if (prime$q) begin
+                rows$1$read_group = group_succ$q;
+            end
+            else begin
+                rows$1$read_group = group_succ2$q;
+            end
+        end
+        else if (prime$q) begin
             rows$1$read_group = group$q;
         end
         else begin
@@ -14562,7 +14642,15 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
         rows$2$write = fire;
         rows$2$load = slot_free;
         rows$2$read = fire || prime$q;
-        if (prime$q) begin
+        if (read_ahead) begin
+            if (prime$q) begin
+                rows$2$read_group = group_succ$q;
+            end
+            else begin
+                rows$2$read_group = group_succ2$q;
+            end
+        end
+        else if (prime$q) begin
             rows$2$read_group = group$q;
         end
         else begin
@@ -14600,13 +14688,21 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
             group$d = 32'h0;
             if (last_group == 32'h0) begin
                 group_succ$d = 32'h0;
+                group_succ2$d = 32'h0;
+            end
+            else if (last_group == 32'h1) begin
+                group_succ$d = 32'h1;
+                group_succ2$d = 32'h0;
             end
             else begin
                 group_succ$d = 32'h1;
+                group_succ2$d = 32'h2;
             end
             group_end_r$d = last_group == 32'h0;
+            group_end_succ$d = (last_group == 32'h0) || (last_group == 32'h1);
             lb_addr$d = 32'h0;
             lb_succ$d = 32'h1;
+            lb_succ2$d = 32'h2;
             last_group_r$d = last_group;
             zp_beat$d = zp_chain$0;
             zp_beat$d = zp_chain$1;
@@ -14618,7 +14714,7 @@ module depthwise_engine$window(clock,start,height,width,last_group,stride2,in_zp
 endmodule // depthwise_engine$window
 
 
-module depthwise_engine$window$colscan(clock,load,step,size,stride2,extend,carry,flags,at_real,at_end,at_last_real,emit,last_emit,wrap_emit,wrap_flags,prev_emit,prev_flags);
+module depthwise_engine$window$colscan(clock,load,step,size,stride2,extend,carry,flags,at_real,at_end,next_at_end,at_last_real,emit,last_emit,wrap_emit,wrap_flags,prev_emit,prev_flags);
     
     // Module arguments
     input wire  clock;
@@ -14631,6 +14727,7 @@ module depthwise_engine$window$colscan(clock,load,step,size,stride2,extend,carry
     output reg  [2:0] flags;
     output reg  at_real;
     output reg  at_end;
+    output reg  next_at_end;
     output reg  at_last_real;
     output reg  emit;
     output reg  last_emit;
@@ -14703,6 +14800,12 @@ module depthwise_engine$window$colscan(clock,load,step,size,stride2,extend,carry
     reg  end_short$d;
     wire  end_short$q;
     reg  end_short$clock;
+    reg  next_end_ext$d;
+    wire  next_end_ext$q;
+    reg  next_end_ext$clock;
+    reg  next_end_short$d;
+    wire  next_end_short$q;
+    reg  next_end_short$clock;
     
     // Local signals
     reg  [5:0] step_lead;
@@ -14720,6 +14823,7 @@ module depthwise_engine$window$colscan(clock,load,step,size,stride2,extend,carry
     reg  [5:0] load_last;
     reg  [5:0] load_short_last;
     reg  [5:0] pos_succ;
+    reg  [5:0] pos_succ2;
     
     // Sub module instances
     depthwise_engine$window$colscan$pos pos(
@@ -14817,6 +14921,16 @@ module depthwise_engine$window$colscan(clock,load,step,size,stride2,extend,carry
         .q(end_short$q),
         .clock(end_short$clock)
     );
+    depthwise_engine$window$colscan$next_end_ext next_end_ext(
+        .d(next_end_ext$d),
+        .q(next_end_ext$q),
+        .clock(next_end_ext$clock)
+    );
+    depthwise_engine$window$colscan$next_end_short next_end_short(
+        .d(next_end_short$d),
+        .q(next_end_short$q),
+        .clock(next_end_short$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -14839,6 +14953,8 @@ module depthwise_engine$window$colscan(clock,load,step,size,stride2,extend,carry
         w_emit_r$clock = clock;
         end_ext$clock = clock;
         end_short$clock = clock;
+        next_end_ext$clock = clock;
+        next_end_short$clock = clock;
         pos$d = pos$q;
         last$d = last$q;
         size_m1$d = size_m1$q;
@@ -14858,13 +14974,17 @@ module depthwise_engine$window$colscan(clock,load,step,size,stride2,extend,carry
         w_emit_r$d = w_emit_r$q;
         end_ext$d = end_ext$q;
         end_short$d = end_short$q;
+        next_end_ext$d = next_end_ext$q;
+        next_end_short$d = next_end_short$q;
         flags = in_image$q;
         at_real = |(in_image$q & one);
         if (extend) begin
             at_end = end_ext$q;
+            next_at_end = next_end_ext$q;
         end
         else begin
             at_end = end_short$q;
+            next_at_end = next_end_short$q;
         end
         at_last_real = pos$q == size_m1$q;
         emit = emit_r$q;
@@ -14908,6 +15028,7 @@ module depthwise_engine$window$colscan(clock,load,step,size,stride2,extend,carry
             w_step_rem_nz = w_remaining$q > 32'h1;
         end
         pos_succ = pos$q + 32'h1;
+        pos_succ2 = pos$q + 32'h2;
         load_last = size - 32'h1 + half;
         if (size < min_cols) begin
             load_short_last = min_cols - 32'h1;
@@ -14948,6 +15069,8 @@ module depthwise_engine$window$colscan(clock,load,step,size,stride2,extend,carry
             short_last$d = load_short_last;
             end_ext$d = load_last == 32'h0;
             end_short$d = load_short_last == 32'h0;
+            next_end_ext$d = load_last == 32'h1;
+            next_end_short$d = load_short_last == 32'h1;
             s2$d = stride2;
             phase$d = 1'b0;
             in_image$d = 32'h1;
@@ -14961,6 +15084,8 @@ module depthwise_engine$window$colscan(clock,load,step,size,stride2,extend,carry
             pos$d = pos_succ;
             end_ext$d = pos_succ == last$q;
             end_short$d = pos_succ == short_last$q;
+            next_end_ext$d = pos_succ2 == last$q;
+            next_end_short$d = pos_succ2 == short_last$q;
             in_image$d = (in_image$q << 32'h1) | (((pos$q < size_m1$q)) & 3'h7);
             lead$d = step_lead;
             phase$d = step_phase;
@@ -15089,6 +15214,44 @@ module depthwise_engine$window$colscan$lead(d,q,clock);
     end
           
 endmodule // depthwise_engine$window$colscan$lead
+
+
+module depthwise_engine$window$colscan$next_end_ext(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$colscan$next_end_ext
+
+
+module depthwise_engine$window$colscan$next_end_short(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$colscan$next_end_short
 
 
 module depthwise_engine$window$colscan$p_emit(d,q,clock);
@@ -15395,6 +15558,25 @@ module depthwise_engine$window$group_end_r(d,q,clock);
 endmodule // depthwise_engine$window$group_end_r
 
 
+module depthwise_engine$window$group_end_succ(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$group_end_succ
+
+
 module depthwise_engine$window$group_succ(d,q,clock);
     
     // Module arguments
@@ -15412,6 +15594,25 @@ module depthwise_engine$window$group_succ(d,q,clock);
     end
           
 endmodule // depthwise_engine$window$group_succ
+
+
+module depthwise_engine$window$group_succ2(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$group_succ2
 
 
 module depthwise_engine$window$last_group_r(d,q,clock);
@@ -15471,6 +15672,25 @@ module depthwise_engine$window$lb_succ(d,q,clock);
 endmodule // depthwise_engine$window$lb_succ
 
 
+module depthwise_engine$window$lb_succ2(d,q,clock);
+    
+    // Module arguments
+    input wire  [11:0] d;
+    output reg  [11:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 12'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$lb_succ2
+
+
 module depthwise_engine$window$line_buffers$0(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
@@ -15486,7 +15706,12 @@ module depthwise_engine$window$line_buffers$0(clock,write_enable,write_address,w
     (* no_rw_check *)
     reg [31:0] mem [0:4095];
     reg [31:0] ram_data;
-    // The last read's address was being written: its word is forward_data.
+    // The address in flight (read into ram_data), and the newest word written to it since.
+    reg [11:0] flight_address;
+    reg flight_forward;
+    reg [31:0] flight_data;
+    // The landed word: ram_data registered (nothing else after the block RAM), or its replacement.
+    reg [31:0] landed;
     reg forward;
     reg [31:0] forward_data;
     // The write, done on the next edge (the RAM's write port is fed from registers).
@@ -15495,7 +15720,7 @@ module depthwise_engine$window$line_buffers$0(clock,write_enable,write_address,w
     reg [31:0] pending_data;
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
        if (write_pending) begin
@@ -15503,13 +15728,25 @@ module depthwise_engine$window$line_buffers$0(clock,write_enable,write_address,w
        end
        if (read_enable) begin
           ram_data <= mem[read_address];
-          forward <= write_pending && pending_address == read_address;
-          forward_data <= pending_data;
+          landed <= ram_data;
+    forward <= flight_forward;
+          forward_data <= flight_data;
+          flight_address <= read_address;
+          if (write_enable && write_address == read_address) begin
+             flight_forward <= 1'b1;
+             flight_data <= write_data;
+          end else begin
+    flight_forward <= write_pending && pending_address == read_address;
+             flight_data <= pending_data;
+          end
+       end else if (write_enable && write_address == flight_address) begin
+          flight_forward <= 1'b1;
+          flight_data <= write_data;
        end
     end
     
     always @(*) begin
-       read_data = forward ? forward_data : ram_data;
+       read_data = forward ? forward_data : landed;
     end
 endmodule // depthwise_engine$window$line_buffers$0
 
@@ -15529,7 +15766,12 @@ module depthwise_engine$window$line_buffers$1(clock,write_enable,write_address,w
     (* no_rw_check *)
     reg [31:0] mem [0:4095];
     reg [31:0] ram_data;
-    // The last read's address was being written: its word is forward_data.
+    // The address in flight (read into ram_data), and the newest word written to it since.
+    reg [11:0] flight_address;
+    reg flight_forward;
+    reg [31:0] flight_data;
+    // The landed word: ram_data registered (nothing else after the block RAM), or its replacement.
+    reg [31:0] landed;
     reg forward;
     reg [31:0] forward_data;
     // The write, done on the next edge (the RAM's write port is fed from registers).
@@ -15538,7 +15780,7 @@ module depthwise_engine$window$line_buffers$1(clock,write_enable,write_address,w
     reg [31:0] pending_data;
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
        if (write_pending) begin
@@ -15546,13 +15788,25 @@ module depthwise_engine$window$line_buffers$1(clock,write_enable,write_address,w
        end
        if (read_enable) begin
           ram_data <= mem[read_address];
-          forward <= write_pending && pending_address == read_address;
-          forward_data <= pending_data;
+          landed <= ram_data;
+    forward <= flight_forward;
+          forward_data <= flight_data;
+          flight_address <= read_address;
+          if (write_enable && write_address == read_address) begin
+             flight_forward <= 1'b1;
+             flight_data <= write_data;
+          end else begin
+    flight_forward <= write_pending && pending_address == read_address;
+             flight_data <= pending_data;
+          end
+       end else if (write_enable && write_address == flight_address) begin
+          flight_forward <= 1'b1;
+          flight_data <= write_data;
        end
     end
     
     always @(*) begin
-       read_data = forward ? forward_data : ram_data;
+       read_data = forward ? forward_data : landed;
     end
 endmodule // depthwise_engine$window$line_buffers$1
 
@@ -15779,7 +16033,12 @@ module depthwise_engine$window$rows$0$hist$0(clock,write_enable,write_address,wr
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The last read's address was being written: its word is forward_data.
+    // The address in flight (read into ram_data), and the newest word written to it since.
+    reg [5:0] flight_address;
+    reg flight_forward;
+    reg [31:0] flight_data;
+    // The landed word: ram_data registered (nothing else after the block RAM), or its replacement.
+    reg [31:0] landed;
     reg forward;
     reg [31:0] forward_data;
     // The write, done on the next edge (the RAM's write port is fed from registers).
@@ -15788,7 +16047,7 @@ module depthwise_engine$window$rows$0$hist$0(clock,write_enable,write_address,wr
     reg [31:0] pending_data;
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
        if (write_pending) begin
@@ -15796,18 +16055,30 @@ module depthwise_engine$window$rows$0$hist$0(clock,write_enable,write_address,wr
        end
        if (read_enable) begin
           ram_data <= mem[read_address];
-          if (write_enable && write_address == read_address) begin
+          landed <= ram_data;
+    if (write_enable && write_address == flight_address) begin
              forward <= 1'b1;
              forward_data <= write_data;
           end else begin
-             forward <= write_pending && pending_address == read_address;
-             forward_data <= pending_data;
+             forward <= flight_forward;
+             forward_data <= flight_data;
           end
+          flight_address <= read_address;
+          if (write_enable && write_address == read_address) begin
+             flight_forward <= 1'b1;
+             flight_data <= write_data;
+          end else begin
+    flight_forward <= write_pending && pending_address == read_address;
+             flight_data <= pending_data;
+          end
+       end else if (write_enable && write_address == flight_address) begin
+          flight_forward <= 1'b1;
+          flight_data <= write_data;
        end
     end
     
     always @(*) begin
-       read_data = forward ? forward_data : ram_data;
+       read_data = forward ? forward_data : landed;
     end
 endmodule // depthwise_engine$window$rows$0$hist$0
 
@@ -15827,7 +16098,12 @@ module depthwise_engine$window$rows$0$hist$1(clock,write_enable,write_address,wr
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The last read's address was being written: its word is forward_data.
+    // The address in flight (read into ram_data), and the newest word written to it since.
+    reg [5:0] flight_address;
+    reg flight_forward;
+    reg [31:0] flight_data;
+    // The landed word: ram_data registered (nothing else after the block RAM), or its replacement.
+    reg [31:0] landed;
     reg forward;
     reg [31:0] forward_data;
     // The write, done on the next edge (the RAM's write port is fed from registers).
@@ -15836,7 +16112,7 @@ module depthwise_engine$window$rows$0$hist$1(clock,write_enable,write_address,wr
     reg [31:0] pending_data;
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
        if (write_pending) begin
@@ -15844,18 +16120,30 @@ module depthwise_engine$window$rows$0$hist$1(clock,write_enable,write_address,wr
        end
        if (read_enable) begin
           ram_data <= mem[read_address];
-          if (write_enable && write_address == read_address) begin
+          landed <= ram_data;
+    if (write_enable && write_address == flight_address) begin
              forward <= 1'b1;
              forward_data <= write_data;
           end else begin
-             forward <= write_pending && pending_address == read_address;
-             forward_data <= pending_data;
+             forward <= flight_forward;
+             forward_data <= flight_data;
           end
+          flight_address <= read_address;
+          if (write_enable && write_address == read_address) begin
+             flight_forward <= 1'b1;
+             flight_data <= write_data;
+          end else begin
+    flight_forward <= write_pending && pending_address == read_address;
+             flight_data <= pending_data;
+          end
+       end else if (write_enable && write_address == flight_address) begin
+          flight_forward <= 1'b1;
+          flight_data <= write_data;
        end
     end
     
     always @(*) begin
-       read_data = forward ? forward_data : ram_data;
+       read_data = forward ? forward_data : landed;
     end
 endmodule // depthwise_engine$window$rows$0$hist$1
 
@@ -16202,7 +16490,12 @@ module depthwise_engine$window$rows$1$hist$0(clock,write_enable,write_address,wr
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The last read's address was being written: its word is forward_data.
+    // The address in flight (read into ram_data), and the newest word written to it since.
+    reg [5:0] flight_address;
+    reg flight_forward;
+    reg [31:0] flight_data;
+    // The landed word: ram_data registered (nothing else after the block RAM), or its replacement.
+    reg [31:0] landed;
     reg forward;
     reg [31:0] forward_data;
     // The write, done on the next edge (the RAM's write port is fed from registers).
@@ -16211,7 +16504,7 @@ module depthwise_engine$window$rows$1$hist$0(clock,write_enable,write_address,wr
     reg [31:0] pending_data;
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
        if (write_pending) begin
@@ -16219,18 +16512,30 @@ module depthwise_engine$window$rows$1$hist$0(clock,write_enable,write_address,wr
        end
        if (read_enable) begin
           ram_data <= mem[read_address];
-          if (write_enable && write_address == read_address) begin
+          landed <= ram_data;
+    if (write_enable && write_address == flight_address) begin
              forward <= 1'b1;
              forward_data <= write_data;
           end else begin
-             forward <= write_pending && pending_address == read_address;
-             forward_data <= pending_data;
+             forward <= flight_forward;
+             forward_data <= flight_data;
           end
+          flight_address <= read_address;
+          if (write_enable && write_address == read_address) begin
+             flight_forward <= 1'b1;
+             flight_data <= write_data;
+          end else begin
+    flight_forward <= write_pending && pending_address == read_address;
+             flight_data <= pending_data;
+          end
+       end else if (write_enable && write_address == flight_address) begin
+          flight_forward <= 1'b1;
+          flight_data <= write_data;
        end
     end
     
     always @(*) begin
-       read_data = forward ? forward_data : ram_data;
+       read_data = forward ? forward_data : landed;
     end
 endmodule // depthwise_engine$window$rows$1$hist$0
 
@@ -16250,7 +16555,12 @@ module depthwise_engine$window$rows$1$hist$1(clock,write_enable,write_address,wr
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The last read's address was being written: its word is forward_data.
+    // The address in flight (read into ram_data), and the newest word written to it since.
+    reg [5:0] flight_address;
+    reg flight_forward;
+    reg [31:0] flight_data;
+    // The landed word: ram_data registered (nothing else after the block RAM), or its replacement.
+    reg [31:0] landed;
     reg forward;
     reg [31:0] forward_data;
     // The write, done on the next edge (the RAM's write port is fed from registers).
@@ -16259,7 +16569,7 @@ module depthwise_engine$window$rows$1$hist$1(clock,write_enable,write_address,wr
     reg [31:0] pending_data;
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
        if (write_pending) begin
@@ -16267,18 +16577,30 @@ module depthwise_engine$window$rows$1$hist$1(clock,write_enable,write_address,wr
        end
        if (read_enable) begin
           ram_data <= mem[read_address];
-          if (write_enable && write_address == read_address) begin
+          landed <= ram_data;
+    if (write_enable && write_address == flight_address) begin
              forward <= 1'b1;
              forward_data <= write_data;
           end else begin
-             forward <= write_pending && pending_address == read_address;
-             forward_data <= pending_data;
+             forward <= flight_forward;
+             forward_data <= flight_data;
           end
+          flight_address <= read_address;
+          if (write_enable && write_address == read_address) begin
+             flight_forward <= 1'b1;
+             flight_data <= write_data;
+          end else begin
+    flight_forward <= write_pending && pending_address == read_address;
+             flight_data <= pending_data;
+          end
+       end else if (write_enable && write_address == flight_address) begin
+          flight_forward <= 1'b1;
+          flight_data <= write_data;
        end
     end
     
     always @(*) begin
-       read_data = forward ? forward_data : ram_data;
+       read_data = forward ? forward_data : landed;
     end
 endmodule // depthwise_engine$window$rows$1$hist$1
 
@@ -16625,7 +16947,12 @@ module depthwise_engine$window$rows$2$hist$0(clock,write_enable,write_address,wr
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The last read's address was being written: its word is forward_data.
+    // The address in flight (read into ram_data), and the newest word written to it since.
+    reg [5:0] flight_address;
+    reg flight_forward;
+    reg [31:0] flight_data;
+    // The landed word: ram_data registered (nothing else after the block RAM), or its replacement.
+    reg [31:0] landed;
     reg forward;
     reg [31:0] forward_data;
     // The write, done on the next edge (the RAM's write port is fed from registers).
@@ -16634,7 +16961,7 @@ module depthwise_engine$window$rows$2$hist$0(clock,write_enable,write_address,wr
     reg [31:0] pending_data;
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
        if (write_pending) begin
@@ -16642,18 +16969,30 @@ module depthwise_engine$window$rows$2$hist$0(clock,write_enable,write_address,wr
        end
        if (read_enable) begin
           ram_data <= mem[read_address];
-          if (write_enable && write_address == read_address) begin
+          landed <= ram_data;
+    if (write_enable && write_address == flight_address) begin
              forward <= 1'b1;
              forward_data <= write_data;
           end else begin
-             forward <= write_pending && pending_address == read_address;
-             forward_data <= pending_data;
+             forward <= flight_forward;
+             forward_data <= flight_data;
           end
+          flight_address <= read_address;
+          if (write_enable && write_address == read_address) begin
+             flight_forward <= 1'b1;
+             flight_data <= write_data;
+          end else begin
+    flight_forward <= write_pending && pending_address == read_address;
+             flight_data <= pending_data;
+          end
+       end else if (write_enable && write_address == flight_address) begin
+          flight_forward <= 1'b1;
+          flight_data <= write_data;
        end
     end
     
     always @(*) begin
-       read_data = forward ? forward_data : ram_data;
+       read_data = forward ? forward_data : landed;
     end
 endmodule // depthwise_engine$window$rows$2$hist$0
 
@@ -16673,7 +17012,12 @@ module depthwise_engine$window$rows$2$hist$1(clock,write_enable,write_address,wr
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The last read's address was being written: its word is forward_data.
+    // The address in flight (read into ram_data), and the newest word written to it since.
+    reg [5:0] flight_address;
+    reg flight_forward;
+    reg [31:0] flight_data;
+    // The landed word: ram_data registered (nothing else after the block RAM), or its replacement.
+    reg [31:0] landed;
     reg forward;
     reg [31:0] forward_data;
     // The write, done on the next edge (the RAM's write port is fed from registers).
@@ -16682,7 +17026,7 @@ module depthwise_engine$window$rows$2$hist$1(clock,write_enable,write_address,wr
     reg [31:0] pending_data;
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
        if (write_pending) begin
@@ -16690,18 +17034,30 @@ module depthwise_engine$window$rows$2$hist$1(clock,write_enable,write_address,wr
        end
        if (read_enable) begin
           ram_data <= mem[read_address];
-          if (write_enable && write_address == read_address) begin
+          landed <= ram_data;
+    if (write_enable && write_address == flight_address) begin
              forward <= 1'b1;
              forward_data <= write_data;
           end else begin
-             forward <= write_pending && pending_address == read_address;
-             forward_data <= pending_data;
+             forward <= flight_forward;
+             forward_data <= flight_data;
           end
+          flight_address <= read_address;
+          if (write_enable && write_address == read_address) begin
+             flight_forward <= 1'b1;
+             flight_data <= write_data;
+          end else begin
+    flight_forward <= write_pending && pending_address == read_address;
+             flight_data <= pending_data;
+          end
+       end else if (write_enable && write_address == flight_address) begin
+          flight_forward <= 1'b1;
+          flight_data <= write_data;
        end
     end
     
     always @(*) begin
-       read_data = forward ? forward_data : ram_data;
+       read_data = forward ? forward_data : landed;
     end
 endmodule // depthwise_engine$window$rows$2$hist$1
 
@@ -16883,7 +17239,7 @@ module depthwise_engine$window$rows$2$regs$2$held(d,q,clock);
 endmodule // depthwise_engine$window$rows$2$regs$2$held
 
 
-module depthwise_engine$window$rowscan(clock,load,step,size,stride2,extend,carry,flags,at_real,at_end,at_last_real,emit,last_emit,wrap_emit,wrap_flags,prev_emit,prev_flags);
+module depthwise_engine$window$rowscan(clock,load,step,size,stride2,extend,carry,flags,at_real,at_end,next_at_end,at_last_real,emit,last_emit,wrap_emit,wrap_flags,prev_emit,prev_flags);
     
     // Module arguments
     input wire  clock;
@@ -16896,6 +17252,7 @@ module depthwise_engine$window$rowscan(clock,load,step,size,stride2,extend,carry
     output reg  [2:0] flags;
     output reg  at_real;
     output reg  at_end;
+    output reg  next_at_end;
     output reg  at_last_real;
     output reg  emit;
     output reg  last_emit;
@@ -16968,6 +17325,12 @@ module depthwise_engine$window$rowscan(clock,load,step,size,stride2,extend,carry
     reg  end_short$d;
     wire  end_short$q;
     reg  end_short$clock;
+    reg  next_end_ext$d;
+    wire  next_end_ext$q;
+    reg  next_end_ext$clock;
+    reg  next_end_short$d;
+    wire  next_end_short$q;
+    reg  next_end_short$clock;
     
     // Local signals
     reg  [5:0] step_lead;
@@ -16985,6 +17348,7 @@ module depthwise_engine$window$rowscan(clock,load,step,size,stride2,extend,carry
     reg  [5:0] load_last;
     reg  [5:0] load_short_last;
     reg  [5:0] pos_succ;
+    reg  [5:0] pos_succ2;
     
     // Sub module instances
     depthwise_engine$window$rowscan$pos pos(
@@ -17082,6 +17446,16 @@ module depthwise_engine$window$rowscan(clock,load,step,size,stride2,extend,carry
         .q(end_short$q),
         .clock(end_short$clock)
     );
+    depthwise_engine$window$rowscan$next_end_ext next_end_ext(
+        .d(next_end_ext$d),
+        .q(next_end_ext$q),
+        .clock(next_end_ext$clock)
+    );
+    depthwise_engine$window$rowscan$next_end_short next_end_short(
+        .d(next_end_short$d),
+        .q(next_end_short$q),
+        .clock(next_end_short$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -17104,6 +17478,8 @@ module depthwise_engine$window$rowscan(clock,load,step,size,stride2,extend,carry
         w_emit_r$clock = clock;
         end_ext$clock = clock;
         end_short$clock = clock;
+        next_end_ext$clock = clock;
+        next_end_short$clock = clock;
         pos$d = pos$q;
         last$d = last$q;
         size_m1$d = size_m1$q;
@@ -17123,13 +17499,17 @@ module depthwise_engine$window$rowscan(clock,load,step,size,stride2,extend,carry
         w_emit_r$d = w_emit_r$q;
         end_ext$d = end_ext$q;
         end_short$d = end_short$q;
+        next_end_ext$d = next_end_ext$q;
+        next_end_short$d = next_end_short$q;
         flags = in_image$q;
         at_real = |(in_image$q & one);
         if (extend) begin
             at_end = end_ext$q;
+            next_at_end = next_end_ext$q;
         end
         else begin
             at_end = end_short$q;
+            next_at_end = next_end_short$q;
         end
         at_last_real = pos$q == size_m1$q;
         emit = emit_r$q;
@@ -17173,6 +17553,7 @@ module depthwise_engine$window$rowscan(clock,load,step,size,stride2,extend,carry
             w_step_rem_nz = w_remaining$q > 32'h1;
         end
         pos_succ = pos$q + 32'h1;
+        pos_succ2 = pos$q + 32'h2;
         load_last = size - 32'h1 + half;
         if (size < min_cols) begin
             load_short_last = min_cols - 32'h1;
@@ -17213,6 +17594,8 @@ module depthwise_engine$window$rowscan(clock,load,step,size,stride2,extend,carry
             short_last$d = load_short_last;
             end_ext$d = load_last == 32'h0;
             end_short$d = load_short_last == 32'h0;
+            next_end_ext$d = load_last == 32'h1;
+            next_end_short$d = load_short_last == 32'h1;
             s2$d = stride2;
             phase$d = 1'b0;
             in_image$d = 32'h1;
@@ -17226,6 +17609,8 @@ module depthwise_engine$window$rowscan(clock,load,step,size,stride2,extend,carry
             pos$d = pos_succ;
             end_ext$d = pos_succ == last$q;
             end_short$d = pos_succ == short_last$q;
+            next_end_ext$d = pos_succ2 == last$q;
+            next_end_short$d = pos_succ2 == short_last$q;
             in_image$d = (in_image$q << 32'h1) | (((pos$q < size_m1$q)) & 3'h7);
             lead$d = step_lead;
             phase$d = step_phase;
@@ -17354,6 +17739,44 @@ module depthwise_engine$window$rowscan$lead(d,q,clock);
     end
           
 endmodule // depthwise_engine$window$rowscan$lead
+
+
+module depthwise_engine$window$rowscan$next_end_ext(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$rowscan$next_end_ext
+
+
+module depthwise_engine$window$rowscan$next_end_short(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // depthwise_engine$window$rowscan$next_end_short
 
 
 module depthwise_engine$window$rowscan$p_emit(d,q,clock);

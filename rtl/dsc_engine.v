@@ -14322,6 +14322,7 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
     output reg  last_error;
     
     // Constant declarations
+    localparam  read_ahead = 1'b1;
     localparam  row_shift = 16'h60;
     localparam  row_masks$0 = 3'b1;
     localparam  row_masks$1 = 3'b10;
@@ -14338,6 +14339,7 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
     wire  [2:0] rowscan$flags;
     wire  rowscan$at_real;
     wire  rowscan$at_end;
+    wire  rowscan$next_at_end;
     wire  rowscan$at_last_real;
     wire  rowscan$emit;
     wire  rowscan$last_emit;
@@ -14355,6 +14357,7 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
     wire  [2:0] colscan$flags;
     wire  colscan$at_real;
     wire  colscan$at_end;
+    wire  colscan$next_at_end;
     wire  colscan$at_last_real;
     wire  colscan$emit;
     wire  colscan$last_emit;
@@ -14421,6 +14424,12 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
     reg  [5:0] group_succ$d;
     wire  [5:0] group_succ$q;
     reg  group_succ$clock;
+    reg  [5:0] group_succ2$d;
+    wire  [5:0] group_succ2$q;
+    reg  group_succ2$clock;
+    reg  group_end_succ$d;
+    wire  group_end_succ$q;
+    reg  group_end_succ$clock;
     reg  [5:0] last_group_r$d;
     wire  [5:0] last_group_r$q;
     reg  last_group_r$clock;
@@ -14433,6 +14442,9 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
     reg  [11:0] lb_succ$d;
     wire  [11:0] lb_succ$q;
     reg  lb_succ$clock;
+    reg  [11:0] lb_succ2$d;
+    wire  [11:0] lb_succ2$q;
+    reg  lb_succ2$clock;
     reg  [31:0] zp_beat$d;
     wire  [31:0] zp_beat$q;
     reg  zp_beat$clock;
@@ -14453,7 +14465,9 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
     reg  emit;
     reg  wrap;
     reg  [5:0] succ_succ;
+    reg  [5:0] succ3;
     reg  row_end;
+    reg  next_row_end;
     reg  slot_free;
     reg  [31:0] lb_src$0;
     reg  [31:0] lb_src$1;
@@ -14478,6 +14492,7 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         .flags(rowscan$flags),
         .at_real(rowscan$at_real),
         .at_end(rowscan$at_end),
+        .next_at_end(rowscan$next_at_end),
         .at_last_real(rowscan$at_last_real),
         .emit(rowscan$emit),
         .last_emit(rowscan$last_emit),
@@ -14497,6 +14512,7 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         .flags(colscan$flags),
         .at_real(colscan$at_real),
         .at_end(colscan$at_end),
+        .next_at_end(colscan$next_at_end),
         .at_last_real(colscan$at_last_real),
         .emit(colscan$emit),
         .last_emit(colscan$last_emit),
@@ -14582,6 +14598,16 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         .q(group_succ$q),
         .clock(group_succ$clock)
     );
+    dsc_engine$dw$window$group_succ2 group_succ2(
+        .d(group_succ2$d),
+        .q(group_succ2$q),
+        .clock(group_succ2$clock)
+    );
+    dsc_engine$dw$window$group_end_succ group_end_succ(
+        .d(group_end_succ$d),
+        .q(group_end_succ$q),
+        .clock(group_end_succ$clock)
+    );
     dsc_engine$dw$window$last_group_r last_group_r(
         .d(last_group_r$d),
         .q(last_group_r$q),
@@ -14601,6 +14627,11 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         .d(lb_succ$d),
         .q(lb_succ$q),
         .clock(lb_succ$clock)
+    );
+    dsc_engine$dw$window$lb_succ2 lb_succ2(
+        .d(lb_succ2$d),
+        .q(lb_succ2$q),
+        .clock(lb_succ2$clock)
     );
     dsc_engine$dw$window$zp_beat zp_beat(
         .d(zp_beat$d),
@@ -14629,10 +14660,13 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         run$clock = clock;
         group$clock = clock;
         group_succ$clock = clock;
+        group_succ2$clock = clock;
+        group_end_succ$clock = clock;
         last_group_r$clock = clock;
         group_end_r$clock = clock;
         lb_addr$clock = clock;
         lb_succ$clock = clock;
+        lb_succ2$clock = clock;
         zp_beat$clock = clock;
         out_valid$clock = clock;
         out_last$clock = clock;
@@ -14641,10 +14675,13 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         run$d = run$q;
         group$d = group$q;
         group_succ$d = group_succ$q;
+        group_succ2$d = group_succ2$q;
+        group_end_succ$d = group_end_succ$q;
         last_group_r$d = last_group_r$q;
         group_end_r$d = group_end_r$q;
         lb_addr$d = lb_addr$q;
         lb_succ$d = lb_succ$q;
+        lb_succ2$d = lb_succ2$q;
         zp_beat$d = zp_beat$q;
         out_valid$d = out_valid$q;
         out_last$d = out_last$q;
@@ -14676,17 +14713,33 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         else begin
             succ_succ = group_succ$q + 32'h1;
         end
+        if (group_succ2$q == last_group_r$q) begin
+            succ3 = 32'h0;
+        end
+        else begin
+            succ3 = group_succ2$q + 32'h1;
+        end
+        if (group_end_r$q) begin
+            next_row_end = group_end_succ$q && colscan$next_at_end;
+        end
+        else begin
+            next_row_end = group_end_succ$q && colscan$at_end;
+        end
         if (fire) begin
             group$d = group_succ$q;
             group_succ$d = succ_succ;
-            group_end_r$d = group_succ$q == last_group_r$q;
+            group_succ2$d = succ3;
+            group_end_r$d = group_end_succ$q;
+            group_end_succ$d = group_succ2$q == last_group_r$q;
             if (row_end) begin
                 lb_addr$d = 32'h0;
                 lb_succ$d = 32'h1;
+                lb_succ2$d = 32'h2;
             end
             else if (colscan$at_real) begin
                 lb_addr$d = lb_succ$q;
-                lb_succ$d = lb_succ$q + 32'h1;
+                lb_succ$d = lb_succ2$q;
+                lb_succ2$d = lb_succ2$q + 32'h1;
             end
             if (is_real) begin
                 error$d = error$q || (inp$tlast != (rowscan$at_last_real && colscan$at_last_real && group_end_r$q));
@@ -14696,7 +14749,18 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
             end
         end
         lb_src$0 = inp$tdata;
-        if (prime$q) begin
+        if (read_ahead) begin
+            if (prime$q || row_end) begin
+                lb_raddr = 32'h1;
+            end
+            else if (next_row_end) begin
+                lb_raddr = 32'h0;
+            end
+            else begin
+                lb_raddr = lb_succ2$q;
+            end
+        end
+        else if (prime$q) begin
             lb_raddr = lb_addr$q;
         end
         else if (row_end) begin
@@ -14734,7 +14798,15 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         rows$0$write = fire;
         rows$0$load = slot_free;
         rows$0$read = fire || prime$q;
-        if (prime$q) begin
+        if (read_ahead) begin
+            if (prime$q) begin
+                rows$0$read_group = group_succ$q;
+            end
+            else begin
+                rows$0$read_group = group_succ2$q;
+            end
+        end
+        else if (prime$q) begin
             rows$0$read_group = group$q;
         end
         else begin
@@ -14755,7 +14827,15 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         rows$1$write = fire;
         rows$1$load = slot_free;
         rows$1$read = fire || prime$q;
-        if (prime$q) begin
+        if (read_ahead) begin
+            if (prime$q) begin
+                rows$1$read_group = group_succ$q;
+            end
+            else begin
+                rows$1$read_group = group_succ2$q;
+            end
+        end
+        else if (prime$q) begin
             rows$1$read_group = group$q;
         end
         else begin
@@ -14776,7 +14856,15 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
         rows$2$write = fire;
         rows$2$load = slot_free;
         rows$2$read = fire || prime$q;
-        if (prime$q) begin
+        if (read_ahead) begin
+            if (prime$q) begin
+                rows$2$read_group = group_succ$q;
+            end
+            else begin
+                rows$2$read_group = group_succ2$q;
+            end
+        end
+        else if (prime$q) begin
             rows$2$read_group = group$q;
         end
         else begin
@@ -14814,13 +14902,21 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
             group$d = 32'h0;
             if (last_group == 32'h0) begin
                 group_succ$d = 32'h0;
+                group_succ2$d = 32'h0;
+            end
+            else if (last_group == 32'h1) begin
+                group_succ$d = 32'h1;
+                group_succ2$d = 32'h0;
             end
             else begin
                 group_succ$d = 32'h1;
+                group_succ2$d = 32'h2;
             end
             group_end_r$d = last_group == 32'h0;
+            group_end_succ$d = (last_group == 32'h0) || (last_group == 32'h1);
             lb_addr$d = 32'h0;
             lb_succ$d = 32'h1;
+            lb_succ2$d = 32'h2;
             last_group_r$d = last_group;
             zp_beat$d = zp_chain$0;
             zp_beat$d = zp_chain$1;
@@ -14832,7 +14928,7 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
 endmodule // dsc_engine$dw$window
 
 
-module dsc_engine$dw$window$colscan(clock,load,step,size,stride2,extend,carry,flags,at_real,at_end,at_last_real,emit,last_emit,wrap_emit,wrap_flags,prev_emit,prev_flags);
+module dsc_engine$dw$window$colscan(clock,load,step,size,stride2,extend,carry,flags,at_real,at_end,next_at_end,at_last_real,emit,last_emit,wrap_emit,wrap_flags,prev_emit,prev_flags);
     
     // Module arguments
     input wire  clock;
@@ -14845,6 +14941,7 @@ module dsc_engine$dw$window$colscan(clock,load,step,size,stride2,extend,carry,fl
     output reg  [2:0] flags;
     output reg  at_real;
     output reg  at_end;
+    output reg  next_at_end;
     output reg  at_last_real;
     output reg  emit;
     output reg  last_emit;
@@ -14917,6 +15014,12 @@ module dsc_engine$dw$window$colscan(clock,load,step,size,stride2,extend,carry,fl
     reg  end_short$d;
     wire  end_short$q;
     reg  end_short$clock;
+    reg  next_end_ext$d;
+    wire  next_end_ext$q;
+    reg  next_end_ext$clock;
+    reg  next_end_short$d;
+    wire  next_end_short$q;
+    reg  next_end_short$clock;
     
     // Local signals
     reg  [5:0] step_lead;
@@ -14934,6 +15037,7 @@ module dsc_engine$dw$window$colscan(clock,load,step,size,stride2,extend,carry,fl
     reg  [5:0] load_last;
     reg  [5:0] load_short_last;
     reg  [5:0] pos_succ;
+    reg  [5:0] pos_succ2;
     
     // Sub module instances
     dsc_engine$dw$window$colscan$pos pos(
@@ -15031,6 +15135,16 @@ module dsc_engine$dw$window$colscan(clock,load,step,size,stride2,extend,carry,fl
         .q(end_short$q),
         .clock(end_short$clock)
     );
+    dsc_engine$dw$window$colscan$next_end_ext next_end_ext(
+        .d(next_end_ext$d),
+        .q(next_end_ext$q),
+        .clock(next_end_ext$clock)
+    );
+    dsc_engine$dw$window$colscan$next_end_short next_end_short(
+        .d(next_end_short$d),
+        .q(next_end_short$q),
+        .clock(next_end_short$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -15053,6 +15167,8 @@ module dsc_engine$dw$window$colscan(clock,load,step,size,stride2,extend,carry,fl
         w_emit_r$clock = clock;
         end_ext$clock = clock;
         end_short$clock = clock;
+        next_end_ext$clock = clock;
+        next_end_short$clock = clock;
         pos$d = pos$q;
         last$d = last$q;
         size_m1$d = size_m1$q;
@@ -15072,13 +15188,17 @@ module dsc_engine$dw$window$colscan(clock,load,step,size,stride2,extend,carry,fl
         w_emit_r$d = w_emit_r$q;
         end_ext$d = end_ext$q;
         end_short$d = end_short$q;
+        next_end_ext$d = next_end_ext$q;
+        next_end_short$d = next_end_short$q;
         flags = in_image$q;
         at_real = |(in_image$q & one);
         if (extend) begin
             at_end = end_ext$q;
+            next_at_end = next_end_ext$q;
         end
         else begin
             at_end = end_short$q;
+            next_at_end = next_end_short$q;
         end
         at_last_real = pos$q == size_m1$q;
         emit = emit_r$q;
@@ -15122,6 +15242,7 @@ module dsc_engine$dw$window$colscan(clock,load,step,size,stride2,extend,carry,fl
             w_step_rem_nz = w_remaining$q > 32'h1;
         end
         pos_succ = pos$q + 32'h1;
+        pos_succ2 = pos$q + 32'h2;
         load_last = size - 32'h1 + half;
         if (size < min_cols) begin
             load_short_last = min_cols - 32'h1;
@@ -15162,6 +15283,8 @@ module dsc_engine$dw$window$colscan(clock,load,step,size,stride2,extend,carry,fl
             short_last$d = load_short_last;
             end_ext$d = load_last == 32'h0;
             end_short$d = load_short_last == 32'h0;
+            next_end_ext$d = load_last == 32'h1;
+            next_end_short$d = load_short_last == 32'h1;
             s2$d = stride2;
             phase$d = 1'b0;
             in_image$d = 32'h1;
@@ -15175,6 +15298,8 @@ module dsc_engine$dw$window$colscan(clock,load,step,size,stride2,extend,carry,fl
             pos$d = pos_succ;
             end_ext$d = pos_succ == last$q;
             end_short$d = pos_succ == short_last$q;
+            next_end_ext$d = pos_succ2 == last$q;
+            next_end_short$d = pos_succ2 == short_last$q;
             in_image$d = (in_image$q << 32'h1) | (((pos$q < size_m1$q)) & 3'h7);
             lead$d = step_lead;
             phase$d = step_phase;
@@ -15303,6 +15428,44 @@ module dsc_engine$dw$window$colscan$lead(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$window$colscan$lead
+
+
+module dsc_engine$dw$window$colscan$next_end_ext(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$window$colscan$next_end_ext
+
+
+module dsc_engine$dw$window$colscan$next_end_short(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$window$colscan$next_end_short
 
 
 module dsc_engine$dw$window$colscan$p_emit(d,q,clock);
@@ -15609,6 +15772,25 @@ module dsc_engine$dw$window$group_end_r(d,q,clock);
 endmodule // dsc_engine$dw$window$group_end_r
 
 
+module dsc_engine$dw$window$group_end_succ(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$window$group_end_succ
+
+
 module dsc_engine$dw$window$group_succ(d,q,clock);
     
     // Module arguments
@@ -15626,6 +15808,25 @@ module dsc_engine$dw$window$group_succ(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$window$group_succ
+
+
+module dsc_engine$dw$window$group_succ2(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$window$group_succ2
 
 
 module dsc_engine$dw$window$last_group_r(d,q,clock);
@@ -15685,6 +15886,25 @@ module dsc_engine$dw$window$lb_succ(d,q,clock);
 endmodule // dsc_engine$dw$window$lb_succ
 
 
+module dsc_engine$dw$window$lb_succ2(d,q,clock);
+    
+    // Module arguments
+    input wire  [11:0] d;
+    output reg  [11:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 12'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$window$lb_succ2
+
+
 module dsc_engine$dw$window$line_buffers$0(clock,write_enable,write_address,write_data,read_address,read_enable,read_data);
     
     // Module arguments
@@ -15700,7 +15920,12 @@ module dsc_engine$dw$window$line_buffers$0(clock,write_enable,write_address,writ
     (* no_rw_check *)
     reg [31:0] mem [0:4095];
     reg [31:0] ram_data;
-    // The last read's address was being written: its word is forward_data.
+    // The address in flight (read into ram_data), and the newest word written to it since.
+    reg [11:0] flight_address;
+    reg flight_forward;
+    reg [31:0] flight_data;
+    // The landed word: ram_data registered (nothing else after the block RAM), or its replacement.
+    reg [31:0] landed;
     reg forward;
     reg [31:0] forward_data;
     // The write, done on the next edge (the RAM's write port is fed from registers).
@@ -15709,7 +15934,7 @@ module dsc_engine$dw$window$line_buffers$0(clock,write_enable,write_address,writ
     reg [31:0] pending_data;
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
        if (write_pending) begin
@@ -15717,13 +15942,25 @@ module dsc_engine$dw$window$line_buffers$0(clock,write_enable,write_address,writ
        end
        if (read_enable) begin
           ram_data <= mem[read_address];
-          forward <= write_pending && pending_address == read_address;
-          forward_data <= pending_data;
+          landed <= ram_data;
+    forward <= flight_forward;
+          forward_data <= flight_data;
+          flight_address <= read_address;
+          if (write_enable && write_address == read_address) begin
+             flight_forward <= 1'b1;
+             flight_data <= write_data;
+          end else begin
+    flight_forward <= write_pending && pending_address == read_address;
+             flight_data <= pending_data;
+          end
+       end else if (write_enable && write_address == flight_address) begin
+          flight_forward <= 1'b1;
+          flight_data <= write_data;
        end
     end
     
     always @(*) begin
-       read_data = forward ? forward_data : ram_data;
+       read_data = forward ? forward_data : landed;
     end
 endmodule // dsc_engine$dw$window$line_buffers$0
 
@@ -15743,7 +15980,12 @@ module dsc_engine$dw$window$line_buffers$1(clock,write_enable,write_address,writ
     (* no_rw_check *)
     reg [31:0] mem [0:4095];
     reg [31:0] ram_data;
-    // The last read's address was being written: its word is forward_data.
+    // The address in flight (read into ram_data), and the newest word written to it since.
+    reg [11:0] flight_address;
+    reg flight_forward;
+    reg [31:0] flight_data;
+    // The landed word: ram_data registered (nothing else after the block RAM), or its replacement.
+    reg [31:0] landed;
     reg forward;
     reg [31:0] forward_data;
     // The write, done on the next edge (the RAM's write port is fed from registers).
@@ -15752,7 +15994,7 @@ module dsc_engine$dw$window$line_buffers$1(clock,write_enable,write_address,writ
     reg [31:0] pending_data;
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
        if (write_pending) begin
@@ -15760,13 +16002,25 @@ module dsc_engine$dw$window$line_buffers$1(clock,write_enable,write_address,writ
        end
        if (read_enable) begin
           ram_data <= mem[read_address];
-          forward <= write_pending && pending_address == read_address;
-          forward_data <= pending_data;
+          landed <= ram_data;
+    forward <= flight_forward;
+          forward_data <= flight_data;
+          flight_address <= read_address;
+          if (write_enable && write_address == read_address) begin
+             flight_forward <= 1'b1;
+             flight_data <= write_data;
+          end else begin
+    flight_forward <= write_pending && pending_address == read_address;
+             flight_data <= pending_data;
+          end
+       end else if (write_enable && write_address == flight_address) begin
+          flight_forward <= 1'b1;
+          flight_data <= write_data;
        end
     end
     
     always @(*) begin
-       read_data = forward ? forward_data : ram_data;
+       read_data = forward ? forward_data : landed;
     end
 endmodule // dsc_engine$dw$window$line_buffers$1
 
@@ -15993,7 +16247,12 @@ module dsc_engine$dw$window$rows$0$hist$0(clock,write_enable,write_address,write
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The last read's address was being written: its word is forward_data.
+    // The address in flight (read into ram_data), and the newest word written to it since.
+    reg [5:0] flight_address;
+    reg flight_forward;
+    reg [31:0] flight_data;
+    // The landed word: ram_data registered (nothing else after the block RAM), or its replacement.
+    reg [31:0] landed;
     reg forward;
     reg [31:0] forward_data;
     // The write, done on the next edge (the RAM's write port is fed from registers).
@@ -16002,7 +16261,7 @@ module dsc_engine$dw$window$rows$0$hist$0(clock,write_enable,write_address,write
     reg [31:0] pending_data;
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
        if (write_pending) begin
@@ -16010,18 +16269,30 @@ module dsc_engine$dw$window$rows$0$hist$0(clock,write_enable,write_address,write
        end
        if (read_enable) begin
           ram_data <= mem[read_address];
-          if (write_enable && write_address == read_address) begin
+          landed <= ram_data;
+    if (write_enable && write_address == flight_address) begin
              forward <= 1'b1;
              forward_data <= write_data;
           end else begin
-             forward <= write_pending && pending_address == read_address;
-             forward_data <= pending_data;
+             forward <= flight_forward;
+             forward_data <= flight_data;
           end
+          flight_address <= read_address;
+          if (write_enable && write_address == read_address) begin
+             flight_forward <= 1'b1;
+             flight_data <= write_data;
+          end else begin
+    flight_forward <= write_pending && pending_address == read_address;
+             flight_data <= pending_data;
+          end
+       end else if (write_enable && write_address == flight_address) begin
+          flight_forward <= 1'b1;
+          flight_data <= write_data;
        end
     end
     
     always @(*) begin
-       read_data = forward ? forward_data : ram_data;
+       read_data = forward ? forward_data : landed;
     end
 endmodule // dsc_engine$dw$window$rows$0$hist$0
 
@@ -16041,7 +16312,12 @@ module dsc_engine$dw$window$rows$0$hist$1(clock,write_enable,write_address,write
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The last read's address was being written: its word is forward_data.
+    // The address in flight (read into ram_data), and the newest word written to it since.
+    reg [5:0] flight_address;
+    reg flight_forward;
+    reg [31:0] flight_data;
+    // The landed word: ram_data registered (nothing else after the block RAM), or its replacement.
+    reg [31:0] landed;
     reg forward;
     reg [31:0] forward_data;
     // The write, done on the next edge (the RAM's write port is fed from registers).
@@ -16050,7 +16326,7 @@ module dsc_engine$dw$window$rows$0$hist$1(clock,write_enable,write_address,write
     reg [31:0] pending_data;
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
        if (write_pending) begin
@@ -16058,18 +16334,30 @@ module dsc_engine$dw$window$rows$0$hist$1(clock,write_enable,write_address,write
        end
        if (read_enable) begin
           ram_data <= mem[read_address];
-          if (write_enable && write_address == read_address) begin
+          landed <= ram_data;
+    if (write_enable && write_address == flight_address) begin
              forward <= 1'b1;
              forward_data <= write_data;
           end else begin
-             forward <= write_pending && pending_address == read_address;
-             forward_data <= pending_data;
+             forward <= flight_forward;
+             forward_data <= flight_data;
           end
+          flight_address <= read_address;
+          if (write_enable && write_address == read_address) begin
+             flight_forward <= 1'b1;
+             flight_data <= write_data;
+          end else begin
+    flight_forward <= write_pending && pending_address == read_address;
+             flight_data <= pending_data;
+          end
+       end else if (write_enable && write_address == flight_address) begin
+          flight_forward <= 1'b1;
+          flight_data <= write_data;
        end
     end
     
     always @(*) begin
-       read_data = forward ? forward_data : ram_data;
+       read_data = forward ? forward_data : landed;
     end
 endmodule // dsc_engine$dw$window$rows$0$hist$1
 
@@ -16416,7 +16704,12 @@ module dsc_engine$dw$window$rows$1$hist$0(clock,write_enable,write_address,write
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The last read's address was being written: its word is forward_data.
+    // The address in flight (read into ram_data), and the newest word written to it since.
+    reg [5:0] flight_address;
+    reg flight_forward;
+    reg [31:0] flight_data;
+    // The landed word: ram_data registered (nothing else after the block RAM), or its replacement.
+    reg [31:0] landed;
     reg forward;
     reg [31:0] forward_data;
     // The write, done on the next edge (the RAM's write port is fed from registers).
@@ -16425,7 +16718,7 @@ module dsc_engine$dw$window$rows$1$hist$0(clock,write_enable,write_address,write
     reg [31:0] pending_data;
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
        if (write_pending) begin
@@ -16433,18 +16726,30 @@ module dsc_engine$dw$window$rows$1$hist$0(clock,write_enable,write_address,write
        end
        if (read_enable) begin
           ram_data <= mem[read_address];
-          if (write_enable && write_address == read_address) begin
+          landed <= ram_data;
+    if (write_enable && write_address == flight_address) begin
              forward <= 1'b1;
              forward_data <= write_data;
           end else begin
-             forward <= write_pending && pending_address == read_address;
-             forward_data <= pending_data;
+             forward <= flight_forward;
+             forward_data <= flight_data;
           end
+          flight_address <= read_address;
+          if (write_enable && write_address == read_address) begin
+             flight_forward <= 1'b1;
+             flight_data <= write_data;
+          end else begin
+    flight_forward <= write_pending && pending_address == read_address;
+             flight_data <= pending_data;
+          end
+       end else if (write_enable && write_address == flight_address) begin
+          flight_forward <= 1'b1;
+          flight_data <= write_data;
        end
     end
     
     always @(*) begin
-       read_data = forward ? forward_data : ram_data;
+       read_data = forward ? forward_data : landed;
     end
 endmodule // dsc_engine$dw$window$rows$1$hist$0
 
@@ -16464,7 +16769,12 @@ module dsc_engine$dw$window$rows$1$hist$1(clock,write_enable,write_address,write
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The last read's address was being written: its word is forward_data.
+    // The address in flight (read into ram_data), and the newest word written to it since.
+    reg [5:0] flight_address;
+    reg flight_forward;
+    reg [31:0] flight_data;
+    // The landed word: ram_data registered (nothing else after the block RAM), or its replacement.
+    reg [31:0] landed;
     reg forward;
     reg [31:0] forward_data;
     // The write, done on the next edge (the RAM's write port is fed from registers).
@@ -16473,7 +16783,7 @@ module dsc_engine$dw$window$rows$1$hist$1(clock,write_enable,write_address,write
     reg [31:0] pending_data;
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
        if (write_pending) begin
@@ -16481,18 +16791,30 @@ module dsc_engine$dw$window$rows$1$hist$1(clock,write_enable,write_address,write
        end
        if (read_enable) begin
           ram_data <= mem[read_address];
-          if (write_enable && write_address == read_address) begin
+          landed <= ram_data;
+    if (write_enable && write_address == flight_address) begin
              forward <= 1'b1;
              forward_data <= write_data;
           end else begin
-             forward <= write_pending && pending_address == read_address;
-             forward_data <= pending_data;
+             forward <= flight_forward;
+             forward_data <= flight_data;
           end
+          flight_address <= read_address;
+          if (write_enable && write_address == read_address) begin
+             flight_forward <= 1'b1;
+             flight_data <= write_data;
+          end else begin
+    flight_forward <= write_pending && pending_address == read_address;
+             flight_data <= pending_data;
+          end
+       end else if (write_enable && write_address == flight_address) begin
+          flight_forward <= 1'b1;
+          flight_data <= write_data;
        end
     end
     
     always @(*) begin
-       read_data = forward ? forward_data : ram_data;
+       read_data = forward ? forward_data : landed;
     end
 endmodule // dsc_engine$dw$window$rows$1$hist$1
 
@@ -16839,7 +17161,12 @@ module dsc_engine$dw$window$rows$2$hist$0(clock,write_enable,write_address,write
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The last read's address was being written: its word is forward_data.
+    // The address in flight (read into ram_data), and the newest word written to it since.
+    reg [5:0] flight_address;
+    reg flight_forward;
+    reg [31:0] flight_data;
+    // The landed word: ram_data registered (nothing else after the block RAM), or its replacement.
+    reg [31:0] landed;
     reg forward;
     reg [31:0] forward_data;
     // The write, done on the next edge (the RAM's write port is fed from registers).
@@ -16848,7 +17175,7 @@ module dsc_engine$dw$window$rows$2$hist$0(clock,write_enable,write_address,write
     reg [31:0] pending_data;
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
        if (write_pending) begin
@@ -16856,18 +17183,30 @@ module dsc_engine$dw$window$rows$2$hist$0(clock,write_enable,write_address,write
        end
        if (read_enable) begin
           ram_data <= mem[read_address];
-          if (write_enable && write_address == read_address) begin
+          landed <= ram_data;
+    if (write_enable && write_address == flight_address) begin
              forward <= 1'b1;
              forward_data <= write_data;
           end else begin
-             forward <= write_pending && pending_address == read_address;
-             forward_data <= pending_data;
+             forward <= flight_forward;
+             forward_data <= flight_data;
           end
+          flight_address <= read_address;
+          if (write_enable && write_address == read_address) begin
+             flight_forward <= 1'b1;
+             flight_data <= write_data;
+          end else begin
+    flight_forward <= write_pending && pending_address == read_address;
+             flight_data <= pending_data;
+          end
+       end else if (write_enable && write_address == flight_address) begin
+          flight_forward <= 1'b1;
+          flight_data <= write_data;
        end
     end
     
     always @(*) begin
-       read_data = forward ? forward_data : ram_data;
+       read_data = forward ? forward_data : landed;
     end
 endmodule // dsc_engine$dw$window$rows$2$hist$0
 
@@ -16887,7 +17226,12 @@ module dsc_engine$dw$window$rows$2$hist$1(clock,write_enable,write_address,write
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The last read's address was being written: its word is forward_data.
+    // The address in flight (read into ram_data), and the newest word written to it since.
+    reg [5:0] flight_address;
+    reg flight_forward;
+    reg [31:0] flight_data;
+    // The landed word: ram_data registered (nothing else after the block RAM), or its replacement.
+    reg [31:0] landed;
     reg forward;
     reg [31:0] forward_data;
     // The write, done on the next edge (the RAM's write port is fed from registers).
@@ -16896,7 +17240,7 @@ module dsc_engine$dw$window$rows$2$hist$1(clock,write_enable,write_address,write
     reg [31:0] pending_data;
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
        if (write_pending) begin
@@ -16904,18 +17248,30 @@ module dsc_engine$dw$window$rows$2$hist$1(clock,write_enable,write_address,write
        end
        if (read_enable) begin
           ram_data <= mem[read_address];
-          if (write_enable && write_address == read_address) begin
+          landed <= ram_data;
+    if (write_enable && write_address == flight_address) begin
              forward <= 1'b1;
              forward_data <= write_data;
           end else begin
-             forward <= write_pending && pending_address == read_address;
-             forward_data <= pending_data;
+             forward <= flight_forward;
+             forward_data <= flight_data;
           end
+          flight_address <= read_address;
+          if (write_enable && write_address == read_address) begin
+             flight_forward <= 1'b1;
+             flight_data <= write_data;
+          end else begin
+    flight_forward <= write_pending && pending_address == read_address;
+             flight_data <= pending_data;
+          end
+       end else if (write_enable && write_address == flight_address) begin
+          flight_forward <= 1'b1;
+          flight_data <= write_data;
        end
     end
     
     always @(*) begin
-       read_data = forward ? forward_data : ram_data;
+       read_data = forward ? forward_data : landed;
     end
 endmodule // dsc_engine$dw$window$rows$2$hist$1
 
@@ -17097,7 +17453,7 @@ module dsc_engine$dw$window$rows$2$regs$2$held(d,q,clock);
 endmodule // dsc_engine$dw$window$rows$2$regs$2$held
 
 
-module dsc_engine$dw$window$rowscan(clock,load,step,size,stride2,extend,carry,flags,at_real,at_end,at_last_real,emit,last_emit,wrap_emit,wrap_flags,prev_emit,prev_flags);
+module dsc_engine$dw$window$rowscan(clock,load,step,size,stride2,extend,carry,flags,at_real,at_end,next_at_end,at_last_real,emit,last_emit,wrap_emit,wrap_flags,prev_emit,prev_flags);
     
     // Module arguments
     input wire  clock;
@@ -17110,6 +17466,7 @@ module dsc_engine$dw$window$rowscan(clock,load,step,size,stride2,extend,carry,fl
     output reg  [2:0] flags;
     output reg  at_real;
     output reg  at_end;
+    output reg  next_at_end;
     output reg  at_last_real;
     output reg  emit;
     output reg  last_emit;
@@ -17182,6 +17539,12 @@ module dsc_engine$dw$window$rowscan(clock,load,step,size,stride2,extend,carry,fl
     reg  end_short$d;
     wire  end_short$q;
     reg  end_short$clock;
+    reg  next_end_ext$d;
+    wire  next_end_ext$q;
+    reg  next_end_ext$clock;
+    reg  next_end_short$d;
+    wire  next_end_short$q;
+    reg  next_end_short$clock;
     
     // Local signals
     reg  [5:0] step_lead;
@@ -17199,6 +17562,7 @@ module dsc_engine$dw$window$rowscan(clock,load,step,size,stride2,extend,carry,fl
     reg  [5:0] load_last;
     reg  [5:0] load_short_last;
     reg  [5:0] pos_succ;
+    reg  [5:0] pos_succ2;
     
     // Sub module instances
     dsc_engine$dw$window$rowscan$pos pos(
@@ -17296,6 +17660,16 @@ module dsc_engine$dw$window$rowscan(clock,load,step,size,stride2,extend,carry,fl
         .q(end_short$q),
         .clock(end_short$clock)
     );
+    dsc_engine$dw$window$rowscan$next_end_ext next_end_ext(
+        .d(next_end_ext$d),
+        .q(next_end_ext$q),
+        .clock(next_end_ext$clock)
+    );
+    dsc_engine$dw$window$rowscan$next_end_short next_end_short(
+        .d(next_end_short$d),
+        .q(next_end_short$q),
+        .clock(next_end_short$clock)
+    );
     
     // Update code
     always @(*) begin
@@ -17318,6 +17692,8 @@ module dsc_engine$dw$window$rowscan(clock,load,step,size,stride2,extend,carry,fl
         w_emit_r$clock = clock;
         end_ext$clock = clock;
         end_short$clock = clock;
+        next_end_ext$clock = clock;
+        next_end_short$clock = clock;
         pos$d = pos$q;
         last$d = last$q;
         size_m1$d = size_m1$q;
@@ -17337,13 +17713,17 @@ module dsc_engine$dw$window$rowscan(clock,load,step,size,stride2,extend,carry,fl
         w_emit_r$d = w_emit_r$q;
         end_ext$d = end_ext$q;
         end_short$d = end_short$q;
+        next_end_ext$d = next_end_ext$q;
+        next_end_short$d = next_end_short$q;
         flags = in_image$q;
         at_real = |(in_image$q & one);
         if (extend) begin
             at_end = end_ext$q;
+            next_at_end = next_end_ext$q;
         end
         else begin
             at_end = end_short$q;
+            next_at_end = next_end_short$q;
         end
         at_last_real = pos$q == size_m1$q;
         emit = emit_r$q;
@@ -17387,6 +17767,7 @@ module dsc_engine$dw$window$rowscan(clock,load,step,size,stride2,extend,carry,fl
             w_step_rem_nz = w_remaining$q > 32'h1;
         end
         pos_succ = pos$q + 32'h1;
+        pos_succ2 = pos$q + 32'h2;
         load_last = size - 32'h1 + half;
         if (size < min_cols) begin
             load_short_last = min_cols - 32'h1;
@@ -17427,6 +17808,8 @@ module dsc_engine$dw$window$rowscan(clock,load,step,size,stride2,extend,carry,fl
             short_last$d = load_short_last;
             end_ext$d = load_last == 32'h0;
             end_short$d = load_short_last == 32'h0;
+            next_end_ext$d = load_last == 32'h1;
+            next_end_short$d = load_short_last == 32'h1;
             s2$d = stride2;
             phase$d = 1'b0;
             in_image$d = 32'h1;
@@ -17440,6 +17823,8 @@ module dsc_engine$dw$window$rowscan(clock,load,step,size,stride2,extend,carry,fl
             pos$d = pos_succ;
             end_ext$d = pos_succ == last$q;
             end_short$d = pos_succ == short_last$q;
+            next_end_ext$d = pos_succ2 == last$q;
+            next_end_short$d = pos_succ2 == short_last$q;
             in_image$d = (in_image$q << 32'h1) | (((pos$q < size_m1$q)) & 3'h7);
             lead$d = step_lead;
             phase$d = step_phase;
@@ -17568,6 +17953,44 @@ module dsc_engine$dw$window$rowscan$lead(d,q,clock);
     end
           
 endmodule // dsc_engine$dw$window$rowscan$lead
+
+
+module dsc_engine$dw$window$rowscan$next_end_ext(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$window$rowscan$next_end_ext
+
+
+module dsc_engine$dw$window$rowscan$next_end_short(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dsc_engine$dw$window$rowscan$next_end_short
 
 
 module dsc_engine$dw$window$rowscan$p_emit(d,q,clock);
