@@ -297,6 +297,8 @@ pub struct DepthwiseEngineQ<
     group_ok: Signal<Local, Bit>,
     write_ok: Signal<Local, Bit>,
     bad: Signal<Local, Bit>,
+    /// A write in range while idle (`¬bad` for every write but START).
+    take_idle: Signal<Local, Bit>,
     start: Signal<Local, Bit>,
     /// START taken last cycle: the layer starts (`active`, the window generator) from this
     /// flip-flop (for Fmax: the START checks and the scans' load logic do not meet in one
@@ -535,6 +537,7 @@ impl<
             group_ok: Default::default(),
             write_ok: Default::default(),
             bad: Default::default(),
+            take_idle: Default::default(),
             start: Default::default(),
             start_r: Default::default(),
             busy_now: Default::default(),
@@ -704,6 +707,10 @@ impl<
         self.bpend.d.next = false;
         self.mpend.d.next = false;
         self.spend.d.next = false;
+        // A write in range while idle: taken, unless it is START (whose verdict also checks the
+        // layer registers). Regions 1–4 and the bounds use it, so that their enables do not
+        // wait for START's checks.
+        self.take_idle.next = self.port.valid.val() && self.port.data_ok.val() && !self.busy_now.val();
         if self.port.valid.val() && !self.bad.val() {
             if self.region.val() == 0 {
                 if self.index.val() == 0 {
@@ -738,6 +745,8 @@ impl<
                     self.im2col.d.next = (self.port.data.val() == 1) && self.im2col_fits.val();
                 }
             }
+        }
+        if self.take_idle.val() {
             self.pgroup.d.next = self.index.val().get_bits::<GADDR>(0);
             if self.region.val() == 1 {
                 self.wstage.d.next = (self.wstage.q.val() >> 8)
@@ -762,11 +771,11 @@ impl<
         }
         // The clamp check, like the row check, sees the bounds as they are after this edge
         // (offset binary: a signed compare as an unsigned one). A bound's write is taken
-        // when it is valid and the engine idle — `!bad` for these indices, spelled out so the
-        // check does not depend on START's own verdict.
+        // when it is valid and the engine idle — `take_idle`, so the check does not depend on
+        // START's own verdict.
         self.lo_off.next = self.act_min.q.val() ^ 0x80;
         self.hi_off.next = self.act_max.q.val() ^ 0x80;
-        if self.port.valid.val() && self.port.data_ok.val() && !self.busy_now.val() && (self.region.val() == 0) {
+        if self.take_idle.val() && (self.region.val() == 0) {
             if self.index.val() == 6 {
                 self.lo_off.next = self.port.data.val().get_bits::<8>(0) ^ 0x80;
             }
@@ -775,9 +784,7 @@ impl<
             }
         }
         self.clamp_ok.d.next = self.lo_off.val() <= self.hi_off.val();
-        // The row check follows W and G as written (a write is taken when valid, in range and
-        // idle — `!bad` for these indices, spelled out so the check does not depend on START's
-        // own verdict).
+        // The row check follows W and G as written (`take_idle`, as the clamp check).
         for i in 0..self.row_fits.len() {
             self.row_fits[i].clock.next = self.clock.val();
             self.row_fits[i].a.next = self.port.data.val().get_bits::<CB>(0);
@@ -786,7 +793,7 @@ impl<
             self.row_fits[i].b_minus_1_held.next = self.last_group.q.val();
             self.row_fits[i].load_a.next = false;
             self.row_fits[i].load_b.next = false;
-            if self.port.valid.val() && self.port.data_ok.val() && !self.busy_now.val() && (self.region.val() == 0) {
+            if self.take_idle.val() && (self.region.val() == 0) {
                 self.row_fits[i].load_a.next = self.index.val() == 1;
                 self.row_fits[i].load_b.next = self.index.val() == 2;
             }
