@@ -1337,6 +1337,7 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
     reg  group_ok;
     reg  write_ok;
     reg  bad;
+    reg  take_idle;
     reg  start;
     reg  busy_now;
     reg  accept;
@@ -2000,6 +2001,7 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
         bpend$d = 1'b0;
         mpend$d = 1'b0;
         spend$d = 1'b0;
+        take_idle = port$valid && port$data_ok && ~busy_now;
         if (port$valid && ~bad) begin
             if (region == 32'h0) begin
                 if (index == 32'h0) begin
@@ -2033,6 +2035,8 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
                     im2col$d = (port$data == 32'h1) && im2col_fits;
                 end
             end
+        end
+        if (take_idle) begin
             pgroup$d = index[(32'h0)+:(6)];
             if (region == 32'h1) begin
                 wstage$d = (wstage$q >> 32'h8) | (((port$data[(32'h0)+:(8)]) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff) << wtop);
@@ -2055,7 +2059,7 @@ module board_icebreaker$engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata
         end
         lo_off = act_min$q ^ 32'h80;
         hi_off = act_max$q ^ 32'h80;
-        if (port$valid && port$data_ok && ~busy_now && (region == 32'h0)) begin
+        if (take_idle && (region == 32'h0)) begin
             if (index == 32'h6) begin
                 lo_off = port$data[(32'h0)+:(8)] ^ 32'h80;
             end
@@ -16651,42 +16655,70 @@ module board_icebreaker$engine$window$line_buffers$0(clock,write_enable,write_ad
     (* no_rw_check *)
     reg [31:0] mem [0:4095];
     reg [31:0] ram_data;
-    // The address in flight (read into ram_data), and the newest word written to it since.
+    // The write of the last edge, done on this one (the RAM's write port is fed from
+    // registers), and the write of the edge before.
+    reg write_pending;
+    reg [11:0] pending_address;
+    reg [31:0] pending_data;
+    reg older_pending;
+    reg [11:0] older_address;
+    reg [31:0] older_data;
+    // The address in flight (read into ram_data; flight_new: on the last edge), and the newest
+    // word written to it since.
     reg [11:0] flight_address;
+    reg flight_new;
     reg flight_forward;
     reg [31:0] flight_data;
     // The landed word: ram_data registered (nothing else after the block RAM), or its replacement.
     reg [31:0] landed;
     reg forward;
     reg [31:0] forward_data;
-    // The write, done on the next edge (the RAM's write port is fed from registers).
-    reg write_pending;
-    reg [11:0] pending_address;
-    reg [31:0] pending_data;
+    // The newest word written to the address in flight before this edge. On the edge after the
+    // read, the block RAM missed the writes of the read's edge (pending) and of the edge before
+    // (older: done on the read's edge).
+    reg known;
+    reg [31:0] known_data;
+    
+    always @(*) begin
+       if (flight_new && write_pending && pending_address == flight_address) begin
+          known = 1'b1;
+          known_data = pending_data;
+       end else if (flight_new && older_pending && older_address == flight_address) begin
+          known = 1'b1;
+          known_data = older_data;
+       end else begin
+          known = flight_forward;
+          known_data = flight_data;
+       end
+    end
     
     always @(posedge clock) begin
-    write_pending <= write_enable;
+       write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
+       older_pending <= write_pending;
+       older_address <= pending_address;
+       older_data <= pending_data;
        if (write_pending) begin
           mem[pending_address] <= pending_data;
        end
        if (read_enable) begin
           ram_data <= mem[read_address];
           landed <= ram_data;
-    forward <= flight_forward;
-          forward_data <= flight_data;
+    forward <= known;
+          forward_data <= known_data;
           flight_address <= read_address;
-          if (write_enable && write_address == read_address) begin
+          flight_new <= 1'b1;
+          flight_forward <= 1'b0;
+       end else begin
+          flight_new <= 1'b0;
+          if (write_enable && write_address == flight_address) begin
              flight_forward <= 1'b1;
              flight_data <= write_data;
           end else begin
-    flight_forward <= write_pending && pending_address == read_address;
-             flight_data <= pending_data;
+             flight_forward <= known;
+             flight_data <= known_data;
           end
-       end else if (write_enable && write_address == flight_address) begin
-          flight_forward <= 1'b1;
-          flight_data <= write_data;
        end
     end
     
@@ -16711,42 +16743,70 @@ module board_icebreaker$engine$window$line_buffers$1(clock,write_enable,write_ad
     (* no_rw_check *)
     reg [31:0] mem [0:4095];
     reg [31:0] ram_data;
-    // The address in flight (read into ram_data), and the newest word written to it since.
+    // The write of the last edge, done on this one (the RAM's write port is fed from
+    // registers), and the write of the edge before.
+    reg write_pending;
+    reg [11:0] pending_address;
+    reg [31:0] pending_data;
+    reg older_pending;
+    reg [11:0] older_address;
+    reg [31:0] older_data;
+    // The address in flight (read into ram_data; flight_new: on the last edge), and the newest
+    // word written to it since.
     reg [11:0] flight_address;
+    reg flight_new;
     reg flight_forward;
     reg [31:0] flight_data;
     // The landed word: ram_data registered (nothing else after the block RAM), or its replacement.
     reg [31:0] landed;
     reg forward;
     reg [31:0] forward_data;
-    // The write, done on the next edge (the RAM's write port is fed from registers).
-    reg write_pending;
-    reg [11:0] pending_address;
-    reg [31:0] pending_data;
+    // The newest word written to the address in flight before this edge. On the edge after the
+    // read, the block RAM missed the writes of the read's edge (pending) and of the edge before
+    // (older: done on the read's edge).
+    reg known;
+    reg [31:0] known_data;
+    
+    always @(*) begin
+       if (flight_new && write_pending && pending_address == flight_address) begin
+          known = 1'b1;
+          known_data = pending_data;
+       end else if (flight_new && older_pending && older_address == flight_address) begin
+          known = 1'b1;
+          known_data = older_data;
+       end else begin
+          known = flight_forward;
+          known_data = flight_data;
+       end
+    end
     
     always @(posedge clock) begin
-    write_pending <= write_enable;
+       write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
+       older_pending <= write_pending;
+       older_address <= pending_address;
+       older_data <= pending_data;
        if (write_pending) begin
           mem[pending_address] <= pending_data;
        end
        if (read_enable) begin
           ram_data <= mem[read_address];
           landed <= ram_data;
-    forward <= flight_forward;
-          forward_data <= flight_data;
+    forward <= known;
+          forward_data <= known_data;
           flight_address <= read_address;
-          if (write_enable && write_address == read_address) begin
+          flight_new <= 1'b1;
+          flight_forward <= 1'b0;
+       end else begin
+          flight_new <= 1'b0;
+          if (write_enable && write_address == flight_address) begin
              flight_forward <= 1'b1;
              flight_data <= write_data;
           end else begin
-    flight_forward <= write_pending && pending_address == read_address;
-             flight_data <= pending_data;
+             flight_forward <= known;
+             flight_data <= known_data;
           end
-       end else if (write_enable && write_address == flight_address) begin
-          flight_forward <= 1'b1;
-          flight_data <= write_data;
        end
     end
     
@@ -16978,23 +17038,50 @@ module board_icebreaker$engine$window$rows$0$hist$0(clock,write_enable,write_add
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The address in flight (read into ram_data), and the newest word written to it since.
+    // The write of the last edge, done on this one (the RAM's write port is fed from
+    // registers), and the write of the edge before.
+    reg write_pending;
+    reg [5:0] pending_address;
+    reg [31:0] pending_data;
+    reg older_pending;
+    reg [5:0] older_address;
+    reg [31:0] older_data;
+    // The address in flight (read into ram_data; flight_new: on the last edge), and the newest
+    // word written to it since.
     reg [5:0] flight_address;
+    reg flight_new;
     reg flight_forward;
     reg [31:0] flight_data;
     // The landed word: ram_data registered (nothing else after the block RAM), or its replacement.
     reg [31:0] landed;
     reg forward;
     reg [31:0] forward_data;
-    // The write, done on the next edge (the RAM's write port is fed from registers).
-    reg write_pending;
-    reg [5:0] pending_address;
-    reg [31:0] pending_data;
+    // The newest word written to the address in flight before this edge. On the edge after the
+    // read, the block RAM missed the writes of the read's edge (pending) and of the edge before
+    // (older: done on the read's edge).
+    reg known;
+    reg [31:0] known_data;
+    
+    always @(*) begin
+       if (flight_new && write_pending && pending_address == flight_address) begin
+          known = 1'b1;
+          known_data = pending_data;
+       end else if (flight_new && older_pending && older_address == flight_address) begin
+          known = 1'b1;
+          known_data = older_data;
+       end else begin
+          known = flight_forward;
+          known_data = flight_data;
+       end
+    end
     
     always @(posedge clock) begin
-    write_pending <= write_enable;
+       write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
+       older_pending <= write_pending;
+       older_address <= pending_address;
+       older_data <= pending_data;
        if (write_pending) begin
           mem[pending_address] <= pending_data;
        end
@@ -17005,20 +17092,21 @@ module board_icebreaker$engine$window$rows$0$hist$0(clock,write_enable,write_add
              forward <= 1'b1;
              forward_data <= write_data;
           end else begin
-             forward <= flight_forward;
-             forward_data <= flight_data;
+             forward <= known;
+             forward_data <= known_data;
           end
           flight_address <= read_address;
-          if (write_enable && write_address == read_address) begin
+          flight_new <= 1'b1;
+          flight_forward <= 1'b0;
+       end else begin
+          flight_new <= 1'b0;
+          if (write_enable && write_address == flight_address) begin
              flight_forward <= 1'b1;
              flight_data <= write_data;
           end else begin
-    flight_forward <= write_pending && pending_address == read_address;
-             flight_data <= pending_data;
+             flight_forward <= known;
+             flight_data <= known_data;
           end
-       end else if (write_enable && write_address == flight_address) begin
-          flight_forward <= 1'b1;
-          flight_data <= write_data;
        end
     end
     
@@ -17043,23 +17131,50 @@ module board_icebreaker$engine$window$rows$0$hist$1(clock,write_enable,write_add
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The address in flight (read into ram_data), and the newest word written to it since.
+    // The write of the last edge, done on this one (the RAM's write port is fed from
+    // registers), and the write of the edge before.
+    reg write_pending;
+    reg [5:0] pending_address;
+    reg [31:0] pending_data;
+    reg older_pending;
+    reg [5:0] older_address;
+    reg [31:0] older_data;
+    // The address in flight (read into ram_data; flight_new: on the last edge), and the newest
+    // word written to it since.
     reg [5:0] flight_address;
+    reg flight_new;
     reg flight_forward;
     reg [31:0] flight_data;
     // The landed word: ram_data registered (nothing else after the block RAM), or its replacement.
     reg [31:0] landed;
     reg forward;
     reg [31:0] forward_data;
-    // The write, done on the next edge (the RAM's write port is fed from registers).
-    reg write_pending;
-    reg [5:0] pending_address;
-    reg [31:0] pending_data;
+    // The newest word written to the address in flight before this edge. On the edge after the
+    // read, the block RAM missed the writes of the read's edge (pending) and of the edge before
+    // (older: done on the read's edge).
+    reg known;
+    reg [31:0] known_data;
+    
+    always @(*) begin
+       if (flight_new && write_pending && pending_address == flight_address) begin
+          known = 1'b1;
+          known_data = pending_data;
+       end else if (flight_new && older_pending && older_address == flight_address) begin
+          known = 1'b1;
+          known_data = older_data;
+       end else begin
+          known = flight_forward;
+          known_data = flight_data;
+       end
+    end
     
     always @(posedge clock) begin
-    write_pending <= write_enable;
+       write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
+       older_pending <= write_pending;
+       older_address <= pending_address;
+       older_data <= pending_data;
        if (write_pending) begin
           mem[pending_address] <= pending_data;
        end
@@ -17070,20 +17185,21 @@ module board_icebreaker$engine$window$rows$0$hist$1(clock,write_enable,write_add
              forward <= 1'b1;
              forward_data <= write_data;
           end else begin
-             forward <= flight_forward;
-             forward_data <= flight_data;
+             forward <= known;
+             forward_data <= known_data;
           end
           flight_address <= read_address;
-          if (write_enable && write_address == read_address) begin
+          flight_new <= 1'b1;
+          flight_forward <= 1'b0;
+       end else begin
+          flight_new <= 1'b0;
+          if (write_enable && write_address == flight_address) begin
              flight_forward <= 1'b1;
              flight_data <= write_data;
           end else begin
-    flight_forward <= write_pending && pending_address == read_address;
-             flight_data <= pending_data;
+             flight_forward <= known;
+             flight_data <= known_data;
           end
-       end else if (write_enable && write_address == flight_address) begin
-          flight_forward <= 1'b1;
-          flight_data <= write_data;
        end
     end
     
@@ -17435,23 +17551,50 @@ module board_icebreaker$engine$window$rows$1$hist$0(clock,write_enable,write_add
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The address in flight (read into ram_data), and the newest word written to it since.
+    // The write of the last edge, done on this one (the RAM's write port is fed from
+    // registers), and the write of the edge before.
+    reg write_pending;
+    reg [5:0] pending_address;
+    reg [31:0] pending_data;
+    reg older_pending;
+    reg [5:0] older_address;
+    reg [31:0] older_data;
+    // The address in flight (read into ram_data; flight_new: on the last edge), and the newest
+    // word written to it since.
     reg [5:0] flight_address;
+    reg flight_new;
     reg flight_forward;
     reg [31:0] flight_data;
     // The landed word: ram_data registered (nothing else after the block RAM), or its replacement.
     reg [31:0] landed;
     reg forward;
     reg [31:0] forward_data;
-    // The write, done on the next edge (the RAM's write port is fed from registers).
-    reg write_pending;
-    reg [5:0] pending_address;
-    reg [31:0] pending_data;
+    // The newest word written to the address in flight before this edge. On the edge after the
+    // read, the block RAM missed the writes of the read's edge (pending) and of the edge before
+    // (older: done on the read's edge).
+    reg known;
+    reg [31:0] known_data;
+    
+    always @(*) begin
+       if (flight_new && write_pending && pending_address == flight_address) begin
+          known = 1'b1;
+          known_data = pending_data;
+       end else if (flight_new && older_pending && older_address == flight_address) begin
+          known = 1'b1;
+          known_data = older_data;
+       end else begin
+          known = flight_forward;
+          known_data = flight_data;
+       end
+    end
     
     always @(posedge clock) begin
-    write_pending <= write_enable;
+       write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
+       older_pending <= write_pending;
+       older_address <= pending_address;
+       older_data <= pending_data;
        if (write_pending) begin
           mem[pending_address] <= pending_data;
        end
@@ -17462,20 +17605,21 @@ module board_icebreaker$engine$window$rows$1$hist$0(clock,write_enable,write_add
              forward <= 1'b1;
              forward_data <= write_data;
           end else begin
-             forward <= flight_forward;
-             forward_data <= flight_data;
+             forward <= known;
+             forward_data <= known_data;
           end
           flight_address <= read_address;
-          if (write_enable && write_address == read_address) begin
+          flight_new <= 1'b1;
+          flight_forward <= 1'b0;
+       end else begin
+          flight_new <= 1'b0;
+          if (write_enable && write_address == flight_address) begin
              flight_forward <= 1'b1;
              flight_data <= write_data;
           end else begin
-    flight_forward <= write_pending && pending_address == read_address;
-             flight_data <= pending_data;
+             flight_forward <= known;
+             flight_data <= known_data;
           end
-       end else if (write_enable && write_address == flight_address) begin
-          flight_forward <= 1'b1;
-          flight_data <= write_data;
        end
     end
     
@@ -17500,23 +17644,50 @@ module board_icebreaker$engine$window$rows$1$hist$1(clock,write_enable,write_add
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The address in flight (read into ram_data), and the newest word written to it since.
+    // The write of the last edge, done on this one (the RAM's write port is fed from
+    // registers), and the write of the edge before.
+    reg write_pending;
+    reg [5:0] pending_address;
+    reg [31:0] pending_data;
+    reg older_pending;
+    reg [5:0] older_address;
+    reg [31:0] older_data;
+    // The address in flight (read into ram_data; flight_new: on the last edge), and the newest
+    // word written to it since.
     reg [5:0] flight_address;
+    reg flight_new;
     reg flight_forward;
     reg [31:0] flight_data;
     // The landed word: ram_data registered (nothing else after the block RAM), or its replacement.
     reg [31:0] landed;
     reg forward;
     reg [31:0] forward_data;
-    // The write, done on the next edge (the RAM's write port is fed from registers).
-    reg write_pending;
-    reg [5:0] pending_address;
-    reg [31:0] pending_data;
+    // The newest word written to the address in flight before this edge. On the edge after the
+    // read, the block RAM missed the writes of the read's edge (pending) and of the edge before
+    // (older: done on the read's edge).
+    reg known;
+    reg [31:0] known_data;
+    
+    always @(*) begin
+       if (flight_new && write_pending && pending_address == flight_address) begin
+          known = 1'b1;
+          known_data = pending_data;
+       end else if (flight_new && older_pending && older_address == flight_address) begin
+          known = 1'b1;
+          known_data = older_data;
+       end else begin
+          known = flight_forward;
+          known_data = flight_data;
+       end
+    end
     
     always @(posedge clock) begin
-    write_pending <= write_enable;
+       write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
+       older_pending <= write_pending;
+       older_address <= pending_address;
+       older_data <= pending_data;
        if (write_pending) begin
           mem[pending_address] <= pending_data;
        end
@@ -17527,20 +17698,21 @@ module board_icebreaker$engine$window$rows$1$hist$1(clock,write_enable,write_add
              forward <= 1'b1;
              forward_data <= write_data;
           end else begin
-             forward <= flight_forward;
-             forward_data <= flight_data;
+             forward <= known;
+             forward_data <= known_data;
           end
           flight_address <= read_address;
-          if (write_enable && write_address == read_address) begin
+          flight_new <= 1'b1;
+          flight_forward <= 1'b0;
+       end else begin
+          flight_new <= 1'b0;
+          if (write_enable && write_address == flight_address) begin
              flight_forward <= 1'b1;
              flight_data <= write_data;
           end else begin
-    flight_forward <= write_pending && pending_address == read_address;
-             flight_data <= pending_data;
+             flight_forward <= known;
+             flight_data <= known_data;
           end
-       end else if (write_enable && write_address == flight_address) begin
-          flight_forward <= 1'b1;
-          flight_data <= write_data;
        end
     end
     
@@ -17892,23 +18064,50 @@ module board_icebreaker$engine$window$rows$2$hist$0(clock,write_enable,write_add
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The address in flight (read into ram_data), and the newest word written to it since.
+    // The write of the last edge, done on this one (the RAM's write port is fed from
+    // registers), and the write of the edge before.
+    reg write_pending;
+    reg [5:0] pending_address;
+    reg [31:0] pending_data;
+    reg older_pending;
+    reg [5:0] older_address;
+    reg [31:0] older_data;
+    // The address in flight (read into ram_data; flight_new: on the last edge), and the newest
+    // word written to it since.
     reg [5:0] flight_address;
+    reg flight_new;
     reg flight_forward;
     reg [31:0] flight_data;
     // The landed word: ram_data registered (nothing else after the block RAM), or its replacement.
     reg [31:0] landed;
     reg forward;
     reg [31:0] forward_data;
-    // The write, done on the next edge (the RAM's write port is fed from registers).
-    reg write_pending;
-    reg [5:0] pending_address;
-    reg [31:0] pending_data;
+    // The newest word written to the address in flight before this edge. On the edge after the
+    // read, the block RAM missed the writes of the read's edge (pending) and of the edge before
+    // (older: done on the read's edge).
+    reg known;
+    reg [31:0] known_data;
+    
+    always @(*) begin
+       if (flight_new && write_pending && pending_address == flight_address) begin
+          known = 1'b1;
+          known_data = pending_data;
+       end else if (flight_new && older_pending && older_address == flight_address) begin
+          known = 1'b1;
+          known_data = older_data;
+       end else begin
+          known = flight_forward;
+          known_data = flight_data;
+       end
+    end
     
     always @(posedge clock) begin
-    write_pending <= write_enable;
+       write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
+       older_pending <= write_pending;
+       older_address <= pending_address;
+       older_data <= pending_data;
        if (write_pending) begin
           mem[pending_address] <= pending_data;
        end
@@ -17919,20 +18118,21 @@ module board_icebreaker$engine$window$rows$2$hist$0(clock,write_enable,write_add
              forward <= 1'b1;
              forward_data <= write_data;
           end else begin
-             forward <= flight_forward;
-             forward_data <= flight_data;
+             forward <= known;
+             forward_data <= known_data;
           end
           flight_address <= read_address;
-          if (write_enable && write_address == read_address) begin
+          flight_new <= 1'b1;
+          flight_forward <= 1'b0;
+       end else begin
+          flight_new <= 1'b0;
+          if (write_enable && write_address == flight_address) begin
              flight_forward <= 1'b1;
              flight_data <= write_data;
           end else begin
-    flight_forward <= write_pending && pending_address == read_address;
-             flight_data <= pending_data;
+             flight_forward <= known;
+             flight_data <= known_data;
           end
-       end else if (write_enable && write_address == flight_address) begin
-          flight_forward <= 1'b1;
-          flight_data <= write_data;
        end
     end
     
@@ -17957,23 +18157,50 @@ module board_icebreaker$engine$window$rows$2$hist$1(clock,write_enable,write_add
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The address in flight (read into ram_data), and the newest word written to it since.
+    // The write of the last edge, done on this one (the RAM's write port is fed from
+    // registers), and the write of the edge before.
+    reg write_pending;
+    reg [5:0] pending_address;
+    reg [31:0] pending_data;
+    reg older_pending;
+    reg [5:0] older_address;
+    reg [31:0] older_data;
+    // The address in flight (read into ram_data; flight_new: on the last edge), and the newest
+    // word written to it since.
     reg [5:0] flight_address;
+    reg flight_new;
     reg flight_forward;
     reg [31:0] flight_data;
     // The landed word: ram_data registered (nothing else after the block RAM), or its replacement.
     reg [31:0] landed;
     reg forward;
     reg [31:0] forward_data;
-    // The write, done on the next edge (the RAM's write port is fed from registers).
-    reg write_pending;
-    reg [5:0] pending_address;
-    reg [31:0] pending_data;
+    // The newest word written to the address in flight before this edge. On the edge after the
+    // read, the block RAM missed the writes of the read's edge (pending) and of the edge before
+    // (older: done on the read's edge).
+    reg known;
+    reg [31:0] known_data;
+    
+    always @(*) begin
+       if (flight_new && write_pending && pending_address == flight_address) begin
+          known = 1'b1;
+          known_data = pending_data;
+       end else if (flight_new && older_pending && older_address == flight_address) begin
+          known = 1'b1;
+          known_data = older_data;
+       end else begin
+          known = flight_forward;
+          known_data = flight_data;
+       end
+    end
     
     always @(posedge clock) begin
-    write_pending <= write_enable;
+       write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
+       older_pending <= write_pending;
+       older_address <= pending_address;
+       older_data <= pending_data;
        if (write_pending) begin
           mem[pending_address] <= pending_data;
        end
@@ -17984,20 +18211,21 @@ module board_icebreaker$engine$window$rows$2$hist$1(clock,write_enable,write_add
              forward <= 1'b1;
              forward_data <= write_data;
           end else begin
-             forward <= flight_forward;
-             forward_data <= flight_data;
+             forward <= known;
+             forward_data <= known_data;
           end
           flight_address <= read_address;
-          if (write_enable && write_address == read_address) begin
+          flight_new <= 1'b1;
+          flight_forward <= 1'b0;
+       end else begin
+          flight_new <= 1'b0;
+          if (write_enable && write_address == flight_address) begin
              flight_forward <= 1'b1;
              flight_data <= write_data;
           end else begin
-    flight_forward <= write_pending && pending_address == read_address;
-             flight_data <= pending_data;
+             flight_forward <= known;
+             flight_data <= known_data;
           end
-       end else if (write_enable && write_address == flight_address) begin
-          flight_forward <= 1'b1;
-          flight_data <= write_data;
        end
     end
     

@@ -392,6 +392,7 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
     reg  group_ok;
     reg  write_ok;
     reg  bad;
+    reg  take_idle;
     reg  start;
     reg  busy_now;
     reg  accept;
@@ -1055,6 +1056,7 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
         bpend$d = 1'b0;
         mpend$d = 1'b0;
         spend$d = 1'b0;
+        take_idle = port$valid && port$data_ok && ~busy_now;
         if (port$valid && ~bad) begin
             if (region == 32'h0) begin
                 if (index == 32'h0) begin
@@ -1088,6 +1090,8 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
                     im2col$d = (port$data == 32'h1) && im2col_fits;
                 end
             end
+        end
+        if (take_idle) begin
             pgroup$d = index[(32'h0)+:(6)];
             if (region == 32'h1) begin
                 wstage$d = (wstage$q >> 32'h8) | (((port$data[(32'h0)+:(8)]) & 288'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff) << wtop);
@@ -1110,7 +1114,7 @@ module depthwise_engine(clock,reset,cfg_valid,cfg_addr,cfg_data,inp$tdata,inp$tv
         end
         lo_off = act_min$q ^ 32'h80;
         hi_off = act_max$q ^ 32'h80;
-        if (port$valid && port$data_ok && ~busy_now && (region == 32'h0)) begin
+        if (take_idle && (region == 32'h0)) begin
             if (index == 32'h6) begin
                 lo_off = port$data[(32'h0)+:(8)] ^ 32'h80;
             end
@@ -15706,42 +15710,70 @@ module depthwise_engine$window$line_buffers$0(clock,write_enable,write_address,w
     (* no_rw_check *)
     reg [31:0] mem [0:4095];
     reg [31:0] ram_data;
-    // The address in flight (read into ram_data), and the newest word written to it since.
+    // The write of the last edge, done on this one (the RAM's write port is fed from
+    // registers), and the write of the edge before.
+    reg write_pending;
+    reg [11:0] pending_address;
+    reg [31:0] pending_data;
+    reg older_pending;
+    reg [11:0] older_address;
+    reg [31:0] older_data;
+    // The address in flight (read into ram_data; flight_new: on the last edge), and the newest
+    // word written to it since.
     reg [11:0] flight_address;
+    reg flight_new;
     reg flight_forward;
     reg [31:0] flight_data;
     // The landed word: ram_data registered (nothing else after the block RAM), or its replacement.
     reg [31:0] landed;
     reg forward;
     reg [31:0] forward_data;
-    // The write, done on the next edge (the RAM's write port is fed from registers).
-    reg write_pending;
-    reg [11:0] pending_address;
-    reg [31:0] pending_data;
+    // The newest word written to the address in flight before this edge. On the edge after the
+    // read, the block RAM missed the writes of the read's edge (pending) and of the edge before
+    // (older: done on the read's edge).
+    reg known;
+    reg [31:0] known_data;
+    
+    always @(*) begin
+       if (flight_new && write_pending && pending_address == flight_address) begin
+          known = 1'b1;
+          known_data = pending_data;
+       end else if (flight_new && older_pending && older_address == flight_address) begin
+          known = 1'b1;
+          known_data = older_data;
+       end else begin
+          known = flight_forward;
+          known_data = flight_data;
+       end
+    end
     
     always @(posedge clock) begin
-    write_pending <= write_enable;
+       write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
+       older_pending <= write_pending;
+       older_address <= pending_address;
+       older_data <= pending_data;
        if (write_pending) begin
           mem[pending_address] <= pending_data;
        end
        if (read_enable) begin
           ram_data <= mem[read_address];
           landed <= ram_data;
-    forward <= flight_forward;
-          forward_data <= flight_data;
+    forward <= known;
+          forward_data <= known_data;
           flight_address <= read_address;
-          if (write_enable && write_address == read_address) begin
+          flight_new <= 1'b1;
+          flight_forward <= 1'b0;
+       end else begin
+          flight_new <= 1'b0;
+          if (write_enable && write_address == flight_address) begin
              flight_forward <= 1'b1;
              flight_data <= write_data;
           end else begin
-    flight_forward <= write_pending && pending_address == read_address;
-             flight_data <= pending_data;
+             flight_forward <= known;
+             flight_data <= known_data;
           end
-       end else if (write_enable && write_address == flight_address) begin
-          flight_forward <= 1'b1;
-          flight_data <= write_data;
        end
     end
     
@@ -15766,42 +15798,70 @@ module depthwise_engine$window$line_buffers$1(clock,write_enable,write_address,w
     (* no_rw_check *)
     reg [31:0] mem [0:4095];
     reg [31:0] ram_data;
-    // The address in flight (read into ram_data), and the newest word written to it since.
+    // The write of the last edge, done on this one (the RAM's write port is fed from
+    // registers), and the write of the edge before.
+    reg write_pending;
+    reg [11:0] pending_address;
+    reg [31:0] pending_data;
+    reg older_pending;
+    reg [11:0] older_address;
+    reg [31:0] older_data;
+    // The address in flight (read into ram_data; flight_new: on the last edge), and the newest
+    // word written to it since.
     reg [11:0] flight_address;
+    reg flight_new;
     reg flight_forward;
     reg [31:0] flight_data;
     // The landed word: ram_data registered (nothing else after the block RAM), or its replacement.
     reg [31:0] landed;
     reg forward;
     reg [31:0] forward_data;
-    // The write, done on the next edge (the RAM's write port is fed from registers).
-    reg write_pending;
-    reg [11:0] pending_address;
-    reg [31:0] pending_data;
+    // The newest word written to the address in flight before this edge. On the edge after the
+    // read, the block RAM missed the writes of the read's edge (pending) and of the edge before
+    // (older: done on the read's edge).
+    reg known;
+    reg [31:0] known_data;
+    
+    always @(*) begin
+       if (flight_new && write_pending && pending_address == flight_address) begin
+          known = 1'b1;
+          known_data = pending_data;
+       end else if (flight_new && older_pending && older_address == flight_address) begin
+          known = 1'b1;
+          known_data = older_data;
+       end else begin
+          known = flight_forward;
+          known_data = flight_data;
+       end
+    end
     
     always @(posedge clock) begin
-    write_pending <= write_enable;
+       write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
+       older_pending <= write_pending;
+       older_address <= pending_address;
+       older_data <= pending_data;
        if (write_pending) begin
           mem[pending_address] <= pending_data;
        end
        if (read_enable) begin
           ram_data <= mem[read_address];
           landed <= ram_data;
-    forward <= flight_forward;
-          forward_data <= flight_data;
+    forward <= known;
+          forward_data <= known_data;
           flight_address <= read_address;
-          if (write_enable && write_address == read_address) begin
+          flight_new <= 1'b1;
+          flight_forward <= 1'b0;
+       end else begin
+          flight_new <= 1'b0;
+          if (write_enable && write_address == flight_address) begin
              flight_forward <= 1'b1;
              flight_data <= write_data;
           end else begin
-    flight_forward <= write_pending && pending_address == read_address;
-             flight_data <= pending_data;
+             flight_forward <= known;
+             flight_data <= known_data;
           end
-       end else if (write_enable && write_address == flight_address) begin
-          flight_forward <= 1'b1;
-          flight_data <= write_data;
        end
     end
     
@@ -16033,23 +16093,50 @@ module depthwise_engine$window$rows$0$hist$0(clock,write_enable,write_address,wr
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The address in flight (read into ram_data), and the newest word written to it since.
+    // The write of the last edge, done on this one (the RAM's write port is fed from
+    // registers), and the write of the edge before.
+    reg write_pending;
+    reg [5:0] pending_address;
+    reg [31:0] pending_data;
+    reg older_pending;
+    reg [5:0] older_address;
+    reg [31:0] older_data;
+    // The address in flight (read into ram_data; flight_new: on the last edge), and the newest
+    // word written to it since.
     reg [5:0] flight_address;
+    reg flight_new;
     reg flight_forward;
     reg [31:0] flight_data;
     // The landed word: ram_data registered (nothing else after the block RAM), or its replacement.
     reg [31:0] landed;
     reg forward;
     reg [31:0] forward_data;
-    // The write, done on the next edge (the RAM's write port is fed from registers).
-    reg write_pending;
-    reg [5:0] pending_address;
-    reg [31:0] pending_data;
+    // The newest word written to the address in flight before this edge. On the edge after the
+    // read, the block RAM missed the writes of the read's edge (pending) and of the edge before
+    // (older: done on the read's edge).
+    reg known;
+    reg [31:0] known_data;
+    
+    always @(*) begin
+       if (flight_new && write_pending && pending_address == flight_address) begin
+          known = 1'b1;
+          known_data = pending_data;
+       end else if (flight_new && older_pending && older_address == flight_address) begin
+          known = 1'b1;
+          known_data = older_data;
+       end else begin
+          known = flight_forward;
+          known_data = flight_data;
+       end
+    end
     
     always @(posedge clock) begin
-    write_pending <= write_enable;
+       write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
+       older_pending <= write_pending;
+       older_address <= pending_address;
+       older_data <= pending_data;
        if (write_pending) begin
           mem[pending_address] <= pending_data;
        end
@@ -16060,20 +16147,21 @@ module depthwise_engine$window$rows$0$hist$0(clock,write_enable,write_address,wr
              forward <= 1'b1;
              forward_data <= write_data;
           end else begin
-             forward <= flight_forward;
-             forward_data <= flight_data;
+             forward <= known;
+             forward_data <= known_data;
           end
           flight_address <= read_address;
-          if (write_enable && write_address == read_address) begin
+          flight_new <= 1'b1;
+          flight_forward <= 1'b0;
+       end else begin
+          flight_new <= 1'b0;
+          if (write_enable && write_address == flight_address) begin
              flight_forward <= 1'b1;
              flight_data <= write_data;
           end else begin
-    flight_forward <= write_pending && pending_address == read_address;
-             flight_data <= pending_data;
+             flight_forward <= known;
+             flight_data <= known_data;
           end
-       end else if (write_enable && write_address == flight_address) begin
-          flight_forward <= 1'b1;
-          flight_data <= write_data;
        end
     end
     
@@ -16098,23 +16186,50 @@ module depthwise_engine$window$rows$0$hist$1(clock,write_enable,write_address,wr
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The address in flight (read into ram_data), and the newest word written to it since.
+    // The write of the last edge, done on this one (the RAM's write port is fed from
+    // registers), and the write of the edge before.
+    reg write_pending;
+    reg [5:0] pending_address;
+    reg [31:0] pending_data;
+    reg older_pending;
+    reg [5:0] older_address;
+    reg [31:0] older_data;
+    // The address in flight (read into ram_data; flight_new: on the last edge), and the newest
+    // word written to it since.
     reg [5:0] flight_address;
+    reg flight_new;
     reg flight_forward;
     reg [31:0] flight_data;
     // The landed word: ram_data registered (nothing else after the block RAM), or its replacement.
     reg [31:0] landed;
     reg forward;
     reg [31:0] forward_data;
-    // The write, done on the next edge (the RAM's write port is fed from registers).
-    reg write_pending;
-    reg [5:0] pending_address;
-    reg [31:0] pending_data;
+    // The newest word written to the address in flight before this edge. On the edge after the
+    // read, the block RAM missed the writes of the read's edge (pending) and of the edge before
+    // (older: done on the read's edge).
+    reg known;
+    reg [31:0] known_data;
+    
+    always @(*) begin
+       if (flight_new && write_pending && pending_address == flight_address) begin
+          known = 1'b1;
+          known_data = pending_data;
+       end else if (flight_new && older_pending && older_address == flight_address) begin
+          known = 1'b1;
+          known_data = older_data;
+       end else begin
+          known = flight_forward;
+          known_data = flight_data;
+       end
+    end
     
     always @(posedge clock) begin
-    write_pending <= write_enable;
+       write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
+       older_pending <= write_pending;
+       older_address <= pending_address;
+       older_data <= pending_data;
        if (write_pending) begin
           mem[pending_address] <= pending_data;
        end
@@ -16125,20 +16240,21 @@ module depthwise_engine$window$rows$0$hist$1(clock,write_enable,write_address,wr
              forward <= 1'b1;
              forward_data <= write_data;
           end else begin
-             forward <= flight_forward;
-             forward_data <= flight_data;
+             forward <= known;
+             forward_data <= known_data;
           end
           flight_address <= read_address;
-          if (write_enable && write_address == read_address) begin
+          flight_new <= 1'b1;
+          flight_forward <= 1'b0;
+       end else begin
+          flight_new <= 1'b0;
+          if (write_enable && write_address == flight_address) begin
              flight_forward <= 1'b1;
              flight_data <= write_data;
           end else begin
-    flight_forward <= write_pending && pending_address == read_address;
-             flight_data <= pending_data;
+             flight_forward <= known;
+             flight_data <= known_data;
           end
-       end else if (write_enable && write_address == flight_address) begin
-          flight_forward <= 1'b1;
-          flight_data <= write_data;
        end
     end
     
@@ -16490,23 +16606,50 @@ module depthwise_engine$window$rows$1$hist$0(clock,write_enable,write_address,wr
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The address in flight (read into ram_data), and the newest word written to it since.
+    // The write of the last edge, done on this one (the RAM's write port is fed from
+    // registers), and the write of the edge before.
+    reg write_pending;
+    reg [5:0] pending_address;
+    reg [31:0] pending_data;
+    reg older_pending;
+    reg [5:0] older_address;
+    reg [31:0] older_data;
+    // The address in flight (read into ram_data; flight_new: on the last edge), and the newest
+    // word written to it since.
     reg [5:0] flight_address;
+    reg flight_new;
     reg flight_forward;
     reg [31:0] flight_data;
     // The landed word: ram_data registered (nothing else after the block RAM), or its replacement.
     reg [31:0] landed;
     reg forward;
     reg [31:0] forward_data;
-    // The write, done on the next edge (the RAM's write port is fed from registers).
-    reg write_pending;
-    reg [5:0] pending_address;
-    reg [31:0] pending_data;
+    // The newest word written to the address in flight before this edge. On the edge after the
+    // read, the block RAM missed the writes of the read's edge (pending) and of the edge before
+    // (older: done on the read's edge).
+    reg known;
+    reg [31:0] known_data;
+    
+    always @(*) begin
+       if (flight_new && write_pending && pending_address == flight_address) begin
+          known = 1'b1;
+          known_data = pending_data;
+       end else if (flight_new && older_pending && older_address == flight_address) begin
+          known = 1'b1;
+          known_data = older_data;
+       end else begin
+          known = flight_forward;
+          known_data = flight_data;
+       end
+    end
     
     always @(posedge clock) begin
-    write_pending <= write_enable;
+       write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
+       older_pending <= write_pending;
+       older_address <= pending_address;
+       older_data <= pending_data;
        if (write_pending) begin
           mem[pending_address] <= pending_data;
        end
@@ -16517,20 +16660,21 @@ module depthwise_engine$window$rows$1$hist$0(clock,write_enable,write_address,wr
              forward <= 1'b1;
              forward_data <= write_data;
           end else begin
-             forward <= flight_forward;
-             forward_data <= flight_data;
+             forward <= known;
+             forward_data <= known_data;
           end
           flight_address <= read_address;
-          if (write_enable && write_address == read_address) begin
+          flight_new <= 1'b1;
+          flight_forward <= 1'b0;
+       end else begin
+          flight_new <= 1'b0;
+          if (write_enable && write_address == flight_address) begin
              flight_forward <= 1'b1;
              flight_data <= write_data;
           end else begin
-    flight_forward <= write_pending && pending_address == read_address;
-             flight_data <= pending_data;
+             flight_forward <= known;
+             flight_data <= known_data;
           end
-       end else if (write_enable && write_address == flight_address) begin
-          flight_forward <= 1'b1;
-          flight_data <= write_data;
        end
     end
     
@@ -16555,23 +16699,50 @@ module depthwise_engine$window$rows$1$hist$1(clock,write_enable,write_address,wr
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The address in flight (read into ram_data), and the newest word written to it since.
+    // The write of the last edge, done on this one (the RAM's write port is fed from
+    // registers), and the write of the edge before.
+    reg write_pending;
+    reg [5:0] pending_address;
+    reg [31:0] pending_data;
+    reg older_pending;
+    reg [5:0] older_address;
+    reg [31:0] older_data;
+    // The address in flight (read into ram_data; flight_new: on the last edge), and the newest
+    // word written to it since.
     reg [5:0] flight_address;
+    reg flight_new;
     reg flight_forward;
     reg [31:0] flight_data;
     // The landed word: ram_data registered (nothing else after the block RAM), or its replacement.
     reg [31:0] landed;
     reg forward;
     reg [31:0] forward_data;
-    // The write, done on the next edge (the RAM's write port is fed from registers).
-    reg write_pending;
-    reg [5:0] pending_address;
-    reg [31:0] pending_data;
+    // The newest word written to the address in flight before this edge. On the edge after the
+    // read, the block RAM missed the writes of the read's edge (pending) and of the edge before
+    // (older: done on the read's edge).
+    reg known;
+    reg [31:0] known_data;
+    
+    always @(*) begin
+       if (flight_new && write_pending && pending_address == flight_address) begin
+          known = 1'b1;
+          known_data = pending_data;
+       end else if (flight_new && older_pending && older_address == flight_address) begin
+          known = 1'b1;
+          known_data = older_data;
+       end else begin
+          known = flight_forward;
+          known_data = flight_data;
+       end
+    end
     
     always @(posedge clock) begin
-    write_pending <= write_enable;
+       write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
+       older_pending <= write_pending;
+       older_address <= pending_address;
+       older_data <= pending_data;
        if (write_pending) begin
           mem[pending_address] <= pending_data;
        end
@@ -16582,20 +16753,21 @@ module depthwise_engine$window$rows$1$hist$1(clock,write_enable,write_address,wr
              forward <= 1'b1;
              forward_data <= write_data;
           end else begin
-             forward <= flight_forward;
-             forward_data <= flight_data;
+             forward <= known;
+             forward_data <= known_data;
           end
           flight_address <= read_address;
-          if (write_enable && write_address == read_address) begin
+          flight_new <= 1'b1;
+          flight_forward <= 1'b0;
+       end else begin
+          flight_new <= 1'b0;
+          if (write_enable && write_address == flight_address) begin
              flight_forward <= 1'b1;
              flight_data <= write_data;
           end else begin
-    flight_forward <= write_pending && pending_address == read_address;
-             flight_data <= pending_data;
+             flight_forward <= known;
+             flight_data <= known_data;
           end
-       end else if (write_enable && write_address == flight_address) begin
-          flight_forward <= 1'b1;
-          flight_data <= write_data;
        end
     end
     
@@ -16947,23 +17119,50 @@ module depthwise_engine$window$rows$2$hist$0(clock,write_enable,write_address,wr
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The address in flight (read into ram_data), and the newest word written to it since.
+    // The write of the last edge, done on this one (the RAM's write port is fed from
+    // registers), and the write of the edge before.
+    reg write_pending;
+    reg [5:0] pending_address;
+    reg [31:0] pending_data;
+    reg older_pending;
+    reg [5:0] older_address;
+    reg [31:0] older_data;
+    // The address in flight (read into ram_data; flight_new: on the last edge), and the newest
+    // word written to it since.
     reg [5:0] flight_address;
+    reg flight_new;
     reg flight_forward;
     reg [31:0] flight_data;
     // The landed word: ram_data registered (nothing else after the block RAM), or its replacement.
     reg [31:0] landed;
     reg forward;
     reg [31:0] forward_data;
-    // The write, done on the next edge (the RAM's write port is fed from registers).
-    reg write_pending;
-    reg [5:0] pending_address;
-    reg [31:0] pending_data;
+    // The newest word written to the address in flight before this edge. On the edge after the
+    // read, the block RAM missed the writes of the read's edge (pending) and of the edge before
+    // (older: done on the read's edge).
+    reg known;
+    reg [31:0] known_data;
+    
+    always @(*) begin
+       if (flight_new && write_pending && pending_address == flight_address) begin
+          known = 1'b1;
+          known_data = pending_data;
+       end else if (flight_new && older_pending && older_address == flight_address) begin
+          known = 1'b1;
+          known_data = older_data;
+       end else begin
+          known = flight_forward;
+          known_data = flight_data;
+       end
+    end
     
     always @(posedge clock) begin
-    write_pending <= write_enable;
+       write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
+       older_pending <= write_pending;
+       older_address <= pending_address;
+       older_data <= pending_data;
        if (write_pending) begin
           mem[pending_address] <= pending_data;
        end
@@ -16974,20 +17173,21 @@ module depthwise_engine$window$rows$2$hist$0(clock,write_enable,write_address,wr
              forward <= 1'b1;
              forward_data <= write_data;
           end else begin
-             forward <= flight_forward;
-             forward_data <= flight_data;
+             forward <= known;
+             forward_data <= known_data;
           end
           flight_address <= read_address;
-          if (write_enable && write_address == read_address) begin
+          flight_new <= 1'b1;
+          flight_forward <= 1'b0;
+       end else begin
+          flight_new <= 1'b0;
+          if (write_enable && write_address == flight_address) begin
              flight_forward <= 1'b1;
              flight_data <= write_data;
           end else begin
-    flight_forward <= write_pending && pending_address == read_address;
-             flight_data <= pending_data;
+             flight_forward <= known;
+             flight_data <= known_data;
           end
-       end else if (write_enable && write_address == flight_address) begin
-          flight_forward <= 1'b1;
-          flight_data <= write_data;
        end
     end
     
@@ -17012,23 +17212,50 @@ module depthwise_engine$window$rows$2$hist$1(clock,write_enable,write_address,wr
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The address in flight (read into ram_data), and the newest word written to it since.
+    // The write of the last edge, done on this one (the RAM's write port is fed from
+    // registers), and the write of the edge before.
+    reg write_pending;
+    reg [5:0] pending_address;
+    reg [31:0] pending_data;
+    reg older_pending;
+    reg [5:0] older_address;
+    reg [31:0] older_data;
+    // The address in flight (read into ram_data; flight_new: on the last edge), and the newest
+    // word written to it since.
     reg [5:0] flight_address;
+    reg flight_new;
     reg flight_forward;
     reg [31:0] flight_data;
     // The landed word: ram_data registered (nothing else after the block RAM), or its replacement.
     reg [31:0] landed;
     reg forward;
     reg [31:0] forward_data;
-    // The write, done on the next edge (the RAM's write port is fed from registers).
-    reg write_pending;
-    reg [5:0] pending_address;
-    reg [31:0] pending_data;
+    // The newest word written to the address in flight before this edge. On the edge after the
+    // read, the block RAM missed the writes of the read's edge (pending) and of the edge before
+    // (older: done on the read's edge).
+    reg known;
+    reg [31:0] known_data;
+    
+    always @(*) begin
+       if (flight_new && write_pending && pending_address == flight_address) begin
+          known = 1'b1;
+          known_data = pending_data;
+       end else if (flight_new && older_pending && older_address == flight_address) begin
+          known = 1'b1;
+          known_data = older_data;
+       end else begin
+          known = flight_forward;
+          known_data = flight_data;
+       end
+    end
     
     always @(posedge clock) begin
-    write_pending <= write_enable;
+       write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
+       older_pending <= write_pending;
+       older_address <= pending_address;
+       older_data <= pending_data;
        if (write_pending) begin
           mem[pending_address] <= pending_data;
        end
@@ -17039,20 +17266,21 @@ module depthwise_engine$window$rows$2$hist$1(clock,write_enable,write_address,wr
              forward <= 1'b1;
              forward_data <= write_data;
           end else begin
-             forward <= flight_forward;
-             forward_data <= flight_data;
+             forward <= known;
+             forward_data <= known_data;
           end
           flight_address <= read_address;
-          if (write_enable && write_address == read_address) begin
+          flight_new <= 1'b1;
+          flight_forward <= 1'b0;
+       end else begin
+          flight_new <= 1'b0;
+          if (write_enable && write_address == flight_address) begin
              flight_forward <= 1'b1;
              flight_data <= write_data;
           end else begin
-    flight_forward <= write_pending && pending_address == read_address;
-             flight_data <= pending_data;
+             flight_forward <= known;
+             flight_data <= known_data;
           end
-       end else if (write_enable && write_address == flight_address) begin
-          flight_forward <= 1'b1;
-          flight_data <= write_data;
        end
     end
     
