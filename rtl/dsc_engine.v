@@ -14733,7 +14733,7 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
             group$d = group_succ$q;
             group_succ$d = succ_succ;
             group_succ2$d = succ3;
-            group_end_r$d = group_end_succ$q;
+            group_end_r$d = group_succ$q == last_group_r$q;
             group_end_succ$d = group_succ2$q == last_group_r$q;
             if (row_end) begin
                 lb_addr$d = 32'h0;
@@ -14742,7 +14742,7 @@ module dsc_engine$dw$window(clock,start,height,width,last_group,stride2,in_zp,in
             end
             else if (colscan$at_real) begin
                 lb_addr$d = lb_succ$q;
-                lb_succ$d = lb_succ2$q;
+                lb_succ$d = lb_succ$q + 32'h1;
                 lb_succ2$d = lb_succ2$q + 32'h1;
             end
             if (is_real) begin

@@ -376,7 +376,8 @@ impl<
             self.group.d.next = self.group_succ.q.val();
             self.group_succ.d.next = self.succ_succ.val();
             self.group_succ2.d.next = self.succ3.val();
-            self.group_end_r.d.next = self.group_end_succ.q.val();
+            // (Not from `group_end_succ`: without `read_ahead` synthesis then drops it.)
+            self.group_end_r.d.next = self.group_succ.q.val() == self.last_group_r.q.val();
             self.group_end_succ.d.next = self.group_succ2.q.val() == self.last_group_r.q.val();
             if self.row_end.val() {
                 self.lb_addr.d.next = 0.into();
@@ -384,7 +385,7 @@ impl<
                 self.lb_succ2.d.next = 2.into();
             } else if self.colscan.at_real.val() {
                 self.lb_addr.d.next = self.lb_succ.q.val();
-                self.lb_succ.d.next = self.lb_succ2.q.val();
+                self.lb_succ.d.next = self.lb_succ.q.val() + 1;
                 self.lb_succ2.d.next = self.lb_succ2.q.val() + 1;
             }
             if self.is_real.val() {
