@@ -197,8 +197,8 @@ fn flow(target: &str, config: &str, extra: &[&str]) -> Option<serde_json::Value>
 }
 
 /// configs/ice40-up5k.toml through yosys, nextpnr-ice40 and icepack: the fused engine
-/// places on the UP5K within its LCs, SB_MAC16s and EBRs (measured at `--freq 30`: 5,217 of
-/// 5,280 LCs, 8/8 SB_MAC16, 30/30 EBR, 4/4 SPRAM; synthesis 91 s, place and route 81 s), with
+/// places on the UP5K within its LCs, SB_MAC16s and EBRs (measured at `--freq 30`: 5,224 of
+/// 5,280 LCs, 8/8 SB_MAC16, 30/30 EBR, 4/4 SPRAM; synthesis 45 s, place and route 42 s), with
 /// a placement seed passed through to nextpnr.
 #[test]
 fn ice40_up5k_flow_places_and_fits() {
