@@ -115,9 +115,7 @@ pub struct SlidingWindow<
     /// The line buffers' read address this cycle.
     lb_raddr: Signal<Local, Bits<LADDR>>,
     /// The RAMs write an edge late and read through a second register
-    /// ([`SlidingWindow::with_write_regs`]).
-    _write_regs: bool,
-    /// The RAMs read through a second register: their addresses are two positions ahead.
+    /// ([`SlidingWindow::with_write_regs`]): their read addresses are two positions ahead.
     read_ahead: Constant<Bit>,
     /// `rows[m]`: the window row of input row `r − m` (`rows[0]` = the bottom row).
     rows: Vec<WindowRow<BEAT, WIN, GADDR, DK>>,
@@ -251,7 +249,6 @@ impl<
             slot_free: Default::default(),
             lb_src: (0..dk).map(|_| Default::default()).collect(),
             lb_raddr: Default::default(),
-            _write_regs: true,
             read_ahead: Constant::new(true),
             zp_chain: (0..cfg.lanes()).map(|_| Default::default()).collect(),
             win_chain: (0..dk).map(|_| Default::default()).collect(),
@@ -266,7 +263,7 @@ impl<
     /// ([`WindowRow::packed`]): fewer block RAMs, same values and cycles.
     pub fn with_packed_history(mut self, packed: bool) -> Self {
         if packed {
-            let on = self._write_regs;
+            let on = self.read_ahead.val();
             self.rows = (0..self.rows.len()).map(|_| WindowRow::packed().with_write_regs(on)).collect();
         }
         self
@@ -279,7 +276,6 @@ impl<
     /// the block RAM's register only: same values and cycles; on, nothing but a flip-flop
     /// follows a block RAM (ECP5 Fmax), off, fewer flip-flops (`[engine] ram_regs`).
     pub fn with_write_regs(mut self, on: bool) -> Self {
-        self._write_regs = on;
         self.read_ahead = Constant::new(on);
         self.line_buffers =
             self.line_buffers.iter().map(|_| SdpRam::default().with_late_write(on).with_read_stage(on)).collect();
