@@ -9,10 +9,11 @@
 //! predecessor writes on the same edge, and gets that word — the row is then the classic
 //! shift register.
 //!
-//! **Writes an edge late** ([`WindowRow::with_write_regs`], on by default; for Fmax): the RAMs
-//! are built with [`SdpRam::with_late_write`], so a history RAM's output, 5.8 ns clock-to-out on
-//! the ECP5, never runs into the next RAM's write data in the same cycle. Same values, same
-//! cycles; off, fewer flip-flops (`[engine] ram_regs`).
+//! **Write and read registers** ([`WindowRow::with_write_regs`], on by default; for Fmax): the
+//! RAMs are built with [`SdpRam::with_late_write`] and [`SdpRam::with_read_stage`], so a history
+//! RAM's output, 5.8 ns clock-to-out on the ECP5, lands in a flip-flop before it reaches the next
+//! RAM's write data or a tap register; `read_group` is then the group of the position after
+//! next. Same values, same cycles; off, fewer flip-flops (`[engine] ram_regs`).
 //!
 //! **Packed history** ([`WindowRow::packed`], `[engine] pack_history`): the `Dk − 1` columns
 //! share their addresses, so one [`SdpRam`] word holds them side by side (column `k` at bits
@@ -39,8 +40,9 @@ pub struct WindowRow<const BEAT: usize, const WIN: usize, const GADDR: usize, co
     pub col_flags: Signal<In, Bits<DK>>,
     /// `in_zp` in every lane: the value of a padded tap.
     pub zp: Signal<In, Bits<BEAT>>,
-    /// History address to read (the group of the next position to be used), taken on an edge
-    /// with `read`; the RAMs' outputs hold otherwise.
+    /// History address to read (the group of the next position to be used; with the write
+    /// and read registers, of the position after it), taken on an edge with `read`; the RAMs'
+    /// outputs hold otherwise.
     pub read_group: Signal<In, Bits<GADDR>>,
     pub read: Signal<In, Bit>,
     /// Group of the current position: where its columns are written on `write`.
