@@ -75,7 +75,7 @@ pub struct SdpRam<const DATA: usize, const ADDR: usize> {
     /// Reads through a second register (see the module docs).
     _read_stage: bool,
     /// Model of the read stage: the address read on the last enabled edge.
-    _flight: usize,
+    _flight: Bits<ADDR>,
 }
 
 impl<const DATA: usize, const ADDR: usize> SdpRam<DATA, ADDR> {
@@ -128,9 +128,32 @@ impl<const DATA: usize, const ADDR: usize> Default for SdpRam<DATA, ADDR> {
             _write_first: false,
             _late_write: false,
             _read_stage: false,
-            _flight: 0,
+            _flight: Bits::default(),
         }
     }
+}
+
+/// The late write's registers and its `always` lines: the write of the last edge, done on
+/// this one.
+fn late_write_verilog(amsb: usize, msb: usize) -> (String, &'static str) {
+    (
+        format!(
+            "\
+// The write, done on the next edge (the RAM's write port is fed from registers).
+reg write_pending;
+reg [{amsb}:0] pending_address;
+reg [{msb}:0] pending_data;
+"
+        ),
+        "\
+   write_pending <= write_enable;
+   pending_address <= write_address;
+   pending_data <= write_data;
+   if (write_pending) begin
+      mem[pending_address] <= pending_data;
+   end
+",
+    )
 }
 
 impl<const DATA: usize, const ADDR: usize> SdpRam<DATA, ADDR> {
@@ -168,21 +191,12 @@ reg [{msb}:0] forward_data;
 "
         };
         let body = if self._late_write {
+            let (late_regs, late_write) = late_write_verilog(amsb, msb);
             format!(
                 "\
-// The write, done on the next edge (the RAM's write port is fed from registers).
-reg write_pending;
-reg [{amsb}:0] pending_address;
-reg [{msb}:0] pending_data;
-
+{late_regs}
 always @(posedge clock) begin
-   write_pending <= write_enable;
-   pending_address <= write_address;
-   pending_data <= write_data;
-   if (write_pending) begin
-      mem[pending_address] <= pending_data;
-   end
-   if (read_enable) begin
+{late_write}   if (read_enable) begin
       ram_data <= mem[read_address];
 {collide}   end
 end
@@ -218,6 +232,7 @@ impl<const DATA: usize, const ADDR: usize> SdpRam<DATA, ADDR> {
     /// the block RAM and `flight_address` only.
     fn read_stage_verilog(&self) -> String {
         let (msb, amsb, last) = (DATA - 1, ADDR - 1, (1usize << ADDR) - 1);
+        let (late_regs, late_write) = late_write_verilog(amsb, msb);
         // The landing edge: a write on it reaches the word only when write-first.
         let land = if self._write_first {
             "\
@@ -240,11 +255,7 @@ impl<const DATA: usize, const ADDR: usize> SdpRam<DATA, ADDR> {
 (* no_rw_check *)
 reg [{msb}:0] mem [0:{last}];
 reg [{msb}:0] ram_data;
-// The write of the last edge, done on this one (the RAM's write port is fed from
-// registers), and the write of the edge before.
-reg write_pending;
-reg [{amsb}:0] pending_address;
-reg [{msb}:0] pending_data;
+{late_regs}// The write before it.
 reg older_pending;
 reg [{amsb}:0] older_address;
 reg [{msb}:0] older_data;
@@ -278,15 +289,9 @@ always @(*) begin
 end
 
 always @(posedge clock) begin
-   write_pending <= write_enable;
-   pending_address <= write_address;
-   pending_data <= write_data;
-   older_pending <= write_pending;
+{late_write}   older_pending <= write_pending;
    older_address <= pending_address;
    older_data <= pending_data;
-   if (write_pending) begin
-      mem[pending_address] <= pending_data;
-   end
    if (read_enable) begin
       ram_data <= mem[read_address];
       landed <= ram_data;
@@ -329,8 +334,7 @@ impl<const DATA: usize, const ADDR: usize> Logic for SdpRam<DATA, ADDR> {
                 // With the read stage, the word is that of the address presented on the last
                 // enabled edge, read now.
                 let address = if self._read_stage {
-                    let flight = std::mem::replace(&mut self._flight, self.read_address.val().index());
-                    Bits::<ADDR>::from(flight as u64)
+                    std::mem::replace(&mut self._flight, self.read_address.val())
                 } else {
                     self.read_address.val()
                 };

@@ -221,7 +221,7 @@ impl<
             last_error: Default::default(),
             rowscan: AxisScan::new(),
             colscan: AxisScan::new(),
-            line_buffers: (1..dk).map(|_| SdpRam::default().with_late_write(true).with_read_stage(true)).collect(),
+            line_buffers: (1..dk).map(|_| line_buffer(true)).collect(),
             rows: (0..dk).map(|_| WindowRow::new()).collect(),
             prime: Default::default(),
             run: Default::default(),
@@ -277,8 +277,7 @@ impl<
     /// follows a block RAM (ECP5 Fmax), off, fewer flip-flops (`[engine] ram_regs`).
     pub fn with_write_regs(mut self, on: bool) -> Self {
         self.read_ahead = Constant::new(on);
-        self.line_buffers =
-            self.line_buffers.iter().map(|_| SdpRam::default().with_late_write(on).with_read_stage(on)).collect();
+        self.line_buffers = self.line_buffers.iter().map(|_| line_buffer(on)).collect();
         self.rows = std::mem::take(&mut self.rows).into_iter().map(|r| r.with_write_regs(on)).collect();
         self
     }
@@ -292,6 +291,12 @@ impl<
         self.stride2.next = layer.stride == 2;
         self.in_zp.next = (in_zp as u8 as u64).into();
     }
+}
+
+/// A line buffer: with `regs` written late and read through a second register (its read
+/// address is then the position after next's).
+fn line_buffer<const DATA: usize, const ADDR: usize>(regs: bool) -> SdpRam<DATA, ADDR> {
+    SdpRam::default().with_late_write(regs).with_read_stage(regs)
 }
 
 impl<
@@ -499,7 +504,6 @@ impl<
             self.out_valid.d.next = false;
             self.error.d.next = false;
             self.group.d.next = 0.into();
-            // Group 1, or 0 again when there is one group (`last_group = 0`).
             // Groups 1 and 2 modulo `G = last_group + 1`.
             if self.last_group.val() == 0 {
                 self.group_succ.d.next = 0.into();
