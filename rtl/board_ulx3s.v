@@ -16655,11 +16655,11 @@ module board_ulx3s$engine$window$line_buffers$0(clock,write_enable,write_address
     (* no_rw_check *)
     reg [31:0] mem [0:4095];
     reg [31:0] ram_data;
-    // The write of the last edge, done on this one (the RAM's write port is fed from
-    // registers), and the write of the edge before.
+    // The write, done on the next edge (the RAM's write port is fed from registers).
     reg write_pending;
     reg [11:0] pending_address;
     reg [31:0] pending_data;
+    // The write before it.
     reg older_pending;
     reg [11:0] older_address;
     reg [31:0] older_data;
@@ -16693,15 +16693,15 @@ module board_ulx3s$engine$window$line_buffers$0(clock,write_enable,write_address
     end
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
-       older_pending <= write_pending;
-       older_address <= pending_address;
-       older_data <= pending_data;
        if (write_pending) begin
           mem[pending_address] <= pending_data;
        end
+       older_pending <= write_pending;
+       older_address <= pending_address;
+       older_data <= pending_data;
        if (read_enable) begin
           ram_data <= mem[read_address];
           landed <= ram_data;
@@ -16743,11 +16743,11 @@ module board_ulx3s$engine$window$line_buffers$1(clock,write_enable,write_address
     (* no_rw_check *)
     reg [31:0] mem [0:4095];
     reg [31:0] ram_data;
-    // The write of the last edge, done on this one (the RAM's write port is fed from
-    // registers), and the write of the edge before.
+    // The write, done on the next edge (the RAM's write port is fed from registers).
     reg write_pending;
     reg [11:0] pending_address;
     reg [31:0] pending_data;
+    // The write before it.
     reg older_pending;
     reg [11:0] older_address;
     reg [31:0] older_data;
@@ -16781,15 +16781,15 @@ module board_ulx3s$engine$window$line_buffers$1(clock,write_enable,write_address
     end
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
-       older_pending <= write_pending;
-       older_address <= pending_address;
-       older_data <= pending_data;
        if (write_pending) begin
           mem[pending_address] <= pending_data;
        end
+       older_pending <= write_pending;
+       older_address <= pending_address;
+       older_data <= pending_data;
        if (read_enable) begin
           ram_data <= mem[read_address];
           landed <= ram_data;
@@ -17038,11 +17038,11 @@ module board_ulx3s$engine$window$rows$0$hist$0(clock,write_enable,write_address,
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The write of the last edge, done on this one (the RAM's write port is fed from
-    // registers), and the write of the edge before.
+    // The write, done on the next edge (the RAM's write port is fed from registers).
     reg write_pending;
     reg [5:0] pending_address;
     reg [31:0] pending_data;
+    // The write before it.
     reg older_pending;
     reg [5:0] older_address;
     reg [31:0] older_data;
@@ -17076,15 +17076,15 @@ module board_ulx3s$engine$window$rows$0$hist$0(clock,write_enable,write_address,
     end
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
-       older_pending <= write_pending;
-       older_address <= pending_address;
-       older_data <= pending_data;
        if (write_pending) begin
           mem[pending_address] <= pending_data;
        end
+       older_pending <= write_pending;
+       older_address <= pending_address;
+       older_data <= pending_data;
        if (read_enable) begin
           ram_data <= mem[read_address];
           landed <= ram_data;
@@ -17131,11 +17131,11 @@ module board_ulx3s$engine$window$rows$0$hist$1(clock,write_enable,write_address,
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The write of the last edge, done on this one (the RAM's write port is fed from
-    // registers), and the write of the edge before.
+    // The write, done on the next edge (the RAM's write port is fed from registers).
     reg write_pending;
     reg [5:0] pending_address;
     reg [31:0] pending_data;
+    // The write before it.
     reg older_pending;
     reg [5:0] older_address;
     reg [31:0] older_data;
@@ -17169,15 +17169,15 @@ module board_ulx3s$engine$window$rows$0$hist$1(clock,write_enable,write_address,
     end
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
-       older_pending <= write_pending;
-       older_address <= pending_address;
-       older_data <= pending_data;
        if (write_pending) begin
           mem[pending_address] <= pending_data;
        end
+       older_pending <= write_pending;
+       older_address <= pending_address;
+       older_data <= pending_data;
        if (read_enable) begin
           ram_data <= mem[read_address];
           landed <= ram_data;
@@ -17551,11 +17551,11 @@ module board_ulx3s$engine$window$rows$1$hist$0(clock,write_enable,write_address,
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The write of the last edge, done on this one (the RAM's write port is fed from
-    // registers), and the write of the edge before.
+    // The write, done on the next edge (the RAM's write port is fed from registers).
     reg write_pending;
     reg [5:0] pending_address;
     reg [31:0] pending_data;
+    // The write before it.
     reg older_pending;
     reg [5:0] older_address;
     reg [31:0] older_data;
@@ -17589,15 +17589,15 @@ module board_ulx3s$engine$window$rows$1$hist$0(clock,write_enable,write_address,
     end
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
-       older_pending <= write_pending;
-       older_address <= pending_address;
-       older_data <= pending_data;
        if (write_pending) begin
           mem[pending_address] <= pending_data;
        end
+       older_pending <= write_pending;
+       older_address <= pending_address;
+       older_data <= pending_data;
        if (read_enable) begin
           ram_data <= mem[read_address];
           landed <= ram_data;
@@ -17644,11 +17644,11 @@ module board_ulx3s$engine$window$rows$1$hist$1(clock,write_enable,write_address,
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The write of the last edge, done on this one (the RAM's write port is fed from
-    // registers), and the write of the edge before.
+    // The write, done on the next edge (the RAM's write port is fed from registers).
     reg write_pending;
     reg [5:0] pending_address;
     reg [31:0] pending_data;
+    // The write before it.
     reg older_pending;
     reg [5:0] older_address;
     reg [31:0] older_data;
@@ -17682,15 +17682,15 @@ module board_ulx3s$engine$window$rows$1$hist$1(clock,write_enable,write_address,
     end
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
-       older_pending <= write_pending;
-       older_address <= pending_address;
-       older_data <= pending_data;
        if (write_pending) begin
           mem[pending_address] <= pending_data;
        end
+       older_pending <= write_pending;
+       older_address <= pending_address;
+       older_data <= pending_data;
        if (read_enable) begin
           ram_data <= mem[read_address];
           landed <= ram_data;
@@ -18064,11 +18064,11 @@ module board_ulx3s$engine$window$rows$2$hist$0(clock,write_enable,write_address,
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The write of the last edge, done on this one (the RAM's write port is fed from
-    // registers), and the write of the edge before.
+    // The write, done on the next edge (the RAM's write port is fed from registers).
     reg write_pending;
     reg [5:0] pending_address;
     reg [31:0] pending_data;
+    // The write before it.
     reg older_pending;
     reg [5:0] older_address;
     reg [31:0] older_data;
@@ -18102,15 +18102,15 @@ module board_ulx3s$engine$window$rows$2$hist$0(clock,write_enable,write_address,
     end
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
-       older_pending <= write_pending;
-       older_address <= pending_address;
-       older_data <= pending_data;
        if (write_pending) begin
           mem[pending_address] <= pending_data;
        end
+       older_pending <= write_pending;
+       older_address <= pending_address;
+       older_data <= pending_data;
        if (read_enable) begin
           ram_data <= mem[read_address];
           landed <= ram_data;
@@ -18157,11 +18157,11 @@ module board_ulx3s$engine$window$rows$2$hist$1(clock,write_enable,write_address,
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The write of the last edge, done on this one (the RAM's write port is fed from
-    // registers), and the write of the edge before.
+    // The write, done on the next edge (the RAM's write port is fed from registers).
     reg write_pending;
     reg [5:0] pending_address;
     reg [31:0] pending_data;
+    // The write before it.
     reg older_pending;
     reg [5:0] older_address;
     reg [31:0] older_data;
@@ -18195,15 +18195,15 @@ module board_ulx3s$engine$window$rows$2$hist$1(clock,write_enable,write_address,
     end
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
-       older_pending <= write_pending;
-       older_address <= pending_address;
-       older_data <= pending_data;
        if (write_pending) begin
           mem[pending_address] <= pending_data;
        end
+       older_pending <= write_pending;
+       older_address <= pending_address;
+       older_data <= pending_data;
        if (read_enable) begin
           ram_data <= mem[read_address];
           landed <= ram_data;

@@ -15710,11 +15710,11 @@ module depthwise_engine$window$line_buffers$0(clock,write_enable,write_address,w
     (* no_rw_check *)
     reg [31:0] mem [0:4095];
     reg [31:0] ram_data;
-    // The write of the last edge, done on this one (the RAM's write port is fed from
-    // registers), and the write of the edge before.
+    // The write, done on the next edge (the RAM's write port is fed from registers).
     reg write_pending;
     reg [11:0] pending_address;
     reg [31:0] pending_data;
+    // The write before it.
     reg older_pending;
     reg [11:0] older_address;
     reg [31:0] older_data;
@@ -15748,15 +15748,15 @@ module depthwise_engine$window$line_buffers$0(clock,write_enable,write_address,w
     end
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
-       older_pending <= write_pending;
-       older_address <= pending_address;
-       older_data <= pending_data;
        if (write_pending) begin
           mem[pending_address] <= pending_data;
        end
+       older_pending <= write_pending;
+       older_address <= pending_address;
+       older_data <= pending_data;
        if (read_enable) begin
           ram_data <= mem[read_address];
           landed <= ram_data;
@@ -15798,11 +15798,11 @@ module depthwise_engine$window$line_buffers$1(clock,write_enable,write_address,w
     (* no_rw_check *)
     reg [31:0] mem [0:4095];
     reg [31:0] ram_data;
-    // The write of the last edge, done on this one (the RAM's write port is fed from
-    // registers), and the write of the edge before.
+    // The write, done on the next edge (the RAM's write port is fed from registers).
     reg write_pending;
     reg [11:0] pending_address;
     reg [31:0] pending_data;
+    // The write before it.
     reg older_pending;
     reg [11:0] older_address;
     reg [31:0] older_data;
@@ -15836,15 +15836,15 @@ module depthwise_engine$window$line_buffers$1(clock,write_enable,write_address,w
     end
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
-       older_pending <= write_pending;
-       older_address <= pending_address;
-       older_data <= pending_data;
        if (write_pending) begin
           mem[pending_address] <= pending_data;
        end
+       older_pending <= write_pending;
+       older_address <= pending_address;
+       older_data <= pending_data;
        if (read_enable) begin
           ram_data <= mem[read_address];
           landed <= ram_data;
@@ -16093,11 +16093,11 @@ module depthwise_engine$window$rows$0$hist$0(clock,write_enable,write_address,wr
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The write of the last edge, done on this one (the RAM's write port is fed from
-    // registers), and the write of the edge before.
+    // The write, done on the next edge (the RAM's write port is fed from registers).
     reg write_pending;
     reg [5:0] pending_address;
     reg [31:0] pending_data;
+    // The write before it.
     reg older_pending;
     reg [5:0] older_address;
     reg [31:0] older_data;
@@ -16131,15 +16131,15 @@ module depthwise_engine$window$rows$0$hist$0(clock,write_enable,write_address,wr
     end
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
-       older_pending <= write_pending;
-       older_address <= pending_address;
-       older_data <= pending_data;
        if (write_pending) begin
           mem[pending_address] <= pending_data;
        end
+       older_pending <= write_pending;
+       older_address <= pending_address;
+       older_data <= pending_data;
        if (read_enable) begin
           ram_data <= mem[read_address];
           landed <= ram_data;
@@ -16186,11 +16186,11 @@ module depthwise_engine$window$rows$0$hist$1(clock,write_enable,write_address,wr
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The write of the last edge, done on this one (the RAM's write port is fed from
-    // registers), and the write of the edge before.
+    // The write, done on the next edge (the RAM's write port is fed from registers).
     reg write_pending;
     reg [5:0] pending_address;
     reg [31:0] pending_data;
+    // The write before it.
     reg older_pending;
     reg [5:0] older_address;
     reg [31:0] older_data;
@@ -16224,15 +16224,15 @@ module depthwise_engine$window$rows$0$hist$1(clock,write_enable,write_address,wr
     end
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
-       older_pending <= write_pending;
-       older_address <= pending_address;
-       older_data <= pending_data;
        if (write_pending) begin
           mem[pending_address] <= pending_data;
        end
+       older_pending <= write_pending;
+       older_address <= pending_address;
+       older_data <= pending_data;
        if (read_enable) begin
           ram_data <= mem[read_address];
           landed <= ram_data;
@@ -16606,11 +16606,11 @@ module depthwise_engine$window$rows$1$hist$0(clock,write_enable,write_address,wr
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The write of the last edge, done on this one (the RAM's write port is fed from
-    // registers), and the write of the edge before.
+    // The write, done on the next edge (the RAM's write port is fed from registers).
     reg write_pending;
     reg [5:0] pending_address;
     reg [31:0] pending_data;
+    // The write before it.
     reg older_pending;
     reg [5:0] older_address;
     reg [31:0] older_data;
@@ -16644,15 +16644,15 @@ module depthwise_engine$window$rows$1$hist$0(clock,write_enable,write_address,wr
     end
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
-       older_pending <= write_pending;
-       older_address <= pending_address;
-       older_data <= pending_data;
        if (write_pending) begin
           mem[pending_address] <= pending_data;
        end
+       older_pending <= write_pending;
+       older_address <= pending_address;
+       older_data <= pending_data;
        if (read_enable) begin
           ram_data <= mem[read_address];
           landed <= ram_data;
@@ -16699,11 +16699,11 @@ module depthwise_engine$window$rows$1$hist$1(clock,write_enable,write_address,wr
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The write of the last edge, done on this one (the RAM's write port is fed from
-    // registers), and the write of the edge before.
+    // The write, done on the next edge (the RAM's write port is fed from registers).
     reg write_pending;
     reg [5:0] pending_address;
     reg [31:0] pending_data;
+    // The write before it.
     reg older_pending;
     reg [5:0] older_address;
     reg [31:0] older_data;
@@ -16737,15 +16737,15 @@ module depthwise_engine$window$rows$1$hist$1(clock,write_enable,write_address,wr
     end
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
-       older_pending <= write_pending;
-       older_address <= pending_address;
-       older_data <= pending_data;
        if (write_pending) begin
           mem[pending_address] <= pending_data;
        end
+       older_pending <= write_pending;
+       older_address <= pending_address;
+       older_data <= pending_data;
        if (read_enable) begin
           ram_data <= mem[read_address];
           landed <= ram_data;
@@ -17119,11 +17119,11 @@ module depthwise_engine$window$rows$2$hist$0(clock,write_enable,write_address,wr
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The write of the last edge, done on this one (the RAM's write port is fed from
-    // registers), and the write of the edge before.
+    // The write, done on the next edge (the RAM's write port is fed from registers).
     reg write_pending;
     reg [5:0] pending_address;
     reg [31:0] pending_data;
+    // The write before it.
     reg older_pending;
     reg [5:0] older_address;
     reg [31:0] older_data;
@@ -17157,15 +17157,15 @@ module depthwise_engine$window$rows$2$hist$0(clock,write_enable,write_address,wr
     end
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
-       older_pending <= write_pending;
-       older_address <= pending_address;
-       older_data <= pending_data;
        if (write_pending) begin
           mem[pending_address] <= pending_data;
        end
+       older_pending <= write_pending;
+       older_address <= pending_address;
+       older_data <= pending_data;
        if (read_enable) begin
           ram_data <= mem[read_address];
           landed <= ram_data;
@@ -17212,11 +17212,11 @@ module depthwise_engine$window$rows$2$hist$1(clock,write_enable,write_address,wr
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The write of the last edge, done on this one (the RAM's write port is fed from
-    // registers), and the write of the edge before.
+    // The write, done on the next edge (the RAM's write port is fed from registers).
     reg write_pending;
     reg [5:0] pending_address;
     reg [31:0] pending_data;
+    // The write before it.
     reg older_pending;
     reg [5:0] older_address;
     reg [31:0] older_data;
@@ -17250,15 +17250,15 @@ module depthwise_engine$window$rows$2$hist$1(clock,write_enable,write_address,wr
     end
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
-       older_pending <= write_pending;
-       older_address <= pending_address;
-       older_data <= pending_data;
        if (write_pending) begin
           mem[pending_address] <= pending_data;
        end
+       older_pending <= write_pending;
+       older_address <= pending_address;
+       older_data <= pending_data;
        if (read_enable) begin
           ram_data <= mem[read_address];
           landed <= ram_data;

@@ -15924,11 +15924,11 @@ module dsc_engine$dw$window$line_buffers$0(clock,write_enable,write_address,writ
     (* no_rw_check *)
     reg [31:0] mem [0:4095];
     reg [31:0] ram_data;
-    // The write of the last edge, done on this one (the RAM's write port is fed from
-    // registers), and the write of the edge before.
+    // The write, done on the next edge (the RAM's write port is fed from registers).
     reg write_pending;
     reg [11:0] pending_address;
     reg [31:0] pending_data;
+    // The write before it.
     reg older_pending;
     reg [11:0] older_address;
     reg [31:0] older_data;
@@ -15962,15 +15962,15 @@ module dsc_engine$dw$window$line_buffers$0(clock,write_enable,write_address,writ
     end
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
-       older_pending <= write_pending;
-       older_address <= pending_address;
-       older_data <= pending_data;
        if (write_pending) begin
           mem[pending_address] <= pending_data;
        end
+       older_pending <= write_pending;
+       older_address <= pending_address;
+       older_data <= pending_data;
        if (read_enable) begin
           ram_data <= mem[read_address];
           landed <= ram_data;
@@ -16012,11 +16012,11 @@ module dsc_engine$dw$window$line_buffers$1(clock,write_enable,write_address,writ
     (* no_rw_check *)
     reg [31:0] mem [0:4095];
     reg [31:0] ram_data;
-    // The write of the last edge, done on this one (the RAM's write port is fed from
-    // registers), and the write of the edge before.
+    // The write, done on the next edge (the RAM's write port is fed from registers).
     reg write_pending;
     reg [11:0] pending_address;
     reg [31:0] pending_data;
+    // The write before it.
     reg older_pending;
     reg [11:0] older_address;
     reg [31:0] older_data;
@@ -16050,15 +16050,15 @@ module dsc_engine$dw$window$line_buffers$1(clock,write_enable,write_address,writ
     end
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
-       older_pending <= write_pending;
-       older_address <= pending_address;
-       older_data <= pending_data;
        if (write_pending) begin
           mem[pending_address] <= pending_data;
        end
+       older_pending <= write_pending;
+       older_address <= pending_address;
+       older_data <= pending_data;
        if (read_enable) begin
           ram_data <= mem[read_address];
           landed <= ram_data;
@@ -16307,11 +16307,11 @@ module dsc_engine$dw$window$rows$0$hist$0(clock,write_enable,write_address,write
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The write of the last edge, done on this one (the RAM's write port is fed from
-    // registers), and the write of the edge before.
+    // The write, done on the next edge (the RAM's write port is fed from registers).
     reg write_pending;
     reg [5:0] pending_address;
     reg [31:0] pending_data;
+    // The write before it.
     reg older_pending;
     reg [5:0] older_address;
     reg [31:0] older_data;
@@ -16345,15 +16345,15 @@ module dsc_engine$dw$window$rows$0$hist$0(clock,write_enable,write_address,write
     end
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
-       older_pending <= write_pending;
-       older_address <= pending_address;
-       older_data <= pending_data;
        if (write_pending) begin
           mem[pending_address] <= pending_data;
        end
+       older_pending <= write_pending;
+       older_address <= pending_address;
+       older_data <= pending_data;
        if (read_enable) begin
           ram_data <= mem[read_address];
           landed <= ram_data;
@@ -16400,11 +16400,11 @@ module dsc_engine$dw$window$rows$0$hist$1(clock,write_enable,write_address,write
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The write of the last edge, done on this one (the RAM's write port is fed from
-    // registers), and the write of the edge before.
+    // The write, done on the next edge (the RAM's write port is fed from registers).
     reg write_pending;
     reg [5:0] pending_address;
     reg [31:0] pending_data;
+    // The write before it.
     reg older_pending;
     reg [5:0] older_address;
     reg [31:0] older_data;
@@ -16438,15 +16438,15 @@ module dsc_engine$dw$window$rows$0$hist$1(clock,write_enable,write_address,write
     end
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
-       older_pending <= write_pending;
-       older_address <= pending_address;
-       older_data <= pending_data;
        if (write_pending) begin
           mem[pending_address] <= pending_data;
        end
+       older_pending <= write_pending;
+       older_address <= pending_address;
+       older_data <= pending_data;
        if (read_enable) begin
           ram_data <= mem[read_address];
           landed <= ram_data;
@@ -16820,11 +16820,11 @@ module dsc_engine$dw$window$rows$1$hist$0(clock,write_enable,write_address,write
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The write of the last edge, done on this one (the RAM's write port is fed from
-    // registers), and the write of the edge before.
+    // The write, done on the next edge (the RAM's write port is fed from registers).
     reg write_pending;
     reg [5:0] pending_address;
     reg [31:0] pending_data;
+    // The write before it.
     reg older_pending;
     reg [5:0] older_address;
     reg [31:0] older_data;
@@ -16858,15 +16858,15 @@ module dsc_engine$dw$window$rows$1$hist$0(clock,write_enable,write_address,write
     end
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
-       older_pending <= write_pending;
-       older_address <= pending_address;
-       older_data <= pending_data;
        if (write_pending) begin
           mem[pending_address] <= pending_data;
        end
+       older_pending <= write_pending;
+       older_address <= pending_address;
+       older_data <= pending_data;
        if (read_enable) begin
           ram_data <= mem[read_address];
           landed <= ram_data;
@@ -16913,11 +16913,11 @@ module dsc_engine$dw$window$rows$1$hist$1(clock,write_enable,write_address,write
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The write of the last edge, done on this one (the RAM's write port is fed from
-    // registers), and the write of the edge before.
+    // The write, done on the next edge (the RAM's write port is fed from registers).
     reg write_pending;
     reg [5:0] pending_address;
     reg [31:0] pending_data;
+    // The write before it.
     reg older_pending;
     reg [5:0] older_address;
     reg [31:0] older_data;
@@ -16951,15 +16951,15 @@ module dsc_engine$dw$window$rows$1$hist$1(clock,write_enable,write_address,write
     end
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
-       older_pending <= write_pending;
-       older_address <= pending_address;
-       older_data <= pending_data;
        if (write_pending) begin
           mem[pending_address] <= pending_data;
        end
+       older_pending <= write_pending;
+       older_address <= pending_address;
+       older_data <= pending_data;
        if (read_enable) begin
           ram_data <= mem[read_address];
           landed <= ram_data;
@@ -17333,11 +17333,11 @@ module dsc_engine$dw$window$rows$2$hist$0(clock,write_enable,write_address,write
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The write of the last edge, done on this one (the RAM's write port is fed from
-    // registers), and the write of the edge before.
+    // The write, done on the next edge (the RAM's write port is fed from registers).
     reg write_pending;
     reg [5:0] pending_address;
     reg [31:0] pending_data;
+    // The write before it.
     reg older_pending;
     reg [5:0] older_address;
     reg [31:0] older_data;
@@ -17371,15 +17371,15 @@ module dsc_engine$dw$window$rows$2$hist$0(clock,write_enable,write_address,write
     end
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
-       older_pending <= write_pending;
-       older_address <= pending_address;
-       older_data <= pending_data;
        if (write_pending) begin
           mem[pending_address] <= pending_data;
        end
+       older_pending <= write_pending;
+       older_address <= pending_address;
+       older_data <= pending_data;
        if (read_enable) begin
           ram_data <= mem[read_address];
           landed <= ram_data;
@@ -17426,11 +17426,11 @@ module dsc_engine$dw$window$rows$2$hist$1(clock,write_enable,write_address,write
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     reg [31:0] ram_data;
-    // The write of the last edge, done on this one (the RAM's write port is fed from
-    // registers), and the write of the edge before.
+    // The write, done on the next edge (the RAM's write port is fed from registers).
     reg write_pending;
     reg [5:0] pending_address;
     reg [31:0] pending_data;
+    // The write before it.
     reg older_pending;
     reg [5:0] older_address;
     reg [31:0] older_data;
@@ -17464,15 +17464,15 @@ module dsc_engine$dw$window$rows$2$hist$1(clock,write_enable,write_address,write
     end
     
     always @(posedge clock) begin
-       write_pending <= write_enable;
+    write_pending <= write_enable;
        pending_address <= write_address;
        pending_data <= write_data;
-       older_pending <= write_pending;
-       older_address <= pending_address;
-       older_data <= pending_data;
        if (write_pending) begin
           mem[pending_address] <= pending_data;
        end
+       older_pending <= write_pending;
+       older_address <= pending_address;
+       older_data <= pending_data;
        if (read_enable) begin
           ram_data <= mem[read_address];
           landed <= ram_data;
